@@ -1,0 +1,26 @@
+// How CLI commands get at the store: load the config (file + env, --config wins)
+// and open the database; logs go to stderr so stdout stays clean for --json.
+import { pino } from 'pino';
+import { loadConfig, type Config } from '../config/index.ts';
+import { createContext, type Context } from '../context.ts';
+import { createLogger } from '../log.ts';
+
+export interface GlobalOptions {
+  config?: string;
+}
+
+export function loadCliConfig(options: GlobalOptions): Config {
+  return loadConfig(options.config ? { file: options.config } : {});
+}
+
+/** Opens the store for one command, runs it, and closes the store whatever happens. */
+export async function withContext<T>(options: GlobalOptions, run: (ctx: Context) => T | Promise<T>): Promise<T> {
+  const config = loadCliConfig(options);
+  const log = createLogger(config.log.level === 'silent' ? 'silent' : 'warn', pino.destination({ fd: 2, sync: true }));
+  const ctx = createContext(config, { log });
+  try {
+    return await run(ctx);
+  } finally {
+    ctx.close();
+  }
+}

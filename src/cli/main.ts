@@ -1,0 +1,44 @@
+// The mailroom command line: one file per command group. Errors meant for the
+// operator (bad config, bad arguments, unknown ids) print one clear line and
+// exit 1; anything else prints its stack and exits 70 (EX_SOFTWARE).
+import { Command, CommanderError } from 'commander';
+import { ConfigError, UsageError } from '../errors.ts';
+import { registerConfigCommands } from './config.ts';
+import type { GlobalOptions } from './context.ts';
+import { registerMessageCommands } from './messages.ts';
+import { registerServeCommand } from './serve.ts';
+import { registerTenantCommands } from './tenants.ts';
+
+export function buildProgram(): Command {
+  const program = new Command('mailroom')
+    .description('inbound reply-handling mail server for recruiting platforms')
+    .option('-c, --config <file>', 'YAML configuration file (default: $MAILROOM_CONFIG, else built-in defaults)')
+    .showHelpAfterError()
+    .exitOverride();
+  const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+  registerServeCommand(program, globals);
+  registerTenantCommands(program, globals);
+  registerMessageCommands(program, globals);
+  registerConfigCommands(program, globals);
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    if (err instanceof ConfigError) {
+      process.stderr.write(`mailroom: ${err.message}\n`);
+      return 78; // EX_CONFIG
+    }
+    if (err instanceof UsageError) {
+      process.stderr.write(`mailroom: ${err.message}\n`);
+      return err.exitCode;
+    }
+    process.stderr.write(`mailroom: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return 70;
+  }
+}

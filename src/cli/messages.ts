@@ -1,0 +1,127 @@
+// mailroom messages list|show, and mailroom stats
+import type { Command } from 'commander';
+import { UsageError } from '../errors.ts';
+import type { StoredMessage } from '../store/index.ts';
+import { withContext, type GlobalOptions } from './context.ts';
+import { formatBytes, printFields, printJson, printTable } from './output.ts';
+
+const STATUSES = ['received', 'processed', 'failed'];
+
+/** The public JSON shape of a message; operators' scripts rely on these names (README). */
+export function messageJson(m: StoredMessage): Record<string, unknown> {
+  return {
+    id: m.id,
+    tenant: m.tenant,
+    status: m.status,
+    messageId: m.messageId,
+    from: m.from,
+    subject: m.subject,
+    receivedAt: m.receivedAt,
+    size: m.size,
+    envelope: m.envelope,
+    processedAt: m.processedAt,
+    error: m.error,
+  };
+}
+
+function parseLimit(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 100_000) throw new UsageError(`--limit must be a whole number from 1 to 100000, got "${value}"`);
+  return n;
+}
+
+export function registerMessageCommands(program: Command, globals: () => GlobalOptions): void {
+  const messages = program.command('messages').description('messages mailroom has accepted');
+
+  messages
+    .command('list')
+    .description('list messages, newest first')
+    .option('--tenant <slug>', 'only this tenant')
+    .option('--status <status>', `only this status (${STATUSES.join(', ')})`)
+    .option('--limit <n>', 'at most this many', '50')
+    .option('--json', 'print a JSON array')
+    .action((options: { tenant?: string; status?: string; limit: string; json?: boolean }) =>
+      withContext(globals(), (ctx) => {
+        if (options.status && !STATUSES.includes(options.status)) throw new UsageError(`--status must be one of ${STATUSES.join(', ')}`);
+        if (options.tenant && !ctx.tenants.get(options.tenant)) throw new UsageError(`no tenant "${options.tenant}" (see: mailroom tenants list)`);
+        const list = ctx.messages.list({ limit: parseLimit(options.limit), ...(options.tenant ? { tenant: options.tenant } : {}), ...(options.status ? { status: options.status } : {}) });
+        if (options.json) return printJson(list.map(messageJson));
+        printTable(
+          list,
+          [
+            { header: 'id', value: (m) => m.id },
+            { header: 'received', value: (m) => m.receivedAt.replace('T', ' ').slice(0, 19) },
+            { header: 'tenant', value: (m) => m.tenant },
+            { header: 'status', value: (m) => m.status },
+            { header: 'from', value: (m) => m.from ?? m.envelope.mailFrom },
+            { header: 'subject', value: (m) => truncate(m.subject ?? '', 50) },
+            { header: 'size', value: (m) => formatBytes(m.size) },
+          ],
+          'no messages',
+        );
+      }),
+    );
+
+  messages
+    .command('show <id>')
+    .description('show one message: envelope, headers, status; --raw prints the stored bytes')
+    .option('--json', 'print a JSON object')
+    .option('--raw', 'print the raw message as stored (with our Received line)')
+    .action((id: string, options: { json?: boolean; raw?: boolean }) =>
+      withContext(globals(), (ctx) => {
+        const message = ctx.messages.get(id);
+        if (!message) throw new UsageError(`no message "${id}" (see: mailroom messages list)`);
+        if (options.raw) {
+          process.stdout.write(ctx.messages.raw(message.id) ?? Buffer.alloc(0));
+          return;
+        }
+        if (options.json) return printJson(messageJson(message));
+        const e = message.envelope;
+        printFields([
+          ['id', message.id],
+          ['tenant', message.tenant],
+          ['status', message.status],
+          ['received', message.receivedAt],
+          ['processed', message.processedAt],
+          ['size', formatBytes(message.size)],
+          ['message-id', message.messageId],
+          ['from', message.from],
+          ['subject', message.subject],
+          ['client', `${e.clientIp} (helo ${e.helo || '-'})`],
+          ['mail from', e.mailFrom || '<>'],
+          ['rcpt to', e.rcptTo.join(', ')],
+          ['tls', e.tls ? `${e.tls.protocol} ${e.tls.cipher}` : 'no'],
+          ['error', message.error],
+        ]);
+      }),
+    );
+
+  program
+    .command('stats')
+    .description('counts of tenants, messages by status, jobs by state, and storage size')
+    .option('--json', 'print a JSON object')
+    .action((options: { json?: boolean }) =>
+      withContext(globals(), (ctx) => {
+        const totals = ctx.messages.totals();
+        const stats = {
+          tenants: ctx.tenants.list().length,
+          messages: { total: totals.count, bytes: totals.bytes, byStatus: ctx.messages.countByStatus() },
+          jobs: ctx.jobs.countByState(),
+        };
+        if (options.json) return printJson(stats);
+        printFields([
+          ['tenants', stats.tenants],
+          ['messages', `${totals.count} (${formatBytes(totals.bytes)})`],
+          ...Object.entries(stats.messages.byStatus).map(([status, n]): [string, number] => [`  ${status}`, n]),
+          ['jobs queued', stats.jobs.queued],
+          ['jobs running', stats.jobs.running],
+          ['jobs done', stats.jobs.done],
+          ['jobs failed', stats.jobs.failed],
+        ]);
+      }),
+    );
+}
+
+function truncate(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}

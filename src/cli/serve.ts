@@ -1,0 +1,35 @@
+// mailroom serve: start the listener and the worker; stop gracefully on SIGTERM
+// or SIGINT (a second signal stops at once).
+import type { Command } from 'commander';
+import { createContext } from '../context.ts';
+import { startServer } from '../server.ts';
+import { loadCliConfig, type GlobalOptions } from './context.ts';
+
+export function registerServeCommand(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('serve')
+    .description('run the SMTP listener and the pipeline worker')
+    .action(async () => {
+      const config = loadCliConfig(globals());
+      const ctx = createContext(config);
+      const server = await startServer(ctx);
+      let signals = 0;
+      const onSignal = (signal: NodeJS.Signals): void => {
+        signals++;
+        if (signals > 1) {
+          ctx.log.warn({ signal }, 'second signal: stopping now');
+          process.exit(1);
+        }
+        ctx.log.info({ signal, graceMs: config.smtp.shutdownGraceMs, sessions: server.listener.activeSessions }, 'shutting down: no new sessions, letting transactions in flight finish');
+        server.stop().then(
+          () => ctx.log.flush(() => process.exit(0)),
+          (err: unknown) => {
+            ctx.log.error({ err }, 'error during shutdown');
+            ctx.log.flush(() => process.exit(1));
+          },
+        );
+      };
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+    });
+}

@@ -1,0 +1,75 @@
+// The configuration schema: every key, its type, its default and what it means.
+// Defaults here are the embedded defaults; config/default.yaml repeats them for
+// people to read, and a unit test keeps the two in step.
+import { z } from 'zod';
+
+const port = z.number().int().min(0).max(65535);
+const positiveInt = z.number().int().positive();
+const millis = z.number().int().positive();
+
+const dataSection = z
+  .object({
+    dir: z.string().min(1).default('./data').describe('Directory for the SQLite database, TLS material and spool files.'),
+    groupCommitWindowMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(100)
+      .default(2)
+      .describe('Messages whose DATA completes within this many ms share one fsynced transaction (0 = commit at once).'),
+    groupCommitMaxMessages: positiveInt.max(10_000).default(128).describe('Most messages in one group commit.'),
+  })
+  .strict();
+
+const tlsSection = z
+  .object({
+    cert: z.string().default('').describe('PEM certificate chain for STARTTLS. Empty: a self-signed one is generated into the data dir.'),
+    key: z.string().default('').describe('PEM private key for STARTTLS, paired with tls.cert.'),
+  })
+  .strict();
+
+const smtpSection = z
+  .object({
+    host: z.string().min(1).default('127.0.0.1').describe('Address the SMTP listener binds to.'),
+    port: port.default(2525).describe('TCP port of the SMTP listener (0 picks a free port).'),
+    hostname: z.string().min(1).default('mailroom.localhost').describe('Name used in the greeting and in our Received header.'),
+    maxMessageBytes: positiveInt.default(35 * 1024 * 1024).describe('Largest message accepted; advertised as EHLO SIZE and enforced with 552 5.3.4.'),
+    maxRecipients: positiveInt.max(10_000).default(100).describe('Recipients per message; past this RCPT gets 452 4.5.3.'),
+    maxConnections: positiveInt.default(500).describe('Concurrent connections in all; past this the client gets 421.'),
+    maxConnectionsPerIp: positiveInt.default(20).describe('Concurrent connections from one client IP; past this the client gets 421.'),
+    idleTimeoutMs: millis.default(120_000).describe('Idle time between commands before the connection is closed (RFC 5321 4.5.3.2).'),
+    sessionTimeoutMs: millis.default(30 * 60_000).describe('Deadline for a whole session; a client still connected then gets 421.'),
+    dataTimeoutMs: millis.default(10 * 60_000).describe('Deadline for receiving one message after 354; cuts slow-drip clients with 421.'),
+    maxCommandLength: positiveInt.min(512).max(65_536).default(2048).describe('Longest command line accepted (RFC 5321 4.5.3.1.4 allows 512, extensions need more).'),
+    shutdownGraceMs: millis.default(10_000).describe('On SIGTERM/SIGINT, how long sessions in flight may finish before they get 421.'),
+    tls: tlsSection.prefault({}).describe('STARTTLS certificate.'),
+  })
+  .strict();
+
+const workerSection = z
+  .object({
+    pollIntervalMs: millis.default(1000).describe('How often the worker looks for due jobs when it has not been woken.'),
+    leaseMs: millis.default(5 * 60_000).describe('How long a claimed job is reserved before another worker may take it over.'),
+    maxAttempts: positiveInt.max(100).default(10).describe('Attempts before a job is given up and its message marked failed.'),
+    retryBaseMs: millis.default(5_000).describe('First retry delay; each later retry doubles it.'),
+    retryMaxMs: millis.default(60 * 60_000).describe('Longest delay between two retries.'),
+  })
+  .strict();
+
+const logSection = z
+  .object({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level of the JSON log on stdout.'),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    data: dataSection.prefault({}).describe('Storage.'),
+    smtp: smtpSection.prefault({}).describe('The inbound SMTP listener.'),
+    worker: workerSection.prefault({}).describe('The durable job worker that runs the pipeline.'),
+    log: logSection.prefault({}).describe('Logging.'),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;

@@ -1,0 +1,49 @@
+// createContext builds every dependency once: config, logger, clock, database and
+// stores. Tests and benchmarks pass overrides (a silent logger, a fixed clock)
+// instead of reaching into modules.
+import type { Config } from './config/index.ts';
+import { createLogger, type Logger } from './log.ts';
+import { JobStore, MessageStore, openDatabase, TenantStore, type Database } from './store/index.ts';
+
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+export interface Context {
+  config: Config;
+  log: Logger;
+  clock: Clock;
+  db: Database;
+  tenants: TenantStore;
+  messages: MessageStore;
+  jobs: JobStore;
+  close(): void;
+}
+
+export interface ContextOverrides {
+  log?: Logger;
+  clock?: Clock;
+}
+
+export function createContext(config: Config, overrides: ContextOverrides = {}): Context {
+  const log = overrides.log ?? createLogger(config.log.level);
+  const clock = overrides.clock ?? systemClock;
+  const db = openDatabase(config.data.dir);
+  let closed = false;
+  return {
+    config,
+    log,
+    clock,
+    db,
+    tenants: new TenantStore(db, () => clock.now()),
+    messages: new MessageStore(db),
+    jobs: new JobStore(db),
+    close() {
+      if (closed) return;
+      closed = true;
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,55 @@
+// The running server: the SMTP listener, the group committer in front of the
+// store, and the worker, started and stopped together. `mailroom serve`, the
+// tests and the benchmarks all start it through here.
+import type { AddressInfo } from 'node:net';
+import type { Context } from './context.ts';
+import { Worker } from './pipeline/index.ts';
+import { loadTlsMaterial, SmtpListener } from './smtp/index.ts';
+import { GroupCommitter } from './store/index.ts';
+
+export interface RunningServer {
+  smtp: AddressInfo;
+  listener: SmtpListener;
+  worker: Worker;
+  /** Graceful stop: sessions finish within the grace period, the worker stops, the database closes. */
+  stop(): Promise<void>;
+}
+
+export async function startServer(ctx: Context, options: { worker?: boolean } = {}): Promise<RunningServer> {
+  const { config, log } = ctx;
+  const worker = new Worker({
+    settings: config.worker,
+    jobs: ctx.jobs,
+    messages: ctx.messages,
+    log: log.child({ subsystem: 'worker' }),
+    nowMs: () => ctx.clock.now().getTime(),
+  });
+  const committer = new GroupCommitter(ctx.messages, {
+    windowMs: config.data.groupCommitWindowMs,
+    maxMessages: config.data.groupCommitMaxMessages,
+    nowMs: () => ctx.clock.now().getTime(),
+    onCommitted: () => worker.wake(),
+  });
+  const smtpLog = log.child({ subsystem: 'smtp' });
+  const tls = await loadTlsMaterial(config.smtp.tls, config.data.dir, config.smtp.hostname, smtpLog);
+  const listener = new SmtpListener({ settings: config.smtp, tenants: ctx.tenants, committer, tls, log: smtpLog, now: () => ctx.clock.now() });
+  const smtp = await listener.listen();
+  if (options.worker !== false) worker.start();
+  log.info({ host: smtp.address, port: smtp.port, dataDir: config.data.dir, tls: tls.source }, 'mailroom listening for SMTP');
+
+  let stopping: Promise<void> | null = null;
+  return {
+    smtp,
+    listener,
+    worker,
+    stop() {
+      stopping ??= (async () => {
+        await listener.stop();
+        await worker.stop();
+        ctx.close();
+        log.info('mailroom stopped');
+      })();
+      return stopping;
+    },
+  };
+}

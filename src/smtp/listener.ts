@@ -1,0 +1,247 @@
+// The SMTP listener. Hooks stay thin: each calls one function and maps its result
+// or error to a reply. DATA is answered 250 only after the message, its envelope
+// and our Received line are committed and fsynced (store/group-commit.ts).
+import type { AddressInfo } from 'node:net';
+import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
+import { ulid } from 'ulid';
+import type { Config } from '../config/index.ts';
+import { SmtpError, StorageError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import type { Envelope, GroupCommitter, TenantStore } from '../store/index.ts';
+import { ConnectionLimiter } from './connection-limits.ts';
+import { DataCollector } from './data-guard.ts';
+import { receivedHeader } from './received.ts';
+import { routeRecipient } from './recipients.ts';
+import {
+  C421_DATA_TOO_SLOW,
+  C421_SESSION_TOO_LONG,
+  C421_SHUTTING_DOWN,
+  C421_TOO_MANY_FROM_IP,
+  C451_LOCAL_ERROR,
+  C452_ONE_TENANT_PER_MESSAGE,
+  C452_STORAGE_FULL,
+  C452_TOO_MANY_RECIPIENTS,
+  C550_BAD_DATA,
+  C552_TOO_BIG,
+} from './replies.ts';
+import type { TlsMaterial } from './tls.ts';
+import type { SmtpReply } from '../errors.ts';
+
+export interface SmtpListenerDeps {
+  settings: Config['smtp'];
+  tenants: TenantStore;
+  committer: GroupCommitter;
+  tls: TlsMaterial;
+  log: Logger;
+  now: () => Date;
+}
+
+interface SessionState {
+  log: Logger;
+  deadline: NodeJS.Timeout;
+  tenantId: number | null;
+}
+
+/** The part of smtp-server's connection object we use to answer out of turn. */
+interface LiveConnection {
+  id: string;
+  session: SMTPServerSession;
+  send(code: number, text: string): void;
+}
+
+export class SmtpListener {
+  private readonly deps: SmtpListenerDeps;
+  private readonly server: SMTPServer;
+  private readonly limiter: ConnectionLimiter;
+  private readonly sessions = new Map<string, SessionState>();
+  private shuttingDown = false;
+  private inFlight = 0;
+
+  constructor(deps: SmtpListenerDeps) {
+    this.deps = deps;
+    const s = deps.settings;
+    this.limiter = new ConnectionLimiter(s.maxConnectionsPerIp);
+    this.server = new SMTPServer({
+      name: s.hostname,
+      banner: 'mailroom',
+      key: deps.tls.key,
+      cert: deps.tls.cert,
+      // Inbound MX: nobody logs in here, so AUTH is not offered at all.
+      disabledCommands: ['AUTH'],
+      authOptional: true,
+      // No reverse DNS from the listener: it would stall greetings on slow DNS.
+      disableReverseLookup: true,
+      size: s.maxMessageBytes,
+      maxClients: s.maxConnections,
+      socketTimeout: s.idleTimeoutMs,
+      closeTimeout: s.shutdownGraceMs,
+      maxCommandLength: s.maxCommandLength,
+      logger: false,
+      onConnect: (session, callback) => callback(this.connect(session) ?? undefined),
+      onClose: (session) => this.close(session),
+      onMailFrom: (address, session, callback) => callback(this.mailFrom(address, session) ?? undefined),
+      onRcptTo: (address, session, callback) => callback(this.rcptTo(address, session) ?? undefined),
+      onData: (stream, session, callback) => this.data(stream, session, callback),
+    });
+    // Resets mid-command, mid-TLS or mid-DATA surface here; without a listener
+    // the process would crash on them.
+    this.server.on('error', (err: NodeJS.ErrnoException) => {
+      this.deps.log.info({ code: err.code, err: err.message }, 'client connection error');
+    });
+  }
+
+  listen(): Promise<AddressInfo> {
+    const { host, port } = this.deps.settings;
+    return new Promise((resolve, reject) => {
+      const netServer = this.server.listen(port, host, () => {
+        netServer.off('error', reject);
+        resolve(netServer.address() as AddressInfo);
+      });
+      netServer.once('error', reject);
+    });
+  }
+
+  /**
+   * Graceful stop: refuse new transactions, tell idle sessions 421 now, let
+   * transactions in flight finish; smtp-server answers 421 to whatever is still
+   * open when shutdownGraceMs runs out.
+   */
+  async stop(): Promise<void> {
+    this.shuttingDown = true;
+    for (const connection of this.connections()) {
+      if (!connection.session.envelope?.mailFrom) connection.send(C421_SHUTTING_DOWN.code, `${C421_SHUTTING_DOWN.enhanced} ${C421_SHUTTING_DOWN.text}`);
+    }
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const state of this.sessions.values()) clearTimeout(state.deadline);
+    this.deps.committer.flush();
+  }
+
+  get activeSessions(): number {
+    return this.limiter.active;
+  }
+
+  get transactionsInFlight(): number {
+    return this.inFlight;
+  }
+
+  private connections(): LiveConnection[] {
+    return [...this.server.connections] as unknown as LiveConnection[];
+  }
+
+  private sendOutOfTurn(sessionId: string, reply: SmtpReply): void {
+    const connection = this.connections().find((c) => c.id === sessionId);
+    connection?.send(reply.code, `${reply.enhanced} ${reply.text}`);
+  }
+
+  private connect(session: SMTPServerSession): SmtpError | null {
+    if (this.shuttingDown) return new SmtpError(C421_SHUTTING_DOWN);
+    const log = this.deps.log.child({ session: session.id });
+    if (!this.limiter.admit(session.id, session.remoteAddress)) {
+      log.warn({ ip: session.remoteAddress }, 'connection refused: too many from this address');
+      return new SmtpError(C421_TOO_MANY_FROM_IP);
+    }
+    const deadline = setTimeout(() => {
+      log.info('session deadline reached');
+      this.sendOutOfTurn(session.id, C421_SESSION_TOO_LONG);
+    }, this.deps.settings.sessionTimeoutMs);
+    deadline.unref();
+    this.sessions.set(session.id, { log, deadline, tenantId: null });
+    log.debug({ ip: session.remoteAddress, port: session.remotePort }, 'connected');
+    return null;
+  }
+
+  private close(session: SMTPServerSession): void {
+    const state = this.sessions.get(session.id);
+    if (state) clearTimeout(state.deadline);
+    this.sessions.delete(session.id);
+    this.limiter.release(session.id);
+  }
+
+  private mailFrom(_address: SMTPServerAddress, _session: SMTPServerSession): SmtpError | null {
+    // A session that finished its transaction during shutdown gets no new one.
+    return this.shuttingDown ? new SmtpError(C421_SHUTTING_DOWN) : null;
+  }
+
+  private rcptTo(address: SMTPServerAddress, session: SMTPServerSession): SmtpError | null {
+    const state = this.sessions.get(session.id);
+    if (!state) return new SmtpError(C451_LOCAL_ERROR);
+    const accepted = session.envelope.rcptTo;
+    if (accepted.length >= this.deps.settings.maxRecipients) return new SmtpError(C452_TOO_MANY_RECIPIENTS);
+    try {
+      const routed = routeRecipient(address.address, this.deps.tenants);
+      // One message belongs to one tenant; recipients of another tenant come back
+      // in a transaction of their own (452 makes the sender retry them).
+      if (accepted.length === 0) state.tenantId = routed.tenantId;
+      else if (state.tenantId !== routed.tenantId) return new SmtpError(C452_ONE_TENANT_PER_MESSAGE);
+      return null;
+    } catch (err) {
+      if (err instanceof SmtpError) {
+        state.log.info({ rcpt: address.address, reply: err.responseCode }, 'recipient refused');
+        return err;
+      }
+      state.log.error({ err }, 'recipient lookup failed');
+      return new SmtpError(C451_LOCAL_ERROR);
+    }
+  }
+
+  private data(stream: SMTPServerDataStream, session: SMTPServerSession, callback: (err?: Error | null, message?: string) => void): void {
+    const state = this.sessions.get(session.id);
+    const log = state?.log ?? this.deps.log;
+    const collector = new DataCollector(this.deps.settings.maxMessageBytes);
+    const deadline = setTimeout(() => {
+      log.info({ bytes: collector.size }, 'DATA deadline reached');
+      this.sendOutOfTurn(session.id, C421_DATA_TOO_SLOW);
+      stream.destroy();
+    }, this.deps.settings.dataTimeoutMs);
+    this.inFlight++;
+    let settled = false;
+    const finish = (err: Error | null, message?: string): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(deadline);
+      this.inFlight--;
+      callback(err, message);
+    };
+    stream.on('data', (chunk: Buffer) => collector.push(chunk));
+    stream.on('error', (err) => {
+      log.info({ err: err.message, bytes: collector.size }, 'client went away during DATA; nothing stored');
+      finish(err);
+    });
+    stream.on('end', () => {
+      const verdict = collector.verdict();
+      if (verdict === 'too_big') return finish(new SmtpError(C552_TOO_BIG, { detail: `${C552_TOO_BIG.text}: the limit is ${this.deps.settings.maxMessageBytes} bytes` }));
+      if (verdict === 'bad_line_endings') {
+        log.warn({ bytes: collector.size }, 'refused DATA with bare CR/LF or NUL');
+        return finish(new SmtpError(C550_BAD_DATA));
+      }
+      if (!state || state.tenantId === null) return finish(new SmtpError(C451_LOCAL_ERROR));
+      this.store(session, state, collector).then(
+        (id) => finish(null, `2.0.0 Ok: queued as ${id}`),
+        (err: unknown) => {
+          const full = err instanceof StorageError && err.full;
+          log.error({ err }, full ? 'storage full: message refused with 452' : 'storing the message failed: refused with 451');
+          finish(new SmtpError(full ? C452_STORAGE_FULL : C451_LOCAL_ERROR));
+        },
+      );
+    });
+  }
+
+  private async store(session: SMTPServerSession, state: SessionState, collector: DataCollector): Promise<string> {
+    const id = ulid();
+    const receivedAt = this.deps.now();
+    const envelope: Envelope = {
+      sessionId: session.id,
+      clientIp: session.remoteAddress,
+      clientPort: session.remotePort,
+      helo: session.hostNameAppearsAs || '',
+      mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+      rcptTo: session.envelope.rcptTo.map((r) => r.address),
+      tls: session.tlsOptions ? { protocol: session.tlsOptions.version ?? 'TLS', cipher: session.tlsOptions.name } : null,
+    };
+    const received = Buffer.from(receivedHeader(envelope, this.deps.settings.hostname, id, receivedAt), 'latin1');
+    const raw = collector.take(received);
+    await this.deps.committer.commit({ id, tenantId: state.tenantId as number, receivedAt: receivedAt.toISOString(), envelope, raw });
+    state.log.info({ message: id, size: raw.length, rcpts: envelope.rcptTo.length, tls: envelope.tls !== null }, 'message accepted');
+    return id;
+  }
+}

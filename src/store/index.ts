@@ -1,0 +1,9 @@
+// Storage: one SQLite database (WAL, synchronous=FULL) under the data directory,
+// numbered migrations, and one module per table group. All SQL lives in this
+// folder so another backend can stand in for it later.
+export { openDatabase, databasePath, type Database } from './database.ts';
+export { migrate, migrations } from './migrations.ts';
+export { TenantStore, TenantError, normalizeAddress, normalizeDomain, type Tenant, type NewTenant, type Route } from './tenants.ts';
+export { MessageStore, PIPELINE_JOB, type Envelope, type NewMessage, type StoredMessage, type HeaderSummary, type MessageStatus } from './messages.ts';
+export { JobStore, type Job, type JobState } from './jobs.ts';
+export { GroupCommitter, type GroupCommitOptions } from './group-commit.ts';

@@ -1,0 +1,159 @@
+// Accepted messages: their envelope, raw bytes, status and the header summary the
+// pipeline fills in. Inserting a message also queues its pipeline job, in the same
+// transaction, so nothing accepted can be left without work scheduled.
+import type { Statement } from 'better-sqlite3';
+import type { Database } from './database.ts';
+
+export type MessageStatus = 'received' | 'processed' | 'failed';
+
+export interface Envelope {
+  sessionId: string;
+  clientIp: string;
+  clientPort: number;
+  helo: string;
+  mailFrom: string;
+  rcptTo: string[];
+  tls: { protocol: string; cipher: string } | null;
+}
+
+export interface NewMessage {
+  id: string;
+  tenantId: number;
+  receivedAt: string;
+  envelope: Envelope;
+  raw: Buffer;
+}
+
+export interface StoredMessage {
+  id: string;
+  tenant: string;
+  status: MessageStatus;
+  receivedAt: string;
+  size: number;
+  envelope: Envelope;
+  messageId: string | null;
+  from: string | null;
+  subject: string | null;
+  error: string | null;
+  processedAt: string | null;
+}
+
+export interface HeaderSummary {
+  messageId: string | null;
+  from: string | null;
+  subject: string | null;
+}
+
+export interface ListFilter {
+  tenant?: string;
+  status?: string;
+  limit: number;
+}
+
+interface MessageRow {
+  id: string;
+  tenant: string;
+  status: MessageStatus;
+  received_at: string;
+  size: number;
+  envelope: string;
+  message_id: string | null;
+  from_header: string | null;
+  subject: string | null;
+  error: string | null;
+  processed_at: string | null;
+}
+
+const SELECT_MESSAGE = `SELECT m.id, t.slug AS tenant, m.status, m.received_at, m.size, m.envelope, m.message_id,
+  m.from_header, m.subject, m.error, m.processed_at FROM messages m JOIN tenants t ON t.id = m.tenant_id`;
+
+export const PIPELINE_JOB = 'pipeline';
+
+export class MessageStore {
+  private readonly db: Database;
+  private readonly insertMessage: Statement;
+  private readonly insertRaw: Statement;
+  private readonly insertJob: Statement;
+
+  constructor(db: Database) {
+    this.db = db;
+    this.insertMessage = db.prepare(
+      `INSERT INTO messages (id, tenant_id, status, received_at, size, envelope) VALUES (?, ?, 'received', ?, ?, ?)`,
+    );
+    this.insertRaw = db.prepare('INSERT INTO message_raw (message_id, raw) VALUES (?, ?)');
+    this.insertJob = db.prepare(`INSERT INTO jobs (message_id, kind, state, run_after, updated_at) VALUES (?, ?, 'queued', ?, ?)`);
+  }
+
+  /** Inserts messages with their raw bytes and pipeline jobs in one transaction (one fsync). */
+  insertBatch(batch: readonly NewMessage[], nowMs: number): void {
+    this.db.transaction(() => {
+      for (const message of batch) {
+        this.insertMessage.run(message.id, message.tenantId, message.receivedAt, message.raw.length, JSON.stringify(message.envelope));
+        this.insertRaw.run(message.id, message.raw);
+        this.insertJob.run(message.id, PIPELINE_JOB, nowMs, nowMs);
+      }
+    })();
+  }
+
+  list(filter: ListFilter): StoredMessage[] {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.tenant) {
+      where.push('t.slug = ?');
+      params.push(filter.tenant.toLowerCase());
+    }
+    if (filter.status) {
+      where.push('m.status = ?');
+      params.push(filter.status);
+    }
+    const sql = `${SELECT_MESSAGE} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY m.id DESC LIMIT ?`;
+    return (this.db.prepare(sql).all(...params, filter.limit) as MessageRow[]).map(toMessage);
+  }
+
+  get(id: string): StoredMessage | null {
+    const row = this.db.prepare(`${SELECT_MESSAGE} WHERE m.id = ?`).get(id.toUpperCase()) as MessageRow | undefined;
+    return row ? toMessage(row) : null;
+  }
+
+  raw(id: string): Buffer | null {
+    const row = this.db.prepare('SELECT raw FROM message_raw WHERE message_id = ?').get(id.toUpperCase()) as { raw: Buffer } | undefined;
+    return row?.raw ?? null;
+  }
+
+  /** Marks the message processed with its header summary; part of the job's completing transaction. */
+  markProcessed(id: string, summary: HeaderSummary, at: string): void {
+    this.db
+      .prepare(`UPDATE messages SET status = 'processed', message_id = ?, from_header = ?, subject = ?, error = NULL, processed_at = ? WHERE id = ?`)
+      .run(summary.messageId, summary.from, summary.subject, at, id);
+  }
+
+  markFailed(id: string, error: string, at: string): void {
+    this.db.prepare(`UPDATE messages SET status = 'failed', error = ?, processed_at = ? WHERE id = ?`).run(error, at, id);
+  }
+
+  countByStatus(): Record<string, number> {
+    const rows = this.db.prepare('SELECT status, COUNT(*) AS n FROM messages GROUP BY status').all() as { status: string; n: number }[];
+    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  }
+
+  totals(): { count: number; bytes: number } {
+    const row = this.db.prepare('SELECT COUNT(*) AS count, COALESCE(SUM(size), 0) AS bytes FROM messages').get() as { count: number; bytes: number };
+    return row;
+  }
+}
+
+function toMessage(row: MessageRow): StoredMessage {
+  return {
+    id: row.id,
+    tenant: row.tenant,
+    status: row.status,
+    receivedAt: row.received_at,
+    size: row.size,
+    envelope: JSON.parse(row.envelope) as Envelope,
+    messageId: row.message_id,
+    from: row.from_header,
+    subject: row.subject,
+    error: row.error,
+    processedAt: row.processed_at,
+  };
+}

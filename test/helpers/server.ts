@@ -1,0 +1,65 @@
+// Starts a real mailroom server for a test: a fresh SQLite file in a temp dir,
+// the SMTP listener on 127.0.0.1 port 0, a silent logger, and two tenants.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { configSchema, type Config, type ConfigInput } from '../../src/config/index.ts';
+import { createContext, type Clock, type Context } from '../../src/context.ts';
+import { createLogger } from '../../src/log.ts';
+import { startServer, type RunningServer } from '../../src/server.ts';
+
+export interface TestServer {
+  ctx: Context;
+  server: RunningServer;
+  port: number;
+  dataDir: string;
+  /** Stops the server (if still running) and removes the data dir. */
+  cleanup(): Promise<void>;
+}
+
+export function tempDir(prefix = 'mailroom-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+type SectionOverrides = { [K in keyof ConfigInput]?: Partial<NonNullable<ConfigInput[K]>> };
+
+export function testConfig(dataDir: string, overrides: SectionOverrides = {}): Config {
+  return configSchema.parse({
+    ...overrides,
+    data: { dir: dataDir, ...overrides.data },
+    smtp: { host: '127.0.0.1', port: 0, hostname: 'mx.mailroom.test', ...overrides.smtp },
+    log: { level: 'silent', ...overrides.log },
+  });
+}
+
+export function seedTenants(ctx: Context): void {
+  ctx.tenants.add({ slug: 'acme', name: 'Acme', domains: ['acme.com'], replyDomains: ['replies.acme.com'], forwardAddresses: ['acme-jobs@in.mailroom.test'] });
+  ctx.tenants.add({ slug: 'globex', name: 'Globex', domains: ['globex.com'], replyDomains: ['replies.globex.com'], forwardAddresses: ['globex-jobs@in.mailroom.test'] });
+}
+
+export async function startTestServer(options: { overrides?: SectionOverrides; clock?: Clock; worker?: boolean } = {}): Promise<TestServer> {
+  const dataDir = tempDir();
+  const config = testConfig(dataDir, options.overrides);
+  const ctx = createContext(config, { log: createLogger('silent'), ...(options.clock ? { clock: options.clock } : {}) });
+  seedTenants(ctx);
+  const server = await startServer(ctx, { worker: options.worker ?? true });
+  return {
+    ctx,
+    server,
+    port: server.smtp.port,
+    dataDir,
+    async cleanup() {
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls until the condition holds or the time runs out (then throws). */
+export async function waitFor(condition: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  const start = Date.now();
+  while (!condition()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

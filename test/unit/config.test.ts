@@ -1,0 +1,69 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { configKeys, configSchema, loadConfig } from '../../src/config/index.ts';
+import { ConfigError } from '../../src/errors.ts';
+import { tempDir } from '../helpers/server.ts';
+
+function problemsOf(run: () => unknown): string[] {
+  try {
+    run();
+  } catch (err) {
+    if (err instanceof ConfigError) return [...err.problems];
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('configuration', () => {
+  it('config/default.yaml states exactly the schema defaults', () => {
+    const file = parse(readFileSync('config/default.yaml', 'utf8')) as unknown;
+    expect(file).toEqual(configSchema.parse({}));
+  });
+
+  it('config/example.yaml is valid', () => {
+    const config = loadConfig({ env: {}, file: 'config/example.yaml' });
+    expect(config.smtp.port).toBe(25);
+  });
+
+  it('every key has a description and an env variable MAILROOM_<SECTION>_<KEY>', () => {
+    for (const key of configKeys()) {
+      expect(key.description, key.path).not.toBe('');
+      expect(key.env).toMatch(/^MAILROOM_[A-Z0-9_]+$/);
+    }
+    const envs = configKeys().map((k) => k.env);
+    expect(envs).toEqual(expect.arrayContaining(['MAILROOM_DATA_DIR', 'MAILROOM_SMTP_HOST', 'MAILROOM_SMTP_PORT', 'MAILROOM_SMTP_TLS_CERT']));
+  });
+
+  it('environment variables override the file, with types coerced', () => {
+    const dir = tempDir();
+    const file = join(dir, 'c.yaml');
+    writeFileSync(file, 'smtp:\n  port: 2600\n  hostname: from-file.example\n');
+    const config = loadConfig({ env: { MAILROOM_CONFIG: file, MAILROOM_SMTP_PORT: '2700', MAILROOM_DATA_DIR: '/srv/x' } });
+    expect(config.smtp.port).toBe(2700);
+    expect(config.smtp.hostname).toBe('from-file.example');
+    expect(config.data.dir).toBe('/srv/x');
+  });
+
+  it.each([
+    [{ MAILROOM_SMTP_PORT: 'abc' }, /MAILROOM_SMTP_PORT="abc": smtp.port must be an integer from 0 to 65535/],
+    [{ MAILROOM_SMTP_PORT: '70000' }, /smtp.port \(env MAILROOM_SMTP_PORT\): must be an integer from 0 to 65535/],
+    [{ MAILROOM_LOG_LEVEL: 'loud' }, /log.level .*one of fatal, error, warn, info/],
+    [{ MAILROOM_SMTP_PROT: '25' }, /MAILROOM_SMTP_PROT: no such setting/],
+    [{ MAILROOM_SMTP_MAX_RECIPIENTS: '0' }, /smtp.maxRecipients \(env MAILROOM_SMTP_MAX_RECIPIENTS\)/],
+  ])('refuses %j naming the key', (env, expected) => {
+    expect(problemsOf(() => loadConfig({ env })).join('\n')).toMatch(expected);
+  });
+
+  it('refuses unknown keys and bad YAML in the file, naming them', () => {
+    const dir = tempDir();
+    const unknown = join(dir, 'unknown.yaml');
+    writeFileSync(unknown, 'smtp:\n  prot: 25\n');
+    expect(problemsOf(() => loadConfig({ env: {}, file: unknown })).join('\n')).toMatch(/smtp.prot: unknown key/);
+    const broken = join(dir, 'broken.yaml');
+    writeFileSync(broken, 'smtp: [\n');
+    expect(problemsOf(() => loadConfig({ env: {}, file: broken })).join('\n')).toMatch(/broken.yaml: not valid YAML/);
+    expect(problemsOf(() => loadConfig({ env: {}, file: join(dir, 'missing.yaml') })).join('\n')).toMatch(/cannot read it/);
+  });
+});

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { DataCollector } from '../../src/smtp/index.ts';
+
+function verdictOf(chunks: string[], max = 1000): string {
+  const collector = new DataCollector(max);
+  for (const chunk of chunks) collector.push(Buffer.from(chunk, 'latin1'));
+  return collector.verdict();
+}
+
+describe('DATA guard', () => {
+  it.each([
+    ['CRLF lines', ['Subject: x\r\n\r\nhello\r\n'], 'ok'],
+    ['CRLF split across chunks', ['Subject: x\r', '\n\r\nhello\r\n'], 'ok'],
+    ['LF split from its CR at a chunk start', ['hello\r', '\nworld\r\n'], 'ok'],
+    ['bare LF', ['Subject: x\n\nhello\r\n'], 'bad_line_endings'],
+    ['smuggling LF.LF', ['hello\r\n\n.\nMAIL FROM:<x@y>\r\n'], 'bad_line_endings'],
+    ['smuggling CRLF.LF', ['hello\r\n.\nRCPT TO:<x@y>\r\n'], 'bad_line_endings'],
+    ['bare CR', ['hello\rworld\r\n'], 'bad_line_endings'],
+    ['bare CR at a chunk end', ['hello\r', 'world\r\n'], 'bad_line_endings'],
+    ['bare LF at a chunk start', ['hello', '\nworld\r\n'], 'bad_line_endings'],
+    ['NUL byte', ['hel\u0000lo\r\n'], 'bad_line_endings'],
+    ['CR as the last byte', ['hello\r'], 'bad_line_endings'],
+    ['over the size limit', ['x'.repeat(600), 'y'.repeat(600)], 'too_big'],
+  ])('%s -> %s', (_name, chunks, expected) => {
+    expect(verdictOf(chunks)).toBe(expected);
+  });
+
+  it('keeps the bytes in order behind the prefix', () => {
+    const collector = new DataCollector(100);
+    collector.push(Buffer.from('a\r\n'));
+    collector.push(Buffer.from('b\r\n'));
+    expect(collector.take(Buffer.from('P: 1\r\n')).toString()).toBe('P: 1\r\na\r\nb\r\n');
+  });
+});

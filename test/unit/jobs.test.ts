@@ -1,0 +1,116 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createContext, type Context } from '../../src/context.ts';
+import { createLogger } from '../../src/log.ts';
+import { Worker } from '../../src/pipeline/index.ts';
+import { seedTenants, tempDir, testConfig, waitFor } from '../helpers/server.ts';
+
+let ctx: Context;
+let nowMs = 1_000_000;
+
+function insertMessage(id: string, raw = 'From: a@b.example\r\nSubject: hi\r\nMessage-ID: <m1@b.example>\r\n\r\nbody\r\n'): void {
+  const tenantId = ctx.tenants.get('acme')?.id as number;
+  ctx.messages.insertBatch(
+    [
+      {
+        id,
+        tenantId,
+        receivedAt: new Date(nowMs).toISOString(),
+        envelope: { sessionId: 's', clientIp: '127.0.0.1', clientPort: 1, helo: 'h', mailFrom: 'a@b.example', rcptTo: ['x@replies.acme.com'], tls: null },
+        raw: Buffer.from(raw),
+      },
+    ],
+    nowMs,
+  );
+}
+
+beforeEach(() => {
+  nowMs = 1_000_000;
+  ctx = createContext(testConfig(tempDir()), { log: createLogger('silent') });
+  seedTenants(ctx);
+});
+afterEach(() => ctx.close());
+
+describe('job queue', () => {
+  it('claims a due job once, with a lease', () => {
+    insertMessage('01A');
+    const job = ctx.jobs.claim(nowMs, 1000);
+    expect(job).toMatchObject({ messageId: '01A', kind: 'pipeline', attempts: 1 });
+    expect(ctx.jobs.claim(nowMs, 1000)).toBeNull();
+  });
+
+  it('hands a job whose lease ran out to the next claimer, and only the holder can complete it', () => {
+    insertMessage('01A');
+    const first = ctx.jobs.claim(nowMs, 1000);
+    const second = ctx.jobs.claim(nowMs + 1001, 1000);
+    expect(second).toMatchObject({ messageId: '01A', attempts: 2 });
+    let effects = 0;
+    expect(ctx.jobs.complete(first!, nowMs, () => effects++)).toBe(false);
+    expect(ctx.jobs.complete(second!, nowMs, () => effects++)).toBe(true);
+    expect(ctx.jobs.complete(second!, nowMs, () => effects++)).toBe(false);
+    expect(effects).toBe(1);
+    expect(ctx.jobs.countByState()).toMatchObject({ done: 1, queued: 0, running: 0 });
+  });
+
+  it('puts a retried job back after its delay', () => {
+    insertMessage('01A');
+    const job = ctx.jobs.claim(nowMs, 1000)!;
+    expect(ctx.jobs.retryLater(job, 'boom', nowMs + 5000, nowMs)).toBe(true);
+    expect(ctx.jobs.claim(nowMs + 4999, 1000)).toBeNull();
+    expect(ctx.jobs.claim(nowMs + 5000, 1000)).toMatchObject({ attempts: 2 });
+  });
+});
+
+describe('worker', () => {
+  function worker(maxAttempts = 3): Worker {
+    return new Worker({
+      settings: { pollIntervalMs: 20, leaseMs: 60_000, maxAttempts, retryBaseMs: 1000, retryMaxMs: 60_000 },
+      jobs: ctx.jobs,
+      messages: ctx.messages,
+      log: createLogger('silent'),
+      nowMs: () => nowMs,
+    });
+  }
+
+  it('processes a message and records its header summary', async () => {
+    insertMessage('01A');
+    const w = worker();
+    w.start();
+    await waitFor(() => ctx.messages.get('01A')?.status === 'processed');
+    await w.stop();
+    expect(ctx.messages.get('01A')).toMatchObject({ messageId: '<m1@b.example>', from: 'a@b.example', subject: 'hi' });
+  });
+
+  it('resumes a job left running by a crash once its lease runs out', async () => {
+    insertMessage('01A');
+    ctx.jobs.claim(nowMs, 60_000); // the crashed worker's claim
+    const w = worker();
+    w.start();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(ctx.messages.get('01A')?.status).toBe('received');
+    nowMs += 60_001;
+    w.wake();
+    await waitFor(() => ctx.messages.get('01A')?.status === 'processed');
+    await w.stop();
+  });
+
+  it('retries with backoff and marks the message failed after the last attempt', async () => {
+    insertMessage('01A');
+    ctx.db.prepare('DELETE FROM message_raw WHERE message_id = ?').run('01A');
+    const w = worker(3);
+    w.start();
+    const attempts = (): number => (ctx.db.prepare('SELECT attempts FROM jobs').get() as { attempts: number }).attempts;
+    await waitFor(() => attempts() === 1);
+    const runAfter = (): number => (ctx.db.prepare('SELECT run_after FROM jobs').get() as { run_after: number }).run_after;
+    await waitFor(() => runAfter() === nowMs + 1000, 2000, 'first retry in 1 s');
+    nowMs += 1000;
+    w.wake();
+    await waitFor(() => attempts() === 2);
+    await waitFor(() => runAfter() === nowMs + 2000, 2000, 'second retry in 2 s');
+    nowMs += 2000;
+    w.wake();
+    await waitFor(() => ctx.messages.get('01A')?.status === 'failed');
+    await w.stop();
+    expect(ctx.messages.get('01A')?.error).toMatch(/raw message missing/);
+    expect(ctx.jobs.countByState()).toMatchObject({ failed: 1 });
+  });
+});

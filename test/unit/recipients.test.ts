@@ -1,0 +1,52 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createContext, type Context } from '../../src/context.ts';
+import { SmtpError } from '../../src/errors.ts';
+import { createLogger } from '../../src/log.ts';
+import { routeRecipient } from '../../src/smtp/index.ts';
+import { seedTenants, tempDir, testConfig } from '../helpers/server.ts';
+
+let ctx: Context;
+beforeAll(() => {
+  ctx = createContext(testConfig(tempDir()), { log: createLogger('silent') });
+  seedTenants(ctx);
+});
+afterAll(() => ctx.close());
+
+function outcome(address: string): string {
+  try {
+    const routed = routeRecipient(address, ctx.tenants);
+    return `tenant ${ctx.tenants.slugOf(routed.tenantId)}`;
+  } catch (err) {
+    if (err instanceof SmtpError) return `${err.responseCode} ${err.enhancedCode}`;
+    throw err;
+  }
+}
+
+describe('recipient routing', () => {
+  it.each([
+    ['careers@replies.acme.com', 'tenant acme'],
+    ['careers+ab12cd@replies.acme.com', 'tenant acme'],
+    ['Anything.Else@REPLIES.ACME.COM', 'tenant acme'],
+    ['careers@replies.acme.com.', 'tenant acme'],
+    ['acme-jobs@in.mailroom.test', 'tenant acme'],
+    ['ACME-Jobs@In.Mailroom.Test', 'tenant acme'],
+    ['globex-jobs@in.mailroom.test', 'tenant globex'],
+    ['careers@replies.globex.com', 'tenant globex'],
+    // a domain we serve, but an address nobody routes: unknown mailbox
+    ['someone-else@in.mailroom.test', '550 5.1.1'],
+    // not ours: a relay attempt
+    ['victim@gmail.com', '550 5.7.1'],
+    ['jobs@acme.com', '550 5.7.1'],
+    ['careers@sub.replies.acme.com', '550 5.7.1'],
+    ['careers@replies.acme.com.evil.example', '550 5.7.1'],
+    // IP literals and route forms
+    ['root@[127.0.0.1]', '550 5.7.1'],
+    ['root@[IPv6:::1]', '550 5.7.1'],
+    ['victim%gmail.com@replies.acme.com', '550 5.7.1'],
+    ['gmail.com!victim@replies.acme.com', '550 5.7.1'],
+    ['"victim@gmail.com"@replies.acme.com', '550 5.7.1'],
+    ['no-at-sign', '550 5.7.1'],
+  ])('%s -> %s', (address, expected) => {
+    expect(outcome(address)).toBe(expected);
+  });
+});
