@@ -189,12 +189,14 @@ export class SmtpListener {
     const log = state?.log ?? this.deps.log;
     const collector = new DataCollector(this.deps.settings.maxMessageBytes);
     const deadline = setTimeout(() => {
-      log.info({ bytes: collector.size }, 'DATA deadline reached');
+      log.info({ bytes: collector.size }, 'DATA deadline reached; nothing stored');
       this.sendOutOfTurn(session.id, C421_DATA_TOO_SLOW);
+      finish(new SmtpError(C421_DATA_TOO_SLOW));
       stream.destroy();
     }, this.deps.settings.dataTimeoutMs);
     this.inFlight++;
     let settled = false;
+    let ended = false;
     const finish = (err: Error | null, message?: string): void => {
       if (settled) return;
       settled = true;
@@ -207,7 +209,12 @@ export class SmtpListener {
       log.info({ err: err.message, bytes: collector.size }, 'client went away during DATA; nothing stored');
       finish(err);
     });
+    // A stream destroyed under us (client gone, deadline) ends with 'close' alone.
+    stream.on('close', () => {
+      if (!ended) finish(new SmtpError(C451_LOCAL_ERROR));
+    });
     stream.on('end', () => {
+      ended = true;
       const verdict = collector.verdict();
       if (verdict === 'too_big') return finish(new SmtpError(C552_TOO_BIG, { detail: `${C552_TOO_BIG.text}: the limit is ${this.deps.settings.maxMessageBytes} bytes` }));
       if (verdict === 'bad_line_endings') {

@@ -7,3 +7,4 @@ export { TenantStore, TenantError, normalizeAddress, normalizeDomain, type Tenan
 export { MessageStore, PIPELINE_JOB, type Envelope, type NewMessage, type StoredMessage, type HeaderSummary, type MessageStatus } from './messages.ts';
 export { JobStore, type Job, type JobState } from './jobs.ts';
 export { GroupCommitter, type GroupCommitOptions } from './group-commit.ts';
+export { acquireInstanceLock, InstanceLockError, type InstanceLock } from './instance-lock.ts';

@@ -77,6 +77,14 @@ export class JobStore {
     return this.retryStatement.run(error, runAfterMs, nowMs, job.id, job.leaseToken).changes > 0;
   }
 
+  /**
+   * Makes every job left 'running' due now. Only for a server that holds the
+   * instance lock: then no live worker can own them.
+   */
+  releaseOrphaned(nowMs: number): number {
+    return this.db.prepare(`UPDATE jobs SET state = 'queued', run_after = ?, lease_token = NULL, updated_at = ? WHERE state = 'running'`).run(nowMs, nowMs).changes;
+  }
+
   /** When the next job falls due, for the worker's sleep; null when nothing is pending. */
   nextDueAt(): number | null {
     const row = this.db.prepare(`SELECT MIN(run_after) AS at FROM jobs WHERE state IN ('queued', 'running')`).get() as { at: number | null };

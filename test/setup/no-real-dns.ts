@@ -26,5 +26,5 @@ for (const name of ['resolve', 'resolve4', 'resolve6', 'resolveMx', 'resolveTxt'
 }
 dns.Resolver.prototype.resolve = function resolve(host: string) {
   throw refuse(host);
-} as typeof dns.Resolver.prototype.resolve;
+} as unknown as typeof dns.Resolver.prototype.resolve;
 syncBuiltinESMExports();

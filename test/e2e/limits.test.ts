@@ -1,0 +1,149 @@
+// Connection limits, deadlines, a full store and graceful shutdown, each over a
+// real listener with small limits.
+import nodemailer from 'nodemailer';
+import { afterEach, describe, expect, it } from 'vitest';
+import { RawSmtp, queuedId } from '../helpers/raw-smtp.ts';
+import { startTestServer, waitFor, type TestServer } from '../helpers/server.ts';
+
+let t: TestServer | null = null;
+afterEach(async () => {
+  await t?.cleanup();
+  t = null;
+});
+
+describe('limits and deadlines', () => {
+  it('answers 421 past maxConnectionsPerIp and admits again once one leaves', async () => {
+    t = await startTestServer({ overrides: { smtp: { maxConnectionsPerIp: 2 } } });
+    const a = await RawSmtp.connect(t.port);
+    const b = await RawSmtp.connect(t.port);
+    expect((await a.reply())?.code).toBe(220);
+    expect((await b.reply())?.code).toBe(220);
+    const c = await RawSmtp.connect(t.port);
+    expect((await c.reply())?.lines[0]).toMatch(/^421 4\.7\.0 /);
+    expect(await c.reply()).toBeNull();
+    a.close();
+    await waitFor(() => t!.server.listener.activeSessions === 1);
+    const d = await RawSmtp.connect(t.port);
+    expect((await d.reply())?.code).toBe(220);
+    b.close();
+    d.close();
+  });
+
+  it('answers 421 past maxConnections in all', async () => {
+    t = await startTestServer({ overrides: { smtp: { maxConnections: 2 } } });
+    const open = [await RawSmtp.connect(t.port), await RawSmtp.connect(t.port)];
+    for (const c of open) expect((await c.reply())?.code).toBe(220);
+    const extra = await RawSmtp.connect(t.port);
+    expect((await extra.reply())?.code).toBe(421);
+    for (const c of open) c.close();
+  });
+
+  it('cuts a session that outlives sessionTimeoutMs with 421', async () => {
+    t = await startTestServer({ overrides: { smtp: { sessionTimeoutMs: 400 } } });
+    const c = await RawSmtp.connect(t.port);
+    await c.reply();
+    await c.command('EHLO x.example');
+    // keep it busy so the idle timeout is not what ends it
+    for (let i = 0; i < 3; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      expect((await c.command('NOOP'))?.code).toBe(250);
+    }
+    const cut = await c.reply(2000);
+    expect(cut?.lines[0]).toMatch(/^421 4\.4\.2 Session time limit/);
+    expect(await c.reply()).toBeNull();
+  });
+
+  it('cuts a slow-drip DATA at dataTimeoutMs with 421 and stores nothing', async () => {
+    t = await startTestServer({ overrides: { smtp: { dataTimeoutMs: 300 } } });
+    const c = await RawSmtp.connect(t.port);
+    expect((await c.startData(['slow@replies.acme.com']))?.code).toBe(354);
+    const drip = setInterval(() => c.write('x'), 50);
+    const reply = await c.reply(3000);
+    clearInterval(drip);
+    expect(reply?.lines[0]).toMatch(/^421 4\.4\.2 Message not received in time/);
+    await waitFor(() => t!.server.listener.transactionsInFlight === 0);
+    expect(t.ctx.messages.totals().count).toBe(0);
+  });
+
+  it('closes an idle connection after idleTimeoutMs', async () => {
+    t = await startTestServer({ overrides: { smtp: { idleTimeoutMs: 300 } } });
+    const c = await RawSmtp.connect(t.port);
+    await c.reply();
+    const reply = await c.reply(3000);
+    expect(reply?.code).toBe(421);
+  });
+});
+
+describe('storage failures', () => {
+  it('answers 452 4.3.1 (never 250) when the database is full, and 250 again once there is room', async () => {
+    t = await startTestServer();
+    const pages = t.ctx.db.pragma('page_count', { simple: true }) as number;
+    t.ctx.db.pragma(`max_page_count = ${pages + 2}`);
+    const c = await RawSmtp.connect(t.port);
+    expect((await c.startData(['full@replies.acme.com']))?.code).toBe(354);
+    c.write(`Subject: full\r\n\r\n${'y'.repeat(76)}\r\n`.repeat(4000) + '.\r\n');
+    expect((await c.reply())?.lines[0]).toBe('452 4.3.1 Insufficient system storage, try again later');
+    expect(t.ctx.messages.totals().count).toBe(0);
+
+    t.ctx.db.pragma('max_page_count = 1073741823');
+    await c.command('MAIL FROM:<a@example.org>');
+    await c.command('RCPT TO:<full@replies.acme.com>');
+    await c.command('DATA');
+    const ok = await c.command('Subject: room again\r\n\r\nhi\r\n.');
+    expect(ok?.code).toBe(250);
+    expect(t.ctx.messages.get(queuedId(ok))).not.toBeNull();
+    c.close();
+  });
+
+  it('answers 451 4.3.0 when the store fails for another reason', async () => {
+    t = await startTestServer();
+    t.ctx.db.exec(`CREATE TRIGGER refuse BEFORE INSERT ON messages BEGIN SELECT RAISE(ABORT, 'disk on fire'); END;`);
+    const c = await RawSmtp.connect(t.port);
+    await c.startData(['x@replies.acme.com']);
+    const reply = await c.command('Subject: x\r\n\r\nhi\r\n.');
+    expect(reply?.lines[0]).toBe('451 4.3.0 Local error in processing, try again later');
+    expect(reply?.text).not.toMatch(/disk on fire/);
+    c.close();
+  });
+});
+
+describe('graceful shutdown', () => {
+  it('tells idle sessions 421 at once, lets a transaction in flight finish with 250, then closes', async () => {
+    t = await startTestServer({ overrides: { smtp: { shutdownGraceMs: 3000 } } });
+    const idle = await RawSmtp.connect(t.port);
+    await idle.reply();
+    await idle.command('EHLO idle.example');
+    const busy = await RawSmtp.connect(t.port);
+    expect((await busy.startData(['busy@replies.acme.com']))?.code).toBe(354);
+    busy.write('Subject: in flight\r\n\r\nfirst half\r\n');
+
+    const stopped = t.server.stop();
+    expect((await idle.reply())?.lines[0]).toMatch(/^421 4\.3\.2 /);
+    // a new client is not served any more
+    await expect(RawSmtp.connect(t.port)).rejects.toThrow();
+
+    busy.write('second half\r\n.\r\n');
+    const done = await busy.reply();
+    expect(done?.code).toBe(250);
+    // no new transaction on a closing server
+    expect((await busy.command('MAIL FROM:<a@example.org>'))?.code).toBe(421);
+    await stopped;
+    const id = queuedId(done);
+    // the database was closed cleanly; reopen it to check the message is there
+    const { openDatabase, MessageStore } = await import('../../src/store/index.ts');
+    const db = openDatabase(t.dataDir);
+    expect(new MessageStore(db).get(id)?.size).toBeGreaterThan(0);
+    db.close();
+  });
+
+  it('answers 421 to sessions still open when the grace period runs out', async () => {
+    t = await startTestServer({ overrides: { smtp: { shutdownGraceMs: 300 } } });
+    const slow = await RawSmtp.connect(t.port);
+    expect((await slow.startData(['slow@replies.acme.com']))?.code).toBe(354);
+    const stopped = t.server.stop();
+    const reply = await slow.reply(3000);
+    expect(reply?.code).toBe(421);
+    await stopped;
+    expect(nodemailer).toBeDefined();
+  });
+});

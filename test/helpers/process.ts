@@ -1,0 +1,53 @@
+// Runs mailroom as a separate process (the real `bin/mailroom.js`), for the CLI
+// tests and the crash test.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+export const BIN = new URL('../../bin/mailroom.js', import.meta.url).pathname;
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCli(args: string[], env: Record<string, string>, input?: string): CliResult {
+  const result = spawnSync(process.execPath, [BIN, ...args], { env: { ...cleanEnv(), ...env }, encoding: 'utf8', ...(input !== undefined ? { input } : {}) });
+  return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** The environment without any MAILROOM_ variables of the developer's shell. */
+function cleanEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MAILROOM_')));
+}
+
+export interface ServerProcess {
+  child: ChildProcess;
+  port: number;
+  logLines: string[];
+  exited: Promise<number | null>;
+}
+
+/** Starts `mailroom serve` and resolves once its log says which port it listens on. */
+export function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [BIN, 'serve'], { env: { ...cleanEnv(), MAILROOM_SMTP_PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const logLines: string[] = [];
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 20_000);
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      logLines.push(line);
+      const entry = JSON.parse(line) as { msg?: string; port?: number };
+      if (entry.msg === 'mailroom listening for SMTP' && entry.port) {
+        clearTimeout(timer);
+        resolve({ child, port: entry.port, logLines, exited });
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code} before listening: ${stderr}`));
+    });
+  });
+}
