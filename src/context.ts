@@ -30,7 +30,7 @@ export interface ContextOverrides {
 export function createContext(config: Config, overrides: ContextOverrides = {}): Context {
   const log = overrides.log ?? createLogger(config.log.level);
   const clock = overrides.clock ?? systemClock;
-  const db = openDatabase(config.data.dir);
+  const db = openDatabase(config.data.dir, { maxSizeMb: config.data.maxSizeMb });
   let closed = false;
   return {
     config,

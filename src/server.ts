@@ -4,14 +4,14 @@
 import type { AddressInfo } from 'node:net';
 import type { Context } from './context.ts';
 import { UsageError } from './errors.ts';
-import { Worker } from './pipeline/index.ts';
+import { PipelineThread } from './pipeline/index.ts';
 import { loadTlsMaterial, SmtpListener } from './smtp/index.ts';
-import { acquireInstanceLock, GroupCommitter, InstanceLockError } from './store/index.ts';
+import { acquireInstanceLock, GroupCommitter, InstanceLockError, ThreadBatchWriter } from './store/index.ts';
 
 export interface RunningServer {
   smtp: AddressInfo;
   listener: SmtpListener;
-  worker: Worker;
+  worker: PipelineThread;
   /** Graceful stop: sessions finish within the grace period, the worker stops, the database closes. */
   stop(): Promise<void>;
 }
@@ -28,14 +28,9 @@ export async function startServer(ctx: Context, options: { worker?: boolean } = 
   try {
     const orphaned = ctx.jobs.releaseOrphaned(ctx.clock.now().getTime());
     if (orphaned > 0) log.warn({ jobs: orphaned }, 'resuming jobs left running by a previous process that stopped without finishing them');
-    const worker = new Worker({
-      settings: config.worker,
-      jobs: ctx.jobs,
-      messages: ctx.messages,
-      log: log.child({ subsystem: 'worker' }),
-      nowMs: () => ctx.clock.now().getTime(),
-    });
-    const committer = new GroupCommitter(ctx.messages, {
+    const worker = new PipelineThread({ dataDir: config.data.dir, settings: config.worker, logLevel: config.log.level }, log.child({ subsystem: 'worker' }));
+    const writer = new ThreadBatchWriter(config.data.dir, config.data.maxSizeMb, (err) => log.error({ err }, 'the writer thread failed; messages in flight were refused with 451 and a new thread takes over'));
+    const committer = new GroupCommitter(writer, {
       windowMs: config.data.groupCommitWindowMs,
       maxMessages: config.data.groupCommitMaxMessages,
       nowMs: () => ctx.clock.now().getTime(),
@@ -62,6 +57,8 @@ export async function startServer(ctx: Context, options: { worker?: boolean } = 
       stop() {
         stopping ??= (async () => {
           await listener.stop();
+          await committer.drain();
+          await committer.close();
           await worker.stop();
           ctx.close();
           held.release();

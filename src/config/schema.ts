@@ -15,9 +15,15 @@ const dataSection = z
       .int()
       .min(0)
       .max(100)
-      .default(2)
-      .describe('Messages whose DATA completes within this many ms share one fsynced transaction (0 = commit at once).'),
+      .default(0)
+      .describe('Extra wait in ms before a batch is committed when none is in flight; messages finishing during a commit always join the next batch (0 = no extra wait).'),
     groupCommitMaxMessages: positiveInt.max(10_000).default(128).describe('Most messages in one group commit.'),
+    maxSizeMb: z
+      .number()
+      .int()
+      .min(0)
+      .default(0)
+      .describe('Largest the database may grow, in MB, so the disk never fills up under it; past it messages get 452 4.3.1 (0 = no limit).'),
   })
   .strict();
 

@@ -3,11 +3,10 @@
 // and our Received line are committed and fsynced (store/group-commit.ts).
 import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
-import { ulid } from 'ulid';
 import type { Config } from '../config/index.ts';
 import { SmtpError, StorageError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { Envelope, GroupCommitter, TenantStore } from '../store/index.ts';
+import { newMessageId, type Envelope, type GroupCommitter, type TenantStore } from '../store/index.ts';
 import { ConnectionLimiter } from './connection-limits.ts';
 import { DataCollector } from './data-guard.ts';
 import { receivedHeader } from './received.ts';
@@ -113,7 +112,6 @@ export class SmtpListener {
     }
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const state of this.sessions.values()) clearTimeout(state.deadline);
-    this.deps.committer.flush();
   }
 
   get activeSessions(): number {
@@ -234,7 +232,7 @@ export class SmtpListener {
   }
 
   private async store(session: SMTPServerSession, state: SessionState, collector: DataCollector): Promise<string> {
-    const id = ulid();
+    const id = newMessageId();
     const receivedAt = this.deps.now();
     const envelope: Envelope = {
       sessionId: session.id,

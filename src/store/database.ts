@@ -14,13 +14,28 @@ export function databasePath(dataDir: string): string {
   return join(resolve(dataDir), DATABASE_FILE);
 }
 
-export function openDatabase(dataDir: string): Database {
+export interface OpenOptions {
+  /** Largest size in MB (0: no limit); writes past it fail with SQLITE_FULL. */
+  maxSizeMb?: number;
+  /**
+   * FULL (the default) fsyncs every commit: required for accepting mail. NORMAL
+   * is crash-safe in WAL mode but may lose the last commits on power loss; only
+   * for work that is redone when lost (pipeline results of idempotent stages).
+   */
+  synchronous?: 'FULL' | 'NORMAL';
+}
+
+export function openDatabase(dataDir: string, options: OpenOptions = {}): Database {
   mkdirSync(resolve(dataDir), { recursive: true, mode: 0o750 });
   const db = new BetterSqlite3(databasePath(dataDir));
   db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
+  db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   migrate(db);
+  if (options.maxSizeMb) {
+    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    db.pragma(`max_page_count = ${Math.max(1, Math.floor((options.maxSizeMb * 1024 * 1024) / pageSize))}`);
+  }
   return db;
 }

@@ -1,9 +1,11 @@
-// Group commit for accepted messages. Every message whose DATA completes within
-// the window shares one transaction, so one WAL fsync covers all of them and
-// throughput is not bound by the disk's sync rate. The promise of each message
-// settles only after that transaction committed: the caller may answer 250 then.
-import { toStorageError, type StorageError } from '../errors.ts';
-import type { MessageStore, NewMessage } from './messages.ts';
+// Group commit for accepted messages. One batch is being written at a time;
+// every message whose DATA completes meanwhile joins the next one, so one fsync
+// covers many messages and throughput is not bound by the disk's sync rate. The
+// promise of each message settles only after its transaction committed: the
+// caller may answer 250 then, and not before.
+import { StorageError } from '../errors.ts';
+import type { BatchWriter } from './batch-writer.ts';
+import type { NewMessage } from './messages.ts';
 
 interface Pending {
   message: NewMessage;
@@ -12,72 +14,83 @@ interface Pending {
 }
 
 export interface GroupCommitOptions {
+  /** Extra wait before a batch is written when nothing is in flight (0: the next turn of the event loop). */
   windowMs: number;
   maxMessages: number;
   nowMs: () => number;
-  /** Called after each successful commit (e.g. to wake the worker). */
+  /** Called after each commit with the ids that were stored (e.g. to wake the worker). */
   onCommitted?: (ids: readonly string[]) => void;
 }
 
 export class GroupCommitter {
-  private readonly store: MessageStore;
+  private readonly writer: BatchWriter;
   private readonly options: GroupCommitOptions;
   private pending: Pending[] = [];
-  private timer: NodeJS.Timeout | null = null;
+  private scheduled = false;
+  private inFlight: Promise<void> | null = null;
 
-  constructor(store: MessageStore, options: GroupCommitOptions) {
-    this.store = store;
+  constructor(writer: BatchWriter, options: GroupCommitOptions) {
+    this.writer = writer;
     this.options = options;
   }
 
   commit(message: NewMessage): Promise<void> {
     return new Promise((resolve, reject) => {
       this.pending.push({ message, resolve, reject });
-      if (this.pending.length >= this.options.maxMessages) this.flush();
-      else if (!this.timer) this.timer = setTimeout(() => this.flush(), this.options.windowMs);
+      this.schedule();
     });
   }
 
-  /** Commits whatever is waiting now; used by the timer, a full batch and shutdown. */
-  flush(): void {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
-    const batch = this.pending;
-    this.pending = [];
-    if (batch.length === 0) return;
-    try {
-      this.store.insertBatch(
-        batch.map((p) => p.message),
-        this.options.nowMs(),
-      );
-    } catch (err) {
-      const storageError = toStorageError(err);
-      // A full store fails everyone alike. Anything else may be one bad message:
-      // commit the others one by one so only the culprit is refused.
-      if (storageError.full || batch.length === 1) {
-        for (const p of batch) p.reject(storageError);
-        return;
-      }
-      this.commitOneByOne(batch);
-      return;
-    }
-    for (const p of batch) p.resolve();
-    this.options.onCommitted?.(batch.map((p) => p.message.id));
+  private schedule(): void {
+    if (this.scheduled || this.inFlight) return; // the batch in flight picks these up when it is done
+    this.scheduled = true;
+    const go = (): void => {
+      this.scheduled = false;
+      this.writeNext();
+    };
+    if (this.options.windowMs === 0) setImmediate(go);
+    else setTimeout(go, this.options.windowMs);
   }
 
-  private commitOneByOne(batch: Pending[]): void {
-    const committed: string[] = [];
-    for (const p of batch) {
-      try {
-        this.store.insertBatch([p.message], this.options.nowMs());
-        committed.push(p.message.id);
-        p.resolve();
-      } catch (err) {
-        p.reject(toStorageError(err));
-      }
+  private writeNext(): void {
+    if (this.inFlight || this.pending.length === 0) return;
+    const batch = this.pending.splice(0, this.options.maxMessages);
+    this.inFlight = this.writer
+      .write(
+        batch.map((p) => p.message),
+        this.options.nowMs(),
+      )
+      .then(
+        (outcomes) => {
+          const stored: string[] = [];
+          batch.forEach((p, i) => {
+            const outcome = outcomes[i] ?? { ok: false, full: false, error: 'no outcome' };
+            if (outcome.ok) {
+              stored.push(p.message.id);
+              p.resolve();
+            } else p.reject(new StorageError(outcome.error, { full: outcome.full }));
+          });
+          if (stored.length > 0) this.options.onCommitted?.(stored);
+        },
+        (err: unknown) => {
+          for (const p of batch) p.reject(new StorageError(err instanceof Error ? err.message : String(err), { full: false }));
+        },
+      )
+      .finally(() => {
+        this.inFlight = null;
+        this.writeNext();
+      });
+  }
+
+  /** Resolves once nothing is waiting or being written; for shutdown. */
+  async drain(): Promise<void> {
+    while (this.inFlight || this.pending.length > 0) {
+      if (!this.inFlight) this.writeNext();
+      await this.inFlight;
     }
-    if (committed.length > 0) this.options.onCommitted?.(committed);
+  }
+
+  close(): Promise<void> {
+    return this.writer.close();
   }
 }

@@ -7,4 +7,7 @@ export { TenantStore, TenantError, normalizeAddress, normalizeDomain, type Tenan
 export { MessageStore, PIPELINE_JOB, type Envelope, type NewMessage, type StoredMessage, type HeaderSummary, type MessageStatus } from './messages.ts';
 export { JobStore, type Job, type JobState } from './jobs.ts';
 export { GroupCommitter, type GroupCommitOptions } from './group-commit.ts';
+export { InlineBatchWriter, writeBatch, type BatchWriter, type CommitOutcome } from './batch-writer.ts';
+export { ThreadBatchWriter } from './thread-writer.ts';
 export { acquireInstanceLock, InstanceLockError, type InstanceLock } from './instance-lock.ts';
+export { newMessageId } from './ids.ts';

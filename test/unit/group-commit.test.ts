@@ -2,15 +2,21 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createContext, type Context } from '../../src/context.ts';
 import { StorageError } from '../../src/errors.ts';
 import { createLogger } from '../../src/log.ts';
-import { GroupCommitter, type NewMessage } from '../../src/store/index.ts';
+import { GroupCommitter, InlineBatchWriter, ThreadBatchWriter, type BatchWriter, type NewMessage } from '../../src/store/index.ts';
 import { seedTenants, tempDir, testConfig } from '../helpers/server.ts';
 
 let ctx: Context;
+let dataDir: string;
+const writers: BatchWriter[] = [];
 beforeEach(() => {
-  ctx = createContext(testConfig(tempDir()), { log: createLogger('silent') });
+  dataDir = tempDir();
+  ctx = createContext(testConfig(dataDir), { log: createLogger('silent') });
   seedTenants(ctx);
 });
-afterEach(() => ctx.close());
+afterEach(async () => {
+  for (const writer of writers.splice(0)) await writer.close();
+  ctx.close();
+});
 
 function message(id: string, size = 100): NewMessage {
   return {
@@ -22,35 +28,50 @@ function message(id: string, size = 100): NewMessage {
   };
 }
 
-describe('group commit', () => {
-  it('commits messages that arrive within the window in one transaction', async () => {
+const kinds = {
+  inline: (): BatchWriter => new InlineBatchWriter(ctx.messages),
+  thread: (maxSizeMb = 0): BatchWriter => new ThreadBatchWriter(dataDir, maxSizeMb, () => undefined),
+};
+
+describe.each(['inline', 'thread'] as const)('group commit with the %s writer', (kind) => {
+  function committer(options: { windowMs?: number; maxMessages?: number; onCommitted?: (ids: readonly string[]) => void; maxSizeMb?: number } = {}): GroupCommitter {
+    const writer = kind === 'inline' ? kinds.inline() : kinds.thread(options.maxSizeMb);
+    writers.push(writer);
+    return new GroupCommitter(writer, { windowMs: options.windowMs ?? 0, maxMessages: options.maxMessages ?? 100, nowMs: Date.now, ...(options.onCommitted ? { onCommitted: options.onCommitted } : {}) });
+  }
+
+  it('commits messages that arrive together in one transaction', async () => {
     const batches: string[][] = [];
-    const committer = new GroupCommitter(ctx.messages, { windowMs: 5, maxMessages: 100, nowMs: Date.now, onCommitted: (ids) => batches.push([...ids]) });
-    await Promise.all(['A', 'B', 'C'].map((id) => committer.commit(message(id))));
+    const c = committer({ windowMs: 5, onCommitted: (ids) => batches.push([...ids]) });
+    await Promise.all(['A', 'B', 'C'].map((id) => c.commit(message(id))));
     expect(batches).toEqual([['A', 'B', 'C']]);
     expect(ctx.messages.totals().count).toBe(3);
+    expect(ctx.messages.raw('B')?.length).toBe(100);
   });
 
-  it('flushes at once when the batch is full', async () => {
+  it('splits at maxMessages, and what arrives during a commit joins the next batch', async () => {
     const batches: number[] = [];
-    const committer = new GroupCommitter(ctx.messages, { windowMs: 1000, maxMessages: 2, nowMs: Date.now, onCommitted: (ids) => batches.push(ids.length) });
-    await Promise.all(['A', 'B'].map((id) => committer.commit(message(id))));
-    expect(batches).toEqual([2]);
+    const c = committer({ maxMessages: 2, onCommitted: (ids) => batches.push(ids.length) });
+    await Promise.all(['A', 'B', 'C', 'D', 'E'].map((id) => c.commit(message(id))));
+    expect(batches).toEqual([2, 2, 1]);
+    await c.drain();
   });
 
   it('refuses only the bad message of a batch', async () => {
-    const committer = new GroupCommitter(ctx.messages, { windowMs: 5, maxMessages: 100, nowMs: Date.now });
-    await committer.commit(message('DUP'));
-    const results = await Promise.allSettled([committer.commit(message('X1')), committer.commit(message('DUP')), committer.commit(message('X2'))]);
+    const c = committer({ windowMs: 5 });
+    await c.commit(message('DUP'));
+    const results = await Promise.allSettled([c.commit(message('X1')), c.commit(message('DUP')), c.commit(message('X2'))]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(ctx.messages.totals().count).toBe(3);
   });
 
-  it('reports a full database as full, and stores nothing', async () => {
-    const pages = ctx.db.pragma('page_count', { simple: true }) as number;
-    ctx.db.pragma(`max_page_count = ${pages + 1}`);
-    const committer = new GroupCommitter(ctx.messages, { windowMs: 5, maxMessages: 100, nowMs: Date.now });
-    const results = await Promise.allSettled([committer.commit(message('A', 200_000)), committer.commit(message('B', 200_000))]);
+  it('reports a full database as full, stores nothing of what did not fit, and still takes what fits', async () => {
+    if (kind === 'inline') {
+      const pages = ctx.db.pragma('page_count', { simple: true }) as number;
+      ctx.db.pragma(`max_page_count = ${pages + 60}`);
+    }
+    const c = committer({ maxSizeMb: 1 });
+    const results = await Promise.allSettled([c.commit(message('A', 2_000_000)), c.commit(message('B', 2_000_000))]);
     for (const result of results) {
       expect(result.status).toBe('rejected');
       const reason = (result as PromiseRejectedResult).reason as StorageError;
@@ -58,5 +79,7 @@ describe('group commit', () => {
       expect(reason.full).toBe(true);
     }
     expect(ctx.messages.totals().count).toBe(0);
+    await c.commit(message('small', 1000));
+    expect(ctx.messages.totals().count).toBe(1);
   });
 });

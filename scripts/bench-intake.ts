@@ -1,0 +1,106 @@
+// npm run bench:intake [-- --seconds N --connections N]
+// Durable intake throughput and latency next to a bare smtp-server sink measured
+// in the same run, plus peak RSS with 50 concurrent 1 MB messages. Prints figures
+// and ratios; it asserts nothing (targets are shown, not tested).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { MessageStore, openDatabase, TenantStore } from '../src/store/index.ts';
+import { makeMessage, runLoad, type LoadResult } from './lib/smtp-load.ts';
+import { peakRssMb, resetPeakRss, startChild, type ServerChild } from './lib/processes.ts';
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '5' },
+    connections: { type: 'string', default: '50' },
+  },
+});
+const seconds = Number(values.seconds);
+const connections = Number(values.connections);
+const RECIPIENT = 'careers@replies.bench.example';
+
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+async function startMailroom(dataDir: string): Promise<ServerChild> {
+  const db = openDatabase(dataDir);
+  new TenantStore(db, () => new Date()).add({ slug: 'bench', domains: ['bench.example'], replyDomains: ['replies.bench.example'], forwardAddresses: [] });
+  db.close();
+  const env = { ...process.env, MAILROOM_DATA_DIR: dataDir, MAILROOM_SMTP_PORT: '0', MAILROOM_LOG_LEVEL: 'info', MAILROOM_SMTP_MAX_CONNECTIONS_PER_IP: '1000' };
+  return startChild(['bin/mailroom.js', 'serve'], env, (e) => (e.msg === 'mailroom listening for SMTP' ? (e.port as number) : undefined));
+}
+
+function startSink(): Promise<ServerChild> {
+  return startChild(['scripts/lib/sink-server.ts'], process.env, (e) => e.port as number | undefined);
+}
+
+interface Row {
+  name: string;
+  sink: LoadResult;
+  durable: LoadResult;
+}
+
+async function phase(name: string, sink: ServerChild, durable: ServerChild, persistent: boolean, size: number): Promise<Row> {
+  const message = makeMessage(size);
+  const run = (port: number, s: number): Promise<LoadResult> =>
+    runLoad({ port, connections, persistent, message, recipient: RECIPIENT, seconds: s, maxMessages: 1_000_000 });
+  log(`${name}: warming up`);
+  await run(sink.port, 1);
+  await run(durable.port, 1);
+  log(`${name}: sink ${seconds}s`);
+  const sinkResult = await run(sink.port, seconds);
+  log(`${name}: mailroom ${seconds}s`);
+  const durableResult = await run(durable.port, seconds);
+  return { name, sink: sinkResult, durable: durableResult };
+}
+
+async function memoryPhase(server: ServerChild): Promise<{ peakMb: number; result: LoadResult; resetWorked: boolean }> {
+  const resetWorked = resetPeakRss(server.child.pid!);
+  const result = await runLoad({ port: server.port, connections: 50, persistent: true, message: makeMessage(1024 * 1024), recipient: RECIPIENT, seconds: 30, maxMessages: 200 });
+  return { peakMb: peakRssMb(server.child.pid!), result, resetWorked };
+}
+
+const fmt = (n: number, digits = 1): string => n.toFixed(digits);
+
+async function main(): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'mailroom-bench-'));
+  const sink = await startSink();
+  const durable = await startMailroom(dataDir);
+  try {
+    const rows = [await phase('persistent (50 conns, 4 KB)', sink, durable, true, 4096), await phase('one message per connection (50 conns, 4 KB)', sink, durable, false, 4096)];
+    log('memory: 50 concurrent 1 MB messages');
+    const memSink = await memoryPhase(sink);
+    const memDurable = await memoryPhase(durable);
+
+    const acked = rows.reduce((n, r) => n + r.durable.messages, 0);
+    const db = openDatabase(dataDir);
+    const stored = new MessageStore(db).totals().count;
+    db.close();
+
+    const out: string[] = [];
+    out.push(`# Intake benchmark (${new Date().toISOString()}, node ${process.version}, ${seconds}s per measurement)`);
+    out.push('');
+    out.push('| workload | server | msgs/s | p50 DATA→250 ms | p99 DATA→250 ms | errors |');
+    out.push('|---|---|---:|---:|---:|---:|');
+    for (const r of rows) {
+      for (const [label, x] of [['bare smtp-server sink', r.sink], ['mailroom (durable)', r.durable]] as const) {
+        out.push(`| ${r.name} | ${label} | ${fmt(x.perSecond, 0)} | ${fmt(x.p50Ms, 2)} | ${fmt(x.p99Ms, 2)} | ${x.errors} |`);
+      }
+    }
+    out.push('');
+    const ratio = (rows[0]!.durable.perSecond / rows[0]!.sink.perSecond) * 100;
+    const ratioPerConn = (rows[1]!.durable.perSecond / rows[1]!.sink.perSecond) * 100;
+    out.push(`- durable / sink throughput, persistent connections: **${fmt(ratio)}%** (target >= 70%: ${ratio >= 70 ? 'met' : 'NOT met'})`);
+    out.push(`- durable / sink throughput, one message per connection: ${fmt(ratioPerConn)}%`);
+    out.push(`- peak RSS with 50 concurrent 1 MB messages: mailroom **${fmt(memDurable.peakMb)} MB** (target < 200 MB: ${memDurable.peakMb < 200 ? 'met' : 'NOT met'}), sink ${fmt(memSink.peakMb)} MB${memDurable.resetWorked ? '' : ' (peak since start: clear_refs not permitted)'}; ${memDurable.result.messages} messages, ${fmt(memDurable.result.perSecond)} msgs/s`);
+    out.push(`- acknowledged by mailroom in the timed phases: ${acked}; rows in its database (warm-ups and memory phase included): ${stored}`);
+    process.stdout.write(`${out.join('\n')}\n`);
+  } finally {
+    await Promise.all([sink.stop(), durable.stop()]);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();
