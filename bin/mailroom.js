@@ -6,7 +6,4 @@ if (major < 22 || (major === 22 && minor < 19)) {
   process.stderr.write(`mailroom needs Node.js >= 22.19 (this is ${process.version}); see README.md\n`);
   process.exit(1);
 }
-const { main } = await import('../src/cli/main.ts');
-const code = await main(process.argv.slice(2));
-// serve keeps running on its own; every other command ends here.
-if (process.argv[2] !== 'serve' || code !== 0) process.exitCode = code;
+await import('../src/cli/main-entry.ts');

@@ -1,0 +1,6 @@
+// Entry point of the built image (dist/cli/main-entry.js); bin/mailroom.js is
+// the same for the sources. Runs one command and sets the exit code.
+import { main } from './main.ts';
+
+const code = await main(process.argv.slice(2));
+if (process.argv[2] !== 'serve' || code !== 0) process.exitCode = code;
