@@ -29,11 +29,11 @@ async function startMailroom(dataDir: string): Promise<ServerChild> {
   new TenantStore(db, () => new Date()).add({ slug: 'bench', domains: ['bench.example'], replyDomains: ['replies.bench.example'], forwardAddresses: [] });
   db.close();
   const env = { ...process.env, MAILROOM_DATA_DIR: dataDir, MAILROOM_SMTP_PORT: '0', MAILROOM_LOG_LEVEL: 'info', MAILROOM_SMTP_MAX_CONNECTIONS_PER_IP: '1000' };
-  return startChild(['bin/mailroom.js', 'serve'], env, (e) => (e.msg === 'mailroom listening for SMTP' ? (e.port as number) : undefined));
+  return startChild(['bin/mailroom.js', 'serve'], env, join(dataDir, 'mailroom.log'), (e) => (e.msg === 'mailroom listening for SMTP' ? (e.port as number) : undefined));
 }
 
-function startSink(): Promise<ServerChild> {
-  return startChild(['scripts/lib/sink-server.ts'], process.env, (e) => e.port as number | undefined);
+function startSink(dataDir: string): Promise<ServerChild> {
+  return startChild(['scripts/lib/sink-server.ts'], process.env, join(dataDir, 'sink.log'), (e) => e.port as number | undefined);
 }
 
 interface Row {
@@ -66,7 +66,7 @@ const fmt = (n: number, digits = 1): string => n.toFixed(digits);
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'mailroom-bench-'));
-  const sink = await startSink();
+  const sink = await startSink(dataDir);
   const durable = await startMailroom(dataDir);
   try {
     const rows = [await phase('persistent (50 conns, 4 KB)', sink, durable, true, 4096), await phase('one message per connection (50 conns, 4 KB)', sink, durable, false, 4096)];

@@ -1,40 +1,50 @@
-// The running server: the SMTP listener, the group committer in front of the
-// store, and the worker, started and stopped together. `mailroom serve`, the
-// tests and the benchmarks all start it through here.
+// The running server: the SMTP listener on the main thread, the store thread
+// that commits everything (group commit), and the pipeline worker thread,
+// started and stopped together. `mailroom serve`, the tests and the benchmarks
+// all start it through here.
 import type { AddressInfo } from 'node:net';
 import type { Context } from './context.ts';
 import { UsageError } from './errors.ts';
-import { PipelineThread } from './pipeline/index.ts';
+// The thread handle only: the pipeline's own modules (mailparser, ...) load in its thread.
+import { PipelineThread } from './pipeline/pipeline-thread.ts';
 import { loadTlsMaterial, SmtpListener } from './smtp/index.ts';
-import { acquireInstanceLock, GroupCommitter, InstanceLockError, ThreadBatchWriter } from './store/index.ts';
+import { acquireInstanceLock, GroupCommitter, InstanceLockError, StoreThread, type InstanceLock } from './store/index.ts';
 
 export interface RunningServer {
   smtp: AddressInfo;
   listener: SmtpListener;
-  worker: PipelineThread;
-  /** Graceful stop: sessions finish within the grace period, the worker stops, the database closes. */
+  /** Graceful stop: sessions finish within the grace period, the threads stop, the database closes. */
   stop(): Promise<void>;
 }
 
-export async function startServer(ctx: Context, options: { worker?: boolean } = {}): Promise<RunningServer> {
-  const { config, log } = ctx;
-  let lock;
+function lockDataDir(dataDir: string): InstanceLock {
   try {
-    lock = acquireInstanceLock(config.data.dir);
+    return acquireInstanceLock(dataDir);
   } catch (err) {
     if (err instanceof InstanceLockError) throw new UsageError(err.message);
     throw err;
   }
+}
+
+export async function startServer(ctx: Context, options: { worker?: boolean } = {}): Promise<RunningServer> {
+  const { config, log } = ctx;
+  const lock = lockDataDir(config.data.dir);
   try {
     const orphaned = ctx.jobs.releaseOrphaned(ctx.clock.now().getTime());
     if (orphaned > 0) log.warn({ jobs: orphaned }, 'resuming jobs left running by a previous process that stopped without finishing them');
-    const worker = new PipelineThread({ dataDir: config.data.dir, settings: config.worker, logLevel: config.log.level }, log.child({ subsystem: 'worker' }));
-    const writer = new ThreadBatchWriter(config.data.dir, config.data.maxSizeMb, (err) => log.error({ err }, 'the writer thread failed; messages in flight were refused with 451 and a new thread takes over'));
-    const committer = new GroupCommitter(writer, {
+    const workerLog = log.child({ subsystem: 'worker' });
+    let pipeline: PipelineThread | null = null;
+    const store = new StoreThread({ dataDir: config.data.dir, maxSizeMb: config.data.maxSizeMb }, (err) => {
+      log.error({ err }, 'the store thread failed: messages in flight were refused with 451; starting a new one');
+      void pipeline?.restart();
+    });
+    if (options.worker !== false) {
+      pipeline = new PipelineThread({ dataDir: config.data.dir, settings: config.worker, logLevel: config.log.level, connectStore: () => store.connectPipeline() }, workerLog);
+    }
+    const committer = new GroupCommitter(store, {
       windowMs: config.data.groupCommitWindowMs,
       maxMessages: config.data.groupCommitMaxMessages,
       nowMs: () => ctx.clock.now().getTime(),
-      onCommitted: () => worker.wake(),
     });
     const smtpLog = log.child({ subsystem: 'smtp' });
     const tls = await loadTlsMaterial(config.smtp.tls, config.data.dir, config.smtp.hostname, smtpLog);
@@ -45,23 +55,21 @@ export async function startServer(ctx: Context, options: { worker?: boolean } = 
       }
       throw err;
     });
-    if (options.worker !== false) worker.start();
+    pipeline?.start();
     log.info({ host: smtp.address, port: smtp.port, dataDir: config.data.dir, tls: tls.source }, 'mailroom listening for SMTP');
 
-    const held = lock;
     let stopping: Promise<void> | null = null;
     return {
       smtp,
       listener,
-      worker,
       stop() {
         stopping ??= (async () => {
           await listener.stop();
           await committer.drain();
-          await committer.close();
-          await worker.stop();
+          await pipeline?.stop();
+          await store.close();
           ctx.close();
-          held.release();
+          lock.release();
           log.info('mailroom stopped');
         })();
         return stopping;

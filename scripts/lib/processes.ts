@@ -1,8 +1,7 @@
-// Child processes for benchmarks: start a server, learn its port from its first
-// JSON line that has one, read its peak RSS, stop it.
+// Child processes for benchmarks: start a server, learn its port from its log,
+// read its peak RSS, stop it.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 
 export interface ServerChild {
   child: ChildProcess;
@@ -10,34 +9,43 @@ export interface ServerChild {
   stop(): Promise<void>;
 }
 
-export function startChild(args: string[], env: NodeJS.ProcessEnv, portFrom: (entry: Record<string, unknown>) => number | undefined): Promise<ServerChild> {
-  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not start in 20 s`)), 20_000);
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
-    let found = false;
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      if (found) return;
-      let entry: Record<string, unknown>;
-      try {
-        entry = JSON.parse(line) as Record<string, unknown>;
-      } catch {
-        return;
-      }
-      const port = portFrom(entry);
-      if (!port) return;
-      found = true;
-      clearTimeout(timer);
-      resolve({
-        child,
-        port,
-        stop: () =>
-          new Promise((done) => {
-            child.once('exit', () => done());
-            child.kill('SIGTERM');
-          }),
-      });
+/**
+ * Starts a server process with its stdout going to a file (as a real deployment's
+ * log would), so this process, which is also the load client, spends nothing on
+ * reading the server's log. The port comes from the first log line that has one.
+ */
+export function startChild(args: string[], env: NodeJS.ProcessEnv, logFile: string, portFrom: (entry: Record<string, unknown>) => number | undefined): Promise<ServerChild> {
+  const out = openSync(logFile, 'w');
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', out, 'inherit'] });
+  closeSync(out);
+  const stop = (): Promise<void> =>
+    new Promise((done) => {
+      if (child.exitCode !== null) return done();
+      child.once('exit', () => done());
+      child.kill('SIGTERM');
     });
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
+    const poll = setInterval(() => {
+      for (const line of readFileSync(logFile, 'utf8').split('\n')) {
+        let entry: Record<string, unknown>;
+        try {
+          entry = JSON.parse(line) as Record<string, unknown>;
+        } catch {
+          continue;
+        }
+        const port = portFrom(entry);
+        if (port) {
+          clearInterval(poll);
+          return resolve({ child, port, stop });
+        }
+      }
+      if (Date.now() - started > 20_000) {
+        clearInterval(poll);
+        reject(new Error(`${args.join(' ')} did not start in 20 s (log: ${logFile})`));
+      }
+    }, 50);
   });
 }
 

@@ -1,25 +1,32 @@
-// The worker: takes each stored message through its durable pipeline job. A job
-// is claimed with a lease, retried with exponential backoff when a stage throws,
-// resumed after a crash (its lease runs out), and completed at most once.
+// The worker: takes each stored message through its durable pipeline job. Jobs
+// are claimed in small batches with a lease, retried with exponential backoff
+// when a stage throws, resumed after a crash (the lease runs out, or the next
+// server start releases them), and completed at most once (the lease token is
+// checked by the completing transaction).
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../log.ts';
-import type { Job, JobStore, MessageStore } from '../store/index.ts';
-import { runPipeline } from './stages.ts';
+import type { Job, JobQueue } from '../store/index.ts';
+import { runPipeline, type PipelineResult } from './stages.ts';
+
+/** Jobs claimed at once; their results are written back together (one commit). */
+const CLAIM_BATCH = 16;
 
 export interface WorkerDeps {
   settings: Config['worker'];
-  jobs: JobStore;
-  messages: MessageStore;
+  queue: JobQueue;
+  readRaw: (messageId: string) => Buffer | null;
   log: Logger;
   nowMs: () => number;
 }
+
+type Outcome = { job: Job; result: PipelineResult } | { job: Job; error: Error };
 
 export class Worker {
   private readonly deps: WorkerDeps;
   private running = false;
   private wakeUp: (() => void) | null = null;
+  private woken = false;
   private loop: Promise<void> | null = null;
-  private processed = 0;
 
   constructor(deps: WorkerDeps) {
     this.deps = deps;
@@ -33,6 +40,7 @@ export class Worker {
 
   /** Called when new work was committed, so it does not wait for the next poll. */
   wake(): void {
+    this.woken = true;
     this.wakeUp?.();
   }
 
@@ -42,80 +50,87 @@ export class Worker {
     await this.loop;
   }
 
-  get completed(): number {
-    return this.processed;
-  }
-
   private async run(): Promise<void> {
     while (this.running) {
-      let job: Job | null = null;
+      this.woken = false;
+      let jobs: Job[] = [];
       try {
-        job = this.deps.jobs.claim(this.deps.nowMs(), this.deps.settings.leaseMs);
+        jobs = await this.deps.queue.claim(this.deps.nowMs(), this.deps.settings.leaseMs, CLAIM_BATCH);
       } catch (err) {
-        this.deps.log.error({ err }, 'claiming a job failed; will retry');
+        this.deps.log.error({ err }, 'claiming jobs failed; will retry');
       }
-      if (job) {
-        await this.runJob(job);
+      if (jobs.length > 0) {
+        await this.runBatch(jobs);
         continue;
       }
-      await this.sleep();
+      if (!this.woken) await this.sleep();
     }
   }
 
-  private sleep(): Promise<void> {
+  private async sleep(): Promise<void> {
     const { pollIntervalMs } = this.deps.settings;
     let delay = pollIntervalMs;
     try {
-      const due = this.deps.jobs.nextDueAt();
+      const due = await this.deps.queue.nextDueAt();
       if (due !== null) delay = Math.max(0, Math.min(pollIntervalMs, due - this.deps.nowMs()));
     } catch {
       // the poll interval will do
     }
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, delay);
-      function done(): void {
+    if (this.woken || !this.running) return;
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
         clearTimeout(timer);
-        resolve();
-      }
-      this.wakeUp = () => {
         this.wakeUp = null;
-        done();
+        resolve();
       };
+      const timer = setTimeout(done, delay);
+      this.wakeUp = done;
     });
   }
 
-  private async runJob(job: Job): Promise<void> {
-    const { jobs, messages, settings } = this.deps;
-    const log = this.deps.log.child({ message: job.messageId, job: job.id, attempt: job.attempts });
-    const at = (): string => new Date(this.deps.nowMs()).toISOString();
-    if (job.attempts > settings.maxAttempts) {
-      // Claimed more often than allowed: earlier attempts crashed the process or threw.
-      const error = `gave up after ${settings.maxAttempts} attempts`;
-      jobs.fail(job, error, this.deps.nowMs(), () => messages.markFailed(job.messageId, error, at()));
-      log.error('pipeline job given up; message marked failed (mailroom messages list --status failed)');
-      return;
-    }
-    try {
-      const raw = messages.raw(job.messageId);
-      if (!raw) throw new Error('raw message missing');
-      const result = await runPipeline(raw);
-      const completed = jobs.complete(job, this.deps.nowMs(), () => messages.markProcessed(job.messageId, result.summary, at()));
-      if (completed) {
-        this.processed++;
-        log.info('message processed');
-      } else {
-        log.warn('job lease was lost before completion; the result was discarded');
+  private async runBatch(jobs: Job[]): Promise<void> {
+    const outcomes: Outcome[] = [];
+    for (const job of jobs) {
+      if (job.attempts > this.deps.settings.maxAttempts) {
+        // Claimed more often than allowed: earlier attempts crashed the process.
+        outcomes.push({ job, error: new Error(`gave up after ${this.deps.settings.maxAttempts} attempts`) });
+        continue;
       }
-    } catch (err) {
-      const error = err instanceof Error ? err.message : String(err);
+      try {
+        const raw = this.deps.readRaw(job.messageId);
+        if (!raw) throw new Error('raw message missing');
+        outcomes.push({ job, result: await runPipeline(raw) });
+      } catch (err) {
+        outcomes.push({ job, error: err instanceof Error ? err : new Error(String(err)) });
+      }
+    }
+    // Sent together, the results land in one store transaction.
+    await Promise.all(outcomes.map((outcome) => this.record(outcome)));
+  }
+
+  private async record(outcome: Outcome): Promise<void> {
+    const { queue, settings } = this.deps;
+    const { job } = outcome;
+    const log = this.deps.log.child({ message: job.messageId, job: job.id, attempt: job.attempts });
+    const now = this.deps.nowMs();
+    try {
+      if ('result' in outcome) {
+        if (await queue.complete(job, outcome.result.summary, now)) log.info('message processed');
+        else log.warn('job lease was lost before completion; the result was discarded');
+        return;
+      }
+      const error = outcome.error.message;
       if (job.attempts >= settings.maxAttempts) {
-        jobs.fail(job, error, this.deps.nowMs(), () => messages.markFailed(job.messageId, error, at()));
-        log.error({ err }, 'pipeline failed for the last time; message marked failed');
+        await queue.fail(job, error, now);
+        log.error({ err: outcome.error }, 'pipeline failed for the last time; message marked failed (mailroom messages list --status failed)');
         return;
       }
       const delay = Math.min(settings.retryMaxMs, settings.retryBaseMs * 2 ** (job.attempts - 1));
-      jobs.retryLater(job, error, this.deps.nowMs() + delay, this.deps.nowMs());
-      log.warn({ err, retryInMs: delay }, 'pipeline failed; will retry');
+      await queue.retryLater(job, error, now + delay, now);
+      log.warn({ err: outcome.error, retryInMs: delay }, 'pipeline failed; will retry');
+    } catch (err) {
+      // The job stays claimed; its lease runs out and it is taken up again.
+      log.error({ err }, 'recording the pipeline result failed; the job will run again');
     }
   }
 }

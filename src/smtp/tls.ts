@@ -2,7 +2,6 @@
 // them a self-signed certificate generated once into <data dir>/tls and reused.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { generate } from 'selfsigned';
 import type { Logger } from '../log.ts';
 
 export interface TlsMaterial {
@@ -29,6 +28,8 @@ export async function loadTlsMaterial(settings: TlsSettings, dataDir: string, ho
   if (!existsSync(certPath) || !existsSync(keyPath)) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const notAfterDate = new Date(Date.now() + 5 * 365 * 24 * 3600 * 1000);
+    // Loaded only here: certificate generation pulls in a large ASN.1 stack.
+    const { generate } = await import('selfsigned');
     const pems = await generate([{ name: 'commonName', value: hostname }], {
       keySize: 2048,
       algorithm: 'sha256',

@@ -17,19 +17,20 @@ export function databasePath(dataDir: string): string {
 export interface OpenOptions {
   /** Largest size in MB (0: no limit); writes past it fail with SQLITE_FULL. */
   maxSizeMb?: number;
-  /**
-   * FULL (the default) fsyncs every commit: required for accepting mail. NORMAL
-   * is crash-safe in WAL mode but may lose the last commits on power loss; only
-   * for work that is redone when lost (pipeline results of idempotent stages).
-   */
-  synchronous?: 'FULL' | 'NORMAL';
+  /** A read-only connection to an existing, migrated database (WAL readers never block the writer). */
+  readonly?: boolean;
 }
 
 export function openDatabase(dataDir: string, options: OpenOptions = {}): Database {
+  if (options.readonly) {
+    const reader = new BetterSqlite3(databasePath(dataDir), { readonly: true, fileMustExist: true });
+    reader.pragma('busy_timeout = 5000');
+    return reader;
+  }
   mkdirSync(resolve(dataDir), { recursive: true, mode: 0o750 });
   const db = new BetterSqlite3(databasePath(dataDir));
   db.pragma('journal_mode = WAL');
-  db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+  db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   migrate(db);

@@ -1,13 +1,16 @@
 // Storage: one SQLite database (WAL, synchronous=FULL) under the data directory,
 // numbered migrations, and one module per table group. All SQL lives in this
-// folder so another backend can stand in for it later.
+// folder so another backend can stand in for it later. In the server, all writes
+// go through the store thread (store-thread.ts), one transaction per turn.
 export { openDatabase, databasePath, type Database } from './database.ts';
 export { migrate, migrations } from './migrations.ts';
 export { TenantStore, TenantError, normalizeAddress, normalizeDomain, type Tenant, type NewTenant, type Route } from './tenants.ts';
 export { MessageStore, PIPELINE_JOB, type Envelope, type NewMessage, type StoredMessage, type HeaderSummary, type MessageStatus } from './messages.ts';
 export { JobStore, type Job, type JobState } from './jobs.ts';
+export { LocalJobQueue, JobOperations, type JobQueue } from './job-queue.ts';
 export { GroupCommitter, type GroupCommitOptions } from './group-commit.ts';
 export { InlineBatchWriter, writeBatch, type BatchWriter, type CommitOutcome } from './batch-writer.ts';
-export { ThreadBatchWriter } from './thread-writer.ts';
+export { StoreThread } from './store-thread-handle.ts';
+export { StoreClient, RemoteJobQueue } from './store-client.ts';
 export { acquireInstanceLock, InstanceLockError, type InstanceLock } from './instance-lock.ts';
 export { newMessageId } from './ids.ts';

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createContext, type Context } from '../../src/context.ts';
 import { StorageError } from '../../src/errors.ts';
 import { createLogger } from '../../src/log.ts';
-import { GroupCommitter, InlineBatchWriter, ThreadBatchWriter, type BatchWriter, type NewMessage } from '../../src/store/index.ts';
+import { GroupCommitter, InlineBatchWriter, StoreThread, type BatchWriter, type NewMessage } from '../../src/store/index.ts';
 import { seedTenants, tempDir, testConfig } from '../helpers/server.ts';
 
 let ctx: Context;
@@ -30,7 +30,7 @@ function message(id: string, size = 100): NewMessage {
 
 const kinds = {
   inline: (): BatchWriter => new InlineBatchWriter(ctx.messages),
-  thread: (maxSizeMb = 0): BatchWriter => new ThreadBatchWriter(dataDir, maxSizeMb, () => undefined),
+  thread: (maxSizeMb = 0): BatchWriter => new StoreThread({ dataDir, maxSizeMb }, () => undefined),
 };
 
 describe.each(['inline', 'thread'] as const)('group commit with the %s writer', (kind) => {

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createContext, type Context } from '../../src/context.ts';
 import { createLogger } from '../../src/log.ts';
 import { Worker } from '../../src/pipeline/index.ts';
+import { LocalJobQueue } from '../../src/store/index.ts';
 import { seedTenants, tempDir, testConfig, waitFor } from '../helpers/server.ts';
 
 let ctx: Context;
@@ -64,8 +65,8 @@ describe('worker', () => {
   function worker(maxAttempts = 3): Worker {
     return new Worker({
       settings: { pollIntervalMs: 20, leaseMs: 60_000, maxAttempts, retryBaseMs: 1000, retryMaxMs: 60_000 },
-      jobs: ctx.jobs,
-      messages: ctx.messages,
+      queue: new LocalJobQueue(ctx.db),
+      readRaw: (id) => ctx.messages.raw(id),
       log: createLogger('silent'),
       nowMs: () => nowMs,
     });

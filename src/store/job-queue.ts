@@ -1,0 +1,77 @@
+// What the pipeline worker needs from the job queue, as an async interface: the
+// server's worker talks to the store thread through it (store-client.ts); tests
+// and tools use LocalJobQueue on a connection of their own.
+import type { Database } from './database.ts';
+import { JobStore, type Job } from './jobs.ts';
+import { MessageStore, type HeaderSummary } from './messages.ts';
+
+export interface JobQueue {
+  claim(nowMs: number, leaseMs: number, max: number): Promise<Job[]>;
+  /** Marks the job done and the message processed, if the lease is still ours. */
+  complete(job: Job, summary: HeaderSummary, nowMs: number): Promise<boolean>;
+  /** Gives the job up and marks the message failed, if the lease is still ours. */
+  fail(job: Job, error: string, nowMs: number): Promise<boolean>;
+  retryLater(job: Job, error: string, runAfterMs: number, nowMs: number): Promise<boolean>;
+  nextDueAt(): Promise<number | null>;
+}
+
+/** The job operations themselves, synchronous, on one connection. */
+export class JobOperations {
+  readonly jobs: JobStore;
+  readonly messages: MessageStore;
+
+  constructor(db: Database) {
+    this.jobs = new JobStore(db);
+    this.messages = new MessageStore(db);
+  }
+
+  claim(nowMs: number, leaseMs: number, max: number): Job[] {
+    const claimed: Job[] = [];
+    for (let i = 0; i < max; i++) {
+      const job = this.jobs.claim(nowMs, leaseMs);
+      if (!job) break;
+      claimed.push(job);
+    }
+    return claimed;
+  }
+
+  complete(job: Job, summary: HeaderSummary, nowMs: number): boolean {
+    return this.jobs.complete(job, nowMs, () => this.messages.markProcessed(job.messageId, summary, new Date(nowMs).toISOString()));
+  }
+
+  fail(job: Job, error: string, nowMs: number): boolean {
+    return this.jobs.fail(job, error, nowMs, () => this.messages.markFailed(job.messageId, error, new Date(nowMs).toISOString()));
+  }
+
+  retryLater(job: Job, error: string, runAfterMs: number, nowMs: number): boolean {
+    return this.jobs.retryLater(job, error, runAfterMs, nowMs);
+  }
+
+  nextDueAt(): number | null {
+    return this.jobs.nextDueAt();
+  }
+}
+
+export class LocalJobQueue implements JobQueue {
+  private readonly ops: JobOperations;
+
+  constructor(db: Database) {
+    this.ops = new JobOperations(db);
+  }
+
+  async claim(nowMs: number, leaseMs: number, max: number): Promise<Job[]> {
+    return this.ops.claim(nowMs, leaseMs, max);
+  }
+  async complete(job: Job, summary: HeaderSummary, nowMs: number): Promise<boolean> {
+    return this.ops.complete(job, summary, nowMs);
+  }
+  async fail(job: Job, error: string, nowMs: number): Promise<boolean> {
+    return this.ops.fail(job, error, nowMs);
+  }
+  async retryLater(job: Job, error: string, runAfterMs: number, nowMs: number): Promise<boolean> {
+    return this.ops.retryLater(job, error, runAfterMs, nowMs);
+  }
+  async nextDueAt(): Promise<number | null> {
+    return this.ops.nextDueAt();
+  }
+}

@@ -1,0 +1,20 @@
+// Messages between the store thread and its clients (the main thread's group
+// committer and the pipeline thread). Plain structured-clone data only.
+import type { CommitOutcome } from './batch-writer.ts';
+import type { Job } from './jobs.ts';
+import type { HeaderSummary, NewMessage } from './messages.ts';
+
+export type StoreRequest =
+  | { op: 'intake'; seq: number; batch: NewMessage[]; nowMs: number }
+  | { op: 'claim'; seq: number; nowMs: number; leaseMs: number; max: number }
+  | { op: 'complete'; seq: number; job: Job; summary: HeaderSummary; nowMs: number }
+  | { op: 'fail'; seq: number; job: Job; error: string; nowMs: number }
+  | { op: 'retry'; seq: number; job: Job; error: string; runAfterMs: number; nowMs: number }
+  | { op: 'nextDueAt'; seq: number };
+
+export type StoreReply =
+  | { seq: number; ok: true; value: CommitOutcome[] | Job[] | boolean | number | null }
+  | { seq: number; ok: false; error: string; full: boolean };
+
+/** Sent by the store thread on the pipeline's port after new messages were committed. */
+export const WORK_AVAILABLE = 'work';

@@ -1,0 +1,152 @@
+// The store thread: the one connection of the server that writes. Intake batches
+// from the main thread and job updates from the pipeline thread queue up; each
+// turn of this thread's event loop runs everything queued in ONE transaction
+// (synchronous=FULL, one fsync), then answers. So the SMTP loop never waits on a
+// disk, writers never wait on each other's locks, and every message that
+// completes DATA during a commit joins the next one: group commit.
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { toStorageError } from '../errors.ts';
+import { writeBatch } from './batch-writer.ts';
+import { openDatabase } from './database.ts';
+import { JobOperations } from './job-queue.ts';
+import { MessageStore } from './messages.ts';
+import { WORK_AVAILABLE, type StoreReply, type StoreRequest } from './store-protocol.ts';
+
+export interface StoreThreadData {
+  dataDir: string;
+  maxSizeMb: number;
+}
+
+type ReplyPort = { postMessage(value: unknown): void };
+interface Queued {
+  request: StoreRequest;
+  reply: ReplyPort;
+}
+
+const port = parentPort;
+if (!port) throw new Error('store-thread.ts runs as a worker thread');
+const { dataDir, maxSizeMb } = workerData as StoreThreadData;
+const db = openDatabase(dataDir, { maxSizeMb });
+const messages = new MessageStore(db);
+const jobs = new JobOperations(db);
+const pipelines: MessagePort[] = [];
+let queue: Queued[] = [];
+let scheduled = false;
+
+function handle(request: StoreRequest): unknown {
+  switch (request.op) {
+    case 'intake': {
+      // Structured clone delivers Uint8Arrays; better-sqlite3 binds Buffers.
+      const batch = request.batch.map((m) => ({ ...m, raw: Buffer.from(m.raw.buffer, m.raw.byteOffset, m.raw.byteLength) }));
+      return writeBatch(messages, batch, request.nowMs);
+    }
+    case 'claim':
+      return db.transaction(() => jobs.claim(request.nowMs, request.leaseMs, request.max))();
+    case 'complete':
+      return jobs.complete(request.job, request.summary, request.nowMs);
+    case 'fail':
+      return jobs.fail(request.job, request.error, request.nowMs);
+    case 'retry':
+      return jobs.retryLater(request.job, request.error, request.runAfterMs, request.nowMs);
+    case 'nextDueAt':
+      return jobs.nextDueAt();
+  }
+}
+
+/** SQLite rolled the whole transaction back (it may on FULL, IOERR, BUSY). */
+class TransactionLost extends Error {
+  readonly full: boolean;
+  constructor(message: string, full: boolean) {
+    super(message);
+    this.full = full;
+  }
+}
+
+function lostBy(value: unknown, err: unknown): TransactionLost {
+  if (err !== undefined) {
+    const e = toStorageError(err);
+    return new TransactionLost(e.message, e.full);
+  }
+  // writeBatch reports failures as outcomes instead of throwing: take the first.
+  const failed = Array.isArray(value) ? (value as { ok: boolean; full?: boolean; error?: string }[]).find((o) => !o.ok) : undefined;
+  return new TransactionLost(failed?.error ?? 'transaction rolled back', failed?.full ?? false);
+}
+
+function runQueued(): void {
+  scheduled = false;
+  const items = queue;
+  queue = [];
+  const replies: StoreReply[] = [];
+  try {
+    db.transaction(() => {
+      for (const { request } of items) {
+        let value: unknown;
+        let error: unknown;
+        try {
+          value = handle(request);
+        } catch (err) {
+          error = err;
+        }
+        // Then nothing of this turn is stored, and every client must hear so.
+        if (!db.inTransaction) throw lostBy(value, error);
+        if (error === undefined) replies.push({ seq: request.seq, ok: true, value: value as never });
+        else {
+          const e = toStorageError(error);
+          replies.push({ seq: request.seq, ok: false, error: e.message, full: e.full });
+        }
+      }
+    })();
+  } catch (err) {
+    const e = err instanceof TransactionLost ? err : toStorageError(err);
+    replies.length = 0;
+    for (const { request } of items) replies.push({ seq: request.seq, ok: false, error: e.message, full: e.full });
+  }
+  let newWork = false;
+  items.forEach((item, i) => {
+    const reply = replies[i] as StoreReply;
+    item.reply.postMessage(reply);
+    if (item.request.op === 'intake' && reply.ok) newWork = true;
+  });
+  if (newWork) for (const pipeline of pipelines) pipeline.postMessage(WORK_AVAILABLE);
+  releaseRawBuffers(items);
+}
+
+/**
+ * The raw bytes moved here from the main thread are garbage once committed; this
+ * isolate allocates little, so a GC could be far off. Detaching frees them now.
+ */
+function releaseRawBuffers(items: Queued[]): void {
+  for (const { request } of items) {
+    if (request.op !== 'intake') continue;
+    for (const message of request.batch) {
+      const buffer = message.raw.buffer as ArrayBuffer;
+      if (!buffer.detached && buffer.byteLength >= 64 * 1024) buffer.transfer(0);
+    }
+  }
+}
+
+function enqueue(request: StoreRequest, reply: ReplyPort): void {
+  queue.push({ request, reply });
+  if (!scheduled) {
+    scheduled = true;
+    setImmediate(runQueued);
+  }
+}
+
+port.on('message', (message: StoreRequest | { op: 'connect'; port: MessagePort } | 'close') => {
+  if (message === 'close') {
+    if (queue.length > 0) runQueued();
+    db.close();
+    for (const pipeline of pipelines) pipeline.close();
+    port.close();
+    return;
+  }
+  if (message.op === 'connect') {
+    const pipeline = message.port;
+    pipelines.push(pipeline);
+    pipeline.on('message', (request: StoreRequest) => enqueue(request, pipeline));
+    pipeline.on('close', () => pipelines.splice(pipelines.indexOf(pipeline), 1));
+    return;
+  }
+  enqueue(message, port);
+});
