@@ -14,7 +14,9 @@ RUN npm run build && npm prune --omit=dev
 
 # Stage 2: only what runs. No compilers, a non-root user, data on a volume.
 FROM node:24-bookworm-slim
+# A small young generation: dead message buffers are collected sooner (README, Tuning).
 ENV NODE_ENV=production \
+    NODE_OPTIONS=--max-semi-space-size=2 \
     MAILROOM_DATA_DIR=/var/lib/mailroom \
     MAILROOM_SMTP_HOST=0.0.0.0 \
     MAILROOM_SMTP_PORT=2525

@@ -3,7 +3,7 @@
 // instead of reaching into modules.
 import type { Config } from './config/index.ts';
 import { createLogger, type Logger } from './log.ts';
-import { JobStore, MessageStore, openDatabase, TenantStore, type Database } from './store/index.ts';
+import { JobStore, MessageStore, openDatabase, RawReader, TenantStore, type Database } from './store/index.ts';
 
 export interface Clock {
   now(): Date;
@@ -18,6 +18,7 @@ export interface Context {
   db: Database;
   tenants: TenantStore;
   messages: MessageStore;
+  raw: RawReader;
   jobs: JobStore;
   close(): void;
 }
@@ -39,6 +40,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     db,
     tenants: new TenantStore(db, () => clock.now()),
     messages: new MessageStore(db),
+    raw: new RawReader(db, config.data.dir),
     jobs: new JobStore(db),
     close() {
       if (closed) return;

@@ -8,7 +8,7 @@ import { UsageError } from './errors.ts';
 // The thread handle only: the pipeline's own modules (mailparser, ...) load in its thread.
 import { PipelineThread } from './pipeline/pipeline-thread.ts';
 import { loadTlsMaterial, SmtpListener } from './smtp/index.ts';
-import { acquireInstanceLock, GroupCommitter, InstanceLockError, StoreThread, type InstanceLock } from './store/index.ts';
+import { acquireInstanceLock, ensureSpoolDir, GroupCommitter, InstanceLockError, StoreThread, type InstanceLock } from './store/index.ts';
 
 export interface RunningServer {
   smtp: AddressInfo;
@@ -30,6 +30,9 @@ export async function startServer(ctx: Context, options: { worker?: boolean } = 
   const { config, log } = ctx;
   const lock = lockDataDir(config.data.dir);
   try {
+    ensureSpoolDir(config.data.dir);
+    const strays = ctx.raw.removeOrphans();
+    if (strays > 0) log.info({ files: strays }, 'removed spool files of messages that were never acknowledged');
     const orphaned = ctx.jobs.releaseOrphaned(ctx.clock.now().getTime());
     if (orphaned > 0) log.warn({ jobs: orphaned }, 'resuming jobs left running by a previous process that stopped without finishing them');
     const workerLog = log.child({ subsystem: 'worker' });
@@ -48,7 +51,7 @@ export async function startServer(ctx: Context, options: { worker?: boolean } = 
     });
     const smtpLog = log.child({ subsystem: 'smtp' });
     const tls = await loadTlsMaterial(config.smtp.tls, config.data.dir, config.smtp.hostname, smtpLog);
-    const listener = new SmtpListener({ settings: config.smtp, tenants: ctx.tenants, committer, tls, log: smtpLog, now: () => ctx.clock.now() });
+    const listener = new SmtpListener({ settings: config.smtp, dataDir: config.data.dir, tenants: ctx.tenants, committer, tls, log: smtpLog, now: () => ctx.clock.now() });
     const smtp = await listener.listen().catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') {
         throw new UsageError(`cannot listen on ${config.smtp.host}:${config.smtp.port} (${err.code}); choose another smtp.host/smtp.port (MAILROOM_SMTP_HOST, MAILROOM_SMTP_PORT)`);

@@ -1,7 +1,7 @@
 // Child processes for benchmarks: start a server, learn its port from its log,
 // read its peak RSS, stop it.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 
 export interface ServerChild {
   child: ChildProcess;
@@ -60,14 +60,4 @@ export function peakRssMb(pid: number): number {
 export function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
-}
-
-/** Resets the peak RSS so the next phase measures its own (Linux clear_refs 5). */
-export function resetPeakRss(pid: number): boolean {
-  try {
-    writeFileSync(`/proc/${pid}/clear_refs`, '5');
-    return true;
-  } catch {
-    return false;
-  }
 }

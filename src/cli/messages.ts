@@ -72,7 +72,7 @@ export function registerMessageCommands(program: Command, globals: () => GlobalO
         const message = ctx.messages.get(id);
         if (!message) throw new UsageError(`no message "${id}" (see: mailroom messages list)`);
         if (options.raw) {
-          process.stdout.write(ctx.messages.raw(message.id) ?? Buffer.alloc(0));
+          process.stdout.write(ctx.raw.read(message.id) ?? Buffer.alloc(0));
           return;
         }
         if (options.json) return printJson(messageJson(message));

@@ -40,6 +40,9 @@ const smtpSection = z
     port: port.default(2525).describe('TCP port of the SMTP listener (0 picks a free port).'),
     hostname: z.string().min(1).default('mailroom.localhost').describe('Name used in the greeting and in our Received header.'),
     maxMessageBytes: positiveInt.default(35 * 1024 * 1024).describe('Largest message accepted; advertised as EHLO SIZE and enforced with 552 5.3.4.'),
+    spoolThresholdBytes: positiveInt
+      .default(128 * 1024)
+      .describe('Messages larger than this are written to a spool file while they arrive instead of being held in memory.'),
     maxRecipients: positiveInt.max(10_000).default(100).describe('Recipients per message; past this RCPT gets 452 4.5.3.'),
     maxConnections: positiveInt.default(500).describe('Concurrent connections in all; past this the client gets 421.'),
     maxConnectionsPerIp: positiveInt.default(20).describe('Concurrent connections from one client IP; past this the client gets 421.'),

@@ -33,7 +33,7 @@ export class PipelineThread {
     if (this.thread || this.stopping) return;
     const { dataDir, settings, logLevel } = this.options;
     const store = this.options.connectStore();
-    const thread = new Thread(threadFile, { workerData: { dataDir, settings, logLevel, store }, transferList: [store] });
+    const thread = new Thread(threadFile, { workerData: { dataDir, settings, logLevel, store }, transferList: [store], resourceLimits: { maxYoungGenerationSizeMb: 4 } });
     thread.on('error', (err) => this.log.error({ err }, 'pipeline worker thread failed'));
     thread.on('exit', (code) => {
       if (this.thread !== thread) return;

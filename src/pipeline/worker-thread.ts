@@ -2,13 +2,29 @@
 // DNS-bound authentication never delay an SMTP reply. It reads raw messages on
 // a read-only connection and sends every write (claims, results) to the store
 // thread through its port, so it never competes for the write lock.
+import { readlinkSync } from 'node:fs';
+import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { Config } from '../config/index.ts';
 import { createLogger, type LogLevel } from '../log.ts';
 import { openDatabase } from '../store/database.ts';
-import { MessageStore } from '../store/messages.ts';
+import { RawReader } from '../store/raw.ts';
 import { RemoteJobQueue, StoreClient } from '../store/store-client.ts';
 import { Worker } from './worker.ts';
+
+/**
+ * Under a burst, accepting mail comes first: the pipeline's backlog is durable
+ * and drains when the burst is over. On Linux a thread is a task with its own
+ * nice value, found through /proc/thread-self; elsewhere this does nothing.
+ */
+function lowerThreadPriority(): void {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, Math.min(19, getPriority(tid) + 10));
+  } catch {
+    // not Linux, or not permitted: run at normal priority
+  }
+}
 
 export interface PipelineThreadData {
   dataDir: string;
@@ -20,13 +36,14 @@ export interface PipelineThreadData {
 const port = parentPort;
 if (!port) throw new Error('worker-thread.ts runs as a worker thread');
 const data = workerData as PipelineThreadData;
+lowerThreadPriority();
 const reader = openDatabase(data.dataDir, { readonly: true });
-const messages = new MessageStore(reader);
+const raw = new RawReader(reader, data.dataDir);
 const log = createLogger(data.logLevel).child({ subsystem: 'worker' });
 let worker: Worker | null = null;
 const client = new StoreClient(data.store, () => worker?.wake());
 data.store.on('close', () => client.close(new Error('the store thread went away')));
-worker = new Worker({ settings: data.settings, queue: new RemoteJobQueue(client), readRaw: (id) => messages.raw(id), log, nowMs: Date.now });
+worker = new Worker({ settings: data.settings, queue: new RemoteJobQueue(client), readRaw: (id) => raw.read(id), log, nowMs: Date.now });
 worker.start();
 
 port.on('message', (message: 'stop') => {

@@ -1,8 +1,7 @@
-// Collects the DATA stream into memory while checking it for what enables SMTP
-// smuggling: smtp-server only ends DATA on CRLF.CRLF, but a bare LF or CR (and
-// NUL) could still be read as a line end by the next hop. Such a message is
-// refused (as mox does), never stored. Also enforces the size limit without
-// keeping bytes past it.
+// Checks the DATA stream for what enables SMTP smuggling: smtp-server only ends
+// DATA on CRLF.CRLF, but a bare LF or CR (and NUL) could still be read as a line
+// end by the next hop. Such a message is refused (as mox does), never stored.
+// Also counts bytes against the size limit.
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -10,9 +9,8 @@ const NUL = 0x00;
 
 export type DataVerdict = 'ok' | 'too_big' | 'bad_line_endings';
 
-export class DataCollector {
+export class DataGuard {
   private readonly maxBytes: number;
-  private readonly chunks: Buffer[] = [];
   private bytes = 0;
   private previous = -1;
   private verdictSoFar: DataVerdict = 'ok';
@@ -21,29 +19,23 @@ export class DataCollector {
     this.maxBytes = maxBytes;
   }
 
-  push(chunk: Buffer): void {
+  /** Checks one chunk; false once the message is refused (keep nothing of it). */
+  check(chunk: Buffer): boolean {
     this.bytes += chunk.length;
-    if (this.verdictSoFar !== 'ok') return;
-    if (this.bytes > this.maxBytes) {
-      this.verdictSoFar = 'too_big';
-      this.chunks.length = 0;
-      return;
-    }
-    if (!this.scan(chunk)) {
-      this.verdictSoFar = 'bad_line_endings';
-      this.chunks.length = 0;
-      return;
-    }
-    this.chunks.push(chunk);
+    if (this.verdictSoFar !== 'ok') return false;
+    if (this.bytes > this.maxBytes) this.verdictSoFar = 'too_big';
+    else if (!this.scan(chunk)) this.verdictSoFar = 'bad_line_endings';
+    return this.verdictSoFar === 'ok';
   }
 
-  /** Checks every CR is followed by LF and every LF preceded by CR, and no NUL. */
+  /** Every CR followed by LF, every LF preceded by CR, and no NUL. */
   private scan(chunk: Buffer): boolean {
-    let previous = this.previous;
+    if (chunk.length === 0) return true;
     // indexOf is native and fast; only the bytes around a CR or LF need a look.
     if (chunk.indexOf(NUL) !== -1) return false;
+    if (this.previous === CR && chunk[0] !== LF) return false;
     for (let i = chunk.indexOf(LF); i !== -1; i = chunk.indexOf(LF, i + 1)) {
-      const before = i === 0 ? previous : chunk[i - 1];
+      const before = i === 0 ? this.previous : chunk[i - 1];
       if (before !== CR) return false;
     }
     for (let i = chunk.indexOf(CR); i !== -1; i = chunk.indexOf(CR, i + 1)) {
@@ -51,13 +43,11 @@ export class DataCollector {
       if (i === chunk.length - 1) break;
       if (chunk[i + 1] !== LF) return false;
     }
-    if (previous === CR && chunk.length > 0 && chunk[0] !== LF) return false;
-    previous = chunk.length > 0 ? (chunk[chunk.length - 1] as number) : previous;
-    this.previous = previous;
+    this.previous = chunk[chunk.length - 1] as number;
     return true;
   }
 
-  /** Final verdict once the stream ended; the stream always ends with CRLF before the dot. */
+  /** Final verdict once the stream ended; the data always ends with CRLF before the dot. */
   verdict(): DataVerdict {
     if (this.verdictSoFar === 'ok' && this.previous === CR) return 'bad_line_endings';
     return this.verdictSoFar;
@@ -65,12 +55,5 @@ export class DataCollector {
 
   get size(): number {
     return this.bytes;
-  }
-
-  /** The message, in one buffer; call once. */
-  take(prefix: Buffer): Buffer {
-    const out = Buffer.concat([prefix, ...this.chunks], prefix.length + this.bytes);
-    this.chunks.length = 0;
-    return out;
   }
 }

@@ -3,5 +3,6 @@
 export { SmtpListener, type SmtpListenerDeps } from './listener.ts';
 export { loadTlsMaterial, type TlsMaterial } from './tls.ts';
 export { routeRecipient } from './recipients.ts';
-export { DataCollector } from './data-guard.ts';
+export { DataGuard } from './data-guard.ts';
+export { IncomingMessage } from './incoming.ts';
 export * as replies from './replies.ts';

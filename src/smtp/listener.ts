@@ -6,9 +6,9 @@ import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMT
 import type { Config } from '../config/index.ts';
 import { SmtpError, StorageError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { newMessageId, type Envelope, type GroupCommitter, type TenantStore } from '../store/index.ts';
+import { newMessageId, spoolFileFor, type Envelope, type GroupCommitter, type TenantStore } from '../store/index.ts';
 import { ConnectionLimiter } from './connection-limits.ts';
-import { DataCollector } from './data-guard.ts';
+import { IncomingMessage, type IncomingResult } from './incoming.ts';
 import { receivedHeader } from './received.ts';
 import { routeRecipient } from './recipients.ts';
 import {
@@ -28,6 +28,7 @@ import type { SmtpReply } from '../errors.ts';
 
 export interface SmtpListenerDeps {
   settings: Config['smtp'];
+  dataDir: string;
   tenants: TenantStore;
   committer: GroupCommitter;
   tls: TlsMaterial;
@@ -185,9 +186,20 @@ export class SmtpListener {
   private data(stream: SMTPServerDataStream, session: SMTPServerSession, callback: (err?: Error | null, message?: string) => void): void {
     const state = this.sessions.get(session.id);
     const log = state?.log ?? this.deps.log;
-    const collector = new DataCollector(this.deps.settings.maxMessageBytes);
+    // The id and our Received line are fixed when DATA starts: the envelope is complete then.
+    const id = newMessageId();
+    const receivedAt = this.deps.now();
+    const envelope = envelopeOf(session);
+    const incoming = new IncomingMessage({
+      prefix: Buffer.from(receivedHeader(envelope, this.deps.settings.hostname, id, receivedAt), 'latin1'),
+      maxBytes: this.deps.settings.maxMessageBytes,
+      spoolThresholdBytes: this.deps.settings.spoolThresholdBytes,
+      spoolPath: spoolFileFor(this.deps.dataDir, id).absolute,
+      pause: () => stream.pause(),
+      resume: () => stream.resume(),
+    });
     const deadline = setTimeout(() => {
-      log.info({ bytes: collector.size }, 'DATA deadline reached; nothing stored');
+      log.info({ bytes: incoming.size }, 'DATA deadline reached; nothing stored');
       this.sendOutOfTurn(session.id, C421_DATA_TOO_SLOW);
       finish(new SmtpError(C421_DATA_TOO_SLOW));
       stream.destroy();
@@ -200,11 +212,12 @@ export class SmtpListener {
       settled = true;
       clearTimeout(deadline);
       this.inFlight--;
+      if (err) void incoming.discard();
       callback(err, message);
     };
-    stream.on('data', (chunk: Buffer) => collector.push(chunk));
+    stream.on('data', (chunk: Buffer) => incoming.push(chunk));
     stream.on('error', (err) => {
-      log.info({ err: err.message, bytes: collector.size }, 'client went away during DATA; nothing stored');
+      log.info({ err: err.message, bytes: incoming.size }, 'client went away during DATA; nothing stored');
       finish(err);
     });
     // A stream destroyed under us (client gone, deadline) ends with 'close' alone.
@@ -213,40 +226,54 @@ export class SmtpListener {
     });
     stream.on('end', () => {
       ended = true;
-      const verdict = collector.verdict();
-      if (verdict === 'too_big') return finish(new SmtpError(C552_TOO_BIG, { detail: `${C552_TOO_BIG.text}: the limit is ${this.deps.settings.maxMessageBytes} bytes` }));
-      if (verdict === 'bad_line_endings') {
-        log.warn({ bytes: collector.size }, 'refused DATA with bare CR/LF or NUL');
-        return finish(new SmtpError(C550_BAD_DATA));
-      }
-      if (!state || state.tenantId === null) return finish(new SmtpError(C451_LOCAL_ERROR));
-      this.store(session, state, collector).then(
-        (id) => finish(null, `2.0.0 Ok: queued as ${id}`),
-        (err: unknown) => {
-          const full = err instanceof StorageError && err.full;
-          log.error({ err }, full ? 'storage full: message refused with 452' : 'storing the message failed: refused with 451');
-          finish(new SmtpError(full ? C452_STORAGE_FULL : C451_LOCAL_ERROR));
-        },
+      this.accept(incoming, { id, receivedAt, envelope, state, log }).then(
+        (reply) => finish(null, reply),
+        (err: unknown) => finish(err instanceof Error ? err : new Error(String(err))),
       );
     });
   }
 
-  private async store(session: SMTPServerSession, state: SessionState, collector: DataCollector): Promise<string> {
-    const id = newMessageId();
-    const receivedAt = this.deps.now();
-    const envelope: Envelope = {
-      sessionId: session.id,
-      clientIp: session.remoteAddress,
-      clientPort: session.remotePort,
-      helo: session.hostNameAppearsAs || '',
-      mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-      rcptTo: session.envelope.rcptTo.map((r) => r.address),
-      tls: session.tlsOptions ? { protocol: session.tlsOptions.version ?? 'TLS', cipher: session.tlsOptions.name } : null,
-    };
-    const received = Buffer.from(receivedHeader(envelope, this.deps.settings.hostname, id, receivedAt), 'latin1');
-    const raw = collector.take(received);
-    await this.deps.committer.commit({ id, tenantId: state.tenantId as number, receivedAt: receivedAt.toISOString(), envelope, raw });
-    state.log.info({ message: id, size: raw.length, rcpts: envelope.rcptTo.length, tls: envelope.tls !== null }, 'message accepted');
-    return id;
+  /** Turns a received message into a stored one, or into the SmtpError that refuses it. */
+  private async accept(
+    incoming: IncomingMessage,
+    m: { id: string; receivedAt: Date; envelope: Envelope; state: SessionState | undefined; log: Logger },
+  ): Promise<string> {
+    const limit = this.deps.settings.maxMessageBytes;
+    let result: IncomingResult;
+    try {
+      result = await incoming.finish();
+    } catch (err) {
+      const full = (err as NodeJS.ErrnoException).code === 'ENOSPC';
+      m.log.error({ err }, full ? 'spool disk full: message refused with 452' : 'writing the spool file failed: refused with 451');
+      throw new SmtpError(full ? C452_STORAGE_FULL : C451_LOCAL_ERROR);
+    }
+    if (result.verdict !== 'ok') {
+      if (result.verdict === 'too_big') throw new SmtpError(C552_TOO_BIG, { detail: `${C552_TOO_BIG.text}: the limit is ${limit} bytes` });
+      m.log.warn({ bytes: incoming.size }, 'refused DATA with bare CR/LF or NUL');
+      throw new SmtpError(C550_BAD_DATA);
+    }
+    if (!m.state || m.state.tenantId === null) throw new SmtpError(C451_LOCAL_ERROR);
+    const spoolFile = result.spooled ? spoolFileFor(this.deps.dataDir, m.id).relative : null;
+    try {
+      await this.deps.committer.commit({ id: m.id, tenantId: m.state.tenantId, receivedAt: m.receivedAt.toISOString(), envelope: m.envelope, size: result.size, raw: result.raw, spoolFile });
+    } catch (err) {
+      const full = err instanceof StorageError && err.full;
+      m.log.error({ err }, full ? 'storage full: message refused with 452' : 'storing the message failed: refused with 451');
+      throw new SmtpError(full ? C452_STORAGE_FULL : C451_LOCAL_ERROR);
+    }
+    m.state.log.info({ message: m.id, size: result.size, rcpts: m.envelope.rcptTo.length, tls: m.envelope.tls !== null, spooled: result.spooled }, 'message accepted');
+    return `2.0.0 Ok: queued as ${m.id}`;
   }
+}
+
+function envelopeOf(session: SMTPServerSession): Envelope {
+  return {
+    sessionId: session.id,
+    clientIp: session.remoteAddress,
+    clientPort: session.remotePort,
+    helo: session.hostNameAppearsAs || '',
+    mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+    rcptTo: session.envelope.rcptTo.map((r) => r.address),
+    tls: session.tlsOptions ? { protocol: session.tlsOptions.version ?? 'TLS', cipher: session.tlsOptions.name } : null,
+  };
 }

@@ -14,3 +14,4 @@ export { StoreThread } from './store-thread-handle.ts';
 export { StoreClient, RemoteJobQueue } from './store-client.ts';
 export { acquireInstanceLock, InstanceLockError, type InstanceLock } from './instance-lock.ts';
 export { newMessageId } from './ids.ts';
+export { RawReader, ensureSpoolDir, spoolFileFor, syncSpoolDir } from './raw.ts';

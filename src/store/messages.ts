@@ -21,7 +21,11 @@ export interface NewMessage {
   tenantId: number;
   receivedAt: string;
   envelope: Envelope;
-  raw: Buffer;
+  size: number;
+  /** The bytes, for a message kept in memory; null when it was spooled to a file. */
+  raw: Buffer | null;
+  /** The fsynced spool file (relative to the data dir) holding the bytes, or null. */
+  spoolFile: string | null;
 }
 
 export interface StoredMessage {
@@ -80,7 +84,7 @@ export class MessageStore {
     this.insertMessage = db.prepare(
       `INSERT INTO messages (id, tenant_id, status, received_at, size, envelope) VALUES (?, ?, 'received', ?, ?, ?)`,
     );
-    this.insertRaw = db.prepare('INSERT INTO message_raw (message_id, raw) VALUES (?, ?)');
+    this.insertRaw = db.prepare('INSERT INTO message_raw (message_id, raw, path) VALUES (?, ?, ?)');
     this.insertJob = db.prepare(`INSERT INTO jobs (message_id, kind, state, run_after, updated_at) VALUES (?, ?, 'queued', ?, ?)`);
   }
 
@@ -88,8 +92,8 @@ export class MessageStore {
   insertBatch(batch: readonly NewMessage[], nowMs: number): void {
     this.db.transaction(() => {
       for (const message of batch) {
-        this.insertMessage.run(message.id, message.tenantId, message.receivedAt, message.raw.length, JSON.stringify(message.envelope));
-        this.insertRaw.run(message.id, message.raw);
+        this.insertMessage.run(message.id, message.tenantId, message.receivedAt, message.size, JSON.stringify(message.envelope));
+        this.insertRaw.run(message.id, message.raw, message.spoolFile);
         this.insertJob.run(message.id, PIPELINE_JOB, nowMs, nowMs);
       }
     })();
@@ -113,11 +117,6 @@ export class MessageStore {
   get(id: string): StoredMessage | null {
     const row = this.db.prepare(`${SELECT_MESSAGE} WHERE m.id = ?`).get(id.toUpperCase()) as MessageRow | undefined;
     return row ? toMessage(row) : null;
-  }
-
-  raw(id: string): Buffer | null {
-    const row = this.db.prepare('SELECT raw FROM message_raw WHERE message_id = ?').get(id.toUpperCase()) as { raw: Buffer } | undefined;
-    return row?.raw ?? null;
   }
 
   /** Marks the message processed with its header summary; part of the job's completing transaction. */

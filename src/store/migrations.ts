@@ -61,10 +61,14 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX messages_tenant ON messages(tenant_id, id);
       CREATE INDEX messages_status ON messages(status, id);
 
-      -- Raw bytes apart from the row, so listing never reads them.
+      -- Raw bytes apart from the row, so listing never reads them: small messages
+      -- inline, large ones in a spool file (path relative to the data dir) that
+      -- was fsynced before this row was committed.
       CREATE TABLE message_raw (
         message_id  TEXT PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
-        raw         BLOB NOT NULL
+        raw         BLOB,
+        path        TEXT UNIQUE,
+        CHECK ((raw IS NULL) <> (path IS NULL))
       );
 
       -- The durable job queue. A claimed job is 'running' with run_after set to the

@@ -14,7 +14,8 @@ import type { StoreThreadData } from './store-thread.ts';
 const threadFile = new URL(`./store-thread${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
 
 /** A buffer that owns its whole ArrayBuffer can be moved to the thread instead of copied. */
-function transferable(buffer: Buffer): ArrayBuffer | null {
+function transferable(buffer: Buffer | null): ArrayBuffer | null {
+  if (!buffer) return null;
   const whole = buffer.byteOffset === 0 && buffer.byteLength === buffer.buffer.byteLength;
   return whole && buffer.buffer instanceof ArrayBuffer ? buffer.buffer : null;
 }
@@ -34,7 +35,7 @@ export class StoreThread implements BatchWriter {
 
   private ensure(): { worker: Worker; client: StoreClient } {
     if (this.worker && this.client) return { worker: this.worker, client: this.client };
-    const worker = new Worker(threadFile, { workerData: this.data });
+    const worker = new Worker(threadFile, { workerData: this.data, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
     const client = new StoreClient(worker);
     let failure: Error | null = null;
     worker.on('error', (err) => (failure = err));

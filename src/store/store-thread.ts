@@ -10,6 +10,7 @@ import { writeBatch } from './batch-writer.ts';
 import { openDatabase } from './database.ts';
 import { JobOperations } from './job-queue.ts';
 import { MessageStore } from './messages.ts';
+import { syncSpoolDir } from './raw.ts';
 import { WORK_AVAILABLE, type StoreReply, type StoreRequest } from './store-protocol.ts';
 
 export interface StoreThreadData {
@@ -36,8 +37,10 @@ let scheduled = false;
 function handle(request: StoreRequest): unknown {
   switch (request.op) {
     case 'intake': {
+      // The spool files' data is fsynced; their directory entries become durable here, once per batch.
+      if (request.batch.some((m) => m.spoolFile)) syncSpoolDir(dataDir);
       // Structured clone delivers Uint8Arrays; better-sqlite3 binds Buffers.
-      const batch = request.batch.map((m) => ({ ...m, raw: Buffer.from(m.raw.buffer, m.raw.byteOffset, m.raw.byteLength) }));
+      const batch = request.batch.map((m) => ({ ...m, raw: m.raw ? Buffer.from(m.raw.buffer, m.raw.byteOffset, m.raw.byteLength) : null }));
       return writeBatch(messages, batch, request.nowMs);
     }
     case 'claim':
@@ -119,6 +122,7 @@ function releaseRawBuffers(items: Queued[]): void {
   for (const { request } of items) {
     if (request.op !== 'intake') continue;
     for (const message of request.batch) {
+      if (!message.raw) continue;
       const buffer = message.raw.buffer as ArrayBuffer;
       if (!buffer.detached && buffer.byteLength >= 64 * 1024) buffer.transfer(0);
     }

@@ -75,20 +75,41 @@ describe('limits and deadlines', () => {
 });
 
 describe('storage failures', () => {
-  it('answers 452 4.3.1 (never 250) when the database is at data.maxSizeMb, and 250 for what still fits', async () => {
+  it('answers 452 4.3.1 (never 250) once the database is at data.maxSizeMb, storing nothing of the refused', async () => {
     t = await startTestServer({ overrides: { data: { maxSizeMb: 1 } } });
     const c = await RawSmtp.connect(t.port);
-    expect((await c.startData(['full@replies.acme.com']))?.code).toBe(354);
-    c.write(`Subject: full\r\n\r\n${`${'y'.repeat(76)}\r\n`.repeat(20_000)}.\r\n`);
-    expect((await c.reply())?.lines[0]).toBe('452 4.3.1 Insufficient system storage, try again later');
-    expect(t.ctx.messages.totals().count).toBe(0);
+    await c.reply();
+    await c.command('EHLO x.example');
+    const replies: string[] = [];
+    // 200 KB each: under the spool threshold, so they go into the database itself.
+    const body = `${'y'.repeat(76)}\r\n`.repeat(2600);
+    for (let i = 0; i < 10 && !replies.some((r) => r.startsWith('452')); i++) {
+      await c.command('MAIL FROM:<a@example.org>');
+      await c.command('RCPT TO:<full@replies.acme.com>');
+      await c.command('DATA');
+      replies.push((await c.command(`Subject: fill ${i}\r\n\r\n${body}.`))?.lines[0] ?? '');
+    }
+    const refused = replies.filter((r) => r.startsWith('452'));
+    expect(refused).toEqual(['452 4.3.1 Insufficient system storage, try again later']);
+    expect(t.ctx.messages.totals().count).toBe(replies.filter((r) => r.startsWith('250')).length);
+    c.close();
+  });
 
-    await c.command('MAIL FROM:<a@example.org>');
-    await c.command('RCPT TO:<full@replies.acme.com>');
-    await c.command('DATA');
-    const ok = await c.command('Subject: small\r\n\r\nhi\r\n.');
+  it('spools a message over smtp.spoolThresholdBytes to a file and serves it back byte for byte', async () => {
+    t = await startTestServer({ overrides: { smtp: { spoolThresholdBytes: 64 * 1024 } } });
+    const c = await RawSmtp.connect(t.port);
+    expect((await c.startData(['big@replies.acme.com']))?.code).toBe(354);
+    const body = Array.from({ length: 5000 }, (_, i) => `line ${i} ${'z'.repeat(60)}\r\n`).join('');
+    const ok = await c.command(`Subject: large\r\n\r\n${body}.`);
     expect(ok?.code).toBe(250);
-    expect(t.ctx.messages.get(queuedId(ok))).not.toBeNull();
+    const id = queuedId(ok);
+    const row = t.ctx.db.prepare('SELECT raw, path FROM message_raw WHERE message_id = ?').get(id) as { raw: Buffer | null; path: string | null };
+    expect(row.raw).toBeNull();
+    expect(row.path).toBe(`spool/${id}.eml`);
+    const raw = t.ctx.raw.read(id)?.toString('latin1') ?? '';
+    expect(raw).toMatch(/^Received: /);
+    expect(raw.endsWith(`Subject: large\r\n\r\n${body}`)).toBe(true);
+    expect(t.ctx.messages.get(id)?.size).toBe(raw.length);
     c.close();
   });
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { DataCollector } from '../../src/smtp/index.ts';
+import { DataGuard } from '../../src/smtp/index.ts';
 
 function verdictOf(chunks: string[], max = 1000): string {
-  const collector = new DataCollector(max);
-  for (const chunk of chunks) collector.push(Buffer.from(chunk, 'latin1'));
-  return collector.verdict();
+  const guard = new DataGuard(max);
+  for (const chunk of chunks) guard.check(Buffer.from(chunk, 'latin1'));
+  return guard.verdict();
 }
 
 describe('DATA guard', () => {
@@ -25,10 +25,11 @@ describe('DATA guard', () => {
     expect(verdictOf(chunks)).toBe(expected);
   });
 
-  it('keeps the bytes in order behind the prefix', () => {
-    const collector = new DataCollector(100);
-    collector.push(Buffer.from('a\r\n'));
-    collector.push(Buffer.from('b\r\n'));
-    expect(collector.take(Buffer.from('P: 1\r\n')).toString()).toBe('P: 1\r\na\r\nb\r\n');
+  it('says to keep nothing once a chunk is refused', () => {
+    const guard = new DataGuard(1000);
+    expect(guard.check(Buffer.from('ok\r\n'))).toBe(true);
+    expect(guard.check(Buffer.from('bad\n'))).toBe(false);
+    expect(guard.check(Buffer.from('fine again\r\n'))).toBe(false);
+    expect(guard.size).toBe(4 + 4 + 12);
   });
 });

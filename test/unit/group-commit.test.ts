@@ -24,7 +24,9 @@ function message(id: string, size = 100): NewMessage {
     tenantId: ctx.tenants.get('acme')?.id as number,
     receivedAt: new Date().toISOString(),
     envelope: { sessionId: 's', clientIp: '127.0.0.1', clientPort: 1, helo: 'h', mailFrom: '', rcptTo: ['a@replies.acme.com'], tls: null },
+    size,
     raw: Buffer.alloc(size, 0x61),
+    spoolFile: null,
   };
 }
 
@@ -46,7 +48,7 @@ describe.each(['inline', 'thread'] as const)('group commit with the %s writer', 
     await Promise.all(['A', 'B', 'C'].map((id) => c.commit(message(id))));
     expect(batches).toEqual([['A', 'B', 'C']]);
     expect(ctx.messages.totals().count).toBe(3);
-    expect(ctx.messages.raw('B')?.length).toBe(100);
+    expect(ctx.raw.read('B')?.length).toBe(100);
   });
 
   it('splits at maxMessages, and what arrives during a commit joins the next batch', async () => {

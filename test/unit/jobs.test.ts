@@ -17,7 +17,9 @@ function insertMessage(id: string, raw = 'From: a@b.example\r\nSubject: hi\r\nMe
         tenantId,
         receivedAt: new Date(nowMs).toISOString(),
         envelope: { sessionId: 's', clientIp: '127.0.0.1', clientPort: 1, helo: 'h', mailFrom: 'a@b.example', rcptTo: ['x@replies.acme.com'], tls: null },
+        size: Buffer.byteLength(raw),
         raw: Buffer.from(raw),
+        spoolFile: null,
       },
     ],
     nowMs,
@@ -66,7 +68,7 @@ describe('worker', () => {
     return new Worker({
       settings: { pollIntervalMs: 20, leaseMs: 60_000, maxAttempts, retryBaseMs: 1000, retryMaxMs: 60_000 },
       queue: new LocalJobQueue(ctx.db),
-      readRaw: (id) => ctx.messages.raw(id),
+      readRaw: (id) => ctx.raw.read(id),
       log: createLogger('silent'),
       nowMs: () => nowMs,
     });

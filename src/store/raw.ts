@@ -1,0 +1,69 @@
+// The raw bytes of stored messages: inline blobs for small messages, spool
+// files for large ones (so a session never holds a big message in memory).
+// Spool files live in <data dir>/spool; one without a committed row is an
+// orphan of a refused message or a crash, and is removed at start.
+import { fsyncSync, mkdirSync, openSync, closeSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Database } from './database.ts';
+
+export const SPOOL_DIR = 'spool';
+
+export function spoolDir(dataDir: string): string {
+  return join(resolve(dataDir), SPOOL_DIR);
+}
+
+/** Where the spool file of a message goes: absolute, and as stored (relative to the data dir). */
+export function spoolFileFor(dataDir: string, id: string): { absolute: string; relative: string } {
+  const relative = `${SPOOL_DIR}/${id}.eml`;
+  return { absolute: join(resolve(dataDir), relative), relative };
+}
+
+export function ensureSpoolDir(dataDir: string): void {
+  mkdirSync(spoolDir(dataDir), { recursive: true, mode: 0o750 });
+}
+
+/** Makes the spool directory's new entries durable (the files' data was fsynced by their writers). */
+export function syncSpoolDir(dataDir: string): void {
+  const fd = openSync(spoolDir(dataDir), 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export class RawReader {
+  private readonly db: Database;
+  private readonly dataDir: string;
+
+  constructor(db: Database, dataDir: string) {
+    this.db = db;
+    this.dataDir = resolve(dataDir);
+  }
+
+  read(id: string): Buffer | null {
+    const row = this.db.prepare('SELECT raw, path FROM message_raw WHERE message_id = ?').get(id.toUpperCase()) as { raw: Buffer | null; path: string | null } | undefined;
+    if (!row) return null;
+    if (row.raw) return row.raw;
+    return row.path ? readFileSync(join(this.dataDir, row.path)) : null;
+  }
+
+  /** Deletes spool files no committed message refers to; returns how many. */
+  removeOrphans(): number {
+    let names: string[];
+    try {
+      names = readdirSync(spoolDir(this.dataDir));
+    } catch {
+      return 0;
+    }
+    const referenced = this.db.prepare('SELECT 1 FROM message_raw WHERE path = ?');
+    let removed = 0;
+    for (const name of names) {
+      const relative = `${SPOOL_DIR}/${name}`;
+      if (referenced.get(relative)) continue;
+      rmSync(join(this.dataDir, relative), { force: true });
+      removed++;
+    }
+    return removed;
+  }
+}
