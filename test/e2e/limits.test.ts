@@ -81,9 +81,9 @@ describe('storage failures', () => {
     await c.reply();
     await c.command('EHLO x.example');
     const replies: string[] = [];
-    // 200 KB each: under the spool threshold, so they go into the database itself.
-    const body = `${'y'.repeat(76)}\r\n`.repeat(2600);
-    for (let i = 0; i < 10 && !replies.some((r) => r.startsWith('452')); i++) {
+    // 100 KB each: under the spool threshold, so they go into the database itself.
+    const body = `${'y'.repeat(76)}\r\n`.repeat(1300);
+    for (let i = 0; i < 20 && !replies.some((r) => r.startsWith('452')); i++) {
       await c.command('MAIL FROM:<a@example.org>');
       await c.command('RCPT TO:<full@replies.acme.com>');
       await c.command('DATA');
