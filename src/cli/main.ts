@@ -7,6 +7,7 @@ import { registerConfigCommands } from './config.ts';
 import type { GlobalOptions } from './context.ts';
 import { registerMessageCommands } from './messages.ts';
 import { registerServeCommand } from './serve.ts';
+import { registerStatsCommand } from './stats.ts';
 import { registerTenantCommands } from './tenants.ts';
 
 export function buildProgram(): Command {
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerServeCommand(program, globals);
   registerTenantCommands(program, globals);
   registerMessageCommands(program, globals);
+  registerStatsCommand(program, globals);
   registerConfigCommands(program, globals);
   return program;
 }

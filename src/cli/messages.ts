@@ -1,4 +1,4 @@
-// mailroom messages list|show, and mailroom stats
+// mailroom messages list|show
 import type { Command } from 'commander';
 import { UsageError } from '../errors.ts';
 import type { StoredMessage } from '../store/index.ts';
@@ -92,31 +92,6 @@ export function registerMessageCommands(program: Command, globals: () => GlobalO
           ['rcpt to', e.rcptTo.join(', ')],
           ['tls', e.tls ? `${e.tls.protocol} ${e.tls.cipher}` : 'no'],
           ['error', message.error],
-        ]);
-      }),
-    );
-
-  program
-    .command('stats')
-    .description('counts of tenants, messages by status, jobs by state, and storage size')
-    .option('--json', 'print a JSON object')
-    .action((options: { json?: boolean }) =>
-      withContext(globals(), (ctx) => {
-        const totals = ctx.messages.totals();
-        const stats = {
-          tenants: ctx.tenants.list().length,
-          messages: { total: totals.count, bytes: totals.bytes, byStatus: ctx.messages.countByStatus() },
-          jobs: ctx.jobs.countByState(),
-        };
-        if (options.json) return printJson(stats);
-        printFields([
-          ['tenants', stats.tenants],
-          ['messages', `${totals.count} (${formatBytes(totals.bytes)})`],
-          ...Object.entries(stats.messages.byStatus).map(([status, n]): [string, number] => [`  ${status}`, n]),
-          ['jobs queued', stats.jobs.queued],
-          ['jobs running', stats.jobs.running],
-          ['jobs done', stats.jobs.done],
-          ['jobs failed', stats.jobs.failed],
         ]);
       }),
     );

@@ -2,7 +2,7 @@
 // durability contract needs: WAL, synchronous=FULL (every commit fsyncs the WAL),
 // foreign keys on, and a busy timeout so CLI readers and the server can share it.
 import BetterSqlite3, { type Database } from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { migrate } from './migrations.ts';
 
@@ -19,6 +19,12 @@ export interface OpenOptions {
   maxSizeMb?: number;
   /** A read-only connection to an existing, migrated database (WAL readers never block the writer). */
   readonly?: boolean;
+}
+
+/** Bytes on disk of the database file and its WAL. */
+export function databaseFileBytes(dataDir: string): number {
+  const path = databasePath(dataDir);
+  return [path, `${path}-wal`].reduce((sum, file) => sum + (statSync(file, { throwIfNoEntry: false })?.size ?? 0), 0);
 }
 
 export function openDatabase(dataDir: string, options: OpenOptions = {}): Database {

@@ -2,7 +2,7 @@
 // numbered migrations, and one module per table group. All SQL lives in this
 // folder so another backend can stand in for it later. In the server, all writes
 // go through the store thread (store-thread.ts), one transaction per turn.
-export { openDatabase, databasePath, type Database } from './database.ts';
+export { openDatabase, databasePath, databaseFileBytes, type Database } from './database.ts';
 export { migrate, migrations } from './migrations.ts';
 export { TenantStore, TenantError, normalizeAddress, normalizeDomain, type Tenant, type NewTenant, type Route } from './tenants.ts';
 export { MessageStore, PIPELINE_JOB, type Envelope, type NewMessage, type StoredMessage, type HeaderSummary, type MessageStatus } from './messages.ts';
@@ -14,4 +14,4 @@ export { StoreThread } from './store-thread-handle.ts';
 export { StoreClient, RemoteJobQueue } from './store-client.ts';
 export { acquireInstanceLock, InstanceLockError, type InstanceLock } from './instance-lock.ts';
 export { newMessageId } from './ids.ts';
-export { RawReader, ensureSpoolDir, spoolFileFor, syncSpoolDir } from './raw.ts';
+export { RawReader, ensureSpoolDir, spoolFileFor, spoolUsage, syncSpoolDir } from './raw.ts';

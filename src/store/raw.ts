@@ -2,7 +2,7 @@
 // files for large ones (so a session never holds a big message in memory).
 // Spool files live in <data dir>/spool; one without a committed row is an
 // orphan of a refused message or a crash, and is removed at start.
-import { fsyncSync, mkdirSync, openSync, closeSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Database } from './database.ts';
 
@@ -30,6 +30,19 @@ export function syncSpoolDir(dataDir: string): void {
   } finally {
     closeSync(fd);
   }
+}
+
+/** Files and bytes in the spool directory. */
+export function spoolUsage(dataDir: string): { files: number; bytes: number } {
+  let names: string[] = [];
+  try {
+    names = readdirSync(spoolDir(dataDir));
+  } catch {
+    // no spool directory yet
+  }
+  let bytes = 0;
+  for (const name of names) bytes += statSync(join(spoolDir(dataDir), name), { throwIfNoEntry: false })?.size ?? 0;
+  return { files: names.length, bytes };
 }
 
 export class RawReader {
