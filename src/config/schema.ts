@@ -62,6 +62,13 @@ const workerSection = z
     maxAttempts: positiveInt.max(100).default(10).describe('Attempts before a job is given up and its message marked failed.'),
     retryBaseMs: millis.default(5_000).describe('First retry delay; each later retry doubles it.'),
     retryMaxMs: millis.default(60 * 60_000).describe('Longest delay between two retries.'),
+    burstPauseMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(10_000)
+      .default(50)
+      .describe('While messages keep arriving, the worker pauses this long between batches of 16 so accepting mail keeps the CPU (0 = never pause).'),
   })
   .strict();
 

@@ -37,6 +37,8 @@ export class Worker {
   private wakeUp: (() => void) | null = null;
   private woken = false;
   private loop: Promise<void> | null = null;
+  private lastWorkAt = -Infinity;
+  private stopPause: (() => void) | null = null;
 
   constructor(deps: WorkerDeps) {
     this.deps = deps;
@@ -51,13 +53,34 @@ export class Worker {
   /** Called when new work was committed, so it does not wait for the next poll. */
   wake(): void {
     this.woken = true;
+    this.lastWorkAt = this.deps.nowMs();
     this.wakeUp?.();
   }
 
   async stop(): Promise<void> {
     this.running = false;
     this.wake();
+    this.stopPause?.();
     await this.loop;
+  }
+
+  /**
+   * While mail keeps arriving, accepting it comes first: between two batches the
+   * worker leaves the CPU to the listener for burstPauseMs. The backlog is
+   * durable and drains at full speed once the burst is over.
+   */
+  private async yieldToIntake(): Promise<void> {
+    const { burstPauseMs } = this.deps.settings;
+    if (burstPauseMs === 0 || this.deps.nowMs() - this.lastWorkAt > 1000) return;
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.stopPause = null;
+        resolve();
+      };
+      const timer = setTimeout(done, burstPauseMs);
+      this.stopPause = done;
+    });
   }
 
   private async run(): Promise<void> {
@@ -71,6 +94,7 @@ export class Worker {
       }
       if (jobs.length > 0) {
         await this.runBatch(jobs);
+        if (this.running) await this.yieldToIntake();
         continue;
       }
       if (!this.woken) await this.sleep();

@@ -26,13 +26,7 @@ export class JobOperations {
   }
 
   claim(nowMs: number, leaseMs: number, max: number): Job[] {
-    const claimed: Job[] = [];
-    for (let i = 0; i < max; i++) {
-      const job = this.jobs.claim(nowMs, leaseMs);
-      if (!job) break;
-      claimed.push(job);
-    }
-    return claimed;
+    return this.jobs.claim(nowMs, leaseMs, max);
   }
 
   complete(job: Job, summary: HeaderSummary, nowMs: number): boolean {

@@ -25,16 +25,17 @@ interface JobRow {
 
 export class JobStore {
   private readonly db: Database;
-  private readonly claimStatement: Statement<[number, string, number, number], JobRow>;
+  private readonly claimStatement: Statement<[number, string, number, number, number], JobRow>;
   private readonly finishStatement: Statement;
   private readonly retryStatement: Statement;
 
   constructor(db: Database) {
     this.db = db;
     // The subquery walks the partial index jobs_due; an expired lease is due like a queued job.
+    // The subquery walks the partial index jobs_due; an expired lease is due like a queued job.
     this.claimStatement = db.prepare(
       `UPDATE jobs SET state = 'running', attempts = attempts + 1, run_after = ?, lease_token = ?, updated_at = ?
-       WHERE id = (SELECT id FROM jobs WHERE state IN ('queued', 'running') AND run_after <= ? ORDER BY run_after LIMIT 1)
+       WHERE id IN (SELECT id FROM jobs WHERE state IN ('queued', 'running') AND run_after <= ? ORDER BY run_after LIMIT ?)
        RETURNING id, message_id, kind, attempts, lease_token`,
     );
     this.finishStatement = db.prepare(
@@ -45,9 +46,10 @@ export class JobStore {
     );
   }
 
-  claim(nowMs: number, leaseMs: number): Job | null {
-    const row = this.claimStatement.get(nowMs + leaseMs, randomUUID(), nowMs, nowMs);
-    return row ? { id: row.id, messageId: row.message_id, kind: row.kind, attempts: row.attempts, leaseToken: row.lease_token } : null;
+  /** Claims up to `max` due jobs in one statement; they share one lease token. */
+  claim(nowMs: number, leaseMs: number, max = 1): Job[] {
+    const rows = this.claimStatement.all(nowMs + leaseMs, randomUUID(), nowMs, nowMs, max);
+    return rows.map((row) => ({ id: row.id, messageId: row.message_id, kind: row.kind, attempts: row.attempts, leaseToken: row.lease_token }));
   }
 
   /**

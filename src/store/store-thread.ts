@@ -44,7 +44,7 @@ function handle(request: StoreRequest): unknown {
       return writeBatch(messages, batch, request.nowMs);
     }
     case 'claim':
-      return db.transaction(() => jobs.claim(request.nowMs, request.leaseMs, request.max))();
+      return jobs.claim(request.nowMs, request.leaseMs, request.max);
     case 'complete':
       return jobs.complete(request.job, request.summary, request.nowMs);
     case 'fail':

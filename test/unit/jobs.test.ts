@@ -36,15 +36,24 @@ afterEach(() => ctx.close());
 describe('job queue', () => {
   it('claims a due job once, with a lease', () => {
     insertMessage('01A');
-    const job = ctx.jobs.claim(nowMs, 1000);
-    expect(job).toMatchObject({ messageId: '01A', kind: 'pipeline', attempts: 1 });
-    expect(ctx.jobs.claim(nowMs, 1000)).toBeNull();
+    expect(ctx.jobs.claim(nowMs, 1000)).toMatchObject([{ messageId: '01A', kind: 'pipeline', attempts: 1 }]);
+    expect(ctx.jobs.claim(nowMs, 1000)).toEqual([]);
+  });
+
+  it('claims several due jobs at once, oldest first, up to the limit', () => {
+    insertMessage('01A');
+    nowMs += 10;
+    insertMessage('01B');
+    nowMs += 10;
+    insertMessage('01C');
+    expect(ctx.jobs.claim(nowMs, 1000, 2).map((j) => j.messageId)).toEqual(['01A', '01B']);
+    expect(ctx.jobs.claim(nowMs, 1000, 2).map((j) => j.messageId)).toEqual(['01C']);
   });
 
   it('hands a job whose lease ran out to the next claimer, and only the holder can complete it', () => {
     insertMessage('01A');
-    const first = ctx.jobs.claim(nowMs, 1000);
-    const second = ctx.jobs.claim(nowMs + 1001, 1000);
+    const [first] = ctx.jobs.claim(nowMs, 1000);
+    const [second] = ctx.jobs.claim(nowMs + 1001, 1000);
     expect(second).toMatchObject({ messageId: '01A', attempts: 2 });
     let effects = 0;
     expect(ctx.jobs.complete(first!, nowMs, () => effects++)).toBe(false);
@@ -56,17 +65,17 @@ describe('job queue', () => {
 
   it('puts a retried job back after its delay', () => {
     insertMessage('01A');
-    const job = ctx.jobs.claim(nowMs, 1000)!;
-    expect(ctx.jobs.retryLater(job, 'boom', nowMs + 5000, nowMs)).toBe(true);
-    expect(ctx.jobs.claim(nowMs + 4999, 1000)).toBeNull();
-    expect(ctx.jobs.claim(nowMs + 5000, 1000)).toMatchObject({ attempts: 2 });
+    const [job] = ctx.jobs.claim(nowMs, 1000);
+    expect(ctx.jobs.retryLater(job!, 'boom', nowMs + 5000, nowMs)).toBe(true);
+    expect(ctx.jobs.claim(nowMs + 4999, 1000)).toEqual([]);
+    expect(ctx.jobs.claim(nowMs + 5000, 1000)).toMatchObject([{ attempts: 2 }]);
   });
 });
 
 describe('worker', () => {
   function worker(maxAttempts = 3): Worker {
     return new Worker({
-      settings: { pollIntervalMs: 20, leaseMs: 60_000, maxAttempts, retryBaseMs: 1000, retryMaxMs: 60_000 },
+      settings: { pollIntervalMs: 20, leaseMs: 60_000, maxAttempts, retryBaseMs: 1000, retryMaxMs: 60_000, burstPauseMs: 0 },
       queue: new LocalJobQueue(ctx.db),
       readRaw: (id) => ctx.raw.read(id),
       log: createLogger('silent'),
