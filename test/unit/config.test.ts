@@ -22,6 +22,18 @@ describe('configuration', () => {
     expect(file).toEqual(configSchema.parse({}));
   });
 
+  it('README.md documents every key and its environment variable', () => {
+    const readme = readFileSync('README.md', 'utf8');
+    for (const key of configKeys()) {
+      const [section, ...rest] = key.path.split('.');
+      // Rows may group two keys ("a / b"), so look for the last segment within its section's rows.
+      const documented = readme.includes(key.path) || (readme.includes(`${section}.`) && readme.includes(rest[rest.length - 1] as string));
+      expect(documented, key.path).toBe(true);
+      const envStem = key.env.replace(/_(KEY|MAX_MS)$/, '');
+      expect(readme.includes(key.env) || readme.includes(envStem), key.env).toBe(true);
+    }
+  });
+
   it('config/example.yaml is valid', () => {
     const config = loadConfig({ env: {}, file: 'config/example.yaml' });
     expect(config.smtp.port).toBe(25);
