@@ -60,6 +60,9 @@ export async function startServer(ctx: Context, options: { worker?: boolean } = 
     });
     pipeline?.start();
     log.info({ host: smtp.address, port: smtp.port, dataDir: config.data.dir, tls: tls.source }, 'mailroom listening for SMTP');
+    if (ctx.tenants.list().length === 0) {
+      log.warn('no tenants yet, so every recipient is refused: add one with `mailroom tenants add <slug> --domain D --reply-domain R`');
+    }
 
     let stopping: Promise<void> | null = null;
     return {
