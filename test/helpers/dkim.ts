@@ -1,0 +1,40 @@
+// Test keys and zones for authentication: a DKIM key pair made here, the zone
+// entries that publish it, and signing with mailauth's own signer.
+import { generateKeyPairSync } from 'node:crypto';
+import { dkimSign } from 'mailauth';
+
+export interface TestSigner {
+  domain: string;
+  selector: string;
+  privateKey: string;
+  /** The TXT record for <selector>._domainkey.<domain>. */
+  record: string;
+}
+
+export function makeSigner(domain: string, selector = 'sel1'): TestSigner {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const der = publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+  return { domain, selector, privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), record: `v=DKIM1; k=rsa; p=${der}` };
+}
+
+export async function sign(message: string, signer: TestSigner): Promise<string> {
+  // mailauth takes the keys in signatureData (top-level options are defaults for it).
+  const { signatures } = await dkimSign(message, {
+    signatureData: [{ signingDomain: signer.domain, selector: signer.selector, privateKey: signer.privateKey, canonicalization: 'relaxed/relaxed' }],
+  } as unknown as Parameters<typeof dkimSign>[1]);
+  if (!signatures) throw new Error('the test message was not signed');
+  return signatures + message;
+}
+
+/** A zone for example.org mail: SPF allowing 192.0.2.10, DMARC p=reject, the DKIM key. */
+export function exampleZone(signer: TestSigner): Record<string, Record<string, string[] | 'SERVFAIL' | 'TIMEOUT'>> {
+  return {
+    'example.org': { TXT: ['v=spf1 ip4:192.0.2.10 -all'], MX: ['10 mx.example.org'], A: ['192.0.2.10'] },
+    '_dmarc.example.org': { TXT: ['v=DMARC1; p=reject'] },
+    [`${signer.selector}._domainkey.${signer.domain}`]: { TXT: [signer.record] },
+  };
+}
+
+export function message(from: string, subject = 'Re: your application'): string {
+  return `From: ${from}\r\nTo: careers@replies.acme.com\r\nSubject: ${subject}\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\nMessage-ID: <m-${Math.random().toString(36).slice(2)}@example.org>\r\n\r\nHello, I am available on Tuesday.\r\n`;
+}

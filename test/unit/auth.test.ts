@@ -1,0 +1,61 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { authenticateMessage, loadZoneFile, TemporaryAuthError, zoneResolver, ZoneFileError } from '../../src/auth/index.ts';
+import { exampleZone, makeSigner, message, sign, type TestSigner } from '../helpers/dkim.ts';
+import { tempDir } from '../helpers/server.ts';
+
+let signer: TestSigner;
+beforeAll(() => {
+  signer = makeSigner('example.org');
+});
+
+const base = { helo: 'mail.example.org', mta: 'mx.mailroom.test', lastAttempt: false };
+
+describe('authentication', () => {
+  it('passes SPF, DKIM and DMARC for signed mail from an allowed address', async () => {
+    const raw = Buffer.from(await sign(message('Jane <jane@example.org>'), signer));
+    const v = await authenticateMessage({ ...base, raw, clientIp: '192.0.2.10', mailFrom: 'jane@example.org', resolver: zoneResolver(exampleZone(signer)) });
+    expect(v).toMatchObject({ spf: 'pass', dkim: 'pass', dmarc: 'pass', dmarcDomain: 'example.org', dmarcPolicy: 'reject', dkimDomains: ['example.org'] });
+    expect(v.authenticationResults).toMatch(/^mx\.mailroom\.test; /);
+    for (const part of ['spf=pass', 'dkim=pass', 'dmarc=pass']) expect(v.authenticationResults).toContain(part);
+  });
+
+  it('fails DMARC under p=reject for an unsigned spoof from elsewhere', async () => {
+    const raw = Buffer.from(message('CEO <ceo@example.org>'));
+    const v = await authenticateMessage({ ...base, raw, clientIp: '203.0.113.66', helo: 'evil.example', mailFrom: 'ceo@example.org', resolver: zoneResolver(exampleZone(signer)) });
+    expect(v).toMatchObject({ spf: 'fail', dmarc: 'fail', dmarcPolicy: 'reject' });
+    expect(v.dkim).not.toBe('pass');
+  });
+
+  it('fails DKIM for a signed message altered on the way', async () => {
+    const signed = await sign(message('Jane <jane@example.org>'), signer);
+    const raw = Buffer.from(signed.replace('available on Tuesday', 'available on Friday'));
+    const v = await authenticateMessage({ ...base, raw, clientIp: '192.0.2.10', mailFrom: 'jane@example.org', resolver: zoneResolver(exampleZone(signer)) });
+    // mailauth's lenient default reports a body hash mismatch as neutral, strict mode as fail
+    expect(['fail', 'neutral']).toContain(v.dkim);
+    expect(v.dkimDomains).toEqual([]);
+  });
+
+  it('retries on a temporary DNS failure, and records temperror on the last attempt', async () => {
+    const zone = { ...exampleZone(signer), 'example.org': { TXT: 'SERVFAIL' as const } };
+    const raw = Buffer.from(message('Jane <jane@example.org>'));
+    const input = { ...base, raw, clientIp: '192.0.2.10', mailFrom: 'jane@example.org', resolver: zoneResolver(zone) };
+    await expect(authenticateMessage(input)).rejects.toBeInstanceOf(TemporaryAuthError);
+    const last = await authenticateMessage({ ...input, lastAttempt: true });
+    expect(last.spf).toBe('temperror');
+  });
+
+  it('answers from a zone file: missing names do not exist, broken files name the problem', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'zone.json');
+    writeFileSync(file, JSON.stringify({ 'example.org': { MX: ['10 mx.example.org'], A: ['192.0.2.1'] } }));
+    const resolve = loadZoneFile(file);
+    expect(await resolve('EXAMPLE.ORG.', 'MX')).toEqual([{ priority: 10, exchange: 'mx.example.org' }]);
+    await expect(resolve('example.org', 'TXT')).rejects.toMatchObject({ code: 'ENODATA' });
+    await expect(resolve('nowhere.example', 'A')).rejects.toMatchObject({ code: 'ENOTFOUND' });
+    writeFileSync(file, '{"example.org": {"TXT": "v=spf1"}}');
+    expect(() => loadZoneFile(file)).toThrow(ZoneFileError);
+    expect(() => loadZoneFile(join(dir, 'missing.json'))).toThrow(/cannot read it/);
+  });
+});
