@@ -2,7 +2,7 @@
 // Durable intake throughput and latency next to a bare smtp-server sink measured
 // in the same run, plus peak RSS with 50 concurrent 1 MB messages. Prints figures
 // and ratios; it asserts nothing (targets are shown, not tested).
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -34,7 +34,10 @@ async function startMailroom(dataDir: string): Promise<ServerChild> {
   const db = openDatabase(dataDir);
   new TenantStore(db, () => new Date()).add({ slug: 'bench', domains: ['bench.example'], replyDomains: ['replies.bench.example'], forwardAddresses: [] });
   db.close();
-  const env = { ...process.env, MAILROOM_DATA_DIR: dataDir, MAILROOM_SMTP_PORT: '0', MAILROOM_LOG_LEVEL: 'info', MAILROOM_SMTP_MAX_CONNECTIONS_PER_IP: '1000' };
+  // Benchmarks never touch real DNS either: an empty zone answers every lookup.
+  const zone = join(dataDir, 'zone.json');
+  writeFileSync(zone, '{}');
+  const env = { ...process.env, MAILROOM_DNS_ZONE_FILE: zone, MAILROOM_DATA_DIR: dataDir, MAILROOM_SMTP_PORT: '0', MAILROOM_LOG_LEVEL: 'info', MAILROOM_SMTP_MAX_CONNECTIONS_PER_IP: '1000' };
   // The built server (dist/), as the image runs it; `npm run bench:intake` builds it first.
   return startChild([...SERVER_NODE_FLAGS, 'dist/cli/main-entry.js', 'serve'], env, join(dataDir, 'mailroom.log'), (e) => (e.msg === 'mailroom listening for SMTP' ? (e.port as number) : undefined));
 }

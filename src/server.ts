@@ -3,6 +3,7 @@
 // started and stopped together. `mailroom serve`, the tests and the benchmarks
 // all start it through here.
 import type { AddressInfo } from 'node:net';
+import { loadZoneFile, ZoneFileError } from './auth/index.ts';
 import type { Context } from './context.ts';
 import { UsageError } from './errors.ts';
 // The thread handle only: the pipeline's own modules (mailparser, ...) load in its thread.
@@ -28,6 +29,15 @@ function lockDataDir(dataDir: string): InstanceLock {
 
 export async function startServer(ctx: Context, options: { worker?: boolean } = {}): Promise<RunningServer> {
   const { config, log } = ctx;
+  // A broken zone file stops the start here, with its name, not later in a thread.
+  if (config.dns.zoneFile) {
+    try {
+      loadZoneFile(config.dns.zoneFile);
+    } catch (err) {
+      if (err instanceof ZoneFileError) throw new UsageError(err.message);
+      throw err;
+    }
+  }
   const lock = lockDataDir(config.data.dir);
   try {
     ensureSpoolDir(config.data.dir);
@@ -42,7 +52,10 @@ export async function startServer(ctx: Context, options: { worker?: boolean } = 
       void pipeline?.restart();
     });
     if (options.worker !== false) {
-      pipeline = new PipelineThread({ dataDir: config.data.dir, settings: config.worker, logLevel: config.log.level, connectStore: () => store.connectPipeline() }, workerLog);
+      pipeline = new PipelineThread(
+        { dataDir: config.data.dir, settings: config.worker, dns: config.dns, mta: config.smtp.hostname, logLevel: config.log.level, connectStore: () => store.connectPipeline() },
+        workerLog,
+      );
     }
     const committer = new GroupCommitter(store, {
       windowMs: config.data.groupCommitWindowMs,

@@ -72,6 +72,16 @@ const workerSection = z
   })
   .strict();
 
+const dnsSection = z
+  .object({
+    zoneFile: z
+      .string()
+      .default('')
+      .describe('A static JSON zone answering every DNS lookup (offline runs and tests); empty: the system resolver.'),
+    timeoutMs: millis.max(60_000).default(5000).describe('Timeout of one DNS query; a timeout is a temporary failure and the message is retried later.'),
+  })
+  .strict();
+
 const logSection = z
   .object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level of the JSON log on stdout.'),
@@ -83,6 +93,7 @@ export const configSchema = z
     data: dataSection.prefault({}).describe('Storage.'),
     smtp: smtpSection.prefault({}).describe('The inbound SMTP listener.'),
     worker: workerSection.prefault({}).describe('The durable job worker that runs the pipeline.'),
+    dns: dnsSection.prefault({}).describe('DNS for SPF, DKIM, DMARC and ARC.'),
     log: logSection.prefault({}).describe('Logging.'),
   })
   .strict();

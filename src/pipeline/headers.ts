@@ -1,7 +1,7 @@
 // The first pipeline stage: the header summary every message listing shows
 // (Message-ID, From, Subject), read with mailparser from the header block only.
 import { MailParser, type AddressObject } from 'mailparser';
-import type { HeaderSummary } from '../store/index.ts';
+import type { ProcessedMessage } from '../store/index.ts';
 
 /** The header block: everything up to the first empty line (or all of it). */
 function headerBlock(raw: Buffer): Buffer {
@@ -19,7 +19,9 @@ function firstAddress(value: unknown): string | null {
   return null;
 }
 
-export function readHeaderSummary(raw: Buffer): Promise<HeaderSummary> {
+export type HeaderFields = Pick<ProcessedMessage, 'messageId' | 'from' | 'subject'>;
+
+export function readHeaderSummary(raw: Buffer): Promise<HeaderFields> {
   return new Promise((resolve, reject) => {
     const parser = new MailParser({ skipHtmlToText: true, skipTextToHtml: true, skipTextLinks: true, skipImageLinks: true });
     let done = false;

@@ -12,6 +12,8 @@ const threadFile = new URL(`./worker-thread${extname(fileURLToPath(import.meta.u
 export interface PipelineThreadOptions {
   dataDir: string;
   settings: Config['worker'];
+  dns: Config['dns'];
+  mta: string;
   logLevel: LogLevel;
   /** A fresh port to the store thread for each thread started. */
   connectStore: () => MessagePort;
@@ -31,9 +33,9 @@ export class PipelineThread {
 
   start(): void {
     if (this.thread || this.stopping) return;
-    const { dataDir, settings, logLevel } = this.options;
+    const { dataDir, settings, dns, mta, logLevel } = this.options;
     const store = this.options.connectStore();
-    const thread = new Thread(threadFile, { workerData: { dataDir, settings, logLevel, store }, transferList: [store], resourceLimits: { maxYoungGenerationSizeMb: 4 } });
+    const thread = new Thread(threadFile, { workerData: { dataDir, settings, dns, mta, logLevel, store }, transferList: [store], resourceLimits: { maxYoungGenerationSizeMb: 4 } });
     thread.on('error', (err) => this.log.error({ err }, 'pipeline worker thread failed'));
     thread.on('exit', (code) => {
       if (this.thread !== thread) return;

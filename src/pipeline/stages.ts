@@ -1,14 +1,38 @@
 // The stage runner. Each stage is a function from plain data to plain data and
 // re-running it on the same message gives the same result, so a job resumed after
-// a crash is safe. Stages to come (auth, parse, classify, match) slot in here.
-import type { HeaderSummary } from '../store/index.ts';
+// a crash is safe. Stages to come (parse, classify, match) slot in here.
+import { authenticateMessage, type DnsResolver } from '../auth/index.ts';
+import type { Envelope, ProcessedMessage } from '../store/index.ts';
 import { readHeaderSummary } from './headers.ts';
 
-export interface PipelineResult {
-  summary: HeaderSummary;
+export interface PipelineInput {
+  raw: Buffer;
+  envelope: Envelope;
+  /** The job's last attempt: temporary failures are recorded instead of retried. */
+  lastAttempt: boolean;
 }
 
-export async function runPipeline(raw: Buffer): Promise<PipelineResult> {
-  const summary = await readHeaderSummary(raw);
-  return { summary };
+export interface PipelineDeps {
+  resolver: DnsResolver;
+  /** Our host name, the authserv-id of Authentication-Results. */
+  mta: string;
+}
+
+export interface PipelineResult {
+  processed: ProcessedMessage;
+}
+
+export async function runPipeline(input: PipelineInput, deps: PipelineDeps): Promise<PipelineResult> {
+  const headers = await readHeaderSummary(input.raw);
+  const { envelope } = input;
+  const auth = await authenticateMessage({
+    raw: input.raw,
+    clientIp: envelope.clientIp,
+    helo: envelope.helo,
+    mailFrom: envelope.mailFrom,
+    mta: deps.mta,
+    resolver: deps.resolver,
+    lastAttempt: input.lastAttempt,
+  });
+  return { processed: { ...headers, auth } };
 }

@@ -6,6 +6,7 @@ import { readlinkSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { Config } from '../config/index.ts';
+import { createResolver } from '../auth/index.ts';
 import { createLogger, type LogLevel } from '../log.ts';
 import { openDatabase } from '../store/database.ts';
 import { RawReader } from '../store/raw.ts';
@@ -29,6 +30,9 @@ function lowerThreadPriority(): void {
 export interface PipelineThreadData {
   dataDir: string;
   settings: Config['worker'];
+  dns: Config['dns'];
+  /** Our host name, for Authentication-Results. */
+  mta: string;
   logLevel: LogLevel;
   store: MessagePort;
 }
@@ -43,7 +47,14 @@ const log = createLogger(data.logLevel).child({ subsystem: 'worker' });
 let worker: Worker | null = null;
 const client = new StoreClient(data.store, () => worker?.wake());
 data.store.on('close', () => client.close(new Error('the store thread went away')));
-worker = new Worker({ settings: data.settings, queue: new RemoteJobQueue(client), readRaw: (id) => raw.read(id), log, nowMs: Date.now });
+worker = new Worker({
+  settings: data.settings,
+  queue: new RemoteJobQueue(client),
+  readMessage: (id) => raw.readWithEnvelope(id),
+  pipeline: { resolver: createResolver(data.dns), mta: data.mta },
+  log,
+  nowMs: Date.now,
+});
 worker.start();
 
 port.on('message', (message: 'stop') => {

@@ -5,8 +5,8 @@
 // checked by the completing transaction).
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../log.ts';
-import type { Job, JobQueue } from '../store/index.ts';
-import { runPipeline, type PipelineResult } from './stages.ts';
+import type { Envelope, Job, JobQueue } from '../store/index.ts';
+import { runPipeline, type PipelineDeps, type PipelineResult } from './stages.ts';
 
 /** Jobs claimed at once; their results are written back together (one commit). */
 const CLAIM_BATCH = 16;
@@ -14,7 +14,8 @@ const CLAIM_BATCH = 16;
 export interface WorkerDeps {
   settings: Config['worker'];
   queue: JobQueue;
-  readRaw: (messageId: string) => Buffer | null;
+  readMessage: (messageId: string) => { raw: Buffer; envelope: Envelope } | null;
+  pipeline: PipelineDeps;
   log: Logger;
   nowMs: () => number;
 }
@@ -131,12 +132,13 @@ export class Worker {
         continue;
       }
       try {
-        const raw = this.deps.readRaw(job.messageId);
-        if (!raw) throw new Error('raw message missing');
+        const message = this.deps.readMessage(job.messageId);
+        if (!message) throw new Error('raw message missing');
         try {
-          outcomes.push({ job, result: await runPipeline(raw) });
+          const lastAttempt = job.attempts >= this.deps.settings.maxAttempts;
+          outcomes.push({ job, result: await runPipeline({ ...message, lastAttempt }, this.deps.pipeline) });
         } finally {
-          release(raw);
+          release(message.raw);
         }
       } catch (err) {
         outcomes.push({ job, error: err instanceof Error ? err : new Error(String(err)) });
@@ -153,7 +155,7 @@ export class Worker {
     const now = this.deps.nowMs();
     try {
       if ('result' in outcome) {
-        if (await queue.complete(job, outcome.result.summary, now)) log.info('message processed');
+        if (await queue.complete(job, outcome.result.processed, now)) log.info('message processed');
         else log.warn('job lease was lost before completion; the result was discarded');
         return;
       }

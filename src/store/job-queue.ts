@@ -3,12 +3,12 @@
 // and tools use LocalJobQueue on a connection of their own.
 import type { Database } from './database.ts';
 import { JobStore, type Job } from './jobs.ts';
-import { MessageStore, type HeaderSummary } from './messages.ts';
+import { MessageStore, type ProcessedMessage } from './messages.ts';
 
 export interface JobQueue {
   claim(nowMs: number, leaseMs: number, max: number): Promise<Job[]>;
   /** Marks the job done and the message processed, if the lease is still ours. */
-  complete(job: Job, summary: HeaderSummary, nowMs: number): Promise<boolean>;
+  complete(job: Job, summary: ProcessedMessage, nowMs: number): Promise<boolean>;
   /** Gives the job up and marks the message failed, if the lease is still ours. */
   fail(job: Job, error: string, nowMs: number): Promise<boolean>;
   retryLater(job: Job, error: string, runAfterMs: number, nowMs: number): Promise<boolean>;
@@ -29,7 +29,7 @@ export class JobOperations {
     return this.jobs.claim(nowMs, leaseMs, max);
   }
 
-  complete(job: Job, summary: HeaderSummary, nowMs: number): boolean {
+  complete(job: Job, summary: ProcessedMessage, nowMs: number): boolean {
     return this.jobs.complete(job, nowMs, () => this.messages.markProcessed(job.messageId, summary, new Date(nowMs).toISOString()));
   }
 
@@ -56,7 +56,7 @@ export class LocalJobQueue implements JobQueue {
   async claim(nowMs: number, leaseMs: number, max: number): Promise<Job[]> {
     return this.ops.claim(nowMs, leaseMs, max);
   }
-  async complete(job: Job, summary: HeaderSummary, nowMs: number): Promise<boolean> {
+  async complete(job: Job, summary: ProcessedMessage, nowMs: number): Promise<boolean> {
     return this.ops.complete(job, summary, nowMs);
   }
   async fail(job: Job, error: string, nowMs: number): Promise<boolean> {

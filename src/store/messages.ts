@@ -38,14 +38,29 @@ export interface StoredMessage {
   messageId: string | null;
   from: string | null;
   subject: string | null;
+  auth: AuthSummary | null;
   error: string | null;
   processedAt: string | null;
 }
 
-export interface HeaderSummary {
+/** What authentication found (auth/ fills it; stored as JSON). */
+export interface AuthSummary {
+  spf: string;
+  dkim: string;
+  dmarc: string;
+  arc: string;
+  dmarcDomain: string | null;
+  dmarcPolicy: string | null;
+  dkimDomains: string[];
+  authenticationResults: string;
+}
+
+/** What the pipeline found out about a message, stored when its job completes. */
+export interface ProcessedMessage {
   messageId: string | null;
   from: string | null;
   subject: string | null;
+  auth: AuthSummary | null;
 }
 
 export interface ListFilter {
@@ -64,12 +79,13 @@ interface MessageRow {
   message_id: string | null;
   from_header: string | null;
   subject: string | null;
+  auth: string | null;
   error: string | null;
   processed_at: string | null;
 }
 
 const SELECT_MESSAGE = `SELECT m.id, t.slug AS tenant, m.status, m.received_at, m.size, m.envelope, m.message_id,
-  m.from_header, m.subject, m.error, m.processed_at FROM messages m JOIN tenants t ON t.id = m.tenant_id`;
+  m.from_header, m.subject, m.auth, m.error, m.processed_at FROM messages m JOIN tenants t ON t.id = m.tenant_id`;
 
 export const PIPELINE_JOB = 'pipeline';
 
@@ -120,10 +136,10 @@ export class MessageStore {
   }
 
   /** Marks the message processed with its header summary; part of the job's completing transaction. */
-  markProcessed(id: string, summary: HeaderSummary, at: string): void {
+  markProcessed(id: string, summary: ProcessedMessage, at: string): void {
     this.db
-      .prepare(`UPDATE messages SET status = 'processed', message_id = ?, from_header = ?, subject = ?, error = NULL, processed_at = ? WHERE id = ?`)
-      .run(summary.messageId, summary.from, summary.subject, at, id);
+      .prepare(`UPDATE messages SET status = 'processed', message_id = ?, from_header = ?, subject = ?, auth = ?, error = NULL, processed_at = ? WHERE id = ?`)
+      .run(summary.messageId, summary.from, summary.subject, summary.auth ? JSON.stringify(summary.auth) : null, at, id);
   }
 
   markFailed(id: string, error: string, at: string): void {
@@ -152,6 +168,7 @@ function toMessage(row: MessageRow): StoredMessage {
     messageId: row.message_id,
     from: row.from_header,
     subject: row.subject,
+    auth: row.auth ? (JSON.parse(row.auth) as AuthSummary) : null,
     error: row.error,
     processedAt: row.processed_at,
   };

@@ -88,6 +88,14 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX jobs_due ON jobs(run_after) WHERE state IN ('queued', 'running');
     `,
   },
+  {
+    version: 2,
+    name: 'authentication verdicts',
+    sql: `
+      -- SPF, DKIM, DMARC, ARC verdicts and the Authentication-Results value (JSON).
+      ALTER TABLE messages ADD COLUMN auth TEXT;
+    `,
+  },
 ];
 
 export function migrate(db: Database, list: readonly Migration[] = migrations): number[] {

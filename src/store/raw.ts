@@ -5,6 +5,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Database } from './database.ts';
+import type { Envelope } from './messages.ts';
 
 export const SPOOL_DIR = 'spool';
 
@@ -59,6 +60,13 @@ export class RawReader {
     if (!row) return null;
     if (row.raw) return row.raw;
     return row.path ? readFileSync(join(this.dataDir, row.path)) : null;
+  }
+
+  /** The bytes with the envelope they arrived with: what the pipeline starts from. */
+  readWithEnvelope(id: string): { raw: Buffer; envelope: Envelope } | null {
+    const row = this.db.prepare('SELECT envelope FROM messages WHERE id = ?').get(id.toUpperCase()) as { envelope: string } | undefined;
+    const raw = row ? this.read(id) : null;
+    return row && raw ? { raw, envelope: JSON.parse(row.envelope) as Envelope } : null;
   }
 
   /** Deletes spool files no committed message refers to; returns how many. */

@@ -3,7 +3,7 @@
 // replies matched by number. A closed port fails every request still waiting.
 import type { Job } from './jobs.ts';
 import type { JobQueue } from './job-queue.ts';
-import type { HeaderSummary } from './messages.ts';
+import type { ProcessedMessage } from './messages.ts';
 import { WORK_AVAILABLE, type StoreReply, type StoreRequest } from './store-protocol.ts';
 import { StorageError } from '../errors.ts';
 
@@ -63,7 +63,7 @@ export class RemoteJobQueue implements JobQueue {
   claim(nowMs: number, leaseMs: number, max: number): Promise<Job[]> {
     return this.client.request({ op: 'claim', nowMs, leaseMs, max });
   }
-  complete(job: Job, summary: HeaderSummary, nowMs: number): Promise<boolean> {
+  complete(job: Job, summary: ProcessedMessage, nowMs: number): Promise<boolean> {
     return this.client.request({ op: 'complete', job, summary, nowMs });
   }
   fail(job: Job, error: string, nowMs: number): Promise<boolean> {

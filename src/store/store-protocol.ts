@@ -2,12 +2,12 @@
 // committer and the pipeline thread). Plain structured-clone data only.
 import type { CommitOutcome } from './batch-writer.ts';
 import type { Job } from './jobs.ts';
-import type { HeaderSummary, NewMessage } from './messages.ts';
+import type { ProcessedMessage, NewMessage } from './messages.ts';
 
 export type StoreRequest =
   | { op: 'intake'; seq: number; batch: NewMessage[]; nowMs: number }
   | { op: 'claim'; seq: number; nowMs: number; leaseMs: number; max: number }
-  | { op: 'complete'; seq: number; job: Job; summary: HeaderSummary; nowMs: number }
+  | { op: 'complete'; seq: number; job: Job; summary: ProcessedMessage; nowMs: number }
   | { op: 'fail'; seq: number; job: Job; error: string; nowMs: number }
   | { op: 'retry'; seq: number; job: Job; error: string; runAfterMs: number; nowMs: number }
   | { op: 'nextDueAt'; seq: number };

@@ -1,6 +1,8 @@
 // Runs mailroom as a separate process (the real `bin/mailroom.js`), for the CLI
 // tests and the crash test.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 export const BIN = new URL('../../bin/mailroom.js', import.meta.url).pathname;
@@ -9,6 +11,15 @@ export interface CliResult {
   code: number;
   stdout: string;
   stderr: string;
+}
+
+/** Spawned servers answer DNS from an empty zone file: tests never touch real DNS. */
+function noDns(env: Record<string, string>): Record<string, string> {
+  if (env.MAILROOM_DNS_ZONE_FILE || !env.MAILROOM_DATA_DIR) return env;
+  mkdirSync(env.MAILROOM_DATA_DIR, { recursive: true });
+  const path = join(env.MAILROOM_DATA_DIR, 'zone.json');
+  writeFileSync(path, '{}');
+  return { ...env, MAILROOM_DNS_ZONE_FILE: path };
 }
 
 export function runCli(args: string[], env: Record<string, string>, input?: string): CliResult {
@@ -30,7 +41,7 @@ export interface ServerProcess {
 
 /** Starts `mailroom serve` and resolves once its log says which port it listens on. */
 export function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [BIN, 'serve'], { env: { ...cleanEnv(), MAILROOM_SMTP_PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'serve'], { env: { ...cleanEnv(), MAILROOM_SMTP_PORT: '0', ...noDns(env) }, stdio: ['ignore', 'pipe', 'pipe'] });
   const logLines: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let stderr = '';

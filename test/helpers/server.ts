@@ -1,6 +1,6 @@
 // Starts a real mailroom server for a test: a fresh SQLite file in a temp dir,
 // the SMTP listener on 127.0.0.1 port 0, a silent logger, and two tenants.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configSchema, type Config, type ConfigInput } from '../../src/config/index.ts';
@@ -23,9 +23,21 @@ export function tempDir(prefix = 'mailroom-test-'): string {
 
 type SectionOverrides = { [K in keyof ConfigInput]?: Partial<NonNullable<ConfigInput[K]>> };
 
+/**
+ * A zone file for a test server: the pipeline runs on its own thread, where the
+ * test setup's DNS guard does not reach, so every test server answers DNS from
+ * a file. Empty unless a test gives records.
+ */
+export function zoneFile(dir: string, zone: Record<string, unknown> = {}): string {
+  const path = join(dir, 'zone.json');
+  writeFileSync(path, JSON.stringify(zone));
+  return path;
+}
+
 export function testConfig(dataDir: string, overrides: SectionOverrides = {}): Config {
   return configSchema.parse({
     ...overrides,
+    dns: { zoneFile: zoneFile(dataDir), ...overrides.dns },
     data: { dir: dataDir, ...overrides.data },
     smtp: { host: '127.0.0.1', port: 0, hostname: 'mx.mailroom.test', ...overrides.smtp },
     log: { level: 'silent', ...overrides.log },

@@ -3,6 +3,7 @@ import { createContext, type Context } from '../../src/context.ts';
 import { createLogger } from '../../src/log.ts';
 import { Worker } from '../../src/pipeline/index.ts';
 import { LocalJobQueue } from '../../src/store/index.ts';
+import { zoneResolver } from '../../src/auth/index.ts';
 import { seedTenants, tempDir, testConfig, waitFor } from '../helpers/server.ts';
 
 let ctx: Context;
@@ -77,7 +78,8 @@ describe('worker', () => {
     return new Worker({
       settings: { pollIntervalMs: 20, leaseMs: 60_000, maxAttempts, retryBaseMs: 1000, retryMaxMs: 60_000, burstPauseMs: 0 },
       queue: new LocalJobQueue(ctx.db),
-      readRaw: (id) => ctx.raw.read(id),
+      readMessage: (id) => ctx.raw.readWithEnvelope(id),
+      pipeline: { resolver: zoneResolver({}), mta: 'mx.mailroom.test' },
       log: createLogger('silent'),
       nowMs: () => nowMs,
     });
