@@ -1,9 +1,9 @@
 // The stage runner. Each stage is a function from plain data to plain data and
 // re-running it on the same message gives the same result, so a job resumed after
-// a crash is safe. Stages to come (parse, classify, match) slot in here.
+// a crash is safe. Stages to come (classify, reply text, match) slot in here.
 import { authenticateMessage, type DnsResolver } from '../auth/index.ts';
+import { parseMessage } from '../parse/index.ts';
 import type { Envelope, ProcessedMessage } from '../store/index.ts';
-import { readHeaderSummary } from './headers.ts';
 
 export interface PipelineInput {
   raw: Buffer;
@@ -16,6 +16,8 @@ export interface PipelineDeps {
   resolver: DnsResolver;
   /** Our host name, the authserv-id of Authentication-Results. */
   mta: string;
+  /** Where attachments are stored (content-addressed). */
+  dataDir: string;
 }
 
 export interface PipelineResult {
@@ -23,7 +25,6 @@ export interface PipelineResult {
 }
 
 export async function runPipeline(input: PipelineInput, deps: PipelineDeps): Promise<PipelineResult> {
-  const headers = await readHeaderSummary(input.raw);
   const { envelope } = input;
   const auth = await authenticateMessage({
     raw: input.raw,
@@ -34,5 +35,15 @@ export async function runPipeline(input: PipelineInput, deps: PipelineDeps): Pro
     resolver: deps.resolver,
     lastAttempt: input.lastAttempt,
   });
-  return { processed: { ...headers, auth } };
+  const parsed = await parseMessage(input.raw, deps.dataDir);
+  return {
+    processed: {
+      messageId: parsed.messageId,
+      from: parsed.from?.address ?? null,
+      subject: parsed.subject,
+      auth,
+      attachments: parsed.attachments.map(({ filename, contentType, size, sha256 }) => ({ filename, contentType, size, sha256 })),
+      parsed,
+    },
+  };
 }

@@ -51,7 +51,7 @@ worker = new Worker({
   settings: data.settings,
   queue: new RemoteJobQueue(client),
   readMessage: (id) => raw.readWithEnvelope(id),
-  pipeline: { resolver: createResolver(data.dns), mta: data.mta },
+  pipeline: { resolver: createResolver(data.dns), mta: data.mta, dataDir: data.dataDir },
   log,
   nowMs: Date.now,
 });

@@ -39,6 +39,7 @@ export interface StoredMessage {
   from: string | null;
   subject: string | null;
   auth: AuthSummary | null;
+  attachments: AttachmentSummary[];
   error: string | null;
   processedAt: string | null;
 }
@@ -55,12 +56,23 @@ export interface AuthSummary {
   authenticationResults: string;
 }
 
+/** An attachment as listings show it (parse/ stores the bytes by sha256). */
+export interface AttachmentSummary {
+  filename: string | null;
+  contentType: string;
+  size: number;
+  sha256: string;
+}
+
 /** What the pipeline found out about a message, stored when its job completes. */
 export interface ProcessedMessage {
   messageId: string | null;
   from: string | null;
   subject: string | null;
   auth: AuthSummary | null;
+  attachments: AttachmentSummary[];
+  /** The whole parse result as JSON-able data, kept for later stages and `show`. */
+  parsed: unknown;
 }
 
 export interface ListFilter {
@@ -80,12 +92,13 @@ interface MessageRow {
   from_header: string | null;
   subject: string | null;
   auth: string | null;
+  attachments: string | null;
   error: string | null;
   processed_at: string | null;
 }
 
 const SELECT_MESSAGE = `SELECT m.id, t.slug AS tenant, m.status, m.received_at, m.size, m.envelope, m.message_id,
-  m.from_header, m.subject, m.auth, m.error, m.processed_at FROM messages m JOIN tenants t ON t.id = m.tenant_id`;
+  m.from_header, m.subject, m.auth, m.attachments, m.error, m.processed_at FROM messages m JOIN tenants t ON t.id = m.tenant_id`;
 
 export const PIPELINE_JOB = 'pipeline';
 
@@ -138,12 +151,20 @@ export class MessageStore {
   /** Marks the message processed with its header summary; part of the job's completing transaction. */
   markProcessed(id: string, summary: ProcessedMessage, at: string): void {
     this.db
-      .prepare(`UPDATE messages SET status = 'processed', message_id = ?, from_header = ?, subject = ?, auth = ?, error = NULL, processed_at = ? WHERE id = ?`)
-      .run(summary.messageId, summary.from, summary.subject, summary.auth ? JSON.stringify(summary.auth) : null, at, id);
+      .prepare(`UPDATE messages SET status = 'processed', message_id = ?, from_header = ?, subject = ?, auth = ?, attachments = ?, error = NULL, processed_at = ? WHERE id = ?`)
+      .run(summary.messageId, summary.from, summary.subject, summary.auth ? JSON.stringify(summary.auth) : null, JSON.stringify(summary.attachments), at, id);
+    // Re-running a stage gives the same result: replace, never duplicate.
+    this.db.prepare('INSERT OR REPLACE INTO message_parsed (message_id, data) VALUES (?, ?)').run(id, JSON.stringify(summary.parsed));
   }
 
   markFailed(id: string, error: string, at: string): void {
     this.db.prepare(`UPDATE messages SET status = 'failed', error = ?, processed_at = ? WHERE id = ?`).run(error, at, id);
+  }
+
+  /** The stored parse result of a processed message (parse/'s ParsedMessage as plain data). */
+  parsed(id: string): unknown {
+    const row = this.db.prepare('SELECT data FROM message_parsed WHERE message_id = ?').get(id.toUpperCase()) as { data: string } | undefined;
+    return row ? (JSON.parse(row.data) as unknown) : null;
   }
 
   countByStatus(): Record<string, number> {
@@ -169,6 +190,7 @@ function toMessage(row: MessageRow): StoredMessage {
     from: row.from_header,
     subject: row.subject,
     auth: row.auth ? (JSON.parse(row.auth) as AuthSummary) : null,
+    attachments: row.attachments ? (JSON.parse(row.attachments) as AttachmentSummary[]) : [],
     error: row.error,
     processedAt: row.processed_at,
   };

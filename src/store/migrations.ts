@@ -96,6 +96,19 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE messages ADD COLUMN auth TEXT;
     `,
   },
+  {
+    version: 3,
+    name: 'parsed messages',
+    sql: `
+      -- The attachment list (JSON), small enough for listings.
+      ALTER TABLE messages ADD COLUMN attachments TEXT;
+      -- The whole ParsedMessage (bodies included), read by later stages and show.
+      CREATE TABLE message_parsed (
+        message_id  TEXT PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+        data        TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 export function migrate(db: Database, list: readonly Migration[] = migrations): number[] {

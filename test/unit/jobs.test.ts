@@ -79,7 +79,7 @@ describe('worker', () => {
       settings: { pollIntervalMs: 20, leaseMs: 60_000, maxAttempts, retryBaseMs: 1000, retryMaxMs: 60_000, burstPauseMs: 0 },
       queue: new LocalJobQueue(ctx.db),
       readMessage: (id) => ctx.raw.readWithEnvelope(id),
-      pipeline: { resolver: zoneResolver({}), mta: 'mx.mailroom.test' },
+      pipeline: { resolver: zoneResolver({}), mta: 'mx.mailroom.test', dataDir: ctx.config.data.dir },
       log: createLogger('silent'),
       nowMs: () => nowMs,
     });

@@ -1,0 +1,92 @@
+// mailparser -> ParsedMessage. The parser streams: text parts arrive as one
+// object, attachments as streams that are written to content-addressed files as
+// they are decoded, so a large attachment never sits in memory whole.
+import type { Readable } from 'node:stream';
+import { MailParser, type AddressObject, type AttachmentStream, type MessageText } from 'mailparser';
+import type { Address, AttachmentInfo, ParsedMessage } from './parsed-message.ts';
+import { storeAttachment } from './attachments.ts';
+
+function addresses(value: unknown): Address[] {
+  const objects = (Array.isArray(value) ? value : value ? [value] : []) as AddressObject[];
+  const out: Address[] = [];
+  const walk = (entries: AddressObject['value']): void => {
+    for (const entry of entries) {
+      if (entry.group) walk(entry.group);
+      else if (entry.address) out.push({ name: entry.name ?? '', address: entry.address.toLowerCase() });
+    }
+  };
+  for (const object of objects) walk(object.value ?? []);
+  return out;
+}
+
+function headerText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.map(headerText).join(', ');
+  if (value && typeof value === 'object') {
+    const v = value as { text?: string; value?: unknown };
+    if (typeof v.text === 'string') return v.text;
+    if (typeof v.value === 'string') return v.value;
+  }
+  return value === undefined || value === null ? '' : String(value);
+}
+
+function messageIds(value: unknown): string[] {
+  const text = Array.isArray(value) ? value.join(' ') : typeof value === 'string' ? value : '';
+  return text.match(/<[^<>\s]+>/g) ?? [];
+}
+
+export async function parseMessage(raw: Buffer, dataDir: string): Promise<ParsedMessage> {
+  const parser = new MailParser({ skipImageLinks: true, skipTextLinks: true, skipTextToHtml: true });
+  const attachments: Promise<AttachmentInfo>[] = [];
+  let headers = new Map<string, unknown>();
+  let text: MessageText | null = null;
+
+  parser.on('headers', (h: Map<string, unknown>) => (headers = h));
+  parser.on('data', (part: AttachmentStream | MessageText) => {
+    if (part.type === 'text') {
+      text = part;
+      return;
+    }
+    const attachment = part;
+    attachments.push(
+      storeAttachment(dataDir, attachment.content as Readable)
+        .then(({ sha256, size }) => ({
+          filename: attachment.filename ?? null,
+          contentType: attachment.contentType,
+          size,
+          sha256,
+          contentId: attachment.contentId ?? null,
+          inline: Boolean(attachment.related),
+        }))
+        .finally(() => attachment.release?.()),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    parser.once('end', () => resolve());
+    parser.once('error', reject);
+    parser.end(raw);
+  });
+  const stored = await Promise.all(attachments);
+  const body = text as MessageText | null;
+  const date = headers.get('date');
+  const messageId = messageIds(headers.get('message-id'))[0] ?? null;
+  const subject = headers.get('subject');
+  const flat: Record<string, string> = {};
+  for (const [key, value] of headers) flat[key] = headerText(value);
+  return {
+    messageId,
+    inReplyTo: messageIds(headers.get('in-reply-to'))[0] ?? null,
+    references: messageIds(headers.get('references')),
+    subject: typeof subject === 'string' ? subject : null,
+    date: date instanceof Date && !Number.isNaN(date.getTime()) ? date.toISOString() : null,
+    from: addresses(headers.get('from'))[0] ?? null,
+    to: addresses(headers.get('to')),
+    cc: addresses(headers.get('cc')),
+    replyTo: addresses(headers.get('reply-to')),
+    text: body?.text ?? null,
+    html: typeof body?.html === 'string' ? body.html : null,
+    attachments: stored,
+    headers: flat,
+  };
+}

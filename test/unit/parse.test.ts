@@ -1,0 +1,53 @@
+import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { attachmentPath, parseMessage } from '../../src/parse/index.ts';
+import { tempDir } from '../helpers/server.ts';
+
+const fixture = (name: string): Buffer => readFileSync(`fixtures/parse/${name}`);
+
+describe('parsing', () => {
+  it('reads addresses, threading headers, decoded subject, date, bodies and attachments', async () => {
+    const dataDir = tempDir();
+    const parsed = await parseMessage(fixture('reply-with-cv.eml'), dataDir);
+    expect(parsed).toMatchObject({
+      messageId: '<reply-42@candidate.example>',
+      inReplyTo: '<outbound-7@acme.com>',
+      references: ['<outbound-1@acme.com>', '<outbound-7@acme.com>'],
+      subject: 'Re: Bewerbung – Müller',
+      date: '2026-11-23T09:15:00.000Z',
+      from: { name: 'Jane Doe', address: 'jane@candidate.example' },
+      to: [
+        { name: '', address: 'careers+k3y@replies.acme.com' },
+        { name: 'HR', address: 'hr@acme.com' },
+      ],
+      cc: [{ name: '', address: 'recruiter@acme.com' }],
+      replyTo: [{ name: '', address: 'jane.private@candidate.example' }],
+    });
+    expect(parsed.text).toContain('Grüße, Jane');
+    expect(parsed.html).toContain('<b>Dienstag</b>');
+    expect(parsed.headers['message-id']).toBe('<reply-42@candidate.example>');
+
+    const pdf = Buffer.from('JVBERi0xLjQKJcfsj6IKMSAwIG9iago8PC9UeXBlL0NhdGFsb2c+PgplbmRvYmoKdHJhaWxlcgo8PC9Sb290IDEgMCBSPj4KJSVFT0YK', 'base64');
+    const sha256 = createHash('sha256').update(pdf).digest('hex');
+    expect(parsed.attachments).toEqual([
+      { filename: 'cv.pdf', contentType: 'application/pdf', size: pdf.length, sha256, contentId: null, inline: false },
+      { filename: 'cv-copy.pdf', contentType: 'application/pdf', size: pdf.length, sha256, contentId: null, inline: false },
+    ]);
+    // stored once, under its hash
+    expect(readFileSync(attachmentPath(dataDir, sha256)).equals(pdf)).toBe(true);
+  });
+
+  it('derives the text from the HTML when there is no text part', async () => {
+    const parsed = await parseMessage(fixture('html-only.eml'), tempDir());
+    expect(parsed.html).toContain('<h1>Interview</h1>');
+    expect(parsed.text).toMatch(/INTERVIEW|Interview/);
+    expect(parsed.text).toContain('Tuesday at 10:00');
+    expect(parsed.attachments).toEqual([]);
+  });
+
+  it('keeps going on a message without headers', async () => {
+    const parsed = await parseMessage(fixture('no-headers.eml'), tempDir());
+    expect(parsed).toMatchObject({ messageId: null, from: null, subject: null, to: [] });
+  });
+});
