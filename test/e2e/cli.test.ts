@@ -87,6 +87,12 @@ describe('mailroom CLI', () => {
     expect(second.stderr).toMatch(/another mailroom server \(pid \d+\) is running/);
   });
 
+  it('refuses to start with a zone file it cannot use, naming it', () => {
+    const bad = runCli(['serve'], { ...env, MAILROOM_SMTP_PORT: '0', MAILROOM_DNS_ZONE_FILE: '/nonexistent/zone.json' });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/dns.zoneFile \/nonexistent\/zone.json: cannot read it/);
+  });
+
   it('stops with exit 78 on a bad setting, naming the key', () => {
     const bad = runCli(['serve'], { ...env, MAILROOM_SMTP_PORT: 'twenty-five' });
     expect(bad.code).toBe(78);

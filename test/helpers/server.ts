@@ -17,8 +17,17 @@ export interface TestServer {
   cleanup(): Promise<void>;
 }
 
+const created: string[] = [];
+
 export function tempDir(prefix = 'mailroom-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  created.push(dir);
+  return dir;
+}
+
+/** Removes every temp dir this test file made (the setup file calls it after all tests). */
+export function removeTempDirs(): void {
+  for (const dir of created.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
 type SectionOverrides = { [K in keyof ConfigInput]?: Partial<NonNullable<ConfigInput[K]>> };

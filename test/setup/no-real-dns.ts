@@ -27,4 +27,7 @@ for (const name of ['resolve', 'resolve4', 'resolve6', 'resolveMx', 'resolveTxt'
 dns.Resolver.prototype.resolve = function resolve(host: string) {
   throw refuse(host);
 } as unknown as typeof dns.Resolver.prototype.resolve;
+dns.promises.Resolver.prototype.resolve = async function resolve(host: string) {
+  throw refuse(host);
+} as unknown as typeof dns.promises.Resolver.prototype.resolve;
 syncBuiltinESMExports();
