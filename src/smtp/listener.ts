@@ -4,7 +4,7 @@
 import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import type { Config } from '../config/index.ts';
-import { SmtpError, StorageError } from '../errors.ts';
+import { SmtpError, StorageError, type SmtpReply } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { newMessageId, spoolFileFor, type Envelope, type GroupCommitter, type TenantStore } from '../store/index.ts';
 import { ConnectionLimiter } from './connection-limits.ts';
@@ -12,6 +12,7 @@ import { IncomingMessage, type IncomingResult } from './incoming.ts';
 import { receivedHeader } from './received.ts';
 import { routeRecipient } from './recipients.ts';
 import {
+  C250_QUEUED,
   C421_DATA_TOO_SLOW,
   C421_SESSION_TOO_LONG,
   C421_SHUTTING_DOWN,
@@ -24,7 +25,6 @@ import {
   C552_TOO_BIG,
 } from './replies.ts';
 import type { TlsMaterial } from './tls.ts';
-import type { SmtpReply } from '../errors.ts';
 
 export interface SmtpListenerDeps {
   settings: Config['smtp'];
@@ -262,7 +262,7 @@ export class SmtpListener {
       throw new SmtpError(full ? C452_STORAGE_FULL : C451_LOCAL_ERROR);
     }
     m.state.log.info({ message: m.id, size: result.size, rcpts: m.envelope.rcptTo.length, tls: m.envelope.tls !== null, spooled: result.spooled }, 'message accepted');
-    return `2.0.0 Ok: queued as ${m.id}`;
+    return `${C250_QUEUED.enhanced} ${C250_QUEUED.text} ${m.id}`;
   }
 }
 
