@@ -37,10 +37,12 @@ function messageIds(value: unknown): string[] {
 }
 
 export async function parseMessage(raw: Buffer, dataDir: string): Promise<ParsedMessage> {
-  const parser = new MailParser({ skipImageLinks: true, skipTextLinks: true, skipTextToHtml: true });
+  // keepDeliveryStatus: a DSN's status part arrives as its own part, not mixed into the text.
+  const parser = new MailParser({ skipImageLinks: true, skipTextLinks: true, skipTextToHtml: true, keepDeliveryStatus: true });
   const attachments: Promise<AttachmentInfo>[] = [];
   let headers = new Map<string, unknown>();
   let text: MessageText | null = null;
+  let deliveryStatus: Promise<string> | null = null;
 
   parser.on('headers', (h: Map<string, unknown>) => (headers = h));
   parser.on('data', (part: AttachmentStream | MessageText) => {
@@ -49,6 +51,11 @@ export async function parseMessage(raw: Buffer, dataDir: string): Promise<Parsed
       return;
     }
     const attachment = part;
+    if (attachment.contentType === 'message/delivery-status' && !deliveryStatus) {
+      // Small by nature (a few header-like lines per recipient); capped all the same.
+      deliveryStatus = readCapped(attachment.content as Readable, 64 * 1024).finally(() => attachment.release?.());
+      return;
+    }
     attachments.push(
       storeAttachment(dataDir, attachment.content as Readable)
         .then(({ sha256, size }) => ({
@@ -73,7 +80,16 @@ export async function parseMessage(raw: Buffer, dataDir: string): Promise<Parsed
   const messageId = messageIds(headers.get('message-id'))[0] ?? null;
   const subject = headers.get('subject');
   const flat: Record<string, string> = {};
-  for (const [key, value] of headers) flat[key] = headerText(value);
+  for (const [key, value] of headers) {
+    if (key === 'list' && value && typeof value === 'object') {
+      // mailparser folds List-* headers into one object: list.id, list.unsubscribe, ...
+      for (const [name, entry] of Object.entries(value as Record<string, { id?: string; url?: string; mail?: string; name?: string }>)) {
+        flat[`list-${name}`] = entry.id ?? entry.url ?? entry.mail ?? entry.name ?? '';
+      }
+      continue;
+    }
+    flat[key] = headerText(value);
+  }
   return {
     messageId,
     inReplyTo: messageIds(headers.get('in-reply-to'))[0] ?? null,
@@ -88,5 +104,16 @@ export async function parseMessage(raw: Buffer, dataDir: string): Promise<Parsed
     html: typeof body?.html === 'string' ? body.html : null,
     attachments: stored,
     headers: flat,
+    deliveryStatus: deliveryStatus ? await deliveryStatus : null,
   };
+}
+
+async function readCapped(stream: Readable, max: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    if (size < max) chunks.push(chunk.subarray(0, max - size));
+    size += chunk.length;
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }

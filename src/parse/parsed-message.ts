@@ -33,4 +33,6 @@ export interface ParsedMessage {
   attachments: AttachmentInfo[];
   /** Header names in lower case with their decoded values (first occurrence), for classification. */
   headers: Record<string, string>;
+  /** The message/delivery-status part of a DSN (RFC 3464), as text; null when there is none. */
+  deliveryStatus: string | null;
 }

@@ -1,9 +1,10 @@
 // The stage runner. Each stage is a function from plain data to plain data and
 // re-running it on the same message gives the same result, so a job resumed after
-// a crash is safe. Stages to come (classify, reply text, match) slot in here.
+// a crash is safe. Stages to come (forwards, reply text, match) slot in here.
 import { authenticateMessage, type DnsResolver } from '../auth/index.ts';
-import { parseMessage } from '../parse/index.ts';
-import type { Envelope, ProcessedMessage } from '../store/index.ts';
+import { classify } from '../classify/index.ts';
+import { parseMessage, type ParsedMessage } from '../parse/index.ts';
+import type { ClassificationSummary, Envelope, ProcessedMessage } from '../store/index.ts';
 
 export interface PipelineInput {
   raw: Buffer;
@@ -35,13 +36,21 @@ export async function runPipeline(input: PipelineInput, deps: PipelineDeps): Pro
     resolver: deps.resolver,
     lastAttempt: input.lastAttempt,
   });
-  const parsed = await parseMessage(input.raw, deps.dataDir);
+  let parsed: ParsedMessage;
+  try {
+    parsed = await parseMessage(input.raw, deps.dataDir);
+  } catch (err) {
+    // Nothing is lost to bad input: the raw bytes stay, the message is visible as unparseable.
+    const classification: ClassificationSummary = { kind: 'unparseable', bounce: null, autoReply: null, verification: null, error: (err as Error).message };
+    return { processed: { messageId: null, from: null, subject: null, auth, classification, attachments: [], parsed: null } };
+  }
   return {
     processed: {
       messageId: parsed.messageId,
       from: parsed.from?.address ?? null,
       subject: parsed.subject,
       auth,
+      classification: classify(parsed, input.raw),
       attachments: parsed.attachments.map(({ filename, contentType, size, sha256 }) => ({ filename, contentType, size, sha256 })),
       parsed,
     },

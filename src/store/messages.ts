@@ -40,6 +40,7 @@ export interface StoredMessage {
   subject: string | null;
   auth: AuthSummary | null;
   attachments: AttachmentSummary[];
+  classification: ClassificationSummary | null;
   error: string | null;
   processedAt: string | null;
 }
@@ -64,12 +65,23 @@ export interface AttachmentSummary {
   sha256: string;
 }
 
+/** The kind of message and its details (classify/ fills it; stored as JSON). */
+export interface ClassificationSummary {
+  kind: string;
+  bounce: unknown;
+  autoReply: string | null;
+  verification: unknown;
+  /** Why the message could not be parsed, for kind unparseable. */
+  error?: string;
+}
+
 /** What the pipeline found out about a message, stored when its job completes. */
 export interface ProcessedMessage {
   messageId: string | null;
   from: string | null;
   subject: string | null;
   auth: AuthSummary | null;
+  classification: ClassificationSummary;
   attachments: AttachmentSummary[];
   /** The whole parse result as JSON-able data, kept for later stages and `show`. */
   parsed: unknown;
@@ -93,12 +105,13 @@ interface MessageRow {
   subject: string | null;
   auth: string | null;
   attachments: string | null;
+  classification: string | null;
   error: string | null;
   processed_at: string | null;
 }
 
 const SELECT_MESSAGE = `SELECT m.id, t.slug AS tenant, m.status, m.received_at, m.size, m.envelope, m.message_id,
-  m.from_header, m.subject, m.auth, m.attachments, m.error, m.processed_at FROM messages m JOIN tenants t ON t.id = m.tenant_id`;
+  m.from_header, m.subject, m.auth, m.attachments, m.classification, m.error, m.processed_at FROM messages m JOIN tenants t ON t.id = m.tenant_id`;
 
 export const PIPELINE_JOB = 'pipeline';
 
@@ -151,8 +164,20 @@ export class MessageStore {
   /** Marks the message processed with its header summary; part of the job's completing transaction. */
   markProcessed(id: string, summary: ProcessedMessage, at: string): void {
     this.db
-      .prepare(`UPDATE messages SET status = 'processed', message_id = ?, from_header = ?, subject = ?, auth = ?, attachments = ?, error = NULL, processed_at = ? WHERE id = ?`)
-      .run(summary.messageId, summary.from, summary.subject, summary.auth ? JSON.stringify(summary.auth) : null, JSON.stringify(summary.attachments), at, id);
+      .prepare(
+        `UPDATE messages SET status = 'processed', message_id = ?, from_header = ?, subject = ?, auth = ?, attachments = ?, kind = ?, classification = ?, error = NULL, processed_at = ? WHERE id = ?`,
+      )
+      .run(
+        summary.messageId,
+        summary.from,
+        summary.subject,
+        summary.auth ? JSON.stringify(summary.auth) : null,
+        JSON.stringify(summary.attachments),
+        summary.classification.kind,
+        JSON.stringify(summary.classification),
+        at,
+        id,
+      );
     // Re-running a stage gives the same result: replace, never duplicate.
     this.db.prepare('INSERT OR REPLACE INTO message_parsed (message_id, data) VALUES (?, ?)').run(id, JSON.stringify(summary.parsed));
   }
@@ -191,6 +216,7 @@ function toMessage(row: MessageRow): StoredMessage {
     subject: row.subject,
     auth: row.auth ? (JSON.parse(row.auth) as AuthSummary) : null,
     attachments: row.attachments ? (JSON.parse(row.attachments) as AttachmentSummary[]) : [],
+    classification: row.classification ? (JSON.parse(row.classification) as ClassificationSummary) : null,
     error: row.error,
     processedAt: row.processed_at,
   };

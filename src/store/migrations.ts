@@ -98,10 +98,14 @@ export const migrations: readonly Migration[] = [
   },
   {
     version: 3,
-    name: 'parsed messages',
+    name: 'parsed and classified messages',
     sql: `
       -- The attachment list (JSON), small enough for listings.
       ALTER TABLE messages ADD COLUMN attachments TEXT;
+      -- What kind of message it is, and the details (bounce, verification code) as JSON.
+      ALTER TABLE messages ADD COLUMN kind TEXT;
+      ALTER TABLE messages ADD COLUMN classification TEXT;
+      CREATE INDEX messages_kind ON messages(kind, id);
       -- The whole ParsedMessage (bodies included), read by later stages and show.
       CREATE TABLE message_parsed (
         message_id  TEXT PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,

@@ -12,7 +12,37 @@ beforeAll(async () => {
 });
 afterAll(() => t.cleanup());
 
+async function deliverFixture(path: string): Promise<string> {
+  const c = await RawSmtp.connect(t.port);
+  expect((await c.startData(['careers+k3y@replies.acme.com'], ''))?.code).toBe(354);
+  const id = queuedId(await c.command(`${readFileSync(path, 'latin1')}.`));
+  c.close();
+  await waitFor(() => t.ctx.messages.get(id)?.status === 'processed', 10_000, 'processed');
+  return id;
+}
+
 describe('parsing in the pipeline', () => {
+  it.each([
+    ['fixtures/classify/dsn-hard.eml', 'bounce'],
+    ['fixtures/classify/ooo-auto-submitted.eml', 'auto_reply'],
+    ['fixtures/classify/gmail-verification.eml', 'forwarding_verification'],
+    ['fixtures/parse/reply-with-cv.eml', 'message'],
+  ])('classifies %s as %s', async (path, kind) => {
+    const id = await deliverFixture(path);
+    expect(t.ctx.messages.get(id)?.classification?.kind).toBe(kind);
+  });
+
+  it('keeps the failed recipient and original Message-ID of a bounce', async () => {
+    const id = await deliverFixture('fixtures/classify/dsn-hard.eml');
+    expect(t.ctx.messages.get(id)?.classification?.bounce).toMatchObject({ recipient: 'gone@candidate.example', hard: true, originalMessageId: '<outbound-9@acme.com>' });
+  });
+
+  it('keeps a message without any header block, its bytes intact', async () => {
+    const id = await deliverFixture('fixtures/parse/no-headers.eml');
+    expect(t.ctx.messages.get(id)?.classification?.kind).toBe('message');
+    expect(t.ctx.raw.read(id)?.toString('latin1')).toContain('This is not a mail message at all');
+  });
+
   it('stores the parse result and the attachments of a received message', async () => {
     const c = await RawSmtp.connect(t.port);
     expect((await c.startData(['careers+k3y@replies.acme.com'], 'jane@candidate.example'))?.code).toBe(354);

@@ -1,0 +1,98 @@
+// Bounces: RFC 3464 delivery status notifications (the message/delivery-status
+// part, per-recipient fields), and the common non-standard bounce texts of
+// mailer daemons, read for the failed recipient, the status and the diagnostic.
+import type { ParsedMessage } from '../parse/index.ts';
+
+export interface BounceInfo {
+  recipient: string | null;
+  /** Enhanced status code (RFC 3463), e.g. 5.1.1. */
+  status: string | null;
+  action: string | null;
+  diagnostic: string | null;
+  /** Permanent failure: the address should not be mailed again as it is. */
+  hard: boolean;
+  /** Message-ID of the message that bounced, when the report quotes it. */
+  originalMessageId: string | null;
+}
+
+const DAEMON_SENDER = /^(mailer-daemon|postmaster|mail-daemon|mailerdaemon|bounce|bounces|noreply-dmarc-support)@/i;
+const BOUNCE_SUBJECT =
+  /(undeliver|delivery status notification|delivery failure|mail delivery failed|returned mail|failure notice|delivery has failed|could not be delivered|non remis|unzustellbar|nicht zustellbar|no se puede entregar|non recapitabile|onbestelbaar|message not delivered|delivery notification)/i;
+const HARD_TEXT = /(user unknown|unknown user|no such user|does not exist|doesn't exist|mailbox unavailable|address rejected|recipient rejected|invalid recipient|unknown recipient|not found|no mailbox|account (?:has been )?disabled|mailbox not found)/i;
+
+/** Splits a delivery-status body into its groups of fields (per-message, then per-recipient). */
+function fieldGroups(text: string): Map<string, string>[] {
+  return text
+    .replace(/\r\n/g, '\n')
+    .split(/\n\s*\n/)
+    .map((block) => {
+      const fields = new Map<string, string>();
+      for (const line of block.replace(/\n[ \t]+/g, ' ').split('\n')) {
+        const match = /^([A-Za-z-]+):\s*(.*)$/.exec(line.trim());
+        if (match) fields.set((match[1] as string).toLowerCase(), (match[2] as string).trim());
+      }
+      return fields;
+    })
+    .filter((fields) => fields.size > 0);
+}
+
+/** "rfc822; user@example.org" -> "user@example.org" */
+function addressField(value: string | undefined): string | null {
+  if (!value) return null;
+  const address = value.includes(';') ? value.slice(value.indexOf(';') + 1) : value;
+  return address.trim().replace(/^<|>$/g, '').toLowerCase() || null;
+}
+
+function statusIn(text: string): string | null {
+  return /\b([245]\.\d{1,3}\.\d{1,3})\b/.exec(text)?.[1] ?? null;
+}
+
+function originalMessageId(parsed: ParsedMessage, raw: string): string | null {
+  for (const match of raw.matchAll(/^Message-ID:\s*(<[^<>\s]+>)/gim)) {
+    if (match[1] !== parsed.messageId) return match[1] as string;
+  }
+  return null;
+}
+
+function fromDeliveryStatus(parsed: ParsedMessage, text: string, raw: string): BounceInfo | null {
+  const groups = fieldGroups(text);
+  const recipientGroups = groups.filter((g) => g.has('final-recipient') || g.has('original-recipient'));
+  // The first recipient that failed; else the first one reported at all.
+  const group = recipientGroups.find((g) => (g.get('action') ?? '').toLowerCase() === 'failed') ?? recipientGroups[0];
+  if (!group) return null;
+  const status = statusIn(group.get('status') ?? '');
+  const action = group.get('action')?.toLowerCase() ?? null;
+  const diagnostic = group.get('diagnostic-code')?.replace(/^smtp;\s*/i, '') ?? null;
+  return {
+    recipient: addressField(group.get('final-recipient') ?? group.get('original-recipient')),
+    status,
+    action,
+    diagnostic,
+    hard: status ? status.startsWith('5') : action === 'failed',
+    originalMessageId: originalMessageId(parsed, raw),
+  };
+}
+
+function fromText(parsed: ParsedMessage, raw: string): BounceInfo {
+  const text = parsed.text ?? '';
+  const sender = parsed.from?.address ?? '';
+  const candidates = (text.match(/[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g) ?? []).map((a) => a.toLowerCase());
+  const recipient = candidates.find((a) => a !== sender && !DAEMON_SENDER.test(a)) ?? null;
+  const status = statusIn(text);
+  const diagnostic = /^\s*(?:\d{3}[ -])?(\d{3} .{0,200}|.*(?:user unknown|does not exist|mailbox unavailable|quota|rejected).{0,120})$/im.exec(text)?.[0]?.trim() ?? null;
+  const hard = status ? status.startsWith('5') : HARD_TEXT.test(text);
+  return { recipient, status, action: 'failed', diagnostic, hard, originalMessageId: originalMessageId(parsed, raw) };
+}
+
+/** The bounce details when the message is a bounce, else null. */
+export function detectBounce(parsed: ParsedMessage, raw: string): BounceInfo | null {
+  const contentType = parsed.headers['content-type'] ?? '';
+  if (parsed.deliveryStatus && (/report-type\s*=\s*"?delivery-status/i.test(contentType) || /multipart\/report/i.test(contentType))) {
+    const fromDsn = fromDeliveryStatus(parsed, parsed.deliveryStatus, raw);
+    if (fromDsn) return fromDsn;
+  }
+  const sender = parsed.from?.address ?? '';
+  const nullSender = !parsed.headers['return-path'] || /<>/.test(parsed.headers['return-path']);
+  if ((DAEMON_SENDER.test(sender) || nullSender) && BOUNCE_SUBJECT.test(parsed.subject ?? '')) return fromText(parsed, raw);
+  return null;
+}

@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { classify } from '../../src/classify/index.ts';
+import { parseMessage } from '../../src/parse/index.ts';
+import { tempDir } from '../helpers/server.ts';
+
+async function classified(name: string) {
+  const raw = readFileSync(`fixtures/classify/${name}`);
+  return classify(await parseMessage(raw, tempDir()), raw);
+}
+
+describe('classification', () => {
+  it.each([
+    ['dsn-hard.eml', 'bounce'],
+    ['dsn-soft.eml', 'bounce'],
+    ['qmail-failure.eml', 'bounce'],
+    ['ooo-auto-submitted.eml', 'auto_reply'],
+    ['ooo-subject-de.eml', 'auto_reply'],
+    ['person-with-suppress.eml', 'message'],
+    ['gmail-verification.eml', 'forwarding_verification'],
+    ['mailing-list.eml', 'mailing_list'],
+    ['../parse/reply-with-cv.eml', 'message'],
+  ])('%s is a %s', async (name, kind) => {
+    expect((await classified(name)).kind).toBe(kind);
+  });
+
+  it('reads an RFC 3464 report: failed recipient, status, diagnostic, hard, original Message-ID', async () => {
+    expect((await classified('dsn-hard.eml')).bounce).toEqual({
+      recipient: 'gone@candidate.example',
+      status: '5.1.1',
+      action: 'failed',
+      diagnostic: '550 5.1.1 <gone@candidate.example>: Recipient address rejected: User unknown',
+      hard: true,
+      originalMessageId: '<outbound-9@acme.com>',
+    });
+    expect((await classified('dsn-soft.eml')).bounce).toMatchObject({ recipient: 'full@candidate.example', status: '4.2.2', action: 'delayed', hard: false });
+  });
+
+  it('reads a non-standard daemon bounce text', async () => {
+    expect((await classified('qmail-failure.eml')).bounce).toMatchObject({ recipient: 'nobody@example.net', status: '5.1.1', hard: true, originalMessageId: '<outbound-12@acme.com>' });
+  });
+
+  it('extracts the code and the link of a Gmail forwarding confirmation', async () => {
+    expect((await classified('gmail-verification.eml')).verification).toEqual({
+      provider: 'gmail',
+      code: '482913765',
+      link: 'https://mail-settings.google.com/mail/vf-%5BANGjdJ8%5D-abc123',
+    });
+  });
+
+  it('says why it is an auto-reply', async () => {
+    expect((await classified('ooo-auto-submitted.eml')).autoReply).toBe('Auto-Submitted: auto-replied');
+  });
+});
