@@ -18,6 +18,18 @@ export interface BounceInfo {
 const DAEMON_SENDER = /^(mailer-daemon|postmaster|mail-daemon|mailerdaemon|bounce|bounces|noreply-dmarc-support)@/i;
 const BOUNCE_SUBJECT =
   /(undeliver|delivery status notification|delivery failure|mail delivery failed|returned mail|failure notice|delivery has failed|could not be delivered|non remis|unzustellbar|nicht zustellbar|no se puede entregar|non recapitabile|onbestelbaar|message not delivered|delivery notification)/i;
+/**
+ * Hard means the address itself is bad (RFC 3463 5.1.x: no such mailbox, bad
+ * system, moved), so it should not be mailed again as it is. A 5xx for policy,
+ * content or a full mailbox says nothing about the address: soft.
+ */
+function isHard(status: string | null, text: string): boolean {
+  if (status && /^5\.1\.\d+$/.test(status)) return true;
+  if (status && /^5\.0\.0$/.test(status)) return HARD_TEXT.test(text);
+  if (status) return false;
+  return HARD_TEXT.test(text);
+}
+
 const HARD_TEXT = /(user unknown|unknown user|no such user|does not exist|doesn't exist|mailbox unavailable|address rejected|recipient rejected|invalid recipient|unknown recipient|not found|no mailbox|account (?:has been )?disabled|mailbox not found)/i;
 
 /** Splits a delivery-status body into its groups of fields (per-message, then per-recipient). */
@@ -68,7 +80,7 @@ function fromDeliveryStatus(parsed: ParsedMessage, text: string, raw: string): B
     status,
     action,
     diagnostic,
-    hard: status ? status.startsWith('5') : action === 'failed',
+    hard: isHard(status, `${diagnostic ?? ''} ${text}`),
     originalMessageId: originalMessageId(parsed, raw),
   };
 }
@@ -80,7 +92,7 @@ function fromText(parsed: ParsedMessage, raw: string): BounceInfo {
   const recipient = candidates.find((a) => a !== sender && !DAEMON_SENDER.test(a)) ?? null;
   const status = statusIn(text);
   const diagnostic = /^\s*(?:\d{3}[ -])?(\d{3} .{0,200}|.*(?:user unknown|does not exist|mailbox unavailable|quota|rejected).{0,120})$/im.exec(text)?.[0]?.trim() ?? null;
-  const hard = status ? status.startsWith('5') : HARD_TEXT.test(text);
+  const hard = isHard(status, text);
   return { recipient, status, action: 'failed', diagnostic, hard, originalMessageId: originalMessageId(parsed, raw) };
 }
 

@@ -24,9 +24,10 @@ function headerText(value: unknown): string {
   if (value instanceof Date) return value.toISOString();
   if (Array.isArray(value)) return value.map(headerText).join(', ');
   if (value && typeof value === 'object') {
-    const v = value as { text?: string; value?: unknown };
+    const v = value as { text?: string; value?: unknown; params?: Record<string, string> };
     if (typeof v.text === 'string') return v.text;
-    if (typeof v.value === 'string') return v.value;
+    // Structured headers (Content-Type, ...) keep their parameters: report-type matters.
+    if (typeof v.value === 'string') return [v.value, ...Object.entries(v.params ?? {}).map(([k, p]) => `${k}=${p}`)].join('; ');
   }
   return value === undefined || value === null ? '' : String(value);
 }

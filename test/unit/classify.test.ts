@@ -19,6 +19,7 @@ describe('classification', () => {
     ['person-with-suppress.eml', 'message'],
     ['gmail-verification.eml', 'forwarding_verification'],
     ['mailing-list.eml', 'mailing_list'],
+    ['arf-abuse.eml', 'feedback_report'],
     ['../parse/reply-with-cv.eml', 'message'],
   ])('%s is a %s', async (name, kind) => {
     expect((await classified(name)).kind).toBe(kind);
