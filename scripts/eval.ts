@@ -71,7 +71,7 @@ async function evalSisimai(dir: string, scratch: string): Promise<string[]> {
     `| non-bounces not taken for bounces | ${negativesOk}/${negatives} | |`,
     `| failed recipient found on detected bounces | ${recipientFound}/${bouncesFound} (${pct(recipientFound, bouncesFound)}) | |`,
     '',
-    `first misses: ${misses.slice(0, 15).join('; ') || 'none'}`,
+    `first misses: ${misses.slice(0, Number(process.env.EVAL_MISSES ?? 15)).join('; ') || 'none'}`,
     '',
   ];
 }

@@ -15,22 +15,24 @@ export interface BounceInfo {
   originalMessageId: string | null;
 }
 
-const DAEMON_SENDER = /^(mailer-daemon|postmaster|mail-daemon|mailerdaemon|bounce|bounces|noreply-dmarc-support)@/i;
+const DAEMON_SENDER = /^"?(mailer-daemon|postmaster|mail-daemon|mailerdaemon|mail\.?delivery\.?(?:system|subsystem)?|bounce|bounces)"?@/i;
 const BOUNCE_SUBJECT =
-  /(undeliver|delivery status notification|delivery failure|mail delivery failed|returned mail|failure notice|delivery has failed|could not be delivered|non remis|unzustellbar|nicht zustellbar|no se puede entregar|non recapitabile|onbestelbaar|message not delivered|delivery notification)/i;
+  /(undeliver|delivery status|delivery failure|delivery failed|mail delivery|mail failure|returned mail|returned to sender|failure notice|delivery has failed|could not be delivered|not delivered|delivery notification|delayed|non remis|échec de (?:la )?remise|unzustellbar|nicht zustellbar|no se puede entregar|non recapitabile|onbestelbaar|nondeliverable|rejected)/i;
 /**
- * Hard means the address itself is bad (RFC 3463 5.1.x: no such mailbox, bad
- * system, moved), so it should not be mailed again as it is. A 5xx for policy,
- * content or a full mailbox says nothing about the address: soft.
+ * Hard means the address itself is bad (no such user or domain; RFC 3463 5.1.x
+ * and 5.4.4), so it should not be mailed again as it is. A 5xx for policy,
+ * content or a full mailbox says nothing about the address: soft. What the
+ * receiving server said wins over the status code, which many servers set loosely.
  */
 function isHard(status: string | null, text: string): boolean {
-  if (status && /^5\.1\.\d+$/.test(status)) return true;
-  if (status && /^5\.0\.0$/.test(status)) return HARD_TEXT.test(text);
-  if (status) return false;
-  return HARD_TEXT.test(text);
+  // 5.1.7 and 5.1.8 are about OUR sender address, not the recipient's.
+  if (status === '5.1.7' || status === '5.1.8' || /sender address rejected/i.test(text)) return false;
+  if (HARD_TEXT.test(text)) return true;
+  return status !== null && (/^5\.1\.\d+$/.test(status) || status === '5.4.4');
 }
 
-const HARD_TEXT = /(user unknown|unknown user|no such user|does not exist|doesn't exist|mailbox unavailable|address rejected|recipient rejected|invalid recipient|unknown recipient|not found|no mailbox|account (?:has been )?disabled|mailbox not found)/i;
+const HARD_TEXT =
+  /(user unknown|unknown user|no such user|user not exist|does not exist|doesn't exist|not exist|invalid recipient|unknown recipient|recipient unknown|no such mailbox|mailbox not found|no mailbox|address rejected: user|invalid mailbox|unrouteable address|no such domain|domain not found|invalid domain|host or domain name not found|host unknown|account (?:has been )?disabled)/i;
 
 /** Splits a delivery-status body into its groups of fields (per-message, then per-recipient). */
 function fieldGroups(text: string): Map<string, string>[] {
@@ -80,7 +82,7 @@ function fromDeliveryStatus(parsed: ParsedMessage, text: string, raw: string): B
     status,
     action,
     diagnostic,
-    hard: isHard(status, `${diagnostic ?? ''} ${text}`),
+    hard: isHard(status, `${diagnostic ?? ''}\n${text}\n${parsed.text ?? ''}`),
     originalMessageId: originalMessageId(parsed, raw),
   };
 }
@@ -96,15 +98,23 @@ function fromText(parsed: ParsedMessage, raw: string): BounceInfo {
   return { recipient, status, action: 'failed', diagnostic, hard, originalMessageId: originalMessageId(parsed, raw) };
 }
 
-/** The bounce details when the message is a bounce, else null. */
-export function detectBounce(parsed: ParsedMessage, raw: string): BounceInfo | null {
-  const contentType = parsed.headers['content-type'] ?? '';
-  if (parsed.deliveryStatus && (/report-type\s*=\s*"?delivery-status/i.test(contentType) || /multipart\/report/i.test(contentType))) {
+/**
+ * The bounce details when the message is a bounce, else null. `mailFrom` is the
+ * envelope sender when known (the listener recorded it); a message read from a
+ * file has none, and then the Return-Path header stands in for it.
+ */
+export function detectBounce(parsed: ParsedMessage, raw: string, mailFrom?: string): BounceInfo | null {
+  // A delivery-status part with recipient fields is a DSN whatever the outer type says.
+  if (parsed.deliveryStatus) {
     const fromDsn = fromDeliveryStatus(parsed, parsed.deliveryStatus, raw);
     if (fromDsn) return fromDsn;
   }
   const sender = parsed.from?.address ?? '';
-  const nullSender = !parsed.headers['return-path'] || /<>/.test(parsed.headers['return-path']);
-  if ((DAEMON_SENDER.test(sender) || nullSender) && BOUNCE_SUBJECT.test(parsed.subject ?? '')) return fromText(parsed, raw);
+  const returnPath = parsed.headers['return-path'] ?? '';
+  const returnAddress = returnPath.replace(/[<>\s]/g, '');
+  // RFC 5321 4.5.5: notifications are sent with a null reverse-path.
+  const nullSender = mailFrom !== undefined ? mailFrom === '' : returnAddress === '';
+  const fromDaemon = DAEMON_SENDER.test(sender) || DAEMON_SENDER.test(mailFrom ?? returnAddress) || nullSender;
+  if (fromDaemon && BOUNCE_SUBJECT.test(parsed.subject ?? '')) return fromText(parsed, raw);
   return null;
 }

@@ -5,6 +5,7 @@
 import type { ParsedMessage } from '../parse/index.ts';
 import { detectAutoReply } from './auto-reply.ts';
 import { detectBounce, type BounceInfo } from './bounce.ts';
+import { detectSesReport } from './ses.ts';
 import { detectForwardingVerification, type ForwardingVerification } from './verification.ts';
 
 export type MessageKind = 'message' | 'bounce' | 'auto_reply' | 'forwarding_verification' | 'feedback_report' | 'mailing_list' | 'unparseable';
@@ -17,13 +18,20 @@ export interface Classification {
   verification: ForwardingVerification | null;
 }
 
-export function classify(parsed: ParsedMessage, raw: Buffer): Classification {
+function isFeedbackReport(parsed: ParsedMessage): boolean {
+  return /report-type\s*=\s*"?feedback-report/i.test(parsed.headers['content-type'] ?? '') || /^complaint about message from/i.test((parsed.subject ?? '').trim());
+}
+
+/** `mailFrom`: the envelope sender, when the message came over SMTP. */
+export function classify(parsed: ParsedMessage, raw: Buffer, mailFrom?: string): Classification {
   const none = { bounce: null, autoReply: null, verification: null };
   const verification = detectForwardingVerification(parsed);
   if (verification) return { ...none, kind: 'forwarding_verification', verification };
-  // An abuse or feedback report (RFC 5965, ARF) is neither a reply nor a bounce.
-  if (/report-type\s*=\s*"?feedback-report/i.test(parsed.headers['content-type'] ?? '')) return { ...none, kind: 'feedback_report' };
-  const bounce = detectBounce(parsed, raw.toString('latin1'));
+  // An abuse or feedback report (RFC 5965 ARF, Hotmail's older format, SES complaints) is neither a reply nor a bounce.
+  const ses = detectSesReport(parsed);
+  if (ses?.kind === 'complaint' || isFeedbackReport(parsed)) return { ...none, kind: 'feedback_report' };
+  if (ses?.kind === 'bounce') return { ...none, kind: 'bounce', bounce: ses.bounce };
+  const bounce = detectBounce(parsed, raw.toString('latin1'), mailFrom);
   if (bounce) return { ...none, kind: 'bounce', bounce };
   const autoReply = detectAutoReply(parsed);
   if (autoReply) return { ...none, kind: 'auto_reply', autoReply };

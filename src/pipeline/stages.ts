@@ -50,7 +50,7 @@ export async function runPipeline(input: PipelineInput, deps: PipelineDeps): Pro
       from: parsed.from?.address ?? null,
       subject: parsed.subject,
       auth,
-      classification: classify(parsed, input.raw),
+      classification: classify(parsed, input.raw, envelope.mailFrom),
       attachments: parsed.attachments.map(({ filename, contentType, size, sha256 }) => ({ filename, contentType, size, sha256 })),
       parsed,
     },

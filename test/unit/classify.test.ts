@@ -20,6 +20,8 @@ describe('classification', () => {
     ['gmail-verification.eml', 'forwarding_verification'],
     ['mailing-list.eml', 'mailing_list'],
     ['arf-abuse.eml', 'feedback_report'],
+    ['ses-bounce.eml', 'bounce'],
+    ['ses-complaint.eml', 'feedback_report'],
     ['../parse/reply-with-cv.eml', 'message'],
   ])('%s is a %s', async (name, kind) => {
     expect((await classified(name)).kind).toBe(kind);
@@ -35,6 +37,10 @@ describe('classification', () => {
       originalMessageId: '<outbound-9@acme.com>',
     });
     expect((await classified('dsn-soft.eml')).bounce).toMatchObject({ recipient: 'full@candidate.example', status: '4.2.2', action: 'delayed', hard: false });
+  });
+
+  it('reads an Amazon SES bounce notification', async () => {
+    expect((await classified('ses-bounce.eml')).bounce).toEqual({ recipient: 'gone@candidate.example', status: '5.1.1', action: 'failed', diagnostic: '550 5.1.1 user unknown', hard: true, originalMessageId: null });
   });
 
   it('reads a non-standard daemon bounce text', async () => {
