@@ -5,6 +5,7 @@
 import type { ParsedMessage } from '../parse/index.ts';
 import { detectAutoReply } from './auto-reply.ts';
 import { detectBounce, type BounceInfo } from './bounce.ts';
+import { detectForward, type ForwardInfo } from './forward.ts';
 import { detectSesReport } from './ses.ts';
 import { detectForwardingVerification, type ForwardingVerification } from './verification.ts';
 
@@ -12,6 +13,8 @@ export type MessageKind = 'message' | 'bounce' | 'auto_reply' | 'forwarding_veri
 
 export interface Classification {
   kind: MessageKind;
+  /** Set when a person or a mail system forwarded the message to us. */
+  forward: ForwardInfo | null;
   bounce: BounceInfo | null;
   /** Which header or subject made it an auto-reply. */
   autoReply: string | null;
@@ -24,7 +27,7 @@ function isFeedbackReport(parsed: ParsedMessage): boolean {
 
 /** `mailFrom`: the envelope sender, when the message came over SMTP. */
 export function classify(parsed: ParsedMessage, raw: Buffer, mailFrom?: string): Classification {
-  const none = { bounce: null, autoReply: null, verification: null };
+  const none = { bounce: null, autoReply: null, verification: null, forward: null };
   const verification = detectForwardingVerification(parsed);
   if (verification) return { ...none, kind: 'forwarding_verification', verification };
   // An abuse or feedback report (RFC 5965 ARF, Hotmail's older format, SES complaints) is neither a reply nor a bounce.
@@ -36,5 +39,5 @@ export function classify(parsed: ParsedMessage, raw: Buffer, mailFrom?: string):
   const autoReply = detectAutoReply(parsed);
   if (autoReply) return { ...none, kind: 'auto_reply', autoReply };
   if (parsed.headers['list-id']) return { ...none, kind: 'mailing_list' };
-  return { ...none, kind: 'message' };
+  return { ...none, kind: 'message', forward: detectForward(parsed) };
 }

@@ -5,3 +5,4 @@ export { classify, type Classification, type MessageKind } from './classify.ts';
 export { detectBounce, type BounceInfo } from './bounce.ts';
 export { detectAutoReply } from './auto-reply.ts';
 export { detectForwardingVerification, type ForwardingVerification } from './verification.ts';
+export { detectForward, readForwardBody, type ForwardInfo } from './forward.ts';

@@ -1,9 +1,10 @@
 // The stage runner. Each stage is a function from plain data to plain data and
 // re-running it on the same message gives the same result, so a job resumed after
-// a crash is safe. Stages to come (forwards, reply text, match) slot in here.
+// a crash is safe. Matching (the next stage) slots in here.
 import { authenticateMessage, type DnsResolver } from '../auth/index.ts';
 import { classify } from '../classify/index.ts';
 import { parseMessage, type ParsedMessage } from '../parse/index.ts';
+import { replyText } from '../reply/index.ts';
 import type { ClassificationSummary, Envelope, ProcessedMessage } from '../store/index.ts';
 
 export interface PipelineInput {
@@ -25,6 +26,13 @@ export interface PipelineResult {
   processed: ProcessedMessage;
 }
 
+/** Kind, forward, and the new text: a person's forward carries the forwarder's note as its new text. */
+function understand(parsed: ParsedMessage, raw: Buffer, mailFrom: string): ClassificationSummary {
+  const classification = classify(parsed, raw, mailFrom);
+  const text = classification.forward?.manual ? classification.forward.note : replyText(parsed.text);
+  return { ...classification, replyText: text };
+}
+
 export async function runPipeline(input: PipelineInput, deps: PipelineDeps): Promise<PipelineResult> {
   const { envelope } = input;
   const auth = await authenticateMessage({
@@ -41,7 +49,7 @@ export async function runPipeline(input: PipelineInput, deps: PipelineDeps): Pro
     parsed = await parseMessage(input.raw, deps.dataDir);
   } catch (err) {
     // Nothing is lost to bad input: the raw bytes stay, the message is visible as unparseable.
-    const classification: ClassificationSummary = { kind: 'unparseable', bounce: null, autoReply: null, verification: null, error: (err as Error).message };
+    const classification: ClassificationSummary = { kind: 'unparseable', bounce: null, autoReply: null, verification: null, forward: null, replyText: null, error: (err as Error).message };
     return { processed: { messageId: null, from: null, subject: null, auth, classification, attachments: [], parsed: null } };
   }
   return {
@@ -50,7 +58,7 @@ export async function runPipeline(input: PipelineInput, deps: PipelineDeps): Pro
       from: parsed.from?.address ?? null,
       subject: parsed.subject,
       auth,
-      classification: classify(parsed, input.raw, envelope.mailFrom),
+      classification: understand(parsed, input.raw, envelope.mailFrom),
       attachments: parsed.attachments.map(({ filename, contentType, size, sha256 }) => ({ filename, contentType, size, sha256 })),
       parsed,
     },

@@ -71,6 +71,10 @@ export interface ClassificationSummary {
   bounce: unknown;
   autoReply: string | null;
   verification: unknown;
+  /** For a forward: who it is really from, and who forwarded it. */
+  forward: { manual: boolean; originalFrom: { name: string; address: string } | null; forwardedBy: string | null; note: string | null } | null;
+  /** The new text the sender wrote, without quotes and signature. */
+  replyText: string | null;
   /** Why the message could not be parsed, for kind unparseable. */
   error?: string;
 }

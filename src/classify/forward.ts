@@ -1,0 +1,77 @@
+// Forwards. A person's forward (inline block from Gmail, Outlook, Apple Mail,
+// Thunderbird, Yahoo and others, in many languages) is read with
+// email-forward-parser to recover the original sender, recipients, subject,
+// date and the forwarder's note. An automatic forward (Resent-*, X-Forwarded-*,
+// X-Original-From) keeps the original From, and says who forwarded it.
+import EmailForwardParser, { type EmailForwardMailbox } from 'email-forward-parser';
+import type { Address, ParsedMessage } from '../parse/index.ts';
+
+export interface ForwardInfo {
+  manual: boolean;
+  /** Who the message is really from. */
+  originalFrom: Address | null;
+  originalTo: Address[];
+  originalSubject: string | null;
+  originalDate: string | null;
+  /** What the forwarder wrote above the forwarded message. */
+  note: string | null;
+  /** The mailbox that forwarded it, where that differs from the original sender. */
+  forwardedBy: string | null;
+}
+
+const parser = new EmailForwardParser();
+
+function mailbox(value: EmailForwardMailbox | null | undefined): Address | null {
+  return value?.address ? { name: value.name ?? '', address: value.address.toLowerCase() } : null;
+}
+
+function mailboxes(value: EmailForwardMailbox | EmailForwardMailbox[] | null | undefined): Address[] {
+  return (Array.isArray(value) ? value : value ? [value] : []).map(mailbox).filter((a): a is Address => a !== null);
+}
+
+function firstAddress(header: string | undefined): string | null {
+  return /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/.exec(header ?? '')?.[0]?.toLowerCase() ?? null;
+}
+
+function automatic(parsed: ParsedMessage): ForwardInfo | null {
+  const h = parsed.headers;
+  const forwarder = firstAddress(h['resent-from']) ?? firstAddress(h['x-forwarded-for']) ?? firstAddress(h['x-forwarded-to']);
+  const originalFrom = firstAddress(h['x-original-from']);
+  if (!forwarder && !originalFrom) return null;
+  const from = originalFrom ? { name: '', address: originalFrom } : parsed.from;
+  return {
+    manual: false,
+    originalFrom: from,
+    originalTo: parsed.to,
+    originalSubject: parsed.subject,
+    originalDate: parsed.date,
+    note: null,
+    forwardedBy: forwarder && forwarder !== from?.address ? forwarder : null,
+  };
+}
+
+export function detectForward(parsed: ParsedMessage): ForwardInfo | null {
+  const text = parsed.text ?? '';
+  if (text) {
+    const result = parser.read(text, parsed.subject);
+    const originalFrom = result.forwarded ? mailbox(result.email.from) : null;
+    if (result.forwarded && originalFrom) {
+      return {
+        manual: true,
+        originalFrom,
+        originalTo: mailboxes(result.email.to),
+        originalSubject: result.email.subject ?? null,
+        originalDate: result.email.date ?? null,
+        note: result.message?.trim() || null,
+        forwardedBy: parsed.from && parsed.from.address !== originalFrom.address ? parsed.from.address : null,
+      };
+    }
+  }
+  return automatic(parsed);
+}
+
+/** For the evaluation: the library's reading of a bare body and subject. */
+export function readForwardBody(body: string, subject: string | null): { forwarded: boolean; from: string | null; subject: string | null } {
+  const result = parser.read(body, subject);
+  return { forwarded: result.forwarded, from: result.email?.from?.address ?? null, subject: result.email?.subject ?? null };
+}

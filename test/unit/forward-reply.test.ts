@@ -1,0 +1,51 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { classify } from '../../src/classify/index.ts';
+import { parseMessage } from '../../src/parse/index.ts';
+import { replyText } from '../../src/reply/index.ts';
+import { tempDir } from '../helpers/server.ts';
+
+async function parsedFixture(name: string) {
+  const raw = readFileSync(`fixtures/${name}`);
+  const parsed = await parseMessage(raw, tempDir());
+  return { parsed, classification: classify(parsed, raw) };
+}
+
+describe('forwards', () => {
+  it('recovers the original sender, subject and the note of a hand-forwarded message', async () => {
+    const { classification } = await parsedFixture('classify/gmail-forward.eml');
+    expect(classification.kind).toBe('message');
+    expect(classification.forward).toMatchObject({
+      manual: true,
+      originalFrom: { name: 'Jane Doe', address: 'jane@candidate.example' },
+      originalSubject: 'Application for the designer role',
+      note: 'Please have a look at this one.',
+      forwardedBy: 'jobs@acme.com',
+    });
+  });
+
+  it('keeps the original From of an automatic forward and says who forwarded it', async () => {
+    const { classification } = await parsedFixture('classify/auto-forward.eml');
+    expect(classification.forward).toMatchObject({ manual: false, originalFrom: { address: 'jane@candidate.example' }, forwardedBy: 'jobs@acme.com' });
+  });
+
+  it('sees no forward in an ordinary reply', async () => {
+    expect((await parsedFixture('reply/gmail-style-reply.eml')).classification.forward).toBeNull();
+  });
+});
+
+describe('reply text', () => {
+  it('keeps what the sender wrote, without the quoted history', async () => {
+    const { parsed } = await parsedFixture('reply/gmail-style-reply.eml');
+    const text = replyText(parsed.text);
+    expect(text).toMatch(/^Tuesday at 10 works for me\./);
+    expect(text).not.toContain('would Tuesday at 10 work');
+  });
+
+  it.each([
+    ['', null],
+    ['Just this line.', 'Just this line.'],
+  ])('%j -> %j', (input, expected) => {
+    expect(replyText(input)).toBe(expected);
+  });
+});
