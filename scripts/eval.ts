@@ -1,14 +1,14 @@
 // npm run eval -- <corpus-dir>...
 // Measures message understanding against the real corpora in ../shared/corpus,
-// read in place (never copied into the project), and prints a table per corpus.
-// So far: bounces and auto-replies (sisimai). Forwards and reply text come with
-// their stages.
-import { existsSync, readFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
-import { classify } from '../src/classify/index.ts';
-import { parseMessage } from '../src/parse/index.ts';
-import { mkdtempSync, rmSync } from 'node:fs';
+// read in place (never copied into the project), and prints a table per corpus:
+// bounces, auto-replies and feedback reports (sisimai), forwards
+// (email-forward-parser), reply text (email_reply_trimmer, talon).
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { classify, readForwardBody } from '../src/classify/index.ts';
+import { parseMessage } from '../src/parse/index.ts';
+import { replyText } from '../src/reply/index.ts';
 
 interface SisimaiCase {
   file: string;
@@ -76,6 +76,90 @@ async function evalSisimai(dir: string, scratch: string): Promise<string[]> {
   ];
 }
 
+interface ForwardCase {
+  id: string;
+  body_file: string;
+  subject_file: string | null;
+  expected: Record<string, unknown>;
+}
+
+function evalForwards(dir: string): string[] {
+  const { cases } = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as { cases: ForwardCase[] };
+  let senderOk = 0, subjectOk = 0, subjectCases = 0;
+  const misses: string[] = [];
+  for (const c of cases) {
+    const body = readFileSync(join(dir, c.body_file), 'utf8');
+    const subject = c.subject_file ? readFileSync(join(dir, c.subject_file), 'utf8').trim() : null;
+    const got = readForwardBody(body, subject);
+    const expectedForwarded = c.expected.forwarded !== false;
+    const expectedFrom = (c.expected['email.from.address'] as string | undefined) ?? null;
+    const ok = got.forwarded === expectedForwarded && (!expectedForwarded || expectedFrom === null || got.from === expectedFrom);
+    if (ok) senderOk++;
+    else misses.push(c.id);
+    if (typeof c.expected['email.subject'] === 'string') {
+      subjectCases++;
+      if (got.subject === c.expected['email.subject']) subjectOk++;
+    }
+  }
+  return [
+    `## email-forward-parser (${cases.length} cases)`,
+    '',
+    '| measure | result | floor |',
+    '|---|---:|---:|',
+    `| forwarded detected (or not) and original sender exact | ${senderOk}/${cases.length} (${pct(senderOk, cases.length)}) | 97% |`,
+    `| original subject exact | ${subjectOk}/${subjectCases} (${pct(subjectOk, subjectCases)}) | 90% |`,
+    '',
+    `first misses: ${misses.slice(0, 10).join('; ') || 'none'}`,
+    '',
+  ];
+}
+
+const squash = (text: string | null): string => (text ?? '').replace(/\r\n/g, '\n').trim();
+
+function evalReplyTrimmer(dir: string): string[] {
+  const names = readdirSync(join(dir, 'test/emails')).filter((n) => existsSync(join(dir, 'test/trimmed', n)));
+  let ok = 0;
+  const misses: string[] = [];
+  for (const name of names) {
+    const got = replyText(readFileSync(join(dir, 'test/emails', name), 'utf8'));
+    if (squash(got) === squash(readFileSync(join(dir, 'test/trimmed', name), 'utf8'))) ok++;
+    else misses.push(name);
+  }
+  return [
+    `## email_reply_trimmer (${names.length} cases)`,
+    '',
+    '| measure | result | floor |',
+    '|---|---:|---:|',
+    `| reply text exact after trimming whitespace | ${ok}/${names.length} (${pct(ok, names.length)}) | 85% |`,
+    '',
+    `first misses: ${misses.slice(0, 10).join('; ') || 'none'}`,
+    '',
+  ];
+}
+
+async function evalTalon(dir: string, scratch: string): Promise<string[]> {
+  const { cases } = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as { cases: { task: string; file: string; expected_reply?: string }[] };
+  const plain = cases.filter((c) => c.task === 'plain_quote_removal' && typeof c.expected_reply === 'string');
+  let ok = 0;
+  const misses: string[] = [];
+  for (const c of plain) {
+    const raw = Buffer.from(readFileSync(join(dir, c.file), 'latin1').replace(/\r?\n/g, '\r\n'), 'latin1');
+    const parsed = await parseMessage(raw, scratch);
+    if (squash(replyText(parsed.text)) === squash(c.expected_reply as string)) ok++;
+    else misses.push(basename(c.file));
+  }
+  return [
+    `## talon (${plain.length} standard replies)`,
+    '',
+    '| measure | result | floor |',
+    '|---|---:|---:|',
+    `| reply text exact after strip | ${ok}/${plain.length} (${pct(ok, plain.length)}) | 80% |`,
+    '',
+    `first misses: ${misses.slice(0, 10).join('; ') || 'none'}`,
+    '',
+  ];
+}
+
 async function main(): Promise<void> {
   const dirs = process.argv.slice(2).filter((a) => a !== '--');
   if (dirs.length === 0) {
@@ -86,8 +170,13 @@ async function main(): Promise<void> {
   try {
     for (const dir of dirs.map((d) => resolve(d))) {
       const name = basename(dir);
-      if (name === 'sisimai') process.stdout.write(`${(await evalSisimai(dir, scratch)).join('\n')}\n`);
-      else process.stdout.write(`## ${name}\n\nnot measured yet: its stage (forwards, reply text) is still to come\n\n`);
+      let lines: string[];
+      if (name === 'sisimai') lines = await evalSisimai(dir, scratch);
+      else if (name === 'email-forward-parser') lines = evalForwards(dir);
+      else if (name === 'email_reply_trimmer') lines = evalReplyTrimmer(dir);
+      else if (name === 'talon') lines = await evalTalon(dir, scratch);
+      else lines = [`## ${name}`, '', 'not measured yet', ''];
+      process.stdout.write(`${lines.join('\n')}\n`);
     }
   } finally {
     rmSync(scratch, { recursive: true, force: true });
