@@ -33,20 +33,23 @@ function embeddedHeaders(lines: string[]): number {
 }
 
 /** Index of the first attribution line left behind ("2016-03-03 17:21 GMT+01:00 Someone", "At ..., you wrote:"), or -1. */
-const WROTE = /(wrote|schrieb|a écrit|escribió|escreveu|ha scritto|schreef|skrev|kirjoitti|írta|napsal|napisał|napisała|написал|написала|написав|написала)\s*:?\s*$/iu;
+const WROTE = /(wrote|schrieb|a écrit|escribió|escreveu|ha scritto|schreef|skrev|kirjoitti|írta|napsal|napisał(?:\(a\))?|napisała|написал|написала|написав|пише)\s*:?\s*$|\bschrieb am\b/iu;
 const ORIGINAL_MESSAGE =
-  /^\s*-{2,}\s*(original message|mensaje original|mensagem original|ursprüngliche nachricht|message d'origine|messaggio originale|oorspronkelijk bericht|ursprungligt meddelande|oprindelig meddelelse|wiadomość oryginalna|исходное сообщение)\s*-{2,}\s*$/iu;
+  /^\s*[*_]*\s*-{2,}\s*(original message|forwarded message|weitergeleitete nachricht|mensaje original|mensagem original|ursprüngliche nachricht|message d'origine|messaggio originale|oorspronkelijk bericht|ursprungligt meddelande|oprindelig meddelelse|wiadomość oryginalna|исходное сообщение)\s*-{2,}\s*[*_]*\s*$/iu;
 
 function attribution(lines: string[]): number {
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] as string;
     if (ORIGINAL_MESSAGE.test(line)) return i;
     if (/^\s*\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}(:\d{2})?\s*(GMT|UTC)?[+-]?\d{0,2}:?\d{0,2}\b/.test(line)) return i;
+    if (/^\s*\d{4}\/\d{1,2}\/\d{1,2}\s+\S.*<[^>]+@[^>]+>\s*$/.test(line)) return i;
+    // "Some One <someone@example.org> wrote:" on a line of its own
+    if (/@/.test(line) && WROTE.test(line)) return i;
     if (!/\d/.test(line)) continue;
     // A dated line that, with the next two, ends in "wrote:" in some language.
     const window = lines.slice(i, i + 3);
     if (window.some((l) => WROTE.test(l))) return i;
-    if (/^\s*(On|At|Am|Le|El|Il|Op|Den)\b/.test(line) && /<\s*$|>:\s*$|mailto:/i.test(window.join(' '))) return i;
+    if (/^\s*(On|At|Am|Le|El|Il|Op|Den)\b/.test(line) && /<\s*$|>:\s*$|mailto:|\b(wrote|schrieb|écrit|escribió|scritto|schreef|skrev)\b/i.test(window.join(' '))) return i;
   }
   return -1;
 }
