@@ -54,9 +54,22 @@ function attribution(lines: string[]): number {
   return -1;
 }
 
+/** A message that opens with a forwarded header block: what follows the block is the text. */
+function withoutLeadingHeaderBlock(lines: string[]): string[] {
+  let i = 0;
+  while (i < lines.length && (lines[i] as string).trim() === '') i++;
+  const first = lines[i] ?? '';
+  const label = headerLabel(first);
+  const separator = ORIGINAL_MESSAGE.test(first);
+  if (!separator && !(label && FROM_LABELS.includes(label))) return lines;
+  let end = separator ? i + 1 : i;
+  while (end < lines.length && (lines[end] as string).trim() !== '') end++;
+  return lines.slice(end);
+}
+
 export function replyText(text: string | null): string | null {
   if (!text) return null;
-  const lines = parser.parseReply(text).split(/\r?\n/);
+  const lines = withoutLeadingHeaderBlock(parser.parseReply(text).split(/\r?\n/));
   const cuts = [embeddedHeaders(lines), attribution(lines)].filter((i) => i > 0);
   const cut = cuts.length > 0 ? Math.min(...cuts) : -1;
   const kept = (cut === -1 ? lines : lines.slice(0, cut)).join('\n');

@@ -45,6 +45,11 @@ describe('reply text', () => {
   it.each([
     ['', null],
     ['Just this line.', 'Just this line.'],
+    ['Passt mir gut.\n\nAm 21.11.2026 17:48 schrieb Acme Careers <careers@acme.com>:\n> Passt Dienstag?\n', 'Passt mir gut.'],
+    ['Sounds good.\n\n-----Original Message-----\nFrom: Acme <careers@acme.com>\nSent: Monday\n\nOld text\n', 'Sounds good.'],
+    ['Yes.\n\n*From:* Acme Careers\n*Sent:* 2026-11-23\n*To:* jane@candidate.example\n\nOld text\n', 'Yes.'],
+    ['Dziękuję.\n\n23 lis 2026 21:25 "Acme" <careers@acme.com> napisał(a):\n> Pytanie\n', 'Dziękuję.'],
+    ['---------- Forwarded message ----------\nFrom: Jane <jane@candidate.example>\nSubject: CV\n\nMy CV is attached.\n', 'My CV is attached.'],
   ])('%j -> %j', (input, expected) => {
     expect(replyText(input)).toBe(expected);
   });
