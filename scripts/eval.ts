@@ -160,6 +160,61 @@ async function evalTalon(dir: string, scratch: string): Promise<string[]> {
   ];
 }
 
+interface DiscourseCase {
+  file: string;
+  category: string;
+  expected: Record<string, unknown>;
+}
+
+/** Discourse's receiver fixtures: every expectation in its expected.json, one check each. */
+async function evalDiscourse(dir: string, scratch: string): Promise<string[]> {
+  const { cases } = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as { cases: DiscourseCase[] };
+  const checks: { name: string; ok: boolean }[] = [];
+  for (const c of cases) {
+    const raw = Buffer.from(readFileSync(join(dir, c.file), 'latin1').replace(/\r?\n/g, '\r\n'), 'latin1');
+    const parsed = await parseMessage(raw, scratch);
+    const result = classify(parsed, raw);
+    const e = c.expected;
+    const name = basename(c.file);
+    const check = (what: string, ok: boolean): void => void checks.push({ name: `${name}: ${what}`, ok });
+    if (e.is_forwarded) {
+      check('forwarded', result.forward !== null);
+      if (typeof e.original_from === 'string') check('original sender', result.forward?.originalFrom?.address === e.original_from);
+      if (typeof e.original_from_name === 'string') check('original sender name', result.forward?.originalFrom?.name === e.original_from_name);
+      if (typeof e.forwarder === 'string') check('forwarder', (result.forward?.forwardedBy ?? parsed.from?.address) === e.forwarder);
+      if (typeof e.forwarder_note_matches === 'string') check('note', (result.forward?.note ?? '').includes(e.forwarder_note_matches));
+      if (e.forwarder_note === null) check('no note', !result.forward?.note);
+    }
+    if (e.has_rfc822_attachment) {
+      check('attached message sender', result.forward?.originalFrom?.address === e.attached_message_from);
+      check('attached message subject', result.forward?.originalSubject === e.attached_message_subject);
+    }
+    if (e.is_bounce) {
+      check('bounce', result.kind === 'bounce');
+      const dsn = (e.dsn as { final_recipient: string; status: string }[] | undefined) ?? [];
+      if (dsn[0]) check('failed recipient and status', result.bounce?.recipient === dsn[0].final_recipient && result.bounce?.status === dsn[0].status);
+      if (e.hard === true) check('hard', result.bounce?.hard === true);
+    }
+    if (e.is_auto_generated) check('automated (not a person\'s reply)', result.kind !== 'message');
+    if (typeof e.reply_text_startswith === 'string' || typeof e.reply_text_endswith === 'string') {
+      const text = replyText(parsed.text) ?? '';
+      if (typeof e.reply_text_startswith === 'string') check('reply text start', text.startsWith(e.reply_text_startswith));
+      if (typeof e.reply_text_endswith === 'string') check('reply text end', text.endsWith(e.reply_text_endswith));
+    }
+  }
+  const ok = checks.filter((c) => c.ok).length;
+  return [
+    `## discourse (${cases.length} fixtures, ${checks.length} expectations)`,
+    '',
+    '| measure | result | floor |',
+    '|---|---:|---:|',
+    `| expectations met | ${ok}/${checks.length} (${pct(ok, checks.length)}) | all |`,
+    '',
+    `unmet: ${checks.filter((c) => !c.ok).map((c) => c.name).join('; ') || 'none'}`,
+    '',
+  ];
+}
+
 async function main(): Promise<void> {
   const dirs = process.argv.slice(2).filter((a) => a !== '--');
   if (dirs.length === 0) {
@@ -175,6 +230,7 @@ async function main(): Promise<void> {
       else if (name === 'email-forward-parser') lines = evalForwards(dir);
       else if (name === 'email_reply_trimmer') lines = evalReplyTrimmer(dir);
       else if (name === 'talon') lines = await evalTalon(dir, scratch);
+      else if (name === 'discourse') lines = await evalDiscourse(dir, scratch);
       else lines = [`## ${name}`, '', 'not measured yet', ''];
       process.stdout.write(`${lines.join('\n')}\n`);
     }

@@ -25,6 +25,7 @@ const SUBJECTS = [
   /\bodpowiedź automatyczna\b/i,
   /\bавтоматический ответ\b/i,
   /自動応答|自动回复|不在/,
+  /\[auto[- ]?generated\]/i,
 ];
 
 export function detectAutoReply(parsed: ParsedMessage): string | null {

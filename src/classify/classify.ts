@@ -38,6 +38,7 @@ export function classify(parsed: ParsedMessage, raw: Buffer, mailFrom?: string):
   if (bounce) return { ...none, kind: 'bounce', bounce };
   const autoReply = detectAutoReply(parsed);
   if (autoReply) return { ...none, kind: 'auto_reply', autoReply };
-  if (parsed.headers['list-id']) return { ...none, kind: 'mailing_list' };
+  // List-Id (RFC 2919), or the Precedence values RFC 3834 2 names for mass mail.
+  if (parsed.headers['list-id'] || /^(list|bulk|junk)$/i.test((parsed.headers['precedence'] ?? '').trim())) return { ...none, kind: 'mailing_list' };
   return { ...none, kind: 'message', forward: detectForward(parsed) };
 }

@@ -4,7 +4,7 @@
 // date and the forwarder's note. An automatic forward (Resent-*, X-Forwarded-*,
 // X-Original-From) keeps the original From, and says who forwarded it.
 import EmailForwardParser, { type EmailForwardMailbox } from 'email-forward-parser';
-import type { Address, ParsedMessage } from '../parse/index.ts';
+import { addressOf, findHeaderBlock, type Address, type ParsedMessage } from '../parse/index.ts';
 
 export interface ForwardInfo {
   manual: boolean;
@@ -50,6 +50,43 @@ function automatic(parsed: ParsedMessage): ForwardInfo | null {
   };
 }
 
+/** Forward prefixes of the subject line in the clients' languages (Fwd, Fw, Tr, WG, RV, I, Enc, Doorst, VS, VB, ...). */
+const FORWARD_SUBJECT = /^\s*(fwd?|tr|wg|rv|i|enc|doorst|vs|vb|vl|pd|pr|trs|fs|пер|переслать|пересл)\s*:/iu;
+
+/** An Outlook-style forward the library misses: a header block under a forward subject. */
+function fromHeaderBlock(parsed: ParsedMessage): ForwardInfo | null {
+  if (!FORWARD_SUBJECT.test(parsed.subject ?? '')) return null;
+  const lines = (parsed.text ?? '').split(/\r?\n/);
+  const block = findHeaderBlock(lines);
+  const originalFrom = block?.fields.from ? addressOf(block.fields.from) : null;
+  if (!block || !originalFrom) return null;
+  return {
+    manual: true,
+    originalFrom,
+    originalTo: block.fields.to ? [addressOf(block.fields.to)].filter((a): a is Address => a !== null) : [],
+    originalSubject: block.fields.subject ?? null,
+    originalDate: block.fields.date ?? null,
+    note: lines.slice(0, block.start).join('\n').trim() || null,
+    forwardedBy: parsed.from && parsed.from.address !== originalFrom.address ? parsed.from.address : null,
+  };
+}
+
+/** A message forwarded as an attachment (message/rfc822): the attached one is the original. */
+function fromAttachedMessage(parsed: ParsedMessage): ForwardInfo | null {
+  const attached = parsed.attachedMessages[0];
+  const originalFrom = attached?.from;
+  if (!attached || !originalFrom) return null;
+  return {
+    manual: true,
+    originalFrom,
+    originalTo: attached.to,
+    originalSubject: attached.subject,
+    originalDate: attached.date,
+    note: parsed.text?.trim() || null,
+    forwardedBy: parsed.from && parsed.from.address !== originalFrom.address ? parsed.from.address : null,
+  };
+}
+
 export function detectForward(parsed: ParsedMessage): ForwardInfo | null {
   const text = parsed.text ?? '';
   if (text) {
@@ -67,7 +104,7 @@ export function detectForward(parsed: ParsedMessage): ForwardInfo | null {
       };
     }
   }
-  return automatic(parsed);
+  return fromHeaderBlock(parsed) ?? fromAttachedMessage(parsed) ?? automatic(parsed);
 }
 
 /** For the evaluation: the library's reading of a bare body and subject. */

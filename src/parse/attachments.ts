@@ -17,16 +17,18 @@ export function attachmentPath(dataDir: string, sha256: string): string {
   return join(attachmentsDir(dataDir), sha256.slice(0, 2), sha256);
 }
 
-/** Stores the stream's bytes; returns their sha256 and size. */
-export async function storeAttachment(dataDir: string, content: Readable): Promise<{ sha256: string; size: number }> {
+/** Stores the stream's bytes; returns their sha256 and size, and the first `keepHead` bytes when asked. */
+export async function storeAttachment(dataDir: string, content: Readable, keepHead = 0): Promise<{ sha256: string; size: number; head: Buffer }> {
   const dir = attachmentsDir(dataDir);
   await mkdir(join(dir, 'tmp'), { recursive: true });
   const temporary = join(dir, 'tmp', randomUUID());
   const hash = createHash('sha256');
   let size = 0;
+  const head: Buffer[] = [];
   const counter = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       hash.update(chunk);
+      if (size < keepHead) head.push(chunk.subarray(0, keepHead - size));
       size += chunk.length;
       callback(null, chunk);
     },
@@ -41,7 +43,7 @@ export async function storeAttachment(dataDir: string, content: Readable): Promi
       await mkdir(join(dir, sha256.slice(0, 2)), { recursive: true });
       await rename(temporary, final);
     }
-    return { sha256, size };
+    return { sha256, size, head: Buffer.concat(head) };
   } catch (err) {
     await rm(temporary, { force: true });
     throw err;

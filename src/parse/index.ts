@@ -2,4 +2,5 @@
 // to content-addressed files (sha256) under the data dir.
 export { parseMessage } from './parse.ts';
 export { attachmentPath, attachmentsDir, storeAttachment } from './attachments.ts';
-export type { Address, AttachmentInfo, ParsedMessage } from './parsed-message.ts';
+export type { Address, AttachedMessage, AttachmentInfo, ParsedMessage } from './parsed-message.ts';
+export { findHeaderBlock, addressOf, type HeaderBlock } from './header-block.ts';

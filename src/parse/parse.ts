@@ -3,7 +3,8 @@
 // they are decoded, so a large attachment never sits in memory whole.
 import type { Readable } from 'node:stream';
 import { MailParser, type AddressObject, type AttachmentStream, type MessageText } from 'mailparser';
-import type { Address, AttachmentInfo, ParsedMessage } from './parsed-message.ts';
+import { attachedMessageHeaders } from './attached-message.ts';
+import type { Address, AttachedMessage, AttachmentInfo, ParsedMessage } from './parsed-message.ts';
 import { storeAttachment } from './attachments.ts';
 
 function addresses(value: unknown): Address[] {
@@ -41,6 +42,7 @@ export async function parseMessage(raw: Buffer, dataDir: string): Promise<Parsed
   // keepDeliveryStatus: a DSN's status part arrives as its own part, not mixed into the text.
   const parser = new MailParser({ skipImageLinks: true, skipTextLinks: true, skipTextToHtml: true, keepDeliveryStatus: true });
   const attachments: Promise<AttachmentInfo>[] = [];
+  const attachedMessages: Promise<AttachedMessage>[] = [];
   let headers = new Map<string, unknown>();
   let text: MessageText | null = null;
   let deliveryStatus: Promise<string> | null = null;
@@ -57,8 +59,11 @@ export async function parseMessage(raw: Buffer, dataDir: string): Promise<Parsed
       deliveryStatus = readCapped(attachment.content as Readable, 64 * 1024).finally(() => attachment.release?.());
       return;
     }
+    const isMessage = attachment.contentType === 'message/rfc822';
+    const stored = storeAttachment(dataDir, attachment.content as Readable, isMessage ? 64 * 1024 : 0);
+    if (isMessage) attachedMessages.push(stored.then(({ head }) => attachedMessageHeaders(head)));
     attachments.push(
-      storeAttachment(dataDir, attachment.content as Readable)
+      stored
         .then(({ sha256, size }) => ({
           filename: attachment.filename ?? null,
           contentType: attachment.contentType,
@@ -105,6 +110,7 @@ export async function parseMessage(raw: Buffer, dataDir: string): Promise<Parsed
     html: typeof body?.html === 'string' ? body.html : null,
     attachments: stored,
     headers: flat,
+    attachedMessages: await Promise.all(attachedMessages),
     deliveryStatus: deliveryStatus ? await deliveryStatus : null,
   };
 }

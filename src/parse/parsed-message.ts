@@ -17,6 +17,14 @@ export interface AttachmentInfo {
   inline: boolean;
 }
 
+/** The headers of a message attached whole (message/rfc822): a forward as attachment. */
+export interface AttachedMessage {
+  from: Address | null;
+  to: Address[];
+  subject: string | null;
+  date: string | null;
+}
+
 export interface ParsedMessage {
   messageId: string | null;
   inReplyTo: string | null;
@@ -33,6 +41,7 @@ export interface ParsedMessage {
   attachments: AttachmentInfo[];
   /** Header names in lower case with their decoded values (first occurrence), for classification. */
   headers: Record<string, string>;
+  attachedMessages: AttachedMessage[];
   /** The message/delivery-status part of a DSN (RFC 3464), as text; null when there is none. */
   deliveryStatus: string | null;
 }

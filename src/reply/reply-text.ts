@@ -5,34 +5,10 @@
 // in the clients' languages, often under a rule of dashes or underscores) is
 // cut here.
 import EmailReplyParser from 'email-reply-parser';
+import { findHeaderBlock } from '../parse/index.ts';
 
 const parser = new EmailReplyParser();
 
-const FROM_LABELS = ['from', 'von', 'de', 'da', 'van', 'från', 'fra', 'od', 'от', 'lähettäjä', 'feladó'];
-const OTHER_LABELS = ['sent', 'date', 'to', 'subject', 'gesendet', 'datum', 'an', 'betreff', 'envoyé', 'date', 'à', 'objet', 'data', 'a', 'oggetto', 'enviado', 'para', 'asunto', 'verzonden', 'aan', 'onderwerp', 'skickat', 'till', 'ämne', 'risposta'];
-
-function headerLabel(line: string): string | null {
-  const match = /^\s*[*_]*([\p{L}]+)[*_]*\s*:[*_]*\s*\S/u.exec(line);
-  return match ? (match[1] as string).toLowerCase() : null;
-}
-
-/** Index of the first line of an embedded header block (a From-like line with another header line right after), or -1. */
-function embeddedHeaders(lines: string[]): number {
-  for (let i = 0; i < lines.length; i++) {
-    const label = headerLabel(lines[i] as string);
-    if (!label || !FROM_LABELS.includes(label)) continue;
-    const next = lines.slice(i + 1, i + 4).map(headerLabel);
-    if (next.some((l) => l !== null && OTHER_LABELS.includes(l))) {
-      // Take a separator rule right above the block with it.
-      let start = i;
-      while (start > 0 && /^\s*([-_=—]{3,}|)\s*$/.test(lines[start - 1] as string)) start--;
-      return start;
-    }
-  }
-  return -1;
-}
-
-/** Index of the first attribution line left behind ("2016-03-03 17:21 GMT+01:00 Someone", "At ..., you wrote:"), or -1. */
 const WROTE = /(wrote|schrieb|a écrit|escribió|escreveu|ha scritto|schreef|skrev|kirjoitti|írta|napsal|napisał(?:\(a\))?|napisała|написал|написала|написав|пише)\s*:?\s*$|\bschrieb am\b/iu;
 const ORIGINAL_MESSAGE =
   /^\s*[*_]*\s*-{2,}\s*(original message|forwarded message|weitergeleitete nachricht|mensaje original|mensagem original|ursprüngliche nachricht|message d'origine|messaggio originale|oorspronkelijk bericht|ursprungligt meddelande|oprindelig meddelelse|wiadomość oryginalna|исходное сообщение)\s*-{2,}\s*[*_]*\s*$/iu;
@@ -58,19 +34,19 @@ function attribution(lines: string[]): number {
 function withoutLeadingHeaderBlock(lines: string[]): string[] {
   let i = 0;
   while (i < lines.length && (lines[i] as string).trim() === '') i++;
-  const first = lines[i] ?? '';
-  const label = headerLabel(first);
-  const separator = ORIGINAL_MESSAGE.test(first);
-  if (!separator && !(label && FROM_LABELS.includes(label))) return lines;
-  let end = separator ? i + 1 : i;
-  while (end < lines.length && (lines[end] as string).trim() !== '') end++;
-  return lines.slice(end);
+  if (ORIGINAL_MESSAGE.test(lines[i] ?? '')) {
+    let end = i + 1;
+    while (end < lines.length && (lines[end] as string).trim() !== '') end++;
+    return lines.slice(end);
+  }
+  const block = findHeaderBlock(lines);
+  return block && block.start <= i ? lines.slice(block.end) : lines;
 }
 
 export function replyText(text: string | null): string | null {
   if (!text) return null;
   const lines = withoutLeadingHeaderBlock(parser.parseReply(text).split(/\r?\n/));
-  const cuts = [embeddedHeaders(lines), attribution(lines)].filter((i) => i > 0);
+  const cuts = [findHeaderBlock(lines)?.start ?? -1, attribution(lines)].filter((i) => i > 0);
   const cut = cuts.length > 0 ? Math.min(...cuts) : -1;
   const kept = (cut === -1 ? lines : lines.slice(0, cut)).join('\n');
   // Trailing invisible marks some clients append (Gmail's U+1427) are not text.

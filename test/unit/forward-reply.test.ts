@@ -29,6 +29,28 @@ describe('forwards', () => {
     expect(classification.forward).toMatchObject({ manual: false, originalFrom: { address: 'jane@candidate.example' }, forwardedBy: 'jobs@acme.com' });
   });
 
+  it('reads a message forwarded as an attachment', async () => {
+    const { classification } = await parsedFixture('classify/attached-forward.eml');
+    expect(classification.forward).toMatchObject({
+      manual: true,
+      originalFrom: { name: 'Jane Doe', address: 'jane@candidate.example' },
+      originalSubject: 'My application',
+      note: 'See the attached mail.',
+      forwardedBy: 'recruiter@acme.com',
+    });
+  });
+
+  it('reads an Outlook header block under a French forward subject', async () => {
+    const { classification } = await parsedFixture('classify/outlook-forward-fr.eml');
+    expect(classification.forward).toMatchObject({
+      manual: true,
+      originalFrom: { name: 'Jean Candidat', address: 'jean@candidat.example' },
+      originalSubject: 'Candidature',
+      note: 'Pouvez-vous regarder ?',
+      forwardedBy: 'recruiter@acme.com',
+    });
+  });
+
   it('sees no forward in an ordinary reply', async () => {
     expect((await parsedFixture('reply/gmail-style-reply.eml')).classification.forward).toBeNull();
   });
