@@ -27,9 +27,9 @@ export class TemporaryAuthError extends Error {
 
 export interface AuthenticateInput {
   raw: Buffer;
-  clientIp: string;
-  helo: string;
-  mailFrom: string;
+  /** The SMTP envelope as the listener recorded it; null for a message read from a file,
+   * whose client IP, HELO and sender are then taken from its newest Received and Return-Path. */
+  envelope: { clientIp: string; helo: string; mailFrom: string } | null;
   /** Our host name: the authserv-id of Authentication-Results. */
   mta: string;
   resolver: DnsResolver;
@@ -51,9 +51,7 @@ function authenticationResultsOf(headers: string): string {
 
 export async function authenticateMessage(input: AuthenticateInput): Promise<AuthVerdicts> {
   const result = await authenticate(input.raw, {
-    ip: input.clientIp,
-    helo: input.helo,
-    sender: input.mailFrom,
+    ...(input.envelope ? { ip: input.envelope.clientIp, helo: input.envelope.helo, sender: input.envelope.mailFrom } : { trustReceived: true }),
     mta: input.mta,
     resolver: input.resolver as never,
     disableBimi: true,
@@ -70,6 +68,8 @@ export async function authenticateMessage(input: AuthenticateInput): Promise<Aut
     dkimDomains: dkimPassing.map((r) => r.signingDomain).filter((d): d is string => typeof d === 'string'),
     authenticationResults: authenticationResultsOf(result.headers),
   };
+  // A file with no Received header names no client: SPF has nothing to check.
+  if (!input.envelope && !/^Received:/im.test(input.raw.subarray(0, 64 * 1024).toString('latin1'))) verdicts.spf = 'none';
   const temporary = [verdicts.spf, verdicts.dkim, verdicts.dmarc, verdicts.arc].includes('temperror') || dkimResults.some((r) => normalize(r.status?.result) === 'temperror');
   if (temporary && !input.lastAttempt) throw new TemporaryAuthError('a DNS lookup failed temporarily; authentication will be retried');
   return verdicts;

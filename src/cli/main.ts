@@ -4,6 +4,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, UsageError } from '../errors.ts';
 import { registerConfigCommands } from './config.ts';
+import { registerInspectCommand } from './inspect.ts';
 import type { GlobalOptions } from './context.ts';
 import { registerMessageCommands } from './messages.ts';
 import { registerServeCommand } from './serve.ts';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerMessageCommands(program, globals);
   registerStatsCommand(program, globals);
   registerConfigCommands(program, globals);
+  registerInspectCommand(program, globals);
   return program;
 }
 

@@ -1,6 +1,7 @@
 // The stage runner. Each stage is a function from plain data to plain data and
 // re-running it on the same message gives the same result, so a job resumed after
-// a crash is safe. Matching (the next stage) slots in here.
+// a crash is safe: authenticate -> parse -> classify (kind, forward) -> reply text.
+// Matching (the next stage) slots in here.
 import { authenticateMessage, type DnsResolver } from '../auth/index.ts';
 import { classify } from '../classify/index.ts';
 import { parseMessage, type ParsedMessage } from '../parse/index.ts';
@@ -9,7 +10,8 @@ import type { ClassificationSummary, Envelope, ProcessedMessage } from '../store
 
 export interface PipelineInput {
   raw: Buffer;
-  envelope: Envelope;
+  /** Null for a message read from a file (mailroom inspect). */
+  envelope: Envelope | null;
   /** The job's last attempt: temporary failures are recorded instead of retried. */
   lastAttempt: boolean;
 }
@@ -27,7 +29,7 @@ export interface PipelineResult {
 }
 
 /** Kind, forward, and the new text: a person's forward carries the forwarder's note as its new text. */
-function understand(parsed: ParsedMessage, raw: Buffer, mailFrom: string): ClassificationSummary {
+function understand(parsed: ParsedMessage, raw: Buffer, mailFrom: string | undefined): ClassificationSummary {
   const classification = classify(parsed, raw, mailFrom);
   const text = classification.forward?.manual ? classification.forward.note : replyText(parsed.text);
   return { ...classification, replyText: text };
@@ -35,15 +37,7 @@ function understand(parsed: ParsedMessage, raw: Buffer, mailFrom: string): Class
 
 export async function runPipeline(input: PipelineInput, deps: PipelineDeps): Promise<PipelineResult> {
   const { envelope } = input;
-  const auth = await authenticateMessage({
-    raw: input.raw,
-    clientIp: envelope.clientIp,
-    helo: envelope.helo,
-    mailFrom: envelope.mailFrom,
-    mta: deps.mta,
-    resolver: deps.resolver,
-    lastAttempt: input.lastAttempt,
-  });
+  const auth = await authenticateMessage({ raw: input.raw, envelope, mta: deps.mta, resolver: deps.resolver, lastAttempt: input.lastAttempt });
   let parsed: ParsedMessage;
   try {
     parsed = await parseMessage(input.raw, deps.dataDir);
@@ -58,7 +52,7 @@ export async function runPipeline(input: PipelineInput, deps: PipelineDeps): Pro
       from: parsed.from?.address ?? null,
       subject: parsed.subject,
       auth,
-      classification: understand(parsed, input.raw, envelope.mailFrom),
+      classification: understand(parsed, input.raw, envelope?.mailFrom),
       attachments: parsed.attachments.map(({ filename, contentType, size, sha256 }) => ({ filename, contentType, size, sha256 })),
       parsed,
     },

@@ -10,12 +10,12 @@ beforeAll(() => {
   signer = makeSigner('example.org');
 });
 
-const base = { helo: 'mail.example.org', mta: 'mx.mailroom.test', lastAttempt: false };
+const base = { mta: 'mx.mailroom.test', lastAttempt: false };
 
 describe('authentication', () => {
   it('passes SPF, DKIM and DMARC for signed mail from an allowed address', async () => {
     const raw = Buffer.from(await sign(message('Jane <jane@example.org>'), signer));
-    const v = await authenticateMessage({ ...base, raw, clientIp: '192.0.2.10', mailFrom: 'jane@example.org', resolver: zoneResolver(exampleZone(signer)) });
+    const v = await authenticateMessage({ ...base, raw, envelope: { clientIp: '192.0.2.10', helo: 'mail.example.org', mailFrom: 'jane@example.org' }, resolver: zoneResolver(exampleZone(signer)) });
     expect(v).toMatchObject({ spf: 'pass', dkim: 'pass', dmarc: 'pass', dmarcDomain: 'example.org', dmarcPolicy: 'reject', dkimDomains: ['example.org'] });
     expect(v.authenticationResults).toMatch(/^mx\.mailroom\.test; /);
     for (const part of ['spf=pass', 'dkim=pass', 'dmarc=pass']) expect(v.authenticationResults).toContain(part);
@@ -23,7 +23,7 @@ describe('authentication', () => {
 
   it('fails DMARC under p=reject for an unsigned spoof from elsewhere', async () => {
     const raw = Buffer.from(message('CEO <ceo@example.org>'));
-    const v = await authenticateMessage({ ...base, raw, clientIp: '203.0.113.66', helo: 'evil.example', mailFrom: 'ceo@example.org', resolver: zoneResolver(exampleZone(signer)) });
+    const v = await authenticateMessage({ ...base, raw, envelope: { clientIp: '203.0.113.66', helo: 'evil.example', mailFrom: 'ceo@example.org' }, resolver: zoneResolver(exampleZone(signer)) });
     expect(v).toMatchObject({ spf: 'fail', dmarc: 'fail', dmarcPolicy: 'reject' });
     expect(v.dkim).not.toBe('pass');
   });
@@ -31,7 +31,7 @@ describe('authentication', () => {
   it('fails DKIM for a signed message altered on the way', async () => {
     const signed = await sign(message('Jane <jane@example.org>'), signer);
     const raw = Buffer.from(signed.replace('available on Tuesday', 'available on Friday'));
-    const v = await authenticateMessage({ ...base, raw, clientIp: '192.0.2.10', mailFrom: 'jane@example.org', resolver: zoneResolver(exampleZone(signer)) });
+    const v = await authenticateMessage({ ...base, raw, envelope: { clientIp: '192.0.2.10', helo: 'mail.example.org', mailFrom: 'jane@example.org' }, resolver: zoneResolver(exampleZone(signer)) });
     // mailauth's lenient default reports a body hash mismatch as neutral, strict mode as fail
     expect(['fail', 'neutral']).toContain(v.dkim);
     expect(v.dkimDomains).toEqual([]);
@@ -40,7 +40,7 @@ describe('authentication', () => {
   it('retries on a temporary DNS failure, and records temperror on the last attempt', async () => {
     const zone = { ...exampleZone(signer), 'example.org': { TXT: 'SERVFAIL' as const } };
     const raw = Buffer.from(message('Jane <jane@example.org>'));
-    const input = { ...base, raw, clientIp: '192.0.2.10', mailFrom: 'jane@example.org', resolver: zoneResolver(zone) };
+    const input = { ...base, raw, envelope: { clientIp: '192.0.2.10', helo: 'mail.example.org', mailFrom: 'jane@example.org' }, resolver: zoneResolver(zone) };
     await expect(authenticateMessage(input)).rejects.toBeInstanceOf(TemporaryAuthError);
     const last = await authenticateMessage({ ...input, lastAttempt: true });
     expect(last.spf).toBe('temperror');

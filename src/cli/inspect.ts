@@ -1,0 +1,83 @@
+// mailroom inspect <file.eml|dir>... [--json]: runs the whole pipeline on files
+// without storing anything, so an operator can ask "why did this land there?".
+// A directory means every .eml file in it. Attachments go to a temporary
+// directory that is removed afterwards. Client IP, HELO and sender come from
+// the file's newest Received and Return-Path headers.
+import type { Command } from 'commander';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createResolver } from '../auth/index.ts';
+import { UsageError } from '../errors.ts';
+import { runPipeline } from '../pipeline/stages.ts';
+import type { ProcessedMessage } from '../store/index.ts';
+import { loadCliConfig, type GlobalOptions } from './context.ts';
+import { printFields } from './output.ts';
+
+function expand(paths: string[]): string[] {
+  const files: string[] = [];
+  for (const path of paths) {
+    const stat = statSync(path, { throwIfNoEntry: false });
+    if (!stat) throw new UsageError(`no such file or directory: ${path}`);
+    if (stat.isDirectory()) {
+      for (const name of readdirSync(path).filter((n) => n.toLowerCase().endsWith('.eml')).sort()) files.push(join(path, name));
+    } else files.push(path);
+  }
+  return files;
+}
+
+/** The inspect JSON of one file: the same names as in `messages show --json`. */
+export function inspectJson(file: string, p: ProcessedMessage): Record<string, unknown> {
+  const c = p.classification;
+  return {
+    file,
+    kind: c.kind,
+    auth: p.auth ? { spf: p.auth.spf, dkim: p.auth.dkim, dmarc: p.auth.dmarc, arc: p.auth.arc } : null,
+    from: p.from,
+    originalFrom: c.forward?.originalFrom?.address ?? p.from,
+    forwardedBy: c.forward?.forwardedBy ?? null,
+    subject: p.subject,
+    replyText: c.replyText,
+    bounce: c.bounce,
+    attachments: p.attachments,
+    ...(c.error ? { error: c.error } : {}),
+  };
+}
+
+export function registerInspectCommand(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('inspect <paths...>')
+    .description('run the pipeline on .eml files (or directories of them) without storing anything')
+    .option('--json', 'print one JSON object per file, one per line')
+    .action(async (paths: string[], options: { json?: boolean }) => {
+      const config = loadCliConfig(globals());
+      const files = expand(paths);
+      const scratch = mkdtempSync(join(tmpdir(), 'mailroom-inspect-'));
+      const deps = { resolver: createResolver(config.dns), mta: config.smtp.hostname, dataDir: scratch };
+      try {
+        for (const [index, file] of files.entries()) {
+          const { processed } = await runPipeline({ raw: readFileSync(file), envelope: null, lastAttempt: true }, deps);
+          const json = inspectJson(file, processed);
+          if (options.json) {
+            process.stdout.write(`${JSON.stringify(json)}\n`);
+            continue;
+          }
+          if (index > 0) process.stdout.write('\n');
+          printFields([
+            ['file', file],
+            ['kind', String(json.kind)],
+            ['from', processed.from],
+            ['original from', json.originalFrom as string | null],
+            ['forwarded by', json.forwardedBy as string | null],
+            ['subject', processed.subject],
+            ['auth', processed.auth ? `spf=${processed.auth.spf} dkim=${processed.auth.dkim} dmarc=${processed.auth.dmarc} arc=${processed.auth.arc}` : null],
+            ['bounce', json.bounce ? JSON.stringify(json.bounce) : null],
+            ['attachments', processed.attachments.map((a) => `${a.filename ?? '(unnamed)'} (${a.contentType})`).join(', ') || null],
+            ['reply text', (json.replyText as string | null)?.replace(/\s+/g, ' ').slice(0, 200) ?? null],
+          ]);
+        }
+      } finally {
+        rmSync(scratch, { recursive: true, force: true });
+      }
+    });
+}

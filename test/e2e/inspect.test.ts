@@ -1,0 +1,32 @@
+// mailroom inspect on fixture files: the pipeline's verdicts without storing.
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/process.ts';
+import { tempDir, zoneFile } from '../helpers/server.ts';
+
+describe('mailroom inspect', () => {
+  it('prints one JSON object per file with the documented fields, and stores nothing', () => {
+    const dir = tempDir();
+    const env = { MAILROOM_DATA_DIR: join(dir, 'data'), MAILROOM_DNS_ZONE_FILE: zoneFile(dir) };
+    const result = runCli(['inspect', 'fixtures/classify', 'fixtures/parse/reply-with-cv.eml', '--json'], env);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.length).toBe(readdirSync('fixtures/classify').filter((n) => n.endsWith('.eml')).length + 1);
+    for (const line of lines) {
+      expect(Object.keys(line)).toEqual(expect.arrayContaining(['file', 'kind', 'auth', 'from', 'originalFrom', 'forwardedBy', 'subject', 'replyText', 'bounce', 'attachments']));
+    }
+    const byFile = new Map(lines.map((l) => [String(l.file).split('/').pop(), l]));
+    expect(byFile.get('dsn-hard.eml')).toMatchObject({ kind: 'bounce', bounce: { recipient: 'gone@candidate.example', hard: true } });
+    expect(byFile.get('gmail-forward.eml')).toMatchObject({ kind: 'message', originalFrom: 'jane@candidate.example', forwardedBy: 'jobs@acme.com' });
+    expect(byFile.get('reply-with-cv.eml')).toMatchObject({ kind: 'message', auth: { spf: 'none' }, attachments: [{ filename: 'cv.pdf' }, { filename: 'cv-copy.pdf' }] });
+    expect(existsSync(join(dir, 'data'))).toBe(false);
+  });
+
+  it('says which path does not exist', () => {
+    const result = runCli(['inspect', 'fixtures/nope.eml'], {});
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/no such file or directory: fixtures\/nope.eml/);
+  });
+});
