@@ -16,7 +16,11 @@ export class ZoneFileError extends Error {
 }
 
 function dnsError(code: string, name: string, rrtype: string): NodeJS.ErrnoException {
+  // "No such record" is the common answer; its stack trace would cost more than the lookup.
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
   const err: NodeJS.ErrnoException = new Error(`${rrtype} ${name}: ${code}`);
+  Error.stackTraceLimit = limit;
   err.code = code;
   return err;
 }

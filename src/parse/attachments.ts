@@ -17,10 +17,19 @@ export function attachmentPath(dataDir: string, sha256: string): string {
   return join(attachmentsDir(dataDir), sha256.slice(0, 2), sha256);
 }
 
+/** Directories known to exist: creating them again for every attachment costs a system call each. */
+const madeDirs = new Set<string>();
+
+async function ensureDir(dir: string): Promise<void> {
+  if (madeDirs.has(dir)) return;
+  await mkdir(dir, { recursive: true });
+  madeDirs.add(dir);
+}
+
 /** Stores the stream's bytes; returns their sha256 and size, and the first `keepHead` bytes when asked. */
 export async function storeAttachment(dataDir: string, content: Readable, keepHead = 0): Promise<{ sha256: string; size: number; head: Buffer }> {
   const dir = attachmentsDir(dataDir);
-  await mkdir(join(dir, 'tmp'), { recursive: true });
+  await ensureDir(join(dir, 'tmp'));
   const temporary = join(dir, 'tmp', randomUUID());
   const hash = createHash('sha256');
   let size = 0;
@@ -40,7 +49,7 @@ export async function storeAttachment(dataDir: string, content: Readable, keepHe
     if (await stat(final).catch(() => null)) {
       await rm(temporary, { force: true }); // already stored: same bytes, same name
     } else {
-      await mkdir(join(dir, sha256.slice(0, 2)), { recursive: true });
+      await ensureDir(join(dir, sha256.slice(0, 2)));
       await rename(temporary, final);
     }
     return { sha256, size, head: Buffer.concat(head) };

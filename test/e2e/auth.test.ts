@@ -45,6 +45,20 @@ describe('authentication over SMTP', () => {
     expect(t.ctx.messages.get(id)?.auth).toMatchObject({ spf: 'fail', dmarc: 'fail', dmarcPolicy: 'reject' });
   });
 
+  it('keeps DKIM and DMARC passing through a Gmail auto-forward, and says who forwarded', async () => {
+    // SPF for example.org does not allow the forwarding server (us at 127.0.0.1): only DKIM can pass.
+    t = await startTestServer({ overrides: { dns: { zoneFile: zone({ 'example.org': { TXT: ['v=spf1 ip4:192.0.2.10 -all'] } }) } } });
+    const signed = await sign(message('Jane <jane@example.org>'), signer);
+    // Gmail adds these above the signature when it forwards; DKIM does not cover them.
+    const forwarded = `X-Forwarded-To: acme-jobs@in.mailroom.test\r\nX-Forwarded-For: jobs@acme.com acme-jobs@in.mailroom.test\r\n${signed}`;
+    const id = await deliver(t, 'jobs+caf_=acme-jobs=in.mailroom.test@acme.com', forwarded);
+    await waitFor(() => t!.ctx.messages.get(id)?.status === 'processed', 10_000, 'processed');
+    const stored = t.ctx.messages.get(id)!;
+    expect(stored.auth).toMatchObject({ dkim: 'pass', dmarc: 'pass', dkimDomains: ['example.org'] });
+    expect(stored.auth?.spf).not.toBe('pass');
+    expect(stored.classification?.forward).toMatchObject({ manual: false, originalFrom: { address: 'jane@example.org' }, forwardedBy: 'jobs@acme.com' });
+  });
+
   it('retries later when DNS fails temporarily, instead of deciding', async () => {
     t = await startTestServer({ overrides: { dns: { zoneFile: zone({ 'example.org': { TXT: 'SERVFAIL' } }) }, worker: { retryBaseMs: 60_000 } } });
     const id = await deliver(t, 'jane@example.org', message('Jane <jane@example.org>'));

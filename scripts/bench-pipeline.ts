@@ -1,0 +1,94 @@
+// npm run bench:pipeline [-- --seconds N]
+// Messages per second through the whole pipeline (authenticate, parse, classify,
+// forwards, reply text) on a mixed set of our fixtures, DNS from a zone, next to
+// mailparser's simpleParser alone on the same messages in the same run; then the
+// peak memory of one 25 MB message with attachments, in a fresh process.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { simpleParser } from 'mailparser';
+import { zoneResolver } from '../src/auth/index.ts';
+import { runPipeline } from '../src/pipeline/stages.ts';
+
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, 'one-big-message': { type: 'boolean', default: false } } });
+const seconds = Number(values.seconds);
+
+const envelope = { sessionId: 'bench', clientIp: '192.0.2.10', clientPort: 1, helo: 'mail.example.org', mailFrom: 'jane@example.org', rcptTo: ['careers@replies.acme.com'], tls: null };
+
+function fixtures(): Buffer[] {
+  const out: Buffer[] = [];
+  for (const dir of ['fixtures/classify', 'fixtures/parse', 'fixtures/reply']) {
+    for (const name of readdirSync(dir).filter((n) => n.endsWith('.eml'))) out.push(readFileSync(join(dir, name)));
+  }
+  return out;
+}
+
+/** A message of about `mb` megabytes: a short text and base64 attachments of 1 MB each. */
+function bigMessage(mb: number): Buffer {
+  const parts = [`From: Jane <jane@example.org>\r\nTo: careers@replies.acme.com\r\nSubject: Portfolio\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="big"\r\n\r\n--big\r\nContent-Type: text/plain\r\n\r\nMy portfolio, as promised.\r\n`];
+  const chunk = Buffer.alloc(768 * 1024, 7).toString('base64').replace(/.{76}/g, '$&\r\n');
+  for (let i = 0; i < mb; i++) parts.push(`--big\r\nContent-Type: application/octet-stream; name="part${i}.bin"\r\nContent-Disposition: attachment; filename="part${i}.bin"\r\nContent-Transfer-Encoding: base64\r\n\r\n${chunk}\r\n`);
+  parts.push('--big--\r\n');
+  return Buffer.from(parts.join(''), 'latin1');
+}
+
+async function rate(run: (raw: Buffer) => Promise<unknown>, messages: Buffer[]): Promise<number> {
+  const end = performance.now() + seconds * 1000;
+  let count = 0;
+  const start = performance.now();
+  while (performance.now() < end) {
+    await run(messages[count % messages.length] as Buffer);
+    count++;
+  }
+  return count / ((performance.now() - start) / 1000);
+}
+
+function kb(field: string): number {
+  return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0);
+}
+
+async function oneBigMessage(): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'mailroom-bench-big-'));
+  const before = kb('VmRSS');
+  const raw = bigMessage(25);
+  await runPipeline({ raw, envelope, lastAttempt: true }, { resolver: zoneResolver({}), mta: 'mx.bench', dataDir });
+  process.stdout.write(`${JSON.stringify({ sizeMb: raw.length / 1048576, beforeMb: before / 1024, peakMb: kb('VmHWM') / 1024 })}\n`);
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
+async function main(): Promise<void> {
+  if (values['one-big-message']) return oneBigMessage();
+  const messages = fixtures();
+  const dataDir = mkdtempSync(join(tmpdir(), 'mailroom-bench-pipeline-'));
+  const deps = { resolver: zoneResolver({ 'example.org': { TXT: ['v=spf1 ip4:192.0.2.10 -all'] } }), mta: 'mx.bench', dataDir };
+  try {
+    process.stderr.write('warming up\n');
+    await rate((raw) => simpleParser(raw), messages.slice(0, 3));
+    process.stderr.write(`simpleParser alone, ${seconds}s\n`);
+    const parseOnly = await rate((raw) => simpleParser(raw), messages);
+    process.stderr.write(`whole pipeline, ${seconds}s\n`);
+    const pipeline = await rate((raw) => runPipeline({ raw, envelope, lastAttempt: true }, deps), messages);
+    process.stderr.write('one 25 MB message in a fresh process\n');
+    const child = spawnSync(process.execPath, [...process.execArgv, process.argv[1] as string, '--one-big-message'], { encoding: 'utf8' });
+    const big = JSON.parse(child.stdout.trim().split('\n').pop() ?? '{}') as { sizeMb: number; beforeMb: number; peakMb: number };
+    const growth = big.peakMb - big.beforeMb;
+    const out = [
+      `# Pipeline benchmark (${new Date().toISOString()}, node ${process.version}, ${messages.length} fixture messages, ${seconds}s each)`,
+      '',
+      '| run | msgs/s |',
+      '|---|---:|',
+      `| mailparser simpleParser alone | ${parseOnly.toFixed(0)} |`,
+      `| whole pipeline (auth, parse, classify, forwards, reply text) | ${pipeline.toFixed(0)} |`,
+      '',
+      `- pipeline / parse-only: **${((100 * pipeline) / parseOnly).toFixed(1)}%** (target >= 50%: ${pipeline / parseOnly >= 0.5 ? 'met' : 'NOT met'})`,
+      `- one ${big.sizeMb.toFixed(1)} MB message with attachments: RSS grew by **${growth.toFixed(1)} MB** = ${(growth / big.sizeMb).toFixed(2)}x its size (peak ${big.peakMb.toFixed(1)} MB of which ${big.beforeMb.toFixed(1)} MB before reading it; target < 3x: ${growth / big.sizeMb < 3 ? 'met' : 'NOT met'})`,
+    ];
+    process.stdout.write(`${out.join('\n')}\n`);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();
