@@ -6,6 +6,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { classify, readForwardBody } from '../src/classify/index.ts';
 import { parseMessage } from '../src/parse/index.ts';
 import { replyText } from '../src/reply/index.ts';
@@ -17,6 +18,15 @@ interface SisimaiCase {
 }
 
 const pct = (n: number, d: number): string => (d === 0 ? 'n/a' : `${((100 * n) / d).toFixed(1)}%`);
+
+/** Every measured figure with its floor (issue 3), for --check. */
+const measured: { id: string; n: number; d: number; floor: number | null }[] = [];
+
+/** One table row; `floor` in percent (100 = all), null when none is set. */
+function row(id: string, label: string, n: number, d: number, floor: number | null): string {
+  measured.push({ id, n, d, floor });
+  return `| ${label} | ${n}/${d} (${pct(n, d)}) | ${floor === null ? '' : floor === 100 ? 'all' : `${floor}%`} |`;
+}
 
 async function evalSisimai(dir: string, scratch: string): Promise<string[]> {
   const { cases } = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as { cases: SisimaiCase[] };
@@ -64,12 +74,12 @@ async function evalSisimai(dir: string, scratch: string): Promise<string[]> {
     '',
     '| measure | result | floor |',
     '|---|---:|---:|',
-    `| bounces detected as bounce | ${bouncesFound}/${bounces} (${pct(bouncesFound, bounces)}) | 95% |`,
-    `| vacation replies detected as auto_reply | ${vacationsFound}/${vacations} (${pct(vacationsFound, vacations)}) | 95% |`,
-    `| feedback reports neither reply nor bounce | ${feedbackOk}/${feedback} (${pct(feedbackOk, feedback)}) | 95% |`,
-    `| hard/soft agreement on detected bounces | ${hardAgree}/${hardCompared} (${pct(hardAgree, hardCompared)}) | 85% |`,
-    `| non-bounces not taken for bounces | ${negativesOk}/${negatives} | |`,
-    `| failed recipient found on detected bounces | ${recipientFound}/${bouncesFound} (${pct(recipientFound, bouncesFound)}) | |`,
+    row('sisimai.bounces', 'bounces detected as bounce', bouncesFound, bounces, 95),
+    row('sisimai.vacation', 'vacation replies detected as auto_reply', vacationsFound, vacations, 95),
+    row('sisimai.feedback', 'feedback reports neither reply nor bounce', feedbackOk, feedback, 95),
+    row('sisimai.hardSoft', 'hard/soft agreement on detected bounces', hardAgree, hardCompared, 85),
+    row('sisimai.negatives', 'non-bounces not taken for bounces', negativesOk, negatives, 100),
+    row('sisimai.recipient', 'failed recipient found on detected bounces', recipientFound, bouncesFound, null),
     '',
     `first misses: ${misses.slice(0, Number(process.env.EVAL_MISSES ?? 15)).join('; ') || 'none'}`,
     '',
@@ -106,8 +116,8 @@ function evalForwards(dir: string): string[] {
     '',
     '| measure | result | floor |',
     '|---|---:|---:|',
-    `| forwarded detected (or not) and original sender exact | ${senderOk}/${cases.length} (${pct(senderOk, cases.length)}) | 97% |`,
-    `| original subject exact | ${subjectOk}/${subjectCases} (${pct(subjectOk, subjectCases)}) | 90% |`,
+    row('forwards.sender', 'forwarded detected (or not) and original sender exact', senderOk, cases.length, 97),
+    row('forwards.subject', 'original subject exact', subjectOk, subjectCases, 90),
     '',
     `first misses: ${misses.slice(0, 10).join('; ') || 'none'}`,
     '',
@@ -130,7 +140,7 @@ function evalReplyTrimmer(dir: string): string[] {
     '',
     '| measure | result | floor |',
     '|---|---:|---:|',
-    `| reply text exact after trimming whitespace | ${ok}/${names.length} (${pct(ok, names.length)}) | 85% |`,
+    row('replies.trimmer', 'reply text exact after trimming whitespace', ok, names.length, 85),
     '',
     `first misses: ${misses.slice(0, 10).join('; ') || 'none'}`,
     '',
@@ -153,7 +163,7 @@ async function evalTalon(dir: string, scratch: string): Promise<string[]> {
     '',
     '| measure | result | floor |',
     '|---|---:|---:|',
-    `| reply text exact after strip | ${ok}/${plain.length} (${pct(ok, plain.length)}) | 80% |`,
+    row('replies.talon', 'reply text exact after strip', ok, plain.length, 80),
     '',
     `first misses: ${misses.slice(0, 10).join('; ') || 'none'}`,
     '',
@@ -208,17 +218,30 @@ async function evalDiscourse(dir: string, scratch: string): Promise<string[]> {
     '',
     '| measure | result | floor |',
     '|---|---:|---:|',
-    `| expectations met | ${ok}/${checks.length} (${pct(ok, checks.length)}) | all |`,
+    row('discourse.expectations', 'expectations met', ok, checks.length, 100),
     '',
     `unmet: ${checks.filter((c) => !c.ok).map((c) => c.name).join('; ') || 'none'}`,
     '',
   ];
 }
 
+/** --check: below any floor (but the waived ones) exits 1, naming each. */
+function check(waived: readonly string[]): number {
+  const below = measured.filter((m) => m.floor !== null && m.d > 0 && (100 * m.n) / m.d < m.floor);
+  for (const m of below) {
+    const state = waived.includes(m.id) ? 'below its floor, waived' : 'BELOW ITS FLOOR';
+    process.stdout.write(`${m.id}: ${pct(m.n, m.d)} ${state} (${m.floor}%)\n`);
+  }
+  const failing = below.filter((m) => !waived.includes(m.id));
+  process.stdout.write(failing.length === 0 ? 'eval: every enforced floor is met\n' : `eval: ${failing.length} floor(s) not met\n`);
+  return failing.length === 0 ? 0 : 1;
+}
+
 async function main(): Promise<void> {
-  const dirs = process.argv.slice(2).filter((a) => a !== '--');
+  const { values, positionals } = parseArgs({ options: { check: { type: 'boolean', default: false }, waive: { type: 'string', multiple: true, default: [] } }, allowPositionals: true });
+  const dirs = positionals.filter((a) => a !== '--');
   if (dirs.length === 0) {
-    process.stderr.write('usage: npm run eval -- <corpus-dir>... (e.g. ../shared/corpus/sisimai)\n');
+    process.stderr.write('usage: npm run eval -- [--check [--waive ID]...] <corpus-dir>... (e.g. ../shared/corpus/sisimai)\n');
     process.exit(2);
   }
   const scratch = mkdtempSync(join(tmpdir(), 'mailroom-eval-'));
@@ -237,6 +260,7 @@ async function main(): Promise<void> {
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
+  if (values.check) process.exitCode = check(values.waive);
 }
 
 await main();
