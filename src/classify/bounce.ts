@@ -24,15 +24,22 @@ const BOUNCE_SUBJECT =
  * content or a full mailbox says nothing about the address: soft. What the
  * receiving server said wins over the status code, which many servers set loosely.
  */
-function isHard(status: string | null, text: string): boolean {
+function isHard(status: string | null, diagnostic: string, context: string): boolean {
   // 5.1.7 and 5.1.8 are about OUR sender address, not the recipient's.
-  if (status === '5.1.7' || status === '5.1.8' || /sender address rejected/i.test(text)) return false;
-  if (HARD_TEXT.test(text)) return true;
-  return status !== null && (/^5\.1\.\d+$/.test(status) || status === '5.4.4');
+  if (status === '5.1.7' || status === '5.1.8' || /sender (address )?rejected/i.test(diagnostic)) return false;
+  // The remote server's own words first: a full, disabled or suspended mailbox,
+  // or a block of our server, may pass later; an unknown user will not.
+  if (SOFT_TEXT.test(diagnostic)) return false;
+  if (HARD_TEXT.test(diagnostic)) return true;
+  // A generic status (5.0.0) says nothing about the address.
+  if (status && !/^\d\.0\.0$/.test(status)) return /^5\.1\.\d+$/.test(status) || status === '5.4.4';
+  // No telling diagnostic or status: the explanation around it is all there is.
+  return HARD_TEXT.test(context) && !SOFT_TEXT.test(context);
 }
 
 const HARD_TEXT =
-  /(user unknown|unknown user|no such user|user not exist|does not exist|doesn't exist|not exist|invalid recipient|unknown recipient|recipient unknown|no such mailbox|mailbox not found|no mailbox|address rejected: user|invalid mailbox|unrouteable address|no such domain|domain not found|invalid domain|host or domain name not found|host unknown|account (?:has been )?disabled)/i;
+  /(user unknown|unknown user|no such user|user not exist|does not exist|doesn't exist|not exist|invalid recipient|unknown recipient|recipient unknown|no such mailbox|mailbox not found|no mailbox|address rejected: user|invalid mailbox|unrouteable address|no such domain|domain not found|invalid domain|host or domain name not found|host unknown|mailbox unavailable)/i;
+const SOFT_TEXT = /(over quota|quota exceeded|mailbox (is )?full|mailbox full|insufficient storage|disabled|inactive|suspended|blacklist|blocklist|blocked|banned|spam|access denied|rejected by policy|temporarily)/i;
 
 /** Splits a delivery-status body into its groups of fields (per-message, then per-recipient). */
 function fieldGroups(text: string): Map<string, string>[] {
@@ -74,15 +81,16 @@ function fromDeliveryStatus(parsed: ParsedMessage, text: string, raw: string): B
   // The first recipient that failed; else the first one reported at all.
   const group = recipientGroups.find((g) => (g.get('action') ?? '').toLowerCase() === 'failed') ?? recipientGroups[0];
   if (!group) return null;
-  const status = statusIn(group.get('status') ?? '');
   const action = group.get('action')?.toLowerCase() ?? null;
   const diagnostic = group.get('diagnostic-code')?.replace(/^smtp;\s*/i, '') ?? null;
+  // What the remote server said is more precise than the reporting MTA's Status.
+  const status = statusIn(diagnostic ?? '') ?? statusIn(group.get('status') ?? '');
   return {
     recipient: addressField(group.get('final-recipient') ?? group.get('original-recipient')),
     status,
     action,
     diagnostic,
-    hard: isHard(status, `${diagnostic ?? ''}\n${text}\n${parsed.text ?? ''}`),
+    hard: isHard(status, diagnostic ?? '', `${text}\n${parsed.text ?? ''}`),
     originalMessageId: originalMessageId(parsed, raw),
   };
 }
@@ -94,7 +102,7 @@ function fromText(parsed: ParsedMessage, raw: string): BounceInfo {
   const recipient = candidates.find((a) => a !== sender && !DAEMON_SENDER.test(a)) ?? null;
   const status = statusIn(text);
   const diagnostic = /^\s*(?:\d{3}[ -])?(\d{3} .{0,200}|.*(?:user unknown|does not exist|mailbox unavailable|quota|rejected).{0,120})$/im.exec(text)?.[0]?.trim() ?? null;
-  const hard = isHard(status, text);
+  const hard = isHard(status, diagnostic ?? '', text);
   return { recipient, status, action: 'failed', diagnostic, hard, originalMessageId: originalMessageId(parsed, raw) };
 }
 
