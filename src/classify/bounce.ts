@@ -19,8 +19,8 @@ const DAEMON_SENDER = /^"?(mailer-daemon|postmaster|mail-daemon|mailerdaemon|mai
 const BOUNCE_SUBJECT =
   /(undeliver|delivery status|delivery failure|delivery failed|mail delivery|mail failure|returned mail|returned to sender|failure notice|delivery has failed|could not be delivered|not delivered|delivery notification|delayed|non remis|échec de (?:la )?remise|unzustellbar|nicht zustellbar|no se puede entregar|non recapitabile|onbestelbaar|nondeliverable|rejected)/i;
 /**
- * Hard means the address itself is bad (no such user or domain; RFC 3463 5.1.x
- * and 5.4.4), so it should not be mailed again as it is. A 5xx for policy,
+ * Hard means the address itself is bad (no such user or domain; RFC 3463 5.1.x,
+ * 5.3.2 and 5.4.4), so it should not be mailed again as it is. A 5xx for policy,
  * content or a full mailbox says nothing about the address: soft. What the
  * receiving server said wins over the status code, which many servers set loosely.
  */
@@ -29,17 +29,18 @@ function isHard(status: string | null, diagnostic: string, context: string): boo
   if (status === '5.1.7' || status === '5.1.8' || /sender (address )?rejected/i.test(diagnostic)) return false;
   // The remote server's own words first: a full, disabled or suspended mailbox,
   // or a block of our server, may pass later; an unknown user will not.
-  if (SOFT_TEXT.test(diagnostic)) return false;
+  if (SOFT_TEXT.test(diagnostic) || /^\s*4\d\d\b/.test(diagnostic)) return false;
   if (HARD_TEXT.test(diagnostic)) return true;
   // A generic status (5.0.0) says nothing about the address.
-  if (status && !/^\d\.0\.0$/.test(status)) return /^5\.1\.\d+$/.test(status) || status === '5.4.4';
+  // 5.1.x: bad mailbox or domain; 5.3.2: system accepts no mail; 5.4.4: no route to the domain.
+  if (status && !/^\d\.0\.0$/.test(status)) return /^5\.1\.\d+$/.test(status) || status === '5.3.2' || status === '5.4.4';
   // No telling diagnostic or status: the explanation around it is all there is.
   return HARD_TEXT.test(context) && !SOFT_TEXT.test(context);
 }
 
 const HARD_TEXT =
-  /(user unknown|unknown user|no such user|user not exist|does not exist|doesn't exist|not exist|invalid recipient|unknown recipient|recipient unknown|no such mailbox|mailbox not found|no mailbox|address rejected: user|invalid mailbox|unrouteable address|no such domain|domain not found|invalid domain|host or domain name not found|host unknown|mailbox unavailable)/i;
-const SOFT_TEXT = /(over quota|quota exceeded|mailbox (is )?full|mailbox full|insufficient storage|disabled|inactive|suspended|blacklist|blocklist|blocked|banned|spam|access denied|rejected by policy|temporarily)/i;
+  /(user unknown|unknown user|no such user|user not exist|does not exist|doesn't exist|not exist|invalid recipient|unknown recipient|recipient unknown|no such mailbox|mailbox not found|no mailbox|address rejected: user|invalid mailbox|unrouteable address|no such domain|domain not found|invalid domain|host or domain name not found|host unknown|mailbox unavailable|not accepting (?:network )?messages|does not accept mail|domain is not reachable)/i;
+const SOFT_TEXT = /(over quota|quota exceeded|mailbox (is )?full|mailbox full|insufficient storage|disabled|inactive|suspended|blacklist|blocklist|blocked|banned|spam|access denied|rejected by policy|temporarily|deferred|connection reset|protocol error)/i;
 
 /** Splits a delivery-status body into its groups of fields (per-message, then per-recipient). */
 function fieldGroups(text: string): Map<string, string>[] {
