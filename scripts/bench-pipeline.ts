@@ -4,7 +4,7 @@
 // mailparser's simpleParser alone on the same messages in the same run; then the
 // peak memory of one 25 MB message with attachments, in a fresh process.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -12,7 +12,7 @@ import { simpleParser } from 'mailparser';
 import { zoneResolver } from '../src/auth/index.ts';
 import { runPipeline } from '../src/pipeline/stages.ts';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, 'one-big-message': { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, 'one-big-message': { type: 'string' } } });
 const seconds = Number(values.seconds);
 
 const envelope = { sessionId: 'bench', clientIp: '192.0.2.10', clientPort: 1, helo: 'mail.example.org', mailFrom: 'jane@example.org', rcptTo: ['careers@replies.acme.com'], tls: null };
@@ -49,17 +49,18 @@ function kb(field: string): number {
   return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0);
 }
 
-async function oneBigMessage(): Promise<void> {
+/** In a fresh process: read the message from its file, as the worker does, and run the pipeline on it. */
+async function oneBigMessage(file: string): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'mailroom-bench-big-'));
   const before = kb('VmRSS');
-  const raw = bigMessage(25);
+  const raw = readFileSync(file);
   await runPipeline({ raw, envelope, lastAttempt: true }, { resolver: zoneResolver({}), mta: 'mx.bench', dataDir });
   process.stdout.write(`${JSON.stringify({ sizeMb: raw.length / 1048576, beforeMb: before / 1024, peakMb: kb('VmHWM') / 1024 })}\n`);
   rmSync(dataDir, { recursive: true, force: true });
 }
 
 async function main(): Promise<void> {
-  if (values['one-big-message']) return oneBigMessage();
+  if (values['one-big-message']) return oneBigMessage(values['one-big-message']);
   const messages = fixtures();
   const dataDir = mkdtempSync(join(tmpdir(), 'mailroom-bench-pipeline-'));
   const deps = { resolver: zoneResolver({ 'example.org': { TXT: ['v=spf1 ip4:192.0.2.10 -all'] } }), mta: 'mx.bench', dataDir };
@@ -71,7 +72,9 @@ async function main(): Promise<void> {
     process.stderr.write(`whole pipeline, ${seconds}s\n`);
     const pipeline = await rate((raw) => runPipeline({ raw, envelope, lastAttempt: true }, deps), messages);
     process.stderr.write('one 25 MB message in a fresh process\n');
-    const child = spawnSync(process.execPath, [...process.execArgv, process.argv[1] as string, '--one-big-message'], { encoding: 'utf8' });
+    const bigFile = join(dataDir, 'big.eml');
+    writeFileSync(bigFile, bigMessage(25));
+    const child = spawnSync(process.execPath, [...process.execArgv, process.argv[1] as string, '--one-big-message', bigFile], { encoding: 'utf8' });
     const big = JSON.parse(child.stdout.trim().split('\n').pop() ?? '{}') as { sizeMb: number; beforeMb: number; peakMb: number };
     const growth = big.peakMb - big.beforeMb;
     const out = [

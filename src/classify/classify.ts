@@ -34,7 +34,9 @@ export function classify(parsed: ParsedMessage, raw: Buffer, mailFrom?: string):
   const ses = detectSesReport(parsed);
   if (ses?.kind === 'complaint' || isFeedbackReport(parsed)) return { ...none, kind: 'feedback_report' };
   if (ses?.kind === 'bounce') return { ...none, kind: 'bounce', bounce: ses.bounce };
-  const bounce = detectBounce(parsed, raw.toString('latin1'), mailFrom);
+  // The returned message's headers lie near the top of a bounce: a bounded look
+  // keeps a large message from being copied whole into a string.
+  const bounce = detectBounce(parsed, raw.subarray(0, 1024 * 1024).toString('latin1'), mailFrom);
   if (bounce) return { ...none, kind: 'bounce', bounce };
   const autoReply = detectAutoReply(parsed);
   if (autoReply) return { ...none, kind: 'auto_reply', autoReply };

@@ -75,11 +75,12 @@ export async function parseMessage(raw: Buffer, dataDir: string): Promise<Parsed
         .finally(() => attachment.release?.()),
     );
   });
-  await new Promise<void>((resolve, reject) => {
+  const ended = new Promise<void>((resolve, reject) => {
     parser.once('end', () => resolve());
     parser.once('error', reject);
-    parser.end(raw);
   });
+  await feed(parser, raw);
+  await ended;
   const stored = await Promise.all(attachments);
   const body = text as MessageText | null;
   const date = headers.get('date');
@@ -113,6 +114,30 @@ export async function parseMessage(raw: Buffer, dataDir: string): Promise<Parsed
     attachedMessages: await Promise.all(attachedMessages),
     deliveryStatus: deliveryStatus ? await deliveryStatus : null,
   };
+}
+
+/**
+ * Writes the message in slices, waiting whenever the parser asks to: handed all
+ * at once, a large message's decoded attachments would pile up in memory faster
+ * than they are written to their files.
+ */
+async function feed(parser: MailParser, raw: Buffer): Promise<void> {
+  const slice = 64 * 1024;
+  for (let offset = 0; offset < raw.length; offset += slice) {
+    if (parser.destroyed) return; // it failed; the 'error' already rejected the parse
+    if (!parser.write(raw.subarray(offset, offset + slice))) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          parser.off('drain', done);
+          parser.off('error', done);
+          resolve();
+        };
+        parser.once('drain', done);
+        parser.once('error', done);
+      });
+    }
+  }
+  if (!parser.destroyed) parser.end();
 }
 
 async function readCapped(stream: Readable, max: number): Promise<string> {
