@@ -1,13 +1,17 @@
-// Attachments streamed to content-addressed files (sha256) under the data dir:
-// the bytes go to a temporary file while they are hashed, then the file is
-// renamed to its hash, so identical attachments are stored once and no
-// attachment is held whole in memory.
+// Attachments streamed to content-addressed files (sha256) under the data dir,
+// so identical attachments are stored once and no attachment is held whole in
+// memory: the bytes go to a temporary file while they are hashed, then the file
+// is renamed to its hash. Small ones (the common case) are hashed in memory and
+// written once under their final name, which saves the temporary file.
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+
+/** Attachments up to this size are collected in memory before they are written. */
+const SMALL = 256 * 1024;
 
 export function attachmentsDir(dataDir: string): string {
   return join(resolve(dataDir), 'attachments');
@@ -26,35 +30,71 @@ async function ensureDir(dir: string): Promise<void> {
   madeDirs.add(dir);
 }
 
-/** Stores the stream's bytes; returns their sha256 and size, and the first `keepHead` bytes when asked. */
-export async function storeAttachment(dataDir: string, content: Readable, keepHead = 0): Promise<{ sha256: string; size: number; head: Buffer }> {
+async function writeSmall(dataDir: string, bytes: Buffer, sha256: string): Promise<void> {
+  await ensureDir(join(attachmentsDir(dataDir), sha256.slice(0, 2)));
+  try {
+    await writeFile(attachmentPath(dataDir, sha256), bytes, { flag: 'wx', mode: 0o640 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err; // already stored: same bytes, same name
+  }
+}
+
+async function streamLarge(dataDir: string, chunks: AsyncIterable<Buffer>): Promise<{ sha256: string; size: number }> {
   const dir = attachmentsDir(dataDir);
   await ensureDir(join(dir, 'tmp'));
   const temporary = join(dir, 'tmp', randomUUID());
   const hash = createHash('sha256');
   let size = 0;
-  const head: Buffer[] = [];
   const counter = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       hash.update(chunk);
-      if (size < keepHead) head.push(chunk.subarray(0, keepHead - size));
       size += chunk.length;
       callback(null, chunk);
     },
   });
   try {
-    await pipeline(content, counter, createWriteStream(temporary, { mode: 0o640 }));
+    await pipeline(Readable.from(chunks), counter, createWriteStream(temporary, { mode: 0o640 }));
     const sha256 = hash.digest('hex');
     const final = attachmentPath(dataDir, sha256);
-    if (await stat(final).catch(() => null)) {
-      await rm(temporary, { force: true }); // already stored: same bytes, same name
-    } else {
+    if (await stat(final).catch(() => null)) await rm(temporary, { force: true });
+    else {
       await ensureDir(join(dir, sha256.slice(0, 2)));
       await rename(temporary, final);
     }
-    return { sha256, size, head: Buffer.concat(head) };
+    return { sha256, size };
   } catch (err) {
     await rm(temporary, { force: true });
     throw err;
   }
+}
+
+/** The collected start, then the rest of the stream as it comes. */
+async function* continued(start: Buffer, pending: Buffer, iterator: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
+  yield start;
+  yield pending;
+  for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+}
+
+/** Stores the stream's bytes; returns their sha256 and size, and the first `keepHead` bytes when asked. */
+export async function storeAttachment(dataDir: string, content: Readable, keepHead = 0): Promise<{ sha256: string; size: number; head: Buffer }> {
+  const iterator = (content as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  const collected: Buffer[] = [];
+  let collectedBytes = 0;
+  let next = await iterator.next();
+  while (!next.done && collectedBytes + next.value.length <= SMALL) {
+    collected.push(next.value);
+    collectedBytes += next.value.length;
+    next = await iterator.next();
+  }
+  const all = Buffer.concat(collected);
+  if (next.done) {
+    const head = all.subarray(0, keepHead);
+    const sha256 = createHash('sha256').update(all).digest('hex');
+    await writeSmall(dataDir, all, sha256);
+    return { sha256, size: all.length, head: Buffer.from(head) };
+  }
+  // Larger: what was collected, then the rest as it comes, through a temporary file.
+  const head = Buffer.concat([all, next.value]).subarray(0, keepHead);
+  const { sha256, size } = await streamLarge(dataDir, continued(all, next.value, iterator));
+  return { sha256, size, head: Buffer.from(head) };
 }

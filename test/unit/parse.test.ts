@@ -38,6 +38,19 @@ describe('parsing', () => {
     expect(readFileSync(attachmentPath(dataDir, sha256)).equals(pdf)).toBe(true);
   });
 
+  it('streams a large attachment to its file through a temporary file, byte for byte', async () => {
+    const dataDir = tempDir();
+    const bytes = Buffer.from(Array.from({ length: 600 * 1024 }, (_, i) => (i * 7919) % 251));
+    const body = bytes.toString('base64').replace(/.{76}/g, '$&\r\n');
+    const raw = Buffer.from(
+      `From: a@example.org\r\nSubject: big\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n--b\r\nContent-Type: application/octet-stream; name="big.bin"\r\nContent-Disposition: attachment; filename="big.bin"\r\nContent-Transfer-Encoding: base64\r\n\r\n${body}\r\n--b--\r\n`,
+    );
+    const parsed = await parseMessage(raw, dataDir);
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    expect(parsed.attachments).toMatchObject([{ filename: 'big.bin', size: bytes.length, sha256 }]);
+    expect(readFileSync(attachmentPath(dataDir, sha256)).equals(bytes)).toBe(true);
+  });
+
   it('derives the text from the HTML when there is no text part', async () => {
     const parsed = await parseMessage(fixture('html-only.eml'), tempDir());
     expect(parsed.html).toContain('<h1>Interview</h1>');
