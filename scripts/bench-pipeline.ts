@@ -34,14 +34,17 @@ function bigMessage(mb: number): Buffer {
   return Buffer.from(parts.join(''), 'latin1');
 }
 
+/** Messages per second with `CONCURRENCY` in flight, as the worker runs them (worker.concurrency). */
+const CONCURRENCY = 4;
+
 async function rate(run: (raw: Buffer) => Promise<unknown>, messages: Buffer[]): Promise<number> {
   const end = performance.now() + seconds * 1000;
   let count = 0;
   const start = performance.now();
-  while (performance.now() < end) {
-    await run(messages[count % messages.length] as Buffer);
-    count++;
-  }
+  const lane = async (): Promise<void> => {
+    while (performance.now() < end) await run(messages[count++ % messages.length] as Buffer);
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, lane));
   return count / ((performance.now() - start) / 1000);
 }
 
@@ -78,7 +81,7 @@ async function main(): Promise<void> {
     const big = JSON.parse(child.stdout.trim().split('\n').pop() ?? '{}') as { sizeMb: number; beforeMb: number; peakMb: number };
     const growth = big.peakMb - big.beforeMb;
     const out = [
-      `# Pipeline benchmark (${new Date().toISOString()}, node ${process.version}, ${messages.length} fixture messages, ${seconds}s each)`,
+      `# Pipeline benchmark (${new Date().toISOString()}, node ${process.version}, ${messages.length} fixture messages, ${seconds}s each, ${CONCURRENCY} in flight)`,
       '',
       '| run | msgs/s |',
       '|---|---:|',

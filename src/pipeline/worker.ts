@@ -124,28 +124,35 @@ export class Worker {
   }
 
   private async runBatch(jobs: Job[]): Promise<void> {
+    // A few at a time: a message waiting on DNS (authentication) or on the disk
+    // (attachments) does not hold up the others, and memory stays bounded.
     const outcomes: Outcome[] = [];
-    for (const job of jobs) {
-      if (job.attempts > this.deps.settings.maxAttempts) {
-        // Claimed more often than allowed: earlier attempts crashed the process.
-        outcomes.push({ job, error: new Error(`gave up after ${this.deps.settings.maxAttempts} attempts`) });
-        continue;
-      }
-      try {
-        const message = this.deps.readMessage(job.messageId);
-        if (!message) throw new Error('raw message missing');
-        try {
-          const lastAttempt = job.attempts >= this.deps.settings.maxAttempts;
-          outcomes.push({ job, result: await runPipeline({ ...message, lastAttempt }, this.deps.pipeline) });
-        } finally {
-          release(message.raw);
-        }
-      } catch (err) {
-        outcomes.push({ job, error: err instanceof Error ? err : new Error(String(err)) });
-      }
-    }
+    const queue = [...jobs];
+    const lane = async (): Promise<void> => {
+      for (let job = queue.shift(); job; job = queue.shift()) outcomes.push(await this.process(job));
+    };
+    await Promise.all(Array.from({ length: Math.min(this.deps.settings.concurrency, jobs.length) }, lane));
     // Sent together, the results land in one store transaction.
     await Promise.all(outcomes.map((outcome) => this.record(outcome)));
+  }
+
+  private async process(job: Job): Promise<Outcome> {
+    if (job.attempts > this.deps.settings.maxAttempts) {
+      // Claimed more often than allowed: earlier attempts crashed the process.
+      return { job, error: new Error(`gave up after ${this.deps.settings.maxAttempts} attempts`) };
+    }
+    try {
+      const message = this.deps.readMessage(job.messageId);
+      if (!message) throw new Error('raw message missing');
+      try {
+        const lastAttempt = job.attempts >= this.deps.settings.maxAttempts;
+        return { job, result: await runPipeline({ ...message, lastAttempt }, this.deps.pipeline) };
+      } finally {
+        release(message.raw);
+      }
+    } catch (err) {
+      return { job, error: err instanceof Error ? err : new Error(String(err)) };
+    }
   }
 
   private async record(outcome: Outcome): Promise<void> {

@@ -76,7 +76,7 @@ describe('job queue', () => {
 describe('worker', () => {
   function worker(maxAttempts = 3): Worker {
     return new Worker({
-      settings: { pollIntervalMs: 20, leaseMs: 60_000, maxAttempts, retryBaseMs: 1000, retryMaxMs: 60_000, burstPauseMs: 0 },
+      settings: { pollIntervalMs: 20, concurrency: 4, leaseMs: 60_000, maxAttempts, retryBaseMs: 1000, retryMaxMs: 60_000, burstPauseMs: 0 },
       queue: new LocalJobQueue(ctx.db),
       readMessage: (id) => ctx.raw.readWithEnvelope(id),
       pipeline: { resolver: zoneResolver({}), mta: 'mx.mailroom.test', dataDir: ctx.config.data.dir },
