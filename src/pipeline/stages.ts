@@ -28,6 +28,18 @@ export interface PipelineResult {
   processed: ProcessedMessage;
 }
 
+/**
+ * How much of a body the text stages read and the store keeps. What a person
+ * wrote, a forward's header block and a bounce's explanation are at the top;
+ * a megabyte of text would only cost memory and time.
+ */
+const TEXT_LIMIT = 128 * 1024;
+
+function capped(parsed: ParsedMessage): ParsedMessage {
+  const cut = (value: string | null): string | null => (value && value.length > TEXT_LIMIT ? value.slice(0, TEXT_LIMIT) : value);
+  return { ...parsed, text: cut(parsed.text), html: cut(parsed.html) };
+}
+
 /** Kind, forward, and the new text: a person's forward carries the forwarder's note as its new text. */
 function understand(parsed: ParsedMessage, raw: Buffer, mailFrom: string | undefined): ClassificationSummary {
   const classification = classify(parsed, raw, mailFrom);
@@ -40,7 +52,7 @@ export async function runPipeline(input: PipelineInput, deps: PipelineDeps): Pro
   const auth = await authenticateMessage({ raw: input.raw, envelope, mta: deps.mta, resolver: deps.resolver, lastAttempt: input.lastAttempt });
   let parsed: ParsedMessage;
   try {
-    parsed = await parseMessage(input.raw, deps.dataDir);
+    parsed = capped(await parseMessage(input.raw, deps.dataDir));
   } catch (err) {
     // Nothing is lost to bad input: the raw bytes stay, the message is visible as unparseable.
     const classification: ClassificationSummary = { kind: 'unparseable', bounce: null, autoReply: null, verification: null, forward: null, replyText: null, error: (err as Error).message };
