@@ -22,6 +22,11 @@ const pct = (n: number, d: number): string => (d === 0 ? 'n/a' : `${((100 * n) /
 /** Every measured figure with its floor (issue 3), for --check. */
 const measured: { id: string; n: number; d: number; floor: number | null }[] = [];
 
+/** A corpus's section: heading, table of rows, and the first misses to look at. */
+function section(title: string, rows: string[], misses: string[], label = 'first misses'): string[] {
+  return [`## ${title}`, '', '| measure | result | floor |', '|---|---:|---:|', ...rows, '', `${label}: ${misses.slice(0, Number(process.env.EVAL_MISSES ?? 15)).join('; ') || 'none'}`, ''];
+}
+
 /** One table row; `floor` in percent (100 = all), null when none is set. */
 function row(id: string, label: string, n: number, d: number, floor: number | null): string {
   measured.push({ id, n, d, floor });
@@ -69,21 +74,14 @@ async function evalSisimai(dir: string, scratch: string): Promise<string[]> {
     }
     if (++done % 100 === 0) process.stderr.write(`  sisimai: ${done}/${cases.length}\n`);
   }
-  return [
-    `## sisimai (${cases.length} mails)`,
-    '',
-    '| measure | result | floor |',
-    '|---|---:|---:|',
+  return section(`sisimai (${cases.length} mails)`, [
     row('sisimai.bounces', 'bounces detected as bounce', bouncesFound, bounces, 95),
     row('sisimai.vacation', 'vacation replies detected as auto_reply', vacationsFound, vacations, 95),
     row('sisimai.feedback', 'feedback reports neither reply nor bounce', feedbackOk, feedback, 95),
     row('sisimai.hardSoft', 'hard/soft agreement on detected bounces', hardAgree, hardCompared, 85),
     row('sisimai.negatives', 'non-bounces not taken for bounces', negativesOk, negatives, 100),
     row('sisimai.recipient', 'failed recipient found on detected bounces', recipientFound, bouncesFound, null),
-    '',
-    `first misses: ${misses.slice(0, Number(process.env.EVAL_MISSES ?? 15)).join('; ') || 'none'}`,
-    '',
-  ];
+  ], misses);
 }
 
 interface ForwardCase {
@@ -111,17 +109,10 @@ function evalForwards(dir: string): string[] {
       if (got.subject === c.expected['email.subject']) subjectOk++;
     }
   }
-  return [
-    `## email-forward-parser (${cases.length} cases)`,
-    '',
-    '| measure | result | floor |',
-    '|---|---:|---:|',
+  return section(`email-forward-parser (${cases.length} cases)`, [
     row('forwards.sender', 'forwarded detected (or not) and original sender exact', senderOk, cases.length, 97),
     row('forwards.subject', 'original subject exact', subjectOk, subjectCases, 90),
-    '',
-    `first misses: ${misses.slice(0, 10).join('; ') || 'none'}`,
-    '',
-  ];
+  ], misses);
 }
 
 const squash = (text: string | null): string => (text ?? '').replace(/\r\n/g, '\n').trim();
@@ -135,16 +126,9 @@ function evalReplyTrimmer(dir: string): string[] {
     if (squash(got) === squash(readFileSync(join(dir, 'test/trimmed', name), 'utf8'))) ok++;
     else misses.push(name);
   }
-  return [
-    `## email_reply_trimmer (${names.length} cases)`,
-    '',
-    '| measure | result | floor |',
-    '|---|---:|---:|',
+  return section(`email_reply_trimmer (${names.length} cases)`, [
     row('replies.trimmer', 'reply text exact after trimming whitespace', ok, names.length, 85),
-    '',
-    `first misses: ${misses.slice(0, 10).join('; ') || 'none'}`,
-    '',
-  ];
+  ], misses);
 }
 
 async function evalTalon(dir: string, scratch: string): Promise<string[]> {
@@ -158,16 +142,9 @@ async function evalTalon(dir: string, scratch: string): Promise<string[]> {
     if (squash(replyText(parsed.text)) === squash(c.expected_reply as string)) ok++;
     else misses.push(basename(c.file));
   }
-  return [
-    `## talon (${plain.length} standard replies)`,
-    '',
-    '| measure | result | floor |',
-    '|---|---:|---:|',
+  return section(`talon (${plain.length} standard replies)`, [
     row('replies.talon', 'reply text exact after strip', ok, plain.length, 80),
-    '',
-    `first misses: ${misses.slice(0, 10).join('; ') || 'none'}`,
-    '',
-  ];
+  ], misses);
 }
 
 interface DiscourseCase {
@@ -213,16 +190,14 @@ async function evalDiscourse(dir: string, scratch: string): Promise<string[]> {
     }
   }
   const ok = checks.filter((c) => c.ok).length;
-  return [
-    `## discourse (${cases.length} fixtures, ${checks.length} expectations)`,
-    '',
-    '| measure | result | floor |',
-    '|---|---:|---:|',
-    row('discourse.expectations', 'expectations met', ok, checks.length, 100),
-    '',
-    `unmet: ${checks.filter((c) => !c.ok).map((c) => c.name).join('; ') || 'none'}`,
-    '',
-  ];
+  return section(
+    `discourse (${cases.length} fixtures, ${checks.length} expectations)`,
+    [
+      row('discourse.expectations', 'expectations met', ok, checks.length, 100),
+    ],
+    checks.filter((c) => !c.ok).map((c) => c.name),
+    'unmet',
+  );
 }
 
 /** --check: below any floor (but the waived ones) exits 1, naming each. */

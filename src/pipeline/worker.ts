@@ -73,14 +73,19 @@ export class Worker {
   private async yieldToIntake(): Promise<void> {
     const { burstPauseMs } = this.deps.settings;
     if (burstPauseMs === 0 || this.deps.nowMs() - this.lastWorkAt > 1000) return;
-    await new Promise<void>((resolve) => {
+    await this.delay(burstPauseMs, (cut) => (this.stopPause = cut));
+  }
+
+  /** Waits `ms`, or less if the function handed to `expose` is called first. */
+  private delay(ms: number, expose: (cut: (() => void) | null) => void): Promise<void> {
+    return new Promise<void>((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
-        this.stopPause = null;
+        expose(null);
         resolve();
       };
-      const timer = setTimeout(done, burstPauseMs);
-      this.stopPause = done;
+      const timer = setTimeout(done, ms);
+      expose(done);
     });
   }
 
@@ -112,15 +117,7 @@ export class Worker {
       // the poll interval will do
     }
     if (this.woken || !this.running) return;
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.wakeUp = null;
-        resolve();
-      };
-      const timer = setTimeout(done, delay);
-      this.wakeUp = done;
-    });
+    await this.delay(delay, (cut) => (this.wakeUp = cut));
   }
 
   private async runBatch(jobs: Job[]): Promise<void> {
