@@ -49,12 +49,20 @@ function authenticationResultsOf(headers: string): string {
   return line.replace(/^Authentication-Results:\s*/i, '').replace(/\s+/g, ' ').trim();
 }
 
+function hasArcSeal(raw: Buffer): boolean {
+  const end = raw.indexOf('\r\n\r\n');
+  const header = raw.subarray(0, end === -1 ? Math.min(raw.length, 256 * 1024) : end).toString('latin1');
+  return /^ARC-Seal:/im.test(header);
+}
+
 export async function authenticateMessage(input: AuthenticateInput): Promise<AuthVerdicts> {
   const result = await authenticate(input.raw, {
     ...(input.envelope ? { ip: input.envelope.clientIp, helo: input.envelope.helo, sender: input.envelope.mailFrom } : { trustReceived: true }),
     mta: input.mta,
     resolver: input.resolver as never,
     disableBimi: true,
+    // No ARC-Seal in the header block: there is no chain to verify.
+    disableArc: !hasArcSeal(input.raw),
   });
   const dkimResults = result.dkim.results ?? [];
   const dkimPassing = dkimResults.filter((r) => r.status?.result === 'pass');

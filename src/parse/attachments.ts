@@ -30,13 +30,27 @@ async function ensureDir(dir: string): Promise<void> {
   madeDirs.add(dir);
 }
 
+/**
+ * Contents stored recently by this process. The same small files come back again
+ * and again (the logo in every signature of a thread): no need to ask the disk.
+ */
+const recentlyStored = new Set<string>();
+
+function remember(key: string): void {
+  if (recentlyStored.size >= 10_000) recentlyStored.clear();
+  recentlyStored.add(key);
+}
+
 async function writeSmall(dataDir: string, bytes: Buffer, sha256: string): Promise<void> {
+  const key = `${dataDir}:${sha256}`;
+  if (recentlyStored.has(key)) return;
   await ensureDir(join(attachmentsDir(dataDir), sha256.slice(0, 2)));
   try {
     await writeFile(attachmentPath(dataDir, sha256), bytes, { flag: 'wx', mode: 0o640 });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err; // already stored: same bytes, same name
   }
+  remember(key);
 }
 
 async function streamLarge(dataDir: string, chunks: AsyncIterable<Buffer>): Promise<{ sha256: string; size: number }> {
