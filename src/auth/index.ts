@@ -3,3 +3,4 @@
 export { authenticateMessage, TemporaryAuthError, type AuthVerdicts, type AuthResult } from './authenticate.ts';
 export { createResolver, systemResolver, TEMPORARY_DNS_CODES, type DnsResolver } from './resolver.ts';
 export { loadZoneFile, parseZone, zoneResolver, ZoneFileError } from './zone-resolver.ts';
+export { cachingResolver, type DnsCacheOptions } from './dns-cache.ts';

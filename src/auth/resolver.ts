@@ -2,6 +2,7 @@
 // system's DNS in production, a zone file offline and in tests. Its shape is
 // mailauth's: resolver(name, rrtype) resolving like dns.promises.resolve.
 import { Resolver } from 'node:dns/promises';
+import { cachingResolver } from './dns-cache.ts';
 import { loadZoneFile } from './zone-resolver.ts';
 
 export type DnsResolver = (name: string, rrtype: string) => Promise<unknown>;
@@ -15,5 +16,6 @@ export function systemResolver(timeoutMs = 5000): DnsResolver {
 }
 
 export function createResolver(settings: { zoneFile: string; timeoutMs: number }): DnsResolver {
-  return settings.zoneFile ? loadZoneFile(settings.zoneFile) : systemResolver(settings.timeoutMs);
+  if (settings.zoneFile) return loadZoneFile(settings.zoneFile);
+  return cachingResolver(systemResolver(settings.timeoutMs), { ttlMs: 5 * 60_000, negativeTtlMs: 60_000, maxEntries: 10_000 });
 }
