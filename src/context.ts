@@ -3,7 +3,7 @@
 // instead of reaching into modules.
 import type { Config } from './config/index.ts';
 import { createLogger, type Logger } from './log.ts';
-import { JobStore, MessageStore, openDatabase, RawReader, TenantStore, type Database } from './store/index.ts';
+import { CandidateStore, JobStore, MessageStore, openDatabase, RawReader, TenantStore, type Database } from './store/index.ts';
 
 export interface Clock {
   now(): Date;
@@ -17,6 +17,7 @@ export interface Context {
   clock: Clock;
   db: Database;
   tenants: TenantStore;
+  candidates: CandidateStore;
   messages: MessageStore;
   raw: RawReader;
   jobs: JobStore;
@@ -39,6 +40,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     clock,
     db,
     tenants: new TenantStore(db, () => clock.now()),
+    candidates: new CandidateStore(db, () => clock.now()),
     messages: new MessageStore(db),
     raw: new RawReader(db, config.data.dir),
     jobs: new JobStore(db),

@@ -3,6 +3,7 @@
 // exit 1; anything else prints its stack and exits 70 (EX_SOFTWARE).
 import { Command, CommanderError } from 'commander';
 import { ConfigError, UsageError } from '../errors.ts';
+import { registerCandidateCommands } from './candidates.ts';
 import { registerConfigCommands } from './config.ts';
 import { registerInspectCommand } from './inspect.ts';
 import type { GlobalOptions } from './context.ts';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
   registerServeCommand(program, globals);
   registerTenantCommands(program, globals);
+  registerCandidateCommands(program, globals);
   registerMessageCommands(program, globals);
   registerStatsCommand(program, globals);
   registerConfigCommands(program, globals);

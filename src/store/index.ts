@@ -15,3 +15,4 @@ export { StoreClient, RemoteJobQueue } from './store-client.ts';
 export { acquireInstanceLock, InstanceLockError, type InstanceLock } from './instance-lock.ts';
 export { newMessageId } from './ids.ts';
 export { RawReader, ensureSpoolDir, spoolFileFor, spoolUsage, syncSpoolDir } from './raw.ts';
+export { CandidateStore, CandidateError, type Candidate, type CandidateInput } from './candidates.ts';

@@ -113,6 +113,31 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'candidates',
+    sql: `
+      -- A tenant's candidates, identified by the ATS's own id.
+      CREATE TABLE candidates (
+        id           INTEGER PRIMARY KEY,
+        tenant_id    INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+        external_id  TEXT NOT NULL,
+        name         TEXT NOT NULL,
+        created_at   TEXT NOT NULL,
+        updated_at   TEXT NOT NULL,
+        UNIQUE (tenant_id, external_id)
+      );
+      -- Any number of addresses per candidate; two candidates may share one.
+      -- Lower-case, domain in ASCII (punycode): lookups are exact and indexed.
+      CREATE TABLE candidate_emails (
+        candidate_id INTEGER NOT NULL REFERENCES candidates(id) ON DELETE CASCADE,
+        tenant_id    INTEGER NOT NULL,
+        email        TEXT NOT NULL,
+        PRIMARY KEY (candidate_id, email)
+      );
+      CREATE INDEX candidate_emails_lookup ON candidate_emails(tenant_id, email);
+    `,
+  },
 ];
 
 export function migrate(db: Database, list: readonly Migration[] = migrations): number[] {

@@ -1,7 +1,8 @@
 // The operator's CLI as a separate process against a real data dir: tenants,
 // messages, stats, config errors; tables for people, JSON for scripts.
 import nodemailer from 'nodemailer';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, spawnServer, type ServerProcess } from '../helpers/process.ts';
 import { tempDir, waitFor } from '../helpers/server.ts';
@@ -99,5 +100,38 @@ describe('mailroom CLI', () => {
     expect(bad.stderr).toMatch(/MAILROOM_SMTP_PORT="twenty-five": smtp.port must be an integer from 0 to 65535/);
     const keys = runCli(['config', 'keys', '--json'], {});
     expect((JSON.parse(keys.stdout) as { env: string }[]).map((k) => k.env)).toContain('MAILROOM_SMTP_MAX_MESSAGE_BYTES');
+  });
+});
+
+describe('mailroom candidates', () => {
+  it('add, list, show, remove, with one clear line for bad input', () => {
+    const added = runCli(['candidates', 'add', '--tenant', 'acme', '--external-id', 'c-1', '--name', 'Jane Doe', '--email', 'jane@candidate.example', '--email', 'J.Doe@Other.Example', '--json'], env);
+    expect(added.code).toBe(0);
+    expect(JSON.parse(added.stdout)).toMatchObject({ tenant: 'acme', externalId: 'c-1', name: 'Jane Doe', emails: ['j.doe@other.example', 'jane@candidate.example'] });
+    expect(runCli(['candidates', 'list', '--tenant', 'acme'], env).stdout).toMatch(/c-1 .*Jane Doe/);
+    expect(JSON.parse(runCli(['candidates', 'show', 'c-1', '--json'], env).stdout)).toMatchObject({ externalId: 'c-1' });
+    const bad = runCli(['candidates', 'add', '--tenant', 'acme', '--external-id', 'c-2', '--name', 'X', '--email', 'nope'], env);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr.trim()).toBe('mailroom: candidate c-2: "nope" is not an email address');
+    expect(runCli(['candidates', 'remove', 'c-1'], env).stdout).toMatch(/removed candidate c-1 of tenant acme/);
+    expect(runCli(['candidates', 'show', 'c-1'], env).code).toBe(1);
+  });
+
+  it('imports CSV and JSON by external id with a summary of created, updated and rejected rows', () => {
+    const dir = tempDir();
+    const csv = join(dir, 'candidates.csv');
+    writeFileSync(csv, 'external_id,name,email,email2\nk-1,Ann,ann@candidate.example,\nk-2,Bob,bob@candidate.example;bobby@candidate.example,\nk-3,,carl@candidate.example,\nk-4,Dan,not-an-address,\n');
+    const first = JSON.parse(runCli(['candidates', 'import', csv, '--tenant', 'acme', '--json'], env).stdout) as { created: number; updated: number; rejected: { line: number; reason: string }[] };
+    expect(first).toMatchObject({ created: 2, updated: 0 });
+    expect(first.rejected).toEqual([
+      { line: 4, reason: 'candidate k-3: a name is required' },
+      { line: 5, reason: 'candidate k-4: "not-an-address" is not an email address' },
+    ]);
+    const json = join(dir, 'candidates.json');
+    writeFileSync(json, JSON.stringify([{ externalId: 'k-1', name: 'Ann Smith', emails: ['ann@candidate.example'] }, { externalId: 'k-5', name: 'Eve', emails: ['eve@candidate.example'] }]));
+    const second = runCli(['candidates', 'import', json, '--tenant', 'acme'], env);
+    expect(second.stdout).toMatch(/^1 created, 1 updated, 0 rejected/);
+    expect(JSON.parse(runCli(['candidates', 'show', 'k-2', '--json'], env).stdout).emails).toEqual(['bob@candidate.example', 'bobby@candidate.example']);
+    expect(runCli(['candidates', 'import', join(dir, 'missing.csv'), '--tenant', 'acme'], env).stderr).toMatch(/cannot read/);
   });
 });

@@ -1,0 +1,182 @@
+// mailroom candidates add|import|list|show|remove
+import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { UsageError } from '../errors.ts';
+import { CandidateError, CandidateStore, type Candidate, type CandidateInput } from '../store/index.ts';
+import { withContext, type GlobalOptions } from './context.ts';
+import { printFields, printJson, printTable } from './output.ts';
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+function asUsage<T>(run: () => T): T {
+  try {
+    return run();
+  } catch (err) {
+    if (err instanceof CandidateError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+/** Rows of a CSV (header: external_id,name,email[,email...] or emails separated by ;) or a JSON array. */
+export function readCandidateFile(path: string): { line: number; input: CandidateInput }[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read ${path} (${(err as Error).message})`);
+  }
+  if (extname(path).toLowerCase() === '.json') {
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch (err) {
+      throw new UsageError(`${path}: not valid JSON (${(err as Error).message})`);
+    }
+    if (!Array.isArray(data)) throw new UsageError(`${path}: expected an array of {externalId, name, emails}`);
+    return data.map((row: { externalId?: unknown; external_id?: unknown; name?: unknown; emails?: unknown; email?: unknown }, i) => ({
+      line: i + 1,
+      input: {
+        externalId: String(row.externalId ?? row.external_id ?? ''),
+        name: String(row.name ?? ''),
+        emails: (Array.isArray(row.emails) ? row.emails : [row.emails ?? row.email ?? '']).map(String).filter((e) => e !== ''),
+      },
+    }));
+  }
+  let records: Record<string, string>[];
+  try {
+    records = parseCsv(text, { columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()), skip_empty_lines: true, trim: true, relax_column_count: true });
+  } catch (err) {
+    throw new UsageError(`${path}: not valid CSV (${(err as Error).message})`);
+  }
+  return records.map((row, i) => ({
+    line: i + 2, // the header is line 1
+    input: {
+      externalId: row.external_id ?? row.externalid ?? row.id ?? '',
+      name: row.name ?? '',
+      emails: Object.entries(row)
+        .filter(([key]) => key.startsWith('email'))
+        .flatMap(([, value]) => (value ?? '').split(/[;,\s]+/))
+        .filter((e) => e !== ''),
+    },
+  }));
+}
+
+/** The candidate an external id names: in --tenant, else the only tenant that has one. */
+function findCandidate(store: CandidateStore, externalId: string, tenant: string | undefined): Candidate {
+  if (tenant) {
+    const candidate = store.get(tenant, externalId);
+    if (!candidate) throw new UsageError(`no candidate "${externalId}" in tenant "${tenant}"`);
+    return candidate;
+  }
+  const found = store.withExternalId(externalId);
+  if (found.length === 0) throw new UsageError(`no candidate "${externalId}" (see: mailroom candidates list --tenant T)`);
+  if (found.length > 1) throw new UsageError(`tenants ${found.map((c) => c.tenant).join(', ')} each have a candidate "${externalId}": say which with --tenant`);
+  return found[0] as Candidate;
+}
+
+function candidateJson(c: Candidate): Record<string, unknown> {
+  return { id: c.id, tenant: c.tenant, externalId: c.externalId, name: c.name, emails: c.emails, createdAt: c.createdAt, updatedAt: c.updatedAt };
+}
+
+export function registerCandidateCommands(program: Command, globals: () => GlobalOptions): void {
+  const candidates = program.command('candidates').description("a tenant's candidates and their email addresses");
+
+  candidates
+    .command('add')
+    .description('add a candidate (or replace the one with the same external id)')
+    .requiredOption('--tenant <slug>', 'the tenant')
+    .requiredOption('--external-id <id>', "the ATS's id for the candidate")
+    .requiredOption('--name <name>', 'display name')
+    .requiredOption('--email <address>', 'an email address (repeatable)', collect, [])
+    .option('--json', 'print the candidate as JSON')
+    .action((options: { tenant: string; externalId: string; name: string; email: string[]; json?: boolean }) =>
+      withContext(globals(), (ctx) => {
+        const { candidate, created } = asUsage(() => ctx.candidates.upsert(options.tenant, { externalId: options.externalId, name: options.name, emails: options.email }));
+        if (options.json) return printJson(candidateJson(candidate));
+        process.stdout.write(`${created ? 'added' : 'updated'} candidate ${candidate.externalId} (${candidate.name}): ${candidate.emails.join(', ')}\n`);
+      }),
+    );
+
+  candidates
+    .command('import <file>')
+    .description('upsert candidates by external id from CSV (external_id,name,email[,email2...]) or JSON')
+    .requiredOption('--tenant <slug>', 'the tenant')
+    .option('--json', 'print the summary as JSON')
+    .action((file: string, options: { tenant: string; json?: boolean }) =>
+      withContext(globals(), (ctx) => {
+        const rows = readCandidateFile(file);
+        const summary = { created: 0, updated: 0, rejected: [] as { line: number; reason: string }[] };
+        const showProgress = process.stderr.isTTY && !options.json;
+        rows.forEach(({ line, input }, i) => {
+          try {
+            CandidateStore.validate(input);
+            const { created } = asUsage(() => ctx.candidates.upsert(options.tenant, input));
+            if (created) summary.created++;
+            else summary.updated++;
+          } catch (err) {
+            if (err instanceof UsageError && /no tenant/.test(err.message)) throw err;
+            summary.rejected.push({ line, reason: (err as Error).message });
+          }
+          if (showProgress && (i % 100 === 0 || i === rows.length - 1)) process.stderr.write(`\rimporting ${i + 1}/${rows.length}`);
+        });
+        if (showProgress) process.stderr.write('\n');
+        if (options.json) return printJson(summary);
+        process.stdout.write(`${summary.created} created, ${summary.updated} updated, ${summary.rejected.length} rejected\n`);
+        for (const r of summary.rejected) process.stdout.write(`  line ${r.line}: ${r.reason}\n`);
+      }),
+    );
+
+  candidates
+    .command('list')
+    .description("list a tenant's candidates")
+    .requiredOption('--tenant <slug>', 'the tenant')
+    .option('--json', 'print a JSON array')
+    .action((options: { tenant: string; json?: boolean }) =>
+      withContext(globals(), (ctx) => {
+        const list = asUsage(() => ctx.candidates.list(options.tenant));
+        if (options.json) return printJson(list.map(candidateJson));
+        printTable(
+          list,
+          [
+            { header: 'external id', value: (c) => c.externalId },
+            { header: 'name', value: (c) => c.name },
+            { header: 'emails', value: (c) => c.emails.join(' ') },
+          ],
+          'no candidates yet: add one with `mailroom candidates add --tenant T --external-id X --name N --email E`',
+        );
+      }),
+    );
+
+  candidates
+    .command('show <externalId>')
+    .description('show one candidate')
+    .option('--tenant <slug>', 'the tenant (needed only when several have this external id)')
+    .option('--json', 'print a JSON object')
+    .action((externalId: string, options: { tenant?: string; json?: boolean }) =>
+      withContext(globals(), (ctx) => {
+        const candidate = findCandidate(ctx.candidates, externalId, options.tenant);
+        if (options.json) return printJson(candidateJson(candidate));
+        printFields([
+          ['external id', candidate.externalId],
+          ['name', candidate.name],
+          ['emails', candidate.emails.join(', ')],
+          ['created', candidate.createdAt],
+          ['updated', candidate.updatedAt],
+        ]);
+      }),
+    );
+
+  candidates
+    .command('remove <externalId>')
+    .description('remove a candidate')
+    .option('--tenant <slug>', 'the tenant (needed only when several have this external id)')
+    .action((externalId: string, options: { tenant?: string }) =>
+      withContext(globals(), (ctx) => {
+        const candidate = findCandidate(ctx.candidates, externalId, options.tenant);
+        ctx.candidates.remove(candidate.tenant, externalId);
+        process.stdout.write(`removed candidate ${externalId} of tenant ${candidate.tenant}\n`);
+      }),
+    );
+}

@@ -1,0 +1,126 @@
+// Candidates per tenant: the ATS's external id, a name, any number of email
+// addresses (two candidates may share one). Addresses are kept normalized so
+// the sender lookup in matching is one indexed equality.
+import type { Database } from './database.ts';
+import { normalizeAddress } from './tenants.ts';
+
+export interface Candidate {
+  id: number;
+  tenant: string;
+  externalId: string;
+  name: string;
+  emails: string[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface CandidateInput {
+  externalId: string;
+  name: string;
+  emails: string[];
+}
+
+export class CandidateError extends Error {
+  override name = 'CandidateError';
+}
+
+interface CandidateRow {
+  id: number;
+  tenant: string;
+  external_id: string;
+  name: string;
+  created_at: string;
+  updated_at: string;
+}
+
+const SELECT = `SELECT c.id, t.slug AS tenant, c.external_id, c.name, c.created_at, c.updated_at FROM candidates c JOIN tenants t ON t.id = c.tenant_id`;
+
+export class CandidateStore {
+  private readonly db: Database;
+  private readonly now: () => Date;
+
+  constructor(db: Database, now: () => Date) {
+    this.db = db;
+    this.now = now;
+  }
+
+  private tenantId(slug: string): number {
+    const row = this.db.prepare('SELECT id FROM tenants WHERE slug = ?').get(slug.toLowerCase()) as { id: number } | undefined;
+    if (!row) throw new CandidateError(`no tenant "${slug}" (see: mailroom tenants list)`);
+    return row.id;
+  }
+
+  /** Checks and normalizes one candidate; throws CandidateError saying what is wrong. */
+  static validate(input: CandidateInput): CandidateInput {
+    const externalId = input.externalId.trim();
+    if (!externalId) throw new CandidateError('an external id is required');
+    const name = input.name.trim();
+    if (!name) throw new CandidateError(`candidate ${externalId}: a name is required`);
+    if (input.emails.length === 0) throw new CandidateError(`candidate ${externalId}: at least one email address is required`);
+    const emails = [...new Set(input.emails.map((e) => normalizeAddress(e) ?? fail(`candidate ${externalId}: "${e}" is not an email address`)))];
+    return { externalId, name, emails };
+  }
+
+  /** Creates or replaces (by external id) a candidate; says which it was. */
+  upsert(tenant: string, input: CandidateInput): { candidate: Candidate; created: boolean } {
+    const valid = CandidateStore.validate(input);
+    const tenantId = this.tenantId(tenant);
+    const at = this.now().toISOString();
+    const created = this.db.transaction(() => {
+      const existing = this.db.prepare('SELECT id FROM candidates WHERE tenant_id = ? AND external_id = ?').get(tenantId, valid.externalId) as { id: number } | undefined;
+      let id: number;
+      if (existing) {
+        id = existing.id;
+        this.db.prepare('UPDATE candidates SET name = ?, updated_at = ? WHERE id = ?').run(valid.name, at, id);
+        this.db.prepare('DELETE FROM candidate_emails WHERE candidate_id = ?').run(id);
+      } else {
+        id = Number(this.db.prepare('INSERT INTO candidates (tenant_id, external_id, name, created_at, updated_at) VALUES (?, ?, ?, ?, ?)').run(tenantId, valid.externalId, valid.name, at, at).lastInsertRowid);
+      }
+      const addEmail = this.db.prepare('INSERT INTO candidate_emails (candidate_id, tenant_id, email) VALUES (?, ?, ?)');
+      for (const email of valid.emails) addEmail.run(id, tenantId, email);
+      return !existing;
+    })();
+    return { candidate: this.get(tenant, valid.externalId) as Candidate, created };
+  }
+
+  get(tenant: string, externalId: string): Candidate | null {
+    const row = this.db.prepare(`${SELECT} WHERE t.slug = ? AND c.external_id = ?`).get(tenant.toLowerCase(), externalId) as CandidateRow | undefined;
+    return row ? this.hydrate(row) : null;
+  }
+
+  /** Every candidate with this external id, in whichever tenant. */
+  withExternalId(externalId: string): Candidate[] {
+    return (this.db.prepare(`${SELECT} WHERE c.external_id = ? ORDER BY t.slug`).all(externalId) as CandidateRow[]).map((row) => this.hydrate(row));
+  }
+
+  list(tenant: string, limit = 1000): Candidate[] {
+    const tenantId = this.tenantId(tenant);
+    const rows = this.db.prepare(`${SELECT} WHERE c.tenant_id = ? ORDER BY c.external_id LIMIT ?`).all(tenantId, limit) as CandidateRow[];
+    return rows.map((row) => this.hydrate(row));
+  }
+
+  remove(tenant: string, externalId: string): boolean {
+    return this.db.prepare('DELETE FROM candidates WHERE tenant_id = ? AND external_id = ?').run(this.tenantId(tenant), externalId).changes > 0;
+  }
+
+  /** Candidates of these tenants (in order: the tenant, then its parent) with this address; the first tenant that has any wins. */
+  findByEmail(tenantIds: readonly number[], email: string): Candidate[] {
+    const normalized = normalizeAddress(email);
+    if (!normalized) return [];
+    const lookup = this.db.prepare(`${SELECT} JOIN candidate_emails e ON e.candidate_id = c.id WHERE e.tenant_id = ? AND e.email = ? ORDER BY c.id`);
+    for (const tenantId of tenantIds) {
+      const rows = lookup.all(tenantId, normalized) as CandidateRow[];
+      if (rows.length > 0) return rows.map((row) => this.hydrate(row));
+    }
+    return [];
+  }
+
+  private hydrate(row: CandidateRow): Candidate {
+    const emails = (this.db.prepare('SELECT email FROM candidate_emails WHERE candidate_id = ? ORDER BY email').all(row.id) as { email: string }[]).map((r) => r.email);
+    return { id: row.id, tenant: row.tenant, externalId: row.external_id, name: row.name, emails, createdAt: row.created_at, updatedAt: row.updated_at };
+  }
+}
+
+function fail(message: string): never {
+  throw new CandidateError(message);
+}
