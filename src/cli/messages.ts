@@ -5,7 +5,7 @@ import type { StoredMessage } from '../store/index.ts';
 import { withContext, type GlobalOptions } from './context.ts';
 import { formatBytes, printFields, printJson, printTable } from './output.ts';
 
-const STATUSES = ['received', 'processed', 'failed'];
+const STATUSES = ['received', 'processed', 'assigned', 'unassigned', 'dismissed', 'failed'];
 
 /** The public JSON shape of a message; operators' scripts rely on these names (README). */
 export function messageJson(m: StoredMessage): Record<string, unknown> {
@@ -13,6 +13,11 @@ export function messageJson(m: StoredMessage): Record<string, unknown> {
     id: m.id,
     tenant: m.tenant,
     status: m.status,
+    candidate: m.decision?.candidate ?? null,
+    conversationId: null,
+    method: m.decision?.method ?? null,
+    reason: m.decision?.reason ?? null,
+    suggestions: m.decision?.suggestions ?? [],
     kind: m.classification?.kind ?? null,
     bounce: m.classification?.bounce ?? null,
     messageId: m.messageId,
@@ -90,6 +95,9 @@ export function registerMessageCommands(program: Command, globals: () => GlobalO
           ['id', message.id],
           ['tenant', message.tenant],
           ['status', message.status],
+          ['candidate', message.decision?.candidate ? `${message.decision.candidate.externalId} (${message.decision.candidate.name}) by ${message.decision.method}` : null],
+          ['reason', message.decision?.reason ?? null],
+          ['suggestions', message.decision?.suggestions.map((c) => `${c.externalId} (${c.name})`).join(', ') || null],
           ['kind', message.classification?.kind ?? null],
           ['bounce', message.classification?.bounce ? JSON.stringify(message.classification.bounce) : null],
           ['verification', message.classification?.verification ? JSON.stringify(message.classification.verification) : null],

@@ -10,6 +10,8 @@ import { createResolver } from '../auth/index.ts';
 import { createLogger, type LogLevel } from '../log.ts';
 import { openDatabase } from '../store/database.ts';
 import { RawReader } from '../store/raw.ts';
+import { MatchLookups } from '../store/match-lookups.ts';
+import { matchMessage } from './match-stage.ts';
 import { RemoteJobQueue, StoreClient } from '../store/store-client.ts';
 import { Worker } from './worker.ts';
 
@@ -43,6 +45,7 @@ const data = workerData as PipelineThreadData;
 lowerThreadPriority();
 const reader = openDatabase(data.dataDir, { readonly: true });
 const raw = new RawReader(reader, data.dataDir);
+const lookups = new MatchLookups(reader);
 const log = createLogger(data.logLevel).child({ subsystem: 'worker' });
 let worker: Worker | null = null;
 const client = new StoreClient(data.store, () => worker?.wake());
@@ -52,6 +55,7 @@ worker = new Worker({
   queue: new RemoteJobQueue(client),
   readMessage: (id) => raw.readWithEnvelope(id),
   pipeline: { resolver: createResolver(data.dns), mta: data.mta, dataDir: data.dataDir },
+  match: (messageId, processed, bytes) => matchMessage(lookups, messageId, processed, bytes),
   log,
   nowMs: Date.now,
 });

@@ -5,7 +5,7 @@
 // checked by the completing transaction).
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../log.ts';
-import type { Envelope, Job, JobQueue } from '../store/index.ts';
+import type { DecisionSummary, Envelope, Job, JobQueue, ProcessedMessage } from '../store/index.ts';
 import { runPipeline, type PipelineDeps, type PipelineResult } from './stages.ts';
 
 /** Jobs claimed at once; their results are written back together (one commit). */
@@ -16,6 +16,8 @@ export interface WorkerDeps {
   queue: JobQueue;
   readMessage: (messageId: string) => { raw: Buffer; envelope: Envelope } | null;
   pipeline: PipelineDeps;
+  /** The matching decision for a processed message; without it messages end as `processed`. */
+  match?: (messageId: string, processed: ProcessedMessage, raw: Buffer) => DecisionSummary | null;
   log: Logger;
   nowMs: () => number;
 }
@@ -143,7 +145,9 @@ export class Worker {
       if (!message) throw new Error('raw message missing');
       try {
         const lastAttempt = job.attempts >= this.deps.settings.maxAttempts;
-        return { job, result: await runPipeline({ ...message, lastAttempt }, this.deps.pipeline) };
+        const result = await runPipeline({ ...message, lastAttempt }, this.deps.pipeline);
+        const decision = this.deps.match?.(job.messageId, result.processed, message.raw) ?? null;
+        return { job, result: { processed: { ...result.processed, decision } } };
       } finally {
         release(message.raw);
       }

@@ -4,7 +4,17 @@
 import type { Statement } from 'better-sqlite3';
 import type { Database } from './database.ts';
 
-export type MessageStatus = 'received' | 'processed' | 'failed';
+export type MessageStatus = 'received' | 'processed' | 'assigned' | 'unassigned' | 'dismissed' | 'failed';
+
+/** The matching decision as stored (match/ makes it). */
+export interface DecisionSummary {
+  status: 'assigned' | 'unassigned';
+  method: string | null;
+  reason: string | null;
+  candidate: { id: number; externalId: string; name: string } | null;
+  suggestions: { id: number; externalId: string; name: string }[];
+  evidence: Record<string, unknown>;
+}
 
 export interface Envelope {
   sessionId: string;
@@ -41,6 +51,7 @@ export interface StoredMessage {
   auth: AuthSummary | null;
   attachments: AttachmentSummary[];
   classification: ClassificationSummary | null;
+  decision: DecisionSummary | null;
   error: string | null;
   processedAt: string | null;
 }
@@ -89,6 +100,8 @@ export interface ProcessedMessage {
   attachments: AttachmentSummary[];
   /** The whole parse result as JSON-able data, kept for later stages and `show`. */
   parsed: unknown;
+  /** Null where no matching ran (a worker without lookups): the message is then just processed. */
+  decision?: DecisionSummary | null;
 }
 
 export interface ListFilter {
@@ -110,12 +123,13 @@ interface MessageRow {
   auth: string | null;
   attachments: string | null;
   classification: string | null;
+  decision: string | null;
   error: string | null;
   processed_at: string | null;
 }
 
 const SELECT_MESSAGE = `SELECT m.id, t.slug AS tenant, m.status, m.received_at, m.size, m.envelope, m.message_id,
-  m.from_header, m.subject, m.auth, m.attachments, m.classification, m.error, m.processed_at FROM messages m JOIN tenants t ON t.id = m.tenant_id`;
+  m.from_header, m.subject, m.auth, m.attachments, m.classification, m.decision, m.error, m.processed_at FROM messages m JOIN tenants t ON t.id = m.tenant_id`;
 
 export const PIPELINE_JOB = 'pipeline';
 
@@ -169,9 +183,11 @@ export class MessageStore {
   markProcessed(id: string, summary: ProcessedMessage, at: string): void {
     this.db
       .prepare(
-        `UPDATE messages SET status = 'processed', message_id = ?, from_header = ?, subject = ?, auth = ?, attachments = ?, kind = ?, classification = ?, error = NULL, processed_at = ? WHERE id = ?`,
+        `UPDATE messages SET status = ?, message_id = ?, from_header = ?, subject = ?, auth = ?, attachments = ?, kind = ?, classification = ?,
+         candidate_id = ?, decision = ?, error = NULL, processed_at = ? WHERE id = ?`,
       )
       .run(
+        summary.decision?.status ?? 'processed',
         summary.messageId,
         summary.from,
         summary.subject,
@@ -179,6 +195,8 @@ export class MessageStore {
         JSON.stringify(summary.attachments),
         summary.classification.kind,
         JSON.stringify(summary.classification),
+        summary.decision?.candidate?.id ?? null,
+        summary.decision ? JSON.stringify(summary.decision) : null,
         at,
         id,
       );
@@ -221,6 +239,7 @@ function toMessage(row: MessageRow): StoredMessage {
     auth: row.auth ? (JSON.parse(row.auth) as AuthSummary) : null,
     attachments: row.attachments ? (JSON.parse(row.attachments) as AttachmentSummary[]) : [],
     classification: row.classification ? (JSON.parse(row.classification) as ClassificationSummary) : null,
+    decision: row.decision ? (JSON.parse(row.decision) as DecisionSummary) : null,
     error: row.error,
     processedAt: row.processed_at,
   };

@@ -138,6 +138,17 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX candidate_emails_lookup ON candidate_emails(tenant_id, email);
     `,
   },
+  {
+    version: 5,
+    name: 'matching decisions',
+    sql: `
+      -- The candidate a message was assigned to, and the decision as JSON
+      -- (method, reason, suggestions, evidence).
+      ALTER TABLE messages ADD COLUMN candidate_id INTEGER REFERENCES candidates(id) ON DELETE SET NULL;
+      ALTER TABLE messages ADD COLUMN decision TEXT;
+      CREATE INDEX messages_candidate ON messages(candidate_id);
+    `,
+  },
 ];
 
 export function migrate(db: Database, list: readonly Migration[] = migrations): number[] {

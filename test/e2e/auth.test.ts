@@ -4,7 +4,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { exampleZone, makeSigner, message, sign, type TestSigner } from '../helpers/dkim.ts';
 import { RawSmtp, queuedId } from '../helpers/raw-smtp.ts';
-import { startTestServer, tempDir, waitFor, zoneFile, type TestServer } from '../helpers/server.ts';
+import { isProcessed, startTestServer, tempDir, waitFor, zoneFile, type TestServer } from '../helpers/server.ts';
 
 let signer: TestSigner;
 let t: TestServer | null = null;
@@ -33,7 +33,7 @@ describe('authentication over SMTP', () => {
   it('records spf, dkim and dmarc pass for signed mail from an allowed address', async () => {
     t = await startTestServer({ overrides: { dns: { zoneFile: zone() } } });
     const id = await deliver(t, 'jane@example.org', await sign(message('Jane <jane@example.org>'), signer));
-    await waitFor(() => t!.ctx.messages.get(id)?.status === 'processed', 10_000, 'processed');
+    await waitFor(() => isProcessed(t!.ctx.messages.get(id)?.status), 10_000, 'processed');
     expect(t.ctx.messages.get(id)?.auth).toMatchObject({ spf: 'pass', dkim: 'pass', dmarc: 'pass', dmarcPolicy: 'reject', dkimDomains: ['example.org'] });
     expect(t.ctx.messages.get(id)?.auth?.authenticationResults).toMatch(/^mx\.mailroom\.test; /);
   });
@@ -41,7 +41,7 @@ describe('authentication over SMTP', () => {
   it('records dmarc fail for a spoof of a p=reject domain', async () => {
     t = await startTestServer({ overrides: { dns: { zoneFile: zone({ 'example.org': { TXT: ['v=spf1 ip4:192.0.2.10 -all'] } }) } } });
     const id = await deliver(t, 'ceo@example.org', message('CEO <ceo@example.org>'));
-    await waitFor(() => t!.ctx.messages.get(id)?.status === 'processed', 10_000, 'processed');
+    await waitFor(() => isProcessed(t!.ctx.messages.get(id)?.status), 10_000, 'processed');
     expect(t.ctx.messages.get(id)?.auth).toMatchObject({ spf: 'fail', dmarc: 'fail', dmarcPolicy: 'reject' });
   });
 
@@ -52,7 +52,7 @@ describe('authentication over SMTP', () => {
     // Gmail adds these above the signature when it forwards; DKIM does not cover them.
     const forwarded = `X-Forwarded-To: acme-jobs@in.mailroom.test\r\nX-Forwarded-For: jobs@acme.com acme-jobs@in.mailroom.test\r\n${signed}`;
     const id = await deliver(t, 'jobs+caf_=acme-jobs=in.mailroom.test@acme.com', forwarded);
-    await waitFor(() => t!.ctx.messages.get(id)?.status === 'processed', 10_000, 'processed');
+    await waitFor(() => isProcessed(t!.ctx.messages.get(id)?.status), 10_000, 'processed');
     const stored = t.ctx.messages.get(id)!;
     expect(stored.auth).toMatchObject({ dkim: 'pass', dmarc: 'pass', dkimDomains: ['example.org'] });
     expect(stored.auth?.spf).not.toBe('pass');

@@ -5,7 +5,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, spawnServer, type ServerProcess } from '../helpers/process.ts';
-import { tempDir, waitFor } from '../helpers/server.ts';
+import { isProcessed, tempDir, waitFor } from '../helpers/server.ts';
 
 const dataDir = tempDir('mailroom-cli-');
 const env = { MAILROOM_DATA_DIR: dataDir };
@@ -56,13 +56,17 @@ describe('mailroom CLI', () => {
       .sendMail({ from: 'Jane <jane@candidate.example>', to: 'careers+t0k@replies.acme.com', subject: 'Re: Interview', text: 'See you then\r\n', messageId: '<cli-1@candidate.example>' });
     const id = /queued as (\S+)/.exec(info.response)?.[1] as string;
     const listed = (): { id: string; status: string }[] => JSON.parse(runCli(['messages', 'list', '--json'], env).stdout) as { id: string; status: string }[];
-    await waitFor(() => listed()[0]?.status === 'processed', 10_000, 'processed');
+    await waitFor(() => isProcessed(listed()[0]?.status), 10_000, 'processed');
 
     const [first] = listed() as Record<string, unknown>[];
     expect(first).toMatchObject({
       id,
       tenant: 'acme',
-      status: 'processed',
+      status: 'unassigned',
+      candidate: null,
+      method: null,
+      reason: 'unknown_sender',
+      suggestions: [],
       messageId: '<cli-1@candidate.example>',
       from: 'jane@candidate.example',
       subject: 'Re: Interview',
@@ -74,7 +78,7 @@ describe('mailroom CLI', () => {
     expect(runCli(['messages', 'show', id], env).stdout).toMatch(/subject\s+Re: Interview/);
     expect(runCli(['messages', 'show', id, '--raw'], env).stdout).toMatch(/^Received: from .*\r\n[\s\S]*See you then/);
     expect(JSON.parse(runCli(['messages', 'list', '--tenant', 'acme-de', '--json'], env).stdout)).toEqual([]);
-    expect(runCli(['messages', 'list', '--status', 'weird'], env).stderr).toMatch(/--status must be one of received, processed, failed/);
+    expect(runCli(['messages', 'list', '--status', 'weird'], env).stderr).toMatch(/--status must be one of received, processed, assigned, unassigned, dismissed, failed/);
     expect(runCli(['messages', 'list'], env).stdout).toMatch(/Re: Interview/);
     expect(runCli(['messages', 'show', 'NOPE'], env).code).toBe(1);
 

@@ -3,7 +3,7 @@
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RawSmtp, queuedId } from '../helpers/raw-smtp.ts';
-import { startTestServer, waitFor, type TestServer } from '../helpers/server.ts';
+import { isProcessed, startTestServer, waitFor, type TestServer } from '../helpers/server.ts';
 
 let t: TestServer;
 beforeAll(async () => {
@@ -38,7 +38,7 @@ describe('durable intake', () => {
     expect(raw).toContain('Thanks, Tuesday works.');
     expect(stored?.size).toBe(Buffer.byteLength(raw, 'latin1'));
 
-    await waitFor(() => t.ctx.messages.get(id)?.status === 'processed');
+    await waitFor(() => isProcessed(t.ctx.messages.get(id)?.status));
     expect(t.ctx.messages.get(id)).toMatchObject({ messageId: '<reply-1@candidate.example>', from: 'jane@candidate.example', subject: 'Re: Your application' });
   });
 

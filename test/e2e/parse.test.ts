@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attachmentPath } from '../../src/parse/index.ts';
 import { RawSmtp, queuedId } from '../helpers/raw-smtp.ts';
-import { startTestServer, waitFor, type TestServer } from '../helpers/server.ts';
+import { isProcessed, startTestServer, waitFor, type TestServer } from '../helpers/server.ts';
 
 let t: TestServer;
 beforeAll(async () => {
@@ -17,7 +17,7 @@ async function deliverFixture(path: string): Promise<string> {
   expect((await c.startData(['careers+k3y@replies.acme.com'], ''))?.code).toBe(354);
   const id = queuedId(await c.command(`${readFileSync(path, 'latin1')}.`));
   c.close();
-  await waitFor(() => t.ctx.messages.get(id)?.status === 'processed', 10_000, 'processed');
+  await waitFor(() => isProcessed(t.ctx.messages.get(id)?.status), 10_000, 'processed');
   return id;
 }
 
@@ -49,7 +49,7 @@ describe('parsing in the pipeline', () => {
     const eml = readFileSync('fixtures/parse/reply-with-cv.eml', 'latin1');
     const id = queuedId(await c.command(`${eml}.`));
     c.close();
-    await waitFor(() => t.ctx.messages.get(id)?.status === 'processed', 10_000, 'processed');
+    await waitFor(() => isProcessed(t.ctx.messages.get(id)?.status), 10_000, 'processed');
 
     const message = t.ctx.messages.get(id)!;
     expect(message).toMatchObject({ messageId: '<reply-42@candidate.example>', from: 'jane@candidate.example', subject: 'Re: Bewerbung – Müller' });

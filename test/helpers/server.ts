@@ -84,3 +84,8 @@ export async function waitFor(condition: () => boolean, timeoutMs = 5000, what =
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** The pipeline has run on the message (whatever it decided). */
+export function isProcessed(status: string | undefined): boolean {
+  return status !== undefined && status !== 'received' && status !== 'failed';
+}

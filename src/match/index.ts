@@ -1,0 +1,3 @@
+// Matching: the decision, as data with a reason from a closed list, of which
+// candidate a message belongs to or why it waits in the unassigned queue.
+export { decide, MAX_RECEIVED, type CandidateRef, type Decision, type MatchInput, type UnassignedReason } from './decide.ts';

@@ -1,0 +1,28 @@
+// The matching stage: feeds what the earlier stages found, and what the store
+// knows about the message's tenant, to the pure decision in match/.
+import { decide } from '../match/index.ts';
+import type { DecisionSummary, MatchLookups, ProcessedMessage } from '../store/index.ts';
+
+/** Received headers in the header block: more than a few dozen is a loop. */
+export function countReceived(raw: Buffer): number {
+  const end = raw.indexOf('\r\n\r\n');
+  const header = raw.subarray(0, end === -1 ? Math.min(raw.length, 256 * 1024) : end).toString('latin1');
+  return header.match(/^Received:/gim)?.length ?? 0;
+}
+
+export function matchMessage(lookups: MatchLookups, messageId: string, processed: ProcessedMessage, raw: Buffer): DecisionSummary | null {
+  const tenant = lookups.tenantOfMessage(messageId);
+  if (!tenant) return null;
+  const c = processed.classification;
+  return decide({
+    kind: c.kind,
+    from: processed.from,
+    originalFrom: c.forward?.originalFrom?.address ?? processed.from,
+    forwardedBy: c.forward?.forwardedBy ?? null,
+    dmarc: processed.auth?.dmarc ?? null,
+    receivedCount: countReceived(raw),
+    tenantDomains: tenant.domains,
+    isOwnAddress: tenant.isOwnAddress,
+    candidatesFor: (address) => lookups.candidatesFor(tenant.chain, address),
+  });
+}

@@ -1,0 +1,49 @@
+// Matching over SMTP: sender matches, ambiguity, unknown senders, DMARC spoofs,
+// subcompany fallback and tenant isolation, each as a real delivery.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RawSmtp, queuedId } from '../helpers/raw-smtp.ts';
+import { isProcessed, startTestServer, tempDir, waitFor, zoneFile, type TestServer } from '../helpers/server.ts';
+
+let t: TestServer;
+beforeAll(async () => {
+  const zone = zoneFile(tempDir(), { 'spoofed.example': { TXT: ['v=spf1 -all'] }, '_dmarc.spoofed.example': { TXT: ['v=DMARC1; p=reject'] } });
+  t = await startTestServer({ overrides: { dns: { zoneFile: zone } } });
+  t.ctx.tenants.add({ slug: 'acme-de', parent: 'acme', domains: ['acme.de'], replyDomains: ['antworten.acme.de'], forwardAddresses: [] });
+  t.ctx.candidates.upsert('acme', { externalId: 'c-jane', name: 'Jane', emails: ['jane@candidate.example'] });
+  t.ctx.candidates.upsert('acme', { externalId: 'c-a', name: 'A', emails: ['shared@family.example'] });
+  t.ctx.candidates.upsert('acme', { externalId: 'c-b', name: 'B', emails: ['shared@family.example'] });
+  t.ctx.candidates.upsert('acme', { externalId: 'c-spoofed', name: 'S', emails: ['ceo@spoofed.example'] });
+  t.ctx.candidates.upsert('globex', { externalId: 'g-jane', name: 'Jane at Globex', emails: ['jane@candidate.example', 'only-globex@candidate.example'] });
+});
+afterAll(() => t.cleanup());
+
+async function deliver(rcpt: string, from: string): Promise<string> {
+  const c = await RawSmtp.connect(t.port);
+  expect((await c.startData([rcpt], from))?.code).toBe(354);
+  const id = queuedId(await c.command(`From: ${from}\r\nSubject: Re: Interview\r\nMessage-ID: <${Math.random().toString(36).slice(2)}@x>\r\n\r\nTuesday works.\r\n.`));
+  c.close();
+  await waitFor(() => isProcessed(t.ctx.messages.get(id)?.status), 10_000, 'processed');
+  return id;
+}
+
+describe('matching over SMTP', () => {
+  it.each([
+    ['careers@replies.acme.com', 'jane@candidate.example', { status: 'assigned', method: 'sender', candidate: 'c-jane' }],
+    ['careers@replies.acme.com', 'Shared@Family.Example', { status: 'unassigned', reason: 'ambiguous_sender', suggestions: ['c-a', 'c-b'] }],
+    ['careers@replies.acme.com', 'stranger@else.example', { status: 'unassigned', reason: 'unknown_sender' }],
+    ['careers@replies.acme.com', 'ceo@spoofed.example', { status: 'unassigned', reason: 'dmarc_fail' }],
+    // a subcompany falls back to its parent's candidates
+    ['careers@antworten.acme.de', 'jane@candidate.example', { status: 'assigned', candidate: 'c-jane' }],
+    // tenants never see each other: the same address means Globex's own candidate there
+    ['careers@replies.globex.com', 'jane@candidate.example', { status: 'assigned', candidate: 'g-jane' }],
+    ['careers@replies.acme.com', 'only-globex@candidate.example', { status: 'unassigned', reason: 'unknown_sender' }],
+  ])('to %s from %s', async (rcpt, from, expected) => {
+    const message = t.ctx.messages.get(await deliver(rcpt, from))!;
+    const decision = message.decision!;
+    expect(message.status).toBe(expected.status);
+    if ('candidate' in expected) expect(decision.candidate?.externalId).toBe(expected.candidate);
+    if ('method' in expected) expect(decision.method).toBe(expected.method);
+    if ('reason' in expected) expect(decision.reason).toBe(expected.reason);
+    if ('suggestions' in expected) expect(decision.suggestions.map((s) => s.externalId)).toEqual(expected.suggestions);
+  });
+});
