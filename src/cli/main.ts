@@ -11,6 +11,7 @@ import { registerMessageCommands } from './messages.ts';
 import { registerServeCommand } from './serve.ts';
 import { registerStatsCommand } from './stats.ts';
 import { registerTenantCommands } from './tenants.ts';
+import { registerUnassignedCommands } from './unassigned.ts';
 
 export function buildProgram(): Command {
   const program = new Command('mailroom')
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerTenantCommands(program, globals);
   registerCandidateCommands(program, globals);
   registerMessageCommands(program, globals);
+  registerUnassignedCommands(program, globals);
   registerStatsCommand(program, globals);
   registerConfigCommands(program, globals);
   registerInspectCommand(program, globals);

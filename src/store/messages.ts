@@ -107,6 +107,10 @@ export interface ProcessedMessage {
 export interface ListFilter {
   tenant?: string;
   status?: string;
+  /** Only unassigned messages with this reason. */
+  reason?: string;
+  /** Only messages received at or after this ISO time. */
+  since?: string;
   limit: number;
 }
 
@@ -170,6 +174,14 @@ export class MessageStore {
       where.push('m.status = ?');
       params.push(filter.status);
     }
+    if (filter.reason) {
+      where.push("json_extract(m.decision, '$.reason') = ?");
+      params.push(filter.reason);
+    }
+    if (filter.since) {
+      where.push('m.received_at >= ?');
+      params.push(filter.since);
+    }
     const sql = `${SELECT_MESSAGE} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY m.id DESC LIMIT ?`;
     return (this.db.prepare(sql).all(...params, filter.limit) as MessageRow[]).map(toMessage);
   }
@@ -206,6 +218,35 @@ export class MessageStore {
 
   markFailed(id: string, error: string, at: string): void {
     this.db.prepare(`UPDATE messages SET status = 'failed', error = ?, processed_at = ? WHERE id = ?`).run(error, at, id);
+  }
+
+  /** An operator's assignment: replaces the pipeline's decision with method `manual`. */
+  assignManually(id: string, candidate: { id: number; externalId: string; name: string }, at: string): void {
+    const decision: DecisionSummary = { status: 'assigned', method: 'manual', reason: null, candidate, suggestions: [], evidence: { assignedAt: at } };
+    this.db.prepare(`UPDATE messages SET status = 'assigned', candidate_id = ?, decision = ? WHERE id = ?`).run(candidate.id, JSON.stringify(decision), id);
+  }
+
+  /** An operator's dismissal, with an optional note; the message stays visible as dismissed. */
+  dismiss(id: string, note: string | null, at: string): void {
+    const previous = this.get(id)?.decision;
+    const decision = { ...(previous ?? { method: null, candidate: null, suggestions: [], evidence: {} }), status: 'dismissed', reason: previous?.reason ?? null, note, dismissedAt: at };
+    this.db.prepare(`UPDATE messages SET status = 'dismissed', decision = ? WHERE id = ?`).run(JSON.stringify(decision), id);
+  }
+
+  /** Puts messages back through the pipeline (e.g. after candidates arrived); returns how many. */
+  requeue(ids: readonly string[], nowMs: number): number {
+    const requeue = this.db.prepare(`UPDATE jobs SET state = 'queued', attempts = 0, run_after = ?, lease_token = NULL, updated_at = ? WHERE message_id = ? AND state IN ('done', 'failed')`);
+    const mark = this.db.prepare(`UPDATE messages SET status = 'received' WHERE id = ?`);
+    return this.db.transaction(() => {
+      let n = 0;
+      for (const id of ids) {
+        if (requeue.run(nowMs, nowMs, id).changes > 0) {
+          mark.run(id);
+          n++;
+        }
+      }
+      return n;
+    })();
   }
 
   /** The stored parse result of a processed message (parse/'s ParsedMessage as plain data). */

@@ -139,3 +139,43 @@ describe('mailroom candidates', () => {
     expect(runCli(['candidates', 'import', join(dir, 'missing.csv'), '--tenant', 'acme'], env).stderr).toMatch(/cannot read/);
   });
 });
+
+describe('mailroom unassigned and reprocess', () => {
+  async function send(from: string, subject: string): Promise<string> {
+    const info = await nodemailer
+      .createTransport({ host: '127.0.0.1', port: server.port, secure: false, ignoreTLS: true })
+      .sendMail({ from, to: 'careers@replies.acme.com', subject, text: 'Hello\r\n' });
+    const id = /queued as (\S+)/.exec(info.response)?.[1] as string;
+    await waitFor(() => isProcessed((JSON.parse(runCli(['messages', 'show', id, '--json'], env).stdout) as { status: string }).status), 10_000, 'processed');
+    return id;
+  }
+  const status = (id: string): Record<string, unknown> => JSON.parse(runCli(['messages', 'show', id, '--json'], env).stdout) as Record<string, unknown>;
+
+  it('lists the queue with reasons, re-matches after a candidate arrives, assigns and dismisses by hand', async () => {
+    const later = await send('later@candidate.example', 'Question');
+    const manual = await send('private@elsewhere.example', 'From my private address');
+    const spam = await send('noise@elsewhere.example', 'Not for us');
+
+    const queue = JSON.parse(runCli(['unassigned', 'list', '--tenant', 'acme', '--reason', 'unknown_sender', '--json'], env).stdout) as { id: string; reason: string }[];
+    expect(queue.map((m) => m.id)).toEqual(expect.arrayContaining([later, manual, spam]));
+    expect(runCli(['unassigned', 'list'], env).stdout).toMatch(/unknown_sender/);
+    expect(runCli(['unassigned', 'show', later], env).stdout).toMatch(/why here\s+unknown_sender/);
+    expect(runCli(['unassigned', 'list', '--since', 'yesterday-ish'], env).stderr).toMatch(/--since must be a date/);
+
+    runCli(['candidates', 'add', '--tenant', 'acme', '--external-id', 'c-later', '--name', 'Later', '--email', 'later@candidate.example'], env);
+    expect(runCli(['reprocess', later], env).stdout).toMatch(/1 message\(s\) queued/);
+    await waitFor(() => status(later).status === 'assigned', 10_000, 'assigned after reprocess');
+    expect(status(later)).toMatchObject({ method: 'sender', candidate: { externalId: 'c-later' } });
+
+    runCli(['candidates', 'add', '--tenant', 'acme', '--external-id', 'c-manual', '--name', 'Manual', '--email', 'work@candidate.example'], env);
+    expect(runCli(['unassigned', 'assign', manual, '--candidate', 'c-manual', '--remember-address'], env).stdout).toMatch(/assigned .* to c-manual .*private@elsewhere.example added/);
+    expect(status(manual)).toMatchObject({ status: 'assigned', method: 'manual', candidate: { externalId: 'c-manual' } });
+    expect((JSON.parse(runCli(['candidates', 'show', 'c-manual', '--json'], env).stdout) as { emails: string[] }).emails).toContain('private@elsewhere.example');
+
+    expect(runCli(['unassigned', 'dismiss', spam, '--note', 'newsletter'], env).stdout).toMatch(/dismissed/);
+    expect(status(spam).status).toBe('dismissed');
+    const again = runCli(['unassigned', 'dismiss', spam], env);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/is dismissed, not unassigned/);
+  });
+});

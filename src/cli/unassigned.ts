@@ -1,0 +1,150 @@
+// mailroom unassigned list|show|assign|dismiss, and mailroom reprocess: the
+// queue a recruiter clears, and re-matching after candidates arrive.
+import type { Command } from 'commander';
+import { UsageError } from '../errors.ts';
+import type { Context } from '../context.ts';
+import type { StoredMessage } from '../store/index.ts';
+import { withContext, type GlobalOptions } from './context.ts';
+import { messageJson } from './messages.ts';
+import { printFields, printJson, printTable } from './output.ts';
+
+function age(iso: string, now: Date): string {
+  const minutes = Math.max(0, Math.round((now.getTime() - Date.parse(iso)) / 60_000));
+  if (minutes < 60) return `${minutes}m`;
+  if (minutes < 48 * 60) return `${Math.round(minutes / 60)}h`;
+  return `${Math.round(minutes / 1440)}d`;
+}
+
+function unassignedMessage(ctx: Context, id: string): StoredMessage {
+  const message = ctx.messages.get(id);
+  if (!message) throw new UsageError(`no message "${id}" (see: mailroom unassigned list)`);
+  if (message.status !== 'unassigned') throw new UsageError(`message ${message.id} is ${message.status}, not unassigned`);
+  return message;
+}
+
+function sinceIso(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  const time = Date.parse(value);
+  if (Number.isNaN(time)) throw new UsageError(`--since must be a date or time (e.g. 2026-11-20 or 2026-11-20T08:00:00Z), got "${value}"`);
+  return new Date(time).toISOString();
+}
+
+export function registerUnassignedCommands(program: Command, globals: () => GlobalOptions): void {
+  const queue = program.command('unassigned').description('messages no candidate was found for, with the reason');
+
+  queue
+    .command('list')
+    .description('the queue, newest first')
+    .option('--tenant <slug>', 'only this tenant')
+    .option('--reason <reason>', 'only this reason (unknown_sender, ambiguous_sender, dmarc_fail, ...)')
+    .option('--since <date>', 'only messages received since then')
+    .option('--limit <n>', 'at most this many', '100')
+    .option('--json', 'print a JSON array')
+    .action((options: { tenant?: string; reason?: string; since?: string; limit: string; json?: boolean }) =>
+      withContext(globals(), (ctx) => {
+        const since = sinceIso(options.since);
+        const list = ctx.messages.list({
+          status: 'unassigned',
+          limit: Number(options.limit) || 100,
+          ...(options.tenant ? { tenant: options.tenant } : {}),
+          ...(options.reason ? { reason: options.reason } : {}),
+          ...(since ? { since } : {}),
+        });
+        if (options.json) return printJson(list.map(messageJson));
+        const now = ctx.clock.now();
+        printTable(
+          list,
+          [
+            { header: 'id', value: (m) => m.id },
+            { header: 'age', value: (m) => age(m.receivedAt, now) },
+            { header: 'tenant', value: (m) => m.tenant },
+            { header: 'from', value: (m) => m.classification?.forward?.originalFrom?.address ?? m.from ?? m.envelope.mailFrom },
+            { header: 'subject', value: (m) => (m.subject ?? '').slice(0, 50) },
+            { header: 'reason', value: (m) => m.decision?.reason ?? '' },
+          ],
+          'the unassigned queue is empty',
+        );
+      }),
+    );
+
+  queue
+    .command('show <id>')
+    .description('one unassigned message: headers, auth verdicts, reply text, attachments, and why it is here')
+    .option('--json', 'print a JSON object')
+    .action((id: string, options: { json?: boolean }) =>
+      withContext(globals(), (ctx) => {
+        const m = unassignedMessage(ctx, id);
+        if (options.json) return printJson({ ...messageJson(m), evidence: m.decision?.evidence ?? {} });
+        printFields([
+          ['id', m.id],
+          ['tenant', m.tenant],
+          ['why here', m.decision?.reason ?? null],
+          ['evidence', JSON.stringify(m.decision?.evidence ?? {})],
+          ['suggestions', m.decision?.suggestions.map((c) => `${c.externalId} (${c.name})`).join(', ') || null],
+          ['from', m.from],
+          ['original from', m.classification?.forward?.originalFrom?.address ?? null],
+          ['subject', m.subject],
+          ['kind', m.classification?.kind ?? null],
+          ['auth', m.auth ? `spf=${m.auth.spf} dkim=${m.auth.dkim} dmarc=${m.auth.dmarc} arc=${m.auth.arc}` : null],
+          ['verification', m.classification?.verification ? JSON.stringify(m.classification.verification) : null],
+          ['attachments', m.attachments.map((a) => a.filename ?? '(unnamed)').join(', ') || null],
+          ['reply text', m.classification?.replyText ?? null],
+        ]);
+      }),
+    );
+
+  queue
+    .command('assign <id>')
+    .description('assign an unassigned message to a candidate by hand')
+    .requiredOption('--candidate <externalId>', "the candidate's external id (of the message's tenant)")
+    .option('--remember-address', "add the sender's address to the candidate, so the next message matches by itself")
+    .action((id: string, options: { candidate: string; rememberAddress?: boolean }) =>
+      withContext(globals(), (ctx) => {
+        const m = unassignedMessage(ctx, id);
+        const candidate = ctx.candidates.get(m.tenant, options.candidate);
+        if (!candidate) throw new UsageError(`no candidate "${options.candidate}" in tenant "${m.tenant}"`);
+        const sender = m.classification?.forward?.originalFrom?.address ?? m.from;
+        if (options.rememberAddress) {
+          if (!sender) throw new UsageError(`message ${m.id} has no sender address to remember`);
+          ctx.candidates.upsert(m.tenant, { externalId: candidate.externalId, name: candidate.name, emails: [...candidate.emails, sender] });
+        }
+        ctx.messages.assignManually(m.id, { id: candidate.id, externalId: candidate.externalId, name: candidate.name }, ctx.clock.now().toISOString());
+        process.stdout.write(`assigned ${m.id} to ${candidate.externalId} (${candidate.name})${options.rememberAddress ? `; ${sender} added to the candidate` : ''}\n`);
+      }),
+    );
+
+  queue
+    .command('dismiss <id>')
+    .description('take a message out of the queue without assigning it')
+    .option('--note <text>', 'why')
+    .action((id: string, options: { note?: string }) =>
+      withContext(globals(), (ctx) => {
+        const m = unassignedMessage(ctx, id);
+        ctx.messages.dismiss(m.id, options.note ?? null, ctx.clock.now().toISOString());
+        process.stdout.write(`dismissed ${m.id}\n`);
+      }),
+    );
+
+  program
+    .command('reprocess [ids...]')
+    .description('run messages through the pipeline again (a running server picks them up), e.g. after candidates arrived')
+    .option('--unassigned', 'every unassigned message')
+    .option('--tenant <slug>', 'with --unassigned: only this tenant')
+    .action((ids: string[], options: { unassigned?: boolean; tenant?: string }) =>
+      withContext(globals(), (ctx) => {
+        const chosen = [...ids.map((i) => i.toUpperCase())];
+        if (options.unassigned) {
+          chosen.push(...ctx.messages.list({ status: 'unassigned', limit: 1_000_000, ...(options.tenant ? { tenant: options.tenant } : {}) }).map((m) => m.id));
+        }
+        if (chosen.length === 0) throw new UsageError('name message ids, or --unassigned');
+        let done = 0;
+        const batch = 500;
+        for (let i = 0; i < chosen.length; i += batch) {
+          done += ctx.messages.requeue(chosen.slice(i, i + batch), ctx.clock.now().getTime());
+          if (process.stderr.isTTY) process.stderr.write(`\rqueued ${Math.min(i + batch, chosen.length)}/${chosen.length}`);
+        }
+        if (process.stderr.isTTY) process.stderr.write('\n');
+        process.stdout.write(`${done} message(s) queued for the pipeline again; a running server processes them now\n`);
+      }),
+    );
+}
