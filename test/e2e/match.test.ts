@@ -1,5 +1,6 @@
 // Matching over SMTP: sender matches, ambiguity, unknown senders, DMARC spoofs,
 // subcompany fallback and tenant isolation, each as a real delivery.
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RawSmtp, queuedId } from '../helpers/raw-smtp.ts';
 import { isProcessed, startTestServer, tempDir, waitFor, zoneFile, type TestServer } from '../helpers/server.ts';
@@ -13,6 +14,7 @@ beforeAll(async () => {
   t.ctx.candidates.upsert('acme', { externalId: 'c-a', name: 'A', emails: ['shared@family.example'] });
   t.ctx.candidates.upsert('acme', { externalId: 'c-b', name: 'B', emails: ['shared@family.example'] });
   t.ctx.candidates.upsert('acme', { externalId: 'c-spoofed', name: 'S', emails: ['ceo@spoofed.example'] });
+  t.ctx.candidates.upsert('acme', { externalId: 'c-jean', name: 'Jean', emails: ['jean@candidat.example'] });
   t.ctx.candidates.upsert('globex', { externalId: 'g-jane', name: 'Jane at Globex', emails: ['jane@candidate.example', 'only-globex@candidate.example'] });
 });
 afterAll(() => t.cleanup());
@@ -26,7 +28,26 @@ async function deliver(rcpt: string, from: string): Promise<string> {
   return id;
 }
 
+async function deliverFile(rcpt: string, path: string): Promise<string> {
+  const c = await RawSmtp.connect(t.port);
+  expect((await c.startData([rcpt], 'recruiter@acme.com'))?.code).toBe(354);
+  const id = queuedId(await c.command(`${readFileSync(path, 'latin1')}.`));
+  c.close();
+  await waitFor(() => isProcessed(t.ctx.messages.get(id)?.status), 10_000, 'processed');
+  return id;
+}
+
 describe('matching over SMTP', () => {
+  it.each([
+    ['fixtures/classify/gmail-forward.eml', 'c-jane'],
+    ['fixtures/classify/outlook-forward-fr.eml', 'c-jean'],
+    ['fixtures/classify/attached-forward.eml', 'c-jane'],
+  ])("matches a colleague's hand forward (%s) to the original sender", async (path, candidate) => {
+    const message = t.ctx.messages.get(await deliverFile('acme-jobs@in.mailroom.test', path))!;
+    expect(message.status).toBe('assigned');
+    expect(message.decision?.candidate?.externalId).toBe(candidate);
+  });
+
   it.each([
     ['careers@replies.acme.com', 'jane@candidate.example', { status: 'assigned', method: 'sender', candidate: 'c-jane' }],
     ['careers@replies.acme.com', 'Shared@Family.Example', { status: 'unassigned', reason: 'ambiguous_sender', suggestions: ['c-a', 'c-b'] }],
