@@ -78,6 +78,7 @@ try {
       tenantDomains: tenant.domains,
       isOwnAddress: tenant.isOwnAddress,
       candidatesFor: (address) => match.candidatesFor(tenant.chain, address),
+      threadCandidates: match.candidatesByThread(tenant.chain, [`<m${n}@candidate.example>`]),
     });
     times.push(performance.now() - t0);
   }
@@ -95,6 +96,7 @@ try {
       [1, 'person1@candidate.example'],
     ],
     ['candidate emails', 'SELECT email FROM candidate_emails WHERE candidate_id = ? ORDER BY email', [1]],
+    ['thread (In-Reply-To/References)', 'SELECT c.id FROM messages m JOIN candidates c ON c.id = m.candidate_id WHERE m.tenant_id = ? AND m.message_id = ? LIMIT 1', [1, '<m1@candidate.example>']],
   ] as const;
   const out = [
     `# Match benchmark (${new Date().toISOString()}, ${candidateCount} candidate addresses in one tenant, ${tenantCount} tenants, ${lookups} decisions)`,

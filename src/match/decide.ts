@@ -1,8 +1,8 @@
 // The matching decision: which candidate a message belongs to, or why it goes to
 // the unassigned queue. A pure function of plain data, one rule after the other
-// (design notes, "Matching order"); the first that applies wins. Reply tokens and
-// In-Reply-To/References come with the relay, which issues the tokens and
-// Message-IDs they refer to.
+// (design notes, "Matching order"); the first that applies wins. In-Reply-To and
+// References are matched against messages the tenant received; reply tokens and
+// the Message-IDs the tenant sent come with the relay.
 
 export type UnassignedReason =
   | 'loop'
@@ -33,11 +33,13 @@ export interface MatchInput {
   isOwnAddress: (address: string) => boolean;
   /** Candidates of the tenant (then its parent) with this address. */
   candidatesFor: (address: string) => CandidateRef[];
+  /** The candidate of an earlier message this one answers (In-Reply-To/References), if any. */
+  threadCandidates: CandidateRef[];
 }
 
 export interface Decision {
   status: 'assigned' | 'unassigned';
-  method: 'sender' | null;
+  method: 'header' | 'sender' | null;
   reason: UnassignedReason | null;
   candidate: CandidateRef | null;
   suggestions: CandidateRef[];
@@ -68,6 +70,13 @@ export function decide(input: MatchInput): Decision {
   // A bounce belongs to the outbound message it reports on; until the relay
   // records those, it waits in the queue instead of posing as a reply.
   if (input.kind === 'bounce') return unassigned('bounce_unmatched', {});
+
+  // An answer in a thread we know belongs where the thread does, whichever
+  // address it came from (the candidate's phone, a colleague's reply).
+  // Not for a From that fails DMARC: a spoof could name a known Message-ID.
+  if (input.threadCandidates.length === 1 && input.dmarc !== 'fail') {
+    return { status: 'assigned', method: 'header', reason: null, candidate: input.threadCandidates[0] as CandidateRef, suggestions: [], evidence: { thread: true } };
+  }
 
   // Whose address to look up: the recovered original sender when the forwarder is
   // one of the tenant's own people, else whoever sent it.

@@ -10,6 +10,14 @@ export function countReceived(raw: Buffer): number {
   return header.match(/^Received:/gim)?.length ?? 0;
 }
 
+/** In-Reply-To and References of the parse result (at most the last 20 references). */
+function threadIds(parsed: unknown): string[] {
+  const p = parsed as { inReplyTo?: string | null; references?: string[] } | null;
+  if (!p) return [];
+  const ids = [...(p.references ?? []).slice(-20), ...(p.inReplyTo ? [p.inReplyTo] : [])];
+  return [...new Set(ids)];
+}
+
 export function matchMessage(lookups: MatchLookups, messageId: string, processed: ProcessedMessage, raw: Buffer): DecisionSummary | null {
   const tenant = lookups.tenantOfMessage(messageId);
   if (!tenant) return null;
@@ -24,5 +32,6 @@ export function matchMessage(lookups: MatchLookups, messageId: string, processed
     tenantDomains: tenant.domains,
     isOwnAddress: tenant.isOwnAddress,
     candidatesFor: (address) => lookups.candidatesFor(tenant.chain, address),
+    threadCandidates: lookups.candidatesByThread(tenant.chain, threadIds(processed.parsed)),
   });
 }

@@ -48,6 +48,23 @@ export class MatchLookups {
     };
   }
 
+  /**
+   * Candidates of earlier messages of this tenant chain whose Message-ID the new
+   * message names in In-Reply-To or References (newest reference first).
+   */
+  candidatesByThread(chain: readonly number[], messageIds: readonly string[]): { id: number; externalId: string; name: string }[] {
+    const lookup = this.db.prepare(
+      `SELECT c.id, c.external_id, c.name FROM messages m JOIN candidates c ON c.id = m.candidate_id WHERE m.tenant_id = ? AND m.message_id = ? LIMIT 1`,
+    );
+    for (const messageId of [...messageIds].reverse()) {
+      for (const tenantId of chain) {
+        const row = lookup.get(tenantId, messageId) as { id: number; external_id: string; name: string } | undefined;
+        if (row) return [{ id: row.id, externalId: row.external_id, name: row.name }];
+      }
+    }
+    return [];
+  }
+
   candidatesFor(chain: readonly number[], address: string): { id: number; externalId: string; name: string }[] {
     return this.candidates.findByEmail(chain, address).map((c) => ({ id: c.id, externalId: c.externalId, name: c.name }));
   }

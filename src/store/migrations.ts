@@ -149,6 +149,15 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX messages_candidate ON messages(candidate_id);
     `,
   },
+  {
+    version: 6,
+    name: 'thread lookups',
+    sql: `
+      -- In-Reply-To/References of a new message against Message-IDs of messages
+      -- the tenant received before.
+      CREATE INDEX messages_thread ON messages(tenant_id, message_id);
+    `,
+  },
 ];
 
 export function migrate(db: Database, list: readonly Migration[] = migrations): number[] {

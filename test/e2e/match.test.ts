@@ -38,6 +38,21 @@ async function deliverFile(rcpt: string, path: string): Promise<string> {
 }
 
 describe('matching over SMTP', () => {
+  it('puts an answer in a known thread on that thread\'s candidate, whatever address it came from', async () => {
+    const send = async (from: string, headers: string): Promise<string> => {
+      const c = await RawSmtp.connect(t.port);
+      expect((await c.startData(['careers@replies.acme.com'], from))?.code).toBe(354);
+      const id = queuedId(await c.command(`From: ${from}\r\n${headers}\r\n\r\nHello\r\n.`));
+      c.close();
+      await waitFor(() => isProcessed(t.ctx.messages.get(id)?.status), 10_000, 'processed');
+      return id;
+    };
+    const first = await send('jane@candidate.example', 'Subject: Application\r\nMessage-ID: <thread-1@candidate.example>');
+    const second = await send('jane.phone@mobile.example', 'Subject: Re: Application\r\nIn-Reply-To: <thread-1@candidate.example>\r\nReferences: <thread-1@candidate.example>');
+    expect(t.ctx.messages.get(first)?.decision).toMatchObject({ method: 'sender', candidate: { externalId: 'c-jane' } });
+    expect(t.ctx.messages.get(second)?.decision).toMatchObject({ status: 'assigned', method: 'header', candidate: { externalId: 'c-jane' } });
+  });
+
   it.each([
     ['fixtures/classify/gmail-forward.eml', 'c-jane'],
     ['fixtures/classify/outlook-forward-fr.eml', 'c-jean'],

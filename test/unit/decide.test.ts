@@ -20,6 +20,7 @@ function input(over: Partial<MatchInput>): MatchInput {
     tenantDomains: ['acme.com'],
     isOwnAddress: (a) => a.endsWith('@replies.acme.com'),
     candidatesFor: (a) => book[a] ?? [],
+    threadCandidates: [],
     ...over,
   };
 }
@@ -27,6 +28,9 @@ function input(over: Partial<MatchInput>): MatchInput {
 describe('matching decision', () => {
   it.each([
     ['one candidate by sender', {}, { status: 'assigned', method: 'sender', candidate: jane, reason: null }],
+    ['an answer in a known thread, from another address', { from: 'jane.phone@else.example', originalFrom: 'jane.phone@else.example', threadCandidates: [jane] }, { status: 'assigned', method: 'header', candidate: jane }],
+    ['a bounce naming a known thread is still a bounce', { kind: 'bounce', threadCandidates: [jane] }, { status: 'unassigned', reason: 'bounce_unmatched' }],
+    ['a known thread does not excuse a DMARC failure', { dmarc: 'fail', threadCandidates: [jane] }, { status: 'unassigned', reason: 'dmarc_fail' }],
     ['an auto-reply is attached too (its kind flags it)', { kind: 'auto_reply' }, { status: 'assigned', candidate: jane }],
     ['several candidates share the address', { from: 'shared@family.example', originalFrom: 'shared@family.example' }, { status: 'unassigned', reason: 'ambiguous_sender', suggestions: [jane, june] }],
     ['nobody has the address', { from: 'stranger@else.example', originalFrom: 'stranger@else.example' }, { status: 'unassigned', reason: 'unknown_sender' }],
