@@ -37,7 +37,7 @@ export function messageJson(m: StoredMessage): Record<string, unknown> {
   };
 }
 
-function parseLimit(value: string): number {
+export function parseLimit(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 100_000) throw new UsageError(`--limit must be a whole number from 1 to 100000, got "${value}"`);
   return n;

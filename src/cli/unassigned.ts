@@ -5,7 +5,7 @@ import { UsageError } from '../errors.ts';
 import type { Context } from '../context.ts';
 import type { StoredMessage } from '../store/index.ts';
 import { withContext, type GlobalOptions } from './context.ts';
-import { messageJson } from './messages.ts';
+import { messageJson, parseLimit } from './messages.ts';
 import { printFields, printJson, printTable } from './output.ts';
 
 function age(iso: string, now: Date): string {
@@ -45,7 +45,7 @@ export function registerUnassignedCommands(program: Command, globals: () => Glob
         const since = sinceIso(options.since);
         const list = ctx.messages.list({
           status: 'unassigned',
-          limit: Number(options.limit) || 100,
+          limit: parseLimit(options.limit),
           ...(options.tenant ? { tenant: options.tenant } : {}),
           ...(options.reason ? { reason: options.reason } : {}),
           ...(since ? { since } : {}),

@@ -1,6 +1,7 @@
 // Candidates per tenant: the ATS's external id, a name, any number of email
 // addresses (two candidates may share one). Addresses are kept normalized so
 // the sender lookup in matching is one indexed equality.
+import type { Statement } from 'better-sqlite3';
 import type { Database } from './database.ts';
 import { normalizeAddress } from './tenants.ts';
 
@@ -38,10 +39,15 @@ const SELECT = `SELECT c.id, t.slug AS tenant, c.external_id, c.name, c.created_
 export class CandidateStore {
   private readonly db: Database;
   private readonly now: () => Date;
+  // Prepared once: the matching stage looks candidates up for every message.
+  private readonly byEmail: Statement<[number, string], CandidateRow>;
+  private readonly emailsOf: Statement<[number], { email: string }>;
 
   constructor(db: Database, now: () => Date) {
     this.db = db;
     this.now = now;
+    this.byEmail = db.prepare(`${SELECT} JOIN candidate_emails e ON e.candidate_id = c.id WHERE e.tenant_id = ? AND e.email = ? ORDER BY c.id`);
+    this.emailsOf = db.prepare('SELECT email FROM candidate_emails WHERE candidate_id = ? ORDER BY email');
   }
 
   private tenantId(slug: string): number {
@@ -107,16 +113,15 @@ export class CandidateStore {
   findByEmail(tenantIds: readonly number[], email: string): Candidate[] {
     const normalized = normalizeAddress(email);
     if (!normalized) return [];
-    const lookup = this.db.prepare(`${SELECT} JOIN candidate_emails e ON e.candidate_id = c.id WHERE e.tenant_id = ? AND e.email = ? ORDER BY c.id`);
     for (const tenantId of tenantIds) {
-      const rows = lookup.all(tenantId, normalized) as CandidateRow[];
+      const rows = this.byEmail.all(tenantId, normalized);
       if (rows.length > 0) return rows.map((row) => this.hydrate(row));
     }
     return [];
   }
 
   private hydrate(row: CandidateRow): Candidate {
-    const emails = (this.db.prepare('SELECT email FROM candidate_emails WHERE candidate_id = ? ORDER BY email').all(row.id) as { email: string }[]).map((r) => r.email);
+    const emails = this.emailsOf.all(row.id).map((r) => r.email);
     return { id: row.id, tenant: row.tenant, externalId: row.external_id, name: row.name, emails, createdAt: row.created_at, updatedAt: row.updated_at };
   }
 }

@@ -2,6 +2,7 @@
 // own read-only connection: its chain (subcompany, then parent), its own
 // domains, our addresses for it, and its candidates by address. Every lookup is
 // scoped to the tenant that owns the message: tenants never see each other.
+import type { Statement } from 'better-sqlite3';
 import { CandidateStore } from './candidates.ts';
 import type { Database } from './database.ts';
 import { normalizeAddress } from './tenants.ts';
@@ -15,24 +16,35 @@ export interface TenantView {
 }
 
 export class MatchLookups {
-  private readonly db: Database;
   private readonly candidates: CandidateStore;
+  // Prepared once: these run for every message the pipeline matches.
+  private readonly tenantOf: Statement<[string], { tenant_id: number }>;
+  private readonly parentOf: Statement<[number], { parent_id: number | null }>;
+  private readonly domainsOf: Statement<[number], { domain: string }>;
+  private readonly routeKind: Statement<[string], { kind: string }>;
+  private readonly threadCandidate: Statement<[number, string], { id: number; external_id: string; name: string }>;
 
   constructor(db: Database) {
-    this.db = db;
     this.candidates = new CandidateStore(db, () => new Date());
+    this.tenantOf = db.prepare('SELECT tenant_id FROM messages WHERE id = ?');
+    this.parentOf = db.prepare('SELECT parent_id FROM tenants WHERE id = ?');
+    this.domainsOf = db.prepare('SELECT domain FROM tenant_domains WHERE tenant_id = ?');
+    this.routeKind = db.prepare('SELECT kind FROM routes WHERE value = ?');
+    this.threadCandidate = db.prepare(
+      `SELECT c.id, c.external_id, c.name FROM messages m JOIN candidates c ON c.id = m.candidate_id WHERE m.tenant_id = ? AND m.message_id = ? LIMIT 1`,
+    );
   }
 
   tenantOfMessage(messageId: string): TenantView | null {
-    const row = this.db.prepare('SELECT tenant_id FROM messages WHERE id = ?').get(messageId) as { tenant_id: number } | undefined;
+    const row = this.tenantOf.get(messageId);
     if (!row) return null;
     const chain: number[] = [];
     for (let id: number | null = row.tenant_id; id !== null && !chain.includes(id); ) {
       chain.push(id);
-      id = (this.db.prepare('SELECT parent_id FROM tenants WHERE id = ?').get(id) as { parent_id: number | null } | undefined)?.parent_id ?? null;
+      id = this.parentOf.get(id)?.parent_id ?? null;
     }
-    const domains = (this.db.prepare('SELECT domain FROM tenant_domains WHERE tenant_id = ?').all(row.tenant_id) as { domain: string }[]).map((r) => r.domain);
-    const route = this.db.prepare('SELECT kind FROM routes WHERE value = ?');
+    const domains = this.domainsOf.all(row.tenant_id).map((r) => r.domain);
+    const route = this.routeKind;
     return {
       tenantId: row.tenant_id,
       chain,
@@ -41,8 +53,8 @@ export class MatchLookups {
       isOwnAddress: (address) => {
         const normalized = normalizeAddress(address);
         if (!normalized) return false;
-        const exact = route.get(normalized) as { kind: string } | undefined;
-        const byDomain = route.get(normalized.slice(normalized.lastIndexOf('@') + 1)) as { kind: string } | undefined;
+        const exact = route.get(normalized);
+        const byDomain = route.get(normalized.slice(normalized.lastIndexOf('@') + 1));
         return exact?.kind === 'forward_address' || byDomain?.kind === 'reply_domain';
       },
     };
@@ -53,12 +65,9 @@ export class MatchLookups {
    * message names in In-Reply-To or References (newest reference first).
    */
   candidatesByThread(chain: readonly number[], messageIds: readonly string[]): { id: number; externalId: string; name: string }[] {
-    const lookup = this.db.prepare(
-      `SELECT c.id, c.external_id, c.name FROM messages m JOIN candidates c ON c.id = m.candidate_id WHERE m.tenant_id = ? AND m.message_id = ? LIMIT 1`,
-    );
     for (const messageId of [...messageIds].reverse()) {
       for (const tenantId of chain) {
-        const row = lookup.get(tenantId, messageId) as { id: number; external_id: string; name: string } | undefined;
+        const row = this.threadCandidate.get(tenantId, messageId);
         if (row) return [{ id: row.id, externalId: row.external_id, name: row.name }];
       }
     }

@@ -161,6 +161,7 @@ describe('mailroom unassigned and reprocess', () => {
     expect(runCli(['unassigned', 'list'], env).stdout).toMatch(/unknown_sender/);
     expect(runCli(['unassigned', 'show', later], env).stdout).toMatch(/why here\s+unknown_sender/);
     expect(runCli(['unassigned', 'list', '--since', 'yesterday-ish'], env).stderr).toMatch(/--since must be a date/);
+    expect(runCli(['unassigned', 'list', '--limit', 'abc'], env).stderr).toMatch(/--limit must be a whole number/);
 
     runCli(['candidates', 'add', '--tenant', 'acme', '--external-id', 'c-later', '--name', 'Later', '--email', 'later@candidate.example'], env);
     expect(runCli(['reprocess', later], env).stdout).toMatch(/1 message\(s\) queued/);
