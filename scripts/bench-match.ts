@@ -3,11 +3,13 @@
 // one tenant and 10,000 tenants, on a real SQLite file. Prints the p50/p99
 // decision time per message and the query plans of every lookup (each must use
 // an index: no SCAN of a table).
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { decide } from '../src/match/index.ts';
+import { ReplyTokens } from '../src/match/tokens.ts';
 import { MatchLookups, openDatabase, MessageStore } from '../src/store/index.ts';
 
 const { values } = parseArgs({ options: { candidates: { type: 'string', default: '1000000' }, tenants: { type: 'string', default: '10000' }, lookups: { type: 'string', default: '20000' } } });
@@ -60,7 +62,9 @@ try {
     Date.now(),
   );
 
-  const match = new MatchLookups(db);
+  // Real tokens signed for conversations (that do not exist: the verify and lookup still run).
+  const replyTokens = new ReplyTokens([{ kid: 'a', secret: randomBytes(32) }]);
+  const match = new MatchLookups(db, () => replyTokens);
   const times: number[] = [];
   log(`${lookups} decisions`);
   for (let n = 0; n < lookups; n++) {
@@ -78,7 +82,10 @@ try {
       tenantDomains: tenant.domains,
       isOwnAddress: tenant.isOwnAddress,
       candidatesFor: (address) => match.candidatesFor(tenant.chain, address),
-      threadCandidates: match.candidatesByThread(tenant.chain, [`<m${n}@candidate.example>`]),
+      ownOutbound: match.ownOutbound(tenant.chain, `<own${n}@candidate.example>`),
+      token: match.token(tenant.chain, [`careers+${replyTokens.issue(tenant.tenantId, n + 1)}@replies.t1.example`]),
+      thread: match.thread(tenant.chain, [`<m${n}@candidate.example>`]),
+      bounce: null,
     });
     times.push(performance.now() - t0);
   }
@@ -97,6 +104,9 @@ try {
     ],
     ['candidate emails', 'SELECT email FROM candidate_emails WHERE candidate_id = ? ORDER BY email', [1]],
     ['thread (In-Reply-To/References)', 'SELECT c.id FROM messages m JOIN candidates c ON c.id = m.candidate_id WHERE m.tenant_id = ? AND m.message_id = ? LIMIT 1', [1, '<m1@candidate.example>']],
+    ['thread (what we sent)', 'SELECT o.id FROM outbound_messages o JOIN tenants t ON t.id = o.tenant_id WHERE o.tenant_id = ? AND o.message_id = ?', [1, 'm1@candidate.example']],
+    ['bounce by failed recipient', "SELECT o.id FROM outbound_messages o WHERE o.tenant_id = ? AND o.recipient = ? AND o.status = 'sent' ORDER BY o.sent_at DESC LIMIT 1", [1, 'person1@candidate.example']],
+    ['token conversation', 'SELECT candidate_id FROM conversations WHERE id = ? AND tenant_id = ?', [1, 1]],
   ] as const;
   const out = [
     `# Match benchmark (${new Date().toISOString()}, ${candidateCount} candidate addresses in one tenant, ${tenantCount} tenants, ${lookups} decisions)`,

@@ -53,7 +53,7 @@ export async function startServer(ctx: Context, options: { worker?: boolean } = 
     });
     if (options.worker !== false) {
       pipeline = new PipelineThread(
-        { dataDir: config.data.dir, settings: config.worker, dns: config.dns, mta: config.smtp.hostname, logLevel: config.log.level, connectStore: () => store.connectPipeline() },
+        { dataDir: config.data.dir, settings: config.worker, dns: config.dns, secret: config.secret, mta: config.smtp.hostname, logLevel: config.log.level, connectStore: () => store.connectPipeline() },
         workerLog,
       );
     }

@@ -77,7 +77,7 @@ function findCandidate(store: CandidateStore, externalId: string, tenant: string
 }
 
 function candidateJson(c: Candidate): Record<string, unknown> {
-  return { id: c.id, tenant: c.tenant, externalId: c.externalId, name: c.name, emails: c.emails, createdAt: c.createdAt, updatedAt: c.updatedAt };
+  return { id: c.id, tenant: c.tenant, externalId: c.externalId, name: c.name, emails: c.emails, bouncing: c.bouncing, createdAt: c.createdAt, updatedAt: c.updatedAt };
 }
 
 export function registerCandidateCommands(program: Command, globals: () => GlobalOptions): void {

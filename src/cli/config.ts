@@ -31,6 +31,9 @@ export function registerConfigCommands(program: Command, globals: () => GlobalOp
     .command('check')
     .description('load and validate the configuration (file and environment), print the result as JSON')
     .action(() => {
-      printJson(loadCliConfig(globals()));
+      const loaded = loadCliConfig(globals());
+      // Never print a secret: say whether one is set.
+      const mask = (value: string): string => (value ? '(set)' : '');
+      printJson({ ...loaded, secret: { key: mask(loaded.secret.key), previousKey: mask(loaded.secret.previousKey) } });
     });
 }

@@ -83,6 +83,29 @@ const dnsSection = z
   })
   .strict();
 
+const secretSection = z
+  .object({
+    key: z
+      .string()
+      .default('')
+      .describe('Key that seals account passwords, OAuth2 tokens and reply-token keys at rest: 32 bytes as base64 or hex. Set it by environment, not in a file. Empty: a key file (mode 0600) is created in the data dir on first use.'),
+    previousKey: z
+      .string()
+      .default('')
+      .describe('The key before secret.key, while `mailroom keys rotate` re-seals everything with the new one.'),
+  })
+  .strict();
+
+const relaySection = z
+  .object({
+    pollIntervalMs: millis.default(1000).describe('How often the relay looks for outbound messages due to be sent when it has not been woken.'),
+    maxAgeMs: millis.default(2 * 24 * 60 * 60_000).describe('How long a deferred outbound message (4xx or network failure) is retried before it fails.'),
+    retryBaseMs: millis.default(30_000).describe('First retry delay of a deferred outbound message; each later retry doubles it.'),
+    retryMaxMs: millis.default(60 * 60_000).describe('Longest delay between two retries of an outbound message.'),
+    connectionTimeoutMs: millis.max(300_000).default(15_000).describe('Timeout for connecting, greeting and each SMTP command when sending or testing an account.'),
+  })
+  .strict();
+
 const logSection = z
   .object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level of the JSON log on stdout.'),
@@ -95,6 +118,8 @@ export const configSchema = z
     smtp: smtpSection.prefault({}).describe('The inbound SMTP listener.'),
     worker: workerSection.prefault({}).describe('The durable job worker that runs the pipeline.'),
     dns: dnsSection.prefault({}).describe('DNS for SPF, DKIM, DMARC and ARC.'),
+    secret: secretSection.prefault({}).describe('Encryption of secrets at rest.'),
+    relay: relaySection.prefault({}).describe('Sending through the customers\' own SMTP accounts.'),
     log: logSection.prefault({}).describe('Logging.'),
   })
   .strict();

@@ -1,7 +1,9 @@
 // The matching stage: feeds what the earlier stages found, and what the store
-// knows about the message's tenant, to the pure decision in match/.
+// knows about the message's tenant (its tokens, what it sent and received, its
+// candidates), to the pure decision in match/.
+import type { BounceInfo } from '../classify/bounce.ts';
 import { decide } from '../match/index.ts';
-import type { DecisionSummary, MatchLookups, ProcessedMessage } from '../store/index.ts';
+import type { DecisionSummary, Envelope, MatchLookups, ProcessedMessage } from '../store/index.ts';
 
 /** Received headers in the header block: more than a few dozen is a loop. */
 export function countReceived(raw: Buffer): number {
@@ -18,20 +20,24 @@ function threadIds(parsed: unknown): string[] {
   return [...new Set(ids)];
 }
 
-export function matchMessage(lookups: MatchLookups, messageId: string, processed: ProcessedMessage, raw: Buffer): DecisionSummary | null {
-  const tenant = lookups.tenantOfMessage(messageId);
+export function matchMessage(lookups: MatchLookups, id: string, processed: ProcessedMessage, message: { raw: Buffer; envelope: Envelope }): DecisionSummary | null {
+  const tenant = lookups.tenantOfMessage(id);
   if (!tenant) return null;
   const c = processed.classification;
+  const bounce = c.kind === 'bounce' ? (c.bounce as BounceInfo | null) : null;
   return decide({
     kind: c.kind,
     from: processed.from,
     originalFrom: c.forward?.originalFrom?.address ?? processed.from,
     forwardedBy: c.forward?.forwardedBy ?? null,
     dmarc: processed.auth?.dmarc ?? null,
-    receivedCount: countReceived(raw),
+    receivedCount: countReceived(message.raw),
     tenantDomains: tenant.domains,
     isOwnAddress: tenant.isOwnAddress,
     candidatesFor: (address) => lookups.candidatesFor(tenant.chain, address),
-    threadCandidates: lookups.candidatesByThread(tenant.chain, threadIds(processed.parsed)),
+    ownOutbound: c.kind === 'bounce' ? null : lookups.ownOutbound(tenant.chain, processed.messageId),
+    token: lookups.token(tenant.chain, message.envelope.rcptTo),
+    thread: lookups.thread(tenant.chain, threadIds(processed.parsed)),
+    bounce: bounce ? lookups.bounceTarget(tenant.chain, bounce.originalMessageId, bounce.recipient, bounce.hard) : null,
   });
 }

@@ -13,6 +13,8 @@ export interface PipelineThreadOptions {
   dataDir: string;
   settings: Config['worker'];
   dns: Config['dns'];
+  /** To open the reply-token keys. */
+  secret: Config['secret'];
   mta: string;
   logLevel: LogLevel;
   /** A fresh port to the store thread for each thread started. */
@@ -33,9 +35,9 @@ export class PipelineThread {
 
   start(): void {
     if (this.thread || this.stopping) return;
-    const { dataDir, settings, dns, mta, logLevel } = this.options;
+    const { dataDir, settings, dns, secret, mta, logLevel } = this.options;
     const store = this.options.connectStore();
-    const thread = new Thread(threadFile, { workerData: { dataDir, settings, dns, mta, logLevel, store }, transferList: [store], resourceLimits: { maxYoungGenerationSizeMb: 4 } });
+    const thread = new Thread(threadFile, { workerData: { dataDir, settings, dns, secret, mta, logLevel, store }, transferList: [store], resourceLimits: { maxYoungGenerationSizeMb: 4 } });
     thread.on('error', (err) => this.log.error({ err }, 'pipeline worker thread failed'));
     thread.on('exit', (code) => {
       if (this.thread !== thread) return;

@@ -11,6 +11,8 @@ import { createLogger, type LogLevel } from '../log.ts';
 import { openDatabase } from '../store/database.ts';
 import { RawReader } from '../store/raw.ts';
 import { MatchLookups } from '../store/match-lookups.ts';
+import { ReplyTokenSource } from '../store/token-keys.ts';
+import { loadKeyring, type Keyring } from '../secrets/keyring.ts';
 import { matchMessage } from './match-stage.ts';
 import { RemoteJobQueue, StoreClient } from '../store/store-client.ts';
 import { Worker } from './worker.ts';
@@ -33,6 +35,7 @@ export interface PipelineThreadData {
   dataDir: string;
   settings: Config['worker'];
   dns: Config['dns'];
+  secret: Config['secret'];
   /** Our host name, for Authentication-Results. */
   mta: string;
   logLevel: LogLevel;
@@ -45,7 +48,10 @@ const data = workerData as PipelineThreadData;
 lowerThreadPriority();
 const reader = openDatabase(data.dataDir, { readonly: true });
 const raw = new RawReader(reader, data.dataDir);
-const lookups = new MatchLookups(reader);
+let keyring: Keyring | null = null;
+const openKeyring = (): Keyring | null => (keyring ??= loadKeyring({ dataDir: data.dataDir, ...data.secret }, { create: false }));
+const tokens = new ReplyTokenSource(reader, openKeyring);
+const lookups = new MatchLookups(reader, () => tokens.current());
 const log = createLogger(data.logLevel).child({ subsystem: 'worker' });
 let worker: Worker | null = null;
 const client = new StoreClient(data.store, () => worker?.wake());
@@ -55,7 +61,7 @@ worker = new Worker({
   queue: new RemoteJobQueue(client),
   readMessage: (id) => raw.readWithEnvelope(id),
   pipeline: { resolver: createResolver(data.dns), mta: data.mta, dataDir: data.dataDir },
-  match: (messageId, processed, bytes) => matchMessage(lookups, messageId, processed, bytes),
+  match: (messageId, processed, message) => matchMessage(lookups, messageId, processed, message),
   log,
   nowMs: Date.now,
 });

@@ -17,7 +17,7 @@ export interface WorkerDeps {
   readMessage: (messageId: string) => { raw: Buffer; envelope: Envelope } | null;
   pipeline: PipelineDeps;
   /** The matching decision for a processed message; without it messages end as `processed`. */
-  match?: (messageId: string, processed: ProcessedMessage, raw: Buffer) => DecisionSummary | null;
+  match?: (messageId: string, processed: ProcessedMessage, message: { raw: Buffer; envelope: Envelope }) => DecisionSummary | null;
   log: Logger;
   nowMs: () => number;
 }
@@ -146,7 +146,7 @@ export class Worker {
       try {
         const lastAttempt = job.attempts >= this.deps.settings.maxAttempts;
         const result = await runPipeline({ ...message, lastAttempt }, this.deps.pipeline);
-        const decision = this.deps.match?.(job.messageId, result.processed, message.raw) ?? null;
+        const decision = this.deps.match?.(job.messageId, result.processed, message) ?? null;
         return { job, result: { processed: { ...result.processed, decision } } };
       } finally {
         release(message.raw);

@@ -11,6 +11,8 @@ export interface Candidate {
   externalId: string;
   name: string;
   emails: string[];
+  /** Addresses a hard bounce marked: mail to them does not arrive. */
+  bouncing: { email: string; since: string; reason: string | null }[];
   createdAt: string;
   updatedAt: string;
 }
@@ -41,13 +43,13 @@ export class CandidateStore {
   private readonly now: () => Date;
   // Prepared once: the matching stage looks candidates up for every message.
   private readonly byEmail: Statement<[number, string], CandidateRow>;
-  private readonly emailsOf: Statement<[number], { email: string }>;
+  private readonly emailsOf: Statement<[number], { email: string; bouncing_at: string | null; bounce_reason: string | null }>;
 
   constructor(db: Database, now: () => Date) {
     this.db = db;
     this.now = now;
     this.byEmail = db.prepare(`${SELECT} JOIN candidate_emails e ON e.candidate_id = c.id WHERE e.tenant_id = ? AND e.email = ? ORDER BY c.id`);
-    this.emailsOf = db.prepare('SELECT email FROM candidate_emails WHERE candidate_id = ? ORDER BY email');
+    this.emailsOf = db.prepare('SELECT email, bouncing_at, bounce_reason FROM candidate_emails WHERE candidate_id = ? ORDER BY email');
   }
 
   private tenantId(slug: string): number {
@@ -78,11 +80,14 @@ export class CandidateStore {
       if (existing) {
         id = existing.id;
         this.db.prepare('UPDATE candidates SET name = ?, updated_at = ? WHERE id = ?').run(valid.name, at, id);
-        this.db.prepare('DELETE FROM candidate_emails WHERE candidate_id = ?').run(id);
+        // Addresses that stay keep their bounce marks; the rest go.
+        const keep = this.db.prepare('SELECT email FROM candidate_emails WHERE candidate_id = ?').all(id) as { email: string }[];
+        const drop = this.db.prepare('DELETE FROM candidate_emails WHERE candidate_id = ? AND email = ?');
+        for (const { email } of keep) if (!valid.emails.includes(email)) drop.run(id, email);
       } else {
         id = Number(this.db.prepare('INSERT INTO candidates (tenant_id, external_id, name, created_at, updated_at) VALUES (?, ?, ?, ?, ?)').run(tenantId, valid.externalId, valid.name, at, at).lastInsertRowid);
       }
-      const addEmail = this.db.prepare('INSERT INTO candidate_emails (candidate_id, tenant_id, email) VALUES (?, ?, ?)');
+      const addEmail = this.db.prepare('INSERT OR IGNORE INTO candidate_emails (candidate_id, tenant_id, email) VALUES (?, ?, ?)');
       for (const email of valid.emails) addEmail.run(id, tenantId, email);
       return !existing;
     })();
@@ -120,9 +125,18 @@ export class CandidateStore {
     return [];
   }
 
+  /** Marks a candidate's address as bouncing (a hard bounce reported it); returns whether it was one of theirs. */
+  markBouncing(candidateId: number, email: string, reason: string | null, at: string): boolean {
+    const normalized = normalizeAddress(email);
+    if (!normalized) return false;
+    return this.db.prepare('UPDATE candidate_emails SET bouncing_at = ?, bounce_reason = ? WHERE candidate_id = ? AND email = ?').run(at, reason, candidateId, normalized).changes > 0;
+  }
+
   private hydrate(row: CandidateRow): Candidate {
-    const emails = this.emailsOf.all(row.id).map((r) => r.email);
-    return { id: row.id, tenant: row.tenant, externalId: row.external_id, name: row.name, emails, createdAt: row.created_at, updatedAt: row.updated_at };
+    const rows = this.emailsOf.all(row.id);
+    const emails = rows.map((r) => r.email);
+    const bouncing = rows.filter((r) => r.bouncing_at !== null).map((r) => ({ email: r.email, since: r.bouncing_at as string, reason: r.bounce_reason }));
+    return { id: row.id, tenant: row.tenant, externalId: row.external_id, name: row.name, emails, bouncing, createdAt: row.created_at, updatedAt: row.updated_at };
   }
 }
 

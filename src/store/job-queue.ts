@@ -1,6 +1,7 @@
 // What the pipeline worker needs from the job queue, as an async interface: the
 // server's worker talks to the store thread through it (store-client.ts); tests
 // and tools use LocalJobQueue on a connection of their own.
+import { DecisionEffects } from './decision-effects.ts';
 import type { Database } from './database.ts';
 import { JobStore, type Job } from './jobs.ts';
 import { MessageStore, type ProcessedMessage } from './messages.ts';
@@ -19,10 +20,12 @@ export interface JobQueue {
 export class JobOperations {
   readonly jobs: JobStore;
   readonly messages: MessageStore;
+  private readonly effects: DecisionEffects;
 
   constructor(db: Database) {
     this.jobs = new JobStore(db);
     this.messages = new MessageStore(db);
+    this.effects = new DecisionEffects(db);
   }
 
   claim(nowMs: number, leaseMs: number, max: number): Job[] {
@@ -30,7 +33,12 @@ export class JobOperations {
   }
 
   complete(job: Job, summary: ProcessedMessage, nowMs: number): boolean {
-    return this.jobs.complete(job, nowMs, () => this.messages.markProcessed(job.messageId, summary, new Date(nowMs).toISOString()));
+    const at = new Date(nowMs).toISOString();
+    return this.jobs.complete(job, nowMs, () => {
+      this.messages.markProcessed(job.messageId, summary, at);
+      const decision = this.effects.apply(job.messageId, summary, at);
+      if (decision) this.messages.setDecision(job.messageId, decision);
+    });
   }
 
   fail(job: Job, error: string, nowMs: number): boolean {

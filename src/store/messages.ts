@@ -2,6 +2,7 @@
 // pipeline fills in. Inserting a message also queues its pipeline job, in the same
 // transaction, so nothing accepted can be left without work scheduled.
 import type { Statement } from 'better-sqlite3';
+import { ConversationStore } from './conversations.ts';
 import type { Database } from './database.ts';
 
 export type MessageStatus = 'received' | 'processed' | 'assigned' | 'unassigned' | 'dismissed' | 'failed';
@@ -13,6 +14,10 @@ export interface DecisionSummary {
   reason: string | null;
   candidate: { id: number; externalId: string; name: string } | null;
   suggestions: { id: number; externalId: string; name: string }[];
+  /** The conversation a token or header named (the store fills in the one chosen). */
+  conversationId?: number | null;
+  /** The outbound message this one answers, reports on or is. */
+  outboundId?: string | null;
   evidence: Record<string, unknown>;
 }
 
@@ -52,6 +57,8 @@ export interface StoredMessage {
   attachments: AttachmentSummary[];
   classification: ClassificationSummary | null;
   decision: DecisionSummary | null;
+  conversationId: number | null;
+  outboundId: string | null;
   error: string | null;
   processedAt: string | null;
 }
@@ -128,12 +135,14 @@ interface MessageRow {
   attachments: string | null;
   classification: string | null;
   decision: string | null;
+  conversation_id: number | null;
+  outbound_id: string | null;
   error: string | null;
   processed_at: string | null;
 }
 
 const SELECT_MESSAGE = `SELECT m.id, t.slug AS tenant, m.status, m.received_at, m.size, m.envelope, m.message_id,
-  m.from_header, m.subject, m.auth, m.attachments, m.classification, m.decision, m.error, m.processed_at FROM messages m JOIN tenants t ON t.id = m.tenant_id`;
+  m.from_header, m.subject, m.auth, m.attachments, m.classification, m.decision, m.conversation_id, m.outbound_id, m.error, m.processed_at FROM messages m JOIN tenants t ON t.id = m.tenant_id`;
 
 export const PIPELINE_JOB = 'pipeline';
 
@@ -216,14 +225,24 @@ export class MessageStore {
     this.db.prepare('INSERT OR REPLACE INTO message_parsed (message_id, data) VALUES (?, ?)').run(id, JSON.stringify(summary.parsed));
   }
 
+  /** Replaces the stored decision (the store adds the conversation it chose). */
+  setDecision(id: string, decision: DecisionSummary): void {
+    this.db.prepare('UPDATE messages SET decision = ? WHERE id = ?').run(JSON.stringify(decision), id);
+  }
+
   markFailed(id: string, error: string, at: string): void {
     this.db.prepare(`UPDATE messages SET status = 'failed', error = ?, processed_at = ? WHERE id = ?`).run(error, at, id);
   }
 
-  /** An operator's assignment: replaces the pipeline's decision with method `manual`. */
+  /** An operator's assignment: replaces the pipeline's decision with method `manual` and files it in a conversation. */
   assignManually(id: string, candidate: { id: number; externalId: string; name: string }, at: string): void {
-    const decision: DecisionSummary = { status: 'assigned', method: 'manual', reason: null, candidate, suggestions: [], evidence: { assignedAt: at } };
-    this.db.prepare(`UPDATE messages SET status = 'assigned', candidate_id = ?, decision = ? WHERE id = ?`).run(candidate.id, JSON.stringify(decision), id);
+    this.db.transaction(() => {
+      const row = this.db.prepare('SELECT tenant_id, subject FROM messages WHERE id = ?').get(id) as { tenant_id: number; subject: string | null } | undefined;
+      if (!row) return;
+      const conversationId = new ConversationStore(this.db).place(row.tenant_id, candidate.id, row.subject, null, at);
+      const decision: DecisionSummary = { status: 'assigned', method: 'manual', reason: null, candidate, suggestions: [], conversationId, evidence: { assignedAt: at } };
+      this.db.prepare(`UPDATE messages SET status = 'assigned', candidate_id = ?, conversation_id = ?, decision = ? WHERE id = ?`).run(candidate.id, conversationId, JSON.stringify(decision), id);
+    })();
   }
 
   /** An operator's dismissal, with an optional note; the message stays visible as dismissed. */
@@ -281,6 +300,8 @@ function toMessage(row: MessageRow): StoredMessage {
     attachments: row.attachments ? (JSON.parse(row.attachments) as AttachmentSummary[]) : [],
     classification: row.classification ? (JSON.parse(row.classification) as ClassificationSummary) : null,
     decision: row.decision ? (JSON.parse(row.decision) as DecisionSummary) : null,
+    conversationId: row.conversation_id,
+    outboundId: row.outbound_id,
     error: row.error,
     processedAt: row.processed_at,
   };

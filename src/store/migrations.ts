@@ -158,6 +158,100 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX messages_thread ON messages(tenant_id, message_id);
     `,
   },
+  {
+    version: 7,
+    name: 'conversations, reply tokens, sending accounts, outbound messages',
+    sql: `
+      -- Messages on a candidate, grouped: one thread of outreach and replies.
+      CREATE TABLE conversations (
+        id               INTEGER PRIMARY KEY,
+        tenant_id        INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+        candidate_id     INTEGER REFERENCES candidates(id) ON DELETE SET NULL,
+        subject          TEXT NOT NULL,
+        created_at       TEXT NOT NULL,
+        last_message_at  TEXT NOT NULL
+      );
+      CREATE INDEX conversations_candidate ON conversations(candidate_id, subject);
+      ALTER TABLE messages ADD COLUMN conversation_id INTEGER REFERENCES conversations(id) ON DELETE SET NULL;
+      CREATE INDEX messages_conversation ON messages(conversation_id);
+
+      -- HMAC keys that sign reply tokens; 'kid' is one base32 character carried in
+      -- every token so keys can rotate. The secret is sealed with the secret key.
+      CREATE TABLE token_keys (
+        kid         TEXT PRIMARY KEY,
+        secret      TEXT NOT NULL,
+        created_at  TEXT NOT NULL
+      );
+
+      -- Sending accounts: a customer's own SMTP server and mailbox. 'secret' is the
+      -- sealed password or OAuth2 credentials, never stored in the clear.
+      CREATE TABLE accounts (
+        id              INTEGER PRIMARY KEY,
+        tenant_id       INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+        name            TEXT NOT NULL,
+        provider        TEXT NOT NULL,
+        host            TEXT NOT NULL,
+        port            INTEGER NOT NULL,
+        security        TEXT NOT NULL CHECK (security IN ('tls', 'starttls', 'none')),
+        tls_ca          TEXT,
+        username        TEXT NOT NULL,
+        auth_method     TEXT NOT NULL CHECK (auth_method IN ('password', 'oauth2')),
+        secret          TEXT NOT NULL,
+        from_address    TEXT NOT NULL,
+        from_name       TEXT,
+        sending_domain  TEXT NOT NULL,
+        reply_local     TEXT NOT NULL,
+        owner           TEXT,
+        is_default      INTEGER NOT NULL DEFAULT 0,
+        delay_ms        INTEGER NOT NULL,
+        per_minute      INTEGER NOT NULL,
+        per_day         INTEGER NOT NULL,
+        status          TEXT NOT NULL CHECK (status IN ('pending', 'active', 'failing')),
+        last_error      TEXT,
+        last_tested_at  TEXT,
+        created_at      TEXT NOT NULL,
+        UNIQUE (tenant_id, name)
+      );
+
+      -- The outbound queue. message_id is ours (no angle brackets), recorded so
+      -- that replies match by In-Reply-To/References and bounces find what they
+      -- report on. A claimed row is 'sending' with next_attempt_at as its lease.
+      CREATE TABLE outbound_messages (
+        id               TEXT PRIMARY KEY,
+        tenant_id        INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+        account_id       INTEGER REFERENCES accounts(id) ON DELETE SET NULL,
+        candidate_id     INTEGER REFERENCES candidates(id) ON DELETE SET NULL,
+        conversation_id  INTEGER REFERENCES conversations(id) ON DELETE SET NULL,
+        purpose          TEXT NOT NULL CHECK (purpose IN ('send', 'test')),
+        message_id       TEXT NOT NULL,
+        recipient        TEXT NOT NULL,
+        reply_to         TEXT,
+        subject          TEXT NOT NULL,
+        text_body        TEXT,
+        html_body        TEXT,
+        in_reply_to      TEXT,
+        refs             TEXT,
+        status           TEXT NOT NULL CHECK (status IN ('queued', 'sending', 'sent', 'deferred', 'failed')),
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at  INTEGER NOT NULL,
+        last_reply       TEXT,
+        bounced          TEXT,
+        created_at       TEXT NOT NULL,
+        sent_at          TEXT
+      );
+      CREATE UNIQUE INDEX outbound_by_message_id ON outbound_messages(tenant_id, message_id);
+      CREATE INDEX outbound_by_recipient ON outbound_messages(tenant_id, recipient);
+      CREATE INDEX outbound_due ON outbound_messages(next_attempt_at) WHERE status IN ('queued', 'sending', 'deferred');
+      CREATE INDEX outbound_status ON outbound_messages(status, id);
+      -- Pacing: what an account sent in the last minute and day.
+      CREATE INDEX outbound_by_account ON outbound_messages(account_id, sent_at);
+      ALTER TABLE messages ADD COLUMN outbound_id TEXT REFERENCES outbound_messages(id) ON DELETE SET NULL;
+
+      -- A hard bounce marks the candidate's address: sending to it again is futile.
+      ALTER TABLE candidate_emails ADD COLUMN bouncing_at TEXT;
+      ALTER TABLE candidate_emails ADD COLUMN bounce_reason TEXT;
+    `,
+  },
 ];
 
 export function migrate(db: Database, list: readonly Migration[] = migrations): number[] {

@@ -1,0 +1,184 @@
+// Sending accounts: a tenant's (or one of its users') own SMTP mailbox. The
+// password or OAuth2 credentials are stored sealed (secrets/keyring.ts) and only
+// opened by the relay when it connects; everything else here is safe to show.
+import type { Database } from './database.ts';
+
+export type AccountStatus = 'pending' | 'active' | 'failing';
+
+export interface AccountSecret {
+  password?: string;
+  oauth2?: { clientId: string; clientSecret: string; refreshToken: string; tokenUrl: string };
+}
+
+export interface NewAccount {
+  tenantId: number;
+  name: string;
+  provider: string;
+  host: string;
+  port: number;
+  security: 'tls' | 'starttls' | 'none';
+  tlsCa: string | null;
+  username: string;
+  authMethod: 'password' | 'oauth2';
+  /** Sealed AccountSecret JSON. */
+  sealedSecret: string;
+  fromAddress: string;
+  fromName: string | null;
+  sendingDomain: string;
+  replyLocal: string;
+  owner: string | null;
+  isDefault: boolean;
+  delayMs: number;
+  perMinute: number;
+  perDay: number;
+}
+
+export interface Account extends Omit<NewAccount, 'sealedSecret'> {
+  id: number;
+  tenant: string;
+  status: AccountStatus;
+  lastError: string | null;
+  lastTestedAt: string | null;
+  createdAt: string;
+}
+
+interface AccountRow {
+  id: number;
+  tenant_id: number;
+  tenant: string;
+  name: string;
+  provider: string;
+  host: string;
+  port: number;
+  security: 'tls' | 'starttls' | 'none';
+  tls_ca: string | null;
+  username: string;
+  auth_method: 'password' | 'oauth2';
+  from_address: string;
+  from_name: string | null;
+  sending_domain: string;
+  reply_local: string;
+  owner: string | null;
+  is_default: number;
+  delay_ms: number;
+  per_minute: number;
+  per_day: number;
+  status: AccountStatus;
+  last_error: string | null;
+  last_tested_at: string | null;
+  created_at: string;
+}
+
+const SELECT = 'SELECT a.*, t.slug AS tenant FROM accounts a JOIN tenants t ON t.id = a.tenant_id';
+
+export class AccountStore {
+  private readonly db: Database;
+
+  constructor(db: Database) {
+    this.db = db;
+  }
+
+  add(account: NewAccount, at: string): Account {
+    const id = this.db.transaction(() => {
+      if (account.isDefault) this.db.prepare('UPDATE accounts SET is_default = 0 WHERE tenant_id = ? AND owner IS ?').run(account.tenantId, account.owner);
+      return Number(
+        this.db
+          .prepare(
+            `INSERT INTO accounts (tenant_id, name, provider, host, port, security, tls_ca, username, auth_method, secret, from_address, from_name,
+             sending_domain, reply_local, owner, is_default, delay_ms, per_minute, per_day, status, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)`,
+          )
+          .run(
+            account.tenantId, account.name, account.provider, account.host, account.port, account.security, account.tlsCa, account.username,
+            account.authMethod, account.sealedSecret, account.fromAddress, account.fromName, account.sendingDomain, account.replyLocal,
+            account.owner, account.isDefault ? 1 : 0, account.delayMs, account.perMinute, account.perDay, at,
+          ).lastInsertRowid,
+      );
+    })();
+    return this.get(id) as Account;
+  }
+
+  get(id: number): Account | null {
+    const row = this.db.prepare(`${SELECT} WHERE a.id = ?`).get(id) as AccountRow | undefined;
+    return row ? toAccount(row) : null;
+  }
+
+  list(tenantSlug?: string): Account[] {
+    const rows = tenantSlug
+      ? (this.db.prepare(`${SELECT} WHERE t.slug = ? ORDER BY a.id`).all(tenantSlug.toLowerCase()) as AccountRow[])
+      : (this.db.prepare(`${SELECT} ORDER BY a.id`).all() as AccountRow[]);
+    return rows.map(toAccount);
+  }
+
+  sealedSecret(id: number): string | null {
+    return (this.db.prepare('SELECT secret FROM accounts WHERE id = ?').get(id) as { secret: string } | undefined)?.secret ?? null;
+  }
+
+  remove(id: number): boolean {
+    return this.db.prepare('DELETE FROM accounts WHERE id = ?').run(id).changes > 0;
+  }
+
+  /** Makes this account the default of its tenant (for its owner, or the tenant-wide one). */
+  setDefault(id: number): boolean {
+    return this.db.transaction(() => {
+      const account = this.get(id);
+      if (!account) return false;
+      this.db.prepare('UPDATE accounts SET is_default = (id = ?) WHERE tenant_id = ? AND owner IS ?').run(id, account.tenantId, account.owner);
+      return true;
+    })();
+  }
+
+  setStatus(id: number, status: AccountStatus, error: string | null, at: string): void {
+    this.db.prepare('UPDATE accounts SET status = ?, last_error = ?, last_tested_at = ? WHERE id = ?').run(status, error, at, id);
+  }
+
+  /**
+   * Which account sends for a tenant chain (the tenant, then its parents): the
+   * user's own account, else the first default found walking up the chain.
+   */
+  choose(chain: readonly number[], owner: string | null): Account | null {
+    if (owner) {
+      const own = this.db.prepare(`${SELECT} WHERE a.tenant_id = ? AND a.owner = ? ORDER BY a.is_default DESC, a.id LIMIT 1`).get(chain[0], owner) as AccountRow | undefined;
+      if (own) return toAccount(own);
+    }
+    for (const tenantId of chain) {
+      const row = this.db.prepare(`${SELECT} WHERE a.tenant_id = ? AND a.owner IS NULL AND a.is_default = 1 LIMIT 1`).get(tenantId) as AccountRow | undefined;
+      if (row) return toAccount(row);
+    }
+    return null;
+  }
+
+  /** Messages an account sent since a time, for pacing. */
+  sentSince(id: number, since: string): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM outbound_messages WHERE account_id = ? AND sent_at >= ?').get(id, since) as { n: number }).n;
+  }
+}
+
+function toAccount(row: AccountRow): Account {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    tenant: row.tenant,
+    name: row.name,
+    provider: row.provider,
+    host: row.host,
+    port: row.port,
+    security: row.security,
+    tlsCa: row.tls_ca,
+    username: row.username,
+    authMethod: row.auth_method,
+    fromAddress: row.from_address,
+    fromName: row.from_name,
+    sendingDomain: row.sending_domain,
+    replyLocal: row.reply_local,
+    owner: row.owner,
+    isDefault: row.is_default === 1,
+    delayMs: row.delay_ms,
+    perMinute: row.per_minute,
+    perDay: row.per_day,
+    status: row.status,
+    lastError: row.last_error,
+    lastTestedAt: row.last_tested_at,
+    createdAt: row.created_at,
+  };
+}

@@ -1,0 +1,81 @@
+// Conversations: the messages on a candidate, grouped. Outreach opens one; a
+// reply joins the conversation its token or headers name; a message matched by
+// its sender alone joins the candidate's conversation with the same subject
+// (without Re:/Fwd: prefixes), else opens a new one.
+import type { Statement } from 'better-sqlite3';
+import type { Database } from './database.ts';
+
+export interface Conversation {
+  id: number;
+  tenantId: number;
+  candidateId: number | null;
+  subject: string;
+  createdAt: string;
+  lastMessageAt: string;
+}
+
+interface ConversationRow {
+  id: number;
+  tenant_id: number;
+  candidate_id: number | null;
+  subject: string;
+  created_at: string;
+  last_message_at: string;
+}
+
+// Reply and forward prefixes in the languages recruiters meet most.
+const PREFIX = /^\s*((re|fw|fwd|aw|wg|sv|vs|tr|rv|enc|antw|odp|ynt|r|i)\s*(\[\d+\])?\s*:\s*)+/i;
+
+/** The subject a conversation is known by: prefixes and extra spaces removed. */
+export function conversationSubject(subject: string | null): string {
+  let s = (subject ?? '').trim();
+  for (let previous = ''; previous !== s; ) {
+    previous = s;
+    s = s.replace(PREFIX, '').trim();
+  }
+  return s.replace(/\s+/g, ' ');
+}
+
+export class ConversationStore {
+  private readonly insert: Statement<[number, number | null, string, string, string]>;
+  private readonly byId: Statement<[number], ConversationRow>;
+  private readonly bySubject: Statement<[number, string], { id: number }>;
+  private readonly touch: Statement<[string, number]>;
+  private readonly claim: Statement<[number, number]>;
+
+  constructor(db: Database) {
+    this.insert = db.prepare('INSERT INTO conversations (tenant_id, candidate_id, subject, created_at, last_message_at) VALUES (?, ?, ?, ?, ?)');
+    this.byId = db.prepare('SELECT * FROM conversations WHERE id = ?');
+    this.bySubject = db.prepare('SELECT id FROM conversations WHERE candidate_id = ? AND subject = ? ORDER BY last_message_at DESC LIMIT 1');
+    this.claim = db.prepare('UPDATE conversations SET candidate_id = ? WHERE id = ?');
+    this.touch = db.prepare('UPDATE conversations SET last_message_at = max(last_message_at, ?) WHERE id = ?');
+  }
+
+  open(tenantId: number, candidateId: number | null, subject: string | null, at: string): number {
+    return Number(this.insert.run(tenantId, candidateId, conversationSubject(subject), at, at).lastInsertRowid);
+  }
+
+  get(id: number): Conversation | null {
+    const row = this.byId.get(id);
+    return row
+      ? { id: row.id, tenantId: row.tenant_id, candidateId: row.candidate_id, subject: row.subject, createdAt: row.created_at, lastMessageAt: row.last_message_at }
+      : null;
+  }
+
+  /**
+   * The conversation a message on this candidate joins: `preferred` when it
+   * belongs to the candidate (named by a token or header), else the one with the
+   * same subject, else a new one.
+   */
+  place(tenantId: number, candidateId: number, subject: string | null, preferred: number | null, at: string): number {
+    const chosen = preferred !== null ? this.get(preferred) : null;
+    let id: number;
+    if (chosen && (chosen.candidateId === candidateId || chosen.candidateId === null)) {
+      id = chosen.id;
+      // A conversation opened without a candidate (outreach to an unknown address) now has one.
+      if (chosen.candidateId === null) this.claim.run(candidateId, id);
+    } else id = this.bySubject.get(candidateId, conversationSubject(subject))?.id ?? this.open(tenantId, candidateId, subject, at);
+    this.touch.run(at, id);
+    return id;
+  }
+}

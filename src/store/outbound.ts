@@ -1,0 +1,193 @@
+// The outbound queue: messages the relay sends through a tenant's account.
+// queued -> sending -> sent | deferred (retried) | failed. A claimed row is
+// 'sending' with next_attempt_at as the end of its lease, so a crash mid-send
+// makes it due again: it is sent at most once more, with the same Message-ID.
+import type { Statement } from 'better-sqlite3';
+import type { Database } from './database.ts';
+
+export type OutboundStatus = 'queued' | 'sending' | 'sent' | 'deferred' | 'failed';
+
+export interface NewOutbound {
+  id: string;
+  tenantId: number;
+  accountId: number;
+  candidateId: number | null;
+  conversationId: number;
+  purpose: 'send' | 'test';
+  /** Ours, without angle brackets. */
+  messageId: string;
+  recipient: string;
+  replyTo: string | null;
+  subject: string;
+  text: string | null;
+  html: string | null;
+  inReplyTo: string | null;
+  references: string[];
+}
+
+export interface OutboundMessage extends NewOutbound {
+  tenant: string;
+  status: OutboundStatus;
+  attempts: number;
+  nextAttemptAt: number;
+  lastReply: string | null;
+  bounced: unknown;
+  createdAt: string;
+  sentAt: string | null;
+}
+
+interface OutboundRow {
+  id: string;
+  tenant_id: number;
+  tenant: string;
+  account_id: number | null;
+  candidate_id: number | null;
+  conversation_id: number | null;
+  purpose: 'send' | 'test';
+  message_id: string;
+  recipient: string;
+  reply_to: string | null;
+  subject: string;
+  text_body: string | null;
+  html_body: string | null;
+  in_reply_to: string | null;
+  refs: string | null;
+  status: OutboundStatus;
+  attempts: number;
+  next_attempt_at: number;
+  last_reply: string | null;
+  bounced: string | null;
+  created_at: string;
+  sent_at: string | null;
+}
+
+const SELECT = 'SELECT o.*, t.slug AS tenant FROM outbound_messages o JOIN tenants t ON t.id = o.tenant_id';
+
+export class OutboundStore {
+  private readonly db: Database;
+  private readonly byMessageIdStmt: Statement<[number, string], OutboundRow>;
+  private readonly byRecipientStmt: Statement<[number, string], OutboundRow>;
+
+  constructor(db: Database) {
+    this.db = db;
+    this.byMessageIdStmt = db.prepare(`${SELECT} WHERE o.tenant_id = ? AND o.message_id = ?`);
+    this.byRecipientStmt = db.prepare(`${SELECT} WHERE o.tenant_id = ? AND o.recipient = ? AND o.status = 'sent' ORDER BY o.sent_at DESC LIMIT 1`);
+  }
+
+  enqueue(message: NewOutbound, at: string, nowMs: number): void {
+    this.db
+      .prepare(
+        `INSERT INTO outbound_messages (id, tenant_id, account_id, candidate_id, conversation_id, purpose, message_id, recipient, reply_to, subject,
+         text_body, html_body, in_reply_to, refs, status, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`,
+      )
+      .run(
+        message.id, message.tenantId, message.accountId, message.candidateId, message.conversationId, message.purpose, message.messageId,
+        message.recipient, message.replyTo, message.subject, message.text, message.html, message.inReplyTo, JSON.stringify(message.references), nowMs, at,
+      );
+  }
+
+  get(id: string): OutboundMessage | null {
+    const row = this.db.prepare(`${SELECT} WHERE o.id = ?`).get(id.toUpperCase()) as OutboundRow | undefined;
+    return row ? toOutbound(row) : null;
+  }
+
+  list(filter: { status?: string; tenant?: string; limit: number }): OutboundMessage[] {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.status) {
+      where.push('o.status = ?');
+      params.push(filter.status);
+    }
+    if (filter.tenant) {
+      where.push('t.slug = ?');
+      params.push(filter.tenant.toLowerCase());
+    }
+    const sql = `${SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY o.id DESC LIMIT ?`;
+    return (this.db.prepare(sql).all(...params, filter.limit) as OutboundRow[]).map(toOutbound);
+  }
+
+  /** Our message with this Message-ID, sent by one of these tenants (the first that has it). */
+  byMessageId(tenantIds: readonly number[], messageId: string): OutboundMessage | null {
+    const id = messageId.replace(/^<|>$/g, '');
+    for (const tenantId of tenantIds) {
+      const row = this.byMessageIdStmt.get(tenantId, id);
+      if (row) return toOutbound(row);
+    }
+    return null;
+  }
+
+  /** The last message these tenants sent to an address (a bounce without the original Message-ID). */
+  lastSentTo(tenantIds: readonly number[], recipient: string): OutboundMessage | null {
+    for (const tenantId of tenantIds) {
+      const row = this.byRecipientStmt.get(tenantId, recipient.toLowerCase());
+      if (row) return toOutbound(row);
+    }
+    return null;
+  }
+
+  /** Due messages, leased to the caller until nowMs + leaseMs; oldest first. */
+  claimDue(nowMs: number, leaseMs: number, max: number): OutboundMessage[] {
+    return this.db.transaction(() => {
+      const rows = this.db
+        .prepare(`${SELECT} WHERE o.status IN ('queued', 'sending', 'deferred') AND o.next_attempt_at <= ? ORDER BY o.next_attempt_at, o.id LIMIT ?`)
+        .all(nowMs, max) as OutboundRow[];
+      const lease = this.db.prepare(`UPDATE outbound_messages SET status = 'sending', attempts = attempts + 1, next_attempt_at = ? WHERE id = ?`);
+      for (const row of rows) lease.run(nowMs + leaseMs, row.id);
+      return rows.map((row) => ({ ...toOutbound(row), status: 'sending' as const, attempts: row.attempts + 1 }));
+    })();
+  }
+
+  /** When the next queued or deferred message is due, or null when none is. */
+  nextDueAt(): number | null {
+    const row = this.db.prepare(`SELECT MIN(next_attempt_at) AS at FROM outbound_messages WHERE status IN ('queued', 'sending', 'deferred')`).get() as { at: number | null };
+    return row.at;
+  }
+
+  markSent(id: string, reply: string, at: string): void {
+    this.db.prepare(`UPDATE outbound_messages SET status = 'sent', last_reply = ?, sent_at = ? WHERE id = ?`).run(reply, at, id);
+  }
+
+  markDeferred(id: string, reply: string, nextAttemptAt: number): void {
+    this.db.prepare(`UPDATE outbound_messages SET status = 'deferred', last_reply = ?, next_attempt_at = ? WHERE id = ?`).run(reply, nextAttemptAt, id);
+  }
+
+  markFailed(id: string, reply: string): void {
+    this.db.prepare(`UPDATE outbound_messages SET status = 'failed', last_reply = ? WHERE id = ?`).run(reply, id);
+  }
+
+  /** Puts a leased message back without counting the attempt (pacing held it). */
+  release(id: string, nextAttemptAt: number): void {
+    this.db.prepare(`UPDATE outbound_messages SET status = 'queued', attempts = max(0, attempts - 1), next_attempt_at = ? WHERE id = ?`).run(nextAttemptAt, id);
+  }
+
+  markBounced(id: string, detail: unknown): void {
+    this.db.prepare('UPDATE outbound_messages SET bounced = ? WHERE id = ?').run(JSON.stringify(detail), id);
+  }
+}
+
+function toOutbound(row: OutboundRow): OutboundMessage {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    tenant: row.tenant,
+    accountId: row.account_id ?? 0,
+    candidateId: row.candidate_id,
+    conversationId: row.conversation_id ?? 0,
+    purpose: row.purpose,
+    messageId: row.message_id,
+    recipient: row.recipient,
+    replyTo: row.reply_to,
+    subject: row.subject,
+    text: row.text_body,
+    html: row.html_body,
+    inReplyTo: row.in_reply_to,
+    references: row.refs ? (JSON.parse(row.refs) as string[]) : [],
+    status: row.status,
+    attempts: row.attempts,
+    nextAttemptAt: row.next_attempt_at,
+    lastReply: row.last_reply,
+    bounced: row.bounced ? (JSON.parse(row.bounced) as unknown) : null,
+    createdAt: row.created_at,
+    sentAt: row.sent_at,
+  };
+}

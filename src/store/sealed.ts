@@ -1,0 +1,39 @@
+// Every column that holds a sealed secret (secrets/keyring.ts), so a key rotation
+// re-seals all of them and nothing is left under a key about to be dropped.
+import type { Database } from './database.ts';
+
+const SEALED_COLUMNS: readonly { table: string; key: string; column: string }[] = [
+  { table: 'accounts', key: 'id', column: 'secret' },
+  { table: 'token_keys', key: 'kid', column: 'secret' },
+];
+
+/** Re-seals every stored secret with `reseal` in one transaction; returns how many changed. */
+export function resealAll(db: Database, reseal: (sealed: string) => string | null): number {
+  return db.transaction(() => {
+    let changed = 0;
+    for (const { table, key, column } of SEALED_COLUMNS) {
+      const rows = db.prepare(`SELECT ${key} AS k, ${column} AS v FROM ${table}`).all() as { k: unknown; v: string }[];
+      const update = db.prepare(`UPDATE ${table} SET ${column} = ? WHERE ${key} = ?`);
+      for (const row of rows) {
+        const next = reseal(row.v);
+        if (next !== null) {
+          update.run(next, row.k);
+          changed++;
+        }
+      }
+    }
+    return changed;
+  })();
+}
+
+/** How many stored secrets there are, by the key id that sealed them. */
+export function sealedKeyIds(db: Database): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const { table, column } of SEALED_COLUMNS) {
+    for (const row of db.prepare(`SELECT ${column} AS v FROM ${table}`).all() as { v: string }[]) {
+      const id = row.v.split('.')[1] ?? '?';
+      counts[id] = (counts[id] ?? 0) + 1;
+    }
+  }
+  return counts;
+}

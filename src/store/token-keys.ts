@@ -1,0 +1,81 @@
+// The HMAC keys that sign reply tokens, sealed at rest. The newest key signs;
+// every stored key verifies, so tokens in mail already sent keep working after
+// a rotation until the operator removes the old key.
+import type { Keyring } from '../secrets/keyring.ts';
+import { nextKeyId, ReplyTokens, type TokenKey } from '../match/tokens.ts';
+import { randomBytes } from 'node:crypto';
+import type { Database } from './database.ts';
+
+export interface TokenKeyInfo {
+  kid: string;
+  createdAt: string;
+  signing: boolean;
+}
+
+export class TokenKeyStore {
+  private readonly db: Database;
+
+  constructor(db: Database) {
+    this.db = db;
+  }
+
+  private rows(): { kid: string; secret: string; created_at: string }[] {
+    return this.db.prepare('SELECT kid, secret, created_at FROM token_keys ORDER BY created_at DESC, rowid DESC').all() as { kid: string; secret: string; created_at: string }[];
+  }
+
+  /** The keys, newest (signing) first, opened with the keyring. */
+  keys(keyring: Keyring): TokenKey[] {
+    return this.rows().map((r) => ({ kid: r.kid, secret: Buffer.from(keyring.open(r.secret), 'base64') }));
+  }
+
+  list(): TokenKeyInfo[] {
+    return this.rows().map((r, i) => ({ kid: r.kid, createdAt: r.created_at, signing: i === 0 }));
+  }
+
+  /** Adds a new signing key; returns its id. */
+  add(keyring: Keyring, at: string): string {
+    const kid = nextKeyId(this.rows().map((r) => r.kid));
+    this.db.prepare('INSERT INTO token_keys (kid, secret, created_at) VALUES (?, ?, ?)').run(kid, keyring.seal(randomBytes(32).toString('base64')), at);
+    return kid;
+  }
+
+  /** A signing key exists (the first one is made on first use). */
+  ensure(keyring: Keyring, at: string): void {
+    if (this.rows().length === 0) this.add(keyring, at);
+  }
+
+  remove(kid: string): boolean {
+    const rows = this.rows();
+    if (rows[0]?.kid === kid && rows.length === 1) throw new Error('that is the only reply-token key; add a new one first (mailroom keys rotate-tokens)');
+    return this.db.prepare('DELETE FROM token_keys WHERE kid = ?').run(kid).changes > 0;
+  }
+}
+
+/**
+ * The reply-token keys as a long-running reader sees them: reloaded when the set
+ * of keys changes (a `send` made the first one, or an operator rotated them).
+ */
+export class ReplyTokenSource {
+  private readonly store: TokenKeyStore;
+  private readonly keyring: () => Keyring | null;
+  private readonly fingerprint: () => string;
+  private loadedFor = '';
+  private tokens: ReplyTokens | null = null;
+
+  constructor(db: Database, keyring: () => Keyring | null) {
+    this.store = new TokenKeyStore(db);
+    this.keyring = keyring;
+    const stmt = db.prepare("SELECT COALESCE(group_concat(kid, ''), '') AS kids FROM token_keys");
+    this.fingerprint = () => (stmt.get() as { kids: string }).kids;
+  }
+
+  current(): ReplyTokens | null {
+    const fingerprint = this.fingerprint();
+    if (fingerprint !== this.loadedFor || !this.tokens) {
+      const ring = fingerprint ? this.keyring() : null;
+      this.tokens = ring ? new ReplyTokens(this.store.keys(ring)) : null;
+      this.loadedFor = fingerprint;
+    }
+    return this.tokens;
+  }
+}
