@@ -88,10 +88,16 @@ export class ReplyTokens {
   }
 }
 
-/** The token part of a recipient's local part (`careers+TOKEN`), or null when there is none. */
+/**
+ * The token part of a recipient's local part (`careers+TOKEN`), or null when
+ * there is none. A suffix that cannot be a token (`careers+jobs`) is plain
+ * sub-addressing, not a token: only token-shaped ones are checked (and a
+ * token-shaped one that fails the check is a bad token).
+ */
 export function tokenOfLocalPart(localPart: string): string | null {
   const plus = localPart.lastIndexOf('+');
-  return plus < 0 || plus === localPart.length - 1 ? null : localPart.slice(plus + 1);
+  const suffix = plus < 0 ? '' : localPart.slice(plus + 1).toLowerCase();
+  return TOKEN_PATTERN.test(suffix) ? suffix : null;
 }
 
 /** The next key id after the ones in use (a, b, ..., 7, then a again after the oldest is gone). */
