@@ -3,7 +3,8 @@
 // instead of reaching into modules.
 import type { Config } from './config/index.ts';
 import { createLogger, type Logger } from './log.ts';
-import { CandidateStore, JobStore, MessageStore, openDatabase, RawReader, TenantStore, type Database } from './store/index.ts';
+import { loadKeyring, type Keyring } from './secrets/keyring.ts';
+import { AccountStore, CandidateStore, JobStore, MessageStore, openDatabase, OutboundStore, RawReader, TenantStore, type Database } from './store/index.ts';
 
 export interface Clock {
   now(): Date;
@@ -21,6 +22,10 @@ export interface Context {
   messages: MessageStore;
   raw: RawReader;
   jobs: JobStore;
+  accounts: AccountStore;
+  outbound: OutboundStore;
+  /** The keys that seal secrets; the key file is created on first use. */
+  keyring(): Keyring;
   close(): void;
 }
 
@@ -34,6 +39,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
   const clock = overrides.clock ?? systemClock;
   const db = openDatabase(config.data.dir, { maxSizeMb: config.data.maxSizeMb });
   let closed = false;
+  let keyring: Keyring | null = null;
   return {
     config,
     log,
@@ -44,6 +50,9 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     messages: new MessageStore(db),
     raw: new RawReader(db, config.data.dir),
     jobs: new JobStore(db),
+    accounts: new AccountStore(db),
+    outbound: new OutboundStore(db),
+    keyring: () => (keyring ??= loadKeyring({ dataDir: config.data.dir, ...config.secret }, { create: true }) as Keyring),
     close() {
       if (closed) return;
       closed = true;

@@ -9,7 +9,8 @@ import { UsageError } from './errors.ts';
 // The thread handle only: the pipeline's own modules (mailparser, ...) load in its thread.
 import { PipelineThread } from './pipeline/pipeline-thread.ts';
 import { loadTlsMaterial, SmtpListener } from './smtp/index.ts';
-import { acquireInstanceLock, ensureSpoolDir, GroupCommitter, InstanceLockError, StoreThread, type InstanceLock } from './store/index.ts';
+import { RelayThread } from './relay/relay-thread-handle.ts';
+import { acquireInstanceLock, ensureSpoolDir, OutboundStore, GroupCommitter, InstanceLockError, StoreThread, type InstanceLock } from './store/index.ts';
 
 export interface RunningServer {
   smtp: AddressInfo;
@@ -27,7 +28,7 @@ function lockDataDir(dataDir: string): InstanceLock {
   }
 }
 
-export async function startServer(ctx: Context, options: { worker?: boolean } = {}): Promise<RunningServer> {
+export async function startServer(ctx: Context, options: { worker?: boolean; relay?: boolean } = {}): Promise<RunningServer> {
   const { config, log } = ctx;
   // A broken zone file stops the start here, with its name, not later in a thread.
   if (config.dns.zoneFile) {
@@ -45,6 +46,8 @@ export async function startServer(ctx: Context, options: { worker?: boolean } = 
     if (strays > 0) log.info({ files: strays }, 'removed spool files of messages that were never acknowledged');
     const orphaned = ctx.jobs.releaseOrphaned(ctx.clock.now().getTime());
     if (orphaned > 0) log.warn({ jobs: orphaned }, 'resuming jobs left running by a previous process that stopped without finishing them');
+    const sending = new OutboundStore(ctx.db).releaseOrphaned(ctx.clock.now().getTime());
+    if (sending > 0) log.warn({ messages: sending }, 'resending outbound messages a previous process was sending when it stopped (same Message-ID)');
     const workerLog = log.child({ subsystem: 'worker' });
     let pipeline: PipelineThread | null = null;
     const store = new StoreThread({ dataDir: config.data.dir, maxSizeMb: config.data.maxSizeMb }, (err) => {
@@ -72,6 +75,8 @@ export async function startServer(ctx: Context, options: { worker?: boolean } = 
       throw err;
     });
     pipeline?.start();
+    const relay = options.relay === false ? null : new RelayThread({ dataDir: config.data.dir, settings: config.relay, secret: config.secret, hostname: config.smtp.hostname, logLevel: config.log.level }, log);
+    relay?.start();
     log.info({ host: smtp.address, port: smtp.port, dataDir: config.data.dir, tls: tls.source }, 'mailroom listening for SMTP');
     if (ctx.tenants.list().length === 0) {
       log.warn('no tenants yet, so every recipient is refused: add one with `mailroom tenants add <slug> --domain D --reply-domain R`');
@@ -86,6 +91,7 @@ export async function startServer(ctx: Context, options: { worker?: boolean } = 
           await listener.stop();
           await committer.drain();
           await pipeline?.stop();
+          await relay?.stop();
           await store.close();
           ctx.close();
           lock.release();

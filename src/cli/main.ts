@@ -3,11 +3,14 @@
 // exit 1; anything else prints its stack and exits 70 (EX_SOFTWARE).
 import { Command, CommanderError } from 'commander';
 import { ConfigError, UsageError } from '../errors.ts';
+import { registerAccountCommands } from './accounts.ts';
 import { registerCandidateCommands } from './candidates.ts';
 import { registerConfigCommands } from './config.ts';
 import { registerInspectCommand } from './inspect.ts';
 import type { GlobalOptions } from './context.ts';
+import { registerKeyCommands } from './keys.ts';
 import { registerMessageCommands } from './messages.ts';
+import { registerOutboundCommands } from './outbound.ts';
 import { registerServeCommand } from './serve.ts';
 import { registerStatsCommand } from './stats.ts';
 import { registerTenantCommands } from './tenants.ts';
@@ -25,6 +28,9 @@ export function buildProgram(): Command {
   registerCandidateCommands(program, globals);
   registerMessageCommands(program, globals);
   registerUnassignedCommands(program, globals);
+  registerAccountCommands(program, globals);
+  registerOutboundCommands(program, globals);
+  registerKeyCommands(program, globals);
   registerStatsCommand(program, globals);
   registerConfigCommands(program, globals);
   registerInspectCommand(program, globals);

@@ -137,10 +137,20 @@ export class OutboundStore {
     })();
   }
 
+  /** Leases one queued message to the caller (a test email sent by the CLI itself). */
+  claim(id: string, nowMs: number, leaseMs: number): boolean {
+    return this.db.prepare(`UPDATE outbound_messages SET status = 'sending', attempts = attempts + 1, next_attempt_at = ? WHERE id = ? AND status = 'queued'`).run(nowMs + leaseMs, id).changes > 0;
+  }
+
   /** When the next queued or deferred message is due, or null when none is. */
   nextDueAt(): number | null {
     const row = this.db.prepare(`SELECT MIN(next_attempt_at) AS at FROM outbound_messages WHERE status IN ('queued', 'sending', 'deferred')`).get() as { at: number | null };
     return row.at;
+  }
+
+  /** At start (the instance lock held): messages a stopped process was sending are due now, not when its lease ends. */
+  releaseOrphaned(nowMs: number): number {
+    return this.db.prepare(`UPDATE outbound_messages SET next_attempt_at = ? WHERE status = 'sending'`).run(nowMs).changes;
   }
 
   markSent(id: string, reply: string, at: string): void {

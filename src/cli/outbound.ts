@@ -1,0 +1,125 @@
+// mailroom send, and mailroom outbound list|show: queue a message through the
+// relay, and see what became of it.
+import type { Command } from 'commander';
+import { UsageError } from '../errors.ts';
+import { composeOutbound } from '../relay/compose.ts';
+import type { OutboundMessage } from '../store/index.ts';
+import { withContext, type GlobalOptions } from './context.ts';
+import { parseLimit } from './messages.ts';
+import { printFields, printJson, printTable } from './output.ts';
+
+const STATUSES = ['queued', 'sending', 'sent', 'deferred', 'failed'];
+
+/** The public JSON shape of an outbound message (README). */
+export function outboundJson(o: OutboundMessage): Record<string, unknown> {
+  return {
+    id: o.id,
+    tenant: o.tenant,
+    status: o.status,
+    accountId: o.accountId || null,
+    candidateId: o.candidateId,
+    conversationId: o.conversationId || null,
+    purpose: o.purpose,
+    messageId: `<${o.messageId}>`,
+    to: o.recipient,
+    replyTo: o.replyTo,
+    subject: o.subject,
+    inReplyTo: o.inReplyTo,
+    references: o.references,
+    attempts: o.attempts,
+    lastReply: o.lastReply,
+    nextAttemptAt: o.status === 'queued' || o.status === 'deferred' ? new Date(o.nextAttemptAt).toISOString() : null,
+    bounced: o.bounced,
+    createdAt: o.createdAt,
+    sentAt: o.sentAt,
+  };
+}
+
+export function registerOutboundCommands(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('send')
+    .description("queue a message through a tenant's account (the running server's relay sends it)")
+    .requiredOption('--tenant <slug>', 'the tenant')
+    .option('--account <id>', 'this account (default: the user\'s own, else the tenant\'s default, else the parent\'s)')
+    .option('--owner <user>', 'the sending user, for per-user accounts')
+    .requiredOption('--to <address>', 'recipient')
+    .requiredOption('--subject <text>', 'subject')
+    .option('--text <text>', 'plain-text body')
+    .option('--html <html>', 'HTML body')
+    .option('--candidate <external-id>', 'the candidate it is to (replies are matched to them)')
+    .option('--conversation <id>', 'continue this conversation (In-Reply-To/References set)')
+    .option('--json', 'print the queued message as JSON')
+    .action(
+      (options: { tenant: string; account?: string; owner?: string; to: string; subject: string; text?: string; html?: string; candidate?: string; conversation?: string; json?: boolean }) =>
+        withContext(globals(), (ctx) => {
+          const candidate = options.candidate ? ctx.candidates.get(options.tenant, options.candidate) : null;
+          if (options.candidate && !candidate) throw new UsageError(`no candidate "${options.candidate}" in tenant "${options.tenant}" (see: mailroom candidates list)`);
+          const numeric = (value: string | undefined, name: string): number | undefined => {
+            if (value === undefined) return undefined;
+            if (!/^\d+$/.test(value)) throw new UsageError(`${name} must be a number, got "${value}"`);
+            return Number(value);
+          };
+          const accountId = numeric(options.account, '--account');
+          const conversationId = numeric(options.conversation, '--conversation');
+          const message = composeOutbound(
+            { db: ctx.db, keyring: ctx.keyring(), now: ctx.clock.now() },
+            {
+              tenant: options.tenant,
+              to: options.to,
+              subject: options.subject,
+              candidate,
+              ...(accountId !== undefined ? { accountId } : {}),
+              ...(conversationId !== undefined ? { conversationId } : {}),
+              ...(options.owner ? { owner: options.owner } : {}),
+              ...(options.text !== undefined ? { text: options.text } : {}),
+              ...(options.html !== undefined ? { html: options.html } : {}),
+            },
+          );
+          if (options.json) return printJson(outboundJson(message));
+          process.stdout.write(`queued ${message.id} <${message.messageId}> to ${message.recipient} (conversation ${message.conversationId}, replies to ${message.replyTo})\n`);
+        }),
+    );
+
+  const outbound = program.command('outbound').description('messages the relay sends');
+  outbound
+    .command('list')
+    .description('outbound messages, newest first')
+    .option('--status <status>', `only this status (${STATUSES.join(', ')})`)
+    .option('--tenant <slug>', 'only this tenant')
+    .option('--limit <n>', 'at most this many', '50')
+    .option('--json', 'print a JSON array')
+    .action((options: { status?: string; tenant?: string; limit: string; json?: boolean }) =>
+      withContext(globals(), (ctx) => {
+        if (options.status && !STATUSES.includes(options.status)) throw new UsageError(`--status must be one of ${STATUSES.join(', ')}`);
+        if (options.tenant && !ctx.tenants.get(options.tenant)) throw new UsageError(`no tenant "${options.tenant}" (see: mailroom tenants list)`);
+        const list = ctx.outbound.list({ limit: parseLimit(options.limit), ...(options.status ? { status: options.status } : {}), ...(options.tenant ? { tenant: options.tenant } : {}) });
+        if (options.json) return printJson(list.map(outboundJson));
+        printTable(
+          list,
+          [
+            { header: 'id', value: (o) => o.id },
+            { header: 'created', value: (o) => o.createdAt.replace('T', ' ').slice(0, 19) },
+            { header: 'to', value: (o) => o.recipient },
+            { header: 'subject', value: (o) => o.subject.slice(0, 40) },
+            { header: 'status', value: (o) => o.status + (o.bounced ? ' (bounced)' : '') },
+            { header: 'last reply', value: (o) => o.lastReply?.slice(0, 50) },
+          ],
+          'no outbound messages',
+        );
+      }),
+    );
+
+  outbound
+    .command('show <id>')
+    .description('one outbound message')
+    .option('--json', 'print JSON')
+    .action((id: string, options: { json?: boolean }) =>
+      withContext(globals(), (ctx) => {
+        const message = ctx.outbound.get(id);
+        if (!message) throw new UsageError(`no outbound message ${id} (see: mailroom outbound list)`);
+        const json = outboundJson(message);
+        if (options.json) return printJson(json);
+        printFields(Object.entries(json).map(([k, v]) => [k, v === null ? null : typeof v === 'object' ? JSON.stringify(v) : String(v)]));
+      }),
+    );
+}

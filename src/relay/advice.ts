@@ -1,0 +1,60 @@
+// What to do about a failed stage of an account test, in the operator's terms.
+// The well-known replies of the big providers are recognised by their enhanced
+// status codes; everything else gets advice by stage.
+export type Stage = 'resolve' | 'connect' | 'tls' | 'ehlo' | 'auth' | 'mail_from';
+
+const KNOWN_REPLIES: readonly { pattern: RegExp; advice: string }[] = [
+  {
+    pattern: /5\.7\.9\b/,
+    advice: 'Google requires an app password for this mailbox (2-step verification is on): create one at https://myaccount.google.com/apppasswords and use it instead of the account password, or use OAuth2.',
+  },
+  {
+    pattern: /5\.7\.8\b/,
+    advice: 'the user name or password was refused (Google 5.7.8): check both; with 2-step verification use an app password, or OAuth2.',
+  },
+  {
+    pattern: /5\.7\.139\b/,
+    advice: 'Microsoft 365 has SMTP AUTH disabled for this tenant or mailbox: an admin enables "Authenticated SMTP" for the mailbox (Microsoft 365 admin center > user > Mail > Manage email apps), or use OAuth2.',
+  },
+  {
+    pattern: /5\.7\.57\b/,
+    advice: 'Microsoft 365 refused to send without authentication: check that the user name is the full mailbox address and that the password (or app password) is right.',
+  },
+  {
+    pattern: /5\.7\.60\b/,
+    advice: 'the mailbox may not send as this From address (no "Send As" permission): use the mailbox\'s own address as --from, or have an admin grant Send As on the shared mailbox.',
+  },
+  {
+    pattern: /5\.7\.3\b|535[ -]5\.7\.3/,
+    advice: 'authentication was refused (5.7.3): check the user name and password; a shared mailbox has no password of its own: use a licensed mailbox, or OAuth2 with send-as rights.',
+  },
+];
+
+export function adviceFor(stage: Stage, detail: string, context: { port: number; security: string }): string {
+  for (const known of KNOWN_REPLIES) if (known.pattern.test(detail)) return known.advice;
+  switch (stage) {
+    case 'resolve':
+      return 'the host name does not resolve: check its spelling, or use the provider preset (--provider).';
+    case 'connect':
+      if (/ECONNREFUSED/.test(detail)) return `nothing accepts connections on port ${context.port}: check the port (465 for implicit TLS, 587 for STARTTLS), and that the server is up.`;
+      return `the connection timed out: a firewall, or an IP allowlist on the customer's SMTP server, blocks this server's address; ask their IT to allow it, and check port ${context.port} is open outbound here.`;
+    case 'tls':
+      if (/wrong version number|packet length too long|unknown protocol/i.test(detail)) {
+        return context.security === 'tls'
+          ? `port ${context.port} speaks plain SMTP first: use --security starttls (usually port 587), or port 465 for implicit TLS.`
+          : 'the server does not speak TLS the way it was asked: check --security and --port.';
+      }
+      if (/certificate|self[- ]signed|unable to verify|altnames/i.test(detail)) return 'the server\'s certificate is not trusted or does not name this host: use the host name on the certificate, or --tls-ca FILE for a private CA.';
+      if (/STARTTLS/i.test(detail)) return 'the server does not offer STARTTLS: use --security tls on port 465 if it supports implicit TLS; plain SMTP (--security none) only inside a trusted network.';
+      return 'the TLS handshake failed: check --security and --port (465 implicit TLS, 587 STARTTLS).';
+    case 'ehlo':
+      if (/timeout|Greeting never received/i.test(detail) && context.security !== 'tls' && context.port === 465) {
+        return 'port 465 expects implicit TLS from the first byte: use --security tls.';
+      }
+      return 'the server did not greet or answer EHLO in time: check the port and --security (465 implicit TLS, 587 STARTTLS).';
+    case 'auth':
+      return 'the server refused the login: check the user name (usually the full address) and the password or app password; some providers need SMTP AUTH enabled for the mailbox first.';
+    case 'mail_from':
+      return 'the server refused this From address for this login: use an address the mailbox may send as (its own, or one with send-as rights), and check the sending domain is verified with the provider.';
+  }
+}

@@ -1,0 +1,146 @@
+// Composing an outbound message: our Message-ID on the account's sending domain,
+// a Reply-To that carries the conversation's signed token on the tenant's reply
+// domain, In-Reply-To/References when it continues a conversation, and the row
+// in the outbound queue, all in one transaction so what was queued is exactly
+// what replies will be matched against.
+import { UsageError } from '../errors.ts';
+import { ReplyTokens } from '../match/tokens.ts';
+import type { Keyring } from '../secrets/keyring.ts';
+import {
+  AccountStore,
+  ConversationStore,
+  newMessageId,
+  normalizeAddress,
+  OutboundStore,
+  TenantStore,
+  TokenKeyStore,
+  type Account,
+  type Candidate,
+  type Database,
+  type OutboundMessage,
+  type Tenant,
+} from '../store/index.ts';
+
+export interface ComposeRequest {
+  tenant: string;
+  accountId?: number;
+  /** The sending user, for per-user accounts. */
+  owner?: string;
+  /** The recipient; 'own-reply-address' sends to the account's own reply address (the test email). */
+  to: string;
+  subject: string;
+  text?: string;
+  html?: string;
+  candidate?: Candidate | null;
+  conversationId?: number;
+  purpose?: 'send' | 'test';
+}
+
+/** `to` for a message to the account's own reply address. */
+export const OWN_REPLY_ADDRESS = 'own-reply-address';
+
+export interface ComposeDeps {
+  db: Database;
+  keyring: Keyring;
+  now: Date;
+}
+
+/** The tenant and its parents, nearest first. */
+export function tenantChain(tenants: TenantStore, slug: string): Tenant[] {
+  const chain: Tenant[] = [];
+  for (let t = tenants.get(slug); t && !chain.some((c) => c.id === t?.id); t = t.parent ? tenants.get(t.parent) : null) chain.push(t);
+  return chain;
+}
+
+/** The reply domain replies come back on: the tenant's own, else its parent's. */
+export function replyDomainOf(chain: readonly Tenant[]): string | null {
+  for (const t of chain) if (t.replyDomains[0]) return t.replyDomains[0];
+  return null;
+}
+
+/** Which account sends: the explicit one, else the user's own, else the nearest default up the tenant chain. */
+export function chooseAccount(accounts: AccountStore, chain: readonly Tenant[], accountId: number | undefined, owner: string | undefined): Account {
+  if (accountId !== undefined) {
+    const account = accounts.get(accountId);
+    if (!account || !chain.some((t) => t.id === account.tenantId)) throw new UsageError(`no account ${accountId} for tenant "${chain[0]?.slug}" (see: mailroom accounts list)`);
+    return account;
+  }
+  const chosen = accounts.choose(chain.map((t) => t.id), owner ?? null);
+  if (!chosen) {
+    throw new UsageError(
+      `tenant "${chain[0]?.slug}" has no default sending account${owner ? ` and user ${owner} none of their own` : ''}; add one with \`mailroom accounts add --tenant ${chain[0]?.slug} ... --default\` or pass --account`,
+    );
+  }
+  return chosen;
+}
+
+export function composeOutbound(deps: ComposeDeps, request: ComposeRequest): OutboundMessage {
+  const { db, keyring, now } = deps;
+  const tenants = new TenantStore(db, () => now);
+  const chain = tenantChain(tenants, request.tenant);
+  const tenant = chain[0];
+  if (!tenant) throw new UsageError(`no tenant "${request.tenant}" (see: mailroom tenants list)`);
+  const toSelf = request.to === OWN_REPLY_ADDRESS;
+  const given = toSelf ? null : normalizeAddress(request.to);
+  if (!toSelf && !given) throw new UsageError(`"${request.to}" is not an email address`);
+  if (!request.text && !request.html) throw new UsageError('a message needs --text, --html or both');
+  if (!request.subject.trim()) throw new UsageError('a message needs a --subject');
+  const replyDomain = replyDomainOf(chain);
+  if (!replyDomain) throw new UsageError(`tenant "${tenant.slug}" has no reply domain, so replies could not come back; add one with \`mailroom tenants add\` --reply-domain`);
+  const accounts = new AccountStore(db);
+  const account = chooseAccount(accounts, chain, request.accountId, request.owner);
+  const conversations = new ConversationStore(db);
+  const outbound = new OutboundStore(db);
+  const keys = new TokenKeyStore(db);
+  const at = now.toISOString();
+
+  return db.transaction(() => {
+    keys.ensure(keyring, at);
+    let conversationId: number;
+    let inReplyTo: string | null = null;
+    let references: string[] = [];
+    if (request.conversationId !== undefined) {
+      const conversation = conversations.get(request.conversationId);
+      if (!conversation || !chain.some((t) => t.id === conversation.tenantId)) throw new UsageError(`no conversation ${request.conversationId} for tenant "${tenant.slug}"`);
+      conversationId = conversation.id;
+      ({ inReplyTo, references } = threadOf(db, conversationId));
+    } else {
+      conversationId = conversations.open(tenant.id, request.candidate?.id ?? null, request.subject, at);
+    }
+    const token = new ReplyTokens(keys.keys(keyring)).issue(tenant.id, conversationId);
+    const replyTo = `${account.replyLocal}+${token}@${replyDomain}`;
+    const message = {
+      id: newMessageId(),
+      tenantId: tenant.id,
+      accountId: account.id,
+      candidateId: request.candidate?.id ?? conversations.get(conversationId)?.candidateId ?? null,
+      conversationId,
+      purpose: request.purpose ?? 'send',
+      messageId: `${newMessageId().toLowerCase()}@${account.sendingDomain}`,
+      recipient: given ?? replyTo,
+      replyTo,
+      subject: request.subject,
+      text: request.text ?? null,
+      html: request.html ?? null,
+      inReplyTo,
+      references,
+    };
+    outbound.enqueue(message, at, now.getTime());
+    return outbound.get(message.id) as OutboundMessage;
+  })();
+}
+
+/** In-Reply-To and References for a message continuing a conversation: its latest message, and the chain before it. */
+function threadOf(db: Database, conversationId: number): { inReplyTo: string | null; references: string[] } {
+  const latest = db
+    .prepare(
+      `SELECT message_id, refs FROM (
+         SELECT '<' || message_id || '>' AS message_id, refs, created_at AS at FROM outbound_messages WHERE conversation_id = ?
+         UNION ALL SELECT message_id, NULL AS refs, received_at AS at FROM messages WHERE conversation_id = ? AND message_id IS NOT NULL
+       ) ORDER BY at DESC LIMIT 1`,
+    )
+    .get(conversationId, conversationId) as { message_id: string; refs: string | null } | undefined;
+  if (!latest) return { inReplyTo: null, references: [] };
+  const earlier = latest.refs ? (JSON.parse(latest.refs) as string[]) : [];
+  return { inReplyTo: latest.message_id, references: [...earlier, latest.message_id].slice(-20) };
+}

@@ -1,0 +1,159 @@
+// `mailroom accounts test`: the connection test in stages, stopping at the first
+// that fails and saying what to do. Resolve the host, connect, TLS (implicit or
+// STARTTLS), EHLO, AUTH, and MAIL FROM accepted for the From address (the
+// transaction is then abandoned before any message data, so nothing is sent).
+import { lookup } from 'node:dns/promises';
+import { connect as tcpConnect, isIP } from 'node:net';
+import { Readable } from 'node:stream';
+import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import XOAuth2 from 'nodemailer/lib/xoauth2';
+import type { Account, AccountSecret } from '../store/index.ts';
+import { adviceFor, type Stage } from './advice.ts';
+import { transportOptions } from './transport.ts';
+
+export interface DiagnosisResult {
+  ok: boolean;
+  /** The stage that failed, or the last one passed when ok. */
+  stage: Stage;
+  error: string | null;
+  advice: string | null;
+  /** Every stage reached, with how long it took. */
+  stages: { stage: Stage; ok: boolean; ms: number }[];
+}
+
+export interface DiagnoseOptions {
+  connectionTimeoutMs: number;
+  hostname: string;
+  /** Host name resolution (tests answer from a table). */
+  resolve?: (host: string) => Promise<string>;
+}
+
+interface SmtpError {
+  code?: string;
+  response?: string;
+  command?: string;
+  message?: string;
+}
+
+function describe(err: unknown): string {
+  const e = err as SmtpError;
+  return e?.response ?? e?.message ?? String(err);
+}
+
+/** Which stage a connect() error belongs to. */
+function connectStage(err: unknown): Stage {
+  const e = err as SmtpError;
+  const text = `${e?.code ?? ''} ${e?.message ?? ''}`;
+  if (e?.code === 'ETLS' || /SSL|TLS|certificate|wrong version|self[- ]signed|altnames/i.test(text)) return 'tls';
+  return 'ehlo';
+}
+
+export async function diagnoseAccount(account: Account, secret: AccountSecret, options: DiagnoseOptions): Promise<DiagnosisResult> {
+  const stages: DiagnosisResult['stages'] = [];
+  const context = { port: account.port, security: account.security };
+  let started = performance.now();
+  const pass = (stage: Stage): void => {
+    stages.push({ stage, ok: true, ms: Math.round(performance.now() - started) });
+    started = performance.now();
+  };
+  const fail = (stage: Stage, err: unknown): DiagnosisResult => {
+    stages.push({ stage, ok: false, ms: Math.round(performance.now() - started) });
+    const error = describe(err);
+    return { ok: false, stage, error, advice: adviceFor(stage, error, context), stages };
+  };
+
+  let address: string;
+  try {
+    address = await (options.resolve ?? (async (host) => (await lookup(host)).address))(account.host);
+    pass('resolve');
+  } catch (err) {
+    return fail('resolve', err);
+  }
+
+  try {
+    await tcpProbe(address, account.port, options.connectionTimeoutMs);
+    pass('connect');
+  } catch (err) {
+    return fail('connect', err);
+  }
+
+  const base = transportOptions(account, secret, { connectionTimeoutMs: options.connectionTimeoutMs, pool: false, name: options.hostname });
+  // Connect to the address resolved above, keeping the host name for TLS.
+  const connection = new SMTPConnection({ ...base, host: address, tls: { ...base.tls, ...(isIP(account.host) ? {} : { servername: account.host }) } } as ConstructorParameters<typeof SMTPConnection>[0]);
+  connection.on('error', () => undefined); // reported through the callbacks below
+  try {
+    try {
+      await new Promise<void>((resolve, reject) => connection.connect((err?: Error | null) => (err ? reject(err) : resolve())));
+    } catch (err) {
+      return fail(connectStage(err), err);
+    }
+    if (account.security !== 'none') pass('tls');
+    pass('ehlo');
+
+    try {
+      await new Promise<void>((resolve, reject) => connection.login(loginData(account, secret), (err?: Error | null) => (err ? reject(err) : resolve())));
+      pass('auth');
+    } catch (err) {
+      return fail('auth', err);
+    }
+
+    try {
+      await mailFromOnly(connection, account.fromAddress);
+      pass('mail_from');
+    } catch (err) {
+      return fail('mail_from', err);
+    }
+    return { ok: true, stage: 'mail_from', error: null, advice: null, stages };
+  } finally {
+    connection.close();
+  }
+}
+
+function loginData(account: Account, secret: AccountSecret): Parameters<SMTPConnection['login']>[0] {
+  if (secret.oauth2) {
+    const oauth2 = new XOAuth2({ user: account.username, ...secret.oauth2, accessUrl: secret.oauth2.tokenUrl });
+    return { type: 'OAuth2', user: account.username, method: 'XOAUTH2', oauth2 } as Parameters<SMTPConnection['login']>[0];
+  }
+  return { credentials: { user: account.username, pass: secret.password ?? '' } };
+}
+
+/** A bare TCP connect, so a refused or filtered port is told apart from TLS and SMTP trouble. */
+function tcpProbe(host: string, port: number, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = tcpConnect({ host, port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`ETIMEDOUT: no answer from ${host}:${port} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve();
+    });
+    socket.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+}
+
+/**
+ * MAIL FROM (and RCPT TO the same address) without sending: the message stream
+ * fails on its first read, so the transaction is abandoned before the end of
+ * DATA and the server delivers nothing. A stream failure means the envelope
+ * was accepted.
+ */
+function mailFromOnly(connection: SMTPConnection, from: string): Promise<void> {
+  const body = new Readable({
+    read() {
+      this.destroy(new Error('connection test: no message is sent'));
+    },
+  });
+  return new Promise((resolve, reject) => {
+    connection.send({ from, to: [from] }, body, (err) => {
+      const code = (err as SmtpError | null)?.code;
+      if (!err || code === 'ESTREAM') resolve();
+      else reject(err);
+    });
+  });
+}

@@ -1,0 +1,42 @@
+// The relay's thread: its own event loop and its own database connection, so
+// TLS handshakes with customers' servers and the queue's small writes never
+// delay an SMTP reply or the store thread's group commits.
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Config } from '../config/index.ts';
+import { createLogger, type LogLevel } from '../log.ts';
+import { loadKeyring, type Keyring } from '../secrets/keyring.ts';
+import { openDatabase } from '../store/database.ts';
+import { Relay } from './sender.ts';
+
+export interface RelayThreadData {
+  dataDir: string;
+  settings: Config['relay'];
+  secret: Config['secret'];
+  hostname: string;
+  logLevel: LogLevel;
+}
+
+const port = parentPort;
+if (!port) throw new Error('relay-thread.ts runs as a worker thread');
+const data = workerData as RelayThreadData;
+const db = openDatabase(data.dataDir);
+const log = createLogger(data.logLevel).child({ subsystem: 'relay' });
+let keyring: Keyring | null = null;
+const relay = new Relay({
+  db,
+  // Created on first use: the first account added makes the key file.
+  keyring: () => (keyring ??= loadKeyring({ dataDir: data.dataDir, ...data.secret }, { create: true }) as Keyring),
+  settings: data.settings,
+  hostname: data.hostname,
+  log,
+  nowMs: Date.now,
+});
+relay.start();
+
+port.on('message', (message: 'stop' | 'wake') => {
+  if (message === 'wake') return relay.wake();
+  void relay.stop().then(() => {
+    db.close();
+    log.flush(() => port.close());
+  });
+});

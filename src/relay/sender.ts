@@ -1,0 +1,229 @@
+// The relay loop: takes due messages from the outbound queue, paces them per
+// account (delay between emails, per-minute and per-day caps), sends each over a
+// pooled connection to the account's server, and records what the server said:
+// sent, deferred (4xx or network: retried with backoff until relay.maxAgeMs),
+// or failed (5xx). An authentication failure is the account's problem, not the
+// message's: the message waits and the account is marked failing.
+import nodemailer, { type SendMailOptions, type Transporter } from 'nodemailer';
+import type { Config } from '../config/index.ts';
+import type { Logger } from '../log.ts';
+import type { Keyring } from '../secrets/keyring.ts';
+import { AccountStore, OutboundStore, type Account, type AccountSecret, type Database, type OutboundMessage } from '../store/index.ts';
+import { transportOptions } from './transport.ts';
+
+export interface SendResult {
+  outcome: 'sent' | 'deferred' | 'failed';
+  /** The server's reply (or the network error), as stored and shown. */
+  reply: string;
+  /** The account's credentials were refused. */
+  authFailed: boolean;
+}
+
+interface SmtpFailure {
+  code?: string;
+  responseCode?: number;
+  response?: string;
+  message?: string;
+}
+
+/** What a send error means for the message. */
+export function classifySendError(err: unknown): SendResult {
+  const e = (err ?? {}) as SmtpFailure;
+  const reply = e.response ?? `${e.code ?? 'error'}: ${e.message ?? String(err)}`;
+  if (e.code === 'EAUTH') return { outcome: 'deferred', reply, authFailed: true };
+  if (typeof e.responseCode === 'number' && e.responseCode >= 500) return { outcome: 'failed', reply, authFailed: false };
+  return { outcome: 'deferred', reply, authFailed: false };
+}
+
+export interface RelayDeps {
+  db: Database;
+  keyring: () => Keyring;
+  settings: Config['relay'];
+  /** Our host name, for EHLO. */
+  hostname: string;
+  log: Logger;
+  nowMs: () => number;
+}
+
+/** How long a claimed message is ours before another claim may take it over (a crash mid-send). */
+const LEASE_MS = 5 * 60_000;
+
+export class Relay {
+  private readonly deps: RelayDeps;
+  private readonly outbound: OutboundStore;
+  private readonly accounts: AccountStore;
+  private readonly transports = new Map<number, { key: string; transport: Transporter }>();
+  /** Per account: the earliest time the next message may go (pacing). */
+  private readonly nextSlot = new Map<number, number>();
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private stopped = false;
+  private woken = false;
+
+  constructor(deps: RelayDeps) {
+    this.deps = deps;
+    this.outbound = new OutboundStore(deps.db);
+    this.accounts = new AccountStore(deps.db);
+  }
+
+  start(): void {
+    this.schedule(0);
+  }
+
+  /** New work was queued: look now instead of at the next poll. */
+  wake(): void {
+    this.woken = true;
+    if (!this.running) this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+    for (const { transport } of this.transports.values()) transport.close();
+    this.transports.clear();
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.running = this.runOnce()
+        .then(() => undefined)
+        .catch((err: unknown) => this.deps.log.error({ err }, 'relay pass failed; retrying at the next poll'))
+        .finally(() => {
+          this.running = null;
+          this.scheduleNext();
+        });
+    }, delayMs);
+    this.timer.unref?.();
+  }
+
+  private scheduleNext(): void {
+    if (this.woken) {
+      this.woken = false;
+      return this.schedule(0);
+    }
+    const due = this.outbound.nextDueAt();
+    const wait = due === null ? this.deps.settings.pollIntervalMs : Math.max(0, Math.min(this.deps.settings.pollIntervalMs, due - this.deps.nowMs()));
+    this.schedule(wait);
+  }
+
+  /** One pass: claim what is due, send it account by account (accounts in parallel). */
+  async runOnce(): Promise<number> {
+    const claimed = this.outbound.claimDue(this.deps.nowMs(), LEASE_MS, 32);
+    const byAccount = new Map<number, OutboundMessage[]>();
+    for (const message of claimed) byAccount.set(message.accountId, [...(byAccount.get(message.accountId) ?? []), message]);
+    await Promise.all([...byAccount].map(([accountId, messages]) => this.sendForAccount(accountId, messages)));
+    return claimed.length;
+  }
+
+  private async sendForAccount(accountId: number, messages: OutboundMessage[]): Promise<void> {
+    const account = this.accounts.get(accountId);
+    if (!account) {
+      for (const m of messages) this.outbound.markFailed(m.id, 'the sending account was removed');
+      return;
+    }
+    for (const message of messages) {
+      if (this.stopped) return this.outbound.release(message.id, this.deps.nowMs());
+      const slot = this.reserveSlot(account);
+      const now = this.deps.nowMs();
+      // Far off (caps reached): give the lease back and come back then.
+      if (slot - now > 10_000) {
+        this.outbound.release(message.id, slot);
+        continue;
+      }
+      if (slot > now) await sleep(slot - now);
+      const result = await this.send(account, message);
+      this.record(account, message, result);
+    }
+  }
+
+  /** The time this account may send its next message, booked for the caller. */
+  private reserveSlot(account: Account): number {
+    const now = this.deps.nowMs();
+    let slot = Math.max(now, this.nextSlot.get(account.id) ?? 0);
+    if (account.perMinute > 0 && this.accounts.sentSince(account.id, new Date(now - 60_000).toISOString()) >= account.perMinute) slot = Math.max(slot, now + 60_000);
+    if (account.perDay > 0 && this.accounts.sentSince(account.id, new Date(now - 86_400_000).toISOString()) >= account.perDay) slot = Math.max(slot, now + 3_600_000);
+    this.nextSlot.set(account.id, slot + account.delayMs);
+    return slot;
+  }
+
+  private transportFor(account: Account): Transporter {
+    const sealed = this.accounts.sealedSecret(account.id) ?? '';
+    // A changed account (new password, host) gets a new pool.
+    const key = [account.host, account.port, account.security, account.username, account.tlsCa, sealed].join('|');
+    const cached = this.transports.get(account.id);
+    if (cached?.key === key) return cached.transport;
+    cached?.transport.close();
+    const secret = JSON.parse(this.deps.keyring().open(sealed)) as AccountSecret;
+    const transport = nodemailer.createTransport(
+      transportOptions(account, secret, { connectionTimeoutMs: this.deps.settings.connectionTimeoutMs, pool: true, name: this.deps.hostname }),
+    );
+    this.transports.set(account.id, { key, transport });
+    return transport;
+  }
+
+  async send(account: Account, message: OutboundMessage): Promise<SendResult> {
+    try {
+      const info = (await this.transportFor(account).sendMail(mailOf(account, message))) as { response?: string };
+      return { outcome: 'sent', reply: info.response ?? '250 accepted', authFailed: false };
+    } catch (err) {
+      return classifySendError(err);
+    }
+  }
+
+  /** Sends one message the caller has claimed and records the outcome. */
+  async sendClaimed(account: Account, message: OutboundMessage): Promise<SendResult> {
+    const result = await this.send(account, message);
+    this.record(account, { ...message, attempts: message.attempts + 1 }, result);
+    return result;
+  }
+
+  private record(account: Account, message: OutboundMessage, result: SendResult): void {
+    const nowMs = this.deps.nowMs();
+    const at = new Date(nowMs).toISOString();
+    const log = this.deps.log.child({ outboundId: message.id, accountId: account.id });
+    if (result.outcome === 'sent') {
+      this.outbound.markSent(message.id, result.reply, at);
+      if (account.status === 'failing') this.accounts.setStatus(account.id, 'active', null, at);
+      log.info({ reply: result.reply }, 'outbound message sent');
+      return;
+    }
+    if (result.authFailed) {
+      this.accounts.setStatus(account.id, 'failing', result.reply, at);
+      log.warn({ reply: result.reply }, 'the account\'s credentials were refused; the message waits. Fix them with `mailroom accounts add` and check with `mailroom accounts test`');
+    }
+    const age = nowMs - Date.parse(message.createdAt);
+    if (result.outcome === 'failed' || age >= this.deps.settings.maxAgeMs) {
+      const reply = result.outcome === 'failed' ? result.reply : `gave up after ${Math.round(age / 3_600_000)} h: ${result.reply}`;
+      this.outbound.markFailed(message.id, reply);
+      log.warn({ reply }, 'outbound message failed');
+      return;
+    }
+    const delay = Math.min(this.deps.settings.retryMaxMs, this.deps.settings.retryBaseMs * 2 ** Math.max(0, message.attempts - 1));
+    this.outbound.markDeferred(message.id, result.reply, nowMs + delay);
+    log.info({ reply: result.reply, retryInMs: delay }, 'outbound message deferred');
+  }
+}
+
+/** The nodemailer message for an outbound row: our Message-ID, the token Reply-To, the thread headers. */
+export function mailOf(account: Account, message: OutboundMessage): SendMailOptions {
+  return {
+    from: account.fromName ? { name: account.fromName, address: account.fromAddress } : account.fromAddress,
+    to: message.recipient,
+    subject: message.subject,
+    ...(message.text !== null ? { text: message.text } : {}),
+    ...(message.html !== null ? { html: message.html } : {}),
+    ...(message.replyTo ? { replyTo: message.replyTo } : {}),
+    messageId: `<${message.messageId}>`,
+    ...(message.inReplyTo ? { inReplyTo: message.inReplyTo } : {}),
+    ...(message.references.length ? { references: message.references } : {}),
+    envelope: { from: account.fromAddress, to: [message.recipient] },
+  };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
