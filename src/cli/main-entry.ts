@@ -9,4 +9,5 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 });
 
 const code = await main(process.argv.slice(2));
-if (process.argv[2] !== 'serve' || code !== 0) process.exitCode = code;
+// A command may have set a failing exit code itself (a test that failed, with its report printed).
+if (process.argv[2] !== 'serve' || code !== 0) process.exitCode = code || process.exitCode || 0;

@@ -48,8 +48,8 @@ const data = workerData as PipelineThreadData;
 lowerThreadPriority();
 const reader = openDatabase(data.dataDir, { readonly: true });
 const raw = new RawReader(reader, data.dataDir);
-let keyring: Keyring | null = null;
-const openKeyring = (): Keyring | null => (keyring ??= loadKeyring({ dataDir: data.dataDir, ...data.secret }, { create: false }));
+// Read afresh whenever the token keys change, so a key rotation needs no restart.
+const openKeyring = (): Keyring | null => loadKeyring({ dataDir: data.dataDir, ...data.secret }, { create: false });
 const tokens = new ReplyTokenSource(reader, openKeyring);
 const lookups = new MatchLookups(reader, () => tokens.current());
 const log = createLogger(data.logLevel).child({ subsystem: 'worker' });

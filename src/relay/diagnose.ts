@@ -80,10 +80,19 @@ export async function diagnoseAccount(account: Account, secret: AccountSecret, o
   const base = transportOptions(account, secret, { connectionTimeoutMs: options.connectionTimeoutMs, pool: false, name: options.hostname });
   // Connect to the address resolved above, keeping the host name for TLS.
   const connection = new SMTPConnection({ ...base, host: address, tls: { ...base.tls, ...(isIP(account.host) ? {} : { servername: account.host }) } } as ConstructorParameters<typeof SMTPConnection>[0]);
-  connection.on('error', () => undefined); // reported through the callbacks below
+  // Failures (to connect, or a connection lost later) arrive as events, not
+  // always through the callbacks: each stage's promise listens for them.
+  let failed: (err: Error) => void = () => undefined;
+  connection.on('error', (err: Error) => failed(err));
+  connection.on('end', () => failed(new Error('the server closed the connection')));
+  const step = (run: (done: (err?: Error | null) => void) => void): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      failed = reject;
+      run((err) => (err ? reject(err) : resolve()));
+    });
   try {
     try {
-      await new Promise<void>((resolve, reject) => connection.connect((err?: Error | null) => (err ? reject(err) : resolve())));
+      await step((done) => connection.connect(() => done()));
     } catch (err) {
       return fail(connectStage(err), err);
     }
@@ -91,14 +100,14 @@ export async function diagnoseAccount(account: Account, secret: AccountSecret, o
     pass('ehlo');
 
     try {
-      await new Promise<void>((resolve, reject) => connection.login(loginData(account, secret), (err?: Error | null) => (err ? reject(err) : resolve())));
+      await step((done) => connection.login(loginData(account, secret), (err?: Error | null) => done(err)));
       pass('auth');
     } catch (err) {
       return fail('auth', err);
     }
 
     try {
-      await mailFromOnly(connection, account.fromAddress);
+      await step((done) => mailFromOnly(connection, account.fromAddress, done));
       pass('mail_from');
     } catch (err) {
       return fail('mail_from', err);
@@ -143,17 +152,14 @@ function tcpProbe(host: string, port: number, timeoutMs: number): Promise<void> 
  * DATA and the server delivers nothing. A stream failure means the envelope
  * was accepted.
  */
-function mailFromOnly(connection: SMTPConnection, from: string): Promise<void> {
+function mailFromOnly(connection: SMTPConnection, from: string, done: (err?: Error | null) => void): void {
   const body = new Readable({
     read() {
       this.destroy(new Error('connection test: no message is sent'));
     },
   });
-  return new Promise((resolve, reject) => {
-    connection.send({ from, to: [from] }, body, (err) => {
-      const code = (err as SmtpError | null)?.code;
-      if (!err || code === 'ESTREAM') resolve();
-      else reject(err);
-    });
+  connection.send({ from, to: [from] }, body, (err) => {
+    const code = (err as SmtpError | null)?.code;
+    done(!err || code === 'ESTREAM' ? null : err);
   });
 }

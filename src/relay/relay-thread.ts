@@ -21,11 +21,11 @@ if (!port) throw new Error('relay-thread.ts runs as a worker thread');
 const data = workerData as RelayThreadData;
 const db = openDatabase(data.dataDir);
 const log = createLogger(data.logLevel).child({ subsystem: 'relay' });
-let keyring: Keyring | null = null;
 const relay = new Relay({
   db,
-  // Created on first use: the first account added makes the key file.
-  keyring: () => (keyring ??= loadKeyring({ dataDir: data.dataDir, ...data.secret }, { create: true }) as Keyring),
+  // Read afresh each time a secret is opened (rarely: transports are pooled), so
+  // a `mailroom keys rotate` while the server runs is picked up.
+  keyring: () => loadKeyring({ dataDir: data.dataDir, ...data.secret }, { create: true }) as Keyring,
   settings: data.settings,
   hostname: data.hostname,
   log,

@@ -27,6 +27,17 @@ export function runCli(args: string[], env: Record<string, string>, input?: stri
   return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
 
+/** runCli without blocking this process: for tests whose other end (a provider) runs in it. */
+export function runCliAsync(args: string[], env: Record<string, string>, input?: string): Promise<CliResult> {
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...cleanEnv(), ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdin.end(input ?? '');
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code: code ?? -1, stdout, stderr })));
+}
+
 /** The environment without any MAILROOM_ variables of the developer's shell. */
 function cleanEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MAILROOM_')));

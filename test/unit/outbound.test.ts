@@ -1,0 +1,118 @@
+// The outbound queue on a real SQLite file: claims and leases, a crash while
+// sending (the message is sent again once, with the same Message-ID), the
+// deferral schedule and giving up, and pacing per account.
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/log.ts';
+import { composeOutbound } from '../../src/relay/compose.ts';
+import { classifySendError, Relay, type SendResult } from '../../src/relay/sender.ts';
+import { loadKeyring, type Keyring } from '../../src/secrets/keyring.ts';
+import { AccountStore, openDatabase, OutboundStore, TenantStore, type Account, type Database, type OutboundMessage } from '../../src/store/index.ts';
+import { tempDir } from '../helpers/server.ts';
+
+function setup(over: Partial<{ delayMs: number; perMinute: number }> = {}): { db: Database; keyring: Keyring; account: Account; dir: string } {
+  const dir = tempDir();
+  const db = openDatabase(dir);
+  const keyring = loadKeyring({ dataDir: dir, key: '', previousKey: '' }, { create: true })!;
+  const tenants = new TenantStore(db, () => new Date());
+  tenants.add({ slug: 'acme', domains: ['acme.com'], replyDomains: ['replies.acme.com'], forwardAddresses: [] });
+  const account = new AccountStore(db).add(
+    {
+      tenantId: tenants.get('acme')!.id, name: 'a', provider: 'custom', host: '127.0.0.1', port: 1, security: 'starttls', tlsCa: null, username: 'u',
+      authMethod: 'password', sealedSecret: keyring.seal(JSON.stringify({ password: 'p' })), fromAddress: 'r@acme.com', fromName: null,
+      sendingDomain: 'acme.com', replyLocal: 'careers', owner: null, isDefault: true, delayMs: over.delayMs ?? 0, perMinute: over.perMinute ?? 0, perDay: 0,
+    },
+    new Date().toISOString(),
+  );
+  return { db, keyring, account, dir };
+}
+
+const settings = { pollIntervalMs: 1000, maxAgeMs: 60_000, retryBaseMs: 1000, retryMaxMs: 8000, connectionTimeoutMs: 1000 };
+
+/** A relay whose provider is a function: what "the server said" per message. */
+class ScriptedRelay extends Relay {
+  readonly sent: { id: string; messageId: string; at: number }[] = [];
+  private readonly reply: (m: OutboundMessage) => SendResult;
+  private readonly clock: { now: number };
+  constructor(db: Database, keyring: Keyring, reply: (m: OutboundMessage) => SendResult, clock: { now: number }) {
+    super({ db, keyring: () => keyring, settings, hostname: 'mx.test', log: createLogger('silent'), nowMs: () => clock.now });
+    this.reply = reply;
+    this.clock = clock;
+  }
+  override async send(_account: Account, message: OutboundMessage): Promise<SendResult> {
+    this.sent.push({ id: message.id, messageId: message.messageId, at: this.clock.now });
+    return this.reply(message);
+  }
+}
+
+describe('outbound queue', () => {
+  it('a message claimed by a process that died is sent again once, with the same Message-ID', async () => {
+    const { db, keyring } = setup();
+    const queued = composeOutbound({ db, keyring, now: new Date() }, { tenant: 'acme', to: 'jane@x.example', subject: 'S', text: 'T' });
+    const store = new OutboundStore(db);
+    expect(store.claimDue(Date.now(), 300_000, 10).map((m) => m.id)).toEqual([queued.id]);
+    // The process dies here. The next one starts: its lease is released at once.
+    expect(store.claimDue(Date.now(), 300_000, 10)).toEqual([]);
+    expect(store.releaseOrphaned(Date.now())).toBe(1);
+    const clock = { now: Date.now() };
+    const relay = new ScriptedRelay(db, keyring, () => ({ outcome: 'sent', reply: '250 ok', authFailed: false }), clock);
+    expect(await relay.runOnce()).toBe(1);
+    expect(await relay.runOnce()).toBe(0);
+    expect(relay.sent).toEqual([{ id: queued.id, messageId: queued.messageId, at: clock.now }]);
+    expect(store.get(queued.id)).toMatchObject({ status: 'sent', attempts: 2 });
+  });
+
+  it('defers with a doubling delay, then fails once the message is older than relay.maxAgeMs', async () => {
+    const { db, keyring } = setup();
+    const start = Date.now();
+    const clock = { now: start };
+    const queued = composeOutbound({ db, keyring, now: new Date(start) }, { tenant: 'acme', to: 'jane@x.example', subject: 'S', text: 'T' });
+    const relay = new ScriptedRelay(db, keyring, () => ({ outcome: 'deferred', reply: '451 4.3.0 try later', authFailed: false }), clock);
+    const store = new OutboundStore(db);
+    const delays: number[] = [];
+    while (store.get(queued.id)?.status !== 'failed' && delays.length < 20) {
+      await relay.runOnce();
+      const m = store.get(queued.id)!;
+      if (m.status === 'deferred') {
+        delays.push(m.nextAttemptAt - clock.now);
+        clock.now = m.nextAttemptAt;
+      }
+    }
+    expect(delays.slice(0, 5)).toEqual([1000, 2000, 4000, 8000, 8000]);
+    expect(store.get(queued.id)).toMatchObject({ status: 'failed', lastReply: expect.stringMatching(/^gave up after .*451 4\.3\.0/) });
+  });
+
+  it('classifies replies: 5xx fails, 4xx and network errors defer, a refused login defers and flags the account', () => {
+    expect(classifySendError({ responseCode: 550, response: '550 5.1.1 no' }).outcome).toBe('failed');
+    expect(classifySendError({ responseCode: 421, response: '421 busy' }).outcome).toBe('deferred');
+    expect(classifySendError({ code: 'ECONNECTION', message: 'socket closed' })).toMatchObject({ outcome: 'deferred', reply: 'ECONNECTION: socket closed' });
+    expect(classifySendError({ code: 'EAUTH', responseCode: 535, response: '535 5.7.8 bad' })).toMatchObject({ outcome: 'deferred', authFailed: true });
+  });
+
+  it('keeps the delay between emails of one account', async () => {
+    const { db, keyring } = setup({ delayMs: 50 });
+    for (let i = 0; i < 4; i++) composeOutbound({ db, keyring, now: new Date() }, { tenant: 'acme', to: `c${i}@x.example`, subject: 'S', text: 'T' });
+    const clock = {
+      get now() {
+        return Date.now();
+      },
+    };
+    const relay = new ScriptedRelay(db, keyring, () => ({ outcome: 'sent', reply: '250 ok', authFailed: false }), clock);
+    await relay.runOnce();
+    const gaps = relay.sent.slice(1).map((s, i) => s.at - (relay.sent[i] as { at: number }).at);
+    expect(relay.sent).toHaveLength(4);
+    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(49);
+  });
+
+  it('holds messages past the per-minute cap for later instead of sending them', async () => {
+    const { db, keyring } = setup({ perMinute: 2 });
+    for (let i = 0; i < 3; i++) composeOutbound({ db, keyring, now: new Date() }, { tenant: 'acme', to: `c${i}@x.example`, subject: 'S', text: 'T' });
+    const clock = { now: Date.now() };
+    const relay = new ScriptedRelay(db, keyring, () => ({ outcome: 'sent', reply: '250 ok', authFailed: false }), clock);
+    await relay.runOnce();
+    expect(relay.sent).toHaveLength(2);
+    const held = new OutboundStore(db).list({ status: 'queued', limit: 10 });
+    expect(held).toHaveLength(1);
+    expect(held[0]!.nextAttemptAt).toBeGreaterThanOrEqual(clock.now + 59_000);
+    expect(held[0]!.attempts).toBe(0);
+  });
+});
