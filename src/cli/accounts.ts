@@ -2,6 +2,7 @@
 // customers' own SMTP accounts. Passwords come from an environment variable or
 // stdin (never the command line, where `ps` and shell history would keep them)
 // and are shown masked.
+import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Context } from '../context.ts';
@@ -39,6 +40,8 @@ interface AddOptions {
   fromName?: string;
   replyTo?: string;
   sendingDomain?: string;
+  dkimSelector?: string;
+  dkimKeyFile?: string;
   owner?: string;
   delayMs?: string;
   perMinute?: string;
@@ -64,6 +67,7 @@ export function accountJson(a: Account): Record<string, unknown> {
     from: a.fromAddress,
     fromName: a.fromName,
     sendingDomain: a.sendingDomain,
+    dkim: a.dkimSelector ? { selector: a.dkimSelector, domain: a.sendingDomain } : null,
     replyTo: a.replyLocal,
     owner: a.owner,
     default: a.isDefault,
@@ -152,6 +156,8 @@ function addAccount(ctx: Context, options: AddOptions): Account {
     if (!tlsCa.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`--tls-ca ${options.tlsCa} holds no PEM certificate`);
   }
   const { method, secret } = secretOf(options, options.provider);
+  if ((options.dkimSelector === undefined) !== (options.dkimKeyFile === undefined)) throw new UsageError('DKIM signing needs both --dkim-selector and --dkim-key-file');
+  if (options.dkimKeyFile) secret.dkimPrivateKey = readPrivateKey(options.dkimKeyFile);
   try {
     return ctx.accounts.add(
       {
@@ -168,6 +174,7 @@ function addAccount(ctx: Context, options: AddOptions): Account {
         fromAddress: from,
         fromName: options.fromName ?? null,
         sendingDomain,
+        dkimSelector: options.dkimSelector ?? null,
         replyLocal,
         owner: options.owner ?? null,
         isDefault: options.default === true,
@@ -181,6 +188,17 @@ function addAccount(ctx: Context, options: AddOptions): Account {
     if (/UNIQUE/.test((err as Error).message)) throw new UsageError(`tenant "${tenant.slug}" already has an account named "${options.name}"`);
     throw err;
   }
+}
+
+function readPrivateKey(file: string): string {
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+    createPrivateKey(pem);
+  } catch (err) {
+    throw new UsageError(`--dkim-key-file ${file}: not a readable PEM private key (${(err as Error).message})`);
+  }
+  return pem;
 }
 
 export function accountById(ctx: Context, id: string): Account {
@@ -218,6 +236,8 @@ export function registerAccountCommands(program: Command, globals: () => GlobalO
     .option('--from-name <name>', 'From display name')
     .option('--reply-to <local>', 'local part of the Reply-To: <local>+<token>@<reply domain>', 'reply')
     .option('--sending-domain <domain>', 'primary sending domain, for Message-IDs (default: the From domain)')
+    .option('--dkim-selector <selector>', 'sign with DKIM as <selector>._domainkey.<sending domain>')
+    .option('--dkim-key-file <file>', 'PEM private key for DKIM signing (sealed at rest like the password)')
     .option('--owner <user>', "one user's own account (per-user alias)")
     .option('--delay-ms <ms>', 'delay between two emails')
     .option('--per-minute <n>', 'most emails a minute (0: no cap; default by provider)')

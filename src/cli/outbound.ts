@@ -62,7 +62,7 @@ export function registerOutboundCommands(program: Command, globals: () => Global
           const accountId = numeric(options.account, '--account');
           const conversationId = numeric(options.conversation, '--conversation');
           const message = composeOutbound(
-            { db: ctx.db, keyring: ctx.keyring(), now: ctx.clock.now() },
+            { db: ctx.db, keyring: ctx.keyring(), now: ctx.clock.now(), platformTenant: ctx.config.relay.platformTenant },
             {
               tenant: options.tenant,
               to: options.to,

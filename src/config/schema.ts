@@ -102,6 +102,10 @@ const relaySection = z
     maxAgeMs: millis.default(2 * 24 * 60 * 60_000).describe('How long a deferred outbound message (4xx or network failure) is retried before it fails.'),
     retryBaseMs: millis.default(30_000).describe('First retry delay of a deferred outbound message; each later retry doubles it.'),
     retryMaxMs: millis.default(60 * 60_000).describe('Longest delay between two retries of an outbound message.'),
+    platformTenant: z
+      .string()
+      .default('')
+      .describe('Managed sending: the tenant whose default account sends for tenants that have none of their own (empty: such sends are refused).'),
     connectionTimeoutMs: millis.max(300_000).default(15_000).describe('Timeout for connecting, greeting and each SMTP command when sending or testing an account.'),
   })
   .strict();

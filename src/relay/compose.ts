@@ -43,6 +43,8 @@ export interface ComposeDeps {
   db: Database;
   keyring: Keyring;
   now: Date;
+  /** relay.platformTenant: whose default account sends when the tenant has none. */
+  platformTenant?: string;
 }
 
 /** The tenant and its parents, nearest first. */
@@ -59,13 +61,14 @@ export function replyDomainOf(chain: readonly Tenant[]): string | null {
 }
 
 /** Which account sends: the explicit one, else the user's own, else the nearest default up the tenant chain. */
-export function chooseAccount(accounts: AccountStore, chain: readonly Tenant[], accountId: number | undefined, owner: string | undefined): Account {
+export function chooseAccount(accounts: AccountStore, chain: readonly Tenant[], accountId: number | undefined, owner: string | undefined, platform: Tenant | null = null): Account {
   if (accountId !== undefined) {
     const account = accounts.get(accountId);
     if (!account || !chain.some((t) => t.id === account.tenantId)) throw new UsageError(`no account ${accountId} for tenant "${chain[0]?.slug}" (see: mailroom accounts list)`);
     return account;
   }
-  const chosen = accounts.choose(chain.map((t) => t.id), owner ?? null);
+  // Last, the platform's own account (managed sending), when configured.
+  const chosen = accounts.choose([...chain.map((t) => t.id), ...(platform ? [platform.id] : [])], owner ?? null);
   if (!chosen) {
     throw new UsageError(
       `tenant "${chain[0]?.slug}" has no default sending account${owner ? ` and user ${owner} none of their own` : ''}; add one with \`mailroom accounts add --tenant ${chain[0]?.slug} ... --default\` or pass --account`,
@@ -88,7 +91,9 @@ export function composeOutbound(deps: ComposeDeps, request: ComposeRequest): Out
   const replyDomain = replyDomainOf(chain);
   if (!replyDomain) throw new UsageError(`tenant "${tenant.slug}" has no reply domain, so replies could not come back; add one with \`mailroom tenants add\` --reply-domain`);
   const accounts = new AccountStore(db);
-  const account = chooseAccount(accounts, chain, request.accountId, request.owner);
+  const platform = deps.platformTenant ? tenants.get(deps.platformTenant) : null;
+  if (deps.platformTenant && !platform) throw new UsageError(`relay.platformTenant names tenant "${deps.platformTenant}", which does not exist`);
+  const account = chooseAccount(accounts, chain, request.accountId, request.owner, platform);
   const conversations = new ConversationStore(db);
   const outbound = new OutboundStore(db);
   const keys = new TokenKeyStore(db);

@@ -37,6 +37,9 @@ export function transportOptions(account: Account, secret: AccountSecret, settin
     connectionTimeout: settings.connectionTimeoutMs,
     greetingTimeout: settings.connectionTimeoutMs,
     socketTimeout: settings.connectionTimeoutMs * 4,
+    ...(account.dkimSelector && secret.dkimPrivateKey
+      ? { dkim: { domainName: account.sendingDomain, keySelector: account.dkimSelector, privateKey: secret.dkimPrivateKey } }
+      : {}),
     ...(settings.pool ? { pool: true, maxConnections: 1, maxMessages: 100 } : {}),
   };
 }

@@ -8,6 +8,8 @@ export type AccountStatus = 'pending' | 'active' | 'failing';
 export interface AccountSecret {
   password?: string;
   oauth2?: { clientId: string; clientSecret: string; refreshToken: string; tokenUrl: string };
+  /** DKIM signing for the sending domain: the private key is a secret too. */
+  dkimPrivateKey?: string;
 }
 
 export interface NewAccount {
@@ -25,6 +27,8 @@ export interface NewAccount {
   fromAddress: string;
   fromName: string | null;
   sendingDomain: string;
+  /** DKIM selector when messages are signed (the key is in the sealed secret). */
+  dkimSelector: string | null;
   replyLocal: string;
   owner: string | null;
   isDefault: boolean;
@@ -57,6 +61,7 @@ interface AccountRow {
   from_address: string;
   from_name: string | null;
   sending_domain: string;
+  dkim_selector: string | null;
   reply_local: string;
   owner: string | null;
   is_default: number;
@@ -85,12 +90,12 @@ export class AccountStore {
         this.db
           .prepare(
             `INSERT INTO accounts (tenant_id, name, provider, host, port, security, tls_ca, username, auth_method, secret, from_address, from_name,
-             sending_domain, reply_local, owner, is_default, delay_ms, per_minute, per_day, status, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)`,
+             sending_domain, dkim_selector, reply_local, owner, is_default, delay_ms, per_minute, per_day, status, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)`,
           )
           .run(
             account.tenantId, account.name, account.provider, account.host, account.port, account.security, account.tlsCa, account.username,
-            account.authMethod, account.sealedSecret, account.fromAddress, account.fromName, account.sendingDomain, account.replyLocal,
+            account.authMethod, account.sealedSecret, account.fromAddress, account.fromName, account.sendingDomain, account.dkimSelector, account.replyLocal,
             account.owner, account.isDefault ? 1 : 0, account.delayMs, account.perMinute, account.perDay, at,
           ).lastInsertRowid,
       );
@@ -170,6 +175,7 @@ function toAccount(row: AccountRow): Account {
     fromAddress: row.from_address,
     fromName: row.from_name,
     sendingDomain: row.sending_domain,
+    dkimSelector: row.dkim_selector,
     replyLocal: row.reply_local,
     owner: row.owner,
     isDefault: row.is_default === 1,

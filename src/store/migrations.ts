@@ -200,6 +200,7 @@ export const migrations: readonly Migration[] = [
         from_address    TEXT NOT NULL,
         from_name       TEXT,
         sending_domain  TEXT NOT NULL,
+        dkim_selector   TEXT,
         reply_local     TEXT NOT NULL,
         owner           TEXT,
         is_default      INTEGER NOT NULL DEFAULT 0,

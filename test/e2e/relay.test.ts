@@ -7,6 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Context } from '../../src/context.ts';
 import { composeOutbound } from '../../src/relay/compose.ts';
 import type { Account, OutboundMessage } from '../../src/store/index.ts';
+import { authenticate } from 'mailauth';
+import { zoneResolver } from '../../src/auth/index.ts';
+import { makeSigner, type TestSigner } from '../helpers/dkim.ts';
 import { RawSmtp, queuedId } from '../helpers/raw-smtp.ts';
 import { startProvider, startTokenEndpoint, type Provider } from '../helpers/provider.ts';
 import { isProcessed, startTestServer, waitFor, type TestServer } from '../helpers/server.ts';
@@ -15,9 +18,9 @@ let t: TestServer;
 let provider: Provider;
 let tlsProvider: Provider;
 
-export function addTestAccount(ctx: Context, p: Provider, over: { tenant?: string; name: string; password?: string; security?: 'tls' | 'starttls'; isDefault?: boolean; oauth2?: { clientId: string; clientSecret: string; refreshToken: string; tokenUrl: string } }): Account {
+export function addTestAccount(ctx: Context, p: Provider, over: { tenant?: string; name: string; password?: string; security?: 'tls' | 'starttls'; isDefault?: boolean; oauth2?: { clientId: string; clientSecret: string; refreshToken: string; tokenUrl: string }; dkim?: TestSigner }): Account {
   const tenant = ctx.tenants.get(over.tenant ?? 'acme')!;
-  const secret = over.oauth2 ? { oauth2: over.oauth2 } : { password: over.password ?? 'app-password-1' };
+  const secret = { ...(over.oauth2 ? { oauth2: over.oauth2 } : { password: over.password ?? 'app-password-1' }), ...(over.dkim ? { dkimPrivateKey: over.dkim.privateKey } : {}) };
   return ctx.accounts.add(
     {
       tenantId: tenant.id,
@@ -33,6 +36,7 @@ export function addTestAccount(ctx: Context, p: Provider, over: { tenant?: strin
       fromAddress: 'recruiter@acme.com',
       fromName: 'Acme Recruiting',
       sendingDomain: 'acme.com',
+      dkimSelector: over.dkim?.selector ?? null,
       replyLocal: 'careers',
       owner: null,
       isDefault: over.isDefault ?? false,
@@ -187,6 +191,18 @@ describe('the relay', () => {
     const refused = send(t.ctx, { tenant: 'acme', accountId: addTestAccount(t.ctx, provider, { name: 'refused' }).id, to: 'someone@else.example', subject: 'auth', text: 'x' });
     expect(await settled(refused.id)).toMatchObject({ status: 'deferred' });
     expect(t.ctx.accounts.get(refused.accountId)).toMatchObject({ status: 'failing', lastError: expect.stringContaining('5.7.139') });
+  });
+
+  it('signs with DKIM for the sending domain when the account has a key, and the signature verifies', async () => {
+    const signer = makeSigner('acme.com', 'mr2026');
+    const account = addTestAccount(t.ctx, provider, { name: 'dkim', dkim: signer });
+    const queued = send(t.ctx, { tenant: 'acme', accountId: account.id, to: 'jane@candidate.example', subject: 'Signed', text: 'Signed body', html: '<p>Signed body</p>' });
+    expect(await settled(queued.id)).toMatchObject({ status: 'sent' });
+    const raw = provider.received.find((m) => m.raw.includes(queued.messageId))!.raw;
+    expect(raw).toMatch(/^DKIM-Signature: .*d=acme\.com/m);
+    const resolver = zoneResolver({ [`mr2026._domainkey.acme.com`]: { TXT: [signer.record] } });
+    const result = await authenticate(raw, { ip: '127.0.0.1', helo: 'x', sender: 'recruiter@acme.com', resolver, disableArc: true } as Parameters<typeof authenticate>[1]);
+    expect(result.dkim.results.map((r) => r.status.result)).toEqual(['pass']);
   });
 
   it('sends over implicit TLS with XOAUTH2, trading the refresh token at the token endpoint', async () => {
