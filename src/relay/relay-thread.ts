@@ -19,7 +19,9 @@ export interface RelayThreadData {
 const port = parentPort;
 if (!port) throw new Error('relay-thread.ts runs as a worker thread');
 const data = workerData as RelayThreadData;
-const db = openDatabase(data.dataDir);
+// A power cut may lose the last "sent" marks, never a queued message (queued by
+// a FULL commit): at worst a message is sent once more, with the same Message-ID.
+const db = openDatabase(data.dataDir, { synchronous: 'NORMAL' });
 const log = createLogger(data.logLevel).child({ subsystem: 'relay' });
 const relay = new Relay({
   db,

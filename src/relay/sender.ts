@@ -137,6 +137,8 @@ export class Relay {
       if (slot > now) await sleep(slot - now);
       const result = await this.send(account, message);
       this.record(account, message, result);
+      // The delay is a pause between two emails: counted from when this one was done.
+      if (account.delayMs > 0) this.nextSlot.set(account.id, Math.max(this.nextSlot.get(account.id) ?? 0, this.deps.nowMs() + account.delayMs));
     }
   }
 

@@ -19,6 +19,13 @@ export interface OpenOptions {
   maxSizeMb?: number;
   /** A read-only connection to an existing, migrated database (WAL readers never block the writer). */
   readonly?: boolean;
+  /**
+   * NORMAL: commits survive a crash of the process but not a power cut (WAL
+   * without an fsync per commit). Only for writers whose commits may be lost
+   * at no more cost than doing the work again (the relay: a lost "sent" mark
+   * means one resend with the same Message-ID). Intake always uses FULL.
+   */
+  synchronous?: 'FULL' | 'NORMAL';
 }
 
 /** Bytes on disk of the database file and its WAL. */
@@ -36,7 +43,7 @@ export function openDatabase(dataDir: string, options: OpenOptions = {}): Databa
   mkdirSync(resolve(dataDir), { recursive: true, mode: 0o750 });
   const db = new BetterSqlite3(databasePath(dataDir));
   db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
+  db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   migrate(db);

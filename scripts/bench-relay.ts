@@ -1,0 +1,108 @@
+// npm run bench:relay [-- --messages N --paced N --delay-ms N]
+// Sends per second through the relay (the outbound queue on a real SQLite file,
+// claims, pooled transport, results recorded) to a local provider in another
+// process, next to nodemailer alone on one pooled connection to the same
+// provider in the same run (the target is >= 80% of it). Then how closely the
+// relay's pacing holds to an account's configured delay between emails.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import nodemailer from 'nodemailer';
+import { configSchema } from '../src/config/index.ts';
+import { createLogger } from '../src/log.ts';
+import { composeOutbound, Relay } from '../src/relay/index.ts';
+import { loadKeyring, type Keyring } from '../src/secrets/index.ts';
+import { AccountStore, openDatabase, TenantStore, type Account, type Database } from '../src/store/index.ts';
+import { startChild } from './lib/processes.ts';
+
+const { values } = parseArgs({ options: { messages: { type: 'string', default: '2000' }, paced: { type: 'string', default: '30' }, 'delay-ms': { type: 'string', default: '100' } } });
+const messageCount = Number(values.messages);
+const pacedCount = Number(values.paced);
+const delayMs = Number(values['delay-ms']);
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+const TEXT = 'Dear Jane,\r\n\r\nthank you for your application. Would Tuesday at 10:00 suit you for a first call?\r\n\r\nBest regards,\r\nAcme Recruiting\r\n';
+
+const dir = mkdtempSync(join(tmpdir(), 'mailroom-bench-relay-'));
+const provider = await startChild([new URL('./lib/provider-sink.ts', import.meta.url).pathname], process.env, join(dir, 'provider.log'), (e) => e.port as number | undefined);
+
+function setup(db: Database, keyring: Keyring, name: string, delay: number): Account {
+  const tenants = new TenantStore(db, () => new Date());
+  const tenant = tenants.get('acme') ?? tenants.add({ slug: 'acme', domains: ['acme.com'], replyDomains: ['replies.acme.com'], forwardAddresses: [] });
+  return new AccountStore(db).add(
+    {
+      tenantId: tenant.id, name, provider: 'custom', host: '127.0.0.1', port: provider.port, security: 'none', tlsCa: null, username: 'bench',
+      authMethod: 'password', sealedSecret: keyring.seal(JSON.stringify({ password: 'bench-password' })), fromAddress: 'recruiter@acme.com', fromName: 'Acme Recruiting',
+      sendingDomain: 'acme.com', dkimSelector: null, replyLocal: 'careers', owner: null, isDefault: false, delayMs: delay, perMinute: 0, perDay: 0,
+    },
+    new Date().toISOString(),
+  );
+}
+
+async function nodemailerAlone(count: number): Promise<number> {
+  const transport = nodemailer.createTransport({ host: '127.0.0.1', port: provider.port, secure: false, ignoreTLS: true, auth: { user: 'bench', pass: 'bench-password' }, pool: true, maxConnections: 1, maxMessages: 100 });
+  const started = performance.now();
+  for (let i = 0; i < count; i++) {
+    await transport.sendMail({ from: { name: 'Acme Recruiting', address: 'recruiter@acme.com' }, to: `c${i}@candidate.example`, subject: 'Your application', text: TEXT, replyTo: 'careers+abcdefghijkl@replies.acme.com', messageId: `<bench-${i}@acme.com>` });
+  }
+  const seconds = (performance.now() - started) / 1000;
+  transport.close();
+  return count / seconds;
+}
+
+async function drain(relay: Relay, db: Database, total: number): Promise<void> {
+  const sent = db.prepare(`SELECT COUNT(*) FROM outbound_messages WHERE status = 'sent'`).pluck();
+  while ((sent.get() as number) < total) {
+    if ((await relay.runOnce()) === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+try {
+  // As the relay thread opens it (see relay/relay-thread.ts).
+  const db = openDatabase(join(dir, 'data'), { synchronous: 'NORMAL' });
+  const keyring = loadKeyring({ dataDir: join(dir, 'data'), key: '', previousKey: '' }, { create: true }) as Keyring;
+  const settings = configSchema.parse({}).relay;
+  const relay = new Relay({ db, keyring: () => keyring, settings, hostname: 'bench.mailroom.test', log: createLogger('silent'), nowMs: Date.now });
+
+  // Warm both paths up (JIT, connections) before measuring.
+  await nodemailerAlone(50);
+  const warm = setup(db, keyring, 'warm-up', 0);
+  for (let i = 0; i < 50; i++) composeOutbound({ db, keyring, now: new Date() }, { tenant: 'acme', accountId: warm.id, to: `w${i}@candidate.example`, subject: 'Warm-up', text: TEXT });
+  await drain(relay, db, 50);
+
+  log(`${messageCount} messages, one pooled connection each side`);
+  const baseline = await nodemailerAlone(messageCount);
+  const fast = setup(db, keyring, 'unpaced', 0);
+  const composeStart = performance.now();
+  for (let i = 0; i < messageCount; i++) composeOutbound({ db, keyring, now: new Date() }, { tenant: 'acme', accountId: fast.id, to: `c${i}@candidate.example`, subject: 'Your application', text: TEXT });
+  const composeRate = messageCount / ((performance.now() - composeStart) / 1000);
+  const relayStart = performance.now();
+  await drain(relay, db, 50 + messageCount);
+  const relayRate = messageCount / ((performance.now() - relayStart) / 1000);
+
+  log(`${pacedCount} messages at --delay-ms ${delayMs}`);
+  const paced = setup(db, keyring, 'paced', delayMs);
+  for (let i = 0; i < pacedCount; i++) composeOutbound({ db, keyring, now: new Date() }, { tenant: 'acme', accountId: paced.id, to: `p${i}@candidate.example`, subject: 'Paced', text: TEXT });
+  await drain(relay, db, 50 + messageCount + pacedCount);
+  const times = (db.prepare('SELECT sent_at FROM outbound_messages WHERE account_id = ? ORDER BY sent_at').pluck().all(paced.id) as string[]).map((t) => Date.parse(t));
+  const gaps = times.slice(1).map((t, i) => t - (times[i] as number));
+  gaps.sort((a, b) => a - b);
+  const mean = gaps.reduce((a, b) => a + b, 0) / gaps.length;
+  const p95 = gaps[Math.floor(gaps.length * 0.95)] as number;
+  await relay.stop();
+  db.close();
+
+  const rows = [
+    ['nodemailer alone (pooled, 1 connection)', `${baseline.toFixed(0)} msg/s`],
+    ['mailroom relay (queue + pooled transport)', `${relayRate.toFixed(0)} msg/s`],
+    ['relay / nodemailer', `${((relayRate / baseline) * 100).toFixed(0)} % (target >= 80 %)`],
+    ['composing into the queue', `${composeRate.toFixed(0)} msg/s`],
+    [`pacing at ${delayMs} ms: mean gap`, `${mean.toFixed(1)} ms (${(((mean - delayMs) / delayMs) * 100).toFixed(1)} % off)`],
+    [`pacing: min / p95 / max gap`, `${gaps[0]} / ${p95} / ${gaps[gaps.length - 1]} ms`],
+  ];
+  const width = Math.max(...rows.map(([k]) => (k as string).length));
+  for (const [k, v] of rows) process.stdout.write(`${(k as string).padEnd(width)}  ${v}\n`);
+} finally {
+  await provider.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
