@@ -48,6 +48,7 @@ describe('authentication over SMTP', () => {
   it('keeps DKIM and DMARC passing through a Gmail auto-forward, and says who forwarded', async () => {
     // SPF for example.org does not allow the forwarding server (us at 127.0.0.1): only DKIM can pass.
     t = await startTestServer({ overrides: { dns: { zoneFile: zone({ 'example.org': { TXT: ['v=spf1 ip4:192.0.2.10 -all'] } }) } } });
+    t.ctx.candidates.upsert('acme', { externalId: 'c-jane', name: 'Jane', emails: ['jane@example.org'] });
     const signed = await sign(message('Jane <jane@example.org>'), signer);
     // Gmail adds these above the signature when it forwards; DKIM does not cover them.
     const forwarded = `X-Forwarded-To: acme-jobs@in.mailroom.test\r\nX-Forwarded-For: jobs@acme.com acme-jobs@in.mailroom.test\r\n${signed}`;
@@ -57,6 +58,8 @@ describe('authentication over SMTP', () => {
     expect(stored.auth).toMatchObject({ dkim: 'pass', dmarc: 'pass', dkimDomains: ['example.org'] });
     expect(stored.auth?.spf).not.toBe('pass');
     expect(stored.classification?.forward).toMatchObject({ manual: false, originalFrom: { address: 'jane@example.org' }, forwardedBy: 'jobs@acme.com' });
+    // Still Jane's, by her own (DKIM-verified) address.
+    expect(stored).toMatchObject({ status: 'assigned', decision: { method: 'sender', candidate: { externalId: 'c-jane' } } });
   });
 
   it('retries later when DNS fails temporarily, instead of deciding', async () => {

@@ -176,6 +176,11 @@ describe('the relay', () => {
     await waitFor(() => t.ctx.outbound.get(busy.id)?.status === 'sent', 10_000, 'resent after the deferral');
     expect(t.ctx.outbound.get(busy.id)?.attempts).toBe(2);
 
+    provider.script.mailFrom.push({ code: 421, text: '4.7.0 Temporary System Problem. Try again later' });
+    const closing = go('closing');
+    expect(await settled(closing.id)).toMatchObject({ status: 'deferred', lastReply: expect.stringContaining('421 4.7.0') });
+    await waitFor(() => t.ctx.outbound.get(closing.id)?.status === 'sent', 10_000, 'resent after the 421');
+
     provider.dropOnData = 1;
     const dropped = go('dropped');
     await waitFor(() => t.ctx.outbound.get(dropped.id)?.status === 'sent', 10_000, 'sent after the drop');
