@@ -4,7 +4,7 @@
 import type { Config } from './config/index.ts';
 import { createLogger, type Logger } from './log.ts';
 import { loadKeyring, type Keyring } from './secrets/keyring.ts';
-import { AccountStore, CandidateStore, JobStore, MessageStore, openDatabase, OutboundStore, RawReader, TenantStore, type Database } from './store/index.ts';
+import { AccountStore, CandidateStore, JobStore, MessageStore, openDatabase, OutboundStore, RawReader, TenantStore, WebhookStore, type Database } from './store/index.ts';
 
 export interface Clock {
   now(): Date;
@@ -24,6 +24,7 @@ export interface Context {
   jobs: JobStore;
   accounts: AccountStore;
   outbound: OutboundStore;
+  webhooks: WebhookStore;
   /** The keys that seal secrets; the key file is created on first use. */
   keyring(): Keyring;
   close(): void;
@@ -52,6 +53,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     jobs: new JobStore(db),
     accounts: new AccountStore(db),
     outbound: new OutboundStore(db),
+    webhooks: new WebhookStore(db),
     keyring: () => (keyring ??= loadKeyring({ dataDir: config.data.dir, ...config.secret }, { create: true }) as Keyring),
     close() {
       if (closed) return;

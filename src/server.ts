@@ -75,7 +75,7 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
       throw err;
     });
     pipeline?.start();
-    const relay = options.relay === false ? null : new RelayThread({ dataDir: config.data.dir, settings: config.relay, secret: config.secret, hostname: config.smtp.hostname, logLevel: config.log.level }, log);
+    const relay = options.relay === false ? null : new RelayThread({ dataDir: config.data.dir, settings: config.relay, webhooks: config.webhooks, secret: config.secret, hostname: config.smtp.hostname, logLevel: config.log.level }, log);
     relay?.start();
     log.info({ host: smtp.address, port: smtp.port, dataDir: config.data.dir, tls: tls.source }, 'mailroom listening for SMTP');
     if (ctx.tenants.list().length === 0) {

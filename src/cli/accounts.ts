@@ -11,6 +11,7 @@ import { diagnoseAccount } from '../relay/diagnose.ts';
 import { isProvider, PROVIDERS, type ProviderName } from '../relay/providers.ts';
 import { sendTestEmail } from '../relay/test-email.ts';
 import { normalizeAddress, normalizeDomain, type Account, type AccountSecret } from '../store/index.ts';
+import { accountJson } from '../views/index.ts';
 import { withContext, type GlobalOptions } from './context.ts';
 import { printFields, printJson, printTable } from './output.ts';
 
@@ -48,37 +49,6 @@ interface AddOptions {
   perDay?: string;
   default?: boolean;
   json?: boolean;
-}
-
-/** The public JSON shape of an account: never the secret itself. */
-export function accountJson(a: Account): Record<string, unknown> {
-  return {
-    id: a.id,
-    tenant: a.tenant,
-    name: a.name,
-    provider: a.provider,
-    host: a.host,
-    port: a.port,
-    security: a.security,
-    tlsCa: a.tlsCa ? 'custom' : null,
-    username: a.username,
-    auth: a.authMethod,
-    password: a.authMethod === 'password' ? '********' : null,
-    from: a.fromAddress,
-    fromName: a.fromName,
-    sendingDomain: a.sendingDomain,
-    dkim: a.dkimSelector ? { selector: a.dkimSelector, domain: a.sendingDomain } : null,
-    replyTo: a.replyLocal,
-    owner: a.owner,
-    default: a.isDefault,
-    delayMs: a.delayMs,
-    perMinute: a.perMinute,
-    perDay: a.perDay,
-    status: a.status,
-    lastError: a.lastError,
-    lastTestedAt: a.lastTestedAt,
-    createdAt: a.createdAt,
-  };
 }
 
 function wholeNumber(value: string | undefined, name: string, fallback: number): number {

@@ -5,6 +5,7 @@ import { extname } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { UsageError } from '../errors.ts';
 import { CandidateError, CandidateStore, type Candidate, type CandidateInput } from '../store/index.ts';
+import { candidateJson } from '../views/index.ts';
 import { withContext, type GlobalOptions } from './context.ts';
 import { printFields, printJson, printTable } from './output.ts';
 
@@ -74,10 +75,6 @@ function findCandidate(store: CandidateStore, externalId: string, tenant: string
   if (found.length === 0) throw new UsageError(`no candidate "${externalId}" (see: mailroom candidates list --tenant T)`);
   if (found.length > 1) throw new UsageError(`tenants ${found.map((c) => c.tenant).join(', ')} each have a candidate "${externalId}": say which with --tenant`);
   return found[0] as Candidate;
-}
-
-function candidateJson(c: Candidate): Record<string, unknown> {
-  return { id: c.id, tenant: c.tenant, externalId: c.externalId, name: c.name, emails: c.emails, bouncing: c.bouncing, createdAt: c.createdAt, updatedAt: c.updatedAt };
 }
 
 export function registerCandidateCommands(program: Command, globals: () => GlobalOptions): void {

@@ -15,6 +15,7 @@ import { registerServeCommand } from './serve.ts';
 import { registerStatsCommand } from './stats.ts';
 import { registerTenantCommands } from './tenants.ts';
 import { registerUnassignedCommands } from './unassigned.ts';
+import { registerWebhookCommands } from './webhooks.ts';
 
 export function buildProgram(): Command {
   const program = new Command('mailroom')
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerAccountCommands(program, globals);
   registerOutboundCommands(program, globals);
   registerKeyCommands(program, globals);
+  registerWebhookCommands(program, globals);
   registerStatsCommand(program, globals);
   registerConfigCommands(program, globals);
   registerInspectCommand(program, globals);

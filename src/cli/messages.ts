@@ -1,42 +1,11 @@
 // mailroom messages list|show
 import type { Command } from 'commander';
 import { UsageError } from '../errors.ts';
-import type { StoredMessage } from '../store/index.ts';
+import { messageJson } from '../views/index.ts';
 import { withContext, type GlobalOptions } from './context.ts';
 import { formatBytes, printFields, printJson, printTable } from './output.ts';
 
 const STATUSES = ['received', 'processed', 'assigned', 'unassigned', 'dismissed', 'failed'];
-
-/** The public JSON shape of a message; operators' scripts rely on these names (README). */
-export function messageJson(m: StoredMessage): Record<string, unknown> {
-  return {
-    id: m.id,
-    tenant: m.tenant,
-    status: m.status,
-    candidate: m.decision?.candidate ?? null,
-    conversationId: m.conversationId,
-    outboundId: m.outboundId,
-    method: m.decision?.method ?? null,
-    reason: m.decision?.reason ?? null,
-    suggestions: m.decision?.suggestions ?? [],
-    kind: m.classification?.kind ?? null,
-    bounce: m.classification?.bounce ?? null,
-    messageId: m.messageId,
-    from: m.from,
-    originalFrom: m.classification?.forward?.originalFrom?.address ?? m.from,
-    forwardedBy: m.classification?.forward?.forwardedBy ?? null,
-    subject: m.subject,
-    replyText: m.classification?.replyText ?? null,
-    auth: m.auth ? { spf: m.auth.spf, dkim: m.auth.dkim, dmarc: m.auth.dmarc, arc: m.auth.arc } : null,
-    authenticationResults: m.auth?.authenticationResults ?? null,
-    attachments: m.attachments,
-    receivedAt: m.receivedAt,
-    size: m.size,
-    envelope: m.envelope,
-    processedAt: m.processedAt,
-    error: m.error,
-  };
-}
 
 export function parseLimit(value: string): number {
   const n = Number(value);

@@ -3,37 +3,12 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.ts';
 import { composeOutbound } from '../relay/compose.ts';
-import type { OutboundMessage } from '../store/index.ts';
+import { outboundJson } from '../views/index.ts';
 import { withContext, type GlobalOptions } from './context.ts';
 import { parseLimit } from './messages.ts';
 import { printFields, printJson, printTable } from './output.ts';
 
 const STATUSES = ['queued', 'sending', 'sent', 'deferred', 'failed'];
-
-/** The public JSON shape of an outbound message (README). */
-export function outboundJson(o: OutboundMessage): Record<string, unknown> {
-  return {
-    id: o.id,
-    tenant: o.tenant,
-    status: o.status,
-    accountId: o.accountId || null,
-    candidateId: o.candidateId,
-    conversationId: o.conversationId || null,
-    purpose: o.purpose,
-    messageId: `<${o.messageId}>`,
-    to: o.recipient,
-    replyTo: o.replyTo,
-    subject: o.subject,
-    inReplyTo: o.inReplyTo,
-    references: o.references,
-    attempts: o.attempts,
-    lastReply: o.lastReply,
-    nextAttemptAt: o.status === 'queued' || o.status === 'deferred' ? new Date(o.nextAttemptAt).toISOString() : null,
-    bounced: o.bounced,
-    createdAt: o.createdAt,
-    sentAt: o.sentAt,
-  };
-}
 
 export function registerOutboundCommands(program: Command, globals: () => GlobalOptions): void {
   program

@@ -5,7 +5,8 @@ import { UsageError } from '../errors.ts';
 import type { Context } from '../context.ts';
 import type { StoredMessage } from '../store/index.ts';
 import { withContext, type GlobalOptions } from './context.ts';
-import { messageJson, parseLimit } from './messages.ts';
+import { messageJson } from '../views/index.ts';
+import { parseLimit } from './messages.ts';
 import { printFields, printJson, printTable } from './output.ts';
 
 function age(iso: string, now: Date): string {

@@ -110,6 +110,26 @@ const relaySection = z
   })
   .strict();
 
+const webhooksSection = z
+  .object({
+    pollIntervalMs: millis.default(1000).describe('How often webhook deliveries that are due are looked for.'),
+    timeoutMs: millis.max(120_000).default(10_000).describe('How long an endpoint has to answer one delivery before it counts as failed.'),
+    retryBaseMs: millis
+      .default(5000)
+      .describe('Unit of the retry schedule: retries after 1, 60, 360, 1440, 3600 and then 7200 units six times (5 s, 5 min, 30 min, 2 h, 5 h, 10 h...: about three days), then the delivery fails.'),
+    disableAfterHours: positiveInt.default(120).describe('An endpoint that has failed every delivery for this long is disabled (with an event and a log line).'),
+    rotationGraceHours: positiveInt.default(24).describe('After `webhooks rotate-secret`, how long the old secret keeps signing too.'),
+  })
+  .strict();
+
+const httpSection = z
+  .object({
+    host: z.string().min(1).default('127.0.0.1').describe('Address the HTTP API binds to (loopback: put a TLS proxy in front to expose it).'),
+    port: port.default(8025).describe('TCP port of the HTTP API (0 picks a free port).'),
+    enabled: z.boolean().default(true).describe('Whether `mailroom serve` starts the HTTP API.'),
+  })
+  .strict();
+
 const logSection = z
   .object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level of the JSON log on stdout.'),
@@ -124,6 +144,8 @@ export const configSchema = z
     dns: dnsSection.prefault({}).describe('DNS for SPF, DKIM, DMARC and ARC.'),
     secret: secretSection.prefault({}).describe('Encryption of secrets at rest.'),
     relay: relaySection.prefault({}).describe('Sending through the customers\' own SMTP accounts.'),
+    webhooks: webhooksSection.prefault({}).describe('Delivering events to the tenants\' webhook endpoints.'),
+    http: httpSection.prefault({}).describe('The HTTP API, health checks and metrics.'),
     log: logSection.prefault({}).describe('Logging.'),
   })
   .strict();

@@ -1,16 +1,19 @@
 // The relay's thread: its own event loop and its own database connection, so
-// TLS handshakes with customers' servers and the queue's small writes never
-// delay an SMTP reply or the store thread's group commits.
+// TLS handshakes with customers' servers, webhook calls and the queues' small
+// writes never delay an SMTP reply or the store thread's group commits. It
+// sends the outbound queue (Relay) and delivers webhooks (WebhookDispatcher).
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Config } from '../config/index.ts';
 import { createLogger, type LogLevel } from '../log.ts';
 import { loadKeyring, type Keyring } from '../secrets/keyring.ts';
 import { openDatabase } from '../store/database.ts';
+import { WebhookDispatcher } from '../webhooks/dispatcher.ts';
 import { Relay } from './sender.ts';
 
 export interface RelayThreadData {
   dataDir: string;
   settings: Config['relay'];
+  webhooks: Config['webhooks'];
   secret: Config['secret'];
   hostname: string;
   logLevel: LogLevel;
@@ -34,10 +37,18 @@ const relay = new Relay({
   nowMs: Date.now,
 });
 relay.start();
+const dispatcher = new WebhookDispatcher({
+  db,
+  keyring: () => loadKeyring({ dataDir: data.dataDir, ...data.secret }, { create: true }) as Keyring,
+  settings: data.webhooks,
+  log: createLogger(data.logLevel).child({ subsystem: 'webhooks' }),
+  nowMs: Date.now,
+});
+dispatcher.start();
 
 port.on('message', (message: 'stop' | 'wake') => {
   if (message === 'wake') return relay.wake();
-  void relay.stop().then(() => {
+  void Promise.all([relay.stop(), dispatcher.stop()]).then(() => {
     db.close();
     log.flush(() => port.close());
   });

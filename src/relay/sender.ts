@@ -8,7 +8,8 @@ import nodemailer, { type SendMailOptions, type Transporter } from 'nodemailer';
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../log.ts';
 import type { Keyring } from '../secrets/keyring.ts';
-import { AccountStore, OutboundStore, type Account, type AccountSecret, type Database, type OutboundMessage } from '../store/index.ts';
+import { AccountStore, EventStore, OutboundStore, type Account, type AccountSecret, type Database, type OutboundMessage } from '../store/index.ts';
+import { outboundJson } from '../views/json.ts';
 import { transportOptions } from './transport.ts';
 
 export interface SendResult {
@@ -52,6 +53,7 @@ export class Relay {
   private readonly deps: RelayDeps;
   private readonly outbound: OutboundStore;
   private readonly accounts: AccountStore;
+  private readonly events: EventStore;
   private readonly transports = new Map<number, { key: string; transport: Transporter }>();
   /** Per account: the earliest time the next message may go (pacing). */
   private readonly nextSlot = new Map<number, number>();
@@ -64,6 +66,7 @@ export class Relay {
     this.deps = deps;
     this.outbound = new OutboundStore(deps.db);
     this.accounts = new AccountStore(deps.db);
+    this.events = new EventStore(deps.db);
   }
 
   start(): void {
@@ -184,28 +187,41 @@ export class Relay {
   }
 
   private record(account: Account, message: OutboundMessage, result: SendResult): void {
+    // The outcome and its event in one transaction: the event never claims what the queue does not show.
+    this.deps.db.transaction(() => this.recordOutcome(account, message, result))();
+  }
+
+  private announce(message: OutboundMessage, type: 'outbound.sent' | 'outbound.deferred' | 'outbound.failed', at: Date): void {
+    const current = this.outbound.get(message.id);
+    if (current) this.events.record(message.tenantId, type, message.id, { outbound: outboundJson(current) }, at);
+  }
+
+  private recordOutcome(account: Account, message: OutboundMessage, result: SendResult): void {
     const nowMs = this.deps.nowMs();
     const at = new Date(nowMs).toISOString();
     const log = this.deps.log.child({ outboundId: message.id, accountId: account.id });
     if (result.outcome === 'sent') {
       this.outbound.markSent(message.id, result.reply, at);
+      this.announce(message, 'outbound.sent', new Date(nowMs));
       if (account.status === 'failing') this.accounts.setStatus(account.id, 'active', null, at);
       log.info({ reply: result.reply }, 'outbound message sent');
       return;
     }
     if (result.authFailed) {
       this.accounts.setStatus(account.id, 'failing', result.reply, at);
-      log.warn({ reply: result.reply }, 'the account\'s credentials were refused; the message waits. Fix them with `mailroom accounts add` and check with `mailroom accounts test`');
+      log.warn({ reply: result.reply }, "the account's credentials were refused; the message waits. Fix them with `mailroom accounts add` and check with `mailroom accounts test`");
     }
     const age = nowMs - Date.parse(message.createdAt);
     if (result.outcome === 'failed' || age >= this.deps.settings.maxAgeMs) {
       const reply = result.outcome === 'failed' ? result.reply : `gave up after ${Math.round(age / 3_600_000)} h: ${result.reply}`;
       this.outbound.markFailed(message.id, reply);
+      this.announce(message, 'outbound.failed', new Date(nowMs));
       log.warn({ reply }, 'outbound message failed');
       return;
     }
     const delay = Math.min(this.deps.settings.retryMaxMs, this.deps.settings.retryBaseMs * 2 ** Math.max(0, message.attempts - 1));
     this.outbound.markDeferred(message.id, result.reply, nowMs + delay);
+    this.announce(message, 'outbound.deferred', new Date(nowMs));
     log.info({ reply: result.reply, retryInMs: delay }, 'outbound message deferred');
   }
 }

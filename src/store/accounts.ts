@@ -2,7 +2,9 @@
 // password or OAuth2 credentials are stored sealed (secrets/keyring.ts) and only
 // opened by the relay when it connects; everything else here is safe to show.
 import type { Statement } from 'better-sqlite3';
+import { accountJson } from '../views/json.ts';
 import type { Database } from './database.ts';
+import { EventStore } from './events.ts';
 
 export type AccountStatus = 'pending' | 'active' | 'failing';
 
@@ -144,8 +146,16 @@ export class AccountStore {
     })();
   }
 
+  /** Records a test or send outcome; a change of status is announced (account.status_changed). */
   setStatus(id: number, status: AccountStatus, error: string | null, at: string): void {
-    this.prepared('UPDATE accounts SET status = ?, last_error = ?, last_tested_at = ? WHERE id = ?').run(status, error, at, id);
+    this.db.transaction(() => {
+      const before = this.get(id);
+      this.prepared('UPDATE accounts SET status = ?, last_error = ?, last_tested_at = ? WHERE id = ?').run(status, error, at, id);
+      const after = this.get(id);
+      if (before && after && before.status !== after.status) {
+        new EventStore(this.db).record(after.tenantId, 'account.status_changed', `account:${id}`, { account: accountJson(after), previousStatus: before.status }, new Date(at));
+      }
+    })();
   }
 
   /**

@@ -7,7 +7,10 @@ import { CandidateStore } from './candidates.ts';
 import { ConversationStore } from './conversations.ts';
 import type { Database } from './database.ts';
 import type { DecisionSummary, ProcessedMessage } from './messages.ts';
+import { EventStore, type EventType } from './events.ts';
+import { MessageStore, type StoredMessage } from './messages.ts';
 import { OutboundStore } from './outbound.ts';
+import { messageJson } from '../views/json.ts';
 
 export class DecisionEffects {
   private readonly db: Database;
@@ -15,8 +18,12 @@ export class DecisionEffects {
   private readonly outbound: OutboundStore;
   private readonly candidates: CandidateStore;
   private readonly accounts: AccountStore;
+  private readonly events: EventStore;
+  private readonly messages: MessageStore;
 
   constructor(db: Database) {
+    this.events = new EventStore(db);
+    this.messages = new MessageStore(db);
     this.db = db;
     this.conversations = new ConversationStore(db);
     this.outbound = new OutboundStore(db);
@@ -51,4 +58,19 @@ export class DecisionEffects {
     }
     return { ...decision, conversationId };
   }
+
+  /** The event for a message the pipeline has just decided on, in the same transaction. */
+  announce(messageId: string, at: Date): void {
+    const message = this.messages.get(messageId);
+    const row = this.db.prepare('SELECT tenant_id FROM messages WHERE id = ?').get(messageId) as { tenant_id: number } | undefined;
+    if (!message?.decision || !row) return;
+    this.events.record(row.tenant_id, eventTypeOf(message), message.id, { message: messageJson(message) }, at);
+  }
+}
+
+/** One event per decision: a bounce or an auto-reply is announced as such, anything else by where it went. */
+function eventTypeOf(message: StoredMessage): EventType {
+  if (message.classification?.kind === 'bounce') return 'message.bounced';
+  if (message.classification?.kind === 'auto_reply') return 'message.auto_reply';
+  return message.status === 'assigned' ? 'message.assigned' : 'message.unassigned';
 }

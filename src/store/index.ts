@@ -23,3 +23,5 @@ export { AccountStore, type Account, type NewAccount, type AccountSecret, type A
 export { OutboundStore, type OutboundMessage, type NewOutbound, type OutboundStatus } from './outbound.ts';
 export { DecisionEffects } from './decision-effects.ts';
 export { resealAll, sealedKeyIds } from './sealed.ts';
+export { EventStore, EVENT_TYPES, type EventType, type EventPayload } from './events.ts';
+export { WebhookStore, type Webhook, type DueDelivery } from './webhooks.ts';

@@ -37,7 +37,10 @@ export class JobOperations {
     return this.jobs.complete(job, nowMs, () => {
       this.messages.markProcessed(job.messageId, summary, at);
       const decision = this.effects.apply(job.messageId, summary, at);
-      if (decision) this.messages.setDecision(job.messageId, decision);
+      if (decision) {
+        this.messages.setDecision(job.messageId, decision);
+        this.effects.announce(job.messageId, new Date(nowMs));
+      }
     });
   }
 

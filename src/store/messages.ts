@@ -2,7 +2,9 @@
 // pipeline fills in. Inserting a message also queues its pipeline job, in the same
 // transaction, so nothing accepted can be left without work scheduled.
 import type { Statement } from 'better-sqlite3';
+import { messageJson } from '../views/json.ts';
 import { ConversationStore } from './conversations.ts';
+import { EventStore, type EventType } from './events.ts';
 import type { Database } from './database.ts';
 
 export type MessageStatus = 'received' | 'processed' | 'assigned' | 'unassigned' | 'dismissed' | 'failed';
@@ -242,6 +244,7 @@ export class MessageStore {
       const conversationId = new ConversationStore(this.db).place(row.tenant_id, candidate.id, row.subject, null, at);
       const decision: DecisionSummary = { status: 'assigned', method: 'manual', reason: null, candidate, suggestions: [], conversationId, evidence: { assignedAt: at } };
       this.db.prepare(`UPDATE messages SET status = 'assigned', candidate_id = ?, conversation_id = ?, decision = ? WHERE id = ?`).run(candidate.id, conversationId, JSON.stringify(decision), id);
+      this.announce(id, row.tenant_id, 'message.assigned', at);
     })();
   }
 
@@ -249,7 +252,16 @@ export class MessageStore {
   dismiss(id: string, note: string | null, at: string): void {
     const previous = this.get(id)?.decision;
     const decision = { ...(previous ?? { method: null, candidate: null, suggestions: [], evidence: {} }), status: 'dismissed', reason: previous?.reason ?? null, note, dismissedAt: at };
-    this.db.prepare(`UPDATE messages SET status = 'dismissed', decision = ? WHERE id = ?`).run(JSON.stringify(decision), id);
+    this.db.transaction(() => {
+      this.db.prepare(`UPDATE messages SET status = 'dismissed', decision = ? WHERE id = ?`).run(JSON.stringify(decision), id);
+      const row = this.db.prepare('SELECT tenant_id FROM messages WHERE id = ?').get(id) as { tenant_id: number } | undefined;
+      if (row) this.announce(id, row.tenant_id, 'message.dismissed', at);
+    })();
+  }
+
+  private announce(id: string, tenantId: number, type: EventType, at: string): void {
+    const message = this.get(id);
+    if (message) new EventStore(this.db).record(tenantId, type, id, { message: messageJson(message) }, new Date(at));
   }
 
   /** Puts messages back through the pipeline (e.g. after candidates arrived); returns how many. */

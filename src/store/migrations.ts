@@ -253,6 +253,57 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE candidate_emails ADD COLUMN bounce_reason TEXT;
     `,
   },
+  {
+    version: 8,
+    name: 'events outbox and webhooks',
+    sql: `
+      -- The outbox: every event is written in the transaction of the change it
+      -- describes, so none is lost and none describes a change that did not
+      -- happen. 'subject' (message, outbound message or account) orders delivery.
+      CREATE TABLE events (
+        id          TEXT PRIMARY KEY,
+        tenant_id   INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+        type        TEXT NOT NULL,
+        subject     TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        payload     TEXT NOT NULL
+      );
+      CREATE INDEX events_tenant ON events(tenant_id, created_at);
+
+      -- Endpoints. Secrets are sealed; during a rotation the previous one keeps
+      -- signing too until previous_until.
+      CREATE TABLE webhooks (
+        id               INTEGER PRIMARY KEY,
+        tenant_id        INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+        url              TEXT NOT NULL,
+        events           TEXT,
+        secret           TEXT NOT NULL,
+        previous_secret  TEXT,
+        previous_until   TEXT,
+        status           TEXT NOT NULL CHECK (status IN ('active', 'disabled')),
+        disabled_reason  TEXT,
+        failing_since    TEXT,
+        last_success_at  TEXT,
+        created_at       TEXT NOT NULL
+      );
+      CREATE INDEX webhooks_tenant ON webhooks(tenant_id);
+
+      -- One row per event and endpoint: at-least-once delivery with retries.
+      CREATE TABLE webhook_deliveries (
+        event_id         TEXT NOT NULL REFERENCES events(id) ON DELETE CASCADE,
+        webhook_id       INTEGER NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+        state            TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at  INTEGER NOT NULL,
+        last_status      INTEGER,
+        last_error       TEXT,
+        delivered_at     TEXT,
+        PRIMARY KEY (event_id, webhook_id)
+      );
+      CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_attempt_at) WHERE state = 'pending';
+      CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries(webhook_id, state);
+    `,
+  },
 ];
 
 export function migrate(db: Database, list: readonly Migration[] = migrations): number[] {

@@ -5,6 +5,8 @@ import type { Database } from './database.ts';
 const SEALED_COLUMNS: readonly { table: string; key: string; column: string }[] = [
   { table: 'accounts', key: 'id', column: 'secret' },
   { table: 'token_keys', key: 'kid', column: 'secret' },
+  { table: 'webhooks', key: 'id', column: 'secret' },
+  { table: 'webhooks', key: 'id', column: 'previous_secret' },
 ];
 
 /** Re-seals every stored secret with `reseal` in one transaction; returns how many changed. */
@@ -12,7 +14,7 @@ export function resealAll(db: Database, reseal: (sealed: string) => string | nul
   return db.transaction(() => {
     let changed = 0;
     for (const { table, key, column } of SEALED_COLUMNS) {
-      const rows = db.prepare(`SELECT ${key} AS k, ${column} AS v FROM ${table}`).all() as { k: unknown; v: string }[];
+      const rows = db.prepare(`SELECT ${key} AS k, ${column} AS v FROM ${table} WHERE ${column} IS NOT NULL`).all() as { k: unknown; v: string }[];
       const update = db.prepare(`UPDATE ${table} SET ${column} = ? WHERE ${key} = ?`);
       for (const row of rows) {
         const next = reseal(row.v);
@@ -30,7 +32,7 @@ export function resealAll(db: Database, reseal: (sealed: string) => string | nul
 export function sealedKeyIds(db: Database): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const { table, column } of SEALED_COLUMNS) {
-    for (const row of db.prepare(`SELECT ${column} AS v FROM ${table}`).all() as { v: string }[]) {
+    for (const row of db.prepare(`SELECT ${column} AS v FROM ${table} WHERE ${column} IS NOT NULL`).all() as { v: string }[]) {
       const id = row.v.split('.')[1] ?? '?';
       counts[id] = (counts[id] ?? 0) + 1;
     }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, runCliAsync, spawnServer, type ServerProcess } from '../helpers/process.ts';
 import { startProvider, type Provider } from '../helpers/provider.ts';
+import { startReceiver } from '../helpers/receiver.ts';
 import { tempDir, waitFor } from '../helpers/server.ts';
 
 const PASSWORD = 'correct-horse-battery-staple-42';
@@ -167,5 +168,39 @@ describe('accounts', () => {
     expect(json<{ ok: boolean }>(await runCliAsync(['accounts', 'test', String(main.id), '--json'], env)).ok).toBe(true);
     const queued = json<{ id: string }>(runCli(['send', '--tenant', 'acme', '--to', 'jane@candidate.example', '--subject', 'After rotation', '--text', 'x', '--json'], env));
     await waitFor(() => json<{ status: string }>(runCli(['outbound', 'show', queued.id, '--json'], env)).status === 'sent', 15_000, 'sent after rotation');
+  });
+});
+
+describe('webhooks CLI', () => {
+  it('adds an endpoint (secret shown once), delivers the relay\'s events signed with it, rotates, replays, lists and removes', async () => {
+    const receiver = await startReceiver();
+    try {
+      const bad = runCli(['webhooks', 'add', '--tenant', 'acme', '--url', receiver.url, '--events', 'outbound.sent,nope'], env);
+      expect(bad.stderr).toMatch(/unknown: nope/);
+      const added = json<{ id: number; secret: string }>(
+        await runCliAsync(['webhooks', 'add', '--tenant', 'acme', '--url', receiver.url, '--events', 'outbound.sent,outbound.failed', '--json'], env),
+      );
+      expect(added.secret).toMatch(/^whsec_/);
+      receiver.secrets.push(added.secret);
+      const since = new Date().toISOString();
+      const queued = json<{ id: string }>(await runCliAsync(['send', '--tenant', 'acme', '--to', 'jane@candidate.example', '--subject', 'Hook', '--text', 'x', '--json'], env));
+      await waitFor(() => receiver.events.some((e) => e.type === 'outbound.sent'), 15_000, 'outbound.sent delivered');
+      expect(receiver.events[0]).toMatchObject({ type: 'outbound.sent', tenant: 'acme', data: { outbound: { id: queued.id, status: 'sent' } } });
+      expect(receiver.badSignatures).toEqual([]);
+
+      const rotated = json<{ secret: string; previousSecretValidUntil: string }>(await runCliAsync(['webhooks', 'rotate-secret', String(added.id), '--json'], env));
+      receiver.secrets.splice(0, 1, rotated.secret);
+      expect(json<{ queued: number }>(await runCliAsync(['webhooks', 'replay', '--webhook', String(added.id), '--since', since, '--json'], env)).queued).toBe(1);
+      await waitFor(() => receiver.events.length === 2, 15_000, 'replayed');
+      expect(receiver.badSignatures).toEqual([]);
+
+      const listed = json<{ id: number; status: string; events: string[]; pending: number }[]>(runCli(['webhooks', 'list', '--json'], env));
+      expect(listed.find((w) => w.id === added.id)).toMatchObject({ status: 'active', events: ['outbound.sent', 'outbound.failed'], pending: 0 });
+      expect(JSON.stringify(listed)).not.toContain(rotated.secret);
+      expect(runCli(['webhooks', 'remove', String(added.id)], env).code).toBe(0);
+      expect(json<unknown[]>(runCli(['webhooks', 'list', '--json'], env))).toEqual([]);
+    } finally {
+      await receiver.close();
+    }
   });
 });

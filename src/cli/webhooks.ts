@@ -1,0 +1,167 @@
+// mailroom webhooks add|list|remove|enable|rotate-secret|replay: where a
+// tenant's events are delivered. The secret is shown once, when it is made.
+import type { Command } from 'commander';
+import type { Context } from '../context.ts';
+import { UsageError } from '../errors.ts';
+import { EVENT_TYPES, type Webhook } from '../store/index.ts';
+import { newWebhookSecret } from '../webhooks/signing.ts';
+import { withContext, type GlobalOptions } from './context.ts';
+import { printJson, printTable } from './output.ts';
+
+/** The public JSON shape of a webhook endpoint (never its secret). */
+export function webhookJson(w: Webhook): Record<string, unknown> {
+  return {
+    id: w.id,
+    tenant: w.tenant,
+    url: w.url,
+    events: w.events,
+    status: w.status,
+    disabledReason: w.disabledReason,
+    failingSince: w.failingSince,
+    lastSuccessAt: w.lastSuccessAt,
+    pending: w.pending,
+    previousSecretValidUntil: w.previousSecretUntil,
+    createdAt: w.createdAt,
+  };
+}
+
+export function parseWebhookUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError(`--url "${value}" is not a URL`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UsageError('--url must be http:// or https://');
+  return url.toString();
+}
+
+export function parseEventList(value: string | undefined): string[] | null {
+  if (value === undefined) return null;
+  const list = value.split(',').map((e) => e.trim()).filter(Boolean);
+  const unknown = list.filter((e) => !(EVENT_TYPES as readonly string[]).includes(e));
+  if (unknown.length > 0 || list.length === 0) throw new UsageError(`--events takes a comma-separated list of: ${EVENT_TYPES.join(', ')}${unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''}`);
+  return list;
+}
+
+export function webhookById(ctx: Context, id: string): Webhook {
+  const webhook = /^\d+$/.test(id) ? ctx.webhooks.get(Number(id)) : null;
+  if (!webhook) throw new UsageError(`no webhook ${id} (see: mailroom webhooks list)`);
+  return webhook;
+}
+
+function parseSince(value: string): string {
+  const time = Date.parse(value);
+  if (Number.isNaN(time)) throw new UsageError(`--since "${value}" is not a date (e.g. 2026-11-20 or 2026-11-20T08:00:00Z)`);
+  return new Date(time).toISOString();
+}
+
+export function registerWebhookCommands(program: Command, globals: () => GlobalOptions): void {
+  const webhooks = program.command('webhooks').description("where a tenant's events are delivered (Standard Webhooks signatures)");
+
+  webhooks
+    .command('add')
+    .description('add an endpoint; prints its signing secret once')
+    .requiredOption('--tenant <slug>', 'the tenant (its subcompanies\' events come too)')
+    .requiredOption('--url <url>', 'the endpoint')
+    .option('--events <list>', `only these (comma-separated): ${EVENT_TYPES.join(', ')}`)
+    .option('--json', 'print {"id", "secret"}')
+    .action((options: { tenant: string; url: string; events?: string; json?: boolean }) =>
+      withContext(globals(), (ctx) => {
+        const tenant = ctx.tenants.get(options.tenant);
+        if (!tenant) throw new UsageError(`no tenant "${options.tenant}" (see: mailroom tenants list)`);
+        const url = parseWebhookUrl(options.url);
+        const events = parseEventList(options.events);
+        const secret = newWebhookSecret();
+        const webhook = ctx.webhooks.add(tenant.id, url, events, ctx.keyring().seal(secret), ctx.clock.now().toISOString());
+        if (options.json) return printJson({ id: webhook.id, secret });
+        process.stdout.write(`added webhook ${webhook.id} for ${tenant.slug}: ${url}\nsigning secret (shown only now): ${secret}\n`);
+      }),
+    );
+
+  webhooks
+    .command('list')
+    .description('endpoints with their status and deliveries waiting')
+    .option('--tenant <slug>', 'only this tenant')
+    .option('--json', 'print a JSON array')
+    .action((options: { tenant?: string; json?: boolean }) =>
+      withContext(globals(), (ctx) => {
+        const tenant = options.tenant ? ctx.tenants.get(options.tenant) : null;
+        if (options.tenant && !tenant) throw new UsageError(`no tenant "${options.tenant}" (see: mailroom tenants list)`);
+        const list = ctx.webhooks.list(tenant ? [tenant.id] : undefined);
+        if (options.json) return printJson(list.map(webhookJson));
+        printTable(
+          list,
+          [
+            { header: 'id', value: (w) => w.id },
+            { header: 'tenant', value: (w) => w.tenant },
+            { header: 'url', value: (w) => w.url },
+            { header: 'events', value: (w) => w.events?.join(',') ?? 'all' },
+            { header: 'status', value: (w) => w.status + (w.disabledReason ? `: ${w.disabledReason}` : w.failingSince ? ` (failing since ${w.failingSince})` : '') },
+            { header: 'pending', value: (w) => w.pending },
+          ],
+          'no webhooks: add one with `mailroom webhooks add --tenant T --url URL`',
+        );
+      }),
+    );
+
+  webhooks
+    .command('remove <id>')
+    .description('remove an endpoint (its undelivered events are dropped for it)')
+    .action((id: string) =>
+      withContext(globals(), (ctx) => {
+        const webhook = webhookById(ctx, id);
+        ctx.webhooks.remove(webhook.id);
+        process.stdout.write(`removed webhook ${webhook.id} (${webhook.url})\n`);
+      }),
+    );
+
+  webhooks
+    .command('enable <id>')
+    .description('enable a disabled endpoint again (then `replay` what it missed)')
+    .action((id: string) =>
+      withContext(globals(), (ctx) => {
+        const webhook = webhookById(ctx, id);
+        ctx.webhooks.enable(webhook.id);
+        process.stdout.write(`webhook ${webhook.id} is active again; deliveries still pending resume; for the rest: mailroom webhooks replay --webhook ${webhook.id} --since DATE\n`);
+      }),
+    );
+
+  webhooks
+    .command('rotate-secret <id>')
+    .description(`a new signing secret; the old one keeps signing too for webhooks.rotationGraceHours`)
+    .option('--json', 'print {"id", "secret", "previousSecretValidUntil"}')
+    .action((id: string, options: { json?: boolean }) =>
+      withContext(globals(), (ctx) => {
+        const webhook = webhookById(ctx, id);
+        const secret = newWebhookSecret();
+        const until = new Date(ctx.clock.now().getTime() + ctx.config.webhooks.rotationGraceHours * 3_600_000).toISOString();
+        ctx.webhooks.rotate(webhook.id, ctx.keyring().seal(secret), until);
+        if (options.json) return printJson({ id: webhook.id, secret, previousSecretValidUntil: until });
+        process.stdout.write(`new signing secret for webhook ${webhook.id} (shown only now): ${secret}\nthe old one also signs until ${until}\n`);
+      }),
+    );
+
+  webhooks
+    .command('replay')
+    .description('deliver again every event since a time')
+    .requiredOption('--since <date>', 'events at or after this time (ISO 8601)')
+    .option('--webhook <id>', 'only this endpoint')
+    .option('--tenant <slug>', "only this tenant's endpoints")
+    .option('--json', 'print {"queued": n}')
+    .action((options: { since: string; webhook?: string; tenant?: string; json?: boolean }) =>
+      withContext(globals(), (ctx) => {
+        const since = parseSince(options.since);
+        const tenant = options.tenant ? ctx.tenants.get(options.tenant) : null;
+        if (options.tenant && !tenant) throw new UsageError(`no tenant "${options.tenant}" (see: mailroom tenants list)`);
+        const targets = options.webhook ? [webhookById(ctx, options.webhook)] : ctx.webhooks.list(tenant ? [tenant.id] : undefined);
+        const queued = ctx.webhooks.replay(
+          targets.map((w) => w.id),
+          since,
+          ctx.clock.now().getTime(),
+        );
+        if (options.json) return printJson({ queued });
+        process.stdout.write(`queued ${queued} deliveries to ${targets.length} endpoint(s); the running server sends them\n`);
+      }),
+    );
+}

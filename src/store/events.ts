@@ -1,0 +1,77 @@
+// The events outbox. An event is written in the same transaction as the change
+// it describes, with one delivery row per webhook endpoint that wants it (the
+// tenant's own and its parents'), so a crash can neither lose an event nor
+// announce a change that was rolled back. The payload is the public JSON.
+import type { Statement } from 'better-sqlite3';
+import { newMessageId } from './ids.ts';
+import type { Database } from './database.ts';
+
+export const EVENT_TYPES = [
+  'message.assigned',
+  'message.unassigned',
+  'message.bounced',
+  'message.auto_reply',
+  'message.dismissed',
+  'outbound.sent',
+  'outbound.deferred',
+  'outbound.failed',
+  'account.status_changed',
+  'webhook.disabled',
+] as const;
+
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export interface EventPayload {
+  id: string;
+  type: EventType;
+  timestamp: string;
+  tenant: string;
+  data: Record<string, unknown>;
+}
+
+export class EventStore {
+  private readonly db: Database;
+  private readonly insertEvent: Statement;
+  private readonly fanOut: Statement;
+  private readonly tenantRow: Statement<[number], { slug: string; parent_id: number | null }>;
+
+  constructor(db: Database) {
+    this.db = db;
+    this.insertEvent = db.prepare('INSERT INTO events (id, tenant_id, type, subject, created_at, payload) VALUES (?, ?, ?, ?, ?, ?)');
+    // Endpoints of these tenants that want this type (no list: every type).
+    this.fanOut = db.prepare(
+      `INSERT INTO webhook_deliveries (event_id, webhook_id, state, next_attempt_at)
+       SELECT ?, w.id, 'pending', ? FROM webhooks w
+       WHERE w.tenant_id IN (SELECT value FROM json_each(?)) AND w.status = 'active'
+         AND (w.events IS NULL OR EXISTS (SELECT 1 FROM json_each(w.events) WHERE value = ?))`,
+    );
+    this.tenantRow = db.prepare('SELECT slug, parent_id FROM tenants WHERE id = ?');
+  }
+
+  /** Records an event; call it inside the transaction of the change. Returns its id. */
+  record(tenantId: number, type: EventType, subject: string, data: Record<string, unknown>, at: Date): string {
+    const chain: number[] = [];
+    let slug = '';
+    for (let id: number | null = tenantId; id !== null && !chain.includes(id); ) {
+      const row = this.tenantRow.get(id);
+      if (!row) break;
+      if (chain.length === 0) slug = row.slug;
+      chain.push(id);
+      id = row.parent_id;
+    }
+    const id = `evt_${newMessageId()}`;
+    const payload: EventPayload = { id, type, timestamp: at.toISOString(), tenant: slug, data };
+    this.insertEvent.run(id, tenantId, type, subject, payload.timestamp, JSON.stringify(payload));
+    this.fanOut.run(id, at.getTime(), JSON.stringify(chain), type);
+    return id;
+  }
+
+  /** Events of a tenant (and its subcompanies' events when asked for by a parent), oldest first. */
+  list(filter: { tenantIds: readonly number[]; since?: string; limit: number }): EventPayload[] {
+    const rows = this.db
+      .prepare(`SELECT payload FROM events WHERE tenant_id IN (SELECT value FROM json_each(?)) AND created_at >= ? ORDER BY id LIMIT ?`)
+      .pluck()
+      .all(JSON.stringify(filter.tenantIds), filter.since ?? '', filter.limit) as string[];
+    return rows.map((r) => JSON.parse(r) as EventPayload);
+  }
+}

@@ -1,0 +1,192 @@
+// Webhook endpoints and their deliveries. An endpoint belongs to a tenant and
+// receives that tenant's events and its subcompanies' (events.ts fans out).
+// Secrets are sealed; while a rotation's grace period runs, the previous secret
+// signs too.
+import type { Statement } from 'better-sqlite3';
+import type { Database } from './database.ts';
+
+export interface Webhook {
+  id: number;
+  tenantId: number;
+  tenant: string;
+  url: string;
+  /** Event types it wants; null: all. */
+  events: string[] | null;
+  status: 'active' | 'disabled';
+  disabledReason: string | null;
+  failingSince: string | null;
+  lastSuccessAt: string | null;
+  previousSecretUntil: string | null;
+  createdAt: string;
+  pending: number;
+}
+
+export interface DueDelivery {
+  eventId: string;
+  webhookId: number;
+  attempts: number;
+  subject: string;
+  payload: string;
+  url: string;
+}
+
+interface WebhookRow {
+  id: number;
+  tenant_id: number;
+  tenant: string;
+  url: string;
+  events: string | null;
+  status: 'active' | 'disabled';
+  disabled_reason: string | null;
+  failing_since: string | null;
+  last_success_at: string | null;
+  previous_until: string | null;
+  created_at: string;
+  pending: number;
+}
+
+const SELECT = `SELECT w.*, t.slug AS tenant,
+  (SELECT COUNT(*) FROM webhook_deliveries d WHERE d.webhook_id = w.id AND d.state = 'pending') AS pending
+  FROM webhooks w JOIN tenants t ON t.id = w.tenant_id`;
+
+export class WebhookStore {
+  private readonly db: Database;
+  private readonly statements = new Map<string, Statement>();
+
+  constructor(db: Database) {
+    this.db = db;
+  }
+
+  private prepared(sql: string): Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  add(tenantId: number, url: string, events: string[] | null, sealedSecret: string, at: string): Webhook {
+    const id = Number(
+      this.prepared(`INSERT INTO webhooks (tenant_id, url, events, secret, status, created_at) VALUES (?, ?, ?, ?, 'active', ?)`).run(tenantId, url, events ? JSON.stringify(events) : null, sealedSecret, at)
+        .lastInsertRowid,
+    );
+    return this.get(id) as Webhook;
+  }
+
+  get(id: number): Webhook | null {
+    const row = this.prepared(`${SELECT} WHERE w.id = ?`).get(id) as WebhookRow | undefined;
+    return row ? toWebhook(row) : null;
+  }
+
+  list(tenantIds?: readonly number[]): Webhook[] {
+    const rows = tenantIds
+      ? (this.prepared(`${SELECT} WHERE w.tenant_id IN (SELECT value FROM json_each(?)) ORDER BY w.id`).all(JSON.stringify(tenantIds)) as WebhookRow[])
+      : (this.prepared(`${SELECT} ORDER BY w.id`).all() as WebhookRow[]);
+    return rows.map(toWebhook);
+  }
+
+  remove(id: number): boolean {
+    return this.prepared('DELETE FROM webhooks WHERE id = ?').run(id).changes > 0;
+  }
+
+  /** The sealed secrets that sign now: the current one, and the previous one until its grace period ends. */
+  signingSecrets(id: number, now: string): string[] {
+    const row = this.prepared('SELECT secret, previous_secret, previous_until FROM webhooks WHERE id = ?').get(id) as
+      | { secret: string; previous_secret: string | null; previous_until: string | null }
+      | undefined;
+    if (!row) return [];
+    return row.previous_secret && row.previous_until && row.previous_until > now ? [row.secret, row.previous_secret] : [row.secret];
+  }
+
+  rotate(id: number, sealedSecret: string, previousUntil: string): void {
+    this.prepared('UPDATE webhooks SET previous_secret = secret, previous_until = ?, secret = ? WHERE id = ?').run(previousUntil, sealedSecret, id);
+  }
+
+  disable(id: number, reason: string): void {
+    this.prepared(`UPDATE webhooks SET status = 'disabled', disabled_reason = ? WHERE id = ?`).run(reason, id);
+  }
+
+  enable(id: number): void {
+    this.prepared(`UPDATE webhooks SET status = 'active', disabled_reason = NULL, failing_since = NULL WHERE id = ?`).run(id);
+  }
+
+  /** Deliveries due now to active endpoints, in event order. */
+  due(nowMs: number, limit: number): DueDelivery[] {
+    return (
+      this.prepared(
+        `SELECT d.event_id, d.webhook_id, d.attempts, e.subject, e.payload, w.url FROM webhook_deliveries d
+         JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id
+         WHERE d.state = 'pending' AND d.next_attempt_at <= ? AND w.status = 'active'
+           -- In order per subject: not while an earlier event of the same message waits for its retry.
+           AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p JOIN events pe ON pe.id = p.event_id
+                           WHERE p.webhook_id = d.webhook_id AND p.state = 'pending' AND p.event_id < d.event_id AND pe.subject = e.subject)
+         ORDER BY d.event_id LIMIT ?`,
+      ).all(nowMs, limit) as { event_id: string; webhook_id: number; attempts: number; subject: string; payload: string; url: string }[]
+    ).map((r) => ({ eventId: r.event_id, webhookId: r.webhook_id, attempts: r.attempts, subject: r.subject, payload: r.payload, url: r.url }));
+  }
+
+  nextDueAt(): number | null {
+    return this.prepared(
+      `SELECT MIN(d.next_attempt_at) FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE d.state = 'pending' AND w.status = 'active'`,
+    )
+      .pluck()
+      .get() as number | null;
+  }
+
+  delivered(d: DueDelivery, status: number, at: string): void {
+    this.prepared(`UPDATE webhook_deliveries SET state = 'delivered', attempts = attempts + 1, last_status = ?, last_error = NULL, delivered_at = ? WHERE event_id = ? AND webhook_id = ?`).run(
+      status, at, d.eventId, d.webhookId,
+    );
+    this.prepared('UPDATE webhooks SET failing_since = NULL, last_success_at = ? WHERE id = ?').run(at, d.webhookId);
+  }
+
+  /** A failed attempt: retried at `nextAttemptAt`, or given up when that is null. Returns since when the endpoint has been failing. */
+  failed(d: DueDelivery, status: number | null, error: string, nextAttemptAt: number | null, at: string): string {
+    this.prepared(`UPDATE webhook_deliveries SET state = ?, attempts = attempts + 1, last_status = ?, last_error = ?, next_attempt_at = COALESCE(?, next_attempt_at) WHERE event_id = ? AND webhook_id = ?`).run(
+      nextAttemptAt === null ? 'failed' : 'pending', status, error, nextAttemptAt, d.eventId, d.webhookId,
+    );
+    this.prepared('UPDATE webhooks SET failing_since = COALESCE(failing_since, ?) WHERE id = ?').run(at, d.webhookId);
+    return (this.prepared('SELECT failing_since FROM webhooks WHERE id = ?').pluck().get(d.webhookId) as string | null) ?? at;
+  }
+
+  /** Delivers again every event since a time to these endpoints (those they want); returns how many deliveries were queued. */
+  replay(webhookIds: readonly number[], since: string, nowMs: number): number {
+    return this.db.transaction(() => {
+      let n = 0;
+      for (const webhookId of webhookIds) {
+        const webhook = this.get(webhookId);
+        if (!webhook) continue;
+        const tenants = (this.db
+          .prepare(`WITH RECURSIVE sub(id) AS (SELECT ? UNION SELECT t.id FROM tenants t JOIN sub ON t.parent_id = sub.id) SELECT id FROM sub`)
+          .pluck()
+          .all(webhook.tenantId)) as number[];
+        n += this.prepared(
+          `INSERT INTO webhook_deliveries (event_id, webhook_id, state, next_attempt_at)
+           SELECT e.id, ?, 'pending', ? FROM events e
+           WHERE e.tenant_id IN (SELECT value FROM json_each(?)) AND e.created_at >= ?
+             AND (? IS NULL OR EXISTS (SELECT 1 FROM json_each(?) WHERE value = e.type))
+           ON CONFLICT (event_id, webhook_id) DO UPDATE SET state = 'pending', attempts = 0, next_attempt_at = excluded.next_attempt_at`,
+        ).run(webhookId, nowMs, JSON.stringify(tenants), since, webhook.events ? 1 : null, JSON.stringify(webhook.events ?? [])).changes;
+      }
+      return n;
+    })();
+  }
+}
+
+function toWebhook(row: WebhookRow): Webhook {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    tenant: row.tenant,
+    url: row.url,
+    events: row.events ? (JSON.parse(row.events) as string[]) : null,
+    status: row.status,
+    disabledReason: row.disabled_reason,
+    failingSince: row.failing_since,
+    lastSuccessAt: row.last_success_at,
+    previousSecretUntil: row.previous_until,
+    createdAt: row.created_at,
+    pending: row.pending,
+  };
+}

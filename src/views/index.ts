@@ -1,0 +1,2 @@
+// Views: how mailroom's objects look from outside (CLI --json, webhooks, API).
+export { messageJson, candidateJson, accountJson, outboundJson } from './json.ts';

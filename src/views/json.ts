@@ -1,0 +1,96 @@
+// The public JSON shapes of messages, candidates, accounts and outbound
+// messages: one definition for the CLI's --json, the webhook events and the
+// HTTP API, so the three never drift apart. Names only ever gain fields (README).
+import type { Account, Candidate, OutboundMessage, StoredMessage } from '../store/index.ts';
+
+/** The public JSON shape of a message; operators' scripts rely on these names (README). */
+export function messageJson(m: StoredMessage): Record<string, unknown> {
+  return {
+    id: m.id,
+    tenant: m.tenant,
+    status: m.status,
+    candidate: m.decision?.candidate ?? null,
+    conversationId: m.conversationId,
+    outboundId: m.outboundId,
+    method: m.decision?.method ?? null,
+    reason: m.decision?.reason ?? null,
+    suggestions: m.decision?.suggestions ?? [],
+    kind: m.classification?.kind ?? null,
+    bounce: m.classification?.bounce ?? null,
+    messageId: m.messageId,
+    from: m.from,
+    originalFrom: m.classification?.forward?.originalFrom?.address ?? m.from,
+    forwardedBy: m.classification?.forward?.forwardedBy ?? null,
+    subject: m.subject,
+    replyText: m.classification?.replyText ?? null,
+    auth: m.auth ? { spf: m.auth.spf, dkim: m.auth.dkim, dmarc: m.auth.dmarc, arc: m.auth.arc } : null,
+    authenticationResults: m.auth?.authenticationResults ?? null,
+    attachments: m.attachments,
+    receivedAt: m.receivedAt,
+    size: m.size,
+    envelope: m.envelope,
+    processedAt: m.processedAt,
+    error: m.error,
+  };
+}
+
+/** The public JSON shape of a candidate (README). */
+export function candidateJson(c: Candidate): Record<string, unknown> {
+  return { id: c.id, tenant: c.tenant, externalId: c.externalId, name: c.name, emails: c.emails, bouncing: c.bouncing, createdAt: c.createdAt, updatedAt: c.updatedAt };
+}
+
+/** The public JSON shape of an account: never the secret itself. */
+export function accountJson(a: Account): Record<string, unknown> {
+  return {
+    id: a.id,
+    tenant: a.tenant,
+    name: a.name,
+    provider: a.provider,
+    host: a.host,
+    port: a.port,
+    security: a.security,
+    tlsCa: a.tlsCa ? 'custom' : null,
+    username: a.username,
+    auth: a.authMethod,
+    password: a.authMethod === 'password' ? '********' : null,
+    from: a.fromAddress,
+    fromName: a.fromName,
+    sendingDomain: a.sendingDomain,
+    dkim: a.dkimSelector ? { selector: a.dkimSelector, domain: a.sendingDomain } : null,
+    replyTo: a.replyLocal,
+    owner: a.owner,
+    default: a.isDefault,
+    delayMs: a.delayMs,
+    perMinute: a.perMinute,
+    perDay: a.perDay,
+    status: a.status,
+    lastError: a.lastError,
+    lastTestedAt: a.lastTestedAt,
+    createdAt: a.createdAt,
+  };
+}
+
+/** The public JSON shape of an outbound message (README). */
+export function outboundJson(o: OutboundMessage): Record<string, unknown> {
+  return {
+    id: o.id,
+    tenant: o.tenant,
+    status: o.status,
+    accountId: o.accountId || null,
+    candidateId: o.candidateId,
+    conversationId: o.conversationId || null,
+    purpose: o.purpose,
+    messageId: `<${o.messageId}>`,
+    to: o.recipient,
+    replyTo: o.replyTo,
+    subject: o.subject,
+    inReplyTo: o.inReplyTo,
+    references: o.references,
+    attempts: o.attempts,
+    lastReply: o.lastReply,
+    nextAttemptAt: o.status === 'queued' || o.status === 'deferred' ? new Date(o.nextAttemptAt).toISOString() : null,
+    bounced: o.bounced,
+    createdAt: o.createdAt,
+    sentAt: o.sentAt,
+  };
+}

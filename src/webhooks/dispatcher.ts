@@ -1,0 +1,147 @@
+// Delivers the outbox to the tenants' endpoints: at least once, signed, in
+// order per message (a failed delivery holds back the later events of the same
+// subject for that endpoint), retried on a fixed schedule for about three days.
+// 410 Gone disables the endpoint at once; one failing every delivery for
+// webhooks.disableAfterHours is disabled too, with an event and a log line.
+import type { Config } from '../config/index.ts';
+import type { Logger } from '../log.ts';
+import type { Keyring } from '../secrets/keyring.ts';
+import { EventStore, WebhookStore, type Database, type DueDelivery } from '../store/index.ts';
+import { signedHeaders } from './signing.ts';
+
+/**
+ * Delay before attempt n+1 after n failed attempts, in units of
+ * webhooks.retryBaseMs (5 s): 5 s, 5 min, 30 min, 2 h, 5 h, then 10 h six times:
+ * about three days in all, then the delivery fails.
+ */
+const RETRY_STEPS: readonly number[] = [1, 60, 360, 1440, 3600, 7200, 7200, 7200, 7200, 7200, 7200];
+
+export function retryDelayMs(failedAttempts: number, baseMs: number): number | null {
+  const step = RETRY_STEPS[failedAttempts - 1];
+  return step === undefined ? null : step * baseMs;
+}
+
+export interface DispatcherDeps {
+  db: Database;
+  keyring: () => Keyring;
+  settings: Config['webhooks'];
+  log: Logger;
+  nowMs: () => number;
+  /** Reports each attempt (for metrics). */
+  onAttempt?: (ok: boolean) => void;
+}
+
+export class WebhookDispatcher {
+  private readonly deps: DispatcherDeps;
+  private readonly store: WebhookStore;
+  private readonly events: EventStore;
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private stopped = false;
+
+  constructor(deps: DispatcherDeps) {
+    this.deps = deps;
+    this.store = new WebhookStore(deps.db);
+    this.events = new EventStore(deps.db);
+  }
+
+  start(): void {
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.running = this.runOnce()
+        .then(() => undefined)
+        .catch((err: unknown) => this.deps.log.error({ err }, 'webhook pass failed; retrying at the next poll'))
+        .finally(() => {
+          this.running = null;
+          const due = this.store.nextDueAt();
+          const wait = due === null ? this.deps.settings.pollIntervalMs : Math.max(0, Math.min(this.deps.settings.pollIntervalMs, due - this.deps.nowMs()));
+          this.schedule(wait);
+        });
+    }, delayMs);
+    this.timer.unref?.();
+  }
+
+  /** One pass over what is due; endpoints in parallel, each one's deliveries in order. Returns attempts made. */
+  async runOnce(): Promise<number> {
+    const due = this.store.due(this.deps.nowMs(), 200);
+    const byEndpoint = new Map<number, DueDelivery[]>();
+    for (const d of due) byEndpoint.set(d.webhookId, [...(byEndpoint.get(d.webhookId) ?? []), d]);
+    const counts = await Promise.all([...byEndpoint.values()].map((list) => this.deliverInOrder(list)));
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
+  private async deliverInOrder(list: DueDelivery[]): Promise<number> {
+    const heldBack = new Set<string>();
+    let attempts = 0;
+    for (const delivery of list) {
+      if (this.stopped) break;
+      // A later event of a message must not overtake an earlier one still failing.
+      if (heldBack.has(delivery.subject)) continue;
+      const outcome = await this.attempt(delivery);
+      attempts++;
+      if (outcome === 'disabled') break;
+      if (outcome === 'failed') heldBack.add(delivery.subject);
+    }
+    return attempts;
+  }
+
+  private async attempt(d: DueDelivery): Promise<'delivered' | 'failed' | 'disabled'> {
+    const nowMs = this.deps.nowMs();
+    const at = new Date(nowMs).toISOString();
+    const ring = this.deps.keyring();
+    const secrets = this.store.signingSecrets(d.webhookId, at).map((sealed) => ring.open(sealed));
+    const headers = { 'content-type': 'application/json', 'user-agent': 'mailroom-webhooks/1', ...signedHeaders(secrets, d.eventId, Math.floor(nowMs / 1000), d.payload) };
+    let status: number | null = null;
+    let error: string;
+    try {
+      const response = await fetch(d.url, { method: 'POST', headers, body: d.payload, signal: AbortSignal.timeout(this.deps.settings.timeoutMs), redirect: 'manual' });
+      status = response.status;
+      await response.body?.cancel();
+      if (status >= 200 && status < 300) {
+        this.store.delivered(d, status, at);
+        this.deps.onAttempt?.(true);
+        return 'delivered';
+      }
+      error = `HTTP ${status}`;
+    } catch (err) {
+      error = err instanceof Error ? `${err.name}: ${(err.cause as Error | undefined)?.message ?? err.message}` : String(err);
+    }
+    this.deps.onAttempt?.(false);
+    const log = this.deps.log.child({ webhookId: d.webhookId, eventId: d.eventId });
+    if (status === 410) {
+      this.disable(d.webhookId, `the endpoint answered 410 Gone at ${at}`, at);
+      log.warn({ url: d.url }, 'webhook endpoint answered 410 Gone: disabled it; add it again when it is back');
+      this.store.failed(d, status, error, nowMs, at);
+      return 'disabled';
+    }
+    const next = retryDelayMs(d.attempts + 1, this.deps.settings.retryBaseMs);
+    const failingSince = this.store.failed(d, status, error, next === null ? null : nowMs + next, at);
+    if (next === null) log.warn({ url: d.url, error }, 'webhook delivery given up after about three days of retries');
+    if (nowMs - Date.parse(failingSince) >= this.deps.settings.disableAfterHours * 3_600_000) {
+      this.disable(d.webhookId, `every delivery failed since ${failingSince} (last: ${error})`, at);
+      log.warn({ url: d.url, failingSince, error }, 'webhook endpoint failing for too long: disabled it; fix it, then `mailroom webhooks enable` and `mailroom webhooks replay`');
+      return 'disabled';
+    }
+    return 'failed';
+  }
+
+  private disable(webhookId: number, reason: string, at: string): void {
+    this.deps.db.transaction(() => {
+      const webhook = this.store.get(webhookId);
+      if (!webhook || webhook.status === 'disabled') return;
+      this.store.disable(webhookId, reason);
+      this.events.record(webhook.tenantId, 'webhook.disabled', `webhook:${webhookId}`, { webhook: { id: webhookId, url: webhook.url, reason } }, new Date(at));
+    })();
+  }
+}

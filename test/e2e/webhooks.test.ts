@@ -1,0 +1,133 @@
+// Webhooks end to end: events written with the changes they describe, signed
+// deliveries verified by the standardwebhooks package, the receiver down and
+// back (everything delivered, in order per message), a restart of mailroom in
+// the middle, secret rotation, replay, and 410 Gone.
+import { afterAll, describe, expect, it } from 'vitest';
+import { createContext, type Context } from '../../src/context.ts';
+import { createLogger } from '../../src/log.ts';
+import { startServer, type RunningServer } from '../../src/server.ts';
+import { newWebhookSecret } from '../../src/webhooks/signing.ts';
+import { RawSmtp, queuedId } from '../helpers/raw-smtp.ts';
+import { startReceiver, type Receiver } from '../helpers/receiver.ts';
+import { isProcessed, seedTenants, tempDir, testConfig, waitFor } from '../helpers/server.ts';
+
+const dataDir = tempDir('mailroom-webhooks-');
+const config = testConfig(dataDir, { webhooks: { pollIntervalMs: 50, retryBaseMs: 50 }, relay: { pollIntervalMs: 100 } });
+let ctx: Context;
+let server: RunningServer | null = null;
+const receivers: Receiver[] = [];
+
+async function start(): Promise<void> {
+  ctx = createContext(config, { log: createLogger('silent') });
+  server = await startServer(ctx);
+}
+
+async function stop(): Promise<void> {
+  await server?.stop();
+  server = null;
+}
+
+afterAll(async () => {
+  await stop();
+  for (const r of receivers) await r.close().catch(() => undefined);
+});
+
+function addWebhook(tenant: string, url: string, events: string[] | null = null): { id: number; secret: string } {
+  const secret = newWebhookSecret();
+  const webhook = ctx.webhooks.add(ctx.tenants.get(tenant)!.id, url, events, ctx.keyring().seal(secret), new Date().toISOString());
+  return { id: webhook.id, secret };
+}
+
+async function deliver(from: string, subject: string): Promise<string> {
+  const c = await RawSmtp.connect(server!.smtp.port);
+  expect((await c.startData(['careers@replies.acme.com'], from))?.code).toBe(354);
+  const id = queuedId(await c.command(`From: ${from}\r\nSubject: ${subject}\r\nMessage-ID: <${Math.random().toString(36).slice(2)}@x>\r\n\r\nHello.\r\n.`));
+  c.close();
+  await waitFor(() => isProcessed(ctx.messages.get(id)?.status), 10_000, 'processed');
+  return id;
+}
+
+describe('webhooks', () => {
+  it('delivers signed events for decisions, dismissals and manual assignments, to the tenant and only that tenant', async () => {
+    const first = createContext(config, { log: createLogger('silent') });
+    seedTenants(first);
+    first.candidates.upsert('acme', { externalId: 'c-jane', name: 'Jane', emails: ['jane@candidate.example'] });
+    first.close();
+    await start();
+    const acme = await startReceiver();
+    const globex = await startReceiver();
+    receivers.push(acme, globex);
+    acme.secrets.push(addWebhook('acme', acme.url).secret);
+    globex.secrets.push(addWebhook('globex', globex.url).secret);
+
+    const assigned = await deliver('jane@candidate.example', 'Re: Interview');
+    const unknown = await deliver('stranger@else.example', 'Hello');
+    ctx.messages.dismiss(unknown, 'spam', new Date().toISOString());
+    const byHand = await deliver('jane.work@else.example', 'From my work address');
+    const jane = ctx.candidates.get('acme', 'c-jane')!;
+    ctx.messages.assignManually(byHand, { id: jane.id, externalId: jane.externalId, name: jane.name }, new Date().toISOString());
+    await waitFor(() => acme.events.length >= 5, 10_000, 'five events');
+    expect(acme.badSignatures).toEqual([]);
+    expect(acme.events.map((e) => [e.type, (e.data.message as { id: string }).id])).toEqual([
+      ['message.assigned', assigned],
+      ['message.unassigned', unknown],
+      ['message.dismissed', unknown],
+      ['message.unassigned', byHand],
+      ['message.assigned', byHand],
+    ]);
+    expect(acme.events[4]).toMatchObject({ data: { message: { method: 'manual', conversationId: expect.any(Number) } } });
+    expect(acme.events[0]).toMatchObject({ id: expect.stringMatching(/^evt_/), tenant: 'acme', data: { message: { status: 'assigned', candidate: { externalId: 'c-jane' } } } });
+    expect(globex.events).toEqual([]);
+  });
+
+  it('keeps events while the receiver is down and across a restart of mailroom, then delivers all, in order per message', async () => {
+    const receiver = await startReceiver();
+    receivers.push(receiver);
+    receiver.secrets.push(addWebhook('acme', receiver.url, ['message.unassigned', 'message.dismissed']).secret);
+    receiver.failWith = 503;
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push(await deliver(`nobody${i}@else.example`, `Hello ${i}`));
+    for (const id of ids) ctx.messages.dismiss(id, null, new Date().toISOString());
+    await waitFor(() => receiver.attempts >= 2, 10_000, 'failed attempts');
+
+    // mailroom stops with everything undelivered; the receiver goes away entirely.
+    await stop();
+    await receiver.close();
+    await start();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    receiver.failWith = null;
+    await receiver.reopen();
+
+    await waitFor(() => receiver.events.length >= 6, 20_000, 'all six events');
+    expect(receiver.badSignatures).toEqual([]);
+    expect(new Set(receiver.events.map((e) => e.id)).size).toBe(receiver.events.length);
+    for (const id of ids) {
+      const types = receiver.events.filter((e) => (e.data.message as { id: string }).id === id).map((e) => e.type);
+      expect(types, id).toEqual(['message.unassigned', 'message.dismissed']);
+    }
+  });
+
+  it('signs with both secrets during a rotation, replays on request, and disables an endpoint that answers 410', async () => {
+    const receiver = await startReceiver();
+    receivers.push(receiver);
+    const { id, secret } = addWebhook('acme', receiver.url, ['message.dismissed']);
+    const fresh = newWebhookSecret();
+    ctx.webhooks.rotate(id, ctx.keyring().seal(fresh), new Date(Date.now() + 3_600_000).toISOString());
+    // A receiver that only knows the old secret still verifies, and one that only knows the new one does too.
+    receiver.secrets.push(secret);
+    const since = new Date().toISOString();
+    const message = await deliver('old@else.example', 'Old secret');
+    ctx.messages.dismiss(message, null, new Date().toISOString());
+    await waitFor(() => receiver.events.length === 1, 10_000, 'delivered under the old secret');
+    receiver.secrets.splice(0, 1, fresh);
+    expect(ctx.webhooks.replay([id], since, Date.now())).toBe(1);
+    await waitFor(() => receiver.events.length === 2, 10_000, 'replayed under the new secret');
+    expect(receiver.events[1]?.id).toBe(receiver.events[0]?.id);
+    expect(receiver.badSignatures).toEqual([]);
+
+    receiver.failWith = 410;
+    ctx.messages.dismiss(await deliver('gone@else.example', 'Gone'), null, new Date().toISOString());
+    await waitFor(() => ctx.webhooks.get(id)?.status === 'disabled', 10_000, 'disabled after 410');
+    expect(ctx.webhooks.get(id)?.disabledReason).toMatch(/410 Gone/);
+  });
+});

@@ -1,0 +1,96 @@
+// The webhook dispatcher on a real SQLite file and a real HTTP receiver, with
+// a fake clock: order per message while an earlier event waits for its retry,
+// the retry schedule (about three days, then given up), and an endpoint
+// failing for too long disabled with an event.
+import { afterAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/log.ts';
+import { loadKeyring, type Keyring } from '../../src/secrets/keyring.ts';
+import { EventStore, openDatabase, TenantStore, WebhookStore, type Database } from '../../src/store/index.ts';
+import { retryDelayMs, WebhookDispatcher } from '../../src/webhooks/dispatcher.ts';
+import { newWebhookSecret, signature } from '../../src/webhooks/signing.ts';
+import { startReceiver, type Receiver } from '../helpers/receiver.ts';
+import { tempDir } from '../helpers/server.ts';
+
+const receivers: Receiver[] = [];
+afterAll(async () => {
+  for (const r of receivers) await r.close();
+});
+
+async function setup(): Promise<{ db: Database; keyring: Keyring; receiver: Receiver; webhookId: number; tenantId: number; clock: { now: number }; dispatcher: WebhookDispatcher }> {
+  const dir = tempDir();
+  const db = openDatabase(dir);
+  const keyring = loadKeyring({ dataDir: dir, key: '', previousKey: '' }, { create: true })!;
+  const tenant = new TenantStore(db, () => new Date()).add({ slug: 'acme', domains: ['acme.com'], replyDomains: ['replies.acme.com'], forwardAddresses: [] });
+  const receiver = await startReceiver();
+  receivers.push(receiver);
+  const secret = newWebhookSecret();
+  receiver.secrets.push(secret);
+  const webhookId = new WebhookStore(db).add(tenant.id, receiver.url, null, keyring.seal(secret), new Date().toISOString()).id;
+  // Real time at the start: the receiver (standardwebhooks) refuses timestamps older than 5 minutes.
+  const clock = { now: Date.now() };
+  const dispatcher = new WebhookDispatcher({
+    db,
+    keyring: () => keyring,
+    settings: { pollIntervalMs: 1000, timeoutMs: 2000, retryBaseMs: 5000, disableAfterHours: 120, rotationGraceHours: 24 },
+    log: createLogger('silent'),
+    nowMs: () => clock.now,
+  });
+  return { db, keyring, receiver, webhookId, tenantId: tenant.id, clock, dispatcher };
+}
+
+describe('webhook dispatcher', () => {
+  it('never lets a later event of a message overtake an earlier one waiting for its retry', async () => {
+    const { db, receiver, tenantId, clock, dispatcher } = await setup();
+    const events = new EventStore(db);
+    const first = events.record(tenantId, 'message.unassigned', 'M1', {}, new Date(clock.now));
+    receiver.failWith = 500;
+    expect(await dispatcher.runOnce()).toBe(1);
+    receiver.failWith = null;
+    const second = events.record(tenantId, 'message.dismissed', 'M1', {}, new Date(clock.now));
+    const other = events.record(tenantId, 'message.assigned', 'M2', {}, new Date(clock.now));
+    await dispatcher.runOnce();
+    expect(receiver.events.map((e) => e.id)).toEqual([other]);
+    clock.now += 5000;
+    await dispatcher.runOnce();
+    expect(receiver.events.map((e) => e.id)).toEqual([other, first]);
+    await dispatcher.runOnce();
+    expect(receiver.events.map((e) => e.id)).toEqual([other, first, second]);
+  });
+
+  it('retries on the documented schedule for about three days, then gives up; disables an endpoint failing for days, with an event', async () => {
+    const { db, receiver, webhookId, tenantId, clock, dispatcher } = await setup();
+    const start = clock.now;
+    new EventStore(db).record(tenantId, 'message.unassigned', 'M1', {}, new Date(clock.now));
+    receiver.failWith = 503;
+    const delays: number[] = [];
+    for (let attempt = 0; attempt < 20; attempt++) {
+      await dispatcher.runOnce();
+      const row = db.prepare('SELECT state, next_attempt_at FROM webhook_deliveries').get() as { state: string; next_attempt_at: number };
+      if (row.state !== 'pending') break;
+      delays.push(row.next_attempt_at - clock.now);
+      clock.now = row.next_attempt_at;
+    }
+    expect(delays.slice(0, 6)).toEqual([5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000]);
+    const total = clock.now - start;
+    expect(total / 86_400_000).toBeGreaterThan(2.5);
+    expect(total / 86_400_000).toBeLessThan(3.5);
+    expect(db.prepare('SELECT state FROM webhook_deliveries').pluck().get()).toBe('failed');
+    expect(retryDelayMs(12, 5000)).toBeNull();
+
+    // Still failing days later: the next failure disables it, and says so.
+    clock.now += 3 * 86_400_000;
+    new EventStore(db).record(tenantId, 'message.unassigned', 'M2', {}, new Date(clock.now));
+    await dispatcher.runOnce();
+    const webhook = new WebhookStore(db).get(webhookId)!;
+    expect(webhook).toMatchObject({ status: 'disabled', disabledReason: expect.stringMatching(/every delivery failed since/) });
+    expect(db.prepare(`SELECT COUNT(*) FROM events WHERE type = 'webhook.disabled'`).pluck().get()).toBe(1);
+  });
+
+  it('signs as the Standard Webhooks reference does', () => {
+    // Test vector from the Standard Webhooks specification's reference libraries.
+    const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+    const id = 'msg_p5jXN8AQM9LWM0D4loKWxJek';
+    const body = '{"test": 2432232314}';
+    expect(signature(secret, id, 1614265330, body)).toBe('v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=');
+  });
+});
