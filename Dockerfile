@@ -19,7 +19,9 @@ ENV NODE_ENV=production \
     NODE_OPTIONS=--max-semi-space-size=2 \
     MAILROOM_DATA_DIR=/var/lib/mailroom \
     MAILROOM_SMTP_HOST=0.0.0.0 \
-    MAILROOM_SMTP_PORT=2525
+    MAILROOM_SMTP_PORT=2525 \
+    MAILROOM_HTTP_HOST=0.0.0.0 \
+    MAILROOM_HTTP_PORT=8025
 WORKDIR /app
 RUN groupadd --system mailroom \
  && useradd --system --gid mailroom --home-dir /var/lib/mailroom --shell /usr/sbin/nologin mailroom \
@@ -32,7 +34,9 @@ COPY config ./config
 USER mailroom
 VOLUME ["/var/lib/mailroom"]
 # 2525 inside; publish it as 25 on the host (-p 25:2525), so no root is needed here.
-EXPOSE 2525
+# 8025 is the HTTP API (bearer tokens, no TLS): publish it only to a TLS proxy or
+# a private network, e.g. -p 127.0.0.1:8025:8025.
+EXPOSE 2525 8025
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["node", "dist/cli/main-entry.js"]
 CMD ["serve"]

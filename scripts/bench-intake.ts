@@ -37,7 +37,7 @@ async function startMailroom(dataDir: string): Promise<ServerChild> {
   // Benchmarks never touch real DNS either: an empty zone answers every lookup.
   const zone = join(dataDir, 'zone.json');
   writeFileSync(zone, '{}');
-  const env = { ...process.env, MAILROOM_DNS_ZONE_FILE: zone, MAILROOM_DATA_DIR: dataDir, MAILROOM_SMTP_PORT: '0', MAILROOM_LOG_LEVEL: 'info', MAILROOM_SMTP_MAX_CONNECTIONS_PER_IP: '1000' };
+  const env = { ...process.env, MAILROOM_DNS_ZONE_FILE: zone, MAILROOM_DATA_DIR: dataDir, MAILROOM_SMTP_PORT: '0', MAILROOM_HTTP_PORT: '0', MAILROOM_LOG_LEVEL: 'info', MAILROOM_SMTP_MAX_CONNECTIONS_PER_IP: '1000' };
   // The built server (dist/), as the image runs it; `npm run bench:intake` builds it first.
   return startChild([...SERVER_NODE_FLAGS, 'dist/cli/main-entry.js', 'serve'], env, join(dataDir, 'mailroom.log'), (e) => (e.msg === 'mailroom listening for SMTP' ? (e.port as number) : undefined));
 }

@@ -6,6 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { loadZoneFile, ZoneFileError } from './auth/index.ts';
 import type { Context } from './context.ts';
 import { UsageError } from './errors.ts';
+import { Metrics } from './http/metrics.ts';
+import { startHttpServer, type HttpServer } from './http/server.ts';
 // The thread handle only: the pipeline's own modules (mailparser, ...) load in its thread.
 import { PipelineThread } from './pipeline/pipeline-thread.ts';
 import { loadTlsMaterial, SmtpListener } from './smtp/index.ts';
@@ -14,6 +16,8 @@ import { acquireInstanceLock, ensureSpoolDir, OutboundStore, GroupCommitter, Ins
 
 export interface RunningServer {
   smtp: AddressInfo;
+  /** The HTTP API's address (null when http.enabled is false). */
+  http: AddressInfo | null;
   listener: SmtpListener;
   /** Graceful stop: sessions finish within the grace period, the threads stop, the database closes. */
   stop(): Promise<void>;
@@ -67,8 +71,19 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
     });
     const smtpLog = log.child({ subsystem: 'smtp' });
     const tls = await loadTlsMaterial(config.smtp.tls, config.data.dir, config.smtp.hostname, smtpLog);
-    const listener = new SmtpListener({ settings: config.smtp, dataDir: config.data.dir, tenants: ctx.tenants, committer, tls, log: smtpLog, now: () => ctx.clock.now() });
-    const smtp = await listener.listen().catch((err: NodeJS.ErrnoException) => {
+    const metrics = new Metrics(ctx.db);
+    let stopping: Promise<void> | null = null;
+    let http: HttpServer | null = null;
+    if (config.http.enabled) {
+      http = await startHttpServer({ ctx, metrics, ready: () => stopping === null }, config.http.host, config.http.port).catch(async (err: NodeJS.ErrnoException) => {
+        await store.close();
+        throw new UsageError(`cannot listen for HTTP on ${config.http.host}:${config.http.port} (${err.code ?? err.message}); choose another http.host/http.port (MAILROOM_HTTP_HOST, MAILROOM_HTTP_PORT), or set http.enabled to false`);
+      });
+    }
+    const listener = new SmtpListener({ settings: config.smtp, dataDir: config.data.dir, tenants: ctx.tenants, committer, tls, log: smtpLog, now: () => ctx.clock.now(), metrics: metrics.smtp });
+    const smtp = await listener.listen().catch(async (err: NodeJS.ErrnoException) => {
+      await http?.close();
+      await store.close();
       if (err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') {
         throw new UsageError(`cannot listen on ${config.smtp.host}:${config.smtp.port} (${err.code}); choose another smtp.host/smtp.port (MAILROOM_SMTP_HOST, MAILROOM_SMTP_PORT)`);
       }
@@ -78,16 +93,18 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
     const relay = options.relay === false ? null : new RelayThread({ dataDir: config.data.dir, settings: config.relay, webhooks: config.webhooks, secret: config.secret, hostname: config.smtp.hostname, logLevel: config.log.level }, log);
     relay?.start();
     log.info({ host: smtp.address, port: smtp.port, dataDir: config.data.dir, tls: tls.source }, 'mailroom listening for SMTP');
+    if (http) log.info({ host: http.address.address, port: http.address.port }, 'mailroom HTTP API listening');
     if (ctx.tenants.list().length === 0) {
       log.warn('no tenants yet, so every recipient is refused: add one with `mailroom tenants add <slug> --domain D --reply-domain R`');
     }
 
-    let stopping: Promise<void> | null = null;
     return {
       smtp,
+      http: http?.address ?? null,
       listener,
       stop() {
         stopping ??= (async () => {
+          await http?.close();
           await listener.stop();
           await committer.drain();
           await pipeline?.stop();

@@ -14,6 +14,7 @@ import { registerOutboundCommands } from './outbound.ts';
 import { registerServeCommand } from './serve.ts';
 import { registerStatsCommand } from './stats.ts';
 import { registerTenantCommands } from './tenants.ts';
+import { registerTokenCommands } from './tokens.ts';
 import { registerUnassignedCommands } from './unassigned.ts';
 import { registerWebhookCommands } from './webhooks.ts';
 
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerOutboundCommands(program, globals);
   registerKeyCommands(program, globals);
   registerWebhookCommands(program, globals);
+  registerTokenCommands(program, globals);
   registerStatsCommand(program, globals);
   registerConfigCommands(program, globals);
   registerInspectCommand(program, globals);

@@ -5,6 +5,7 @@ import { UsageError } from '../errors.ts';
 import type { Context } from '../context.ts';
 import type { StoredMessage } from '../store/index.ts';
 import { withContext, type GlobalOptions } from './context.ts';
+import { assignByHand } from '../services/queue.ts';
 import { messageJson } from '../views/index.ts';
 import { parseLimit } from './messages.ts';
 import { printFields, printJson, printTable } from './output.ts';
@@ -102,14 +103,7 @@ export function registerUnassignedCommands(program: Command, globals: () => Glob
     .action((id: string, options: { candidate: string; rememberAddress?: boolean }) =>
       withContext(globals(), (ctx) => {
         const m = unassignedMessage(ctx, id);
-        const candidate = ctx.candidates.get(m.tenant, options.candidate);
-        if (!candidate) throw new UsageError(`no candidate "${options.candidate}" in tenant "${m.tenant}"`);
-        const sender = m.classification?.forward?.originalFrom?.address ?? m.from;
-        if (options.rememberAddress) {
-          if (!sender) throw new UsageError(`message ${m.id} has no sender address to remember`);
-          ctx.candidates.upsert(m.tenant, { externalId: candidate.externalId, name: candidate.name, emails: [...candidate.emails, sender] });
-        }
-        ctx.messages.assignManually(m.id, { id: candidate.id, externalId: candidate.externalId, name: candidate.name }, ctx.clock.now().toISOString());
+        const { candidate, remembered: sender } = assignByHand(ctx, m, options.candidate, options.rememberAddress === true);
         process.stdout.write(`assigned ${m.id} to ${candidate.externalId} (${candidate.name})${options.rememberAddress ? `; ${sender} added to the candidate` : ''}\n`);
       }),
     );

@@ -4,26 +4,10 @@ import type { Command } from 'commander';
 import type { Context } from '../context.ts';
 import { UsageError } from '../errors.ts';
 import { EVENT_TYPES, type Webhook } from '../store/index.ts';
+import { webhookJson } from '../views/index.ts';
 import { newWebhookSecret } from '../webhooks/signing.ts';
 import { withContext, type GlobalOptions } from './context.ts';
 import { printJson, printTable } from './output.ts';
-
-/** The public JSON shape of a webhook endpoint (never its secret). */
-export function webhookJson(w: Webhook): Record<string, unknown> {
-  return {
-    id: w.id,
-    tenant: w.tenant,
-    url: w.url,
-    events: w.events,
-    status: w.status,
-    disabledReason: w.disabledReason,
-    failingSince: w.failingSince,
-    lastSuccessAt: w.lastSuccessAt,
-    pending: w.pending,
-    previousSecretValidUntil: w.previousSecretUntil,
-    createdAt: w.createdAt,
-  };
-}
 
 export function parseWebhookUrl(value: string): string {
   let url: URL;

@@ -23,6 +23,7 @@ import {
   C452_TOO_MANY_RECIPIENTS,
   C550_BAD_DATA,
   C552_TOO_BIG,
+  refusalReason,
 } from './replies.ts';
 import type { TlsMaterial } from './tls.ts';
 
@@ -34,6 +35,13 @@ export interface SmtpListenerDeps {
   tls: TlsMaterial;
   log: Logger;
   now: () => Date;
+  /** Counts what was accepted and refused (Prometheus metrics). */
+  metrics?: SmtpMetrics;
+}
+
+export interface SmtpMetrics {
+  accepted(): void;
+  refused(reason: string): void;
 }
 
 interface SessionState {
@@ -77,10 +85,10 @@ export class SmtpListener {
       closeTimeout: s.shutdownGraceMs,
       maxCommandLength: s.maxCommandLength,
       logger: false,
-      onConnect: (session, callback) => callback(this.connect(session) ?? undefined),
+      onConnect: (session, callback) => callback(this.counted(this.connect(session)) ?? undefined),
       onClose: (session) => this.close(session),
       onMailFrom: (address, session, callback) => callback(this.mailFrom(address, session) ?? undefined),
-      onRcptTo: (address, session, callback) => callback(this.rcptTo(address, session) ?? undefined),
+      onRcptTo: (address, session, callback) => callback(this.counted(this.rcptTo(address, session)) ?? undefined),
       onData: (stream, session, callback) => this.data(stream, session, callback),
     });
     // Resets mid-command, mid-TLS or mid-DATA surface here; without a listener
@@ -125,6 +133,12 @@ export class SmtpListener {
 
   private connections(): LiveConnection[] {
     return [...this.server.connections] as unknown as LiveConnection[];
+  }
+
+  /** Counts a refusal on its way to the client. */
+  private counted<T extends Error | null>(err: T): T {
+    if (err instanceof SmtpError) this.deps.metrics?.refused(refusalReason(err));
+    return err;
   }
 
   private sendOutOfTurn(sessionId: string, reply: SmtpReply): void {
@@ -213,6 +227,8 @@ export class SmtpListener {
       clearTimeout(deadline);
       this.inFlight--;
       if (err) void incoming.discard();
+      if (err) this.counted(err);
+      else this.deps.metrics?.accepted();
       callback(err, message);
     };
     stream.on('data', (chunk: Buffer) => incoming.push(chunk));

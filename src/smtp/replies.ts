@@ -19,3 +19,25 @@ export const C550_MAILBOX_UNAVAILABLE = reply(550, '5.1.1', 'Mailbox unavailable
 export const C550_RELAY_DENIED = reply(550, '5.7.1', 'Relaying denied');
 export const C550_BAD_DATA = reply(550, '5.6.0', 'Message refused: bare CR or LF, or NUL bytes in the data; send CRLF line endings');
 export const C552_TOO_BIG = reply(552, '5.3.4', 'Message too big');
+
+/** Names of the refusals, for metrics (mailroom_smtp_refused_total{reason}). */
+const REFUSALS: readonly [SmtpReply, string][] = [
+  [C421_TOO_MANY_FROM_IP, 'too_many_connections'],
+  [C421_SESSION_TOO_LONG, 'session_too_long'],
+  [C421_DATA_TOO_SLOW, 'data_too_slow'],
+  [C421_SHUTTING_DOWN, 'shutting_down'],
+  [C451_LOCAL_ERROR, 'local_error'],
+  [C452_STORAGE_FULL, 'storage_full'],
+  [C452_TOO_MANY_RECIPIENTS, 'too_many_recipients'],
+  [C452_ONE_TENANT_PER_MESSAGE, 'one_tenant_per_message'],
+  [C550_MAILBOX_UNAVAILABLE, 'unknown_recipient'],
+  [C550_RELAY_DENIED, 'relay_denied'],
+  [C550_BAD_DATA, 'bad_data'],
+  [C552_TOO_BIG, 'too_big'],
+];
+
+export function refusalReason(err: { responseCode: number; enhancedCode: string; publicText: string }): string {
+  const exact = REFUSALS.find(([r]) => r.code === err.responseCode && r.enhanced === err.enhancedCode && err.publicText.startsWith(r.text));
+  const byCode = exact ?? REFUSALS.find(([r]) => r.code === err.responseCode && r.enhanced === err.enhancedCode);
+  return byCode?.[1] ?? `smtp_${err.responseCode}`;
+}

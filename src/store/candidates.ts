@@ -110,6 +110,12 @@ export class CandidateStore {
     return rows.map((row) => this.hydrate(row));
   }
 
+  /** One page of a tenant's candidates by external id, after the previous page's last one. */
+  page(tenantId: number, after: string | null, limit: number): Candidate[] {
+    const rows = this.db.prepare(`${SELECT} WHERE c.tenant_id = ? AND c.external_id > ? ORDER BY c.external_id LIMIT ?`).all(tenantId, after ?? '', limit) as CandidateRow[];
+    return rows.map((row) => this.hydrate(row));
+  }
+
   remove(tenant: string, externalId: string): boolean {
     return this.db.prepare('DELETE FROM candidates WHERE tenant_id = ? AND external_id = ?').run(this.tenantId(tenant), externalId).changes > 0;
   }

@@ -25,3 +25,4 @@ export { DecisionEffects } from './decision-effects.ts';
 export { resealAll, sealedKeyIds } from './sealed.ts';
 export { EventStore, EVENT_TYPES, type EventType, type EventPayload } from './events.ts';
 export { WebhookStore, type Webhook, type DueDelivery } from './webhooks.ts';
+export { ApiTokenStore, type ApiToken } from './api-tokens.ts';

@@ -120,6 +120,10 @@ export interface ListFilter {
   reason?: string;
   /** Only messages received at or after this ISO time. */
   since?: string;
+  /** Only these tenants (an API token's scope). */
+  tenantIds?: readonly number[];
+  /** Only messages older than this id (the cursor of the previous page). */
+  before?: string;
   limit: number;
 }
 
@@ -192,6 +196,14 @@ export class MessageStore {
     if (filter.since) {
       where.push('m.received_at >= ?');
       params.push(filter.since);
+    }
+    if (filter.tenantIds) {
+      where.push('m.tenant_id IN (SELECT value FROM json_each(?))');
+      params.push(JSON.stringify(filter.tenantIds));
+    }
+    if (filter.before) {
+      where.push('m.id < ?');
+      params.push(filter.before);
     }
     const sql = `${SELECT_MESSAGE} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY m.id DESC LIMIT ?`;
     return (this.db.prepare(sql).all(...params, filter.limit) as MessageRow[]).map(toMessage);

@@ -304,6 +304,25 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries(webhook_id, state);
     `,
   },
+  {
+    version: 9,
+    name: 'API tokens',
+    sql: `
+      -- Bearer tokens of the HTTP API, one tenant each (and its subcompanies).
+      -- Only a SHA-256 of the token is kept: tokens are random and long, so a
+      -- fast hash is enough, and the database alone cannot be used to call the API.
+      CREATE TABLE api_tokens (
+        id            INTEGER PRIMARY KEY,
+        tenant_id     INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+        name          TEXT NOT NULL,
+        token_hash    TEXT NOT NULL UNIQUE,
+        prefix        TEXT NOT NULL,
+        created_at    TEXT NOT NULL,
+        last_used_at  TEXT,
+        revoked_at    TEXT
+      );
+    `,
+  },
 ];
 
 export function migrate(db: Database, list: readonly Migration[] = migrations): number[] {

@@ -1,10 +1,10 @@
 // The public JSON shapes of messages, candidates, accounts and outbound
 // messages: one definition for the CLI's --json, the webhook events and the
 // HTTP API, so the three never drift apart. Names only ever gain fields (README).
-import type { Account, Candidate, OutboundMessage, StoredMessage } from '../store/index.ts';
+import type { Account, Candidate, OutboundMessage, StoredMessage, Webhook } from '../store/index.ts';
 
 /** The public JSON shape of a message; operators' scripts rely on these names (README). */
-export function messageJson(m: StoredMessage): Record<string, unknown> {
+export function messageJson(m: StoredMessage) {
   return {
     id: m.id,
     tenant: m.tenant,
@@ -35,12 +35,12 @@ export function messageJson(m: StoredMessage): Record<string, unknown> {
 }
 
 /** The public JSON shape of a candidate (README). */
-export function candidateJson(c: Candidate): Record<string, unknown> {
+export function candidateJson(c: Candidate) {
   return { id: c.id, tenant: c.tenant, externalId: c.externalId, name: c.name, emails: c.emails, bouncing: c.bouncing, createdAt: c.createdAt, updatedAt: c.updatedAt };
 }
 
 /** The public JSON shape of an account: never the secret itself. */
-export function accountJson(a: Account): Record<string, unknown> {
+export function accountJson(a: Account) {
   return {
     id: a.id,
     tenant: a.tenant,
@@ -71,7 +71,7 @@ export function accountJson(a: Account): Record<string, unknown> {
 }
 
 /** The public JSON shape of an outbound message (README). */
-export function outboundJson(o: OutboundMessage): Record<string, unknown> {
+export function outboundJson(o: OutboundMessage) {
   return {
     id: o.id,
     tenant: o.tenant,
@@ -92,5 +92,22 @@ export function outboundJson(o: OutboundMessage): Record<string, unknown> {
     bounced: o.bounced,
     createdAt: o.createdAt,
     sentAt: o.sentAt,
+  };
+}
+
+/** The public JSON shape of a webhook endpoint (never its secret). */
+export function webhookJson(w: Webhook) {
+  return {
+    id: w.id,
+    tenant: w.tenant,
+    url: w.url,
+    events: w.events,
+    status: w.status,
+    disabledReason: w.disabledReason,
+    failingSince: w.failingSince,
+    lastSuccessAt: w.lastSuccessAt,
+    pending: w.pending,
+    previousSecretValidUntil: w.previousSecretUntil,
+    createdAt: w.createdAt,
   };
 }

@@ -180,3 +180,20 @@ describe('mailroom unassigned and reprocess', () => {
     expect(again.stderr).toMatch(/is dismissed, not unassigned/);
   });
 });
+
+describe('mailroom tokens and the HTTP API of `serve`', () => {
+  it('creates a token shown once, which the running server accepts until it is revoked', async () => {
+    const created = runCli(['tokens', 'create', '--tenant', 'acme', '--name', 'ats-sync', '--json'], env);
+    expect(created.code).toBe(0);
+    const { id, token } = JSON.parse(created.stdout) as { id: number; token: string };
+    expect(token).toMatch(/^mrt_[a-z2-7]{32}$/);
+    const listed = runCli(['tokens', 'list'], env).stdout;
+    expect(listed).toContain('ats-sync');
+    expect(listed).not.toContain(token);
+    const get = (): Promise<Response> => fetch(`http://127.0.0.1:${server.httpPort}/v1/messages`, { headers: { authorization: `Bearer ${token}` } });
+    expect((await get()).status).toBe(200);
+    expect(runCli(['tokens', 'revoke', String(id)], env).code).toBe(0);
+    expect((await get()).status).toBe(401);
+    expect(runCli(['tokens', 'revoke', String(id)], env).stderr).toMatch(/no live token/);
+  });
+});

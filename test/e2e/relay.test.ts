@@ -6,10 +6,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Context } from '../../src/context.ts';
 import { composeOutbound } from '../../src/relay/compose.ts';
-import type { Account, OutboundMessage } from '../../src/store/index.ts';
+import type { OutboundMessage } from '../../src/store/index.ts';
 import { authenticate } from 'mailauth';
 import { zoneResolver } from '../../src/auth/index.ts';
-import { makeSigner, type TestSigner } from '../helpers/dkim.ts';
+import { addTestAccount } from '../helpers/accounts.ts';
+import { makeSigner } from '../helpers/dkim.ts';
 import { RawSmtp, queuedId } from '../helpers/raw-smtp.ts';
 import { startProvider, startTokenEndpoint, type Provider } from '../helpers/provider.ts';
 import { isProcessed, startTestServer, waitFor, type TestServer } from '../helpers/server.ts';
@@ -17,36 +18,6 @@ import { isProcessed, startTestServer, waitFor, type TestServer } from '../helpe
 let t: TestServer;
 let provider: Provider;
 let tlsProvider: Provider;
-
-export function addTestAccount(ctx: Context, p: Provider, over: { tenant?: string; name: string; password?: string; security?: 'tls' | 'starttls'; isDefault?: boolean; oauth2?: { clientId: string; clientSecret: string; refreshToken: string; tokenUrl: string }; dkim?: TestSigner }): Account {
-  const tenant = ctx.tenants.get(over.tenant ?? 'acme')!;
-  const secret = { ...(over.oauth2 ? { oauth2: over.oauth2 } : { password: over.password ?? 'app-password-1' }), ...(over.dkim ? { dkimPrivateKey: over.dkim.privateKey } : {}) };
-  return ctx.accounts.add(
-    {
-      tenantId: tenant.id,
-      name: over.name,
-      provider: 'custom',
-      host: '127.0.0.1',
-      port: p.port,
-      security: over.security ?? 'starttls',
-      tlsCa: p.ca,
-      username: 'recruiter@acme.com',
-      authMethod: over.oauth2 ? 'oauth2' : 'password',
-      sealedSecret: ctx.keyring().seal(JSON.stringify(secret)),
-      fromAddress: 'recruiter@acme.com',
-      fromName: 'Acme Recruiting',
-      sendingDomain: 'acme.com',
-      dkimSelector: over.dkim?.selector ?? null,
-      replyLocal: 'careers',
-      owner: null,
-      isDefault: over.isDefault ?? false,
-      delayMs: 0,
-      perMinute: 0,
-      perDay: 0,
-    },
-    new Date().toISOString(),
-  );
-}
 
 function send(ctx: Context, request: Parameters<typeof composeOutbound>[1]): OutboundMessage {
   return composeOutbound({ db: ctx.db, keyring: ctx.keyring(), now: new Date() }, request);

@@ -46,25 +46,33 @@ function cleanEnv(): NodeJS.ProcessEnv {
 export interface ServerProcess {
   child: ChildProcess;
   port: number;
+  /** The HTTP API's port (0 when disabled). */
+  httpPort: number;
   logLines: string[];
   exited: Promise<number | null>;
 }
 
 /** Starts `mailroom serve` and resolves once its log says which port it listens on. */
 export function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [BIN, 'serve'], { env: { ...cleanEnv(), MAILROOM_SMTP_PORT: '0', ...noDns(env) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'serve'], { env: { ...cleanEnv(), MAILROOM_SMTP_PORT: '0', MAILROOM_HTTP_PORT: '0', ...noDns(env) }, stdio: ['ignore', 'pipe', 'pipe'] });
   const logLines: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  let smtpPort = 0;
+  let httpPort = 0;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 20_000);
     createInterface({ input: child.stdout! }).on('line', (line) => {
       logLines.push(line);
       const entry = JSON.parse(line) as { msg?: string; port?: number };
-      if (entry.msg === 'mailroom listening for SMTP' && entry.port) {
+      if (entry.msg === 'mailroom listening for SMTP' && entry.port) smtpPort = entry.port;
+      // The HTTP API (when enabled) is announced right after SMTP.
+      const ready = entry.msg === 'mailroom HTTP API listening' || (entry.msg === 'mailroom listening for SMTP' && env.MAILROOM_HTTP_ENABLED === 'false');
+      if (entry.msg === 'mailroom HTTP API listening' && entry.port) httpPort = entry.port;
+      if (ready && smtpPort) {
         clearTimeout(timer);
-        resolve({ child, port: entry.port, logLines, exited });
+        resolve({ child, port: smtpPort, httpPort, logLines, exited });
       }
     });
     void exited.then((code) => {

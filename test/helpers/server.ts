@@ -49,6 +49,7 @@ export function testConfig(dataDir: string, overrides: SectionOverrides = {}): C
     dns: { zoneFile: zoneFile(dataDir), ...overrides.dns },
     data: { dir: dataDir, ...overrides.data },
     smtp: { host: '127.0.0.1', port: 0, hostname: 'mx.mailroom.test', ...overrides.smtp },
+    http: { host: '127.0.0.1', port: 0, ...overrides.http },
     log: { level: 'silent', ...overrides.log },
   });
 }

@@ -1,0 +1,68 @@
+// mailroom tokens create|list|revoke: bearer tokens of the HTTP API, one tenant
+// each (and its subcompanies). A token is shown once; only its hash is kept.
+import type { Command } from 'commander';
+import { UsageError } from '../errors.ts';
+import { ApiTokenStore, type ApiToken } from '../store/index.ts';
+import { withContext, type GlobalOptions } from './context.ts';
+import { printJson, printTable } from './output.ts';
+
+function tokenJson(t: ApiToken): Record<string, unknown> {
+  return { id: t.id, tenant: t.tenant, name: t.name, prefix: t.prefix, createdAt: t.createdAt, lastUsedAt: t.lastUsedAt, revokedAt: t.revokedAt };
+}
+
+export function registerTokenCommands(program: Command, globals: () => GlobalOptions): void {
+  const tokens = program.command('tokens').description('bearer tokens of the HTTP API');
+
+  tokens
+    .command('create')
+    .description('make a token for a tenant; it is printed once')
+    .requiredOption('--tenant <slug>', 'the tenant it acts for (and its subcompanies)')
+    .option('--name <name>', 'what it is for, e.g. the integration using it', 'api')
+    .option('--json', 'print {"id", "token", ...}')
+    .action((options: { tenant: string; name: string; json?: boolean }) =>
+      withContext(globals(), (ctx) => {
+        const tenant = ctx.tenants.get(options.tenant);
+        if (!tenant) throw new UsageError(`no tenant "${options.tenant}" (see: mailroom tenants list)`);
+        const { token, info } = new ApiTokenStore(ctx.db).create(tenant.id, options.name, ctx.clock.now().toISOString());
+        if (options.json) return printJson({ ...tokenJson(info), token });
+        process.stdout.write(`token ${info.id} for ${tenant.slug} (shown only now): ${token}\nuse it as: Authorization: Bearer ${token}\n`);
+      }),
+    );
+
+  tokens
+    .command('list')
+    .description('tokens (their prefix only), with when they were last used')
+    .option('--tenant <slug>', 'only this tenant')
+    .option('--json', 'print a JSON array')
+    .action((options: { tenant?: string; json?: boolean }) =>
+      withContext(globals(), (ctx) => {
+        const tenant = options.tenant ? ctx.tenants.get(options.tenant) : null;
+        if (options.tenant && !tenant) throw new UsageError(`no tenant "${options.tenant}" (see: mailroom tenants list)`);
+        const list = new ApiTokenStore(ctx.db).list(tenant?.id);
+        if (options.json) return printJson(list.map(tokenJson));
+        printTable(
+          list,
+          [
+            { header: 'id', value: (t) => t.id },
+            { header: 'tenant', value: (t) => t.tenant },
+            { header: 'name', value: (t) => t.name },
+            { header: 'token', value: (t) => `${t.prefix}…` },
+            { header: 'created', value: (t) => t.createdAt },
+            { header: 'last used', value: (t) => t.lastUsedAt ?? 'never' },
+            { header: 'revoked', value: (t) => t.revokedAt ?? '' },
+          ],
+          'no tokens: make one with `mailroom tokens create --tenant T`',
+        );
+      }),
+    );
+
+  tokens
+    .command('revoke <id>')
+    .description('revoke a token at once')
+    .action((id: string) =>
+      withContext(globals(), (ctx) => {
+        if (!/^\d+$/.test(id) || !new ApiTokenStore(ctx.db).revoke(Number(id), ctx.clock.now().toISOString())) throw new UsageError(`no live token ${id} (see: mailroom tokens list)`);
+        process.stdout.write(`revoked token ${id}\n`);
+      }),
+    );
+}

@@ -1,0 +1,85 @@
+// The HTTP API: hono with zod-openapi, so the schemas that validate requests
+// also produce /openapi.json. Bearer tokens per tenant (stored hashed), errors
+// as RFC 9457 problem documents, cursor pagination, health and metrics.
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { HTTPException } from 'hono/http-exception';
+import type { Context as AppContext } from '../context.ts';
+import { ApiTokenStore } from '../store/index.ts';
+import type { Metrics } from './metrics.ts';
+import { HttpProblem, PROBLEM_TYPES, problemResponse } from './problem.ts';
+import { candidateRoutes } from './routes-candidates.ts';
+import { messageRoutes } from './routes-messages.ts';
+import { relayRoutes } from './routes-relay.ts';
+import { webhookRoutes } from './routes-webhooks.ts';
+import { scopeOf, type Scope } from './scope.ts';
+
+export type ApiEnv = { Variables: { scope: Scope } };
+
+export interface ApiDeps {
+  ctx: AppContext;
+  metrics: Metrics;
+  /** Whether the server is ready for traffic (listening, not shutting down). */
+  ready: () => boolean;
+}
+
+export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
+  const { ctx } = deps;
+  const tokens = new ApiTokenStore(ctx.db);
+  const app = new OpenAPIHono<ApiEnv>({
+    defaultHook: (result, c) => {
+      if (result.success) return;
+      const errors = result.error.issues.map((i) => ({ path: i.path.join('.') || '(body)', message: i.message }));
+      return problemResponse(c, { type: PROBLEM_TYPES.validation, title: 'Invalid request', status: 400, detail: errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors });
+    },
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'a token from `mailroom tokens create --tenant T`' });
+
+  app.onError((err, c) => {
+    if (err instanceof HttpProblem) return problemResponse(c, err.problem);
+    if (err instanceof HTTPException) {
+      const type = err.status === 415 ? PROBLEM_TYPES.unsupportedMedia : PROBLEM_TYPES.badRequest;
+      return problemResponse(c, { type, title: err.status === 415 ? 'Unsupported media type' : 'Bad request', status: err.status, detail: err.message || 'the request could not be read; send JSON with Content-Type: application/json' });
+    }
+    ctx.log.error({ err, path: c.req.path }, 'HTTP API request failed');
+    return problemResponse(c, { type: PROBLEM_TYPES.internal, title: 'Internal error', status: 500, detail: 'the request failed on the server; the log has the details' });
+  });
+  app.notFound((c) => problemResponse(c, { type: PROBLEM_TYPES.notFound, title: 'Not found', status: 404, detail: `no route ${c.req.method} ${c.req.path} (see /openapi.json)` }));
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', (c) => {
+    try {
+      ctx.db.prepare('SELECT 1').get();
+    } catch {
+      return c.json({ status: 'database unavailable' }, 503);
+    }
+    return deps.ready() ? c.json({ status: 'ready' }) : c.json({ status: 'not ready' }, 503);
+  });
+  app.get('/metrics', async (c) => c.body(await deps.metrics.registry.metrics(), 200, { 'content-type': deps.metrics.registry.contentType }));
+
+  app.use('/v1/*', async (c, next) => {
+    const header = c.req.header('authorization') ?? '';
+    const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+    const found = token ? tokens.authenticate(token, ctx.clock.now().toISOString()) : null;
+    if (!found) {
+      c.header('www-authenticate', 'Bearer realm="mailroom"');
+      return problemResponse(c, {
+        type: PROBLEM_TYPES.unauthorized,
+        title: 'Unauthorized',
+        status: 401,
+        detail: token ? 'this token is unknown or revoked' : 'send Authorization: Bearer <token> (make one with `mailroom tokens create --tenant T`)',
+      });
+    }
+    c.set('scope', scopeOf(ctx, found.tenantId, found.tenant, found.id));
+    await next();
+  });
+  candidateRoutes(app, deps);
+  messageRoutes(app, deps);
+  relayRoutes(app, deps);
+  webhookRoutes(app, deps);
+
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: { title: 'mailroom API', version: '1', description: 'Candidates, messages and the unassigned queue, sending, accounts and webhooks of one tenant (and its subcompanies).' },
+  });
+  return app;
+}

@@ -1,0 +1,91 @@
+// /v1/candidates: list (cursor pages), upsert one, bulk upsert for syncing, delete.
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { CandidateError, CandidateStore } from '../store/index.ts';
+import { candidateJson } from '../views/index.ts';
+import type { ApiEnv, ApiDeps } from './app.ts';
+import { badRequest, notFound } from './problem.ts';
+import { BulkCandidatesSchema, BulkResultSchema, CandidateInputSchema, CandidateSchema, page, PageQuery, ProblemSchema } from './schemas.ts';
+import { decodeCursor, encodeCursor, tenantIn } from './scope.ts';
+
+const security = [{ bearer: [] }];
+const problem = (description: string) => ({ content: { 'application/problem+json': { schema: ProblemSchema } }, description });
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
+const ExternalId = z.object({ externalId: z.string().min(1).max(200).openapi({ param: { name: 'externalId', in: 'path' } }) });
+const TenantQuery = z.object({ tenant: z.string().optional() });
+
+export function candidateRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
+  const { ctx } = deps;
+
+  app.openapi(
+    createRoute({ method: 'get', path: '/v1/candidates', security, request: { query: PageQuery.extend(TenantQuery.shape) }, responses: { 200: json(page(CandidateSchema, 'CandidatePage'), 'candidates by external id'), 404: problem('unknown tenant') } }),
+    (c) => {
+      const q = c.req.valid('query');
+      const tenant = tenantIn(ctx, c.get('scope'), q.tenant);
+      const items = ctx.candidates.page(tenant.id, decodeCursor(q.cursor), q.limit + 1);
+      const more = items.length > q.limit;
+      const shown = items.slice(0, q.limit);
+      return c.json({ items: shown.map(candidateJson), nextCursor: more ? encodeCursor(shown[shown.length - 1]?.externalId ?? '') : null }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'put',
+      path: '/v1/candidates/{externalId}',
+      security,
+      request: { params: ExternalId, body: { content: { 'application/json': { schema: CandidateInputSchema } }, required: true } },
+      responses: { 200: json(CandidateSchema, 'updated'), 201: json(CandidateSchema, 'created'), 400: problem('invalid candidate'), 404: problem('unknown tenant') },
+    }),
+    (c) => {
+      const { externalId } = c.req.valid('param');
+      const body = c.req.valid('json');
+      const tenant = tenantIn(ctx, c.get('scope'), body.tenant);
+      try {
+        const { candidate, created } = ctx.candidates.upsert(tenant.slug, { externalId, name: body.name, emails: body.emails });
+        return c.json(candidateJson(candidate), created ? 201 : 200);
+      } catch (err) {
+        if (err instanceof CandidateError) throw badRequest(err.message);
+        throw err;
+      }
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/candidates/bulk',
+      security,
+      request: { body: { content: { 'application/json': { schema: BulkCandidatesSchema } }, required: true } },
+      responses: { 200: json(BulkResultSchema, 'what was created, updated and rejected (with reasons); valid rows are stored even when others are rejected'), 404: problem('unknown tenant') },
+    }),
+    (c) => {
+      const body = c.req.valid('json');
+      const tenant = tenantIn(ctx, c.get('scope'), body.tenant);
+      const result = { created: 0, updated: 0, rejected: [] as { index: number; externalId: string; reason: string }[] };
+      // One transaction: a sync of 1000 rows costs one commit.
+      ctx.db.transaction(() => {
+        body.candidates.forEach((row, index) => {
+          try {
+            CandidateStore.validate(row);
+            if (ctx.candidates.upsert(tenant.slug, row).created) result.created++;
+            else result.updated++;
+          } catch (err) {
+            if (!(err instanceof CandidateError)) throw err;
+            result.rejected.push({ index, externalId: row.externalId, reason: err.message });
+          }
+        });
+      })();
+      return c.json(result, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({ method: 'delete', path: '/v1/candidates/{externalId}', security, request: { params: ExternalId, query: TenantQuery }, responses: { 204: { description: 'deleted' }, 404: problem('no such candidate') } }),
+    (c) => {
+      const { externalId } = c.req.valid('param');
+      const tenant = tenantIn(ctx, c.get('scope'), c.req.valid('query').tenant);
+      if (!ctx.candidates.remove(tenant.slug, externalId)) throw notFound(`no candidate "${externalId}" in tenant "${tenant.slug}"`);
+      return c.body(null, 204);
+    },
+  );
+}

@@ -1,0 +1,137 @@
+// /v1/messages: list (cursor pages, newest first), show, raw bytes, attachment
+// download, and clearing the unassigned queue (assign, dismiss).
+import { createReadStream, statSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { UsageError } from '../errors.ts';
+import { attachmentPath } from '../parse/attachments.ts';
+import { assignByHand } from '../services/queue.ts';
+import { messageJson } from '../views/index.ts';
+import type { ApiDeps, ApiEnv } from './app.ts';
+import { badRequest, conflict, notFound } from './problem.ts';
+import { AssignSchema, DismissSchema, MessageSchema, page, PageQuery, ProblemSchema } from './schemas.ts';
+import { decodeCursor, encodeCursor, messageIn } from './scope.ts';
+
+const security = [{ bearer: [] }];
+const problem = (description: string) => ({ content: { 'application/problem+json': { schema: ProblemSchema } }, description });
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
+const MessageId = z.object({ id: z.string().min(1).max(40).openapi({ param: { name: 'id', in: 'path' } }) });
+const STATUSES = ['received', 'processed', 'assigned', 'unassigned', 'dismissed', 'failed'] as const;
+
+export function messageRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
+  const { ctx } = deps;
+  const shown = (id: string) => {
+    const m = ctx.messages.get(id);
+    if (!m) throw notFound(`no message ${id}`);
+    return { ...messageJson(m), evidence: m.decision?.evidence ?? {} };
+  };
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/messages',
+      security,
+      request: { query: PageQuery.extend({ status: z.enum(STATUSES).optional(), reason: z.string().optional(), since: z.iso.datetime({ offset: true }).optional() }) },
+      responses: { 200: json(page(MessageSchema, 'MessagePage'), 'messages, newest first') },
+    }),
+    (c) => {
+      const q = c.req.valid('query');
+      const before = decodeCursor(q.cursor);
+      const list = ctx.messages.list({
+        tenantIds: c.get('scope').tenantIds,
+        limit: q.limit + 1,
+        ...(q.status ? { status: q.status } : {}),
+        ...(q.reason ? { reason: q.reason } : {}),
+        ...(q.since ? { since: new Date(q.since).toISOString() } : {}),
+        ...(before ? { before } : {}),
+      });
+      const items = list.slice(0, q.limit);
+      return c.json({ items: items.map(messageJson), nextCursor: list.length > q.limit ? encodeCursor(items[items.length - 1]?.id ?? '') : null }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({ method: 'get', path: '/v1/messages/{id}', security, request: { params: MessageId }, responses: { 200: json(MessageSchema, 'the message, with the evidence of its decision'), 404: problem('no such message') } }),
+    (c) => {
+      const m = messageIn(ctx, c.get('scope'), c.req.valid('param').id);
+      return c.json(shown(m.id), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/messages/{id}/raw',
+      security,
+      request: { params: MessageId },
+      responses: { 200: { content: { 'message/rfc822': { schema: z.string() } }, description: 'the bytes as stored, our Received line first' }, 404: problem('no such message') },
+    }),
+    (c) => {
+      const m = messageIn(ctx, c.get('scope'), c.req.valid('param').id);
+      const raw = ctx.raw.read(m.id);
+      if (!raw) throw notFound(`the raw bytes of ${m.id} are missing`);
+      return c.body(new Uint8Array(raw), 200, { 'content-type': 'message/rfc822' });
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/messages/{id}/attachments/{sha256}',
+      security,
+      request: { params: MessageId.extend({ sha256: z.string().regex(/^[0-9a-f]{64}$/).openapi({ param: { name: 'sha256', in: 'path' } }) }) },
+      responses: { 200: { content: { 'application/octet-stream': { schema: z.string() } }, description: 'the attachment (streamed)' }, 404: problem('no such attachment on this message') },
+    }),
+    (c) => {
+      const { id, sha256 } = c.req.valid('param');
+      const m = messageIn(ctx, c.get('scope'), id);
+      const attachment = m.attachments.find((a) => a.sha256 === sha256);
+      const path = attachmentPath(ctx.config.data.dir, sha256);
+      if (!attachment || !statSync(path, { throwIfNoEntry: false })) throw notFound(`message ${m.id} has no attachment ${sha256}`);
+      const name = (attachment.filename ?? sha256).replace(/["\\\r\n]/g, '_');
+      return c.body(Readable.toWeb(createReadStream(path)) as ReadableStream, 200, {
+        'content-type': attachment.contentType,
+        'content-length': String(attachment.size),
+        'content-disposition': `attachment; filename="${name}"; filename*=UTF-8''${encodeURIComponent(attachment.filename ?? sha256)}`,
+      });
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/messages/{id}/assign',
+      security,
+      request: { params: MessageId, body: { content: { 'application/json': { schema: AssignSchema } }, required: true } },
+      responses: { 200: json(MessageSchema, 'assigned (method manual)'), 400: problem('no such candidate'), 404: problem('no such message'), 409: problem('not in the unassigned queue') },
+    }),
+    (c) => {
+      const m = messageIn(ctx, c.get('scope'), c.req.valid('param').id);
+      if (m.status !== 'unassigned') throw conflict(`message ${m.id} is ${m.status}, not unassigned`);
+      const body = c.req.valid('json');
+      try {
+        assignByHand(ctx, m, body.candidate, body.rememberAddress === true);
+      } catch (err) {
+        if (err instanceof UsageError) throw badRequest(err.message);
+        throw err;
+      }
+      return c.json(shown(m.id), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/messages/{id}/dismiss',
+      security,
+      request: { params: MessageId, body: { content: { 'application/json': { schema: DismissSchema } } } },
+      responses: { 200: json(MessageSchema, 'dismissed'), 404: problem('no such message'), 409: problem('not in the unassigned queue') },
+    }),
+    (c) => {
+      const m = messageIn(ctx, c.get('scope'), c.req.valid('param').id);
+      if (m.status !== 'unassigned') throw conflict(`message ${m.id} is ${m.status}, not unassigned`);
+      ctx.messages.dismiss(m.id, c.req.valid('json').note ?? null, ctx.clock.now().toISOString());
+      return c.json(shown(m.id), 200);
+    },
+  );
+}

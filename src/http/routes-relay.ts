@@ -1,0 +1,98 @@
+// /v1/send (queue an outbound message), /v1/outbound/{id}, /v1/accounts and
+// /v1/accounts/{id}/test (the staged connection test).
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { UsageError } from '../errors.ts';
+import { composeOutbound } from '../relay/compose.ts';
+import { diagnoseAccount } from '../relay/diagnose.ts';
+import type { AccountSecret } from '../store/index.ts';
+import { accountJson, outboundJson } from '../views/index.ts';
+import type { ApiDeps, ApiEnv } from './app.ts';
+import { badRequest, notFound } from './problem.ts';
+import { AccountSchema, DiagnosisSchema, OutboundSchema, ProblemSchema, SendSchema } from './schemas.ts';
+import { tenantIn } from './scope.ts';
+
+const security = [{ bearer: [] }];
+const problem = (description: string) => ({ content: { 'application/problem+json': { schema: ProblemSchema } }, description });
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
+
+export function relayRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
+  const { ctx } = deps;
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/send',
+      security,
+      request: { body: { content: { 'application/json': { schema: SendSchema } }, required: true } },
+      responses: { 202: json(OutboundSchema, 'queued; the relay sends it (watch outbound.* events)'), 400: problem('cannot be sent as asked'), 404: problem('unknown tenant or candidate') },
+    }),
+    (c) => {
+      const body = c.req.valid('json');
+      const tenant = tenantIn(ctx, c.get('scope'), body.tenant);
+      const candidate = body.candidate ? ctx.candidates.get(tenant.slug, body.candidate) : null;
+      if (body.candidate && !candidate) throw notFound(`no candidate "${body.candidate}" in tenant "${tenant.slug}"`);
+      try {
+        const message = composeOutbound(
+          { db: ctx.db, keyring: ctx.keyring(), now: ctx.clock.now(), platformTenant: ctx.config.relay.platformTenant },
+          {
+            tenant: tenant.slug,
+            to: body.to,
+            subject: body.subject,
+            candidate,
+            ...(body.text !== undefined ? { text: body.text } : {}),
+            ...(body.html !== undefined ? { html: body.html } : {}),
+            ...(body.accountId !== undefined ? { accountId: body.accountId } : {}),
+            ...(body.conversationId !== undefined ? { conversationId: body.conversationId } : {}),
+            ...(body.owner !== undefined ? { owner: body.owner } : {}),
+          },
+        );
+        return c.json(outboundJson(message), 202);
+      } catch (err) {
+        if (err instanceof UsageError) throw badRequest(err.message);
+        throw err;
+      }
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/outbound/{id}',
+      security,
+      request: { params: z.object({ id: z.string().min(1).max(40).openapi({ param: { name: 'id', in: 'path' } }) }) },
+      responses: { 200: json(OutboundSchema, 'an outbound message'), 404: problem('no such outbound message') },
+    }),
+    (c) => {
+      const message = ctx.outbound.get(c.req.valid('param').id);
+      if (!message || !c.get('scope').tenantIds.includes(message.tenantId)) throw notFound(`no outbound message ${c.req.valid('param').id}`);
+      return c.json(outboundJson(message), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({ method: 'get', path: '/v1/accounts', security, responses: { 200: json(z.object({ items: z.array(AccountSchema) }), 'sending accounts (passwords masked)') } }),
+    (c) => {
+      const scope = c.get('scope');
+      const items = ctx.accounts.list().filter((a) => scope.tenantIds.includes(a.tenantId));
+      return c.json({ items: items.map(accountJson) }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/accounts/{id}/test',
+      security,
+      request: { params: z.object({ id: z.coerce.number().int().positive().openapi({ param: { name: 'id', in: 'path' } }) }) },
+      responses: { 200: json(DiagnosisSchema, 'the staged connection test (ok or the stage that failed, with advice)'), 404: problem('no such account') },
+    }),
+    async (c) => {
+      const account = ctx.accounts.get(c.req.valid('param').id);
+      if (!account || !c.get('scope').tenantIds.includes(account.tenantId)) throw notFound(`no account ${c.req.valid('param').id}`);
+      const secret = JSON.parse(ctx.keyring().open(ctx.accounts.sealedSecret(account.id) ?? '')) as AccountSecret;
+      const result = await diagnoseAccount(account, secret, { connectionTimeoutMs: ctx.config.relay.connectionTimeoutMs, hostname: ctx.config.smtp.hostname });
+      ctx.accounts.setStatus(account.id, result.ok ? 'active' : 'failing', result.ok ? null : `${result.stage}: ${result.error}`, ctx.clock.now().toISOString());
+      return c.json(result, 200);
+    },
+  );
+}

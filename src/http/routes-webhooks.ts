@@ -1,0 +1,89 @@
+// /v1/webhooks: the token's tenant's endpoints: list, add (the secret is in the
+// answer once), remove, rotate the secret, replay events since a time.
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { webhookJson } from '../views/index.ts';
+import { newWebhookSecret } from '../webhooks/signing.ts';
+import type { ApiDeps, ApiEnv } from './app.ts';
+import { notFound } from './problem.ts';
+import { ProblemSchema, ReplaySchema, WebhookInputSchema, WebhookSchema } from './schemas.ts';
+
+const security = [{ bearer: [] }];
+const problem = (description: string) => ({ content: { 'application/problem+json': { schema: ProblemSchema } }, description });
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
+const WebhookId = z.object({ id: z.coerce.number().int().positive().openapi({ param: { name: 'id', in: 'path' } }) });
+
+export function webhookRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
+  const { ctx } = deps;
+  const owned = (id: number, tenantIds: readonly number[]) => {
+    const webhook = ctx.webhooks.get(id);
+    if (!webhook || !tenantIds.includes(webhook.tenantId)) throw notFound(`no webhook ${id}`);
+    return webhook;
+  };
+
+  app.openapi(
+    createRoute({ method: 'get', path: '/v1/webhooks', security, responses: { 200: json(z.object({ items: z.array(WebhookSchema) }), 'endpoints') } }),
+    (c) => c.json({ items: ctx.webhooks.list(c.get('scope').tenantIds).map(webhookJson) }, 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/webhooks',
+      security,
+      request: { body: { content: { 'application/json': { schema: WebhookInputSchema } }, required: true } },
+      responses: { 201: json(z.object({ webhook: WebhookSchema, secret: z.string() }), 'added; the whsec_ secret is shown only here') },
+    }),
+    (c) => {
+      const body = c.req.valid('json');
+      const secret = newWebhookSecret();
+      const webhook = ctx.webhooks.add(c.get('scope').tenantId, body.url, body.events ?? null, ctx.keyring().seal(secret), ctx.clock.now().toISOString());
+      return c.json({ webhook: webhookJson(webhook), secret }, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({ method: 'delete', path: '/v1/webhooks/{id}', security, request: { params: WebhookId }, responses: { 204: { description: 'removed' }, 404: problem('no such webhook') } }),
+    (c) => {
+      ctx.webhooks.remove(owned(c.req.valid('param').id, c.get('scope').tenantIds).id);
+      return c.body(null, 204);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/webhooks/{id}/rotate-secret',
+      security,
+      request: { params: WebhookId },
+      responses: { 200: json(z.object({ id: z.number().int(), secret: z.string(), previousSecretValidUntil: z.string() }), 'the new secret; the old one signs too until previousSecretValidUntil'), 404: problem('no such webhook') },
+    }),
+    (c) => {
+      const webhook = owned(c.req.valid('param').id, c.get('scope').tenantIds);
+      const secret = newWebhookSecret();
+      const until = new Date(ctx.clock.now().getTime() + ctx.config.webhooks.rotationGraceHours * 3_600_000).toISOString();
+      ctx.webhooks.rotate(webhook.id, ctx.keyring().seal(secret), until);
+      return c.json({ id: webhook.id, secret, previousSecretValidUntil: until }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/webhooks/replay',
+      security,
+      request: { body: { content: { 'application/json': { schema: ReplaySchema } }, required: true } },
+      responses: { 200: json(z.object({ queued: z.number().int() }), 'deliveries queued again'), 404: problem('no such webhook') },
+    }),
+    (c) => {
+      const body = c.req.valid('json');
+      const scope = c.get('scope');
+      const targets = body.webhookId !== undefined ? [owned(body.webhookId, scope.tenantIds)] : ctx.webhooks.list(scope.tenantIds);
+      const queued = ctx.webhooks.replay(
+        targets.map((w) => w.id),
+        new Date(body.since).toISOString(),
+        ctx.clock.now().getTime(),
+      );
+      return c.json({ queued }, 200);
+    },
+  );
+}

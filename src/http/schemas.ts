@@ -1,0 +1,119 @@
+// The schemas that validate API requests and describe responses; the OpenAPI
+// document at /openapi.json is generated from these same objects.
+import { z } from '@hono/zod-openapi';
+import { EVENT_TYPES } from '../store/events.ts';
+
+const ref = z.object({ id: z.number().int(), externalId: z.string(), name: z.string() });
+
+export const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    instance: z.string().optional(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .openapi('Problem', { description: 'RFC 9457 problem details (application/problem+json)' });
+
+export const CandidateSchema = z
+  .looseObject({
+    id: z.number().int(),
+    tenant: z.string(),
+    externalId: z.string(),
+    name: z.string(),
+    emails: z.array(z.string()),
+    bouncing: z.array(z.object({ email: z.string(), since: z.string(), reason: z.string().nullable() })),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi('Candidate');
+
+export const CandidateInputSchema = z
+  .object({
+    name: z.string().trim().min(1).max(500),
+    emails: z.array(z.string().min(3).max(320)).min(1).max(50),
+    tenant: z.string().optional().openapi({ description: "a subcompany's slug (default: the token's tenant)" }),
+  })
+  .openapi('CandidateInput');
+
+export const BulkCandidatesSchema = z
+  .object({
+    tenant: z.string().optional(),
+    candidates: z.array(z.object({ externalId: z.string(), name: z.string(), emails: z.array(z.string()) })).min(1).max(1000),
+  })
+  .openapi('BulkCandidates');
+
+export const BulkResultSchema = z
+  .object({ created: z.number().int(), updated: z.number().int(), rejected: z.array(z.object({ index: z.number().int(), externalId: z.string(), reason: z.string() })) })
+  .openapi('BulkResult');
+
+export const MessageSchema = z
+  .looseObject({
+    id: z.string(),
+    tenant: z.string(),
+    status: z.string(),
+    candidate: ref.nullable(),
+    conversationId: z.number().int().nullable(),
+    outboundId: z.string().nullable(),
+    method: z.string().nullable(),
+    reason: z.string().nullable(),
+    suggestions: z.array(ref),
+    kind: z.string().nullable(),
+    messageId: z.string().nullable(),
+    from: z.string().nullable(),
+    originalFrom: z.string().nullable(),
+    subject: z.string().nullable(),
+    replyText: z.string().nullable(),
+    attachments: z.array(z.object({ filename: z.string().nullable(), contentType: z.string(), size: z.number(), sha256: z.string() })),
+    receivedAt: z.string(),
+  })
+  .openapi('Message');
+
+export const OutboundSchema = z
+  .looseObject({ id: z.string(), tenant: z.string(), status: z.string(), messageId: z.string(), to: z.string(), replyTo: z.string().nullable(), subject: z.string(), conversationId: z.number().int().nullable() })
+  .openapi('Outbound');
+
+export const AccountSchema = z
+  .looseObject({ id: z.number().int(), tenant: z.string(), name: z.string(), host: z.string(), port: z.number().int(), security: z.string(), status: z.string(), password: z.string().nullable() })
+  .openapi('Account');
+
+export const WebhookSchema = z
+  .looseObject({ id: z.number().int(), tenant: z.string(), url: z.string(), events: z.array(z.string()).nullable(), status: z.string(), pending: z.number().int() })
+  .openapi('Webhook');
+
+export const DiagnosisSchema = z
+  .object({ ok: z.boolean(), stage: z.string(), error: z.string().nullable(), advice: z.string().nullable(), stages: z.array(z.object({ stage: z.string(), ok: z.boolean(), ms: z.number() })) })
+  .openapi('Diagnosis');
+
+export const SendSchema = z
+  .object({
+    to: z.string().min(3).max(320),
+    subject: z.string().trim().min(1).max(998),
+    text: z.string().optional(),
+    html: z.string().optional(),
+    candidate: z.string().optional().openapi({ description: "the candidate's external id" }),
+    conversationId: z.number().int().positive().optional(),
+    accountId: z.number().int().positive().optional(),
+    owner: z.string().optional().openapi({ description: 'the sending user, for per-user accounts' }),
+    tenant: z.string().optional(),
+  })
+  .refine((b) => b.text !== undefined || b.html !== undefined, { message: 'give text, html or both', path: ['text'] })
+  .openapi('SendRequest');
+
+export const WebhookInputSchema = z
+  .object({ url: z.url({ protocol: /^https?$/ }), events: z.array(z.enum(EVENT_TYPES)).min(1).optional() })
+  .openapi('WebhookInput');
+
+export const AssignSchema = z.object({ candidate: z.string().min(1), rememberAddress: z.boolean().optional() }).openapi('AssignRequest');
+export const DismissSchema = z.object({ note: z.string().max(2000).optional() }).openapi('DismissRequest');
+export const ReplaySchema = z.object({ since: z.iso.datetime({ offset: true }), webhookId: z.number().int().optional() }).openapi('ReplayRequest');
+
+export const PageQuery = z.object({
+  cursor: z.string().optional().openapi({ description: 'nextCursor of the previous page' }),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+
+export function page<T extends z.ZodType>(item: T, name: string) {
+  return z.object({ items: z.array(item), nextCursor: z.string().nullable() }).openapi(name);
+}

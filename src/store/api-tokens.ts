@@ -1,0 +1,84 @@
+// API bearer tokens: `mrt_` + 32 random bytes in base32, shown once when made;
+// only their SHA-256 is stored. A token acts for one tenant and its subcompanies.
+import { createHash, randomBytes } from 'node:crypto';
+import type { Statement } from 'better-sqlite3';
+import type { Database } from './database.ts';
+
+export interface ApiToken {
+  id: number;
+  tenantId: number;
+  tenant: string;
+  name: string;
+  /** The first characters, to recognise a token without revealing it. */
+  prefix: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+interface TokenRow {
+  id: number;
+  tenant_id: number;
+  tenant: string;
+  name: string;
+  prefix: string;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
+const SELECT = 'SELECT k.id, k.tenant_id, t.slug AS tenant, k.name, k.prefix, k.created_at, k.last_used_at, k.revoked_at FROM api_tokens k JOIN tenants t ON t.id = k.tenant_id';
+
+function hash(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+export class ApiTokenStore {
+  private readonly db: Database;
+  private readonly byHash: Statement<[string], TokenRow>;
+  private readonly touch: Statement<[string, number, string]>;
+
+  constructor(db: Database) {
+    this.db = db;
+    this.byHash = db.prepare(`${SELECT} WHERE k.token_hash = ? AND k.revoked_at IS NULL`);
+    // At most once a minute per token: a busy client does not turn every read into a write.
+    this.touch = db.prepare(`UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`);
+  }
+
+  /** Makes a token; the plain token is returned this once. */
+  create(tenantId: number, name: string, at: string): { token: string; info: ApiToken } {
+    const bytes = randomBytes(32);
+    let token = 'mrt_';
+    for (const byte of bytes) token += ALPHABET[byte & 31];
+    const id = Number(this.db.prepare('INSERT INTO api_tokens (tenant_id, name, token_hash, prefix, created_at) VALUES (?, ?, ?, ?, ?)').run(tenantId, name, hash(token), token.slice(0, 10), at).lastInsertRowid);
+    return { token, info: this.get(id) as ApiToken };
+  }
+
+  get(id: number): ApiToken | null {
+    const row = this.db.prepare(`${SELECT} WHERE k.id = ?`).get(id) as TokenRow | undefined;
+    return row ? toToken(row) : null;
+  }
+
+  list(tenantId?: number): ApiToken[] {
+    const rows = tenantId === undefined ? this.db.prepare(`${SELECT} ORDER BY k.id`).all() : this.db.prepare(`${SELECT} WHERE k.tenant_id = ? ORDER BY k.id`).all(tenantId);
+    return (rows as TokenRow[]).map(toToken);
+  }
+
+  revoke(id: number, at: string): boolean {
+    return this.db.prepare('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(at, id).changes > 0;
+  }
+
+  /** The live token with this value, or null. */
+  authenticate(token: string, at: string): ApiToken | null {
+    if (!/^mrt_[a-z2-7]{32}$/.test(token)) return null;
+    const row = this.byHash.get(hash(token));
+    if (!row) return null;
+    this.touch.run(at, row.id, new Date(Date.parse(at) - 60_000).toISOString());
+    return toToken(row);
+  }
+}
+
+function toToken(row: TokenRow): ApiToken {
+  return { id: row.id, tenantId: row.tenant_id, tenant: row.tenant, name: row.name, prefix: row.prefix, createdAt: row.created_at, lastUsedAt: row.last_used_at, revokedAt: row.revoked_at };
+}
