@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.ts';
 import { TenantError, type Tenant } from '../store/index.ts';
+import { checkTenant } from '../checks/run.ts';
 import { withContext, type GlobalOptions } from './context.ts';
 import { printFields, printJson, printTable } from './output.ts';
 
@@ -11,6 +12,7 @@ interface AddOptions {
   domain: string[];
   replyDomain: string[];
   forwardAddress: string[];
+  inbox: string[];
   parent?: string;
   name?: string;
   json?: boolean;
@@ -25,6 +27,7 @@ export function registerTenantCommands(program: Command, globals: () => GlobalOp
     .option('--domain <domain>', "the company's own domain (repeatable)", collect, [])
     .option('--reply-domain <domain>', 'a reply subdomain whose MX is mailroom: any local part is accepted (repeatable)', collect, [])
     .option('--forward-address <address>', 'an address a company inbox forwards to (repeatable)', collect, [])
+    .option('--inbox <address>', 'a company inbox that forwards to a forwarding address, e.g. jobs@acme.com (repeatable; `tenants check --send-tests` tests it)', collect, [])
     .option('--parent <slug>', 'make this a subcompany of another tenant')
     .option('--name <name>', 'display name')
     .option('--json', 'print the tenant as JSON')
@@ -37,6 +40,7 @@ export function registerTenantCommands(program: Command, globals: () => GlobalOp
             domains: options.domain,
             replyDomains: options.replyDomain,
             forwardAddresses: options.forwardAddress,
+            inboxes: options.inbox,
             ...(options.parent ? { parent: options.parent } : {}),
             ...(options.name ? { name: options.name } : {}),
           });
@@ -89,7 +93,48 @@ export function registerTenantCommands(program: Command, globals: () => GlobalOp
           ['domains', tenant.domains.join(', ')],
           ['reply domains', tenant.replyDomains.join(', ')],
           ['forwarding addresses', tenant.forwardAddresses.join(', ')],
+          ['company inboxes', tenant.inboxes.join(', ')],
         ]);
+      }),
+    );
+
+  tenants
+    .command('check <slug>')
+    .description("check a customer's set-up: reply domains' MX, sending domains' SPF/DKIM/DMARC, accounts, forwarding; says what to change")
+    .option('--send-tests', 'also send a forwarding test to each company inbox and wait for it to arrive (needs `mailroom serve` running)')
+    .option('--inbox <address>', 'a company inbox to test (repeatable; default: the tenant\'s --inbox addresses)', collect, [])
+    .option('--json', 'print the report as JSON')
+    .action((slug: string, options: { sendTests?: boolean; inbox: string[]; json?: boolean }) =>
+      withContext(globals(), async (ctx) => {
+        const tenant = ctx.tenants.get(slug);
+        if (!tenant) throw new UsageError(`no tenant "${slug}" (see: mailroom tenants list)`);
+        const showProgress = process.stderr.isTTY && !options.json;
+        const report = await checkTenant(ctx, tenant, {
+          sendTests: options.sendTests === true,
+          inboxes: options.inbox,
+          progress: showProgress ? (line) => process.stderr.write(`checking ${line}...\n`) : () => undefined,
+        });
+        if (!report.ok) process.exitCode = 1;
+        if (options.json) return printJson(report);
+        const mark = { ok: 'ok  ', warn: 'WARN', fail: 'FAIL' } as const;
+        for (const c of report.checks) {
+          process.stdout.write(`${mark[c.status]}  ${c.subject}: ${c.check}\n      found: ${c.found}\n`);
+          if (c.advice) process.stdout.write(`      to do: ${c.advice}\n`);
+        }
+        process.stdout.write(`\n${report.summary.ok} ok, ${report.summary.warn} warnings, ${report.summary.fail} failures\n\n`);
+        printTable(
+          report.accounts,
+          [
+            { header: 'id', value: (a) => a.id },
+            { header: 'name', value: (a) => a.name },
+            { header: 'created', value: (a) => a.created.slice(0, 10) },
+            { header: 'owner', value: (a) => a.owner },
+            { header: 'sending method', value: (a) => a.sendingMethod },
+            { header: 'connection status', value: (a) => a.status },
+            { header: 'last test', value: (a) => a.lastTest ?? 'never' },
+          ],
+          `no email account is set up for ${tenant.slug}`,
+        );
       }),
     );
 }

@@ -130,6 +130,20 @@ const httpSection = z
   })
   .strict();
 
+const checksSection = z
+  .object({
+    mxHosts: z
+      .string()
+      .default('')
+      .describe("Comma-separated public host names of this server that reply domains' MX records must point at (empty: smtp.hostname)."),
+    sendingAddresses: z
+      .string()
+      .default('')
+      .describe("Comma-separated public IP addresses mailroom sends from, for customers whose SMTP server has an IP allowlist (shown in `tenants check` advice)."),
+    forwardingTimeoutMs: millis.max(600_000).default(120_000).describe('How long `tenants check --send-tests` waits for a forwarding test to arrive.'),
+  })
+  .strict();
+
 const logSection = z
   .object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level of the JSON log on stdout.'),
@@ -146,6 +160,7 @@ export const configSchema = z
     relay: relaySection.prefault({}).describe('Sending through the customers\' own SMTP accounts.'),
     webhooks: webhooksSection.prefault({}).describe('Delivering events to the tenants\' webhook endpoints.'),
     http: httpSection.prefault({}).describe('The HTTP API, health checks and metrics.'),
+    checks: checksSection.prefault({}).describe('`mailroom tenants check`: what a customer set-up is checked against.'),
     log: logSection.prefault({}).describe('Logging.'),
   })
   .strict();

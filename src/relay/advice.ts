@@ -30,14 +30,14 @@ const KNOWN_REPLIES: readonly { pattern: RegExp; advice: string }[] = [
   },
 ];
 
-export function adviceFor(stage: Stage, detail: string, context: { port: number; security: string }): string {
+export function adviceFor(stage: Stage, detail: string, context: { port: number; security: string; sendingAddresses?: readonly string[] }): string {
   for (const known of KNOWN_REPLIES) if (known.pattern.test(detail)) return known.advice;
   switch (stage) {
     case 'resolve':
       return 'the host name does not resolve: check its spelling, or use the provider preset (--provider).';
     case 'connect':
       if (/ECONNREFUSED/.test(detail)) return `nothing accepts connections on port ${context.port}: check the port (465 for implicit TLS, 587 for STARTTLS), and that the server is up.`;
-      return `the connection timed out: a firewall, or an IP allowlist on the customer's SMTP server, blocks this server's address; ask their IT to allow it, and check port ${context.port} is open outbound here.`;
+      return `the connection timed out: a firewall, or an IP allowlist on the customer's SMTP server, blocks this server's address; ask their IT to allow ${context.sendingAddresses?.length ? `mailroom's addresses ${context.sendingAddresses.join(', ')}` : 'it'}, and check port ${context.port} is open outbound here.`;
     case 'tls':
       if (/wrong version number|packet length too long|unknown protocol/i.test(detail)) {
         return context.security === 'tls'

@@ -26,6 +26,8 @@ export interface DiagnoseOptions {
   hostname: string;
   /** Host name resolution (tests answer from a table). */
   resolve?: (host: string) => Promise<string>;
+  /** Our public sending addresses (checks.sendingAddresses), named in the advice for IP allowlists. */
+  sendingAddresses?: readonly string[];
 }
 
 interface SmtpError {
@@ -50,7 +52,7 @@ function connectStage(err: unknown): Stage {
 
 export async function diagnoseAccount(account: Account, secret: AccountSecret, options: DiagnoseOptions): Promise<DiagnosisResult> {
   const stages: DiagnosisResult['stages'] = [];
-  const context = { port: account.port, security: account.security };
+  const context = { port: account.port, security: account.security, sendingAddresses: options.sendingAddresses ?? [] };
   let started = performance.now();
   const pass = (stage: Stage): void => {
     stages.push({ stage, ok: true, ms: Math.round(performance.now() - started) });

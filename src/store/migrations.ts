@@ -323,6 +323,16 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 10,
+    name: 'company inboxes',
+    sql: `
+      -- The company inboxes that forward to the tenant's forwarding addresses
+      -- (jobs@acme.com -> acme-jobs@in.example), as a JSON array: what
+      -- \`tenants check --send-tests\` sends its forwarding test to.
+      ALTER TABLE tenants ADD COLUMN inboxes TEXT;
+    `,
+  },
 ];
 
 export function migrate(db: Database, list: readonly Migration[] = migrations): number[] {

@@ -20,6 +20,8 @@ export interface Tenant {
   domains: string[];
   replyDomains: string[];
   forwardAddresses: string[];
+  /** Company inboxes that forward to the forwarding addresses (for the forwarding test). */
+  inboxes: string[];
 }
 
 export interface NewTenant {
@@ -29,6 +31,7 @@ export interface NewTenant {
   domains: string[];
   replyDomains: string[];
   forwardAddresses: string[];
+  inboxes?: string[];
 }
 
 /** A rejected tenant change; the message is fit to show to an operator. */
@@ -65,6 +68,7 @@ interface TenantRow {
   name: string;
   parent_slug: string | null;
   created_at: string;
+  inboxes: string | null;
 }
 
 export class TenantStore {
@@ -87,6 +91,7 @@ export class TenantStore {
     const domains = input.domains.map((d) => normalizeDomain(d) ?? fail(`"${d}" is not a domain name`));
     const replyDomains = input.replyDomains.map((d) => normalizeDomain(d) ?? fail(`reply domain "${d}" is not a domain name`));
     const forwards = input.forwardAddresses.map((a) => normalizeAddress(a) ?? fail(`forwarding address "${a}" is not an email address`));
+    const inboxes = (input.inboxes ?? []).map((a) => normalizeAddress(a) ?? fail(`inbox "${a}" is not an email address`));
     if (domains.length === 0) throw new TenantError('a tenant needs at least one --domain (the company domain its mail comes from)');
     if (replyDomains.length + forwards.length === 0 && !input.parent) {
       throw new TenantError('a tenant needs at least one --reply-domain or --forward-address, or it can receive nothing');
@@ -101,8 +106,8 @@ export class TenantStore {
         parentId = parent.id;
       }
       const { lastInsertRowid } = this.db
-        .prepare('INSERT INTO tenants (slug, name, parent_id, created_at) VALUES (?, ?, ?, ?)')
-        .run(slug, input.name?.trim() || slug, parentId, createdAt);
+        .prepare('INSERT INTO tenants (slug, name, parent_id, created_at, inboxes) VALUES (?, ?, ?, ?, ?)')
+        .run(slug, input.name?.trim() || slug, parentId, createdAt, JSON.stringify(inboxes));
       const tenantId = Number(lastInsertRowid);
       const addDomain = this.db.prepare('INSERT OR IGNORE INTO tenant_domains (tenant_id, domain) VALUES (?, ?)');
       for (const domain of domains) addDomain.run(tenantId, domain);
@@ -134,14 +139,14 @@ export class TenantStore {
 
   list(): Tenant[] {
     const rows = this.db
-      .prepare('SELECT t.id, t.slug, t.name, p.slug AS parent_slug, t.created_at FROM tenants t LEFT JOIN tenants p ON p.id = t.parent_id ORDER BY t.slug')
+      .prepare('SELECT t.id, t.slug, t.name, p.slug AS parent_slug, t.created_at, t.inboxes FROM tenants t LEFT JOIN tenants p ON p.id = t.parent_id ORDER BY t.slug')
       .all() as TenantRow[];
     return rows.map((row) => this.hydrate(row));
   }
 
   get(slug: string): Tenant | null {
     const row = this.db
-      .prepare('SELECT t.id, t.slug, t.name, p.slug AS parent_slug, t.created_at FROM tenants t LEFT JOIN tenants p ON p.id = t.parent_id WHERE t.slug = ?')
+      .prepare('SELECT t.id, t.slug, t.name, p.slug AS parent_slug, t.created_at, t.inboxes FROM tenants t LEFT JOIN tenants p ON p.id = t.parent_id WHERE t.slug = ?')
       .get(slug.toLowerCase()) as TenantRow | undefined;
     return row ? this.hydrate(row) : null;
   }
@@ -182,6 +187,7 @@ export class TenantStore {
       domains,
       replyDomains: routes.filter((r) => r.kind === 'reply_domain').map((r) => r.value),
       forwardAddresses: routes.filter((r) => r.kind === 'forward_address').map((r) => r.value),
+      inboxes: row.inboxes ? (JSON.parse(row.inboxes) as string[]) : [],
     };
   }
 }

@@ -22,6 +22,8 @@ export interface ProviderOptions {
   accessTokens?: Set<string>;
   /** Where an accepted message goes on to: a port on 127.0.0.1 (mailroom's MX) for these recipients, or null to keep it only. */
   deliverTo?: (to: readonly string[]) => number | null;
+  /** What the provider does with a message before passing it on (a mailbox's redirect or forward rule). */
+  passOn?: (mail: ReceivedMail) => { to: string[]; raw: string };
 }
 
 export interface ReceivedMail {
@@ -110,10 +112,11 @@ export async function startProvider(options: ProviderOptions): Promise<Provider>
           user: session.user as string | undefined,
         };
         received.push(mail);
-        const port = options.deliverTo?.(mail.to);
+        const next = options.passOn ? options.passOn(mail) : { to: mail.to, raw: mail.raw };
+        const port = options.deliverTo?.(next.to);
         if (!port) return callback();
         const onward = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true });
-        onward.sendMail({ envelope: { from: mail.from, to: mail.to }, raw: mail.raw }).then(
+        onward.sendMail({ envelope: { from: mail.from, to: next.to }, raw: next.raw }).then(
           () => callback(),
           (err: Error) => callback(Object.assign(new Error(`4.4.0 onward delivery failed: ${err.message}`), { responseCode: 451 })),
         );

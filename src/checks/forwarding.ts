@@ -1,0 +1,92 @@
+// The forwarding test, as Personio does it: a message through the tenant's
+// default account to each company inbox that should forward to mailroom, then
+// wait for it at the forwarding address. Did it arrive, was the sender kept
+// (a redirect) or rewritten (a forward, which breaks candidate matching), does
+// authentication still pass after the hop, and how long did it take.
+import { randomBytes } from 'node:crypto';
+import type { Context } from '../context.ts';
+import { composeOutbound } from '../relay/compose.ts';
+import { Relay } from '../relay/sender.ts';
+import type { Account, StoredMessage, Tenant } from '../store/index.ts';
+import { fail, ok, warn, type CheckResult } from './types.ts';
+
+export interface ForwardingOptions {
+  timeoutMs: number;
+  progress: (line: string) => void;
+}
+
+async function waitForArrival(ctx: Context, marker: string, deadline: number): Promise<StoredMessage | null> {
+  const find = ctx.db.prepare(`SELECT id FROM messages WHERE subject LIKE ? AND status NOT IN ('received', 'failed') ORDER BY id DESC LIMIT 1`).pluck();
+  while (Date.now() < deadline) {
+    const id = find.get(`%${marker}%`) as string | undefined;
+    if (id) return ctx.messages.get(id);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return null;
+}
+
+export async function forwardingTest(ctx: Context, tenant: Tenant, account: Account, inbox: string, options: ForwardingOptions): Promise<CheckResult[]> {
+  const marker = `mrfwd-${randomBytes(5).toString('hex')}`;
+  const started = Date.now();
+  const message = ctx.db.transaction(() => {
+    const composed = composeOutbound(
+      { db: ctx.db, keyring: ctx.keyring(), now: ctx.clock.now() },
+      { tenant: tenant.slug, accountId: account.id, to: inbox, subject: `mailroom forwarding test ${marker}`, text: `This message tests that ${inbox} forwards to mailroom. It can be deleted.\r\n`, purpose: 'test' },
+    );
+    ctx.outbound.claim(composed.id, ctx.clock.now().getTime(), 5 * 60_000);
+    return composed;
+  })();
+  options.progress(`forwarding test: sending to ${inbox} through account ${account.id}`);
+  const relay = new Relay({ db: ctx.db, keyring: ctx.keyring, settings: ctx.config.relay, hostname: ctx.config.smtp.hostname, log: ctx.log, nowMs: () => ctx.clock.now().getTime() });
+  const sent = await relay.sendClaimed(account, message).finally(() => relay.stop());
+  if (sent.outcome !== 'sent') {
+    return [fail('forwarding', inbox, 'test message sent', `account ${account.id} could not send it: ${sent.reply}`, 'fix the account first (see its connection test above)')];
+  }
+  options.progress(`forwarding test: sent; waiting up to ${Math.round(options.timeoutMs / 1000)} s for it at ${tenant.forwardAddresses.join(', ') || 'the forwarding address'}`);
+  const arrived = await waitForArrival(ctx, marker, Date.now() + options.timeoutMs);
+  if (!arrived) {
+    return [
+      fail(
+        'forwarding',
+        inbox,
+        'arrives at mailroom',
+        `nothing arrived within ${Math.round(options.timeoutMs / 1000)} s`,
+        `check that ${inbox} forwards to ${tenant.forwardAddresses[0] ?? 'the tenant\'s forwarding address'}: Gmail needs the forwarding address confirmed (see the confirmation mail in \`mailroom unassigned list --reason forwarding_verification\`); Microsoft 365 blocks external forwarding by default (the sending mailbox gets a bounce with 550 5.7.520: an admin allows it in the outbound anti-spam policy)`,
+      ),
+    ];
+  }
+  const delaySeconds = (Date.parse(arrived.receivedAt) - started) / 1000;
+  const results: CheckResult[] = [ok('forwarding', inbox, 'arrives at mailroom', `arrived as ${arrived.id} after ${delaySeconds.toFixed(1)} s`)];
+  const fromKept = arrived.from?.toLowerCase() === account.fromAddress;
+  const idKept = arrived.messageId === `<${message.messageId}>`;
+  if (fromKept && idKept) results.push(ok('forwarding', inbox, 'sender kept (a redirect)', `From ${arrived.from}, Message-ID kept`));
+  else {
+    results.push(
+      fail(
+        'forwarding',
+        inbox,
+        'sender kept (a redirect)',
+        `rewritten: From ${arrived.from ?? 'missing'}${idKept ? '' : ', new Message-ID'}${/^\s*(fwd?|wg|tr|rv)\s*:/i.test(arrived.subject ?? '') ? ', subject marked as forwarded' : ''}`,
+        `${inbox} forwards (as a new message from the mailbox) instead of redirecting, so mailroom sees the company's address, not the candidate's: use a redirect (Outlook/Exchange: an inbox rule "Redirect to", or mailbox forwarding; Gmail: Settings > Forwarding, not a manual forward)`,
+      ),
+    );
+  }
+  const auth = arrived.auth;
+  if (auth) {
+    const summary = `spf=${auth.spf} dkim=${auth.dkim} dmarc=${auth.dmarc} arc=${auth.arc}`;
+    if (auth.dmarc === 'pass') results.push(ok('forwarding', inbox, 'authentication after the hop', summary));
+    else if (auth.arc === 'pass') results.push(warn('forwarding', inbox, 'authentication after the hop', summary, 'DMARC does not pass after the hop, but ARC vouches for it: matching treats the sender with care; a DKIM signature that survives forwarding fixes it'));
+    else {
+      results.push(
+        fail(
+          'forwarding',
+          inbox,
+          'authentication after the hop',
+          summary,
+          `DMARC fails after the forward, so mailroom will not match senders of mail that comes this way: sign outgoing mail with DKIM for ${account.fromAddress.slice(account.fromAddress.indexOf('@') + 1)} (it survives a redirect), and make sure the forwarder does not modify messages`,
+        ),
+      );
+    }
+  }
+  return results;
+}

@@ -1,0 +1,88 @@
+// `mailroom tenants check`: every check of a tenant's set-up in one report:
+// reply domains, sending domains, accounts, signals in the received mail and,
+// when asked, forwarding tests. Each finding is ok, warn or fail with what to do.
+import { createResolver, type DnsResolver } from '../auth/index.ts';
+import type { Context } from '../context.ts';
+import { chooseAccount, tenantChain } from '../relay/compose.ts';
+import type { AccountSecret, Tenant } from '../store/index.ts';
+import { accountRow, checkAccounts, checkMailboxSignals, type AccountRow } from './account-checks.ts';
+import { checkDkim, checkDmarc, checkReplyDomain, checkSpf } from './dns-checks.ts';
+import { forwardingTest } from './forwarding.ts';
+import { fail, warn, type CheckResult } from './types.ts';
+
+export interface CheckOptions {
+  sendTests: boolean;
+  inboxes: string[];
+  progress: (line: string) => void;
+  resolver?: DnsResolver;
+}
+
+export interface CheckReport {
+  tenant: string;
+  ok: boolean;
+  summary: { ok: number; warn: number; fail: number };
+  checks: CheckResult[];
+  accounts: AccountRow[];
+}
+
+const list = (value: string): string[] => value.split(',').map((s) => s.trim()).filter(Boolean);
+
+/** A DNS failure is reported as such, not as a verdict on the record. */
+async function guarded(area: CheckResult['area'], subject: string, check: string, run: () => Promise<CheckResult | CheckResult[] | null>): Promise<CheckResult[]> {
+  try {
+    const result = await run();
+    return result === null ? [] : Array.isArray(result) ? result : [result];
+  } catch (err) {
+    return [warn(area, subject, check, `DNS lookup failed: ${(err as Error).message}`, 'a temporary DNS failure: run the check again in a few minutes')];
+  }
+}
+
+export async function checkTenant(ctx: Context, tenant: Tenant, options: CheckOptions): Promise<CheckReport> {
+  const resolver = options.resolver ?? createResolver(ctx.config.dns);
+  const mxHosts = list(ctx.config.checks.mxHosts);
+  const checks: CheckResult[] = [];
+  const chain = tenantChain(ctx.tenants, tenant.slug);
+  const replyDomains = chain.find((t) => t.replyDomains.length > 0)?.replyDomains ?? [];
+
+  options.progress('reply domains');
+  if (replyDomains.length === 0 && tenant.forwardAddresses.length === 0) {
+    checks.push(fail('setup', tenant.slug, 'receives mail', 'no reply domain and no forwarding address', `add one: \`mailroom tenants add ... --reply-domain replies.<company domain>\``));
+  }
+  for (const domain of replyDomains) checks.push(...(await guarded('reply_domain', domain, 'MX points at mailroom', () => checkReplyDomain(resolver, domain, mxHosts.length ? mxHosts : [ctx.config.smtp.hostname]))));
+
+  const accounts = ctx.accounts.list(tenant.slug);
+  options.progress('sending domains');
+  const seen = new Set<string>();
+  for (const account of accounts) {
+    const key = `${account.fromAddress}|${account.provider}|${account.host}|${account.dkimSelector}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const secret = JSON.parse(ctx.keyring().open(ctx.accounts.sealedSecret(account.id) ?? '')) as AccountSecret;
+    checks.push(...(await guarded('sending_domain', account.sendingDomain, 'SPF', () => checkSpf(resolver, account))));
+    checks.push(...(await guarded('sending_domain', account.sendingDomain, 'DKIM', () => checkDkim(resolver, account, secret.dkimPrivateKey ?? null))));
+    checks.push(...(await guarded('sending_domain', account.sendingDomain, 'DMARC', () => checkDmarc(resolver, account))));
+  }
+
+  options.progress('accounts');
+  checks.push(...(await checkAccounts(ctx, tenant, accounts, resolver, list(ctx.config.checks.sendingAddresses))));
+  checks.push(...checkMailboxSignals(ctx, tenant));
+
+  if (options.sendTests) {
+    const inboxes = options.inboxes.length > 0 ? options.inboxes : tenant.inboxes;
+    if (inboxes.length === 0) {
+      checks.push(warn('forwarding', tenant.slug, 'forwarding test', 'no company inbox to test', `name the inboxes that forward to mailroom: --inbox jobs@${tenant.domains[0] ?? 'company.example'} (or \`tenants add --inbox\`)`));
+    } else {
+      let account = null;
+      try {
+        account = chooseAccount(ctx.accounts, chain, undefined, undefined);
+      } catch (err) {
+        checks.push(fail('forwarding', tenant.slug, 'forwarding test', 'no default account to send the test with', (err as Error).message));
+      }
+      if (account) for (const inbox of inboxes) checks.push(...(await forwardingTest(ctx, tenant, account, inbox, { timeoutMs: ctx.config.checks.forwardingTimeoutMs, progress: options.progress })));
+    }
+  }
+
+  const summary = { ok: 0, warn: 0, fail: 0 };
+  for (const c of checks) summary[c.status]++;
+  return { tenant: tenant.slug, ok: summary.fail === 0, summary, checks, accounts: ctx.accounts.list(tenant.slug).map(accountRow) };
+}
