@@ -25,6 +25,8 @@ export interface DueDelivery {
   eventId: string;
   webhookId: number;
   attempts: number;
+  /** When it was due: the result is recorded only if nobody replayed it meanwhile. */
+  dueAt: number;
   subject: string;
   payload: string;
   url: string;
@@ -115,15 +117,15 @@ export class WebhookStore {
   due(nowMs: number, limit: number): DueDelivery[] {
     return (
       this.prepared(
-        `SELECT d.event_id, d.webhook_id, d.attempts, e.subject, e.payload, w.url FROM webhook_deliveries d
+        `SELECT d.event_id, d.webhook_id, d.attempts, d.next_attempt_at, e.subject, e.payload, w.url FROM webhook_deliveries d
          JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id
          WHERE d.state = 'pending' AND d.next_attempt_at <= ? AND w.status = 'active'
            -- In order per subject: not while an earlier event of the same message waits for its retry.
            AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p JOIN events pe ON pe.id = p.event_id
                            WHERE p.webhook_id = d.webhook_id AND p.state = 'pending' AND p.event_id < d.event_id AND pe.subject = e.subject)
          ORDER BY d.event_id LIMIT ?`,
-      ).all(nowMs, limit) as { event_id: string; webhook_id: number; attempts: number; subject: string; payload: string; url: string }[]
-    ).map((r) => ({ eventId: r.event_id, webhookId: r.webhook_id, attempts: r.attempts, subject: r.subject, payload: r.payload, url: r.url }));
+      ).all(nowMs, limit) as { event_id: string; webhook_id: number; attempts: number; next_attempt_at: number; subject: string; payload: string; url: string }[]
+    ).map((r) => ({ eventId: r.event_id, webhookId: r.webhook_id, attempts: r.attempts, dueAt: r.next_attempt_at, subject: r.subject, payload: r.payload, url: r.url }));
   }
 
   nextDueAt(): number | null {
@@ -135,16 +137,17 @@ export class WebhookStore {
   }
 
   delivered(d: DueDelivery, status: number, at: string): void {
-    this.prepared(`UPDATE webhook_deliveries SET state = 'delivered', attempts = attempts + 1, last_status = ?, last_error = NULL, delivered_at = ? WHERE event_id = ? AND webhook_id = ?`).run(
-      status, at, d.eventId, d.webhookId,
+    // A replay while this attempt was in flight moved next_attempt_at: then it stays pending, to be sent again.
+    this.prepared(`UPDATE webhook_deliveries SET state = 'delivered', attempts = attempts + 1, last_status = ?, last_error = NULL, delivered_at = ? WHERE event_id = ? AND webhook_id = ? AND next_attempt_at = ?`).run(
+      status, at, d.eventId, d.webhookId, d.dueAt,
     );
     this.prepared('UPDATE webhooks SET failing_since = NULL, last_success_at = ? WHERE id = ?').run(at, d.webhookId);
   }
 
   /** A failed attempt: retried at `nextAttemptAt`, or given up when that is null. Returns since when the endpoint has been failing. */
   failed(d: DueDelivery, status: number | null, error: string, nextAttemptAt: number | null, at: string): string {
-    this.prepared(`UPDATE webhook_deliveries SET state = ?, attempts = attempts + 1, last_status = ?, last_error = ?, next_attempt_at = COALESCE(?, next_attempt_at) WHERE event_id = ? AND webhook_id = ?`).run(
-      nextAttemptAt === null ? 'failed' : 'pending', status, error, nextAttemptAt, d.eventId, d.webhookId,
+    this.prepared(`UPDATE webhook_deliveries SET state = ?, attempts = attempts + 1, last_status = ?, last_error = ?, next_attempt_at = COALESCE(?, next_attempt_at) WHERE event_id = ? AND webhook_id = ? AND next_attempt_at = ?`).run(
+      nextAttemptAt === null ? 'failed' : 'pending', status, error, nextAttemptAt, d.eventId, d.webhookId, d.dueAt,
     );
     this.prepared('UPDATE webhooks SET failing_since = COALESCE(failing_since, ?) WHERE id = ?').run(at, d.webhookId);
     return (this.prepared('SELECT failing_since FROM webhooks WHERE id = ?').pluck().get(d.webhookId) as string | null) ?? at;
@@ -166,7 +169,9 @@ export class WebhookStore {
            SELECT e.id, ?, 'pending', ? FROM events e
            WHERE e.tenant_id IN (SELECT value FROM json_each(?)) AND e.created_at >= ?
              AND (? IS NULL OR EXISTS (SELECT 1 FROM json_each(?) WHERE value = e.type))
-           ON CONFLICT (event_id, webhook_id) DO UPDATE SET state = 'pending', attempts = 0, next_attempt_at = excluded.next_attempt_at`,
+           ON CONFLICT (event_id, webhook_id) DO UPDATE SET state = 'pending', attempts = 0,
+             -- Always a new value: an attempt in flight then sees it was replayed (see delivered()).
+             next_attempt_at = max(excluded.next_attempt_at, webhook_deliveries.next_attempt_at + 1)`,
         ).run(webhookId, nowMs, JSON.stringify(tenants), since, webhook.events ? 1 : null, JSON.stringify(webhook.events ?? [])).changes;
       }
       return n;

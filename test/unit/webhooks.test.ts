@@ -94,3 +94,20 @@ describe('webhook dispatcher', () => {
     expect(signature(secret, id, 1614265330, body)).toBe('v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=');
   });
 });
+
+describe('webhook replay', () => {
+  it('a replay while the first attempt is in flight still delivers again', async () => {
+    const { db, receiver, webhookId, tenantId, clock, dispatcher } = await setup();
+    const store = new WebhookStore(db);
+    const id = new EventStore(db).record(tenantId, 'message.assigned', 'M1', {}, new Date(clock.now));
+    const [inFlight] = store.due(clock.now, 10);
+    // The replay lands between the request and the recording of its answer.
+    expect(store.replay([webhookId], new Date(clock.now - 1000).toISOString(), clock.now)).toBe(1);
+    store.delivered(inFlight!, 204, new Date(clock.now).toISOString());
+    expect(db.prepare('SELECT state FROM webhook_deliveries').pluck().get()).toBe('pending');
+    clock.now += 1;
+    await dispatcher.runOnce();
+    expect(receiver.events.map((e) => e.id)).toEqual([id]);
+    expect(db.prepare('SELECT state FROM webhook_deliveries').pluck().get()).toBe('delivered');
+  });
+});
