@@ -35,7 +35,7 @@ export async function forwardingTest(ctx: Context, tenant: Tenant, account: Acco
     );
     ctx.outbound.claim(composed.id, ctx.clock.now().getTime(), 5 * 60_000);
     return composed;
-  })();
+  }).immediate();
   options.progress(`forwarding test: sending to ${inbox} through account ${account.id}`);
   const relay = new Relay({ db: ctx.db, keyring: ctx.keyring, settings: ctx.config.relay, hostname: ctx.config.smtp.hostname, log: ctx.log, nowMs: () => ctx.clock.now().getTime() });
   const sent = await relay.sendClaimed(account, message).finally(() => relay.stop());

@@ -74,7 +74,7 @@ export function candidateRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
             result.rejected.push({ index, externalId: row.externalId, reason: err.message });
           }
         });
-      })();
+      }).immediate();
       return c.json(result, 200);
     },
   );

@@ -132,7 +132,7 @@ export function composeOutbound(deps: ComposeDeps, request: ComposeRequest): Out
     };
     outbound.enqueue(message, at, now.getTime());
     return outbound.get(message.id) as OutboundMessage;
-  })();
+  }).immediate();
 }
 
 /** In-Reply-To and References for a message continuing a conversation: its latest message, and the chain before it. */

@@ -188,7 +188,7 @@ export class Relay {
 
   private record(account: Account, message: OutboundMessage, result: SendResult): void {
     // The outcome and its event in one transaction: the event never claims what the queue does not show.
-    this.deps.db.transaction(() => this.recordOutcome(account, message, result))();
+    this.deps.db.transaction(() => this.recordOutcome(account, message, result)).immediate();
   }
 
   private announce(message: OutboundMessage, type: 'outbound.sent' | 'outbound.deferred' | 'outbound.failed', at: Date): void {

@@ -35,7 +35,7 @@ export async function sendTestEmail(ctx: Context, account: Account, options: { t
     // Ours to send, not the server relay's.
     ctx.outbound.claim(composed.id, nowMs(), 5 * 60_000);
     return composed;
-  })();
+  }).immediate();
   options.progress(`sending through ${account.host}:${account.port} to ${message.recipient}`);
   const relay = new Relay({ db: ctx.db, keyring: ctx.keyring, settings: ctx.config.relay, hostname: ctx.config.smtp.hostname, log: ctx.log, nowMs });
   const sent = await relay.sendClaimed(account, message).finally(() => relay.stop());

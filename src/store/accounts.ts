@@ -112,7 +112,7 @@ export class AccountStore {
             account.owner, account.isDefault ? 1 : 0, account.delayMs, account.perMinute, account.perDay, at,
           ).lastInsertRowid,
       );
-    })();
+    }).immediate();
     return this.get(id) as Account;
   }
 
@@ -143,7 +143,7 @@ export class AccountStore {
       if (!account) return false;
       this.prepared('UPDATE accounts SET is_default = (id = ?) WHERE tenant_id = ? AND owner IS ?').run(id, account.tenantId, account.owner);
       return true;
-    })();
+    }).immediate();
   }
 
   /** Records a test or send outcome; a change of status is announced (account.status_changed). */
@@ -155,7 +155,7 @@ export class AccountStore {
       if (before && after && before.status !== after.status) {
         new EventStore(this.db).record(after.tenantId, 'account.status_changed', `account:${id}`, { account: accountJson(after), previousStatus: before.status }, new Date(at));
       }
-    })();
+    }).immediate();
   }
 
   /**

@@ -90,7 +90,7 @@ export class CandidateStore {
       const addEmail = this.db.prepare('INSERT OR IGNORE INTO candidate_emails (candidate_id, tenant_id, email) VALUES (?, ?, ?)');
       for (const email of valid.emails) addEmail.run(id, tenantId, email);
       return !existing;
-    })();
+    }).immediate();
     return { candidate: this.get(tenant, valid.externalId) as Candidate, created };
   }
 

@@ -62,7 +62,7 @@ export class JobStore {
       if (changes === 0) return false;
       effects();
       return true;
-    })();
+    }).immediate();
   }
 
   /** Gives up on the job for good; `effects` records the failure where people will see it. */
@@ -72,7 +72,7 @@ export class JobStore {
       if (changes === 0) return false;
       effects();
       return true;
-    })();
+    }).immediate();
   }
 
   retryLater(job: Job, error: string, runAfterMs: number, nowMs: number): boolean {

@@ -175,7 +175,7 @@ export class MessageStore {
         this.insertRaw.run(message.id, message.raw, message.spoolFile);
         this.insertJob.run(message.id, PIPELINE_JOB, nowMs, nowMs);
       }
-    })();
+    }).immediate();
   }
 
   list(filter: ListFilter): StoredMessage[] {
@@ -257,7 +257,7 @@ export class MessageStore {
       const decision: DecisionSummary = { status: 'assigned', method: 'manual', reason: null, candidate, suggestions: [], conversationId, evidence: { assignedAt: at } };
       this.db.prepare(`UPDATE messages SET status = 'assigned', candidate_id = ?, conversation_id = ?, decision = ? WHERE id = ?`).run(candidate.id, conversationId, JSON.stringify(decision), id);
       this.announce(id, row.tenant_id, 'message.assigned', at);
-    })();
+    }).immediate();
   }
 
   /** An operator's dismissal, with an optional note; the message stays visible as dismissed. */
@@ -268,7 +268,7 @@ export class MessageStore {
       this.db.prepare(`UPDATE messages SET status = 'dismissed', decision = ? WHERE id = ?`).run(JSON.stringify(decision), id);
       const row = this.db.prepare('SELECT tenant_id FROM messages WHERE id = ?').get(id) as { tenant_id: number } | undefined;
       if (row) this.announce(id, row.tenant_id, 'message.dismissed', at);
-    })();
+    }).immediate();
   }
 
   private announce(id: string, tenantId: number, type: EventType, at: string): void {
@@ -289,7 +289,7 @@ export class MessageStore {
         }
       }
       return n;
-    })();
+    }).immediate();
   }
 
   /** The stored parse result of a processed message (parse/'s ParsedMessage as plain data). */

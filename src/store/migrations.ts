@@ -343,7 +343,7 @@ export function migrate(db: Database, list: readonly Migration[] = migrations): 
     db.transaction(() => {
       db.exec(migration.sql);
       db.pragma(`user_version = ${migration.version}`);
-    })();
+    }).immediate();
     applied.push(migration.version);
   }
   return applied;

@@ -144,7 +144,7 @@ export class OutboundStore {
       const lease = this.prepared(`UPDATE outbound_messages SET status = 'sending', attempts = attempts + 1, next_attempt_at = ? WHERE id = ?`);
       for (const row of rows) lease.run(nowMs + leaseMs, row.id);
       return rows.map((row) => ({ ...toOutbound(row), status: 'sending' as const, attempts: row.attempts + 1 }));
-    })();
+    }).immediate();
   }
 
   /** Leases one queued message to the caller (a test email sent by the CLI itself). */

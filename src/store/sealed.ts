@@ -25,7 +25,7 @@ export function resealAll(db: Database, reseal: (sealed: string) => string | nul
       }
     }
     return changed;
-  })();
+  }).immediate();
 }
 
 /** How many stored secrets there are, by the key id that sealed them. */

@@ -98,7 +98,7 @@ function runQueued(): void {
           replies.push({ seq: request.seq, ok: false, error: e.message, full: e.full });
         }
       }
-    })();
+    }).immediate();
   } catch (err) {
     const e = err instanceof TransactionLost ? err : toStorageError(err);
     replies.length = 0;

@@ -118,7 +118,7 @@ export class TenantStore {
       for (const route of routes) this.insertRoute(tenantId, route, createdAt);
       return tenantId;
     });
-    run();
+    run.immediate();
     return this.get(slug) as Tenant;
   }
 

@@ -175,7 +175,7 @@ export class WebhookStore {
         ).run(webhookId, nowMs, JSON.stringify(tenants), since, webhook.events ? 1 : null, JSON.stringify(webhook.events ?? [])).changes;
       }
       return n;
-    })();
+    }).immediate();
   }
 }
 

@@ -142,6 +142,6 @@ export class WebhookDispatcher {
       if (!webhook || webhook.status === 'disabled') return;
       this.store.disable(webhookId, reason);
       this.events.record(webhook.tenantId, 'webhook.disabled', `webhook:${webhookId}`, { webhook: { id: webhookId, url: webhook.url, reason } }, new Date(at));
-    })();
+    }).immediate();
   }
 }
