@@ -1,13 +1,16 @@
 // npm run bench:intake [-- --seconds N --connections N]
 // Durable intake throughput and latency next to a bare smtp-server sink measured
-// in the same run, plus peak RSS with 50 concurrent 1 MB messages. Prints figures
-// and ratios; it asserts nothing (targets are shown, not tested).
+// in the same run and, where Postfix is installed, a private Postfix instance
+// (the trusted durable MTA) delivering to its discard transport; plus peak RSS
+// with 50 concurrent 1 MB messages. Prints figures and ratios; it asserts
+// nothing (targets are shown, not tested).
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MessageStore, openDatabase, TenantStore } from '../src/store/index.ts';
 import { makeMessage, runLoad, type LoadResult } from './lib/smtp-load.ts';
+import { postfixUnavailable, startPostfix, type PostfixInstance } from './lib/postfix.ts';
 import { peakRssMb, startChild, type ServerChild } from './lib/processes.ts';
 
 const { values } = parseArgs({
@@ -50,6 +53,7 @@ interface Row {
   name: string;
   sink: LoadResult;
   durable: LoadResult;
+  postfix: LoadResult | null;
 }
 
 /** Seconds until the pipeline has processed everything accepted so far (it yields to intake during a burst). */
@@ -65,7 +69,7 @@ async function drainSeconds(dataDir: string): Promise<number> {
   return (performance.now() - start) / 1000;
 }
 
-async function phase(name: string, sink: ServerChild, durable: ServerChild, persistent: boolean, size: number): Promise<Row> {
+async function phase(name: string, sink: ServerChild, durable: ServerChild, persistent: boolean, size: number, postfix: PostfixInstance | null): Promise<Row> {
   const message = makeMessage(size);
   const run = (port: number, s: number): Promise<LoadResult> =>
     runLoad({ port, connections, persistent, message, recipient: RECIPIENT, seconds: s, maxMessages: 1_000_000 });
@@ -76,7 +80,13 @@ async function phase(name: string, sink: ServerChild, durable: ServerChild, pers
   const sinkResult = await run(sink.port, seconds);
   log(`${name}: mailroom ${seconds}s`);
   const durableResult = await run(durable.port, seconds);
-  return { name, sink: sinkResult, durable: durableResult };
+  let postfixResult: LoadResult | null = null;
+  if (postfix) {
+    log(`${name}: postfix ${seconds}s`);
+    await run(postfix.port, 1);
+    postfixResult = await run(postfix.port, seconds);
+  }
+  return { name, sink: sinkResult, durable: durableResult, postfix: postfixResult };
 }
 
 /** Peak RSS of a freshly started server under 50 concurrent 1 MB messages (fresh, so earlier phases do not count). */
@@ -98,12 +108,15 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'mailroom-bench-'));
   const sink = await startSink(dataDir);
   const durable = await startMailroom(dataDir);
+  const noPostfix = postfixUnavailable();
+  const postfixDir = mkdtempSync(join(tmpdir(), 'mailroom-bench-postfix-'));
+  const postfix = noPostfix ? null : await startPostfix(postfixDir, 'replies.bench.example');
   try {
-    const persistentRow = await phase('persistent (50 conns, 4 KB)', sink, durable, true, 4096);
+    const persistentRow = await phase('persistent (50 conns, 4 KB)', sink, durable, true, 4096, postfix);
     log('waiting for the pipeline to drain its backlog');
     const drain = await drainSeconds(dataDir);
-    const rows = [persistentRow, await phase('one message per connection (50 conns, 4 KB)', sink, durable, false, 4096)];
-    await Promise.all([sink.stop(), durable.stop()]);
+    const rows = [persistentRow, await phase('one message per connection (50 conns, 4 KB)', sink, durable, false, 4096, postfix)];
+    await Promise.all([sink.stop(), durable.stop(), postfix?.stop()]);
     log('memory: 50 concurrent 1 MB messages, fresh servers');
     const memSink = await memoryPhase(() => startSink(dataDir));
     const memDir = mkdtempSync(join(tmpdir(), 'mailroom-bench-mem-'));
@@ -121,7 +134,9 @@ async function main(): Promise<void> {
     out.push('| workload | server | msgs/s | p50 DATA→250 ms | p99 DATA→250 ms | errors |');
     out.push('|---|---|---:|---:|---:|---:|');
     for (const r of rows) {
-      for (const [label, x] of [['bare smtp-server sink', r.sink], ['mailroom (durable)', r.durable]] as const) {
+      const servers: [string, LoadResult][] = [['bare smtp-server sink', r.sink], ['mailroom (durable)', r.durable]];
+      if (r.postfix) servers.push(['Postfix (durable, discard transport)', r.postfix]);
+      for (const [label, x] of servers) {
         out.push(`| ${r.name} | ${label} | ${fmt(x.perSecond, 0)} | ${fmt(x.p50Ms, 2)} | ${fmt(x.p99Ms, 2)} | ${x.errors} |`);
       }
     }
@@ -130,6 +145,11 @@ async function main(): Promise<void> {
     const ratioPerConn = (rows[1]!.durable.perSecond / rows[1]!.sink.perSecond) * 100;
     out.push(`- durable / sink throughput, persistent connections: **${fmt(ratio)}%** (target >= 70%: ${ratio >= 70 ? 'met' : 'NOT met'})`);
     out.push(`- durable / sink throughput, one message per connection: ${fmt(ratioPerConn)}%`);
+    if (rows[0]!.postfix && rows[1]!.postfix) {
+      out.push(
+        `- mailroom / Postfix throughput: persistent connections **${fmt((rows[0]!.durable.perSecond / rows[0]!.postfix.perSecond) * 100)}%**, one message per connection ${fmt((rows[1]!.durable.perSecond / rows[1]!.postfix.perSecond) * 100)}%`,
+      );
+    } else out.push(`- Postfix comparison skipped: ${noPostfix}`);
     out.push(`- the pipeline yields to intake during a burst (worker.burstPauseMs); its backlog after the persistent phase drained in ${fmt(drain)} s`);
     out.push(
       `- peak RSS with 50 concurrent 1 MB messages (fresh processes): mailroom **${fmt(memDurable.peakMb)} MB** (idle ${fmt(memDurable.idleMb)} MB; target < 200 MB: ${memDurable.peakMb < 200 ? 'met' : 'NOT met'}), sink ${fmt(memSink.peakMb)} MB (idle ${fmt(memSink.idleMb)} MB); mailroom took ${memDurable.result.messages} messages at ${fmt(memDurable.result.perSecond)} msgs/s, ${memDurable.result.errors} errors`,
@@ -137,8 +157,9 @@ async function main(): Promise<void> {
     out.push(`- acknowledged by mailroom in the timed phases: ${acked}; rows in its database (warm-ups included): ${stored}`);
     process.stdout.write(`${out.join('\n')}\n`);
   } finally {
-    await Promise.all([sink.stop(), durable.stop()]);
+    await Promise.all([sink.stop(), durable.stop(), postfix?.stop()]);
     rmSync(dataDir, { recursive: true, force: true });
+    rmSync(postfixDir, { recursive: true, force: true });
   }
 }
 
