@@ -62,6 +62,8 @@ export interface MatchInput {
   receivedCount: number;
   /** The tenant's own domains (acme.com): a forward from there is trusted to name the original sender. */
   tenantDomains: readonly string[];
+  /** Addresses configured as forwarders (the tenant's company inboxes), trusted wherever their domain. */
+  trustedForwarders?: readonly string[];
   /** Our own addresses for this tenant: mail from them is a loop. */
   isOwnAddress: (address: string) => boolean;
   /** Candidates of the tenant (then its parent) with this address. */
@@ -141,8 +143,9 @@ export function decide(input: MatchInput): Decision {
   }
 
   // Whose address to look up: the recovered original sender when the forwarder is
-  // one of the tenant's own people, else whoever sent it.
-  const trustedForwarder = input.forwardedBy !== null && input.tenantDomains.includes(domainOf(input.forwardedBy));
+  // one of the tenant's own people or a configured forwarder, else whoever sent it.
+  const forwardedBy = input.forwardedBy?.toLowerCase() ?? null;
+  const trustedForwarder = forwardedBy !== null && (input.tenantDomains.includes(domainOf(forwardedBy)) || (input.trustedForwarders ?? []).includes(forwardedBy));
   const sender = trustedForwarder || input.forwardedBy === null ? (input.originalFrom ?? input.from) : input.from;
   const keep = { conversationId: tokenConversation };
   if (!sender) return unassigned('no_sender', {}, keep);

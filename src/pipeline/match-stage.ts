@@ -33,6 +33,7 @@ export function matchMessage(lookups: MatchLookups, id: string, processed: Proce
     dmarc: processed.auth?.dmarc ?? null,
     receivedCount: countReceived(message.raw),
     tenantDomains: tenant.domains,
+    trustedForwarders: tenant.inboxes,
     isOwnAddress: tenant.isOwnAddress,
     candidatesFor: (address) => lookups.candidatesFor(tenant.chain, address),
     ownOutbound: c.kind === 'bounce' ? null : lookups.ownOutbound(tenant.chain, processed.messageId),

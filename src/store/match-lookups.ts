@@ -15,6 +15,8 @@ export interface TenantView {
   /** The tenant, then its parent, then the parent's parent. */
   chain: number[];
   domains: string[];
+  /** The company inboxes that forward to us (tenant and parents): trusted forwarders. */
+  inboxes: string[];
   isOwnAddress: (address: string) => boolean;
 }
 
@@ -24,6 +26,7 @@ export class MatchLookups {
   private readonly tenantOf: Statement<[string], { tenant_id: number }>;
   private readonly parentOf: Statement<[number], { parent_id: number | null }>;
   private readonly domainsOf: Statement<[number], { domain: string }>;
+  private readonly inboxesOf: Statement<[number], { inboxes: string | null }>;
   private readonly routeKind: Statement<[string], { kind: string }>;
   private readonly threadCandidate: Statement<[number, string], { id: number; external_id: string; name: string; conversation_id: number | null }>;
   private readonly candidateById: Statement<[number], { id: number; external_id: string; name: string }>;
@@ -41,6 +44,7 @@ export class MatchLookups {
     this.tenantOf = db.prepare('SELECT tenant_id FROM messages WHERE id = ?');
     this.parentOf = db.prepare('SELECT parent_id FROM tenants WHERE id = ?');
     this.domainsOf = db.prepare('SELECT domain FROM tenant_domains WHERE tenant_id = ?');
+    this.inboxesOf = db.prepare('SELECT inboxes FROM tenants WHERE id = ?');
     this.routeKind = db.prepare('SELECT kind FROM routes WHERE value = ?');
     this.threadCandidate = db.prepare(
       `SELECT c.id, c.external_id, c.name, m.conversation_id FROM messages m JOIN candidates c ON c.id = m.candidate_id WHERE m.tenant_id = ? AND m.message_id = ? LIMIT 1`,
@@ -56,11 +60,13 @@ export class MatchLookups {
       id = this.parentOf.get(id)?.parent_id ?? null;
     }
     const domains = this.domainsOf.all(row.tenant_id).map((r) => r.domain);
+    const inboxes = chain.flatMap((id) => JSON.parse(this.inboxesOf.get(id)?.inboxes ?? '[]') as string[]);
     const route = this.routeKind;
     return {
       tenantId: row.tenant_id,
       chain,
       domains,
+      inboxes,
       // Any address mailroom receives for (of any tenant) sending to us is a loop.
       isOwnAddress: (address) => {
         const normalized = normalizeAddress(address);

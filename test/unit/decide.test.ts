@@ -61,6 +61,11 @@ describe('matching decision', () => {
       { status: 'assigned', candidate: jane, evidence: { sender: 'jane@candidate.example', forwardedBy: 'recruiter@acme.com', candidateIds: [1] } },
     ],
     [
+      "a forward from a configured company inbox on another domain names the original sender",
+      { from: 'jobs@acme-careers.example', originalFrom: 'jane@candidate.example', forwardedBy: 'Jobs@acme-careers.example', trustedForwarders: ['jobs@acme-careers.example'] },
+      { status: 'assigned', candidate: jane, evidence: { sender: 'jane@candidate.example' } },
+    ],
+    [
       "an outsider's forward is judged by who sent it",
       { from: 'someone@else.example', originalFrom: 'jane@candidate.example', forwardedBy: 'someone@else.example' },
       { status: 'unassigned', reason: 'unknown_sender', evidence: { sender: 'someone@else.example' } },
