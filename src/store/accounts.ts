@@ -1,9 +1,9 @@
 // Sending accounts: a tenant's (or one of its users') own SMTP mailbox. The
 // password or OAuth2 credentials are stored sealed (secrets/keyring.ts) and only
 // opened by the relay when it connects; everything else here is safe to show.
-import type { Statement } from 'better-sqlite3';
 import { accountJson } from '../views/json.ts';
 import type { Database } from './database.ts';
+import { StatementCache } from './statements.ts';
 import { EventStore } from './events.ts';
 
 export type AccountStatus = 'pending' | 'active' | 'failing';
@@ -81,27 +81,19 @@ const SELECT = 'SELECT a.*, t.slug AS tenant FROM accounts a JOIN tenants t ON t
 
 export class AccountStore {
   private readonly db: Database;
+  private readonly statements: StatementCache;
 
-  // Statements prepared once per connection: the relay runs these per message.
-  private readonly statements = new Map<string, Statement>();
-  private prepared(sql: string): Statement {
-    let statement = this.statements.get(sql);
-    if (!statement) {
-      statement = this.db.prepare(sql);
-      this.statements.set(sql, statement);
-    }
-    return statement;
-  }
 
   constructor(db: Database) {
     this.db = db;
+    this.statements = new StatementCache(db);
   }
 
   add(account: NewAccount, at: string): Account {
     const id = this.db.transaction(() => {
-      if (account.isDefault) this.prepared('UPDATE accounts SET is_default = 0 WHERE tenant_id = ? AND owner IS ?').run(account.tenantId, account.owner);
+      if (account.isDefault) this.statements.get('UPDATE accounts SET is_default = 0 WHERE tenant_id = ? AND owner IS ?').run(account.tenantId, account.owner);
       return Number(
-        this.prepared(
+        this.statements.get(
             `INSERT INTO accounts (tenant_id, name, provider, host, port, security, tls_ca, username, auth_method, secret, from_address, from_name,
              sending_domain, dkim_selector, reply_local, owner, is_default, delay_ms, per_minute, per_day, status, created_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)`,
@@ -117,23 +109,23 @@ export class AccountStore {
   }
 
   get(id: number): Account | null {
-    const row = this.prepared(`${SELECT} WHERE a.id = ?`).get(id) as AccountRow | undefined;
+    const row = this.statements.get(`${SELECT} WHERE a.id = ?`).get(id) as AccountRow | undefined;
     return row ? toAccount(row) : null;
   }
 
   list(tenantSlug?: string): Account[] {
     const rows = tenantSlug
-      ? (this.prepared(`${SELECT} WHERE t.slug = ? ORDER BY a.id`).all(tenantSlug.toLowerCase()) as AccountRow[])
-      : (this.prepared(`${SELECT} ORDER BY a.id`).all() as AccountRow[]);
+      ? (this.statements.get(`${SELECT} WHERE t.slug = ? ORDER BY a.id`).all(tenantSlug.toLowerCase()) as AccountRow[])
+      : (this.statements.get(`${SELECT} ORDER BY a.id`).all() as AccountRow[]);
     return rows.map(toAccount);
   }
 
   sealedSecret(id: number): string | null {
-    return (this.prepared('SELECT secret FROM accounts WHERE id = ?').get(id) as { secret: string } | undefined)?.secret ?? null;
+    return (this.statements.get('SELECT secret FROM accounts WHERE id = ?').get(id) as { secret: string } | undefined)?.secret ?? null;
   }
 
   remove(id: number): boolean {
-    return this.prepared('DELETE FROM accounts WHERE id = ?').run(id).changes > 0;
+    return this.statements.get('DELETE FROM accounts WHERE id = ?').run(id).changes > 0;
   }
 
   /** Makes this account the default of its tenant (for its owner, or the tenant-wide one). */
@@ -141,7 +133,7 @@ export class AccountStore {
     return this.db.transaction(() => {
       const account = this.get(id);
       if (!account) return false;
-      this.prepared('UPDATE accounts SET is_default = (id = ?) WHERE tenant_id = ? AND owner IS ?').run(id, account.tenantId, account.owner);
+      this.statements.get('UPDATE accounts SET is_default = (id = ?) WHERE tenant_id = ? AND owner IS ?').run(id, account.tenantId, account.owner);
       return true;
     }).immediate();
   }
@@ -150,7 +142,7 @@ export class AccountStore {
   setStatus(id: number, status: AccountStatus, error: string | null, at: string): void {
     this.db.transaction(() => {
       const before = this.get(id);
-      this.prepared('UPDATE accounts SET status = ?, last_error = ?, last_tested_at = ? WHERE id = ?').run(status, error, at, id);
+      this.statements.get('UPDATE accounts SET status = ?, last_error = ?, last_tested_at = ? WHERE id = ?').run(status, error, at, id);
       const after = this.get(id);
       if (before && after && before.status !== after.status) {
         new EventStore(this.db).record(after.tenantId, 'account.status_changed', `account:${id}`, { account: accountJson(after), previousStatus: before.status }, new Date(at));
@@ -164,11 +156,11 @@ export class AccountStore {
    */
   choose(chain: readonly number[], owner: string | null): Account | null {
     if (owner) {
-      const own = this.prepared(`${SELECT} WHERE a.tenant_id = ? AND a.owner = ? ORDER BY a.is_default DESC, a.id LIMIT 1`).get(chain[0], owner) as AccountRow | undefined;
+      const own = this.statements.get(`${SELECT} WHERE a.tenant_id = ? AND a.owner = ? ORDER BY a.is_default DESC, a.id LIMIT 1`).get(chain[0], owner) as AccountRow | undefined;
       if (own) return toAccount(own);
     }
     for (const tenantId of chain) {
-      const row = this.prepared(`${SELECT} WHERE a.tenant_id = ? AND a.owner IS NULL AND a.is_default = 1 LIMIT 1`).get(tenantId) as AccountRow | undefined;
+      const row = this.statements.get(`${SELECT} WHERE a.tenant_id = ? AND a.owner IS NULL AND a.is_default = 1 LIMIT 1`).get(tenantId) as AccountRow | undefined;
       if (row) return toAccount(row);
     }
     return null;
@@ -176,7 +168,7 @@ export class AccountStore {
 
   /** Messages an account sent since a time, for pacing. */
   sentSince(id: number, since: string): number {
-    return (this.prepared('SELECT COUNT(*) AS n FROM outbound_messages WHERE account_id = ? AND sent_at >= ?').get(id, since) as { n: number }).n;
+    return (this.statements.get('SELECT COUNT(*) AS n FROM outbound_messages WHERE account_id = ? AND sent_at >= ?').get(id, since) as { n: number }).n;
   }
 }
 

@@ -4,6 +4,7 @@
 // makes it due again: it is sent at most once more, with the same Message-ID.
 import type { Statement } from 'better-sqlite3';
 import type { Database } from './database.ts';
+import { StatementCache } from './statements.ts';
 
 export type OutboundStatus = 'queued' | 'sending' | 'sent' | 'deferred' | 'failed';
 
@@ -65,22 +66,14 @@ const SELECT = 'SELECT o.*, t.slug AS tenant FROM outbound_messages o JOIN tenan
 
 export class OutboundStore {
   private readonly db: Database;
+  private readonly statements: StatementCache;
   private readonly byMessageIdStmt: Statement<[number, string], OutboundRow>;
   private readonly byRecipientStmt: Statement<[number, string], OutboundRow>;
 
-  // Statements prepared once per connection: the relay runs these per message.
-  private readonly statements = new Map<string, Statement>();
-  private prepared(sql: string): Statement {
-    let statement = this.statements.get(sql);
-    if (!statement) {
-      statement = this.db.prepare(sql);
-      this.statements.set(sql, statement);
-    }
-    return statement;
-  }
 
   constructor(db: Database) {
     this.db = db;
+    this.statements = new StatementCache(db);
     this.byMessageIdStmt = db.prepare(`${SELECT} WHERE o.tenant_id = ? AND o.message_id = ?`);
     this.byRecipientStmt = db.prepare(`${SELECT} WHERE o.tenant_id = ? AND o.recipient = ? AND o.status = 'sent' ORDER BY o.sent_at DESC LIMIT 1`);
   }
@@ -98,7 +91,7 @@ export class OutboundStore {
   }
 
   get(id: string): OutboundMessage | null {
-    const row = this.prepared(`${SELECT} WHERE o.id = ?`).get(id.toUpperCase()) as OutboundRow | undefined;
+    const row = this.statements.get(`${SELECT} WHERE o.id = ?`).get(id.toUpperCase()) as OutboundRow | undefined;
     return row ? toOutbound(row) : null;
   }
 
@@ -114,7 +107,7 @@ export class OutboundStore {
       params.push(filter.tenant.toLowerCase());
     }
     const sql = `${SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY o.id DESC LIMIT ?`;
-    return (this.prepared(sql).all(...params, filter.limit) as OutboundRow[]).map(toOutbound);
+    return (this.statements.get(sql).all(...params, filter.limit) as OutboundRow[]).map(toOutbound);
   }
 
   /** Our message with this Message-ID, sent by one of these tenants (the first that has it). */
@@ -139,9 +132,9 @@ export class OutboundStore {
   /** Due messages, leased to the caller until nowMs + leaseMs; oldest first. */
   claimDue(nowMs: number, leaseMs: number, max: number): OutboundMessage[] {
     return this.db.transaction(() => {
-      const rows = this.prepared(`${SELECT} WHERE o.status IN ('queued', 'sending', 'deferred') AND o.next_attempt_at <= ? ORDER BY o.next_attempt_at, o.id LIMIT ?`)
+      const rows = this.statements.get(`${SELECT} WHERE o.status IN ('queued', 'sending', 'deferred') AND o.next_attempt_at <= ? ORDER BY o.next_attempt_at, o.id LIMIT ?`)
         .all(nowMs, max) as OutboundRow[];
-      const lease = this.prepared(`UPDATE outbound_messages SET status = 'sending', attempts = attempts + 1, next_attempt_at = ? WHERE id = ?`);
+      const lease = this.statements.get(`UPDATE outbound_messages SET status = 'sending', attempts = attempts + 1, next_attempt_at = ? WHERE id = ?`);
       for (const row of rows) lease.run(nowMs + leaseMs, row.id);
       return rows.map((row) => ({ ...toOutbound(row), status: 'sending' as const, attempts: row.attempts + 1 }));
     }).immediate();
@@ -149,39 +142,39 @@ export class OutboundStore {
 
   /** Leases one queued message to the caller (a test email sent by the CLI itself). */
   claim(id: string, nowMs: number, leaseMs: number): boolean {
-    return this.prepared(`UPDATE outbound_messages SET status = 'sending', attempts = attempts + 1, next_attempt_at = ? WHERE id = ? AND status = 'queued'`).run(nowMs + leaseMs, id).changes > 0;
+    return this.statements.get(`UPDATE outbound_messages SET status = 'sending', attempts = attempts + 1, next_attempt_at = ? WHERE id = ? AND status = 'queued'`).run(nowMs + leaseMs, id).changes > 0;
   }
 
   /** When the next queued or deferred message is due, or null when none is. */
   nextDueAt(): number | null {
-    const row = this.prepared(`SELECT MIN(next_attempt_at) AS at FROM outbound_messages WHERE status IN ('queued', 'sending', 'deferred')`).get() as { at: number | null };
+    const row = this.statements.get(`SELECT MIN(next_attempt_at) AS at FROM outbound_messages WHERE status IN ('queued', 'sending', 'deferred')`).get() as { at: number | null };
     return row.at;
   }
 
   /** At start (the instance lock held): messages a stopped process was sending are due now, not when its lease ends. */
   releaseOrphaned(nowMs: number): number {
-    return this.prepared(`UPDATE outbound_messages SET next_attempt_at = ? WHERE status = 'sending'`).run(nowMs).changes;
+    return this.statements.get(`UPDATE outbound_messages SET next_attempt_at = ? WHERE status = 'sending'`).run(nowMs).changes;
   }
 
   markSent(id: string, reply: string, at: string): void {
-    this.prepared(`UPDATE outbound_messages SET status = 'sent', last_reply = ?, sent_at = ? WHERE id = ?`).run(reply, at, id);
+    this.statements.get(`UPDATE outbound_messages SET status = 'sent', last_reply = ?, sent_at = ? WHERE id = ?`).run(reply, at, id);
   }
 
   markDeferred(id: string, reply: string, nextAttemptAt: number): void {
-    this.prepared(`UPDATE outbound_messages SET status = 'deferred', last_reply = ?, next_attempt_at = ? WHERE id = ?`).run(reply, nextAttemptAt, id);
+    this.statements.get(`UPDATE outbound_messages SET status = 'deferred', last_reply = ?, next_attempt_at = ? WHERE id = ?`).run(reply, nextAttemptAt, id);
   }
 
   markFailed(id: string, reply: string): void {
-    this.prepared(`UPDATE outbound_messages SET status = 'failed', last_reply = ? WHERE id = ?`).run(reply, id);
+    this.statements.get(`UPDATE outbound_messages SET status = 'failed', last_reply = ? WHERE id = ?`).run(reply, id);
   }
 
   /** Puts a leased message back without counting the attempt (pacing held it). */
   release(id: string, nextAttemptAt: number): void {
-    this.prepared(`UPDATE outbound_messages SET status = 'queued', attempts = max(0, attempts - 1), next_attempt_at = ? WHERE id = ?`).run(nextAttemptAt, id);
+    this.statements.get(`UPDATE outbound_messages SET status = 'queued', attempts = max(0, attempts - 1), next_attempt_at = ? WHERE id = ?`).run(nextAttemptAt, id);
   }
 
   markBounced(id: string, detail: unknown): void {
-    this.prepared('UPDATE outbound_messages SET bounced = ? WHERE id = ?').run(JSON.stringify(detail), id);
+    this.statements.get('UPDATE outbound_messages SET bounced = ? WHERE id = ?').run(JSON.stringify(detail), id);
   }
 }
 

@@ -2,8 +2,8 @@
 // receives that tenant's events and its subcompanies' (events.ts fans out).
 // Secrets are sealed; while a rotation's grace period runs, the previous secret
 // signs too.
-import type { Statement } from 'better-sqlite3';
 import type { Database } from './database.ts';
+import { StatementCache } from './statements.ts';
 
 export interface Webhook {
   id: number;
@@ -53,48 +53,41 @@ const SELECT = `SELECT w.*, t.slug AS tenant,
 
 export class WebhookStore {
   private readonly db: Database;
-  private readonly statements = new Map<string, Statement>();
+  private readonly statements: StatementCache;
 
   constructor(db: Database) {
     this.db = db;
+    this.statements = new StatementCache(db);
   }
 
-  private prepared(sql: string): Statement {
-    let statement = this.statements.get(sql);
-    if (!statement) {
-      statement = this.db.prepare(sql);
-      this.statements.set(sql, statement);
-    }
-    return statement;
-  }
 
   add(tenantId: number, url: string, events: string[] | null, sealedSecret: string, at: string): Webhook {
     const id = Number(
-      this.prepared(`INSERT INTO webhooks (tenant_id, url, events, secret, status, created_at) VALUES (?, ?, ?, ?, 'active', ?)`).run(tenantId, url, events ? JSON.stringify(events) : null, sealedSecret, at)
+      this.statements.get(`INSERT INTO webhooks (tenant_id, url, events, secret, status, created_at) VALUES (?, ?, ?, ?, 'active', ?)`).run(tenantId, url, events ? JSON.stringify(events) : null, sealedSecret, at)
         .lastInsertRowid,
     );
     return this.get(id) as Webhook;
   }
 
   get(id: number): Webhook | null {
-    const row = this.prepared(`${SELECT} WHERE w.id = ?`).get(id) as WebhookRow | undefined;
+    const row = this.statements.get(`${SELECT} WHERE w.id = ?`).get(id) as WebhookRow | undefined;
     return row ? toWebhook(row) : null;
   }
 
   list(tenantIds?: readonly number[]): Webhook[] {
     const rows = tenantIds
-      ? (this.prepared(`${SELECT} WHERE w.tenant_id IN (SELECT value FROM json_each(?)) ORDER BY w.id`).all(JSON.stringify(tenantIds)) as WebhookRow[])
-      : (this.prepared(`${SELECT} ORDER BY w.id`).all() as WebhookRow[]);
+      ? (this.statements.get(`${SELECT} WHERE w.tenant_id IN (SELECT value FROM json_each(?)) ORDER BY w.id`).all(JSON.stringify(tenantIds)) as WebhookRow[])
+      : (this.statements.get(`${SELECT} ORDER BY w.id`).all() as WebhookRow[]);
     return rows.map(toWebhook);
   }
 
   remove(id: number): boolean {
-    return this.prepared('DELETE FROM webhooks WHERE id = ?').run(id).changes > 0;
+    return this.statements.get('DELETE FROM webhooks WHERE id = ?').run(id).changes > 0;
   }
 
   /** The sealed secrets that sign now: the current one, and the previous one until its grace period ends. */
   signingSecrets(id: number, now: string): string[] {
-    const row = this.prepared('SELECT secret, previous_secret, previous_until FROM webhooks WHERE id = ?').get(id) as
+    const row = this.statements.get('SELECT secret, previous_secret, previous_until FROM webhooks WHERE id = ?').get(id) as
       | { secret: string; previous_secret: string | null; previous_until: string | null }
       | undefined;
     if (!row) return [];
@@ -102,21 +95,21 @@ export class WebhookStore {
   }
 
   rotate(id: number, sealedSecret: string, previousUntil: string): void {
-    this.prepared('UPDATE webhooks SET previous_secret = secret, previous_until = ?, secret = ? WHERE id = ?').run(previousUntil, sealedSecret, id);
+    this.statements.get('UPDATE webhooks SET previous_secret = secret, previous_until = ?, secret = ? WHERE id = ?').run(previousUntil, sealedSecret, id);
   }
 
   disable(id: number, reason: string): void {
-    this.prepared(`UPDATE webhooks SET status = 'disabled', disabled_reason = ? WHERE id = ?`).run(reason, id);
+    this.statements.get(`UPDATE webhooks SET status = 'disabled', disabled_reason = ? WHERE id = ?`).run(reason, id);
   }
 
   enable(id: number): void {
-    this.prepared(`UPDATE webhooks SET status = 'active', disabled_reason = NULL, failing_since = NULL WHERE id = ?`).run(id);
+    this.statements.get(`UPDATE webhooks SET status = 'active', disabled_reason = NULL, failing_since = NULL WHERE id = ?`).run(id);
   }
 
   /** Deliveries due now to active endpoints, in event order. */
   due(nowMs: number, limit: number): DueDelivery[] {
     return (
-      this.prepared(
+      this.statements.get(
         `SELECT d.event_id, d.webhook_id, d.attempts, d.next_attempt_at, e.subject, e.payload, w.url FROM webhook_deliveries d
          JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id
          WHERE d.state = 'pending' AND d.next_attempt_at <= ? AND w.status = 'active'
@@ -129,7 +122,7 @@ export class WebhookStore {
   }
 
   nextDueAt(): number | null {
-    return this.prepared(
+    return this.statements.get(
       `SELECT MIN(d.next_attempt_at) FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE d.state = 'pending' AND w.status = 'active'`,
     )
       .pluck()
@@ -138,19 +131,19 @@ export class WebhookStore {
 
   delivered(d: DueDelivery, status: number, at: string): void {
     // A replay while this attempt was in flight moved next_attempt_at: then it stays pending, to be sent again.
-    this.prepared(`UPDATE webhook_deliveries SET state = 'delivered', attempts = attempts + 1, last_status = ?, last_error = NULL, delivered_at = ? WHERE event_id = ? AND webhook_id = ? AND next_attempt_at = ?`).run(
+    this.statements.get(`UPDATE webhook_deliveries SET state = 'delivered', attempts = attempts + 1, last_status = ?, last_error = NULL, delivered_at = ? WHERE event_id = ? AND webhook_id = ? AND next_attempt_at = ?`).run(
       status, at, d.eventId, d.webhookId, d.dueAt,
     );
-    this.prepared('UPDATE webhooks SET failing_since = NULL, last_success_at = ? WHERE id = ?').run(at, d.webhookId);
+    this.statements.get('UPDATE webhooks SET failing_since = NULL, last_success_at = ? WHERE id = ?').run(at, d.webhookId);
   }
 
   /** A failed attempt: retried at `nextAttemptAt`, or given up when that is null. Returns since when the endpoint has been failing. */
   failed(d: DueDelivery, status: number | null, error: string, nextAttemptAt: number | null, at: string): string {
-    this.prepared(`UPDATE webhook_deliveries SET state = ?, attempts = attempts + 1, last_status = ?, last_error = ?, next_attempt_at = COALESCE(?, next_attempt_at) WHERE event_id = ? AND webhook_id = ? AND next_attempt_at = ?`).run(
+    this.statements.get(`UPDATE webhook_deliveries SET state = ?, attempts = attempts + 1, last_status = ?, last_error = ?, next_attempt_at = COALESCE(?, next_attempt_at) WHERE event_id = ? AND webhook_id = ? AND next_attempt_at = ?`).run(
       nextAttemptAt === null ? 'failed' : 'pending', status, error, nextAttemptAt, d.eventId, d.webhookId, d.dueAt,
     );
-    this.prepared('UPDATE webhooks SET failing_since = COALESCE(failing_since, ?) WHERE id = ?').run(at, d.webhookId);
-    return (this.prepared('SELECT failing_since FROM webhooks WHERE id = ?').pluck().get(d.webhookId) as string | null) ?? at;
+    this.statements.get('UPDATE webhooks SET failing_since = COALESCE(failing_since, ?) WHERE id = ?').run(at, d.webhookId);
+    return (this.statements.get('SELECT failing_since FROM webhooks WHERE id = ?').pluck().get(d.webhookId) as string | null) ?? at;
   }
 
   /** Delivers again every event since a time to these endpoints (those they want); returns how many deliveries were queued. */
@@ -164,7 +157,7 @@ export class WebhookStore {
           .prepare(`WITH RECURSIVE sub(id) AS (SELECT ? UNION SELECT t.id FROM tenants t JOIN sub ON t.parent_id = sub.id) SELECT id FROM sub`)
           .pluck()
           .all(webhook.tenantId)) as number[];
-        n += this.prepared(
+        n += this.statements.get(
           `INSERT INTO webhook_deliveries (event_id, webhook_id, state, next_attempt_at)
            SELECT e.id, ?, 'pending', ? FROM events e
            WHERE e.tenant_id IN (SELECT value FROM json_each(?)) AND e.created_at >= ?

@@ -1,0 +1,55 @@
+// A worker thread the main thread keeps alive: started on demand, started again
+// with a growing pause if it dies (its work is durable in SQLite, so a new one
+// takes it up), and stopped by asking it to finish ('stop') and waiting for it.
+import { Worker as Thread, type WorkerOptions } from 'node:worker_threads';
+import type { Logger } from './log.ts';
+
+export abstract class SupervisedThread {
+  protected readonly log: Logger;
+  private readonly name: string;
+  private thread: Thread | null = null;
+  private stopping = false;
+  private restarts = 0;
+
+  constructor(name: string, log: Logger) {
+    this.name = name;
+    this.log = log;
+  }
+
+  /** The file and options of a new thread (called for every start: ports are made fresh). */
+  protected abstract spawn(): { file: URL; options: WorkerOptions };
+
+  start(): void {
+    if (this.thread || this.stopping) return;
+    const { file, options } = this.spawn();
+    const thread = new Thread(file, options);
+    thread.on('error', (err) => this.log.error({ err }, `${this.name} thread failed`));
+    thread.on('exit', (code) => {
+      if (this.thread !== thread) return;
+      this.thread = null;
+      if (this.stopping) return;
+      const delay = Math.min(30_000, 500 * 2 ** this.restarts++);
+      this.log.error({ code, restartInMs: delay }, `${this.name} thread exited; starting a new one`);
+      setTimeout(() => this.start(), delay).unref();
+    });
+    this.thread = thread;
+  }
+
+  /** Stops the thread and starts a new one. */
+  async restart(): Promise<void> {
+    await this.stop();
+    this.stopping = false;
+    this.start();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const thread = this.thread;
+    if (!thread) return;
+    this.thread = null;
+    await new Promise<void>((resolve) => {
+      thread.once('exit', () => resolve());
+      thread.postMessage('stop');
+    });
+  }
+}
