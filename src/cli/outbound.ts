@@ -38,17 +38,7 @@ export function registerOutboundCommands(program: Command, globals: () => Global
           const conversationId = numeric(options.conversation, '--conversation');
           const message = composeOutbound(
             { db: ctx.db, keyring: ctx.keyring(), now: ctx.clock.now(), platformTenant: ctx.config.relay.platformTenant },
-            {
-              tenant: options.tenant,
-              to: options.to,
-              subject: options.subject,
-              candidate,
-              ...(accountId !== undefined ? { accountId } : {}),
-              ...(conversationId !== undefined ? { conversationId } : {}),
-              ...(options.owner ? { owner: options.owner } : {}),
-              ...(options.text !== undefined ? { text: options.text } : {}),
-              ...(options.html !== undefined ? { html: options.html } : {}),
-            },
+            { tenant: options.tenant, to: options.to, subject: options.subject, candidate, accountId, conversationId, owner: options.owner, text: options.text, html: options.html },
           );
           if (options.json) return printJson(outboundJson(message));
           process.stdout.write(`queued ${message.id} <${message.messageId}> to ${message.recipient} (conversation ${message.conversationId}, replies to ${message.replyTo})\n`);

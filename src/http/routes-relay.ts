@@ -34,17 +34,7 @@ export function relayRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       try {
         const message = composeOutbound(
           { db: ctx.db, keyring: ctx.keyring(), now: ctx.clock.now(), platformTenant: ctx.config.relay.platformTenant },
-          {
-            tenant: tenant.slug,
-            to: body.to,
-            subject: body.subject,
-            candidate,
-            ...(body.text !== undefined ? { text: body.text } : {}),
-            ...(body.html !== undefined ? { html: body.html } : {}),
-            ...(body.accountId !== undefined ? { accountId: body.accountId } : {}),
-            ...(body.conversationId !== undefined ? { conversationId: body.conversationId } : {}),
-            ...(body.owner !== undefined ? { owner: body.owner } : {}),
-          },
+          { tenant: tenant.slug, to: body.to, subject: body.subject, candidate, text: body.text, html: body.html, accountId: body.accountId, conversationId: body.conversationId, owner: body.owner },
         );
         return c.json(outboundJson(message), 202);
       } catch (err) {

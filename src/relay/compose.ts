@@ -21,19 +21,20 @@ import {
   type Tenant,
 } from '../store/index.ts';
 
+// Optional fields may be given as undefined: the CLI and the API pass what they were given.
 export interface ComposeRequest {
   tenant: string;
-  accountId?: number;
+  accountId?: number | undefined;
   /** The sending user, for per-user accounts. */
-  owner?: string;
+  owner?: string | undefined;
   /** The recipient; 'own-reply-address' sends to the account's own reply address (the test email). */
   to: string;
   subject: string;
-  text?: string;
-  html?: string;
-  candidate?: Candidate | null;
-  conversationId?: number;
-  purpose?: 'send' | 'test';
+  text?: string | undefined;
+  html?: string | undefined;
+  candidate?: Candidate | null | undefined;
+  conversationId?: number | undefined;
+  purpose?: 'send' | 'test' | undefined;
 }
 
 /** `to` for a message to the account's own reply address. */
