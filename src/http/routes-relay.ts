@@ -8,8 +8,8 @@ import type { AccountSecret } from '../store/index.ts';
 import { accountJson, outboundJson } from '../views/index.ts';
 import type { ApiDeps, ApiEnv } from './app.ts';
 import { badRequest, notFound } from './problem.ts';
-import { AccountSchema, DiagnosisSchema, OutboundSchema, ProblemSchema, SendSchema } from './schemas.ts';
-import { tenantIn } from './scope.ts';
+import { AccountSchema, DiagnosisSchema, OutboundSchema, page, PageQuery, ProblemSchema, SendSchema } from './schemas.ts';
+import { decodeCursor, encodeCursor, tenantIn } from './scope.ts';
 
 const security = [{ bearer: [] }];
 const problem = (description: string) => ({ content: { 'application/problem+json': { schema: ProblemSchema } }, description });
@@ -41,6 +41,23 @@ export function relayRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
         if (err instanceof UsageError) throw badRequest(err.message);
         throw err;
       }
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/v1/outbound',
+      security,
+      request: { query: PageQuery.extend({ status: z.enum(['queued', 'sending', 'sent', 'deferred', 'failed']).optional() }) },
+      responses: { 200: json(page(OutboundSchema, 'OutboundPage'), 'outbound messages, newest first') },
+    }),
+    (c) => {
+      const q = c.req.valid('query');
+      const before = decodeCursor(q.cursor);
+      const list = ctx.outbound.list({ tenantIds: c.get('scope').tenantIds, limit: q.limit + 1, ...(q.status ? { status: q.status } : {}), ...(before ? { before } : {}) });
+      const items = list.slice(0, q.limit);
+      return c.json({ items: items.map(outboundJson), nextCursor: list.length > q.limit ? encodeCursor(items[items.length - 1]?.id ?? '') : null }, 200);
     },
   );
 

@@ -95,9 +95,17 @@ export class OutboundStore {
     return row ? toOutbound(row) : null;
   }
 
-  list(filter: { status?: string; tenant?: string; limit: number }): OutboundMessage[] {
+  list(filter: { status?: string; tenant?: string; tenantIds?: readonly number[]; before?: string; limit: number }): OutboundMessage[] {
     const where: string[] = [];
     const params: unknown[] = [];
+    if (filter.tenantIds) {
+      where.push('o.tenant_id IN (SELECT value FROM json_each(?))');
+      params.push(JSON.stringify(filter.tenantIds));
+    }
+    if (filter.before) {
+      where.push('o.id < ?');
+      params.push(filter.before);
+    }
     if (filter.status) {
       where.push('o.status = ?');
       params.push(filter.status);

@@ -175,6 +175,9 @@ describe('HTTP API', () => {
     await waitFor(() => t.ctx.outbound.get(outbound.id)?.status === 'sent', 10_000, 'sent');
     expect(valid(OutboundSchema, (await call('GET', `/v1/outbound/${outbound.id}`, acmeToken)).body).status).toBe('sent');
     problem(await call('GET', `/v1/outbound/${outbound.id}`, globexToken), 404);
+    const outboundPage = valid(page(OutboundSchema, 'OutboundPage'), (await call('GET', '/v1/outbound?status=sent&limit=1', acmeToken)).body);
+    expect(outboundPage.items.map((o) => o.id)).toEqual([outbound.id]);
+    expect(valid(page(OutboundSchema, 'OutboundPage'), (await call('GET', '/v1/outbound', globexToken)).body).items).toEqual([]);
 
     const accounts = (await call('GET', '/v1/accounts', acmeToken)).body as { items: unknown[] };
     expect(accounts.items.map((a) => valid(AccountSchema, a))).toEqual([expect.objectContaining({ id: account.id, password: '********' })]);
