@@ -24,7 +24,7 @@ const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const TEXT = 'Dear Jane,\r\n\r\nthank you for your application. Would Tuesday at 10:00 suit you for a first call?\r\n\r\nBest regards,\r\nAcme Recruiting\r\n';
 
 const dir = mkdtempSync(join(tmpdir(), 'mailroom-bench-relay-'));
-const provider = await startChild([new URL('./lib/provider-sink.ts', import.meta.url).pathname], process.env, join(dir, 'provider.log'), (e) => e.port as number | undefined);
+const provider = await startChild([new URL('./lib/sink-server.ts', import.meta.url).pathname], { ...process.env, SINK_AUTH: '1' }, join(dir, 'provider.log'), (e) => e.port as number | undefined);
 
 function setup(db: Database, keyring: Keyring, name: string, delay: number): Account {
   const tenants = new TenantStore(db, () => new Date());

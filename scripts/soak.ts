@@ -36,7 +36,7 @@ const dir = mkdtempSync(join(tmpdir(), 'mailroom-soak-'));
 const dataDir = join(dir, 'data');
 
 // --- the world around the server: a provider, a webhook receiver ---
-const provider = await startChild([new URL('./lib/provider-sink.ts', import.meta.url).pathname], { ...process.env, PROVIDER_FAIL_RATE: '0.15' }, join(dir, 'provider.log'), (e) => e.port as number | undefined);
+const provider = await startChild([new URL('./lib/sink-server.ts', import.meta.url).pathname], { ...process.env, SINK_AUTH: '1', SINK_FAIL_RATE: '0.15' }, join(dir, 'provider.log'), (e) => e.port as number | undefined);
 const receiver = { events: new Set<string>(), requests: 0, failRate: 0.1 };
 const http = createServer((req, res) => {
   let body = '';

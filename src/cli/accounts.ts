@@ -12,7 +12,7 @@ import { isProvider, PROVIDERS, type ProviderName } from '../relay/providers.ts'
 import { sendTestEmail } from '../relay/test-email.ts';
 import { normalizeAddress, normalizeDomain, type Account, type AccountSecret } from '../store/index.ts';
 import { accountJson } from '../views/index.ts';
-import { withContext, type GlobalOptions } from './context.ts';
+import { optionalTenant, tenantNamed, withContext, type GlobalOptions } from './context.ts';
 import { printFields, printJson, printTable } from './output.ts';
 
 const OAUTH_TOKEN_URLS: Partial<Record<ProviderName, string>> = {
@@ -100,8 +100,7 @@ function secretOf(options: AddOptions, provider: ProviderName): { method: 'passw
 function addAccount(ctx: Context, options: AddOptions): Account {
   if (!isProvider(options.provider)) throw new UsageError(`--provider must be one of ${Object.keys(PROVIDERS).join(', ')}`);
   const preset = PROVIDERS[options.provider];
-  const tenant = ctx.tenants.get(options.tenant);
-  if (!tenant) throw new UsageError(`no tenant "${options.tenant}" (see: mailroom tenants list)`);
+  const tenant = tenantNamed(ctx, options.tenant);
   const host = options.host ?? preset.host;
   if (!host) throw new UsageError(`--host is required for provider ${options.provider}`);
   const security = options.security ?? preset.security;
@@ -229,7 +228,7 @@ export function registerAccountCommands(program: Command, globals: () => GlobalO
     .option('--json', 'print a JSON array')
     .action((options: { tenant?: string; json?: boolean }) =>
       withContext(globals(), (ctx) => {
-        if (options.tenant && !ctx.tenants.get(options.tenant)) throw new UsageError(`no tenant "${options.tenant}" (see: mailroom tenants list)`);
+        optionalTenant(ctx, options.tenant);
         const list = ctx.accounts.list(options.tenant);
         if (options.json) return printJson(list.map(accountJson));
         printTable(

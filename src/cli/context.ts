@@ -3,7 +3,9 @@
 import { pino } from 'pino';
 import { loadConfig, type Config } from '../config/index.ts';
 import { createContext, type Context } from '../context.ts';
+import { UsageError } from '../errors.ts';
 import { createLogger } from '../log.ts';
+import type { Tenant } from '../store/index.ts';
 
 export interface GlobalOptions {
   config?: string;
@@ -23,4 +25,16 @@ export async function withContext<T>(options: GlobalOptions, run: (ctx: Context)
   } finally {
     ctx.close();
   }
+}
+
+/** The tenant a command names, or an operator error saying how to find the right slug. */
+export function tenantNamed(ctx: Context, slug: string): Tenant {
+  const tenant = ctx.tenants.get(slug);
+  if (!tenant) throw new UsageError(`no tenant "${slug}" (see: mailroom tenants list)`);
+  return tenant;
+}
+
+/** For a `--tenant` filter: the tenant when one is named (it must exist), else null. */
+export function optionalTenant(ctx: Context, slug: string | undefined): Tenant | null {
+  return slug === undefined ? null : tenantNamed(ctx, slug);
 }

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.ts';
 import { messageJson } from '../views/index.ts';
-import { withContext, type GlobalOptions } from './context.ts';
+import { optionalTenant, withContext, type GlobalOptions } from './context.ts';
 import { formatBytes, printFields, printJson, printTable } from './output.ts';
 
 const STATUSES = ['received', 'processed', 'assigned', 'unassigned', 'dismissed', 'failed'];
@@ -26,7 +26,7 @@ export function registerMessageCommands(program: Command, globals: () => GlobalO
     .action((options: { tenant?: string; status?: string; limit: string; json?: boolean }) =>
       withContext(globals(), (ctx) => {
         if (options.status && !STATUSES.includes(options.status)) throw new UsageError(`--status must be one of ${STATUSES.join(', ')}`);
-        if (options.tenant && !ctx.tenants.get(options.tenant)) throw new UsageError(`no tenant "${options.tenant}" (see: mailroom tenants list)`);
+        optionalTenant(ctx, options.tenant);
         const list = ctx.messages.list({ limit: parseLimit(options.limit), ...(options.tenant ? { tenant: options.tenant } : {}), ...(options.status ? { status: options.status } : {}) });
         if (options.json) return printJson(list.map(messageJson));
         printTable(

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../errors.ts';
 import { composeOutbound } from '../relay/compose.ts';
 import { outboundJson } from '../views/index.ts';
-import { withContext, type GlobalOptions } from './context.ts';
+import { optionalTenant, withContext, type GlobalOptions } from './context.ts';
 import { parseLimit } from './messages.ts';
 import { printFields, printJson, printTable } from './output.ts';
 
@@ -56,7 +56,7 @@ export function registerOutboundCommands(program: Command, globals: () => Global
     .action((options: { status?: string; tenant?: string; limit: string; json?: boolean }) =>
       withContext(globals(), (ctx) => {
         if (options.status && !STATUSES.includes(options.status)) throw new UsageError(`--status must be one of ${STATUSES.join(', ')}`);
-        if (options.tenant && !ctx.tenants.get(options.tenant)) throw new UsageError(`no tenant "${options.tenant}" (see: mailroom tenants list)`);
+        optionalTenant(ctx, options.tenant);
         const list = ctx.outbound.list({ limit: parseLimit(options.limit), ...(options.status ? { status: options.status } : {}), ...(options.tenant ? { tenant: options.tenant } : {}) });
         if (options.json) return printJson(list.map(outboundJson));
         printTable(

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../errors.ts';
 import { TenantError, type Tenant } from '../store/index.ts';
 import { checkTenant } from '../checks/run.ts';
-import { withContext, type GlobalOptions } from './context.ts';
+import { tenantNamed, withContext, type GlobalOptions } from './context.ts';
 import { printFields, printJson, printTable } from './output.ts';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -82,8 +82,7 @@ export function registerTenantCommands(program: Command, globals: () => GlobalOp
     .option('--json', 'print a JSON object')
     .action((slug: string, options: { json?: boolean }) =>
       withContext(globals(), (ctx) => {
-        const tenant = ctx.tenants.get(slug);
-        if (!tenant) throw new UsageError(`no tenant "${slug}" (see: mailroom tenants list)`);
+        const tenant = tenantNamed(ctx, slug);
         if (options.json) return printJson(tenant);
         printFields([
           ['slug', tenant.slug],
@@ -106,8 +105,7 @@ export function registerTenantCommands(program: Command, globals: () => GlobalOp
     .option('--json', 'print the report as JSON')
     .action((slug: string, options: { sendTests?: boolean; inbox: string[]; json?: boolean }) =>
       withContext(globals(), async (ctx) => {
-        const tenant = ctx.tenants.get(slug);
-        if (!tenant) throw new UsageError(`no tenant "${slug}" (see: mailroom tenants list)`);
+        const tenant = tenantNamed(ctx, slug);
         const showProgress = process.stderr.isTTY && !options.json;
         const report = await checkTenant(ctx, tenant, {
           sendTests: options.sendTests === true,

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.ts';
 import { ApiTokenStore, type ApiToken } from '../store/index.ts';
-import { withContext, type GlobalOptions } from './context.ts';
+import { optionalTenant, tenantNamed, withContext, type GlobalOptions } from './context.ts';
 import { printJson, printTable } from './output.ts';
 
 function tokenJson(t: ApiToken): Record<string, unknown> {
@@ -21,8 +21,7 @@ export function registerTokenCommands(program: Command, globals: () => GlobalOpt
     .option('--json', 'print {"id", "token", ...}')
     .action((options: { tenant: string; name: string; json?: boolean }) =>
       withContext(globals(), (ctx) => {
-        const tenant = ctx.tenants.get(options.tenant);
-        if (!tenant) throw new UsageError(`no tenant "${options.tenant}" (see: mailroom tenants list)`);
+        const tenant = tenantNamed(ctx, options.tenant);
         const { token, info } = new ApiTokenStore(ctx.db).create(tenant.id, options.name, ctx.clock.now().toISOString());
         if (options.json) return printJson({ ...tokenJson(info), token });
         process.stdout.write(`token ${info.id} for ${tenant.slug} (shown only now): ${token}\nuse it as: Authorization: Bearer ${token}\n`);
@@ -36,8 +35,7 @@ export function registerTokenCommands(program: Command, globals: () => GlobalOpt
     .option('--json', 'print a JSON array')
     .action((options: { tenant?: string; json?: boolean }) =>
       withContext(globals(), (ctx) => {
-        const tenant = options.tenant ? ctx.tenants.get(options.tenant) : null;
-        if (options.tenant && !tenant) throw new UsageError(`no tenant "${options.tenant}" (see: mailroom tenants list)`);
+        const tenant = optionalTenant(ctx, options.tenant);
         const list = new ApiTokenStore(ctx.db).list(tenant?.id);
         if (options.json) return printJson(list.map(tokenJson));
         printTable(

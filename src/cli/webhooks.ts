@@ -6,7 +6,7 @@ import { UsageError } from '../errors.ts';
 import { EVENT_TYPES, type Webhook } from '../store/index.ts';
 import { webhookJson } from '../views/index.ts';
 import { newWebhookSecret } from '../webhooks/signing.ts';
-import { withContext, type GlobalOptions } from './context.ts';
+import { optionalTenant, tenantNamed, withContext, type GlobalOptions } from './context.ts';
 import { printJson, printTable } from './output.ts';
 
 export function parseWebhookUrl(value: string): string {
@@ -52,8 +52,7 @@ export function registerWebhookCommands(program: Command, globals: () => GlobalO
     .option('--json', 'print {"id", "secret"}')
     .action((options: { tenant: string; url: string; events?: string; json?: boolean }) =>
       withContext(globals(), (ctx) => {
-        const tenant = ctx.tenants.get(options.tenant);
-        if (!tenant) throw new UsageError(`no tenant "${options.tenant}" (see: mailroom tenants list)`);
+        const tenant = tenantNamed(ctx, options.tenant);
         const url = parseWebhookUrl(options.url);
         const events = parseEventList(options.events);
         const secret = newWebhookSecret();
@@ -70,8 +69,7 @@ export function registerWebhookCommands(program: Command, globals: () => GlobalO
     .option('--json', 'print a JSON array')
     .action((options: { tenant?: string; json?: boolean }) =>
       withContext(globals(), (ctx) => {
-        const tenant = options.tenant ? ctx.tenants.get(options.tenant) : null;
-        if (options.tenant && !tenant) throw new UsageError(`no tenant "${options.tenant}" (see: mailroom tenants list)`);
+        const tenant = optionalTenant(ctx, options.tenant);
         const list = ctx.webhooks.list(tenant ? [tenant.id] : undefined);
         if (options.json) return printJson(list.map(webhookJson));
         printTable(
@@ -136,8 +134,7 @@ export function registerWebhookCommands(program: Command, globals: () => GlobalO
     .action((options: { since: string; webhook?: string; tenant?: string; json?: boolean }) =>
       withContext(globals(), (ctx) => {
         const since = parseSince(options.since);
-        const tenant = options.tenant ? ctx.tenants.get(options.tenant) : null;
-        if (options.tenant && !tenant) throw new UsageError(`no tenant "${options.tenant}" (see: mailroom tenants list)`);
+        const tenant = optionalTenant(ctx, options.tenant);
         const targets = options.webhook ? [webhookById(ctx, options.webhook)] : ctx.webhooks.list(tenant ? [tenant.id] : undefined);
         const queued = ctx.webhooks.replay(
           targets.map((w) => w.id),

@@ -6,6 +6,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { UsageError } from '../errors.ts';
 import { attachmentPath } from '../parse/attachments.ts';
 import { assignByHand } from '../services/queue.ts';
+import type { StoredMessage } from '../store/index.ts';
 import { messageJson } from '../views/index.ts';
 import type { ApiDeps, ApiEnv } from './app.ts';
 import { badRequest, conflict, notFound } from './problem.ts';
@@ -20,10 +21,12 @@ const STATUSES = ['received', 'processed', 'assigned', 'unassigned', 'dismissed'
 
 export function messageRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
   const { ctx } = deps;
-  const shown = (id: string) => {
+  const shown = (m: StoredMessage) => ({ ...messageJson(m), evidence: m.decision?.evidence ?? {} });
+  /** The message as it is after a change. */
+  const reread = (id: string): StoredMessage => {
     const m = ctx.messages.get(id);
     if (!m) throw notFound(`no message ${id}`);
-    return { ...messageJson(m), evidence: m.decision?.evidence ?? {} };
+    return m;
   };
 
   app.openapi(
@@ -53,8 +56,7 @@ export function messageRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
   app.openapi(
     createRoute({ method: 'get', path: '/v1/messages/{id}', security, request: { params: MessageId }, responses: { 200: json(MessageSchema, 'the message, with the evidence of its decision'), 404: problem('no such message') } }),
     (c) => {
-      const m = messageIn(ctx, c.get('scope'), c.req.valid('param').id);
-      return c.json(shown(m.id), 200);
+      return c.json(shown(messageIn(ctx, c.get('scope'), c.req.valid('param').id)), 200);
     },
   );
 
@@ -115,7 +117,7 @@ export function messageRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
         if (err instanceof UsageError) throw badRequest(err.message);
         throw err;
       }
-      return c.json(shown(m.id), 200);
+      return c.json(shown(reread(m.id)), 200);
     },
   );
 
@@ -131,7 +133,7 @@ export function messageRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       const m = messageIn(ctx, c.get('scope'), c.req.valid('param').id);
       if (m.status !== 'unassigned') throw conflict(`message ${m.id} is ${m.status}, not unassigned`);
       ctx.messages.dismiss(m.id, c.req.valid('json').note ?? null, ctx.clock.now().toISOString());
-      return c.json(shown(m.id), 200);
+      return c.json(shown(reread(m.id)), 200);
     },
   );
 }

@@ -4,23 +4,16 @@
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MessagePort, WorkerOptions } from 'node:worker_threads';
-import type { Config } from '../config/index.ts';
-import type { Logger, LogLevel } from '../log.ts';
+import type { Logger } from '../log.ts';
 import { SupervisedThread } from '../supervised-thread.ts';
+import type { PipelineThreadData } from './worker-thread.ts';
 
 const threadFile = new URL(`./worker-thread${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
 
-export interface PipelineThreadOptions {
-  dataDir: string;
-  settings: Config['worker'];
-  dns: Config['dns'];
-  /** To open the reply-token keys. */
-  secret: Config['secret'];
-  mta: string;
-  logLevel: LogLevel;
-  /** A fresh port to the store thread for each thread started. */
+/** What the thread is started with (worker-thread.ts), but a fresh store port per start. */
+export type PipelineThreadOptions = Omit<PipelineThreadData, 'store'> & {
   connectStore: () => MessagePort;
-}
+};
 
 export class PipelineThread extends SupervisedThread {
   private readonly options: PipelineThreadOptions;
@@ -31,8 +24,9 @@ export class PipelineThread extends SupervisedThread {
   }
 
   protected spawn(): { file: URL; options: WorkerOptions } {
-    const { dataDir, settings, dns, secret, mta, logLevel } = this.options;
-    const store = this.options.connectStore();
-    return { file: threadFile, options: { workerData: { dataDir, settings, dns, secret, mta, logLevel, store }, transferList: [store], resourceLimits: { maxYoungGenerationSizeMb: 4 } } };
+    const { connectStore, ...rest } = this.options;
+    const store = connectStore();
+    const workerData: PipelineThreadData = { ...rest, store };
+    return { file: threadFile, options: { workerData, transferList: [store], resourceLimits: { maxYoungGenerationSizeMb: 4 } } };
   }
 }

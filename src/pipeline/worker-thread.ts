@@ -12,7 +12,7 @@ import { openDatabase } from '../store/database.ts';
 import { RawReader } from '../store/raw.ts';
 import { MatchLookups } from '../store/match-lookups.ts';
 import { ReplyTokenSource } from '../store/token-keys.ts';
-import { loadKeyring, type Keyring } from '../secrets/keyring.ts';
+import { keyringSource } from '../secrets/keyring.ts';
 import { matchMessage } from './match-stage.ts';
 import { RemoteJobQueue, StoreClient } from '../store/store-client.ts';
 import { Worker } from './worker.ts';
@@ -48,8 +48,8 @@ const data = workerData as PipelineThreadData;
 lowerThreadPriority();
 const reader = openDatabase(data.dataDir, { readonly: true });
 const raw = new RawReader(reader, data.dataDir);
-// Read afresh whenever the token keys change, so a key rotation needs no restart.
-const openKeyring = (): Keyring | null => loadKeyring({ dataDir: data.dataDir, ...data.secret }, { create: false });
+// Reloaded when the key file changes, so a key rotation needs no restart.
+const openKeyring = keyringSource({ dataDir: data.dataDir, ...data.secret }, { create: false });
 const tokens = new ReplyTokenSource(reader, openKeyring);
 const lookups = new MatchLookups(reader, () => tokens.current());
 const log = createLogger(data.logLevel).child({ subsystem: 'worker' });

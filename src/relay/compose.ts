@@ -27,8 +27,8 @@ export interface ComposeRequest {
   accountId?: number | undefined;
   /** The sending user, for per-user accounts. */
   owner?: string | undefined;
-  /** The recipient; 'own-reply-address' sends to the account's own reply address (the test email). */
-  to: string;
+  /** The recipient: an address, or the account's own reply address (the test email). */
+  to: string | { ownReplyAddress: true };
   subject: string;
   text?: string | undefined;
   html?: string | undefined;
@@ -36,9 +36,6 @@ export interface ComposeRequest {
   conversationId?: number | undefined;
   purpose?: 'send' | 'test' | undefined;
 }
-
-/** `to` for a message to the account's own reply address. */
-export const OWN_REPLY_ADDRESS = 'own-reply-address';
 
 export interface ComposeDeps {
   db: Database;
@@ -84,9 +81,8 @@ export function composeOutbound(deps: ComposeDeps, request: ComposeRequest): Out
   const chain = tenantChain(tenants, request.tenant);
   const tenant = chain[0];
   if (!tenant) throw new UsageError(`no tenant "${request.tenant}" (see: mailroom tenants list)`);
-  const toSelf = request.to === OWN_REPLY_ADDRESS;
-  const given = toSelf ? null : normalizeAddress(request.to);
-  if (!toSelf && !given) throw new UsageError(`"${request.to}" is not an email address`);
+  const given = typeof request.to === 'string' ? normalizeAddress(request.to) : null;
+  if (typeof request.to === 'string' && !given) throw new UsageError(`"${request.to}" is not an email address`);
   if (!request.text && !request.html) throw new UsageError('a message needs --text, --html or both');
   if (!request.subject.trim()) throw new UsageError('a message needs a --subject');
   const replyDomain = replyDomainOf(chain);

@@ -2,7 +2,7 @@
 // (our Message-ID, the reply-token Reply-To, thread headers) into the durable
 // outbound queue, the relay loop that paces and sends it on its own thread, the
 // staged connection test with provider advice, and the test email round trip.
-export { composeOutbound, chooseAccount, tenantChain, replyDomainOf, OWN_REPLY_ADDRESS, type ComposeRequest, type ComposeDeps } from './compose.ts';
+export { composeOutbound, chooseAccount, tenantChain, replyDomainOf, type ComposeRequest, type ComposeDeps } from './compose.ts';
 export { Relay, classifySendError, mailOf, type SendResult, type RelayDeps } from './sender.ts';
 export { diagnoseAccount, type DiagnosisResult } from './diagnose.ts';
 export { adviceFor, type Stage } from './advice.ts';

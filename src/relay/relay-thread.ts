@@ -5,7 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Config } from '../config/index.ts';
 import { createLogger, type LogLevel } from '../log.ts';
-import { loadKeyring, type Keyring } from '../secrets/keyring.ts';
+import { keyringSource, type Keyring } from '../secrets/keyring.ts';
 import { openDatabase } from '../store/database.ts';
 import { WebhookDispatcher } from '../webhooks/dispatcher.ts';
 import { Relay } from './sender.ts';
@@ -26,11 +26,12 @@ const data = workerData as RelayThreadData;
 // a FULL commit): at worst a message is sent once more, with the same Message-ID.
 const db = openDatabase(data.dataDir, { synchronous: 'NORMAL' });
 const log = createLogger(data.logLevel).child({ subsystem: 'relay' });
+// Reloaded when the key file changes, so a `mailroom keys rotate` while the server runs is picked up.
+const keys = keyringSource({ dataDir: data.dataDir, ...data.secret }, { create: true });
+const keyring = (): Keyring => keys() as Keyring;
 const relay = new Relay({
   db,
-  // Read afresh each time a secret is opened (rarely: transports are pooled), so
-  // a `mailroom keys rotate` while the server runs is picked up.
-  keyring: () => loadKeyring({ dataDir: data.dataDir, ...data.secret }, { create: true }) as Keyring,
+  keyring,
   settings: data.settings,
   hostname: data.hostname,
   log,
@@ -39,7 +40,7 @@ const relay = new Relay({
 relay.start();
 const dispatcher = new WebhookDispatcher({
   db,
-  keyring: () => loadKeyring({ dataDir: data.dataDir, ...data.secret }, { create: true }) as Keyring,
+  keyring,
   settings: data.webhooks,
   log: createLogger(data.logLevel).child({ subsystem: 'webhooks' }),
   nowMs: Date.now,

@@ -6,7 +6,7 @@
 import type { Context } from '../context.ts';
 import type { Account } from '../store/index.ts';
 import { adviceFor } from './advice.ts';
-import { composeOutbound, OWN_REPLY_ADDRESS } from './compose.ts';
+import { composeOutbound } from './compose.ts';
 import { Relay } from './sender.ts';
 
 export interface TestEmailResult {
@@ -30,7 +30,7 @@ export async function sendTestEmail(ctx: Context, account: Account, options: { t
   const message = ctx.db.transaction(() => {
     const composed = composeOutbound(
       { db: ctx.db, keyring: ctx.keyring(), now: ctx.clock.now() },
-      { tenant: account.tenant, accountId: account.id, to: OWN_REPLY_ADDRESS, subject: `mailroom test email for account ${account.id} (${account.name})`, text: 'This message tests that mail sent through this account comes back to mailroom. It can be dismissed.\r\n', purpose: 'test' },
+      { tenant: account.tenant, accountId: account.id, to: { ownReplyAddress: true }, subject: `mailroom test email for account ${account.id} (${account.name})`, text: 'This message tests that mail sent through this account comes back to mailroom. It can be dismissed.\r\n', purpose: 'test' },
     );
     // Ours to send, not the server relay's.
     ctx.outbound.claim(composed.id, nowMs(), 5 * 60_000);

@@ -4,7 +4,7 @@
 // 0600 in the data dir on first use. Every sealed value names the key that
 // sealed it, so a rotation can run while old values are still being re-sealed.
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.ts';
 
@@ -141,4 +141,24 @@ export function loadKeyring(settings: KeySettings, options: { create: boolean })
   const key = keyFromBytes(randomBytes(32));
   writeKeyFile(path, [key]);
   return new Keyring([key]);
+}
+
+/**
+ * The keyring as a long-running thread sees it: loaded once, and loaded again
+ * only when the key file changed (a `mailroom keys rotate` while the server
+ * runs), so opening a secret costs no file read.
+ */
+export function keyringSource(settings: KeySettings, options: { create: boolean }): () => Keyring | null {
+  let cached: Keyring | null = null;
+  let loadedAt = -1;
+  return () => {
+    if (settings.key) return (cached ??= loadKeyring(settings, options));
+    const mtime = statSync(keyFilePath(settings.dataDir), { throwIfNoEntry: false })?.mtimeMs ?? 0;
+    if (!cached || mtime !== loadedAt) {
+      cached = loadKeyring(settings, options);
+      // Created just now: note its time, not the missing file's.
+      loadedAt = statSync(keyFilePath(settings.dataDir), { throwIfNoEntry: false })?.mtimeMs ?? 0;
+    }
+    return cached;
+  };
 }

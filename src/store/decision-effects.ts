@@ -5,6 +5,7 @@
 import { AccountStore } from './accounts.ts';
 import { CandidateStore } from './candidates.ts';
 import { ConversationStore } from './conversations.ts';
+import type { Statement } from 'better-sqlite3';
 import type { Database } from './database.ts';
 import type { DecisionSummary, ProcessedMessage } from './messages.ts';
 import { EventStore, type EventType } from './events.ts';
@@ -12,8 +13,11 @@ import { MessageStore, type StoredMessage } from './messages.ts';
 import { OutboundStore } from './outbound.ts';
 import { messageJson } from '../views/json.ts';
 
+// Runs in the store thread for every message the pipeline completes: the
+// statements are prepared once, and the message's tenant is read once.
 export class DecisionEffects {
-  private readonly db: Database;
+  private readonly tenantOf: Statement<[string], { tenant_id: number }>;
+  private readonly link: Statement<[number | null, string | null, string]>;
   private readonly conversations: ConversationStore;
   private readonly outbound: OutboundStore;
   private readonly candidates: CandidateStore;
@@ -24,25 +28,29 @@ export class DecisionEffects {
   constructor(db: Database) {
     this.events = new EventStore(db);
     this.messages = new MessageStore(db);
-    this.db = db;
+    this.tenantOf = db.prepare('SELECT tenant_id FROM messages WHERE id = ?');
+    this.link = db.prepare('UPDATE messages SET conversation_id = ?, outbound_id = ? WHERE id = ?');
     this.conversations = new ConversationStore(db);
     this.outbound = new OutboundStore(db);
     this.candidates = new CandidateStore(db, () => new Date());
     this.accounts = new AccountStore(db);
   }
 
-  /** Applies the decision; returns it with the conversation actually chosen. */
+  /**
+   * Applies the decision, stores it with the conversation actually chosen and
+   * records its event; returns the stored decision.
+   */
   apply(messageId: string, summary: ProcessedMessage, at: string): DecisionSummary | null {
     const decision = summary.decision;
     if (!decision) return null;
-    const row = this.db.prepare('SELECT tenant_id FROM messages WHERE id = ?').get(messageId) as { tenant_id: number } | undefined;
+    const row = this.tenantOf.get(messageId);
     if (!row) return decision;
     let conversationId = decision.conversationId ?? null;
     if (decision.status === 'assigned' && decision.candidate) {
       conversationId = this.conversations.place(row.tenant_id, decision.candidate.id, summary.subject, conversationId, at);
     }
     const outboundId = decision.outboundId ?? null;
-    this.db.prepare('UPDATE messages SET conversation_id = ?, outbound_id = ? WHERE id = ?').run(conversationId, outboundId, messageId);
+    this.link.run(conversationId, outboundId, messageId);
 
     if (summary.classification.kind === 'bounce' && outboundId) {
       const bounce = summary.classification.bounce as { hard?: boolean; recipient?: string | null; status?: string | null; diagnostic?: string | null } | null;
@@ -56,15 +64,11 @@ export class DecisionEffects {
       const accountId = this.outbound.get(outboundId)?.accountId;
       if (accountId) this.accounts.setStatus(accountId, 'active', null, at);
     }
-    return { ...decision, conversationId };
-  }
-
-  /** The event for a message the pipeline has just decided on, in the same transaction. */
-  announce(messageId: string, at: Date): void {
+    const stored = { ...decision, conversationId };
+    this.messages.setDecision(messageId, stored);
     const message = this.messages.get(messageId);
-    const row = this.db.prepare('SELECT tenant_id FROM messages WHERE id = ?').get(messageId) as { tenant_id: number } | undefined;
-    if (!message?.decision || !row) return;
-    this.events.record(row.tenant_id, eventTypeOf(message), message.id, { message: messageJson(message) }, at);
+    if (message) this.events.record(row.tenant_id, eventTypeOf(message), message.id, { message: messageJson(message) }, new Date(at));
+    return stored;
   }
 }
 

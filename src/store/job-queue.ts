@@ -36,11 +36,7 @@ export class JobOperations {
     const at = new Date(nowMs).toISOString();
     return this.jobs.complete(job, nowMs, () => {
       this.messages.markProcessed(job.messageId, summary, at);
-      const decision = this.effects.apply(job.messageId, summary, at);
-      if (decision) {
-        this.messages.setDecision(job.messageId, decision);
-        this.effects.announce(job.messageId, new Date(nowMs));
-      }
+      this.effects.apply(job.messageId, summary, at);
     });
   }
 

@@ -4,6 +4,7 @@
 import type { Statement } from 'better-sqlite3';
 import { messageJson } from '../views/json.ts';
 import { ConversationStore } from './conversations.ts';
+import { StatementCache } from './statements.ts';
 import { EventStore, type EventType } from './events.ts';
 import type { Database } from './database.ts';
 
@@ -157,9 +158,12 @@ export class MessageStore {
   private readonly insertMessage: Statement;
   private readonly insertRaw: Statement;
   private readonly insertJob: Statement;
+  // The store thread runs these for every message: prepared once per connection.
+  private readonly statements: StatementCache;
 
   constructor(db: Database) {
     this.db = db;
+    this.statements = new StatementCache(db);
     this.insertMessage = db.prepare(
       `INSERT INTO messages (id, tenant_id, status, received_at, size, envelope) VALUES (?, ?, 'received', ?, ?, ?)`,
     );
@@ -206,18 +210,18 @@ export class MessageStore {
       params.push(filter.before);
     }
     const sql = `${SELECT_MESSAGE} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY m.id DESC LIMIT ?`;
-    return (this.db.prepare(sql).all(...params, filter.limit) as MessageRow[]).map(toMessage);
+    return (this.statements.get(sql).all(...params, filter.limit) as MessageRow[]).map(toMessage);
   }
 
   get(id: string): StoredMessage | null {
-    const row = this.db.prepare(`${SELECT_MESSAGE} WHERE m.id = ?`).get(id.toUpperCase()) as MessageRow | undefined;
+    const row = this.statements.get(`${SELECT_MESSAGE} WHERE m.id = ?`).get(id.toUpperCase()) as MessageRow | undefined;
     return row ? toMessage(row) : null;
   }
 
   /** Marks the message processed with its header summary; part of the job's completing transaction. */
   markProcessed(id: string, summary: ProcessedMessage, at: string): void {
-    this.db
-      .prepare(
+    this.statements
+      .get(
         `UPDATE messages SET status = ?, message_id = ?, from_header = ?, subject = ?, auth = ?, attachments = ?, kind = ?, classification = ?,
          candidate_id = ?, decision = ?, error = NULL, processed_at = ? WHERE id = ?`,
       )
@@ -236,26 +240,26 @@ export class MessageStore {
         id,
       );
     // Re-running a stage gives the same result: replace, never duplicate.
-    this.db.prepare('INSERT OR REPLACE INTO message_parsed (message_id, data) VALUES (?, ?)').run(id, JSON.stringify(summary.parsed));
+    this.statements.get('INSERT OR REPLACE INTO message_parsed (message_id, data) VALUES (?, ?)').run(id, JSON.stringify(summary.parsed));
   }
 
   /** Replaces the stored decision (the store adds the conversation it chose). */
   setDecision(id: string, decision: DecisionSummary): void {
-    this.db.prepare('UPDATE messages SET decision = ? WHERE id = ?').run(JSON.stringify(decision), id);
+    this.statements.get('UPDATE messages SET decision = ? WHERE id = ?').run(JSON.stringify(decision), id);
   }
 
   markFailed(id: string, error: string, at: string): void {
-    this.db.prepare(`UPDATE messages SET status = 'failed', error = ?, processed_at = ? WHERE id = ?`).run(error, at, id);
+    this.statements.get(`UPDATE messages SET status = 'failed', error = ?, processed_at = ? WHERE id = ?`).run(error, at, id);
   }
 
   /** An operator's assignment: replaces the pipeline's decision with method `manual` and files it in a conversation. */
   assignManually(id: string, candidate: { id: number; externalId: string; name: string }, at: string): void {
     this.db.transaction(() => {
-      const row = this.db.prepare('SELECT tenant_id, subject FROM messages WHERE id = ?').get(id) as { tenant_id: number; subject: string | null } | undefined;
+      const row = this.statements.get('SELECT tenant_id, subject FROM messages WHERE id = ?').get(id) as { tenant_id: number; subject: string | null } | undefined;
       if (!row) return;
       const conversationId = new ConversationStore(this.db).place(row.tenant_id, candidate.id, row.subject, null, at);
       const decision: DecisionSummary = { status: 'assigned', method: 'manual', reason: null, candidate, suggestions: [], conversationId, evidence: { assignedAt: at } };
-      this.db.prepare(`UPDATE messages SET status = 'assigned', candidate_id = ?, conversation_id = ?, decision = ? WHERE id = ?`).run(candidate.id, conversationId, JSON.stringify(decision), id);
+      this.statements.get(`UPDATE messages SET status = 'assigned', candidate_id = ?, conversation_id = ?, decision = ? WHERE id = ?`).run(candidate.id, conversationId, JSON.stringify(decision), id);
       this.announce(id, row.tenant_id, 'message.assigned', at);
     }).immediate();
   }
@@ -265,8 +269,8 @@ export class MessageStore {
     const previous = this.get(id)?.decision;
     const decision = { ...(previous ?? { method: null, candidate: null, suggestions: [], evidence: {} }), status: 'dismissed', reason: previous?.reason ?? null, note, dismissedAt: at };
     this.db.transaction(() => {
-      this.db.prepare(`UPDATE messages SET status = 'dismissed', decision = ? WHERE id = ?`).run(JSON.stringify(decision), id);
-      const row = this.db.prepare('SELECT tenant_id FROM messages WHERE id = ?').get(id) as { tenant_id: number } | undefined;
+      this.statements.get(`UPDATE messages SET status = 'dismissed', decision = ? WHERE id = ?`).run(JSON.stringify(decision), id);
+      const row = this.statements.get('SELECT tenant_id FROM messages WHERE id = ?').get(id) as { tenant_id: number } | undefined;
       if (row) this.announce(id, row.tenant_id, 'message.dismissed', at);
     }).immediate();
   }
@@ -278,8 +282,8 @@ export class MessageStore {
 
   /** Puts messages back through the pipeline (e.g. after candidates arrived); returns how many. */
   requeue(ids: readonly string[], nowMs: number): number {
-    const requeue = this.db.prepare(`UPDATE jobs SET state = 'queued', attempts = 0, run_after = ?, lease_token = NULL, updated_at = ? WHERE message_id = ? AND state IN ('done', 'failed')`);
-    const mark = this.db.prepare(`UPDATE messages SET status = 'received' WHERE id = ?`);
+    const requeue = this.statements.get(`UPDATE jobs SET state = 'queued', attempts = 0, run_after = ?, lease_token = NULL, updated_at = ? WHERE message_id = ? AND state IN ('done', 'failed')`);
+    const mark = this.statements.get(`UPDATE messages SET status = 'received' WHERE id = ?`);
     return this.db.transaction(() => {
       let n = 0;
       for (const id of ids) {
@@ -294,17 +298,17 @@ export class MessageStore {
 
   /** The stored parse result of a processed message (parse/'s ParsedMessage as plain data). */
   parsed(id: string): unknown {
-    const row = this.db.prepare('SELECT data FROM message_parsed WHERE message_id = ?').get(id.toUpperCase()) as { data: string } | undefined;
+    const row = this.statements.get('SELECT data FROM message_parsed WHERE message_id = ?').get(id.toUpperCase()) as { data: string } | undefined;
     return row ? (JSON.parse(row.data) as unknown) : null;
   }
 
   countByStatus(): Record<string, number> {
-    const rows = this.db.prepare('SELECT status, COUNT(*) AS n FROM messages GROUP BY status').all() as { status: string; n: number }[];
+    const rows = this.statements.get('SELECT status, COUNT(*) AS n FROM messages GROUP BY status').all() as { status: string; n: number }[];
     return Object.fromEntries(rows.map((r) => [r.status, r.n]));
   }
 
   totals(): { count: number; bytes: number } {
-    const row = this.db.prepare('SELECT COUNT(*) AS count, COALESCE(SUM(size), 0) AS bytes FROM messages').get() as { count: number; bytes: number };
+    const row = this.statements.get('SELECT COUNT(*) AS count, COALESCE(SUM(size), 0) AS bytes FROM messages').get() as { count: number; bytes: number };
     return row;
   }
 }
