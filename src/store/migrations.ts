@@ -333,6 +333,23 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE tenants ADD COLUMN inboxes TEXT;
     `,
   },
+  {
+    version: 11,
+    name: 'route generation',
+    sql: `
+      -- Bumped by every change to routes, whoever makes it (a CLI process, the API):
+      -- the listener keeps its RCPT answers in memory and asks only this one row
+      -- whether they still hold.
+      CREATE TABLE route_generation (
+        id     INTEGER PRIMARY KEY CHECK (id = 1),
+        value  INTEGER NOT NULL
+      );
+      INSERT INTO route_generation (id, value) VALUES (1, 0);
+      CREATE TRIGGER routes_inserted AFTER INSERT ON routes BEGIN UPDATE route_generation SET value = value + 1 WHERE id = 1; END;
+      CREATE TRIGGER routes_updated AFTER UPDATE ON routes BEGIN UPDATE route_generation SET value = value + 1 WHERE id = 1; END;
+      CREATE TRIGGER routes_deleted AFTER DELETE ON routes BEGIN UPDATE route_generation SET value = value + 1 WHERE id = 1; END;
+    `,
+  },
 ];
 
 export function migrate(db: Database, list: readonly Migration[] = migrations): number[] {

@@ -71,18 +71,36 @@ interface TenantRow {
   inboxes: string | null;
 }
 
+type RouteAnswer = { tenantId: number; route: Route } | null;
+type RouteRow = { tenant_id: number; kind: RouteKind; value: string };
+type DomainRoutes = { any: boolean; forwardAddresses: boolean };
+
+/** Answers kept between route changes; past this many the map starts over (a scan of random addresses cannot grow it). */
+const MAX_REMEMBERED_ANSWERS = 10_000;
+
 export class TenantStore {
   private readonly db: Database;
   private readonly now: () => Date;
   // Prepared once: these run for every RCPT.
-  private readonly routeByValue: Statement<[string], { tenant_id: number; kind: RouteKind; value: string }>;
-  private readonly routeByDomain: Statement<[string], unknown>;
+  private readonly routeByValue: Statement<[string], RouteRow>;
+  private readonly routeKindsOnDomain: Statement<[string], { kind: RouteKind }>;
+  private readonly routeGeneration: Statement<[], { value: number }>;
+  /**
+   * RCPT answers while the routes stay as they are. Two index lookups per RCPT
+   * cost the SMTP thread more than the rest of its RCPT work (reads next to a
+   * busy writer walk a growing WAL); one read of route_generation, which every
+   * change to routes bumps (a trigger), says whether the answers still hold.
+   */
+  private readonly routesByValue = new Map<string, RouteRow | null>();
+  private readonly routesByDomain = new Map<string, DomainRoutes>();
+  private answersGeneration = -1;
 
   constructor(db: Database, now: () => Date) {
     this.db = db;
     this.now = now;
     this.routeByValue = db.prepare('SELECT tenant_id, kind, value FROM routes WHERE value = ?');
-    this.routeByDomain = db.prepare('SELECT 1 FROM routes WHERE domain = ? LIMIT 1');
+    this.routeKindsOnDomain = db.prepare('SELECT DISTINCT kind FROM routes WHERE domain = ?');
+    this.routeGeneration = db.prepare('SELECT value FROM route_generation WHERE id = 1');
   }
 
   add(input: NewTenant): Tenant {
@@ -153,21 +171,54 @@ export class TenantStore {
 
   /**
    * Which tenant owns this (normalized) recipient: a forwarding address exactly,
-   * else its domain as a reply domain. Two indexed lookups on routes.value.
+   * else its domain as a reply domain.
    */
-  routeFor(address: string): { tenantId: number; route: Route } | null {
-    const lookup = this.routeByValue;
-    const exact = lookup.get(address);
-    if (exact && exact.kind === 'forward_address') return { tenantId: exact.tenant_id, route: { kind: exact.kind, value: exact.value } };
+  routeFor(address: string): RouteAnswer {
+    this.forgetAnswersIfRoutesChanged();
     const domain = address.slice(address.lastIndexOf('@') + 1);
-    const byDomain = lookup.get(domain);
-    if (byDomain && byDomain.kind === 'reply_domain') return { tenantId: byDomain.tenant_id, route: { kind: byDomain.kind, value: byDomain.value } };
+    const onDomain = this.domainRoutes(domain);
+    if (onDomain.forwardAddresses) {
+      const exact = this.routeNamed(address);
+      if (exact?.kind === 'forward_address') return { tenantId: exact.tenant_id, route: { kind: exact.kind, value: exact.value } };
+    }
+    if (!onDomain.any) return null;
+    const byDomain = this.routeNamed(domain);
+    if (byDomain?.kind === 'reply_domain') return { tenantId: byDomain.tenant_id, route: { kind: byDomain.kind, value: byDomain.value } };
     return null;
   }
 
   /** True when some route lives on this domain (we are its MX), so an unknown local part is 5.1.1, not a relay attempt. */
   servesDomain(domain: string): boolean {
-    return this.routeByDomain.get(domain) !== undefined;
+    this.forgetAnswersIfRoutesChanged();
+    return this.domainRoutes(domain).any;
+  }
+
+  private routeNamed(value: string): RouteRow | null {
+    let row = this.routesByValue.get(value);
+    if (row === undefined) {
+      row = this.routeByValue.get(value) ?? null;
+      remember(this.routesByValue, value, row);
+    }
+    return row;
+  }
+
+  /** Whether any route, and any forwarding address, lives on this domain: most recipients are on reply domains and need no exact lookup. */
+  private domainRoutes(domain: string): DomainRoutes {
+    let known = this.routesByDomain.get(domain);
+    if (known === undefined) {
+      const kinds = this.routeKindsOnDomain.all(domain).map((r) => r.kind);
+      known = { any: kinds.length > 0, forwardAddresses: kinds.includes('forward_address') };
+      remember(this.routesByDomain, domain, known);
+    }
+    return known;
+  }
+
+  private forgetAnswersIfRoutesChanged(): void {
+    const generation = this.routeGeneration.get()?.value ?? 0;
+    if (generation === this.answersGeneration) return;
+    this.routesByValue.clear();
+    this.routesByDomain.clear();
+    this.answersGeneration = generation;
   }
 
   slugOf(tenantId: number): string {
@@ -190,6 +241,11 @@ export class TenantStore {
       inboxes: row.inboxes ? (JSON.parse(row.inboxes) as string[]) : [],
     };
   }
+}
+
+function remember<V>(map: Map<string, V>, key: string, value: V): void {
+  if (map.size >= MAX_REMEMBERED_ANSWERS) map.clear();
+  map.set(key, value);
 }
 
 function fail(message: string): never {

@@ -3,6 +3,7 @@ import { createContext, type Context } from '../../src/context.ts';
 import { SmtpError } from '../../src/errors.ts';
 import { createLogger } from '../../src/log.ts';
 import { routeRecipient } from '../../src/smtp/index.ts';
+import { openDatabase, TenantStore } from '../../src/store/index.ts';
 import { seedTenants, tempDir, testConfig } from '../helpers/server.ts';
 
 let ctx: Context;
@@ -48,5 +49,37 @@ describe('recipient routing', () => {
     ['no-at-sign', '550 5.7.1'],
   ])('%s -> %s', (address, expected) => {
     expect(outcome(address)).toBe(expected);
+  });
+});
+
+describe('routes changed by another process', () => {
+  // The listener keeps its answers in memory; a tenant added with the CLI (its
+  // own connection) must count from the next RCPT, refusals included.
+  it('accepts a new reply domain and forwarding address at once, after refusing them', () => {
+    expect(outcome('careers@replies.initech.com')).toBe('550 5.7.1');
+    expect(outcome('initech-jobs@in.mailroom.test')).toBe('550 5.1.1');
+    const cli = openDatabase(ctx.config.data.dir);
+    try {
+      new TenantStore(cli, () => new Date()).add({ slug: 'initech', domains: ['initech.com'], replyDomains: ['replies.initech.com'], forwardAddresses: ['initech-jobs@in.mailroom.test'] });
+    } finally {
+      cli.close();
+    }
+    expect(outcome('careers@replies.initech.com')).toBe('tenant initech');
+    expect(outcome('initech-jobs@in.mailroom.test')).toBe('tenant initech');
+    expect(outcome('acme-jobs@in.mailroom.test')).toBe('tenant acme');
+  });
+
+  it('follows a route that moves or disappears', () => {
+    expect(outcome('careers@replies.globex.com')).toBe('tenant globex');
+    const cli = openDatabase(ctx.config.data.dir);
+    try {
+      const acme = cli.prepare("SELECT id FROM tenants WHERE slug = 'acme'").get() as { id: number };
+      cli.prepare("UPDATE routes SET tenant_id = ? WHERE value = 'replies.globex.com'").run(acme.id);
+      expect(outcome('careers@replies.globex.com')).toBe('tenant acme');
+      cli.prepare("DELETE FROM routes WHERE value = 'replies.globex.com'").run();
+      expect(outcome('careers@replies.globex.com')).toBe('550 5.7.1');
+    } finally {
+      cli.close();
+    }
   });
 });
