@@ -70,6 +70,13 @@ const workerSection = z
       .max(10_000)
       .default(50)
       .describe('While messages keep arriving, the worker pauses this long between batches of 16 so accepting mail keeps the CPU (0 = never pause).'),
+    heapSoftLimitMb: positiveInt
+      .min(16)
+      .max(16_384)
+      .default(64)
+      .describe(
+        "Heap size of the pipeline thread in MB past which it collects garbage after each message. V8 would otherwise let the garbage of large messages grow the process by hundreds of MB before collecting it.",
+      ),
   })
   .strict();
 

@@ -15,6 +15,7 @@ import { ReplyTokenSource } from '../store/token-keys.ts';
 import { keyringSource } from '../secrets/keyring.ts';
 import { matchMessage } from './match-stage.ts';
 import { RemoteJobQueue, StoreClient } from '../store/store-client.ts';
+import { heapGuard } from './heap-guard.ts';
 import { Worker } from './worker.ts';
 
 /**
@@ -64,6 +65,7 @@ worker = new Worker({
   match: (messageId, processed, message) => matchMessage(lookups, messageId, processed, message),
   log,
   nowMs: Date.now,
+  afterMessage: heapGuard(data.settings.heapSoftLimitMb),
 });
 worker.start();
 

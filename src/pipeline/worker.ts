@@ -20,6 +20,8 @@ export interface WorkerDeps {
   match?: (messageId: string, processed: ProcessedMessage, message: { raw: Buffer; envelope: Envelope }) => DecisionSummary | null;
   log: Logger;
   nowMs: () => number;
+  /** Called after each message with its bytes released (the thread's heap guard). */
+  afterMessage?: () => void;
 }
 
 /**
@@ -150,6 +152,7 @@ export class Worker {
         return { job, result: { processed: { ...result.processed, decision } } };
       } finally {
         release(message.raw);
+        this.deps.afterMessage?.();
       }
     } catch (err) {
       return { job, error: err instanceof Error ? err : new Error(String(err)) };

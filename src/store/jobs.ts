@@ -25,17 +25,18 @@ interface JobRow {
 
 export class JobStore {
   private readonly db: Database;
-  private readonly claimStatement: Statement<[number, string, number, number, number], JobRow>;
+  private readonly dueStatement: Statement<[number, number], { id: number; attempts: number }>;
+  private readonly claimStatement: Statement<[number, string, number, string], JobRow>;
   private readonly finishStatement: Statement;
   private readonly retryStatement: Statement;
 
   constructor(db: Database) {
     this.db = db;
-    // The subquery walks the partial index jobs_due; an expired lease is due like a queued job.
-    // The subquery walks the partial index jobs_due; an expired lease is due like a queued job.
+    // Walks the partial index jobs_due; an expired lease is due like a queued job.
+    this.dueStatement = db.prepare(`SELECT id, attempts FROM jobs WHERE state IN ('queued', 'running') AND run_after <= ? ORDER BY run_after LIMIT ?`);
     this.claimStatement = db.prepare(
       `UPDATE jobs SET state = 'running', attempts = attempts + 1, run_after = ?, lease_token = ?, updated_at = ?
-       WHERE id IN (SELECT id FROM jobs WHERE state IN ('queued', 'running') AND run_after <= ? ORDER BY run_after LIMIT ?)
+       WHERE id IN (SELECT value FROM json_each(?))
        RETURNING id, message_id, kind, attempts, lease_token`,
     );
     this.finishStatement = db.prepare(
@@ -46,10 +47,25 @@ export class JobStore {
     );
   }
 
-  /** Claims up to `max` due jobs in one statement; they share one lease token. */
+  /**
+   * Claims up to `max` due jobs, oldest first; they share one lease token. A job
+   * tried before is claimed alone: it may be the message that killed the last
+   * pipeline thread (out of memory), and every job claimed with it would lose an
+   * attempt each time it does so again. Fresh jobs come in batches.
+   */
   claim(nowMs: number, leaseMs: number, max = 1): Job[] {
-    const rows = this.claimStatement.all(nowMs + leaseMs, randomUUID(), nowMs, nowMs, max);
-    return rows.map((row) => ({ id: row.id, messageId: row.message_id, kind: row.kind, attempts: row.attempts, leaseToken: row.lease_token }));
+    // A savepoint inside the store thread's transaction, a transaction of its own elsewhere.
+    const { ids, rows } = this.db
+      .transaction(() => {
+        const due = this.dueStatement.all(nowMs, max);
+        if (due.length === 0) return { ids: [], rows: [] };
+        const chosen = due[0]!.attempts > 0 ? [due[0]!.id] : due.filter((job) => job.attempts === 0).map((job) => job.id);
+        return { ids: chosen, rows: this.claimStatement.all(nowMs + leaseMs, randomUUID(), nowMs, JSON.stringify(chosen)) };
+      })
+      .immediate();
+    return rows
+      .map((row) => ({ id: row.id, messageId: row.message_id, kind: row.kind, attempts: row.attempts, leaseToken: row.lease_token }))
+      .sort((a, b) => ids.indexOf(a.id) - ids.indexOf(b.id));
   }
 
   /**
@@ -85,6 +101,13 @@ export class JobStore {
    */
   releaseOrphaned(nowMs: number): number {
     return this.db.prepare(`UPDATE jobs SET state = 'queued', run_after = ?, lease_token = NULL, updated_at = ? WHERE state = 'running'`).run(nowMs, nowMs).changes;
+  }
+
+  /** Makes the jobs still running under these leases due now (their holder is gone; attempts are kept). */
+  releaseLeases(tokens: readonly string[], nowMs: number): number {
+    return this.db
+      .prepare(`UPDATE jobs SET state = 'queued', run_after = ?, lease_token = NULL, updated_at = ? WHERE state = 'running' AND lease_token IN (SELECT value FROM json_each(?))`)
+      .run(nowMs, nowMs, JSON.stringify(tokens)).changes;
   }
 
   /** When the next job falls due, for the worker's sleep; null when nothing is pending. */

@@ -9,6 +9,7 @@ import { toStorageError } from '../errors.ts';
 import { writeBatch } from './batch-writer.ts';
 import { openDatabase } from './database.ts';
 import { JobOperations } from './job-queue.ts';
+import type { Job } from './jobs.ts';
 import { MessageStore } from './messages.ts';
 import { syncSpoolDir } from './raw.ts';
 import { WORK_AVAILABLE, type StoreReply, type StoreRequest } from './store-protocol.ts';
@@ -33,6 +34,10 @@ const jobs = new JobOperations(db);
 const pipelines: MessagePort[] = [];
 let queue: Queued[] = [];
 let scheduled = false;
+/** The leases each pipeline port holds (token -> when it runs out), so they can be handed back if its thread dies. */
+const leases = new Map<ReplyPort, Map<string, number>>();
+/** Leases of pipeline threads that went away, handed back in the next transaction. */
+let abandonedLeases: string[] = [];
 
 function handle(request: StoreRequest): unknown {
   switch (request.op) {
@@ -98,6 +103,11 @@ function runQueued(): void {
           replies.push({ seq: request.seq, ok: false, error: e.message, full: e.full });
         }
       }
+      // After the dead thread's last requests: a result it sent before dying still counts.
+      if (abandonedLeases.length > 0) {
+        jobs.jobs.releaseLeases(abandonedLeases, Date.now());
+        abandonedLeases = [];
+      }
     }).immediate();
   } catch (err) {
     const e = err instanceof TransactionLost ? err : toStorageError(err);
@@ -107,6 +117,7 @@ function runQueued(): void {
   let newWork = false;
   items.forEach((item, i) => {
     const reply = replies[i] as StoreReply;
+    if (item.request.op === 'claim' && reply.ok) rememberLease(item.reply, item.request, reply.value as Job[]);
     item.reply.postMessage(reply);
     if (item.request.op === 'intake' && reply.ok) newWork = true;
   });
@@ -129,12 +140,24 @@ function releaseRawBuffers(items: Queued[]): void {
   }
 }
 
-function enqueue(request: StoreRequest, reply: ReplyPort): void {
-  queue.push({ request, reply });
+function rememberLease(port: ReplyPort, request: { nowMs: number; leaseMs: number }, claimed: readonly Job[]): void {
+  const held = leases.get(port);
+  if (!held || claimed.length === 0) return;
+  // A lease past its end is anyone's again: no need to remember it.
+  for (const [token, until] of held) if (until <= request.nowMs) held.delete(token);
+  held.set(claimed[0]!.leaseToken, request.nowMs + request.leaseMs);
+}
+
+function schedule(): void {
   if (!scheduled) {
     scheduled = true;
     setImmediate(runQueued);
   }
+}
+
+function enqueue(request: StoreRequest, reply: ReplyPort): void {
+  queue.push({ request, reply });
+  schedule();
 }
 
 port.on('message', (message: StoreRequest | { op: 'connect'; port: MessagePort } | 'close') => {
@@ -148,8 +171,18 @@ port.on('message', (message: StoreRequest | { op: 'connect'; port: MessagePort }
   if (message.op === 'connect') {
     const pipeline = message.port;
     pipelines.push(pipeline);
+    leases.set(pipeline, new Map());
     pipeline.on('message', (request: StoreRequest) => enqueue(request, pipeline));
-    pipeline.on('close', () => pipelines.splice(pipelines.indexOf(pipeline), 1));
+    pipeline.on('close', () => {
+      pipelines.splice(pipelines.indexOf(pipeline), 1);
+      // A pipeline thread that died (an uncaught error in a library, say) holds
+      // leases nobody will finish: hand its jobs back now, not when the lease
+      // runs out. Their attempt counts stay, so a message that kills the thread
+      // every time is given up after worker.maxAttempts.
+      abandonedLeases.push(...(leases.get(pipeline)?.keys() ?? []));
+      leases.delete(pipeline);
+      if (abandonedLeases.length > 0) schedule();
+    });
     return;
   }
   enqueue(message, port);

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createContext, type Context } from '../../src/context.ts';
 import { StorageError } from '../../src/errors.ts';
 import { createLogger } from '../../src/log.ts';
-import { GroupCommitter, InlineBatchWriter, StoreThread, type BatchWriter, type NewMessage } from '../../src/store/index.ts';
+import { GroupCommitter, InlineBatchWriter, RemoteJobQueue, StoreClient, StoreThread, type BatchWriter, type NewMessage } from '../../src/store/index.ts';
 import { seedTenants, tempDir, testConfig } from '../helpers/server.ts';
 
 let ctx: Context;
@@ -83,5 +83,30 @@ describe.each(['inline', 'thread'] as const)('group commit with the %s writer', 
     expect(ctx.messages.totals().count).toBe(0);
     await c.commit(message('small', 1000));
     expect(ctx.messages.totals().count).toBe(1);
+  });
+});
+
+describe('the store thread and a pipeline thread that dies', () => {
+  it('hands back at once the jobs the dead thread held, attempts kept, and no other thread’s', async () => {
+    const store = new StoreThread({ dataDir, maxSizeMb: 0 }, () => undefined);
+    writers.push(store);
+    const group = new GroupCommitter(store, { windowMs: 0, maxMessages: 10, nowMs: Date.now });
+    await group.commit(message('01DEAD'));
+    const dying = store.connectPipeline();
+    expect(await new RemoteJobQueue(new StoreClient(dying)).claim(Date.now(), 600_000, 4)).toMatchObject([{ messageId: '01DEAD', attempts: 1 }]);
+    await group.commit(message('01LIVE'));
+    const living = store.connectPipeline();
+    const queue = new RemoteJobQueue(new StoreClient(living));
+    expect(await queue.claim(Date.now(), 600_000, 4)).toMatchObject([{ messageId: '01LIVE', attempts: 1 }]);
+    dying.close(); // what the store thread sees when that pipeline thread dies
+    let again: Awaited<ReturnType<typeof queue.claim>> = [];
+    for (let i = 0; i < 100 && again.length === 0; i++) {
+      again = await queue.claim(Date.now(), 600_000, 4);
+      if (again.length === 0) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(again).toMatchObject([{ messageId: '01DEAD', attempts: 2 }]);
+    // The living thread's lease was left alone.
+    expect(await queue.claim(Date.now(), 600_000, 4)).toEqual([]);
+    living.close();
   });
 });

@@ -64,6 +64,23 @@ describe('job queue', () => {
     expect(ctx.jobs.countByState()).toMatchObject({ done: 1, queued: 0, running: 0 });
   });
 
+  it('claims a job tried before alone, so a message that kills the worker takes no other down with it', () => {
+    insertMessage('01A');
+    nowMs += 10;
+    insertMessage('01B');
+    nowMs += 10;
+    insertMessage('01C');
+    // The worker died holding 01A and 01B (their lease is handed back, attempts kept).
+    expect(ctx.jobs.claim(nowMs, 1000, 2).map((j) => j.messageId)).toEqual(['01A', '01B']);
+    expect(ctx.jobs.releaseOrphaned(nowMs)).toBe(2);
+    expect(ctx.jobs.claim(nowMs, 1000, 16)).toMatchObject([{ messageId: '01A', attempts: 2 }]);
+    expect(ctx.jobs.claim(nowMs, 1000, 16)).toMatchObject([{ messageId: '01B', attempts: 2 }]);
+    // Fresh jobs still come together.
+    nowMs += 10;
+    insertMessage('01D');
+    expect(ctx.jobs.claim(nowMs, 1000, 16).map((j) => j.messageId)).toEqual(['01C', '01D']);
+  });
+
   it('puts a retried job back after its delay', () => {
     insertMessage('01A');
     const [job] = ctx.jobs.claim(nowMs, 1000);
@@ -76,7 +93,7 @@ describe('job queue', () => {
 describe('worker', () => {
   function worker(maxAttempts = 3): Worker {
     return new Worker({
-      settings: { pollIntervalMs: 20, concurrency: 4, leaseMs: 60_000, maxAttempts, retryBaseMs: 1000, retryMaxMs: 60_000, burstPauseMs: 0 },
+      settings: { pollIntervalMs: 20, concurrency: 4, leaseMs: 60_000, maxAttempts, retryBaseMs: 1000, retryMaxMs: 60_000, burstPauseMs: 0, heapSoftLimitMb: 64 },
       queue: new LocalJobQueue(ctx.db),
       readMessage: (id) => ctx.raw.readWithEnvelope(id),
       pipeline: { resolver: zoneResolver({}), mta: 'mx.mailroom.test', dataDir: ctx.config.data.dir },
