@@ -10,8 +10,8 @@ const { values } = parseArgs({ options: { quick: { type: 'boolean', default: fal
 const quick = values.quick;
 
 const benches: { title: string; script: string; args: string[] }[] = [
-  { title: 'Intake (durable SMTP acceptance)', script: 'bench:intake', args: quick ? ['--seconds', '1'] : ['--seconds', '5'] },
-  { title: 'Pipeline (message understanding)', script: 'bench:pipeline', args: quick ? ['--seconds', '1'] : ['--seconds', '5'] },
+  { title: 'Intake (durable SMTP acceptance)', script: 'bench:intake', args: quick ? ['--seconds', '1', '--rounds', '3'] : ['--seconds', '5', '--rounds', '3'] },
+  { title: 'Pipeline (message understanding)', script: 'bench:pipeline', args: quick ? ['--seconds', '1', '--rounds', '3'] : ['--seconds', '5', '--rounds', '3'] },
   { title: 'Matching', script: 'bench:match', args: quick ? ['--candidates', '100000', '--tenants', '1000', '--lookups', '5000'] : [] },
   { title: 'Relay (sending through accounts)', script: 'bench:relay', args: quick ? ['--messages', '200', '--paced', '10'] : [] },
 ];

@@ -49,20 +49,28 @@ function authenticationResultsOf(headers: string): string {
   return line.replace(/^Authentication-Results:\s*/i, '').replace(/\s+/g, ' ').trim();
 }
 
-function hasArcSeal(raw: Buffer): boolean {
-  const end = raw.indexOf('\r\n\r\n');
-  const header = raw.subarray(0, end === -1 ? Math.min(raw.length, 256 * 1024) : end).toString('latin1');
-  return /^ARC-Seal:/im.test(header);
+/** The header block and the blank line after it (or the first 256 KB of a message without one). */
+function headerBlock(raw: Buffer): Buffer {
+  const crlf = raw.indexOf('\r\n\r\n');
+  const lf = raw.indexOf('\n\n');
+  const end = crlf !== -1 && (lf === -1 || crlf < lf) ? crlf + 4 : lf !== -1 ? lf + 2 : Math.min(raw.length, 256 * 1024);
+  return raw.subarray(0, end);
 }
 
 export async function authenticateMessage(input: AuthenticateInput): Promise<AuthVerdicts> {
-  const result = await authenticate(input.raw, {
+  const head = headerBlock(input.raw);
+  const header = head.toString('latin1');
+  const arcSealed = /^ARC-Seal:/im.test(header);
+  // Without a DKIM signature or an ARC seal the body plays no part: SPF and
+  // DMARC read the envelope and the header. mailauth would still walk the body.
+  const signed = arcSealed || /^DKIM-Signature:/im.test(header);
+  const result = await authenticate(signed ? input.raw : head, {
     ...(input.envelope ? { ip: input.envelope.clientIp, helo: input.envelope.helo, sender: input.envelope.mailFrom } : { trustReceived: true }),
     mta: input.mta,
     resolver: input.resolver as never,
     disableBimi: true,
     // No ARC-Seal in the header block: there is no chain to verify.
-    disableArc: !hasArcSeal(input.raw),
+    disableArc: !arcSealed,
   });
   const dkimResults = result.dkim.results ?? [];
   const dkimPassing = dkimResults.filter((r) => r.status?.result === 'pass');
@@ -77,7 +85,7 @@ export async function authenticateMessage(input: AuthenticateInput): Promise<Aut
     authenticationResults: authenticationResultsOf(result.headers),
   };
   // A file with no Received header names no client: SPF has nothing to check.
-  if (!input.envelope && !/^Received:/im.test(input.raw.subarray(0, 64 * 1024).toString('latin1'))) verdicts.spf = 'none';
+  if (!input.envelope && !/^Received:/im.test(header)) verdicts.spf = 'none';
   const temporary = [verdicts.spf, verdicts.dkim, verdicts.dmarc, verdicts.arc].includes('temperror') || dkimResults.some((r) => normalize(r.status?.result) === 'temperror');
   if (temporary && !input.lastAttempt) throw new TemporaryAuthError('a DNS lookup failed temporarily; authentication will be retried');
   return verdicts;

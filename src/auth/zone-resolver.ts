@@ -45,14 +45,26 @@ export function parseZone(text: string, source: string): Zone {
 
 export function zoneResolver(zone: Zone): DnsResolver {
   const byName = new Map(Object.entries(zone).map(([name, types]) => [name.toLowerCase().replace(/\.$/, ''), new Map(Object.entries(types).map(([t, v]) => [t.toUpperCase(), v]))]));
+  // The zone never changes, so neither does a failure: each is made once, as a
+  // caching resolver would keep it (most lookups of a message find nothing).
+  const failures = new Map<string, NodeJS.ErrnoException>();
+  const failure = (code: string, name: string, rrtype: string): NodeJS.ErrnoException => {
+    const key = `${code} ${rrtype} ${name}`;
+    let err = failures.get(key);
+    if (!err) {
+      err = dnsError(code, name, rrtype);
+      if (failures.size < 10_000) failures.set(key, err);
+    }
+    return err;
+  };
   return async (name, rrtype) => {
     const key = name.toLowerCase().replace(/\.$/, '');
     const types = byName.get(key);
-    if (!types) throw dnsError('ENOTFOUND', name, rrtype);
+    if (!types) throw failure('ENOTFOUND', name, rrtype);
     const values = types.get(rrtype.toUpperCase());
-    if (values === undefined) throw dnsError('ENODATA', name, rrtype);
-    if (values === 'SERVFAIL') throw dnsError('ESERVFAIL', name, rrtype);
-    if (values === 'TIMEOUT') throw dnsError('ETIMEOUT', name, rrtype);
+    if (values === undefined) throw failure('ENODATA', name, rrtype);
+    if (values === 'SERVFAIL') throw failure('ESERVFAIL', name, rrtype);
+    if (values === 'TIMEOUT') throw failure('ETIMEOUT', name, rrtype);
     switch (rrtype.toUpperCase()) {
       case 'TXT':
         // Long TXT records arrive in chunks; a record here is one chunk.

@@ -40,9 +40,13 @@ function capped(parsed: ParsedMessage): ParsedMessage {
   return { ...parsed, text: cut(parsed.text), html: cut(parsed.html) };
 }
 
+/** Reports a mail system wrote: no person wrote any new text in them (their details are in bounce or verification). */
+const MACHINE_REPORTS = new Set(['bounce', 'feedback_report', 'forwarding_verification']);
+
 /** Kind, forward, and the new text: a person's forward carries the forwarder's note as its new text. */
 function understand(parsed: ParsedMessage, raw: Buffer, mailFrom: string | undefined): ClassificationSummary {
   const classification = classify(parsed, raw, mailFrom);
+  if (MACHINE_REPORTS.has(classification.kind)) return { ...classification, replyText: null };
   const text = classification.forward?.manual ? classification.forward.note : replyText(parsed.text);
   return { ...classification, replyText: text };
 }

@@ -18,7 +18,10 @@ describe('mailroom inspect', () => {
       expect(Object.keys(line)).toEqual(expect.arrayContaining(['file', 'kind', 'auth', 'from', 'originalFrom', 'forwardedBy', 'subject', 'replyText', 'bounce', 'attachments']));
     }
     const byFile = new Map(lines.map((l) => [String(l.file).split('/').pop(), l]));
-    expect(byFile.get('dsn-hard.eml')).toMatchObject({ kind: 'bounce', bounce: { recipient: 'gone@candidate.example', hard: true } });
+    // A report a mail system wrote carries no text a person wrote: its details are in bounce.
+    expect(byFile.get('dsn-hard.eml')).toMatchObject({ kind: 'bounce', bounce: { recipient: 'gone@candidate.example', hard: true }, replyText: null });
+    expect(byFile.get('arf-abuse.eml')).toMatchObject({ kind: 'feedback_report', replyText: null });
+    expect(byFile.get('ooo-auto-submitted.eml')).toMatchObject({ kind: 'auto_reply', replyText: expect.any(String) });
     expect(byFile.get('gmail-forward.eml')).toMatchObject({ kind: 'message', originalFrom: 'jane@candidate.example', forwardedBy: 'jobs@acme.com' });
     expect(byFile.get('reply-with-cv.eml')).toMatchObject({ kind: 'message', auth: { spf: 'none' }, attachments: [{ filename: 'cv.pdf' }, { filename: 'cv-copy.pdf' }] });
     expect(existsSync(join(dir, 'data'))).toBe(false);
