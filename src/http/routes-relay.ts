@@ -4,10 +4,11 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { UsageError } from '../errors.ts';
 import { composeOutbound } from '../relay/compose.ts';
 import { diagnoseAccount } from '../relay/diagnose.ts';
+import { SecretError } from '../secrets/keyring.ts';
 import type { AccountSecret } from '../store/index.ts';
 import { accountJson, outboundJson } from '../views/index.ts';
 import type { ApiDeps, ApiEnv } from './app.ts';
-import { badRequest, notFound } from './problem.ts';
+import { badRequest, conflict, notFound } from './problem.ts';
 import { AccountSchema, DiagnosisSchema, OutboundSchema, page, PageQuery, ProblemSchema, SendSchema } from './schemas.ts';
 import { decodeCursor, encodeCursor, tenantIn } from './scope.ts';
 
@@ -91,12 +92,24 @@ export function relayRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       path: '/v1/accounts/{id}/test',
       security,
       request: { params: z.object({ id: z.coerce.number().int().positive().openapi({ param: { name: 'id', in: 'path' } }) }) },
-      responses: { 200: json(DiagnosisSchema, 'the staged connection test (ok or the stage that failed, with advice)'), 404: problem('no such account') },
+      responses: {
+        200: json(DiagnosisSchema, 'the staged connection test (ok or the stage that failed, with advice)'),
+        404: problem('no such account'),
+        409: problem('the stored credentials cannot be opened (secret key lost or changed): enter them again'),
+      },
     }),
     async (c) => {
       const account = ctx.accounts.get(c.req.valid('param').id);
       if (!account || !c.get('scope').tenantIds.includes(account.tenantId)) throw notFound(`no account ${c.req.valid('param').id}`);
-      const secret = JSON.parse(ctx.keyring().open(ctx.accounts.sealedSecret(account.id) ?? '')) as AccountSecret;
+      let secret: AccountSecret;
+      try {
+        secret = JSON.parse(ctx.keyring().open(ctx.accounts.sealedSecret(account.id) ?? '')) as AccountSecret;
+      } catch (err) {
+        if (!(err instanceof SecretError)) throw err;
+        const reason = `the stored credentials cannot be opened: ${err.message}`;
+        ctx.accounts.setStatus(account.id, 'failing', reason, ctx.clock.now().toISOString());
+        throw conflict(`${reason}. Enter the password again (mailroom accounts add --tenant ${ctx.tenants.slugOf(account.tenantId)} --name ${account.name} ...) or restore the secret key.`);
+      }
       const result = await diagnoseAccount(account, secret, { connectionTimeoutMs: ctx.config.relay.connectionTimeoutMs, hostname: ctx.config.smtp.hostname });
       ctx.accounts.setStatus(account.id, result.ok ? 'active' : 'failing', result.ok ? null : `${result.stage}: ${result.error}`, ctx.clock.now().toISOString());
       return c.json(result, 200);

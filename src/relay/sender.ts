@@ -7,7 +7,7 @@
 import nodemailer, { type SendMailOptions, type Transporter } from 'nodemailer';
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../log.ts';
-import type { Keyring } from '../secrets/keyring.ts';
+import { SecretError, type Keyring } from '../secrets/keyring.ts';
 import { AccountStore, EventStore, OutboundStore, type Account, type AccountSecret, type Database, type OutboundMessage } from '../store/index.ts';
 import { outboundJson } from '../views/json.ts';
 import { transportOptions } from './transport.ts';
@@ -171,8 +171,17 @@ export class Relay {
   }
 
   async send(account: Account, message: OutboundMessage): Promise<SendResult> {
+    let transport: Transporter;
     try {
-      const info = (await this.transportFor(account).sendMail(mailOf(account, message))) as { response?: string };
+      transport = this.transportFor(account);
+    } catch (err) {
+      // The password cannot be read (its key is gone, or the row was altered): like
+      // a refused login, the account is failing and its messages wait for a fix.
+      if (err instanceof SecretError) return { outcome: 'deferred', reply: `the stored credentials cannot be opened: ${err.message}`, authFailed: true };
+      throw err;
+    }
+    try {
+      const info = (await transport.sendMail(mailOf(account, message))) as { response?: string };
       return { outcome: 'sent', reply: info.response ?? '250 accepted', authFailed: false };
     } catch (err) {
       return classifySendError(err);
@@ -209,7 +218,7 @@ export class Relay {
     }
     if (result.authFailed) {
       this.accounts.setStatus(account.id, 'failing', result.reply, at);
-      log.warn({ reply: result.reply }, "the account's credentials were refused; the message waits. Fix them with `mailroom accounts add` and check with `mailroom accounts test`");
+      log.warn({ reply: result.reply }, "the account's credentials were refused or cannot be read; the message waits. Fix them with `mailroom accounts add` and check with `mailroom accounts test`");
     }
     const age = nowMs - Date.parse(message.createdAt);
     if (result.outcome === 'failed' || age >= this.deps.settings.maxAgeMs) {

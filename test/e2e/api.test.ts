@@ -185,6 +185,11 @@ describe('HTTP API', () => {
     const tested = valid(DiagnosisSchema, (await call('POST', `/v1/accounts/${account.id}/test`, acmeToken)).body);
     expect(tested).toMatchObject({ ok: true, stage: 'mail_from' });
     problem(await call('POST', `/v1/accounts/${account.id}/test`, globexToken), 404);
+    const sealed = t.ctx.db.prepare('SELECT secret FROM accounts WHERE id = ?').pluck().get(account.id) as string;
+    t.ctx.db.prepare('UPDATE accounts SET secret = ? WHERE id = ?').run('v1.lostkey.AAAAAAAAAAAAAAAA.BBBBBBBBBBBBBBBBBBBBBBBB', account.id);
+    problem(await call('POST', `/v1/accounts/${account.id}/test`, acmeToken), 409, /cannot be opened.*mailroom accounts add --tenant acme/);
+    expect(t.ctx.accounts.get(account.id)).toMatchObject({ status: 'failing' });
+    t.ctx.db.prepare('UPDATE accounts SET secret = ? WHERE id = ?').run(sealed, account.id);
 
     problem(await call('POST', '/v1/webhooks', acmeToken, { url: 'ftp://x.example/hook' }), 400, /url/);
     problem(await call('POST', '/v1/webhooks', acmeToken, { url: 'https://ats.example/hook', events: ['message.nope'] }), 400, /events/);

@@ -167,6 +167,13 @@ describe('the relay', () => {
     const refused = send(t.ctx, { tenant: 'acme', accountId: addTestAccount(t.ctx, provider, { name: 'refused' }).id, to: 'someone@else.example', subject: 'auth', text: 'x' });
     expect(await settled(refused.id)).toMatchObject({ status: 'deferred' });
     expect(t.ctx.accounts.get(refused.accountId)).toMatchObject({ status: 'failing', lastError: expect.stringContaining('5.7.139') });
+
+    // A password sealed with a key this server no longer has (key file lost): held the same way, and said so.
+    const unreadable = addTestAccount(t.ctx, provider, { name: 'unreadable' });
+    t.ctx.db.prepare('UPDATE accounts SET secret = ? WHERE id = ?').run('v1.lostkey.AAAAAAAAAAAAAAAA.BBBBBBBBBBBBBBBBBBBBBBBB', unreadable.id);
+    const held = send(t.ctx, { tenant: 'acme', accountId: unreadable.id, to: 'someone@else.example', subject: 'held', text: 'x' });
+    expect(await settled(held.id)).toMatchObject({ status: 'deferred', lastReply: expect.stringContaining('cannot be opened') });
+    expect(t.ctx.accounts.get(unreadable.id)).toMatchObject({ status: 'failing', lastError: expect.stringMatching(/cannot be opened.*lostkey/) });
   });
 
   it('signs with DKIM for the sending domain when the account has a key, and the signature verifies', async () => {
