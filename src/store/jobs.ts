@@ -50,8 +50,8 @@ export class JobStore {
   /**
    * Claims up to `max` due jobs, oldest first; they share one lease token. A job
    * tried before is claimed alone: it may be the message that killed the last
-   * pipeline thread (out of memory), and every job claimed with it would lose an
-   * attempt each time it does so again. Fresh jobs come in batches.
+   * pipeline thread, and every job claimed with it would lose an attempt each
+   * time it does so again. Fresh jobs come in batches.
    */
   claim(nowMs: number, leaseMs: number, max = 1): Job[] {
     // A savepoint inside the store thread's transaction, a transaction of its own elsewhere.

@@ -85,6 +85,8 @@ function runQueued(): void {
   const items = queue;
   queue = [];
   const replies: StoreReply[] = [];
+  const releasing = abandonedLeases;
+  abandonedLeases = [];
   try {
     db.transaction(() => {
       for (const { request } of items) {
@@ -104,12 +106,10 @@ function runQueued(): void {
         }
       }
       // After the dead thread's last requests: a result it sent before dying still counts.
-      if (abandonedLeases.length > 0) {
-        jobs.jobs.releaseLeases(abandonedLeases, Date.now());
-        abandonedLeases = [];
-      }
+      if (releasing.length > 0) jobs.jobs.releaseLeases(releasing, Date.now());
     }).immediate();
   } catch (err) {
+    abandonedLeases.push(...releasing); // rolled back: the next transaction tries again
     const e = err instanceof TransactionLost ? err : toStorageError(err);
     replies.length = 0;
     for (const { request } of items) replies.push({ seq: request.seq, ok: false, error: e.message, full: e.full });
