@@ -3,7 +3,9 @@
 // started and stopped together. `mailroom serve`, the tests and the benchmarks
 // all start it through here.
 import type { AddressInfo } from 'node:net';
-import { loadZoneFile, ZoneFileError } from './auth/index.ts';
+// The zone file alone, not auth/index.ts: that would load mailauth (and its
+// BIMI certificate and HTTP stacks) into the SMTP thread, ~30 MB it never uses.
+import { loadZoneFile, ZoneFileError } from './auth/zone-resolver.ts';
 import type { Context } from './context.ts';
 import { UsageError } from './errors.ts';
 import { Metrics } from './http/metrics.ts';

@@ -3,7 +3,6 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { UsageError } from '../errors.ts';
 import { composeOutbound } from '../relay/compose.ts';
-import { diagnoseAccount } from '../relay/diagnose.ts';
 import { SecretError } from '../secrets/keyring.ts';
 import type { AccountSecret } from '../store/index.ts';
 import { accountJson, outboundJson } from '../views/index.ts';
@@ -110,6 +109,8 @@ export function relayRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
         ctx.accounts.setStatus(account.id, 'failing', reason, ctx.clock.now().toISOString());
         throw conflict(`${reason}. Enter the password again (mailroom accounts add --tenant ${ctx.tenants.slugOf(account.tenantId)} --name ${account.name} ...) or restore the secret key.`);
       }
+      // Loaded on first use: the SMTP thread needs nodemailer only when someone tests an account here.
+      const { diagnoseAccount } = await import('../relay/diagnose.ts');
       const result = await diagnoseAccount(account, secret, { connectionTimeoutMs: ctx.config.relay.connectionTimeoutMs, hostname: ctx.config.smtp.hostname });
       ctx.accounts.setStatus(account.id, result.ok ? 'active' : 'failing', result.ok ? null : `${result.stage}: ${result.error}`, ctx.clock.now().toISOString());
       return c.json(result, 200);
