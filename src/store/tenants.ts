@@ -75,6 +75,9 @@ type RouteAnswer = { tenantId: number; route: Route } | null;
 type RouteRow = { tenant_id: number; kind: RouteKind; value: string };
 type DomainRoutes = { any: boolean; forwardAddresses: boolean };
 
+/** How stale an acceptance may be after its route was removed or moved (refusals are always current). */
+export const ROUTE_RECHECK_MS = 1000;
+
 /** Answers kept between route changes; past this many the map starts over (a scan of random addresses cannot grow it). */
 const MAX_REMEMBERED_ANSWERS = 10_000;
 
@@ -86,14 +89,19 @@ export class TenantStore {
   private readonly routeKindsOnDomain: Statement<[string], { kind: RouteKind }>;
   private readonly routeGeneration: Statement<[], { value: number }>;
   /**
-   * RCPT answers while the routes stay as they are. Two index lookups per RCPT
-   * cost the SMTP thread more than the rest of its RCPT work (reads next to a
-   * busy writer walk a growing WAL); one read of route_generation, which every
-   * change to routes bumps (a trigger), says whether the answers still hold.
+   * RCPT answers while the routes stay as they are. Any statement on this
+   * connection costs the SMTP thread ~10 µs next to a busy writer (a read
+   * transaction: shared-memory locks, the WAL index), as much as the rest of
+   * its RCPT work. route_generation, which every change to routes bumps (a
+   * trigger), says whether the answers still hold; it is read before every
+   * refusal, so a new route is taken at once, and at most every
+   * ROUTE_RECHECK_MS for acceptances, so a removed or moved route stops being
+   * accepted within that.
    */
   private readonly routesByValue = new Map<string, RouteRow | null>();
   private readonly routesByDomain = new Map<string, DomainRoutes>();
   private answersGeneration = -1;
+  private generationReadAtMs = -Infinity;
 
   constructor(db: Database, now: () => Date) {
     this.db = db;
@@ -174,7 +182,14 @@ export class TenantStore {
    * else its domain as a reply domain.
    */
   routeFor(address: string): RouteAnswer {
-    this.forgetAnswersIfRoutesChanged();
+    this.forgetAnswersIfRoutesChanged(false);
+    const answer = this.answerFor(address);
+    // Before refusing, make sure no route was added since the answer was kept.
+    if (answer === null && this.forgetAnswersIfRoutesChanged(true)) return this.answerFor(address);
+    return answer;
+  }
+
+  private answerFor(address: string): RouteAnswer {
     const domain = address.slice(address.lastIndexOf('@') + 1);
     const onDomain = this.domainRoutes(domain);
     if (onDomain.forwardAddresses) {
@@ -189,7 +204,7 @@ export class TenantStore {
 
   /** True when some route lives on this domain (we are its MX), so an unknown local part is 5.1.1, not a relay attempt. */
   servesDomain(domain: string): boolean {
-    this.forgetAnswersIfRoutesChanged();
+    this.forgetAnswersIfRoutesChanged(true);
     return this.domainRoutes(domain).any;
   }
 
@@ -213,13 +228,19 @@ export class TenantStore {
     return known;
   }
 
-  private forgetAnswersIfRoutesChanged(): void {
+  /** Drops the kept answers if the routes changed; reads the generation now (`force`) or when the last read is older than ROUTE_RECHECK_MS. Returns whether they were dropped. */
+  private forgetAnswersIfRoutesChanged(force: boolean): boolean {
+    const nowMs = this.now().getTime();
+    if (!force && nowMs - this.generationReadAtMs < ROUTE_RECHECK_MS) return false;
+    this.generationReadAtMs = nowMs;
     const generation = this.routeGeneration.get()?.value ?? 0;
-    if (generation === this.answersGeneration) return;
+    if (generation === this.answersGeneration) return false;
     this.routesByValue.clear();
     this.routesByDomain.clear();
     this.answersGeneration = generation;
+    return true;
   }
+
 
   slugOf(tenantId: number): string {
     const row = this.db.prepare('SELECT slug FROM tenants WHERE id = ?').get(tenantId) as { slug: string } | undefined;
