@@ -7,9 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Context } from '../context.ts';
 import { UsageError } from '../errors.ts';
-import { diagnoseAccount } from '../relay/diagnose.ts';
 import { isProvider, PROVIDERS, type ProviderName } from '../relay/providers.ts';
-import { sendTestEmail } from '../relay/test-email.ts';
 import { normalizeAddress, normalizeDomain, type Account, type AccountSecret } from '../store/index.ts';
 import { accountJson } from '../views/index.ts';
 import { optionalTenant, tenantNamed, withContext, type GlobalOptions } from './context.ts';
@@ -291,6 +289,8 @@ export function registerAccountCommands(program: Command, globals: () => GlobalO
     .action((id: string, options: { json?: boolean }) =>
       withContext(globals(), async (ctx) => {
         const account = accountById(ctx, id);
+        // Loaded when the command runs (nodemailer): `mailroom serve` shares this module graph.
+        const { diagnoseAccount } = await import('../relay/diagnose.ts');
         const result = await diagnoseAccount(account, openSecret(ctx, account), { connectionTimeoutMs: ctx.config.relay.connectionTimeoutMs, hostname: ctx.config.smtp.hostname });
         ctx.accounts.setStatus(account.id, result.ok ? 'active' : 'failing', result.ok ? null : `${result.stage}: ${result.error}`, ctx.clock.now().toISOString());
         if (options.json) printJson(result);
@@ -313,6 +313,7 @@ export function registerAccountCommands(program: Command, globals: () => GlobalO
         const account = accountById(ctx, id);
         const timeoutMs = wholeNumber(options.timeout, '--timeout', 60) * 1000;
         const showProgress = process.stderr.isTTY && !options.json;
+        const { sendTestEmail } = await import('../relay/test-email.ts');
         const result = await sendTestEmail(ctx, account, { timeoutMs, progress: showProgress ? (line) => process.stderr.write(`${line}\n`) : () => undefined });
         if (options.json) printJson(result);
         else process.stdout.write(result.ok ? `ok: the test email came back in ${result.roundTripMs} ms; account ${account.id} is active\n` : `FAIL: ${result.error}\nwhat to do: ${result.advice}\n`);

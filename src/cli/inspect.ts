@@ -7,9 +7,7 @@ import type { Command } from 'commander';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createResolver } from '../auth/index.ts';
 import { UsageError } from '../errors.ts';
-import { runPipeline } from '../pipeline/stages.ts';
 import type { ProcessedMessage } from '../store/index.ts';
 import { loadCliConfig, type GlobalOptions } from './context.ts';
 import { printFields } from './output.ts';
@@ -52,6 +50,8 @@ export function registerInspectCommand(program: Command, globals: () => GlobalOp
     .action(async (paths: string[], options: { json?: boolean }) => {
       const config = loadCliConfig(globals());
       const files = expand(paths);
+      // Loaded when the command runs: `mailroom serve` shares this module graph, and its SMTP thread has no use for the pipeline.
+      const [{ createResolver }, { runPipeline }] = await Promise.all([import('../auth/index.ts'), import('../pipeline/stages.ts')]);
       const scratch = mkdtempSync(join(tmpdir(), 'mailroom-inspect-'));
       const deps = { resolver: createResolver(config.dns), mta: config.smtp.hostname, dataDir: scratch };
       try {

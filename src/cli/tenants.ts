@@ -2,7 +2,6 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.ts';
 import { TenantError, type Tenant } from '../store/index.ts';
-import { checkTenant } from '../checks/run.ts';
 import { tenantNamed, withContext, type GlobalOptions } from './context.ts';
 import { printFields, printJson, printTable } from './output.ts';
 
@@ -107,6 +106,8 @@ export function registerTenantCommands(program: Command, globals: () => GlobalOp
       withContext(globals(), async (ctx) => {
         const tenant = tenantNamed(ctx, slug);
         const showProgress = process.stderr.isTTY && !options.json;
+        // Loaded when the command runs (mailauth, nodemailer): `mailroom serve` shares this module graph.
+        const { checkTenant } = await import('../checks/run.ts');
         const report = await checkTenant(ctx, tenant, {
           sendTests: options.sendTests === true,
           inboxes: options.inbox,
