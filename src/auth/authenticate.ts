@@ -2,8 +2,71 @@
 // (client IP, HELO, MAIL FROM) comes from what the listener recorded, never from
 // the message's own headers. A temporary DNS failure is not a verdict: it throws
 // TemporaryAuthError so the job is retried later, unless this is the last try.
-import { authenticate } from 'mailauth';
+//
+// mailauth's checks are called one by one, as its `authenticate` calls them,
+// rather than through it: that one also loads BIMI (an HTTP client and
+// certificate parsers, ~8 MB of the pipeline thread) and parses every Received
+// header of every message. dkim/verify and spf are documented entry points;
+// arc, dmarc's evaluateDmarc and parse-received are the modules authenticate
+// itself uses. The lock file pins the version; the auth tests cover each check
+// (DKIM pass and fail, SPF, DMARC, ARC, a file's client from Received).
+import { isIP } from 'node:net';
+import { createRequire } from 'node:module';
 import type { DnsResolver } from './resolver.ts';
+
+/** The parts of mailauth's per-check results this module reads. */
+interface CheckStatus {
+  status?: { result?: string };
+  info?: string;
+}
+interface DkimSignatureResult extends CheckStatus {
+  signingDomain?: string;
+  status?: { result?: string; aligned?: unknown; underSized?: unknown };
+  id?: unknown;
+}
+interface DkimResult {
+  results?: DkimSignatureResult[];
+  headerFrom?: unknown;
+  fromFields?: unknown;
+  envelopeFrom?: string | false;
+  arc?: unknown;
+  headers?: { parsed?: { key: string; line: Buffer | string }[] };
+}
+interface SpfResult extends CheckStatus {
+  domain?: string;
+}
+interface DmarcResult extends CheckStatus {
+  domain?: string;
+  policy?: string;
+}
+interface ReceivedFrom {
+  value?: string;
+  comment?: string;
+}
+interface Mailauth {
+  dkimVerify(input: Buffer, options: { resolver: DnsResolver; sender?: string }): Promise<DkimResult>;
+  spf(options: { ip: string; helo?: string; sender?: string; mta: string; resolver: DnsResolver }): Promise<SpfResult | false>;
+  arc(chain: unknown, options: { resolver: DnsResolver; ip?: string }): Promise<CheckStatus>;
+  evaluateDmarc(options: {
+    headerFrom: unknown;
+    fromFields: unknown;
+    spfDomains: string[];
+    dkimDomains: { id: unknown; domain: string | undefined; aligned: unknown; underSized: unknown }[];
+    arcResult: CheckStatus | undefined;
+    resolver: DnsResolver;
+  }): Promise<{ response: DmarcResult | false }>;
+  parseReceived(line: Buffer | string): { from?: ReceivedFrom; 'envelope-from'?: { value?: string } };
+  getClientAddress(from: ReceivedFrom): string | false;
+}
+
+const require = createRequire(import.meta.url);
+const mailauth: Mailauth = {
+  ...(require('mailauth/lib/dkim/verify') as Pick<Mailauth, 'dkimVerify'>),
+  ...(require('mailauth/lib/spf') as Pick<Mailauth, 'spf'>),
+  ...(require('mailauth/lib/arc') as Pick<Mailauth, 'arc'>),
+  ...(require('mailauth/lib/dmarc') as Pick<Mailauth, 'evaluateDmarc'>),
+  ...(require('mailauth/lib/parse-received') as Pick<Mailauth, 'parseReceived' | 'getClientAddress'>),
+};
 
 export type AuthResult = 'pass' | 'fail' | 'softfail' | 'neutral' | 'none' | 'temperror' | 'permerror' | 'policy' | 'skipped' | 'declined';
 
@@ -42,19 +105,29 @@ function normalize(result: string | undefined): AuthResult {
   return (result === 'temperr' ? 'temperror' : result) as AuthResult;
 }
 
-/** Pulls the Authentication-Results value out of mailauth's header block. */
-function authenticationResultsOf(headers: string): string {
-  const unfolded = headers.replace(/\r?\n(?=[ \t])/g, '');
-  const line = unfolded.split(/\r?\n/).find((l) => /^Authentication-Results:/i.test(l)) ?? '';
-  return line.replace(/^Authentication-Results:\s*/i, '').replace(/\s+/g, ' ').trim();
-}
-
 /** The header block and the blank line after it (or the first 256 KB of a message without one). */
 function headerBlock(raw: Buffer): Buffer {
   const crlf = raw.indexOf('\r\n\r\n');
   const lf = raw.indexOf('\n\n');
   const end = crlf !== -1 && (lf === -1 || crlf < lf) ? crlf + 4 : lf !== -1 ? lf + 2 : Math.min(raw.length, 256 * 1024);
   return raw.subarray(0, end);
+}
+
+/** The client as the newest Received header with a from clause names it: for a message read from a file. */
+function clientFromReceived(dkim: DkimResult): { ip?: string; helo?: string; sender?: string } {
+  const received = (dkim.headers?.parsed ?? []).filter((h) => h.key === 'received').map((h) => mailauth.parseReceived(h.line));
+  const newest = received.find((r) => r.from?.value);
+  const client: { ip?: string; helo?: string; sender?: string } = {};
+  if (newest?.from) {
+    // The address of the connection (RFC 5321 4.4), never one the client claimed in its HELO.
+    const ip = mailauth.getClientAddress(newest.from);
+    if (ip) client.ip = ip;
+    else if (newest.from.value) client.helo = newest.from.value;
+    const envelopeFrom = newest['envelope-from']?.value;
+    if (envelopeFrom) client.sender = envelopeFrom.replace(/[<>]/g, '').trim();
+  }
+  if (!client.sender && dkim.envelopeFrom) client.sender = dkim.envelopeFrom;
+  return client;
 }
 
 export async function authenticateMessage(input: AuthenticateInput): Promise<AuthVerdicts> {
@@ -64,25 +137,39 @@ export async function authenticateMessage(input: AuthenticateInput): Promise<Aut
   // Without a DKIM signature or an ARC seal the body plays no part: SPF and
   // DMARC read the envelope and the header. mailauth would still walk the body.
   const signed = arcSealed || /^DKIM-Signature:/im.test(header);
-  const result = await authenticate(signed ? input.raw : head, {
-    ...(input.envelope ? { ip: input.envelope.clientIp, helo: input.envelope.helo, sender: input.envelope.mailFrom } : { trustReceived: true }),
-    mta: input.mta,
-    resolver: input.resolver as never,
-    disableBimi: true,
-    // No ARC-Seal in the header block: there is no chain to verify.
-    disableArc: !arcSealed,
-  });
-  const dkimResults = result.dkim.results ?? [];
+  const { resolver } = input;
+  const dkim = await mailauth.dkimVerify(signed ? input.raw : head, { resolver, ...(input.envelope ? { sender: input.envelope.mailFrom } : {}) });
+  const client = input.envelope ? { ip: input.envelope.clientIp, helo: input.envelope.helo, sender: input.envelope.mailFrom } : clientFromReceived(dkim);
+  let helo = client.helo || client.ip;
+  if (helo && isIP(helo)) helo = `[${helo}]`;
+  const spf = client.ip ? await mailauth.spf({ ip: client.ip, mta: input.mta, resolver, ...(helo ? { helo } : {}), ...(client.sender !== undefined ? { sender: client.sender } : {}) }) : false;
+  // No ARC-Seal in the header block: there is no chain to verify.
+  const arc = arcSealed ? await mailauth.arc(dkim.arc, { resolver, ...(client.ip ? { ip: client.ip } : {}) }) : undefined;
+  const dkimResults = dkim.results ?? [];
   const dkimPassing = dkimResults.filter((r) => r.status?.result === 'pass');
+  const dmarc = dkim.headerFrom
+    ? (
+        await mailauth.evaluateDmarc({
+          headerFrom: dkim.headerFrom,
+          fromFields: dkim.fromFields,
+          spfDomains: spf && spf.status?.result === 'pass' && spf.domain ? [spf.domain] : [],
+          dkimDomains: dkimPassing.map((r) => ({ id: r.id, domain: r.signingDomain, aligned: r.status?.aligned, underSized: r.status?.underSized })),
+          arcResult: arc,
+          resolver,
+        })
+      ).response
+    : false;
+  // The RFC 8601 value mailauth's authenticate would write: its rows in the same order, unfolded.
+  const rows = [...dkimResults.map((r) => r.info), spf ? spf.info : undefined, arc?.info, dmarc ? dmarc.info : undefined].filter((row): row is string => Boolean(row));
   const verdicts: AuthVerdicts = {
-    spf: normalize(result.spf ? result.spf.status?.result : undefined),
+    spf: normalize(spf ? spf.status?.result : undefined),
     dkim: dkimPassing.length > 0 ? 'pass' : normalize(dkimResults[0]?.status?.result),
-    dmarc: normalize(result.dmarc ? result.dmarc.status?.result : undefined),
-    arc: normalize(result.arc ? result.arc.status?.result : undefined),
-    dmarcDomain: result.dmarc ? result.dmarc.domain : null,
-    dmarcPolicy: result.dmarc ? result.dmarc.policy : null,
+    dmarc: normalize(dmarc ? dmarc.status?.result : undefined),
+    arc: normalize(arc ? arc.status?.result : undefined),
+    dmarcDomain: dmarc ? (dmarc.domain ?? null) : null,
+    dmarcPolicy: dmarc ? (dmarc.policy ?? null) : null,
     dkimDomains: dkimPassing.map((r) => r.signingDomain).filter((d): d is string => typeof d === 'string'),
-    authenticationResults: authenticationResultsOf(result.headers),
+    authenticationResults: `${input.mta}; ${rows.join('; ')}`.replace(/\s+/g, ' ').trim(),
   };
   // A file with no Received header names no client: SPF has nothing to check.
   if (!input.envelope && !/^Received:/im.test(header)) verdicts.spf = 'none';

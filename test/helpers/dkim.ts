@@ -1,7 +1,14 @@
 // Test keys and zones for authentication: a DKIM key pair made here, the zone
 // entries that publish it, and signing with mailauth's own signer.
 import { generateKeyPairSync } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { dkimSign } from 'mailauth';
+
+const require = createRequire(import.meta.url);
+// mailauth's ARC sealer, as a forwarding server uses it (documented in its README).
+const { sealMessage } = require('mailauth/lib/arc') as {
+  sealMessage(message: Buffer, options: { signingDomain: string; selector: string; privateKey: string; authResults: string; cv: string }): Promise<Buffer>;
+};
 
 export interface TestSigner {
   domain: string;
@@ -24,6 +31,13 @@ export async function sign(message: string, signer: TestSigner): Promise<string>
   } as unknown as Parameters<typeof dkimSign>[1]);
   if (!signatures) throw new Error('the test message was not signed');
   return signatures + message;
+}
+
+/** The message as a forwarder passes it on: its Received line, then an ARC set sealing what it saw. */
+export async function forwardWithArc(message: string, forwarder: TestSigner, authResults: string): Promise<string> {
+  const received = `Received: from mail.example.org ([192.0.2.10]) by mx.${forwarder.domain}; Mon, 23 Nov 2026 10:00:01 +0000\r\n${message}`;
+  const seal = await sealMessage(Buffer.from(received), { signingDomain: forwarder.domain, selector: forwarder.selector, privateKey: forwarder.privateKey, authResults, cv: 'none' });
+  return seal.toString() + received;
 }
 
 /** A zone for example.org mail: SPF allowing 192.0.2.10, DMARC p=reject, the DKIM key. */

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { authenticateMessage, loadZoneFile, TemporaryAuthError, zoneResolver, ZoneFileError } from '../../src/auth/index.ts';
-import { exampleZone, makeSigner, message, sign, type TestSigner } from '../helpers/dkim.ts';
+import { exampleZone, forwardWithArc, makeSigner, message, sign, type TestSigner } from '../helpers/dkim.ts';
 import { tempDir } from '../helpers/server.ts';
 
 let signer: TestSigner;
@@ -35,6 +35,26 @@ describe('authentication', () => {
     // mailauth's lenient default reports a body hash mismatch as neutral, strict mode as fail
     expect(['fail', 'neutral']).toContain(v.dkim);
     expect(v.dkimDomains).toEqual([]);
+  });
+
+  it('verifies the ARC chain of a forwarder that sealed what it saw', async () => {
+    const forwarder = makeSigner('forwarder.example', 'arc1');
+    const raw = Buffer.from(await forwardWithArc(await sign(message('Jane <jane@example.org>'), signer), forwarder, `mx.forwarder.example; dkim=pass header.d=example.org; spf=pass smtp.mailfrom=jane@example.org; dmarc=pass header.from=example.org`));
+    const zone = { ...exampleZone(signer), [`arc1._domainkey.forwarder.example`]: { TXT: [forwarder.record] }, 'forwarder.example': { TXT: ['v=spf1 ip4:198.51.100.7 -all'] } };
+    const v = await authenticateMessage({ ...base, raw, envelope: { clientIp: '198.51.100.7', helo: 'mx.forwarder.example', mailFrom: 'jane@example.org' }, resolver: zoneResolver(zone) });
+    expect(v).toMatchObject({ arc: 'pass', dkim: 'pass', dmarc: 'pass' });
+    expect(v.authenticationResults).toMatch(/arc=pass/);
+    // The forwarder's server is not example.org's: SPF fails after the hop, DKIM carries DMARC.
+    expect(v.spf).toBe('fail');
+  });
+
+  it('reads the client of a message from a file from its newest Received header, and checks no SPF without one', async () => {
+    const resolver = zoneResolver(exampleZone(signer));
+    const received = Buffer.from(`Received: from mail.example.org (mail.example.org [192.0.2.10]) by mx.acme.com; Mon, 23 Nov 2026 10:00:01 +0000\r\nReturn-Path: <jane@example.org>\r\n${message('Jane <jane@example.org>')}`);
+    expect(await authenticateMessage({ ...base, raw: received, envelope: null, resolver })).toMatchObject({ spf: 'pass', dmarc: 'pass' });
+    const bare = await authenticateMessage({ ...base, raw: Buffer.from(message('Jane <jane@example.org>')), envelope: null, resolver });
+    expect(bare.spf).toBe('none');
+    expect(bare.authenticationResults).not.toMatch(/spf=/);
   });
 
   it('retries on a temporary DNS failure, and records temperror on the last attempt', async () => {
