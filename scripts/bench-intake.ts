@@ -15,6 +15,7 @@ import { MessageStore, openDatabase, TenantStore } from '../src/store/index.ts';
 import { makeMessage, runLoad, type LoadResult } from './lib/smtp-load.ts';
 import { postfixUnavailable, startPostfix, type PostfixInstance } from './lib/postfix.ts';
 import { cpuSeconds, peakRssMb, startChild, type ServerChild } from './lib/processes.ts';
+import { median } from './lib/stats.ts';
 
 const { values } = parseArgs({
   options: {
@@ -65,11 +66,6 @@ interface Row {
   durable: Measured[];
   postfix: Measured[] | null;
 }
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor((sorted.length - 1) / 2)] as number;
-};
 
 /** The median round by throughput, whose latencies go with it. */
 function typical(runs: Measured[]): Measured {

@@ -12,12 +12,12 @@ import { parseArgs } from 'node:util';
 import { simpleParser } from 'mailparser';
 import { zoneResolver } from '../src/auth/index.ts';
 import { runPipeline } from '../src/pipeline/stages.ts';
+import { median } from './lib/stats.ts';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, rounds: { type: 'string', default: '3' }, 'one-big-message': { type: 'string' } } });
 const seconds = Number(values.seconds);
 const rounds = Number(values.rounds);
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] as number;
 
 const envelope = { sessionId: 'bench', clientIp: '192.0.2.10', clientPort: 1, helo: 'mail.example.org', mailFrom: 'jane@example.org', rcptTo: ['careers@replies.acme.com'], tls: null };
 

@@ -2,6 +2,7 @@
 // connection, timing from the end of DATA to the 250. Kept minimal on purpose so
 // the client is not what limits the server under test.
 import { connect, type Socket } from 'node:net';
+import { percentile } from './stats.ts';
 
 class Conversation {
   private readonly socket: Socket;
@@ -102,11 +103,6 @@ export function makeMessage(size: number, seq = 0): Buffer {
   const line = `${'lorem ipsum dolor sit amet '.repeat(3).slice(0, 76)}\r\n`;
   const body = line.repeat(Math.max(1, Math.ceil((size - header.length) / line.length)));
   return Buffer.from(header + body, 'latin1').subarray(0, Math.max(size, header.length + 2));
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 }
 
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {

@@ -12,6 +12,7 @@
 // (DKIM pass and fail, SPF, DMARC, ARC, a file's client from Received).
 import { isIP } from 'node:net';
 import { createRequire } from 'node:module';
+import { rawHeader } from '../parse/raw-header.ts';
 import type { DnsResolver } from './resolver.ts';
 
 /** The parts of mailauth's per-check results this module reads. */
@@ -105,14 +106,6 @@ function normalize(result: string | undefined): AuthResult {
   return (result === 'temperr' ? 'temperror' : result) as AuthResult;
 }
 
-/** The header block and the blank line after it (or the first 256 KB of a message without one). */
-function headerBlock(raw: Buffer): Buffer {
-  const crlf = raw.indexOf('\r\n\r\n');
-  const lf = raw.indexOf('\n\n');
-  const end = crlf !== -1 && (lf === -1 || crlf < lf) ? crlf + 4 : lf !== -1 ? lf + 2 : Math.min(raw.length, 256 * 1024);
-  return raw.subarray(0, end);
-}
-
 /** The client as the newest Received header with a from clause names it: for a message read from a file. */
 function clientFromReceived(dkim: DkimResult): { ip?: string; helo?: string; sender?: string } {
   const received = (dkim.headers?.parsed ?? []).filter((h) => h.key === 'received').map((h) => mailauth.parseReceived(h.line));
@@ -131,7 +124,7 @@ function clientFromReceived(dkim: DkimResult): { ip?: string; helo?: string; sen
 }
 
 export async function authenticateMessage(input: AuthenticateInput): Promise<AuthVerdicts> {
-  const head = headerBlock(input.raw);
+  const head = rawHeader(input.raw);
   const header = head.toString('latin1');
   const arcSealed = /^ARC-Seal:/im.test(header);
   // Without a DKIM signature or an ARC seal the body plays no part: SPF and

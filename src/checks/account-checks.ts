@@ -6,7 +6,7 @@ import { isIP } from 'node:net';
 import type { DnsResolver } from '../auth/index.ts';
 import type { Context } from '../context.ts';
 import { diagnoseAccount } from '../relay/diagnose.ts';
-import type { Account, AccountSecret, Tenant } from '../store/index.ts';
+import type { Account, Tenant } from '../store/index.ts';
 import { fail, ok, warn, type CheckResult } from './types.ts';
 
 /** The status table operators expect, one row per account. */
@@ -50,7 +50,7 @@ export async function checkAccounts(ctx: Context, tenant: Tenant, accounts: read
   }
   for (const account of accounts) {
     const subject = `account ${account.id} (${account.name})`;
-    const secret = JSON.parse(ctx.keyring().open(ctx.accounts.sealedSecret(account.id) ?? '')) as AccountSecret;
+    const secret = ctx.accounts.openSecret(account.id, ctx.keyring());
     const result = await diagnoseAccount(account, secret, {
       connectionTimeoutMs: ctx.config.relay.connectionTimeoutMs,
       hostname: ctx.config.smtp.hostname,

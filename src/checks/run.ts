@@ -4,7 +4,7 @@
 import { createResolver, type DnsResolver } from '../auth/index.ts';
 import type { Context } from '../context.ts';
 import { chooseAccount, tenantChain } from '../relay/compose.ts';
-import type { AccountSecret, Tenant } from '../store/index.ts';
+import type { Tenant } from '../store/index.ts';
 import { accountRow, checkAccounts, checkMailboxSignals, type AccountRow } from './account-checks.ts';
 import { checkDkim, checkDmarc, checkReplyDomain, checkSpf } from './dns-checks.ts';
 import { forwardingTest } from './forwarding.ts';
@@ -57,7 +57,7 @@ export async function checkTenant(ctx: Context, tenant: Tenant, options: CheckOp
     const key = `${account.fromAddress}|${account.provider}|${account.host}|${account.dkimSelector}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    const secret = JSON.parse(ctx.keyring().open(ctx.accounts.sealedSecret(account.id) ?? '')) as AccountSecret;
+    const secret = ctx.accounts.openSecret(account.id, ctx.keyring());
     checks.push(...(await guarded('sending_domain', account.sendingDomain, 'SPF', () => checkSpf(resolver, account))));
     checks.push(...(await guarded('sending_domain', account.sendingDomain, 'DKIM', () => checkDkim(resolver, account, secret.dkimPrivateKey ?? null))));
     checks.push(...(await guarded('sending_domain', account.sendingDomain, 'DMARC', () => checkDmarc(resolver, account))));

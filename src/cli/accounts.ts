@@ -174,10 +174,6 @@ export function accountById(ctx: Context, id: string): Account {
   return account;
 }
 
-export function openSecret(ctx: Context, account: Account): AccountSecret {
-  return JSON.parse(ctx.keyring().open(ctx.accounts.sealedSecret(account.id) ?? '')) as AccountSecret;
-}
-
 export function registerAccountCommands(program: Command, globals: () => GlobalOptions): void {
   const accounts = program.command('accounts').description("sending accounts: the customers' own SMTP mailboxes");
 
@@ -291,7 +287,7 @@ export function registerAccountCommands(program: Command, globals: () => GlobalO
         const account = accountById(ctx, id);
         // Loaded when the command runs (nodemailer): `mailroom serve` shares this module graph.
         const { diagnoseAccount } = await import('../relay/diagnose.ts');
-        const result = await diagnoseAccount(account, openSecret(ctx, account), { connectionTimeoutMs: ctx.config.relay.connectionTimeoutMs, hostname: ctx.config.smtp.hostname });
+        const result = await diagnoseAccount(account, ctx.accounts.openSecret(account.id, ctx.keyring()), { connectionTimeoutMs: ctx.config.relay.connectionTimeoutMs, hostname: ctx.config.smtp.hostname });
         ctx.accounts.setStatus(account.id, result.ok ? 'active' : 'failing', result.ok ? null : `${result.stage}: ${result.error}`, ctx.clock.now().toISOString());
         if (options.json) printJson(result);
         else {

@@ -75,7 +75,7 @@ const workerSection = z
       .max(16_384)
       .default(64)
       .describe(
-        "Heap size of the pipeline thread in MB past which it collects garbage after each message. V8 would otherwise let the garbage of large messages grow the process by hundreds of MB before collecting it.",
+        "Memory in use by the pipeline thread (JS heap and buffers) in MB past which it collects garbage after each message. V8 would otherwise let the garbage of large messages grow the process by hundreds of MB before collecting it.",
       ),
   })
   .strict();

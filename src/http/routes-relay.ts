@@ -3,7 +3,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { UsageError } from '../errors.ts';
 import { composeOutbound } from '../relay/compose.ts';
-import { SecretError } from '../secrets/keyring.ts';
+import { SecretError, unreadableCredentials } from '../secrets/keyring.ts';
 import type { AccountSecret } from '../store/index.ts';
 import { accountJson, outboundJson } from '../views/index.ts';
 import type { ApiDeps, ApiEnv } from './app.ts';
@@ -102,10 +102,10 @@ export function relayRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       if (!account || !c.get('scope').tenantIds.includes(account.tenantId)) throw notFound(`no account ${c.req.valid('param').id}`);
       let secret: AccountSecret;
       try {
-        secret = JSON.parse(ctx.keyring().open(ctx.accounts.sealedSecret(account.id) ?? '')) as AccountSecret;
+        secret = ctx.accounts.openSecret(account.id, ctx.keyring());
       } catch (err) {
         if (!(err instanceof SecretError)) throw err;
-        const reason = `the stored credentials cannot be opened: ${err.message}`;
+        const reason = unreadableCredentials(err);
         ctx.accounts.setStatus(account.id, 'failing', reason, ctx.clock.now().toISOString());
         throw conflict(`${reason}. Enter the password again (mailroom accounts add --tenant ${ctx.tenants.slugOf(account.tenantId)} --name ${account.name} ...) or restore the secret key.`);
       }

@@ -23,9 +23,9 @@ function exposedGc(): () => void {
 
 /**
  * Returns a check to call between messages: it collects when the memory in use
- * (heap and external buffers) passes `softLimitMb`, or twice what survived the last collection if that is
- * more (so a thread whose live data alone passes the limit is not collected
- * after every message). Returns whether it collected.
+ * (heap and external buffers) passes `softLimitMb`, or twice what survived the
+ * last collection if that is more (so a thread whose live data alone passes the
+ * limit is not collected after every message). Returns whether it collected.
  */
 export function heapGuard(softLimitMb: number): () => boolean {
   const collect = exposedGc();

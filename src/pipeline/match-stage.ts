@@ -3,13 +3,12 @@
 // candidates), to the pure decision in match/.
 import type { BounceInfo } from '../classify/bounce.ts';
 import { decide } from '../match/index.ts';
+import { rawHeader } from '../parse/raw-header.ts';
 import type { DecisionSummary, Envelope, MatchLookups, ProcessedMessage } from '../store/index.ts';
 
 /** Received headers in the header block: more than a few dozen is a loop. */
 export function countReceived(raw: Buffer): number {
-  const end = raw.indexOf('\r\n\r\n');
-  const header = raw.subarray(0, end === -1 ? Math.min(raw.length, 256 * 1024) : end).toString('latin1');
-  return header.match(/^Received:/gim)?.length ?? 0;
+  return rawHeader(raw).toString('latin1').match(/^Received:/gim)?.length ?? 0;
 }
 
 /** In-Reply-To and References of the parse result (at most the last 20 references). */

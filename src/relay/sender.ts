@@ -7,7 +7,7 @@
 import nodemailer, { type SendMailOptions, type Transporter } from 'nodemailer';
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../log.ts';
-import { SecretError, type Keyring } from '../secrets/keyring.ts';
+import { SecretError, unreadableCredentials, type Keyring } from '../secrets/keyring.ts';
 import { AccountStore, EventStore, OutboundStore, type Account, type AccountSecret, type Database, type OutboundMessage } from '../store/index.ts';
 import { outboundJson } from '../views/json.ts';
 import { transportOptions } from './transport.ts';
@@ -162,6 +162,7 @@ export class Relay {
     const cached = this.transports.get(account.id);
     if (cached?.key === key) return cached.transport;
     cached?.transport.close();
+    // Opened from the value just read for the key, not read again.
     const secret = JSON.parse(this.deps.keyring().open(sealed)) as AccountSecret;
     const transport = nodemailer.createTransport(
       transportOptions(account, secret, { connectionTimeoutMs: this.deps.settings.connectionTimeoutMs, pool: true, name: this.deps.hostname }),
@@ -177,7 +178,7 @@ export class Relay {
     } catch (err) {
       // The password cannot be read (its key is gone, or the row was altered): like
       // a refused login, the account is failing and its messages wait for a fix.
-      if (err instanceof SecretError) return { outcome: 'deferred', reply: `the stored credentials cannot be opened: ${err.message}`, authFailed: true };
+      if (err instanceof SecretError) return { outcome: 'deferred', reply: unreadableCredentials(err), authFailed: true };
       throw err;
     }
     try {

@@ -85,6 +85,11 @@ export class Keyring {
 
 export class SecretError extends UsageError {}
 
+/** Why an account waits when its stored credentials cannot be opened (the relay's reply, the API's answer). */
+export function unreadableCredentials(err: SecretError): string {
+  return `the stored credentials cannot be opened: ${err.message}`;
+}
+
 export interface KeySettings {
   dataDir: string;
   /** secret.key (MAILROOM_SECRET_KEY): when set, no key file is used. */

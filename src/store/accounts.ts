@@ -2,6 +2,7 @@
 // password or OAuth2 credentials are stored sealed (secrets/keyring.ts) and only
 // opened by the relay when it connects; everything else here is safe to show.
 import { accountJson } from '../views/json.ts';
+import type { Keyring } from '../secrets/keyring.ts';
 import type { Database } from './database.ts';
 import { StatementCache } from './statements.ts';
 import { EventStore } from './events.ts';
@@ -122,6 +123,11 @@ export class AccountStore {
 
   sealedSecret(id: number): string | null {
     return (this.statements.get('SELECT secret FROM accounts WHERE id = ?').get(id) as { secret: string } | undefined)?.secret ?? null;
+  }
+
+  /** The account's password or OAuth2 tokens. Throws SecretError when they cannot be opened (the key they were sealed with is gone). */
+  openSecret(id: number, keyring: Keyring): AccountSecret {
+    return JSON.parse(keyring.open(this.sealedSecret(id) ?? '')) as AccountSecret;
   }
 
   remove(id: number): boolean {

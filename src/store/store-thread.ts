@@ -31,11 +31,10 @@ const { dataDir, maxSizeMb } = workerData as StoreThreadData;
 const db = openDatabase(dataDir, { maxSizeMb });
 const messages = new MessageStore(db);
 const jobs = new JobOperations(db);
-const pipelines: MessagePort[] = [];
+/** The connected pipeline threads' ports, each with the leases it holds (token -> when it runs out), handed back if its thread dies. */
+const pipelines = new Map<MessagePort, Map<string, number>>();
 let queue: Queued[] = [];
 let scheduled = false;
-/** The leases each pipeline port holds (token -> when it runs out), so they can be handed back if its thread dies. */
-const leases = new Map<ReplyPort, Map<string, number>>();
 /** Leases of pipeline threads that went away, handed back in the next transaction. */
 let abandonedLeases: string[] = [];
 
@@ -121,7 +120,7 @@ function runQueued(): void {
     item.reply.postMessage(reply);
     if (item.request.op === 'intake' && reply.ok) newWork = true;
   });
-  if (newWork) for (const pipeline of pipelines) pipeline.postMessage(WORK_AVAILABLE);
+  if (newWork) for (const pipeline of pipelines.keys()) pipeline.postMessage(WORK_AVAILABLE);
   releaseRawBuffers(items);
 }
 
@@ -141,7 +140,7 @@ function releaseRawBuffers(items: Queued[]): void {
 }
 
 function rememberLease(port: ReplyPort, request: { nowMs: number; leaseMs: number }, claimed: readonly Job[]): void {
-  const held = leases.get(port);
+  const held = pipelines.get(port as MessagePort);
   if (!held || claimed.length === 0) return;
   // A lease past its end is anyone's again: no need to remember it.
   for (const [token, until] of held) if (until <= request.nowMs) held.delete(token);
@@ -164,23 +163,21 @@ port.on('message', (message: StoreRequest | { op: 'connect'; port: MessagePort }
   if (message === 'close') {
     if (queue.length > 0) runQueued();
     db.close();
-    for (const pipeline of pipelines) pipeline.close();
+    for (const pipeline of pipelines.keys()) pipeline.close();
     port.close();
     return;
   }
   if (message.op === 'connect') {
     const pipeline = message.port;
-    pipelines.push(pipeline);
-    leases.set(pipeline, new Map());
+    pipelines.set(pipeline, new Map());
     pipeline.on('message', (request: StoreRequest) => enqueue(request, pipeline));
     pipeline.on('close', () => {
-      pipelines.splice(pipelines.indexOf(pipeline), 1);
       // A pipeline thread that died (an uncaught error in a library, say) holds
       // leases nobody will finish: hand its jobs back now, not when the lease
       // runs out. Their attempt counts stay, so a message that kills the thread
       // every time is given up after worker.maxAttempts.
-      abandonedLeases.push(...(leases.get(pipeline)?.keys() ?? []));
-      leases.delete(pipeline);
+      abandonedLeases.push(...(pipelines.get(pipeline)?.keys() ?? []));
+      pipelines.delete(pipeline);
       if (abandonedLeases.length > 0) schedule();
     });
     return;

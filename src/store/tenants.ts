@@ -204,7 +204,9 @@ export class TenantStore {
 
   /** True when some route lives on this domain (we are its MX), so an unknown local part is 5.1.1, not a relay attempt. */
   servesDomain(domain: string): boolean {
-    this.forgetAnswersIfRoutesChanged(true);
+    // Asked after routeFor refused, which has just read the generation: a second
+    // read would only choose between two refusal codes.
+    this.forgetAnswersIfRoutesChanged(false);
     return this.domainRoutes(domain).any;
   }
 
@@ -240,7 +242,6 @@ export class TenantStore {
     this.answersGeneration = generation;
     return true;
   }
-
 
   slugOf(tenantId: number): string {
     const row = this.db.prepare('SELECT slug FROM tenants WHERE id = ?').get(tenantId) as { slug: string } | undefined;

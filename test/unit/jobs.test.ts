@@ -27,6 +27,14 @@ function insertMessage(id: string, raw = 'From: a@b.example\r\nSubject: hi\r\nMe
   );
 }
 
+/** Messages received 10 ms apart, in this order. */
+function insertInOrder(...ids: string[]): void {
+  for (const [i, id] of ids.entries()) {
+    if (i > 0) nowMs += 10;
+    insertMessage(id);
+  }
+}
+
 beforeEach(() => {
   nowMs = 1_000_000;
   ctx = createContext(testConfig(tempDir()), { log: createLogger('silent') });
@@ -42,11 +50,7 @@ describe('job queue', () => {
   });
 
   it('claims several due jobs at once, oldest first, up to the limit', () => {
-    insertMessage('01A');
-    nowMs += 10;
-    insertMessage('01B');
-    nowMs += 10;
-    insertMessage('01C');
+    insertInOrder('01A', '01B', '01C');
     expect(ctx.jobs.claim(nowMs, 1000, 2).map((j) => j.messageId)).toEqual(['01A', '01B']);
     expect(ctx.jobs.claim(nowMs, 1000, 2).map((j) => j.messageId)).toEqual(['01C']);
   });
@@ -65,11 +69,7 @@ describe('job queue', () => {
   });
 
   it('claims a job tried before alone, so a message that kills the worker takes no other down with it', () => {
-    insertMessage('01A');
-    nowMs += 10;
-    insertMessage('01B');
-    nowMs += 10;
-    insertMessage('01C');
+    insertInOrder('01A', '01B', '01C');
     // The worker died holding 01A and 01B (their lease is handed back, attempts kept).
     expect(ctx.jobs.claim(nowMs, 1000, 2).map((j) => j.messageId)).toEqual(['01A', '01B']);
     expect(ctx.jobs.releaseOrphaned(nowMs)).toBe(2);
