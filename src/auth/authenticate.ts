@@ -13,6 +13,7 @@
 import { isIP } from 'node:net';
 import { createRequire } from 'node:module';
 import { rawHeader } from '../parse/raw-header.ts';
+import { readUnsignedHeader } from './unsigned.ts';
 import type { DnsResolver } from './resolver.ts';
 
 /** The parts of mailauth's per-check results this module reads. */
@@ -31,7 +32,7 @@ interface DkimResult {
   fromFields?: unknown;
   envelopeFrom?: string | false;
   arc?: unknown;
-  headers?: { parsed?: { key: string; line: Buffer | string }[] };
+  headers?: { parsed?: { key: string | null; line: Buffer | string }[] };
 }
 interface SpfResult extends CheckStatus {
   domain?: string;
@@ -127,11 +128,12 @@ export async function authenticateMessage(input: AuthenticateInput): Promise<Aut
   const head = rawHeader(input.raw);
   const header = head.toString('latin1');
   const arcSealed = /^ARC-Seal:/im.test(header);
-  // Without a DKIM signature or an ARC seal the body plays no part: SPF and
-  // DMARC read the envelope and the header. mailauth would still walk the body.
+  // Without a DKIM signature or an ARC seal there is nothing to verify and the
+  // body plays no part: SPF and DMARC read the envelope and the header.
   const signed = arcSealed || /^DKIM-Signature:/im.test(header);
   const { resolver } = input;
-  const dkim = await mailauth.dkimVerify(signed ? input.raw : head, { resolver, ...(input.envelope ? { sender: input.envelope.mailFrom } : {}) });
+  const sender = input.envelope ? input.envelope.mailFrom : undefined;
+  const dkim: DkimResult = signed ? await mailauth.dkimVerify(input.raw, { resolver, ...(sender !== undefined ? { sender } : {}) }) : readUnsignedHeader(head, sender);
   const client = input.envelope ? { ip: input.envelope.clientIp, helo: input.envelope.helo, sender: input.envelope.mailFrom } : clientFromReceived(dkim);
   let helo = client.helo || client.ip;
   if (helo && isIP(helo)) helo = `[${helo}]`;

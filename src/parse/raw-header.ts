@@ -8,7 +8,8 @@ const NO_BODY_LIMIT = 256 * 1024;
 /** The header block and the blank line after it (CRLF or bare LF), or the first 256 KB of a message without one. */
 export function rawHeader(raw: Buffer): Buffer {
   const crlf = raw.indexOf('\r\n\r\n');
-  const lf = raw.indexOf('\n\n');
+  // A bare-LF blank line counts only before the CRLF one: no need to scan the body for it.
+  const lf = (crlf === -1 ? raw : raw.subarray(0, crlf)).indexOf('\n\n');
   const end = crlf !== -1 && (lf === -1 || crlf < lf) ? crlf + 4 : lf !== -1 ? lf + 2 : Math.min(raw.length, NO_BODY_LIMIT);
   return raw.subarray(0, end);
 }

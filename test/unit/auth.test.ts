@@ -1,9 +1,13 @@
 import { writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { authenticateMessage, loadZoneFile, TemporaryAuthError, zoneResolver, ZoneFileError } from '../../src/auth/index.ts';
 import { exampleZone, forwardWithArc, makeSigner, message, sign, type TestSigner } from '../helpers/dkim.ts';
 import { tempDir } from '../helpers/server.ts';
+import { readUnsignedHeader } from '../../src/auth/unsigned.ts';
+
+const { dkimVerify } = createRequire(import.meta.url)('mailauth/lib/dkim/verify') as { dkimVerify(input: Buffer, options: object): Promise<Record<string, unknown>> };
 
 let signer: TestSigner;
 beforeAll(() => {
@@ -55,6 +59,24 @@ describe('authentication', () => {
     const bare = await authenticateMessage({ ...base, raw: Buffer.from(message('Jane <jane@example.org>')), envelope: null, resolver });
     expect(bare.spf).toBe('none');
     expect(bare.authenticationResults).not.toMatch(/spf=/);
+  });
+
+  it('reads an unsigned header as mailauth\'s DKIM verifier does: every author, groups, folded and repeated From, envelope sender or Return-Path', async () => {
+    const heads = [
+      'From: Jane <jane@example.org>\r\nTo: careers@replies.acme.com\r\nSubject: Hi\r\n\r\n',
+      'from : "Doe, Jane" <JANE@Example.ORG>,\r\n bob@example.net\r\nFrom: Team: a@team.example, b@team.example;\r\nReturn-Path: <bounce@lists.example>\r\nSubject: =?UTF-8?Q?Gr=C3=BC=C3=9Fe?=\r\n\r\n',
+      'Subject: no author\r\nReturn-Path: <>\r\n\r\n',
+      'From: =?UTF-8?B?SsO8cmdlbg==?= <jurgen@example.de>\r\nReturn-Path: jurgen@example.de\r\n\r\n',
+      'Subject: nothing but a subject and no blank line',
+    ];
+    for (const head of heads.map((h) => Buffer.from(h))) {
+      for (const sender of [undefined, 'jane@example.org', '']) {
+        const expected = await dkimVerify(head, { resolver: zoneResolver({}), ...(sender !== undefined ? { sender } : {}) });
+        const actual = readUnsignedHeader(head, sender);
+        const { headerFrom, fromFields, envelopeFrom, results } = expected;
+        expect(actual).toEqual({ headerFrom, fromFields, envelopeFrom, results, headers: { parsed: (expected.headers as { parsed: unknown }).parsed } });
+      }
+    }
   });
 
   it('retries on a temporary DNS failure, and records temperror on the last attempt', async () => {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { attachmentPath, parseMessage } from '../../src/parse/index.ts';
+import { rawHeader } from '../../src/parse/raw-header.ts';
 import { tempDir } from '../helpers/server.ts';
 
 const fixture = (name: string): Buffer => readFileSync(`fixtures/parse/${name}`);
@@ -62,5 +63,14 @@ describe('parsing', () => {
   it('keeps going on a message without headers', async () => {
     const parsed = await parseMessage(fixture('no-headers.eml'), tempDir());
     expect(parsed).toMatchObject({ messageId: null, from: null, subject: null, to: [] });
+  });
+
+  it('cuts the raw header block at the first blank line, CRLF or bare LF, and judges a message without one on its start', () => {
+    const head = (text: string): string => rawHeader(Buffer.from(text)).toString();
+    expect(head('A: 1\r\nB: 2\r\n\r\nbody\n\nmore')).toBe('A: 1\r\nB: 2\r\n\r\n');
+    expect(head('A: 1\nB: 2\n\nbody\r\n\r\n')).toBe('A: 1\nB: 2\n\n');
+    expect(head('A: 1\n\nB: 2\r\n\r\n')).toBe('A: 1\n\n');
+    expect(head('A: 1\r\n\nbody')).toBe('A: 1\r\n\n');
+    expect(head('A: 1\r\nB: 2')).toBe('A: 1\r\nB: 2');
   });
 });
