@@ -6,13 +6,16 @@
 // mailauth's checks are called one by one, as its `authenticate` calls them,
 // rather than through it: that one also loads BIMI (an HTTP client and
 // certificate parsers, ~8 MB of the pipeline thread) and parses every Received
-// header of every message. dkim/verify and spf are documented entry points;
-// arc, dmarc's evaluateDmarc and parse-received are the modules authenticate
-// itself uses. The lock file pins the version; the auth tests cover each check
-// (DKIM pass and fail, SPF, DMARC, ARC, a file's client from Received).
+// header of every message. spf is a documented entry point; arc, dmarc's
+// evaluateDmarc, parse-received and the DKIM verifier (dkim-verify.ts, which
+// keeps parsed keys between messages) are the modules authenticate itself uses;
+// a message with nothing to verify skips the verifier (unsigned.ts). The lock
+// file pins the version; the auth tests cover each check (DKIM pass and fail,
+// SPF, DMARC, ARC, a file's client from Received, the key cache).
 import { isIP } from 'node:net';
 import { createRequire } from 'node:module';
 import { rawHeader } from '../parse/raw-header.ts';
+import { verifyDkim } from './dkim-verify.ts';
 import { readUnsignedHeader } from './unsigned.ts';
 import type { DnsResolver } from './resolver.ts';
 
@@ -46,7 +49,6 @@ interface ReceivedFrom {
   comment?: string;
 }
 interface Mailauth {
-  dkimVerify(input: Buffer, options: { resolver: DnsResolver; sender?: string }): Promise<DkimResult>;
   spf(options: { ip: string; helo?: string; sender?: string; mta: string; resolver: DnsResolver }): Promise<SpfResult | false>;
   arc(chain: unknown, options: { resolver: DnsResolver; ip?: string }): Promise<CheckStatus>;
   evaluateDmarc(options: {
@@ -63,7 +65,6 @@ interface Mailauth {
 
 const require = createRequire(import.meta.url);
 const mailauth: Mailauth = {
-  ...(require('mailauth/lib/dkim/verify') as Pick<Mailauth, 'dkimVerify'>),
   ...(require('mailauth/lib/spf') as Pick<Mailauth, 'spf'>),
   ...(require('mailauth/lib/arc') as Pick<Mailauth, 'arc'>),
   ...(require('mailauth/lib/dmarc') as Pick<Mailauth, 'evaluateDmarc'>),
@@ -133,7 +134,7 @@ export async function authenticateMessage(input: AuthenticateInput): Promise<Aut
   const signed = arcSealed || /^DKIM-Signature:/im.test(header);
   const { resolver } = input;
   const sender = input.envelope ? input.envelope.mailFrom : undefined;
-  const dkim: DkimResult = signed ? await mailauth.dkimVerify(input.raw, { resolver, ...(sender !== undefined ? { sender } : {}) }) : readUnsignedHeader(head, sender);
+  const dkim: DkimResult = signed ? ((await verifyDkim(input.raw, { resolver, ...(sender !== undefined ? { sender } : {}) })) as DkimResult) : readUnsignedHeader(head, sender);
   const client = input.envelope ? { ip: input.envelope.clientIp, helo: input.envelope.helo, sender: input.envelope.mailFrom } : clientFromReceived(dkim);
   let helo = client.helo || client.ip;
   if (helo && isIP(helo)) helo = `[${helo}]`;

@@ -6,6 +6,7 @@ import { authenticateMessage, loadZoneFile, TemporaryAuthError, zoneResolver, Zo
 import { exampleZone, forwardWithArc, makeSigner, message, sign, type TestSigner } from '../helpers/dkim.ts';
 import { tempDir } from '../helpers/server.ts';
 import { readUnsignedHeader } from '../../src/auth/unsigned.ts';
+import { cachedKeyCount } from '../../src/auth/dkim-verify.ts';
 
 const { dkimVerify } = createRequire(import.meta.url)('mailauth/lib/dkim/verify') as { dkimVerify(input: Buffer, options: object): Promise<Record<string, unknown>> };
 
@@ -77,6 +78,24 @@ describe('authentication', () => {
         expect(actual).toEqual({ headerFrom, fromFields, envelopeFrom, results, headers: { parsed: (expected.headers as { parsed: unknown }).parsed } });
       }
     }
+  });
+
+  it('keeps a parsed DKIM key between messages, and reads it afresh when DNS publishes another or revokes it', async () => {
+    const envelope = { clientIp: '192.0.2.10', helo: 'mail.example.org', mailFrom: 'jane@example.org' };
+    const first = Buffer.from(await sign(message('Jane <jane@example.org>'), signer));
+    const resolver = zoneResolver(exampleZone(signer));
+    expect((await authenticateMessage({ ...base, raw: first, envelope, resolver })).dkim).toBe('pass');
+    const kept = cachedKeyCount();
+    expect((await authenticateMessage({ ...base, raw: Buffer.from(await sign(message('Jane <jane@example.org>'), signer)), envelope, resolver })).dkim).toBe('pass');
+    expect(cachedKeyCount()).toBe(kept);
+    // The same selector with a new key: mail signed with the new key passes, with the old one it no longer does.
+    const rotated = { ...makeSigner('example.org'), selector: signer.selector };
+    const afterRotation = zoneResolver(exampleZone(rotated));
+    expect((await authenticateMessage({ ...base, raw: Buffer.from(await sign(message('Jane <jane@example.org>'), rotated)), envelope, resolver: afterRotation })).dkim).toBe('pass');
+    expect((await authenticateMessage({ ...base, raw: first, envelope, resolver: afterRotation })).dkim).not.toBe('pass');
+    // Revoked (empty p=): the key parsed before counts for nothing.
+    const revoked = zoneResolver({ ...exampleZone(signer), [`${signer.selector}._domainkey.example.org`]: { TXT: ['v=DKIM1; k=rsa; p='] } });
+    expect((await authenticateMessage({ ...base, raw: first, envelope, resolver: revoked })).dkim).not.toBe('pass');
   });
 
   it('retries on a temporary DNS failure, and records temperror on the last attempt', async () => {
