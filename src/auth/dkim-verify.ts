@@ -1,7 +1,8 @@
 // DKIM verification with mailauth's verifier, plus what it lacks for a server:
 // parsed public keys kept between messages. mailauth reads a key record into a
 // KeyObject, exports it as PEM and asks for its modulus length for every
-// message (~180 µs of the pipeline's ~800 per signed message in bench:pipeline),
+// message, and crypto.verify parses that PEM again (~230 µs of the pipeline's
+// ~1000 per signed message in bench:pipeline),
 // though the same few keys (a provider's current selector) sign most mail.
 //
 // The cache is keyed by the DNS answer itself, not the name: a key that changes
@@ -10,6 +11,7 @@
 // getPublicKey parses it (it is called with that answer). Failures are not kept.
 // mailauth's dkimVerify does nothing but what verifyDkim below does with the
 // verifier; its per-message key cache is replaced by one backed by this.
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { Writable } from 'node:stream';
 import type { DnsResolver } from './resolver.ts';
@@ -19,7 +21,8 @@ interface KeyOptions {
   hashAlgo?: string;
 }
 interface PublicKeyInfo {
-  publicKey: string;
+  /** PEM from getPublicKey; a KeyObject in the cache (see readyKey). */
+  publicKey: string | KeyObject;
   warnings?: string[];
 }
 interface KeyCache {
@@ -57,10 +60,22 @@ async function publicKey(type: string, name: string, minBitLength: number | unde
   const key = JSON.stringify([type, minBitLength ?? null, Boolean(options.strict), options.hashAlgo ?? null, answer]);
   const known = parsedKeys.get(key);
   if (known) return copy(known);
-  const info = await tools.getPublicKey(type, name, minBitLength, () => Promise.resolve(answer), options);
+  const info = readyKey(await tools.getPublicKey(type, name, minBitLength, () => Promise.resolve(answer), options));
   if (parsedKeys.size >= MAX_KEYS) parsedKeys.delete(parsedKeys.keys().next().value as string);
   parsedKeys.set(key, info);
   return copy(info);
+}
+
+/**
+ * The verifier hands publicKey to crypto.verify, which parses a PEM string on
+ * every call (~25 µs); a KeyObject is parsed once. Its toString gives the PEM
+ * back, which is what mailauth puts in a signature's result.
+ */
+function readyKey(info: PublicKeyInfo): PublicKeyInfo {
+  const pem = String(info.publicKey);
+  const keyObject = createPublicKey(pem);
+  Object.defineProperty(keyObject, 'toString', { value: () => pem });
+  return { ...info, publicKey: keyObject };
 }
 
 /** One message's key lookups, as mailauth's createKeyCache: the same question is asked once per message. */
