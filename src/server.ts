@@ -1,6 +1,7 @@
 // The running server: the SMTP listener on the main thread, the store thread
-// that commits everything (group commit), and the pipeline worker thread,
-// started and stopped together. `mailroom serve`, the tests and the benchmarks
+// that commits everything (group commit), the pipeline worker thread (started
+// when work is waiting, stopped when idle: pipeline/on-demand.ts) and the relay
+// thread. `mailroom serve`, the tests and the benchmarks
 // all start it through here.
 import type { AddressInfo } from 'node:net';
 // The zone file alone, not auth/index.ts: that would load mailauth (and its
@@ -12,6 +13,7 @@ import { Metrics } from './http/metrics.ts';
 import { startHttpServer, type HttpServer } from './http/server.ts';
 // The thread handle only: the pipeline's own modules (mailparser, ...) load in its thread.
 import { PipelineThread } from './pipeline/pipeline-thread.ts';
+import { OnDemandPipeline } from './pipeline/on-demand.ts';
 import { loadTlsMaterial, SmtpListener } from './smtp/index.ts';
 import { RelayThread } from './relay/relay-thread-handle.ts';
 import { acquireInstanceLock, ensureSpoolDir, OutboundStore, GroupCommitter, InstanceLockError, StoreThread, type InstanceLock } from './store/index.ts';
@@ -21,6 +23,8 @@ export interface RunningServer {
   /** The HTTP API's address (null when http.enabled is false). */
   http: AddressInfo | null;
   listener: SmtpListener;
+  /** Whether the pipeline thread is running now (it runs while there is work). */
+  readonly pipelineRunning: boolean;
   /** Graceful stop: sessions finish within the grace period, the threads stop, the database closes. */
   stop(): Promise<void>;
 }
@@ -56,6 +60,7 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
     if (sending > 0) log.warn({ messages: sending }, 'resending outbound messages a previous process was sending when it stopped (same Message-ID)');
     const workerLog = log.child({ subsystem: 'worker' });
     let pipeline: PipelineThread | null = null;
+    let demand: OnDemandPipeline | null = null;
     const store = new StoreThread({ dataDir: config.data.dir, maxSizeMb: config.data.maxSizeMb }, (err) => {
       log.error({ err }, 'the store thread failed: messages in flight were refused with 451; starting a new one');
       void pipeline?.restart();
@@ -65,11 +70,21 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
         { dataDir: config.data.dir, settings: config.worker, dns: config.dns, secret: config.secret, mta: config.smtp.hostname, logLevel: config.log.level, connectStore: () => store.connectPipeline() },
         workerLog,
       );
+      demand = new OnDemandPipeline(pipeline, {
+        startDelayMaxMs: config.worker.startDelayMaxMs,
+        nextDueAt: () => ctx.jobs.nextDueAt(),
+        intakeBusy: () => listener.transactionsInFlight > 0,
+        nowMs: () => ctx.clock.now().getTime(),
+        onChange: (change, detail) => workerLog.info(detail, change === 'started' ? 'pipeline thread started: work is waiting' : 'pipeline thread stopped: no work for worker.idleStopMs'),
+      });
+      const onDemand = demand;
+      pipeline.onIdle = (nextDueAt) => onDemand.idle(nextDueAt);
     }
     const committer = new GroupCommitter(store, {
       windowMs: config.data.groupCommitWindowMs,
       maxMessages: config.data.groupCommitMaxMessages,
       nowMs: () => ctx.clock.now().getTime(),
+      onCommitted: () => demand?.committed(),
     });
     const smtpLog = log.child({ subsystem: 'smtp' });
     const tls = await loadTlsMaterial(config.smtp.tls, config.data.dir, config.smtp.hostname, smtpLog);
@@ -91,7 +106,7 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
       }
       throw err;
     });
-    pipeline?.start();
+    demand?.begin();
     const relay = options.relay === false ? null : new RelayThread({ dataDir: config.data.dir, settings: config.relay, webhooks: config.webhooks, secret: config.secret, hostname: config.smtp.hostname, logLevel: config.log.level }, log);
     relay?.start();
     log.info({ host: smtp.address, port: smtp.port, dataDir: config.data.dir, tls: tls.source }, 'mailroom listening for SMTP');
@@ -104,12 +119,15 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
       smtp,
       http: http?.address ?? null,
       listener,
+      get pipelineRunning() {
+        return pipeline?.running ?? false;
+      },
       stop() {
         stopping ??= (async () => {
           await http?.close();
           await listener.stop();
           await committer.drain();
-          await pipeline?.stop();
+          await demand?.stop();
           await relay?.stop();
           await store.close();
           ctx.close();

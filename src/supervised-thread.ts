@@ -1,6 +1,7 @@
 // A worker thread the main thread keeps alive: started on demand, started again
 // with a growing pause if it dies (its work is durable in SQLite, so a new one
-// takes it up), and stopped by asking it to finish ('stop') and waiting for it.
+// takes it up), and stopped by asking it to finish ('stop') and waiting for it,
+// for good (stop) or until it is wanted again (pause).
 import { Worker as Thread, type WorkerOptions } from 'node:worker_threads';
 import type { Logger } from './log.ts';
 
@@ -19,11 +20,19 @@ export abstract class SupervisedThread {
   /** The file and options of a new thread (called for every start: ports are made fresh). */
   protected abstract spawn(): { file: URL; options: WorkerOptions };
 
+  /** A message the thread posted to the main thread. */
+  protected onMessage(_message: unknown): void {}
+
+  get running(): boolean {
+    return this.thread !== null;
+  }
+
   start(): void {
     if (this.thread || this.stopping) return;
     const { file, options } = this.spawn();
     const thread = new Thread(file, options);
     thread.on('error', (err) => this.log.error({ err }, `${this.name} thread failed`));
+    thread.on('message', (message: unknown) => this.onMessage(message));
     thread.on('exit', (code) => {
       if (this.thread !== thread) return;
       this.thread = null;
@@ -35,15 +44,21 @@ export abstract class SupervisedThread {
     this.thread = thread;
   }
 
-  /** Stops the thread and starts a new one. */
+  /** Stops the thread and, if one was running, starts a new one. */
   async restart(): Promise<void> {
-    await this.stop();
-    this.stopping = false;
-    this.start();
+    const wasRunning = this.running;
+    await this.pause();
+    if (wasRunning) this.start();
   }
 
+  /** Stops the thread for good. */
   async stop(): Promise<void> {
     this.stopping = true;
+    await this.pause();
+  }
+
+  /** Stops the thread; start() starts a new one. */
+  async pause(): Promise<void> {
     const thread = this.thread;
     if (!thread) return;
     this.thread = null;

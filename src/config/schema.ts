@@ -70,6 +70,16 @@ const workerSection = z
       .max(10_000)
       .default(50)
       .describe('While messages keep arriving, the worker pauses this long between batches of 16 so accepting mail keeps the CPU (0 = never pause).'),
+    idleStopMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(60_000)
+      .describe('The pipeline thread stops after this long without work and is started again when work arrives, so an idle server holds ~50 MB less (0 = once started, it keeps running).'),
+    startDelayMaxMs: millis
+      .max(600_000)
+      .default(10_000)
+      .describe('While mail keeps arriving, a stopped pipeline thread is started once intake has been quiet for 250 ms, so the burst is accepted first; a message never waits longer than this for it.'),
     heapSoftLimitMb: positiveInt
       .min(16)
       .max(16_384)

@@ -32,6 +32,12 @@ function lowerThreadPriority(): void {
   }
 }
 
+/** Posted to the main thread when the worker has had no work for worker.idleStopMs. */
+export interface PipelineIdle {
+  idle: true;
+  nextDueAt: number | null;
+}
+
 export interface PipelineThreadData {
   dataDir: string;
   settings: Config['worker'];
@@ -66,6 +72,8 @@ worker = new Worker({
   log,
   nowMs: Date.now,
   afterMessage: heapGuard(data.settings.heapSoftLimitMb),
+  // The main thread stops an idle pipeline thread, and starts one when work comes (pipeline/on-demand.ts).
+  onIdle: (nextDueAt) => port.postMessage({ idle: true, nextDueAt } satisfies PipelineIdle),
 });
 worker.start();
 

@@ -22,6 +22,8 @@ export interface WorkerDeps {
   nowMs: () => number;
   /** Called after each message with its bytes released (the thread's heap guard). */
   afterMessage?: () => void;
+  /** Called once the worker has had no work for settings.idleStopMs, with when the next job falls due (null: none pending). */
+  onIdle?: (nextDueAt: number | null) => void;
 }
 
 /**
@@ -43,6 +45,9 @@ export class Worker {
   private woken = false;
   private loop: Promise<void> | null = null;
   private lastWorkAt = -Infinity;
+  /** When the worker last had a job or was woken for one. */
+  private lastBusyAt = 0;
+  private idleReported = false;
   private stopPause: (() => void) | null = null;
 
   constructor(deps: WorkerDeps) {
@@ -52,6 +57,7 @@ export class Worker {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.lastBusyAt = this.deps.nowMs();
     this.loop = this.run();
   }
 
@@ -59,6 +65,8 @@ export class Worker {
   wake(): void {
     this.woken = true;
     this.lastWorkAt = this.deps.nowMs();
+    this.lastBusyAt = this.lastWorkAt;
+    this.idleReported = false;
     this.wakeUp?.();
   }
 
@@ -103,6 +111,8 @@ export class Worker {
         this.deps.log.error({ err }, 'claiming jobs failed; will retry');
       }
       if (jobs.length > 0) {
+        this.lastBusyAt = this.deps.nowMs();
+        this.idleReported = false;
         await this.runBatch(jobs);
         if (this.running) await this.yieldToIntake();
         continue;
@@ -114,13 +124,19 @@ export class Worker {
   private async sleep(): Promise<void> {
     const { pollIntervalMs } = this.deps.settings;
     let delay = pollIntervalMs;
+    let due: number | null | undefined;
     try {
-      const due = await this.deps.queue.nextDueAt();
+      due = await this.deps.queue.nextDueAt();
       if (due !== null) delay = Math.max(0, Math.min(pollIntervalMs, due - this.deps.nowMs()));
     } catch {
       // the poll interval will do
     }
     if (this.woken || !this.running) return;
+    const { idleStopMs } = this.deps.settings;
+    if (due !== undefined && idleStopMs > 0 && !this.idleReported && this.deps.nowMs() - this.lastBusyAt >= idleStopMs) {
+      this.idleReported = true;
+      this.deps.onIdle?.(due);
+    }
     await this.delay(delay, (cut) => (this.wakeUp = cut));
   }
 

@@ -91,9 +91,10 @@ describe('job queue', () => {
 });
 
 describe('worker', () => {
-  function worker(maxAttempts = 3): Worker {
+  function worker(maxAttempts = 3, idle?: { idleStopMs: number; onIdle: (nextDueAt: number | null) => void }): Worker {
     return new Worker({
-      settings: { pollIntervalMs: 20, concurrency: 4, leaseMs: 60_000, maxAttempts, retryBaseMs: 1000, retryMaxMs: 60_000, burstPauseMs: 0, heapSoftLimitMb: 64 },
+      settings: { pollIntervalMs: 20, concurrency: 4, leaseMs: 60_000, maxAttempts, retryBaseMs: 1000, retryMaxMs: 60_000, burstPauseMs: 0, idleStopMs: idle?.idleStopMs ?? 0, startDelayMaxMs: 10_000, heapSoftLimitMb: 64 },
+      ...(idle ? { onIdle: idle.onIdle } : {}),
       queue: new LocalJobQueue(ctx.db),
       readMessage: (id) => ctx.raw.readWithEnvelope(id),
       pipeline: { resolver: zoneResolver({}), mta: 'mx.mailroom.test', dataDir: ctx.config.data.dir },
@@ -143,5 +144,27 @@ describe('worker', () => {
     await w.stop();
     expect(ctx.messages.get('01A')?.error).toMatch(/raw message missing/);
     expect(ctx.jobs.countByState()).toMatchObject({ failed: 1 });
+  });
+
+  it('says once when it has had no work for idleStopMs (worker.idleStopMs), with the next job due, and again after more work', async () => {
+    const reports: (number | null)[] = [];
+    const w = worker(3, { idleStopMs: 500, onIdle: (due) => reports.push(due) });
+    w.start();
+    await new Promise((r) => setTimeout(r, 60));
+    expect(reports).toEqual([]);
+    nowMs += 500;
+    await waitFor(() => reports.length === 1);
+    expect(reports).toEqual([null]);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(reports).toHaveLength(1);
+    // A message fails once: the report names its retry (due 1 s later, after the idle report).
+    insertMessage('01A');
+    ctx.db.prepare('DELETE FROM message_raw WHERE message_id = ?').run('01A');
+    w.wake();
+    await waitFor(() => (ctx.db.prepare('SELECT attempts FROM jobs').get() as { attempts: number }).attempts === 1);
+    nowMs += 500;
+    await waitFor(() => reports.length === 2);
+    await w.stop();
+    expect(reports[1]).toBe((ctx.db.prepare('SELECT run_after FROM jobs').get() as { run_after: number }).run_after);
   });
 });

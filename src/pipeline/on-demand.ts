@@ -1,0 +1,126 @@
+// The pipeline thread runs while there is work, not all the time: it holds
+// ~50 MB (mailparser, mailauth, its heap) that an idle server does not need.
+// It is started when work is waiting: committed messages (once intake is quiet,
+// no DATA in progress and no commit for a moment, so a burst is accepted
+// first, but never later than worker.startDelayMaxMs), jobs left from before a restart, and retries when
+// they fall due. It stops itself by reporting that it has been idle for
+// worker.idleStopMs; after it stopped, the jobs table says when it is next needed,
+// so work committed while it was stopping is not left waiting.
+
+/** Time since the last commit, with no DATA in progress, before a stopped thread is started for the mail just accepted. */
+export const START_QUIET_MS = 250;
+
+/** The thread as this controller uses it (PipelineThread). */
+export interface StartableThread {
+  readonly running: boolean;
+  start(): void;
+  /** Stops it; start() may start it again. */
+  pause(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface OnDemandOptions {
+  startDelayMaxMs: number;
+  /** When the next pipeline job falls due (jobs table), null when none is pending. */
+  nextDueAt: () => number | null;
+  /** Whether messages are being received right now (DATA in progress). */
+  intakeBusy: () => boolean;
+  nowMs: () => number;
+  /** Hears of each start and idle stop, for the log. */
+  onChange?: (change: 'started' | 'stopped', detail: { waitedMs?: number; nextDueAt?: number | null }) => void;
+}
+
+export class OnDemandPipeline {
+  private readonly thread: StartableThread;
+  private readonly options: OnDemandOptions;
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt = Infinity;
+  /** When the oldest work not yet handed to a thread was noticed. */
+  private waitingSince: number | null = null;
+  private lastCommitAt = -Infinity;
+  private stopping: Promise<void> | null = null;
+  private closed = false;
+
+  constructor(thread: StartableThread, options: OnDemandOptions) {
+    this.thread = thread;
+    this.options = options;
+  }
+
+  /** At server start: whatever the jobs table holds (a backlog, retries) gets the thread when it falls due. */
+  begin(): void {
+    this.scheduleDue(this.options.nextDueAt());
+  }
+
+  /** Messages were committed: a running thread hears of them from the store; a stopped one is started soon. */
+  committed(): void {
+    this.lastCommitAt = this.options.nowMs();
+    if (this.thread.running || this.closed) return;
+    this.waitingSince ??= this.lastCommitAt;
+    this.check();
+  }
+
+  /** The thread reports it has had nothing to do for worker.idleStopMs. */
+  idle(nextDueAt: number | null): void {
+    if (!this.thread.running || this.stopping || this.closed) return;
+    this.stopping = this.thread.pause().then(() => {
+      this.stopping = null;
+      if (this.closed) return;
+      this.options.onChange?.('stopped', { nextDueAt });
+      // Asked afresh: a message committed while the thread was stopping is due now.
+      this.scheduleDue(this.options.nextDueAt());
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.closed = true;
+    this.clearTimer();
+    await this.stopping;
+    await this.thread.stop();
+  }
+
+  private scheduleDue(due: number | null): void {
+    if (due === null || this.closed) return;
+    const now = this.options.nowMs();
+    if (due <= now) {
+      this.waitingSince ??= now;
+      this.check();
+    } else this.wakeAt(due);
+  }
+
+  /** Starts the thread once intake is quiet or the oldest waiting work has waited long enough; else looks again then. */
+  private check(): void {
+    this.clearTimer();
+    if (this.thread.running || this.stopping || this.closed) return;
+    if (this.waitingSince === null) return;
+    const now = this.options.nowMs();
+    const latest = this.waitingSince + this.options.startDelayMaxMs;
+    const quietAt = this.lastCommitAt + START_QUIET_MS;
+    if (now < latest && (now < quietAt || this.options.intakeBusy())) return this.wakeAt(Math.min(latest, Math.max(quietAt, now + START_QUIET_MS)));
+    const waitedMs = now - this.waitingSince;
+    this.waitingSince = null;
+    this.thread.start();
+    this.options.onChange?.('started', { waitedMs });
+  }
+
+  private wakeAt(at: number): void {
+    if (this.timer && this.timerAt <= at) return;
+    this.clearTimer();
+    this.timerAt = at;
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        this.timerAt = Infinity;
+        this.waitingSince ??= this.options.nowMs();
+        this.check();
+      },
+      Math.max(0, at - this.options.nowMs()),
+    );
+    this.timer.unref();
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.timerAt = Infinity;
+  }
+}

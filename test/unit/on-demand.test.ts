@@ -1,0 +1,124 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { OnDemandPipeline, START_QUIET_MS, type StartableThread } from '../../src/pipeline/on-demand.ts';
+
+/** A thread that records its starts and stops; pausing takes as long as the test says. */
+class FakeThread implements StartableThread {
+  running = false;
+  starts = 0;
+  private finishPause: (() => void) | null = null;
+  start(): void {
+    this.running = true;
+    this.starts++;
+  }
+  pause(): Promise<void> {
+    return new Promise((resolve) => {
+      this.finishPause = () => {
+        this.running = false;
+        resolve();
+      };
+    });
+  }
+  paused(): void {
+    this.finishPause?.();
+  }
+  stop(): Promise<void> {
+    this.running = false;
+    return Promise.resolve();
+  }
+}
+
+describe('the pipeline thread on demand', () => {
+  let thread: FakeThread;
+  let due: number | null;
+  let demand: OnDemandPipeline;
+  let receiving: boolean;
+  const now = (): number => Date.now();
+
+  beforeEach(() => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    thread = new FakeThread();
+    due = null;
+    receiving = false;
+    demand = new OnDemandPipeline(thread, { startDelayMaxMs: 10_000, nextDueAt: () => due, intakeBusy: () => receiving, nowMs: now });
+  });
+  afterEach(() => vi.useRealTimers());
+
+  it('starts for accepted mail once intake has been quiet, not during the burst', () => {
+    demand.begin();
+    for (let i = 0; i < 10; i++) {
+      demand.committed();
+      vi.advanceTimersByTime(100);
+    }
+    expect(thread.starts).toBe(0);
+    vi.advanceTimersByTime(START_QUIET_MS - 100);
+    expect(thread.starts).toBe(1);
+    // Running: the store wakes it, nothing to start.
+    demand.committed();
+    vi.advanceTimersByTime(START_QUIET_MS);
+    expect(thread.starts).toBe(1);
+  });
+
+  it('waits while messages are still being received, though nothing was committed for a while', () => {
+    demand.committed();
+    receiving = true; // the next wave of large messages is on its way
+    vi.advanceTimersByTime(2_000);
+    expect(thread.starts).toBe(0);
+    receiving = false;
+    vi.advanceTimersByTime(START_QUIET_MS);
+    expect(thread.starts).toBe(1);
+  });
+
+  it('starts within startDelayMaxMs while mail keeps arriving', () => {
+    for (let t = 0; t < 9_900; t += 100) {
+      demand.committed();
+      vi.advanceTimersByTime(100);
+    }
+    expect(thread.starts).toBe(0);
+    demand.committed();
+    vi.advanceTimersByTime(100);
+    expect(thread.starts).toBe(1);
+  });
+
+  it('starts at once for a backlog left from before, and when a retry falls due', () => {
+    due = now() - 5;
+    demand.begin();
+    expect(thread.starts).toBe(1);
+
+    const later = new FakeThread();
+    due = now() + 60_000;
+    const retries = new OnDemandPipeline(later, { startDelayMaxMs: 10_000, nextDueAt: () => due, intakeBusy: () => false, nowMs: now });
+    retries.begin();
+    vi.advanceTimersByTime(59_999);
+    expect(later.starts).toBe(0);
+    vi.advanceTimersByTime(1);
+    expect(later.starts).toBe(1);
+  });
+
+  it('stops an idle thread, and starts it again for mail committed while it was stopping or for the next retry', async () => {
+    due = now();
+    demand.begin();
+    expect(thread.running).toBe(true);
+    due = null;
+    demand.idle(null);
+    demand.committed(); // arrives while the thread finishes: the jobs table has it
+    due = now();
+    thread.paused();
+    await vi.advanceTimersByTimeAsync(START_QUIET_MS);
+    expect(thread.starts).toBe(2);
+
+    due = now() + 30_000;
+    demand.idle(due);
+    thread.paused();
+    await vi.advanceTimersByTimeAsync(29_000);
+    expect(thread.running).toBe(false);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(thread.starts).toBe(3);
+  });
+
+  it('starts nothing once the server stops', async () => {
+    demand.committed();
+    await demand.stop();
+    vi.advanceTimersByTime(60_000);
+    expect(thread.starts).toBe(0);
+  });
+});
