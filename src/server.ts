@@ -1,7 +1,6 @@
 // The running server: the SMTP listener on the main thread, the store thread
-// that commits everything (group commit), the pipeline worker thread (started
-// when work is waiting, stopped when idle: pipeline/on-demand.ts) and the relay
-// thread. `mailroom serve`, the tests and the benchmarks
+// that commits everything (group commit), and the pipeline and relay threads,
+// each started when work is waiting and stopped when idle (on-demand-thread.ts). `mailroom serve`, the tests and the benchmarks
 // all start it through here.
 import type { AddressInfo } from 'node:net';
 // The zone file alone, not auth/index.ts: that would load mailauth (and its
@@ -13,10 +12,10 @@ import { Metrics } from './http/metrics.ts';
 import { startHttpServer, type HttpServer } from './http/server.ts';
 // The thread handle only: the pipeline's own modules (mailparser, ...) load in its thread.
 import { PipelineThread } from './pipeline/pipeline-thread.ts';
-import { OnDemandPipeline } from './pipeline/on-demand.ts';
+import { OnDemandThread } from './on-demand-thread.ts';
 import { loadTlsMaterial, SmtpListener } from './smtp/index.ts';
 import { RelayThread } from './relay/relay-thread-handle.ts';
-import { acquireInstanceLock, ensureSpoolDir, OutboundStore, GroupCommitter, InstanceLockError, StoreThread, type InstanceLock } from './store/index.ts';
+import { acquireInstanceLock, ensureSpoolDir, OutboundStore, GroupCommitter, InstanceLockError, StoreThread, WebhookStore, type InstanceLock } from './store/index.ts';
 
 export interface RunningServer {
   smtp: AddressInfo;
@@ -25,8 +24,15 @@ export interface RunningServer {
   listener: SmtpListener;
   /** Whether the pipeline thread is running now (it runs while there is work). */
   readonly pipelineRunning: boolean;
+  /** Whether the relay thread (outbound mail, webhooks) is running now. */
+  readonly relayRunning: boolean;
   /** Graceful stop: sessions finish within the grace period, the threads stop, the database closes. */
   stop(): Promise<void>;
+}
+
+function earliest(...dues: (number | null)[]): number | null {
+  const known = dues.filter((d): d is number => d !== null);
+  return known.length > 0 ? Math.min(...known) : null;
 }
 
 function lockDataDir(dataDir: string): InstanceLock {
@@ -60,7 +66,7 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
     if (sending > 0) log.warn({ messages: sending }, 'resending outbound messages a previous process was sending when it stopped (same Message-ID)');
     const workerLog = log.child({ subsystem: 'worker' });
     let pipeline: PipelineThread | null = null;
-    let demand: OnDemandPipeline | null = null;
+    let demand: OnDemandThread | null = null;
     const store = new StoreThread({ dataDir: config.data.dir, maxSizeMb: config.data.maxSizeMb }, (err) => {
       log.error({ err }, 'the store thread failed: messages in flight were refused with 451; starting a new one');
       void pipeline?.restart();
@@ -70,7 +76,7 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
         { dataDir: config.data.dir, settings: config.worker, dns: config.dns, secret: config.secret, mta: config.smtp.hostname, logLevel: config.log.level, connectStore: () => store.connectPipeline() },
         workerLog,
       );
-      demand = new OnDemandPipeline(pipeline, {
+      demand = new OnDemandThread(pipeline, {
         startDelayMaxMs: config.worker.startDelayMaxMs,
         nextDueAt: () => ctx.jobs.nextDueAt(),
         intakeBusy: () => listener.transactionsInFlight > 0,
@@ -108,7 +114,24 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
     });
     demand?.begin();
     const relay = options.relay === false ? null : new RelayThread({ dataDir: config.data.dir, settings: config.relay, webhooks: config.webhooks, secret: config.secret, hostname: config.smtp.hostname, logLevel: config.log.level }, log);
-    relay?.start();
+    let relayDemand: OnDemandThread | null = null;
+    if (relay && config.relay.idleStopMs === 0) relay.start();
+    else if (relay) {
+      // Outbound mail and webhook deliveries are also queued by CLI commands: the queues are looked at while the thread is stopped.
+      const outbound = new OutboundStore(ctx.db);
+      const deliveries = new WebhookStore(ctx.db);
+      relayDemand = new OnDemandThread(relay, {
+        startDelayMaxMs: 0,
+        nextDueAt: () => earliest(outbound.nextDueAt(), deliveries.nextDueAt()),
+        intakeBusy: () => false,
+        pollMs: config.relay.pollIntervalMs,
+        nowMs: () => ctx.clock.now().getTime(),
+        onChange: (change, detail) => log.info(detail, change === 'started' ? 'relay thread started: mail to send or webhooks to deliver' : 'relay thread stopped: nothing to send for relay.idleStopMs'),
+      });
+      const onDemand = relayDemand;
+      relay.onIdle = (nextDueAt) => onDemand.idle(nextDueAt);
+      relayDemand.begin();
+    }
     log.info({ host: smtp.address, port: smtp.port, dataDir: config.data.dir, tls: tls.source }, 'mailroom listening for SMTP');
     if (http) log.info({ host: http.address.address, port: http.address.port }, 'mailroom HTTP API listening');
     if (ctx.tenants.list().length === 0) {
@@ -122,13 +145,16 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
       get pipelineRunning() {
         return pipeline?.running ?? false;
       },
+      get relayRunning() {
+        return relay?.running ?? false;
+      },
       stop() {
         stopping ??= (async () => {
           await http?.close();
           await listener.stop();
           await committer.drain();
           await demand?.stop();
-          await relay?.stop();
+          await (relayDemand ?? relay)?.stop();
           await store.close();
           ctx.close();
           lock.release();

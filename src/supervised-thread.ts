@@ -5,6 +5,17 @@
 import { Worker as Thread, type WorkerOptions } from 'node:worker_threads';
 import type { Logger } from './log.ts';
 
+/** Posted by a thread that has had no work for its idleStopMs (on-demand-thread.ts stops it). */
+export interface ThreadIdle {
+  idle: true;
+  /** When its next piece of work falls due; null when none is pending. */
+  nextDueAt: number | null;
+}
+
+export function isThreadIdle(message: unknown): message is ThreadIdle {
+  return typeof message === 'object' && message !== null && (message as ThreadIdle).idle === true;
+}
+
 export abstract class SupervisedThread {
   protected readonly log: Logger;
   private readonly name: string;
@@ -20,8 +31,8 @@ export abstract class SupervisedThread {
   /** The file and options of a new thread (called for every start: ports are made fresh). */
   protected abstract spawn(): { file: URL; options: WorkerOptions };
 
-  /** A message the thread posted to the main thread. */
-  protected onMessage(_message: unknown): void {}
+  /** Hears the thread say it has had no work for a while. */
+  onIdle: (nextDueAt: number | null) => void = () => undefined;
 
   get running(): boolean {
     return this.thread !== null;
@@ -32,7 +43,9 @@ export abstract class SupervisedThread {
     const { file, options } = this.spawn();
     const thread = new Thread(file, options);
     thread.on('error', (err) => this.log.error({ err }, `${this.name} thread failed`));
-    thread.on('message', (message: unknown) => this.onMessage(message));
+    thread.on('message', (message: unknown) => {
+      if (isThreadIdle(message)) this.onIdle(message.nextDueAt);
+    });
     thread.on('exit', (code) => {
       if (this.thread !== thread) return;
       this.thread = null;

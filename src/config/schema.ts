@@ -116,6 +116,12 @@ const secretSection = z
 const relaySection = z
   .object({
     pollIntervalMs: millis.default(1000).describe('How often the relay looks for outbound messages due to be sent when it has not been woken.'),
+    idleStopMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(60_000)
+      .describe('The relay thread stops after this long with nothing to send or deliver (outbound mail, webhooks) and is started again when some is due, so an idle server holds ~20 MB less (0 = it always runs).'),
     maxAgeMs: millis.default(2 * 24 * 60 * 60_000).describe('How long a deferred outbound message (4xx or network failure) is retried before it fails.'),
     retryBaseMs: millis.default(30_000).describe('First retry delay of a deferred outbound message; each later retry doubles it.'),
     retryMaxMs: millis.default(60 * 60_000).describe('Longest delay between two retries of an outbound message.'),

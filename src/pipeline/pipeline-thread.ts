@@ -1,13 +1,13 @@
 // The main thread's handle on the pipeline worker thread: each start gets a
 // fresh port to the store thread; restarted if it dies (its jobs are durable;
 // the new thread takes them up once their lease runs out). When it starts and
-// stops is on-demand.ts's business; this passes its idle reports on.
+// stops is on-demand-thread.ts's business.
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MessagePort, WorkerOptions } from 'node:worker_threads';
 import type { Logger } from '../log.ts';
 import { SupervisedThread } from '../supervised-thread.ts';
-import type { PipelineIdle, PipelineThreadData } from './worker-thread.ts';
+import type { PipelineThreadData } from './worker-thread.ts';
 
 const threadFile = new URL(`./worker-thread${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
 
@@ -18,16 +18,10 @@ export type PipelineThreadOptions = Omit<PipelineThreadData, 'store'> & {
 
 export class PipelineThread extends SupervisedThread {
   private readonly options: PipelineThreadOptions;
-  /** Hears the thread say it has had no work for worker.idleStopMs. */
-  onIdle: (nextDueAt: number | null) => void = () => undefined;
 
   constructor(options: PipelineThreadOptions, log: Logger) {
     super('pipeline worker', log);
     this.options = options;
-  }
-
-  protected override onMessage(message: unknown): void {
-    if (message && typeof message === 'object' && (message as PipelineIdle).idle === true) this.onIdle((message as PipelineIdle).nextDueAt);
   }
 
   protected spawn(): { file: URL; options: WorkerOptions } {

@@ -16,6 +16,7 @@ import { keyringSource } from '../secrets/keyring.ts';
 import { matchMessage } from './match-stage.ts';
 import { RemoteJobQueue, StoreClient } from '../store/store-client.ts';
 import { heapGuard } from './heap-guard.ts';
+import type { ThreadIdle } from '../supervised-thread.ts';
 import { Worker } from './worker.ts';
 
 /**
@@ -30,12 +31,6 @@ function lowerThreadPriority(): void {
   } catch {
     // not Linux, or not permitted: run at normal priority
   }
-}
-
-/** Posted to the main thread when the worker has had no work for worker.idleStopMs. */
-export interface PipelineIdle {
-  idle: true;
-  nextDueAt: number | null;
 }
 
 export interface PipelineThreadData {
@@ -72,8 +67,8 @@ worker = new Worker({
   log,
   nowMs: Date.now,
   afterMessage: heapGuard(data.settings.heapSoftLimitMb),
-  // The main thread stops an idle pipeline thread, and starts one when work comes (pipeline/on-demand.ts).
-  onIdle: (nextDueAt) => port.postMessage({ idle: true, nextDueAt } satisfies PipelineIdle),
+  // The main thread stops an idle pipeline thread, and starts one when work comes (on-demand-thread.ts).
+  onIdle: (nextDueAt) => port.postMessage({ idle: true, nextDueAt } satisfies ThreadIdle),
 });
 worker.start();
 

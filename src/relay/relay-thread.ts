@@ -7,6 +7,9 @@ import type { Config } from '../config/index.ts';
 import { createLogger, type LogLevel } from '../log.ts';
 import { keyringSource, type Keyring } from '../secrets/keyring.ts';
 import { openDatabase } from '../store/database.ts';
+import { OutboundStore } from '../store/outbound.ts';
+import { WebhookStore } from '../store/webhooks.ts';
+import type { ThreadIdle } from '../supervised-thread.ts';
 import { WebhookDispatcher } from '../webhooks/dispatcher.ts';
 import { Relay } from './sender.ts';
 
@@ -46,6 +49,30 @@ const dispatcher = new WebhookDispatcher({
   nowMs: Date.now,
 });
 dispatcher.start();
+
+// Nothing to send or deliver for relay.idleStopMs: the main thread stops this
+// thread and starts a new one when work falls due (on-demand-thread.ts).
+if (data.settings.idleStopMs > 0) {
+  const outbound = new OutboundStore(db);
+  const deliveries = new WebhookStore(db);
+  let lastBusyAt = Date.now();
+  let reported = false;
+  setInterval(
+    () => {
+      const now = Date.now();
+      const dues = [outbound.nextDueAt(), deliveries.nextDueAt()].filter((d): d is number => d !== null);
+      const due = dues.length > 0 ? Math.min(...dues) : null;
+      if (relay.busy || dispatcher.busy || (due !== null && due <= now)) {
+        lastBusyAt = now;
+        reported = false;
+      } else if (!reported && now - lastBusyAt >= data.settings.idleStopMs) {
+        reported = true;
+        port.postMessage({ idle: true, nextDueAt: due } satisfies ThreadIdle);
+      }
+    },
+    Math.min(data.settings.pollIntervalMs, data.settings.idleStopMs),
+  ).unref();
+}
 
 port.on('message', (message: 'stop' | 'wake') => {
   if (message === 'wake') return relay.wake();

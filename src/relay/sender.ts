@@ -73,6 +73,11 @@ export class Relay {
     this.schedule(0);
   }
 
+  /** A pass is sending now. */
+  get busy(): boolean {
+    return this.running !== null;
+  }
+
   /** New work was queued: look now instead of at the next poll. */
   wake(): void {
     this.woken = true;

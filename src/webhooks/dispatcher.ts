@@ -49,6 +49,11 @@ export class WebhookDispatcher {
     this.schedule(0);
   }
 
+  /** A pass is delivering now. */
+  get busy(): boolean {
+    return this.running !== null;
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);

@@ -26,7 +26,7 @@ function setup(over: Partial<{ delayMs: number; perMinute: number }> = {}): { db
   return { db, keyring, account, dir };
 }
 
-const settings = { pollIntervalMs: 1000, maxAgeMs: 60_000, retryBaseMs: 1000, retryMaxMs: 8000, platformTenant: '', connectionTimeoutMs: 1000 };
+const settings = { pollIntervalMs: 1000, idleStopMs: 0, maxAgeMs: 60_000, retryBaseMs: 1000, retryMaxMs: 8000, platformTenant: '', connectionTimeoutMs: 1000 };
 
 /** A relay whose provider is a function: what "the server said" per message. */
 class ScriptedRelay extends Relay {

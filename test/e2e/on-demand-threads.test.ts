@@ -1,14 +1,20 @@
-// The pipeline thread runs while there is work: a real server, real SMTP, a
-// short worker.idleStopMs so the test sees it stop and start again.
+// The pipeline and relay threads run while there is work: a real server, real
+// SMTP, a real webhook receiver, short idleStopMs so the test sees them stop
+// and start again.
 import nodemailer from 'nodemailer';
 import { afterEach, describe, expect, it } from 'vitest';
 import { queuedId } from '../helpers/raw-smtp.ts';
+import { startReceiver, type Receiver } from '../helpers/receiver.ts';
+import { newWebhookSecret } from '../../src/webhooks/signing.ts';
 import { isProcessed, startTestServer, waitFor, type TestServer } from '../helpers/server.ts';
 
 let t: TestServer | null = null;
+let receiver: Receiver | null = null;
 afterEach(async () => {
   await t?.cleanup();
   t = null;
+  await receiver?.close();
+  receiver = null;
 });
 
 async function send(port: number, n: number): Promise<string> {
@@ -37,5 +43,21 @@ describe('the pipeline thread on demand', () => {
     await waitFor(() => isProcessed(t?.ctx.messages.get(id)?.status), 10_000, 'the message processed');
     await new Promise((r) => setTimeout(r, 1_500));
     expect(t.server.pipelineRunning).toBe(true);
+  });
+
+  it('starts the relay thread when a webhook delivery falls due, and stops it when there is nothing left to deliver', async () => {
+    t = await startTestServer({ overrides: { relay: { idleStopMs: 300, pollIntervalMs: 100 }, webhooks: { pollIntervalMs: 50 } } });
+    const { ctx, server } = t;
+    expect(server.relayRunning).toBe(false);
+    receiver = await startReceiver();
+    const secret = newWebhookSecret();
+    receiver.secrets.push(secret);
+    ctx.webhooks.add(ctx.tenants.get('acme')!.id, receiver.url, null, ctx.keyring().seal(secret), new Date().toISOString());
+    const id = await send(t.port, 1);
+    await waitFor(() => receiver!.events.some((e) => (e.data.message as { id: string }).id === id), 10_000, 'the event delivered');
+    await waitFor(() => !server.relayRunning, 5_000, 'the idle relay thread to stop');
+    const second = await send(t.port, 2);
+    await waitFor(() => receiver!.events.some((e) => (e.data.message as { id: string }).id === second), 10_000, 'the second event delivered by a new relay thread');
+    expect(receiver.badSignatures).toEqual([]);
   });
 });

@@ -1,16 +1,20 @@
-// The pipeline thread runs while there is work, not all the time: it holds
-// ~50 MB (mailparser, mailauth, its heap) that an idle server does not need.
-// It is started when work is waiting: committed messages (once intake is quiet,
-// no DATA in progress and no commit for a moment, so a burst is accepted
-// first, but never later than worker.startDelayMaxMs), jobs left from before a restart, and retries when
-// they fall due. It stops itself by reporting that it has been idle for
-// worker.idleStopMs; after it stopped, the jobs table says when it is next needed,
-// so work committed while it was stopping is not left waiting.
+// A worker thread that runs while there is work, not all the time: the
+// pipeline thread holds ~50 MB (mailparser, mailauth, its heap) and the relay
+// thread ~20 MB that an idle server does not need.
+//
+// The thread is started when work is waiting: committed messages (the
+// pipeline; once intake is quiet, no DATA in progress and no commit for a
+// moment, so a burst is accepted first, but never later than startDelayMaxMs),
+// work left from before a restart, retries when they fall due, and work queued
+// by other processes (the relay: the queues are looked at every pollMs while
+// the thread is stopped). It stops itself by reporting that it has been idle
+// for its idleStopMs; after it stopped, the queues say when it is next needed,
+// so work queued while it was stopping is not left waiting.
 
 /** Time since the last commit, with no DATA in progress, before a stopped thread is started for the mail just accepted. */
 export const START_QUIET_MS = 250;
 
-/** The thread as this controller uses it (PipelineThread). */
+/** The thread as this controller uses it (a SupervisedThread). */
 export interface StartableThread {
   readonly running: boolean;
   start(): void;
@@ -21,16 +25,18 @@ export interface StartableThread {
 
 export interface OnDemandOptions {
   startDelayMaxMs: number;
-  /** When the next pipeline job falls due (jobs table), null when none is pending. */
+  /** When the thread's next piece of work falls due (its queue), null when none is pending. */
   nextDueAt: () => number | null;
   /** Whether messages are being received right now (DATA in progress). */
   intakeBusy: () => boolean;
+  /** While the thread is stopped, look at the queue this often (work queued by other processes); none: only when told. */
+  pollMs?: number;
   nowMs: () => number;
   /** Hears of each start and idle stop, for the log. */
   onChange?: (change: 'started' | 'stopped', detail: { waitedMs?: number; nextDueAt?: number | null }) => void;
 }
 
-export class OnDemandPipeline {
+export class OnDemandThread {
   private readonly thread: StartableThread;
   private readonly options: OnDemandOptions;
   private timer: NodeJS.Timeout | null = null;
@@ -46,7 +52,7 @@ export class OnDemandPipeline {
     this.options = options;
   }
 
-  /** At server start: whatever the jobs table holds (a backlog, retries) gets the thread when it falls due. */
+  /** At server start: whatever the queue holds (a backlog, retries) gets the thread when it falls due. */
   begin(): void {
     this.scheduleDue(this.options.nextDueAt());
   }
@@ -59,7 +65,7 @@ export class OnDemandPipeline {
     this.check();
   }
 
-  /** The thread reports it has had nothing to do for worker.idleStopMs. */
+  /** The thread reports it has had nothing to do for its idleStopMs. */
   idle(nextDueAt: number | null): void {
     if (!this.thread.running || this.stopping || this.closed) return;
     this.stopping = this.thread.pause().then(() => {
@@ -79,12 +85,20 @@ export class OnDemandPipeline {
   }
 
   private scheduleDue(due: number | null): void {
-    if (due === null || this.closed) return;
+    if (this.closed) return;
     const now = this.options.nowMs();
-    if (due <= now) {
+    const poll = this.options.pollMs === undefined ? Infinity : now + this.options.pollMs;
+    if (due !== null && due <= now) {
       this.waitingSince ??= now;
       this.check();
-    } else this.wakeAt(due);
+    } else if (Math.min(due ?? Infinity, poll) < Infinity) this.wakeAt(Math.min(due ?? Infinity, poll));
+  }
+
+  /** A timer fired: for work already waiting, see whether to start now; else ask the queue again. */
+  private onTimer(): void {
+    if (this.thread.running || this.stopping || this.closed) return;
+    if (this.waitingSince === null) return this.scheduleDue(this.options.nextDueAt());
+    this.check();
   }
 
   /** Starts the thread once intake is quiet or the oldest waiting work has waited long enough; else looks again then. */
@@ -110,8 +124,7 @@ export class OnDemandPipeline {
       () => {
         this.timer = null;
         this.timerAt = Infinity;
-        this.waitingSince ??= this.options.nowMs();
-        this.check();
+        this.onTimer();
       },
       Math.max(0, at - this.options.nowMs()),
     );

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { OnDemandPipeline, START_QUIET_MS, type StartableThread } from '../../src/pipeline/on-demand.ts';
+import { OnDemandThread, START_QUIET_MS, type StartableThread } from '../../src/on-demand-thread.ts';
 
 /** A thread that records its starts and stops; pausing takes as long as the test says. */
 class FakeThread implements StartableThread {
@@ -27,10 +27,10 @@ class FakeThread implements StartableThread {
   }
 }
 
-describe('the pipeline thread on demand', () => {
+describe('a thread on demand', () => {
   let thread: FakeThread;
   let due: number | null;
-  let demand: OnDemandPipeline;
+  let demand: OnDemandThread;
   let receiving: boolean;
   const now = (): number => Date.now();
 
@@ -39,7 +39,7 @@ describe('the pipeline thread on demand', () => {
     thread = new FakeThread();
     due = null;
     receiving = false;
-    demand = new OnDemandPipeline(thread, { startDelayMaxMs: 10_000, nextDueAt: () => due, intakeBusy: () => receiving, nowMs: now });
+    demand = new OnDemandThread(thread, { startDelayMaxMs: 10_000, nextDueAt: () => due, intakeBusy: () => receiving, nowMs: now });
   });
   afterEach(() => vi.useRealTimers());
 
@@ -86,7 +86,7 @@ describe('the pipeline thread on demand', () => {
 
     const later = new FakeThread();
     due = now() + 60_000;
-    const retries = new OnDemandPipeline(later, { startDelayMaxMs: 10_000, nextDueAt: () => due, intakeBusy: () => false, nowMs: now });
+    const retries = new OnDemandThread(later, { startDelayMaxMs: 10_000, nextDueAt: () => due, intakeBusy: () => false, nowMs: now });
     retries.begin();
     vi.advanceTimersByTime(59_999);
     expect(later.starts).toBe(0);
@@ -120,5 +120,19 @@ describe('the pipeline thread on demand', () => {
     await demand.stop();
     vi.advanceTimersByTime(60_000);
     expect(thread.starts).toBe(0);
+  });
+
+  it('looks at the queue every pollMs while stopped, for work queued by another process (the relay)', () => {
+    const relay = new FakeThread();
+    due = null;
+    const polled = new OnDemandThread(relay, { startDelayMaxMs: 0, nextDueAt: () => due, intakeBusy: () => false, pollMs: 1_000, nowMs: now });
+    polled.begin();
+    vi.advanceTimersByTime(5_000);
+    expect(relay.starts).toBe(0);
+    due = now() + 3_000; // a CLI command queued a message for later
+    vi.advanceTimersByTime(2_999);
+    expect(relay.starts).toBe(0);
+    vi.advanceTimersByTime(1);
+    expect(relay.starts).toBe(1);
   });
 });
