@@ -132,6 +132,7 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
       relay.onIdle = (nextDueAt) => onDemand.idle(nextDueAt);
       relayDemand.begin();
     }
+    metrics.watchThreads(() => ({ ...(pipeline ? { pipeline: pipeline.running } : {}), ...(relay ? { relay: relay.running } : {}) }));
     log.info({ host: smtp.address, port: smtp.port, dataDir: config.data.dir, tls: tls.source }, 'mailroom listening for SMTP');
     if (http) log.info({ host: http.address.address, port: http.address.port }, 'mailroom HTTP API listening');
     if (ctx.tenants.list().length === 0) {

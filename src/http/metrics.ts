@@ -2,7 +2,9 @@
 // (counted as they happen), and at each scrape, from the database: messages
 // by status, pipeline jobs by state, pipeline latency over the last 1000
 // messages, the outbound queue by status (relay results), webhook deliveries
-// by state (failures), and the process's own memory, CPU and file descriptors.
+// by state (failures), whether the pipeline and relay threads are running (they
+// run while they have work), and the process's own memory, CPU and file
+// descriptors.
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { SmtpMetrics } from '../smtp/listener.ts';
 import type { Database } from '../store/index.ts';
@@ -16,8 +18,26 @@ export class Metrics {
   readonly registry = new Registry();
   readonly smtp: SmtpMetrics;
 
+  private threads: () => Record<string, boolean> = () => ({});
+
+  /** Where the running state of the on-demand threads is read at each scrape. */
+  watchThreads(read: () => Record<string, boolean>): void {
+    this.threads = read;
+  }
+
   constructor(db: Database) {
     const registers = [this.registry];
+    const threadsOf = (): Record<string, boolean> => this.threads();
+    new Gauge({
+      name: 'mailroom_thread_running',
+      help: 'Whether a worker thread that runs only while it has work (pipeline, relay) is running (1) or stopped (0)',
+      labelNames: ['thread'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [thread, running] of Object.entries(threadsOf())) this.set({ thread }, running ? 1 : 0);
+      },
+    });
     collectDefaultMetrics({ register: this.registry, prefix: 'mailroom_' });
     const accepted = new Counter({ name: 'mailroom_smtp_messages_accepted_total', help: 'Messages answered 250 (stored)', registers });
     const refused = new Counter({ name: 'mailroom_smtp_refused_total', help: 'SMTP commands and messages refused, by reason', labelNames: ['reason'], registers });

@@ -224,5 +224,7 @@ describe('HTTP API', () => {
     expect(text).toMatch(/^mailroom_outbound_messages\{status="sent"\} [1-9]/m);
     expect(text).toMatch(/^mailroom_webhook_deliveries/m);
     expect(text).toMatch(/^mailroom_process_open_fds /m);
+    expect(text).toMatch(/^mailroom_thread_running\{thread="pipeline"\} [01]$/m);
+    expect(text).toMatch(/^mailroom_thread_running\{thread="relay"\} [01]$/m);
   });
 });
