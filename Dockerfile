@@ -14,9 +14,11 @@ RUN npm run build && npm prune --omit=dev
 
 # Stage 2: only what runs. No compilers, a non-root user, data on a volume.
 FROM node:24-bookworm-slim
-# A small young generation: dead message buffers are collected sooner (README, Tuning).
+# A small young generation: dead message buffers are collected sooner; two
+# malloc arenas instead of one per thread: less memory kept (README, Tuning).
 ENV NODE_ENV=production \
     NODE_OPTIONS=--max-semi-space-size=2 \
+    MALLOC_ARENA_MAX=2 \
     MAILROOM_DATA_DIR=/var/lib/mailroom \
     MAILROOM_SMTP_HOST=0.0.0.0 \
     MAILROOM_SMTP_PORT=2525 \

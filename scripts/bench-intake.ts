@@ -29,8 +29,9 @@ const seconds = Number(values.seconds);
 const connections = Number(values.connections);
 const rounds = Number(values.rounds);
 const RECIPIENT = 'careers@replies.bench.example';
-// The V8 flags `npm start` and the Docker image run the server with (README, Tuning).
+// The V8 flags and malloc setting `npm start` and the Docker image run the server with (README, Tuning).
 const SERVER_NODE_FLAGS = ['--max-semi-space-size=2'];
+const SERVER_ENV = { MALLOC_ARENA_MAX: '2' };
 if (!existsSync('dist/cli/main-entry.js')) {
   process.stderr.write('dist/ is missing: run `npm run bench:intake` (it builds first) or `npm run build`\n');
   process.exit(1);
@@ -47,7 +48,7 @@ async function startMailroom(dataDir: string): Promise<ServerChild> {
   // Benchmarks never touch real DNS either: an empty zone answers every lookup.
   const zone = join(dataDir, 'zone.json');
   writeFileSync(zone, '{}');
-  const env = { ...process.env, MAILROOM_DNS_ZONE_FILE: zone, MAILROOM_DATA_DIR: dataDir, MAILROOM_SMTP_PORT: '0', MAILROOM_HTTP_PORT: '0', MAILROOM_LOG_LEVEL: 'info', MAILROOM_SMTP_MAX_CONNECTIONS_PER_IP: '1000' };
+  const env = { ...process.env, ...SERVER_ENV, MAILROOM_DNS_ZONE_FILE: zone, MAILROOM_DATA_DIR: dataDir, MAILROOM_SMTP_PORT: '0', MAILROOM_HTTP_PORT: '0', MAILROOM_LOG_LEVEL: 'info', MAILROOM_SMTP_MAX_CONNECTIONS_PER_IP: '1000' };
   // The built server (dist/), as the image runs it; `npm run bench:intake` builds it first.
   return startChild([...SERVER_NODE_FLAGS, 'dist/cli/main-entry.js', 'serve'], env, join(dataDir, 'mailroom.log'), (e) => (e.msg === 'mailroom listening for SMTP' ? (e.port as number) : undefined));
 }
