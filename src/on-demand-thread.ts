@@ -17,6 +17,8 @@ export const START_QUIET_MS = 250;
 /** The thread as this controller uses it (a SupervisedThread). */
 export interface StartableThread {
   readonly running: boolean;
+  /** Set by the controller: called when the thread says it has been idle for its idleStopMs. */
+  onIdle: (nextDueAt: number | null) => void;
   start(): void;
   /** Stops it; start() may start it again. */
   pause(): Promise<void>;
@@ -50,6 +52,7 @@ export class OnDemandThread {
   constructor(thread: StartableThread, options: OnDemandOptions) {
     this.thread = thread;
     this.options = options;
+    thread.onIdle = (nextDueAt) => this.idle(nextDueAt);
   }
 
   /** At server start: whatever the queue holds (a backlog, retries) gets the thread when it falls due. */

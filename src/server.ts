@@ -1,7 +1,7 @@
 // The running server: the SMTP listener on the main thread, the store thread
 // that commits everything (group commit), and the pipeline and relay threads,
-// each started when work is waiting and stopped when idle (on-demand-thread.ts). `mailroom serve`, the tests and the benchmarks
-// all start it through here.
+// each started when work is waiting and stopped when idle (on-demand-thread.ts).
+// `mailroom serve`, the tests and the benchmarks all start it through here.
 import type { AddressInfo } from 'node:net';
 // The zone file alone, not auth/index.ts: that would load mailauth (and its
 // BIMI certificate and HTTP stacks) into the SMTP thread, ~30 MB it never uses.
@@ -15,7 +15,8 @@ import { PipelineThread } from './pipeline/pipeline-thread.ts';
 import { OnDemandThread } from './on-demand-thread.ts';
 import { loadTlsMaterial, SmtpListener } from './smtp/index.ts';
 import { RelayThread } from './relay/relay-thread-handle.ts';
-import { acquireInstanceLock, ensureSpoolDir, OutboundStore, GroupCommitter, InstanceLockError, StoreThread, WebhookStore, type InstanceLock } from './store/index.ts';
+import { relayWorkDueAt } from './relay/work-due.ts';
+import { acquireInstanceLock, ensureSpoolDir, OutboundStore, GroupCommitter, InstanceLockError, StoreThread, type InstanceLock } from './store/index.ts';
 
 export interface RunningServer {
   smtp: AddressInfo;
@@ -28,11 +29,6 @@ export interface RunningServer {
   readonly relayRunning: boolean;
   /** Graceful stop: sessions finish within the grace period, the threads stop, the database closes. */
   stop(): Promise<void>;
-}
-
-function earliest(...dues: (number | null)[]): number | null {
-  const known = dues.filter((d): d is number => d !== null);
-  return known.length > 0 ? Math.min(...known) : null;
 }
 
 function lockDataDir(dataDir: string): InstanceLock {
@@ -83,8 +79,6 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
         nowMs: () => ctx.clock.now().getTime(),
         onChange: (change, detail) => workerLog.info(detail, change === 'started' ? 'pipeline thread started: work is waiting' : 'pipeline thread stopped: no work for worker.idleStopMs'),
       });
-      const onDemand = demand;
-      pipeline.onIdle = (nextDueAt) => onDemand.idle(nextDueAt);
     }
     const committer = new GroupCommitter(store, {
       windowMs: config.data.groupCommitWindowMs,
@@ -118,18 +112,14 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
     if (relay && config.relay.idleStopMs === 0) relay.start();
     else if (relay) {
       // Outbound mail and webhook deliveries are also queued by CLI commands: the queues are looked at while the thread is stopped.
-      const outbound = new OutboundStore(ctx.db);
-      const deliveries = new WebhookStore(ctx.db);
       relayDemand = new OnDemandThread(relay, {
         startDelayMaxMs: 0,
-        nextDueAt: () => earliest(outbound.nextDueAt(), deliveries.nextDueAt()),
+        nextDueAt: relayWorkDueAt(ctx.db),
         intakeBusy: () => false,
         pollMs: config.relay.pollIntervalMs,
         nowMs: () => ctx.clock.now().getTime(),
         onChange: (change, detail) => log.info(detail, change === 'started' ? 'relay thread started: mail to send or webhooks to deliver' : 'relay thread stopped: nothing to send for relay.idleStopMs'),
       });
-      const onDemand = relayDemand;
-      relay.onIdle = (nextDueAt) => onDemand.idle(nextDueAt);
       relayDemand.begin();
     }
     metrics.watchThreads(() => ({ ...(pipeline ? { pipeline: pipeline.running } : {}), ...(relay ? { relay: relay.running } : {}) }));

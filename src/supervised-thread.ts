@@ -16,6 +16,38 @@ export function isThreadIdle(message: unknown): message is ThreadIdle {
   return typeof message === 'object' && message !== null && (message as ThreadIdle).idle === true;
 }
 
+/**
+ * Inside such a thread: says once that it has had no work for `idleStopMs`
+ * (0: never), and again after it had more.
+ */
+export class IdleReporter {
+  private readonly idleStopMs: number;
+  private readonly nowMs: () => number;
+  private readonly report: (nextDueAt: number | null) => void;
+  private lastBusyAt: number;
+  private reported = false;
+
+  constructor(idleStopMs: number, nowMs: () => number, report: (nextDueAt: number | null) => void) {
+    this.idleStopMs = idleStopMs;
+    this.nowMs = nowMs;
+    this.report = report;
+    this.lastBusyAt = nowMs();
+  }
+
+  /** The thread has work now. */
+  busy(): void {
+    this.lastBusyAt = this.nowMs();
+    this.reported = false;
+  }
+
+  /** The thread has nothing to do now; its next piece of work falls due at `nextDueAt`. */
+  quiet(nextDueAt: number | null): void {
+    if (this.idleStopMs === 0 || this.reported || this.nowMs() - this.lastBusyAt < this.idleStopMs) return;
+    this.reported = true;
+    this.report(nextDueAt);
+  }
+}
+
 export abstract class SupervisedThread {
   protected readonly log: Logger;
   private readonly name: string;

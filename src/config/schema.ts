@@ -6,6 +6,8 @@ import { z } from 'zod';
 const port = z.number().int().min(0).max(65535);
 const positiveInt = z.number().int().positive();
 const millis = z.number().int().positive();
+/** A duration where 0 switches the thing off. */
+const millisOrOff = z.number().int().min(0);
 
 const dataSection = z
   .object({
@@ -70,10 +72,7 @@ const workerSection = z
       .max(10_000)
       .default(50)
       .describe('While messages keep arriving, the worker pauses this long between batches of 16 so accepting mail keeps the CPU (0 = never pause).'),
-    idleStopMs: z
-      .number()
-      .int()
-      .min(0)
+    idleStopMs: millisOrOff
       .default(60_000)
       .describe('The pipeline thread stops after this long without work and is started again when work arrives, so an idle server holds ~50 MB less (0 = once started, it keeps running).'),
     startDelayMaxMs: millis
@@ -116,10 +115,7 @@ const secretSection = z
 const relaySection = z
   .object({
     pollIntervalMs: millis.default(1000).describe('How often the relay looks for outbound messages due to be sent when it has not been woken.'),
-    idleStopMs: z
-      .number()
-      .int()
-      .min(0)
+    idleStopMs: millisOrOff
       .default(60_000)
       .describe('The relay thread stops after this long with nothing to send or deliver (outbound mail, webhooks) and is started again when some is due, so an idle server holds ~20 MB less (0 = it always runs).'),
     maxAgeMs: millis.default(2 * 24 * 60 * 60_000).describe('How long a deferred outbound message (4xx or network failure) is retried before it fails.'),

@@ -5,6 +5,7 @@
 // checked by the completing transaction).
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../log.ts';
+import { IdleReporter } from '../supervised-thread.ts';
 import type { DecisionSummary, Envelope, Job, JobQueue, ProcessedMessage } from '../store/index.ts';
 import { runPipeline, type PipelineDeps, type PipelineResult } from './stages.ts';
 
@@ -45,9 +46,7 @@ export class Worker {
   private woken = false;
   private loop: Promise<void> | null = null;
   private lastWorkAt = -Infinity;
-  /** When the worker last had a job or was woken for one. */
-  private lastBusyAt = 0;
-  private idleReported = false;
+  private idle: IdleReporter | null = null;
   private stopPause: (() => void) | null = null;
 
   constructor(deps: WorkerDeps) {
@@ -57,7 +56,8 @@ export class Worker {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.lastBusyAt = this.deps.nowMs();
+    const { onIdle } = this.deps;
+    this.idle = onIdle ? new IdleReporter(this.deps.settings.idleStopMs, this.deps.nowMs, onIdle) : null;
     this.loop = this.run();
   }
 
@@ -65,8 +65,7 @@ export class Worker {
   wake(): void {
     this.woken = true;
     this.lastWorkAt = this.deps.nowMs();
-    this.lastBusyAt = this.lastWorkAt;
-    this.idleReported = false;
+    this.idle?.busy();
     this.wakeUp?.();
   }
 
@@ -111,8 +110,7 @@ export class Worker {
         this.deps.log.error({ err }, 'claiming jobs failed; will retry');
       }
       if (jobs.length > 0) {
-        this.lastBusyAt = this.deps.nowMs();
-        this.idleReported = false;
+        this.idle?.busy();
         await this.runBatch(jobs);
         if (this.running) await this.yieldToIntake();
         continue;
@@ -132,11 +130,7 @@ export class Worker {
       // the poll interval will do
     }
     if (this.woken || !this.running) return;
-    const { idleStopMs } = this.deps.settings;
-    if (due !== undefined && idleStopMs > 0 && !this.idleReported && this.deps.nowMs() - this.lastBusyAt >= idleStopMs) {
-      this.idleReported = true;
-      this.deps.onIdle?.(due);
-    }
+    if (due !== undefined) this.idle?.quiet(due);
     await this.delay(delay, (cut) => (this.wakeUp = cut));
   }
 

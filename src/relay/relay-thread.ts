@@ -7,11 +7,10 @@ import type { Config } from '../config/index.ts';
 import { createLogger, type LogLevel } from '../log.ts';
 import { keyringSource, type Keyring } from '../secrets/keyring.ts';
 import { openDatabase } from '../store/database.ts';
-import { OutboundStore } from '../store/outbound.ts';
-import { WebhookStore } from '../store/webhooks.ts';
-import type { ThreadIdle } from '../supervised-thread.ts';
+import { IdleReporter, type ThreadIdle } from '../supervised-thread.ts';
 import { WebhookDispatcher } from '../webhooks/dispatcher.ts';
 import { Relay } from './sender.ts';
+import { relayWorkDueAt } from './work-due.ts';
 
 export interface RelayThreadData {
   dataDir: string;
@@ -53,22 +52,13 @@ dispatcher.start();
 // Nothing to send or deliver for relay.idleStopMs: the main thread stops this
 // thread and starts a new one when work falls due (on-demand-thread.ts).
 if (data.settings.idleStopMs > 0) {
-  const outbound = new OutboundStore(db);
-  const deliveries = new WebhookStore(db);
-  let lastBusyAt = Date.now();
-  let reported = false;
+  const workDueAt = relayWorkDueAt(db);
+  const idle = new IdleReporter(data.settings.idleStopMs, Date.now, (nextDueAt) => port.postMessage({ idle: true, nextDueAt } satisfies ThreadIdle));
   setInterval(
     () => {
-      const now = Date.now();
-      const dues = [outbound.nextDueAt(), deliveries.nextDueAt()].filter((d): d is number => d !== null);
-      const due = dues.length > 0 ? Math.min(...dues) : null;
-      if (relay.busy || dispatcher.busy || (due !== null && due <= now)) {
-        lastBusyAt = now;
-        reported = false;
-      } else if (!reported && now - lastBusyAt >= data.settings.idleStopMs) {
-        reported = true;
-        port.postMessage({ idle: true, nextDueAt: due } satisfies ThreadIdle);
-      }
+      const due = workDueAt();
+      if (relay.busy || dispatcher.busy || (due !== null && due <= Date.now())) idle.busy();
+      else idle.quiet(due);
     },
     Math.min(data.settings.pollIntervalMs, data.settings.idleStopMs),
   ).unref();

@@ -5,6 +5,7 @@ import { OnDemandThread, START_QUIET_MS, type StartableThread } from '../../src/
 class FakeThread implements StartableThread {
   running = false;
   starts = 0;
+  onIdle: (nextDueAt: number | null) => void = () => undefined;
   private finishPause: (() => void) | null = null;
   start(): void {
     this.running = true;
@@ -99,7 +100,7 @@ describe('a thread on demand', () => {
     demand.begin();
     expect(thread.running).toBe(true);
     due = null;
-    demand.idle(null);
+    thread.onIdle(null); // as the thread reports it
     demand.committed(); // arrives while the thread finishes: the jobs table has it
     due = now();
     thread.paused();
@@ -107,7 +108,7 @@ describe('a thread on demand', () => {
     expect(thread.starts).toBe(2);
 
     due = now() + 30_000;
-    demand.idle(due);
+    thread.onIdle(due);
     thread.paused();
     await vi.advanceTimersByTimeAsync(29_000);
     expect(thread.running).toBe(false);
