@@ -3,7 +3,8 @@
 // lines, "On ... wrote:" and signatures; what it leaves of a forwarded or
 // top-posted history that starts with a header block ("From: / Sent: / To:",
 // in the clients' languages, often under a rule of dashes or underscores) is
-// cut here.
+// cut here. A closing ("Best regards," and the name under it) is something the
+// sender wrote, so it stays; the parser counts it as the start of a signature.
 import EmailReplyParser from 'email-reply-parser';
 import { findHeaderBlock } from '../parse/index.ts';
 
@@ -12,6 +13,11 @@ const parser = new EmailReplyParser();
 const WROTE = /(wrote|schrieb|a écrit|escribió|escreveu|ha scritto|schreef|skrev|kirjoitti|írta|napsal|napisał(?:\(a\))?|napisała|написал|написала|написав|пише)\s*:?\s*$|\bschrieb am\b/iu;
 const ORIGINAL_MESSAGE =
   /^\s*[*_]*\s*-{2,}\s*(original message|forwarded message|weitergeleitete nachricht|mensaje original|mensagem original|ursprüngliche nachricht|message d'origine|messaggio originale|oorspronkelijk bericht|ursprungligt meddelande|oprindelig meddelelse|wiadomość oryginalna|исходное сообщение)\s*-{2,}\s*[*_]*\s*$/iu;
+// The closings among email-reply-parser's signature starts (its others are
+// separators and "Sent from my ..." lines, which are signatures proper).
+const CLOSING = /^\s*(cheers|best wishes|[\p{L} ]{0,20}regards|bien . vous|[\p{L} ]{0,20}cordialement|bonne (journ.e|soir.e))\s*[,.!！]*\s*$/iu;
+// The name under a closing: short, and no address, link, number or quote.
+const NAME_LINE = /^(?!.*(:\/\/|www\.))[^\d@<>:|=_]{1,40}$/iu;
 
 function attribution(lines: string[]): number {
   for (let i = 0; i < lines.length; i++) {
@@ -43,9 +49,50 @@ function withoutLeadingHeaderBlock(lines: string[]): string[] {
   return block && block.start <= i ? lines.slice(block.end) : lines;
 }
 
+/**
+ * A text that opens with a single attribution line ("On ..., X wrote:") and no
+ * quote markers under it: a client that dropped the markers. The line is not
+ * the sender's; what follows is all the text there is.
+ */
+function withoutLeadingAttribution(lines: string[]): string[] {
+  let i = 0;
+  while (i < lines.length && (lines[i] as string).trim() === '') i++;
+  const line = lines[i] ?? '';
+  return ORIGINAL_MESSAGE.test(line) || !WROTE.test(line) || attribution(lines) !== i ? lines : lines.slice(i + 1);
+}
+
+/** A signature the parser hid that opens with a closing: the closing and the name under it. */
+function closingOf(signature: string): string | null {
+  const lines = signature.split('\n');
+  if (!CLOSING.test(lines[0] as string)) return null;
+  const next = lines.slice(1, 4).findIndex((l) => l.trim() !== '');
+  const name = next === -1 ? undefined : (lines[next + 1] as string).trim();
+  return name !== undefined && NAME_LINE.test(name) && !WROTE.test(name) ? lines.slice(0, next + 2).join('\n') : (lines[0] as string);
+}
+
+/**
+ * email-reply-parser's visible text, keeping the closing it takes for a
+ * signature when the closing follows the text directly (a closing further down,
+ * after something hidden, belongs to a history without quote marks).
+ */
+function unquoted(text: string): string {
+  const kept: string[] = [];
+  let hiddenBefore = false;
+  for (const fragment of parser.read(text).getFragments()) {
+    if (!fragment.isHidden()) {
+      kept.push(fragment.getContent());
+      continue;
+    }
+    const closing = fragment.isSignature() && !hiddenBefore ? closingOf(fragment.getContent()) : null;
+    if (closing !== null) kept.push(closing);
+    hiddenBefore = true;
+  }
+  return kept.join('\n').replace(/~*$/, '');
+}
+
 export function replyText(text: string | null): string | null {
   if (!text) return null;
-  const lines = withoutLeadingHeaderBlock(parser.parseReply(text).split(/\r?\n/));
+  const lines = withoutLeadingHeaderBlock(withoutLeadingAttribution(unquoted(text).split(/\r?\n/)));
   const cuts = [findHeaderBlock(lines)?.start ?? -1, attribution(lines)].filter((i) => i > 0);
   const cut = cuts.length > 0 ? Math.min(...cuts) : -1;
   const kept = (cut === -1 ? lines : lines.slice(0, cut)).join('\n');

@@ -72,6 +72,16 @@ describe('reply text', () => {
     ['Yes.\n\n*From:* Acme Careers\n*Sent:* 2026-11-23\n*To:* jane@candidate.example\n\nOld text\n', 'Yes.'],
     ['Dziękuję.\n\n23 lis 2026 21:25 "Acme" <careers@acme.com> napisał(a):\n> Pytanie\n', 'Dziękuję.'],
     ['---------- Forwarded message ----------\nFrom: Jane <jane@candidate.example>\nSubject: CV\n\nMy CV is attached.\n', 'My CV is attached.'],
+    // A closing and the name under it are the sender's; the block under them and a "-- " signature are not.
+    ['Works for me.\n\nKind regards,\n\nJane\n\nOn Mon, 23 Nov 2026 at 09:00, Acme <careers@acme.com> wrote:\n> Tuesday?\n', 'Works for me.\n\nKind regards,\n\nJane'],
+    ['Works for me.\n\nBest regards,\nJane Doe\n+46 70 123 45 67\nwww.jane.example\n', 'Works for me.\n\nBest regards,\nJane Doe'],
+    ['Works for me.\n\nCheers,\nhttps://jane.example\n', 'Works for me.\n\nCheers,'],
+    ['Works for me.\n\n-- \nJane Doe\nSenior Engineer\n', 'Works for me.'],
+    ['Works for me.\n\nSent from my iPhone\n', 'Works for me.'],
+    // A closing inside a history without quote marks stays with the history.
+    ['Thanks.\n\nSent from my phone\n\nOn Mon, 23 Nov 2026 at 09:00, Acme <careers@acme.com> wrote:\nSee you then.\n\nRegards,\nAcme\n', 'Thanks.'],
+    // A client that dropped the quote marks: the attribution line is not the sender's text.
+    ['On 23 Nov 2026 17:34, "Acme" <careers@acme.com> wrote:\n\nCan you start in March?\n', 'Can you start in March?'],
   ])('%j -> %j', (input, expected) => {
     expect(replyText(input)).toBe(expected);
   });
