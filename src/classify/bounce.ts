@@ -27,20 +27,27 @@ const BOUNCE_SUBJECT =
 function isHard(status: string | null, diagnostic: string, context: string): boolean {
   // 5.1.7 and 5.1.8 are about OUR sender address, not the recipient's.
   if (status === '5.1.7' || status === '5.1.8' || /sender (address )?rejected/i.test(diagnostic)) return false;
+  if (/^\s*4\d\d\b/.test(diagnostic)) return false;
   // The remote server's own words first: a full, disabled or suspended mailbox,
   // or a block of our server, may pass later; an unknown user will not.
-  if (SOFT_TEXT.test(diagnostic) || /^\s*4\d\d\b/.test(diagnostic)) return false;
+  if (HARD_PHRASE.test(diagnostic)) return true;
+  if (SOFT_TEXT.test(diagnostic)) return false;
   if (HARD_TEXT.test(diagnostic)) return true;
-  // A generic status (5.0.0) says nothing about the address.
+  // A generic status (5.0.0, or "other" in a class but the address one: 5.5.0,
+  // 5.3.0) says nothing about the address.
   // 5.1.x: bad mailbox or domain; 5.3.2: system accepts no mail; 5.4.4: no route to the domain.
-  if (status && !/^\d\.0\.0$/.test(status)) return /^5\.1\.\d+$/.test(status) || status === '5.3.2' || status === '5.4.4';
+  if (status && !/^\d\.[02-9]\.0$/.test(status)) return /^5\.1\.\d+$/.test(status) || status === '5.3.2' || status === '5.4.4';
   // No telling diagnostic or status: the explanation around it is all there is.
   return HARD_TEXT.test(context) && !SOFT_TEXT.test(context);
 }
 
 const HARD_TEXT =
-  /(user unknown|unknown user|no such user|user not exist|does not exist|doesn't exist|not exist|invalid recipient|unknown recipient|recipient unknown|no such mailbox|mailbox not found|no mailbox|address rejected: user|invalid mailbox|unrouteable address|no such domain|domain not found|invalid domain|host or domain name not found|host unknown|mailbox unavailable|not accepting (?:network )?messages|does not accept mail|domain is not reachable)/i;
-const SOFT_TEXT = /(over quota|quota exceeded|mailbox (is )?full|mailbox full|insufficient storage|disabled|inactive|suspended|blacklist|blocklist|blocked|banned|spam|access denied|rejected by policy|temporarily|deferred|connection reset|protocol error)/i;
+  /(user unknown|unknown user|no such user|user not exist|does not exist|doesn't exist|not exist|invalid recipient|unknown recipient|recipient unknown|no such mailbox|mailbox not found|user not found|not listed in|doesn't have an? [\w.-]+ account|name is not recognized|invalid (?:final delivery )?userid|no valid recipients|no mailbox|address rejected: user|invalid mailbox|unrouteable address|no such domain|domain not found|invalid domain|host or domain name not found|host unknown|mailbox unavailable|not accepting (?:network )?messages|does not accept mail|domain is not reachable)/i;
+// Said of a missing or closed address, in words that otherwise read soft: Microsoft's
+// directory-based edge blocking ("Access denied" for a recipient it does not have)
+// and iCloud's closed accounts.
+const HARD_PHRASE = /(recipient address rejected: access denied|inactive email address)/i;
+const SOFT_TEXT = /(over quota|quota exceeded|mailbox (is )?full|mailbox full|insufficient storage|disabled|inactive|suspended|blacklist|blocklist|blocked|banned|spam|access denied|rejected by policy|temporarily|temporary|try again later|too many|spf|name service error|deferred|connection reset|protocol error)/i;
 
 /** Splits a delivery-status body into its groups of fields (per-message, then per-recipient). */
 function fieldGroups(text: string): Map<string, string>[] {
@@ -102,7 +109,8 @@ function fromText(parsed: ParsedMessage, raw: string): BounceInfo {
   const candidates = (text.match(/[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g) ?? []).map((a) => a.toLowerCase());
   const recipient = candidates.find((a) => a !== sender && !DAEMON_SENDER.test(a)) ?? null;
   const status = statusIn(text);
-  const diagnostic = /^\s*(?:\d{3}[ -])?(\d{3} .{0,200}|.*(?:user unknown|does not exist|mailbox unavailable|quota|rejected).{0,120})$/im.exec(text)?.[0]?.trim() ?? null;
+  // "Remote host said: 550 ..." (qmail, Postfix), else a line that opens with a reply code or names the failure.
+  const diagnostic = /\bsaid:\s*(\d{3}[ -].{0,200})$/im.exec(text)?.[1]?.trim() ?? /^\s*(?:\d{3}[ -])?(\d{3} .{0,200}|.*(?:user unknown|unknown user|no such user|user not found|does not exist|mailbox unavailable|quota|rejected).{0,120})$/im.exec(text)?.[0]?.trim() ?? null;
   const hard = isHard(status, diagnostic ?? '', text);
   return { recipient, status, action: 'failed', diagnostic, hard, originalMessageId: originalMessageId(parsed, raw) };
 }

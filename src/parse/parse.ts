@@ -4,6 +4,7 @@
 import type { Readable } from 'node:stream';
 import { MailParser, type AddressObject, type AttachmentStream, type MessageText } from 'mailparser';
 import { attachedMessageHeaders } from './attached-message.ts';
+import { rawHeader } from './raw-header.ts';
 import type { Address, AttachedMessage, AttachmentInfo, ParsedMessage } from './parsed-message.ts';
 import { storeAttachment } from './attachments.ts';
 
@@ -107,7 +108,7 @@ export async function parseMessage(raw: Buffer, dataDir: string): Promise<Parsed
     to: addresses(headers.get('to')),
     cc: addresses(headers.get('cc')),
     replyTo: addresses(headers.get('reply-to')),
-    text: body?.text ?? null,
+    text: body?.text ?? (stored.length === 0 && !deliveryStatus && !body?.html ? unreadMultipartBody(raw, headers) : null),
     html: typeof body?.html === 'string' ? body.html : null,
     attachments: stored,
     headers: flat,
@@ -138,6 +139,22 @@ async function feed(parser: MailParser, raw: Buffer): Promise<void> {
     }
   }
   if (!parser.destroyed) parser.end();
+}
+
+/** The most of an unread multipart body kept as its text. */
+const UNREAD_BODY_LIMIT = 256 * 1024;
+
+/**
+ * A multipart message whose boundary never occurs in its body (a broken mailer,
+ * or a body cut short) yields no part at all: its body is then kept as plain
+ * text, so what it says is still read (a bounce's diagnostic) and shown.
+ */
+function unreadMultipartBody(raw: Buffer, headers: Map<string, unknown>): string | null {
+  const contentType = headers.get('content-type') as { value?: string } | undefined;
+  if (!contentType?.value?.toLowerCase().startsWith('multipart/')) return null;
+  const start = rawHeader(raw).length;
+  const body = raw.subarray(start, start + UNREAD_BODY_LIMIT).toString('utf8').replace(/\r\n/g, '\n').trim();
+  return body || null;
 }
 
 async function readCapped(stream: Readable, max: number): Promise<string> {

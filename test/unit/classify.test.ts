@@ -47,6 +47,29 @@ describe('classification', () => {
     expect((await classified('qmail-failure.eml')).bounce).toMatchObject({ recipient: 'nobody@example.net', status: '5.1.1', hard: true, originalMessageId: '<outbound-12@acme.com>' });
   });
 
+  it('reads a bounce whose MIME boundary never occurs in its body, from the body kept as text', async () => {
+    const raw = readFileSync('fixtures/classify/broken-boundary-bounce.eml');
+    const parsed = await parseMessage(raw, tempDir());
+    expect(parsed.text).toContain('The email account that you tried to reach does not exist.');
+    expect(classify(parsed, raw).bounce).toMatchObject({ recipient: 'moved-on@candidate.example', status: '5.1.1', hard: true });
+  });
+
+  // Hard only when the address itself is bad, whatever words the remote server wraps it in.
+  it.each([
+    ['550 5.4.1 Recipient address rejected: Access denied. AS(201806281)', true],
+    ['550 5.1.1 <jane@candidate.example>: inactive email address', true],
+    ['550 Unknown user jane@candidate.example (#5.5.0)', true],
+    ["554 delivery error: dd This user doesn't have a candidate.example account", true],
+    ['550 5.7.1 Recipient address rejected: User jane@candidate.example temporary locked. Please try again later!', false],
+    ['550 5.1.1 192.0.2.9 has sent to too many recipients this hour', false],
+    ['550 5.7.1 Mailbox disabled for this recipient', false],
+  ])('a daemon bounce saying %j is hard: %s', async (said, hard) => {
+    const raw = Buffer.from(
+      ['From: MAILER-DAEMON@mx.acme.com', 'To: careers@replies.acme.com', 'Subject: Returned mail: see transcript', 'Return-Path: <>', '', 'The following address failed:', '<jane@candidate.example>', `Remote host said: ${said}`, ''].join('\r\n'),
+    );
+    expect(classify(await parseMessage(raw, tempDir()), raw).bounce?.hard).toBe(hard);
+  });
+
   it('extracts the code and the link of a Gmail forwarding confirmation', async () => {
     expect((await classified('gmail-verification.eml')).verification).toEqual({
       provider: 'gmail',
