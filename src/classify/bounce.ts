@@ -15,9 +15,14 @@ export interface BounceInfo {
   originalMessageId: string | null;
 }
 
-const DAEMON_SENDER = /^"?(mailer-daemon|postmaster|mail-daemon|mailerdaemon|mail\.?delivery\.?(?:system|subsystem)?|bounce|bounces)"?@/i;
+// A mail system's own sender (some send as a bare "mailer-daemon", without a domain).
+const DAEMON_SENDER = /^"?(mailer-daemon|postmaster|post_master|mail-daemon|mailerdaemon|mail\.?delivery\.?(?:system|subsystem)?|bounce|bounces)"?(?:@|$)/i;
 const BOUNCE_SUBJECT =
-  /(undeliver|delivery status|delivery failure|delivery failed|mail delivery|mail failure|returned mail|returned to sender|failure notice|delivery has failed|could not be delivered|not delivered|delivery notification|delayed|non remis|échec de (?:la )?remise|unzustellbar|nicht zustellbar|no se puede entregar|non recapitabile|onbestelbaar|nondeliverable|rejected)/i;
+  /(undeliver|delivery status|delivery failure|delivery failed|fail(?:ed|ure) delivery|mail delivery|mail failure|returned mail|returned to sender|failure notice|delivery has failed|could not be delivered|not delivered|delivery notification|delayed|error sending|smtp server: errors from|non remis|échec de (?:la )?remise|unzustellbar|nicht zustellbar|no se puede entregar|non recapitabile|onbestelbaar|nondeliverable|rejected|配信できません|送信できません|メールエラー)/i;
+// What a mail system's report says near its top when its subject says nothing
+// telling ("Mail", "Re: ..."): only read for mail from a mail system.
+const BOUNCE_BODY =
+  /(could not be delivered to|did not reach the following recipient|was not delivered to|delivery to the following recipients? failed|following addresses had permanent|permanent (?:fatal )?errors?|wasn't able to deliver|requested action not taken)/i;
 /**
  * Hard means the address itself is bad (no such user or domain; RFC 3463 5.1.x,
  * 5.3.2 and 5.4.4), so it should not be mailed again as it is. A 5xx for policy,
@@ -83,11 +88,15 @@ function originalMessageId(parsed: ParsedMessage, raw: string): string | null {
   return null;
 }
 
+/** RFC 3464 2.3.3's actions that are no failure, and Postfix's address-verification "deliverable". */
+const SUCCESS_ACTIONS = new Set(['delivered', 'relayed', 'expanded', 'deliverable']);
+
 function fromDeliveryStatus(parsed: ParsedMessage, text: string, raw: string): BounceInfo | null {
   const groups = fieldGroups(text);
   const recipientGroups = groups.filter((g) => g.has('final-recipient') || g.has('original-recipient'));
-  // The first recipient that failed; else the first one reported at all.
-  const group = recipientGroups.find((g) => (g.get('action') ?? '').toLowerCase() === 'failed') ?? recipientGroups[0];
+  // The first recipient that failed; else one delayed; else the first one reported at all.
+  const withAction = (action: string): Map<string, string> | undefined => recipientGroups.find((g) => (g.get('action') ?? '').toLowerCase() === action);
+  const group = withAction('failed') ?? withAction('delayed') ?? recipientGroups[0];
   if (!group) return null;
   const action = group.get('action')?.toLowerCase() ?? null;
   const diagnostic = group.get('diagnostic-code')?.replace(/^smtp;\s*/i, '') ?? null;
@@ -124,6 +133,8 @@ export function detectBounce(parsed: ParsedMessage, raw: string, mailFrom?: stri
   // A delivery-status part with recipient fields is a DSN whatever the outer type says.
   if (parsed.deliveryStatus) {
     const fromDsn = fromDeliveryStatus(parsed, parsed.deliveryStatus, raw);
+    // A report that every recipient got (or would get) the message is no bounce.
+    if (fromDsn && SUCCESS_ACTIONS.has(fromDsn.action ?? '')) return null;
     if (fromDsn) return fromDsn;
   }
   const sender = parsed.from?.address ?? '';
@@ -132,6 +143,6 @@ export function detectBounce(parsed: ParsedMessage, raw: string, mailFrom?: stri
   // RFC 5321 4.5.5: notifications are sent with a null reverse-path.
   const nullSender = mailFrom !== undefined ? mailFrom === '' : returnAddress === '';
   const fromDaemon = DAEMON_SENDER.test(sender) || DAEMON_SENDER.test(mailFrom ?? returnAddress) || nullSender;
-  if (fromDaemon && BOUNCE_SUBJECT.test(parsed.subject ?? '')) return fromText(parsed, raw);
+  if (fromDaemon && (BOUNCE_SUBJECT.test(parsed.subject ?? '') || BOUNCE_BODY.test((parsed.text ?? '').slice(0, 4096)))) return fromText(parsed, raw);
   return null;
 }

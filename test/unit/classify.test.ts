@@ -70,6 +70,43 @@ describe('classification', () => {
     expect(classify(await parseMessage(raw, tempDir()), raw).bounce?.hard).toBe(hard);
   });
 
+  it.each([
+    ['a bare "mailer-daemon" sender, though marked auto-replied', ['From: mailer-daemon', 'Subject: There was an error sending your mail', 'Auto-Submitted: auto-replied'], 'The following address failed: <jane@candidate.example>'],
+    ['a null sender and a subject that says nothing', ['From: no-reply@mx.candidate.example', 'Return-Path: <>', 'Subject: Mail'], 'Your mail sent on: Mon, 23 Nov 2026\r\n  Could not be delivered to: <jane@candidate.example>\r\n  As their mailbox is full.'],
+    ['a "failed delivery" subject', ['From: MAILER-DAEMON@mx.candidate.example', 'Subject: failed delivery'], '<jane@candidate.example>: 550 5.1.1 no such user'],
+  ])('takes for a bounce: %s', async (_what, headers, body) => {
+    const raw = Buffer.from([...headers, 'To: careers@replies.acme.com', '', body, ''].join('\r\n'));
+    expect(classify(await parseMessage(raw, tempDir()), raw).kind).toBe('bounce');
+  });
+
+  it('does not take a report of successful delivery for a bounce', async () => {
+    const raw = Buffer.from(
+      [
+        'From: MAILER-DAEMON@mx.acme.com (Mail Delivery System)',
+        'To: careers@replies.acme.com',
+        'Subject: Successful Mail Delivery Report',
+        'MIME-Version: 1.0',
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="b"',
+        '',
+        '--b',
+        'Content-Type: text/plain',
+        '',
+        'Your message was successfully delivered to the destination(s) listed below.',
+        '--b',
+        'Content-Type: message/delivery-status',
+        '',
+        'Reporting-MTA: dns; mx.acme.com',
+        '',
+        'Final-Recipient: rfc822; jane@candidate.example',
+        'Action: delivered',
+        'Status: 2.0.0',
+        '--b--',
+        '',
+      ].join('\r\n'),
+    );
+    expect(classify(await parseMessage(raw, tempDir()), raw).kind).not.toBe('bounce');
+  });
+
   it('extracts the code and the link of a Gmail forwarding confirmation', async () => {
     expect((await classified('gmail-verification.eml')).verification).toEqual({
       provider: 'gmail',
