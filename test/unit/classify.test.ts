@@ -115,6 +115,21 @@ describe('classification', () => {
     });
   });
 
+  it.each([
+    ['Automatic reply: Interview on Tuesday', 'auto_reply'],
+    ['Автоматический ответ: Interview', 'auto_reply'],
+    ['Αυτόματη απάντηση: Interview', 'auto_reply'],
+    ['Automatická odpověď: Pohovor', 'auto_reply'],
+    ['Automatiskt svar: Intervju', 'auto_reply'],
+    ['자동 회신: 면접', 'auto_reply'],
+    ['Out of Office until Monday', 'auto_reply'],
+    ['Re: Interview - my vacationing plans', 'message'],
+    ['Re: Automatic replyless systems', 'message'],
+  ])('reads the subject %j as %s', async (subject, kind) => {
+    const raw = Buffer.from(['From: Jane <jane@candidate.example>', 'To: careers@replies.acme.com', `Subject: =?utf-8?B?${Buffer.from(subject).toString('base64')}?=`, '', 'Text.', ''].join('\r\n'));
+    expect(classify(await parseMessage(raw, tempDir()), raw).kind).toBe(kind);
+  });
+
   it('says why it is an auto-reply', async () => {
     expect((await classified('ooo-auto-submitted.eml')).autoReply).toBe('Auto-Submitted: auto-replied');
   });
