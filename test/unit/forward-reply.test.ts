@@ -80,6 +80,7 @@ describe('reply text', () => {
     ['Works for me.\n\nSent from my iPhone\n', 'Works for me.'],
     // A closing inside a history without quote marks stays with the history.
     ['Thanks.\n\nSent from my phone\n\nOn Mon, 23 Nov 2026 at 09:00, Acme <careers@acme.com> wrote:\nSee you then.\n\nRegards,\nAcme\n', 'Thanks.'],
+    ['Gracias.\n\nEl 23 nov 2026, Acme escribió lo siguiente:\n> ¿Puede el martes?\n', 'Gracias.'],
     // A client that dropped the quote marks: the attribution line is not the sender's text.
     ['On 23 Nov 2026 17:34, "Acme" <careers@acme.com> wrote:\n\nCan you start in March?\n', 'Can you start in March?'],
   ])('%j -> %j', (input, expected) => {
