@@ -64,6 +64,16 @@ describe('reply text', () => {
     expect(text).not.toContain('would Tuesday at 10 work');
   });
 
+  it('reads the top of a long thread only, and finds the same reply there', () => {
+    const quoted = (i: number): string => `On Mon, 23 Nov 2026 at 09:${String(i % 60).padStart(2, '0')}, Person ${i} <p${i}@example.org> wrote:\n${'> a line of an earlier message in this thread\n'.repeat(50)}`;
+    const thread = `Thanks, that works.\n\nBest,\nJane\n\n${Array.from({ length: 60 }, (_, i) => quoted(i)).join('\n')}`;
+    expect(thread.length).toBeGreaterThan(100 * 1024);
+    expect(replyText(thread)).toBe('Thanks, that works.\n\nBest,\nJane');
+    // Cut at a line end: a text longer than what is read keeps whole lines.
+    const long = `${'A line the sender wrote.\n'.repeat(2000)}`;
+    expect(replyText(long)?.endsWith('A line the sender wrote.')).toBe(true);
+  });
+
   it.each([
     ['', null],
     ['Just this line.', 'Just this line.'],
