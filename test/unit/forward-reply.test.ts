@@ -69,6 +69,9 @@ describe('reply text', () => {
     const thread = `Thanks, that works.\n\nBest,\nJane\n\n${Array.from({ length: 60 }, (_, i) => quoted(i)).join('\n')}`;
     expect(thread.length).toBeGreaterThan(100 * 1024);
     expect(replyText(thread)).toBe('Thanks, that works.\n\nBest,\nJane');
+    // Outlook quotes a history as header blocks over plain text, without quote marks.
+    const block = (i: number): string => `________________________________\nFrom: Acme Careers <careers@acme.com>\nSent: Monday, November ${i}, 2026 9:00 AM\nTo: Jane Doe <jane@candidate.example>\nSubject: RE: Interview\n\n${'An earlier message, as Outlook quotes it.\n'.repeat(20)}`;
+    expect(replyText(`Hi,\n\nYes, that time suits me.\n\nKind regards,\nJane Doe\n\n${Array.from({ length: 30 }, (_, i) => block(i + 1)).join('\n')}`)).toBe('Hi,\n\nYes, that time suits me.\n\nKind regards,\nJane Doe');
     // Cut at a line end: a text longer than what is read keeps whole lines.
     const long = `${'A line the sender wrote.\n'.repeat(2000)}`;
     expect(replyText(long)?.endsWith('A line the sender wrote.')).toBe(true);
