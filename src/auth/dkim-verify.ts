@@ -31,6 +31,8 @@ interface KeyCache {
 }
 interface Verifier extends Writable {
   keyCache: KeyCache;
+  /** Rewrites bare LF to CRLF, a byte at a time in JavaScript, before anything else sees the bytes. */
+  ensureLinebreaks(input: Buffer): Iterable<Buffer>;
   arc: object;
   headerFrom: unknown;
   fromFields: unknown;
@@ -105,8 +107,24 @@ export interface DkimVerification {
   arc?: unknown;
 }
 
+/** True when every LF follows a CR: what SMTP delivers (the listener refuses a bare LF or CR in DATA). */
+function crlfOnly(bytes: Buffer): boolean {
+  for (let at = bytes.indexOf(0x0a); at !== -1; at = bytes.indexOf(0x0a, at + 1)) if (at === 0 || bytes[at - 1] !== 0x0d) return false;
+  return true;
+}
+
+/** The bytes as they are: ensureLinebreaks' output for bytes without a bare LF. */
+function* unchanged(input: Buffer): Iterable<Buffer> {
+  yield input;
+}
+
 export async function verifyDkim(input: Buffer, options: { resolver: DnsResolver; sender?: string }): Promise<DkimVerification> {
   const verifier = new DkimVerifier(options);
+  // The verifier rewrites bare LFs by walking every byte in a generator: a quarter
+  // of its time on a 200 KB message. A stored message has none (the listener
+  // refuses them), so it gets its bytes as they are; a file with LF line ends
+  // (mailroom inspect) still goes through the rewrite.
+  if (crlfOnly(input)) verifier.ensureLinebreaks = unchanged;
   const keyCache = keyCacheFor(options.resolver);
   verifier.keyCache = keyCache;
   // The ARC check reuses the message's key lookups through this hidden property.

@@ -24,10 +24,10 @@ export function makeSigner(domain: string, selector = 'sel1'): TestSigner {
   return { domain, selector, privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), record: `v=DKIM1; k=rsa; p=${der}` };
 }
 
-export async function sign(message: string, signer: TestSigner): Promise<string> {
+export async function sign(message: string, signer: TestSigner, canonicalization = 'relaxed/relaxed'): Promise<string> {
   // mailauth takes the keys in signatureData (top-level options are defaults for it).
   const { signatures } = await dkimSign(message, {
-    signatureData: [{ signingDomain: signer.domain, selector: signer.selector, privateKey: signer.privateKey, canonicalization: 'relaxed/relaxed' }],
+    signatureData: [{ signingDomain: signer.domain, selector: signer.selector, privateKey: signer.privateKey, canonicalization }],
   } as unknown as Parameters<typeof dkimSign>[1]);
   if (!signatures) throw new Error('the test message was not signed');
   return signatures + message;

@@ -42,6 +42,20 @@ describe('authentication', () => {
     expect(v.dkimDomains).toEqual([]);
   });
 
+  it('verifies a signature over CRLF line ends, over LF ones (a file) and over a mix, as mailauth does', async () => {
+    // simple/simple, the strict canonicalization: line ends are all it forgives.
+    const crlf = await sign(message('Jane <jane@example.org>'), signer, 'simple/simple');
+    const inputs = { crlf, lf: crlf.replace(/\r\n/g, '\n'), mixed: crlf.replace('Tuesday.\r\n', 'Tuesday.\n') };
+    expect(inputs.mixed).not.toBe(crlf);
+    for (const [name, text] of Object.entries(inputs)) {
+      const raw = Buffer.from(text);
+      const v = await authenticateMessage({ ...base, raw, envelope: { clientIp: '192.0.2.10', helo: 'mail.example.org', mailFrom: 'jane@example.org' }, resolver: zoneResolver(exampleZone(signer)) });
+      const theirs = (await dkimVerify(raw, { resolver: zoneResolver(exampleZone(signer)) })) as { results: { status: { result: string; comment?: string } }[] };
+      expect({ name, dkim: v.dkim }).toEqual({ name, dkim: 'pass' });
+      expect(theirs.results[0]?.status.result).toBe('pass');
+    }
+  });
+
   it('verifies the ARC chain of a forwarder that sealed what it saw', async () => {
     const forwarder = makeSigner('forwarder.example', 'arc1');
     const raw = Buffer.from(await forwardWithArc(await sign(message('Jane <jane@example.org>'), signer), forwarder, `mx.forwarder.example; dkim=pass header.d=example.org; spf=pass smtp.mailfrom=jane@example.org; dmarc=pass header.from=example.org`));
