@@ -54,9 +54,20 @@ export function registerInspectCommand(program: Command, globals: () => GlobalOp
       const [{ createResolver }, { runPipeline }] = await Promise.all([import('../auth/index.ts'), import('../pipeline/stages.ts')]);
       const scratch = mkdtempSync(join(tmpdir(), 'mailroom-inspect-'));
       const deps = { resolver: createResolver(config.dns), mta: config.smtp.hostname, dataDir: scratch };
+      // A file that cannot be read is named and skipped: the others are still inspected.
+      const failed: string[] = [];
       try {
         for (const [index, file] of files.entries()) {
-          const { processed } = await runPipeline({ raw: readFileSync(file), envelope: null, lastAttempt: true }, deps);
+          let processed: ProcessedMessage;
+          try {
+            processed = (await runPipeline({ raw: readFileSync(file), envelope: null, lastAttempt: true }, deps)).processed;
+          } catch (err) {
+            failed.push(file);
+            const reason = (err as NodeJS.ErrnoException).code === 'EISDIR' ? 'is a directory' : (err as Error).message;
+            process.stderr.write(`mailroom: ${file}: ${reason}\n`);
+            if (options.json) process.stdout.write(`${JSON.stringify({ file, error: reason })}\n`);
+            continue;
+          }
           const json = inspectJson(file, processed);
           if (options.json) {
             process.stdout.write(`${JSON.stringify(json)}\n`);
@@ -79,5 +90,6 @@ export function registerInspectCommand(program: Command, globals: () => GlobalOp
       } finally {
         rmSync(scratch, { recursive: true, force: true });
       }
+      if (failed.length > 0) throw new UsageError(`${failed.length} of ${files.length} files could not be inspected (named above)`);
     });
 }

@@ -1,5 +1,5 @@
 // mailroom inspect on fixture files: the pipeline's verdicts without storing.
-import { existsSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/process.ts';
@@ -25,6 +25,18 @@ describe('mailroom inspect', () => {
     expect(byFile.get('gmail-forward.eml')).toMatchObject({ kind: 'message', originalFrom: 'jane@candidate.example', forwardedBy: 'jobs@acme.com' });
     expect(byFile.get('reply-with-cv.eml')).toMatchObject({ kind: 'message', auth: { spf: 'none' }, attachments: [{ filename: 'cv.pdf' }, { filename: 'cv-copy.pdf' }] });
     expect(existsSync(join(dir, 'data'))).toBe(false);
+  });
+
+  it('names a file it cannot read, inspects the others, and exits non-zero', () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'mail', 'odd.eml'), { recursive: true });
+    copyFileSync('fixtures/classify/dsn-hard.eml', join(dir, 'mail', 'ok.eml'));
+    const result = runCli(['inspect', join(dir, 'mail'), '--json'], { MAILROOM_DATA_DIR: join(dir, 'data'), MAILROOM_DNS_ZONE_FILE: zoneFile(dir) });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/odd\.eml: is a directory/);
+    expect(result.stderr).toMatch(/1 of 2 files could not be inspected/);
+    const lines = result.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toEqual([expect.objectContaining({ file: join(dir, 'mail', 'odd.eml'), error: 'is a directory' }), expect.objectContaining({ file: join(dir, 'mail', 'ok.eml'), kind: 'bounce' })]);
   });
 
   it('says which path does not exist', () => {
