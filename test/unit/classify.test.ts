@@ -79,6 +79,12 @@ describe('classification', () => {
     expect(classify(await parseMessage(raw, tempDir()), raw).kind).toBe('bounce');
   });
 
+  it('takes the failed recipient from under the report\'s heading for it, not the first address it names', async () => {
+    const body = ['The original message was received from careers@acme.com', '', '---The following addresses had delivery errors---', '', 'postmaster@candidate.example [User unknown]', ''].join('\r\n');
+    const raw = Buffer.from(['From: MAILER-DAEMON@mx.candidate.example', 'To: careers@replies.acme.com', 'Subject: Returned mail: User unknown', 'Return-Path: <>', '', body].join('\r\n'));
+    expect(classify(await parseMessage(raw, tempDir()), raw).bounce).toMatchObject({ recipient: 'postmaster@candidate.example', hard: true });
+  });
+
   it('does not take a report of successful delivery for a bounce', async () => {
     const raw = Buffer.from(
       [
