@@ -5,19 +5,13 @@
 // in the clients' languages, often under a rule of dashes or underscores) is
 // cut here. A closing ("Best regards," and the name under it) is something the
 // sender wrote, so it stays; the parser counts it as the start of a signature.
+// What the parser is handed of a long body: parser-input.ts.
 import EmailReplyParser from 'email-reply-parser';
 import { findHeaderBlock } from '../parse/index.ts';
+import { parserInput } from './parser-input.ts';
+import { CLOSING, NAME_LINE, ORIGINAL_MESSAGE, WROTE } from './patterns.ts';
 
 const parser = new EmailReplyParser();
-
-const WROTE = /(wrote|schrieb|a écrit|escribió|escreveu|ha scritto|schreef|skrev|kirjoitti|írta|napsal|napisał(?:\(a\))?|napisała|написал|написала|написав|пише)\s*:?\s*$|\bschrieb am\b/iu;
-const ORIGINAL_MESSAGE =
-  /^\s*[*_]*\s*-{2,}\s*(original message|forwarded message|weitergeleitete nachricht|mensaje original|mensagem original|ursprüngliche nachricht|message d'origine|messaggio originale|oorspronkelijk bericht|ursprungligt meddelande|oprindelig meddelelse|wiadomość oryginalna|исходное сообщение)\s*-{2,}\s*[*_]*\s*$/iu;
-// The closings among email-reply-parser's signature starts (its others are
-// separators and "Sent from my ..." lines, which are signatures proper).
-const CLOSING = /^\s*(cheers|best wishes|[\p{L} ]{0,20}regards|bien . vous|[\p{L} ]{0,20}cordialement|bonne (journ.e|soir.e))\s*[,.!！]*\s*$/iu;
-// The name under a closing: short, and no address, link, number or quote.
-const NAME_LINE = /^(?!.*(:\/\/|www\.))[^\d@<>:|=_]{1,40}$/iu;
 
 function attribution(lines: string[]): number {
   for (let i = 0; i < lines.length; i++) {
@@ -71,17 +65,6 @@ function closingOf(signature: string): string | null {
 }
 
 /**
- * Each run of quoted lines ("> ..." one after another) as its first line. The
- * parser hides a run whole whatever its length, and no line that opens with ">"
- * can start a signature or a quote header for it, so what it shows is the same
- * (checked on every text of the corpora); a quoted history costs it ~40 µs a
- * line, and a long thread is mostly that.
- */
-function withQuoteRunsShortened(text: string): string {
-  return text.replace(/\r\n/g, '\n').replace(/^(>.*)(?:\n>.*)+/gm, '$1');
-}
-
-/**
  * email-reply-parser's visible text, keeping the closing it takes for a
  * signature when the closing follows the text directly (a closing further down,
  * after something hidden, belongs to a history without quote marks).
@@ -89,7 +72,7 @@ function withQuoteRunsShortened(text: string): string {
 function unquoted(text: string): string {
   const kept: string[] = [];
   let hiddenBefore = false;
-  for (const fragment of parser.read(withQuoteRunsShortened(text)).getFragments()) {
+  for (const fragment of parser.read(parserInput(text)).getFragments()) {
     if (!fragment.isHidden()) {
       kept.push(fragment.getContent());
       continue;
@@ -101,42 +84,9 @@ function unquoted(text: string): string {
   return kept.join('\n').replace(/~*$/, '');
 }
 
-/**
- * How much of a body the reply parser reads. It costs ~25 µs a line (a battery
- * of patterns per line), so a long thread's 128 KB of quoted history took 50 ms;
- * what the sender wrote is at the top, and 32 KB is some 5,000 words of it.
- */
-const SCAN_LIMIT = 32 * 1024;
-
-/** The text up to the limit, cut at a line end so no line is read half. */
-function scanned(text: string): string {
-  if (text.length <= SCAN_LIMIT) return text;
-  const end = text.lastIndexOf('\n', SCAN_LIMIT);
-  return text.slice(0, end > 0 ? end : SCAN_LIMIT);
-}
-
-/**
- * The text above the first header block ("From: / Sent: / To:", Outlook's way of
- * quoting a history, without quote marks) that has text above it, not just a
- * "Forwarded message" line: everything
- * from the block on is cut from the reply anyway, and the parser would spend
- * ~30 µs on each of its lines. A block at the top (a forward) stays.
- */
-function aboveHistory(text: string): string {
-  const lines = text.split('\n');
-  const block = findHeaderBlock(lines);
-  if (!block) return text;
-  // Past a leading "Forwarded message" line and the header lines under it (a forward's own block).
-  let first = lines.findIndex((l) => l.trim() !== '');
-  if (first === -1) return text;
-  if (ORIGINAL_MESSAGE.test(lines[first] ?? '')) while (first < lines.length && (lines[first] as string).trim() !== '') first++;
-  while (first < lines.length && (lines[first] as string).trim() === '') first++;
-  return block.start > first ? lines.slice(0, block.start).join('\n') : text;
-}
-
 export function replyText(text: string | null): string | null {
   if (!text) return null;
-  const lines = withoutLeadingHeaderBlock(withoutLeadingAttribution(unquoted(aboveHistory(scanned(text).replace(/\r\n/g, '\n'))).split(/\r?\n/)));
+  const lines = withoutLeadingHeaderBlock(withoutLeadingAttribution(unquoted(text.replace(/\r\n/g, '\n')).split('\n')));
   const cuts = [findHeaderBlock(lines)?.start ?? -1, attribution(lines)].filter((i) => i > 0);
   const cut = cuts.length > 0 ? Math.min(...cuts) : -1;
   const kept = (cut === -1 ? lines : lines.slice(0, cut)).join('\n');
