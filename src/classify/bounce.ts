@@ -2,6 +2,7 @@
 // part, per-recipient fields), and the common non-standard bounce texts of
 // mailer daemons, read for the failed recipient, the status and the diagnostic.
 import type { ParsedMessage } from '../parse/index.ts';
+import { isHard } from './bounce-severity.ts';
 
 export interface BounceInfo {
   recipient: string | null;
@@ -23,37 +24,6 @@ const BOUNCE_SUBJECT =
 // telling ("Mail", "Re: ..."): only read for mail from a mail system.
 const BOUNCE_BODY =
   /(could not be delivered to|did not reach the following recipient|was not delivered to|delivery to the following recipients? failed|following addresses had permanent|permanent (?:fatal )?errors?|wasn't able to deliver|requested action not taken)/i;
-/**
- * Hard means the address itself is bad (no such user or domain; RFC 3463 5.1.x,
- * 5.3.2 and 5.4.4), so it should not be mailed again as it is. A 5xx for policy,
- * content or a full mailbox says nothing about the address: soft. What the
- * receiving server said wins over the status code, which many servers set loosely.
- */
-function isHard(status: string | null, diagnostic: string, context: string): boolean {
-  // 5.1.7 and 5.1.8 are about OUR sender address, not the recipient's.
-  if (status === '5.1.7' || status === '5.1.8' || /sender (address )?rejected/i.test(diagnostic)) return false;
-  if (/^\s*4\d\d\b/.test(diagnostic)) return false;
-  // The remote server's own words first: a full, disabled or suspended mailbox,
-  // or a block of our server, may pass later; an unknown user will not.
-  if (HARD_PHRASE.test(diagnostic)) return true;
-  if (SOFT_TEXT.test(diagnostic)) return false;
-  if (HARD_TEXT.test(diagnostic)) return true;
-  // A generic status (5.0.0, or "other" in a class but the address one: 5.5.0,
-  // 5.3.0) says nothing about the address.
-  // 5.1.x: bad mailbox or domain; 5.3.2: system accepts no mail; 5.4.4: no route to the domain.
-  if (status && !/^\d\.[02-9]\.0$/.test(status)) return /^5\.1\.\d+$/.test(status) || status === '5.3.2' || status === '5.4.4';
-  // No telling diagnostic or status: the explanation around it is all there is.
-  return HARD_TEXT.test(context) && !SOFT_TEXT.test(context);
-}
-
-const HARD_TEXT =
-  /(user unknown|unknown user|no such user|user not exist|does not exist|doesn't exist|not exist|invalid recipient|unknown recipient|recipient unknown|no such mailbox|mailbox not found|user not found|not listed in|doesn't have an? [\w.-]+ account|name is not recognized|invalid (?:final delivery )?userid|no valid recipients|no mailbox|address rejected: user|invalid mailbox|unrouteable address|no such domain|domain not found|invalid domain|host or domain name not found|host unknown|mailbox unavailable|not accepting (?:network )?messages|does not accept mail|domain is not reachable)/i;
-// Said of a missing or closed address, in words that otherwise read soft: Microsoft's
-// directory-based edge blocking ("Access denied" for a recipient it does not have)
-// and iCloud's closed accounts.
-const HARD_PHRASE = /(recipient address rejected: access denied|inactive email address)/i;
-const SOFT_TEXT = /(over quota|quota exceeded|mailbox (is )?full|mailbox full|insufficient storage|disabled|inactive|suspended|blacklist|blocklist|blocked|banned|spam|access denied|rejected by policy|temporarily|temporary|try again later|too many|spf|name service error|deferred|connection reset|protocol error)/i;
-
 /** Splits a delivery-status body into its groups of fields (per-message, then per-recipient). */
 function fieldGroups(text: string): Map<string, string>[] {
   return text
