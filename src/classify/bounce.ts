@@ -114,11 +114,14 @@ export function detectBounce(parsed: ParsedMessage, raw: string, mailFrom?: stri
     if (fromDsn) return fromDsn;
   }
   const sender = parsed.from?.address ?? '';
-  const returnPath = parsed.headers['return-path'] ?? '';
-  const returnAddress = returnPath.replace(/[<>\s]/g, '');
+  const returnPath = parsed.headers['return-path'];
+  const returnAddress = (returnPath ?? '').replace(/[<>\s]/g, '');
   // RFC 5321 4.5.5: notifications are sent with a null reverse-path.
-  const nullSender = mailFrom !== undefined ? mailFrom === '' : returnAddress === '';
-  const fromDaemon = DAEMON_SENDER.test(sender) || DAEMON_SENDER.test(mailFrom ?? returnAddress) || nullSender;
+  // A file without Return-Path says nothing of its sender: that is not a null one.
+  const nullSender = mailFrom !== undefined ? mailFrom === '' : returnPath !== undefined && returnAddress === '';
+  // "From: MAILER-DAEMON <>": a mail system's name over the null address.
+  const namedDaemon = !parsed.from && /^"?(mailer-daemon|postmaster|mail delivery (?:system|subsystem))"?\s*(<\s*>)?$/i.test((parsed.headers['from'] ?? '').trim());
+  const fromDaemon = DAEMON_SENDER.test(sender) || DAEMON_SENDER.test(mailFrom ?? returnAddress) || nullSender || namedDaemon;
   if (fromDaemon && (BOUNCE_SUBJECT.test(parsed.subject ?? '') || BOUNCE_BODY.test((parsed.text ?? '').slice(0, 4096)))) return fromText(parsed, raw);
   return null;
 }

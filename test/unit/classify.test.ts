@@ -85,6 +85,13 @@ describe('classification', () => {
     expect(classify(await parseMessage(raw, tempDir()), raw).bounce).toMatchObject({ recipient: 'postmaster@candidate.example', hard: true });
   });
 
+  it('reads a file without Return-Path as of an unknown sender, not a null one', async () => {
+    const person = Buffer.from(['From: Jane <jane@candidate.example>', 'To: careers@replies.acme.com', 'Subject: Re: Application rejected?', '', 'Was my application rejected? It was not delivered to the team, I think.', ''].join('\r\n'));
+    expect(classify(await parseMessage(person, tempDir()), person).kind).toBe('message');
+    const daemon = Buffer.from(['From: MAILER-DAEMON <>', 'To: careers@replies.acme.com', 'Subject: Mail delivery failed', '', 'A message that you sent could not be delivered to one or more of its recipients.', '', '  gone@candidate.example', '    550 5.1.1 user unknown', ''].join('\r\n'));
+    expect(classify(await parseMessage(daemon, tempDir()), daemon).bounce).toMatchObject({ recipient: 'gone@candidate.example', hard: true });
+  });
+
   it('does not take a report of successful delivery for a bounce', async () => {
     const raw = Buffer.from(
       [
