@@ -19,11 +19,11 @@ export interface BounceInfo {
 // A mail system's own sender (some send as a bare "mailer-daemon", without a domain).
 const DAEMON_SENDER = /^"?(mailer-daemon|postmaster|post_master|mail-daemon|mailerdaemon|mail\.?delivery\.?(?:system|subsystem)?|bounce|bounces)"?(?:@|$)/i;
 const BOUNCE_SUBJECT =
-  /(undeliver|delivery status|delivery failure|delivery failed|fail(?:ed|ure) delivery|mail delivery|mail failure|returned mail|returned to sender|failure notice|delivery has failed|could not be delivered|not delivered|delivery notification|delayed|error sending|smtp server: errors from|non remis|échec de (?:la )?remise|unzustellbar|nicht zustellbar|no se puede entregar|non recapitabile|onbestelbaar|nondeliverable|rejected|配信できません|送信できません|メールエラー)/i;
+  /(undeliver|delivery status|delivery failure|delivery failed|fail(?:ed|ure) delivery|mail delivery|mail failure|returned mail|return(?:ed|ing) to sender|mail failed|failure notice|delivery has failed|could not be delivered|not delivered|delivery notification|delayed|error sending|smtp server: errors from|non remis|échec de (?:la )?remise|unzustellbar|nicht zustellbar|no se puede entregar|non recapitabile|onbestelbaar|nondeliverable|rejected|配信できません|送信できません|メールエラー)/i;
 // What a mail system's report says near its top when its subject says nothing
 // telling ("Mail", "Re: ..."): only read for mail from a mail system.
 const BOUNCE_BODY =
-  /(could not be delivered to|did not reach the following recipient|was not delivered to|delivery to the following recipients? failed|following addresses had permanent|permanent (?:fatal )?errors?|wasn't able to deliver|requested action not taken)/i;
+  /(could not be delivered to|did not reach the following recipient|was not delivered to|delivery to the following recipients? failed|following addresses had permanent|failed addresses follow|permanent (?:fatal )?errors?|wasn't able to deliver|requested action not taken)/i;
 /** Splits a delivery-status body into its groups of fields (per-message, then per-recipient). */
 function fieldGroups(text: string): Map<string, string>[] {
   return text
@@ -82,8 +82,8 @@ function fromDeliveryStatus(parsed: ParsedMessage, text: string, raw: string): B
   };
 }
 
-/** "The following address(es) failed: / had delivery problems:" (Exim, Sendmail and kin) and the first address after it. */
-const LISTED_RECIPIENT = /following (?:address(?:\(es\)|es)?|recipients?)[^\n]{0,60}\n\s*<?([A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})/i;
+/** "The following address(es) failed: / had delivery problems:", "Failed addresses follow:" (Exim, Sendmail and kin) and the first address after it. */
+const LISTED_RECIPIENT = /(?:following (?:address(?:\(es\)|es)?|recipients?)|failed addresses follow)[^\n]{0,60}\n\s*<?([A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})/i;
 
 function fromText(parsed: ParsedMessage, raw: string): BounceInfo {
   const text = parsed.text ?? '';

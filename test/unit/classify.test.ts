@@ -74,6 +74,7 @@ describe('classification', () => {
     ['a bare "mailer-daemon" sender, though marked auto-replied', ['From: mailer-daemon', 'Subject: There was an error sending your mail', 'Auto-Submitted: auto-replied'], 'The following address failed: <jane@candidate.example>'],
     ['a null sender and a subject that says nothing', ['From: no-reply@mx.candidate.example', 'Return-Path: <>', 'Subject: Mail'], 'Your mail sent on: Mon, 23 Nov 2026\r\n  Could not be delivered to: <jane@candidate.example>\r\n  As their mailbox is full.'],
     ['a "failed delivery" subject', ['From: MAILER-DAEMON@mx.candidate.example', 'Subject: failed delivery'], '<jane@candidate.example>: 550 5.1.1 no such user'],
+    ['an Exim 3 report', ['From: <MAILER-DAEMON@mx.candidate.example>', 'Subject: mail failed, returning to sender'], '|---- Failed addresses follow: ----|\r\n jane@candidate.example ... unknown host'],
   ])('takes for a bounce: %s', async (_what, headers, body) => {
     const raw = Buffer.from([...headers, 'To: careers@replies.acme.com', '', body, ''].join('\r\n'));
     expect(classify(await parseMessage(raw, tempDir()), raw).kind).toBe('bounce');
