@@ -16,8 +16,9 @@ export interface BounceInfo {
   originalMessageId: string | null;
 }
 
-// A mail system's own sender (some send as a bare "mailer-daemon", without a domain).
-const DAEMON_SENDER = /^"?(mailer-daemon|postmaster|post_master|mail-daemon|mailerdaemon|mail\.?delivery\.?(?:system|subsystem)?|bounce|bounces)"?(?:@|$)/i;
+// A mail system's own sender, as an address or as the name over a null one
+// ("MAILER-DAEMON <>"; some send as a bare "mailer-daemon", without a domain).
+const DAEMON_SENDER = /^"?(mailer-daemon|postmaster|post_master|mail-daemon|mailerdaemon|mail[. ]?delivery[. ]?(?:system|subsystem)?|bounce|bounces)"?(?:@|$)/i;
 const BOUNCE_SUBJECT =
   /(undeliver|delivery status|delivery failure|delivery failed|fail(?:ed|ure) delivery|mail delivery|mail failure|returned mail|return(?:ed|ing) to sender|mail failed|failure notice|delivery has failed|could not be delivered|not delivered|delivery notification|delayed|error sending|smtp server: errors from|non remis|échec de (?:la )?remise|unzustellbar|nicht zustellbar|no se puede entregar|non recapitabile|onbestelbaar|nondeliverable|rejected|配信できません|送信できません|メールエラー)/i;
 // What a mail system's report says near its top when its subject says nothing
@@ -119,8 +120,7 @@ export function detectBounce(parsed: ParsedMessage, raw: string, mailFrom?: stri
   // RFC 5321 4.5.5: notifications are sent with a null reverse-path.
   // A file without Return-Path says nothing of its sender: that is not a null one.
   const nullSender = mailFrom !== undefined ? mailFrom === '' : returnPath !== undefined && returnAddress === '';
-  // "From: MAILER-DAEMON <>": a mail system's name over the null address.
-  const namedDaemon = !parsed.from && /^"?(mailer-daemon|postmaster|mail delivery (?:system|subsystem))"?\s*(<\s*>)?$/i.test((parsed.headers['from'] ?? '').trim());
+  const namedDaemon = !parsed.from && DAEMON_SENDER.test((parsed.headers['from'] ?? '').replace(/<\s*>/, '').trim());
   const fromDaemon = DAEMON_SENDER.test(sender) || DAEMON_SENDER.test(mailFrom ?? returnAddress) || nullSender || namedDaemon;
   if (fromDaemon && (BOUNCE_SUBJECT.test(parsed.subject ?? '') || BOUNCE_BODY.test((parsed.text ?? '').slice(0, 4096)))) return fromText(parsed, raw);
   return null;

@@ -4,6 +4,7 @@
 // lines as one line, and nothing from an Outlook header block on. What it
 // shows is the same as for the whole text on every text of the corpora (927).
 import { findHeaderBlock } from '../parse/index.ts';
+import { nextTextLine, pastForwardMarker } from './lines.ts';
 import { ORIGINAL_MESSAGE } from './patterns.ts';
 
 /**
@@ -32,11 +33,9 @@ function aboveHistory(text: string): string {
   const block = findHeaderBlock(lines);
   if (!block) return text;
   // Past a leading "Forwarded message" line and the header lines under it (a forward's own block).
-  let first = lines.findIndex((l) => l.trim() !== '');
-  if (first === -1) return text;
-  if (ORIGINAL_MESSAGE.test(lines[first] ?? '')) while (first < lines.length && (lines[first] as string).trim() !== '') first++;
-  while (first < lines.length && (lines[first] as string).trim() === '') first++;
-  return block.start > first ? lines.slice(0, block.start).join('\n') : text;
+  const first = nextTextLine(lines);
+  const ownText = ORIGINAL_MESSAGE.test(lines[first] ?? '') ? nextTextLine(lines, pastForwardMarker(lines, first)) : first;
+  return block.start > ownText ? lines.slice(0, block.start).join('\n') : text;
 }
 
 /**

@@ -8,6 +8,7 @@
 // What the parser is handed of a long body: parser-input.ts.
 import EmailReplyParser from 'email-reply-parser';
 import { findHeaderBlock } from '../parse/index.ts';
+import { nextTextLine, pastForwardMarker } from './lines.ts';
 import { parserInput } from './parser-input.ts';
 import { CLOSING, NAME_LINE, ORIGINAL_MESSAGE, WROTE } from './patterns.ts';
 
@@ -32,13 +33,8 @@ function attribution(lines: string[]): number {
 
 /** A message that opens with a forwarded header block: what follows the block is the text. */
 function withoutLeadingHeaderBlock(lines: string[]): string[] {
-  let i = 0;
-  while (i < lines.length && (lines[i] as string).trim() === '') i++;
-  if (ORIGINAL_MESSAGE.test(lines[i] ?? '')) {
-    let end = i + 1;
-    while (end < lines.length && (lines[end] as string).trim() !== '') end++;
-    return lines.slice(end);
-  }
+  const i = nextTextLine(lines);
+  if (ORIGINAL_MESSAGE.test(lines[i] ?? '')) return lines.slice(pastForwardMarker(lines, i));
   const block = findHeaderBlock(lines);
   return block && block.start <= i ? lines.slice(block.end) : lines;
 }
@@ -49,8 +45,7 @@ function withoutLeadingHeaderBlock(lines: string[]): string[] {
  * the sender's; what follows is all the text there is.
  */
 function withoutLeadingAttribution(lines: string[]): string[] {
-  let i = 0;
-  while (i < lines.length && (lines[i] as string).trim() === '') i++;
+  const i = nextTextLine(lines);
   const line = lines[i] ?? '';
   return ORIGINAL_MESSAGE.test(line) || !WROTE.test(line) || attribution(lines) !== i ? lines : lines.slice(i + 1);
 }
