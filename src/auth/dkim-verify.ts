@@ -10,7 +10,9 @@
 // cache) returns the new record, and an answer is parsed exactly as mailauth's
 // getPublicKey parses it (it is called with that answer). Failures are not kept.
 // mailauth's dkimVerify does nothing but what verifyDkim below does with the
-// verifier; its per-message key cache is replaced by one backed by this.
+// verifier; its per-message key cache is replaced by one backed by this. Two of
+// its byte-at-a-time walks are skipped where the result is known: the bare-LF
+// rewrite of bytes that have none, and the search for the end of the header.
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { Writable } from 'node:stream';
@@ -33,6 +35,8 @@ interface Verifier extends Writable {
   keyCache: KeyCache;
   /** Rewrites bare LF to CRLF, a byte at a time in JavaScript, before anything else sees the bytes. */
   ensureLinebreaks(input: Buffer): Iterable<Buffer>;
+  /** Takes the header block (up to and including its blank line); what is written afterwards is body. */
+  emitHeaders(header: Buffer): Promise<void>;
   arc: object;
   headerFrom: unknown;
   fromFields: unknown;
@@ -113,6 +117,17 @@ function crlfOnly(bytes: Buffer): boolean {
   return true;
 }
 
+/**
+ * Where the header block of CRLF-only bytes ends, by mailauth's rule: after the
+ * first empty line, which is the very first line when the bytes start with CRLF.
+ * Null when there is no empty line (all header, no body).
+ */
+function headerEnd(bytes: Buffer): number | null {
+  if (bytes[0] === 0x0d && bytes[1] === 0x0a) return 2;
+  const at = bytes.indexOf('\r\n\r\n');
+  return at === -1 ? null : at + 4;
+}
+
 /** The bytes as they are: ensureLinebreaks' output for bytes without a bare LF. */
 function* unchanged(input: Buffer): Iterable<Buffer> {
   yield input;
@@ -124,12 +139,18 @@ export async function verifyDkim(input: Buffer, options: { resolver: DnsResolver
   // of its time on a 200 KB message. A stored message has none (the listener
   // refuses them), so it gets its bytes as they are; a file with LF line ends
   // (mailroom inspect) still goes through the rewrite.
-  if (crlfOnly(input)) verifier.ensureLinebreaks = unchanged;
+  const crlf = crlfOnly(input);
+  if (crlf) verifier.ensureLinebreaks = unchanged;
   const keyCache = keyCacheFor(options.resolver);
   verifier.keyCache = keyCache;
   // The ARC check reuses the message's key lookups through this hidden property.
   Object.defineProperty(verifier.arc, 'keyCache', { value: keyCache, enumerable: false, configurable: true, writable: true });
-  await tools.writeToStream(verifier, input);
+  // It finds the end of the header by pushing every byte through an array it
+  // slices anew (a fifth of its time on real mail, whose headers run to
+  // kilobytes); the header is handed over whole instead, as the scan would.
+  const end = crlf ? headerEnd(input) : null;
+  if (end !== null) await verifier.emitHeaders(input.subarray(0, end));
+  await tools.writeToStream(verifier, end === null ? input : input.subarray(end));
   const { headerFrom, fromFields, envelopeFrom, results, headers, arc } = verifier;
   return { headerFrom, fromFields, envelopeFrom, results, ...(headers ? { headers } : {}), arc };
 }

@@ -1,3 +1,4 @@
+import { KeyObject } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -6,7 +7,7 @@ import { authenticateMessage, loadZoneFile, TemporaryAuthError, zoneResolver, Zo
 import { exampleZone, forwardWithArc, makeSigner, message, sign, type TestSigner } from '../helpers/dkim.ts';
 import { tempDir } from '../helpers/server.ts';
 import { readUnsignedHeader } from '../../src/auth/unsigned.ts';
-import { cachedKeyCount } from '../../src/auth/dkim-verify.ts';
+import { cachedKeyCount, verifyDkim } from '../../src/auth/dkim-verify.ts';
 
 const { dkimVerify } = createRequire(import.meta.url)('mailauth/lib/dkim/verify') as { dkimVerify(input: Buffer, options: object): Promise<Record<string, unknown>> };
 
@@ -54,6 +55,27 @@ describe('authentication', () => {
       expect({ name, dkim: v.dkim }).toEqual({ name, dkim: 'pass' });
       expect(theirs.results[0]?.status.result).toBe('pass');
     }
+  });
+
+  it('gives what mailauth gives wherever the header ends: signed, sealed, empty header, no body, no blank line', async () => {
+    const forwarder = makeSigner('forwarder.example', 'arc1');
+    const signed = await sign(message('Jane <jane@example.org>'), signer);
+    const sealed = await forwardWithArc(signed, forwarder, 'mx.forwarder.example; dkim=pass header.d=example.org');
+    const resolver = zoneResolver({ ...exampleZone(signer), [`arc1._domainkey.forwarder.example`]: { TXT: [forwarder.record] } });
+    const [head] = signed.split('\r\n\r\n') as [string];
+    const inputs = [signed, sealed, `${head}\r\n\r\n`, `${head}\r\n`, `${head}\r\n\r\n\r\n`, '\r\nonly a body\r\n', '\r\n\r\n', ''];
+    // Each verification names its signatures with a fresh random id; the rest must agree.
+    const comparable = (v: Record<string, unknown>): string =>
+      JSON.stringify({ results: v.results, headerFrom: v.headerFrom, fromFields: v.fromFields, envelopeFrom: v.envelopeFrom, headers: v.headers, arc: v.arc }, (key, value: unknown) =>
+        key === 'id' ? undefined : value instanceof KeyObject ? String(value) : value,
+      );
+    for (const text of inputs) {
+      const raw = Buffer.from(text);
+      const ours = await verifyDkim(raw, { resolver, sender: 'jane@example.org' });
+      const theirs = await dkimVerify(raw, { resolver, sender: 'jane@example.org' });
+      expect(comparable(ours as unknown as Record<string, unknown>)).toBe(comparable(theirs));
+    }
+    expect((await verifyDkim(Buffer.from(sealed), { resolver })).results).toMatchObject([{ status: { result: 'pass' } }]);
   });
 
   it('verifies the ARC chain of a forwarder that sealed what it saw', async () => {
