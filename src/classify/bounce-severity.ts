@@ -27,9 +27,9 @@ export function isHard(status: string | null, diagnostic: string, context: strin
 }
 
 const HARD_TEXT =
-  /(user unknown|unknown user|no such user|user not exist|does not exist|doesn't exist|not exist|invalid recipient|unknown recipient|recipient unknown|no such mailbox|mailbox not found|user not found|not listed in|doesn't have an? [\w.-]+ account|name is not recognized|invalid (?:final delivery )?userid|no valid recipients|no mailbox|address rejected: user|invalid mailbox|unrouteable address|no such domain|domain not found|invalid domain|host or domain name not found|host unknown|mailbox unavailable|not accepting (?:network )?messages|does not accept mail|domain is not reachable)/i;
+  /(user unknown|unknown user|no such user|user not exist|does not exist|doesn't exist|not exist|invalid recipient|unknown recipient|recipient unknown|no such mailbox|mailbox not found|user not found|not listed in|doesn't have an? [\w.-]+ account|name is not recognized|invalid (?:final delivery )?userid|no valid recipients|no mailbox|address rejected: user|invalid mailbox|unrouteable address|no such domain|domain not found|invalid domain|host or domain name not found|host not found|no mx record|host unknown|mailbox unavailable|not accepting (?:network )?messages|does not accept mail|domain is not reachable)/i;
 // Said of a missing or closed address, in words that otherwise read soft: Microsoft's
 // directory-based edge blocking ("Access denied" for a recipient it does not have)
 // and iCloud's closed accounts.
 const HARD_PHRASE = /(recipient address rejected: access denied|inactive email address)/i;
-const SOFT_TEXT = /(over quota|quota exceeded|mailbox (is )?full|mailbox full|insufficient storage|disabled|inactive|suspended|blacklist|blocklist|blocked|banned|spam|access denied|rejected by policy|temporarily|temporary|try again later|too many|spf|name service error|deferred|connection reset|protocol error)/i;
+const SOFT_TEXT = /(over quota|quota exceeded|mailbox (is )?full|mailbox full|insufficient storage|disabled|inactive|suspended|blacklist|blocklist|blocked|banned|spam|access denied|rejected by policy|temporarily|temporary|try again later|too many|spf|host not found, try again|unexpected name server reply|deferred|connection reset|protocol error)/i;

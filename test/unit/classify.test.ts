@@ -63,6 +63,11 @@ describe('classification', () => {
     ['550 5.7.1 Recipient address rejected: User jane@candidate.example temporary locked. Please try again later!', false],
     ['550 5.1.1 192.0.2.9 has sent to too many recipients this hour', false],
     ['550 5.7.1 Mailbox disabled for this recipient', false],
+    // Postfix's DNS answers: no such domain is final, a lookup to retry or a broken name server is not.
+    ['Host or domain name not found. Name service error for name=candidate.example type=A: Host not found', true],
+    ['Host or domain name not found. Name service error for name=candidate.example type=MX: Host not found, try again', false],
+    ['Name service error for name=candidate.example type=MX: Malformed or unexpected name server reply', false],
+    ['No mx record found for domain=candidate.example', true],
   ])('a daemon bounce saying %j is hard: %s', async (said, hard) => {
     const raw = Buffer.from(
       ['From: MAILER-DAEMON@mx.acme.com', 'To: careers@replies.acme.com', 'Subject: Returned mail: see transcript', 'Return-Path: <>', '', 'The following address failed:', '<jane@candidate.example>', `Remote host said: ${said}`, ''].join('\r\n'),
