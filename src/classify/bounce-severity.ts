@@ -22,12 +22,15 @@ export function isHard(status: string | null, diagnostic: string, context: strin
   // 5.3.0) says nothing about the address.
   // 5.1.x: bad mailbox or domain; 5.3.2: system accepts no mail; 5.4.4: no route to the domain.
   if (status && !/^\d\.[02-9]\.0$/.test(status)) return /^5\.1\.\d+$/.test(status) || status === '5.3.2' || status === '5.4.4';
+  // A generic temporary status (4.0.0) with nothing telling from the server: the
+  // sender's MTA gave up on a failure it was told could pass.
+  if (status?.startsWith('4.')) return false;
   // No telling diagnostic or status: the explanation around it is all there is.
   return HARD_TEXT.test(context) && !SOFT_TEXT.test(context);
 }
 
 const HARD_TEXT =
-  /(user unknown|unknown user|no such user|user not exist|does not exist|doesn't exist|not exist|invalid recipient|unknown recipient|recipient unknown|no such mailbox|mailbox not found|user not found|not listed in|doesn't have an? [\w.-]+ account|name is not recognized|invalid (?:final delivery )?userid|no valid recipients|no mailbox|address rejected: user|invalid mailbox|unrouteable address|no such domain|domain not found|invalid domain|host or domain name not found|host not found|no mx record|host unknown|mailbox unavailable|not accepting (?:network )?messages|does not accept mail|domain is not reachable)/i;
+  /(user unknown|unknown user|no such user|user not exist|does not exist|doesn't exist|not exist|invalid recipient|unknown recipient|recipient unknown|no such mailbox|mailbox not found|address not found|address could(?:n't| not) be found|user not found|not listed in|doesn't have an? [\w.-]+ account|name is not recognized|invalid (?:final delivery )?userid|no valid recipients|no mailbox|address rejected: user|invalid mailbox|unrouteable address|no such domain|domain not found|invalid domain|host or domain name not found|host not found|no mx record|host unknown|mailbox unavailable|not accepting (?:network )?messages|does not accept mail|domain is not reachable)/i;
 // Said of a missing or closed address, in words that otherwise read soft: Microsoft's
 // directory-based edge blocking ("Access denied" for a recipient it does not have)
 // and iCloud's closed accounts.

@@ -39,6 +39,13 @@ describe('classification', () => {
     expect((await classified('dsn-soft.eml')).bounce).toMatchObject({ recipient: 'full@candidate.example', status: '4.2.2', action: 'delayed', hard: false });
   });
 
+  it("reads Gmail's 'Address not found' as hard, unless its status says the failure was temporary", async () => {
+    expect((await classified('gmail-dns-failure.eml')).bounce).toMatchObject({ recipient: 'jane@candidate-example.comn', status: '4.0.0', hard: false });
+    const final = readFileSync('fixtures/classify/gmail-dns-failure.eml', 'latin1').replace('Status: 4.0.0', 'Status: 5.0.0').replace(/Diagnostic-Code: .*\r\n/, '');
+    const raw = Buffer.from(final, 'latin1');
+    expect(classify(await parseMessage(raw, tempDir()), raw).bounce).toMatchObject({ status: '5.0.0', hard: true });
+  });
+
   it('reads an Amazon SES bounce notification', async () => {
     expect((await classified('ses-bounce.eml')).bounce).toEqual({ recipient: 'gone@candidate.example', status: '5.1.1', action: 'failed', diagnostic: '550 5.1.1 user unknown', hard: true, originalMessageId: null });
   });
@@ -68,6 +75,8 @@ describe('classification', () => {
     ['Host or domain name not found. Name service error for name=candidate.example type=MX: Host not found, try again', false],
     ['Name service error for name=candidate.example type=MX: Malformed or unexpected name server reply', false],
     ['No mx record found for domain=candidate.example', true],
+    // Gmail's own words when it has no such address.
+    ["** Address not found ** Your message wasn't delivered to jane@candidate.example because the address couldn't be found.", true],
   ])('a daemon bounce saying %j is hard: %s', async (said, hard) => {
     const raw = Buffer.from(
       ['From: MAILER-DAEMON@mx.acme.com', 'To: careers@replies.acme.com', 'Subject: Returned mail: see transcript', 'Return-Path: <>', '', 'The following address failed:', '<jane@candidate.example>', `Remote host said: ${said}`, ''].join('\r\n'),
