@@ -59,6 +59,22 @@ function originalMessageId(parsed: ParsedMessage, raw: string): string | null {
   return null;
 }
 
+/**
+ * The server's reply to this recipient as the report's own text quotes it
+ * ("jane@example.org: 550 5.1.1 ... User unknown"), for a report whose
+ * delivery-status part has no Diagnostic-Code (OpenSMTPD's, for one).
+ */
+function replyInText(text: string, recipient: string | null): string | null {
+  if (!recipient) return null;
+  for (const line of text.split('\n')) {
+    const at = line.toLowerCase().indexOf(recipient);
+    if (at === -1) continue;
+    const reply = /\b[45]\d\d[ -].*$/.exec(line.slice(at + recipient.length));
+    if (reply) return reply[0].trim();
+  }
+  return null;
+}
+
 /** RFC 3464 2.3.3's actions that are no failure, and Postfix's address-verification "deliverable". */
 const SUCCESS_ACTIONS = new Set(['delivered', 'relayed', 'expanded', 'deliverable']);
 
@@ -70,11 +86,12 @@ function fromDeliveryStatus(parsed: ParsedMessage, text: string, raw: string): B
   const group = withAction('failed') ?? withAction('delayed') ?? recipientGroups[0];
   if (!group) return null;
   const action = group.get('action')?.toLowerCase() ?? null;
-  const diagnostic = group.get('diagnostic-code')?.replace(/^smtp;\s*/i, '') ?? null;
+  const recipient = addressField(group.get('final-recipient') ?? group.get('original-recipient'));
+  const diagnostic = group.get('diagnostic-code')?.replace(/^smtp;\s*/i, '') ?? replyInText(parsed.text ?? '', recipient);
   // What the remote server said is more precise than the reporting MTA's Status.
   const status = statusIn(diagnostic ?? '') ?? statusIn(group.get('status') ?? '');
   return {
-    recipient: addressField(group.get('final-recipient') ?? group.get('original-recipient')),
+    recipient,
     status,
     action,
     diagnostic,

@@ -39,6 +39,15 @@ describe('classification', () => {
     expect((await classified('dsn-soft.eml')).bounce).toMatchObject({ recipient: 'full@candidate.example', status: '4.2.2', action: 'delayed', hard: false });
   });
 
+  it("takes the server's reply from the report's text when its delivery-status part has none", async () => {
+    expect((await classified('dsn-reply-in-text.eml')).bounce).toMatchObject({
+      recipient: 'gone@candidate.example',
+      status: '5.1.1',
+      diagnostic: '550 5.1.1 <gone@candidate.example>: Recipient address rejected: User unknown',
+      hard: true,
+    });
+  });
+
   it("reads Gmail's 'Address not found' as hard, unless its status says the failure was temporary", async () => {
     expect((await classified('gmail-dns-failure.eml')).bounce).toMatchObject({ recipient: 'jane@candidate-example.comn', status: '4.0.0', hard: false });
     const final = readFileSync('fixtures/classify/gmail-dns-failure.eml', 'latin1').replace('Status: 4.0.0', 'Status: 5.0.0').replace(/Diagnostic-Code: .*\r\n/, '');
