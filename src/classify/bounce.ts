@@ -103,14 +103,21 @@ function fromDeliveryStatus(parsed: ParsedMessage, text: string, raw: string): B
 /** "The following address(es) failed: / had delivery problems:", "Failed addresses follow:" (Exim, Sendmail and kin) and the first address after it. */
 const LISTED_RECIPIENT = /(?:following (?:address(?:\(es\)|es)?|recipients?)|failed addresses follow)[^\n]{0,60}\n\s*<?([A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})/i;
 
+/** The first address in the text that is neither the sender's nor a mail system's; the search stops there (a report quotes the whole message below). */
+function firstAddressBut(text: string, sender: string): string | null {
+  for (const [match] of text.matchAll(/[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g)) {
+    const address = match.toLowerCase();
+    if (address !== sender && !DAEMON_SENDER.test(address)) return address;
+  }
+  return null;
+}
+
 function fromText(parsed: ParsedMessage, raw: string): BounceInfo {
   const text = parsed.text ?? '';
   const sender = parsed.from?.address ?? '';
-  const candidates = (text.match(/[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g) ?? []).map((a) => a.toLowerCase());
   // The address under the report's own heading for it, whatever it looks like (a
   // postmaster@ can bounce too); else the first one that is not the mail system's.
-  const listed = LISTED_RECIPIENT.exec(text)?.[1]?.toLowerCase();
-  const recipient = listed ?? candidates.find((a) => a !== sender && !DAEMON_SENDER.test(a)) ?? null;
+  const recipient = LISTED_RECIPIENT.exec(text)?.[1]?.toLowerCase() ?? firstAddressBut(text, sender);
   const status = statusIn(text);
   // "Remote host said: 550 ..." (qmail, Postfix), else a line that opens with a reply code or names the failure.
   const diagnostic = /\bsaid:\s*(\d{3}[ -].{0,200})$/im.exec(text)?.[1]?.trim() ?? /^\s*(?:\d{3}[ -])?(\d{3} .{0,200}|.*(?:user unknown|unknown user|no such user|user not found|does not exist|mailbox unavailable|quota|rejected).{0,120})$/im.exec(text)?.[0]?.trim() ?? null;
