@@ -68,7 +68,8 @@ function replyInText(text: string, recipient: string | null): string | null {
   if (!recipient) return null;
   for (const line of text.split('\n')) {
     const at = line.toLowerCase().indexOf(recipient);
-    if (at === -1) continue;
+    // Lower-casing can change a line's length before the address (non-ASCII letters): then the place is not trusted.
+    if (at === -1 || line.slice(at, at + recipient.length).toLowerCase() !== recipient) continue;
     const reply = /\b[45]\d\d[ -].*$/.exec(line.slice(at + recipient.length));
     if (reply) return reply[0].trim();
   }
