@@ -120,7 +120,9 @@ function crlfOnly(bytes: Buffer): boolean {
 /**
  * Where the header block of CRLF-only bytes ends, by mailauth's rule: after the
  * first empty line, which is the very first line when the bytes start with CRLF.
- * Null when there is no empty line (all header, no body).
+ * Null when there is no empty line (all header, no body). Not parse's rawHeader:
+ * that one never ends the header at a leading empty line, and reads up to a
+ * limit when there is no empty line at all.
  */
 function headerEnd(bytes: Buffer): number | null {
   if (bytes[0] === 0x0d && bytes[1] === 0x0a) return 2;

@@ -1,7 +1,7 @@
 // Bounces: RFC 3464 delivery status notifications (the message/delivery-status
 // part, per-recipient fields), and the common non-standard bounce texts of
 // mailer daemons, read for the failed recipient, the status and the diagnostic.
-import type { ParsedMessage } from '../parse/index.ts';
+import { ADDRESS_IN_TEXT, type ParsedMessage } from '../parse/index.ts';
 import { isHard } from './bounce-severity.ts';
 
 export interface BounceInfo {
@@ -102,11 +102,12 @@ function fromDeliveryStatus(parsed: ParsedMessage, text: string, raw: string): B
 }
 
 /** "The following address(es) failed: / had delivery problems:", "Failed addresses follow:" (Exim, Sendmail and kin) and the first address after it. */
-const LISTED_RECIPIENT = /(?:following (?:address(?:\(es\)|es)?|recipients?)|failed addresses follow)[^\n]{0,60}\n\s*<?([A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,})/i;
+const LISTED_RECIPIENT = new RegExp(`(?:following (?:address(?:\\(es\\)|es)?|recipients?)|failed addresses follow)[^\\n]{0,60}\\n\\s*<?(${ADDRESS_IN_TEXT})`, 'i');
+const ANY_ADDRESS = new RegExp(ADDRESS_IN_TEXT, 'g');
 
 /** The first address in the text that is neither the sender's nor a mail system's; the search stops there (a report quotes the whole message below). */
 function firstAddressBut(text: string, sender: string): string | null {
-  for (const [match] of text.matchAll(/[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g)) {
+  for (const [match] of text.matchAll(ANY_ADDRESS)) {
     const address = match.toLowerCase();
     if (address !== sender && !DAEMON_SENDER.test(address)) return address;
   }

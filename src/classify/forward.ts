@@ -30,7 +30,7 @@ function mailboxes(value: EmailForwardMailbox | EmailForwardMailbox[] | null | u
 }
 
 function firstAddress(header: string | undefined): string | null {
-  return /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/.exec(header ?? '')?.[0]?.toLowerCase() ?? null;
+  return addressOf(header ?? '')?.address ?? null;
 }
 
 function automatic(parsed: ParsedMessage): ForwardInfo | null {

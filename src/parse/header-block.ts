@@ -44,9 +44,13 @@ export function findHeaderBlock(lines: readonly string[]): HeaderBlock | null {
   return null;
 }
 
+/** An email address as it stands in running text (a report, a header line): the pattern's source, for building expressions with it. */
+export const ADDRESS_IN_TEXT = '[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}';
+const ADDRESS = new RegExp(ADDRESS_IN_TEXT);
+
 /** "Some One [mailto:some@one.com]", "Some One <some@one.com>" or "some@one.com" -> name and address. */
 export function addressOf(value: string): { name: string; address: string } | null {
-  const address = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/.exec(value)?.[0];
+  const address = ADDRESS.exec(value)?.[0];
   if (!address) return null;
   const name = value.replace(/\[mailto:[^\]]*\]|<[^>]*>/g, '').replace(address, '').replace(/["']/g, '').trim();
   return { name, address: address.toLowerCase() };

@@ -3,4 +3,4 @@
 export { parseMessage } from './parse.ts';
 export { attachmentPath, attachmentsDir, storeAttachment } from './attachments.ts';
 export type { Address, AttachedMessage, AttachmentInfo, ParsedMessage } from './parsed-message.ts';
-export { findHeaderBlock, addressOf, type HeaderBlock } from './header-block.ts';
+export { findHeaderBlock, addressOf, ADDRESS_IN_TEXT, type HeaderBlock } from './header-block.ts';
