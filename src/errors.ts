@@ -64,3 +64,8 @@ export function toStorageError(err: unknown): StorageError {
   const message = err instanceof Error ? err.message : String(err);
   return new StorageError(message, { cause: err, full: FULL_CODES.has(code) });
 }
+
+/** What was thrown, as an Error (a library may throw a string). */
+export function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}

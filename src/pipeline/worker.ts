@@ -4,13 +4,42 @@
 // server start releases them), and completed at most once (the lease token is
 // checked by the completing transaction).
 import type { Config } from '../config/index.ts';
+import { asError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { IdleReporter } from '../supervised-thread.ts';
 import type { DecisionSummary, Envelope, Job, JobQueue, ProcessedMessage } from '../store/index.ts';
-import { runPipeline, type PipelineDeps, type PipelineResult } from './stages.ts';
+import { runPipelineGroup, type PipelineDeps, type PipelineResult } from './stages.ts';
 
 /** Jobs claimed at once; their results are written back together (one commit). */
-const CLAIM_BATCH = 16;
+export const CLAIM_BATCH = 16;
+/** Bytes of messages a group going through the pipeline together holds at most (one larger message goes alone). */
+const GROUP_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Claimed messages, in order, in the groups that go through the pipeline
+ * together, a stage at a time (stages.ts says why). A group runs once it is
+ * full or the next message would overfill it, so the messages held when the
+ * next is read stay under GROUP_BYTES (a larger one runs alone). Lazy: the
+ * worker reads a message only when its group is being formed.
+ */
+export function* pipelineGroups<T>(items: Iterable<T>, bytes: (item: T) => number): Generator<T[]> {
+  let group: T[] = [];
+  let groupBytes = 0;
+  for (const item of items) {
+    const size = bytes(item);
+    if (group.length > 0 && groupBytes + size > GROUP_BYTES) {
+      yield group;
+      [group, groupBytes] = [[], 0];
+    }
+    group.push(item);
+    groupBytes += size;
+    if (groupBytes >= GROUP_BYTES) {
+      yield group;
+      [group, groupBytes] = [[], 0];
+    }
+  }
+  if (group.length > 0) yield group;
+}
 
 export interface WorkerDeps {
   settings: Config['worker'];
@@ -38,6 +67,11 @@ function release(raw: Buffer): void {
 }
 
 type Outcome = { job: Job; result: PipelineResult } | { job: Job; error: Error };
+/** A claimed job with its stored message read. */
+interface Loaded {
+  job: Job;
+  message: { raw: Buffer; envelope: Envelope };
+}
 
 export class Worker {
   private readonly deps: WorkerDeps;
@@ -135,38 +169,55 @@ export class Worker {
   }
 
   private async runBatch(jobs: Job[]): Promise<void> {
-    // A few at a time: a message waiting on DNS (authentication) or on the disk
-    // (attachments) does not hold up the others, and memory stays bounded.
     const outcomes: Outcome[] = [];
-    const queue = [...jobs];
-    const lane = async (): Promise<void> => {
-      for (let job = queue.shift(); job; job = queue.shift()) outcomes.push(await this.process(job));
+    // Read as the groups are formed; a message that cannot be read is an outcome at once.
+    const load = (job: Job): Loaded | { job: Job; error: Error } => this.load(job);
+    const loaded = function* (): Generator<Loaded> {
+      for (const job of jobs) {
+        const one = load(job);
+        if ('error' in one) outcomes.push(one);
+        else yield one;
+      }
     };
-    await Promise.all(Array.from({ length: Math.min(this.deps.settings.concurrency, jobs.length) }, lane));
+    for (const group of pipelineGroups(loaded(), (one) => one.message.raw.length)) outcomes.push(...(await this.process(group)));
     // Sent together, the results land in one store transaction.
     await Promise.all(outcomes.map((outcome) => this.record(outcome)));
   }
 
-  private async process(job: Job): Promise<Outcome> {
-    if (job.attempts > this.deps.settings.maxAttempts) {
-      // Claimed more often than allowed: earlier attempts crashed the process.
-      return { job, error: new Error(`gave up after ${this.deps.settings.maxAttempts} attempts`) };
-    }
+  private load(job: Job): Loaded | { job: Job; error: Error } {
+    const { maxAttempts } = this.deps.settings;
+    // Claimed more often than allowed: earlier attempts crashed the process.
+    if (job.attempts > maxAttempts) return { job, error: new Error(`gave up after ${maxAttempts} attempts`) };
     try {
       const message = this.deps.readMessage(job.messageId);
-      if (!message) throw new Error('raw message missing');
+      return message ? { job, message } : { job, error: new Error('raw message missing') };
+    } catch (err) {
+      return { job, error: asError(err) };
+    }
+  }
+
+  private async process(group: Loaded[]): Promise<Outcome[]> {
+    const { settings } = this.deps;
+    const inputs = group.map(({ job, message }) => ({ ...message, lastAttempt: job.attempts >= settings.maxAttempts }));
+    let results: (PipelineResult | Error)[];
+    try {
+      results = await runPipelineGroup(inputs, this.deps.pipeline, settings.concurrency);
+    } catch (err) {
+      results = group.map(() => asError(err));
+    }
+    return group.map(({ job, message }, i): Outcome => {
       try {
-        const lastAttempt = job.attempts >= this.deps.settings.maxAttempts;
-        const result = await runPipeline({ ...message, lastAttempt }, this.deps.pipeline);
+        const result = results[i] as PipelineResult | Error;
+        if (result instanceof Error) return { job, error: result };
         const decision = this.deps.match?.(job.messageId, result.processed, message) ?? null;
         return { job, result: { processed: { ...result.processed, decision } } };
+      } catch (err) {
+        return { job, error: asError(err) };
       } finally {
         release(message.raw);
         this.deps.afterMessage?.();
       }
-    } catch (err) {
-      return { job, error: err instanceof Error ? err : new Error(String(err)) };
-    }
+    });
   }
 
   private async record(outcome: Outcome): Promise<void> {

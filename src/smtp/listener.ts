@@ -4,7 +4,7 @@
 import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import type { Config } from '../config/index.ts';
-import { SmtpError, StorageError, type SmtpReply } from '../errors.ts';
+import { asError, SmtpError, StorageError, type SmtpReply } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { newMessageId, spoolFileFor, type Envelope, type GroupCommitter, type TenantStore } from '../store/index.ts';
 import { ConnectionLimiter } from './connection-limits.ts';
@@ -244,7 +244,7 @@ export class SmtpListener {
       ended = true;
       this.accept(incoming, { id, receivedAt, envelope, state, log }).then(
         (reply) => finish(null, reply),
-        (err: unknown) => finish(err instanceof Error ? err : new Error(String(err))),
+        (err: unknown) => finish(asError(err)),
       );
     });
   }

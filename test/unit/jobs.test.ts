@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createContext, type Context } from '../../src/context.ts';
 import { createLogger } from '../../src/log.ts';
-import { Worker } from '../../src/pipeline/index.ts';
+import { Worker, type WorkerDeps } from '../../src/pipeline/index.ts';
 import { LocalJobQueue } from '../../src/store/index.ts';
-import { zoneResolver } from '../../src/auth/index.ts';
+import { zoneResolver, type DnsResolver } from '../../src/auth/index.ts';
 import { seedTenants, tempDir, testConfig, waitFor } from '../helpers/server.ts';
 
 let ctx: Context;
@@ -91,13 +91,13 @@ describe('job queue', () => {
 });
 
 describe('worker', () => {
-  function worker(maxAttempts = 3, idle?: { idleStopMs: number; onIdle: (nextDueAt: number | null) => void }): Worker {
+  function worker(maxAttempts = 3, idle?: { idleStopMs: number; onIdle: (nextDueAt: number | null) => void }, options: { readMessage?: WorkerDeps['readMessage']; resolver?: DnsResolver } = {}): Worker {
     return new Worker({
       settings: { pollIntervalMs: 20, concurrency: 4, leaseMs: 60_000, maxAttempts, retryBaseMs: 1000, retryMaxMs: 60_000, burstPauseMs: 0, idleStopMs: idle?.idleStopMs ?? 0, startDelayMaxMs: 10_000, heapSoftLimitMb: 64 },
       ...(idle ? { onIdle: idle.onIdle } : {}),
       queue: new LocalJobQueue(ctx.db),
-      readMessage: (id) => ctx.raw.readWithEnvelope(id),
-      pipeline: { resolver: zoneResolver({}), mta: 'mx.mailroom.test', dataDir: ctx.config.data.dir },
+      readMessage: options.readMessage ?? ((id) => ctx.raw.readWithEnvelope(id)),
+      pipeline: { resolver: options.resolver ?? zoneResolver({}), mta: 'mx.mailroom.test', dataDir: ctx.config.data.dir },
       log: createLogger('silent'),
       nowMs: () => nowMs,
     });
@@ -110,6 +110,50 @@ describe('worker', () => {
     await waitFor(() => ctx.messages.get('01A')?.status === 'processed');
     await w.stop();
     expect(ctx.messages.get('01A')).toMatchObject({ messageId: '<m1@b.example>', from: 'a@b.example', subject: 'hi' });
+  });
+
+  it('takes a claimed batch through the pipeline in groups of at most 4 MB of messages, a larger one alone', async () => {
+    const sizesMb = [1.5, 1.5, 1.5, 0.001, 5, 1.5, 0.001, 1.5];
+    for (const [i, mb] of sizesMb.entries()) {
+      nowMs += 10;
+      insertMessage(`01M${i}`, `From: a@b.example\r\nSubject: part ${i}\r\n\r\n${'x'.repeat(76).concat('\r\n').repeat(Math.ceil((mb * 1048576) / 78))}`);
+    }
+    // What the worker holds at each read: the messages read and not yet released (release empties a buffer).
+    const held: Buffer[] = [];
+    let mostHeldMb = 0;
+    const w = worker(3, undefined, {
+      readMessage: (id) => {
+        const message = ctx.raw.readWithEnvelope(id);
+        const heldMb = held.reduce((n, raw) => n + raw.length, 0) / 1048576;
+        mostHeldMb = Math.max(mostHeldMb, heldMb);
+        if (message) held.push(message.raw);
+        return message;
+      },
+    });
+    w.start();
+    await waitFor(() => sizesMb.every((_, i) => ctx.messages.get(`01M${i}`)?.status === 'processed'), 20_000);
+    await w.stop();
+    expect(held).toHaveLength(sizesMb.length);
+    // All eight came in one claim; without groups all 16 MB would be held at the last read.
+    expect(mostHeldMb).toBeGreaterThan(2.9);
+    expect(mostHeldMb).toBeLessThanOrEqual(4);
+    expect(ctx.messages.get('01M4')?.subject).toBe('part 4');
+  });
+
+  it('retries only the message whose DNS lookup failed for now; the rest of its group is processed', async () => {
+    insertInOrder('01A', '01B');
+    nowMs += 10;
+    insertMessage('01C', 'From: c@slow.example\r\nSubject: slow\r\n\r\nbody\r\n');
+    nowMs += 10;
+    insertMessage('01D');
+    // SPF for the envelope's domain answers; the DMARC record of slow.example times out.
+    const w = worker(3, undefined, { resolver: zoneResolver({ '_dmarc.slow.example': { TXT: 'TIMEOUT' } }) });
+    w.start();
+    await waitFor(() => ['01A', '01B', '01D'].every((id) => ctx.messages.get(id)?.status === 'processed'));
+    await waitFor(() => (ctx.db.prepare("SELECT run_after FROM jobs WHERE message_id = '01C'").get() as { run_after: number }).run_after === nowMs + 1000);
+    await w.stop();
+    expect(ctx.messages.get('01C')?.status).toBe('received');
+    expect(ctx.db.prepare("SELECT state, attempts, last_error FROM jobs WHERE message_id = '01C'").get()).toEqual({ state: 'queued', attempts: 1, last_error: 'a DNS lookup failed temporarily; authentication will be retried' });
   });
 
   it('resumes a job left running by a crash once its lease runs out', async () => {
