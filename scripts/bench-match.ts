@@ -1,8 +1,9 @@
-// npm run bench:match [-- --candidates N --tenants N --lookups N]
+// npm run bench:match [-- --candidates N --tenants N --lookups N --rounds N]
 // The matching decision against a large store: 1,000,000 candidate addresses in
 // one tenant and 10,000 tenants, on a real SQLite file. Prints the p50/p99
-// decision time per message and the query plans of every lookup (each must use
-// an index: no SCAN of a table).
+// decision time per message (median of N rounds of N lookups: one stall of the
+// box in a round moves its p99, not the verdict) and the query plans of every
+// lookup (each must use an index: no SCAN of a table).
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,11 +12,13 @@ import { parseArgs } from 'node:util';
 import { decide } from '../src/match/index.ts';
 import { ReplyTokens } from '../src/match/tokens.ts';
 import { MatchLookups, openDatabase, MessageStore } from '../src/store/index.ts';
+import { median } from './lib/stats.ts';
 
-const { values } = parseArgs({ options: { candidates: { type: 'string', default: '1000000' }, tenants: { type: 'string', default: '10000' }, lookups: { type: 'string', default: '20000' } } });
+const { values } = parseArgs({ options: { candidates: { type: 'string', default: '1000000' }, tenants: { type: 'string', default: '10000' }, lookups: { type: 'string', default: '20000' }, rounds: { type: 'string', default: '3' } } });
 const candidateCount = Number(values.candidates);
 const tenantCount = Number(values.tenants);
 const lookups = Number(values.lookups);
+const rounds = Number(values.rounds);
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
 const dir = mkdtempSync(join(tmpdir(), 'mailroom-bench-match-'));
@@ -65,32 +68,49 @@ try {
   // Real tokens signed for conversations (that do not exist: the verify and lookup still run).
   const replyTokens = new ReplyTokens([{ kid: 'a', secret: randomBytes(32) }]);
   const match = new MatchLookups(db, () => replyTokens);
-  const times: number[] = [];
-  log(`${lookups} decisions`);
-  for (let n = 0; n < lookups; n++) {
-    const sender = `person${Math.floor(Math.random() * candidateCount * 1.1)}@candidate.example`; // ~10% unknown
-    const t0 = performance.now();
-    const tenant = match.tenantOfMessage('BENCH');
-    if (!tenant) throw new Error('no tenant');
-    decide({
-      kind: 'message',
-      from: sender,
-      originalFrom: sender,
-      forwardedBy: null,
-      dmarc: 'pass',
-      receivedCount: 3,
-      tenantDomains: tenant.domains,
-      isOwnAddress: tenant.isOwnAddress,
-      candidatesFor: (address) => match.candidatesFor(tenant.chain, address),
-      ownOutbound: match.ownOutbound(tenant.chain, `<own${n}@candidate.example>`),
-      token: match.token(tenant.chain, [`careers+${replyTokens.issue(tenant.tenantId, n + 1)}@replies.t1.example`]),
-      thread: match.thread(tenant.chain, [`<m${n}@candidate.example>`]),
-      bounce: null,
-    });
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  const pick = (p: number): number => times[Math.min(times.length - 1, Math.floor((p / 100) * times.length))] as number;
+  /**
+   * One round: `lookups` decisions, their wall times and the CPU the process
+   * spent on each, in ms, sorted. The two differ where the machine took the
+   * CPU away (a virtual machine's stolen time) or a thread waited.
+   */
+  const round = (r: number): { wall: number[]; cpu: number[] } => {
+    const times: number[] = [];
+    const cpuTimes: number[] = [];
+    log(`round ${r}/${rounds}: ${lookups} decisions`);
+    for (let n = 0; n < lookups; n++) {
+      const sender = `person${Math.floor(Math.random() * candidateCount * 1.1)}@candidate.example`; // ~10% unknown
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
+      const tenant = match.tenantOfMessage('BENCH');
+      if (!tenant) throw new Error('no tenant');
+      decide({
+        kind: 'message',
+        from: sender,
+        originalFrom: sender,
+        forwardedBy: null,
+        dmarc: 'pass',
+        receivedCount: 3,
+        tenantDomains: tenant.domains,
+        isOwnAddress: tenant.isOwnAddress,
+        candidatesFor: (address) => match.candidatesFor(tenant.chain, address),
+        ownOutbound: match.ownOutbound(tenant.chain, `<own${n}@candidate.example>`),
+        token: match.token(tenant.chain, [`careers+${replyTokens.issue(tenant.tenantId, n + 1)}@replies.t1.example`]),
+        thread: match.thread(tenant.chain, [`<m${n}@candidate.example>`]),
+        bounce: null,
+      });
+      times.push(performance.now() - t0);
+      const cpu = process.cpuUsage(cpu0);
+      cpuTimes.push((cpu.user + cpu.system) / 1000);
+    }
+    return { wall: times.sort((a, b) => a - b), cpu: cpuTimes.sort((a, b) => a - b) };
+  };
+  const percentile = (times: number[], p: number): number => times[Math.min(times.length - 1, Math.floor((p / 100) * times.length))] as number;
+  const measured = Array.from({ length: rounds }, (_, i) => round(i + 1));
+  const p50s = measured.map(({ wall }) => percentile(wall, 50) * 1000);
+  const p99s = measured.map(({ wall }) => percentile(wall, 99) * 1000);
+  const cpuP99s = measured.map(({ cpu }) => percentile(cpu, 99) * 1000);
+  const [p50, p99] = [median(p50s), median(p99s)];
+  const listed = (values: number[]): string => values.map((v) => v.toFixed(0)).join(', ');
 
   const plans = [
     ['message -> tenant', 'SELECT tenant_id FROM messages WHERE id = ?', ['BENCH']],
@@ -109,9 +129,9 @@ try {
     ['token conversation', 'SELECT candidate_id FROM conversations WHERE id = ? AND tenant_id = ?', [1, 1]],
   ] as const;
   const out = [
-    `# Match benchmark (${new Date().toISOString()}, ${candidateCount} candidate addresses in one tenant, ${tenantCount} tenants, ${lookups} decisions)`,
+    `# Match benchmark (${new Date().toISOString()}, ${candidateCount} candidate addresses in one tenant, ${tenantCount} tenants, ${rounds} rounds of ${lookups} decisions)`,
     '',
-    `- decision time per message: p50 **${(pick(50) * 1000).toFixed(0)} µs**, p99 **${(pick(99) * 1000).toFixed(0)} µs** (target p99 < 1 ms: ${pick(99) < 1 ? 'met' : 'NOT met'})`,
+    `- decision time per message, median of ${rounds} rounds: p50 **${p50.toFixed(0)} µs** (rounds ${listed(p50s)}), p99 **${p99.toFixed(0)} µs** (rounds ${listed(p99s)}; target p99 < 1 ms: ${p99 < 1000 ? 'met' : 'NOT met'}); CPU the process spent per decision, p99 ${median(cpuP99s).toFixed(0)} µs (rounds ${listed(cpuP99s)}): a wall p99 far above it is time the machine took away`,
     '',
     '| lookup | query plan |',
     '|---|---|',
