@@ -14,6 +14,8 @@
 // SPF, DMARC, ARC, a file's client from Received, the key cache).
 import { isIP } from 'node:net';
 import { createRequire } from 'node:module';
+import { asError } from '../errors.ts';
+import { eachInTurn } from '../in-turn.ts';
 import { rawHeader } from '../parse/raw-header.ts';
 import { verifyDkim } from './dkim-verify.ts';
 import { readUnsignedHeader } from './unsigned.ts';
@@ -125,51 +127,125 @@ function clientFromReceived(dkim: DkimResult): { ip?: string; helo?: string; sen
   return client;
 }
 
-export async function authenticateMessage(input: AuthenticateInput): Promise<AuthVerdicts> {
-  const head = rawHeader(input.raw);
-  const header = head.toString('latin1');
-  const arcSealed = /^ARC-Seal:/im.test(header);
-  // Without a DKIM signature or an ARC seal there is nothing to verify and the
-  // body plays no part: SPF and DMARC read the envelope and the header.
-  const signed = arcSealed || /^DKIM-Signature:/im.test(header);
-  const { resolver } = input;
-  const sender = input.envelope ? input.envelope.mailFrom : undefined;
-  const dkim: DkimResult = signed ? ((await verifyDkim(input.raw, { resolver, ...(sender !== undefined ? { sender } : {}) })) as DkimResult) : readUnsignedHeader(head, sender);
-  const client = input.envelope ? { ip: input.envelope.clientIp, helo: input.envelope.helo, sender: input.envelope.mailFrom } : clientFromReceived(dkim);
-  let helo = client.helo || client.ip;
-  if (helo && isIP(helo)) helo = `[${helo}]`;
-  const spf = client.ip ? await mailauth.spf({ ip: client.ip, mta: input.mta, resolver, ...(helo ? { helo } : {}), ...(client.sender !== undefined ? { sender: client.sender } : {}) }) : false;
-  // No ARC-Seal in the header block: there is no chain to verify.
-  const arc = arcSealed ? await mailauth.arc(dkim.arc, { resolver, ...(client.ip ? { ip: client.ip } : {}) }) : undefined;
-  const dkimResults = dkim.results ?? [];
-  const dkimPassing = dkimResults.filter((r) => r.status?.result === 'pass');
-  const dmarc = dkim.headerFrom
-    ? (
-        await mailauth.evaluateDmarc({
-          headerFrom: dkim.headerFrom,
-          fromFields: dkim.fromFields,
-          spfDomains: spf && spf.status?.result === 'pass' && spf.domain ? [spf.domain] : [],
-          dkimDomains: dkimPassing.map((r) => ({ id: r.id, domain: r.signingDomain, aligned: r.status?.aligned, underSized: r.status?.underSized })),
-          arcResult: arc,
-          resolver,
-        })
-      ).response
-    : false;
+/** One message on its way through the checks; `failed` stops it. */
+interface InProgress {
+  input: AuthenticateInput;
+  head: Buffer;
+  header: string;
+  arcSealed: boolean;
+  dkim?: DkimResult;
+  client?: { ip?: string; helo?: string; sender?: string };
+  spf?: SpfResult | false;
+  arc?: CheckStatus | undefined;
+  dmarc?: DmarcResult | false;
+  failed?: Error;
+}
+
+/**
+ * Runs `check` on every message not yet stopped, at most `inFlight` at once;
+ * a message whose check throws is stopped with that error.
+ */
+async function phase(messages: InProgress[], inFlight: number, check: (message: InProgress) => Promise<void>): Promise<void> {
+  const going = messages.filter((m) => !m.failed);
+  const outcomes = await eachInTurn(going, inFlight, check);
+  outcomes.forEach((outcome, i) => {
+    if (outcome instanceof Error) (going[i] as InProgress).failed = outcome;
+  });
+}
+
+function dkimPassing(message: InProgress): DkimSignatureResult[] {
+  return (message.dkim?.results ?? []).filter((r) => r.status?.result === 'pass');
+}
+
+function verdictsOf(message: InProgress): AuthVerdicts {
+  const { input, spf, arc, dmarc } = message;
+  const dkimResults = message.dkim?.results ?? [];
+  const passing = dkimPassing(message);
   // The RFC 8601 value mailauth's authenticate would write: its rows in the same order, unfolded.
   const rows = [...dkimResults.map((r) => r.info), spf ? spf.info : undefined, arc?.info, dmarc ? dmarc.info : undefined].filter((row): row is string => Boolean(row));
   const verdicts: AuthVerdicts = {
     spf: normalize(spf ? spf.status?.result : undefined),
-    dkim: dkimPassing.length > 0 ? 'pass' : normalize(dkimResults[0]?.status?.result),
+    dkim: passing.length > 0 ? 'pass' : normalize(dkimResults[0]?.status?.result),
     dmarc: normalize(dmarc ? dmarc.status?.result : undefined),
     arc: normalize(arc ? arc.status?.result : undefined),
     dmarcDomain: dmarc ? (dmarc.domain ?? null) : null,
     dmarcPolicy: dmarc ? (dmarc.policy ?? null) : null,
-    dkimDomains: dkimPassing.map((r) => r.signingDomain).filter((d): d is string => typeof d === 'string'),
+    dkimDomains: passing.map((r) => r.signingDomain).filter((d): d is string => typeof d === 'string'),
     authenticationResults: `${input.mta}; ${rows.join('; ')}`.replace(/\s+/g, ' ').trim(),
   };
   // A file with no Received header names no client: SPF has nothing to check.
-  if (!input.envelope && !/^Received:/im.test(header)) verdicts.spf = 'none';
+  if (!input.envelope && !/^Received:/im.test(message.header)) verdicts.spf = 'none';
   const temporary = [verdicts.spf, verdicts.dkim, verdicts.dmarc, verdicts.arc].includes('temperror') || dkimResults.some((r) => normalize(r.status?.result) === 'temperror');
   if (temporary && !input.lastAttempt) throw new TemporaryAuthError('a DNS lookup failed temporarily; authentication will be retried');
   return verdicts;
+}
+
+/**
+ * SPF, DKIM, DMARC and ARC for a group of messages, each check over the whole
+ * group before the next (as the pipeline runs its stages, for the same reason:
+ * one library's code at a time stays hot), at most `inFlight` messages at once.
+ * Each outcome is the message's verdicts or the error that stopped it (a
+ * temporary DNS failure before the last attempt); one message's failure does
+ * not touch the others.
+ */
+export async function authenticateGroup(inputs: readonly AuthenticateInput[], inFlight: number): Promise<(AuthVerdicts | Error)[]> {
+  const messages: InProgress[] = inputs.map((input) => {
+    const head = rawHeader(input.raw);
+    const header = head.toString('latin1');
+    return { input, head, header, arcSealed: /^ARC-Seal:/im.test(header) };
+  });
+  await phase(messages, inFlight, async (message) => {
+    const { input, head, header, arcSealed } = message;
+    const sender = input.envelope ? input.envelope.mailFrom : undefined;
+    // Without a DKIM signature or an ARC seal there is nothing to verify and the
+    // body plays no part: SPF and DMARC read the envelope and the header.
+    const signed = arcSealed || /^DKIM-Signature:/im.test(header);
+    const senderOption = sender !== undefined ? { sender } : {};
+    message.dkim = signed ? ((await verifyDkim(input.raw, { resolver: input.resolver, ...senderOption })) as DkimResult) : readUnsignedHeader(head, sender);
+    message.client = input.envelope ? { ip: input.envelope.clientIp, helo: input.envelope.helo, sender: input.envelope.mailFrom } : clientFromReceived(message.dkim);
+  });
+  await phase(messages, inFlight, async (message) => {
+    const { input, client = {} } = message;
+    let helo = client.helo || client.ip;
+    if (helo && isIP(helo)) helo = `[${helo}]`;
+    message.spf = client.ip ? await mailauth.spf({ ip: client.ip, mta: input.mta, resolver: input.resolver, ...(helo ? { helo } : {}), ...(client.sender !== undefined ? { sender: client.sender } : {}) }) : false;
+  });
+  // No ARC-Seal in the header block: there is no chain to verify.
+  await phase(
+    messages.filter((m) => m.arcSealed),
+    inFlight,
+    async (message) => {
+      const ip = message.client?.ip;
+      message.arc = await mailauth.arc(message.dkim?.arc, { resolver: message.input.resolver, ...(ip ? { ip } : {}) });
+    },
+  );
+  await phase(messages, inFlight, async (message) => {
+    const { dkim, spf } = message;
+    message.dmarc = dkim?.headerFrom
+      ? (
+          await mailauth.evaluateDmarc({
+            headerFrom: dkim.headerFrom,
+            fromFields: dkim.fromFields,
+            spfDomains: spf && spf.status?.result === 'pass' && spf.domain ? [spf.domain] : [],
+            dkimDomains: dkimPassing(message).map((r) => ({ id: r.id, domain: r.signingDomain, aligned: r.status?.aligned, underSized: r.status?.underSized })),
+            arcResult: message.arc,
+            resolver: message.input.resolver,
+          })
+        ).response
+      : false;
+  });
+  return messages.map((message) => {
+    if (message.failed) return message.failed;
+    try {
+      return verdictsOf(message);
+    } catch (err) {
+      return asError(err);
+    }
+  });
+}
+
+export async function authenticateMessage(input: AuthenticateInput): Promise<AuthVerdicts> {
+  const [outcome] = await authenticateGroup([input], 1);
+  if (outcome instanceof Error) throw outcome;
+  return outcome as AuthVerdicts;
 }

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { authenticateMessage, loadZoneFile, TemporaryAuthError, zoneResolver, ZoneFileError } from '../../src/auth/index.ts';
+import { authenticateGroup, authenticateMessage, loadZoneFile, TemporaryAuthError, zoneResolver, ZoneFileError } from '../../src/auth/index.ts';
 import { exampleZone, forwardWithArc, makeSigner, message, sign, type TestSigner } from '../helpers/dkim.ts';
 import { tempDir } from '../helpers/server.ts';
 import { readUnsignedHeader } from '../../src/auth/unsigned.ts';
@@ -87,6 +87,29 @@ describe('authentication', () => {
     expect(v.authenticationResults).toMatch(/arc=pass/);
     // The forwarder's server is not example.org's: SPF fails after the hop, DKIM carries DMARC.
     expect(v.spf).toBe('fail');
+  });
+
+  it('gives each message of a group, check by check, the verdicts it gets alone; a temporary DNS failure stops only its message', async () => {
+    const forwarder = makeSigner('forwarder.example', 'arc1');
+    const slow = makeSigner('slow.example');
+    const zone = { ...exampleZone(signer), [`arc1._domainkey.forwarder.example`]: { TXT: [forwarder.record] }, 'forwarder.example': { TXT: ['v=spf1 ip4:198.51.100.7 -all'] }, [`sel1._domainkey.slow.example`]: { TXT: 'TIMEOUT' as const } };
+    const resolver = zoneResolver(zone);
+    const fromJane = { clientIp: '192.0.2.10', helo: 'mail.example.org', mailFrom: 'jane@example.org' };
+    const signed = await sign(message('Jane <jane@example.org>'), signer);
+    const inputs = [
+      { raw: signed, envelope: fromJane },
+      { raw: await forwardWithArc(signed, forwarder, 'mx.forwarder.example; dkim=pass header.d=example.org'), envelope: { clientIp: '198.51.100.7', helo: 'mx.forwarder.example', mailFrom: 'jane@example.org' } },
+      { raw: message('Jane <jane@example.org>'), envelope: { clientIp: '203.0.113.9', helo: 'spoof.example', mailFrom: 'jane@example.org' } },
+      { raw: await sign(message('Sam <sam@slow.example>'), slow), envelope: fromJane },
+      { raw: `Received: from mail.example.org (mail.example.org [192.0.2.10]) by mx.acme.com; Mon, 23 Nov 2026 10:00:01 +0000\r\n${signed}`, envelope: null },
+      { raw: message('Jane <jane@example.org>'), envelope: fromJane },
+    ].map(({ raw, envelope }) => ({ ...base, raw: Buffer.from(raw), envelope, resolver }));
+    const grouped = await authenticateGroup(inputs, 4);
+    const alone = await Promise.all(inputs.map((input) => authenticateMessage(input).catch((err: unknown) => err as Error)));
+    expect(grouped[3]).toBeInstanceOf(TemporaryAuthError);
+    expect(alone[3]).toBeInstanceOf(TemporaryAuthError);
+    expect(grouped.filter((_, i) => i !== 3)).toEqual(alone.filter((_, i) => i !== 3));
+    expect(grouped.map((v) => (v instanceof Error ? 'error' : `${v.dkim}/${v.arc}/${v.dmarc}`))).toEqual(['pass/none/pass', 'pass/pass/pass', 'none/none/fail', 'error', 'pass/none/pass', 'none/none/pass']);
   });
 
   it('reads the client of a message from a file from its newest Received header, and checks no SPF without one', async () => {
