@@ -1,4 +1,5 @@
-// SPF, DKIM, DMARC and ARC for one stored message, with mailauth. The envelope
+// SPF, DKIM, DMARC and ARC for stored messages, with mailauth: one at a time, or
+// a group check by check (authenticateGroup, as the pipeline runs). The envelope
 // (client IP, HELO, MAIL FROM) comes from what the listener recorded, never from
 // the message's own headers. A temporary DNS failure is not a verdict: it throws
 // TemporaryAuthError so the job is retried later, unless this is the last try.
