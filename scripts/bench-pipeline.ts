@@ -6,7 +6,7 @@
 // worker runs it: claimed batches in groups, each stage over a whole group
 // (src/pipeline/worker.ts); and, to show what that is worth, with each message
 // going through every stage on its own, as many in flight. Three sets of messages:
-// - our test fixtures (1 KB on average), where the per-message costs of
+// - our test fixtures (0.5 KB on average), where the per-message costs of
 //   authentication (SPF and DMARC lookups, the signature) outweigh parsing;
 // - a mix of replies as they arrive (lib/reply-mix.ts: HTML alternatives, quoted
 //   threads, a CV attached; 0.5 to 200 KB);

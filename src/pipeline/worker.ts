@@ -170,29 +170,29 @@ export class Worker {
 
   private async runBatch(jobs: Job[]): Promise<void> {
     const outcomes: Outcome[] = [];
-    // Read as the groups are formed; a message that cannot be read is an outcome at once.
-    const load = (job: Job): Loaded | { job: Job; error: Error } => this.load(job);
-    const loaded = function* (): Generator<Loaded> {
-      for (const job of jobs) {
-        const one = load(job);
-        if ('error' in one) outcomes.push(one);
-        else yield one;
-      }
-    };
-    for (const group of pipelineGroups(loaded(), (one) => one.message.raw.length)) outcomes.push(...(await this.process(group)));
+    for (const group of pipelineGroups(this.loaded(jobs, outcomes), (one) => one.message.raw.length)) outcomes.push(...(await this.process(group)));
     // Sent together, the results land in one store transaction.
     await Promise.all(outcomes.map((outcome) => this.record(outcome)));
   }
 
-  private load(job: Job): Loaded | { job: Job; error: Error } {
+  /** The jobs with their messages, read as the groups are formed; one that cannot be read goes to `failed` at once. */
+  private *loaded(jobs: Job[], failed: Outcome[]): Generator<Loaded> {
     const { maxAttempts } = this.deps.settings;
-    // Claimed more often than allowed: earlier attempts crashed the process.
-    if (job.attempts > maxAttempts) return { job, error: new Error(`gave up after ${maxAttempts} attempts`) };
-    try {
-      const message = this.deps.readMessage(job.messageId);
-      return message ? { job, message } : { job, error: new Error('raw message missing') };
-    } catch (err) {
-      return { job, error: asError(err) };
+    for (const job of jobs) {
+      // Claimed more often than allowed: earlier attempts crashed the process.
+      if (job.attempts > maxAttempts) {
+        failed.push({ job, error: new Error(`gave up after ${maxAttempts} attempts`) });
+        continue;
+      }
+      let message: Loaded['message'] | null;
+      try {
+        message = this.deps.readMessage(job.messageId);
+      } catch (err) {
+        failed.push({ job, error: asError(err) });
+        continue;
+      }
+      if (message) yield { job, message };
+      else failed.push({ job, error: new Error('raw message missing') });
     }
   }
 
