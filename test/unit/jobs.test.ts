@@ -190,6 +190,27 @@ describe('worker', () => {
     expect(ctx.jobs.countByState()).toMatchObject({ failed: 1 });
   });
 
+  it('gives up on a message whose earlier attempts each crashed the worker, without running it again', async () => {
+    insertMessage('01A');
+    // Three claims whose worker died before completing (each lease ran out).
+    for (let i = 0; i < 3; i++) {
+      expect(ctx.jobs.claim(nowMs, 1000)).toHaveLength(1);
+      nowMs += 1001;
+    }
+    let reads = 0;
+    const w = worker(3, undefined, {
+      readMessage: (id) => {
+        reads++;
+        return ctx.raw.readWithEnvelope(id);
+      },
+    });
+    w.start();
+    await waitFor(() => ctx.messages.get('01A')?.status === 'failed');
+    await w.stop();
+    expect(ctx.messages.get('01A')?.error).toBe('gave up after 3 attempts');
+    expect(reads).toBe(0);
+  });
+
   it('says once when it has had no work for idleStopMs (worker.idleStopMs), with the next job due, and again after more work', async () => {
     const reports: (number | null)[] = [];
     const w = worker(3, { idleStopMs: 500, onIdle: (due) => reports.push(due) });
