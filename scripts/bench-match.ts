@@ -86,8 +86,11 @@ try {
       decide({
         kind: 'message',
         from: sender,
-        originalFrom: sender,
-        forwardedBy: null,
+        fromAddresses: [sender],
+        sender: { authenticated: true, via: 'dmarc', detail: 'DMARC pass' },
+        forward: null,
+        hints: {},
+        viaForwardAddress: false,
         dmarc: 'pass',
         receivedCount: 3,
         tenantDomains: tenant.domains,

@@ -89,6 +89,8 @@ const serverEnv = {
   MAILROOM_RELAY_RETRY_MAX_MS: '2000',
   MAILROOM_RELAY_MAX_AGE_MS: '30000',
   MAILROOM_WEBHOOKS_POLL_INTERVAL_MS: '200',
+  // The webhook receiver is on loopback, which endpoints may use only when the operator allows it.
+  MAILROOM_WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'true',
   // 10 ms units: retries after 10 ms, 0.6 s, 3.6 s, 14 s, 36 s, 72 s; the drain outlasts six failures in a row.
   MAILROOM_WEBHOOKS_RETRY_BASE_MS: '10',
 };

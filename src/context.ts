@@ -1,6 +1,7 @@
 // createContext builds every dependency once: config, logger, clock, database and
 // stores. Tests and benchmarks pass overrides (a silent logger, a fixed clock)
 // instead of reaching into modules.
+import { createResolver, type DnsResolver } from './auth/resolver.ts';
 import type { Config } from './config/index.ts';
 import { createLogger, type Logger } from './log.ts';
 import { loadKeyring, type Keyring } from './secrets/keyring.ts';
@@ -25,6 +26,8 @@ export interface Context {
   accounts: AccountStore;
   outbound: OutboundStore;
   webhooks: WebhookStore;
+  /** DNS (the system's, or the configured zone file): for checking where outbound connections would go. */
+  resolver: DnsResolver;
   /** The keys that seal secrets; the key file is created on first use. */
   keyring(): Keyring;
   close(): void;
@@ -33,6 +36,7 @@ export interface Context {
 export interface ContextOverrides {
   log?: Logger;
   clock?: Clock;
+  resolver?: DnsResolver;
 }
 
 export function createContext(config: Config, overrides: ContextOverrides = {}): Context {
@@ -54,6 +58,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     accounts: new AccountStore(db),
     outbound: new OutboundStore(db),
     webhooks: new WebhookStore(db),
+    resolver: overrides.resolver ?? createResolver(config.dns),
     keyring: () => (keyring ??= loadKeyring({ dataDir: config.data.dir, ...config.secret }, { create: true }) as Keyring),
     close() {
       if (closed) return;

@@ -55,6 +55,18 @@ export class UsageError extends Error {
   }
 }
 
+/**
+ * An operation refused by one of the rules (a private webhook target, too many
+ * endpoints...). The message names the rule and what to do; each interface puts
+ * it in its own words (the CLI prints it, exit 1; the API answers 422).
+ */
+export class RefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RefusedError';
+  }
+}
+
 const FULL_CODES = new Set(['SQLITE_FULL', 'ENOSPC', 'EDQUOT']);
 
 /** Classifies a thrown storage error so the SMTP layer can pick 452 or 451. */

@@ -69,7 +69,7 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
     });
     if (options.worker !== false) {
       pipeline = new PipelineThread(
-        { dataDir: config.data.dir, settings: config.worker, dns: config.dns, secret: config.secret, mta: config.smtp.hostname, logLevel: config.log.level, connectStore: () => store.connectPipeline() },
+        { dataDir: config.data.dir, settings: config.worker, dns: config.dns, auth: config.auth, secret: config.secret, mta: config.smtp.hostname, logLevel: config.log.level, connectStore: () => store.connectPipeline() },
         workerLog,
       );
       demand = new OnDemandThread(pipeline, {
@@ -107,7 +107,7 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
       throw err;
     });
     demand?.begin();
-    const relay = options.relay === false ? null : new RelayThread({ dataDir: config.data.dir, settings: config.relay, webhooks: config.webhooks, secret: config.secret, hostname: config.smtp.hostname, logLevel: config.log.level }, log);
+    const relay = options.relay === false ? null : new RelayThread({ dataDir: config.data.dir, settings: config.relay, webhooks: config.webhooks, dns: config.dns, secret: config.secret, hostname: config.smtp.hostname, logLevel: config.log.level }, log);
     let relayDemand: OnDemandThread | null = null;
     if (relay && config.relay.idleStopMs === 0) relay.start();
     else if (relay) {

@@ -20,6 +20,7 @@ import { eachInTurn } from '../in-turn.ts';
 import { rawHeader } from '../parse/raw-header.ts';
 import { verifyDkim } from './dkim-verify.ts';
 import { readUnsignedHeader } from './unsigned.ts';
+import { authenticateSender, type ArcFindings, type SenderAuthentication } from './sender.ts';
 import type { DnsResolver } from './resolver.ts';
 
 /** The parts of mailauth's per-check results this module reads. */
@@ -43,6 +44,16 @@ interface DkimResult {
 interface SpfResult extends CheckStatus {
   domain?: string;
 }
+/** One row of a parsed ARC-Authentication-Results, as mailauth gives it. */
+interface ArcResultRow {
+  result?: string;
+  header?: Record<string, unknown>;
+}
+interface ArcResult extends CheckStatus {
+  /** Not enumerable in mailauth's result: the instances, oldest first. */
+  chain?: { 'arc-seal'?: { parsed?: { d?: { value?: unknown } } } }[];
+  authenticationResults?: { dmarc?: ArcResultRow; dkim?: ArcResultRow[] };
+}
 interface DmarcResult extends CheckStatus {
   domain?: string;
   policy?: string;
@@ -53,7 +64,7 @@ interface ReceivedFrom {
 }
 interface Mailauth {
   spf(options: { ip: string; helo?: string; sender?: string; mta: string; resolver: DnsResolver }): Promise<SpfResult | false>;
-  arc(chain: unknown, options: { resolver: DnsResolver; ip?: string }): Promise<CheckStatus>;
+  arc(chain: unknown, options: { resolver: DnsResolver; ip?: string }): Promise<ArcResult>;
   evaluateDmarc(options: {
     headerFrom: unknown;
     fromFields: unknown;
@@ -88,6 +99,14 @@ export interface AuthVerdicts {
   dkimDomains: string[];
   /** The Authentication-Results header value (RFC 8601), without the field name. */
   authenticationResults: string;
+  /** Author addresses of the From field(s), lower case. */
+  fromAddresses: string[];
+  /** The MAIL FROM domain SPF evaluated; null for a null sender (SPF then judged the HELO name). */
+  spfDomain: string | null;
+  /** What the newest ARC set says, when the chain verified. */
+  arcFindings: ArcFindings | null;
+  /** Whether the From is proven, and how (auth/sender.ts). */
+  sender: SenderAuthentication;
 }
 
 export class TemporaryAuthError extends Error {
@@ -104,6 +123,8 @@ export interface AuthenticateInput {
   resolver: DnsResolver;
   /** On the last attempt a temporary DNS failure is recorded as temperror instead of thrown. */
   lastAttempt: boolean;
+  /** Domains whose ARC seal is believed about the sender (auth.trustedArcSealers). */
+  trustedArcSealers?: readonly string[];
 }
 
 function normalize(result: string | undefined): AuthResult {
@@ -137,7 +158,7 @@ interface InProgress {
   dkim?: DkimResult;
   client?: { ip?: string; helo?: string; sender?: string };
   spf?: SpfResult | false;
-  arc?: CheckStatus | undefined;
+  arc?: ArcResult | undefined;
   dmarc?: DmarcResult | false;
   failed?: Error;
 }
@@ -158,13 +179,37 @@ function dkimPassing(message: InProgress): DkimSignatureResult[] {
   return (message.dkim?.results ?? []).filter((r) => r.status?.result === 'pass');
 }
 
+function stringValue(value: unknown): string | null {
+  return typeof value === 'string' && value ? value.toLowerCase() : null;
+}
+
+/** The newest seal's domain and what its ARC-Authentication-Results recorded; null unless the chain verified. */
+function arcFindingsOf(arc: ArcResult | undefined): ArcFindings | null {
+  if (arc?.status?.result !== 'pass') return null;
+  const newest = arc.chain?.[arc.chain.length - 1];
+  const results = arc.authenticationResults;
+  const dkimPass = (results?.dkim ?? [])
+    .filter((row) => row.result === 'pass')
+    .map((row) => stringValue(row.header?.d) ?? stringValue(row.header?.i)?.replace(/^.*@/, '') ?? null)
+    .filter((d): d is string => d !== null);
+  return {
+    sealer: stringValue(newest?.['arc-seal']?.parsed?.d?.value),
+    dmarc: stringValue(results?.dmarc?.result),
+    dmarcFrom: stringValue(results?.dmarc?.header?.from),
+    dkimPass,
+  };
+}
+
 function verdictsOf(message: InProgress): AuthVerdicts {
   const { input, spf, arc, dmarc } = message;
   const dkimResults = message.dkim?.results ?? [];
   const passing = dkimPassing(message);
   // The RFC 8601 value mailauth's authenticate would write: its rows in the same order, unfolded.
   const rows = [...dkimResults.map((r) => r.info), spf ? spf.info : undefined, arc?.info, dmarc ? dmarc.info : undefined].filter((row): row is string => Boolean(row));
-  const verdicts: AuthVerdicts = {
+  const mailFrom = message.client?.sender ?? '';
+  const spfDomain = mailFrom.includes('@') ? mailFrom.slice(mailFrom.lastIndexOf('@') + 1).toLowerCase() : null;
+  const fromAddresses = (Array.isArray(message.dkim?.headerFrom) ? (message.dkim.headerFrom as unknown[]) : []).filter((a): a is string => typeof a === 'string').map((a) => a.toLowerCase());
+  const evidence: Omit<AuthVerdicts, 'sender'> = {
     spf: normalize(spf ? spf.status?.result : undefined),
     dkim: passing.length > 0 ? 'pass' : normalize(dkimResults[0]?.status?.result),
     dmarc: normalize(dmarc ? dmarc.status?.result : undefined),
@@ -173,9 +218,13 @@ function verdictsOf(message: InProgress): AuthVerdicts {
     dmarcPolicy: dmarc ? (dmarc.policy ?? null) : null,
     dkimDomains: passing.map((r) => r.signingDomain).filter((d): d is string => typeof d === 'string'),
     authenticationResults: `${input.mta}; ${rows.join('; ')}`.replace(/\s+/g, ' ').trim(),
+    fromAddresses,
+    spfDomain,
+    arcFindings: arcFindingsOf(arc),
   };
   // A file with no Received header names no client: SPF has nothing to check.
-  if (!input.envelope && !/^Received:/im.test(message.header)) verdicts.spf = 'none';
+  if (!input.envelope && !/^Received:/im.test(message.header)) evidence.spf = 'none';
+  const verdicts: AuthVerdicts = { ...evidence, sender: authenticateSender(evidence, input.trustedArcSealers ?? []) };
   const temporary = [verdicts.spf, verdicts.dkim, verdicts.dmarc, verdicts.arc].includes('temperror') || dkimResults.some((r) => normalize(r.status?.result) === 'temperror');
   if (temporary && !input.lastAttempt) throw new TemporaryAuthError('a DNS lookup failed temporarily; authentication will be retried');
   return verdicts;

@@ -1,8 +1,9 @@
 // Forwards. A person's forward (inline block from Gmail, Outlook, Apple Mail,
 // Thunderbird, Yahoo and others, in many languages) is read with
 // email-forward-parser to recover the original sender, recipients, subject,
-// date and the forwarder's note. An automatic forward (Resent-*, X-Forwarded-*,
-// X-Original-From) keeps the original From, and says who forwarded it.
+// date and the forwarder's note. An automatic forward (Resent-*, X-Forwarded-*)
+// keeps the original From, and says who forwarded it. Whether a recovered
+// original sender is believed is matching's question (match/decide.ts).
 import EmailForwardParser, { type EmailForwardMailbox } from 'email-forward-parser';
 import { addressOf, findHeaderBlock, type Address, type ParsedMessage } from '../parse/index.ts';
 
@@ -33,12 +34,31 @@ function firstAddress(header: string | undefined): string | null {
   return addressOf(header ?? '')?.address ?? null;
 }
 
+/**
+ * Headers that claim an earlier sender or a forwarder. Anyone can write them,
+ * so they are hints for a person to read, never proof of who sent a message.
+ */
+export const FORWARD_HINT_HEADERS = ['x-original-from', 'resent-from', 'resent-sender', 'x-forwarded-for', 'x-forwarded-to', 'x-original-sender', 'delivered-to'] as const;
+
+export function forwardHints(headers: Readonly<Record<string, string>>): Record<string, string> {
+  const hints: Record<string, string> = {};
+  for (const name of FORWARD_HINT_HEADERS) {
+    const value = headers[name];
+    if (value) hints[name] = value.slice(0, 256);
+  }
+  return hints;
+}
+
+/**
+ * An automatic forward (a redirect keeps the From; Resent-* and X-Forwarded-*
+ * say who passed it on). The From itself stays the sender: X-Original-From and
+ * the like are only hints (forwardHints), since anyone can write them.
+ */
 function automatic(parsed: ParsedMessage): ForwardInfo | null {
   const h = parsed.headers;
   const forwarder = firstAddress(h['resent-from']) ?? firstAddress(h['x-forwarded-for']) ?? firstAddress(h['x-forwarded-to']);
-  const originalFrom = firstAddress(h['x-original-from']);
-  if (!forwarder && !originalFrom) return null;
-  const from = originalFrom ? { name: '', address: originalFrom } : parsed.from;
+  if (!forwarder) return null;
+  const from = parsed.from;
   return {
     manual: false,
     originalFrom: from,
@@ -46,7 +66,7 @@ function automatic(parsed: ParsedMessage): ForwardInfo | null {
     originalSubject: parsed.subject,
     originalDate: parsed.date,
     note: null,
-    forwardedBy: forwarder && forwarder !== from?.address ? forwarder : null,
+    forwardedBy: forwarder !== from?.address ? forwarder : null,
   };
 }
 

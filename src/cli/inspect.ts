@@ -51,9 +51,9 @@ export function registerInspectCommand(program: Command, globals: () => GlobalOp
       const config = loadCliConfig(globals());
       const files = expand(paths);
       // Loaded when the command runs: `mailroom serve` shares this module graph, and its SMTP thread has no use for the pipeline.
-      const [{ createResolver }, { runPipeline }] = await Promise.all([import('../auth/index.ts'), import('../pipeline/stages.ts')]);
+      const [{ createResolver, domainList }, { runPipeline }] = await Promise.all([import('../auth/index.ts'), import('../pipeline/stages.ts')]);
       const scratch = mkdtempSync(join(tmpdir(), 'mailroom-inspect-'));
-      const deps = { resolver: createResolver(config.dns), mta: config.smtp.hostname, dataDir: scratch };
+      const deps = { resolver: createResolver(config.dns), mta: config.smtp.hostname, dataDir: scratch, trustedArcSealers: domainList(config.auth.trustedArcSealers) };
       // A file that cannot be read is named and skipped: the others are still inspected.
       const failed: string[] = [];
       try {

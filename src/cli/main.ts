@@ -2,7 +2,7 @@
 // operator (bad config, bad arguments, unknown ids) print one clear line and
 // exit 1; anything else prints its stack and exits 70 (EX_SOFTWARE).
 import { Command, CommanderError } from 'commander';
-import { ConfigError, UsageError } from '../errors.ts';
+import { ConfigError, RefusedError, UsageError } from '../errors.ts';
 import { registerAccountCommands } from './accounts.ts';
 import { registerCandidateCommands } from './candidates.ts';
 import { registerConfigCommands } from './config.ts';
@@ -55,6 +55,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (err instanceof UsageError) {
       process.stderr.write(`mailroom: ${err.message}\n`);
       return err.exitCode;
+    }
+    if (err instanceof RefusedError) {
+      process.stderr.write(`mailroom: refused: ${err.message}\n`);
+      return 1;
     }
     process.stderr.write(`mailroom: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     return 70;

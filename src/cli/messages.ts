@@ -1,9 +1,10 @@
 // mailroom messages list|show
 import type { Command } from 'commander';
+import { writeFileSync } from 'node:fs';
 import { UsageError } from '../errors.ts';
 import { messageJson } from '../views/index.ts';
 import { optionalTenant, withContext, type GlobalOptions } from './context.ts';
-import { formatBytes, printFields, printJson, printTable } from './output.ts';
+import { formatBytes, printFields, printJson, printTable, senderLine } from './output.ts';
 
 const STATUSES = ['received', 'processed', 'assigned', 'unassigned', 'dismissed', 'failed'];
 
@@ -50,13 +51,25 @@ export function registerMessageCommands(program: Command, globals: () => GlobalO
     .command('show <id>')
     .description('show one message: envelope, headers, status; --raw prints the stored bytes')
     .option('--json', 'print a JSON object')
-    .option('--raw', 'print the raw message as stored (with our Received line)')
-    .action((id: string, options: { json?: boolean; raw?: boolean }) =>
+    .option('--raw', 'print the raw message as stored (with our Received line); to a terminal only with --force')
+    .option('--out <file>', 'with --raw: write the bytes to this file instead')
+    .option('--force', 'with --raw: print to a terminal even so (a sender\'s escape sequences reach it)')
+    .action((id: string, options: { json?: boolean; raw?: boolean; out?: string; force?: boolean }) =>
       withContext(globals(), (ctx) => {
         const message = ctx.messages.get(id);
         if (!message) throw new UsageError(`no message "${id}" (see: mailroom messages list)`);
         if (options.raw) {
-          process.stdout.write(ctx.raw.read(message.id) ?? Buffer.alloc(0));
+          const bytes = ctx.raw.read(message.id) ?? Buffer.alloc(0);
+          if (options.out) {
+            writeFileSync(options.out, bytes, { mode: 0o600 });
+            process.stderr.write(`wrote ${formatBytes(bytes.length)} to ${options.out}\n`);
+            return;
+          }
+          // Piped, the bytes go as they are; a terminal would run a sender's escape sequences.
+          if (process.stdout.isTTY && !options.force) {
+            throw new UsageError('the raw message may carry terminal escape sequences from its sender: pipe it (| less), write it with --out FILE, or add --force');
+          }
+          process.stdout.write(bytes);
           return;
         }
         if (options.json) return printJson(messageJson(message));
@@ -82,6 +95,7 @@ export function registerMessageCommands(program: Command, globals: () => GlobalO
           ['reply text', message.classification?.replyText ?? null],
           ['attachments', message.attachments.map((a) => `${a.filename ?? '(unnamed)'} (${a.contentType}, ${formatBytes(a.size)})`).join(', ') || null],
           ['auth', message.auth ? `spf=${message.auth.spf} dkim=${message.auth.dkim} dmarc=${message.auth.dmarc} arc=${message.auth.arc}` : null],
+          ['sender', senderLine(message.auth)],
           ['client', `${e.clientIp} (helo ${e.helo || '-'})`],
           ['mail from', e.mailFrom || '<>'],
           ['rcpt to', e.rcptTo.join(', ')],

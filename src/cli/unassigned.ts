@@ -8,7 +8,7 @@ import { withContext, type GlobalOptions } from './context.ts';
 import { assignByHand } from '../services/queue.ts';
 import { messageJson } from '../views/index.ts';
 import { parseLimit } from './messages.ts';
-import { printFields, printJson, printTable } from './output.ts';
+import { printFields, printJson, printTable, senderLine } from './output.ts';
 
 function age(iso: string, now: Date): string {
   const minutes = Math.max(0, Math.round((now.getTime() - Date.parse(iso)) / 60_000));
@@ -88,6 +88,7 @@ export function registerUnassignedCommands(program: Command, globals: () => Glob
           ['subject', m.subject],
           ['kind', m.classification?.kind ?? null],
           ['auth', m.auth ? `spf=${m.auth.spf} dkim=${m.auth.dkim} dmarc=${m.auth.dmarc} arc=${m.auth.arc}` : null],
+          ['sender', senderLine(m.auth)],
           ['verification', m.classification?.verification ? JSON.stringify(m.classification.verification) : null],
           ['attachments', m.attachments.map((a) => a.filename ?? '(unnamed)').join(', ') || null],
           ['reply text', m.classification?.replyText ?? null],

@@ -5,20 +5,10 @@ import type { Context } from '../context.ts';
 import { UsageError } from '../errors.ts';
 import { EVENT_TYPES, type Webhook } from '../store/index.ts';
 import { webhookJson } from '../views/index.ts';
+import { addWebhook } from '../webhooks/endpoints.ts';
 import { newWebhookSecret } from '../webhooks/signing.ts';
 import { optionalTenant, tenantNamed, withContext, type GlobalOptions } from './context.ts';
 import { printJson, printTable } from './output.ts';
-
-export function parseWebhookUrl(value: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new UsageError(`--url "${value}" is not a URL`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UsageError('--url must be http:// or https://');
-  return url.toString();
-}
 
 export function parseEventList(value: string | undefined): string[] | null {
   if (value === undefined) return null;
@@ -51,14 +41,13 @@ export function registerWebhookCommands(program: Command, globals: () => GlobalO
     .option('--events <list>', `only these (comma-separated): ${EVENT_TYPES.join(', ')}`)
     .option('--json', 'print {"id", "secret"}')
     .action((options: { tenant: string; url: string; events?: string; json?: boolean }) =>
-      withContext(globals(), (ctx) => {
+      withContext(globals(), async (ctx) => {
         const tenant = tenantNamed(ctx, options.tenant);
-        const url = parseWebhookUrl(options.url);
         const events = parseEventList(options.events);
-        const secret = newWebhookSecret();
-        const webhook = ctx.webhooks.add(tenant.id, url, events, ctx.keyring().seal(secret), ctx.clock.now().toISOString());
+        const deps = { webhooks: ctx.webhooks, keyring: ctx.keyring, settings: ctx.config.webhooks, resolver: ctx.resolver, now: ctx.clock.now() };
+        const { webhook, secret } = await addWebhook(deps, tenant.id, options.url, events);
         if (options.json) return printJson({ id: webhook.id, secret });
-        process.stdout.write(`added webhook ${webhook.id} for ${tenant.slug}: ${url}\nsigning secret (shown only now): ${secret}\n`);
+        process.stdout.write(`added webhook ${webhook.id} for ${tenant.slug}: ${webhook.url}\nsigning secret (shown only now): ${secret}\n`);
       }),
     );
 

@@ -26,6 +26,12 @@ const dataSection = z
       .min(0)
       .default(0)
       .describe('Largest the database may grow, in MB, so the disk never fills up under it; past it messages get 452 4.3.1 (0 = no limit).'),
+    minFreeMb: z
+      .number()
+      .int()
+      .min(0)
+      .default(512)
+      .describe("Free space, in MB, the data directory's filesystem must keep (database, spool, attachments); below it new messages get 452 4.3.1 (0 = no watermark)."),
   })
   .strict();
 
@@ -47,7 +53,13 @@ const smtpSection = z
       .describe('Messages larger than this are written to a spool file while they arrive instead of being held in memory.'),
     maxRecipients: positiveInt.max(10_000).default(100).describe('Recipients per message; past this RCPT gets 452 4.5.3.'),
     maxConnections: positiveInt.default(500).describe('Concurrent connections in all; past this the client gets 421.'),
-    maxConnectionsPerIp: positiveInt.default(20).describe('Concurrent connections from one client IP; past this the client gets 421.'),
+    maxConnectionsPerIp: positiveInt.default(20).describe('Concurrent connections from one client (an IPv4 address, or an IPv6 /64); past this the client gets 421.'),
+    maxMessagesPerClientPerMinute: positiveInt
+      .default(600)
+      .describe('Messages one client (an IPv4 address, or an IPv6 /64) may send in a minute; past this DATA gets 451 4.7.1 and the sender retries later.'),
+    maxRecipientsPerClientPerMinute: positiveInt
+      .default(3000)
+      .describe('Recipients one client (an IPv4 address, or an IPv6 /64) may name in a minute; past this RCPT gets 451 4.7.1.'),
     idleTimeoutMs: millis.default(120_000).describe('Idle time between commands before the connection is closed (RFC 5321 4.5.3.2).'),
     sessionTimeoutMs: millis.default(30 * 60_000).describe('Deadline for a whole session; a client still connected then gets 421.'),
     dataTimeoutMs: millis.default(10 * 60_000).describe('Deadline for receiving one message after 354; cuts slow-drip clients with 421.'),
@@ -138,6 +150,11 @@ const webhooksSection = z
       .describe('Unit of the retry schedule: retries after 1, 60, 360, 1440, 3600 and then 7200 units six times (5 s, 5 min, 30 min, 2 h, 5 h, 10 h...: about three days), then the delivery fails.'),
     disableAfterHours: positiveInt.default(120).describe('An endpoint that has failed every delivery for this long is disabled (with an event and a log line).'),
     rotationGraceHours: positiveInt.default(24).describe('After `webhooks rotate-secret`, how long the old secret keeps signing too.'),
+    allowPrivateNetworks: z
+      .boolean()
+      .default(false)
+      .describe('Allow webhook URLs on loopback, private, link-local and other non-public addresses (receivers on the operator\'s own network); such targets may use http.'),
+    maxPerTenant: positiveInt.max(1000).default(10).describe('Most webhook endpoints one tenant may have.'),
   })
   .strict();
 
@@ -146,6 +163,8 @@ const httpSection = z
     host: z.string().min(1).default('127.0.0.1').describe('Address the HTTP API binds to (loopback: put a TLS proxy in front to expose it).'),
     port: port.default(8025).describe('TCP port of the HTTP API (0 picks a free port).'),
     enabled: z.boolean().default(true).describe('Whether `mailroom serve` starts the HTTP API.'),
+    maxBodyBytes: positiveInt.default(1024 * 1024).describe('Largest request body the API reads (413 beyond it); the bulk candidate upsert allows ten times this.'),
+    rateLimitPerMinute: positiveInt.default(600).describe('Requests one API token may make in a minute; past this 429 with Retry-After.'),
   })
   .strict();
 
@@ -163,6 +182,26 @@ const checksSection = z
   })
   .strict();
 
+const authSection = z
+  .object({
+    trustedArcSealers: z
+      .string()
+      .default('google.com,microsoft.com')
+      .describe('Comma-separated domains whose ARC seal (the d= of the newest ARC-Seal, or a subdomain of it) is believed about the sender: what Gmail and Microsoft 365 seal mail they forward with.'),
+  })
+  .strict();
+
+const retentionSection = z
+  .object({
+    rawDays: z
+      .number()
+      .int()
+      .min(0)
+      .default(90)
+      .describe('Raw bytes and attachment files of processed messages older than this many days are deleted (metadata, decisions and reply text stay); `serve` does it daily, `mailroom purge` by hand (0 = keep forever).'),
+  })
+  .strict();
+
 const logSection = z
   .object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level of the JSON log on stdout.'),
@@ -175,6 +214,8 @@ export const configSchema = z
     smtp: smtpSection.prefault({}).describe('The inbound SMTP listener.'),
     worker: workerSection.prefault({}).describe('The durable job worker that runs the pipeline.'),
     dns: dnsSection.prefault({}).describe('DNS for SPF, DKIM, DMARC and ARC.'),
+    auth: authSection.prefault({}).describe('What is believed about who sent a message.'),
+    retention: retentionSection.prefault({}).describe('How long raw messages are kept.'),
     secret: secretSection.prefault({}).describe('Encryption of secrets at rest.'),
     relay: relaySection.prefault({}).describe('Sending through the customers\' own SMTP accounts.'),
     webhooks: webhooksSection.prefault({}).describe('Delivering events to the tenants\' webhook endpoints.'),

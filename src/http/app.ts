@@ -4,6 +4,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
 import type { Context as AppContext } from '../context.ts';
+import { RefusedError } from '../errors.ts';
 import { ApiTokenStore } from '../store/index.ts';
 import type { Metrics } from './metrics.ts';
 import { HttpProblem, PROBLEM_TYPES, problemResponse } from './problem.ts';
@@ -36,6 +37,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
 
   app.onError((err, c) => {
     if (err instanceof HttpProblem) return problemResponse(c, err.problem);
+    if (err instanceof RefusedError) return problemResponse(c, { type: PROBLEM_TYPES.refused, title: 'Refused', status: 422, detail: err.message });
     if (err instanceof HTTPException) {
       const type = err.status === 415 ? PROBLEM_TYPES.unsupportedMedia : PROBLEM_TYPES.badRequest;
       return problemResponse(c, { type, title: err.status === 415 ? 'Unsupported media type' : 'Bad request', status: err.status, detail: err.message || 'the request could not be read; send JSON with Content-Type: application/json' });

@@ -11,6 +11,9 @@ export const PROBLEM_TYPES = {
   conflict: 'urn:mailroom:problem:conflict',
   unsupportedMedia: 'urn:mailroom:problem:unsupported-media-type',
   badRequest: 'urn:mailroom:problem:bad-request',
+  refused: 'urn:mailroom:problem:refused',
+  tooLarge: 'urn:mailroom:problem:too-large',
+  rateLimited: 'urn:mailroom:problem:rate-limited',
   internal: 'urn:mailroom:problem:internal',
 } as const;
 

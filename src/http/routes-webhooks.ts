@@ -2,6 +2,7 @@
 // answer once), remove, rotate the secret, replay events since a time.
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { webhookJson } from '../views/index.ts';
+import { addWebhook } from '../webhooks/endpoints.ts';
 import { newWebhookSecret } from '../webhooks/signing.ts';
 import type { ApiDeps, ApiEnv } from './app.ts';
 import { notFound } from './problem.ts';
@@ -33,10 +34,10 @@ export function webhookRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       request: { body: { content: { 'application/json': { schema: WebhookInputSchema } }, required: true } },
       responses: { 201: json(z.object({ webhook: WebhookSchema, secret: z.string() }), 'added; the whsec_ secret is shown only here') },
     }),
-    (c) => {
+    async (c) => {
       const body = c.req.valid('json');
-      const secret = newWebhookSecret();
-      const webhook = ctx.webhooks.add(c.get('scope').tenantId, body.url, body.events ?? null, ctx.keyring().seal(secret), ctx.clock.now().toISOString());
+      const deps = { webhooks: ctx.webhooks, keyring: ctx.keyring, settings: ctx.config.webhooks, resolver: ctx.resolver, now: ctx.clock.now() };
+      const { webhook, secret } = await addWebhook(deps, c.get('scope').tenantId, body.url, body.events ?? null);
       return c.json({ webhook: webhookJson(webhook), secret }, 201);
     },
   );

@@ -10,6 +10,7 @@ export type UnassignedReason =
   | 'bounce_unmatched'
   | 'bad_token'
   | 'dmarc_fail'
+  | 'unauthenticated_sender'
   | 'ambiguous_sender'
   | 'unknown_sender'
   | 'no_sender';
@@ -52,12 +53,32 @@ export interface BounceFinding {
   recipient: string | null;
 }
 
+/** Whether the From is proven (auth/sender.ts); the fields matching reads. */
+export interface SenderProof {
+  authenticated: boolean;
+  via: string | null;
+  detail: string;
+}
+
+/** A forward the classifier recognised: who it claims the original is from. */
+export interface ForwardFinding {
+  /** A person's forward (inline block, attached message) rather than an automatic one. */
+  manual: boolean;
+  originalFrom: string | null;
+}
+
 export interface MatchInput {
   kind: string;
-  /** The From address and, for a forward, who it is really from and who forwarded it. */
+  /** The (first) From address, and every author address of the From field(s). */
   from: string | null;
-  originalFrom: string | null;
-  forwardedBy: string | null;
+  fromAddresses: readonly string[];
+  /** Whether the From is authenticated; null when nothing was checked. */
+  sender: SenderProof | null;
+  forward: ForwardFinding | null;
+  /** Headers that claim an earlier sender or forwarder (X-Original-From, Resent-From...): never believed, kept as evidence. */
+  hints: Readonly<Record<string, string>>;
+  /** The message came to one of the tenant's forwarding addresses (through its inbox). */
+  viaForwardAddress: boolean;
   dmarc: string | null;
   receivedCount: number;
   /** The tenant's own domains (acme.com): a forward from there is trusted to name the original sender. */
@@ -90,6 +111,8 @@ export interface Decision {
   evidence: Record<string, unknown>;
 }
 
+type Evidence = Record<string, unknown>;
+
 /** More Received headers than this is a mail loop (RFC 5321 6.3 suggests a limit). */
 export const MAX_RECEIVED = 30;
 
@@ -121,6 +144,11 @@ export function decide(input: MatchInput): Decision {
     const b = input.bounce;
     if (!b) return unassigned('bounce_unmatched', {});
     const evidence = { outboundId: b.outbound.id, via: b.via, hard: b.hard, recipient: b.recipient };
+    // Only our Message-ID proves which message a bounce reports on; a recipient
+    // alone is what anyone can forge, unless the bounce came authenticated
+    // through the tenant's own inbox. Unproven, it changes nothing.
+    const proven = b.via === 'message_id' || (input.viaForwardAddress && input.sender?.authenticated === true);
+    if (!proven) return unassigned('bounce_unmatched', { ...evidence, unproven: 'the bounce names only a recipient, not one of our Message-IDs' });
     const extra = { outboundId: b.outbound.id, conversationId: b.outbound.conversationId };
     return b.outbound.candidate ? assigned('header', b.outbound.candidate, evidence, extra) : unassigned('bounce_unmatched', evidence, extra);
   }
@@ -142,19 +170,57 @@ export function decide(input: MatchInput): Decision {
     return assigned('header', t.candidate, { header: t.outboundId ? 'sent' : 'received', messageId: t.messageId, outboundId: t.outboundId }, { conversationId: t.conversationId, outboundId: t.outboundId });
   }
 
-  // Whose address to look up: the recovered original sender when the forwarder is
-  // one of the tenant's own people or a configured forwarder, else whoever sent it.
-  const forwardedBy = input.forwardedBy?.toLowerCase() ?? null;
-  const trustedForwarder = forwardedBy !== null && (input.tenantDomains.includes(domainOf(forwardedBy)) || (input.trustedForwarders ?? []).includes(forwardedBy));
-  const sender = trustedForwarder || input.forwardedBy === null ? (input.originalFrom ?? input.from) : input.from;
-  const keep = { conversationId: tokenConversation };
-  if (!sender) return unassigned('no_sender', {}, keep);
-  // A sender match is never made on a From that fails DMARC (a spoof).
-  if (input.dmarc === 'fail' && sender === input.from) return unassigned('dmarc_fail', { sender }, keep);
+  return bySender(input, { conversationId: tokenConversation });
+}
+
+/**
+ * Rule 3, the sender's address: believed only when proven. The recovered
+ * original sender of a person's forward counts only when the forwarder is
+ * authenticated and is the tenant's (one of its domains, or one of its inboxes
+ * arriving at its forwarding address); headers that name an earlier sender
+ * are hints, never proof.
+ */
+function bySender(input: MatchInput, keep: Partial<Decision>): Decision {
+  const proof = input.sender ?? { authenticated: false, via: null, detail: 'the sender was not authenticated' };
+  const base: Evidence = { authentication: { authenticated: proof.authenticated, via: proof.via, detail: proof.detail } };
+  if (Object.keys(input.hints).length > 0) base.hints = input.hints;
+
+  if (input.fromAddresses.length !== 1 || !input.from) {
+    // Several authors or none: DMARC cannot judge it, and neither can we.
+    const addresses = input.fromAddresses.length ? input.fromAddresses : input.from ? [input.from] : [];
+    const suggestions = uniqueCandidates(addresses.flatMap((a) => input.candidatesFor(a)));
+    return unassigned('unauthenticated_sender', { ...base, senders: addresses }, { ...keep, suggestions });
+  }
+
+  const from = input.from.toLowerCase();
+  const original = input.forward?.manual ? (input.forward.originalFrom?.toLowerCase() ?? null) : null;
+  let sender = from;
+  if (original && original !== from) {
+    const tenants = input.tenantDomains.includes(domainOf(from)) || (input.viaForwardAddress && (input.trustedForwarders ?? []).includes(from));
+    if (proof.authenticated && tenants) {
+      sender = original;
+      base.forward = { forwardedBy: from, originalFrom: original, trusted: true };
+    } else {
+      base.forward = { forwardedBy: from, originalFrom: original, trusted: false, why: !tenants ? 'the forwarder is not one of the tenant\'s addresses' : 'the forwarder is not authenticated' };
+    }
+  }
 
   const candidates = input.candidatesFor(sender);
-  const evidence = { sender, forwardedBy: input.forwardedBy, candidateIds: candidates.map((c) => c.id) };
+  const evidence: Evidence = { ...base, sender, candidateIds: candidates.map((c) => c.id) };
+  // The original sender of a trusted forward is vouched for by the forwarder.
+  const proven = proof.authenticated;
+  if (!proven) {
+    // A sender match is never made on a From that fails DMARC (a spoof).
+    if (input.dmarc === 'fail') return unassigned('dmarc_fail', evidence, { ...keep, suggestions: candidates });
+    if (candidates.length === 0) return unassigned('unknown_sender', evidence, keep);
+    return unassigned('unauthenticated_sender', evidence, { ...keep, suggestions: candidates });
+  }
   if (candidates.length === 1) return assigned('sender', candidates[0] as CandidateRef, evidence, keep);
   if (candidates.length > 1) return unassigned('ambiguous_sender', evidence, { ...keep, suggestions: candidates });
   return unassigned('unknown_sender', evidence, keep);
+}
+
+function uniqueCandidates(list: CandidateRef[]): CandidateRef[] {
+  const seen = new Set<number>();
+  return list.filter((c) => !seen.has(c.id) && (seen.add(c.id), true));
 }

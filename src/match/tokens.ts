@@ -1,13 +1,18 @@
 // Reply tokens: `careers+<token>@replies.acme.com` names the conversation a reply
 // belongs to. A token is lower-case base32 (so it survives mail systems that
 // change case), short, and signed: one character for the key id (keys rotate),
-// the conversation id, then 40 bits of HMAC-SHA256 over tenant and conversation,
-// so a token made up or taken from another tenant never matches.
+// the conversation id, then 65 bits (13 characters) of HMAC-SHA256 over tenant
+// and conversation, so a token made up or taken from another tenant never
+// matches: guessing one takes 2^64 tries on average, far past any rate a mail
+// server accepts. Tokens issued before had 40 bits (8 characters); they still
+// verify until the key that signed them is removed (`mailroom keys rotate-tokens`,
+// then `keys remove-token-key`), which retires them.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
-const MAC_CHARS = 8; // 8 base32 characters = 40 bits
-const TOKEN_PATTERN = /^[a-z2-7]{10,24}$/;
+const MAC_CHARS = 13; // 13 base32 characters = 65 bits
+const LEGACY_MAC_CHARS = 8; // 40 bits, the tokens issued before
+const TOKEN_PATTERN = /^[a-z2-7]{10,28}$/;
 
 export interface TokenKey {
   /** One base32 character, carried in every token signed with this key. */
@@ -41,13 +46,16 @@ function decodeNumber(text: string): number | null {
   return Number.isSafeInteger(n) ? n : null;
 }
 
-function mac(key: TokenKey, tenantId: number, conversationId: number): string {
+/** The first `chars` * 5 bits of the HMAC as base32 (the legacy 8 characters are a prefix of the 13). */
+function mac(key: TokenKey, tenantId: number, conversationId: number, chars: number): string {
   const digest = createHmac('sha256', key.secret).update(`${key.kid}.${tenantId}.${conversationId}`).digest();
-  // 40 bits as 8 base32 characters.
+  const bitCount = chars * 5;
+  const bytes = Math.ceil(bitCount / 8);
   let bits = 0n;
-  for (let i = 0; i < 5; i++) bits = (bits << 8n) | BigInt(digest[i] as number);
+  for (let i = 0; i < bytes; i++) bits = (bits << 8n) | BigInt(digest[i] as number);
+  bits >>= BigInt(bytes * 8 - bitCount);
   let out = '';
-  for (let i = 0; i < MAC_CHARS; i++) {
+  for (let i = 0; i < chars; i++) {
     out = (ALPHABET[Number(bits & 31n)] as string) + out;
     bits >>= 5n;
   }
@@ -66,7 +74,7 @@ export class ReplyTokens {
 
   issue(tenantId: number, conversationId: number): string {
     if (!this.signing) throw new Error('no reply-token key');
-    return this.signing.kid + encodeNumber(conversationId) + mac(this.signing, tenantId, conversationId);
+    return this.signing.kid + encodeNumber(conversationId) + mac(this.signing, tenantId, conversationId, MAC_CHARS);
   }
 
   /**
@@ -78,11 +86,15 @@ export class ReplyTokens {
     if (!TOKEN_PATTERN.test(text)) return null;
     const key = this.keys.get(text[0] as string);
     if (!key) return null;
-    const conversationId = decodeNumber(text.slice(1, -MAC_CHARS));
-    if (conversationId === null) return null;
-    const given = Buffer.from(text.slice(-MAC_CHARS));
-    for (const tenantId of tenantIds) {
-      if (timingSafeEqual(given, Buffer.from(mac(key, tenantId, conversationId)))) return { tenantId, conversationId, kid: key.kid };
+    // The MAC's length tells the formats apart only with the MAC checked, so both readings are tried.
+    for (const chars of [MAC_CHARS, LEGACY_MAC_CHARS]) {
+      if (text.length < 2 + chars) continue;
+      const conversationId = decodeNumber(text.slice(1, -chars));
+      if (conversationId === null) continue;
+      const given = Buffer.from(text.slice(-chars));
+      for (const tenantId of tenantIds) {
+        if (timingSafeEqual(given, Buffer.from(mac(key, tenantId, conversationId, chars)))) return { tenantId, conversationId, kid: key.kid };
+      }
     }
     return null;
   }

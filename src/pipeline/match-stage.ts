@@ -2,6 +2,7 @@
 // knows about the message's tenant (its tokens, what it sent and received, its
 // candidates), to the pure decision in match/.
 import type { BounceInfo } from '../classify/bounce.ts';
+import { forwardHints } from '../classify/forward.ts';
 import { decide } from '../match/index.ts';
 import { rawHeader } from '../parse/raw-header.ts';
 import type { DecisionSummary, Envelope, MatchLookups, ProcessedMessage } from '../store/index.ts';
@@ -19,17 +20,28 @@ function threadIds(parsed: unknown): string[] {
   return [...new Set(ids)];
 }
 
+/** Whether the message came to one of the tenant's forwarding addresses (through its company inbox). */
+function viaForwardAddress(lookups: MatchLookups, tenantId: number, rcptTo: readonly string[]): boolean {
+  return rcptTo.some((r) => lookups.isForwardAddressOf(tenantId, r));
+}
+
 export function matchMessage(lookups: MatchLookups, id: string, processed: ProcessedMessage, message: { raw: Buffer; envelope: Envelope }): DecisionSummary | null {
   const tenant = lookups.tenantOfMessage(id);
   if (!tenant) return null;
   const c = processed.classification;
   const bounce = c.kind === 'bounce' ? (c.bounce as BounceInfo | null) : null;
+  const auth = processed.auth;
+  const headers = (processed.parsed as { headers?: Record<string, string> } | null)?.headers ?? {};
   return decide({
     kind: c.kind,
     from: processed.from,
-    originalFrom: c.forward?.originalFrom?.address ?? processed.from,
-    forwardedBy: c.forward?.forwardedBy ?? null,
-    dmarc: processed.auth?.dmarc ?? null,
+    // Before sender authentication was stored, the parsed From was all there was.
+    fromAddresses: auth?.fromAddresses ?? (processed.from ? [processed.from] : []),
+    sender: auth?.sender ?? null,
+    forward: c.forward ? { manual: c.forward.manual, originalFrom: c.forward.originalFrom?.address ?? null } : null,
+    hints: forwardHints(headers),
+    viaForwardAddress: viaForwardAddress(lookups, tenant.tenantId, message.envelope.rcptTo),
+    dmarc: auth?.dmarc ?? null,
     receivedCount: countReceived(message.raw),
     tenantDomains: tenant.domains,
     trustedForwarders: tenant.inboxes,

@@ -32,6 +32,8 @@ export interface PipelineDeps {
   mta: string;
   /** Where attachments are stored (content-addressed). */
   dataDir: string;
+  /** Domains whose ARC seal is believed about the sender (auth.trustedArcSealers). */
+  trustedArcSealers?: readonly string[];
 }
 
 export interface PipelineResult {
@@ -76,7 +78,7 @@ function unparseable(auth: AuthVerdicts, err: Error): PipelineResult {
  */
 export async function runPipelineGroup(inputs: readonly PipelineInput[], deps: PipelineDeps, inFlight: number): Promise<(PipelineResult | Error)[]> {
   const auths = await authenticateGroup(
-    inputs.map((input) => ({ raw: input.raw, envelope: input.envelope, mta: deps.mta, resolver: deps.resolver, lastAttempt: input.lastAttempt })),
+    inputs.map((input) => ({ raw: input.raw, envelope: input.envelope, mta: deps.mta, resolver: deps.resolver, lastAttempt: input.lastAttempt, trustedArcSealers: deps.trustedArcSealers ?? [] })),
     inFlight,
   );
   const parses = await eachInTurn(inputs, inFlight, async (input, i) => (auths[i] instanceof Error ? null : capped(await parseMessage(input.raw, deps.dataDir))));

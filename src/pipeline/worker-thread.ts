@@ -6,7 +6,7 @@ import { readlinkSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { Config } from '../config/index.ts';
-import { createResolver } from '../auth/index.ts';
+import { createResolver, domainList } from '../auth/index.ts';
 import { createLogger, type LogLevel } from '../log.ts';
 import { openDatabase } from '../store/database.ts';
 import { RawReader } from '../store/raw.ts';
@@ -40,6 +40,7 @@ export interface PipelineThreadData {
   secret: Config['secret'];
   /** Our host name, for Authentication-Results. */
   mta: string;
+  auth: Config['auth'];
   logLevel: LogLevel;
   store: MessagePort;
 }
@@ -62,7 +63,7 @@ worker = new Worker({
   settings: data.settings,
   queue: new RemoteJobQueue(client),
   readMessage: (id) => raw.readWithEnvelope(id),
-  pipeline: { resolver: createResolver(data.dns), mta: data.mta, dataDir: data.dataDir },
+  pipeline: { resolver: createResolver(data.dns), mta: data.mta, dataDir: data.dataDir, trustedArcSealers: domainList(data.auth.trustedArcSealers) },
   match: (messageId, processed, message) => matchMessage(lookups, messageId, processed, message),
   log,
   nowMs: Date.now,

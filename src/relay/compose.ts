@@ -1,4 +1,5 @@
-// Composing an outbound message: our Message-ID on the account's sending domain,
+// Composing an outbound message: our Message-ID on the account's sending domain
+// (random, so that nobody can name it in a References header without having seen it),
 // a Reply-To that carries the conversation's signed token on the tenant's reply
 // domain, In-Reply-To/References when it continues a conversation, and the row
 // in the outbound queue, all in one transaction so what was queued is exactly
@@ -10,6 +11,7 @@ import {
   AccountStore,
   ConversationStore,
   newMessageId,
+  unguessableMessageId,
   normalizeAddress,
   OutboundStore,
   TenantStore,
@@ -118,7 +120,7 @@ export function composeOutbound(deps: ComposeDeps, request: ComposeRequest): Out
       candidateId: request.candidate?.id ?? conversations.get(conversationId)?.candidateId ?? null,
       conversationId,
       purpose: request.purpose ?? 'send',
-      messageId: `${newMessageId().toLowerCase()}@${account.sendingDomain}`,
+      messageId: unguessableMessageId(account.sendingDomain),
       recipient: given ?? replyTo,
       replyTo,
       subject: request.subject,

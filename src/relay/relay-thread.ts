@@ -3,6 +3,7 @@
 // writes never delay an SMTP reply or the store thread's group commits. It
 // sends the outbound queue (Relay) and delivers webhooks (WebhookDispatcher).
 import { parentPort, workerData } from 'node:worker_threads';
+import { createResolver } from '../auth/resolver.ts';
 import type { Config } from '../config/index.ts';
 import { createLogger, type LogLevel } from '../log.ts';
 import { keyringSource, type Keyring } from '../secrets/keyring.ts';
@@ -16,6 +17,7 @@ export interface RelayThreadData {
   dataDir: string;
   settings: Config['relay'];
   webhooks: Config['webhooks'];
+  dns: Config['dns'];
   secret: Config['secret'];
   hostname: string;
   logLevel: LogLevel;
@@ -44,6 +46,7 @@ const dispatcher = new WebhookDispatcher({
   db,
   keyring,
   settings: data.webhooks,
+  resolver: createResolver(data.dns),
   log: createLogger(data.logLevel).child({ subsystem: 'webhooks' }),
   nowMs: Date.now,
 });

@@ -13,7 +13,7 @@ export { InlineBatchWriter, writeBatch, type BatchWriter, type CommitOutcome } f
 export { StoreThread } from './store-thread-handle.ts';
 export { StoreClient, RemoteJobQueue } from './store-client.ts';
 export { acquireInstanceLock, InstanceLockError, type InstanceLock } from './instance-lock.ts';
-export { newMessageId } from './ids.ts';
+export { newMessageId, unguessableMessageId } from './ids.ts';
 export { RawReader, ensureSpoolDir, spoolFileFor, spoolUsage, syncSpoolDir } from './raw.ts';
 export { CandidateStore, CandidateError, type Candidate, type CandidateInput } from './candidates.ts';
 export { MatchLookups, type TenantView } from './match-lookups.ts';

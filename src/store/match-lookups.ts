@@ -28,6 +28,7 @@ export class MatchLookups {
   private readonly domainsOf: Statement<[number], { domain: string }>;
   private readonly inboxesOf: Statement<[number], { inboxes: string | null }>;
   private readonly routeKind: Statement<[string], { kind: string }>;
+  private readonly route: Statement<[string], { kind: string; tenant_id: number }>;
   private readonly threadCandidate: Statement<[number, string], { id: number; external_id: string; name: string; conversation_id: number | null }>;
   private readonly candidateById: Statement<[number], { id: number; external_id: string; name: string }>;
   private readonly conversationOf: Statement<[number, number], { candidate_id: number | null }>;
@@ -46,6 +47,7 @@ export class MatchLookups {
     this.domainsOf = db.prepare('SELECT domain FROM tenant_domains WHERE tenant_id = ?');
     this.inboxesOf = db.prepare('SELECT inboxes FROM tenants WHERE id = ?');
     this.routeKind = db.prepare('SELECT kind FROM routes WHERE value = ?');
+    this.route = db.prepare('SELECT kind, tenant_id FROM routes WHERE value = ?');
     this.threadCandidate = db.prepare(
       `SELECT c.id, c.external_id, c.name, m.conversation_id FROM messages m JOIN candidates c ON c.id = m.candidate_id WHERE m.tenant_id = ? AND m.message_id = ? LIMIT 1`,
     );
@@ -140,6 +142,13 @@ export class MatchLookups {
       bad ??= { valid: false, token, recipient: normalized };
     }
     return bad;
+  }
+
+  /** `address` is one of this tenant's forwarding addresses. */
+  isForwardAddressOf(tenantId: number, address: string): boolean {
+    const normalized = normalizeAddress(address);
+    const route = normalized ? this.route.get(normalized) : undefined;
+    return route?.kind === 'forward_address' && route.tenant_id === tenantId;
   }
 
   candidatesFor(chain: readonly number[], address: string): { id: number; externalId: string; name: string }[] {

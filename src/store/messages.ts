@@ -76,6 +76,11 @@ export interface AuthSummary {
   dmarcPolicy: string | null;
   dkimDomains: string[];
   authenticationResults: string;
+  /** Added with sender authentication; absent on messages processed before it. */
+  fromAddresses?: string[];
+  spfDomain?: string | null;
+  arcFindings?: { sealer: string | null; dmarc: string | null; dmarcFrom: string | null; dkimPass: string[] } | null;
+  sender?: { authenticated: boolean; address: string | null; via: string | null; detail: string };
 }
 
 /** An attachment as listings show it (parse/ stores the bytes by sha256). */

@@ -3,7 +3,10 @@
 // subject for that endpoint), retried on a fixed schedule for about three days.
 // 410 Gone disables the endpoint at once; one failing every delivery for
 // webhooks.disableAfterHours is disabled too, with an event and a log line.
+import type { DnsResolver } from '../auth/resolver.ts';
 import type { Config } from '../config/index.ts';
+import { RefusedError } from '../errors.ts';
+import { checkTargetUrl, postPinned, resolvePublicTarget, type TargetRules } from '../net/index.ts';
 import type { Logger } from '../log.ts';
 import type { Keyring } from '../secrets/keyring.ts';
 import { EventStore, WebhookStore, type Database, type DueDelivery } from '../store/index.ts';
@@ -21,10 +24,22 @@ export function retryDelayMs(failedAttempts: number, baseMs: number): number | n
   return step === undefined ? null : step * baseMs;
 }
 
+/** A URL as the log shows it: without its query string and fragment, where tokens are often put. */
+export function loggableUrl(text: string): string {
+  try {
+    const url = new URL(text);
+    return `${url.origin}${url.pathname}${url.search ? '?…' : ''}`;
+  } catch {
+    return '(not a URL)';
+  }
+}
+
 export interface DispatcherDeps {
   db: Database;
   keyring: () => Keyring;
   settings: Config['webhooks'];
+  /** Resolves endpoint host names once per attempt; the connection goes to the address checked. */
+  resolver: DnsResolver;
   log: Logger;
   nowMs: () => number;
   /** Reports each attempt (for metrics). */
@@ -110,9 +125,12 @@ export class WebhookDispatcher {
     let status: number | null = null;
     let error: string;
     try {
-      const response = await fetch(d.url, { method: 'POST', headers, body: d.payload, signal: AbortSignal.timeout(this.deps.settings.timeoutMs), redirect: 'manual' });
+      // Checked again at every delivery, against the address actually connected to:
+      // DNS may have changed since the endpoint was added.
+      const rules: TargetRules = { allowPrivateNetworks: this.deps.settings.allowPrivateNetworks, what: 'webhook URL' };
+      const target = await resolvePublicTarget(checkTargetUrl(d.url, rules), this.deps.resolver, rules);
+      const response = await postPinned(target, headers, d.payload, this.deps.settings.timeoutMs);
       status = response.status;
-      await response.body?.cancel();
       if (status >= 200 && status < 300) {
         this.store.delivered(d, status, at);
         this.deps.onAttempt?.(true);
@@ -120,22 +138,23 @@ export class WebhookDispatcher {
       }
       error = `HTTP ${status}`;
     } catch (err) {
-      error = err instanceof Error ? `${err.name}: ${(err.cause as Error | undefined)?.message ?? err.message}` : String(err);
+      // A refused target says why; the tenant never learns how a private address answered.
+      error = err instanceof RefusedError ? `refused: ${err.message}` : err instanceof Error ? `${err.name}: ${(err.cause as Error | undefined)?.message ?? err.message}` : String(err);
     }
     this.deps.onAttempt?.(false);
     const log = this.deps.log.child({ webhookId: d.webhookId, eventId: d.eventId });
     if (status === 410) {
       this.disable(d.webhookId, `the endpoint answered 410 Gone at ${at}`, at);
-      log.warn({ url: d.url }, 'webhook endpoint answered 410 Gone: disabled it; add it again when it is back');
+      log.warn({ url: loggableUrl(d.url) }, 'webhook endpoint answered 410 Gone: disabled it; add it again when it is back');
       this.store.failed(d, status, error, nowMs, at);
       return 'disabled';
     }
     const next = retryDelayMs(d.attempts + 1, this.deps.settings.retryBaseMs);
     const failingSince = this.store.failed(d, status, error, next === null ? null : nowMs + next, at);
-    if (next === null) log.warn({ url: d.url, error }, 'webhook delivery given up after about three days of retries');
+    if (next === null) log.warn({ url: loggableUrl(d.url), error }, 'webhook delivery given up after about three days of retries');
     if (nowMs - Date.parse(failingSince) >= this.deps.settings.disableAfterHours * 3_600_000) {
       this.disable(d.webhookId, `every delivery failed since ${failingSince} (last: ${error})`, at);
-      log.warn({ url: d.url, failingSince, error }, 'webhook endpoint failing for too long: disabled it; fix it, then `mailroom webhooks enable` and `mailroom webhooks replay`');
+      log.warn({ url: loggableUrl(d.url), failingSince, error }, 'webhook endpoint failing for too long: disabled it; fix it, then `mailroom webhooks enable` and `mailroom webhooks replay`');
       return 'disabled';
     }
     return 'failed';

@@ -13,7 +13,8 @@ import { tempDir, waitFor } from '../helpers/server.ts';
 
 const PASSWORD = 'correct-horse-battery-staple-42';
 const dataDir = tempDir('mailroom-accounts-');
-const env = { MAILROOM_DATA_DIR: dataDir, MAILROOM_RELAY_POLL_INTERVAL_MS: '100' };
+// The webhook receivers of these tests listen on loopback.
+const env = { MAILROOM_DATA_DIR: dataDir, MAILROOM_RELAY_POLL_INTERVAL_MS: '100', MAILROOM_WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'true' };
 let server: ServerProcess;
 let provider: Provider;
 let caFile: string;

@@ -1,14 +1,16 @@
 // The operator's CLI as a separate process against a real data dir: tenants,
 // messages, stats, config errors; tables for people, JSON for scripts.
 import nodemailer from 'nodemailer';
-import { rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, spawnServer, type ServerProcess } from '../helpers/process.ts';
-import { isProcessed, tempDir, waitFor } from '../helpers/server.ts';
+import { authenticatedSenders, isProcessed, tempDir, waitFor, zoneFile } from '../helpers/server.ts';
 
 const dataDir = tempDir('mailroom-cli-');
-const env = { MAILROOM_DATA_DIR: dataDir };
+// Mail from these domains is authenticated (aligned SPF for 127.0.0.1), so it can match by sender.
+const env = { MAILROOM_DATA_DIR: dataDir, MAILROOM_DNS_ZONE_FILE: zoneFile(dataDir, authenticatedSenders(['candidate.example', 'elsewhere.example'])) };
 let server: ServerProcess;
 
 beforeAll(async () => {
@@ -195,5 +197,35 @@ describe('mailroom tokens and the HTTP API of `serve`', () => {
     expect(runCli(['tokens', 'revoke', String(id)], env).code).toBe(0);
     expect((await get()).status).toBe(401);
     expect(runCli(['tokens', 'revoke', String(id)], env).stderr).toMatch(/no live token/);
+  });
+});
+
+describe("operators' terminals", () => {
+  it('strips control sequences a sender wrote from what people read, and keeps raw bytes off a terminal', async () => {
+    const hostile = 'Hello \x1b]0;owned\x07\x1b[2J\x9b31m there';
+    const info = await nodemailer
+      .createTransport({ host: '127.0.0.1', port: server.port, secure: false, ignoreTLS: true })
+      .sendMail({ from: `"Eve \x1b[31m" <eve@elsewhere.example>`, to: 'careers@replies.acme.com', subject: hostile, text: `${hostile}\r\n` });
+    const id = /queued as (\S+)/.exec(info.response)?.[1] as string;
+    await waitFor(() => isProcessed((JSON.parse(runCli(['messages', 'show', id, '--json'], env).stdout) as { status: string }).status), 10_000, 'processed');
+
+    for (const args of [['messages', 'show', id], ['messages', 'list'], ['unassigned', 'show', id], ['unassigned', 'list']]) {
+      const out = runCli(args, env).stdout;
+      expect(out, args.join(' ')).toContain('there');
+      // eslint-disable-next-line no-control-regex -- looking for control characters
+      expect(out, args.join(' ')).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/);
+    }
+    // --json is for programs: the text stays as it was (JSON escapes it).
+    expect((JSON.parse(runCli(['messages', 'show', id, '--json'], env).stdout) as { subject: string }).subject).toBe(hostile);
+
+    // Piped, --raw gives the bytes as they are.
+    expect(runCli(['messages', 'show', id, '--raw'], env).stdout).toContain('Subject:');
+    // To a terminal (script(1) gives the command one), it refuses without --force.
+    const tty = spawnSync('script', ['-qec', `${process.execPath} bin/mailroom.js messages show ${id} --raw`, '/dev/null'], { env: { ...process.env, ...env }, encoding: 'utf8' });
+    expect(tty.status).not.toBe(0);
+    expect(tty.stdout).toMatch(/terminal escape sequences.*--out FILE.*--force/s);
+    const file = join(tempDir(), 'raw.eml');
+    expect(runCli(['messages', 'show', id, '--raw', '--out', file], env).code).toBe(0);
+    expect(readFileSync(file, 'latin1')).toContain('Subject:');
   });
 });

@@ -3,11 +3,13 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RawSmtp, queuedId } from '../helpers/raw-smtp.ts';
-import { isProcessed, startTestServer, tempDir, waitFor, zoneFile, type TestServer } from '../helpers/server.ts';
+import { authenticatedSenders, isProcessed, startTestServer, tempDir, waitFor, zoneFile, type TestServer } from '../helpers/server.ts';
 
 let t: TestServer;
 beforeAll(async () => {
-  const zone = zoneFile(tempDir(), { 'spoofed.example': { TXT: ['v=spf1 -all'] }, '_dmarc.spoofed.example': { TXT: ['v=DMARC1; p=reject'] } });
+  // The test client is 127.0.0.1: these domains' SPF allows it, so mail from them is authenticated (aligned SPF, no DMARC).
+  const zone = zoneFile(tempDir(), {
+    ...authenticatedSenders(['candidate.example', 'family.example', 'candidat.example', 'acme.com']), 'spoofed.example': { TXT: ['v=spf1 -all'] }, '_dmarc.spoofed.example': { TXT: ['v=DMARC1; p=reject'] } });
   t = await startTestServer({ overrides: { dns: { zoneFile: zone } } });
   t.ctx.tenants.add({ slug: 'acme-de', parent: 'acme', domains: ['acme.de'], replyDomains: ['antworten.acme.de'], forwardAddresses: [] });
   t.ctx.candidates.upsert('acme', { externalId: 'c-jane', name: 'Jane', emails: ['jane@candidate.example'] });

@@ -9,10 +9,10 @@ import { startServer, type RunningServer } from '../../src/server.ts';
 import { newWebhookSecret } from '../../src/webhooks/signing.ts';
 import { RawSmtp, queuedId } from '../helpers/raw-smtp.ts';
 import { startReceiver, type Receiver } from '../helpers/receiver.ts';
-import { isProcessed, seedTenants, tempDir, testConfig, waitFor } from '../helpers/server.ts';
+import { authenticatedSenders, isProcessed, seedTenants, tempDir, testConfig, waitFor, zoneFile } from '../helpers/server.ts';
 
 const dataDir = tempDir('mailroom-webhooks-');
-const config = testConfig(dataDir, { webhooks: { pollIntervalMs: 50, retryBaseMs: 50 }, relay: { pollIntervalMs: 100 } });
+const config = testConfig(dataDir, { webhooks: { pollIntervalMs: 50, retryBaseMs: 50 }, relay: { pollIntervalMs: 100 }, dns: { zoneFile: zoneFile(tempDir(), authenticatedSenders(['candidate.example'])) } });
 let ctx: Context;
 let server: RunningServer | null = null;
 const receivers: Receiver[] = [];

@@ -43,6 +43,15 @@ export function zoneFile(dir: string, zone: Record<string, unknown> = {}): strin
   return path;
 }
 
+/**
+ * Zone entries that authenticate mail from these domains sent by a test client
+ * (127.0.0.1): SPF allows it, no DMARC record, so an aligned SPF pass proves
+ * the sender (auth/sender.ts) as it would for a small company's domain.
+ */
+export function authenticatedSenders(domains: readonly string[]): Record<string, { TXT: string[] }> {
+  return Object.fromEntries(domains.map((d) => [d, { TXT: ['v=spf1 ip4:127.0.0.1 -all'] }]));
+}
+
 export function testConfig(dataDir: string, overrides: SectionOverrides = {}): Config {
   return configSchema.parse({
     ...overrides,
@@ -50,6 +59,8 @@ export function testConfig(dataDir: string, overrides: SectionOverrides = {}): C
     data: { dir: dataDir, ...overrides.data },
     smtp: { host: '127.0.0.1', port: 0, hostname: 'mx.mailroom.test', ...overrides.smtp },
     http: { host: '127.0.0.1', port: 0, ...overrides.http },
+    // Test receivers listen on loopback; the tests of the rule itself turn this off.
+    webhooks: { allowPrivateNetworks: true, ...overrides.webhooks },
     log: { level: 'silent', ...overrides.log },
   });
 }

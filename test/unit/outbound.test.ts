@@ -70,6 +70,23 @@ describe('which account sends', () => {
   });
 });
 
+describe('outbound Message-IDs', () => {
+  it('are 128 random bits, independent of the queue id, the row and the time', () => {
+    const { db, keyring } = setup();
+    const at = new Date();
+    const sent = Array.from({ length: 50 }, () => composeOutbound({ db, keyring, now: at }, { tenant: 'acme', to: 'jane@x.example', subject: 'S', text: 'T' }));
+    const locals = sent.map((m) => m.messageId.slice(0, m.messageId.indexOf('@')));
+    for (const [i, local] of locals.entries()) {
+      expect(local).toMatch(/^[0-9a-f]{32}$/);
+      expect(local).not.toContain(sent[i]!.id.toLowerCase().slice(0, 10));
+    }
+    expect(new Set(locals).size).toBe(locals.length);
+    // Made in the same millisecond, consecutive ids share no prefix beyond chance (a ULID's would share 10+ characters).
+    const shared = locals.slice(1).map((l, i) => [...l].findIndex((ch, k) => ch !== locals[i]![k]));
+    expect(Math.max(...shared)).toBeLessThan(6);
+  });
+});
+
 describe('outbound queue', () => {
   it('a message claimed by a process that died is sent again once, with the same Message-ID', async () => {
     const { db, keyring } = setup();

@@ -1,0 +1,34 @@
+// An HTTP(S) POST to an address checked beforehand (public-target.ts): the
+// host name stays in the URL (Host header, TLS SNI and certificate check), but
+// the connection goes to the given address, so a DNS answer that changes
+// between the check and the connection (rebinding) cannot redirect it.
+// Redirects are never followed.
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { LookupFunction } from 'node:net';
+import type { CheckedTarget } from './public-target.ts';
+
+export interface PinnedResponse {
+  status: number;
+  /** The address the connection was made to. */
+  remoteAddress: string | null;
+}
+
+export function postPinned(target: CheckedTarget, headers: Record<string, string>, body: string, timeoutMs: number): Promise<PinnedResponse> {
+  const lookup: LookupFunction = (_hostname, options, callback) => {
+    // Node asks for every address when autoSelectFamily is on; answer in the shape it asked for.
+    if ((options as { all?: boolean }).all) (callback as unknown as (err: null, list: { address: string; family: number }[]) => void)(null, [{ address: target.address, family: target.family }]);
+    else callback(null, target.address, target.family);
+  };
+  const send = target.url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(target.url, { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, lookup, signal: AbortSignal.timeout(timeoutMs) }, (res: IncomingMessage) => {
+      const remoteAddress = res.socket?.remoteAddress ?? null;
+      // The body is not read: only the status counts.
+      res.resume();
+      resolve({ status: res.statusCode ?? 0, remoteAddress });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}

@@ -1,0 +1,34 @@
+// Adding a tenant's webhook endpoint: one operation the CLI and the API both
+// call, so the rules hold whichever way an endpoint comes in: its URL reaches
+// only the public internet (over https) unless the operator allows private
+// networks, and a tenant has at most webhooks.maxPerTenant endpoints.
+import type { DnsResolver } from '../auth/resolver.ts';
+import type { Config } from '../config/index.ts';
+import { RefusedError } from '../errors.ts';
+import { checkTargetUrl, resolvePublicTarget } from '../net/index.ts';
+import type { Keyring } from '../secrets/keyring.ts';
+import type { Webhook, WebhookStore } from '../store/index.ts';
+import { newWebhookSecret } from './signing.ts';
+
+export interface AddWebhookDeps {
+  webhooks: WebhookStore;
+  keyring: () => Keyring;
+  settings: Config['webhooks'];
+  resolver: DnsResolver;
+  now: Date;
+}
+
+/** Checks the URL (and what its host resolves to now), then adds the endpoint; the secret is returned once. */
+export async function addWebhook(deps: AddWebhookDeps, tenantId: number, url: string, events: readonly string[] | null): Promise<{ webhook: Webhook; secret: string }> {
+  const rules = { allowPrivateNetworks: deps.settings.allowPrivateNetworks, what: 'webhook URL' };
+  const checked = checkTargetUrl(url, rules);
+  await resolvePublicTarget(checked, deps.resolver, rules);
+  // Counted after the only wait, right before the insert, so two requests at once cannot both slip under the cap.
+  const have = deps.webhooks.list([tenantId]).length;
+  if (have >= deps.settings.maxPerTenant) {
+    throw new RefusedError(`the tenant already has ${have} webhook endpoints, the most allowed (webhooks.maxPerTenant); remove one first`);
+  }
+  const secret = newWebhookSecret();
+  const webhook = deps.webhooks.add(tenantId, checked.toString(), events ? [...events] : null, deps.keyring().seal(secret), deps.now.toISOString());
+  return { webhook, secret };
+}
