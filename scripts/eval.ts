@@ -2,7 +2,8 @@
 // Measures message understanding against the real corpora in ../shared/corpus,
 // read in place (never copied into the project), and prints a table per corpus:
 // bounces, auto-replies and feedback reports (sisimai), forwards
-// (email-forward-parser), reply text (email_reply_trimmer, talon).
+// (email-forward-parser), reply text (email_reply_trimmer, talon); and the
+// project's own labelled spoofing set (fixtures/spoofing).
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -10,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { classify, readForwardBody } from '../src/classify/index.ts';
 import { parseMessage } from '../src/parse/index.ts';
 import { replyText } from '../src/reply/index.ts';
+import { evaluateSpoofing } from './lib/spoofing-eval.ts';
 
 interface SisimaiCase {
   file: string;
@@ -201,6 +203,14 @@ async function evalDiscourse(dir: string, scratch: string): Promise<string[]> {
   );
 }
 
+async function evalSpoofing(dir: string, scratch: string): Promise<string[]> {
+  const r = await evaluateSpoofing(dir, scratch);
+  return section(`spoofing (${r.attacks.total + r.legitimate.total} labelled cases, fixtures/spoofing)`, [
+    row('spoofing.attacks', 'attacks not filed under a candidate, with the expected reason', r.attacks.stopped, r.attacks.total, 100),
+    row('spoofing.legitimate', 'authenticated mail still matched to its candidate', r.legitimate.matched, r.legitimate.total, 100),
+  ], r.misses);
+}
+
 /** --check: below any floor (but the waived ones) exits 1, naming each. */
 function check(waived: readonly string[]): number {
   const below = measured.filter((m) => m.floor !== null && m.d > 0 && (100 * m.n) / m.d < m.floor);
@@ -230,6 +240,7 @@ async function main(): Promise<void> {
       else if (name === 'email_reply_trimmer') lines = evalReplyTrimmer(dir);
       else if (name === 'talon') lines = await evalTalon(dir, scratch);
       else if (name === 'discourse') lines = await evalDiscourse(dir, scratch);
+      else if (name === 'spoofing') lines = await evalSpoofing(dir, scratch);
       else lines = [`## ${name}`, '', 'not measured yet', ''];
       process.stdout.write(`${lines.join('\n')}\n`);
     }

@@ -45,6 +45,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
   const db = openDatabase(config.data.dir, { maxSizeMb: config.data.maxSizeMb });
   let closed = false;
   let keyring: Keyring | null = null;
+  let resolver: DnsResolver | null = null;
   return {
     config,
     log,
@@ -58,7 +59,8 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     accounts: new AccountStore(db),
     outbound: new OutboundStore(db),
     webhooks: new WebhookStore(db),
-    resolver: overrides.resolver ?? createResolver(config.dns),
+    // Made on first use: a zone file is read only by the commands that look something up.
+    resolver: overrides.resolver ?? ((name, rrtype) => (resolver ??= createResolver(config.dns))(name, rrtype)),
     keyring: () => (keyring ??= loadKeyring({ dataDir: config.data.dir, ...config.secret }, { create: true }) as Keyring),
     close() {
       if (closed) return;

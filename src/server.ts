@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 // BIMI certificate and HTTP stacks) into the SMTP thread, ~30 MB it never uses.
 import { loadZoneFile, ZoneFileError } from './auth/zone-resolver.ts';
 import type { Context } from './context.ts';
+import type { Logger } from './log.ts';
 import { UsageError } from './errors.ts';
 import { Metrics } from './http/metrics.ts';
 import { startHttpServer, type HttpServer } from './http/server.ts';
@@ -16,7 +17,7 @@ import { OnDemandThread } from './on-demand-thread.ts';
 import { loadTlsMaterial, SmtpListener } from './smtp/index.ts';
 import { RelayThread } from './relay/relay-thread-handle.ts';
 import { relayWorkDueAt } from './relay/work-due.ts';
-import { acquireInstanceLock, ensureSpoolDir, OutboundStore, GroupCommitter, InstanceLockError, StoreThread, type InstanceLock } from './store/index.ts';
+import { acquireInstanceLock, diskWatermark, ensureSpoolDir, OutboundStore, GroupCommitter, InstanceLockError, RetentionStore, StoreThread, type InstanceLock } from './store/index.ts';
 
 export interface RunningServer {
   smtp: AddressInfo;
@@ -97,7 +98,7 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
         throw new UsageError(`cannot listen for HTTP on ${config.http.host}:${config.http.port} (${err.code ?? err.message}); choose another http.host/http.port (MAILROOM_HTTP_HOST, MAILROOM_HTTP_PORT), or set http.enabled to false`);
       });
     }
-    const listener = new SmtpListener({ settings: config.smtp, dataDir: config.data.dir, tenants: ctx.tenants, committer, tls, log: smtpLog, now: () => ctx.clock.now(), metrics: metrics.smtp });
+    const listener = new SmtpListener({ settings: config.smtp, dataDir: config.data.dir, tenants: ctx.tenants, committer, tls, log: smtpLog, now: () => ctx.clock.now(), metrics: metrics.smtp, diskLow: diskWatermark(config.data.dir, config.data.minFreeMb).low });
     const smtp = await listener.listen().catch(async (err: NodeJS.ErrnoException) => {
       await http?.close();
       await store.close();
@@ -122,6 +123,7 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
       });
       relayDemand.begin();
     }
+    const retention = scheduleRetention(ctx, log);
     metrics.watchThreads(() => ({ ...(pipeline ? { pipeline: pipeline.running } : {}), ...(relay ? { relay: relay.running } : {}) }));
     log.info({ host: smtp.address, port: smtp.port, dataDir: config.data.dir, tls: tls.source }, 'mailroom listening for SMTP');
     if (http) log.info({ host: http.address.address, port: http.address.port }, 'mailroom HTTP API listening');
@@ -141,6 +143,7 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
       },
       stop() {
         stopping ??= (async () => {
+          retention.stop();
           await http?.close();
           await listener.stop();
           await committer.drain();
@@ -158,4 +161,35 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
     lock.release();
     throw err;
   }
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Retention once a day (and a minute after start): the raw bytes and attachment
+ * files of processed messages older than retention.rawDays go. It runs on the
+ * main connection in batches; a failure is logged and tried again the next day.
+ */
+function scheduleRetention(ctx: Context, log: Logger): { stop(): void } {
+  const run = (): void => {
+    const days = ctx.config.retention.rawDays;
+    if (days <= 0) return;
+    const now = ctx.clock.now();
+    try {
+      const report = new RetentionStore(ctx.db, ctx.config.data.dir).purge({ before: new Date(now.getTime() - days * DAY_MS), now, dryRun: false });
+      if (report.messages > 0) log.info({ ...report, rawDays: days }, 'retention: deleted the raw bytes of old processed messages');
+    } catch (err) {
+      log.error({ err }, 'retention failed; it runs again in a day (or run `mailroom purge`)');
+    }
+  };
+  const first = setTimeout(run, 60_000);
+  const daily = setInterval(run, DAY_MS);
+  first.unref();
+  daily.unref();
+  return {
+    stop() {
+      clearTimeout(first);
+      clearInterval(daily);
+    },
+  };
 }

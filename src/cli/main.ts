@@ -11,6 +11,7 @@ import type { GlobalOptions } from './context.ts';
 import { registerKeyCommands } from './keys.ts';
 import { registerMessageCommands } from './messages.ts';
 import { registerOutboundCommands } from './outbound.ts';
+import { registerPurgeCommand } from './purge.ts';
 import { registerServeCommand } from './serve.ts';
 import { registerStatsCommand } from './stats.ts';
 import { registerTenantCommands } from './tenants.ts';
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerWebhookCommands(program, globals);
   registerTokenCommands(program, globals);
   registerStatsCommand(program, globals);
+  registerPurgeCommand(program, globals);
   registerConfigCommands(program, globals);
   registerInspectCommand(program, globals);
   return program;

@@ -59,7 +59,8 @@ export function registerMessageCommands(program: Command, globals: () => GlobalO
         const message = ctx.messages.get(id);
         if (!message) throw new UsageError(`no message "${id}" (see: mailroom messages list)`);
         if (options.raw) {
-          const bytes = ctx.raw.read(message.id) ?? Buffer.alloc(0);
+          const bytes = ctx.raw.read(message.id);
+          if (!bytes) throw new UsageError(`the raw bytes of ${message.id} are no longer kept (retention.rawDays deletes them from processed messages)`);
           if (options.out) {
             writeFileSync(options.out, bytes, { mode: 0o600 });
             process.stderr.write(`wrote ${formatBytes(bytes.length)} to ${options.out}\n`);

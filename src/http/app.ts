@@ -2,11 +2,14 @@
 // also produce /openapi.json. Bearer tokens per tenant (stored hashed), errors
 // as RFC 9457 problem documents, cursor pagination, health and metrics.
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { Context as AppContext } from '../context.ts';
 import { RefusedError } from '../errors.ts';
 import { ApiTokenStore } from '../store/index.ts';
 import type { Metrics } from './metrics.ts';
+import { RateLimiter } from '../net/index.ts';
 import { HttpProblem, PROBLEM_TYPES, problemResponse } from './problem.ts';
 import { candidateRoutes } from './routes-candidates.ts';
 import { messageRoutes } from './routes-messages.ts';
@@ -26,6 +29,8 @@ export interface ApiDeps {
 export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   const { ctx } = deps;
   const tokens = new ApiTokenStore(ctx.db);
+  // Per token, so one busy client (or a stolen token) cannot take the main thread, which also runs SMTP intake.
+  const limiter = new RateLimiter<number>(ctx.config.http.rateLimitPerMinute, () => ctx.clock.now().getTime());
   const app = new OpenAPIHono<ApiEnv>({
     defaultHook: (result, c) => {
       if (result.success) return;
@@ -71,9 +76,21 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
         detail: token ? 'this token is unknown or revoked' : 'send Authorization: Bearer <token> (make one with `mailroom tokens create --tenant T`)',
       });
     }
+    const retryAfter = limiter.take(found.id);
+    if (retryAfter > 0) {
+      c.header('retry-after', String(retryAfter));
+      return problemResponse(c, { type: PROBLEM_TYPES.rateLimited, title: 'Too many requests', status: 429, detail: `this token may make ${ctx.config.http.rateLimitPerMinute} requests a minute (http.rateLimitPerMinute); try again in ${retryAfter} s` });
+    }
     c.set('scope', scopeOf(ctx, found.tenantId, found.tenant, found.id));
     await next();
   });
+  // Bodies are read only up to the limit: a stranger's endless upload is cut off, not buffered.
+  const tooLarge = (limit: number) => (c: Context) =>
+    problemResponse(c, { type: PROBLEM_TYPES.tooLarge, title: 'Request body too large', status: 413, detail: `the body is larger than ${limit} bytes (http.maxBodyBytes${limit > ctx.config.http.maxBodyBytes ? ' x 10 for the bulk upsert' : ''})` });
+  const bulkLimit = ctx.config.http.maxBodyBytes * 10;
+  const normal = bodyLimit({ maxSize: ctx.config.http.maxBodyBytes, onError: tooLarge(ctx.config.http.maxBodyBytes) });
+  const bulk = bodyLimit({ maxSize: bulkLimit, onError: tooLarge(bulkLimit) });
+  app.use('/v1/*', (c, next) => (c.req.path === '/v1/candidates/bulk' ? bulk(c, next) : normal(c, next)));
   candidateRoutes(app, deps);
   messageRoutes(app, deps);
   relayRoutes(app, deps);

@@ -11,7 +11,7 @@ const security = [{ bearer: [] }];
 const problem = (description: string) => ({ content: { 'application/problem+json': { schema: ProblemSchema } }, description });
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
 const ExternalId = z.object({ externalId: z.string().min(1).max(200).openapi({ param: { name: 'externalId', in: 'path' } }) });
-const TenantQuery = z.object({ tenant: z.string().optional() });
+const TenantQuery = z.object({ tenant: z.string().max(100).optional() });
 
 export function candidateRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
   const { ctx } = deps;

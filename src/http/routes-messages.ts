@@ -34,7 +34,7 @@ export function messageRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       method: 'get',
       path: '/v1/messages',
       security,
-      request: { query: PageQuery.extend({ status: z.enum(STATUSES).optional(), reason: z.string().optional(), since: z.iso.datetime({ offset: true }).optional() }) },
+      request: { query: PageQuery.extend({ status: z.enum(STATUSES).optional(), reason: z.string().max(64).optional(), since: z.iso.datetime({ offset: true }).optional() }) },
       responses: { 200: json(page(MessageSchema, 'MessagePage'), 'messages, newest first') },
     }),
     (c) => {
@@ -70,9 +70,11 @@ export function messageRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
     }),
     (c) => {
       const m = messageIn(ctx, c.get('scope'), c.req.valid('param').id);
-      const raw = ctx.raw.read(m.id);
-      if (!raw) throw notFound(`the raw bytes of ${m.id} are missing`);
-      return c.body(new Uint8Array(raw), 200, { 'content-type': 'message/rfc822' });
+      const raw = ctx.raw.locate(m.id);
+      if (!raw) throw notFound(`the raw bytes of ${m.id} are missing (deleted by retention.rawDays, or lost)`);
+      const headers = { 'content-type': 'message/rfc822', 'x-content-type-options': 'nosniff', 'content-disposition': `attachment; filename="${m.id}.eml"` };
+      if ('bytes' in raw) return c.body(new Uint8Array(raw.bytes), 200, headers);
+      return c.body(Readable.toWeb(createReadStream(raw.file, { highWaterMark: 256 * 1024 })) as ReadableStream, 200, { ...headers, 'content-length': String(raw.size) });
     },
   );
 
@@ -95,6 +97,8 @@ export function messageRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
         'content-type': attachment.contentType,
         'content-length': String(attachment.size),
         'content-disposition': `attachment; filename="${name}"; filename*=UTF-8''${encodeURIComponent(attachment.filename ?? sha256)}`,
+        // A browser must never render a sender's HTML or SVG as if it came from us.
+        'x-content-type-options': 'nosniff',
       });
     },
   );

@@ -4,7 +4,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { UsageError } from '../errors.ts';
 import { composeOutbound } from '../relay/compose.ts';
 import { SecretError, unreadableCredentials } from '../secrets/keyring.ts';
-import type { AccountSecret } from '../store/index.ts';
+import { ConversationStore, type AccountSecret } from '../store/index.ts';
 import { accountJson, outboundJson } from '../views/index.ts';
 import type { ApiDeps, ApiEnv } from './app.ts';
 import { badRequest, conflict, notFound } from './problem.ts';
@@ -17,6 +17,7 @@ const json = <T extends z.ZodType>(schema: T, description: string) => ({ content
 
 export function relayRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
   const { ctx } = deps;
+  const conversations = new ConversationStore(ctx.db);
 
   app.openapi(
     createRoute({
@@ -31,6 +32,17 @@ export function relayRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       const tenant = tenantIn(ctx, c.get('scope'), body.tenant);
       const candidate = body.candidate ? ctx.candidates.get(tenant.slug, body.candidate) : null;
       if (body.candidate && !candidate) throw notFound(`no candidate "${body.candidate}" in tenant "${tenant.slug}"`);
+      // Named explicitly, an account or conversation must be one of the token's own tenants';
+      // only the implicit choice may fall back to a parent's default account.
+      const scope = c.get('scope').tenantIds;
+      if (body.accountId !== undefined) {
+        const account = ctx.accounts.get(body.accountId);
+        if (!account || !scope.includes(account.tenantId)) throw notFound(`no account ${body.accountId}`);
+      }
+      if (body.conversationId !== undefined) {
+        const conversation = conversations.get(body.conversationId);
+        if (!conversation || !scope.includes(conversation.tenantId)) throw notFound(`no conversation ${body.conversationId}`);
+      }
       try {
         const message = composeOutbound(
           { db: ctx.db, keyring: ctx.keyring(), now: ctx.clock.now(), platformTenant: ctx.config.relay.platformTenant },

@@ -29,18 +29,22 @@ export const CandidateSchema = z
   })
   .openapi('Candidate');
 
+/** Every string a request carries has a maximum length (a stranger's 100 MB name is refused, not stored). */
+const slug = z.string().min(1).max(100);
+const externalId = z.string().min(1).max(200);
+
 export const CandidateInputSchema = z
   .object({
     name: z.string().trim().min(1).max(500),
     emails: z.array(z.string().min(3).max(320)).min(1).max(50),
-    tenant: z.string().optional().openapi({ description: "a subcompany's slug (default: the token's tenant)" }),
+    tenant: slug.optional().openapi({ description: "a subcompany's slug (default: the token's tenant)" }),
   })
   .openapi('CandidateInput');
 
 export const BulkCandidatesSchema = z
   .object({
-    tenant: z.string().optional(),
-    candidates: z.array(z.object({ externalId: z.string(), name: z.string(), emails: z.array(z.string()) })).min(1).max(1000),
+    tenant: slug.optional(),
+    candidates: z.array(z.object({ externalId: externalId, name: z.string().max(500), emails: z.array(z.string().max(320)).max(50) })).min(1).max(1000),
   })
   .openapi('BulkCandidates');
 
@@ -90,27 +94,27 @@ export const SendSchema = z
   .object({
     to: z.string().min(3).max(320),
     subject: z.string().trim().min(1).max(998),
-    text: z.string().optional(),
-    html: z.string().optional(),
-    candidate: z.string().optional().openapi({ description: "the candidate's external id" }),
+    text: z.string().max(512 * 1024).optional(),
+    html: z.string().max(512 * 1024).optional(),
+    candidate: externalId.optional().openapi({ description: "the candidate's external id" }),
     conversationId: z.number().int().positive().optional(),
     accountId: z.number().int().positive().optional(),
-    owner: z.string().optional().openapi({ description: 'the sending user, for per-user accounts' }),
-    tenant: z.string().optional(),
+    owner: z.string().max(320).optional().openapi({ description: 'the sending user, for per-user accounts' }),
+    tenant: slug.optional(),
   })
   .refine((b) => b.text !== undefined || b.html !== undefined, { message: 'give text, html or both', path: ['text'] })
   .openapi('SendRequest');
 
 export const WebhookInputSchema = z
-  .object({ url: z.url({ protocol: /^https?$/ }), events: z.array(z.enum(EVENT_TYPES)).min(1).optional() })
+  .object({ url: z.url({ protocol: /^https?$/ }).max(2048), events: z.array(z.enum(EVENT_TYPES)).min(1).optional() })
   .openapi('WebhookInput');
 
-export const AssignSchema = z.object({ candidate: z.string().min(1), rememberAddress: z.boolean().optional() }).openapi('AssignRequest');
+export const AssignSchema = z.object({ candidate: externalId, rememberAddress: z.boolean().optional() }).openapi('AssignRequest');
 export const DismissSchema = z.object({ note: z.string().max(2000).optional() }).openapi('DismissRequest');
 export const ReplaySchema = z.object({ since: z.iso.datetime({ offset: true }), webhookId: z.number().int().optional() }).openapi('ReplayRequest');
 
 export const PageQuery = z.object({
-  cursor: z.string().optional().openapi({ description: 'nextCursor of the previous page' }),
+  cursor: z.string().max(200).optional().openapi({ description: 'nextCursor of the previous page' }),
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
 

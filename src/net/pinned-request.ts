@@ -22,13 +22,23 @@ export function postPinned(target: CheckedTarget, headers: Record<string, string
   };
   const send = target.url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
-    const req = send(target.url, { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, lookup, signal: AbortSignal.timeout(timeoutMs) }, (res: IncomingMessage) => {
+    const req = send(target.url, { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, lookup }, (res: IncomingMessage) => {
+      clearTimeout(deadline);
       const remoteAddress = res.socket?.remoteAddress ?? null;
       // The body is not read: only the status counts.
       res.resume();
       resolve({ status: res.statusCode ?? 0, remoteAddress });
     });
-    req.on('error', reject);
+    // One deadline for connecting, sending and the answer's status line.
+    const deadline = setTimeout(() => {
+      const err = new Error(`no answer within ${timeoutMs} ms`);
+      err.name = 'TimeoutError';
+      req.destroy(err);
+    }, timeoutMs);
+    req.on('error', (err) => {
+      clearTimeout(deadline);
+      reject(err);
+    });
     req.end(body);
   });
 }

@@ -5,7 +5,7 @@
 // written once under their final name, which saves the temporary file.
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -33,22 +33,37 @@ async function ensureDir(dir: string): Promise<void> {
 /**
  * Contents stored recently by this process. The same small files come back again
  * and again (the logo in every signature of a thread): no need to ask the disk.
+ * An entry lasts ten minutes: retention (store/retention.ts) deletes only files
+ * untouched for an hour, so a file this list vouches for is never one it deleted.
  */
-const recentlyStored = new Set<string>();
+const recentlyStored = new Map<string, number>();
+const REMEMBER_MS = 10 * 60_000;
 
 function remember(key: string): void {
   if (recentlyStored.size >= 10_000) recentlyStored.clear();
-  recentlyStored.add(key);
+  recentlyStored.set(key, Date.now());
+}
+
+function rememberedRecently(key: string): boolean {
+  const at = recentlyStored.get(key);
+  return at !== undefined && Date.now() - at < REMEMBER_MS;
+}
+
+/** An existing file reused for another message is touched, so retention sees it in use. */
+async function touch(path: string): Promise<void> {
+  const now = new Date();
+  await utimes(path, now, now).catch(() => undefined);
 }
 
 async function writeSmall(dataDir: string, bytes: Buffer, sha256: string): Promise<void> {
   const key = `${dataDir}:${sha256}`;
-  if (recentlyStored.has(key)) return;
+  if (rememberedRecently(key)) return;
   await ensureDir(join(attachmentsDir(dataDir), sha256.slice(0, 2)));
   try {
     await writeFile(attachmentPath(dataDir, sha256), bytes, { flag: 'wx', mode: 0o640 });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err; // already stored: same bytes, same name
+    await touch(attachmentPath(dataDir, sha256));
   }
   remember(key);
 }
@@ -70,7 +85,10 @@ async function streamLarge(dataDir: string, chunks: AsyncIterable<Buffer>): Prom
     await pipeline(Readable.from(chunks), counter, createWriteStream(temporary, { mode: 0o640 }));
     const sha256 = hash.digest('hex');
     const final = attachmentPath(dataDir, sha256);
-    if (await stat(final).catch(() => null)) await rm(temporary, { force: true });
+    if (await stat(final).catch(() => null)) {
+      await rm(temporary, { force: true });
+      await touch(final);
+    }
     else {
       await ensureDir(join(dir, sha256.slice(0, 2)));
       await rename(temporary, final);

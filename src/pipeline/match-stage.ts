@@ -20,12 +20,15 @@ function threadIds(parsed: unknown): string[] {
   return [...new Set(ids)];
 }
 
+/** What matching asks the store; the evaluation answers it from a labelled set instead. */
+export type MatchSources = Pick<MatchLookups, 'tenantOfMessage' | 'isForwardAddressOf' | 'candidatesFor' | 'ownOutbound' | 'token' | 'thread' | 'bounceTarget'>;
+
 /** Whether the message came to one of the tenant's forwarding addresses (through its company inbox). */
-function viaForwardAddress(lookups: MatchLookups, tenantId: number, rcptTo: readonly string[]): boolean {
+function viaForwardAddress(lookups: MatchSources, tenantId: number, rcptTo: readonly string[]): boolean {
   return rcptTo.some((r) => lookups.isForwardAddressOf(tenantId, r));
 }
 
-export function matchMessage(lookups: MatchLookups, id: string, processed: ProcessedMessage, message: { raw: Buffer; envelope: Envelope }): DecisionSummary | null {
+export function matchMessage(lookups: MatchSources, id: string, processed: ProcessedMessage, message: { raw: Buffer; envelope: Envelope }): DecisionSummary | null {
   const tenant = lookups.tenantOfMessage(id);
   if (!tenant) return null;
   const c = processed.classification;

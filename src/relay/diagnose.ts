@@ -37,9 +37,16 @@ interface SmtpError {
   message?: string;
 }
 
+/**
+ * What went wrong, in one line: a server's reply is cut to its code and first
+ * line (a banner or multi-line reply of someone else's server is not ours to
+ * relay to whoever runs the test), and kept short.
+ */
 function describe(err: unknown): string {
   const e = err as SmtpError;
-  return e?.response ?? e?.message ?? String(err);
+  const text = e?.response ?? e?.message ?? String(err);
+  const first = text.split(/\r?\n/)[0] ?? '';
+  return first.length > 300 ? `${first.slice(0, 300)}…` : first;
 }
 
 /** Which stage a connect() error belongs to. */

@@ -49,12 +49,13 @@ export class Keyring {
 
   open(sealed: string): string {
     const [format, keyId, iv, body] = sealed.split('.');
-    if (format !== FORMAT || !keyId || !iv || !body) throw new SecretError('a stored secret is not in a format this version can read');
+    if (format !== FORMAT || !keyId || !iv || !body) throw new SecretError('a stored secret is not in a format this version can read', 'it is not in a format this version can read');
     const key = this.keys.get(keyId);
     if (!key) {
       throw new SecretError(
         `a stored secret was sealed with key ${keyId}, which this server does not have (it has ${[...this.keys.keys()].join(', ')}); ` +
           'set MAILROOM_SECRET_KEY to that key, or put it in MAILROOM_SECRET_PREVIOUS_KEY and run `mailroom keys rotate`',
+        'they were sealed with a secret key this server does not have (lost or changed)',
       );
     }
     const data = Buffer.from(body, 'base64url');
@@ -63,7 +64,7 @@ export class Keyring {
     try {
       return Buffer.concat([decipher.update(data.subarray(0, data.length - 16)), decipher.final()]).toString('utf8');
     } catch {
-      throw new SecretError(`a stored secret sealed with key ${keyId} does not open: the database or the key was altered`);
+      throw new SecretError(`a stored secret sealed with key ${keyId} does not open: the database or the key was altered`, 'the database or the secret key was altered');
     }
   }
 
@@ -83,11 +84,22 @@ export class Keyring {
   }
 }
 
-export class SecretError extends UsageError {}
+/**
+ * A sealed secret that cannot be opened. The message (for the operator's
+ * terminal and log) names the keys involved; `publicText` does not, since key
+ * fingerprints have no business in a tenant's API answer or account status.
+ */
+export class SecretError extends UsageError {
+  readonly publicText: string;
+  constructor(message: string, publicText = 'a stored secret cannot be opened') {
+    super(message);
+    this.publicText = publicText;
+  }
+}
 
-/** Why an account waits when its stored credentials cannot be opened (the relay's reply, the API's answer). */
+/** Why an account waits when its stored credentials cannot be opened (the relay's reply, the API's answer): no key ids. */
 export function unreadableCredentials(err: SecretError): string {
-  return `the stored credentials cannot be opened: ${err.message}`;
+  return `the stored credentials cannot be opened: ${err.publicText}`;
 }
 
 export interface KeySettings {

@@ -1,5 +1,6 @@
-// Per-client-IP connection counting. smtp-server's maxClients caps the total;
-// this caps one address so a single client cannot take every slot.
+// Per-client connection counting. smtp-server's maxClients caps the total;
+// this caps one client (its key: an IPv4 address or an IPv6 /64, net/client-key.ts)
+// so a single client cannot take every slot.
 
 export class ConnectionLimiter {
   private readonly perIp = new Map<string, number>();

@@ -7,6 +7,7 @@ import type { Config } from '../config/index.ts';
 import { asError, SmtpError, StorageError, type SmtpReply } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { newMessageId, spoolFileFor, type Envelope, type GroupCommitter, type TenantStore } from '../store/index.ts';
+import { clientKey, RateLimiter } from '../net/index.ts';
 import { ConnectionLimiter } from './connection-limits.ts';
 import { IncomingMessage, type IncomingResult } from './incoming.ts';
 import { receivedHeader } from './received.ts';
@@ -18,6 +19,8 @@ import {
   C421_SHUTTING_DOWN,
   C421_TOO_MANY_FROM_IP,
   C451_LOCAL_ERROR,
+  C451_TOO_MANY_MESSAGES,
+  C451_TOO_MANY_RECIPIENTS,
   C452_ONE_TENANT_PER_MESSAGE,
   C452_STORAGE_FULL,
   C452_TOO_MANY_RECIPIENTS,
@@ -37,6 +40,8 @@ export interface SmtpListenerDeps {
   now: () => Date;
   /** Counts what was accepted and refused (Prometheus metrics). */
   metrics?: SmtpMetrics;
+  /** Whether the data directory's filesystem is below data.minFreeMb (store/disk-watermark.ts). */
+  diskLow?: () => boolean;
 }
 
 export interface SmtpMetrics {
@@ -61,6 +66,8 @@ export class SmtpListener {
   private readonly deps: SmtpListenerDeps;
   private readonly server: SMTPServer;
   private readonly limiter: ConnectionLimiter;
+  private readonly messageRate: RateLimiter<string>;
+  private readonly recipientRate: RateLimiter<string>;
   private readonly sessions = new Map<string, SessionState>();
   private shuttingDown = false;
   private inFlight = 0;
@@ -69,6 +76,8 @@ export class SmtpListener {
     this.deps = deps;
     const s = deps.settings;
     this.limiter = new ConnectionLimiter(s.maxConnectionsPerIp);
+    this.messageRate = new RateLimiter(s.maxMessagesPerClientPerMinute);
+    this.recipientRate = new RateLimiter(s.maxRecipientsPerClientPerMinute);
     this.server = new SMTPServer({
       name: s.hostname,
       banner: 'mailroom',
@@ -87,7 +96,7 @@ export class SmtpListener {
       logger: false,
       onConnect: (session, callback) => callback(this.counted(this.connect(session)) ?? undefined),
       onClose: (session) => this.close(session),
-      onMailFrom: (address, session, callback) => callback(this.mailFrom(address, session) ?? undefined),
+      onMailFrom: (address, session, callback) => callback(this.counted(this.mailFrom(address, session)) ?? undefined),
       onRcptTo: (address, session, callback) => callback(this.counted(this.rcptTo(address, session)) ?? undefined),
       onData: (stream, session, callback) => this.data(stream, session, callback),
     });
@@ -149,7 +158,7 @@ export class SmtpListener {
   private connect(session: SMTPServerSession): SmtpError | null {
     if (this.shuttingDown) return new SmtpError(C421_SHUTTING_DOWN);
     const log = this.deps.log.child({ session: session.id });
-    if (!this.limiter.admit(session.id, session.remoteAddress)) {
+    if (!this.limiter.admit(session.id, clientKey(session.remoteAddress))) {
       log.warn({ ip: session.remoteAddress }, 'connection refused: too many from this address');
       return new SmtpError(C421_TOO_MANY_FROM_IP);
     }
@@ -170,9 +179,20 @@ export class SmtpListener {
     this.limiter.release(session.id);
   }
 
-  private mailFrom(_address: SMTPServerAddress, _session: SMTPServerSession): SmtpError | null {
+  private mailFrom(_address: SMTPServerAddress, session: SMTPServerSession): SmtpError | null {
     // A session that finished its transaction during shutdown gets no new one.
-    return this.shuttingDown ? new SmtpError(C421_SHUTTING_DOWN) : null;
+    if (this.shuttingDown) return new SmtpError(C421_SHUTTING_DOWN);
+    // Refused before any byte is sent: the sender keeps the message and retries.
+    if (this.deps.diskLow?.()) {
+      this.sessions.get(session.id)?.log.warn('free disk space below data.minFreeMb: message refused with 452');
+      return new SmtpError(C452_STORAGE_FULL);
+    }
+    // A transaction is a message: the rate is counted when it starts.
+    if (this.messageRate.take(clientKey(session.remoteAddress)) > 0) {
+      this.sessions.get(session.id)?.log.info({ ip: session.remoteAddress }, 'message rate of this client exceeded (smtp.maxMessagesPerClientPerMinute)');
+      return new SmtpError(C451_TOO_MANY_MESSAGES);
+    }
+    return null;
   }
 
   private rcptTo(address: SMTPServerAddress, session: SMTPServerSession): SmtpError | null {
@@ -180,6 +200,10 @@ export class SmtpListener {
     if (!state) return new SmtpError(C451_LOCAL_ERROR);
     const accepted = session.envelope.rcptTo;
     if (accepted.length >= this.deps.settings.maxRecipients) return new SmtpError(C452_TOO_MANY_RECIPIENTS);
+    if (this.recipientRate.take(clientKey(session.remoteAddress)) > 0) {
+      state.log.info({ ip: session.remoteAddress }, 'recipient rate of this client exceeded (smtp.maxRecipientsPerClientPerMinute)');
+      return new SmtpError(C451_TOO_MANY_RECIPIENTS);
+    }
     try {
       const routed = routeRecipient(address.address, this.deps.tenants);
       // One message belongs to one tenant; recipients of another tenant come back

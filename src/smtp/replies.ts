@@ -11,6 +11,9 @@ export const C421_SESSION_TOO_LONG = reply(421, '4.4.2', 'Session time limit exc
 export const C421_DATA_TOO_SLOW = reply(421, '4.4.2', 'Message not received in time, closing connection');
 export const C421_SHUTTING_DOWN = reply(421, '4.3.2', 'Service shutting down, try again later');
 export const C451_LOCAL_ERROR = reply(451, '4.3.0', 'Local error in processing, try again later');
+// RFC 3463 4.7.x: a policy refusal that passes; the client retries later, as for Gmail's own rate limits.
+export const C451_TOO_MANY_MESSAGES = reply(451, '4.7.1', 'Too many messages from your address, try again later');
+export const C451_TOO_MANY_RECIPIENTS = reply(451, '4.7.1', 'Too many recipients from your address, try again later');
 export const C452_STORAGE_FULL = reply(452, '4.3.1', 'Insufficient system storage, try again later');
 // RFC 5321 section 4.5.3.1.10: 452 for too many recipients; the client sends the rest later.
 export const C452_TOO_MANY_RECIPIENTS = reply(452, '4.5.3', 'Too many recipients');
@@ -27,6 +30,8 @@ const REFUSALS: readonly [SmtpReply, string][] = [
   [C421_DATA_TOO_SLOW, 'data_too_slow'],
   [C421_SHUTTING_DOWN, 'shutting_down'],
   [C451_LOCAL_ERROR, 'local_error'],
+  [C451_TOO_MANY_MESSAGES, 'message_rate'],
+  [C451_TOO_MANY_RECIPIENTS, 'recipient_rate'],
   [C452_STORAGE_FULL, 'storage_full'],
   [C452_TOO_MANY_RECIPIENTS, 'too_many_recipients'],
   [C452_ONE_TENANT_PER_MESSAGE, 'one_tenant_per_message'],

@@ -26,3 +26,5 @@ export { resealAll, sealedKeyIds } from './sealed.ts';
 export { EventStore, EVENT_TYPES, type EventType, type EventPayload } from './events.ts';
 export { WebhookStore, type Webhook, type DueDelivery } from './webhooks.ts';
 export { ApiTokenStore, type ApiToken } from './api-tokens.ts';
+export { diskWatermark, type DiskWatermark } from './disk-watermark.ts';
+export { RetentionStore, RECENT_MS, type PurgeReport, type PurgeOptions } from './retention.ts';

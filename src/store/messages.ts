@@ -246,6 +246,9 @@ export class MessageStore {
       );
     // Re-running a stage gives the same result: replace, never duplicate.
     this.statements.get('INSERT OR REPLACE INTO message_parsed (message_id, data) VALUES (?, ?)').run(id, JSON.stringify(summary.parsed));
+    this.statements.get('DELETE FROM attachment_refs WHERE message_id = ?').run(id);
+    const ref = this.statements.get('INSERT OR IGNORE INTO attachment_refs (sha256, message_id) VALUES (?, ?)');
+    for (const a of summary.attachments) ref.run(a.sha256, id);
   }
 
   /** Replaces the stored decision (the store adds the conversation it chose). */
@@ -287,7 +290,10 @@ export class MessageStore {
 
   /** Puts messages back through the pipeline (e.g. after candidates arrived); returns how many. */
   requeue(ids: readonly string[], nowMs: number): number {
-    const requeue = this.statements.get(`UPDATE jobs SET state = 'queued', attempts = 0, run_after = ?, lease_token = NULL, updated_at = ? WHERE message_id = ? AND state IN ('done', 'failed')`);
+    // A message whose raw bytes retention deleted has nothing left to process.
+    const requeue = this.statements.get(
+      `UPDATE jobs SET state = 'queued', attempts = 0, run_after = ?, lease_token = NULL, updated_at = ? WHERE message_id = ? AND state IN ('done', 'failed') AND EXISTS (SELECT 1 FROM message_raw r WHERE r.message_id = jobs.message_id)`,
+    );
     const mark = this.statements.get(`UPDATE messages SET status = 'received' WHERE id = ?`);
     return this.db.transaction(() => {
       let n = 0;

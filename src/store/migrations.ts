@@ -350,6 +350,26 @@ export const migrations: readonly Migration[] = [
       CREATE TRIGGER routes_deleted AFTER DELETE ON routes BEGIN UPDATE route_generation SET value = value + 1 WHERE id = 1; END;
     `,
   },
+  {
+    version: 12,
+    name: 'retention of raw bytes',
+    sql: `
+      -- When retention (retention.rawDays) deleted the raw bytes and attachment files;
+      -- the row, its decision and reply text stay.
+      ALTER TABLE messages ADD COLUMN raw_purged_at TEXT;
+      -- Which messages use which content-addressed attachment file, so a file shared
+      -- by several messages is deleted only with the last of them.
+      CREATE TABLE attachment_refs (
+        sha256      TEXT NOT NULL,
+        message_id  TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        PRIMARY KEY (sha256, message_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX attachment_refs_message ON attachment_refs(message_id);
+      INSERT OR IGNORE INTO attachment_refs (sha256, message_id)
+        SELECT json_extract(a.value, '$.sha256'), m.id FROM messages m, json_each(m.attachments) a
+        WHERE m.attachments IS NOT NULL AND json_valid(m.attachments) AND json_extract(a.value, '$.sha256') IS NOT NULL;
+    `,
+  },
 ];
 
 export function migrate(db: Database, list: readonly Migration[] = migrations): number[] {

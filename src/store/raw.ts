@@ -62,6 +62,21 @@ export class RawReader {
     return row.path ? readFileSync(join(this.dataDir, row.path)) : null;
   }
 
+  /**
+   * Where the bytes are, for a reader that streams them: in the database (small
+   * messages) or a spool file (large ones, read piece by piece so a 30 MB
+   * download never sits whole in the memory of the thread that also runs SMTP).
+   */
+  locate(id: string): { bytes: Buffer } | { file: string; size: number } | null {
+    const row = this.db.prepare('SELECT raw, path FROM message_raw WHERE message_id = ?').get(id.toUpperCase()) as { raw: Buffer | null; path: string | null } | undefined;
+    if (!row) return null;
+    if (row.raw) return { bytes: row.raw };
+    if (!row.path) return null;
+    const file = join(this.dataDir, row.path);
+    const stat = statSync(file, { throwIfNoEntry: false });
+    return stat ? { file, size: stat.size } : null;
+  }
+
   /** The bytes with the envelope they arrived with: what the pipeline starts from. */
   readWithEnvelope(id: string): { raw: Buffer; envelope: Envelope } | null {
     const row = this.db.prepare('SELECT envelope FROM messages WHERE id = ?').get(id.toUpperCase()) as { envelope: string } | undefined;

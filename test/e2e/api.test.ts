@@ -8,7 +8,7 @@ import { AccountSchema, BulkResultSchema, CandidateSchema, DiagnosisSchema, Mess
 import { ApiTokenStore } from '../../src/store/index.ts';
 import { RawSmtp, queuedId } from '../helpers/raw-smtp.ts';
 import { startProvider, type Provider } from '../helpers/provider.ts';
-import { isProcessed, startTestServer, waitFor, type TestServer } from '../helpers/server.ts';
+import { isProcessed, startTestServer, tempDir, waitFor, zoneFile, type TestServer } from '../helpers/server.ts';
 import { addTestAccount } from '../helpers/accounts.ts';
 
 let t: TestServer;
@@ -18,7 +18,8 @@ let globexToken: string;
 let provider: Provider;
 
 beforeAll(async () => {
-  t = await startTestServer({ overrides: { relay: { pollIntervalMs: 100 } } });
+  // ats.example is the tenant's webhook receiver, on a documentation address (TEST-NET-1) that routes nowhere.
+  t = await startTestServer({ overrides: { relay: { pollIntervalMs: 100 }, dns: { zoneFile: zoneFile(tempDir(), { 'ats.example': { A: ['192.0.2.44'] } }) } } });
   base = `http://127.0.0.1:${t.server.http!.port}`;
   const tokens = new ApiTokenStore(t.ctx.db);
   acmeToken = tokens.create(t.ctx.tenants.get('acme')!.id, 'ats', new Date().toISOString()).token;
@@ -187,7 +188,9 @@ describe('HTTP API', () => {
     problem(await call('POST', `/v1/accounts/${account.id}/test`, globexToken), 404);
     const sealed = t.ctx.db.prepare('SELECT secret FROM accounts WHERE id = ?').pluck().get(account.id) as string;
     t.ctx.db.prepare('UPDATE accounts SET secret = ? WHERE id = ?').run('v1.lostkey.AAAAAAAAAAAAAAAA.BBBBBBBBBBBBBBBBBBBBBBBB', account.id);
-    problem(await call('POST', `/v1/accounts/${account.id}/test`, acmeToken), 409, /cannot be opened.*mailroom accounts add --tenant acme/);
+    const lost = await call('POST', `/v1/accounts/${account.id}/test`, acmeToken);
+    problem(lost, 409, /cannot be opened.*mailroom accounts add --tenant acme/);
+    expect(lost.text).not.toContain('lostkey');
     expect(t.ctx.accounts.get(account.id)).toMatchObject({ status: 'failing' });
     t.ctx.db.prepare('UPDATE accounts SET secret = ? WHERE id = ?').run(sealed, account.id);
 

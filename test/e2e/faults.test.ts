@@ -73,6 +73,25 @@ describe('faults', () => {
     ]);
   });
 
+  it("repeats no more of a remote server's reply than its code and first line", async () => {
+    const chatty = createServer((socket) => {
+      sockets.push(socket);
+      socket.on('error', () => undefined); // the client hangs up on a 554 greeting
+      socket.write('554-mx7.internal.corp.example ESMTP banner, build 7.1.3\r\n554-backend db01.internal.corp.example 10.1.2.3\r\n554 No SMTP service here\r\n');
+    });
+    await new Promise<void>((resolve) => chatty.listen(0, '127.0.0.1', resolve));
+    try {
+      const account = addTestAccount(t.ctx, { port: (chatty.address() as { port: number }).port, ca: '' } as Provider, { name: 'chatty' });
+      t.ctx.db.prepare('UPDATE accounts SET tls_ca = NULL WHERE id = ?').run(account.id);
+      const diagnosis = await diagnoseAccount(t.ctx.accounts.get(account.id)!, { password: 'x' }, { connectionTimeoutMs: 1000, hostname: 'mx.mailroom.test' });
+      expect(diagnosis.ok).toBe(false);
+      expect(diagnosis.error).toMatch(/554/);
+      expect(diagnosis.error).not.toMatch(/db01|10\.1\.2\.3|\n/);
+    } finally {
+      chatty.close();
+    }
+  });
+
   it('retries a webhook whose receiver is too slow to answer, until it is delivered', async () => {
     let slow = true;
     const delivered: string[] = [];

@@ -162,4 +162,51 @@ describe('graceful shutdown', () => {
     expect(reply?.code).toBe(421);
     await stopped;
   });
+
+  it('holds one client to smtp.maxMessagesPerClientPerMinute with 451 4.7.1 at MAIL, and its recipients to their own rate', async () => {
+    t = await startTestServer({ overrides: { smtp: { maxMessagesPerClientPerMinute: 3, maxRecipientsPerClientPerMinute: 5 } } });
+    const c = await RawSmtp.connect(t.port);
+    await c.reply();
+    await c.command('EHLO client.example.org');
+    const mails: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const reply = await c.command('MAIL FROM:<a@client.example>');
+      mails.push(reply?.code ?? 0);
+      if (reply?.code === 250) await c.command('RSET');
+      else expect(reply?.lines[0]).toMatch(/^451 4\.7\.1 Too many messages/);
+    }
+    expect(mails).toEqual([250, 250, 250, 451]);
+    c.close();
+
+    // A new connection from the same address is the same client.
+    const d = await RawSmtp.connect(t.port);
+    await d.reply();
+    await d.command('EHLO client.example.org');
+    expect((await d.command('MAIL FROM:<a@client.example>'))?.code).toBe(451);
+    d.close();
+  });
+
+  it('refuses recipients past smtp.maxRecipientsPerClientPerMinute with 451 4.7.1', async () => {
+    t = await startTestServer({ overrides: { smtp: { maxRecipientsPerClientPerMinute: 5 } } });
+    const c = await RawSmtp.connect(t.port);
+    await c.reply();
+    await c.command('EHLO client.example.org');
+    expect((await c.command('MAIL FROM:<a@client.example>'))?.code).toBe(250);
+    const codes: number[] = [];
+    for (let i = 0; i < 7; i++) codes.push((await c.command(`RCPT TO:<r${i}@replies.acme.com>`))?.code ?? 0);
+    expect(codes).toEqual([250, 250, 250, 250, 250, 451, 451]);
+    c.close();
+  });
+
+  it('answers 452 4.3.1 while the data directory has less than data.minFreeMb free, before any byte is sent', async () => {
+    // More free space than any test machine has: the watermark is always crossed.
+    t = await startTestServer({ overrides: { data: { minFreeMb: 1_000_000_000 } } });
+    const c = await RawSmtp.connect(t.port);
+    await c.reply();
+    await c.command('EHLO client.example.org');
+    const reply = await c.command('MAIL FROM:<a@client.example>');
+    expect(reply?.lines[0]).toMatch(/^452 4\.3\.1 /);
+    c.close();
+    expect(t.ctx.messages.list({ limit: 10 })).toEqual([]);
+  });
 });

@@ -10,7 +10,7 @@ let t: TestServer;
 let token: string;
 let zone: string;
 beforeAll(async () => {
-  zone = zoneFile(tempDir(), { 'hooks.example.com': { A: ['93.184.215.14'] }, 'rebind.example.com': { A: ['127.0.0.1'] }, 'v6.example.com': { AAAA: ['fe80::1'] } });
+  zone = zoneFile(tempDir(), { 'hooks.example.com': { A: ['192.0.2.80'] }, 'rebind.example.com': { A: ['127.0.0.1'] }, 'v6.example.com': { AAAA: ['fe80::1'] } });
   t = await startTestServer({ overrides: { webhooks: { allowPrivateNetworks: false, maxPerTenant: 3 }, dns: { zoneFile: zone } } });
   token = new ApiTokenStore(t.ctx.db).create(t.ctx.tenants.get('acme')!.id, 'ats', new Date().toISOString()).token;
 });

@@ -1,0 +1,45 @@
+// mailroom purge [--dry-run]: retention by hand. Deletes the raw bytes and
+// attachment files of processed messages older than retention.rawDays (what
+// `serve` does once a day); the rows, decisions and reply text stay.
+import type { Command } from 'commander';
+import { UsageError } from '../errors.ts';
+import { RetentionStore, type PurgeReport } from '../store/index.ts';
+import { withContext, type GlobalOptions } from './context.ts';
+import { formatBytes, printJson } from './output.ts';
+
+function summary(r: PurgeReport, dryRun: boolean): string {
+  const verb = dryRun ? 'would delete' : 'deleted';
+  return `${verb} the raw bytes of ${r.messages} message(s) (${formatBytes(r.rawBytes)}) and ${r.attachmentFiles} attachment file(s) (${formatBytes(r.attachmentBytes)})`;
+}
+
+export function registerPurgeCommand(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('purge')
+    .description('delete raw bytes and attachment files of processed messages older than retention.rawDays (serve does it daily)')
+    .option('--dry-run', 'count what would go, change nothing')
+    .option('--days <n>', 'this many days instead of retention.rawDays')
+    .option('--json', 'print the totals as JSON')
+    .action((options: { dryRun?: boolean; days?: string; json?: boolean }) =>
+      withContext(globals(), (ctx) => {
+        const days = options.days === undefined ? ctx.config.retention.rawDays : Number(options.days);
+        if (!Number.isInteger(days) || days < 1) {
+          if (options.days !== undefined) throw new UsageError(`--days must be a whole number of days from 1, got "${options.days}"`);
+          throw new UsageError('retention.rawDays is 0 (keep forever): nothing to purge; pass --days N to purge by hand');
+        }
+        const now = ctx.clock.now();
+        const before = new Date(now.getTime() - days * 86_400_000);
+        const dryRun = options.dryRun === true;
+        const report = new RetentionStore(ctx.db, ctx.config.data.dir).purge({
+          before,
+          now,
+          dryRun,
+          progress: (r) => {
+            if (process.stderr.isTTY) process.stderr.write(`\r${r.messages} message(s) so far`);
+          },
+        });
+        if (process.stderr.isTTY) process.stderr.write('\n');
+        if (options.json) return printJson({ dryRun, before: before.toISOString(), ...report });
+        process.stdout.write(`${summary(report, dryRun)}, received before ${before.toISOString()}\n`);
+      }),
+    );
+}

@@ -1,0 +1,123 @@
+// Retention: the raw bytes and attachment files of processed messages older
+// than retention.rawDays are deleted; the row, its verdicts, decision and reply
+// text stay, so the queue and a candidate's history still read the same. A
+// content-addressed attachment file goes only with the last message using it.
+//
+// The pipeline may be storing the same attachment for a new message while this
+// runs (its file exists, so it is reused, not written). Such a reuse touches the
+// file, and its in-memory "stored recently" list forgets entries after ten
+// minutes (parse/attachments.ts), so a file this deletes must also be untouched
+// for RECENT_MS: no message in flight can be counting on it.
+import { rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { encodeTime } from 'ulid';
+import { attachmentPath } from '../parse/attachments.ts';
+import type { Database } from './database.ts';
+
+/** A file touched this recently may belong to a message the pipeline is storing now. */
+export const RECENT_MS = 60 * 60_000;
+const BATCH = 500;
+
+export interface PurgeReport {
+  messages: number;
+  rawBytes: number;
+  attachmentFiles: number;
+  attachmentBytes: number;
+}
+
+export interface PurgeOptions {
+  /** Messages received before this time lose their raw bytes. */
+  before: Date;
+  dryRun: boolean;
+  now: Date;
+  /** Called after each batch with the running totals. */
+  progress?: (report: PurgeReport) => void;
+}
+
+interface Candidate {
+  id: string;
+  size: number;
+  path: string | null;
+}
+
+export class RetentionStore {
+  private readonly db: Database;
+  private readonly dataDir: string;
+
+  constructor(db: Database, dataDir: string) {
+    this.db = db;
+    this.dataDir = dataDir;
+  }
+
+  /** Processed messages received before `before` whose raw bytes are still kept, oldest first, after `afterId`. */
+  private candidates(before: Date, afterId: string): Candidate[] {
+    // Message ids are ULIDs: every id made before `before` sorts below this one, so the primary key finds them.
+    const bound = `${encodeTime(before.getTime(), 10)}0000000000000000`;
+    return this.db
+      .prepare(
+        `SELECT m.id, m.size, r.path FROM messages m JOIN message_raw r ON r.message_id = m.id
+         WHERE m.id < ? AND m.id > ? AND m.processed_at IS NOT NULL AND m.status NOT IN ('received', 'failed')
+         ORDER BY m.id LIMIT ?`,
+      )
+      .all(bound, afterId, BATCH) as Candidate[];
+  }
+
+  /** Attachment files of these messages that no other message still kept uses. */
+  private orphanedBy(ids: readonly string[], excluding: ReadonlySet<string>): string[] {
+    const shas = this.db.prepare(`SELECT DISTINCT sha256 FROM attachment_refs WHERE message_id IN (SELECT value FROM json_each(?))`).pluck().all(JSON.stringify(ids)) as string[];
+    const usedElsewhere = this.db.prepare(
+      `SELECT 1 FROM attachment_refs a JOIN messages m ON m.id = a.message_id WHERE a.sha256 = ? AND m.raw_purged_at IS NULL AND a.message_id NOT IN (SELECT value FROM json_each(?)) LIMIT 1`,
+    );
+    const excluded = JSON.stringify([...excluding]);
+    return shas.filter((sha) => !usedElsewhere.get(sha, excluded));
+  }
+
+  private fileSize(path: string): number {
+    return statSync(path, { throwIfNoEntry: false })?.size ?? 0;
+  }
+
+  /** Deletes (or, dry, counts) what retention removes; returns the totals. */
+  purge(options: PurgeOptions): PurgeReport {
+    const report: PurgeReport = { messages: 0, rawBytes: 0, attachmentFiles: 0, attachmentBytes: 0 };
+    const recentSince = options.now.getTime() - RECENT_MS;
+    const purgedSoFar = new Set<string>();
+    let afterId = '';
+    for (;;) {
+      const batch = this.candidates(options.before, afterId);
+      if (batch.length === 0) break;
+      afterId = (batch[batch.length - 1] as Candidate).id;
+      const ids = batch.map((c) => c.id);
+      for (const id of ids) purgedSoFar.add(id);
+      // In a dry run nothing is marked, so the earlier batches count as gone too.
+      const orphans = this.orphanedBy(ids, options.dryRun ? purgedSoFar : new Set(ids)).filter((sha) => {
+        const stat = statSync(attachmentPath(this.dataDir, sha), { throwIfNoEntry: false });
+        return stat !== undefined && stat.mtimeMs < recentSince;
+      });
+      report.messages += batch.length;
+      report.rawBytes += batch.reduce((n, c) => n + c.size, 0);
+      report.attachmentFiles += orphans.length;
+      report.attachmentBytes += orphans.reduce((n, sha) => n + this.fileSize(attachmentPath(this.dataDir, sha)), 0);
+      if (!options.dryRun) this.apply(batch, orphans, options.now);
+      options.progress?.({ ...report });
+    }
+    return report;
+  }
+
+  /** The rows first (committed), then the files: a crash in between leaves files nothing refers to, never a row pointing at nothing. */
+  private apply(batch: readonly Candidate[], orphans: readonly string[], now: Date): void {
+    const at = now.toISOString();
+    const dropRaw = this.db.prepare('DELETE FROM message_raw WHERE message_id = ?');
+    const mark = this.db.prepare('UPDATE messages SET raw_purged_at = ? WHERE id = ?');
+    const dropParsed = this.db.prepare('DELETE FROM message_parsed WHERE message_id = ?');
+    this.db.transaction(() => {
+      for (const c of batch) {
+        dropRaw.run(c.id);
+        // The parse result holds the whole body too; the reply text stays in the classification.
+        dropParsed.run(c.id);
+        mark.run(at, c.id);
+      }
+    }).immediate();
+    for (const c of batch) if (c.path) rmSync(join(this.dataDir, c.path), { force: true });
+    for (const sha of orphans) rmSync(attachmentPath(this.dataDir, sha), { force: true });
+  }
+}

@@ -1,0 +1,42 @@
+// What a per-client limit counts: an IPv4 address, or an IPv6 /64.
+import { describe, expect, it } from 'vitest';
+import { clientKey, RateLimiter } from '../../src/net/index.ts';
+import { ConnectionLimiter } from '../../src/smtp/connection-limits.ts';
+
+describe('client keys', () => {
+  it.each([
+    ['192.0.2.1', '192.0.2.1'],
+    ['::ffff:192.0.2.1', '192.0.2.1'],
+    ['2001:db8:1:2::1', '2001:db8:1:2::/64'],
+    ['2001:db8:1:2:aaaa:bbbb:cccc:dddd', '2001:db8:1:2::/64'],
+    ['2001:0db8:0001:0002:ffff::', '2001:db8:1:2::/64'],
+    ['2001:db8::1', '2001:db8:0:0::/64'],
+    ['::1', '0:0:0:0::/64'],
+    ['fe80::1%eth0', 'fe80:0:0:0::/64'],
+  ])('%s counts as %s', (ip, key) => {
+    expect(clientKey(ip)).toBe(key);
+  });
+
+  it('makes every address of one IPv6 /64 share the connection limit', () => {
+    const limiter = new ConnectionLimiter(2);
+    expect(limiter.admit('s1', clientKey('2001:db8:1:2::1'))).toBe(true);
+    expect(limiter.admit('s2', clientKey('2001:db8:1:2::99'))).toBe(true);
+    expect(limiter.admit('s3', clientKey('2001:db8:1:2:dead:beef:0:1'))).toBe(false);
+    expect(limiter.admit('s4', clientKey('2001:db8:1:3::1'))).toBe(true);
+  });
+});
+
+describe('rate limiter', () => {
+  it('lets a burst up to the limit through, then refills at the rate', () => {
+    let now = 0;
+    const limiter = new RateLimiter<string>(60, () => now);
+    for (let i = 0; i < 60; i++) expect(limiter.take('a')).toBe(0);
+    expect(limiter.take('a')).toBe(1);
+    expect(limiter.take('b')).toBe(0);
+    now += 1000;
+    expect(limiter.take('a')).toBe(0);
+    expect(limiter.take('a')).toBeGreaterThan(0);
+    now += 120_000;
+    for (let i = 0; i < 60; i++) expect(limiter.take('a')).toBe(0);
+  });
+});
