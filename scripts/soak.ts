@@ -72,7 +72,8 @@ new AccountStore(db).add(
 );
 new WebhookStore(db).add(tenant.id, receiverUrl, null, keyring.seal(newWebhookSecret()), new Date().toISOString());
 const zone = join(dir, 'zone.json');
-writeFileSync(zone, '{}');
+// The candidates' domain lets the soak's client (127.0.0.1) send for it: their replies are authenticated (aligned SPF).
+writeFileSync(zone, JSON.stringify({ 'candidate.example': { TXT: ['v=spf1 ip4:127.0.0.1 -all'] } }));
 
 // --- the server, killed and restarted ---
 const serverEnv = {

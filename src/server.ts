@@ -17,7 +17,7 @@ import { OnDemandThread } from './on-demand-thread.ts';
 import { loadTlsMaterial, SmtpListener } from './smtp/index.ts';
 import { RelayThread } from './relay/relay-thread-handle.ts';
 import { relayWorkDueAt } from './relay/work-due.ts';
-import { acquireInstanceLock, diskWatermark, ensureSpoolDir, OutboundStore, GroupCommitter, InstanceLockError, RetentionStore, StoreThread, type InstanceLock } from './store/index.ts';
+import { acquireInstanceLock, diskWatermark, ensureSpoolDir, OutboundStore, GroupCommitter, InstanceLockError, RetentionStore, StoreThread, type CandidateInput, type InstanceLock } from './store/index.ts';
 
 export interface RunningServer {
   smtp: AddressInfo;
@@ -93,7 +93,8 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
     let stopping: Promise<void> | null = null;
     let http: HttpServer | null = null;
     if (config.http.enabled) {
-      http = await startHttpServer({ ctx, metrics, ready: () => stopping === null }, config.http.host, config.http.port).catch(async (err: NodeJS.ErrnoException) => {
+      const upsertCandidates = (tenant: string, rows: CandidateInput[]) => store.upsertCandidates(tenant, rows);
+      http = await startHttpServer({ ctx, metrics, ready: () => stopping === null, upsertCandidates }, config.http.host, config.http.port).catch(async (err: NodeJS.ErrnoException) => {
         await store.close();
         throw new UsageError(`cannot listen for HTTP on ${config.http.host}:${config.http.port} (${err.code ?? err.message}); choose another http.host/http.port (MAILROOM_HTTP_HOST, MAILROOM_HTTP_PORT), or set http.enabled to false`);
       });

@@ -165,6 +165,11 @@ const httpSection = z
     enabled: z.boolean().default(true).describe('Whether `mailroom serve` starts the HTTP API.'),
     maxBodyBytes: positiveInt.default(1024 * 1024).describe('Largest request body the API reads (413 beyond it); the bulk candidate upsert allows ten times this.'),
     rateLimitPerMinute: positiveInt.default(600).describe('Requests one API token may make in a minute; past this 429 with Retry-After.'),
+    downloadMbPerSecond: z
+      .number()
+      .min(0)
+      .default(40)
+      .describe('Raw message and attachment downloads all draw from this many MB a second, so they cannot take the CPU from SMTP intake on the same event loop (0 = no limit).'),
   })
   .strict();
 

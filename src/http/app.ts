@@ -7,7 +7,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { Context as AppContext } from '../context.ts';
 import { RefusedError } from '../errors.ts';
-import { ApiTokenStore } from '../store/index.ts';
+import { ApiTokenStore, type BatchUpsertResult, type CandidateInput } from '../store/index.ts';
 import type { Metrics } from './metrics.ts';
 import { RateLimiter } from '../net/index.ts';
 import { HttpProblem, PROBLEM_TYPES, problemResponse } from './problem.ts';
@@ -24,6 +24,8 @@ export interface ApiDeps {
   metrics: Metrics;
   /** Whether the server is ready for traffic (listening, not shutting down). */
   ready: () => boolean;
+  /** Writes a chunk of a candidate sync; `serve` hands it to the store thread, so the API never contends with intake for the write lock. */
+  upsertCandidates?: (tenant: string, rows: CandidateInput[]) => Promise<BatchUpsertResult>;
 }
 
 export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {

@@ -1,7 +1,6 @@
 // /v1/messages: list (cursor pages, newest first), show, raw bytes, attachment
 // download, and clearing the unassigned queue (assign, dismiss).
-import { createReadStream, statSync } from 'node:fs';
-import { Readable } from 'node:stream';
+import { statSync } from 'node:fs';
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { UsageError } from '../errors.ts';
 import { attachmentPath } from '../parse/attachments.ts';
@@ -10,6 +9,7 @@ import type { StoredMessage } from '../store/index.ts';
 import { messageJson } from '../views/index.ts';
 import type { ApiDeps, ApiEnv } from './app.ts';
 import { badRequest, conflict, notFound } from './problem.ts';
+import { DownloadBudget, sendFile } from './send-file.ts';
 import { AssignSchema, DismissSchema, MessageSchema, page, PageQuery, ProblemSchema } from './schemas.ts';
 import { decodeCursor, encodeCursor, messageIn } from './scope.ts';
 
@@ -21,6 +21,7 @@ const STATUSES = ['received', 'processed', 'assigned', 'unassigned', 'dismissed'
 
 export function messageRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
   const { ctx } = deps;
+  const budget = new DownloadBudget(ctx.config.http.downloadMbPerSecond);
   const shown = (m: StoredMessage) => ({ ...messageJson(m), evidence: m.decision?.evidence ?? {} });
   /** The message as it is after a change. */
   const reread = (id: string): StoredMessage => {
@@ -74,7 +75,7 @@ export function messageRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       if (!raw) throw notFound(`the raw bytes of ${m.id} are missing (deleted by retention.rawDays, or lost)`);
       const headers = { 'content-type': 'message/rfc822', 'x-content-type-options': 'nosniff', 'content-disposition': `attachment; filename="${m.id}.eml"` };
       if ('bytes' in raw) return c.body(new Uint8Array(raw.bytes), 200, headers);
-      return c.body(Readable.toWeb(createReadStream(raw.file, { highWaterMark: 256 * 1024 })) as ReadableStream, 200, { ...headers, 'content-length': String(raw.size) });
+      return sendFile(c, budget, raw.file, raw.size, headers);
     },
   );
 
@@ -93,9 +94,8 @@ export function messageRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       const path = attachmentPath(ctx.config.data.dir, sha256);
       if (!attachment || !statSync(path, { throwIfNoEntry: false })) throw notFound(`message ${m.id} has no attachment ${sha256}`);
       const name = (attachment.filename ?? sha256).replace(/["\\\r\n]/g, '_');
-      return c.body(Readable.toWeb(createReadStream(path)) as ReadableStream, 200, {
+      return sendFile(c, budget, path, statSync(path).size, {
         'content-type': attachment.contentType,
-        'content-length': String(attachment.size),
         'content-disposition': `attachment; filename="${name}"; filename*=UTF-8''${encodeURIComponent(attachment.filename ?? sha256)}`,
         // A browser must never render a sender's HTML or SVG as if it came from us.
         'x-content-type-options': 'nosniff',

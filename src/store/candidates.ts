@@ -3,6 +3,7 @@
 // the sender lookup in matching is one indexed equality.
 import type { Statement } from 'better-sqlite3';
 import type { Database } from './database.ts';
+import { StatementCache } from './statements.ts';
 import { normalizeAddress } from './tenants.ts';
 
 export interface Candidate {
@@ -21,6 +22,13 @@ export interface CandidateInput {
   externalId: string;
   name: string;
   emails: string[];
+}
+
+/** What a batch of upserts did: counts, and each rejected row with why. */
+export interface BatchUpsertResult {
+  created: number;
+  updated: number;
+  rejected: { index: number; externalId: string; reason: string }[];
 }
 
 export class CandidateError extends Error {
@@ -45,15 +53,18 @@ export class CandidateStore {
   private readonly byEmail: Statement<[number, string], CandidateRow>;
   private readonly emailsOf: Statement<[number], { email: string; bouncing_at: string | null; bounce_reason: string | null }>;
 
+  private readonly statements: StatementCache;
+
   constructor(db: Database, now: () => Date) {
     this.db = db;
     this.now = now;
+    this.statements = new StatementCache(db);
     this.byEmail = db.prepare(`${SELECT} JOIN candidate_emails e ON e.candidate_id = c.id WHERE e.tenant_id = ? AND e.email = ? ORDER BY c.id`);
     this.emailsOf = db.prepare('SELECT email, bouncing_at, bounce_reason FROM candidate_emails WHERE candidate_id = ? ORDER BY email');
   }
 
   private tenantId(slug: string): number {
-    const row = this.db.prepare('SELECT id FROM tenants WHERE slug = ?').get(slug.toLowerCase()) as { id: number } | undefined;
+    const row = this.statements.get('SELECT id FROM tenants WHERE slug = ?').get(slug.toLowerCase()) as { id: number } | undefined;
     if (!row) throw new CandidateError(`no tenant "${slug}" (see: mailroom tenants list)`);
     return row.id;
   }
@@ -74,24 +85,50 @@ export class CandidateStore {
     const valid = CandidateStore.validate(input);
     const tenantId = this.tenantId(tenant);
     const at = this.now().toISOString();
-    const created = this.db.transaction(() => {
-      const existing = this.db.prepare('SELECT id FROM candidates WHERE tenant_id = ? AND external_id = ?').get(tenantId, valid.externalId) as { id: number } | undefined;
-      let id: number;
-      if (existing) {
-        id = existing.id;
-        this.db.prepare('UPDATE candidates SET name = ?, updated_at = ? WHERE id = ?').run(valid.name, at, id);
-        // Addresses that stay keep their bounce marks; the rest go.
-        const keep = this.db.prepare('SELECT email FROM candidate_emails WHERE candidate_id = ?').all(id) as { email: string }[];
-        const drop = this.db.prepare('DELETE FROM candidate_emails WHERE candidate_id = ? AND email = ?');
-        for (const { email } of keep) if (!valid.emails.includes(email)) drop.run(id, email);
-      } else {
-        id = Number(this.db.prepare('INSERT INTO candidates (tenant_id, external_id, name, created_at, updated_at) VALUES (?, ?, ?, ?, ?)').run(tenantId, valid.externalId, valid.name, at, at).lastInsertRowid);
-      }
-      const addEmail = this.db.prepare('INSERT OR IGNORE INTO candidate_emails (candidate_id, tenant_id, email) VALUES (?, ?, ?)');
-      for (const email of valid.emails) addEmail.run(id, tenantId, email);
-      return !existing;
-    }).immediate();
+    const created = this.db.transaction(() => this.write(tenantId, valid, at)).immediate();
     return { candidate: this.get(tenant, valid.externalId) as Candidate, created };
+  }
+
+  /**
+   * Many at once, in one transaction (a sync's chunk): each row is validated and
+   * written or rejected with the reason; nothing is read back.
+   */
+  upsertBatch(tenant: string, rows: readonly CandidateInput[]): BatchUpsertResult {
+    const tenantId = this.tenantId(tenant);
+    const at = this.now().toISOString();
+    const result: BatchUpsertResult = { created: 0, updated: 0, rejected: [] };
+    this.db.transaction(() => {
+      rows.forEach((row, index) => {
+        try {
+          if (this.write(tenantId, CandidateStore.validate(row), at)) result.created++;
+          else result.updated++;
+        } catch (err) {
+          if (!(err instanceof CandidateError)) throw err;
+          result.rejected.push({ index, externalId: row.externalId, reason: err.message });
+        }
+      });
+    }).immediate();
+    return result;
+  }
+
+  /** Writes one validated candidate inside the caller's transaction; true when it was new. */
+  private write(tenantId: number, valid: CandidateInput, at: string): boolean {
+    const s = this.statements;
+    const existing = s.get('SELECT id FROM candidates WHERE tenant_id = ? AND external_id = ?').get(tenantId, valid.externalId) as { id: number } | undefined;
+    let id: number;
+    if (existing) {
+      id = existing.id;
+      s.get('UPDATE candidates SET name = ?, updated_at = ? WHERE id = ?').run(valid.name, at, id);
+      // Addresses that stay keep their bounce marks; the rest go.
+      const keep = s.get('SELECT email FROM candidate_emails WHERE candidate_id = ?').all(id) as { email: string }[];
+      const drop = s.get('DELETE FROM candidate_emails WHERE candidate_id = ? AND email = ?');
+      for (const { email } of keep) if (!valid.emails.includes(email)) drop.run(id, email);
+    } else {
+      id = Number(s.get('INSERT INTO candidates (tenant_id, external_id, name, created_at, updated_at) VALUES (?, ?, ?, ?, ?)').run(tenantId, valid.externalId, valid.name, at, at).lastInsertRowid);
+    }
+    const addEmail = s.get('INSERT OR IGNORE INTO candidate_emails (candidate_id, tenant_id, email) VALUES (?, ?, ?)');
+    for (const email of valid.emails) addEmail.run(id, tenantId, email);
+    return !existing;
   }
 
   get(tenant: string, externalId: string): Candidate | null {

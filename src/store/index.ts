@@ -15,7 +15,7 @@ export { StoreClient, RemoteJobQueue } from './store-client.ts';
 export { acquireInstanceLock, InstanceLockError, type InstanceLock } from './instance-lock.ts';
 export { newMessageId, unguessableMessageId } from './ids.ts';
 export { RawReader, ensureSpoolDir, spoolFileFor, spoolUsage, syncSpoolDir } from './raw.ts';
-export { CandidateStore, CandidateError, type Candidate, type CandidateInput } from './candidates.ts';
+export { CandidateStore, CandidateError, type BatchUpsertResult, type Candidate, type CandidateInput } from './candidates.ts';
 export { MatchLookups, type TenantView } from './match-lookups.ts';
 export { ConversationStore, conversationSubject, type Conversation } from './conversations.ts';
 export { TokenKeyStore, ReplyTokenSource, type TokenKeyInfo } from './token-keys.ts';

@@ -1,6 +1,7 @@
 // Messages between the store thread and its clients (the main thread's group
-// committer and the pipeline thread). Plain structured-clone data only.
+// committer and API, and the pipeline thread). Plain structured-clone data only.
 import type { CommitOutcome } from './batch-writer.ts';
+import type { BatchUpsertResult, CandidateInput } from './candidates.ts';
 import type { Job } from './jobs.ts';
 import type { ProcessedMessage, NewMessage } from './messages.ts';
 
@@ -10,10 +11,11 @@ export type StoreRequest =
   | { op: 'complete'; seq: number; job: Job; summary: ProcessedMessage; nowMs: number }
   | { op: 'fail'; seq: number; job: Job; error: string; nowMs: number }
   | { op: 'retry'; seq: number; job: Job; error: string; runAfterMs: number; nowMs: number }
-  | { op: 'nextDueAt'; seq: number };
+  | { op: 'nextDueAt'; seq: number }
+  | { op: 'upsertCandidates'; seq: number; tenant: string; rows: CandidateInput[] };
 
 export type StoreReply =
-  | { seq: number; ok: true; value: CommitOutcome[] | Job[] | boolean | number | null }
+  | { seq: number; ok: true; value: CommitOutcome[] | Job[] | BatchUpsertResult | boolean | number | null }
   | { seq: number; ok: false; error: string; full: boolean };
 
 /** Sent by the store thread on the pipeline's port after new messages were committed. */

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { StorageError } from '../errors.ts';
 import type { BatchWriter, CommitOutcome } from './batch-writer.ts';
+import type { BatchUpsertResult, CandidateInput } from './candidates.ts';
 import type { NewMessage } from './messages.ts';
 import { StoreClient } from './store-client.ts';
 import type { StoreThreadData } from './store-thread.ts';
@@ -61,6 +62,15 @@ export class StoreThread implements BatchWriter {
       const full = err instanceof StorageError && err.full;
       return batch.map(() => ({ ok: false, full, error: (err as Error).message }));
     }
+  }
+
+  /**
+   * A chunk of a candidate sync, written by the store thread in its next
+   * transaction beside the intake: the API's writes then never wait for (or
+   * hold) the write lock intake's commits need.
+   */
+  upsertCandidates(tenant: string, rows: CandidateInput[]): Promise<BatchUpsertResult> {
+    return this.ensure().client.request<BatchUpsertResult>({ op: 'upsertCandidates', tenant, rows });
   }
 
   /** A port to the store thread for a pipeline thread (its job queue). */

@@ -1,5 +1,6 @@
 // The store thread: the one connection of the server that writes. Intake batches
-// from the main thread and job updates from the pipeline thread queue up; each
+// and the API's bulk candidate upserts from the main thread, and job updates from
+// the pipeline thread queue up; each
 // turn of this thread's event loop runs everything queued in ONE transaction
 // (synchronous=FULL, one fsync), then answers. So the SMTP loop never waits on a
 // disk, writers never wait on each other's locks, and every message that
@@ -8,6 +9,7 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { toStorageError } from '../errors.ts';
 import { writeBatch } from './batch-writer.ts';
 import { openDatabase } from './database.ts';
+import { CandidateStore } from './candidates.ts';
 import { JobOperations } from './job-queue.ts';
 import type { Job } from './jobs.ts';
 import { MessageStore } from './messages.ts';
@@ -31,6 +33,7 @@ const { dataDir, maxSizeMb } = workerData as StoreThreadData;
 const db = openDatabase(dataDir, { maxSizeMb });
 const messages = new MessageStore(db);
 const jobs = new JobOperations(db);
+const candidates = new CandidateStore(db, () => new Date());
 /** The connected pipeline threads' ports, each with the leases it holds (token -> when it runs out), handed back if its thread dies. */
 const pipelines = new Map<MessagePort, Map<string, number>>();
 let queue: Queued[] = [];
@@ -57,6 +60,8 @@ function handle(request: StoreRequest): unknown {
       return jobs.retryLater(request.job, request.error, request.runAfterMs, request.nowMs);
     case 'nextDueAt':
       return jobs.nextDueAt();
+    case 'upsertCandidates':
+      return candidates.upsertBatch(request.tenant, request.rows);
   }
 }
 
