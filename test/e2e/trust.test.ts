@@ -2,6 +2,7 @@
 // zone: each attack a stranger can try to get mail filed under a candidate of
 // their choice, and the legitimate mail that must keep matching.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/process.ts';
 import { RawSmtp, queuedId } from '../helpers/raw-smtp.ts';
 import { forwardWithArc, makeSigner, sign, type TestSigner } from '../helpers/dkim.ts';
 import { isProcessed, startTestServer, tempDir, waitFor, zoneFile, type TestServer } from '../helpers/server.ts';
@@ -107,6 +108,11 @@ describe('attacks that must not file mail under a candidate', () => {
     const d = decisionOf(id);
     expect(d).toMatchObject({ status: 'unassigned', reason: 'unauthenticated_sender', candidate: null, suggestions: ['c-noah'] });
     expect(String((d.evidence.authentication as { detail: string }).detail)).toMatch(/nodmarc\.example publishes no DMARC record/);
+    // What an operator reads.
+    const shown = runCli(['unassigned', 'show', id], { MAILROOM_DATA_DIR: t.dataDir }).stdout;
+    expect(shown).toMatch(/why here\s+unauthenticated_sender/);
+    expect(shown).toMatch(/suggestions\s+c-noah \(Noah\)/);
+    expect(shown).toMatch(/sender\s+not authenticated \(nodmarc\.example publishes no DMARC record/);
   });
 
   it('an ARC seal from a sealer nobody configured is not believed', async () => {
