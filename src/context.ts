@@ -5,7 +5,7 @@ import { createResolver, type DnsResolver } from './auth/resolver.ts';
 import type { Config } from './config/index.ts';
 import { createLogger, type Logger } from './log.ts';
 import { loadKeyring, type Keyring } from './secrets/keyring.ts';
-import { AccountStore, CandidateStore, JobStore, MessageStore, openDatabase, OutboundStore, RawReader, TenantStore, WebhookStore, type Database } from './store/index.ts';
+import { AccountStore, CandidateStore, GaugeQueries, JobStore, MessageStore, openDatabase, OutboundStore, RawReader, TenantStore, WebhookStore, type Database } from './store/index.ts';
 
 export interface Clock {
   now(): Date;
@@ -26,6 +26,8 @@ export interface Context {
   accounts: AccountStore;
   outbound: OutboundStore;
   webhooks: WebhookStore;
+  /** Counts and health read by /metrics and /readyz. */
+  gauges: GaugeQueries;
   /** DNS (the system's, or the configured zone file): for checking where outbound connections would go. */
   resolver: DnsResolver;
   /** The keys that seal secrets; the key file is created on first use. */
@@ -59,6 +61,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     accounts: new AccountStore(db),
     outbound: new OutboundStore(db),
     webhooks: new WebhookStore(db),
+    gauges: new GaugeQueries(db),
     // Made on first use: a zone file is read only by the commands that look something up.
     resolver: overrides.resolver ?? ((name, rrtype) => (resolver ??= createResolver(config.dns))(name, rrtype)),
     keyring: () => (keyring ??= loadKeyring({ dataDir: config.data.dir, ...config.secret }, { create: true }) as Keyring),

@@ -89,7 +89,7 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
     });
     const smtpLog = log.child({ subsystem: 'smtp' });
     const tls = await loadTlsMaterial(config.smtp.tls, config.data.dir, config.smtp.hostname, smtpLog);
-    const metrics = new Metrics(ctx.db);
+    const metrics = new Metrics(ctx.gauges);
     let stopping: Promise<void> | null = null;
     let http: HttpServer | null = null;
     if (config.http.enabled) {

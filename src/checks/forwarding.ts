@@ -5,9 +5,8 @@
 // authentication still pass after the hop, and how long did it take.
 import { randomBytes } from 'node:crypto';
 import type { Context } from '../context.ts';
-import { composeOutbound } from '../relay/compose.ts';
-import { Relay } from '../relay/sender.ts';
-import type { Account, StoredMessage, Tenant } from '../store/index.ts';
+import { sendAndAwaitReturn } from '../relay/round-trip.ts';
+import type { Account, Tenant } from '../store/index.ts';
 import { fail, ok, warn, type CheckResult } from './types.ts';
 
 export interface ForwardingOptions {
@@ -15,35 +14,22 @@ export interface ForwardingOptions {
   progress: (line: string) => void;
 }
 
-async function waitForArrival(ctx: Context, marker: string, deadline: number): Promise<StoredMessage | null> {
-  const find = ctx.db.prepare(`SELECT id FROM messages WHERE subject LIKE ? AND status NOT IN ('received', 'failed') ORDER BY id DESC LIMIT 1`).pluck();
-  while (Date.now() < deadline) {
-    const id = find.get(`%${marker}%`) as string | undefined;
-    if (id) return ctx.messages.get(id);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  return null;
-}
-
 export async function forwardingTest(ctx: Context, tenant: Tenant, account: Account, inbox: string, options: ForwardingOptions): Promise<CheckResult[]> {
   const marker = `mrfwd-${randomBytes(5).toString('hex')}`;
-  const started = Date.now();
-  const message = ctx.db.transaction(() => {
-    const composed = composeOutbound(
-      { db: ctx.db, keyring: ctx.keyring(), now: ctx.clock.now() },
-      { tenant: tenant.slug, accountId: account.id, to: inbox, subject: `mailroom forwarding test ${marker}`, text: `This message tests that ${inbox} forwards to mailroom. It can be deleted.\r\n`, purpose: 'test' },
-    );
-    ctx.outbound.claim(composed.id, ctx.clock.now().getTime(), 5 * 60_000);
-    return composed;
-  }).immediate();
   options.progress(`forwarding test: sending to ${inbox} through account ${account.id}`);
-  const relay = new Relay({ db: ctx.db, keyring: ctx.keyring, settings: ctx.config.relay, hostname: ctx.config.smtp.hostname, log: ctx.log, nowMs: () => ctx.clock.now().getTime() });
-  const sent = await relay.sendClaimed(account, message).finally(() => relay.stop());
+  const { message, sent, arrived, startedAt } = await sendAndAwaitReturn(
+    ctx,
+    account,
+    { tenant: tenant.slug, to: inbox, subject: `mailroom forwarding test ${marker}`, text: `This message tests that ${inbox} forwards to mailroom. It can be deleted.\r\n` },
+    {
+      timeoutMs: options.timeoutMs,
+      find: () => ctx.messages.latestProcessedWithSubjectContaining(marker),
+      onSent: () => options.progress(`forwarding test: sent; waiting up to ${Math.round(options.timeoutMs / 1000)} s for it at ${tenant.forwardAddresses.join(', ') || 'the forwarding address'}`),
+    },
+  );
   if (sent.outcome !== 'sent') {
     return [fail('forwarding', inbox, 'test message sent', `account ${account.id} could not send it: ${sent.reply}`, 'fix the account first (see its connection test above)')];
   }
-  options.progress(`forwarding test: sent; waiting up to ${Math.round(options.timeoutMs / 1000)} s for it at ${tenant.forwardAddresses.join(', ') || 'the forwarding address'}`);
-  const arrived = await waitForArrival(ctx, marker, Date.now() + options.timeoutMs);
   if (!arrived) {
     return [
       fail(
@@ -55,7 +41,7 @@ export async function forwardingTest(ctx: Context, tenant: Tenant, account: Acco
       ),
     ];
   }
-  const delaySeconds = (Date.parse(arrived.receivedAt) - started) / 1000;
+  const delaySeconds = (Date.parse(arrived.receivedAt) - startedAt) / 1000;
   const results: CheckResult[] = [ok('forwarding', inbox, 'arrives at mailroom', `arrived as ${arrived.id} after ${delaySeconds.toFixed(1)} s`)];
   const fromKept = arrived.from?.toLowerCase() === account.fromAddress;
   const idKept = arrived.messageId === `<${message.messageId}>`;
@@ -74,9 +60,11 @@ export async function forwardingTest(ctx: Context, tenant: Tenant, account: Acco
   const auth = arrived.auth;
   if (auth) {
     const summary = `spf=${auth.spf} dkim=${auth.dkim} dmarc=${auth.dmarc} arc=${auth.arc}`;
+    const sender = auth.sender;
     if (auth.dmarc === 'pass') results.push(ok('forwarding', inbox, 'authentication after the hop', summary));
-    else if (auth.arc === 'pass') results.push(warn('forwarding', inbox, 'authentication after the hop', summary, 'DMARC does not pass after the hop, but ARC vouches for it: matching treats the sender with care; a DKIM signature that survives forwarding fixes it'));
-    else {
+    else if (sender?.authenticated) {
+      results.push(warn('forwarding', inbox, 'authentication after the hop', `${summary}; believed: ${sender.detail}`, 'DMARC does not pass after the hop, but the sender is still proven (see the README\'s Trust section); a DKIM signature that survives forwarding makes it plain DMARC'));
+    } else {
       results.push(
         fail(
           'forwarding',

@@ -56,11 +56,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', (c) => {
-    try {
-      ctx.db.prepare('SELECT 1').get();
-    } catch {
-      return c.json({ status: 'database unavailable' }, 503);
-    }
+    if (!ctx.gauges.reachable()) return c.json({ status: 'database unavailable' }, 503);
     return deps.ready() ? c.json({ status: 'ready' }) : c.json({ status: 'not ready' }, 503);
   });
   app.get('/metrics', async (c) => c.body(await deps.metrics.registry.metrics(), 200, { 'content-type': deps.metrics.registry.contentType }));

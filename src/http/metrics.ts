@@ -7,7 +7,7 @@
 // descriptors.
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { SmtpMetrics } from '../smtp/listener.ts';
-import type { Database } from '../store/index.ts';
+import type { CountedTable, GaugeQueries } from '../store/index.ts';
 
 function quantile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return 0;
@@ -25,7 +25,7 @@ export class Metrics {
     this.threads = read;
   }
 
-  constructor(db: Database) {
+  constructor(gauges: GaugeQueries) {
     const registers = [this.registry];
     const threadsOf = (): Record<string, boolean> => this.threads();
     new Gauge({
@@ -43,8 +43,7 @@ export class Metrics {
     const refused = new Counter({ name: 'mailroom_smtp_refused_total', help: 'SMTP commands and messages refused, by reason', labelNames: ['reason'], registers });
     this.smtp = { accepted: () => accepted.inc(), refused: (reason) => refused.inc({ reason }) };
 
-    const byLabel = (name: string, help: string, label: string, sql: string): void => {
-      const query = db.prepare(sql);
+    const byLabel = (name: string, help: string, label: string, table: CountedTable): void => {
       new Gauge({
         name,
         help,
@@ -52,33 +51,29 @@ export class Metrics {
         registers,
         collect() {
           this.reset();
-          for (const row of query.all() as { k: string; n: number }[]) this.set({ [label]: row.k }, row.n);
+          for (const row of gauges.countsBy(table)) this.set({ [label]: row.k }, row.n);
         },
       });
     };
-    byLabel('mailroom_messages', 'Stored messages by status', 'status', 'SELECT status AS k, COUNT(*) AS n FROM messages GROUP BY status');
-    byLabel('mailroom_pipeline_jobs', 'Pipeline jobs by state (queued and running: the queue depth)', 'state', 'SELECT state AS k, COUNT(*) AS n FROM jobs GROUP BY state');
-    byLabel('mailroom_outbound_messages', 'Outbound messages by status (the relay results)', 'status', 'SELECT status AS k, COUNT(*) AS n FROM outbound_messages GROUP BY status');
-    byLabel('mailroom_webhook_deliveries', 'Webhook deliveries by state (failed: given up)', 'state', 'SELECT state AS k, COUNT(*) AS n FROM webhook_deliveries GROUP BY state');
-    const retrying = db.prepare(`SELECT COUNT(*) FROM webhook_deliveries WHERE state = 'pending' AND attempts > 0`).pluck();
+    byLabel('mailroom_messages', 'Stored messages by status', 'status', 'messages');
+    byLabel('mailroom_pipeline_jobs', 'Pipeline jobs by state (queued and running: the queue depth)', 'state', 'jobs');
+    byLabel('mailroom_outbound_messages', 'Outbound messages by status (the relay results)', 'status', 'outbound_messages');
+    byLabel('mailroom_webhook_deliveries', 'Webhook deliveries by state (failed: given up)', 'state', 'webhook_deliveries');
     new Gauge({
       name: 'mailroom_webhook_deliveries_retrying',
       help: 'Webhook deliveries that failed at least once and wait for a retry',
       registers,
       collect() {
-        this.set(retrying.get() as number);
+        this.set(gauges.webhookRetrying());
       },
     });
-    const latencies = db
-      .prepare(`SELECT (julianday(processed_at) - julianday(received_at)) * 86400.0 FROM messages WHERE processed_at IS NOT NULL ORDER BY id DESC LIMIT 1000`)
-      .pluck();
     new Gauge({
       name: 'mailroom_pipeline_latency_seconds',
       help: 'Time from acceptance to the end of the pipeline, over the last 1000 processed messages',
       labelNames: ['quantile'],
       registers,
       collect() {
-        const sorted = (latencies.all() as number[]).sort((a, b) => a - b);
+        const sorted = gauges.recentPipelineLatencies();
         for (const q of [0.5, 0.9, 0.99]) this.set({ quantile: String(q) }, quantile(sorted, q));
       },
     });

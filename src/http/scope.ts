@@ -14,11 +14,7 @@ export interface Scope {
 }
 
 export function scopeOf(ctx: AppContext, tenantId: number, tenant: string, tokenId: number): Scope {
-  const ids = ctx.db
-    .prepare('WITH RECURSIVE sub(id) AS (SELECT ? UNION SELECT t.id FROM tenants t JOIN sub ON t.parent_id = sub.id) SELECT id FROM sub')
-    .pluck()
-    .all(tenantId) as number[];
-  return { tenantId, tenant, tenantIds: ids, tokenId };
+  return { tenantId, tenant, tenantIds: ctx.tenants.subtreeIds(tenantId), tokenId };
 }
 
 /** The tenant a request names (a subcompany's slug), or the token's own. */

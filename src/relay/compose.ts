@@ -107,7 +107,7 @@ export function composeOutbound(deps: ComposeDeps, request: ComposeRequest): Out
       const conversation = conversations.get(request.conversationId);
       if (!conversation || !chain.some((t) => t.id === conversation.tenantId)) throw new UsageError(`no conversation ${request.conversationId} for tenant "${tenant.slug}"`);
       conversationId = conversation.id;
-      ({ inReplyTo, references } = threadOf(db, conversationId));
+      ({ inReplyTo, references } = conversations.threadReferences(conversationId));
     } else {
       conversationId = conversations.open(tenant.id, request.candidate?.id ?? null, request.subject, at);
     }
@@ -132,19 +132,4 @@ export function composeOutbound(deps: ComposeDeps, request: ComposeRequest): Out
     outbound.enqueue(message, at, now.getTime());
     return outbound.get(message.id) as OutboundMessage;
   }).immediate();
-}
-
-/** In-Reply-To and References for a message continuing a conversation: its latest message, and the chain before it. */
-function threadOf(db: Database, conversationId: number): { inReplyTo: string | null; references: string[] } {
-  const latest = db
-    .prepare(
-      `SELECT message_id, refs FROM (
-         SELECT '<' || message_id || '>' AS message_id, refs, created_at AS at FROM outbound_messages WHERE conversation_id = ?
-         UNION ALL SELECT message_id, NULL AS refs, received_at AS at FROM messages WHERE conversation_id = ? AND message_id IS NOT NULL
-       ) ORDER BY at DESC LIMIT 1`,
-    )
-    .get(conversationId, conversationId) as { message_id: string; refs: string | null } | undefined;
-  if (!latest) return { inReplyTo: null, references: [] };
-  const earlier = latest.refs ? (JSON.parse(latest.refs) as string[]) : [];
-  return { inReplyTo: latest.message_id, references: [...earlier, latest.message_id].slice(-20) };
 }

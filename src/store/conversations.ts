@@ -42,8 +42,10 @@ export class ConversationStore {
   private readonly bySubject: Statement<[number, string], { id: number }>;
   private readonly touch: Statement<[string, number]>;
   private readonly claim: Statement<[number, number]>;
+  private readonly db: Database;
 
   constructor(db: Database) {
+    this.db = db;
     this.insert = db.prepare('INSERT INTO conversations (tenant_id, candidate_id, subject, created_at, last_message_at) VALUES (?, ?, ?, ?, ?)');
     this.byId = db.prepare('SELECT * FROM conversations WHERE id = ?');
     this.bySubject = db.prepare('SELECT id FROM conversations WHERE candidate_id = ? AND subject = ? ORDER BY last_message_at DESC LIMIT 1');
@@ -53,6 +55,21 @@ export class ConversationStore {
 
   open(tenantId: number, candidateId: number | null, subject: string | null, at: string): number {
     return Number(this.insert.run(tenantId, candidateId, conversationSubject(subject), at, at).lastInsertRowid);
+  }
+
+  /** In-Reply-To and References for a message continuing a conversation: its latest message (sent or received), and the chain before it. */
+  threadReferences(conversationId: number): { inReplyTo: string | null; references: string[] } {
+    const latest = this.db
+      .prepare(
+        `SELECT message_id, refs FROM (
+           SELECT '<' || message_id || '>' AS message_id, refs, created_at AS at FROM outbound_messages WHERE conversation_id = ?
+           UNION ALL SELECT message_id, NULL AS refs, received_at AS at FROM messages WHERE conversation_id = ? AND message_id IS NOT NULL
+         ) ORDER BY at DESC LIMIT 1`,
+      )
+      .get(conversationId, conversationId) as { message_id: string; refs: string | null } | undefined;
+    if (!latest) return { inReplyTo: null, references: [] };
+    const earlier = latest.refs ? (JSON.parse(latest.refs) as string[]) : [];
+    return { inReplyTo: latest.message_id, references: [...earlier, latest.message_id].slice(-20) };
   }
 
   get(id: number): Conversation | null {

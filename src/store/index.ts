@@ -28,3 +28,4 @@ export { WebhookStore, type Webhook, type DueDelivery } from './webhooks.ts';
 export { ApiTokenStore, type ApiToken } from './api-tokens.ts';
 export { diskWatermark, type DiskWatermark } from './disk-watermark.ts';
 export { RetentionStore, RECENT_MS, type PurgeReport, type PurgeOptions } from './retention.ts';
+export { GaugeQueries, type CountedTable } from './gauges.ts';

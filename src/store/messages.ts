@@ -288,6 +288,19 @@ export class MessageStore {
     if (message) new EventStore(this.db).record(tenantId, type, id, { message: messageJson(message) }, new Date(at));
   }
 
+  /** The processed message with this Message-ID (angle brackets included), if one arrived. */
+  processedWithMessageId(messageId: string): StoredMessage | null {
+    const id = this.statements.get(`SELECT id FROM messages WHERE message_id = ? AND status NOT IN ('received', 'failed') LIMIT 1`).pluck().get(messageId) as string | undefined;
+    return id ? this.get(id) : null;
+  }
+
+  /** The newest processed message whose subject contains `marker` (a test message's random mark). */
+  latestProcessedWithSubjectContaining(marker: string): StoredMessage | null {
+    const pattern = `%${marker.replace(/[%_\\]/g, (c) => `\\${c}`)}%`;
+    const id = this.statements.get(`SELECT id FROM messages WHERE subject LIKE ? ESCAPE '\\' AND status NOT IN ('received', 'failed') ORDER BY id DESC LIMIT 1`).pluck().get(pattern) as string | undefined;
+    return id ? this.get(id) : null;
+  }
+
   /** Puts messages back through the pipeline (e.g. after candidates arrived); returns how many. */
   requeue(ids: readonly string[], nowMs: number): number {
     // A message whose raw bytes retention deleted has nothing left to process.

@@ -243,6 +243,11 @@ export class TenantStore {
     return true;
   }
 
+  /** The tenant and its subcompanies at any depth: what an API token of the tenant may see. */
+  subtreeIds(tenantId: number): number[] {
+    return this.db.prepare('WITH RECURSIVE sub(id) AS (SELECT ? UNION SELECT t.id FROM tenants t JOIN sub ON t.parent_id = sub.id) SELECT id FROM sub').pluck().all(tenantId) as number[];
+  }
+
   slugOf(tenantId: number): string {
     const row = this.db.prepare('SELECT slug FROM tenants WHERE id = ?').get(tenantId) as { slug: string } | undefined;
     return row?.slug ?? `#${tenantId}`;

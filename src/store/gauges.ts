@@ -1,0 +1,49 @@
+// What /metrics reads from the database at each scrape: row counts by status or
+// state, webhook deliveries waiting for a retry, and the pipeline latency of the
+// last 1000 processed messages. Prepared once; each call is one indexed query.
+import type { Database } from './database.ts';
+import { StatementCache } from './statements.ts';
+
+export type CountedTable = 'messages' | 'jobs' | 'outbound_messages' | 'webhook_deliveries';
+
+const COUNTS: Record<CountedTable, string> = {
+  messages: 'SELECT status AS k, COUNT(*) AS n FROM messages GROUP BY status',
+  jobs: 'SELECT state AS k, COUNT(*) AS n FROM jobs GROUP BY state',
+  outbound_messages: 'SELECT status AS k, COUNT(*) AS n FROM outbound_messages GROUP BY status',
+  webhook_deliveries: 'SELECT state AS k, COUNT(*) AS n FROM webhook_deliveries GROUP BY state',
+};
+
+export class GaugeQueries {
+  private readonly statements: StatementCache;
+
+  constructor(db: Database) {
+    this.statements = new StatementCache(db);
+  }
+
+  /** Rows of `table` by their status (or state) column. */
+  countsBy(table: CountedTable): { k: string; n: number }[] {
+    return this.statements.get(COUNTS[table]).all() as { k: string; n: number }[];
+  }
+
+  webhookRetrying(): number {
+    return (this.statements.get(`SELECT COUNT(*) AS n FROM webhook_deliveries WHERE state = 'pending' AND attempts > 0`).get() as { n: number }).n;
+  }
+
+  /** Seconds from acceptance to the end of the pipeline, last 1000 processed messages, ascending. */
+  recentPipelineLatencies(): number[] {
+    const rows = this.statements
+      .get(`SELECT (julianday(processed_at) - julianday(received_at)) * 86400.0 AS s FROM messages WHERE processed_at IS NOT NULL ORDER BY id DESC LIMIT 1000`)
+      .all() as { s: number }[];
+    return rows.map((r) => r.s).sort((a, b) => a - b);
+  }
+
+  /** The database answers (readiness). */
+  reachable(): boolean {
+    try {
+      this.statements.get('SELECT 1').get();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
