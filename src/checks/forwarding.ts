@@ -63,7 +63,7 @@ export async function forwardingTest(ctx: Context, tenant: Tenant, account: Acco
     const sender = auth.sender;
     if (auth.dmarc === 'pass') results.push(ok('forwarding', inbox, 'authentication after the hop', summary));
     else if (sender?.authenticated) {
-      results.push(warn('forwarding', inbox, 'authentication after the hop', `${summary}; believed: ${sender.detail}`, 'DMARC does not pass after the hop, but the sender is still proven (see the README\'s Trust section); a DKIM signature that survives forwarding makes it plain DMARC'));
+      results.push(warn('forwarding', inbox, 'authentication after the hop', `${summary}; believed: ${sender.detail}`, 'DMARC does not pass after the hop, but the sender is still proven (docs/matching-and-trust.md); a DKIM signature that survives forwarding makes it plain DMARC'));
     } else {
       results.push(
         fail(

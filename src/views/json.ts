@@ -1,9 +1,9 @@
 // The public JSON shapes of messages, candidates, accounts and outbound
 // messages: one definition for the CLI's --json, the webhook events and the
-// HTTP API, so the three never drift apart. Names only ever gain fields (README).
+// HTTP API, so the three never drift apart. Names only ever gain fields (docs/cli.md).
 import type { Account, Candidate, OutboundMessage, StoredMessage, Webhook } from '../store/index.ts';
 
-/** The public JSON shape of a message; operators' scripts rely on these names (README). */
+/** The public JSON shape of a message; operators' scripts rely on these names (docs/cli.md). */
 export function messageJson(m: StoredMessage) {
   return {
     id: m.id,
@@ -34,7 +34,7 @@ export function messageJson(m: StoredMessage) {
   };
 }
 
-/** The public JSON shape of a candidate (README). */
+/** The public JSON shape of a candidate (docs/cli.md). */
 export function candidateJson(c: Candidate) {
   return { id: c.id, tenant: c.tenant, externalId: c.externalId, name: c.name, emails: c.emails, bouncing: c.bouncing, createdAt: c.createdAt, updatedAt: c.updatedAt };
 }
@@ -70,7 +70,7 @@ export function accountJson(a: Account) {
   };
 }
 
-/** The public JSON shape of an outbound message (README). */
+/** The public JSON shape of an outbound message (docs/cli.md). */
 export function outboundJson(o: OutboundMessage) {
   return {
     id: o.id,
