@@ -38,7 +38,12 @@ function log(line: string): void {
 
 function prepare(dataDir: string): string {
   const db = openDatabase(dataDir);
-  const tenant = new TenantStore(db, () => new Date()).add({ slug: 'bench', domains: ['bench.example'], replyDomains: ['replies.bench.example'], forwardAddresses: [] });
+  const tenant = new TenantStore(db, () => new Date()).add({
+    slug: 'bench',
+    domains: ['bench.example'],
+    replyDomains: ['replies.bench.example'],
+    forwardAddresses: [],
+  });
   const token = new ApiTokenStore(db).create(tenant.id, 'bench', new Date().toISOString()).token;
   db.close();
   return token;
@@ -61,10 +66,13 @@ async function startServer(dataDir: string): Promise<{ smtp: ServerChild; httpPo
     MAILROOM_HTTP_RATE_LIMIT_PER_MINUTE: '100000000',
   };
   const logFile = join(dataDir, 'mailroom.log');
-  const smtp = await startChild(['--max-semi-space-size=2', 'bin/mailroom.js', 'serve'], env, logFile, (e) => (e.msg === 'mailroom listening for SMTP' ? (e.port as number) : undefined));
+  const smtp = await startChild(['--max-semi-space-size=2', 'bin/mailroom.js', 'serve'], env, logFile, (e) =>
+    e.msg === 'mailroom listening for SMTP' ? (e.port as number) : undefined,
+  );
   // The HTTP API's line follows the SMTP one.
   for (let i = 0; i < 100; i++) {
-    for (const line of readFileSync(logFile, 'utf8').split('\n')) if (line.includes('HTTP API listening')) return { smtp, httpPort: (JSON.parse(line) as { port: number }).port };
+    for (const line of readFileSync(logFile, 'utf8').split('\n'))
+      if (line.includes('HTTP API listening')) return { smtp, httpPort: (JSON.parse(line) as { port: number }).port };
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error('the HTTP API did not start');
@@ -75,12 +83,22 @@ async function seedBigMessages(port: number, base: string, token: string, count:
   for (let i = 0; i < count; i++) {
     log(`storing a ${BIG_BYTES / 1024 / 1024} MB message (${i + 1}/${count})`);
     const before = Date.now();
-    const result = await runLoad({ port, connections: 1, persistent: false, message: makeMessage(BIG_BYTES, i), recipient: RECIPIENT, seconds: 120, maxMessages: 1 });
+    const result = await runLoad({
+      port,
+      connections: 1,
+      persistent: false,
+      message: makeMessage(BIG_BYTES, i),
+      recipient: RECIPIENT,
+      seconds: 120,
+      maxMessages: 1,
+    });
     if (result.messages !== 1) throw new Error('the big message was not accepted');
     log(`  accepted in ${((Date.now() - before) / 1000).toFixed(1)} s`);
   }
   for (;;) {
-    const page = (await (await fetch(`${base}/v1/messages?limit=100`, { headers: { authorization: `Bearer ${token}` } })).json()) as { items: { id: string; status: string; size: number }[] };
+    const page = (await (await fetch(`${base}/v1/messages?limit=100`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+      items: { id: string; status: string; size: number }[];
+    };
     const big = page.items.filter((m) => m.size >= BIG_BYTES);
     if (big.length >= count && big.every((m) => m.status !== 'received')) return big.map((m) => m.id);
     await new Promise((r) => setTimeout(r, 500));
@@ -101,8 +119,16 @@ async function apiLoad(base: string, token: string, ids: readonly string[], unti
   };
   const upsert = async (): Promise<void> => {
     for (let round = 0; Date.now() < until; round++) {
-      const candidates = Array.from({ length: 1000 }, (_, i) => ({ externalId: `bulk-${i}`, name: `Bulk ${i} ${round}`, emails: [`bulk${i}@candidate.example`] }));
-      const response = await fetch(`${base}/v1/candidates/bulk`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ candidates }) });
+      const candidates = Array.from({ length: 1000 }, (_, i) => ({
+        externalId: `bulk-${i}`,
+        name: `Bulk ${i} ${round}`,
+        emails: [`bulk${i}@candidate.example`],
+      }));
+      const response = await fetch(`${base}/v1/candidates/bulk`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: JSON.stringify({ candidates }),
+      });
       if (response.status !== 200) throw new Error(`bulk upsert answered ${response.status}`);
       await response.body?.cancel();
       upserts++;
@@ -123,7 +149,8 @@ async function main(): Promise<void> {
     const ids = await seedBigMessages(smtp.port, base, token, 3);
     const idle: LoadResult[] = [];
     const loaded: (LoadResult & { downloadMbPerS: number; upsertsPerS: number })[] = [];
-    const smtpLoad = (): Promise<LoadResult> => runLoad({ port: smtp.port, connections: 4, persistent: true, message: makeMessage(4096), recipient: RECIPIENT, seconds, maxMessages: 1_000_000 });
+    const smtpLoad = (): Promise<LoadResult> =>
+      runLoad({ port: smtp.port, connections: 4, persistent: true, message: makeMessage(4096), recipient: RECIPIENT, seconds, maxMessages: 1_000_000 });
     for (let r = 1; r <= rounds; r++) {
       log(`round ${r}/${rounds}: SMTP with the API idle`);
       idle.push(await smtpLoad());
@@ -136,7 +163,14 @@ async function main(): Promise<void> {
     const loadedP99 = median(loaded.map((r) => r.p99Ms));
     const rows = [
       ['API idle', median(idle.map((r) => r.perSecond)), median(idle.map((r) => r.p50Ms)), idleP99, '', ''],
-      ['API busy', median(loaded.map((r) => r.perSecond)), median(loaded.map((r) => r.p50Ms)), loadedP99, median(loaded.map((r) => r.downloadMbPerS)).toFixed(0), median(loaded.map((r) => r.upsertsPerS)).toFixed(1)],
+      [
+        'API busy',
+        median(loaded.map((r) => r.perSecond)),
+        median(loaded.map((r) => r.p50Ms)),
+        loadedP99,
+        median(loaded.map((r) => r.downloadMbPerS)).toFixed(0),
+        median(loaded.map((r) => r.upsertsPerS)).toFixed(1),
+      ],
     ];
     const out = [
       '# SMTP intake while the API is busy',
@@ -145,7 +179,9 @@ async function main(): Promise<void> {
       '',
       '| API | messages/s | DATA-to-250 p50 (ms) | p99 (ms) | raw download MB/s | 1000-row upserts/s |',
       '|---|---:|---:|---:|---:|---:|',
-      ...rows.map(([name, rate, p50, p99, mb, up]) => `| ${name} | ${Number(rate).toFixed(0)} | ${Number(p50).toFixed(1)} | ${Number(p99).toFixed(1)} | ${mb} | ${up} |`),
+      ...rows.map(
+        ([name, rate, p50, p99, mb, up]) => `| ${name} | ${Number(rate).toFixed(0)} | ${Number(p50).toFixed(1)} | ${Number(p99).toFixed(1)} | ${mb} | ${up} |`,
+      ),
       '',
       `p99 busy / idle: **${(loadedP99 / idleP99).toFixed(2)}x** (target: at most 2x)`,
       '',

@@ -19,7 +19,10 @@ import { cpuSeconds, peakRssMb, startChild, type ServerChild } from './lib/proce
 import { median } from './lib/stats.ts';
 
 /** The whole load comes from one address (127.0.0.1), far past any real sender's rate: the per-client rates are lifted. */
-const ONE_CLIENT_AT_FULL_SPEED = { MAILROOM_SMTP_MAX_MESSAGES_PER_CLIENT_PER_MINUTE: '100000000', MAILROOM_SMTP_MAX_RECIPIENTS_PER_CLIENT_PER_MINUTE: '100000000' };
+const ONE_CLIENT_AT_FULL_SPEED = {
+  MAILROOM_SMTP_MAX_MESSAGES_PER_CLIENT_PER_MINUTE: '100000000',
+  MAILROOM_SMTP_MAX_RECIPIENTS_PER_CLIENT_PER_MINUTE: '100000000',
+};
 
 const { values } = parseArgs({
   options: {
@@ -51,9 +54,21 @@ async function startMailroom(dataDir: string): Promise<ServerChild> {
   // Benchmarks never touch real DNS either: an empty zone answers every lookup.
   const zone = join(dataDir, 'zone.json');
   writeFileSync(zone, '{}');
-  const env = { ...process.env, ...SERVER_ENV, MAILROOM_DNS_ZONE_FILE: zone, MAILROOM_DATA_DIR: dataDir, MAILROOM_SMTP_PORT: '0', MAILROOM_HTTP_PORT: '0', MAILROOM_LOG_LEVEL: 'info', MAILROOM_SMTP_MAX_CONNECTIONS_PER_IP: '1000', ...ONE_CLIENT_AT_FULL_SPEED };
+  const env = {
+    ...process.env,
+    ...SERVER_ENV,
+    MAILROOM_DNS_ZONE_FILE: zone,
+    MAILROOM_DATA_DIR: dataDir,
+    MAILROOM_SMTP_PORT: '0',
+    MAILROOM_HTTP_PORT: '0',
+    MAILROOM_LOG_LEVEL: 'info',
+    MAILROOM_SMTP_MAX_CONNECTIONS_PER_IP: '1000',
+    ...ONE_CLIENT_AT_FULL_SPEED,
+  };
   // The built server (dist/), as the image runs it; `npm run bench:intake` builds it first.
-  return startChild([...SERVER_NODE_FLAGS, 'dist/cli/main-entry.js', 'serve'], env, join(dataDir, 'mailroom.log'), (e) => (e.msg === 'mailroom listening for SMTP' ? (e.port as number) : undefined));
+  return startChild([...SERVER_NODE_FLAGS, 'dist/cli/main-entry.js', 'serve'], env, join(dataDir, 'mailroom.log'), (e) =>
+    e.msg === 'mailroom listening for SMTP' ? (e.port as number) : undefined,
+  );
 }
 
 function startSink(dataDir: string): Promise<ServerChild> {
@@ -91,7 +106,15 @@ async function drainSeconds(dataDir: string): Promise<number> {
   return (performance.now() - start) / 1000;
 }
 
-async function phase(name: string, sink: ServerChild, durable: ServerChild, persistent: boolean, size: number, postfix: PostfixInstance | null, dataDir: string): Promise<Row & { drainSeconds: number }> {
+async function phase(
+  name: string,
+  sink: ServerChild,
+  durable: ServerChild,
+  persistent: boolean,
+  size: number,
+  postfix: PostfixInstance | null,
+  dataDir: string,
+): Promise<Row & { drainSeconds: number }> {
   const message = makeMessage(size);
   const run = async (server: { port: number; child?: ServerChild['child'] }, s: number): Promise<Measured> => {
     const pid = server.child?.pid;
@@ -142,12 +165,26 @@ async function memoryPhase(start: () => Promise<ServerChild>, dataDir: string | 
   try {
     await new Promise((r) => setTimeout(r, 500));
     const idleMb = peakRssMb(server.child.pid!);
-    const result = await runLoad({ port: server.port, connections: 50, persistent: true, message: makeMessage(1024 * 1024), recipient: RECIPIENT, seconds: 30, maxMessages: 200 });
+    const result = await runLoad({
+      port: server.port,
+      connections: 50,
+      persistent: true,
+      message: makeMessage(1024 * 1024),
+      recipient: RECIPIENT,
+      seconds: 30,
+      maxMessages: 200,
+    });
     const acceptedAll = Date.now();
     const peakMb = peakRssMb(server.child.pid!);
     if (dataDir) await drainSeconds(dataDir);
     const started = dataDir ? pipelineStartedAt(dataDir) : null;
-    return { idleMb, peakMb, peakProcessedMb: dataDir ? peakRssMb(server.child.pid!) : null, pipelineDuringBurst: dataDir ? started !== null && started < acceptedAll : null, result };
+    return {
+      idleMb,
+      peakMb,
+      peakProcessedMb: dataDir ? peakRssMb(server.child.pid!) : null,
+      pipelineDuringBurst: dataDir ? started !== null && started < acceptedAll : null,
+      result,
+    };
   } finally {
     await server.stop();
   }
@@ -195,13 +232,18 @@ async function main(): Promise<void> {
     out.push('| workload | server | msgs/s (median) | rounds | p50 DATA→250 ms | p99 DATA→250 ms | CPU µs per message | errors |');
     out.push('|---|---|---:|---|---:|---:|---:|---:|');
     for (const r of rows) {
-      const servers: [string, Measured[]][] = [['bare smtp-server sink', r.sink], ['mailroom (durable)', r.durable]];
+      const servers: [string, Measured[]][] = [
+        ['bare smtp-server sink', r.sink],
+        ['mailroom (durable)', r.durable],
+      ];
       if (r.postfix) servers.push(['Postfix (durable, discard transport)', r.postfix]);
       for (const [label, runs] of servers) {
         const x = typical(runs);
         const cpu = runs.every((run) => run.cpuUsPerMessage !== null) ? fmt(median(runs.map((run) => run.cpuUsPerMessage as number)), 0) : 'n/a';
         const errors = runs.reduce((n, run) => n + run.errors, 0);
-        out.push(`| ${r.name} | ${label} | ${fmt(x.perSecond, 0)} | ${runs.map((run) => fmt(run.perSecond, 0)).join(', ')} | ${fmt(x.p50Ms, 2)} | ${fmt(x.p99Ms, 2)} | ${cpu} | ${errors} |`);
+        out.push(
+          `| ${r.name} | ${label} | ${fmt(x.perSecond, 0)} | ${runs.map((run) => fmt(run.perSecond, 0)).join(', ')} | ${fmt(x.p50Ms, 2)} | ${fmt(x.p99Ms, 2)} | ${cpu} | ${errors} |`,
+        );
       }
     }
     out.push('');
@@ -218,7 +260,9 @@ async function main(): Promise<void> {
         `- mailroom / Postfix throughput: persistent connections **${fmt((throughput(rows[0]!.durable) / throughput(rows[0]!.postfix)) * 100)}%**, one message per connection ${fmt((throughput(rows[1]!.durable) / throughput(rows[1]!.postfix)) * 100)}%`,
       );
     } else out.push(`- Postfix comparison skipped: ${noPostfix}`);
-    out.push(`- the pipeline yields to intake during a burst (worker.burstPauseMs); its backlogs drained in ${fmt(rows[0]!.drainSeconds)} s (persistent) and ${fmt(rows[1]!.drainSeconds)} s (one per connection) in all`);
+    out.push(
+      `- the pipeline yields to intake during a burst (worker.burstPauseMs); its backlogs drained in ${fmt(rows[0]!.drainSeconds)} s (persistent) and ${fmt(rows[1]!.drainSeconds)} s (one per connection) in all`,
+    );
     const peaks = (runs: MemoryResult[], pick: (r: MemoryResult) => number | null): string => runs.map((r) => fmt(pick(r) ?? 0, 0)).join(', ');
     out.push(
       `- peak RSS with 50 concurrent 1 MB messages (fresh processes, median of ${rounds}): mailroom **${fmt(memDurable.peakMb)} MB** while accepting them (rounds ${peaks(memDurableRuns, (r) => r.peakMb)}; target < 200 MB: ${memDurable.peakMb < 200 ? 'met' : 'NOT met'}), ${fmt(memDurable.peakProcessedMb ?? 0)} MB until all were processed too (rounds ${peaks(memDurableRuns, (r) => r.peakProcessedMb)}), idle ${fmt(memDurable.idleMb)} MB; sink ${fmt(memSink.peakMb)} MB (rounds ${peaks(memSinkRuns, (r) => r.peakMb)}; idle ${fmt(memSink.idleMb)} MB); mailroom took ${memDurable.result.messages} messages at ${fmt(memDurable.result.perSecond)} msgs/s, ${memDurable.result.errors} errors`,

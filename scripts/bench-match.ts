@@ -14,7 +14,14 @@ import { ReplyTokens } from '../src/match/tokens.ts';
 import { MatchLookups, openDatabase, MessageStore } from '../src/store/index.ts';
 import { median } from './lib/stats.ts';
 
-const { values } = parseArgs({ options: { candidates: { type: 'string', default: '1000000' }, tenants: { type: 'string', default: '10000' }, lookups: { type: 'string', default: '20000' }, rounds: { type: 'string', default: '3' } } });
+const { values } = parseArgs({
+  options: {
+    candidates: { type: 'string', default: '1000000' },
+    tenants: { type: 'string', default: '10000' },
+    lookups: { type: 'string', default: '20000' },
+    rounds: { type: 'string', default: '3' },
+  },
+});
 const candidateCount = Number(values.candidates);
 const tenantCount = Number(values.tenants);
 const lookups = Number(values.lookups);
@@ -61,7 +68,17 @@ try {
   db.pragma('optimize');
   const messages = new MessageStore(db);
   messages.insertBatch(
-    [{ id: 'BENCH', tenantId: 1, receivedAt: at, envelope: { sessionId: 's', clientIp: '127.0.0.1', clientPort: 1, helo: 'h', mailFrom: '', rcptTo: [], tls: null }, size: 1, raw: Buffer.from('x'), spoolFile: null }],
+    [
+      {
+        id: 'BENCH',
+        tenantId: 1,
+        receivedAt: at,
+        envelope: { sessionId: 's', clientIp: '127.0.0.1', clientPort: 1, helo: 'h', mailFrom: '', rcptTo: [], tls: null },
+        size: 1,
+        raw: Buffer.from('x'),
+        spoolFile: null,
+      },
+    ],
     Date.now(),
   );
 
@@ -126,9 +143,21 @@ try {
       [1, 'person1@candidate.example'],
     ],
     ['candidate emails', 'SELECT email FROM candidate_emails WHERE candidate_id = ? ORDER BY email', [1]],
-    ['thread (In-Reply-To/References)', 'SELECT c.id FROM messages m JOIN candidates c ON c.id = m.candidate_id WHERE m.tenant_id = ? AND m.message_id = ? LIMIT 1', [1, '<m1@candidate.example>']],
-    ['thread (what we sent)', 'SELECT o.id FROM outbound_messages o JOIN tenants t ON t.id = o.tenant_id WHERE o.tenant_id = ? AND o.message_id = ?', [1, 'm1@candidate.example']],
-    ['bounce by failed recipient', "SELECT o.id FROM outbound_messages o WHERE o.tenant_id = ? AND o.recipient = ? AND o.status = 'sent' ORDER BY o.sent_at DESC LIMIT 1", [1, 'person1@candidate.example']],
+    [
+      'thread (In-Reply-To/References)',
+      'SELECT c.id FROM messages m JOIN candidates c ON c.id = m.candidate_id WHERE m.tenant_id = ? AND m.message_id = ? LIMIT 1',
+      [1, '<m1@candidate.example>'],
+    ],
+    [
+      'thread (what we sent)',
+      'SELECT o.id FROM outbound_messages o JOIN tenants t ON t.id = o.tenant_id WHERE o.tenant_id = ? AND o.message_id = ?',
+      [1, 'm1@candidate.example'],
+    ],
+    [
+      'bounce by failed recipient',
+      "SELECT o.id FROM outbound_messages o WHERE o.tenant_id = ? AND o.recipient = ? AND o.status = 'sent' ORDER BY o.sent_at DESC LIMIT 1",
+      [1, 'person1@candidate.example'],
+    ],
     ['token conversation', 'SELECT candidate_id FROM conversations WHERE id = ? AND tenant_id = ?', [1, 1]],
   ] as const;
   const out = [

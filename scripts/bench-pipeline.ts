@@ -31,11 +31,26 @@ import { CLAIM_BATCH, pipelineGroups } from '../src/pipeline/worker.ts';
 import { replyMix } from './lib/reply-mix.ts';
 import { median } from './lib/stats.ts';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, rounds: { type: 'string', default: '3' }, corpus: { type: 'string', default: '../shared/corpus' }, 'one-big-message': { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '3' },
+    corpus: { type: 'string', default: '../shared/corpus' },
+    'one-big-message': { type: 'string' },
+  },
+});
 const seconds = Number(values.seconds);
 const rounds = Number(values.rounds);
 
-const envelope = { sessionId: 'bench', clientIp: '192.0.2.10', clientPort: 1, helo: 'mail.example.org', mailFrom: 'jane@example.org', rcptTo: ['careers@replies.acme.com'], tls: null };
+const envelope = {
+  sessionId: 'bench',
+  clientIp: '192.0.2.10',
+  clientPort: 1,
+  helo: 'mail.example.org',
+  mailFrom: 'jane@example.org',
+  rcptTo: ['careers@replies.acme.com'],
+  tls: null,
+};
 
 function fixtures(): Buffer[] {
   const out: Buffer[] = [];
@@ -80,9 +95,16 @@ async function signedCopies(messages: Buffer[]): Promise<{ signed: Buffer[]; zon
 
 /** A message of about `mb` megabytes: a short text and base64 attachments of 1 MB each. */
 function bigMessage(mb: number): Buffer {
-  const parts = [`From: Jane <jane@example.org>\r\nTo: careers@replies.acme.com\r\nSubject: Portfolio\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="big"\r\n\r\n--big\r\nContent-Type: text/plain\r\n\r\nMy portfolio, as promised.\r\n`];
-  const chunk = Buffer.alloc(768 * 1024, 7).toString('base64').replace(/.{76}/g, '$&\r\n');
-  for (let i = 0; i < mb; i++) parts.push(`--big\r\nContent-Type: application/octet-stream; name="part${i}.bin"\r\nContent-Disposition: attachment; filename="part${i}.bin"\r\nContent-Transfer-Encoding: base64\r\n\r\n${chunk}\r\n`);
+  const parts = [
+    `From: Jane <jane@example.org>\r\nTo: careers@replies.acme.com\r\nSubject: Portfolio\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="big"\r\n\r\n--big\r\nContent-Type: text/plain\r\n\r\nMy portfolio, as promised.\r\n`,
+  ];
+  const chunk = Buffer.alloc(768 * 1024, 7)
+    .toString('base64')
+    .replace(/.{76}/g, '$&\r\n');
+  for (let i = 0; i < mb; i++)
+    parts.push(
+      `--big\r\nContent-Type: application/octet-stream; name="part${i}.bin"\r\nContent-Disposition: attachment; filename="part${i}.bin"\r\nContent-Transfer-Encoding: base64\r\n\r\n${chunk}\r\n`,
+    );
   parts.push('--big--\r\n');
   return Buffer.from(parts.join(''), 'latin1');
 }
@@ -110,7 +132,11 @@ async function claimRate(deps: Parameters<typeof runPipelineGroup>[1], messages:
   while (performance.now() < end) {
     const claimed = Array.from({ length: CLAIM_BATCH }, () => messages[count++ % messages.length] as Buffer);
     for (const group of pipelineGroups(claimed, (raw) => raw.length)) {
-      await runPipelineGroup(group.map((raw) => ({ raw, envelope, lastAttempt: true })), deps, CONCURRENCY);
+      await runPipelineGroup(
+        group.map((raw) => ({ raw, envelope, lastAttempt: true })),
+        deps,
+        CONCURRENCY,
+      );
     }
   }
   return count / ((performance.now() - start) / 1000);
@@ -207,7 +233,9 @@ async function main(): Promise<void> {
     const rates = sets.map((): SetRates => ({ unsigned: fresh(), signed: fresh() }));
     const sequential = { parse: [] as number[], pipeline: [] as number[] };
     for (let round = 1; round <= rounds; round++) {
-      process.stderr.write(`round ${round}/${rounds}: per set, unsigned then signed, simpleParser alone, the pipeline in groups, the pipeline a message at a time, ${CONCURRENCY} in flight, ${seconds}s each; then the fixtures 1 at a time\n`);
+      process.stderr.write(
+        `round ${round}/${rounds}: per set, unsigned then signed, simpleParser alone, the pipeline in groups, the pipeline a message at a time, ${CONCURRENCY} in flight, ${seconds}s each; then the fixtures 1 at a time\n`,
+      );
       for (const [i, set] of sets.entries()) {
         for (const variant of ['unsigned', 'signed'] as const) {
           const r = (rates[i] as SetRates)[variant];

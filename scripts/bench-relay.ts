@@ -16,7 +16,9 @@ import { loadKeyring, type Keyring } from '../src/secrets/index.ts';
 import { AccountStore, openDatabase, TenantStore, type Account, type Database } from '../src/store/index.ts';
 import { startChild } from './lib/processes.ts';
 
-const { values } = parseArgs({ options: { messages: { type: 'string', default: '2000' }, paced: { type: 'string', default: '30' }, 'delay-ms': { type: 'string', default: '100' } } });
+const { values } = parseArgs({
+  options: { messages: { type: 'string', default: '2000' }, paced: { type: 'string', default: '30' }, 'delay-ms': { type: 'string', default: '100' } },
+});
 const messageCount = Number(values.messages);
 const pacedCount = Number(values.paced);
 const delayMs = Number(values['delay-ms']);
@@ -24,26 +26,64 @@ const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const TEXT = 'Dear Jane,\r\n\r\nthank you for your application. Would Tuesday at 10:00 suit you for a first call?\r\n\r\nBest regards,\r\nAcme Recruiting\r\n';
 
 const dir = mkdtempSync(join(tmpdir(), 'mailroom-bench-relay-'));
-const provider = await startChild([new URL('./lib/sink-server.ts', import.meta.url).pathname], { ...process.env, SINK_AUTH: '1' }, join(dir, 'provider.log'), (e) => e.port as number | undefined);
+const provider = await startChild(
+  [new URL('./lib/sink-server.ts', import.meta.url).pathname],
+  { ...process.env, SINK_AUTH: '1' },
+  join(dir, 'provider.log'),
+  (e) => e.port as number | undefined,
+);
 
 function setup(db: Database, keyring: Keyring, name: string, delay: number): Account {
   const tenants = new TenantStore(db, () => new Date());
   const tenant = tenants.get('acme') ?? tenants.add({ slug: 'acme', domains: ['acme.com'], replyDomains: ['replies.acme.com'], forwardAddresses: [] });
   return new AccountStore(db).add(
     {
-      tenantId: tenant.id, name, provider: 'custom', host: '127.0.0.1', port: provider.port, security: 'none', tlsCa: null, username: 'bench',
-      authMethod: 'password', sealedSecret: keyring.seal(JSON.stringify({ password: 'bench-password' })), fromAddress: 'recruiter@acme.com', fromName: 'Acme Recruiting',
-      sendingDomain: 'acme.com', dkimSelector: null, replyLocal: 'careers', owner: null, isDefault: false, delayMs: delay, perMinute: 0, perDay: 0,
+      tenantId: tenant.id,
+      name,
+      provider: 'custom',
+      host: '127.0.0.1',
+      port: provider.port,
+      security: 'none',
+      tlsCa: null,
+      username: 'bench',
+      authMethod: 'password',
+      sealedSecret: keyring.seal(JSON.stringify({ password: 'bench-password' })),
+      fromAddress: 'recruiter@acme.com',
+      fromName: 'Acme Recruiting',
+      sendingDomain: 'acme.com',
+      dkimSelector: null,
+      replyLocal: 'careers',
+      owner: null,
+      isDefault: false,
+      delayMs: delay,
+      perMinute: 0,
+      perDay: 0,
     },
     new Date().toISOString(),
   );
 }
 
 async function nodemailerAlone(count: number): Promise<number> {
-  const transport = nodemailer.createTransport({ host: '127.0.0.1', port: provider.port, secure: false, ignoreTLS: true, auth: { user: 'bench', pass: 'bench-password' }, pool: true, maxConnections: 1, maxMessages: 100 });
+  const transport = nodemailer.createTransport({
+    host: '127.0.0.1',
+    port: provider.port,
+    secure: false,
+    ignoreTLS: true,
+    auth: { user: 'bench', pass: 'bench-password' },
+    pool: true,
+    maxConnections: 1,
+    maxMessages: 100,
+  });
   const started = performance.now();
   for (let i = 0; i < count; i++) {
-    await transport.sendMail({ from: { name: 'Acme Recruiting', address: 'recruiter@acme.com' }, to: `c${i}@candidate.example`, subject: 'Your application', text: TEXT, replyTo: 'careers+abcdefghijkl@replies.acme.com', messageId: `<bench-${i}@acme.com>` });
+    await transport.sendMail({
+      from: { name: 'Acme Recruiting', address: 'recruiter@acme.com' },
+      to: `c${i}@candidate.example`,
+      subject: 'Your application',
+      text: TEXT,
+      replyTo: 'careers+abcdefghijkl@replies.acme.com',
+      messageId: `<bench-${i}@acme.com>`,
+    });
   }
   const seconds = (performance.now() - started) / 1000;
   transport.close();
@@ -67,14 +107,19 @@ try {
   // Warm both paths up (JIT, connections) before measuring.
   await nodemailerAlone(50);
   const warm = setup(db, keyring, 'warm-up', 0);
-  for (let i = 0; i < 50; i++) composeOutbound({ db, keyring, now: new Date() }, { tenant: 'acme', accountId: warm.id, to: `w${i}@candidate.example`, subject: 'Warm-up', text: TEXT });
+  for (let i = 0; i < 50; i++)
+    composeOutbound({ db, keyring, now: new Date() }, { tenant: 'acme', accountId: warm.id, to: `w${i}@candidate.example`, subject: 'Warm-up', text: TEXT });
   await drain(relay, db, 50);
 
   log(`${messageCount} messages, one pooled connection each side`);
   const baseline = await nodemailerAlone(messageCount);
   const fast = setup(db, keyring, 'unpaced', 0);
   const composeStart = performance.now();
-  for (let i = 0; i < messageCount; i++) composeOutbound({ db, keyring, now: new Date() }, { tenant: 'acme', accountId: fast.id, to: `c${i}@candidate.example`, subject: 'Your application', text: TEXT });
+  for (let i = 0; i < messageCount; i++)
+    composeOutbound(
+      { db, keyring, now: new Date() },
+      { tenant: 'acme', accountId: fast.id, to: `c${i}@candidate.example`, subject: 'Your application', text: TEXT },
+    );
   const composeRate = messageCount / ((performance.now() - composeStart) / 1000);
   const relayStart = performance.now();
   await drain(relay, db, 50 + messageCount);
@@ -82,9 +127,12 @@ try {
 
   log(`${pacedCount} messages at --delay-ms ${delayMs}`);
   const paced = setup(db, keyring, 'paced', delayMs);
-  for (let i = 0; i < pacedCount; i++) composeOutbound({ db, keyring, now: new Date() }, { tenant: 'acme', accountId: paced.id, to: `p${i}@candidate.example`, subject: 'Paced', text: TEXT });
+  for (let i = 0; i < pacedCount; i++)
+    composeOutbound({ db, keyring, now: new Date() }, { tenant: 'acme', accountId: paced.id, to: `p${i}@candidate.example`, subject: 'Paced', text: TEXT });
   await drain(relay, db, 50 + messageCount + pacedCount);
-  const times = (db.prepare('SELECT sent_at FROM outbound_messages WHERE account_id = ? ORDER BY sent_at').pluck().all(paced.id) as string[]).map((t) => Date.parse(t));
+  const times = (db.prepare('SELECT sent_at FROM outbound_messages WHERE account_id = ? ORDER BY sent_at').pluck().all(paced.id) as string[]).map((t) =>
+    Date.parse(t),
+  );
   const gaps = times.slice(1).map((t, i) => t - (times[i] as number));
   gaps.sort((a, b) => a - b);
   const mean = gaps.reduce((a, b) => a + b, 0) / gaps.length;

@@ -10,11 +10,23 @@ const { values } = parseArgs({ options: { quick: { type: 'boolean', default: fal
 const quick = values.quick;
 
 const benches: { title: string; script: string; args: string[] }[] = [
-  { title: 'Intake (durable SMTP acceptance)', script: 'bench:intake', args: quick ? ['--seconds', '1', '--rounds', '3'] : ['--seconds', '5', '--rounds', '3'] },
-  { title: 'Pipeline (message understanding)', script: 'bench:pipeline', args: quick ? ['--seconds', '1', '--rounds', '3'] : ['--seconds', '5', '--rounds', '3'] },
+  {
+    title: 'Intake (durable SMTP acceptance)',
+    script: 'bench:intake',
+    args: quick ? ['--seconds', '1', '--rounds', '3'] : ['--seconds', '5', '--rounds', '3'],
+  },
+  {
+    title: 'Pipeline (message understanding)',
+    script: 'bench:pipeline',
+    args: quick ? ['--seconds', '1', '--rounds', '3'] : ['--seconds', '5', '--rounds', '3'],
+  },
   { title: 'Matching', script: 'bench:match', args: quick ? ['--candidates', '100000', '--tenants', '1000', '--lookups', '5000'] : [] },
   { title: 'Relay (sending through accounts)', script: 'bench:relay', args: quick ? ['--messages', '200', '--paced', '10'] : [] },
-  { title: 'SMTP intake while the API is busy', script: 'bench:api-load', args: quick ? ['--seconds', '2', '--rounds', '1'] : ['--seconds', '5', '--rounds', '3'] },
+  {
+    title: 'SMTP intake while the API is busy',
+    script: 'bench:api-load',
+    args: quick ? ['--seconds', '2', '--rounds', '1'] : ['--seconds', '5', '--rounds', '3'],
+  },
 ];
 
 const sections: string[] = [];
@@ -22,12 +34,18 @@ let failed = 0;
 for (const bench of benches) {
   process.stderr.write(`\n== ${bench.title}: npm run ${bench.script} -- ${bench.args.join(' ')}\n`);
   const started = Date.now();
-  const run = spawnSync('npm', ['run', '--silent', bench.script, '--', ...bench.args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 });
+  const run = spawnSync('npm', ['run', '--silent', bench.script, '--', ...bench.args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 64 * 1024 * 1024,
+  });
   const seconds = ((Date.now() - started) / 1000).toFixed(0);
   if (run.status !== 0) failed++;
   // Each benchmark prints its own Markdown; its top heading becomes a section here.
   const body = (run.stdout ?? '').trim().replace(/^# (.*)$/m, '### $1');
-  sections.push(`## ${bench.title}\n\n\`npm run ${bench.script} -- ${bench.args.join(' ')}\` (${seconds} s${run.status === 0 ? '' : `, exit ${run.status}`})\n\n${body || '(no output)'}\n`);
+  sections.push(
+    `## ${bench.title}\n\n\`npm run ${bench.script} -- ${bench.args.join(' ')}\` (${seconds} s${run.status === 0 ? '' : `, exit ${run.status}`})\n\n${body || '(no output)'}\n`,
+  );
 }
 
 const report = [

@@ -26,7 +26,16 @@ const measured: { id: string; n: number; d: number; floor: number | null }[] = [
 
 /** A corpus's section: heading, table of rows, and the first misses to look at. */
 function section(title: string, rows: string[], misses: string[], label = 'first misses'): string[] {
-  return [`## ${title}`, '', '| measure | result | floor |', '|---|---:|---:|', ...rows, '', `${label}: ${misses.slice(0, Number(process.env.EVAL_MISSES ?? 15)).join('; ') || 'none'}`, ''];
+  return [
+    `## ${title}`,
+    '',
+    '| measure | result | floor |',
+    '|---|---:|---:|',
+    ...rows,
+    '',
+    `${label}: ${misses.slice(0, Number(process.env.EVAL_MISSES ?? 15)).join('; ') || 'none'}`,
+    '',
+  ];
 }
 
 /** One table row; `floor` in percent (100 = all), null when none is set. */
@@ -37,8 +46,17 @@ function row(id: string, label: string, n: number, d: number, floor: number | nu
 
 async function evalSisimai(dir: string, scratch: string): Promise<string[]> {
   const { cases } = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as { cases: SisimaiCase[] };
-  let bounces = 0, bouncesFound = 0, hardAgree = 0, hardCompared = 0, recipientFound = 0;
-  let vacations = 0, vacationsFound = 0, feedback = 0, feedbackOk = 0, negatives = 0, negativesOk = 0;
+  let bounces = 0,
+    bouncesFound = 0,
+    hardAgree = 0,
+    hardCompared = 0,
+    recipientFound = 0;
+  let vacations = 0,
+    vacationsFound = 0,
+    feedback = 0,
+    feedbackOk = 0,
+    negatives = 0,
+    negativesOk = 0;
   const misses: string[] = [];
   let done = 0;
   for (const c of cases) {
@@ -77,14 +95,18 @@ async function evalSisimai(dir: string, scratch: string): Promise<string[]> {
     }
     if (++done % 100 === 0) process.stderr.write(`  sisimai: ${done}/${cases.length}\n`);
   }
-  return section(`sisimai (${cases.length} mails)`, [
-    row('sisimai.bounces', 'bounces detected as bounce', bouncesFound, bounces, 95),
-    row('sisimai.vacation', 'vacation replies detected as auto_reply', vacationsFound, vacations, 95),
-    row('sisimai.feedback', 'feedback reports neither reply nor bounce', feedbackOk, feedback, 95),
-    row('sisimai.hardSoft', 'hard/soft agreement on detected bounces', hardAgree, hardCompared, 85),
-    row('sisimai.negatives', 'non-bounces not taken for bounces', negativesOk, negatives, 100),
-    row('sisimai.recipient', 'failed recipient found on detected bounces', recipientFound, bouncesFound, null),
-  ], misses);
+  return section(
+    `sisimai (${cases.length} mails)`,
+    [
+      row('sisimai.bounces', 'bounces detected as bounce', bouncesFound, bounces, 95),
+      row('sisimai.vacation', 'vacation replies detected as auto_reply', vacationsFound, vacations, 95),
+      row('sisimai.feedback', 'feedback reports neither reply nor bounce', feedbackOk, feedback, 95),
+      row('sisimai.hardSoft', 'hard/soft agreement on detected bounces', hardAgree, hardCompared, 85),
+      row('sisimai.negatives', 'non-bounces not taken for bounces', negativesOk, negatives, 100),
+      row('sisimai.recipient', 'failed recipient found on detected bounces', recipientFound, bouncesFound, null),
+    ],
+    misses,
+  );
 }
 
 interface ForwardCase {
@@ -96,7 +118,9 @@ interface ForwardCase {
 
 function evalForwards(dir: string): string[] {
   const { cases } = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as { cases: ForwardCase[] };
-  let senderOk = 0, subjectOk = 0, subjectCases = 0;
+  let senderOk = 0,
+    subjectOk = 0,
+    subjectCases = 0;
   const misses: string[] = [];
   for (const c of cases) {
     const body = readFileSync(join(dir, c.body_file), 'utf8');
@@ -112,10 +136,14 @@ function evalForwards(dir: string): string[] {
       if (got.subject === c.expected['email.subject']) subjectOk++;
     }
   }
-  return section(`email-forward-parser (${cases.length} cases)`, [
-    row('forwards.sender', 'forwarded detected (or not) and original sender exact', senderOk, cases.length, 97),
-    row('forwards.subject', 'original subject exact', subjectOk, subjectCases, 90),
-  ], misses);
+  return section(
+    `email-forward-parser (${cases.length} cases)`,
+    [
+      row('forwards.sender', 'forwarded detected (or not) and original sender exact', senderOk, cases.length, 97),
+      row('forwards.subject', 'original subject exact', subjectOk, subjectCases, 90),
+    ],
+    misses,
+  );
 }
 
 const squash = (text: string | null): string => (text ?? '').replace(/\r\n/g, '\n').trim();
@@ -129,9 +157,11 @@ function evalReplyTrimmer(dir: string): string[] {
     if (squash(got) === squash(readFileSync(join(dir, 'test/trimmed', name), 'utf8'))) ok++;
     else misses.push(name);
   }
-  return section(`email_reply_trimmer (${names.length} cases)`, [
-    row('replies.trimmer', 'reply text exact after trimming whitespace', ok, names.length, 85),
-  ], misses);
+  return section(
+    `email_reply_trimmer (${names.length} cases)`,
+    [row('replies.trimmer', 'reply text exact after trimming whitespace', ok, names.length, 85)],
+    misses,
+  );
 }
 
 async function evalTalon(dir: string, scratch: string): Promise<string[]> {
@@ -145,9 +175,7 @@ async function evalTalon(dir: string, scratch: string): Promise<string[]> {
     if (squash(replyText(parsed.text)) === squash(c.expected_reply as string)) ok++;
     else misses.push(basename(c.file));
   }
-  return section(`talon (${plain.length} standard replies)`, [
-    row('replies.talon', 'reply text exact after strip', ok, plain.length, 80),
-  ], misses);
+  return section(`talon (${plain.length} standard replies)`, [row('replies.talon', 'reply text exact after strip', ok, plain.length, 80)], misses);
 }
 
 interface DiscourseCase {
@@ -185,7 +213,7 @@ async function evalDiscourse(dir: string, scratch: string): Promise<string[]> {
       if (dsn[0]) check('failed recipient and status', result.bounce?.recipient === dsn[0].final_recipient && result.bounce?.status === dsn[0].status);
       if (e.hard === true) check('hard', result.bounce?.hard === true);
     }
-    if (e.is_auto_generated) check('automated (not a person\'s reply)', result.kind !== 'message');
+    if (e.is_auto_generated) check("automated (not a person's reply)", result.kind !== 'message');
     if (typeof e.reply_text_startswith === 'string' || typeof e.reply_text_endswith === 'string') {
       const text = replyText(parsed.text) ?? '';
       if (typeof e.reply_text_startswith === 'string') check('reply text start', text.startsWith(e.reply_text_startswith));
@@ -195,9 +223,7 @@ async function evalDiscourse(dir: string, scratch: string): Promise<string[]> {
   const ok = checks.filter((c) => c.ok).length;
   return section(
     `discourse (${cases.length} fixtures, ${checks.length} expectations)`,
-    [
-      row('discourse.expectations', 'expectations met', ok, checks.length, 100),
-    ],
+    [row('discourse.expectations', 'expectations met', ok, checks.length, 100)],
     checks.filter((c) => !c.ok).map((c) => c.name),
     'unmet',
   );
@@ -205,10 +231,14 @@ async function evalDiscourse(dir: string, scratch: string): Promise<string[]> {
 
 async function evalSpoofing(dir: string, scratch: string): Promise<string[]> {
   const r = await evaluateSpoofing(dir, scratch);
-  return section(`spoofing (${r.attacks.total + r.legitimate.total} labelled cases, fixtures/spoofing)`, [
-    row('spoofing.attacks', 'attacks not filed under a candidate, with the expected reason', r.attacks.stopped, r.attacks.total, 100),
-    row('spoofing.legitimate', 'authenticated mail still matched to its candidate', r.legitimate.matched, r.legitimate.total, 100),
-  ], r.misses);
+  return section(
+    `spoofing (${r.attacks.total + r.legitimate.total} labelled cases, fixtures/spoofing)`,
+    [
+      row('spoofing.attacks', 'attacks not filed under a candidate, with the expected reason', r.attacks.stopped, r.attacks.total, 100),
+      row('spoofing.legitimate', 'authenticated mail still matched to its candidate', r.legitimate.matched, r.legitimate.total, 100),
+    ],
+    r.misses,
+  );
 }
 
 /** --check: below any floor (but the waived ones) exits 1, naming each. */
@@ -224,7 +254,10 @@ function check(waived: readonly string[]): number {
 }
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({ options: { check: { type: 'boolean', default: false }, waive: { type: 'string', multiple: true, default: [] } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({
+    options: { check: { type: 'boolean', default: false }, waive: { type: 'string', multiple: true, default: [] } },
+    allowPositionals: true,
+  });
   const dirs = positionals.filter((a) => a !== '--');
   if (dirs.length === 0) {
     process.stderr.write('usage: npm run eval -- [--check [--waive ID]...] <corpus-dir>... (e.g. ../shared/corpus/sisimai)\n');

@@ -68,50 +68,170 @@ function add(file: string, kind: Case['kind'], what: string, mailFrom: string, r
 
 async function build(): Promise<void> {
   const reply = 'Tuesday at ten works for me.\r\n';
-  add('x-original-from.eml', 'attack', "X-Original-From naming the candidate, from a stranger whose own SPF and DMARC pass", 'mallory@evil.example', 'acme-jobs@in.mailroom.test',
-    `${head('mallory@evil.example', 'Application', 'X-Original-From: Jane Doe <jane.doe@example.org>\r\n')}\r\n${reply}`, { status: 'unassigned', reason: 'unknown_sender' });
-  add('resent-from.eml', 'attack', 'Resent-From and X-Forwarded-For claiming a forward of the candidate', 'mallory@evil.example', 'acme-jobs@in.mailroom.test',
-    `${head('Jane Doe <jane.doe@example.org>', 'Application', 'Resent-From: jobs@acme.test\r\nX-Forwarded-For: jobs@acme.test\r\n')}\r\n${reply}`, { status: 'unassigned', reason: 'dmarc_fail' });
-  add('forged-tenant-forward.eml', 'attack', "a forged tenant address (failing its DMARC p=reject) with a forwarded block", 'hr@acme.test', 'acme-jobs@in.mailroom.test',
-    `${head('HR <hr@acme.test>', 'Fwd: Application')}\r\n${gmailForward}`, { status: 'unassigned', reason: 'dmarc_fail' });
-  add('two-from.eml', 'attack', 'two From mailboxes, one the candidate (DMARC cannot judge it)', 'mallory@evil.example', 'careers@replies.acme.test',
-    `${head('jane.doe@example.org, mallory@evil.example')}\r\n${reply}`, { status: 'unassigned', reason: 'unauthenticated_sender' });
-  add('no-dmarc-forgery.eml', 'attack', 'a plain forged From on a domain with no SPF, DKIM or DMARC', 'noah@nodmarc.example', 'careers@replies.acme.test',
-    `${head('Noah <noah@nodmarc.example>')}\r\n${reply}`, { status: 'unassigned', reason: 'unauthenticated_sender' });
-  add('display-name.eml', 'attack', "the candidate's name over the attacker's address", 'mallory@evil.example', 'careers@replies.acme.test',
-    `${head('"Jane Doe (jane.doe@example.org)" <mallory@evil.example>')}\r\n${reply}`, { status: 'unassigned', reason: 'unknown_sender' });
-  add('lookalike.eml', 'attack', 'a look-alike domain with its own SPF', 'jane.doe@examp1e.org', 'careers@replies.acme.test',
-    `${head('Jane Doe <jane.doe@examp1e.org>')}\r\n${reply}`, { status: 'unassigned', reason: 'unknown_sender' });
+  add(
+    'x-original-from.eml',
+    'attack',
+    'X-Original-From naming the candidate, from a stranger whose own SPF and DMARC pass',
+    'mallory@evil.example',
+    'acme-jobs@in.mailroom.test',
+    `${head('mallory@evil.example', 'Application', 'X-Original-From: Jane Doe <jane.doe@example.org>\r\n')}\r\n${reply}`,
+    { status: 'unassigned', reason: 'unknown_sender' },
+  );
+  add(
+    'resent-from.eml',
+    'attack',
+    'Resent-From and X-Forwarded-For claiming a forward of the candidate',
+    'mallory@evil.example',
+    'acme-jobs@in.mailroom.test',
+    `${head('Jane Doe <jane.doe@example.org>', 'Application', 'Resent-From: jobs@acme.test\r\nX-Forwarded-For: jobs@acme.test\r\n')}\r\n${reply}`,
+    { status: 'unassigned', reason: 'dmarc_fail' },
+  );
+  add(
+    'forged-tenant-forward.eml',
+    'attack',
+    'a forged tenant address (failing its DMARC p=reject) with a forwarded block',
+    'hr@acme.test',
+    'acme-jobs@in.mailroom.test',
+    `${head('HR <hr@acme.test>', 'Fwd: Application')}\r\n${gmailForward}`,
+    { status: 'unassigned', reason: 'dmarc_fail' },
+  );
+  add(
+    'two-from.eml',
+    'attack',
+    'two From mailboxes, one the candidate (DMARC cannot judge it)',
+    'mallory@evil.example',
+    'careers@replies.acme.test',
+    `${head('jane.doe@example.org, mallory@evil.example')}\r\n${reply}`,
+    { status: 'unassigned', reason: 'unauthenticated_sender' },
+  );
+  add(
+    'no-dmarc-forgery.eml',
+    'attack',
+    'a plain forged From on a domain with no SPF, DKIM or DMARC',
+    'noah@nodmarc.example',
+    'careers@replies.acme.test',
+    `${head('Noah <noah@nodmarc.example>')}\r\n${reply}`,
+    { status: 'unassigned', reason: 'unauthenticated_sender' },
+  );
+  add(
+    'display-name.eml',
+    'attack',
+    "the candidate's name over the attacker's address",
+    'mallory@evil.example',
+    'careers@replies.acme.test',
+    `${head('"Jane Doe (jane.doe@example.org)" <mallory@evil.example>')}\r\n${reply}`,
+    { status: 'unassigned', reason: 'unknown_sender' },
+  );
+  add(
+    'lookalike.eml',
+    'attack',
+    'a look-alike domain with its own SPF',
+    'jane.doe@examp1e.org',
+    'careers@replies.acme.test',
+    `${head('Jane Doe <jane.doe@examp1e.org>')}\r\n${reply}`,
+    { status: 'unassigned', reason: 'unknown_sender' },
+  );
   const janeSigned = await sign(`${head('Jane Doe <jane.doe@example.org>')}\r\nHello from Jane.\r\n`, exampleOrg);
-  add('untrusted-arc.eml', 'attack', 'a broken DKIM signature behind an ARC seal nobody trusts', 'bounce@lists.untrusted.test', 'careers@replies.acme.test',
-    await forwardWithArc(janeSigned.replace('Hello from Jane.', 'Hello from Jane, via a list.'), otherSealer, 'lists.untrusted.test; dmarc=pass header.from=example.org; dkim=pass header.d=example.org'),
-    { status: 'unassigned', reason: 'dmarc_fail' });
-  add('forged-dsn.eml', 'attack', 'a forged bounce naming only the candidate as failed recipient', 'mallory@evil.example', 'careers@replies.acme.test',
+  add(
+    'untrusted-arc.eml',
+    'attack',
+    'a broken DKIM signature behind an ARC seal nobody trusts',
+    'bounce@lists.untrusted.test',
+    'careers@replies.acme.test',
+    await forwardWithArc(
+      janeSigned.replace('Hello from Jane.', 'Hello from Jane, via a list.'),
+      otherSealer,
+      'lists.untrusted.test; dmarc=pass header.from=example.org; dkim=pass header.d=example.org',
+    ),
+    { status: 'unassigned', reason: 'dmarc_fail' },
+  );
+  add(
+    'forged-dsn.eml',
+    'attack',
+    'a forged bounce naming only the candidate as failed recipient',
+    'mallory@evil.example',
+    'careers@replies.acme.test',
     [
-      head('Mail Delivery System <mailer-daemon@evil.example>', 'Undelivered Mail Returned to Sender', 'MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary="r"\r\n'),
+      head(
+        'Mail Delivery System <mailer-daemon@evil.example>',
+        'Undelivered Mail Returned to Sender',
+        'MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary="r"\r\n',
+      ),
       '--r\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n',
       '--r\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.evil.example\r\n\r\nFinal-Recipient: rfc822; jane.doe@example.org\r\nAction: failed\r\nStatus: 5.1.1\r\n',
       '--r--\r\n',
     ].join(''),
-    { status: 'unassigned', reason: 'bounce_unmatched' });
+    { status: 'unassigned', reason: 'bounce_unmatched' },
+  );
 
-  add('spf-aligned.eml', 'legitimate', 'aligned SPF where the domain publishes no DMARC', 'sam@spfonly.example', 'careers@replies.acme.test', `${head('Sam <sam@spfonly.example>')}\r\n${reply}`, { status: 'assigned', candidate: 'c-sam' });
-  add('spf-subdomain.eml', 'legitimate', 'DMARC pass by relaxed SPF alignment (a subdomain MAIL FROM)', 'bounce@mail.example.org', 'careers@replies.acme.test', `${head('Jane Doe <jane.doe@example.org>')}\r\n${reply}`, { status: 'assigned', candidate: 'c-jane' });
-  add('dkim-third-party.eml', 'legitimate', 'DKIM through a third-party mailer (SPF unaligned)', 'bounces+42@mailer.example', 'careers@replies.acme.test', janeSigned, { status: 'assigned', candidate: 'c-jane' });
-  add('tenant-forward.eml', 'legitimate', "a DKIM-signed forward by the tenant's own person", 'rita@acme.test', 'acme-jobs@in.mailroom.test',
-    await sign(`${head('Rita Recruiter <rita@acme.test>', 'Fwd: Application')}\r\n${gmailForward}`, acme), { status: 'assigned', candidate: 'c-jane' });
-  add('trusted-arc.eml', 'legitimate', 'an ARC-sealed automatic forward from a trusted sealer whose hop broke DKIM', 'SRS0=ab=ZZ=example.org=jane.doe@forwarder.test', 'acme-jobs@in.mailroom.test',
-    await forwardWithArc(janeSigned.replace('Hello from Jane.', 'Hello from Jane.\r\n-- \r\nScanned by forwarder.test'), trustedSealer, 'mx.forwarder.test; dkim=pass header.d=example.org; dmarc=pass header.from=example.org'),
-    { status: 'assigned', candidate: 'c-jane' });
-  add('genuine-dsn.eml', 'legitimate', 'a bounce naming the Message-ID of our own message', '', 'careers@replies.acme.test',
+  add(
+    'spf-aligned.eml',
+    'legitimate',
+    'aligned SPF where the domain publishes no DMARC',
+    'sam@spfonly.example',
+    'careers@replies.acme.test',
+    `${head('Sam <sam@spfonly.example>')}\r\n${reply}`,
+    { status: 'assigned', candidate: 'c-sam' },
+  );
+  add(
+    'spf-subdomain.eml',
+    'legitimate',
+    'DMARC pass by relaxed SPF alignment (a subdomain MAIL FROM)',
+    'bounce@mail.example.org',
+    'careers@replies.acme.test',
+    `${head('Jane Doe <jane.doe@example.org>')}\r\n${reply}`,
+    { status: 'assigned', candidate: 'c-jane' },
+  );
+  add(
+    'dkim-third-party.eml',
+    'legitimate',
+    'DKIM through a third-party mailer (SPF unaligned)',
+    'bounces+42@mailer.example',
+    'careers@replies.acme.test',
+    janeSigned,
+    { status: 'assigned', candidate: 'c-jane' },
+  );
+  add(
+    'tenant-forward.eml',
+    'legitimate',
+    "a DKIM-signed forward by the tenant's own person",
+    'rita@acme.test',
+    'acme-jobs@in.mailroom.test',
+    await sign(`${head('Rita Recruiter <rita@acme.test>', 'Fwd: Application')}\r\n${gmailForward}`, acme),
+    { status: 'assigned', candidate: 'c-jane' },
+  );
+  add(
+    'trusted-arc.eml',
+    'legitimate',
+    'an ARC-sealed automatic forward from a trusted sealer whose hop broke DKIM',
+    'SRS0=ab=ZZ=example.org=jane.doe@forwarder.test',
+    'acme-jobs@in.mailroom.test',
+    await forwardWithArc(
+      janeSigned.replace('Hello from Jane.', 'Hello from Jane.\r\n-- \r\nScanned by forwarder.test'),
+      trustedSealer,
+      'mx.forwarder.test; dkim=pass header.d=example.org; dmarc=pass header.from=example.org',
+    ),
+    { status: 'assigned', candidate: 'c-jane' },
+  );
+  add(
+    'genuine-dsn.eml',
+    'legitimate',
+    'a bounce naming the Message-ID of our own message',
+    '',
+    'careers@replies.acme.test',
     [
-      head('Mail Delivery System <mailer-daemon@mx.mta.example>', 'Undelivered Mail Returned to Sender', 'MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary="r"\r\n'),
+      head(
+        'Mail Delivery System <mailer-daemon@mx.mta.example>',
+        'Undelivered Mail Returned to Sender',
+        'MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary="r"\r\n',
+      ),
       '--r\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n',
       '--r\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.mta.example\r\n\r\nFinal-Recipient: rfc822; jane.doe@example.org\r\nAction: failed\r\nStatus: 5.1.1\r\n',
       '--r\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: jobs@acme.test\r\nTo: jane.doe@example.org\r\nSubject: Your application\r\nMessage-ID: <0f3c2a9e4b7d4e1a8c6f5d2b9a0e7c31@acme.test>\r\n',
       '--r--\r\n',
     ].join(''),
-    { status: 'assigned', candidate: 'c-jane' });
+    { status: 'assigned', candidate: 'c-jane' },
+  );
 }
 
 await build();

@@ -36,7 +36,12 @@ const dir = mkdtempSync(join(tmpdir(), 'mailroom-soak-'));
 const dataDir = join(dir, 'data');
 
 // --- the world around the server: a provider, a webhook receiver ---
-const provider = await startChild([new URL('./lib/sink-server.ts', import.meta.url).pathname], { ...process.env, SINK_AUTH: '1', SINK_FAIL_RATE: '0.15' }, join(dir, 'provider.log'), (e) => e.port as number | undefined);
+const provider = await startChild(
+  [new URL('./lib/sink-server.ts', import.meta.url).pathname],
+  { ...process.env, SINK_AUTH: '1', SINK_FAIL_RATE: '0.15' },
+  join(dir, 'provider.log'),
+  (e) => e.port as number | undefined,
+);
 const receiver = { events: new Set<string>(), requests: 0, failRate: 0.1 };
 const http = createServer((req, res) => {
   let body = '';
@@ -64,9 +69,26 @@ const candidates = new CandidateStore(db, () => new Date());
 for (let i = 0; i < 100; i++) candidates.upsert('acme', { externalId: `c-${i}`, name: `Candidate ${i}`, emails: [`person${i}@candidate.example`] });
 new AccountStore(db).add(
   {
-    tenantId: tenant.id, name: 'soak', provider: 'custom', host: '127.0.0.1', port: provider.port, security: 'none', tlsCa: null, username: 'bench', authMethod: 'password',
-    sealedSecret: keyring.seal(JSON.stringify({ password: 'bench-password' })), fromAddress: 'recruiter@acme.com', fromName: 'Acme', sendingDomain: 'acme.com', dkimSelector: null,
-    replyLocal: 'careers', owner: null, isDefault: true, delayMs: 0, perMinute: 0, perDay: 0,
+    tenantId: tenant.id,
+    name: 'soak',
+    provider: 'custom',
+    host: '127.0.0.1',
+    port: provider.port,
+    security: 'none',
+    tlsCa: null,
+    username: 'bench',
+    authMethod: 'password',
+    sealedSecret: keyring.seal(JSON.stringify({ password: 'bench-password' })),
+    fromAddress: 'recruiter@acme.com',
+    fromName: 'Acme',
+    sendingDomain: 'acme.com',
+    dkimSelector: null,
+    replyLocal: 'careers',
+    owner: null,
+    isDefault: true,
+    delayMs: 0,
+    perMinute: 0,
+    perDay: 0,
   },
   new Date().toISOString(),
 );
@@ -194,7 +216,13 @@ function rawClient(port: number, kind: 'malformed' | 'hostile'): Promise<void> {
     let buffer = '';
     const script =
       kind === 'malformed'
-        ? ['EHLO soak.example', 'MAIL FROM:<x@candidate.example>', 'RCPT TO:<careers@replies.acme.com>', 'DATA', 'Subject: smuggle\r\n\r\nline\n.\nMAIL FROM:<evil@x>\r\n.']
+        ? [
+            'EHLO soak.example',
+            'MAIL FROM:<x@candidate.example>',
+            'RCPT TO:<careers@replies.acme.com>',
+            'DATA',
+            'Subject: smuggle\r\n\r\nline\n.\nMAIL FROM:<evil@x>\r\n.',
+          ]
         : ['EHLO soak.example', 'MAIL FROM:<x@candidate.example>', 'RCPT TO:<careers@replies.acme.com>', 'DATA', null];
     let step = -1;
     const timer = setTimeout(() => socket.destroy(), 10_000);
@@ -231,7 +259,16 @@ function rawClient(port: number, kind: 'malformed' | 'hostile'): Promise<void> {
 const outbound: string[] = [];
 function sendOutreach(): void {
   const n = Math.floor(Math.random() * 100);
-  const message = composeOutbound({ db, keyring, now: new Date() }, { tenant: 'acme', to: `person${n}@candidate.example`, subject: `Interview ${n}`, text: 'Would Tuesday suit you?', candidate: candidates.get('acme', `c-${n}`) });
+  const message = composeOutbound(
+    { db, keyring, now: new Date() },
+    {
+      tenant: 'acme',
+      to: `person${n}@candidate.example`,
+      subject: `Interview ${n}`,
+      text: 'Would Tuesday suit you?',
+      candidate: candidates.get('acme', `c-${n}`),
+    },
+  );
   outbound.push(message.id);
   if (message.replyTo) replyTokens.push(message.replyTo);
 }
@@ -269,7 +306,13 @@ const outreach = (async () => {
     await sleep(500);
   }
 })();
-const progress = setInterval(() => log(`${Math.round((end - Date.now()) / 1000)} s left: ${acked.size} acknowledged, ${outbound.length} outbound, ${receiver.events.size} events received, ${kills} kills`), 15_000);
+const progress = setInterval(
+  () =>
+    log(
+      `${Math.round((end - Date.now()) / 1000)} s left: ${acked.size} acknowledged, ${outbound.length} outbound, ${receiver.events.size} events received, ${kills} kills`,
+    ),
+  15_000,
+);
 await Promise.all([...clients, outreach, killer]);
 clearInterval(progress);
 
@@ -297,12 +340,19 @@ const problems: string[] = [];
 const stored = new Map((db.prepare('SELECT id, status FROM messages').all() as { id: string; status: string }[]).map((r) => [r.id, r]));
 let missing = 0;
 for (const [, queueId] of acked) if (!stored.has(queueId)) missing++;
-const duplicates = db.prepare(`SELECT COUNT(*) FROM (SELECT message_id FROM messages WHERE message_id LIKE '<soak-%' GROUP BY message_id HAVING COUNT(*) > 1)`).pluck().get() as number;
+const duplicates = db
+  .prepare(`SELECT COUNT(*) FROM (SELECT message_id FROM messages WHERE message_id LIKE '<soak-%' GROUP BY message_id HAVING COUNT(*) > 1)`)
+  .pluck()
+  .get() as number;
 const unprocessed = [...acked.values()].filter((id) => ['received', 'failed'].includes(stored.get(id)?.status ?? 'received')).length;
 if (missing) problems.push(`${missing} acknowledged messages are not stored`);
 if (duplicates) problems.push(`${duplicates} messages are stored more than once`);
 if (unprocessed) problems.push(`${unprocessed} acknowledged messages were not processed`);
-const outboundStates = db.prepare('SELECT status, COUNT(*) AS n, SUM(last_reply IS NULL) AS noReason FROM outbound_messages GROUP BY status').all() as { status: string; n: number; noReason: number }[];
+const outboundStates = db.prepare('SELECT status, COUNT(*) AS n, SUM(last_reply IS NULL) AS noReason FROM outbound_messages GROUP BY status').all() as {
+  status: string;
+  n: number;
+  noReason: number;
+}[];
 const stuck = outboundStates.filter((s) => !['sent', 'failed'].includes(s.status)).reduce((a, s) => a + s.n, 0);
 const failedWithoutReason = outboundStates.find((s) => s.status === 'failed')?.noReason ?? 0;
 if (stuck) problems.push(`${stuck} outbound messages neither sent nor failed`);

@@ -5,7 +5,19 @@ import { createResolver, type DnsResolver } from './auth/resolver.ts';
 import type { Config } from './config/index.ts';
 import { createLogger, type Logger } from './log.ts';
 import { loadKeyring, type Keyring } from './secrets/keyring.ts';
-import { AccountStore, CandidateStore, GaugeQueries, JobStore, MessageStore, openDatabase, OutboundStore, RawReader, TenantStore, WebhookStore, type Database } from './store/index.ts';
+import {
+  AccountStore,
+  CandidateStore,
+  GaugeQueries,
+  JobStore,
+  MessageStore,
+  openDatabase,
+  OutboundStore,
+  RawReader,
+  TenantStore,
+  WebhookStore,
+  type Database,
+} from './store/index.ts';
 
 export interface Clock {
   now(): Date;

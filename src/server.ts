@@ -17,7 +17,18 @@ import { OnDemandThread } from './on-demand-thread.ts';
 import { loadTlsMaterial, SmtpListener } from './smtp/index.ts';
 import { RelayThread } from './relay/relay-thread-handle.ts';
 import { relayWorkDueAt } from './relay/work-due.ts';
-import { acquireInstanceLock, diskWatermark, ensureSpoolDir, OutboundStore, GroupCommitter, InstanceLockError, RetentionStore, StoreThread, type CandidateInput, type InstanceLock } from './store/index.ts';
+import {
+  acquireInstanceLock,
+  diskWatermark,
+  ensureSpoolDir,
+  OutboundStore,
+  GroupCommitter,
+  InstanceLockError,
+  RetentionStore,
+  StoreThread,
+  type CandidateInput,
+  type InstanceLock,
+} from './store/index.ts';
 
 export interface RunningServer {
   smtp: AddressInfo;
@@ -70,7 +81,16 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
     });
     if (options.worker !== false) {
       pipeline = new PipelineThread(
-        { dataDir: config.data.dir, settings: config.worker, dns: config.dns, auth: config.auth, secret: config.secret, mta: config.smtp.hostname, logLevel: config.log.level, connectStore: () => store.connectPipeline() },
+        {
+          dataDir: config.data.dir,
+          settings: config.worker,
+          dns: config.dns,
+          auth: config.auth,
+          secret: config.secret,
+          mta: config.smtp.hostname,
+          logLevel: config.log.level,
+          connectStore: () => store.connectPipeline(),
+        },
         workerLog,
       );
       demand = new OnDemandThread(pipeline, {
@@ -78,7 +98,8 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
         nextDueAt: () => ctx.jobs.nextDueAt(),
         intakeBusy: () => listener.transactionsInFlight > 0,
         nowMs: () => ctx.clock.now().getTime(),
-        onChange: (change, detail) => workerLog.info(detail, change === 'started' ? 'pipeline thread started: work is waiting' : 'pipeline thread stopped: no work for worker.idleStopMs'),
+        onChange: (change, detail) =>
+          workerLog.info(detail, change === 'started' ? 'pipeline thread started: work is waiting' : 'pipeline thread stopped: no work for worker.idleStopMs'),
       });
     }
     const committer = new GroupCommitter(store, {
@@ -94,22 +115,52 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
     let http: HttpServer | null = null;
     if (config.http.enabled) {
       const upsertCandidates = (tenant: string, rows: CandidateInput[]) => store.upsertCandidates(tenant, rows);
-      http = await startHttpServer({ ctx, metrics, ready: () => stopping === null, upsertCandidates }, config.http.host, config.http.port).catch(async (err: NodeJS.ErrnoException) => {
-        await store.close();
-        throw new UsageError(`cannot listen for HTTP on ${config.http.host}:${config.http.port} (${err.code ?? err.message}); choose another http.host/http.port (MAILROOM_HTTP_HOST, MAILROOM_HTTP_PORT), or set http.enabled to false`);
-      });
+      http = await startHttpServer({ ctx, metrics, ready: () => stopping === null, upsertCandidates }, config.http.host, config.http.port).catch(
+        async (err: NodeJS.ErrnoException) => {
+          await store.close();
+          throw new UsageError(
+            `cannot listen for HTTP on ${config.http.host}:${config.http.port} (${err.code ?? err.message}); choose another http.host/http.port (MAILROOM_HTTP_HOST, MAILROOM_HTTP_PORT), or set http.enabled to false`,
+          );
+        },
+      );
     }
-    const listener = new SmtpListener({ settings: config.smtp, dataDir: config.data.dir, tenants: ctx.tenants, committer, tls, log: smtpLog, now: () => ctx.clock.now(), metrics: metrics.smtp, diskLow: diskWatermark(config.data.dir, config.data.minFreeMb).low });
+    const listener = new SmtpListener({
+      settings: config.smtp,
+      dataDir: config.data.dir,
+      tenants: ctx.tenants,
+      committer,
+      tls,
+      log: smtpLog,
+      now: () => ctx.clock.now(),
+      metrics: metrics.smtp,
+      diskLow: diskWatermark(config.data.dir, config.data.minFreeMb).low,
+    });
     const smtp = await listener.listen().catch(async (err: NodeJS.ErrnoException) => {
       await http?.close();
       await store.close();
       if (err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') {
-        throw new UsageError(`cannot listen on ${config.smtp.host}:${config.smtp.port} (${err.code}); choose another smtp.host/smtp.port (MAILROOM_SMTP_HOST, MAILROOM_SMTP_PORT)`);
+        throw new UsageError(
+          `cannot listen on ${config.smtp.host}:${config.smtp.port} (${err.code}); choose another smtp.host/smtp.port (MAILROOM_SMTP_HOST, MAILROOM_SMTP_PORT)`,
+        );
       }
       throw err;
     });
     demand?.begin();
-    const relay = options.relay === false ? null : new RelayThread({ dataDir: config.data.dir, settings: config.relay, webhooks: config.webhooks, dns: config.dns, secret: config.secret, hostname: config.smtp.hostname, logLevel: config.log.level }, log);
+    const relay =
+      options.relay === false
+        ? null
+        : new RelayThread(
+            {
+              dataDir: config.data.dir,
+              settings: config.relay,
+              webhooks: config.webhooks,
+              dns: config.dns,
+              secret: config.secret,
+              hostname: config.smtp.hostname,
+              logLevel: config.log.level,
+            },
+            log,
+          );
     let relayDemand: OnDemandThread | null = null;
     if (relay && config.relay.idleStopMs === 0) relay.start();
     else if (relay) {
@@ -120,10 +171,21 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
         intakeBusy: () => false,
         pollMs: config.relay.pollIntervalMs,
         nowMs: () => ctx.clock.now().getTime(),
-        onChange: (change, detail) => log.info(detail, change === 'started' ? 'relay thread started: mail to send or webhooks to deliver' : 'relay thread stopped: nothing to send for relay.idleStopMs'),
+        onChange: (change, detail) =>
+          log.info(
+            detail,
+            change === 'started' ? 'relay thread started: mail to send or webhooks to deliver' : 'relay thread stopped: nothing to send for relay.idleStopMs',
+          ),
       });
       relayDemand.begin();
     }
+    // A decision's event is delivered at once: a running relay thread is told, a stopped one is started.
+    const demandOfRelay = relayDemand;
+    store.onEvents = () => {
+      if (!relay) return;
+      if (relay.running) relay.notify('wake');
+      else demandOfRelay?.committed();
+    };
     const retention = scheduleRetention(ctx, log);
     metrics.watchThreads(() => ({ ...(pipeline ? { pipeline: pipeline.running } : {}), ...(relay ? { relay: relay.running } : {}) }));
     log.info({ host: smtp.address, port: smtp.port, dataDir: config.data.dir, tls: tls.source }, 'mailroom listening for SMTP');

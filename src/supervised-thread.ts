@@ -89,6 +89,11 @@ export abstract class SupervisedThread {
     this.thread = thread;
   }
 
+  /** Tells a running thread something (a stopped one hears nothing). */
+  notify(message: string): void {
+    this.thread?.postMessage(message);
+  }
+
   /** Stops the thread and, if one was running, starts a new one. */
   async restart(): Promise<void> {
     const wasRunning = this.running;

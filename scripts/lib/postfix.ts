@@ -81,7 +81,10 @@ export async function startPostfix(dir: string, relayDomain: string): Promise<Po
   ].join('\n');
   writeFileSync(join(conf, 'main.cf'), `${main}\n`);
   // The distribution's master.cf, with smtpd on our port and out of the chroot.
-  writeFileSync(join(conf, 'master.cf'), readFileSync('/etc/postfix/master.cf', 'utf8').replace(/^smtp\s+inet\s+.*$/m, `127.0.0.1:${port} inet n - n - - smtpd`));
+  writeFileSync(
+    join(conf, 'master.cf'),
+    readFileSync('/etc/postfix/master.cf', 'utf8').replace(/^smtp\s+inet\s+.*$/m, `127.0.0.1:${port} inet n - n - - smtpd`),
+  );
   const log = openSync(join(base, 'postfix.log'), 'w');
   const child = spawn(POSTFIX, ['-c', conf, 'start-fg'], { stdio: ['ignore', log, log] });
   closeSync(log);

@@ -14,7 +14,12 @@ export interface ServerChild {
  * log would), so this process, which is also the load client, spends nothing on
  * reading the server's log. The port comes from the first log line that has one.
  */
-export function startChild(args: string[], env: NodeJS.ProcessEnv, logFile: string, portFrom: (entry: Record<string, unknown>) => number | undefined): Promise<ServerChild> {
+export function startChild(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  logFile: string,
+  portFrom: (entry: Record<string, unknown>) => number | undefined,
+): Promise<ServerChild> {
   const out = openSync(logFile, 'w');
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', out, 'inherit'] });
   closeSync(out);

@@ -25,14 +25,18 @@ function header(subject: string, contentType: string, extra = ''): string {
 
 /** `messages` earlier messages, each quoted Gmail's way under its "On ... wrote:" line. */
 function gmailHistory(messages: number): string {
-  return Array.from({ length: messages }, (_, i) => `On Mon, 16 Nov 2026 at 09:${String(i).padStart(2, '0')}, Acme Careers <careers@acme.com> wrote:\r\n${`> ${PARAGRAPH}\r\n`.repeat(8 + i)}`).join('>\r\n');
+  return Array.from(
+    { length: messages },
+    (_, i) => `On Mon, 16 Nov 2026 at 09:${String(i).padStart(2, '0')}, Acme Careers <careers@acme.com> wrote:\r\n${`> ${PARAGRAPH}\r\n`.repeat(8 + i)}`,
+  ).join('>\r\n');
 }
 
 /** `messages` earlier messages, each under Outlook's header block, without quote marks. */
 function outlookHistory(messages: number): string {
   return Array.from(
     { length: messages },
-    (_, i) => `\r\n________________________________\r\nFrom: Acme Careers <careers@acme.com>\r\nSent: Monday, November ${16 - i}, 2026 9:00 AM\r\nTo: Jane Doe <jane@example.org>\r\nSubject: RE: Interview\r\n\r\n${`${PARAGRAPH}\r\n`.repeat(6)}`,
+    (_, i) =>
+      `\r\n________________________________\r\nFrom: Acme Careers <careers@acme.com>\r\nSent: Monday, November ${16 - i}, 2026 9:00 AM\r\nTo: Jane Doe <jane@example.org>\r\nSubject: RE: Interview\r\n\r\n${`${PARAGRAPH}\r\n`.repeat(6)}`,
   ).join('');
 }
 
@@ -47,14 +51,18 @@ function alternative(text: string): string {
 }
 
 export function replyMix(): Buffer[] {
-  const cv = Buffer.alloc(150 * 1024, 37).toString('base64').replace(/.{76}/g, '$&\r\n');
+  const cv = Buffer.alloc(150 * 1024, 37)
+    .toString('base64')
+    .replace(/.{76}/g, '$&\r\n');
   return [
     header('Re: Interview', 'text/plain; charset=UTF-8') + `Tuesday at 10 works for me.\r\n\r\nBest,\r\nJane\r\n\r\n${gmailHistory(1)}`,
     header('Re: Interview', 'multipart/alternative; boundary="alt"') + alternative(`Sounds good, see you then.\r\n\r\nJane\r\n\r\n${gmailHistory(5)}`),
-    header('RE: Interview', 'multipart/alternative; boundary="alt"') + alternative(`Hi,\r\n\r\nYes, that time suits me.\r\n\r\nKind regards,\r\nJane Doe${outlookHistory(5)}`),
+    header('RE: Interview', 'multipart/alternative; boundary="alt"') +
+      alternative(`Hi,\r\n\r\nYes, that time suits me.\r\n\r\nKind regards,\r\nJane Doe${outlookHistory(5)}`),
     header('Re: Application', 'multipart/mixed; boundary="mix"') +
       `--mix\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nPlease find my CV attached.\r\n\r\nJane\r\n--mix\r\nContent-Type: application/pdf; name="cv.pdf"\r\nContent-Disposition: attachment; filename="cv.pdf"\r\nContent-Transfer-Encoding: base64\r\n\r\n${cv}\r\n--mix--\r\n`,
-    header('Automatic reply: Interview', 'text/plain; charset=UTF-8', 'Auto-Submitted: auto-replied') + 'I am out of the office until Monday and will answer then.\r\n',
+    header('Automatic reply: Interview', 'text/plain; charset=UTF-8', 'Auto-Submitted: auto-replied') +
+      'I am out of the office until Monday and will answer then.\r\n',
     header('Re: Interview', 'text/plain; charset=UTF-8') + `Thanks!\r\n\r\n${gmailHistory(20)}`,
   ].map((message) => Buffer.from(message, 'utf8'));
 }

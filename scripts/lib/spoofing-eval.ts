@@ -29,10 +29,18 @@ interface World {
 function sourcesFor(world: World): MatchSources {
   const refs: CandidateRef[] = world.candidates.map((c, i) => ({ id: i + 1, externalId: c.externalId, name: c.externalId }));
   const byExternal = (id: string): CandidateRef | null => refs.find((r) => r.externalId === id) ?? null;
-  const outbound = (o: World['outbound'][number]): OutboundRef => ({ id: o.id, purpose: 'send', accountId: 1, candidate: byExternal(o.candidate), conversationId: 1, recipient: o.recipient });
+  const outbound = (o: World['outbound'][number]): OutboundRef => ({
+    id: o.id,
+    purpose: 'send',
+    accountId: 1,
+    candidate: byExternal(o.candidate),
+    conversationId: 1,
+    recipient: o.recipient,
+  });
   const domainOf = (a: string): string => a.slice(a.lastIndexOf('@') + 1).toLowerCase();
   // As the store compares them: without angle brackets.
-  const sent = (messageId: string | null): World['outbound'][number] | undefined => world.outbound.find((o) => o.messageId === messageId?.replace(/^<|>$/g, ''));
+  const sent = (messageId: string | null): World['outbound'][number] | undefined =>
+    world.outbound.find((o) => o.messageId === messageId?.replace(/^<|>$/g, ''));
   return {
     tenantOfMessage: () => ({
       tenantId: 1,
@@ -42,7 +50,8 @@ function sourcesFor(world: World): MatchSources {
       isOwnAddress: (a) => world.tenant.forwardAddresses.includes(a.toLowerCase()) || world.tenant.replyDomains.includes(domainOf(a)),
     }),
     isForwardAddressOf: (_tenantId, address) => world.tenant.forwardAddresses.includes(address.toLowerCase()),
-    candidatesFor: (_chain, address) => world.candidates.filter((c) => c.emails.includes(address.toLowerCase())).map((c) => byExternal(c.externalId) as CandidateRef),
+    candidatesFor: (_chain, address) =>
+      world.candidates.filter((c) => c.emails.includes(address.toLowerCase())).map((c) => byExternal(c.externalId) as CandidateRef),
     ownOutbound: (_chain, messageId) => {
       const o = sent(messageId);
       return o ? outbound(o) : null;
@@ -72,7 +81,10 @@ export async function evaluateSpoofing(dir: string, scratch: string): Promise<Sp
   for (const c of cases) {
     const raw = readFileSync(join(dir, c.file));
     const envelope: Envelope = { ...c.envelope, sessionId: c.file, clientPort: 25, tls: null };
-    const { processed } = await runPipeline({ raw, envelope, lastAttempt: true }, { resolver, mta: 'mx.eval.test', dataDir: scratch, trustedArcSealers: world.trustedArcSealers });
+    const { processed } = await runPipeline(
+      { raw, envelope, lastAttempt: true },
+      { resolver, mta: 'mx.eval.test', dataDir: scratch, trustedArcSealers: world.trustedArcSealers },
+    );
     const decision = matchMessage(sources, c.file, processed, { raw, envelope });
     const got = { status: decision?.status, reason: decision?.reason ?? undefined, candidate: decision?.candidate?.externalId };
     const e = c.expected;

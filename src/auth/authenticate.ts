@@ -205,10 +205,14 @@ function verdictsOf(message: InProgress): AuthVerdicts {
   const dkimResults = message.dkim?.results ?? [];
   const passing = dkimPassing(message);
   // The RFC 8601 value mailauth's authenticate would write: its rows in the same order, unfolded.
-  const rows = [...dkimResults.map((r) => r.info), spf ? spf.info : undefined, arc?.info, dmarc ? dmarc.info : undefined].filter((row): row is string => Boolean(row));
+  const rows = [...dkimResults.map((r) => r.info), spf ? spf.info : undefined, arc?.info, dmarc ? dmarc.info : undefined].filter((row): row is string =>
+    Boolean(row),
+  );
   const mailFrom = message.client?.sender ?? '';
   const spfDomain = mailFrom.includes('@') ? mailFrom.slice(mailFrom.lastIndexOf('@') + 1).toLowerCase() : null;
-  const fromAddresses = (Array.isArray(message.dkim?.headerFrom) ? (message.dkim.headerFrom as unknown[]) : []).filter((a): a is string => typeof a === 'string').map((a) => a.toLowerCase());
+  const fromAddresses = (Array.isArray(message.dkim?.headerFrom) ? (message.dkim.headerFrom as unknown[]) : [])
+    .filter((a): a is string => typeof a === 'string')
+    .map((a) => a.toLowerCase());
   const evidence: Omit<AuthVerdicts, 'sender'> = {
     spf: normalize(spf ? spf.status?.result : undefined),
     dkim: passing.length > 0 ? 'pass' : normalize(dkimResults[0]?.status?.result),
@@ -225,7 +229,8 @@ function verdictsOf(message: InProgress): AuthVerdicts {
   // A file with no Received header names no client: SPF has nothing to check.
   if (!input.envelope && !/^Received:/im.test(message.header)) evidence.spf = 'none';
   const verdicts: AuthVerdicts = { ...evidence, sender: authenticateSender(evidence, input.trustedArcSealers ?? []) };
-  const temporary = [verdicts.spf, verdicts.dkim, verdicts.dmarc, verdicts.arc].includes('temperror') || dkimResults.some((r) => normalize(r.status?.result) === 'temperror');
+  const temporary =
+    [verdicts.spf, verdicts.dkim, verdicts.dmarc, verdicts.arc].includes('temperror') || dkimResults.some((r) => normalize(r.status?.result) === 'temperror');
   if (temporary && !input.lastAttempt) throw new TemporaryAuthError('a DNS lookup failed temporarily; authentication will be retried');
   return verdicts;
 }
@@ -252,13 +257,23 @@ export async function authenticateGroup(inputs: readonly AuthenticateInput[], in
     const signed = arcSealed || /^DKIM-Signature:/im.test(header);
     const senderOption = sender !== undefined ? { sender } : {};
     message.dkim = signed ? ((await verifyDkim(input.raw, { resolver: input.resolver, ...senderOption })) as DkimResult) : readUnsignedHeader(head, sender);
-    message.client = input.envelope ? { ip: input.envelope.clientIp, helo: input.envelope.helo, sender: input.envelope.mailFrom } : clientFromReceived(message.dkim);
+    message.client = input.envelope
+      ? { ip: input.envelope.clientIp, helo: input.envelope.helo, sender: input.envelope.mailFrom }
+      : clientFromReceived(message.dkim);
   });
   await phase(messages, inFlight, async (message) => {
     const { input, client = {} } = message;
     let helo = client.helo || client.ip;
     if (helo && isIP(helo)) helo = `[${helo}]`;
-    message.spf = client.ip ? await mailauth.spf({ ip: client.ip, mta: input.mta, resolver: input.resolver, ...(helo ? { helo } : {}), ...(client.sender !== undefined ? { sender: client.sender } : {}) }) : false;
+    message.spf = client.ip
+      ? await mailauth.spf({
+          ip: client.ip,
+          mta: input.mta,
+          resolver: input.resolver,
+          ...(helo ? { helo } : {}),
+          ...(client.sender !== undefined ? { sender: client.sender } : {}),
+        })
+      : false;
   });
   // No ARC-Seal in the header block: there is no chain to verify.
   await phase(

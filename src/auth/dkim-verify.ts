@@ -61,7 +61,13 @@ function copy(info: PublicKeyInfo): PublicKeyInfo {
   return { ...info, ...(info.warnings ? { warnings: [...info.warnings] } : {}) };
 }
 
-async function publicKey(type: string, name: string, minBitLength: number | undefined, resolver: DnsResolver, options: KeyOptions = {}): Promise<PublicKeyInfo> {
+async function publicKey(
+  type: string,
+  name: string,
+  minBitLength: number | undefined,
+  resolver: DnsResolver,
+  options: KeyOptions = {},
+): Promise<PublicKeyInfo> {
   const answer = await resolver(tools.toALabel(name), 'TXT');
   const key = JSON.stringify([type, minBitLength ?? null, Boolean(options.strict), options.hashAlgo ?? null, answer]);
   const known = parsedKeys.get(key);

@@ -59,7 +59,10 @@ export function domainList(text: string): string[] {
 }
 
 function domainOf(address: string): string {
-  return address.slice(address.lastIndexOf('@') + 1).toLowerCase().replace(/\.$/, '');
+  return address
+    .slice(address.lastIndexOf('@') + 1)
+    .toLowerCase()
+    .replace(/\.$/, '');
 }
 
 /**
@@ -97,7 +100,8 @@ function result(address: string | null, via: SenderAuthMethod | null, detail: st
 
 export function authenticateSender(evidence: SenderEvidence, trustedArcSealers: readonly string[]): SenderAuthentication {
   const mailboxes = evidence.fromAddresses;
-  if (mailboxes.length !== 1) return result(null, null, mailboxes.length === 0 ? 'the message has no From mailbox' : `the From field names ${mailboxes.length} mailboxes`);
+  if (mailboxes.length !== 1)
+    return result(null, null, mailboxes.length === 0 ? 'the message has no From mailbox' : `the From field names ${mailboxes.length} mailboxes`);
   const address = (mailboxes[0] as string).toLowerCase();
   const fromDomain = domainOf(address);
 
@@ -115,6 +119,9 @@ export function authenticateSender(evidence: SenderEvidence, trustedArcSealers: 
   }
   const dkim = evidence.dkimDomains.find((d) => aligned(d, fromDomain));
   if (dkim) return result(address, 'dkim_aligned', `DKIM pass for ${dkim}, aligned with ${fromDomain} (no DMARC record)`);
-  const seen = [evidence.spf === 'pass' && evidence.spfDomain ? `SPF pass for ${evidence.spfDomain}` : `SPF ${evidence.spf}`, evidence.dkimDomains.length ? `DKIM pass for ${evidence.dkimDomains.join(', ')}` : 'no DKIM pass'];
+  const seen = [
+    evidence.spf === 'pass' && evidence.spfDomain ? `SPF pass for ${evidence.spfDomain}` : `SPF ${evidence.spf}`,
+    evidence.dkimDomains.length ? `DKIM pass for ${evidence.dkimDomains.join(', ')}` : 'no DKIM pass',
+  ];
   return result(address, null, `${fromDomain} publishes no DMARC record and nothing aligned passed (${seen.join(', ')})`);
 }

@@ -34,7 +34,8 @@ export function parseZone(text: string, source: string): Zone {
   }
   if (typeof zone !== 'object' || zone === null || Array.isArray(zone)) throw new ZoneFileError(`dns.zoneFile ${source}: expected an object of names`);
   for (const [name, types] of Object.entries(zone)) {
-    if (typeof types !== 'object' || types === null || Array.isArray(types)) throw new ZoneFileError(`dns.zoneFile ${source}: "${name}" must map record types to lists`);
+    if (typeof types !== 'object' || types === null || Array.isArray(types))
+      throw new ZoneFileError(`dns.zoneFile ${source}: "${name}" must map record types to lists`);
     for (const [type, values] of Object.entries(types)) {
       const ok = values === 'SERVFAIL' || values === 'TIMEOUT' || (Array.isArray(values) && values.every((v) => typeof v === 'string'));
       if (!ok) throw new ZoneFileError(`dns.zoneFile ${source}: "${name}" ${type} must be a list of strings`);
@@ -44,7 +45,9 @@ export function parseZone(text: string, source: string): Zone {
 }
 
 export function zoneResolver(zone: Zone): DnsResolver {
-  const byName = new Map(Object.entries(zone).map(([name, types]) => [name.toLowerCase().replace(/\.$/, ''), new Map(Object.entries(types).map(([t, v]) => [t.toUpperCase(), v]))]));
+  const byName = new Map(
+    Object.entries(zone).map(([name, types]) => [name.toLowerCase().replace(/\.$/, ''), new Map(Object.entries(types).map(([t, v]) => [t.toUpperCase(), v]))]),
+  );
   // The zone never changes, so neither does a failure: each is made once, as a
   // caching resolver would keep it (most lookups of a message find nothing).
   const failures = new Map<string, NodeJS.ErrnoException>();

@@ -32,7 +32,13 @@ export function accountRow(a: Account): AccountRow {
   };
 }
 
-export async function checkAccounts(ctx: Context, tenant: Tenant, accounts: readonly Account[], resolver: DnsResolver, sendingAddresses: readonly string[]): Promise<CheckResult[]> {
+export async function checkAccounts(
+  ctx: Context,
+  tenant: Tenant,
+  accounts: readonly Account[],
+  resolver: DnsResolver,
+  sendingAddresses: readonly string[],
+): Promise<CheckResult[]> {
   if (accounts.length === 0) {
     return [
       fail(
@@ -46,7 +52,9 @@ export async function checkAccounts(ctx: Context, tenant: Tenant, accounts: read
   }
   const results: CheckResult[] = [];
   if (!accounts.some((a) => a.isDefault && a.owner === null)) {
-    results.push(warn('account', tenant.slug, 'a default account', 'no default account', `sends without --account need a default: \`mailroom accounts set-default <id>\``));
+    results.push(
+      warn('account', tenant.slug, 'a default account', 'no default account', `sends without --account need a default: \`mailroom accounts set-default <id>\``),
+    );
   }
   for (const account of accounts) {
     const subject = `account ${account.id} (${account.name})`;

@@ -33,7 +33,15 @@ export async function checkReplyDomain(resolver: DnsResolver, domain: string, mx
   const results: CheckResult[] = [];
   const cname = await lookup<string>(resolver, domain, 'CNAME');
   if (cname.length > 0) {
-    results.push(fail('reply_domain', domain, 'no CNAME', `CNAME ${cname.join(', ')}`, `a CNAME on ${domain} hides its MX records: remove the CNAME and publish ${wanted}`));
+    results.push(
+      fail(
+        'reply_domain',
+        domain,
+        'no CNAME',
+        `CNAME ${cname.join(', ')}`,
+        `a CNAME on ${domain} hides its MX records: remove the CNAME and publish ${wanted}`,
+      ),
+    );
   }
   const mx = (await lookup<{ exchange: string; priority: number }>(resolver, domain, 'MX')).sort((a, b) => a.priority - b.priority);
   if (mx.length === 0) {
@@ -43,10 +51,24 @@ export async function checkReplyDomain(resolver: DnsResolver, domain: string, mx
   const found = mx.map((r) => `${r.priority} ${host(r.exchange)}`).join(', ');
   const foreign = mx.filter((r) => !ours.includes(host(r.exchange)));
   if (foreign.length === mx.length) {
-    results.push(fail('reply_domain', domain, 'MX points at mailroom', `MX ${found}`, `the MX of ${domain} points elsewhere, so replies never reach mailroom: replace it with ${wanted}`));
+    results.push(
+      fail(
+        'reply_domain',
+        domain,
+        'MX points at mailroom',
+        `MX ${found}`,
+        `the MX of ${domain} points elsewhere, so replies never reach mailroom: replace it with ${wanted}`,
+      ),
+    );
   } else if (foreign.length > 0) {
     results.push(
-      warn('reply_domain', domain, 'MX points at mailroom', `MX ${found}`, `some replies may be delivered to ${foreign.map((r) => host(r.exchange)).join(', ')} instead of mailroom: remove those MX records`),
+      warn(
+        'reply_domain',
+        domain,
+        'MX points at mailroom',
+        `MX ${found}`,
+        `some replies may be delivered to ${foreign.map((r) => host(r.exchange)).join(', ')} instead of mailroom: remove those MX records`,
+      ),
     );
   } else results.push(ok('reply_domain', domain, 'MX points at mailroom', `MX ${found}`));
   return results;
@@ -71,23 +93,50 @@ export async function checkSpf(resolver: DnsResolver, account: Account): Promise
   const records = (await txtRecords(resolver, domain)).filter((r) => /^v=spf1\b/i.test(r));
   const preset = isProvider(account.provider) ? PROVIDERS[account.provider] : null;
   const suggestion = preset?.spfInclude ? `include:${preset.spfInclude}` : `a:${account.host}`;
-  if (records.length === 0) return fail('sending_domain', domain, 'SPF allows the sending server', 'no SPF record', `publish ${domain}. TXT "v=spf1 ${suggestion} ~all"`);
-  if (records.length > 1) return fail('sending_domain', domain, 'SPF allows the sending server', `${records.length} SPF records`, 'two SPF records make SPF fail (permerror) everywhere: merge them into one');
+  if (records.length === 0)
+    return fail('sending_domain', domain, 'SPF allows the sending server', 'no SPF record', `publish ${domain}. TXT "v=spf1 ${suggestion} ~all"`);
+  if (records.length > 1)
+    return fail(
+      'sending_domain',
+      domain,
+      'SPF allows the sending server',
+      `${records.length} SPF records`,
+      'two SPF records make SPF fail (permerror) everywhere: merge them into one',
+    );
   const record = records[0] as string;
   if (preset?.spfInclude) {
     const includes = await spfIncludes(resolver, record);
     return includes.has(preset.spfInclude)
       ? ok('sending_domain', domain, 'SPF allows the sending server', record)
-      : fail('sending_domain', domain, 'SPF allows the sending server', record, `mail sent through ${account.provider} will fail SPF: add ${suggestion} to the record, before its "all"`);
+      : fail(
+          'sending_domain',
+          domain,
+          'SPF allows the sending server',
+          record,
+          `mail sent through ${account.provider} will fail SPF: add ${suggestion} to the record, before its "all"`,
+        );
   }
   // A custom server: evaluate the record for its address, as a receiver would.
   const address = isIP(account.host) ? account.host : ((await lookup<string>(resolver, account.host, 'A'))[0] ?? null);
-  if (!address) return warn('sending_domain', domain, 'SPF allows the sending server', record, `${account.host} has no A record here, so SPF could not be evaluated: check that the record allows it`);
+  if (!address)
+    return warn(
+      'sending_domain',
+      domain,
+      'SPF allows the sending server',
+      record,
+      `${account.host} has no A record here, so SPF could not be evaluated: check that the record allows it`,
+    );
   const result = await spf({ sender: account.fromAddress, ip: address, helo: account.host, mta: 'mailroom', resolver } as Parameters<typeof spf>[0]);
   const verdict = result.status.result;
   return verdict === 'pass'
     ? ok('sending_domain', domain, 'SPF allows the sending server', `${record} (pass for ${address})`)
-    : fail('sending_domain', domain, 'SPF allows the sending server', `${record} (${verdict} for ${address})`, `add ip4:${address} or a:${account.host} to the SPF record of ${domain}, before its "all"`);
+    : fail(
+        'sending_domain',
+        domain,
+        'SPF allows the sending server',
+        `${record} (${verdict} for ${address})`,
+        `add ip4:${address} or a:${account.host} to the SPF record of ${domain}, before its "all"`,
+      );
 }
 
 export async function checkDkim(resolver: DnsResolver, account: Account, privateKey: string | null): Promise<CheckResult | null> {
@@ -96,8 +145,22 @@ export async function checkDkim(resolver: DnsResolver, account: Account, private
   const record = (await txtRecords(resolver, name)).find((r) => /\bp=/.test(r));
   const ours = privateKey ? createPublicKey(privateKey).export({ type: 'spki', format: 'der' }).toString('base64') : null;
   const published = /\bp=([A-Za-z0-9+/=\s]+)/.exec(record ?? '')?.[1]?.replace(/\s/g, '') ?? null;
-  if (!record || !published) return fail('sending_domain', account.sendingDomain, 'DKIM key published', `no DKIM key at ${name}`, `publish ${name}. TXT "v=DKIM1; k=rsa; p=${ours ?? '<public key>'}"`);
-  if (ours && published !== ours) return fail('sending_domain', account.sendingDomain, 'DKIM key published', `the key at ${name} is not the account's`, `replace it with "v=DKIM1; k=rsa; p=${ours}"`);
+  if (!record || !published)
+    return fail(
+      'sending_domain',
+      account.sendingDomain,
+      'DKIM key published',
+      `no DKIM key at ${name}`,
+      `publish ${name}. TXT "v=DKIM1; k=rsa; p=${ours ?? '<public key>'}"`,
+    );
+  if (ours && published !== ours)
+    return fail(
+      'sending_domain',
+      account.sendingDomain,
+      'DKIM key published',
+      `the key at ${name} is not the account's`,
+      `replace it with "v=DKIM1; k=rsa; p=${ours}"`,
+    );
   return ok('sending_domain', account.sendingDomain, 'DKIM key published', `${name} matches the account's key`);
 }
 
@@ -105,12 +168,24 @@ export async function checkDmarc(resolver: DnsResolver, account: Account): Promi
   const fromDomain = account.fromAddress.slice(account.fromAddress.indexOf('@') + 1);
   const record = (await txtRecords(resolver, `_dmarc.${fromDomain}`)).find((r) => /^v=DMARC1\b/i.test(r));
   if (!record) {
-    return warn('sending_domain', fromDomain, 'DMARC record', 'no DMARC record', `publish _dmarc.${fromDomain}. TXT "v=DMARC1; p=none; rua=mailto:dmarc@${fromDomain}" to see who sends as ${fromDomain}`);
+    return warn(
+      'sending_domain',
+      fromDomain,
+      'DMARC record',
+      'no DMARC record',
+      `publish _dmarc.${fromDomain}. TXT "v=DMARC1; p=none; rua=mailto:dmarc@${fromDomain}" to see who sends as ${fromDomain}`,
+    );
   }
   const tag = (name: string): string | null => new RegExp(`\\b${name}=([^;\\s]+)`, 'i').exec(record)?.[1]?.toLowerCase() ?? null;
   // mailroom signs with d=<sending domain>: strict alignment needs it to be the From domain exactly.
   if (tag('adkim') === 's' && account.dkimSelector && account.sendingDomain !== fromDomain) {
-    return fail('sending_domain', fromDomain, 'DMARC alignment', record, `adkim=s needs DKIM d=${fromDomain}, but the account signs as ${account.sendingDomain}: use --sending-domain ${fromDomain}, or relax to adkim=r`);
+    return fail(
+      'sending_domain',
+      fromDomain,
+      'DMARC alignment',
+      record,
+      `adkim=s needs DKIM d=${fromDomain}, but the account signs as ${account.sendingDomain}: use --sending-domain ${fromDomain}, or relax to adkim=r`,
+    );
   }
   return ok('sending_domain', fromDomain, 'DMARC record', record);
 }

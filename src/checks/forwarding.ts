@@ -20,15 +20,31 @@ export async function forwardingTest(ctx: Context, tenant: Tenant, account: Acco
   const { message, sent, arrived, startedAt } = await sendAndAwaitReturn(
     ctx,
     account,
-    { tenant: tenant.slug, to: inbox, subject: `mailroom forwarding test ${marker}`, text: `This message tests that ${inbox} forwards to mailroom. It can be deleted.\r\n` },
+    {
+      tenant: tenant.slug,
+      to: inbox,
+      subject: `mailroom forwarding test ${marker}`,
+      text: `This message tests that ${inbox} forwards to mailroom. It can be deleted.\r\n`,
+    },
     {
       timeoutMs: options.timeoutMs,
       find: () => ctx.messages.latestProcessedWithSubjectContaining(marker),
-      onSent: () => options.progress(`forwarding test: sent; waiting up to ${Math.round(options.timeoutMs / 1000)} s for it at ${tenant.forwardAddresses.join(', ') || 'the forwarding address'}`),
+      onSent: () =>
+        options.progress(
+          `forwarding test: sent; waiting up to ${Math.round(options.timeoutMs / 1000)} s for it at ${tenant.forwardAddresses.join(', ') || 'the forwarding address'}`,
+        ),
     },
   );
   if (sent.outcome !== 'sent') {
-    return [fail('forwarding', inbox, 'test message sent', `account ${account.id} could not send it: ${sent.reply}`, 'fix the account first (see its connection test above)')];
+    return [
+      fail(
+        'forwarding',
+        inbox,
+        'test message sent',
+        `account ${account.id} could not send it: ${sent.reply}`,
+        'fix the account first (see its connection test above)',
+      ),
+    ];
   }
   if (!arrived) {
     return [
@@ -37,7 +53,7 @@ export async function forwardingTest(ctx: Context, tenant: Tenant, account: Acco
         inbox,
         'arrives at mailroom',
         `nothing arrived within ${Math.round(options.timeoutMs / 1000)} s`,
-        `check that ${inbox} forwards to ${tenant.forwardAddresses[0] ?? 'the tenant\'s forwarding address'}: Gmail needs the forwarding address confirmed (see the confirmation mail in \`mailroom unassigned list --reason forwarding_verification\`); Microsoft 365 blocks external forwarding by default (the sending mailbox gets a bounce with 550 5.7.520: an admin allows it in the outbound anti-spam policy)`,
+        `check that ${inbox} forwards to ${tenant.forwardAddresses[0] ?? "the tenant's forwarding address"}: Gmail needs the forwarding address confirmed (see the confirmation mail in \`mailroom unassigned list --reason forwarding_verification\`); Microsoft 365 blocks external forwarding by default (the sending mailbox gets a bounce with 550 5.7.520: an admin allows it in the outbound anti-spam policy)`,
       ),
     ];
   }
@@ -63,7 +79,15 @@ export async function forwardingTest(ctx: Context, tenant: Tenant, account: Acco
     const sender = auth.sender;
     if (auth.dmarc === 'pass') results.push(ok('forwarding', inbox, 'authentication after the hop', summary));
     else if (sender?.authenticated) {
-      results.push(warn('forwarding', inbox, 'authentication after the hop', `${summary}; believed: ${sender.detail}`, 'DMARC does not pass after the hop, but the sender is still proven (docs/matching-and-trust.md); a DKIM signature that survives forwarding makes it plain DMARC'));
+      results.push(
+        warn(
+          'forwarding',
+          inbox,
+          'authentication after the hop',
+          `${summary}; believed: ${sender.detail}`,
+          'DMARC does not pass after the hop, but the sender is still proven (docs/matching-and-trust.md); a DKIM signature that survives forwarding makes it plain DMARC',
+        ),
+      );
     } else {
       results.push(
         fail(

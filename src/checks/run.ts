@@ -25,10 +25,19 @@ export interface CheckReport {
   accounts: AccountRow[];
 }
 
-const list = (value: string): string[] => value.split(',').map((s) => s.trim()).filter(Boolean);
+const list = (value: string): string[] =>
+  value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 /** A DNS failure is reported as such, not as a verdict on the record. */
-async function guarded(area: CheckResult['area'], subject: string, check: string, run: () => Promise<CheckResult | CheckResult[] | null>): Promise<CheckResult[]> {
+async function guarded(
+  area: CheckResult['area'],
+  subject: string,
+  check: string,
+  run: () => Promise<CheckResult | CheckResult[] | null>,
+): Promise<CheckResult[]> {
   try {
     const result = await run();
     return result === null ? [] : Array.isArray(result) ? result : [result];
@@ -46,9 +55,22 @@ export async function checkTenant(ctx: Context, tenant: Tenant, options: CheckOp
 
   options.progress('reply domains');
   if (replyDomains.length === 0 && tenant.forwardAddresses.length === 0) {
-    checks.push(fail('setup', tenant.slug, 'receives mail', 'no reply domain and no forwarding address', `add one: \`mailroom tenants add ... --reply-domain replies.<company domain>\``));
+    checks.push(
+      fail(
+        'setup',
+        tenant.slug,
+        'receives mail',
+        'no reply domain and no forwarding address',
+        `add one: \`mailroom tenants add ... --reply-domain replies.<company domain>\``,
+      ),
+    );
   }
-  for (const domain of replyDomains) checks.push(...(await guarded('reply_domain', domain, 'MX points at mailroom', () => checkReplyDomain(resolver, domain, mxHosts.length ? mxHosts : [ctx.config.smtp.hostname]))));
+  for (const domain of replyDomains)
+    checks.push(
+      ...(await guarded('reply_domain', domain, 'MX points at mailroom', () =>
+        checkReplyDomain(resolver, domain, mxHosts.length ? mxHosts : [ctx.config.smtp.hostname]),
+      )),
+    );
 
   const accounts = ctx.accounts.list(tenant.slug);
   options.progress('sending domains');
@@ -70,7 +92,15 @@ export async function checkTenant(ctx: Context, tenant: Tenant, options: CheckOp
   if (options.sendTests) {
     const inboxes = options.inboxes.length > 0 ? options.inboxes : tenant.inboxes;
     if (inboxes.length === 0) {
-      checks.push(warn('forwarding', tenant.slug, 'forwarding test', 'no company inbox to test', `name the inboxes that forward to mailroom: --inbox jobs@${tenant.domains[0] ?? 'company.example'} (or \`tenants add --inbox\`)`));
+      checks.push(
+        warn(
+          'forwarding',
+          tenant.slug,
+          'forwarding test',
+          'no company inbox to test',
+          `name the inboxes that forward to mailroom: --inbox jobs@${tenant.domains[0] ?? 'company.example'} (or \`tenants add --inbox\`)`,
+        ),
+      );
     } else {
       let account = null;
       try {
@@ -78,7 +108,9 @@ export async function checkTenant(ctx: Context, tenant: Tenant, options: CheckOp
       } catch (err) {
         checks.push(fail('forwarding', tenant.slug, 'forwarding test', 'no default account to send the test with', (err as Error).message));
       }
-      if (account) for (const inbox of inboxes) checks.push(...(await forwardingTest(ctx, tenant, account, inbox, { timeoutMs: ctx.config.checks.forwardingTimeoutMs, progress: options.progress })));
+      if (account)
+        for (const inbox of inboxes)
+          checks.push(...(await forwardingTest(ctx, tenant, account, inbox, { timeoutMs: ctx.config.checks.forwardingTimeoutMs, progress: options.progress })));
     }
   }
 

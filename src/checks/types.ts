@@ -12,6 +12,27 @@ export interface CheckResult {
   advice: string | null;
 }
 
-export const ok = (area: CheckResult['area'], subject: string, check: string, found: string): CheckResult => ({ area, subject, check, status: 'ok', found, advice: null });
-export const warn = (area: CheckResult['area'], subject: string, check: string, found: string, advice: string): CheckResult => ({ area, subject, check, status: 'warn', found, advice });
-export const fail = (area: CheckResult['area'], subject: string, check: string, found: string, advice: string): CheckResult => ({ area, subject, check, status: 'fail', found, advice });
+export const ok = (area: CheckResult['area'], subject: string, check: string, found: string): CheckResult => ({
+  area,
+  subject,
+  check,
+  status: 'ok',
+  found,
+  advice: null,
+});
+export const warn = (area: CheckResult['area'], subject: string, check: string, found: string, advice: string): CheckResult => ({
+  area,
+  subject,
+  check,
+  status: 'warn',
+  found,
+  advice,
+});
+export const fail = (area: CheckResult['area'], subject: string, check: string, found: string, advice: string): CheckResult => ({
+  area,
+  subject,
+  check,
+  status: 'fail',
+  found,
+  advice,
+});

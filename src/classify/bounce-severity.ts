@@ -35,4 +35,5 @@ const HARD_TEXT =
 // directory-based edge blocking ("Access denied" for a recipient it does not have)
 // and iCloud's closed accounts.
 const HARD_PHRASE = /(recipient address rejected: access denied|inactive email address)/i;
-const SOFT_TEXT = /(over quota|quota exceeded|mailbox (is )?full|insufficient storage|disabled|inactive|suspended|blacklist|blocklist|blocked|banned|spam|access denied|rejected by policy|temporarily|temporary|try again later|too many|spf|host not found, try again|unexpected name server reply|deferred|connection reset|protocol error)/i;
+const SOFT_TEXT =
+  /(over quota|quota exceeded|mailbox (is )?full|insufficient storage|disabled|inactive|suspended|blacklist|blocklist|blocked|banned|spam|access denied|rejected by policy|temporarily|temporary|try again later|too many|spf|host not found, try again|unexpected name server reply|deferred|connection reset|protocol error)/i;

@@ -102,7 +102,10 @@ function fromDeliveryStatus(parsed: ParsedMessage, text: string, raw: string): B
 }
 
 /** "The following address(es) failed: / had delivery problems:", "Failed addresses follow:" (Exim, Sendmail and kin) and the first address after it. */
-const LISTED_RECIPIENT = new RegExp(`(?:following (?:address(?:\\(es\\)|es)?|recipients?)|failed addresses follow)[^\\n]{0,60}\\n\\s*<?(${ADDRESS_IN_TEXT})`, 'i');
+const LISTED_RECIPIENT = new RegExp(
+  `(?:following (?:address(?:\\(es\\)|es)?|recipients?)|failed addresses follow)[^\\n]{0,60}\\n\\s*<?(${ADDRESS_IN_TEXT})`,
+  'i',
+);
 const ANY_ADDRESS = new RegExp(ADDRESS_IN_TEXT, 'g');
 
 /** The first address in the text that is neither the sender's nor a mail system's; the search stops there (a report quotes the whole message below). */
@@ -122,7 +125,12 @@ function fromText(parsed: ParsedMessage, raw: string): BounceInfo {
   const recipient = LISTED_RECIPIENT.exec(text)?.[1]?.toLowerCase() ?? firstAddressBut(text, sender);
   const status = statusIn(text);
   // "Remote host said: 550 ..." (qmail, Postfix), else a line that opens with a reply code or names the failure.
-  const diagnostic = /\bsaid:\s*(\d{3}[ -].{0,200})$/im.exec(text)?.[1]?.trim() ?? /^\s*(?:\d{3}[ -])?(\d{3} .{0,200}|.*(?:user unknown|unknown user|no such user|user not found|does not exist|mailbox unavailable|quota|rejected).{0,120})$/im.exec(text)?.[0]?.trim() ?? null;
+  const diagnostic =
+    /\bsaid:\s*(\d{3}[ -].{0,200})$/im.exec(text)?.[1]?.trim() ??
+    /^\s*(?:\d{3}[ -])?(\d{3} .{0,200}|.*(?:user unknown|unknown user|no such user|user not found|does not exist|mailbox unavailable|quota|rejected).{0,120})$/im
+      .exec(text)?.[0]
+      ?.trim() ??
+    null;
   const hard = isHard(status, diagnostic ?? '', text);
   return { recipient, status, action: 'failed', diagnostic, hard, originalMessageId: originalMessageId(parsed, raw) };
 }

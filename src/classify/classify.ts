@@ -22,7 +22,9 @@ export interface Classification {
 }
 
 function isFeedbackReport(parsed: ParsedMessage): boolean {
-  return /report-type\s*=\s*"?feedback-report/i.test(parsed.headers['content-type'] ?? '') || /^complaint about message from/i.test((parsed.subject ?? '').trim());
+  return (
+    /report-type\s*=\s*"?feedback-report/i.test(parsed.headers['content-type'] ?? '') || /^complaint about message from/i.test((parsed.subject ?? '').trim())
+  );
 }
 
 /** `mailFrom`: the envelope sender, when the message came over SMTP. */

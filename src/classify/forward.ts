@@ -38,7 +38,15 @@ function firstAddress(header: string | undefined): string | null {
  * Headers that claim an earlier sender or a forwarder. Anyone can write them,
  * so they are hints for a person to read, never proof of who sent a message.
  */
-export const FORWARD_HINT_HEADERS = ['x-original-from', 'resent-from', 'resent-sender', 'x-forwarded-for', 'x-forwarded-to', 'x-original-sender', 'delivered-to'] as const;
+export const FORWARD_HINT_HEADERS = [
+  'x-original-from',
+  'resent-from',
+  'resent-sender',
+  'x-forwarded-for',
+  'x-forwarded-to',
+  'x-original-sender',
+  'delivered-to',
+] as const;
 
 export function forwardHints(headers: Readonly<Record<string, string>>): Record<string, string> {
   const hints: Record<string, string> = {};

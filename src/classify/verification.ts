@@ -18,6 +18,9 @@ export function detectForwardingVerification(parsed: ParsedMessage): ForwardingV
   const isOther = /(forwarding|weiterleitung|transfert).*(confirm|verif|bestätig)/i.test(subject);
   if (!isGmail && !isOutlook && !isOther) return null;
   const code = /\(#(\d{6,12})\)/.exec(subject)?.[1] ?? /confirmation code:?\s*(\d{6,12})/i.exec(text)?.[1] ?? null;
-  const link = /https:\/\/[^\s<>"]*(?:mail-settings\.google\.com|mail\.google\.com)[^\s<>"]*/i.exec(text)?.[0] ?? /https:\/\/[^\s<>"]*(?:verif|confirm)[^\s<>"]*/i.exec(text)?.[0] ?? null;
+  const link =
+    /https:\/\/[^\s<>"]*(?:mail-settings\.google\.com|mail\.google\.com)[^\s<>"]*/i.exec(text)?.[0] ??
+    /https:\/\/[^\s<>"]*(?:verif|confirm)[^\s<>"]*/i.exec(text)?.[0] ??
+    null;
   return { provider: isGmail ? 'gmail' : isOutlook ? 'outlook' : 'other', code, link };
 }

@@ -73,13 +73,17 @@ function readStdin(): string {
 function secretOf(options: AddOptions, provider: ProviderName): { method: 'password' | 'oauth2'; secret: AccountSecret } {
   const oauth = options.oauth2ClientId !== undefined;
   const given = [options.passwordEnv !== undefined, options.passwordStdin === true, oauth].filter(Boolean).length;
-  if (given !== 1) throw new UsageError('give exactly one of --password-env VAR, --password-stdin, or --oauth2-client-id (with --oauth2-client-secret-env and --oauth2-refresh-token-env)');
+  if (given !== 1)
+    throw new UsageError(
+      'give exactly one of --password-env VAR, --password-stdin, or --oauth2-client-id (with --oauth2-client-secret-env and --oauth2-refresh-token-env)',
+    );
   if (!oauth) {
     const password = options.passwordEnv ? fromEnv(options.passwordEnv, '--password-env') : readStdin();
     if (!password) throw new UsageError('the password is empty');
     return { method: 'password', secret: { password } };
   }
-  if (!options.oauth2ClientSecretEnv || !options.oauth2RefreshTokenEnv) throw new UsageError('OAuth2 needs --oauth2-client-secret-env VAR and --oauth2-refresh-token-env VAR');
+  if (!options.oauth2ClientSecretEnv || !options.oauth2RefreshTokenEnv)
+    throw new UsageError('OAuth2 needs --oauth2-client-secret-env VAR and --oauth2-refresh-token-env VAR');
   const tokenUrl = options.oauth2TokenUrl ?? OAUTH_TOKEN_URLS[provider];
   if (!tokenUrl) throw new UsageError(`--oauth2-token-url is required for provider ${provider}`);
   return {
@@ -102,8 +106,10 @@ function addAccount(ctx: Context, options: AddOptions): Account {
   const host = options.host ?? preset.host;
   if (!host) throw new UsageError(`--host is required for provider ${options.provider}`);
   const security = options.security ?? preset.security;
-  if (security !== 'tls' && security !== 'starttls' && security !== 'none') throw new UsageError('--security must be tls (implicit, port 465), starttls (587) or none');
-  if (security === 'none' && !options.allowPlain) throw new UsageError('--security none sends the password in the clear; add --allow-plain if this server is on a trusted network');
+  if (security !== 'tls' && security !== 'starttls' && security !== 'none')
+    throw new UsageError('--security must be tls (implicit, port 465), starttls (587) or none');
+  if (security === 'none' && !options.allowPlain)
+    throw new UsageError('--security none sends the password in the clear; add --allow-plain if this server is on a trusted network');
   if (security === 'none') process.stderr.write('warning: this account sends without TLS: passwords and messages cross the network in the clear\n');
   const port = wholeNumber(options.port, '--port', security === preset.security ? preset.port : security === 'tls' ? 465 : 587);
   if (port < 1 || port > 65535) throw new UsageError('--port must be from 1 to 65535');
@@ -123,7 +129,8 @@ function addAccount(ctx: Context, options: AddOptions): Account {
     if (!tlsCa.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`--tls-ca ${options.tlsCa} holds no PEM certificate`);
   }
   const { method, secret } = secretOf(options, options.provider);
-  if ((options.dkimSelector === undefined) !== (options.dkimKeyFile === undefined)) throw new UsageError('DKIM signing needs both --dkim-selector and --dkim-key-file');
+  if ((options.dkimSelector === undefined) !== (options.dkimKeyFile === undefined))
+    throw new UsageError('DKIM signing needs both --dkim-selector and --dkim-key-file');
   if (options.dkimKeyFile) secret.dkimPrivateKey = readPrivateKey(options.dkimKeyFile);
   try {
     return ctx.accounts.add(
@@ -211,7 +218,9 @@ export function registerAccountCommands(program: Command, globals: () => GlobalO
       withContext(globals(), (ctx) => {
         const account = addAccount(ctx, options);
         if (options.json) return printJson({ id: account.id });
-        process.stdout.write(`added account ${account.id} (${account.name}, ${account.host}:${account.port} ${account.security}); status pending: check it with \`mailroom accounts test ${account.id}\`\n`);
+        process.stdout.write(
+          `added account ${account.id} (${account.name}, ${account.host}:${account.port} ${account.security}); status pending: check it with \`mailroom accounts test ${account.id}\`\n`,
+        );
       }),
     );
 
@@ -287,8 +296,16 @@ export function registerAccountCommands(program: Command, globals: () => GlobalO
         const account = accountById(ctx, id);
         // Loaded when the command runs (nodemailer): `mailroom serve` shares this module graph.
         const { diagnoseAccount } = await import('../relay/diagnose.ts');
-        const result = await diagnoseAccount(account, ctx.accounts.openSecret(account.id, ctx.keyring()), { connectionTimeoutMs: ctx.config.relay.connectionTimeoutMs, hostname: ctx.config.smtp.hostname });
-        ctx.accounts.setStatus(account.id, result.ok ? 'active' : 'failing', result.ok ? null : `${result.stage}: ${result.error}`, ctx.clock.now().toISOString());
+        const result = await diagnoseAccount(account, ctx.accounts.openSecret(account.id, ctx.keyring()), {
+          connectionTimeoutMs: ctx.config.relay.connectionTimeoutMs,
+          hostname: ctx.config.smtp.hostname,
+        });
+        ctx.accounts.setStatus(
+          account.id,
+          result.ok ? 'active' : 'failing',
+          result.ok ? null : `${result.stage}: ${result.error}`,
+          ctx.clock.now().toISOString(),
+        );
         if (options.json) printJson(result);
         else {
           for (const s of result.stages) process.stdout.write(`${s.ok ? 'ok  ' : 'FAIL'} ${s.stage.padEnd(9)} ${s.ms} ms\n`);
@@ -301,7 +318,7 @@ export function registerAccountCommands(program: Command, globals: () => GlobalO
 
   accounts
     .command('test-email <id>')
-    .description('send a test email to the account\'s own reply address and wait for it to come back through our MX')
+    .description("send a test email to the account's own reply address and wait for it to come back through our MX")
     .option('--timeout <seconds>', 'how long to wait for it to come back', '60')
     .option('--json', 'print the result as JSON')
     .action((id: string, options: { timeout: string; json?: boolean }) =>
@@ -312,7 +329,12 @@ export function registerAccountCommands(program: Command, globals: () => GlobalO
         const { sendTestEmail } = await import('../relay/test-email.ts');
         const result = await sendTestEmail(ctx, account, { timeoutMs, progress: showProgress ? (line) => process.stderr.write(`${line}\n`) : () => undefined });
         if (options.json) printJson(result);
-        else process.stdout.write(result.ok ? `ok: the test email came back in ${result.roundTripMs} ms; account ${account.id} is active\n` : `FAIL: ${result.error}\nwhat to do: ${result.advice}\n`);
+        else
+          process.stdout.write(
+            result.ok
+              ? `ok: the test email came back in ${result.roundTripMs} ms; account ${account.id} is active\n`
+              : `FAIL: ${result.error}\nwhat to do: ${result.advice}\n`,
+          );
         if (!result.ok) process.exitCode = 1;
       }),
     );

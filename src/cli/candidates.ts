@@ -47,7 +47,12 @@ export function readCandidateFile(path: string): { line: number; input: Candidat
   }
   let records: Record<string, string>[];
   try {
-    records = parseCsv(text, { columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()), skip_empty_lines: true, trim: true, relax_column_count: true });
+    records = parseCsv(text, {
+      columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()),
+      skip_empty_lines: true,
+      trim: true,
+      relax_column_count: true,
+    });
   } catch (err) {
     throw new UsageError(`${path}: not valid CSV (${(err as Error).message})`);
   }
@@ -90,7 +95,9 @@ export function registerCandidateCommands(program: Command, globals: () => Globa
     .option('--json', 'print the candidate as JSON')
     .action((options: { tenant: string; externalId: string; name: string; email: string[]; json?: boolean }) =>
       withContext(globals(), (ctx) => {
-        const { candidate, created } = asUsage(() => ctx.candidates.upsert(options.tenant, { externalId: options.externalId, name: options.name, emails: options.email }));
+        const { candidate, created } = asUsage(() =>
+          ctx.candidates.upsert(options.tenant, { externalId: options.externalId, name: options.name, emails: options.email }),
+        );
         if (options.json) return printJson(candidateJson(candidate));
         process.stdout.write(`${created ? 'added' : 'updated'} candidate ${candidate.externalId} (${candidate.name}): ${candidate.emails.join(', ')}\n`);
       }),

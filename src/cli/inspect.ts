@@ -18,7 +18,10 @@ function expand(paths: string[]): string[] {
     const stat = statSync(path, { throwIfNoEntry: false });
     if (!stat) throw new UsageError(`no such file or directory: ${path}`);
     if (stat.isDirectory()) {
-      for (const name of readdirSync(path).filter((n) => n.toLowerCase().endsWith('.eml')).sort()) files.push(join(path, name));
+      for (const name of readdirSync(path)
+        .filter((n) => n.toLowerCase().endsWith('.eml'))
+        .sort())
+        files.push(join(path, name));
     } else files.push(path);
   }
   return files;
@@ -53,7 +56,12 @@ export function registerInspectCommand(program: Command, globals: () => GlobalOp
       // Loaded when the command runs: `mailroom serve` shares this module graph, and its SMTP thread has no use for the pipeline.
       const [{ createResolver, domainList }, { runPipeline }] = await Promise.all([import('../auth/index.ts'), import('../pipeline/stages.ts')]);
       const scratch = mkdtempSync(join(tmpdir(), 'mailroom-inspect-'));
-      const deps = { resolver: createResolver(config.dns), mta: config.smtp.hostname, dataDir: scratch, trustedArcSealers: domainList(config.auth.trustedArcSealers) };
+      const deps = {
+        resolver: createResolver(config.dns),
+        mta: config.smtp.hostname,
+        dataDir: scratch,
+        trustedArcSealers: domainList(config.auth.trustedArcSealers),
+      };
       // A file that cannot be read is named and skipped: the others are still inspected.
       const failed: string[] = [];
       try {

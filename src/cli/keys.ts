@@ -25,8 +25,11 @@ export function registerKeyCommands(program: Command, globals: () => GlobalOptio
         };
         if (options.json) return printJson(result);
         process.stdout.write(`secret key ${result.secretKey.id} (${result.secretKey.source})\n`);
-        for (const [id, n] of Object.entries(result.sealedSecretsByKey)) process.stdout.write(`  ${n} secret(s) sealed with ${id}${id === ring.current.id ? '' : ' (run `mailroom keys rotate`)'}\n`);
-        process.stdout.write(`reply-token keys: ${result.tokenKeys.map((k) => `${k.kid}${k.signing ? ' (signing)' : ''} from ${k.createdAt}`).join(', ') || 'none yet (made on the first send)'}\n`);
+        for (const [id, n] of Object.entries(result.sealedSecretsByKey))
+          process.stdout.write(`  ${n} secret(s) sealed with ${id}${id === ring.current.id ? '' : ' (run `mailroom keys rotate`)'}\n`);
+        process.stdout.write(
+          `reply-token keys: ${result.tokenKeys.map((k) => `${k.kid}${k.signing ? ' (signing)' : ''} from ${k.createdAt}`).join(', ') || 'none yet (made on the first send)'}\n`,
+        );
       }),
     );
 
@@ -39,8 +42,10 @@ export function registerKeyCommands(program: Command, globals: () => GlobalOptio
         const result = rotateKeys(ctx.db, { dataDir: ctx.config.data.dir, ...ctx.config.secret });
         if (options.json) return printJson(result);
         process.stdout.write(`re-sealed ${result.resealed} secret(s) with key ${result.keyId} (${result.source})\n`);
-        if (result.source === 'environment' && result.previousKeyIds.length > 0) process.stdout.write('now remove MAILROOM_SECRET_PREVIOUS_KEY and restart mailroom\n');
-        if (result.source === 'key file') process.stdout.write('restart `mailroom serve` so it reads the new key file; back the key file up with the database\n');
+        if (result.source === 'environment' && result.previousKeyIds.length > 0)
+          process.stdout.write('now remove MAILROOM_SECRET_PREVIOUS_KEY and restart mailroom\n');
+        if (result.source === 'key file')
+          process.stdout.write('restart `mailroom serve` so it reads the new key file; back the key file up with the database\n');
       }),
     );
 
@@ -50,7 +55,9 @@ export function registerKeyCommands(program: Command, globals: () => GlobalOptio
     .action(() =>
       withContext(globals(), (ctx) => {
         const kid = new TokenKeyStore(ctx.db).add(ctx.keyring(), ctx.clock.now().toISOString());
-        process.stdout.write(`new reply-token key ${kid} signs from now on; remove an old one with \`mailroom keys remove-token-key KID\` once its replies have stopped\n`);
+        process.stdout.write(
+          `new reply-token key ${kid} signs from now on; remove an old one with \`mailroom keys remove-token-key KID\` once its replies have stopped\n`,
+        );
       }),
     );
 

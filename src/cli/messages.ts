@@ -28,7 +28,11 @@ export function registerMessageCommands(program: Command, globals: () => GlobalO
       withContext(globals(), (ctx) => {
         if (options.status && !STATUSES.includes(options.status)) throw new UsageError(`--status must be one of ${STATUSES.join(', ')}`);
         optionalTenant(ctx, options.tenant);
-        const list = ctx.messages.list({ limit: parseLimit(options.limit), ...(options.tenant ? { tenant: options.tenant } : {}), ...(options.status ? { status: options.status } : {}) });
+        const list = ctx.messages.list({
+          limit: parseLimit(options.limit),
+          ...(options.tenant ? { tenant: options.tenant } : {}),
+          ...(options.status ? { status: options.status } : {}),
+        });
         if (options.json) return printJson(list.map(messageJson));
         printTable(
           list,
@@ -53,7 +57,7 @@ export function registerMessageCommands(program: Command, globals: () => GlobalO
     .option('--json', 'print a JSON object')
     .option('--raw', 'print the raw message as stored (with our Received line); to a terminal only with --force')
     .option('--out <file>', 'with --raw: write the bytes to this file instead')
-    .option('--force', 'with --raw: print to a terminal even so (a sender\'s escape sequences reach it)')
+    .option('--force', "with --raw: print to a terminal even so (a sender's escape sequences reach it)")
     .action((id: string, options: { json?: boolean; raw?: boolean; out?: string; force?: boolean }) =>
       withContext(globals(), (ctx) => {
         const message = ctx.messages.get(id);
@@ -68,7 +72,9 @@ export function registerMessageCommands(program: Command, globals: () => GlobalO
           }
           // Piped, the bytes go as they are; a terminal would run a sender's escape sequences.
           if (process.stdout.isTTY && !options.force) {
-            throw new UsageError('the raw message may carry terminal escape sequences from its sender: pipe it (| less), write it with --out FILE, or add --force');
+            throw new UsageError(
+              'the raw message may carry terminal escape sequences from its sender: pipe it (| less), write it with --out FILE, or add --force',
+            );
           }
           process.stdout.write(bytes);
           return;
@@ -79,7 +85,10 @@ export function registerMessageCommands(program: Command, globals: () => GlobalO
           ['id', message.id],
           ['tenant', message.tenant],
           ['status', message.status],
-          ['candidate', message.decision?.candidate ? `${message.decision.candidate.externalId} (${message.decision.candidate.name}) by ${message.decision.method}` : null],
+          [
+            'candidate',
+            message.decision?.candidate ? `${message.decision.candidate.externalId} (${message.decision.candidate.name}) by ${message.decision.method}` : null,
+          ],
           ['reason', message.decision?.reason ?? null],
           ['suggestions', message.decision?.suggestions.map((c) => `${c.externalId} (${c.name})`).join(', ') || null],
           ['kind', message.classification?.kind ?? null],

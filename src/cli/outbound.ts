@@ -15,7 +15,7 @@ export function registerOutboundCommands(program: Command, globals: () => Global
     .command('send')
     .description("queue a message through a tenant's account (the running server's relay sends it)")
     .requiredOption('--tenant <slug>', 'the tenant')
-    .option('--account <id>', 'this account (default: the user\'s own, else the tenant\'s default, else the parent\'s)')
+    .option('--account <id>', "this account (default: the user's own, else the tenant's default, else the parent's)")
     .option('--owner <user>', 'the sending user, for per-user accounts')
     .requiredOption('--to <address>', 'recipient')
     .requiredOption('--subject <text>', 'subject')
@@ -25,10 +25,22 @@ export function registerOutboundCommands(program: Command, globals: () => Global
     .option('--conversation <id>', 'continue this conversation (In-Reply-To/References set)')
     .option('--json', 'print the queued message as JSON')
     .action(
-      (options: { tenant: string; account?: string; owner?: string; to: string; subject: string; text?: string; html?: string; candidate?: string; conversation?: string; json?: boolean }) =>
+      (options: {
+        tenant: string;
+        account?: string;
+        owner?: string;
+        to: string;
+        subject: string;
+        text?: string;
+        html?: string;
+        candidate?: string;
+        conversation?: string;
+        json?: boolean;
+      }) =>
         withContext(globals(), (ctx) => {
           const candidate = options.candidate ? ctx.candidates.get(options.tenant, options.candidate) : null;
-          if (options.candidate && !candidate) throw new UsageError(`no candidate "${options.candidate}" in tenant "${options.tenant}" (see: mailroom candidates list)`);
+          if (options.candidate && !candidate)
+            throw new UsageError(`no candidate "${options.candidate}" in tenant "${options.tenant}" (see: mailroom candidates list)`);
           const numeric = (value: string | undefined, name: string): number | undefined => {
             if (value === undefined) return undefined;
             if (!/^\d+$/.test(value)) throw new UsageError(`${name} must be a number, got "${value}"`);
@@ -38,10 +50,22 @@ export function registerOutboundCommands(program: Command, globals: () => Global
           const conversationId = numeric(options.conversation, '--conversation');
           const message = composeOutbound(
             { db: ctx.db, keyring: ctx.keyring(), now: ctx.clock.now(), platformTenant: ctx.config.relay.platformTenant },
-            { tenant: options.tenant, to: options.to, subject: options.subject, candidate, accountId, conversationId, owner: options.owner, text: options.text, html: options.html },
+            {
+              tenant: options.tenant,
+              to: options.to,
+              subject: options.subject,
+              candidate,
+              accountId,
+              conversationId,
+              owner: options.owner,
+              text: options.text,
+              html: options.html,
+            },
           );
           if (options.json) return printJson(outboundJson(message));
-          process.stdout.write(`queued ${message.id} <${message.messageId}> to ${message.recipient} (conversation ${message.conversationId}, replies to ${message.replyTo})\n`);
+          process.stdout.write(
+            `queued ${message.id} <${message.messageId}> to ${message.recipient} (conversation ${message.conversationId}, replies to ${message.replyTo})\n`,
+          );
         }),
     );
 
@@ -57,7 +81,11 @@ export function registerOutboundCommands(program: Command, globals: () => Global
       withContext(globals(), (ctx) => {
         if (options.status && !STATUSES.includes(options.status)) throw new UsageError(`--status must be one of ${STATUSES.join(', ')}`);
         optionalTenant(ctx, options.tenant);
-        const list = ctx.outbound.list({ limit: parseLimit(options.limit), ...(options.status ? { status: options.status } : {}), ...(options.tenant ? { tenant: options.tenant } : {}) });
+        const list = ctx.outbound.list({
+          limit: parseLimit(options.limit),
+          ...(options.status ? { status: options.status } : {}),
+          ...(options.tenant ? { tenant: options.tenant } : {}),
+        });
         if (options.json) return printJson(list.map(outboundJson));
         printTable(
           list,

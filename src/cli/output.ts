@@ -34,7 +34,8 @@ export function printTable<T>(rows: readonly T[], columns: readonly Column<T>[],
 /** Key/value lines for a `show` command. */
 export function printFields(fields: readonly [string, string | number | null | undefined][]): void {
   const width = Math.max(...fields.map(([k]) => k.length));
-  for (const [key, value] of fields) process.stdout.write(`${key.padEnd(width)}  ${value === null || value === undefined ? '-' : forTerminal(String(value))}\n`);
+  for (const [key, value] of fields)
+    process.stdout.write(`${key.padEnd(width)}  ${value === null || value === undefined ? '-' : forTerminal(String(value))}\n`);
 }
 
 /** Whether the From is proven, in words: "authenticated (DMARC pass for example.org)". */

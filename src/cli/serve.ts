@@ -20,7 +20,10 @@ export function registerServeCommand(program: Command, globals: () => GlobalOpti
           ctx.log.warn({ signal }, 'second signal: stopping now');
           process.exit(1);
         }
-        ctx.log.info({ signal, graceMs: config.smtp.shutdownGraceMs, sessions: server.listener.activeSessions }, 'shutting down: no new sessions, letting transactions in flight finish');
+        ctx.log.info(
+          { signal, graceMs: config.smtp.shutdownGraceMs, sessions: server.listener.activeSessions },
+          'shutting down: no new sessions, letting transactions in flight finish',
+        );
         server.stop().then(
           () => ctx.log.flush(() => process.exit(0)),
           (err: unknown) => {

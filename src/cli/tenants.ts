@@ -26,7 +26,12 @@ export function registerTenantCommands(program: Command, globals: () => GlobalOp
     .option('--domain <domain>', "the company's own domain (repeatable)", collect, [])
     .option('--reply-domain <domain>', 'a reply subdomain whose MX is mailroom: any local part is accepted (repeatable)', collect, [])
     .option('--forward-address <address>', 'an address a company inbox forwards to (repeatable)', collect, [])
-    .option('--inbox <address>', 'a company inbox that forwards to a forwarding address, e.g. jobs@acme.com (repeatable; `tenants check --send-tests` tests it)', collect, [])
+    .option(
+      '--inbox <address>',
+      'a company inbox that forwards to a forwarding address, e.g. jobs@acme.com (repeatable; `tenants check --send-tests` tests it)',
+      collect,
+      [],
+    )
     .option('--parent <slug>', 'make this a subcompany of another tenant')
     .option('--name <name>', 'display name')
     .option('--json', 'print the tenant as JSON')
@@ -48,7 +53,10 @@ export function registerTenantCommands(program: Command, globals: () => GlobalOp
           throw err;
         }
         if (options.json) printJson(tenant);
-        else process.stdout.write(`added tenant ${tenant.slug}; it receives mail for: ${[...tenant.replyDomains.map((d) => `*@${d}`), ...tenant.forwardAddresses].join(', ') || '(nothing yet)'}\n`);
+        else
+          process.stdout.write(
+            `added tenant ${tenant.slug}; it receives mail for: ${[...tenant.replyDomains.map((d) => `*@${d}`), ...tenant.forwardAddresses].join(', ') || '(nothing yet)'}\n`,
+          );
       }),
     );
 
@@ -100,7 +108,7 @@ export function registerTenantCommands(program: Command, globals: () => GlobalOp
     .command('check <slug>')
     .description("check a customer's set-up: reply domains' MX, sending domains' SPF/DKIM/DMARC, accounts, forwarding; says what to change")
     .option('--send-tests', 'also send a forwarding test to each company inbox and wait for it to arrive (needs `mailroom serve` running)')
-    .option('--inbox <address>', 'a company inbox to test (repeatable; default: the tenant\'s --inbox addresses)', collect, [])
+    .option('--inbox <address>', "a company inbox to test (repeatable; default: the tenant's --inbox addresses)", collect, [])
     .option('--json', 'print the report as JSON')
     .action((slug: string, options: { sendTests?: boolean; inbox: string[]; json?: boolean }) =>
       withContext(globals(), async (ctx) => {

@@ -59,7 +59,8 @@ export function registerTokenCommands(program: Command, globals: () => GlobalOpt
     .description('revoke a token at once')
     .action((id: string) =>
       withContext(globals(), (ctx) => {
-        if (!/^\d+$/.test(id) || !new ApiTokenStore(ctx.db).revoke(Number(id), ctx.clock.now().toISOString())) throw new UsageError(`no live token ${id} (see: mailroom tokens list)`);
+        if (!/^\d+$/.test(id) || !new ApiTokenStore(ctx.db).revoke(Number(id), ctx.clock.now().toISOString()))
+          throw new UsageError(`no live token ${id} (see: mailroom tokens list)`);
         process.stdout.write(`revoked token ${id}\n`);
       }),
     );

@@ -105,7 +105,9 @@ export function registerUnassignedCommands(program: Command, globals: () => Glob
       withContext(globals(), (ctx) => {
         const m = unassignedMessage(ctx, id);
         const { candidate, remembered: sender } = assignByHand(ctx, m, options.candidate, options.rememberAddress === true);
-        process.stdout.write(`assigned ${m.id} to ${candidate.externalId} (${candidate.name})${options.rememberAddress ? `; ${sender} added to the candidate` : ''}\n`);
+        process.stdout.write(
+          `assigned ${m.id} to ${candidate.externalId} (${candidate.name})${options.rememberAddress ? `; ${sender} added to the candidate` : ''}\n`,
+        );
       }),
     );
 

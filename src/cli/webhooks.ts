@@ -12,9 +12,13 @@ import { printJson, printTable } from './output.ts';
 
 export function parseEventList(value: string | undefined): string[] | null {
   if (value === undefined) return null;
-  const list = value.split(',').map((e) => e.trim()).filter(Boolean);
+  const list = value
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
   const unknown = list.filter((e) => !(EVENT_TYPES as readonly string[]).includes(e));
-  if (unknown.length > 0 || list.length === 0) throw new UsageError(`--events takes a comma-separated list of: ${EVENT_TYPES.join(', ')}${unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''}`);
+  if (unknown.length > 0 || list.length === 0)
+    throw new UsageError(`--events takes a comma-separated list of: ${EVENT_TYPES.join(', ')}${unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''}`);
   return list;
 }
 
@@ -36,7 +40,7 @@ export function registerWebhookCommands(program: Command, globals: () => GlobalO
   webhooks
     .command('add')
     .description('add an endpoint; prints its signing secret once')
-    .requiredOption('--tenant <slug>', 'the tenant (its subcompanies\' events come too)')
+    .requiredOption('--tenant <slug>', "the tenant (its subcompanies' events come too)")
     .requiredOption('--url <url>', 'the endpoint')
     .option('--events <list>', `only these (comma-separated): ${EVENT_TYPES.join(', ')}`)
     .option('--json', 'print {"id", "secret"}')
@@ -68,7 +72,10 @@ export function registerWebhookCommands(program: Command, globals: () => GlobalO
             { header: 'tenant', value: (w) => w.tenant },
             { header: 'url', value: (w) => w.url },
             { header: 'events', value: (w) => w.events?.join(',') ?? 'all' },
-            { header: 'status', value: (w) => w.status + (w.disabledReason ? `: ${w.disabledReason}` : w.failingSince ? ` (failing since ${w.failingSince})` : '') },
+            {
+              header: 'status',
+              value: (w) => w.status + (w.disabledReason ? `: ${w.disabledReason}` : w.failingSince ? ` (failing since ${w.failingSince})` : ''),
+            },
             { header: 'pending', value: (w) => w.pending },
           ],
           'no webhooks: add one with `mailroom webhooks add --tenant T --url URL`',
@@ -94,7 +101,9 @@ export function registerWebhookCommands(program: Command, globals: () => GlobalO
       withContext(globals(), (ctx) => {
         const webhook = webhookById(ctx, id);
         ctx.webhooks.enable(webhook.id);
-        process.stdout.write(`webhook ${webhook.id} is active again; deliveries still pending resume; for the rest: mailroom webhooks replay --webhook ${webhook.id} --since DATE\n`);
+        process.stdout.write(
+          `webhook ${webhook.id} is active again; deliveries still pending resume; for the rest: mailroom webhooks replay --webhook ${webhook.id} --since DATE\n`,
+        );
       }),
     );
 

@@ -18,7 +18,9 @@ const dataSection = z
       .min(0)
       .max(100)
       .default(0)
-      .describe('Extra wait in ms before a batch is committed when none is in flight; messages finishing during a commit always join the next batch (0 = no extra wait).'),
+      .describe(
+        'Extra wait in ms before a batch is committed when none is in flight; messages finishing during a commit always join the next batch (0 = no extra wait).',
+      ),
     groupCommitMaxMessages: positiveInt.max(10_000).default(128).describe('Most messages in one group commit.'),
     maxSizeMb: z
       .number()
@@ -31,7 +33,9 @@ const dataSection = z
       .int()
       .min(0)
       .default(512)
-      .describe("Free space, in MB, the data directory's filesystem must keep (database, spool, attachments); below it new messages get 452 4.3.1 (0 = no watermark)."),
+      .describe(
+        "Free space, in MB, the data directory's filesystem must keep (database, spool, attachments); below it new messages get 452 4.3.1 (0 = no watermark).",
+      ),
   })
   .strict();
 
@@ -53,7 +57,9 @@ const smtpSection = z
       .describe('Messages larger than this are written to a spool file while they arrive instead of being held in memory.'),
     maxRecipients: positiveInt.max(10_000).default(100).describe('Recipients per message; past this RCPT gets 452 4.5.3.'),
     maxConnections: positiveInt.default(500).describe('Concurrent connections in all; past this the client gets 421.'),
-    maxConnectionsPerIp: positiveInt.default(20).describe('Concurrent connections from one client (an IPv4 address, or an IPv6 /64); past this the client gets 421.'),
+    maxConnectionsPerIp: positiveInt
+      .default(20)
+      .describe('Concurrent connections from one client (an IPv4 address, or an IPv6 /64); past this the client gets 421.'),
     maxMessagesPerClientPerMinute: positiveInt
       .default(600)
       .describe('Messages one client (an IPv4 address, or an IPv6 /64) may send in a minute; past this DATA gets 451 4.7.1 and the sender retries later.'),
@@ -63,7 +69,11 @@ const smtpSection = z
     idleTimeoutMs: millis.default(120_000).describe('Idle time between commands before the connection is closed (RFC 5321 4.5.3.2).'),
     sessionTimeoutMs: millis.default(30 * 60_000).describe('Deadline for a whole session; a client still connected then gets 421.'),
     dataTimeoutMs: millis.default(10 * 60_000).describe('Deadline for receiving one message after 354; cuts slow-drip clients with 421.'),
-    maxCommandLength: positiveInt.min(512).max(65_536).default(2048).describe('Longest command line accepted (RFC 5321 4.5.3.1.4 allows 512, extensions need more).'),
+    maxCommandLength: positiveInt
+      .min(512)
+      .max(65_536)
+      .default(2048)
+      .describe('Longest command line accepted (RFC 5321 4.5.3.1.4 allows 512, extensions need more).'),
     shutdownGraceMs: millis.default(10_000).describe('On SIGTERM/SIGINT, how long sessions in flight may finish before they get 421.'),
     tls: tlsSection.prefault({}).describe('STARTTLS certificate.'),
   })
@@ -72,7 +82,12 @@ const smtpSection = z
 const workerSection = z
   .object({
     pollIntervalMs: millis.default(1000).describe('How often the worker looks for due jobs when it has not been woken.'),
-    concurrency: positiveInt.max(64).default(16).describe('Messages the worker has in flight at once within a stage (authentication, parsing), so one waiting on DNS or the disk does not hold up the rest; more also keeps each stage\'s code hot (bench:pipeline).'),
+    concurrency: positiveInt
+      .max(64)
+      .default(16)
+      .describe(
+        "Messages the worker has in flight at once within a stage (authentication, parsing), so one waiting on DNS or the disk does not hold up the rest; more also keeps each stage's code hot (bench:pipeline).",
+      ),
     leaseMs: millis.default(5 * 60_000).describe('How long a claimed job is reserved before another worker may take it over.'),
     maxAttempts: positiveInt.max(100).default(10).describe('Attempts before a job is given up and its message marked failed.'),
     retryBaseMs: millis.default(5_000).describe('First retry delay; each later retry doubles it.'),
@@ -86,27 +101,28 @@ const workerSection = z
       .describe('While messages keep arriving, the worker pauses this long between batches of 16 so accepting mail keeps the CPU (0 = never pause).'),
     idleStopMs: millisOrOff
       .default(60_000)
-      .describe('The pipeline thread stops after this long without work and is started again when work arrives, so an idle server holds ~50 MB less (0 = once started, it keeps running).'),
+      .describe(
+        'The pipeline thread stops after this long without work and is started again when work arrives, so an idle server holds ~50 MB less (0 = once started, it keeps running).',
+      ),
     startDelayMaxMs: millis
       .max(600_000)
       .default(10_000)
-      .describe('While mail keeps arriving, a stopped pipeline thread is started once intake has been quiet for 250 ms, so the burst is accepted first; a message never waits longer than this for it.'),
+      .describe(
+        'While mail keeps arriving, a stopped pipeline thread is started once intake has been quiet for 250 ms, so the burst is accepted first; a message never waits longer than this for it.',
+      ),
     heapSoftLimitMb: positiveInt
       .min(16)
       .max(16_384)
       .default(64)
       .describe(
-        "Memory in use by the pipeline thread (JS heap and buffers) in MB past which it collects garbage after each message. V8 would otherwise let the garbage of large messages grow the process by hundreds of MB before collecting it.",
+        'Memory in use by the pipeline thread (JS heap and buffers) in MB past which it collects garbage after each message. V8 would otherwise let the garbage of large messages grow the process by hundreds of MB before collecting it.',
       ),
   })
   .strict();
 
 const dnsSection = z
   .object({
-    zoneFile: z
-      .string()
-      .default('')
-      .describe('A static JSON zone answering every DNS lookup (offline runs and tests); empty: the system resolver.'),
+    zoneFile: z.string().default('').describe('A static JSON zone answering every DNS lookup (offline runs and tests); empty: the system resolver.'),
     timeoutMs: millis.max(60_000).default(5000).describe('Timeout of one DNS query; a timeout is a temporary failure and the message is retried later.'),
   })
   .strict();
@@ -116,11 +132,10 @@ const secretSection = z
     key: z
       .string()
       .default('')
-      .describe('Key that seals account passwords, OAuth2 tokens and reply-token keys at rest: 32 bytes as base64 or hex. Set it by environment, not in a file. Empty: a key file (mode 0600) is created in the data dir on first use.'),
-    previousKey: z
-      .string()
-      .default('')
-      .describe('The key before secret.key, while `mailroom keys rotate` re-seals everything with the new one.'),
+      .describe(
+        'Key that seals account passwords, OAuth2 tokens and reply-token keys at rest: 32 bytes as base64 or hex. Set it by environment, not in a file. Empty: a key file (mode 0600) is created in the data dir on first use.',
+      ),
+    previousKey: z.string().default('').describe('The key before secret.key, while `mailroom keys rotate` re-seals everything with the new one.'),
   })
   .strict();
 
@@ -129,7 +144,9 @@ const relaySection = z
     pollIntervalMs: millis.default(1000).describe('How often the relay looks for outbound messages due to be sent when it has not been woken.'),
     idleStopMs: millisOrOff
       .default(60_000)
-      .describe('The relay thread stops after this long with nothing to send or deliver (outbound mail, webhooks) and is started again when some is due, so an idle server holds ~20 MB less (0 = it always runs).'),
+      .describe(
+        'The relay thread stops after this long with nothing to send or deliver (outbound mail, webhooks) and is started again when some is due, so an idle server holds ~20 MB less (0 = it always runs).',
+      ),
     maxAgeMs: millis.default(2 * 24 * 60 * 60_000).describe('How long a deferred outbound message (4xx or network failure) is retried before it fails.'),
     retryBaseMs: millis.default(30_000).describe('First retry delay of a deferred outbound message; each later retry doubles it.'),
     retryMaxMs: millis.default(60 * 60_000).describe('Longest delay between two retries of an outbound message.'),
@@ -137,7 +154,10 @@ const relaySection = z
       .string()
       .default('')
       .describe('Managed sending: the tenant whose default account sends for tenants that have none of their own (empty: such sends are refused).'),
-    connectionTimeoutMs: millis.max(300_000).default(15_000).describe('Timeout for connecting, greeting and each SMTP command when sending or testing an account.'),
+    connectionTimeoutMs: millis
+      .max(300_000)
+      .default(15_000)
+      .describe('Timeout for connecting, greeting and each SMTP command when sending or testing an account.'),
   })
   .strict();
 
@@ -147,13 +167,19 @@ const webhooksSection = z
     timeoutMs: millis.max(120_000).default(10_000).describe('How long an endpoint has to answer one delivery before it counts as failed.'),
     retryBaseMs: millis
       .default(5000)
-      .describe('Unit of the retry schedule: retries after 1, 60, 360, 1440, 3600 and then 7200 units six times (5 s, 5 min, 30 min, 2 h, 5 h, 10 h...: about three days), then the delivery fails.'),
-    disableAfterHours: positiveInt.default(120).describe('An endpoint that has failed every delivery for this long is disabled (with an event and a log line).'),
+      .describe(
+        'Unit of the retry schedule: retries after 1, 60, 360, 1440, 3600 and then 7200 units six times (5 s, 5 min, 30 min, 2 h, 5 h, 10 h...: about three days), then the delivery fails.',
+      ),
+    disableAfterHours: positiveInt
+      .default(120)
+      .describe('An endpoint that has failed every delivery for this long is disabled (with an event and a log line).'),
     rotationGraceHours: positiveInt.default(24).describe('After `webhooks rotate-secret`, how long the old secret keeps signing too.'),
     allowPrivateNetworks: z
       .boolean()
       .default(false)
-      .describe('Allow webhook URLs on loopback, private, link-local and other non-public addresses (receivers on the operator\'s own network); such targets may use http.'),
+      .describe(
+        "Allow webhook URLs on loopback, private, link-local and other non-public addresses (receivers on the operator's own network); such targets may use http.",
+      ),
     maxPerTenant: positiveInt.max(1000).default(10).describe('Most webhook endpoints one tenant may have.'),
   })
   .strict();
@@ -163,13 +189,17 @@ const httpSection = z
     host: z.string().min(1).default('127.0.0.1').describe('Address the HTTP API binds to (loopback: put a TLS proxy in front to expose it).'),
     port: port.default(8025).describe('TCP port of the HTTP API (0 picks a free port).'),
     enabled: z.boolean().default(true).describe('Whether `mailroom serve` starts the HTTP API.'),
-    maxBodyBytes: positiveInt.default(1024 * 1024).describe('Largest request body the API reads (413 beyond it); the bulk candidate upsert allows ten times this.'),
+    maxBodyBytes: positiveInt
+      .default(1024 * 1024)
+      .describe('Largest request body the API reads (413 beyond it); the bulk candidate upsert allows ten times this.'),
     rateLimitPerMinute: positiveInt.default(600).describe('Requests one API token may make in a minute; past this 429 with Retry-After.'),
     downloadMbPerSecond: z
       .number()
       .min(0)
       .default(40)
-      .describe('Raw message and attachment downloads all draw from this many MB a second, so they cannot take the CPU from SMTP intake on the same event loop (0 = no limit).'),
+      .describe(
+        'Raw message and attachment downloads all draw from this many MB a second, so they cannot take the CPU from SMTP intake on the same event loop (0 = no limit).',
+      ),
   })
   .strict();
 
@@ -182,7 +212,9 @@ const checksSection = z
     sendingAddresses: z
       .string()
       .default('')
-      .describe("Comma-separated public IP addresses mailroom sends from, for customers whose SMTP server has an IP allowlist (shown in `tenants check` advice)."),
+      .describe(
+        'Comma-separated public IP addresses mailroom sends from, for customers whose SMTP server has an IP allowlist (shown in `tenants check` advice).',
+      ),
     forwardingTimeoutMs: millis.max(600_000).default(120_000).describe('How long `tenants check --send-tests` waits for a forwarding test to arrive.'),
   })
   .strict();
@@ -192,7 +224,9 @@ const authSection = z
     trustedArcSealers: z
       .string()
       .default('google.com,microsoft.com')
-      .describe('Comma-separated domains whose ARC seal (the d= of the newest ARC-Seal, or a subdomain of it) is believed about the sender: what Gmail and Microsoft 365 seal mail they forward with.'),
+      .describe(
+        'Comma-separated domains whose ARC seal (the d= of the newest ARC-Seal, or a subdomain of it) is believed about the sender: what Gmail and Microsoft 365 seal mail they forward with.',
+      ),
   })
   .strict();
 
@@ -203,7 +237,9 @@ const retentionSection = z
       .int()
       .min(0)
       .default(90)
-      .describe('Raw bytes and attachment files of processed messages older than this many days are deleted (metadata, decisions and reply text stay); `serve` does it daily, `mailroom purge` by hand (0 = keep forever).'),
+      .describe(
+        'Raw bytes and attachment files of processed messages older than this many days are deleted (metadata, decisions and reply text stay); `serve` does it daily, `mailroom purge` by hand (0 = keep forever).',
+      ),
   })
   .strict();
 
@@ -222,8 +258,8 @@ export const configSchema = z
     auth: authSection.prefault({}).describe('What is believed about who sent a message.'),
     retention: retentionSection.prefault({}).describe('How long raw messages are kept.'),
     secret: secretSection.prefault({}).describe('Encryption of secrets at rest.'),
-    relay: relaySection.prefault({}).describe('Sending through the customers\' own SMTP accounts.'),
-    webhooks: webhooksSection.prefault({}).describe('Delivering events to the tenants\' webhook endpoints.'),
+    relay: relaySection.prefault({}).describe("Sending through the customers' own SMTP accounts."),
+    webhooks: webhooksSection.prefault({}).describe("Delivering events to the tenants' webhook endpoints."),
     http: httpSection.prefault({}).describe('The HTTP API, health checks and metrics.'),
     checks: checksSection.prefault({}).describe('`mailroom tenants check`: what a customer set-up is checked against.'),
     log: logSection.prefault({}).describe('Logging.'),

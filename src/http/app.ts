@@ -37,22 +37,44 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
     defaultHook: (result, c) => {
       if (result.success) return;
       const errors = result.error.issues.map((i) => ({ path: i.path.join('.') || '(body)', message: i.message }));
-      return problemResponse(c, { type: PROBLEM_TYPES.validation, title: 'Invalid request', status: 400, detail: errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors });
+      return problemResponse(c, {
+        type: PROBLEM_TYPES.validation,
+        title: 'Invalid request',
+        status: 400,
+        detail: errors.map((e) => `${e.path}: ${e.message}`).join('; '),
+        errors,
+      });
     },
   });
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'a token from `mailroom tokens create --tenant T`' });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'a token from `mailroom tokens create --tenant T`',
+  });
 
   app.onError((err, c) => {
     if (err instanceof HttpProblem) return problemResponse(c, err.problem);
     if (err instanceof RefusedError) return problemResponse(c, { type: PROBLEM_TYPES.refused, title: 'Refused', status: 422, detail: err.message });
     if (err instanceof HTTPException) {
       const type = err.status === 415 ? PROBLEM_TYPES.unsupportedMedia : PROBLEM_TYPES.badRequest;
-      return problemResponse(c, { type, title: err.status === 415 ? 'Unsupported media type' : 'Bad request', status: err.status, detail: err.message || 'the request could not be read; send JSON with Content-Type: application/json' });
+      return problemResponse(c, {
+        type,
+        title: err.status === 415 ? 'Unsupported media type' : 'Bad request',
+        status: err.status,
+        detail: err.message || 'the request could not be read; send JSON with Content-Type: application/json',
+      });
     }
     ctx.log.error({ err, path: c.req.path }, 'HTTP API request failed');
-    return problemResponse(c, { type: PROBLEM_TYPES.internal, title: 'Internal error', status: 500, detail: 'the request failed on the server; the log has the details' });
+    return problemResponse(c, {
+      type: PROBLEM_TYPES.internal,
+      title: 'Internal error',
+      status: 500,
+      detail: 'the request failed on the server; the log has the details',
+    });
   });
-  app.notFound((c) => problemResponse(c, { type: PROBLEM_TYPES.notFound, title: 'Not found', status: 404, detail: `no route ${c.req.method} ${c.req.path} (see /openapi.json)` }));
+  app.notFound((c) =>
+    problemResponse(c, { type: PROBLEM_TYPES.notFound, title: 'Not found', status: 404, detail: `no route ${c.req.method} ${c.req.path} (see /openapi.json)` }),
+  );
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', (c) => {
@@ -77,14 +99,24 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
     const retryAfter = limiter.take(found.id);
     if (retryAfter > 0) {
       c.header('retry-after', String(retryAfter));
-      return problemResponse(c, { type: PROBLEM_TYPES.rateLimited, title: 'Too many requests', status: 429, detail: `this token may make ${ctx.config.http.rateLimitPerMinute} requests a minute (http.rateLimitPerMinute); try again in ${retryAfter} s` });
+      return problemResponse(c, {
+        type: PROBLEM_TYPES.rateLimited,
+        title: 'Too many requests',
+        status: 429,
+        detail: `this token may make ${ctx.config.http.rateLimitPerMinute} requests a minute (http.rateLimitPerMinute); try again in ${retryAfter} s`,
+      });
     }
     c.set('scope', scopeOf(ctx, found.tenantId, found.tenant, found.id));
     await next();
   });
   // Bodies are read only up to the limit: a stranger's endless upload is cut off, not buffered.
   const tooLarge = (limit: number) => (c: Context) =>
-    problemResponse(c, { type: PROBLEM_TYPES.tooLarge, title: 'Request body too large', status: 413, detail: `the body is larger than ${limit} bytes (http.maxBodyBytes${limit > ctx.config.http.maxBodyBytes ? ' x 10 for the bulk upsert' : ''})` });
+    problemResponse(c, {
+      type: PROBLEM_TYPES.tooLarge,
+      title: 'Request body too large',
+      status: 413,
+      detail: `the body is larger than ${limit} bytes (http.maxBodyBytes${limit > ctx.config.http.maxBodyBytes ? ' x 10 for the bulk upsert' : ''})`,
+    });
   const bulkLimit = ctx.config.http.maxBodyBytes * 10;
   const normal = bodyLimit({ maxSize: ctx.config.http.maxBodyBytes, onError: tooLarge(ctx.config.http.maxBodyBytes) });
   const bulk = bodyLimit({ maxSize: bulkLimit, onError: tooLarge(bulkLimit) });
@@ -96,7 +128,11 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
-    info: { title: 'mailroom API', version: '1', description: 'Candidates, messages and the unassigned queue, sending, accounts and webhooks of one tenant (and its subcompanies).' },
+    info: {
+      title: 'mailroom API',
+      version: '1',
+      description: 'Candidates, messages and the unassigned queue, sending, accounts and webhooks of one tenant (and its subcompanies).',
+    },
   });
   return app;
 }

@@ -40,7 +40,12 @@ export class Metrics {
     });
     collectDefaultMetrics({ register: this.registry, prefix: 'mailroom_' });
     const accepted = new Counter({ name: 'mailroom_smtp_messages_accepted_total', help: 'Messages answered 250 (stored)', registers });
-    const refused = new Counter({ name: 'mailroom_smtp_refused_total', help: 'SMTP commands and messages refused, by reason', labelNames: ['reason'], registers });
+    const refused = new Counter({
+      name: 'mailroom_smtp_refused_total',
+      help: 'SMTP commands and messages refused, by reason',
+      labelNames: ['reason'],
+      registers,
+    });
     this.smtp = { accepted: () => accepted.inc(), refused: (reason) => refused.inc({ reason }) };
 
     const byLabel = (name: string, help: string, label: string, table: CountedTable): void => {

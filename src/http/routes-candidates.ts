@@ -10,7 +10,13 @@ import { decodeCursor, encodeCursor, tenantIn } from './scope.ts';
 const security = [{ bearer: [] }];
 const problem = (description: string) => ({ content: { 'application/problem+json': { schema: ProblemSchema } }, description });
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
-const ExternalId = z.object({ externalId: z.string().min(1).max(200).openapi({ param: { name: 'externalId', in: 'path' } }) });
+const ExternalId = z.object({
+  externalId: z
+    .string()
+    .min(1)
+    .max(200)
+    .openapi({ param: { name: 'externalId', in: 'path' } }),
+});
 const TenantQuery = z.object({ tenant: z.string().max(100).optional() });
 /** Rows per store-thread turn in a bulk upsert: a few milliseconds, so the intake committed beside it is barely held up. */
 const BULK_CHUNK = 100;
@@ -19,7 +25,13 @@ export function candidateRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
   const { ctx } = deps;
 
   app.openapi(
-    createRoute({ method: 'get', path: '/v1/candidates', security, request: { query: PageQuery.extend(TenantQuery.shape) }, responses: { 200: json(page(CandidateSchema, 'CandidatePage'), 'candidates by external id'), 404: problem('unknown tenant') } }),
+    createRoute({
+      method: 'get',
+      path: '/v1/candidates',
+      security,
+      request: { query: PageQuery.extend(TenantQuery.shape) },
+      responses: { 200: json(page(CandidateSchema, 'CandidatePage'), 'candidates by external id'), 404: problem('unknown tenant') },
+    }),
     (c) => {
       const q = c.req.valid('query');
       const tenant = tenantIn(ctx, c.get('scope'), q.tenant);
@@ -36,7 +48,12 @@ export function candidateRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       path: '/v1/candidates/{externalId}',
       security,
       request: { params: ExternalId, body: { content: { 'application/json': { schema: CandidateInputSchema } }, required: true } },
-      responses: { 200: json(CandidateSchema, 'updated'), 201: json(CandidateSchema, 'created'), 400: problem('invalid candidate'), 404: problem('unknown tenant') },
+      responses: {
+        200: json(CandidateSchema, 'updated'),
+        201: json(CandidateSchema, 'created'),
+        400: problem('invalid candidate'),
+        404: problem('unknown tenant'),
+      },
     }),
     (c) => {
       const { externalId } = c.req.valid('param');
@@ -58,7 +75,10 @@ export function candidateRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       path: '/v1/candidates/bulk',
       security,
       request: { body: { content: { 'application/json': { schema: BulkCandidatesSchema } }, required: true } },
-      responses: { 200: json(BulkResultSchema, 'what was created, updated and rejected (with reasons); valid rows are stored even when others are rejected'), 404: problem('unknown tenant') },
+      responses: {
+        200: json(BulkResultSchema, 'what was created, updated and rejected (with reasons); valid rows are stored even when others are rejected'),
+        404: problem('unknown tenant'),
+      },
     }),
     async (c) => {
       const body = c.req.valid('json');
@@ -80,7 +100,13 @@ export function candidateRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
   );
 
   app.openapi(
-    createRoute({ method: 'delete', path: '/v1/candidates/{externalId}', security, request: { params: ExternalId, query: TenantQuery }, responses: { 204: { description: 'deleted' }, 404: problem('no such candidate') } }),
+    createRoute({
+      method: 'delete',
+      path: '/v1/candidates/{externalId}',
+      security,
+      request: { params: ExternalId, query: TenantQuery },
+      responses: { 204: { description: 'deleted' }, 404: problem('no such candidate') },
+    }),
     (c) => {
       const { externalId } = c.req.valid('param');
       const tenant = tenantIn(ctx, c.get('scope'), c.req.valid('query').tenant);

@@ -16,7 +16,13 @@ import { decodeCursor, encodeCursor, messageIn } from './scope.ts';
 const security = [{ bearer: [] }];
 const problem = (description: string) => ({ content: { 'application/problem+json': { schema: ProblemSchema } }, description });
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
-const MessageId = z.object({ id: z.string().min(1).max(40).openapi({ param: { name: 'id', in: 'path' } }) });
+const MessageId = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(40)
+    .openapi({ param: { name: 'id', in: 'path' } }),
+});
 const STATUSES = ['received', 'processed', 'assigned', 'unassigned', 'dismissed', 'failed'] as const;
 
 export function messageRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
@@ -35,7 +41,13 @@ export function messageRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       method: 'get',
       path: '/v1/messages',
       security,
-      request: { query: PageQuery.extend({ status: z.enum(STATUSES).optional(), reason: z.string().max(64).optional(), since: z.iso.datetime({ offset: true }).optional() }) },
+      request: {
+        query: PageQuery.extend({
+          status: z.enum(STATUSES).optional(),
+          reason: z.string().max(64).optional(),
+          since: z.iso.datetime({ offset: true }).optional(),
+        }),
+      },
       responses: { 200: json(page(MessageSchema, 'MessagePage'), 'messages, newest first') },
     }),
     (c) => {
@@ -55,7 +67,13 @@ export function messageRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
   );
 
   app.openapi(
-    createRoute({ method: 'get', path: '/v1/messages/{id}', security, request: { params: MessageId }, responses: { 200: json(MessageSchema, 'the message, with the evidence of its decision'), 404: problem('no such message') } }),
+    createRoute({
+      method: 'get',
+      path: '/v1/messages/{id}',
+      security,
+      request: { params: MessageId },
+      responses: { 200: json(MessageSchema, 'the message, with the evidence of its decision'), 404: problem('no such message') },
+    }),
     (c) => {
       return c.json(shown(messageIn(ctx, c.get('scope'), c.req.valid('param').id)), 200);
     },
@@ -67,7 +85,10 @@ export function messageRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       path: '/v1/messages/{id}/raw',
       security,
       request: { params: MessageId },
-      responses: { 200: { content: { 'message/rfc822': { schema: z.string() } }, description: 'the bytes as stored, our Received line first' }, 404: problem('no such message') },
+      responses: {
+        200: { content: { 'message/rfc822': { schema: z.string() } }, description: 'the bytes as stored, our Received line first' },
+        404: problem('no such message'),
+      },
     }),
     (c) => {
       const m = messageIn(ctx, c.get('scope'), c.req.valid('param').id);
@@ -84,8 +105,18 @@ export function messageRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       method: 'get',
       path: '/v1/messages/{id}/attachments/{sha256}',
       security,
-      request: { params: MessageId.extend({ sha256: z.string().regex(/^[0-9a-f]{64}$/).openapi({ param: { name: 'sha256', in: 'path' } }) }) },
-      responses: { 200: { content: { 'application/octet-stream': { schema: z.string() } }, description: 'the attachment (streamed)' }, 404: problem('no such attachment on this message') },
+      request: {
+        params: MessageId.extend({
+          sha256: z
+            .string()
+            .regex(/^[0-9a-f]{64}$/)
+            .openapi({ param: { name: 'sha256', in: 'path' } }),
+        }),
+      },
+      responses: {
+        200: { content: { 'application/octet-stream': { schema: z.string() } }, description: 'the attachment (streamed)' },
+        404: problem('no such attachment on this message'),
+      },
     }),
     (c) => {
       const { id, sha256 } = c.req.valid('param');
@@ -109,7 +140,12 @@ export function messageRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       path: '/v1/messages/{id}/assign',
       security,
       request: { params: MessageId, body: { content: { 'application/json': { schema: AssignSchema } }, required: true } },
-      responses: { 200: json(MessageSchema, 'assigned (method manual)'), 400: problem('no such candidate'), 404: problem('no such message'), 409: problem('not in the unassigned queue') },
+      responses: {
+        200: json(MessageSchema, 'assigned (method manual)'),
+        400: problem('no such candidate'),
+        404: problem('no such message'),
+        409: problem('not in the unassigned queue'),
+      },
     }),
     (c) => {
       const m = messageIn(ctx, c.get('scope'), c.req.valid('param').id);

@@ -25,7 +25,11 @@ export function relayRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       path: '/v1/send',
       security,
       request: { body: { content: { 'application/json': { schema: SendSchema } }, required: true } },
-      responses: { 202: json(OutboundSchema, 'queued; the relay sends it (watch outbound.* events)'), 400: problem('cannot be sent as asked'), 404: problem('unknown tenant or candidate') },
+      responses: {
+        202: json(OutboundSchema, 'queued; the relay sends it (watch outbound.* events)'),
+        400: problem('cannot be sent as asked'),
+        404: problem('unknown tenant or candidate'),
+      },
     }),
     (c) => {
       const body = c.req.valid('json');
@@ -46,7 +50,17 @@ export function relayRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       try {
         const message = composeOutbound(
           { db: ctx.db, keyring: ctx.keyring(), now: ctx.clock.now(), platformTenant: ctx.config.relay.platformTenant },
-          { tenant: tenant.slug, to: body.to, subject: body.subject, candidate, text: body.text, html: body.html, accountId: body.accountId, conversationId: body.conversationId, owner: body.owner },
+          {
+            tenant: tenant.slug,
+            to: body.to,
+            subject: body.subject,
+            candidate,
+            text: body.text,
+            html: body.html,
+            accountId: body.accountId,
+            conversationId: body.conversationId,
+            owner: body.owner,
+          },
         );
         return c.json(outboundJson(message), 202);
       } catch (err) {
@@ -67,7 +81,12 @@ export function relayRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
     (c) => {
       const q = c.req.valid('query');
       const before = decodeCursor(q.cursor);
-      const list = ctx.outbound.list({ tenantIds: c.get('scope').tenantIds, limit: q.limit + 1, ...(q.status ? { status: q.status } : {}), ...(before ? { before } : {}) });
+      const list = ctx.outbound.list({
+        tenantIds: c.get('scope').tenantIds,
+        limit: q.limit + 1,
+        ...(q.status ? { status: q.status } : {}),
+        ...(before ? { before } : {}),
+      });
       const items = list.slice(0, q.limit);
       return c.json({ items: items.map(outboundJson), nextCursor: list.length > q.limit ? encodeCursor(items[items.length - 1]?.id ?? '') : null }, 200);
     },
@@ -78,7 +97,15 @@ export function relayRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       method: 'get',
       path: '/v1/outbound/{id}',
       security,
-      request: { params: z.object({ id: z.string().min(1).max(40).openapi({ param: { name: 'id', in: 'path' } }) }) },
+      request: {
+        params: z.object({
+          id: z
+            .string()
+            .min(1)
+            .max(40)
+            .openapi({ param: { name: 'id', in: 'path' } }),
+        }),
+      },
       responses: { 200: json(OutboundSchema, 'an outbound message'), 404: problem('no such outbound message') },
     }),
     (c) => {
@@ -89,7 +116,12 @@ export function relayRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
   );
 
   app.openapi(
-    createRoute({ method: 'get', path: '/v1/accounts', security, responses: { 200: json(z.object({ items: z.array(AccountSchema) }), 'sending accounts (passwords masked)') } }),
+    createRoute({
+      method: 'get',
+      path: '/v1/accounts',
+      security,
+      responses: { 200: json(z.object({ items: z.array(AccountSchema) }), 'sending accounts (passwords masked)') },
+    }),
     (c) => {
       const scope = c.get('scope');
       const items = ctx.accounts.list().filter((a) => scope.tenantIds.includes(a.tenantId));
@@ -102,7 +134,15 @@ export function relayRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       method: 'post',
       path: '/v1/accounts/{id}/test',
       security,
-      request: { params: z.object({ id: z.coerce.number().int().positive().openapi({ param: { name: 'id', in: 'path' } }) }) },
+      request: {
+        params: z.object({
+          id: z.coerce
+            .number()
+            .int()
+            .positive()
+            .openapi({ param: { name: 'id', in: 'path' } }),
+        }),
+      },
       responses: {
         200: json(DiagnosisSchema, 'the staged connection test (ok or the stage that failed, with advice)'),
         404: problem('no such account'),
@@ -119,12 +159,19 @@ export function relayRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
         if (!(err instanceof SecretError)) throw err;
         const reason = unreadableCredentials(err);
         ctx.accounts.setStatus(account.id, 'failing', reason, ctx.clock.now().toISOString());
-        throw conflict(`${reason}. Enter the password again (mailroom accounts add --tenant ${ctx.tenants.slugOf(account.tenantId)} --name ${account.name} ...) or restore the secret key.`);
+        throw conflict(
+          `${reason}. Enter the password again (mailroom accounts add --tenant ${ctx.tenants.slugOf(account.tenantId)} --name ${account.name} ...) or restore the secret key.`,
+        );
       }
       // Loaded on first use: the SMTP thread needs nodemailer only when someone tests an account here.
       const { diagnoseAccount } = await import('../relay/diagnose.ts');
       const result = await diagnoseAccount(account, secret, { connectionTimeoutMs: ctx.config.relay.connectionTimeoutMs, hostname: ctx.config.smtp.hostname });
-      ctx.accounts.setStatus(account.id, result.ok ? 'active' : 'failing', result.ok ? null : `${result.stage}: ${result.error}`, ctx.clock.now().toISOString());
+      ctx.accounts.setStatus(
+        account.id,
+        result.ok ? 'active' : 'failing',
+        result.ok ? null : `${result.stage}: ${result.error}`,
+        ctx.clock.now().toISOString(),
+      );
       return c.json(result, 200);
     },
   );

@@ -11,7 +11,13 @@ import { ProblemSchema, ReplaySchema, WebhookInputSchema, WebhookSchema } from '
 const security = [{ bearer: [] }];
 const problem = (description: string) => ({ content: { 'application/problem+json': { schema: ProblemSchema } }, description });
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
-const WebhookId = z.object({ id: z.coerce.number().int().positive().openapi({ param: { name: 'id', in: 'path' } }) });
+const WebhookId = z.object({
+  id: z.coerce
+    .number()
+    .int()
+    .positive()
+    .openapi({ param: { name: 'id', in: 'path' } }),
+});
 
 export function webhookRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
   const { ctx } = deps;
@@ -43,7 +49,13 @@ export function webhookRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
   );
 
   app.openapi(
-    createRoute({ method: 'delete', path: '/v1/webhooks/{id}', security, request: { params: WebhookId }, responses: { 204: { description: 'removed' }, 404: problem('no such webhook') } }),
+    createRoute({
+      method: 'delete',
+      path: '/v1/webhooks/{id}',
+      security,
+      request: { params: WebhookId },
+      responses: { 204: { description: 'removed' }, 404: problem('no such webhook') },
+    }),
     (c) => {
       ctx.webhooks.remove(owned(c.req.valid('param').id, c.get('scope').tenantIds).id);
       return c.body(null, 204);
@@ -56,7 +68,13 @@ export function webhookRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       path: '/v1/webhooks/{id}/rotate-secret',
       security,
       request: { params: WebhookId },
-      responses: { 200: json(z.object({ id: z.number().int(), secret: z.string(), previousSecretValidUntil: z.string() }), 'the new secret; the old one signs too until previousSecretValidUntil'), 404: problem('no such webhook') },
+      responses: {
+        200: json(
+          z.object({ id: z.number().int(), secret: z.string(), previousSecretValidUntil: z.string() }),
+          'the new secret; the old one signs too until previousSecretValidUntil',
+        ),
+        404: problem('no such webhook'),
+      },
     }),
     (c) => {
       const webhook = owned(c.req.valid('param').id, c.get('scope').tenantIds);

@@ -44,12 +44,19 @@ export const CandidateInputSchema = z
 export const BulkCandidatesSchema = z
   .object({
     tenant: slug.optional(),
-    candidates: z.array(z.object({ externalId: externalId, name: z.string().max(500), emails: z.array(z.string().max(320)).max(50) })).min(1).max(1000),
+    candidates: z
+      .array(z.object({ externalId: externalId, name: z.string().max(500), emails: z.array(z.string().max(320)).max(50) }))
+      .min(1)
+      .max(1000),
   })
   .openapi('BulkCandidates');
 
 export const BulkResultSchema = z
-  .object({ created: z.number().int(), updated: z.number().int(), rejected: z.array(z.object({ index: z.number().int(), externalId: z.string(), reason: z.string() })) })
+  .object({
+    created: z.number().int(),
+    updated: z.number().int(),
+    rejected: z.array(z.object({ index: z.number().int(), externalId: z.string(), reason: z.string() })),
+  })
   .openapi('BulkResult');
 
 export const MessageSchema = z
@@ -75,27 +82,64 @@ export const MessageSchema = z
   .openapi('Message');
 
 export const OutboundSchema = z
-  .looseObject({ id: z.string(), tenant: z.string(), status: z.string(), messageId: z.string(), to: z.string(), replyTo: z.string().nullable(), subject: z.string(), conversationId: z.number().int().nullable() })
+  .looseObject({
+    id: z.string(),
+    tenant: z.string(),
+    status: z.string(),
+    messageId: z.string(),
+    to: z.string(),
+    replyTo: z.string().nullable(),
+    subject: z.string(),
+    conversationId: z.number().int().nullable(),
+  })
   .openapi('Outbound');
 
 export const AccountSchema = z
-  .looseObject({ id: z.number().int(), tenant: z.string(), name: z.string(), host: z.string(), port: z.number().int(), security: z.string(), status: z.string(), password: z.string().nullable() })
+  .looseObject({
+    id: z.number().int(),
+    tenant: z.string(),
+    name: z.string(),
+    host: z.string(),
+    port: z.number().int(),
+    security: z.string(),
+    status: z.string(),
+    password: z.string().nullable(),
+  })
   .openapi('Account');
 
 export const WebhookSchema = z
-  .looseObject({ id: z.number().int(), tenant: z.string(), url: z.string(), events: z.array(z.string()).nullable(), status: z.string(), pending: z.number().int() })
+  .looseObject({
+    id: z.number().int(),
+    tenant: z.string(),
+    url: z.string(),
+    events: z.array(z.string()).nullable(),
+    status: z.string(),
+    pending: z.number().int(),
+  })
   .openapi('Webhook');
 
 export const DiagnosisSchema = z
-  .object({ ok: z.boolean(), stage: z.string(), error: z.string().nullable(), advice: z.string().nullable(), stages: z.array(z.object({ stage: z.string(), ok: z.boolean(), ms: z.number() })) })
+  .object({
+    ok: z.boolean(),
+    stage: z.string(),
+    error: z.string().nullable(),
+    advice: z.string().nullable(),
+    stages: z.array(z.object({ stage: z.string(), ok: z.boolean(), ms: z.number() })),
+  })
   .openapi('Diagnosis');
 
 export const SendSchema = z
   .object({
     to: z.string().min(3).max(320),
     subject: z.string().trim().min(1).max(998),
-    text: z.string().max(512 * 1024).optional(),
-    html: z.string().max(512 * 1024).optional(),
+    text: z
+      .string()
+      .max(512 * 1024)
+      .optional(),
+    html: z
+      .string()
+      .max(512 * 1024)
+      .optional(),
     candidate: externalId.optional().openapi({ description: "the candidate's external id" }),
     conversationId: z.number().int().positive().optional(),
     accountId: z.number().int().positive().optional(),

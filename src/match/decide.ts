@@ -33,8 +33,7 @@ export interface OutboundRef {
 
 /** What the reply token in the recipient turned out to be. */
 export type TokenFinding =
-  | { valid: false; token: string; recipient: string }
-  | { valid: true; token: string; kid: string; conversationId: number; candidate: CandidateRef | null };
+  { valid: false; token: string; recipient: string } | { valid: true; token: string; kid: string; conversationId: number; candidate: CandidateRef | null };
 
 /** The earlier message (received or sent) that In-Reply-To/References name. */
 export interface ThreadFinding {
@@ -158,7 +157,12 @@ export function decide(input: MatchInput): Decision {
   if (input.token && !input.token.valid) return unassigned('bad_token', { token: input.token.token, recipient: input.token.recipient });
   if (input.token?.valid && input.token.candidate) {
     const t = input.token;
-    return assigned('token', t.candidate as CandidateRef, { token: t.token, kid: t.kid, conversationId: t.conversationId }, { conversationId: t.conversationId });
+    return assigned(
+      'token',
+      t.candidate as CandidateRef,
+      { token: t.token, kid: t.kid, conversationId: t.conversationId },
+      { conversationId: t.conversationId },
+    );
   }
   const tokenConversation = input.token?.valid ? input.token.conversationId : null;
 
@@ -167,7 +171,12 @@ export function decide(input: MatchInput): Decision {
   // Not for a From that fails DMARC: a spoof could name a known Message-ID.
   if (input.thread && input.dmarc !== 'fail') {
     const t = input.thread;
-    return assigned('header', t.candidate, { header: t.outboundId ? 'sent' : 'received', messageId: t.messageId, outboundId: t.outboundId }, { conversationId: t.conversationId, outboundId: t.outboundId });
+    return assigned(
+      'header',
+      t.candidate,
+      { header: t.outboundId ? 'sent' : 'received', messageId: t.messageId, outboundId: t.outboundId },
+      { conversationId: t.conversationId, outboundId: t.outboundId },
+    );
   }
 
   return bySender(input, { conversationId: tokenConversation });
@@ -201,7 +210,12 @@ function bySender(input: MatchInput, keep: Partial<Decision>): Decision {
       sender = original;
       base.forward = { forwardedBy: from, originalFrom: original, trusted: true };
     } else {
-      base.forward = { forwardedBy: from, originalFrom: original, trusted: false, why: !tenants ? 'the forwarder is not one of the tenant\'s addresses' : 'the forwarder is not authenticated' };
+      base.forward = {
+        forwardedBy: from,
+        originalFrom: original,
+        trusted: false,
+        why: !tenants ? "the forwarder is not one of the tenant's addresses" : 'the forwarder is not authenticated',
+      };
     }
   }
 

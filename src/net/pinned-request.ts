@@ -17,18 +17,23 @@ export interface PinnedResponse {
 export function postPinned(target: CheckedTarget, headers: Record<string, string>, body: string, timeoutMs: number): Promise<PinnedResponse> {
   const lookup: LookupFunction = (_hostname, options, callback) => {
     // Node asks for every address when autoSelectFamily is on; answer in the shape it asked for.
-    if ((options as { all?: boolean }).all) (callback as unknown as (err: null, list: { address: string; family: number }[]) => void)(null, [{ address: target.address, family: target.family }]);
+    if ((options as { all?: boolean }).all)
+      (callback as unknown as (err: null, list: { address: string; family: number }[]) => void)(null, [{ address: target.address, family: target.family }]);
     else callback(null, target.address, target.family);
   };
   const send = target.url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
-    const req = send(target.url, { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, lookup }, (res: IncomingMessage) => {
-      clearTimeout(deadline);
-      const remoteAddress = res.socket?.remoteAddress ?? null;
-      // The body is not read: only the status counts.
-      res.resume();
-      resolve({ status: res.statusCode ?? 0, remoteAddress });
-    });
+    const req = send(
+      target.url,
+      { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, lookup },
+      (res: IncomingMessage) => {
+        clearTimeout(deadline);
+        const remoteAddress = res.socket?.remoteAddress ?? null;
+        // The body is not read: only the status counts.
+        res.resume();
+        resolve({ status: res.statusCode ?? 0, remoteAddress });
+      },
+    );
     // One deadline for connecting, sending and the answer's status line.
     const deadline = setTimeout(() => {
       const err = new Error(`no answer within ${timeoutMs} ms`);

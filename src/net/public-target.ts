@@ -26,7 +26,9 @@ function hostOf(url: URL): string {
 
 function refusePrivate(rules: TargetRules, url: URL, address: string, range: string): never {
   const via = address === hostOf(url) ? '' : ` (${hostOf(url)} resolves to ${address})`;
-  throw new RefusedError(`${rules.what} ${url.origin} is on a ${range} address${via}; only public internet addresses are allowed (an operator may set webhooks.allowPrivateNetworks for receivers on their own network)`);
+  throw new RefusedError(
+    `${rules.what} ${url.origin} is on a ${range} address${via}; only public internet addresses are allowed (an operator may set webhooks.allowPrivateNetworks for receivers on their own network)`,
+  );
 }
 
 /**
@@ -47,14 +49,20 @@ export function checkTargetUrl(text: string, rules: TargetRules): URL {
   const range = isIP(host) ? nonPublicRange(host) : null;
   if (range && !rules.allowPrivateNetworks) refusePrivate(rules, url, host, range);
   if ((host === 'localhost' || host.endsWith('.localhost')) && !rules.allowPrivateNetworks) refusePrivate(rules, url, host, 'loopback (localhost)');
-  if (url.protocol === 'http:' && !rules.allowPrivateNetworks) throw new RefusedError(`${rules.what} must be https://: plain http is allowed only for receivers on the operator's own network (webhooks.allowPrivateNetworks)`);
+  if (url.protocol === 'http:' && !rules.allowPrivateNetworks)
+    throw new RefusedError(
+      `${rules.what} must be https://: plain http is allowed only for receivers on the operator's own network (webhooks.allowPrivateNetworks)`,
+    );
   return url;
 }
 
 async function addressesOf(host: string, resolver: DnsResolver): Promise<{ address: string; family: 4 | 6 }[]> {
   const found: { address: string; family: 4 | 6 }[] = [];
   const failures: string[] = [];
-  for (const [rrtype, family] of [['A', 4], ['AAAA', 6]] as const) {
+  for (const [rrtype, family] of [
+    ['A', 4],
+    ['AAAA', 6],
+  ] as const) {
     try {
       const answer = (await resolver(host, rrtype)) as unknown;
       if (Array.isArray(answer)) for (const a of answer) if (typeof a === 'string' && isIP(a) === family) found.push({ address: a, family });

@@ -88,8 +88,7 @@ async function streamLarge(dataDir: string, chunks: AsyncIterable<Buffer>): Prom
     if (await stat(final).catch(() => null)) {
       await rm(temporary, { force: true });
       await touch(final);
-    }
-    else {
+    } else {
       await ensureDir(join(dir, sha256.slice(0, 2)));
       await rename(temporary, final);
     }

@@ -4,11 +4,54 @@
 // there; forward detection reads the original sender from it.
 
 const FIELD_NAMES: Record<string, 'from' | 'to' | 'cc' | 'date' | 'subject'> = {
-  from: 'from', von: 'from', de: 'from', da: 'from', van: 'from', från: 'from', fra: 'from', od: 'from', от: 'from', lähettäjä: 'from', feladó: 'from',
-  to: 'to', an: 'to', à: 'to', a: 'to', para: 'to', aan: 'to', till: 'to', til: 'to', do: 'to', кому: 'to',
-  cc: 'cc', kopie: 'cc', copie: 'cc',
-  sent: 'date', date: 'date', gesendet: 'date', datum: 'date', envoyé: 'date', data: 'date', enviado: 'date', fecha: 'date', verzonden: 'date', skickat: 'date', sendt: 'date', отправлено: 'date',
-  subject: 'subject', betreff: 'subject', objet: 'subject', oggetto: 'subject', asunto: 'subject', assunto: 'subject', onderwerp: 'subject', ämne: 'subject', emne: 'subject', temat: 'subject', тема: 'subject', risposta: 'subject',
+  from: 'from',
+  von: 'from',
+  de: 'from',
+  da: 'from',
+  van: 'from',
+  från: 'from',
+  fra: 'from',
+  od: 'from',
+  от: 'from',
+  lähettäjä: 'from',
+  feladó: 'from',
+  to: 'to',
+  an: 'to',
+  à: 'to',
+  a: 'to',
+  para: 'to',
+  aan: 'to',
+  till: 'to',
+  til: 'to',
+  do: 'to',
+  кому: 'to',
+  cc: 'cc',
+  kopie: 'cc',
+  copie: 'cc',
+  sent: 'date',
+  date: 'date',
+  gesendet: 'date',
+  datum: 'date',
+  envoyé: 'date',
+  data: 'date',
+  enviado: 'date',
+  fecha: 'date',
+  verzonden: 'date',
+  skickat: 'date',
+  sendt: 'date',
+  отправлено: 'date',
+  subject: 'subject',
+  betreff: 'subject',
+  objet: 'subject',
+  oggetto: 'subject',
+  asunto: 'subject',
+  assunto: 'subject',
+  onderwerp: 'subject',
+  ämne: 'subject',
+  emne: 'subject',
+  temat: 'subject',
+  тема: 'subject',
+  risposta: 'subject',
 };
 
 export interface HeaderBlock {
@@ -52,6 +95,10 @@ const ADDRESS = new RegExp(ADDRESS_IN_TEXT);
 export function addressOf(value: string): { name: string; address: string } | null {
   const address = ADDRESS.exec(value)?.[0];
   if (!address) return null;
-  const name = value.replace(/\[mailto:[^\]]*\]|<[^>]*>/g, '').replace(address, '').replace(/["']/g, '').trim();
+  const name = value
+    .replace(/\[mailto:[^\]]*\]|<[^>]*>/g, '')
+    .replace(address, '')
+    .replace(/["']/g, '')
+    .trim();
   return { name, address: address.toLowerCase() };
 }

@@ -153,7 +153,11 @@ function unreadMultipartBody(raw: Buffer, headers: Map<string, unknown>): string
   const contentType = headers.get('content-type') as { value?: string } | undefined;
   if (!contentType?.value?.toLowerCase().startsWith('multipart/')) return null;
   const start = rawHeader(raw).length;
-  const body = raw.subarray(start, start + UNREAD_BODY_LIMIT).toString('utf8').replace(/\r\n/g, '\n').trim();
+  const body = raw
+    .subarray(start, start + UNREAD_BODY_LIMIT)
+    .toString('utf8')
+    .replace(/\r\n/g, '\n')
+    .trim();
   return body || null;
 }
 

@@ -9,7 +9,11 @@ import type { DecisionSummary, Envelope, MatchLookups, ProcessedMessage } from '
 
 /** Received headers in the header block: more than a few dozen is a loop. */
 export function countReceived(raw: Buffer): number {
-  return rawHeader(raw).toString('latin1').match(/^Received:/gim)?.length ?? 0;
+  return (
+    rawHeader(raw)
+      .toString('latin1')
+      .match(/^Received:/gim)?.length ?? 0
+  );
 }
 
 /** In-Reply-To and References of the parse result (at most the last 20 references). */
@@ -28,7 +32,12 @@ function viaForwardAddress(lookups: MatchSources, tenantId: number, rcptTo: read
   return rcptTo.some((r) => lookups.isForwardAddressOf(tenantId, r));
 }
 
-export function matchMessage(lookups: MatchSources, id: string, processed: ProcessedMessage, message: { raw: Buffer; envelope: Envelope }): DecisionSummary | null {
+export function matchMessage(
+  lookups: MatchSources,
+  id: string,
+  processed: ProcessedMessage,
+  message: { raw: Buffer; envelope: Envelope },
+): DecisionSummary | null {
   const tenant = lookups.tenantOfMessage(id);
   if (!tenant) return null;
   const c = processed.classification;

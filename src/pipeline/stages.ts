@@ -65,7 +65,15 @@ function understand(parsed: ParsedMessage, raw: Buffer, mailFrom: string | undef
 
 /** A message the parser could not read: the raw bytes stay, the message is visible as unparseable. */
 function unparseable(auth: AuthVerdicts, err: Error): PipelineResult {
-  const classification: ClassificationSummary = { kind: 'unparseable', bounce: null, autoReply: null, verification: null, forward: null, replyText: null, error: err.message };
+  const classification: ClassificationSummary = {
+    kind: 'unparseable',
+    bounce: null,
+    autoReply: null,
+    verification: null,
+    forward: null,
+    replyText: null,
+    error: err.message,
+  };
   return { processed: { messageId: null, from: null, subject: null, auth, classification, attachments: [], parsed: null } };
 }
 
@@ -78,10 +86,19 @@ function unparseable(auth: AuthVerdicts, err: Error): PipelineResult {
  */
 export async function runPipelineGroup(inputs: readonly PipelineInput[], deps: PipelineDeps, inFlight: number): Promise<(PipelineResult | Error)[]> {
   const auths = await authenticateGroup(
-    inputs.map((input) => ({ raw: input.raw, envelope: input.envelope, mta: deps.mta, resolver: deps.resolver, lastAttempt: input.lastAttempt, trustedArcSealers: deps.trustedArcSealers ?? [] })),
+    inputs.map((input) => ({
+      raw: input.raw,
+      envelope: input.envelope,
+      mta: deps.mta,
+      resolver: deps.resolver,
+      lastAttempt: input.lastAttempt,
+      trustedArcSealers: deps.trustedArcSealers ?? [],
+    })),
     inFlight,
   );
-  const parses = await eachInTurn(inputs, inFlight, async (input, i) => (auths[i] instanceof Error ? null : capped(await parseMessage(input.raw, deps.dataDir))));
+  const parses = await eachInTurn(inputs, inFlight, async (input, i) =>
+    auths[i] instanceof Error ? null : capped(await parseMessage(input.raw, deps.dataDir)),
+  );
   return inputs.map((input, i) => {
     const auth = auths[i] as AuthVerdicts | Error;
     if (auth instanceof Error) return auth;

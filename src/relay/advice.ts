@@ -6,7 +6,8 @@ export type Stage = 'resolve' | 'connect' | 'tls' | 'ehlo' | 'auth' | 'mail_from
 const KNOWN_REPLIES: readonly { pattern: RegExp; advice: string }[] = [
   {
     pattern: /5\.7\.9\b/,
-    advice: 'Google requires an app password for this mailbox (2-step verification is on): create one at https://myaccount.google.com/apppasswords and use it instead of the account password, or use OAuth2.',
+    advice:
+      'Google requires an app password for this mailbox (2-step verification is on): create one at https://myaccount.google.com/apppasswords and use it instead of the account password, or use OAuth2.',
   },
   {
     pattern: /5\.7\.8\b/,
@@ -14,19 +15,23 @@ const KNOWN_REPLIES: readonly { pattern: RegExp; advice: string }[] = [
   },
   {
     pattern: /5\.7\.139\b/,
-    advice: 'Microsoft 365 has SMTP AUTH disabled for this tenant or mailbox: an admin enables "Authenticated SMTP" for the mailbox (Microsoft 365 admin center > user > Mail > Manage email apps), or use OAuth2.',
+    advice:
+      'Microsoft 365 has SMTP AUTH disabled for this tenant or mailbox: an admin enables "Authenticated SMTP" for the mailbox (Microsoft 365 admin center > user > Mail > Manage email apps), or use OAuth2.',
   },
   {
     pattern: /5\.7\.57\b/,
-    advice: 'Microsoft 365 refused to send without authentication: check that the user name is the full mailbox address and that the password (or app password) is right.',
+    advice:
+      'Microsoft 365 refused to send without authentication: check that the user name is the full mailbox address and that the password (or app password) is right.',
   },
   {
     pattern: /5\.7\.60\b/,
-    advice: 'the mailbox may not send as this From address (no "Send As" permission): use the mailbox\'s own address as --from, or have an admin grant Send As on the shared mailbox.',
+    advice:
+      'the mailbox may not send as this From address (no "Send As" permission): use the mailbox\'s own address as --from, or have an admin grant Send As on the shared mailbox.',
   },
   {
     pattern: /5\.7\.3\b|535[ -]5\.7\.3/,
-    advice: 'authentication was refused (5.7.3): check the user name and password; a shared mailbox has no password of its own: use a licensed mailbox, or OAuth2 with send-as rights.',
+    advice:
+      'authentication was refused (5.7.3): check the user name and password; a shared mailbox has no password of its own: use a licensed mailbox, or OAuth2 with send-as rights.',
   },
 ];
 
@@ -36,7 +41,8 @@ export function adviceFor(stage: Stage, detail: string, context: { port: number;
     case 'resolve':
       return 'the host name does not resolve: check its spelling, or use the provider preset (--provider).';
     case 'connect':
-      if (/ECONNREFUSED/.test(detail)) return `nothing accepts connections on port ${context.port}: check the port (465 for implicit TLS, 587 for STARTTLS), and that the server is up.`;
+      if (/ECONNREFUSED/.test(detail))
+        return `nothing accepts connections on port ${context.port}: check the port (465 for implicit TLS, 587 for STARTTLS), and that the server is up.`;
       return `the connection timed out: a firewall, or an IP allowlist on the customer's SMTP server, blocks this server's address; ask their IT to allow ${context.sendingAddresses?.length ? `mailroom's addresses ${context.sendingAddresses.join(', ')}` : 'it'}, and check port ${context.port} is open outbound here.`;
     case 'tls':
       if (/wrong version number|packet length too long|unknown protocol/i.test(detail)) {
@@ -44,8 +50,10 @@ export function adviceFor(stage: Stage, detail: string, context: { port: number;
           ? `port ${context.port} speaks plain SMTP first: use --security starttls (usually port 587), or port 465 for implicit TLS.`
           : 'the server does not speak TLS the way it was asked: check --security and --port.';
       }
-      if (/certificate|self[- ]signed|unable to verify|altnames/i.test(detail)) return 'the server\'s certificate is not trusted or does not name this host: use the host name on the certificate, or --tls-ca FILE for a private CA.';
-      if (/STARTTLS/i.test(detail)) return 'the server does not offer STARTTLS: use --security tls on port 465 if it supports implicit TLS; plain SMTP (--security none) only inside a trusted network.';
+      if (/certificate|self[- ]signed|unable to verify|altnames/i.test(detail))
+        return "the server's certificate is not trusted or does not name this host: use the host name on the certificate, or --tls-ca FILE for a private CA.";
+      if (/STARTTLS/i.test(detail))
+        return 'the server does not offer STARTTLS: use --security tls on port 465 if it supports implicit TLS; plain SMTP (--security none) only inside a trusted network.';
       return 'the TLS handshake failed: check --security and --port (465 implicit TLS, 587 STARTTLS).';
     case 'ehlo':
       if (/timeout|Greeting never received/i.test(detail) && context.security !== 'tls' && context.port === 465) {

@@ -61,10 +61,17 @@ export function replyDomainOf(chain: readonly Tenant[]): string | null {
 }
 
 /** Which account sends: the explicit one, else the user's own, else the nearest default up the tenant chain. */
-export function chooseAccount(accounts: AccountStore, chain: readonly Tenant[], accountId: number | undefined, owner: string | undefined, platform: Tenant | null = null): Account {
+export function chooseAccount(
+  accounts: AccountStore,
+  chain: readonly Tenant[],
+  accountId: number | undefined,
+  owner: string | undefined,
+  platform: Tenant | null = null,
+): Account {
   if (accountId !== undefined) {
     const account = accounts.get(accountId);
-    if (!account || !chain.some((t) => t.id === account.tenantId)) throw new UsageError(`no account ${accountId} for tenant "${chain[0]?.slug}" (see: mailroom accounts list)`);
+    if (!account || !chain.some((t) => t.id === account.tenantId))
+      throw new UsageError(`no account ${accountId} for tenant "${chain[0]?.slug}" (see: mailroom accounts list)`);
     return account;
   }
   // Last, the platform's own account (managed sending), when configured.
@@ -88,7 +95,8 @@ export function composeOutbound(deps: ComposeDeps, request: ComposeRequest): Out
   if (!request.text && !request.html) throw new UsageError('a message needs --text, --html or both');
   if (!request.subject.trim()) throw new UsageError('a message needs a --subject');
   const replyDomain = replyDomainOf(chain);
-  if (!replyDomain) throw new UsageError(`tenant "${tenant.slug}" has no reply domain, so replies could not come back; add one with \`mailroom tenants add\` --reply-domain`);
+  if (!replyDomain)
+    throw new UsageError(`tenant "${tenant.slug}" has no reply domain, so replies could not come back; add one with \`mailroom tenants add\` --reply-domain`);
   const accounts = new AccountStore(db);
   const platform = deps.platformTenant ? tenants.get(deps.platformTenant) : null;
   if (deps.platformTenant && !platform) throw new UsageError(`relay.platformTenant names tenant "${deps.platformTenant}", which does not exist`);
@@ -98,38 +106,41 @@ export function composeOutbound(deps: ComposeDeps, request: ComposeRequest): Out
   const keys = new TokenKeyStore(db);
   const at = now.toISOString();
 
-  return db.transaction(() => {
-    keys.ensure(keyring, at);
-    let conversationId: number;
-    let inReplyTo: string | null = null;
-    let references: string[] = [];
-    if (request.conversationId !== undefined) {
-      const conversation = conversations.get(request.conversationId);
-      if (!conversation || !chain.some((t) => t.id === conversation.tenantId)) throw new UsageError(`no conversation ${request.conversationId} for tenant "${tenant.slug}"`);
-      conversationId = conversation.id;
-      ({ inReplyTo, references } = conversations.threadReferences(conversationId));
-    } else {
-      conversationId = conversations.open(tenant.id, request.candidate?.id ?? null, request.subject, at);
-    }
-    const token = new ReplyTokens(keys.keys(keyring)).issue(tenant.id, conversationId);
-    const replyTo = `${account.replyLocal}+${token}@${replyDomain}`;
-    const message = {
-      id: newMessageId(),
-      tenantId: tenant.id,
-      accountId: account.id,
-      candidateId: request.candidate?.id ?? conversations.get(conversationId)?.candidateId ?? null,
-      conversationId,
-      purpose: request.purpose ?? 'send',
-      messageId: unguessableMessageId(account.sendingDomain),
-      recipient: given ?? replyTo,
-      replyTo,
-      subject: request.subject,
-      text: request.text ?? null,
-      html: request.html ?? null,
-      inReplyTo,
-      references,
-    };
-    outbound.enqueue(message, at, now.getTime());
-    return outbound.get(message.id) as OutboundMessage;
-  }).immediate();
+  return db
+    .transaction(() => {
+      keys.ensure(keyring, at);
+      let conversationId: number;
+      let inReplyTo: string | null = null;
+      let references: string[] = [];
+      if (request.conversationId !== undefined) {
+        const conversation = conversations.get(request.conversationId);
+        if (!conversation || !chain.some((t) => t.id === conversation.tenantId))
+          throw new UsageError(`no conversation ${request.conversationId} for tenant "${tenant.slug}"`);
+        conversationId = conversation.id;
+        ({ inReplyTo, references } = conversations.threadReferences(conversationId));
+      } else {
+        conversationId = conversations.open(tenant.id, request.candidate?.id ?? null, request.subject, at);
+      }
+      const token = new ReplyTokens(keys.keys(keyring)).issue(tenant.id, conversationId);
+      const replyTo = `${account.replyLocal}+${token}@${replyDomain}`;
+      const message = {
+        id: newMessageId(),
+        tenantId: tenant.id,
+        accountId: account.id,
+        candidateId: request.candidate?.id ?? conversations.get(conversationId)?.candidateId ?? null,
+        conversationId,
+        purpose: request.purpose ?? 'send',
+        messageId: unguessableMessageId(account.sendingDomain),
+        recipient: given ?? replyTo,
+        replyTo,
+        subject: request.subject,
+        text: request.text ?? null,
+        html: request.html ?? null,
+        inReplyTo,
+        references,
+      };
+      outbound.enqueue(message, at, now.getTime());
+      return outbound.get(message.id) as OutboundMessage;
+    })
+    .immediate();
 }

@@ -88,7 +88,11 @@ export async function diagnoseAccount(account: Account, secret: AccountSecret, o
 
   const base = transportOptions(account, secret, { connectionTimeoutMs: options.connectionTimeoutMs, pool: false, name: options.hostname });
   // Connect to the address resolved above, keeping the host name for TLS.
-  const connection = new SMTPConnection({ ...base, host: address, tls: { ...base.tls, ...(isIP(account.host) ? {} : { servername: account.host }) } } as ConstructorParameters<typeof SMTPConnection>[0]);
+  const connection = new SMTPConnection({
+    ...base,
+    host: address,
+    tls: { ...base.tls, ...(isIP(account.host) ? {} : { servername: account.host }) },
+  } as ConstructorParameters<typeof SMTPConnection>[0]);
   // Failures (to connect, or a connection lost later) arrive as events, not
   // always through the callbacks: each stage's promise listens for them.
   let failed: (err: Error) => void = () => undefined;

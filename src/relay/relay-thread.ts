@@ -68,7 +68,11 @@ if (data.settings.idleStopMs > 0) {
 }
 
 port.on('message', (message: 'stop' | 'wake') => {
-  if (message === 'wake') return relay.wake();
+  // Work was queued (outbound mail) or events written (a decision): both look now.
+  if (message === 'wake') {
+    relay.wake();
+    return dispatcher.wake();
+  }
   void Promise.all([relay.stop(), dispatcher.stop()]).then(() => {
     db.close();
     log.flush(() => port.close());

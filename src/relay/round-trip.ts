@@ -26,15 +26,22 @@ export interface RoundTripOptions {
   onSent?: (sent: SendResult) => void;
 }
 
-export async function sendAndAwaitReturn(ctx: Context, account: Account, request: Omit<ComposeRequest, 'accountId' | 'purpose'>, options: RoundTripOptions): Promise<RoundTrip> {
+export async function sendAndAwaitReturn(
+  ctx: Context,
+  account: Account,
+  request: Omit<ComposeRequest, 'accountId' | 'purpose'>,
+  options: RoundTripOptions,
+): Promise<RoundTrip> {
   const nowMs = (): number => ctx.clock.now().getTime();
   const started = nowMs();
-  const message = ctx.db.transaction(() => {
-    const composed = composeOutbound({ db: ctx.db, keyring: ctx.keyring(), now: ctx.clock.now() }, { ...request, accountId: account.id, purpose: 'test' });
-    // Ours to send, not the server relay's.
-    ctx.outbound.claim(composed.id, nowMs(), 5 * 60_000);
-    return composed;
-  }).immediate();
+  const message = ctx.db
+    .transaction(() => {
+      const composed = composeOutbound({ db: ctx.db, keyring: ctx.keyring(), now: ctx.clock.now() }, { ...request, accountId: account.id, purpose: 'test' });
+      // Ours to send, not the server relay's.
+      ctx.outbound.claim(composed.id, nowMs(), 5 * 60_000);
+      return composed;
+    })
+    .immediate();
   const relay = new Relay({ db: ctx.db, keyring: ctx.keyring, settings: ctx.config.relay, hostname: ctx.config.smtp.hostname, log: ctx.log, nowMs });
   const sent = await relay.sendClaimed(account, message).finally(() => relay.stop());
   if (sent.outcome !== 'sent') return { message, sent, arrived: null, startedAt: started, elapsedMs: nowMs() - started };

@@ -154,8 +154,10 @@ export class Relay {
   private reserveSlot(account: Account): number {
     const now = this.deps.nowMs();
     let slot = Math.max(now, this.nextSlot.get(account.id) ?? 0);
-    if (account.perMinute > 0 && this.accounts.sentSince(account.id, new Date(now - 60_000).toISOString()) >= account.perMinute) slot = Math.max(slot, now + 60_000);
-    if (account.perDay > 0 && this.accounts.sentSince(account.id, new Date(now - 86_400_000).toISOString()) >= account.perDay) slot = Math.max(slot, now + 3_600_000);
+    if (account.perMinute > 0 && this.accounts.sentSince(account.id, new Date(now - 60_000).toISOString()) >= account.perMinute)
+      slot = Math.max(slot, now + 60_000);
+    if (account.perDay > 0 && this.accounts.sentSince(account.id, new Date(now - 86_400_000).toISOString()) >= account.perDay)
+      slot = Math.max(slot, now + 3_600_000);
     this.nextSlot.set(account.id, slot + account.delayMs);
     return slot;
   }
@@ -224,7 +226,10 @@ export class Relay {
     }
     if (result.authFailed) {
       this.accounts.setStatus(account.id, 'failing', result.reply, at);
-      log.warn({ reply: result.reply }, "the account's credentials were refused or cannot be read; the message waits. Fix them with `mailroom accounts add` and check with `mailroom accounts test`");
+      log.warn(
+        { reply: result.reply },
+        "the account's credentials were refused or cannot be read; the message waits. Fix them with `mailroom accounts add` and check with `mailroom accounts test`",
+      );
     }
     const age = nowMs - Date.parse(message.createdAt);
     if (result.outcome === 'failed' || age >= this.deps.settings.maxAgeMs) {

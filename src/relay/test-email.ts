@@ -22,13 +22,22 @@ export interface TestEmailResult {
   advice: string | null;
 }
 
-export async function sendTestEmail(ctx: Context, account: Account, options: { timeoutMs: number; progress: (line: string) => void }): Promise<TestEmailResult> {
+export async function sendTestEmail(
+  ctx: Context,
+  account: Account,
+  options: { timeoutMs: number; progress: (line: string) => void },
+): Promise<TestEmailResult> {
   const base = { accountId: account.id, inboundId: null, roundTripMs: null };
   options.progress(`sending through ${account.host}:${account.port} to its own reply address`);
   const { message, sent, arrived, elapsedMs } = await sendAndAwaitReturn(
     ctx,
     account,
-    { tenant: account.tenant, to: { ownReplyAddress: true }, subject: `mailroom test email for account ${account.id} (${account.name})`, text: 'This message tests that mail sent through this account comes back to mailroom. It can be dismissed.\r\n' },
+    {
+      tenant: account.tenant,
+      to: { ownReplyAddress: true },
+      subject: `mailroom test email for account ${account.id} (${account.name})`,
+      text: 'This message tests that mail sent through this account comes back to mailroom. It can be dismissed.\r\n',
+    },
     {
       timeoutMs: options.timeoutMs,
       find: (m) => ctx.messages.processedWithMessageId(`<${m.messageId}>`),

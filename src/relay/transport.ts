@@ -13,7 +13,11 @@ export interface TransportSettings {
   name: string;
 }
 
-export function transportOptions(account: Account, secret: AccountSecret, settings: TransportSettings): SMTPTransport.Options & { pool?: boolean; maxConnections?: number } {
+export function transportOptions(
+  account: Account,
+  secret: AccountSecret,
+  settings: TransportSettings,
+): SMTPTransport.Options & { pool?: boolean; maxConnections?: number } {
   const auth: SMTPTransport.Options['auth'] = secret.oauth2
     ? {
         type: 'OAuth2',

@@ -26,7 +26,11 @@ function attribution(lines: string[]): number {
     // A dated line that, with the next two, ends in "wrote:" in some language.
     const window = lines.slice(i, i + 3);
     if (window.some((l) => WROTE.test(l))) return i;
-    if (/^\s*(On|At|Am|Le|El|Il|Op|Den)\b/.test(line) && /<\s*$|>:\s*$|mailto:|(?<!\p{L})(wrote|schrieb|écrit|escribió|scritto|schreef|skrev)(?!\p{L})/iu.test(window.join(' '))) return i;
+    if (
+      /^\s*(On|At|Am|Le|El|Il|Op|Den)\b/.test(line) &&
+      /<\s*$|>:\s*$|mailto:|(?<!\p{L})(wrote|schrieb|écrit|escribió|scritto|schreef|skrev)(?!\p{L})/iu.test(window.join(' '))
+    )
+      return i;
   }
   return -1;
 }

@@ -1,5 +1,16 @@
 // Secrets at rest: the keyring that seals account passwords, OAuth2 tokens,
 // DKIM keys and reply-token keys (AES-256-GCM, key from MAILROOM_SECRET_KEY or
 // a 0600 key file), and key rotation.
-export { Keyring, loadKeyring, keyringSource, parseKey, keyFromBytes, keyFilePath, SecretError, KEY_FILE, type SecretKey, type KeySettings } from './keyring.ts';
+export {
+  Keyring,
+  loadKeyring,
+  keyringSource,
+  parseKey,
+  keyFromBytes,
+  keyFilePath,
+  SecretError,
+  KEY_FILE,
+  type SecretKey,
+  type KeySettings,
+} from './keyring.ts';
 export { rotateKeys, type RotationResult } from './rotate.ts';

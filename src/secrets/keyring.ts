@@ -49,7 +49,8 @@ export class Keyring {
 
   open(sealed: string): string {
     const [format, keyId, iv, body] = sealed.split('.');
-    if (format !== FORMAT || !keyId || !iv || !body) throw new SecretError('a stored secret is not in a format this version can read', 'it is not in a format this version can read');
+    if (format !== FORMAT || !keyId || !iv || !body)
+      throw new SecretError('a stored secret is not in a format this version can read', 'it is not in a format this version can read');
     const key = this.keys.get(keyId);
     if (!key) {
       throw new SecretError(
@@ -64,7 +65,10 @@ export class Keyring {
     try {
       return Buffer.concat([decipher.update(data.subarray(0, data.length - 16)), decipher.final()]).toString('utf8');
     } catch {
-      throw new SecretError(`a stored secret sealed with key ${keyId} does not open: the database or the key was altered`, 'the database or the secret key was altered');
+      throw new SecretError(
+        `a stored secret sealed with key ${keyId} does not open: the database or the key was altered`,
+        'the database or the secret key was altered',
+      );
     }
   }
 

@@ -5,12 +5,18 @@ import type { Context } from '../context.ts';
 import { UsageError } from '../errors.ts';
 import type { Candidate, StoredMessage } from '../store/index.ts';
 
-export function assignByHand(ctx: Context, message: StoredMessage, externalId: string, rememberAddress: boolean): { candidate: Candidate; remembered: string | null } {
+export function assignByHand(
+  ctx: Context,
+  message: StoredMessage,
+  externalId: string,
+  rememberAddress: boolean,
+): { candidate: Candidate; remembered: string | null } {
   const candidate = ctx.candidates.get(message.tenant, externalId);
   if (!candidate) throw new UsageError(`no candidate "${externalId}" in tenant "${message.tenant}"`);
   const sender = message.classification?.forward?.originalFrom?.address ?? message.from;
   if (rememberAddress && !sender) throw new UsageError(`message ${message.id} has no sender address to remember`);
-  if (rememberAddress && sender) ctx.candidates.upsert(message.tenant, { externalId: candidate.externalId, name: candidate.name, emails: [...candidate.emails, sender] });
+  if (rememberAddress && sender)
+    ctx.candidates.upsert(message.tenant, { externalId: candidate.externalId, name: candidate.name, emails: [...candidate.emails, sender] });
   ctx.messages.assignManually(message.id, { id: candidate.id, externalId: candidate.externalId, name: candidate.name }, ctx.clock.now().toISOString());
   return { candidate, remembered: rememberAddress ? sender : null };
 }

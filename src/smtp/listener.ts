@@ -295,13 +295,24 @@ export class SmtpListener {
     if (!m.state || m.state.tenantId === null) throw new SmtpError(C451_LOCAL_ERROR);
     const spoolFile = result.spooled ? spoolFileFor(this.deps.dataDir, m.id).relative : null;
     try {
-      await this.deps.committer.commit({ id: m.id, tenantId: m.state.tenantId, receivedAt: m.receivedAt.toISOString(), envelope: m.envelope, size: result.size, raw: result.raw, spoolFile });
+      await this.deps.committer.commit({
+        id: m.id,
+        tenantId: m.state.tenantId,
+        receivedAt: m.receivedAt.toISOString(),
+        envelope: m.envelope,
+        size: result.size,
+        raw: result.raw,
+        spoolFile,
+      });
     } catch (err) {
       const full = err instanceof StorageError && err.full;
       m.log.error({ err }, full ? 'storage full: message refused with 452' : 'storing the message failed: refused with 451');
       throw new SmtpError(full ? C452_STORAGE_FULL : C451_LOCAL_ERROR);
     }
-    m.state.log.info({ message: m.id, size: result.size, rcpts: m.envelope.rcptTo.length, tls: m.envelope.tls !== null, spooled: result.spooled }, 'message accepted');
+    m.state.log.info(
+      { message: m.id, size: result.size, rcpts: m.envelope.rcptTo.length, tls: m.envelope.tls !== null, spooled: result.spooled },
+      'message accepted',
+    );
     return `${C250_QUEUED.enhanced} ${C250_QUEUED.text} ${m.id}`;
   }
 }

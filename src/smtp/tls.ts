@@ -38,7 +38,10 @@ export async function loadTlsMaterial(settings: TlsSettings, dataDir: string, ho
     });
     writeFileSync(keyPath, pems.private, { mode: 0o600 });
     writeFileSync(certPath, pems.cert, { mode: 0o644 });
-    log.warn({ cert: certPath }, 'no smtp.tls.cert configured: generated a self-signed certificate for STARTTLS; set smtp.tls.cert and smtp.tls.key for production');
+    log.warn(
+      { cert: certPath },
+      'no smtp.tls.cert configured: generated a self-signed certificate for STARTTLS; set smtp.tls.cert and smtp.tls.key for production',
+    );
   } else {
     log.info({ cert: certPath }, 'using the self-signed STARTTLS certificate from the data dir; set smtp.tls.cert and smtp.tls.key for production');
   }

@@ -84,28 +84,49 @@ export class AccountStore {
   private readonly db: Database;
   private readonly statements: StatementCache;
 
-
   constructor(db: Database) {
     this.db = db;
     this.statements = new StatementCache(db);
   }
 
   add(account: NewAccount, at: string): Account {
-    const id = this.db.transaction(() => {
-      if (account.isDefault) this.statements.get('UPDATE accounts SET is_default = 0 WHERE tenant_id = ? AND owner IS ?').run(account.tenantId, account.owner);
-      return Number(
-        this.statements.get(
-            `INSERT INTO accounts (tenant_id, name, provider, host, port, security, tls_ca, username, auth_method, secret, from_address, from_name,
+    const id = this.db
+      .transaction(() => {
+        if (account.isDefault)
+          this.statements.get('UPDATE accounts SET is_default = 0 WHERE tenant_id = ? AND owner IS ?').run(account.tenantId, account.owner);
+        return Number(
+          this.statements
+            .get(
+              `INSERT INTO accounts (tenant_id, name, provider, host, port, security, tls_ca, username, auth_method, secret, from_address, from_name,
              sending_domain, dkim_selector, reply_local, owner, is_default, delay_ms, per_minute, per_day, status, created_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)`,
-          )
-          .run(
-            account.tenantId, account.name, account.provider, account.host, account.port, account.security, account.tlsCa, account.username,
-            account.authMethod, account.sealedSecret, account.fromAddress, account.fromName, account.sendingDomain, account.dkimSelector, account.replyLocal,
-            account.owner, account.isDefault ? 1 : 0, account.delayMs, account.perMinute, account.perDay, at,
-          ).lastInsertRowid,
-      );
-    }).immediate();
+            )
+            .run(
+              account.tenantId,
+              account.name,
+              account.provider,
+              account.host,
+              account.port,
+              account.security,
+              account.tlsCa,
+              account.username,
+              account.authMethod,
+              account.sealedSecret,
+              account.fromAddress,
+              account.fromName,
+              account.sendingDomain,
+              account.dkimSelector,
+              account.replyLocal,
+              account.owner,
+              account.isDefault ? 1 : 0,
+              account.delayMs,
+              account.perMinute,
+              account.perDay,
+              at,
+            ).lastInsertRowid,
+        );
+      })
+      .immediate();
     return this.get(id) as Account;
   }
 
@@ -136,24 +157,34 @@ export class AccountStore {
 
   /** Makes this account the default of its tenant (for its owner, or the tenant-wide one). */
   setDefault(id: number): boolean {
-    return this.db.transaction(() => {
-      const account = this.get(id);
-      if (!account) return false;
-      this.statements.get('UPDATE accounts SET is_default = (id = ?) WHERE tenant_id = ? AND owner IS ?').run(id, account.tenantId, account.owner);
-      return true;
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const account = this.get(id);
+        if (!account) return false;
+        this.statements.get('UPDATE accounts SET is_default = (id = ?) WHERE tenant_id = ? AND owner IS ?').run(id, account.tenantId, account.owner);
+        return true;
+      })
+      .immediate();
   }
 
   /** Records a test or send outcome; a change of status is announced (account.status_changed). */
   setStatus(id: number, status: AccountStatus, error: string | null, at: string): void {
-    this.db.transaction(() => {
-      const before = this.get(id);
-      this.statements.get('UPDATE accounts SET status = ?, last_error = ?, last_tested_at = ? WHERE id = ?').run(status, error, at, id);
-      const after = this.get(id);
-      if (before && after && before.status !== after.status) {
-        new EventStore(this.db).record(after.tenantId, 'account.status_changed', `account:${id}`, { account: accountJson(after), previousStatus: before.status }, new Date(at));
-      }
-    }).immediate();
+    this.db
+      .transaction(() => {
+        const before = this.get(id);
+        this.statements.get('UPDATE accounts SET status = ?, last_error = ?, last_tested_at = ? WHERE id = ?').run(status, error, at, id);
+        const after = this.get(id);
+        if (before && after && before.status !== after.status) {
+          new EventStore(this.db).record(
+            after.tenantId,
+            'account.status_changed',
+            `account:${id}`,
+            { account: accountJson(after), previousStatus: before.status },
+            new Date(at),
+          );
+        }
+      })
+      .immediate();
   }
 
   /**
@@ -162,11 +193,13 @@ export class AccountStore {
    */
   choose(chain: readonly number[], owner: string | null): Account | null {
     if (owner) {
-      const own = this.statements.get(`${SELECT} WHERE a.tenant_id = ? AND a.owner = ? ORDER BY a.is_default DESC, a.id LIMIT 1`).get(chain[0], owner) as AccountRow | undefined;
+      const own = this.statements.get(`${SELECT} WHERE a.tenant_id = ? AND a.owner = ? ORDER BY a.is_default DESC, a.id LIMIT 1`).get(chain[0], owner) as
+        AccountRow | undefined;
       if (own) return toAccount(own);
     }
     for (const tenantId of chain) {
-      const row = this.statements.get(`${SELECT} WHERE a.tenant_id = ? AND a.owner IS NULL AND a.is_default = 1 LIMIT 1`).get(tenantId) as AccountRow | undefined;
+      const row = this.statements.get(`${SELECT} WHERE a.tenant_id = ? AND a.owner IS NULL AND a.is_default = 1 LIMIT 1`).get(tenantId) as
+        AccountRow | undefined;
       if (row) return toAccount(row);
     }
     return null;

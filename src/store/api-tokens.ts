@@ -28,7 +28,8 @@ interface TokenRow {
 }
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
-const SELECT = 'SELECT k.id, k.tenant_id, t.slug AS tenant, k.name, k.prefix, k.created_at, k.last_used_at, k.revoked_at FROM api_tokens k JOIN tenants t ON t.id = k.tenant_id';
+const SELECT =
+  'SELECT k.id, k.tenant_id, t.slug AS tenant, k.name, k.prefix, k.created_at, k.last_used_at, k.revoked_at FROM api_tokens k JOIN tenants t ON t.id = k.tenant_id';
 
 function hash(token: string): string {
   return createHash('sha256').update(token).digest('hex');
@@ -51,7 +52,11 @@ export class ApiTokenStore {
     const bytes = randomBytes(32);
     let token = 'mrt_';
     for (const byte of bytes) token += ALPHABET[byte & 31];
-    const id = Number(this.db.prepare('INSERT INTO api_tokens (tenant_id, name, token_hash, prefix, created_at) VALUES (?, ?, ?, ?, ?)').run(tenantId, name, hash(token), token.slice(0, 10), at).lastInsertRowid);
+    const id = Number(
+      this.db
+        .prepare('INSERT INTO api_tokens (tenant_id, name, token_hash, prefix, created_at) VALUES (?, ?, ?, ?, ?)')
+        .run(tenantId, name, hash(token), token.slice(0, 10), at).lastInsertRowid,
+    );
     return { token, info: this.get(id) as ApiToken };
   }
 
@@ -61,7 +66,10 @@ export class ApiTokenStore {
   }
 
   list(tenantId?: number): ApiToken[] {
-    const rows = tenantId === undefined ? this.db.prepare(`${SELECT} ORDER BY k.id`).all() : this.db.prepare(`${SELECT} WHERE k.tenant_id = ? ORDER BY k.id`).all(tenantId);
+    const rows =
+      tenantId === undefined
+        ? this.db.prepare(`${SELECT} ORDER BY k.id`).all()
+        : this.db.prepare(`${SELECT} WHERE k.tenant_id = ? ORDER BY k.id`).all(tenantId);
     return (rows as TokenRow[]).map(toToken);
   }
 
@@ -80,5 +88,14 @@ export class ApiTokenStore {
 }
 
 function toToken(row: TokenRow): ApiToken {
-  return { id: row.id, tenantId: row.tenant_id, tenant: row.tenant, name: row.name, prefix: row.prefix, createdAt: row.created_at, lastUsedAt: row.last_used_at, revokedAt: row.revoked_at };
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    tenant: row.tenant,
+    name: row.name,
+    prefix: row.prefix,
+    createdAt: row.created_at,
+    lastUsedAt: row.last_used_at,
+    revokedAt: row.revoked_at,
+  };
 }

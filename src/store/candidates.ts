@@ -97,17 +97,19 @@ export class CandidateStore {
     const tenantId = this.tenantId(tenant);
     const at = this.now().toISOString();
     const result: BatchUpsertResult = { created: 0, updated: 0, rejected: [] };
-    this.db.transaction(() => {
-      rows.forEach((row, index) => {
-        try {
-          if (this.write(tenantId, CandidateStore.validate(row), at)) result.created++;
-          else result.updated++;
-        } catch (err) {
-          if (!(err instanceof CandidateError)) throw err;
-          result.rejected.push({ index, externalId: row.externalId, reason: err.message });
-        }
-      });
-    }).immediate();
+    this.db
+      .transaction(() => {
+        rows.forEach((row, index) => {
+          try {
+            if (this.write(tenantId, CandidateStore.validate(row), at)) result.created++;
+            else result.updated++;
+          } catch (err) {
+            if (!(err instanceof CandidateError)) throw err;
+            result.rejected.push({ index, externalId: row.externalId, reason: err.message });
+          }
+        });
+      })
+      .immediate();
     return result;
   }
 
@@ -124,7 +126,11 @@ export class CandidateStore {
       const drop = s.get('DELETE FROM candidate_emails WHERE candidate_id = ? AND email = ?');
       for (const { email } of keep) if (!valid.emails.includes(email)) drop.run(id, email);
     } else {
-      id = Number(s.get('INSERT INTO candidates (tenant_id, external_id, name, created_at, updated_at) VALUES (?, ?, ?, ?, ?)').run(tenantId, valid.externalId, valid.name, at, at).lastInsertRowid);
+      id = Number(
+        s
+          .get('INSERT INTO candidates (tenant_id, external_id, name, created_at, updated_at) VALUES (?, ?, ?, ?, ?)')
+          .run(tenantId, valid.externalId, valid.name, at, at).lastInsertRowid,
+      );
     }
     const addEmail = s.get('INSERT OR IGNORE INTO candidate_emails (candidate_id, tenant_id, email) VALUES (?, ?, ?)');
     for (const email of valid.emails) addEmail.run(id, tenantId, email);
@@ -149,7 +155,9 @@ export class CandidateStore {
 
   /** One page of a tenant's candidates by external id, after the previous page's last one. */
   page(tenantId: number, after: string | null, limit: number): Candidate[] {
-    const rows = this.db.prepare(`${SELECT} WHERE c.tenant_id = ? AND c.external_id > ? ORDER BY c.external_id LIMIT ?`).all(tenantId, after ?? '', limit) as CandidateRow[];
+    const rows = this.db
+      .prepare(`${SELECT} WHERE c.tenant_id = ? AND c.external_id > ? ORDER BY c.external_id LIMIT ?`)
+      .all(tenantId, after ?? '', limit) as CandidateRow[];
     return rows.map((row) => this.hydrate(row));
   }
 
@@ -172,14 +180,27 @@ export class CandidateStore {
   markBouncing(candidateId: number, email: string, reason: string | null, at: string): boolean {
     const normalized = normalizeAddress(email);
     if (!normalized) return false;
-    return this.db.prepare('UPDATE candidate_emails SET bouncing_at = ?, bounce_reason = ? WHERE candidate_id = ? AND email = ?').run(at, reason, candidateId, normalized).changes > 0;
+    return (
+      this.db
+        .prepare('UPDATE candidate_emails SET bouncing_at = ?, bounce_reason = ? WHERE candidate_id = ? AND email = ?')
+        .run(at, reason, candidateId, normalized).changes > 0
+    );
   }
 
   private hydrate(row: CandidateRow): Candidate {
     const rows = this.emailsOf.all(row.id);
     const emails = rows.map((r) => r.email);
     const bouncing = rows.filter((r) => r.bouncing_at !== null).map((r) => ({ email: r.email, since: r.bouncing_at as string, reason: r.bounce_reason }));
-    return { id: row.id, tenant: row.tenant, externalId: row.external_id, name: row.name, emails, bouncing, createdAt: row.created_at, updatedAt: row.updated_at };
+    return {
+      id: row.id,
+      tenant: row.tenant,
+      externalId: row.external_id,
+      name: row.name,
+      emails,
+      bouncing,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+    };
   }
 }
 

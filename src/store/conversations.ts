@@ -29,7 +29,7 @@ const PREFIX = /^\s*((re|fw|fwd|aw|wg|sv|vs|tr|rv|enc|antw|odp|ynt|r|i)\s*(\[\d+
 /** The subject a conversation is known by: prefixes and extra spaces removed. */
 export function conversationSubject(subject: string | null): string {
   let s = (subject ?? '').trim();
-  for (let previous = ''; previous !== s; ) {
+  for (let previous = ''; previous !== s;) {
     previous = s;
     s = s.replace(PREFIX, '').trim();
   }
@@ -75,7 +75,14 @@ export class ConversationStore {
   get(id: number): Conversation | null {
     const row = this.byId.get(id);
     return row
-      ? { id: row.id, tenantId: row.tenant_id, candidateId: row.candidate_id, subject: row.subject, createdAt: row.created_at, lastMessageAt: row.last_message_at }
+      ? {
+          id: row.id,
+          tenantId: row.tenant_id,
+          candidateId: row.candidate_id,
+          subject: row.subject,
+          createdAt: row.created_at,
+          lastMessageAt: row.last_message_at,
+        }
       : null;
   }
 

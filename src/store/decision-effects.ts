@@ -54,7 +54,13 @@ export class DecisionEffects {
 
     if (summary.classification.kind === 'bounce' && outboundId) {
       const bounce = summary.classification.bounce as { hard?: boolean; recipient?: string | null; status?: string | null; diagnostic?: string | null } | null;
-      this.outbound.markBounced(outboundId, { messageId, at, hard: bounce?.hard ?? false, status: bounce?.status ?? null, diagnostic: bounce?.diagnostic ?? null });
+      this.outbound.markBounced(outboundId, {
+        messageId,
+        at,
+        hard: bounce?.hard ?? false,
+        status: bounce?.status ?? null,
+        diagnostic: bounce?.diagnostic ?? null,
+      });
       const recipient = bounce?.recipient ?? this.outbound.get(outboundId)?.recipient ?? null;
       if (bounce?.hard && decision.candidate && recipient) {
         this.candidates.markBouncing(decision.candidate.id, recipient, [bounce.status, bounce.diagnostic].filter(Boolean).join(' ') || null, at);

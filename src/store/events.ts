@@ -52,7 +52,7 @@ export class EventStore {
   record(tenantId: number, type: EventType, subject: string, data: Record<string, unknown>, at: Date): string {
     const chain: number[] = [];
     let slug = '';
-    for (let id: number | null = tenantId; id !== null && !chain.includes(id); ) {
+    for (let id: number | null = tenantId; id !== null && !chain.includes(id);) {
       const row = this.tenantRow.get(id);
       if (!row) break;
       if (chain.length === 0) slug = row.slug;

@@ -5,7 +5,19 @@
 export { openDatabase, databasePath, databaseFileBytes, type Database } from './database.ts';
 export { migrate, migrations } from './migrations.ts';
 export { TenantStore, TenantError, normalizeAddress, normalizeDomain, type Tenant, type NewTenant, type Route } from './tenants.ts';
-export { MessageStore, PIPELINE_JOB, type Envelope, type NewMessage, type StoredMessage, type ProcessedMessage, type AuthSummary, type AttachmentSummary, type ClassificationSummary, type DecisionSummary, type MessageStatus } from './messages.ts';
+export {
+  MessageStore,
+  PIPELINE_JOB,
+  type Envelope,
+  type NewMessage,
+  type StoredMessage,
+  type ProcessedMessage,
+  type AuthSummary,
+  type AttachmentSummary,
+  type ClassificationSummary,
+  type DecisionSummary,
+  type MessageStatus,
+} from './messages.ts';
 export { JobStore, type Job, type JobState } from './jobs.ts';
 export { LocalJobQueue, JobOperations, type JobQueue } from './job-queue.ts';
 export { GroupCommitter, type GroupCommitOptions } from './group-commit.ts';

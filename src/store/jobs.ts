@@ -73,22 +73,26 @@ export class JobStore {
    * still holds the lease. Returns false (and changes nothing) when it does not.
    */
   complete(job: Job, nowMs: number, effects: () => void): boolean {
-    return this.db.transaction(() => {
-      const { changes } = this.finishStatement.run('done', null, nowMs, job.id, job.leaseToken);
-      if (changes === 0) return false;
-      effects();
-      return true;
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const { changes } = this.finishStatement.run('done', null, nowMs, job.id, job.leaseToken);
+        if (changes === 0) return false;
+        effects();
+        return true;
+      })
+      .immediate();
   }
 
   /** Gives up on the job for good; `effects` records the failure where people will see it. */
   fail(job: Job, error: string, nowMs: number, effects: () => void): boolean {
-    return this.db.transaction(() => {
-      const { changes } = this.finishStatement.run('failed', error, nowMs, job.id, job.leaseToken);
-      if (changes === 0) return false;
-      effects();
-      return true;
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const { changes } = this.finishStatement.run('failed', error, nowMs, job.id, job.leaseToken);
+        if (changes === 0) return false;
+        effects();
+        return true;
+      })
+      .immediate();
   }
 
   retryLater(job: Job, error: string, runAfterMs: number, nowMs: number): boolean {
@@ -100,13 +104,16 @@ export class JobStore {
    * instance lock: then no live worker can own them.
    */
   releaseOrphaned(nowMs: number): number {
-    return this.db.prepare(`UPDATE jobs SET state = 'queued', run_after = ?, lease_token = NULL, updated_at = ? WHERE state = 'running'`).run(nowMs, nowMs).changes;
+    return this.db.prepare(`UPDATE jobs SET state = 'queued', run_after = ?, lease_token = NULL, updated_at = ? WHERE state = 'running'`).run(nowMs, nowMs)
+      .changes;
   }
 
   /** Makes the jobs still running under these leases due now (their holder is gone; attempts are kept). */
   releaseLeases(tokens: readonly string[], nowMs: number): number {
     return this.db
-      .prepare(`UPDATE jobs SET state = 'queued', run_after = ?, lease_token = NULL, updated_at = ? WHERE state = 'running' AND lease_token IN (SELECT value FROM json_each(?))`)
+      .prepare(
+        `UPDATE jobs SET state = 'queued', run_after = ?, lease_token = NULL, updated_at = ? WHERE state = 'running' AND lease_token IN (SELECT value FROM json_each(?))`,
+      )
       .run(nowMs, nowMs, JSON.stringify(tokens)).changes;
   }
 

@@ -57,7 +57,7 @@ export class MatchLookups {
     const row = this.tenantOf.get(messageId);
     if (!row) return null;
     const chain: number[] = [];
-    for (let id: number | null = row.tenant_id; id !== null && !chain.includes(id); ) {
+    for (let id: number | null = row.tenant_id; id !== null && !chain.includes(id);) {
       chain.push(id);
       id = this.parentOf.get(id)?.parent_id ?? null;
     }
@@ -87,7 +87,14 @@ export class MatchLookups {
   }
 
   private outboundRef(o: OutboundMessage): OutboundRef {
-    return { id: o.id, purpose: o.purpose, accountId: o.accountId || null, candidate: this.candidate(o.candidateId), conversationId: o.conversationId || null, recipient: o.recipient };
+    return {
+      id: o.id,
+      purpose: o.purpose,
+      accountId: o.accountId || null,
+      candidate: this.candidate(o.candidateId),
+      conversationId: o.conversationId || null,
+      recipient: o.recipient,
+    };
   }
 
   /**
@@ -102,7 +109,8 @@ export class MatchLookups {
       if (sent && sentCandidate) return { messageId, candidate: sentCandidate, conversationId: sent.conversationId || null, outboundId: sent.id };
       for (const tenantId of chain) {
         const row = this.threadCandidate.get(tenantId, messageId);
-        if (row) return { messageId, candidate: { id: row.id, externalId: row.external_id, name: row.name }, conversationId: row.conversation_id, outboundId: null };
+        if (row)
+          return { messageId, candidate: { id: row.id, externalId: row.external_id, name: row.name }, conversationId: row.conversation_id, outboundId: null };
       }
     }
     return null;

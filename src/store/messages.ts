@@ -169,22 +169,22 @@ export class MessageStore {
   constructor(db: Database) {
     this.db = db;
     this.statements = new StatementCache(db);
-    this.insertMessage = db.prepare(
-      `INSERT INTO messages (id, tenant_id, status, received_at, size, envelope) VALUES (?, ?, 'received', ?, ?, ?)`,
-    );
+    this.insertMessage = db.prepare(`INSERT INTO messages (id, tenant_id, status, received_at, size, envelope) VALUES (?, ?, 'received', ?, ?, ?)`);
     this.insertRaw = db.prepare('INSERT INTO message_raw (message_id, raw, path) VALUES (?, ?, ?)');
     this.insertJob = db.prepare(`INSERT INTO jobs (message_id, kind, state, run_after, updated_at) VALUES (?, ?, 'queued', ?, ?)`);
   }
 
   /** Inserts messages with their raw bytes and pipeline jobs in one transaction (one fsync). */
   insertBatch(batch: readonly NewMessage[], nowMs: number): void {
-    this.db.transaction(() => {
-      for (const message of batch) {
-        this.insertMessage.run(message.id, message.tenantId, message.receivedAt, message.size, JSON.stringify(message.envelope));
-        this.insertRaw.run(message.id, message.raw, message.spoolFile);
-        this.insertJob.run(message.id, PIPELINE_JOB, nowMs, nowMs);
-      }
-    }).immediate();
+    this.db
+      .transaction(() => {
+        for (const message of batch) {
+          this.insertMessage.run(message.id, message.tenantId, message.receivedAt, message.size, JSON.stringify(message.envelope));
+          this.insertRaw.run(message.id, message.raw, message.spoolFile);
+          this.insertJob.run(message.id, PIPELINE_JOB, nowMs, nowMs);
+        }
+      })
+      .immediate();
   }
 
   list(filter: ListFilter): StoredMessage[] {
@@ -262,25 +262,46 @@ export class MessageStore {
 
   /** An operator's assignment: replaces the pipeline's decision with method `manual` and files it in a conversation. */
   assignManually(id: string, candidate: { id: number; externalId: string; name: string }, at: string): void {
-    this.db.transaction(() => {
-      const row = this.statements.get('SELECT tenant_id, subject FROM messages WHERE id = ?').get(id) as { tenant_id: number; subject: string | null } | undefined;
-      if (!row) return;
-      const conversationId = new ConversationStore(this.db).place(row.tenant_id, candidate.id, row.subject, null, at);
-      const decision: DecisionSummary = { status: 'assigned', method: 'manual', reason: null, candidate, suggestions: [], conversationId, evidence: { assignedAt: at } };
-      this.statements.get(`UPDATE messages SET status = 'assigned', candidate_id = ?, conversation_id = ?, decision = ? WHERE id = ?`).run(candidate.id, conversationId, JSON.stringify(decision), id);
-      this.announce(id, row.tenant_id, 'message.assigned', at);
-    }).immediate();
+    this.db
+      .transaction(() => {
+        const row = this.statements.get('SELECT tenant_id, subject FROM messages WHERE id = ?').get(id) as
+          { tenant_id: number; subject: string | null } | undefined;
+        if (!row) return;
+        const conversationId = new ConversationStore(this.db).place(row.tenant_id, candidate.id, row.subject, null, at);
+        const decision: DecisionSummary = {
+          status: 'assigned',
+          method: 'manual',
+          reason: null,
+          candidate,
+          suggestions: [],
+          conversationId,
+          evidence: { assignedAt: at },
+        };
+        this.statements
+          .get(`UPDATE messages SET status = 'assigned', candidate_id = ?, conversation_id = ?, decision = ? WHERE id = ?`)
+          .run(candidate.id, conversationId, JSON.stringify(decision), id);
+        this.announce(id, row.tenant_id, 'message.assigned', at);
+      })
+      .immediate();
   }
 
   /** An operator's dismissal, with an optional note; the message stays visible as dismissed. */
   dismiss(id: string, note: string | null, at: string): void {
     const previous = this.get(id)?.decision;
-    const decision = { ...(previous ?? { method: null, candidate: null, suggestions: [], evidence: {} }), status: 'dismissed', reason: previous?.reason ?? null, note, dismissedAt: at };
-    this.db.transaction(() => {
-      this.statements.get(`UPDATE messages SET status = 'dismissed', decision = ? WHERE id = ?`).run(JSON.stringify(decision), id);
-      const row = this.statements.get('SELECT tenant_id FROM messages WHERE id = ?').get(id) as { tenant_id: number } | undefined;
-      if (row) this.announce(id, row.tenant_id, 'message.dismissed', at);
-    }).immediate();
+    const decision = {
+      ...(previous ?? { method: null, candidate: null, suggestions: [], evidence: {} }),
+      status: 'dismissed',
+      reason: previous?.reason ?? null,
+      note,
+      dismissedAt: at,
+    };
+    this.db
+      .transaction(() => {
+        this.statements.get(`UPDATE messages SET status = 'dismissed', decision = ? WHERE id = ?`).run(JSON.stringify(decision), id);
+        const row = this.statements.get('SELECT tenant_id FROM messages WHERE id = ?').get(id) as { tenant_id: number } | undefined;
+        if (row) this.announce(id, row.tenant_id, 'message.dismissed', at);
+      })
+      .immediate();
   }
 
   private announce(id: string, tenantId: number, type: EventType, at: string): void {
@@ -290,14 +311,18 @@ export class MessageStore {
 
   /** The processed message with this Message-ID (angle brackets included), if one arrived. */
   processedWithMessageId(messageId: string): StoredMessage | null {
-    const id = this.statements.get(`SELECT id FROM messages WHERE message_id = ? AND status NOT IN ('received', 'failed') LIMIT 1`).pluck().get(messageId) as string | undefined;
+    const id = this.statements.get(`SELECT id FROM messages WHERE message_id = ? AND status NOT IN ('received', 'failed') LIMIT 1`).pluck().get(messageId) as
+      string | undefined;
     return id ? this.get(id) : null;
   }
 
   /** The newest processed message whose subject contains `marker` (a test message's random mark). */
   latestProcessedWithSubjectContaining(marker: string): StoredMessage | null {
     const pattern = `%${marker.replace(/[%_\\]/g, (c) => `\\${c}`)}%`;
-    const id = this.statements.get(`SELECT id FROM messages WHERE subject LIKE ? ESCAPE '\\' AND status NOT IN ('received', 'failed') ORDER BY id DESC LIMIT 1`).pluck().get(pattern) as string | undefined;
+    const id = this.statements
+      .get(`SELECT id FROM messages WHERE subject LIKE ? ESCAPE '\\' AND status NOT IN ('received', 'failed') ORDER BY id DESC LIMIT 1`)
+      .pluck()
+      .get(pattern) as string | undefined;
     return id ? this.get(id) : null;
   }
 
@@ -308,16 +333,18 @@ export class MessageStore {
       `UPDATE jobs SET state = 'queued', attempts = 0, run_after = ?, lease_token = NULL, updated_at = ? WHERE message_id = ? AND state IN ('done', 'failed') AND EXISTS (SELECT 1 FROM message_raw r WHERE r.message_id = jobs.message_id)`,
     );
     const mark = this.statements.get(`UPDATE messages SET status = 'received' WHERE id = ?`);
-    return this.db.transaction(() => {
-      let n = 0;
-      for (const id of ids) {
-        if (requeue.run(nowMs, nowMs, id).changes > 0) {
-          mark.run(id);
-          n++;
+    return this.db
+      .transaction(() => {
+        let n = 0;
+        for (const id of ids) {
+          if (requeue.run(nowMs, nowMs, id).changes > 0) {
+            mark.run(id);
+            n++;
+          }
         }
-      }
-      return n;
-    }).immediate();
+        return n;
+      })
+      .immediate();
   }
 
   /** The stored parse result of a processed message (parse/'s ParsedMessage as plain data). */

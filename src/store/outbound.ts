@@ -70,7 +70,6 @@ export class OutboundStore {
   private readonly byMessageIdStmt: Statement<[number, string], OutboundRow>;
   private readonly byRecipientStmt: Statement<[number, string], OutboundRow>;
 
-
   constructor(db: Database) {
     this.db = db;
     this.statements = new StatementCache(db);
@@ -85,8 +84,22 @@ export class OutboundStore {
          text_body, html_body, in_reply_to, refs, status, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`,
       )
       .run(
-        message.id, message.tenantId, message.accountId, message.candidateId, message.conversationId, message.purpose, message.messageId,
-        message.recipient, message.replyTo, message.subject, message.text, message.html, message.inReplyTo, JSON.stringify(message.references), nowMs, at,
+        message.id,
+        message.tenantId,
+        message.accountId,
+        message.candidateId,
+        message.conversationId,
+        message.purpose,
+        message.messageId,
+        message.recipient,
+        message.replyTo,
+        message.subject,
+        message.text,
+        message.html,
+        message.inReplyTo,
+        JSON.stringify(message.references),
+        nowMs,
+        at,
       );
   }
 
@@ -139,23 +152,32 @@ export class OutboundStore {
 
   /** Due messages, leased to the caller until nowMs + leaseMs; oldest first. */
   claimDue(nowMs: number, leaseMs: number, max: number): OutboundMessage[] {
-    return this.db.transaction(() => {
-      const rows = this.statements.get(`${SELECT} WHERE o.status IN ('queued', 'sending', 'deferred') AND o.next_attempt_at <= ? ORDER BY o.next_attempt_at, o.id LIMIT ?`)
-        .all(nowMs, max) as OutboundRow[];
-      const lease = this.statements.get(`UPDATE outbound_messages SET status = 'sending', attempts = attempts + 1, next_attempt_at = ? WHERE id = ?`);
-      for (const row of rows) lease.run(nowMs + leaseMs, row.id);
-      return rows.map((row) => ({ ...toOutbound(row), status: 'sending' as const, attempts: row.attempts + 1 }));
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const rows = this.statements
+          .get(`${SELECT} WHERE o.status IN ('queued', 'sending', 'deferred') AND o.next_attempt_at <= ? ORDER BY o.next_attempt_at, o.id LIMIT ?`)
+          .all(nowMs, max) as OutboundRow[];
+        const lease = this.statements.get(`UPDATE outbound_messages SET status = 'sending', attempts = attempts + 1, next_attempt_at = ? WHERE id = ?`);
+        for (const row of rows) lease.run(nowMs + leaseMs, row.id);
+        return rows.map((row) => ({ ...toOutbound(row), status: 'sending' as const, attempts: row.attempts + 1 }));
+      })
+      .immediate();
   }
 
   /** Leases one queued message to the caller (a test email sent by the CLI itself). */
   claim(id: string, nowMs: number, leaseMs: number): boolean {
-    return this.statements.get(`UPDATE outbound_messages SET status = 'sending', attempts = attempts + 1, next_attempt_at = ? WHERE id = ? AND status = 'queued'`).run(nowMs + leaseMs, id).changes > 0;
+    return (
+      this.statements
+        .get(`UPDATE outbound_messages SET status = 'sending', attempts = attempts + 1, next_attempt_at = ? WHERE id = ? AND status = 'queued'`)
+        .run(nowMs + leaseMs, id).changes > 0
+    );
   }
 
   /** When the next queued or deferred message is due, or null when none is. */
   nextDueAt(): number | null {
-    const row = this.statements.get(`SELECT MIN(next_attempt_at) AS at FROM outbound_messages WHERE status IN ('queued', 'sending', 'deferred')`).get() as { at: number | null };
+    const row = this.statements.get(`SELECT MIN(next_attempt_at) AS at FROM outbound_messages WHERE status IN ('queued', 'sending', 'deferred')`).get() as {
+      at: number | null;
+    };
     return row.at;
   }
 
@@ -178,7 +200,9 @@ export class OutboundStore {
 
   /** Puts a leased message back without counting the attempt (pacing held it). */
   release(id: string, nextAttemptAt: number): void {
-    this.statements.get(`UPDATE outbound_messages SET status = 'queued', attempts = max(0, attempts - 1), next_attempt_at = ? WHERE id = ?`).run(nextAttemptAt, id);
+    this.statements
+      .get(`UPDATE outbound_messages SET status = 'queued', attempts = max(0, attempts - 1), next_attempt_at = ? WHERE id = ?`)
+      .run(nextAttemptAt, id);
   }
 
   markBounced(id: string, detail: unknown): void {

@@ -56,7 +56,8 @@ export class RawReader {
   }
 
   read(id: string): Buffer | null {
-    const row = this.db.prepare('SELECT raw, path FROM message_raw WHERE message_id = ?').get(id.toUpperCase()) as { raw: Buffer | null; path: string | null } | undefined;
+    const row = this.db.prepare('SELECT raw, path FROM message_raw WHERE message_id = ?').get(id.toUpperCase()) as
+      { raw: Buffer | null; path: string | null } | undefined;
     if (!row) return null;
     if (row.raw) return row.raw;
     return row.path ? readFileSync(join(this.dataDir, row.path)) : null;
@@ -68,7 +69,8 @@ export class RawReader {
    * download never sits whole in the memory of the thread that also runs SMTP).
    */
   locate(id: string): { bytes: Buffer } | { file: string; size: number } | null {
-    const row = this.db.prepare('SELECT raw, path FROM message_raw WHERE message_id = ?').get(id.toUpperCase()) as { raw: Buffer | null; path: string | null } | undefined;
+    const row = this.db.prepare('SELECT raw, path FROM message_raw WHERE message_id = ?').get(id.toUpperCase()) as
+      { raw: Buffer | null; path: string | null } | undefined;
     if (!row) return null;
     if (row.raw) return { bytes: row.raw };
     if (!row.path) return null;

@@ -64,7 +64,10 @@ export class RetentionStore {
 
   /** Attachment files of these messages that no other message still kept uses. */
   private orphanedBy(ids: readonly string[], excluding: ReadonlySet<string>): string[] {
-    const shas = this.db.prepare(`SELECT DISTINCT sha256 FROM attachment_refs WHERE message_id IN (SELECT value FROM json_each(?))`).pluck().all(JSON.stringify(ids)) as string[];
+    const shas = this.db
+      .prepare(`SELECT DISTINCT sha256 FROM attachment_refs WHERE message_id IN (SELECT value FROM json_each(?))`)
+      .pluck()
+      .all(JSON.stringify(ids)) as string[];
     const usedElsewhere = this.db.prepare(
       `SELECT 1 FROM attachment_refs a JOIN messages m ON m.id = a.message_id WHERE a.sha256 = ? AND m.raw_purged_at IS NULL AND a.message_id NOT IN (SELECT value FROM json_each(?)) LIMIT 1`,
     );
@@ -109,14 +112,16 @@ export class RetentionStore {
     const dropRaw = this.db.prepare('DELETE FROM message_raw WHERE message_id = ?');
     const mark = this.db.prepare('UPDATE messages SET raw_purged_at = ? WHERE id = ?');
     const dropParsed = this.db.prepare('DELETE FROM message_parsed WHERE message_id = ?');
-    this.db.transaction(() => {
-      for (const c of batch) {
-        dropRaw.run(c.id);
-        // The parse result holds the whole body too; the reply text stays in the classification.
-        dropParsed.run(c.id);
-        mark.run(at, c.id);
-      }
-    }).immediate();
+    this.db
+      .transaction(() => {
+        for (const c of batch) {
+          dropRaw.run(c.id);
+          // The parse result holds the whole body too; the reply text stays in the classification.
+          dropParsed.run(c.id);
+          mark.run(at, c.id);
+        }
+      })
+      .immediate();
     for (const c of batch) if (c.path) rmSync(join(this.dataDir, c.path), { force: true });
     for (const sha of orphans) rmSync(attachmentPath(this.dataDir, sha), { force: true });
   }

@@ -11,21 +11,23 @@ const SEALED_COLUMNS: readonly { table: string; key: string; column: string }[] 
 
 /** Re-seals every stored secret with `reseal` in one transaction; returns how many changed. */
 export function resealAll(db: Database, reseal: (sealed: string) => string | null): number {
-  return db.transaction(() => {
-    let changed = 0;
-    for (const { table, key, column } of SEALED_COLUMNS) {
-      const rows = db.prepare(`SELECT ${key} AS k, ${column} AS v FROM ${table} WHERE ${column} IS NOT NULL`).all() as { k: unknown; v: string }[];
-      const update = db.prepare(`UPDATE ${table} SET ${column} = ? WHERE ${key} = ?`);
-      for (const row of rows) {
-        const next = reseal(row.v);
-        if (next !== null) {
-          update.run(next, row.k);
-          changed++;
+  return db
+    .transaction(() => {
+      let changed = 0;
+      for (const { table, key, column } of SEALED_COLUMNS) {
+        const rows = db.prepare(`SELECT ${key} AS k, ${column} AS v FROM ${table} WHERE ${column} IS NOT NULL`).all() as { k: unknown; v: string }[];
+        const update = db.prepare(`UPDATE ${table} SET ${column} = ? WHERE ${key} = ?`);
+        for (const row of rows) {
+          const next = reseal(row.v);
+          if (next !== null) {
+            update.run(next, row.k);
+            changed++;
+          }
         }
       }
-    }
-    return changed;
-  }).immediate();
+      return changed;
+    })
+    .immediate();
 }
 
 /** How many stored secrets there are, by the key id that sealed them. */

@@ -20,3 +20,6 @@ export type StoreReply =
 
 /** Sent by the store thread on the pipeline's port after new messages were committed. */
 export const WORK_AVAILABLE = 'work';
+
+/** Sent by the store thread to the main thread after a transaction wrote events (decisions): webhooks are due now. */
+export const EVENTS_WRITTEN = 'events';

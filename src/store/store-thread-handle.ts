@@ -9,6 +9,7 @@ import type { BatchWriter, CommitOutcome } from './batch-writer.ts';
 import type { BatchUpsertResult, CandidateInput } from './candidates.ts';
 import type { NewMessage } from './messages.ts';
 import { StoreClient } from './store-client.ts';
+import { EVENTS_WRITTEN } from './store-protocol.ts';
 import type { StoreThreadData } from './store-thread.ts';
 
 // Under `node src/...` this file is .ts, in the build it is .js: the thread's file follows suit.
@@ -28,6 +29,9 @@ export class StoreThread implements BatchWriter {
   private client: StoreClient | null = null;
   private closing = false;
 
+  /** Hears that a transaction wrote events (set by the server: it wakes the webhook deliveries). */
+  onEvents: () => void = () => undefined;
+
   /** `onExit` hears of a thread that died; the next request starts a new one. */
   constructor(data: StoreThreadData, onExit: (err: Error) => void) {
     this.data = data;
@@ -38,6 +42,9 @@ export class StoreThread implements BatchWriter {
     if (this.worker && this.client) return { worker: this.worker, client: this.client };
     const worker = new Worker(threadFile, { workerData: this.data, resourceLimits: { maxYoungGenerationSizeMb: 4 } });
     const client = new StoreClient(worker);
+    worker.on('message', (message: unknown) => {
+      if (message === EVENTS_WRITTEN) this.onEvents();
+    });
     let failure: Error | null = null;
     worker.on('error', (err) => (failure = err));
     worker.on('exit', (code) => {

@@ -14,7 +14,7 @@ import { JobOperations } from './job-queue.ts';
 import type { Job } from './jobs.ts';
 import { MessageStore } from './messages.ts';
 import { syncSpoolDir } from './raw.ts';
-import { WORK_AVAILABLE, type StoreReply, type StoreRequest } from './store-protocol.ts';
+import { EVENTS_WRITTEN, WORK_AVAILABLE, type StoreReply, type StoreRequest } from './store-protocol.ts';
 
 export interface StoreThreadData {
   dataDir: string;
@@ -126,6 +126,8 @@ function runQueued(): void {
     if (item.request.op === 'intake' && reply.ok) newWork = true;
   });
   if (newWork) for (const pipeline of pipelines.keys()) pipeline.postMessage(WORK_AVAILABLE);
+  // A completed job wrote its decision's event: the relay delivers it now rather than at its next poll.
+  if (items.some((item, i) => item.request.op === 'complete' && replies[i]?.ok)) parentPort?.postMessage(EVENTS_WRITTEN);
   releaseRawBuffers(items);
 }
 

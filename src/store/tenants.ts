@@ -149,9 +149,8 @@ export class TenantStore {
   }
 
   private insertRoute(tenantId: number, route: Route, createdAt: string): void {
-    const owner = this.db
-      .prepare('SELECT t.slug FROM routes r JOIN tenants t ON t.id = r.tenant_id WHERE r.value = ?')
-      .get(route.value) as { slug: string } | undefined;
+    const owner = this.db.prepare('SELECT t.slug FROM routes r JOIN tenants t ON t.id = r.tenant_id WHERE r.value = ?').get(route.value) as
+      { slug: string } | undefined;
     if (owner) throw new TenantError(`${route.value} is already routed to tenant "${owner.slug}"`);
     if (route.kind === 'forward_address') {
       // A forwarding address inside a reply domain would be shadowed by it.
@@ -160,19 +159,25 @@ export class TenantStore {
       if (shadow) throw new TenantError(`${route.value} lies in reply domain ${domain}, which already takes every address there`);
     }
     const domain = route.value.slice(route.value.lastIndexOf('@') + 1);
-    this.db.prepare('INSERT INTO routes (tenant_id, kind, value, domain, created_at) VALUES (?, ?, ?, ?, ?)').run(tenantId, route.kind, route.value, domain, createdAt);
+    this.db
+      .prepare('INSERT INTO routes (tenant_id, kind, value, domain, created_at) VALUES (?, ?, ?, ?, ?)')
+      .run(tenantId, route.kind, route.value, domain, createdAt);
   }
 
   list(): Tenant[] {
     const rows = this.db
-      .prepare('SELECT t.id, t.slug, t.name, p.slug AS parent_slug, t.created_at, t.inboxes FROM tenants t LEFT JOIN tenants p ON p.id = t.parent_id ORDER BY t.slug')
+      .prepare(
+        'SELECT t.id, t.slug, t.name, p.slug AS parent_slug, t.created_at, t.inboxes FROM tenants t LEFT JOIN tenants p ON p.id = t.parent_id ORDER BY t.slug',
+      )
       .all() as TenantRow[];
     return rows.map((row) => this.hydrate(row));
   }
 
   get(slug: string): Tenant | null {
     const row = this.db
-      .prepare('SELECT t.id, t.slug, t.name, p.slug AS parent_slug, t.created_at, t.inboxes FROM tenants t LEFT JOIN tenants p ON p.id = t.parent_id WHERE t.slug = ?')
+      .prepare(
+        'SELECT t.id, t.slug, t.name, p.slug AS parent_slug, t.created_at, t.inboxes FROM tenants t LEFT JOIN tenants p ON p.id = t.parent_id WHERE t.slug = ?',
+      )
       .get(slug.toLowerCase()) as TenantRow | undefined;
     return row ? this.hydrate(row) : null;
   }
@@ -245,7 +250,10 @@ export class TenantStore {
 
   /** The tenant and its subcompanies at any depth: what an API token of the tenant may see. */
   subtreeIds(tenantId: number): number[] {
-    return this.db.prepare('WITH RECURSIVE sub(id) AS (SELECT ? UNION SELECT t.id FROM tenants t JOIN sub ON t.parent_id = sub.id) SELECT id FROM sub').pluck().all(tenantId) as number[];
+    return this.db
+      .prepare('WITH RECURSIVE sub(id) AS (SELECT ? UNION SELECT t.id FROM tenants t JOIN sub ON t.parent_id = sub.id) SELECT id FROM sub')
+      .pluck()
+      .all(tenantId) as number[];
   }
 
   slugOf(tenantId: number): string {
@@ -254,7 +262,9 @@ export class TenantStore {
   }
 
   private hydrate(row: TenantRow): Tenant {
-    const domains = (this.db.prepare('SELECT domain FROM tenant_domains WHERE tenant_id = ? ORDER BY domain').all(row.id) as { domain: string }[]).map((r) => r.domain);
+    const domains = (this.db.prepare('SELECT domain FROM tenant_domains WHERE tenant_id = ? ORDER BY domain').all(row.id) as { domain: string }[]).map(
+      (r) => r.domain,
+    );
     const routes = this.db.prepare('SELECT kind, value FROM routes WHERE tenant_id = ? ORDER BY value').all(row.id) as Route[];
     return {
       id: row.id,

@@ -20,7 +20,11 @@ export class TokenKeyStore {
   }
 
   private rows(): { kid: string; secret: string; created_at: string }[] {
-    return this.db.prepare('SELECT kid, secret, created_at FROM token_keys ORDER BY created_at DESC, rowid DESC').all() as { kid: string; secret: string; created_at: string }[];
+    return this.db.prepare('SELECT kid, secret, created_at FROM token_keys ORDER BY created_at DESC, rowid DESC').all() as {
+      kid: string;
+      secret: string;
+      created_at: string;
+    }[];
   }
 
   /** The keys, newest (signing) first, opened with the keyring. */

@@ -60,11 +60,11 @@ export class WebhookStore {
     this.statements = new StatementCache(db);
   }
 
-
   add(tenantId: number, url: string, events: string[] | null, sealedSecret: string, at: string): Webhook {
     const id = Number(
-      this.statements.get(`INSERT INTO webhooks (tenant_id, url, events, secret, status, created_at) VALUES (?, ?, ?, ?, 'active', ?)`).run(tenantId, url, events ? JSON.stringify(events) : null, sealedSecret, at)
-        .lastInsertRowid,
+      this.statements
+        .get(`INSERT INTO webhooks (tenant_id, url, events, secret, status, created_at) VALUES (?, ?, ?, ?, 'active', ?)`)
+        .run(tenantId, url, events ? JSON.stringify(events) : null, sealedSecret, at).lastInsertRowid,
     );
     return this.get(id) as Webhook;
   }
@@ -88,8 +88,7 @@ export class WebhookStore {
   /** The sealed secrets that sign now: the current one, and the previous one until its grace period ends. */
   signingSecrets(id: number, now: string): string[] {
     const row = this.statements.get('SELECT secret, previous_secret, previous_until FROM webhooks WHERE id = ?').get(id) as
-      | { secret: string; previous_secret: string | null; previous_until: string | null }
-      | undefined;
+      { secret: string; previous_secret: string | null; previous_until: string | null } | undefined;
     if (!row) return [];
     return row.previous_secret && row.previous_until && row.previous_until > now ? [row.secret, row.previous_secret] : [row.secret];
   }
@@ -109,66 +108,91 @@ export class WebhookStore {
   /** Deliveries due now to active endpoints, in event order. */
   due(nowMs: number, limit: number): DueDelivery[] {
     return (
-      this.statements.get(
-        `SELECT d.event_id, d.webhook_id, d.attempts, d.next_attempt_at, e.subject, e.payload, w.url FROM webhook_deliveries d
+      this.statements
+        .get(
+          `SELECT d.event_id, d.webhook_id, d.attempts, d.next_attempt_at, e.subject, e.payload, w.url FROM webhook_deliveries d
          JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id
          WHERE d.state = 'pending' AND d.next_attempt_at <= ? AND w.status = 'active'
            -- In order per subject: not while an earlier event of the same message waits for its retry.
            AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p JOIN events pe ON pe.id = p.event_id
                            WHERE p.webhook_id = d.webhook_id AND p.state = 'pending' AND p.event_id < d.event_id AND pe.subject = e.subject)
          ORDER BY d.event_id LIMIT ?`,
-      ).all(nowMs, limit) as { event_id: string; webhook_id: number; attempts: number; next_attempt_at: number; subject: string; payload: string; url: string }[]
-    ).map((r) => ({ eventId: r.event_id, webhookId: r.webhook_id, attempts: r.attempts, dueAt: r.next_attempt_at, subject: r.subject, payload: r.payload, url: r.url }));
+        )
+        .all(nowMs, limit) as {
+        event_id: string;
+        webhook_id: number;
+        attempts: number;
+        next_attempt_at: number;
+        subject: string;
+        payload: string;
+        url: string;
+      }[]
+    ).map((r) => ({
+      eventId: r.event_id,
+      webhookId: r.webhook_id,
+      attempts: r.attempts,
+      dueAt: r.next_attempt_at,
+      subject: r.subject,
+      payload: r.payload,
+      url: r.url,
+    }));
   }
 
   nextDueAt(): number | null {
-    return this.statements.get(
-      `SELECT MIN(d.next_attempt_at) FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE d.state = 'pending' AND w.status = 'active'`,
-    )
+    return this.statements
+      .get(`SELECT MIN(d.next_attempt_at) FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE d.state = 'pending' AND w.status = 'active'`)
       .pluck()
       .get() as number | null;
   }
 
   delivered(d: DueDelivery, status: number, at: string): void {
     // A replay while this attempt was in flight moved next_attempt_at: then it stays pending, to be sent again.
-    this.statements.get(`UPDATE webhook_deliveries SET state = 'delivered', attempts = attempts + 1, last_status = ?, last_error = NULL, delivered_at = ? WHERE event_id = ? AND webhook_id = ? AND next_attempt_at = ?`).run(
-      status, at, d.eventId, d.webhookId, d.dueAt,
-    );
+    this.statements
+      .get(
+        `UPDATE webhook_deliveries SET state = 'delivered', attempts = attempts + 1, last_status = ?, last_error = NULL, delivered_at = ? WHERE event_id = ? AND webhook_id = ? AND next_attempt_at = ?`,
+      )
+      .run(status, at, d.eventId, d.webhookId, d.dueAt);
     this.statements.get('UPDATE webhooks SET failing_since = NULL, last_success_at = ? WHERE id = ?').run(at, d.webhookId);
   }
 
   /** A failed attempt: retried at `nextAttemptAt`, or given up when that is null. Returns since when the endpoint has been failing. */
   failed(d: DueDelivery, status: number | null, error: string, nextAttemptAt: number | null, at: string): string {
-    this.statements.get(`UPDATE webhook_deliveries SET state = ?, attempts = attempts + 1, last_status = ?, last_error = ?, next_attempt_at = COALESCE(?, next_attempt_at) WHERE event_id = ? AND webhook_id = ? AND next_attempt_at = ?`).run(
-      nextAttemptAt === null ? 'failed' : 'pending', status, error, nextAttemptAt, d.eventId, d.webhookId, d.dueAt,
-    );
+    this.statements
+      .get(
+        `UPDATE webhook_deliveries SET state = ?, attempts = attempts + 1, last_status = ?, last_error = ?, next_attempt_at = COALESCE(?, next_attempt_at) WHERE event_id = ? AND webhook_id = ? AND next_attempt_at = ?`,
+      )
+      .run(nextAttemptAt === null ? 'failed' : 'pending', status, error, nextAttemptAt, d.eventId, d.webhookId, d.dueAt);
     this.statements.get('UPDATE webhooks SET failing_since = COALESCE(failing_since, ?) WHERE id = ?').run(at, d.webhookId);
     return (this.statements.get('SELECT failing_since FROM webhooks WHERE id = ?').pluck().get(d.webhookId) as string | null) ?? at;
   }
 
   /** Delivers again every event since a time to these endpoints (those they want); returns how many deliveries were queued. */
   replay(webhookIds: readonly number[], since: string, nowMs: number): number {
-    return this.db.transaction(() => {
-      let n = 0;
-      for (const webhookId of webhookIds) {
-        const webhook = this.get(webhookId);
-        if (!webhook) continue;
-        const tenants = (this.db
-          .prepare(`WITH RECURSIVE sub(id) AS (SELECT ? UNION SELECT t.id FROM tenants t JOIN sub ON t.parent_id = sub.id) SELECT id FROM sub`)
-          .pluck()
-          .all(webhook.tenantId)) as number[];
-        n += this.statements.get(
-          `INSERT INTO webhook_deliveries (event_id, webhook_id, state, next_attempt_at)
+    return this.db
+      .transaction(() => {
+        let n = 0;
+        for (const webhookId of webhookIds) {
+          const webhook = this.get(webhookId);
+          if (!webhook) continue;
+          const tenants = this.db
+            .prepare(`WITH RECURSIVE sub(id) AS (SELECT ? UNION SELECT t.id FROM tenants t JOIN sub ON t.parent_id = sub.id) SELECT id FROM sub`)
+            .pluck()
+            .all(webhook.tenantId) as number[];
+          n += this.statements
+            .get(
+              `INSERT INTO webhook_deliveries (event_id, webhook_id, state, next_attempt_at)
            SELECT e.id, ?, 'pending', ? FROM events e
            WHERE e.tenant_id IN (SELECT value FROM json_each(?)) AND e.created_at >= ?
              AND (? IS NULL OR EXISTS (SELECT 1 FROM json_each(?) WHERE value = e.type))
            ON CONFLICT (event_id, webhook_id) DO UPDATE SET state = 'pending', attempts = 0,
              -- Always a new value: an attempt in flight then sees it was replayed (see delivered()).
              next_attempt_at = max(excluded.next_attempt_at, webhook_deliveries.next_attempt_at + 1)`,
-        ).run(webhookId, nowMs, JSON.stringify(tenants), since, webhook.events ? 1 : null, JSON.stringify(webhook.events ?? [])).changes;
-      }
-      return n;
-    }).immediate();
+            )
+            .run(webhookId, nowMs, JSON.stringify(tenants), since, webhook.events ? 1 : null, JSON.stringify(webhook.events ?? [])).changes;
+        }
+        return n;
+      })
+      .immediate();
   }
 }
 

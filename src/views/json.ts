@@ -36,7 +36,16 @@ export function messageJson(m: StoredMessage) {
 
 /** The public JSON shape of a candidate (docs/cli.md). */
 export function candidateJson(c: Candidate) {
-  return { id: c.id, tenant: c.tenant, externalId: c.externalId, name: c.name, emails: c.emails, bouncing: c.bouncing, createdAt: c.createdAt, updatedAt: c.updatedAt };
+  return {
+    id: c.id,
+    tenant: c.tenant,
+    externalId: c.externalId,
+    name: c.name,
+    emails: c.emails,
+    bouncing: c.bouncing,
+    createdAt: c.createdAt,
+    updatedAt: c.updatedAt,
+  };
 }
 
 /** The public JSON shape of an account: never the secret itself. */

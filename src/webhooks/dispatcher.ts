@@ -53,6 +53,8 @@ export class WebhookDispatcher {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private stopped = false;
+  /** Woken during a pass: look again as soon as it ends. */
+  private again = false;
 
   constructor(deps: DispatcherDeps) {
     this.deps = deps;
@@ -61,6 +63,18 @@ export class WebhookDispatcher {
   }
 
   start(): void {
+    this.schedule(0);
+  }
+
+  /** Events were written: deliver now instead of at the next poll. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
     this.schedule(0);
   }
 
@@ -84,6 +98,10 @@ export class WebhookDispatcher {
         .catch((err: unknown) => this.deps.log.error({ err }, 'webhook pass failed; retrying at the next poll'))
         .finally(() => {
           this.running = null;
+          if (this.again) {
+            this.again = false;
+            return this.schedule(0);
+          }
           const due = this.store.nextDueAt();
           const wait = due === null ? this.deps.settings.pollIntervalMs : Math.max(0, Math.min(this.deps.settings.pollIntervalMs, due - this.deps.nowMs()));
           this.schedule(wait);
@@ -121,7 +139,11 @@ export class WebhookDispatcher {
     const at = new Date(nowMs).toISOString();
     const ring = this.deps.keyring();
     const secrets = this.store.signingSecrets(d.webhookId, at).map((sealed) => ring.open(sealed));
-    const headers = { 'content-type': 'application/json', 'user-agent': 'mailroom-webhooks/1', ...signedHeaders(secrets, d.eventId, Math.floor(nowMs / 1000), d.payload) };
+    const headers = {
+      'content-type': 'application/json',
+      'user-agent': 'mailroom-webhooks/1',
+      ...signedHeaders(secrets, d.eventId, Math.floor(nowMs / 1000), d.payload),
+    };
     let status: number | null = null;
     let error: string;
     try {
@@ -139,7 +161,12 @@ export class WebhookDispatcher {
       error = `HTTP ${status}`;
     } catch (err) {
       // A refused target says why; the tenant never learns how a private address answered.
-      error = err instanceof RefusedError ? `refused: ${err.message}` : err instanceof Error ? `${err.name}: ${(err.cause as Error | undefined)?.message ?? err.message}` : String(err);
+      error =
+        err instanceof RefusedError
+          ? `refused: ${err.message}`
+          : err instanceof Error
+            ? `${err.name}: ${(err.cause as Error | undefined)?.message ?? err.message}`
+            : String(err);
     }
     this.deps.onAttempt?.(false);
     const log = this.deps.log.child({ webhookId: d.webhookId, eventId: d.eventId });
@@ -154,18 +181,29 @@ export class WebhookDispatcher {
     if (next === null) log.warn({ url: loggableUrl(d.url), error }, 'webhook delivery given up after about three days of retries');
     if (nowMs - Date.parse(failingSince) >= this.deps.settings.disableAfterHours * 3_600_000) {
       this.disable(d.webhookId, `every delivery failed since ${failingSince} (last: ${error})`, at);
-      log.warn({ url: loggableUrl(d.url), failingSince, error }, 'webhook endpoint failing for too long: disabled it; fix it, then `mailroom webhooks enable` and `mailroom webhooks replay`');
+      log.warn(
+        { url: loggableUrl(d.url), failingSince, error },
+        'webhook endpoint failing for too long: disabled it; fix it, then `mailroom webhooks enable` and `mailroom webhooks replay`',
+      );
       return 'disabled';
     }
     return 'failed';
   }
 
   private disable(webhookId: number, reason: string, at: string): void {
-    this.deps.db.transaction(() => {
-      const webhook = this.store.get(webhookId);
-      if (!webhook || webhook.status === 'disabled') return;
-      this.store.disable(webhookId, reason);
-      this.events.record(webhook.tenantId, 'webhook.disabled', `webhook:${webhookId}`, { webhook: { id: webhookId, url: webhook.url, reason } }, new Date(at));
-    }).immediate();
+    this.deps.db
+      .transaction(() => {
+        const webhook = this.store.get(webhookId);
+        if (!webhook || webhook.status === 'disabled') return;
+        this.store.disable(webhookId, reason);
+        this.events.record(
+          webhook.tenantId,
+          'webhook.disabled',
+          `webhook:${webhookId}`,
+          { webhook: { id: webhookId, url: webhook.url, reason } },
+          new Date(at),
+        );
+      })
+      .immediate();
   }
 }

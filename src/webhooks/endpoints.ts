@@ -19,7 +19,12 @@ export interface AddWebhookDeps {
 }
 
 /** Checks the URL (and what its host resolves to now), then adds the endpoint; the secret is returned once. */
-export async function addWebhook(deps: AddWebhookDeps, tenantId: number, url: string, events: readonly string[] | null): Promise<{ webhook: Webhook; secret: string }> {
+export async function addWebhook(
+  deps: AddWebhookDeps,
+  tenantId: number,
+  url: string,
+  events: readonly string[] | null,
+): Promise<{ webhook: Webhook; secret: string }> {
   const rules = { allowPrivateNetworks: deps.settings.allowPrivateNetworks, what: 'webhook URL' };
   const checked = checkTargetUrl(url, rules);
   await resolvePublicTarget(checked, deps.resolver, rules);

@@ -27,7 +27,34 @@ function json<T>(result: { code: number; stdout: string; stderr: string }): T {
 
 function addAccount(name: string, extra: string[] = [], password = PASSWORD): Promise<{ code: number; stdout: string; stderr: string }> {
   return runCliAsync(
-    ['accounts', 'add', '--tenant', 'acme', '--name', name, '--host', '127.0.0.1', '--port', String(provider.port), '--security', 'starttls', '--tls-ca', caFile, '--user', 'recruiter@acme.com', '--password-env', 'SMTP_PASSWORD', '--from', 'recruiter@acme.com', '--from-name', 'Acme Recruiting', '--reply-to', 'careers', '--json', ...extra],
+    [
+      'accounts',
+      'add',
+      '--tenant',
+      'acme',
+      '--name',
+      name,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(provider.port),
+      '--security',
+      'starttls',
+      '--tls-ca',
+      caFile,
+      '--user',
+      'recruiter@acme.com',
+      '--password-env',
+      'SMTP_PASSWORD',
+      '--from',
+      'recruiter@acme.com',
+      '--from-name',
+      'Acme Recruiting',
+      '--reply-to',
+      'careers',
+      '--json',
+      ...extra,
+    ],
     { ...env, SMTP_PASSWORD: password },
   );
 }
@@ -48,7 +75,11 @@ function dataDirBytes(dir: string): Buffer[] {
 beforeAll(async () => {
   json(runCli(['tenants', 'add', 'acme', '--domain', 'acme.com', '--reply-domain', 'replies.acme.com', '--json'], env));
   server = await spawnServer(env);
-  provider = await startProvider({ secure: false, users: { 'recruiter@acme.com': PASSWORD }, deliverTo: (to) => (to.every((a) => a.endsWith('@replies.acme.com')) ? server.port : null) });
+  provider = await startProvider({
+    secure: false,
+    users: { 'recruiter@acme.com': PASSWORD },
+    deliverTo: (to) => (to.every((a) => a.endsWith('@replies.acme.com')) ? server.port : null),
+  });
   caFile = join(tempDir(), 'provider-ca.pem');
   writeFileSync(caFile, provider.ca);
 });
@@ -64,7 +95,16 @@ describe('accounts', () => {
     const { id } = json<{ id: number }>(await addAccount('main', ['--default']));
     expect(id).toBeGreaterThan(0);
     const shown = json<Record<string, unknown>>(runCli(['accounts', 'show', String(id), '--json'], env));
-    expect(shown).toMatchObject({ id, tenant: 'acme', password: '********', status: 'pending', default: true, security: 'starttls', tlsCa: 'custom', replyTo: 'careers' });
+    expect(shown).toMatchObject({
+      id,
+      tenant: 'acme',
+      password: '********',
+      status: 'pending',
+      default: true,
+      security: 'starttls',
+      tlsCa: 'custom',
+      replyTo: 'careers',
+    });
     const table = runCli(['accounts', 'list'], env).stdout;
     expect(table).toMatch(/main \(default\)/);
     expect(table).toMatch(/pending/);
@@ -72,18 +112,48 @@ describe('accounts', () => {
     for (const bytes of dataDirBytes(dataDir)) expect(bytes.includes(PASSWORD)).toBe(false);
     expect(statSync(join(dataDir, 'secret.key')).mode & 0o777).toBe(0o600);
 
-    const fromStdin = await runCliAsync(['accounts', 'add', '--tenant', 'acme', '--name', 'stdin', '--provider', 'office365', '--user', 'u@acme.com', '--password-stdin', '--from', 'u@acme.com', '--json'], env, `${PASSWORD}\n`);
+    const fromStdin = await runCliAsync(
+      [
+        'accounts',
+        'add',
+        '--tenant',
+        'acme',
+        '--name',
+        'stdin',
+        '--provider',
+        'office365',
+        '--user',
+        'u@acme.com',
+        '--password-stdin',
+        '--from',
+        'u@acme.com',
+        '--json',
+      ],
+      env,
+      `${PASSWORD}\n`,
+    );
     const stdinAccount = json<{ id: number }>(fromStdin);
-    expect(json<Record<string, unknown>>(runCli(['accounts', 'show', String(stdinAccount.id), '--json'], env))).toMatchObject({ host: 'smtp.office365.com', port: 587, security: 'starttls', perMinute: 30 });
+    expect(json<Record<string, unknown>>(runCli(['accounts', 'show', String(stdinAccount.id), '--json'], env))).toMatchObject({
+      host: 'smtp.office365.com',
+      port: 587,
+      security: 'starttls',
+      perMinute: 30,
+    });
   });
 
   it('refuses what cannot work, saying why', async () => {
     const noSecret = runCli(['accounts', 'add', '--tenant', 'acme', '--name', 'x', '--host', 'h', '--user', 'u', '--from', 'a@acme.com'], env);
     expect(noSecret.code).toBe(1);
     expect(noSecret.stderr).toMatch(/exactly one of --password-env VAR, --password-stdin/);
-    const plain = runCli(['accounts', 'add', '--tenant', 'acme', '--name', 'x', '--host', 'h', '--security', 'none', '--user', 'u', '--password-env', 'P', '--from', 'a@acme.com'], { ...env, P: 'x' });
+    const plain = runCli(
+      ['accounts', 'add', '--tenant', 'acme', '--name', 'x', '--host', 'h', '--security', 'none', '--user', 'u', '--password-env', 'P', '--from', 'a@acme.com'],
+      { ...env, P: 'x' },
+    );
     expect(plain.stderr).toMatch(/--allow-plain/);
-    const unset = runCli(['accounts', 'add', '--tenant', 'acme', '--name', 'x', '--host', 'h', '--user', 'u', '--password-env', 'NOT_SET_ANYWHERE', '--from', 'a@acme.com'], env);
+    const unset = runCli(
+      ['accounts', 'add', '--tenant', 'acme', '--name', 'x', '--host', 'h', '--user', 'u', '--password-env', 'NOT_SET_ANYWHERE', '--from', 'a@acme.com'],
+      env,
+    );
     expect(unset.stderr).toMatch(/NOT_SET_ANYWHERE is not set/);
     const empty = runCli(['accounts', 'list', '--tenant', 'acme'], { ...env, MAILROOM_DATA_DIR: tempDir() });
     expect(empty.code).toBe(1);
@@ -102,8 +172,16 @@ describe('accounts', () => {
 
     const cases: [() => void, string, RegExp][] = [
       [() => provider.script.auth.push({ code: 534, text: '5.7.9 Application-specific password required.' }), 'auth', /app password/],
-      [() => provider.script.auth.push({ code: 535, text: '5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.' }), 'auth', /SMTP AUTH disabled/],
-      [() => provider.script.mailFrom.push({ code: 550, text: '5.7.60 SMTP; Client does not have permissions to send as this sender' }), 'mail_from', /Send As/],
+      [
+        () => provider.script.auth.push({ code: 535, text: '5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.' }),
+        'auth',
+        /SMTP AUTH disabled/,
+      ],
+      [
+        () => provider.script.mailFrom.push({ code: 550, text: '5.7.60 SMTP; Client does not have permissions to send as this sender' }),
+        'mail_from',
+        /Send As/,
+      ],
     ];
     for (const [arrange, stage, advice] of cases) {
       arrange();
@@ -122,13 +200,61 @@ describe('accounts', () => {
     expect(refused).toMatchObject({ stage: 'auth', error: expect.stringContaining('535') });
 
     // Implicit TLS against a STARTTLS port: the classic 465/587 mix-up.
-    const mixedUp = json<{ id: number }>(await runCliAsync(['accounts', 'add', '--tenant', 'acme', '--name', 'mixed', '--host', '127.0.0.1', '--port', String(provider.port), '--security', 'tls', '--user', 'u', '--password-env', 'P', '--from', 'recruiter@acme.com', '--json'], { ...env, P: 'x' }));
+    const mixedUp = json<{ id: number }>(
+      await runCliAsync(
+        [
+          'accounts',
+          'add',
+          '--tenant',
+          'acme',
+          '--name',
+          'mixed',
+          '--host',
+          '127.0.0.1',
+          '--port',
+          String(provider.port),
+          '--security',
+          'tls',
+          '--user',
+          'u',
+          '--password-env',
+          'P',
+          '--from',
+          'recruiter@acme.com',
+          '--json',
+        ],
+        { ...env, P: 'x' },
+      ),
+    );
     const tls = report<{ stage: string; advice: string }>(await runCliAsync(['accounts', 'test', String(mixedUp.id), '--json'], env));
     expect(tls.stage).toBe('tls');
     expect(tls.advice).toMatch(/--security starttls/);
 
     // Nothing listening: refused at the connect stage.
-    const closed = json<{ id: number }>(await runCliAsync(['accounts', 'add', '--tenant', 'acme', '--name', 'closed', '--host', '127.0.0.1', '--port', '1', '--user', 'u', '--password-env', 'P', '--from', 'recruiter@acme.com', '--json'], { ...env, P: 'x' }));
+    const closed = json<{ id: number }>(
+      await runCliAsync(
+        [
+          'accounts',
+          'add',
+          '--tenant',
+          'acme',
+          '--name',
+          'closed',
+          '--host',
+          '127.0.0.1',
+          '--port',
+          '1',
+          '--user',
+          'u',
+          '--password-env',
+          'P',
+          '--from',
+          'recruiter@acme.com',
+          '--json',
+        ],
+        { ...env, P: 'x' },
+      ),
+    );
     const connect = report<{ stage: string; advice: string }>(await runCliAsync(['accounts', 'test', String(closed.id), '--json'], env));
     expect(connect.stage).toBe('connect');
     expect(connect.advice).toMatch(/nothing accepts connections on port 1/);
@@ -136,7 +262,9 @@ describe('accounts', () => {
 
   it('sends a test email that comes back through our MX into the unassigned queue and marks the account active', async () => {
     const { id } = json<{ id: number }>(await addAccount('round-trip'));
-    const result = json<{ ok: boolean; inboundId: string; messageId: string; to: string }>(await runCliAsync(['accounts', 'test-email', String(id), '--timeout', '20', '--json'], env));
+    const result = json<{ ok: boolean; inboundId: string; messageId: string; to: string }>(
+      await runCliAsync(['accounts', 'test-email', String(id), '--timeout', '20', '--json'], env),
+    );
     expect(result.ok).toBe(true);
     expect(result.to).toMatch(/^careers\+[a-z2-7]+@replies\.acme\.com$/);
     expect(json<{ status: string }>(runCli(['accounts', 'show', String(id), '--json'], env)).status).toBe('active');
@@ -147,7 +275,10 @@ describe('accounts', () => {
   it('queues with send, the server relay sends it, outbound list/show report it', async () => {
     json(runCli(['candidates', 'add', '--tenant', 'acme', '--external-id', 'c-1', '--name', 'Jane', '--email', 'jane@candidate.example', '--json'], env));
     const queued = json<{ id: string; messageId: string; replyTo: string; status: string }>(
-      runCli(['send', '--tenant', 'acme', '--to', 'jane@candidate.example', '--subject', 'Interview', '--text', 'Tuesday?', '--candidate', 'c-1', '--json'], env),
+      runCli(
+        ['send', '--tenant', 'acme', '--to', 'jane@candidate.example', '--subject', 'Interview', '--text', 'Tuesday?', '--candidate', 'c-1', '--json'],
+        env,
+      ),
     );
     expect(queued).toMatchObject({ status: 'queued', messageId: expect.stringMatching(/^<.+@acme\.com>$/) });
     await waitFor(() => json<{ status: string }>(runCli(['outbound', 'show', queued.id, '--json'], env)).status === 'sent', 15_000, 'sent by the server');
@@ -167,13 +298,15 @@ describe('accounts', () => {
     expect(Object.keys(after.sealedSecretsByKey)).toEqual([rotated.keyId]);
     const main = json<{ id: number; name: string }[]>(runCli(['accounts', 'list', '--json'], env)).find((a) => a.name === 'main')!;
     expect(json<{ ok: boolean }>(await runCliAsync(['accounts', 'test', String(main.id), '--json'], env)).ok).toBe(true);
-    const queued = json<{ id: string }>(runCli(['send', '--tenant', 'acme', '--to', 'jane@candidate.example', '--subject', 'After rotation', '--text', 'x', '--json'], env));
+    const queued = json<{ id: string }>(
+      runCli(['send', '--tenant', 'acme', '--to', 'jane@candidate.example', '--subject', 'After rotation', '--text', 'x', '--json'], env),
+    );
     await waitFor(() => json<{ status: string }>(runCli(['outbound', 'show', queued.id, '--json'], env)).status === 'sent', 15_000, 'sent after rotation');
   });
 });
 
 describe('webhooks CLI', () => {
-  it('adds an endpoint (secret shown once), delivers the relay\'s events signed with it, rotates, replays, lists and removes', async () => {
+  it("adds an endpoint (secret shown once), delivers the relay's events signed with it, rotates, replays, lists and removes", async () => {
     const receiver = await startReceiver();
     try {
       const bad = runCli(['webhooks', 'add', '--tenant', 'acme', '--url', receiver.url, '--events', 'outbound.sent,nope'], env);
@@ -184,14 +317,20 @@ describe('webhooks CLI', () => {
       expect(added.secret).toMatch(/^whsec_/);
       receiver.secrets.push(added.secret);
       const since = new Date().toISOString();
-      const queued = json<{ id: string }>(await runCliAsync(['send', '--tenant', 'acme', '--to', 'jane@candidate.example', '--subject', 'Hook', '--text', 'x', '--json'], env));
+      const queued = json<{ id: string }>(
+        await runCliAsync(['send', '--tenant', 'acme', '--to', 'jane@candidate.example', '--subject', 'Hook', '--text', 'x', '--json'], env),
+      );
       await waitFor(() => receiver.events.some((e) => e.type === 'outbound.sent'), 15_000, 'outbound.sent delivered');
       expect(receiver.events[0]).toMatchObject({ type: 'outbound.sent', tenant: 'acme', data: { outbound: { id: queued.id, status: 'sent' } } });
       expect(receiver.badSignatures).toEqual([]);
 
-      const rotated = json<{ secret: string; previousSecretValidUntil: string }>(await runCliAsync(['webhooks', 'rotate-secret', String(added.id), '--json'], env));
+      const rotated = json<{ secret: string; previousSecretValidUntil: string }>(
+        await runCliAsync(['webhooks', 'rotate-secret', String(added.id), '--json'], env),
+      );
       receiver.secrets.splice(0, 1, rotated.secret);
-      expect(json<{ queued: number }>(await runCliAsync(['webhooks', 'replay', '--webhook', String(added.id), '--since', since, '--json'], env)).queued).toBe(1);
+      expect(json<{ queued: number }>(await runCliAsync(['webhooks', 'replay', '--webhook', String(added.id), '--since', since, '--json'], env)).queued).toBe(
+        1,
+      );
       await waitFor(() => receiver.events.length === 2, 15_000, 'replayed');
       expect(receiver.badSignatures).toEqual([]);
 

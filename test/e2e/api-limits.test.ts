@@ -33,14 +33,19 @@ afterAll(async () => {
 });
 
 async function call(method: string, path: string, token: string, body?: string): Promise<Response> {
-  return fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, ...(body !== undefined ? { body } : {}) });
+  return fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(body !== undefined ? { body } : {}),
+  });
 }
 
 describe('the API in its scope and within its limits', () => {
   it("sends from a subcompany through the parent's default account implicitly, never through one it names", async () => {
     const parentAccount = addTestAccount(t.ctx, provider, { tenant: 'acme', name: 'main', isDefault: true });
     const conversation = new ConversationStore(t.ctx.db).open(t.ctx.tenants.get('acme')!.id, null, 'Parent thread', new Date().toISOString());
-    const send = (extra: Record<string, unknown>) => call('POST', '/v1/send', subToken, JSON.stringify({ tenant: 'acme-de', to: 'jane@candidate.example', subject: 'Hello', text: 'Hi', ...extra }));
+    const send = (extra: Record<string, unknown>) =>
+      call('POST', '/v1/send', subToken, JSON.stringify({ tenant: 'acme-de', to: 'jane@candidate.example', subject: 'Hello', text: 'Hi', ...extra }));
     expect((await send({})).status).toBe(202);
     const named = await send({ accountId: parentAccount.id });
     expect(named.status).toBe(404);
@@ -48,7 +53,12 @@ describe('the API in its scope and within its limits', () => {
     expect((await send({ conversationId: conversation })).status).toBe(404);
     expect((await send({ accountId: 999_999 })).status).toBe(404);
     // The parent's own token may name both.
-    const own = await call('POST', '/v1/send', parentToken, JSON.stringify({ to: 'jane@candidate.example', subject: 'Hello', text: 'Hi', accountId: parentAccount.id, conversationId: conversation }));
+    const own = await call(
+      'POST',
+      '/v1/send',
+      parentToken,
+      JSON.stringify({ to: 'jane@candidate.example', subject: 'Hello', text: 'Hi', accountId: parentAccount.id, conversationId: conversation }),
+    );
     expect(own.status).toBe(202);
   });
 
@@ -58,7 +68,12 @@ describe('the API in its scope and within its limits', () => {
     expect(((await big.json()) as { type: string }).type).toBe('urn:mailroom:problem:too-large');
     const longName = await call('PUT', '/v1/candidates/c-long', parentToken, JSON.stringify({ name: 'n'.repeat(501), emails: ['long@candidate.example'] }));
     expect(longName.status).toBe(400);
-    const longSlug = await call('POST', '/v1/send', parentToken, JSON.stringify({ tenant: 't'.repeat(101), to: 'jane@candidate.example', subject: 'x', text: 'y' }));
+    const longSlug = await call(
+      'POST',
+      '/v1/send',
+      parentToken,
+      JSON.stringify({ tenant: 't'.repeat(101), to: 'jane@candidate.example', subject: 'x', text: 'y' }),
+    );
     expect(longSlug.status).toBe(400);
     // The bulk upsert may take ten times the limit.
     const rows = Array.from({ length: 300 }, (_, i) => ({ externalId: `bulk-${i}`, name: `Bulk ${i}`, emails: [`bulk${i}@candidate.example`] }));

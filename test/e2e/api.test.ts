@@ -4,7 +4,17 @@
 // nothing stored), health, readiness and metrics.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from '@hono/zod-openapi';
-import { AccountSchema, BulkResultSchema, CandidateSchema, DiagnosisSchema, MessageSchema, OutboundSchema, page, ProblemSchema, WebhookSchema } from '../../src/http/schemas.ts';
+import {
+  AccountSchema,
+  BulkResultSchema,
+  CandidateSchema,
+  DiagnosisSchema,
+  MessageSchema,
+  OutboundSchema,
+  page,
+  ProblemSchema,
+  WebhookSchema,
+} from '../../src/http/schemas.ts';
 import { ApiTokenStore } from '../../src/store/index.ts';
 import { RawSmtp, queuedId } from '../helpers/raw-smtp.ts';
 import { startProvider, type Provider } from '../helpers/provider.ts';
@@ -19,7 +29,9 @@ let provider: Provider;
 
 beforeAll(async () => {
   // ats.example is the tenant's webhook receiver, on a documentation address (TEST-NET-1) that routes nowhere.
-  t = await startTestServer({ overrides: { relay: { pollIntervalMs: 100 }, dns: { zoneFile: zoneFile(tempDir(), { 'ats.example': { A: ['192.0.2.44'] } }) } } });
+  t = await startTestServer({
+    overrides: { relay: { pollIntervalMs: 100 }, dns: { zoneFile: zoneFile(tempDir(), { 'ats.example': { A: ['192.0.2.44'] } }) } },
+  });
   base = `http://127.0.0.1:${t.server.http!.port}`;
   const tokens = new ApiTokenStore(t.ctx.db);
   acmeToken = tokens.create(t.ctx.tenants.get('acme')!.id, 'ats', new Date().toISOString()).token;
@@ -32,7 +44,13 @@ afterAll(async () => {
   await provider.close();
 });
 
-async function call(method: string, path: string, token: string | null, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; type: string; body: unknown; text: string }> {
+async function call(
+  method: string,
+  path: string,
+  token: string | null,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; type: string; body: unknown; text: string }> {
   const response = await fetch(`${base}${path}`, {
     method,
     headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
@@ -59,7 +77,9 @@ function problem(res: { status: number; type: string; body: unknown }, status: n
 async function deliver(rcpt: string, from: string, extra = ''): Promise<string> {
   const c = await RawSmtp.connect(t.port);
   expect((await c.startData([rcpt], from))?.code).toBe(354);
-  const id = queuedId(await c.command(`From: ${from}\r\nSubject: Re: Interview\r\nMessage-ID: <${Math.random().toString(36).slice(2)}@x>\r\n${extra}\r\nHello.\r\n.`));
+  const id = queuedId(
+    await c.command(`From: ${from}\r\nSubject: Re: Interview\r\nMessage-ID: <${Math.random().toString(36).slice(2)}@x>\r\n${extra}\r\nHello.\r\n.`),
+  );
   c.close();
   await waitFor(() => isProcessed(t.ctx.messages.get(id)?.status), 10_000, 'processed');
   return id;
@@ -69,9 +89,30 @@ describe('HTTP API', () => {
   it('answers health, readiness, metrics and its OpenAPI document without a token; /v1 needs one', async () => {
     expect((await call('GET', '/healthz', null)).body).toEqual({ status: 'ok' });
     expect((await call('GET', '/readyz', null)).status).toBe(200);
-    const doc = (await call('GET', '/openapi.json', null)).body as { openapi: string; paths: Record<string, unknown>; components: { schemas: Record<string, unknown> } };
+    const doc = (await call('GET', '/openapi.json', null)).body as {
+      openapi: string;
+      paths: Record<string, unknown>;
+      components: { schemas: Record<string, unknown> };
+    };
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/candidates', '/v1/candidates/{externalId}', '/v1/candidates/bulk', '/v1/messages', '/v1/messages/{id}', '/v1/messages/{id}/raw', '/v1/messages/{id}/attachments/{sha256}', '/v1/messages/{id}/assign', '/v1/messages/{id}/dismiss', '/v1/send', '/v1/accounts', '/v1/accounts/{id}/test', '/v1/webhooks', '/v1/webhooks/replay']));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/candidates',
+        '/v1/candidates/{externalId}',
+        '/v1/candidates/bulk',
+        '/v1/messages',
+        '/v1/messages/{id}',
+        '/v1/messages/{id}/raw',
+        '/v1/messages/{id}/attachments/{sha256}',
+        '/v1/messages/{id}/assign',
+        '/v1/messages/{id}/dismiss',
+        '/v1/send',
+        '/v1/accounts',
+        '/v1/accounts/{id}/test',
+        '/v1/webhooks',
+        '/v1/webhooks/replay',
+      ]),
+    );
     expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['Candidate', 'Message', 'Problem', 'SendRequest']));
     problem(await call('GET', '/v1/messages', null), 401, /Authorization: Bearer/);
     problem(await call('GET', '/v1/messages', 'mrt_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'), 401, /unknown or revoked/);
@@ -90,7 +131,11 @@ describe('HTTP API', () => {
         { externalId: 'bad', name: 'Bad', emails: ['not-an-address'] },
       ],
     });
-    expect(valid(BulkResultSchema, bulk.body)).toEqual({ created: 5, updated: 0, rejected: [{ index: 5, externalId: 'bad', reason: expect.stringContaining('not an email address') }] });
+    expect(valid(BulkResultSchema, bulk.body)).toEqual({
+      created: 5,
+      updated: 0,
+      rejected: [{ index: 5, externalId: 'bad', reason: expect.stringContaining('not an email address') }],
+    });
 
     const seen: string[] = [];
     let cursor: string | null = null;
@@ -116,7 +161,7 @@ describe('HTTP API', () => {
     problem(await call('DELETE', '/v1/candidates/b-4', acmeToken), 404);
   });
 
-  it('never shows one tenant another tenant\'s messages, candidates, accounts or webhooks', async () => {
+  it("never shows one tenant another tenant's messages, candidates, accounts or webhooks", async () => {
     const theirs = await deliver('careers@replies.globex.com', 'someone@else.example');
     const ours = await deliver('careers@replies.acme.com', 'jane@candidate.example');
     problem(await call('GET', `/v1/messages/${theirs}`, acmeToken), 404);
@@ -205,7 +250,9 @@ describe('HTTP API', () => {
     expect(((await call('GET', '/v1/webhooks', globexToken)).body as { items: unknown[] }).items).toEqual([]);
     const rotated = (await call('POST', `/v1/webhooks/${hook.id}/rotate-secret`, acmeToken)).body as { secret: string };
     expect(rotated.secret).not.toBe(secret);
-    expect(((await call('POST', '/v1/webhooks/replay', acmeToken, { since: new Date(Date.now() - 3_600_000).toISOString() })).body as { queued: number }).queued).toBeGreaterThan(0);
+    expect(
+      ((await call('POST', '/v1/webhooks/replay', acmeToken, { since: new Date(Date.now() - 3_600_000).toISOString() })).body as { queued: number }).queued,
+    ).toBeGreaterThan(0);
     problem(await call('POST', '/v1/webhooks/replay', acmeToken, { since: 'yesterday' }), 400, /since/);
     problem(await call('DELETE', `/v1/webhooks/${hook.id}`, globexToken), 404);
     expect((await call('DELETE', `/v1/webhooks/${hook.id}`, acmeToken)).status).toBe(204);

@@ -30,7 +30,12 @@ const byCheck = (report: CheckReport, subject: RegExp, check: string) => report.
 const quiet = { sendTests: false, inboxes: [], progress: () => undefined };
 
 beforeAll(async () => {
-  t = await startTestServer({ overrides: { dns: { zoneFile: zoneFile(tempDir(), zone) }, checks: { mxHosts: 'mx.mailroom.test', sendingAddresses: '198.51.100.7', forwardingTimeoutMs: 15_000 } } });
+  t = await startTestServer({
+    overrides: {
+      dns: { zoneFile: zoneFile(tempDir(), zone) },
+      checks: { mxHosts: 'mx.mailroom.test', sendingAddresses: '198.51.100.7', forwardingTimeoutMs: 15_000 },
+    },
+  });
   // The company inbox jobs@acme.com forwards to acme-jobs@in.mailroom.test: as a redirect
   // (the message as it was) or as a forward (a new message from the inbox).
   const forwardTo = 'acme-jobs@in.mailroom.test';
@@ -60,26 +65,57 @@ describe('tenants check', () => {
   it('reports a correct set-up as all ok', async () => {
     addTestAccount(t.ctx, provider, { name: 'main', isDefault: true, dkim: signer });
     const report = await checkTenant(t.ctx, t.ctx.tenants.get('acme')!, quiet);
-    expect(report.checks.filter((c) => c.status !== 'ok'), JSON.stringify(report.checks, null, 2)).toEqual([]);
-    expect(report.checks.map((c) => c.check)).toEqual(['MX points at mailroom', 'SPF allows the sending server', 'DKIM key published', 'DMARC record', 'connection test']);
-    expect(report.accounts).toEqual([expect.objectContaining({ name: 'main (default)', owner: 'company', status: 'active', sendingMethod: expect.stringContaining('starttls password') })]);
+    expect(
+      report.checks.filter((c) => c.status !== 'ok'),
+      JSON.stringify(report.checks, null, 2),
+    ).toEqual([]);
+    expect(report.checks.map((c) => c.check)).toEqual([
+      'MX points at mailroom',
+      'SPF allows the sending server',
+      'DKIM key published',
+      'DMARC record',
+      'connection test',
+    ]);
+    expect(report.accounts).toEqual([
+      expect.objectContaining({ name: 'main (default)', owner: 'company', status: 'active', sendingMethod: expect.stringContaining('starttls password') }),
+    ]);
   });
 
   it('says what is wrong with each broken piece, and what to do', async () => {
     const empty = await checkTenant(t.ctx, t.ctx.tenants.get('globex')!, quiet);
-    expect(byCheck(empty, /globex/, 'an email account is set up')).toMatchObject({ status: 'fail', advice: expect.stringContaining('mailroom accounts add --tenant globex') });
-    expect(byCheck(empty, /replies\.globex\.com/, 'MX points at mailroom')).toMatchObject({ status: 'fail', found: 'MX 10 mx.old-provider.example', advice: expect.stringContaining('replies.globex.com. MX 10 mx.mailroom.test.') });
+    expect(byCheck(empty, /globex/, 'an email account is set up')).toMatchObject({
+      status: 'fail',
+      advice: expect.stringContaining('mailroom accounts add --tenant globex'),
+    });
+    expect(byCheck(empty, /replies\.globex\.com/, 'MX points at mailroom')).toMatchObject({
+      status: 'fail',
+      found: 'MX 10 mx.old-provider.example',
+      advice: expect.stringContaining('replies.globex.com. MX 10 mx.mailroom.test.'),
+    });
 
     const tenant = t.ctx.tenants.get('globex')!;
     const base = addTestAccount(t.ctx, provider, { tenant: 'globex', name: 'm365', password: 'wrong' });
     // An Office 365 account (so SPF must include Microsoft's), signing with a key that is not the one published.
-    t.ctx.db.prepare(`UPDATE accounts SET provider = 'office365', from_address = 'recruiter@globex.com', sending_domain = 'globex.com', dkim_selector = 'stale' WHERE id = ?`).run(base.id);
-    t.ctx.db.prepare('UPDATE accounts SET secret = ? WHERE id = ?').run(t.ctx.keyring().seal(JSON.stringify({ password: 'wrong', dkimPrivateKey: makeSigner('globex.com').privateKey })), base.id);
+    t.ctx.db
+      .prepare(
+        `UPDATE accounts SET provider = 'office365', from_address = 'recruiter@globex.com', sending_domain = 'globex.com', dkim_selector = 'stale' WHERE id = ?`,
+      )
+      .run(base.id);
+    t.ctx.db
+      .prepare('UPDATE accounts SET secret = ? WHERE id = ?')
+      .run(t.ctx.keyring().seal(JSON.stringify({ password: 'wrong', dkimPrivateKey: makeSigner('globex.com').privateKey })), base.id);
     const report = await checkTenant(t.ctx, tenant, quiet);
-    expect(byCheck(report, /globex\.com/, 'SPF allows the sending server')).toMatchObject({ status: 'fail', advice: expect.stringContaining('include:spf.protection.outlook.com') });
+    expect(byCheck(report, /globex\.com/, 'SPF allows the sending server')).toMatchObject({
+      status: 'fail',
+      advice: expect.stringContaining('include:spf.protection.outlook.com'),
+    });
     expect(byCheck(report, /globex\.com/, 'DKIM key published')).toMatchObject({ status: 'fail', found: expect.stringContaining("not the account's") });
     expect(byCheck(report, /globex\.com/, 'DMARC record')).toMatchObject({ status: 'warn', advice: expect.stringContaining('_dmarc.globex.com') });
-    expect(byCheck(report, /account/, 'connection test')).toMatchObject({ status: 'fail', found: expect.stringContaining('auth failed: 535'), advice: expect.stringContaining('password') });
+    expect(byCheck(report, /account/, 'connection test')).toMatchObject({
+      status: 'fail',
+      found: expect.stringContaining('auth failed: 535'),
+      advice: expect.stringContaining('password'),
+    });
     expect(byCheck(report, /globex/, 'a default account')).toMatchObject({ status: 'warn' });
     expect(report.ok).toBe(false);
   });
@@ -118,7 +154,10 @@ describe('tenants check', () => {
     ].join('\r\n');
     await deliver('careers@replies.acme.com', ndr, 'postmaster@acme.com');
     const report = await checkTenant(t.ctx, t.ctx.tenants.get('acme')!, quiet);
-    expect(byCheck(report, /acme-jobs/, 'forwarding confirmed')).toMatchObject({ status: 'warn', advice: expect.stringMatching(/code 482913765.*https:\/\/mail-settings\.google\.com/) });
+    expect(byCheck(report, /acme-jobs/, 'forwarding confirmed')).toMatchObject({
+      status: 'warn',
+      advice: expect.stringMatching(/code 482913765.*https:\/\/mail-settings\.google\.com/),
+    });
     expect(byCheck(report, /acme/, 'external forwarding allowed')).toMatchObject({ status: 'fail', advice: expect.stringContaining('Automatic forwarding') });
   });
 
@@ -139,6 +178,10 @@ describe('tenants check', () => {
     ]);
     expect(forJobs[0]?.found).toMatch(/arrived as \w+ after \d+\.\d s/);
     const forTalent = report.checks.filter((c) => c.subject === 'talent@acme.com');
-    expect(forTalent.find((c) => c.check === 'sender kept (a redirect)')).toMatchObject({ status: 'fail', found: expect.stringContaining('From talent@acme.com'), advice: expect.stringContaining('Redirect to') });
+    expect(forTalent.find((c) => c.check === 'sender kept (a redirect)')).toMatchObject({
+      status: 'fail',
+      found: expect.stringContaining('From talent@acme.com'),
+      advice: expect.stringContaining('Redirect to'),
+    });
   });
 });

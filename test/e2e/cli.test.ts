@@ -14,7 +14,23 @@ const env = { MAILROOM_DATA_DIR: dataDir, MAILROOM_DNS_ZONE_FILE: zoneFile(dataD
 let server: ServerProcess;
 
 beforeAll(async () => {
-  const added = runCli(['tenants', 'add', 'acme', '--name', 'Acme Inc', '--domain', 'acme.com', '--reply-domain', 'replies.acme.com', '--forward-address', 'acme-jobs@in.mailroom.test', '--json'], env);
+  const added = runCli(
+    [
+      'tenants',
+      'add',
+      'acme',
+      '--name',
+      'Acme Inc',
+      '--domain',
+      'acme.com',
+      '--reply-domain',
+      'replies.acme.com',
+      '--forward-address',
+      'acme-jobs@in.mailroom.test',
+      '--json',
+    ],
+    env,
+  );
   expect(added.stderr).toBe('');
   expect(added.code).toBe(0);
   server = await spawnServer(env);
@@ -40,7 +56,13 @@ describe('mailroom CLI', () => {
     expect(table).toMatch(/│ acme-de │/);
 
     const show = JSON.parse(runCli(['tenants', 'show', 'acme', '--json'], env).stdout) as Record<string, unknown>;
-    expect(show).toMatchObject({ slug: 'acme', name: 'Acme Inc', domains: ['acme.com'], replyDomains: ['replies.acme.com'], forwardAddresses: ['acme-jobs@in.mailroom.test'] });
+    expect(show).toMatchObject({
+      slug: 'acme',
+      name: 'Acme Inc',
+      domains: ['acme.com'],
+      replyDomains: ['replies.acme.com'],
+      forwardAddresses: ['acme-jobs@in.mailroom.test'],
+    });
   });
 
   it('refuses bad tenant input with one clear line and exit 1', () => {
@@ -53,9 +75,13 @@ describe('mailroom CLI', () => {
   });
 
   it('messages list/show with the documented JSON fields, and --raw', async () => {
-    const info = await nodemailer
-      .createTransport({ host: '127.0.0.1', port: server.port, secure: false, tls: { rejectUnauthorized: false } })
-      .sendMail({ from: 'Jane <jane@candidate.example>', to: 'careers+t0k@replies.acme.com', subject: 'Re: Interview', text: 'See you then\r\n', messageId: '<cli-1@candidate.example>' });
+    const info = await nodemailer.createTransport({ host: '127.0.0.1', port: server.port, secure: false, tls: { rejectUnauthorized: false } }).sendMail({
+      from: 'Jane <jane@candidate.example>',
+      to: 'careers+t0k@replies.acme.com',
+      subject: 'Re: Interview',
+      text: 'See you then\r\n',
+      messageId: '<cli-1@candidate.example>',
+    });
     const id = /queued as (\S+)/.exec(info.response)?.[1] as string;
     const listed = (): { id: string; status: string }[] => JSON.parse(runCli(['messages', 'list', '--json'], env).stdout) as { id: string; status: string }[];
     await waitFor(() => isProcessed(listed()[0]?.status), 10_000, 'processed');
@@ -80,7 +106,9 @@ describe('mailroom CLI', () => {
     expect(runCli(['messages', 'show', id], env).stdout).toMatch(/subject\s+Re: Interview/);
     expect(runCli(['messages', 'show', id, '--raw'], env).stdout).toMatch(/^Received: from .*\r\n[\s\S]*See you then/);
     expect(JSON.parse(runCli(['messages', 'list', '--tenant', 'acme-de', '--json'], env).stdout)).toEqual([]);
-    expect(runCli(['messages', 'list', '--status', 'weird'], env).stderr).toMatch(/--status must be one of received, processed, assigned, unassigned, dismissed, failed/);
+    expect(runCli(['messages', 'list', '--status', 'weird'], env).stderr).toMatch(
+      /--status must be one of received, processed, assigned, unassigned, dismissed, failed/,
+    );
     expect(runCli(['messages', 'list'], env).stdout).toMatch(/Re: Interview/);
     expect(runCli(['messages', 'show', 'NOPE'], env).code).toBe(1);
 
@@ -111,9 +139,31 @@ describe('mailroom CLI', () => {
 
 describe('mailroom candidates', () => {
   it('add, list, show, remove, with one clear line for bad input', () => {
-    const added = runCli(['candidates', 'add', '--tenant', 'acme', '--external-id', 'c-1', '--name', 'Jane Doe', '--email', 'jane@candidate.example', '--email', 'J.Doe@Other.Example', '--json'], env);
+    const added = runCli(
+      [
+        'candidates',
+        'add',
+        '--tenant',
+        'acme',
+        '--external-id',
+        'c-1',
+        '--name',
+        'Jane Doe',
+        '--email',
+        'jane@candidate.example',
+        '--email',
+        'J.Doe@Other.Example',
+        '--json',
+      ],
+      env,
+    );
     expect(added.code).toBe(0);
-    expect(JSON.parse(added.stdout)).toMatchObject({ tenant: 'acme', externalId: 'c-1', name: 'Jane Doe', emails: ['j.doe@other.example', 'jane@candidate.example'] });
+    expect(JSON.parse(added.stdout)).toMatchObject({
+      tenant: 'acme',
+      externalId: 'c-1',
+      name: 'Jane Doe',
+      emails: ['j.doe@other.example', 'jane@candidate.example'],
+    });
     expect(runCli(['candidates', 'list', '--tenant', 'acme'], env).stdout).toMatch(/c-1 .*Jane Doe/);
     expect(JSON.parse(runCli(['candidates', 'show', 'c-1', '--json'], env).stdout)).toMatchObject({ externalId: 'c-1' });
     const bad = runCli(['candidates', 'add', '--tenant', 'acme', '--external-id', 'c-2', '--name', 'X', '--email', 'nope'], env);
@@ -126,15 +176,28 @@ describe('mailroom candidates', () => {
   it('imports CSV and JSON by external id with a summary of created, updated and rejected rows', () => {
     const dir = tempDir();
     const csv = join(dir, 'candidates.csv');
-    writeFileSync(csv, 'external_id,name,email,email2\nk-1,Ann,ann@candidate.example,\nk-2,Bob,bob@candidate.example;bobby@candidate.example,\nk-3,,carl@candidate.example,\nk-4,Dan,not-an-address,\n');
-    const first = JSON.parse(runCli(['candidates', 'import', csv, '--tenant', 'acme', '--json'], env).stdout) as { created: number; updated: number; rejected: { line: number; reason: string }[] };
+    writeFileSync(
+      csv,
+      'external_id,name,email,email2\nk-1,Ann,ann@candidate.example,\nk-2,Bob,bob@candidate.example;bobby@candidate.example,\nk-3,,carl@candidate.example,\nk-4,Dan,not-an-address,\n',
+    );
+    const first = JSON.parse(runCli(['candidates', 'import', csv, '--tenant', 'acme', '--json'], env).stdout) as {
+      created: number;
+      updated: number;
+      rejected: { line: number; reason: string }[];
+    };
     expect(first).toMatchObject({ created: 2, updated: 0 });
     expect(first.rejected).toEqual([
       { line: 4, reason: 'candidate k-3: a name is required' },
       { line: 5, reason: 'candidate k-4: "not-an-address" is not an email address' },
     ]);
     const json = join(dir, 'candidates.json');
-    writeFileSync(json, JSON.stringify([{ externalId: 'k-1', name: 'Ann Smith', emails: ['ann@candidate.example'] }, { externalId: 'k-5', name: 'Eve', emails: ['eve@candidate.example'] }]));
+    writeFileSync(
+      json,
+      JSON.stringify([
+        { externalId: 'k-1', name: 'Ann Smith', emails: ['ann@candidate.example'] },
+        { externalId: 'k-5', name: 'Eve', emails: ['eve@candidate.example'] },
+      ]),
+    );
     const second = runCli(['candidates', 'import', json, '--tenant', 'acme'], env);
     expect(second.stdout).toMatch(/^1 created, 1 updated, 0 rejected/);
     expect(JSON.parse(runCli(['candidates', 'show', 'k-2', '--json'], env).stdout).emails).toEqual(['bob@candidate.example', 'bobby@candidate.example']);
@@ -158,7 +221,10 @@ describe('mailroom unassigned and reprocess', () => {
     const manual = await send('private@elsewhere.example', 'From my private address');
     const spam = await send('noise@elsewhere.example', 'Not for us');
 
-    const queue = JSON.parse(runCli(['unassigned', 'list', '--tenant', 'acme', '--reason', 'unknown_sender', '--json'], env).stdout) as { id: string; reason: string }[];
+    const queue = JSON.parse(runCli(['unassigned', 'list', '--tenant', 'acme', '--reason', 'unknown_sender', '--json'], env).stdout) as {
+      id: string;
+      reason: string;
+    }[];
     expect(queue.map((m) => m.id)).toEqual(expect.arrayContaining([later, manual, spam]));
     expect(runCli(['unassigned', 'list'], env).stdout).toMatch(/unknown_sender/);
     expect(runCli(['unassigned', 'show', later], env).stdout).toMatch(/why here\s+unknown_sender/);
@@ -171,9 +237,13 @@ describe('mailroom unassigned and reprocess', () => {
     expect(status(later)).toMatchObject({ method: 'sender', candidate: { externalId: 'c-later' } });
 
     runCli(['candidates', 'add', '--tenant', 'acme', '--external-id', 'c-manual', '--name', 'Manual', '--email', 'work@candidate.example'], env);
-    expect(runCli(['unassigned', 'assign', manual, '--candidate', 'c-manual', '--remember-address'], env).stdout).toMatch(/assigned .* to c-manual .*private@elsewhere.example added/);
+    expect(runCli(['unassigned', 'assign', manual, '--candidate', 'c-manual', '--remember-address'], env).stdout).toMatch(
+      /assigned .* to c-manual .*private@elsewhere.example added/,
+    );
     expect(status(manual)).toMatchObject({ status: 'assigned', method: 'manual', candidate: { externalId: 'c-manual' } });
-    expect((JSON.parse(runCli(['candidates', 'show', 'c-manual', '--json'], env).stdout) as { emails: string[] }).emails).toContain('private@elsewhere.example');
+    expect((JSON.parse(runCli(['candidates', 'show', 'c-manual', '--json'], env).stdout) as { emails: string[] }).emails).toContain(
+      'private@elsewhere.example',
+    );
 
     expect(runCli(['unassigned', 'dismiss', spam, '--note', 'newsletter'], env).stdout).toMatch(/dismissed/);
     expect(status(spam).status).toBe('dismissed');
@@ -209,7 +279,12 @@ describe("operators' terminals", () => {
     const id = /queued as (\S+)/.exec(info.response)?.[1] as string;
     await waitFor(() => isProcessed((JSON.parse(runCli(['messages', 'show', id, '--json'], env).stdout) as { status: string }).status), 10_000, 'processed');
 
-    for (const args of [['messages', 'show', id], ['messages', 'list'], ['unassigned', 'show', id], ['unassigned', 'list']]) {
+    for (const args of [
+      ['messages', 'show', id],
+      ['messages', 'list'],
+      ['unassigned', 'show', id],
+      ['unassigned', 'list'],
+    ]) {
       const out = runCli(args, env).stdout;
       expect(out, args.join(' ')).toContain('there');
       // eslint-disable-next-line no-control-regex -- looking for control characters
@@ -221,7 +296,10 @@ describe("operators' terminals", () => {
     // Piped, --raw gives the bytes as they are.
     expect(runCli(['messages', 'show', id, '--raw'], env).stdout).toContain('Subject:');
     // To a terminal (script(1) gives the command one), it refuses without --force.
-    const tty = spawnSync('script', ['-qec', `${process.execPath} bin/mailroom.js messages show ${id} --raw`, '/dev/null'], { env: { ...process.env, ...env }, encoding: 'utf8' });
+    const tty = spawnSync('script', ['-qec', `${process.execPath} bin/mailroom.js messages show ${id} --raw`, '/dev/null'], {
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+    });
     expect(tty.status).not.toBe(0);
     expect(tty.stdout).toMatch(/terminal escape sequences.*--out FILE.*--force/s);
     const file = join(tempDir(), 'raw.eml');

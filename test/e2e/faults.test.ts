@@ -19,7 +19,12 @@ let t: TestServer;
 let hanging: Server;
 const sockets: Socket[] = [];
 beforeAll(async () => {
-  t = await startTestServer({ overrides: { relay: { pollIntervalMs: 100, connectionTimeoutMs: 500, retryBaseMs: 60_000 }, webhooks: { pollIntervalMs: 50, timeoutMs: 300, retryBaseMs: 20 } } });
+  t = await startTestServer({
+    overrides: {
+      relay: { pollIntervalMs: 100, connectionTimeoutMs: 500, retryBaseMs: 60_000 },
+      webhooks: { pollIntervalMs: 50, timeoutMs: 300, retryBaseMs: 20 },
+    },
+  });
   // Accepts TCP and never says a word.
   hanging = createServer((socket) => sockets.push(socket));
   await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
@@ -61,7 +66,10 @@ describe('faults', () => {
     const port = (hanging.address() as { port: number }).port;
     const account = addTestAccount(t.ctx, { port, ca: '' } as Provider, { name: 'hanging', isDefault: true });
     t.ctx.db.prepare('UPDATE accounts SET tls_ca = NULL WHERE id = ?').run(account.id);
-    const queued = composeOutbound({ db: t.ctx.db, keyring: t.ctx.keyring(), now: new Date() }, { tenant: 'acme', to: 'jane@candidate.example', subject: 'Hello', text: 'x' });
+    const queued = composeOutbound(
+      { db: t.ctx.db, keyring: t.ctx.keyring(), now: new Date() },
+      { tenant: 'acme', to: 'jane@candidate.example', subject: 'Hello', text: 'x' },
+    );
     await waitFor(() => t.ctx.outbound.get(queued.id)?.status === 'deferred', 10_000, 'deferred');
     expect(t.ctx.outbound.get(queued.id)?.lastReply).toMatch(/Greeting never received|ETIMEDOUT|timeout/i);
     const diagnosis = await diagnoseAccount(t.ctx.accounts.get(account.id)!, { password: 'x' }, { connectionTimeoutMs: 500, hostname: 'mx.mailroom.test' });
@@ -77,7 +85,9 @@ describe('faults', () => {
     const chatty = createServer((socket) => {
       sockets.push(socket);
       socket.on('error', () => undefined); // the client hangs up on a 554 greeting
-      socket.write('554-mx7.internal.corp.example ESMTP banner, build 7.1.3\r\n554-backend db01.internal.corp.example 10.1.2.3\r\n554 No SMTP service here\r\n');
+      socket.write(
+        '554-mx7.internal.corp.example ESMTP banner, build 7.1.3\r\n554-backend db01.internal.corp.example 10.1.2.3\r\n554 No SMTP service here\r\n',
+      );
     });
     await new Promise<void>((resolve) => chatty.listen(0, '127.0.0.1', resolve));
     try {

@@ -71,7 +71,8 @@ describe('hostile input: STARTTLS and parser bombs', () => {
     ],
     [
       '5,000 parts',
-      () => `${header}Content-Type: multipart/mixed; boundary="p"\r\n\r\n${Array.from({ length: 5000 }, (_, i) => `--p\r\nContent-Type: text/plain\r\n\r\npart ${i}\r\n`).join('')}--p--\r\n`,
+      () =>
+        `${header}Content-Type: multipart/mixed; boundary="p"\r\n\r\n${Array.from({ length: 5000 }, (_, i) => `--p\r\nContent-Type: text/plain\r\n\r\npart ${i}\r\n`).join('')}--p--\r\n`,
     ],
     [
       'bogus charsets and broken encodings',

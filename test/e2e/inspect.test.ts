@@ -12,10 +12,15 @@ describe('mailroom inspect', () => {
     const result = runCli(['inspect', 'fixtures/classify', 'fixtures/parse/reply-with-cv.eml', '--json'], env);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    const lines = result.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = result.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.length).toBe(readdirSync('fixtures/classify').filter((n) => n.endsWith('.eml')).length + 1);
     for (const line of lines) {
-      expect(Object.keys(line)).toEqual(expect.arrayContaining(['file', 'kind', 'auth', 'from', 'originalFrom', 'forwardedBy', 'subject', 'replyText', 'bounce', 'attachments']));
+      expect(Object.keys(line)).toEqual(
+        expect.arrayContaining(['file', 'kind', 'auth', 'from', 'originalFrom', 'forwardedBy', 'subject', 'replyText', 'bounce', 'attachments']),
+      );
     }
     const byFile = new Map(lines.map((l) => [String(l.file).split('/').pop(), l]));
     // A report a mail system wrote carries no text a person wrote: its details are in bounce.
@@ -23,7 +28,11 @@ describe('mailroom inspect', () => {
     expect(byFile.get('arf-abuse.eml')).toMatchObject({ kind: 'feedback_report', replyText: null });
     expect(byFile.get('ooo-auto-submitted.eml')).toMatchObject({ kind: 'auto_reply', replyText: expect.any(String) });
     expect(byFile.get('gmail-forward.eml')).toMatchObject({ kind: 'message', originalFrom: 'jane@candidate.example', forwardedBy: 'jobs@acme.com' });
-    expect(byFile.get('reply-with-cv.eml')).toMatchObject({ kind: 'message', auth: { spf: 'none' }, attachments: [{ filename: 'cv.pdf' }, { filename: 'cv-copy.pdf' }] });
+    expect(byFile.get('reply-with-cv.eml')).toMatchObject({
+      kind: 'message',
+      auth: { spf: 'none' },
+      attachments: [{ filename: 'cv.pdf' }, { filename: 'cv-copy.pdf' }],
+    });
     expect(existsSync(join(dir, 'data'))).toBe(false);
   });
 
@@ -35,8 +44,14 @@ describe('mailroom inspect', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/odd\.eml: is a directory/);
     expect(result.stderr).toMatch(/1 of 2 files could not be inspected/);
-    const lines = result.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines).toEqual([expect.objectContaining({ file: join(dir, 'mail', 'odd.eml'), error: 'is a directory' }), expect.objectContaining({ file: join(dir, 'mail', 'ok.eml'), kind: 'bounce' })]);
+    const lines = result.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toEqual([
+      expect.objectContaining({ file: join(dir, 'mail', 'odd.eml'), error: 'is a directory' }),
+      expect.objectContaining({ file: join(dir, 'mail', 'ok.eml'), kind: 'bounce' }),
+    ]);
   });
 
   it('says which path does not exist', () => {

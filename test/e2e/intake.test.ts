@@ -34,7 +34,9 @@ describe('durable intake', () => {
     });
     expect(stored?.envelope.tls?.protocol).toMatch(/^TLSv1\.[23]$/);
     const raw = t.ctx.raw.read(id)?.toString('latin1') ?? '';
-    expect(raw).toMatch(/^Received: from \S+ \(\[127\.0\.0\.1\]\)\r\n\tby mx\.mailroom\.test \(mailroom\) with ESMTPS \(using TLSv1\.[23] with cipher [A-Z0-9_-]+\) id [0-9A-Z]{26}\r\n\tfor <careers\+k3yt0k@replies\.acme\.com>;\r\n/);
+    expect(raw).toMatch(
+      /^Received: from \S+ \(\[127\.0\.0\.1\]\)\r\n\tby mx\.mailroom\.test \(mailroom\) with ESMTPS \(using TLSv1\.[23] with cipher [A-Z0-9_-]+\) id [0-9A-Z]{26}\r\n\tfor <careers\+k3yt0k@replies\.acme\.com>;\r\n/,
+    );
     expect(raw).toContain('Thanks, Tuesday works.');
     expect(stored?.size).toBe(Buffer.byteLength(raw, 'latin1'));
 
@@ -49,7 +51,13 @@ describe('durable intake', () => {
 
   it('keeps the bytes exactly, dot-stuffed lines and 8-bit text included', async () => {
     const body = 'Line one\r\n.leading dot\r\n..two dots\r\nÜmlaut und ß\r\n';
-    const info = await transport(t.port).sendMail({ from: 'a@example.org', to: 'x@replies.globex.com', subject: 'bytes', text: body, textEncoding: 'quoted-printable' });
+    const info = await transport(t.port).sendMail({
+      from: 'a@example.org',
+      to: 'x@replies.globex.com',
+      subject: 'bytes',
+      text: body,
+      textEncoding: 'quoted-printable',
+    });
     const id = queuedId({ code: 250, lines: [], text: info.response.slice(4) });
     const raw = t.ctx.raw.read(id)?.toString('latin1') ?? '';
     expect(raw).toContain('\r\n.leading dot\r\n..two dots\r\n');

@@ -9,7 +9,10 @@ let t: TestServer;
 beforeAll(async () => {
   // The test client is 127.0.0.1: these domains' SPF allows it, so mail from them is authenticated (aligned SPF, no DMARC).
   const zone = zoneFile(tempDir(), {
-    ...authenticatedSenders(['candidate.example', 'family.example', 'candidat.example', 'acme.com']), 'spoofed.example': { TXT: ['v=spf1 -all'] }, '_dmarc.spoofed.example': { TXT: ['v=DMARC1; p=reject'] } });
+    ...authenticatedSenders(['candidate.example', 'family.example', 'candidat.example', 'acme.com']),
+    'spoofed.example': { TXT: ['v=spf1 -all'] },
+    '_dmarc.spoofed.example': { TXT: ['v=DMARC1; p=reject'] },
+  });
   t = await startTestServer({ overrides: { dns: { zoneFile: zone } } });
   t.ctx.tenants.add({ slug: 'acme-de', parent: 'acme', domains: ['acme.de'], replyDomains: ['antworten.acme.de'], forwardAddresses: [] });
   t.ctx.candidates.upsert('acme', { externalId: 'c-jane', name: 'Jane', emails: ['jane@candidate.example'] });
@@ -24,7 +27,9 @@ afterAll(() => t.cleanup());
 async function deliver(rcpt: string, from: string): Promise<string> {
   const c = await RawSmtp.connect(t.port);
   expect((await c.startData([rcpt], from))?.code).toBe(354);
-  const id = queuedId(await c.command(`From: ${from}\r\nSubject: Re: Interview\r\nMessage-ID: <${Math.random().toString(36).slice(2)}@x>\r\n\r\nTuesday works.\r\n.`));
+  const id = queuedId(
+    await c.command(`From: ${from}\r\nSubject: Re: Interview\r\nMessage-ID: <${Math.random().toString(36).slice(2)}@x>\r\n\r\nTuesday works.\r\n.`),
+  );
   c.close();
   await waitFor(() => isProcessed(t.ctx.messages.get(id)?.status), 10_000, 'processed');
   return id;
@@ -40,7 +45,7 @@ async function deliverFile(rcpt: string, path: string): Promise<string> {
 }
 
 describe('matching over SMTP', () => {
-  it('puts an answer in a known thread on that thread\'s candidate, whatever address it came from', async () => {
+  it("puts an answer in a known thread on that thread's candidate, whatever address it came from", async () => {
     const send = async (from: string, headers: string): Promise<string> => {
       const c = await RawSmtp.connect(t.port);
       expect((await c.startData(['careers@replies.acme.com'], from))?.code).toBe(354);
@@ -50,7 +55,10 @@ describe('matching over SMTP', () => {
       return id;
     };
     const first = await send('jane@candidate.example', 'Subject: Application\r\nMessage-ID: <thread-1@candidate.example>');
-    const second = await send('jane.phone@mobile.example', 'Subject: Re: Application\r\nIn-Reply-To: <thread-1@candidate.example>\r\nReferences: <thread-1@candidate.example>');
+    const second = await send(
+      'jane.phone@mobile.example',
+      'Subject: Re: Application\r\nIn-Reply-To: <thread-1@candidate.example>\r\nReferences: <thread-1@candidate.example>',
+    );
     expect(t.ctx.messages.get(first)?.decision).toMatchObject({ method: 'sender', candidate: { externalId: 'c-jane' } });
     expect(t.ctx.messages.get(second)?.decision).toMatchObject({ status: 'assigned', method: 'header', candidate: { externalId: 'c-jane' } });
   });

@@ -57,7 +57,33 @@ describe('the pipeline thread on demand', () => {
     await waitFor(() => receiver!.events.some((e) => (e.data.message as { id: string }).id === id), 10_000, 'the event delivered');
     await waitFor(() => !server.relayRunning, 5_000, 'the idle relay thread to stop');
     const second = await send(t.port, 2);
-    await waitFor(() => receiver!.events.some((e) => (e.data.message as { id: string }).id === second), 10_000, 'the second event delivered by a new relay thread');
+    await waitFor(
+      () => receiver!.events.some((e) => (e.data.message as { id: string }).id === second),
+      10_000,
+      'the second event delivered by a new relay thread',
+    );
     expect(receiver.badSignatures).toEqual([]);
+  });
+
+  it("delivers a decision's webhook when the decision is stored, not at the next poll", async () => {
+    // Polls far apart (a minute): only being woken by the stored decision delivers within the wait below.
+    t = await startTestServer({ overrides: { relay: { idleStopMs: 5_000, pollIntervalMs: 60_000 }, webhooks: { pollIntervalMs: 60_000 } } });
+    const { ctx, server } = t;
+    receiver = await startReceiver();
+    const secret = newWebhookSecret();
+    receiver.secrets.push(secret);
+    ctx.webhooks.add(ctx.tenants.get('acme')!.id, receiver.url, null, ctx.keyring().seal(secret), new Date().toISOString());
+    // The relay thread is stopped: the stored decision starts it.
+    expect(server.relayRunning).toBe(false);
+    const first = await send(t.port, 1);
+    await waitFor(
+      () => receiver!.events.some((e) => (e.data.message as { id: string }).id === first),
+      10_000,
+      'the first event, by a relay thread started for it',
+    );
+    // The relay thread is running now: the next decision wakes it.
+    expect(server.relayRunning).toBe(true);
+    const second = await send(t.port, 2);
+    await waitFor(() => receiver!.events.some((e) => (e.data.message as { id: string }).id === second), 10_000, 'the second event, by the woken relay thread');
   });
 });

@@ -10,7 +10,11 @@ let t: TestServer;
 let token: string;
 let zone: string;
 beforeAll(async () => {
-  zone = zoneFile(tempDir(), { 'hooks.example.com': { A: ['192.0.2.80'] }, 'rebind.example.com': { A: ['127.0.0.1'] }, 'v6.example.com': { AAAA: ['fe80::1'] } });
+  zone = zoneFile(tempDir(), {
+    'hooks.example.com': { A: ['192.0.2.80'] },
+    'rebind.example.com': { A: ['127.0.0.1'] },
+    'v6.example.com': { AAAA: ['fe80::1'] },
+  });
   t = await startTestServer({ overrides: { webhooks: { allowPrivateNetworks: false, maxPerTenant: 3 }, dns: { zoneFile: zone } } });
   token = new ApiTokenStore(t.ctx.db).create(t.ctx.tenants.get('acme')!.id, 'ats', new Date().toISOString()).token;
 });
@@ -44,7 +48,10 @@ describe('webhook targets', () => {
   });
 
   it('the CLI refuses a private target too, naming the rule', () => {
-    const result = runCli(['webhooks', 'add', '--tenant', 'acme', '--url', 'http://169.254.169.254/latest'], { MAILROOM_DATA_DIR: t.dataDir, MAILROOM_DNS_ZONE_FILE: zone });
+    const result = runCli(['webhooks', 'add', '--tenant', 'acme', '--url', 'http://169.254.169.254/latest'], {
+      MAILROOM_DATA_DIR: t.dataDir,
+      MAILROOM_DNS_ZONE_FILE: zone,
+    });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/refused: webhook URL http:\/\/169\.254\.169\.254 is on a link-local .*webhooks\.allowPrivateNetworks/);
   });

@@ -34,7 +34,11 @@ describe('parsing in the pipeline', () => {
 
   it('keeps the failed recipient and original Message-ID of a bounce', async () => {
     const id = await deliverFixture('fixtures/classify/dsn-hard.eml');
-    expect(t.ctx.messages.get(id)?.classification?.bounce).toMatchObject({ recipient: 'gone@candidate.example', hard: true, originalMessageId: '<outbound-9@acme.com>' });
+    expect(t.ctx.messages.get(id)?.classification?.bounce).toMatchObject({
+      recipient: 'gone@candidate.example',
+      hard: true,
+      originalMessageId: '<outbound-9@acme.com>',
+    });
   });
 
   it('keeps a message without any header block, its bytes intact', async () => {

@@ -41,7 +41,12 @@ beforeAll(async () => {
   t = await startTestServer({ overrides: { relay: { pollIntervalMs: 100, retryBaseMs: 300, retryMaxMs: 1000 } } });
   const toOurMx = (to: readonly string[]): number | null => (to.every((a) => a.endsWith('@replies.acme.com')) ? t.port : null);
   provider = await startProvider({ secure: false, users: { 'recruiter@acme.com': 'app-password-1' }, deliverTo: toOurMx });
-  tlsProvider = await startProvider({ secure: true, users: { 'recruiter@acme.com': 'app-password-1' }, accessTokens: new Set(['ya29.test-access']), deliverTo: toOurMx });
+  tlsProvider = await startProvider({
+    secure: true,
+    users: { 'recruiter@acme.com': 'app-password-1' },
+    accessTokens: new Set(['ya29.test-access']),
+    deliverTo: toOurMx,
+  });
   t.ctx.candidates.upsert('acme', { externalId: 'c-jane', name: 'Jane', emails: ['jane@candidate.example'] });
   t.ctx.candidates.upsert('globex', { externalId: 'g-jane', name: 'Jane at Globex', emails: ['jane@candidate.example'] });
 });
@@ -66,16 +71,26 @@ describe('the relay', () => {
     expect(mail.raw).toContain(`Reply-To: ${queued.replyTo}`);
 
     // Jane answers to the Reply-To (the token) ...
-    const byToken = t.ctx.messages.get(await deliver(queued.replyTo!, 'jane@candidate.example', `Subject: Re: Your interview\r\nIn-Reply-To: <${queued.messageId}>`))!;
+    const byToken = t.ctx.messages.get(
+      await deliver(queued.replyTo!, 'jane@candidate.example', `Subject: Re: Your interview\r\nIn-Reply-To: <${queued.messageId}>`),
+    )!;
     expect(byToken).toMatchObject({ status: 'assigned', conversationId: queued.conversationId });
     expect(byToken.decision).toMatchObject({ method: 'token', candidate: { externalId: 'c-jane' }, evidence: { kid: 'a' } });
     // ... and from her phone, to the plain address, by In-Reply-To only.
-    const byHeader = t.ctx.messages.get(await deliver('careers@replies.acme.com', 'jane.phone@mobile.example', `Subject: Re: Your interview\r\nIn-Reply-To: <${queued.messageId}>`))!;
+    const byHeader = t.ctx.messages.get(
+      await deliver('careers@replies.acme.com', 'jane.phone@mobile.example', `Subject: Re: Your interview\r\nIn-Reply-To: <${queued.messageId}>`),
+    )!;
     expect(byHeader).toMatchObject({ status: 'assigned', conversationId: queued.conversationId, outboundId: queued.id });
     expect(byHeader.decision).toMatchObject({ method: 'header', candidate: { externalId: 'c-jane' }, evidence: { header: 'sent' } });
 
     // Continuing the conversation threads the next message.
-    const next = send(t.ctx, { tenant: 'acme', to: 'jane@candidate.example', subject: 'Re: Your interview', text: 'Great.', conversationId: queued.conversationId });
+    const next = send(t.ctx, {
+      tenant: 'acme',
+      to: 'jane@candidate.example',
+      subject: 'Re: Your interview',
+      text: 'Great.',
+      conversationId: queued.conversationId,
+    });
     expect(next.candidateId).toBe(jane.id);
     expect(next.references.length).toBeGreaterThan(0);
     expect(next.inReplyTo).toMatch(/^<.+>$/);
@@ -83,14 +98,27 @@ describe('the relay', () => {
 
   it('never matches a forged token, nor a token another tenant issued', async () => {
     const globexAccount = addTestAccount(t.ctx, provider, { tenant: 'globex', name: 'globex-main', isDefault: true });
-    const theirs = send(t.ctx, { tenant: 'globex', accountId: globexAccount.id, to: 'jane@candidate.example', subject: 'Globex role', text: 'Hi', candidate: t.ctx.candidates.get('globex', 'g-jane') });
+    const theirs = send(t.ctx, {
+      tenant: 'globex',
+      accountId: globexAccount.id,
+      to: 'jane@candidate.example',
+      subject: 'Globex role',
+      text: 'Hi',
+      candidate: t.ctx.candidates.get('globex', 'g-jane'),
+    });
     const token = theirs.replyTo!.slice(theirs.replyTo!.indexOf('+') + 1, theirs.replyTo!.indexOf('@'));
     const foreign = t.ctx.messages.get(await deliver(`careers+${token}@replies.acme.com`, 'jane@candidate.example', 'Subject: Re: Globex role'))!;
     expect(foreign).toMatchObject({ status: 'unassigned', decision: { reason: 'bad_token', candidate: null } });
     const forged = t.ctx.messages.get(await deliver('careers+a2zzzzzzzzzz@replies.acme.com', 'jane@candidate.example', 'Subject: Re: hello'))!;
     expect(forged).toMatchObject({ status: 'unassigned', decision: { reason: 'bad_token' } });
     // A real conversation of this tenant, with the signature guessed: still no match.
-    const ours = send(t.ctx, { tenant: 'acme', to: 'jane@candidate.example', subject: 'Acme role', text: 'Hi', candidate: t.ctx.candidates.get('acme', 'c-jane') });
+    const ours = send(t.ctx, {
+      tenant: 'acme',
+      to: 'jane@candidate.example',
+      subject: 'Acme role',
+      text: 'Hi',
+      candidate: t.ctx.candidates.get('acme', 'c-jane'),
+    });
     const real = ours.replyTo!.slice(ours.replyTo!.indexOf('+') + 1, ours.replyTo!.indexOf('@'));
     const guessed = `${real.slice(0, -8)}${real.slice(-8) === 'aaaaaaaa' ? 'bbbbbbbb' : 'aaaaaaaa'}`;
     const tampered = t.ctx.messages.get(await deliver(`careers+${guessed}@replies.acme.com`, 'jane@candidate.example', 'Subject: Re: Acme role'))!;
@@ -99,7 +127,13 @@ describe('the relay', () => {
 
   it('a hard bounce attaches to the message it reports on and marks the address bouncing', async () => {
     t.ctx.candidates.upsert('acme', { externalId: 'c-gone', name: 'Gone', emails: ['gone@candidate.example', 'gone2@candidate.example'] });
-    const queued = send(t.ctx, { tenant: 'acme', to: 'gone@candidate.example', subject: 'Hello', text: 'Hi', candidate: t.ctx.candidates.get('acme', 'c-gone') });
+    const queued = send(t.ctx, {
+      tenant: 'acme',
+      to: 'gone@candidate.example',
+      subject: 'Hello',
+      text: 'Hi',
+      candidate: t.ctx.candidates.get('acme', 'c-gone'),
+    });
     await settled(queued.id);
     const dsn = [
       'Subject: Delivery Status Notification (Failure)',
@@ -128,9 +162,19 @@ describe('the relay', () => {
       '',
       '--b1--',
     ].join('\r\n');
-    const id = await deliver('careers@replies.acme.com', 'MAILER-DAEMON@mx.candidate.example', dsn.slice(0, dsn.indexOf('\r\n\r\n')), dsn.slice(dsn.indexOf('\r\n\r\n') + 4));
+    const id = await deliver(
+      'careers@replies.acme.com',
+      'MAILER-DAEMON@mx.candidate.example',
+      dsn.slice(0, dsn.indexOf('\r\n\r\n')),
+      dsn.slice(dsn.indexOf('\r\n\r\n') + 4),
+    );
     const bounce = t.ctx.messages.get(id)!;
-    expect(bounce).toMatchObject({ status: 'assigned', outboundId: queued.id, conversationId: queued.conversationId, decision: { candidate: { externalId: 'c-gone' }, evidence: { via: 'message_id', hard: true } } });
+    expect(bounce).toMatchObject({
+      status: 'assigned',
+      outboundId: queued.id,
+      conversationId: queued.conversationId,
+      decision: { candidate: { externalId: 'c-gone' }, evidence: { via: 'message_id', hard: true } },
+    });
     expect(bounce.classification?.kind).toBe('bounce');
     expect(t.ctx.outbound.get(queued.id)?.bounced).toMatchObject({ hard: true, status: '5.1.1' });
     const gone = t.ctx.candidates.get('acme', 'c-gone')!;
@@ -164,7 +208,13 @@ describe('the relay', () => {
     expect(await settled(rejected.id)).toMatchObject({ status: 'failed', lastReply: expect.stringContaining('550 5.1.1') });
 
     provider.script.auth.push({ code: 535, text: '5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.' });
-    const refused = send(t.ctx, { tenant: 'acme', accountId: addTestAccount(t.ctx, provider, { name: 'refused' }).id, to: 'someone@else.example', subject: 'auth', text: 'x' });
+    const refused = send(t.ctx, {
+      tenant: 'acme',
+      accountId: addTestAccount(t.ctx, provider, { name: 'refused' }).id,
+      to: 'someone@else.example',
+      subject: 'auth',
+      text: 'x',
+    });
     expect(await settled(refused.id)).toMatchObject({ status: 'deferred' });
     expect(t.ctx.accounts.get(refused.accountId)).toMatchObject({ status: 'failing', lastError: expect.stringContaining('5.7.139') });
 
@@ -173,7 +223,10 @@ describe('the relay', () => {
     t.ctx.db.prepare('UPDATE accounts SET secret = ? WHERE id = ?').run('v1.lostkey.AAAAAAAAAAAAAAAA.BBBBBBBBBBBBBBBBBBBBBBBB', unreadable.id);
     const held = send(t.ctx, { tenant: 'acme', accountId: unreadable.id, to: 'someone@else.example', subject: 'held', text: 'x' });
     expect(await settled(held.id)).toMatchObject({ status: 'deferred', lastReply: expect.stringContaining('cannot be opened') });
-    expect(t.ctx.accounts.get(unreadable.id)).toMatchObject({ status: 'failing', lastError: expect.stringMatching(/cannot be opened: they were sealed with a secret key this server does not have/) });
+    expect(t.ctx.accounts.get(unreadable.id)).toMatchObject({
+      status: 'failing',
+      lastError: expect.stringMatching(/cannot be opened: they were sealed with a secret key this server does not have/),
+    });
     // The key's id (a fingerprint) stays in the operator's log, not in what a tenant's API shows.
     expect(t.ctx.accounts.get(unreadable.id)?.lastError).not.toContain('lostkey');
   });
@@ -181,19 +234,32 @@ describe('the relay', () => {
   it('signs with DKIM for the sending domain when the account has a key, and the signature verifies', async () => {
     const signer = makeSigner('acme.com', 'mr2026');
     const account = addTestAccount(t.ctx, provider, { name: 'dkim', dkim: signer });
-    const queued = send(t.ctx, { tenant: 'acme', accountId: account.id, to: 'jane@candidate.example', subject: 'Signed', text: 'Signed body', html: '<p>Signed body</p>' });
+    const queued = send(t.ctx, {
+      tenant: 'acme',
+      accountId: account.id,
+      to: 'jane@candidate.example',
+      subject: 'Signed',
+      text: 'Signed body',
+      html: '<p>Signed body</p>',
+    });
     expect(await settled(queued.id)).toMatchObject({ status: 'sent' });
     const raw = provider.received.find((m) => m.raw.includes(queued.messageId))!.raw;
     expect(raw).toMatch(/^DKIM-Signature: .*d=acme\.com/m);
     const resolver = zoneResolver({ [`mr2026._domainkey.acme.com`]: { TXT: [signer.record] } });
-    const result = await authenticate(raw, { ip: '127.0.0.1', helo: 'x', sender: 'recruiter@acme.com', resolver, disableArc: true } as Parameters<typeof authenticate>[1]);
+    const result = await authenticate(raw, { ip: '127.0.0.1', helo: 'x', sender: 'recruiter@acme.com', resolver, disableArc: true } as Parameters<
+      typeof authenticate
+    >[1]);
     expect(result.dkim.results.map((r) => r.status.result)).toEqual(['pass']);
   });
 
   it('sends over implicit TLS with XOAUTH2, trading the refresh token at the token endpoint', async () => {
     const endpoint = await startTokenEndpoint('1//refresh-token', 'ya29.test-access');
     try {
-      const account = addTestAccount(t.ctx, tlsProvider, { name: 'oauth', security: 'tls', oauth2: { clientId: 'client-1', clientSecret: 'shh', refreshToken: '1//refresh-token', tokenUrl: endpoint.url } });
+      const account = addTestAccount(t.ctx, tlsProvider, {
+        name: 'oauth',
+        security: 'tls',
+        oauth2: { clientId: 'client-1', clientSecret: 'shh', refreshToken: '1//refresh-token', tokenUrl: endpoint.url },
+      });
       const queued = send(t.ctx, { tenant: 'acme', accountId: account.id, to: 'jane@candidate.example', subject: 'OAuth', text: 'x' });
       expect(await settled(queued.id)).toMatchObject({ status: 'sent' });
       expect(endpoint.requests).toBeGreaterThanOrEqual(1);

@@ -75,25 +75,49 @@ const gmailForwardOfJane = [
   '',
 ].join('\r\n');
 
-function decisionOf(id: string): { status: string | undefined; reason: string | null | undefined; candidate: string | null; suggestions: string[]; evidence: Record<string, unknown> } {
+function decisionOf(id: string): {
+  status: string | undefined;
+  reason: string | null | undefined;
+  candidate: string | null;
+  suggestions: string[];
+  evidence: Record<string, unknown>;
+} {
   const m = t.ctx.messages.get(id);
   const d = m?.decision;
-  return { status: m?.status, reason: d?.reason, candidate: d?.candidate?.externalId ?? null, suggestions: (d?.suggestions ?? []).map((s) => s.externalId), evidence: d?.evidence ?? {} };
+  return {
+    status: m?.status,
+    reason: d?.reason,
+    candidate: d?.candidate?.externalId ?? null,
+    suggestions: (d?.suggestions ?? []).map((s) => s.externalId),
+    evidence: d?.evidence ?? {},
+  };
 }
 
 describe('attacks that must not file mail under a candidate', () => {
   it('X-Original-From from a stranger whose own SPF and DMARC pass', async () => {
-    const id = await deliver('mallory@evil.example', 'acme-jobs@in.mailroom.test', `${headers('mallory@evil.example', 'X-Original-From: Jane Doe <jane.doe@example.org>\r\n')}\r\nHi, it's me, Jane.\r\n`);
+    const id = await deliver(
+      'mallory@evil.example',
+      'acme-jobs@in.mailroom.test',
+      `${headers('mallory@evil.example', 'X-Original-From: Jane Doe <jane.doe@example.org>\r\n')}\r\nHi, it's me, Jane.\r\n`,
+    );
     const d = decisionOf(id);
     expect(d).toMatchObject({ status: 'unassigned', reason: 'unknown_sender', candidate: null });
-    expect(d.evidence).toMatchObject({ sender: 'mallory@evil.example', hints: { 'x-original-from': 'Jane Doe <jane.doe@example.org>' }, authentication: { authenticated: true, via: 'dmarc' } });
+    expect(d.evidence).toMatchObject({
+      sender: 'mallory@evil.example',
+      hints: { 'x-original-from': 'Jane Doe <jane.doe@example.org>' },
+      authentication: { authenticated: true, via: 'dmarc' },
+    });
   });
 
   it("a forged tenant address (failing the tenant's DMARC p=reject) with a forwarded block", async () => {
     const id = await deliver('hr@acme.com', 'acme-jobs@in.mailroom.test', `${headers('HR <hr@acme.com>', '', 'Fwd: Application')}\r\n${gmailForwardOfJane}`);
     const d = decisionOf(id);
     expect(d).toMatchObject({ status: 'unassigned', reason: 'dmarc_fail', candidate: null });
-    expect(d.evidence).toMatchObject({ sender: 'hr@acme.com', forward: { originalFrom: 'jane.doe@example.org', trusted: false }, authentication: { authenticated: false } });
+    expect(d.evidence).toMatchObject({
+      sender: 'hr@acme.com',
+      forward: { originalFrom: 'jane.doe@example.org', trusted: false },
+      authentication: { authenticated: false },
+    });
   });
 
   it('two From mailboxes, one of them the candidate', async () => {
@@ -152,7 +176,11 @@ describe('authenticated mail that keeps matching', () => {
     const original = await sign(`${headers('Jane Doe <jane.doe@example.org>')}\r\nHello from Jane.\r\n`, exampleOrg);
     // The forwarder added a footer: the body hash no longer matches, DMARC fails here.
     const broken = original.replace('Hello from Jane.', 'Hello from Jane.\r\n-- \r\nScanned by forwarder.test');
-    const sealed = await forwardWithArc(broken, forwarder, 'mx.forwarder.test; dkim=pass header.d=example.org; spf=pass smtp.mailfrom=example.org; dmarc=pass header.from=example.org');
+    const sealed = await forwardWithArc(
+      broken,
+      forwarder,
+      'mx.forwarder.test; dkim=pass header.d=example.org; spf=pass smtp.mailfrom=example.org; dmarc=pass header.from=example.org',
+    );
     const id = await deliver('SRS0=abcd=ZZ=example.org=jane.doe@forwarder.test', 'acme-jobs@in.mailroom.test', sealed);
     const message = t.ctx.messages.get(id);
     expect(message?.auth).toMatchObject({ dmarc: 'fail', arc: 'pass' });

@@ -12,7 +12,11 @@ import { startReceiver, type Receiver } from '../helpers/receiver.ts';
 import { authenticatedSenders, isProcessed, seedTenants, tempDir, testConfig, waitFor, zoneFile } from '../helpers/server.ts';
 
 const dataDir = tempDir('mailroom-webhooks-');
-const config = testConfig(dataDir, { webhooks: { pollIntervalMs: 50, retryBaseMs: 50 }, relay: { pollIntervalMs: 100 }, dns: { zoneFile: zoneFile(tempDir(), authenticatedSenders(['candidate.example'])) } });
+const config = testConfig(dataDir, {
+  webhooks: { pollIntervalMs: 50, retryBaseMs: 50 },
+  relay: { pollIntervalMs: 100 },
+  dns: { zoneFile: zoneFile(tempDir(), authenticatedSenders(['candidate.example'])) },
+});
 let ctx: Context;
 let server: RunningServer | null = null;
 const receivers: Receiver[] = [];
@@ -77,9 +81,16 @@ describe('webhooks', () => {
       ['message.unassigned', byHand],
       ['message.assigned', byHand],
     ]);
-    for (const id of [unknown, byHand]) expect(acme.events.filter((e) => (e.data.message as { id: string }).id === id).map((e) => e.id)).toEqual(byId.filter((e) => (e.data.message as { id: string }).id === id).map((e) => e.id));
+    for (const id of [unknown, byHand])
+      expect(acme.events.filter((e) => (e.data.message as { id: string }).id === id).map((e) => e.id)).toEqual(
+        byId.filter((e) => (e.data.message as { id: string }).id === id).map((e) => e.id),
+      );
     expect(byId[4]).toMatchObject({ data: { message: { method: 'manual', conversationId: expect.any(Number) } } });
-    expect(byId[0]).toMatchObject({ id: expect.stringMatching(/^evt_/), tenant: 'acme', data: { message: { status: 'assigned', candidate: { externalId: 'c-jane' } } } });
+    expect(byId[0]).toMatchObject({
+      id: expect.stringMatching(/^evt_/),
+      tenant: 'acme',
+      data: { message: { status: 'assigned', candidate: { externalId: 'c-jane' } } },
+    });
     expect(globex.events).toEqual([]);
   });
 

@@ -5,9 +5,24 @@ import type { Account } from '../../src/store/index.ts';
 import type { TestSigner } from './dkim.ts';
 import type { Provider } from './provider.ts';
 
-export function addTestAccount(ctx: Context, p: Provider, over: { tenant?: string; name: string; password?: string; security?: 'tls' | 'starttls'; isDefault?: boolean; oauth2?: { clientId: string; clientSecret: string; refreshToken: string; tokenUrl: string }; dkim?: TestSigner }): Account {
+export function addTestAccount(
+  ctx: Context,
+  p: Provider,
+  over: {
+    tenant?: string;
+    name: string;
+    password?: string;
+    security?: 'tls' | 'starttls';
+    isDefault?: boolean;
+    oauth2?: { clientId: string; clientSecret: string; refreshToken: string; tokenUrl: string };
+    dkim?: TestSigner;
+  },
+): Account {
   const tenant = ctx.tenants.get(over.tenant ?? 'acme')!;
-  const secret = { ...(over.oauth2 ? { oauth2: over.oauth2 } : { password: over.password ?? 'app-password-1' }), ...(over.dkim ? { dkimPrivateKey: over.dkim.privateKey } : {}) };
+  const secret = {
+    ...(over.oauth2 ? { oauth2: over.oauth2 } : { password: over.password ?? 'app-password-1' }),
+    ...(over.dkim ? { dkimPrivateKey: over.dkim.privateKey } : {}),
+  };
   return ctx.accounts.add(
     {
       tenantId: tenant.id,
@@ -34,4 +49,3 @@ export function addTestAccount(ctx: Context, p: Provider, over: { tenant?: strin
     new Date().toISOString(),
   );
 }
-

@@ -36,7 +36,13 @@ export async function sign(message: string, signer: TestSigner, canonicalization
 /** The message as a forwarder passes it on: its Received line, then an ARC set sealing what it saw. */
 export async function forwardWithArc(message: string, forwarder: TestSigner, authResults: string): Promise<string> {
   const received = `Received: from mail.example.org ([192.0.2.10]) by mx.${forwarder.domain}; Mon, 23 Nov 2026 10:00:01 +0000\r\n${message}`;
-  const seal = await sealMessage(Buffer.from(received), { signingDomain: forwarder.domain, selector: forwarder.selector, privateKey: forwarder.privateKey, authResults, cv: 'none' });
+  const seal = await sealMessage(Buffer.from(received), {
+    signingDomain: forwarder.domain,
+    selector: forwarder.selector,
+    privateKey: forwarder.privateKey,
+    authResults,
+    cv: 'none',
+  });
   return seal.toString() + received;
 }
 

@@ -54,7 +54,10 @@ export interface ServerProcess {
 
 /** Starts `mailroom serve` and resolves once its log says which port it listens on. */
 export function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [BIN, 'serve'], { env: { ...cleanEnv(), MAILROOM_SMTP_PORT: '0', MAILROOM_HTTP_PORT: '0', ...noDns(env) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'serve'], {
+    env: { ...cleanEnv(), MAILROOM_SMTP_PORT: '0', MAILROOM_HTTP_PORT: '0', ...noDns(env) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const logLines: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let stderr = '';

@@ -42,7 +42,11 @@ export async function startReceiver(path = '/hooks'): Promise<Receiver> {
         res.statusCode = state.failWith;
         return res.end();
       }
-      const headers = { 'webhook-id': String(req.headers['webhook-id']), 'webhook-timestamp': String(req.headers['webhook-timestamp']), 'webhook-signature': String(req.headers['webhook-signature']) };
+      const headers = {
+        'webhook-id': String(req.headers['webhook-id']),
+        'webhook-timestamp': String(req.headers['webhook-timestamp']),
+        'webhook-signature': String(req.headers['webhook-signature']),
+      };
       const verified = secrets.some((secret) => {
         try {
           new Webhook(secret).verify(body, headers);
@@ -80,10 +84,11 @@ export async function startReceiver(path = '/hooks'): Promise<Receiver> {
     get attempts() {
       return state.attempts;
     },
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
     reopen: async () => {
       server = createServer(handler);
       await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));

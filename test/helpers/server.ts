@@ -67,7 +67,13 @@ export function testConfig(dataDir: string, overrides: SectionOverrides = {}): C
 
 export function seedTenants(ctx: Context): void {
   ctx.tenants.add({ slug: 'acme', name: 'Acme', domains: ['acme.com'], replyDomains: ['replies.acme.com'], forwardAddresses: ['acme-jobs@in.mailroom.test'] });
-  ctx.tenants.add({ slug: 'globex', name: 'Globex', domains: ['globex.com'], replyDomains: ['replies.globex.com'], forwardAddresses: ['globex-jobs@in.mailroom.test'] });
+  ctx.tenants.add({
+    slug: 'globex',
+    name: 'Globex',
+    domains: ['globex.com'],
+    replyDomains: ['replies.globex.com'],
+    forwardAddresses: ['globex-jobs@in.mailroom.test'],
+  });
 }
 
 export async function startTestServer(options: { overrides?: SectionOverrides; clock?: Clock; worker?: boolean } = {}): Promise<TestServer> {

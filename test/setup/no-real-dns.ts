@@ -16,7 +16,19 @@ const guardedLookup = ((hostname: string, ...rest: unknown[]) => {
 }) as typeof dns.lookup;
 dns.lookup = guardedLookup;
 
-for (const name of ['resolve', 'resolve4', 'resolve6', 'resolveMx', 'resolveTxt', 'resolveCname', 'resolveNs', 'resolvePtr', 'resolveSrv', 'resolveAny', 'reverse'] as const) {
+for (const name of [
+  'resolve',
+  'resolve4',
+  'resolve6',
+  'resolveMx',
+  'resolveTxt',
+  'resolveCname',
+  'resolveNs',
+  'resolvePtr',
+  'resolveSrv',
+  'resolveAny',
+  'reverse',
+] as const) {
   (dns as unknown as Record<string, unknown>)[name] = (host: string) => {
     throw refuse(host);
   };

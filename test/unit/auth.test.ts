@@ -9,7 +9,9 @@ import { tempDir } from '../helpers/server.ts';
 import { readUnsignedHeader } from '../../src/auth/unsigned.ts';
 import { cachedKeyCount, verifyDkim } from '../../src/auth/dkim-verify.ts';
 
-const { dkimVerify } = createRequire(import.meta.url)('mailauth/lib/dkim/verify') as { dkimVerify(input: Buffer, options: object): Promise<Record<string, unknown>> };
+const { dkimVerify } = createRequire(import.meta.url)('mailauth/lib/dkim/verify') as {
+  dkimVerify(input: Buffer, options: object): Promise<Record<string, unknown>>;
+};
 
 let signer: TestSigner;
 beforeAll(() => {
@@ -21,7 +23,12 @@ const base = { mta: 'mx.mailroom.test', lastAttempt: false };
 describe('authentication', () => {
   it('passes SPF, DKIM and DMARC for signed mail from an allowed address', async () => {
     const raw = Buffer.from(await sign(message('Jane <jane@example.org>'), signer));
-    const v = await authenticateMessage({ ...base, raw, envelope: { clientIp: '192.0.2.10', helo: 'mail.example.org', mailFrom: 'jane@example.org' }, resolver: zoneResolver(exampleZone(signer)) });
+    const v = await authenticateMessage({
+      ...base,
+      raw,
+      envelope: { clientIp: '192.0.2.10', helo: 'mail.example.org', mailFrom: 'jane@example.org' },
+      resolver: zoneResolver(exampleZone(signer)),
+    });
     expect(v).toMatchObject({ spf: 'pass', dkim: 'pass', dmarc: 'pass', dmarcDomain: 'example.org', dmarcPolicy: 'reject', dkimDomains: ['example.org'] });
     expect(v.authenticationResults).toMatch(/^mx\.mailroom\.test; /);
     for (const part of ['spf=pass', 'dkim=pass', 'dmarc=pass']) expect(v.authenticationResults).toContain(part);
@@ -29,7 +36,12 @@ describe('authentication', () => {
 
   it('fails DMARC under p=reject for an unsigned spoof from elsewhere', async () => {
     const raw = Buffer.from(message('CEO <ceo@example.org>'));
-    const v = await authenticateMessage({ ...base, raw, envelope: { clientIp: '203.0.113.66', helo: 'evil.example', mailFrom: 'ceo@example.org' }, resolver: zoneResolver(exampleZone(signer)) });
+    const v = await authenticateMessage({
+      ...base,
+      raw,
+      envelope: { clientIp: '203.0.113.66', helo: 'evil.example', mailFrom: 'ceo@example.org' },
+      resolver: zoneResolver(exampleZone(signer)),
+    });
     expect(v).toMatchObject({ spf: 'fail', dmarc: 'fail', dmarcPolicy: 'reject' });
     expect(v.dkim).not.toBe('pass');
   });
@@ -37,7 +49,12 @@ describe('authentication', () => {
   it('fails DKIM for a signed message altered on the way', async () => {
     const signed = await sign(message('Jane <jane@example.org>'), signer);
     const raw = Buffer.from(signed.replace('available on Tuesday', 'available on Friday'));
-    const v = await authenticateMessage({ ...base, raw, envelope: { clientIp: '192.0.2.10', helo: 'mail.example.org', mailFrom: 'jane@example.org' }, resolver: zoneResolver(exampleZone(signer)) });
+    const v = await authenticateMessage({
+      ...base,
+      raw,
+      envelope: { clientIp: '192.0.2.10', helo: 'mail.example.org', mailFrom: 'jane@example.org' },
+      resolver: zoneResolver(exampleZone(signer)),
+    });
     // mailauth's lenient default reports a body hash mismatch as neutral, strict mode as fail
     expect(['fail', 'neutral']).toContain(v.dkim);
     expect(v.dkimDomains).toEqual([]);
@@ -50,8 +67,15 @@ describe('authentication', () => {
     expect(inputs.mixed).not.toBe(crlf);
     for (const [name, text] of Object.entries(inputs)) {
       const raw = Buffer.from(text);
-      const v = await authenticateMessage({ ...base, raw, envelope: { clientIp: '192.0.2.10', helo: 'mail.example.org', mailFrom: 'jane@example.org' }, resolver: zoneResolver(exampleZone(signer)) });
-      const theirs = (await dkimVerify(raw, { resolver: zoneResolver(exampleZone(signer)) })) as { results: { status: { result: string; comment?: string } }[] };
+      const v = await authenticateMessage({
+        ...base,
+        raw,
+        envelope: { clientIp: '192.0.2.10', helo: 'mail.example.org', mailFrom: 'jane@example.org' },
+        resolver: zoneResolver(exampleZone(signer)),
+      });
+      const theirs = (await dkimVerify(raw, { resolver: zoneResolver(exampleZone(signer)) })) as {
+        results: { status: { result: string; comment?: string } }[];
+      };
       expect({ name, dkim: v.dkim }).toEqual({ name, dkim: 'pass' });
       expect(theirs.results[0]?.status.result).toBe('pass');
     }
@@ -66,8 +90,9 @@ describe('authentication', () => {
     const inputs = [signed, sealed, `${head}\r\n\r\n`, `${head}\r\n`, `${head}\r\n\r\n\r\n`, '\r\nonly a body\r\n', '\r\n\r\n', ''];
     // Each verification names its signatures with a fresh random id; the rest must agree.
     const comparable = (v: Record<string, unknown>): string =>
-      JSON.stringify({ results: v.results, headerFrom: v.headerFrom, fromFields: v.fromFields, envelopeFrom: v.envelopeFrom, headers: v.headers, arc: v.arc }, (key, value: unknown) =>
-        key === 'id' ? undefined : value instanceof KeyObject ? String(value) : value,
+      JSON.stringify(
+        { results: v.results, headerFrom: v.headerFrom, fromFields: v.fromFields, envelopeFrom: v.envelopeFrom, headers: v.headers, arc: v.arc },
+        (key, value: unknown) => (key === 'id' ? undefined : value instanceof KeyObject ? String(value) : value),
       );
     for (const text of inputs) {
       const raw = Buffer.from(text);
@@ -80,9 +105,24 @@ describe('authentication', () => {
 
   it('verifies the ARC chain of a forwarder that sealed what it saw', async () => {
     const forwarder = makeSigner('forwarder.example', 'arc1');
-    const raw = Buffer.from(await forwardWithArc(await sign(message('Jane <jane@example.org>'), signer), forwarder, `mx.forwarder.example; dkim=pass header.d=example.org; spf=pass smtp.mailfrom=jane@example.org; dmarc=pass header.from=example.org`));
-    const zone = { ...exampleZone(signer), [`arc1._domainkey.forwarder.example`]: { TXT: [forwarder.record] }, 'forwarder.example': { TXT: ['v=spf1 ip4:198.51.100.7 -all'] } };
-    const v = await authenticateMessage({ ...base, raw, envelope: { clientIp: '198.51.100.7', helo: 'mx.forwarder.example', mailFrom: 'jane@example.org' }, resolver: zoneResolver(zone) });
+    const raw = Buffer.from(
+      await forwardWithArc(
+        await sign(message('Jane <jane@example.org>'), signer),
+        forwarder,
+        `mx.forwarder.example; dkim=pass header.d=example.org; spf=pass smtp.mailfrom=jane@example.org; dmarc=pass header.from=example.org`,
+      ),
+    );
+    const zone = {
+      ...exampleZone(signer),
+      [`arc1._domainkey.forwarder.example`]: { TXT: [forwarder.record] },
+      'forwarder.example': { TXT: ['v=spf1 ip4:198.51.100.7 -all'] },
+    };
+    const v = await authenticateMessage({
+      ...base,
+      raw,
+      envelope: { clientIp: '198.51.100.7', helo: 'mx.forwarder.example', mailFrom: 'jane@example.org' },
+      resolver: zoneResolver(zone),
+    });
     expect(v).toMatchObject({ arc: 'pass', dkim: 'pass', dmarc: 'pass' });
     expect(v.authenticationResults).toMatch(/arc=pass/);
     // The forwarder's server is not example.org's: SPF fails after the hop, DKIM carries DMARC.
@@ -92,13 +132,21 @@ describe('authentication', () => {
   it('gives each message of a group, check by check, the verdicts it gets alone; a temporary DNS failure stops only its message', async () => {
     const forwarder = makeSigner('forwarder.example', 'arc1');
     const slow = makeSigner('slow.example');
-    const zone = { ...exampleZone(signer), [`arc1._domainkey.forwarder.example`]: { TXT: [forwarder.record] }, 'forwarder.example': { TXT: ['v=spf1 ip4:198.51.100.7 -all'] }, [`sel1._domainkey.slow.example`]: { TXT: 'TIMEOUT' as const } };
+    const zone = {
+      ...exampleZone(signer),
+      [`arc1._domainkey.forwarder.example`]: { TXT: [forwarder.record] },
+      'forwarder.example': { TXT: ['v=spf1 ip4:198.51.100.7 -all'] },
+      [`sel1._domainkey.slow.example`]: { TXT: 'TIMEOUT' as const },
+    };
     const resolver = zoneResolver(zone);
     const fromJane = { clientIp: '192.0.2.10', helo: 'mail.example.org', mailFrom: 'jane@example.org' };
     const signed = await sign(message('Jane <jane@example.org>'), signer);
     const inputs = [
       { raw: signed, envelope: fromJane },
-      { raw: await forwardWithArc(signed, forwarder, 'mx.forwarder.example; dkim=pass header.d=example.org'), envelope: { clientIp: '198.51.100.7', helo: 'mx.forwarder.example', mailFrom: 'jane@example.org' } },
+      {
+        raw: await forwardWithArc(signed, forwarder, 'mx.forwarder.example; dkim=pass header.d=example.org'),
+        envelope: { clientIp: '198.51.100.7', helo: 'mx.forwarder.example', mailFrom: 'jane@example.org' },
+      },
       { raw: message('Jane <jane@example.org>'), envelope: { clientIp: '203.0.113.9', helo: 'spoof.example', mailFrom: 'jane@example.org' } },
       { raw: await sign(message('Sam <sam@slow.example>'), slow), envelope: fromJane },
       { raw: `Received: from mail.example.org (mail.example.org [192.0.2.10]) by mx.acme.com; Mon, 23 Nov 2026 10:00:01 +0000\r\n${signed}`, envelope: null },
@@ -109,19 +157,28 @@ describe('authentication', () => {
     expect(grouped[3]).toBeInstanceOf(TemporaryAuthError);
     expect(alone[3]).toBeInstanceOf(TemporaryAuthError);
     expect(grouped.filter((_, i) => i !== 3)).toEqual(alone.filter((_, i) => i !== 3));
-    expect(grouped.map((v) => (v instanceof Error ? 'error' : `${v.dkim}/${v.arc}/${v.dmarc}`))).toEqual(['pass/none/pass', 'pass/pass/pass', 'none/none/fail', 'error', 'pass/none/pass', 'none/none/pass']);
+    expect(grouped.map((v) => (v instanceof Error ? 'error' : `${v.dkim}/${v.arc}/${v.dmarc}`))).toEqual([
+      'pass/none/pass',
+      'pass/pass/pass',
+      'none/none/fail',
+      'error',
+      'pass/none/pass',
+      'none/none/pass',
+    ]);
   });
 
   it('reads the client of a message from a file from its newest Received header, and checks no SPF without one', async () => {
     const resolver = zoneResolver(exampleZone(signer));
-    const received = Buffer.from(`Received: from mail.example.org (mail.example.org [192.0.2.10]) by mx.acme.com; Mon, 23 Nov 2026 10:00:01 +0000\r\nReturn-Path: <jane@example.org>\r\n${message('Jane <jane@example.org>')}`);
+    const received = Buffer.from(
+      `Received: from mail.example.org (mail.example.org [192.0.2.10]) by mx.acme.com; Mon, 23 Nov 2026 10:00:01 +0000\r\nReturn-Path: <jane@example.org>\r\n${message('Jane <jane@example.org>')}`,
+    );
     expect(await authenticateMessage({ ...base, raw: received, envelope: null, resolver })).toMatchObject({ spf: 'pass', dmarc: 'pass' });
     const bare = await authenticateMessage({ ...base, raw: Buffer.from(message('Jane <jane@example.org>')), envelope: null, resolver });
     expect(bare.spf).toBe('none');
     expect(bare.authenticationResults).not.toMatch(/spf=/);
   });
 
-  it('reads an unsigned header as mailauth\'s DKIM verifier does: every author, groups, folded and repeated From, envelope sender or Return-Path', async () => {
+  it("reads an unsigned header as mailauth's DKIM verifier does: every author, groups, folded and repeated From, envelope sender or Return-Path", async () => {
     const heads = [
       'From: Jane <jane@example.org>\r\nTo: careers@replies.acme.com\r\nSubject: Hi\r\n\r\n',
       'from : "Doe, Jane" <JANE@Example.ORG>,\r\n bob@example.net\r\nFrom: Team: a@team.example, b@team.example;\r\nReturn-Path: <bounce@lists.example>\r\nSubject: =?UTF-8?Q?Gr=C3=BC=C3=9Fe?=\r\n\r\n',
@@ -145,12 +202,17 @@ describe('authentication', () => {
     const resolver = zoneResolver(exampleZone(signer));
     expect((await authenticateMessage({ ...base, raw: first, envelope, resolver })).dkim).toBe('pass');
     const kept = cachedKeyCount();
-    expect((await authenticateMessage({ ...base, raw: Buffer.from(await sign(message('Jane <jane@example.org>'), signer)), envelope, resolver })).dkim).toBe('pass');
+    expect((await authenticateMessage({ ...base, raw: Buffer.from(await sign(message('Jane <jane@example.org>'), signer)), envelope, resolver })).dkim).toBe(
+      'pass',
+    );
     expect(cachedKeyCount()).toBe(kept);
     // The same selector with a new key: mail signed with the new key passes, with the old one it no longer does.
     const rotated = { ...makeSigner('example.org'), selector: signer.selector };
     const afterRotation = zoneResolver(exampleZone(rotated));
-    expect((await authenticateMessage({ ...base, raw: Buffer.from(await sign(message('Jane <jane@example.org>'), rotated)), envelope, resolver: afterRotation })).dkim).toBe('pass');
+    expect(
+      (await authenticateMessage({ ...base, raw: Buffer.from(await sign(message('Jane <jane@example.org>'), rotated)), envelope, resolver: afterRotation }))
+        .dkim,
+    ).toBe('pass');
     expect((await authenticateMessage({ ...base, raw: first, envelope, resolver: afterRotation })).dkim).not.toBe('pass');
     // Revoked (empty p=): the key parsed before counts for nothing.
     const revoked = zoneResolver({ ...exampleZone(signer), [`${signer.selector}._domainkey.example.org`]: { TXT: ['v=DKIM1; k=rsa; p='] } });

@@ -16,7 +16,11 @@ const ids = (tenant: string): number[] => [ctx.tenants.get(tenant)?.id as number
 
 describe('candidates', () => {
   it('stores normalized addresses and finds a candidate by any of them, case- and IDN-insensitively', () => {
-    const { candidate, created } = ctx.candidates.upsert('acme', { externalId: 'c-1', name: 'Jane Doe', emails: ['Jane@Candidate.Example', 'jane@bücher.example'] });
+    const { candidate, created } = ctx.candidates.upsert('acme', {
+      externalId: 'c-1',
+      name: 'Jane Doe',
+      emails: ['Jane@Candidate.Example', 'jane@bücher.example'],
+    });
     expect(created).toBe(true);
     expect(candidate.emails).toEqual(['jane@candidate.example', 'jane@xn--bcher-kva.example']);
     expect(ctx.candidates.findByEmail(ids('acme'), 'JANE@candidate.example').map((c) => c.externalId)).toEqual(['c-1']);

@@ -50,17 +50,31 @@ describe('classification', () => {
 
   it("reads Gmail's 'Address not found' as hard, unless its status says the failure was temporary", async () => {
     expect((await classified('gmail-dns-failure.eml')).bounce).toMatchObject({ recipient: 'jane@candidate-example.comn', status: '4.0.0', hard: false });
-    const final = readFileSync('fixtures/classify/gmail-dns-failure.eml', 'latin1').replace('Status: 4.0.0', 'Status: 5.0.0').replace(/Diagnostic-Code: .*\r\n/, '');
+    const final = readFileSync('fixtures/classify/gmail-dns-failure.eml', 'latin1')
+      .replace('Status: 4.0.0', 'Status: 5.0.0')
+      .replace(/Diagnostic-Code: .*\r\n/, '');
     const raw = Buffer.from(final, 'latin1');
     expect(classify(await parseMessage(raw, tempDir()), raw).bounce).toMatchObject({ status: '5.0.0', hard: true });
   });
 
   it('reads an Amazon SES bounce notification', async () => {
-    expect((await classified('ses-bounce.eml')).bounce).toEqual({ recipient: 'gone@candidate.example', status: '5.1.1', action: 'failed', diagnostic: '550 5.1.1 user unknown', hard: true, originalMessageId: null });
+    expect((await classified('ses-bounce.eml')).bounce).toEqual({
+      recipient: 'gone@candidate.example',
+      status: '5.1.1',
+      action: 'failed',
+      diagnostic: '550 5.1.1 user unknown',
+      hard: true,
+      originalMessageId: null,
+    });
   });
 
   it('reads a non-standard daemon bounce text', async () => {
-    expect((await classified('qmail-failure.eml')).bounce).toMatchObject({ recipient: 'nobody@example.net', status: '5.1.1', hard: true, originalMessageId: '<outbound-12@acme.com>' });
+    expect((await classified('qmail-failure.eml')).bounce).toMatchObject({
+      recipient: 'nobody@example.net',
+      status: '5.1.1',
+      hard: true,
+      originalMessageId: '<outbound-12@acme.com>',
+    });
   });
 
   it('reads a bounce whose MIME boundary never occurs in its body, from the body kept as text', async () => {
@@ -88,31 +102,89 @@ describe('classification', () => {
     ["** Address not found ** Your message wasn't delivered to jane@candidate.example because the address couldn't be found.", true],
   ])('a daemon bounce saying %j is hard: %s', async (said, hard) => {
     const raw = Buffer.from(
-      ['From: MAILER-DAEMON@mx.acme.com', 'To: careers@replies.acme.com', 'Subject: Returned mail: see transcript', 'Return-Path: <>', '', 'The following address failed:', '<jane@candidate.example>', `Remote host said: ${said}`, ''].join('\r\n'),
+      [
+        'From: MAILER-DAEMON@mx.acme.com',
+        'To: careers@replies.acme.com',
+        'Subject: Returned mail: see transcript',
+        'Return-Path: <>',
+        '',
+        'The following address failed:',
+        '<jane@candidate.example>',
+        `Remote host said: ${said}`,
+        '',
+      ].join('\r\n'),
     );
     expect(classify(await parseMessage(raw, tempDir()), raw).bounce?.hard).toBe(hard);
   });
 
   it.each([
-    ['a bare "mailer-daemon" sender, though marked auto-replied', ['From: mailer-daemon', 'Subject: There was an error sending your mail', 'Auto-Submitted: auto-replied'], 'The following address failed: <jane@candidate.example>'],
-    ['a null sender and a subject that says nothing', ['From: no-reply@mx.candidate.example', 'Return-Path: <>', 'Subject: Mail'], 'Your mail sent on: Mon, 23 Nov 2026\r\n  Could not be delivered to: <jane@candidate.example>\r\n  As their mailbox is full.'],
-    ['a "failed delivery" subject', ['From: MAILER-DAEMON@mx.candidate.example', 'Subject: failed delivery'], '<jane@candidate.example>: 550 5.1.1 no such user'],
-    ['an Exim 3 report', ['From: <MAILER-DAEMON@mx.candidate.example>', 'Subject: mail failed, returning to sender'], '|---- Failed addresses follow: ----|\r\n jane@candidate.example ... unknown host'],
+    [
+      'a bare "mailer-daemon" sender, though marked auto-replied',
+      ['From: mailer-daemon', 'Subject: There was an error sending your mail', 'Auto-Submitted: auto-replied'],
+      'The following address failed: <jane@candidate.example>',
+    ],
+    [
+      'a null sender and a subject that says nothing',
+      ['From: no-reply@mx.candidate.example', 'Return-Path: <>', 'Subject: Mail'],
+      'Your mail sent on: Mon, 23 Nov 2026\r\n  Could not be delivered to: <jane@candidate.example>\r\n  As their mailbox is full.',
+    ],
+    [
+      'a "failed delivery" subject',
+      ['From: MAILER-DAEMON@mx.candidate.example', 'Subject: failed delivery'],
+      '<jane@candidate.example>: 550 5.1.1 no such user',
+    ],
+    [
+      'an Exim 3 report',
+      ['From: <MAILER-DAEMON@mx.candidate.example>', 'Subject: mail failed, returning to sender'],
+      '|---- Failed addresses follow: ----|\r\n jane@candidate.example ... unknown host',
+    ],
   ])('takes for a bounce: %s', async (_what, headers, body) => {
     const raw = Buffer.from([...headers, 'To: careers@replies.acme.com', '', body, ''].join('\r\n'));
     expect(classify(await parseMessage(raw, tempDir()), raw).kind).toBe('bounce');
   });
 
-  it('takes the failed recipient from under the report\'s heading for it, not the first address it names', async () => {
-    const body = ['The original message was received from careers@acme.com', '', '---The following addresses had delivery errors---', '', 'postmaster@candidate.example [User unknown]', ''].join('\r\n');
-    const raw = Buffer.from(['From: MAILER-DAEMON@mx.candidate.example', 'To: careers@replies.acme.com', 'Subject: Returned mail: User unknown', 'Return-Path: <>', '', body].join('\r\n'));
+  it("takes the failed recipient from under the report's heading for it, not the first address it names", async () => {
+    const body = [
+      'The original message was received from careers@acme.com',
+      '',
+      '---The following addresses had delivery errors---',
+      '',
+      'postmaster@candidate.example [User unknown]',
+      '',
+    ].join('\r\n');
+    const raw = Buffer.from(
+      ['From: MAILER-DAEMON@mx.candidate.example', 'To: careers@replies.acme.com', 'Subject: Returned mail: User unknown', 'Return-Path: <>', '', body].join(
+        '\r\n',
+      ),
+    );
     expect(classify(await parseMessage(raw, tempDir()), raw).bounce).toMatchObject({ recipient: 'postmaster@candidate.example', hard: true });
   });
 
   it('reads a file without Return-Path as of an unknown sender, not a null one', async () => {
-    const person = Buffer.from(['From: Jane <jane@candidate.example>', 'To: careers@replies.acme.com', 'Subject: Re: Application rejected?', '', 'Was my application rejected? It was not delivered to the team, I think.', ''].join('\r\n'));
+    const person = Buffer.from(
+      [
+        'From: Jane <jane@candidate.example>',
+        'To: careers@replies.acme.com',
+        'Subject: Re: Application rejected?',
+        '',
+        'Was my application rejected? It was not delivered to the team, I think.',
+        '',
+      ].join('\r\n'),
+    );
     expect(classify(await parseMessage(person, tempDir()), person).kind).toBe('message');
-    const daemon = Buffer.from(['From: MAILER-DAEMON <>', 'To: careers@replies.acme.com', 'Subject: Mail delivery failed', '', 'A message that you sent could not be delivered to one or more of its recipients.', '', '  gone@candidate.example', '    550 5.1.1 user unknown', ''].join('\r\n'));
+    const daemon = Buffer.from(
+      [
+        'From: MAILER-DAEMON <>',
+        'To: careers@replies.acme.com',
+        'Subject: Mail delivery failed',
+        '',
+        'A message that you sent could not be delivered to one or more of its recipients.',
+        '',
+        '  gone@candidate.example',
+        '    550 5.1.1 user unknown',
+        '',
+      ].join('\r\n'),
+    );
     expect(classify(await parseMessage(daemon, tempDir()), daemon).bounce).toMatchObject({ recipient: 'gone@candidate.example', hard: true });
   });
 
@@ -139,7 +211,16 @@ describe('classification', () => {
     ['Re: Interview - my vacationing plans', 'message'],
     ['Re: Automatic replyless systems', 'message'],
   ])('reads the subject %j as %s', async (subject, kind) => {
-    const raw = Buffer.from(['From: Jane <jane@candidate.example>', 'To: careers@replies.acme.com', `Subject: =?utf-8?B?${Buffer.from(subject).toString('base64')}?=`, '', 'Text.', ''].join('\r\n'));
+    const raw = Buffer.from(
+      [
+        'From: Jane <jane@candidate.example>',
+        'To: careers@replies.acme.com',
+        `Subject: =?utf-8?B?${Buffer.from(subject).toString('base64')}?=`,
+        '',
+        'Text.',
+        '',
+      ].join('\r\n'),
+    );
     expect(classify(await parseMessage(raw, tempDir()), raw).kind).toBe(kind);
   });
 

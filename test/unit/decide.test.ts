@@ -45,33 +45,122 @@ const forwardOfJane = { manual: true, originalFrom: 'jane@candidate.example' };
 describe('matching decision', () => {
   it.each([
     ['one candidate by sender', {}, { status: 'assigned', method: 'sender', candidate: jane, reason: null, evidence: { authentication: { via: 'dmarc' } } }],
-    ['an answer in a known thread, from another address', { from: 'jane.phone@else.example', sender: unproven, thread }, { status: 'assigned', method: 'header', candidate: jane, conversationId: 7, outboundId: 'O1' }],
+    [
+      'an answer in a known thread, from another address',
+      { from: 'jane.phone@else.example', sender: unproven, thread },
+      { status: 'assigned', method: 'header', candidate: jane, conversationId: 7, outboundId: 'O1' },
+    ],
     ['a bounce naming a known thread is still a bounce', { kind: 'bounce', thread }, { status: 'unassigned', reason: 'bounce_unmatched' }],
     ['a known thread does not excuse a DMARC failure', { dmarc: 'fail', sender: unproven, thread }, { status: 'unassigned', reason: 'dmarc_fail' }],
-    ['a genuine token names the conversation, whoever writes', { from: 'stranger@else.example', sender: unproven, token: goodToken }, { status: 'assigned', method: 'token', candidate: jane, conversationId: 7, evidence: { kid: 'a' } }],
-    ['a genuine token wins over a thread and a DMARC failure', { dmarc: 'fail', sender: unproven, token: goodToken, thread: { ...thread, candidate: june } }, { status: 'assigned', method: 'token', candidate: jane }],
-    ['a forged or foreign token is never a match', { token: { valid: false, token: 'azzzzzzzzz', recipient: 'careers+azzzzzzzzz@replies.acme.com' } }, { status: 'unassigned', reason: 'bad_token', candidate: null }],
-    ['a token for a conversation without candidate falls back to the sender, in that conversation', { token: { ...goodToken, candidate: null, conversationId: 9 } }, { status: 'assigned', method: 'sender', candidate: jane, conversationId: 9 }],
-    ['a bounce naming our Message-ID attaches to the message it reports on', { kind: 'bounce', sender: unproven, bounce: { outbound: sentToJane, via: 'message_id', hard: true, recipient: 'jane@candidate.example' } }, { status: 'assigned', method: 'header', candidate: jane, outboundId: 'O1', conversationId: 7, evidence: { hard: true, via: 'message_id' } }],
-    ['a bounce naming only a recipient changes nothing', { kind: 'bounce', sender: unproven, bounce: { outbound: sentToJane, via: 'recipient', hard: true, recipient: 'jane@candidate.example' } }, { status: 'unassigned', reason: 'bounce_unmatched', outboundId: null, candidate: null }],
-    ['a bounce naming only a recipient, authenticated, but not through the inbox, changes nothing', { kind: 'bounce', bounce: { outbound: sentToJane, via: 'recipient', hard: true, recipient: 'jane@candidate.example' } }, { status: 'unassigned', reason: 'bounce_unmatched', outboundId: null }],
-    ['a bounce naming a recipient, authenticated through the tenant\'s inbox, counts', { kind: 'bounce', viaForwardAddress: true, bounce: { outbound: sentToJane, via: 'recipient', hard: true, recipient: 'jane@candidate.example' } }, { status: 'assigned', candidate: jane, outboundId: 'O1' }],
-    ['a proven bounce on a message to no candidate waits with its outbound message', { kind: 'bounce', bounce: { outbound: { ...sentToJane, candidate: null }, via: 'message_id', hard: false, recipient: 'x@else.example' } }, { status: 'unassigned', reason: 'bounce_unmatched', outboundId: 'O1' }],
-    ['our test email coming back', { ownOutbound: testEmail, token: { ...goodToken, candidate: null } }, { status: 'unassigned', reason: 'test_email', outboundId: 'O2' }],
+    [
+      'a genuine token names the conversation, whoever writes',
+      { from: 'stranger@else.example', sender: unproven, token: goodToken },
+      { status: 'assigned', method: 'token', candidate: jane, conversationId: 7, evidence: { kid: 'a' } },
+    ],
+    [
+      'a genuine token wins over a thread and a DMARC failure',
+      { dmarc: 'fail', sender: unproven, token: goodToken, thread: { ...thread, candidate: june } },
+      { status: 'assigned', method: 'token', candidate: jane },
+    ],
+    [
+      'a forged or foreign token is never a match',
+      { token: { valid: false, token: 'azzzzzzzzz', recipient: 'careers+azzzzzzzzz@replies.acme.com' } },
+      { status: 'unassigned', reason: 'bad_token', candidate: null },
+    ],
+    [
+      'a token for a conversation without candidate falls back to the sender, in that conversation',
+      { token: { ...goodToken, candidate: null, conversationId: 9 } },
+      { status: 'assigned', method: 'sender', candidate: jane, conversationId: 9 },
+    ],
+    [
+      'a bounce naming our Message-ID attaches to the message it reports on',
+      { kind: 'bounce', sender: unproven, bounce: { outbound: sentToJane, via: 'message_id', hard: true, recipient: 'jane@candidate.example' } },
+      { status: 'assigned', method: 'header', candidate: jane, outboundId: 'O1', conversationId: 7, evidence: { hard: true, via: 'message_id' } },
+    ],
+    [
+      'a bounce naming only a recipient changes nothing',
+      { kind: 'bounce', sender: unproven, bounce: { outbound: sentToJane, via: 'recipient', hard: true, recipient: 'jane@candidate.example' } },
+      { status: 'unassigned', reason: 'bounce_unmatched', outboundId: null, candidate: null },
+    ],
+    [
+      'a bounce naming only a recipient, authenticated, but not through the inbox, changes nothing',
+      { kind: 'bounce', bounce: { outbound: sentToJane, via: 'recipient', hard: true, recipient: 'jane@candidate.example' } },
+      { status: 'unassigned', reason: 'bounce_unmatched', outboundId: null },
+    ],
+    [
+      "a bounce naming a recipient, authenticated through the tenant's inbox, counts",
+      { kind: 'bounce', viaForwardAddress: true, bounce: { outbound: sentToJane, via: 'recipient', hard: true, recipient: 'jane@candidate.example' } },
+      { status: 'assigned', candidate: jane, outboundId: 'O1' },
+    ],
+    [
+      'a proven bounce on a message to no candidate waits with its outbound message',
+      { kind: 'bounce', bounce: { outbound: { ...sentToJane, candidate: null }, via: 'message_id', hard: false, recipient: 'x@else.example' } },
+      { status: 'unassigned', reason: 'bounce_unmatched', outboundId: 'O1' },
+    ],
+    [
+      'our test email coming back',
+      { ownOutbound: testEmail, token: { ...goodToken, candidate: null } },
+      { status: 'unassigned', reason: 'test_email', outboundId: 'O2' },
+    ],
     ['our own outreach coming back is a loop', { ownOutbound: sentToJane }, { status: 'unassigned', reason: 'loop' }],
     ['an auto-reply is attached too (its kind flags it)', { kind: 'auto_reply' }, { status: 'assigned', candidate: jane }],
-    ['several candidates share the address', { from: 'shared@family.example' }, { status: 'unassigned', reason: 'ambiguous_sender', suggestions: [jane, june] }],
+    [
+      'several candidates share the address',
+      { from: 'shared@family.example' },
+      { status: 'unassigned', reason: 'ambiguous_sender', suggestions: [jane, june] },
+    ],
     ['nobody has the address', { from: 'stranger@else.example' }, { status: 'unassigned', reason: 'unknown_sender' }],
     ['DMARC fails for the From domain', { dmarc: 'fail', sender: unproven }, { status: 'unassigned', reason: 'dmarc_fail', suggestions: [jane] }],
-    ['an unauthenticated sender is only a suggestion', { sender: unproven, dmarc: 'none' }, { status: 'unassigned', reason: 'unauthenticated_sender', candidate: null, suggestions: [jane], evidence: { authentication: { authenticated: false } } }],
+    [
+      'an unauthenticated sender is only a suggestion',
+      { sender: unproven, dmarc: 'none' },
+      { status: 'unassigned', reason: 'unauthenticated_sender', candidate: null, suggestions: [jane], evidence: { authentication: { authenticated: false } } },
+    ],
     ['nothing checked is not authenticated', { sender: null, dmarc: null }, { status: 'unassigned', reason: 'unauthenticated_sender', suggestions: [jane] }],
     ['an unauthenticated stranger stays unknown', { from: 'stranger@else.example', sender: unproven }, { status: 'unassigned', reason: 'unknown_sender' }],
-    ['two From mailboxes are never matched by sender', { fromAddresses: ['jane@candidate.example', 'mallory@evil.example'], dmarc: 'none', sender: { authenticated: false, via: null, detail: 'the From field names 2 mailboxes' } }, { status: 'unassigned', reason: 'unauthenticated_sender', suggestions: [jane], evidence: { senders: ['jane@candidate.example', 'mallory@evil.example'] } }],
-    ['two From mailboxes, even authenticated, are never matched by sender', { fromAddresses: ['jane@candidate.example', 'shared@family.example'] }, { status: 'unassigned', reason: 'unauthenticated_sender', suggestions: [jane, june] }],
-    ['no From mailbox at all', { from: null, sender: { authenticated: false, via: null, detail: 'the message has no From mailbox' } }, { status: 'unassigned', reason: 'unauthenticated_sender', suggestions: [] }],
-    ['a forward header alone names nobody', { from: 'mallory@evil.example', hints: { 'x-original-from': 'Jane <jane@candidate.example>' } }, { status: 'unassigned', reason: 'unknown_sender', evidence: { sender: 'mallory@evil.example', hints: { 'x-original-from': 'Jane <jane@candidate.example>' } } }],
-    ['a forged From on the tenant\'s domain cannot vouch for a forward', { from: 'hr@acme.com', dmarc: 'fail', sender: { ...unproven, detail: 'DMARC fail for acme.com' }, forward: forwardOfJane }, { status: 'unassigned', reason: 'dmarc_fail', candidate: null, evidence: { sender: 'hr@acme.com', forward: { trusted: false } } }],
-    ['an unauthenticated colleague\'s forward is the colleague\'s own mail', { from: 'recruiter@acme.com', sender: unproven, dmarc: 'none', forward: forwardOfJane }, { status: 'unassigned', reason: 'unknown_sender', evidence: { forward: { trusted: false, why: 'the forwarder is not authenticated' } } }],
+    [
+      'two From mailboxes are never matched by sender',
+      {
+        fromAddresses: ['jane@candidate.example', 'mallory@evil.example'],
+        dmarc: 'none',
+        sender: { authenticated: false, via: null, detail: 'the From field names 2 mailboxes' },
+      },
+      {
+        status: 'unassigned',
+        reason: 'unauthenticated_sender',
+        suggestions: [jane],
+        evidence: { senders: ['jane@candidate.example', 'mallory@evil.example'] },
+      },
+    ],
+    [
+      'two From mailboxes, even authenticated, are never matched by sender',
+      { fromAddresses: ['jane@candidate.example', 'shared@family.example'] },
+      { status: 'unassigned', reason: 'unauthenticated_sender', suggestions: [jane, june] },
+    ],
+    [
+      'no From mailbox at all',
+      { from: null, sender: { authenticated: false, via: null, detail: 'the message has no From mailbox' } },
+      { status: 'unassigned', reason: 'unauthenticated_sender', suggestions: [] },
+    ],
+    [
+      'a forward header alone names nobody',
+      { from: 'mallory@evil.example', hints: { 'x-original-from': 'Jane <jane@candidate.example>' } },
+      {
+        status: 'unassigned',
+        reason: 'unknown_sender',
+        evidence: { sender: 'mallory@evil.example', hints: { 'x-original-from': 'Jane <jane@candidate.example>' } },
+      },
+    ],
+    [
+      "a forged From on the tenant's domain cannot vouch for a forward",
+      { from: 'hr@acme.com', dmarc: 'fail', sender: { ...unproven, detail: 'DMARC fail for acme.com' }, forward: forwardOfJane },
+      { status: 'unassigned', reason: 'dmarc_fail', candidate: null, evidence: { sender: 'hr@acme.com', forward: { trusted: false } } },
+    ],
+    [
+      "an unauthenticated colleague's forward is the colleague's own mail",
+      { from: 'recruiter@acme.com', sender: unproven, dmarc: 'none', forward: forwardOfJane },
+      { status: 'unassigned', reason: 'unknown_sender', evidence: { forward: { trusted: false, why: 'the forwarder is not authenticated' } } },
+    ],
     ['a mixed-case From is looked up as written by its owner', { from: 'Jane@Candidate.Example' }, { status: 'assigned', candidate: jane }],
     ['a forwarding confirmation', { kind: 'forwarding_verification' }, { status: 'unassigned', reason: 'forwarding_verification' }],
     ['a bounce is no reply', { kind: 'bounce' }, { status: 'unassigned', reason: 'bounce_unmatched' }],
@@ -80,7 +169,11 @@ describe('matching decision', () => {
     [
       "an authenticated colleague's forward names the original sender",
       { from: 'recruiter@acme.com', forward: forwardOfJane },
-      { status: 'assigned', candidate: jane, evidence: { sender: 'jane@candidate.example', forward: { forwardedBy: 'recruiter@acme.com', trusted: true }, candidateIds: [1] } },
+      {
+        status: 'assigned',
+        candidate: jane,
+        evidence: { sender: 'jane@candidate.example', forward: { forwardedBy: 'recruiter@acme.com', trusted: true }, candidateIds: [1] },
+      },
     ],
     [
       'an authenticated forward from a configured company inbox on another domain, to the forwarding address, names the original sender',
@@ -95,9 +188,17 @@ describe('matching decision', () => {
     [
       "an authenticated outsider's forward is judged by who sent it",
       { from: 'someone@else.example', forward: forwardOfJane },
-      { status: 'unassigned', reason: 'unknown_sender', evidence: { sender: 'someone@else.example', forward: { trusted: false, why: "the forwarder is not one of the tenant's addresses" } } },
+      {
+        status: 'unassigned',
+        reason: 'unknown_sender',
+        evidence: { sender: 'someone@else.example', forward: { trusted: false, why: "the forwarder is not one of the tenant's addresses" } },
+      },
     ],
-    ['an automatic forward is matched by its own From', { forward: { manual: false, originalFrom: 'shared@family.example' } }, { status: 'assigned', candidate: jane }],
+    [
+      'an automatic forward is matched by its own From',
+      { forward: { manual: false, originalFrom: 'shared@family.example' } },
+      { status: 'assigned', candidate: jane },
+    ],
   ])('%s', (_name, over, expected) => {
     expect(decide(input(over as Partial<MatchInput>))).toMatchObject(expected);
   });

@@ -65,13 +65,17 @@ describe('reply text', () => {
   });
 
   it('reads the top of a long thread only, and finds the same reply there', () => {
-    const quoted = (i: number): string => `On Mon, 23 Nov 2026 at 09:${String(i % 60).padStart(2, '0')}, Person ${i} <p${i}@example.org> wrote:\n${'> a line of an earlier message in this thread\n'.repeat(50)}`;
+    const quoted = (i: number): string =>
+      `On Mon, 23 Nov 2026 at 09:${String(i % 60).padStart(2, '0')}, Person ${i} <p${i}@example.org> wrote:\n${'> a line of an earlier message in this thread\n'.repeat(50)}`;
     const thread = `Thanks, that works.\n\nBest,\nJane\n\n${Array.from({ length: 60 }, (_, i) => quoted(i)).join('\n')}`;
     expect(thread.length).toBeGreaterThan(100 * 1024);
     expect(replyText(thread)).toBe('Thanks, that works.\n\nBest,\nJane');
     // Outlook quotes a history as header blocks over plain text, without quote marks.
-    const block = (i: number): string => `________________________________\nFrom: Acme Careers <careers@acme.com>\nSent: Monday, November ${i}, 2026 9:00 AM\nTo: Jane Doe <jane@candidate.example>\nSubject: RE: Interview\n\n${'An earlier message, as Outlook quotes it.\n'.repeat(20)}`;
-    expect(replyText(`Hi,\n\nYes, that time suits me.\n\nKind regards,\nJane Doe\n\n${Array.from({ length: 30 }, (_, i) => block(i + 1)).join('\n')}`)).toBe('Hi,\n\nYes, that time suits me.\n\nKind regards,\nJane Doe');
+    const block = (i: number): string =>
+      `________________________________\nFrom: Acme Careers <careers@acme.com>\nSent: Monday, November ${i}, 2026 9:00 AM\nTo: Jane Doe <jane@candidate.example>\nSubject: RE: Interview\n\n${'An earlier message, as Outlook quotes it.\n'.repeat(20)}`;
+    expect(replyText(`Hi,\n\nYes, that time suits me.\n\nKind regards,\nJane Doe\n\n${Array.from({ length: 30 }, (_, i) => block(i + 1)).join('\n')}`)).toBe(
+      'Hi,\n\nYes, that time suits me.\n\nKind regards,\nJane Doe',
+    );
     // Cut at a line end: a text longer than what is read keeps whole lines.
     const long = `${'A line the sender wrote.\n'.repeat(2000)}`;
     expect(replyText(long)?.endsWith('A line the sender wrote.')).toBe(true);
@@ -86,7 +90,10 @@ describe('reply text', () => {
     ['Dziękuję.\n\n23 lis 2026 21:25 "Acme" <careers@acme.com> napisał(a):\n> Pytanie\n', 'Dziękuję.'],
     ['---------- Forwarded message ----------\nFrom: Jane <jane@candidate.example>\nSubject: CV\n\nMy CV is attached.\n', 'My CV is attached.'],
     // A closing and the name under it are the sender's; the block under them and a "-- " signature are not.
-    ['Works for me.\n\nKind regards,\n\nJane\n\nOn Mon, 23 Nov 2026 at 09:00, Acme <careers@acme.com> wrote:\n> Tuesday?\n', 'Works for me.\n\nKind regards,\n\nJane'],
+    [
+      'Works for me.\n\nKind regards,\n\nJane\n\nOn Mon, 23 Nov 2026 at 09:00, Acme <careers@acme.com> wrote:\n> Tuesday?\n',
+      'Works for me.\n\nKind regards,\n\nJane',
+    ],
     ['Works for me.\n\nBest regards,\nJane Doe\n+46 70 123 45 67\nwww.jane.example\n', 'Works for me.\n\nBest regards,\nJane Doe'],
     ['Works for me.\n\nCheers,\nhttps://jane.example\n', 'Works for me.\n\nCheers,'],
     ['Works for me.\n\n-- \nJane Doe\nSenior Engineer\n', 'Works for me.'],

@@ -36,10 +36,17 @@ const kinds = {
 };
 
 describe.each(['inline', 'thread'] as const)('group commit with the %s writer', (kind) => {
-  function committer(options: { windowMs?: number; maxMessages?: number; onCommitted?: (ids: readonly string[]) => void; maxSizeMb?: number } = {}): GroupCommitter {
+  function committer(
+    options: { windowMs?: number; maxMessages?: number; onCommitted?: (ids: readonly string[]) => void; maxSizeMb?: number } = {},
+  ): GroupCommitter {
     const writer = kind === 'inline' ? kinds.inline() : kinds.thread(options.maxSizeMb);
     writers.push(writer);
-    return new GroupCommitter(writer, { windowMs: options.windowMs ?? 0, maxMessages: options.maxMessages ?? 100, nowMs: Date.now, ...(options.onCommitted ? { onCommitted: options.onCommitted } : {}) });
+    return new GroupCommitter(writer, {
+      windowMs: options.windowMs ?? 0,
+      maxMessages: options.maxMessages ?? 100,
+      nowMs: Date.now,
+      ...(options.onCommitted ? { onCommitted: options.onCommitted } : {}),
+    });
   }
 
   it('commits messages that arrive together in one transaction', async () => {

@@ -55,7 +55,14 @@ describe('incoming message', () => {
   });
 
   it('fails (so the client gets 4xx) when the spool file cannot be written', async () => {
-    const message = new IncomingMessage({ prefix: Buffer.alloc(0), maxBytes: 1e7, spoolThresholdBytes: 10, spoolPath: '/nonexistent-dir/x.eml', pause: () => {}, resume: () => {} });
+    const message = new IncomingMessage({
+      prefix: Buffer.alloc(0),
+      maxBytes: 1e7,
+      spoolThresholdBytes: 10,
+      spoolPath: '/nonexistent-dir/x.eml',
+      pause: () => {},
+      resume: () => {},
+    });
     message.push(Buffer.from(line.repeat(3)));
     await expect(message.finish()).rejects.toThrow(/ENOENT/);
   });

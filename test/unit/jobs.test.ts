@@ -91,9 +91,24 @@ describe('job queue', () => {
 });
 
 describe('worker', () => {
-  function worker(maxAttempts = 3, idle?: { idleStopMs: number; onIdle: (nextDueAt: number | null) => void }, options: { readMessage?: WorkerDeps['readMessage']; resolver?: DnsResolver } = {}): Worker {
+  function worker(
+    maxAttempts = 3,
+    idle?: { idleStopMs: number; onIdle: (nextDueAt: number | null) => void },
+    options: { readMessage?: WorkerDeps['readMessage']; resolver?: DnsResolver } = {},
+  ): Worker {
     return new Worker({
-      settings: { pollIntervalMs: 20, concurrency: 4, leaseMs: 60_000, maxAttempts, retryBaseMs: 1000, retryMaxMs: 60_000, burstPauseMs: 0, idleStopMs: idle?.idleStopMs ?? 0, startDelayMaxMs: 10_000, heapSoftLimitMb: 64 },
+      settings: {
+        pollIntervalMs: 20,
+        concurrency: 4,
+        leaseMs: 60_000,
+        maxAttempts,
+        retryBaseMs: 1000,
+        retryMaxMs: 60_000,
+        burstPauseMs: 0,
+        idleStopMs: idle?.idleStopMs ?? 0,
+        startDelayMaxMs: 10_000,
+        heapSoftLimitMb: 64,
+      },
       ...(idle ? { onIdle: idle.onIdle } : {}),
       queue: new LocalJobQueue(ctx.db),
       readMessage: options.readMessage ?? ((id) => ctx.raw.readWithEnvelope(id)),
@@ -116,7 +131,13 @@ describe('worker', () => {
     const sizesMb = [1.5, 1.5, 1.5, 0.001, 5, 1.5, 0.001, 1.5];
     for (const [i, mb] of sizesMb.entries()) {
       nowMs += 10;
-      insertMessage(`01M${i}`, `From: a@b.example\r\nSubject: part ${i}\r\n\r\n${'x'.repeat(76).concat('\r\n').repeat(Math.ceil((mb * 1048576) / 78))}`);
+      insertMessage(
+        `01M${i}`,
+        `From: a@b.example\r\nSubject: part ${i}\r\n\r\n${'x'
+          .repeat(76)
+          .concat('\r\n')
+          .repeat(Math.ceil((mb * 1048576) / 78))}`,
+      );
     }
     // What the worker holds at each read: the messages read and not yet released (release empties a buffer).
     const held: Buffer[] = [];
@@ -153,7 +174,11 @@ describe('worker', () => {
     await waitFor(() => (ctx.db.prepare("SELECT run_after FROM jobs WHERE message_id = '01C'").get() as { run_after: number }).run_after === nowMs + 1000);
     await w.stop();
     expect(ctx.messages.get('01C')?.status).toBe('received');
-    expect(ctx.db.prepare("SELECT state, attempts, last_error FROM jobs WHERE message_id = '01C'").get()).toEqual({ state: 'queued', attempts: 1, last_error: 'a DNS lookup failed temporarily; authentication will be retried' });
+    expect(ctx.db.prepare("SELECT state, attempts, last_error FROM jobs WHERE message_id = '01C'").get()).toEqual({
+      state: 'queued',
+      attempts: 1,
+      last_error: 'a DNS lookup failed temporarily; authentication will be retried',
+    });
   });
 
   it('resumes a job left running by a crash once its lease runs out', async () => {

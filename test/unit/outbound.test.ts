@@ -17,9 +17,26 @@ function setup(over: Partial<{ delayMs: number; perMinute: number }> = {}): { db
   tenants.add({ slug: 'acme', domains: ['acme.com'], replyDomains: ['replies.acme.com'], forwardAddresses: [] });
   const account = new AccountStore(db).add(
     {
-      tenantId: tenants.get('acme')!.id, name: 'a', provider: 'custom', host: '127.0.0.1', port: 1, security: 'starttls', tlsCa: null, username: 'u',
-      authMethod: 'password', sealedSecret: keyring.seal(JSON.stringify({ password: 'p' })), fromAddress: 'r@acme.com', fromName: null,
-      sendingDomain: 'acme.com', dkimSelector: null, replyLocal: 'careers', owner: null, isDefault: true, delayMs: over.delayMs ?? 0, perMinute: over.perMinute ?? 0, perDay: 0,
+      tenantId: tenants.get('acme')!.id,
+      name: 'a',
+      provider: 'custom',
+      host: '127.0.0.1',
+      port: 1,
+      security: 'starttls',
+      tlsCa: null,
+      username: 'u',
+      authMethod: 'password',
+      sealedSecret: keyring.seal(JSON.stringify({ password: 'p' })),
+      fromAddress: 'r@acme.com',
+      fromName: null,
+      sendingDomain: 'acme.com',
+      dkimSelector: null,
+      replyLocal: 'careers',
+      owner: null,
+      isDefault: true,
+      delayMs: over.delayMs ?? 0,
+      perMinute: over.perMinute ?? 0,
+      perDay: 0,
     },
     new Date().toISOString(),
   );
@@ -45,7 +62,7 @@ class ScriptedRelay extends Relay {
 }
 
 describe('which account sends', () => {
-  it('explicit, else the user\'s own, else the subcompany default, else the parent default, else the platform account', () => {
+  it("explicit, else the user's own, else the subcompany default, else the parent default, else the platform account", () => {
     const { db, keyring, account: acmeDefault } = setup();
     const tenants = new TenantStore(db, () => new Date());
     tenants.add({ slug: 'acme-de', parent: 'acme', domains: ['acme.de'], replyDomains: [], forwardAddresses: [] });
@@ -53,11 +70,13 @@ describe('which account sends', () => {
     tenants.add({ slug: 'solo', domains: ['solo.example'], replyDomains: ['replies.solo.example'], forwardAddresses: [] });
     const accounts = new AccountStore(db);
     const base = { ...accounts.get(acmeDefault.id)!, sealedSecret: keyring.seal('{}') };
-    const add = (tenant: string, name: string, owner: string | null, isDefault: boolean): number => accounts.add({ ...base, tenantId: tenants.get(tenant)!.id, name, owner, isDefault }, new Date().toISOString()).id;
+    const add = (tenant: string, name: string, owner: string | null, isDefault: boolean): number =>
+      accounts.add({ ...base, tenantId: tenants.get(tenant)!.id, name, owner, isDefault }, new Date().toISOString()).id;
     const annasOwn = add('acme-de', 'anna', 'anna@acme.de', false);
     const platformDefault = add('platform', 'managed', null, true);
     const viaDe = (over: { owner?: string; accountId?: number }): number =>
-      composeOutbound({ db, keyring, now: new Date(), platformTenant: 'platform' }, { tenant: 'acme-de', to: 'x@y.example', subject: 'S', text: 'T', ...over }).accountId;
+      composeOutbound({ db, keyring, now: new Date(), platformTenant: 'platform' }, { tenant: 'acme-de', to: 'x@y.example', subject: 'S', text: 'T', ...over })
+        .accountId;
     expect(viaDe({ owner: 'anna@acme.de' })).toBe(annasOwn);
     expect(viaDe({})).toBe(acmeDefault.id); // the subcompany has no default: the parent's
     const deDefault = add('acme-de', 'de-default', null, true);
@@ -65,8 +84,12 @@ describe('which account sends', () => {
     expect(viaDe({ accountId: acmeDefault.id })).toBe(acmeDefault.id);
     const solo = composeOutbound({ db, keyring, now: new Date(), platformTenant: 'platform' }, { tenant: 'solo', to: 'x@y.example', subject: 'S', text: 'T' });
     expect(solo).toMatchObject({ accountId: platformDefault, replyTo: expect.stringMatching(/@replies\.solo\.example$/) });
-    expect(() => composeOutbound({ db, keyring, now: new Date() }, { tenant: 'solo', to: 'x@y.example', subject: 'S', text: 'T' })).toThrow(/no default sending account/);
-    expect(() => composeOutbound({ db, keyring, now: new Date() }, { tenant: 'solo', accountId: acmeDefault.id, to: 'x@y.example', subject: 'S', text: 'T' })).toThrow(/no account/);
+    expect(() => composeOutbound({ db, keyring, now: new Date() }, { tenant: 'solo', to: 'x@y.example', subject: 'S', text: 'T' })).toThrow(
+      /no default sending account/,
+    );
+    expect(() =>
+      composeOutbound({ db, keyring, now: new Date() }, { tenant: 'solo', accountId: acmeDefault.id, to: 'x@y.example', subject: 'S', text: 'T' }),
+    ).toThrow(/no account/);
   });
 });
 

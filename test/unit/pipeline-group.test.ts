@@ -8,7 +8,15 @@ import { runPipeline, runPipelineGroup, type PipelineResult } from '../../src/pi
 import { makeSigner, sign } from '../helpers/dkim.ts';
 import { tempDir } from '../helpers/server.ts';
 
-const envelope = { sessionId: 's', clientIp: '192.0.2.10', clientPort: 1, helo: 'mail.example.org', mailFrom: 'jane@example.org', rcptTo: ['careers@replies.acme.com'], tls: null };
+const envelope = {
+  sessionId: 's',
+  clientIp: '192.0.2.10',
+  clientPort: 1,
+  helo: 'mail.example.org',
+  mailFrom: 'jane@example.org',
+  rcptTo: ['careers@replies.acme.com'],
+  tls: null,
+};
 
 function fixtureMessages(): Buffer[] {
   return ['fixtures/classify', 'fixtures/parse', 'fixtures/reply'].flatMap((dir) =>
@@ -23,7 +31,12 @@ describe('pipeline over a group of messages', () => {
   it('gives every message, signed or not, what it gets through the pipeline alone; a temporary DNS failure is that message’s alone', async () => {
     const good = makeSigner('example.org');
     const slow = makeSigner('slow.example');
-    const signed = Buffer.from(await sign('From: Jane <jane@example.org>\r\nTo: careers@replies.acme.com\r\nSubject: Re: Interview\r\nMessage-ID: <s1@example.org>\r\n\r\nTuesday works for me.\r\n', good));
+    const signed = Buffer.from(
+      await sign(
+        'From: Jane <jane@example.org>\r\nTo: careers@replies.acme.com\r\nSubject: Re: Interview\r\nMessage-ID: <s1@example.org>\r\n\r\nTuesday works for me.\r\n',
+        good,
+      ),
+    );
     const unlucky = Buffer.from(await sign('From: Sam <sam@slow.example>\r\nTo: careers@replies.acme.com\r\nSubject: Re: Offer\r\n\r\nThanks!\r\n', slow));
     const resolver = zoneResolver({
       'example.org': { TXT: ['v=spf1 ip4:192.0.2.10 -all'] },

@@ -53,7 +53,12 @@ describe('raw message storage', () => {
   });
 
   it('refuses a row with both or neither of raw bytes and a spool file', () => {
-    const base = { tenantId: ctx.tenants.get('acme')?.id as number, receivedAt: '', envelope: { sessionId: 's', clientIp: '', clientPort: 1, helo: '', mailFrom: '', rcptTo: [], tls: null }, size: 1 };
+    const base = {
+      tenantId: ctx.tenants.get('acme')?.id as number,
+      receivedAt: '',
+      envelope: { sessionId: 's', clientIp: '', clientPort: 1, helo: '', mailFrom: '', rcptTo: [], tls: null },
+      size: 1,
+    };
     expect(() => ctx.messages.insertBatch([{ ...base, id: 'A', raw: null, spoolFile: null }], 0)).toThrow(/CHECK/);
     expect(() => ctx.messages.insertBatch([{ ...base, id: 'B', raw: Buffer.from('x'), spoolFile: 'spool/B.eml' }], 0)).toThrow(/CHECK/);
   });

@@ -63,7 +63,12 @@ describe('routes changed by another process', () => {
     expect(outcome('initech-jobs@in.mailroom.test')).toBe('550 5.1.1');
     const cli = openDatabase(ctx.config.data.dir);
     try {
-      new TenantStore(cli, () => new Date()).add({ slug: 'initech', domains: ['initech.com'], replyDomains: ['replies.initech.com'], forwardAddresses: ['initech-jobs@in.mailroom.test'] });
+      new TenantStore(cli, () => new Date()).add({
+        slug: 'initech',
+        domains: ['initech.com'],
+        replyDomains: ['replies.initech.com'],
+        forwardAddresses: ['initech-jobs@in.mailroom.test'],
+      });
     } finally {
       cli.close();
     }

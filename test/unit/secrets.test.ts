@@ -67,7 +67,9 @@ describe('keys rotate', () => {
     const oldKey = randomBytes(32).toString('base64');
     const newKey = randomBytes(32).toString('base64');
     const { dir, db } = seeded({ key: oldKey, previousKey: '' });
-    expect(() => loadKeyring({ dataDir: dir, key: newKey, previousKey: '' }, { create: false })!.open(db.prepare('SELECT secret FROM token_keys').pluck().get() as string)).toThrow(/MAILROOM_SECRET_PREVIOUS_KEY/);
+    expect(() =>
+      loadKeyring({ dataDir: dir, key: newKey, previousKey: '' }, { create: false })!.open(db.prepare('SELECT secret FROM token_keys').pluck().get() as string),
+    ).toThrow(/MAILROOM_SECRET_PREVIOUS_KEY/);
     const result = rotateKeys(db, { dataDir: dir, key: newKey, previousKey: oldKey });
     expect(result).toMatchObject({ resealed: 2, keyId: parseKey(newKey, 'k').id, source: 'environment' });
     expect(new TokenKeyStore(db).keys(loadKeyring({ dataDir: dir, key: newKey, previousKey: '' }, { create: false })!)).toHaveLength(2);

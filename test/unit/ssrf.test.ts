@@ -63,9 +63,12 @@ describe('address classes', () => {
     expect(nonPublicRange(ip)).toMatch(name);
   });
 
-  it.each(['8.8.8.8', '93.184.215.14', '100.63.255.255', '100.128.0.1', '172.32.0.1', '11.0.0.1', '2606:4700::1111', '2a00:1450:4001::200e', '::ffff:8.8.8.8'])('%s is public', (ip) => {
-    expect(nonPublicRange(ip)).toBeNull();
-  });
+  it.each(['8.8.8.8', '93.184.215.14', '100.63.255.255', '100.128.0.1', '172.32.0.1', '11.0.0.1', '2606:4700::1111', '2a00:1450:4001::200e', '::ffff:8.8.8.8'])(
+    '%s is public',
+    (ip) => {
+      expect(nonPublicRange(ip)).toBeNull();
+    },
+  );
 });
 
 describe('target URLs', () => {
@@ -95,8 +98,15 @@ describe('target URLs', () => {
   });
 
   it('judges a host name by every address it resolves to', async () => {
-    const resolver = tableResolver({ 'inside.example.com': ['10.0.0.7'], 'mixed.example.com': ['93.184.215.14', '::1'], 'public.example.com': ['93.184.215.14'], 'v6.example.com': ['::ffff:192.168.1.1'] });
-    await expect(resolvePublicTarget(new URL('https://inside.example.com/'), resolver, refused)).rejects.toThrow(/inside\.example\.com resolves to 10\.0\.0\.7/);
+    const resolver = tableResolver({
+      'inside.example.com': ['10.0.0.7'],
+      'mixed.example.com': ['93.184.215.14', '::1'],
+      'public.example.com': ['93.184.215.14'],
+      'v6.example.com': ['::ffff:192.168.1.1'],
+    });
+    await expect(resolvePublicTarget(new URL('https://inside.example.com/'), resolver, refused)).rejects.toThrow(
+      /inside\.example\.com resolves to 10\.0\.0\.7/,
+    );
     await expect(resolvePublicTarget(new URL('https://mixed.example.com/'), resolver, refused)).rejects.toThrow(/loopback/);
     await expect(resolvePublicTarget(new URL('https://v6.example.com/'), resolver, refused)).rejects.toThrow(/IPv6 form/);
     await expect(resolvePublicTarget(new URL('https://nowhere.example.com/'), resolver, refused)).rejects.toThrow(/has no address/);
@@ -109,11 +119,24 @@ function store(): { db: ReturnType<typeof openDatabase>; tenantId: number; keyri
   const dir = tempDir();
   const db = openDatabase(dir);
   const ring = loadKeyring({ dataDir: dir, key: '', previousKey: '' }, { create: true })!;
-  const tenantId = new TenantStore(db, () => new Date()).add({ slug: 'acme', domains: ['acme.com'], replyDomains: ['replies.acme.com'], forwardAddresses: [] }).id;
+  const tenantId = new TenantStore(db, () => new Date()).add({
+    slug: 'acme',
+    domains: ['acme.com'],
+    replyDomains: ['replies.acme.com'],
+    forwardAddresses: [],
+  }).id;
   return { db, tenantId, keyring: () => ring };
 }
 
-const settings = { pollIntervalMs: 1000, timeoutMs: 2000, retryBaseMs: 5000, disableAfterHours: 120, rotationGraceHours: 24, allowPrivateNetworks: false, maxPerTenant: 2 };
+const settings = {
+  pollIntervalMs: 1000,
+  timeoutMs: 2000,
+  retryBaseMs: 5000,
+  disableAfterHours: 120,
+  rotationGraceHours: 24,
+  allowPrivateNetworks: false,
+  maxPerTenant: 2,
+};
 
 describe('webhook endpoints', () => {
   it('are refused when added on a private target, and limited per tenant', async () => {
@@ -124,7 +147,9 @@ describe('webhook endpoints', () => {
     await expect(addWebhook(deps, tenantId, 'https://internal.example.com/hook', null)).rejects.toThrow(/resolves to 192\.168\.1\.20/);
     await addWebhook(deps, tenantId, 'https://hooks.example.com/one', null);
     await addWebhook(deps, tenantId, 'https://hooks.example.com/two', null);
-    await expect(addWebhook(deps, tenantId, 'https://hooks.example.com/three', null)).rejects.toThrow(/already has 2 webhook endpoints.*webhooks\.maxPerTenant/);
+    await expect(addWebhook(deps, tenantId, 'https://hooks.example.com/three', null)).rejects.toThrow(
+      /already has 2 webhook endpoints.*webhooks\.maxPerTenant/,
+    );
     expect(deps.webhooks.list([tenantId])).toHaveLength(2);
   });
 
@@ -155,8 +180,21 @@ describe('webhook endpoints', () => {
     const resolver = tableResolver({ 'hooks.internal.test': ['127.0.0.1'] });
     const secret = newWebhookSecret();
     receiver.secrets.push(secret);
-    new WebhookStore(db).add(tenantId, `http://hooks.internal.test:${new URL(receiver.url).port}/hooks`, null, keyring().seal(secret), new Date().toISOString());
-    const dispatcher = new WebhookDispatcher({ db, keyring, settings: { ...settings, allowPrivateNetworks: true }, resolver, log: createLogger('silent'), nowMs: Date.now });
+    new WebhookStore(db).add(
+      tenantId,
+      `http://hooks.internal.test:${new URL(receiver.url).port}/hooks`,
+      null,
+      keyring().seal(secret),
+      new Date().toISOString(),
+    );
+    const dispatcher = new WebhookDispatcher({
+      db,
+      keyring,
+      settings: { ...settings, allowPrivateNetworks: true },
+      resolver,
+      log: createLogger('silent'),
+      nowMs: Date.now,
+    });
     new EventStore(db).record(tenantId, 'message.unassigned', 'M2', {}, new Date());
     expect(await dispatcher.runOnce()).toBe(1);
     expect(receiver.events).toHaveLength(1);

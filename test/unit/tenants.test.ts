@@ -15,7 +15,14 @@ const acme = { slug: 'acme', domains: ['acme.com'], replyDomains: ['replies.acme
 describe('tenants', () => {
   it('stores a tenant with normalized domains and routes', () => {
     const tenant = ctx.tenants.add({ ...acme, name: 'Acme Inc', replyDomains: ['Replies.ACME.com.'], forwardAddresses: ['Acme-Jobs@IN.example.net'] });
-    expect(tenant).toMatchObject({ slug: 'acme', name: 'Acme Inc', parent: null, domains: ['acme.com'], replyDomains: ['replies.acme.com'], forwardAddresses: ['acme-jobs@in.example.net'] });
+    expect(tenant).toMatchObject({
+      slug: 'acme',
+      name: 'Acme Inc',
+      parent: null,
+      domains: ['acme.com'],
+      replyDomains: ['replies.acme.com'],
+      forwardAddresses: ['acme-jobs@in.example.net'],
+    });
     expect(ctx.tenants.list().map((t) => t.slug)).toEqual(['acme']);
   });
 
@@ -46,10 +53,16 @@ describe('tenants', () => {
 
   it('never routes one address to two tenants, and leaves nothing half-added', () => {
     ctx.tenants.add(acme);
-    expect(() => ctx.tenants.add({ slug: 'other', domains: ['other.com'], replyDomains: ['replies.other.com'], forwardAddresses: ['acme-jobs@in.example.net'] })).toThrow(TenantError);
+    expect(() =>
+      ctx.tenants.add({ slug: 'other', domains: ['other.com'], replyDomains: ['replies.other.com'], forwardAddresses: ['acme-jobs@in.example.net'] }),
+    ).toThrow(TenantError);
     expect(ctx.tenants.get('other')).toBeNull();
-    expect(() => ctx.tenants.add({ slug: 'other', domains: ['other.com'], replyDomains: ['replies.acme.com'], forwardAddresses: [] })).toThrow(/already routed to tenant "acme"/);
-    expect(() => ctx.tenants.add({ slug: 'other', domains: ['other.com'], replyDomains: [], forwardAddresses: ['x@replies.acme.com'] })).toThrow(/lies in reply domain/);
+    expect(() => ctx.tenants.add({ slug: 'other', domains: ['other.com'], replyDomains: ['replies.acme.com'], forwardAddresses: [] })).toThrow(
+      /already routed to tenant "acme"/,
+    );
+    expect(() => ctx.tenants.add({ slug: 'other', domains: ['other.com'], replyDomains: [], forwardAddresses: ['x@replies.acme.com'] })).toThrow(
+      /lies in reply domain/,
+    );
     expect(() => ctx.tenants.add(acme)).toThrow(/already exists/);
   });
 });

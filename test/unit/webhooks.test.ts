@@ -18,7 +18,9 @@ afterAll(async () => {
   for (const r of receivers) await r.close();
 });
 
-async function setup(over: { settings?: Partial<Config['webhooks']>; resolver?: DnsResolver; url?: (receiverUrl: string) => string } = {}): Promise<{ db: Database; keyring: Keyring; receiver: Receiver; webhookId: number; tenantId: number; clock: { now: number }; dispatcher: WebhookDispatcher }> {
+async function setup(
+  over: { settings?: Partial<Config['webhooks']>; resolver?: DnsResolver; url?: (receiverUrl: string) => string } = {},
+): Promise<{ db: Database; keyring: Keyring; receiver: Receiver; webhookId: number; tenantId: number; clock: { now: number }; dispatcher: WebhookDispatcher }> {
   const dir = tempDir();
   const db = openDatabase(dir);
   const keyring = loadKeyring({ dataDir: dir, key: '', previousKey: '' }, { create: true })!;
@@ -27,13 +29,28 @@ async function setup(over: { settings?: Partial<Config['webhooks']>; resolver?: 
   receivers.push(receiver);
   const secret = newWebhookSecret();
   receiver.secrets.push(secret);
-  const webhookId = new WebhookStore(db).add(tenant.id, over.url ? over.url(receiver.url) : receiver.url, null, keyring.seal(secret), new Date().toISOString()).id;
+  const webhookId = new WebhookStore(db).add(
+    tenant.id,
+    over.url ? over.url(receiver.url) : receiver.url,
+    null,
+    keyring.seal(secret),
+    new Date().toISOString(),
+  ).id;
   // Real time at the start: the receiver (standardwebhooks) refuses timestamps older than 5 minutes.
   const clock = { now: Date.now() };
   const dispatcher = new WebhookDispatcher({
     db,
     keyring: () => keyring,
-    settings: { pollIntervalMs: 1000, timeoutMs: 2000, retryBaseMs: 5000, disableAfterHours: 120, rotationGraceHours: 24, allowPrivateNetworks: true, maxPerTenant: 10, ...over.settings },
+    settings: {
+      pollIntervalMs: 1000,
+      timeoutMs: 2000,
+      retryBaseMs: 5000,
+      disableAfterHours: 120,
+      rotationGraceHours: 24,
+      allowPrivateNetworks: true,
+      maxPerTenant: 10,
+      ...over.settings,
+    },
     resolver: over.resolver ?? zoneResolver({}),
     log: createLogger('silent'),
     nowMs: () => clock.now,
