@@ -56,15 +56,46 @@ export class UsageError extends Error {
 }
 
 /**
- * An operation refused by one of the rules (a private webhook target, too many
- * endpoints...). The message names the rule and what to do; each interface puts
- * it in its own words (the CLI prints it, exit 1; the API answers 422).
+ * Why an operation cannot be done as asked, in words any interface can show:
+ * the message never names a command-line flag or an HTTP detail. The CLI
+ * prints it (exit 1, naming the flag for `field`); the API answers with the
+ * problem type of its kind (RFC 9457).
  */
-export class RefusedError extends Error {
-  constructor(message: string) {
+export abstract class DomainError extends Error {
+  abstract readonly kind: 'not_found' | 'invalid' | 'conflict' | 'refused';
+  /** The input the problem is with (`to`, `text`...), when it is one. */
+  readonly field: string | null;
+  constructor(message: string, field: string | null = null) {
     super(message);
-    this.name = 'RefusedError';
+    this.field = field;
   }
+}
+
+/** Something named does not exist (or is not the caller's to see): 404. */
+export class NotFoundError extends DomainError {
+  readonly kind = 'not_found' as const;
+  override name = 'NotFoundError';
+}
+
+/** An input is not acceptable: 400, with the field. */
+export class InvalidError extends DomainError {
+  readonly kind = 'invalid' as const;
+  override name = 'InvalidError';
+}
+
+/** The request is fine but the state is not (no default account, not unassigned): 409. */
+export class ConflictError extends DomainError {
+  readonly kind = 'conflict' as const;
+  override name = 'ConflictError';
+}
+
+/**
+ * An operation refused by one of the rules (a private webhook target, too many
+ * endpoints...). The message names the rule and what to do: 422.
+ */
+export class RefusedError extends DomainError {
+  readonly kind = 'refused' as const;
+  override name = 'RefusedError';
 }
 
 const FULL_CODES = new Set(['SQLITE_FULL', 'ENOSPC', 'EDQUOT']);

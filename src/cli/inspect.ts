@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { UsageError } from '../errors.ts';
 import type { ProcessedMessage } from '../store/index.ts';
 import { loadCliConfig, type GlobalOptions } from './context.ts';
-import { printFields } from './output.ts';
+import { printFields, senderLine } from './output.ts';
 
 function expand(paths: string[]): string[] {
   const files: string[] = [];
@@ -33,7 +33,7 @@ export function inspectJson(file: string, p: ProcessedMessage): Record<string, u
   return {
     file,
     kind: c.kind,
-    auth: p.auth ? { spf: p.auth.spf, dkim: p.auth.dkim, dmarc: p.auth.dmarc, arc: p.auth.arc } : null,
+    auth: p.auth ? { spf: p.auth.spf, dkim: p.auth.dkim, dmarc: p.auth.dmarc, arc: p.auth.arc, sender: p.auth.sender ?? null } : null,
     from: p.from,
     originalFrom: c.forward?.originalFrom?.address ?? p.from,
     forwardedBy: c.forward?.forwardedBy ?? null,
@@ -90,6 +90,7 @@ export function registerInspectCommand(program: Command, globals: () => GlobalOp
             ['forwarded by', json.forwardedBy as string | null],
             ['subject', processed.subject],
             ['auth', processed.auth ? `spf=${processed.auth.spf} dkim=${processed.auth.dkim} dmarc=${processed.auth.dmarc} arc=${processed.auth.arc}` : null],
+            ['sender', senderLine(processed.auth)],
             ['bounce', json.bounce ? JSON.stringify(json.bounce) : null],
             ['attachments', processed.attachments.map((a) => `${a.filename ?? '(unnamed)'} (${a.contentType})`).join(', ') || null],
             ['reply text', (json.replyText as string | null)?.replace(/\s+/g, ' ').slice(0, 200) ?? null],

@@ -2,7 +2,7 @@
 // operator (bad config, bad arguments, unknown ids) print one clear line and
 // exit 1; anything else prints its stack and exits 70 (EX_SOFTWARE).
 import { Command, CommanderError } from 'commander';
-import { ConfigError, RefusedError, UsageError } from '../errors.ts';
+import { ConfigError, DomainError, UsageError } from '../errors.ts';
 import { registerAccountCommands } from './accounts.ts';
 import { registerCandidateCommands } from './candidates.ts';
 import { registerConfigCommands } from './config.ts';
@@ -58,11 +58,30 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`mailroom: ${err.message}\n`);
       return err.exitCode;
     }
-    if (err instanceof RefusedError) {
-      process.stderr.write(`mailroom: refused: ${err.message}\n`);
+    if (err instanceof DomainError) {
+      process.stderr.write(`mailroom: ${describeForCli(err)}\n`);
       return 1;
     }
     process.stderr.write(`mailroom: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     return 70;
   }
+}
+
+/** The command-line flag that carries each field a domain error can name. */
+const FLAGS: Record<string, string> = {
+  to: '--to',
+  text: '--text or --html',
+  subject: '--subject',
+  accountId: '--account',
+  conversationId: '--conversation',
+  candidate: '--candidate',
+  tenant: '--tenant',
+  rememberAddress: '--remember-address',
+};
+
+/** A domain error in the CLI's words: a refusal says so, an input names its flag. */
+export function describeForCli(err: DomainError): string {
+  const flag = err.field ? FLAGS[err.field] : undefined;
+  const text = flag ? `${err.message} (${flag})` : err.message;
+  return err.kind === 'refused' ? `refused: ${text}` : text;
 }

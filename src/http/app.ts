@@ -6,11 +6,11 @@ import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { Context as AppContext } from '../context.ts';
-import { RefusedError } from '../errors.ts';
+import { DomainError } from '../errors.ts';
 import { ApiTokenStore, type BatchUpsertResult, type CandidateInput } from '../store/index.ts';
 import type { Metrics } from './metrics.ts';
 import { RateLimiter } from '../net/index.ts';
-import { HttpProblem, PROBLEM_TYPES, problemResponse } from './problem.ts';
+import { HttpProblem, PROBLEM_TYPES, problemOf, problemResponse } from './problem.ts';
 import { candidateRoutes } from './routes-candidates.ts';
 import { messageRoutes } from './routes-messages.ts';
 import { relayRoutes } from './routes-relay.ts';
@@ -54,7 +54,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
 
   app.onError((err, c) => {
     if (err instanceof HttpProblem) return problemResponse(c, err.problem);
-    if (err instanceof RefusedError) return problemResponse(c, { type: PROBLEM_TYPES.refused, title: 'Refused', status: 422, detail: err.message });
+    if (err instanceof DomainError) return problemResponse(c, problemOf(err));
     if (err instanceof HTTPException) {
       const type = err.status === 415 ? PROBLEM_TYPES.unsupportedMedia : PROBLEM_TYPES.badRequest;
       return problemResponse(c, {

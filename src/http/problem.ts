@@ -3,6 +3,7 @@
 // to change. Validation errors list each field.
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { DomainError } from '../errors.ts';
 
 export const PROBLEM_TYPES = {
   validation: 'urn:mailroom:problem:validation',
@@ -40,4 +41,19 @@ export const conflict = (detail: string): HttpProblem => new HttpProblem(409, PR
 
 export function problemResponse(c: Context, problem: Problem): Response {
   return c.body(JSON.stringify({ ...problem, instance: c.req.path }), problem.status as ContentfulStatusCode, { 'content-type': 'application/problem+json' });
+}
+
+/** A domain error as a problem document: its kind picks the status and type, its field the entry in `errors`. */
+export function problemOf(err: DomainError): Problem {
+  const errors = err.field ? { errors: [{ path: err.field, message: err.message }] } : {};
+  switch (err.kind) {
+    case 'not_found':
+      return { type: PROBLEM_TYPES.notFound, title: 'Not found', status: 404, detail: err.message };
+    case 'invalid':
+      return { type: PROBLEM_TYPES.validation, title: 'Invalid request', status: 400, detail: err.message, ...errors };
+    case 'conflict':
+      return { type: PROBLEM_TYPES.conflict, title: 'Conflict', status: 409, detail: err.message };
+    case 'refused':
+      return { type: PROBLEM_TYPES.refused, title: 'Refused', status: 422, detail: err.message };
+  }
 }

@@ -2,13 +2,12 @@
 // download, and clearing the unassigned queue (assign, dismiss).
 import { statSync } from 'node:fs';
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { UsageError } from '../errors.ts';
 import { attachmentPath } from '../parse/attachments.ts';
 import { assignByHand } from '../services/queue.ts';
 import type { StoredMessage } from '../store/index.ts';
 import { messageJson } from '../views/index.ts';
 import type { ApiDeps, ApiEnv } from './app.ts';
-import { badRequest, conflict, notFound } from './problem.ts';
+import { conflict, notFound } from './problem.ts';
 import { DownloadBudget, sendFile } from './send-file.ts';
 import { AssignSchema, DismissSchema, MessageSchema, page, PageQuery, ProblemSchema } from './schemas.ts';
 import { decodeCursor, encodeCursor, messageIn } from './scope.ts';
@@ -151,12 +150,8 @@ export function messageRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       const m = messageIn(ctx, c.get('scope'), c.req.valid('param').id);
       if (m.status !== 'unassigned') throw conflict(`message ${m.id} is ${m.status}, not unassigned`);
       const body = c.req.valid('json');
-      try {
-        assignByHand(ctx, m, body.candidate, body.rememberAddress === true);
-      } catch (err) {
-        if (err instanceof UsageError) throw badRequest(err.message);
-        throw err;
-      }
+      // A domain error (no such candidate, no address to remember) becomes its problem in app.ts.
+      assignByHand(ctx, m, body.candidate, body.rememberAddress === true);
       return c.json(shown(reread(m.id)), 200);
     },
   );

@@ -1,13 +1,12 @@
 // /v1/send (queue an outbound message), /v1/outbound/{id}, /v1/accounts and
 // /v1/accounts/{id}/test (the staged connection test).
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { UsageError } from '../errors.ts';
 import { composeOutbound } from '../relay/compose.ts';
 import { SecretError, unreadableCredentials } from '../secrets/keyring.ts';
 import { ConversationStore, type AccountSecret } from '../store/index.ts';
 import { accountJson, outboundJson } from '../views/index.ts';
 import type { ApiDeps, ApiEnv } from './app.ts';
-import { badRequest, conflict, notFound } from './problem.ts';
+import { conflict, notFound } from './problem.ts';
 import { AccountSchema, DiagnosisSchema, OutboundSchema, page, PageQuery, ProblemSchema, SendSchema } from './schemas.ts';
 import { decodeCursor, encodeCursor, tenantIn } from './scope.ts';
 
@@ -47,26 +46,21 @@ export function relayRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
         const conversation = conversations.get(body.conversationId);
         if (!conversation || !scope.includes(conversation.tenantId)) throw notFound(`no conversation ${body.conversationId}`);
       }
-      try {
-        const message = composeOutbound(
-          { db: ctx.db, keyring: ctx.keyring(), now: ctx.clock.now(), platformTenant: ctx.config.relay.platformTenant },
-          {
-            tenant: tenant.slug,
-            to: body.to,
-            subject: body.subject,
-            candidate,
-            text: body.text,
-            html: body.html,
-            accountId: body.accountId,
-            conversationId: body.conversationId,
-            owner: body.owner,
-          },
-        );
-        return c.json(outboundJson(message), 202);
-      } catch (err) {
-        if (err instanceof UsageError) throw badRequest(err.message);
-        throw err;
-      }
+      const message = composeOutbound(
+        { db: ctx.db, keyring: ctx.keyring(), now: ctx.clock.now(), platformTenant: ctx.config.relay.platformTenant },
+        {
+          tenant: tenant.slug,
+          to: body.to,
+          subject: body.subject,
+          candidate,
+          text: body.text,
+          html: body.html,
+          accountId: body.accountId,
+          conversationId: body.conversationId,
+          owner: body.owner,
+        },
+      );
+      return c.json(outboundJson(message), 202);
     },
   );
 

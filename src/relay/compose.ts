@@ -4,7 +4,7 @@
 // domain, In-Reply-To/References when it continues a conversation, and the row
 // in the outbound queue, all in one transaction so what was queued is exactly
 // what replies will be matched against.
-import { UsageError } from '../errors.ts';
+import { ConfigError, ConflictError, InvalidError, NotFoundError } from '../errors.ts';
 import { ReplyTokens } from '../match/tokens.ts';
 import type { Keyring } from '../secrets/keyring.ts';
 import {
@@ -71,14 +71,14 @@ export function chooseAccount(
   if (accountId !== undefined) {
     const account = accounts.get(accountId);
     if (!account || !chain.some((t) => t.id === account.tenantId))
-      throw new UsageError(`no account ${accountId} for tenant "${chain[0]?.slug}" (see: mailroom accounts list)`);
+      throw new NotFoundError(`no account ${accountId} for tenant "${chain[0]?.slug}"`, 'accountId');
     return account;
   }
   // Last, the platform's own account (managed sending), when configured.
   const chosen = accounts.choose([...chain.map((t) => t.id), ...(platform ? [platform.id] : [])], owner ?? null);
   if (!chosen) {
-    throw new UsageError(
-      `tenant "${chain[0]?.slug}" has no default sending account${owner ? ` and user ${owner} none of their own` : ''}; add one with \`mailroom accounts add --tenant ${chain[0]?.slug} ... --default\` or pass --account`,
+    throw new ConflictError(
+      `tenant "${chain[0]?.slug}" has no default sending account${owner ? ` and user ${owner} none of their own` : ''}; give it a default sending account (or one of the platform's, relay.platformTenant), or name an account`,
     );
   }
   return chosen;
@@ -89,17 +89,19 @@ export function composeOutbound(deps: ComposeDeps, request: ComposeRequest): Out
   const tenants = new TenantStore(db, () => now);
   const chain = tenantChain(tenants, request.tenant);
   const tenant = chain[0];
-  if (!tenant) throw new UsageError(`no tenant "${request.tenant}" (see: mailroom tenants list)`);
+  if (!tenant) throw new NotFoundError(`no tenant "${request.tenant}"`, 'tenant');
   const given = typeof request.to === 'string' ? normalizeAddress(request.to) : null;
-  if (typeof request.to === 'string' && !given) throw new UsageError(`"${request.to}" is not an email address`);
-  if (!request.text && !request.html) throw new UsageError('a message needs --text, --html or both');
-  if (!request.subject.trim()) throw new UsageError('a message needs a --subject');
+  if (typeof request.to === 'string' && !given) throw new InvalidError(`"${request.to}" is not an email address`, 'to');
+  if (!request.text && !request.html) throw new InvalidError('a message needs a text or an HTML body, or both', 'text');
+  if (!request.subject.trim()) throw new InvalidError('a message needs a subject', 'subject');
   const replyDomain = replyDomainOf(chain);
   if (!replyDomain)
-    throw new UsageError(`tenant "${tenant.slug}" has no reply domain, so replies could not come back; add one with \`mailroom tenants add\` --reply-domain`);
+    throw new ConflictError(
+      `tenant "${tenant.slug}" has no reply domain, so replies could not come back: give the tenant (or its parent) a reply domain first`,
+    );
   const accounts = new AccountStore(db);
   const platform = deps.platformTenant ? tenants.get(deps.platformTenant) : null;
-  if (deps.platformTenant && !platform) throw new UsageError(`relay.platformTenant names tenant "${deps.platformTenant}", which does not exist`);
+  if (deps.platformTenant && !platform) throw new ConfigError([`relay.platformTenant names tenant "${deps.platformTenant}", which does not exist`]);
   const account = chooseAccount(accounts, chain, request.accountId, request.owner, platform);
   const conversations = new ConversationStore(db);
   const outbound = new OutboundStore(db);
@@ -115,7 +117,7 @@ export function composeOutbound(deps: ComposeDeps, request: ComposeRequest): Out
       if (request.conversationId !== undefined) {
         const conversation = conversations.get(request.conversationId);
         if (!conversation || !chain.some((t) => t.id === conversation.tenantId))
-          throw new UsageError(`no conversation ${request.conversationId} for tenant "${tenant.slug}"`);
+          throw new NotFoundError(`no conversation ${request.conversationId} for tenant "${tenant.slug}"`, 'conversationId');
         conversationId = conversation.id;
         ({ inReplyTo, references } = conversations.threadReferences(conversationId));
       } else {

@@ -2,7 +2,7 @@
 // assigning a message to a candidate (optionally remembering the sender's
 // address on the candidate) and dismissing it.
 import type { Context } from '../context.ts';
-import { UsageError } from '../errors.ts';
+import { ConflictError, NotFoundError } from '../errors.ts';
 import type { Candidate, StoredMessage } from '../store/index.ts';
 
 export function assignByHand(
@@ -12,9 +12,9 @@ export function assignByHand(
   rememberAddress: boolean,
 ): { candidate: Candidate; remembered: string | null } {
   const candidate = ctx.candidates.get(message.tenant, externalId);
-  if (!candidate) throw new UsageError(`no candidate "${externalId}" in tenant "${message.tenant}"`);
+  if (!candidate) throw new NotFoundError(`no candidate "${externalId}" in tenant "${message.tenant}"`, 'candidate');
   const sender = message.classification?.forward?.originalFrom?.address ?? message.from;
-  if (rememberAddress && !sender) throw new UsageError(`message ${message.id} has no sender address to remember`);
+  if (rememberAddress && !sender) throw new ConflictError(`message ${message.id} has no sender address to remember`, 'rememberAddress');
   if (rememberAddress && sender)
     ctx.candidates.upsert(message.tenant, { externalId: candidate.externalId, name: candidate.name, emails: [...candidate.emails, sender] });
   ctx.messages.assignManually(message.id, { id: candidate.id, externalId: candidate.externalId, name: candidate.name }, ctx.clock.now().toISOString());

@@ -198,7 +198,7 @@ describe('HTTP API', () => {
 
     const queue = valid(page(MessageSchema, 'MessagePage'), (await call('GET', '/v1/messages?status=unassigned&reason=unknown_sender', acmeToken)).body);
     expect(queue.items.map((m) => m.id)).toContain(withCv);
-    problem(await call('POST', `/v1/messages/${withCv}/assign`, acmeToken, { candidate: 'nobody' }), 400, /no candidate "nobody"/);
+    problem(await call('POST', `/v1/messages/${withCv}/assign`, acmeToken, { candidate: 'nobody' }), 404, /no candidate "nobody"/);
     problem(await call('POST', `/v1/messages/${withCv}/assign`, acmeToken, {}), 400, /candidate/);
     const assigned = valid(MessageSchema, (await call('POST', `/v1/messages/${withCv}/assign`, acmeToken, { candidate: 'c-1', rememberAddress: true })).body);
     expect(assigned).toMatchObject({ status: 'assigned', method: 'manual', candidate: { externalId: 'c-1' } });
@@ -210,7 +210,7 @@ describe('HTTP API', () => {
   });
 
   it('queues a message with send, shows it, lists and tests accounts, manages webhooks', async () => {
-    problem(await call('POST', '/v1/send', acmeToken, { to: 'jane@candidate.example', subject: 'Hi', text: 'x' }), 400, /no default sending account/);
+    problem(await call('POST', '/v1/send', acmeToken, { to: 'jane@candidate.example', subject: 'Hi', text: 'x' }), 409, /no default sending account/);
     const account = addTestAccount(t.ctx, provider, { name: 'api', isDefault: true });
     problem(await call('POST', '/v1/send', acmeToken, { to: 'jane@candidate.example', subject: 'Hi' }), 400, /text, html or both/);
     expect(t.ctx.outbound.list({ limit: 10 })).toEqual([]);

@@ -30,7 +30,8 @@ describe('mailroom inspect', () => {
     expect(byFile.get('gmail-forward.eml')).toMatchObject({ kind: 'message', originalFrom: 'jane@candidate.example', forwardedBy: 'jobs@acme.com' });
     expect(byFile.get('reply-with-cv.eml')).toMatchObject({
       kind: 'message',
-      auth: { spf: 'none' },
+      // Read from a file, no DNS: nothing proves the sender.
+      auth: { spf: 'none', sender: { authenticated: false } },
       attachments: [{ filename: 'cv.pdf' }, { filename: 'cv-copy.pdf' }],
     });
     expect(existsSync(join(dir, 'data'))).toBe(false);
