@@ -16,7 +16,7 @@
 import { isIP } from 'node:net';
 import { createRequire } from 'node:module';
 import { asError } from '../errors.ts';
-import { eachInTurn } from '../in-turn.ts';
+import { eachInTurn } from '../runtime/in-turn.ts';
 import { rawHeader } from '../parse/raw-header.ts';
 import { verifyDkim } from './dkim-verify.ts';
 import { readUnsignedHeader } from './unsigned.ts';

@@ -2,7 +2,7 @@
 // reply domains, sending domains, accounts, signals in the received mail and,
 // when asked, forwarding tests. Each finding is ok, warn or fail with what to do.
 import { createResolver, type DnsResolver } from '../auth/index.ts';
-import type { Context } from '../context.ts';
+import type { Context } from '../runtime/context.ts';
 import { chooseAccount, tenantChain } from '../relay/compose.ts';
 import type { Tenant } from '../store/index.ts';
 import { accountRow, checkAccounts, checkMailboxSignals, type AccountRow } from './account-checks.ts';

@@ -5,7 +5,7 @@
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import type { Context } from '../context.ts';
+import type { Context } from '../runtime/context.ts';
 import { UsageError } from '../errors.ts';
 import { isProvider, PROVIDERS, type ProviderName } from '../relay/providers.ts';
 import { normalizeAddress, normalizeDomain, type Account, type AccountSecret } from '../store/index.ts';

@@ -1,12 +1,11 @@
 // mailroom webhooks add|list|remove|enable|rotate-secret|replay: where a
 // tenant's events are delivered. The secret is shown once, when it is made.
 import type { Command } from 'commander';
-import type { Context } from '../context.ts';
+import type { Context } from '../runtime/context.ts';
 import { UsageError } from '../errors.ts';
 import { EVENT_TYPES, type Webhook } from '../store/index.ts';
 import { webhookJson } from '../views/index.ts';
-import { addWebhook } from '../webhooks/endpoints.ts';
-import { newWebhookSecret } from '../webhooks/signing.ts';
+import { addWebhook, replayWebhooks, rotateWebhookSecret } from '../webhooks/endpoints.ts';
 import { optionalTenant, tenantNamed, withContext, type GlobalOptions } from './context.ts';
 import { printJson, printTable } from './output.ts';
 
@@ -114,9 +113,8 @@ export function registerWebhookCommands(program: Command, globals: () => GlobalO
     .action((id: string, options: { json?: boolean }) =>
       withContext(globals(), (ctx) => {
         const webhook = webhookById(ctx, id);
-        const secret = newWebhookSecret();
-        const until = new Date(ctx.clock.now().getTime() + ctx.config.webhooks.rotationGraceHours * 3_600_000).toISOString();
-        ctx.webhooks.rotate(webhook.id, ctx.keyring().seal(secret), until);
+        const deps = { webhooks: ctx.webhooks, keyring: ctx.keyring, settings: ctx.config.webhooks, now: ctx.clock.now() };
+        const { secret, previousSecretValidUntil: until } = rotateWebhookSecret(deps, webhook.id);
         if (options.json) return printJson({ id: webhook.id, secret, previousSecretValidUntil: until });
         process.stdout.write(`new signing secret for webhook ${webhook.id} (shown only now): ${secret}\nthe old one also signs until ${until}\n`);
       }),
@@ -134,11 +132,7 @@ export function registerWebhookCommands(program: Command, globals: () => GlobalO
         const since = parseSince(options.since);
         const tenant = optionalTenant(ctx, options.tenant);
         const targets = options.webhook ? [webhookById(ctx, options.webhook)] : ctx.webhooks.list(tenant ? [tenant.id] : undefined);
-        const queued = ctx.webhooks.replay(
-          targets.map((w) => w.id),
-          since,
-          ctx.clock.now().getTime(),
-        );
+        const queued = replayWebhooks(ctx.webhooks, targets, since, ctx.clock.now());
         if (options.json) return printJson({ queued });
         process.stdout.write(`queued ${queued} deliveries to ${targets.length} endpoint(s); the running server sends them\n`);
       }),

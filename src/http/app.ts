@@ -5,7 +5,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
-import type { Context as AppContext } from '../context.ts';
+import type { Context as AppContext } from '../runtime/context.ts';
 import { DomainError } from '../errors.ts';
 import { ApiTokenStore, type BatchUpsertResult, type CandidateInput } from '../store/index.ts';
 import type { Metrics } from './metrics.ts';

@@ -2,8 +2,7 @@
 // answer once), remove, rotate the secret, replay events since a time.
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { webhookJson } from '../views/index.ts';
-import { addWebhook } from '../webhooks/endpoints.ts';
-import { newWebhookSecret } from '../webhooks/signing.ts';
+import { addWebhook, replayWebhooks, rotateWebhookSecret } from '../webhooks/endpoints.ts';
 import type { ApiDeps, ApiEnv } from './app.ts';
 import { notFound } from './problem.ts';
 import { ProblemSchema, ReplaySchema, WebhookInputSchema, WebhookSchema } from './schemas.ts';
@@ -78,10 +77,8 @@ export function webhookRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
     }),
     (c) => {
       const webhook = owned(c.req.valid('param').id, c.get('scope').tenantIds);
-      const secret = newWebhookSecret();
-      const until = new Date(ctx.clock.now().getTime() + ctx.config.webhooks.rotationGraceHours * 3_600_000).toISOString();
-      ctx.webhooks.rotate(webhook.id, ctx.keyring().seal(secret), until);
-      return c.json({ id: webhook.id, secret, previousSecretValidUntil: until }, 200);
+      const deps = { webhooks: ctx.webhooks, keyring: ctx.keyring, settings: ctx.config.webhooks, now: ctx.clock.now() };
+      return c.json({ id: webhook.id, ...rotateWebhookSecret(deps, webhook.id) }, 200);
     },
   );
 
@@ -97,11 +94,7 @@ export function webhookRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       const body = c.req.valid('json');
       const scope = c.get('scope');
       const targets = body.webhookId !== undefined ? [owned(body.webhookId, scope.tenantIds)] : ctx.webhooks.list(scope.tenantIds);
-      const queued = ctx.webhooks.replay(
-        targets.map((w) => w.id),
-        new Date(body.since).toISOString(),
-        ctx.clock.now().getTime(),
-      );
+      const queued = replayWebhooks(ctx.webhooks, targets, new Date(body.since).toISOString(), ctx.clock.now());
       return c.json({ queued }, 200);
     },
   );

@@ -1,7 +1,7 @@
 // What a request may see: the API token's tenant and its subcompanies. Every
 // lookup goes through here, and anything outside the scope is "not found"
 // (never "forbidden": another tenant's ids are not even confirmed to exist).
-import type { Context as AppContext } from '../context.ts';
+import type { Context as AppContext } from '../runtime/context.ts';
 import type { StoredMessage, Tenant } from '../store/index.ts';
 import { notFound } from './problem.ts';
 

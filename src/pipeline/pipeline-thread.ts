@@ -1,33 +1,83 @@
-// The main thread's handle on the pipeline worker thread: each start gets a
-// fresh port to the store thread; restarted if it dies (its jobs are durable;
-// the new thread takes them up once their lease runs out). When it starts and
-// stops is on-demand-thread.ts's business.
-import { extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { MessagePort, WorkerOptions } from 'node:worker_threads';
-import type { Logger } from '../log.ts';
-import { SupervisedThread } from '../supervised-thread.ts';
-import type { PipelineThreadData } from './worker-thread.ts';
+// The pipeline worker's thread: its own event loop, so parsing and (later)
+// DNS-bound authentication never delay an SMTP reply. It reads raw messages on
+// a read-only connection and sends every write (claims, results) to the store
+// thread through its port, so it never competes for the write lock.
+import { readlinkSync } from 'node:fs';
+import { getPriority, setPriority } from 'node:os';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import type { Config } from '../config/index.ts';
+import { createResolver, domainList } from '../auth/index.ts';
+import { createLogger, type LogLevel } from '../log.ts';
+import { openDatabase } from '../store/database.ts';
+import { RawReader } from '../store/raw.ts';
+import { MatchLookups } from '../store/match-lookups.ts';
+import { ReplyTokenSource } from '../store/token-keys.ts';
+import { keyringSource } from '../secrets/keyring.ts';
+import { matchMessage } from './match-stage.ts';
+import { RemoteJobQueue, StoreClient } from '../store/store-client.ts';
+import { heapGuard } from './heap-guard.ts';
+import type { ThreadIdle } from '../runtime/supervised-thread.ts';
+import { Worker } from './worker.ts';
 
-const threadFile = new URL(`./worker-thread${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
-
-/** What the thread is started with (worker-thread.ts), but a fresh store port per start. */
-export type PipelineThreadOptions = Omit<PipelineThreadData, 'store'> & {
-  connectStore: () => MessagePort;
-};
-
-export class PipelineThread extends SupervisedThread {
-  private readonly options: PipelineThreadOptions;
-
-  constructor(options: PipelineThreadOptions, log: Logger) {
-    super('pipeline worker', log);
-    this.options = options;
-  }
-
-  protected spawn(): { file: URL; options: WorkerOptions } {
-    const { connectStore, ...rest } = this.options;
-    const store = connectStore();
-    const workerData: PipelineThreadData = { ...rest, store };
-    return { file: threadFile, options: { workerData, transferList: [store], resourceLimits: { maxYoungGenerationSizeMb: 4 } } };
+/**
+ * Under a burst, accepting mail comes first: the pipeline's backlog is durable
+ * and drains when the burst is over. On Linux a thread is a task with its own
+ * nice value, found through /proc/thread-self; elsewhere this does nothing.
+ */
+function lowerThreadPriority(): void {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, Math.min(19, getPriority(tid) + 10));
+  } catch {
+    // not Linux, or not permitted: run at normal priority
   }
 }
+
+export interface PipelineThreadData {
+  dataDir: string;
+  settings: Config['worker'];
+  dns: Config['dns'];
+  secret: Config['secret'];
+  /** Our host name, for Authentication-Results. */
+  mta: string;
+  auth: Config['auth'];
+  logLevel: LogLevel;
+  store: MessagePort;
+}
+
+const port = parentPort;
+if (!port) throw new Error('pipeline-thread.ts runs as a worker thread');
+const data = workerData as PipelineThreadData;
+lowerThreadPriority();
+const reader = openDatabase(data.dataDir, { readonly: true });
+const raw = new RawReader(reader, data.dataDir);
+// Reloaded when the key file changes, so a key rotation needs no restart.
+const openKeyring = keyringSource({ dataDir: data.dataDir, ...data.secret }, { create: false });
+const tokens = new ReplyTokenSource(reader, openKeyring);
+const lookups = new MatchLookups(reader, () => tokens.current());
+const log = createLogger(data.logLevel).child({ subsystem: 'worker' });
+let worker: Worker | null = null;
+const client = new StoreClient(data.store, () => worker?.wake());
+data.store.on('close', () => client.close(new Error('the store thread went away')));
+worker = new Worker({
+  settings: data.settings,
+  queue: new RemoteJobQueue(client),
+  readMessage: (id) => raw.readWithEnvelope(id),
+  pipeline: { resolver: createResolver(data.dns), mta: data.mta, dataDir: data.dataDir, trustedArcSealers: domainList(data.auth.trustedArcSealers) },
+  match: (messageId, processed, message) => matchMessage(lookups, messageId, processed, message),
+  log,
+  nowMs: Date.now,
+  afterMessage: heapGuard(data.settings.heapSoftLimitMb),
+  // The main thread stops an idle pipeline thread, and starts one when work comes (on-demand-thread.ts).
+  onIdle: (nextDueAt) => port.postMessage({ idle: true, nextDueAt } satisfies ThreadIdle),
+});
+worker.start();
+
+port.on('message', (message: 'stop') => {
+  if (message !== 'stop') return;
+  void worker.stop().then(() => {
+    reader.close();
+    data.store.close();
+    log.flush(() => port.close());
+  });
+});

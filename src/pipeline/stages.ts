@@ -13,7 +13,7 @@
 import { authenticateGroup, type AuthVerdicts, type DnsResolver } from '../auth/index.ts';
 import { classify } from '../classify/index.ts';
 import { asError } from '../errors.ts';
-import { eachInTurn } from '../in-turn.ts';
+import { eachInTurn } from '../runtime/in-turn.ts';
 import { parseMessage, type ParsedMessage } from '../parse/index.ts';
 import { replyText } from '../reply/index.ts';
 import type { ClassificationSummary, Envelope, ProcessedMessage } from '../store/index.ts';

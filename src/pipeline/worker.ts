@@ -6,7 +6,7 @@
 import type { Config } from '../config/index.ts';
 import { asError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { IdleReporter } from '../supervised-thread.ts';
+import { IdleReporter } from '../runtime/supervised-thread.ts';
 import type { DecisionSummary, Envelope, Job, JobQueue, ProcessedMessage } from '../store/index.ts';
 import { runPipelineGroup, type PipelineDeps, type PipelineResult } from './stages.ts';
 

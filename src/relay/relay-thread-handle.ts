@@ -4,7 +4,7 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { WorkerOptions } from 'node:worker_threads';
 import type { Logger } from '../log.ts';
-import { SupervisedThread } from '../supervised-thread.ts';
+import { SupervisedThread } from '../runtime/supervised-thread.ts';
 import type { RelayThreadData } from './relay-thread.ts';
 
 const threadFile = new URL(`./relay-thread${extname(fileURLToPath(import.meta.url))}`, import.meta.url);

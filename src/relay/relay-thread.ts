@@ -8,7 +8,7 @@ import type { Config } from '../config/index.ts';
 import { createLogger, type LogLevel } from '../log.ts';
 import { keyringSource, type Keyring } from '../secrets/keyring.ts';
 import { openDatabase } from '../store/database.ts';
-import { IdleReporter, type ThreadIdle } from '../supervised-thread.ts';
+import { IdleReporter, type ThreadIdle } from '../runtime/supervised-thread.ts';
 import { WebhookDispatcher } from '../webhooks/dispatcher.ts';
 import { Relay } from './sender.ts';
 import { relayWorkDueAt } from './work-due.ts';

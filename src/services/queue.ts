@@ -1,7 +1,7 @@
 // Clearing the unassigned queue by hand, shared by the CLI and the HTTP API:
 // assigning a message to a candidate (optionally remembering the sender's
 // address on the candidate) and dismissing it.
-import type { Context } from '../context.ts';
+import type { Context } from '../runtime/context.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import type { Candidate, StoredMessage } from '../store/index.ts';
 

@@ -4,9 +4,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configSchema, type Config, type ConfigInput } from '../../src/config/index.ts';
-import { createContext, type Clock, type Context } from '../../src/context.ts';
+import { createContext, type Clock, type Context } from '../../src/runtime/context.ts';
 import { createLogger } from '../../src/log.ts';
-import { startServer, type RunningServer } from '../../src/server.ts';
+import { startServer, type RunningServer } from '../../src/runtime/server.ts';
 
 export interface TestServer {
   ctx: Context;

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createContext, type Context } from '../../src/context.ts';
+import { createContext, type Context } from '../../src/runtime/context.ts';
 import { createLogger } from '../../src/log.ts';
 import { CandidateError } from '../../src/store/index.ts';
 import { seedTenants, tempDir, testConfig } from '../helpers/server.ts';

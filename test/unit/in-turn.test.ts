@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { eachInTurn } from '../../src/in-turn.ts';
+import { eachInTurn } from '../../src/runtime/in-turn.ts';
 
 describe('eachInTurn', () => {
   it('runs every item with at most inFlight at once, each outcome in its item’s place, a throw only its own', async () => {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { OnDemandThread, START_QUIET_MS, type StartableThread } from '../../src/on-demand-thread.ts';
+import { OnDemandThread, START_QUIET_MS, type StartableThread } from '../../src/runtime/on-demand-thread.ts';
 
 /** A thread that records its starts and stops; pausing takes as long as the test says. */
 class FakeThread implements StartableThread {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createContext, type Context } from '../../src/context.ts';
+import { createContext, type Context } from '../../src/runtime/context.ts';
 import { createLogger } from '../../src/log.ts';
 import { TenantError } from '../../src/store/index.ts';
 import { tempDir, testConfig } from '../helpers/server.ts';

@@ -3,7 +3,7 @@
 // takes it up), and stopped by asking it to finish ('stop') and waiting for it,
 // for good (stop) or until it is wanted again (pause).
 import { Worker as Thread, type WorkerOptions } from 'node:worker_threads';
-import type { Logger } from './log.ts';
+import type { Logger } from '../log.ts';
 
 /** Posted by a thread that has had no work for its idleStopMs (on-demand-thread.ts stops it). */
 export interface ThreadIdle {

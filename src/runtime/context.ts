@@ -1,10 +1,10 @@
 // createContext builds every dependency once: config, logger, clock, database and
 // stores. Tests and benchmarks pass overrides (a silent logger, a fixed clock)
 // instead of reaching into modules.
-import { createResolver, type DnsResolver } from './auth/resolver.ts';
-import type { Config } from './config/index.ts';
-import { createLogger, type Logger } from './log.ts';
-import { loadKeyring, type Keyring } from './secrets/keyring.ts';
+import { createResolver, type DnsResolver } from '../auth/resolver.ts';
+import type { Config } from '../config/index.ts';
+import { createLogger, type Logger } from '../log.ts';
+import { loadKeyring, type Keyring } from '../secrets/keyring.ts';
 import {
   AccountStore,
   CandidateStore,
@@ -17,7 +17,7 @@ import {
   TenantStore,
   WebhookStore,
   type Database,
-} from './store/index.ts';
+} from '../store/index.ts';
 
 export interface Clock {
   now(): Date;

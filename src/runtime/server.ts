@@ -5,18 +5,18 @@
 import type { AddressInfo } from 'node:net';
 // The zone file alone, not auth/index.ts: that would load mailauth (and its
 // BIMI certificate and HTTP stacks) into the SMTP thread, ~30 MB it never uses.
-import { loadZoneFile, ZoneFileError } from './auth/zone-resolver.ts';
+import { loadZoneFile, ZoneFileError } from '../auth/zone-resolver.ts';
 import type { Context } from './context.ts';
-import type { Logger } from './log.ts';
-import { UsageError } from './errors.ts';
-import { Metrics } from './http/metrics.ts';
-import { startHttpServer, type HttpServer } from './http/server.ts';
+import type { Logger } from '../log.ts';
+import { UsageError } from '../errors.ts';
+import { Metrics } from '../http/metrics.ts';
+import { startHttpServer, type HttpServer } from '../http/server.ts';
 // The thread handle only: the pipeline's own modules (mailparser, ...) load in its thread.
-import { PipelineThread } from './pipeline/pipeline-thread.ts';
+import { PipelineThread } from '../pipeline/pipeline-thread-handle.ts';
 import { OnDemandThread } from './on-demand-thread.ts';
-import { loadTlsMaterial, SmtpListener } from './smtp/index.ts';
-import { RelayThread } from './relay/relay-thread-handle.ts';
-import { relayWorkDueAt } from './relay/work-due.ts';
+import { loadTlsMaterial, SmtpListener } from '../smtp/index.ts';
+import { RelayThread } from '../relay/relay-thread-handle.ts';
+import { relayWorkDueAt } from '../relay/work-due.ts';
 import {
   acquireInstanceLock,
   diskWatermark,
@@ -28,7 +28,7 @@ import {
   StoreThread,
   type CandidateInput,
   type InstanceLock,
-} from './store/index.ts';
+} from '../store/index.ts';
 
 export interface RunningServer {
   smtp: AddressInfo;

@@ -1,6 +1,6 @@
 // Running an async step over many items with a bounded number in flight, each
 // item's outcome its own: the pipeline runs a stage over a group of messages so.
-import { asError } from './errors.ts';
+import { asError } from '../errors.ts';
 
 /** Calls `run` on every item, at most `inFlight` at a time; each outcome is the result or the error. */
 export async function eachInTurn<T, R>(items: readonly T[], inFlight: number, run: (item: T, index: number) => Promise<R>): Promise<(R | Error)[]> {
