@@ -1,7 +1,7 @@
 // The matching stage: feeds what the earlier stages found, and what the store
 // knows about the message's tenant (its tokens, what it sent and received, its
 // candidates), to the pure decision in match/.
-import type { BounceInfo } from '../classify/bounce.ts';
+import type { ParsedMessage } from '../parse/index.ts';
 import { forwardHints } from '../classify/forward.ts';
 import { decide } from '../match/index.ts';
 import { rawHeader } from '../parse/raw-header.ts';
@@ -17,8 +17,7 @@ export function countReceived(raw: Buffer): number {
 }
 
 /** In-Reply-To and References of the parse result (at most the last 20 references). */
-function threadIds(parsed: unknown): string[] {
-  const p = parsed as { inReplyTo?: string | null; references?: string[] } | null;
+function threadIds(p: ParsedMessage | null): string[] {
   if (!p) return [];
   const ids = [...(p.references ?? []).slice(-20), ...(p.inReplyTo ? [p.inReplyTo] : [])];
   return [...new Set(ids)];
@@ -41,9 +40,9 @@ export function matchMessage(
   const tenant = lookups.tenantOfMessage(id);
   if (!tenant) return null;
   const c = processed.classification;
-  const bounce = c.kind === 'bounce' ? (c.bounce as BounceInfo | null) : null;
+  const bounce = c.kind === 'bounce' ? c.bounce : null;
   const auth = processed.auth;
-  const headers = (processed.parsed as { headers?: Record<string, string> } | null)?.headers ?? {};
+  const headers = processed.parsed?.headers ?? {};
   return decide({
     kind: c.kind,
     from: processed.from,

@@ -53,7 +53,7 @@ export class DecisionEffects {
     this.link.run(conversationId, outboundId, messageId);
 
     if (summary.classification.kind === 'bounce' && outboundId) {
-      const bounce = summary.classification.bounce as { hard?: boolean; recipient?: string | null; status?: string | null; diagnostic?: string | null } | null;
+      const bounce = summary.classification.bounce;
       this.outbound.markBounced(outboundId, {
         messageId,
         at,

@@ -32,7 +32,7 @@ export { MatchLookups, type TenantView } from './match-lookups.ts';
 export { ConversationStore, conversationSubject, type Conversation } from './conversations.ts';
 export { TokenKeyStore, ReplyTokenSource, type TokenKeyInfo } from './token-keys.ts';
 export { AccountStore, type Account, type NewAccount, type AccountSecret, type AccountStatus } from './accounts.ts';
-export { OutboundStore, type OutboundMessage, type NewOutbound, type OutboundStatus } from './outbound.ts';
+export { OutboundStore, type OutboundBounce, type OutboundMessage, type NewOutbound, type OutboundStatus } from './outbound.ts';
 export { DecisionEffects } from './decision-effects.ts';
 export { resealAll, sealedKeyIds } from './sealed.ts';
 export { EventStore, EVENT_TYPES, type EventType, type EventPayload } from './events.ts';

@@ -1,6 +1,9 @@
 // Accepted messages: their envelope, raw bytes, status and the header summary the
 // pipeline fills in. Inserting a message also queues its pipeline job, in the same
 // transaction, so nothing accepted can be left without work scheduled.
+import type { BounceInfo } from '../classify/bounce.ts';
+import type { ForwardingVerification } from '../classify/verification.ts';
+import type { ParsedMessage } from '../parse/parsed-message.ts';
 import type { Statement } from 'better-sqlite3';
 import { messageJson } from '../views/json.ts';
 import { ConversationStore } from './conversations.ts';
@@ -94,9 +97,9 @@ export interface AttachmentSummary {
 /** The kind of message and its details (classify/ fills it; stored as JSON). */
 export interface ClassificationSummary {
   kind: string;
-  bounce: unknown;
+  bounce: BounceInfo | null;
   autoReply: string | null;
-  verification: unknown;
+  verification: ForwardingVerification | null;
   /** For a forward: who it is really from, and who forwarded it. */
   forward: { manual: boolean; originalFrom: { name: string; address: string } | null; forwardedBy: string | null; note: string | null } | null;
   /** The new text the sender wrote, without quotes and signature. */
@@ -113,8 +116,8 @@ export interface ProcessedMessage {
   auth: AuthSummary | null;
   classification: ClassificationSummary;
   attachments: AttachmentSummary[];
-  /** The whole parse result as JSON-able data, kept for later stages and `show`. */
-  parsed: unknown;
+  /** The whole parse result as JSON-able data, kept for later stages and `show`; null when it could not be parsed. */
+  parsed: ParsedMessage | null;
   /** Null where no matching ran (a worker without lookups): the message is then just processed. */
   decision?: DecisionSummary | null;
 }
@@ -348,9 +351,9 @@ export class MessageStore {
   }
 
   /** The stored parse result of a processed message (parse/'s ParsedMessage as plain data). */
-  parsed(id: string): unknown {
+  parsed(id: string): ParsedMessage | null {
     const row = this.statements.get('SELECT data FROM message_parsed WHERE message_id = ?').get(id.toUpperCase()) as { data: string } | undefined;
-    return row ? (JSON.parse(row.data) as unknown) : null;
+    return row ? (JSON.parse(row.data) as ParsedMessage) : null;
   }
 
   countByStatus(): Record<string, number> {

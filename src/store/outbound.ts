@@ -26,13 +26,22 @@ export interface NewOutbound {
   references: string[];
 }
 
+export interface OutboundBounce {
+  messageId: string;
+  at: string;
+  hard: boolean;
+  status: string | null;
+  diagnostic: string | null;
+}
+
 export interface OutboundMessage extends NewOutbound {
   tenant: string;
   status: OutboundStatus;
   attempts: number;
   nextAttemptAt: number;
   lastReply: string | null;
-  bounced: unknown;
+  /** The bounce that reported on it: which inbound message, when, hard or soft, the remote server's status and words. */
+  bounced: OutboundBounce | null;
   createdAt: string;
   sentAt: string | null;
 }
@@ -205,7 +214,7 @@ export class OutboundStore {
       .run(nextAttemptAt, id);
   }
 
-  markBounced(id: string, detail: unknown): void {
+  markBounced(id: string, detail: OutboundBounce): void {
     this.statements.get('UPDATE outbound_messages SET bounced = ? WHERE id = ?').run(JSON.stringify(detail), id);
   }
 }
@@ -231,7 +240,7 @@ function toOutbound(row: OutboundRow): OutboundMessage {
     attempts: row.attempts,
     nextAttemptAt: row.next_attempt_at,
     lastReply: row.last_reply,
-    bounced: row.bounced ? (JSON.parse(row.bounced) as unknown) : null,
+    bounced: row.bounced ? (JSON.parse(row.bounced) as OutboundBounce) : null,
     createdAt: row.created_at,
     sentAt: row.sent_at,
   };
