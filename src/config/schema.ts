@@ -196,7 +196,7 @@ const httpSection = z
     downloadMbPerSecond: z
       .number()
       .min(0)
-      .default(40)
+      .default(30)
       .describe(
         'Raw message and attachment downloads all draw from this many MB a second, so they cannot take the CPU from SMTP intake on the same event loop (0 = no limit).',
       ),
