@@ -6,13 +6,13 @@
 // run. Target: loaded p99 within 2x of idle. Prints figures, asserts nothing.
 // (The load client and the downloads run in this process, on the same two cores
 // as the server: the loaded figure includes that contention.)
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ApiTokenStore, openDatabase, TenantStore } from '../src/store/index.ts';
 import { makeMessage, runLoad, type LoadResult } from './lib/smtp-load.ts';
-import { startChild, type ServerChild } from './lib/processes.ts';
+import { startMailroomServe } from './lib/processes.ts';
 import { median } from './lib/stats.ts';
 
 const { values } = parseArgs({
@@ -47,35 +47,6 @@ function prepare(dataDir: string): string {
   const token = new ApiTokenStore(db).create(tenant.id, 'bench', new Date().toISOString()).token;
   db.close();
   return token;
-}
-
-async function startServer(dataDir: string): Promise<{ smtp: ServerChild; httpPort: number }> {
-  const zone = join(dataDir, 'zone.json');
-  writeFileSync(zone, '{}');
-  const env = {
-    ...process.env,
-    MALLOC_ARENA_MAX: '2',
-    MAILROOM_DNS_ZONE_FILE: zone,
-    MAILROOM_DATA_DIR: dataDir,
-    MAILROOM_SMTP_PORT: '0',
-    MAILROOM_HTTP_PORT: '0',
-    MAILROOM_LOG_LEVEL: 'info',
-    // All load comes from one address and one token, far past real clients' rates.
-    MAILROOM_SMTP_MAX_MESSAGES_PER_CLIENT_PER_MINUTE: '100000000',
-    MAILROOM_SMTP_MAX_RECIPIENTS_PER_CLIENT_PER_MINUTE: '100000000',
-    MAILROOM_HTTP_RATE_LIMIT_PER_MINUTE: '100000000',
-  };
-  const logFile = join(dataDir, 'mailroom.log');
-  const smtp = await startChild(['--max-semi-space-size=2', 'bin/mailroom.js', 'serve'], env, logFile, (e) =>
-    e.msg === 'mailroom listening for SMTP' ? (e.port as number) : undefined,
-  );
-  // The HTTP API's line follows the SMTP one.
-  for (let i = 0; i < 100; i++) {
-    for (const line of readFileSync(logFile, 'utf8').split('\n'))
-      if (line.includes('HTTP API listening')) return { smtp, httpPort: (JSON.parse(line) as { port: number }).port };
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('the HTTP API did not start');
 }
 
 /** Sends the big messages over SMTP and waits until the pipeline has processed them. */
@@ -143,7 +114,7 @@ async function apiLoad(base: string, token: string, ids: readonly string[], unti
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'mailroom-bench-api-'));
   const token = prepare(dataDir);
-  const { smtp, httpPort } = await startServer(dataDir);
+  const { server: smtp, httpPort } = await startMailroomServe(dataDir, {});
   const base = `http://127.0.0.1:${httpPort}`;
   try {
     const ids = await seedBigMessages(smtp.port, base, token, 3);

@@ -5,14 +5,14 @@
 // 50 ms, burst p99 under 1 s. Prints figures, asserts nothing.
 import { createServer } from 'node:http';
 import { connect } from 'node:net';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadKeyring } from '../src/secrets/keyring.ts';
 import { openDatabase, TenantStore, WebhookStore } from '../src/store/index.ts';
 import { newWebhookSecret } from '../src/webhooks/signing.ts';
-import { startChild } from './lib/processes.ts';
+import { startMailroomServe } from './lib/processes.ts';
 import { percentile } from './lib/stats.ts';
 
 const { values } = parseArgs({ options: { messages: { type: 'string', default: '30' }, burst: { type: 'string', default: '200' } } });
@@ -115,22 +115,10 @@ async function main(): Promise<void> {
   if (!keyring) throw new Error('no keyring');
   new WebhookStore(db).add(tenant.id, `http://127.0.0.1:${receiverPort}/hooks`, null, keyring.seal(newWebhookSecret()), new Date().toISOString());
   db.close();
-  const zone = join(dataDir, 'zone.json');
-  writeFileSync(zone, JSON.stringify({ 'candidate.example': { TXT: ['v=spf1 ip4:127.0.0.1 -all'] } }));
-  const env = {
-    ...process.env,
-    MALLOC_ARENA_MAX: '2',
-    MAILROOM_DNS_ZONE_FILE: zone,
-    MAILROOM_DATA_DIR: dataDir,
-    MAILROOM_SMTP_PORT: '0',
-    MAILROOM_HTTP_PORT: '0',
-    MAILROOM_LOG_LEVEL: 'info',
-    MAILROOM_WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'true',
-    MAILROOM_SMTP_MAX_CONNECTIONS_PER_IP: '1000',
-    MAILROOM_SMTP_MAX_MESSAGES_PER_CLIENT_PER_MINUTE: '100000000',
-  };
-  const server = await startChild(['--max-semi-space-size=2', 'bin/mailroom.js', 'serve'], env, join(dataDir, 'mailroom.log'), (e) =>
-    e.msg === 'mailroom listening for SMTP' ? (e.port as number) : undefined,
+  const { server } = await startMailroomServe(
+    dataDir,
+    { 'candidate.example': { TXT: ['v=spf1 ip4:127.0.0.1 -all'] } },
+    { MAILROOM_WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'true' },
   );
   try {
     log('warming up (the first message starts the pipeline and relay threads)');

@@ -104,7 +104,7 @@ try {
         kind: 'message',
         from: sender,
         fromAddresses: [sender],
-        sender: { authenticated: true, via: 'dmarc', detail: 'DMARC pass' },
+        sender: { authenticated: true, address: sender, via: 'dmarc', detail: 'DMARC pass' },
         forward: null,
         hints: {},
         viaForwardAddress: false,

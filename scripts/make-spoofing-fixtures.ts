@@ -6,7 +6,7 @@
 // Run it again only to change the set; the committed files are the set.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { forwardWithArc, makeSigner, sign, type TestSigner } from '../test/helpers/dkim.ts';
+import { forwardWithArc, gmailForwardOfJane, makeSigner, sign, type TestSigner } from '../test/helpers/dkim.ts';
 
 const dir = join(import.meta.dirname, '..', 'fixtures', 'spoofing');
 const exampleOrg = makeSigner('example.org');
@@ -39,18 +39,7 @@ const zone = {
 let n = 0;
 const head = (from: string, subject = 'Re: your application', extra = ''): string =>
   `From: ${from}\r\nTo: careers@replies.acme.test\r\nSubject: ${subject}\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\nMessage-ID: <spoof-${++n}@fixtures.example>\r\n${extra}`;
-const gmailForward = [
-  'Please have a look at this one.',
-  '',
-  '---------- Forwarded message ---------',
-  'From: Jane Doe <jane.doe@example.org>',
-  'Date: Mon, 23 Nov 2026 at 10:00',
-  'Subject: Application',
-  'To: <jobs@acme.test>',
-  '',
-  'Hello, please find my portfolio attached.',
-  '',
-].join('\r\n');
+const gmailForward = gmailForwardOfJane('jobs@acme.test');
 
 interface Case {
   file: string;

@@ -1,7 +1,8 @@
 // Child processes for benchmarks: start a server, learn its port from its log,
 // read its peak RSS, stop it.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 export interface ServerChild {
   child: ChildProcess;
@@ -73,4 +74,50 @@ export function cpuSeconds(pid: number): number {
   // Fields after the command name (which may contain spaces): utime and stime are the 12th and 13th.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+export interface MailroomServer {
+  /** The process; its port is the SMTP listener's. */
+  server: ServerChild;
+  httpPort: number;
+}
+
+/**
+ * `mailroom serve` from src/ on a prepared data dir, as a benchmark drives it:
+ * ports picked free, DNS from `zone` (never the real one), its log to a file,
+ * and the per-client and per-token rates lifted, since all the load comes from
+ * one address (and one token), far past any real client. `env` adds to that.
+ */
+export async function startMailroomServe(dataDir: string, zone: Record<string, unknown>, env: Record<string, string> = {}): Promise<MailroomServer> {
+  const zoneFile = join(dataDir, 'zone.json');
+  writeFileSync(zoneFile, JSON.stringify(zone));
+  const logFile = join(dataDir, 'mailroom.log');
+  const server = await startChild(
+    ['--max-semi-space-size=2', 'bin/mailroom.js', 'serve'],
+    {
+      ...process.env,
+      MALLOC_ARENA_MAX: '2',
+      MAILROOM_DNS_ZONE_FILE: zoneFile,
+      MAILROOM_DATA_DIR: dataDir,
+      MAILROOM_SMTP_PORT: '0',
+      MAILROOM_HTTP_PORT: '0',
+      MAILROOM_LOG_LEVEL: 'info',
+      MAILROOM_SMTP_MAX_CONNECTIONS_PER_IP: '1000',
+      MAILROOM_SMTP_MAX_MESSAGES_PER_CLIENT_PER_MINUTE: '100000000',
+      MAILROOM_SMTP_MAX_RECIPIENTS_PER_CLIENT_PER_MINUTE: '100000000',
+      MAILROOM_HTTP_RATE_LIMIT_PER_MINUTE: '100000000',
+      ...env,
+    },
+    logFile,
+    (e) => (e.msg === 'mailroom listening for SMTP' ? (e.port as number) : undefined),
+  );
+  // The HTTP API's line follows the SMTP one.
+  for (let i = 0; i < 100; i++) {
+    for (const line of readFileSync(logFile, 'utf8').split('\n')) {
+      if (line.includes('HTTP API listening')) return { server, httpPort: (JSON.parse(line) as { port: number }).port };
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await server.stop();
+  throw new Error(`the HTTP API did not start (log: ${logFile})`);
 }

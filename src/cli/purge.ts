@@ -20,7 +20,7 @@ export function registerPurgeCommand(program: Command, globals: () => GlobalOpti
     .option('--days <n>', 'this many days instead of retention.rawDays')
     .option('--json', 'print the totals as JSON')
     .action((options: { dryRun?: boolean; days?: string; json?: boolean }) =>
-      withContext(globals(), (ctx) => {
+      withContext(globals(), async (ctx) => {
         const days = options.days === undefined ? ctx.config.retention.rawDays : Number(options.days);
         if (!Number.isInteger(days) || days < 1) {
           if (options.days !== undefined) throw new UsageError(`--days must be a whole number of days from 1, got "${options.days}"`);
@@ -29,7 +29,7 @@ export function registerPurgeCommand(program: Command, globals: () => GlobalOpti
         const now = ctx.clock.now();
         const before = new Date(now.getTime() - days * 86_400_000);
         const dryRun = options.dryRun === true;
-        const report = new RetentionStore(ctx.db, ctx.config.data.dir).purge({
+        const report = await new RetentionStore(ctx.db, ctx.config.data.dir).purge({
           before,
           now,
           dryRun,

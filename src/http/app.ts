@@ -25,7 +25,7 @@ export interface ApiDeps {
   /** Whether the server is ready for traffic (listening, not shutting down). */
   ready: () => boolean;
   /** Writes a chunk of a candidate sync; `serve` hands it to the store thread, so the API never contends with intake for the write lock. */
-  upsertCandidates?: (tenant: string, rows: CandidateInput[]) => Promise<BatchUpsertResult>;
+  upsertCandidates: (tenant: string, rows: CandidateInput[]) => Promise<BatchUpsertResult>;
 }
 
 export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {

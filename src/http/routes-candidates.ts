@@ -1,6 +1,6 @@
 // /v1/candidates: list (cursor pages), upsert one, bulk upsert for syncing, delete.
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { CandidateError } from '../store/index.ts';
+import { CandidateError, type BatchUpsertResult } from '../store/index.ts';
 import { candidateJson } from '../views/index.ts';
 import type { ApiEnv, ApiDeps } from './app.ts';
 import { badRequest, notFound } from './problem.ts';
@@ -83,14 +83,13 @@ export function candidateRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
     async (c) => {
       const body = c.req.valid('json');
       const tenant = tenantIn(ctx, c.get('scope'), body.tenant);
-      const result = { created: 0, updated: 0, rejected: [] as { index: number; externalId: string; reason: string }[] };
+      const result: BatchUpsertResult = { created: 0, updated: 0, rejected: [] };
       // In chunks, each written in the store thread's next transaction beside the
       // intake (no lock to wait for, no long turn on this thread, which also runs
       // SMTP). Retrying a sync is safe: it upserts.
       for (let start = 0; start < body.candidates.length; start += BULK_CHUNK) {
-        if (start > 0) await new Promise((resolve) => setImmediate(resolve));
         const rows = body.candidates.slice(start, start + BULK_CHUNK);
-        const chunk = deps.upsertCandidates ? await deps.upsertCandidates(tenant.slug, rows) : ctx.candidates.upsertBatch(tenant.slug, rows);
+        const chunk = await deps.upsertCandidates(tenant.slug, rows);
         result.created += chunk.created;
         result.updated += chunk.updated;
         result.rejected.push(...chunk.rejected.map((r) => ({ ...r, index: r.index + start })));

@@ -55,6 +55,8 @@ export interface BounceFinding {
 /** Whether the From is proven (auth/sender.ts); the fields matching reads. */
 export interface SenderProof {
   authenticated: boolean;
+  /** The From mailbox the checks judged (auth reads the header itself, not the parser's result). */
+  address: string | null;
   via: string | null;
   detail: string;
 }
@@ -190,7 +192,7 @@ export function decide(input: MatchInput): Decision {
  * are hints, never proof.
  */
 function bySender(input: MatchInput, keep: Partial<Decision>): Decision {
-  const proof = input.sender ?? { authenticated: false, via: null, detail: 'the sender was not authenticated' };
+  const proof = input.sender ?? { authenticated: false, address: null, via: null, detail: 'the sender was not authenticated' };
   const base: Evidence = { authentication: { authenticated: proof.authenticated, via: proof.via, detail: proof.detail } };
   if (Object.keys(input.hints).length > 0) base.hints = input.hints;
 
@@ -201,7 +203,9 @@ function bySender(input: MatchInput, keep: Partial<Decision>): Decision {
     return unassigned('unauthenticated_sender', { ...base, senders: addresses }, { ...keep, suggestions });
   }
 
-  const from = input.from.toLowerCase();
+  // Proven, the address is the one the checks judged: a From header that two
+  // parsers read differently must not let the parser's reading stand in for it.
+  const from = proof.authenticated && proof.address ? proof.address : input.from.toLowerCase();
   const original = input.forward?.manual ? (input.forward.originalFrom?.toLowerCase() ?? null) : null;
   let sender = from;
   if (original && original !== from) {
@@ -221,9 +225,8 @@ function bySender(input: MatchInput, keep: Partial<Decision>): Decision {
 
   const candidates = input.candidatesFor(sender);
   const evidence: Evidence = { ...base, sender, candidateIds: candidates.map((c) => c.id) };
-  // The original sender of a trusted forward is vouched for by the forwarder.
-  const proven = proof.authenticated;
-  if (!proven) {
+  // Proven covers a trusted forward's original sender too: the forwarder vouches for it.
+  if (!proof.authenticated) {
     // A sender match is never made on a From that fails DMARC (a spoof).
     if (input.dmarc === 'fail') return unassigned('dmarc_fail', evidence, { ...keep, suggestions: candidates });
     if (candidates.length === 0) return unassigned('unknown_sender', evidence, keep);

@@ -8,5 +8,5 @@
 export { nonPublicRange, RANGE_NAMES } from './address-ranges.ts';
 export { checkTargetUrl, resolvePublicTarget, type CheckedTarget, type TargetRules } from './public-target.ts';
 export { postPinned, type PinnedResponse } from './pinned-request.ts';
-export { RateLimiter } from './rate-limiter.ts';
+export { RateLimiter, TokenBucket } from './rate-limiter.ts';
 export { clientKey } from './client-key.ts';

@@ -1,12 +1,48 @@
-// Rates a stranger may not exceed: a token bucket per key (an API token, an SMTP
-// client), refilled continuously at `perMinute` a minute, so a burst up to the
-// limit passes and a sustained flood is held at the rate. Kept in memory: a
+// Rates a stranger may not exceed, as token buckets refilled continuously at
+// `perMinute` a minute: a burst up to the capacity passes, a sustained flood is
+// held at the rate. RateLimiter keeps one bucket per key (an API token, an SMTP
+// client) and refuses what does not fit; DownloadBudget (http/send-file.ts)
+// keeps one for every download and makes a chunk wait instead. In memory: a
 // restart forgets the counts, which only ever lets a client through sooner.
-// Buckets full again (idle clients) are dropped, so the map stays small.
+
+/** A bucket of `capacity` tokens, refilled at `perMs` a millisecond; taking may run it into debt. */
+export class TokenBucket {
+  private readonly perMs: number;
+  private readonly capacity: number;
+  private tokens: number;
+  private at: number;
+
+  constructor(perMs: number, capacity: number, now: number) {
+    this.perMs = perMs;
+    this.capacity = capacity;
+    this.tokens = capacity;
+    this.at = now;
+  }
+
+  /** Tokens available now (negative: owed). */
+  level(now: number): number {
+    this.tokens = Math.min(this.capacity, this.tokens + Math.max(0, now - this.at) * this.perMs);
+    this.at = now;
+    return this.tokens;
+  }
+
+  take(count: number, now: number): void {
+    this.tokens = this.level(now) - count;
+  }
+
+  /** Milliseconds until the level is back to `level`. */
+  msUntil(level: number, now: number): number {
+    return Math.max(0, (level - this.level(now)) / this.perMs);
+  }
+
+  full(now: number): boolean {
+    return this.level(now) >= this.capacity;
+  }
+}
 
 export class RateLimiter<K> {
   private readonly perMinute: number;
-  private readonly buckets = new Map<K, { tokens: number; at: number }>();
+  private readonly buckets = new Map<K, TokenBucket>();
   private readonly nowMs: () => number;
   private lastSweep = 0;
 
@@ -19,22 +55,22 @@ export class RateLimiter<K> {
   take(key: K, count = 1): number {
     const now = this.nowMs();
     this.sweep(now);
-    const ratePerMs = this.perMinute / 60_000;
-    const bucket = this.buckets.get(key) ?? { tokens: this.perMinute, at: now };
-    bucket.tokens = Math.min(this.perMinute, bucket.tokens + Math.max(0, now - bucket.at) * ratePerMs);
-    bucket.at = now;
-    this.buckets.set(key, bucket);
-    if (bucket.tokens >= count) {
-      bucket.tokens -= count;
+    let bucket = this.buckets.get(key);
+    if (!bucket) {
+      bucket = new TokenBucket(this.perMinute / 60_000, this.perMinute, now);
+      this.buckets.set(key, bucket);
+    }
+    if (bucket.level(now) >= count) {
+      bucket.take(count, now);
       return 0;
     }
-    return Math.max(1, Math.ceil((count - bucket.tokens) / ratePerMs / 1000));
+    return Math.max(1, Math.ceil(bucket.msUntil(count, now) / 1000));
   }
 
+  /** Idle clients' buckets are full again: forgotten, so the map stays small. */
   private sweep(now: number): void {
     if (now - this.lastSweep < 60_000) return;
     this.lastSweep = now;
-    const ratePerMs = this.perMinute / 60_000;
-    for (const [key, bucket] of this.buckets) if (bucket.tokens + (now - bucket.at) * ratePerMs >= this.perMinute) this.buckets.delete(key);
+    for (const [key, bucket] of this.buckets) if (bucket.full(now)) this.buckets.delete(key);
   }
 }

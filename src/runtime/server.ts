@@ -206,7 +206,7 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
       },
       stop() {
         stopping ??= (async () => {
-          retention.stop();
+          await retention.stop();
           await http?.close();
           await listener.stop();
           await committer.drain();
@@ -233,26 +233,35 @@ const DAY_MS = 86_400_000;
  * files of processed messages older than retention.rawDays go. It runs on the
  * main connection in batches; a failure is logged and tried again the next day.
  */
-function scheduleRetention(ctx: Context, log: Logger): { stop(): void } {
-  const run = (): void => {
+function scheduleRetention(ctx: Context, log: Logger): { stop(): Promise<void> } {
+  let stopping = false;
+  let running: Promise<void> | null = null;
+  const purge = async (): Promise<void> => {
     const days = ctx.config.retention.rawDays;
     if (days <= 0) return;
     const now = ctx.clock.now();
     try {
-      const report = new RetentionStore(ctx.db, ctx.config.data.dir).purge({ before: new Date(now.getTime() - days * DAY_MS), now, dryRun: false });
+      const options = { before: new Date(now.getTime() - days * DAY_MS), now, dryRun: false, stopping: () => stopping };
+      const report = await new RetentionStore(ctx.db, ctx.config.data.dir).purge(options);
       if (report.messages > 0) log.info({ ...report, rawDays: days }, 'retention: deleted the raw bytes of old processed messages');
     } catch (err) {
       log.error({ err }, 'retention failed; it runs again in a day (or run `mailroom purge`)');
     }
+  };
+  const run = (): void => {
+    running ??= purge().finally(() => (running = null));
   };
   const first = setTimeout(run, 60_000);
   const daily = setInterval(run, DAY_MS);
   first.unref();
   daily.unref();
   return {
-    stop() {
+    // A run under way ends after its current batch, before the database closes.
+    async stop() {
+      stopping = true;
       clearTimeout(first);
       clearInterval(daily);
+      await running;
     },
   };
 }

@@ -53,6 +53,8 @@ interface SessionState {
   log: Logger;
   deadline: NodeJS.Timeout;
   tenantId: number | null;
+  /** What the per-client limits count this session as (an IPv4 address, an IPv6 /64). */
+  client: string;
 }
 
 /** The part of smtp-server's connection object we use to answer out of turn. */
@@ -158,7 +160,8 @@ export class SmtpListener {
   private connect(session: SMTPServerSession): SmtpError | null {
     if (this.shuttingDown) return new SmtpError(C421_SHUTTING_DOWN);
     const log = this.deps.log.child({ session: session.id });
-    if (!this.limiter.admit(session.id, clientKey(session.remoteAddress))) {
+    const client = clientKey(session.remoteAddress);
+    if (!this.limiter.admit(session.id, client)) {
       log.warn({ ip: session.remoteAddress }, 'connection refused: too many from this address');
       return new SmtpError(C421_TOO_MANY_FROM_IP);
     }
@@ -167,7 +170,7 @@ export class SmtpListener {
       this.sendOutOfTurn(session.id, C421_SESSION_TOO_LONG);
     }, this.deps.settings.sessionTimeoutMs);
     deadline.unref();
-    this.sessions.set(session.id, { log, deadline, tenantId: null });
+    this.sessions.set(session.id, { log, deadline, tenantId: null, client });
     log.debug({ ip: session.remoteAddress, port: session.remotePort }, 'connected');
     return null;
   }
@@ -182,14 +185,16 @@ export class SmtpListener {
   private mailFrom(_address: SMTPServerAddress, session: SMTPServerSession): SmtpError | null {
     // A session that finished its transaction during shutdown gets no new one.
     if (this.shuttingDown) return new SmtpError(C421_SHUTTING_DOWN);
+    const state = this.sessions.get(session.id);
+    if (!state) return new SmtpError(C451_LOCAL_ERROR);
     // Refused before any byte is sent: the sender keeps the message and retries.
     if (this.deps.diskLow?.()) {
-      this.sessions.get(session.id)?.log.warn('free disk space below data.minFreeMb: message refused with 452');
+      state.log.warn('free disk space below data.minFreeMb: message refused with 452');
       return new SmtpError(C452_STORAGE_FULL);
     }
     // A transaction is a message: the rate is counted when it starts.
-    if (this.messageRate.take(clientKey(session.remoteAddress)) > 0) {
-      this.sessions.get(session.id)?.log.info({ ip: session.remoteAddress }, 'message rate of this client exceeded (smtp.maxMessagesPerClientPerMinute)');
+    if (this.messageRate.take(state.client) > 0) {
+      state.log.info({ ip: session.remoteAddress }, 'message rate of this client exceeded (smtp.maxMessagesPerClientPerMinute)');
       return new SmtpError(C451_TOO_MANY_MESSAGES);
     }
     return null;
@@ -200,7 +205,7 @@ export class SmtpListener {
     if (!state) return new SmtpError(C451_LOCAL_ERROR);
     const accepted = session.envelope.rcptTo;
     if (accepted.length >= this.deps.settings.maxRecipients) return new SmtpError(C452_TOO_MANY_RECIPIENTS);
-    if (this.recipientRate.take(clientKey(session.remoteAddress)) > 0) {
+    if (this.recipientRate.take(state.client) > 0) {
       state.log.info({ ip: session.remoteAddress }, 'recipient rate of this client exceeded (smtp.maxRecipientsPerClientPerMinute)');
       return new SmtpError(C451_TOO_MANY_RECIPIENTS);
     }

@@ -27,7 +27,6 @@ export class MatchLookups {
   private readonly parentOf: Statement<[number], { parent_id: number | null }>;
   private readonly domainsOf: Statement<[number], { domain: string }>;
   private readonly inboxesOf: Statement<[number], { inboxes: string | null }>;
-  private readonly routeKind: Statement<[string], { kind: string }>;
   private readonly route: Statement<[string], { kind: string; tenant_id: number }>;
   private readonly threadCandidate: Statement<[number, string], { id: number; external_id: string; name: string; conversation_id: number | null }>;
   private readonly candidateById: Statement<[number], { id: number; external_id: string; name: string }>;
@@ -46,7 +45,6 @@ export class MatchLookups {
     this.parentOf = db.prepare('SELECT parent_id FROM tenants WHERE id = ?');
     this.domainsOf = db.prepare('SELECT domain FROM tenant_domains WHERE tenant_id = ?');
     this.inboxesOf = db.prepare('SELECT inboxes FROM tenants WHERE id = ?');
-    this.routeKind = db.prepare('SELECT kind FROM routes WHERE value = ?');
     this.route = db.prepare('SELECT kind, tenant_id FROM routes WHERE value = ?');
     this.threadCandidate = db.prepare(
       `SELECT c.id, c.external_id, c.name, m.conversation_id FROM messages m JOIN candidates c ON c.id = m.candidate_id WHERE m.tenant_id = ? AND m.message_id = ? LIMIT 1`,
@@ -63,7 +61,7 @@ export class MatchLookups {
     }
     const domains = this.domainsOf.all(row.tenant_id).map((r) => r.domain);
     const inboxes = chain.flatMap((id) => JSON.parse(this.inboxesOf.get(id)?.inboxes ?? '[]') as string[]);
-    const route = this.routeKind;
+    const route = this.route;
     return {
       tenantId: row.tenant_id,
       chain,
@@ -139,7 +137,7 @@ export class MatchLookups {
     let bad: TokenFinding | null = null;
     for (const recipient of recipients) {
       const normalized = normalizeAddress(recipient);
-      if (!normalized || this.routeKind.get(normalized.slice(normalized.lastIndexOf('@') + 1))?.kind !== 'reply_domain') continue;
+      if (!normalized || this.route.get(normalized.slice(normalized.lastIndexOf('@') + 1))?.kind !== 'reply_domain') continue;
       const token = tokenOfLocalPart(normalized.slice(0, normalized.lastIndexOf('@')));
       if (!token) continue;
       const verified = this.tokens()?.verify(token, chain) ?? null;

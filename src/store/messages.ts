@@ -1,6 +1,7 @@
 // Accepted messages: their envelope, raw bytes, status and the header summary the
 // pipeline fills in. Inserting a message also queues its pipeline job, in the same
 // transaction, so nothing accepted can be left without work scheduled.
+import type { ArcFindings, SenderAuthentication } from '../auth/sender.ts';
 import type { BounceInfo } from '../classify/bounce.ts';
 import type { ForwardingVerification } from '../classify/verification.ts';
 import type { ParsedMessage } from '../parse/parsed-message.ts';
@@ -82,8 +83,8 @@ export interface AuthSummary {
   /** Added with sender authentication; absent on messages processed before it. */
   fromAddresses?: string[];
   spfDomain?: string | null;
-  arcFindings?: { sealer: string | null; dmarc: string | null; dmarcFrom: string | null; dkimPass: string[] } | null;
-  sender?: { authenticated: boolean; address: string | null; via: string | null; detail: string };
+  arcFindings?: ArcFindings | null;
+  sender?: SenderAuthentication;
 }
 
 /** An attachment as listings show it (parse/ stores the bytes by sha256). */

@@ -16,7 +16,8 @@ import type { Database } from './database.ts';
 
 /** A file touched this recently may belong to a message the pipeline is storing now. */
 export const RECENT_MS = 60 * 60_000;
-const BATCH = 500;
+/** Messages per transaction: short, since intake's commits wait for the write lock meanwhile. */
+const BATCH = 200;
 
 export interface PurgeReport {
   messages: number;
@@ -32,6 +33,8 @@ export interface PurgeOptions {
   now: Date;
   /** Called after each batch with the running totals. */
   progress?: (report: PurgeReport) => void;
+  /** Asked between batches: true ends the run there (the server is stopping). */
+  stopping?: () => boolean;
 }
 
 interface Candidate {
@@ -79,13 +82,17 @@ export class RetentionStore {
     return statSync(path, { throwIfNoEntry: false })?.size ?? 0;
   }
 
-  /** Deletes (or, dry, counts) what retention removes; returns the totals. */
-  purge(options: PurgeOptions): PurgeReport {
+  /**
+   * Deletes (or, dry, counts) what retention removes; returns the totals. The
+   * event loop is let go between batches: `serve` runs this on the thread that
+   * answers SMTP.
+   */
+  async purge(options: PurgeOptions): Promise<PurgeReport> {
     const report: PurgeReport = { messages: 0, rawBytes: 0, attachmentFiles: 0, attachmentBytes: 0 };
     const recentSince = options.now.getTime() - RECENT_MS;
     const purgedSoFar = new Set<string>();
     let afterId = '';
-    for (;;) {
+    while (!options.stopping?.()) {
       const batch = this.candidates(options.before, afterId);
       if (batch.length === 0) break;
       afterId = (batch[batch.length - 1] as Candidate).id;
@@ -102,6 +109,7 @@ export class RetentionStore {
       report.attachmentBytes += orphans.reduce((n, sha) => n + this.fileSize(attachmentPath(this.dataDir, sha)), 0);
       if (!options.dryRun) this.apply(batch, orphans, options.now);
       options.progress?.({ ...report });
+      await new Promise((resolve) => setImmediate(resolve));
     }
     return report;
   }

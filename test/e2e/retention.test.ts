@@ -65,12 +65,12 @@ describe('retention', () => {
     const retention = new RetentionStore(t.ctx.db, t.dataDir);
     // Files touched within the last hour may belong to a message in flight: look from two hours on.
     const later = new Date(Date.now() + 2 * 3_600_000);
-    const dry = retention.purge({ before: between, now: later, dryRun: true });
+    const dry = await retention.purge({ before: between, now: later, dryRun: true });
     expect(dry).toMatchObject({ messages: 2, attachmentFiles: 1 });
     expect(t.ctx.raw.read(first)).not.toBeNull();
 
     const progress: number[] = [];
-    const done = retention.purge({ before: between, now: later, dryRun: false, progress: (r) => progress.push(r.messages) });
+    const done = await retention.purge({ before: between, now: later, dryRun: false, progress: (r) => progress.push(r.messages) });
     expect(done).toMatchObject({ messages: 2, attachmentFiles: 1 });
     expect(progress.at(-1)).toBe(2);
     expect(t.ctx.raw.read(first)).toBeNull();
@@ -84,16 +84,16 @@ describe('retention', () => {
     // Nothing left to run the pipeline on.
     expect(t.ctx.messages.requeue([first], Date.now())).toBe(0);
 
-    const rest = retention.purge({ before: new Date(Date.now() + 60_000), now: later, dryRun: false });
+    const rest = await retention.purge({ before: new Date(Date.now() + 60_000), now: later, dryRun: false });
     expect(rest).toMatchObject({ messages: 1, attachmentFiles: 1 });
     expect(existsSync(attachmentPath(t.dataDir, sharedSha))).toBe(false);
-    expect(retention.purge({ before: new Date(Date.now() + 60_000), now: later, dryRun: false }).messages).toBe(0);
+    expect((await retention.purge({ before: new Date(Date.now() + 60_000), now: later, dryRun: false })).messages).toBe(0);
   });
 
   it('keeps a file touched within the last hour, which a message in flight may be using', async () => {
     const id = await deliver(withAttachment('Recent', 'a fresh CV'));
     const sha = t.ctx.messages.get(id)!.attachments[0]!.sha256;
-    const report = new RetentionStore(t.ctx.db, t.dataDir).purge({ before: new Date(Date.now() + 60_000), now: new Date(), dryRun: false });
+    const report = await new RetentionStore(t.ctx.db, t.dataDir).purge({ before: new Date(Date.now() + 60_000), now: new Date(), dryRun: false });
     expect(report).toMatchObject({ messages: 1, attachmentFiles: 0 });
     expect(existsSync(attachmentPath(t.dataDir, sha))).toBe(true);
   });

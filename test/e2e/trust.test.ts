@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/process.ts';
 import { RawSmtp, queuedId } from '../helpers/raw-smtp.ts';
-import { forwardWithArc, makeSigner, sign, type TestSigner } from '../helpers/dkim.ts';
+import { forwardWithArc, gmailForwardOfJane, makeSigner, sign, type TestSigner } from '../helpers/dkim.ts';
 import { isProcessed, startTestServer, tempDir, waitFor, zoneFile, type TestServer } from '../helpers/server.ts';
 
 // The test client connects from 127.0.0.1: that is the address SPF records allow here.
@@ -62,18 +62,7 @@ function headers(from: string, extra = '', subject = 'Application'): string {
   return `From: ${from}\r\nTo: acme-jobs@in.mailroom.test\r\nSubject: ${subject}\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\nMessage-ID: <${Math.random().toString(36).slice(2)}@x.example>\r\n${extra}`;
 }
 
-const gmailForwardOfJane = [
-  'Please have a look at this one.',
-  '',
-  '---------- Forwarded message ---------',
-  'From: Jane Doe <jane.doe@example.org>',
-  'Date: Mon, 23 Nov 2026 at 10:00',
-  'Subject: Application',
-  'To: <jobs@acme.com>',
-  '',
-  'Hello, please find my portfolio attached.',
-  '',
-].join('\r\n');
+const forwardOfJane = gmailForwardOfJane('jobs@acme.com');
 
 function decisionOf(id: string): {
   status: string | undefined;
@@ -110,7 +99,7 @@ describe('attacks that must not file mail under a candidate', () => {
   });
 
   it("a forged tenant address (failing the tenant's DMARC p=reject) with a forwarded block", async () => {
-    const id = await deliver('hr@acme.com', 'acme-jobs@in.mailroom.test', `${headers('HR <hr@acme.com>', '', 'Fwd: Application')}\r\n${gmailForwardOfJane}`);
+    const id = await deliver('hr@acme.com', 'acme-jobs@in.mailroom.test', `${headers('HR <hr@acme.com>', '', 'Fwd: Application')}\r\n${forwardOfJane}`);
     const d = decisionOf(id);
     expect(d).toMatchObject({ status: 'unassigned', reason: 'dmarc_fail', candidate: null });
     expect(d.evidence).toMatchObject({
@@ -165,7 +154,7 @@ describe('authenticated mail that keeps matching', () => {
   });
 
   it("a DKIM-signed forward by the tenant's own person names the original sender", async () => {
-    const signed = await sign(`${headers('Rita Recruiter <rita@acme.com>', '', 'Fwd: Application')}\r\n${gmailForwardOfJane}`, acme);
+    const signed = await sign(`${headers('Rita Recruiter <rita@acme.com>', '', 'Fwd: Application')}\r\n${forwardOfJane}`, acme);
     const id = await deliver('rita@acme.com', 'acme-jobs@in.mailroom.test', signed);
     const d = decisionOf(id);
     expect(d).toMatchObject({ status: 'assigned', candidate: 'c-jane' });

@@ -58,3 +58,19 @@ export function exampleZone(signer: TestSigner): Record<string, Record<string, s
 export function message(from: string, subject = 'Re: your application'): string {
   return `From: ${from}\r\nTo: careers@replies.acme.com\r\nSubject: ${subject}\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\nMessage-ID: <m-${Math.random().toString(36).slice(2)}@example.org>\r\n\r\nHello, I am available on Tuesday.\r\n`;
 }
+
+/** The body of a person's Gmail-style forward of Jane Doe's application, sent to `inbox`. */
+export function gmailForwardOfJane(inbox: string): string {
+  return [
+    'Please have a look at this one.',
+    '',
+    '---------- Forwarded message ---------',
+    'From: Jane Doe <jane.doe@example.org>',
+    'Date: Mon, 23 Nov 2026 at 10:00',
+    'Subject: Application',
+    `To: <${inbox}>`,
+    '',
+    'Hello, please find my portfolio attached.',
+    '',
+  ].join('\r\n');
+}

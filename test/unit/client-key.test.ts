@@ -1,6 +1,7 @@
 // What a per-client limit counts: an IPv4 address, or an IPv6 /64.
 import { describe, expect, it } from 'vitest';
 import { clientKey, RateLimiter } from '../../src/net/index.ts';
+import { DownloadBudget } from '../../src/http/send-file.ts';
 import { ConnectionLimiter } from '../../src/smtp/connection-limits.ts';
 
 describe('client keys', () => {
@@ -38,5 +39,17 @@ describe('rate limiter', () => {
     expect(limiter.take('a')).toBeGreaterThan(0);
     now += 120_000;
     for (let i = 0; i < 60; i++) expect(limiter.take('a')).toBe(0);
+  });
+});
+
+describe('download budget', () => {
+  it('lets a chunk through at once, then makes the next wait for its share of the rate; 0 means no limit', () => {
+    const budget = new DownloadBudget(1); // 1 MB/s: a burst of one 256 KB chunk
+    expect(budget.reserve(256 * 1024)).toBe(0);
+    // The next 256 KB is owed: about a quarter of a second at 1 MB/s.
+    const wait = budget.reserve(256 * 1024);
+    expect(wait).toBeGreaterThan(200);
+    expect(wait).toBeLessThanOrEqual(260);
+    expect(new DownloadBudget(0).reserve(1e9)).toBe(0);
   });
 });

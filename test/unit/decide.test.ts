@@ -13,8 +13,8 @@ const book: Record<string, CandidateRef[]> = {
   'shared@family.example': [jane, june],
 };
 
-const proven = { authenticated: true, via: 'dmarc', detail: 'DMARC pass for candidate.example' };
-const unproven = { authenticated: false, via: null, detail: 'candidate.example publishes no DMARC record and nothing aligned passed' };
+const proven = { authenticated: true, address: 'jane@candidate.example', via: 'dmarc', detail: 'DMARC pass for candidate.example' };
+const unproven = { authenticated: false, address: null, via: null, detail: 'candidate.example publishes no DMARC record and nothing aligned passed' };
 
 function input(over: Partial<MatchInput>): MatchInput {
   const from = over.from === undefined ? 'jane@candidate.example' : over.from;
@@ -22,7 +22,8 @@ function input(over: Partial<MatchInput>): MatchInput {
     kind: 'message',
     from,
     fromAddresses: from ? [from] : [],
-    sender: proven,
+    // Proven by default, for the address the checks read (the parsed From, unless a row says otherwise).
+    sender: { ...proven, address: from?.toLowerCase() ?? null },
     forward: null,
     hints: {},
     viaForwardAddress: false,
@@ -123,7 +124,7 @@ describe('matching decision', () => {
       {
         fromAddresses: ['jane@candidate.example', 'mallory@evil.example'],
         dmarc: 'none',
-        sender: { authenticated: false, via: null, detail: 'the From field names 2 mailboxes' },
+        sender: { authenticated: false, address: null, via: null, detail: 'the From field names 2 mailboxes' },
       },
       {
         status: 'unassigned',
@@ -139,7 +140,7 @@ describe('matching decision', () => {
     ],
     [
       'no From mailbox at all',
-      { from: null, sender: { authenticated: false, via: null, detail: 'the message has no From mailbox' } },
+      { from: null, sender: { authenticated: false, address: null, via: null, detail: 'the message has no From mailbox' } },
       { status: 'unassigned', reason: 'unauthenticated_sender', suggestions: [] },
     ],
     [
@@ -160,6 +161,11 @@ describe('matching decision', () => {
       "an unauthenticated colleague's forward is the colleague's own mail",
       { from: 'recruiter@acme.com', sender: unproven, dmarc: 'none', forward: forwardOfJane },
       { status: 'unassigned', reason: 'unknown_sender', evidence: { forward: { trusted: false, why: 'the forwarder is not authenticated' } } },
+    ],
+    [
+      'a proven sender is the address the checks judged, not another reading of the From header',
+      { from: 'jane@candidate.example', sender: { ...proven, address: 'mallory@evil.example', detail: 'DMARC pass for evil.example' } },
+      { status: 'unassigned', reason: 'unknown_sender', candidate: null, evidence: { sender: 'mallory@evil.example' } },
     ],
     ['a mixed-case From is looked up as written by its owner', { from: 'Jane@Candidate.Example' }, { status: 'assigned', candidate: jane }],
     ['a forwarding confirmation', { kind: 'forwarding_verification' }, { status: 'unassigned', reason: 'forwarding_verification' }],
