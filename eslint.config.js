@@ -3,6 +3,9 @@ import tseslint from 'typescript-eslint';
 
 const sqlOnlyInStore = 'SQL lives in src/store/: add a repository method there';
 const driverOnlyInStore = { name: 'better-sqlite3', message: 'the database driver is used in src/store/ only: add a repository method there' };
+const builtOnceInStore =
+  'repositories are built once over a connection (store/repositories.ts: createRepositories, via createContext or a thread entry): take them as an argument';
+const connectionOnlyAtTheRoots = 'the connection is for the composition roots (runtime/, commit/, the thread entries) and tests: go through the repositories';
 const interfacesOnlyOutside = [
   { group: ['**/cli/**', '../cli/*'], message: 'domain code does not import the CLI: throw a domain error and let the CLI word it' },
   { group: ['**/http/**', '../http/*'], message: 'domain code does not import the HTTP API: throw a domain error and let the API word it' },
@@ -41,16 +44,38 @@ export default tseslint.config(
         { selector: 'CallExpression[callee.property.name=/^(prepare|pragma)$/]', message: sqlOnlyInStore },
         { selector: 'TemplateLiteral > TemplateElement[value.raw=/\\b(SELECT|INSERT INTO|UPDATE|DELETE FROM)\\s/]', message: sqlOnlyInStore },
         { selector: 'Literal[value=/^\\s*(SELECT|INSERT INTO|UPDATE|DELETE FROM|WITH RECURSIVE)\\s/]', message: sqlOnlyInStore },
+        { selector: 'NewExpression[callee.name=/(Store|Queries|Reader|Lookups|Secrets|TokenSource)$/]', message: builtOnceInStore },
       ],
     },
   },
   {
+    // Only the composition roots hold a connection; everything else gets repositories.
+    files: ['src/**/*.ts'],
+    ignores: ['src/store/**', 'src/runtime/**', 'src/commit/**', 'src/*/*-thread.ts'],
+    rules: {
+      'no-restricted-properties': ['error', { property: 'db', message: connectionOnlyAtTheRoots }],
+    },
+  },
+  {
     // Domain folders know nothing of the interfaces that call them (the store may use its driver).
-    files: ['src/{auth,parse,classify,reply,match,pipeline,relay,webhooks,secrets,net,checks}/**/*.ts'],
+    files: ['src/{auth,parse,classify,reply,match,pipeline,relay,webhooks,secrets,net,checks,operations,commit}/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { paths: [driverOnlyInStore], patterns: interfacesOnlyOutside }] },
   },
   {
+    // The store is the bottom layer: it imports no views (views import store types),
+    // no operations, no write-path machinery and no interface.
     files: ['src/store/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: interfacesOnlyOutside }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            ...interfacesOnlyOutside,
+            { group: ['**/views/**', '../views/*'], message: 'store types do not import views: the caller renders (webhooks/announce.ts)' },
+            { group: ['**/operations/**', '**/commit/**', '**/webhooks/**'], message: 'the store is the bottom layer: it imports none of the layers above it' },
+          ],
+        },
+      ],
+    },
   },
 );

@@ -13,7 +13,7 @@ import { configSchema } from '../src/config/index.ts';
 import { createLogger } from '../src/log.ts';
 import { composeOutbound, Relay } from '../src/relay/index.ts';
 import { loadKeyring, type Keyring } from '../src/secrets/index.ts';
-import { AccountStore, openDatabase, TenantStore, type Account, type Database } from '../src/store/index.ts';
+import { AccountStore, createRepositories, openDatabase, TenantStore, type Account, type Database } from '../src/store/index.ts';
 import { startChild } from './lib/processes.ts';
 
 const { values } = parseArgs({
@@ -102,13 +102,17 @@ try {
   const db = openDatabase(join(dir, 'data'), { synchronous: 'NORMAL' });
   const keyring = loadKeyring({ dataDir: join(dir, 'data'), key: '', previousKey: '' }, { create: true }) as Keyring;
   const settings = configSchema.parse({}).relay;
-  const relay = new Relay({ db, keyring: () => keyring, settings, hostname: 'bench.mailroom.test', log: createLogger('silent'), nowMs: Date.now });
+  const repositories = createRepositories(db, { dataDir: join(dir, 'data'), now: () => new Date() });
+  const relay = new Relay({ repositories, keyring: () => keyring, settings, hostname: 'bench.mailroom.test', log: createLogger('silent'), nowMs: Date.now });
 
   // Warm both paths up (JIT, connections) before measuring.
   await nodemailerAlone(50);
   const warm = setup(db, keyring, 'warm-up', 0);
   for (let i = 0; i < 50; i++)
-    composeOutbound({ db, keyring, now: new Date() }, { tenant: 'acme', accountId: warm.id, to: `w${i}@candidate.example`, subject: 'Warm-up', text: TEXT });
+    composeOutbound(
+      { repositories, keyring, now: new Date() },
+      { tenant: 'acme', accountId: warm.id, to: `w${i}@candidate.example`, subject: 'Warm-up', text: TEXT },
+    );
   await drain(relay, db, 50);
 
   log(`${messageCount} messages, one pooled connection each side`);
@@ -117,7 +121,7 @@ try {
   const composeStart = performance.now();
   for (let i = 0; i < messageCount; i++)
     composeOutbound(
-      { db, keyring, now: new Date() },
+      { repositories, keyring, now: new Date() },
       { tenant: 'acme', accountId: fast.id, to: `c${i}@candidate.example`, subject: 'Your application', text: TEXT },
     );
   const composeRate = messageCount / ((performance.now() - composeStart) / 1000);
@@ -128,7 +132,10 @@ try {
   log(`${pacedCount} messages at --delay-ms ${delayMs}`);
   const paced = setup(db, keyring, 'paced', delayMs);
   for (let i = 0; i < pacedCount; i++)
-    composeOutbound({ db, keyring, now: new Date() }, { tenant: 'acme', accountId: paced.id, to: `p${i}@candidate.example`, subject: 'Paced', text: TEXT });
+    composeOutbound(
+      { repositories, keyring, now: new Date() },
+      { tenant: 'acme', accountId: paced.id, to: `p${i}@candidate.example`, subject: 'Paced', text: TEXT },
+    );
   await drain(relay, db, 50 + messageCount + pacedCount);
   const times = (db.prepare('SELECT sent_at FROM outbound_messages WHERE account_id = ? ORDER BY sent_at').pluck().all(paced.id) as string[]).map((t) =>
     Date.parse(t),

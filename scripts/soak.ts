@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 import nodemailer from 'nodemailer';
 import { composeOutbound } from '../src/relay/compose.ts';
 import { loadKeyring, type Keyring } from '../src/secrets/keyring.ts';
-import { AccountStore, CandidateStore, openDatabase, TenantStore, WebhookStore } from '../src/store/index.ts';
+import { AccountStore, CandidateStore, createRepositories, openDatabase, TenantStore, WebhookStore } from '../src/store/index.ts';
 import { newWebhookSecret } from '../src/webhooks/signing.ts';
 import { startChild, type ServerChild } from './lib/processes.ts';
 
@@ -62,6 +62,7 @@ const receiverUrl = `http://127.0.0.1:${(http.address() as { port: number }).por
 
 // --- seed: a tenant, candidates, a sending account, a webhook ---
 const db = openDatabase(dataDir);
+const repositories = createRepositories(db, { dataDir, now: () => new Date() });
 const keyring = loadKeyring({ dataDir, key: '', previousKey: '' }, { create: true }) as Keyring;
 const tenants = new TenantStore(db, () => new Date());
 const tenant = tenants.add({ slug: 'acme', domains: ['acme.com'], replyDomains: ['replies.acme.com'], forwardAddresses: ['acme-jobs@in.mailroom.test'] });
@@ -260,7 +261,7 @@ const outbound: string[] = [];
 function sendOutreach(): void {
   const n = Math.floor(Math.random() * 100);
   const message = composeOutbound(
-    { db, keyring, now: new Date() },
+    { repositories, keyring, now: new Date() },
     {
       tenant: 'acme',
       to: `person${n}@candidate.example`,

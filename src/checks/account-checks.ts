@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import type { DnsResolver } from '../auth/index.ts';
 import type { Context } from '../runtime/context.ts';
 import { diagnoseAccount } from '../relay/diagnose.ts';
+import { changeAccountStatus } from '../webhooks/announce.ts';
 import type { Account, Tenant } from '../store/index.ts';
 import { fail, ok, warn, type CheckResult } from './types.ts';
 
@@ -70,7 +71,13 @@ export async function checkAccounts(
         return address;
       },
     });
-    ctx.accounts.setStatus(account.id, result.ok ? 'active' : 'failing', result.ok ? null : `${result.stage}: ${result.error}`, ctx.clock.now().toISOString());
+    changeAccountStatus(
+      ctx,
+      account.id,
+      result.ok ? 'active' : 'failing',
+      result.ok ? null : `${result.stage}: ${result.error}`,
+      ctx.clock.now().toISOString(),
+    );
     results.push(
       result.ok
         ? ok('account', subject, 'connection test', `${result.stages.map((s) => s.stage).join(', ')} passed`)

@@ -4,7 +4,6 @@ import type { Command } from 'commander';
 import { UsageError } from '../errors.ts';
 import { keyFilePath } from '../secrets/keyring.ts';
 import { rotateKeys } from '../secrets/rotate.ts';
-import { sealedKeyIds, TokenKeyStore } from '../store/index.ts';
 import { withContext, type GlobalOptions } from './context.ts';
 import { printJson } from './output.ts';
 
@@ -20,8 +19,8 @@ export function registerKeyCommands(program: Command, globals: () => GlobalOptio
         const ring = ctx.keyring();
         const result = {
           secretKey: { id: ring.current.id, source: ctx.config.secret.key ? 'MAILROOM_SECRET_KEY' : keyFilePath(ctx.config.data.dir), readable: ring.ids },
-          sealedSecretsByKey: sealedKeyIds(ctx.db),
-          tokenKeys: new TokenKeyStore(ctx.db).list(),
+          sealedSecretsByKey: ctx.sealed.countByKeyId(),
+          tokenKeys: ctx.tokenKeys.list(),
         };
         if (options.json) return printJson(result);
         process.stdout.write(`secret key ${result.secretKey.id} (${result.secretKey.source})\n`);
@@ -39,7 +38,7 @@ export function registerKeyCommands(program: Command, globals: () => GlobalOptio
     .option('--json', 'print JSON')
     .action((options: { json?: boolean }) =>
       withContext(globals(), (ctx) => {
-        const result = rotateKeys(ctx.db, { dataDir: ctx.config.data.dir, ...ctx.config.secret });
+        const result = rotateKeys(ctx.sealed, { dataDir: ctx.config.data.dir, ...ctx.config.secret });
         if (options.json) return printJson(result);
         process.stdout.write(`re-sealed ${result.resealed} secret(s) with key ${result.keyId} (${result.source})\n`);
         if (result.source === 'environment' && result.previousKeyIds.length > 0)
@@ -54,7 +53,7 @@ export function registerKeyCommands(program: Command, globals: () => GlobalOptio
     .description('add a new reply-token signing key; tokens already sent keep working')
     .action(() =>
       withContext(globals(), (ctx) => {
-        const kid = new TokenKeyStore(ctx.db).add(ctx.keyring(), ctx.clock.now().toISOString());
+        const kid = ctx.tokenKeys.add(ctx.keyring(), ctx.clock.now().toISOString());
         process.stdout.write(
           `new reply-token key ${kid} signs from now on; remove an old one with \`mailroom keys remove-token-key KID\` once its replies have stopped\n`,
         );
@@ -68,7 +67,7 @@ export function registerKeyCommands(program: Command, globals: () => GlobalOptio
       withContext(globals(), (ctx) => {
         let removed: boolean;
         try {
-          removed = new TokenKeyStore(ctx.db).remove(kid);
+          removed = ctx.tokenKeys.remove(kid);
         } catch (err) {
           throw new UsageError((err as Error).message);
         }

@@ -77,11 +77,34 @@ const FLAGS: Record<string, string> = {
   candidate: '--candidate',
   tenant: '--tenant',
   rememberAddress: '--remember-address',
+  provider: '--provider',
+  host: '--host',
+  port: '--port',
+  security: '--security',
+  allowPlain: '--allow-plain',
+  tlsCa: '--tls-ca',
+  from: '--from',
+  sendingDomain: '--sending-domain',
+  replyTo: '--reply-to',
+  password: '--password-env or --password-stdin',
+  oauth2TokenUrl: '--oauth2-token-url',
+  dkimKey: '--dkim-key-file',
+  name: '--name',
+  ids: 'message ids or --unassigned',
+};
+
+/** Where to look up what exists, for each kind of thing a command could not find. */
+const LISTS: Record<string, string> = {
+  message: 'mailroom messages list',
+  account: 'mailroom accounts list',
+  tenant: 'mailroom tenants list',
+  candidate: 'mailroom candidates list',
 };
 
 /** A domain error in the CLI's words: a refusal says so, an input names its flag. */
 export function describeForCli(err: DomainError): string {
   const flag = err.field ? FLAGS[err.field] : undefined;
-  const text = flag ? `${err.message} (${flag})` : err.message;
+  const list = err.kind === 'not_found' && err.field ? LISTS[err.field] : undefined;
+  const text = list ? `${err.message} (see: ${list})` : flag ? `${err.message} (${flag})` : err.message;
   return err.kind === 'refused' ? `refused: ${text}` : text;
 }

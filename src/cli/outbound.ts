@@ -2,7 +2,7 @@
 // relay, and see what became of it.
 import type { Command } from 'commander';
 import { UsageError } from '../errors.ts';
-import { composeOutbound } from '../relay/compose.ts';
+import { EVERY_TENANT, sendMessage } from '../operations/index.ts';
 import { outboundJson } from '../views/index.ts';
 import { optionalTenant, withContext, type GlobalOptions } from './context.ts';
 import { parseLimit } from './messages.ts';
@@ -37,31 +37,23 @@ export function registerOutboundCommands(program: Command, globals: () => Global
         conversation?: string;
         json?: boolean;
       }) =>
-        withContext(globals(), (ctx) => {
-          const candidate = options.candidate ? ctx.candidates.get(options.tenant, options.candidate) : null;
-          if (options.candidate && !candidate)
-            throw new UsageError(`no candidate "${options.candidate}" in tenant "${options.tenant}" (see: mailroom candidates list)`);
+        withContext(globals(), async (ctx) => {
           const numeric = (value: string | undefined, name: string): number | undefined => {
             if (value === undefined) return undefined;
             if (!/^\d+$/.test(value)) throw new UsageError(`${name} must be a number, got "${value}"`);
             return Number(value);
           };
-          const accountId = numeric(options.account, '--account');
-          const conversationId = numeric(options.conversation, '--conversation');
-          const message = composeOutbound(
-            { db: ctx.db, keyring: ctx.keyring(), now: ctx.clock.now(), platformTenant: ctx.config.relay.platformTenant },
-            {
-              tenant: options.tenant,
-              to: options.to,
-              subject: options.subject,
-              candidate,
-              accountId,
-              conversationId,
-              owner: options.owner,
-              text: options.text,
-              html: options.html,
-            },
-          );
+          const message = await sendMessage(ctx, EVERY_TENANT, {
+            tenant: options.tenant,
+            to: options.to,
+            subject: options.subject,
+            candidate: options.candidate,
+            accountId: numeric(options.account, '--account'),
+            conversationId: numeric(options.conversation, '--conversation'),
+            owner: options.owner,
+            text: options.text,
+            html: options.html,
+          });
           if (options.json) return printJson(outboundJson(message));
           process.stdout.write(
             `queued ${message.id} <${message.messageId}> to ${message.recipient} (conversation ${message.conversationId}, replies to ${message.replyTo})\n`,

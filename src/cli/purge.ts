@@ -3,7 +3,7 @@
 // `serve` does once a day); the rows, decisions and reply text stay.
 import type { Command } from 'commander';
 import { UsageError } from '../errors.ts';
-import { RetentionStore, type PurgeReport } from '../store/index.ts';
+import type { PurgeReport } from '../store/index.ts';
 import { withContext, type GlobalOptions } from './context.ts';
 import { formatBytes, printJson } from './output.ts';
 
@@ -29,7 +29,7 @@ export function registerPurgeCommand(program: Command, globals: () => GlobalOpti
         const now = ctx.clock.now();
         const before = new Date(now.getTime() - days * 86_400_000);
         const dryRun = options.dryRun === true;
-        const report = await new RetentionStore(ctx.db, ctx.config.data.dir).purge({
+        const report = await ctx.retention.purge({
           before,
           now,
           dryRun,

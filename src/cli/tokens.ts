@@ -2,7 +2,7 @@
 // each (and its subcompanies). A token is shown once; only its hash is kept.
 import type { Command } from 'commander';
 import { UsageError } from '../errors.ts';
-import { ApiTokenStore, type ApiToken } from '../store/index.ts';
+import type { ApiToken } from '../store/index.ts';
 import { optionalTenant, tenantNamed, withContext, type GlobalOptions } from './context.ts';
 import { printJson, printTable } from './output.ts';
 
@@ -22,7 +22,7 @@ export function registerTokenCommands(program: Command, globals: () => GlobalOpt
     .action((options: { tenant: string; name: string; json?: boolean }) =>
       withContext(globals(), (ctx) => {
         const tenant = tenantNamed(ctx, options.tenant);
-        const { token, info } = new ApiTokenStore(ctx.db).create(tenant.id, options.name, ctx.clock.now().toISOString());
+        const { token, info } = ctx.apiTokens.create(tenant.id, options.name, ctx.clock.now().toISOString());
         if (options.json) return printJson({ ...tokenJson(info), token });
         process.stdout.write(`token ${info.id} for ${tenant.slug} (shown only now): ${token}\nuse it as: Authorization: Bearer ${token}\n`);
       }),
@@ -36,7 +36,7 @@ export function registerTokenCommands(program: Command, globals: () => GlobalOpt
     .action((options: { tenant?: string; json?: boolean }) =>
       withContext(globals(), (ctx) => {
         const tenant = optionalTenant(ctx, options.tenant);
-        const list = new ApiTokenStore(ctx.db).list(tenant?.id);
+        const list = ctx.apiTokens.list(tenant?.id);
         if (options.json) return printJson(list.map(tokenJson));
         printTable(
           list,
@@ -59,7 +59,7 @@ export function registerTokenCommands(program: Command, globals: () => GlobalOpt
     .description('revoke a token at once')
     .action((id: string) =>
       withContext(globals(), (ctx) => {
-        if (!/^\d+$/.test(id) || !new ApiTokenStore(ctx.db).revoke(Number(id), ctx.clock.now().toISOString()))
+        if (!/^\d+$/.test(id) || !ctx.apiTokens.revoke(Number(id), ctx.clock.now().toISOString()))
           throw new UsageError(`no live token ${id} (see: mailroom tokens list)`);
         process.stdout.write(`revoked token ${id}\n`);
       }),

@@ -5,7 +5,7 @@ import { UsageError } from '../errors.ts';
 import type { Context } from '../runtime/context.ts';
 import type { StoredMessage } from '../store/index.ts';
 import { withContext, type GlobalOptions } from './context.ts';
-import { assignByHand } from '../services/queue.ts';
+import { assignMessage, dismissMessage, EVERY_TENANT, reprocessMessages } from '../operations/index.ts';
 import { messageJson } from '../views/index.ts';
 import { parseLimit } from './messages.ts';
 import { printFields, printJson, printTable, senderLine } from './output.ts';
@@ -102,11 +102,10 @@ export function registerUnassignedCommands(program: Command, globals: () => Glob
     .requiredOption('--candidate <externalId>', "the candidate's external id (of the message's tenant)")
     .option('--remember-address', "add the sender's address to the candidate, so the next message matches by itself")
     .action((id: string, options: { candidate: string; rememberAddress?: boolean }) =>
-      withContext(globals(), (ctx) => {
-        const m = unassignedMessage(ctx, id);
-        const { candidate, remembered: sender } = assignByHand(ctx, m, options.candidate, options.rememberAddress === true);
+      withContext(globals(), async (ctx) => {
+        const { message, candidate, remembered } = await assignMessage(ctx, EVERY_TENANT, id, options);
         process.stdout.write(
-          `assigned ${m.id} to ${candidate.externalId} (${candidate.name})${options.rememberAddress ? `; ${sender} added to the candidate` : ''}\n`,
+          `assigned ${message.id} to ${candidate.externalId} (${candidate.name})${remembered ? `; ${remembered} added to the candidate` : ''}\n`,
         );
       }),
     );
@@ -116,10 +115,9 @@ export function registerUnassignedCommands(program: Command, globals: () => Glob
     .description('take a message out of the queue without assigning it')
     .option('--note <text>', 'why')
     .action((id: string, options: { note?: string }) =>
-      withContext(globals(), (ctx) => {
-        const m = unassignedMessage(ctx, id);
-        ctx.messages.dismiss(m.id, options.note ?? null, ctx.clock.now().toISOString());
-        process.stdout.write(`dismissed ${m.id}\n`);
+      withContext(globals(), async (ctx) => {
+        const message = await dismissMessage(ctx, EVERY_TENANT, id, options.note ?? null);
+        process.stdout.write(`dismissed ${message.id}\n`);
       }),
     );
 
@@ -129,19 +127,15 @@ export function registerUnassignedCommands(program: Command, globals: () => Glob
     .option('--unassigned', 'every unassigned message')
     .option('--tenant <slug>', 'with --unassigned: only this tenant')
     .action((ids: string[], options: { unassigned?: boolean; tenant?: string }) =>
-      withContext(globals(), (ctx) => {
-        const chosen = [...ids.map((i) => i.toUpperCase())];
-        if (options.unassigned) {
-          chosen.push(...ctx.messages.list({ status: 'unassigned', limit: 1_000_000, ...(options.tenant ? { tenant: options.tenant } : {}) }).map((m) => m.id));
-        }
-        if (chosen.length === 0) throw new UsageError('name message ids, or --unassigned');
-        let done = 0;
-        const batch = 500;
-        for (let i = 0; i < chosen.length; i += batch) {
-          done += ctx.messages.requeue(chosen.slice(i, i + batch), ctx.clock.now().getTime());
-          if (process.stderr.isTTY) process.stderr.write(`\rqueued ${Math.min(i + batch, chosen.length)}/${chosen.length}`);
-        }
-        if (process.stderr.isTTY) process.stderr.write('\n');
+      withContext(globals(), async (ctx) => {
+        if (ids.length === 0 && !options.unassigned) throw new UsageError('name message ids, or --unassigned');
+        const progress = process.stderr.isTTY ? (queued: number, total: number) => process.stderr.write(`\rqueued ${queued}/${total}`) : undefined;
+        const done = await reprocessMessages(ctx, EVERY_TENANT, {
+          ids,
+          ...(options.unassigned ? { unassigned: { tenant: options.tenant } } : {}),
+          ...(progress ? { progress } : {}),
+        });
+        if (progress) process.stderr.write('\n');
         process.stdout.write(`${done} message(s) queued for the pipeline again; a running server processes them now\n`);
       }),
     );

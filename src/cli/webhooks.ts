@@ -5,7 +5,7 @@ import type { Context } from '../runtime/context.ts';
 import { UsageError } from '../errors.ts';
 import { EVENT_TYPES, type Webhook } from '../store/index.ts';
 import { webhookJson } from '../views/index.ts';
-import { addWebhook, replayWebhooks, rotateWebhookSecret } from '../webhooks/endpoints.ts';
+import { addWebhook, replayWebhooks, rotateWebhookSecret } from '../operations/index.ts';
 import { optionalTenant, tenantNamed, withContext, type GlobalOptions } from './context.ts';
 import { printJson, printTable } from './output.ts';
 

@@ -7,15 +7,15 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { Context as AppContext } from '../runtime/context.ts';
 import { DomainError } from '../errors.ts';
-import { ApiTokenStore, type BatchUpsertResult, type CandidateInput } from '../store/index.ts';
+import type { BatchUpsertResult, CandidateInput } from '../store/index.ts';
 import type { Metrics } from './metrics.ts';
 import { RateLimiter } from '../net/index.ts';
 import { HttpProblem, PROBLEM_TYPES, problemOf, problemResponse } from './problem.ts';
-import { candidateRoutes } from './routes-candidates.ts';
-import { messageRoutes } from './routes-messages.ts';
-import { relayRoutes } from './routes-relay.ts';
-import { webhookRoutes } from './routes-webhooks.ts';
-import { scopeOf, type Scope } from './scope.ts';
+import { candidateRoutes } from './routes/candidates.ts';
+import { messageRoutes } from './routes/messages.ts';
+import { relayRoutes } from './routes/relay.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
+import { scopeOf, type Scope } from './routes/scope.ts';
 
 export type ApiEnv = { Variables: { scope: Scope } };
 
@@ -30,7 +30,7 @@ export interface ApiDeps {
 
 export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   const { ctx } = deps;
-  const tokens = new ApiTokenStore(ctx.db);
+  const tokens = ctx.apiTokens;
   // Per token, so one busy client (or a stolen token) cannot take the main thread, which also runs SMTP intake.
   const limiter = new RateLimiter<number>(ctx.config.http.rateLimitPerMinute, () => ctx.clock.now().getTime());
   const app = new OpenAPIHono<ApiEnv>({

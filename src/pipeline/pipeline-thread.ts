@@ -9,12 +9,10 @@ import type { Config } from '../config/index.ts';
 import { createResolver, domainList } from '../auth/index.ts';
 import { createLogger, type LogLevel } from '../log.ts';
 import { openDatabase } from '../store/database.ts';
-import { RawReader } from '../store/raw.ts';
-import { MatchLookups } from '../store/match-lookups.ts';
-import { ReplyTokenSource } from '../store/token-keys.ts';
+import { createPipelineSources } from '../store/repositories.ts';
 import { keyringSource } from '../secrets/keyring.ts';
 import { matchMessage } from './match-stage.ts';
-import { RemoteJobQueue, StoreClient } from '../store/store-client.ts';
+import { RemoteJobQueue, StoreClient } from '../commit/store-client.ts';
 import { heapGuard } from './heap-guard.ts';
 import type { ThreadIdle } from '../runtime/supervised-thread.ts';
 import { Worker } from './worker.ts';
@@ -50,11 +48,8 @@ if (!port) throw new Error('pipeline-thread.ts runs as a worker thread');
 const data = workerData as PipelineThreadData;
 lowerThreadPriority();
 const reader = openDatabase(data.dataDir, { readonly: true });
-const raw = new RawReader(reader, data.dataDir);
-// Reloaded when the key file changes, so a key rotation needs no restart.
-const openKeyring = keyringSource({ dataDir: data.dataDir, ...data.secret }, { create: false });
-const tokens = new ReplyTokenSource(reader, openKeyring);
-const lookups = new MatchLookups(reader, () => tokens.current());
+// The keyring is reloaded when the key file changes, so a key rotation needs no restart.
+const { raw, match: lookups } = createPipelineSources(reader, data.dataDir, keyringSource({ dataDir: data.dataDir, ...data.secret }, { create: false }));
 const log = createLogger(data.logLevel).child({ subsystem: 'worker' });
 let worker: Worker | null = null;
 const client = new StoreClient(data.store, () => worker?.wake());

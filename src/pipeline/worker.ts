@@ -7,7 +7,8 @@ import type { Config } from '../config/index.ts';
 import { asError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { IdleReporter } from '../runtime/supervised-thread.ts';
-import type { DecisionSummary, Envelope, Job, JobQueue, ProcessedMessage } from '../store/index.ts';
+import type { JobQueue } from '../commit/index.ts';
+import type { DecisionSummary, Envelope, Job, ProcessedMessage } from '../store/index.ts';
 import { runPipelineGroup, type PipelineDeps, type PipelineResult } from './stages.ts';
 
 /** Jobs claimed at once; their results are written back together (one commit). */

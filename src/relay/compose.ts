@@ -8,19 +8,16 @@ import { ConfigError, ConflictError, InvalidError, NotFoundError } from '../erro
 import { ReplyTokens } from '../match/tokens.ts';
 import type { Keyring } from '../secrets/keyring.ts';
 import {
-  AccountStore,
-  ConversationStore,
   newMessageId,
   unguessableMessageId,
   normalizeAddress,
-  OutboundStore,
-  TenantStore,
-  TokenKeyStore,
   type Account,
+  type AccountStore,
   type Candidate,
-  type Database,
   type OutboundMessage,
+  type Repositories,
   type Tenant,
+  type TenantStore,
 } from '../store/index.ts';
 
 // Optional fields may be given as undefined: the CLI and the API pass what they were given.
@@ -40,7 +37,7 @@ export interface ComposeRequest {
 }
 
 export interface ComposeDeps {
-  db: Database;
+  repositories: Repositories;
   keyring: Keyring;
   now: Date;
   /** relay.platformTenant: whose default account sends when the tenant has none. */
@@ -85,8 +82,8 @@ export function chooseAccount(
 }
 
 export function composeOutbound(deps: ComposeDeps, request: ComposeRequest): OutboundMessage {
-  const { db, keyring, now } = deps;
-  const tenants = new TenantStore(db, () => now);
+  const { repositories, keyring, now } = deps;
+  const { tenants, accounts } = repositories;
   const chain = tenantChain(tenants, request.tenant);
   const tenant = chain[0];
   if (!tenant) throw new NotFoundError(`no tenant "${request.tenant}"`, 'tenant');
@@ -99,50 +96,44 @@ export function composeOutbound(deps: ComposeDeps, request: ComposeRequest): Out
     throw new ConflictError(
       `tenant "${tenant.slug}" has no reply domain, so replies could not come back: give the tenant (or its parent) a reply domain first`,
     );
-  const accounts = new AccountStore(db);
   const platform = deps.platformTenant ? tenants.get(deps.platformTenant) : null;
   if (deps.platformTenant && !platform) throw new ConfigError([`relay.platformTenant names tenant "${deps.platformTenant}", which does not exist`]);
   const account = chooseAccount(accounts, chain, request.accountId, request.owner, platform);
-  const conversations = new ConversationStore(db);
-  const outbound = new OutboundStore(db);
-  const keys = new TokenKeyStore(db);
   const at = now.toISOString();
 
-  return db
-    .transaction(() => {
-      keys.ensure(keyring, at);
-      let conversationId: number;
-      let inReplyTo: string | null = null;
-      let references: string[] = [];
-      if (request.conversationId !== undefined) {
-        const conversation = conversations.get(request.conversationId);
-        if (!conversation || !chain.some((t) => t.id === conversation.tenantId))
-          throw new NotFoundError(`no conversation ${request.conversationId} for tenant "${tenant.slug}"`, 'conversationId');
-        conversationId = conversation.id;
-        ({ inReplyTo, references } = conversations.threadReferences(conversationId));
-      } else {
-        conversationId = conversations.open(tenant.id, request.candidate?.id ?? null, request.subject, at);
-      }
-      const token = new ReplyTokens(keys.keys(keyring)).issue(tenant.id, conversationId);
-      const replyTo = `${account.replyLocal}+${token}@${replyDomain}`;
-      const message = {
-        id: newMessageId(),
-        tenantId: tenant.id,
-        accountId: account.id,
-        candidateId: request.candidate?.id ?? conversations.get(conversationId)?.candidateId ?? null,
-        conversationId,
-        purpose: request.purpose ?? 'send',
-        messageId: unguessableMessageId(account.sendingDomain),
-        recipient: given ?? replyTo,
-        replyTo,
-        subject: request.subject,
-        text: request.text ?? null,
-        html: request.html ?? null,
-        inReplyTo,
-        references,
-      };
-      outbound.enqueue(message, at, now.getTime());
-      return outbound.get(message.id) as OutboundMessage;
-    })
-    .immediate();
+  return repositories.transaction(({ conversations, outbound, tokenKeys: keys }) => {
+    keys.ensure(keyring, at);
+    let conversationId: number;
+    let inReplyTo: string | null = null;
+    let references: string[] = [];
+    if (request.conversationId !== undefined) {
+      const conversation = conversations.get(request.conversationId);
+      if (!conversation || !chain.some((t) => t.id === conversation.tenantId))
+        throw new NotFoundError(`no conversation ${request.conversationId} for tenant "${tenant.slug}"`, 'conversationId');
+      conversationId = conversation.id;
+      ({ inReplyTo, references } = conversations.threadReferences(conversationId));
+    } else {
+      conversationId = conversations.open(tenant.id, request.candidate?.id ?? null, request.subject, at);
+    }
+    const token = new ReplyTokens(keys.keys(keyring)).issue(tenant.id, conversationId);
+    const replyTo = `${account.replyLocal}+${token}@${replyDomain}`;
+    const message = {
+      id: newMessageId(),
+      tenantId: tenant.id,
+      accountId: account.id,
+      candidateId: request.candidate?.id ?? conversations.get(conversationId)?.candidateId ?? null,
+      conversationId,
+      purpose: request.purpose ?? 'send',
+      messageId: unguessableMessageId(account.sendingDomain),
+      recipient: given ?? replyTo,
+      replyTo,
+      subject: request.subject,
+      text: request.text ?? null,
+      html: request.html ?? null,
+      inReplyTo,
+      references,
+    };
+    outbound.enqueue(message, at, now.getTime());
+    return outbound.get(message.id) as OutboundMessage;
+  });
 }

@@ -7,7 +7,7 @@ import { createResolver } from '../auth/resolver.ts';
 import type { Config } from '../config/index.ts';
 import { createLogger, type LogLevel } from '../log.ts';
 import { keyringSource, type Keyring } from '../secrets/keyring.ts';
-import { openDatabase } from '../store/database.ts';
+import { createRepositories, openDatabase } from '../store/index.ts';
 import { IdleReporter, type ThreadIdle } from '../runtime/supervised-thread.ts';
 import { WebhookDispatcher } from '../webhooks/dispatcher.ts';
 import { Relay } from './sender.ts';
@@ -29,12 +29,13 @@ const data = workerData as RelayThreadData;
 // A power cut may lose the last "sent" marks, never a queued message (queued by
 // a FULL commit): at worst a message is sent once more, with the same Message-ID.
 const db = openDatabase(data.dataDir, { synchronous: 'NORMAL' });
+const repositories = createRepositories(db, { dataDir: data.dataDir, now: () => new Date() });
 const log = createLogger(data.logLevel).child({ subsystem: 'relay' });
 // Reloaded when the key file changes, so a `mailroom keys rotate` while the server runs is picked up.
 const keys = keyringSource({ dataDir: data.dataDir, ...data.secret }, { create: true });
 const keyring = (): Keyring => keys() as Keyring;
 const relay = new Relay({
-  db,
+  repositories,
   keyring,
   settings: data.settings,
   hostname: data.hostname,
@@ -43,7 +44,7 @@ const relay = new Relay({
 });
 relay.start();
 const dispatcher = new WebhookDispatcher({
-  db,
+  repositories,
   keyring,
   settings: data.webhooks,
   resolver: createResolver(data.dns),
@@ -55,7 +56,7 @@ dispatcher.start();
 // Nothing to send or deliver for relay.idleStopMs: the main thread stops this
 // thread and starts a new one when work falls due (on-demand-thread.ts).
 if (data.settings.idleStopMs > 0) {
-  const workDueAt = relayWorkDueAt(db);
+  const workDueAt = relayWorkDueAt(repositories);
   const idle = new IdleReporter(data.settings.idleStopMs, Date.now, (nextDueAt) => port.postMessage({ idle: true, nextDueAt } satisfies ThreadIdle));
   setInterval(
     () => {

@@ -34,15 +34,16 @@ export async function sendAndAwaitReturn(
 ): Promise<RoundTrip> {
   const nowMs = (): number => ctx.clock.now().getTime();
   const started = nowMs();
-  const message = ctx.db
-    .transaction(() => {
-      const composed = composeOutbound({ db: ctx.db, keyring: ctx.keyring(), now: ctx.clock.now() }, { ...request, accountId: account.id, purpose: 'test' });
-      // Ours to send, not the server relay's.
-      ctx.outbound.claim(composed.id, nowMs(), 5 * 60_000);
-      return composed;
-    })
-    .immediate();
-  const relay = new Relay({ db: ctx.db, keyring: ctx.keyring, settings: ctx.config.relay, hostname: ctx.config.smtp.hostname, log: ctx.log, nowMs });
+  const message = ctx.transaction((tx) => {
+    const composed = composeOutbound(
+      { repositories: tx, keyring: ctx.keyring(), now: ctx.clock.now() },
+      { ...request, accountId: account.id, purpose: 'test' },
+    );
+    // Ours to send, not the server relay's.
+    tx.outbound.claim(composed.id, nowMs(), 5 * 60_000);
+    return composed;
+  });
+  const relay = new Relay({ repositories: ctx, keyring: ctx.keyring, settings: ctx.config.relay, hostname: ctx.config.smtp.hostname, log: ctx.log, nowMs });
   const sent = await relay.sendClaimed(account, message).finally(() => relay.stop());
   if (sent.outcome !== 'sent') return { message, sent, arrived: null, startedAt: started, elapsedMs: nowMs() - started };
   options.onSent?.(sent);

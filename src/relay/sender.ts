@@ -8,7 +8,8 @@ import nodemailer, { type SendMailOptions, type Transporter } from 'nodemailer';
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../log.ts';
 import { SecretError, unreadableCredentials, type Keyring } from '../secrets/keyring.ts';
-import { AccountStore, EventStore, OutboundStore, type Account, type AccountSecret, type Database, type OutboundMessage } from '../store/index.ts';
+import type { Account, AccountSecret, AccountStore, EventStore, OutboundMessage, OutboundStore, Repositories } from '../store/index.ts';
+import { changeAccountStatus } from '../webhooks/announce.ts';
 import { outboundJson } from '../views/json.ts';
 import { transportOptions } from './transport.ts';
 
@@ -37,7 +38,8 @@ export function classifySendError(err: unknown): SendResult {
 }
 
 export interface RelayDeps {
-  db: Database;
+  /** Repositories over the relay's own connection (its thread's, or the caller's for a test email). */
+  repositories: Repositories;
   keyring: () => Keyring;
   settings: Config['relay'];
   /** Our host name, for EHLO. */
@@ -64,9 +66,9 @@ export class Relay {
 
   constructor(deps: RelayDeps) {
     this.deps = deps;
-    this.outbound = new OutboundStore(deps.db);
-    this.accounts = new AccountStore(deps.db);
-    this.events = new EventStore(deps.db);
+    this.outbound = deps.repositories.outbound;
+    this.accounts = deps.repositories.accounts;
+    this.events = deps.repositories.events;
   }
 
   start(): void {
@@ -205,7 +207,7 @@ export class Relay {
 
   private record(account: Account, message: OutboundMessage, result: SendResult): void {
     // The outcome and its event in one transaction: the event never claims what the queue does not show.
-    this.deps.db.transaction(() => this.recordOutcome(account, message, result)).immediate();
+    this.deps.repositories.transaction(() => this.recordOutcome(account, message, result));
   }
 
   private announce(message: OutboundMessage, type: 'outbound.sent' | 'outbound.deferred' | 'outbound.failed', at: Date): void {
@@ -220,12 +222,12 @@ export class Relay {
     if (result.outcome === 'sent') {
       this.outbound.markSent(message.id, result.reply, at);
       this.announce(message, 'outbound.sent', new Date(nowMs));
-      if (account.status === 'failing') this.accounts.setStatus(account.id, 'active', null, at);
+      if (account.status === 'failing') changeAccountStatus(this.deps.repositories, account.id, 'active', null, at);
       log.info({ reply: result.reply }, 'outbound message sent');
       return;
     }
     if (result.authFailed) {
-      this.accounts.setStatus(account.id, 'failing', result.reply, at);
+      changeAccountStatus(this.deps.repositories, account.id, 'failing', result.reply, at);
       log.warn(
         { reply: result.reply },
         "the account's credentials were refused or cannot be read; the message waits. Fix them with `mailroom accounts add` and check with `mailroom accounts test`",

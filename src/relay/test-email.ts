@@ -7,6 +7,7 @@ import type { Context } from '../runtime/context.ts';
 import type { Account } from '../store/index.ts';
 import { adviceFor } from './advice.ts';
 import { sendAndAwaitReturn } from './round-trip.ts';
+import { changeAccountStatus } from '../webhooks/announce.ts';
 
 export interface TestEmailResult {
   ok: boolean;
@@ -47,16 +48,16 @@ export async function sendTestEmail(
   const ids = { outboundId: message.id, messageId: message.messageId, to: message.recipient, providerReply: sent.reply };
   if (sent.outcome !== 'sent') {
     const error = `the provider did not take the test email: ${sent.reply}`;
-    ctx.accounts.setStatus(account.id, 'failing', error, ctx.clock.now().toISOString());
+    changeAccountStatus(ctx, account.id, 'failing', error, ctx.clock.now().toISOString());
     return { ok: false, ...base, ...ids, error, advice: adviceFor(sent.authFailed ? 'auth' : 'mail_from', sent.reply, account) };
   }
   if (arrived) {
-    ctx.accounts.setStatus(account.id, 'active', null, ctx.clock.now().toISOString());
+    changeAccountStatus(ctx, account.id, 'active', null, ctx.clock.now().toISOString());
     return { ok: true, ...ids, accountId: account.id, inboundId: arrived.id, roundTripMs: elapsedMs, error: null, advice: null };
   }
   const replyDomain = message.recipient.slice(message.recipient.indexOf('@') + 1);
   const error = `the test email was sent (${sent.reply}) but did not come back to ${message.recipient} within ${Math.round(options.timeoutMs / 1000)} s`;
-  ctx.accounts.setStatus(account.id, 'failing', error, ctx.clock.now().toISOString());
+  changeAccountStatus(ctx, account.id, 'failing', error, ctx.clock.now().toISOString());
   return {
     ok: false,
     ...base,

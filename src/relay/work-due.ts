@@ -1,13 +1,9 @@
 // When the relay thread next has work: the earlier of the outbound queue's and
 // the webhook deliveries' next due time. The relay thread reads it to say it is
 // idle, the main thread to start it again (on-demand-thread.ts).
-import type { Database } from '../store/database.ts';
-import { OutboundStore } from '../store/outbound.ts';
-import { WebhookStore } from '../store/webhooks.ts';
+import type { Repositories } from '../store/index.ts';
 
-export function relayWorkDueAt(db: Database): () => number | null {
-  const outbound = new OutboundStore(db);
-  const deliveries = new WebhookStore(db);
+export function relayWorkDueAt({ outbound, webhooks: deliveries }: Repositories): () => number | null {
   return () => {
     const dues = [outbound.nextDueAt(), deliveries.nextDueAt()].filter((due): due is number => due !== null);
     return dues.length > 0 ? Math.min(...dues) : null;

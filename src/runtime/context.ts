@@ -1,23 +1,11 @@
 // createContext builds every dependency once: config, logger, clock, database and
-// stores. Tests and benchmarks pass overrides (a silent logger, a fixed clock)
+// the repositories over it. Tests and benchmarks pass overrides (a silent logger, a fixed clock)
 // instead of reaching into modules.
 import { createResolver, type DnsResolver } from '../auth/resolver.ts';
 import type { Config } from '../config/index.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { loadKeyring, type Keyring } from '../secrets/keyring.ts';
-import {
-  AccountStore,
-  CandidateStore,
-  GaugeQueries,
-  JobStore,
-  MessageStore,
-  openDatabase,
-  OutboundStore,
-  RawReader,
-  TenantStore,
-  WebhookStore,
-  type Database,
-} from '../store/index.ts';
+import { createRepositories, openDatabase, type Database, type Repositories } from '../store/index.ts';
 
 export interface Clock {
   now(): Date;
@@ -25,21 +13,17 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => new Date() };
 
-export interface Context {
+/** Every repository (the storage boundary), and what the code around it needs. */
+export interface Context extends Repositories {
   config: Config;
   log: Logger;
   clock: Clock;
+  /**
+   * The connection under the repositories: for the server's start (threads open
+   * their own) and for tests that look at rows. Application code goes through
+   * the repositories (a lint rule keeps it so).
+   */
   db: Database;
-  tenants: TenantStore;
-  candidates: CandidateStore;
-  messages: MessageStore;
-  raw: RawReader;
-  jobs: JobStore;
-  accounts: AccountStore;
-  outbound: OutboundStore;
-  webhooks: WebhookStore;
-  /** Counts and health read by /metrics and /readyz. */
-  gauges: GaugeQueries;
   /** DNS (the system's, or the configured zone file): for checking where outbound connections would go. */
   resolver: DnsResolver;
   /** The keys that seal secrets; the key file is created on first use. */
@@ -65,15 +49,7 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     log,
     clock,
     db,
-    tenants: new TenantStore(db, () => clock.now()),
-    candidates: new CandidateStore(db, () => clock.now()),
-    messages: new MessageStore(db),
-    raw: new RawReader(db, config.data.dir),
-    jobs: new JobStore(db),
-    accounts: new AccountStore(db),
-    outbound: new OutboundStore(db),
-    webhooks: new WebhookStore(db),
-    gauges: new GaugeQueries(db),
+    ...createRepositories(db, { dataDir: config.data.dir, now: () => clock.now() }),
     // Made on first use: a zone file is read only by the commands that look something up.
     resolver: overrides.resolver ?? ((name, rrtype) => (resolver ??= createResolver(config.dns))(name, rrtype)),
     keyring: () => (keyring ??= loadKeyring({ dataDir: config.data.dir, ...config.secret }, { create: true }) as Keyring),

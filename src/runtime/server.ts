@@ -17,18 +17,8 @@ import { OnDemandThread } from './on-demand-thread.ts';
 import { loadTlsMaterial, SmtpListener } from '../smtp/index.ts';
 import { RelayThread } from '../relay/relay-thread-handle.ts';
 import { relayWorkDueAt } from '../relay/work-due.ts';
-import {
-  acquireInstanceLock,
-  diskWatermark,
-  ensureSpoolDir,
-  OutboundStore,
-  GroupCommitter,
-  InstanceLockError,
-  RetentionStore,
-  StoreThread,
-  type CandidateInput,
-  type InstanceLock,
-} from '../store/index.ts';
+import { acquireInstanceLock, diskWatermark, ensureSpoolDir, InstanceLockError, type CandidateInput, type InstanceLock } from '../store/index.ts';
+import { GroupCommitter, StoreThread } from '../commit/index.ts';
 
 export interface RunningServer {
   smtp: AddressInfo;
@@ -70,7 +60,7 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
     if (strays > 0) log.info({ files: strays }, 'removed spool files of messages that were never acknowledged');
     const orphaned = ctx.jobs.releaseOrphaned(ctx.clock.now().getTime());
     if (orphaned > 0) log.warn({ jobs: orphaned }, 'resuming jobs left running by a previous process that stopped without finishing them');
-    const sending = new OutboundStore(ctx.db).releaseOrphaned(ctx.clock.now().getTime());
+    const sending = ctx.outbound.releaseOrphaned(ctx.clock.now().getTime());
     if (sending > 0) log.warn({ messages: sending }, 'resending outbound messages a previous process was sending when it stopped (same Message-ID)');
     const workerLog = log.child({ subsystem: 'worker' });
     let pipeline: PipelineThread | null = null;
@@ -167,7 +157,7 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
       // Outbound mail and webhook deliveries are also queued by CLI commands: the queues are looked at while the thread is stopped.
       relayDemand = new OnDemandThread(relay, {
         startDelayMaxMs: 0,
-        nextDueAt: relayWorkDueAt(ctx.db),
+        nextDueAt: relayWorkDueAt(ctx),
         intakeBusy: () => false,
         pollMs: config.relay.pollIntervalMs,
         nowMs: () => ctx.clock.now().getTime(),
@@ -242,7 +232,7 @@ function scheduleRetention(ctx: Context, log: Logger): { stop(): Promise<void> }
     const now = ctx.clock.now();
     try {
       const options = { before: new Date(now.getTime() - days * DAY_MS), now, dryRun: false, stopping: () => stopping };
-      const report = await new RetentionStore(ctx.db, ctx.config.data.dir).purge(options);
+      const report = await ctx.retention.purge(options);
       if (report.messages > 0) log.info({ ...report, rawDays: days }, 'retention: deleted the raw bytes of old processed messages');
     } catch (err) {
       log.error({ err }, 'retention failed; it runs again in a day (or run `mailroom purge`)');

@@ -6,7 +6,8 @@ import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMT
 import type { Config } from '../config/index.ts';
 import { asError, SmtpError, StorageError, type SmtpReply } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { newMessageId, spoolFileFor, type Envelope, type GroupCommitter, type TenantStore } from '../store/index.ts';
+import type { GroupCommitter } from '../commit/index.ts';
+import { newMessageId, spoolFileFor, type Envelope, type TenantStore } from '../store/index.ts';
 import { clientKey, RateLimiter } from '../net/index.ts';
 import { ConnectionLimiter } from './connection-limits.ts';
 import { IncomingMessage, type IncomingResult } from './incoming.ts';

@@ -1,11 +1,9 @@
 // Sending accounts: a tenant's (or one of its users') own SMTP mailbox. The
 // password or OAuth2 credentials are stored sealed (secrets/keyring.ts) and only
 // opened by the relay when it connects; everything else here is safe to show.
-import { accountJson } from '../views/json.ts';
 import type { Keyring } from '../secrets/keyring.ts';
 import type { Database } from './database.ts';
 import { StatementCache } from './statements.ts';
-import { EventStore } from './events.ts';
 
 export type AccountStatus = 'pending' | 'active' | 'failing';
 
@@ -167,24 +165,12 @@ export class AccountStore {
       .immediate();
   }
 
-  /** Records a test or send outcome; a change of status is announced (account.status_changed). */
+  /**
+   * Records a test or send outcome. Call it through webhooks/announce.ts
+   * (changeAccountStatus), which announces a change of status in the same transaction.
+   */
   setStatus(id: number, status: AccountStatus, error: string | null, at: string): void {
-    this.db
-      .transaction(() => {
-        const before = this.get(id);
-        this.statements.get('UPDATE accounts SET status = ?, last_error = ?, last_tested_at = ? WHERE id = ?').run(status, error, at, id);
-        const after = this.get(id);
-        if (before && after && before.status !== after.status) {
-          new EventStore(this.db).record(
-            after.tenantId,
-            'account.status_changed',
-            `account:${id}`,
-            { account: accountJson(after), previousStatus: before.status },
-            new Date(at),
-          );
-        }
-      })
-      .immediate();
+    this.statements.get('UPDATE accounts SET status = ?, last_error = ?, last_tested_at = ? WHERE id = ?').run(status, error, at, id);
   }
 
   /**

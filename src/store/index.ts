@@ -1,7 +1,9 @@
 // Storage: one SQLite database (WAL, synchronous=FULL) under the data directory,
-// numbered migrations, and one module per table group. All SQL lives in this
-// folder so another backend can stand in for it later. In the server, all writes
-// go through the store thread (store-thread.ts), one transaction per turn.
+// numbered migrations, and one repository per table group, bundled by
+// repositories.ts (the storage boundary). All SQL lives in this folder, and
+// nothing here imports a view or an interface: another backend can stand in for
+// it. How writes reach the database in the server (group commit, the store
+// thread, the job queue) is commit/'s business.
 export { openDatabase, databasePath, databaseFileBytes, type Database } from './database.ts';
 export { migrate, migrations } from './migrations.ts';
 export { TenantStore, TenantError, normalizeAddress, normalizeDomain, type Tenant, type NewTenant, type Route } from './tenants.ts';
@@ -19,11 +21,6 @@ export {
   type MessageStatus,
 } from './messages.ts';
 export { JobStore, type Job, type JobState } from './jobs.ts';
-export { LocalJobQueue, JobOperations, type JobQueue } from './job-queue.ts';
-export { GroupCommitter, type GroupCommitOptions } from './group-commit.ts';
-export { InlineBatchWriter, writeBatch, type BatchWriter, type CommitOutcome } from './batch-writer.ts';
-export { StoreThread } from './store-thread-handle.ts';
-export { StoreClient, RemoteJobQueue } from './store-client.ts';
 export { acquireInstanceLock, InstanceLockError, type InstanceLock } from './instance-lock.ts';
 export { newMessageId, unguessableMessageId } from './ids.ts';
 export { RawReader, ensureSpoolDir, spoolFileFor, spoolUsage, syncSpoolDir } from './raw.ts';
@@ -33,11 +30,11 @@ export { ConversationStore, conversationSubject, type Conversation } from './con
 export { TokenKeyStore, ReplyTokenSource, type TokenKeyInfo } from './token-keys.ts';
 export { AccountStore, type Account, type NewAccount, type AccountSecret, type AccountStatus } from './accounts.ts';
 export { OutboundStore, type OutboundBounce, type OutboundMessage, type NewOutbound, type OutboundStatus } from './outbound.ts';
-export { DecisionEffects } from './decision-effects.ts';
-export { resealAll, sealedKeyIds } from './sealed.ts';
 export { EventStore, EVENT_TYPES, type EventType, type EventPayload } from './events.ts';
 export { WebhookStore, type Webhook, type DueDelivery } from './webhooks.ts';
 export { ApiTokenStore, type ApiToken } from './api-tokens.ts';
 export { diskWatermark, type DiskWatermark } from './disk-watermark.ts';
 export { RetentionStore, RECENT_MS, type PurgeReport, type PurgeOptions } from './retention.ts';
 export { GaugeQueries, type CountedTable } from './gauges.ts';
+export { SealedSecrets } from './sealed.ts';
+export { createRepositories, createPipelineSources, type Repositories, type RepositoryOptions } from './repositories.ts';

@@ -6,10 +6,7 @@ import type { BounceInfo } from '../classify/bounce.ts';
 import type { ForwardingVerification } from '../classify/verification.ts';
 import type { ParsedMessage } from '../parse/parsed-message.ts';
 import type { Statement } from 'better-sqlite3';
-import { messageJson } from '../views/json.ts';
-import { ConversationStore } from './conversations.ts';
 import { StatementCache } from './statements.ts';
-import { EventStore, type EventType } from './events.ts';
 import type { Database } from './database.ts';
 
 export type MessageStatus = 'received' | 'processed' | 'assigned' | 'unassigned' | 'dismissed' | 'failed';
@@ -264,29 +261,30 @@ export class MessageStore {
     this.statements.get(`UPDATE messages SET status = 'failed', error = ?, processed_at = ? WHERE id = ?`).run(error, at, id);
   }
 
-  /** An operator's assignment: replaces the pipeline's decision with method `manual` and files it in a conversation. */
-  assignManually(id: string, candidate: { id: number; externalId: string; name: string }, at: string): void {
-    this.db
-      .transaction(() => {
-        const row = this.statements.get('SELECT tenant_id, subject FROM messages WHERE id = ?').get(id) as
-          { tenant_id: number; subject: string | null } | undefined;
-        if (!row) return;
-        const conversationId = new ConversationStore(this.db).place(row.tenant_id, candidate.id, row.subject, null, at);
-        const decision: DecisionSummary = {
-          status: 'assigned',
-          method: 'manual',
-          reason: null,
-          candidate,
-          suggestions: [],
-          conversationId,
-          evidence: { assignedAt: at },
-        };
-        this.statements
-          .get(`UPDATE messages SET status = 'assigned', candidate_id = ?, conversation_id = ?, decision = ? WHERE id = ?`)
-          .run(candidate.id, conversationId, JSON.stringify(decision), id);
-        this.announce(id, row.tenant_id, 'message.assigned', at);
-      })
-      .immediate();
+  /** The tenant a message belongs to (its id), or null for no such message. */
+  tenantOf(id: string): number | null {
+    return (this.statements.get('SELECT tenant_id FROM messages WHERE id = ?').pluck().get(id) as number | undefined) ?? null;
+  }
+
+  /** Files a processed message in a conversation and/or under the outbound message it answers or reports on. */
+  link(id: string, conversationId: number | null, outboundId: string | null): void {
+    this.statements.get('UPDATE messages SET conversation_id = ?, outbound_id = ? WHERE id = ?').run(conversationId, outboundId, id);
+  }
+
+  /** An operator's assignment: replaces the pipeline's decision with method `manual`, filed in `conversationId`. */
+  assignManually(id: string, candidate: { id: number; externalId: string; name: string }, conversationId: number, at: string): void {
+    const decision: DecisionSummary = {
+      status: 'assigned',
+      method: 'manual',
+      reason: null,
+      candidate,
+      suggestions: [],
+      conversationId,
+      evidence: { assignedAt: at },
+    };
+    this.statements
+      .get(`UPDATE messages SET status = 'assigned', candidate_id = ?, conversation_id = ?, decision = ? WHERE id = ?`)
+      .run(candidate.id, conversationId, JSON.stringify(decision), id);
   }
 
   /** An operator's dismissal, with an optional note; the message stays visible as dismissed. */
@@ -299,18 +297,7 @@ export class MessageStore {
       note,
       dismissedAt: at,
     };
-    this.db
-      .transaction(() => {
-        this.statements.get(`UPDATE messages SET status = 'dismissed', decision = ? WHERE id = ?`).run(JSON.stringify(decision), id);
-        const row = this.statements.get('SELECT tenant_id FROM messages WHERE id = ?').get(id) as { tenant_id: number } | undefined;
-        if (row) this.announce(id, row.tenant_id, 'message.dismissed', at);
-      })
-      .immediate();
-  }
-
-  private announce(id: string, tenantId: number, type: EventType, at: string): void {
-    const message = this.get(id);
-    if (message) new EventStore(this.db).record(tenantId, type, id, { message: messageJson(message) }, new Date(at));
+    this.statements.get(`UPDATE messages SET status = 'dismissed', decision = ? WHERE id = ?`).run(JSON.stringify(decision), id);
   }
 
   /** The processed message with this Message-ID (angle brackets included), if one arrived. */

@@ -9,7 +9,7 @@ import { RefusedError } from '../errors.ts';
 import { checkTargetUrl, postPinned, resolvePublicTarget, type TargetRules } from '../net/index.ts';
 import type { Logger } from '../log.ts';
 import type { Keyring } from '../secrets/keyring.ts';
-import { EventStore, WebhookStore, type Database, type DueDelivery } from '../store/index.ts';
+import type { DueDelivery, EventStore, Repositories, WebhookStore } from '../store/index.ts';
 import { signedHeaders } from './signing.ts';
 
 /**
@@ -35,7 +35,7 @@ export function loggableUrl(text: string): string {
 }
 
 export interface DispatcherDeps {
-  db: Database;
+  repositories: Repositories;
   keyring: () => Keyring;
   settings: Config['webhooks'];
   /** Resolves endpoint host names once per attempt; the connection goes to the address checked. */
@@ -58,8 +58,8 @@ export class WebhookDispatcher {
 
   constructor(deps: DispatcherDeps) {
     this.deps = deps;
-    this.store = new WebhookStore(deps.db);
-    this.events = new EventStore(deps.db);
+    this.store = deps.repositories.webhooks;
+    this.events = deps.repositories.events;
   }
 
   start(): void {
@@ -191,19 +191,11 @@ export class WebhookDispatcher {
   }
 
   private disable(webhookId: number, reason: string, at: string): void {
-    this.deps.db
-      .transaction(() => {
-        const webhook = this.store.get(webhookId);
-        if (!webhook || webhook.status === 'disabled') return;
-        this.store.disable(webhookId, reason);
-        this.events.record(
-          webhook.tenantId,
-          'webhook.disabled',
-          `webhook:${webhookId}`,
-          { webhook: { id: webhookId, url: webhook.url, reason } },
-          new Date(at),
-        );
-      })
-      .immediate();
+    this.deps.repositories.transaction(() => {
+      const webhook = this.store.get(webhookId);
+      if (!webhook || webhook.status === 'disabled') return;
+      this.store.disable(webhookId, reason);
+      this.events.record(webhook.tenantId, 'webhook.disabled', `webhook:${webhookId}`, { webhook: { id: webhookId, url: webhook.url, reason } }, new Date(at));
+    });
   }
 }

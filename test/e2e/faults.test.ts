@@ -14,6 +14,7 @@ import { addTestAccount } from '../helpers/accounts.ts';
 import type { Provider } from '../helpers/provider.ts';
 import { RawSmtp, queuedId } from '../helpers/raw-smtp.ts';
 import { startTestServer, waitFor, type TestServer } from '../helpers/server.ts';
+import { dismissMessage, EVERY_TENANT } from '../../src/operations/index.ts';
 
 let t: TestServer;
 let hanging: Server;
@@ -67,7 +68,7 @@ describe('faults', () => {
     const account = addTestAccount(t.ctx, { port, ca: '' } as Provider, { name: 'hanging', isDefault: true });
     t.ctx.db.prepare('UPDATE accounts SET tls_ca = NULL WHERE id = ?').run(account.id);
     const queued = composeOutbound(
-      { db: t.ctx.db, keyring: t.ctx.keyring(), now: new Date() },
+      { repositories: t.ctx, keyring: t.ctx.keyring(), now: new Date() },
       { tenant: 'acme', to: 'jane@candidate.example', subject: 'Hello', text: 'x' },
     );
     await waitFor(() => t.ctx.outbound.get(queued.id)?.status === 'deferred', 10_000, 'deferred');
@@ -120,7 +121,7 @@ describe('faults', () => {
       t.ctx.webhooks.add(t.ctx.tenants.get('acme')!.id, url, ['message.dismissed'], t.ctx.keyring().seal(newWebhookSecret()), new Date().toISOString());
       const message = t.ctx.messages.list({ tenant: 'acme', limit: 1 })[0]!;
       await waitFor(() => t.ctx.messages.get(message.id)?.status !== 'received', 10_000, 'processed');
-      t.ctx.messages.dismiss(message.id, null, new Date().toISOString());
+      await dismissMessage(t.ctx, EVERY_TENANT, message.id, null);
       await waitFor(() => (t.ctx.db.prepare('SELECT attempts FROM webhook_deliveries').pluck().get() as number) >= 2, 10_000, 'two timed-out attempts');
       expect(t.ctx.db.prepare('SELECT last_error FROM webhook_deliveries').pluck().get()).toMatch(/Timeout/);
       slow = false;

@@ -20,7 +20,7 @@ let provider: Provider;
 let tlsProvider: Provider;
 
 function send(ctx: Context, request: Parameters<typeof composeOutbound>[1]): OutboundMessage {
-  return composeOutbound({ db: ctx.db, keyring: ctx.keyring(), now: new Date() }, request);
+  return composeOutbound({ repositories: ctx, keyring: ctx.keyring(), now: new Date() }, request);
 }
 
 async function settled(id: string, timeoutMs = 10_000): Promise<OutboundMessage> {

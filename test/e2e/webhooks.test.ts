@@ -10,6 +10,7 @@ import { newWebhookSecret } from '../../src/webhooks/signing.ts';
 import { RawSmtp, queuedId } from '../helpers/raw-smtp.ts';
 import { startReceiver, type Receiver } from '../helpers/receiver.ts';
 import { authenticatedSenders, isProcessed, seedTenants, tempDir, testConfig, waitFor, zoneFile } from '../helpers/server.ts';
+import { assignMessage, dismissMessage, EVERY_TENANT } from '../../src/operations/index.ts';
 
 const dataDir = tempDir('mailroom-webhooks-');
 const config = testConfig(dataDir, {
@@ -66,10 +67,10 @@ describe('webhooks', () => {
 
     const assigned = await deliver('jane@candidate.example', 'Re: Interview');
     const unknown = await deliver('stranger@else.example', 'Hello');
-    ctx.messages.dismiss(unknown, 'spam', new Date().toISOString());
+    await dismissMessage(ctx, EVERY_TENANT, unknown, 'spam');
     const byHand = await deliver('jane.work@else.example', 'From my work address');
     const jane = ctx.candidates.get('acme', 'c-jane')!;
-    ctx.messages.assignManually(byHand, { id: jane.id, externalId: jane.externalId, name: jane.name }, new Date().toISOString());
+    await assignMessage(ctx, EVERY_TENANT, byHand, { candidate: jane.externalId });
     await waitFor(() => acme.events.length >= 5, 10_000, 'five events');
     expect(acme.badSignatures).toEqual([]);
     // Events of different messages may arrive in any order (several can be due in one pass); a message's own, in order.
@@ -101,7 +102,7 @@ describe('webhooks', () => {
     receiver.failWith = 503;
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push(await deliver(`nobody${i}@else.example`, `Hello ${i}`));
-    for (const id of ids) ctx.messages.dismiss(id, null, new Date().toISOString());
+    for (const id of ids) await dismissMessage(ctx, EVERY_TENANT, id, null);
     await waitFor(() => receiver.attempts >= 2, 10_000, 'failed attempts');
 
     // mailroom stops with everything undelivered; the receiver goes away entirely.
@@ -131,7 +132,7 @@ describe('webhooks', () => {
     receiver.secrets.push(secret);
     const since = new Date().toISOString();
     const message = await deliver('old@else.example', 'Old secret');
-    ctx.messages.dismiss(message, null, new Date().toISOString());
+    await dismissMessage(ctx, EVERY_TENANT, message, null);
     await waitFor(() => receiver.events.length === 1, 10_000, 'delivered under the old secret');
     receiver.secrets.splice(0, 1, fresh);
     expect(ctx.webhooks.replay([id], since, Date.now())).toBe(1);
@@ -140,7 +141,7 @@ describe('webhooks', () => {
     expect(receiver.badSignatures).toEqual([]);
 
     receiver.failWith = 410;
-    ctx.messages.dismiss(await deliver('gone@else.example', 'Gone'), null, new Date().toISOString());
+    await dismissMessage(ctx, EVERY_TENANT, await deliver('gone@else.example', 'Gone'), null);
     await waitFor(() => ctx.webhooks.get(id)?.status === 'disabled', 10_000, 'disabled after 410');
     expect(ctx.webhooks.get(id)?.disabledReason).toMatch(/410 Gone/);
   });

@@ -2,7 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createContext, type Context } from '../../src/runtime/context.ts';
 import { StorageError } from '../../src/errors.ts';
 import { createLogger } from '../../src/log.ts';
-import { GroupCommitter, InlineBatchWriter, RemoteJobQueue, StoreClient, StoreThread, type BatchWriter, type NewMessage } from '../../src/store/index.ts';
+import { GroupCommitter, InlineBatchWriter, RemoteJobQueue, StoreClient, StoreThread, type BatchWriter } from '../../src/commit/index.ts';
+import type { NewMessage } from '../../src/store/index.ts';
 import { seedTenants, tempDir, testConfig } from '../helpers/server.ts';
 
 let ctx: Context;

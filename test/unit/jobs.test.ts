@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createContext, type Context } from '../../src/runtime/context.ts';
 import { createLogger } from '../../src/log.ts';
 import { Worker, type WorkerDeps } from '../../src/pipeline/index.ts';
-import { LocalJobQueue } from '../../src/store/index.ts';
+import { LocalJobQueue } from '../../src/commit/index.ts';
 import { zoneResolver, type DnsResolver } from '../../src/auth/index.ts';
 import { seedTenants, tempDir, testConfig, waitFor } from '../helpers/server.ts';
 
@@ -110,7 +110,7 @@ describe('worker', () => {
         heapSoftLimitMb: 64,
       },
       ...(idle ? { onIdle: idle.onIdle } : {}),
-      queue: new LocalJobQueue(ctx.db),
+      queue: new LocalJobQueue(ctx),
       readMessage: options.readMessage ?? ((id) => ctx.raw.readWithEnvelope(id)),
       pipeline: { resolver: options.resolver ?? zoneResolver({}), mta: 'mx.mailroom.test', dataDir: ctx.config.data.dir },
       log: createLogger('silent'),

@@ -6,8 +6,20 @@ import { createLogger } from '../../src/log.ts';
 import { composeOutbound } from '../../src/relay/compose.ts';
 import { classifySendError, Relay, type SendResult } from '../../src/relay/sender.ts';
 import { loadKeyring, type Keyring } from '../../src/secrets/keyring.ts';
-import { AccountStore, openDatabase, OutboundStore, TenantStore, type Account, type Database, type OutboundMessage } from '../../src/store/index.ts';
+import {
+  AccountStore,
+  createRepositories,
+  openDatabase,
+  OutboundStore,
+  TenantStore,
+  type Account,
+  type Database,
+  type OutboundMessage,
+} from '../../src/store/index.ts';
 import { tempDir } from '../helpers/server.ts';
+
+/** The repositories over a test's own connection. */
+const repositoriesOf = (db: Database) => createRepositories(db, { dataDir: '', now: () => new Date() });
 
 function setup(over: Partial<{ delayMs: number; perMinute: number }> = {}): { db: Database; keyring: Keyring; account: Account; dir: string } {
   const dir = tempDir();
@@ -51,7 +63,7 @@ class ScriptedRelay extends Relay {
   private readonly reply: (m: OutboundMessage) => SendResult;
   private readonly clock: { now: number };
   constructor(db: Database, keyring: Keyring, reply: (m: OutboundMessage) => SendResult, clock: { now: number }) {
-    super({ db, keyring: () => keyring, settings, hostname: 'mx.test', log: createLogger('silent'), nowMs: () => clock.now });
+    super({ repositories: repositoriesOf(db), keyring: () => keyring, settings, hostname: 'mx.test', log: createLogger('silent'), nowMs: () => clock.now });
     this.reply = reply;
     this.clock = clock;
   }
@@ -75,20 +87,28 @@ describe('which account sends', () => {
     const annasOwn = add('acme-de', 'anna', 'anna@acme.de', false);
     const platformDefault = add('platform', 'managed', null, true);
     const viaDe = (over: { owner?: string; accountId?: number }): number =>
-      composeOutbound({ db, keyring, now: new Date(), platformTenant: 'platform' }, { tenant: 'acme-de', to: 'x@y.example', subject: 'S', text: 'T', ...over })
-        .accountId;
+      composeOutbound(
+        { repositories: repositoriesOf(db), keyring, now: new Date(), platformTenant: 'platform' },
+        { tenant: 'acme-de', to: 'x@y.example', subject: 'S', text: 'T', ...over },
+      ).accountId;
     expect(viaDe({ owner: 'anna@acme.de' })).toBe(annasOwn);
     expect(viaDe({})).toBe(acmeDefault.id); // the subcompany has no default: the parent's
     const deDefault = add('acme-de', 'de-default', null, true);
     expect(viaDe({})).toBe(deDefault);
     expect(viaDe({ accountId: acmeDefault.id })).toBe(acmeDefault.id);
-    const solo = composeOutbound({ db, keyring, now: new Date(), platformTenant: 'platform' }, { tenant: 'solo', to: 'x@y.example', subject: 'S', text: 'T' });
-    expect(solo).toMatchObject({ accountId: platformDefault, replyTo: expect.stringMatching(/@replies\.solo\.example$/) });
-    expect(() => composeOutbound({ db, keyring, now: new Date() }, { tenant: 'solo', to: 'x@y.example', subject: 'S', text: 'T' })).toThrow(
-      /no default sending account/,
+    const solo = composeOutbound(
+      { repositories: repositoriesOf(db), keyring, now: new Date(), platformTenant: 'platform' },
+      { tenant: 'solo', to: 'x@y.example', subject: 'S', text: 'T' },
     );
+    expect(solo).toMatchObject({ accountId: platformDefault, replyTo: expect.stringMatching(/@replies\.solo\.example$/) });
     expect(() =>
-      composeOutbound({ db, keyring, now: new Date() }, { tenant: 'solo', accountId: acmeDefault.id, to: 'x@y.example', subject: 'S', text: 'T' }),
+      composeOutbound({ repositories: repositoriesOf(db), keyring, now: new Date() }, { tenant: 'solo', to: 'x@y.example', subject: 'S', text: 'T' }),
+    ).toThrow(/no default sending account/);
+    expect(() =>
+      composeOutbound(
+        { repositories: repositoriesOf(db), keyring, now: new Date() },
+        { tenant: 'solo', accountId: acmeDefault.id, to: 'x@y.example', subject: 'S', text: 'T' },
+      ),
     ).toThrow(/no account/);
   });
 });
@@ -97,7 +117,9 @@ describe('outbound Message-IDs', () => {
   it('are 128 random bits, independent of the queue id, the row and the time', () => {
     const { db, keyring } = setup();
     const at = new Date();
-    const sent = Array.from({ length: 50 }, () => composeOutbound({ db, keyring, now: at }, { tenant: 'acme', to: 'jane@x.example', subject: 'S', text: 'T' }));
+    const sent = Array.from({ length: 50 }, () =>
+      composeOutbound({ repositories: repositoriesOf(db), keyring, now: at }, { tenant: 'acme', to: 'jane@x.example', subject: 'S', text: 'T' }),
+    );
     const locals = sent.map((m) => m.messageId.slice(0, m.messageId.indexOf('@')));
     for (const [i, local] of locals.entries()) {
       expect(local).toMatch(/^[0-9a-f]{32}$/);
@@ -113,7 +135,10 @@ describe('outbound Message-IDs', () => {
 describe('outbound queue', () => {
   it('a message claimed by a process that died is sent again once, with the same Message-ID', async () => {
     const { db, keyring } = setup();
-    const queued = composeOutbound({ db, keyring, now: new Date() }, { tenant: 'acme', to: 'jane@x.example', subject: 'S', text: 'T' });
+    const queued = composeOutbound(
+      { repositories: repositoriesOf(db), keyring, now: new Date() },
+      { tenant: 'acme', to: 'jane@x.example', subject: 'S', text: 'T' },
+    );
     const store = new OutboundStore(db);
     expect(store.claimDue(Date.now(), 300_000, 10).map((m) => m.id)).toEqual([queued.id]);
     // The process dies here. The next one starts: its lease is released at once.
@@ -131,7 +156,10 @@ describe('outbound queue', () => {
     const { db, keyring } = setup();
     const start = Date.now();
     const clock = { now: start };
-    const queued = composeOutbound({ db, keyring, now: new Date(start) }, { tenant: 'acme', to: 'jane@x.example', subject: 'S', text: 'T' });
+    const queued = composeOutbound(
+      { repositories: repositoriesOf(db), keyring, now: new Date(start) },
+      { tenant: 'acme', to: 'jane@x.example', subject: 'S', text: 'T' },
+    );
     const relay = new ScriptedRelay(db, keyring, () => ({ outcome: 'deferred', reply: '451 4.3.0 try later', authFailed: false }), clock);
     const store = new OutboundStore(db);
     const delays: number[] = [];
@@ -156,7 +184,8 @@ describe('outbound queue', () => {
 
   it('keeps the delay between emails of one account', async () => {
     const { db, keyring } = setup({ delayMs: 50 });
-    for (let i = 0; i < 4; i++) composeOutbound({ db, keyring, now: new Date() }, { tenant: 'acme', to: `c${i}@x.example`, subject: 'S', text: 'T' });
+    for (let i = 0; i < 4; i++)
+      composeOutbound({ repositories: repositoriesOf(db), keyring, now: new Date() }, { tenant: 'acme', to: `c${i}@x.example`, subject: 'S', text: 'T' });
     const clock = {
       get now() {
         return Date.now();
@@ -171,7 +200,8 @@ describe('outbound queue', () => {
 
   it('holds messages past the per-minute cap for later instead of sending them', async () => {
     const { db, keyring } = setup({ perMinute: 2 });
-    for (let i = 0; i < 3; i++) composeOutbound({ db, keyring, now: new Date() }, { tenant: 'acme', to: `c${i}@x.example`, subject: 'S', text: 'T' });
+    for (let i = 0; i < 3; i++)
+      composeOutbound({ repositories: repositoriesOf(db), keyring, now: new Date() }, { tenant: 'acme', to: `c${i}@x.example`, subject: 'S', text: 'T' });
     const clock = { now: Date.now() };
     const relay = new ScriptedRelay(db, keyring, () => ({ outcome: 'sent', reply: '250 ok', authFailed: false }), clock);
     await relay.runOnce();

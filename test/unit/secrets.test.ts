@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Keyring, keyFromBytes, loadKeyring, parseKey, SecretError } from '../../src/secrets/keyring.ts';
 import { rotateKeys } from '../../src/secrets/rotate.ts';
-import { openDatabase, sealedKeyIds, TokenKeyStore } from '../../src/store/index.ts';
+import { openDatabase, SealedSecrets, TokenKeyStore } from '../../src/store/index.ts';
 import { tempDir } from '../helpers/server.ts';
 
 describe('keyring', () => {
@@ -53,12 +53,12 @@ describe('keys rotate', () => {
     const settings = { dataDir: dir, key: '', previousKey: '' };
     const before = loadKeyring(settings, { create: false })!;
     const secretsBefore = new TokenKeyStore(db).keys(before).map((k) => k.secret.toString('hex'));
-    const result = rotateKeys(db, settings);
+    const result = rotateKeys(new SealedSecrets(db), settings);
     expect(result).toMatchObject({ resealed: 2, previousKeyIds: [before.current.id], source: 'key file' });
     const after = loadKeyring(settings, { create: false })!;
     expect(after.ids).toEqual([result.keyId]);
     expect(readFileSync(join(dir, 'secret.key'), 'utf8').trim().split('\n')).toHaveLength(1);
-    expect(sealedKeyIds(db)).toEqual({ [result.keyId]: 2 });
+    expect(new SealedSecrets(db).countByKeyId()).toEqual({ [result.keyId]: 2 });
     expect(new TokenKeyStore(db).keys(after).map((k) => k.secret.toString('hex'))).toEqual(secretsBefore);
     db.close();
   });
@@ -70,7 +70,7 @@ describe('keys rotate', () => {
     expect(() =>
       loadKeyring({ dataDir: dir, key: newKey, previousKey: '' }, { create: false })!.open(db.prepare('SELECT secret FROM token_keys').pluck().get() as string),
     ).toThrow(/MAILROOM_SECRET_PREVIOUS_KEY/);
-    const result = rotateKeys(db, { dataDir: dir, key: newKey, previousKey: oldKey });
+    const result = rotateKeys(new SealedSecrets(db), { dataDir: dir, key: newKey, previousKey: oldKey });
     expect(result).toMatchObject({ resealed: 2, keyId: parseKey(newKey, 'k').id, source: 'environment' });
     expect(new TokenKeyStore(db).keys(loadKeyring({ dataDir: dir, key: newKey, previousKey: '' }, { create: false })!)).toHaveLength(2);
     db.close();

@@ -7,10 +7,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { DnsResolver } from '../../src/auth/index.ts';
 import { RefusedError } from '../../src/errors.ts';
 import { checkTargetUrl, nonPublicRange, resolvePublicTarget } from '../../src/net/index.ts';
-import { EventStore, openDatabase, TenantStore, WebhookStore } from '../../src/store/index.ts';
+import { createRepositories, EventStore, openDatabase, TenantStore, WebhookStore } from '../../src/store/index.ts';
 import { loadKeyring } from '../../src/secrets/keyring.ts';
 import { WebhookDispatcher } from '../../src/webhooks/dispatcher.ts';
-import { addWebhook } from '../../src/webhooks/endpoints.ts';
+import { addWebhook } from '../../src/operations/index.ts';
 import { newWebhookSecret } from '../../src/webhooks/signing.ts';
 import { createLogger } from '../../src/log.ts';
 import { startReceiver, type Receiver } from '../helpers/receiver.ts';
@@ -164,7 +164,14 @@ describe('webhook endpoints', () => {
     const { webhook } = await addWebhook(deps, tenantId, `https://hooks.example.com:${port}/hooks`, null);
     // Rebinding: the name now points at the server's own loopback, where the receiver listens.
     table['hooks.example.com'] = ['127.0.0.1'];
-    const dispatcher = new WebhookDispatcher({ db, keyring, settings, resolver, log: createLogger('silent'), nowMs: Date.now });
+    const dispatcher = new WebhookDispatcher({
+      repositories: createRepositories(db, { dataDir: '', now: () => new Date() }),
+      keyring,
+      settings,
+      resolver,
+      log: createLogger('silent'),
+      nowMs: Date.now,
+    });
     new EventStore(db).record(tenantId, 'message.unassigned', 'M1', {}, new Date());
     expect(await dispatcher.runOnce()).toBe(1);
     expect(receiver.attempts).toBe(0);
@@ -188,7 +195,7 @@ describe('webhook endpoints', () => {
       new Date().toISOString(),
     );
     const dispatcher = new WebhookDispatcher({
-      db,
+      repositories: createRepositories(db, { dataDir: '', now: () => new Date() }),
       keyring,
       settings: { ...settings, allowPrivateNetworks: true },
       resolver,

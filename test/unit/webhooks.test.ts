@@ -7,7 +7,7 @@ import { zoneResolver, type DnsResolver } from '../../src/auth/index.ts';
 import type { Config } from '../../src/config/index.ts';
 import { createLogger } from '../../src/log.ts';
 import { loadKeyring, type Keyring } from '../../src/secrets/keyring.ts';
-import { EventStore, openDatabase, TenantStore, WebhookStore, type Database } from '../../src/store/index.ts';
+import { createRepositories, EventStore, openDatabase, TenantStore, WebhookStore, type Database } from '../../src/store/index.ts';
 import { retryDelayMs, WebhookDispatcher } from '../../src/webhooks/dispatcher.ts';
 import { newWebhookSecret, signature } from '../../src/webhooks/signing.ts';
 import { startReceiver, type Receiver } from '../helpers/receiver.ts';
@@ -39,7 +39,7 @@ async function setup(
   // Real time at the start: the receiver (standardwebhooks) refuses timestamps older than 5 minutes.
   const clock = { now: Date.now() };
   const dispatcher = new WebhookDispatcher({
-    db,
+    repositories: createRepositories(db, { dataDir: '', now: () => new Date() }),
     keyring: () => keyring,
     settings: {
       pollIntervalMs: 1000,

@@ -2,9 +2,7 @@
 // server's worker talks to the store thread through it (store-client.ts); tests
 // and tools use LocalJobQueue on a connection of their own.
 import { DecisionEffects } from './decision-effects.ts';
-import type { Database } from './database.ts';
-import { JobStore, type Job } from './jobs.ts';
-import { MessageStore, type ProcessedMessage } from './messages.ts';
+import type { Job, JobStore, MessageStore, ProcessedMessage, Repositories } from '../store/index.ts';
 
 export interface JobQueue {
   claim(nowMs: number, leaseMs: number, max: number): Promise<Job[]>;
@@ -18,14 +16,14 @@ export interface JobQueue {
 
 /** The job operations themselves, synchronous, on one connection. */
 export class JobOperations {
-  readonly jobs: JobStore;
-  readonly messages: MessageStore;
+  private readonly jobs: JobStore;
+  private readonly messages: MessageStore;
   private readonly effects: DecisionEffects;
 
-  constructor(db: Database) {
-    this.jobs = new JobStore(db);
-    this.messages = new MessageStore(db);
-    this.effects = new DecisionEffects(db);
+  constructor(repositories: Repositories) {
+    this.jobs = repositories.jobs;
+    this.messages = repositories.messages;
+    this.effects = new DecisionEffects(repositories);
   }
 
   claim(nowMs: number, leaseMs: number, max: number): Job[] {
@@ -56,8 +54,8 @@ export class JobOperations {
 export class LocalJobQueue implements JobQueue {
   private readonly ops: JobOperations;
 
-  constructor(db: Database) {
-    this.ops = new JobOperations(db);
+  constructor(repositories: Repositories) {
+    this.ops = new JobOperations(repositories);
   }
 
   async claim(nowMs: number, leaseMs: number, max: number): Promise<Job[]> {

@@ -1,15 +1,13 @@
 // /v1/webhooks: the token's tenant's endpoints: list, add (the secret is in the
 // answer once), remove, rotate the secret, replay events since a time.
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { webhookJson } from '../views/index.ts';
-import { addWebhook, replayWebhooks, rotateWebhookSecret } from '../webhooks/endpoints.ts';
-import type { ApiDeps, ApiEnv } from './app.ts';
-import { notFound } from './problem.ts';
-import { ProblemSchema, ReplaySchema, WebhookInputSchema, WebhookSchema } from './schemas.ts';
+import { webhookJson } from '../../views/index.ts';
+import { addWebhook, replayWebhooks, rotateWebhookSecret } from '../../operations/index.ts';
+import type { ApiDeps, ApiEnv } from '../app.ts';
+import { notFound } from '../problem.ts';
+import { ReplaySchema, WebhookInputSchema, WebhookSchema } from '../schemas.ts';
+import { json, problem, security } from './shared.ts';
 
-const security = [{ bearer: [] }];
-const problem = (description: string) => ({ content: { 'application/problem+json': { schema: ProblemSchema } }, description });
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
 const WebhookId = z.object({
   id: z.coerce
     .number()

@@ -1,9 +1,9 @@
 // The client side of the store thread's protocol: numbered requests over a port
 // (the Worker object on the main thread, a MessagePort in the pipeline thread),
 // replies matched by number. A closed port fails every request still waiting.
-import type { Job } from './jobs.ts';
+import type { Job } from '../store/jobs.ts';
 import type { JobQueue } from './job-queue.ts';
-import type { ProcessedMessage } from './messages.ts';
+import type { ProcessedMessage } from '../store/messages.ts';
 import { WORK_AVAILABLE, type StoreReply, type StoreRequest } from './store-protocol.ts';
 import { StorageError } from '../errors.ts';
 

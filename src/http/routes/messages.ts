@@ -2,19 +2,17 @@
 // download, and clearing the unassigned queue (assign, dismiss).
 import { statSync } from 'node:fs';
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { attachmentPath } from '../parse/attachments.ts';
-import { assignByHand } from '../services/queue.ts';
-import type { StoredMessage } from '../store/index.ts';
-import { messageJson } from '../views/index.ts';
-import type { ApiDeps, ApiEnv } from './app.ts';
-import { conflict, notFound } from './problem.ts';
-import { DownloadBudget, sendFile } from './send-file.ts';
-import { AssignSchema, DismissSchema, MessageSchema, page, PageQuery, ProblemSchema } from './schemas.ts';
-import { decodeCursor, encodeCursor, messageIn } from './scope.ts';
+import { attachmentPath } from '../../parse/attachments.ts';
+import { assignMessage, dismissMessage, messageWithin } from '../../operations/index.ts';
+import type { StoredMessage } from '../../store/index.ts';
+import { messageJson } from '../../views/index.ts';
+import type { ApiDeps, ApiEnv } from '../app.ts';
+import { notFound } from '../problem.ts';
+import { DownloadBudget, sendFile } from '../send-file.ts';
+import { AssignSchema, DismissSchema, MessageSchema, page, PageQuery } from '../schemas.ts';
+import { json, problem, security } from './shared.ts';
+import { decodeCursor, encodeCursor } from './scope.ts';
 
-const security = [{ bearer: [] }];
-const problem = (description: string) => ({ content: { 'application/problem+json': { schema: ProblemSchema } }, description });
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
 const MessageId = z.object({
   id: z
     .string()
@@ -28,12 +26,6 @@ export function messageRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
   const { ctx } = deps;
   const budget = new DownloadBudget(ctx.config.http.downloadMbPerSecond);
   const shown = (m: StoredMessage) => ({ ...messageJson(m), evidence: m.decision?.evidence ?? {} });
-  /** The message as it is after a change. */
-  const reread = (id: string): StoredMessage => {
-    const m = ctx.messages.get(id);
-    if (!m) throw notFound(`no message ${id}`);
-    return m;
-  };
 
   app.openapi(
     createRoute({
@@ -74,7 +66,7 @@ export function messageRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       responses: { 200: json(MessageSchema, 'the message, with the evidence of its decision'), 404: problem('no such message') },
     }),
     (c) => {
-      return c.json(shown(messageIn(ctx, c.get('scope'), c.req.valid('param').id)), 200);
+      return c.json(shown(messageWithin(ctx, c.get('scope'), c.req.valid('param').id)), 200);
     },
   );
 
@@ -90,7 +82,7 @@ export function messageRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       },
     }),
     (c) => {
-      const m = messageIn(ctx, c.get('scope'), c.req.valid('param').id);
+      const m = messageWithin(ctx, c.get('scope'), c.req.valid('param').id);
       const raw = ctx.raw.locate(m.id);
       if (!raw) throw notFound(`the raw bytes of ${m.id} are missing (deleted by retention.rawDays, or lost)`);
       const headers = { 'content-type': 'message/rfc822', 'x-content-type-options': 'nosniff', 'content-disposition': `attachment; filename="${m.id}.eml"` };
@@ -119,7 +111,7 @@ export function messageRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
     }),
     (c) => {
       const { id, sha256 } = c.req.valid('param');
-      const m = messageIn(ctx, c.get('scope'), id);
+      const m = messageWithin(ctx, c.get('scope'), id);
       const attachment = m.attachments.find((a) => a.sha256 === sha256);
       const path = attachmentPath(ctx.config.data.dir, sha256);
       if (!attachment || !statSync(path, { throwIfNoEntry: false })) throw notFound(`message ${m.id} has no attachment ${sha256}`);
@@ -146,13 +138,10 @@ export function messageRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
         409: problem('not in the unassigned queue'),
       },
     }),
-    (c) => {
-      const m = messageIn(ctx, c.get('scope'), c.req.valid('param').id);
-      if (m.status !== 'unassigned') throw conflict(`message ${m.id} is ${m.status}, not unassigned`);
-      const body = c.req.valid('json');
-      // A domain error (no such candidate, no address to remember) becomes its problem in app.ts.
-      assignByHand(ctx, m, body.candidate, body.rememberAddress === true);
-      return c.json(shown(reread(m.id)), 200);
+    async (c) => {
+      // A domain error (not found, not unassigned, no address to remember) becomes its problem in app.ts.
+      const { message } = await assignMessage(ctx, c.get('scope'), c.req.valid('param').id, c.req.valid('json'));
+      return c.json(shown(message), 200);
     },
   );
 
@@ -164,11 +153,9 @@ export function messageRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       request: { params: MessageId, body: { content: { 'application/json': { schema: DismissSchema } } } },
       responses: { 200: json(MessageSchema, 'dismissed'), 404: problem('no such message'), 409: problem('not in the unassigned queue') },
     }),
-    (c) => {
-      const m = messageIn(ctx, c.get('scope'), c.req.valid('param').id);
-      if (m.status !== 'unassigned') throw conflict(`message ${m.id} is ${m.status}, not unassigned`);
-      ctx.messages.dismiss(m.id, c.req.valid('json').note ?? null, ctx.clock.now().toISOString());
-      return c.json(shown(reread(m.id)), 200);
+    async (c) => {
+      const message = await dismissMessage(ctx, c.get('scope'), c.req.valid('param').id, c.req.valid('json').note ?? null);
+      return c.json(shown(message), 200);
     },
   );
 }

@@ -5,7 +5,7 @@
 // caller may answer 250 then, and not before.
 import { StorageError } from '../errors.ts';
 import type { BatchWriter } from './batch-writer.ts';
-import type { NewMessage } from './messages.ts';
+import type { NewMessage } from '../store/messages.ts';
 
 interface Pending {
   message: NewMessage;

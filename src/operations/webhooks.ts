@@ -10,7 +10,7 @@ import { RefusedError } from '../errors.ts';
 import { checkTargetUrl, resolvePublicTarget } from '../net/index.ts';
 import type { Keyring } from '../secrets/keyring.ts';
 import type { Webhook, WebhookStore } from '../store/index.ts';
-import { newWebhookSecret } from './signing.ts';
+import { newWebhookSecret } from '../webhooks/signing.ts';
 
 export interface AddWebhookDeps {
   webhooks: WebhookStore;

@@ -1,9 +1,9 @@
 // Messages between the store thread and its clients (the main thread's group
 // committer and API, and the pipeline thread). Plain structured-clone data only.
 import type { CommitOutcome } from './batch-writer.ts';
-import type { BatchUpsertResult, CandidateInput } from './candidates.ts';
-import type { Job } from './jobs.ts';
-import type { ProcessedMessage, NewMessage } from './messages.ts';
+import type { BatchUpsertResult, CandidateInput } from '../store/candidates.ts';
+import type { Job } from '../store/jobs.ts';
+import type { ProcessedMessage, NewMessage } from '../store/messages.ts';
 
 export type StoreRequest =
   | { op: 'intake'; seq: number; batch: NewMessage[]; nowMs: number }

@@ -1,15 +1,13 @@
 // /v1/candidates: list (cursor pages), upsert one, bulk upsert for syncing, delete.
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { CandidateError, type BatchUpsertResult } from '../store/index.ts';
-import { candidateJson } from '../views/index.ts';
-import type { ApiEnv, ApiDeps } from './app.ts';
-import { badRequest, notFound } from './problem.ts';
-import { BulkCandidatesSchema, BulkResultSchema, CandidateInputSchema, CandidateSchema, page, PageQuery, ProblemSchema } from './schemas.ts';
+import { CandidateError, type BatchUpsertResult } from '../../store/index.ts';
+import { candidateJson } from '../../views/index.ts';
+import type { ApiEnv, ApiDeps } from '../app.ts';
+import { badRequest, notFound } from '../problem.ts';
+import { BulkCandidatesSchema, BulkResultSchema, CandidateInputSchema, CandidateSchema, page, PageQuery } from '../schemas.ts';
+import { json, problem, security } from './shared.ts';
 import { decodeCursor, encodeCursor, tenantIn } from './scope.ts';
 
-const security = [{ bearer: [] }];
-const problem = (description: string) => ({ content: { 'application/problem+json': { schema: ProblemSchema } }, description });
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
 const ExternalId = z.object({
   externalId: z
     .string()

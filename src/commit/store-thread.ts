@@ -8,12 +8,8 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { toStorageError } from '../errors.ts';
 import { writeBatch } from './batch-writer.ts';
-import { openDatabase } from './database.ts';
-import { CandidateStore } from './candidates.ts';
+import { createRepositories, openDatabase, syncSpoolDir, type Job } from '../store/index.ts';
 import { JobOperations } from './job-queue.ts';
-import type { Job } from './jobs.ts';
-import { MessageStore } from './messages.ts';
-import { syncSpoolDir } from './raw.ts';
 import { EVENTS_WRITTEN, WORK_AVAILABLE, type StoreReply, type StoreRequest } from './store-protocol.ts';
 
 export interface StoreThreadData {
@@ -31,9 +27,8 @@ const port = parentPort;
 if (!port) throw new Error('store-thread.ts runs as a worker thread');
 const { dataDir, maxSizeMb } = workerData as StoreThreadData;
 const db = openDatabase(dataDir, { maxSizeMb });
-const messages = new MessageStore(db);
-const jobs = new JobOperations(db);
-const candidates = new CandidateStore(db, () => new Date());
+const repositories = createRepositories(db, { dataDir, now: () => new Date() });
+const jobs = new JobOperations(repositories);
 /** The connected pipeline threads' ports, each with the leases it holds (token -> when it runs out), handed back if its thread dies. */
 const pipelines = new Map<MessagePort, Map<string, number>>();
 let queue: Queued[] = [];
@@ -48,7 +43,7 @@ function handle(request: StoreRequest): unknown {
       if (request.batch.some((m) => m.spoolFile)) syncSpoolDir(dataDir);
       // Structured clone delivers Uint8Arrays; better-sqlite3 binds Buffers.
       const batch = request.batch.map((m) => ({ ...m, raw: m.raw ? Buffer.from(m.raw.buffer, m.raw.byteOffset, m.raw.byteLength) : null }));
-      return writeBatch(messages, batch, request.nowMs);
+      return writeBatch(repositories.messages, batch, request.nowMs);
     }
     case 'claim':
       return jobs.claim(request.nowMs, request.leaseMs, request.max);
@@ -61,7 +56,7 @@ function handle(request: StoreRequest): unknown {
     case 'nextDueAt':
       return jobs.nextDueAt();
     case 'upsertCandidates':
-      return candidates.upsertBatch(request.tenant, request.rows);
+      return repositories.candidates.upsertBatch(request.tenant, request.rows);
   }
 }
 
@@ -110,7 +105,7 @@ function runQueued(): void {
         }
       }
       // After the dead thread's last requests: a result it sent before dying still counts.
-      if (releasing.length > 0) jobs.jobs.releaseLeases(releasing, Date.now());
+      if (releasing.length > 0) repositories.jobs.releaseLeases(releasing, Date.now());
     }).immediate();
   } catch (err) {
     abandonedLeases.push(...releasing); // rolled back: the next transaction tries again

@@ -2,7 +2,7 @@
 // outcome of each message. A batch that fails for any reason but a full store is
 // retried one message at a time, so only the culprit is refused.
 import { toStorageError } from '../errors.ts';
-import type { MessageStore, NewMessage } from './messages.ts';
+import type { MessageStore, NewMessage } from '../store/messages.ts';
 
 export type CommitOutcome = { ok: true } | { ok: false; full: boolean; error: string };
 

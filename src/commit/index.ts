@@ -1,0 +1,12 @@
+// The write path in the server: accepted messages grouped into one transaction
+// (group-commit.ts), the store thread that runs every intake and pipeline write
+// in one transaction per turn of its event loop (store-thread.ts, its handle and
+// the client the pipeline talks through), the job queue the pipeline claims
+// from, and what a completed job's decision changes (decision-effects.ts).
+// Repositories (store/) say what is written; this folder says when and where.
+export { LocalJobQueue, JobOperations, type JobQueue } from './job-queue.ts';
+export { GroupCommitter, type GroupCommitOptions } from './group-commit.ts';
+export { InlineBatchWriter, writeBatch, type BatchWriter, type CommitOutcome } from './batch-writer.ts';
+export { StoreThread } from './store-thread-handle.ts';
+export { StoreClient, RemoteJobQueue } from './store-client.ts';
+export { DecisionEffects } from './decision-effects.ts';

@@ -1,0 +1,176 @@
+// Sending accounts: the staged connection test, the test email that proves the
+// round trip back through our MX, and the default account of a tenant or user.
+// Each records the outcome on the account (and announces a change of status).
+import { createPrivateKey } from 'node:crypto';
+import { ConflictError, InvalidError } from '../errors.ts';
+import { isProvider, PROVIDERS, type ProviderName } from '../relay/providers.ts';
+import type { DiagnosisResult } from '../relay/diagnose.ts';
+import type { TestEmailResult } from '../relay/test-email.ts';
+import type { Context } from '../runtime/context.ts';
+import { SecretError, unreadableCredentials } from '../secrets/keyring.ts';
+import { normalizeAddress, normalizeDomain, type Account, type AccountSecret } from '../store/index.ts';
+import { changeAccountStatus } from '../webhooks/announce.ts';
+import { accountWithin, reaches, tenantWithin, type Reach } from './reach.ts';
+
+/** The accounts within reach, oldest first. */
+export async function listAccounts(ctx: Context, reach: Reach): Promise<Account[]> {
+  return ctx.accounts.list().filter((a) => reaches(reach, a.tenantId));
+}
+
+/** The sealed credentials, opened; unreadable ones mark the account failing and say what to do. */
+function openCredentials(ctx: Context, account: Account): AccountSecret {
+  try {
+    return ctx.accounts.openSecret(account.id, ctx.keyring());
+  } catch (err) {
+    if (!(err instanceof SecretError)) throw err;
+    const reason = unreadableCredentials(err);
+    changeAccountStatus(ctx, account.id, 'failing', reason, ctx.clock.now().toISOString());
+    throw new ConflictError(
+      `${reason}. Enter the password again (mailroom accounts add --tenant ${account.tenant} --name ${account.name} ...) or restore the secret key.`,
+    );
+  }
+}
+
+/** Resolve, connect, TLS, EHLO, AUTH, MAIL FROM, in turn: ok, or the stage that failed with advice. */
+export async function testAccount(ctx: Context, reach: Reach, id: number): Promise<{ account: Account; result: DiagnosisResult }> {
+  const account = accountWithin(ctx, reach, id);
+  const secret = openCredentials(ctx, account);
+  // Loaded on first use: the SMTP thread needs nodemailer only when someone tests an account.
+  const { diagnoseAccount } = await import('../relay/diagnose.ts');
+  const result = await diagnoseAccount(account, secret, { connectionTimeoutMs: ctx.config.relay.connectionTimeoutMs, hostname: ctx.config.smtp.hostname });
+  changeAccountStatus(ctx, account.id, result.ok ? 'active' : 'failing', result.ok ? null : `${result.stage}: ${result.error}`, ctx.clock.now().toISOString());
+  return { account, result };
+}
+
+/** Sends a test email to the account's own reply address and waits for it to come back through our MX. */
+export async function sendAccountTestEmail(
+  ctx: Context,
+  reach: Reach,
+  id: number,
+  options: { timeoutMs: number; progress?: (line: string) => void },
+): Promise<{ account: Account; result: TestEmailResult }> {
+  const account = accountWithin(ctx, reach, id);
+  openCredentials(ctx, account);
+  const { sendTestEmail } = await import('../relay/test-email.ts');
+  const result = await sendTestEmail(ctx, account, { timeoutMs: options.timeoutMs, progress: options.progress ?? (() => undefined) });
+  return { account, result };
+}
+
+/** Makes the account the default of its owner (a user) or of its tenant. */
+export async function makeDefaultAccount(ctx: Context, reach: Reach, id: number): Promise<Account> {
+  const account = accountWithin(ctx, reach, id);
+  ctx.accounts.setDefault(account.id);
+  return ctx.accounts.get(account.id) as Account;
+}
+
+/** Removes the account; the messages it sent stay. */
+export async function removeAccount(ctx: Context, reach: Reach, id: number): Promise<Account> {
+  const account = accountWithin(ctx, reach, id);
+  ctx.accounts.remove(account.id);
+  return account;
+}
+
+const OAUTH_TOKEN_URLS: Partial<Record<ProviderName, string>> = {
+  gmail: 'https://oauth2.googleapis.com/token',
+  office365: 'https://login.microsoftonline.com/common/oauth2/v2.0/token',
+  outlook: 'https://login.microsoftonline.com/common/oauth2/v2.0/token',
+};
+
+/** An account as an administrator fills it in (PCRecruiter's alias fields); what is left out comes from the provider's preset. */
+export interface AccountInput {
+  tenant: string;
+  name: string;
+  provider: string;
+  host?: string | undefined;
+  port?: number | undefined;
+  security?: string | undefined;
+  /** Required to send without TLS: the password would cross the network in the clear. */
+  allowPlain?: boolean | undefined;
+  /** PEM of a private CA to trust. */
+  tlsCa?: string | null | undefined;
+  username: string;
+  credentials: { password: string } | { oauth2: { clientId: string; clientSecret: string; refreshToken: string; tokenUrl?: string | undefined } };
+  from: string;
+  fromName?: string | undefined;
+  /** The local part of the Reply-To: <replyTo>+<token>@<reply domain>. */
+  replyTo?: string | undefined;
+  sendingDomain?: string | undefined;
+  dkim?: { selector: string; privateKey: string } | undefined;
+  owner?: string | undefined;
+  isDefault?: boolean | undefined;
+  delayMs?: number | undefined;
+  perMinute?: number | undefined;
+  perDay?: number | undefined;
+}
+
+/** Checks the settings, seals the credentials and adds the account (status pending); warnings are for the person adding it. */
+export async function addAccount(ctx: Context, reach: Reach, input: AccountInput): Promise<{ account: Account; warnings: string[] }> {
+  if (!isProvider(input.provider)) throw new InvalidError(`the provider must be one of ${Object.keys(PROVIDERS).join(', ')}`, 'provider');
+  const preset = PROVIDERS[input.provider];
+  const tenant = tenantWithin(ctx, reach, input.tenant);
+  const host = input.host ?? preset.host;
+  if (!host) throw new InvalidError(`a host is required for provider ${input.provider}`, 'host');
+  const security = input.security ?? preset.security;
+  if (security !== 'tls' && security !== 'starttls' && security !== 'none')
+    throw new InvalidError('security must be tls (implicit, port 465), starttls (587) or none', 'security');
+  if (security === 'none' && !input.allowPlain)
+    throw new InvalidError('security none sends the password in the clear; allow it explicitly if this server is on a trusted network', 'allowPlain');
+  const warnings = security === 'none' ? ['this account sends without TLS: passwords and messages cross the network in the clear'] : [];
+  const port = input.port ?? (security === preset.security ? preset.port : security === 'tls' ? 465 : 587);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidError('the port must be from 1 to 65535', 'port');
+  const from = normalizeAddress(input.from);
+  if (!from) throw new InvalidError(`"${input.from}" is not an email address`, 'from');
+  const sendingDomain = input.sendingDomain ? normalizeDomain(input.sendingDomain) : from.slice(from.indexOf('@') + 1);
+  if (!sendingDomain) throw new InvalidError(`"${input.sendingDomain}" is not a domain`, 'sendingDomain');
+  const replyLocal = (input.replyTo ?? 'reply').toLowerCase();
+  if (!/^[a-z0-9][a-z0-9._-]*$/.test(replyLocal))
+    throw new InvalidError('the reply-to is the local part before +token (letters, digits, . _ -), e.g. careers', 'replyTo');
+  if (input.tlsCa != null && !input.tlsCa.includes('-----BEGIN CERTIFICATE-----')) throw new InvalidError('the CA file holds no PEM certificate', 'tlsCa');
+  const secret: AccountSecret = {};
+  let authMethod: 'password' | 'oauth2' = 'password';
+  if ('password' in input.credentials) {
+    if (!input.credentials.password) throw new InvalidError('the password is empty', 'password');
+    secret.password = input.credentials.password;
+  } else {
+    const tokenUrl = input.credentials.oauth2.tokenUrl ?? OAUTH_TOKEN_URLS[input.provider];
+    if (!tokenUrl) throw new InvalidError(`an OAuth2 token URL is required for provider ${input.provider}`, 'oauth2TokenUrl');
+    secret.oauth2 = { ...input.credentials.oauth2, tokenUrl };
+    authMethod = 'oauth2';
+  }
+  if (input.dkim) {
+    try {
+      createPrivateKey(input.dkim.privateKey);
+    } catch (err) {
+      throw new InvalidError(`the DKIM key is not a PEM private key (${(err as Error).message})`, 'dkimKey');
+    }
+    secret.dkimPrivateKey = input.dkim.privateKey;
+  }
+  if (ctx.accounts.list(tenant.slug).some((a) => a.tenantId === tenant.id && a.name === input.name))
+    throw new ConflictError(`tenant "${tenant.slug}" already has an account named "${input.name}"`, 'name');
+  const account = ctx.accounts.add(
+    {
+      tenantId: tenant.id,
+      name: input.name,
+      provider: input.provider,
+      host,
+      port,
+      security,
+      tlsCa: input.tlsCa ?? null,
+      username: input.username,
+      authMethod,
+      sealedSecret: ctx.keyring().seal(JSON.stringify(secret)),
+      fromAddress: from,
+      fromName: input.fromName ?? null,
+      sendingDomain,
+      dkimSelector: input.dkim?.selector ?? null,
+      replyLocal,
+      owner: input.owner ?? null,
+      isDefault: input.isDefault === true,
+      delayMs: input.delayMs ?? 0,
+      perMinute: input.perMinute ?? preset.perMinute,
+      perDay: input.perDay ?? preset.perDay,
+    },
+    ctx.clock.now().toISOString(),
+  );
+  return { account, warnings };
+}

@@ -1,0 +1,11 @@
+// Operations: what a person or the platform can ask mailroom to do, once, for
+// every interface (the CLI, the HTTP API, the web console). Each takes the
+// context, the caller's reach (which tenants it may see) and plain input; each
+// checks its rules and throws domain errors (errors.ts) that every interface
+// words its own way: the CLI names its flags, the API answers problem types.
+// Reads that are a single repository call stay with the caller.
+export { EVERY_TENANT, reaches, tenantWithin, messageWithin, accountWithin, type Reach } from './reach.ts';
+export { assignMessage, dismissMessage, reprocessMessages, type Assignment, type ReprocessRequest } from './messages.ts';
+export { sendMessage, type SendRequest } from './outbound.ts';
+export { addAccount, listAccounts, makeDefaultAccount, removeAccount, sendAccountTestEmail, testAccount, type AccountInput } from './accounts.ts';
+export { addWebhook, rotateWebhookSecret, replayWebhooks } from './webhooks.ts';

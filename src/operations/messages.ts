@@ -1,0 +1,81 @@
+// Clearing the unassigned queue by hand: assigning a message to a candidate
+// (optionally remembering the sender's address on the candidate), dismissing
+// it, and running messages through the pipeline again.
+import { ConflictError, InvalidError, NotFoundError } from '../errors.ts';
+import type { Context } from '../runtime/context.ts';
+import type { Candidate, StoredMessage } from '../store/index.ts';
+import { announceMessage } from '../webhooks/announce.ts';
+import { messageWithin, reaches, type Reach } from './reach.ts';
+
+function unassignedWithin(ctx: Context, reach: Reach, id: string): StoredMessage {
+  const message = messageWithin(ctx, reach, id);
+  if (message.status !== 'unassigned') throw new ConflictError(`message ${message.id} is ${message.status}, not unassigned`);
+  return message;
+}
+
+export interface Assignment {
+  message: StoredMessage;
+  candidate: Candidate;
+  /** The address added to the candidate, when asked to remember it. */
+  remembered: string | null;
+}
+
+/** Files an unassigned message under a candidate of its tenant (method `manual`), with its event. */
+export async function assignMessage(
+  ctx: Context,
+  reach: Reach,
+  id: string,
+  request: { candidate: string; rememberAddress?: boolean | undefined },
+): Promise<Assignment> {
+  const message = unassignedWithin(ctx, reach, id);
+  const candidate = ctx.candidates.get(message.tenant, request.candidate);
+  if (!candidate) throw new NotFoundError(`no candidate "${request.candidate}" in tenant "${message.tenant}"`, 'candidate');
+  const sender = message.classification?.forward?.originalFrom?.address ?? message.from;
+  if (request.rememberAddress && !sender) throw new ConflictError(`message ${message.id} has no sender address to remember`, 'rememberAddress');
+  const at = ctx.clock.now().toISOString();
+  ctx.transaction((tx) => {
+    if (request.rememberAddress && sender)
+      tx.candidates.upsert(message.tenant, { externalId: candidate.externalId, name: candidate.name, emails: [...candidate.emails, sender] });
+    const tenantId = tx.messages.tenantOf(message.id) as number;
+    const conversationId = tx.conversations.place(tenantId, candidate.id, message.subject, null, at);
+    tx.messages.assignManually(message.id, { id: candidate.id, externalId: candidate.externalId, name: candidate.name }, conversationId, at);
+    announceMessage(tx, 'message.assigned', message.id, at);
+  });
+  return { message: ctx.messages.get(message.id) as StoredMessage, candidate, remembered: request.rememberAddress ? sender : null };
+}
+
+/** Takes a message out of the queue without assigning it; it stays visible as dismissed, with the note. */
+export async function dismissMessage(ctx: Context, reach: Reach, id: string, note: string | null): Promise<StoredMessage> {
+  const message = unassignedWithin(ctx, reach, id);
+  const at = ctx.clock.now().toISOString();
+  ctx.transaction((tx) => {
+    tx.messages.dismiss(message.id, note, at);
+    announceMessage(tx, 'message.dismissed', message.id, at);
+  });
+  return ctx.messages.get(message.id) as StoredMessage;
+}
+
+export interface ReprocessRequest {
+  ids?: readonly string[];
+  /** Every unassigned message (of this tenant, when given). */
+  unassigned?: { tenant?: string | undefined };
+  /** Told after each batch: how many of how many are queued. */
+  progress?: (queued: number, total: number) => void;
+}
+
+/** Queues messages for the pipeline again (a running server picks them up); returns how many were queued. */
+export async function reprocessMessages(ctx: Context, reach: Reach, request: ReprocessRequest): Promise<number> {
+  const chosen = (request.ids ?? []).map((id) => messageWithin(ctx, reach, id.toUpperCase()).id);
+  if (request.unassigned) {
+    const queue = ctx.messages.list({ status: 'unassigned', limit: 1_000_000, ...(request.unassigned.tenant ? { tenant: request.unassigned.tenant } : {}) });
+    chosen.push(...queue.filter((m) => reaches(reach, ctx.messages.tenantOf(m.id) ?? -1)).map((m) => m.id));
+  }
+  if (chosen.length === 0 && !request.unassigned) throw new InvalidError('name message ids, or ask for every unassigned message', 'ids');
+  let queued = 0;
+  const batch = 500;
+  for (let i = 0; i < chosen.length; i += batch) {
+    queued += ctx.messages.requeue(chosen.slice(i, i + batch), ctx.clock.now().getTime());
+    request.progress?.(Math.min(i + batch, chosen.length), chosen.length);
+  }
+  return queued;
+}

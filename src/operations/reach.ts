@@ -1,0 +1,38 @@
+// Who is asking decides what exists: an operator at the command line reaches
+// every tenant; an API token or a console user reaches one tenant and its
+// subcompanies. Anything out of reach is "not found", never "forbidden": another
+// tenant's ids are not even confirmed to exist.
+import { NotFoundError } from '../errors.ts';
+import type { Context } from '../runtime/context.ts';
+import type { Account, StoredMessage, Tenant } from '../store/index.ts';
+
+export interface Reach {
+  /** The tenants this caller may see and change, or every tenant. */
+  tenantIds: readonly number[] | 'all';
+}
+
+/** The operator at the command line (or the server itself). */
+export const EVERY_TENANT: Reach = { tenantIds: 'all' };
+
+export function reaches(reach: Reach, tenantId: number): boolean {
+  return reach.tenantIds === 'all' || reach.tenantIds.includes(tenantId);
+}
+
+export function tenantWithin(ctx: Context, reach: Reach, slug: string): Tenant {
+  const tenant = ctx.tenants.get(slug);
+  if (!tenant || !reaches(reach, tenant.id)) throw new NotFoundError(`no tenant "${slug}"`, 'tenant');
+  return tenant;
+}
+
+export function messageWithin(ctx: Context, reach: Reach, id: string): StoredMessage {
+  const message = ctx.messages.get(id);
+  const tenantId = message ? ctx.messages.tenantOf(message.id) : null;
+  if (!message || tenantId === null || !reaches(reach, tenantId)) throw new NotFoundError(`no message ${id}`, 'message');
+  return message;
+}
+
+export function accountWithin(ctx: Context, reach: Reach, id: number): Account {
+  const account = ctx.accounts.get(id);
+  if (!account || !reaches(reach, account.tenantId)) throw new NotFoundError(`no account ${id}`, 'account');
+  return account;
+}
