@@ -62,7 +62,7 @@ export class UsageError extends Error {
  * problem type of its kind (RFC 9457).
  */
 export abstract class DomainError extends Error {
-  abstract readonly kind: 'not_found' | 'invalid' | 'conflict' | 'refused';
+  abstract readonly kind: 'not_found' | 'invalid' | 'conflict' | 'refused' | 'forbidden';
   /** The input the problem is with (`to`, `text`...), when it is one. */
   readonly field: string | null;
   constructor(message: string, field: string | null = null) {
@@ -96,6 +96,12 @@ export class ConflictError extends DomainError {
 export class RefusedError extends DomainError {
   readonly kind = 'refused' as const;
   override name = 'RefusedError';
+}
+
+/** The caller may see the thing but not do this to it (a tenant's token adding a top-level tenant): 403. */
+export class ForbiddenError extends DomainError {
+  readonly kind = 'forbidden' as const;
+  override name = 'ForbiddenError';
 }
 
 const FULL_CODES = new Set(['SQLITE_FULL', 'ENOSPC', 'EDQUOT']);

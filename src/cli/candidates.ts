@@ -4,21 +4,13 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { UsageError } from '../errors.ts';
-import { CandidateError, CandidateStore, type Candidate, type CandidateInput } from '../store/index.ts';
+import { EVERY_TENANT, importCandidates, removeCandidate, upsertCandidate } from '../operations/index.ts';
+import type { Candidate, CandidateInput, CandidateStore } from '../store/index.ts';
 import { candidateJson } from '../views/index.ts';
 import { withContext, type GlobalOptions } from './context.ts';
 import { printFields, printJson, printTable } from './output.ts';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
-
-function asUsage<T>(run: () => T): T {
-  try {
-    return run();
-  } catch (err) {
-    if (err instanceof CandidateError) throw new UsageError(err.message);
-    throw err;
-  }
-}
 
 /** Rows of a CSV (header: external_id,name,email[,email...] or emails separated by ;) or a JSON array. */
 export function readCandidateFile(path: string): { line: number; input: CandidateInput }[] {
@@ -94,10 +86,12 @@ export function registerCandidateCommands(program: Command, globals: () => Globa
     .requiredOption('--email <address>', 'an email address (repeatable)', collect, [])
     .option('--json', 'print the candidate as JSON')
     .action((options: { tenant: string; externalId: string; name: string; email: string[]; json?: boolean }) =>
-      withContext(globals(), (ctx) => {
-        const { candidate, created } = asUsage(() =>
-          ctx.candidates.upsert(options.tenant, { externalId: options.externalId, name: options.name, emails: options.email }),
-        );
+      withContext(globals(), async (ctx) => {
+        const { candidate, created } = await upsertCandidate(ctx, EVERY_TENANT, options.tenant, {
+          externalId: options.externalId,
+          name: options.name,
+          emails: options.email,
+        });
         if (options.json) return printJson(candidateJson(candidate));
         process.stdout.write(`${created ? 'added' : 'updated'} candidate ${candidate.externalId} (${candidate.name}): ${candidate.emails.join(', ')}\n`);
       }),
@@ -109,23 +103,20 @@ export function registerCandidateCommands(program: Command, globals: () => Globa
     .requiredOption('--tenant <slug>', 'the tenant')
     .option('--json', 'print the summary as JSON')
     .action((file: string, options: { tenant: string; json?: boolean }) =>
-      withContext(globals(), (ctx) => {
+      withContext(globals(), async (ctx) => {
         const rows = readCandidateFile(file);
-        const summary = { created: 0, updated: 0, rejected: [] as { line: number; reason: string }[] };
         const showProgress = process.stderr.isTTY && !options.json;
-        rows.forEach(({ line, input }, i) => {
-          try {
-            CandidateStore.validate(input);
-            const { created } = asUsage(() => ctx.candidates.upsert(options.tenant, input));
-            if (created) summary.created++;
-            else summary.updated++;
-          } catch (err) {
-            if (err instanceof UsageError && /no tenant/.test(err.message)) throw err;
-            summary.rejected.push({ line, reason: (err as Error).message });
-          }
-          if (showProgress && (i % 100 === 0 || i === rows.length - 1)) process.stderr.write(`\rimporting ${i + 1}/${rows.length}`);
+        const result = await importCandidates(ctx, EVERY_TENANT, {
+          tenant: options.tenant,
+          rows: rows.map((r) => r.input),
+          ...(showProgress ? { progress: (done: number, total: number) => process.stderr.write(`\rimporting ${done}/${total}`) } : {}),
         });
         if (showProgress) process.stderr.write('\n');
+        const summary = {
+          created: result.created,
+          updated: result.updated,
+          rejected: result.rejected.map((r) => ({ line: rows[r.index]?.line ?? r.index + 1, reason: r.reason })),
+        };
         if (options.json) return printJson(summary);
         process.stdout.write(`${summary.created} created, ${summary.updated} updated, ${summary.rejected.length} rejected\n`);
         for (const r of summary.rejected) process.stdout.write(`  line ${r.line}: ${r.reason}\n`);
@@ -139,7 +130,7 @@ export function registerCandidateCommands(program: Command, globals: () => Globa
     .option('--json', 'print a JSON array')
     .action((options: { tenant: string; json?: boolean }) =>
       withContext(globals(), (ctx) => {
-        const list = asUsage(() => ctx.candidates.list(options.tenant));
+        const list = ctx.candidates.list(options.tenant);
         if (options.json) return printJson(list.map(candidateJson));
         printTable(
           list,
@@ -177,9 +168,9 @@ export function registerCandidateCommands(program: Command, globals: () => Globa
     .description('remove a candidate')
     .option('--tenant <slug>', 'the tenant (needed only when several have this external id)')
     .action((externalId: string, options: { tenant?: string }) =>
-      withContext(globals(), (ctx) => {
+      withContext(globals(), async (ctx) => {
         const candidate = findCandidate(ctx.candidates, externalId, options.tenant);
-        ctx.candidates.remove(candidate.tenant, externalId);
+        await removeCandidate(ctx, EVERY_TENANT, candidate.tenant, externalId);
         process.stdout.write(`removed candidate ${externalId} of tenant ${candidate.tenant}\n`);
       }),
     );

@@ -91,6 +91,9 @@ const FLAGS: Record<string, string> = {
   dkimKey: '--dkim-key-file',
   name: '--name',
   ids: 'message ids or --unassigned',
+  domains: '--domain',
+  replyDomains: '--reply-domain or --forward-address',
+  parent: '--parent',
 };
 
 /** Where to look up what exists, for each kind of thing a command could not find. */
@@ -106,5 +109,6 @@ export function describeForCli(err: DomainError): string {
   const flag = err.field ? FLAGS[err.field] : undefined;
   const list = err.kind === 'not_found' && err.field ? LISTS[err.field] : undefined;
   const text = list ? `${err.message} (see: ${list})` : flag ? `${err.message} (${flag})` : err.message;
-  return err.kind === 'refused' ? `refused: ${text}` : text;
+  if (err.kind === 'refused') return `refused: ${text}`;
+  return err.kind === 'forbidden' ? `not allowed: ${text}` : text;
 }

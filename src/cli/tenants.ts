@@ -1,7 +1,6 @@
 // mailroom tenants add|list|show
 import type { Command } from 'commander';
-import { UsageError } from '../errors.ts';
-import { TenantError, type Tenant } from '../store/index.ts';
+import { addTenant, checkTenantSetup, EVERY_TENANT } from '../operations/index.ts';
 import { tenantNamed, withContext, type GlobalOptions } from './context.ts';
 import { printFields, printJson, printTable } from './output.ts';
 
@@ -36,22 +35,16 @@ export function registerTenantCommands(program: Command, globals: () => GlobalOp
     .option('--name <name>', 'display name')
     .option('--json', 'print the tenant as JSON')
     .action((slug: string, options: AddOptions) =>
-      withContext(globals(), (ctx) => {
-        let tenant: Tenant;
-        try {
-          tenant = ctx.tenants.add({
-            slug,
-            domains: options.domain,
-            replyDomains: options.replyDomain,
-            forwardAddresses: options.forwardAddress,
-            inboxes: options.inbox,
-            ...(options.parent ? { parent: options.parent } : {}),
-            ...(options.name ? { name: options.name } : {}),
-          });
-        } catch (err) {
-          if (err instanceof TenantError) throw new UsageError(err.message);
-          throw err;
-        }
+      withContext(globals(), async (ctx) => {
+        const tenant = await addTenant(ctx, EVERY_TENANT, {
+          slug,
+          domains: options.domain,
+          replyDomains: options.replyDomain,
+          forwardAddresses: options.forwardAddress,
+          inboxes: options.inbox,
+          ...(options.parent ? { parent: options.parent } : {}),
+          ...(options.name ? { name: options.name } : {}),
+        });
         if (options.json) printJson(tenant);
         else
           process.stdout.write(
@@ -112,11 +105,8 @@ export function registerTenantCommands(program: Command, globals: () => GlobalOp
     .option('--json', 'print the report as JSON')
     .action((slug: string, options: { sendTests?: boolean; inbox: string[]; json?: boolean }) =>
       withContext(globals(), async (ctx) => {
-        const tenant = tenantNamed(ctx, slug);
         const showProgress = process.stderr.isTTY && !options.json;
-        // Loaded when the command runs (mailauth, nodemailer): `mailroom serve` shares this module graph.
-        const { checkTenant } = await import('../checks/run.ts');
-        const report = await checkTenant(ctx, tenant, {
+        const { tenant, report } = await checkTenantSetup(ctx, EVERY_TENANT, slug, {
           sendTests: options.sendTests === true,
           inboxes: options.inbox,
           progress: showProgress ? (line) => process.stderr.write(`checking ${line}...\n`) : () => undefined,

@@ -13,6 +13,7 @@ export const PROBLEM_TYPES = {
   unsupportedMedia: 'urn:mailroom:problem:unsupported-media-type',
   badRequest: 'urn:mailroom:problem:bad-request',
   refused: 'urn:mailroom:problem:refused',
+  forbidden: 'urn:mailroom:problem:forbidden',
   tooLarge: 'urn:mailroom:problem:too-large',
   rateLimited: 'urn:mailroom:problem:rate-limited',
   internal: 'urn:mailroom:problem:internal',
@@ -55,5 +56,7 @@ export function problemOf(err: DomainError): Problem {
       return { type: PROBLEM_TYPES.conflict, title: 'Conflict', status: 409, detail: err.message };
     case 'refused':
       return { type: PROBLEM_TYPES.refused, title: 'Refused', status: 422, detail: err.message };
+    case 'forbidden':
+      return { type: PROBLEM_TYPES.forbidden, title: 'Forbidden', status: 403, detail: err.message };
   }
 }

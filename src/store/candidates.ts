@@ -2,6 +2,7 @@
 // addresses (two candidates may share one). Addresses are kept normalized so
 // the sender lookup in matching is one indexed equality.
 import type { Statement } from 'better-sqlite3';
+import { InvalidError } from '../errors.ts';
 import type { Database } from './database.ts';
 import { StatementCache } from './statements.ts';
 import { normalizeAddress } from './tenants.ts';
@@ -31,7 +32,8 @@ export interface BatchUpsertResult {
   rejected: { index: number; externalId: string; reason: string }[];
 }
 
-export class CandidateError extends Error {
+/** A candidate that cannot be stored as given (a bad address, a missing name...): an invalid input to whoever asked. */
+export class CandidateError extends InvalidError {
   override name = 'CandidateError';
 }
 

@@ -2,6 +2,7 @@
 // accept mail for: reply domains (any local part) and forwarding addresses.
 import { domainToASCII } from 'node:url';
 import type { Statement } from 'better-sqlite3';
+import { InvalidError } from '../errors.ts';
 import type { Database } from './database.ts';
 
 export type RouteKind = 'reply_domain' | 'forward_address';
@@ -35,7 +36,8 @@ export interface NewTenant {
 }
 
 /** A rejected tenant change; the message is fit to show to an operator. */
-export class TenantError extends Error {
+/** A tenant that cannot be stored as given (a bad slug or domain, an address another tenant has): an invalid input. */
+export class TenantError extends InvalidError {
   override name = 'TenantError';
 }
 
@@ -118,9 +120,9 @@ export class TenantStore {
     const replyDomains = input.replyDomains.map((d) => normalizeDomain(d) ?? fail(`reply domain "${d}" is not a domain name`));
     const forwards = input.forwardAddresses.map((a) => normalizeAddress(a) ?? fail(`forwarding address "${a}" is not an email address`));
     const inboxes = (input.inboxes ?? []).map((a) => normalizeAddress(a) ?? fail(`inbox "${a}" is not an email address`));
-    if (domains.length === 0) throw new TenantError('a tenant needs at least one --domain (the company domain its mail comes from)');
+    if (domains.length === 0) throw new TenantError('a tenant needs at least one domain (the company domain its mail comes from)', 'domains');
     if (replyDomains.length + forwards.length === 0 && !input.parent) {
-      throw new TenantError('a tenant needs at least one --reply-domain or --forward-address, or it can receive nothing');
+      throw new TenantError('a tenant needs at least one reply domain or forwarding address, or it can receive nothing', 'replyDomains');
     }
     const createdAt = this.now().toISOString();
     const run = this.db.transaction(() => {

@@ -2,7 +2,7 @@
 // picks the problem type and status from the kind.
 import { describe, expect, it } from 'vitest';
 import { describeForCli } from '../../src/cli/main.ts';
-import { ConflictError, InvalidError, NotFoundError, RefusedError } from '../../src/errors.ts';
+import { ConflictError, ForbiddenError, InvalidError, NotFoundError, RefusedError } from '../../src/errors.ts';
 import { problemOf } from '../../src/http/problem.ts';
 
 describe('domain errors', () => {
@@ -20,6 +20,12 @@ describe('domain errors', () => {
       'refused: webhook URL http://10.0.0.1 is on a private address',
       422,
       'urn:mailroom:problem:refused',
+    ],
+    [
+      new ForbiddenError('only an operator adds a top-level tenant; name a parent to add a subcompany', 'parent'),
+      'not allowed: only an operator adds a top-level tenant; name a parent to add a subcompany (--parent)',
+      403,
+      'urn:mailroom:problem:forbidden',
     ],
   ])('%s', (err, cli, status, type) => {
     expect(describeForCli(err)).toBe(cli);

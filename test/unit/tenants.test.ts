@@ -40,7 +40,7 @@ describe('tenants', () => {
 
   it.each([
     [{ ...acme, slug: 'Bad Slug!' }, /slug/],
-    [{ ...acme, domains: [] }, /at least one --domain/],
+    [{ ...acme, domains: [] }, /at least one domain/],
     [{ ...acme, domains: ['not a domain'] }, /is not a domain name/],
     [{ ...acme, replyDomains: ['[127.0.0.1]'] }, /reply domain .* is not a domain name/],
     [{ ...acme, forwardAddresses: ['nobody'] }, /is not an email address/],

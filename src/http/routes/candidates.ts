@@ -1,9 +1,8 @@
 // /v1/candidates: list (cursor pages), upsert one, bulk upsert for syncing, delete.
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { CandidateError, type BatchUpsertResult } from '../../store/index.ts';
+import { importCandidates, removeCandidate, upsertCandidate } from '../../operations/index.ts';
 import { candidateJson } from '../../views/index.ts';
 import type { ApiEnv, ApiDeps } from '../app.ts';
-import { badRequest, notFound } from '../problem.ts';
 import { BulkCandidatesSchema, BulkResultSchema, CandidateInputSchema, CandidateSchema, page, PageQuery } from '../schemas.ts';
 import { json, problem, security } from './shared.ts';
 import { decodeCursor, encodeCursor, tenantIn } from './scope.ts';
@@ -16,8 +15,6 @@ const ExternalId = z.object({
     .openapi({ param: { name: 'externalId', in: 'path' } }),
 });
 const TenantQuery = z.object({ tenant: z.string().max(100).optional() });
-/** Rows per store-thread turn in a bulk upsert: ~2 ms, so the intake committed beside it is barely held up (bench:api-load: 25, 50, 100 rows tried). */
-const BULK_CHUNK = 50;
 
 export function candidateRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
   const { ctx } = deps;
@@ -53,17 +50,15 @@ export function candidateRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
         404: problem('unknown tenant'),
       },
     }),
-    (c) => {
+    async (c) => {
       const { externalId } = c.req.valid('param');
       const body = c.req.valid('json');
-      const tenant = tenantIn(ctx, c.get('scope'), body.tenant);
-      try {
-        const { candidate, created } = ctx.candidates.upsert(tenant.slug, { externalId, name: body.name, emails: body.emails });
-        return c.json(candidateJson(candidate), created ? 201 : 200);
-      } catch (err) {
-        if (err instanceof CandidateError) throw badRequest(err.message);
-        throw err;
-      }
+      const { candidate, created } = await upsertCandidate(ctx, c.get('scope'), body.tenant ?? c.get('scope').tenant, {
+        externalId,
+        name: body.name,
+        emails: body.emails,
+      });
+      return c.json(candidateJson(candidate), created ? 201 : 200);
     },
   );
 
@@ -80,18 +75,14 @@ export function candidateRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
     }),
     async (c) => {
       const body = c.req.valid('json');
-      const tenant = tenantIn(ctx, c.get('scope'), body.tenant);
-      const result: BatchUpsertResult = { created: 0, updated: 0, rejected: [] };
-      // In chunks, each written in the store thread's next transaction beside the
-      // intake (no lock to wait for, no long turn on this thread, which also runs
-      // SMTP). Retrying a sync is safe: it upserts.
-      for (let start = 0; start < body.candidates.length; start += BULK_CHUNK) {
-        const rows = body.candidates.slice(start, start + BULK_CHUNK);
-        const chunk = await deps.upsertCandidates(tenant.slug, rows);
-        result.created += chunk.created;
-        result.updated += chunk.updated;
-        result.rejected.push(...chunk.rejected.map((r) => ({ ...r, index: r.index + start })));
-      }
+      // Each chunk is written in the store thread's next transaction beside the intake
+      // (no lock to wait for, no long turn on this thread, which also runs SMTP).
+      // Retrying a sync is safe: it upserts.
+      const result = await importCandidates(ctx, c.get('scope'), {
+        tenant: body.tenant ?? c.get('scope').tenant,
+        rows: body.candidates,
+        write: deps.upsertCandidates,
+      });
       return c.json(result, 200);
     },
   );
@@ -104,10 +95,8 @@ export function candidateRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       request: { params: ExternalId, query: TenantQuery },
       responses: { 204: { description: 'deleted' }, 404: problem('no such candidate') },
     }),
-    (c) => {
-      const { externalId } = c.req.valid('param');
-      const tenant = tenantIn(ctx, c.get('scope'), c.req.valid('query').tenant);
-      if (!ctx.candidates.remove(tenant.slug, externalId)) throw notFound(`no candidate "${externalId}" in tenant "${tenant.slug}"`);
+    async (c) => {
+      await removeCandidate(ctx, c.get('scope'), c.req.valid('query').tenant ?? c.get('scope').tenant, c.req.valid('param').externalId);
       return c.body(null, 204);
     },
   );

@@ -1,0 +1,126 @@
+// The operations layer that the CLI, the API and the console share: what a
+// caller limited to one tenant can reach, that a change and its event land in
+// one transaction, and the errors each interface words its own way.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConflictError, ForbiddenError, InvalidError, NotFoundError } from '../../src/errors.ts';
+import {
+  addTenant,
+  assignMessage,
+  dismissMessage,
+  EVERY_TENANT,
+  importCandidates,
+  reprocessMessages,
+  sendMessage,
+  type Reach,
+} from '../../src/operations/index.ts';
+import { queuedId, RawSmtp } from '../helpers/raw-smtp.ts';
+import { authenticatedSenders, isProcessed, startTestServer, tempDir, waitFor, zoneFile, type TestServer } from '../helpers/server.ts';
+
+let t: TestServer;
+let acme: Reach;
+let globex: Reach;
+
+beforeAll(async () => {
+  t = await startTestServer({ overrides: { dns: { zoneFile: zoneFile(tempDir(), authenticatedSenders(['candidate.example'])) } } });
+  acme = { tenantIds: t.ctx.tenants.subtreeIds(t.ctx.tenants.get('acme')!.id) };
+  globex = { tenantIds: t.ctx.tenants.subtreeIds(t.ctx.tenants.get('globex')!.id) };
+  t.ctx.candidates.upsert('acme', { externalId: 'c-jane', name: 'Jane', emails: ['jane@candidate.example'] });
+});
+
+afterAll(() => t.cleanup());
+
+async function unassigned(from: string): Promise<string> {
+  const c = await RawSmtp.connect(t.server.smtp.port);
+  expect((await c.startData(['careers@replies.acme.com'], from))?.code).toBe(354);
+  const id = queuedId(await c.command(`From: ${from}\r\nSubject: Hello\r\nMessage-ID: <${Math.random().toString(36).slice(2)}@x>\r\n\r\nHello.\r\n.`));
+  c.close();
+  await waitFor(() => isProcessed(t.ctx.messages.get(id)?.status), 10_000, 'processed');
+  expect(t.ctx.messages.get(id)?.status).toBe('unassigned');
+  return id;
+}
+
+const eventsOf = (id: string): string[] =>
+  t.ctx.events
+    .list({ tenantIds: acme.tenantIds as number[], limit: 1000 })
+    .filter((e) => e.data.message && (e.data.message as { id: string }).id === id)
+    .map((e) => e.type);
+
+describe('operations', () => {
+  it("reach: another tenant's message is not found, not forbidden; its own is assigned with the event and the conversation together", async () => {
+    const id = await unassigned('stranger@candidate.example');
+    await expect(assignMessage(t.ctx, globex, id, { candidate: 'c-jane' })).rejects.toThrow(NotFoundError);
+    await expect(dismissMessage(t.ctx, globex, id, null)).rejects.toThrow(NotFoundError);
+    await expect(assignMessage(t.ctx, acme, id, { candidate: 'c-nobody' })).rejects.toMatchObject({ kind: 'not_found', field: 'candidate' });
+    expect(t.ctx.messages.get(id)?.status).toBe('unassigned');
+
+    const { message, remembered } = await assignMessage(t.ctx, acme, id, { candidate: 'c-jane', rememberAddress: true });
+    expect(message).toMatchObject({ status: 'assigned', decision: { method: 'manual', candidate: { externalId: 'c-jane' } } });
+    expect(message.conversationId).toEqual(expect.any(Number));
+    expect(remembered).toBe('stranger@candidate.example');
+    expect(t.ctx.candidates.get('acme', 'c-jane')?.emails).toContain('stranger@candidate.example');
+    expect(eventsOf(id)).toEqual(['message.unassigned', 'message.assigned']);
+    await expect(dismissMessage(t.ctx, acme, id, null)).rejects.toThrow(ConflictError);
+  });
+
+  it('a change whose event cannot be written is rolled back whole', async () => {
+    const id = await unassigned('someone@candidate.example');
+    t.ctx.db.exec(`CREATE TEMP TRIGGER no_events BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'events table on fire'); END;`);
+    try {
+      await expect(dismissMessage(t.ctx, acme, id, 'spam')).rejects.toThrow(/on fire/);
+    } finally {
+      t.ctx.db.exec('DROP TRIGGER no_events');
+    }
+    expect(t.ctx.messages.get(id)?.status).toBe('unassigned');
+    expect(eventsOf(id)).toEqual(['message.unassigned']);
+    expect((await dismissMessage(t.ctx, acme, id, 'spam')).status).toBe('dismissed');
+    expect(eventsOf(id)).toEqual(['message.unassigned', 'message.dismissed']);
+  });
+
+  it('reprocess counts only messages within reach, and asks for something to do', async () => {
+    const id = await unassigned('other@candidate.example');
+    await expect(reprocessMessages(t.ctx, globex, { ids: [id] })).rejects.toThrow(NotFoundError);
+    expect(await reprocessMessages(t.ctx, globex, { unassigned: {} })).toBe(0);
+    await expect(reprocessMessages(t.ctx, acme, {})).rejects.toThrow(InvalidError);
+    const progress: number[] = [];
+    expect(await reprocessMessages(t.ctx, acme, { ids: [id], progress: (done) => progress.push(done) })).toBe(1);
+    expect(progress).toEqual([1]);
+    await waitFor(() => isProcessed(t.ctx.messages.get(id)?.status), 10_000, 'processed again');
+  });
+
+  it("send: a conversation or account of another tenant is not found; the candidate named must be the tenant's", async () => {
+    await expect(sendMessage(t.ctx, acme, { tenant: 'globex', to: 'x@y.example', subject: 'S', text: 'T' })).rejects.toMatchObject({ field: 'tenant' });
+    const conversation = t.ctx.conversations.open(t.ctx.tenants.get('globex')!.id, null, 'Theirs', new Date().toISOString());
+    await expect(sendMessage(t.ctx, acme, { tenant: 'acme', to: 'x@y.example', subject: 'S', text: 'T', conversationId: conversation })).rejects.toMatchObject({
+      kind: 'not_found',
+      field: 'conversationId',
+    });
+    await expect(sendMessage(t.ctx, acme, { tenant: 'acme', to: 'x@y.example', subject: 'S', text: 'T', candidate: 'c-nobody' })).rejects.toMatchObject({
+      field: 'candidate',
+    });
+  });
+
+  it('import: chunks of 50, rejected rows by their index in the whole list, progress after each chunk', async () => {
+    const rows = Array.from({ length: 120 }, (_, i) => ({
+      externalId: `imp-${i}`,
+      name: `Person ${i}`,
+      emails: [i === 77 ? 'not-an-address' : `p${i}@candidate.example`],
+    }));
+    const progress: number[] = [];
+    const result = await importCandidates(t.ctx, EVERY_TENANT, { tenant: 'acme', rows, progress: (done) => progress.push(done) });
+    expect(result).toMatchObject({
+      created: 119,
+      updated: 0,
+      rejected: [{ index: 77, externalId: 'imp-77', reason: expect.stringMatching(/not an email address/) }],
+    });
+    expect(progress).toEqual([50, 100, 120]);
+    await expect(importCandidates(t.ctx, globex, { tenant: 'acme', rows })).rejects.toThrow(NotFoundError);
+  });
+
+  it("tenants: a tenant's caller adds subcompanies under its own tenant only", async () => {
+    const base = { domains: ['acme.co.uk'], replyDomains: ['replies.acme.co.uk'], forwardAddresses: [] };
+    await expect(addTenant(t.ctx, acme, { slug: 'rogue', ...base })).rejects.toThrow(ForbiddenError);
+    await expect(addTenant(t.ctx, acme, { slug: 'sneaky', parent: 'globex', ...base })).rejects.toThrow(NotFoundError);
+    await expect(addTenant(t.ctx, acme, { slug: 'Bad Slug', parent: 'acme', ...base })).rejects.toThrow(InvalidError);
+    expect(await addTenant(t.ctx, acme, { slug: 'acme-uk', parent: 'acme', ...base })).toMatchObject({ slug: 'acme-uk', parent: 'acme' });
+  });
+});
