@@ -1,7 +1,10 @@
 // npm run bench:intake [-- --seconds N --rounds N --connections N]
-// Durable intake throughput and latency next to a bare smtp-server sink measured
-// in the same run and, where Postfix is installed, a private Postfix instance
-// (the trusted durable MTA) delivering to its discard transport; plus peak RSS
+// Durable intake throughput and latency next to, measured in the same run: a bare
+// smtp-server sink (stores nothing), a minimal durable intake (smtp-server and
+// better-sqlite3 with group commit in one thread, synchronous=FULL: the limit of
+// this design, scripts/lib/minimal-durable-server.ts) and, where Postfix is
+// installed, a private Postfix instance (the trusted durable MTA) delivering to
+// its discard transport; plus peak RSS
 // with 50 concurrent 1 MB messages (fresh servers, every round). The servers
 // take turns for several rounds and the medians are reported, because one
 // measurement on a shared machine swings by a third; mailroom's pipeline
@@ -75,6 +78,15 @@ function startSink(dataDir: string): Promise<ServerChild> {
   return startChild(['scripts/lib/sink-server.ts'], process.env, join(dataDir, 'sink.log'), (e) => e.port as number | undefined);
 }
 
+function startMinimalDurable(dataDir: string): Promise<ServerChild> {
+  return startChild(
+    [...SERVER_NODE_FLAGS, 'scripts/lib/minimal-durable-server.ts'],
+    { ...process.env, ...SERVER_ENV, DATA_DIR: dataDir },
+    join(dataDir, 'minimal.log'),
+    (e) => e.port as number | undefined,
+  );
+}
+
 /** One timed measurement, with the CPU the server process spent on it (null for Postfix: many processes). */
 interface Measured extends LoadResult {
   cpuUsPerMessage: number | null;
@@ -83,6 +95,7 @@ interface Measured extends LoadResult {
 interface Row {
   name: string;
   sink: Measured[];
+  minimal: Measured[];
   durable: Measured[];
   postfix: Measured[] | null;
 }
@@ -109,6 +122,7 @@ async function drainSeconds(dataDir: string): Promise<number> {
 async function phase(
   name: string,
   sink: ServerChild,
+  minimal: ServerChild,
   durable: ServerChild,
   persistent: boolean,
   size: number,
@@ -125,13 +139,15 @@ async function phase(
   };
   log(`${name}: warming up`);
   await run(sink, 1);
+  await run(minimal, 1);
   await run(durable, 1);
   if (postfix) await run(postfix, 1);
   let drain = await drainSeconds(dataDir);
-  const row: Row = { name, sink: [], durable: [], postfix: postfix ? [] : null };
+  const row: Row = { name, sink: [], minimal: [], durable: [], postfix: postfix ? [] : null };
   for (let round = 1; round <= rounds; round++) {
-    log(`${name}, round ${round}/${rounds}: sink, mailroom${postfix ? ', postfix' : ''} ${seconds}s each`);
+    log(`${name}, round ${round}/${rounds}: sink, minimal durable, mailroom${postfix ? ', postfix' : ''} ${seconds}s each`);
     row.sink.push(await run(sink, seconds));
+    row.minimal.push(await run(minimal, seconds));
     row.durable.push(await run(durable, seconds));
     // mailroom's pipeline catches up now, not while the others are measured.
     drain += await drainSeconds(dataDir);
@@ -195,16 +211,18 @@ const fmt = (n: number, digits = 1): string => n.toFixed(digits);
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'mailroom-bench-'));
   const sink = await startSink(dataDir);
+  const minimalDir = mkdtempSync(join(tmpdir(), 'mailroom-bench-minimal-'));
+  const minimal = await startMinimalDurable(minimalDir);
   const durable = await startMailroom(dataDir);
   const noPostfix = postfixUnavailable();
   const postfixDir = mkdtempSync(join(tmpdir(), 'mailroom-bench-postfix-'));
   const postfix = noPostfix ? null : await startPostfix(postfixDir, 'replies.bench.example');
   try {
     const rows = [
-      await phase('persistent (50 conns, 4 KB)', sink, durable, true, 4096, postfix, dataDir),
-      await phase('one message per connection (50 conns, 4 KB)', sink, durable, false, 4096, postfix, dataDir),
+      await phase('persistent (50 conns, 4 KB)', sink, minimal, durable, true, 4096, postfix, dataDir),
+      await phase('one message per connection (50 conns, 4 KB)', sink, minimal, durable, false, 4096, postfix, dataDir),
     ];
-    await Promise.all([sink.stop(), durable.stop(), postfix?.stop()]);
+    await Promise.all([sink.stop(), minimal.stop(), durable.stop(), postfix?.stop()]);
     const memSinkRuns: MemoryResult[] = [];
     const memDurableRuns: MemoryResult[] = [];
     for (let round = 1; round <= rounds; round++) {
@@ -234,6 +252,7 @@ async function main(): Promise<void> {
     for (const r of rows) {
       const servers: [string, Measured[]][] = [
         ['bare smtp-server sink', r.sink],
+        ['minimal durable (smtp-server + SQLite group commit)', r.minimal],
         ['mailroom (durable)', r.durable],
       ];
       if (r.postfix) servers.push(['Postfix (durable, discard transport)', r.postfix]);
@@ -252,6 +271,11 @@ async function main(): Promise<void> {
     const ratioPerConn = (throughput(rows[1]!.durable) / throughput(rows[1]!.sink)) * 100;
     out.push(`- durable / sink throughput, persistent connections: **${fmt(ratio)}%** (target >= 70%: ${ratio >= 70 ? 'met' : 'NOT met'})`);
     out.push(`- durable / sink throughput, one message per connection: ${fmt(ratioPerConn)}%`);
+    const vsMinimal = throughput(rows[0]!.durable) / throughput(rows[0]!.minimal);
+    const vsMinimalPerRound = rows[0]!.durable.map((d, i) => fmt(d.perSecond / rows[0]!.minimal[i]!.perSecond, 2)).join(', ');
+    out.push(
+      `- mailroom / minimal durable intake, persistent connections: **${fmt(vsMinimal, 2)}x** (rounds ${vsMinimalPerRound}; target >= 0.85x: ${vsMinimal >= 0.85 ? 'met' : 'NOT met'}); one message per connection ${fmt(throughput(rows[1]!.durable) / throughput(rows[1]!.minimal), 2)}x`,
+    );
     out.push(
       `- CPU per message (whole server process, all threads; the load client runs on the same ${availableParallelism()} cores): sink ${fmt(median(rows[0]!.sink.map((x) => x.cpuUsPerMessage ?? 0)), 0)} µs, mailroom ${fmt(median(rows[0]!.durable.map((x) => x.cpuUsPerMessage ?? 0)), 0)} µs on persistent connections`,
     );
@@ -273,8 +297,9 @@ async function main(): Promise<void> {
     out.push(`- acknowledged by mailroom in the timed phases: ${acked}; rows in its database (warm-ups included): ${stored}`);
     process.stdout.write(`${out.join('\n')}\n`);
   } finally {
-    await Promise.all([sink.stop(), durable.stop(), postfix?.stop()]);
+    await Promise.all([sink.stop(), minimal.stop(), durable.stop(), postfix?.stop()]);
     rmSync(dataDir, { recursive: true, force: true });
+    rmSync(minimalDir, { recursive: true, force: true });
     rmSync(postfixDir, { recursive: true, force: true });
   }
 }

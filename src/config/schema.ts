@@ -97,8 +97,10 @@ const workerSection = z
       .int()
       .min(0)
       .max(10_000)
-      .default(50)
-      .describe('While messages keep arriving, the worker pauses this long between batches of 16 so accepting mail keeps the CPU (0 = never pause).'),
+      .default(1000)
+      .describe(
+        'While messages keep arriving, the worker waits between batches of 16 until intake has been quiet for 250 ms, but at most this long, so accepting mail keeps the CPU (0 = never wait).',
+      ),
     idleStopMs: millisOrOff
       .default(60_000)
       .describe(

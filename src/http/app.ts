@@ -11,11 +11,7 @@ import type { BatchUpsertResult, CandidateInput } from '../store/index.ts';
 import type { Metrics } from './metrics.ts';
 import { RateLimiter } from '../net/index.ts';
 import { HttpProblem, PROBLEM_TYPES, problemOf, problemResponse } from './problem.ts';
-import { candidateRoutes } from './routes/candidates.ts';
-import { messageRoutes } from './routes/messages.ts';
-import { relayRoutes } from './routes/relay.ts';
-import { webhookRoutes } from './routes/webhooks.ts';
-import { scopeOf, type Scope } from './routes/scope.ts';
+import { candidateRoutes, messageRoutes, relayRoutes, scopeOf, webhookRoutes, type Scope } from './routes/index.ts';
 
 export type ApiEnv = { Variables: { scope: Scope } };
 

@@ -37,8 +37,6 @@ export class HttpProblem extends Error {
 }
 
 export const notFound = (detail: string): HttpProblem => new HttpProblem(404, PROBLEM_TYPES.notFound, 'Not found', detail);
-export const badRequest = (detail: string): HttpProblem => new HttpProblem(400, PROBLEM_TYPES.badRequest, 'Bad request', detail);
-export const conflict = (detail: string): HttpProblem => new HttpProblem(409, PROBLEM_TYPES.conflict, 'Conflict', detail);
 
 export function problemResponse(c: Context, problem: Problem): Response {
   return c.body(JSON.stringify({ ...problem, instance: c.req.path }), problem.status as ContentfulStatusCode, { 'content-type': 'application/problem+json' });

@@ -7,7 +7,7 @@ import type { Context } from '../runtime/context.ts';
 import type { BatchUpsertResult, Candidate, CandidateInput } from '../store/index.ts';
 import { tenantWithin, type Reach } from './reach.ts';
 
-/** Rows per transaction: ~2 ms, so intake's commits beside it are barely held up (docs/performance.md: 25, 50, 100 tried with bench:api-load). */
+/** Rows per transaction: short, so intake's commits beside it are barely held up (docs/development.md, API load). */
 export const IMPORT_CHUNK = 50;
 
 /** Writes one chunk; the server hands its store thread's (the API runs on the SMTP thread), tools write on their own connection. */

@@ -6,6 +6,7 @@
 import type { Config } from '../config/index.ts';
 import { asError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { START_QUIET_MS } from '../runtime/on-demand-thread.ts';
 import { IdleReporter } from '../runtime/supervised-thread.ts';
 import type { JobQueue } from '../commit/index.ts';
 import type { DecisionSummary, Envelope, Job, ProcessedMessage } from '../store/index.ts';
@@ -113,13 +114,22 @@ export class Worker {
 
   /**
    * While mail keeps arriving, accepting it comes first: between two batches the
-   * worker leaves the CPU to the listener for burstPauseMs. The backlog is
-   * durable and drains at full speed once the burst is over.
+   * worker waits until intake has been quiet for START_QUIET_MS (the rule that
+   * starts a stopped pipeline thread), but never longer than burstPauseMs, so a
+   * long burst still sees its mail processed. A fixed short pause still left the
+   * pipeline a good share of a core beside the listener (docs/development.md,
+   * intake). The backlog is durable and drains at full speed once the burst is over.
    */
   private async yieldToIntake(): Promise<void> {
     const { burstPauseMs } = this.deps.settings;
-    if (burstPauseMs === 0 || this.deps.nowMs() - this.lastWorkAt > 1000) return;
-    await this.delay(burstPauseMs, (cut) => (this.stopPause = cut));
+    const startedAt = this.deps.nowMs();
+    while (this.running && burstPauseMs > 0) {
+      const now = this.deps.nowMs();
+      const quietIn = this.lastWorkAt + START_QUIET_MS - now;
+      const left = startedAt + burstPauseMs - now;
+      if (quietIn <= 0 || left <= 0) return;
+      await this.delay(Math.min(quietIn, left), (cut) => (this.stopPause = cut));
+    }
   }
 
   /** Waits `ms`, or less if the function handed to `expose` is called first. */
