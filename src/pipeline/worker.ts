@@ -113,15 +113,18 @@ export class Worker {
   }
 
   /**
-   * While mail keeps arriving, accepting it comes first: between two batches the
-   * worker waits until intake has been quiet for START_QUIET_MS (the rule that
-   * starts a stopped pipeline thread), but never longer than burstPauseMs, so a
-   * long burst still sees its mail processed. A fixed short pause still left the
-   * pipeline a good share of a core beside the listener (docs/development.md,
-   * intake). The backlog is durable and drains at full speed once the burst is over.
+   * During a burst, accepting mail comes first. A burst is a full claim (a
+   * backlog) while more mail was committed as the batch ran: then the worker
+   * waits until intake has been quiet for START_QUIET_MS (the rule that starts a
+   * stopped pipeline thread), but never longer than burstPauseMs, so a long
+   * burst still sees its mail processed. A fixed short pause left the pipeline a
+   * good share of a core beside the listener (docs/performance.md); pausing
+   * after every batch would make a message that arrives alone wait for quiet.
+   * The backlog is durable and drains at full speed once the burst is over.
    */
-  private async yieldToIntake(): Promise<void> {
+  private async yieldToIntake(claimed: number, batchStartedAt: number): Promise<void> {
     const { burstPauseMs } = this.deps.settings;
+    if (claimed < CLAIM_BATCH || this.lastWorkAt <= batchStartedAt) return;
     const startedAt = this.deps.nowMs();
     while (this.running && burstPauseMs > 0) {
       const now = this.deps.nowMs();
@@ -156,8 +159,9 @@ export class Worker {
       }
       if (jobs.length > 0) {
         this.idle?.busy();
+        const batchStartedAt = this.deps.nowMs();
         await this.runBatch(jobs);
-        if (this.running) await this.yieldToIntake();
+        if (this.running) await this.yieldToIntake(jobs.length, batchStartedAt);
         continue;
       }
       if (!this.woken) await this.sleep();
