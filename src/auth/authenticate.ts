@@ -6,7 +6,7 @@
 //
 // mailauth's checks are called one by one, as its `authenticate` calls them,
 // rather than through it: that one also loads BIMI (an HTTP client and
-// certificate parsers, ~8 MB of the pipeline thread) and parses every Received
+// certificate parsers, megabytes of the pipeline thread) and parses every Received
 // header of every message. spf is a documented entry point; arc, dmarc's
 // evaluateDmarc, parse-received and the DKIM verifier (dkim-verify.ts, which
 // keeps parsed keys between messages) are the modules authenticate itself uses;

@@ -1,9 +1,9 @@
 // DKIM verification with mailauth's verifier, plus what it lacks for a server:
 // parsed public keys kept between messages. mailauth reads a key record into a
 // KeyObject, exports it as PEM and asks for its modulus length for every
-// message, and crypto.verify parses that PEM again (~230 µs of the pipeline's
-// ~1000 per signed message in bench:pipeline),
-// though the same few keys (a provider's current selector) sign most mail.
+// message, and crypto.verify parses that PEM again (a fifth of the pipeline's
+// time on signed mail, docs/architecture.md), though the same few keys (a
+// provider's current selector) sign most mail.
 //
 // The cache is keyed by the DNS answer itself, not the name: a key that changes
 // or is revoked in DNS is read afresh as soon as the resolver (and its TTL-bound

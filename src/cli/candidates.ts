@@ -74,6 +74,77 @@ function findCandidate(store: CandidateStore, externalId: string, tenant: string
   return found[0] as Candidate;
 }
 
+/** add a candidate (or replace the one with the same external id) */
+const add = (globals: () => GlobalOptions) => (options: { tenant: string; externalId: string; name: string; email: string[]; json?: boolean }) =>
+  withContext(globals(), async (ctx) => {
+    const { candidate, created } = await upsertCandidate(ctx, EVERY_TENANT, options.tenant, {
+      externalId: options.externalId,
+      name: options.name,
+      emails: options.email,
+    });
+    if (options.json) return printJson(candidateJson(candidate));
+    process.stdout.write(`${created ? 'added' : 'updated'} candidate ${candidate.externalId} (${candidate.name}): ${candidate.emails.join(', ')}\n`);
+  });
+
+/** upsert candidates by external id from CSV (external_id,name,email[,email2...]) or JSON */
+const importCommand = (globals: () => GlobalOptions) => (file: string, options: { tenant: string; json?: boolean }) =>
+  withContext(globals(), async (ctx) => {
+    const rows = readCandidateFile(file);
+    const showProgress = process.stderr.isTTY && !options.json;
+    const result = await importCandidates(ctx, EVERY_TENANT, {
+      tenant: options.tenant,
+      rows: rows.map((r) => r.input),
+      ...(showProgress ? { progress: (done: number, total: number) => process.stderr.write(`\rimporting ${done}/${total}`) } : {}),
+    });
+    if (showProgress) process.stderr.write('\n');
+    const summary = {
+      created: result.created,
+      updated: result.updated,
+      rejected: result.rejected.map((r) => ({ line: rows[r.index]?.line ?? r.index + 1, reason: r.reason })),
+    };
+    if (options.json) return printJson(summary);
+    process.stdout.write(`${summary.created} created, ${summary.updated} updated, ${summary.rejected.length} rejected\n`);
+    for (const r of summary.rejected) process.stdout.write(`  line ${r.line}: ${r.reason}\n`);
+  });
+
+/** list a tenant's candidates */
+const list = (globals: () => GlobalOptions) => (options: { tenant: string; json?: boolean }) =>
+  withContext(globals(), (ctx) => {
+    const list = ctx.candidates.list(options.tenant);
+    if (options.json) return printJson(list.map(candidateJson));
+    printTable(
+      list,
+      [
+        { header: 'external id', value: (c) => c.externalId },
+        { header: 'name', value: (c) => c.name },
+        { header: 'emails', value: (c) => c.emails.join(' ') },
+      ],
+      'no candidates yet: add one with `mailroom candidates add --tenant T --external-id X --name N --email E`',
+    );
+  });
+
+/** show one candidate */
+const show = (globals: () => GlobalOptions) => (externalId: string, options: { tenant?: string; json?: boolean }) =>
+  withContext(globals(), (ctx) => {
+    const candidate = findCandidate(ctx.candidates, externalId, options.tenant);
+    if (options.json) return printJson(candidateJson(candidate));
+    printFields([
+      ['external id', candidate.externalId],
+      ['name', candidate.name],
+      ['emails', candidate.emails.join(', ')],
+      ['created', candidate.createdAt],
+      ['updated', candidate.updatedAt],
+    ]);
+  });
+
+/** remove a candidate */
+const remove = (globals: () => GlobalOptions) => (externalId: string, options: { tenant?: string }) =>
+  withContext(globals(), async (ctx) => {
+    const candidate = findCandidate(ctx.candidates, externalId, options.tenant);
+    await removeCandidate(ctx, EVERY_TENANT, candidate.tenant, externalId);
+    process.stdout.write(`removed candidate ${externalId} of tenant ${candidate.tenant}\n`);
+  });
+
 export function registerCandidateCommands(program: Command, globals: () => GlobalOptions): void {
   const candidates = program.command('candidates').description("a tenant's candidates and their email addresses");
 
@@ -85,93 +156,32 @@ export function registerCandidateCommands(program: Command, globals: () => Globa
     .requiredOption('--name <name>', 'display name')
     .requiredOption('--email <address>', 'an email address (repeatable)', collect, [])
     .option('--json', 'print the candidate as JSON')
-    .action((options: { tenant: string; externalId: string; name: string; email: string[]; json?: boolean }) =>
-      withContext(globals(), async (ctx) => {
-        const { candidate, created } = await upsertCandidate(ctx, EVERY_TENANT, options.tenant, {
-          externalId: options.externalId,
-          name: options.name,
-          emails: options.email,
-        });
-        if (options.json) return printJson(candidateJson(candidate));
-        process.stdout.write(`${created ? 'added' : 'updated'} candidate ${candidate.externalId} (${candidate.name}): ${candidate.emails.join(', ')}\n`);
-      }),
-    );
+    .action(add(globals));
 
   candidates
     .command('import <file>')
     .description('upsert candidates by external id from CSV (external_id,name,email[,email2...]) or JSON')
     .requiredOption('--tenant <slug>', 'the tenant')
     .option('--json', 'print the summary as JSON')
-    .action((file: string, options: { tenant: string; json?: boolean }) =>
-      withContext(globals(), async (ctx) => {
-        const rows = readCandidateFile(file);
-        const showProgress = process.stderr.isTTY && !options.json;
-        const result = await importCandidates(ctx, EVERY_TENANT, {
-          tenant: options.tenant,
-          rows: rows.map((r) => r.input),
-          ...(showProgress ? { progress: (done: number, total: number) => process.stderr.write(`\rimporting ${done}/${total}`) } : {}),
-        });
-        if (showProgress) process.stderr.write('\n');
-        const summary = {
-          created: result.created,
-          updated: result.updated,
-          rejected: result.rejected.map((r) => ({ line: rows[r.index]?.line ?? r.index + 1, reason: r.reason })),
-        };
-        if (options.json) return printJson(summary);
-        process.stdout.write(`${summary.created} created, ${summary.updated} updated, ${summary.rejected.length} rejected\n`);
-        for (const r of summary.rejected) process.stdout.write(`  line ${r.line}: ${r.reason}\n`);
-      }),
-    );
+    .action(importCommand(globals));
 
   candidates
     .command('list')
     .description("list a tenant's candidates")
     .requiredOption('--tenant <slug>', 'the tenant')
     .option('--json', 'print a JSON array')
-    .action((options: { tenant: string; json?: boolean }) =>
-      withContext(globals(), (ctx) => {
-        const list = ctx.candidates.list(options.tenant);
-        if (options.json) return printJson(list.map(candidateJson));
-        printTable(
-          list,
-          [
-            { header: 'external id', value: (c) => c.externalId },
-            { header: 'name', value: (c) => c.name },
-            { header: 'emails', value: (c) => c.emails.join(' ') },
-          ],
-          'no candidates yet: add one with `mailroom candidates add --tenant T --external-id X --name N --email E`',
-        );
-      }),
-    );
+    .action(list(globals));
 
   candidates
     .command('show <externalId>')
     .description('show one candidate')
     .option('--tenant <slug>', 'the tenant (needed only when several have this external id)')
     .option('--json', 'print a JSON object')
-    .action((externalId: string, options: { tenant?: string; json?: boolean }) =>
-      withContext(globals(), (ctx) => {
-        const candidate = findCandidate(ctx.candidates, externalId, options.tenant);
-        if (options.json) return printJson(candidateJson(candidate));
-        printFields([
-          ['external id', candidate.externalId],
-          ['name', candidate.name],
-          ['emails', candidate.emails.join(', ')],
-          ['created', candidate.createdAt],
-          ['updated', candidate.updatedAt],
-        ]);
-      }),
-    );
+    .action(show(globals));
 
   candidates
     .command('remove <externalId>')
     .description('remove a candidate')
     .option('--tenant <slug>', 'the tenant (needed only when several have this external id)')
-    .action((externalId: string, options: { tenant?: string }) =>
-      withContext(globals(), async (ctx) => {
-        const candidate = findCandidate(ctx.candidates, externalId, options.tenant);
-        await removeCandidate(ctx, EVERY_TENANT, candidate.tenant, externalId);
-        process.stdout.write(`removed candidate ${externalId} of tenant ${candidate.tenant}\n`);
-      }),
-    );
+    .action(remove(globals));
 }

@@ -7,6 +7,57 @@ import { rotateKeys } from '../secrets/rotate.ts';
 import { withContext, type GlobalOptions } from './context.ts';
 import { printJson } from './output.ts';
 
+/** which keys exist and what they seal or sign (never the keys themselves) */
+const list = (globals: () => GlobalOptions) => (options: { json?: boolean }) =>
+  withContext(globals(), (ctx) => {
+    const ring = ctx.keyring();
+    const result = {
+      secretKey: { id: ring.current.id, source: ctx.config.secret.key ? 'MAILROOM_SECRET_KEY' : keyFilePath(ctx.config.data.dir), readable: ring.ids },
+      sealedSecretsByKey: ctx.sealed.countByKeyId(),
+      tokenKeys: ctx.tokenKeys.list(),
+    };
+    if (options.json) return printJson(result);
+    process.stdout.write(`secret key ${result.secretKey.id} (${result.secretKey.source})\n`);
+    for (const [id, n] of Object.entries(result.sealedSecretsByKey))
+      process.stdout.write(`  ${n} secret(s) sealed with ${id}${id === ring.current.id ? '' : ' (run `mailroom keys rotate`)'}\n`);
+    process.stdout.write(
+      `reply-token keys: ${result.tokenKeys.map((k) => `${k.kid}${k.signing ? ' (signing)' : ''} from ${k.createdAt}`).join(', ') || 'none yet (made on the first send)'}\n`,
+    );
+  });
+
+/** re-seal every stored secret with a new key (key file), or with MAILROOM_SECRET_KEY after MAILROOM_SECRET_PREVIOUS_KEY */
+const rotate = (globals: () => GlobalOptions) => (options: { json?: boolean }) =>
+  withContext(globals(), (ctx) => {
+    const result = rotateKeys(ctx.sealed, { dataDir: ctx.config.data.dir, ...ctx.config.secret });
+    if (options.json) return printJson(result);
+    process.stdout.write(`re-sealed ${result.resealed} secret(s) with key ${result.keyId} (${result.source})\n`);
+    if (result.source === 'environment' && result.previousKeyIds.length > 0)
+      process.stdout.write('now remove MAILROOM_SECRET_PREVIOUS_KEY and restart mailroom\n');
+    if (result.source === 'key file') process.stdout.write('restart `mailroom serve` so it reads the new key file; back the key file up with the database\n');
+  });
+
+/** add a new reply-token signing key; tokens already sent keep working */
+const rotateTokens = (globals: () => GlobalOptions) => () =>
+  withContext(globals(), (ctx) => {
+    const kid = ctx.tokenKeys.add(ctx.keyring(), ctx.clock.now().toISOString());
+    process.stdout.write(
+      `new reply-token key ${kid} signs from now on; remove an old one with \`mailroom keys remove-token-key KID\` once its replies have stopped\n`,
+    );
+  });
+
+/** remove an old reply-token key: replies with its tokens become bad_token */
+const removeTokenKey = (globals: () => GlobalOptions) => (kid: string) =>
+  withContext(globals(), (ctx) => {
+    let removed: boolean;
+    try {
+      removed = ctx.tokenKeys.remove(kid);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    if (!removed) throw new UsageError(`no reply-token key ${kid} (see: mailroom keys list)`);
+    process.stdout.write(`removed reply-token key ${kid}\n`);
+  });
+
 export function registerKeyCommands(program: Command, globals: () => GlobalOptions): void {
   const keys = program.command('keys').description('the secret key (secrets at rest) and the reply-token keys');
 
@@ -14,65 +65,15 @@ export function registerKeyCommands(program: Command, globals: () => GlobalOptio
     .command('list')
     .description('which keys exist and what they seal or sign (never the keys themselves)')
     .option('--json', 'print JSON')
-    .action((options: { json?: boolean }) =>
-      withContext(globals(), (ctx) => {
-        const ring = ctx.keyring();
-        const result = {
-          secretKey: { id: ring.current.id, source: ctx.config.secret.key ? 'MAILROOM_SECRET_KEY' : keyFilePath(ctx.config.data.dir), readable: ring.ids },
-          sealedSecretsByKey: ctx.sealed.countByKeyId(),
-          tokenKeys: ctx.tokenKeys.list(),
-        };
-        if (options.json) return printJson(result);
-        process.stdout.write(`secret key ${result.secretKey.id} (${result.secretKey.source})\n`);
-        for (const [id, n] of Object.entries(result.sealedSecretsByKey))
-          process.stdout.write(`  ${n} secret(s) sealed with ${id}${id === ring.current.id ? '' : ' (run `mailroom keys rotate`)'}\n`);
-        process.stdout.write(
-          `reply-token keys: ${result.tokenKeys.map((k) => `${k.kid}${k.signing ? ' (signing)' : ''} from ${k.createdAt}`).join(', ') || 'none yet (made on the first send)'}\n`,
-        );
-      }),
-    );
+    .action(list(globals));
 
   keys
     .command('rotate')
     .description('re-seal every stored secret with a new key (key file), or with MAILROOM_SECRET_KEY after MAILROOM_SECRET_PREVIOUS_KEY')
     .option('--json', 'print JSON')
-    .action((options: { json?: boolean }) =>
-      withContext(globals(), (ctx) => {
-        const result = rotateKeys(ctx.sealed, { dataDir: ctx.config.data.dir, ...ctx.config.secret });
-        if (options.json) return printJson(result);
-        process.stdout.write(`re-sealed ${result.resealed} secret(s) with key ${result.keyId} (${result.source})\n`);
-        if (result.source === 'environment' && result.previousKeyIds.length > 0)
-          process.stdout.write('now remove MAILROOM_SECRET_PREVIOUS_KEY and restart mailroom\n');
-        if (result.source === 'key file')
-          process.stdout.write('restart `mailroom serve` so it reads the new key file; back the key file up with the database\n');
-      }),
-    );
+    .action(rotate(globals));
 
-  keys
-    .command('rotate-tokens')
-    .description('add a new reply-token signing key; tokens already sent keep working')
-    .action(() =>
-      withContext(globals(), (ctx) => {
-        const kid = ctx.tokenKeys.add(ctx.keyring(), ctx.clock.now().toISOString());
-        process.stdout.write(
-          `new reply-token key ${kid} signs from now on; remove an old one with \`mailroom keys remove-token-key KID\` once its replies have stopped\n`,
-        );
-      }),
-    );
+  keys.command('rotate-tokens').description('add a new reply-token signing key; tokens already sent keep working').action(rotateTokens(globals));
 
-  keys
-    .command('remove-token-key <kid>')
-    .description('remove an old reply-token key: replies with its tokens become bad_token')
-    .action((kid: string) =>
-      withContext(globals(), (ctx) => {
-        let removed: boolean;
-        try {
-          removed = ctx.tokenKeys.remove(kid);
-        } catch (err) {
-          throw new UsageError((err as Error).message);
-        }
-        if (!removed) throw new UsageError(`no reply-token key ${kid} (see: mailroom keys list)`);
-        process.stdout.write(`removed reply-token key ${kid}\n`);
-      }),
-    );
+  keys.command('remove-token-key <kid>').description('remove an old reply-token key: replies with its tokens become bad_token').action(removeTokenKey(globals));
 }

@@ -10,6 +10,79 @@ import { printFields, printJson, printTable } from './output.ts';
 
 const STATUSES = ['queued', 'sending', 'sent', 'deferred', 'failed'];
 
+/** queue a message through a tenant's account (the running server's relay sends it) */
+const send =
+  (globals: () => GlobalOptions) =>
+  (options: {
+    tenant: string;
+    account?: string;
+    owner?: string;
+    to: string;
+    subject: string;
+    text?: string;
+    html?: string;
+    candidate?: string;
+    conversation?: string;
+    json?: boolean;
+  }) =>
+    withContext(globals(), async (ctx) => {
+      const numeric = (value: string | undefined, name: string): number | undefined => {
+        if (value === undefined) return undefined;
+        if (!/^\d+$/.test(value)) throw new UsageError(`${name} must be a number, got "${value}"`);
+        return Number(value);
+      };
+      const message = await sendMessage(ctx, EVERY_TENANT, {
+        tenant: options.tenant,
+        to: options.to,
+        subject: options.subject,
+        candidate: options.candidate,
+        accountId: numeric(options.account, '--account'),
+        conversationId: numeric(options.conversation, '--conversation'),
+        owner: options.owner,
+        text: options.text,
+        html: options.html,
+      });
+      if (options.json) return printJson(outboundJson(message));
+      process.stdout.write(
+        `queued ${message.id} <${message.messageId}> to ${message.recipient} (conversation ${message.conversationId}, replies to ${message.replyTo})\n`,
+      );
+    });
+
+/** outbound messages, newest first */
+const list = (globals: () => GlobalOptions) => (options: { status?: string; tenant?: string; limit: string; json?: boolean }) =>
+  withContext(globals(), (ctx) => {
+    if (options.status && !STATUSES.includes(options.status)) throw new UsageError(`--status must be one of ${STATUSES.join(', ')}`);
+    optionalTenant(ctx, options.tenant);
+    const list = ctx.outbound.list({
+      limit: parseLimit(options.limit),
+      ...(options.status ? { status: options.status } : {}),
+      ...(options.tenant ? { tenant: options.tenant } : {}),
+    });
+    if (options.json) return printJson(list.map(outboundJson));
+    printTable(
+      list,
+      [
+        { header: 'id', value: (o) => o.id },
+        { header: 'created', value: (o) => o.createdAt.replace('T', ' ').slice(0, 19) },
+        { header: 'to', value: (o) => o.recipient },
+        { header: 'subject', value: (o) => o.subject.slice(0, 40) },
+        { header: 'status', value: (o) => o.status + (o.bounced ? ' (bounced)' : '') },
+        { header: 'last reply', value: (o) => o.lastReply?.slice(0, 50) },
+      ],
+      'no outbound messages',
+    );
+  });
+
+/** one outbound message */
+const show = (globals: () => GlobalOptions) => (id: string, options: { json?: boolean }) =>
+  withContext(globals(), (ctx) => {
+    const message = ctx.outbound.get(id);
+    if (!message) throw new UsageError(`no outbound message ${id} (see: mailroom outbound list)`);
+    const json = outboundJson(message);
+    if (options.json) return printJson(json);
+    printFields(Object.entries(json).map(([k, v]) => [k, v === null ? null : typeof v === 'object' ? JSON.stringify(v) : String(v)]));
+  });
+
 export function registerOutboundCommands(program: Command, globals: () => GlobalOptions): void {
   program
     .command('send')
@@ -24,42 +97,7 @@ export function registerOutboundCommands(program: Command, globals: () => Global
     .option('--candidate <external-id>', 'the candidate it is to (replies are matched to them)')
     .option('--conversation <id>', 'continue this conversation (In-Reply-To/References set)')
     .option('--json', 'print the queued message as JSON')
-    .action(
-      (options: {
-        tenant: string;
-        account?: string;
-        owner?: string;
-        to: string;
-        subject: string;
-        text?: string;
-        html?: string;
-        candidate?: string;
-        conversation?: string;
-        json?: boolean;
-      }) =>
-        withContext(globals(), async (ctx) => {
-          const numeric = (value: string | undefined, name: string): number | undefined => {
-            if (value === undefined) return undefined;
-            if (!/^\d+$/.test(value)) throw new UsageError(`${name} must be a number, got "${value}"`);
-            return Number(value);
-          };
-          const message = await sendMessage(ctx, EVERY_TENANT, {
-            tenant: options.tenant,
-            to: options.to,
-            subject: options.subject,
-            candidate: options.candidate,
-            accountId: numeric(options.account, '--account'),
-            conversationId: numeric(options.conversation, '--conversation'),
-            owner: options.owner,
-            text: options.text,
-            html: options.html,
-          });
-          if (options.json) return printJson(outboundJson(message));
-          process.stdout.write(
-            `queued ${message.id} <${message.messageId}> to ${message.recipient} (conversation ${message.conversationId}, replies to ${message.replyTo})\n`,
-          );
-        }),
-    );
+    .action(send(globals));
 
   const outbound = program.command('outbound').description('messages the relay sends');
   outbound
@@ -69,42 +107,7 @@ export function registerOutboundCommands(program: Command, globals: () => Global
     .option('--tenant <slug>', 'only this tenant')
     .option('--limit <n>', 'at most this many', '50')
     .option('--json', 'print a JSON array')
-    .action((options: { status?: string; tenant?: string; limit: string; json?: boolean }) =>
-      withContext(globals(), (ctx) => {
-        if (options.status && !STATUSES.includes(options.status)) throw new UsageError(`--status must be one of ${STATUSES.join(', ')}`);
-        optionalTenant(ctx, options.tenant);
-        const list = ctx.outbound.list({
-          limit: parseLimit(options.limit),
-          ...(options.status ? { status: options.status } : {}),
-          ...(options.tenant ? { tenant: options.tenant } : {}),
-        });
-        if (options.json) return printJson(list.map(outboundJson));
-        printTable(
-          list,
-          [
-            { header: 'id', value: (o) => o.id },
-            { header: 'created', value: (o) => o.createdAt.replace('T', ' ').slice(0, 19) },
-            { header: 'to', value: (o) => o.recipient },
-            { header: 'subject', value: (o) => o.subject.slice(0, 40) },
-            { header: 'status', value: (o) => o.status + (o.bounced ? ' (bounced)' : '') },
-            { header: 'last reply', value: (o) => o.lastReply?.slice(0, 50) },
-          ],
-          'no outbound messages',
-        );
-      }),
-    );
+    .action(list(globals));
 
-  outbound
-    .command('show <id>')
-    .description('one outbound message')
-    .option('--json', 'print JSON')
-    .action((id: string, options: { json?: boolean }) =>
-      withContext(globals(), (ctx) => {
-        const message = ctx.outbound.get(id);
-        if (!message) throw new UsageError(`no outbound message ${id} (see: mailroom outbound list)`);
-        const json = outboundJson(message);
-        if (options.json) return printJson(json);
-        printFields(Object.entries(json).map(([k, v]) => [k, v === null ? null : typeof v === 'object' ? JSON.stringify(v) : String(v)]));
-      }),
-    );
+  outbound.command('show <id>').description('one outbound message').option('--json', 'print JSON').action(show(globals));
 }

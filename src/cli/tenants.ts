@@ -1,4 +1,5 @@
-// mailroom tenants add|list|show
+// mailroom tenants add|list|show|check: companies and subcompanies, the addresses
+// mailroom receives for them, and the check of their set-up.
 import type { Command } from 'commander';
 import { addTenant, checkTenantSetup, EVERY_TENANT } from '../operations/index.ts';
 import { tenantNamed, withContext, type GlobalOptions } from './context.ts';
@@ -15,6 +16,93 @@ interface AddOptions {
   name?: string;
   json?: boolean;
 }
+
+/** add a tenant with its domain(s), reply domains and forwarding addresses */
+const add = (globals: () => GlobalOptions) => (slug: string, options: AddOptions) =>
+  withContext(globals(), async (ctx) => {
+    const tenant = await addTenant(ctx, EVERY_TENANT, {
+      slug,
+      domains: options.domain,
+      replyDomains: options.replyDomain,
+      forwardAddresses: options.forwardAddress,
+      inboxes: options.inbox,
+      ...(options.parent ? { parent: options.parent } : {}),
+      ...(options.name ? { name: options.name } : {}),
+    });
+    if (options.json) printJson(tenant);
+    else
+      process.stdout.write(
+        `added tenant ${tenant.slug}; it receives mail for: ${[...tenant.replyDomains.map((d) => `*@${d}`), ...tenant.forwardAddresses].join(', ') || '(nothing yet)'}\n`,
+      );
+  });
+
+/** list tenants */
+const list = (globals: () => GlobalOptions) => (options: { json?: boolean }) =>
+  withContext(globals(), (ctx) => {
+    const list = ctx.tenants.list();
+    if (options.json) return printJson(list);
+    printTable(
+      list,
+      [
+        { header: 'slug', value: (t) => t.slug },
+        { header: 'name', value: (t) => t.name },
+        { header: 'parent', value: (t) => t.parent ?? '' },
+        { header: 'domains', value: (t) => t.domains.join(' ') },
+        { header: 'reply domains', value: (t) => t.replyDomains.join(' ') },
+        { header: 'forwarding addresses', value: (t) => t.forwardAddresses.join(' ') },
+      ],
+      'no tenants yet: add one with `mailroom tenants add <slug> --domain D --reply-domain R`',
+    );
+  });
+
+/** show one tenant */
+const show = (globals: () => GlobalOptions) => (slug: string, options: { json?: boolean }) =>
+  withContext(globals(), (ctx) => {
+    const tenant = tenantNamed(ctx, slug);
+    if (options.json) return printJson(tenant);
+    printFields([
+      ['slug', tenant.slug],
+      ['name', tenant.name],
+      ['parent', tenant.parent],
+      ['created', tenant.createdAt],
+      ['domains', tenant.domains.join(', ')],
+      ['reply domains', tenant.replyDomains.join(', ')],
+      ['forwarding addresses', tenant.forwardAddresses.join(', ')],
+      ['company inboxes', tenant.inboxes.join(', ')],
+    ]);
+  });
+
+/** check a customer's set-up: reply domains' MX, sending domains' SPF/DKIM/DMARC, accounts, forwarding; says what to change */
+const check = (globals: () => GlobalOptions) => (slug: string, options: { sendTests?: boolean; inbox: string[]; json?: boolean }) =>
+  withContext(globals(), async (ctx) => {
+    const showProgress = process.stderr.isTTY && !options.json;
+    const { tenant, report } = await checkTenantSetup(ctx, EVERY_TENANT, slug, {
+      sendTests: options.sendTests === true,
+      inboxes: options.inbox,
+      progress: showProgress ? (line) => process.stderr.write(`checking ${line}...\n`) : () => undefined,
+    });
+    if (!report.ok) process.exitCode = 1;
+    if (options.json) return printJson(report);
+    const mark = { ok: 'ok  ', warn: 'WARN', fail: 'FAIL' } as const;
+    for (const c of report.checks) {
+      process.stdout.write(`${mark[c.status]}  ${c.subject}: ${c.check}\n      found: ${c.found}\n`);
+      if (c.advice) process.stdout.write(`      to do: ${c.advice}\n`);
+    }
+    process.stdout.write(`\n${report.summary.ok} ok, ${report.summary.warn} warnings, ${report.summary.fail} failures\n\n`);
+    printTable(
+      report.accounts,
+      [
+        { header: 'id', value: (a) => a.id },
+        { header: 'name', value: (a) => a.name },
+        { header: 'created', value: (a) => a.created.slice(0, 10) },
+        { header: 'owner', value: (a) => a.owner },
+        { header: 'sending method', value: (a) => a.sendingMethod },
+        { header: 'connection status', value: (a) => a.status },
+        { header: 'last test', value: (a) => a.lastTest ?? 'never' },
+      ],
+      `no email account is set up for ${tenant.slug}`,
+    );
+  });
 
 export function registerTenantCommands(program: Command, globals: () => GlobalOptions): void {
   const tenants = program.command('tenants').description('companies and subcompanies, and the addresses mailroom receives for them');
@@ -34,68 +122,11 @@ export function registerTenantCommands(program: Command, globals: () => GlobalOp
     .option('--parent <slug>', 'make this a subcompany of another tenant')
     .option('--name <name>', 'display name')
     .option('--json', 'print the tenant as JSON')
-    .action((slug: string, options: AddOptions) =>
-      withContext(globals(), async (ctx) => {
-        const tenant = await addTenant(ctx, EVERY_TENANT, {
-          slug,
-          domains: options.domain,
-          replyDomains: options.replyDomain,
-          forwardAddresses: options.forwardAddress,
-          inboxes: options.inbox,
-          ...(options.parent ? { parent: options.parent } : {}),
-          ...(options.name ? { name: options.name } : {}),
-        });
-        if (options.json) printJson(tenant);
-        else
-          process.stdout.write(
-            `added tenant ${tenant.slug}; it receives mail for: ${[...tenant.replyDomains.map((d) => `*@${d}`), ...tenant.forwardAddresses].join(', ') || '(nothing yet)'}\n`,
-          );
-      }),
-    );
+    .action(add(globals));
 
-  tenants
-    .command('list')
-    .description('list tenants')
-    .option('--json', 'print a JSON array')
-    .action((options: { json?: boolean }) =>
-      withContext(globals(), (ctx) => {
-        const list = ctx.tenants.list();
-        if (options.json) return printJson(list);
-        printTable(
-          list,
-          [
-            { header: 'slug', value: (t) => t.slug },
-            { header: 'name', value: (t) => t.name },
-            { header: 'parent', value: (t) => t.parent ?? '' },
-            { header: 'domains', value: (t) => t.domains.join(' ') },
-            { header: 'reply domains', value: (t) => t.replyDomains.join(' ') },
-            { header: 'forwarding addresses', value: (t) => t.forwardAddresses.join(' ') },
-          ],
-          'no tenants yet: add one with `mailroom tenants add <slug> --domain D --reply-domain R`',
-        );
-      }),
-    );
+  tenants.command('list').description('list tenants').option('--json', 'print a JSON array').action(list(globals));
 
-  tenants
-    .command('show <slug>')
-    .description('show one tenant')
-    .option('--json', 'print a JSON object')
-    .action((slug: string, options: { json?: boolean }) =>
-      withContext(globals(), (ctx) => {
-        const tenant = tenantNamed(ctx, slug);
-        if (options.json) return printJson(tenant);
-        printFields([
-          ['slug', tenant.slug],
-          ['name', tenant.name],
-          ['parent', tenant.parent],
-          ['created', tenant.createdAt],
-          ['domains', tenant.domains.join(', ')],
-          ['reply domains', tenant.replyDomains.join(', ')],
-          ['forwarding addresses', tenant.forwardAddresses.join(', ')],
-          ['company inboxes', tenant.inboxes.join(', ')],
-        ]);
-      }),
-    );
+  tenants.command('show <slug>').description('show one tenant').option('--json', 'print a JSON object').action(show(globals));
 
   tenants
     .command('check <slug>')
@@ -103,35 +134,5 @@ export function registerTenantCommands(program: Command, globals: () => GlobalOp
     .option('--send-tests', 'also send a forwarding test to each company inbox and wait for it to arrive (needs `mailroom serve` running)')
     .option('--inbox <address>', "a company inbox to test (repeatable; default: the tenant's --inbox addresses)", collect, [])
     .option('--json', 'print the report as JSON')
-    .action((slug: string, options: { sendTests?: boolean; inbox: string[]; json?: boolean }) =>
-      withContext(globals(), async (ctx) => {
-        const showProgress = process.stderr.isTTY && !options.json;
-        const { tenant, report } = await checkTenantSetup(ctx, EVERY_TENANT, slug, {
-          sendTests: options.sendTests === true,
-          inboxes: options.inbox,
-          progress: showProgress ? (line) => process.stderr.write(`checking ${line}...\n`) : () => undefined,
-        });
-        if (!report.ok) process.exitCode = 1;
-        if (options.json) return printJson(report);
-        const mark = { ok: 'ok  ', warn: 'WARN', fail: 'FAIL' } as const;
-        for (const c of report.checks) {
-          process.stdout.write(`${mark[c.status]}  ${c.subject}: ${c.check}\n      found: ${c.found}\n`);
-          if (c.advice) process.stdout.write(`      to do: ${c.advice}\n`);
-        }
-        process.stdout.write(`\n${report.summary.ok} ok, ${report.summary.warn} warnings, ${report.summary.fail} failures\n\n`);
-        printTable(
-          report.accounts,
-          [
-            { header: 'id', value: (a) => a.id },
-            { header: 'name', value: (a) => a.name },
-            { header: 'created', value: (a) => a.created.slice(0, 10) },
-            { header: 'owner', value: (a) => a.owner },
-            { header: 'sending method', value: (a) => a.sendingMethod },
-            { header: 'connection status', value: (a) => a.status },
-            { header: 'last test', value: (a) => a.lastTest ?? 'never' },
-          ],
-          `no email account is set up for ${tenant.slug}`,
-        );
-      }),
-    );
+    .action(check(globals));
 }

@@ -10,6 +10,44 @@ function tokenJson(t: ApiToken): Record<string, unknown> {
   return { id: t.id, tenant: t.tenant, name: t.name, prefix: t.prefix, createdAt: t.createdAt, lastUsedAt: t.lastUsedAt, revokedAt: t.revokedAt };
 }
 
+/** make a token for a tenant; it is printed once */
+const create = (globals: () => GlobalOptions) => (options: { tenant: string; name: string; json?: boolean }) =>
+  withContext(globals(), (ctx) => {
+    const tenant = tenantNamed(ctx, options.tenant);
+    const { token, info } = ctx.apiTokens.create(tenant.id, options.name, ctx.clock.now().toISOString());
+    if (options.json) return printJson({ ...tokenJson(info), token });
+    process.stdout.write(`token ${info.id} for ${tenant.slug} (shown only now): ${token}\nuse it as: Authorization: Bearer ${token}\n`);
+  });
+
+/** tokens (their prefix only), with when they were last used */
+const list = (globals: () => GlobalOptions) => (options: { tenant?: string; json?: boolean }) =>
+  withContext(globals(), (ctx) => {
+    const tenant = optionalTenant(ctx, options.tenant);
+    const list = ctx.apiTokens.list(tenant?.id);
+    if (options.json) return printJson(list.map(tokenJson));
+    printTable(
+      list,
+      [
+        { header: 'id', value: (t) => t.id },
+        { header: 'tenant', value: (t) => t.tenant },
+        { header: 'name', value: (t) => t.name },
+        { header: 'token', value: (t) => `${t.prefix}…` },
+        { header: 'created', value: (t) => t.createdAt },
+        { header: 'last used', value: (t) => t.lastUsedAt ?? 'never' },
+        { header: 'revoked', value: (t) => t.revokedAt ?? '' },
+      ],
+      'no tokens: make one with `mailroom tokens create --tenant T`',
+    );
+  });
+
+/** revoke a token at once */
+const revoke = (globals: () => GlobalOptions) => (id: string) =>
+  withContext(globals(), (ctx) => {
+    if (!/^\d+$/.test(id) || !ctx.apiTokens.revoke(Number(id), ctx.clock.now().toISOString()))
+      throw new UsageError(`no live token ${id} (see: mailroom tokens list)`);
+    process.stdout.write(`revoked token ${id}\n`);
+  });
+
 export function registerTokenCommands(program: Command, globals: () => GlobalOptions): void {
   const tokens = program.command('tokens').description('bearer tokens of the HTTP API');
 
@@ -19,49 +57,14 @@ export function registerTokenCommands(program: Command, globals: () => GlobalOpt
     .requiredOption('--tenant <slug>', 'the tenant it acts for (and its subcompanies)')
     .option('--name <name>', 'what it is for, e.g. the integration using it', 'api')
     .option('--json', 'print {"id", "token", ...}')
-    .action((options: { tenant: string; name: string; json?: boolean }) =>
-      withContext(globals(), (ctx) => {
-        const tenant = tenantNamed(ctx, options.tenant);
-        const { token, info } = ctx.apiTokens.create(tenant.id, options.name, ctx.clock.now().toISOString());
-        if (options.json) return printJson({ ...tokenJson(info), token });
-        process.stdout.write(`token ${info.id} for ${tenant.slug} (shown only now): ${token}\nuse it as: Authorization: Bearer ${token}\n`);
-      }),
-    );
+    .action(create(globals));
 
   tokens
     .command('list')
     .description('tokens (their prefix only), with when they were last used')
     .option('--tenant <slug>', 'only this tenant')
     .option('--json', 'print a JSON array')
-    .action((options: { tenant?: string; json?: boolean }) =>
-      withContext(globals(), (ctx) => {
-        const tenant = optionalTenant(ctx, options.tenant);
-        const list = ctx.apiTokens.list(tenant?.id);
-        if (options.json) return printJson(list.map(tokenJson));
-        printTable(
-          list,
-          [
-            { header: 'id', value: (t) => t.id },
-            { header: 'tenant', value: (t) => t.tenant },
-            { header: 'name', value: (t) => t.name },
-            { header: 'token', value: (t) => `${t.prefix}…` },
-            { header: 'created', value: (t) => t.createdAt },
-            { header: 'last used', value: (t) => t.lastUsedAt ?? 'never' },
-            { header: 'revoked', value: (t) => t.revokedAt ?? '' },
-          ],
-          'no tokens: make one with `mailroom tokens create --tenant T`',
-        );
-      }),
-    );
+    .action(list(globals));
 
-  tokens
-    .command('revoke <id>')
-    .description('revoke a token at once')
-    .action((id: string) =>
-      withContext(globals(), (ctx) => {
-        if (!/^\d+$/.test(id) || !ctx.apiTokens.revoke(Number(id), ctx.clock.now().toISOString()))
-          throw new UsageError(`no live token ${id} (see: mailroom tokens list)`);
-        process.stdout.write(`revoked token ${id}\n`);
-      }),
-    );
+  tokens.command('revoke <id>').description('revoke a token at once').action(revoke(globals));
 }

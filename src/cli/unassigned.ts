@@ -31,6 +31,86 @@ function sinceIso(value: string | undefined): string | undefined {
   return new Date(time).toISOString();
 }
 
+/** the queue, newest first */
+const list = (globals: () => GlobalOptions) => (options: { tenant?: string; reason?: string; since?: string; limit: string; json?: boolean }) =>
+  withContext(globals(), (ctx) => {
+    const since = sinceIso(options.since);
+    const list = ctx.messages.list({
+      status: 'unassigned',
+      limit: parseLimit(options.limit),
+      ...(options.tenant ? { tenant: options.tenant } : {}),
+      ...(options.reason ? { reason: options.reason } : {}),
+      ...(since ? { since } : {}),
+    });
+    if (options.json) return printJson(list.map(messageJson));
+    const now = ctx.clock.now();
+    printTable(
+      list,
+      [
+        { header: 'id', value: (m) => m.id },
+        { header: 'age', value: (m) => age(m.receivedAt, now) },
+        { header: 'tenant', value: (m) => m.tenant },
+        { header: 'from', value: (m) => m.classification?.forward?.originalFrom?.address ?? m.from ?? m.envelope.mailFrom },
+        { header: 'subject', value: (m) => (m.subject ?? '').slice(0, 50) },
+        { header: 'reason', value: (m) => m.decision?.reason ?? '' },
+      ],
+      'the unassigned queue is empty',
+    );
+  });
+
+/** one unassigned message: headers, auth verdicts, reply text, attachments, and why it is here */
+const show = (globals: () => GlobalOptions) => (id: string, options: { json?: boolean }) =>
+  withContext(globals(), (ctx) => {
+    const m = unassignedMessage(ctx, id);
+    if (options.json) return printJson({ ...messageJson(m), evidence: m.decision?.evidence ?? {} });
+    printFields([
+      ['id', m.id],
+      ['tenant', m.tenant],
+      ['why here', m.decision?.reason ?? null],
+      ['evidence', JSON.stringify(m.decision?.evidence ?? {})],
+      ['suggestions', m.decision?.suggestions.map((c) => `${c.externalId} (${c.name})`).join(', ') || null],
+      ['from', m.from],
+      ['original from', m.classification?.forward?.originalFrom?.address ?? null],
+      ['subject', m.subject],
+      ['kind', m.classification?.kind ?? null],
+      ['auth', m.auth ? `spf=${m.auth.spf} dkim=${m.auth.dkim} dmarc=${m.auth.dmarc} arc=${m.auth.arc}` : null],
+      ['sender', senderLine(m.auth)],
+      ['verification', m.classification?.verification ? JSON.stringify(m.classification.verification) : null],
+      ['attachments', m.attachments.map((a) => a.filename ?? '(unnamed)').join(', ') || null],
+      ['reply text', m.classification?.replyText ?? null],
+    ]);
+  });
+
+/** assign an unassigned message to a candidate by hand */
+const assign = (globals: () => GlobalOptions) => (id: string, options: { candidate: string; rememberAddress?: boolean }) =>
+  withContext(globals(), async (ctx) => {
+    const { message, candidate, remembered } = await assignMessage(ctx, EVERY_TENANT, id, options);
+    process.stdout.write(
+      `assigned ${message.id} to ${candidate.externalId} (${candidate.name})${remembered ? `; ${remembered} added to the candidate` : ''}\n`,
+    );
+  });
+
+/** take a message out of the queue without assigning it */
+const dismiss = (globals: () => GlobalOptions) => (id: string, options: { note?: string }) =>
+  withContext(globals(), async (ctx) => {
+    const message = await dismissMessage(ctx, EVERY_TENANT, id, options.note ?? null);
+    process.stdout.write(`dismissed ${message.id}\n`);
+  });
+
+/** run messages through the pipeline again (a running server picks them up), e.g. after candidates arrived */
+const reprocess = (globals: () => GlobalOptions) => (ids: string[], options: { unassigned?: boolean; tenant?: string }) =>
+  withContext(globals(), async (ctx) => {
+    if (ids.length === 0 && !options.unassigned) throw new UsageError('name message ids, or --unassigned');
+    const progress = process.stderr.isTTY ? (queued: number, total: number) => process.stderr.write(`\rqueued ${queued}/${total}`) : undefined;
+    const done = await reprocessMessages(ctx, EVERY_TENANT, {
+      ids,
+      ...(options.unassigned ? { unassigned: { tenant: options.tenant } } : {}),
+      ...(progress ? { progress } : {}),
+    });
+    if (progress) process.stderr.write('\n');
+    process.stdout.write(`${done} message(s) queued for the pipeline again; a running server processes them now\n`);
+  });
+
 export function registerUnassignedCommands(program: Command, globals: () => GlobalOptions): void {
   const queue = program.command('unassigned').description('messages no candidate was found for, with the reason');
 
@@ -42,101 +122,27 @@ export function registerUnassignedCommands(program: Command, globals: () => Glob
     .option('--since <date>', 'only messages received since then')
     .option('--limit <n>', 'at most this many', '100')
     .option('--json', 'print a JSON array')
-    .action((options: { tenant?: string; reason?: string; since?: string; limit: string; json?: boolean }) =>
-      withContext(globals(), (ctx) => {
-        const since = sinceIso(options.since);
-        const list = ctx.messages.list({
-          status: 'unassigned',
-          limit: parseLimit(options.limit),
-          ...(options.tenant ? { tenant: options.tenant } : {}),
-          ...(options.reason ? { reason: options.reason } : {}),
-          ...(since ? { since } : {}),
-        });
-        if (options.json) return printJson(list.map(messageJson));
-        const now = ctx.clock.now();
-        printTable(
-          list,
-          [
-            { header: 'id', value: (m) => m.id },
-            { header: 'age', value: (m) => age(m.receivedAt, now) },
-            { header: 'tenant', value: (m) => m.tenant },
-            { header: 'from', value: (m) => m.classification?.forward?.originalFrom?.address ?? m.from ?? m.envelope.mailFrom },
-            { header: 'subject', value: (m) => (m.subject ?? '').slice(0, 50) },
-            { header: 'reason', value: (m) => m.decision?.reason ?? '' },
-          ],
-          'the unassigned queue is empty',
-        );
-      }),
-    );
+    .action(list(globals));
 
   queue
     .command('show <id>')
     .description('one unassigned message: headers, auth verdicts, reply text, attachments, and why it is here')
     .option('--json', 'print a JSON object')
-    .action((id: string, options: { json?: boolean }) =>
-      withContext(globals(), (ctx) => {
-        const m = unassignedMessage(ctx, id);
-        if (options.json) return printJson({ ...messageJson(m), evidence: m.decision?.evidence ?? {} });
-        printFields([
-          ['id', m.id],
-          ['tenant', m.tenant],
-          ['why here', m.decision?.reason ?? null],
-          ['evidence', JSON.stringify(m.decision?.evidence ?? {})],
-          ['suggestions', m.decision?.suggestions.map((c) => `${c.externalId} (${c.name})`).join(', ') || null],
-          ['from', m.from],
-          ['original from', m.classification?.forward?.originalFrom?.address ?? null],
-          ['subject', m.subject],
-          ['kind', m.classification?.kind ?? null],
-          ['auth', m.auth ? `spf=${m.auth.spf} dkim=${m.auth.dkim} dmarc=${m.auth.dmarc} arc=${m.auth.arc}` : null],
-          ['sender', senderLine(m.auth)],
-          ['verification', m.classification?.verification ? JSON.stringify(m.classification.verification) : null],
-          ['attachments', m.attachments.map((a) => a.filename ?? '(unnamed)').join(', ') || null],
-          ['reply text', m.classification?.replyText ?? null],
-        ]);
-      }),
-    );
+    .action(show(globals));
 
   queue
     .command('assign <id>')
     .description('assign an unassigned message to a candidate by hand')
     .requiredOption('--candidate <externalId>', "the candidate's external id (of the message's tenant)")
     .option('--remember-address', "add the sender's address to the candidate, so the next message matches by itself")
-    .action((id: string, options: { candidate: string; rememberAddress?: boolean }) =>
-      withContext(globals(), async (ctx) => {
-        const { message, candidate, remembered } = await assignMessage(ctx, EVERY_TENANT, id, options);
-        process.stdout.write(
-          `assigned ${message.id} to ${candidate.externalId} (${candidate.name})${remembered ? `; ${remembered} added to the candidate` : ''}\n`,
-        );
-      }),
-    );
+    .action(assign(globals));
 
-  queue
-    .command('dismiss <id>')
-    .description('take a message out of the queue without assigning it')
-    .option('--note <text>', 'why')
-    .action((id: string, options: { note?: string }) =>
-      withContext(globals(), async (ctx) => {
-        const message = await dismissMessage(ctx, EVERY_TENANT, id, options.note ?? null);
-        process.stdout.write(`dismissed ${message.id}\n`);
-      }),
-    );
+  queue.command('dismiss <id>').description('take a message out of the queue without assigning it').option('--note <text>', 'why').action(dismiss(globals));
 
   program
     .command('reprocess [ids...]')
     .description('run messages through the pipeline again (a running server picks them up), e.g. after candidates arrived')
     .option('--unassigned', 'every unassigned message')
     .option('--tenant <slug>', 'with --unassigned: only this tenant')
-    .action((ids: string[], options: { unassigned?: boolean; tenant?: string }) =>
-      withContext(globals(), async (ctx) => {
-        if (ids.length === 0 && !options.unassigned) throw new UsageError('name message ids, or --unassigned');
-        const progress = process.stderr.isTTY ? (queued: number, total: number) => process.stderr.write(`\rqueued ${queued}/${total}`) : undefined;
-        const done = await reprocessMessages(ctx, EVERY_TENANT, {
-          ids,
-          ...(options.unassigned ? { unassigned: { tenant: options.tenant } } : {}),
-          ...(progress ? { progress } : {}),
-        });
-        if (progress) process.stderr.write('\n');
-        process.stdout.write(`${done} message(s) queued for the pipeline again; a running server processes them now\n`);
-      }),
-    );
+    .action(reprocess(globals));
 }

@@ -33,6 +33,79 @@ function parseSince(value: string): string {
   return new Date(time).toISOString();
 }
 
+/** add an endpoint; prints its signing secret once */
+const add = (globals: () => GlobalOptions) => (options: { tenant: string; url: string; events?: string; json?: boolean }) =>
+  withContext(globals(), async (ctx) => {
+    const tenant = tenantNamed(ctx, options.tenant);
+    const events = parseEventList(options.events);
+    const deps = { webhooks: ctx.webhooks, keyring: ctx.keyring, settings: ctx.config.webhooks, resolver: ctx.resolver, now: ctx.clock.now() };
+    const { webhook, secret } = await addWebhook(deps, tenant.id, options.url, events);
+    if (options.json) return printJson({ id: webhook.id, secret });
+    process.stdout.write(`added webhook ${webhook.id} for ${tenant.slug}: ${webhook.url}\nsigning secret (shown only now): ${secret}\n`);
+  });
+
+/** endpoints with their status and deliveries waiting */
+const list = (globals: () => GlobalOptions) => (options: { tenant?: string; json?: boolean }) =>
+  withContext(globals(), (ctx) => {
+    const tenant = optionalTenant(ctx, options.tenant);
+    const list = ctx.webhooks.list(tenant ? [tenant.id] : undefined);
+    if (options.json) return printJson(list.map(webhookJson));
+    printTable(
+      list,
+      [
+        { header: 'id', value: (w) => w.id },
+        { header: 'tenant', value: (w) => w.tenant },
+        { header: 'url', value: (w) => w.url },
+        { header: 'events', value: (w) => w.events?.join(',') ?? 'all' },
+        {
+          header: 'status',
+          value: (w) => w.status + (w.disabledReason ? `: ${w.disabledReason}` : w.failingSince ? ` (failing since ${w.failingSince})` : ''),
+        },
+        { header: 'pending', value: (w) => w.pending },
+      ],
+      'no webhooks: add one with `mailroom webhooks add --tenant T --url URL`',
+    );
+  });
+
+/** remove an endpoint (its undelivered events are dropped for it) */
+const remove = (globals: () => GlobalOptions) => (id: string) =>
+  withContext(globals(), (ctx) => {
+    const webhook = webhookById(ctx, id);
+    ctx.webhooks.remove(webhook.id);
+    process.stdout.write(`removed webhook ${webhook.id} (${webhook.url})\n`);
+  });
+
+/** enable a disabled endpoint again (then `replay` what it missed) */
+const enable = (globals: () => GlobalOptions) => (id: string) =>
+  withContext(globals(), (ctx) => {
+    const webhook = webhookById(ctx, id);
+    ctx.webhooks.enable(webhook.id);
+    process.stdout.write(
+      `webhook ${webhook.id} is active again; deliveries still pending resume; for the rest: mailroom webhooks replay --webhook ${webhook.id} --since DATE\n`,
+    );
+  });
+
+/** enable a disabled endpoint again (then `replay` what it missed) */
+const rotateSecret = (globals: () => GlobalOptions) => (id: string, options: { json?: boolean }) =>
+  withContext(globals(), (ctx) => {
+    const webhook = webhookById(ctx, id);
+    const deps = { webhooks: ctx.webhooks, keyring: ctx.keyring, settings: ctx.config.webhooks, now: ctx.clock.now() };
+    const { secret, previousSecretValidUntil: until } = rotateWebhookSecret(deps, webhook.id);
+    if (options.json) return printJson({ id: webhook.id, secret, previousSecretValidUntil: until });
+    process.stdout.write(`new signing secret for webhook ${webhook.id} (shown only now): ${secret}\nthe old one also signs until ${until}\n`);
+  });
+
+/** deliver again every event since a time */
+const replay = (globals: () => GlobalOptions) => (options: { since: string; webhook?: string; tenant?: string; json?: boolean }) =>
+  withContext(globals(), (ctx) => {
+    const since = parseSince(options.since);
+    const tenant = optionalTenant(ctx, options.tenant);
+    const targets = options.webhook ? [webhookById(ctx, options.webhook)] : ctx.webhooks.list(tenant ? [tenant.id] : undefined);
+    const queued = replayWebhooks(ctx.webhooks, targets, since, ctx.clock.now());
+    if (options.json) return printJson({ queued });
+    process.stdout.write(`queued ${queued} deliveries to ${targets.length} endpoint(s); the running server sends them\n`);
+  });
+
 export function registerWebhookCommands(program: Command, globals: () => GlobalOptions): void {
   const webhooks = program.command('webhooks').description("where a tenant's events are delivered (Standard Webhooks signatures)");
 
@@ -43,82 +116,24 @@ export function registerWebhookCommands(program: Command, globals: () => GlobalO
     .requiredOption('--url <url>', 'the endpoint')
     .option('--events <list>', `only these (comma-separated): ${EVENT_TYPES.join(', ')}`)
     .option('--json', 'print {"id", "secret"}')
-    .action((options: { tenant: string; url: string; events?: string; json?: boolean }) =>
-      withContext(globals(), async (ctx) => {
-        const tenant = tenantNamed(ctx, options.tenant);
-        const events = parseEventList(options.events);
-        const deps = { webhooks: ctx.webhooks, keyring: ctx.keyring, settings: ctx.config.webhooks, resolver: ctx.resolver, now: ctx.clock.now() };
-        const { webhook, secret } = await addWebhook(deps, tenant.id, options.url, events);
-        if (options.json) return printJson({ id: webhook.id, secret });
-        process.stdout.write(`added webhook ${webhook.id} for ${tenant.slug}: ${webhook.url}\nsigning secret (shown only now): ${secret}\n`);
-      }),
-    );
+    .action(add(globals));
 
   webhooks
     .command('list')
     .description('endpoints with their status and deliveries waiting')
     .option('--tenant <slug>', 'only this tenant')
     .option('--json', 'print a JSON array')
-    .action((options: { tenant?: string; json?: boolean }) =>
-      withContext(globals(), (ctx) => {
-        const tenant = optionalTenant(ctx, options.tenant);
-        const list = ctx.webhooks.list(tenant ? [tenant.id] : undefined);
-        if (options.json) return printJson(list.map(webhookJson));
-        printTable(
-          list,
-          [
-            { header: 'id', value: (w) => w.id },
-            { header: 'tenant', value: (w) => w.tenant },
-            { header: 'url', value: (w) => w.url },
-            { header: 'events', value: (w) => w.events?.join(',') ?? 'all' },
-            {
-              header: 'status',
-              value: (w) => w.status + (w.disabledReason ? `: ${w.disabledReason}` : w.failingSince ? ` (failing since ${w.failingSince})` : ''),
-            },
-            { header: 'pending', value: (w) => w.pending },
-          ],
-          'no webhooks: add one with `mailroom webhooks add --tenant T --url URL`',
-        );
-      }),
-    );
+    .action(list(globals));
 
-  webhooks
-    .command('remove <id>')
-    .description('remove an endpoint (its undelivered events are dropped for it)')
-    .action((id: string) =>
-      withContext(globals(), (ctx) => {
-        const webhook = webhookById(ctx, id);
-        ctx.webhooks.remove(webhook.id);
-        process.stdout.write(`removed webhook ${webhook.id} (${webhook.url})\n`);
-      }),
-    );
+  webhooks.command('remove <id>').description('remove an endpoint (its undelivered events are dropped for it)').action(remove(globals));
 
-  webhooks
-    .command('enable <id>')
-    .description('enable a disabled endpoint again (then `replay` what it missed)')
-    .action((id: string) =>
-      withContext(globals(), (ctx) => {
-        const webhook = webhookById(ctx, id);
-        ctx.webhooks.enable(webhook.id);
-        process.stdout.write(
-          `webhook ${webhook.id} is active again; deliveries still pending resume; for the rest: mailroom webhooks replay --webhook ${webhook.id} --since DATE\n`,
-        );
-      }),
-    );
+  webhooks.command('enable <id>').description('enable a disabled endpoint again (then `replay` what it missed)').action(enable(globals));
 
   webhooks
     .command('rotate-secret <id>')
     .description(`a new signing secret; the old one keeps signing too for webhooks.rotationGraceHours`)
     .option('--json', 'print {"id", "secret", "previousSecretValidUntil"}')
-    .action((id: string, options: { json?: boolean }) =>
-      withContext(globals(), (ctx) => {
-        const webhook = webhookById(ctx, id);
-        const deps = { webhooks: ctx.webhooks, keyring: ctx.keyring, settings: ctx.config.webhooks, now: ctx.clock.now() };
-        const { secret, previousSecretValidUntil: until } = rotateWebhookSecret(deps, webhook.id);
-        if (options.json) return printJson({ id: webhook.id, secret, previousSecretValidUntil: until });
-        process.stdout.write(`new signing secret for webhook ${webhook.id} (shown only now): ${secret}\nthe old one also signs until ${until}\n`);
-      }),
-    );
+    .action(rotateSecret(globals));
 
   webhooks
     .command('replay')
@@ -127,14 +142,5 @@ export function registerWebhookCommands(program: Command, globals: () => GlobalO
     .option('--webhook <id>', 'only this endpoint')
     .option('--tenant <slug>', "only this tenant's endpoints")
     .option('--json', 'print {"queued": n}')
-    .action((options: { since: string; webhook?: string; tenant?: string; json?: boolean }) =>
-      withContext(globals(), (ctx) => {
-        const since = parseSince(options.since);
-        const tenant = optionalTenant(ctx, options.tenant);
-        const targets = options.webhook ? [webhookById(ctx, options.webhook)] : ctx.webhooks.list(tenant ? [tenant.id] : undefined);
-        const queued = replayWebhooks(ctx.webhooks, targets, since, ctx.clock.now());
-        if (options.json) return printJson({ queued });
-        process.stdout.write(`queued ${queued} deliveries to ${targets.length} endpoint(s); the running server sends them\n`);
-      }),
-    );
+    .action(replay(globals));
 }

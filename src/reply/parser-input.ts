@@ -1,5 +1,5 @@
-// What email-reply-parser is handed. It spends 25-40 µs on every line it
-// reads, and a long thread is mostly quoted history, which it hides or the
+// What email-reply-parser is handed. It spends tens of microseconds on every
+// line it reads, and a long thread is mostly quoted history, which it hides or the
 // reply-text stage cuts anyway: so it gets the first 32 KB, each run of quoted
 // lines as one line, and nothing from an Outlook header block on. What it
 // shows is the same as for the whole text on every text of the corpora (927).

@@ -1,6 +1,6 @@
 // A worker thread that runs while there is work, not all the time: the
-// pipeline thread holds ~50 MB (mailparser, mailauth, its heap) and the relay
-// thread ~20 MB that an idle server does not need.
+// pipeline and relay threads hold memory (their libraries, their heaps) that an
+// idle server does not need (docs/architecture.md has the figures).
 //
 // The thread is started when work is waiting: committed messages (the
 // pipeline; once intake is quiet, no DATA in progress and no commit for a

@@ -4,7 +4,7 @@
 // `mailroom serve`, the tests and the benchmarks all start it through here.
 import type { AddressInfo } from 'node:net';
 // The zone file alone, not auth/index.ts: that would load mailauth (and its
-// BIMI certificate and HTTP stacks) into the SMTP thread, ~30 MB it never uses.
+// BIMI certificate and HTTP stacks) into the SMTP thread, memory it never uses.
 import { loadZoneFile, ZoneFileError } from '../auth/zone-resolver.ts';
 import type { Context } from './context.ts';
 import type { Logger } from '../log.ts';
