@@ -2,6 +2,7 @@
 // should not be mailed again as it is, or something that may pass (a full
 // mailbox, a policy block, a rate limit). Read from the remote server's words
 // first, then the enhanced status code, then the report's explanation.
+import { anyPhrase } from './phrases.ts';
 
 /**
  * Hard means the address itself is bad (no such user or domain; RFC 3463 5.1.x,
@@ -29,11 +30,68 @@ export function isHard(status: string | null, diagnostic: string, context: strin
   return HARD_TEXT.test(context) && !SOFT_TEXT.test(context);
 }
 
-const HARD_TEXT =
-  /(user unknown|unknown user|no such user|doesn't exist|not exist|invalid recipient|unknown recipient|recipient unknown|no such mailbox|mailbox not found|address not found|address could(?:n't| not) be found|user not found|not listed in|doesn't have an? [\w.-]+ account|name is not recognized|invalid (?:final delivery )?userid|no valid recipients|no mailbox|address rejected: user|invalid mailbox|unrouteable address|no such domain|domain not found|invalid domain|host or domain name not found|host not found|no mx record|host unknown|mailbox unavailable|not accepting (?:network )?messages|does not accept mail|domain is not reachable)/i;
+const HARD_TEXT = anyPhrase([
+  'user unknown',
+  'unknown user',
+  'no such user',
+  "doesn't exist",
+  'not exist',
+  'invalid recipient',
+  'unknown recipient',
+  'recipient unknown',
+  'no such mailbox',
+  'mailbox not found',
+  'address not found',
+  "address could(?:n't| not) be found",
+  'user not found',
+  'not listed in',
+  "doesn't have an? [\\w.-]+ account",
+  'name is not recognized',
+  'invalid (?:final delivery )?userid',
+  'no valid recipients',
+  'no mailbox',
+  'address rejected: user',
+  'invalid mailbox',
+  'unrouteable address',
+  'no such domain',
+  'domain not found',
+  'invalid domain',
+  'host or domain name not found',
+  'host not found',
+  'no mx record',
+  'host unknown',
+  'mailbox unavailable',
+  'not accepting (?:network )?messages',
+  'does not accept mail',
+  'domain is not reachable',
+]);
 // Said of a missing or closed address, in words that otherwise read soft: Microsoft's
 // directory-based edge blocking ("Access denied" for a recipient it does not have)
 // and iCloud's closed accounts.
 const HARD_PHRASE = /(recipient address rejected: access denied|inactive email address)/i;
-const SOFT_TEXT =
-  /(over quota|quota exceeded|mailbox (is )?full|insufficient storage|disabled|inactive|suspended|blacklist|blocklist|blocked|banned|spam|access denied|rejected by policy|temporarily|temporary|try again later|too many|spf|host not found, try again|unexpected name server reply|deferred|connection reset|protocol error)/i;
+const SOFT_TEXT = anyPhrase([
+  'over quota',
+  'quota exceeded',
+  'mailbox (is )?full',
+  'insufficient storage',
+  'disabled',
+  'inactive',
+  'suspended',
+  'blacklist',
+  'blocklist',
+  'blocked',
+  'banned',
+  'spam',
+  'access denied',
+  'rejected by policy',
+  'temporarily',
+  'temporary',
+  'try again later',
+  'too many',
+  'spf',
+  'host not found, try again',
+  'unexpected name server reply',
+  'deferred',
+  'connection reset',
+  'protocol error',
+]);

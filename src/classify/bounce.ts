@@ -3,6 +3,7 @@
 // mailer daemons, read for the failed recipient, the status and the diagnostic.
 import { ADDRESS_IN_TEXT, type ParsedMessage } from '../parse/index.ts';
 import { isHard } from './bounce-severity.ts';
+import { anyPhrase } from './phrases.ts';
 
 export interface BounceInfo {
   recipient: string | null;
@@ -19,12 +20,51 @@ export interface BounceInfo {
 // A mail system's own sender, as an address or as the name over a null one
 // ("MAILER-DAEMON <>"; some send as a bare "mailer-daemon", without a domain).
 const DAEMON_SENDER = /^"?(mailer-daemon|postmaster|post_master|mail-daemon|mailerdaemon|mail[. ]?delivery[. ]?(?:system|subsystem)?|bounce|bounces)"?(?:@|$)/i;
-const BOUNCE_SUBJECT =
-  /(undeliver|delivery status|delivery failure|delivery failed|fail(?:ed|ure) delivery|mail delivery|mail failure|returned mail|return(?:ed|ing) to sender|mail failed|failure notice|delivery has failed|could not be delivered|not delivered|delivery notification|delayed|error sending|smtp server: errors from|non remis|échec de (?:la )?remise|unzustellbar|nicht zustellbar|no se puede entregar|non recapitabile|onbestelbaar|nondeliverable|rejected|配信できません|送信できません|メールエラー)/i;
+const BOUNCE_SUBJECT = anyPhrase([
+  'undeliver',
+  'delivery status',
+  'delivery failure',
+  'delivery failed',
+  'fail(?:ed|ure) delivery',
+  'mail delivery',
+  'mail failure',
+  'returned mail',
+  'return(?:ed|ing) to sender',
+  'mail failed',
+  'failure notice',
+  'delivery has failed',
+  'could not be delivered',
+  'not delivered',
+  'delivery notification',
+  'delayed',
+  'error sending',
+  'smtp server: errors from',
+  'non remis',
+  'échec de (?:la )?remise',
+  'unzustellbar',
+  'nicht zustellbar',
+  'no se puede entregar',
+  'non recapitabile',
+  'onbestelbaar',
+  'nondeliverable',
+  'rejected',
+  '配信できません',
+  '送信できません',
+  'メールエラー',
+]);
 // What a mail system's report says near its top when its subject says nothing
 // telling ("Mail", "Re: ..."): only read for mail from a mail system.
-const BOUNCE_BODY =
-  /(could not be delivered to|did not reach the following recipient|was not delivered to|delivery to the following recipients? failed|following addresses had permanent|failed addresses follow|permanent (?:fatal )?errors?|wasn't able to deliver|requested action not taken)/i;
+const BOUNCE_BODY = anyPhrase([
+  'could not be delivered to',
+  'did not reach the following recipient',
+  'was not delivered to',
+  'delivery to the following recipients? failed',
+  'following addresses had permanent',
+  'failed addresses follow',
+  'permanent (?:fatal )?errors?',
+  "wasn't able to deliver",
+  'requested action not taken',
+]);
 /** Splits a delivery-status body into its groups of fields (per-message, then per-recipient). */
 function fieldGroups(text: string): Map<string, string>[] {
   return text
