@@ -42,150 +42,177 @@ function lockDataDir(dataDir: string): InstanceLock {
   }
 }
 
+/** A broken zone file stops the start here, with its name, not later in a thread. */
+function checkZoneFile(zoneFile: string): void {
+  if (!zoneFile) return;
+  try {
+    loadZoneFile(zoneFile);
+  } catch (err) {
+    if (err instanceof ZoneFileError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+/** What a process that stopped without finishing left behind: spool files never acknowledged, jobs and sends under way. */
+function recoverFromLastRun(ctx: Context): void {
+  const { log } = ctx;
+  ensureSpoolDir(ctx.config.data.dir);
+  const strays = ctx.raw.removeOrphans();
+  if (strays > 0) log.info({ files: strays }, 'removed spool files of messages that were never acknowledged');
+  const orphaned = ctx.jobs.releaseOrphaned(ctx.clock.now().getTime());
+  if (orphaned > 0) log.warn({ jobs: orphaned }, 'resuming jobs left running by a previous process that stopped without finishing them');
+  const sending = ctx.outbound.releaseOrphaned(ctx.clock.now().getTime());
+  if (sending > 0) log.warn({ messages: sending }, 'resending outbound messages a previous process was sending when it stopped (same Message-ID)');
+}
+
+/** The pipeline thread, started when committed work waits and intake is quiet. */
+function pipelineOnDemand(ctx: Context, store: StoreThread, intakeBusy: () => boolean): { pipeline: PipelineThread; demand: OnDemandThread } {
+  const { config } = ctx;
+  const workerLog = ctx.log.child({ subsystem: 'worker' });
+  const pipeline = new PipelineThread(
+    {
+      dataDir: config.data.dir,
+      settings: config.worker,
+      dns: config.dns,
+      auth: config.auth,
+      secret: config.secret,
+      mta: config.smtp.hostname,
+      logLevel: config.log.level,
+      connectStore: () => store.connectPipeline(),
+    },
+    workerLog,
+  );
+  const demand = new OnDemandThread(pipeline, {
+    startDelayMaxMs: config.worker.startDelayMaxMs,
+    nextDueAt: () => ctx.jobs.nextDueAt(),
+    intakeBusy,
+    nowMs: () => ctx.clock.now().getTime(),
+    onChange: (change, detail) =>
+      workerLog.info(detail, change === 'started' ? 'pipeline thread started: work is waiting' : 'pipeline thread stopped: no work for worker.idleStopMs'),
+  });
+  return { pipeline, demand };
+}
+
+/** The relay thread (outbound mail, webhooks): always running with relay.idleStopMs 0, else while something is due. */
+function relayOnDemand(ctx: Context): { relay: RelayThread; demand: OnDemandThread | null } {
+  const { config, log } = ctx;
+  const relay = new RelayThread(
+    {
+      dataDir: config.data.dir,
+      settings: config.relay,
+      webhooks: config.webhooks,
+      dns: config.dns,
+      secret: config.secret,
+      hostname: config.smtp.hostname,
+      logLevel: config.log.level,
+    },
+    log,
+  );
+  if (config.relay.idleStopMs === 0) {
+    relay.start();
+    return { relay, demand: null };
+  }
+  // Outbound mail and webhook deliveries are also queued by CLI commands: the queues are looked at while the thread is stopped.
+  const demand = new OnDemandThread(relay, {
+    startDelayMaxMs: 0,
+    nextDueAt: relayWorkDueAt(ctx),
+    intakeBusy: () => false,
+    pollMs: config.relay.pollIntervalMs,
+    nowMs: () => ctx.clock.now().getTime(),
+    onChange: (change, detail) =>
+      log.info(
+        detail,
+        change === 'started' ? 'relay thread started: mail to send or webhooks to deliver' : 'relay thread stopped: nothing to send for relay.idleStopMs',
+      ),
+  });
+  demand.begin();
+  return { relay, demand };
+}
+
+/** The HTTP API, or a start that stops with what to change when its address is taken. */
+async function startApi(ctx: Context, store: StoreThread, metrics: Metrics, ready: () => boolean): Promise<HttpServer | null> {
+  const { http } = ctx.config;
+  if (!http.enabled) return null;
+  const upsertCandidates = (tenant: string, rows: CandidateInput[]) => store.upsertCandidates(tenant, rows);
+  return startHttpServer({ ctx, metrics, ready, upsertCandidates }, http.host, http.port).catch((err: NodeJS.ErrnoException) => {
+    throw new UsageError(
+      `cannot listen for HTTP on ${http.host}:${http.port} (${err.code ?? err.message}); choose another http.host/http.port (MAILROOM_HTTP_HOST, MAILROOM_HTTP_PORT), or set http.enabled to false`,
+    );
+  });
+}
+
+/** The SMTP listener, listening; an address that is taken or not ours says which settings to change. */
+async function listenSmtp(ctx: Context, committer: GroupCommitter, metrics: Metrics): Promise<{ listener: SmtpListener; smtp: AddressInfo; tls: string }> {
+  const { config } = ctx;
+  const smtpLog = ctx.log.child({ subsystem: 'smtp' });
+  const tls = await loadTlsMaterial(config.smtp.tls, config.data.dir, config.smtp.hostname, smtpLog);
+  const listener = new SmtpListener({
+    settings: config.smtp,
+    dataDir: config.data.dir,
+    tenants: ctx.tenants,
+    committer,
+    tls,
+    log: smtpLog,
+    now: () => ctx.clock.now(),
+    metrics: metrics.smtp,
+    diskLow: diskWatermark(config.data.dir, config.data.minFreeMb).low,
+  });
+  const smtp = await listener.listen().catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') {
+      throw new UsageError(
+        `cannot listen on ${config.smtp.host}:${config.smtp.port} (${err.code}); choose another smtp.host/smtp.port (MAILROOM_SMTP_HOST, MAILROOM_SMTP_PORT)`,
+      );
+    }
+    throw err;
+  });
+  return { listener, smtp, tls: tls.source };
+}
+
 export async function startServer(ctx: Context, options: { worker?: boolean; relay?: boolean } = {}): Promise<RunningServer> {
   const { config, log } = ctx;
-  // A broken zone file stops the start here, with its name, not later in a thread.
-  if (config.dns.zoneFile) {
-    try {
-      loadZoneFile(config.dns.zoneFile);
-    } catch (err) {
-      if (err instanceof ZoneFileError) throw new UsageError(err.message);
-      throw err;
-    }
-  }
+  checkZoneFile(config.dns.zoneFile);
   const lock = lockDataDir(config.data.dir);
+  let store: StoreThread | null = null;
+  let http: HttpServer | null = null;
   try {
-    ensureSpoolDir(config.data.dir);
-    const strays = ctx.raw.removeOrphans();
-    if (strays > 0) log.info({ files: strays }, 'removed spool files of messages that were never acknowledged');
-    const orphaned = ctx.jobs.releaseOrphaned(ctx.clock.now().getTime());
-    if (orphaned > 0) log.warn({ jobs: orphaned }, 'resuming jobs left running by a previous process that stopped without finishing them');
-    const sending = ctx.outbound.releaseOrphaned(ctx.clock.now().getTime());
-    if (sending > 0) log.warn({ messages: sending }, 'resending outbound messages a previous process was sending when it stopped (same Message-ID)');
-    const workerLog = log.child({ subsystem: 'worker' });
+    recoverFromLastRun(ctx);
     let pipeline: PipelineThread | null = null;
-    let demand: OnDemandThread | null = null;
-    const store = new StoreThread({ dataDir: config.data.dir, maxSizeMb: config.data.maxSizeMb }, (err) => {
+    store = new StoreThread({ dataDir: config.data.dir, maxSizeMb: config.data.maxSizeMb }, (err) => {
       log.error({ err }, 'the store thread failed: messages in flight were refused with 451; starting a new one');
       void pipeline?.restart();
     });
-    if (options.worker !== false) {
-      pipeline = new PipelineThread(
-        {
-          dataDir: config.data.dir,
-          settings: config.worker,
-          dns: config.dns,
-          auth: config.auth,
-          secret: config.secret,
-          mta: config.smtp.hostname,
-          logLevel: config.log.level,
-          connectStore: () => store.connectPipeline(),
-        },
-        workerLog,
-      );
-      demand = new OnDemandThread(pipeline, {
-        startDelayMaxMs: config.worker.startDelayMaxMs,
-        nextDueAt: () => ctx.jobs.nextDueAt(),
-        intakeBusy: () => listener.transactionsInFlight > 0,
-        nowMs: () => ctx.clock.now().getTime(),
-        onChange: (change, detail) =>
-          workerLog.info(detail, change === 'started' ? 'pipeline thread started: work is waiting' : 'pipeline thread stopped: no work for worker.idleStopMs'),
-      });
-    }
+    let listener: SmtpListener | null = null;
+    const onDemand = options.worker === false ? null : pipelineOnDemand(ctx, store, () => (listener?.transactionsInFlight ?? 0) > 0);
+    pipeline = onDemand?.pipeline ?? null;
     const committer = new GroupCommitter(store, {
       windowMs: config.data.groupCommitWindowMs,
       maxMessages: config.data.groupCommitMaxMessages,
       nowMs: () => ctx.clock.now().getTime(),
-      onCommitted: () => demand?.committed(),
+      onCommitted: () => onDemand?.demand.committed(),
     });
-    const smtpLog = log.child({ subsystem: 'smtp' });
-    const tls = await loadTlsMaterial(config.smtp.tls, config.data.dir, config.smtp.hostname, smtpLog);
     const metrics = new Metrics(ctx.gauges);
     let stopping: Promise<void> | null = null;
-    let http: HttpServer | null = null;
-    if (config.http.enabled) {
-      const upsertCandidates = (tenant: string, rows: CandidateInput[]) => store.upsertCandidates(tenant, rows);
-      http = await startHttpServer({ ctx, metrics, ready: () => stopping === null, upsertCandidates }, config.http.host, config.http.port).catch(
-        async (err: NodeJS.ErrnoException) => {
-          await store.close();
-          throw new UsageError(
-            `cannot listen for HTTP on ${config.http.host}:${config.http.port} (${err.code ?? err.message}); choose another http.host/http.port (MAILROOM_HTTP_HOST, MAILROOM_HTTP_PORT), or set http.enabled to false`,
-          );
-        },
-      );
-    }
-    const listener = new SmtpListener({
-      settings: config.smtp,
-      dataDir: config.data.dir,
-      tenants: ctx.tenants,
-      committer,
-      tls,
-      log: smtpLog,
-      now: () => ctx.clock.now(),
-      metrics: metrics.smtp,
-      diskLow: diskWatermark(config.data.dir, config.data.minFreeMb).low,
-    });
-    const smtp = await listener.listen().catch(async (err: NodeJS.ErrnoException) => {
-      await http?.close();
-      await store.close();
-      if (err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') {
-        throw new UsageError(
-          `cannot listen on ${config.smtp.host}:${config.smtp.port} (${err.code}); choose another smtp.host/smtp.port (MAILROOM_SMTP_HOST, MAILROOM_SMTP_PORT)`,
-        );
-      }
-      throw err;
-    });
-    demand?.begin();
-    const relay =
-      options.relay === false
-        ? null
-        : new RelayThread(
-            {
-              dataDir: config.data.dir,
-              settings: config.relay,
-              webhooks: config.webhooks,
-              dns: config.dns,
-              secret: config.secret,
-              hostname: config.smtp.hostname,
-              logLevel: config.log.level,
-            },
-            log,
-          );
-    let relayDemand: OnDemandThread | null = null;
-    if (relay && config.relay.idleStopMs === 0) relay.start();
-    else if (relay) {
-      // Outbound mail and webhook deliveries are also queued by CLI commands: the queues are looked at while the thread is stopped.
-      relayDemand = new OnDemandThread(relay, {
-        startDelayMaxMs: 0,
-        nextDueAt: relayWorkDueAt(ctx),
-        intakeBusy: () => false,
-        pollMs: config.relay.pollIntervalMs,
-        nowMs: () => ctx.clock.now().getTime(),
-        onChange: (change, detail) =>
-          log.info(
-            detail,
-            change === 'started' ? 'relay thread started: mail to send or webhooks to deliver' : 'relay thread stopped: nothing to send for relay.idleStopMs',
-          ),
-      });
-      relayDemand.begin();
-    }
+    http = await startApi(ctx, store, metrics, () => stopping === null);
+    const smtpStarted = await listenSmtp(ctx, committer, metrics);
+    listener = smtpStarted.listener;
+    onDemand?.demand.begin();
+    const relayStarted = options.relay === false ? null : relayOnDemand(ctx);
+    const relay = relayStarted?.relay ?? null;
     // A decision's event is delivered at once: a running relay thread is told, a stopped one is started.
-    const demandOfRelay = relayDemand;
     store.onEvents = () => {
-      if (!relay) return;
-      if (relay.running) relay.notify('wake');
-      else demandOfRelay?.committed();
+      if (relay?.running) relay.notify('wake');
+      else relayStarted?.demand?.committed();
     };
     const retention = scheduleRetention(ctx, log);
     metrics.watchThreads(() => ({ ...(pipeline ? { pipeline: pipeline.running } : {}), ...(relay ? { relay: relay.running } : {}) }));
-    log.info({ host: smtp.address, port: smtp.port, dataDir: config.data.dir, tls: tls.source }, 'mailroom listening for SMTP');
+    log.info({ host: smtpStarted.smtp.address, port: smtpStarted.smtp.port, dataDir: config.data.dir, tls: smtpStarted.tls }, 'mailroom listening for SMTP');
     if (http) log.info({ host: http.address.address, port: http.address.port }, 'mailroom HTTP API listening');
     if (ctx.tenants.list().length === 0) {
       log.warn('no tenants yet, so every recipient is refused: add one with `mailroom tenants add <slug> --domain D --reply-domain R`');
     }
-
+    const running = { store, listener, committer };
     return {
-      smtp,
+      smtp: smtpStarted.smtp,
       http: http?.address ?? null,
       listener,
       get pipelineRunning() {
@@ -198,11 +225,11 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
         stopping ??= (async () => {
           await retention.stop();
           await http?.close();
-          await listener.stop();
-          await committer.drain();
-          await demand?.stop();
-          await (relayDemand ?? relay)?.stop();
-          await store.close();
+          await running.listener.stop();
+          await running.committer.drain();
+          await onDemand?.demand.stop();
+          await (relayStarted?.demand ?? relay)?.stop();
+          await running.store.close();
           ctx.close();
           lock.release();
           log.info('mailroom stopped');
@@ -211,6 +238,9 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
       },
     };
   } catch (err) {
+    // Whatever started before the failure stops again, so the next start finds the data dir free.
+    await http?.close();
+    await store?.close();
     lock.release();
     throw err;
   }
