@@ -48,6 +48,13 @@ interface AddOptions {
   perMinute?: string;
   perDay?: string;
   default?: boolean;
+  sentCopy?: string;
+  imapHost?: string;
+  imapPort?: string;
+  imapSecurity?: string;
+  imapUser?: string;
+  imapPasswordEnv?: string;
+  sentFolder?: string;
   json?: boolean;
 }
 
@@ -129,6 +136,15 @@ function accountInputOf(options: AddOptions): AccountInput {
     delayMs: wholeNumber(options.delayMs, '--delay-ms'),
     perMinute: wholeNumber(options.perMinute, '--per-minute'),
     perDay: wholeNumber(options.perDay, '--per-day'),
+    sentCopy: {
+      mode: options.sentCopy,
+      host: options.imapHost,
+      port: wholeNumber(options.imapPort, '--imap-port'),
+      security: options.imapSecurity,
+      username: options.imapUser,
+      password: options.imapPasswordEnv ? fromEnv(options.imapPasswordEnv, '--imap-password-env') : undefined,
+      folder: options.sentFolder,
+    },
   };
 }
 
@@ -264,6 +280,13 @@ export function registerAccountCommands(program: Command, globals: () => GlobalO
     .option('--per-minute <n>', 'most emails a minute (0: no cap; default by provider)')
     .option('--per-day <n>', 'most emails a day (0: no cap; default by provider)')
     .option('--default', "the tenant's default account")
+    .option('--sent-copy <mode>', 'a copy of each sent message in Sent: provider (it files it itself; default for gmail, office365, outlook), imap, or off')
+    .option('--imap-host <host>', 'IMAP server to append sent copies to (implies --sent-copy imap)')
+    .option('--imap-port <port>', 'IMAP port (993 implicit TLS, 143 STARTTLS)')
+    .option('--imap-security <mode>', 'tls (default), starttls or none')
+    .option('--imap-user <username>', 'IMAP user name (default: --user)')
+    .option('--imap-password-env <var>', 'IMAP password from this environment variable (default: the SMTP password)')
+    .option('--sent-folder <name>', 'the Sent folder (default: the folder the server marks \\Sent)')
     .option('--json', 'print {"id": ...}')
     .action(add(globals));
 

@@ -94,6 +94,11 @@ const FLAGS: Record<string, string> = {
   domains: '--domain',
   replyDomains: '--reply-domain or --forward-address',
   parent: '--parent',
+  sentCopy: '--sent-copy',
+  imapHost: '--imap-host',
+  imapPort: '--imap-port',
+  imapSecurity: '--imap-security',
+  imapPassword: '--imap-password-env',
 };
 
 /** Where to look up what exists, for each kind of thing a command could not find. */

@@ -91,6 +91,15 @@ export const OutboundSchema = z
     replyTo: z.string().nullable(),
     subject: z.string(),
     conversationId: z.number().int().nullable(),
+    sentCopy: z
+      .looseObject({
+        state: z.enum(['pending', 'copied', 'failed']),
+        attempts: z.number().int(),
+        folder: z.string().nullable(),
+        lastError: z.string().nullable(),
+      })
+      .nullable()
+      .openapi({ description: "its copy in the account's Sent folder (IMAP), when the account files one" }),
   })
   .openapi('Outbound');
 
@@ -104,6 +113,9 @@ export const AccountSchema = z
     security: z.string(),
     status: z.string(),
     password: z.string().nullable(),
+    sentCopy: z
+      .looseObject({ mode: z.enum(['off', 'provider', 'imap']) })
+      .openapi({ description: 'where a copy of each sent message goes: nowhere, filed by the provider itself, or appended over IMAP (with its settings)' }),
   })
   .openapi('Account');
 

@@ -8,7 +8,7 @@ import type { DiagnosisResult } from '../relay/diagnose.ts';
 import type { TestEmailResult } from '../relay/test-email.ts';
 import type { Context } from '../runtime/context.ts';
 import { SecretError, unreadableCredentials } from '../secrets/keyring.ts';
-import { normalizeAddress, normalizeDomain, type Account, type AccountSecret } from '../store/index.ts';
+import { normalizeAddress, normalizeDomain, type Account, type AccountSecret, type SentCopySettings } from '../store/index.ts';
 import { changeAccountStatus } from '../webhooks/announce.ts';
 import { accountWithin, reaches, tenantWithin, type Reach } from './reach.ts';
 
@@ -101,6 +101,48 @@ export interface AccountInput {
   delayMs?: number | undefined;
   perMinute?: number | undefined;
   perDay?: number | undefined;
+  /** A copy of each sent message in the mailbox's Sent folder (PCRecruiter's IMAP settings). */
+  sentCopy?: SentCopyInput | undefined;
+}
+
+export interface SentCopyInput {
+  /** Default: `provider` for providers that file it themselves, `imap` when a host is given, else `off`. */
+  mode?: string | undefined;
+  host?: string | undefined;
+  port?: number | undefined;
+  security?: string | undefined;
+  /** Default: the SMTP user name. */
+  username?: string | undefined;
+  /** Default: the SMTP password. */
+  password?: string | undefined;
+  /** Default: the folder the server marks \Sent. */
+  folder?: string | undefined;
+}
+
+/** The sent-copy settings as given, completed from the provider preset and checked. */
+function sentCopyOf(input: AccountInput, provider: ProviderName): { settings: SentCopySettings; password: string | null } {
+  const given = input.sentCopy ?? {};
+  const preset = PROVIDERS[provider].sentCopy;
+  const mode = given.mode ?? (given.host ? 'imap' : preset === 'provider' ? 'provider' : 'off');
+  if (mode !== 'off' && mode !== 'provider' && mode !== 'imap') throw new InvalidError('the sent copy is off, provider or imap', 'sentCopy');
+  const off = { mode, host: null, port: null, security: null, username: null, folder: null } as const;
+  if (mode !== 'imap') return { settings: off, password: null };
+  const fromPreset = preset !== null && preset !== 'provider' ? preset : null;
+  const host = given.host ?? fromPreset?.host;
+  if (!host) throw new InvalidError('a copy in the Sent folder over IMAP needs the IMAP server', 'imapHost');
+  const security = given.security ?? fromPreset?.security ?? 'tls';
+  if (security !== 'tls' && security !== 'starttls' && security !== 'none')
+    throw new InvalidError('IMAP security must be tls (implicit, port 993), starttls (143) or none', 'imapSecurity');
+  if (security === 'none' && !input.allowPlain)
+    throw new InvalidError('IMAP without TLS sends the password in the clear; allow it explicitly if this server is on a trusted network', 'allowPlain');
+  const port = given.port ?? (given.host ? undefined : fromPreset?.port) ?? (security === 'tls' ? 993 : 143);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidError('the IMAP port must be from 1 to 65535', 'imapPort');
+  if (!given.password && !('password' in input.credentials))
+    throw new InvalidError('the account signs in with OAuth2: give IMAP a password of its own (an app password)', 'imapPassword');
+  return {
+    settings: { mode, host, port, security, username: given.username ?? null, folder: given.folder ?? null },
+    password: given.password ?? null,
+  };
 }
 
 /** Checks the settings, seals the credentials and adds the account (status pending); warnings are for the person adding it. */
@@ -145,6 +187,7 @@ export async function addAccount(ctx: Context, reach: Reach, input: AccountInput
     }
     secret.dkimPrivateKey = input.dkim.privateKey;
   }
+  const sentCopy = sentCopyOf(input, input.provider);
   if (ctx.accounts.list(tenant.slug).some((a) => a.tenantId === tenant.id && a.name === input.name))
     throw new ConflictError(`tenant "${tenant.slug}" already has an account named "${input.name}"`, 'name');
   const account = ctx.accounts.add(
@@ -169,6 +212,8 @@ export async function addAccount(ctx: Context, reach: Reach, input: AccountInput
       delayMs: input.delayMs ?? 0,
       perMinute: input.perMinute ?? preset.perMinute,
       perDay: input.perDay ?? preset.perDay,
+      sentCopy: sentCopy.settings,
+      sealedImapSecret: sentCopy.password ? ctx.keyring().seal(JSON.stringify({ password: sentCopy.password } satisfies AccountSecret)) : null,
     },
     ctx.clock.now().toISOString(),
   );

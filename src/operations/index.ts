@@ -7,7 +7,16 @@
 export { EVERY_TENANT, reaches, tenantWithin, messageWithin, accountWithin, type Reach } from './reach.ts';
 export { assignMessage, dismissMessage, reprocessMessages, type Assignment, type ReprocessRequest } from './messages.ts';
 export { sendMessage, type SendRequest } from './outbound.ts';
-export { addAccount, listAccounts, makeDefaultAccount, removeAccount, sendAccountTestEmail, testAccount, type AccountInput } from './accounts.ts';
+export {
+  addAccount,
+  listAccounts,
+  makeDefaultAccount,
+  removeAccount,
+  sendAccountTestEmail,
+  testAccount,
+  type AccountInput,
+  type SentCopyInput,
+} from './accounts.ts';
 export { importCandidates, removeCandidate, upsertCandidate, IMPORT_CHUNK, type CandidateChunkWriter, type ImportRequest } from './candidates.ts';
 export { addTenant, checkTenantSetup } from './tenants.ts';
 export { addWebhook, rotateWebhookSecret, replayWebhooks } from './webhooks.ts';

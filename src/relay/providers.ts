@@ -12,19 +12,50 @@ export interface ProviderPreset {
   perDay: number;
   /** The SPF include name of the provider, for `tenants check`. */
   spfInclude: string | null;
+  /**
+   * Where a copy of what the account sends ends up: `provider` when the provider
+   * files it in Sent itself (Gmail, Microsoft 365), else the IMAP server that
+   * mailroom appends it to (null: none known; the operator names one).
+   */
+  sentCopy: 'provider' | { host: string; port: number; security: Security } | null;
 }
 
 export const PROVIDERS = {
   // Google Workspace: 2,000 messages a day per user; SMTP AUTH needs an app password or OAuth2.
-  gmail: { host: 'smtp.gmail.com', port: 465, security: 'tls', perMinute: 60, perDay: 2000, spfInclude: '_spf.google.com' },
+  gmail: { host: 'smtp.gmail.com', port: 465, security: 'tls', perMinute: 60, perDay: 2000, spfInclude: '_spf.google.com', sentCopy: 'provider' },
   // Exchange Online: 30 messages a minute and 10,000 recipients a day per mailbox.
-  office365: { host: 'smtp.office365.com', port: 587, security: 'starttls', perMinute: 30, perDay: 10_000, spfInclude: 'spf.protection.outlook.com' },
-  outlook: { host: 'smtp.office365.com', port: 587, security: 'starttls', perMinute: 30, perDay: 10_000, spfInclude: 'spf.protection.outlook.com' },
+  office365: {
+    host: 'smtp.office365.com',
+    port: 587,
+    security: 'starttls',
+    perMinute: 30,
+    perDay: 10_000,
+    spfInclude: 'spf.protection.outlook.com',
+    sentCopy: 'provider',
+  },
+  outlook: {
+    host: 'smtp.office365.com',
+    port: 587,
+    security: 'starttls',
+    perMinute: 30,
+    perDay: 10_000,
+    spfInclude: 'spf.protection.outlook.com',
+    sentCopy: 'provider',
+  },
   // Amazon SES: the host names the region (email-smtp.<region>.amazonaws.com), so --host is required.
-  ses: { host: null, port: 587, security: 'starttls', perMinute: 0, perDay: 0, spfInclude: 'amazonses.com' },
-  sendgrid: { host: 'smtp.sendgrid.net', port: 587, security: 'starttls', perMinute: 0, perDay: 0, spfInclude: 'sendgrid.net' },
-  zoho: { host: 'smtp.zoho.com', port: 465, security: 'tls', perMinute: 0, perDay: 0, spfInclude: 'zoho.com' },
-  custom: { host: null, port: 587, security: 'starttls', perMinute: 0, perDay: 0, spfInclude: null },
+  ses: { host: null, port: 587, security: 'starttls', perMinute: 0, perDay: 0, spfInclude: 'amazonses.com', sentCopy: null },
+  sendgrid: { host: 'smtp.sendgrid.net', port: 587, security: 'starttls', perMinute: 0, perDay: 0, spfInclude: 'sendgrid.net', sentCopy: null },
+  // Zoho files SMTP-sent mail in Sent only when the mailbox is set to; appending is the sure way.
+  zoho: {
+    host: 'smtp.zoho.com',
+    port: 465,
+    security: 'tls',
+    perMinute: 0,
+    perDay: 0,
+    spfInclude: 'zoho.com',
+    sentCopy: { host: 'imap.zoho.com', port: 993, security: 'tls' },
+  },
+  custom: { host: null, port: 587, security: 'starttls', perMinute: 0, perDay: 0, spfInclude: null, sentCopy: null },
 } as const satisfies Record<string, ProviderPreset>;
 
 export type ProviderName = keyof typeof PROVIDERS;

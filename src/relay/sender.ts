@@ -4,13 +4,15 @@
 // sent, deferred (4xx or network: retried with backoff until relay.maxAgeMs),
 // or failed (5xx). An authentication failure is the account's problem, not the
 // message's: the message waits and the account is marked failing.
-import nodemailer, { type SendMailOptions, type Transporter } from 'nodemailer';
+import nodemailer, { type Transporter } from 'nodemailer';
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../log.ts';
 import { SecretError, unreadableCredentials, type Keyring } from '../secrets/keyring.ts';
 import type { Account, AccountSecret, AccountStore, EventStore, OutboundMessage, OutboundStore, Repositories } from '../store/index.ts';
 import { changeAccountStatus } from '../webhooks/announce.ts';
 import { outboundJson } from '../views/json.ts';
+import { renderMessage } from './render.ts';
+import { SentCopier } from './sent-copy.ts';
 import { transportOptions } from './transport.ts';
 
 export interface SendResult {
@@ -19,6 +21,8 @@ export interface SendResult {
   reply: string;
   /** The account's credentials were refused. */
   authFailed: boolean;
+  /** The exact bytes sent (when sent): what a copy in the Sent folder files. */
+  raw?: Buffer;
 }
 
 interface SmtpFailure {
@@ -56,7 +60,8 @@ export class Relay {
   private readonly outbound: OutboundStore;
   private readonly accounts: AccountStore;
   private readonly events: EventStore;
-  private readonly transports = new Map<number, { key: string; transport: Transporter }>();
+  private readonly transports = new Map<number, { key: string; transport: Transporter; secret: AccountSecret }>();
+  private readonly copier: SentCopier;
   /** Per account: the earliest time the next message may go (pacing). */
   private readonly nextSlot = new Map<number, number>();
   private timer: NodeJS.Timeout | null = null;
@@ -69,6 +74,7 @@ export class Relay {
     this.outbound = deps.repositories.outbound;
     this.accounts = deps.repositories.accounts;
     this.events = deps.repositories.events;
+    this.copier = new SentCopier({ repositories: deps.repositories, keyring: deps.keyring, log: deps.log, nowMs: deps.nowMs });
   }
 
   start(): void {
@@ -88,6 +94,7 @@ export class Relay {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.copier.stop();
     if (this.timer) clearTimeout(this.timer);
     await this.running;
     for (const { transport } of this.transports.values()) transport.close();
@@ -115,7 +122,8 @@ export class Relay {
       this.woken = false;
       return this.schedule(0);
     }
-    const due = this.outbound.nextDueAt();
+    const dues = [this.outbound.nextDueAt(), this.deps.repositories.sentCopies.nextDueAt()].filter((d): d is number => d !== null);
+    const due = dues.length > 0 ? Math.min(...dues) : null;
     const wait = due === null ? this.deps.settings.pollIntervalMs : Math.max(0, Math.min(this.deps.settings.pollIntervalMs, due - this.deps.nowMs()));
     this.schedule(wait);
   }
@@ -125,8 +133,12 @@ export class Relay {
     const claimed = this.outbound.claimDue(this.deps.nowMs(), LEASE_MS, 32);
     const byAccount = new Map<number, OutboundMessage[]>();
     for (const message of claimed) byAccount.set(message.accountId, [...(byAccount.get(message.accountId) ?? []), message]);
-    await Promise.all([...byAccount].map(([accountId, messages]) => this.sendForAccount(accountId, messages)));
-    return claimed.length;
+    // Copies for the Sent folder go beside the sends, never in their way.
+    const [copied] = await Promise.all([
+      this.stopped ? 0 : this.copier.runOnce(),
+      ...[...byAccount].map(([accountId, messages]) => this.sendForAccount(accountId, messages)),
+    ]);
+    return claimed.length + (copied as number);
   }
 
   private async sendForAccount(accountId: number, messages: OutboundMessage[]): Promise<void> {
@@ -164,26 +176,28 @@ export class Relay {
     return slot;
   }
 
-  private transportFor(account: Account): Transporter {
+  private transportFor(account: Account): { transport: Transporter; secret: AccountSecret } {
     const sealed = this.accounts.sealedSecret(account.id) ?? '';
     // A changed account (new password, host) gets a new pool.
     const key = [account.host, account.port, account.security, account.username, account.tlsCa, sealed].join('|');
     const cached = this.transports.get(account.id);
-    if (cached?.key === key) return cached.transport;
+    if (cached?.key === key) return cached;
     cached?.transport.close();
     // Opened from the value just read for the key, not read again.
     const secret = JSON.parse(this.deps.keyring().open(sealed)) as AccountSecret;
     const transport = nodemailer.createTransport(
       transportOptions(account, secret, { connectionTimeoutMs: this.deps.settings.connectionTimeoutMs, pool: true, name: this.deps.hostname }),
     );
-    this.transports.set(account.id, { key, transport });
-    return transport;
+    const entry = { key, transport, secret };
+    this.transports.set(account.id, entry);
+    return entry;
   }
 
   async send(account: Account, message: OutboundMessage): Promise<SendResult> {
     let transport: Transporter;
+    let secret: AccountSecret;
     try {
-      transport = this.transportFor(account);
+      ({ transport, secret } = this.transportFor(account));
     } catch (err) {
       // The password cannot be read (its key is gone, or the row was altered): like
       // a refused login, the account is failing and its messages wait for a fix.
@@ -191,8 +205,9 @@ export class Relay {
       throw err;
     }
     try {
-      const info = (await transport.sendMail(mailOf(account, message))) as { response?: string };
-      return { outcome: 'sent', reply: info.response ?? '250 accepted', authFailed: false };
+      const raw = await renderMessage(account, secret, message);
+      const info = (await transport.sendMail({ envelope: { from: account.fromAddress, to: [message.recipient] }, raw })) as { response?: string };
+      return { outcome: 'sent', reply: info.response ?? '250 accepted', authFailed: false, raw };
     } catch (err) {
       return classifySendError(err);
     }
@@ -221,6 +236,7 @@ export class Relay {
     const log = this.deps.log.child({ outboundId: message.id, accountId: account.id });
     if (result.outcome === 'sent') {
       this.outbound.markSent(message.id, result.reply, at);
+      if (account.sentCopy.mode === 'imap' && result.raw) this.deps.repositories.sentCopies.queue(message.id, account.id, result.raw, nowMs);
       this.announce(message, 'outbound.sent', new Date(nowMs));
       if (account.status === 'failing') changeAccountStatus(this.deps.repositories, account.id, 'active', null, at);
       log.info({ reply: result.reply }, 'outbound message sent');
@@ -249,21 +265,6 @@ export class Relay {
 }
 
 /** The nodemailer message for an outbound row: our Message-ID, the token Reply-To, the thread headers. */
-export function mailOf(account: Account, message: OutboundMessage): SendMailOptions {
-  return {
-    from: account.fromName ? { name: account.fromName, address: account.fromAddress } : account.fromAddress,
-    to: message.recipient,
-    subject: message.subject,
-    ...(message.text !== null ? { text: message.text } : {}),
-    ...(message.html !== null ? { html: message.html } : {}),
-    ...(message.replyTo ? { replyTo: message.replyTo } : {}),
-    messageId: `<${message.messageId}>`,
-    ...(message.inReplyTo ? { inReplyTo: message.inReplyTo } : {}),
-    ...(message.references.length ? { references: message.references } : {}),
-    envelope: { from: account.fromAddress, to: [message.recipient] },
-  };
-}
-
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,6 +1,7 @@
 // Nodemailer transport options for an account: host, port, implicit TLS or
 // STARTTLS (required, never silently plain), a private CA when configured, and
-// the opened secret as password or XOAUTH2 credentials.
+// the opened secret as password or XOAUTH2 credentials. DKIM signing is not the
+// transport's: the relay sends bytes it rendered and signed itself (render.ts).
 import { isIP } from 'node:net';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import type { Account, AccountSecret } from '../store/index.ts';
@@ -41,9 +42,6 @@ export function transportOptions(
     connectionTimeout: settings.connectionTimeoutMs,
     greetingTimeout: settings.connectionTimeoutMs,
     socketTimeout: settings.connectionTimeoutMs * 4,
-    ...(account.dkimSelector && secret.dkimPrivateKey
-      ? { dkim: { domainName: account.sendingDomain, keySelector: account.dkimSelector, privateKey: secret.dkimPrivateKey } }
-      : {}),
     ...(settings.pool ? { pool: true, maxConnections: 1, maxMessages: 100 } : {}),
   };
 }

@@ -37,9 +37,33 @@ export interface NewAccount {
   delayMs: number;
   perMinute: number;
   perDay: number;
+  /** Where a copy of each sent message goes (default: nowhere). */
+  sentCopy?: SentCopySettings;
+  /** Sealed credentials for IMAP when they differ from the SMTP ones (a password, as AccountSecret JSON). */
+  sealedImapSecret?: string | null;
 }
 
-export interface Account extends Omit<NewAccount, 'sealedSecret'> {
+/**
+ * A copy of every sent message in the mailbox's Sent folder: `provider` when the
+ * provider files it itself (Gmail, Microsoft 365), `imap` when mailroom appends
+ * it. The user name defaults to the SMTP one, the folder to the one marked \Sent.
+ */
+export interface SentCopySettings {
+  mode: 'off' | 'provider' | 'imap';
+  host: string | null;
+  port: number | null;
+  security: 'tls' | 'starttls' | 'none' | null;
+  username: string | null;
+  folder: string | null;
+}
+
+export interface Account extends Omit<NewAccount, 'sealedSecret' | 'sentCopy' | 'sealedImapSecret'> {
+  sentCopy: SentCopySettings & {
+    /** Whether IMAP has credentials of its own (else the SMTP ones). */
+    ownCredentials: boolean;
+    /** The last failure to file a copy, until one succeeds. */
+    lastError: string | null;
+  };
   id: number;
   tenant: string;
   status: AccountStatus;
@@ -70,6 +94,14 @@ interface AccountRow {
   delay_ms: number;
   per_minute: number;
   per_day: number;
+  sent_copy: SentCopySettings['mode'];
+  imap_host: string | null;
+  imap_port: number | null;
+  imap_security: SentCopySettings['security'];
+  imap_username: string | null;
+  imap_secret: string | null;
+  sent_folder: string | null;
+  sent_copy_error: string | null;
   status: AccountStatus;
   last_error: string | null;
   last_tested_at: string | null;
@@ -96,8 +128,9 @@ export class AccountStore {
           this.statements
             .get(
               `INSERT INTO accounts (tenant_id, name, provider, host, port, security, tls_ca, username, auth_method, secret, from_address, from_name,
-             sending_domain, dkim_selector, reply_local, owner, is_default, delay_ms, per_minute, per_day, status, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)`,
+             sending_domain, dkim_selector, reply_local, owner, is_default, delay_ms, per_minute, per_day, sent_copy, imap_host, imap_port,
+             imap_security, imap_username, imap_secret, sent_folder, status, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)`,
             )
             .run(
               account.tenantId,
@@ -120,6 +153,13 @@ export class AccountStore {
               account.delayMs,
               account.perMinute,
               account.perDay,
+              account.sentCopy?.mode ?? 'off',
+              account.sentCopy?.host ?? null,
+              account.sentCopy?.port ?? null,
+              account.sentCopy?.security ?? null,
+              account.sentCopy?.username ?? null,
+              account.sealedImapSecret ?? null,
+              account.sentCopy?.folder ?? null,
               at,
             ).lastInsertRowid,
         );
@@ -142,6 +182,16 @@ export class AccountStore {
 
   sealedSecret(id: number): string | null {
     return (this.statements.get('SELECT secret FROM accounts WHERE id = ?').get(id) as { secret: string } | undefined)?.secret ?? null;
+  }
+
+  /** The sealed IMAP credentials, when the account has its own for IMAP. */
+  sealedImapSecret(id: number): string | null {
+    return (this.statements.get('SELECT imap_secret FROM accounts WHERE id = ?').pluck().get(id) as string | null | undefined) ?? null;
+  }
+
+  /** The last failure to file a sent copy (null: the last copy was filed). */
+  setSentCopyError(id: number, error: string | null): void {
+    this.statements.get('UPDATE accounts SET sent_copy_error = ? WHERE id = ?').run(error, id);
   }
 
   /** The account's password or OAuth2 tokens. Throws SecretError when they cannot be opened (the key they were sealed with is gone). */
@@ -220,6 +270,16 @@ function toAccount(row: AccountRow): Account {
     delayMs: row.delay_ms,
     perMinute: row.per_minute,
     perDay: row.per_day,
+    sentCopy: {
+      mode: row.sent_copy,
+      host: row.imap_host,
+      port: row.imap_port,
+      security: row.imap_security,
+      username: row.imap_username,
+      folder: row.sent_folder,
+      ownCredentials: row.imap_secret !== null,
+      lastError: row.sent_copy_error,
+    },
     status: row.status,
     lastError: row.last_error,
     lastTestedAt: row.last_tested_at,

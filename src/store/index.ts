@@ -28,7 +28,7 @@ export { CandidateStore, CandidateError, type BatchUpsertResult, type Candidate,
 export { MatchLookups, type TenantView } from './match-lookups.ts';
 export { ConversationStore, conversationSubject, type Conversation } from './conversations.ts';
 export { TokenKeyStore, ReplyTokenSource, type TokenKeyInfo } from './token-keys.ts';
-export { AccountStore, type Account, type NewAccount, type AccountSecret, type AccountStatus } from './accounts.ts';
+export { AccountStore, type Account, type NewAccount, type AccountSecret, type AccountStatus, type SentCopySettings } from './accounts.ts';
 export { OutboundStore, type OutboundBounce, type OutboundMessage, type NewOutbound, type OutboundStatus } from './outbound.ts';
 export { EventStore, EVENT_TYPES, type EventType, type EventPayload } from './events.ts';
 export { WebhookStore, type Webhook, type DueDelivery } from './webhooks.ts';
@@ -37,4 +37,5 @@ export { diskWatermark, type DiskWatermark } from './disk-watermark.ts';
 export { RetentionStore, RECENT_MS, type PurgeReport, type PurgeOptions } from './retention.ts';
 export { GaugeQueries, type CountedTable } from './gauges.ts';
 export { SealedSecrets } from './sealed.ts';
+export { SentCopyStore, type SentCopy, type SentCopyState, type DueSentCopy } from './sent-copies.ts';
 export { createRepositories, createPipelineSources, type Repositories, type RepositoryOptions } from './repositories.ts';

@@ -370,6 +370,40 @@ export const migrations: readonly Migration[] = [
         WHERE m.attachments IS NOT NULL AND json_valid(m.attachments) AND json_extract(a.value, '$.sha256') IS NOT NULL;
     `,
   },
+  {
+    version: 13,
+    name: 'sent copies over IMAP',
+    sql: `
+      -- Where a copy of each sent message goes: off, filed by the provider itself
+      -- (Gmail, Microsoft 365), or appended by mailroom over IMAP. The IMAP user
+      -- name and sealed secret default to the SMTP ones (NULL); the folder to
+      -- the one marked \\Sent (SPECIAL-USE, RFC 6154).
+      ALTER TABLE accounts ADD COLUMN sent_copy TEXT NOT NULL DEFAULT 'off';
+      ALTER TABLE accounts ADD COLUMN imap_host TEXT;
+      ALTER TABLE accounts ADD COLUMN imap_port INTEGER;
+      ALTER TABLE accounts ADD COLUMN imap_security TEXT;
+      ALTER TABLE accounts ADD COLUMN imap_username TEXT;
+      ALTER TABLE accounts ADD COLUMN imap_secret TEXT;
+      ALTER TABLE accounts ADD COLUMN sent_folder TEXT;
+      ALTER TABLE accounts ADD COLUMN sent_copy_error TEXT;
+      -- The exact bytes sent, kept until they are in the Sent folder. Apart from
+      -- the outbound queue: a copy that fails is retried on its own and never
+      -- sends the mail again.
+      CREATE TABLE sent_copies (
+        outbound_id      TEXT PRIMARY KEY REFERENCES outbound_messages(id) ON DELETE CASCADE,
+        account_id       INTEGER NOT NULL,
+        raw              BLOB,
+        state            TEXT NOT NULL CHECK (state IN ('pending', 'copied', 'failed')),
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at  INTEGER NOT NULL,
+        lease_until      INTEGER,
+        last_error       TEXT,
+        folder           TEXT,
+        copied_at        TEXT
+      );
+      CREATE INDEX sent_copies_due ON sent_copies(state, next_attempt_at);
+    `,
+  },
 ];
 
 export function migrate(db: Database, list: readonly Migration[] = migrations): number[] {

@@ -4,6 +4,7 @@
 // makes it due again: it is sent at most once more, with the same Message-ID.
 import type { Statement } from 'better-sqlite3';
 import type { Database } from './database.ts';
+import type { SentCopyState } from './sent-copies.ts';
 import { StatementCache } from './statements.ts';
 
 export type OutboundStatus = 'queued' | 'sending' | 'sent' | 'deferred' | 'failed';
@@ -44,6 +45,8 @@ export interface OutboundMessage extends NewOutbound {
   bounced: OutboundBounce | null;
   createdAt: string;
   sentAt: string | null;
+  /** Its copy in the account's Sent folder, when the account files one over IMAP. */
+  sentCopy: { state: SentCopyState; attempts: number; folder: string | null; lastError: string | null; copiedAt: string | null } | null;
 }
 
 interface OutboundRow {
@@ -69,9 +72,16 @@ interface OutboundRow {
   bounced: string | null;
   created_at: string;
   sent_at: string | null;
+  copy_state: SentCopyState | null;
+  copy_attempts: number | null;
+  copy_folder: string | null;
+  copy_error: string | null;
+  copy_copied_at: string | null;
 }
 
-const SELECT = 'SELECT o.*, t.slug AS tenant FROM outbound_messages o JOIN tenants t ON t.id = o.tenant_id';
+const SELECT = `SELECT o.*, t.slug AS tenant, sc.state AS copy_state, sc.attempts AS copy_attempts, sc.folder AS copy_folder,
+  sc.last_error AS copy_error, sc.copied_at AS copy_copied_at
+  FROM outbound_messages o JOIN tenants t ON t.id = o.tenant_id LEFT JOIN sent_copies sc ON sc.outbound_id = o.id`;
 
 export class OutboundStore {
   private readonly db: Database;
@@ -243,5 +253,8 @@ function toOutbound(row: OutboundRow): OutboundMessage {
     bounced: row.bounced ? (JSON.parse(row.bounced) as OutboundBounce) : null,
     createdAt: row.created_at,
     sentAt: row.sent_at,
+    sentCopy: row.copy_state
+      ? { state: row.copy_state, attempts: row.copy_attempts ?? 0, folder: row.copy_folder, lastError: row.copy_error, copiedAt: row.copy_copied_at }
+      : null,
   };
 }

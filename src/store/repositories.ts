@@ -22,6 +22,7 @@ import { OutboundStore } from './outbound.ts';
 import { RawReader } from './raw.ts';
 import { RetentionStore } from './retention.ts';
 import { SealedSecrets } from './sealed.ts';
+import { SentCopyStore } from './sent-copies.ts';
 import { TenantStore } from './tenants.ts';
 import { ReplyTokenSource, TokenKeyStore } from './token-keys.ts';
 import { WebhookStore } from './webhooks.ts';
@@ -36,6 +37,8 @@ export interface Repositories {
   jobs: JobStore;
   accounts: AccountStore;
   outbound: OutboundStore;
+  /** Copies of sent messages on their way to the Sent folder. */
+  sentCopies: SentCopyStore;
   events: EventStore;
   webhooks: WebhookStore;
   apiTokens: ApiTokenStore;
@@ -69,6 +72,7 @@ export function createRepositories(db: Database, options: RepositoryOptions): Re
     jobs: new JobStore(db),
     accounts: new AccountStore(db),
     outbound: new OutboundStore(db),
+    sentCopies: new SentCopyStore(db),
     events: new EventStore(db),
     webhooks: new WebhookStore(db),
     apiTokens: new ApiTokenStore(db),

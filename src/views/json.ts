@@ -76,6 +76,20 @@ export function accountJson(a: Account) {
     lastError: a.lastError,
     lastTestedAt: a.lastTestedAt,
     createdAt: a.createdAt,
+    sentCopy: {
+      mode: a.sentCopy.mode,
+      ...(a.sentCopy.mode === 'imap'
+        ? {
+            host: a.sentCopy.host,
+            port: a.sentCopy.port,
+            security: a.sentCopy.security,
+            username: a.sentCopy.username ?? a.username,
+            password: a.sentCopy.ownCredentials ? '********' : 'the SMTP password',
+            folder: a.sentCopy.folder ?? '\\Sent',
+            lastError: a.sentCopy.lastError,
+          }
+        : {}),
+    },
   };
 }
 
@@ -101,6 +115,7 @@ export function outboundJson(o: OutboundMessage) {
     bounced: o.bounced,
     createdAt: o.createdAt,
     sentAt: o.sentAt,
+    sentCopy: o.sentCopy,
   };
 }
 

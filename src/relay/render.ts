@@ -1,0 +1,23 @@
+// The exact bytes of an outbound message, built once: composed by nodemailer's
+// MailComposer and, when the account signs, DKIM-signed. The relay sends these
+// bytes as they are (raw), so the copy filed in the Sent folder is the message
+// the recipient got, signature and Message-ID included.
+import { PassThrough } from 'node:stream';
+import DKIM from 'nodemailer/lib/dkim';
+import MailComposer from 'nodemailer/lib/mail-composer';
+import type { Account, AccountSecret, OutboundMessage } from '../store/index.ts';
+import { mailOf } from './mail.ts';
+
+async function collect(stream: PassThrough): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+export async function renderMessage(account: Account, secret: AccountSecret, message: OutboundMessage): Promise<Buffer> {
+  const { envelope: _envelope, ...mail } = mailOf(account, message);
+  const composed = await new MailComposer(mail).compile().build();
+  if (!account.dkimSelector || !secret.dkimPrivateKey) return composed;
+  const dkim = new DKIM({ domainName: account.sendingDomain, keySelector: account.dkimSelector, privateKey: secret.dkimPrivateKey });
+  return collect(dkim.sign(composed));
+}
