@@ -61,6 +61,7 @@ export async function checkAccounts(
     const subject = `account ${account.id} (${account.name})`;
     const secret = ctx.accounts.openSecret(account.id, ctx.keyring());
     const result = await diagnoseAccount(account, secret, {
+      imapSecret: ctx.accounts.openImapSecret(account.id, ctx.keyring()),
       connectionTimeoutMs: ctx.config.relay.connectionTimeoutMs,
       hostname: ctx.config.smtp.hostname,
       sendingAddresses,

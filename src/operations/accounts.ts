@@ -31,13 +31,17 @@ function openCredentials(ctx: Context, account: Account): AccountSecret {
   }
 }
 
-/** Resolve, connect, TLS, EHLO, AUTH, MAIL FROM, in turn: ok, or the stage that failed with advice. */
+/** Resolve, connect, TLS, EHLO, AUTH, MAIL FROM (then the IMAP login and the Sent folder, for sent copies), in turn: ok, or the stage that failed with advice. */
 export async function testAccount(ctx: Context, reach: Reach, id: number): Promise<{ account: Account; result: DiagnosisResult }> {
   const account = accountWithin(ctx, reach, id);
   const secret = openCredentials(ctx, account);
   // Loaded on first use: the SMTP thread needs nodemailer only when someone tests an account.
   const { diagnoseAccount } = await import('../relay/diagnose.ts');
-  const result = await diagnoseAccount(account, secret, { connectionTimeoutMs: ctx.config.relay.connectionTimeoutMs, hostname: ctx.config.smtp.hostname });
+  const result = await diagnoseAccount(account, secret, {
+    connectionTimeoutMs: ctx.config.relay.connectionTimeoutMs,
+    hostname: ctx.config.smtp.hostname,
+    imapSecret: ctx.accounts.openImapSecret(account.id, ctx.keyring()),
+  });
   changeAccountStatus(ctx, account.id, result.ok ? 'active' : 'failing', result.ok ? null : `${result.stage}: ${result.error}`, ctx.clock.now().toISOString());
   return { account, result };
 }

@@ -1,7 +1,7 @@
 // What to do about a failed stage of an account test, in the operator's terms.
 // The well-known replies of the big providers are recognised by their enhanced
 // status codes; everything else gets advice by stage.
-export type Stage = 'resolve' | 'connect' | 'tls' | 'ehlo' | 'auth' | 'mail_from';
+export type Stage = 'resolve' | 'connect' | 'tls' | 'ehlo' | 'auth' | 'mail_from' | 'imap_login' | 'sent_folder';
 
 const KNOWN_REPLIES: readonly { pattern: RegExp; advice: string }[] = [
   {
@@ -64,5 +64,11 @@ export function adviceFor(stage: Stage, detail: string, context: { port: number;
       return 'the server refused the login: check the user name (usually the full address) and the password or app password; some providers need SMTP AUTH enabled for the mailbox first.';
     case 'mail_from':
       return 'the server refused this From address for this login: use an address the mailbox may send as (its own, or one with send-as rights), and check the sending domain is verified with the provider.';
+    case 'imap_login':
+      if (/ECONNREFUSED|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH/.test(detail))
+        return 'the IMAP server cannot be reached: check the IMAP host and port (993 implicit TLS, 143 STARTTLS) and that a firewall lets this server through.';
+      return 'the IMAP server refused the login: check the IMAP user name and password (an app password where the provider asks for one), and that IMAP is enabled for the mailbox; a shared mailbox has no password of its own: use a user with access to it and their credentials.';
+    case 'sent_folder':
+      return "name the mailbox's Sent folder in the account's settings (--sent-folder), exactly as the folder list shows it.";
   }
 }

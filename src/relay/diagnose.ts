@@ -9,6 +9,7 @@ import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import XOAuth2 from 'nodemailer/lib/xoauth2';
 import type { Account, AccountSecret } from '../store/index.ts';
 import { adviceFor, type Stage } from './advice.ts';
+import { findSentFolder, imapCredentials, imapErrorText, openImap } from './imap.ts';
 import { transportOptions } from './transport.ts';
 
 export interface DiagnosisResult {
@@ -28,6 +29,8 @@ export interface DiagnoseOptions {
   resolve?: (host: string) => Promise<string>;
   /** Our public sending addresses (checks.sendingAddresses), named in the advice for IP allowlists. */
   sendingAddresses?: readonly string[];
+  /** The account's own IMAP credentials, when it files sent copies with credentials apart from SMTP's. */
+  imapSecret?: AccountSecret | null;
 }
 
 interface SmtpError {
@@ -125,9 +128,40 @@ export async function diagnoseAccount(account: Account, secret: AccountSecret, o
     } catch (err) {
       return fail('mail_from', err);
     }
-    return { ok: true, stage: 'mail_from', error: null, advice: null, stages };
+    if (account.sentCopy.mode !== 'imap') return { ok: true, stage: 'mail_from', error: null, advice: null, stages };
+    return (await diagnoseSentCopy(account, secret, options, pass, fail)) ?? { ok: true, stage: 'sent_folder', error: null, advice: null, stages };
   } finally {
     connection.close();
+  }
+}
+
+/** The IMAP side of an account that files sent copies: the login, then the Sent folder found; null when both pass. */
+async function diagnoseSentCopy(
+  account: Account,
+  secret: AccountSecret,
+  options: DiagnoseOptions,
+  pass: (stage: Stage) => void,
+  fail: (stage: Stage, err: unknown) => DiagnosisResult,
+): Promise<DiagnosisResult | null> {
+  const credentials = imapCredentials(account, secret, options.imapSecret ?? null);
+  if (typeof credentials === 'string') return fail('imap_login', new Error(credentials));
+  let client: Awaited<ReturnType<typeof openImap>> | null = null;
+  try {
+    try {
+      client = await openImap(account, credentials, options.connectionTimeoutMs);
+      pass('imap_login');
+    } catch (err) {
+      return fail('imap_login', new Error(imapErrorText(err)));
+    }
+    try {
+      await findSentFolder(client, account.sentCopy.folder);
+      pass('sent_folder');
+    } catch (err) {
+      return fail('sent_folder', err);
+    }
+    return null;
+  } finally {
+    await client?.logout().catch(() => client?.close());
   }
 }
 

@@ -5,7 +5,7 @@
 import type { ImapFlow } from 'imapflow';
 import type { Logger } from '../log.ts';
 import type { Keyring } from '../secrets/keyring.ts';
-import type { Account, AccountSecret, DueSentCopy, Repositories } from '../store/index.ts';
+import type { Account, DueSentCopy, Repositories } from '../store/index.ts';
 import { findSentFolder, imapCredentials, imapErrorText, openImap } from './imap.ts';
 
 /** Attempts before a copy is given up (about two days with the doubling below). */
@@ -80,9 +80,7 @@ export class SentCopier {
   private credentialsOf(account: Account): ReturnType<typeof imapCredentials> {
     const { accounts } = this.deps.repositories;
     const keyring = this.deps.keyring();
-    const smtpSecret = JSON.parse(keyring.open(accounts.sealedSecret(account.id) ?? '')) as AccountSecret;
-    const sealedImap = accounts.sealedImapSecret(account.id);
-    return imapCredentials(account, smtpSecret, sealedImap ? (JSON.parse(keyring.open(sealedImap)) as AccountSecret) : null);
+    return imapCredentials(account, accounts.openSecret(account.id, keyring), accounts.openImapSecret(account.id, keyring));
   }
 
   /** When the copy is tried again after `failedAttempts` failures, or null: given up. */

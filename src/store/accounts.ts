@@ -189,6 +189,12 @@ export class AccountStore {
     return (this.statements.get('SELECT imap_secret FROM accounts WHERE id = ?').pluck().get(id) as string | null | undefined) ?? null;
   }
 
+  /** The account's own IMAP credentials, opened (null: IMAP uses the SMTP ones). Throws SecretError like openSecret. */
+  openImapSecret(id: number, keyring: Keyring): AccountSecret | null {
+    const sealed = this.sealedImapSecret(id);
+    return sealed ? (JSON.parse(keyring.open(sealed)) as AccountSecret) : null;
+  }
+
   /** The last failure to file a sent copy (null: the last copy was filed). */
   setSentCopyError(id: number, error: string | null): void {
     this.statements.get('UPDATE accounts SET sent_copy_error = ? WHERE id = ?').run(error, id);

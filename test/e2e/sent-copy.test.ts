@@ -4,7 +4,7 @@
 // is retried apart and never sends the mail again.
 import { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addAccount, EVERY_TENANT, sendMessage, type AccountInput } from '../../src/operations/index.ts';
+import { addAccount, EVERY_TENANT, sendMessage, testAccount, type AccountInput } from '../../src/operations/index.ts';
 import { dovecotUnavailable, startDovecot, type Dovecot } from '../helpers/dovecot.ts';
 import { startProvider, type Provider } from '../helpers/provider.ts';
 import { startTestServer, waitFor, type TestServer } from '../helpers/server.ts';
@@ -116,6 +116,27 @@ describe.skipIf(unavailable !== null)('sent copies over IMAP', () => {
     });
     expect(provider.received.length - before).toBe(1);
     expect(t.ctx.accounts.get(account.id)?.sentCopy.lastError).toMatch(/login refused/i);
+  });
+
+  it('the connection test goes on to the IMAP login and the Sent folder, and says what to do when one fails', async () => {
+    const good = await addAccount(t.ctx, EVERY_TENANT, base('test-good', dovecot.port));
+    const { result } = await testAccount(t.ctx, EVERY_TENANT, good.account.id);
+    expect(result).toMatchObject({ ok: true, stage: 'sent_folder' });
+    expect(result.stages.map((s) => s.stage)).toEqual(['resolve', 'connect', 'tls', 'ehlo', 'auth', 'mail_from', 'imap_login', 'sent_folder']);
+    const refused = await addAccount(t.ctx, EVERY_TENANT, base('test-refused', dovecot.port, { password: 'not-it' }));
+    expect((await testAccount(t.ctx, EVERY_TENANT, refused.account.id)).result).toMatchObject({
+      ok: false,
+      stage: 'imap_login',
+      advice: expect.stringMatching(/IMAP user name and password/),
+    });
+    expect(t.ctx.accounts.get(refused.account.id)?.status).toBe('failing');
+    const noFolder = await addAccount(t.ctx, EVERY_TENANT, base('test-no-folder', plainDovecot.port));
+    expect((await testAccount(t.ctx, EVERY_TENANT, noFolder.account.id)).result).toMatchObject({
+      ok: false,
+      stage: 'sent_folder',
+      error: expect.stringMatching(/Sent Items/),
+      advice: expect.stringMatching(/--sent-folder/),
+    });
   });
 
   it('providers that file Sent themselves need no IMAP; OAuth2 accounts need an IMAP password of their own', async () => {
