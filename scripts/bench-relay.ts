@@ -3,7 +3,9 @@
 // claims, pooled transport, results recorded) to a local provider in another
 // process, next to nodemailer alone on one pooled connection to the same
 // provider in the same run (the target is >= 80% of it). Then how closely the
-// relay's pacing holds to an account's configured delay between emails.
+// relay's pacing holds to an account's configured delay between emails. Where
+// Dovecot is installed (and the run is root), the same number of sends with a
+// copy of each filed in a Sent folder over IMAP, next to the sends without.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +15,17 @@ import { configSchema } from '../src/config/index.ts';
 import { createLogger } from '../src/log.ts';
 import { composeOutbound, Relay } from '../src/relay/index.ts';
 import { loadKeyring, type Keyring } from '../src/secrets/index.ts';
-import { AccountStore, createRepositories, openDatabase, TenantStore, type Account, type Database } from '../src/store/index.ts';
+import {
+  AccountStore,
+  createRepositories,
+  openDatabase,
+  TenantStore,
+  type Account,
+  type Database,
+  type Repositories,
+  type SentCopySettings,
+} from '../src/store/index.ts';
+import { dovecotUnavailable, startDovecot } from './lib/dovecot.ts';
 import { startChild } from './lib/processes.ts';
 
 const { values } = parseArgs({
@@ -33,7 +45,7 @@ const provider = await startChild(
   (e) => e.port as number | undefined,
 );
 
-function setup(db: Database, keyring: Keyring, name: string, delay: number): Account {
+function setup(db: Database, keyring: Keyring, name: string, delay: number, sentCopy?: SentCopySettings): Account {
   const tenants = new TenantStore(db, () => new Date());
   const tenant = tenants.get('acme') ?? tenants.add({ slug: 'acme', domains: ['acme.com'], replyDomains: ['replies.acme.com'], forwardAddresses: [] });
   return new AccountStore(db).add(
@@ -58,9 +70,47 @@ function setup(db: Database, keyring: Keyring, name: string, delay: number): Acc
       delayMs: delay,
       perMinute: 0,
       perDay: 0,
+      ...(sentCopy ? { sentCopy, sealedImapSecret: keyring.seal(JSON.stringify({ password: 'imap-password' })) } : {}),
     },
     new Date().toISOString(),
   );
+}
+
+/** Sends of `count` messages with a Sent copy each (Dovecot on loopback): sends/s, and copies/s until the last is filed. */
+async function withSentCopies(db: Database, keyring: Keyring, relay: Relay, repositories: Repositories, already: number, count: number) {
+  // Beside, not inside, the benchmark's directory: the dovecot user must reach it.
+  const dovecotDir = mkdtempSync(join(tmpdir(), 'mailroom-bench-dovecot-'));
+  const dovecot = await startDovecot(dovecotDir);
+  try {
+    dovecot.addUser('bench', 'imap-password');
+    const account = setup(db, keyring, 'with-copies', 0, {
+      mode: 'imap',
+      host: '127.0.0.1',
+      port: dovecot.port,
+      security: 'none',
+      username: 'bench',
+      folder: null,
+    });
+    for (let i = 0; i < count; i++)
+      composeOutbound(
+        { repositories, keyring, now: new Date() },
+        { tenant: 'acme', accountId: account.id, to: `s${i}@candidate.example`, subject: 'Copied', text: TEXT },
+      );
+    const started = performance.now();
+    await drain(relay, db, already + count);
+    const sendSeconds = (performance.now() - started) / 1000;
+    const copied = db.prepare(`SELECT COUNT(*) FROM sent_copies WHERE state = 'copied'`).pluck();
+    const deadline = Date.now() + 120_000;
+    while ((copied.get() as number) < count && Date.now() < deadline) {
+      await relay.runOnce();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const allSeconds = (performance.now() - started) / 1000;
+    return { sendRate: count / sendSeconds, copyRate: (copied.get() as number) / allSeconds, copied: copied.get() as number };
+  } finally {
+    await dovecot.stop();
+    rmSync(dovecotDir, { recursive: true, force: true });
+  }
 }
 
 async function nodemailerAlone(count: number): Promise<number> {
@@ -93,7 +143,9 @@ async function nodemailerAlone(count: number): Promise<number> {
 async function drain(relay: Relay, db: Database, total: number): Promise<void> {
   const sent = db.prepare(`SELECT COUNT(*) FROM outbound_messages WHERE status = 'sent'`).pluck();
   while ((sent.get() as number) < total) {
+    // Always back to the event loop: a pass that only starts Sent copies resolves at once, and their IMAP I/O needs turns too.
     if ((await relay.runOnce()) === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    else await new Promise((resolve) => setImmediate(resolve));
   }
 }
 
@@ -137,6 +189,12 @@ try {
       { tenant: 'acme', accountId: paced.id, to: `p${i}@candidate.example`, subject: 'Paced', text: TEXT },
     );
   await drain(relay, db, 50 + messageCount + pacedCount);
+  const noDovecot = dovecotUnavailable();
+  let copies: Awaited<ReturnType<typeof withSentCopies>> | null = null;
+  if (!noDovecot) {
+    log(`${messageCount} messages with a copy each in Sent (IMAP APPEND to Dovecot)`);
+    copies = await withSentCopies(db, keyring, relay, repositories, 50 + messageCount + pacedCount, messageCount);
+  }
   const times = (db.prepare('SELECT sent_at FROM outbound_messages WHERE account_id = ? ORDER BY sent_at').pluck().all(paced.id) as string[]).map((t) =>
     Date.parse(t),
   );
@@ -154,6 +212,12 @@ try {
     ['composing into the queue', `${composeRate.toFixed(0)} msg/s`],
     [`pacing at ${delayMs} ms: mean gap`, `${mean.toFixed(1)} ms (${(((mean - delayMs) / delayMs) * 100).toFixed(1)} % off)`],
     [`pacing: min / p95 / max gap`, `${gaps[0]} / ${p95} / ${gaps[gaps.length - 1]} ms`],
+    ...(copies
+      ? [
+          ['relay sends with Sent copies', `${copies.sendRate.toFixed(0)} msg/s (${((copies.sendRate / relayRate) * 100).toFixed(0)} % of the sends without)`],
+          ['Sent copies filed (IMAP APPEND)', `${copies.copyRate.toFixed(0)} msg/s, ${copies.copied} of ${messageCount}`],
+        ]
+      : [['Sent copies', `skipped: ${noDovecot}`]]),
   ];
   const width = Math.max(...rows.map(([k]) => (k as string).length));
   for (const [k, v] of rows) process.stdout.write(`${(k as string).padEnd(width)}  ${v}\n`);

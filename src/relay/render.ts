@@ -1,7 +1,7 @@
 // The exact bytes of an outbound message, built once: composed by nodemailer's
-// MailComposer and, when the account signs, DKIM-signed. The relay sends these
-// bytes as they are (raw), so the copy filed in the Sent folder is the message
-// the recipient got, signature and Message-ID included.
+// MailComposer and, when the account signs, DKIM-signed. For an account that
+// files Sent copies the relay sends these bytes as they are (raw), so the copy
+// is the message the recipient got, signature and Message-ID included.
 import { PassThrough } from 'node:stream';
 import DKIM from 'nodemailer/lib/dkim';
 import MailComposer from 'nodemailer/lib/mail-composer';
@@ -14,10 +14,15 @@ async function collect(stream: PassThrough): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/** The account's DKIM signing options, when it signs. */
+export function dkimOptions(account: Account, secret: AccountSecret): DKIM.SingleKeyOptions | null {
+  if (!account.dkimSelector || !secret.dkimPrivateKey) return null;
+  return { domainName: account.sendingDomain, keySelector: account.dkimSelector, privateKey: secret.dkimPrivateKey };
+}
+
 export async function renderMessage(account: Account, secret: AccountSecret, message: OutboundMessage): Promise<Buffer> {
   const { envelope: _envelope, ...mail } = mailOf(account, message);
   const composed = await new MailComposer(mail).compile().build();
-  if (!account.dkimSelector || !secret.dkimPrivateKey) return composed;
-  const dkim = new DKIM({ domainName: account.sendingDomain, keySelector: account.dkimSelector, privateKey: secret.dkimPrivateKey });
-  return collect(dkim.sign(composed));
+  const dkim = dkimOptions(account, secret);
+  return dkim ? collect(new DKIM(dkim).sign(composed)) : composed;
 }

@@ -11,7 +11,8 @@ import { SecretError, unreadableCredentials, type Keyring } from '../secrets/key
 import type { Account, AccountSecret, AccountStore, EventStore, OutboundMessage, OutboundStore, Repositories } from '../store/index.ts';
 import { changeAccountStatus } from '../webhooks/announce.ts';
 import { outboundJson } from '../views/json.ts';
-import { renderMessage } from './render.ts';
+import { mailOf } from './mail.ts';
+import { dkimOptions, renderMessage } from './render.ts';
 import { SentCopier } from './sent-copy.ts';
 import { transportOptions } from './transport.ts';
 
@@ -62,6 +63,8 @@ export class Relay {
   private readonly events: EventStore;
   private readonly transports = new Map<number, { key: string; transport: Transporter; secret: AccountSecret }>();
   private readonly copier: SentCopier;
+  /** The pass filing Sent copies, when one runs: beside the sends, never awaited by them. */
+  private copying: Promise<void> | null = null;
   /** Per account: the earliest time the next message may go (pacing). */
   private readonly nextSlot = new Map<number, number>();
   private timer: NodeJS.Timeout | null = null;
@@ -97,6 +100,7 @@ export class Relay {
     this.copier.stop();
     if (this.timer) clearTimeout(this.timer);
     await this.running;
+    await this.copying;
     for (const { transport } of this.transports.values()) transport.close();
     this.transports.clear();
   }
@@ -133,12 +137,29 @@ export class Relay {
     const claimed = this.outbound.claimDue(this.deps.nowMs(), LEASE_MS, 32);
     const byAccount = new Map<number, OutboundMessage[]>();
     for (const message of claimed) byAccount.set(message.accountId, [...(byAccount.get(message.accountId) ?? []), message]);
-    // Copies for the Sent folder go beside the sends, never in their way.
-    const [copied] = await Promise.all([
-      this.stopped ? 0 : this.copier.runOnce(),
-      ...[...byAccount].map(([accountId, messages]) => this.sendForAccount(accountId, messages)),
-    ]);
-    return claimed.length + (copied as number);
+    const copying = this.startCopies();
+    await Promise.all([...byAccount].map(([accountId, messages]) => this.sendForAccount(accountId, messages)));
+    return claimed.length + (copying ? 1 : 0);
+  }
+
+  /**
+   * Files due Sent copies in a pass of their own (one at a time): an IMAP login
+   * and its appends take longer than a pass of sends, which must not wait for
+   * them. When the pass ends with more due, the relay looks again at once.
+   */
+  private startCopies(): boolean {
+    if (this.stopped) return false;
+    if (this.copying) return true;
+    const due = this.deps.repositories.sentCopies.nextDueAt();
+    if (due === null || due > this.deps.nowMs()) return false;
+    this.copying = this.copier
+      .runOnce()
+      .then((tried) => {
+        if (tried > 0) this.wake();
+      })
+      .catch((err: unknown) => this.deps.log.error({ err }, 'filing sent copies failed; retrying at the next pass'))
+      .finally(() => (this.copying = null));
+    return true;
   }
 
   private async sendForAccount(accountId: number, messages: OutboundMessage[]): Promise<void> {
@@ -205,9 +226,16 @@ export class Relay {
       throw err;
     }
     try {
-      const raw = await renderMessage(account, secret, message);
-      const info = (await transport.sendMail({ envelope: { from: account.fromAddress, to: [message.recipient] }, raw })) as { response?: string };
-      return { outcome: 'sent', reply: info.response ?? '250 accepted', authFailed: false, raw };
+      // For a Sent copy, the bytes are rendered (and signed) here and sent as they are, so the copy is exactly what was sent;
+      // otherwise nodemailer streams the message straight to the socket, a few percent faster (bench:relay).
+      if (account.sentCopy.mode === 'imap') {
+        const raw = await renderMessage(account, secret, message);
+        const info = (await transport.sendMail({ envelope: { from: account.fromAddress, to: [message.recipient] }, raw })) as { response?: string };
+        return { outcome: 'sent', reply: info.response ?? '250 accepted', authFailed: false, raw };
+      }
+      const dkim = dkimOptions(account, secret);
+      const info = (await transport.sendMail({ ...mailOf(account, message), ...(dkim ? { dkim } : {}) })) as { response?: string };
+      return { outcome: 'sent', reply: info.response ?? '250 accepted', authFailed: false };
     } catch (err) {
       return classifySendError(err);
     }

@@ -104,8 +104,11 @@ export class SentCopyStore {
       .run(error, nextAttemptAt, outboundId);
   }
 
-  /** When the next pending copy is due (ms), or null when none waits. */
+  /** When the next pending copy is due (ms; a leased one when its lease ends), or null when none waits. */
   nextDueAt(): number | null {
-    return (this.statements.get(`SELECT MIN(next_attempt_at) FROM sent_copies WHERE state = 'pending'`).pluck().get() as number | null) ?? null;
+    return (
+      (this.statements.get(`SELECT MIN(MAX(next_attempt_at, COALESCE(lease_until, 0))) FROM sent_copies WHERE state = 'pending'`).pluck().get() as
+        number | null) ?? null
+    );
   }
 }

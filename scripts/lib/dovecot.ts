@@ -1,0 +1,163 @@
+// A real IMAP server for the tests and benchmarks: Dovecot from Debian
+// (dovecot-imapd), started on loopback with its own configuration, users and
+// mail in a directory of the caller's. Plain-text login without TLS is allowed:
+// it listens on 127.0.0.1 only.
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { join } from 'node:path';
+
+export const DOVECOT = '/usr/sbin/dovecot';
+
+/** Why Dovecot cannot run here, or null when it can. */
+export function dovecotUnavailable(): string | null {
+  if (!existsSync(DOVECOT)) return 'Dovecot is not installed (apt install dovecot-imapd)';
+  if (process.getuid?.() !== 0) return 'the test Dovecot is started as root (it drops to the dovecot user)';
+  return null;
+}
+
+export interface Dovecot {
+  port: number;
+  dir: string;
+  /** Adds a user (password in the clear: loopback only). */
+  addUser(user: string, password: string): void;
+  /** The messages of a user's mailbox folder, as files (Maildir), with their flags. */
+  messages(user: string, folder: string): { raw: string; flags: string }[];
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function uidOf(user: string): { uid: number; gid: number } {
+  const out = spawnSync('id', ['-u', user]).stdout.toString().trim();
+  const gid = spawnSync('id', ['-g', user]).stdout.toString().trim();
+  return { uid: Number(out), gid: Number(gid) };
+}
+
+/**
+ * Starts Dovecot. `specialUse: false` leaves the Sent folder without its
+ * \Sent attribute (a server that does not announce SPECIAL-USE).
+ */
+export async function startDovecot(dir: string, options: { specialUse?: boolean; sentName?: string } = {}): Promise<Dovecot> {
+  const port = await freePort();
+  const mail = uidOf('dovecot');
+  // Dovecot's auth and mail processes run as the dovecot user: they must reach the directory (and so must its parents).
+  mkdirSync(dir, { recursive: true });
+  chmodSync(dir, 0o755);
+  for (const sub of ['run', 'home', 'state']) mkdirSync(join(dir, sub), { recursive: true });
+  chownSync(join(dir, 'home'), mail.uid, mail.gid);
+  const users = join(dir, 'users');
+  writeFileSync(users, '');
+  const sent = options.sentName ?? 'Sent';
+  const specialUse = options.specialUse === false ? '' : 'special_use = \\Sent';
+  writeFileSync(
+    join(dir, 'dovecot.conf'),
+    `base_dir = ${dir}/run
+state_dir = ${dir}/state
+log_path = ${dir}/dovecot.log
+instance_name = mailroom-test-${port}
+listen = 127.0.0.1
+protocols = imap
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+first_valid_uid = ${mail.uid}
+default_internal_user = dovecot
+default_login_user = dovenull
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u ${users}
+}
+userdb {
+  driver = static
+  args = uid=${mail.uid} gid=${mail.gid} home=${dir}/home/%u
+}
+mail_location = maildir:~/Maildir
+namespace inbox {
+  inbox = yes
+  separator = /
+  mailbox "${sent}" {
+    auto = subscribe
+    ${specialUse}
+  }
+  mailbox Drafts {
+    auto = subscribe
+    special_use = \\Drafts
+  }
+}
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = ${port}
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+service stats {
+  unix_listener stats-reader {
+    mode = 0600
+  }
+  unix_listener stats-writer {
+    mode = 0666
+  }
+}
+`,
+  );
+  const child = spawn(DOVECOT, ['-F', '-c', join(dir, 'dovecot.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const up = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.end();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+    if (up) break;
+    if (child.exitCode !== null || Date.now() > deadline) {
+      const log = existsSync(join(dir, 'dovecot.log')) ? readFileSync(join(dir, 'dovecot.log'), 'utf8') : '';
+      child.kill('SIGKILL');
+      throw new Error(`Dovecot did not start: ${output}${log}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    port,
+    dir,
+    addUser(user, password) {
+      writeFileSync(users, `${readFileSync(users, 'utf8')}${user}:{PLAIN}${password}\n`);
+    },
+    messages(user, folder) {
+      const base = folder === 'INBOX' ? join(dir, 'home', user, 'Maildir') : join(dir, 'home', user, 'Maildir', `.${folder.replace(/\//g, '.')}`);
+      const found: { raw: string; flags: string }[] = [];
+      for (const sub of ['cur', 'new']) {
+        const path = join(base, sub);
+        if (!existsSync(path)) continue;
+        for (const name of spawnSync('ls', [path]).stdout.toString().split('\n').filter(Boolean)) {
+          found.push({ raw: readFileSync(join(path, name), 'utf8'), flags: name.includes(':2,') ? (name.split(':2,')[1] ?? '') : '' });
+        }
+      }
+      return found;
+    },
+    async stop() {
+      if (child.exitCode !== null) return;
+      await new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      });
+    },
+  };
+}
