@@ -1,12 +1,11 @@
 // mailroom webhooks add|list|remove|enable|rotate-secret|replay: where a
 // tenant's events are delivered. The secret is shown once, when it is made.
 import type { Command } from 'commander';
-import type { Context } from '../runtime/context.ts';
 import { UsageError } from '../errors.ts';
-import { EVENT_TYPES, type Webhook } from '../store/index.ts';
+import { EVENT_TYPES } from '../store/index.ts';
 import { webhookJson } from '../views/index.ts';
-import { addWebhook, replayWebhooks, rotateWebhookSecret } from '../operations/index.ts';
-import { optionalTenant, tenantNamed, withContext, type GlobalOptions } from './context.ts';
+import { addWebhook, enableWebhook, EVERY_TENANT, removeWebhook, replayWebhooks, rotateWebhookSecret } from '../operations/index.ts';
+import { optionalTenant, withContext, type GlobalOptions } from './context.ts';
 import { printJson, printTable } from './output.ts';
 
 export function parseEventList(value: string | undefined): string[] | null {
@@ -21,10 +20,10 @@ export function parseEventList(value: string | undefined): string[] | null {
   return list;
 }
 
-export function webhookById(ctx: Context, id: string): Webhook {
-  const webhook = /^\d+$/.test(id) ? ctx.webhooks.get(Number(id)) : null;
-  if (!webhook) throw new UsageError(`no webhook ${id} (see: mailroom webhooks list)`);
-  return webhook;
+/** A webhook id as typed: a number, or an error that says where to find one. */
+function webhookId(id: string): number {
+  if (!/^\d+$/.test(id)) throw new UsageError(`no webhook ${id} (see: mailroom webhooks list)`);
+  return Number(id);
 }
 
 function parseSince(value: string): string {
@@ -36,12 +35,10 @@ function parseSince(value: string): string {
 /** add an endpoint; prints its signing secret once */
 const add = (globals: () => GlobalOptions) => (options: { tenant: string; url: string; events?: string; json?: boolean }) =>
   withContext(globals(), async (ctx) => {
-    const tenant = tenantNamed(ctx, options.tenant);
     const events = parseEventList(options.events);
-    const deps = { webhooks: ctx.webhooks, keyring: ctx.keyring, settings: ctx.config.webhooks, resolver: ctx.resolver, now: ctx.clock.now() };
-    const { webhook, secret } = await addWebhook(deps, tenant.id, options.url, events);
+    const { webhook, secret } = await addWebhook(ctx, EVERY_TENANT, { tenant: options.tenant, url: options.url, events });
     if (options.json) return printJson({ id: webhook.id, secret });
-    process.stdout.write(`added webhook ${webhook.id} for ${tenant.slug}: ${webhook.url}\nsigning secret (shown only now): ${secret}\n`);
+    process.stdout.write(`added webhook ${webhook.id} for ${webhook.tenant}: ${webhook.url}\nsigning secret (shown only now): ${secret}\n`);
   });
 
 /** endpoints with their status and deliveries waiting */
@@ -69,41 +66,38 @@ const list = (globals: () => GlobalOptions) => (options: { tenant?: string; json
 
 /** remove an endpoint (its undelivered events are dropped for it) */
 const remove = (globals: () => GlobalOptions) => (id: string) =>
-  withContext(globals(), (ctx) => {
-    const webhook = webhookById(ctx, id);
-    ctx.webhooks.remove(webhook.id);
+  withContext(globals(), async (ctx) => {
+    const webhook = await removeWebhook(ctx, EVERY_TENANT, webhookId(id));
     process.stdout.write(`removed webhook ${webhook.id} (${webhook.url})\n`);
   });
 
 /** enable a disabled endpoint again (then `replay` what it missed) */
 const enable = (globals: () => GlobalOptions) => (id: string) =>
-  withContext(globals(), (ctx) => {
-    const webhook = webhookById(ctx, id);
-    ctx.webhooks.enable(webhook.id);
+  withContext(globals(), async (ctx) => {
+    const webhook = await enableWebhook(ctx, EVERY_TENANT, webhookId(id));
     process.stdout.write(
       `webhook ${webhook.id} is active again; deliveries still pending resume; for the rest: mailroom webhooks replay --webhook ${webhook.id} --since DATE\n`,
     );
   });
 
-/** enable a disabled endpoint again (then `replay` what it missed) */
+/** a new signing secret; the old one keeps signing too for webhooks.rotationGraceHours */
 const rotateSecret = (globals: () => GlobalOptions) => (id: string, options: { json?: boolean }) =>
-  withContext(globals(), (ctx) => {
-    const webhook = webhookById(ctx, id);
-    const deps = { webhooks: ctx.webhooks, keyring: ctx.keyring, settings: ctx.config.webhooks, now: ctx.clock.now() };
-    const { secret, previousSecretValidUntil: until } = rotateWebhookSecret(deps, webhook.id);
+  withContext(globals(), async (ctx) => {
+    const { webhook, secret, previousSecretValidUntil: until } = await rotateWebhookSecret(ctx, EVERY_TENANT, webhookId(id));
     if (options.json) return printJson({ id: webhook.id, secret, previousSecretValidUntil: until });
     process.stdout.write(`new signing secret for webhook ${webhook.id} (shown only now): ${secret}\nthe old one also signs until ${until}\n`);
   });
 
 /** deliver again every event since a time */
 const replay = (globals: () => GlobalOptions) => (options: { since: string; webhook?: string; tenant?: string; json?: boolean }) =>
-  withContext(globals(), (ctx) => {
-    const since = parseSince(options.since);
-    const tenant = optionalTenant(ctx, options.tenant);
-    const targets = options.webhook ? [webhookById(ctx, options.webhook)] : ctx.webhooks.list(tenant ? [tenant.id] : undefined);
-    const queued = replayWebhooks(ctx.webhooks, targets, since, ctx.clock.now());
+  withContext(globals(), async (ctx) => {
+    const { queued, endpoints } = await replayWebhooks(ctx, EVERY_TENANT, {
+      since: parseSince(options.since),
+      webhookId: options.webhook === undefined ? undefined : webhookId(options.webhook),
+      tenant: options.tenant,
+    });
     if (options.json) return printJson({ queued });
-    process.stdout.write(`queued ${queued} deliveries to ${targets.length} endpoint(s); the running server sends them\n`);
+    process.stdout.write(`queued ${queued} deliveries to ${endpoints} endpoint(s); the running server sends them\n`);
   });
 
 export function registerWebhookCommands(program: Command, globals: () => GlobalOptions): void {

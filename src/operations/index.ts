@@ -19,4 +19,4 @@ export {
 } from './accounts.ts';
 export { importCandidates, removeCandidate, upsertCandidate, IMPORT_CHUNK, type CandidateChunkWriter, type ImportRequest } from './candidates.ts';
 export { addTenant, checkTenantSetup } from './tenants.ts';
-export { addWebhook, rotateWebhookSecret, replayWebhooks } from './webhooks.ts';
+export { addWebhook, enableWebhook, removeWebhook, replayWebhooks, rotateWebhookSecret, webhookWithin } from './webhooks.ts';

@@ -1,58 +1,82 @@
-// Operations on a tenant's webhook endpoints that the CLI and the API both call,
-// so the rules hold whichever way a request comes in. Adding: the URL reaches
-// only the public internet (over https) unless the operator allows private
-// networks, and a tenant has at most webhooks.maxPerTenant endpoints. Rotating
-// a secret: the old one keeps signing for webhooks.rotationGraceHours. Replay:
-// every event since a time is queued again for the endpoints named.
-import type { DnsResolver } from '../auth/resolver.ts';
-import type { Config } from '../config/index.ts';
-import { RefusedError } from '../errors.ts';
+// A tenant's webhook endpoints. Adding: the URL reaches only the public
+// internet (over https) unless the operator allows private networks, and a
+// tenant has at most webhooks.maxPerTenant endpoints. Rotating a secret: the
+// old one keeps signing for webhooks.rotationGraceHours. Replay: every event
+// since a time is queued again for the endpoints named (or all within reach).
+import { NotFoundError, RefusedError } from '../errors.ts';
 import { checkTargetUrl, resolvePublicTarget } from '../net/index.ts';
-import type { Keyring } from '../secrets/keyring.ts';
-import type { Webhook, WebhookStore } from '../store/index.ts';
+import type { Context } from '../runtime/context.ts';
+import type { Webhook } from '../store/index.ts';
 import { newWebhookSecret } from '../webhooks/signing.ts';
+import { reaches, tenantWithin, type Reach } from './reach.ts';
 
-export interface AddWebhookDeps {
-  webhooks: WebhookStore;
-  keyring: () => Keyring;
-  settings: Config['webhooks'];
-  resolver: DnsResolver;
-  now: Date;
+export function webhookWithin(ctx: Context, reach: Reach, id: number): Webhook {
+  const webhook = ctx.webhooks.get(id);
+  if (!webhook || !reaches(reach, webhook.tenantId)) throw new NotFoundError(`no webhook ${id}`, 'webhook');
+  return webhook;
 }
 
 /** Checks the URL (and what its host resolves to now), then adds the endpoint; the secret is returned once. */
 export async function addWebhook(
-  deps: AddWebhookDeps,
-  tenantId: number,
-  url: string,
-  events: readonly string[] | null,
+  ctx: Context,
+  reach: Reach,
+  request: { tenant: string; url: string; events: readonly string[] | null },
 ): Promise<{ webhook: Webhook; secret: string }> {
-  const rules = { allowPrivateNetworks: deps.settings.allowPrivateNetworks, what: 'webhook URL' };
-  const checked = checkTargetUrl(url, rules);
-  await resolvePublicTarget(checked, deps.resolver, rules);
+  const tenant = tenantWithin(ctx, reach, request.tenant);
+  const settings = ctx.config.webhooks;
+  const rules = { allowPrivateNetworks: settings.allowPrivateNetworks, what: 'webhook URL' };
+  const checked = checkTargetUrl(request.url, rules);
+  await resolvePublicTarget(checked, ctx.resolver, rules);
   // Counted after the only wait, right before the insert, so two requests at once cannot both slip under the cap.
-  const have = deps.webhooks.list([tenantId]).length;
-  if (have >= deps.settings.maxPerTenant) {
+  const have = ctx.webhooks.list([tenant.id]).length;
+  if (have >= settings.maxPerTenant) {
     throw new RefusedError(`the tenant already has ${have} webhook endpoints, the most allowed (webhooks.maxPerTenant); remove one first`);
   }
   const secret = newWebhookSecret();
-  const webhook = deps.webhooks.add(tenantId, checked.toString(), events ? [...events] : null, deps.keyring().seal(secret), deps.now.toISOString());
+  const events = request.events ? [...request.events] : null;
+  const webhook = ctx.webhooks.add(tenant.id, checked.toString(), events, ctx.keyring().seal(secret), ctx.clock.now().toISOString());
   return { webhook, secret };
 }
 
 /** A new signing secret (returned once); the old one signs too until `previousSecretValidUntil`. */
-export function rotateWebhookSecret(deps: Omit<AddWebhookDeps, 'resolver'>, webhookId: number): { secret: string; previousSecretValidUntil: string } {
+export async function rotateWebhookSecret(
+  ctx: Context,
+  reach: Reach,
+  id: number,
+): Promise<{ webhook: Webhook; secret: string; previousSecretValidUntil: string }> {
+  const webhook = webhookWithin(ctx, reach, id);
   const secret = newWebhookSecret();
-  const previousSecretValidUntil = new Date(deps.now.getTime() + deps.settings.rotationGraceHours * 3_600_000).toISOString();
-  deps.webhooks.rotate(webhookId, deps.keyring().seal(secret), previousSecretValidUntil);
-  return { secret, previousSecretValidUntil };
+  const previousSecretValidUntil = new Date(ctx.clock.now().getTime() + ctx.config.webhooks.rotationGraceHours * 3_600_000).toISOString();
+  ctx.webhooks.rotate(webhook.id, ctx.keyring().seal(secret), previousSecretValidUntil);
+  return { webhook, secret, previousSecretValidUntil };
 }
 
-/** Queues every event since `since` again for these endpoints; returns how many deliveries. */
-export function replayWebhooks(webhooks: WebhookStore, endpoints: readonly Webhook[], since: string, now: Date): number {
-  return webhooks.replay(
-    endpoints.map((w) => w.id),
-    since,
-    now.getTime(),
+/** Removes the endpoint; its undelivered events are dropped for it. */
+export async function removeWebhook(ctx: Context, reach: Reach, id: number): Promise<Webhook> {
+  const webhook = webhookWithin(ctx, reach, id);
+  ctx.webhooks.remove(webhook.id);
+  return webhook;
+}
+
+/** Turns a disabled endpoint on again; deliveries still pending resume (replay brings the rest). */
+export async function enableWebhook(ctx: Context, reach: Reach, id: number): Promise<Webhook> {
+  const webhook = webhookWithin(ctx, reach, id);
+  ctx.webhooks.enable(webhook.id);
+  return webhook;
+}
+
+/** Queues every event since `since` again for one endpoint, or every endpoint within reach (of one tenant when named); returns how many deliveries and to how many endpoints. */
+export async function replayWebhooks(
+  ctx: Context,
+  reach: Reach,
+  request: { since: string; webhookId?: number | undefined; tenant?: string | undefined },
+): Promise<{ queued: number; endpoints: number }> {
+  const scope = request.tenant ? [tenantWithin(ctx, reach, request.tenant).id] : reach.tenantIds === 'all' ? undefined : reach.tenantIds;
+  const targets = request.webhookId !== undefined ? [webhookWithin(ctx, reach, request.webhookId)] : ctx.webhooks.list(scope);
+  const queued = ctx.webhooks.replay(
+    targets.map((w) => w.id),
+    request.since,
+    ctx.clock.now().getTime(),
   );
+  return { queued, endpoints: targets.length };
 }

@@ -2,9 +2,8 @@
 // answer once), remove, rotate the secret, replay events since a time.
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { webhookJson } from '../../views/index.ts';
-import { addWebhook, replayWebhooks, rotateWebhookSecret } from '../../operations/index.ts';
+import { addWebhook, removeWebhook, replayWebhooks, rotateWebhookSecret } from '../../operations/index.ts';
 import type { ApiDeps, ApiEnv } from '../app.ts';
-import { notFound } from '../problem.ts';
 import { ReplaySchema, WebhookInputSchema, WebhookSchema } from '../schemas.ts';
 import { json, problem, security } from './shared.ts';
 
@@ -18,11 +17,6 @@ const WebhookId = z.object({
 
 export function webhookRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
   const { ctx } = deps;
-  const owned = (id: number, tenantIds: readonly number[]) => {
-    const webhook = ctx.webhooks.get(id);
-    if (!webhook || !tenantIds.includes(webhook.tenantId)) throw notFound(`no webhook ${id}`);
-    return webhook;
-  };
 
   app.openapi(
     createRoute({ method: 'get', path: '/v1/webhooks', security, responses: { 200: json(z.object({ items: z.array(WebhookSchema) }), 'endpoints') } }),
@@ -39,8 +33,7 @@ export function webhookRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
     }),
     async (c) => {
       const body = c.req.valid('json');
-      const deps = { webhooks: ctx.webhooks, keyring: ctx.keyring, settings: ctx.config.webhooks, resolver: ctx.resolver, now: ctx.clock.now() };
-      const { webhook, secret } = await addWebhook(deps, c.get('scope').tenantId, body.url, body.events ?? null);
+      const { webhook, secret } = await addWebhook(ctx, c.get('scope'), { tenant: c.get('scope').tenant, url: body.url, events: body.events ?? null });
       return c.json({ webhook: webhookJson(webhook), secret }, 201);
     },
   );
@@ -53,8 +46,8 @@ export function webhookRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       request: { params: WebhookId },
       responses: { 204: { description: 'removed' }, 404: problem('no such webhook') },
     }),
-    (c) => {
-      ctx.webhooks.remove(owned(c.req.valid('param').id, c.get('scope').tenantIds).id);
+    async (c) => {
+      await removeWebhook(ctx, c.get('scope'), c.req.valid('param').id);
       return c.body(null, 204);
     },
   );
@@ -73,10 +66,9 @@ export function webhookRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
         404: problem('no such webhook'),
       },
     }),
-    (c) => {
-      const webhook = owned(c.req.valid('param').id, c.get('scope').tenantIds);
-      const deps = { webhooks: ctx.webhooks, keyring: ctx.keyring, settings: ctx.config.webhooks, now: ctx.clock.now() };
-      return c.json({ id: webhook.id, ...rotateWebhookSecret(deps, webhook.id) }, 200);
+    async (c) => {
+      const { webhook, secret, previousSecretValidUntil } = await rotateWebhookSecret(ctx, c.get('scope'), c.req.valid('param').id);
+      return c.json({ id: webhook.id, secret, previousSecretValidUntil }, 200);
     },
   );
 
@@ -88,11 +80,9 @@ export function webhookRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       request: { body: { content: { 'application/json': { schema: ReplaySchema } }, required: true } },
       responses: { 200: json(z.object({ queued: z.number().int() }), 'deliveries queued again'), 404: problem('no such webhook') },
     }),
-    (c) => {
+    async (c) => {
       const body = c.req.valid('json');
-      const scope = c.get('scope');
-      const targets = body.webhookId !== undefined ? [owned(body.webhookId, scope.tenantIds)] : ctx.webhooks.list(scope.tenantIds);
-      const queued = replayWebhooks(ctx.webhooks, targets, new Date(body.since).toISOString(), ctx.clock.now());
+      const { queued } = await replayWebhooks(ctx, c.get('scope'), { since: new Date(body.since).toISOString(), webhookId: body.webhookId });
       return c.json({ queued }, 200);
     },
   );
