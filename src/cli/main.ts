@@ -107,6 +107,8 @@ const LISTS: Record<string, string> = {
   account: 'mailroom accounts list',
   tenant: 'mailroom tenants list',
   candidate: 'mailroom candidates list',
+  token: 'mailroom tokens list',
+  webhook: 'mailroom webhooks list',
 };
 
 /** A domain error in the CLI's words: a refusal says so, an input names its flag. */

@@ -3,7 +3,8 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.ts';
 import type { ApiToken } from '../store/index.ts';
-import { optionalTenant, tenantNamed, withContext, type GlobalOptions } from './context.ts';
+import { createApiToken, EVERY_TENANT, listApiTokens, revokeApiToken } from '../operations/index.ts';
+import { withContext, type GlobalOptions } from './context.ts';
 import { printJson, printTable } from './output.ts';
 
 function tokenJson(t: ApiToken): Record<string, unknown> {
@@ -12,18 +13,16 @@ function tokenJson(t: ApiToken): Record<string, unknown> {
 
 /** make a token for a tenant; it is printed once */
 const create = (globals: () => GlobalOptions) => (options: { tenant: string; name: string; json?: boolean }) =>
-  withContext(globals(), (ctx) => {
-    const tenant = tenantNamed(ctx, options.tenant);
-    const { token, info } = ctx.apiTokens.create(tenant.id, options.name, ctx.clock.now().toISOString());
+  withContext(globals(), async (ctx) => {
+    const { token, info } = await createApiToken(ctx, EVERY_TENANT, { tenant: options.tenant, name: options.name });
     if (options.json) return printJson({ ...tokenJson(info), token });
-    process.stdout.write(`token ${info.id} for ${tenant.slug} (shown only now): ${token}\nuse it as: Authorization: Bearer ${token}\n`);
+    process.stdout.write(`token ${info.id} for ${info.tenant} (shown only now): ${token}\nuse it as: Authorization: Bearer ${token}\n`);
   });
 
 /** tokens (their prefix only), with when they were last used */
 const list = (globals: () => GlobalOptions) => (options: { tenant?: string; json?: boolean }) =>
-  withContext(globals(), (ctx) => {
-    const tenant = optionalTenant(ctx, options.tenant);
-    const list = ctx.apiTokens.list(tenant?.id);
+  withContext(globals(), async (ctx) => {
+    const list = await listApiTokens(ctx, EVERY_TENANT, options.tenant);
     if (options.json) return printJson(list.map(tokenJson));
     printTable(
       list,
@@ -42,9 +41,9 @@ const list = (globals: () => GlobalOptions) => (options: { tenant?: string; json
 
 /** revoke a token at once */
 const revoke = (globals: () => GlobalOptions) => (id: string) =>
-  withContext(globals(), (ctx) => {
-    if (!/^\d+$/.test(id) || !ctx.apiTokens.revoke(Number(id), ctx.clock.now().toISOString()))
-      throw new UsageError(`no live token ${id} (see: mailroom tokens list)`);
+  withContext(globals(), async (ctx) => {
+    if (!/^\d+$/.test(id)) throw new UsageError(`no live token ${id} (see: mailroom tokens list)`);
+    await revokeApiToken(ctx, EVERY_TENANT, Number(id));
     process.stdout.write(`revoked token ${id}\n`);
   });
 

@@ -19,4 +19,5 @@ export {
 } from './accounts.ts';
 export { importCandidates, removeCandidate, upsertCandidate, IMPORT_CHUNK, type CandidateChunkWriter, type ImportRequest } from './candidates.ts';
 export { addTenant, checkTenantSetup } from './tenants.ts';
+export { createApiToken, listApiTokens, revokeApiToken } from './tokens.ts';
 export { addWebhook, enableWebhook, removeWebhook, replayWebhooks, rotateWebhookSecret, webhookWithin } from './webhooks.ts';
