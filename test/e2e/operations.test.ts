@@ -6,6 +6,9 @@ import { ConflictError, ForbiddenError, InvalidError, NotFoundError } from '../.
 import {
   addTenant,
   assignMessage,
+  createApiToken,
+  listApiTokens,
+  revokeApiToken,
   dismissMessage,
   EVERY_TENANT,
   importCandidates,
@@ -114,6 +117,15 @@ describe('operations', () => {
     });
     expect(progress).toEqual([50, 100, 120]);
     await expect(importCandidates(t.ctx, globex, { tenant: 'acme', rows })).rejects.toThrow(NotFoundError);
+  });
+
+  it("tokens: made, listed and revoked within reach only; another tenant's token is not found", async () => {
+    const { info } = await createApiToken(t.ctx, EVERY_TENANT, { tenant: 'globex', name: 'ats' });
+    await expect(createApiToken(t.ctx, acme, { tenant: 'globex', name: 'sneaky' })).rejects.toThrow(NotFoundError);
+    expect((await listApiTokens(t.ctx, acme)).map((token) => token.id)).not.toContain(info.id);
+    await expect(revokeApiToken(t.ctx, acme, info.id)).rejects.toThrow(NotFoundError);
+    await revokeApiToken(t.ctx, globex, info.id);
+    await expect(revokeApiToken(t.ctx, globex, info.id)).rejects.toThrow(/no live token/);
   });
 
   it("tenants: a tenant's caller adds subcompanies under its own tenant only", async () => {
