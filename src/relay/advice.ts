@@ -1,6 +1,8 @@
 // What to do about a failed stage of an account test, in the operator's terms.
 // The well-known replies of the big providers are recognised by their enhanced
 // status codes; everything else gets advice by stage.
+// Advice names the account's settings as the JSON and the console show them (security,
+// port, tlsCa), never a command-line flag: the API and the console show it too.
 export type Stage = 'resolve' | 'connect' | 'tls' | 'ehlo' | 'auth' | 'mail_from' | 'imap_login' | 'sent_folder';
 
 const KNOWN_REPLIES: readonly { pattern: RegExp; advice: string }[] = [
@@ -26,7 +28,7 @@ const KNOWN_REPLIES: readonly { pattern: RegExp; advice: string }[] = [
   {
     pattern: /5\.7\.60\b/,
     advice:
-      'the mailbox may not send as this From address (no "Send As" permission): use the mailbox\'s own address as --from, or have an admin grant Send As on the shared mailbox.',
+      'the mailbox may not send as this From address (no "Send As" permission): use the mailbox\'s own address as the From address, or have an admin grant Send As on the shared mailbox.',
   },
   {
     pattern: /5\.7\.3\b|535[ -]5\.7\.3/,
@@ -39,7 +41,7 @@ export function adviceFor(stage: Stage, detail: string, context: { port: number;
   for (const known of KNOWN_REPLIES) if (known.pattern.test(detail)) return known.advice;
   switch (stage) {
     case 'resolve':
-      return 'the host name does not resolve: check its spelling, or use the provider preset (--provider).';
+      return 'the host name does not resolve: check its spelling, or use the provider preset.';
     case 'connect':
       if (/ECONNREFUSED/.test(detail))
         return `nothing accepts connections on port ${context.port}: check the port (465 for implicit TLS, 587 for STARTTLS), and that the server is up.`;
@@ -47,19 +49,19 @@ export function adviceFor(stage: Stage, detail: string, context: { port: number;
     case 'tls':
       if (/wrong version number|packet length too long|unknown protocol/i.test(detail)) {
         return context.security === 'tls'
-          ? `port ${context.port} speaks plain SMTP first: use --security starttls (usually port 587), or port 465 for implicit TLS.`
-          : 'the server does not speak TLS the way it was asked: check --security and --port.';
+          ? `port ${context.port} speaks plain SMTP first: set security to starttls (usually port 587), or use port 465 for implicit TLS.`
+          : 'the server does not speak TLS the way it was asked: check the security setting and the port.';
       }
       if (/certificate|self[- ]signed|unable to verify|altnames/i.test(detail))
-        return "the server's certificate is not trusted or does not name this host: use the host name on the certificate, or --tls-ca FILE for a private CA.";
+        return "the server's certificate is not trusted or does not name this host: use the host name on the certificate, or give the account the private CA's certificate (tlsCa).";
       if (/STARTTLS/i.test(detail))
-        return 'the server does not offer STARTTLS: use --security tls on port 465 if it supports implicit TLS; plain SMTP (--security none) only inside a trusted network.';
-      return 'the TLS handshake failed: check --security and --port (465 implicit TLS, 587 STARTTLS).';
+        return 'the server does not offer STARTTLS: set security to tls on port 465 if it supports implicit TLS; plain SMTP (security none) only inside a trusted network.';
+      return 'the TLS handshake failed: check the security setting and the port (465 implicit TLS, 587 STARTTLS).';
     case 'ehlo':
       if (/timeout|Greeting never received/i.test(detail) && context.security !== 'tls' && context.port === 465) {
-        return 'port 465 expects implicit TLS from the first byte: use --security tls.';
+        return 'port 465 expects implicit TLS from the first byte: set security to tls.';
       }
-      return 'the server did not greet or answer EHLO in time: check the port and --security (465 implicit TLS, 587 STARTTLS).';
+      return 'the server did not greet or answer EHLO in time: check the port and the security setting (465 implicit TLS, 587 STARTTLS).';
     case 'auth':
       return 'the server refused the login: check the user name (usually the full address) and the password or app password; some providers need SMTP AUTH enabled for the mailbox first.';
     case 'mail_from':
@@ -69,6 +71,6 @@ export function adviceFor(stage: Stage, detail: string, context: { port: number;
         return 'the IMAP server cannot be reached: check the IMAP host and port (993 implicit TLS, 143 STARTTLS) and that a firewall lets this server through.';
       return 'the IMAP server refused the login: check the IMAP user name and password (an app password where the provider asks for one), and that IMAP is enabled for the mailbox; a shared mailbox has no password of its own: use a user with access to it and their credentials.';
     case 'sent_folder':
-      return "name the mailbox's Sent folder in the account's settings (--sent-folder), exactly as the folder list shows it.";
+      return "name the mailbox's Sent folder in the account's sent-copy settings, exactly as the folder list shows it.";
   }
 }

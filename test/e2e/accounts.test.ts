@@ -228,7 +228,7 @@ describe('accounts', () => {
     );
     const tls = report<{ stage: string; advice: string }>(await runCliAsync(['accounts', 'test', String(mixedUp.id), '--json'], env));
     expect(tls.stage).toBe('tls');
-    expect(tls.advice).toMatch(/--security starttls/);
+    expect(tls.advice).toMatch(/security to starttls/);
 
     // Nothing listening: refused at the connect stage.
     const closed = json<{ id: number }>(

@@ -135,7 +135,7 @@ describe.skipIf(unavailable !== null)('sent copies over IMAP', () => {
       ok: false,
       stage: 'sent_folder',
       error: expect.stringMatching(/Sent Items/),
-      advice: expect.stringMatching(/--sent-folder/),
+      advice: expect.stringMatching(/name the mailbox's Sent folder/),
     });
   });
 

@@ -21,9 +21,9 @@ describe('advice for a failed stage', () => {
       /IP allowlist.*198\.51\.100\.7, 203\.0\.113\.9/,
       { sendingAddresses: ['198.51.100.7', '203.0.113.9'] },
     ],
-    ['implicit TLS on a STARTTLS port', 'tls', 'ssl3_get_record:wrong version number', /--security starttls/, { security: 'tls' }],
+    ['implicit TLS on a STARTTLS port', 'tls', 'ssl3_get_record:wrong version number', /security to starttls/, { security: 'tls' }],
     ['STARTTLS on the implicit TLS port', 'ehlo', 'Greeting never received', /465 expects implicit TLS/, { port: 465 }],
-    ['an untrusted certificate', 'tls', 'self-signed certificate in certificate chain', /--tls-ca/],
+    ['an untrusted certificate', 'tls', 'self-signed certificate in certificate chain', /private CA's certificate \(tlsCa\)/],
     ['a wrong host name', 'resolve', 'getaddrinfo ENOTFOUND smtp.exmaple.com', /does not resolve/],
   ])('%s', (_name, stage, detail, advice, over = {}) => {
     expect(adviceFor(stage, detail, { ...ctx, ...over })).toMatch(advice);
