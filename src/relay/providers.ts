@@ -20,28 +20,22 @@ export interface ProviderPreset {
   sentCopy: 'provider' | { host: string; port: number; security: Security } | null;
 }
 
+/** Exchange Online: 30 messages a minute and 10,000 recipients a day per mailbox; it files sent mail in Sent itself. */
+const MICROSOFT_365 = {
+  host: 'smtp.office365.com',
+  port: 587,
+  security: 'starttls',
+  perMinute: 30,
+  perDay: 10_000,
+  spfInclude: 'spf.protection.outlook.com',
+  sentCopy: 'provider',
+} as const satisfies ProviderPreset;
+
 export const PROVIDERS = {
   // Google Workspace: 2,000 messages a day per user; SMTP AUTH needs an app password or OAuth2.
   gmail: { host: 'smtp.gmail.com', port: 465, security: 'tls', perMinute: 60, perDay: 2000, spfInclude: '_spf.google.com', sentCopy: 'provider' },
-  // Exchange Online: 30 messages a minute and 10,000 recipients a day per mailbox.
-  office365: {
-    host: 'smtp.office365.com',
-    port: 587,
-    security: 'starttls',
-    perMinute: 30,
-    perDay: 10_000,
-    spfInclude: 'spf.protection.outlook.com',
-    sentCopy: 'provider',
-  },
-  outlook: {
-    host: 'smtp.office365.com',
-    port: 587,
-    security: 'starttls',
-    perMinute: 30,
-    perDay: 10_000,
-    spfInclude: 'spf.protection.outlook.com',
-    sentCopy: 'provider',
-  },
+  office365: MICROSOFT_365,
+  outlook: MICROSOFT_365,
   // Amazon SES: the host names the region (email-smtp.<region>.amazonaws.com), so --host is required.
   ses: { host: null, port: 587, security: 'starttls', perMinute: 0, perDay: 0, spfInclude: 'amazonses.com', sentCopy: null },
   sendgrid: { host: 'smtp.sendgrid.net', port: 587, security: 'starttls', perMinute: 0, perDay: 0, spfInclude: 'sendgrid.net', sentCopy: null },
