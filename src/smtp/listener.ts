@@ -1,6 +1,6 @@
 // The SMTP listener. Hooks stay thin: each calls one function and maps its result
 // or error to a reply. DATA is answered 250 only after the message, its envelope
-// and our Received line are committed and fsynced (store/group-commit.ts).
+// and our Received line are committed and fsynced (commit/group-commit.ts).
 import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import type { Config } from '../config/index.ts';
