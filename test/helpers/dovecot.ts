@@ -2,7 +2,7 @@
 import { startDovecot as startIn, type Dovecot } from '../../scripts/lib/dovecot.ts';
 import { tempDir } from './server.ts';
 
-export { dovecotUnavailable, type Dovecot } from '../../scripts/lib/dovecot.ts';
+export { DOVECOT, dovecotUnavailable, type Dovecot } from '../../scripts/lib/dovecot.ts';
 
 export function startDovecot(options: { specialUse?: boolean; sentName?: string } = {}): Promise<Dovecot> {
   return startIn(tempDir('mailroom-dovecot-'), options);
