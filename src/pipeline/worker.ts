@@ -14,6 +14,8 @@ import { runPipelineGroup, type PipelineDeps, type PipelineResult } from './stag
 
 /** Jobs claimed at once; their results are written back together (one commit). */
 export const CLAIM_BATCH = 16;
+/** Commits within START_QUIET_MS that make intake a burst (80 a second; a commit carries every message that completed DATA meanwhile). */
+const BURST_COMMITS = 20;
 /** Bytes of messages a group going through the pipeline together holds at most (one larger message goes alone). */
 const GROUP_BYTES = 4 * 1024 * 1024;
 
@@ -82,6 +84,8 @@ export class Worker {
   private woken = false;
   private loop: Promise<void> | null = null;
   private lastWorkAt = -Infinity;
+  /** When intake's last few commits were (oldest first, at most BURST_COMMITS): how busy intake is. */
+  private readonly recentCommits: number[] = [];
   private idle: IdleReporter | null = null;
   private stopPause: (() => void) | null = null;
 
@@ -101,6 +105,8 @@ export class Worker {
   wake(): void {
     this.woken = true;
     this.lastWorkAt = this.deps.nowMs();
+    this.recentCommits.push(this.lastWorkAt);
+    if (this.recentCommits.length > BURST_COMMITS) this.recentCommits.shift();
     this.idle?.busy();
     this.wakeUp?.();
   }
@@ -112,19 +118,27 @@ export class Worker {
     await this.loop;
   }
 
+  /** Whether intake is in a burst: its last BURST_COMMITS commits all fell within START_QUIET_MS, the latest just now. */
+  private intakeInBurst(now: number): boolean {
+    const oldest = this.recentCommits[0];
+    return (
+      this.recentCommits.length >= BURST_COMMITS && oldest !== undefined && this.lastWorkAt - oldest <= START_QUIET_MS && now - this.lastWorkAt < START_QUIET_MS
+    );
+  }
+
   /**
-   * During a burst, accepting mail comes first. A burst is a full claim (a
-   * backlog) while more mail was committed as the batch ran: then the worker
-   * waits until intake has been quiet for START_QUIET_MS (the rule that starts a
+   * During a burst, accepting mail comes first: after a batch the worker waits
+   * until intake has been quiet for START_QUIET_MS (the rule that starts a
    * stopped pipeline thread), but never longer than burstPauseMs, so a long
    * burst still sees its mail processed. A fixed short pause left the pipeline a
-   * good share of a core beside the listener (docs/performance.md); pausing
-   * after every batch would make a message that arrives alone wait for quiet.
+   * good share of a core beside the listener (docs/performance.md); a full claim
+   * as the sign of a burst missed a worker that keeps up by claiming a few at a
+   * time; pausing after every batch made a message that arrives alone wait.
    * The backlog is durable and drains at full speed once the burst is over.
    */
-  private async yieldToIntake(claimed: number, batchStartedAt: number): Promise<void> {
+  private async yieldToIntake(): Promise<void> {
     const { burstPauseMs } = this.deps.settings;
-    if (claimed < CLAIM_BATCH || this.lastWorkAt <= batchStartedAt) return;
+    if (!this.intakeInBurst(this.deps.nowMs())) return;
     const startedAt = this.deps.nowMs();
     while (this.running && burstPauseMs > 0) {
       const now = this.deps.nowMs();
@@ -159,9 +173,8 @@ export class Worker {
       }
       if (jobs.length > 0) {
         this.idle?.busy();
-        const batchStartedAt = this.deps.nowMs();
         await this.runBatch(jobs);
-        if (this.running) await this.yieldToIntake(jobs.length, batchStartedAt);
+        if (this.running) await this.yieldToIntake();
         continue;
       }
       if (!this.woken) await this.sleep();
