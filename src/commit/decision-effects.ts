@@ -52,7 +52,7 @@ export class DecisionEffects {
     const stored = { ...decision, conversationId };
     messages.setDecision(messageId, stored);
     const message = messages.get(messageId);
-    if (message) announceMessage(this.tx, eventTypeOf(message), message.id, at);
+    if (message) announceMessage(this.tx, tenantId, eventTypeOf(message), message, at);
     return stored;
   }
 }

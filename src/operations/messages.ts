@@ -33,26 +33,29 @@ export async function assignMessage(
   const sender = message.classification?.forward?.originalFrom?.address ?? message.from;
   if (request.rememberAddress && !sender) throw new ConflictError(`message ${message.id} has no sender address to remember`, 'rememberAddress');
   const at = ctx.clock.now().toISOString();
-  ctx.transaction((tx) => {
+  const assigned = ctx.transaction((tx) => {
     if (request.rememberAddress && sender)
       tx.candidates.upsert(message.tenant, { externalId: candidate.externalId, name: candidate.name, emails: [...candidate.emails, sender] });
     const tenantId = tx.messages.tenantOf(message.id) as number;
     const conversationId = tx.conversations.place(tenantId, candidate.id, message.subject, null, at);
     tx.messages.assignManually(message.id, { id: candidate.id, externalId: candidate.externalId, name: candidate.name }, conversationId, at);
-    announceMessage(tx, 'message.assigned', message.id, at);
+    const after = tx.messages.get(message.id) as StoredMessage;
+    announceMessage(tx, tenantId, 'message.assigned', after, at);
+    return after;
   });
-  return { message: ctx.messages.get(message.id) as StoredMessage, candidate, remembered: request.rememberAddress ? sender : null };
+  return { message: assigned, candidate, remembered: request.rememberAddress ? sender : null };
 }
 
 /** Takes a message out of the queue without assigning it; it stays visible as dismissed, with the note. */
 export async function dismissMessage(ctx: Context, reach: Reach, id: string, note: string | null): Promise<StoredMessage> {
   const message = unassignedWithin(ctx, reach, id);
   const at = ctx.clock.now().toISOString();
-  ctx.transaction((tx) => {
+  return ctx.transaction((tx) => {
     tx.messages.dismiss(message.id, note, at);
-    announceMessage(tx, 'message.dismissed', message.id, at);
+    const after = tx.messages.get(message.id) as StoredMessage;
+    announceMessage(tx, tx.messages.tenantOf(message.id) as number, 'message.dismissed', after, at);
+    return after;
   });
-  return ctx.messages.get(message.id) as StoredMessage;
 }
 
 export interface ReprocessRequest {
@@ -68,7 +71,17 @@ export async function reprocessMessages(ctx: Context, reach: Reach, request: Rep
   const chosen = (request.ids ?? []).map((id) => messageWithin(ctx, reach, id.toUpperCase()).id);
   if (request.unassigned) {
     const queue = ctx.messages.list({ status: 'unassigned', limit: 1_000_000, ...(request.unassigned.tenant ? { tenant: request.unassigned.tenant } : {}) });
-    chosen.push(...queue.filter((m) => reaches(reach, ctx.messages.tenantOf(m.id) ?? -1)).map((m) => m.id));
+    // The tenants within reach by slug, looked up once (a query per message would be a million for a big queue).
+    const within =
+      reach.tenantIds === 'all'
+        ? null
+        : new Set(
+            ctx.tenants
+              .list()
+              .filter((t) => reaches(reach, t.id))
+              .map((t) => t.slug),
+          );
+    chosen.push(...queue.filter((m) => within === null || within.has(m.tenant)).map((m) => m.id));
   }
   if (chosen.length === 0 && !request.unassigned) throw new InvalidError('name message ids, or ask for every unassigned message', 'ids');
   let queued = 0;

@@ -51,7 +51,8 @@ export class SentCopier {
       return;
     }
     let client: ImapFlow | null = null;
-    let pending = copies;
+    /** How many of `copies` are filed; the rest are what a failure leaves pending. */
+    let filed = 0;
     try {
       const credentials = this.credentialsOf(account);
       if (typeof credentials === 'string') throw new Error(credentials);
@@ -61,11 +62,12 @@ export class SentCopier {
         if (this.stopped) break;
         await client.append(folder, copy.raw, ['\\Seen']);
         sentCopies.markCopied(copy.outboundId, folder, new Date(this.deps.nowMs()).toISOString());
-        pending = pending.filter((p) => p !== copy);
+        filed++;
       }
       if (account.sentCopy.lastError) accounts.setSentCopyError(account.id, null);
     } catch (err) {
       const error = imapErrorText(err);
+      const pending = copies.slice(filed);
       for (const copy of pending) sentCopies.markAttemptFailed(copy.outboundId, error, this.nextAttemptAt(copy.attempts + 1));
       accounts.setSentCopyError(account.id, error);
       this.deps.log.warn(

@@ -1,15 +1,12 @@
 // Changes the platform hears about: the change and its event (rendered as the
 // public JSON of views/) are written in one transaction, so a webhook never
 // announces a change that was rolled back, and no change goes unannounced.
-import type { AccountStatus, Repositories } from '../store/index.ts';
-import type { EventType } from '../store/index.ts';
+import type { AccountStatus, EventType, Repositories, StoredMessage } from '../store/index.ts';
 import { accountJson, messageJson } from '../views/json.ts';
 
-/** Records `type` for a message as it now stands; call it inside the transaction that changed it. */
-export function announceMessage(tx: Repositories, type: EventType, messageId: string, at: string): void {
-  const message = tx.messages.get(messageId);
-  const tenantId = tx.messages.tenantOf(messageId);
-  if (message && tenantId !== null) tx.events.record(tenantId, type, message.id, { message: messageJson(message) }, new Date(at));
+/** Records `type` for a message as it now stands (read after the change); call it inside the transaction that changed it. */
+export function announceMessage(tx: Repositories, tenantId: number, type: EventType, message: StoredMessage, at: string): void {
+  tx.events.record(tenantId, type, message.id, { message: messageJson(message) }, new Date(at));
 }
 
 /** Records a test or send outcome on an account; a change of status is announced (account.status_changed). */
