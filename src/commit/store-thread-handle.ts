@@ -8,6 +8,7 @@ import { StorageError } from '../errors.ts';
 import type { BatchWriter, CommitOutcome } from './batch-writer.ts';
 import type { BatchUpsertResult, CandidateInput } from '../store/candidates.ts';
 import type { NewMessage } from '../store/messages.ts';
+import type { ImportBatch, ImportOutcome } from './inbox-import.ts';
 import { StoreClient } from './store-client.ts';
 import { EVENTS_WRITTEN } from './store-protocol.ts';
 import type { StoreThreadData } from './store-thread.ts';
@@ -78,6 +79,12 @@ export class StoreThread implements BatchWriter {
    */
   upsertCandidates(tenant: string, rows: CandidateInput[]): Promise<BatchUpsertResult> {
     return this.ensure().client.request<BatchUpsertResult>({ op: 'upsertCandidates', tenant, rows });
+  }
+
+  /** Messages read from an inbox, stored with how far the folder was read, in the next transaction. */
+  importMessages(batch: ImportBatch): Promise<ImportOutcome> {
+    const transfer = batch.messages.map((m) => transferable(m.message.raw)).filter((b): b is ArrayBuffer => b !== null);
+    return this.ensure().client.request<ImportOutcome>({ op: 'import', batch }, transfer);
   }
 
   /** A port to the store thread for a pipeline thread (its job queue). */

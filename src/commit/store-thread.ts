@@ -9,6 +9,7 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { toStorageError } from '../errors.ts';
 import { writeBatch } from './batch-writer.ts';
 import { createRepositories, openDatabase, syncSpoolDir, type Job } from '../store/index.ts';
+import { importBatch } from './inbox-import.ts';
 import { JobOperations } from './job-queue.ts';
 import { EVENTS_WRITTEN, WORK_AVAILABLE, type StoreReply, type StoreRequest } from './store-protocol.ts';
 
@@ -36,14 +37,22 @@ let scheduled = false;
 /** Leases of pipeline threads that went away, handed back in the next transaction. */
 let abandonedLeases: string[] = [];
 
+/** Structured clone delivers Uint8Arrays; better-sqlite3 binds Buffers. */
+function bufferOf(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 function handle(request: StoreRequest): unknown {
   switch (request.op) {
     case 'intake': {
       // The spool files' data is fsynced; their directory entries become durable here, once per batch.
       if (request.batch.some((m) => m.spoolFile)) syncSpoolDir(dataDir);
-      // Structured clone delivers Uint8Arrays; better-sqlite3 binds Buffers.
-      const batch = request.batch.map((m) => ({ ...m, raw: m.raw ? Buffer.from(m.raw.buffer, m.raw.byteOffset, m.raw.byteLength) : null }));
+      const batch = request.batch.map((m) => ({ ...m, raw: m.raw ? bufferOf(m.raw) : null }));
       return writeBatch(repositories.messages, batch, request.nowMs);
+    }
+    case 'import': {
+      const messages = request.batch.messages.map((m) => ({ ...m, message: { ...m.message, raw: m.message.raw ? bufferOf(m.message.raw) : null } }));
+      return importBatch(repositories, { ...request.batch, messages });
     }
     case 'claim':
       return jobs.claim(request.nowMs, request.leaseMs, request.max);
@@ -118,7 +127,7 @@ function runQueued(): void {
     const reply = replies[i] as StoreReply;
     if (item.request.op === 'claim' && reply.ok) rememberLease(item.reply, item.request, reply.value as Job[]);
     item.reply.postMessage(reply);
-    if (item.request.op === 'intake' && reply.ok) newWork = true;
+    if ((item.request.op === 'intake' || item.request.op === 'import') && reply.ok) newWork = true;
   });
   if (newWork) for (const pipeline of pipelines.keys()) pipeline.postMessage(WORK_AVAILABLE);
   // A completed job wrote its decision's event: the relay delivers it now rather than at its next poll.

@@ -245,6 +245,22 @@ const retentionSection = z
   })
   .strict();
 
+const inboxesSection = z
+  .object({
+    enabled: z.boolean().default(true).describe('Whether `mailroom serve` reads the inboxes added with `mailroom inboxes add` (IMAP intake).'),
+    pollMs: millis
+      .min(1000)
+      .default(60_000)
+      .describe('While watching a folder with IDLE, look for new messages this often anyway (a server without IDLE, or a notification lost).'),
+    retryMaxMs: millis
+      .min(1000)
+      .default(5 * 60_000)
+      .describe('Longest wait before reconnecting to an inbox that failed (it starts at 1 s and doubles); the failure shows in `inboxes list`.'),
+    batchMessages: positiveInt.max(1000).default(100).describe('Messages read and stored per transaction while catching up on a folder.'),
+    refreshMs: millis.min(100).default(30_000).describe('How often the list of inboxes is read again, so inboxes added or removed by the CLI are picked up.'),
+  })
+  .strict();
+
 const logSection = z
   .object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level of the JSON log on stdout.'),
@@ -263,6 +279,7 @@ export const configSchema = z
     relay: relaySection.prefault({}).describe("Sending through the customers' own SMTP accounts."),
     webhooks: webhooksSection.prefault({}).describe("Delivering events to the tenants' webhook endpoints."),
     http: httpSection.prefault({}).describe('The HTTP API, health checks and metrics.'),
+    inboxes: inboxesSection.prefault({}).describe('Company mailboxes read over IMAP, where forwarding to mailroom cannot be set up.'),
     checks: checksSection.prefault({}).describe('`mailroom tenants check`: what a customer set-up is checked against.'),
     log: logSection.prefault({}).describe('Logging.'),
   })

@@ -141,8 +141,6 @@ function sentCopyOf(input: AccountInput, provider: ProviderName): { settings: Se
     throw new InvalidError('IMAP without TLS sends the password in the clear; allow it explicitly if this server is on a trusted network', 'allowPlain');
   const port = given.port ?? (given.host ? undefined : fromPreset?.port) ?? (security === 'tls' ? 993 : 143);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidError('the IMAP port must be from 1 to 65535', 'imapPort');
-  if (!given.password && !('password' in input.credentials))
-    throw new InvalidError('the account signs in with OAuth2: give IMAP a password of its own (an app password)', 'imapPassword');
   return {
     settings: { mode, host, port, security, username: given.username ?? null, folder: given.folder ?? null },
     password: given.password ?? null,

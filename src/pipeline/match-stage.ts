@@ -26,9 +26,9 @@ function threadIds(p: ParsedMessage | null): string[] {
 /** What matching asks the store; the evaluation answers it from a labelled set instead. */
 export type MatchSources = Pick<MatchLookups, 'tenantOfMessage' | 'isForwardAddressOf' | 'candidatesFor' | 'ownOutbound' | 'token' | 'thread' | 'bounceTarget'>;
 
-/** Whether the message came to one of the tenant's forwarding addresses (through its company inbox). */
-function viaForwardAddress(lookups: MatchSources, tenantId: number, rcptTo: readonly string[]): boolean {
-  return rcptTo.some((r) => lookups.isForwardAddressOf(tenantId, r));
+/** Whether the message came through the tenant's company inbox: forwarded to one of its forwarding addresses, or read from it over IMAP. */
+function viaCompanyInbox(lookups: MatchSources, tenantId: number, envelope: Envelope): boolean {
+  return envelope.imap !== undefined || envelope.rcptTo.some((r) => lookups.isForwardAddressOf(tenantId, r));
 }
 
 export function matchMessage(
@@ -51,7 +51,7 @@ export function matchMessage(
     sender: auth?.sender ?? null,
     forward: c.forward ? { manual: c.forward.manual, originalFrom: c.forward.originalFrom?.address ?? null } : null,
     hints: forwardHints(headers),
-    viaForwardAddress: viaForwardAddress(lookups, tenant.tenantId, message.envelope.rcptTo),
+    viaForwardAddress: viaCompanyInbox(lookups, tenant.tenantId, message.envelope),
     dmarc: auth?.dmarc ?? null,
     receivedCount: countReceived(message.raw),
     tenantDomains: tenant.domains,

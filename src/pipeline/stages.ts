@@ -10,6 +10,7 @@
 // than each message going its own way (bench:pipeline prints both; the figures
 // are in docs/architecture.md).
 import { authenticateGroup, type AuthVerdicts, type DnsResolver } from '../auth/index.ts';
+import { verdictsFromProvider } from '../auth/provider-results.ts';
 import { classify } from '../classify/index.ts';
 import { asError } from '../errors.ts';
 import { eachInTurn } from '../runtime/in-turn.ts';
@@ -77,6 +78,32 @@ function unparseable(auth: AuthVerdicts, err: Error): PipelineResult {
 }
 
 /**
+ * Verdicts for the group: our own checks for mail received over SMTP, the
+ * receiving provider's for mail read from an inbox over IMAP (we did not see
+ * its SMTP conversation).
+ */
+async function authenticateAll(inputs: readonly PipelineInput[], deps: PipelineDeps, inFlight: number): Promise<(AuthVerdicts | Error)[]> {
+  const trusted = deps.trustedArcSealers ?? [];
+  const checked = inputs.filter((input) => !input.envelope?.imap);
+  const ours = await authenticateGroup(
+    checked.map((input) => ({
+      raw: input.raw,
+      envelope: input.envelope,
+      mta: deps.mta,
+      resolver: deps.resolver,
+      lastAttempt: input.lastAttempt,
+      trustedArcSealers: trusted,
+    })),
+    inFlight,
+  );
+  let next = 0;
+  return inputs.map((input) => {
+    const imap = input.envelope?.imap;
+    return imap ? verdictsFromProvider(input.raw, imap.authservId, trusted) : (ours[next++] as AuthVerdicts | Error);
+  });
+}
+
+/**
  * Every message of the group through the pipeline, a stage at a time, at most
  * `inFlight` messages at once within a stage (a message waiting on DNS or the
  * disk does not hold up the others). Each outcome is the message's result, or
@@ -84,17 +111,7 @@ function unparseable(auth: AuthVerdicts, err: Error): PipelineResult {
  * message's failure does not touch the others.
  */
 export async function runPipelineGroup(inputs: readonly PipelineInput[], deps: PipelineDeps, inFlight: number): Promise<(PipelineResult | Error)[]> {
-  const auths = await authenticateGroup(
-    inputs.map((input) => ({
-      raw: input.raw,
-      envelope: input.envelope,
-      mta: deps.mta,
-      resolver: deps.resolver,
-      lastAttempt: input.lastAttempt,
-      trustedArcSealers: deps.trustedArcSealers ?? [],
-    })),
-    inFlight,
-  );
+  const auths = await authenticateAll(inputs, deps, inFlight);
   const parses = await eachInTurn(inputs, inFlight, async (input, i) =>
     auths[i] instanceof Error ? null : capped(await parseMessage(input.raw, deps.dataDir)),
   );

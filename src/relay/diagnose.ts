@@ -9,7 +9,8 @@ import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import XOAuth2 from 'nodemailer/lib/xoauth2';
 import type { Account, AccountSecret } from '../store/index.ts';
 import { adviceFor, type Stage } from './advice.ts';
-import { findSentFolder, imapCredentials, imapErrorText, openImap } from './imap.ts';
+import { closeImap } from '../imap/index.ts';
+import { findSentFolder, imapErrorText, imapLogin, openImap } from './imap.ts';
 import { transportOptions } from './transport.ts';
 
 export interface DiagnosisResult {
@@ -143,12 +144,10 @@ async function diagnoseSentCopy(
   pass: (stage: Stage) => void,
   fail: (stage: Stage, err: unknown) => DiagnosisResult,
 ): Promise<DiagnosisResult | null> {
-  const credentials = imapCredentials(account, secret, options.imapSecret ?? null);
-  if (typeof credentials === 'string') return fail('imap_login', new Error(credentials));
   let client: Awaited<ReturnType<typeof openImap>> | null = null;
   try {
     try {
-      client = await openImap(account, credentials, options.connectionTimeoutMs);
+      client = await openImap(account, imapLogin(account, secret, options.imapSecret ?? null), options.connectionTimeoutMs);
       pass('imap_login');
     } catch (err) {
       return fail('imap_login', new Error(imapErrorText(err)));
@@ -161,7 +160,7 @@ async function diagnoseSentCopy(
     }
     return null;
   } finally {
-    await client?.logout().catch(() => client?.close());
+    await closeImap(client);
   }
 }
 

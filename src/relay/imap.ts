@@ -1,44 +1,26 @@
-// The IMAP side of an account (imapflow): the connection, with the account's
-// IMAP credentials or else its SMTP ones, and the Sent folder, found by its
-// SPECIAL-USE attribute \Sent (RFC 6154) or named in the settings.
-import { isIP } from 'node:net';
-import { ImapFlow } from 'imapflow';
+// The IMAP side of an account: its server, its login (the account's IMAP
+// password, else the SMTP one, else the account's OAuth2 grant), and the Sent
+// folder, found by its SPECIAL-USE attribute \Sent (RFC 6154) or named in the
+// settings.
+import type { ImapFlow } from 'imapflow';
+import { openImapConnection, type ImapLogin } from '../imap/index.ts';
 import type { Account, AccountSecret } from '../store/index.ts';
 
-export interface ImapCredentials {
-  user: string;
-  password: string;
-}
+export { imapErrorText } from '../imap/index.ts';
 
-/** The user and password IMAP logs in with; a reason when the account has none it can use. */
-export function imapCredentials(account: Account, smtpSecret: AccountSecret, imapSecret: AccountSecret | null): ImapCredentials | string {
+/** How the account logs in to IMAP: a password of its own, its SMTP password, or its OAuth2 grant (XOAUTH2). */
+export function imapLogin(account: Account, smtpSecret: AccountSecret, imapSecret: AccountSecret | null): ImapLogin {
+  const user = account.sentCopy.username ?? account.username;
   const password = imapSecret?.password ?? smtpSecret.password;
-  if (!password)
-    return 'the account signs in with OAuth2, which mailroom does not use for IMAP yet: give the account an IMAP password of its own (an app password)';
-  return { user: account.sentCopy.username ?? account.username, password };
+  if (password) return { user, password };
+  if (smtpSecret.oauth2) return { user, oauth2: smtpSecret.oauth2 };
+  throw new Error('the account has no password or OAuth2 grant to log in to IMAP with');
 }
 
-export async function openImap(account: Account, credentials: ImapCredentials, timeoutMs: number): Promise<ImapFlow> {
+export async function openImap(account: Account, login: ImapLogin, timeoutMs: number): Promise<ImapFlow> {
   const { host, port, security } = account.sentCopy;
   if (!host) throw new Error('the account has no IMAP server');
-  const client = new ImapFlow({
-    host,
-    port: port ?? (security === 'tls' ? 993 : 143),
-    secure: security === 'tls',
-    // STARTTLS required unless the operator chose plain IMAP: credentials never cross in the clear by accident.
-    doSTARTTLS: security === 'starttls' ? true : security === 'none' ? false : undefined,
-    // SNI takes host names only (RFC 6066).
-    tls: isIP(host) ? {} : { servername: host },
-    auth: { user: credentials.user, pass: credentials.password },
-    logger: false,
-    connectionTimeout: timeoutMs,
-    greetingTimeout: timeoutMs,
-    socketTimeout: timeoutMs * 4,
-  });
-  // A connection error after the login would otherwise be an unhandled 'error' event.
-  client.on('error', () => undefined);
-  await client.connect();
-  return client;
+  return openImapConnection({ host, port, security: security ?? 'tls' }, login, timeoutMs);
 }
 
 /** The folder copies go to: the configured one (which must exist), else the one marked \Sent. */
@@ -54,11 +36,4 @@ export async function findSentFolder(client: ImapFlow, configured: string | null
   throw new Error(
     `the server marks no folder as \\Sent (SPECIAL-USE): name the Sent folder in the account's settings (folders: ${folders.map((f) => f.path).join(', ')})`,
   );
-}
-
-/** What an IMAP failure says, in one line (the server's words when it gave some). */
-export function imapErrorText(err: unknown): string {
-  const e = (err ?? {}) as { responseText?: string; message?: string; code?: string; authenticationFailed?: boolean };
-  if (e.authenticationFailed) return `IMAP login refused${e.responseText ? `: ${e.responseText}` : ''}`;
-  return e.responseText ?? (e.code ? `${e.code}: ${e.message ?? ''}` : (e.message ?? String(err)));
 }

@@ -6,7 +6,8 @@ import type { ImapFlow } from 'imapflow';
 import type { Logger } from '../log.ts';
 import type { Keyring } from '../secrets/keyring.ts';
 import type { Account, DueSentCopy, Repositories } from '../store/index.ts';
-import { findSentFolder, imapCredentials, imapErrorText, openImap } from './imap.ts';
+import { closeImap, type ImapLogin } from '../imap/index.ts';
+import { findSentFolder, imapErrorText, imapLogin, openImap } from './imap.ts';
 
 /** Attempts before a copy is given up (about two days with the doubling below). */
 const MAX_ATTEMPTS = 10;
@@ -54,9 +55,7 @@ export class SentCopier {
     /** How many of `copies` are filed; the rest are what a failure leaves pending. */
     let filed = 0;
     try {
-      const credentials = this.credentialsOf(account);
-      if (typeof credentials === 'string') throw new Error(credentials);
-      client = await openImap(account, credentials, TIMEOUT_MS);
+      client = await openImap(account, this.loginOf(account), TIMEOUT_MS);
       const folder = await findSentFolder(client, account.sentCopy.folder);
       for (const copy of copies) {
         if (this.stopped) break;
@@ -75,14 +74,14 @@ export class SentCopier {
         "could not file sent copies in the account's Sent folder; retrying later (check the IMAP settings with `mailroom accounts test`)",
       );
     } finally {
-      await client?.logout().catch(() => client?.close());
+      await closeImap(client);
     }
   }
 
-  private credentialsOf(account: Account): ReturnType<typeof imapCredentials> {
+  private loginOf(account: Account): ImapLogin {
     const { accounts } = this.deps.repositories;
     const keyring = this.deps.keyring();
-    return imapCredentials(account, accounts.openSecret(account.id, keyring), accounts.openImapSecret(account.id, keyring));
+    return imapLogin(account, accounts.openSecret(account.id, keyring), accounts.openImapSecret(account.id, keyring));
   }
 
   /** When the copy is tried again after `failedAttempts` failures, or null: given up. */

@@ -19,6 +19,7 @@ import { RelayThread } from '../relay/relay-thread-handle.ts';
 import { relayWorkDueAt } from '../relay/work-due.ts';
 import { acquireInstanceLock, diskWatermark, ensureSpoolDir, InstanceLockError, type CandidateInput, type InstanceLock } from '../store/index.ts';
 import { GroupCommitter, StoreThread } from '../commit/index.ts';
+import { InboxIntake } from '../inbox/index.ts';
 
 export interface RunningServer {
   smtp: AddressInfo;
@@ -203,6 +204,12 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
       if (relay?.running) relay.notify('wake');
       else relayStarted?.demand?.committed();
     };
+    const running = { store, listener, committer };
+    // Read from the inboxes over IMAP into the same store, once SMTP listens.
+    const inboxes = config.inboxes.enabled
+      ? new InboxIntake(ctx, { store: (batch) => running.store.importMessages(batch), stored: () => onDemand?.demand.committed() })
+      : null;
+    inboxes?.start();
     const retention = scheduleRetention(ctx, log);
     metrics.watchThreads(() => ({ ...(pipeline ? { pipeline: pipeline.running } : {}), ...(relay ? { relay: relay.running } : {}) }));
     log.info({ host: smtpStarted.smtp.address, port: smtpStarted.smtp.port, dataDir: config.data.dir, tls: smtpStarted.tls }, 'mailroom listening for SMTP');
@@ -210,7 +217,6 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
     if (ctx.tenants.list().length === 0) {
       log.warn('no tenants yet, so every recipient is refused: add one with `mailroom tenants add <slug> --domain D --reply-domain R`');
     }
-    const running = { store, listener, committer };
     return {
       smtp: smtpStarted.smtp,
       http: http?.address ?? null,
@@ -225,6 +231,7 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
         stopping ??= (async () => {
           await retention.stop();
           await http?.close();
+          await inboxes?.stop();
           await running.listener.stop();
           await running.committer.drain();
           await onDemand?.demand.stop();

@@ -10,6 +10,8 @@ export { TenantStore, TenantError, normalizeAddress, normalizeDomain, type Tenan
 export {
   MessageStore,
   PIPELINE_JOB,
+  sourceOf,
+  type ImapOrigin,
   type Envelope,
   type NewMessage,
   type StoredMessage,
@@ -38,4 +40,5 @@ export { RetentionStore, RECENT_MS, type PurgeReport, type PurgeOptions } from '
 export { GaugeQueries, type CountedTable } from './gauges.ts';
 export { SealedSecrets } from './sealed.ts';
 export { SentCopyStore, type SentCopy, type SentCopyState, type DueSentCopy } from './sent-copies.ts';
+export { InboxStore, type Inbox, type InboxImport, type InboxSecurity, type InboxStatus, type NewInbox } from './inboxes.ts';
 export { createRepositories, createPipelineSources, type Repositories, type RepositoryOptions } from './repositories.ts';

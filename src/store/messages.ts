@@ -33,6 +33,24 @@ export interface Envelope {
   mailFrom: string;
   rcptTo: string[];
   tls: { protocol: string; cipher: string } | null;
+  /** For a message read from an inbox over IMAP (no SMTP conversation: the client fields are empty). */
+  imap?: ImapOrigin;
+}
+
+/** Where a message read over IMAP was, and whose Authentication-Results to believe about it. */
+export interface ImapOrigin {
+  inboxId: number;
+  host: string;
+  folder: string;
+  uidValidity: number;
+  uid: number;
+  /** The receiving provider's authserv-id (RFC 8601); null: no verdict in the message is believed. */
+  authservId: string | null;
+}
+
+/** How a message came in: over SMTP, or read from an inbox (`imap:<inbox id>`). */
+export function sourceOf(envelope: Envelope): string {
+  return envelope.imap ? `imap:${envelope.imap.inboxId}` : 'smtp';
 }
 
 export interface NewMessage {
@@ -50,6 +68,8 @@ export interface NewMessage {
 export interface StoredMessage {
   id: string;
   tenant: string;
+  /** `smtp`, or `imap:<inbox id>`. */
+  source: string;
   status: MessageStatus;
   receivedAt: string;
   size: number;
@@ -137,6 +157,7 @@ export interface ListFilter {
 interface MessageRow {
   id: string;
   tenant: string;
+  source: string;
   status: MessageStatus;
   received_at: string;
   size: number;
@@ -154,7 +175,7 @@ interface MessageRow {
   processed_at: string | null;
 }
 
-const SELECT_MESSAGE = `SELECT m.id, t.slug AS tenant, m.status, m.received_at, m.size, m.envelope, m.message_id,
+const SELECT_MESSAGE = `SELECT m.id, t.slug AS tenant, m.source, m.status, m.received_at, m.size, m.envelope, m.message_id,
   m.from_header, m.subject, m.auth, m.attachments, m.classification, m.decision, m.conversation_id, m.outbound_id, m.error, m.processed_at FROM messages m JOIN tenants t ON t.id = m.tenant_id`;
 
 export const PIPELINE_JOB = 'pipeline';
@@ -170,7 +191,7 @@ export class MessageStore {
   constructor(db: Database) {
     this.db = db;
     this.statements = new StatementCache(db);
-    this.insertMessage = db.prepare(`INSERT INTO messages (id, tenant_id, status, received_at, size, envelope) VALUES (?, ?, 'received', ?, ?, ?)`);
+    this.insertMessage = db.prepare(`INSERT INTO messages (id, tenant_id, source, status, received_at, size, envelope) VALUES (?, ?, ?, 'received', ?, ?, ?)`);
     this.insertRaw = db.prepare('INSERT INTO message_raw (message_id, raw, path) VALUES (?, ?, ?)');
     this.insertJob = db.prepare(`INSERT INTO jobs (message_id, kind, state, run_after, updated_at) VALUES (?, ?, 'queued', ?, ?)`);
   }
@@ -180,7 +201,7 @@ export class MessageStore {
     this.db
       .transaction(() => {
         for (const message of batch) {
-          this.insertMessage.run(message.id, message.tenantId, message.receivedAt, message.size, JSON.stringify(message.envelope));
+          this.insertMessage.run(message.id, message.tenantId, sourceOf(message.envelope), message.receivedAt, message.size, JSON.stringify(message.envelope));
           this.insertRaw.run(message.id, message.raw, message.spoolFile);
           this.insertJob.run(message.id, PIPELINE_JOB, nowMs, nowMs);
         }
@@ -359,6 +380,7 @@ function toMessage(row: MessageRow): StoredMessage {
   return {
     id: row.id,
     tenant: row.tenant,
+    source: row.source,
     status: row.status,
     receivedAt: row.received_at,
     size: row.size,

@@ -404,6 +404,54 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX sent_copies_due ON sent_copies(state, next_attempt_at);
     `,
   },
+  {
+    version: 14,
+    name: 'inbox intake over IMAP',
+    sql: `
+      -- A company mailbox mailroom reads over IMAP instead of receiving its mail
+      -- forwarded. uid_validity and last_uid say how far the folder was read;
+      -- they move in the transaction that stores the messages read.
+      -- AUTOINCREMENT: an id is never handed out again, so a watcher or a
+      -- message's source never mistakes a new inbox for a removed one.
+      CREATE TABLE inboxes (
+        id             INTEGER PRIMARY KEY AUTOINCREMENT,
+        tenant_id      INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+        address        TEXT NOT NULL,
+        host           TEXT NOT NULL,
+        port           INTEGER NOT NULL,
+        security       TEXT NOT NULL CHECK (security IN ('tls', 'starttls', 'none')),
+        username       TEXT NOT NULL,
+        secret         TEXT NOT NULL,
+        folder         TEXT NOT NULL,
+        after_import   TEXT NOT NULL,
+        since          TEXT,
+        authserv_id    TEXT,
+        uid_validity   INTEGER,
+        last_uid       INTEGER NOT NULL DEFAULT 0,
+        status         TEXT NOT NULL DEFAULT 'pending',
+        last_error     TEXT,
+        last_import_at TEXT,
+        created_at     TEXT NOT NULL,
+        UNIQUE (tenant_id, address, folder)
+      );
+      -- Every message read from an inbox, by where it was (UIDVALIDITY, UID) and
+      -- by what it is (Message-ID, SHA-256 of the bytes): a folder re-read after
+      -- a UIDVALIDITY change finds what it already has.
+      CREATE TABLE inbox_imports (
+        inbox_id      INTEGER NOT NULL REFERENCES inboxes(id) ON DELETE CASCADE,
+        uid_validity  INTEGER NOT NULL,
+        uid           INTEGER NOT NULL,
+        message_id    TEXT NOT NULL,
+        header_id     TEXT,
+        sha256        TEXT NOT NULL,
+        PRIMARY KEY (inbox_id, uid_validity, uid)
+      );
+      CREATE INDEX inbox_imports_sha256 ON inbox_imports(inbox_id, sha256);
+      CREATE INDEX inbox_imports_header_id ON inbox_imports(inbox_id, header_id) WHERE header_id IS NOT NULL;
+      -- How a message came in: 'smtp', or 'imap:<inbox id>'.
+      ALTER TABLE messages ADD COLUMN source TEXT NOT NULL DEFAULT 'smtp';
+    `,
+  },
 ];
 
 export function migrate(db: Database, list: readonly Migration[] = migrations): number[] {

@@ -15,6 +15,7 @@ import { ConversationStore } from './conversations.ts';
 import type { Database } from './database.ts';
 import { EventStore } from './events.ts';
 import { GaugeQueries } from './gauges.ts';
+import { InboxStore } from './inboxes.ts';
 import { JobStore } from './jobs.ts';
 import { MatchLookups } from './match-lookups.ts';
 import { MessageStore } from './messages.ts';
@@ -39,6 +40,8 @@ export interface Repositories {
   outbound: OutboundStore;
   /** Copies of sent messages on their way to the Sent folder. */
   sentCopies: SentCopyStore;
+  /** Company mailboxes read over IMAP, and what was read from them. */
+  inboxes: InboxStore;
   events: EventStore;
   webhooks: WebhookStore;
   apiTokens: ApiTokenStore;
@@ -73,6 +76,7 @@ export function createRepositories(db: Database, options: RepositoryOptions): Re
     accounts: new AccountStore(db),
     outbound: new OutboundStore(db),
     sentCopies: new SentCopyStore(db),
+    inboxes: new InboxStore(db),
     events: new EventStore(db),
     webhooks: new WebhookStore(db),
     apiTokens: new ApiTokenStore(db),

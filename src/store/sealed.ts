@@ -5,6 +5,7 @@ import type { Database } from './database.ts';
 const SEALED_COLUMNS: readonly { table: string; key: string; column: string }[] = [
   { table: 'accounts', key: 'id', column: 'secret' },
   { table: 'accounts', key: 'id', column: 'imap_secret' },
+  { table: 'inboxes', key: 'id', column: 'secret' },
   { table: 'token_keys', key: 'kid', column: 'secret' },
   { table: 'webhooks', key: 'id', column: 'secret' },
   { table: 'webhooks', key: 'id', column: 'previous_secret' },

@@ -28,6 +28,7 @@ export function messageJson(m: StoredMessage) {
     attachments: m.attachments,
     receivedAt: m.receivedAt,
     size: m.size,
+    source: m.source,
     envelope: m.envelope,
     processedAt: m.processedAt,
     error: m.error,

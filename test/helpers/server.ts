@@ -79,7 +79,10 @@ export function seedTenants(ctx: Context): void {
 export async function startTestServer(options: { overrides?: SectionOverrides; clock?: Clock; worker?: boolean } = {}): Promise<TestServer> {
   const dataDir = tempDir();
   const config = testConfig(dataDir, options.overrides);
-  const ctx = createContext(config, { log: createLogger('silent'), ...(options.clock ? { clock: options.clock } : {}) });
+  const ctx = createContext(config, {
+    log: createLogger(process.env.MAILROOM_TEST_LOG === 'warn' ? 'warn' : 'silent'),
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
   seedTenants(ctx);
   const server = await startServer(ctx, { worker: options.worker ?? true });
   return {

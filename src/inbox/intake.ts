@@ -1,0 +1,97 @@
+// Inbox intake in the server: one watcher per inbox, started at start and when
+// an inbox is added (by the API at once, by the CLI within inboxes.refreshMs),
+// stopped when it is removed. What they read goes through the store thread like
+// SMTP intake, so the pipeline hears of it the same way.
+import type { ImportBatch, ImportOutcome } from '../commit/index.ts';
+import type { ImapLogin } from '../imap/index.ts';
+import type { Context } from '../runtime/context.ts';
+import type { Inbox } from '../store/index.ts';
+import { InboxWatcher } from './watcher.ts';
+
+/** What an inbox's sealed secret holds: a password, or an OAuth2 grant. */
+export type InboxSecret = { password: string } | { oauth2: { clientId: string; clientSecret: string; refreshToken: string; tokenUrl: string } };
+
+export function inboxLogin(ctx: Pick<Context, 'inboxes' | 'keyring'>, inbox: Inbox): ImapLogin {
+  const sealed = ctx.inboxes.sealedSecret(inbox.id);
+  if (!sealed) throw new Error('the inbox has no stored login');
+  const secret = JSON.parse(ctx.keyring().open(sealed)) as InboxSecret;
+  return 'password' in secret ? { user: inbox.username, password: secret.password } : { user: inbox.username, oauth2: secret.oauth2 };
+}
+
+export interface InboxIntakeOptions {
+  store(batch: ImportBatch): Promise<ImportOutcome>;
+  /** Told after messages were stored (the pipeline's start on demand). */
+  stored(): void;
+}
+
+export class InboxIntake {
+  private readonly ctx: Context;
+  private readonly options: InboxIntakeOptions;
+  private readonly watchers = new Map<number, InboxWatcher>();
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+
+  constructor(ctx: Context, options: InboxIntakeOptions) {
+    this.ctx = ctx;
+    this.options = options;
+  }
+
+  start(): void {
+    this.refresh();
+    this.timer = setInterval(() => this.refresh(), this.ctx.config.inboxes.refreshMs);
+    this.timer.unref();
+  }
+
+  /** Watches every inbox in the database and no other. */
+  refresh(): void {
+    if (this.stopped) return;
+    const inboxes = this.ctx.inboxes.list();
+    const ids = new Set(inboxes.map((i) => i.id));
+    for (const [id, watcher] of this.watchers) {
+      if (ids.has(id)) continue;
+      this.watchers.delete(id);
+      void watcher.stop();
+    }
+    for (const inbox of inboxes) {
+      if (this.watchers.has(inbox.id)) continue;
+      const watcher = this.watcherFor(inbox.id);
+      this.watchers.set(inbox.id, watcher);
+      watcher.start();
+    }
+  }
+
+  get watching(): number {
+    return this.watchers.size;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    const watchers = [...this.watchers.values()];
+    this.watchers.clear();
+    await Promise.all(watchers.map((w) => w.stop()));
+  }
+
+  private watcherFor(id: number): InboxWatcher {
+    const { ctx, options } = this;
+    const settings = ctx.config.inboxes;
+    return new InboxWatcher(id, {
+      store: async (batch) => {
+        const outcome = await options.store(batch);
+        if (!outcome.stale && outcome.stored > 0) options.stored();
+        return outcome;
+      },
+      current: (inboxId) => ctx.inboxes.get(inboxId),
+      startFolder: (inboxId, uidValidity) => ctx.inboxes.startFolder(inboxId, uidValidity),
+      setStatus: (inboxId, status, error) => ctx.inboxes.setStatus(inboxId, status, error),
+      login: (inbox) => inboxLogin(ctx, inbox),
+      nowMs: () => ctx.clock.now().getTime(),
+      log: ctx.log.child({ subsystem: 'inboxes' }),
+      batchMessages: settings.batchMessages,
+      maxMessageBytes: ctx.config.smtp.maxMessageBytes,
+      pollMs: settings.pollMs,
+      retryMaxMs: settings.retryMaxMs,
+      timeoutMs: ctx.config.relay.connectionTimeoutMs,
+    });
+  }
+}

@@ -1,0 +1,130 @@
+// Watching one inbox: connect, open the folder, read what is new, then wait in
+// IDLE for the server to say more arrived (or for the poll timer, should the
+// server not support IDLE or a notification go missing) and read again. A lost
+// connection, a refused login or a folder that disappeared marks the inbox
+// failing with the reason and is tried again after a delay that doubles up to
+// inboxes.retryMaxMs; a folder that comes back with a new UIDVALIDITY is read
+// again without storing anything twice.
+import type { ImapFlow } from 'imapflow';
+import { closeImap, imapErrorText, openImapConnection, type ImapLogin } from '../imap/index.ts';
+import type { Logger } from '../log.ts';
+import type { Inbox, InboxStatus } from '../store/index.ts';
+import { readFolder, type FolderReaderDeps } from './read-folder.ts';
+
+export interface WatcherDeps extends FolderReaderDeps {
+  /** The inbox's login, opened from its sealed secret. */
+  login(inbox: Inbox): ImapLogin;
+  setStatus(id: number, status: InboxStatus, error: string | null): void;
+  pollMs: number;
+  retryMaxMs: number;
+  timeoutMs: number;
+}
+
+const RETRY_FIRST_MS = 1000;
+
+export class InboxWatcher {
+  readonly inboxId: number;
+  private readonly deps: WatcherDeps;
+  private readonly log: Logger;
+  private client: ImapFlow | null = null;
+  private stopped = false;
+  /** Wakes the loop: new mail, the poll timer, a lost connection, or stop. */
+  private nudge: (() => void) | null = null;
+  private pending = false;
+  private running: Promise<void> | null = null;
+
+  constructor(inboxId: number, deps: WatcherDeps) {
+    this.inboxId = inboxId;
+    this.deps = deps;
+    this.log = deps.log.child({ inboxId });
+  }
+
+  start(): void {
+    this.running ??= this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake();
+    const client = this.client;
+    this.client = null;
+    await closeImap(client);
+    await this.running;
+  }
+
+  private wake(): void {
+    this.pending = true;
+    this.nudge?.();
+  }
+
+  private async loop(): Promise<void> {
+    let retryMs = RETRY_FIRST_MS;
+    while (!this.stopped) {
+      const inbox = this.deps.current(this.inboxId);
+      if (!inbox) return; // removed
+      try {
+        await this.watch(inbox, () => (retryMs = RETRY_FIRST_MS));
+      } catch (err) {
+        if (this.stopped) return;
+        const error = imapErrorText(err);
+        this.deps.setStatus(this.inboxId, 'failing', error);
+        this.log.warn({ error, retryInMs: retryMs }, 'cannot read the inbox; trying again later (`mailroom inboxes test` says what to change)');
+      } finally {
+        const client = this.client;
+        this.client = null;
+        await closeImap(client);
+      }
+      if (this.stopped) return;
+      await this.sleep(retryMs);
+      retryMs = Math.min(retryMs * 2, this.deps.retryMaxMs);
+    }
+  }
+
+  /** One connection's life: returns (or throws) when it ends. */
+  private async watch(inbox: Inbox, connected: () => void): Promise<void> {
+    const client = await openImapConnection(inbox, this.deps.login(inbox), this.deps.timeoutMs, {
+      autoIdleDelayMs: 200,
+      maxIdleMs: Math.min(this.deps.pollMs, 4 * 60_000),
+    });
+    this.client = client;
+    if (this.stopped) return;
+    let closed = false;
+    client.on('exists', () => this.wake());
+    client.on('close', () => {
+      closed = true;
+      this.wake();
+    });
+    const target = inbox.afterImport.startsWith('move:') ? inbox.afterImport.slice('move:'.length) : null;
+    if (target) await client.mailboxCreate(target).catch(() => undefined); // exists already, most times
+    await client.mailboxOpen(inbox.folder);
+    this.deps.setStatus(inbox.id, 'active', null);
+    connected();
+    this.pending = true;
+    while (!this.stopped) {
+      if (this.pending) {
+        this.pending = false;
+        const result = await readFolder(client, this.inboxId, this.deps);
+        if (result.stored > 0 || result.duplicates > 0) this.log.info(result, 'messages read from the inbox');
+        if (!this.deps.current(this.inboxId)) return; // removed meanwhile
+      }
+      if (!this.pending && !closed) await this.sleep(this.deps.pollMs);
+      if (closed && !this.stopped) throw new Error('the IMAP server closed the connection');
+      this.pending = true; // woken by new mail, or the poll's turn
+    }
+  }
+
+  /** Waits `ms`, or less when woken. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.nudge = () => {
+        this.nudge = null;
+        done();
+      };
+    });
+  }
+}

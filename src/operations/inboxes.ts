@@ -1,0 +1,165 @@
+// Inboxes read over IMAP: add (settings checked, login sealed), remove, and
+// test (connect, log in, open the folder), with advice for the usual failures:
+// IMAP turned off for the mailbox, an app password needed, a shared mailbox
+// reached only through a delegate.
+import { ConflictError, InvalidError, NotFoundError } from '../errors.ts';
+import { closeImap, imapErrorText, openImapConnection } from '../imap/index.ts';
+import { inboxLogin, type InboxSecret } from '../inbox/index.ts';
+import type { Context } from '../runtime/context.ts';
+import type { Inbox, InboxSecurity } from '../store/index.ts';
+import { normalizeAddress } from '../store/index.ts';
+import { reaches, tenantWithin, type Reach } from './reach.ts';
+
+/** Known providers: their IMAP server and the authserv-id their Authentication-Results carry. */
+export const INBOX_PROVIDERS = {
+  gmail: { host: 'imap.gmail.com', port: 993, security: 'tls', authservId: 'mx.google.com' },
+  zoho: { host: 'imap.zoho.com', port: 993, security: 'tls', authservId: 'mx.zohomail.com' },
+  custom: { host: null, port: 993, security: 'tls', authservId: null },
+} as const satisfies Record<string, { host: string | null; port: number; security: InboxSecurity; authservId: string | null }>;
+
+export type InboxProvider = keyof typeof INBOX_PROVIDERS;
+
+export interface InboxInput {
+  tenant: string;
+  address: string;
+  provider?: InboxProvider | undefined;
+  host?: string | undefined;
+  port?: number | undefined;
+  security?: InboxSecurity | undefined;
+  username?: string | undefined;
+  credentials: InboxSecret;
+  folder?: string | undefined;
+  /** `leave` (default), `seen`, or `move:<folder>`. */
+  afterImport?: string | undefined;
+  /** Back-fill on the first connection from this day (YYYY-MM-DD); default: everything in the folder. */
+  since?: string | undefined;
+  /** Whose Authentication-Results to believe; default: the provider's. */
+  authservId?: string | undefined;
+  /** IMAP without TLS (a server on a trusted network). */
+  allowPlain?: boolean | undefined;
+}
+
+export function inboxWithin(ctx: Context, reach: Reach, id: number): Inbox {
+  const inbox = ctx.inboxes.get(id);
+  if (!inbox || !reaches(reach, inbox.tenantId)) throw new NotFoundError(`no inbox ${id}`, 'inbox');
+  return inbox;
+}
+
+function afterImportOf(value: string | undefined): string {
+  const v = value ?? 'leave';
+  if (v === 'leave' || v === 'seen') return v;
+  if (v.startsWith('move:') && v.length > 'move:'.length) return v;
+  throw new InvalidError('after import, a message is left (leave), flagged read (seen) or moved (move:FOLDER)', 'afterImport');
+}
+
+function sinceOf(value: string | undefined): string | null {
+  if (value === undefined) return null;
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(value))) throw new InvalidError('since is a day, YYYY-MM-DD', 'since');
+  return value;
+}
+
+export function addInbox(ctx: Context, reach: Reach, input: InboxInput): Inbox {
+  const tenant = tenantWithin(ctx, reach, input.tenant);
+  const address = normalizeAddress(input.address);
+  if (!address) throw new InvalidError(`"${input.address}" is not an email address`, 'address');
+  const provider = input.provider ?? 'custom';
+  if (!Object.hasOwn(INBOX_PROVIDERS, provider))
+    throw new InvalidError(`unknown provider "${provider}" (${Object.keys(INBOX_PROVIDERS).join(', ')})`, 'provider');
+  const preset = INBOX_PROVIDERS[provider];
+  const host = input.host ?? preset.host;
+  if (!host) throw new InvalidError('an inbox needs its IMAP server', 'imapHost');
+  const security = input.security ?? preset.security;
+  if (security !== 'tls' && security !== 'starttls' && security !== 'none')
+    throw new InvalidError('IMAP security must be tls (implicit, port 993), starttls (143) or none', 'imapSecurity');
+  if (security === 'none' && !input.allowPlain)
+    throw new InvalidError('IMAP without TLS sends the password in the clear; allow it explicitly if this server is on a trusted network', 'allowPlain');
+  const port = input.port ?? (input.host ? (security === 'tls' ? 993 : 143) : preset.port);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidError('the IMAP port must be from 1 to 65535', 'imapPort');
+  const credentials = input.credentials;
+  if ('password' in credentials ? !credentials.password : !credentials.oauth2.refreshToken)
+    throw new InvalidError('an inbox needs a password (an app password) or an OAuth2 grant', 'imapPassword');
+  const folder = input.folder ?? 'INBOX';
+  if (!folder.trim()) throw new InvalidError('the folder name is empty', 'folder');
+  const afterImport = afterImportOf(input.afterImport);
+  if (afterImport === `move:${folder}`) throw new InvalidError('moving messages into the folder they are read from would read them again', 'afterImport');
+  const since = sinceOf(input.since);
+  if (ctx.inboxes.list([tenant.id]).some((i) => i.address === address && i.folder === folder))
+    throw new ConflictError(`tenant "${tenant.slug}" already reads ${address} (${folder})`, 'address');
+  return ctx.inboxes.add({
+    tenantId: tenant.id,
+    address,
+    host,
+    port,
+    security,
+    username: input.username ?? address,
+    sealedSecret: ctx.keyring().seal(JSON.stringify(credentials)),
+    folder,
+    afterImport,
+    since,
+    authservId: input.authservId ?? preset.authservId,
+    createdAt: ctx.clock.now().toISOString(),
+  });
+}
+
+export function removeInbox(ctx: Context, reach: Reach, id: number): Inbox {
+  const inbox = inboxWithin(ctx, reach, id);
+  ctx.inboxes.remove(inbox.id);
+  return inbox;
+}
+
+export type InboxStage = 'login' | 'folder';
+
+export interface InboxTestResult {
+  ok: boolean;
+  /** The stage that failed, or the last one passed. */
+  stage: InboxStage;
+  error: string | null;
+  advice: string | null;
+  /** Messages in the folder, and whether the server can tell us of new ones at once (IDLE). */
+  messages: number | null;
+  idle: boolean | null;
+}
+
+function loginAdvice(error: string, inbox: Inbox): string {
+  if (/refused|authenticat|invalid credentials|login/i.test(error)) {
+    return (
+      'check the user name and password. Gmail and Microsoft 365 take an app password (or OAuth2) when the account has two-step verification, ' +
+      'and IMAP must be turned on for the mailbox (Gmail: Settings, Forwarding and POP/IMAP; Microsoft 365: the mailbox\'s "IMAP" app in the admin center). ' +
+      `A shared mailbox has no password of its own: log in as a delegate (Microsoft 365: user "delegate@${inbox.address.split('@')[1]}\\${inbox.address}")`
+    );
+  }
+  return `nothing usable answers at ${inbox.host}:${inbox.port}: check the IMAP server name and port (993 with TLS, 143 with STARTTLS) and that it accepts connections from this server`;
+}
+
+/** Connects, logs in and opens the folder, saying what to change when a step fails. */
+export async function testInbox(ctx: Context, reach: Reach, id: number): Promise<{ inbox: Inbox; result: InboxTestResult }> {
+  const inbox = inboxWithin(ctx, reach, id);
+  const failed = (stage: InboxStage, error: string, advice: string): { inbox: Inbox; result: InboxTestResult } => ({
+    inbox,
+    result: { ok: false, stage, error, advice, messages: null, idle: null },
+  });
+  let client: Awaited<ReturnType<typeof openImapConnection>> | null = null;
+  try {
+    try {
+      client = await openImapConnection(inbox, inboxLogin(ctx, inbox), ctx.config.relay.connectionTimeoutMs);
+    } catch (err) {
+      const error = imapErrorText(err);
+      return failed('login', error, loginAdvice(error, inbox));
+    }
+    try {
+      const status = await client.status(inbox.folder, { messages: true });
+      if (!status) throw new Error(`the server gave no STATUS for "${inbox.folder}"`);
+      return { inbox, result: { ok: true, stage: 'folder', error: null, advice: null, messages: status.messages ?? 0, idle: client.capabilities.has('IDLE') } };
+    } catch (err) {
+      const folders = (await client.list().catch(() => [])).map((f) => f.path);
+      return failed(
+        'folder',
+        imapErrorText(err),
+        `the mailbox has no folder "${inbox.folder}" that this login may read (folders: ${folders.join(', ') || 'none'}); ` +
+          'a shared mailbox needs the delegate to have full access to it',
+      );
+    }
+  } finally {
+    await closeImap(client);
+  }
+}

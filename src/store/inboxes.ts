@@ -1,0 +1,193 @@
+// Company mailboxes read over IMAP (inbox intake): their settings with the
+// sealed login, how far each folder was read (UIDVALIDITY, last UID), and one
+// row per message read, so a message is stored once however often it is seen.
+import type { Database } from './database.ts';
+import { StatementCache } from './statements.ts';
+
+export type InboxSecurity = 'tls' | 'starttls' | 'none';
+export type InboxStatus = 'pending' | 'active' | 'failing';
+
+export interface Inbox {
+  id: number;
+  tenantId: number;
+  tenant: string;
+  address: string;
+  host: string;
+  port: number;
+  security: InboxSecurity;
+  username: string;
+  folder: string;
+  /** What is done to a message once stored: `leave`, `seen` (flag \Seen), or `move:<folder>`. */
+  afterImport: string;
+  /** Messages older than this day are not read on the first connection (ISO date), or null: all. */
+  since: string | null;
+  /** Whose Authentication-Results are believed (the provider's authserv-id), or null: none. */
+  authservId: string | null;
+  uidValidity: number | null;
+  lastUid: number;
+  status: InboxStatus;
+  lastError: string | null;
+  lastImportAt: string | null;
+  createdAt: string;
+}
+
+export type NewInbox = Pick<
+  Inbox,
+  'tenantId' | 'address' | 'host' | 'port' | 'security' | 'username' | 'folder' | 'afterImport' | 'since' | 'authservId' | 'createdAt'
+> & {
+  /** The login (password or OAuth2 grant), sealed by the keyring. */
+  sealedSecret: string;
+};
+
+/** One message read from a folder: where it was and what it is. */
+export interface InboxImport {
+  uid: number;
+  /** Our message id (the ULID of the stored message). */
+  messageId: string;
+  /** Its Message-ID header (angle brackets included), or null. */
+  headerId: string | null;
+  sha256: string;
+}
+
+interface Row {
+  id: number;
+  tenant_id: number;
+  tenant: string;
+  address: string;
+  host: string;
+  port: number;
+  security: InboxSecurity;
+  username: string;
+  folder: string;
+  after_import: string;
+  since: string | null;
+  authserv_id: string | null;
+  uid_validity: number | null;
+  last_uid: number;
+  status: InboxStatus;
+  last_error: string | null;
+  last_import_at: string | null;
+  created_at: string;
+}
+
+const SELECT = `SELECT i.id, i.tenant_id, t.slug AS tenant, i.address, i.host, i.port, i.security, i.username, i.folder, i.after_import, i.since,
+  i.authserv_id, i.uid_validity, i.last_uid, i.status, i.last_error, i.last_import_at, i.created_at FROM inboxes i JOIN tenants t ON t.id = i.tenant_id`;
+
+const toInbox = (r: Row): Inbox => ({
+  id: r.id,
+  tenantId: r.tenant_id,
+  tenant: r.tenant,
+  address: r.address,
+  host: r.host,
+  port: r.port,
+  security: r.security,
+  username: r.username,
+  folder: r.folder,
+  afterImport: r.after_import,
+  since: r.since,
+  authservId: r.authserv_id,
+  uidValidity: r.uid_validity,
+  lastUid: r.last_uid,
+  status: r.status,
+  lastError: r.last_error,
+  lastImportAt: r.last_import_at,
+  createdAt: r.created_at,
+});
+
+export class InboxStore {
+  private readonly statements: StatementCache;
+
+  constructor(db: Database) {
+    this.statements = new StatementCache(db);
+  }
+
+  add(inbox: NewInbox): Inbox {
+    const id = this.statements
+      .get(
+        `INSERT INTO inboxes (tenant_id, address, host, port, security, username, secret, folder, after_import, since, authserv_id, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        inbox.tenantId,
+        inbox.address,
+        inbox.host,
+        inbox.port,
+        inbox.security,
+        inbox.username,
+        inbox.sealedSecret,
+        inbox.folder,
+        inbox.afterImport,
+        inbox.since,
+        inbox.authservId,
+        inbox.createdAt,
+      ).lastInsertRowid;
+    return this.get(Number(id)) as Inbox;
+  }
+
+  get(id: number): Inbox | null {
+    const row = this.statements.get(`${SELECT} WHERE i.id = ?`).get(id) as Row | undefined;
+    return row ? toInbox(row) : null;
+  }
+
+  /** Every inbox, or those of these tenants. */
+  list(tenantIds?: readonly number[]): Inbox[] {
+    const rows = tenantIds
+      ? (this.statements.get(`${SELECT} WHERE i.tenant_id IN (SELECT value FROM json_each(?)) ORDER BY i.id`).all(JSON.stringify(tenantIds)) as Row[])
+      : (this.statements.get(`${SELECT} ORDER BY i.id`).all() as Row[]);
+    return rows.map(toInbox);
+  }
+
+  /** The sealed login. */
+  sealedSecret(id: number): string | null {
+    return (this.statements.get('SELECT secret FROM inboxes WHERE id = ?').pluck().get(id) as string | undefined) ?? null;
+  }
+
+  remove(id: number): boolean {
+    return this.statements.get('DELETE FROM inboxes WHERE id = ?').run(id).changes > 0;
+  }
+
+  setStatus(id: number, status: InboxStatus, error: string | null): void {
+    this.statements.get('UPDATE inboxes SET status = ?, last_error = ? WHERE id = ?').run(status, error, id);
+  }
+
+  /** The folder has a new UIDVALIDITY (or was never read): read it again from its first UID. */
+  startFolder(id: number, uidValidity: number): void {
+    this.statements.get('UPDATE inboxes SET uid_validity = ?, last_uid = 0 WHERE id = ?').run(uidValidity, id);
+  }
+
+  /** The stored message this one is (by its bytes, else by its Message-ID), if it was read before. */
+  seenBefore(id: number, sha256: string, headerId: string | null): string | null {
+    const byHash = this.statements.get('SELECT message_id FROM inbox_imports WHERE inbox_id = ? AND sha256 = ? LIMIT 1').pluck().get(id, sha256) as
+      string | undefined;
+    if (byHash || !headerId) return byHash ?? null;
+    return (
+      (this.statements.get('SELECT message_id FROM inbox_imports WHERE inbox_id = ? AND header_id = ? LIMIT 1').pluck().get(id, headerId) as
+        string | undefined) ?? null
+    );
+  }
+
+  /** Whether this UID of this UIDVALIDITY was read already. */
+  hasUid(id: number, uidValidity: number, uid: number): boolean {
+    return this.statements.get('SELECT 1 FROM inbox_imports WHERE inbox_id = ? AND uid_validity = ? AND uid = ?').get(id, uidValidity, uid) !== undefined;
+  }
+
+  /** Records messages read; call it in the transaction that stores them. */
+  recordImports(id: number, uidValidity: number, imports: readonly InboxImport[]): void {
+    const insert = this.statements.get(
+      'INSERT OR IGNORE INTO inbox_imports (inbox_id, uid_validity, uid, message_id, header_id, sha256) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    for (const i of imports) insert.run(id, uidValidity, i.uid, i.messageId, i.headerId, i.sha256);
+  }
+
+  /** The folder was read up to `lastUid` (never backwards); call it in the same transaction. */
+  advance(id: number, uidValidity: number, lastUid: number, at: string): void {
+    this.statements
+      .get(`UPDATE inboxes SET last_uid = MAX(last_uid, ?), last_import_at = ?, status = 'active', last_error = NULL WHERE id = ? AND uid_validity = ?`)
+      .run(lastUid, at, id, uidValidity);
+  }
+
+  /** How many messages were read from an inbox. */
+  importedCount(id: number): number {
+    return this.statements.get('SELECT COUNT(*) FROM inbox_imports WHERE inbox_id = ?').pluck().get(id) as number;
+  }
+}

@@ -1,0 +1,153 @@
+// Inbox intake against a real Dovecot (test/helpers/dovecot.ts): messages put in
+// the mailbox are read while IDLE, stored once with their source, judged by the
+// provider's Authentication-Results only when its authserv-id is the trusted
+// one, flagged \Seen or moved after import; a folder that disappears marks the
+// inbox failing, and coming back under a new UIDVALIDITY stores nothing twice.
+import type { ImapFlow } from 'imapflow';
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addInbox, EVERY_TENANT, removeInbox, testInbox, type InboxInput } from '../../src/operations/index.ts';
+import { messageJson } from '../../src/views/json.ts';
+import { deliveredMessage, DOVECOT, dovecotUnavailable, imapSession, startDovecot, type Dovecot } from '../helpers/dovecot.ts';
+import { isProcessed, startTestServer, waitFor, type TestServer } from '../helpers/server.ts';
+
+const unavailable = dovecotUnavailable();
+if (unavailable && process.env.CI && !existsSync(DOVECOT)) throw new Error(unavailable);
+
+let t: TestServer;
+let dovecot: Dovecot;
+let session: ImapFlow;
+
+const USER = 'jobs@acme.com';
+const PASSWORD = 'mailbox-password';
+
+const input = (over: Partial<InboxInput> = {}): InboxInput => ({
+  tenant: 'acme',
+  address: USER,
+  host: '127.0.0.1',
+  port: dovecot.port,
+  security: 'none',
+  allowPlain: true,
+  credentials: { password: PASSWORD },
+  authservId: 'mx.provider.test',
+  ...over,
+});
+
+function messagesOf(inboxId: number) {
+  return t.ctx.messages.list({ limit: 1000 }).filter((m) => m.source === `imap:${inboxId}`);
+}
+
+describe.skipIf(unavailable !== null)('inbox intake over IMAP', () => {
+  beforeAll(async () => {
+    dovecot = await startDovecot();
+    dovecot.addUser(USER, PASSWORD);
+    // The poll is far off: what arrives within seconds came through IDLE.
+    t = await startTestServer({ overrides: { inboxes: { pollMs: 120_000, refreshMs: 200, retryMaxMs: 1000 } } });
+    t.ctx.candidates.upsert('acme', { externalId: 'c-jane', name: 'Jane', emails: ['jane@candidate.example'] });
+    session = await imapSession(dovecot, USER, PASSWORD);
+  }, 30_000);
+
+  afterAll(async () => {
+    await session?.logout().catch(() => undefined);
+    await t?.cleanup();
+    await dovecot?.stop();
+  });
+
+  it('reads new mail while IDLE, once, judged by the trusted provider, and flags it \\Seen', async () => {
+    await session.append('INBOX', deliveredMessage({ n: 1 }));
+    await session.append('INBOX', deliveredMessage({ n: 2, authservId: 'mx.forged.example' }));
+    const inbox = addInbox(t.ctx, EVERY_TENANT, input({ afterImport: 'seen' }));
+    expect(inbox).toMatchObject({ folder: 'INBOX', afterImport: 'seen', status: 'pending', lastUid: 0 });
+    await waitFor(
+      () => messagesOf(inbox.id).length === 2 && messagesOf(inbox.id).every((m) => isProcessed(m.status)),
+      15_000,
+      'two messages read and processed',
+    );
+
+    // Then, with the connection in IDLE, a third.
+    await waitFor(() => t.ctx.inboxes.get(inbox.id)?.status === 'active', 5000, 'inbox active');
+    await new Promise((r) => setTimeout(r, 500));
+    await session.append('INBOX', deliveredMessage({ n: 3 }));
+    await waitFor(() => messagesOf(inbox.id).length === 3, 10_000, 'the third message read through IDLE');
+    await waitFor(() => messagesOf(inbox.id).every((m) => isProcessed(m.status)), 10_000, 'all processed');
+
+    const [third, second, first] = messagesOf(inbox.id);
+    const json = messageJson(first!);
+    expect(json.source).toBe(`imap:${inbox.id}`);
+    expect(first!.envelope).toMatchObject({ rcptTo: [USER], mailFrom: 'jane@candidate.example', imap: { inboxId: inbox.id, folder: 'INBOX', uid: 1 } });
+    // The provider's verdict is believed: the sender is proven and the message filed under Jane.
+    expect(first!.auth?.sender).toMatchObject({ authenticated: true, via: 'dmarc' });
+    expect(first!.status).toBe('assigned');
+    expect(third!.status).toBe('assigned');
+    // Another authserv-id proves nothing: the same claims stay unproven, and the message waits for a person.
+    expect(second!.auth).toMatchObject({
+      dmarc: 'none',
+      sender: { authenticated: false, detail: expect.stringMatching(/no Authentication-Results from mx\.provider\.test/) },
+    });
+    expect(second!.status).toBe('unassigned');
+
+    const inboxNow = t.ctx.inboxes.get(inbox.id)!;
+    expect(inboxNow).toMatchObject({ status: 'active', lastUid: 3, lastError: null });
+    expect(t.ctx.inboxes.importedCount(inbox.id)).toBe(3);
+    expect(dovecot.messages(USER, 'INBOX').every((m) => m.flags.includes('S'))).toBe(true);
+
+    const tested = await testInbox(t.ctx, EVERY_TENANT, inbox.id);
+    expect(tested.result).toMatchObject({ ok: true, stage: 'folder', messages: 3, idle: true });
+    removeInbox(t.ctx, EVERY_TENANT, inbox.id);
+  }, 60_000);
+
+  it('moves what it read; a folder that disappears marks the inbox failing; back under a new UIDVALIDITY nothing is stored twice', async () => {
+    await session.mailboxCreate('Jobs');
+    for (const n of ['j1', 'j2', 'j3']) await session.append('Jobs', deliveredMessage({ n }));
+    const inbox = addInbox(t.ctx, EVERY_TENANT, input({ folder: 'Jobs' }));
+    await waitFor(() => messagesOf(inbox.id).length === 3, 15_000, 'three messages read from Jobs');
+    const before = t.ctx.inboxes.get(inbox.id)!;
+
+    // The folder goes away: the inbox says so, with the server's words.
+    await session.mailboxCreate('Jobs-copy');
+    await session.mailboxOpen('Jobs');
+    await session.messageCopy('1:*', 'Jobs-copy');
+    await session.mailboxClose();
+    await session.mailboxDelete('Jobs');
+    const failing = () => t.ctx.inboxes.get(inbox.id)?.status === 'failing' && /exist/.test(t.ctx.inboxes.get(inbox.id)?.lastError ?? '');
+    await waitFor(failing, 15_000, 'the inbox failing while its folder is gone, saying so');
+    expect(t.ctx.inboxes.get(inbox.id)?.lastError).toMatch(/Jobs/);
+
+    // It comes back (with the old messages and a new one) under another UIDVALIDITY.
+    await session.append('Jobs-copy', deliveredMessage({ n: 'j4' }));
+    await session.mailboxRename('Jobs-copy', 'Jobs');
+    await waitFor(() => t.ctx.inboxes.get(inbox.id)?.status === 'active' && messagesOf(inbox.id).length === 4, 15_000, 'the new message read');
+    const after = t.ctx.inboxes.get(inbox.id)!;
+    expect(after.uidValidity).not.toBe(before.uidValidity);
+    expect(after.lastUid).toBe(4);
+    // The three read before are recognised under their new UIDs, not stored again.
+    expect(t.ctx.inboxes.importedCount(inbox.id)).toBe(7);
+    expect(new Set(messagesOf(inbox.id).map((m) => m.subject ?? m.id)).size).toBe(4);
+    removeInbox(t.ctx, EVERY_TENANT, inbox.id);
+  }, 60_000);
+
+  it('moves each message once stored, and says what is wrong with a login or a folder', async () => {
+    await session.mailboxCreate('Careers');
+    await session.append('Careers', deliveredMessage({ n: 'm1' }));
+    const inbox = addInbox(t.ctx, EVERY_TENANT, input({ folder: 'Careers', afterImport: 'move:Careers/Done' }));
+    await waitFor(() => messagesOf(inbox.id).length === 1, 15_000, 'the message read');
+    await waitFor(() => dovecot.messages(USER, 'Careers/Done').length === 1, 10_000, 'the message moved');
+    expect(dovecot.messages(USER, 'Careers')).toHaveLength(0);
+    removeInbox(t.ctx, EVERY_TENANT, inbox.id);
+
+    const wrongPassword = addInbox(t.ctx, EVERY_TENANT, input({ credentials: { password: 'nope' }, folder: 'Elsewhere' }));
+    const login = await testInbox(t.ctx, EVERY_TENANT, wrongPassword.id);
+    expect(login.result).toMatchObject({ ok: false, stage: 'login', advice: expect.stringMatching(/app password/) });
+    await waitFor(() => t.ctx.inboxes.get(wrongPassword.id)?.status === 'failing', 10_000, 'a refused login marks the inbox failing');
+    removeInbox(t.ctx, EVERY_TENANT, wrongPassword.id);
+
+    const noFolder = addInbox(t.ctx, EVERY_TENANT, input({ folder: 'Nowhere' }));
+    const folder = await testInbox(t.ctx, EVERY_TENANT, noFolder.id);
+    expect(folder.result).toMatchObject({ ok: false, stage: 'folder', advice: expect.stringMatching(/no folder "Nowhere".*INBOX/) });
+    removeInbox(t.ctx, EVERY_TENANT, noFolder.id);
+
+    expect(() => addInbox(t.ctx, EVERY_TENANT, input({ afterImport: 'archive' }))).toThrow(/leave|seen|move/);
+    expect(() => addInbox(t.ctx, EVERY_TENANT, input({ since: 'yesterday' }))).toThrow(/YYYY-MM-DD/);
+    expect(() => addInbox(t.ctx, { tenantIds: [] }, input())).toThrow(/no tenant/);
+  }, 60_000);
+});
