@@ -3,7 +3,6 @@
 // stdin (never the command line, where `ps` and shell history would keep them)
 // and are shown masked. The rules are the operations' (operations/accounts.ts);
 // here the flags become an AccountInput and the results become text.
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.ts';
 import {
@@ -19,6 +18,7 @@ import {
 import { PROVIDERS } from '../relay/providers.ts';
 import { accountJson } from '../views/index.ts';
 import { optionalTenant, withContext, type GlobalOptions } from './context.ts';
+import { credentialsOf, fromEnv, readFlagFile, wholeNumber } from './credentials.ts';
 import { printFields, printJson, printTable } from './output.ts';
 
 interface AddOptions {
@@ -56,55 +56,6 @@ interface AddOptions {
   imapPasswordEnv?: string;
   sentFolder?: string;
   json?: boolean;
-}
-
-export function wholeNumber(value: string | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${name} must be a whole number >= 0, got "${value}"`);
-  return n;
-}
-
-function fromEnv(variable: string, what: string): string {
-  const value = process.env[variable];
-  if (!value) throw new UsageError(`${what}: environment variable ${variable} is not set or empty`);
-  return value;
-}
-
-function readStdin(): string {
-  try {
-    return readFileSync(0, 'utf8').replace(/\r?\n$/, '');
-  } catch {
-    throw new UsageError('--password-stdin: could not read the password from stdin');
-  }
-}
-
-function readFlagFile(file: string, flag: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new UsageError(`${flag} ${file}: ${(err as Error).message}`);
-  }
-}
-
-function credentialsOf(options: AddOptions): AccountInput['credentials'] {
-  const oauth = options.oauth2ClientId !== undefined;
-  const given = [options.passwordEnv !== undefined, options.passwordStdin === true, oauth].filter(Boolean).length;
-  if (given !== 1)
-    throw new UsageError(
-      'give exactly one of --password-env VAR, --password-stdin, or --oauth2-client-id (with --oauth2-client-secret-env and --oauth2-refresh-token-env)',
-    );
-  if (!oauth) return { password: options.passwordEnv ? fromEnv(options.passwordEnv, '--password-env') : readStdin() };
-  if (!options.oauth2ClientSecretEnv || !options.oauth2RefreshTokenEnv)
-    throw new UsageError('OAuth2 needs --oauth2-client-secret-env VAR and --oauth2-refresh-token-env VAR');
-  return {
-    oauth2: {
-      clientId: options.oauth2ClientId as string,
-      clientSecret: fromEnv(options.oauth2ClientSecretEnv, '--oauth2-client-secret-env'),
-      refreshToken: fromEnv(options.oauth2RefreshTokenEnv, '--oauth2-refresh-token-env'),
-      tokenUrl: options.oauth2TokenUrl,
-    },
-  };
 }
 
 /** The flags as the operation's input: files and environment variables read here, every rule checked there. */

@@ -6,6 +6,7 @@ import { ConfigError, DomainError, UsageError } from '../errors.ts';
 import { registerAccountCommands } from './accounts.ts';
 import { registerCandidateCommands } from './candidates.ts';
 import { registerConfigCommands } from './config.ts';
+import { registerInboxCommands } from './inboxes.ts';
 import { registerInspectCommand } from './inspect.ts';
 import type { GlobalOptions } from './context.ts';
 import { registerKeyCommands } from './keys.ts';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerUnassignedCommands(program, globals);
   registerAccountCommands(program, globals);
   registerOutboundCommands(program, globals);
+  registerInboxCommands(program, globals);
   registerKeyCommands(program, globals);
   registerWebhookCommands(program, globals);
   registerTokenCommands(program, globals);
@@ -99,6 +101,10 @@ const FLAGS: Record<string, string> = {
   imapPort: '--imap-port',
   imapSecurity: '--imap-security',
   imapPassword: '--imap-password-env',
+  address: '--address',
+  folder: '--folder',
+  afterImport: '--after-import',
+  since: '--since',
 };
 
 /** Where to look up what exists, for each kind of thing a command could not find. */
@@ -109,6 +115,7 @@ const LISTS: Record<string, string> = {
   candidate: 'mailroom candidates list',
   token: 'mailroom tokens list',
   webhook: 'mailroom webhooks list',
+  inbox: 'mailroom inboxes list',
 };
 
 /** A domain error in the CLI's words: a refusal says so, an input names its flag. */

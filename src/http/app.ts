@@ -11,7 +11,7 @@ import type { BatchUpsertResult, CandidateInput } from '../store/index.ts';
 import type { Metrics } from './metrics.ts';
 import { RateLimiter } from '../net/index.ts';
 import { HttpProblem, PROBLEM_TYPES, problemOf, problemResponse } from './problem.ts';
-import { candidateRoutes, messageRoutes, relayRoutes, scopeOf, webhookRoutes, type Scope } from './routes/index.ts';
+import { candidateRoutes, inboxRoutes, messageRoutes, relayRoutes, scopeOf, webhookRoutes, type Scope } from './routes/index.ts';
 
 export type ApiEnv = { Variables: { scope: Scope } };
 
@@ -120,6 +120,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   candidateRoutes(app, deps);
   messageRoutes(app, deps);
   relayRoutes(app, deps);
+  inboxRoutes(app, deps);
   webhookRoutes(app, deps);
 
   app.doc31('/openapi.json', {

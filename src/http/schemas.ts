@@ -63,6 +63,7 @@ export const MessageSchema = z
   .looseObject({
     id: z.string(),
     tenant: z.string(),
+    source: z.string().openapi({ description: 'how it came in: `smtp`, or `imap:<inbox id>` (read from an inbox)' }),
     status: z.string(),
     candidate: ref.nullable(),
     conversationId: z.number().int().nullable(),
@@ -118,6 +119,32 @@ export const AccountSchema = z
       .openapi({ description: 'where a copy of each sent message goes: nowhere, filed by the provider itself, or appended over IMAP (with its settings)' }),
   })
   .openapi('Account');
+
+export const InboxSchema = z
+  .looseObject({
+    id: z.number().int(),
+    tenant: z.string(),
+    address: z.string(),
+    host: z.string(),
+    port: z.number().int(),
+    folder: z.string(),
+    afterImport: z.string(),
+    status: z.enum(['pending', 'active', 'failing']),
+    lastError: z.string().nullable(),
+    lastImportAt: z.string().nullable(),
+  })
+  .openapi('Inbox');
+
+export const InboxTestSchema = z
+  .object({
+    ok: z.boolean(),
+    stage: z.enum(['login', 'folder']),
+    error: z.string().nullable(),
+    advice: z.string().nullable(),
+    messages: z.number().int().nullable(),
+    idle: z.boolean().nullable(),
+  })
+  .openapi('InboxTest');
 
 export const WebhookSchema = z
   .looseObject({

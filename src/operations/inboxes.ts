@@ -12,10 +12,10 @@ import { reaches, tenantWithin, type Reach } from './reach.ts';
 
 /** Known providers: their IMAP server and the authserv-id their Authentication-Results carry. */
 export const INBOX_PROVIDERS = {
-  gmail: { host: 'imap.gmail.com', port: 993, security: 'tls', authservId: 'mx.google.com' },
-  zoho: { host: 'imap.zoho.com', port: 993, security: 'tls', authservId: 'mx.zohomail.com' },
-  custom: { host: null, port: 993, security: 'tls', authservId: null },
-} as const satisfies Record<string, { host: string | null; port: number; security: InboxSecurity; authservId: string | null }>;
+  gmail: { host: 'imap.gmail.com', port: 993, security: 'tls', authservId: 'mx.google.com', tokenUrl: 'https://oauth2.googleapis.com/token' },
+  zoho: { host: 'imap.zoho.com', port: 993, security: 'tls', authservId: 'mx.zohomail.com', tokenUrl: null },
+  custom: { host: null, port: 993, security: 'tls', authservId: null, tokenUrl: null },
+} as const satisfies Record<string, { host: string | null; port: number; security: InboxSecurity; authservId: string | null; tokenUrl: string | null }>;
 
 export type InboxProvider = keyof typeof INBOX_PROVIDERS;
 
@@ -27,7 +27,8 @@ export interface InboxInput {
   port?: number | undefined;
   security?: InboxSecurity | undefined;
   username?: string | undefined;
-  credentials: InboxSecret;
+  /** A password (an app password), or an OAuth2 grant (the token URL defaults to the provider's). */
+  credentials: { password: string } | { oauth2: { clientId: string; clientSecret: string; refreshToken: string; tokenUrl?: string | undefined } };
   folder?: string | undefined;
   /** `leave` (default), `seen`, or `move:<folder>`. */
   afterImport?: string | undefined;
@@ -43,6 +44,17 @@ export function inboxWithin(ctx: Context, reach: Reach, id: number): Inbox {
   const inbox = ctx.inboxes.get(id);
   if (!inbox || !reaches(reach, inbox.tenantId)) throw new NotFoundError(`no inbox ${id}`, 'inbox');
   return inbox;
+}
+
+function credentialsOf(given: InboxInput['credentials'], presetTokenUrl: string | null): InboxSecret {
+  if ('password' in given) {
+    if (!given.password) throw new InvalidError('an inbox needs a password (an app password) or an OAuth2 grant', 'password');
+    return { password: given.password };
+  }
+  const tokenUrl = given.oauth2.tokenUrl ?? presetTokenUrl;
+  if (!tokenUrl) throw new InvalidError('an OAuth2 grant needs the token URL of its provider', 'oauth2TokenUrl');
+  if (!given.oauth2.refreshToken || !given.oauth2.clientId) throw new InvalidError('an OAuth2 grant needs a client id and a refresh token', 'password');
+  return { oauth2: { ...given.oauth2, tokenUrl } };
 }
 
 function afterImportOf(value: string | undefined): string {
@@ -75,9 +87,7 @@ export function addInbox(ctx: Context, reach: Reach, input: InboxInput): Inbox {
     throw new InvalidError('IMAP without TLS sends the password in the clear; allow it explicitly if this server is on a trusted network', 'allowPlain');
   const port = input.port ?? (input.host ? (security === 'tls' ? 993 : 143) : preset.port);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidError('the IMAP port must be from 1 to 65535', 'imapPort');
-  const credentials = input.credentials;
-  if ('password' in credentials ? !credentials.password : !credentials.oauth2.refreshToken)
-    throw new InvalidError('an inbox needs a password (an app password) or an OAuth2 grant', 'imapPassword');
+  const credentials = credentialsOf(input.credentials, preset.tokenUrl);
   const folder = input.folder ?? 'INBOX';
   if (!folder.trim()) throw new InvalidError('the folder name is empty', 'folder');
   const afterImport = afterImportOf(input.afterImport);
@@ -120,8 +130,9 @@ export interface InboxTestResult {
   idle: boolean | null;
 }
 
-function loginAdvice(error: string, inbox: Inbox): string {
-  if (/refused|authenticat|invalid credentials|login/i.test(error)) {
+function loginAdvice(err: unknown, inbox: Inbox): string {
+  const e = (err ?? {}) as { authenticationFailed?: boolean; message?: string };
+  if (e.authenticationFailed || /OAuth2 token endpoint/.test(e.message ?? '')) {
     return (
       'check the user name and password. Gmail and Microsoft 365 take an app password (or OAuth2) when the account has two-step verification, ' +
       'and IMAP must be turned on for the mailbox (Gmail: Settings, Forwarding and POP/IMAP; Microsoft 365: the mailbox\'s "IMAP" app in the admin center). ' +
@@ -143,8 +154,7 @@ export async function testInbox(ctx: Context, reach: Reach, id: number): Promise
     try {
       client = await openImapConnection(inbox, inboxLogin(ctx, inbox), ctx.config.relay.connectionTimeoutMs);
     } catch (err) {
-      const error = imapErrorText(err);
-      return failed('login', error, loginAdvice(error, inbox));
+      return failed('login', imapErrorText(err), loginAdvice(err, inbox));
     }
     try {
       const status = await client.status(inbox.folder, { messages: true });

@@ -1,7 +1,7 @@
 // The public JSON shapes of messages, candidates, accounts and outbound
 // messages: one definition for the CLI's --json, the webhook events and the
 // HTTP API, so the three never drift apart. Names only ever gain fields (docs/cli.md).
-import type { Account, Candidate, OutboundMessage, StoredMessage, Webhook } from '../store/index.ts';
+import type { Account, Candidate, Inbox, OutboundMessage, StoredMessage, Webhook } from '../store/index.ts';
 
 /** The public JSON shape of a message; operators' scripts rely on these names (docs/cli.md). */
 export function messageJson(m: StoredMessage) {
@@ -50,6 +50,31 @@ export function candidateJson(c: Candidate) {
 }
 
 /** The public JSON shape of an account: never the secret itself. */
+/** The public JSON shape of an inbox read over IMAP (docs/cli.md); the login never leaves. */
+export function inboxJson(i: Inbox, imported?: number) {
+  return {
+    id: i.id,
+    tenant: i.tenant,
+    address: i.address,
+    host: i.host,
+    port: i.port,
+    security: i.security,
+    username: i.username,
+    password: '********',
+    folder: i.folder,
+    afterImport: i.afterImport,
+    since: i.since,
+    authservId: i.authservId,
+    status: i.status,
+    lastError: i.lastError,
+    lastImportAt: i.lastImportAt,
+    uidValidity: i.uidValidity,
+    lastUid: i.lastUid,
+    ...(imported !== undefined ? { imported } : {}),
+    createdAt: i.createdAt,
+  };
+}
+
 export function accountJson(a: Account) {
   return {
     id: a.id,

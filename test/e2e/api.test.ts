@@ -9,12 +9,15 @@ import {
   BulkResultSchema,
   CandidateSchema,
   DiagnosisSchema,
+  InboxSchema,
+  InboxTestSchema,
   MessageSchema,
   OutboundSchema,
   page,
   ProblemSchema,
   WebhookSchema,
 } from '../../src/http/schemas.ts';
+import { addInbox, EVERY_TENANT } from '../../src/operations/index.ts';
 import { ApiTokenStore } from '../../src/store/index.ts';
 import { RawSmtp, queuedId } from '../helpers/raw-smtp.ts';
 import { startProvider, type Provider } from '../helpers/provider.ts';
@@ -111,6 +114,9 @@ describe('HTTP API', () => {
         '/v1/accounts/{id}/test',
         '/v1/webhooks',
         '/v1/webhooks/replay',
+        '/v1/inboxes',
+        '/v1/inboxes/{id}',
+        '/v1/inboxes/{id}/test',
       ]),
     );
     expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['Candidate', 'Message', 'Problem', 'SendRequest']));
@@ -256,6 +262,32 @@ describe('HTTP API', () => {
     problem(await call('POST', '/v1/webhooks/replay', acmeToken, { since: 'yesterday' }), 400, /since/);
     problem(await call('DELETE', `/v1/webhooks/${hook.id}`, globexToken), 404);
     expect((await call('DELETE', `/v1/webhooks/${hook.id}`, acmeToken)).status).toBe(204);
+  });
+
+  it("lists, shows, tests and removes the tenant's inboxes, never another tenant's", async () => {
+    // Nothing listens on the port: the test says so at the login step.
+    const inbox = addInbox(t.ctx, EVERY_TENANT, {
+      tenant: 'acme',
+      address: 'jobs@acme.com',
+      host: '127.0.0.1',
+      port: 9,
+      security: 'none',
+      allowPlain: true,
+      credentials: { password: 'secret-mailbox-password' },
+    });
+    const listed = await call('GET', '/v1/inboxes', acmeToken);
+    expect(listed.status).toBe(200);
+    const items = (listed.body as { items: unknown[] }).items;
+    expect(items.map((i) => valid(InboxSchema, i))).toEqual([expect.objectContaining({ id: inbox.id, address: 'jobs@acme.com', password: '********' })]);
+    expect(JSON.stringify(listed.body)).not.toContain('secret-mailbox-password');
+    expect((await call('GET', '/v1/inboxes', globexToken)).body).toEqual({ items: [] });
+    expect(valid(InboxSchema, (await call('GET', `/v1/inboxes/${inbox.id}`, acmeToken)).body)).toMatchObject({ imported: 0, status: 'pending' });
+    problem(await call('GET', `/v1/inboxes/${inbox.id}`, globexToken), 404, /no inbox/);
+    const tested = await call('POST', `/v1/inboxes/${inbox.id}/test`, acmeToken);
+    expect(valid(InboxTestSchema, tested.body)).toMatchObject({ ok: false, stage: 'login', advice: expect.stringMatching(/server name and port/) });
+    problem(await call('DELETE', `/v1/inboxes/${inbox.id}`, globexToken), 404);
+    expect((await call('DELETE', `/v1/inboxes/${inbox.id}`, acmeToken)).status).toBe(204);
+    expect(t.ctx.inboxes.get(inbox.id)).toBeNull();
   });
 
   it('counts accepted and refused mail and exposes queue depths in /metrics', async () => {

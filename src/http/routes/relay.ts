@@ -6,7 +6,7 @@ import { accountJson, outboundJson } from '../../views/index.ts';
 import type { ApiDeps, ApiEnv } from '../app.ts';
 import { notFound } from '../problem.ts';
 import { AccountSchema, DiagnosisSchema, OutboundSchema, page, PageQuery, SendSchema } from '../schemas.ts';
-import { json, problem, security } from './shared.ts';
+import { json, NumericId, problem, security } from './shared.ts';
 import { decodeCursor, encodeCursor } from './scope.ts';
 
 export function relayRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
@@ -93,15 +93,7 @@ export function relayRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       method: 'post',
       path: '/v1/accounts/{id}/test',
       security,
-      request: {
-        params: z.object({
-          id: z.coerce
-            .number()
-            .int()
-            .positive()
-            .openapi({ param: { name: 'id', in: 'path' } }),
-        }),
-      },
+      request: { params: NumericId },
       responses: {
         200: json(DiagnosisSchema, 'the staged connection test (ok or the stage that failed, with advice)'),
         404: problem('no such account'),

@@ -5,15 +5,7 @@ import { webhookJson } from '../../views/index.ts';
 import { addWebhook, removeWebhook, replayWebhooks, rotateWebhookSecret } from '../../operations/index.ts';
 import type { ApiDeps, ApiEnv } from '../app.ts';
 import { ReplaySchema, WebhookInputSchema, WebhookSchema } from '../schemas.ts';
-import { json, problem, security } from './shared.ts';
-
-const WebhookId = z.object({
-  id: z.coerce
-    .number()
-    .int()
-    .positive()
-    .openapi({ param: { name: 'id', in: 'path' } }),
-});
+import { json, NumericId, problem, security } from './shared.ts';
 
 export function webhookRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
   const { ctx } = deps;
@@ -43,7 +35,7 @@ export function webhookRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       method: 'delete',
       path: '/v1/webhooks/{id}',
       security,
-      request: { params: WebhookId },
+      request: { params: NumericId },
       responses: { 204: { description: 'removed' }, 404: problem('no such webhook') },
     }),
     async (c) => {
@@ -57,7 +49,7 @@ export function webhookRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       method: 'post',
       path: '/v1/webhooks/{id}/rotate-secret',
       security,
-      request: { params: WebhookId },
+      request: { params: NumericId },
       responses: {
         200: json(
           z.object({ id: z.number().int(), secret: z.string(), previousSecretValidUntil: z.string() }),
