@@ -1,14 +1,15 @@
 // `mailroom tenants check`: every check of a tenant's set-up in one report:
-// reply domains, sending domains, accounts, signals in the received mail and,
-// when asked, forwarding tests. Each finding is ok, warn or fail with what to do.
+// reply domains, sending domains, accounts, signals in the received mail, inboxes
+// read over IMAP and, when asked, forwarding tests. Each finding is ok, warn or fail with what to do.
 import { createResolver, type DnsResolver } from '../auth/index.ts';
 import type { Context } from '../runtime/context.ts';
 import { chooseAccount, tenantChain } from '../relay/compose.ts';
-import type { Tenant } from '../store/index.ts';
+import { probeInbox } from '../inbox/index.ts';
+import type { Inbox, Tenant } from '../store/index.ts';
 import { accountRow, checkAccounts, checkMailboxSignals, type AccountRow } from './account-checks.ts';
 import { checkDkim, checkDmarc, checkReplyDomain, checkSpf } from './dns-checks.ts';
 import { forwardingTest } from './forwarding.ts';
-import { fail, warn, type CheckResult } from './types.ts';
+import { fail, ok, warn, type CheckResult } from './types.ts';
 
 export interface CheckOptions {
   sendTests: boolean;
@@ -46,6 +47,28 @@ async function guarded(
   }
 }
 
+/** An inbox read over IMAP: readable now, and whose word on the sender is believed. */
+async function checkImapInbox(ctx: Context, inbox: Inbox): Promise<CheckResult[]> {
+  const subject = `${inbox.address} (${inbox.folder})`;
+  const result = await probeInbox(ctx, inbox);
+  const found: CheckResult[] = [
+    result.ok
+      ? ok('imap_inbox', subject, 'readable over IMAP', `${result.messages} messages${result.idle ? '; new mail arrives at once (IDLE)' : '; no IDLE: polled'}`)
+      : fail('imap_inbox', subject, 'readable over IMAP', `${result.stage}: ${result.error}`, result.advice ?? ''),
+  ];
+  if (!inbox.authservId)
+    found.push(
+      warn(
+        'imap_inbox',
+        subject,
+        'sender authentication',
+        'no provider named whose Authentication-Results are believed',
+        "add the inbox again with --trust-authserv-id (the receiving server's name in its Authentication-Results): until then no message from this inbox is filed by its sender address alone",
+      ),
+    );
+  return found;
+}
+
 export async function checkTenant(ctx: Context, tenant: Tenant, options: CheckOptions): Promise<CheckReport> {
   const resolver = options.resolver ?? createResolver(ctx.config.dns);
   const mxHosts = list(ctx.config.checks.mxHosts);
@@ -53,14 +76,15 @@ export async function checkTenant(ctx: Context, tenant: Tenant, options: CheckOp
   const chain = tenantChain(ctx.tenants, tenant.slug);
   const replyDomains = chain.find((t) => t.replyDomains.length > 0)?.replyDomains ?? [];
 
+  const imapInboxes = ctx.inboxes.list([tenant.id]);
   options.progress('reply domains');
-  if (replyDomains.length === 0 && tenant.forwardAddresses.length === 0) {
+  if (replyDomains.length === 0 && tenant.forwardAddresses.length === 0 && imapInboxes.length === 0) {
     checks.push(
       fail(
         'setup',
         tenant.slug,
         'receives mail',
-        'no reply domain and no forwarding address',
+        'no reply domain, no forwarding address and no inbox read over IMAP',
         `add one: \`mailroom tenants add ... --reply-domain replies.<company domain>\``,
       ),
     );
@@ -88,6 +112,8 @@ export async function checkTenant(ctx: Context, tenant: Tenant, options: CheckOp
   options.progress('accounts');
   checks.push(...(await checkAccounts(ctx, tenant, accounts, resolver, list(ctx.config.checks.sendingAddresses))));
   checks.push(...checkMailboxSignals(ctx, tenant));
+  if (imapInboxes.length > 0) options.progress('inboxes read over IMAP');
+  for (const inbox of imapInboxes) checks.push(...(await checkImapInbox(ctx, inbox)));
 
   if (options.sendTests) {
     const inboxes = options.inboxes.length > 0 ? options.inboxes : tenant.inboxes;

@@ -3,7 +3,7 @@
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
 export interface CheckResult {
-  area: 'setup' | 'reply_domain' | 'sending_domain' | 'account' | 'forwarding';
+  area: 'setup' | 'reply_domain' | 'sending_domain' | 'account' | 'forwarding' | 'imap_inbox';
   /** What it is about: a domain, an account, an inbox. */
   subject: string;
   check: string;

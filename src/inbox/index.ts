@@ -6,3 +6,4 @@
 export { InboxIntake, inboxLogin, type InboxSecret } from './intake.ts';
 export { InboxWatcher } from './watcher.ts';
 export { readFolder, type PassResult } from './read-folder.ts';
+export { probeInbox, type InboxStage, type InboxTestResult } from './probe.ts';

@@ -21,4 +21,4 @@ export { importCandidates, removeCandidate, upsertCandidate, IMPORT_CHUNK, type 
 export { addTenant, checkTenantSetup } from './tenants.ts';
 export { createApiToken, listApiTokens, revokeApiToken } from './tokens.ts';
 export { addWebhook, enableWebhook, removeWebhook, replayWebhooks, rotateWebhookSecret, webhookWithin } from './webhooks.ts';
-export { addInbox, inboxWithin, removeInbox, testInbox, INBOX_PROVIDERS, type InboxInput, type InboxProvider, type InboxTestResult } from './inboxes.ts';
+export { addInbox, inboxWithin, removeInbox, testInbox, INBOX_PROVIDERS, type InboxInput, type InboxProvider } from './inboxes.ts';

@@ -6,7 +6,7 @@
 import type { ImapFlow } from 'imapflow';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addInbox, EVERY_TENANT, removeInbox, testInbox, type InboxInput } from '../../src/operations/index.ts';
+import { addInbox, checkTenantSetup, EVERY_TENANT, removeInbox, testInbox, type InboxInput } from '../../src/operations/index.ts';
 import { messageJson } from '../../src/views/json.ts';
 import { deliveredMessage, DOVECOT, dovecotUnavailable, imapSession, startDovecot, type Dovecot } from '../helpers/dovecot.ts';
 import { isProcessed, startTestServer, waitFor, type TestServer } from '../helpers/server.ts';
@@ -138,6 +138,16 @@ describe.skipIf(unavailable !== null)('inbox intake over IMAP', () => {
     const wrongPassword = addInbox(t.ctx, EVERY_TENANT, input({ credentials: { password: 'nope' }, folder: 'Elsewhere' }));
     const login = await testInbox(t.ctx, EVERY_TENANT, wrongPassword.id);
     expect(login.result).toMatchObject({ ok: false, stage: 'login', advice: expect.stringMatching(/app password/) });
+    // `tenants check` tries every inbox of the tenant the same way.
+    const readable = addInbox(t.ctx, EVERY_TENANT, input({ folder: 'Careers', authservId: undefined }));
+    const { report } = await checkTenantSetup(t.ctx, EVERY_TENANT, 'acme', { sendTests: false, inboxes: [], progress: () => undefined });
+    const imap = report.checks.filter((c) => c.area === 'imap_inbox');
+    expect(imap).toEqual([
+      expect.objectContaining({ subject: 'jobs@acme.com (Elsewhere)', status: 'fail', found: expect.stringMatching(/^login: IMAP login refused/) }),
+      expect.objectContaining({ subject: 'jobs@acme.com (Careers)', status: 'ok', found: '0 messages; new mail arrives at once (IDLE)' }),
+      expect.objectContaining({ subject: 'jobs@acme.com (Careers)', status: 'warn', check: 'sender authentication' }),
+    ]);
+    removeInbox(t.ctx, EVERY_TENANT, readable.id);
     await waitFor(() => t.ctx.inboxes.get(wrongPassword.id)?.status === 'failing', 10_000, 'a refused login marks the inbox failing');
     removeInbox(t.ctx, EVERY_TENANT, wrongPassword.id);
 
