@@ -53,7 +53,14 @@ function uidOf(user: string): { uid: number; gid: number } {
  * Starts Dovecot. `specialUse: false` leaves the Sent folder without its
  * \Sent attribute (a server that does not announce SPECIAL-USE).
  */
-export async function startDovecot(dir: string, options: { specialUse?: boolean; sentName?: string } = {}): Promise<Dovecot> {
+export interface DovecotOptions {
+  specialUse?: boolean;
+  sentName?: string;
+  /** Also take XOAUTH2 logins, asking this introspection endpoint (RFC 7662) whose token it is. */
+  oauth2IntrospectionUrl?: string;
+}
+
+export async function startDovecot(dir: string, options: DovecotOptions = {}): Promise<Dovecot> {
   const port = await freePort();
   const mail = uidOf('dovecot');
   // Dovecot's auth and mail processes run as the dovecot user: they must reach the directory (and so must its parents).
@@ -65,6 +72,13 @@ export async function startDovecot(dir: string, options: { specialUse?: boolean;
   writeFileSync(users, '');
   const sent = options.sentName ?? 'Sent';
   const specialUse = options.specialUse === false ? '' : 'special_use = \\Sent';
+  const oauth2 = options.oauth2IntrospectionUrl ? `passdb {\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = ${dir}/oauth2.conf\n}\n` : '';
+  if (options.oauth2IntrospectionUrl) {
+    writeFileSync(
+      join(dir, 'oauth2.conf'),
+      `introspection_mode = post\nintrospection_url = ${options.oauth2IntrospectionUrl}\nusername_attribute = email\nactive_attribute = active\nactive_value = true\nforce_introspection = yes\n`,
+    );
+  }
   writeFileSync(
     join(dir, 'dovecot.conf'),
     `base_dir = ${dir}/run
@@ -75,7 +89,7 @@ listen = 127.0.0.1
 protocols = imap
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login${oauth2 ? ' xoauth2 oauthbearer' : ''}
 first_valid_uid = ${mail.uid}
 default_internal_user = dovecot
 default_login_user = dovenull
@@ -83,7 +97,7 @@ passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%u ${users}
 }
-userdb {
+${oauth2}userdb {
   driver = static
   args = uid=${mail.uid} gid=${mail.gid} home=${dir}/home/%u
 }

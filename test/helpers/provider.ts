@@ -142,16 +142,29 @@ export async function startProvider(options: ProviderOptions): Promise<Provider>
   };
 }
 
-/** A local OAuth2 token endpoint: trades a known refresh token for an access token. */
-export async function startTokenEndpoint(refreshToken: string, accessToken: string): Promise<{ url: string; requests: number; close(): Promise<void> }> {
+/**
+ * A local OAuth2 authorization server: its token endpoint trades a known refresh
+ * token for an access token; its introspection endpoint (RFC 7662, as Dovecot's
+ * oauth2 passdb asks it) says whose that access token is.
+ */
+export async function startTokenEndpoint(
+  refreshToken: string,
+  accessToken: string,
+  owner = 'recruiter@acme.com',
+): Promise<{ url: string; introspectionUrl: string; requests: number; close(): Promise<void> }> {
   const state = { requests: 0 };
   const server: HttpServer = createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
-      state.requests++;
       const params = new URLSearchParams(body);
       res.setHeader('content-type', 'application/json');
+      if (req.url?.startsWith('/introspect')) {
+        const active = params.get('token') === accessToken;
+        res.end(JSON.stringify(active ? { active: 'true', email: owner } : { active: 'false' }));
+        return;
+      }
+      state.requests++;
       if (params.get('grant_type') === 'refresh_token' && params.get('refresh_token') === refreshToken) {
         res.end(JSON.stringify({ access_token: accessToken, token_type: 'Bearer', expires_in: 3600 }));
       } else {
@@ -161,8 +174,10 @@ export async function startTokenEndpoint(refreshToken: string, accessToken: stri
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`,
+    url: `${base}/token`,
+    introspectionUrl: `${base}/introspect`,
     get requests() {
       return state.requests;
     },
