@@ -156,6 +156,15 @@ describe.skipIf(unavailable !== null)('inbox intake over IMAP', () => {
     expect(folder.result).toMatchObject({ ok: false, stage: 'folder', advice: expect.stringMatching(/no folder "Nowhere".*INBOX/) });
     removeInbox(t.ctx, EVERY_TENANT, noFolder.id);
 
+    // The first connection reads back only as far as --since (by the date the server received each message).
+    await session.mailboxCreate('Old');
+    await session.append('Old', deliveredMessage({ n: 'last-year' }), [], new Date('2025-03-01T10:00:00Z'));
+    await session.append('Old', deliveredMessage({ n: 'this-month' }), [], new Date());
+    const bounded = addInbox(t.ctx, EVERY_TENANT, input({ folder: 'Old', since: '2026-01-01' }));
+    await waitFor(() => t.ctx.inboxes.get(bounded.id)?.lastUid === 2, 15_000, 'the folder read');
+    expect(messagesOf(bounded.id).map((m) => m.envelope.imap?.uid)).toEqual([2]);
+    removeInbox(t.ctx, EVERY_TENANT, bounded.id);
+
     expect(() => addInbox(t.ctx, EVERY_TENANT, input({ afterImport: 'archive' }))).toThrow(/leave|seen|move/);
     expect(() => addInbox(t.ctx, EVERY_TENANT, input({ since: 'yesterday' }))).toThrow(/YYYY-MM-DD/);
     expect(() => addInbox(t.ctx, { tenantIds: [] }, input())).toThrow(/no tenant/);
