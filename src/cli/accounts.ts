@@ -18,10 +18,10 @@ import {
 import { PROVIDERS } from '../relay/providers.ts';
 import { accountJson } from '../views/index.ts';
 import { optionalTenant, withContext, type GlobalOptions } from './context.ts';
-import { credentialsOf, fromEnv, readFlagFile, wholeNumber } from './credentials.ts';
+import { credentialOptions, credentialsOf, fromEnv, readFlagFile, wholeNumber, type CredentialFlags } from './credentials.ts';
 import { printFields, printJson, printTable } from './output.ts';
 
-interface AddOptions {
+interface AddOptions extends CredentialFlags {
   tenant: string;
   name: string;
   provider: string;
@@ -31,12 +31,6 @@ interface AddOptions {
   allowPlain?: boolean;
   tlsCa?: string;
   user: string;
-  passwordEnv?: string;
-  passwordStdin?: boolean;
-  oauth2ClientId?: string;
-  oauth2ClientSecretEnv?: string;
-  oauth2RefreshTokenEnv?: string;
-  oauth2TokenUrl?: string;
   from: string;
   fromName?: string;
   replyTo?: string;
@@ -202,7 +196,7 @@ const testEmail = (globals: Globals) => (id: string, options: { timeout: string;
 export function registerAccountCommands(program: Command, globals: () => GlobalOptions): void {
   const accounts = program.command('accounts').description("sending accounts: the customers' own SMTP mailboxes");
 
-  accounts
+  const adding = accounts
     .command('add')
     .description('add a sending account (the password is sealed at rest)')
     .requiredOption('--tenant <slug>', 'the tenant (or subcompany) that owns it')
@@ -213,13 +207,8 @@ export function registerAccountCommands(program: Command, globals: () => GlobalO
     .option('--security <mode>', 'tls, starttls or none')
     .option('--allow-plain', 'allow --security none (no TLS)')
     .option('--tls-ca <file>', 'PEM file of a private CA to trust')
-    .requiredOption('--user <username>', 'SMTP user name (usually the mailbox address)')
-    .option('--password-env <var>', 'read the password or app password from this environment variable')
-    .option('--password-stdin', 'read the password or app password from stdin')
-    .option('--oauth2-client-id <id>', 'XOAUTH2 instead of a password: the OAuth2 client id')
-    .option('--oauth2-client-secret-env <var>', 'environment variable holding the OAuth2 client secret')
-    .option('--oauth2-refresh-token-env <var>', 'environment variable holding the OAuth2 refresh token')
-    .option('--oauth2-token-url <url>', 'token endpoint (default: Google or Microsoft by --provider)')
+    .requiredOption('--user <username>', 'SMTP user name (usually the mailbox address)');
+  credentialOptions(adding, 'Google or Microsoft by --provider')
     .requiredOption('--from <address>', 'From address')
     .option('--from-name <name>', 'From display name')
     .option('--reply-to <local>', 'local part of the Reply-To: <local>+<token>@<reply domain>', 'reply')

@@ -2,6 +2,7 @@
 // as flags. A secret comes from an environment variable or stdin, never from
 // the command line, where `ps` and shell history would keep it.
 import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
 import { UsageError } from '../errors.ts';
 
 /** The flags that give a password or an OAuth2 grant. */
@@ -64,4 +65,15 @@ export function credentialsOf(options: CredentialFlags): FlagCredentials {
       tokenUrl: options.oauth2TokenUrl,
     },
   };
+}
+
+/** The flags of a login, on a command that takes one; `tokenUrlDefault` says whose token endpoint is the default. */
+export function credentialOptions(command: Command, tokenUrlDefault: string): Command {
+  return command
+    .option('--password-env <var>', 'read the password or app password from this environment variable')
+    .option('--password-stdin', 'read the password or app password from stdin')
+    .option('--oauth2-client-id <id>', 'XOAUTH2 instead of a password: the OAuth2 client id')
+    .option('--oauth2-client-secret-env <var>', 'environment variable holding the OAuth2 client secret')
+    .option('--oauth2-refresh-token-env <var>', 'environment variable holding the OAuth2 refresh token')
+    .option('--oauth2-token-url <url>', `token endpoint (default: ${tokenUrlDefault})`);
 }

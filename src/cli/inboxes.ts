@@ -7,7 +7,7 @@ import { addInbox, EVERY_TENANT, INBOX_PROVIDERS, inboxWithin, removeInbox, test
 import type { InboxSecurity } from '../store/index.ts';
 import { inboxJson } from '../views/index.ts';
 import { optionalTenant, withContext, type GlobalOptions } from './context.ts';
-import { credentialsOf, wholeNumber, type CredentialFlags } from './credentials.ts';
+import { credentialOptions, credentialsOf, wholeNumber, type CredentialFlags } from './credentials.ts';
 import { printFields, printJson, printTable } from './output.ts';
 
 interface AddOptions extends CredentialFlags {
@@ -117,7 +117,7 @@ const test = (globals: Globals) => (id: string, options: { json?: boolean }) =>
 export function registerInboxCommands(program: Command, globals: () => GlobalOptions): void {
   const inboxes = program.command('inboxes').description('company mailboxes read over IMAP (where forwarding to mailroom is not possible)');
 
-  inboxes
+  const adding = inboxes
     .command('add')
     .description('read a mailbox over IMAP (the password is sealed at rest)')
     .requiredOption('--tenant <slug>', 'the tenant (or subcompany) whose mail it is')
@@ -127,13 +127,8 @@ export function registerInboxCommands(program: Command, globals: () => GlobalOpt
     .option('--imap-port <port>', 'IMAP port (993 implicit TLS, 143 STARTTLS)')
     .option('--imap-security <mode>', 'tls (default), starttls or none')
     .option('--allow-plain', 'allow --imap-security none (no TLS)')
-    .option('--user <username>', 'IMAP user name (default: --address; a delegate for a shared mailbox)')
-    .option('--password-env <var>', 'read the password or app password from this environment variable')
-    .option('--password-stdin', 'read the password or app password from stdin')
-    .option('--oauth2-client-id <id>', 'XOAUTH2 instead of a password: the OAuth2 client id')
-    .option('--oauth2-client-secret-env <var>', 'environment variable holding the OAuth2 client secret')
-    .option('--oauth2-refresh-token-env <var>', 'environment variable holding the OAuth2 refresh token')
-    .option('--oauth2-token-url <url>', 'token endpoint (default: Google for --provider gmail)')
+    .option('--user <username>', 'IMAP user name (default: --address; a delegate for a shared mailbox)');
+  credentialOptions(adding, 'Google for --provider gmail')
     .option('--folder <name>', 'the folder to read', 'INBOX')
     .option('--after-import <action>', 'leave, seen (flag it read) or move:FOLDER', 'leave')
     .option('--since <date>', 'on the first connection, read only messages from this day on (YYYY-MM-DD)')
