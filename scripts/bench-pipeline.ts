@@ -1,4 +1,4 @@
-// npm run bench:pipeline [-- --seconds N --rounds N --corpus DIR]
+// npm run bench:pipeline [-- --seconds N --rounds N --corpus DIR] [--reply-text]
 // Messages per second through the whole pipeline (authenticate, parse, classify,
 // forwards, reply text), DNS from a zone, next to mailparser's simpleParser alone
 // on the same messages in the same run, taking turns for several rounds
@@ -28,7 +28,9 @@ import { zoneResolver } from '../src/auth/index.ts';
 import { configSchema } from '../src/config/index.ts';
 import { runPipeline, runPipelineGroup } from '../src/pipeline/stages.ts';
 import { CLAIM_BATCH, pipelineGroups } from '../src/pipeline/worker.ts';
-import { replyMix } from './lib/reply-mix.ts';
+import EmailReplyParser from 'email-reply-parser';
+import { replyText } from '../src/reply/index.ts';
+import { replyMix, replyTextSamples } from './lib/reply-mix.ts';
 import { median } from './lib/stats.ts';
 
 const { values } = parseArgs({
@@ -37,6 +39,8 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     corpus: { type: 'string', default: '../shared/corpus' },
     'one-big-message': { type: 'string' },
+    // Only the reply-text timings (for comparing two versions of src/reply quickly).
+    'reply-text': { type: 'boolean', default: false },
   },
 });
 const seconds = Number(values.seconds);
@@ -199,8 +203,33 @@ function setReport(set: MessageSet, r: SetRates): string[] {
   ];
 }
 
+/** Microseconds a call, the median of `rounds` runs of `calls` calls each. */
+function microsPerCall(run: () => unknown, calls: number): number {
+  const runs: number[] = [];
+  for (let round = 0; round < Math.max(3, rounds); round++) {
+    const start = performance.now();
+    for (let i = 0; i < calls; i++) run();
+    runs.push(((performance.now() - start) * 1000) / calls);
+  }
+  return median(runs);
+}
+
+/** Reply text alone on a 4 KB reply and a 128 KB thread, next to email-reply-parser alone on the same text (what it builds on). */
+function replyTextReport(): string[] {
+  const parser = new EmailReplyParser();
+  const rows = replyTextSamples().map(({ name, text }) => {
+    const calls = text.length > 32 * 1024 ? 200 : 2000;
+    for (let i = 0; i < 50; i++) replyText(text); // warm up
+    const ours = microsPerCall(() => replyText(text), calls);
+    const parserAlone = microsPerCall(() => parser.read(text).getVisibleText(), calls);
+    return `| ${name} (${(text.length / 1024).toFixed(0)} KB) | ${ours.toFixed(0)} | ${parserAlone.toFixed(0)} |`;
+  });
+  return ['| reply text | mailroom, µs a message | email-reply-parser alone, µs |', '|---|---:|---:|', ...rows, ''];
+}
+
 async function main(): Promise<void> {
   if (values['one-big-message']) return oneBigMessage(values['one-big-message']);
+  if (values['reply-text']) return void process.stdout.write(`${replyTextReport().join('\n')}\n`);
   const unsignedSets: Omit<MessageSet, 'signed'>[] = [
     { name: 'test fixtures', unsigned: fixtures() },
     { name: 'reply mix', unsigned: replyMix() },
@@ -257,6 +286,7 @@ async function main(): Promise<void> {
       `# Pipeline benchmark (${new Date().toISOString()}, node ${process.version}, ${rounds} rounds of ${seconds}s each, medians)`,
       '',
       ...sets.flatMap((set, i) => setReport(set, rates[i] as SetRates)),
+      ...replyTextReport(),
       `- test fixtures one at a time, unsigned: simpleParser ${median(sequential.parse).toFixed(0)} msgs/s, pipeline ${median(sequential.pipeline).toFixed(0)} msgs/s (${percent(median(sequential.pipeline), median(sequential.parse))})`,
       ...(sets.length < 3 ? [`- real mail: ${values.corpus} is not there, so not measured`] : []),
       `- one ${big.sizeMb.toFixed(1)} MB message with attachments: RSS grew by **${growth.toFixed(1)} MB** = ${(growth / big.sizeMb).toFixed(2)}x its size (peak ${big.peakMb.toFixed(1)} MB of which ${big.beforeMb.toFixed(1)} MB before reading it; target < 3x: ${growth / big.sizeMb < 3 ? 'met' : 'NOT met'})`,

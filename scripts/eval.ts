@@ -3,7 +3,8 @@
 // read in place (never copied into the project), and prints a table per corpus:
 // bounces, auto-replies and feedback reports (sisimai), forwards
 // (email-forward-parser), reply text (email_reply_trimmer, talon); and the
-// project's own labelled spoofing set (fixtures/spoofing).
+// project's own labelled sets: spoofing (fixtures/spoofing) and replies in
+// many clients and languages (fixtures/replies).
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -11,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { classify, readForwardBody } from '../src/classify/index.ts';
 import { parseMessage } from '../src/parse/index.ts';
 import { replyText } from '../src/reply/index.ts';
+import { caseMessage, loadReplyCases, readerText } from './lib/reply-cases.ts';
 import { evaluateSpoofing } from './lib/spoofing-eval.ts';
 
 interface SisimaiCase {
@@ -178,6 +180,47 @@ async function evalTalon(dir: string, scratch: string): Promise<string[]> {
   return section(`talon (${plain.length} standard replies)`, [row('replies.talon', 'reply text exact after strip', ok, plain.length, 80)], misses);
 }
 
+/** Exact / total per key, as "key 9/10" cells sorted by key. */
+function breakdown(results: { key: string; ok: boolean }[]): string {
+  const by = new Map<string, { ok: number; n: number }>();
+  for (const r of results) {
+    const t = by.get(r.key) ?? { ok: 0, n: 0 };
+    t.n++;
+    if (r.ok) t.ok++;
+    by.set(r.key, t);
+  }
+  return [...by]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, t]) => `${k} ${t.ok}/${t.n}`)
+    .join(', ');
+}
+
+/** The project's own labelled replies (fixtures/replies): exact reply text, per client and per language. */
+async function evalReplies(dir: string, scratch: string): Promise<string[]> {
+  const cases = loadReplyCases(dir);
+  const results: { id: string; client: string; language: string; format: string; ok: boolean }[] = [];
+  for (const c of cases) {
+    const parsed = await parseMessage(caseMessage(c), scratch);
+    results.push({ id: c.id, client: c.client, language: c.language, format: c.format, ok: readerText(replyText(parsed.text)) === readerText(c.expected) });
+  }
+  const ok = results.filter((r) => r.ok).length;
+  const html = results.filter((r) => r.format === 'html');
+  return [
+    ...section(
+      `own labelled replies (${cases.length} cases, ${new Set(cases.map((c) => c.language)).size} languages, ${new Set(cases.map((c) => c.client)).size} clients)`,
+      [
+        row('replies.own', 'reply text exact (as a reader sees it)', ok, cases.length, 90),
+        row('replies.own.html', 'of them HTML-only', html.filter((r) => r.ok).length, html.length, null),
+      ],
+      results.filter((r) => !r.ok).map((r) => r.id),
+    ),
+    `by client: ${breakdown(results.map((r) => ({ key: r.client, ok: r.ok })))}`,
+    '',
+    `by language: ${breakdown(results.map((r) => ({ key: r.language, ok: r.ok })))}`,
+    '',
+  ];
+}
+
 interface DiscourseCase {
   file: string;
   category: string;
@@ -274,6 +317,7 @@ async function main(): Promise<void> {
       else if (name === 'talon') lines = await evalTalon(dir, scratch);
       else if (name === 'discourse') lines = await evalDiscourse(dir, scratch);
       else if (name === 'spoofing') lines = await evalSpoofing(dir, scratch);
+      else if (name === 'replies') lines = await evalReplies(dir, scratch);
       else lines = [`## ${name}`, '', 'not measured yet', ''];
       process.stdout.write(`${lines.join('\n')}\n`);
     }

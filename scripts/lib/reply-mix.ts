@@ -66,3 +66,17 @@ export function replyMix(): Buffer[] {
     header('Re: Interview', 'text/plain; charset=UTF-8') + `Thanks!\r\n\r\n${gmailHistory(20)}`,
   ].map((message) => Buffer.from(message, 'utf8'));
 }
+
+/** The texts reply extraction is timed on: a reply of about 4 KB over a short quoted thread, and one on top of a 128 KB thread. */
+export function replyTextSamples(): { name: string; text: string }[] {
+  const own = 'Hi Anna,\n\nTuesday at 10 works for me. I will bring my portfolio and the references you asked for.\n\nBest,\nJane\n\n';
+  const sized = (history: (n: number) => string, bytes: number): string => {
+    let n = 1;
+    while ((own + history(n)).length < bytes) n++;
+    return (own + history(n)).replace(/\r\n/g, '\n');
+  };
+  return [
+    { name: '4 KB reply', text: sized(gmailHistory, 4 * 1024) },
+    { name: '128 KB thread', text: sized((n) => gmailHistory(n) + outlookHistory(n), 128 * 1024) },
+  ];
+}

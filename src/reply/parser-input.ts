@@ -15,7 +15,7 @@ import { ORIGINAL_MESSAGE } from './patterns.ts';
 const SCAN_LIMIT = 32 * 1024;
 
 /** The text up to the limit, cut at a line end so no line is read half. */
-function scanned(text: string): string {
+export function scanned(text: string): string {
   if (text.length <= SCAN_LIMIT) return text;
   const end = text.lastIndexOf('\n', SCAN_LIMIT);
   return text.slice(0, end > 0 ? end : SCAN_LIMIT);

@@ -9,8 +9,18 @@
 import EmailReplyParser from 'email-reply-parser';
 import { findHeaderBlock } from '../parse/index.ts';
 import { nextTextLine, pastForwardMarker } from './lines.ts';
-import { parserInput } from './parser-input.ts';
+import { parserInput, scanned } from './parser-input.ts';
 import { CLOSING, NAME_LINE, ORIGINAL_MESSAGE, WROTE } from './patterns.ts';
+import {
+  attributionLine,
+  headerBlockStart,
+  historySeparator,
+  historyStart,
+  interleavedReply,
+  protectSentences,
+  withoutFooters,
+  withRewrappedQuotes,
+} from './rules.ts';
 
 const parser = new EmailReplyParser();
 
@@ -35,6 +45,12 @@ function attribution(lines: string[]): number {
   return -1;
 }
 
+/** Up to a signature delimiter ("-- "): the reply parser cuts there, an interleaved reply is cut here. */
+function untilSignature(lines: string[]): string[] {
+  const at = lines.findIndex((l) => /^-- ?$/.test(l));
+  return at === -1 ? lines : lines.slice(0, at);
+}
+
 /** A message that opens with a forwarded header block: what follows the block is the text. */
 function withoutLeadingHeaderBlock(lines: string[]): string[] {
   const i = nextTextLine(lines);
@@ -51,7 +67,12 @@ function withoutLeadingHeaderBlock(lines: string[]): string[] {
 function withoutLeadingAttribution(lines: string[]): string[] {
   const i = nextTextLine(lines);
   const line = lines[i] ?? '';
-  return ORIGINAL_MESSAGE.test(line) || !WROTE.test(line) || attribution(lines) !== i ? lines : lines.slice(i + 1);
+  if (!ORIGINAL_MESSAGE.test(line) && WROTE.test(line) && attribution(lines) === i) return lines.slice(i + 1);
+  // The same by its shape, in any language: the attribution and the lines it wraps over, up to its colon.
+  if (attributionLine(lines) !== i) return lines;
+  let end = i;
+  while (end < i + 3 && end < lines.length && !/[:：]\s*$/u.test(lines[end] as string)) end++;
+  return lines.slice(end + 1);
 }
 
 /** A signature the parser hid that opens with a closing: the closing and the name under it. */
@@ -83,12 +104,28 @@ function unquoted(text: string): string {
   return kept.join('\n').replace(/~*$/, '');
 }
 
+/** Cut where the quoted history starts: a header block or an attribution line, found by its words or by its shape (rules.ts). */
+function aboveHistory(lines: string[]): string[] {
+  const cuts = [findHeaderBlock(lines)?.start ?? -1, attribution(lines), attributionLine(lines), headerBlockStart(lines), historySeparator(lines)].filter(
+    (i) => i > 0,
+  );
+  return cuts.length > 0 ? lines.slice(0, Math.min(...cuts)) : lines;
+}
+
 export function replyText(text: string | null): string | null {
   if (!text) return null;
-  const lines = withoutLeadingHeaderBlock(withoutLeadingAttribution(unquoted(text.replace(/\r\n/g, '\n')).split('\n')));
-  const cuts = [findHeaderBlock(lines)?.start ?? -1, attribution(lines)].filter((i) => i > 0);
-  const cut = cuts.length > 0 ? Math.min(...cuts) : -1;
-  const kept = (cut === -1 ? lines : lines.slice(0, cut)).join('\n');
+  // What the sender wrote is at the top: the rules read as far as the parser does.
+  const source = withRewrappedQuotes(scanned(text.replace(/\r\n/g, '\n')).split('\n'));
+  const interleaved = interleavedReply(source);
+  // The history is cut by its shape before the parser reads the rest: its quote marks still tell an attribution from the sender's text.
+  const history = historyStart(source);
+  const own = history === -1 ? source : source.slice(0, history);
+  const lines = interleaved
+    ? untilSignature(interleaved)
+    : aboveHistory(withoutLeadingHeaderBlock(withoutLeadingAttribution(unquoted(protectSentences(own).join('\n')).split('\n'))));
+  const kept = withoutFooters(lines)
+    .join('\n')
+    .replace(/^\u200b/gm, '');
   // Trailing invisible marks some clients append (Gmail's U+1427) are not text.
   const reply = kept.replace(/[\s\u1427\u200b\ufeff]+$/u, '').trim();
   return reply || null;
