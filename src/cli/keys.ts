@@ -1,25 +1,18 @@
 // mailroom keys list|rotate|rotate-tokens|remove-token-key: the secret key that
 // seals passwords at rest, and the keys that sign reply tokens.
 import type { Command } from 'commander';
-import { UsageError } from '../errors.ts';
-import { keyFilePath } from '../secrets/keyring.ts';
-import { rotateKeys } from '../secrets/rotate.ts';
+import { addReplyTokenKey, listKeys, removeReplyTokenKey, rotateSecretKey } from '../operations/index.ts';
 import { withContext, type GlobalOptions } from './context.ts';
 import { printJson } from './output.ts';
 
 /** which keys exist and what they seal or sign (never the keys themselves) */
 const list = (globals: () => GlobalOptions) => (options: { json?: boolean }) =>
   withContext(globals(), (ctx) => {
-    const ring = ctx.keyring();
-    const result = {
-      secretKey: { id: ring.current.id, source: ctx.config.secret.key ? 'MAILROOM_SECRET_KEY' : keyFilePath(ctx.config.data.dir), readable: ring.ids },
-      sealedSecretsByKey: ctx.sealed.countByKeyId(),
-      tokenKeys: ctx.tokenKeys.list(),
-    };
+    const result = listKeys(ctx);
     if (options.json) return printJson(result);
     process.stdout.write(`secret key ${result.secretKey.id} (${result.secretKey.source})\n`);
     for (const [id, n] of Object.entries(result.sealedSecretsByKey))
-      process.stdout.write(`  ${n} secret(s) sealed with ${id}${id === ring.current.id ? '' : ' (run `mailroom keys rotate`)'}\n`);
+      process.stdout.write(`  ${n} secret(s) sealed with ${id}${id === result.secretKey.id ? '' : ' (run `mailroom keys rotate`)'}\n`);
     process.stdout.write(
       `reply-token keys: ${result.tokenKeys.map((k) => `${k.kid}${k.signing ? ' (signing)' : ''} from ${k.createdAt}`).join(', ') || 'none yet (made on the first send)'}\n`,
     );
@@ -28,7 +21,7 @@ const list = (globals: () => GlobalOptions) => (options: { json?: boolean }) =>
 /** re-seal every stored secret with a new key (key file), or with MAILROOM_SECRET_KEY after MAILROOM_SECRET_PREVIOUS_KEY */
 const rotate = (globals: () => GlobalOptions) => (options: { json?: boolean }) =>
   withContext(globals(), (ctx) => {
-    const result = rotateKeys(ctx.sealed, { dataDir: ctx.config.data.dir, ...ctx.config.secret });
+    const result = rotateSecretKey(ctx);
     if (options.json) return printJson(result);
     process.stdout.write(`re-sealed ${result.resealed} secret(s) with key ${result.keyId} (${result.source})\n`);
     if (result.source === 'environment' && result.previousKeyIds.length > 0)
@@ -39,7 +32,7 @@ const rotate = (globals: () => GlobalOptions) => (options: { json?: boolean }) =
 /** add a new reply-token signing key; tokens already sent keep working */
 const rotateTokens = (globals: () => GlobalOptions) => () =>
   withContext(globals(), (ctx) => {
-    const kid = ctx.tokenKeys.add(ctx.keyring(), ctx.clock.now().toISOString());
+    const kid = addReplyTokenKey(ctx);
     process.stdout.write(
       `new reply-token key ${kid} signs from now on; remove an old one with \`mailroom keys remove-token-key KID\` once its replies have stopped\n`,
     );
@@ -48,13 +41,7 @@ const rotateTokens = (globals: () => GlobalOptions) => () =>
 /** remove an old reply-token key: replies with its tokens become bad_token */
 const removeTokenKey = (globals: () => GlobalOptions) => (kid: string) =>
   withContext(globals(), (ctx) => {
-    let removed: boolean;
-    try {
-      removed = ctx.tokenKeys.remove(kid);
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-    if (!removed) throw new UsageError(`no reply-token key ${kid} (see: mailroom keys list)`);
+    removeReplyTokenKey(ctx, kid);
     process.stdout.write(`removed reply-token key ${kid}\n`);
   });
 

@@ -105,6 +105,7 @@ const FLAGS: Record<string, string> = {
   folder: '--folder',
   afterImport: '--after-import',
   since: '--since',
+  days: '--days',
 };
 
 /** Where to look up what exists, for each kind of thing a command could not find. */
@@ -116,6 +117,7 @@ const LISTS: Record<string, string> = {
   token: 'mailroom tokens list',
   webhook: 'mailroom webhooks list',
   inbox: 'mailroom inboxes list',
+  tokenKey: 'mailroom keys list',
 };
 
 /** A domain error in the CLI's words: a refusal says so, an input names its flag. */

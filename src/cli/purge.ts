@@ -3,6 +3,7 @@
 // `serve` does once a day); the rows, decisions and reply text stay.
 import type { Command } from 'commander';
 import { UsageError } from '../errors.ts';
+import { purgeRawMessages } from '../operations/index.ts';
 import type { PurgeReport } from '../store/index.ts';
 import { withContext, type GlobalOptions } from './context.ts';
 import { formatBytes, printJson } from './output.ts';
@@ -21,17 +22,12 @@ export function registerPurgeCommand(program: Command, globals: () => GlobalOpti
     .option('--json', 'print the totals as JSON')
     .action((options: { dryRun?: boolean; days?: string; json?: boolean }) =>
       withContext(globals(), async (ctx) => {
-        const days = options.days === undefined ? ctx.config.retention.rawDays : Number(options.days);
-        if (!Number.isInteger(days) || days < 1) {
-          if (options.days !== undefined) throw new UsageError(`--days must be a whole number of days from 1, got "${options.days}"`);
-          throw new UsageError('retention.rawDays is 0 (keep forever): nothing to purge; pass --days N to purge by hand');
-        }
-        const now = ctx.clock.now();
-        const before = new Date(now.getTime() - days * 86_400_000);
         const dryRun = options.dryRun === true;
-        const report = await ctx.retention.purge({
-          before,
-          now,
+        if (options.days !== undefined && !/^\d+$/.test(options.days))
+          throw new UsageError(`--days must be a whole number of days from 1, got "${options.days}"`);
+        const days = options.days === undefined ? undefined : Number(options.days);
+        const { before, report } = await purgeRawMessages(ctx, {
+          days,
           dryRun,
           progress: (r) => {
             if (process.stderr.isTTY) process.stderr.write(`\r${r.messages} message(s) so far`);

@@ -24,30 +24,8 @@ export interface ApiDeps {
   upsertCandidates: (tenant: string, rows: CandidateInput[]) => Promise<BatchUpsertResult>;
 }
 
-export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
-  const { ctx } = deps;
-  const tokens = ctx.apiTokens;
-  // Per token, so one busy client (or a stolen token) cannot take the main thread, which also runs SMTP intake.
-  const limiter = new RateLimiter<number>(ctx.config.http.rateLimitPerMinute, () => ctx.clock.now().getTime());
-  const app = new OpenAPIHono<ApiEnv>({
-    defaultHook: (result, c) => {
-      if (result.success) return;
-      const errors = result.error.issues.map((i) => ({ path: i.path.join('.') || '(body)', message: i.message }));
-      return problemResponse(c, {
-        type: PROBLEM_TYPES.validation,
-        title: 'Invalid request',
-        status: 400,
-        detail: errors.map((e) => `${e.path}: ${e.message}`).join('; '),
-        errors,
-      });
-    },
-  });
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
-    type: 'http',
-    scheme: 'bearer',
-    description: 'a token from `mailroom tokens create --tenant T`',
-  });
-
+/** Invalid input, domain errors and everything unexpected as RFC 9457 problems. */
+function answerProblems(app: OpenAPIHono<ApiEnv>, ctx: ApiDeps['ctx']): void {
   app.onError((err, c) => {
     if (err instanceof HttpProblem) return problemResponse(c, err.problem);
     if (err instanceof DomainError) return problemResponse(c, problemOf(err));
@@ -71,18 +49,27 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   app.notFound((c) =>
     problemResponse(c, { type: PROBLEM_TYPES.notFound, title: 'Not found', status: 404, detail: `no route ${c.req.method} ${c.req.path} (see /openapi.json)` }),
   );
+}
 
+/** /healthz, /readyz and /metrics: no token needed. */
+function healthRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
+  const { ctx } = deps;
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', (c) => {
     if (!ctx.gauges.reachable()) return c.json({ status: 'database unavailable' }, 503);
     return deps.ready() ? c.json({ status: 'ready' }) : c.json({ status: 'not ready' }, 503);
   });
   app.get('/metrics', async (c) => c.body(await deps.metrics.registry.metrics(), 200, { 'content-type': deps.metrics.registry.contentType }));
+}
 
+/** Every /v1 request: a known token (its scope set on the request), within its rate. */
+function requireToken(app: OpenAPIHono<ApiEnv>, ctx: ApiDeps['ctx']): void {
+  // Per token, so one busy client (or a stolen token) cannot take the main thread, which also runs SMTP intake.
+  const limiter = new RateLimiter<number>(ctx.config.http.rateLimitPerMinute, () => ctx.clock.now().getTime());
   app.use('/v1/*', async (c, next) => {
     const header = c.req.header('authorization') ?? '';
     const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
-    const found = token ? tokens.authenticate(token, ctx.clock.now().toISOString()) : null;
+    const found = token ? ctx.apiTokens.authenticate(token, ctx.clock.now().toISOString()) : null;
     if (!found) {
       c.header('www-authenticate', 'Bearer realm="mailroom"');
       return problemResponse(c, {
@@ -105,7 +92,10 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
     c.set('scope', scopeOf(ctx, found.tenantId, found.tenant, found.id));
     await next();
   });
-  // Bodies are read only up to the limit: a stranger's endless upload is cut off, not buffered.
+}
+
+/** Bodies are read only up to the limit: a stranger's endless upload is cut off, not buffered. */
+function limitBodies(app: OpenAPIHono<ApiEnv>, ctx: ApiDeps['ctx']): void {
   const tooLarge = (limit: number) => (c: Context) =>
     problemResponse(c, {
       type: PROBLEM_TYPES.tooLarge,
@@ -117,18 +107,43 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   const normal = bodyLimit({ maxSize: ctx.config.http.maxBodyBytes, onError: tooLarge(ctx.config.http.maxBodyBytes) });
   const bulk = bodyLimit({ maxSize: bulkLimit, onError: tooLarge(bulkLimit) });
   app.use('/v1/*', (c, next) => (c.req.path === '/v1/candidates/bulk' ? bulk(c, next) : normal(c, next)));
+}
+
+export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
+  const { ctx } = deps;
+  const app = new OpenAPIHono<ApiEnv>({
+    defaultHook: (result, c) => {
+      if (result.success) return;
+      const errors = result.error.issues.map((i) => ({ path: i.path.join('.') || '(body)', message: i.message }));
+      return problemResponse(c, {
+        type: PROBLEM_TYPES.validation,
+        title: 'Invalid request',
+        status: 400,
+        detail: errors.map((e) => `${e.path}: ${e.message}`).join('; '),
+        errors,
+      });
+    },
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'a token from `mailroom tokens create --tenant T`',
+  });
+  answerProblems(app, ctx);
+  healthRoutes(app, deps);
+  requireToken(app, ctx);
+  limitBodies(app, ctx);
   candidateRoutes(app, deps);
   messageRoutes(app, deps);
   relayRoutes(app, deps);
   inboxRoutes(app, deps);
   webhookRoutes(app, deps);
-
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: {
       title: 'mailroom API',
       version: '1',
-      description: 'Candidates, messages and the unassigned queue, sending, accounts and webhooks of one tenant (and its subcompanies).',
+      description: 'Candidates, messages and the unassigned queue, sending, accounts, inboxes and webhooks of one tenant (and its subcompanies).',
     },
   });
   return app;

@@ -22,3 +22,5 @@ export { addTenant, checkTenantSetup } from './tenants.ts';
 export { createApiToken, listApiTokens, revokeApiToken } from './tokens.ts';
 export { addWebhook, enableWebhook, removeWebhook, replayWebhooks, rotateWebhookSecret, webhookWithin } from './webhooks.ts';
 export { addInbox, inboxWithin, removeInbox, testInbox, INBOX_PROVIDERS, type InboxInput, type InboxProvider } from './inboxes.ts';
+export { addReplyTokenKey, listKeys, removeReplyTokenKey, rotateSecretKey, type KeyReport } from './keys.ts';
+export { purgeRawMessages, type PurgeRequest } from './retention.ts';

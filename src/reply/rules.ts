@@ -104,7 +104,10 @@ export function historySeparator(lines: readonly string[], from = 0): number {
 const DEVICE_OR_APP =
   /(?<![A-Za-z])(iPhone|iPad|iOS|Android|Galaxy|Samsung|Huawei|Xiaomi|Pixel|BlackBerry|Outlook|Proton ?Mail|Yahoo ?Mail|Spark|BlueMail)(?![A-Za-z])/iu;
 
-/** A client's own signature line ("Sent from my iPhone", "iPhoneから送信", "Get Outlook for iOS"): short, naming a phone or an app, a paragraph of its own. */
+/**
+ * A client's own signature line ("Sent from my iPhone", "iPhoneから送信", "Get
+ * Outlook for iOS"): short, naming a phone or an app, a paragraph of its own.
+ */
 export function isMobileSignature(line: string): boolean {
   const text = line.replace(/<https?:[^>]*>/g, '').trim();
   return text.length > 0 && text.length <= 60 && text.split(/\s+/).length <= 8 && DEVICE_OR_APP.test(text) && !/[?？!！]\s*$/u.test(text);
@@ -218,10 +221,15 @@ export function interleavedReply(lines: readonly string[]): string[] | null {
 
 /** Lines that open like a phone's signature ("Sent from my ...") but are sentences: the reply parser must not take them for one. */
 export function protectSentences(lines: readonly string[]): string[] {
-  return lines.map((l) => (l.length > 60 && /^\s*(Sent|Envoyé|Enviado|Verzonden|Verstuurd|Sendt|Von|Get|Télécharger|Gesendet)\b/u.test(l) ? `\u200b${l}` : l));
+  const opener = /^\s*(Sent|Envoyé|Enviado|Verzonden|Verstuurd|Sendt|Von|Get|Télécharger|Gesendet)\b/u;
+  return lines.map((l) => (l.length > 60 && opener.test(l) ? `\u200b${l}` : l));
 }
 
-/** Where the quoted history starts, by its shape: an attribution line, a header block or a separator under the sender's text. -1 when there is none (or it opens the text). */
+/**
+ * Where the quoted history starts, by its shape: an attribution line, a header
+ * block or a separator under the sender's text. -1 when there is none (or it
+ * opens the text).
+ */
 export function historyStart(lines: readonly string[]): number {
   const cuts = [attributionLine(lines), headerBlockStart(lines), historySeparator(lines)].filter((i) => i > nextNonBlank(lines, 0));
   return cuts.length > 0 ? Math.min(...cuts) : -1;

@@ -16,9 +16,8 @@ const ExternalId = z.object({
 });
 const TenantQuery = z.object({ tenant: z.string().max(100).optional() });
 
-export function candidateRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
-  const { ctx } = deps;
-
+/** GET /v1/candidates: by external id, a page at a time. */
+function listCandidates(app: OpenAPIHono<ApiEnv>, { ctx }: ApiDeps): void {
   app.openapi(
     createRoute({
       method: 'get',
@@ -36,7 +35,10 @@ export function candidateRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       return c.json({ items: shown.map(candidateJson), nextCursor: more ? encodeCursor(shown[shown.length - 1]?.externalId ?? '') : null }, 200);
     },
   );
+}
 
+/** PUT /v1/candidates/{externalId}: create or replace one. */
+function putCandidate(app: OpenAPIHono<ApiEnv>, { ctx }: ApiDeps): void {
   app.openapi(
     createRoute({
       method: 'put',
@@ -61,7 +63,10 @@ export function candidateRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       return c.json(candidateJson(candidate), created ? 201 : 200);
     },
   );
+}
 
+/** POST /v1/candidates/bulk: sync up to 1000, written in chunks by the store thread. */
+function bulkCandidates(app: OpenAPIHono<ApiEnv>, { ctx, upsertCandidates }: ApiDeps): void {
   app.openapi(
     createRoute({
       method: 'post',
@@ -81,12 +86,15 @@ export function candidateRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       const result = await importCandidates(ctx, c.get('scope'), {
         tenant: body.tenant ?? c.get('scope').tenant,
         rows: body.candidates,
-        write: deps.upsertCandidates,
+        write: upsertCandidates,
       });
       return c.json(result, 200);
     },
   );
+}
 
+/** DELETE /v1/candidates/{externalId}. */
+function deleteCandidate(app: OpenAPIHono<ApiEnv>, { ctx }: ApiDeps): void {
   app.openapi(
     createRoute({
       method: 'delete',
@@ -100,4 +108,11 @@ export function candidateRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       return c.body(null, 204);
     },
   );
+}
+
+export function candidateRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
+  listCandidates(app, deps);
+  putCandidate(app, deps);
+  bulkCandidates(app, deps);
+  deleteCandidate(app, deps);
 }

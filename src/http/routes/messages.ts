@@ -22,11 +22,11 @@ const MessageId = z.object({
 });
 const STATUSES = ['received', 'processed', 'assigned', 'unassigned', 'dismissed', 'failed'] as const;
 
-export function messageRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
-  const { ctx } = deps;
-  const budget = new DownloadBudget(ctx.config.http.downloadMbPerSecond);
-  const shown = (m: StoredMessage) => ({ ...messageJson(m), evidence: m.decision?.evidence ?? {} });
+/** A message as one is shown: its JSON and the evidence of its decision. */
+const shown = (m: StoredMessage) => ({ ...messageJson(m), evidence: m.decision?.evidence ?? {} });
 
+/** GET /v1/messages: newest first, a page at a time. */
+function listMessages(app: OpenAPIHono<ApiEnv>, { ctx }: ApiDeps): void {
   app.openapi(
     createRoute({
       method: 'get',
@@ -56,7 +56,10 @@ export function messageRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       return c.json({ items: items.map(messageJson), nextCursor: list.length > q.limit ? encodeCursor(items[items.length - 1]?.id ?? '') : null }, 200);
     },
   );
+}
 
+/** GET /v1/messages/{id}, with the evidence of its decision. */
+function showMessage(app: OpenAPIHono<ApiEnv>, { ctx }: ApiDeps): void {
   app.openapi(
     createRoute({
       method: 'get',
@@ -69,7 +72,10 @@ export function messageRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       return c.json(shown(messageWithin(ctx, c.get('scope'), c.req.valid('param').id)), 200);
     },
   );
+}
 
+/** GET /v1/messages/{id}/raw: the stored bytes, as a download. */
+function rawMessage(app: OpenAPIHono<ApiEnv>, { ctx }: ApiDeps, budget: DownloadBudget): void {
   app.openapi(
     createRoute({
       method: 'get',
@@ -90,7 +96,10 @@ export function messageRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       return sendFile(c, budget, raw.file, raw.size, headers);
     },
   );
+}
 
+/** GET /v1/messages/{id}/attachments/{sha256}: one attachment, streamed. */
+function messageAttachment(app: OpenAPIHono<ApiEnv>, { ctx }: ApiDeps, budget: DownloadBudget): void {
   app.openapi(
     createRoute({
       method: 'get',
@@ -124,7 +133,10 @@ export function messageRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       });
     },
   );
+}
 
+/** POST /v1/messages/{id}/assign. */
+function assignRoute(app: OpenAPIHono<ApiEnv>, { ctx }: ApiDeps): void {
   app.openapi(
     createRoute({
       method: 'post',
@@ -144,7 +156,10 @@ export function messageRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       return c.json(shown(message), 200);
     },
   );
+}
 
+/** POST /v1/messages/{id}/dismiss. */
+function dismissRoute(app: OpenAPIHono<ApiEnv>, { ctx }: ApiDeps): void {
   app.openapi(
     createRoute({
       method: 'post',
@@ -158,4 +173,14 @@ export function messageRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       return c.json(shown(message), 200);
     },
   );
+}
+
+export function messageRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
+  const budget = new DownloadBudget(deps.ctx.config.http.downloadMbPerSecond);
+  listMessages(app, deps);
+  showMessage(app, deps);
+  rawMessage(app, deps, budget);
+  messageAttachment(app, deps, budget);
+  assignRoute(app, deps);
+  dismissRoute(app, deps);
 }

@@ -9,8 +9,8 @@ import { AccountSchema, DiagnosisSchema, OutboundSchema, page, PageQuery, SendSc
 import { json, NumericId, problem, security } from './shared.ts';
 import { decodeCursor, encodeCursor } from './scope.ts';
 
-export function relayRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
-  const { ctx } = deps;
+/** POST /v1/send: queue a message. */
+function sendRoute(app: OpenAPIHono<ApiEnv>, { ctx }: ApiDeps): void {
   app.openapi(
     createRoute({
       method: 'post',
@@ -29,7 +29,10 @@ export function relayRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       return c.json(outboundJson(message), 202);
     },
   );
+}
 
+/** GET /v1/outbound: newest first, a page at a time. */
+function listOutbound(app: OpenAPIHono<ApiEnv>, { ctx }: ApiDeps): void {
   app.openapi(
     createRoute({
       method: 'get',
@@ -51,7 +54,10 @@ export function relayRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       return c.json({ items: items.map(outboundJson), nextCursor: list.length > q.limit ? encodeCursor(items[items.length - 1]?.id ?? '') : null }, 200);
     },
   );
+}
 
+/** GET /v1/outbound/{id}. */
+function showOutbound(app: OpenAPIHono<ApiEnv>, { ctx }: ApiDeps): void {
   app.openapi(
     createRoute({
       method: 'get',
@@ -74,7 +80,10 @@ export function relayRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       return c.json(outboundJson(message), 200);
     },
   );
+}
 
+/** GET /v1/accounts (passwords masked). */
+function listAccountsRoute(app: OpenAPIHono<ApiEnv>, { ctx }: ApiDeps): void {
   app.openapi(
     createRoute({
       method: 'get',
@@ -87,7 +96,10 @@ export function relayRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       return c.json({ items: items.map(accountJson) }, 200);
     },
   );
+}
 
+/** POST /v1/accounts/{id}/test: the staged connection test. */
+function testAccountRoute(app: OpenAPIHono<ApiEnv>, { ctx }: ApiDeps): void {
   app.openapi(
     createRoute({
       method: 'post',
@@ -105,4 +117,12 @@ export function relayRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       return c.json(result, 200);
     },
   );
+}
+
+export function relayRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
+  sendRoute(app, deps);
+  listOutbound(app, deps);
+  showOutbound(app, deps);
+  listAccountsRoute(app, deps);
+  testAccountRoute(app, deps);
 }
