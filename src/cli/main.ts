@@ -18,6 +18,7 @@ import { registerStatsCommand } from './stats.ts';
 import { registerTenantCommands } from './tenants.ts';
 import { registerTokenCommands } from './tokens.ts';
 import { registerUnassignedCommands } from './unassigned.ts';
+import { registerUserCommands } from './users.ts';
 import { registerWebhookCommands } from './webhooks.ts';
 
 export function buildProgram(): Command {
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerKeyCommands(program, globals);
   registerWebhookCommands(program, globals);
   registerTokenCommands(program, globals);
+  registerUserCommands(program, globals);
   registerStatsCommand(program, globals);
   registerPurgeCommand(program, globals);
   registerConfigCommands(program, globals);
@@ -106,6 +108,8 @@ const FLAGS: Record<string, string> = {
   afterImport: '--after-import',
   since: '--since',
   days: '--days',
+  email: '--email',
+  role: '--role',
 };
 
 /** Where to look up what exists, for each kind of thing a command could not find. */
@@ -118,6 +122,7 @@ const LISTS: Record<string, string> = {
   webhook: 'mailroom webhooks list',
   inbox: 'mailroom inboxes list',
   tokenKey: 'mailroom keys list',
+  user: 'mailroom users list',
 };
 
 /** A domain error in the CLI's words: a refusal says so, an input names its flag. */

@@ -195,6 +195,12 @@ const httpSection = z
       .default(1024 * 1024)
       .describe('Largest request body the API reads (413 beyond it); the bulk candidate upsert allows ten times this.'),
     rateLimitPerMinute: positiveInt.default(600).describe('Requests one API token may make in a minute; past this 429 with Retry-After.'),
+    publicUrl: z
+      .string()
+      .default('')
+      .describe(
+        'Where people reach this server (https://mailroom.example.com behind a TLS proxy), for the console links `mailroom users add` prints; empty: http://<http.host>:<http.port>.',
+      ),
     downloadMbPerSecond: z
       .number()
       .min(0)

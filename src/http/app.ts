@@ -11,6 +11,7 @@ import type { BatchUpsertResult, CandidateInput } from '../store/index.ts';
 import type { Metrics } from './metrics.ts';
 import { RateLimiter } from '../net/index.ts';
 import { HttpProblem, PROBLEM_TYPES, problemOf, problemResponse } from './problem.ts';
+import { consoleRoutes } from '../console/index.ts';
 import { candidateRoutes, inboxRoutes, messageRoutes, relayRoutes, scopeOf, webhookRoutes, type Scope } from './routes/index.ts';
 
 export type ApiEnv = { Variables: { scope: Scope } };
@@ -138,6 +139,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   relayRoutes(app, deps);
   inboxRoutes(app, deps);
   webhookRoutes(app, deps);
+  app.route('/console', consoleRoutes(ctx));
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: {

@@ -24,3 +24,16 @@ export { addWebhook, enableWebhook, removeWebhook, replayWebhooks, rotateWebhook
 export { addInbox, inboxWithin, removeInbox, testInbox, INBOX_PROVIDERS, type InboxInput, type InboxProvider } from './inboxes.ts';
 export { addReplyTokenKey, listKeys, removeReplyTokenKey, rotateSecretKey, type KeyReport } from './keys.ts';
 export { purgeRawMessages, type PurgeRequest } from './retention.ts';
+export {
+  addConsoleUser,
+  completeSetup,
+  consoleUserWithin,
+  removeConsoleUser,
+  resetConsoleUser,
+  sessionOf,
+  setupUser,
+  signIn,
+  signOut,
+  SESSION_HOURS,
+  type SignedIn,
+} from './users.ts';

@@ -1,6 +1,6 @@
 // Secrets at rest: the keyring that seals account passwords, OAuth2 tokens,
 // DKIM keys and reply-token keys (AES-256-GCM, key from MAILROOM_SECRET_KEY or
-// a 0600 key file), and key rotation.
+// a 0600 key file), key rotation, and console passwords (scrypt).
 export {
   Keyring,
   loadKeyring,
@@ -14,3 +14,4 @@ export {
   type KeySettings,
 } from './keyring.ts';
 export { rotateKeys, type RotationResult } from './rotate.ts';
+export { hashPassword, verifyPassword, NO_USER_HASH } from './passwords.ts';

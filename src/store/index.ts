@@ -41,4 +41,5 @@ export { GaugeQueries, type CountedTable } from './gauges.ts';
 export { SealedSecrets } from './sealed.ts';
 export { SentCopyStore, type SentCopy, type SentCopyState, type DueSentCopy } from './sent-copies.ts';
 export { InboxStore, type Inbox, type InboxImport, type InboxSecurity, type InboxStatus, type NewInbox } from './inboxes.ts';
+export { ConsoleUserStore, type ConsoleRole, type ConsoleSession, type ConsoleUser } from './console-users.ts';
 export { createRepositories, createPipelineSources, type Repositories, type RepositoryOptions } from './repositories.ts';

@@ -452,6 +452,35 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE messages ADD COLUMN source TEXT NOT NULL DEFAULT 'smtp';
     `,
   },
+  {
+    version: 15,
+    name: 'console users and sessions',
+    sql: `
+      -- People who use the web console: recruiters and administrators of one
+      -- tenant (and its subcompanies), or operators (no tenant) who see every
+      -- tenant. The password is set by the person through a one-time link;
+      -- only its scrypt hash is kept, and only the link token's hash.
+      CREATE TABLE console_users (
+        id               INTEGER PRIMARY KEY AUTOINCREMENT,
+        tenant_id        INTEGER REFERENCES tenants(id) ON DELETE CASCADE,
+        email            TEXT NOT NULL UNIQUE,
+        role             TEXT NOT NULL CHECK (role IN ('recruiter', 'admin', 'operator')),
+        password_hash    TEXT,
+        setup_hash       TEXT UNIQUE,
+        setup_expires_at TEXT,
+        created_at       TEXT NOT NULL
+      );
+      -- A signed-in browser: the cookie holds a random id, the table its hash.
+      CREATE TABLE console_sessions (
+        id_hash      TEXT PRIMARY KEY,
+        user_id      INTEGER NOT NULL REFERENCES console_users(id) ON DELETE CASCADE,
+        csrf         TEXT NOT NULL,
+        created_at   TEXT NOT NULL,
+        expires_at   TEXT NOT NULL
+      );
+      CREATE INDEX console_sessions_user ON console_sessions(user_id);
+    `,
+  },
 ];
 
 export function migrate(db: Database, list: readonly Migration[] = migrations): number[] {

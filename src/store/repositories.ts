@@ -11,6 +11,7 @@
 import { AccountStore } from './accounts.ts';
 import { ApiTokenStore } from './api-tokens.ts';
 import { CandidateStore } from './candidates.ts';
+import { ConsoleUserStore } from './console-users.ts';
 import { ConversationStore } from './conversations.ts';
 import type { Database } from './database.ts';
 import { EventStore } from './events.ts';
@@ -42,6 +43,8 @@ export interface Repositories {
   sentCopies: SentCopyStore;
   /** Company mailboxes read over IMAP, and what was read from them. */
   inboxes: InboxStore;
+  /** People who sign in to the web console, and their sessions. */
+  consoleUsers: ConsoleUserStore;
   events: EventStore;
   webhooks: WebhookStore;
   apiTokens: ApiTokenStore;
@@ -77,6 +80,7 @@ export function createRepositories(db: Database, options: RepositoryOptions): Re
     outbound: new OutboundStore(db),
     sentCopies: new SentCopyStore(db),
     inboxes: new InboxStore(db),
+    consoleUsers: new ConsoleUserStore(db),
     events: new EventStore(db),
     webhooks: new WebhookStore(db),
     apiTokens: new ApiTokenStore(db),

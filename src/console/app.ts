@@ -1,0 +1,187 @@
+// The console's routes under /console: sign-in (rate-limited per client and
+// per address), the one-time password link, the unassigned queue with its
+// filters, a message with its HTML in a sandboxed frame (no script, no remote
+// content: a tracking pixel never fires), assign and dismiss. Every change is
+// a POST carrying the session's CSRF token from a page of the same origin.
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { Hono, type Context as HonoContext } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { timingSafeEqual } from 'node:crypto';
+import { DomainError } from '../errors.ts';
+import { clientKey, RateLimiter } from '../net/index.ts';
+import {
+  assignMessage,
+  completeSetup,
+  dismissMessage,
+  messageWithin,
+  SESSION_HOURS,
+  sessionOf,
+  setupUser,
+  signIn,
+  signOut,
+  type SignedIn,
+} from '../operations/index.ts';
+import type { Context } from '../runtime/context.ts';
+import { loginPage, messagePage, page, queuePage, setupPage } from './pages.ts';
+
+type Env = { Variables: { signedIn: SignedIn; sessionId: string } };
+
+const COOKIE = 'mailroom_session';
+/** What a console page may load: itself, nothing else; no one may frame it. */
+const PAGE_POLICY =
+  "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+/** A sender's HTML: styles and inline images only, in a sandbox without scripts. */
+const MAIL_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; sandbox";
+/** Sign-in attempts a client address, or one email address, may make in a minute. */
+const SIGN_INS_PER_MINUTE = 10;
+
+const sameText = (a: string, b: string): boolean => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+/** Behind a TLS proxy (X-Forwarded-Proto) or on https: the cookie is Secure. */
+const secure = (c: HonoContext): boolean => new URL(c.req.url).protocol === 'https:' || c.req.header('x-forwarded-proto') === 'https';
+
+function field(body: Record<string, unknown>, name: string): string {
+  const value = body[name];
+  return typeof value === 'string' ? value : '';
+}
+
+/** A change may come only from our own pages: a foreign Origin is refused before anything is read. */
+function foreignOrigin(c: HonoContext): boolean {
+  const origin = c.req.header('origin');
+  return origin !== undefined && origin !== 'null' && origin !== new URL(c.req.url).origin;
+}
+
+/** The console as an app of its own, mounted at /console by the HTTP server. */
+export function consoleRoutes(ctx: Context): Hono<Env> {
+  const app = new Hono<Env>();
+  const perClient = new RateLimiter<string>(SIGN_INS_PER_MINUTE, () => ctx.clock.now().getTime());
+  const perAddress = new RateLimiter<string>(SIGN_INS_PER_MINUTE, () => ctx.clock.now().getTime());
+
+  app.use('*', async (c, next) => {
+    if (c.req.method === 'POST' && foreignOrigin(c)) return c.text('forbidden: a change must come from the console itself', 403);
+    await next();
+    c.header('content-security-policy', c.req.path.endsWith('/body') ? MAIL_POLICY : PAGE_POLICY);
+    c.header('x-content-type-options', 'nosniff');
+    c.header('referrer-policy', 'no-referrer');
+    c.header('cache-control', 'no-store');
+  });
+
+  app.get('/login', (c) => c.html(loginPage(null)));
+  app.post('/login', async (c) => {
+    const body = await c.req.parseBody();
+    const email = field(body, 'email').trim().toLowerCase();
+    const address = getConnInfo(c).remote.address ?? 'unknown';
+    const wait = Math.max(perClient.take(clientKey(address)), perAddress.take(email));
+    if (wait > 0) {
+      c.header('retry-after', String(wait));
+      return c.html(loginPage(`Too many attempts: try again in ${wait} s.`, email), 429);
+    }
+    const result = await signIn(ctx, email, field(body, 'password'));
+    if (!result) return c.html(loginPage('Wrong email or password.', email), 401);
+    setCookie(c, COOKIE, result.sessionId, { path: '/console', httpOnly: true, sameSite: 'Strict', secure: secure(c), maxAge: SESSION_HOURS * 3600 });
+    return c.redirect('/console/unassigned', 303);
+  });
+
+  app.get('/setup', (c) => {
+    const token = c.req.query('token') ?? '';
+    try {
+      return c.html(setupPage(setupUser(ctx, token), token, null));
+    } catch (err) {
+      return c.html(page('Link not valid', `${(err as Error).message}`), 404);
+    }
+  });
+  app.post('/setup', async (c) => {
+    const body = await c.req.parseBody();
+    const token = field(body, 'token');
+    try {
+      await completeSetup(ctx, token, field(body, 'password'));
+      return c.redirect('/console/login', 303);
+    } catch (err) {
+      if (!(err instanceof DomainError)) throw err;
+      if (err.kind === 'not_found') return c.html(page('Link not valid', err.message), 404);
+      return c.html(setupPage(setupUser(ctx, token), token, err.message), 400);
+    }
+  });
+
+  // Everything below needs a session; every POST below needs its CSRF token.
+  app.use('*', async (c, next) => {
+    const sessionId = getCookie(c, COOKIE);
+    const signedIn = sessionId ? sessionOf(ctx, sessionId) : null;
+    if (!sessionId || !signedIn) return c.redirect('/console/login', 303);
+    if (c.req.method === 'POST') {
+      const body = await c.req.parseBody();
+      if (!sameText(field(body, 'csrf'), signedIn.csrf)) return c.text('forbidden: the form is stale or foreign; reload the page', 403);
+    }
+    c.set('signedIn', signedIn);
+    c.set('sessionId', sessionId);
+    await next();
+  });
+
+  app.post('/logout', (c) => {
+    signOut(ctx, c.get('sessionId'));
+    deleteCookie(c, COOKIE, { path: '/console' });
+    return c.redirect('/console/login', 303);
+  });
+
+  app.get('/', (c) => c.redirect('/console/unassigned', 303));
+
+  app.get('/unassigned', (c) => {
+    const { user, reach, csrf } = c.get('signedIn');
+    const filter = { reason: c.req.query('reason') ?? '', tenant: c.req.query('tenant') ?? '', q: (c.req.query('q') ?? '').trim() };
+    const visible = ctx.tenants.list().filter((t) => reach.tenantIds === 'all' || reach.tenantIds.includes(t.id));
+    const chosen = visible.find((t) => t.slug === filter.tenant);
+    const needle = filter.q.toLowerCase();
+    const messages = ctx.messages
+      .list({
+        status: 'unassigned',
+        limit: 500,
+        ...(filter.reason ? { reason: filter.reason } : {}),
+        tenantIds: chosen ? [chosen.id] : visible.map((t) => t.id),
+      })
+      .filter((m) => !needle || `${m.from ?? ''} ${m.subject ?? ''}`.toLowerCase().includes(needle));
+    const notice = c.req.query('done') ? `Message ${c.req.query('done')} ${c.req.query('how') === 'dismissed' ? 'dismissed' : 'assigned'}.` : null;
+    return c.html(
+      queuePage(
+        user,
+        csrf,
+        messages,
+        filter,
+        visible.map((t) => t.slug),
+        notice,
+      ),
+    );
+  });
+
+  app.get('/messages/:id', (c) => {
+    const { user, reach, csrf } = c.get('signedIn');
+    const m = messageWithin(ctx, reach, c.req.param('id'));
+    const candidates = m.status === 'unassigned' ? ctx.candidates.list(m.tenant, 500) : [];
+    return c.html(messagePage(user, csrf, m, Boolean(ctx.messages.parsed(m.id)?.html), candidates));
+  });
+
+  // The sender's HTML as a document of its own, framed with sandbox="" and MAIL_POLICY.
+  app.get('/messages/:id/body', (c) => {
+    const m = messageWithin(ctx, c.get('signedIn').reach, c.req.param('id'));
+    return c.html(ctx.messages.parsed(m.id)?.html ?? '');
+  });
+
+  app.post('/messages/:id/assign', async (c) => {
+    const body = await c.req.parseBody();
+    const id = c.req.param('id');
+    await assignMessage(ctx, c.get('signedIn').reach, id, { candidate: field(body, 'candidate').trim(), rememberAddress: field(body, 'remember') === '1' });
+    return c.redirect(`/console/unassigned?done=${encodeURIComponent(id)}&how=assigned`, 303);
+  });
+
+  app.post('/messages/:id/dismiss', async (c) => {
+    const body = await c.req.parseBody();
+    const id = c.req.param('id');
+    await dismissMessage(ctx, c.get('signedIn').reach, id, field(body, 'note').trim() || null);
+    return c.redirect(`/console/unassigned?done=${encodeURIComponent(id)}&how=dismissed`, 303);
+  });
+
+  app.onError((err, c) => {
+    if (err instanceof DomainError) return c.html(page('Not possible', err.message), err.kind === 'not_found' ? 404 : 400);
+    ctx.log.error({ err, path: c.req.path }, 'console request failed');
+    return c.html(page('Error', 'Something failed on the server; the log has the details.'), 500);
+  });
+  return app;
+}

@@ -1,0 +1,198 @@
+// The console's pages as HTML. Every value goes through hono/html, which
+// escapes it: a sender's subject or name can never become markup here.
+import { html } from 'hono/html';
+import type { HtmlEscapedString } from 'hono/utils/html';
+import type { Candidate, ConsoleUser, StoredMessage } from '../store/index.ts';
+import { reasonChip, REASON_FILTERS, verdictWords } from './reasons.ts';
+
+type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
+
+const STYLE = `body{font:15px/1.45 system-ui,sans-serif;margin:0;color:#1d1d1f}header{display:flex;gap:1em;align-items:center;padding:.6em 1.2em;background:#243b53;color:#fff}
+header a,header button{color:#fff}main{padding:1.2em;max-width:72em}table{border-collapse:collapse;width:100%}td,th{padding:.4em .6em;border-bottom:1px solid #ddd;text-align:left}
+.chip{display:inline-block;padding:.1em .6em;border-radius:1em;background:#fde68a;font-size:.85em}.error{color:#b91c1c}.muted{color:#666}form.inline{display:inline}
+iframe{width:100%;height:24em;border:1px solid #ccc}pre{white-space:pre-wrap;background:#f6f6f6;padding:.8em}`;
+
+export function page(title: string, body: Html | string, user: ConsoleUser | null = null, csrf = ''): Html {
+  return html`<!doctype html>
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <title>${title} · mailroom</title>
+        <style>
+          ${STYLE}
+        </style>
+      </head>
+      <body>
+        <header>
+          <strong>mailroom</strong>
+          ${
+            user
+              ? html`<a href="/console/unassigned">Unassigned</a><span class="muted">${user.email} (${user.tenant ?? 'every tenant'}, ${user.role})</span>
+                  <form class="inline" method="post" action="/console/logout">
+                    <input type="hidden" name="csrf" value="${csrf}" /><button>Sign out</button>
+                  </form>`
+              : ''
+          }
+        </header>
+        <main>${body}</main>
+      </body>
+    </html>`;
+}
+
+export function loginPage(error: string | null, email = ''): Html {
+  return page(
+    'Sign in',
+    html`<h1>Sign in</h1>
+      ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
+      <form method="post" action="/console/login">
+        <p>
+          <label>Email <input name="email" type="email" value="${email}" required autocomplete="username" /></label>
+        </p>
+        <p>
+          <label>Password <input name="password" type="password" required autocomplete="current-password" /></label>
+        </p>
+        <p><button>Sign in</button></p>
+      </form>`,
+  );
+}
+
+export function setupPage(user: ConsoleUser, token: string, error: string | null): Html {
+  return page(
+    'Set your password',
+    html`<h1>Set your password</h1>
+      <p>For ${user.email}. At least 12 characters.</p>
+      ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
+      <form method="post" action="/console/setup">
+        <input type="hidden" name="token" value="${token}" />
+        <p>
+          <label>Password <input name="password" type="password" required minlength="12" autocomplete="new-password" /></label>
+        </p>
+        <p><button>Set password</button></p>
+      </form>`,
+  );
+}
+
+export interface QueueFilter {
+  reason: string;
+  tenant: string;
+  q: string;
+}
+
+export function queuePage(user: ConsoleUser, csrf: string, messages: StoredMessage[], filter: QueueFilter, tenants: string[], notice: string | null): Html {
+  const rows = messages.map(
+    (m) =>
+      html`<tr>
+        <td><a href="/console/messages/${m.id}">${m.subject ?? '(no subject)'}</a></td>
+        <td>${m.classification?.forward?.originalFrom?.address ?? m.from ?? m.envelope.mailFrom}</td>
+        <td><span class="chip">${reasonChip(m)}</span></td>
+        <td>${m.tenant}</td>
+        <td class="muted">${m.receivedAt.slice(0, 16).replace('T', ' ')}</td>
+      </tr>`,
+  );
+  return page(
+    'Unassigned',
+    html`<h1>Unassigned messages</h1>
+      ${notice ? html`<p role="status">${notice}</p>` : ''}
+      <form method="get" action="/console/unassigned">
+        <label
+          >Reason
+          <select name="reason">
+            <option value="">any</option>
+            ${REASON_FILTERS.map((r) => html`<option value="${r}" ${filter.reason === r ? 'selected' : ''}>${r.replace(/_/g, ' ')}</option>`)}
+          </select></label
+        >
+        <label
+          >Company
+          <select name="tenant">
+            <option value="">all</option>
+            ${tenants.map((t) => html`<option value="${t}" ${filter.tenant === t ? 'selected' : ''}>${t}</option>`)}
+          </select></label
+        >
+        <label>Sender or subject <input name="q" value="${filter.q}" /></label>
+        <button>Filter</button>
+      </form>
+      ${
+        messages.length === 0
+          ? html`<p>Nothing waits here.</p>`
+          : html`<table>
+              <thead>
+                <tr>
+                  <th>Subject</th>
+                  <th>From</th>
+                  <th>Why it waits</th>
+                  <th>Company</th>
+                  <th>Received</th>
+                </tr>
+              </thead>
+              <tbody>
+                ${rows}
+              </tbody>
+            </table>`
+      }`,
+    user,
+    csrf,
+  );
+}
+
+export function messagePage(user: ConsoleUser, csrf: string, m: StoredMessage, hasHtml: boolean, candidates: Candidate[]): Html {
+  const suggestions = m.decision?.suggestions ?? [];
+  const verification = m.classification?.verification ?? null;
+  return page(
+    m.subject ?? 'Message',
+    html`<p><a href="/console/unassigned">← Unassigned</a></p>
+      <h1>${m.subject ?? '(no subject)'}</h1>
+      <p>From <strong>${m.from ?? m.envelope.mailFrom}</strong> to ${m.tenant}, ${m.receivedAt} · <span class="chip">${reasonChip(m)}</span></p>
+      <p class="muted">${verdictWords(m)}</p>
+      ${
+        verification
+          ? html`<p>
+              <strong>Forwarding confirmation</strong>${verification.code ? html`: code <code>${verification.code}</code>` : ''}
+              ${verification.link ? html` · <a href="${verification.link}" rel="noreferrer noopener" target="_blank">confirm the forwarding</a>` : ''}
+            </p>`
+          : ''
+      }
+      <h2>What they wrote</h2>
+      <pre>${m.classification?.replyText ?? '(no text)'}</pre>
+      ${
+        hasHtml
+          ? html`<h2>The message as sent</h2>
+              <iframe sandbox="" src="/console/messages/${m.id}/body" title="the message, remote content blocked"></iframe>`
+          : ''
+      }
+      ${
+        m.attachments.length > 0
+          ? html`<h2>Attachments</h2>
+              <ul>
+                ${m.attachments.map((a) => html`<li>${a.filename ?? a.sha256} (${a.contentType}, ${a.size} bytes)</li>`)}
+              </ul>`
+          : ''
+      }
+      ${
+        m.status === 'unassigned'
+          ? html`<h2>File it</h2>
+              <form method="post" action="/console/messages/${m.id}/assign">
+                <input type="hidden" name="csrf" value="${csrf}" />
+                <label
+                  >Candidate
+                  <input name="candidate" list="candidates" required placeholder="name or external id" />
+                  <datalist id="candidates">
+                    ${suggestions.map((s) => html`<option value="${s.externalId}">${s.name} (suggested)</option>`)}
+                    ${candidates.map((c) => html`<option value="${c.externalId}">${c.name} · ${c.emails.join(', ')}</option>`)}
+                  </datalist>
+                </label>
+                <label><input type="checkbox" name="remember" value="1" /> remember this address</label>
+                <button>Assign</button>
+              </form>
+              <form method="post" action="/console/messages/${m.id}/dismiss">
+                <input type="hidden" name="csrf" value="${csrf}" />
+                <label>Note <input name="note" /></label>
+                <button>Dismiss</button>
+              </form>
+              <h2>Why mailroom did not file it</h2>
+              <pre>${JSON.stringify(m.decision?.evidence ?? {}, null, 2)}</pre>`
+          : html`<p>Status: ${m.status}${m.decision?.candidate ? html` · ${m.decision.candidate.name}` : ''}</p>`
+      }`,
+    user,
+    csrf,
+  );
+}
