@@ -12,6 +12,10 @@ import { clientKey, RateLimiter } from '../net/index.ts';
 import {
   assignMessage,
   completeSetup,
+  listAccounts,
+  makeDefaultAccount,
+  tenantWithin,
+  testAccount,
   dismissMessage,
   messageWithin,
   SESSION_HOURS,
@@ -22,7 +26,7 @@ import {
   type SignedIn,
 } from '../operations/index.ts';
 import type { Context } from '../runtime/context.ts';
-import { loginPage, messagePage, page, queuePage, setupPage } from './pages.ts';
+import { accountsPage, conversationPage, loginPage, messagePage, page, queuePage, setupPage, type ThreadItem } from './pages.ts';
 
 type Env = { Variables: { signedIn: SignedIn; sessionId: string } };
 
@@ -34,6 +38,8 @@ const PAGE_POLICY =
 const MAIL_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; sandbox";
 /** Sign-in attempts a client address, or one email address, may make in a minute. */
 const SIGN_INS_PER_MINUTE = 10;
+/** Messages on a page of the queue. */
+const PAGE = 50;
 
 const sameText = (a: string, b: string): boolean => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 /** Behind a TLS proxy (X-Forwarded-Proto) or on https: the cookie is Secure. */
@@ -130,14 +136,18 @@ export function consoleRoutes(ctx: Context): Hono<Env> {
     const visible = ctx.tenants.list().filter((t) => reach.tenantIds === 'all' || reach.tenantIds.includes(t.id));
     const chosen = visible.find((t) => t.slug === filter.tenant);
     const needle = filter.q.toLowerCase();
-    const messages = ctx.messages
+    const before = c.req.query('before');
+    const found = ctx.messages
       .list({
         status: 'unassigned',
-        limit: 500,
+        limit: PAGE + 1,
         ...(filter.reason ? { reason: filter.reason } : {}),
+        ...(before ? { before } : {}),
         tenantIds: chosen ? [chosen.id] : visible.map((t) => t.id),
       })
       .filter((m) => !needle || `${m.from ?? ''} ${m.subject ?? ''}`.toLowerCase().includes(needle));
+    const messages = found.slice(0, PAGE);
+    const older = found.length > PAGE ? (messages[messages.length - 1]?.id ?? null) : null;
     const notice = c.req.query('done') ? `Message ${c.req.query('done')} ${c.req.query('how') === 'dismissed' ? 'dismissed' : 'assigned'}.` : null;
     return c.html(
       queuePage(
@@ -147,6 +157,8 @@ export function consoleRoutes(ctx: Context): Hono<Env> {
         filter,
         visible.map((t) => t.slug),
         notice,
+        older,
+        c.req.query('candidate') ?? null,
       ),
     );
   });
@@ -167,8 +179,12 @@ export function consoleRoutes(ctx: Context): Hono<Env> {
   app.post('/messages/:id/assign', async (c) => {
     const body = await c.req.parseBody();
     const id = c.req.param('id');
-    await assignMessage(ctx, c.get('signedIn').reach, id, { candidate: field(body, 'candidate').trim(), rememberAddress: field(body, 'remember') === '1' });
-    return c.redirect(`/console/unassigned?done=${encodeURIComponent(id)}&how=assigned`, 303);
+    const { candidate } = await assignMessage(ctx, c.get('signedIn').reach, id, {
+      candidate: field(body, 'candidate').trim(),
+      rememberAddress: field(body, 'remember') === '1',
+    });
+    const link = `${candidate.tenant}/${candidate.externalId}`;
+    return c.redirect(`/console/unassigned?done=${encodeURIComponent(id)}&how=assigned&candidate=${encodeURIComponent(link)}`, 303);
   });
 
   app.post('/messages/:id/dismiss', async (c) => {
@@ -176,6 +192,64 @@ export function consoleRoutes(ctx: Context): Hono<Env> {
     const id = c.req.param('id');
     await dismissMessage(ctx, c.get('signedIn').reach, id, field(body, 'note').trim() || null);
     return c.redirect(`/console/unassigned?done=${encodeURIComponent(id)}&how=dismissed`, 303);
+  });
+
+  // A candidate's messages in and out, by conversation, bounces and auto-replies marked.
+  app.get('/candidates/:tenant/:externalId', (c) => {
+    const { user, reach, csrf } = c.get('signedIn');
+    const tenant = tenantWithin(ctx, reach, c.req.param('tenant'));
+    const candidate = ctx.candidates.get(tenant.slug, c.req.param('externalId'));
+    if (!candidate) return c.html(page('Not found', `no candidate ${c.req.param('externalId')} in ${tenant.slug}`, user, csrf), 404);
+    const inbound: ThreadItem[] = ctx.messages.list({ candidateId: candidate.id, limit: 200 }).map((m) => ({
+      at: m.receivedAt,
+      direction: 'in',
+      conversationId: m.conversationId,
+      subject: m.subject ?? '(no subject)',
+      text: m.classification?.replyText ?? '',
+      mark: m.classification?.kind === 'bounce' ? 'bounce' : m.classification?.kind === 'auto_reply' ? 'auto-reply' : null,
+      href: `/console/messages/${m.id}`,
+    }));
+    const outbound: ThreadItem[] = ctx.outbound.list({ candidateId: candidate.id, limit: 200 }).map((o) => ({
+      at: o.sentAt ?? o.createdAt,
+      direction: 'out',
+      conversationId: o.conversationId || null,
+      subject: o.subject,
+      text: o.text ?? '',
+      mark: o.bounced ? `bounced (${o.bounced.hard ? 'hard' : 'soft'})` : o.status === 'sent' ? null : o.status,
+      href: null,
+    }));
+    const items = [...inbound, ...outbound].sort((a, b) => a.at.localeCompare(b.at));
+    const subjects = new Map<number, string>();
+    for (const id of new Set(items.map((i) => i.conversationId))) {
+      const conversation = id === null ? null : ctx.conversations.get(id);
+      if (conversation) subjects.set(conversation.id, conversation.subject || '(no subject)');
+    }
+    return c.html(conversationPage(user, csrf, candidate, items, subjects));
+  });
+
+  // Accounts: for administrators and operators.
+  app.use('/accounts/*', async (c, next) => {
+    if (c.get('signedIn').user.role === 'recruiter') return c.html(page('Not allowed', 'Accounts are for administrators.', c.get('signedIn').user), 403);
+    await next();
+  });
+  app.use('/accounts', async (c, next) => {
+    if (c.get('signedIn').user.role === 'recruiter') return c.html(page('Not allowed', 'Accounts are for administrators.', c.get('signedIn').user), 403);
+    await next();
+  });
+  app.get('/accounts', async (c) => {
+    const { user, reach, csrf } = c.get('signedIn');
+    return c.html(accountsPage(user, csrf, await listAccounts(ctx, reach), null));
+  });
+  app.post('/accounts/:id/test', async (c) => {
+    const { user, reach, csrf } = c.get('signedIn');
+    const id = Number(c.req.param('id'));
+    const { result } = await testAccount(ctx, reach, id);
+    const text = result.ok ? 'Status: OK' : `failed at ${result.stage}: ${result.error ?? ''}. What to do: ${result.advice ?? ''}`;
+    return c.html(accountsPage(user, csrf, await listAccounts(ctx, reach), { id, text, ok: result.ok }));
+  });
+  app.post('/accounts/:id/default', async (c) => {
+    await makeDefaultAccount(ctx, c.get('signedIn').reach, Number(c.req.param('id')));
+    return c.redirect('/console/accounts', 303);
   });
 
   app.onError((err, c) => {

@@ -2,7 +2,7 @@
 // escapes it: a sender's subject or name can never become markup here.
 import { html } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
-import type { Candidate, ConsoleUser, StoredMessage } from '../store/index.ts';
+import type { Account, Candidate, ConsoleUser, StoredMessage } from '../store/index.ts';
 import { reasonChip, REASON_FILTERS, verdictWords } from './reasons.ts';
 
 type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
@@ -10,13 +10,15 @@ type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
 const STYLE = `body{font:15px/1.45 system-ui,sans-serif;margin:0;color:#1d1d1f}header{display:flex;gap:1em;align-items:center;padding:.6em 1.2em;background:#243b53;color:#fff}
 header a,header button{color:#fff}main{padding:1.2em;max-width:72em}table{border-collapse:collapse;width:100%}td,th{padding:.4em .6em;border-bottom:1px solid #ddd;text-align:left}
 .chip{display:inline-block;padding:.1em .6em;border-radius:1em;background:#fde68a;font-size:.85em}.error{color:#b91c1c}.muted{color:#666}form.inline{display:inline}
-iframe{width:100%;height:24em;border:1px solid #ccc}pre{white-space:pre-wrap;background:#f6f6f6;padding:.8em}`;
+iframe{width:100%;height:24em;border:1px solid #ccc}pre{white-space:pre-wrap;background:#f6f6f6;padding:.8em}
+.scroll{overflow-x:auto}ol.thread{list-style:none;padding:0}@media (max-width:600px){header{flex-wrap:wrap}td,th{padding:.3em}}`;
 
 export function page(title: string, body: Html | string, user: ConsoleUser | null = null, csrf = ''): Html {
   return html`<!doctype html>
     <html lang="en">
       <head>
         <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>${title} · mailroom</title>
         <style>
           ${STYLE}
@@ -27,7 +29,10 @@ export function page(title: string, body: Html | string, user: ConsoleUser | nul
           <strong>mailroom</strong>
           ${
             user
-              ? html`<a href="/console/unassigned">Unassigned</a><span class="muted">${user.email} (${user.tenant ?? 'every tenant'}, ${user.role})</span>
+              ? html`<a href="/console/unassigned">Unassigned</a>${user.role === 'recruiter' ? '' : html`<a href="/console/accounts">Accounts</a>`}<span
+                    class="muted"
+                    >${user.email} (${user.tenant ?? 'every tenant'}, ${user.role})</span
+                  >
                   <form class="inline" method="post" action="/console/logout">
                     <input type="hidden" name="csrf" value="${csrf}" /><button>Sign out</button>
                   </form>`
@@ -78,7 +83,17 @@ export interface QueueFilter {
   q: string;
 }
 
-export function queuePage(user: ConsoleUser, csrf: string, messages: StoredMessage[], filter: QueueFilter, tenants: string[], notice: string | null): Html {
+export function queuePage(
+  user: ConsoleUser,
+  csrf: string,
+  messages: StoredMessage[],
+  filter: QueueFilter,
+  tenants: string[],
+  notice: string | null,
+  older: string | null,
+  candidate: string | null,
+): Html {
+  const olderLink = older ? `/console/unassigned?${new URLSearchParams({ ...filter, before: older }).toString()}` : null;
   const rows = messages.map(
     (m) =>
       html`<tr>
@@ -92,7 +107,7 @@ export function queuePage(user: ConsoleUser, csrf: string, messages: StoredMessa
   return page(
     'Unassigned',
     html`<h1>Unassigned messages</h1>
-      ${notice ? html`<p role="status">${notice}</p>` : ''}
+      ${notice ? html`<p role="status">${notice}${candidate ? html` <a href="/console/candidates/${candidate}">See the conversation</a>` : ''}</p>` : ''}
       <form method="get" action="/console/unassigned">
         <label
           >Reason
@@ -192,6 +207,99 @@ export function messagePage(user: ConsoleUser, csrf: string, m: StoredMessage, h
               <pre>${JSON.stringify(m.decision?.evidence ?? {}, null, 2)}</pre>`
           : html`<p>Status: ${m.status}${m.decision?.candidate ? html` · ${m.decision.candidate.name}` : ''}</p>`
       }`,
+    user,
+    csrf,
+  );
+}
+
+/** One line of a candidate's history: a message in or out. */
+export interface ThreadItem {
+  at: string;
+  direction: 'in' | 'out';
+  conversationId: number | null;
+  subject: string;
+  text: string;
+  /** bounce, auto-reply, or the outbound status. */
+  mark: string | null;
+  href: string | null;
+}
+
+export function conversationPage(user: ConsoleUser, csrf: string, candidate: Candidate, items: ThreadItem[], subjects: Map<number, string>): Html {
+  const groups = new Map<number | null, ThreadItem[]>();
+  for (const item of items) groups.set(item.conversationId, [...(groups.get(item.conversationId) ?? []), item]);
+  return page(
+    candidate.name,
+    html`<p><a href="/console/unassigned">← Unassigned</a></p>
+      <h1>${candidate.name}</h1>
+      <p class="muted">${candidate.emails.join(', ')} · ${candidate.tenant} · ${candidate.externalId}</p>
+      ${items.length === 0 ? html`<p>No messages yet.</p>` : ''}
+      ${[...groups].map(
+        ([id, thread]) =>
+          html`<section>
+            <h2>${id === null ? 'Outside a conversation' : (subjects.get(id) ?? `Conversation ${id}`)}</h2>
+            <ol class="thread">
+              ${thread.map(
+                (i) =>
+                  html`<li>
+                    <strong>${i.direction === 'in' ? '← from the candidate' : '→ to the candidate'}</strong>
+                    <span class="muted">${i.at.slice(0, 16).replace('T', ' ')}</span>
+                    ${i.mark ? html`<span class="chip">${i.mark}</span>` : ''} ${i.href ? html`<a href="${i.href}">${i.subject}</a>` : i.subject}
+                    <pre>${i.text}</pre>
+                  </li>`,
+              )}
+            </ol>
+          </section>`,
+      )}`,
+    user,
+    csrf,
+  );
+}
+
+export function accountsPage(user: ConsoleUser, csrf: string, accounts: Account[], result: { id: number; text: string; ok: boolean } | null): Html {
+  const method = (a: Account): string => (a.authMethod === 'oauth2' ? (a.provider === 'gmail' ? 'Google' : 'Microsoft') : 'SMTP');
+  return page(
+    'Accounts',
+    html`<h1>Sending accounts</h1>
+      ${result ? html`<p role="status" class="${result.ok ? '' : 'error'}">Account ${result.id}: ${result.text}</p>` : ''}
+      <table>
+        <thead>
+          <tr>
+            <th>ID</th>
+            <th>Created</th>
+            <th>Owner</th>
+            <th>Management type</th>
+            <th>Sending method</th>
+            <th>Status</th>
+            <th></th>
+          </tr>
+        </thead>
+        <tbody>
+          ${accounts.map(
+            (a) =>
+              html`<tr>
+                <td>${a.id} ${a.name}${a.isDefault ? ' (default)' : ''}</td>
+                <td>${a.createdAt.slice(0, 10)}</td>
+                <td>${a.owner ?? a.tenant}</td>
+                <td>own account</td>
+                <td>${method(a)} · ${a.fromAddress}</td>
+                <td>${a.status === 'pending' ? 'Pending' : a.status === 'active' ? 'Active' : html`Failing: ${a.lastError ?? ''}`}</td>
+                <td>
+                  <form class="inline" method="post" action="/console/accounts/${a.id}/test">
+                    <input type="hidden" name="csrf" value="${csrf}" /><button>Test connection</button>
+                  </form>
+                  ${
+                    a.isDefault
+                      ? ''
+                      : html`<form class="inline" method="post" action="/console/accounts/${a.id}/default">
+                          <input type="hidden" name="csrf" value="${csrf}" /><button>Make default</button>
+                        </form>`
+                  }
+                </td>
+              </tr>`,
+          )}
+        </tbody>
+      </table>
+      ${accounts.length === 0 ? html`<p>No account yet: an administrator adds one with <code>mailroom accounts add</code>.</p>` : ''}`,
     user,
     csrf,
   );

@@ -140,6 +140,8 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   inboxRoutes(app, deps);
   webhookRoutes(app, deps);
   app.route('/console', consoleRoutes(ctx));
+  // The address people are given is the server's own: it opens the console.
+  app.get('/', (c) => c.redirect('/console/unassigned', 302));
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: {

@@ -151,6 +151,8 @@ export interface ListFilter {
   tenantIds?: readonly number[];
   /** Only messages older than this id (the cursor of the previous page). */
   before?: string;
+  /** Only messages filed under this candidate. */
+  candidateId?: number;
   limit: number;
 }
 
@@ -235,6 +237,10 @@ export class MessageStore {
     if (filter.before) {
       where.push('m.id < ?');
       params.push(filter.before);
+    }
+    if (filter.candidateId !== undefined) {
+      where.push('m.candidate_id = ?');
+      params.push(filter.candidateId);
     }
     const sql = `${SELECT_MESSAGE} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY m.id DESC LIMIT ?`;
     return (this.statements.get(sql).all(...params, filter.limit) as MessageRow[]).map(toMessage);

@@ -479,6 +479,8 @@ export const migrations: readonly Migration[] = [
         expires_at   TEXT NOT NULL
       );
       CREATE INDEX console_sessions_user ON console_sessions(user_id);
+      -- A candidate's page lists what was sent to them too.
+      CREATE INDEX IF NOT EXISTS outbound_candidate ON outbound_messages(candidate_id);
     `,
   },
 ];

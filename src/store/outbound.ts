@@ -127,9 +127,13 @@ export class OutboundStore {
     return row ? toOutbound(row) : null;
   }
 
-  list(filter: { status?: string; tenant?: string; tenantIds?: readonly number[]; before?: string; limit: number }): OutboundMessage[] {
+  list(filter: { status?: string; tenant?: string; tenantIds?: readonly number[]; candidateId?: number; before?: string; limit: number }): OutboundMessage[] {
     const where: string[] = [];
     const params: unknown[] = [];
+    if (filter.candidateId !== undefined) {
+      where.push('o.candidate_id = ?');
+      params.push(filter.candidateId);
+    }
     if (filter.tenantIds) {
       where.push('o.tenant_id IN (SELECT value FROM json_each(?))');
       params.push(JSON.stringify(filter.tenantIds));

@@ -3,13 +3,16 @@
 // the one-time link, signs in, works the unassigned queue (reason chips,
 // filters), opens a message whose HTML would load a tracking pixel (it does
 // not: sandboxed frame, remote content blocked), and assigns it; another
-// tenant's mail is never shown; sign-in is rate-limited and changes need the
-// session's CSRF token from our own origin.
+// tenant's mail is never shown; the assigned message shows in the candidate's
+// conversation; an administrator tests an account; sign-in is rate-limited and
+// changes need the session's CSRF token from our own origin.
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addConsoleUser, EVERY_TENANT } from '../../src/operations/index.ts';
+import { addTestAccount } from '../helpers/accounts.ts';
+import { startProvider } from '../helpers/provider.ts';
 import { RawSmtp, queuedId } from '../helpers/raw-smtp.ts';
 import { isProcessed, startTestServer, waitFor, type TestServer } from '../helpers/server.ts';
 
@@ -127,6 +130,15 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in a browser', () => {
     await expect(page.textContent('[role=status]')).resolves.toContain(`Message ${acme} assigned`);
     expect(t.ctx.messages.get(acme)).toMatchObject({ status: 'assigned', decision: { method: 'manual', candidate: { externalId: 'c-jane' } } });
     expect(t.ctx.candidates.get('acme', 'c-jane')?.emails).toContain('jane.private@home.example');
+    // The message in the candidate's conversation.
+    await page.click('a:has-text("See the conversation")');
+    await page.waitForURL(/\/console\/candidates\/acme\/c-jane$/);
+    const conversation = await page.textContent('main');
+    expect(conversation).toContain('Jane Doe');
+    expect(conversation).toContain('← from the candidate');
+    expect(conversation).toContain('Hello, here is my CV.');
+    // A recruiter does not manage accounts.
+    expect((await page.goto(`${base}/console/accounts`))?.status()).toBe(403);
 
     // Another tenant's message is not found, not forbidden.
     const other = await page.goto(`${base}/console/messages/${globex}`);
@@ -162,6 +174,18 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in a browser', () => {
     await page.click('button:has-text("Dismiss")');
     await page.waitForURL(/done=/);
     expect(t.ctx.messages.get(globex?.id as string)?.status).toBe('dismissed');
+    // An administrator tests an account of the tenant against the provider: each stage, then "Status: OK".
+    const provider = await startProvider({ secure: false, users: { 'recruiter@acme.com': 'app-password-1' }, deliverTo: () => null });
+    try {
+      const account = addTestAccount(t.ctx, provider, { tenant: 'globex', name: 'globex-main' });
+      await page.goto(`${base}/console/accounts`);
+      expect(await page.textContent('tbody')).toMatch(/globex-main.*Pending/s);
+      await page.click(`form[action="/console/accounts/${account.id}/test"] button`);
+      await expect(page.textContent('[role=status]')).resolves.toContain(`Account ${account.id}: Status: OK`);
+      expect(await page.textContent('tbody')).toMatch(/Active/);
+    } finally {
+      await provider.close();
+    }
     await page.click('button:has-text("Sign out")');
     await page.waitForURL(/\/console\/login$/);
     await page.goto(`${base}/console/unassigned`);
