@@ -129,21 +129,24 @@ export function queuePage(
       ${
         messages.length === 0
           ? html`<p>Nothing waits here.</p>`
-          : html`<table>
-              <thead>
-                <tr>
-                  <th>Subject</th>
-                  <th>From</th>
-                  <th>Why it waits</th>
-                  <th>Company</th>
-                  <th>Received</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${rows}
-              </tbody>
-            </table>`
-      }`,
+          : html`<div class="scroll">
+              <table>
+                <thead>
+                  <tr>
+                    <th>Subject</th>
+                    <th>From</th>
+                    <th>Why it waits</th>
+                    <th>Company</th>
+                    <th>Received</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  ${rows}
+                </tbody>
+              </table>
+            </div>`
+      }
+      ${olderLink ? html`<p><a href="${olderLink}">Older messages →</a></p>` : ''}`,
     user,
     csrf,
   );
@@ -205,7 +208,14 @@ export function messagePage(user: ConsoleUser, csrf: string, m: StoredMessage, h
               </form>
               <h2>Why mailroom did not file it</h2>
               <pre>${JSON.stringify(m.decision?.evidence ?? {}, null, 2)}</pre>`
-          : html`<p>Status: ${m.status}${m.decision?.candidate ? html` · ${m.decision.candidate.name}` : ''}</p>`
+          : html`<p>
+              Status:
+              ${m.status}${
+                m.decision?.candidate
+                  ? html` · <a href="/console/candidates/${m.tenant}/${m.decision.candidate.externalId}">${m.decision.candidate.name}</a>`
+                  : ''
+              }
+            </p>`
       }`,
     user,
     csrf,
