@@ -8,7 +8,7 @@ import { reasonChip, REASON_FILTERS, verdictWords } from './reasons.ts';
 type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
 
 const STYLE = `body{font:15px/1.45 system-ui,sans-serif;margin:0;color:#1d1d1f}header{display:flex;gap:1em;align-items:center;padding:.6em 1.2em;background:#243b53;color:#fff}
-header a,header button{color:#fff}main{padding:1.2em;max-width:72em}table{border-collapse:collapse;width:100%}td,th{padding:.4em .6em;border-bottom:1px solid #ddd;text-align:left}
+header a,header button{color:#fff}header button{background:transparent;border:1px solid #fff;border-radius:.3em;padding:.2em .6em}header .muted{color:#cbd5e1}main{padding:1.2em;max-width:72em}table{border-collapse:collapse;width:100%}td,th{padding:.4em .6em;border-bottom:1px solid #ddd;text-align:left}
 .chip{display:inline-block;padding:.1em .6em;border-radius:1em;background:#fde68a;font-size:.85em}.error{color:#b91c1c}.muted{color:#666}form.inline{display:inline}
 iframe{width:100%;height:24em;border:1px solid #ccc}pre{white-space:pre-wrap;background:#f6f6f6;padding:.8em}
 .scroll{overflow-x:auto}ol.thread{list-style:none;padding:0}@media (max-width:600px){header{flex-wrap:wrap}td,th{padding:.3em}}`;
