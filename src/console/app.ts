@@ -14,6 +14,7 @@ import {
   completeSetup,
   listAccounts,
   makeDefaultAccount,
+  sendAccountTestEmail,
   tenantWithin,
   testAccount,
   dismissMessage,
@@ -61,6 +62,8 @@ export function consoleRoutes(ctx: Context): Hono<Env> {
   const app = new Hono<Env>();
   const perClient = new RateLimiter<string>(SIGN_INS_PER_MINUTE, () => ctx.clock.now().getTime());
   const perAddress = new RateLimiter<string>(SIGN_INS_PER_MINUTE, () => ctx.clock.now().getTime());
+  /** Test emails on their way, by account: shown on the accounts page until the next test. */
+  const testEmails = new Map<number, { waiting: boolean; ok: boolean; text: string }>();
 
   app.use('*', async (c, next) => {
     if (c.req.method === 'POST' && foreignOrigin(c)) return c.text('forbidden: a change must come from the console itself', 403);
@@ -135,17 +138,15 @@ export function consoleRoutes(ctx: Context): Hono<Env> {
     const filter = { reason: c.req.query('reason') ?? '', tenant: c.req.query('tenant') ?? '', q: (c.req.query('q') ?? '').trim() };
     const visible = ctx.tenants.list().filter((t) => reach.tenantIds === 'all' || reach.tenantIds.includes(t.id));
     const chosen = visible.find((t) => t.slug === filter.tenant);
-    const needle = filter.q.toLowerCase();
     const before = c.req.query('before');
-    const found = ctx.messages
-      .list({
-        status: 'unassigned',
-        limit: PAGE + 1,
-        ...(filter.reason ? { reason: filter.reason } : {}),
-        ...(before ? { before } : {}),
-        tenantIds: chosen ? [chosen.id] : visible.map((t) => t.id),
-      })
-      .filter((m) => !needle || `${m.from ?? ''} ${m.subject ?? ''}`.toLowerCase().includes(needle));
+    const found = ctx.messages.list({
+      status: 'unassigned',
+      limit: PAGE + 1,
+      ...(filter.reason ? { reason: filter.reason } : {}),
+      ...(before ? { before } : {}),
+      ...(filter.q ? { search: filter.q } : {}),
+      tenantIds: chosen ? [chosen.id] : visible.map((t) => t.id),
+    });
     const messages = found.slice(0, PAGE);
     const older = found.length > PAGE ? (messages[messages.length - 1]?.id ?? null) : null;
     const notice = c.req.query('done') ? `Message ${c.req.query('done')} ${c.req.query('how') === 'dismissed' ? 'dismissed' : 'assigned'}.` : null;
@@ -238,14 +239,39 @@ export function consoleRoutes(ctx: Context): Hono<Env> {
   });
   app.get('/accounts', async (c) => {
     const { user, reach, csrf } = c.get('signedIn');
-    return c.html(accountsPage(user, csrf, await listAccounts(ctx, reach), null));
+    const accounts = await listAccounts(ctx, reach);
+    const shown = accounts.flatMap((a) => {
+      const test = testEmails.get(a.id);
+      return test ? [{ id: a.id, ...test }] : [];
+    });
+    return c.html(accountsPage(user, csrf, accounts, null, shown));
   });
   app.post('/accounts/:id/test', async (c) => {
     const { user, reach, csrf } = c.get('signedIn');
     const id = Number(c.req.param('id'));
     const { result } = await testAccount(ctx, reach, id);
     const text = result.ok ? 'Status: OK' : `failed at ${result.stage}: ${result.error ?? ''}. What to do: ${result.advice ?? ''}`;
-    return c.html(accountsPage(user, csrf, await listAccounts(ctx, reach), { id, text, ok: result.ok }));
+    return c.html(accountsPage(user, csrf, await listAccounts(ctx, reach), { id, text, ok: result.ok }, []));
+  });
+  // The test email's round trip takes seconds: it runs on, and the page looks again every two seconds until it is back.
+  app.post('/accounts/:id/test-email', async (c) => {
+    const id = Number(c.req.param('id'));
+    const reach = c.get('signedIn').reach;
+    if (testEmails.get(id)?.waiting !== true) {
+      testEmails.set(id, { waiting: true, ok: false, text: 'test email sent; waiting for it to come back through our MX' });
+      void sendAccountTestEmail(ctx, reach, id, { timeoutMs: ctx.config.checks.forwardingTimeoutMs })
+        .then(({ result }) =>
+          testEmails.set(id, {
+            waiting: false,
+            ok: result.ok,
+            text: result.ok
+              ? `the test email came back in ${result.roundTripMs} ms: Active`
+              : `${result.error ?? 'failed'}. What to do: ${result.advice ?? ''}`,
+          }),
+        )
+        .catch((err: Error) => testEmails.set(id, { waiting: false, ok: false, text: err.message }));
+    }
+    return c.redirect('/console/accounts', 303);
   });
   app.post('/accounts/:id/default', async (c) => {
     await makeDefaultAccount(ctx, c.get('signedIn').reach, Number(c.req.param('id')));

@@ -13,12 +13,13 @@ header a,header button{color:#fff}header button{background:transparent;border:1p
 iframe{width:100%;height:24em;border:1px solid #ccc}pre{white-space:pre-wrap;background:#f6f6f6;padding:.8em}
 .scroll{overflow-x:auto}ol.thread{list-style:none;padding:0}@media (max-width:600px){header{flex-wrap:wrap}td,th{padding:.3em}}`;
 
-export function page(title: string, body: Html | string, user: ConsoleUser | null = null, csrf = ''): Html {
+export function page(title: string, body: Html | string, user: ConsoleUser | null = null, csrf = '', refreshSeconds = 0): Html {
   return html`<!doctype html>
     <html lang="en">
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
+        ${refreshSeconds > 0 ? html`<meta http-equiv="refresh" content="${refreshSeconds}" />` : ''}
         <title>${title} · mailroom</title>
         <style>
           ${STYLE}
@@ -265,12 +266,19 @@ export function conversationPage(user: ConsoleUser, csrf: string, candidate: Can
   );
 }
 
-export function accountsPage(user: ConsoleUser, csrf: string, accounts: Account[], result: { id: number; text: string; ok: boolean } | null): Html {
+export function accountsPage(
+  user: ConsoleUser,
+  csrf: string,
+  accounts: Account[],
+  result: { id: number; text: string; ok: boolean } | null,
+  testEmails: { id: number; text: string; ok: boolean; waiting: boolean }[],
+): Html {
   const method = (a: Account): string => (a.authMethod === 'oauth2' ? (a.provider === 'gmail' ? 'Google' : 'Microsoft') : 'SMTP');
   return page(
     'Accounts',
     html`<h1>Sending accounts</h1>
       ${result ? html`<p role="status" class="${result.ok ? '' : 'error'}">Account ${result.id}: ${result.text}</p>` : ''}
+      ${testEmails.map((t) => html`<p class="${t.ok || t.waiting ? '' : 'error'}" data-test-email="${t.id}">Test email of account ${t.id}: ${t.text}</p>`)}
       <table>
         <thead>
           <tr>
@@ -297,6 +305,9 @@ export function accountsPage(user: ConsoleUser, csrf: string, accounts: Account[
                   <form class="inline" method="post" action="/console/accounts/${a.id}/test">
                     <input type="hidden" name="csrf" value="${csrf}" /><button>Test connection</button>
                   </form>
+                  <form class="inline" method="post" action="/console/accounts/${a.id}/test-email">
+                    <input type="hidden" name="csrf" value="${csrf}" /><button>Send test email</button>
+                  </form>
                   ${
                     a.isDefault
                       ? ''
@@ -312,5 +323,6 @@ export function accountsPage(user: ConsoleUser, csrf: string, accounts: Account[
       ${accounts.length === 0 ? html`<p>No account yet: an administrator adds one with <code>mailroom accounts add</code>.</p>` : ''}`,
     user,
     csrf,
+    testEmails.some((t) => t.waiting) ? 2 : 0,
   );
 }

@@ -153,6 +153,8 @@ export interface ListFilter {
   before?: string;
   /** Only messages filed under this candidate. */
   candidateId?: number;
+  /** Only messages whose sender or subject contains this text (any case). */
+  search?: string;
   limit: number;
 }
 
@@ -241,6 +243,11 @@ export class MessageStore {
     if (filter.candidateId !== undefined) {
       where.push('m.candidate_id = ?');
       params.push(filter.candidateId);
+    }
+    if (filter.search) {
+      const pattern = `%${filter.search.replace(/[%_\\]/g, (c) => `\\${c}`)}%`;
+      where.push(`(m.from_header LIKE ? ESCAPE '\\' OR m.subject LIKE ? ESCAPE '\\')`);
+      params.push(pattern, pattern);
     }
     const sql = `${SELECT_MESSAGE} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY m.id DESC LIMIT ?`;
     return (this.statements.get(sql).all(...params, filter.limit) as MessageRow[]).map(toMessage);

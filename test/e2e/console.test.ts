@@ -175,7 +175,9 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in a browser', () => {
     await page.waitForURL(/done=/);
     expect(t.ctx.messages.get(globex?.id as string)?.status).toBe('dismissed');
     // An administrator tests an account of the tenant against the provider: each stage, then "Status: OK".
-    const provider = await startProvider({ secure: false, users: { 'recruiter@acme.com': 'app-password-1' }, deliverTo: () => null });
+    // The provider hands mail for the reply domain back to our MX, as the internet would.
+    const toOurMx = (to: readonly string[]): number | null => (to.every((a) => a.endsWith('@replies.globex.com')) ? t.port : null);
+    const provider = await startProvider({ secure: false, users: { 'recruiter@acme.com': 'app-password-1' }, deliverTo: toOurMx });
     try {
       const account = addTestAccount(t.ctx, provider, { tenant: 'globex', name: 'globex-main' });
       await page.goto(`${base}/console/accounts`);
@@ -183,6 +185,11 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in a browser', () => {
       await page.click(`form[action="/console/accounts/${account.id}/test"] button`);
       await expect(page.textContent('[role=status]')).resolves.toContain(`Account ${account.id}: Status: OK`);
       expect(await page.textContent('tbody')).toMatch(/Active/);
+      // The test email goes out, comes back through our MX, and the page (refreshing itself) says so.
+      t.ctx.accounts.setStatus(account.id, 'pending', null, new Date().toISOString());
+      await page.click(`form[action="/console/accounts/${account.id}/test-email"] button`);
+      await page.waitForSelector(`[data-test-email="${account.id}"]:has-text("came back")`, { timeout: 30_000 });
+      expect(t.ctx.accounts.get(account.id)?.status).toBe('active');
     } finally {
       await provider.close();
     }
