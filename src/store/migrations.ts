@@ -481,6 +481,8 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX console_sessions_user ON console_sessions(user_id);
       -- A candidate's page lists what was sent to them too.
       CREATE INDEX IF NOT EXISTS outbound_candidate ON outbound_messages(candidate_id);
+      -- The queue filtered by reason, newest first, without reading every decision.
+      CREATE INDEX IF NOT EXISTS messages_reason ON messages(json_extract(decision, '$.reason'), id);
     `,
   },
 ];
