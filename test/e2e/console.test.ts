@@ -209,10 +209,10 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in a browser', () => {
       });
       tries.push(r.status);
     }
-    const limited = tries.indexOf(429);
-    expect(limited).toBeGreaterThanOrEqual(7);
-    expect(tries.slice(0, limited).every((s) => s === 401)).toBe(true);
-    expect(tries.slice(limited).every((s) => s === 429)).toBe(true);
+    // (The buckets refill a try every six seconds, so on a slow machine a 401 may follow a 429.)
+    expect(tries.every((s) => s === 401 || s === 429)).toBe(true);
+    expect(tries.indexOf(429)).toBeGreaterThanOrEqual(7);
+    expect(tries[10]).toBe(429);
     await page.close();
   }, 60_000);
 });
