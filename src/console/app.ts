@@ -149,7 +149,14 @@ export function consoleRoutes(ctx: Context): Hono<Env> {
     });
     const messages = found.slice(0, PAGE);
     const older = found.length > PAGE ? (messages[messages.length - 1]?.id ?? null) : null;
-    const notice = c.req.query('done') ? `Message ${c.req.query('done')} ${c.req.query('how') === 'dismissed' ? 'dismissed' : 'assigned'}.` : null;
+    const how = c.req.query('how') === 'dismissed' ? 'dismissed' : 'assigned';
+    const bulk = c.req.query('bulk');
+    const failed = c.req.query('failed');
+    const notice = c.req.query('done')
+      ? `Message ${c.req.query('done')} ${how}.`
+      : bulk !== undefined
+        ? `${bulk} message(s) ${how}.${failed ? ` Not done: ${failed}` : ''}`
+        : null;
     return c.html(
       queuePage(
         user,
@@ -186,6 +193,29 @@ export function consoleRoutes(ctx: Context): Hono<Env> {
     });
     const link = `${candidate.tenant}/${candidate.externalId}`;
     return c.redirect(`/console/unassigned?done=${encodeURIComponent(id)}&how=assigned&candidate=${encodeURIComponent(link)}`, 303);
+  });
+
+  // Several at once: each through the same operation, so one that moved meanwhile is reported, not the batch refused.
+  app.post('/unassigned/bulk', async (c) => {
+    const body = await c.req.parseBody({ all: true });
+    const raw = body['ids'];
+    const ids = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).filter((v): v is string => typeof v === 'string').slice(0, PAGE);
+    const action = field(body, 'action');
+    const reach = c.get('signedIn').reach;
+    let done = 0;
+    const failed: string[] = [];
+    for (const id of ids) {
+      try {
+        if (action === 'assign') await assignMessage(ctx, reach, id, { candidate: field(body, 'candidate').trim() });
+        else await dismissMessage(ctx, reach, id, field(body, 'note').trim() || null);
+        done++;
+      } catch (err) {
+        if (!(err instanceof DomainError)) throw err;
+        failed.push(`${id}: ${err.message}`);
+      }
+    }
+    const how = action === 'assign' ? 'assigned' : 'dismissed';
+    return c.redirect(`/console/unassigned?bulk=${done}&how=${how}${failed.length ? `&failed=${encodeURIComponent(failed.join('; '))}` : ''}`, 303);
   });
 
   app.post('/messages/:id/dismiss', async (c) => {

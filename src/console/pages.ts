@@ -98,6 +98,7 @@ export function queuePage(
   const rows = messages.map(
     (m) =>
       html`<tr>
+        <td><input type="checkbox" name="ids" value="${m.id}" aria-label="select ${m.subject ?? m.id}" form="bulk" /></td>
         <td><a href="/console/messages/${m.id}">${m.subject ?? '(no subject)'}</a></td>
         <td>${m.classification?.forward?.originalFrom?.address ?? m.from ?? m.envelope.mailFrom}</td>
         <td><span class="chip">${reasonChip(m)}</span></td>
@@ -131,21 +132,29 @@ export function queuePage(
         messages.length === 0
           ? html`<p>Nothing waits here.</p>`
           : html`<div class="scroll">
-              <table>
-                <thead>
-                  <tr>
-                    <th>Subject</th>
-                    <th>From</th>
-                    <th>Why it waits</th>
-                    <th>Company</th>
-                    <th>Received</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  ${rows}
-                </tbody>
-              </table>
-            </div>`
+                <table>
+                  <thead>
+                    <tr>
+                      <th></th>
+                      <th>Subject</th>
+                      <th>From</th>
+                      <th>Why it waits</th>
+                      <th>Company</th>
+                      <th>Received</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    ${rows}
+                  </tbody>
+                </table>
+              </div>
+              <form id="bulk" method="post" action="/console/unassigned/bulk">
+                <input type="hidden" name="csrf" value="${csrf}" />
+                <label>Candidate <input name="candidate" placeholder="external id" /></label>
+                <button name="action" value="assign">Assign selected</button>
+                <label>Note <input name="note" /></label>
+                <button name="action" value="dismiss">Dismiss selected</button>
+              </form>`
       }
       ${olderLink ? html`<p><a href="${olderLink}">Older messages →</a></p>` : ''}`,
     user,

@@ -174,6 +174,17 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in a browser', () => {
     await page.click('button:has-text("Dismiss")');
     await page.waitForURL(/done=/);
     expect(t.ctx.messages.get(globex?.id as string)?.status).toBe('dismissed');
+    // Several at once.
+    const more = [
+      await deliver('careers@replies.globex.com', 'a@spam.example', 'Cheap watches', '<p>buy</p>'),
+      await deliver('careers@replies.globex.com', 'b@spam.example', 'Cheap pills', '<p>buy</p>'),
+    ];
+    await page.goto(`${base}/console/unassigned`);
+    for (const id of more) await page.check(`input[name=ids][value="${id}"]`);
+    await page.fill('#bulk input[name=note]', 'spam wave');
+    await page.click('#bulk button[value=dismiss]');
+    await expect(page.textContent('[role=status]')).resolves.toContain('2 message(s) dismissed');
+    expect(more.map((id) => t.ctx.messages.get(id)?.status)).toEqual(['dismissed', 'dismissed']);
     // An administrator tests an account of the tenant against the provider: each stage, then "Status: OK".
     // The provider hands mail for the reply domain back to our MX, as the internet would.
     const toOurMx = (to: readonly string[]): number | null => (to.every((a) => a.endsWith('@replies.globex.com')) ? t.port : null);
