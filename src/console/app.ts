@@ -13,6 +13,7 @@ import {
   assignMessage,
   completeSetup,
   listAccounts,
+  checkTenantSetup,
   makeDefaultAccount,
   sendAccountTestEmail,
   tenantWithin,
@@ -27,7 +28,7 @@ import {
   type SignedIn,
 } from '../operations/index.ts';
 import type { Context } from '../runtime/context.ts';
-import { accountsPage, conversationPage, loginPage, messagePage, page, queuePage, setupPage, type ThreadItem } from './pages.ts';
+import { accountsPage, checklistPage, conversationPage, loginPage, messagePage, page, queuePage, setupPage, type Finding, type ThreadItem } from './pages.ts';
 
 type Env = { Variables: { signedIn: SignedIn; sessionId: string } };
 
@@ -62,6 +63,8 @@ export function consoleRoutes(ctx: Context): Hono<Env> {
   const app = new Hono<Env>();
   const perClient = new RateLimiter<string>(SIGN_INS_PER_MINUTE, () => ctx.clock.now().getTime());
   const perAddress = new RateLimiter<string>(SIGN_INS_PER_MINUTE, () => ctx.clock.now().getTime());
+  /** The last set-up check of each tenant (it takes seconds, the forwarding test minutes): shown until the next one. */
+  const checks = new Map<string, { running: boolean; sendTests: boolean; progress: string; findings: Finding[] | null }>();
   /** Test emails on their way, by account: shown on the accounts page until the next test. */
   const testEmails = new Map<number, { waiting: boolean; ok: boolean; text: string }>();
 
@@ -303,6 +306,32 @@ export function consoleRoutes(ctx: Context): Hono<Env> {
     }
     return c.redirect('/console/accounts', 303);
   });
+  // The set-up checklist of the user's own tenant: `tenants check` as a list, run in the background.
+  app.use('/checklist', async (c, next) => {
+    const { user } = c.get('signedIn');
+    if (user.role === 'recruiter' || user.tenant === null) return c.html(page('Not allowed', "The checklist is for a tenant's administrators.", user), 403);
+    await next();
+  });
+  app.get('/checklist', (c) => {
+    const { user, csrf } = c.get('signedIn');
+    const state = checks.get(user.tenant as string);
+    return c.html(checklistPage(user, csrf, user.tenant as string, state?.findings ?? null, state?.running ? state : null));
+  });
+  app.post('/checklist', async (c) => {
+    const { user, reach } = c.get('signedIn');
+    const tenant = user.tenant as string;
+    const sendTests = field(await c.req.parseBody(), 'sendTests') === '1';
+    if (checks.get(tenant)?.running !== true) {
+      const state = { running: true, sendTests, progress: 'starting', findings: null as Finding[] | null };
+      checks.set(tenant, state);
+      void checkTenantSetup(ctx, reach, tenant, { sendTests, inboxes: [], progress: (line) => (state.progress = line) })
+        .then(({ report }) => (state.findings = report.checks))
+        .catch((err: Error) => (state.findings = [{ status: 'fail', subject: tenant, check: 'the check itself', found: err.message, advice: 'see the log' }]))
+        .finally(() => (state.running = false));
+    }
+    return c.redirect('/console/checklist', 303);
+  });
+
   app.post('/accounts/:id/default', async (c) => {
     await makeDefaultAccount(ctx, c.get('signedIn').reach, Number(c.req.param('id')));
     return c.redirect('/console/accounts', 303);

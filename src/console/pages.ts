@@ -30,7 +30,8 @@ export function page(title: string, body: Html | string, user: ConsoleUser | nul
           <strong>mailroom</strong>
           ${
             user
-              ? html`<a href="/console/unassigned">Unassigned</a>${user.role === 'recruiter' ? '' : html`<a href="/console/accounts">Accounts</a>`}<span
+              ? html`<a href="/console/unassigned">Unassigned</a
+                  >${user.role === 'recruiter' ? '' : html`<a href="/console/accounts">Accounts</a>`}${user.role === 'admin' ? html`<a href="/console/checklist">Checklist</a>` : ''}<span
                     class="muted"
                     >${user.email} (${user.tenant ?? 'every tenant'}, ${user.role})</span
                   >
@@ -333,5 +334,52 @@ export function accountsPage(
     user,
     csrf,
     testEmails.some((t) => t.waiting) ? 2 : 0,
+  );
+}
+
+/** One finding of the set-up check, as the checklist shows it. */
+export interface Finding {
+  status: 'ok' | 'warn' | 'fail';
+  subject: string;
+  check: string;
+  found: string;
+  advice: string | null;
+}
+
+export function checklistPage(
+  user: ConsoleUser,
+  csrf: string,
+  tenant: string,
+  findings: Finding[] | null,
+  running: { sendTests: boolean; progress: string } | null,
+): Html {
+  const mark = { ok: '✓ ok', warn: '! warn', fail: '✗ fail' } as const;
+  return page(
+    'Set-up checklist',
+    html`<h1>Set-up checklist: ${tenant}</h1>
+      ${running ? html`<p role="status">Checking${running.sendTests ? ', with the forwarding test' : ''}: ${running.progress}</p>` : ''}
+      ${
+        findings
+          ? html`<ul class="checklist">
+              ${findings.map(
+                (f) =>
+                  html`<li>
+                    <strong>${mark[f.status]}</strong> ${f.check} · ${f.subject}:
+                    ${f.found}${f.advice ? html`<br /><span class="muted">What to do: ${f.advice}</span>` : ''}
+                  </li>`,
+              )}
+            </ul>`
+          : running
+            ? ''
+            : html`<p>Not checked yet.</p>`
+      }
+      <form method="post" action="/console/checklist">
+        <input type="hidden" name="csrf" value="${csrf}" />
+        <button name="sendTests" value="0">Check again</button>
+        <button name="sendTests" value="1">Run the forwarding test too</button>
+      </form>`,
+    user,
+    csrf,
+    running ? 2 : 0,
   );
 }

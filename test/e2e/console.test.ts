@@ -204,6 +204,14 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in a browser', () => {
     } finally {
       await provider.close();
     }
+    // The set-up checklist: `tenants check` as a list with what to do, run in the background.
+    await page.goto(`${base}/console/checklist`);
+    await expect(page.textContent('main')).resolves.toContain('Not checked yet.');
+    await page.click('button:has-text("Check again")');
+    await page.waitForSelector('ul.checklist li', { timeout: 30_000 });
+    const checklist = await page.textContent('ul.checklist');
+    expect(checklist).toMatch(/MX points at mailroom · replies\.globex\.com/);
+    expect(checklist).toMatch(/What to do:/);
     await page.click('button:has-text("Sign out")');
     await page.waitForURL(/\/console\/login$/);
     await page.goto(`${base}/console/unassigned`);
