@@ -52,6 +52,13 @@ function field(body: Record<string, unknown>, name: string): string {
   return typeof value === 'string' ? value : '';
 }
 
+/** Pages for administrators and operators: a recruiter is told so. */
+async function adminOnly(c: HonoContext<Env>, next: () => Promise<void>): Promise<Response | void> {
+  const { user } = c.get('signedIn');
+  if (user.role === 'recruiter') return c.html(page('Not allowed', 'This page is for administrators.', user), 403);
+  await next();
+}
+
 /** A change may come only from our own pages: a foreign Origin is refused before anything is read. */
 function foreignOrigin(c: HonoContext): boolean {
   const origin = c.req.header('origin');
@@ -262,14 +269,8 @@ export function consoleRoutes(ctx: Context): Hono<Env> {
   });
 
   // Accounts: for administrators and operators.
-  app.use('/accounts/*', async (c, next) => {
-    if (c.get('signedIn').user.role === 'recruiter') return c.html(page('Not allowed', 'Accounts are for administrators.', c.get('signedIn').user), 403);
-    await next();
-  });
-  app.use('/accounts', async (c, next) => {
-    if (c.get('signedIn').user.role === 'recruiter') return c.html(page('Not allowed', 'Accounts are for administrators.', c.get('signedIn').user), 403);
-    await next();
-  });
+  app.use('/accounts', adminOnly);
+  app.use('/accounts/*', adminOnly);
   app.get('/accounts', async (c) => {
     const { user, reach, csrf } = c.get('signedIn');
     const accounts = await listAccounts(ctx, reach);

@@ -108,6 +108,8 @@ function limitBodies(app: OpenAPIHono<ApiEnv>, ctx: ApiDeps['ctx']): void {
   const normal = bodyLimit({ maxSize: ctx.config.http.maxBodyBytes, onError: tooLarge(ctx.config.http.maxBodyBytes) });
   const bulk = bodyLimit({ maxSize: bulkLimit, onError: tooLarge(bulkLimit) });
   app.use('/v1/*', (c, next) => (c.req.path === '/v1/candidates/bulk' ? bulk(c, next) : normal(c, next)));
+  // The console's forms are read whole too (sign-in comes from strangers): the same limit.
+  app.use('/console/*', normal);
 }
 
 export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {

@@ -81,7 +81,8 @@ export function headerBlockStart(lines: readonly string[], from = 0): number {
     if (values.length >= 2 && values.some((v) => ADDRESS.test(v)) && values.some((v) => TIME.test(v))) {
       let start = i;
       while (start > 0 && (SEPARATOR.test(lines[start - 1] as string) || blank(lines[start - 1]))) start--;
-      return nextNonBlank(lines, start) === i || SEPARATOR.test(lines[nextNonBlank(lines, start)] as string) ? nextNonBlank(lines, start) : i;
+      // Only separators and blank lines were walked over: the block starts at the first separator, else at its first line.
+      return nextNonBlank(lines, start);
     }
     i = end;
   }

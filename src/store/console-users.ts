@@ -98,7 +98,9 @@ export class ConsoleUserStore {
     this.statements.get('UPDATE console_users SET setup_hash = ?, setup_expires_at = ? WHERE id = ?').run(setupHash, expiresAt, id);
   }
 
+  /** Records a session; sessions that ran out go at the same time, so the table holds only live ones. */
   createSession(idHash: string, userId: number, csrf: string, createdAt: string, expiresAt: string): void {
+    this.statements.get('DELETE FROM console_sessions WHERE expires_at <= ?').run(createdAt);
     this.statements
       .get('INSERT INTO console_sessions (id_hash, user_id, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)')
       .run(idHash, userId, csrf, createdAt, expiresAt);

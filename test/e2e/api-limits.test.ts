@@ -66,6 +66,13 @@ describe('the API in its scope and within its limits', () => {
     const big = await call('POST', '/v1/send', parentToken, JSON.stringify({ to: 'jane@candidate.example', subject: 'x', text: 'y'.repeat(20_000) }));
     expect(big.status).toBe(413);
     expect(((await big.json()) as { type: string }).type).toBe('urn:mailroom:problem:too-large');
+    // The console's sign-in form is read under the same limit: a stranger's endless form is cut off.
+    const form = await fetch(`${base}/console/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `email=a%40b.example&password=${'p'.repeat(20_000)}`,
+    });
+    expect(form.status).toBe(413);
     const longName = await call('PUT', '/v1/candidates/c-long', parentToken, JSON.stringify({ name: 'n'.repeat(501), emails: ['long@candidate.example'] }));
     expect(longName.status).toBe(400);
     const longSlug = await call(
