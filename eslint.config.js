@@ -33,6 +33,16 @@ export default tseslint.config(
     },
   },
   {
+    // Storage answers with promises: one left unawaited is a write that may not have happened, or an error nobody hears.
+    files: ['src/**/*.ts', 'scripts/**/*.ts', 'test/**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
+    },
+  },
+  {
     // The storage boundary: SQL and the database driver live in src/store/ only,
     // so a second backend fits behind the store's interface without touching the rest.
     files: ['src/**/*.ts'],

@@ -15,7 +15,7 @@ import { createLogger } from '../src/log.ts';
 import { addConsoleUser, completeSetup, createApiToken, EVERY_TENANT, signIn } from '../src/operations/index.ts';
 import { createContext } from '../src/runtime/context.ts';
 import { startServer } from '../src/runtime/server.ts';
-import { newMessageId, type DecisionSummary, type NewMessage } from '../src/store/index.ts';
+import { createSqliteRepositories, newMessageId, type DecisionSummary, type NewMessage } from '../src/store/index.ts';
 import { percentile } from './lib/stats.ts';
 
 const { values } = parseArgs({ options: { messages: { type: 'string', default: '100000' } } });
@@ -32,17 +32,19 @@ const config = configSchema.parse({
   log: { level: 'silent' },
 });
 const ctx = createContext(config, { log: createLogger('silent') });
-ctx.tenants.add({ slug: 'acme', name: 'Acme', domains: ['acme.com'], replyDomains: ['replies.acme.com'], forwardAddresses: [] });
-const tenantId = ctx.tenants.get('acme')?.id as number;
+await ctx.tenants.add({ slug: 'acme', name: 'Acme', domains: ['acme.com'], replyDomains: ['replies.acme.com'], forwardAddresses: [] });
+const tenantId = (await ctx.tenants.get('acme'))?.id as number;
 const candidates = Array.from({ length: 2000 }, (_, i) => ({ externalId: `c-${i}`, name: `Candidate ${i}`, emails: [`person${i}@candidate.example`] }));
-ctx.candidates.upsertBatch('acme', candidates);
+await ctx.candidates.upsertBatch('acme', candidates);
 const REASONS = ['unknown_sender', 'ambiguous_sender', 'unauthenticated_sender', 'dmarc_fail', 'bounce_unmatched'];
 
 log(`writing ${total} messages`);
 const started = performance.now();
 let someUnassigned = '';
+const seeding = createSqliteRepositories(ctx.db, { dataDir: ctx.config.data.dir, now: () => new Date() });
 for (let offset = 0; offset < total; offset += 1000) {
-  ctx.transaction((tx) => {
+  // Seeded straight through SQLite's synchronous repositories: 100,000 rows, one transaction per thousand.
+  seeding.transaction((tx) => {
     const batch: NewMessage[] = [];
     for (let i = offset; i < Math.min(total, offset + 1000); i++) {
       batch.push({
@@ -99,7 +101,7 @@ log(`written in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
 const server = await startServer(ctx, { worker: false, relay: false });
 const base = `http://127.0.0.1:${server.http?.port}`;
-const { setupToken } = addConsoleUser(ctx, EVERY_TENANT, { tenant: 'acme', email: 'anna@acme.com', role: 'admin' });
+const { setupToken } = await addConsoleUser(ctx, EVERY_TENANT, { tenant: 'acme', email: 'anna@acme.com', role: 'admin' });
 await completeSetup(ctx, setupToken, 'correct horse battery staple');
 const session = await signIn(ctx, 'anna@acme.com', 'correct horse battery staple');
 const { token } = await createApiToken(ctx, EVERY_TENANT, { tenant: 'acme', name: 'bench' });

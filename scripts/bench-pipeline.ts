@@ -135,7 +135,7 @@ async function claimRate(deps: Parameters<typeof runPipelineGroup>[1], messages:
   const start = performance.now();
   while (performance.now() < end) {
     const claimed = Array.from({ length: CLAIM_BATCH }, () => messages[count++ % messages.length] as Buffer);
-    for (const group of pipelineGroups(claimed, (raw) => raw.length)) {
+    for await (const group of pipelineGroups(claimed, (raw) => raw.length)) {
       await runPipelineGroup(
         group.map((raw) => ({ raw, envelope, lastAttempt: true })),
         deps,

@@ -92,7 +92,7 @@ async function withSentCopies(db: Database, keyring: Keyring, relay: Relay, repo
       folder: null,
     });
     for (let i = 0; i < count; i++)
-      composeOutbound(
+      await composeOutbound(
         { repositories, keyring, now: new Date() },
         { tenant: 'acme', accountId: account.id, to: `s${i}@candidate.example`, subject: 'Copied', text: TEXT },
       );
@@ -161,7 +161,7 @@ try {
   await nodemailerAlone(50);
   const warm = setup(db, keyring, 'warm-up', 0);
   for (let i = 0; i < 50; i++)
-    composeOutbound(
+    await composeOutbound(
       { repositories, keyring, now: new Date() },
       { tenant: 'acme', accountId: warm.id, to: `w${i}@candidate.example`, subject: 'Warm-up', text: TEXT },
     );
@@ -172,7 +172,7 @@ try {
   const fast = setup(db, keyring, 'unpaced', 0);
   const composeStart = performance.now();
   for (let i = 0; i < messageCount; i++)
-    composeOutbound(
+    await composeOutbound(
       { repositories, keyring, now: new Date() },
       { tenant: 'acme', accountId: fast.id, to: `c${i}@candidate.example`, subject: 'Your application', text: TEXT },
     );
@@ -184,7 +184,7 @@ try {
   log(`${pacedCount} messages at --delay-ms ${delayMs}`);
   const paced = setup(db, keyring, 'paced', delayMs);
   for (let i = 0; i < pacedCount; i++)
-    composeOutbound(
+    await composeOutbound(
       { repositories, keyring, now: new Date() },
       { tenant: 'acme', accountId: paced.id, to: `p${i}@candidate.example`, subject: 'Paced', text: TEXT },
     );

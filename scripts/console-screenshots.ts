@@ -26,11 +26,11 @@ const config = configSchema.parse({
   log: { level: 'silent' },
 });
 const ctx = createContext(config, { log: createLogger('silent') });
-ctx.tenants.add({ slug: 'acme', name: 'Acme', domains: ['acme.com'], replyDomains: ['replies.acme.com'], forwardAddresses: [] });
-ctx.tenants.add({ slug: 'acme-berlin', name: 'Acme Berlin', parent: 'acme', domains: ['berlin.acme.com'], replyDomains: [], forwardAddresses: [] });
-ctx.candidates.upsert('acme', { externalId: 'c-1042', name: 'Jane Doe', emails: ['jane@candidate.example'] });
-ctx.candidates.upsert('acme', { externalId: 'c-1043', name: 'Jan Doe', emails: ['shared@family.example'] });
-ctx.candidates.upsert('acme', { externalId: 'c-1044', name: 'June Doe', emails: ['shared@family.example'] });
+await ctx.tenants.add({ slug: 'acme', name: 'Acme', domains: ['acme.com'], replyDomains: ['replies.acme.com'], forwardAddresses: [] });
+await ctx.tenants.add({ slug: 'acme-berlin', name: 'Acme Berlin', parent: 'acme', domains: ['berlin.acme.com'], replyDomains: [], forwardAddresses: [] });
+await ctx.candidates.upsert('acme', { externalId: 'c-1042', name: 'Jane Doe', emails: ['jane@candidate.example'] });
+await ctx.candidates.upsert('acme', { externalId: 'c-1043', name: 'Jan Doe', emails: ['shared@family.example'] });
+await ctx.candidates.upsert('acme', { externalId: 'c-1044', name: 'June Doe', emails: ['shared@family.example'] });
 const server = await startServer(ctx);
 const transport = nodemailer.createTransport({ host: '127.0.0.1', port: server.smtp.port, secure: false, ignoreTLS: true });
 const mails = [
@@ -43,9 +43,9 @@ const mails = [
   },
 ];
 for (const mail of mails) await transport.sendMail({ to: 'careers@replies.acme.com', ...mail });
-for (let i = 0; i < 100 && ctx.messages.list({ status: 'received', limit: 1 }).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+for (let i = 0; i < 100 && (await ctx.messages.list({ status: 'received', limit: 1 })).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
 
-const { setupToken } = addConsoleUser(ctx, EVERY_TENANT, { tenant: 'acme', email: 'anna@acme.com', role: 'admin' });
+const { setupToken } = await addConsoleUser(ctx, EVERY_TENANT, { tenant: 'acme', email: 'anna@acme.com', role: 'admin' });
 await completeSetup(ctx, setupToken, 'correct horse battery staple');
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',

@@ -258,9 +258,9 @@ function rawClient(port: number, kind: 'malformed' | 'hostile'): Promise<void> {
 }
 
 const outbound: string[] = [];
-function sendOutreach(): void {
+async function sendOutreach(): Promise<void> {
   const n = Math.floor(Math.random() * 100);
-  const message = composeOutbound(
+  const message = await composeOutbound(
     { repositories, keyring, now: new Date() },
     {
       tenant: 'acme',
@@ -300,7 +300,7 @@ const clients = Array.from({ length: 6 }, async () => {
 const outreach = (async () => {
   while (Date.now() < end) {
     try {
-      sendOutreach();
+      await sendOutreach();
     } catch (err) {
       log(`outreach: ${(err as Error).message}`);
     }

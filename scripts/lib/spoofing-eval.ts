@@ -42,23 +42,23 @@ function sourcesFor(world: World): MatchSources {
   const sent = (messageId: string | null): World['outbound'][number] | undefined =>
     world.outbound.find((o) => o.messageId === messageId?.replace(/^<|>$/g, ''));
   return {
-    tenantOfMessage: () => ({
+    tenantOfMessage: async () => ({
       tenantId: 1,
       chain: [1],
       domains: world.tenant.domains,
       inboxes: world.tenant.inboxes,
-      isOwnAddress: (a) => world.tenant.forwardAddresses.includes(a.toLowerCase()) || world.tenant.replyDomains.includes(domainOf(a)),
+      isOwnAddress: (a: string) => world.tenant.forwardAddresses.includes(a.toLowerCase()) || world.tenant.replyDomains.includes(domainOf(a)),
     }),
-    isForwardAddressOf: (_tenantId, address) => world.tenant.forwardAddresses.includes(address.toLowerCase()),
-    candidatesFor: (_chain, address) =>
+    isForwardAddressOf: async (_tenantId, address) => world.tenant.forwardAddresses.includes(address.toLowerCase()),
+    candidatesFor: async (_chain, address) =>
       world.candidates.filter((c) => c.emails.includes(address.toLowerCase())).map((c) => byExternal(c.externalId) as CandidateRef),
-    ownOutbound: (_chain, messageId) => {
+    ownOutbound: async (_chain, messageId) => {
       const o = sent(messageId);
       return o ? outbound(o) : null;
     },
-    token: () => null,
-    thread: () => null,
-    bounceTarget: (_chain, originalMessageId, recipient, hard) => {
+    token: async () => null,
+    thread: async () => null,
+    bounceTarget: async (_chain, originalMessageId, recipient, hard) => {
       const byId = sent(originalMessageId);
       if (byId) return { outbound: outbound(byId), via: 'message_id', hard, recipient: recipient ?? byId.recipient };
       const byRecipient = world.outbound.find((o) => o.recipient === recipient?.toLowerCase());
@@ -85,7 +85,7 @@ export async function evaluateSpoofing(dir: string, scratch: string): Promise<Sp
       { raw, envelope, lastAttempt: true },
       { resolver, mta: 'mx.eval.test', dataDir: scratch, trustedArcSealers: world.trustedArcSealers },
     );
-    const decision = matchMessage(sources, c.file, processed, { raw, envelope });
+    const decision = await matchMessage(sources, c.file, processed, { raw, envelope });
     const got = { status: decision?.status, reason: decision?.reason ?? undefined, candidate: decision?.candidate?.externalId };
     const e = c.expected;
     const ok = got.status === e.status && (e.reason === undefined || got.reason === e.reason) && (e.candidate === undefined || got.candidate === e.candidate);

@@ -59,9 +59,9 @@ export async function checkAccounts(
   }
   for (const account of accounts) {
     const subject = `account ${account.id} (${account.name})`;
-    const secret = ctx.accounts.openSecret(account.id, ctx.keyring());
+    const secret = await ctx.accounts.openSecret(account.id, ctx.keyring());
     const result = await diagnoseAccount(account, secret, {
-      imapSecret: ctx.accounts.openImapSecret(account.id, ctx.keyring()),
+      imapSecret: await ctx.accounts.openImapSecret(account.id, ctx.keyring()),
       connectionTimeoutMs: ctx.config.relay.connectionTimeoutMs,
       hostname: ctx.config.smtp.hostname,
       sendingAddresses,
@@ -72,7 +72,7 @@ export async function checkAccounts(
         return address;
       },
     });
-    changeAccountStatus(
+    await changeAccountStatus(
       ctx,
       account.id,
       result.ok ? 'active' : 'failing',
@@ -89,9 +89,9 @@ export async function checkAccounts(
 }
 
 /** What the tenant's received mail says: a forwarding confirmation nobody finished, an external forward Microsoft refused. */
-export function checkMailboxSignals(ctx: Context, tenant: Tenant): CheckResult[] {
+export async function checkMailboxSignals(ctx: Context, tenant: Tenant): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
-  const recent = ctx.messages.list({ tenant: tenant.slug, limit: 1000 });
+  const recent = await ctx.messages.list({ tenant: tenant.slug, limit: 1000 });
   for (const m of recent.filter((x) => x.status === 'unassigned' && x.classification?.kind === 'forwarding_verification')) {
     const v = m.classification?.verification as { provider?: string; code?: string | null; link?: string | null } | null;
     results.push(

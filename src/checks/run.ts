@@ -73,10 +73,10 @@ export async function checkTenant(ctx: Context, tenant: Tenant, options: CheckOp
   const resolver = options.resolver ?? createResolver(ctx.config.dns);
   const mxHosts = list(ctx.config.checks.mxHosts);
   const checks: CheckResult[] = [];
-  const chain = tenantChain(ctx.tenants, tenant.slug);
+  const chain = await tenantChain(ctx.tenants, tenant.slug);
   const replyDomains = chain.find((t) => t.replyDomains.length > 0)?.replyDomains ?? [];
 
-  const imapInboxes = ctx.inboxes.list([tenant.id]);
+  const imapInboxes = await ctx.inboxes.list([tenant.id]);
   options.progress('reply domains');
   if (replyDomains.length === 0 && tenant.forwardAddresses.length === 0 && imapInboxes.length === 0) {
     checks.push(
@@ -96,14 +96,14 @@ export async function checkTenant(ctx: Context, tenant: Tenant, options: CheckOp
       )),
     );
 
-  const accounts = ctx.accounts.list(tenant.slug);
+  const accounts = await ctx.accounts.list(tenant.slug);
   options.progress('sending domains');
   const seen = new Set<string>();
   for (const account of accounts) {
     const key = `${account.fromAddress}|${account.provider}|${account.host}|${account.dkimSelector}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    const secret = ctx.accounts.openSecret(account.id, ctx.keyring());
+    const secret = await ctx.accounts.openSecret(account.id, ctx.keyring());
     checks.push(...(await guarded('sending_domain', account.sendingDomain, 'SPF', () => checkSpf(resolver, account))));
     checks.push(...(await guarded('sending_domain', account.sendingDomain, 'DKIM', () => checkDkim(resolver, account, secret.dkimPrivateKey ?? null))));
     checks.push(...(await guarded('sending_domain', account.sendingDomain, 'DMARC', () => checkDmarc(resolver, account))));
@@ -111,7 +111,7 @@ export async function checkTenant(ctx: Context, tenant: Tenant, options: CheckOp
 
   options.progress('accounts');
   checks.push(...(await checkAccounts(ctx, tenant, accounts, resolver, list(ctx.config.checks.sendingAddresses))));
-  checks.push(...checkMailboxSignals(ctx, tenant));
+  checks.push(...(await checkMailboxSignals(ctx, tenant)));
   if (imapInboxes.length > 0) options.progress('inboxes read over IMAP');
   for (const inbox of imapInboxes) checks.push(...(await checkImapInbox(ctx, inbox)));
 
@@ -130,7 +130,7 @@ export async function checkTenant(ctx: Context, tenant: Tenant, options: CheckOp
     } else {
       let account = null;
       try {
-        account = chooseAccount(ctx.accounts, chain, undefined, undefined);
+        account = await chooseAccount(ctx.accounts, chain, undefined, undefined);
       } catch (err) {
         checks.push(fail('forwarding', tenant.slug, 'forwarding test', 'no default account to send the test with', (err as Error).message));
       }
@@ -142,5 +142,5 @@ export async function checkTenant(ctx: Context, tenant: Tenant, options: CheckOp
 
   const summary = { ok: 0, warn: 0, fail: 0 };
   for (const c of checks) summary[c.status]++;
-  return { tenant: tenant.slug, ok: summary.fail === 0, summary, checks, accounts: ctx.accounts.list(tenant.slug).map(accountRow) };
+  return { tenant: tenant.slug, ok: summary.fail === 0, summary, checks, accounts: (await ctx.accounts.list(tenant.slug)).map(accountRow) };
 }

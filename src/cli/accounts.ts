@@ -115,7 +115,7 @@ const add = (globals: Globals) => (options: AddOptions) =>
 /** accounts list: the table of Skima's connected accounts. */
 const list = (globals: Globals) => (options: { tenant?: string; json?: boolean }) =>
   withContext(globals(), async (ctx) => {
-    const tenant = optionalTenant(ctx, options.tenant);
+    const tenant = await optionalTenant(ctx, options.tenant);
     const all = await listAccounts(ctx, EVERY_TENANT);
     const shown = tenant ? all.filter((a) => a.tenantId === tenant.id) : all;
     if (options.json) return printJson(shown.map(accountJson));
@@ -139,8 +139,8 @@ const list = (globals: Globals) => (options: { tenant?: string; json?: boolean }
 
 /** accounts show: one account, the password masked. */
 const show = (globals: Globals) => (id: string, options: { json?: boolean }) =>
-  withContext(globals(), (ctx) => {
-    const account = ctx.accounts.get(accountId(id));
+  withContext(globals(), async (ctx) => {
+    const account = await ctx.accounts.get(accountId(id));
     if (!account) throw new UsageError(`no account ${id} (see: mailroom accounts list)`);
     const json = accountJson(account);
     if (options.json) return printJson(json);

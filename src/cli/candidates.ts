@@ -5,7 +5,7 @@ import { extname } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { UsageError } from '../errors.ts';
 import { EVERY_TENANT, importCandidates, removeCandidate, upsertCandidate } from '../operations/index.ts';
-import type { Candidate, CandidateInput, CandidateStore } from '../store/index.ts';
+import type { Candidate, CandidateInput, CandidateStore, Promised } from '../store/index.ts';
 import { candidateJson } from '../views/index.ts';
 import { withContext, type GlobalOptions } from './context.ts';
 import { printFields, printJson, printTable } from './output.ts';
@@ -62,13 +62,13 @@ export function readCandidateFile(path: string): { line: number; input: Candidat
 }
 
 /** The candidate an external id names: in --tenant, else the only tenant that has one. */
-function findCandidate(store: CandidateStore, externalId: string, tenant: string | undefined): Candidate {
+async function findCandidate(store: Promised<CandidateStore>, externalId: string, tenant: string | undefined): Promise<Candidate> {
   if (tenant) {
-    const candidate = store.get(tenant, externalId);
+    const candidate = await store.get(tenant, externalId);
     if (!candidate) throw new UsageError(`no candidate "${externalId}" in tenant "${tenant}"`);
     return candidate;
   }
-  const found = store.withExternalId(externalId);
+  const found = await store.withExternalId(externalId);
   if (found.length === 0) throw new UsageError(`no candidate "${externalId}" (see: mailroom candidates list --tenant T)`);
   if (found.length > 1) throw new UsageError(`tenants ${found.map((c) => c.tenant).join(', ')} each have a candidate "${externalId}": say which with --tenant`);
   return found[0] as Candidate;
@@ -109,8 +109,8 @@ const importCommand = (globals: () => GlobalOptions) => (file: string, options: 
 
 /** list a tenant's candidates */
 const list = (globals: () => GlobalOptions) => (options: { tenant: string; json?: boolean }) =>
-  withContext(globals(), (ctx) => {
-    const list = ctx.candidates.list(options.tenant);
+  withContext(globals(), async (ctx) => {
+    const list = await ctx.candidates.list(options.tenant);
     if (options.json) return printJson(list.map(candidateJson));
     printTable(
       list,
@@ -125,8 +125,8 @@ const list = (globals: () => GlobalOptions) => (options: { tenant: string; json?
 
 /** show one candidate */
 const show = (globals: () => GlobalOptions) => (externalId: string, options: { tenant?: string; json?: boolean }) =>
-  withContext(globals(), (ctx) => {
-    const candidate = findCandidate(ctx.candidates, externalId, options.tenant);
+  withContext(globals(), async (ctx) => {
+    const candidate = await findCandidate(ctx.candidates, externalId, options.tenant);
     if (options.json) return printJson(candidateJson(candidate));
     printFields([
       ['external id', candidate.externalId],
@@ -140,7 +140,7 @@ const show = (globals: () => GlobalOptions) => (externalId: string, options: { t
 /** remove a candidate */
 const remove = (globals: () => GlobalOptions) => (externalId: string, options: { tenant?: string }) =>
   withContext(globals(), async (ctx) => {
-    const candidate = findCandidate(ctx.candidates, externalId, options.tenant);
+    const candidate = await findCandidate(ctx.candidates, externalId, options.tenant);
     await removeCandidate(ctx, EVERY_TENANT, candidate.tenant, externalId);
     process.stdout.write(`removed candidate ${externalId} of tenant ${candidate.tenant}\n`);
   });

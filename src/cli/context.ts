@@ -28,13 +28,13 @@ export async function withContext<T>(options: GlobalOptions, run: (ctx: Context)
 }
 
 /** The tenant a command names, or an operator error saying how to find the right slug. */
-export function tenantNamed(ctx: Context, slug: string): Tenant {
-  const tenant = ctx.tenants.get(slug);
+export async function tenantNamed(ctx: Context, slug: string): Promise<Tenant> {
+  const tenant = await ctx.tenants.get(slug);
   if (!tenant) throw new UsageError(`no tenant "${slug}" (see: mailroom tenants list)`);
   return tenant;
 }
 
 /** For a `--tenant` filter: the tenant when one is named (it must exist), else null. */
-export function optionalTenant(ctx: Context, slug: string | undefined): Tenant | null {
-  return slug === undefined ? null : tenantNamed(ctx, slug);
+export async function optionalTenant(ctx: Context, slug: string | undefined): Promise<Tenant | null> {
+  return slug === undefined ? null : await tenantNamed(ctx, slug);
 }

@@ -36,8 +36,8 @@ function inboxId(id: string): number {
 
 /** inboxes add: checks and seals, then says how to test it. */
 const add = (globals: Globals) => (options: AddOptions) =>
-  withContext(globals(), (ctx) => {
-    const inbox = addInbox(ctx, EVERY_TENANT, {
+  withContext(globals(), async (ctx) => {
+    const inbox = await addInbox(ctx, EVERY_TENANT, {
       tenant: options.tenant,
       address: options.address,
       provider: options.provider as InboxProvider | undefined,
@@ -65,9 +65,9 @@ const add = (globals: Globals) => (options: AddOptions) =>
 
 /** inboxes list: each inbox with how far it was read. */
 const list = (globals: Globals) => (options: { tenant?: string; json?: boolean }) =>
-  withContext(globals(), (ctx) => {
-    const tenant = optionalTenant(ctx, options.tenant);
-    const inboxes = ctx.inboxes.list(tenant ? [tenant.id] : undefined);
+  withContext(globals(), async (ctx) => {
+    const tenant = await optionalTenant(ctx, options.tenant);
+    const inboxes = await ctx.inboxes.list(tenant ? [tenant.id] : undefined);
     if (options.json) return printJson(inboxes.map((i) => inboxJson(i)));
     printTable(
       inboxes,
@@ -86,17 +86,17 @@ const list = (globals: Globals) => (options: { tenant?: string; json?: boolean }
 
 /** inboxes show: one inbox, the password masked, with how many messages were read. */
 const show = (globals: Globals) => (id: string, options: { json?: boolean }) =>
-  withContext(globals(), (ctx) => {
-    const inbox = inboxWithin(ctx, EVERY_TENANT, inboxId(id));
-    const json = inboxJson(inbox, ctx.inboxes.importedCount(inbox.id));
+  withContext(globals(), async (ctx) => {
+    const inbox = await inboxWithin(ctx, EVERY_TENANT, inboxId(id));
+    const json = inboxJson(inbox, await ctx.inboxes.importedCount(inbox.id));
     if (options.json) return printJson(json);
     printFields(Object.entries(json).map(([k, v]) => [k, v === null ? null : String(v)]));
   });
 
 /** inboxes remove: messages read from it stay. */
 const remove = (globals: Globals) => (id: string) =>
-  withContext(globals(), (ctx) => {
-    const inbox = removeInbox(ctx, EVERY_TENANT, inboxId(id));
+  withContext(globals(), async (ctx) => {
+    const inbox = await removeInbox(ctx, EVERY_TENANT, inboxId(id));
     process.stdout.write(`removed inbox ${inbox.id} (${inbox.address}); the messages read from it stay\n`);
   });
 

@@ -7,8 +7,8 @@ import { printJson } from './output.ts';
 
 /** which keys exist and what they seal or sign (never the keys themselves) */
 const list = (globals: () => GlobalOptions) => (options: { json?: boolean }) =>
-  withContext(globals(), (ctx) => {
-    const result = listKeys(ctx);
+  withContext(globals(), async (ctx) => {
+    const result = await listKeys(ctx);
     if (options.json) return printJson(result);
     process.stdout.write(`secret key ${result.secretKey.id} (${result.secretKey.source})\n`);
     for (const [id, n] of Object.entries(result.sealedSecretsByKey))
@@ -20,8 +20,8 @@ const list = (globals: () => GlobalOptions) => (options: { json?: boolean }) =>
 
 /** re-seal every stored secret with a new key (key file), or with MAILROOM_SECRET_KEY after MAILROOM_SECRET_PREVIOUS_KEY */
 const rotate = (globals: () => GlobalOptions) => (options: { json?: boolean }) =>
-  withContext(globals(), (ctx) => {
-    const result = rotateSecretKey(ctx);
+  withContext(globals(), async (ctx) => {
+    const result = await rotateSecretKey(ctx);
     if (options.json) return printJson(result);
     process.stdout.write(`re-sealed ${result.resealed} secret(s) with key ${result.keyId} (${result.source})\n`);
     if (result.source === 'environment' && result.previousKeyIds.length > 0)
@@ -40,8 +40,8 @@ const rotateTokens = (globals: () => GlobalOptions) => () =>
 
 /** remove an old reply-token key: replies with its tokens become bad_token */
 const removeTokenKey = (globals: () => GlobalOptions) => (kid: string) =>
-  withContext(globals(), (ctx) => {
-    removeReplyTokenKey(ctx, kid);
+  withContext(globals(), async (ctx) => {
+    await removeReplyTokenKey(ctx, kid);
     process.stdout.write(`removed reply-token key ${kid}\n`);
   });
 

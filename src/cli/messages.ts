@@ -16,10 +16,10 @@ export function parseLimit(value: string): number {
 
 /** list messages, newest first */
 const list = (globals: () => GlobalOptions) => (options: { tenant?: string; status?: string; limit: string; json?: boolean }) =>
-  withContext(globals(), (ctx) => {
+  withContext(globals(), async (ctx) => {
     if (options.status && !STATUSES.includes(options.status)) throw new UsageError(`--status must be one of ${STATUSES.join(', ')}`);
-    optionalTenant(ctx, options.tenant);
-    const list = ctx.messages.list({
+    await optionalTenant(ctx, options.tenant);
+    const list = await ctx.messages.list({
       limit: parseLimit(options.limit),
       ...(options.tenant ? { tenant: options.tenant } : {}),
       ...(options.status ? { status: options.status } : {}),
@@ -43,11 +43,11 @@ const list = (globals: () => GlobalOptions) => (options: { tenant?: string; stat
 
 /** show one message: envelope, headers, status; --raw prints the stored bytes */
 const show = (globals: () => GlobalOptions) => (id: string, options: { json?: boolean; raw?: boolean; out?: string; force?: boolean }) =>
-  withContext(globals(), (ctx) => {
-    const message = ctx.messages.get(id);
+  withContext(globals(), async (ctx) => {
+    const message = await ctx.messages.get(id);
     if (!message) throw new UsageError(`no message "${id}" (see: mailroom messages list)`);
     if (options.raw) {
-      const bytes = ctx.raw.read(message.id);
+      const bytes = await ctx.raw.read(message.id);
       if (!bytes) throw new UsageError(`the raw bytes of ${message.id} are no longer kept (retention.rawDays deletes them from processed messages)`);
       if (options.out) {
         writeFileSync(options.out, bytes, { mode: 0o600 });

@@ -50,10 +50,10 @@ const send =
 
 /** outbound messages, newest first */
 const list = (globals: () => GlobalOptions) => (options: { status?: string; tenant?: string; limit: string; json?: boolean }) =>
-  withContext(globals(), (ctx) => {
+  withContext(globals(), async (ctx) => {
     if (options.status && !STATUSES.includes(options.status)) throw new UsageError(`--status must be one of ${STATUSES.join(', ')}`);
-    optionalTenant(ctx, options.tenant);
-    const list = ctx.outbound.list({
+    await optionalTenant(ctx, options.tenant);
+    const list = await ctx.outbound.list({
       limit: parseLimit(options.limit),
       ...(options.status ? { status: options.status } : {}),
       ...(options.tenant ? { tenant: options.tenant } : {}),
@@ -75,8 +75,8 @@ const list = (globals: () => GlobalOptions) => (options: { status?: string; tena
 
 /** one outbound message */
 const show = (globals: () => GlobalOptions) => (id: string, options: { json?: boolean }) =>
-  withContext(globals(), (ctx) => {
-    const message = ctx.outbound.get(id);
+  withContext(globals(), async (ctx) => {
+    const message = await ctx.outbound.get(id);
     if (!message) throw new UsageError(`no outbound message ${id} (see: mailroom outbound list)`);
     const json = outboundJson(message);
     if (options.json) return printJson(json);

@@ -10,13 +10,13 @@ export function registerStatsCommand(program: Command, globals: () => GlobalOpti
     .description('counts of tenants, messages by status, jobs by state, and storage size')
     .option('--json', 'print a JSON object')
     .action((options: { json?: boolean }) =>
-      withContext(globals(), (ctx) => {
-        const totals = ctx.messages.totals();
+      withContext(globals(), async (ctx) => {
+        const totals = await ctx.messages.totals();
         const spool = spoolUsage(ctx.config.data.dir);
         const stats = {
-          tenants: ctx.tenants.list().length,
-          messages: { total: totals.count, bytes: totals.bytes, byStatus: ctx.messages.countByStatus() },
-          jobs: ctx.jobs.countByState(),
+          tenants: (await ctx.tenants.list()).length,
+          messages: { total: totals.count, bytes: totals.bytes, byStatus: await ctx.messages.countByStatus() },
+          jobs: await ctx.jobs.countByState(),
           storage: { databaseBytes: databaseFileBytes(ctx.config.data.dir), spoolFiles: spool.files, spoolBytes: spool.bytes },
         };
         if (options.json) return printJson(stats);

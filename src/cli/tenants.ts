@@ -38,8 +38,8 @@ const add = (globals: () => GlobalOptions) => (slug: string, options: AddOptions
 
 /** list tenants */
 const list = (globals: () => GlobalOptions) => (options: { json?: boolean }) =>
-  withContext(globals(), (ctx) => {
-    const list = ctx.tenants.list();
+  withContext(globals(), async (ctx) => {
+    const list = await ctx.tenants.list();
     if (options.json) return printJson(list);
     printTable(
       list,
@@ -57,8 +57,8 @@ const list = (globals: () => GlobalOptions) => (options: { json?: boolean }) =>
 
 /** show one tenant */
 const show = (globals: () => GlobalOptions) => (slug: string, options: { json?: boolean }) =>
-  withContext(globals(), (ctx) => {
-    const tenant = tenantNamed(ctx, slug);
+  withContext(globals(), async (ctx) => {
+    const tenant = await tenantNamed(ctx, slug);
     if (options.json) return printJson(tenant);
     printFields([
       ['slug', tenant.slug],

@@ -17,8 +17,8 @@ function age(iso: string, now: Date): string {
   return `${Math.round(minutes / 1440)}d`;
 }
 
-function unassignedMessage(ctx: Context, id: string): StoredMessage {
-  const message = ctx.messages.get(id);
+async function unassignedMessage(ctx: Context, id: string): Promise<StoredMessage> {
+  const message = await ctx.messages.get(id);
   if (!message) throw new UsageError(`no message "${id}" (see: mailroom unassigned list)`);
   if (message.status !== 'unassigned') throw new UsageError(`message ${message.id} is ${message.status}, not unassigned`);
   return message;
@@ -33,9 +33,9 @@ function sinceIso(value: string | undefined): string | undefined {
 
 /** the queue, newest first */
 const list = (globals: () => GlobalOptions) => (options: { tenant?: string; reason?: string; since?: string; limit: string; json?: boolean }) =>
-  withContext(globals(), (ctx) => {
+  withContext(globals(), async (ctx) => {
     const since = sinceIso(options.since);
-    const list = ctx.messages.list({
+    const list = await ctx.messages.list({
       status: 'unassigned',
       limit: parseLimit(options.limit),
       ...(options.tenant ? { tenant: options.tenant } : {}),
@@ -60,8 +60,8 @@ const list = (globals: () => GlobalOptions) => (options: { tenant?: string; reas
 
 /** one unassigned message: headers, auth verdicts, reply text, attachments, and why it is here */
 const show = (globals: () => GlobalOptions) => (id: string, options: { json?: boolean }) =>
-  withContext(globals(), (ctx) => {
-    const m = unassignedMessage(ctx, id);
+  withContext(globals(), async (ctx) => {
+    const m = await unassignedMessage(ctx, id);
     if (options.json) return printJson({ ...messageJson(m), evidence: m.decision?.evidence ?? {} });
     printFields([
       ['id', m.id],

@@ -26,8 +26,8 @@ const userJson = (u: ConsoleUser) => ({ id: u.id, email: u.email, tenant: u.tena
 
 /** users add: the one-time link to set the password, shown once. */
 const add = (globals: Globals) => (options: { tenant?: string; email: string; role: string; json?: boolean }) =>
-  withContext(globals(), (ctx) => {
-    const { user, setupToken, expiresAt } = addConsoleUser(ctx, EVERY_TENANT, options);
+  withContext(globals(), async (ctx) => {
+    const { user, setupToken, expiresAt } = await addConsoleUser(ctx, EVERY_TENANT, options);
     const url = setupUrl(ctx, setupToken);
     if (options.json) return printJson({ ...userJson(user), setupUrl: url, expiresAt });
     process.stdout.write(
@@ -36,9 +36,9 @@ const add = (globals: Globals) => (options: { tenant?: string; email: string; ro
   });
 
 const list = (globals: Globals) => (options: { tenant?: string; json?: boolean }) =>
-  withContext(globals(), (ctx) => {
-    const tenant = optionalTenant(ctx, options.tenant);
-    const users = ctx.consoleUsers.list(tenant ? ctx.tenants.subtreeIds(tenant.id) : undefined);
+  withContext(globals(), async (ctx) => {
+    const tenant = await optionalTenant(ctx, options.tenant);
+    const users = await ctx.consoleUsers.list(tenant ? await ctx.tenants.subtreeIds(tenant.id) : undefined);
     if (options.json) return printJson(users.map(userJson));
     printTable(
       users,
@@ -55,14 +55,14 @@ const list = (globals: Globals) => (options: { tenant?: string; json?: boolean }
 
 /** users reset: a new one-time link (a forgotten password). */
 const reset = (globals: Globals) => (id: string) =>
-  withContext(globals(), (ctx) => {
-    const { user, setupToken, expiresAt } = resetConsoleUser(ctx, EVERY_TENANT, userId(id));
+  withContext(globals(), async (ctx) => {
+    const { user, setupToken, expiresAt } = await resetConsoleUser(ctx, EVERY_TENANT, userId(id));
     process.stdout.write(`new link for ${user.email} (until ${expiresAt}); the old password works until it is used:\n${setupUrl(ctx, setupToken)}\n`);
   });
 
 const remove = (globals: Globals) => (id: string) =>
-  withContext(globals(), (ctx) => {
-    const user = removeConsoleUser(ctx, EVERY_TENANT, userId(id));
+  withContext(globals(), async (ctx) => {
+    const user = await removeConsoleUser(ctx, EVERY_TENANT, userId(id));
     process.stdout.write(`removed console user ${user.email}; their sessions ended\n`);
   });
 

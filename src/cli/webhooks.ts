@@ -43,9 +43,9 @@ const add = (globals: () => GlobalOptions) => (options: { tenant: string; url: s
 
 /** endpoints with their status and deliveries waiting */
 const list = (globals: () => GlobalOptions) => (options: { tenant?: string; json?: boolean }) =>
-  withContext(globals(), (ctx) => {
-    const tenant = optionalTenant(ctx, options.tenant);
-    const list = ctx.webhooks.list(tenant ? [tenant.id] : undefined);
+  withContext(globals(), async (ctx) => {
+    const tenant = await optionalTenant(ctx, options.tenant);
+    const list = await ctx.webhooks.list(tenant ? [tenant.id] : undefined);
     if (options.json) return printJson(list.map(webhookJson));
     printTable(
       list,

@@ -2,15 +2,15 @@
 // transaction as the job's completion: the conversation it joins, the outbound
 // message it answers or reports on, a hard bounce's mark on the candidate's
 // address, an account proven by its test email coming back, and its event.
-import type { DecisionSummary, EventType, ProcessedMessage, Repositories, StoredMessage } from '../store/index.ts';
-import { announceMessage, changeAccountStatus } from '../webhooks/announce.ts';
+import type { DecisionSummary, EventType, ProcessedMessage, SqliteRepositories, StoredMessage } from '../store/index.ts';
+import { announceInCommit } from '../webhooks/announce.ts';
 
 // Runs in the store thread for every message the pipeline completes, inside
 // its transaction (so no transaction of its own here).
 export class DecisionEffects {
-  private readonly tx: Repositories;
+  private readonly tx: SqliteRepositories;
 
-  constructor(repositories: Repositories) {
+  constructor(repositories: SqliteRepositories) {
     this.tx = repositories;
   }
 
@@ -47,12 +47,12 @@ export class DecisionEffects {
     }
     if (decision.reason === 'test_email' && outboundId) {
       const accountId = outbound.get(outboundId)?.accountId;
-      if (accountId) changeAccountStatus(this.tx, accountId, 'active', null, at);
+      if (accountId) announceInCommit.accountStatus(this.tx, accountId, 'active', null, at);
     }
     const stored = { ...decision, conversationId };
     messages.setDecision(messageId, stored);
     const message = messages.get(messageId);
-    if (message) announceMessage(this.tx, tenantId, eventTypeOf(message), message, at);
+    if (message) announceInCommit.message(this.tx, tenantId, eventTypeOf(message), message, at);
     return stored;
   }
 }

@@ -2,7 +2,7 @@
 // jobs, the (UIDVALIDITY, UID) of each and how far the folder was read, in one
 // transaction. A message read before (the same bytes, or the same Message-ID,
 // after a UIDVALIDITY change) is recorded under its new UID and not stored again.
-import type { NewMessage, Repositories } from '../store/index.ts';
+import type { NewMessage, SqliteRepositories } from '../store/index.ts';
 
 export interface ImportedMessage {
   message: NewMessage;
@@ -24,7 +24,7 @@ export interface ImportBatch {
 /** `stale`: the inbox was removed, or its folder re-read under a new UIDVALIDITY meanwhile; nothing was stored. */
 export type ImportOutcome = { stale: true } | { stale: false; stored: number; duplicates: number };
 
-export function importBatch(repositories: Repositories, batch: ImportBatch): ImportOutcome {
+export function importBatch(repositories: SqliteRepositories, batch: ImportBatch): ImportOutcome {
   return repositories.transaction((tx) => {
     const inbox = tx.inboxes.get(batch.inboxId);
     if (!inbox || inbox.uidValidity !== batch.uidValidity) return { stale: true };

@@ -2,7 +2,7 @@
 // server's worker talks to the store thread through it (store-client.ts); tests
 // and tools use LocalJobQueue on a connection of their own.
 import { DecisionEffects } from './decision-effects.ts';
-import type { Job, JobStore, MessageStore, ProcessedMessage, Repositories } from '../store/index.ts';
+import type { Job, JobStore, MessageStore, ProcessedMessage, SqliteRepositories } from '../store/index.ts';
 
 export interface JobQueue {
   claim(nowMs: number, leaseMs: number, max: number): Promise<Job[]>;
@@ -20,7 +20,7 @@ export class JobOperations {
   private readonly messages: MessageStore;
   private readonly effects: DecisionEffects;
 
-  constructor(repositories: Repositories) {
+  constructor(repositories: SqliteRepositories) {
     this.jobs = repositories.jobs;
     this.messages = repositories.messages;
     this.effects = new DecisionEffects(repositories);
@@ -54,7 +54,7 @@ export class JobOperations {
 export class LocalJobQueue implements JobQueue {
   private readonly ops: JobOperations;
 
-  constructor(repositories: Repositories) {
+  constructor(repositories: SqliteRepositories) {
     this.ops = new JobOperations(repositories);
   }
 

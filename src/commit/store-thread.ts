@@ -8,7 +8,7 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { toStorageError } from '../errors.ts';
 import { writeBatch } from './batch-writer.ts';
-import { createRepositories, openDatabase, syncSpoolDir, type Job } from '../store/index.ts';
+import { createSqliteRepositories, openDatabase, syncSpoolDir, type Job } from '../store/index.ts';
 import { importBatch } from './inbox-import.ts';
 import { JobOperations } from './job-queue.ts';
 import { EVENTS_WRITTEN, WORK_AVAILABLE, type StoreReply, type StoreRequest } from './store-protocol.ts';
@@ -28,7 +28,7 @@ const port = parentPort;
 if (!port) throw new Error('store-thread.ts runs as a worker thread');
 const { dataDir, maxSizeMb } = workerData as StoreThreadData;
 const db = openDatabase(dataDir, { maxSizeMb });
-const repositories = createRepositories(db, { dataDir, now: () => new Date() });
+const repositories = createSqliteRepositories(db, { dataDir, now: () => new Date() });
 const jobs = new JobOperations(repositories);
 /** The connected pipeline threads' ports, each with the leases it holds (token -> when it runs out), handed back if its thread dies. */
 const pipelines = new Map<MessagePort, Map<string, number>>();

@@ -100,10 +100,10 @@ export function consoleRoutes(ctx: Context): Hono<Env> {
     return c.redirect('/console/unassigned', 303);
   });
 
-  app.get('/setup', (c) => {
+  app.get('/setup', async (c) => {
     const token = c.req.query('token') ?? '';
     try {
-      return c.html(setupPage(setupUser(ctx, token), token, null));
+      return c.html(setupPage(await setupUser(ctx, token), token, null));
     } catch (err) {
       return c.html(page('Link not valid', `${(err as Error).message}`), 404);
     }
@@ -117,14 +117,14 @@ export function consoleRoutes(ctx: Context): Hono<Env> {
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
       if (err.kind === 'not_found') return c.html(page('Link not valid', err.message), 404);
-      return c.html(setupPage(setupUser(ctx, token), token, err.message), 400);
+      return c.html(setupPage(await setupUser(ctx, token), token, err.message), 400);
     }
   });
 
   // Everything below needs a session; every POST below needs its CSRF token.
   app.use('*', async (c, next) => {
     const sessionId = getCookie(c, COOKIE);
-    const signedIn = sessionId ? sessionOf(ctx, sessionId) : null;
+    const signedIn = sessionId ? await sessionOf(ctx, sessionId) : null;
     if (!sessionId || !signedIn) return c.redirect('/console/login', 303);
     if (c.req.method === 'POST') {
       const body = await c.req.parseBody();
@@ -135,21 +135,21 @@ export function consoleRoutes(ctx: Context): Hono<Env> {
     await next();
   });
 
-  app.post('/logout', (c) => {
-    signOut(ctx, c.get('sessionId'));
+  app.post('/logout', async (c) => {
+    await signOut(ctx, c.get('sessionId'));
     deleteCookie(c, COOKIE, { path: '/console' });
     return c.redirect('/console/login', 303);
   });
 
   app.get('/', (c) => c.redirect('/console/unassigned', 303));
 
-  app.get('/unassigned', (c) => {
+  app.get('/unassigned', async (c) => {
     const { user, reach, csrf } = c.get('signedIn');
     const filter = { reason: c.req.query('reason') ?? '', tenant: c.req.query('tenant') ?? '', q: (c.req.query('q') ?? '').trim() };
-    const visible = ctx.tenants.list().filter((t) => reach.tenantIds === 'all' || reach.tenantIds.includes(t.id));
+    const visible = (await ctx.tenants.list()).filter((t) => reach.tenantIds === 'all' || reach.tenantIds.includes(t.id));
     const chosen = visible.find((t) => t.slug === filter.tenant);
     const before = c.req.query('before');
-    const found = ctx.messages.list({
+    const found = await ctx.messages.list({
       status: 'unassigned',
       limit: PAGE + 1,
       ...(filter.reason ? { reason: filter.reason } : {}),
@@ -181,17 +181,17 @@ export function consoleRoutes(ctx: Context): Hono<Env> {
     );
   });
 
-  app.get('/messages/:id', (c) => {
+  app.get('/messages/:id', async (c) => {
     const { user, reach, csrf } = c.get('signedIn');
-    const m = messageWithin(ctx, reach, c.req.param('id'));
-    const candidates = m.status === 'unassigned' ? ctx.candidates.list(m.tenant, 500) : [];
-    return c.html(messagePage(user, csrf, m, Boolean(ctx.messages.parsed(m.id)?.html), candidates));
+    const m = await messageWithin(ctx, reach, c.req.param('id'));
+    const candidates = m.status === 'unassigned' ? await ctx.candidates.list(m.tenant, 500) : [];
+    return c.html(messagePage(user, csrf, m, Boolean((await ctx.messages.parsed(m.id))?.html), candidates));
   });
 
   // The sender's HTML as a document of its own, framed with sandbox="" and MAIL_POLICY.
-  app.get('/messages/:id/body', (c) => {
-    const m = messageWithin(ctx, c.get('signedIn').reach, c.req.param('id'));
-    return c.html(ctx.messages.parsed(m.id)?.html ?? '');
+  app.get('/messages/:id/body', async (c) => {
+    const m = await messageWithin(ctx, c.get('signedIn').reach, c.req.param('id'));
+    return c.html((await ctx.messages.parsed(m.id))?.html ?? '');
   });
 
   app.post('/messages/:id/assign', async (c) => {
@@ -236,12 +236,12 @@ export function consoleRoutes(ctx: Context): Hono<Env> {
   });
 
   // A candidate's messages in and out, by conversation, bounces and auto-replies marked.
-  app.get('/candidates/:tenant/:externalId', (c) => {
+  app.get('/candidates/:tenant/:externalId', async (c) => {
     const { user, reach, csrf } = c.get('signedIn');
-    const tenant = tenantWithin(ctx, reach, c.req.param('tenant'));
-    const candidate = ctx.candidates.get(tenant.slug, c.req.param('externalId'));
+    const tenant = await tenantWithin(ctx, reach, c.req.param('tenant'));
+    const candidate = await ctx.candidates.get(tenant.slug, c.req.param('externalId'));
     if (!candidate) return c.html(page('Not found', `no candidate ${c.req.param('externalId')} in ${tenant.slug}`, user, csrf), 404);
-    const inbound: ThreadItem[] = ctx.messages.list({ candidateId: candidate.id, limit: 200 }).map((m) => ({
+    const inbound: ThreadItem[] = (await ctx.messages.list({ candidateId: candidate.id, limit: 200 })).map((m) => ({
       at: m.receivedAt,
       direction: 'in',
       conversationId: m.conversationId,
@@ -250,7 +250,7 @@ export function consoleRoutes(ctx: Context): Hono<Env> {
       mark: m.classification?.kind === 'bounce' ? 'bounce' : m.classification?.kind === 'auto_reply' ? 'auto-reply' : null,
       href: `/console/messages/${m.id}`,
     }));
-    const outbound: ThreadItem[] = ctx.outbound.list({ candidateId: candidate.id, limit: 200 }).map((o) => ({
+    const outbound: ThreadItem[] = (await ctx.outbound.list({ candidateId: candidate.id, limit: 200 })).map((o) => ({
       at: o.sentAt ?? o.createdAt,
       direction: 'out',
       conversationId: o.conversationId || null,
@@ -262,7 +262,7 @@ export function consoleRoutes(ctx: Context): Hono<Env> {
     const items = [...inbound, ...outbound].sort((a, b) => a.at.localeCompare(b.at));
     const subjects = new Map<number, string>();
     for (const id of new Set(items.map((i) => i.conversationId))) {
-      const conversation = id === null ? null : ctx.conversations.get(id);
+      const conversation = id === null ? null : await ctx.conversations.get(id);
       if (conversation) subjects.set(conversation.id, conversation.subject || '(no subject)');
     }
     return c.html(conversationPage(user, csrf, candidate, items, subjects));

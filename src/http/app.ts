@@ -56,8 +56,8 @@ function answerProblems(app: OpenAPIHono<ApiEnv>, ctx: ApiDeps['ctx']): void {
 function healthRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
   const { ctx } = deps;
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
-  app.get('/readyz', (c) => {
-    if (!ctx.gauges.reachable()) return c.json({ status: 'database unavailable' }, 503);
+  app.get('/readyz', async (c) => {
+    if (!(await ctx.gauges.reachable())) return c.json({ status: 'database unavailable' }, 503);
     return deps.ready() ? c.json({ status: 'ready' }) : c.json({ status: 'not ready' }, 503);
   });
   app.get('/metrics', async (c) => c.body(await deps.metrics.registry.metrics(), 200, { 'content-type': deps.metrics.registry.contentType }));
@@ -70,7 +70,7 @@ function requireToken(app: OpenAPIHono<ApiEnv>, ctx: ApiDeps['ctx']): void {
   app.use('/v1/*', async (c, next) => {
     const header = c.req.header('authorization') ?? '';
     const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
-    const found = token ? ctx.apiTokens.authenticate(token, ctx.clock.now().toISOString()) : null;
+    const found = token ? await ctx.apiTokens.authenticate(token, ctx.clock.now().toISOString()) : null;
     if (!found) {
       c.header('www-authenticate', 'Bearer realm="mailroom"');
       return problemResponse(c, {
@@ -90,7 +90,7 @@ function requireToken(app: OpenAPIHono<ApiEnv>, ctx: ApiDeps['ctx']): void {
         detail: `this token may make ${ctx.config.http.rateLimitPerMinute} requests a minute (http.rateLimitPerMinute); try again in ${retryAfter} s`,
       });
     }
-    c.set('scope', scopeOf(ctx, found.tenantId, found.tenant, found.id));
+    c.set('scope', await scopeOf(ctx, found.tenantId, found.tenant, found.id));
     await next();
   });
 }

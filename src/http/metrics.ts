@@ -7,7 +7,7 @@
 // descriptors.
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { SmtpMetrics } from '../smtp/listener.ts';
-import type { CountedTable, GaugeQueries } from '../store/index.ts';
+import type { CountedTable, GaugeQueries, Promised } from '../store/index.ts';
 
 function quantile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return 0;
@@ -25,7 +25,7 @@ export class Metrics {
     this.threads = read;
   }
 
-  constructor(gauges: GaugeQueries) {
+  constructor(gauges: Promised<GaugeQueries>) {
     const registers = [this.registry];
     const threadsOf = (): Record<string, boolean> => this.threads();
     new Gauge({
@@ -54,9 +54,9 @@ export class Metrics {
         help,
         labelNames: [label],
         registers,
-        collect() {
+        async collect() {
           this.reset();
-          for (const row of gauges.countsBy(table)) this.set({ [label]: row.k }, row.n);
+          for (const row of await gauges.countsBy(table)) this.set({ [label]: row.k }, row.n);
         },
       });
     };
@@ -68,8 +68,8 @@ export class Metrics {
       name: 'mailroom_webhook_deliveries_retrying',
       help: 'Webhook deliveries that failed at least once and wait for a retry',
       registers,
-      collect() {
-        this.set(gauges.webhookRetrying());
+      async collect() {
+        this.set(await gauges.webhookRetrying());
       },
     });
     new Gauge({
@@ -77,8 +77,8 @@ export class Metrics {
       help: 'Time from acceptance to the end of the pipeline, over the last 1000 processed messages',
       labelNames: ['quantile'],
       registers,
-      collect() {
-        const sorted = gauges.recentPipelineLatencies();
+      async collect() {
+        const sorted = await gauges.recentPipelineLatencies();
         for (const q of [0.5, 0.9, 0.99]) this.set({ quantile: String(q) }, quantile(sorted, q));
       },
     });

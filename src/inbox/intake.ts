@@ -11,8 +11,8 @@ import { InboxWatcher } from './watcher.ts';
 /** What an inbox's sealed secret holds: a password, or an OAuth2 grant. */
 export type InboxSecret = { password: string } | { oauth2: { clientId: string; clientSecret: string; refreshToken: string; tokenUrl: string } };
 
-export function inboxLogin(ctx: Pick<Context, 'inboxes' | 'keyring'>, inbox: Inbox): ImapLogin {
-  const sealed = ctx.inboxes.sealedSecret(inbox.id);
+export async function inboxLogin(ctx: Pick<Context, 'inboxes' | 'keyring'>, inbox: Inbox): Promise<ImapLogin> {
+  const sealed = await ctx.inboxes.sealedSecret(inbox.id);
   if (!sealed) throw new Error('the inbox has no stored login');
   const secret = JSON.parse(ctx.keyring().open(sealed)) as InboxSecret;
   return 'password' in secret ? { user: inbox.username, password: secret.password } : { user: inbox.username, oauth2: secret.oauth2 };
@@ -37,15 +37,19 @@ export class InboxIntake {
   }
 
   start(): void {
-    this.refresh();
-    this.timer = setInterval(() => this.refresh(), this.ctx.config.inboxes.refreshMs);
+    const refresh = (): void => {
+      this.refresh().catch((err: unknown) => this.ctx.log.error({ err }, 'could not read the list of inboxes; trying again at the next refresh'));
+    };
+    refresh();
+    this.timer = setInterval(refresh, this.ctx.config.inboxes.refreshMs);
     this.timer.unref();
   }
 
   /** Watches every inbox in the database and no other. */
-  refresh(): void {
+  async refresh(): Promise<void> {
     if (this.stopped) return;
-    const inboxes = this.ctx.inboxes.list();
+    const inboxes = await this.ctx.inboxes.list();
+    if (this.stopped) return;
     const ids = new Set(inboxes.map((i) => i.id));
     for (const [id, watcher] of this.watchers) {
       if (ids.has(id)) continue;

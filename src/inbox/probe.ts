@@ -37,7 +37,7 @@ export async function probeInbox(ctx: Pick<Context, 'inboxes' | 'keyring' | 'con
   let client: Awaited<ReturnType<typeof openImapConnection>> | null = null;
   try {
     try {
-      client = await openImapConnection(inbox, inboxLogin(ctx, inbox), ctx.config.relay.connectionTimeoutMs);
+      client = await openImapConnection(inbox, await inboxLogin(ctx, inbox), ctx.config.relay.connectionTimeoutMs);
     } catch (err) {
       return failed('login', imapErrorText(err), loginAdvice(err, inbox));
     }

@@ -13,9 +13,9 @@ export interface FolderReaderDeps {
   /** Stores a batch in one transaction (the store thread). */
   store(batch: ImportBatch): Promise<ImportOutcome>;
   /** The inbox as stored now (its UIDVALIDITY and last UID move as batches land). */
-  current(id: number): Inbox | null;
+  current(id: number): Promise<Inbox | null>;
   /** Records a new UIDVALIDITY (or the first): the folder is read again from the start. */
-  startFolder(id: number, uidValidity: number): void;
+  startFolder(id: number, uidValidity: number): Promise<void>;
   nowMs: () => number;
   log: Logger;
   batchMessages: number;
@@ -98,7 +98,7 @@ export async function readFolder(client: ImapFlow, inboxId: number, deps: Folder
   const mailbox = client.mailbox;
   if (!mailbox) throw new Error('no folder is open');
   const uidValidity = Number(mailbox.uidValidity);
-  let inbox = deps.current(inboxId);
+  let inbox = await deps.current(inboxId);
   if (!inbox) return result;
   if (inbox.uidValidity !== uidValidity) {
     if (inbox.uidValidity !== null) {
@@ -107,8 +107,8 @@ export async function readFolder(client: ImapFlow, inboxId: number, deps: Folder
         'the folder has a new UIDVALIDITY: reading it again (messages already stored are recognised and not stored twice)',
       );
     }
-    deps.startFolder(inboxId, uidValidity);
-    inbox = deps.current(inboxId);
+    await deps.startFolder(inboxId, uidValidity);
+    inbox = await deps.current(inboxId);
     if (!inbox) return result;
   }
   // Back-fill is bounded on the first read only: later, everything past the last UID is new.

@@ -13,8 +13,8 @@ import { readFolder, type FolderReaderDeps } from './read-folder.ts';
 
 export interface WatcherDeps extends FolderReaderDeps {
   /** The inbox's login, opened from its sealed secret. */
-  login(inbox: Inbox): ImapLogin;
-  setStatus(id: number, status: InboxStatus, error: string | null): void;
+  login(inbox: Inbox): Promise<ImapLogin>;
+  setStatus(id: number, status: InboxStatus, error: string | null): Promise<void>;
   pollMs: number;
   retryMaxMs: number;
   timeoutMs: number;
@@ -60,14 +60,14 @@ export class InboxWatcher {
   private async loop(): Promise<void> {
     let retryMs = RETRY_FIRST_MS;
     while (!this.stopped) {
-      const inbox = this.deps.current(this.inboxId);
+      const inbox = await this.deps.current(this.inboxId);
       if (!inbox) return; // removed
       try {
         await this.watch(inbox, () => (retryMs = RETRY_FIRST_MS));
       } catch (err) {
         if (this.stopped) return;
         const error = imapErrorText(err);
-        this.deps.setStatus(this.inboxId, 'failing', error);
+        await this.deps.setStatus(this.inboxId, 'failing', error);
         this.log.warn({ error, retryInMs: retryMs }, 'cannot read the inbox; trying again later (`mailroom inboxes test` says what to change)');
       } finally {
         const client = this.client;
@@ -82,7 +82,7 @@ export class InboxWatcher {
 
   /** One connection's life: returns (or throws) when it ends. */
   private async watch(inbox: Inbox, connected: () => void): Promise<void> {
-    const client = await openImapConnection(inbox, this.deps.login(inbox), this.deps.timeoutMs, {
+    const client = await openImapConnection(inbox, await this.deps.login(inbox), this.deps.timeoutMs, {
       autoIdleDelayMs: 200,
       maxIdleMs: Math.min(this.deps.pollMs, 4 * 60_000),
     });
@@ -97,7 +97,7 @@ export class InboxWatcher {
     const target = inbox.afterImport.startsWith('move:') ? inbox.afterImport.slice('move:'.length) : null;
     if (target) await client.mailboxCreate(target).catch(() => undefined); // exists already, most times
     await client.mailboxOpen(inbox.folder);
-    this.deps.setStatus(inbox.id, 'active', null);
+    await this.deps.setStatus(inbox.id, 'active', null);
     connected();
     this.pending = true;
     while (!this.stopped) {
@@ -105,7 +105,7 @@ export class InboxWatcher {
         this.pending = false;
         const result = await readFolder(client, this.inboxId, this.deps);
         if (result.stored > 0 || result.duplicates > 0) this.log.info(result, 'messages read from the inbox');
-        if (!this.deps.current(this.inboxId)) return; // removed meanwhile
+        if (!(await this.deps.current(this.inboxId))) return; // removed meanwhile
       }
       if (!this.pending && !closed) await this.sleep(this.deps.pollMs);
       if (closed && !this.stopped) throw new Error('the IMAP server closed the connection');

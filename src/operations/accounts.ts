@@ -14,17 +14,17 @@ import { accountWithin, reaches, tenantWithin, type Reach } from './reach.ts';
 
 /** The accounts within reach, oldest first. */
 export async function listAccounts(ctx: Context, reach: Reach): Promise<Account[]> {
-  return ctx.accounts.list().filter((a) => reaches(reach, a.tenantId));
+  return (await ctx.accounts.list()).filter((a) => reaches(reach, a.tenantId));
 }
 
 /** The sealed credentials, opened; unreadable ones mark the account failing and say what to do. */
-function openCredentials(ctx: Context, account: Account): AccountSecret {
+async function openCredentials(ctx: Context, account: Account): Promise<AccountSecret> {
   try {
-    return ctx.accounts.openSecret(account.id, ctx.keyring());
+    return await ctx.accounts.openSecret(account.id, ctx.keyring());
   } catch (err) {
     if (!(err instanceof SecretError)) throw err;
     const reason = unreadableCredentials(err);
-    changeAccountStatus(ctx, account.id, 'failing', reason, ctx.clock.now().toISOString());
+    await changeAccountStatus(ctx, account.id, 'failing', reason, ctx.clock.now().toISOString());
     throw new ConflictError(
       `${reason}. Enter the password again (mailroom accounts add --tenant ${account.tenant} --name ${account.name} ...) or restore the secret key.`,
     );
@@ -33,16 +33,22 @@ function openCredentials(ctx: Context, account: Account): AccountSecret {
 
 /** Resolve, connect, TLS, EHLO, AUTH, MAIL FROM (then the IMAP login and the Sent folder, for sent copies), in turn: ok, or the stage that failed with advice. */
 export async function testAccount(ctx: Context, reach: Reach, id: number): Promise<{ account: Account; result: DiagnosisResult }> {
-  const account = accountWithin(ctx, reach, id);
-  const secret = openCredentials(ctx, account);
+  const account = await accountWithin(ctx, reach, id);
+  const secret = await openCredentials(ctx, account);
   // Loaded on first use: the SMTP thread needs nodemailer only when someone tests an account.
   const { diagnoseAccount } = await import('../relay/diagnose.ts');
   const result = await diagnoseAccount(account, secret, {
     connectionTimeoutMs: ctx.config.relay.connectionTimeoutMs,
     hostname: ctx.config.smtp.hostname,
-    imapSecret: ctx.accounts.openImapSecret(account.id, ctx.keyring()),
+    imapSecret: await ctx.accounts.openImapSecret(account.id, ctx.keyring()),
   });
-  changeAccountStatus(ctx, account.id, result.ok ? 'active' : 'failing', result.ok ? null : `${result.stage}: ${result.error}`, ctx.clock.now().toISOString());
+  await changeAccountStatus(
+    ctx,
+    account.id,
+    result.ok ? 'active' : 'failing',
+    result.ok ? null : `${result.stage}: ${result.error}`,
+    ctx.clock.now().toISOString(),
+  );
   return { account, result };
 }
 
@@ -53,8 +59,8 @@ export async function sendAccountTestEmail(
   id: number,
   options: { timeoutMs: number; progress?: (line: string) => void },
 ): Promise<{ account: Account; result: TestEmailResult }> {
-  const account = accountWithin(ctx, reach, id);
-  openCredentials(ctx, account);
+  const account = await accountWithin(ctx, reach, id);
+  await openCredentials(ctx, account);
   const { sendTestEmail } = await import('../relay/test-email.ts');
   const result = await sendTestEmail(ctx, account, { timeoutMs: options.timeoutMs, progress: options.progress ?? (() => undefined) });
   return { account, result };
@@ -62,15 +68,15 @@ export async function sendAccountTestEmail(
 
 /** Makes the account the default of its owner (a user) or of its tenant. */
 export async function makeDefaultAccount(ctx: Context, reach: Reach, id: number): Promise<Account> {
-  const account = accountWithin(ctx, reach, id);
-  ctx.accounts.setDefault(account.id);
-  return ctx.accounts.get(account.id) as Account;
+  const account = await accountWithin(ctx, reach, id);
+  await ctx.accounts.setDefault(account.id);
+  return (await ctx.accounts.get(account.id)) as Account;
 }
 
 /** Removes the account; the messages it sent stay. */
 export async function removeAccount(ctx: Context, reach: Reach, id: number): Promise<Account> {
-  const account = accountWithin(ctx, reach, id);
-  ctx.accounts.remove(account.id);
+  const account = await accountWithin(ctx, reach, id);
+  await ctx.accounts.remove(account.id);
   return account;
 }
 
@@ -151,7 +157,7 @@ function sentCopyOf(input: AccountInput, provider: ProviderName): { settings: Se
 export async function addAccount(ctx: Context, reach: Reach, input: AccountInput): Promise<{ account: Account; warnings: string[] }> {
   if (!isProvider(input.provider)) throw new InvalidError(`the provider must be one of ${Object.keys(PROVIDERS).join(', ')}`, 'provider');
   const preset = PROVIDERS[input.provider];
-  const tenant = tenantWithin(ctx, reach, input.tenant);
+  const tenant = await tenantWithin(ctx, reach, input.tenant);
   const host = input.host ?? preset.host;
   if (!host) throw new InvalidError(`a host is required for provider ${input.provider}`, 'host');
   const security = input.security ?? preset.security;
@@ -190,9 +196,9 @@ export async function addAccount(ctx: Context, reach: Reach, input: AccountInput
     secret.dkimPrivateKey = input.dkim.privateKey;
   }
   const sentCopy = sentCopyOf(input, input.provider);
-  if (ctx.accounts.list(tenant.slug).some((a) => a.tenantId === tenant.id && a.name === input.name))
+  if ((await ctx.accounts.list(tenant.slug)).some((a) => a.tenantId === tenant.id && a.name === input.name))
     throw new ConflictError(`tenant "${tenant.slug}" already has an account named "${input.name}"`, 'name');
-  const account = ctx.accounts.add(
+  const account = await ctx.accounts.add(
     {
       tenantId: tenant.id,
       name: input.name,

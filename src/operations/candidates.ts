@@ -20,8 +20,8 @@ export async function upsertCandidate(
   tenantSlug: string,
   input: CandidateInput,
 ): Promise<{ candidate: Candidate; created: boolean }> {
-  const tenant = tenantWithin(ctx, reach, tenantSlug);
-  return ctx.candidates.upsert(tenant.slug, input);
+  const tenant = await tenantWithin(ctx, reach, tenantSlug);
+  return await ctx.candidates.upsert(tenant.slug, input);
 }
 
 export interface ImportRequest {
@@ -34,8 +34,8 @@ export interface ImportRequest {
 
 /** Upserts every valid row by external id; the rejected ones come back with their index and reason. */
 export async function importCandidates(ctx: Context, reach: Reach, request: ImportRequest): Promise<BatchUpsertResult> {
-  const tenant = tenantWithin(ctx, reach, request.tenant);
-  const write: CandidateChunkWriter = request.write ?? (async (slug, rows) => ctx.candidates.upsertBatch(slug, rows));
+  const tenant = await tenantWithin(ctx, reach, request.tenant);
+  const write: CandidateChunkWriter = request.write ?? (async (slug, rows) => await ctx.candidates.upsertBatch(slug, rows));
   const result: BatchUpsertResult = { created: 0, updated: 0, rejected: [] };
   for (let start = 0; start < request.rows.length; start += IMPORT_CHUNK) {
     const chunk = await write(tenant.slug, request.rows.slice(start, start + IMPORT_CHUNK));
@@ -49,6 +49,6 @@ export async function importCandidates(ctx: Context, reach: Reach, request: Impo
 
 /** Removes a candidate (the messages filed under them stay). */
 export async function removeCandidate(ctx: Context, reach: Reach, tenantSlug: string, externalId: string): Promise<void> {
-  const tenant = tenantWithin(ctx, reach, tenantSlug);
-  if (!ctx.candidates.remove(tenant.slug, externalId)) throw new NotFoundError(`no candidate "${externalId}" in tenant "${tenant.slug}"`, 'candidate');
+  const tenant = await tenantWithin(ctx, reach, tenantSlug);
+  if (!(await ctx.candidates.remove(tenant.slug, externalId))) throw new NotFoundError(`no candidate "${externalId}" in tenant "${tenant.slug}"`, 'candidate');
 }

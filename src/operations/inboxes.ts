@@ -37,8 +37,8 @@ export interface InboxInput {
   allowPlain?: boolean | undefined;
 }
 
-export function inboxWithin(ctx: Context, reach: Reach, id: number): Inbox {
-  const inbox = ctx.inboxes.get(id);
+export async function inboxWithin(ctx: Context, reach: Reach, id: number): Promise<Inbox> {
+  const inbox = await ctx.inboxes.get(id);
   if (!inbox || !reaches(reach, inbox.tenantId)) throw new NotFoundError(`no inbox ${id}`, 'inbox');
   return inbox;
 }
@@ -67,8 +67,8 @@ function sinceOf(value: string | undefined): string | null {
   return value;
 }
 
-export function addInbox(ctx: Context, reach: Reach, input: InboxInput): Inbox {
-  const tenant = tenantWithin(ctx, reach, input.tenant);
+export async function addInbox(ctx: Context, reach: Reach, input: InboxInput): Promise<Inbox> {
+  const tenant = await tenantWithin(ctx, reach, input.tenant);
   const address = normalizeAddress(input.address);
   if (!address) throw new InvalidError(`"${input.address}" is not an email address`, 'address');
   const provider = input.provider ?? 'custom';
@@ -90,9 +90,9 @@ export function addInbox(ctx: Context, reach: Reach, input: InboxInput): Inbox {
   const afterImport = afterImportOf(input.afterImport);
   if (afterImport === `move:${folder}`) throw new InvalidError('moving messages into the folder they are read from would read them again', 'afterImport');
   const since = sinceOf(input.since);
-  if (ctx.inboxes.list([tenant.id]).some((i) => i.address === address && i.folder === folder))
+  if ((await ctx.inboxes.list([tenant.id])).some((i) => i.address === address && i.folder === folder))
     throw new ConflictError(`tenant "${tenant.slug}" already reads ${address} (${folder})`, 'address');
-  return ctx.inboxes.add({
+  return await ctx.inboxes.add({
     tenantId: tenant.id,
     address,
     host,
@@ -108,14 +108,14 @@ export function addInbox(ctx: Context, reach: Reach, input: InboxInput): Inbox {
   });
 }
 
-export function removeInbox(ctx: Context, reach: Reach, id: number): Inbox {
-  const inbox = inboxWithin(ctx, reach, id);
-  ctx.inboxes.remove(inbox.id);
+export async function removeInbox(ctx: Context, reach: Reach, id: number): Promise<Inbox> {
+  const inbox = await inboxWithin(ctx, reach, id);
+  await ctx.inboxes.remove(inbox.id);
   return inbox;
 }
 
 /** Connects, logs in and opens the folder, saying what to change when a step fails. */
 export async function testInbox(ctx: Context, reach: Reach, id: number): Promise<{ inbox: Inbox; result: InboxTestResult }> {
-  const inbox = inboxWithin(ctx, reach, id);
+  const inbox = await inboxWithin(ctx, reach, id);
   return { inbox, result: await probeInbox(ctx, inbox) };
 }

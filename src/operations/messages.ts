@@ -7,8 +7,8 @@ import type { Candidate, StoredMessage } from '../store/index.ts';
 import { announceMessage } from '../webhooks/announce.ts';
 import { messageWithin, reaches, type Reach } from './reach.ts';
 
-function unassignedWithin(ctx: Context, reach: Reach, id: string): StoredMessage {
-  const message = messageWithin(ctx, reach, id);
+async function unassignedWithin(ctx: Context, reach: Reach, id: string): Promise<StoredMessage> {
+  const message = await messageWithin(ctx, reach, id);
   if (message.status !== 'unassigned') throw new ConflictError(`message ${message.id} is ${message.status}, not unassigned`);
   return message;
 }
@@ -27,20 +27,20 @@ export async function assignMessage(
   id: string,
   request: { candidate: string; rememberAddress?: boolean | undefined },
 ): Promise<Assignment> {
-  const message = unassignedWithin(ctx, reach, id);
-  const candidate = ctx.candidates.get(message.tenant, request.candidate);
+  const message = await unassignedWithin(ctx, reach, id);
+  const candidate = await ctx.candidates.get(message.tenant, request.candidate);
   if (!candidate) throw new NotFoundError(`no candidate "${request.candidate}" in tenant "${message.tenant}"`, 'candidate');
   const sender = message.classification?.forward?.originalFrom?.address ?? message.from;
   if (request.rememberAddress && !sender) throw new ConflictError(`message ${message.id} has no sender address to remember`, 'rememberAddress');
   const at = ctx.clock.now().toISOString();
-  const assigned = ctx.transaction((tx) => {
+  const assigned = await ctx.transaction(async (tx) => {
     if (request.rememberAddress && sender)
-      tx.candidates.upsert(message.tenant, { externalId: candidate.externalId, name: candidate.name, emails: [...candidate.emails, sender] });
-    const tenantId = tx.messages.tenantOf(message.id) as number;
-    const conversationId = tx.conversations.place(tenantId, candidate.id, message.subject, null, at);
-    tx.messages.assignManually(message.id, { id: candidate.id, externalId: candidate.externalId, name: candidate.name }, conversationId, at);
-    const after = tx.messages.get(message.id) as StoredMessage;
-    announceMessage(tx, tenantId, 'message.assigned', after, at);
+      await tx.candidates.upsert(message.tenant, { externalId: candidate.externalId, name: candidate.name, emails: [...candidate.emails, sender] });
+    const tenantId = (await tx.messages.tenantOf(message.id)) as number;
+    const conversationId = await tx.conversations.place(tenantId, candidate.id, message.subject, null, at);
+    await tx.messages.assignManually(message.id, { id: candidate.id, externalId: candidate.externalId, name: candidate.name }, conversationId, at);
+    const after = (await tx.messages.get(message.id)) as StoredMessage;
+    await announceMessage(tx, tenantId, 'message.assigned', after, at);
     return after;
   });
   return { message: assigned, candidate, remembered: request.rememberAddress ? sender : null };
@@ -48,12 +48,12 @@ export async function assignMessage(
 
 /** Takes a message out of the queue without assigning it; it stays visible as dismissed, with the note. */
 export async function dismissMessage(ctx: Context, reach: Reach, id: string, note: string | null): Promise<StoredMessage> {
-  const message = unassignedWithin(ctx, reach, id);
+  const message = await unassignedWithin(ctx, reach, id);
   const at = ctx.clock.now().toISOString();
-  return ctx.transaction((tx) => {
-    tx.messages.dismiss(message.id, note, at);
-    const after = tx.messages.get(message.id) as StoredMessage;
-    announceMessage(tx, tx.messages.tenantOf(message.id) as number, 'message.dismissed', after, at);
+  return ctx.transaction(async (tx) => {
+    await tx.messages.dismiss(message.id, note, at);
+    const after = (await tx.messages.get(message.id)) as StoredMessage;
+    await announceMessage(tx, (await tx.messages.tenantOf(message.id)) as number, 'message.dismissed', after, at);
     return after;
   });
 }
@@ -68,26 +68,23 @@ export interface ReprocessRequest {
 
 /** Queues messages for the pipeline again (a running server picks them up); returns how many were queued. */
 export async function reprocessMessages(ctx: Context, reach: Reach, request: ReprocessRequest): Promise<number> {
-  const chosen = (request.ids ?? []).map((id) => messageWithin(ctx, reach, id.toUpperCase()).id);
+  const chosen: string[] = [];
+  for (const id of request.ids ?? []) chosen.push((await messageWithin(ctx, reach, id.toUpperCase())).id);
   if (request.unassigned) {
-    const queue = ctx.messages.list({ status: 'unassigned', limit: 1_000_000, ...(request.unassigned.tenant ? { tenant: request.unassigned.tenant } : {}) });
+    const queue = await ctx.messages.list({
+      status: 'unassigned',
+      limit: 1_000_000,
+      ...(request.unassigned.tenant ? { tenant: request.unassigned.tenant } : {}),
+    });
     // The tenants within reach by slug, looked up once (a query per message would be a million for a big queue).
-    const within =
-      reach.tenantIds === 'all'
-        ? null
-        : new Set(
-            ctx.tenants
-              .list()
-              .filter((t) => reaches(reach, t.id))
-              .map((t) => t.slug),
-          );
+    const within = reach.tenantIds === 'all' ? null : new Set((await ctx.tenants.list()).filter((t) => reaches(reach, t.id)).map((t) => t.slug));
     chosen.push(...queue.filter((m) => within === null || within.has(m.tenant)).map((m) => m.id));
   }
   if (chosen.length === 0 && !request.unassigned) throw new InvalidError('name message ids, or ask for every unassigned message', 'ids');
   let queued = 0;
   const batch = 500;
   for (let i = 0; i < chosen.length; i += batch) {
-    queued += ctx.messages.requeue(chosen.slice(i, i + batch), ctx.clock.now().getTime());
+    queued += await ctx.messages.requeue(chosen.slice(i, i + batch), ctx.clock.now().getTime());
     request.progress?.(Math.min(i + batch, chosen.length), chosen.length);
   }
   return queued;

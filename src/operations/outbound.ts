@@ -14,18 +14,18 @@ export interface SendRequest extends Omit<ComposeRequest, 'candidate' | 'purpose
 
 /** Queues the message (the running server's relay sends it) and returns it as queued. */
 export async function sendMessage(ctx: Context, reach: Reach, request: SendRequest): Promise<OutboundMessage> {
-  const tenant = tenantWithin(ctx, reach, request.tenant);
-  const candidate = request.candidate ? ctx.candidates.get(tenant.slug, request.candidate) : null;
+  const tenant = await tenantWithin(ctx, reach, request.tenant);
+  const candidate = request.candidate ? await ctx.candidates.get(tenant.slug, request.candidate) : null;
   if (request.candidate && !candidate) throw new NotFoundError(`no candidate "${request.candidate}" in tenant "${tenant.slug}"`, 'candidate');
   if (request.accountId !== undefined) {
-    const account = ctx.accounts.get(request.accountId);
+    const account = await ctx.accounts.get(request.accountId);
     if (!account || !reaches(reach, account.tenantId)) throw new NotFoundError(`no account ${request.accountId}`, 'accountId');
   }
   if (request.conversationId !== undefined) {
-    const conversation = ctx.conversations.get(request.conversationId);
+    const conversation = await ctx.conversations.get(request.conversationId);
     if (!conversation || !reaches(reach, conversation.tenantId)) throw new NotFoundError(`no conversation ${request.conversationId}`, 'conversationId');
   }
-  return composeOutbound(
+  return await composeOutbound(
     { repositories: ctx, keyring: ctx.keyring(), now: ctx.clock.now(), platformTenant: ctx.config.relay.platformTenant },
     { ...request, tenant: tenant.slug, candidate },
   );

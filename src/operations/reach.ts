@@ -18,21 +18,21 @@ export function reaches(reach: Reach, tenantId: number): boolean {
   return reach.tenantIds === 'all' || reach.tenantIds.includes(tenantId);
 }
 
-export function tenantWithin(ctx: Context, reach: Reach, slug: string): Tenant {
-  const tenant = ctx.tenants.get(slug);
+export async function tenantWithin(ctx: Context, reach: Reach, slug: string): Promise<Tenant> {
+  const tenant = await ctx.tenants.get(slug);
   if (!tenant || !reaches(reach, tenant.id)) throw new NotFoundError(`no tenant "${slug}"`, 'tenant');
   return tenant;
 }
 
-export function messageWithin(ctx: Context, reach: Reach, id: string): StoredMessage {
-  const message = ctx.messages.get(id);
-  const tenantId = message ? ctx.messages.tenantOf(message.id) : null;
+export async function messageWithin(ctx: Context, reach: Reach, id: string): Promise<StoredMessage> {
+  const message = await ctx.messages.get(id);
+  const tenantId = message ? await ctx.messages.tenantOf(message.id) : null;
   if (!message || tenantId === null || !reaches(reach, tenantId)) throw new NotFoundError(`no message ${id}`, 'message');
   return message;
 }
 
-export function accountWithin(ctx: Context, reach: Reach, id: number): Account {
-  const account = ctx.accounts.get(id);
+export async function accountWithin(ctx: Context, reach: Reach, id: number): Promise<Account> {
+  const account = await ctx.accounts.get(id);
   if (!account || !reaches(reach, account.tenantId)) throw new NotFoundError(`no account ${id}`, 'account');
   return account;
 }

@@ -11,14 +11,14 @@ import { tenantWithin, type Reach } from './reach.ts';
 export async function addTenant(ctx: Context, reach: Reach, input: NewTenant): Promise<Tenant> {
   if (reach.tenantIds !== 'all') {
     if (!input.parent) throw new ForbiddenError('only an operator adds a top-level tenant; name a parent to add a subcompany', 'parent');
-    tenantWithin(ctx, reach, input.parent);
+    await tenantWithin(ctx, reach, input.parent);
   }
-  return ctx.tenants.add(input);
+  return await ctx.tenants.add(input);
 }
 
 /** The tenant's set-up checked (with forwarding tests sent when asked), each finding with what to do. */
 export async function checkTenantSetup(ctx: Context, reach: Reach, slug: string, options: CheckOptions): Promise<{ tenant: Tenant; report: CheckReport }> {
-  const tenant = tenantWithin(ctx, reach, slug);
+  const tenant = await tenantWithin(ctx, reach, slug);
   // Loaded when asked (mailauth, nodemailer): `mailroom serve` shares the CLI's module graph.
   const { checkTenant } = await import('../checks/run.ts');
   return { tenant, report: await checkTenant(ctx, tenant, options) };

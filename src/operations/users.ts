@@ -24,8 +24,8 @@ export interface SignedIn {
   csrf: string;
 }
 
-function reachOf(ctx: Context, user: ConsoleUser): Reach {
-  return user.tenantId === null ? EVERY_TENANT : { tenantIds: ctx.tenants.subtreeIds(user.tenantId) };
+async function reachOf(ctx: Context, user: ConsoleUser): Promise<Reach> {
+  return user.tenantId === null ? EVERY_TENANT : { tenantIds: await ctx.tenants.subtreeIds(user.tenantId) };
 }
 
 function setupLink(ctx: Context): { token: string; hash: string; expiresAt: string } {
@@ -34,11 +34,11 @@ function setupLink(ctx: Context): { token: string; hash: string; expiresAt: stri
 }
 
 /** Adds a console user; the returned token goes into the one-time link that sets the password. */
-export function addConsoleUser(
+export async function addConsoleUser(
   ctx: Context,
   reach: Reach,
   input: { tenant?: string | undefined; email: string; role: string },
-): { user: ConsoleUser; setupToken: string; expiresAt: string } {
+): Promise<{ user: ConsoleUser; setupToken: string; expiresAt: string }> {
   const email = normalizeAddress(input.email);
   if (!email) throw new InvalidError(`"${input.email}" is not an email address`, 'email');
   if (input.role !== 'recruiter' && input.role !== 'admin' && input.role !== 'operator')
@@ -47,10 +47,10 @@ export function addConsoleUser(
   if (role === 'operator' && input.tenant) throw new InvalidError('an operator sees every tenant: give no tenant', 'tenant');
   if (role !== 'operator' && !input.tenant) throw new InvalidError('a recruiter or admin belongs to a tenant', 'tenant');
   if (role === 'operator' && reach.tenantIds !== 'all') throw new ForbiddenError('only an operator adds operators');
-  const tenant = input.tenant ? tenantWithin(ctx, reach, input.tenant) : null;
-  if (ctx.consoleUsers.byEmail(email)) throw new ConflictError(`${email} is already a console user`, 'email');
+  const tenant = input.tenant ? await tenantWithin(ctx, reach, input.tenant) : null;
+  if (await ctx.consoleUsers.byEmail(email)) throw new ConflictError(`${email} is already a console user`, 'email');
   const link = setupLink(ctx);
-  const user = ctx.consoleUsers.add({
+  const user = await ctx.consoleUsers.add({
     tenantId: tenant?.id ?? null,
     email,
     role,
@@ -61,62 +61,62 @@ export function addConsoleUser(
   return { user, setupToken: link.token, expiresAt: link.expiresAt };
 }
 
-export function consoleUserWithin(ctx: Context, reach: Reach, id: number): ConsoleUser {
-  const user = ctx.consoleUsers.get(id);
+export async function consoleUserWithin(ctx: Context, reach: Reach, id: number): Promise<ConsoleUser> {
+  const user = await ctx.consoleUsers.get(id);
   const visible = user && (user.tenantId === null ? reach.tenantIds === 'all' : reaches(reach, user.tenantId));
   if (!user || !visible) throw new NotFoundError(`no console user ${id}`, 'user');
   return user;
 }
 
 /** A new one-time link (a forgotten password); the old password works until it is used. */
-export function resetConsoleUser(ctx: Context, reach: Reach, id: number): { user: ConsoleUser; setupToken: string; expiresAt: string } {
-  const user = consoleUserWithin(ctx, reach, id);
+export async function resetConsoleUser(ctx: Context, reach: Reach, id: number): Promise<{ user: ConsoleUser; setupToken: string; expiresAt: string }> {
+  const user = await consoleUserWithin(ctx, reach, id);
   const link = setupLink(ctx);
-  ctx.consoleUsers.renewSetup(user.id, link.hash, link.expiresAt);
+  await ctx.consoleUsers.renewSetup(user.id, link.hash, link.expiresAt);
   return { user, setupToken: link.token, expiresAt: link.expiresAt };
 }
 
-export function removeConsoleUser(ctx: Context, reach: Reach, id: number): ConsoleUser {
-  const user = consoleUserWithin(ctx, reach, id);
-  ctx.consoleUsers.remove(user.id);
+export async function removeConsoleUser(ctx: Context, reach: Reach, id: number): Promise<ConsoleUser> {
+  const user = await consoleUserWithin(ctx, reach, id);
+  await ctx.consoleUsers.remove(user.id);
   return user;
 }
 
 /** The user a setup link is for, while it works. */
-export function setupUser(ctx: Context, setupToken: string): ConsoleUser {
-  const user = ctx.consoleUsers.bySetupHash(sha256(setupToken), ctx.clock.now().toISOString());
+export async function setupUser(ctx: Context, setupToken: string): Promise<ConsoleUser> {
+  const user = await ctx.consoleUsers.bySetupHash(sha256(setupToken), ctx.clock.now().toISOString());
   if (!user) throw new NotFoundError('this link is unknown, used or expired: ask for a new one', 'setup');
   return user;
 }
 
 /** Sets the password through the one-time link, which is then spent. */
 export async function completeSetup(ctx: Context, setupToken: string, password: string): Promise<ConsoleUser> {
-  const user = setupUser(ctx, setupToken);
+  const user = await setupUser(ctx, setupToken);
   if (password.length < MIN_PASSWORD) throw new InvalidError(`a password has at least ${MIN_PASSWORD} characters`, 'password');
   if (password.toLowerCase().includes(user.email.split('@')[0] as string)) throw new InvalidError('a password must not contain the user name', 'password');
-  ctx.consoleUsers.setPassword(user.id, await hashPassword(password));
+  await ctx.consoleUsers.setPassword(user.id, await hashPassword(password));
   return user;
 }
 
 /** Checks the password; a new session (its id goes into the cookie) or null. A wrong address costs as long as a wrong password. */
 export async function signIn(ctx: Context, email: string, password: string): Promise<{ sessionId: string; signedIn: SignedIn } | null> {
-  const user = ctx.consoleUsers.byEmail(normalizeAddress(email) ?? '');
+  const user = await ctx.consoleUsers.byEmail(normalizeAddress(email) ?? '');
   const ok = await verifyPassword(password, user?.passwordHash ?? NO_USER_HASH);
   if (!user || !user.passwordHash || !ok) return null;
   const sessionId = token();
   const csrf = token();
   const now = ctx.clock.now();
-  ctx.consoleUsers.createSession(sha256(sessionId), user.id, csrf, now.toISOString(), new Date(now.getTime() + SESSION_HOURS * 3_600_000).toISOString());
-  return { sessionId, signedIn: { user, reach: reachOf(ctx, user), csrf } };
+  await ctx.consoleUsers.createSession(sha256(sessionId), user.id, csrf, now.toISOString(), new Date(now.getTime() + SESSION_HOURS * 3_600_000).toISOString());
+  return { sessionId, signedIn: { user, reach: await reachOf(ctx, user), csrf } };
 }
 
 /** The signed-in user of a session cookie, or null (unknown or expired). */
-export function sessionOf(ctx: Context, sessionId: string): SignedIn | null {
-  const session = ctx.consoleUsers.session(sha256(sessionId), ctx.clock.now().toISOString());
-  const user = session ? ctx.consoleUsers.get(session.userId) : null;
-  return session && user ? { user, reach: reachOf(ctx, user), csrf: session.csrf } : null;
+export async function sessionOf(ctx: Context, sessionId: string): Promise<SignedIn | null> {
+  const session = await ctx.consoleUsers.session(sha256(sessionId), ctx.clock.now().toISOString());
+  const user = session ? await ctx.consoleUsers.get(session.userId) : null;
+  return session && user ? { user, reach: await reachOf(ctx, user), csrf: session.csrf } : null;
 }
 
-export function signOut(ctx: Context, sessionId: string): void {
-  ctx.consoleUsers.endSession(sha256(sessionId));
+export async function signOut(ctx: Context, sessionId: string): Promise<void> {
+  await ctx.consoleUsers.endSession(sha256(sessionId));
 }

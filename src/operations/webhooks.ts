@@ -10,8 +10,8 @@ import type { Webhook } from '../store/index.ts';
 import { newWebhookSecret } from '../webhooks/signing.ts';
 import { reaches, tenantWithin, type Reach } from './reach.ts';
 
-export function webhookWithin(ctx: Context, reach: Reach, id: number): Webhook {
-  const webhook = ctx.webhooks.get(id);
+export async function webhookWithin(ctx: Context, reach: Reach, id: number): Promise<Webhook> {
+  const webhook = await ctx.webhooks.get(id);
   if (!webhook || !reaches(reach, webhook.tenantId)) throw new NotFoundError(`no webhook ${id}`, 'webhook');
   return webhook;
 }
@@ -22,19 +22,19 @@ export async function addWebhook(
   reach: Reach,
   request: { tenant: string; url: string; events: readonly string[] | null },
 ): Promise<{ webhook: Webhook; secret: string }> {
-  const tenant = tenantWithin(ctx, reach, request.tenant);
+  const tenant = await tenantWithin(ctx, reach, request.tenant);
   const settings = ctx.config.webhooks;
   const rules = { allowPrivateNetworks: settings.allowPrivateNetworks, what: 'webhook URL' };
   const checked = checkTargetUrl(request.url, rules);
   await resolvePublicTarget(checked, ctx.resolver, rules);
   // Counted after the only wait, right before the insert, so two requests at once cannot both slip under the cap.
-  const have = ctx.webhooks.list([tenant.id]).length;
+  const have = (await ctx.webhooks.list([tenant.id])).length;
   if (have >= settings.maxPerTenant) {
     throw new RefusedError(`the tenant already has ${have} webhook endpoints, the most allowed (webhooks.maxPerTenant); remove one first`);
   }
   const secret = newWebhookSecret();
   const events = request.events ? [...request.events] : null;
-  const webhook = ctx.webhooks.add(tenant.id, checked.toString(), events, ctx.keyring().seal(secret), ctx.clock.now().toISOString());
+  const webhook = await ctx.webhooks.add(tenant.id, checked.toString(), events, ctx.keyring().seal(secret), ctx.clock.now().toISOString());
   return { webhook, secret };
 }
 
@@ -44,24 +44,24 @@ export async function rotateWebhookSecret(
   reach: Reach,
   id: number,
 ): Promise<{ webhook: Webhook; secret: string; previousSecretValidUntil: string }> {
-  const webhook = webhookWithin(ctx, reach, id);
+  const webhook = await webhookWithin(ctx, reach, id);
   const secret = newWebhookSecret();
   const previousSecretValidUntil = new Date(ctx.clock.now().getTime() + ctx.config.webhooks.rotationGraceHours * 3_600_000).toISOString();
-  ctx.webhooks.rotate(webhook.id, ctx.keyring().seal(secret), previousSecretValidUntil);
+  await ctx.webhooks.rotate(webhook.id, ctx.keyring().seal(secret), previousSecretValidUntil);
   return { webhook, secret, previousSecretValidUntil };
 }
 
 /** Removes the endpoint; its undelivered events are dropped for it. */
 export async function removeWebhook(ctx: Context, reach: Reach, id: number): Promise<Webhook> {
-  const webhook = webhookWithin(ctx, reach, id);
-  ctx.webhooks.remove(webhook.id);
+  const webhook = await webhookWithin(ctx, reach, id);
+  await ctx.webhooks.remove(webhook.id);
   return webhook;
 }
 
 /** Turns a disabled endpoint on again; deliveries still pending resume (replay brings the rest). */
 export async function enableWebhook(ctx: Context, reach: Reach, id: number): Promise<Webhook> {
-  const webhook = webhookWithin(ctx, reach, id);
-  ctx.webhooks.enable(webhook.id);
+  const webhook = await webhookWithin(ctx, reach, id);
+  await ctx.webhooks.enable(webhook.id);
   return webhook;
 }
 
@@ -71,9 +71,9 @@ export async function replayWebhooks(
   reach: Reach,
   request: { since: string; webhookId?: number | undefined; tenant?: string | undefined },
 ): Promise<{ queued: number; endpoints: number }> {
-  const scope = request.tenant ? [tenantWithin(ctx, reach, request.tenant).id] : reach.tenantIds === 'all' ? undefined : reach.tenantIds;
-  const targets = request.webhookId !== undefined ? [webhookWithin(ctx, reach, request.webhookId)] : ctx.webhooks.list(scope);
-  const queued = ctx.webhooks.replay(
+  const scope = request.tenant ? [(await tenantWithin(ctx, reach, request.tenant)).id] : reach.tenantIds === 'all' ? undefined : reach.tenantIds;
+  const targets = request.webhookId !== undefined ? [await webhookWithin(ctx, reach, request.webhookId)] : await ctx.webhooks.list(scope);
+  const queued = await ctx.webhooks.replay(
     targets.map((w) => w.id),
     request.since,
     ctx.clock.now().getTime(),

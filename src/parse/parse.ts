@@ -113,7 +113,7 @@ export async function parseMessage(raw: Buffer, dataDir: string): Promise<Parsed
     attachments: stored,
     headers: flat,
     attachedMessages: await Promise.all(attachedMessages),
-    deliveryStatus: deliveryStatus ? await deliveryStatus : null,
+    deliveryStatus: await (deliveryStatus as Promise<string> | null),
   };
 }
 

@@ -3,9 +3,9 @@
 // candidates), to the pure decision in match/.
 import type { ParsedMessage } from '../parse/index.ts';
 import { forwardHints } from '../classify/forward.ts';
-import { decide } from '../match/index.ts';
+import { decide, type CandidateRef } from '../match/index.ts';
 import { rawHeader } from '../parse/raw-header.ts';
-import type { DecisionSummary, Envelope, MatchLookups, ProcessedMessage } from '../store/index.ts';
+import type { DecisionSummary, Envelope, MatchLookups, ProcessedMessage, Promised } from '../store/index.ts';
 
 /** Received headers in the header block: more than a few dozen is a loop. */
 export function countReceived(raw: Buffer): number {
@@ -24,20 +24,42 @@ function threadIds(p: ParsedMessage | null): string[] {
 }
 
 /** What matching asks the store; the evaluation answers it from a labelled set instead. */
-export type MatchSources = Pick<MatchLookups, 'tenantOfMessage' | 'isForwardAddressOf' | 'candidatesFor' | 'ownOutbound' | 'token' | 'thread' | 'bounceTarget'>;
+export type MatchSources = Promised<
+  Pick<MatchLookups, 'tenantOfMessage' | 'isForwardAddressOf' | 'candidatesFor' | 'ownOutbound' | 'token' | 'thread' | 'bounceTarget'>
+>;
 
 /** Whether the message came through the tenant's company inbox: forwarded to one of its forwarding addresses, or read from it over IMAP. */
-function viaCompanyInbox(lookups: MatchSources, tenantId: number, envelope: Envelope): boolean {
-  return envelope.imap !== undefined || envelope.rcptTo.some((r) => lookups.isForwardAddressOf(tenantId, r));
+async function viaCompanyInbox(lookups: MatchSources, tenantId: number, envelope: Envelope): Promise<boolean> {
+  if (envelope.imap !== undefined) return true;
+  for (const r of envelope.rcptTo) if (await lookups.isForwardAddressOf(tenantId, r)) return true;
+  return false;
 }
 
-export function matchMessage(
+/**
+ * The candidates of every address the decision may ask about (the authors, the
+ * proven sender, a forward's original sender), read before it: the decision is
+ * pure and synchronous, the store is not.
+ */
+async function candidatesByAddress(lookups: MatchSources, chain: readonly number[], processed: ProcessedMessage): Promise<(address: string) => CandidateRef[]> {
+  const auth = processed.auth;
+  const asked = [...(auth?.fromAddresses ?? []), processed.from, auth?.sender?.address, processed.classification.forward?.originalFrom?.address];
+  const addresses = new Set(asked.flatMap((a) => (a ? [a, a.toLowerCase()] : [])));
+  const found = new Map<string, CandidateRef[]>();
+  for (const address of addresses) found.set(address, await lookups.candidatesFor(chain, address));
+  return (address) => {
+    const candidates = found.get(address);
+    if (!candidates) throw new Error(`matching asked about ${address}, which was not read beforehand`);
+    return candidates;
+  };
+}
+
+export async function matchMessage(
   lookups: MatchSources,
   id: string,
   processed: ProcessedMessage,
   message: { raw: Buffer; envelope: Envelope },
-): DecisionSummary | null {
-  const tenant = lookups.tenantOfMessage(id);
+): Promise<DecisionSummary | null> {
+  const tenant = await lookups.tenantOfMessage(id);
   if (!tenant) return null;
   const c = processed.classification;
   const bounce = c.kind === 'bounce' ? c.bounce : null;
@@ -51,16 +73,16 @@ export function matchMessage(
     sender: auth?.sender ?? null,
     forward: c.forward ? { manual: c.forward.manual, originalFrom: c.forward.originalFrom?.address ?? null } : null,
     hints: forwardHints(headers),
-    viaForwardAddress: viaCompanyInbox(lookups, tenant.tenantId, message.envelope),
+    viaForwardAddress: await viaCompanyInbox(lookups, tenant.tenantId, message.envelope),
     dmarc: auth?.dmarc ?? null,
     receivedCount: countReceived(message.raw),
     tenantDomains: tenant.domains,
     trustedForwarders: tenant.inboxes,
     isOwnAddress: tenant.isOwnAddress,
-    candidatesFor: (address) => lookups.candidatesFor(tenant.chain, address),
-    ownOutbound: c.kind === 'bounce' ? null : lookups.ownOutbound(tenant.chain, processed.messageId),
-    token: lookups.token(tenant.chain, message.envelope.rcptTo),
-    thread: lookups.thread(tenant.chain, threadIds(processed.parsed)),
-    bounce: bounce ? lookups.bounceTarget(tenant.chain, bounce.originalMessageId, bounce.recipient, bounce.hard) : null,
+    candidatesFor: await candidatesByAddress(lookups, tenant.chain, processed),
+    ownOutbound: c.kind === 'bounce' ? null : await lookups.ownOutbound(tenant.chain, processed.messageId),
+    token: await lookups.token(tenant.chain, message.envelope.rcptTo),
+    thread: await lookups.thread(tenant.chain, threadIds(processed.parsed)),
+    bounce: bounce ? await lookups.bounceTarget(tenant.chain, bounce.originalMessageId, bounce.recipient, bounce.hard) : null,
   });
 }

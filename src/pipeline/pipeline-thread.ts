@@ -57,7 +57,7 @@ data.store.on('close', () => client.close(new Error('the store thread went away'
 worker = new Worker({
   settings: data.settings,
   queue: new RemoteJobQueue(client),
-  readMessage: (id) => raw.readWithEnvelope(id),
+  readMessage: async (id) => await raw.readWithEnvelope(id),
   pipeline: { resolver: createResolver(data.dns), mta: data.mta, dataDir: data.dataDir, trustedArcSealers: domainList(data.auth.trustedArcSealers) },
   match: (messageId, processed, message) => matchMessage(lookups, messageId, processed, message),
   log,

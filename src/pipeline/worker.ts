@@ -26,10 +26,10 @@ const GROUP_BYTES = 4 * 1024 * 1024;
  * next is read stay under GROUP_BYTES (a larger one runs alone). Lazy: the
  * worker reads a message only when its group is being formed.
  */
-export function* pipelineGroups<T>(items: Iterable<T>, bytes: (item: T) => number): Generator<T[]> {
+export async function* pipelineGroups<T>(items: Iterable<T> | AsyncIterable<T>, bytes: (item: T) => number): AsyncGenerator<T[]> {
   let group: T[] = [];
   let groupBytes = 0;
-  for (const item of items) {
+  for await (const item of items) {
     const size = bytes(item);
     if (group.length > 0 && groupBytes + size > GROUP_BYTES) {
       yield group;
@@ -48,10 +48,10 @@ export function* pipelineGroups<T>(items: Iterable<T>, bytes: (item: T) => numbe
 export interface WorkerDeps {
   settings: Config['worker'];
   queue: JobQueue;
-  readMessage: (messageId: string) => { raw: Buffer; envelope: Envelope } | null;
+  readMessage: (messageId: string) => Promise<{ raw: Buffer; envelope: Envelope } | null>;
   pipeline: PipelineDeps;
   /** The matching decision for a processed message; without it messages end as `processed`. */
-  match?: (messageId: string, processed: ProcessedMessage, message: { raw: Buffer; envelope: Envelope }) => DecisionSummary | null;
+  match?: (messageId: string, processed: ProcessedMessage, message: { raw: Buffer; envelope: Envelope }) => Promise<DecisionSummary | null>;
   log: Logger;
   nowMs: () => number;
   /** Called after each message with its bytes released (the thread's heap guard). */
@@ -198,13 +198,13 @@ export class Worker {
 
   private async runBatch(jobs: Job[]): Promise<void> {
     const outcomes: Outcome[] = [];
-    for (const group of pipelineGroups(this.loaded(jobs, outcomes), (one) => one.message.raw.length)) outcomes.push(...(await this.process(group)));
+    for await (const group of pipelineGroups(this.loaded(jobs, outcomes), (one) => one.message.raw.length)) outcomes.push(...(await this.process(group)));
     // Sent together, the results land in one store transaction.
     await Promise.all(outcomes.map((outcome) => this.record(outcome)));
   }
 
   /** The jobs with their messages, read as the groups are formed; one that cannot be read goes to `failed` at once. */
-  private *loaded(jobs: Job[], failed: Outcome[]): Generator<Loaded> {
+  private async *loaded(jobs: Job[], failed: Outcome[]): AsyncGenerator<Loaded> {
     const { maxAttempts } = this.deps.settings;
     for (const job of jobs) {
       // Claimed more often than allowed: earlier attempts crashed the process.
@@ -214,7 +214,7 @@ export class Worker {
       }
       let message: Loaded['message'] | null;
       try {
-        message = this.deps.readMessage(job.messageId);
+        message = await this.deps.readMessage(job.messageId);
       } catch (err) {
         failed.push({ job, error: asError(err) });
         continue;
@@ -233,19 +233,23 @@ export class Worker {
     } catch (err) {
       results = group.map(() => asError(err));
     }
-    return group.map(({ job, message }, i): Outcome => {
-      try {
-        const result = results[i] as PipelineResult | Error;
-        if (result instanceof Error) return { job, error: result };
-        const decision = this.deps.match?.(job.messageId, result.processed, message) ?? null;
-        return { job, result: { processed: { ...result.processed, decision } } };
-      } catch (err) {
-        return { job, error: asError(err) };
-      } finally {
-        release(message.raw);
-        this.deps.afterMessage?.();
-      }
-    });
+    // One after another: matching reads the store, and each message's buffer goes back to the pool as soon as it is matched.
+    const outcomes: Outcome[] = [];
+    for (const [i, { job, message }] of group.entries()) outcomes.push(await this.matched(job, message, results[i] as PipelineResult | Error));
+    return outcomes;
+  }
+
+  private async matched(job: Job, message: Loaded['message'], result: PipelineResult | Error): Promise<Outcome> {
+    try {
+      if (result instanceof Error) return { job, error: result };
+      const decision = (await this.deps.match?.(job.messageId, result.processed, message)) ?? null;
+      return { job, result: { processed: { ...result.processed, decision } } };
+    } catch (err) {
+      return { job, error: asError(err) };
+    } finally {
+      release(message.raw);
+      this.deps.afterMessage?.();
+    }
   }
 
   private async record(outcome: Outcome): Promise<void> {

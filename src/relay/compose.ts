@@ -15,6 +15,7 @@ import {
   type AccountStore,
   type Candidate,
   type OutboundMessage,
+  type Promised,
   type Repositories,
   type Tenant,
   type TenantStore,
@@ -45,9 +46,9 @@ export interface ComposeDeps {
 }
 
 /** The tenant and its parents, nearest first. */
-export function tenantChain(tenants: TenantStore, slug: string): Tenant[] {
+export async function tenantChain(tenants: Promised<TenantStore>, slug: string): Promise<Tenant[]> {
   const chain: Tenant[] = [];
-  for (let t = tenants.get(slug); t && !chain.some((c) => c.id === t?.id); t = t.parent ? tenants.get(t.parent) : null) chain.push(t);
+  for (let t = await tenants.get(slug); t && !chain.some((c) => c.id === t?.id); t = t.parent ? await tenants.get(t.parent) : null) chain.push(t);
   return chain;
 }
 
@@ -58,21 +59,21 @@ export function replyDomainOf(chain: readonly Tenant[]): string | null {
 }
 
 /** Which account sends: the explicit one, else the user's own, else the nearest default up the tenant chain. */
-export function chooseAccount(
-  accounts: AccountStore,
+export async function chooseAccount(
+  accounts: Promised<AccountStore>,
   chain: readonly Tenant[],
   accountId: number | undefined,
   owner: string | undefined,
   platform: Tenant | null = null,
-): Account {
+): Promise<Account> {
   if (accountId !== undefined) {
-    const account = accounts.get(accountId);
+    const account = await accounts.get(accountId);
     if (!account || !chain.some((t) => t.id === account.tenantId))
       throw new NotFoundError(`no account ${accountId} for tenant "${chain[0]?.slug}"`, 'accountId');
     return account;
   }
   // Last, the platform's own account (managed sending), when configured.
-  const chosen = accounts.choose([...chain.map((t) => t.id), ...(platform ? [platform.id] : [])], owner ?? null);
+  const chosen = await accounts.choose([...chain.map((t) => t.id), ...(platform ? [platform.id] : [])], owner ?? null);
   if (!chosen) {
     throw new ConflictError(
       `tenant "${chain[0]?.slug}" has no default sending account${owner ? ` and user ${owner} none of their own` : ''}; give it a default sending account (or one of the platform's, relay.platformTenant), or name an account`,
@@ -81,10 +82,10 @@ export function chooseAccount(
   return chosen;
 }
 
-export function composeOutbound(deps: ComposeDeps, request: ComposeRequest): OutboundMessage {
+export async function composeOutbound(deps: ComposeDeps, request: ComposeRequest): Promise<OutboundMessage> {
   const { repositories, keyring, now } = deps;
   const { tenants, accounts } = repositories;
-  const chain = tenantChain(tenants, request.tenant);
+  const chain = await tenantChain(tenants, request.tenant);
   const tenant = chain[0];
   if (!tenant) throw new NotFoundError(`no tenant "${request.tenant}"`, 'tenant');
   const given = typeof request.to === 'string' ? normalizeAddress(request.to) : null;
@@ -96,32 +97,32 @@ export function composeOutbound(deps: ComposeDeps, request: ComposeRequest): Out
     throw new ConflictError(
       `tenant "${tenant.slug}" has no reply domain, so replies could not come back: give the tenant (or its parent) a reply domain first`,
     );
-  const platform = deps.platformTenant ? tenants.get(deps.platformTenant) : null;
+  const platform = deps.platformTenant ? await tenants.get(deps.platformTenant) : null;
   if (deps.platformTenant && !platform) throw new ConfigError([`relay.platformTenant names tenant "${deps.platformTenant}", which does not exist`]);
-  const account = chooseAccount(accounts, chain, request.accountId, request.owner, platform);
+  const account = await chooseAccount(accounts, chain, request.accountId, request.owner, platform);
   const at = now.toISOString();
 
-  return repositories.transaction(({ conversations, outbound, tokenKeys: keys }) => {
-    keys.ensure(keyring, at);
+  return repositories.transaction(async ({ conversations, outbound, tokenKeys: keys }) => {
+    await keys.ensure(keyring, at);
     let conversationId: number;
     let inReplyTo: string | null = null;
     let references: string[] = [];
     if (request.conversationId !== undefined) {
-      const conversation = conversations.get(request.conversationId);
+      const conversation = await conversations.get(request.conversationId);
       if (!conversation || !chain.some((t) => t.id === conversation.tenantId))
         throw new NotFoundError(`no conversation ${request.conversationId} for tenant "${tenant.slug}"`, 'conversationId');
       conversationId = conversation.id;
-      ({ inReplyTo, references } = conversations.threadReferences(conversationId));
+      ({ inReplyTo, references } = await conversations.threadReferences(conversationId));
     } else {
-      conversationId = conversations.open(tenant.id, request.candidate?.id ?? null, request.subject, at);
+      conversationId = await conversations.open(tenant.id, request.candidate?.id ?? null, request.subject, at);
     }
-    const token = new ReplyTokens(keys.keys(keyring)).issue(tenant.id, conversationId);
+    const token = new ReplyTokens(await keys.keys(keyring)).issue(tenant.id, conversationId);
     const replyTo = `${account.replyLocal}+${token}@${replyDomain}`;
     const message = {
       id: newMessageId(),
       tenantId: tenant.id,
       accountId: account.id,
-      candidateId: request.candidate?.id ?? conversations.get(conversationId)?.candidateId ?? null,
+      candidateId: request.candidate?.id ?? (await conversations.get(conversationId))?.candidateId ?? null,
       conversationId,
       purpose: request.purpose ?? 'send',
       messageId: unguessableMessageId(account.sendingDomain),
@@ -133,7 +134,7 @@ export function composeOutbound(deps: ComposeDeps, request: ComposeRequest): Out
       inReplyTo,
       references,
     };
-    outbound.enqueue(message, at, now.getTime());
-    return outbound.get(message.id) as OutboundMessage;
+    await outbound.enqueue(message, at, now.getTime());
+    return (await outbound.get(message.id)) as OutboundMessage;
   });
 }

@@ -59,11 +59,15 @@ if (data.settings.idleStopMs > 0) {
   const workDueAt = relayWorkDueAt(repositories);
   const idle = new IdleReporter(data.settings.idleStopMs, Date.now, (nextDueAt) => port.postMessage({ idle: true, nextDueAt } satisfies ThreadIdle));
   setInterval(
-    () => {
-      const due = workDueAt();
-      if (relay.busy || dispatcher.busy || (due !== null && due <= Date.now())) idle.busy();
-      else idle.quiet(due);
-    },
+    () =>
+      void workDueAt().then(
+        (due) => {
+          if (relay.busy || dispatcher.busy || (due !== null && due <= Date.now())) idle.busy();
+          else idle.quiet(due);
+        },
+        // Unreadable for now: stay up, and ask again at the next tick.
+        () => idle.busy(),
+      ),
     Math.min(data.settings.pollIntervalMs, data.settings.idleStopMs),
   ).unref();
 }

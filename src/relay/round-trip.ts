@@ -21,7 +21,7 @@ export interface RoundTrip {
 export interface RoundTripOptions {
   timeoutMs: number;
   /** How to recognise it once processed (by its Message-ID, by a marker in its subject...). */
-  find: (message: OutboundMessage) => StoredMessage | null;
+  find: (message: OutboundMessage) => Promise<StoredMessage | null>;
   /** Told when the message was sent, before the wait. */
   onSent?: (sent: SendResult) => void;
 }
@@ -34,13 +34,13 @@ export async function sendAndAwaitReturn(
 ): Promise<RoundTrip> {
   const nowMs = (): number => ctx.clock.now().getTime();
   const started = nowMs();
-  const message = ctx.transaction((tx) => {
-    const composed = composeOutbound(
+  const message = await ctx.transaction(async (tx) => {
+    const composed = await composeOutbound(
       { repositories: tx, keyring: ctx.keyring(), now: ctx.clock.now() },
       { ...request, accountId: account.id, purpose: 'test' },
     );
     // Ours to send, not the server relay's.
-    tx.outbound.claim(composed.id, nowMs(), 5 * 60_000);
+    await tx.outbound.claim(composed.id, nowMs(), 5 * 60_000);
     return composed;
   });
   const relay = new Relay({ repositories: ctx, keyring: ctx.keyring, settings: ctx.config.relay, hostname: ctx.config.smtp.hostname, log: ctx.log, nowMs });
@@ -49,7 +49,7 @@ export async function sendAndAwaitReturn(
   options.onSent?.(sent);
   const deadline = nowMs() + options.timeoutMs;
   for (;;) {
-    const arrived = options.find(message);
+    const arrived = await options.find(message);
     if (arrived || nowMs() >= deadline) return { message, sent, arrived, startedAt: started, elapsedMs: nowMs() - started };
     await new Promise((resolve) => setTimeout(resolve, 250));
   }

@@ -8,7 +8,7 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../log.ts';
 import { SecretError, unreadableCredentials, type Keyring } from '../secrets/keyring.ts';
-import type { Account, AccountSecret, AccountStore, EventStore, OutboundMessage, OutboundStore, Repositories } from '../store/index.ts';
+import type { Account, AccountSecret, AccountStore, OutboundMessage, OutboundStore, Promised, Repositories } from '../store/index.ts';
 import { changeAccountStatus } from '../webhooks/announce.ts';
 import { outboundJson } from '../views/json.ts';
 import { mailOf } from './mail.ts';
@@ -58,9 +58,8 @@ const LEASE_MS = 5 * 60_000;
 
 export class Relay {
   private readonly deps: RelayDeps;
-  private readonly outbound: OutboundStore;
-  private readonly accounts: AccountStore;
-  private readonly events: EventStore;
+  private readonly outbound: Promised<OutboundStore>;
+  private readonly accounts: Promised<AccountStore>;
   private readonly transports = new Map<number, { key: string; transport: Transporter; secret: AccountSecret }>();
   private readonly copier: SentCopier;
   /** The pass filing Sent copies, when one runs: beside the sends, never awaited by them. */
@@ -76,7 +75,6 @@ export class Relay {
     this.deps = deps;
     this.outbound = deps.repositories.outbound;
     this.accounts = deps.repositories.accounts;
-    this.events = deps.repositories.events;
     this.copier = new SentCopier({ repositories: deps.repositories, keyring: deps.keyring, log: deps.log, nowMs: deps.nowMs });
   }
 
@@ -115,18 +113,21 @@ export class Relay {
         .catch((err: unknown) => this.deps.log.error({ err }, 'relay pass failed; retrying at the next poll'))
         .finally(() => {
           this.running = null;
-          this.scheduleNext();
+          this.scheduleNext().catch((err: unknown) => {
+            this.deps.log.error({ err }, 'could not read when the next message is due; looking again at the next poll');
+            this.schedule(this.deps.settings.pollIntervalMs);
+          });
         });
     }, delayMs);
     this.timer.unref?.();
   }
 
-  private scheduleNext(): void {
+  private async scheduleNext(): Promise<void> {
     if (this.woken) {
       this.woken = false;
       return this.schedule(0);
     }
-    const dues = [this.outbound.nextDueAt(), this.deps.repositories.sentCopies.nextDueAt()].filter((d): d is number => d !== null);
+    const dues = [await this.outbound.nextDueAt(), await this.deps.repositories.sentCopies.nextDueAt()].filter((d): d is number => d !== null);
     const due = dues.length > 0 ? Math.min(...dues) : null;
     const wait = due === null ? this.deps.settings.pollIntervalMs : Math.max(0, Math.min(this.deps.settings.pollIntervalMs, due - this.deps.nowMs()));
     this.schedule(wait);
@@ -134,10 +135,10 @@ export class Relay {
 
   /** One pass: claim what is due, send it account by account (accounts in parallel). */
   async runOnce(): Promise<number> {
-    const claimed = this.outbound.claimDue(this.deps.nowMs(), LEASE_MS, 32);
+    const claimed = await this.outbound.claimDue(this.deps.nowMs(), LEASE_MS, 32);
     const byAccount = new Map<number, OutboundMessage[]>();
     for (const message of claimed) byAccount.set(message.accountId, [...(byAccount.get(message.accountId) ?? []), message]);
-    const copying = this.startCopies();
+    const copying = await this.startCopies();
     await Promise.all([...byAccount].map(([accountId, messages]) => this.sendForAccount(accountId, messages)));
     return claimed.length + (copying ? 1 : 0);
   }
@@ -147,10 +148,10 @@ export class Relay {
    * and its appends take longer than a pass of sends, which must not wait for
    * them. When the pass ends with more due, the relay looks again at once.
    */
-  private startCopies(): boolean {
+  private async startCopies(): Promise<boolean> {
     if (this.stopped) return false;
     if (this.copying) return true;
-    const due = this.deps.repositories.sentCopies.nextDueAt();
+    const due = await this.deps.repositories.sentCopies.nextDueAt();
     if (due === null || due > this.deps.nowMs()) return false;
     this.copying = this.copier
       .runOnce()
@@ -163,42 +164,42 @@ export class Relay {
   }
 
   private async sendForAccount(accountId: number, messages: OutboundMessage[]): Promise<void> {
-    const account = this.accounts.get(accountId);
+    const account = await this.accounts.get(accountId);
     if (!account) {
-      for (const m of messages) this.outbound.markFailed(m.id, 'the sending account was removed');
+      for (const m of messages) await this.outbound.markFailed(m.id, 'the sending account was removed');
       return;
     }
     for (const message of messages) {
-      if (this.stopped) return this.outbound.release(message.id, this.deps.nowMs());
-      const slot = this.reserveSlot(account);
+      if (this.stopped) return await this.outbound.release(message.id, this.deps.nowMs());
+      const slot = await this.reserveSlot(account);
       const now = this.deps.nowMs();
       // Far off (caps reached): give the lease back and come back then.
       if (slot - now > 10_000) {
-        this.outbound.release(message.id, slot);
+        await this.outbound.release(message.id, slot);
         continue;
       }
       if (slot > now) await sleep(slot - now);
       const result = await this.send(account, message);
-      this.record(account, message, result);
+      await this.record(account, message, result);
       // The delay is a pause between two emails: counted from when this one was done.
       if (account.delayMs > 0) this.nextSlot.set(account.id, Math.max(this.nextSlot.get(account.id) ?? 0, this.deps.nowMs() + account.delayMs));
     }
   }
 
   /** The time this account may send its next message, booked for the caller. */
-  private reserveSlot(account: Account): number {
+  private async reserveSlot(account: Account): Promise<number> {
     const now = this.deps.nowMs();
     let slot = Math.max(now, this.nextSlot.get(account.id) ?? 0);
-    if (account.perMinute > 0 && this.accounts.sentSince(account.id, new Date(now - 60_000).toISOString()) >= account.perMinute)
+    if (account.perMinute > 0 && (await this.accounts.sentSince(account.id, new Date(now - 60_000).toISOString())) >= account.perMinute)
       slot = Math.max(slot, now + 60_000);
-    if (account.perDay > 0 && this.accounts.sentSince(account.id, new Date(now - 86_400_000).toISOString()) >= account.perDay)
+    if (account.perDay > 0 && (await this.accounts.sentSince(account.id, new Date(now - 86_400_000).toISOString())) >= account.perDay)
       slot = Math.max(slot, now + 3_600_000);
     this.nextSlot.set(account.id, slot + account.delayMs);
     return slot;
   }
 
-  private transportFor(account: Account): { transport: Transporter; secret: AccountSecret } {
-    const sealed = this.accounts.sealedSecret(account.id) ?? '';
+  private async transportFor(account: Account): Promise<{ transport: Transporter; secret: AccountSecret }> {
+    const sealed = (await this.accounts.sealedSecret(account.id)) ?? '';
     // A changed account (new password, host) gets a new pool.
     const key = [account.host, account.port, account.security, account.username, account.tlsCa, sealed].join('|');
     const cached = this.transports.get(account.id);
@@ -218,7 +219,7 @@ export class Relay {
     let transport: Transporter;
     let secret: AccountSecret;
     try {
-      ({ transport, secret } = this.transportFor(account));
+      ({ transport, secret } = await this.transportFor(account));
     } catch (err) {
       // The password cannot be read (its key is gone, or the row was altered): like
       // a refused login, the account is failing and its messages wait for a fix.
@@ -244,34 +245,34 @@ export class Relay {
   /** Sends one message the caller has claimed and records the outcome. */
   async sendClaimed(account: Account, message: OutboundMessage): Promise<SendResult> {
     const result = await this.send(account, message);
-    this.record(account, { ...message, attempts: message.attempts + 1 }, result);
+    await this.record(account, { ...message, attempts: message.attempts + 1 }, result);
     return result;
   }
 
-  private record(account: Account, message: OutboundMessage, result: SendResult): void {
+  private async record(account: Account, message: OutboundMessage, result: SendResult): Promise<void> {
     // The outcome and its event in one transaction: the event never claims what the queue does not show.
-    this.deps.repositories.transaction(() => this.recordOutcome(account, message, result));
+    await this.deps.repositories.transaction((tx) => this.recordOutcome(tx, account, message, result));
   }
 
-  private announce(message: OutboundMessage, type: 'outbound.sent' | 'outbound.deferred' | 'outbound.failed', at: Date): void {
-    const current = this.outbound.get(message.id);
-    if (current) this.events.record(message.tenantId, type, message.id, { outbound: outboundJson(current) }, at);
+  private async announce(tx: Repositories, message: OutboundMessage, type: 'outbound.sent' | 'outbound.deferred' | 'outbound.failed', at: Date): Promise<void> {
+    const current = await tx.outbound.get(message.id);
+    if (current) await tx.events.record(message.tenantId, type, message.id, { outbound: outboundJson(current) }, at);
   }
 
-  private recordOutcome(account: Account, message: OutboundMessage, result: SendResult): void {
+  private async recordOutcome(tx: Repositories, account: Account, message: OutboundMessage, result: SendResult): Promise<void> {
     const nowMs = this.deps.nowMs();
     const at = new Date(nowMs).toISOString();
     const log = this.deps.log.child({ outboundId: message.id, accountId: account.id });
     if (result.outcome === 'sent') {
-      this.outbound.markSent(message.id, result.reply, at);
-      if (account.sentCopy.mode === 'imap' && result.raw) this.deps.repositories.sentCopies.queue(message.id, account.id, result.raw, nowMs);
-      this.announce(message, 'outbound.sent', new Date(nowMs));
-      if (account.status === 'failing') changeAccountStatus(this.deps.repositories, account.id, 'active', null, at);
+      await tx.outbound.markSent(message.id, result.reply, at);
+      if (account.sentCopy.mode === 'imap' && result.raw) await tx.sentCopies.queue(message.id, account.id, result.raw, nowMs);
+      await this.announce(tx, message, 'outbound.sent', new Date(nowMs));
+      if (account.status === 'failing') await changeAccountStatus(tx, account.id, 'active', null, at);
       log.info({ reply: result.reply }, 'outbound message sent');
       return;
     }
     if (result.authFailed) {
-      changeAccountStatus(this.deps.repositories, account.id, 'failing', result.reply, at);
+      await changeAccountStatus(tx, account.id, 'failing', result.reply, at);
       log.warn(
         { reply: result.reply },
         "the account's credentials were refused or cannot be read; the message waits. Fix them with `mailroom accounts add` and check with `mailroom accounts test`",
@@ -280,14 +281,14 @@ export class Relay {
     const age = nowMs - Date.parse(message.createdAt);
     if (result.outcome === 'failed' || age >= this.deps.settings.maxAgeMs) {
       const reply = result.outcome === 'failed' ? result.reply : `gave up after ${Math.round(age / 3_600_000)} h: ${result.reply}`;
-      this.outbound.markFailed(message.id, reply);
-      this.announce(message, 'outbound.failed', new Date(nowMs));
+      await tx.outbound.markFailed(message.id, reply);
+      await this.announce(tx, message, 'outbound.failed', new Date(nowMs));
       log.warn({ reply }, 'outbound message failed');
       return;
     }
     const delay = Math.min(this.deps.settings.retryMaxMs, this.deps.settings.retryBaseMs * 2 ** Math.max(0, message.attempts - 1));
-    this.outbound.markDeferred(message.id, result.reply, nowMs + delay);
-    this.announce(message, 'outbound.deferred', new Date(nowMs));
+    await tx.outbound.markDeferred(message.id, result.reply, nowMs + delay);
+    await this.announce(tx, message, 'outbound.deferred', new Date(nowMs));
     log.info({ reply: result.reply, retryInMs: delay }, 'outbound message deferred');
   }
 }

@@ -37,7 +37,7 @@ export class SentCopier {
 
   /** Files every copy that is due, one IMAP connection per account; returns how many were tried. */
   async runOnce(): Promise<number> {
-    const due = this.deps.repositories.sentCopies.claimDue(this.deps.nowMs(), LEASE_MS, 50);
+    const due = await this.deps.repositories.sentCopies.claimDue(this.deps.nowMs(), LEASE_MS, 50);
     const byAccount = new Map<number, DueSentCopy[]>();
     for (const copy of due) byAccount.set(copy.accountId, [...(byAccount.get(copy.accountId) ?? []), copy]);
     await Promise.all([...byAccount].map(([accountId, copies]) => this.copyForAccount(accountId, copies)));
@@ -46,29 +46,29 @@ export class SentCopier {
 
   private async copyForAccount(accountId: number, copies: DueSentCopy[]): Promise<void> {
     const { accounts, sentCopies } = this.deps.repositories;
-    const account = accounts.get(accountId);
+    const account = await accounts.get(accountId);
     if (!account || account.sentCopy.mode !== 'imap') {
-      for (const copy of copies) sentCopies.markAttemptFailed(copy.outboundId, 'the account no longer files sent copies over IMAP', null);
+      for (const copy of copies) await sentCopies.markAttemptFailed(copy.outboundId, 'the account no longer files sent copies over IMAP', null);
       return;
     }
     let client: ImapFlow | null = null;
     /** How many of `copies` are filed; the rest are what a failure leaves pending. */
     let filed = 0;
     try {
-      client = await openImap(account, this.loginOf(account), TIMEOUT_MS);
+      client = await openImap(account, await this.loginOf(account), TIMEOUT_MS);
       const folder = await findSentFolder(client, account.sentCopy.folder);
       for (const copy of copies) {
         if (this.stopped) break;
         await client.append(folder, copy.raw, ['\\Seen']);
-        sentCopies.markCopied(copy.outboundId, folder, new Date(this.deps.nowMs()).toISOString());
+        await sentCopies.markCopied(copy.outboundId, folder, new Date(this.deps.nowMs()).toISOString());
         filed++;
       }
-      if (account.sentCopy.lastError) accounts.setSentCopyError(account.id, null);
+      if (account.sentCopy.lastError) await accounts.setSentCopyError(account.id, null);
     } catch (err) {
       const error = imapErrorText(err);
       const pending = copies.slice(filed);
-      for (const copy of pending) sentCopies.markAttemptFailed(copy.outboundId, error, this.nextAttemptAt(copy.attempts + 1));
-      accounts.setSentCopyError(account.id, error);
+      for (const copy of pending) await sentCopies.markAttemptFailed(copy.outboundId, error, this.nextAttemptAt(copy.attempts + 1));
+      await accounts.setSentCopyError(account.id, error);
       this.deps.log.warn(
         { accountId: account.id, copies: pending.length, error },
         "could not file sent copies in the account's Sent folder; retrying later (check the IMAP settings with `mailroom accounts test`)",
@@ -78,10 +78,10 @@ export class SentCopier {
     }
   }
 
-  private loginOf(account: Account): ImapLogin {
+  private async loginOf(account: Account): Promise<ImapLogin> {
     const { accounts } = this.deps.repositories;
     const keyring = this.deps.keyring();
-    return imapLogin(account, accounts.openSecret(account.id, keyring), accounts.openImapSecret(account.id, keyring));
+    return imapLogin(account, await accounts.openSecret(account.id, keyring), await accounts.openImapSecret(account.id, keyring));
   }
 
   /** When the copy is tried again after `failedAttempts` failures, or null: given up. */

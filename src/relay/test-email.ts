@@ -41,23 +41,23 @@ export async function sendTestEmail(
     },
     {
       timeoutMs: options.timeoutMs,
-      find: (m) => ctx.messages.processedWithMessageId(`<${m.messageId}>`),
+      find: async (m) => await ctx.messages.processedWithMessageId(`<${m.messageId}>`),
       onSent: (s) => options.progress(`sent (${s.reply}); waiting up to ${Math.round(options.timeoutMs / 1000)} s for it to come back`),
     },
   );
   const ids = { outboundId: message.id, messageId: message.messageId, to: message.recipient, providerReply: sent.reply };
   if (sent.outcome !== 'sent') {
     const error = `the provider did not take the test email: ${sent.reply}`;
-    changeAccountStatus(ctx, account.id, 'failing', error, ctx.clock.now().toISOString());
+    await changeAccountStatus(ctx, account.id, 'failing', error, ctx.clock.now().toISOString());
     return { ok: false, ...base, ...ids, error, advice: adviceFor(sent.authFailed ? 'auth' : 'mail_from', sent.reply, account) };
   }
   if (arrived) {
-    changeAccountStatus(ctx, account.id, 'active', null, ctx.clock.now().toISOString());
+    await changeAccountStatus(ctx, account.id, 'active', null, ctx.clock.now().toISOString());
     return { ok: true, ...ids, accountId: account.id, inboundId: arrived.id, roundTripMs: elapsedMs, error: null, advice: null };
   }
   const replyDomain = message.recipient.slice(message.recipient.indexOf('@') + 1);
   const error = `the test email was sent (${sent.reply}) but did not come back to ${message.recipient} within ${Math.round(options.timeoutMs / 1000)} s`;
-  changeAccountStatus(ctx, account.id, 'failing', error, ctx.clock.now().toISOString());
+  await changeAccountStatus(ctx, account.id, 'failing', error, ctx.clock.now().toISOString());
   return {
     ok: false,
     ...base,

@@ -3,9 +3,9 @@
 // idle, the main thread to start it again (on-demand-thread.ts).
 import type { Repositories } from '../store/index.ts';
 
-export function relayWorkDueAt({ outbound, webhooks: deliveries, sentCopies }: Repositories): () => number | null {
-  return () => {
-    const dues = [outbound.nextDueAt(), deliveries.nextDueAt(), sentCopies.nextDueAt()].filter((due): due is number => due !== null);
+export function relayWorkDueAt({ outbound, webhooks: deliveries, sentCopies }: Repositories): () => Promise<number | null> {
+  return async () => {
+    const dues = (await Promise.all([outbound.nextDueAt(), deliveries.nextDueAt(), sentCopies.nextDueAt()])).filter((due): due is number => due !== null);
     return dues.length > 0 ? Math.min(...dues) : null;
   };
 }

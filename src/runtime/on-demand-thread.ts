@@ -28,7 +28,7 @@ export interface StartableThread {
 export interface OnDemandOptions {
   startDelayMaxMs: number;
   /** When the thread's next piece of work falls due (its queue), null when none is pending. */
-  nextDueAt: () => number | null;
+  nextDueAt: () => Promise<number | null>;
   /** Whether messages are being received right now (DATA in progress). */
   intakeBusy: () => boolean;
   /** While the thread is stopped, look at the queue this often (work queued by other processes); none: only when told. */
@@ -36,6 +36,8 @@ export interface OnDemandOptions {
   nowMs: () => number;
   /** Hears of each start and idle stop, for the log. */
   onChange?: (change: 'started' | 'stopped', detail: { waitedMs?: number; nextDueAt?: number | null }) => void;
+  /** Hears why the queue could not be asked (the poll asks again). */
+  onError?: (err: unknown) => void;
 }
 
 export class OnDemandThread {
@@ -57,7 +59,7 @@ export class OnDemandThread {
 
   /** At server start: whatever the queue holds (a backlog, retries) gets the thread when it falls due. */
   begin(): void {
-    this.scheduleDue(this.options.nextDueAt());
+    this.askDue();
   }
 
   /** Messages were committed: a running thread hears of them from the store; a stopped one is started soon. */
@@ -76,7 +78,7 @@ export class OnDemandThread {
       if (this.closed) return;
       this.options.onChange?.('stopped', { nextDueAt });
       // Asked afresh: a message committed while the thread was stopping is due now.
-      this.scheduleDue(this.options.nextDueAt());
+      this.askDue();
     });
   }
 
@@ -85,6 +87,17 @@ export class OnDemandThread {
     this.clearTimer();
     await this.stopping;
     await this.thread.stop();
+  }
+
+  /** Asks the queue when its next work falls due, then schedules for it; a failed question falls back to the poll. */
+  private askDue(): void {
+    this.options.nextDueAt().then(
+      (due) => this.scheduleDue(due),
+      (err: unknown) => {
+        this.options.onError?.(err);
+        this.scheduleDue(null);
+      },
+    );
   }
 
   private scheduleDue(due: number | null): void {
@@ -100,7 +113,7 @@ export class OnDemandThread {
   /** A timer fired: for work already waiting, see whether to start now; else ask the queue again. */
   private onTimer(): void {
     if (this.thread.running || this.stopping || this.closed) return;
-    if (this.waitingSince === null) return this.scheduleDue(this.options.nextDueAt());
+    if (this.waitingSince === null) return this.askDue();
     this.check();
   }
 

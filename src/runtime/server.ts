@@ -55,14 +55,14 @@ function checkZoneFile(zoneFile: string): void {
 }
 
 /** What a process that stopped without finishing left behind: spool files never acknowledged, jobs and sends under way. */
-function recoverFromLastRun(ctx: Context): void {
+async function recoverFromLastRun(ctx: Context): Promise<void> {
   const { log } = ctx;
   ensureSpoolDir(ctx.config.data.dir);
-  const strays = ctx.raw.removeOrphans();
+  const strays = await ctx.raw.removeOrphans();
   if (strays > 0) log.info({ files: strays }, 'removed spool files of messages that were never acknowledged');
-  const orphaned = ctx.jobs.releaseOrphaned(ctx.clock.now().getTime());
+  const orphaned = await ctx.jobs.releaseOrphaned(ctx.clock.now().getTime());
   if (orphaned > 0) log.warn({ jobs: orphaned }, 'resuming jobs left running by a previous process that stopped without finishing them');
-  const sending = ctx.outbound.releaseOrphaned(ctx.clock.now().getTime());
+  const sending = await ctx.outbound.releaseOrphaned(ctx.clock.now().getTime());
   if (sending > 0) log.warn({ messages: sending }, 'resending outbound messages a previous process was sending when it stopped (same Message-ID)');
 }
 
@@ -88,6 +88,7 @@ function pipelineOnDemand(ctx: Context, store: StoreThread, intakeBusy: () => bo
     nextDueAt: () => ctx.jobs.nextDueAt(),
     intakeBusy,
     nowMs: () => ctx.clock.now().getTime(),
+    onError: (err) => workerLog.error({ err }, 'could not read when pipeline work is due; looking again at the next commit'),
     onChange: (change, detail) =>
       workerLog.info(detail, change === 'started' ? 'pipeline thread started: work is waiting' : 'pipeline thread stopped: no work for worker.idleStopMs'),
   });
@@ -120,6 +121,7 @@ function relayOnDemand(ctx: Context): { relay: RelayThread; demand: OnDemandThre
     intakeBusy: () => false,
     pollMs: config.relay.pollIntervalMs,
     nowMs: () => ctx.clock.now().getTime(),
+    onError: (err) => log.error({ err }, 'could not read when relay work is due; looking again at the next poll'),
     onChange: (change, detail) =>
       log.info(
         detail,
@@ -150,7 +152,7 @@ async function listenSmtp(ctx: Context, committer: GroupCommitter, metrics: Metr
   const listener = new SmtpListener({
     settings: config.smtp,
     dataDir: config.data.dir,
-    tenants: ctx.tenants,
+    tenants: ctx.routes,
     committer,
     tls,
     log: smtpLog,
@@ -176,7 +178,7 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
   let store: StoreThread | null = null;
   let http: HttpServer | null = null;
   try {
-    recoverFromLastRun(ctx);
+    await recoverFromLastRun(ctx);
     let pipeline: PipelineThread | null = null;
     store = new StoreThread({ dataDir: config.data.dir, maxSizeMb: config.data.maxSizeMb }, (err) => {
       log.error({ err }, 'the store thread failed: messages in flight were refused with 451; starting a new one');
@@ -214,7 +216,7 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
     metrics.watchThreads(() => ({ ...(pipeline ? { pipeline: pipeline.running } : {}), ...(relay ? { relay: relay.running } : {}) }));
     log.info({ host: smtpStarted.smtp.address, port: smtpStarted.smtp.port, dataDir: config.data.dir, tls: smtpStarted.tls }, 'mailroom listening for SMTP');
     if (http) log.info({ host: http.address.address, port: http.address.port }, 'mailroom HTTP API listening');
-    if (ctx.tenants.list().length === 0) {
+    if ((await ctx.tenants.list()).length === 0) {
       log.warn('no tenants yet, so every recipient is refused: add one with `mailroom tenants add <slug> --domain D --reply-domain R`');
     }
     return {

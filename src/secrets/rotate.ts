@@ -4,7 +4,7 @@
 // crash at any point leaves every secret readable. With MAILROOM_SECRET_KEY: the
 // operator sets the new key there and the old one in MAILROOM_SECRET_PREVIOUS_KEY.
 import { randomBytes } from 'node:crypto';
-import type { SealedSecrets } from '../store/index.ts';
+import type { Promised, SealedSecrets } from '../store/index.ts';
 import { Keyring, keyFilePath, keyFromBytes, loadKeyring, writeKeyFile, type KeySettings } from './keyring.ts';
 
 export interface RotationResult {
@@ -14,10 +14,10 @@ export interface RotationResult {
   source: 'environment' | 'key file';
 }
 
-export function rotateKeys(sealed: SealedSecrets, settings: KeySettings): RotationResult {
+export async function rotateKeys(sealed: Promised<SealedSecrets>, settings: KeySettings): Promise<RotationResult> {
   if (settings.key) {
     const ring = loadKeyring(settings, { create: false }) as Keyring;
-    const resealed = sealed.resealAll((v) => (ring.isCurrent(v) ? null : ring.seal(ring.open(v))));
+    const resealed = await sealed.resealAll((v) => (ring.isCurrent(v) ? null : ring.seal(ring.open(v))));
     return { keyId: ring.current.id, previousKeyIds: ring.ids.slice(1), resealed, source: 'environment' };
   }
   const old = loadKeyring(settings, { create: true }) as Keyring;
@@ -26,7 +26,7 @@ export function rotateKeys(sealed: SealedSecrets, settings: KeySettings): Rotati
   const oldKeys = old.ids.map((id) => ({ id, bytes: old.keyBytes(id) }));
   writeKeyFile(path, [fresh, ...oldKeys]);
   const ring = new Keyring([fresh, ...oldKeys]);
-  const resealed = sealed.resealAll((v) => ring.seal(ring.open(v)));
+  const resealed = await sealed.resealAll((v) => ring.seal(ring.open(v)));
   writeKeyFile(path, [fresh]);
   return { keyId: fresh.id, previousKeyIds: old.ids, resealed, source: 'key file' };
 }

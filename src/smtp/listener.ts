@@ -7,7 +7,7 @@ import type { Config } from '../config/index.ts';
 import { asError, SmtpError, StorageError, type SmtpReply } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { GroupCommitter } from '../commit/index.ts';
-import { newMessageId, spoolFileFor, type Envelope, type TenantStore } from '../store/index.ts';
+import { newMessageId, spoolFileFor, type Envelope, type RouteTable } from '../store/index.ts';
 import { clientKey, RateLimiter } from '../net/index.ts';
 import { ConnectionLimiter } from './connection-limits.ts';
 import { IncomingMessage, type IncomingResult } from './incoming.ts';
@@ -34,7 +34,7 @@ import type { TlsMaterial } from './tls.ts';
 export interface SmtpListenerDeps {
   settings: Config['smtp'];
   dataDir: string;
-  tenants: TenantStore;
+  tenants: RouteTable;
   committer: GroupCommitter;
   tls: TlsMaterial;
   log: Logger;

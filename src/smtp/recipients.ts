@@ -2,7 +2,7 @@
 // tenant's reply domains (any local part, local+token) and its forwarding
 // addresses are accepted. Everything else is refused: we never relay.
 import { SmtpError } from '../errors.ts';
-import { normalizeAddress, type TenantStore } from '../store/index.ts';
+import { normalizeAddress, type RouteTable } from '../store/index.ts';
 import { C550_MAILBOX_UNAVAILABLE, C550_RELAY_DENIED } from './replies.ts';
 
 export interface RoutedRecipient {
@@ -18,7 +18,7 @@ export interface RoutedRecipient {
  * to the final mailbox by smtp-server as RFC 5321 appendix C asks, so the mailbox
  * alone is judged here.
  */
-export function routeRecipient(rawAddress: string, tenants: TenantStore): RoutedRecipient {
+export function routeRecipient(rawAddress: string, tenants: RouteTable): RoutedRecipient {
   const at = rawAddress.lastIndexOf('@');
   const domainPart = at >= 0 ? rawAddress.slice(at + 1) : '';
   if (at <= 0 || domainPart.startsWith('[')) throw new SmtpError(C550_RELAY_DENIED);

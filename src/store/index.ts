@@ -42,4 +42,14 @@ export { SealedSecrets } from './sealed.ts';
 export { SentCopyStore, type SentCopy, type SentCopyState, type DueSentCopy } from './sent-copies.ts';
 export { InboxStore, type Inbox, type InboxImport, type InboxSecurity, type InboxStatus, type NewInbox } from './inboxes.ts';
 export { ConsoleUserStore, type ConsoleRole, type ConsoleSession, type ConsoleUser } from './console-users.ts';
-export { createRepositories, createPipelineSources, type Repositories, type RepositoryOptions } from './repositories.ts';
+export {
+  createRepositories,
+  createSqliteRepositories,
+  promisedRepositories,
+  createPipelineSources,
+  type Repositories,
+  type SqliteRepositories,
+  type RepositoryOptions,
+  type RouteTable,
+} from './repositories.ts';
+export { promised, TransactionGate, type Promised } from './promised.ts';

@@ -1,28 +1,43 @@
 // Changes the platform hears about: the change and its event (rendered as the
 // public JSON of views/) are written in one transaction, so a webhook never
 // announces a change that was rolled back, and no change goes unannounced.
-import type { AccountStatus, EventType, Repositories, StoredMessage } from '../store/index.ts';
+import type { Account, AccountStatus, EventType, Repositories, SqliteRepositories, StoredMessage } from '../store/index.ts';
 import { accountJson, messageJson } from '../views/json.ts';
 
 /** Records `type` for a message as it now stands (read after the change); call it inside the transaction that changed it. */
-export function announceMessage(tx: Repositories, tenantId: number, type: EventType, message: StoredMessage, at: string): void {
-  tx.events.record(tenantId, type, message.id, { message: messageJson(message) }, new Date(at));
+export async function announceMessage(tx: Repositories, tenantId: number, type: EventType, message: StoredMessage, at: string): Promise<void> {
+  await tx.events.record(tenantId, type, message.id, messagePayload(message), new Date(at));
 }
 
 /** Records a test or send outcome on an account; a change of status is announced (account.status_changed). */
-export function changeAccountStatus(repositories: Repositories, accountId: number, status: AccountStatus, error: string | null, at: string): void {
-  repositories.transaction((tx) => {
+export function changeAccountStatus(repositories: Repositories, accountId: number, status: AccountStatus, error: string | null, at: string): Promise<void> {
+  return repositories.transaction(async (tx) => {
+    const before = await tx.accounts.get(accountId);
+    await tx.accounts.setStatus(accountId, status, error, at);
+    const after = await tx.accounts.get(accountId);
+    const event = statusEvent(before, after);
+    if (event) await tx.events.record(event.tenantId, 'account.status_changed', event.subject, event.payload, new Date(at));
+  });
+}
+
+/** The same two for SQLite's write path (commit/), inside the store thread's transaction. */
+export const announceInCommit = {
+  message(tx: SqliteRepositories, tenantId: number, type: EventType, message: StoredMessage, at: string): void {
+    tx.events.record(tenantId, type, message.id, messagePayload(message), new Date(at));
+  },
+  accountStatus(tx: SqliteRepositories, accountId: number, status: AccountStatus, error: string | null, at: string): void {
     const before = tx.accounts.get(accountId);
     tx.accounts.setStatus(accountId, status, error, at);
-    const after = tx.accounts.get(accountId);
-    if (before && after && before.status !== after.status) {
-      tx.events.record(
-        after.tenantId,
-        'account.status_changed',
-        `account:${accountId}`,
-        { account: accountJson(after), previousStatus: before.status },
-        new Date(at),
-      );
-    }
-  });
+    const event = statusEvent(before, tx.accounts.get(accountId));
+    if (event) tx.events.record(event.tenantId, 'account.status_changed', event.subject, event.payload, new Date(at));
+  },
+};
+
+function messagePayload(message: StoredMessage): Record<string, unknown> {
+  return { message: messageJson(message) };
+}
+
+function statusEvent(before: Account | null, after: Account | null): { tenantId: number; subject: string; payload: Record<string, unknown> } | null {
+  if (!before || !after || before.status === after.status) return null;
+  return { tenantId: after.tenantId, subject: `account:${after.id}`, payload: { account: accountJson(after), previousStatus: before.status } };
 }

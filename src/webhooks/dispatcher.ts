@@ -9,7 +9,7 @@ import { RefusedError } from '../errors.ts';
 import { checkTargetUrl, postPinned, resolvePublicTarget, type TargetRules } from '../net/index.ts';
 import type { Logger } from '../log.ts';
 import type { Keyring } from '../secrets/keyring.ts';
-import type { DueDelivery, EventStore, Repositories, WebhookStore } from '../store/index.ts';
+import type { DueDelivery, Promised, Repositories, WebhookStore } from '../store/index.ts';
 import { signedHeaders } from './signing.ts';
 
 /**
@@ -48,8 +48,7 @@ export interface DispatcherDeps {
 
 export class WebhookDispatcher {
   private readonly deps: DispatcherDeps;
-  private readonly store: WebhookStore;
-  private readonly events: EventStore;
+  private readonly store: Promised<WebhookStore>;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private stopped = false;
@@ -59,7 +58,6 @@ export class WebhookDispatcher {
   constructor(deps: DispatcherDeps) {
     this.deps = deps;
     this.store = deps.repositories.webhooks;
-    this.events = deps.repositories.events;
   }
 
   start(): void {
@@ -96,13 +94,13 @@ export class WebhookDispatcher {
       this.running = this.runOnce()
         .then(() => undefined)
         .catch((err: unknown) => this.deps.log.error({ err }, 'webhook pass failed; retrying at the next poll'))
-        .finally(() => {
+        .finally(async () => {
           this.running = null;
           if (this.again) {
             this.again = false;
             return this.schedule(0);
           }
-          const due = this.store.nextDueAt();
+          const due = await this.store.nextDueAt();
           const wait = due === null ? this.deps.settings.pollIntervalMs : Math.max(0, Math.min(this.deps.settings.pollIntervalMs, due - this.deps.nowMs()));
           this.schedule(wait);
         });
@@ -112,7 +110,7 @@ export class WebhookDispatcher {
 
   /** One pass over what is due; endpoints in parallel, each one's deliveries in order. Returns attempts made. */
   async runOnce(): Promise<number> {
-    const due = this.store.due(this.deps.nowMs(), 200);
+    const due = await this.store.due(this.deps.nowMs(), 200);
     const byEndpoint = new Map<number, DueDelivery[]>();
     for (const d of due) byEndpoint.set(d.webhookId, [...(byEndpoint.get(d.webhookId) ?? []), d]);
     const counts = await Promise.all([...byEndpoint.values()].map((list) => this.deliverInOrder(list)));
@@ -138,7 +136,7 @@ export class WebhookDispatcher {
     const nowMs = this.deps.nowMs();
     const at = new Date(nowMs).toISOString();
     const ring = this.deps.keyring();
-    const secrets = this.store.signingSecrets(d.webhookId, at).map((sealed) => ring.open(sealed));
+    const secrets = (await this.store.signingSecrets(d.webhookId, at)).map((sealed) => ring.open(sealed));
     const headers = {
       'content-type': 'application/json',
       'user-agent': 'mailroom-webhooks/1',
@@ -154,7 +152,7 @@ export class WebhookDispatcher {
       const response = await postPinned(target, headers, d.payload, this.deps.settings.timeoutMs);
       status = response.status;
       if (status >= 200 && status < 300) {
-        this.store.delivered(d, status, at);
+        await this.store.delivered(d, status, at);
         this.deps.onAttempt?.(true);
         return 'delivered';
       }
@@ -171,16 +169,16 @@ export class WebhookDispatcher {
     this.deps.onAttempt?.(false);
     const log = this.deps.log.child({ webhookId: d.webhookId, eventId: d.eventId });
     if (status === 410) {
-      this.disable(d.webhookId, `the endpoint answered 410 Gone at ${at}`, at);
+      await this.disable(d.webhookId, `the endpoint answered 410 Gone at ${at}`, at);
       log.warn({ url: loggableUrl(d.url) }, 'webhook endpoint answered 410 Gone: disabled it; add it again when it is back');
-      this.store.failed(d, status, error, nowMs, at);
+      await this.store.failed(d, status, error, nowMs, at);
       return 'disabled';
     }
     const next = retryDelayMs(d.attempts + 1, this.deps.settings.retryBaseMs);
-    const failingSince = this.store.failed(d, status, error, next === null ? null : nowMs + next, at);
+    const failingSince = await this.store.failed(d, status, error, next === null ? null : nowMs + next, at);
     if (next === null) log.warn({ url: loggableUrl(d.url), error }, 'webhook delivery given up after about three days of retries');
     if (nowMs - Date.parse(failingSince) >= this.deps.settings.disableAfterHours * 3_600_000) {
-      this.disable(d.webhookId, `every delivery failed since ${failingSince} (last: ${error})`, at);
+      await this.disable(d.webhookId, `every delivery failed since ${failingSince} (last: ${error})`, at);
       log.warn(
         { url: loggableUrl(d.url), failingSince, error },
         'webhook endpoint failing for too long: disabled it; fix it, then `mailroom webhooks enable` and `mailroom webhooks replay`',
@@ -190,12 +188,18 @@ export class WebhookDispatcher {
     return 'failed';
   }
 
-  private disable(webhookId: number, reason: string, at: string): void {
-    this.deps.repositories.transaction(() => {
-      const webhook = this.store.get(webhookId);
+  private async disable(webhookId: number, reason: string, at: string): Promise<void> {
+    await this.deps.repositories.transaction(async (tx) => {
+      const webhook = await tx.webhooks.get(webhookId);
       if (!webhook || webhook.status === 'disabled') return;
-      this.store.disable(webhookId, reason);
-      this.events.record(webhook.tenantId, 'webhook.disabled', `webhook:${webhookId}`, { webhook: { id: webhookId, url: webhook.url, reason } }, new Date(at));
+      await tx.webhooks.disable(webhookId, reason);
+      await tx.events.record(
+        webhook.tenantId,
+        'webhook.disabled',
+        `webhook:${webhookId}`,
+        { webhook: { id: webhookId, url: webhook.url, reason } },
+        new Date(at),
+      );
     });
   }
 }

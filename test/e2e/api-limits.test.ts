@@ -19,12 +19,12 @@ let base: string;
 beforeAll(async () => {
   t = await startTestServer({ overrides: { http: { maxBodyBytes: 8192, rateLimitPerMinute: 30 } } });
   base = `http://127.0.0.1:${t.server.http!.port}`;
-  t.ctx.tenants.add({ slug: 'acme-de', parent: 'acme', domains: ['acme.de'], replyDomains: ['antworten.acme.de'], forwardAddresses: [] });
+  await t.ctx.tenants.add({ slug: 'acme-de', parent: 'acme', domains: ['acme.de'], replyDomains: ['antworten.acme.de'], forwardAddresses: [] });
   const tokens = new ApiTokenStore(t.ctx.db);
   const at = new Date().toISOString();
-  parentToken = tokens.create(t.ctx.tenants.get('acme')!.id, 'ats', at).token;
-  subToken = tokens.create(t.ctx.tenants.get('acme-de')!.id, 'ats-de', at).token;
-  limitedToken = tokens.create(t.ctx.tenants.get('globex')!.id, 'busy', at).token;
+  parentToken = tokens.create((await t.ctx.tenants.get('acme'))!.id, 'ats', at).token;
+  subToken = tokens.create((await t.ctx.tenants.get('acme-de'))!.id, 'ats-de', at).token;
+  limitedToken = tokens.create((await t.ctx.tenants.get('globex'))!.id, 'busy', at).token;
   provider = await startProvider({ secure: false, users: { 'recruiter@acme.com': 'app-password-1' } });
 });
 afterAll(async () => {
@@ -42,8 +42,8 @@ async function call(method: string, path: string, token: string, body?: string):
 
 describe('the API in its scope and within its limits', () => {
   it("sends from a subcompany through the parent's default account implicitly, never through one it names", async () => {
-    const parentAccount = addTestAccount(t.ctx, provider, { tenant: 'acme', name: 'main', isDefault: true });
-    const conversation = new ConversationStore(t.ctx.db).open(t.ctx.tenants.get('acme')!.id, null, 'Parent thread', new Date().toISOString());
+    const parentAccount = await addTestAccount(t.ctx, provider, { tenant: 'acme', name: 'main', isDefault: true });
+    const conversation = new ConversationStore(t.ctx.db).open((await t.ctx.tenants.get('acme'))!.id, null, 'Parent thread', new Date().toISOString());
     const send = (extra: Record<string, unknown>) =>
       call('POST', '/v1/send', subToken, JSON.stringify({ tenant: 'acme-de', to: 'jane@candidate.example', subject: 'Hello', text: 'Hi', ...extra }));
     expect((await send({})).status).toBe(202);
@@ -126,12 +126,12 @@ describe('the API in its scope and within its limits', () => {
     ].join('\r\n');
     const id = queuedId(await c.command(body));
     c.close();
-    await waitFor(() => isProcessed(t.ctx.messages.get(id)?.status), 10_000, 'processed');
+    await waitFor(async () => isProcessed((await t.ctx.messages.get(id))?.status), 10_000, 'processed');
     const raw = await call('GET', `/v1/messages/${id}/raw`, parentToken);
     expect(raw.headers.get('x-content-type-options')).toBe('nosniff');
     expect(raw.headers.get('content-disposition')).toMatch(/^attachment/);
     expect(await raw.text()).toContain('Subject: page');
-    const sha = t.ctx.messages.get(id)!.attachments[0]!.sha256;
+    const sha = (await t.ctx.messages.get(id))!.attachments[0]!.sha256;
     const file = await call('GET', `/v1/messages/${id}/attachments/${sha}`, parentToken);
     expect(file.headers.get('x-content-type-options')).toBe('nosniff');
     expect(file.headers.get('content-disposition')).toMatch(/^attachment; filename="page.html"/);

@@ -37,9 +37,9 @@ beforeAll(async () => {
   });
   base = `http://127.0.0.1:${t.server.http!.port}`;
   const tokens = new ApiTokenStore(t.ctx.db);
-  acmeToken = tokens.create(t.ctx.tenants.get('acme')!.id, 'ats', new Date().toISOString()).token;
-  globexToken = tokens.create(t.ctx.tenants.get('globex')!.id, 'ats', new Date().toISOString()).token;
-  t.ctx.tenants.add({ slug: 'acme-de', parent: 'acme', domains: ['acme.de'], replyDomains: ['antworten.acme.de'], forwardAddresses: [] });
+  acmeToken = tokens.create((await t.ctx.tenants.get('acme'))!.id, 'ats', new Date().toISOString()).token;
+  globexToken = tokens.create((await t.ctx.tenants.get('globex'))!.id, 'ats', new Date().toISOString()).token;
+  await t.ctx.tenants.add({ slug: 'acme-de', parent: 'acme', domains: ['acme.de'], replyDomains: ['antworten.acme.de'], forwardAddresses: [] });
   provider = await startProvider({ secure: false, users: { 'recruiter@acme.com': 'app-password-1' } });
 });
 afterAll(async () => {
@@ -84,7 +84,7 @@ async function deliver(rcpt: string, from: string, extra = ''): Promise<string> 
     await c.command(`From: ${from}\r\nSubject: Re: Interview\r\nMessage-ID: <${Math.random().toString(36).slice(2)}@x>\r\n${extra}\r\nHello.\r\n.`),
   );
   c.close();
-  await waitFor(() => isProcessed(t.ctx.messages.get(id)?.status), 10_000, 'processed');
+  await waitFor(async () => isProcessed((await t.ctx.messages.get(id))?.status), 10_000, 'processed');
   return id;
 }
 
@@ -157,7 +157,7 @@ describe('HTTP API', () => {
     problem(await call('PUT', '/v1/candidates/c-2', acmeToken, { name: 'X', emails: ['nope'] }), 400, /not an email address/);
     problem(await call('PUT', '/v1/candidates/c-2', acmeToken, '{"name": "X", '), 400);
     problem(await call('PUT', '/v1/candidates/c-2', acmeToken, 'name=X', { 'content-type': 'text/plain' }), 415);
-    expect(t.ctx.candidates.get('acme', 'c-2')).toBeNull();
+    expect(await t.ctx.candidates.get('acme', 'c-2')).toBeNull();
 
     // A subcompany by name; another tenant's slug is not found.
     expect((await call('PUT', '/v1/candidates/de-1', acmeToken, { name: 'Hans', emails: ['hans@kandidat.example'], tenant: 'acme-de' })).status).toBe(201);
@@ -180,7 +180,7 @@ describe('HTTP API', () => {
     const globexCandidates = valid(page(CandidateSchema, 'CandidatePage'), (await call('GET', '/v1/candidates', globexToken)).body);
     expect(globexCandidates.items).toEqual([]);
     problem(await call('DELETE', '/v1/candidates/c-1', globexToken), 404);
-    expect(t.ctx.candidates.get('acme', 'c-1')).not.toBeNull();
+    expect(await t.ctx.candidates.get('acme', 'c-1')).not.toBeNull();
   });
 
   it('shows messages with their evidence and raw bytes, downloads attachments, assigns and dismisses from the queue', async () => {
@@ -208,7 +208,7 @@ describe('HTTP API', () => {
     problem(await call('POST', `/v1/messages/${withCv}/assign`, acmeToken, {}), 400, /candidate/);
     const assigned = valid(MessageSchema, (await call('POST', `/v1/messages/${withCv}/assign`, acmeToken, { candidate: 'c-1', rememberAddress: true })).body);
     expect(assigned).toMatchObject({ status: 'assigned', method: 'manual', candidate: { externalId: 'c-1' } });
-    expect(t.ctx.candidates.get('acme', 'c-1')?.emails).toContain('jane.private@else.example');
+    expect((await t.ctx.candidates.get('acme', 'c-1'))?.emails).toContain('jane.private@else.example');
     problem(await call('POST', `/v1/messages/${withCv}/assign`, acmeToken, { candidate: 'c-1' }), 409, /not unassigned/);
 
     const stranger = await deliver('careers@replies.acme.com', 'stranger@else.example');
@@ -217,14 +217,14 @@ describe('HTTP API', () => {
 
   it('queues a message with send, shows it, lists and tests accounts, manages webhooks', async () => {
     problem(await call('POST', '/v1/send', acmeToken, { to: 'jane@candidate.example', subject: 'Hi', text: 'x' }), 409, /no default sending account/);
-    const account = addTestAccount(t.ctx, provider, { name: 'api', isDefault: true });
+    const account = await addTestAccount(t.ctx, provider, { name: 'api', isDefault: true });
     problem(await call('POST', '/v1/send', acmeToken, { to: 'jane@candidate.example', subject: 'Hi' }), 400, /text, html or both/);
-    expect(t.ctx.outbound.list({ limit: 10 })).toEqual([]);
+    expect(await t.ctx.outbound.list({ limit: 10 })).toEqual([]);
     const queued = await call('POST', '/v1/send', acmeToken, { to: 'jane@candidate.example', subject: 'Interview', text: 'Tuesday?', candidate: 'c-1' });
     expect(queued.status).toBe(202);
     const outbound = valid(OutboundSchema, queued.body);
     expect(outbound.replyTo).toMatch(/^careers\+[a-z2-7]+@replies\.acme\.com$/);
-    await waitFor(() => t.ctx.outbound.get(outbound.id)?.status === 'sent', 10_000, 'sent');
+    await waitFor(async () => (await t.ctx.outbound.get(outbound.id))?.status === 'sent', 10_000, 'sent');
     expect(valid(OutboundSchema, (await call('GET', `/v1/outbound/${outbound.id}`, acmeToken)).body).status).toBe('sent');
     problem(await call('GET', `/v1/outbound/${outbound.id}`, globexToken), 404);
     const outboundPage = valid(page(OutboundSchema, 'OutboundPage'), (await call('GET', '/v1/outbound?status=sent&limit=1', acmeToken)).body);
@@ -242,7 +242,7 @@ describe('HTTP API', () => {
     const lost = await call('POST', `/v1/accounts/${account.id}/test`, acmeToken);
     problem(lost, 409, /cannot be opened.*mailroom accounts add --tenant acme/);
     expect(lost.text).not.toContain('lostkey');
-    expect(t.ctx.accounts.get(account.id)).toMatchObject({ status: 'failing' });
+    expect(await t.ctx.accounts.get(account.id)).toMatchObject({ status: 'failing' });
     t.ctx.db.prepare('UPDATE accounts SET secret = ? WHERE id = ?').run(sealed, account.id);
 
     problem(await call('POST', '/v1/webhooks', acmeToken, { url: 'ftp://x.example/hook' }), 400, /url/);
@@ -266,7 +266,7 @@ describe('HTTP API', () => {
 
   it("lists, shows, tests and removes the tenant's inboxes, never another tenant's", async () => {
     // Nothing listens on the port: the test says so at the login step.
-    const inbox = addInbox(t.ctx, EVERY_TENANT, {
+    const inbox = await addInbox(t.ctx, EVERY_TENANT, {
       tenant: 'acme',
       address: 'jobs@acme.com',
       host: '127.0.0.1',
@@ -287,7 +287,7 @@ describe('HTTP API', () => {
     expect(valid(InboxTestSchema, tested.body)).toMatchObject({ ok: false, stage: 'login', advice: expect.stringMatching(/server name and port/) });
     problem(await call('DELETE', `/v1/inboxes/${inbox.id}`, globexToken), 404);
     expect((await call('DELETE', `/v1/inboxes/${inbox.id}`, acmeToken)).status).toBe(204);
-    expect(t.ctx.inboxes.get(inbox.id)).toBeNull();
+    expect(await t.ctx.inboxes.get(inbox.id)).toBeNull();
   });
 
   it('counts accepted and refused mail and exposes queue depths in /metrics', async () => {

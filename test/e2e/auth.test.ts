@@ -33,28 +33,34 @@ describe('authentication over SMTP', () => {
   it('records spf, dkim and dmarc pass for signed mail from an allowed address', async () => {
     t = await startTestServer({ overrides: { dns: { zoneFile: zone() } } });
     const id = await deliver(t, 'jane@example.org', await sign(message('Jane <jane@example.org>'), signer));
-    await waitFor(() => isProcessed(t!.ctx.messages.get(id)?.status), 10_000, 'processed');
-    expect(t.ctx.messages.get(id)?.auth).toMatchObject({ spf: 'pass', dkim: 'pass', dmarc: 'pass', dmarcPolicy: 'reject', dkimDomains: ['example.org'] });
-    expect(t.ctx.messages.get(id)?.auth?.authenticationResults).toMatch(/^mx\.mailroom\.test; /);
+    await waitFor(async () => isProcessed((await t!.ctx.messages.get(id))?.status), 10_000, 'processed');
+    expect((await t.ctx.messages.get(id))?.auth).toMatchObject({
+      spf: 'pass',
+      dkim: 'pass',
+      dmarc: 'pass',
+      dmarcPolicy: 'reject',
+      dkimDomains: ['example.org'],
+    });
+    expect((await t.ctx.messages.get(id))?.auth?.authenticationResults).toMatch(/^mx\.mailroom\.test; /);
   });
 
   it('records dmarc fail for a spoof of a p=reject domain', async () => {
     t = await startTestServer({ overrides: { dns: { zoneFile: zone({ 'example.org': { TXT: ['v=spf1 ip4:192.0.2.10 -all'] } }) } } });
     const id = await deliver(t, 'ceo@example.org', message('CEO <ceo@example.org>'));
-    await waitFor(() => isProcessed(t!.ctx.messages.get(id)?.status), 10_000, 'processed');
-    expect(t.ctx.messages.get(id)?.auth).toMatchObject({ spf: 'fail', dmarc: 'fail', dmarcPolicy: 'reject' });
+    await waitFor(async () => isProcessed((await t!.ctx.messages.get(id))?.status), 10_000, 'processed');
+    expect((await t.ctx.messages.get(id))?.auth).toMatchObject({ spf: 'fail', dmarc: 'fail', dmarcPolicy: 'reject' });
   });
 
   it('keeps DKIM and DMARC passing through a Gmail auto-forward, and says who forwarded', async () => {
     // SPF for example.org does not allow the forwarding server (us at 127.0.0.1): only DKIM can pass.
     t = await startTestServer({ overrides: { dns: { zoneFile: zone({ 'example.org': { TXT: ['v=spf1 ip4:192.0.2.10 -all'] } }) } } });
-    t.ctx.candidates.upsert('acme', { externalId: 'c-jane', name: 'Jane', emails: ['jane@example.org'] });
+    await t.ctx.candidates.upsert('acme', { externalId: 'c-jane', name: 'Jane', emails: ['jane@example.org'] });
     const signed = await sign(message('Jane <jane@example.org>'), signer);
     // Gmail adds these above the signature when it forwards; DKIM does not cover them.
     const forwarded = `X-Forwarded-To: acme-jobs@in.mailroom.test\r\nX-Forwarded-For: jobs@acme.com acme-jobs@in.mailroom.test\r\n${signed}`;
     const id = await deliver(t, 'jobs+caf_=acme-jobs=in.mailroom.test@acme.com', forwarded);
-    await waitFor(() => isProcessed(t!.ctx.messages.get(id)?.status), 10_000, 'processed');
-    const stored = t.ctx.messages.get(id)!;
+    await waitFor(async () => isProcessed((await t!.ctx.messages.get(id))?.status), 10_000, 'processed');
+    const stored = (await t.ctx.messages.get(id))!;
     expect(stored.auth).toMatchObject({ dkim: 'pass', dmarc: 'pass', dkimDomains: ['example.org'] });
     expect(stored.auth?.spf).not.toBe('pass');
     expect(stored.classification?.forward).toMatchObject({ manual: false, originalFrom: { address: 'jane@example.org' }, forwardedBy: 'jobs@acme.com' });
@@ -70,6 +76,6 @@ describe('authentication over SMTP', () => {
     await waitFor(() => job().attempts === 1 && job().state === 'queued', 10_000, 'a retry scheduled');
     expect(job().last_error).toMatch(/DNS lookup failed temporarily/);
     expect(job().run_after).toBeGreaterThan(Date.now() + 30_000);
-    expect(t.ctx.messages.get(id)?.status).toBe('received');
+    expect((await t.ctx.messages.get(id))?.status).toBe('received');
   });
 });

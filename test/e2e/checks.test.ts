@@ -63,8 +63,8 @@ afterAll(async () => {
 
 describe('tenants check', () => {
   it('reports a correct set-up as all ok', async () => {
-    addTestAccount(t.ctx, provider, { name: 'main', isDefault: true, dkim: signer });
-    const report = await checkTenant(t.ctx, t.ctx.tenants.get('acme')!, quiet);
+    await addTestAccount(t.ctx, provider, { name: 'main', isDefault: true, dkim: signer });
+    const report = await checkTenant(t.ctx, (await t.ctx.tenants.get('acme'))!, quiet);
     expect(
       report.checks.filter((c) => c.status !== 'ok'),
       JSON.stringify(report.checks, null, 2),
@@ -82,7 +82,7 @@ describe('tenants check', () => {
   });
 
   it('says what is wrong with each broken piece, and what to do', async () => {
-    const empty = await checkTenant(t.ctx, t.ctx.tenants.get('globex')!, quiet);
+    const empty = await checkTenant(t.ctx, (await t.ctx.tenants.get('globex'))!, quiet);
     expect(byCheck(empty, /globex/, 'an email account is set up')).toMatchObject({
       status: 'fail',
       advice: expect.stringContaining('mailroom accounts add --tenant globex'),
@@ -93,8 +93,8 @@ describe('tenants check', () => {
       advice: expect.stringContaining('replies.globex.com. MX 10 mx.mailroom.test.'),
     });
 
-    const tenant = t.ctx.tenants.get('globex')!;
-    const base = addTestAccount(t.ctx, provider, { tenant: 'globex', name: 'm365', password: 'wrong' });
+    const tenant = (await t.ctx.tenants.get('globex'))!;
+    const base = await addTestAccount(t.ctx, provider, { tenant: 'globex', name: 'm365', password: 'wrong' });
     // An Office 365 account (so SPF must include Microsoft's), signing with a key that is not the one published.
     t.ctx.db
       .prepare(
@@ -126,7 +126,7 @@ describe('tenants check', () => {
       expect((await c.startData([rcpt], from))?.code).toBe(354);
       const id = queuedId(await c.command(`${raw}.`));
       c.close();
-      await waitFor(() => isProcessed(t.ctx.messages.get(id)?.status), 10_000, 'processed');
+      await waitFor(async () => isProcessed((await t.ctx.messages.get(id))?.status), 10_000, 'processed');
     };
     await deliver('acme-jobs@in.mailroom.test', readFileSync('fixtures/classify/gmail-verification.eml', 'latin1'), 'forwarding-noreply@google.com');
     const ndr = [
@@ -153,7 +153,7 @@ describe('tenants check', () => {
       '',
     ].join('\r\n');
     await deliver('careers@replies.acme.com', ndr, 'postmaster@acme.com');
-    const report = await checkTenant(t.ctx, t.ctx.tenants.get('acme')!, quiet);
+    const report = await checkTenant(t.ctx, (await t.ctx.tenants.get('acme'))!, quiet);
     expect(byCheck(report, /acme-jobs/, 'forwarding confirmed')).toMatchObject({
       status: 'warn',
       advice: expect.stringMatching(/code 482913765.*https:\/\/mail-settings\.google\.com/),

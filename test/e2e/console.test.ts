@@ -33,7 +33,7 @@ async function deliver(rcpt: string, from: string, subject: string, html: string
   const body = `From: ${from}\r\nSubject: ${subject}\r\nMessage-ID: <${Math.random().toString(36).slice(2)}@x>\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n${html}\r\n.`;
   const id = queuedId(await c.command(body));
   c.close();
-  await waitFor(() => isProcessed(t.ctx.messages.get(id)?.status), 10_000, 'processed');
+  await waitFor(async () => isProcessed((await t.ctx.messages.get(id))?.status), 10_000, 'processed');
   return id;
 }
 
@@ -65,7 +65,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in a browser', () => {
         '--disable-sync',
       ],
     });
-    t.ctx.candidates.upsert('acme', { externalId: 'c-jane', name: 'Jane Doe', emails: ['jane@candidate.example'] });
+    await t.ctx.candidates.upsert('acme', { externalId: 'c-jane', name: 'Jane Doe', emails: ['jane@candidate.example'] });
   }, 60_000);
 
   afterAll(async () => {
@@ -83,9 +83,9 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in a browser', () => {
       `<p>Hello, here is my CV.</p><img src="${pixel}">`,
     );
     const globex = await deliver('careers@replies.globex.com', 'someone@else.example', 'For Globex only', '<p>Globex business</p>');
-    expect(t.ctx.messages.get(acme)?.status).toBe('unassigned');
+    expect((await t.ctx.messages.get(acme))?.status).toBe('unassigned');
 
-    const { setupToken } = addConsoleUser(t.ctx, EVERY_TENANT, { tenant: 'acme', email: 'anna@acme.com', role: 'recruiter' });
+    const { setupToken } = await addConsoleUser(t.ctx, EVERY_TENANT, { tenant: 'acme', email: 'anna@acme.com', role: 'recruiter' });
     const page = await browser.newPage();
     await page.goto(`${base}/console/setup?token=${setupToken}`);
     await page.fill('input[name=password]', 'short');
@@ -128,8 +128,8 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in a browser', () => {
     await page.click('button:has-text("Assign")');
     await page.waitForURL(/\/console\/unassigned\?done=/);
     await expect(page.textContent('[role=status]')).resolves.toContain(`Message ${acme} assigned`);
-    expect(t.ctx.messages.get(acme)).toMatchObject({ status: 'assigned', decision: { method: 'manual', candidate: { externalId: 'c-jane' } } });
-    expect(t.ctx.candidates.get('acme', 'c-jane')?.emails).toContain('jane.private@home.example');
+    expect(await t.ctx.messages.get(acme)).toMatchObject({ status: 'assigned', decision: { method: 'manual', candidate: { externalId: 'c-jane' } } });
+    expect((await t.ctx.candidates.get('acme', 'c-jane'))?.emails).toContain('jane.private@home.example');
     // The message in the candidate's conversation.
     await page.click('a:has-text("See the conversation")');
     await page.waitForURL(/\/console\/candidates\/acme\/c-jane$/);
@@ -147,14 +147,14 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in a browser', () => {
   }, 60_000);
 
   it('refuses changes without the session token or from another origin, and slows down guessing', async () => {
-    const { setupToken } = addConsoleUser(t.ctx, EVERY_TENANT, { tenant: 'globex', email: 'gus@globex.com', role: 'admin' });
+    const { setupToken } = await addConsoleUser(t.ctx, EVERY_TENANT, { tenant: 'globex', email: 'gus@globex.com', role: 'admin' });
     const page = await browser.newPage();
     await page.goto(`${base}/console/setup?token=${setupToken}`);
     await page.fill('input[name=password]', PASSWORD);
     await page.click('button:has-text("Set password")');
     await signIn(page, 'gus@globex.com', PASSWORD);
     await page.waitForURL(/\/console\/unassigned$/);
-    const globex = t.ctx.messages.list({ status: 'unassigned', limit: 10 }).find((m) => m.tenant === 'globex');
+    const globex = (await t.ctx.messages.list({ status: 'unassigned', limit: 10 })).find((m) => m.tenant === 'globex');
     expect(globex).toBeDefined();
     const cookie = (await page.context().cookies()).find((c) => c.name === 'mailroom_session')?.value ?? '';
     const post = (path: string, body: string, headers: Record<string, string> = {}) =>
@@ -167,13 +167,13 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in a browser', () => {
     expect((await post(`/console/messages/${globex?.id}/dismiss`, 'note=x')).status).toBe(403);
     expect((await post(`/console/messages/${globex?.id}/dismiss`, 'note=x&csrf=wrong')).status).toBe(403);
     expect((await post(`/console/messages/${globex?.id}/dismiss`, 'note=x', { origin: 'https://evil.example' })).status).toBe(403);
-    expect(t.ctx.messages.get(globex?.id as string)?.status).toBe('unassigned');
+    expect((await t.ctx.messages.get(globex?.id as string))?.status).toBe('unassigned');
     // The form's own token works.
     await page.goto(`${base}/console/messages/${globex?.id}`);
     await page.fill('input[name=note]', 'spam');
     await page.click('button:has-text("Dismiss")');
     await page.waitForURL(/done=/);
-    expect(t.ctx.messages.get(globex?.id as string)?.status).toBe('dismissed');
+    expect((await t.ctx.messages.get(globex?.id as string))?.status).toBe('dismissed');
     // Several at once.
     const more = [
       await deliver('careers@replies.globex.com', 'a@spam.example', 'Cheap watches', '<p>buy</p>'),
@@ -184,23 +184,23 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in a browser', () => {
     await page.fill('#bulk input[name=note]', 'spam wave');
     await page.click('#bulk button[value=dismiss]');
     await expect(page.textContent('[role=status]')).resolves.toContain('2 message(s) dismissed');
-    expect(more.map((id) => t.ctx.messages.get(id)?.status)).toEqual(['dismissed', 'dismissed']);
+    expect((await Promise.all(more.map((id) => t.ctx.messages.get(id)))).map((m) => m?.status)).toEqual(['dismissed', 'dismissed']);
     // An administrator tests an account of the tenant against the provider: each stage, then "Status: OK".
     // The provider hands mail for the reply domain back to our MX, as the internet would.
     const toOurMx = (to: readonly string[]): number | null => (to.every((a) => a.endsWith('@replies.globex.com')) ? t.port : null);
     const provider = await startProvider({ secure: false, users: { 'recruiter@acme.com': 'app-password-1' }, deliverTo: toOurMx });
     try {
-      const account = addTestAccount(t.ctx, provider, { tenant: 'globex', name: 'globex-main' });
+      const account = await addTestAccount(t.ctx, provider, { tenant: 'globex', name: 'globex-main' });
       await page.goto(`${base}/console/accounts`);
       expect(await page.textContent('tbody')).toMatch(/globex-main.*Pending/s);
       await page.click(`form[action="/console/accounts/${account.id}/test"] button`);
       await expect(page.textContent('[role=status]')).resolves.toContain(`Account ${account.id}: Status: OK`);
       expect(await page.textContent('tbody')).toMatch(/Active/);
       // The test email goes out, comes back through our MX, and the page (refreshing itself) says so.
-      t.ctx.accounts.setStatus(account.id, 'pending', null, new Date().toISOString());
+      await t.ctx.accounts.setStatus(account.id, 'pending', null, new Date().toISOString());
       await page.click(`form[action="/console/accounts/${account.id}/test-email"] button`);
       await page.waitForSelector(`[data-test-email="${account.id}"]:has-text("came back")`, { timeout: 30_000 });
-      expect(t.ctx.accounts.get(account.id)?.status).toBe('active');
+      expect((await t.ctx.accounts.get(account.id))?.status).toBe('active');
     } finally {
       await provider.close();
     }

@@ -46,7 +46,7 @@ async function attempt(): Promise<{ code: number | undefined; text: string | und
 
 describe('faults', () => {
   it('answers 451 (never 250) while another process holds the database locked, and 250 again after', async () => {
-    const before = t.ctx.messages.totals().count;
+    const before = (await t.ctx.messages.totals()).count;
     const locker = openDatabase(t.dataDir);
     locker.prepare('BEGIN IMMEDIATE').run();
     try {
@@ -57,23 +57,27 @@ describe('faults', () => {
       locker.prepare('ROLLBACK').run();
       locker.close();
     }
-    expect(t.ctx.messages.totals().count).toBe(before);
+    expect((await t.ctx.messages.totals()).count).toBe(before);
     const accepted = await attempt();
     expect(accepted.code).toBe(250);
-    expect(t.ctx.messages.get(queuedId({ code: 250, lines: [], text: accepted.text ?? '' }))).not.toBeNull();
+    expect(await t.ctx.messages.get(queuedId({ code: 250, lines: [], text: accepted.text ?? '' }))).not.toBeNull();
   }, 30_000);
 
   it('defers a message when the provider accepts the connection and then hangs; the test says it never greeted', async () => {
     const port = (hanging.address() as { port: number }).port;
-    const account = addTestAccount(t.ctx, { port, ca: '' } as Provider, { name: 'hanging', isDefault: true });
+    const account = await addTestAccount(t.ctx, { port, ca: '' } as Provider, { name: 'hanging', isDefault: true });
     t.ctx.db.prepare('UPDATE accounts SET tls_ca = NULL WHERE id = ?').run(account.id);
-    const queued = composeOutbound(
+    const queued = await composeOutbound(
       { repositories: t.ctx, keyring: t.ctx.keyring(), now: new Date() },
       { tenant: 'acme', to: 'jane@candidate.example', subject: 'Hello', text: 'x' },
     );
-    await waitFor(() => t.ctx.outbound.get(queued.id)?.status === 'deferred', 10_000, 'deferred');
-    expect(t.ctx.outbound.get(queued.id)?.lastReply).toMatch(/Greeting never received|ETIMEDOUT|timeout/i);
-    const diagnosis = await diagnoseAccount(t.ctx.accounts.get(account.id)!, { password: 'x' }, { connectionTimeoutMs: 500, hostname: 'mx.mailroom.test' });
+    await waitFor(async () => (await t.ctx.outbound.get(queued.id))?.status === 'deferred', 10_000, 'deferred');
+    expect((await t.ctx.outbound.get(queued.id))?.lastReply).toMatch(/Greeting never received|ETIMEDOUT|timeout/i);
+    const diagnosis = await diagnoseAccount(
+      (await t.ctx.accounts.get(account.id))!,
+      { password: 'x' },
+      { connectionTimeoutMs: 500, hostname: 'mx.mailroom.test' },
+    );
     expect(diagnosis).toMatchObject({ ok: false, stage: 'ehlo' });
     expect(diagnosis.stages.map((s) => [s.stage, s.ok])).toEqual([
       ['resolve', true],
@@ -92,9 +96,13 @@ describe('faults', () => {
     });
     await new Promise<void>((resolve) => chatty.listen(0, '127.0.0.1', resolve));
     try {
-      const account = addTestAccount(t.ctx, { port: (chatty.address() as { port: number }).port, ca: '' } as Provider, { name: 'chatty' });
+      const account = await addTestAccount(t.ctx, { port: (chatty.address() as { port: number }).port, ca: '' } as Provider, { name: 'chatty' });
       t.ctx.db.prepare('UPDATE accounts SET tls_ca = NULL WHERE id = ?').run(account.id);
-      const diagnosis = await diagnoseAccount(t.ctx.accounts.get(account.id)!, { password: 'x' }, { connectionTimeoutMs: 1000, hostname: 'mx.mailroom.test' });
+      const diagnosis = await diagnoseAccount(
+        (await t.ctx.accounts.get(account.id))!,
+        { password: 'x' },
+        { connectionTimeoutMs: 1000, hostname: 'mx.mailroom.test' },
+      );
       expect(diagnosis.ok).toBe(false);
       expect(diagnosis.error).toMatch(/554/);
       expect(diagnosis.error).not.toMatch(/db01|10\.1\.2\.3|\n/);
@@ -118,9 +126,15 @@ describe('faults', () => {
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     try {
       const url = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/`;
-      t.ctx.webhooks.add(t.ctx.tenants.get('acme')!.id, url, ['message.dismissed'], t.ctx.keyring().seal(newWebhookSecret()), new Date().toISOString());
-      const message = t.ctx.messages.list({ tenant: 'acme', limit: 1 })[0]!;
-      await waitFor(() => t.ctx.messages.get(message.id)?.status !== 'received', 10_000, 'processed');
+      await t.ctx.webhooks.add(
+        (await t.ctx.tenants.get('acme'))!.id,
+        url,
+        ['message.dismissed'],
+        t.ctx.keyring().seal(newWebhookSecret()),
+        new Date().toISOString(),
+      );
+      const message = (await t.ctx.messages.list({ tenant: 'acme', limit: 1 }))[0]!;
+      await waitFor(async () => (await t.ctx.messages.get(message.id))?.status !== 'received', 10_000, 'processed');
       await dismissMessage(t.ctx, EVERY_TENANT, message.id, null);
       await waitFor(() => (t.ctx.db.prepare('SELECT attempts FROM webhook_deliveries').pluck().get() as number) >= 2, 10_000, 'two timed-out attempts');
       expect(t.ctx.db.prepare('SELECT last_error FROM webhook_deliveries').pluck().get()).toMatch(/Timeout/);

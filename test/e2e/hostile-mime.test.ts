@@ -22,8 +22,8 @@ async function deliverRaw(body: string): Promise<{ id: string; status: string }>
   c.close();
   expect(reply?.code, reply?.text).toBe(250);
   const id = queuedId(reply);
-  await waitFor(() => isProcessed(t.ctx.messages.get(id)?.status), 60_000, 'processed');
-  return { id, status: t.ctx.messages.get(id)?.status ?? '' };
+  await waitFor(async () => isProcessed((await t.ctx.messages.get(id))?.status), 60_000, 'processed');
+  return { id, status: (await t.ctx.messages.get(id))?.status ?? '' };
 }
 
 const header = 'From: attacker@else.example\r\nTo: careers@replies.acme.com\r\nSubject: hostile\r\nMIME-Version: 1.0\r\n';

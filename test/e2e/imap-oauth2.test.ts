@@ -55,13 +55,13 @@ describe.skipIf(unavailable !== null)('IMAP with OAuth2', () => {
       sentCopy: { host: '127.0.0.1', port: dovecot.port, security: 'none' },
     });
     const queued = await sendMessage(t.ctx, EVERY_TENANT, { tenant: 'acme', accountId: account.id, to: 'jane@candidate.example', subject: 'Hi', text: 'x' });
-    await waitFor(() => t.ctx.outbound.get(queued.id)?.sentCopy?.state === 'copied', 15_000, 'the copy filed with XOAUTH2');
+    await waitFor(async () => (await t.ctx.outbound.get(queued.id))?.sentCopy?.state === 'copied', 15_000, 'the copy filed with XOAUTH2');
     expect(dovecot.messages(USER, 'Sent').map((m) => m.raw.includes(queued.messageId))).toEqual([true]);
   });
 
   it('reads an inbox with a grant, and names a refused grant as the cause', async () => {
     dovecot.deliver(USER, 'INBOX', [deliveredMessage({ n: 'oauth', to: USER })]);
-    const inbox = addInbox(t.ctx, EVERY_TENANT, {
+    const inbox = await addInbox(t.ctx, EVERY_TENANT, {
       tenant: 'acme',
       address: USER,
       host: '127.0.0.1',
@@ -71,9 +71,9 @@ describe.skipIf(unavailable !== null)('IMAP with OAuth2', () => {
       credentials: grant('1//refresh'),
     });
     expect((await testInbox(t.ctx, EVERY_TENANT, inbox.id)).result).toMatchObject({ ok: true, messages: 1 });
-    await waitFor(() => t.ctx.inboxes.importedCount(inbox.id) === 1, 15_000, 'the message read with XOAUTH2');
+    await waitFor(async () => (await t.ctx.inboxes.importedCount(inbox.id)) === 1, 15_000, 'the message read with XOAUTH2');
 
-    const revoked = addInbox(t.ctx, EVERY_TENANT, {
+    const revoked = await addInbox(t.ctx, EVERY_TENANT, {
       tenant: 'acme',
       address: USER,
       folder: 'Sent',

@@ -27,21 +27,25 @@ describe('durable intake', () => {
     expect(info.response).toMatch(/^250 2\.0\.0 Ok: queued as [0-9A-Z]{26}$/);
     const id = queuedId({ code: 250, lines: [], text: info.response.slice(4) });
 
-    const stored = t.ctx.messages.get(id);
+    const stored = await t.ctx.messages.get(id);
     expect(stored).toMatchObject({
       tenant: 'acme',
       envelope: { clientIp: '127.0.0.1', mailFrom: 'jane@candidate.example', rcptTo: ['careers+k3yt0k@replies.acme.com'], helo: expect.any(String) },
     });
     expect(stored?.envelope.tls?.protocol).toMatch(/^TLSv1\.[23]$/);
-    const raw = t.ctx.raw.read(id)?.toString('latin1') ?? '';
+    const raw = (await t.ctx.raw.read(id))?.toString('latin1') ?? '';
     expect(raw).toMatch(
       /^Received: from \S+ \(\[127\.0\.0\.1\]\)\r\n\tby mx\.mailroom\.test \(mailroom\) with ESMTPS \(using TLSv1\.[23] with cipher [A-Z0-9_-]+\) id [0-9A-Z]{26}\r\n\tfor <careers\+k3yt0k@replies\.acme\.com>;\r\n/,
     );
     expect(raw).toContain('Thanks, Tuesday works.');
     expect(stored?.size).toBe(Buffer.byteLength(raw, 'latin1'));
 
-    await waitFor(() => isProcessed(t.ctx.messages.get(id)?.status));
-    expect(t.ctx.messages.get(id)).toMatchObject({ messageId: '<reply-1@candidate.example>', from: 'jane@candidate.example', subject: 'Re: Your application' });
+    await waitFor(async () => isProcessed((await t.ctx.messages.get(id))?.status));
+    expect(await t.ctx.messages.get(id)).toMatchObject({
+      messageId: '<reply-1@candidate.example>',
+      from: 'jane@candidate.example',
+      subject: 'Re: Your application',
+    });
   });
 
   it('accepts mail for a forwarding address, case-insensitively', async () => {
@@ -59,9 +63,9 @@ describe('durable intake', () => {
       textEncoding: 'quoted-printable',
     });
     const id = queuedId({ code: 250, lines: [], text: info.response.slice(4) });
-    const raw = t.ctx.raw.read(id)?.toString('latin1') ?? '';
+    const raw = (await t.ctx.raw.read(id))?.toString('latin1') ?? '';
     expect(raw).toContain('\r\n.leading dot\r\n..two dots\r\n');
-    expect(t.ctx.messages.get(id)?.tenant).toBe('globex');
+    expect((await t.ctx.messages.get(id))?.tenant).toBe('globex');
   });
 
   it('offers STARTTLS, SIZE and PIPELINING but never AUTH', async () => {
@@ -113,7 +117,7 @@ describe('durable intake', () => {
     expect((await c.command('DATA'))?.code).toBe(354);
     const done = await c.command('Subject: flood\r\n\r\nhi\r\n.');
     expect(done?.code).toBe(250);
-    expect(t.ctx.messages.get(queuedId(done))?.envelope.rcptTo).toHaveLength(100);
+    expect((await t.ctx.messages.get(queuedId(done)))?.envelope.rcptTo).toHaveLength(100);
     c.close();
   });
 });

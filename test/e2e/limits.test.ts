@@ -61,7 +61,7 @@ describe('limits and deadlines', () => {
     clearInterval(drip);
     expect(reply?.lines[0]).toMatch(/^421 4\.4\.2 Message not received in time/);
     await waitFor(() => t!.server.listener.transactionsInFlight === 0);
-    expect(t.ctx.messages.totals().count).toBe(0);
+    expect((await t.ctx.messages.totals()).count).toBe(0);
   });
 
   it('closes an idle connection after idleTimeoutMs', async () => {
@@ -90,7 +90,7 @@ describe('storage failures', () => {
     }
     const refused = replies.filter((r) => r.startsWith('452'));
     expect(refused).toEqual(['452 4.3.1 Insufficient system storage, try again later']);
-    expect(t.ctx.messages.totals().count).toBe(replies.filter((r) => r.startsWith('250')).length);
+    expect((await t.ctx.messages.totals()).count).toBe(replies.filter((r) => r.startsWith('250')).length);
     c.close();
   });
 
@@ -105,10 +105,10 @@ describe('storage failures', () => {
     const row = t.ctx.db.prepare('SELECT raw, path FROM message_raw WHERE message_id = ?').get(id) as { raw: Buffer | null; path: string | null };
     expect(row.raw).toBeNull();
     expect(row.path).toBe(`spool/${id}.eml`);
-    const raw = t.ctx.raw.read(id)?.toString('latin1') ?? '';
+    const raw = (await t.ctx.raw.read(id))?.toString('latin1') ?? '';
     expect(raw).toMatch(/^Received: /);
     expect(raw.endsWith(`Subject: large\r\n\r\n${body}`)).toBe(true);
-    expect(t.ctx.messages.get(id)?.size).toBe(raw.length);
+    expect((await t.ctx.messages.get(id))?.size).toBe(raw.length);
     c.close();
   });
 
@@ -207,6 +207,6 @@ describe('graceful shutdown', () => {
     const reply = await c.command('MAIL FROM:<a@client.example>');
     expect(reply?.lines[0]).toMatch(/^452 4\.3\.1 /);
     c.close();
-    expect(t.ctx.messages.list({ limit: 10 })).toEqual([]);
+    expect(await t.ctx.messages.list({ limit: 10 })).toEqual([]);
   });
 });

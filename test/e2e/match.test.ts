@@ -14,13 +14,17 @@ beforeAll(async () => {
     '_dmarc.spoofed.example': { TXT: ['v=DMARC1; p=reject'] },
   });
   t = await startTestServer({ overrides: { dns: { zoneFile: zone } } });
-  t.ctx.tenants.add({ slug: 'acme-de', parent: 'acme', domains: ['acme.de'], replyDomains: ['antworten.acme.de'], forwardAddresses: [] });
-  t.ctx.candidates.upsert('acme', { externalId: 'c-jane', name: 'Jane', emails: ['jane@candidate.example'] });
-  t.ctx.candidates.upsert('acme', { externalId: 'c-a', name: 'A', emails: ['shared@family.example'] });
-  t.ctx.candidates.upsert('acme', { externalId: 'c-b', name: 'B', emails: ['shared@family.example'] });
-  t.ctx.candidates.upsert('acme', { externalId: 'c-spoofed', name: 'S', emails: ['ceo@spoofed.example'] });
-  t.ctx.candidates.upsert('acme', { externalId: 'c-jean', name: 'Jean', emails: ['jean@candidat.example'] });
-  t.ctx.candidates.upsert('globex', { externalId: 'g-jane', name: 'Jane at Globex', emails: ['jane@candidate.example', 'only-globex@candidate.example'] });
+  await t.ctx.tenants.add({ slug: 'acme-de', parent: 'acme', domains: ['acme.de'], replyDomains: ['antworten.acme.de'], forwardAddresses: [] });
+  await t.ctx.candidates.upsert('acme', { externalId: 'c-jane', name: 'Jane', emails: ['jane@candidate.example'] });
+  await t.ctx.candidates.upsert('acme', { externalId: 'c-a', name: 'A', emails: ['shared@family.example'] });
+  await t.ctx.candidates.upsert('acme', { externalId: 'c-b', name: 'B', emails: ['shared@family.example'] });
+  await t.ctx.candidates.upsert('acme', { externalId: 'c-spoofed', name: 'S', emails: ['ceo@spoofed.example'] });
+  await t.ctx.candidates.upsert('acme', { externalId: 'c-jean', name: 'Jean', emails: ['jean@candidat.example'] });
+  await t.ctx.candidates.upsert('globex', {
+    externalId: 'g-jane',
+    name: 'Jane at Globex',
+    emails: ['jane@candidate.example', 'only-globex@candidate.example'],
+  });
 });
 afterAll(() => t.cleanup());
 
@@ -31,7 +35,7 @@ async function deliver(rcpt: string, from: string): Promise<string> {
     await c.command(`From: ${from}\r\nSubject: Re: Interview\r\nMessage-ID: <${Math.random().toString(36).slice(2)}@x>\r\n\r\nTuesday works.\r\n.`),
   );
   c.close();
-  await waitFor(() => isProcessed(t.ctx.messages.get(id)?.status), 10_000, 'processed');
+  await waitFor(async () => isProcessed((await t.ctx.messages.get(id))?.status), 10_000, 'processed');
   return id;
 }
 
@@ -40,7 +44,7 @@ async function deliverFile(rcpt: string, path: string): Promise<string> {
   expect((await c.startData([rcpt], 'recruiter@acme.com'))?.code).toBe(354);
   const id = queuedId(await c.command(`${readFileSync(path, 'latin1')}.`));
   c.close();
-  await waitFor(() => isProcessed(t.ctx.messages.get(id)?.status), 10_000, 'processed');
+  await waitFor(async () => isProcessed((await t.ctx.messages.get(id))?.status), 10_000, 'processed');
   return id;
 }
 
@@ -51,7 +55,7 @@ describe('matching over SMTP', () => {
       expect((await c.startData(['careers@replies.acme.com'], from))?.code).toBe(354);
       const id = queuedId(await c.command(`From: ${from}\r\n${headers}\r\n\r\nHello\r\n.`));
       c.close();
-      await waitFor(() => isProcessed(t.ctx.messages.get(id)?.status), 10_000, 'processed');
+      await waitFor(async () => isProcessed((await t.ctx.messages.get(id))?.status), 10_000, 'processed');
       return id;
     };
     const first = await send('jane@candidate.example', 'Subject: Application\r\nMessage-ID: <thread-1@candidate.example>');
@@ -59,8 +63,8 @@ describe('matching over SMTP', () => {
       'jane.phone@mobile.example',
       'Subject: Re: Application\r\nIn-Reply-To: <thread-1@candidate.example>\r\nReferences: <thread-1@candidate.example>',
     );
-    expect(t.ctx.messages.get(first)?.decision).toMatchObject({ method: 'sender', candidate: { externalId: 'c-jane' } });
-    expect(t.ctx.messages.get(second)?.decision).toMatchObject({ status: 'assigned', method: 'header', candidate: { externalId: 'c-jane' } });
+    expect((await t.ctx.messages.get(first))?.decision).toMatchObject({ method: 'sender', candidate: { externalId: 'c-jane' } });
+    expect((await t.ctx.messages.get(second))?.decision).toMatchObject({ status: 'assigned', method: 'header', candidate: { externalId: 'c-jane' } });
   });
 
   it.each([
@@ -68,7 +72,7 @@ describe('matching over SMTP', () => {
     ['fixtures/classify/outlook-forward-fr.eml', 'c-jean'],
     ['fixtures/classify/attached-forward.eml', 'c-jane'],
   ])("matches a colleague's hand forward (%s) to the original sender", async (path, candidate) => {
-    const message = t.ctx.messages.get(await deliverFile('acme-jobs@in.mailroom.test', path))!;
+    const message = (await t.ctx.messages.get(await deliverFile('acme-jobs@in.mailroom.test', path)))!;
     expect(message.status).toBe('assigned');
     expect(message.decision?.candidate?.externalId).toBe(candidate);
   });
@@ -84,7 +88,7 @@ describe('matching over SMTP', () => {
     ['careers@replies.globex.com', 'jane@candidate.example', { status: 'assigned', candidate: 'g-jane' }],
     ['careers@replies.acme.com', 'only-globex@candidate.example', { status: 'unassigned', reason: 'unknown_sender' }],
   ])('to %s from %s', async (rcpt, from, expected) => {
-    const message = t.ctx.messages.get(await deliver(rcpt, from))!;
+    const message = (await t.ctx.messages.get(await deliver(rcpt, from)))!;
     const decision = message.decision!;
     expect(message.status).toBe(expected.status);
     if ('candidate' in expected) expect(decision.candidate?.externalId).toBe(expected.candidate);

@@ -30,17 +30,17 @@ describe('the pipeline thread on demand', () => {
     const server = t.server;
     expect(server.pipelineRunning).toBe(false);
     const first = await send(t.port, 1);
-    await waitFor(() => isProcessed(t?.ctx.messages.get(first)?.status), 10_000, 'the first message processed');
+    await waitFor(async () => isProcessed((await t!.ctx.messages.get(first))?.status), 10_000, 'the first message processed');
     await waitFor(() => !server.pipelineRunning, 5_000, 'the idle thread to stop');
     const second = await send(t.port, 2);
     await waitFor(() => server.pipelineRunning, 5_000, 'the thread to start again');
-    await waitFor(() => isProcessed(t?.ctx.messages.get(second)?.status), 10_000, 'the second message processed');
+    await waitFor(async () => isProcessed((await t!.ctx.messages.get(second))?.status), 10_000, 'the second message processed');
   });
 
   it('keeps running once started when idleStopMs is 0', async () => {
     t = await startTestServer({ overrides: { worker: { idleStopMs: 0 } } });
     const id = await send(t.port, 1);
-    await waitFor(() => isProcessed(t?.ctx.messages.get(id)?.status), 10_000, 'the message processed');
+    await waitFor(async () => isProcessed((await t!.ctx.messages.get(id))?.status), 10_000, 'the message processed');
     await new Promise((r) => setTimeout(r, 1_500));
     expect(t.server.pipelineRunning).toBe(true);
   });
@@ -52,7 +52,7 @@ describe('the pipeline thread on demand', () => {
     receiver = await startReceiver();
     const secret = newWebhookSecret();
     receiver.secrets.push(secret);
-    ctx.webhooks.add(ctx.tenants.get('acme')!.id, receiver.url, null, ctx.keyring().seal(secret), new Date().toISOString());
+    await ctx.webhooks.add((await ctx.tenants.get('acme'))!.id, receiver.url, null, ctx.keyring().seal(secret), new Date().toISOString());
     const id = await send(t.port, 1);
     await waitFor(() => receiver!.events.some((e) => (e.data.message as { id: string }).id === id), 10_000, 'the event delivered');
     await waitFor(() => !server.relayRunning, 5_000, 'the idle relay thread to stop');
@@ -72,7 +72,7 @@ describe('the pipeline thread on demand', () => {
     receiver = await startReceiver();
     const secret = newWebhookSecret();
     receiver.secrets.push(secret);
-    ctx.webhooks.add(ctx.tenants.get('acme')!.id, receiver.url, null, ctx.keyring().seal(secret), new Date().toISOString());
+    await ctx.webhooks.add((await ctx.tenants.get('acme'))!.id, receiver.url, null, ctx.keyring().seal(secret), new Date().toISOString());
     // The relay thread is stopped: the stored decision starts it.
     expect(server.relayRunning).toBe(false);
     const first = await send(t.port, 1);

@@ -25,9 +25,9 @@ let globex: Reach;
 
 beforeAll(async () => {
   t = await startTestServer({ overrides: { dns: { zoneFile: zoneFile(tempDir(), authenticatedSenders(['candidate.example'])) } } });
-  acme = { tenantIds: t.ctx.tenants.subtreeIds(t.ctx.tenants.get('acme')!.id) };
-  globex = { tenantIds: t.ctx.tenants.subtreeIds(t.ctx.tenants.get('globex')!.id) };
-  t.ctx.candidates.upsert('acme', { externalId: 'c-jane', name: 'Jane', emails: ['jane@candidate.example'] });
+  acme = { tenantIds: await t.ctx.tenants.subtreeIds((await t.ctx.tenants.get('acme'))!.id) };
+  globex = { tenantIds: await t.ctx.tenants.subtreeIds((await t.ctx.tenants.get('globex'))!.id) };
+  await t.ctx.candidates.upsert('acme', { externalId: 'c-jane', name: 'Jane', emails: ['jane@candidate.example'] });
 });
 
 afterAll(() => t.cleanup());
@@ -37,14 +37,13 @@ async function unassigned(from: string): Promise<string> {
   expect((await c.startData(['careers@replies.acme.com'], from))?.code).toBe(354);
   const id = queuedId(await c.command(`From: ${from}\r\nSubject: Hello\r\nMessage-ID: <${Math.random().toString(36).slice(2)}@x>\r\n\r\nHello.\r\n.`));
   c.close();
-  await waitFor(() => isProcessed(t.ctx.messages.get(id)?.status), 10_000, 'processed');
-  expect(t.ctx.messages.get(id)?.status).toBe('unassigned');
+  await waitFor(async () => isProcessed((await t.ctx.messages.get(id))?.status), 10_000, 'processed');
+  expect((await t.ctx.messages.get(id))?.status).toBe('unassigned');
   return id;
 }
 
-const eventsOf = (id: string): string[] =>
-  t.ctx.events
-    .list({ tenantIds: acme.tenantIds as number[], limit: 1000 })
+const eventsOf = async (id: string): Promise<string[]> =>
+  (await t.ctx.events.list({ tenantIds: acme.tenantIds as number[], limit: 1000 }))
     .filter((e) => e.data.message && (e.data.message as { id: string }).id === id)
     .map((e) => e.type);
 
@@ -54,14 +53,14 @@ describe('operations', () => {
     await expect(assignMessage(t.ctx, globex, id, { candidate: 'c-jane' })).rejects.toThrow(NotFoundError);
     await expect(dismissMessage(t.ctx, globex, id, null)).rejects.toThrow(NotFoundError);
     await expect(assignMessage(t.ctx, acme, id, { candidate: 'c-nobody' })).rejects.toMatchObject({ kind: 'not_found', field: 'candidate' });
-    expect(t.ctx.messages.get(id)?.status).toBe('unassigned');
+    expect((await t.ctx.messages.get(id))?.status).toBe('unassigned');
 
     const { message, remembered } = await assignMessage(t.ctx, acme, id, { candidate: 'c-jane', rememberAddress: true });
     expect(message).toMatchObject({ status: 'assigned', decision: { method: 'manual', candidate: { externalId: 'c-jane' } } });
     expect(message.conversationId).toEqual(expect.any(Number));
     expect(remembered).toBe('stranger@candidate.example');
-    expect(t.ctx.candidates.get('acme', 'c-jane')?.emails).toContain('stranger@candidate.example');
-    expect(eventsOf(id)).toEqual(['message.unassigned', 'message.assigned']);
+    expect((await t.ctx.candidates.get('acme', 'c-jane'))?.emails).toContain('stranger@candidate.example');
+    expect(await eventsOf(id)).toEqual(['message.unassigned', 'message.assigned']);
     await expect(dismissMessage(t.ctx, acme, id, null)).rejects.toThrow(ConflictError);
   });
 
@@ -73,10 +72,10 @@ describe('operations', () => {
     } finally {
       t.ctx.db.exec('DROP TRIGGER no_events');
     }
-    expect(t.ctx.messages.get(id)?.status).toBe('unassigned');
-    expect(eventsOf(id)).toEqual(['message.unassigned']);
+    expect((await t.ctx.messages.get(id))?.status).toBe('unassigned');
+    expect(await eventsOf(id)).toEqual(['message.unassigned']);
     expect((await dismissMessage(t.ctx, acme, id, 'spam')).status).toBe('dismissed');
-    expect(eventsOf(id)).toEqual(['message.unassigned', 'message.dismissed']);
+    expect(await eventsOf(id)).toEqual(['message.unassigned', 'message.dismissed']);
   });
 
   it('reprocess counts only messages within reach, and asks for something to do', async () => {
@@ -87,12 +86,12 @@ describe('operations', () => {
     const progress: number[] = [];
     expect(await reprocessMessages(t.ctx, acme, { ids: [id], progress: (done) => progress.push(done) })).toBe(1);
     expect(progress).toEqual([1]);
-    await waitFor(() => isProcessed(t.ctx.messages.get(id)?.status), 10_000, 'processed again');
+    await waitFor(async () => isProcessed((await t.ctx.messages.get(id))?.status), 10_000, 'processed again');
   });
 
   it("send: a conversation or account of another tenant is not found; the candidate named must be the tenant's", async () => {
     await expect(sendMessage(t.ctx, acme, { tenant: 'globex', to: 'x@y.example', subject: 'S', text: 'T' })).rejects.toMatchObject({ field: 'tenant' });
-    const conversation = t.ctx.conversations.open(t.ctx.tenants.get('globex')!.id, null, 'Theirs', new Date().toISOString());
+    const conversation = await t.ctx.conversations.open((await t.ctx.tenants.get('globex'))!.id, null, 'Theirs', new Date().toISOString());
     await expect(sendMessage(t.ctx, acme, { tenant: 'acme', to: 'x@y.example', subject: 'S', text: 'T', conversationId: conversation })).rejects.toMatchObject({
       kind: 'not_found',
       field: 'conversationId',

@@ -16,7 +16,7 @@ beforeAll(async () => {
     'v6.example.com': { AAAA: ['fe80::1'] },
   });
   t = await startTestServer({ overrides: { webhooks: { allowPrivateNetworks: false, maxPerTenant: 3 }, dns: { zoneFile: zone } } });
-  token = new ApiTokenStore(t.ctx.db).create(t.ctx.tenants.get('acme')!.id, 'ats', new Date().toISOString()).token;
+  token = new ApiTokenStore(t.ctx.db).create((await t.ctx.tenants.get('acme'))!.id, 'ats', new Date().toISOString()).token;
 });
 afterAll(() => t.cleanup());
 

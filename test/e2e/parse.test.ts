@@ -17,7 +17,7 @@ async function deliverFixture(path: string): Promise<string> {
   expect((await c.startData(['careers+k3y@replies.acme.com'], ''))?.code).toBe(354);
   const id = queuedId(await c.command(`${readFileSync(path, 'latin1')}.`));
   c.close();
-  await waitFor(() => isProcessed(t.ctx.messages.get(id)?.status), 10_000, 'processed');
+  await waitFor(async () => isProcessed((await t.ctx.messages.get(id))?.status), 10_000, 'processed');
   return id;
 }
 
@@ -29,12 +29,12 @@ describe('parsing in the pipeline', () => {
     ['fixtures/parse/reply-with-cv.eml', 'message'],
   ])('classifies %s as %s', async (path, kind) => {
     const id = await deliverFixture(path);
-    expect(t.ctx.messages.get(id)?.classification?.kind).toBe(kind);
+    expect((await t.ctx.messages.get(id))?.classification?.kind).toBe(kind);
   });
 
   it('keeps the failed recipient and original Message-ID of a bounce', async () => {
     const id = await deliverFixture('fixtures/classify/dsn-hard.eml');
-    expect(t.ctx.messages.get(id)?.classification?.bounce).toMatchObject({
+    expect((await t.ctx.messages.get(id))?.classification?.bounce).toMatchObject({
       recipient: 'gone@candidate.example',
       hard: true,
       originalMessageId: '<outbound-9@acme.com>',
@@ -43,8 +43,8 @@ describe('parsing in the pipeline', () => {
 
   it('keeps a message without any header block, its bytes intact', async () => {
     const id = await deliverFixture('fixtures/parse/no-headers.eml');
-    expect(t.ctx.messages.get(id)?.classification?.kind).toBe('message');
-    expect(t.ctx.raw.read(id)?.toString('latin1')).toContain('This is not a mail message at all');
+    expect((await t.ctx.messages.get(id))?.classification?.kind).toBe('message');
+    expect((await t.ctx.raw.read(id))?.toString('latin1')).toContain('This is not a mail message at all');
   });
 
   it('stores the parse result and the attachments of a received message', async () => {
@@ -53,13 +53,13 @@ describe('parsing in the pipeline', () => {
     const eml = readFileSync('fixtures/parse/reply-with-cv.eml', 'latin1');
     const id = queuedId(await c.command(`${eml}.`));
     c.close();
-    await waitFor(() => isProcessed(t.ctx.messages.get(id)?.status), 10_000, 'processed');
+    await waitFor(async () => isProcessed((await t.ctx.messages.get(id))?.status), 10_000, 'processed');
 
-    const message = t.ctx.messages.get(id)!;
+    const message = (await t.ctx.messages.get(id))!;
     expect(message).toMatchObject({ messageId: '<reply-42@candidate.example>', from: 'jane@candidate.example', subject: 'Re: Bewerbung – Müller' });
     expect(message.attachments.map((a) => a.filename)).toEqual(['cv.pdf', 'cv-copy.pdf']);
     const [first] = message.attachments;
     expect(existsSync(attachmentPath(t.dataDir, first!.sha256))).toBe(true);
-    expect(t.ctx.messages.parsed(id)).toMatchObject({ inReplyTo: '<outbound-7@acme.com>', text: expect.stringContaining('Dienstag') });
+    expect(await t.ctx.messages.parsed(id)).toMatchObject({ inReplyTo: '<outbound-7@acme.com>', text: expect.stringContaining('Dienstag') });
   });
 });

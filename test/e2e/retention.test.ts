@@ -42,7 +42,7 @@ async function deliver(body: string): Promise<string> {
   expect((await c.startData(['careers@replies.acme.com'], 'jane@candidate.example'))?.code).toBe(354);
   const id = queuedId(await c.command(body));
   c.close();
-  await waitFor(() => isProcessed(t.ctx.messages.get(id)?.status), 10_000, 'processed');
+  await waitFor(async () => isProcessed((await t.ctx.messages.get(id))?.status), 10_000, 'processed');
   return id;
 }
 
@@ -56,9 +56,9 @@ describe('retention', () => {
     const between = new Date();
     await new Promise((r) => setTimeout(r, 5));
     const second = await deliver(withAttachment('Second', shared));
-    const sharedSha = t.ctx.messages.get(first)!.attachments[0]!.sha256;
-    const ownSha = t.ctx.messages.get(spooled)!.attachments[0]!.sha256;
-    expect(t.ctx.messages.get(second)!.attachments[0]!.sha256).toBe(sharedSha);
+    const sharedSha = (await t.ctx.messages.get(first))!.attachments[0]!.sha256;
+    const ownSha = (await t.ctx.messages.get(spooled))!.attachments[0]!.sha256;
+    expect((await t.ctx.messages.get(second))!.attachments[0]!.sha256).toBe(sharedSha);
     const spoolPath = t.ctx.db.prepare('SELECT path FROM message_raw WHERE message_id = ?').pluck().get(spooled) as string;
     expect(spoolPath).toMatch(/^spool\//);
 
@@ -67,22 +67,22 @@ describe('retention', () => {
     const later = new Date(Date.now() + 2 * 3_600_000);
     const dry = await retention.purge({ before: between, now: later, dryRun: true });
     expect(dry).toMatchObject({ messages: 2, attachmentFiles: 1 });
-    expect(t.ctx.raw.read(first)).not.toBeNull();
+    expect(await t.ctx.raw.read(first)).not.toBeNull();
 
     const progress: number[] = [];
     const done = await retention.purge({ before: between, now: later, dryRun: false, progress: (r) => progress.push(r.messages) });
     expect(done).toMatchObject({ messages: 2, attachmentFiles: 1 });
     expect(progress.at(-1)).toBe(2);
-    expect(t.ctx.raw.read(first)).toBeNull();
+    expect(await t.ctx.raw.read(first)).toBeNull();
     expect(existsSync(`${t.dataDir}/${spoolPath}`)).toBe(false);
     expect(existsSync(attachmentPath(t.dataDir, ownSha))).toBe(false);
     // The second message still uses the shared file.
     expect(existsSync(attachmentPath(t.dataDir, sharedSha))).toBe(true);
     // What the recruiter reads stays.
-    expect(t.ctx.messages.get(first)).toMatchObject({ subject: 'First', classification: { replyText: expect.stringContaining('My CV is attached') } });
-    expect(t.ctx.messages.get(first)?.decision).not.toBeNull();
+    expect(await t.ctx.messages.get(first)).toMatchObject({ subject: 'First', classification: { replyText: expect.stringContaining('My CV is attached') } });
+    expect((await t.ctx.messages.get(first))?.decision).not.toBeNull();
     // Nothing left to run the pipeline on.
-    expect(t.ctx.messages.requeue([first], Date.now())).toBe(0);
+    expect(await t.ctx.messages.requeue([first], Date.now())).toBe(0);
 
     const rest = await retention.purge({ before: new Date(Date.now() + 60_000), now: later, dryRun: false });
     expect(rest).toMatchObject({ messages: 1, attachmentFiles: 1 });
@@ -92,7 +92,7 @@ describe('retention', () => {
 
   it('keeps a file touched within the last hour, which a message in flight may be using', async () => {
     const id = await deliver(withAttachment('Recent', 'a fresh CV'));
-    const sha = t.ctx.messages.get(id)!.attachments[0]!.sha256;
+    const sha = (await t.ctx.messages.get(id))!.attachments[0]!.sha256;
     const report = await new RetentionStore(t.ctx.db, t.dataDir).purge({ before: new Date(Date.now() + 60_000), now: new Date(), dryRun: false });
     expect(report).toMatchObject({ messages: 1, attachmentFiles: 0 });
     expect(existsSync(attachmentPath(t.dataDir, sha))).toBe(true);
@@ -103,6 +103,6 @@ describe('retention', () => {
     const result = runCli(['purge', '--dry-run'], { MAILROOM_DATA_DIR: t.dataDir });
     expect(result.stdout).toMatch(/^would delete the raw bytes of 0 message\(s\)/);
     expect(runCli(['purge', '--days', 'soon'], { MAILROOM_DATA_DIR: t.dataDir }).stderr).toMatch(/--days must be a whole number/);
-    expect(t.ctx.raw.read(id)).not.toBeNull();
+    expect(await t.ctx.raw.read(id)).not.toBeNull();
   });
 });

@@ -78,7 +78,7 @@ describe.skipIf(unavailable !== null)('sent copies over IMAP', () => {
       subject: 'Interview',
       text: 'Tuesday?',
     });
-    await waitFor(() => t.ctx.outbound.get(queued.id)?.sentCopy?.state === 'copied', 15_000, 'copied');
+    await waitFor(async () => (await t.ctx.outbound.get(queued.id))?.sentCopy?.state === 'copied', 15_000, 'copied');
     const sent = await fetchSent(dovecot, 'Sent');
     expect(sent).toHaveLength(1);
     const received = provider.received.find((r) => r.raw.includes(queued.messageId));
@@ -87,7 +87,7 @@ describe.skipIf(unavailable !== null)('sent copies over IMAP', () => {
     // The provider's copy has the dot-stuffing undone and CRLF line ends, as IMAP keeps it.
     expect(sent[0]!.source.replace(/\r\n/g, '\n')).toBe(received!.raw.replace(/\r\n/g, '\n'));
     expect(sent[0]!.flags).toContain('\\Seen');
-    expect(t.ctx.outbound.get(queued.id)).toMatchObject({ status: 'sent', attempts: 1, sentCopy: { state: 'copied', folder: 'Sent', lastError: null } });
+    expect(await t.ctx.outbound.get(queued.id)).toMatchObject({ status: 'sent', attempts: 1, sentCopy: { state: 'copied', folder: 'Sent', lastError: null } });
   });
 
   it('uses the configured folder where the server marks none \\Sent, and says so when none is configured', async () => {
@@ -95,28 +95,28 @@ describe.skipIf(unavailable !== null)('sent copies over IMAP', () => {
     const { account: unnamed } = await addAccount(t.ctx, EVERY_TENANT, base('no-folder', plainDovecot.port));
     const one = await sendMessage(t.ctx, EVERY_TENANT, { tenant: 'acme', accountId: named.id, to: 'a@candidate.example', subject: 'One', text: 'x' });
     const two = await sendMessage(t.ctx, EVERY_TENANT, { tenant: 'acme', accountId: unnamed.id, to: 'b@candidate.example', subject: 'Two', text: 'x' });
-    await waitFor(() => t.ctx.outbound.get(one.id)?.sentCopy?.state === 'copied', 15_000, 'copied to the named folder');
-    await waitFor(() => (t.ctx.outbound.get(two.id)?.sentCopy?.lastError ?? null) !== null, 15_000, 'the copy failed');
+    await waitFor(async () => (await t.ctx.outbound.get(one.id))?.sentCopy?.state === 'copied', 15_000, 'copied to the named folder');
+    await waitFor(async () => ((await t.ctx.outbound.get(two.id))?.sentCopy?.lastError ?? null) !== null, 15_000, 'the copy failed');
     expect((await fetchSent(plainDovecot, 'Sent Items')).map((m) => m.source.includes(one.messageId))).toEqual([true]);
-    expect(t.ctx.outbound.get(two.id)).toMatchObject({
+    expect(await t.ctx.outbound.get(two.id)).toMatchObject({
       status: 'sent',
       sentCopy: { state: 'pending', attempts: 1, lastError: expect.stringMatching(/marks no folder as \\Sent/) },
     });
-    expect(t.ctx.accounts.get(unnamed.id)?.sentCopy.lastError).toMatch(/name the Sent folder/);
+    expect((await t.ctx.accounts.get(unnamed.id))?.sentCopy.lastError).toMatch(/name the Sent folder/);
   });
 
   it('a refused IMAP login leaves the mail sent once, and the copy waiting with the reason', async () => {
     const { account } = await addAccount(t.ctx, EVERY_TENANT, base('wrong-password', dovecot.port, { password: 'not-it' }));
     const before = provider.received.length;
     const queued = await sendMessage(t.ctx, EVERY_TENANT, { tenant: 'acme', accountId: account.id, to: 'c@candidate.example', subject: 'Three', text: 'x' });
-    await waitFor(() => (t.ctx.outbound.get(queued.id)?.sentCopy?.lastError ?? null) !== null, 15_000, 'the copy failed');
-    expect(t.ctx.outbound.get(queued.id)).toMatchObject({
+    await waitFor(async () => ((await t.ctx.outbound.get(queued.id))?.sentCopy?.lastError ?? null) !== null, 15_000, 'the copy failed');
+    expect(await t.ctx.outbound.get(queued.id)).toMatchObject({
       status: 'sent',
       attempts: 1,
       sentCopy: { state: 'pending', lastError: expect.stringMatching(/login refused/i) },
     });
     expect(provider.received.length - before).toBe(1);
-    expect(t.ctx.accounts.get(account.id)?.sentCopy.lastError).toMatch(/login refused/i);
+    expect((await t.ctx.accounts.get(account.id))?.sentCopy.lastError).toMatch(/login refused/i);
   });
 
   it('the connection test goes on to the IMAP login and the Sent folder, and says what to do when one fails', async () => {
@@ -130,7 +130,7 @@ describe.skipIf(unavailable !== null)('sent copies over IMAP', () => {
       stage: 'imap_login',
       advice: expect.stringMatching(/IMAP user name and password/),
     });
-    expect(t.ctx.accounts.get(refused.account.id)?.status).toBe('failing');
+    expect((await t.ctx.accounts.get(refused.account.id))?.status).toBe('failing');
     const noFolder = await addAccount(t.ctx, EVERY_TENANT, base('test-no-folder', plainDovecot.port));
     expect((await testAccount(t.ctx, EVERY_TENANT, noFolder.account.id)).result).toMatchObject({
       ok: false,

@@ -43,9 +43,9 @@ const zone = {
 let t: TestServer;
 beforeAll(async () => {
   t = await startTestServer({ overrides: { dns: { zoneFile: zoneFile(tempDir(), zone) }, auth: { trustedArcSealers: 'forwarder.test' } } });
-  t.ctx.candidates.upsert('acme', { externalId: 'c-jane', name: 'Jane Doe', emails: ['jane.doe@example.org'] });
-  t.ctx.candidates.upsert('acme', { externalId: 'c-noah', name: 'Noah', emails: ['noah@nodmarc.example'] });
-  t.ctx.candidates.upsert('acme', { externalId: 'c-sam', name: 'Sam', emails: ['sam@spfonly.example'] });
+  await t.ctx.candidates.upsert('acme', { externalId: 'c-jane', name: 'Jane Doe', emails: ['jane.doe@example.org'] });
+  await t.ctx.candidates.upsert('acme', { externalId: 'c-noah', name: 'Noah', emails: ['noah@nodmarc.example'] });
+  await t.ctx.candidates.upsert('acme', { externalId: 'c-sam', name: 'Sam', emails: ['sam@spfonly.example'] });
 }, 30_000);
 afterAll(() => t.cleanup());
 
@@ -54,7 +54,7 @@ async function deliver(mailFrom: string, rcpt: string, message: string): Promise
   expect((await c.startData([rcpt], mailFrom))?.code).toBe(354);
   const id = queuedId(await c.command(`${message.replace(/\r?\n/g, '\r\n').replace(/(\r\n)?$/, '\r\n')}.`));
   c.close();
-  await waitFor(() => isProcessed(t.ctx.messages.get(id)?.status), 10_000, 'processed');
+  await waitFor(async () => isProcessed((await t.ctx.messages.get(id))?.status), 10_000, 'processed');
   return id;
 }
 
@@ -64,14 +64,14 @@ function headers(from: string, extra = '', subject = 'Application'): string {
 
 const forwardOfJane = gmailForwardOfJane('jobs@acme.com');
 
-function decisionOf(id: string): {
+async function decisionOf(id: string): Promise<{
   status: string | undefined;
   reason: string | null | undefined;
   candidate: string | null;
   suggestions: string[];
   evidence: Record<string, unknown>;
-} {
-  const m = t.ctx.messages.get(id);
+}> {
+  const m = await t.ctx.messages.get(id);
   const d = m?.decision;
   return {
     status: m?.status,
@@ -89,7 +89,7 @@ describe('attacks that must not file mail under a candidate', () => {
       'acme-jobs@in.mailroom.test',
       `${headers('mallory@evil.example', 'X-Original-From: Jane Doe <jane.doe@example.org>\r\n')}\r\nHi, it's me, Jane.\r\n`,
     );
-    const d = decisionOf(id);
+    const d = await decisionOf(id);
     expect(d).toMatchObject({ status: 'unassigned', reason: 'unknown_sender', candidate: null });
     expect(d.evidence).toMatchObject({
       sender: 'mallory@evil.example',
@@ -100,7 +100,7 @@ describe('attacks that must not file mail under a candidate', () => {
 
   it("a forged tenant address (failing the tenant's DMARC p=reject) with a forwarded block", async () => {
     const id = await deliver('hr@acme.com', 'acme-jobs@in.mailroom.test', `${headers('HR <hr@acme.com>', '', 'Fwd: Application')}\r\n${forwardOfJane}`);
-    const d = decisionOf(id);
+    const d = await decisionOf(id);
     expect(d).toMatchObject({ status: 'unassigned', reason: 'dmarc_fail', candidate: null });
     expect(d.evidence).toMatchObject({
       sender: 'hr@acme.com',
@@ -111,14 +111,14 @@ describe('attacks that must not file mail under a candidate', () => {
 
   it('two From mailboxes, one of them the candidate', async () => {
     const id = await deliver('mallory@evil.example', 'careers@replies.acme.com', `${headers('jane.doe@example.org, mallory@evil.example')}\r\nHello.\r\n`);
-    const d = decisionOf(id);
+    const d = await decisionOf(id);
     expect(d).toMatchObject({ status: 'unassigned', reason: 'unauthenticated_sender', candidate: null, suggestions: ['c-jane'] });
     expect(d.evidence).toMatchObject({ authentication: { authenticated: false, detail: 'the From field names 2 mailboxes' } });
   });
 
   it('a plain forged From on a domain without SPF, DKIM or DMARC', async () => {
     const id = await deliver('noah@nodmarc.example', 'careers@replies.acme.com', `${headers('Noah <noah@nodmarc.example>')}\r\nHello.\r\n`);
-    const d = decisionOf(id);
+    const d = await decisionOf(id);
     expect(d).toMatchObject({ status: 'unassigned', reason: 'unauthenticated_sender', candidate: null, suggestions: ['c-noah'] });
     expect(String((d.evidence.authentication as { detail: string }).detail)).toMatch(/nodmarc\.example publishes no DMARC record/);
     // What an operator reads.
@@ -133,14 +133,14 @@ describe('attacks that must not file mail under a candidate', () => {
     const broken = `${original.replace('Hello from Jane.', 'Hello from Jane, via a list.')}`;
     const sealed = await forwardWithArc(broken, untrustedForwarder, 'lists.untrusted.test; dmarc=pass header.from=example.org; dkim=pass header.d=example.org');
     const id = await deliver('bounce@lists.untrusted.test', 'careers@replies.acme.com', sealed);
-    expect(decisionOf(id)).toMatchObject({ status: 'unassigned', reason: 'dmarc_fail', suggestions: ['c-jane'] });
+    expect(await decisionOf(id)).toMatchObject({ status: 'unassigned', reason: 'dmarc_fail', suggestions: ['c-jane'] });
   });
 });
 
 describe('authenticated mail that keeps matching', () => {
   it('aligned SPF without DMARC', async () => {
     const id = await deliver('sam@spfonly.example', 'careers@replies.acme.com', `${headers('Sam <sam@spfonly.example>')}\r\nHello.\r\n`);
-    const d = decisionOf(id);
+    const d = await decisionOf(id);
     expect(d).toMatchObject({ status: 'assigned', candidate: 'c-sam' });
     expect(d.evidence).toMatchObject({ authentication: { via: 'spf_aligned' } });
   });
@@ -148,7 +148,7 @@ describe('authenticated mail that keeps matching', () => {
   it('DKIM through a third-party mailer (SPF unaligned)', async () => {
     const signed = await sign(`${headers('Jane Doe <jane.doe@example.org>')}\r\nHello.\r\n`, exampleOrg);
     const id = await deliver('bounces+123@mailer.example', 'careers@replies.acme.com', signed);
-    const d = decisionOf(id);
+    const d = await decisionOf(id);
     expect(d).toMatchObject({ status: 'assigned', candidate: 'c-jane' });
     expect(d.evidence).toMatchObject({ authentication: { via: 'dmarc' } });
   });
@@ -156,7 +156,7 @@ describe('authenticated mail that keeps matching', () => {
   it("a DKIM-signed forward by the tenant's own person names the original sender", async () => {
     const signed = await sign(`${headers('Rita Recruiter <rita@acme.com>', '', 'Fwd: Application')}\r\n${forwardOfJane}`, acme);
     const id = await deliver('rita@acme.com', 'acme-jobs@in.mailroom.test', signed);
-    const d = decisionOf(id);
+    const d = await decisionOf(id);
     expect(d).toMatchObject({ status: 'assigned', candidate: 'c-jane' });
     expect(d.evidence).toMatchObject({ sender: 'jane.doe@example.org', forward: { forwardedBy: 'rita@acme.com', trusted: true } });
   });
@@ -171,9 +171,9 @@ describe('authenticated mail that keeps matching', () => {
       'mx.forwarder.test; dkim=pass header.d=example.org; spf=pass smtp.mailfrom=example.org; dmarc=pass header.from=example.org',
     );
     const id = await deliver('SRS0=abcd=ZZ=example.org=jane.doe@forwarder.test', 'acme-jobs@in.mailroom.test', sealed);
-    const message = t.ctx.messages.get(id);
+    const message = await t.ctx.messages.get(id);
     expect(message?.auth).toMatchObject({ dmarc: 'fail', arc: 'pass' });
-    const d = decisionOf(id);
+    const d = await decisionOf(id);
     expect(d).toMatchObject({ status: 'assigned', candidate: 'c-jane' });
     expect(d.evidence).toMatchObject({ authentication: { via: 'arc' } });
   });

@@ -37,9 +37,9 @@ afterAll(async () => {
   for (const r of receivers) await r.close().catch(() => undefined);
 });
 
-function addWebhook(tenant: string, url: string, events: string[] | null = null): { id: number; secret: string } {
+async function addWebhook(tenant: string, url: string, events: string[] | null = null): Promise<{ id: number; secret: string }> {
   const secret = newWebhookSecret();
-  const webhook = ctx.webhooks.add(ctx.tenants.get(tenant)!.id, url, events, ctx.keyring().seal(secret), new Date().toISOString());
+  const webhook = await ctx.webhooks.add((await ctx.tenants.get(tenant))!.id, url, events, ctx.keyring().seal(secret), new Date().toISOString());
   return { id: webhook.id, secret };
 }
 
@@ -48,28 +48,28 @@ async function deliver(from: string, subject: string): Promise<string> {
   expect((await c.startData(['careers@replies.acme.com'], from))?.code).toBe(354);
   const id = queuedId(await c.command(`From: ${from}\r\nSubject: ${subject}\r\nMessage-ID: <${Math.random().toString(36).slice(2)}@x>\r\n\r\nHello.\r\n.`));
   c.close();
-  await waitFor(() => isProcessed(ctx.messages.get(id)?.status), 10_000, 'processed');
+  await waitFor(async () => isProcessed((await ctx.messages.get(id))?.status), 10_000, 'processed');
   return id;
 }
 
 describe('webhooks', () => {
   it('delivers signed events for decisions, dismissals and manual assignments, to the tenant and only that tenant', async () => {
     const first = createContext(config, { log: createLogger('silent') });
-    seedTenants(first);
-    first.candidates.upsert('acme', { externalId: 'c-jane', name: 'Jane', emails: ['jane@candidate.example'] });
+    await seedTenants(first);
+    await first.candidates.upsert('acme', { externalId: 'c-jane', name: 'Jane', emails: ['jane@candidate.example'] });
     first.close();
     await start();
     const acme = await startReceiver();
     const globex = await startReceiver();
     receivers.push(acme, globex);
-    acme.secrets.push(addWebhook('acme', acme.url).secret);
-    globex.secrets.push(addWebhook('globex', globex.url).secret);
+    acme.secrets.push((await addWebhook('acme', acme.url)).secret);
+    globex.secrets.push((await addWebhook('globex', globex.url)).secret);
 
     const assigned = await deliver('jane@candidate.example', 'Re: Interview');
     const unknown = await deliver('stranger@else.example', 'Hello');
     await dismissMessage(ctx, EVERY_TENANT, unknown, 'spam');
     const byHand = await deliver('jane.work@else.example', 'From my work address');
-    const jane = ctx.candidates.get('acme', 'c-jane')!;
+    const jane = (await ctx.candidates.get('acme', 'c-jane'))!;
     await assignMessage(ctx, EVERY_TENANT, byHand, { candidate: jane.externalId });
     await waitFor(() => acme.events.length >= 5, 10_000, 'five events');
     expect(acme.badSignatures).toEqual([]);
@@ -98,7 +98,7 @@ describe('webhooks', () => {
   it('keeps events while the receiver is down and across a restart of mailroom, then delivers all, in order per message', async () => {
     const receiver = await startReceiver();
     receivers.push(receiver);
-    receiver.secrets.push(addWebhook('acme', receiver.url, ['message.unassigned', 'message.dismissed']).secret);
+    receiver.secrets.push((await addWebhook('acme', receiver.url, ['message.unassigned', 'message.dismissed'])).secret);
     receiver.failWith = 503;
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push(await deliver(`nobody${i}@else.example`, `Hello ${i}`));
@@ -125,9 +125,9 @@ describe('webhooks', () => {
   it('signs with both secrets during a rotation, replays on request, and disables an endpoint that answers 410', async () => {
     const receiver = await startReceiver();
     receivers.push(receiver);
-    const { id, secret } = addWebhook('acme', receiver.url, ['message.dismissed']);
+    const { id, secret } = await addWebhook('acme', receiver.url, ['message.dismissed']);
     const fresh = newWebhookSecret();
-    ctx.webhooks.rotate(id, ctx.keyring().seal(fresh), new Date(Date.now() + 3_600_000).toISOString());
+    await ctx.webhooks.rotate(id, ctx.keyring().seal(fresh), new Date(Date.now() + 3_600_000).toISOString());
     // A receiver that only knows the old secret still verifies, and one that only knows the new one does too.
     receiver.secrets.push(secret);
     const since = new Date().toISOString();
@@ -135,14 +135,14 @@ describe('webhooks', () => {
     await dismissMessage(ctx, EVERY_TENANT, message, null);
     await waitFor(() => receiver.events.length === 1, 10_000, 'delivered under the old secret');
     receiver.secrets.splice(0, 1, fresh);
-    expect(ctx.webhooks.replay([id], since, Date.now())).toBe(1);
+    expect(await ctx.webhooks.replay([id], since, Date.now())).toBe(1);
     await waitFor(() => receiver.events.length === 2, 10_000, 'replayed under the new secret');
     expect(receiver.events[1]?.id).toBe(receiver.events[0]?.id);
     expect(receiver.badSignatures).toEqual([]);
 
     receiver.failWith = 410;
     await dismissMessage(ctx, EVERY_TENANT, await deliver('gone@else.example', 'Gone'), null);
-    await waitFor(() => ctx.webhooks.get(id)?.status === 'disabled', 10_000, 'disabled after 410');
-    expect(ctx.webhooks.get(id)?.disabledReason).toMatch(/410 Gone/);
+    await waitFor(async () => (await ctx.webhooks.get(id))?.status === 'disabled', 10_000, 'disabled after 410');
+    expect((await ctx.webhooks.get(id))?.disabledReason).toMatch(/410 Gone/);
   });
 });

@@ -5,7 +5,7 @@ import type { Account } from '../../src/store/index.ts';
 import type { TestSigner } from './dkim.ts';
 import type { Provider } from './provider.ts';
 
-export function addTestAccount(
+export async function addTestAccount(
   ctx: Context,
   p: Provider,
   over: {
@@ -17,13 +17,13 @@ export function addTestAccount(
     oauth2?: { clientId: string; clientSecret: string; refreshToken: string; tokenUrl: string };
     dkim?: TestSigner;
   },
-): Account {
-  const tenant = ctx.tenants.get(over.tenant ?? 'acme')!;
+): Promise<Account> {
+  const tenant = (await ctx.tenants.get(over.tenant ?? 'acme'))!;
   const secret = {
     ...(over.oauth2 ? { oauth2: over.oauth2 } : { password: over.password ?? 'app-password-1' }),
     ...(over.dkim ? { dkimPrivateKey: over.dkim.privateKey } : {}),
   };
-  return ctx.accounts.add(
+  return await ctx.accounts.add(
     {
       tenantId: tenant.id,
       name: over.name,

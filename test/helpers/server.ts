@@ -65,9 +65,15 @@ export function testConfig(dataDir: string, overrides: SectionOverrides = {}): C
   });
 }
 
-export function seedTenants(ctx: Context): void {
-  ctx.tenants.add({ slug: 'acme', name: 'Acme', domains: ['acme.com'], replyDomains: ['replies.acme.com'], forwardAddresses: ['acme-jobs@in.mailroom.test'] });
-  ctx.tenants.add({
+export async function seedTenants(ctx: Context): Promise<void> {
+  await ctx.tenants.add({
+    slug: 'acme',
+    name: 'Acme',
+    domains: ['acme.com'],
+    replyDomains: ['replies.acme.com'],
+    forwardAddresses: ['acme-jobs@in.mailroom.test'],
+  });
+  await ctx.tenants.add({
     slug: 'globex',
     name: 'Globex',
     domains: ['globex.com'],
@@ -83,7 +89,7 @@ export async function startTestServer(options: { overrides?: SectionOverrides; c
     log: createLogger(process.env.MAILROOM_TEST_LOG === 'warn' ? 'warn' : 'silent'),
     ...(options.clock ? { clock: options.clock } : {}),
   });
-  seedTenants(ctx);
+  await seedTenants(ctx);
   const server = await startServer(ctx, { worker: options.worker ?? true });
   return {
     ctx,
@@ -98,9 +104,9 @@ export async function startTestServer(options: { overrides?: SectionOverrides; c
 }
 
 /** Polls until the condition holds or the time runs out (then throws). */
-export async function waitFor(condition: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
   const start = Date.now();
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }

@@ -3,26 +3,26 @@ import { createContext, type Context } from '../../src/runtime/context.ts';
 import { StorageError } from '../../src/errors.ts';
 import { createLogger } from '../../src/log.ts';
 import { GroupCommitter, InlineBatchWriter, RemoteJobQueue, StoreClient, StoreThread, type BatchWriter } from '../../src/commit/index.ts';
-import type { NewMessage } from '../../src/store/index.ts';
+import { createSqliteRepositories, type NewMessage } from '../../src/store/index.ts';
 import { seedTenants, tempDir, testConfig } from '../helpers/server.ts';
 
 let ctx: Context;
 let dataDir: string;
 const writers: BatchWriter[] = [];
-beforeEach(() => {
+beforeEach(async () => {
   dataDir = tempDir();
   ctx = createContext(testConfig(dataDir), { log: createLogger('silent') });
-  seedTenants(ctx);
+  await seedTenants(ctx);
 });
 afterEach(async () => {
   for (const writer of writers.splice(0)) await writer.close();
   ctx.close();
 });
 
-function message(id: string, size = 100): NewMessage {
+async function message(id: string, size = 100): Promise<NewMessage> {
   return {
     id,
-    tenantId: ctx.tenants.get('acme')?.id as number,
+    tenantId: (await ctx.tenants.get('acme'))?.id as number,
     receivedAt: new Date().toISOString(),
     envelope: { sessionId: 's', clientIp: '127.0.0.1', clientPort: 1, helo: 'h', mailFrom: '', rcptTo: ['a@replies.acme.com'], tls: null },
     size,
@@ -32,7 +32,7 @@ function message(id: string, size = 100): NewMessage {
 }
 
 const kinds = {
-  inline: (): BatchWriter => new InlineBatchWriter(ctx.messages),
+  inline: (): BatchWriter => new InlineBatchWriter(createSqliteRepositories(ctx.db, { dataDir, now: () => new Date() }).messages),
   thread: (maxSizeMb = 0): BatchWriter => new StoreThread({ dataDir, maxSizeMb }, () => undefined),
 };
 
@@ -53,26 +53,28 @@ describe.each(['inline', 'thread'] as const)('group commit with the %s writer', 
   it('commits messages that arrive together in one transaction', async () => {
     const batches: string[][] = [];
     const c = committer({ windowMs: 5, onCommitted: (ids) => batches.push([...ids]) });
-    await Promise.all(['A', 'B', 'C'].map((id) => c.commit(message(id))));
+    const arriving = await Promise.all(['A', 'B', 'C'].map((id) => message(id)));
+    await Promise.all(arriving.map((m) => c.commit(m)));
     expect(batches).toEqual([['A', 'B', 'C']]);
-    expect(ctx.messages.totals().count).toBe(3);
-    expect(ctx.raw.read('B')?.length).toBe(100);
+    expect((await ctx.messages.totals()).count).toBe(3);
+    expect((await ctx.raw.read('B'))?.length).toBe(100);
   });
 
   it('splits at maxMessages, and what arrives during a commit joins the next batch', async () => {
     const batches: number[] = [];
     const c = committer({ maxMessages: 2, onCommitted: (ids) => batches.push(ids.length) });
-    await Promise.all(['A', 'B', 'C', 'D', 'E'].map((id) => c.commit(message(id))));
+    const arriving = await Promise.all(['A', 'B', 'C', 'D', 'E'].map((id) => message(id)));
+    await Promise.all(arriving.map((m) => c.commit(m)));
     expect(batches).toEqual([2, 2, 1]);
     await c.drain();
   });
 
   it('refuses only the bad message of a batch', async () => {
     const c = committer({ windowMs: 5 });
-    await c.commit(message('DUP'));
-    const results = await Promise.allSettled([c.commit(message('X1')), c.commit(message('DUP')), c.commit(message('X2'))]);
+    await c.commit(await message('DUP'));
+    const results = await Promise.allSettled([c.commit(await message('X1')), c.commit(await message('DUP')), c.commit(await message('X2'))]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-    expect(ctx.messages.totals().count).toBe(3);
+    expect((await ctx.messages.totals()).count).toBe(3);
   });
 
   it('reports a full database as full, stores nothing of what did not fit, and still takes what fits', async () => {
@@ -81,16 +83,16 @@ describe.each(['inline', 'thread'] as const)('group commit with the %s writer', 
       ctx.db.pragma(`max_page_count = ${pages + 60}`);
     }
     const c = committer({ maxSizeMb: 1 });
-    const results = await Promise.allSettled([c.commit(message('A', 2_000_000)), c.commit(message('B', 2_000_000))]);
+    const results = await Promise.allSettled([c.commit(await message('A', 2_000_000)), c.commit(await message('B', 2_000_000))]);
     for (const result of results) {
       expect(result.status).toBe('rejected');
       const reason = (result as PromiseRejectedResult).reason as StorageError;
       expect(reason).toBeInstanceOf(StorageError);
       expect(reason.full).toBe(true);
     }
-    expect(ctx.messages.totals().count).toBe(0);
-    await c.commit(message('small', 1000));
-    expect(ctx.messages.totals().count).toBe(1);
+    expect((await ctx.messages.totals()).count).toBe(0);
+    await c.commit(await message('small', 1000));
+    expect((await ctx.messages.totals()).count).toBe(1);
   });
 });
 
@@ -99,10 +101,10 @@ describe('the store thread and a pipeline thread that dies', () => {
     const store = new StoreThread({ dataDir, maxSizeMb: 0 }, () => undefined);
     writers.push(store);
     const group = new GroupCommitter(store, { windowMs: 0, maxMessages: 10, nowMs: Date.now });
-    await group.commit(message('01DEAD'));
+    await group.commit(await message('01DEAD'));
     const dying = store.connectPipeline();
     expect(await new RemoteJobQueue(new StoreClient(dying)).claim(Date.now(), 600_000, 4)).toMatchObject([{ messageId: '01DEAD', attempts: 1 }]);
-    await group.commit(message('01LIVE'));
+    await group.commit(await message('01LIVE'));
     const living = store.connectPipeline();
     const queue = new RemoteJobQueue(new StoreClient(living));
     expect(await queue.claim(Date.now(), 600_000, 4)).toMatchObject([{ messageId: '01LIVE', attempts: 1 }]);

@@ -3,15 +3,16 @@ import { createContext, type Context } from '../../src/runtime/context.ts';
 import { createLogger } from '../../src/log.ts';
 import { Worker, type WorkerDeps } from '../../src/pipeline/index.ts';
 import { LocalJobQueue } from '../../src/commit/index.ts';
+import { createSqliteRepositories } from '../../src/store/index.ts';
 import { zoneResolver, type DnsResolver } from '../../src/auth/index.ts';
 import { seedTenants, tempDir, testConfig, waitFor } from '../helpers/server.ts';
 
 let ctx: Context;
 let nowMs = 1_000_000;
 
-function insertMessage(id: string, raw = 'From: a@b.example\r\nSubject: hi\r\nMessage-ID: <m1@b.example>\r\n\r\nbody\r\n'): void {
-  const tenantId = ctx.tenants.get('acme')?.id as number;
-  ctx.messages.insertBatch(
+async function insertMessage(id: string, raw = 'From: a@b.example\r\nSubject: hi\r\nMessage-ID: <m1@b.example>\r\n\r\nbody\r\n'): Promise<void> {
+  const tenantId = (await ctx.tenants.get('acme'))?.id as number;
+  await ctx.messages.insertBatch(
     [
       {
         id,
@@ -28,65 +29,65 @@ function insertMessage(id: string, raw = 'From: a@b.example\r\nSubject: hi\r\nMe
 }
 
 /** Messages received 10 ms apart, in this order. */
-function insertInOrder(...ids: string[]): void {
+async function insertInOrder(...ids: string[]): Promise<void> {
   for (const [i, id] of ids.entries()) {
     if (i > 0) nowMs += 10;
-    insertMessage(id);
+    await insertMessage(id);
   }
 }
 
-beforeEach(() => {
+beforeEach(async () => {
   nowMs = 1_000_000;
   ctx = createContext(testConfig(tempDir()), { log: createLogger('silent') });
-  seedTenants(ctx);
+  await seedTenants(ctx);
 });
 afterEach(() => ctx.close());
 
 describe('job queue', () => {
-  it('claims a due job once, with a lease', () => {
-    insertMessage('01A');
-    expect(ctx.jobs.claim(nowMs, 1000)).toMatchObject([{ messageId: '01A', kind: 'pipeline', attempts: 1 }]);
-    expect(ctx.jobs.claim(nowMs, 1000)).toEqual([]);
+  it('claims a due job once, with a lease', async () => {
+    await insertMessage('01A');
+    expect(await ctx.jobs.claim(nowMs, 1000)).toMatchObject([{ messageId: '01A', kind: 'pipeline', attempts: 1 }]);
+    expect(await ctx.jobs.claim(nowMs, 1000)).toEqual([]);
   });
 
-  it('claims several due jobs at once, oldest first, up to the limit', () => {
-    insertInOrder('01A', '01B', '01C');
-    expect(ctx.jobs.claim(nowMs, 1000, 2).map((j) => j.messageId)).toEqual(['01A', '01B']);
-    expect(ctx.jobs.claim(nowMs, 1000, 2).map((j) => j.messageId)).toEqual(['01C']);
+  it('claims several due jobs at once, oldest first, up to the limit', async () => {
+    await insertInOrder('01A', '01B', '01C');
+    expect((await ctx.jobs.claim(nowMs, 1000, 2)).map((j) => j.messageId)).toEqual(['01A', '01B']);
+    expect((await ctx.jobs.claim(nowMs, 1000, 2)).map((j) => j.messageId)).toEqual(['01C']);
   });
 
-  it('hands a job whose lease ran out to the next claimer, and only the holder can complete it', () => {
-    insertMessage('01A');
-    const [first] = ctx.jobs.claim(nowMs, 1000);
-    const [second] = ctx.jobs.claim(nowMs + 1001, 1000);
+  it('hands a job whose lease ran out to the next claimer, and only the holder can complete it', async () => {
+    await insertMessage('01A');
+    const [first] = await ctx.jobs.claim(nowMs, 1000);
+    const [second] = await ctx.jobs.claim(nowMs + 1001, 1000);
     expect(second).toMatchObject({ messageId: '01A', attempts: 2 });
     let effects = 0;
-    expect(ctx.jobs.complete(first!, nowMs, () => effects++)).toBe(false);
-    expect(ctx.jobs.complete(second!, nowMs, () => effects++)).toBe(true);
-    expect(ctx.jobs.complete(second!, nowMs, () => effects++)).toBe(false);
+    expect(await ctx.jobs.complete(first!, nowMs, () => effects++)).toBe(false);
+    expect(await ctx.jobs.complete(second!, nowMs, () => effects++)).toBe(true);
+    expect(await ctx.jobs.complete(second!, nowMs, () => effects++)).toBe(false);
     expect(effects).toBe(1);
-    expect(ctx.jobs.countByState()).toMatchObject({ done: 1, queued: 0, running: 0 });
+    expect(await ctx.jobs.countByState()).toMatchObject({ done: 1, queued: 0, running: 0 });
   });
 
-  it('claims a job tried before alone, so a message that kills the worker takes no other down with it', () => {
-    insertInOrder('01A', '01B', '01C');
+  it('claims a job tried before alone, so a message that kills the worker takes no other down with it', async () => {
+    await insertInOrder('01A', '01B', '01C');
     // The worker died holding 01A and 01B (their lease is handed back, attempts kept).
-    expect(ctx.jobs.claim(nowMs, 1000, 2).map((j) => j.messageId)).toEqual(['01A', '01B']);
-    expect(ctx.jobs.releaseOrphaned(nowMs)).toBe(2);
-    expect(ctx.jobs.claim(nowMs, 1000, 16)).toMatchObject([{ messageId: '01A', attempts: 2 }]);
-    expect(ctx.jobs.claim(nowMs, 1000, 16)).toMatchObject([{ messageId: '01B', attempts: 2 }]);
+    expect((await ctx.jobs.claim(nowMs, 1000, 2)).map((j) => j.messageId)).toEqual(['01A', '01B']);
+    expect(await ctx.jobs.releaseOrphaned(nowMs)).toBe(2);
+    expect(await ctx.jobs.claim(nowMs, 1000, 16)).toMatchObject([{ messageId: '01A', attempts: 2 }]);
+    expect(await ctx.jobs.claim(nowMs, 1000, 16)).toMatchObject([{ messageId: '01B', attempts: 2 }]);
     // Fresh jobs still come together.
     nowMs += 10;
-    insertMessage('01D');
-    expect(ctx.jobs.claim(nowMs, 1000, 16).map((j) => j.messageId)).toEqual(['01C', '01D']);
+    await insertMessage('01D');
+    expect((await ctx.jobs.claim(nowMs, 1000, 16)).map((j) => j.messageId)).toEqual(['01C', '01D']);
   });
 
-  it('puts a retried job back after its delay', () => {
-    insertMessage('01A');
-    const [job] = ctx.jobs.claim(nowMs, 1000);
-    expect(ctx.jobs.retryLater(job!, 'boom', nowMs + 5000, nowMs)).toBe(true);
-    expect(ctx.jobs.claim(nowMs + 4999, 1000)).toEqual([]);
-    expect(ctx.jobs.claim(nowMs + 5000, 1000)).toMatchObject([{ attempts: 2 }]);
+  it('puts a retried job back after its delay', async () => {
+    await insertMessage('01A');
+    const [job] = await ctx.jobs.claim(nowMs, 1000);
+    expect(await ctx.jobs.retryLater(job!, 'boom', nowMs + 5000, nowMs)).toBe(true);
+    expect(await ctx.jobs.claim(nowMs + 4999, 1000)).toEqual([]);
+    expect(await ctx.jobs.claim(nowMs + 5000, 1000)).toMatchObject([{ attempts: 2 }]);
   });
 });
 
@@ -110,8 +111,8 @@ describe('worker', () => {
         heapSoftLimitMb: 64,
       },
       ...(idle ? { onIdle: idle.onIdle } : {}),
-      queue: new LocalJobQueue(ctx),
-      readMessage: options.readMessage ?? ((id) => ctx.raw.readWithEnvelope(id)),
+      queue: new LocalJobQueue(createSqliteRepositories(ctx.db, { dataDir: ctx.config.data.dir, now: () => new Date() })),
+      readMessage: options.readMessage ?? (async (id) => await ctx.raw.readWithEnvelope(id)),
       pipeline: { resolver: options.resolver ?? zoneResolver({}), mta: 'mx.mailroom.test', dataDir: ctx.config.data.dir },
       log: createLogger('silent'),
       nowMs: () => nowMs,
@@ -119,19 +120,19 @@ describe('worker', () => {
   }
 
   it('processes a message and records its header summary', async () => {
-    insertMessage('01A');
+    await insertMessage('01A');
     const w = worker();
     w.start();
-    await waitFor(() => ctx.messages.get('01A')?.status === 'processed');
+    await waitFor(async () => (await ctx.messages.get('01A'))?.status === 'processed');
     await w.stop();
-    expect(ctx.messages.get('01A')).toMatchObject({ messageId: '<m1@b.example>', from: 'a@b.example', subject: 'hi' });
+    expect(await ctx.messages.get('01A')).toMatchObject({ messageId: '<m1@b.example>', from: 'a@b.example', subject: 'hi' });
   });
 
   it('takes a claimed batch through the pipeline in groups of at most 4 MB of messages, a larger one alone', async () => {
     const sizesMb = [1.5, 1.5, 1.5, 0.001, 5, 1.5, 0.001, 1.5];
     for (const [i, mb] of sizesMb.entries()) {
       nowMs += 10;
-      insertMessage(
+      await insertMessage(
         `01M${i}`,
         `From: a@b.example\r\nSubject: part ${i}\r\n\r\n${'x'
           .repeat(76)
@@ -143,8 +144,8 @@ describe('worker', () => {
     const held: Buffer[] = [];
     let mostHeldMb = 0;
     const w = worker(3, undefined, {
-      readMessage: (id) => {
-        const message = ctx.raw.readWithEnvelope(id);
+      readMessage: async (id) => {
+        const message = await ctx.raw.readWithEnvelope(id);
         const heldMb = held.reduce((n, raw) => n + raw.length, 0) / 1048576;
         mostHeldMb = Math.max(mostHeldMb, heldMb);
         if (message) held.push(message.raw);
@@ -152,28 +153,28 @@ describe('worker', () => {
       },
     });
     w.start();
-    await waitFor(() => sizesMb.every((_, i) => ctx.messages.get(`01M${i}`)?.status === 'processed'), 20_000);
+    await waitFor(async () => (await Promise.all(sizesMb.map((_, i) => ctx.messages.get(`01M${i}`)))).every((m) => m?.status === 'processed'), 20_000);
     await w.stop();
     expect(held).toHaveLength(sizesMb.length);
     // All eight came in one claim; without groups all 16 MB would be held at the last read.
     expect(mostHeldMb).toBeGreaterThan(2.9);
     expect(mostHeldMb).toBeLessThanOrEqual(4);
-    expect(ctx.messages.get('01M4')?.subject).toBe('part 4');
+    expect((await ctx.messages.get('01M4'))?.subject).toBe('part 4');
   });
 
   it('retries only the message whose DNS lookup failed for now; the rest of its group is processed', async () => {
-    insertInOrder('01A', '01B');
+    await insertInOrder('01A', '01B');
     nowMs += 10;
-    insertMessage('01C', 'From: c@slow.example\r\nSubject: slow\r\n\r\nbody\r\n');
+    await insertMessage('01C', 'From: c@slow.example\r\nSubject: slow\r\n\r\nbody\r\n');
     nowMs += 10;
-    insertMessage('01D');
+    await insertMessage('01D');
     // SPF for the envelope's domain answers; the DMARC record of slow.example times out.
     const w = worker(3, undefined, { resolver: zoneResolver({ '_dmarc.slow.example': { TXT: 'TIMEOUT' } }) });
     w.start();
-    await waitFor(() => ['01A', '01B', '01D'].every((id) => ctx.messages.get(id)?.status === 'processed'));
+    await waitFor(async () => (await Promise.all(['01A', '01B', '01D'].map((id) => ctx.messages.get(id)))).every((m) => m?.status === 'processed'));
     await waitFor(() => (ctx.db.prepare("SELECT run_after FROM jobs WHERE message_id = '01C'").get() as { run_after: number }).run_after === nowMs + 1000);
     await w.stop();
-    expect(ctx.messages.get('01C')?.status).toBe('received');
+    expect((await ctx.messages.get('01C'))?.status).toBe('received');
     expect(ctx.db.prepare("SELECT state, attempts, last_error FROM jobs WHERE message_id = '01C'").get()).toEqual({
       state: 'queued',
       attempts: 1,
@@ -182,20 +183,20 @@ describe('worker', () => {
   });
 
   it('resumes a job left running by a crash once its lease runs out', async () => {
-    insertMessage('01A');
-    ctx.jobs.claim(nowMs, 60_000); // the crashed worker's claim
+    await insertMessage('01A');
+    await ctx.jobs.claim(nowMs, 60_000); // the crashed worker's claim
     const w = worker();
     w.start();
     await new Promise((r) => setTimeout(r, 100));
-    expect(ctx.messages.get('01A')?.status).toBe('received');
+    expect((await ctx.messages.get('01A'))?.status).toBe('received');
     nowMs += 60_001;
     w.wake();
-    await waitFor(() => ctx.messages.get('01A')?.status === 'processed');
+    await waitFor(async () => (await ctx.messages.get('01A'))?.status === 'processed');
     await w.stop();
   });
 
   it('retries with backoff and marks the message failed after the last attempt', async () => {
-    insertMessage('01A');
+    await insertMessage('01A');
     ctx.db.prepare('DELETE FROM message_raw WHERE message_id = ?').run('01A');
     const w = worker(3);
     w.start();
@@ -209,30 +210,30 @@ describe('worker', () => {
     await waitFor(() => runAfter() === nowMs + 2000, 2000, 'second retry in 2 s');
     nowMs += 2000;
     w.wake();
-    await waitFor(() => ctx.messages.get('01A')?.status === 'failed');
+    await waitFor(async () => (await ctx.messages.get('01A'))?.status === 'failed');
     await w.stop();
-    expect(ctx.messages.get('01A')?.error).toMatch(/raw message missing/);
-    expect(ctx.jobs.countByState()).toMatchObject({ failed: 1 });
+    expect((await ctx.messages.get('01A'))?.error).toMatch(/raw message missing/);
+    expect(await ctx.jobs.countByState()).toMatchObject({ failed: 1 });
   });
 
   it('gives up on a message whose earlier attempts each crashed the worker, without running it again', async () => {
-    insertMessage('01A');
+    await insertMessage('01A');
     // Three claims whose worker died before completing (each lease ran out).
     for (let i = 0; i < 3; i++) {
-      expect(ctx.jobs.claim(nowMs, 1000)).toHaveLength(1);
+      expect(await ctx.jobs.claim(nowMs, 1000)).toHaveLength(1);
       nowMs += 1001;
     }
     let reads = 0;
     const w = worker(3, undefined, {
-      readMessage: (id) => {
+      readMessage: async (id) => {
         reads++;
-        return ctx.raw.readWithEnvelope(id);
+        return await ctx.raw.readWithEnvelope(id);
       },
     });
     w.start();
-    await waitFor(() => ctx.messages.get('01A')?.status === 'failed');
+    await waitFor(async () => (await ctx.messages.get('01A'))?.status === 'failed');
     await w.stop();
-    expect(ctx.messages.get('01A')?.error).toBe('gave up after 3 attempts');
+    expect((await ctx.messages.get('01A'))?.error).toBe('gave up after 3 attempts');
     expect(reads).toBe(0);
   });
 
@@ -248,7 +249,7 @@ describe('worker', () => {
     await new Promise((r) => setTimeout(r, 60));
     expect(reports).toHaveLength(1);
     // A message fails once: the report names its retry (due 1 s later, after the idle report).
-    insertMessage('01A');
+    await insertMessage('01A');
     ctx.db.prepare('DELETE FROM message_raw WHERE message_id = ?').run('01A');
     w.wake();
     await waitFor(() => (ctx.db.prepare('SELECT attempts FROM jobs').get() as { attempts: number }).attempts === 1);

@@ -40,7 +40,7 @@ describe('a thread on demand', () => {
     thread = new FakeThread();
     due = null;
     receiving = false;
-    demand = new OnDemandThread(thread, { startDelayMaxMs: 10_000, nextDueAt: () => due, intakeBusy: () => receiving, nowMs: now });
+    demand = new OnDemandThread(thread, { startDelayMaxMs: 10_000, nextDueAt: async () => due, intakeBusy: () => receiving, nowMs: now });
   });
   afterEach(() => vi.useRealTimers());
 
@@ -80,24 +80,27 @@ describe('a thread on demand', () => {
     expect(thread.starts).toBe(1);
   });
 
-  it('starts at once for a backlog left from before, and when a retry falls due', () => {
+  it('starts at once for a backlog left from before, and when a retry falls due', async () => {
     due = now() - 5;
     demand.begin();
+    await vi.advanceTimersByTimeAsync(0); // the queue answers with a promise
     expect(thread.starts).toBe(1);
 
     const later = new FakeThread();
     due = now() + 60_000;
-    const retries = new OnDemandThread(later, { startDelayMaxMs: 10_000, nextDueAt: () => due, intakeBusy: () => false, nowMs: now });
+    const retries = new OnDemandThread(later, { startDelayMaxMs: 10_000, nextDueAt: async () => due, intakeBusy: () => false, nowMs: now });
     retries.begin();
-    vi.advanceTimersByTime(59_999);
+    await vi.advanceTimersByTimeAsync(0); // the queue answers with a promise
+    await vi.advanceTimersByTimeAsync(59_999);
     expect(later.starts).toBe(0);
-    vi.advanceTimersByTime(1);
+    await vi.advanceTimersByTimeAsync(1);
     expect(later.starts).toBe(1);
   });
 
   it('stops an idle thread, and starts it again for mail committed while it was stopping or for the next retry', async () => {
     due = now();
     demand.begin();
+    await vi.advanceTimersByTimeAsync(0); // the queue answers with a promise
     expect(thread.running).toBe(true);
     due = null;
     thread.onIdle(null); // as the thread reports it
@@ -123,17 +126,18 @@ describe('a thread on demand', () => {
     expect(thread.starts).toBe(0);
   });
 
-  it('looks at the queue every pollMs while stopped, for work queued by another process (the relay)', () => {
+  it('looks at the queue every pollMs while stopped, for work queued by another process (the relay)', async () => {
     const relay = new FakeThread();
     due = null;
-    const polled = new OnDemandThread(relay, { startDelayMaxMs: 0, nextDueAt: () => due, intakeBusy: () => false, pollMs: 1_000, nowMs: now });
+    const polled = new OnDemandThread(relay, { startDelayMaxMs: 0, nextDueAt: async () => due, intakeBusy: () => false, pollMs: 1_000, nowMs: now });
     polled.begin();
-    vi.advanceTimersByTime(5_000);
+    await vi.advanceTimersByTimeAsync(0); // the queue answers with a promise
+    await vi.advanceTimersByTimeAsync(5_000);
     expect(relay.starts).toBe(0);
     due = now() + 3_000; // a CLI command queued a message for later
-    vi.advanceTimersByTime(2_999);
+    await vi.advanceTimersByTimeAsync(2_999);
     expect(relay.starts).toBe(0);
-    vi.advanceTimersByTime(1);
+    await vi.advanceTimersByTimeAsync(1);
     expect(relay.starts).toBe(1);
   });
 });

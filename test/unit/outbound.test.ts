@@ -74,7 +74,7 @@ class ScriptedRelay extends Relay {
 }
 
 describe('which account sends', () => {
-  it("explicit, else the user's own, else the subcompany default, else the parent default, else the platform account", () => {
+  it("explicit, else the user's own, else the subcompany default, else the parent default, else the platform account", async () => {
     const { db, keyring, account: acmeDefault } = setup();
     const tenants = new TenantStore(db, () => new Date());
     tenants.add({ slug: 'acme-de', parent: 'acme', domains: ['acme.de'], replyDomains: [], forwardAddresses: [] });
@@ -86,39 +86,43 @@ describe('which account sends', () => {
       accounts.add({ ...base, tenantId: tenants.get(tenant)!.id, name, owner, isDefault }, new Date().toISOString()).id;
     const annasOwn = add('acme-de', 'anna', 'anna@acme.de', false);
     const platformDefault = add('platform', 'managed', null, true);
-    const viaDe = (over: { owner?: string; accountId?: number }): number =>
-      composeOutbound(
-        { repositories: repositoriesOf(db), keyring, now: new Date(), platformTenant: 'platform' },
-        { tenant: 'acme-de', to: 'x@y.example', subject: 'S', text: 'T', ...over },
+    const viaDe = async (over: { owner?: string; accountId?: number }): Promise<number> =>
+      (
+        await composeOutbound(
+          { repositories: repositoriesOf(db), keyring, now: new Date(), platformTenant: 'platform' },
+          { tenant: 'acme-de', to: 'x@y.example', subject: 'S', text: 'T', ...over },
+        )
       ).accountId;
-    expect(viaDe({ owner: 'anna@acme.de' })).toBe(annasOwn);
-    expect(viaDe({})).toBe(acmeDefault.id); // the subcompany has no default: the parent's
+    expect(await viaDe({ owner: 'anna@acme.de' })).toBe(annasOwn);
+    expect(await viaDe({})).toBe(acmeDefault.id); // the subcompany has no default: the parent's
     const deDefault = add('acme-de', 'de-default', null, true);
-    expect(viaDe({})).toBe(deDefault);
-    expect(viaDe({ accountId: acmeDefault.id })).toBe(acmeDefault.id);
-    const solo = composeOutbound(
+    expect(await viaDe({})).toBe(deDefault);
+    expect(await viaDe({ accountId: acmeDefault.id })).toBe(acmeDefault.id);
+    const solo = await composeOutbound(
       { repositories: repositoriesOf(db), keyring, now: new Date(), platformTenant: 'platform' },
       { tenant: 'solo', to: 'x@y.example', subject: 'S', text: 'T' },
     );
     expect(solo).toMatchObject({ accountId: platformDefault, replyTo: expect.stringMatching(/@replies\.solo\.example$/) });
-    expect(() =>
+    await expect(
       composeOutbound({ repositories: repositoriesOf(db), keyring, now: new Date() }, { tenant: 'solo', to: 'x@y.example', subject: 'S', text: 'T' }),
-    ).toThrow(/no default sending account/);
-    expect(() =>
+    ).rejects.toThrow(/no default sending account/);
+    await expect(
       composeOutbound(
         { repositories: repositoriesOf(db), keyring, now: new Date() },
         { tenant: 'solo', accountId: acmeDefault.id, to: 'x@y.example', subject: 'S', text: 'T' },
       ),
-    ).toThrow(/no account/);
+    ).rejects.toThrow(/no account/);
   });
 });
 
 describe('outbound Message-IDs', () => {
-  it('are 128 random bits, independent of the queue id, the row and the time', () => {
+  it('are 128 random bits, independent of the queue id, the row and the time', async () => {
     const { db, keyring } = setup();
     const at = new Date();
-    const sent = Array.from({ length: 50 }, () =>
-      composeOutbound({ repositories: repositoriesOf(db), keyring, now: at }, { tenant: 'acme', to: 'jane@x.example', subject: 'S', text: 'T' }),
+    const sent = await Promise.all(
+      Array.from({ length: 50 }, () =>
+        composeOutbound({ repositories: repositoriesOf(db), keyring, now: at }, { tenant: 'acme', to: 'jane@x.example', subject: 'S', text: 'T' }),
+      ),
     );
     const locals = sent.map((m) => m.messageId.slice(0, m.messageId.indexOf('@')));
     for (const [i, local] of locals.entries()) {
@@ -135,7 +139,7 @@ describe('outbound Message-IDs', () => {
 describe('outbound queue', () => {
   it('a message claimed by a process that died is sent again once, with the same Message-ID', async () => {
     const { db, keyring } = setup();
-    const queued = composeOutbound(
+    const queued = await composeOutbound(
       { repositories: repositoriesOf(db), keyring, now: new Date() },
       { tenant: 'acme', to: 'jane@x.example', subject: 'S', text: 'T' },
     );
@@ -156,7 +160,7 @@ describe('outbound queue', () => {
     const { db, keyring } = setup();
     const start = Date.now();
     const clock = { now: start };
-    const queued = composeOutbound(
+    const queued = await composeOutbound(
       { repositories: repositoriesOf(db), keyring, now: new Date(start) },
       { tenant: 'acme', to: 'jane@x.example', subject: 'S', text: 'T' },
     );
@@ -185,7 +189,7 @@ describe('outbound queue', () => {
   it('keeps the delay between emails of one account', async () => {
     const { db, keyring } = setup({ delayMs: 50 });
     for (let i = 0; i < 4; i++)
-      composeOutbound({ repositories: repositoriesOf(db), keyring, now: new Date() }, { tenant: 'acme', to: `c${i}@x.example`, subject: 'S', text: 'T' });
+      await composeOutbound({ repositories: repositoriesOf(db), keyring, now: new Date() }, { tenant: 'acme', to: `c${i}@x.example`, subject: 'S', text: 'T' });
     const clock = {
       get now() {
         return Date.now();
@@ -201,7 +205,7 @@ describe('outbound queue', () => {
   it('holds messages past the per-minute cap for later instead of sending them', async () => {
     const { db, keyring } = setup({ perMinute: 2 });
     for (let i = 0; i < 3; i++)
-      composeOutbound({ repositories: repositoriesOf(db), keyring, now: new Date() }, { tenant: 'acme', to: `c${i}@x.example`, subject: 'S', text: 'T' });
+      await composeOutbound({ repositories: repositoriesOf(db), keyring, now: new Date() }, { tenant: 'acme', to: `c${i}@x.example`, subject: 'S', text: 'T' });
     const clock = { now: Date.now() };
     const relay = new ScriptedRelay(db, keyring, () => ({ outcome: 'sent', reply: '250 ok', authFailed: false }), clock);
     await relay.runOnce();

@@ -10,16 +10,16 @@ import { seedTenants, tempDir, testConfig } from '../helpers/server.ts';
 let ctx: Context;
 // The clock the route answers are kept by.
 let nowMs = Date.parse('2026-11-23T12:00:00Z');
-beforeAll(() => {
+beforeAll(async () => {
   ctx = createContext(testConfig(tempDir()), { log: createLogger('silent'), clock: { now: () => new Date(nowMs) } });
-  seedTenants(ctx);
+  await seedTenants(ctx);
 });
 afterAll(() => ctx.close());
 
-function outcome(address: string): string {
+async function outcome(address: string): Promise<string> {
   try {
-    const routed = routeRecipient(address, ctx.tenants);
-    return `tenant ${ctx.tenants.slugOf(routed.tenantId)}`;
+    const routed = routeRecipient(address, ctx.routes);
+    return `tenant ${await ctx.tenants.slugOf(routed.tenantId)}`;
   } catch (err) {
     if (err instanceof SmtpError) return `${err.responseCode} ${err.enhancedCode}`;
     throw err;
@@ -50,17 +50,17 @@ describe('recipient routing', () => {
     ['gmail.com!victim@replies.acme.com', '550 5.7.1'],
     ['"victim@gmail.com"@replies.acme.com', '550 5.7.1'],
     ['no-at-sign', '550 5.7.1'],
-  ])('%s -> %s', (address, expected) => {
-    expect(outcome(address)).toBe(expected);
+  ])('%s -> %s', async (address, expected) => {
+    expect(await outcome(address)).toBe(expected);
   });
 });
 
 describe('routes changed by another process', () => {
   // The listener keeps its answers in memory; a tenant added with the CLI (its
   // own connection) must count from the next RCPT, refusals included.
-  it('accepts a new reply domain and forwarding address at once, after refusing them', () => {
-    expect(outcome('careers@replies.initech.com')).toBe('550 5.7.1');
-    expect(outcome('initech-jobs@in.mailroom.test')).toBe('550 5.1.1');
+  it('accepts a new reply domain and forwarding address at once, after refusing them', async () => {
+    expect(await outcome('careers@replies.initech.com')).toBe('550 5.7.1');
+    expect(await outcome('initech-jobs@in.mailroom.test')).toBe('550 5.1.1');
     const cli = openDatabase(ctx.config.data.dir);
     try {
       new TenantStore(cli, () => new Date()).add({
@@ -72,23 +72,23 @@ describe('routes changed by another process', () => {
     } finally {
       cli.close();
     }
-    expect(outcome('careers@replies.initech.com')).toBe('tenant initech');
-    expect(outcome('initech-jobs@in.mailroom.test')).toBe('tenant initech');
-    expect(outcome('acme-jobs@in.mailroom.test')).toBe('tenant acme');
+    expect(await outcome('careers@replies.initech.com')).toBe('tenant initech');
+    expect(await outcome('initech-jobs@in.mailroom.test')).toBe('tenant initech');
+    expect(await outcome('acme-jobs@in.mailroom.test')).toBe('tenant acme');
   });
 
-  it('follows a route that moves or disappears within ROUTE_RECHECK_MS', () => {
-    expect(outcome('careers@replies.globex.com')).toBe('tenant globex');
+  it('follows a route that moves or disappears within ROUTE_RECHECK_MS', async () => {
+    expect(await outcome('careers@replies.globex.com')).toBe('tenant globex');
     const cli = openDatabase(ctx.config.data.dir);
     try {
       const acme = cli.prepare("SELECT id FROM tenants WHERE slug = 'acme'").get() as { id: number };
       cli.prepare("UPDATE routes SET tenant_id = ? WHERE value = 'replies.globex.com'").run(acme.id);
-      expect(outcome('careers@replies.globex.com')).toBe('tenant globex'); // the kept answer, for a moment
+      expect(await outcome('careers@replies.globex.com')).toBe('tenant globex'); // the kept answer, for a moment
       nowMs += ROUTE_RECHECK_MS;
-      expect(outcome('careers@replies.globex.com')).toBe('tenant acme');
+      expect(await outcome('careers@replies.globex.com')).toBe('tenant acme');
       cli.prepare("DELETE FROM routes WHERE value = 'replies.globex.com'").run();
       nowMs += ROUTE_RECHECK_MS;
-      expect(outcome('careers@replies.globex.com')).toBe('550 5.7.1');
+      expect(await outcome('careers@replies.globex.com')).toBe('550 5.7.1');
     } finally {
       cli.close();
     }

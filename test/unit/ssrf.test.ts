@@ -143,23 +143,23 @@ const contexts: Context[] = [];
 afterAll(() => contexts.forEach((ctx) => ctx.close()));
 
 /** A context of its own (a fresh data dir) whose DNS answers from `resolver`, with tenant acme. */
-function contextWith(resolver: DnsResolver): { ctx: Context; tenantId: number } {
+async function contextWith(resolver: DnsResolver): Promise<{ ctx: Context; tenantId: number }> {
   const ctx = createContext(testConfig(tempDir(), { webhooks: settings }), { resolver, log: createLogger('silent') });
   contexts.push(ctx);
-  const tenantId = ctx.tenants.add({ slug: 'acme', domains: ['acme.com'], replyDomains: ['replies.acme.com'], forwardAddresses: [] }).id;
+  const tenantId = (await ctx.tenants.add({ slug: 'acme', domains: ['acme.com'], replyDomains: ['replies.acme.com'], forwardAddresses: [] })).id;
   return { ctx, tenantId };
 }
 
 describe('webhook endpoints', () => {
   it('are refused when added on a private target, and limited per tenant', async () => {
-    const { ctx, tenantId } = contextWith(tableResolver({ 'hooks.example.com': ['93.184.215.14'], 'internal.example.com': ['192.168.1.20'] }));
+    const { ctx, tenantId } = await contextWith(tableResolver({ 'hooks.example.com': ['93.184.215.14'], 'internal.example.com': ['192.168.1.20'] }));
     const add = (url: string) => addWebhook(ctx, EVERY_TENANT, { tenant: 'acme', url, events: null });
     await expect(add('http://169.254.169.254/latest')).rejects.toThrow(/link-local/);
     await expect(add('https://internal.example.com/hook')).rejects.toThrow(/resolves to 192\.168\.1\.20/);
     await add('https://hooks.example.com/one');
     await add('https://hooks.example.com/two');
     await expect(add('https://hooks.example.com/three')).rejects.toThrow(/already has 2 webhook endpoints.*webhooks\.maxPerTenant/);
-    expect(ctx.webhooks.list([tenantId])).toHaveLength(2);
+    expect(await ctx.webhooks.list([tenantId])).toHaveLength(2);
   });
 
   it('are checked again at delivery against the address connected to: DNS that turns private after the add gets nothing', async () => {
@@ -167,13 +167,13 @@ describe('webhook endpoints', () => {
     receivers.push(receiver);
     const table: Record<string, string[]> = { 'hooks.example.com': ['93.184.215.14'] };
     const resolver = tableResolver(table);
-    const { ctx, tenantId } = contextWith(resolver);
+    const { ctx, tenantId } = await contextWith(resolver);
     const port = new URL(receiver.url).port;
     const { webhook } = await addWebhook(ctx, EVERY_TENANT, { tenant: 'acme', url: `https://hooks.example.com:${port}/hooks`, events: null });
     // Rebinding: the name now points at the server's own loopback, where the receiver listens.
     table['hooks.example.com'] = ['127.0.0.1'];
     const dispatcher = new WebhookDispatcher({ repositories: ctx, keyring: ctx.keyring, settings, resolver, log: createLogger('silent'), nowMs: Date.now });
-    ctx.events.record(tenantId, 'message.unassigned', 'M1', {}, new Date());
+    await ctx.events.record(tenantId, 'message.unassigned', 'M1', {}, new Date());
     expect(await dispatcher.runOnce()).toBe(1);
     expect(receiver.attempts).toBe(0);
     const row = ctx.db.prepare('SELECT last_error FROM webhook_deliveries WHERE webhook_id = ?').get(webhook.id) as { last_error: string };

@@ -13,8 +13,8 @@ afterEach(() => ctx.close());
 const acme = { slug: 'acme', domains: ['acme.com'], replyDomains: ['replies.acme.com'], forwardAddresses: ['acme-jobs@in.example.net'] };
 
 describe('tenants', () => {
-  it('stores a tenant with normalized domains and routes', () => {
-    const tenant = ctx.tenants.add({ ...acme, name: 'Acme Inc', replyDomains: ['Replies.ACME.com.'], forwardAddresses: ['Acme-Jobs@IN.example.net'] });
+  it('stores a tenant with normalized domains and routes', async () => {
+    const tenant = await ctx.tenants.add({ ...acme, name: 'Acme Inc', replyDomains: ['Replies.ACME.com.'], forwardAddresses: ['Acme-Jobs@IN.example.net'] });
     expect(tenant).toMatchObject({
       slug: 'acme',
       name: 'Acme Inc',
@@ -23,18 +23,18 @@ describe('tenants', () => {
       replyDomains: ['replies.acme.com'],
       forwardAddresses: ['acme-jobs@in.example.net'],
     });
-    expect(ctx.tenants.list().map((t) => t.slug)).toEqual(['acme']);
+    expect((await ctx.tenants.list()).map((t) => t.slug)).toEqual(['acme']);
   });
 
-  it('stores IDN domains in their ASCII form', () => {
-    const tenant = ctx.tenants.add({ ...acme, domains: ['bücher.de'], replyDomains: ['antworten.bücher.de'], forwardAddresses: [] });
+  it('stores IDN domains in their ASCII form', async () => {
+    const tenant = await ctx.tenants.add({ ...acme, domains: ['bücher.de'], replyDomains: ['antworten.bücher.de'], forwardAddresses: [] });
     expect(tenant.domains).toEqual(['xn--bcher-kva.de']);
     expect(tenant.replyDomains).toEqual(['antworten.xn--bcher-kva.de']);
   });
 
-  it('adds a subcompany under its parent', () => {
-    ctx.tenants.add(acme);
-    const sub = ctx.tenants.add({ slug: 'acme-berlin', parent: 'acme', domains: ['acme.de'], replyDomains: [], forwardAddresses: [] });
+  it('adds a subcompany under its parent', async () => {
+    await ctx.tenants.add(acme);
+    const sub = await ctx.tenants.add({ slug: 'acme-berlin', parent: 'acme', domains: ['acme.de'], replyDomains: [], forwardAddresses: [] });
     expect(sub.parent).toBe('acme');
   });
 
@@ -46,23 +46,23 @@ describe('tenants', () => {
     [{ ...acme, forwardAddresses: ['nobody'] }, /is not an email address/],
     [{ ...acme, replyDomains: [], forwardAddresses: [] }, /can receive nothing/],
     [{ ...acme, parent: 'ghost' }, /parent tenant "ghost" does not exist/],
-  ])('refuses %j', (input, message) => {
-    expect(() => ctx.tenants.add(input)).toThrow(message);
-    expect(ctx.tenants.list()).toEqual([]);
+  ])('refuses %j', async (input, message) => {
+    await expect(ctx.tenants.add(input)).rejects.toThrow(message);
+    expect(await ctx.tenants.list()).toEqual([]);
   });
 
-  it('never routes one address to two tenants, and leaves nothing half-added', () => {
-    ctx.tenants.add(acme);
-    expect(() =>
+  it('never routes one address to two tenants, and leaves nothing half-added', async () => {
+    await ctx.tenants.add(acme);
+    await expect(
       ctx.tenants.add({ slug: 'other', domains: ['other.com'], replyDomains: ['replies.other.com'], forwardAddresses: ['acme-jobs@in.example.net'] }),
-    ).toThrow(TenantError);
-    expect(ctx.tenants.get('other')).toBeNull();
-    expect(() => ctx.tenants.add({ slug: 'other', domains: ['other.com'], replyDomains: ['replies.acme.com'], forwardAddresses: [] })).toThrow(
+    ).rejects.toThrow(TenantError);
+    expect(await ctx.tenants.get('other')).toBeNull();
+    await expect(ctx.tenants.add({ slug: 'other', domains: ['other.com'], replyDomains: ['replies.acme.com'], forwardAddresses: [] })).rejects.toThrow(
       /already routed to tenant "acme"/,
     );
-    expect(() => ctx.tenants.add({ slug: 'other', domains: ['other.com'], replyDomains: [], forwardAddresses: ['x@replies.acme.com'] })).toThrow(
+    await expect(ctx.tenants.add({ slug: 'other', domains: ['other.com'], replyDomains: [], forwardAddresses: ['x@replies.acme.com'] })).rejects.toThrow(
       /lies in reply domain/,
     );
-    expect(() => ctx.tenants.add(acme)).toThrow(/already exists/);
+    await expect(ctx.tenants.add(acme)).rejects.toThrow(/already exists/);
   });
 });

@@ -26,10 +26,10 @@ function listCandidates(app: OpenAPIHono<ApiEnv>, { ctx }: ApiDeps): void {
       request: { query: PageQuery.extend(TenantQuery.shape) },
       responses: { 200: json(page(CandidateSchema, 'CandidatePage'), 'candidates by external id'), 404: problem('unknown tenant') },
     }),
-    (c) => {
+    async (c) => {
       const q = c.req.valid('query');
-      const tenant = tenantIn(ctx, c.get('scope'), q.tenant);
-      const items = ctx.candidates.page(tenant.id, decodeCursor(q.cursor), q.limit + 1);
+      const tenant = await tenantIn(ctx, c.get('scope'), q.tenant);
+      const items = await ctx.candidates.page(tenant.id, decodeCursor(q.cursor), q.limit + 1);
       const more = items.length > q.limit;
       const shown = items.slice(0, q.limit);
       return c.json({ items: shown.map(candidateJson), nextCursor: more ? encodeCursor(shown[shown.length - 1]?.externalId ?? '') : null }, 200);

@@ -17,7 +17,7 @@ export function inboxRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       security,
       responses: { 200: json(z.object({ items: z.array(InboxSchema) }), 'inboxes read over IMAP (passwords masked)') },
     }),
-    (c) => c.json({ items: ctx.inboxes.list(c.get('scope').tenantIds).map((i) => inboxJson(i)) }, 200),
+    async (c) => c.json({ items: (await ctx.inboxes.list(c.get('scope').tenantIds)).map((i) => inboxJson(i)) }, 200),
   );
 
   app.openapi(
@@ -28,9 +28,9 @@ export function inboxRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       request: { params: NumericId },
       responses: { 200: json(InboxSchema, 'an inbox, with how many messages were read from it'), 404: problem('no such inbox') },
     }),
-    (c) => {
-      const inbox = inboxWithin(ctx, c.get('scope'), c.req.valid('param').id);
-      return c.json(inboxJson(inbox, ctx.inboxes.importedCount(inbox.id)), 200);
+    async (c) => {
+      const inbox = await inboxWithin(ctx, c.get('scope'), c.req.valid('param').id);
+      return c.json(inboxJson(inbox, await ctx.inboxes.importedCount(inbox.id)), 200);
     },
   );
 
@@ -56,8 +56,8 @@ export function inboxRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       request: { params: NumericId },
       responses: { 204: { description: 'removed; the messages read from it stay' }, 404: problem('no such inbox') },
     }),
-    (c) => {
-      removeInbox(ctx, c.get('scope'), c.req.valid('param').id);
+    async (c) => {
+      await removeInbox(ctx, c.get('scope'), c.req.valid('param').id);
       return c.body(null, 204);
     },
   );

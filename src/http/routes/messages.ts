@@ -41,10 +41,10 @@ function listMessages(app: OpenAPIHono<ApiEnv>, { ctx }: ApiDeps): void {
       },
       responses: { 200: json(page(MessageSchema, 'MessagePage'), 'messages, newest first') },
     }),
-    (c) => {
+    async (c) => {
       const q = c.req.valid('query');
       const before = decodeCursor(q.cursor);
-      const list = ctx.messages.list({
+      const list = await ctx.messages.list({
         tenantIds: c.get('scope').tenantIds,
         limit: q.limit + 1,
         ...(q.status ? { status: q.status } : {}),
@@ -68,8 +68,8 @@ function showMessage(app: OpenAPIHono<ApiEnv>, { ctx }: ApiDeps): void {
       request: { params: MessageId },
       responses: { 200: json(MessageSchema, 'the message, with the evidence of its decision'), 404: problem('no such message') },
     }),
-    (c) => {
-      return c.json(shown(messageWithin(ctx, c.get('scope'), c.req.valid('param').id)), 200);
+    async (c) => {
+      return c.json(shown(await messageWithin(ctx, c.get('scope'), c.req.valid('param').id)), 200);
     },
   );
 }
@@ -87,9 +87,9 @@ function rawMessage(app: OpenAPIHono<ApiEnv>, { ctx }: ApiDeps, budget: Download
         404: problem('no such message'),
       },
     }),
-    (c) => {
-      const m = messageWithin(ctx, c.get('scope'), c.req.valid('param').id);
-      const raw = ctx.raw.locate(m.id);
+    async (c) => {
+      const m = await messageWithin(ctx, c.get('scope'), c.req.valid('param').id);
+      const raw = await ctx.raw.locate(m.id);
       if (!raw) throw notFound(`the raw bytes of ${m.id} are missing (deleted by retention.rawDays, or lost)`);
       const headers = { 'content-type': 'message/rfc822', 'x-content-type-options': 'nosniff', 'content-disposition': `attachment; filename="${m.id}.eml"` };
       if ('bytes' in raw) return c.body(new Uint8Array(raw.bytes), 200, headers);
@@ -118,9 +118,9 @@ function messageAttachment(app: OpenAPIHono<ApiEnv>, { ctx }: ApiDeps, budget: D
         404: problem('no such attachment on this message'),
       },
     }),
-    (c) => {
+    async (c) => {
       const { id, sha256 } = c.req.valid('param');
-      const m = messageWithin(ctx, c.get('scope'), id);
+      const m = await messageWithin(ctx, c.get('scope'), id);
       const attachment = m.attachments.find((a) => a.sha256 === sha256);
       const path = attachmentPath(ctx.config.data.dir, sha256);
       if (!attachment || !statSync(path, { throwIfNoEntry: false })) throw notFound(`message ${m.id} has no attachment ${sha256}`);

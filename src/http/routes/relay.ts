@@ -41,10 +41,10 @@ function listOutbound(app: OpenAPIHono<ApiEnv>, { ctx }: ApiDeps): void {
       request: { query: PageQuery.extend({ status: z.enum(['queued', 'sending', 'sent', 'deferred', 'failed']).optional() }) },
       responses: { 200: json(page(OutboundSchema, 'OutboundPage'), 'outbound messages, newest first') },
     }),
-    (c) => {
+    async (c) => {
       const q = c.req.valid('query');
       const before = decodeCursor(q.cursor);
-      const list = ctx.outbound.list({
+      const list = await ctx.outbound.list({
         tenantIds: c.get('scope').tenantIds,
         limit: q.limit + 1,
         ...(q.status ? { status: q.status } : {}),
@@ -74,8 +74,8 @@ function showOutbound(app: OpenAPIHono<ApiEnv>, { ctx }: ApiDeps): void {
       },
       responses: { 200: json(OutboundSchema, 'an outbound message'), 404: problem('no such outbound message') },
     }),
-    (c) => {
-      const message = ctx.outbound.get(c.req.valid('param').id);
+    async (c) => {
+      const message = await ctx.outbound.get(c.req.valid('param').id);
       if (!message || !c.get('scope').tenantIds.includes(message.tenantId)) throw notFound(`no outbound message ${c.req.valid('param').id}`);
       return c.json(outboundJson(message), 200);
     },

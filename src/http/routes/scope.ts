@@ -12,13 +12,13 @@ export interface Scope {
   tokenId: number;
 }
 
-export function scopeOf(ctx: AppContext, tenantId: number, tenant: string, tokenId: number): Scope {
-  return { tenantId, tenant, tenantIds: ctx.tenants.subtreeIds(tenantId), tokenId };
+export async function scopeOf(ctx: AppContext, tenantId: number, tenant: string, tokenId: number): Promise<Scope> {
+  return { tenantId, tenant, tenantIds: await ctx.tenants.subtreeIds(tenantId), tokenId };
 }
 
 /** The tenant a request names (a subcompany's slug), or the token's own. */
-export function tenantIn(ctx: AppContext, scope: Scope, slug: string | undefined): Tenant {
-  return tenantWithin(ctx, scope, slug ?? scope.tenant);
+export async function tenantIn(ctx: AppContext, scope: Scope, slug: string | undefined): Promise<Tenant> {
+  return await tenantWithin(ctx, scope, slug ?? scope.tenant);
 }
 
 export const encodeCursor = (key: string): string => Buffer.from(key, 'utf8').toString('base64url');

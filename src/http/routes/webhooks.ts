@@ -12,7 +12,7 @@ export function webhookRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
 
   app.openapi(
     createRoute({ method: 'get', path: '/v1/webhooks', security, responses: { 200: json(z.object({ items: z.array(WebhookSchema) }), 'endpoints') } }),
-    (c) => c.json({ items: ctx.webhooks.list(c.get('scope').tenantIds).map(webhookJson) }, 200),
+    async (c) => c.json({ items: (await ctx.webhooks.list(c.get('scope').tenantIds)).map(webhookJson) }, 200),
   );
 
   app.openapi(
