@@ -5,7 +5,7 @@ import type { HtmlEscapedString } from 'hono/utils/html';
 import type { Account, Candidate, ConsoleUser, StoredMessage } from '../store/index.ts';
 import { reasonChip, REASON_FILTERS, verdictWords } from './reasons.ts';
 
-type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
+export type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
 
 const STYLE = `body{font:15px/1.45 system-ui,sans-serif;margin:0;color:#1d1d1f}header{display:flex;gap:1em;align-items:center;padding:.6em 1.2em;background:#243b53;color:#fff}
 header a,header button{color:#fff}header button{background:transparent;border:1px solid #fff;border-radius:.3em;padding:.2em .6em}header .muted{color:#cbd5e1}main{padding:1.2em;max-width:72em}table{border-collapse:collapse;width:100%}td,th{padding:.4em .6em;border-bottom:1px solid #ddd;text-align:left}
@@ -30,9 +30,11 @@ export function page(title: string, body: Html | string, user: ConsoleUser | nul
           <strong>mailroom</strong>
           ${
             user
-              ? html`<a href="/console/unassigned">Unassigned</a
-                  >${user.role === 'recruiter' ? '' : html`<a href="/console/accounts">Accounts</a>`}${user.role === 'admin' ? html`<a href="/console/checklist">Checklist</a>` : ''}<span
-                    class="muted"
+              ? html`<a href="/console/unassigned">Unassigned</a>${
+                    user.role === 'recruiter'
+                      ? ''
+                      : html`<a href="/console/accounts">Accounts</a><a href="/console/outbound">Outbound</a><a href="/console/webhooks">Webhooks</a>`
+                  }${user.role === 'admin' ? html`<a href="/console/checklist">Checklist</a>` : ''}<span class="muted"
                     >${user.email} (${user.tenant ?? 'every tenant'}, ${user.role})</span
                   >
                   <form class="inline" method="post" action="/console/logout">
@@ -192,7 +194,12 @@ export function messagePage(user: ConsoleUser, csrf: string, m: StoredMessage, h
         m.attachments.length > 0
           ? html`<h2>Attachments</h2>
               <ul>
-                ${m.attachments.map((a) => html`<li>${a.filename ?? a.sha256} (${a.contentType}, ${a.size} bytes)</li>`)}
+                ${m.attachments.map(
+                  (a) =>
+                    html`<li>
+                      <a href="/console/messages/${m.id}/attachments/${a.sha256}" download>${a.filename ?? a.sha256}</a> (${a.contentType}, ${a.size} bytes)
+                    </li>`,
+                )}
               </ul>`
           : ''
       }

@@ -6,7 +6,7 @@
 import { NotFoundError, RefusedError } from '../errors.ts';
 import { checkTargetUrl, resolvePublicTarget } from '../net/index.ts';
 import type { Context } from '../runtime/context.ts';
-import type { Webhook } from '../store/index.ts';
+import type { Webhook, WebhookDelivery } from '../store/index.ts';
 import { newWebhookSecret } from '../webhooks/signing.ts';
 import { reaches, tenantWithin, type Reach } from './reach.ts';
 
@@ -79,4 +79,17 @@ export async function replayWebhooks(
     ctx.clock.now().getTime(),
   );
   return { queued, endpoints: targets.length };
+}
+
+/** An endpoint within reach and its latest deliveries, newest first. */
+export async function webhookDeliveries(ctx: Context, reach: Reach, id: number, limit = 100): Promise<{ webhook: Webhook; deliveries: WebhookDelivery[] }> {
+  const webhook = await webhookWithin(ctx, reach, id);
+  return { webhook, deliveries: await ctx.webhooks.deliveries(webhook.id, limit) };
+}
+
+/** Sends one event to one endpoint again, now (the relay thread is woken by the caller's server, or finds it at its next look). */
+export async function replayDelivery(ctx: Context, reach: Reach, webhookId: number, eventId: string): Promise<void> {
+  const webhook = await webhookWithin(ctx, reach, webhookId);
+  if (!(await ctx.webhooks.replayDelivery(webhook.id, eventId, ctx.clock.now().getTime())))
+    throw new NotFoundError(`webhook ${webhook.id} never had event ${eventId}`, 'eventId');
 }

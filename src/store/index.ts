@@ -33,7 +33,7 @@ export { TokenKeyStore, ReplyTokenSource, type TokenKeyInfo } from './token-keys
 export { AccountStore, type Account, type NewAccount, type AccountSecret, type AccountStatus, type SentCopySettings } from './accounts.ts';
 export { OutboundStore, type OutboundBounce, type OutboundMessage, type NewOutbound, type OutboundStatus } from './outbound.ts';
 export { EventStore, EVENT_TYPES, type EventType, type EventPayload } from './events.ts';
-export { WebhookStore, type Webhook, type DueDelivery } from './webhooks.ts';
+export { WebhookStore, type Webhook, type DueDelivery, type WebhookDelivery } from './webhooks.ts';
 export { ApiTokenStore, type ApiToken } from './api-tokens.ts';
 export { diskWatermark, type DiskWatermark } from './disk-watermark.ts';
 export { RetentionStore, RECENT_MS, type PurgeReport, type PurgeOptions } from './retention.ts';

@@ -21,6 +21,19 @@ export interface Webhook {
   pending: number;
 }
 
+/** One event's delivery to one endpoint, as the delivery log shows it. */
+export interface WebhookDelivery {
+  eventId: string;
+  type: string;
+  subject: string;
+  createdAt: string;
+  state: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  lastStatus: number | null;
+  lastError: string | null;
+  deliveredAt: string | null;
+}
+
 export interface DueDelivery {
   eventId: string;
   webhookId: number;
@@ -164,6 +177,47 @@ export class WebhookStore {
       .run(nextAttemptAt === null ? 'failed' : 'pending', status, error, nextAttemptAt, d.eventId, d.webhookId, d.dueAt);
     this.statements.get('UPDATE webhooks SET failing_since = COALESCE(failing_since, ?) WHERE id = ?').run(at, d.webhookId);
     return (this.statements.get('SELECT failing_since FROM webhooks WHERE id = ?').pluck().get(d.webhookId) as string | null) ?? at;
+  }
+
+  /** An endpoint's deliveries, newest event first: what was sent, how it went. */
+  deliveries(webhookId: number, limit: number): WebhookDelivery[] {
+    return (
+      this.statements
+        .get(
+          `SELECT d.event_id, e.type, e.subject, e.created_at, d.state, d.attempts, d.last_status, d.last_error, d.delivered_at
+           FROM webhook_deliveries d JOIN events e ON e.id = d.event_id WHERE d.webhook_id = ? ORDER BY d.event_id DESC LIMIT ?`,
+        )
+        .all(webhookId, limit) as {
+        event_id: string;
+        type: string;
+        subject: string;
+        created_at: string;
+        state: WebhookDelivery['state'];
+        attempts: number;
+        last_status: number | null;
+        last_error: string | null;
+        delivered_at: string | null;
+      }[]
+    ).map((r) => ({
+      eventId: r.event_id,
+      type: r.type,
+      subject: r.subject,
+      createdAt: r.created_at,
+      state: r.state,
+      attempts: r.attempts,
+      lastStatus: r.last_status,
+      lastError: r.last_error,
+      deliveredAt: r.delivered_at,
+    }));
+  }
+
+  /** Sends one delivery again now (delivered, failed or still waiting); false when the endpoint never had it. */
+  replayDelivery(webhookId: number, eventId: string, nowMs: number): boolean {
+    return (
+      this.statements
+        .get(`UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = ? WHERE webhook_id = ? AND event_id = ?`)
+        .run(nowMs, webhookId, eventId).changes > 0
+    );
   }
 
   /** Delivers again every event since a time to these endpoints (those they want); returns how many deliveries were queued. */

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addConsoleUser, EVERY_TENANT } from '../../src/operations/index.ts';
+import { addConsoleUser, completeSetup, EVERY_TENANT, sendMessage, signIn as signInUser } from '../../src/operations/index.ts';
 import { addTestAccount } from '../helpers/accounts.ts';
 import { startProvider } from '../helpers/provider.ts';
 import { RawSmtp, queuedId } from '../helpers/raw-smtp.ts';
@@ -145,6 +145,100 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in a browser', () => {
     expect(other?.status()).toBe(404);
     await page.close();
   }, 60_000);
+
+  it('shows the webhooks with their delivery log (replay one), the outbound queue with the provider replies, and attachments as downloads', async () => {
+    const { setupToken } = await addConsoleUser(t.ctx, EVERY_TENANT, { tenant: 'acme', email: 'ada@acme.com', role: 'admin' });
+    await completeSetup(t.ctx, setupToken, PASSWORD);
+    // Signed in through the operation, not the form: the sign-in form's rate limit is the next test's.
+    const session = await signInUser(t.ctx, 'ada@acme.com', PASSWORD);
+    const page = await browser.newPage();
+    await page.context().addCookies([{ name: 'mailroom_session', value: session?.sessionId ?? '', domain: '127.0.0.1', path: '/console' }]);
+
+    // A webhook endpoint hears of a new message; its log shows the delivery, and Replay sends it again.
+    const received: string[] = [];
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        received.push((JSON.parse(body) as { id: string }).id);
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const provider = await startProvider({ secure: false, users: { 'recruiter@acme.com': 'app-password-1' }, deliverTo: () => null });
+    try {
+      const url = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook`;
+      const acmeId = (await t.ctx.tenants.get('acme'))?.id as number;
+      const webhook = await t.ctx.webhooks.add(acmeId, url, ['message.unassigned'], t.ctx.keyring().seal('whsec_test'), new Date().toISOString());
+      await deliver('careers@replies.acme.com', 'stranger@elsewhere.example', 'Hello there', '<p>hi</p>');
+      await waitFor(() => received.length === 1, 15_000, 'the webhook delivered');
+      await page.goto(`${base}/console/webhooks`);
+      expect(await page.textContent('tbody')).toMatch(new RegExp(`${webhook.id}\\s*acme\\s*${url}.*Active`, 's'));
+      await page.click(`a[href="/console/webhooks/${webhook.id}"]`);
+      expect(await page.textContent('tbody')).toMatch(/message\.unassigned.*delivered/s);
+      await page.click(`button[aria-label="Replay event ${received[0]}"]`);
+      await expect(page.textContent('[role=status]')).resolves.toContain(`Event ${received[0]} queued for delivery again.`);
+      await waitFor(() => received.length === 2, 15_000, 'the replayed delivery');
+      expect(received[1]).toBe(received[0]);
+
+      // The outbound queue, with the provider's own words for each message.
+      const account = await addTestAccount(t.ctx, provider, { tenant: 'acme', name: 'acme-outbound' });
+      const sent = await sendMessage(t.ctx, EVERY_TENANT, {
+        tenant: 'acme',
+        accountId: account.id,
+        to: 'jane@candidate.example',
+        subject: 'Interview on Tuesday',
+        text: 'Does 10:00 work?',
+      });
+      await waitFor(async () => (await t.ctx.outbound.get(sent.id))?.status === 'sent', 15_000, 'the message sent');
+      await page.goto(`${base}/console/outbound?status=sent`);
+      const row = await page.textContent(`tbody tr:has-text("Interview on Tuesday")`);
+      expect(row).toContain('jane@candidate.example');
+      expect(row).toMatch(/sent.*250/s);
+    } finally {
+      receiver.close();
+      await provider.close();
+    }
+
+    // An attachment downloads under the sender's file name, never rendered in the console's origin.
+    const c = await RawSmtp.connect(t.port);
+    expect((await c.startData(['careers@replies.acme.com'], 'cv@candidate.example'))?.code).toBe(354);
+    const cv = Buffer.from('%PDF-1.4 a curriculum vitae').toString('base64');
+    const mime = [
+      'From: cv@candidate.example',
+      'Subject: My CV',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/mixed; boundary="b1"',
+      '',
+      '--b1',
+      'Content-Type: text/plain',
+      '',
+      'Please find my CV attached.',
+      '--b1',
+      'Content-Type: application/pdf; name="cv.pdf"',
+      'Content-Disposition: attachment; filename="cv.pdf"',
+      'Content-Transfer-Encoding: base64',
+      '',
+      cv,
+      '--b1--',
+      '.',
+    ].join('\r\n');
+    const id = queuedId(await c.command(mime));
+    c.close();
+    await waitFor(async () => isProcessed((await t.ctx.messages.get(id))?.status), 10_000, 'processed');
+    await page.goto(`${base}/console/messages/${id}`);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('a:has-text("cv.pdf")')]);
+    expect(download.suggestedFilename()).toBe('cv.pdf');
+    const stream = await download.createReadStream();
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    expect(Buffer.concat(chunks).toString()).toBe('%PDF-1.4 a curriculum vitae');
+    // An attachment the message does not have: not found.
+    expect((await fetch(`${base}/console/messages/${id}/attachments/0000`, { headers: { cookie: `mailroom_session=${session?.sessionId}` } })).status).toBe(
+      404,
+    );
+    await page.close();
+  }, 120_000);
 
   it('refuses changes without the session token or from another origin, and slows down guessing', async () => {
     const { setupToken } = await addConsoleUser(t.ctx, EVERY_TENANT, { tenant: 'globex', email: 'gus@globex.com', role: 'admin' });

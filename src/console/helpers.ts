@@ -1,0 +1,30 @@
+// What the console's routes share: the session's variables, form fields, the
+// cookie, and the guard for administrators' pages.
+import type { Context as HonoContext } from 'hono';
+import { timingSafeEqual } from 'node:crypto';
+import type { SignedIn } from '../operations/index.ts';
+import { page } from './pages.ts';
+
+export type ConsoleEnv = { Variables: { signedIn: SignedIn; sessionId: string } };
+export type ConsoleContext = HonoContext<ConsoleEnv>;
+
+export const COOKIE = 'mailroom_session';
+/** Rows on a page of a list (the queue, the outbound queue, a delivery log). */
+export const PAGE = 50;
+
+export const sameText = (a: string, b: string): boolean => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+
+/** Behind a TLS proxy (X-Forwarded-Proto) or on https: the cookie is Secure. */
+export const secure = (c: HonoContext): boolean => new URL(c.req.url).protocol === 'https:' || c.req.header('x-forwarded-proto') === 'https';
+
+export function field(body: Record<string, unknown>, name: string): string {
+  const value = body[name];
+  return typeof value === 'string' ? value : '';
+}
+
+/** Pages for administrators and operators: a recruiter is told so. */
+export async function adminOnly(c: ConsoleContext, next: () => Promise<void>): Promise<Response | void> {
+  const { user } = c.get('signedIn');
+  if (user.role === 'recruiter') return c.html(page('Not allowed', 'This page is for administrators.', user), 403);
+  await next();
+}

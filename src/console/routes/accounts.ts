@@ -1,0 +1,63 @@
+// Sending accounts, for administrators and operators: the table, "Test
+// connection" (each stage, or "Status: OK"), "Send test email" (runs on in the
+// background; the page looks again until the message is back) and "Make default".
+import type { Hono } from 'hono';
+import { listAccounts, makeDefaultAccount, sendAccountTestEmail, testAccount } from '../../operations/index.ts';
+import type { Context } from '../../runtime/context.ts';
+import { adminOnly, type ConsoleContext, type ConsoleEnv } from '../helpers.ts';
+import { accountsPage } from '../pages.ts';
+
+/** A test email on its way, by account: shown on the accounts page until the next test. */
+type TestEmails = Map<number, { waiting: boolean; ok: boolean; text: string }>;
+
+export function accountRoutes(app: Hono<ConsoleEnv>, ctx: Context): void {
+  const testEmails: TestEmails = new Map();
+  app.use('/accounts', adminOnly);
+  app.use('/accounts/*', adminOnly);
+  app.get('/accounts', showAccounts(ctx, testEmails));
+  app.post('/accounts/:id/test', testConnection(ctx));
+  app.post('/accounts/:id/test-email', sendTestEmail(ctx, testEmails));
+  app.post('/accounts/:id/default', makeDefault(ctx));
+}
+
+const showAccounts = (ctx: Context, testEmails: TestEmails) => async (c: ConsoleContext) => {
+  const { user, reach, csrf } = c.get('signedIn');
+  const accounts = await listAccounts(ctx, reach);
+  const shown = accounts.flatMap((a) => {
+    const test = testEmails.get(a.id);
+    return test ? [{ id: a.id, ...test }] : [];
+  });
+  return c.html(accountsPage(user, csrf, accounts, null, shown));
+};
+
+const testConnection = (ctx: Context) => async (c: ConsoleContext) => {
+  const { user, reach, csrf } = c.get('signedIn');
+  const id = Number(c.req.param('id'));
+  const { result } = await testAccount(ctx, reach, id);
+  const text = result.ok ? 'Status: OK' : `failed at ${result.stage}: ${result.error ?? ''}. What to do: ${result.advice ?? ''}`;
+  return c.html(accountsPage(user, csrf, await listAccounts(ctx, reach), { id, text, ok: result.ok }, []));
+};
+
+/** The round trip takes seconds: it runs on, and the page looks again every two seconds until it is back. */
+const sendTestEmail = (ctx: Context, testEmails: TestEmails) => (c: ConsoleContext) => {
+  const id = Number(c.req.param('id'));
+  const reach = c.get('signedIn').reach;
+  if (testEmails.get(id)?.waiting !== true) {
+    testEmails.set(id, { waiting: true, ok: false, text: 'test email sent; waiting for it to come back through our MX' });
+    void sendAccountTestEmail(ctx, reach, id, { timeoutMs: ctx.config.checks.forwardingTimeoutMs })
+      .then(({ result }) =>
+        testEmails.set(id, {
+          waiting: false,
+          ok: result.ok,
+          text: result.ok ? `the test email came back in ${result.roundTripMs} ms: Active` : `${result.error ?? 'failed'}. What to do: ${result.advice ?? ''}`,
+        }),
+      )
+      .catch((err: Error) => testEmails.set(id, { waiting: false, ok: false, text: err.message }));
+  }
+  return c.redirect('/console/accounts', 303);
+};
+
+const makeDefault = (ctx: Context) => async (c: ConsoleContext) => {
+  await makeDefaultAccount(ctx, c.get('signedIn').reach, Number(c.req.param('id')));
+  return c.redirect('/console/accounts', 303);
+};
