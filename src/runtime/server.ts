@@ -214,11 +214,7 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
     inboxes?.start();
     const retention = scheduleRetention(ctx, log);
     metrics.watchThreads(() => ({ ...(pipeline ? { pipeline: pipeline.running } : {}), ...(relay ? { relay: relay.running } : {}) }));
-    log.info({ host: smtpStarted.smtp.address, port: smtpStarted.smtp.port, dataDir: config.data.dir, tls: smtpStarted.tls }, 'mailroom listening for SMTP');
-    if (http) log.info({ host: http.address.address, port: http.address.port }, 'mailroom HTTP API listening');
-    if ((await ctx.tenants.list()).length === 0) {
-      log.warn('no tenants yet, so every recipient is refused: add one with `mailroom tenants add <slug> --domain D --reply-domain R`');
-    }
+    await announceListening(ctx, smtpStarted, http);
     return {
       smtp: smtpStarted.smtp,
       http: http?.address ?? null,
@@ -230,19 +226,20 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
         return relay?.running ?? false;
       },
       stop() {
-        stopping ??= (async () => {
-          await retention.stop();
-          await http?.close();
-          await inboxes?.stop();
-          await running.listener.stop();
-          await running.committer.drain();
-          await onDemand?.demand.stop();
-          await (relayStarted?.demand ?? relay)?.stop();
-          await running.store.close();
-          ctx.close();
-          lock.release();
-          log.info('mailroom stopped');
-        })();
+        // In the order that loses nothing: no new work in, what was accepted committed, then the threads and the store.
+        stopping ??= stopInOrder([
+          () => retention.stop(),
+          () => http?.close(),
+          () => inboxes?.stop(),
+          () => running.listener.stop(),
+          () => running.committer.drain(),
+          () => onDemand?.demand.stop(),
+          () => (relayStarted?.demand ?? relay)?.stop(),
+          () => running.store.close(),
+          () => ctx.close(),
+          () => lock.release(),
+          () => log.info('mailroom stopped'),
+        ]);
         return stopping;
       },
     };
@@ -252,6 +249,20 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
     await store?.close();
     lock.release();
     throw err;
+  }
+}
+
+async function stopInOrder(steps: (() => unknown)[]): Promise<void> {
+  for (const step of steps) await step();
+}
+
+/** Where it listens, and a warning when no tenant exists yet (every recipient would be refused). */
+async function announceListening(ctx: Context, smtp: { smtp: AddressInfo; tls: string }, http: HttpServer | null): Promise<void> {
+  const { log, config } = ctx;
+  log.info({ host: smtp.smtp.address, port: smtp.smtp.port, dataDir: config.data.dir, tls: smtp.tls }, 'mailroom listening for SMTP');
+  if (http) log.info({ host: http.address.address, port: http.address.port }, 'mailroom HTTP API listening');
+  if ((await ctx.tenants.list()).length === 0) {
+    log.warn('no tenants yet, so every recipient is refused: add one with `mailroom tenants add <slug> --domain D --reply-domain R`');
   }
 }
 

@@ -8,13 +8,23 @@ import { ReplaySchema, WebhookInputSchema, WebhookSchema } from '../schemas.ts';
 import { json, NumericId, problem, security } from './shared.ts';
 
 export function webhookRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
-  const { ctx } = deps;
+  listWebhooks(app, deps);
+  addEndpoint(app, deps);
+  removeEndpoint(app, deps);
+  rotateSecret(app, deps);
+  replayEvents(app, deps);
+}
 
+/** The endpoints within the token's reach. */
+function listWebhooks(app: OpenAPIHono<ApiEnv>, { ctx }: ApiDeps): void {
   app.openapi(
     createRoute({ method: 'get', path: '/v1/webhooks', security, responses: { 200: json(z.object({ items: z.array(WebhookSchema) }), 'endpoints') } }),
     async (c) => c.json({ items: (await ctx.webhooks.list(c.get('scope').tenantIds)).map(webhookJson) }, 200),
   );
+}
 
+/** Adds an endpoint; its secret is in this answer only. */
+function addEndpoint(app: OpenAPIHono<ApiEnv>, { ctx }: ApiDeps): void {
   app.openapi(
     createRoute({
       method: 'post',
@@ -29,7 +39,10 @@ export function webhookRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       return c.json({ webhook: webhookJson(webhook), secret }, 201);
     },
   );
+}
 
+/** Removes an endpoint; its deliveries go with it. */
+function removeEndpoint(app: OpenAPIHono<ApiEnv>, { ctx }: ApiDeps): void {
   app.openapi(
     createRoute({
       method: 'delete',
@@ -43,7 +56,10 @@ export function webhookRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       return c.body(null, 204);
     },
   );
+}
 
+/** A new signing secret; the old one keeps signing for the grace period. */
+function rotateSecret(app: OpenAPIHono<ApiEnv>, { ctx }: ApiDeps): void {
   app.openapi(
     createRoute({
       method: 'post',
@@ -63,7 +79,10 @@ export function webhookRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       return c.json({ id: webhook.id, secret, previousSecretValidUntil }, 200);
     },
   );
+}
 
+/** Every event since a time, delivered again. */
+function replayEvents(app: OpenAPIHono<ApiEnv>, { ctx }: ApiDeps): void {
   app.openapi(
     createRoute({
       method: 'post',
