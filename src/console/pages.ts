@@ -294,6 +294,7 @@ export function accountsPage(
   return page(
     'Accounts',
     html`<h1>Sending accounts</h1>
+      <p><a href="/console/accounts/new">Add an account</a></p>
       ${result ? html`<p role="status" class="${result.ok ? '' : 'error'}">Account ${result.id}: ${result.text}</p>` : ''}
       ${testEmails.map((t) => html`<p class="${t.ok || t.waiting ? '' : 'error'}" data-test-email="${t.id}">Test email of account ${t.id}: ${t.text}</p>`)}
       <table>
@@ -337,7 +338,7 @@ export function accountsPage(
           )}
         </tbody>
       </table>
-      ${accounts.length === 0 ? html`<p>No account yet: an administrator adds one with <code>mailroom accounts add</code>.</p>` : ''}`,
+      ${accounts.length === 0 ? html`<p>No account yet: add one above, or with <code>mailroom accounts add</code>.</p>` : ''}`,
     user,
     csrf,
     testEmails.some((t) => t.waiting) ? 2 : 0,

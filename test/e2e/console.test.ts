@@ -295,6 +295,29 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in a browser', () => {
       await page.click(`form[action="/console/accounts/${account.id}/test-email"] button`);
       await page.waitForSelector(`[data-test-email="${account.id}"]:has-text("came back")`, { timeout: 30_000 });
       expect((await t.ctx.accounts.get(account.id))?.status).toBe('active');
+      // An account added with the form: a mistake is said and nothing typed is lost; the preset fills what is left empty.
+      await page.goto(`${base}/console/accounts/new`);
+      await page.fill('input[name=name]', 'globex-form');
+      await page.selectOption('select[name=provider]', 'ses');
+      await page.fill('input[name=from]', 'jobs@globex.com');
+      await page.fill('input[name=username]', 'jobs@globex.com');
+      await page.fill('input[name=password]', 'app-password-2');
+      await page.click('button:has-text("Add account")');
+      await expect(page.textContent('[role=alert]')).resolves.toContain('a host is required for provider ses');
+      expect(await page.inputValue('input[name=from]')).toBe('jobs@globex.com');
+      await page.selectOption('select[name=provider]', 'custom');
+      await page.fill('input[name=host]', '127.0.0.1');
+      await page.fill('input[name=port]', String(provider.port));
+      await page.selectOption('select[name=security]', 'starttls');
+      await page.fill('input[name=password]', 'app-password-2');
+      await page.click('button:has-text("Add account")');
+      await page.waitForURL(/added=/);
+      const added = (await t.ctx.accounts.list('globex')).find((a) => a.name === 'globex-form');
+      expect(added).toMatchObject({ status: 'pending', host: '127.0.0.1', port: provider.port, security: 'starttls', fromAddress: 'jobs@globex.com' });
+      expect(await page.textContent('tbody')).toMatch(/globex-form.*Pending/s);
+      // The stand-in provider's certificate comes from a private CA the form did not name: the connection test says so.
+      await page.click(`form[action="/console/accounts/${added?.id}/test"] button`);
+      await expect(page.textContent('[role=status]')).resolves.toMatch(/certificate is not trusted/);
     } finally {
       await provider.close();
     }

@@ -2,9 +2,11 @@
 // connection" (each stage, or "Status: OK"), "Send test email" (runs on in the
 // background; the page looks again until the message is back) and "Make default".
 import type { Hono } from 'hono';
-import { listAccounts, makeDefaultAccount, sendAccountTestEmail, testAccount } from '../../operations/index.ts';
+import { DomainError } from '../../errors.ts';
+import { addAccount, listAccounts, makeDefaultAccount, sendAccountTestEmail, testAccount } from '../../operations/index.ts';
 import type { Context } from '../../runtime/context.ts';
-import { adminOnly, type ConsoleContext, type ConsoleEnv } from '../helpers.ts';
+import { adminOnly, field, type ConsoleContext, type ConsoleEnv } from '../helpers.ts';
+import { accountFormPage, type AccountForm } from '../pages-account-form.ts';
 import { accountsPage } from '../pages.ts';
 
 /** A test email on its way, by account: shown on the accounts page until the next test. */
@@ -15,6 +17,8 @@ export function accountRoutes(app: Hono<ConsoleEnv>, ctx: Context): void {
   app.use('/accounts', adminOnly);
   app.use('/accounts/*', adminOnly);
   app.get('/accounts', showAccounts(ctx, testEmails));
+  app.get('/accounts/new', showAccountForm(ctx));
+  app.post('/accounts/new', addFromForm(ctx));
   app.post('/accounts/:id/test', testConnection(ctx));
   app.post('/accounts/:id/test-email', sendTestEmail(ctx, testEmails));
   app.post('/accounts/:id/default', makeDefault(ctx));
@@ -60,4 +64,47 @@ const sendTestEmail = (ctx: Context, testEmails: TestEmails) => (c: ConsoleConte
 const makeDefault = (ctx: Context) => async (c: ConsoleContext) => {
   await makeDefaultAccount(ctx, c.get('signedIn').reach, Number(c.req.param('id')));
   return c.redirect('/console/accounts', 303);
+};
+
+/** The slugs of the tenants the user reaches: where an account may be added. */
+async function tenantsOf(ctx: Context, c: ConsoleContext): Promise<string[]> {
+  const { reach } = c.get('signedIn');
+  return (await ctx.tenants.list()).filter((t) => reach.tenantIds === 'all' || reach.tenantIds.includes(t.id)).map((t) => t.slug);
+}
+
+const showAccountForm = (ctx: Context) => async (c: ConsoleContext) => {
+  const { user, csrf } = c.get('signedIn');
+  return c.html(accountFormPage(user, csrf, await tenantsOf(ctx, c), { tenant: user.tenant ?? '' }, null));
+};
+
+const FORM_FIELDS = ['tenant', 'name', 'provider', 'fromName', 'from', 'replyTo', 'host', 'port', 'security', 'username', 'delayMs', 'isDefault'];
+
+/** A number typed in the form, or undefined when left empty (the preset's, or the default, then applies). */
+const optionalNumber = (value: string | undefined): number | undefined => (value ? Number(value) : undefined);
+
+const addFromForm = (ctx: Context) => async (c: ConsoleContext) => {
+  const { user, reach, csrf } = c.get('signedIn');
+  const body = await c.req.parseBody();
+  const form: AccountForm = Object.fromEntries(FORM_FIELDS.map((name) => [name, field(body, name).trim()]));
+  try {
+    const { account } = await addAccount(ctx, reach, {
+      tenant: form['tenant'] ?? '',
+      name: form['name'] ?? '',
+      provider: form['provider'] ?? 'custom',
+      host: form['host'] || undefined,
+      port: optionalNumber(form['port']),
+      security: form['security'] || undefined,
+      username: form['username'] ?? '',
+      credentials: { password: field(body, 'password') },
+      from: form['from'] ?? '',
+      fromName: form['fromName'] || undefined,
+      replyTo: form['replyTo'] || undefined,
+      delayMs: optionalNumber(form['delayMs']),
+      isDefault: form['isDefault'] === '1',
+    });
+    return c.redirect(`/console/accounts?added=${account.id}`, 303);
+  } catch (err) {
+    if (!(err instanceof DomainError)) throw err;
+    return c.html(accountFormPage(user, csrf, await tenantsOf(ctx, c), form, err.message), 400);
+  }
 };

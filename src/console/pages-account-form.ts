@@ -1,0 +1,88 @@
+// The form that adds a sending account, with PCRecruiter's fields: the provider
+// preset fills in the server, port and security it knows (a provider without a
+// fixed host, like SES or a custom server, needs the server named).
+import { html } from 'hono/html';
+import { PROVIDERS } from '../relay/providers.ts';
+import type { ConsoleUser } from '../store/index.ts';
+import { page, type Html } from './pages.ts';
+
+/** What the administrator typed, sent back with the error so nothing is typed twice (never the password). */
+export type AccountForm = Record<string, string>;
+
+const text = (form: AccountForm, name: string, label: string, extra: { type?: string; required?: boolean; placeholder?: string; hint?: string } = {}): Html =>
+  html`<p>
+    <label
+      >${label}
+      <input
+        name="${name}"
+        type="${extra.type ?? 'text'}"
+        value="${form[name] ?? ''}"
+        ${extra.required ? 'required' : ''}
+        placeholder="${extra.placeholder ?? ''}"
+    /></label>
+    ${extra.hint ? html`<br /><span class="muted">${extra.hint}</span>` : ''}
+  </p>`;
+
+export function accountFormPage(user: ConsoleUser, csrf: string, tenants: string[], form: AccountForm, error: string | null): Html {
+  const provider = form['provider'] ?? 'gmail';
+  return page(
+    'Add an account',
+    html`<h1>Add a sending account</h1>
+      ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
+      <form method="post" action="/console/accounts/new">
+        <input type="hidden" name="csrf" value="${csrf}" />
+        <p>
+          <label
+            >Company
+            <select name="tenant">
+              ${tenants.map((t) => html`<option value="${t}" ${t === form['tenant'] ? 'selected' : ''}>${t}</option>`)}
+            </select></label
+          >
+        </p>
+        ${text(form, 'name', 'Account name', { required: true, placeholder: 'careers' })}
+        <p>
+          <label
+            >Provider
+            <select name="provider">
+              ${Object.entries(PROVIDERS).map(
+                ([name, preset]) =>
+                  html`<option value="${name}" ${name === provider ? 'selected' : ''}>
+                    ${name}${preset.host ? ` (${preset.host}:${preset.port}, ${preset.security})` : ''}
+                  </option>`,
+              )}
+            </select></label
+          >
+        </p>
+        ${text(form, 'fromName', 'From name', { placeholder: 'Acme Careers' })}
+        ${text(form, 'from', 'From address', { type: 'email', required: true, placeholder: 'careers@acme.com' })}
+        ${text(form, 'replyTo', 'Reply-to name on the reply domain', { placeholder: 'careers', hint: 'replies come back to <this>+<token>@<reply domain>' })}
+        ${text(form, 'host', 'Server', { placeholder: 'from the provider', hint: 'leave empty to use the provider preset' })}
+        ${text(form, 'port', 'Port', { type: 'number', placeholder: 'from the provider' })}
+        <p>
+          <label
+            >SSL/TLS
+            <select name="security">
+              ${['', 'tls', 'starttls'].map(
+                (s) =>
+                  html`<option value="${s}" ${s === (form['security'] ?? '') ? 'selected' : ''}>
+                    ${s === '' ? 'from the provider' : s === 'tls' ? 'SSL/TLS (implicit)' : 'STARTTLS'}
+                  </option>`,
+              )}
+            </select></label
+          >
+        </p>
+        ${text(form, 'username', 'Username', { required: true, placeholder: 'careers@acme.com' })}
+        <p>
+          <label>App password <input name="password" type="password" required autocomplete="new-password" /></label>
+        </p>
+        ${text(form, 'delayMs', 'Delay between emails (ms)', { type: 'number', placeholder: '0' })}
+        <p>
+          <label><input type="checkbox" name="isDefault" value="1" ${form['isDefault'] === '1' ? 'checked' : ''} /> Make it the default</label>
+        </p>
+        <p><button>Add account</button></p>
+      </form>
+      <p class="muted">Added as Pending; "Test connection" and "Send test email" on the accounts page make it Active.</p>`,
+    user,
+    csrf,
+  );
+}
