@@ -267,6 +267,37 @@ const inboxesSection = z
   })
   .strict();
 
+/** One provider's OAuth 2.0 app: client id and secret from its console, its endpoints, and the scopes SMTP sending needs. */
+const oauthSection = z
+  .object({
+    googleClientId: z
+      .string()
+      .default('')
+      .describe('OAuth client id of the Google Cloud app ("Sign in with Google" on the accounts page); empty: the button is not shown.'),
+    googleClientSecret: z.string().default('').describe('Its client secret (set by environment: MAILROOM_OAUTH_GOOGLE_CLIENT_SECRET).'),
+    googleAuthorizeUrl: z.string().default('https://accounts.google.com/o/oauth2/v2/auth').describe("Google's authorization endpoint."),
+    googleTokenUrl: z.string().default('https://oauth2.googleapis.com/token').describe("Google's token endpoint."),
+    googleScope: z
+      .string()
+      .default('https://mail.google.com/ openid email')
+      .describe('Scopes asked of Google: SMTP with XOAUTH2 needs https://mail.google.com/.'),
+    microsoftClientId: z
+      .string()
+      .default('')
+      .describe('Application (client) id of the Microsoft Entra app ("Sign in with Microsoft"); empty: the button is not shown.'),
+    microsoftClientSecret: z.string().default('').describe('Its client secret (set by environment: MAILROOM_OAUTH_MICROSOFT_CLIENT_SECRET).'),
+    microsoftAuthorizeUrl: z
+      .string()
+      .default('https://login.microsoftonline.com/common/oauth2/v2.0/authorize')
+      .describe("Microsoft's authorization endpoint (common: any work or school account)."),
+    microsoftTokenUrl: z.string().default('https://login.microsoftonline.com/common/oauth2/v2.0/token').describe("Microsoft's token endpoint."),
+    microsoftScope: z
+      .string()
+      .default('https://outlook.office.com/SMTP.Send offline_access openid email')
+      .describe('Scopes asked of Microsoft: SMTP AUTH with XOAUTH2 needs SMTP.Send, a refresh token offline_access.'),
+  })
+  .strict();
+
 const logSection = z
   .object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level of the JSON log on stdout.'),
@@ -286,6 +317,7 @@ export const configSchema = z
     webhooks: webhooksSection.prefault({}).describe("Delivering events to the tenants' webhook endpoints."),
     http: httpSection.prefault({}).describe('The HTTP API, health checks and metrics.'),
     inboxes: inboxesSection.prefault({}).describe('Company mailboxes read over IMAP, where forwarding to mailroom cannot be set up.'),
+    oauth: oauthSection.prefault({}).describe('Signing accounts in with Google or Microsoft from the console (OAuth 2.0 with PKCE).'),
     checks: checksSection.prefault({}).describe('`mailroom tenants check`: what a customer set-up is checked against.'),
     log: logSection.prefault({}).describe('Logging.'),
   })

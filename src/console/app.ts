@@ -4,18 +4,16 @@
 import { Hono, type Context as HonoContext } from 'hono';
 import { DomainError } from '../errors.ts';
 import type { Context } from '../runtime/context.ts';
-import type { ConsoleEnv } from './helpers.ts';
+import { pagePolicy, type ConsoleEnv } from './helpers.ts';
 import { page } from './pages.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { candidateRoutes } from './routes/candidates.ts';
 import { checklistRoutes } from './routes/checklist.ts';
+import { oauthCallbackRoute, oauthRoutes } from './routes/oauth.ts';
 import { outgoingRoutes } from './routes/outgoing.ts';
 import { queueRoutes } from './routes/queue.ts';
 import { sessionRoutes } from './routes/session.ts';
 
-/** What a console page may load: itself, nothing else; no one may frame it. */
-const PAGE_POLICY =
-  "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 /** A sender's HTML: styles and inline images only, in a sandbox without scripts. */
 const MAIL_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; sandbox";
 
@@ -30,15 +28,18 @@ export function consoleRoutes(ctx: Context): Hono<ConsoleEnv> {
   app.use('*', async (c, next) => {
     if (c.req.method === 'POST' && foreignOrigin(c)) return c.text('forbidden: a change must come from the console itself', 403);
     await next();
-    c.header('content-security-policy', c.req.path.endsWith('/body') ? MAIL_POLICY : PAGE_POLICY);
+    // A page that posts elsewhere (sign-in with a provider) set its own policy.
+    if (!c.res.headers.has('content-security-policy')) c.header('content-security-policy', c.req.path.endsWith('/body') ? MAIL_POLICY : pagePolicy());
     c.header('x-content-type-options', 'nosniff');
     c.header('referrer-policy', 'no-referrer');
     c.header('cache-control', 'no-store');
   });
+  oauthCallbackRoute(app); // the provider's redirect comes without the session cookie
   sessionRoutes(app, ctx); // sign-in pages, then the session guard
   queueRoutes(app, ctx);
   candidateRoutes(app, ctx);
   accountRoutes(app, ctx);
+  oauthRoutes(app, ctx);
   checklistRoutes(app, ctx);
   outgoingRoutes(app, ctx);
   app.onError((err, c) => {

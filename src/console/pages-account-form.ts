@@ -23,12 +23,20 @@ const text = (form: AccountForm, name: string, label: string, extra: { type?: st
     ${extra.hint ? html`<br /><span class="muted">${extra.hint}</span>` : ''}
   </p>`;
 
-export function accountFormPage(user: ConsoleUser, csrf: string, tenants: string[], form: AccountForm, error: string | null): Html {
+export function accountFormPage(user: ConsoleUser, csrf: string, tenants: string[], form: AccountForm, error: string | null, signIns: string[] = []): Html {
   const provider = form['provider'] ?? 'gmail';
   return page(
     'Add an account',
     html`<h1>Add a sending account</h1>
       ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
+      ${
+        signIns.length > 0
+          ? html`<p>
+              ${signIns.map((p) => html`<a class="button" href="/console/accounts/sign-in/${p}">Sign in with ${p === 'google' ? 'Google' : 'Microsoft'}</a> `)}
+              or fill in the server and an app password:
+            </p>`
+          : ''
+      }
       <form method="post" action="/console/accounts/new">
         <input type="hidden" name="csrf" value="${csrf}" />
         <p>
@@ -82,6 +90,47 @@ export function accountFormPage(user: ConsoleUser, csrf: string, tenants: string
         <p><button>Add account</button></p>
       </form>
       <p class="muted">Added as Pending; "Test connection" and "Send test email" on the accounts page make it Active.</p>`,
+    user,
+    csrf,
+  );
+}
+
+/** Before leaving for the provider: which company, what to call the account, and (rarely) a server other than the preset's. */
+export function signInFormPage(user: ConsoleUser, csrf: string, provider: 'google' | 'microsoft', tenants: string[], redirectUri: string): Html {
+  const name = provider === 'google' ? 'Google' : 'Microsoft';
+  return page(
+    `Sign in with ${name}`,
+    html`<h1>Sign in with ${name}</h1>
+      <p>You will sign in to the mailbox at ${name} and allow mailroom to send as it; you come back here and the account is added.</p>
+      <form method="post" action="/console/accounts/sign-in/${provider}">
+        <input type="hidden" name="csrf" value="${csrf}" />
+        <p>
+          <label
+            >Company
+            <select name="tenant">
+              ${tenants.map((t) => html`<option value="${t}" ${t === user.tenant ? 'selected' : ''}>${t}</option>`)}
+            </select></label
+          >
+        </p>
+        ${text({}, 'name', 'Account name', { required: true, placeholder: 'careers' })}
+        ${text({}, 'host', 'Server', { placeholder: 'from the provider', hint: "leave empty for the provider's own SMTP server" })}
+        ${text({}, 'port', 'Port', { type: 'number', placeholder: 'from the provider' })}
+        <p>
+          <label
+            >SSL/TLS
+            <select name="security">
+              <option value="">from the provider</option>
+              <option value="tls">SSL/TLS (implicit)</option>
+              <option value="starttls">STARTTLS</option>
+            </select></label
+          >
+        </p>
+        <p>
+          <label><input type="checkbox" name="isDefault" value="1" /> Make it the default</label>
+        </p>
+        <p><button>Continue to ${name}</button></p>
+      </form>
+      <p class="muted">The app's redirect URI at ${name} must be ${redirectUri}.</p>`,
     user,
     csrf,
   );

@@ -13,13 +13,22 @@ header a,header button{color:#fff}header button{background:transparent;border:1p
 iframe{width:100%;height:24em;border:1px solid #ccc}pre{white-space:pre-wrap;background:#f6f6f6;padding:.8em}
 .scroll{overflow-x:auto}ol.thread{list-style:none;padding:0}@media (max-width:600px){header{flex-wrap:wrap}td,th{padding:.3em}}`;
 
-export function page(title: string, body: Html | string, user: ConsoleUser | null = null, csrf = '', refreshSeconds = 0): Html {
+/** A page of the console; `refreshTo` makes the browser go on there at once (a step within our own origin). */
+export function page(
+  title: string,
+  body: Html | string,
+  user: ConsoleUser | null = null,
+  csrf = '',
+  refreshSeconds = 0,
+  refreshTo: string | null = null,
+): Html {
   return html`<!doctype html>
     <html lang="en">
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         ${refreshSeconds > 0 ? html`<meta http-equiv="refresh" content="${refreshSeconds}" />` : ''}
+        ${refreshTo ? html`<meta http-equiv="refresh" content="0; url=${refreshTo}" />` : ''}
         <title>${title} · mailroom</title>
         <style>
           ${STYLE}

@@ -37,3 +37,4 @@ export {
   SESSION_HOURS,
   type SignedIn,
 } from './users.ts';
+export { beginAccountSignIn, completeAccountSignIn, signInApp, type PendingSignIn, type SignInProvider, type SignInRequest } from './oauth-accounts.ts';

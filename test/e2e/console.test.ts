@@ -12,6 +12,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addConsoleUser, completeSetup, EVERY_TENANT, sendMessage, signIn as signInUser } from '../../src/operations/index.ts';
 import { addTestAccount } from '../helpers/accounts.ts';
+import { startAuthServer, type StandInAuthServer } from '../helpers/oauth-server.ts';
 import { startProvider } from '../helpers/provider.ts';
 import { RawSmtp, queuedId } from '../helpers/raw-smtp.ts';
 import { isProcessed, startTestServer, waitFor, type TestServer } from '../helpers/server.ts';
@@ -21,6 +22,7 @@ const CHROMIUM = '/usr/bin/chromium';
 if (!existsSync(CHROMIUM) && process.env.CI) throw new Error('Chromium is not installed (apt install chromium)');
 
 let t: TestServer;
+let auth: StandInAuthServer;
 let browser: Browser;
 let tracker: Server;
 let pixelHits = 0;
@@ -46,7 +48,17 @@ async function signIn(page: Page, email: string, password: string): Promise<void
 
 describe.skipIf(!existsSync(CHROMIUM))('web console in a browser', () => {
   beforeAll(async () => {
-    t = await startTestServer();
+    auth = await startAuthServer('jobs@acme.com');
+    t = await startTestServer({
+      overrides: {
+        oauth: {
+          googleClientId: auth.clientId,
+          googleClientSecret: auth.clientSecret,
+          googleAuthorizeUrl: `${auth.url}/authorize`,
+          googleTokenUrl: `${auth.url}/token`,
+        },
+      },
+    });
     base = `http://127.0.0.1:${t.server.http?.port}`;
     tracker = createServer((_req, res) => {
       pixelHits++;
@@ -72,6 +84,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in a browser', () => {
     await browser?.close();
     tracker?.close();
     await t?.cleanup();
+    await auth?.close();
   });
 
   it('sets a password by the link, signs in, sees only its tenant, opens a message without its pixel firing, and assigns it', async () => {
@@ -239,6 +252,45 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in a browser', () => {
     );
     await page.close();
   }, 120_000);
+
+  it('adds an account by signing in with Google (authorization code with PKCE, against a stand-in) and sends with XOAUTH2', async () => {
+    const { setupToken } = await addConsoleUser(t.ctx, EVERY_TENANT, { tenant: 'acme', email: 'otto@acme.com', role: 'admin' });
+    await completeSetup(t.ctx, setupToken, PASSWORD);
+    const session = await signInUser(t.ctx, 'otto@acme.com', PASSWORD);
+    const page = await browser.newPage();
+    await page.context().addCookies([{ name: 'mailroom_session', value: session?.sessionId ?? '', domain: '127.0.0.1', path: '/console' }]);
+    const provider = await startProvider({ secure: false, accessTokens: new Set([auth.accessToken]) });
+    try {
+      await page.goto(`${base}/console/accounts/new`);
+      await page.click('a:has-text("Sign in with Google")');
+      await expect(page.textContent('main')).resolves.toContain(`${base}/console/accounts/oauth/callback`);
+      await page.fill('input[name=name]', 'google-jobs');
+      // The stand-in SMTP provider instead of smtp.gmail.com.
+      await page.fill('input[name=host]', '127.0.0.1');
+      await page.fill('input[name=port]', String(provider.port));
+      await page.selectOption('select[name=security]', 'starttls');
+      await page.click('button:has-text("Continue to Google")');
+      // Off to the stand-in's consent, back to the callback, one step within our origin, then the accounts page.
+      await page.waitForURL(/\/console\/accounts\?added=\d+$/, { timeout: 15_000 });
+      expect(auth.refused).toEqual([]);
+      const added = (await t.ctx.accounts.list('acme')).find((a) => a.name === 'google-jobs');
+      expect(added).toMatchObject({ provider: 'gmail', authMethod: 'oauth2', username: 'jobs@acme.com', fromAddress: 'jobs@acme.com', status: 'pending' });
+      // The refresh token is sealed at rest: the row holds no token in the clear.
+      const row = t.ctx.db.prepare('SELECT secret FROM accounts WHERE id = ?').pluck().get(added?.id) as string;
+      expect(row).not.toContain('rt-');
+      // The stand-in provider's certificate comes from a private CA: given to the account here, as `accounts add --tls-ca` would.
+      t.ctx.db.prepare('UPDATE accounts SET tls_ca = ? WHERE id = ?').run(provider.ca, added?.id);
+      await page.goto(`${base}/console/accounts`);
+      await page.click(`form[action="/console/accounts/${added?.id}/test"] button`);
+      await expect(page.textContent('[role=status]')).resolves.toContain(`Account ${added?.id}: Status: OK`);
+      // A finish link from someone else's sign-in (or a replayed one) adds nothing.
+      await page.goto(`${base}/console/accounts/oauth/finish?code=x&state=forged`);
+      await expect(page.textContent('main')).resolves.toContain('This sign-in is unknown');
+    } finally {
+      await provider.close();
+      await page.close();
+    }
+  }, 60_000);
 
   it('refuses changes without the session token or from another origin, and slows down guessing', async () => {
     const { setupToken } = await addConsoleUser(t.ctx, EVERY_TENANT, { tenant: 'globex', email: 'gus@globex.com', role: 'admin' });

@@ -3,7 +3,7 @@
 // background; the page looks again until the message is back) and "Make default".
 import type { Hono } from 'hono';
 import { DomainError } from '../../errors.ts';
-import { addAccount, listAccounts, makeDefaultAccount, sendAccountTestEmail, testAccount } from '../../operations/index.ts';
+import { addAccount, listAccounts, makeDefaultAccount, sendAccountTestEmail, signInApp, testAccount } from '../../operations/index.ts';
 import type { Context } from '../../runtime/context.ts';
 import { adminOnly, field, type ConsoleContext, type ConsoleEnv } from '../helpers.ts';
 import { accountFormPage, type AccountForm } from '../pages-account-form.ts';
@@ -74,7 +74,8 @@ async function tenantsOf(ctx: Context, c: ConsoleContext): Promise<string[]> {
 
 const showAccountForm = (ctx: Context) => async (c: ConsoleContext) => {
   const { user, csrf } = c.get('signedIn');
-  return c.html(accountFormPage(user, csrf, await tenantsOf(ctx, c), { tenant: user.tenant ?? '' }, null));
+  const signIns = ['google', 'microsoft'].filter((p) => signInApp(ctx.config, p));
+  return c.html(accountFormPage(user, csrf, await tenantsOf(ctx, c), { tenant: user.tenant ?? '' }, null, signIns));
 };
 
 const FORM_FIELDS = ['tenant', 'name', 'provider', 'fromName', 'from', 'replyTo', 'host', 'port', 'security', 'username', 'delayMs', 'isDefault'];
