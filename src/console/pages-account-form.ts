@@ -3,7 +3,7 @@
 // fixed host, like SES or a custom server, needs the server named).
 import { html } from 'hono/html';
 import { PROVIDERS } from '../relay/providers.ts';
-import type { ConsoleUser } from '../store/index.ts';
+import type { Account, ConsoleUser } from '../store/index.ts';
 import { page, type Html } from './pages.ts';
 
 /** What the administrator typed, sent back with the error so nothing is typed twice (never the password). */
@@ -131,6 +131,63 @@ export function signInFormPage(user: ConsoleUser, csrf: string, provider: 'googl
         <p><button>Continue to ${name}</button></p>
       </form>
       <p class="muted">The app's redirect URI at ${name} must be ${redirectUri}.</p>`,
+    user,
+    csrf,
+  );
+}
+
+/** The form prefilled from an account, or from what was typed when it came back with an error. */
+export function editFormOf(account: Account): AccountForm {
+  return {
+    host: account.host,
+    port: String(account.port),
+    security: account.security,
+    username: account.username,
+    from: account.fromAddress,
+    fromName: account.fromName ?? '',
+    replyTo: account.replyLocal,
+    delayMs: String(account.delayMs),
+  };
+}
+
+export function accountEditPage(user: ConsoleUser, csrf: string, account: Account, form: AccountForm, error: string | null): Html {
+  return page(
+    `Edit account ${account.id}`,
+    html`<h1>Edit account ${account.id}: ${account.name}</h1>
+      <p class="muted">${account.tenant} · ${account.provider} · ${account.authMethod === 'oauth2' ? 'signed in with OAuth2' : 'app password'}</p>
+      ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
+      <form method="post" action="/console/accounts/${account.id}/edit">
+        <input type="hidden" name="csrf" value="${csrf}" />
+        ${text(form, 'fromName', 'From name')} ${text(form, 'from', 'From address', { type: 'email', required: true })}
+        ${text(form, 'replyTo', 'Reply-to name on the reply domain', { required: true })} ${text(form, 'host', 'Server', { required: true })}
+        ${text(form, 'port', 'Port', { type: 'number', required: true })}
+        <p>
+          <label
+            >SSL/TLS
+            <select name="security">
+              ${['tls', 'starttls', ...(account.security === 'none' ? ['none'] : [])].map(
+                (s) =>
+                  html`<option value="${s}" ${s === form['security'] ? 'selected' : ''}>
+                    ${s === 'tls' ? 'SSL/TLS (implicit)' : s === 'starttls' ? 'STARTTLS' : 'none'}
+                  </option>`,
+              )}
+            </select></label
+          >
+        </p>
+        ${text(form, 'username', 'Username', { required: true })}
+        ${
+          account.authMethod === 'password'
+            ? html`<p>
+                <label>New app password <input name="password" type="password" autocomplete="new-password" /></label><br /><span class="muted"
+                  >empty: the stored one stays</span
+                >
+              </p>`
+            : ''
+        }
+        ${text(form, 'delayMs', 'Delay between emails (ms)', { type: 'number', required: true })}
+        <p><button>Save</button> <a href="/console/accounts">Cancel</a></p>
+      </form>
+      <p class="muted">Saved settings are untested: the account is Pending until "Test connection" or "Send test email" passes.</p>`,
     user,
     csrf,
   );

@@ -329,6 +329,7 @@ export function accountsPage(
                 <td>${method(a)} · ${a.fromAddress}</td>
                 <td>${a.status === 'pending' ? 'Pending' : a.status === 'active' ? 'Active' : html`Failing: ${a.lastError ?? ''}`}</td>
                 <td>
+                  <a href="/console/accounts/${a.id}/edit" aria-label="Edit account ${a.id}">Edit</a>
                   <form class="inline" method="post" action="/console/accounts/${a.id}/test">
                     <input type="hidden" name="csrf" value="${csrf}" /><button>Test connection</button>
                   </form>

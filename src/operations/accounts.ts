@@ -8,8 +8,9 @@ import type { DiagnosisResult } from '../relay/diagnose.ts';
 import type { TestEmailResult } from '../relay/test-email.ts';
 import type { Context } from '../runtime/context.ts';
 import { SecretError, unreadableCredentials } from '../secrets/keyring.ts';
-import { normalizeAddress, normalizeDomain, type Account, type AccountSecret, type SentCopySettings } from '../store/index.ts';
+import { normalizeDomain, type Account, type AccountSecret, type SentCopySettings } from '../store/index.ts';
 import { changeAccountStatus } from '../webhooks/announce.ts';
+import { checkedDelay, checkedFrom, checkedPort, checkedReplyLocal, checkedSecurity } from './account-fields.ts';
 import { accountWithin, reaches, tenantWithin, type Reach } from './reach.ts';
 
 /** The accounts within reach, oldest first. */
@@ -160,21 +161,13 @@ export async function addAccount(ctx: Context, reach: Reach, input: AccountInput
   const tenant = await tenantWithin(ctx, reach, input.tenant);
   const host = input.host ?? preset.host;
   if (!host) throw new InvalidError(`a host is required for provider ${input.provider}`, 'host');
-  const security = input.security ?? preset.security;
-  if (security !== 'tls' && security !== 'starttls' && security !== 'none')
-    throw new InvalidError('security must be tls (implicit, port 465), starttls (587) or none', 'security');
-  if (security === 'none' && !input.allowPlain)
-    throw new InvalidError('security none sends the password in the clear; allow it explicitly if this server is on a trusted network', 'allowPlain');
+  const security = checkedSecurity(input.security ?? preset.security, input.allowPlain);
   const warnings = security === 'none' ? ['this account sends without TLS: passwords and messages cross the network in the clear'] : [];
-  const port = input.port ?? (security === preset.security ? preset.port : security === 'tls' ? 465 : 587);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidError('the port must be from 1 to 65535', 'port');
-  const from = normalizeAddress(input.from);
-  if (!from) throw new InvalidError(`"${input.from}" is not an email address`, 'from');
+  const port = checkedPort(input.port ?? (security === preset.security ? preset.port : security === 'tls' ? 465 : 587));
+  const from = checkedFrom(input.from);
   const sendingDomain = input.sendingDomain ? normalizeDomain(input.sendingDomain) : from.slice(from.indexOf('@') + 1);
   if (!sendingDomain) throw new InvalidError(`"${input.sendingDomain}" is not a domain`, 'sendingDomain');
-  const replyLocal = (input.replyTo ?? 'reply').toLowerCase();
-  if (!/^[a-z0-9][a-z0-9._-]*$/.test(replyLocal))
-    throw new InvalidError('the reply-to is the local part before +token (letters, digits, . _ -), e.g. careers', 'replyTo');
+  const replyLocal = checkedReplyLocal(input.replyTo ?? 'reply');
   if (input.tlsCa != null && !input.tlsCa.includes('-----BEGIN CERTIFICATE-----')) throw new InvalidError('the CA file holds no PEM certificate', 'tlsCa');
   const secret: AccountSecret = {};
   let authMethod: 'password' | 'oauth2' = 'password';
@@ -217,7 +210,7 @@ export async function addAccount(ctx: Context, reach: Reach, input: AccountInput
       replyLocal,
       owner: input.owner ?? null,
       isDefault: input.isDefault === true,
-      delayMs: input.delayMs ?? 0,
+      delayMs: checkedDelay(input.delayMs ?? 0),
       perMinute: input.perMinute ?? preset.perMinute,
       perDay: input.perDay ?? preset.perDay,
       sentCopy: sentCopy.settings,

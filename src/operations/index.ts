@@ -38,3 +38,4 @@ export {
   type SignedIn,
 } from './users.ts';
 export { beginAccountSignIn, completeAccountSignIn, signInApp, type PendingSignIn, type SignInProvider, type SignInRequest } from './oauth-accounts.ts';
+export { editAccount, type AccountEdit } from './account-edit.ts';

@@ -110,6 +110,12 @@ interface AccountRow {
 
 const SELECT = 'SELECT a.*, t.slug AS tenant FROM accounts a JOIN tenants t ON t.id = a.tenant_id';
 
+/** What an edit may change: where and as whom it connects, and what its mail says it is from. */
+export type AccountSettings = Pick<NewAccount, 'host' | 'port' | 'security' | 'username' | 'fromAddress' | 'fromName' | 'sendingDomain' | 'replyLocal' | 'delayMs'> & {
+  /** A new sealed secret (a new password), or null to keep the one stored. */
+  sealedSecret: string | null;
+};
+
 export class AccountStore {
   private readonly db: Database;
   private readonly statements: StatementCache;
@@ -166,6 +172,28 @@ export class AccountStore {
       })
       .immediate();
     return this.get(id) as Account;
+  }
+
+  /** New connection and sender settings (an edit); the caller marks the account untested. */
+  updateSettings(id: number, settings: AccountSettings): void {
+    this.statements
+      .get(
+        `UPDATE accounts SET host = ?, port = ?, security = ?, username = ?, secret = COALESCE(?, secret), from_address = ?, from_name = ?,
+         sending_domain = ?, reply_local = ?, delay_ms = ? WHERE id = ?`,
+      )
+      .run(
+        settings.host,
+        settings.port,
+        settings.security,
+        settings.username,
+        settings.sealedSecret,
+        settings.fromAddress,
+        settings.fromName,
+        settings.sendingDomain,
+        settings.replyLocal,
+        settings.delayMs,
+        id,
+      );
   }
 
   get(id: number): Account | null {

@@ -370,6 +370,21 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in a browser', () => {
       // The stand-in provider's certificate comes from a private CA the form did not name: the connection test says so.
       await page.click(`form[action="/console/accounts/${added?.id}/test"] button`);
       await expect(page.textContent('[role=status]')).resolves.toMatch(/certificate is not trusted/);
+      // Edited: a mistake is said; saved settings are untested again (Pending); an empty password keeps the stored one.
+      const sealedBefore = t.ctx.db.prepare('SELECT secret FROM accounts WHERE id = ?').pluck().get(added?.id);
+      await page.goto(`${base}/console/accounts`);
+      await page.click(`a[aria-label="Edit account ${added?.id}"]`);
+      expect(await page.inputValue('input[name=from]')).toBe('jobs@globex.com');
+      await page.fill('input[name=port]', '70000');
+      await page.click('button:has-text("Save")');
+      await expect(page.textContent('[role=alert]')).resolves.toContain('the port must be from 1 to 65535');
+      await page.fill('input[name=port]', String(provider.port));
+      await page.fill('input[name=fromName]', 'Globex Careers');
+      await page.fill('input[name=delayMs]', '1500');
+      await page.click('button:has-text("Save")');
+      await page.waitForURL(/edited=/);
+      expect(await t.ctx.accounts.get(added?.id as number)).toMatchObject({ fromName: 'Globex Careers', delayMs: 1500, status: 'pending' });
+      expect(t.ctx.db.prepare('SELECT secret FROM accounts WHERE id = ?').pluck().get(added?.id)).toBe(sealedBefore);
     } finally {
       await provider.close();
     }

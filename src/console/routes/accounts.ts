@@ -3,10 +3,19 @@
 // background; the page looks again until the message is back) and "Make default".
 import type { Hono } from 'hono';
 import { DomainError } from '../../errors.ts';
-import { addAccount, listAccounts, makeDefaultAccount, sendAccountTestEmail, signInApp, testAccount } from '../../operations/index.ts';
+import {
+  accountWithin,
+  addAccount,
+  editAccount,
+  listAccounts,
+  makeDefaultAccount,
+  sendAccountTestEmail,
+  signInApp,
+  testAccount,
+} from '../../operations/index.ts';
 import type { Context } from '../../runtime/context.ts';
 import { adminOnly, field, type ConsoleContext, type ConsoleEnv } from '../helpers.ts';
-import { accountFormPage, type AccountForm } from '../pages-account-form.ts';
+import { accountEditPage, accountFormPage, editFormOf, type AccountForm } from '../pages-account-form.ts';
 import { accountsPage } from '../pages.ts';
 
 /** A test email on its way, by account: shown on the accounts page until the next test. */
@@ -19,6 +28,8 @@ export function accountRoutes(app: Hono<ConsoleEnv>, ctx: Context): void {
   app.get('/accounts', showAccounts(ctx, testEmails));
   app.get('/accounts/new', showAccountForm(ctx));
   app.post('/accounts/new', addFromForm(ctx));
+  app.get('/accounts/:id/edit', showEditForm(ctx));
+  app.post('/accounts/:id/edit', saveEdit(ctx));
   app.post('/accounts/:id/test', testConnection(ctx));
   app.post('/accounts/:id/test-email', sendTestEmail(ctx, testEmails));
   app.post('/accounts/:id/default', makeDefault(ctx));
@@ -107,5 +118,37 @@ const addFromForm = (ctx: Context) => async (c: ConsoleContext) => {
   } catch (err) {
     if (!(err instanceof DomainError)) throw err;
     return c.html(accountFormPage(user, csrf, await tenantsOf(ctx, c), form, err.message), 400);
+  }
+};
+
+const showEditForm = (ctx: Context) => async (c: ConsoleContext) => {
+  const { user, reach, csrf } = c.get('signedIn');
+  const account = await accountWithin(ctx, reach, Number(c.req.param('id')));
+  return c.html(accountEditPage(user, csrf, account, editFormOf(account), null));
+};
+
+const EDIT_FIELDS = ['host', 'port', 'security', 'username', 'from', 'fromName', 'replyTo', 'delayMs'];
+
+const saveEdit = (ctx: Context) => async (c: ConsoleContext) => {
+  const { user, reach, csrf } = c.get('signedIn');
+  const account = await accountWithin(ctx, reach, Number(c.req.param('id')));
+  const body = await c.req.parseBody();
+  const form: AccountForm = Object.fromEntries(EDIT_FIELDS.map((name) => [name, field(body, name).trim()]));
+  try {
+    await editAccount(ctx, reach, account.id, {
+      host: form['host'] ?? '',
+      port: Number(form['port']),
+      security: form['security'] ?? '',
+      username: form['username'] ?? '',
+      password: field(body, 'password') || undefined,
+      from: form['from'] ?? '',
+      fromName: form['fromName'] || null,
+      replyTo: form['replyTo'] ?? '',
+      delayMs: Number(form['delayMs'] || '0'),
+    });
+    return c.redirect(`/console/accounts?edited=${account.id}`, 303);
+  } catch (err) {
+    if (!(err instanceof DomainError)) throw err;
+    return c.html(accountEditPage(user, csrf, account, form, err.message), 400);
   }
 };
