@@ -27,7 +27,8 @@ export function checkedFrom(from: string): string {
 /** The local part of the Reply-To before +token. */
 export function checkedReplyLocal(replyTo: string): string {
   const local = replyTo.toLowerCase();
-  if (!/^[a-z0-9][a-z0-9._-]*$/.test(local)) throw new InvalidError('the reply-to is the local part before +token (letters, digits, . _ -), e.g. careers', 'replyTo');
+  if (!/^[a-z0-9][a-z0-9._-]*$/.test(local))
+    throw new InvalidError('the reply-to is the local part before +token (letters, digits, . _ -), e.g. careers', 'replyTo');
   return local;
 }
 

@@ -111,7 +111,10 @@ interface AccountRow {
 const SELECT = 'SELECT a.*, t.slug AS tenant FROM accounts a JOIN tenants t ON t.id = a.tenant_id';
 
 /** What an edit may change: where and as whom it connects, and what its mail says it is from. */
-export type AccountSettings = Pick<NewAccount, 'host' | 'port' | 'security' | 'username' | 'fromAddress' | 'fromName' | 'sendingDomain' | 'replyLocal' | 'delayMs'> & {
+export type AccountSettings = Pick<
+  NewAccount,
+  'host' | 'port' | 'security' | 'username' | 'fromAddress' | 'fromName' | 'sendingDomain' | 'replyLocal' | 'delayMs'
+> & {
   /** A new sealed secret (a new password), or null to keep the one stored. */
   sealedSecret: string | null;
 };

@@ -30,7 +30,15 @@ export { CandidateStore, CandidateError, type BatchUpsertResult, type Candidate,
 export { MatchLookups, type TenantView } from './match-lookups.ts';
 export { ConversationStore, conversationSubject, type Conversation } from './conversations.ts';
 export { TokenKeyStore, ReplyTokenSource, type TokenKeyInfo } from './token-keys.ts';
-export { AccountStore, type Account, type AccountSettings, type NewAccount, type AccountSecret, type AccountStatus, type SentCopySettings } from './accounts.ts';
+export {
+  AccountStore,
+  type Account,
+  type AccountSettings,
+  type NewAccount,
+  type AccountSecret,
+  type AccountStatus,
+  type SentCopySettings,
+} from './accounts.ts';
 export { OutboundStore, type OutboundBounce, type OutboundMessage, type NewOutbound, type OutboundStatus } from './outbound.ts';
 export { EventStore, EVENT_TYPES, type EventType, type EventPayload } from './events.ts';
 export { WebhookStore, type Webhook, type DueDelivery, type WebhookDelivery } from './webhooks.ts';
