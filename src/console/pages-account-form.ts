@@ -84,6 +84,15 @@ export function accountFormPage(user: ConsoleUser, csrf: string, tenants: string
           <label>App password <input name="password" type="password" required autocomplete="new-password" /></label>
         </p>
         ${text(form, 'delayMs', 'Delay between emails (ms)', { type: 'number', placeholder: '0' })}
+        <details ${form['tlsCa'] ? 'open' : ''}>
+          <summary>A server with a private certificate authority</summary>
+          <p>
+            <label
+              >CA certificate (PEM)<br /><textarea name="tlsCa" rows="6" cols="64" placeholder="-----BEGIN CERTIFICATE-----">
+${form['tlsCa'] ?? ''}</textarea></label
+            ><br /><span class="muted">only for a relay on your own network whose certificate no public authority signed</span>
+          </p>
+        </details>
         <p>
           <label><input type="checkbox" name="isDefault" value="1" ${form['isDefault'] === '1' ? 'checked' : ''} /> Make it the default</label>
         </p>

@@ -370,6 +370,28 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in a browser', () => {
       // The stand-in provider's certificate comes from a private CA the form did not name: the connection test says so.
       await page.click(`form[action="/console/accounts/${added?.id}/test"] button`);
       await expect(page.textContent('[role=status]')).resolves.toMatch(/certificate is not trusted/);
+      // Added again with the stand-in's private CA: tested, then the test email turns it Active.
+      await page.goto(`${base}/console/accounts/new`);
+      await page.fill('input[name=name]', 'globex-form-ca');
+      await page.selectOption('select[name=provider]', 'custom');
+      await page.fill('input[name=host]', '127.0.0.1');
+      await page.fill('input[name=port]', String(provider.port));
+      await page.selectOption('select[name=security]', 'starttls');
+      await page.fill('input[name=from]', 'recruiter@acme.com');
+      await page.fill('input[name=replyTo]', 'careers');
+      await page.fill('input[name=username]', 'recruiter@acme.com');
+      await page.fill('input[name=password]', 'app-password-1');
+      await page.click('summary');
+      await page.fill('textarea[name=tlsCa]', provider.ca);
+      await page.click('button:has-text("Add account")');
+      await page.waitForURL(/added=/);
+      const withCa = (await t.ctx.accounts.list('globex')).find((a) => a.name === 'globex-form-ca');
+      await page.click(`form[action="/console/accounts/${withCa?.id}/test"] button`);
+      await expect(page.textContent('[role=status]')).resolves.toContain(`Account ${withCa?.id}: Status: OK`);
+      await t.ctx.accounts.setStatus(withCa?.id as number, 'pending', null, new Date().toISOString());
+      await page.click(`form[action="/console/accounts/${withCa?.id}/test-email"] button`);
+      await page.waitForSelector(`[data-test-email="${withCa?.id}"]:has-text("came back")`, { timeout: 30_000 });
+      expect((await t.ctx.accounts.get(withCa?.id as number))?.status).toBe('active');
       // Edited: a mistake is said; saved settings are untested again (Pending); an empty password keeps the stored one.
       const sealedBefore = t.ctx.db.prepare('SELECT secret FROM accounts WHERE id = ?').pluck().get(added?.id);
       await page.goto(`${base}/console/accounts`);
@@ -417,5 +439,5 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in a browser', () => {
     expect(tries.indexOf(429)).toBeGreaterThanOrEqual(7);
     expect(tries[10]).toBe(429);
     await page.close();
-  }, 60_000);
+  }, 120_000);
 });

@@ -89,7 +89,7 @@ const showAccountForm = (ctx: Context) => async (c: ConsoleContext) => {
   return c.html(accountFormPage(user, csrf, await tenantsOf(ctx, c), { tenant: user.tenant ?? '' }, null, signIns));
 };
 
-const FORM_FIELDS = ['tenant', 'name', 'provider', 'fromName', 'from', 'replyTo', 'host', 'port', 'security', 'username', 'delayMs', 'isDefault'];
+const FORM_FIELDS = ['tenant', 'name', 'provider', 'fromName', 'from', 'replyTo', 'host', 'port', 'security', 'username', 'delayMs', 'isDefault', 'tlsCa'];
 
 /** A number typed in the form, or undefined when left empty (the preset's, or the default, then applies). */
 const optionalNumber = (value: string | undefined): number | undefined => (value ? Number(value) : undefined);
@@ -112,6 +112,7 @@ const addFromForm = (ctx: Context) => async (c: ConsoleContext) => {
       fromName: form['fromName'] || undefined,
       replyTo: form['replyTo'] || undefined,
       delayMs: optionalNumber(form['delayMs']),
+      tlsCa: form['tlsCa'] || null,
       isDefault: form['isDefault'] === '1',
     });
     return c.redirect(`/console/accounts?added=${account.id}`, 303);
