@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { configSchema } from '../src/config/index.ts';
 import { createLogger } from '../src/log.ts';
-import { addConsoleUser, completeSetup, createApiToken, EVERY_TENANT, signIn } from '../src/operations/index.ts';
+import { addAccount, addConsoleUser, completeSetup, createApiToken, EVERY_TENANT, sendMessage, signIn } from '../src/operations/index.ts';
 import { createContext } from '../src/runtime/context.ts';
 import { startServer } from '../src/runtime/server.ts';
 import { createSqliteRepositories, newMessageId, type DecisionSummary, type NewMessage } from '../src/store/index.ts';
@@ -99,6 +99,24 @@ for (let offset = 0; offset < total; offset += 1000) {
 }
 log(`written in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
+// The outbound queue: a tenth as many messages sent as received, through one account (never actually sent: no relay runs).
+const { account } = await addAccount(ctx, EVERY_TENANT, {
+  tenant: 'acme',
+  name: 'bench',
+  provider: 'custom',
+  host: '127.0.0.1',
+  port: 2525,
+  security: 'starttls',
+  username: 'careers@acme.com',
+  credentials: { password: 'not-used' },
+  from: 'careers@acme.com',
+  replyTo: 'careers',
+});
+const outboundTotal = Math.min(10_000, Math.ceil(total / 10));
+for (let i = 0; i < outboundTotal; i++)
+  await sendMessage(ctx, EVERY_TENANT, { tenant: 'acme', accountId: account.id, to: `person${i}@candidate.example`, subject: `Interview ${i}`, text: 'Hello' });
+log(`queued ${outboundTotal} outbound messages`);
+
 const server = await startServer(ctx, { worker: false, relay: false });
 const base = `http://127.0.0.1:${server.http?.port}`;
 const { setupToken } = await addConsoleUser(ctx, EVERY_TENANT, { tenant: 'acme', email: 'anna@acme.com', role: 'admin' });
@@ -136,6 +154,9 @@ try {
   await measure('console: a message', `/console/messages/${someUnassigned}`, { cookie });
   await measure('console: a candidate', '/console/candidates/acme/c-42', { cookie });
   await measure('console: accounts', '/console/accounts', { cookie });
+  await measure('console: outbound queue', '/console/outbound', { cookie });
+  await measure('console: outbound queue, sent only', '/console/outbound?status=sent', { cookie });
+  await measure('console: webhooks', '/console/webhooks', { cookie });
   process.stdout.write(
     [
       `# Console page times (${total} messages, ${total / 5} unassigned, 2,000 candidates; 50 requests each after 5 to warm up; target: within 100 ms)`,
