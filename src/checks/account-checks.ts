@@ -6,7 +6,7 @@ import { isIP } from 'node:net';
 import type { DnsResolver } from '../auth/index.ts';
 import type { Context } from '../runtime/context.ts';
 import { diagnoseAccount } from '../relay/diagnose.ts';
-import { changeAccountStatus } from '../webhooks/announce.ts';
+import { recordAccountTest } from '../webhooks/announce.ts';
 import type { Account, Tenant } from '../store/index.ts';
 import { fail, ok, warn, type CheckResult } from './types.ts';
 
@@ -72,13 +72,7 @@ export async function checkAccounts(
         return address;
       },
     });
-    await changeAccountStatus(
-      ctx,
-      account.id,
-      result.ok ? 'active' : 'failing',
-      result.ok ? null : `${result.stage}: ${result.error}`,
-      ctx.clock.now().toISOString(),
-    );
+    await recordAccountTest(ctx, account.id, result, ctx.clock.now().toISOString());
     results.push(
       result.ok
         ? ok('account', subject, 'connection test', `${result.stages.map((s) => s.stage).join(', ')} passed`)

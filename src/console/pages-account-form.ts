@@ -23,6 +23,17 @@ const text = (form: AccountForm, name: string, label: string, extra: { type?: st
     ${extra.hint ? html`<br /><span class="muted">${extra.hint}</span>` : ''}
   </p>`;
 
+/** Which company (tenant) the account is for, among those the user reaches. */
+const companySelect = (tenants: string[], chosen: string | null | undefined): Html =>
+  html`<p>
+    <label
+      >Company
+      <select name="tenant">
+        ${tenants.map((t) => html`<option value="${t}" ${t === chosen ? 'selected' : ''}>${t}</option>`)}
+      </select></label
+    >
+  </p>`;
+
 export function accountFormPage(user: ConsoleUser, csrf: string, tenants: string[], form: AccountForm, error: string | null, signIns: string[] = []): Html {
   const provider = form['provider'] ?? 'gmail';
   return page(
@@ -39,15 +50,7 @@ export function accountFormPage(user: ConsoleUser, csrf: string, tenants: string
       }
       <form method="post" action="/console/accounts/new">
         <input type="hidden" name="csrf" value="${csrf}" />
-        <p>
-          <label
-            >Company
-            <select name="tenant">
-              ${tenants.map((t) => html`<option value="${t}" ${t === form['tenant'] ? 'selected' : ''}>${t}</option>`)}
-            </select></label
-          >
-        </p>
-        ${text(form, 'name', 'Account name', { required: true, placeholder: 'careers' })}
+        ${companySelect(tenants, form['tenant'])} ${text(form, 'name', 'Account name', { required: true, placeholder: 'careers' })}
         <p>
           <label
             >Provider
@@ -113,15 +116,7 @@ export function signInFormPage(user: ConsoleUser, csrf: string, provider: 'googl
       <p>You will sign in to the mailbox at ${name} and allow mailroom to send as it; you come back here and the account is added.</p>
       <form method="post" action="/console/accounts/sign-in/${provider}">
         <input type="hidden" name="csrf" value="${csrf}" />
-        <p>
-          <label
-            >Company
-            <select name="tenant">
-              ${tenants.map((t) => html`<option value="${t}" ${t === user.tenant ? 'selected' : ''}>${t}</option>`)}
-            </select></label
-          >
-        </p>
-        ${text({}, 'name', 'Account name', { required: true, placeholder: 'careers' })}
+        ${companySelect(tenants, user.tenant)} ${text({}, 'name', 'Account name', { required: true, placeholder: 'careers' })}
         ${text({}, 'host', 'Server', { placeholder: 'from the provider', hint: "leave empty for the provider's own SMTP server" })}
         ${text({}, 'port', 'Port', { type: 'number', placeholder: 'from the provider' })}
         <p>

@@ -9,7 +9,7 @@ import type { TestEmailResult } from '../relay/test-email.ts';
 import type { Context } from '../runtime/context.ts';
 import { SecretError, unreadableCredentials } from '../secrets/keyring.ts';
 import { normalizeDomain, type Account, type AccountSecret, type SentCopySettings } from '../store/index.ts';
-import { changeAccountStatus } from '../webhooks/announce.ts';
+import { changeAccountStatus, recordAccountTest } from '../webhooks/announce.ts';
 import { checkedDelay, checkedFrom, checkedPort, checkedReplyLocal, checkedSecurity } from './account-fields.ts';
 import { accountWithin, reaches, tenantWithin, type Reach } from './reach.ts';
 
@@ -43,13 +43,7 @@ export async function testAccount(ctx: Context, reach: Reach, id: number): Promi
     hostname: ctx.config.smtp.hostname,
     imapSecret: await ctx.accounts.openImapSecret(account.id, ctx.keyring()),
   });
-  await changeAccountStatus(
-    ctx,
-    account.id,
-    result.ok ? 'active' : 'failing',
-    result.ok ? null : `${result.stage}: ${result.error}`,
-    ctx.clock.now().toISOString(),
-  );
+  await recordAccountTest(ctx, account.id, result, ctx.clock.now().toISOString());
   return { account, result };
 }
 

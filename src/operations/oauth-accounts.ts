@@ -25,26 +25,19 @@ interface OAuthApp {
 
 /** The configured app of a provider, or null when its client id is not set. */
 export function signInApp(config: Config, provider: string): OAuthApp | null {
+  if (provider !== 'google' && provider !== 'microsoft') return null;
   const o = config.oauth;
-  if (provider === 'google' && o.googleClientId)
-    return {
-      clientId: o.googleClientId,
-      clientSecret: o.googleClientSecret,
-      authorizeUrl: o.googleAuthorizeUrl,
-      tokenUrl: o.googleTokenUrl,
-      scope: o.googleScope,
-      preset: 'gmail',
-    };
-  if (provider === 'microsoft' && o.microsoftClientId)
-    return {
-      clientId: o.microsoftClientId,
-      clientSecret: o.microsoftClientSecret,
-      authorizeUrl: o.microsoftAuthorizeUrl,
-      tokenUrl: o.microsoftTokenUrl,
-      scope: o.microsoftScope,
-      preset: 'office365',
-    };
-  return null;
+  const app =
+    provider === 'google'
+      ? { clientId: o.googleClientId, clientSecret: o.googleClientSecret, authorizeUrl: o.googleAuthorizeUrl, tokenUrl: o.googleTokenUrl, scope: o.googleScope }
+      : {
+          clientId: o.microsoftClientId,
+          clientSecret: o.microsoftClientSecret,
+          authorizeUrl: o.microsoftAuthorizeUrl,
+          tokenUrl: o.microsoftTokenUrl,
+          scope: o.microsoftScope,
+        };
+  return app.clientId ? { ...app, preset: provider === 'google' ? 'gmail' : 'office365' } : null;
 }
 
 /** The account to be, as the administrator asked for it before leaving for the provider. */

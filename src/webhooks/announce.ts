@@ -20,6 +20,16 @@ export function changeAccountStatus(repositories: Repositories, accountId: numbe
   });
 }
 
+/** Records a connection test's verdict on the account: active, or failing with the stage and the error. */
+export function recordAccountTest(
+  repositories: Repositories,
+  accountId: number,
+  result: { ok: boolean; stage: string; error: string | null },
+  at: string,
+): Promise<void> {
+  return changeAccountStatus(repositories, accountId, result.ok ? 'active' : 'failing', result.ok ? null : `${result.stage}: ${result.error}`, at);
+}
+
 /** The same two for SQLite's write path (commit/), inside the store thread's transaction. */
 export const announceInCommit = {
   message(tx: SqliteRepositories, tenantId: number, type: EventType, message: StoredMessage, at: string): void {

@@ -46,6 +46,19 @@ async function signIn(page: Page, email: string, password: string): Promise<void
   await page.click('button:has-text("Sign in")');
 }
 
+/**
+ * A new admin of acme, signed in through the operation rather than the form
+ * (the sign-in form's rate limit belongs to the last test), in a page of its own.
+ */
+async function adminPage(email: string): Promise<{ page: Page; sessionId: string }> {
+  const { setupToken } = await addConsoleUser(t.ctx, EVERY_TENANT, { tenant: 'acme', email, role: 'admin' });
+  await completeSetup(t.ctx, setupToken, PASSWORD);
+  const sessionId = (await signInUser(t.ctx, email, PASSWORD))?.sessionId ?? '';
+  const page = await browser.newPage();
+  await page.context().addCookies([{ name: 'mailroom_session', value: sessionId, domain: '127.0.0.1', path: '/console' }]);
+  return { page, sessionId };
+}
+
 describe.skipIf(!existsSync(CHROMIUM))('web console in a browser', () => {
   beforeAll(async () => {
     auth = await startAuthServer('jobs@acme.com');
@@ -160,12 +173,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in a browser', () => {
   }, 60_000);
 
   it('shows the webhooks with their delivery log (replay one), the outbound queue with the provider replies, and attachments as downloads', async () => {
-    const { setupToken } = await addConsoleUser(t.ctx, EVERY_TENANT, { tenant: 'acme', email: 'ada@acme.com', role: 'admin' });
-    await completeSetup(t.ctx, setupToken, PASSWORD);
-    // Signed in through the operation, not the form: the sign-in form's rate limit is the next test's.
-    const session = await signInUser(t.ctx, 'ada@acme.com', PASSWORD);
-    const page = await browser.newPage();
-    await page.context().addCookies([{ name: 'mailroom_session', value: session?.sessionId ?? '', domain: '127.0.0.1', path: '/console' }]);
+    const { page, sessionId } = await adminPage('ada@acme.com');
 
     // A webhook endpoint hears of a new message; its log shows the delivery, and Replay sends it again.
     const received: string[] = [];
@@ -247,18 +255,12 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in a browser', () => {
     for await (const chunk of stream) chunks.push(chunk as Buffer);
     expect(Buffer.concat(chunks).toString()).toBe('%PDF-1.4 a curriculum vitae');
     // An attachment the message does not have: not found.
-    expect((await fetch(`${base}/console/messages/${id}/attachments/0000`, { headers: { cookie: `mailroom_session=${session?.sessionId}` } })).status).toBe(
-      404,
-    );
+    expect((await fetch(`${base}/console/messages/${id}/attachments/0000`, { headers: { cookie: `mailroom_session=${sessionId}` } })).status).toBe(404);
     await page.close();
   }, 120_000);
 
   it('adds an account by signing in with Google (authorization code with PKCE, against a stand-in) and sends with XOAUTH2', async () => {
-    const { setupToken } = await addConsoleUser(t.ctx, EVERY_TENANT, { tenant: 'acme', email: 'otto@acme.com', role: 'admin' });
-    await completeSetup(t.ctx, setupToken, PASSWORD);
-    const session = await signInUser(t.ctx, 'otto@acme.com', PASSWORD);
-    const page = await browser.newPage();
-    await page.context().addCookies([{ name: 'mailroom_session', value: session?.sessionId ?? '', domain: '127.0.0.1', path: '/console' }]);
+    const { page } = await adminPage('otto@acme.com');
     const provider = await startProvider({ secure: false, accessTokens: new Set([auth.accessToken]) });
     try {
       await page.goto(`${base}/console/accounts/new`);
