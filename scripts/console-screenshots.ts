@@ -69,6 +69,8 @@ try {
   await page.screenshot({ path: join(values.out, 'console-conversation.png') });
   await page.goto(`${base}/console/accounts`);
   await page.screenshot({ path: join(values.out, 'console-accounts.png') });
+  await page.goto(`${base}/console/accounts/new`);
+  await page.screenshot({ path: join(values.out, 'console-account-form.png'), fullPage: true });
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto(`${base}/console/unassigned`);
   await page.screenshot({ path: join(values.out, 'console-unassigned-phone.png') });
