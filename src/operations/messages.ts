@@ -5,7 +5,7 @@ import { ConflictError, InvalidError, NotFoundError } from '../errors.ts';
 import type { Context } from '../runtime/context.ts';
 import type { Candidate, StoredMessage } from '../store/index.ts';
 import { announceMessage } from '../webhooks/announce.ts';
-import { messageWithin, reaches, type Reach } from './reach.ts';
+import { messageWithin, tenantsWithin, type Reach } from './reach.ts';
 
 async function unassignedWithin(ctx: Context, reach: Reach, id: string): Promise<StoredMessage> {
   const message = await messageWithin(ctx, reach, id);
@@ -77,7 +77,7 @@ export async function reprocessMessages(ctx: Context, reach: Reach, request: Rep
       ...(request.unassigned.tenant ? { tenant: request.unassigned.tenant } : {}),
     });
     // The tenants within reach by slug, looked up once (a query per message would be a million for a big queue).
-    const within = reach.tenantIds === 'all' ? null : new Set((await ctx.tenants.list()).filter((t) => reaches(reach, t.id)).map((t) => t.slug));
+    const within = reach.tenantIds === 'all' ? null : new Set((await tenantsWithin(ctx, reach)).map((t) => t.slug));
     chosen.push(...queue.filter((m) => within === null || within.has(m.tenant)).map((m) => m.id));
   }
   if (chosen.length === 0 && !request.unassigned) throw new InvalidError('name message ids, or ask for every unassigned message', 'ids');

@@ -18,6 +18,11 @@ export function reaches(reach: Reach, tenantId: number): boolean {
   return reach.tenantIds === 'all' || reach.tenantIds.includes(tenantId);
 }
 
+/** Every tenant the caller reaches. */
+export async function tenantsWithin(ctx: Context, reach: Reach): Promise<Tenant[]> {
+  return (await ctx.tenants.list()).filter((t) => reaches(reach, t.id));
+}
+
 export async function tenantWithin(ctx: Context, reach: Reach, slug: string): Promise<Tenant> {
   const tenant = await ctx.tenants.get(slug);
   if (!tenant || !reaches(reach, tenant.id)) throw new NotFoundError(`no tenant "${slug}"`, 'tenant');

@@ -43,11 +43,12 @@ async function viaCompanyInbox(lookups: MatchSources, tenantId: number, envelope
 async function candidatesByAddress(lookups: MatchSources, chain: readonly number[], processed: ProcessedMessage): Promise<(address: string) => CandidateRef[]> {
   const auth = processed.auth;
   const asked = [...(auth?.fromAddresses ?? []), processed.from, auth?.sender?.address, processed.classification.forward?.originalFrom?.address];
-  const addresses = new Set(asked.flatMap((a) => (a ? [a, a.toLowerCase()] : [])));
+  // The store compares addresses case-insensitively: one lookup per address, whatever case the decision asks in.
+  const addresses = new Set(asked.flatMap((a) => (a ? [a.toLowerCase()] : [])));
   const found = new Map<string, CandidateRef[]>();
   for (const address of addresses) found.set(address, await lookups.candidatesFor(chain, address));
   return (address) => {
-    const candidates = found.get(address);
+    const candidates = found.get(address.toLowerCase());
     if (!candidates) throw new Error(`matching asked about ${address}, which was not read beforehand`);
     return candidates;
   };

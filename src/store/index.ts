@@ -53,7 +53,6 @@ export { ConsoleUserStore, type ConsoleRole, type ConsoleSession, type ConsoleUs
 export {
   createRepositories,
   createSqliteRepositories,
-  promisedRepositories,
   createPipelineSources,
   type Repositories,
   type SqliteRepositories,

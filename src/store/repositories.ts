@@ -139,11 +139,7 @@ export function createSqliteRepositories(db: Database, options: RepositoryOption
 
 /** The storage boundary over a SQLite connection: promises, and transactions that own the connection while they run. */
 export function createRepositories(db: Database, options: RepositoryOptions): Repositories {
-  return promisedRepositories(db, createSqliteRepositories(db, options));
-}
-
-/** The promised face of a synchronous set over `db` (a context that also keeps the synchronous set for its own write path). */
-export function promisedRepositories(db: Database, sync: SqliteRepositories): Repositories {
+  const sync = createSqliteRepositories(db, options);
   const gate = TransactionGate.of(db);
   const wrap = <T extends object>(repository: T): Promised<T> => promised(repository, gate);
   const repositories: Repositories = {

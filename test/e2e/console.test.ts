@@ -322,6 +322,12 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in a browser', () => {
     await page.click('button:has-text("Dismiss")');
     await page.waitForURL(/done=/);
     expect((await t.ctx.messages.get(globex?.id as string))?.status).toBe('dismissed');
+    // Another tenant's account is not found, with a valid token too, and nothing about it is recorded for its own page.
+    const csrf = await page.inputValue('form[action="/console/logout"] input[name=csrf]');
+    const acmeAccount = (await t.ctx.accounts.list('acme'))[0];
+    expect(acmeAccount).toBeDefined();
+    expect((await post(`/console/accounts/${acmeAccount?.id}/test-email`, `csrf=${encodeURIComponent(csrf)}`)).status).toBe(404);
+    expect((await post(`/console/accounts/${acmeAccount?.id}/test`, `csrf=${encodeURIComponent(csrf)}`)).status).toBe(404);
     // Several at once.
     const more = [
       await deliver('careers@replies.globex.com', 'a@spam.example', 'Cheap watches', '<p>buy</p>'),

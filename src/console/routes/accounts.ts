@@ -11,6 +11,7 @@ import {
   makeDefaultAccount,
   sendAccountTestEmail,
   signInApp,
+  tenantsWithin,
   testAccount,
 } from '../../operations/index.ts';
 import type { Context } from '../../runtime/context.ts';
@@ -54,9 +55,10 @@ const testConnection = (ctx: Context) => async (c: ConsoleContext) => {
 };
 
 /** The round trip takes seconds: it runs on, and the page looks again every two seconds until it is back. */
-const sendTestEmail = (ctx: Context, testEmails: TestEmails) => (c: ConsoleContext) => {
-  const id = Number(c.req.param('id'));
+const sendTestEmail = (ctx: Context, testEmails: TestEmails) => async (c: ConsoleContext) => {
   const reach = c.get('signedIn').reach;
+  // Out of reach is not found here, before anything is recorded: another tenant's account is not even named on its page.
+  const { id } = await accountWithin(ctx, reach, Number(c.req.param('id')));
   if (testEmails.get(id)?.waiting !== true) {
     testEmails.set(id, { waiting: true, ok: false, text: 'test email sent; waiting for it to come back through our MX' });
     void sendAccountTestEmail(ctx, reach, id, { timeoutMs: ctx.config.checks.forwardingTimeoutMs })
@@ -78,10 +80,7 @@ const makeDefault = (ctx: Context) => async (c: ConsoleContext) => {
 };
 
 /** The slugs of the tenants the user reaches: where an account may be added. */
-async function tenantsOf(ctx: Context, c: ConsoleContext): Promise<string[]> {
-  const { reach } = c.get('signedIn');
-  return (await ctx.tenants.list()).filter((t) => reach.tenantIds === 'all' || reach.tenantIds.includes(t.id)).map((t) => t.slug);
-}
+const tenantsOf = async (ctx: Context, c: ConsoleContext): Promise<string[]> => (await tenantsWithin(ctx, c.get('signedIn').reach)).map((t) => t.slug);
 
 const showAccountForm = (ctx: Context) => async (c: ConsoleContext) => {
   const { user, csrf } = c.get('signedIn');

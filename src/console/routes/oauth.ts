@@ -5,7 +5,7 @@
 // origin before the code is traded and the account added.
 import type { Hono } from 'hono';
 import { html } from 'hono/html';
-import { beginAccountSignIn, completeAccountSignIn, signInApp, type PendingSignIn, type SignInProvider } from '../../operations/index.ts';
+import { beginAccountSignIn, completeAccountSignIn, signInApp, tenantsWithin, type PendingSignIn, type SignInProvider } from '../../operations/index.ts';
 import type { Context } from '../../runtime/context.ts';
 import { adminOnly, field, pagePolicy, type ConsoleContext, type ConsoleEnv } from '../helpers.ts';
 import { signInFormPage } from '../pages-account-form.ts';
@@ -47,7 +47,7 @@ const showSignInForm = (ctx: Context) => async (c: ConsoleContext) => {
   const provider = providerOf(c);
   const app = provider ? signInApp(ctx.config, provider) : null;
   if (!provider || !app) return c.html(page('Not configured', 'Sign-in with this provider is not set up (oauth settings).', user, csrf), 404);
-  const tenants = (await ctx.tenants.list()).filter((t) => reach.tenantIds === 'all' || reach.tenantIds.includes(t.id)).map((t) => t.slug);
+  const tenants = (await tenantsWithin(ctx, reach)).map((t) => t.slug);
   // The form's answer redirects to the provider: a redirect after a form is held to form-action too.
   c.header('content-security-policy', pagePolicy([new URL(app.authorizeUrl).origin]));
   return c.html(signInFormPage(user, csrf, provider, tenants, redirectUriOf(ctx, c)));

@@ -6,7 +6,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { DomainError } from '../../errors.ts';
 import { attachmentPath } from '../../parse/attachments.ts';
-import { assignMessage, dismissMessage, messageWithin } from '../../operations/index.ts';
+import { assignMessage, dismissMessage, messageWithin, tenantsWithin } from '../../operations/index.ts';
 import type { Context } from '../../runtime/context.ts';
 import { field, PAGE, type ConsoleContext, type ConsoleEnv } from '../helpers.ts';
 import { messagePage, page, queuePage } from '../pages.ts';
@@ -34,7 +34,7 @@ function noticeOf(c: ConsoleContext): string | null {
 const showQueue = (ctx: Context) => async (c: ConsoleContext) => {
   const { user, reach, csrf } = c.get('signedIn');
   const filter = { reason: c.req.query('reason') ?? '', tenant: c.req.query('tenant') ?? '', q: (c.req.query('q') ?? '').trim() };
-  const visible = (await ctx.tenants.list()).filter((t) => reach.tenantIds === 'all' || reach.tenantIds.includes(t.id));
+  const visible = await tenantsWithin(ctx, reach);
   const chosen = visible.find((t) => t.slug === filter.tenant);
   const before = c.req.query('before');
   const found = await ctx.messages.list({
