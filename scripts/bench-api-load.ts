@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ApiTokenStore, openDatabase, TenantStore } from '../src/store/index.ts';
+import { ApiTokenStore, openDatabase, TenantStore, SqliteSql } from '../src/store/index.ts';
 import { makeMessage, runLoad, type LoadResult } from './lib/smtp-load.ts';
 import { startMailroomServe } from './lib/processes.ts';
 import { median } from './lib/stats.ts';
@@ -36,15 +36,15 @@ function log(line: string): void {
   process.stderr.write(`${line}\n`);
 }
 
-function prepare(dataDir: string): string {
+async function prepare(dataDir: string): Promise<string> {
   const db = openDatabase(dataDir);
-  const tenant = new TenantStore(db, () => new Date()).add({
+  const tenant = await new TenantStore(SqliteSql.of(db), () => new Date()).add({
     slug: 'bench',
     domains: ['bench.example'],
     replyDomains: ['replies.bench.example'],
     forwardAddresses: [],
   });
-  const token = new ApiTokenStore(db).create(tenant.id, 'bench', new Date().toISOString()).token;
+  const token = (await new ApiTokenStore(SqliteSql.of(db)).create(tenant.id, 'bench', new Date().toISOString())).token;
   db.close();
   return token;
 }
@@ -113,7 +113,7 @@ async function apiLoad(base: string, token: string, ids: readonly string[], unti
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'mailroom-bench-api-'));
-  const token = prepare(dataDir);
+  const token = await prepare(dataDir);
   const { server: smtp, httpPort } = await startMailroomServe(dataDir, {});
   const base = `http://127.0.0.1:${httpPort}`;
   try {

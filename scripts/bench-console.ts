@@ -15,7 +15,7 @@ import { createLogger } from '../src/log.ts';
 import { addAccount, addConsoleUser, completeSetup, createApiToken, EVERY_TENANT, sendMessage, signIn } from '../src/operations/index.ts';
 import { createContext } from '../src/runtime/context.ts';
 import { startServer } from '../src/runtime/server.ts';
-import { createSqliteRepositories, newMessageId, type DecisionSummary, type NewMessage } from '../src/store/index.ts';
+import { createRepositories, newMessageId, type DecisionSummary, type NewMessage } from '../src/store/index.ts';
 import { percentile } from './lib/stats.ts';
 
 const { values } = parseArgs({ options: { messages: { type: 'string', default: '100000' } } });
@@ -31,7 +31,7 @@ const config = configSchema.parse({
   http: { host: '127.0.0.1', port: 0, rateLimitPerMinute: 1_000_000 },
   log: { level: 'silent' },
 });
-const ctx = createContext(config, { log: createLogger('silent') });
+const ctx = await createContext(config, { log: createLogger('silent') });
 await ctx.tenants.add({ slug: 'acme', name: 'Acme', domains: ['acme.com'], replyDomains: ['replies.acme.com'], forwardAddresses: [] });
 const tenantId = (await ctx.tenants.get('acme'))?.id as number;
 const candidates = Array.from({ length: 2000 }, (_, i) => ({ externalId: `c-${i}`, name: `Candidate ${i}`, emails: [`person${i}@candidate.example`] }));
@@ -41,10 +41,10 @@ const REASONS = ['unknown_sender', 'ambiguous_sender', 'unauthenticated_sender',
 log(`writing ${total} messages`);
 const started = performance.now();
 let someUnassigned = '';
-const seeding = createSqliteRepositories(ctx.db, { dataDir: ctx.config.data.dir, now: () => new Date() });
+const seeding = createRepositories(ctx.db, { dataDir: ctx.config.data.dir, now: () => new Date() });
 for (let offset = 0; offset < total; offset += 1000) {
   // Seeded straight through SQLite's synchronous repositories: 100,000 rows, one transaction per thousand.
-  seeding.transaction((tx) => {
+  await seeding.transaction(async (tx) => {
     const batch: NewMessage[] = [];
     for (let i = offset; i < Math.min(total, offset + 1000); i++) {
       batch.push({
@@ -65,8 +65,8 @@ for (let offset = 0; offset < total; offset += 1000) {
         spoolFile: null,
       });
     }
-    tx.messages.insertBatch(batch, Date.now());
-    batch.forEach((m, k) => {
+    await tx.messages.insertBatch(batch, Date.now());
+    for (const [k, m] of batch.entries()) {
       const i = offset + k;
       const unassigned = i % 5 === 0;
       const decision: DecisionSummary = unassigned
@@ -80,7 +80,7 @@ for (let offset = 0; offset < total; offset += 1000) {
             evidence: {},
           };
       if (unassigned) someUnassigned = m.id;
-      tx.messages.markProcessed(
+      await tx.messages.markProcessed(
         m.id,
         {
           messageId: `<m${i}@candidate.example>`,
@@ -94,7 +94,7 @@ for (let offset = 0; offset < total; offset += 1000) {
         },
         new Date().toISOString(),
       );
-    });
+    }
   });
 }
 log(`written in ${((performance.now() - started) / 1000).toFixed(1)} s`);

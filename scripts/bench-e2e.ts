@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadKeyring } from '../src/secrets/keyring.ts';
-import { openDatabase, TenantStore, WebhookStore } from '../src/store/index.ts';
+import { openDatabase, TenantStore, WebhookStore, SqliteSql } from '../src/store/index.ts';
 import { newWebhookSecret } from '../src/webhooks/signing.ts';
 import { startMailroomServe } from './lib/processes.ts';
 import { percentile } from './lib/stats.ts';
@@ -105,7 +105,7 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'mailroom-bench-e2e-'));
   const receiverPort = await startReceiver();
   const db = openDatabase(dataDir);
-  const tenant = new TenantStore(db, () => new Date()).add({
+  const tenant = await new TenantStore(SqliteSql.of(db), () => new Date()).add({
     slug: 'bench',
     domains: ['bench.example'],
     replyDomains: ['replies.bench.example'],
@@ -113,7 +113,13 @@ async function main(): Promise<void> {
   });
   const keyring = loadKeyring({ dataDir, key: '', previousKey: '' }, { create: true });
   if (!keyring) throw new Error('no keyring');
-  new WebhookStore(db).add(tenant.id, `http://127.0.0.1:${receiverPort}/hooks`, null, keyring.seal(newWebhookSecret()), new Date().toISOString());
+  await new WebhookStore(SqliteSql.of(db)).add(
+    tenant.id,
+    `http://127.0.0.1:${receiverPort}/hooks`,
+    null,
+    keyring.seal(newWebhookSecret()),
+    new Date().toISOString(),
+  );
   db.close();
   const { server } = await startMailroomServe(
     dataDir,

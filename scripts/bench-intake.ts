@@ -15,7 +15,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { MessageStore, openDatabase, TenantStore } from '../src/store/index.ts';
+import { MessageStore, openDatabase, TenantStore, SqliteSql } from '../src/store/index.ts';
 import { makeMessage, runLoad, type LoadResult } from './lib/smtp-load.ts';
 import { postfixUnavailable, startPostfix, type PostfixInstance } from './lib/postfix.ts';
 import { cpuSeconds, peakRssMb, startChild, type ServerChild } from './lib/processes.ts';
@@ -52,7 +52,12 @@ function log(line: string): void {
 
 async function startMailroom(dataDir: string): Promise<ServerChild> {
   const db = openDatabase(dataDir);
-  new TenantStore(db, () => new Date()).add({ slug: 'bench', domains: ['bench.example'], replyDomains: ['replies.bench.example'], forwardAddresses: [] });
+  await new TenantStore(SqliteSql.of(db), () => new Date()).add({
+    slug: 'bench',
+    domains: ['bench.example'],
+    replyDomains: ['replies.bench.example'],
+    forwardAddresses: [],
+  });
   db.close();
   // Benchmarks never touch real DNS either: an empty zone answers every lookup.
   const zone = join(dataDir, 'zone.json');
@@ -241,7 +246,7 @@ async function main(): Promise<void> {
 
     const acked = rows.reduce((n, r) => n + r.durable.reduce((m, x) => m + x.messages, 0), 0);
     const db = openDatabase(dataDir);
-    const stored = new MessageStore(db).totals().count;
+    const stored = (await new MessageStore(SqliteSql.of(db)).totals()).count;
     db.close();
 
     const out: string[] = [];

@@ -24,6 +24,7 @@ import {
   type Database,
   type Repositories,
   type SentCopySettings,
+  SqliteSql,
 } from '../src/store/index.ts';
 import { dovecotUnavailable, startDovecot } from './lib/dovecot.ts';
 import { startChild } from './lib/processes.ts';
@@ -45,10 +46,11 @@ const provider = await startChild(
   (e) => e.port as number | undefined,
 );
 
-function setup(db: Database, keyring: Keyring, name: string, delay: number, sentCopy?: SentCopySettings): Account {
-  const tenants = new TenantStore(db, () => new Date());
-  const tenant = tenants.get('acme') ?? tenants.add({ slug: 'acme', domains: ['acme.com'], replyDomains: ['replies.acme.com'], forwardAddresses: [] });
-  return new AccountStore(db).add(
+async function setup(db: Database, keyring: Keyring, name: string, delay: number, sentCopy?: SentCopySettings): Promise<Account> {
+  const tenants = new TenantStore(SqliteSql.of(db), () => new Date());
+  const tenant =
+    (await tenants.get('acme')) ?? (await tenants.add({ slug: 'acme', domains: ['acme.com'], replyDomains: ['replies.acme.com'], forwardAddresses: [] }));
+  return await new AccountStore(SqliteSql.of(db)).add(
     {
       tenantId: tenant.id,
       name,
@@ -83,7 +85,7 @@ async function withSentCopies(db: Database, keyring: Keyring, relay: Relay, repo
   const dovecot = await startDovecot(dovecotDir);
   try {
     dovecot.addUser('bench', 'imap-password');
-    const account = setup(db, keyring, 'with-copies', 0, {
+    const account = await setup(db, keyring, 'with-copies', 0, {
       mode: 'imap',
       host: '127.0.0.1',
       port: dovecot.port,
@@ -159,7 +161,7 @@ try {
 
   // Warm both paths up (JIT, connections) before measuring.
   await nodemailerAlone(50);
-  const warm = setup(db, keyring, 'warm-up', 0);
+  const warm = await setup(db, keyring, 'warm-up', 0);
   for (let i = 0; i < 50; i++)
     await composeOutbound(
       { repositories, keyring, now: new Date() },
@@ -169,7 +171,7 @@ try {
 
   log(`${messageCount} messages, one pooled connection each side`);
   const baseline = await nodemailerAlone(messageCount);
-  const fast = setup(db, keyring, 'unpaced', 0);
+  const fast = await setup(db, keyring, 'unpaced', 0);
   const composeStart = performance.now();
   for (let i = 0; i < messageCount; i++)
     await composeOutbound(
@@ -182,7 +184,7 @@ try {
   const relayRate = messageCount / ((performance.now() - relayStart) / 1000);
 
   log(`${pacedCount} messages at --delay-ms ${delayMs}`);
-  const paced = setup(db, keyring, 'paced', delayMs);
+  const paced = await setup(db, keyring, 'paced', delayMs);
   for (let i = 0; i < pacedCount; i++)
     await composeOutbound(
       { repositories, keyring, now: new Date() },

@@ -25,7 +25,7 @@ const config = configSchema.parse({
   http: { host: '127.0.0.1', port: 0 },
   log: { level: 'silent' },
 });
-const ctx = createContext(config, { log: createLogger('silent') });
+const ctx = await createContext(config, { log: createLogger('silent') });
 await ctx.tenants.add({ slug: 'acme', name: 'Acme', domains: ['acme.com'], replyDomains: ['replies.acme.com'], forwardAddresses: [] });
 await ctx.tenants.add({ slug: 'acme-berlin', name: 'Acme Berlin', parent: 'acme', domains: ['berlin.acme.com'], replyDomains: [], forwardAddresses: [] });
 await ctx.candidates.upsert('acme', { externalId: 'c-1042', name: 'Jane Doe', emails: ['jane@candidate.example'] });

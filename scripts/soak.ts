@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 import nodemailer from 'nodemailer';
 import { composeOutbound } from '../src/relay/compose.ts';
 import { loadKeyring, type Keyring } from '../src/secrets/keyring.ts';
-import { AccountStore, CandidateStore, createRepositories, openDatabase, TenantStore, WebhookStore } from '../src/store/index.ts';
+import { AccountStore, CandidateStore, createRepositories, openDatabase, TenantStore, WebhookStore, SqliteSql } from '../src/store/index.ts';
 import { newWebhookSecret } from '../src/webhooks/signing.ts';
 import { startChild, type ServerChild } from './lib/processes.ts';
 
@@ -64,11 +64,11 @@ const receiverUrl = `http://127.0.0.1:${(http.address() as { port: number }).por
 const db = openDatabase(dataDir);
 const repositories = createRepositories(db, { dataDir, now: () => new Date() });
 const keyring = loadKeyring({ dataDir, key: '', previousKey: '' }, { create: true }) as Keyring;
-const tenants = new TenantStore(db, () => new Date());
-const tenant = tenants.add({ slug: 'acme', domains: ['acme.com'], replyDomains: ['replies.acme.com'], forwardAddresses: ['acme-jobs@in.mailroom.test'] });
-const candidates = new CandidateStore(db, () => new Date());
-for (let i = 0; i < 100; i++) candidates.upsert('acme', { externalId: `c-${i}`, name: `Candidate ${i}`, emails: [`person${i}@candidate.example`] });
-new AccountStore(db).add(
+const tenants = new TenantStore(SqliteSql.of(db), () => new Date());
+const tenant = await tenants.add({ slug: 'acme', domains: ['acme.com'], replyDomains: ['replies.acme.com'], forwardAddresses: ['acme-jobs@in.mailroom.test'] });
+const candidates = new CandidateStore(SqliteSql.of(db), () => new Date());
+for (let i = 0; i < 100; i++) await candidates.upsert('acme', { externalId: `c-${i}`, name: `Candidate ${i}`, emails: [`person${i}@candidate.example`] });
+await new AccountStore(SqliteSql.of(db)).add(
   {
     tenantId: tenant.id,
     name: 'soak',
@@ -93,7 +93,7 @@ new AccountStore(db).add(
   },
   new Date().toISOString(),
 );
-new WebhookStore(db).add(tenant.id, receiverUrl, null, keyring.seal(newWebhookSecret()), new Date().toISOString());
+await new WebhookStore(SqliteSql.of(db)).add(tenant.id, receiverUrl, null, keyring.seal(newWebhookSecret()), new Date().toISOString());
 const zone = join(dir, 'zone.json');
 // The candidates' domain lets the soak's client (127.0.0.1) send for it: their replies are authenticated (aligned SPF).
 writeFileSync(zone, JSON.stringify({ 'candidate.example': { TXT: ['v=spf1 ip4:127.0.0.1 -all'] } }));
@@ -267,7 +267,7 @@ async function sendOutreach(): Promise<void> {
       to: `person${n}@candidate.example`,
       subject: `Interview ${n}`,
       text: 'Would Tuesday suit you?',
-      candidate: candidates.get('acme', `c-${n}`),
+      candidate: await candidates.get('acme', `c-${n}`),
     },
   );
   outbound.push(message.id);

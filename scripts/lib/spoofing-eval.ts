@@ -47,8 +47,8 @@ function sourcesFor(world: World): MatchSources {
       chain: [1],
       domains: world.tenant.domains,
       inboxes: world.tenant.inboxes,
-      isOwnAddress: (a: string) => world.tenant.forwardAddresses.includes(a.toLowerCase()) || world.tenant.replyDomains.includes(domainOf(a)),
     }),
+    isOwnAddress: async (a: string) => world.tenant.forwardAddresses.includes(a.toLowerCase()) || world.tenant.replyDomains.includes(domainOf(a)),
     isForwardAddressOf: async (_tenantId, address) => world.tenant.forwardAddresses.includes(address.toLowerCase()),
     candidatesFor: async (_chain, address) =>
       world.candidates.filter((c) => c.emails.includes(address.toLowerCase())).map((c) => byExternal(c.externalId) as CandidateRef),

@@ -5,7 +5,7 @@ import { extname } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { UsageError } from '../errors.ts';
 import { EVERY_TENANT, importCandidates, removeCandidate, upsertCandidate } from '../operations/index.ts';
-import type { Candidate, CandidateInput, CandidateStore, Promised } from '../store/index.ts';
+import type { Candidate, CandidateInput, CandidateStore } from '../store/index.ts';
 import { candidateJson } from '../views/index.ts';
 import { withContext, type GlobalOptions } from './context.ts';
 import { printFields, printJson, printTable } from './output.ts';
@@ -62,7 +62,7 @@ export function readCandidateFile(path: string): { line: number; input: Candidat
 }
 
 /** The candidate an external id names: in --tenant, else the only tenant that has one. */
-async function findCandidate(store: Promised<CandidateStore>, externalId: string, tenant: string | undefined): Promise<Candidate> {
+async function findCandidate(store: CandidateStore, externalId: string, tenant: string | undefined): Promise<Candidate> {
   if (tenant) {
     const candidate = await store.get(tenant, externalId);
     if (!candidate) throw new UsageError(`no candidate "${externalId}" in tenant "${tenant}"`);

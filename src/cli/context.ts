@@ -19,11 +19,11 @@ export function loadCliConfig(options: GlobalOptions): Config {
 export async function withContext<T>(options: GlobalOptions, run: (ctx: Context) => T | Promise<T>): Promise<T> {
   const config = loadCliConfig(options);
   const log = createLogger(config.log.level === 'silent' ? 'silent' : 'warn', pino.destination({ fd: 2, sync: true }));
-  const ctx = createContext(config, { log });
+  const ctx = await createContext(config, { log });
   try {
     return await run(ctx);
   } finally {
-    ctx.close();
+    await ctx.close();
   }
 }
 

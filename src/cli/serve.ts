@@ -11,7 +11,7 @@ export function registerServeCommand(program: Command, globals: () => GlobalOpti
     .description('run the SMTP listener and the pipeline worker')
     .action(async () => {
       const config = loadCliConfig(globals());
-      const ctx = createContext(config);
+      const ctx = await createContext(config);
       const server = await startServer(ctx);
       let signals = 0;
       const onSignal = (signal: NodeJS.Signals): void => {

@@ -1,5 +1,6 @@
 // Writing a batch of accepted messages in one transaction (one fsync), with the
-// outcome of each message. A batch that fails for any reason but a full store is
+// outcome of each message (the batch is a savepoint of its own, so a failure
+// undoes only its rows). A batch that fails for any reason but a full store is
 // retried one message at a time, so only the culprit is refused.
 import { toStorageError } from '../errors.ts';
 import type { MessageStore, NewMessage } from '../store/messages.ts';
@@ -17,22 +18,24 @@ function failure(err: unknown): CommitOutcome {
   return { ok: false, full: storageError.full, error: storageError.message };
 }
 
-export function writeBatch(store: MessageStore, batch: readonly NewMessage[], nowMs: number): CommitOutcome[] {
+export async function writeBatch(store: MessageStore, batch: readonly NewMessage[], nowMs: number): Promise<CommitOutcome[]> {
   try {
-    store.insertBatch(batch, nowMs);
+    await store.insertBatch(batch, nowMs);
     return batch.map(() => ({ ok: true }));
   } catch (err) {
     const outcome = failure(err);
     if (batch.length === 1 || (!outcome.ok && outcome.full)) return batch.map(() => outcome);
   }
-  return batch.map((message) => {
+  const outcomes: CommitOutcome[] = [];
+  for (const message of batch) {
     try {
-      store.insertBatch([message], nowMs);
-      return { ok: true };
+      await store.insertBatch([message], nowMs);
+      outcomes.push({ ok: true });
     } catch (err) {
-      return failure(err);
+      outcomes.push(failure(err));
     }
-  });
+  }
+  return outcomes;
 }
 
 /** Writes on the calling thread: for tools and tests that need no writer thread. */

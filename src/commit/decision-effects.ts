@@ -2,15 +2,15 @@
 // transaction as the job's completion: the conversation it joins, the outbound
 // message it answers or reports on, a hard bounce's mark on the candidate's
 // address, an account proven by its test email coming back, and its event.
-import type { DecisionSummary, EventType, ProcessedMessage, SqliteRepositories, StoredMessage } from '../store/index.ts';
-import { announceInCommit } from '../webhooks/announce.ts';
+import type { DecisionSummary, EventType, ProcessedMessage, Repositories, StoredMessage } from '../store/index.ts';
+import { announceMessage, changeAccountStatus } from '../webhooks/announce.ts';
 
-// Runs in the store thread for every message the pipeline completes, inside
-// its transaction (so no transaction of its own here).
+// Runs for every message the pipeline completes, inside the transaction that
+// completes its job (so no transaction of its own here).
 export class DecisionEffects {
-  private readonly tx: SqliteRepositories;
+  private readonly tx: Repositories;
 
-  constructor(repositories: SqliteRepositories) {
+  constructor(repositories: Repositories) {
     this.tx = repositories;
   }
 
@@ -18,41 +18,41 @@ export class DecisionEffects {
    * Applies the decision, stores it with the conversation actually chosen and
    * records its event; returns the stored decision.
    */
-  apply(messageId: string, summary: ProcessedMessage, at: string): DecisionSummary | null {
+  async apply(messageId: string, summary: ProcessedMessage, at: string): Promise<DecisionSummary | null> {
     const { conversations, outbound, candidates, messages } = this.tx;
     const decision = summary.decision;
     if (!decision) return null;
-    const tenantId = messages.tenantOf(messageId);
+    const tenantId = await messages.tenantOf(messageId);
     if (tenantId === null) return decision;
     let conversationId = decision.conversationId ?? null;
     if (decision.status === 'assigned' && decision.candidate) {
-      conversationId = conversations.place(tenantId, decision.candidate.id, summary.subject, conversationId, at);
+      conversationId = await conversations.place(tenantId, decision.candidate.id, summary.subject, conversationId, at);
     }
     const outboundId = decision.outboundId ?? null;
-    messages.link(messageId, conversationId, outboundId);
+    await messages.link(messageId, conversationId, outboundId);
 
     if (summary.classification.kind === 'bounce' && outboundId) {
       const bounce = summary.classification.bounce;
-      outbound.markBounced(outboundId, {
+      await outbound.markBounced(outboundId, {
         messageId,
         at,
         hard: bounce?.hard ?? false,
         status: bounce?.status ?? null,
         diagnostic: bounce?.diagnostic ?? null,
       });
-      const recipient = bounce?.recipient ?? outbound.get(outboundId)?.recipient ?? null;
+      const recipient = bounce?.recipient ?? (await outbound.get(outboundId))?.recipient ?? null;
       if (bounce?.hard && decision.candidate && recipient) {
-        candidates.markBouncing(decision.candidate.id, recipient, [bounce.status, bounce.diagnostic].filter(Boolean).join(' ') || null, at);
+        await candidates.markBouncing(decision.candidate.id, recipient, [bounce.status, bounce.diagnostic].filter(Boolean).join(' ') || null, at);
       }
     }
     if (decision.reason === 'test_email' && outboundId) {
-      const accountId = outbound.get(outboundId)?.accountId;
-      if (accountId) announceInCommit.accountStatus(this.tx, accountId, 'active', null, at);
+      const accountId = (await outbound.get(outboundId))?.accountId;
+      if (accountId) await changeAccountStatus(this.tx, accountId, 'active', null, at);
     }
     const stored = { ...decision, conversationId };
-    messages.setDecision(messageId, stored);
-    const message = messages.get(messageId);
-    if (message) announceInCommit.message(this.tx, tenantId, eventTypeOf(message), message, at);
+    await messages.setDecision(messageId, stored);
+    const message = await messages.get(messageId);
+    if (message) await announceMessage(this.tx, tenantId, eventTypeOf(message), message, at);
     return stored;
   }
 }

@@ -5,7 +5,7 @@
 // from, what a completed job's decision changes (decision-effects.ts), and
 // messages read from an inbox stored with how far it was read (inbox-import.ts).
 // Repositories (store/) say what is written; this folder says when and where.
-export { LocalJobQueue, JobOperations, type JobQueue } from './job-queue.ts';
+export { LocalJobQueue, type JobQueue } from './job-queue.ts';
 export { GroupCommitter, type GroupCommitOptions } from './group-commit.ts';
 export { InlineBatchWriter, writeBatch, type BatchWriter, type CommitOutcome } from './batch-writer.ts';
 export { StoreThread } from './store-thread-handle.ts';

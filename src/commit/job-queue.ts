@@ -1,8 +1,8 @@
 // What the pipeline worker needs from the job queue, as an async interface: the
-// server's worker talks to the store thread through it (store-client.ts); tests
-// and tools use LocalJobQueue on a connection of their own.
+// server's worker talks to the store thread through it (store-client.ts); tests,
+// tools and the store thread use LocalJobQueue on repositories of their own.
 import { DecisionEffects } from './decision-effects.ts';
-import type { Job, JobStore, MessageStore, ProcessedMessage, SqliteRepositories } from '../store/index.ts';
+import type { Job, JobStore, MessageStore, ProcessedMessage, Repositories } from '../store/index.ts';
 
 export interface JobQueue {
   claim(nowMs: number, leaseMs: number, max: number): Promise<Job[]>;
@@ -14,63 +14,39 @@ export interface JobQueue {
   nextDueAt(): Promise<number | null>;
 }
 
-/** The job operations themselves, synchronous, on one connection. */
-export class JobOperations {
+/** The job queue on a set of repositories of this process (tests, tools, and the store thread itself). */
+export class LocalJobQueue implements JobQueue {
   private readonly jobs: JobStore;
   private readonly messages: MessageStore;
   private readonly effects: DecisionEffects;
 
-  constructor(repositories: SqliteRepositories) {
+  constructor(repositories: Repositories) {
     this.jobs = repositories.jobs;
     this.messages = repositories.messages;
     this.effects = new DecisionEffects(repositories);
   }
 
-  claim(nowMs: number, leaseMs: number, max: number): Job[] {
+  claim(nowMs: number, leaseMs: number, max: number): Promise<Job[]> {
     return this.jobs.claim(nowMs, leaseMs, max);
   }
 
-  complete(job: Job, summary: ProcessedMessage, nowMs: number): boolean {
+  complete(job: Job, summary: ProcessedMessage, nowMs: number): Promise<boolean> {
     const at = new Date(nowMs).toISOString();
-    return this.jobs.complete(job, nowMs, () => {
-      this.messages.markProcessed(job.messageId, summary, at);
-      this.effects.apply(job.messageId, summary, at);
+    return this.jobs.complete(job, nowMs, async () => {
+      await this.messages.markProcessed(job.messageId, summary, at);
+      await this.effects.apply(job.messageId, summary, at);
     });
   }
 
-  fail(job: Job, error: string, nowMs: number): boolean {
+  fail(job: Job, error: string, nowMs: number): Promise<boolean> {
     return this.jobs.fail(job, error, nowMs, () => this.messages.markFailed(job.messageId, error, new Date(nowMs).toISOString()));
   }
 
-  retryLater(job: Job, error: string, runAfterMs: number, nowMs: number): boolean {
+  retryLater(job: Job, error: string, runAfterMs: number, nowMs: number): Promise<boolean> {
     return this.jobs.retryLater(job, error, runAfterMs, nowMs);
   }
 
-  nextDueAt(): number | null {
+  nextDueAt(): Promise<number | null> {
     return this.jobs.nextDueAt();
-  }
-}
-
-export class LocalJobQueue implements JobQueue {
-  private readonly ops: JobOperations;
-
-  constructor(repositories: SqliteRepositories) {
-    this.ops = new JobOperations(repositories);
-  }
-
-  async claim(nowMs: number, leaseMs: number, max: number): Promise<Job[]> {
-    return this.ops.claim(nowMs, leaseMs, max);
-  }
-  async complete(job: Job, summary: ProcessedMessage, nowMs: number): Promise<boolean> {
-    return this.ops.complete(job, summary, nowMs);
-  }
-  async fail(job: Job, error: string, nowMs: number): Promise<boolean> {
-    return this.ops.fail(job, error, nowMs);
-  }
-  async retryLater(job: Job, error: string, runAfterMs: number, nowMs: number): Promise<boolean> {
-    return this.ops.retryLater(job, error, runAfterMs, nowMs);
-  }
-  async nextDueAt(): Promise<number | null> {
-    return this.ops.nextDueAt();
   }
 }

@@ -8,9 +8,9 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { toStorageError } from '../errors.ts';
 import { writeBatch } from './batch-writer.ts';
-import { createSqliteRepositories, openDatabase, syncSpoolDir, type Job } from '../store/index.ts';
+import { createRepositories, openDatabase, syncSpoolDir, type Job } from '../store/index.ts';
 import { importBatch } from './inbox-import.ts';
-import { JobOperations } from './job-queue.ts';
+import { LocalJobQueue } from './job-queue.ts';
 import { EVENTS_WRITTEN, WORK_AVAILABLE, type StoreReply, type StoreRequest } from './store-protocol.ts';
 
 export interface StoreThreadData {
@@ -28,8 +28,8 @@ const port = parentPort;
 if (!port) throw new Error('store-thread.ts runs as a worker thread');
 const { dataDir, maxSizeMb } = workerData as StoreThreadData;
 const db = openDatabase(dataDir, { maxSizeMb });
-const repositories = createSqliteRepositories(db, { dataDir, now: () => new Date() });
-const jobs = new JobOperations(repositories);
+const repositories = createRepositories(db, { dataDir, now: () => new Date() });
+const jobs = new LocalJobQueue(repositories);
 /** The connected pipeline threads' ports, each with the leases it holds (token -> when it runs out), handed back if its thread dies. */
 const pipelines = new Map<MessagePort, Map<string, number>>();
 let queue: Queued[] = [];
@@ -42,7 +42,7 @@ function bufferOf(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-function handle(request: StoreRequest): unknown {
+async function handle(request: StoreRequest): Promise<unknown> {
   switch (request.op) {
     case 'intake': {
       // The spool files' data is fsynced; their directory entries become durable here, once per batch.
@@ -88,20 +88,28 @@ function lostBy(value: unknown, err: unknown): TransactionLost {
   return new TransactionLost(failed?.error ?? 'transaction rolled back', failed?.full ?? false);
 }
 
-function runQueued(): void {
+/** One turn's transaction at a time: a turn that starts while one commits waits for it. */
+let turn: Promise<void> = Promise.resolve();
+
+function runQueued(): Promise<void> {
   scheduled = false;
+  turn = turn.then(runTurn);
+  return turn;
+}
+
+async function runTurn(): Promise<void> {
   const items = queue;
   queue = [];
   const replies: StoreReply[] = [];
   const releasing = abandonedLeases;
   abandonedLeases = [];
   try {
-    db.transaction(() => {
+    await repositories.transaction(async () => {
       for (const { request } of items) {
         let value: unknown;
         let error: unknown;
         try {
-          value = handle(request);
+          value = await handle(request);
         } catch (err) {
           error = err;
         }
@@ -114,8 +122,8 @@ function runQueued(): void {
         }
       }
       // After the dead thread's last requests: a result it sent before dying still counts.
-      if (releasing.length > 0) repositories.jobs.releaseLeases(releasing, Date.now());
-    }).immediate();
+      if (releasing.length > 0) await repositories.jobs.releaseLeases(releasing, Date.now());
+    });
   } catch (err) {
     abandonedLeases.push(...releasing); // rolled back: the next transaction tries again
     const e = err instanceof TransactionLost ? err : toStorageError(err);
@@ -161,7 +169,7 @@ function rememberLease(port: ReplyPort, request: { nowMs: number; leaseMs: numbe
 function schedule(): void {
   if (!scheduled) {
     scheduled = true;
-    setImmediate(runQueued);
+    setImmediate(() => void runQueued());
   }
 }
 
@@ -172,10 +180,11 @@ function enqueue(request: StoreRequest, reply: ReplyPort): void {
 
 port.on('message', (message: StoreRequest | { op: 'connect'; port: MessagePort } | 'close') => {
   if (message === 'close') {
-    if (queue.length > 0) runQueued();
-    db.close();
-    for (const pipeline of pipelines.keys()) pipeline.close();
-    port.close();
+    void runQueued().then(() => {
+      db.close();
+      for (const pipeline of pipelines.keys()) pipeline.close();
+      port.close();
+    });
     return;
   }
   if (message.op === 'connect') {

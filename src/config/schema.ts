@@ -129,6 +129,22 @@ const dnsSection = z
   })
   .strict();
 
+const databaseSection = z
+  .object({
+    url: z
+      .string()
+      .default('')
+      .refine((v) => v === '' || /^postgres(ql)?:\/\//.test(v), 'a postgres:// URL, or empty for SQLite')
+      .describe(
+        'PostgreSQL for several nodes over one shared database (postgres://user:password@host:5432/db). Empty: the SQLite file in the data dir (one machine).',
+      ),
+    poolSize: positiveInt
+      .max(100)
+      .default(10)
+      .describe('Connections each process of a node keeps to PostgreSQL (the server, its relay and pipeline threads: each its own pool).'),
+  })
+  .strict();
+
 const secretSection = z
   .object({
     key: z
@@ -307,6 +323,7 @@ const logSection = z
 export const configSchema = z
   .object({
     data: dataSection.prefault({}).describe('Storage.'),
+    database: databaseSection.prefault({}).describe('Where shared state lives: SQLite in the data dir, or PostgreSQL for several nodes.'),
     smtp: smtpSection.prefault({}).describe('The inbound SMTP listener.'),
     worker: workerSection.prefault({}).describe('The durable job worker that runs the pipeline.'),
     dns: dnsSection.prefault({}).describe('DNS for SPF, DKIM, DMARC and ARC.'),

@@ -7,7 +7,7 @@
 // descriptors.
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { SmtpMetrics } from '../smtp/listener.ts';
-import type { CountedTable, GaugeQueries, Promised } from '../store/index.ts';
+import type { CountedTable, GaugeQueries } from '../store/index.ts';
 
 function quantile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return 0;
@@ -25,7 +25,7 @@ export class Metrics {
     this.threads = read;
   }
 
-  constructor(gauges: Promised<GaugeQueries>) {
+  constructor(gauges: GaugeQueries) {
     const registers = [this.registry];
     const threadsOf = (): Record<string, boolean> => this.threads();
     new Gauge({

@@ -5,7 +5,7 @@ import type { ParsedMessage } from '../parse/index.ts';
 import { forwardHints } from '../classify/forward.ts';
 import { decide, type CandidateRef } from '../match/index.ts';
 import { rawHeader } from '../parse/raw-header.ts';
-import type { DecisionSummary, Envelope, MatchLookups, ProcessedMessage, Promised } from '../store/index.ts';
+import type { DecisionSummary, Envelope, MatchLookups, ProcessedMessage } from '../store/index.ts';
 
 /** Received headers in the header block: more than a few dozen is a loop. */
 export function countReceived(raw: Buffer): number {
@@ -24,8 +24,9 @@ function threadIds(p: ParsedMessage | null): string[] {
 }
 
 /** What matching asks the store; the evaluation answers it from a labelled set instead. */
-export type MatchSources = Promised<
-  Pick<MatchLookups, 'tenantOfMessage' | 'isForwardAddressOf' | 'candidatesFor' | 'ownOutbound' | 'token' | 'thread' | 'bounceTarget'>
+export type MatchSources = Pick<
+  MatchLookups,
+  'tenantOfMessage' | 'isForwardAddressOf' | 'isOwnAddress' | 'candidatesFor' | 'ownOutbound' | 'token' | 'thread' | 'bounceTarget'
 >;
 
 /** Whether the message came through the tenant's company inbox: forwarded to one of its forwarding addresses, or read from it over IMAP. */
@@ -79,11 +80,20 @@ export async function matchMessage(
     receivedCount: countReceived(message.raw),
     tenantDomains: tenant.domains,
     trustedForwarders: tenant.inboxes,
-    isOwnAddress: tenant.isOwnAddress,
+    isOwnAddress: await ownAddressAnswer(lookups, processed.from),
     candidatesFor: await candidatesByAddress(lookups, tenant.chain, processed),
     ownOutbound: c.kind === 'bounce' ? null : await lookups.ownOutbound(tenant.chain, processed.messageId),
     token: await lookups.token(tenant.chain, message.envelope.rcptTo),
     thread: await lookups.thread(tenant.chain, threadIds(processed.parsed)),
     bounce: bounce ? await lookups.bounceTarget(tenant.chain, bounce.originalMessageId, bounce.recipient, bounce.hard) : null,
   });
+}
+
+/** decide asks whether the sender is one of our own addresses (a loop): answered for the From it is given, and only for that. */
+async function ownAddressAnswer(lookups: MatchSources, from: string | null): Promise<(address: string) => boolean> {
+  const own = from !== null && (await lookups.isOwnAddress(from));
+  return (address) => {
+    if (address !== from) throw new Error(`matching asked about ${address}, which was not looked up`);
+    return own;
+  };
 }

@@ -10,6 +10,7 @@ import { createResolver, domainList } from '../auth/index.ts';
 import { createLogger, type LogLevel } from '../log.ts';
 import { openDatabase } from '../store/database.ts';
 import { createPipelineSources } from '../store/repositories.ts';
+import { SqliteSql } from '../store/sql/sqlite.ts';
 import { keyringSource } from '../secrets/keyring.ts';
 import { matchMessage } from './match-stage.ts';
 import { RemoteJobQueue, StoreClient } from '../commit/store-client.ts';
@@ -49,7 +50,11 @@ const data = workerData as PipelineThreadData;
 lowerThreadPriority();
 const reader = openDatabase(data.dataDir, { readonly: true });
 // The keyring is reloaded when the key file changes, so a key rotation needs no restart.
-const { raw, match: lookups } = createPipelineSources(reader, data.dataDir, keyringSource({ dataDir: data.dataDir, ...data.secret }, { create: false }));
+const { raw, match: lookups } = createPipelineSources(
+  SqliteSql.of(reader),
+  data.dataDir,
+  keyringSource({ dataDir: data.dataDir, ...data.secret }, { create: false }),
+);
 const log = createLogger(data.logLevel).child({ subsystem: 'worker' });
 let worker: Worker | null = null;
 const client = new StoreClient(data.store, () => worker?.wake());

@@ -15,7 +15,6 @@ import {
   type AccountStore,
   type Candidate,
   type OutboundMessage,
-  type Promised,
   type Repositories,
   type Tenant,
   type TenantStore,
@@ -46,7 +45,7 @@ export interface ComposeDeps {
 }
 
 /** The tenant and its parents, nearest first. */
-export async function tenantChain(tenants: Promised<TenantStore>, slug: string): Promise<Tenant[]> {
+export async function tenantChain(tenants: TenantStore, slug: string): Promise<Tenant[]> {
   const chain: Tenant[] = [];
   for (let t = await tenants.get(slug); t && !chain.some((c) => c.id === t?.id); t = t.parent ? await tenants.get(t.parent) : null) chain.push(t);
   return chain;
@@ -60,7 +59,7 @@ export function replyDomainOf(chain: readonly Tenant[]): string | null {
 
 /** Which account sends: the explicit one, else the user's own, else the nearest default up the tenant chain. */
 export async function chooseAccount(
-  accounts: Promised<AccountStore>,
+  accounts: AccountStore,
   chain: readonly Tenant[],
   accountId: number | undefined,
   owner: string | undefined,

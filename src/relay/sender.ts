@@ -8,7 +8,7 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../log.ts';
 import { SecretError, unreadableCredentials, type Keyring } from '../secrets/keyring.ts';
-import type { Account, AccountSecret, AccountStore, OutboundMessage, OutboundStore, Promised, Repositories } from '../store/index.ts';
+import type { Account, AccountSecret, AccountStore, OutboundMessage, OutboundStore, Repositories } from '../store/index.ts';
 import { changeAccountStatus } from '../webhooks/announce.ts';
 import { outboundJson } from '../views/json.ts';
 import { mailOf } from './mail.ts';
@@ -58,8 +58,8 @@ const LEASE_MS = 5 * 60_000;
 
 export class Relay {
   private readonly deps: RelayDeps;
-  private readonly outbound: Promised<OutboundStore>;
-  private readonly accounts: Promised<AccountStore>;
+  private readonly outbound: OutboundStore;
+  private readonly accounts: AccountStore;
   private readonly transports = new Map<number, { key: string; transport: Transporter; secret: AccountSecret }>();
   private readonly copier: SentCopier;
   /** The pass filing Sent copies, when one runs: beside the sends, never awaited by them. */

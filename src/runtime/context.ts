@@ -5,7 +5,7 @@ import { createResolver, type DnsResolver } from '../auth/resolver.ts';
 import type { Config } from '../config/index.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { loadKeyring, type Keyring } from '../secrets/keyring.ts';
-import { createRepositories, openDatabase, type Database, type Repositories } from '../store/index.ts';
+import { openBackend, type Database, type Repositories } from '../store/index.ts';
 
 export interface Clock {
   now(): Date;
@@ -24,11 +24,13 @@ export interface Context extends Repositories {
    * the repositories (a lint rule keeps it so).
    */
   db: Database;
+  /** Which storage the context runs on. */
+  backend: 'sqlite' | 'postgres';
   /** DNS (the system's, or the configured zone file): for checking where outbound connections would go. */
   resolver: DnsResolver;
   /** The keys that seal secrets; the key file is created on first use. */
   keyring(): Keyring;
-  close(): void;
+  close(): Promise<void>;
 }
 
 export interface ContextOverrides {
@@ -37,10 +39,17 @@ export interface ContextOverrides {
   resolver?: DnsResolver;
 }
 
-export function createContext(config: Config, overrides: ContextOverrides = {}): Context {
+/** Opens the storage the configuration names (SQLite, or PostgreSQL with database.url) and everything around it. */
+export async function createContext(config: Config, overrides: ContextOverrides = {}): Promise<Context> {
   const log = overrides.log ?? createLogger(config.log.level);
   const clock = overrides.clock ?? systemClock;
-  const db = openDatabase(config.data.dir, { maxSizeMb: config.data.maxSizeMb });
+  const backend = await openBackend({
+    dataDir: config.data.dir,
+    maxSizeMb: config.data.maxSizeMb,
+    databaseUrl: config.database.url,
+    poolSize: config.database.poolSize,
+    now: () => clock.now(),
+  });
   let closed = false;
   let keyring: Keyring | null = null;
   let resolver: DnsResolver | null = null;
@@ -48,15 +57,19 @@ export function createContext(config: Config, overrides: ContextOverrides = {}):
     config,
     log,
     clock,
-    db,
-    ...createRepositories(db, { dataDir: config.data.dir, now: () => clock.now() }),
+    get db(): Database {
+      if (!backend.sqlite) throw new Error('this context runs on PostgreSQL: there is no SQLite connection');
+      return backend.sqlite;
+    },
+    backend: backend.kind,
+    ...backend.repositories,
     // Made on first use: a zone file is read only by the commands that look something up.
     resolver: overrides.resolver ?? ((name, rrtype) => (resolver ??= createResolver(config.dns))(name, rrtype)),
     keyring: () => (keyring ??= loadKeyring({ dataDir: config.data.dir, ...config.secret }, { create: true }) as Keyring),
-    close() {
+    async close() {
       if (closed) return;
       closed = true;
-      db.close();
+      await backend.close();
     },
   };
 }

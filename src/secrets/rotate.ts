@@ -4,7 +4,7 @@
 // crash at any point leaves every secret readable. With MAILROOM_SECRET_KEY: the
 // operator sets the new key there and the old one in MAILROOM_SECRET_PREVIOUS_KEY.
 import { randomBytes } from 'node:crypto';
-import type { Promised, SealedSecrets } from '../store/index.ts';
+import type { SealedSecrets } from '../store/index.ts';
 import { Keyring, keyFilePath, keyFromBytes, loadKeyring, writeKeyFile, type KeySettings } from './keyring.ts';
 
 export interface RotationResult {
@@ -14,7 +14,7 @@ export interface RotationResult {
   source: 'environment' | 'key file';
 }
 
-export async function rotateKeys(sealed: Promised<SealedSecrets>, settings: KeySettings): Promise<RotationResult> {
+export async function rotateKeys(sealed: SealedSecrets, settings: KeySettings): Promise<RotationResult> {
   if (settings.key) {
     const ring = loadKeyring(settings, { create: false }) as Keyring;
     const resealed = await sealed.resealAll((v) => (ring.isCurrent(v) ? null : ring.seal(ring.open(v))));

@@ -2,8 +2,7 @@
 // password or OAuth2 credentials are stored sealed (secrets/keyring.ts) and only
 // opened by the relay when it connects; everything else here is safe to show.
 import type { Keyring } from '../secrets/keyring.ts';
-import type { Database } from './database.ts';
-import { StatementCache } from './statements.ts';
+import type { Sql } from './sql/sql.ts';
 
 export type AccountStatus = 'pending' | 'active' | 'failing';
 
@@ -120,28 +119,26 @@ export type AccountSettings = Pick<
 };
 
 export class AccountStore {
-  private readonly db: Database;
-  private readonly statements: StatementCache;
+  private readonly sql: Sql;
 
-  constructor(db: Database) {
-    this.db = db;
-    this.statements = new StatementCache(db);
+  constructor(sql: Sql) {
+    this.sql = sql;
   }
 
-  add(account: NewAccount, at: string): Account {
-    const id = this.db
-      .transaction(() => {
-        if (account.isDefault)
-          this.statements.get('UPDATE accounts SET is_default = 0 WHERE tenant_id = ? AND owner IS ?').run(account.tenantId, account.owner);
-        return Number(
-          this.statements
-            .get(
+  async add(account: NewAccount, at: string): Promise<Account> {
+    const id = await this.sql.transaction(async () => {
+      if (account.isDefault)
+        await this.sql.prepare('UPDATE accounts SET is_default = 0 WHERE tenant_id = ? AND owner IS ?').run(account.tenantId, account.owner);
+      return Number(
+        (
+          (await this.sql
+            .prepare(
               `INSERT INTO accounts (tenant_id, name, provider, host, port, security, tls_ca, username, auth_method, secret, from_address, from_name,
              sending_domain, dkim_selector, reply_local, owner, is_default, delay_ms, per_minute, per_day, sent_copy, imap_host, imap_port,
              imap_security, imap_username, imap_secret, sent_folder, status, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)`,
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?) RETURNING id`,
             )
-            .run(
+            .get(
               account.tenantId,
               account.name,
               account.provider,
@@ -170,17 +167,17 @@ export class AccountStore {
               account.sealedImapSecret ?? null,
               account.sentCopy?.folder ?? null,
               at,
-            ).lastInsertRowid,
-        );
-      })
-      .immediate();
-    return this.get(id) as Account;
+            )) as { id: number }
+        ).id,
+      );
+    });
+    return (await this.get(id)) as Account;
   }
 
   /** New connection and sender settings (an edit); the caller marks the account untested. */
-  updateSettings(id: number, settings: AccountSettings): void {
-    this.statements
-      .get(
+  async updateSettings(id: number, settings: AccountSettings): Promise<void> {
+    await this.sql
+      .prepare(
         `UPDATE accounts SET host = ?, port = ?, security = ?, username = ?, secret = COALESCE(?, secret), from_address = ?, from_name = ?,
          sending_domain = ?, reply_local = ?, delay_ms = ? WHERE id = ?`,
       )
@@ -199,79 +196,77 @@ export class AccountStore {
       );
   }
 
-  get(id: number): Account | null {
-    const row = this.statements.get(`${SELECT} WHERE a.id = ?`).get(id) as AccountRow | undefined;
+  async get(id: number): Promise<Account | null> {
+    const row = (await this.sql.prepare(`${SELECT} WHERE a.id = ?`).get(id)) as AccountRow | undefined;
     return row ? toAccount(row) : null;
   }
 
-  list(tenantSlug?: string): Account[] {
+  async list(tenantSlug?: string): Promise<Account[]> {
     const rows = tenantSlug
-      ? (this.statements.get(`${SELECT} WHERE t.slug = ? ORDER BY a.id`).all(tenantSlug.toLowerCase()) as AccountRow[])
-      : (this.statements.get(`${SELECT} ORDER BY a.id`).all() as AccountRow[]);
+      ? ((await this.sql.prepare(`${SELECT} WHERE t.slug = ? ORDER BY a.id`).all(tenantSlug.toLowerCase())) as AccountRow[])
+      : ((await this.sql.prepare(`${SELECT} ORDER BY a.id`).all()) as AccountRow[]);
     return rows.map(toAccount);
   }
 
-  sealedSecret(id: number): string | null {
-    return (this.statements.get('SELECT secret FROM accounts WHERE id = ?').get(id) as { secret: string } | undefined)?.secret ?? null;
+  async sealedSecret(id: number): Promise<string | null> {
+    return ((await this.sql.prepare('SELECT secret FROM accounts WHERE id = ?').get(id)) as { secret: string } | undefined)?.secret ?? null;
   }
 
   /** The sealed IMAP credentials, when the account has its own for IMAP. */
-  sealedImapSecret(id: number): string | null {
-    return (this.statements.get('SELECT imap_secret FROM accounts WHERE id = ?').pluck().get(id) as string | null | undefined) ?? null;
+  async sealedImapSecret(id: number): Promise<string | null> {
+    return ((await this.sql.prepare('SELECT imap_secret FROM accounts WHERE id = ?').pluck().get(id)) as string | null | undefined) ?? null;
   }
 
   /** The account's own IMAP credentials, opened (null: IMAP uses the SMTP ones). Throws SecretError like openSecret. */
-  openImapSecret(id: number, keyring: Keyring): AccountSecret | null {
-    const sealed = this.sealedImapSecret(id);
+  async openImapSecret(id: number, keyring: Keyring): Promise<AccountSecret | null> {
+    const sealed = await this.sealedImapSecret(id);
     return sealed ? (JSON.parse(keyring.open(sealed)) as AccountSecret) : null;
   }
 
   /** The last failure to file a sent copy (null: the last copy was filed). */
-  setSentCopyError(id: number, error: string | null): void {
-    this.statements.get('UPDATE accounts SET sent_copy_error = ? WHERE id = ?').run(error, id);
+  async setSentCopyError(id: number, error: string | null): Promise<void> {
+    await this.sql.prepare('UPDATE accounts SET sent_copy_error = ? WHERE id = ?').run(error, id);
   }
 
   /** The account's password or OAuth2 tokens. Throws SecretError when they cannot be opened (the key they were sealed with is gone). */
-  openSecret(id: number, keyring: Keyring): AccountSecret {
-    return JSON.parse(keyring.open(this.sealedSecret(id) ?? '')) as AccountSecret;
+  async openSecret(id: number, keyring: Keyring): Promise<AccountSecret> {
+    return JSON.parse(keyring.open((await this.sealedSecret(id)) ?? '')) as AccountSecret;
   }
 
-  remove(id: number): boolean {
-    return this.statements.get('DELETE FROM accounts WHERE id = ?').run(id).changes > 0;
+  async remove(id: number): Promise<boolean> {
+    return (await this.sql.prepare('DELETE FROM accounts WHERE id = ?').run(id)).changes > 0;
   }
 
   /** Makes this account the default of its tenant (for its owner, or the tenant-wide one). */
-  setDefault(id: number): boolean {
-    return this.db
-      .transaction(() => {
-        const account = this.get(id);
-        if (!account) return false;
-        this.statements.get('UPDATE accounts SET is_default = (id = ?) WHERE tenant_id = ? AND owner IS ?').run(id, account.tenantId, account.owner);
-        return true;
-      })
-      .immediate();
+  async setDefault(id: number): Promise<boolean> {
+    return await this.sql.transaction(async () => {
+      const account = await this.get(id);
+      if (!account) return false;
+      await this.sql.prepare('UPDATE accounts SET is_default = (id = ?) WHERE tenant_id = ? AND owner IS ?').run(id, account.tenantId, account.owner);
+      return true;
+    });
   }
 
   /**
    * Records a test or send outcome. Call it through webhooks/announce.ts
    * (changeAccountStatus), which announces a change of status in the same transaction.
    */
-  setStatus(id: number, status: AccountStatus, error: string | null, at: string): void {
-    this.statements.get('UPDATE accounts SET status = ?, last_error = ?, last_tested_at = ? WHERE id = ?').run(status, error, at, id);
+  async setStatus(id: number, status: AccountStatus, error: string | null, at: string): Promise<void> {
+    await this.sql.prepare('UPDATE accounts SET status = ?, last_error = ?, last_tested_at = ? WHERE id = ?').run(status, error, at, id);
   }
 
   /**
    * Which account sends for a tenant chain (the tenant, then its parents): the
    * user's own account, else the first default found walking up the chain.
    */
-  choose(chain: readonly number[], owner: string | null): Account | null {
+  async choose(chain: readonly number[], owner: string | null): Promise<Account | null> {
     if (owner) {
-      const own = this.statements.get(`${SELECT} WHERE a.tenant_id = ? AND a.owner = ? ORDER BY a.is_default DESC, a.id LIMIT 1`).get(chain[0], owner) as
+      const own = (await this.sql.prepare(`${SELECT} WHERE a.tenant_id = ? AND a.owner = ? ORDER BY a.is_default DESC, a.id LIMIT 1`).get(chain[0], owner)) as
         AccountRow | undefined;
       if (own) return toAccount(own);
     }
     for (const tenantId of chain) {
-      const row = this.statements.get(`${SELECT} WHERE a.tenant_id = ? AND a.owner IS NULL AND a.is_default = 1 LIMIT 1`).get(tenantId) as
+      const row = (await this.sql.prepare(`${SELECT} WHERE a.tenant_id = ? AND a.owner IS NULL AND a.is_default = 1 LIMIT 1`).get(tenantId)) as
         AccountRow | undefined;
       if (row) return toAccount(row);
     }
@@ -279,8 +274,8 @@ export class AccountStore {
   }
 
   /** Messages an account sent since a time, for pacing. */
-  sentSince(id: number, since: string): number {
-    return (this.statements.get('SELECT COUNT(*) AS n FROM outbound_messages WHERE account_id = ? AND sent_at >= ?').get(id, since) as { n: number }).n;
+  async sentSince(id: number, since: string): Promise<number> {
+    return ((await this.sql.prepare('SELECT COUNT(*) AS n FROM outbound_messages WHERE account_id = ? AND sent_at >= ?').get(id, since)) as { n: number }).n;
   }
 }
 

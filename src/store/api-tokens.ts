@@ -1,8 +1,7 @@
 // API bearer tokens: `mrt_` + 32 random bytes in base32, shown once when made;
 // only their SHA-256 is stored. A token acts for one tenant and its subcompanies.
 import { createHash, randomBytes } from 'node:crypto';
-import type { Statement } from 'better-sqlite3';
-import type { Database } from './database.ts';
+import type { Sql, SqlStatement } from './sql/sql.ts';
 
 export interface ApiToken {
   id: number;
@@ -36,53 +35,55 @@ function hash(token: string): string {
 }
 
 export class ApiTokenStore {
-  private readonly db: Database;
-  private readonly byHash: Statement<[string], TokenRow>;
-  private readonly touch: Statement<[string, number, string]>;
+  private readonly sql: Sql;
+  private readonly byHash: SqlStatement<[string], TokenRow>;
+  private readonly touch: SqlStatement<[string, number, string]>;
 
-  constructor(db: Database) {
-    this.db = db;
-    this.byHash = db.prepare(`${SELECT} WHERE k.token_hash = ? AND k.revoked_at IS NULL`);
+  constructor(sql: Sql) {
+    this.sql = sql;
+    this.byHash = sql.prepare(`${SELECT} WHERE k.token_hash = ? AND k.revoked_at IS NULL`);
     // At most once a minute per token: a busy client does not turn every read into a write.
-    this.touch = db.prepare(`UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`);
+    this.touch = sql.prepare(`UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`);
   }
 
   /** Makes a token; the plain token is returned this once. */
-  create(tenantId: number, name: string, at: string): { token: string; info: ApiToken } {
+  async create(tenantId: number, name: string, at: string): Promise<{ token: string; info: ApiToken }> {
     const bytes = randomBytes(32);
     let token = 'mrt_';
     for (const byte of bytes) token += ALPHABET[byte & 31];
     const id = Number(
-      this.db
-        .prepare('INSERT INTO api_tokens (tenant_id, name, token_hash, prefix, created_at) VALUES (?, ?, ?, ?, ?)')
-        .run(tenantId, name, hash(token), token.slice(0, 10), at).lastInsertRowid,
+      (
+        (await this.sql
+          .prepare('INSERT INTO api_tokens (tenant_id, name, token_hash, prefix, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id')
+          .get(tenantId, name, hash(token), token.slice(0, 10), at)) as { id: number }
+      ).id,
     );
-    return { token, info: this.get(id) as ApiToken };
+    return { token, info: (await this.get(id)) as ApiToken };
   }
 
-  get(id: number): ApiToken | null {
-    const row = this.db.prepare(`${SELECT} WHERE k.id = ?`).get(id) as TokenRow | undefined;
+  async get(id: number): Promise<ApiToken | null> {
+    const row = (await this.sql.prepare(`${SELECT} WHERE k.id = ?`).get(id)) as TokenRow | undefined;
     return row ? toToken(row) : null;
   }
 
-  list(tenantId?: number): ApiToken[] {
+  async list(tenantId?: number): Promise<ApiToken[]> {
     const rows =
       tenantId === undefined
-        ? this.db.prepare(`${SELECT} ORDER BY k.id`).all()
-        : this.db.prepare(`${SELECT} WHERE k.tenant_id = ? ORDER BY k.id`).all(tenantId);
+        ? await this.sql.prepare(`${SELECT} ORDER BY k.id`).all()
+        : await this.sql.prepare(`${SELECT} WHERE k.tenant_id = ? ORDER BY k.id`).all(tenantId);
     return (rows as TokenRow[]).map(toToken);
   }
 
-  revoke(id: number, at: string): boolean {
-    return this.db.prepare('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(at, id).changes > 0;
+  async revoke(id: number, at: string): Promise<boolean> {
+    return (await this.sql.prepare('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(at, id)).changes > 0;
   }
 
   /** The live token with this value, or null. */
-  authenticate(token: string, at: string): ApiToken | null {
+  async authenticate(token: string, at: string): Promise<ApiToken | null> {
     if (!/^mrt_[a-z2-7]{32}$/.test(token)) return null;
-    const row = this.byHash.get(hash(token));
+    const row = await this.byHash.get(hash(token));
     if (!row) return null;
-    this.touch.run(at, row.id, new Date(Date.parse(at) - 60_000).toISOString());
+    await this.touch.run(at, row.id, new Date(Date.parse(at) - 60_000).toISOString());
     return toToken(row);
   }
 }

@@ -1,10 +1,8 @@
 // Candidates per tenant: the ATS's external id, a name, any number of email
 // addresses (two candidates may share one). Addresses are kept normalized so
 // the sender lookup in matching is one indexed equality.
-import type { Statement } from 'better-sqlite3';
+import type { Sql, SqlStatement } from './sql/sql.ts';
 import { InvalidError } from '../errors.ts';
-import type { Database } from './database.ts';
-import { StatementCache } from './statements.ts';
 import { normalizeAddress } from './tenants.ts';
 
 export interface Candidate {
@@ -49,24 +47,22 @@ interface CandidateRow {
 const SELECT = `SELECT c.id, t.slug AS tenant, c.external_id, c.name, c.created_at, c.updated_at FROM candidates c JOIN tenants t ON t.id = c.tenant_id`;
 
 export class CandidateStore {
-  private readonly db: Database;
+  private readonly sql: Sql;
   private readonly now: () => Date;
   // Prepared once: the matching stage looks candidates up for every message.
-  private readonly byEmail: Statement<[number, string], CandidateRow>;
-  private readonly emailsOf: Statement<[number], { email: string; bouncing_at: string | null; bounce_reason: string | null }>;
+  private readonly byEmail: SqlStatement<[number, string], CandidateRow>;
+  private readonly emailsOf: SqlStatement<[number], { email: string; bouncing_at: string | null; bounce_reason: string | null }>;
 
-  private readonly statements: StatementCache;
-
-  constructor(db: Database, now: () => Date) {
-    this.db = db;
+  constructor(sql: Sql, now: () => Date) {
+    this.sql = sql;
     this.now = now;
-    this.statements = new StatementCache(db);
-    this.byEmail = db.prepare(`${SELECT} JOIN candidate_emails e ON e.candidate_id = c.id WHERE e.tenant_id = ? AND e.email = ? ORDER BY c.id`);
-    this.emailsOf = db.prepare('SELECT email, bouncing_at, bounce_reason FROM candidate_emails WHERE candidate_id = ? ORDER BY email');
+    this.sql = sql;
+    this.byEmail = sql.prepare(`${SELECT} JOIN candidate_emails e ON e.candidate_id = c.id WHERE e.tenant_id = ? AND e.email = ? ORDER BY c.id`);
+    this.emailsOf = sql.prepare('SELECT email, bouncing_at, bounce_reason FROM candidate_emails WHERE candidate_id = ? ORDER BY email');
   }
 
-  private tenantId(slug: string): number {
-    const row = this.statements.get('SELECT id FROM tenants WHERE slug = ?').get(slug.toLowerCase()) as { id: number } | undefined;
+  private async tenantId(slug: string): Promise<number> {
+    const row = (await this.sql.prepare('SELECT id FROM tenants WHERE slug = ?').get(slug.toLowerCase())) as { id: number } | undefined;
     if (!row) throw new CandidateError(`no tenant "${slug}" (see: mailroom tenants list)`);
     return row.id;
   }
@@ -83,114 +79,117 @@ export class CandidateStore {
   }
 
   /** Creates or replaces (by external id) a candidate; says which it was. */
-  upsert(tenant: string, input: CandidateInput): { candidate: Candidate; created: boolean } {
+  async upsert(tenant: string, input: CandidateInput): Promise<{ candidate: Candidate; created: boolean }> {
     const valid = CandidateStore.validate(input);
-    const tenantId = this.tenantId(tenant);
+    const tenantId = await this.tenantId(tenant);
     const at = this.now().toISOString();
-    const created = this.db.transaction(() => this.write(tenantId, valid, at)).immediate();
-    return { candidate: this.get(tenant, valid.externalId) as Candidate, created };
+    const created = await this.sql.transaction(async () => this.write(tenantId, valid, at));
+    return { candidate: (await this.get(tenant, valid.externalId)) as Candidate, created };
   }
 
   /**
    * Many at once, in one transaction (a sync's chunk): each row is validated and
    * written or rejected with the reason; nothing is read back.
    */
-  upsertBatch(tenant: string, rows: readonly CandidateInput[]): BatchUpsertResult {
-    const tenantId = this.tenantId(tenant);
+  async upsertBatch(tenant: string, rows: readonly CandidateInput[]): Promise<BatchUpsertResult> {
+    const tenantId = await this.tenantId(tenant);
     const at = this.now().toISOString();
     const result: BatchUpsertResult = { created: 0, updated: 0, rejected: [] };
-    this.db
-      .transaction(() => {
-        rows.forEach((row, index) => {
-          try {
-            if (this.write(tenantId, CandidateStore.validate(row), at)) result.created++;
-            else result.updated++;
-          } catch (err) {
-            if (!(err instanceof CandidateError)) throw err;
-            result.rejected.push({ index, externalId: row.externalId, reason: err.message });
-          }
-        });
-      })
-      .immediate();
+    await this.sql.transaction(async () => {
+      for (const [index, row] of rows.entries()) {
+        try {
+          if (await this.write(tenantId, CandidateStore.validate(row), at)) result.created++;
+          else result.updated++;
+        } catch (err) {
+          if (!(err instanceof CandidateError)) throw err;
+          result.rejected.push({ index, externalId: row.externalId, reason: err.message });
+        }
+      }
+    });
     return result;
   }
 
   /** Writes one validated candidate inside the caller's transaction; true when it was new. */
-  private write(tenantId: number, valid: CandidateInput, at: string): boolean {
-    const s = this.statements;
-    const existing = s.get('SELECT id FROM candidates WHERE tenant_id = ? AND external_id = ?').get(tenantId, valid.externalId) as { id: number } | undefined;
+  private async write(tenantId: number, valid: CandidateInput, at: string): Promise<boolean> {
+    const existing = (await this.sql.prepare('SELECT id FROM candidates WHERE tenant_id = ? AND external_id = ?').get(tenantId, valid.externalId)) as
+      { id: number } | undefined;
     let id: number;
     if (existing) {
       id = existing.id;
-      s.get('UPDATE candidates SET name = ?, updated_at = ? WHERE id = ?').run(valid.name, at, id);
+      await this.sql.prepare('UPDATE candidates SET name = ?, updated_at = ? WHERE id = ?').run(valid.name, at, id);
       // Addresses that stay keep their bounce marks; the rest go.
-      const keep = s.get('SELECT email FROM candidate_emails WHERE candidate_id = ?').all(id) as { email: string }[];
-      const drop = s.get('DELETE FROM candidate_emails WHERE candidate_id = ? AND email = ?');
-      for (const { email } of keep) if (!valid.emails.includes(email)) drop.run(id, email);
+      const keep = (await this.sql.prepare('SELECT email FROM candidate_emails WHERE candidate_id = ?').all(id)) as { email: string }[];
+      const drop = this.sql.prepare('DELETE FROM candidate_emails WHERE candidate_id = ? AND email = ?');
+      for (const { email } of keep) if (!valid.emails.includes(email)) await drop.run(id, email);
     } else {
       id = Number(
-        s
-          .get('INSERT INTO candidates (tenant_id, external_id, name, created_at, updated_at) VALUES (?, ?, ?, ?, ?)')
-          .run(tenantId, valid.externalId, valid.name, at, at).lastInsertRowid,
+        (
+          (await this.sql
+            .prepare('INSERT INTO candidates (tenant_id, external_id, name, created_at, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING id')
+            .get(tenantId, valid.externalId, valid.name, at, at)) as { id: number }
+        ).id,
       );
     }
-    const addEmail = s.get('INSERT OR IGNORE INTO candidate_emails (candidate_id, tenant_id, email) VALUES (?, ?, ?)');
-    for (const email of valid.emails) addEmail.run(id, tenantId, email);
+    const addEmail = this.sql.prepare('INSERT OR IGNORE INTO candidate_emails (candidate_id, tenant_id, email) VALUES (?, ?, ?)');
+    for (const email of valid.emails) await addEmail.run(id, tenantId, email);
     return !existing;
   }
 
-  get(tenant: string, externalId: string): Candidate | null {
-    const row = this.db.prepare(`${SELECT} WHERE t.slug = ? AND c.external_id = ?`).get(tenant.toLowerCase(), externalId) as CandidateRow | undefined;
-    return row ? this.hydrate(row) : null;
+  async get(tenant: string, externalId: string): Promise<Candidate | null> {
+    const row = (await this.sql.prepare(`${SELECT} WHERE t.slug = ? AND c.external_id = ?`).get(tenant.toLowerCase(), externalId)) as CandidateRow | undefined;
+    return row ? await this.hydrate(row) : null;
   }
 
   /** Every candidate with this external id, in whichever tenant. */
-  withExternalId(externalId: string): Candidate[] {
-    return (this.db.prepare(`${SELECT} WHERE c.external_id = ? ORDER BY t.slug`).all(externalId) as CandidateRow[]).map((row) => this.hydrate(row));
+  async withExternalId(externalId: string): Promise<Candidate[]> {
+    const rows = (await this.sql.prepare(`${SELECT} WHERE c.external_id = ? ORDER BY t.slug`).all(externalId)) as CandidateRow[];
+    return Promise.all(rows.map((row) => this.hydrate(row)));
   }
 
-  list(tenant: string, limit = 1000): Candidate[] {
-    const tenantId = this.tenantId(tenant);
-    const rows = this.db.prepare(`${SELECT} WHERE c.tenant_id = ? ORDER BY c.external_id LIMIT ?`).all(tenantId, limit) as CandidateRow[];
-    return rows.map((row) => this.hydrate(row));
+  async list(tenant: string, limit = 1000): Promise<Candidate[]> {
+    const tenantId = await this.tenantId(tenant);
+    const rows = (await this.sql.prepare(`${SELECT} WHERE c.tenant_id = ? ORDER BY c.external_id LIMIT ?`).all(tenantId, limit)) as CandidateRow[];
+    return Promise.all(rows.map((row) => this.hydrate(row)));
   }
 
   /** One page of a tenant's candidates by external id, after the previous page's last one. */
-  page(tenantId: number, after: string | null, limit: number): Candidate[] {
-    const rows = this.db
+  async page(tenantId: number, after: string | null, limit: number): Promise<Candidate[]> {
+    const rows = (await this.sql
       .prepare(`${SELECT} WHERE c.tenant_id = ? AND c.external_id > ? ORDER BY c.external_id LIMIT ?`)
-      .all(tenantId, after ?? '', limit) as CandidateRow[];
-    return rows.map((row) => this.hydrate(row));
+      .all(tenantId, after ?? '', limit)) as CandidateRow[];
+    return Promise.all(rows.map((row) => this.hydrate(row)));
   }
 
-  remove(tenant: string, externalId: string): boolean {
-    return this.db.prepare('DELETE FROM candidates WHERE tenant_id = ? AND external_id = ?').run(this.tenantId(tenant), externalId).changes > 0;
+  async remove(tenant: string, externalId: string): Promise<boolean> {
+    return (await this.sql.prepare('DELETE FROM candidates WHERE tenant_id = ? AND external_id = ?').run(await this.tenantId(tenant), externalId)).changes > 0;
   }
 
   /** Candidates of these tenants (in order: the tenant, then its parent) with this address; the first tenant that has any wins. */
-  findByEmail(tenantIds: readonly number[], email: string): Candidate[] {
+  async findByEmail(tenantIds: readonly number[], email: string): Promise<Candidate[]> {
     const normalized = normalizeAddress(email);
     if (!normalized) return [];
     for (const tenantId of tenantIds) {
-      const rows = this.byEmail.all(tenantId, normalized);
-      if (rows.length > 0) return rows.map((row) => this.hydrate(row));
+      const rows = await this.byEmail.all(tenantId, normalized);
+      if (rows.length > 0) return Promise.all(rows.map((row) => this.hydrate(row)));
     }
     return [];
   }
 
   /** Marks a candidate's address as bouncing (a hard bounce reported it); returns whether it was one of theirs. */
-  markBouncing(candidateId: number, email: string, reason: string | null, at: string): boolean {
+  async markBouncing(candidateId: number, email: string, reason: string | null, at: string): Promise<boolean> {
     const normalized = normalizeAddress(email);
     if (!normalized) return false;
     return (
-      this.db
-        .prepare('UPDATE candidate_emails SET bouncing_at = ?, bounce_reason = ? WHERE candidate_id = ? AND email = ?')
-        .run(at, reason, candidateId, normalized).changes > 0
+      (
+        await this.sql
+          .prepare('UPDATE candidate_emails SET bouncing_at = ?, bounce_reason = ? WHERE candidate_id = ? AND email = ?')
+          .run(at, reason, candidateId, normalized)
+      ).changes > 0
     );
   }
 
-  private hydrate(row: CandidateRow): Candidate {
-    const rows = this.emailsOf.all(row.id);
+  private async hydrate(row: CandidateRow): Promise<Candidate> {
+    const rows = await this.emailsOf.all(row.id);
     const emails = rows.map((r) => r.email);
     const bouncing = rows.filter((r) => r.bouncing_at !== null).map((r) => ({ email: r.email, since: r.bouncing_at as string, reason: r.bounce_reason }));
     return {

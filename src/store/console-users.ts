@@ -1,8 +1,7 @@
 // People who sign in to the web console, and their sessions. Secrets are kept
 // only as hashes: the password (scrypt, by the caller), the one-time setup
 // link's token and the session id (SHA-256, by the caller).
-import type { Database } from './database.ts';
-import { StatementCache } from './statements.ts';
+import type { Sql } from './sql/sql.ts';
 
 export type ConsoleRole = 'recruiter' | 'admin' | 'operator';
 
@@ -47,72 +46,81 @@ const toUser = (r: Row): ConsoleUser => ({
 });
 
 export class ConsoleUserStore {
-  private readonly statements: StatementCache;
+  private readonly sql: Sql;
 
-  constructor(db: Database) {
-    this.statements = new StatementCache(db);
+  constructor(sql: Sql) {
+    this.sql = sql;
   }
 
-  add(user: { tenantId: number | null; email: string; role: ConsoleRole; setupHash: string; setupExpiresAt: string; createdAt: string }): ConsoleUser {
-    const id = this.statements
-      .get('INSERT INTO console_users (tenant_id, email, role, setup_hash, setup_expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(user.tenantId, user.email, user.role, user.setupHash, user.setupExpiresAt, user.createdAt).lastInsertRowid;
-    return this.get(Number(id)) as ConsoleUser;
+  async add(user: {
+    tenantId: number | null;
+    email: string;
+    role: ConsoleRole;
+    setupHash: string;
+    setupExpiresAt: string;
+    createdAt: string;
+  }): Promise<ConsoleUser> {
+    const id = (
+      (await this.sql
+        .prepare('INSERT INTO console_users (tenant_id, email, role, setup_hash, setup_expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id')
+        .get(user.tenantId, user.email, user.role, user.setupHash, user.setupExpiresAt, user.createdAt)) as { id: number }
+    ).id;
+    return (await this.get(Number(id))) as ConsoleUser;
   }
 
-  get(id: number): ConsoleUser | null {
-    const row = this.statements.get(`${SELECT} WHERE u.id = ?`).get(id) as Row | undefined;
+  async get(id: number): Promise<ConsoleUser | null> {
+    const row = (await this.sql.prepare(`${SELECT} WHERE u.id = ?`).get(id)) as Row | undefined;
     return row ? toUser(row) : null;
   }
 
-  byEmail(email: string): (ConsoleUser & { passwordHash: string | null }) | null {
-    const row = this.statements.get(`${SELECT} WHERE u.email = ?`).get(email) as Row | undefined;
+  async byEmail(email: string): Promise<(ConsoleUser & { passwordHash: string | null }) | null> {
+    const row = (await this.sql.prepare(`${SELECT} WHERE u.email = ?`).get(email)) as Row | undefined;
     return row ? { ...toUser(row), passwordHash: row.password_hash } : null;
   }
 
-  list(tenantIds?: readonly number[]): ConsoleUser[] {
+  async list(tenantIds?: readonly number[]): Promise<ConsoleUser[]> {
     const rows = tenantIds
-      ? (this.statements.get(`${SELECT} WHERE u.tenant_id IN (SELECT value FROM json_each(?)) ORDER BY u.id`).all(JSON.stringify(tenantIds)) as Row[])
-      : (this.statements.get(`${SELECT} ORDER BY u.id`).all() as Row[]);
+      ? ((await this.sql.prepare(`${SELECT} WHERE u.tenant_id IN (SELECT value FROM json_each(?)) ORDER BY u.id`).all(JSON.stringify(tenantIds))) as Row[])
+      : ((await this.sql.prepare(`${SELECT} ORDER BY u.id`).all()) as Row[]);
     return rows.map(toUser);
   }
 
-  remove(id: number): boolean {
-    return this.statements.get('DELETE FROM console_users WHERE id = ?').run(id).changes > 0;
+  async remove(id: number): Promise<boolean> {
+    return (await this.sql.prepare('DELETE FROM console_users WHERE id = ?').run(id)).changes > 0;
   }
 
   /** The user a setup link's token (hash) belongs to, while it is valid. */
-  bySetupHash(setupHash: string, now: string): ConsoleUser | null {
-    const row = this.statements.get(`${SELECT} WHERE u.setup_hash = ? AND u.setup_expires_at > ?`).get(setupHash, now) as Row | undefined;
+  async bySetupHash(setupHash: string, now: string): Promise<ConsoleUser | null> {
+    const row = (await this.sql.prepare(`${SELECT} WHERE u.setup_hash = ? AND u.setup_expires_at > ?`).get(setupHash, now)) as Row | undefined;
     return row ? toUser(row) : null;
   }
 
   /** Sets the password and spends the setup link; every session of the user ends. */
-  setPassword(id: number, passwordHash: string): void {
-    this.statements.get('UPDATE console_users SET password_hash = ?, setup_hash = NULL, setup_expires_at = NULL WHERE id = ?').run(passwordHash, id);
-    this.statements.get('DELETE FROM console_sessions WHERE user_id = ?').run(id);
+  async setPassword(id: number, passwordHash: string): Promise<void> {
+    await this.sql.prepare('UPDATE console_users SET password_hash = ?, setup_hash = NULL, setup_expires_at = NULL WHERE id = ?').run(passwordHash, id);
+    await this.sql.prepare('DELETE FROM console_sessions WHERE user_id = ?').run(id);
   }
 
   /** A new setup link (a lost password): the old password stays until the link is used. */
-  renewSetup(id: number, setupHash: string, expiresAt: string): void {
-    this.statements.get('UPDATE console_users SET setup_hash = ?, setup_expires_at = ? WHERE id = ?').run(setupHash, expiresAt, id);
+  async renewSetup(id: number, setupHash: string, expiresAt: string): Promise<void> {
+    await this.sql.prepare('UPDATE console_users SET setup_hash = ?, setup_expires_at = ? WHERE id = ?').run(setupHash, expiresAt, id);
   }
 
   /** Records a session; sessions that ran out go at the same time, so the table holds only live ones. */
-  createSession(idHash: string, userId: number, csrf: string, createdAt: string, expiresAt: string): void {
-    this.statements.get('DELETE FROM console_sessions WHERE expires_at <= ?').run(createdAt);
-    this.statements
-      .get('INSERT INTO console_sessions (id_hash, user_id, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)')
+  async createSession(idHash: string, userId: number, csrf: string, createdAt: string, expiresAt: string): Promise<void> {
+    await this.sql.prepare('DELETE FROM console_sessions WHERE expires_at <= ?').run(createdAt);
+    await this.sql
+      .prepare('INSERT INTO console_sessions (id_hash, user_id, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)')
       .run(idHash, userId, csrf, createdAt, expiresAt);
   }
 
-  session(idHash: string, now: string): ConsoleSession | null {
-    const row = this.statements.get('SELECT user_id, csrf, expires_at FROM console_sessions WHERE id_hash = ? AND expires_at > ?').get(idHash, now) as
+  async session(idHash: string, now: string): Promise<ConsoleSession | null> {
+    const row = (await this.sql.prepare('SELECT user_id, csrf, expires_at FROM console_sessions WHERE id_hash = ? AND expires_at > ?').get(idHash, now)) as
       { user_id: number; csrf: string; expires_at: string } | undefined;
     return row ? { userId: row.user_id, csrf: row.csrf, expiresAt: row.expires_at } : null;
   }
 
-  endSession(idHash: string): void {
-    this.statements.get('DELETE FROM console_sessions WHERE id_hash = ?').run(idHash);
+  async endSession(idHash: string): Promise<void> {
+    await this.sql.prepare('DELETE FROM console_sessions WHERE id_hash = ?').run(idHash);
   }
 }

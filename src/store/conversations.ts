@@ -2,8 +2,7 @@
 // reply joins the conversation its token or headers name; a message matched by
 // its sender alone joins the candidate's conversation with the same subject
 // (without Re:/Fwd: prefixes), else opens a new one.
-import type { Statement } from 'better-sqlite3';
-import type { Database } from './database.ts';
+import type { Sql, SqlStatement } from './sql/sql.ts';
 
 export interface Conversation {
   id: number;
@@ -37,43 +36,43 @@ export function conversationSubject(subject: string | null): string {
 }
 
 export class ConversationStore {
-  private readonly insert: Statement<[number, number | null, string, string, string]>;
-  private readonly byId: Statement<[number], ConversationRow>;
-  private readonly bySubject: Statement<[number, string], { id: number }>;
-  private readonly touch: Statement<[string, number]>;
-  private readonly claim: Statement<[number, number]>;
-  private readonly db: Database;
+  private readonly insert: SqlStatement<[number, number | null, string, string, string], { id: number }>;
+  private readonly byId: SqlStatement<[number], ConversationRow>;
+  private readonly bySubject: SqlStatement<[number, string], { id: number }>;
+  private readonly touch: SqlStatement<[string, number]>;
+  private readonly claim: SqlStatement<[number, number]>;
+  private readonly sql: Sql;
 
-  constructor(db: Database) {
-    this.db = db;
-    this.insert = db.prepare('INSERT INTO conversations (tenant_id, candidate_id, subject, created_at, last_message_at) VALUES (?, ?, ?, ?, ?)');
-    this.byId = db.prepare('SELECT * FROM conversations WHERE id = ?');
-    this.bySubject = db.prepare('SELECT id FROM conversations WHERE candidate_id = ? AND subject = ? ORDER BY last_message_at DESC LIMIT 1');
-    this.claim = db.prepare('UPDATE conversations SET candidate_id = ? WHERE id = ?');
-    this.touch = db.prepare('UPDATE conversations SET last_message_at = max(last_message_at, ?) WHERE id = ?');
+  constructor(sql: Sql) {
+    this.sql = sql;
+    this.insert = sql.prepare('INSERT INTO conversations (tenant_id, candidate_id, subject, created_at, last_message_at) VALUES (?, ?, ?, ?, ?) RETURNING id');
+    this.byId = sql.prepare('SELECT * FROM conversations WHERE id = ?');
+    this.bySubject = sql.prepare('SELECT id FROM conversations WHERE candidate_id = ? AND subject = ? ORDER BY last_message_at DESC LIMIT 1');
+    this.claim = sql.prepare('UPDATE conversations SET candidate_id = ? WHERE id = ?');
+    this.touch = sql.prepare('UPDATE conversations SET last_message_at = max(last_message_at, ?) WHERE id = ?');
   }
 
-  open(tenantId: number, candidateId: number | null, subject: string | null, at: string): number {
-    return Number(this.insert.run(tenantId, candidateId, conversationSubject(subject), at, at).lastInsertRowid);
+  async open(tenantId: number, candidateId: number | null, subject: string | null, at: string): Promise<number> {
+    return (await this.insert.get(tenantId, candidateId, conversationSubject(subject), at, at))!.id;
   }
 
   /** In-Reply-To and References for a message continuing a conversation: its latest message (sent or received), and the chain before it. */
-  threadReferences(conversationId: number): { inReplyTo: string | null; references: string[] } {
-    const latest = this.db
+  async threadReferences(conversationId: number): Promise<{ inReplyTo: string | null; references: string[] }> {
+    const latest = (await this.sql
       .prepare(
         `SELECT message_id, refs FROM (
            SELECT '<' || message_id || '>' AS message_id, refs, created_at AS at FROM outbound_messages WHERE conversation_id = ?
            UNION ALL SELECT message_id, NULL AS refs, received_at AS at FROM messages WHERE conversation_id = ? AND message_id IS NOT NULL
          ) ORDER BY at DESC LIMIT 1`,
       )
-      .get(conversationId, conversationId) as { message_id: string; refs: string | null } | undefined;
+      .get(conversationId, conversationId)) as { message_id: string; refs: string | null } | undefined;
     if (!latest) return { inReplyTo: null, references: [] };
     const earlier = latest.refs ? (JSON.parse(latest.refs) as string[]) : [];
     return { inReplyTo: latest.message_id, references: [...earlier, latest.message_id].slice(-20) };
   }
 
-  get(id: number): Conversation | null {
-    const row = this.byId.get(id);
+  async get(id: number): Promise<Conversation | null> {
+    const row = await this.byId.get(id);
     return row
       ? {
           id: row.id,
@@ -91,15 +90,15 @@ export class ConversationStore {
    * belongs to the candidate (named by a token or header), else the one with the
    * same subject, else a new one.
    */
-  place(tenantId: number, candidateId: number, subject: string | null, preferred: number | null, at: string): number {
-    const chosen = preferred !== null ? this.get(preferred) : null;
+  async place(tenantId: number, candidateId: number, subject: string | null, preferred: number | null, at: string): Promise<number> {
+    const chosen = preferred !== null ? await this.get(preferred) : null;
     let id: number;
     if (chosen && (chosen.candidateId === candidateId || chosen.candidateId === null)) {
       id = chosen.id;
       // A conversation opened without a candidate (outreach to an unknown address) now has one.
-      if (chosen.candidateId === null) this.claim.run(candidateId, id);
-    } else id = this.bySubject.get(candidateId, conversationSubject(subject))?.id ?? this.open(tenantId, candidateId, subject, at);
-    this.touch.run(at, id);
+      if (chosen.candidateId === null) await this.claim.run(candidateId, id);
+    } else id = (await this.bySubject.get(candidateId, conversationSubject(subject)))?.id ?? (await this.open(tenantId, candidateId, subject, at));
+    await this.touch.run(at, id);
     return id;
   }
 }

@@ -2,9 +2,8 @@
 // it describes, with one delivery row per webhook endpoint that wants it (the
 // tenant's own and its parents'), so a crash can neither lose an event nor
 // announce a change that was rolled back. The payload is the public JSON.
-import type { Statement } from 'better-sqlite3';
+import type { Sql, SqlStatement } from './sql/sql.ts';
 import { newMessageId } from './ids.ts';
-import type { Database } from './database.ts';
 
 export const EVENT_TYPES = [
   'message.assigned',
@@ -30,30 +29,30 @@ export interface EventPayload {
 }
 
 export class EventStore {
-  private readonly db: Database;
-  private readonly insertEvent: Statement;
-  private readonly fanOut: Statement;
-  private readonly tenantRow: Statement<[number], { slug: string; parent_id: number | null }>;
+  private readonly sql: Sql;
+  private readonly insertEvent: SqlStatement;
+  private readonly fanOut: SqlStatement;
+  private readonly tenantRow: SqlStatement<[number], { slug: string; parent_id: number | null }>;
 
-  constructor(db: Database) {
-    this.db = db;
-    this.insertEvent = db.prepare('INSERT INTO events (id, tenant_id, type, subject, created_at, payload) VALUES (?, ?, ?, ?, ?, ?)');
+  constructor(sql: Sql) {
+    this.sql = sql;
+    this.insertEvent = sql.prepare('INSERT INTO events (id, tenant_id, type, subject, created_at, payload) VALUES (?, ?, ?, ?, ?, ?)');
     // Endpoints of these tenants that want this type (no list: every type).
-    this.fanOut = db.prepare(
+    this.fanOut = sql.prepare(
       `INSERT INTO webhook_deliveries (event_id, webhook_id, state, next_attempt_at)
        SELECT ?, w.id, 'pending', ? FROM webhooks w
        WHERE w.tenant_id IN (SELECT value FROM json_each(?)) AND w.status = 'active'
          AND (w.events IS NULL OR EXISTS (SELECT 1 FROM json_each(w.events) WHERE value = ?))`,
     );
-    this.tenantRow = db.prepare('SELECT slug, parent_id FROM tenants WHERE id = ?');
+    this.tenantRow = sql.prepare('SELECT slug, parent_id FROM tenants WHERE id = ?');
   }
 
   /** Records an event; call it inside the transaction of the change. Returns its id. */
-  record(tenantId: number, type: EventType, subject: string, data: Record<string, unknown>, at: Date): string {
+  async record(tenantId: number, type: EventType, subject: string, data: Record<string, unknown>, at: Date): Promise<string> {
     const chain: number[] = [];
     let slug = '';
     for (let id: number | null = tenantId; id !== null && !chain.includes(id);) {
-      const row = this.tenantRow.get(id);
+      const row = await this.tenantRow.get(id);
       if (!row) break;
       if (chain.length === 0) slug = row.slug;
       chain.push(id);
@@ -61,17 +60,17 @@ export class EventStore {
     }
     const id = `evt_${newMessageId()}`;
     const payload: EventPayload = { id, type, timestamp: at.toISOString(), tenant: slug, data };
-    this.insertEvent.run(id, tenantId, type, subject, payload.timestamp, JSON.stringify(payload));
-    this.fanOut.run(id, at.getTime(), JSON.stringify(chain), type);
+    await this.insertEvent.run(id, tenantId, type, subject, payload.timestamp, JSON.stringify(payload));
+    await this.fanOut.run(id, at.getTime(), JSON.stringify(chain), type);
     return id;
   }
 
   /** Events of a tenant (and its subcompanies' events when asked for by a parent), oldest first. */
-  list(filter: { tenantIds: readonly number[]; since?: string; limit: number }): EventPayload[] {
-    const rows = this.db
+  async list(filter: { tenantIds: readonly number[]; since?: string; limit: number }): Promise<EventPayload[]> {
+    const rows = (await this.sql
       .prepare(`SELECT payload FROM events WHERE tenant_id IN (SELECT value FROM json_each(?)) AND created_at >= ? ORDER BY id LIMIT ?`)
       .pluck()
-      .all(JSON.stringify(filter.tenantIds), filter.since ?? '', filter.limit) as string[];
+      .all(JSON.stringify(filter.tenantIds), filter.since ?? '', filter.limit)) as string[];
     return rows.map((r) => JSON.parse(r) as EventPayload);
   }
 }

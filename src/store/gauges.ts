@@ -1,8 +1,7 @@
 // What /metrics reads from the database at each scrape: row counts by status or
 // state, webhook deliveries waiting for a retry, and the pipeline latency of the
 // last 1000 processed messages. Prepared once; each call is one indexed query.
-import type { Database } from './database.ts';
-import { StatementCache } from './statements.ts';
+import type { Sql } from './sql/sql.ts';
 
 export type CountedTable = 'messages' | 'jobs' | 'outbound_messages' | 'webhook_deliveries';
 
@@ -14,33 +13,35 @@ const COUNTS: Record<CountedTable, string> = {
 };
 
 export class GaugeQueries {
-  private readonly statements: StatementCache;
+  private readonly sql: Sql;
 
-  constructor(db: Database) {
-    this.statements = new StatementCache(db);
+  constructor(sql: Sql) {
+    this.sql = sql;
   }
 
   /** Rows of `table` by their status (or state) column. */
-  countsBy(table: CountedTable): { k: string; n: number }[] {
-    return this.statements.get(COUNTS[table]).all() as { k: string; n: number }[];
+  async countsBy(table: CountedTable): Promise<{ k: string; n: number }[]> {
+    return (await this.sql.prepare(COUNTS[table]).all()) as { k: string; n: number }[];
   }
 
-  webhookRetrying(): number {
-    return (this.statements.get(`SELECT COUNT(*) AS n FROM webhook_deliveries WHERE state = 'pending' AND attempts > 0`).get() as { n: number }).n;
+  async webhookRetrying(): Promise<number> {
+    return ((await this.sql.prepare(`SELECT COUNT(*) AS n FROM webhook_deliveries WHERE state = 'pending' AND attempts > 0`).get()) as { n: number }).n;
   }
 
   /** Seconds from acceptance to the end of the pipeline, last 1000 processed messages, ascending. */
-  recentPipelineLatencies(): number[] {
-    const rows = this.statements
-      .get(`SELECT (julianday(processed_at) - julianday(received_at)) * 86400.0 AS s FROM messages WHERE processed_at IS NOT NULL ORDER BY id DESC LIMIT 1000`)
-      .all() as { s: number }[];
+  async recentPipelineLatencies(): Promise<number[]> {
+    const rows = (await this.sql
+      .prepare(
+        `SELECT (julianday(processed_at) - julianday(received_at)) * 86400.0 AS s FROM messages WHERE processed_at IS NOT NULL ORDER BY id DESC LIMIT 1000`,
+      )
+      .all()) as { s: number }[];
     return rows.map((r) => r.s).sort((a, b) => a - b);
   }
 
   /** The database answers (readiness). */
-  reachable(): boolean {
+  async reachable(): Promise<boolean> {
     try {
-      this.statements.get('SELECT 1').get();
+      await this.sql.prepare('SELECT 1').get();
       return true;
     } catch {
       return false;

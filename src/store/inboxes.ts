@@ -1,8 +1,7 @@
 // Company mailboxes read over IMAP (inbox intake): their settings with the
 // sealed login, how far each folder was read (UIDVALIDITY, last UID), and one
 // row per message read, so a message is stored once however often it is seen.
-import type { Database } from './database.ts';
-import { StatementCache } from './statements.ts';
+import type { Sql } from './sql/sql.ts';
 
 export type InboxSecurity = 'tls' | 'starttls' | 'none';
 export type InboxStatus = 'pending' | 'active' | 'failing';
@@ -95,99 +94,101 @@ const toInbox = (r: Row): Inbox => ({
 });
 
 export class InboxStore {
-  private readonly statements: StatementCache;
+  private readonly sql: Sql;
 
-  constructor(db: Database) {
-    this.statements = new StatementCache(db);
+  constructor(sql: Sql) {
+    this.sql = sql;
   }
 
-  add(inbox: NewInbox): Inbox {
-    const id = this.statements
-      .get(
-        `INSERT INTO inboxes (tenant_id, address, host, port, security, username, secret, folder, after_import, since, authserv_id, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        inbox.tenantId,
-        inbox.address,
-        inbox.host,
-        inbox.port,
-        inbox.security,
-        inbox.username,
-        inbox.sealedSecret,
-        inbox.folder,
-        inbox.afterImport,
-        inbox.since,
-        inbox.authservId,
-        inbox.createdAt,
-      ).lastInsertRowid;
-    return this.get(Number(id)) as Inbox;
+  async add(inbox: NewInbox): Promise<Inbox> {
+    const id = (
+      (await this.sql
+        .prepare(
+          `INSERT INTO inboxes (tenant_id, address, host, port, security, username, secret, folder, after_import, since, authserv_id, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+        )
+        .get(
+          inbox.tenantId,
+          inbox.address,
+          inbox.host,
+          inbox.port,
+          inbox.security,
+          inbox.username,
+          inbox.sealedSecret,
+          inbox.folder,
+          inbox.afterImport,
+          inbox.since,
+          inbox.authservId,
+          inbox.createdAt,
+        )) as { id: number }
+    ).id;
+    return (await this.get(Number(id))) as Inbox;
   }
 
-  get(id: number): Inbox | null {
-    const row = this.statements.get(`${SELECT} WHERE i.id = ?`).get(id) as Row | undefined;
+  async get(id: number): Promise<Inbox | null> {
+    const row = (await this.sql.prepare(`${SELECT} WHERE i.id = ?`).get(id)) as Row | undefined;
     return row ? toInbox(row) : null;
   }
 
   /** Every inbox, or those of these tenants. */
-  list(tenantIds?: readonly number[]): Inbox[] {
+  async list(tenantIds?: readonly number[]): Promise<Inbox[]> {
     const rows = tenantIds
-      ? (this.statements.get(`${SELECT} WHERE i.tenant_id IN (SELECT value FROM json_each(?)) ORDER BY i.id`).all(JSON.stringify(tenantIds)) as Row[])
-      : (this.statements.get(`${SELECT} ORDER BY i.id`).all() as Row[]);
+      ? ((await this.sql.prepare(`${SELECT} WHERE i.tenant_id IN (SELECT value FROM json_each(?)) ORDER BY i.id`).all(JSON.stringify(tenantIds))) as Row[])
+      : ((await this.sql.prepare(`${SELECT} ORDER BY i.id`).all()) as Row[]);
     return rows.map(toInbox);
   }
 
   /** The sealed login. */
-  sealedSecret(id: number): string | null {
-    return (this.statements.get('SELECT secret FROM inboxes WHERE id = ?').pluck().get(id) as string | undefined) ?? null;
+  async sealedSecret(id: number): Promise<string | null> {
+    return ((await this.sql.prepare('SELECT secret FROM inboxes WHERE id = ?').pluck().get(id)) as string | undefined) ?? null;
   }
 
-  remove(id: number): boolean {
-    return this.statements.get('DELETE FROM inboxes WHERE id = ?').run(id).changes > 0;
+  async remove(id: number): Promise<boolean> {
+    return (await this.sql.prepare('DELETE FROM inboxes WHERE id = ?').run(id)).changes > 0;
   }
 
-  setStatus(id: number, status: InboxStatus, error: string | null): void {
-    this.statements.get('UPDATE inboxes SET status = ?, last_error = ? WHERE id = ?').run(status, error, id);
+  async setStatus(id: number, status: InboxStatus, error: string | null): Promise<void> {
+    await this.sql.prepare('UPDATE inboxes SET status = ?, last_error = ? WHERE id = ?').run(status, error, id);
   }
 
   /** The folder has a new UIDVALIDITY (or was never read): read it again from its first UID. */
-  startFolder(id: number, uidValidity: number): void {
-    this.statements.get('UPDATE inboxes SET uid_validity = ?, last_uid = 0 WHERE id = ?').run(uidValidity, id);
+  async startFolder(id: number, uidValidity: number): Promise<void> {
+    await this.sql.prepare('UPDATE inboxes SET uid_validity = ?, last_uid = 0 WHERE id = ?').run(uidValidity, id);
   }
 
   /** The stored message this one is (by its bytes, else by its Message-ID), if it was read before. */
-  seenBefore(id: number, sha256: string, headerId: string | null): string | null {
-    const byHash = this.statements.get('SELECT message_id FROM inbox_imports WHERE inbox_id = ? AND sha256 = ? LIMIT 1').pluck().get(id, sha256) as
+  async seenBefore(id: number, sha256: string, headerId: string | null): Promise<string | null> {
+    const byHash = (await this.sql.prepare('SELECT message_id FROM inbox_imports WHERE inbox_id = ? AND sha256 = ? LIMIT 1').pluck().get(id, sha256)) as
       string | undefined;
     if (byHash || !headerId) return byHash ?? null;
     return (
-      (this.statements.get('SELECT message_id FROM inbox_imports WHERE inbox_id = ? AND header_id = ? LIMIT 1').pluck().get(id, headerId) as
+      ((await this.sql.prepare('SELECT message_id FROM inbox_imports WHERE inbox_id = ? AND header_id = ? LIMIT 1').pluck().get(id, headerId)) as
         string | undefined) ?? null
     );
   }
 
   /** Whether this UID of this UIDVALIDITY was read already. */
-  hasUid(id: number, uidValidity: number, uid: number): boolean {
-    return this.statements.get('SELECT 1 FROM inbox_imports WHERE inbox_id = ? AND uid_validity = ? AND uid = ?').get(id, uidValidity, uid) !== undefined;
+  async hasUid(id: number, uidValidity: number, uid: number): Promise<boolean> {
+    return (await this.sql.prepare('SELECT 1 FROM inbox_imports WHERE inbox_id = ? AND uid_validity = ? AND uid = ?').get(id, uidValidity, uid)) !== undefined;
   }
 
   /** Records messages read; call it in the transaction that stores them. */
-  recordImports(id: number, uidValidity: number, imports: readonly InboxImport[]): void {
-    const insert = this.statements.get(
+  async recordImports(id: number, uidValidity: number, imports: readonly InboxImport[]): Promise<void> {
+    const insert = this.sql.prepare(
       'INSERT OR IGNORE INTO inbox_imports (inbox_id, uid_validity, uid, message_id, header_id, sha256) VALUES (?, ?, ?, ?, ?, ?)',
     );
-    for (const i of imports) insert.run(id, uidValidity, i.uid, i.messageId, i.headerId, i.sha256);
+    for (const i of imports) await insert.run(id, uidValidity, i.uid, i.messageId, i.headerId, i.sha256);
   }
 
   /** The folder was read up to `lastUid` (never backwards); call it in the same transaction. */
-  advance(id: number, uidValidity: number, lastUid: number, at: string): void {
-    this.statements
-      .get(`UPDATE inboxes SET last_uid = MAX(last_uid, ?), last_import_at = ?, status = 'active', last_error = NULL WHERE id = ? AND uid_validity = ?`)
+  async advance(id: number, uidValidity: number, lastUid: number, at: string): Promise<void> {
+    await this.sql
+      .prepare(`UPDATE inboxes SET last_uid = MAX(last_uid, ?), last_import_at = ?, status = 'active', last_error = NULL WHERE id = ? AND uid_validity = ?`)
       .run(lastUid, at, id, uidValidity);
   }
 
   /** How many messages were read from an inbox. */
-  importedCount(id: number): number {
-    return this.statements.get('SELECT COUNT(*) FROM inbox_imports WHERE inbox_id = ?').pluck().get(id) as number;
+  async importedCount(id: number): Promise<number> {
+    return (await this.sql.prepare('SELECT COUNT(*) FROM inbox_imports WHERE inbox_id = ?').pluck().get(id)) as number;
   }
 }

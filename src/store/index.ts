@@ -4,6 +4,8 @@
 // nothing here imports a view or an interface: another backend can stand in for
 // it. How writes reach the database in the server (group commit, the store
 // thread, the job queue) is commit/'s business.
+export { openBackend, describeDatabase, type Backend, type BackendSettings } from './backend.ts';
+export { migratePostgres, postgresMigrationStatus, type MigrationStatus } from './postgres/migrate.ts';
 export { openDatabase, databasePath, databaseFileBytes, type Database } from './database.ts';
 export { migrate, migrations } from './migrations.ts';
 export { TenantStore, TenantError, normalizeAddress, normalizeDomain, type Tenant, type NewTenant, type Route } from './tenants.ts';
@@ -50,13 +52,8 @@ export { SealedSecrets } from './sealed.ts';
 export { SentCopyStore, type SentCopy, type SentCopyState, type DueSentCopy } from './sent-copies.ts';
 export { InboxStore, type Inbox, type InboxImport, type InboxSecurity, type InboxStatus, type NewInbox } from './inboxes.ts';
 export { ConsoleUserStore, type ConsoleRole, type ConsoleSession, type ConsoleUser } from './console-users.ts';
-export {
-  createRepositories,
-  createSqliteRepositories,
-  createPipelineSources,
-  type Repositories,
-  type SqliteRepositories,
-  type RepositoryOptions,
-  type RouteTable,
-} from './repositories.ts';
-export { promised, TransactionGate, type Promised } from './promised.ts';
+export { createRepositories, repositoriesOver, createPipelineSources, type Repositories, type RepositoryOptions, type RouteTable } from './repositories.ts';
+export { SqliteRouteTable, ROUTE_RECHECK_MS, type RouteAnswer } from './routes.ts';
+export { SqliteSql } from './sql/sqlite.ts';
+export { PostgresSql } from './sql/postgres.ts';
+export { placeholders, type Sql, type SqlStatement, type Dialect } from './sql/sql.ts';

@@ -5,9 +5,7 @@ import type { ArcFindings, SenderAuthentication } from '../auth/sender.ts';
 import type { BounceInfo } from '../classify/bounce.ts';
 import type { ForwardingVerification } from '../classify/verification.ts';
 import type { ParsedMessage } from '../parse/parsed-message.ts';
-import type { Statement } from 'better-sqlite3';
-import { StatementCache } from './statements.ts';
-import type { Database } from './database.ts';
+import type { Sql, SqlStatement } from './sql/sql.ts';
 
 export type MessageStatus = 'received' | 'processed' | 'assigned' | 'unassigned' | 'dismissed' | 'failed';
 
@@ -185,35 +183,38 @@ const SELECT_MESSAGE = `SELECT m.id, t.slug AS tenant, m.source, m.status, m.rec
 export const PIPELINE_JOB = 'pipeline';
 
 export class MessageStore {
-  private readonly db: Database;
-  private readonly insertMessage: Statement;
-  private readonly insertRaw: Statement;
-  private readonly insertJob: Statement;
+  private readonly sql: Sql;
+  private readonly insertMessage: SqlStatement;
+  private readonly insertRaw: SqlStatement;
+  private readonly insertJob: SqlStatement;
   // The store thread runs these for every message: prepared once per connection.
-  private readonly statements: StatementCache;
 
-  constructor(db: Database) {
-    this.db = db;
-    this.statements = new StatementCache(db);
-    this.insertMessage = db.prepare(`INSERT INTO messages (id, tenant_id, source, status, received_at, size, envelope) VALUES (?, ?, ?, 'received', ?, ?, ?)`);
-    this.insertRaw = db.prepare('INSERT INTO message_raw (message_id, raw, path) VALUES (?, ?, ?)');
-    this.insertJob = db.prepare(`INSERT INTO jobs (message_id, kind, state, run_after, updated_at) VALUES (?, ?, 'queued', ?, ?)`);
+  constructor(sql: Sql) {
+    this.sql = sql;
+    this.insertMessage = sql.prepare(`INSERT INTO messages (id, tenant_id, source, status, received_at, size, envelope) VALUES (?, ?, ?, 'received', ?, ?, ?)`);
+    this.insertRaw = sql.prepare('INSERT INTO message_raw (message_id, raw, path) VALUES (?, ?, ?)');
+    this.insertJob = sql.prepare(`INSERT INTO jobs (message_id, kind, state, run_after, updated_at) VALUES (?, ?, 'queued', ?, ?)`);
   }
 
   /** Inserts messages with their raw bytes and pipeline jobs in one transaction (one fsync). */
-  insertBatch(batch: readonly NewMessage[], nowMs: number): void {
-    this.db
-      .transaction(() => {
-        for (const message of batch) {
-          this.insertMessage.run(message.id, message.tenantId, sourceOf(message.envelope), message.receivedAt, message.size, JSON.stringify(message.envelope));
-          this.insertRaw.run(message.id, message.raw, message.spoolFile);
-          this.insertJob.run(message.id, PIPELINE_JOB, nowMs, nowMs);
-        }
-      })
-      .immediate();
+  async insertBatch(batch: readonly NewMessage[], nowMs: number): Promise<void> {
+    await this.sql.transaction(async () => {
+      for (const message of batch) {
+        await this.insertMessage.run(
+          message.id,
+          message.tenantId,
+          sourceOf(message.envelope),
+          message.receivedAt,
+          message.size,
+          JSON.stringify(message.envelope),
+        );
+        await this.insertRaw.run(message.id, message.raw, message.spoolFile);
+        await this.insertJob.run(message.id, PIPELINE_JOB, nowMs, nowMs);
+      }
+    });
   }
 
-  list(filter: ListFilter): StoredMessage[] {
+  async list(filter: ListFilter): Promise<StoredMessage[]> {
     const where: string[] = [];
     const params: unknown[] = [];
     if (filter.tenant) {
@@ -250,18 +251,18 @@ export class MessageStore {
       params.push(pattern, pattern);
     }
     const sql = `${SELECT_MESSAGE} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY m.id DESC LIMIT ?`;
-    return (this.statements.get(sql).all(...params, filter.limit) as MessageRow[]).map(toMessage);
+    return ((await this.sql.prepare(sql).all(...params, filter.limit)) as MessageRow[]).map(toMessage);
   }
 
-  get(id: string): StoredMessage | null {
-    const row = this.statements.get(`${SELECT_MESSAGE} WHERE m.id = ?`).get(id.toUpperCase()) as MessageRow | undefined;
+  async get(id: string): Promise<StoredMessage | null> {
+    const row = (await this.sql.prepare(`${SELECT_MESSAGE} WHERE m.id = ?`).get(id.toUpperCase())) as MessageRow | undefined;
     return row ? toMessage(row) : null;
   }
 
   /** Marks the message processed with its header summary; part of the job's completing transaction. */
-  markProcessed(id: string, summary: ProcessedMessage, at: string): void {
-    this.statements
-      .get(
+  async markProcessed(id: string, summary: ProcessedMessage, at: string): Promise<void> {
+    await this.sql
+      .prepare(
         `UPDATE messages SET status = ?, message_id = ?, from_header = ?, subject = ?, auth = ?, attachments = ?, kind = ?, classification = ?,
          candidate_id = ?, decision = ?, error = NULL, processed_at = ? WHERE id = ?`,
       )
@@ -280,33 +281,33 @@ export class MessageStore {
         id,
       );
     // Re-running a stage gives the same result: replace, never duplicate.
-    this.statements.get('INSERT OR REPLACE INTO message_parsed (message_id, data) VALUES (?, ?)').run(id, JSON.stringify(summary.parsed));
-    this.statements.get('DELETE FROM attachment_refs WHERE message_id = ?').run(id);
-    const ref = this.statements.get('INSERT OR IGNORE INTO attachment_refs (sha256, message_id) VALUES (?, ?)');
-    for (const a of summary.attachments) ref.run(a.sha256, id);
+    await this.sql.prepare('INSERT OR REPLACE INTO message_parsed (message_id, data) VALUES (?, ?)').run(id, JSON.stringify(summary.parsed));
+    await this.sql.prepare('DELETE FROM attachment_refs WHERE message_id = ?').run(id);
+    const ref = this.sql.prepare('INSERT OR IGNORE INTO attachment_refs (sha256, message_id) VALUES (?, ?)');
+    for (const a of summary.attachments) await ref.run(a.sha256, id);
   }
 
   /** Replaces the stored decision (the store adds the conversation it chose). */
-  setDecision(id: string, decision: DecisionSummary): void {
-    this.statements.get('UPDATE messages SET decision = ? WHERE id = ?').run(JSON.stringify(decision), id);
+  async setDecision(id: string, decision: DecisionSummary): Promise<void> {
+    await this.sql.prepare('UPDATE messages SET decision = ? WHERE id = ?').run(JSON.stringify(decision), id);
   }
 
-  markFailed(id: string, error: string, at: string): void {
-    this.statements.get(`UPDATE messages SET status = 'failed', error = ?, processed_at = ? WHERE id = ?`).run(error, at, id);
+  async markFailed(id: string, error: string, at: string): Promise<void> {
+    await this.sql.prepare(`UPDATE messages SET status = 'failed', error = ?, processed_at = ? WHERE id = ?`).run(error, at, id);
   }
 
   /** The tenant a message belongs to (its id), or null for no such message. */
-  tenantOf(id: string): number | null {
-    return (this.statements.get('SELECT tenant_id FROM messages WHERE id = ?').pluck().get(id) as number | undefined) ?? null;
+  async tenantOf(id: string): Promise<number | null> {
+    return ((await this.sql.prepare('SELECT tenant_id FROM messages WHERE id = ?').pluck().get(id)) as number | undefined) ?? null;
   }
 
   /** Files a processed message in a conversation and/or under the outbound message it answers or reports on. */
-  link(id: string, conversationId: number | null, outboundId: string | null): void {
-    this.statements.get('UPDATE messages SET conversation_id = ?, outbound_id = ? WHERE id = ?').run(conversationId, outboundId, id);
+  async link(id: string, conversationId: number | null, outboundId: string | null): Promise<void> {
+    await this.sql.prepare('UPDATE messages SET conversation_id = ?, outbound_id = ? WHERE id = ?').run(conversationId, outboundId, id);
   }
 
   /** An operator's assignment: replaces the pipeline's decision with method `manual`, filed in `conversationId`. */
-  assignManually(id: string, candidate: { id: number; externalId: string; name: string }, conversationId: number, at: string): void {
+  async assignManually(id: string, candidate: { id: number; externalId: string; name: string }, conversationId: number, at: string): Promise<void> {
     const decision: DecisionSummary = {
       status: 'assigned',
       method: 'manual',
@@ -316,14 +317,14 @@ export class MessageStore {
       conversationId,
       evidence: { assignedAt: at },
     };
-    this.statements
-      .get(`UPDATE messages SET status = 'assigned', candidate_id = ?, conversation_id = ?, decision = ? WHERE id = ?`)
+    await this.sql
+      .prepare(`UPDATE messages SET status = 'assigned', candidate_id = ?, conversation_id = ?, decision = ? WHERE id = ?`)
       .run(candidate.id, conversationId, JSON.stringify(decision), id);
   }
 
   /** An operator's dismissal, with an optional note; the message stays visible as dismissed. */
-  dismiss(id: string, note: string | null, at: string): void {
-    const previous = this.get(id)?.decision;
+  async dismiss(id: string, note: string | null, at: string): Promise<void> {
+    const previous = (await this.get(id))?.decision;
     const decision = {
       ...(previous ?? { method: null, candidate: null, suggestions: [], evidence: {} }),
       status: 'dismissed',
@@ -331,60 +332,60 @@ export class MessageStore {
       note,
       dismissedAt: at,
     };
-    this.statements.get(`UPDATE messages SET status = 'dismissed', decision = ? WHERE id = ?`).run(JSON.stringify(decision), id);
+    await this.sql.prepare(`UPDATE messages SET status = 'dismissed', decision = ? WHERE id = ?`).run(JSON.stringify(decision), id);
   }
 
   /** The processed message with this Message-ID (angle brackets included), if one arrived. */
-  processedWithMessageId(messageId: string): StoredMessage | null {
-    const id = this.statements.get(`SELECT id FROM messages WHERE message_id = ? AND status NOT IN ('received', 'failed') LIMIT 1`).pluck().get(messageId) as
-      string | undefined;
-    return id ? this.get(id) : null;
+  async processedWithMessageId(messageId: string): Promise<StoredMessage | null> {
+    const id = (await this.sql
+      .prepare(`SELECT id FROM messages WHERE message_id = ? AND status NOT IN ('received', 'failed') LIMIT 1`)
+      .pluck()
+      .get(messageId)) as string | undefined;
+    return id ? await this.get(id) : null;
   }
 
   /** The newest processed message whose subject contains `marker` (a test message's random mark). */
-  latestProcessedWithSubjectContaining(marker: string): StoredMessage | null {
+  async latestProcessedWithSubjectContaining(marker: string): Promise<StoredMessage | null> {
     const pattern = `%${marker.replace(/[%_\\]/g, (c) => `\\${c}`)}%`;
-    const id = this.statements
-      .get(`SELECT id FROM messages WHERE subject LIKE ? ESCAPE '\\' AND status NOT IN ('received', 'failed') ORDER BY id DESC LIMIT 1`)
+    const id = (await this.sql
+      .prepare(`SELECT id FROM messages WHERE subject LIKE ? ESCAPE '\\' AND status NOT IN ('received', 'failed') ORDER BY id DESC LIMIT 1`)
       .pluck()
-      .get(pattern) as string | undefined;
-    return id ? this.get(id) : null;
+      .get(pattern)) as string | undefined;
+    return id ? await this.get(id) : null;
   }
 
   /** Puts messages back through the pipeline (e.g. after candidates arrived); returns how many. */
-  requeue(ids: readonly string[], nowMs: number): number {
+  async requeue(ids: readonly string[], nowMs: number): Promise<number> {
     // A message whose raw bytes retention deleted has nothing left to process.
-    const requeue = this.statements.get(
+    const requeue = this.sql.prepare(
       `UPDATE jobs SET state = 'queued', attempts = 0, run_after = ?, lease_token = NULL, updated_at = ? WHERE message_id = ? AND state IN ('done', 'failed') AND EXISTS (SELECT 1 FROM message_raw r WHERE r.message_id = jobs.message_id)`,
     );
-    const mark = this.statements.get(`UPDATE messages SET status = 'received' WHERE id = ?`);
-    return this.db
-      .transaction(() => {
-        let n = 0;
-        for (const id of ids) {
-          if (requeue.run(nowMs, nowMs, id).changes > 0) {
-            mark.run(id);
-            n++;
-          }
+    const mark = this.sql.prepare(`UPDATE messages SET status = 'received' WHERE id = ?`);
+    return await this.sql.transaction(async () => {
+      let n = 0;
+      for (const id of ids) {
+        if ((await requeue.run(nowMs, nowMs, id)).changes > 0) {
+          await mark.run(id);
+          n++;
         }
-        return n;
-      })
-      .immediate();
+      }
+      return n;
+    });
   }
 
   /** The stored parse result of a processed message (parse/'s ParsedMessage as plain data). */
-  parsed(id: string): ParsedMessage | null {
-    const row = this.statements.get('SELECT data FROM message_parsed WHERE message_id = ?').get(id.toUpperCase()) as { data: string } | undefined;
+  async parsed(id: string): Promise<ParsedMessage | null> {
+    const row = (await this.sql.prepare('SELECT data FROM message_parsed WHERE message_id = ?').get(id.toUpperCase())) as { data: string } | undefined;
     return row ? (JSON.parse(row.data) as ParsedMessage) : null;
   }
 
-  countByStatus(): Record<string, number> {
-    const rows = this.statements.get('SELECT status, COUNT(*) AS n FROM messages GROUP BY status').all() as { status: string; n: number }[];
+  async countByStatus(): Promise<Record<string, number>> {
+    const rows = (await this.sql.prepare('SELECT status, COUNT(*) AS n FROM messages GROUP BY status').all()) as { status: string; n: number }[];
     return Object.fromEntries(rows.map((r) => [r.status, r.n]));
   }
 
-  totals(): { count: number; bytes: number } {
-    const row = this.statements.get('SELECT COUNT(*) AS count, COALESCE(SUM(size), 0) AS bytes FROM messages').get() as { count: number; bytes: number };
+  async totals(): Promise<{ count: number; bytes: number }> {
+    const row = (await this.sql.prepare('SELECT COUNT(*) AS count, COALESCE(SUM(size), 0) AS bytes FROM messages').get()) as { count: number; bytes: number };
     return row;
   }
 }

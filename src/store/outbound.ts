@@ -2,10 +2,8 @@
 // queued -> sending -> sent | deferred (retried) | failed. A claimed row is
 // 'sending' with next_attempt_at as the end of its lease, so a crash mid-send
 // makes it due again: it is sent at most once more, with the same Message-ID.
-import type { Statement } from 'better-sqlite3';
-import type { Database } from './database.ts';
+import type { Sql, SqlStatement } from './sql/sql.ts';
 import type { SentCopyState } from './sent-copies.ts';
-import { StatementCache } from './statements.ts';
 
 export type OutboundStatus = 'queued' | 'sending' | 'sent' | 'deferred' | 'failed';
 
@@ -84,20 +82,18 @@ const SELECT = `SELECT o.*, t.slug AS tenant, sc.state AS copy_state, sc.attempt
   FROM outbound_messages o JOIN tenants t ON t.id = o.tenant_id LEFT JOIN sent_copies sc ON sc.outbound_id = o.id`;
 
 export class OutboundStore {
-  private readonly db: Database;
-  private readonly statements: StatementCache;
-  private readonly byMessageIdStmt: Statement<[number, string], OutboundRow>;
-  private readonly byRecipientStmt: Statement<[number, string], OutboundRow>;
+  private readonly sql: Sql;
+  private readonly byMessageIdStmt: SqlStatement<[number, string], OutboundRow>;
+  private readonly byRecipientStmt: SqlStatement<[number, string], OutboundRow>;
 
-  constructor(db: Database) {
-    this.db = db;
-    this.statements = new StatementCache(db);
-    this.byMessageIdStmt = db.prepare(`${SELECT} WHERE o.tenant_id = ? AND o.message_id = ?`);
-    this.byRecipientStmt = db.prepare(`${SELECT} WHERE o.tenant_id = ? AND o.recipient = ? AND o.status = 'sent' ORDER BY o.sent_at DESC LIMIT 1`);
+  constructor(sql: Sql) {
+    this.sql = sql;
+    this.byMessageIdStmt = sql.prepare(`${SELECT} WHERE o.tenant_id = ? AND o.message_id = ?`);
+    this.byRecipientStmt = sql.prepare(`${SELECT} WHERE o.tenant_id = ? AND o.recipient = ? AND o.status = 'sent' ORDER BY o.sent_at DESC LIMIT 1`);
   }
 
-  enqueue(message: NewOutbound, at: string, nowMs: number): void {
-    this.db
+  async enqueue(message: NewOutbound, at: string, nowMs: number): Promise<void> {
+    await this.sql
       .prepare(
         `INSERT INTO outbound_messages (id, tenant_id, account_id, candidate_id, conversation_id, purpose, message_id, recipient, reply_to, subject,
          text_body, html_body, in_reply_to, refs, status, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`,
@@ -122,12 +118,19 @@ export class OutboundStore {
       );
   }
 
-  get(id: string): OutboundMessage | null {
-    const row = this.statements.get(`${SELECT} WHERE o.id = ?`).get(id.toUpperCase()) as OutboundRow | undefined;
+  async get(id: string): Promise<OutboundMessage | null> {
+    const row = (await this.sql.prepare(`${SELECT} WHERE o.id = ?`).get(id.toUpperCase())) as OutboundRow | undefined;
     return row ? toOutbound(row) : null;
   }
 
-  list(filter: { status?: string; tenant?: string; tenantIds?: readonly number[]; candidateId?: number; before?: string; limit: number }): OutboundMessage[] {
+  async list(filter: {
+    status?: string;
+    tenant?: string;
+    tenantIds?: readonly number[];
+    candidateId?: number;
+    before?: string;
+    limit: number;
+  }): Promise<OutboundMessage[]> {
     const where: string[] = [];
     const params: unknown[] = [];
     if (filter.candidateId !== undefined) {
@@ -151,85 +154,87 @@ export class OutboundStore {
       params.push(filter.tenant.toLowerCase());
     }
     const sql = `${SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY o.id DESC LIMIT ?`;
-    return (this.statements.get(sql).all(...params, filter.limit) as OutboundRow[]).map(toOutbound);
+    return ((await this.sql.prepare(sql).all(...params, filter.limit)) as OutboundRow[]).map(toOutbound);
   }
 
   /** Our message with this Message-ID, sent by one of these tenants (the first that has it). */
-  byMessageId(tenantIds: readonly number[], messageId: string): OutboundMessage | null {
+  async byMessageId(tenantIds: readonly number[], messageId: string): Promise<OutboundMessage | null> {
     const id = messageId.replace(/^<|>$/g, '');
     for (const tenantId of tenantIds) {
-      const row = this.byMessageIdStmt.get(tenantId, id);
+      const row = await this.byMessageIdStmt.get(tenantId, id);
       if (row) return toOutbound(row);
     }
     return null;
   }
 
   /** The last message these tenants sent to an address (a bounce without the original Message-ID). */
-  lastSentTo(tenantIds: readonly number[], recipient: string): OutboundMessage | null {
+  async lastSentTo(tenantIds: readonly number[], recipient: string): Promise<OutboundMessage | null> {
     for (const tenantId of tenantIds) {
-      const row = this.byRecipientStmt.get(tenantId, recipient.toLowerCase());
+      const row = await this.byRecipientStmt.get(tenantId, recipient.toLowerCase());
       if (row) return toOutbound(row);
     }
     return null;
   }
 
   /** Due messages, leased to the caller until nowMs + leaseMs; oldest first. */
-  claimDue(nowMs: number, leaseMs: number, max: number): OutboundMessage[] {
-    return this.db
-      .transaction(() => {
-        const rows = this.statements
-          .get(`${SELECT} WHERE o.status IN ('queued', 'sending', 'deferred') AND o.next_attempt_at <= ? ORDER BY o.next_attempt_at, o.id LIMIT ?`)
-          .all(nowMs, max) as OutboundRow[];
-        const lease = this.statements.get(`UPDATE outbound_messages SET status = 'sending', attempts = attempts + 1, next_attempt_at = ? WHERE id = ?`);
-        for (const row of rows) lease.run(nowMs + leaseMs, row.id);
-        return rows.map((row) => ({ ...toOutbound(row), status: 'sending' as const, attempts: row.attempts + 1 }));
-      })
-      .immediate();
+  async claimDue(nowMs: number, leaseMs: number, max: number): Promise<OutboundMessage[]> {
+    return await this.sql.transaction(async () => {
+      const rows = (await this.sql
+        .prepare(`${SELECT} WHERE o.status IN ('queued', 'sending', 'deferred') AND o.next_attempt_at <= ? ORDER BY o.next_attempt_at, o.id LIMIT ?`)
+        .all(nowMs, max)) as OutboundRow[];
+      const lease = this.sql.prepare(`UPDATE outbound_messages SET status = 'sending', attempts = attempts + 1, next_attempt_at = ? WHERE id = ?`);
+      for (const row of rows) await lease.run(nowMs + leaseMs, row.id);
+      return rows.map((row) => ({ ...toOutbound(row), status: 'sending' as const, attempts: row.attempts + 1 }));
+    });
   }
 
   /** Leases one queued message to the caller (a test email sent by the CLI itself). */
-  claim(id: string, nowMs: number, leaseMs: number): boolean {
+  async claim(id: string, nowMs: number, leaseMs: number): Promise<boolean> {
     return (
-      this.statements
-        .get(`UPDATE outbound_messages SET status = 'sending', attempts = attempts + 1, next_attempt_at = ? WHERE id = ? AND status = 'queued'`)
-        .run(nowMs + leaseMs, id).changes > 0
+      (
+        await this.sql
+          .prepare(`UPDATE outbound_messages SET status = 'sending', attempts = attempts + 1, next_attempt_at = ? WHERE id = ? AND status = 'queued'`)
+          .run(nowMs + leaseMs, id)
+      ).changes > 0
     );
   }
 
   /** When the next queued or deferred message is due, or null when none is. */
-  nextDueAt(): number | null {
-    const row = this.statements.get(`SELECT MIN(next_attempt_at) AS at FROM outbound_messages WHERE status IN ('queued', 'sending', 'deferred')`).get() as {
+  async nextDueAt(): Promise<number | null> {
+    const row = (await this.sql
+      .prepare(`SELECT MIN(next_attempt_at) AS at FROM outbound_messages WHERE status IN ('queued', 'sending', 'deferred')`)
+      .get()) as {
       at: number | null;
     };
     return row.at;
   }
 
   /** At start (the instance lock held): messages a stopped process was sending are due now, not when its lease ends. */
-  releaseOrphaned(nowMs: number): number {
-    return this.statements.get(`UPDATE outbound_messages SET next_attempt_at = ? WHERE status = 'sending'`).run(nowMs).changes;
+  async releaseOrphaned(nowMs: number): Promise<number> {
+    return (await this.sql.prepare(`UPDATE outbound_messages SET next_attempt_at = ? WHERE status = 'sending'`).run(nowMs)).changes;
   }
 
-  markSent(id: string, reply: string, at: string): void {
-    this.statements.get(`UPDATE outbound_messages SET status = 'sent', last_reply = ?, sent_at = ? WHERE id = ?`).run(reply, at, id);
+  async markSent(id: string, reply: string, at: string): Promise<void> {
+    await this.sql.prepare(`UPDATE outbound_messages SET status = 'sent', last_reply = ?, sent_at = ? WHERE id = ?`).run(reply, at, id);
   }
 
-  markDeferred(id: string, reply: string, nextAttemptAt: number): void {
-    this.statements.get(`UPDATE outbound_messages SET status = 'deferred', last_reply = ?, next_attempt_at = ? WHERE id = ?`).run(reply, nextAttemptAt, id);
+  async markDeferred(id: string, reply: string, nextAttemptAt: number): Promise<void> {
+    await this.sql.prepare(`UPDATE outbound_messages SET status = 'deferred', last_reply = ?, next_attempt_at = ? WHERE id = ?`).run(reply, nextAttemptAt, id);
   }
 
-  markFailed(id: string, reply: string): void {
-    this.statements.get(`UPDATE outbound_messages SET status = 'failed', last_reply = ? WHERE id = ?`).run(reply, id);
+  async markFailed(id: string, reply: string): Promise<void> {
+    await this.sql.prepare(`UPDATE outbound_messages SET status = 'failed', last_reply = ? WHERE id = ?`).run(reply, id);
   }
 
   /** Puts a leased message back without counting the attempt (pacing held it). */
-  release(id: string, nextAttemptAt: number): void {
-    this.statements
-      .get(`UPDATE outbound_messages SET status = 'queued', attempts = max(0, attempts - 1), next_attempt_at = ? WHERE id = ?`)
+  async release(id: string, nextAttemptAt: number): Promise<void> {
+    await this.sql
+      .prepare(`UPDATE outbound_messages SET status = 'queued', attempts = max(0, attempts - 1), next_attempt_at = ? WHERE id = ?`)
       .run(nextAttemptAt, id);
   }
 
-  markBounced(id: string, detail: OutboundBounce): void {
-    this.statements.get('UPDATE outbound_messages SET bounced = ? WHERE id = ?').run(JSON.stringify(detail), id);
+  async markBounced(id: string, detail: OutboundBounce): Promise<void> {
+    await this.sql.prepare('UPDATE outbound_messages SET bounced = ? WHERE id = ?').run(JSON.stringify(detail), id);
   }
 }
 

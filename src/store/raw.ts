@@ -4,8 +4,8 @@
 // orphan of a refused message or a crash, and is removed at start.
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Database } from './database.ts';
 import type { Envelope } from './messages.ts';
+import type { Sql } from './sql/sql.ts';
 
 export const SPOOL_DIR = 'spool';
 
@@ -47,16 +47,16 @@ export function spoolUsage(dataDir: string): { files: number; bytes: number } {
 }
 
 export class RawReader {
-  private readonly db: Database;
+  private readonly sql: Sql;
   private readonly dataDir: string;
 
-  constructor(db: Database, dataDir: string) {
-    this.db = db;
+  constructor(sql: Sql, dataDir: string) {
+    this.sql = sql;
     this.dataDir = resolve(dataDir);
   }
 
-  read(id: string): Buffer | null {
-    const row = this.db.prepare('SELECT raw, path FROM message_raw WHERE message_id = ?').get(id.toUpperCase()) as
+  async read(id: string): Promise<Buffer | null> {
+    const row = (await this.sql.prepare('SELECT raw, path FROM message_raw WHERE message_id = ?').get(id.toUpperCase())) as
       { raw: Buffer | null; path: string | null } | undefined;
     if (!row) return null;
     if (row.raw) return row.raw;
@@ -68,8 +68,8 @@ export class RawReader {
    * messages) or a spool file (large ones, read piece by piece so a 30 MB
    * download never sits whole in the memory of the thread that also runs SMTP).
    */
-  locate(id: string): { bytes: Buffer } | { file: string; size: number } | null {
-    const row = this.db.prepare('SELECT raw, path FROM message_raw WHERE message_id = ?').get(id.toUpperCase()) as
+  async locate(id: string): Promise<{ bytes: Buffer } | { file: string; size: number } | null> {
+    const row = (await this.sql.prepare('SELECT raw, path FROM message_raw WHERE message_id = ?').get(id.toUpperCase())) as
       { raw: Buffer | null; path: string | null } | undefined;
     if (!row) return null;
     if (row.raw) return { bytes: row.raw };
@@ -80,25 +80,25 @@ export class RawReader {
   }
 
   /** The bytes with the envelope they arrived with: what the pipeline starts from. */
-  readWithEnvelope(id: string): { raw: Buffer; envelope: Envelope } | null {
-    const row = this.db.prepare('SELECT envelope FROM messages WHERE id = ?').get(id.toUpperCase()) as { envelope: string } | undefined;
-    const raw = row ? this.read(id) : null;
+  async readWithEnvelope(id: string): Promise<{ raw: Buffer; envelope: Envelope } | null> {
+    const row = (await this.sql.prepare('SELECT envelope FROM messages WHERE id = ?').get(id.toUpperCase())) as { envelope: string } | undefined;
+    const raw = row ? await this.read(id) : null;
     return row && raw ? { raw, envelope: JSON.parse(row.envelope) as Envelope } : null;
   }
 
   /** Deletes spool files no committed message refers to; returns how many. */
-  removeOrphans(): number {
+  async removeOrphans(): Promise<number> {
     let names: string[];
     try {
       names = readdirSync(spoolDir(this.dataDir));
     } catch {
       return 0;
     }
-    const referenced = this.db.prepare('SELECT 1 FROM message_raw WHERE path = ?');
+    const referenced = this.sql.prepare('SELECT 1 FROM message_raw WHERE path = ?');
     let removed = 0;
     for (const name of names) {
       const relative = `${SPOOL_DIR}/${name}`;
-      if (referenced.get(relative)) continue;
+      if (await referenced.get(relative)) continue;
       rmSync(join(this.dataDir, relative), { force: true });
       removed++;
     }

@@ -1,19 +1,15 @@
-// The storage boundary: every repository over one connection, built once by
-// whoever owns the connection (createContext, a thread's entry), and the one way
-// to make several repositories' writes a single transaction.
-//
-// `Repositories` is what the operations, the interfaces, the relay, the webhook
-// dispatcher, the inbox intake and the pipeline's lookups use: every call
-// answers with a promise, so a networked backend (PostgreSQL) implements the
-// same interface and none of them changes. `SqliteRepositories` is the same set
-// answering synchronously: for SQLite's own write path (commit/: the store
-// thread's group commit, where one transaction spans many callers' work).
+// The storage boundary: every repository over one Sql (store/sql/: SQLite or
+// PostgreSQL), built once by whoever owns the connection (createContext, a
+// thread's entry), and the one way to make several repositories' writes a
+// single transaction. Every call answers with a promise; the operations, the
+// interfaces, the relay, the webhook dispatcher, the inbox intake, the pipeline
+// and the store thread's group commit all use this one set.
+import type { Database } from 'better-sqlite3';
 import { AccountStore } from './accounts.ts';
 import { ApiTokenStore } from './api-tokens.ts';
 import { CandidateStore } from './candidates.ts';
 import { ConsoleUserStore } from './console-users.ts';
 import { ConversationStore } from './conversations.ts';
-import type { Database } from './database.ts';
 import { EventStore } from './events.ts';
 import { GaugeQueries } from './gauges.ts';
 import { InboxStore } from './inboxes.ts';
@@ -23,56 +19,19 @@ import { MessageStore } from './messages.ts';
 import { OutboundStore } from './outbound.ts';
 import { RawReader } from './raw.ts';
 import { RetentionStore } from './retention.ts';
+import { SqliteRouteTable, type RouteTable } from './routes.ts';
 import { SealedSecrets } from './sealed.ts';
 import { SentCopyStore } from './sent-copies.ts';
+import type { Sql } from './sql/sql.ts';
+import { SqliteSql } from './sql/sqlite.ts';
 import { TenantStore } from './tenants.ts';
 import { ReplyTokenSource, TokenKeyStore } from './token-keys.ts';
 import { WebhookStore } from './webhooks.ts';
 import type { Keyring } from '../secrets/keyring.ts';
-import { promised, TransactionGate, type Promised } from './promised.ts';
 
-/** RCPT's questions, answered from memory. */
-export type RouteTable = Pick<TenantStore, 'routeFor' | 'servesDomain'>;
+export type { RouteTable };
 
 export interface Repositories {
-  tenants: Promised<TenantStore>;
-  candidates: Promised<CandidateStore>;
-  conversations: Promised<ConversationStore>;
-  messages: Promised<MessageStore>;
-  raw: Promised<RawReader>;
-  jobs: Promised<JobStore>;
-  accounts: Promised<AccountStore>;
-  outbound: Promised<OutboundStore>;
-  /** Copies of sent messages on their way to the Sent folder. */
-  sentCopies: Promised<SentCopyStore>;
-  /** Company mailboxes read over IMAP, and what was read from them. */
-  inboxes: Promised<InboxStore>;
-  /** People who sign in to the web console, and their sessions. */
-  consoleUsers: Promised<ConsoleUserStore>;
-  events: Promised<EventStore>;
-  webhooks: Promised<WebhookStore>;
-  apiTokens: Promised<ApiTokenStore>;
-  tokenKeys: Promised<TokenKeyStore>;
-  sealed: Promised<SealedSecrets>;
-  retention: Promised<RetentionStore>;
-  /** Counts and health read by /metrics, /readyz and `stats`. */
-  gauges: Promised<GaugeQueries>;
-  /**
-   * Answers SMTP's RCPT from memory (never a round trip per recipient), kept
-   * fresh by the backend: SQLite compares a generation counter a trigger bumps.
-   */
-  routes: RouteTable;
-  /**
-   * Runs `work` as one transaction: every write it makes through `tx` lands
-   * together or not at all, and nobody sees it before. Nested calls join the
-   * outer transaction. SQLite: BEGIN IMMEDIATE on this connection, other
-   * callers' calls wait until it ends; a networked backend gives `work` a
-   * connection of its own, which is why `work` must use `tx`, not the outer object.
-   */
-  transaction<T>(work: (tx: Repositories) => Promise<T>): Promise<T>;
-}
-
-export interface SqliteRepositories {
   tenants: TenantStore;
   candidates: CandidateStore;
   conversations: ConversationStore;
@@ -95,12 +54,17 @@ export interface SqliteRepositories {
   retention: RetentionStore;
   /** Counts and health read by /metrics, /readyz and `stats`. */
   gauges: GaugeQueries;
+  /** Answers SMTP's RCPT from memory (never a round trip per recipient), kept fresh by the backend. */
+  routes: RouteTable;
+  /** The seam under every repository: its dialect, and its transactions. */
+  sql: Sql;
   /**
-   * Runs `work` as one transaction (SQLite: BEGIN IMMEDIATE): every write it
-   * makes through `tx` lands together or not at all. Nested calls join the
-   * outer transaction.
+   * Runs `work` as one transaction: every write it makes through the
+   * repositories (followed through its awaits) lands together or not at all,
+   * and nobody sees it before. A transaction inside one is a savepoint.
+   * `tx` is this same set, for the reader's sake.
    */
-  transaction<T>(work: (tx: SqliteRepositories) => T): T;
+  transaction<T>(work: (tx: Repositories) => Promise<T>): Promise<T>;
 }
 
 export interface RepositoryOptions {
@@ -110,70 +74,41 @@ export interface RepositoryOptions {
   now: () => Date;
 }
 
-/** The synchronous set, for SQLite's own write path (commit/) and the tests that look at rows. */
-export function createSqliteRepositories(db: Database, options: RepositoryOptions): SqliteRepositories {
-  const tenants = new TenantStore(db, options.now);
-  const repositories: SqliteRepositories = {
-    tenants,
-    candidates: new CandidateStore(db, options.now),
-    conversations: new ConversationStore(db),
-    messages: new MessageStore(db),
-    raw: new RawReader(db, options.dataDir),
-    jobs: new JobStore(db),
-    accounts: new AccountStore(db),
-    outbound: new OutboundStore(db),
-    sentCopies: new SentCopyStore(db),
-    inboxes: new InboxStore(db),
-    consoleUsers: new ConsoleUserStore(db),
-    events: new EventStore(db),
-    webhooks: new WebhookStore(db),
-    apiTokens: new ApiTokenStore(db),
-    tokenKeys: new TokenKeyStore(db),
-    sealed: new SealedSecrets(db),
-    retention: new RetentionStore(db, options.dataDir),
-    gauges: new GaugeQueries(db),
-    transaction: (work) => db.transaction(() => work(repositories)).immediate(),
+/** Every repository over one Sql. */
+export function repositoriesOver(sql: Sql, routes: RouteTable, options: RepositoryOptions): Repositories {
+  const repositories: Repositories = {
+    tenants: new TenantStore(sql, options.now, () => routes.refresh()),
+    candidates: new CandidateStore(sql, options.now),
+    conversations: new ConversationStore(sql),
+    messages: new MessageStore(sql),
+    raw: new RawReader(sql, options.dataDir),
+    jobs: new JobStore(sql),
+    accounts: new AccountStore(sql),
+    outbound: new OutboundStore(sql),
+    sentCopies: new SentCopyStore(sql),
+    inboxes: new InboxStore(sql),
+    consoleUsers: new ConsoleUserStore(sql),
+    events: new EventStore(sql),
+    webhooks: new WebhookStore(sql),
+    apiTokens: new ApiTokenStore(sql),
+    tokenKeys: new TokenKeyStore(sql),
+    sealed: new SealedSecrets(sql),
+    retention: new RetentionStore(sql, options.dataDir),
+    gauges: new GaugeQueries(sql),
+    routes,
+    sql,
+    transaction: (work) => sql.transaction(() => work(repositories)),
   };
   return repositories;
 }
 
-/** The storage boundary over a SQLite connection: promises, and transactions that own the connection while they run. */
+/** The storage boundary over a SQLite connection. */
 export function createRepositories(db: Database, options: RepositoryOptions): Repositories {
-  const sync = createSqliteRepositories(db, options);
-  const gate = TransactionGate.of(db);
-  const wrap = <T extends object>(repository: T): Promised<T> => promised(repository, gate);
-  const repositories: Repositories = {
-    tenants: wrap(sync.tenants),
-    candidates: wrap(sync.candidates),
-    conversations: wrap(sync.conversations),
-    messages: wrap(sync.messages),
-    raw: wrap(sync.raw),
-    jobs: wrap(sync.jobs),
-    accounts: wrap(sync.accounts),
-    outbound: wrap(sync.outbound),
-    sentCopies: wrap(sync.sentCopies),
-    inboxes: wrap(sync.inboxes),
-    consoleUsers: wrap(sync.consoleUsers),
-    events: wrap(sync.events),
-    webhooks: wrap(sync.webhooks),
-    apiTokens: wrap(sync.apiTokens),
-    tokenKeys: wrap(sync.tokenKeys),
-    sealed: wrap(sync.sealed),
-    retention: wrap(sync.retention),
-    gauges: wrap(sync.gauges),
-    routes: sync.tenants,
-    transaction: (work) => gate.run(() => work(repositories)),
-  };
-  return repositories;
+  return repositoriesOver(SqliteSql.of(db), new SqliteRouteTable(db, options.now), options);
 }
 
 /** What the pipeline reads, over a read-only connection of its own: raw messages, and what matching looks up (reply tokens included). */
-export function createPipelineSources(
-  db: Database,
-  dataDir: string,
-  keyring: () => Keyring | null,
-): { raw: Promised<RawReader>; match: Promised<MatchLookups> } {
-  const tokens = new ReplyTokenSource(db, keyring);
-  // Read-only: no transaction of ours can be open on it, so no gate.
-  return { raw: promised(new RawReader(db, dataDir), null), match: promised(new MatchLookups(db, () => tokens.current()), null) };
+export function createPipelineSources(sql: Sql, dataDir: string, keyring: () => Keyring | null): { raw: RawReader; match: MatchLookups } {
+  const tokens = new ReplyTokenSource(sql, keyring);
+  return { raw: new RawReader(sql, dataDir), match: new MatchLookups(sql, () => tokens.current()) };
 }

@@ -12,7 +12,7 @@ import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeTime } from 'ulid';
 import { attachmentPath } from '../parse/attachments.ts';
-import type { Database } from './database.ts';
+import type { Sql } from './sql/sql.ts';
 
 /** A file touched this recently may belong to a message the pipeline is storing now. */
 export const RECENT_MS = 60 * 60_000;
@@ -44,38 +44,40 @@ interface Candidate {
 }
 
 export class RetentionStore {
-  private readonly db: Database;
+  private readonly sql: Sql;
   private readonly dataDir: string;
 
-  constructor(db: Database, dataDir: string) {
-    this.db = db;
+  constructor(sql: Sql, dataDir: string) {
+    this.sql = sql;
     this.dataDir = dataDir;
   }
 
   /** Processed messages received before `before` whose raw bytes are still kept, oldest first, after `afterId`. */
-  private candidates(before: Date, afterId: string): Candidate[] {
+  private async candidates(before: Date, afterId: string): Promise<Candidate[]> {
     // Message ids are ULIDs: every id made before `before` sorts below this one, so the primary key finds them.
     const bound = `${encodeTime(before.getTime(), 10)}0000000000000000`;
-    return this.db
+    return (await this.sql
       .prepare(
         `SELECT m.id, m.size, r.path FROM messages m JOIN message_raw r ON r.message_id = m.id
          WHERE m.id < ? AND m.id > ? AND m.processed_at IS NOT NULL AND m.status NOT IN ('received', 'failed')
          ORDER BY m.id LIMIT ?`,
       )
-      .all(bound, afterId, BATCH) as Candidate[];
+      .all(bound, afterId, BATCH)) as Candidate[];
   }
 
   /** Attachment files of these messages that no other message still kept uses. */
-  private orphanedBy(ids: readonly string[], excluding: ReadonlySet<string>): string[] {
-    const shas = this.db
+  private async orphanedBy(ids: readonly string[], excluding: ReadonlySet<string>): Promise<string[]> {
+    const shas = (await this.sql
       .prepare(`SELECT DISTINCT sha256 FROM attachment_refs WHERE message_id IN (SELECT value FROM json_each(?))`)
       .pluck()
-      .all(JSON.stringify(ids)) as string[];
-    const usedElsewhere = this.db.prepare(
+      .all(JSON.stringify(ids))) as string[];
+    const usedElsewhere = this.sql.prepare(
       `SELECT 1 FROM attachment_refs a JOIN messages m ON m.id = a.message_id WHERE a.sha256 = ? AND m.raw_purged_at IS NULL AND a.message_id NOT IN (SELECT value FROM json_each(?)) LIMIT 1`,
     );
     const excluded = JSON.stringify([...excluding]);
-    return shas.filter((sha) => !usedElsewhere.get(sha, excluded));
+    const unused: string[] = [];
+    for (const sha of shas) if (!(await usedElsewhere.get(sha, excluded))) unused.push(sha);
+    return unused;
   }
 
   private fileSize(path: string): number {
@@ -93,13 +95,13 @@ export class RetentionStore {
     const purgedSoFar = new Set<string>();
     let afterId = '';
     while (!options.stopping?.()) {
-      const batch = this.candidates(options.before, afterId);
+      const batch = await this.candidates(options.before, afterId);
       if (batch.length === 0) break;
       afterId = (batch[batch.length - 1] as Candidate).id;
       const ids = batch.map((c) => c.id);
       for (const id of ids) purgedSoFar.add(id);
       // In a dry run nothing is marked, so the earlier batches count as gone too.
-      const orphans = this.orphanedBy(ids, options.dryRun ? purgedSoFar : new Set(ids)).filter((sha) => {
+      const orphans = (await this.orphanedBy(ids, options.dryRun ? purgedSoFar : new Set(ids))).filter((sha) => {
         const stat = statSync(attachmentPath(this.dataDir, sha), { throwIfNoEntry: false });
         return stat !== undefined && stat.mtimeMs < recentSince;
       });
@@ -107,7 +109,7 @@ export class RetentionStore {
       report.rawBytes += batch.reduce((n, c) => n + c.size, 0);
       report.attachmentFiles += orphans.length;
       report.attachmentBytes += orphans.reduce((n, sha) => n + this.fileSize(attachmentPath(this.dataDir, sha)), 0);
-      if (!options.dryRun) this.apply(batch, orphans, options.now);
+      if (!options.dryRun) await this.apply(batch, orphans, options.now);
       options.progress?.({ ...report });
       await new Promise((resolve) => setImmediate(resolve));
     }
@@ -115,21 +117,19 @@ export class RetentionStore {
   }
 
   /** The rows first (committed), then the files: a crash in between leaves files nothing refers to, never a row pointing at nothing. */
-  private apply(batch: readonly Candidate[], orphans: readonly string[], now: Date): void {
+  private async apply(batch: readonly Candidate[], orphans: readonly string[], now: Date): Promise<void> {
     const at = now.toISOString();
-    const dropRaw = this.db.prepare('DELETE FROM message_raw WHERE message_id = ?');
-    const mark = this.db.prepare('UPDATE messages SET raw_purged_at = ? WHERE id = ?');
-    const dropParsed = this.db.prepare('DELETE FROM message_parsed WHERE message_id = ?');
-    this.db
-      .transaction(() => {
-        for (const c of batch) {
-          dropRaw.run(c.id);
-          // The parse result holds the whole body too; the reply text stays in the classification.
-          dropParsed.run(c.id);
-          mark.run(at, c.id);
-        }
-      })
-      .immediate();
+    const dropRaw = this.sql.prepare('DELETE FROM message_raw WHERE message_id = ?');
+    const mark = this.sql.prepare('UPDATE messages SET raw_purged_at = ? WHERE id = ?');
+    const dropParsed = this.sql.prepare('DELETE FROM message_parsed WHERE message_id = ?');
+    await this.sql.transaction(async () => {
+      for (const c of batch) {
+        await dropRaw.run(c.id);
+        // The parse result holds the whole body too; the reply text stays in the classification.
+        await dropParsed.run(c.id);
+        await mark.run(at, c.id);
+      }
+    });
     for (const c of batch) if (c.path) rmSync(join(this.dataDir, c.path), { force: true });
     for (const sha of orphans) rmSync(attachmentPath(this.dataDir, sha), { force: true });
   }

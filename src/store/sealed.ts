@@ -1,6 +1,6 @@
 // Every column that holds a sealed secret (secrets/keyring.ts), so a key rotation
 // re-seals all of them and nothing is left under a key about to be dropped.
-import type { Database } from './database.ts';
+import type { Sql } from './sql/sql.ts';
 
 const SEALED_COLUMNS: readonly { table: string; key: string; column: string }[] = [
   { table: 'accounts', key: 'id', column: 'secret' },
@@ -13,39 +13,37 @@ const SEALED_COLUMNS: readonly { table: string; key: string; column: string }[] 
 
 /** The sealed-secret columns of every table, read and re-sealed together. */
 export class SealedSecrets {
-  private readonly db: Database;
+  private readonly sql: Sql;
 
-  constructor(db: Database) {
-    this.db = db;
+  constructor(sql: Sql) {
+    this.sql = sql;
   }
 
   /** Re-seals every stored secret with `reseal` in one transaction; returns how many changed. */
-  resealAll(reseal: (sealed: string) => string | null): number {
-    const db = this.db;
-    return db
-      .transaction(() => {
-        let changed = 0;
-        for (const { table, key, column } of SEALED_COLUMNS) {
-          const rows = db.prepare(`SELECT ${key} AS k, ${column} AS v FROM ${table} WHERE ${column} IS NOT NULL`).all() as { k: unknown; v: string }[];
-          const update = db.prepare(`UPDATE ${table} SET ${column} = ? WHERE ${key} = ?`);
-          for (const row of rows) {
-            const next = reseal(row.v);
-            if (next !== null) {
-              update.run(next, row.k);
-              changed++;
-            }
+  async resealAll(reseal: (sealed: string) => string | null): Promise<number> {
+    const sql = this.sql;
+    return await sql.transaction(async () => {
+      let changed = 0;
+      for (const { table, key, column } of SEALED_COLUMNS) {
+        const rows = (await sql.prepare(`SELECT ${key} AS k, ${column} AS v FROM ${table} WHERE ${column} IS NOT NULL`).all()) as { k: unknown; v: string }[];
+        const update = sql.prepare(`UPDATE ${table} SET ${column} = ? WHERE ${key} = ?`);
+        for (const row of rows) {
+          const next = reseal(row.v);
+          if (next !== null) {
+            await update.run(next, row.k);
+            changed++;
           }
         }
-        return changed;
-      })
-      .immediate();
+      }
+      return changed;
+    });
   }
 
   /** How many stored secrets there are, by the key id that sealed them. */
-  countByKeyId(): Record<string, number> {
+  async countByKeyId(): Promise<Record<string, number>> {
     const counts: Record<string, number> = {};
     for (const { table, column } of SEALED_COLUMNS) {
-      for (const row of this.db.prepare(`SELECT ${column} AS v FROM ${table} WHERE ${column} IS NOT NULL`).all() as { v: string }[]) {
+      for (const row of (await this.sql.prepare(`SELECT ${column} AS v FROM ${table} WHERE ${column} IS NOT NULL`).all()) as { v: string }[]) {
         const id = row.v.split('.')[1] ?? '?';
         counts[id] = (counts[id] ?? 0) + 1;
       }

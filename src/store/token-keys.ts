@@ -4,7 +4,7 @@
 import type { Keyring } from '../secrets/keyring.ts';
 import { nextKeyId, ReplyTokens, type TokenKey } from '../match/tokens.ts';
 import { randomBytes } from 'node:crypto';
-import type { Database } from './database.ts';
+import type { Sql } from './sql/sql.ts';
 
 export interface TokenKeyInfo {
   kid: string;
@@ -13,14 +13,16 @@ export interface TokenKeyInfo {
 }
 
 export class TokenKeyStore {
-  private readonly db: Database;
+  private readonly sql: Sql;
 
-  constructor(db: Database) {
-    this.db = db;
+  constructor(sql: Sql) {
+    this.sql = sql;
   }
 
-  private rows(): { kid: string; secret: string; created_at: string }[] {
-    return this.db.prepare('SELECT kid, secret, created_at FROM token_keys ORDER BY created_at DESC, rowid DESC').all() as {
+  private async rows(): Promise<{ kid: string; secret: string; created_at: string }[]> {
+    return (await this.sql
+      .prepare(`SELECT kid, secret, created_at FROM token_keys ORDER BY created_at DESC, ${this.sql.dialect === 'sqlite' ? 'rowid' : 'seq'} DESC`)
+      .all()) as {
       kid: string;
       secret: string;
       created_at: string;
@@ -28,30 +30,30 @@ export class TokenKeyStore {
   }
 
   /** The keys, newest (signing) first, opened with the keyring. */
-  keys(keyring: Keyring): TokenKey[] {
-    return this.rows().map((r) => ({ kid: r.kid, secret: Buffer.from(keyring.open(r.secret), 'base64') }));
+  async keys(keyring: Keyring): Promise<TokenKey[]> {
+    return (await this.rows()).map((r) => ({ kid: r.kid, secret: Buffer.from(keyring.open(r.secret), 'base64') }));
   }
 
-  list(): TokenKeyInfo[] {
-    return this.rows().map((r, i) => ({ kid: r.kid, createdAt: r.created_at, signing: i === 0 }));
+  async list(): Promise<TokenKeyInfo[]> {
+    return (await this.rows()).map((r, i) => ({ kid: r.kid, createdAt: r.created_at, signing: i === 0 }));
   }
 
   /** Adds a new signing key; returns its id. */
-  add(keyring: Keyring, at: string): string {
-    const kid = nextKeyId(this.rows().map((r) => r.kid));
-    this.db.prepare('INSERT INTO token_keys (kid, secret, created_at) VALUES (?, ?, ?)').run(kid, keyring.seal(randomBytes(32).toString('base64')), at);
+  async add(keyring: Keyring, at: string): Promise<string> {
+    const kid = nextKeyId((await this.rows()).map((r) => r.kid));
+    await this.sql.prepare('INSERT INTO token_keys (kid, secret, created_at) VALUES (?, ?, ?)').run(kid, keyring.seal(randomBytes(32).toString('base64')), at);
     return kid;
   }
 
   /** A signing key exists (the first one is made on first use). */
-  ensure(keyring: Keyring, at: string): void {
-    if (this.rows().length === 0) this.add(keyring, at);
+  async ensure(keyring: Keyring, at: string): Promise<void> {
+    if ((await this.rows()).length === 0) await this.add(keyring, at);
   }
 
-  remove(kid: string): boolean {
-    const rows = this.rows();
+  async remove(kid: string): Promise<boolean> {
+    const rows = await this.rows();
     if (rows[0]?.kid === kid && rows.length === 1) throw new Error('that is the only reply-token key; add a new one first (mailroom keys rotate-tokens)');
-    return this.db.prepare('DELETE FROM token_keys WHERE kid = ?').run(kid).changes > 0;
+    return (await this.sql.prepare('DELETE FROM token_keys WHERE kid = ?').run(kid)).changes > 0;
   }
 }
 
@@ -62,22 +64,22 @@ export class TokenKeyStore {
 export class ReplyTokenSource {
   private readonly store: TokenKeyStore;
   private readonly keyring: () => Keyring | null;
-  private readonly fingerprint: () => string;
+  private readonly fingerprint: () => Promise<string>;
   private loadedFor = '';
   private tokens: ReplyTokens | null = null;
 
-  constructor(db: Database, keyring: () => Keyring | null) {
-    this.store = new TokenKeyStore(db);
+  constructor(sql: Sql, keyring: () => Keyring | null) {
+    this.store = new TokenKeyStore(sql);
     this.keyring = keyring;
-    const stmt = db.prepare("SELECT COALESCE(group_concat(kid, ''), '') AS kids FROM token_keys");
-    this.fingerprint = () => (stmt.get() as { kids: string }).kids;
+    const stmt = sql.prepare("SELECT COALESCE(group_concat(kid, ''), '') AS kids FROM token_keys");
+    this.fingerprint = async () => ((await stmt.get()) as { kids: string }).kids;
   }
 
-  current(): ReplyTokens | null {
-    const fingerprint = this.fingerprint();
+  async current(): Promise<ReplyTokens | null> {
+    const fingerprint = await this.fingerprint();
     if (fingerprint !== this.loadedFor || !this.tokens) {
       const ring = fingerprint ? this.keyring() : null;
-      this.tokens = ring ? new ReplyTokens(this.store.keys(ring)) : null;
+      this.tokens = ring ? new ReplyTokens(await this.store.keys(ring)) : null;
       this.loadedFor = fingerprint;
     }
     return this.tokens;

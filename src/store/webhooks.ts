@@ -2,8 +2,7 @@
 // receives that tenant's events and its subcompanies' (events.ts fans out).
 // Secrets are sealed; while a rotation's grace period runs, the previous secret
 // signs too.
-import type { Database } from './database.ts';
-import { StatementCache } from './statements.ts';
+import type { Sql } from './sql/sql.ts';
 
 export interface Webhook {
   id: number;
@@ -65,64 +64,66 @@ const SELECT = `SELECT w.*, t.slug AS tenant,
   FROM webhooks w JOIN tenants t ON t.id = w.tenant_id`;
 
 export class WebhookStore {
-  private readonly db: Database;
-  private readonly statements: StatementCache;
+  private readonly sql: Sql;
 
-  constructor(db: Database) {
-    this.db = db;
-    this.statements = new StatementCache(db);
+  constructor(sql: Sql) {
+    this.sql = sql;
   }
 
-  add(tenantId: number, url: string, events: string[] | null, sealedSecret: string, at: string): Webhook {
+  async add(tenantId: number, url: string, events: string[] | null, sealedSecret: string, at: string): Promise<Webhook> {
     const id = Number(
-      this.statements
-        .get(`INSERT INTO webhooks (tenant_id, url, events, secret, status, created_at) VALUES (?, ?, ?, ?, 'active', ?)`)
-        .run(tenantId, url, events ? JSON.stringify(events) : null, sealedSecret, at).lastInsertRowid,
+      (
+        (await this.sql
+          .prepare(`INSERT INTO webhooks (tenant_id, url, events, secret, status, created_at) VALUES (?, ?, ?, ?, 'active', ?) RETURNING id`)
+          .get(tenantId, url, events ? JSON.stringify(events) : null, sealedSecret, at)) as { id: number }
+      ).id,
     );
-    return this.get(id) as Webhook;
+    return (await this.get(id)) as Webhook;
   }
 
-  get(id: number): Webhook | null {
-    const row = this.statements.get(`${SELECT} WHERE w.id = ?`).get(id) as WebhookRow | undefined;
+  async get(id: number): Promise<Webhook | null> {
+    const row = (await this.sql.prepare(`${SELECT} WHERE w.id = ?`).get(id)) as WebhookRow | undefined;
     return row ? toWebhook(row) : null;
   }
 
-  list(tenantIds?: readonly number[]): Webhook[] {
+  async list(tenantIds?: readonly number[]): Promise<Webhook[]> {
     const rows = tenantIds
-      ? (this.statements.get(`${SELECT} WHERE w.tenant_id IN (SELECT value FROM json_each(?)) ORDER BY w.id`).all(JSON.stringify(tenantIds)) as WebhookRow[])
-      : (this.statements.get(`${SELECT} ORDER BY w.id`).all() as WebhookRow[]);
+      ? ((await this.sql
+          .prepare(`${SELECT} WHERE w.tenant_id IN (SELECT value FROM json_each(?)) ORDER BY w.id`)
+          .all(JSON.stringify(tenantIds))) as WebhookRow[])
+      : ((await this.sql.prepare(`${SELECT} ORDER BY w.id`).all()) as WebhookRow[]);
     return rows.map(toWebhook);
   }
 
-  remove(id: number): boolean {
-    return this.statements.get('DELETE FROM webhooks WHERE id = ?').run(id).changes > 0;
+  async remove(id: number): Promise<boolean> {
+    return (await this.sql.prepare('DELETE FROM webhooks WHERE id = ?').run(id)).changes > 0;
   }
 
   /** The sealed secrets that sign now: the current one, and the previous one until its grace period ends. */
-  signingSecrets(id: number, now: string): string[] {
-    const row = this.statements.get('SELECT secret, previous_secret, previous_until FROM webhooks WHERE id = ?').get(id) as
+  async signingSecrets(id: number, now: string): Promise<string[]> {
+    const row = (await this.sql.prepare('SELECT secret, previous_secret, previous_until FROM webhooks WHERE id = ?').get(id)) as
       { secret: string; previous_secret: string | null; previous_until: string | null } | undefined;
     if (!row) return [];
     return row.previous_secret && row.previous_until && row.previous_until > now ? [row.secret, row.previous_secret] : [row.secret];
   }
 
-  rotate(id: number, sealedSecret: string, previousUntil: string): void {
-    this.statements.get('UPDATE webhooks SET previous_secret = secret, previous_until = ?, secret = ? WHERE id = ?').run(previousUntil, sealedSecret, id);
+  async rotate(id: number, sealedSecret: string, previousUntil: string): Promise<void> {
+    await this.sql.prepare('UPDATE webhooks SET previous_secret = secret, previous_until = ?, secret = ? WHERE id = ?').run(previousUntil, sealedSecret, id);
   }
 
-  disable(id: number, reason: string): void {
-    this.statements.get(`UPDATE webhooks SET status = 'disabled', disabled_reason = ? WHERE id = ?`).run(reason, id);
+  async disable(id: number, reason: string): Promise<void> {
+    await this.sql.prepare(`UPDATE webhooks SET status = 'disabled', disabled_reason = ? WHERE id = ?`).run(reason, id);
   }
 
-  enable(id: number): void {
-    this.statements.get(`UPDATE webhooks SET status = 'active', disabled_reason = NULL, failing_since = NULL WHERE id = ?`).run(id);
+  async enable(id: number): Promise<void> {
+    await this.sql.prepare(`UPDATE webhooks SET status = 'active', disabled_reason = NULL, failing_since = NULL WHERE id = ?`).run(id);
   }
 
   /** Deliveries due now to active endpoints, in event order. */
-  due(nowMs: number, limit: number): DueDelivery[] {
+  async due(nowMs: number, limit: number): Promise<DueDelivery[]> {
     return (
-      this.statements
-        .get(
+      (await this.sql
+        .prepare(
           `SELECT d.event_id, d.webhook_id, d.attempts, d.next_attempt_at, e.subject, e.payload, w.url FROM webhook_deliveries d
          JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id
          WHERE d.state = 'pending' AND d.next_attempt_at <= ? AND w.status = 'active'
@@ -131,7 +132,7 @@ export class WebhookStore {
                            WHERE p.webhook_id = d.webhook_id AND p.state = 'pending' AND p.event_id < d.event_id AND pe.subject = e.subject)
          ORDER BY d.event_id LIMIT ?`,
         )
-        .all(nowMs, limit) as {
+        .all(nowMs, limit)) as {
         event_id: string;
         webhook_id: number;
         attempts: number;
@@ -151,43 +152,45 @@ export class WebhookStore {
     }));
   }
 
-  nextDueAt(): number | null {
-    return this.statements
-      .get(`SELECT MIN(d.next_attempt_at) FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE d.state = 'pending' AND w.status = 'active'`)
+  async nextDueAt(): Promise<number | null> {
+    return (await this.sql
+      .prepare(
+        `SELECT MIN(d.next_attempt_at) FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE d.state = 'pending' AND w.status = 'active'`,
+      )
       .pluck()
-      .get() as number | null;
+      .get()) as number | null;
   }
 
-  delivered(d: DueDelivery, status: number, at: string): void {
+  async delivered(d: DueDelivery, status: number, at: string): Promise<void> {
     // A replay while this attempt was in flight moved next_attempt_at: then it stays pending, to be sent again.
-    this.statements
-      .get(
+    await this.sql
+      .prepare(
         `UPDATE webhook_deliveries SET state = 'delivered', attempts = attempts + 1, last_status = ?, last_error = NULL, delivered_at = ? WHERE event_id = ? AND webhook_id = ? AND next_attempt_at = ?`,
       )
       .run(status, at, d.eventId, d.webhookId, d.dueAt);
-    this.statements.get('UPDATE webhooks SET failing_since = NULL, last_success_at = ? WHERE id = ?').run(at, d.webhookId);
+    await this.sql.prepare('UPDATE webhooks SET failing_since = NULL, last_success_at = ? WHERE id = ?').run(at, d.webhookId);
   }
 
   /** A failed attempt: retried at `nextAttemptAt`, or given up when that is null. Returns since when the endpoint has been failing. */
-  failed(d: DueDelivery, status: number | null, error: string, nextAttemptAt: number | null, at: string): string {
-    this.statements
-      .get(
+  async failed(d: DueDelivery, status: number | null, error: string, nextAttemptAt: number | null, at: string): Promise<string> {
+    await this.sql
+      .prepare(
         `UPDATE webhook_deliveries SET state = ?, attempts = attempts + 1, last_status = ?, last_error = ?, next_attempt_at = COALESCE(?, next_attempt_at) WHERE event_id = ? AND webhook_id = ? AND next_attempt_at = ?`,
       )
       .run(nextAttemptAt === null ? 'failed' : 'pending', status, error, nextAttemptAt, d.eventId, d.webhookId, d.dueAt);
-    this.statements.get('UPDATE webhooks SET failing_since = COALESCE(failing_since, ?) WHERE id = ?').run(at, d.webhookId);
-    return (this.statements.get('SELECT failing_since FROM webhooks WHERE id = ?').pluck().get(d.webhookId) as string | null) ?? at;
+    await this.sql.prepare('UPDATE webhooks SET failing_since = COALESCE(failing_since, ?) WHERE id = ?').run(at, d.webhookId);
+    return ((await this.sql.prepare('SELECT failing_since FROM webhooks WHERE id = ?').pluck().get(d.webhookId)) as string | null) ?? at;
   }
 
   /** An endpoint's deliveries, newest event first: what was sent, how it went. */
-  deliveries(webhookId: number, limit: number): WebhookDelivery[] {
+  async deliveries(webhookId: number, limit: number): Promise<WebhookDelivery[]> {
     return (
-      this.statements
-        .get(
+      (await this.sql
+        .prepare(
           `SELECT d.event_id, e.type, e.subject, e.created_at, d.state, d.attempts, d.last_status, d.last_error, d.delivered_at
            FROM webhook_deliveries d JOIN events e ON e.id = d.event_id WHERE d.webhook_id = ? ORDER BY d.event_id DESC LIMIT ?`,
         )
-        .all(webhookId, limit) as {
+        .all(webhookId, limit)) as {
         event_id: string;
         type: string;
         subject: string;
@@ -212,28 +215,30 @@ export class WebhookStore {
   }
 
   /** Sends one delivery again now (delivered, failed or still waiting); false when the endpoint never had it. */
-  replayDelivery(webhookId: number, eventId: string, nowMs: number): boolean {
+  async replayDelivery(webhookId: number, eventId: string, nowMs: number): Promise<boolean> {
     return (
-      this.statements
-        .get(`UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = ? WHERE webhook_id = ? AND event_id = ?`)
-        .run(nowMs, webhookId, eventId).changes > 0
+      (
+        await this.sql
+          .prepare(`UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = ? WHERE webhook_id = ? AND event_id = ?`)
+          .run(nowMs, webhookId, eventId)
+      ).changes > 0
     );
   }
 
   /** Delivers again every event since a time to these endpoints (those they want); returns how many deliveries were queued. */
-  replay(webhookIds: readonly number[], since: string, nowMs: number): number {
-    return this.db
-      .transaction(() => {
-        let n = 0;
-        for (const webhookId of webhookIds) {
-          const webhook = this.get(webhookId);
-          if (!webhook) continue;
-          const tenants = this.db
-            .prepare(`WITH RECURSIVE sub(id) AS (SELECT ? UNION SELECT t.id FROM tenants t JOIN sub ON t.parent_id = sub.id) SELECT id FROM sub`)
-            .pluck()
-            .all(webhook.tenantId) as number[];
-          n += this.statements
-            .get(
+  async replay(webhookIds: readonly number[], since: string, nowMs: number): Promise<number> {
+    return await this.sql.transaction(async () => {
+      let n = 0;
+      for (const webhookId of webhookIds) {
+        const webhook = await this.get(webhookId);
+        if (!webhook) continue;
+        const tenants = (await this.sql
+          .prepare(`WITH RECURSIVE sub(id) AS (SELECT ? UNION SELECT t.id FROM tenants t JOIN sub ON t.parent_id = sub.id) SELECT id FROM sub`)
+          .pluck()
+          .all(webhook.tenantId)) as number[];
+        n += (
+          await this.sql
+            .prepare(
               `INSERT INTO webhook_deliveries (event_id, webhook_id, state, next_attempt_at)
            SELECT e.id, ?, 'pending', ? FROM events e
            WHERE e.tenant_id IN (SELECT value FROM json_each(?)) AND e.created_at >= ?
@@ -242,11 +247,11 @@ export class WebhookStore {
              -- Always a new value: an attempt in flight then sees it was replayed (see delivered()).
              next_attempt_at = max(excluded.next_attempt_at, webhook_deliveries.next_attempt_at + 1)`,
             )
-            .run(webhookId, nowMs, JSON.stringify(tenants), since, webhook.events ? 1 : null, JSON.stringify(webhook.events ?? [])).changes;
-        }
-        return n;
-      })
-      .immediate();
+            .run(webhookId, nowMs, JSON.stringify(tenants), since, webhook.events ? 1 : null, JSON.stringify(webhook.events ?? []))
+        ).changes;
+      }
+      return n;
+    });
   }
 }
 

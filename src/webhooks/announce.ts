@@ -1,7 +1,7 @@
 // Changes the platform hears about: the change and its event (rendered as the
 // public JSON of views/) are written in one transaction, so a webhook never
 // announces a change that was rolled back, and no change goes unannounced.
-import type { Account, AccountStatus, EventType, Repositories, SqliteRepositories, StoredMessage } from '../store/index.ts';
+import type { Account, AccountStatus, EventType, Repositories, StoredMessage } from '../store/index.ts';
 import { accountJson, messageJson } from '../views/json.ts';
 
 /** Records `type` for a message as it now stands (read after the change); call it inside the transaction that changed it. */
@@ -29,19 +29,6 @@ export function recordAccountTest(
 ): Promise<void> {
   return changeAccountStatus(repositories, accountId, result.ok ? 'active' : 'failing', result.ok ? null : `${result.stage}: ${result.error}`, at);
 }
-
-/** The same two for SQLite's write path (commit/), inside the store thread's transaction. */
-export const announceInCommit = {
-  message(tx: SqliteRepositories, tenantId: number, type: EventType, message: StoredMessage, at: string): void {
-    tx.events.record(tenantId, type, message.id, messagePayload(message), new Date(at));
-  },
-  accountStatus(tx: SqliteRepositories, accountId: number, status: AccountStatus, error: string | null, at: string): void {
-    const before = tx.accounts.get(accountId);
-    tx.accounts.setStatus(accountId, status, error, at);
-    const event = statusEvent(before, tx.accounts.get(accountId));
-    if (event) tx.events.record(event.tenantId, 'account.status_changed', event.subject, event.payload, new Date(at));
-  },
-};
 
 function messagePayload(message: StoredMessage): Record<string, unknown> {
   return { message: messageJson(message) };

@@ -9,7 +9,7 @@ import { RefusedError } from '../errors.ts';
 import { checkTargetUrl, postPinned, resolvePublicTarget, type TargetRules } from '../net/index.ts';
 import type { Logger } from '../log.ts';
 import type { Keyring } from '../secrets/keyring.ts';
-import type { DueDelivery, Promised, Repositories, WebhookStore } from '../store/index.ts';
+import type { DueDelivery, Repositories, WebhookStore } from '../store/index.ts';
 import { signedHeaders } from './signing.ts';
 
 /**
@@ -48,7 +48,7 @@ export interface DispatcherDeps {
 
 export class WebhookDispatcher {
   private readonly deps: DispatcherDeps;
-  private readonly store: Promised<WebhookStore>;
+  private readonly store: WebhookStore;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private stopped = false;

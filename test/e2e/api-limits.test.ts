@@ -3,7 +3,7 @@
 // have limits, each token has a request rate, and downloads are marked so a
 // browser never renders them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiTokenStore, ConversationStore } from '../../src/store/index.ts';
+import { ApiTokenStore, ConversationStore, SqliteSql } from '../../src/store/index.ts';
 import { addTestAccount } from '../helpers/accounts.ts';
 import { startProvider, type Provider } from '../helpers/provider.ts';
 import { RawSmtp, queuedId } from '../helpers/raw-smtp.ts';
@@ -20,11 +20,11 @@ beforeAll(async () => {
   t = await startTestServer({ overrides: { http: { maxBodyBytes: 8192, rateLimitPerMinute: 30 } } });
   base = `http://127.0.0.1:${t.server.http!.port}`;
   await t.ctx.tenants.add({ slug: 'acme-de', parent: 'acme', domains: ['acme.de'], replyDomains: ['antworten.acme.de'], forwardAddresses: [] });
-  const tokens = new ApiTokenStore(t.ctx.db);
+  const tokens = new ApiTokenStore(SqliteSql.of(t.ctx.db));
   const at = new Date().toISOString();
-  parentToken = tokens.create((await t.ctx.tenants.get('acme'))!.id, 'ats', at).token;
-  subToken = tokens.create((await t.ctx.tenants.get('acme-de'))!.id, 'ats-de', at).token;
-  limitedToken = tokens.create((await t.ctx.tenants.get('globex'))!.id, 'busy', at).token;
+  parentToken = (await tokens.create((await t.ctx.tenants.get('acme'))!.id, 'ats', at)).token;
+  subToken = (await tokens.create((await t.ctx.tenants.get('acme-de'))!.id, 'ats-de', at)).token;
+  limitedToken = (await tokens.create((await t.ctx.tenants.get('globex'))!.id, 'busy', at)).token;
   provider = await startProvider({ secure: false, users: { 'recruiter@acme.com': 'app-password-1' } });
 });
 afterAll(async () => {
@@ -43,7 +43,12 @@ async function call(method: string, path: string, token: string, body?: string):
 describe('the API in its scope and within its limits', () => {
   it("sends from a subcompany through the parent's default account implicitly, never through one it names", async () => {
     const parentAccount = await addTestAccount(t.ctx, provider, { tenant: 'acme', name: 'main', isDefault: true });
-    const conversation = new ConversationStore(t.ctx.db).open((await t.ctx.tenants.get('acme'))!.id, null, 'Parent thread', new Date().toISOString());
+    const conversation = await new ConversationStore(SqliteSql.of(t.ctx.db)).open(
+      (await t.ctx.tenants.get('acme'))!.id,
+      null,
+      'Parent thread',
+      new Date().toISOString(),
+    );
     const send = (extra: Record<string, unknown>) =>
       call('POST', '/v1/send', subToken, JSON.stringify({ tenant: 'acme-de', to: 'jane@candidate.example', subject: 'Hello', text: 'Hi', ...extra }));
     expect((await send({})).status).toBe(202);

@@ -18,7 +18,7 @@ import {
   WebhookSchema,
 } from '../../src/http/schemas.ts';
 import { addInbox, EVERY_TENANT } from '../../src/operations/index.ts';
-import { ApiTokenStore } from '../../src/store/index.ts';
+import { ApiTokenStore, SqliteSql } from '../../src/store/index.ts';
 import { RawSmtp, queuedId } from '../helpers/raw-smtp.ts';
 import { startProvider, type Provider } from '../helpers/provider.ts';
 import { isProcessed, startTestServer, tempDir, waitFor, zoneFile, type TestServer } from '../helpers/server.ts';
@@ -36,9 +36,9 @@ beforeAll(async () => {
     overrides: { relay: { pollIntervalMs: 100 }, dns: { zoneFile: zoneFile(tempDir(), { 'ats.example': { A: ['192.0.2.44'] } }) } },
   });
   base = `http://127.0.0.1:${t.server.http!.port}`;
-  const tokens = new ApiTokenStore(t.ctx.db);
-  acmeToken = tokens.create((await t.ctx.tenants.get('acme'))!.id, 'ats', new Date().toISOString()).token;
-  globexToken = tokens.create((await t.ctx.tenants.get('globex'))!.id, 'ats', new Date().toISOString()).token;
+  const tokens = new ApiTokenStore(SqliteSql.of(t.ctx.db));
+  acmeToken = (await tokens.create((await t.ctx.tenants.get('acme'))!.id, 'ats', new Date().toISOString())).token;
+  globexToken = (await tokens.create((await t.ctx.tenants.get('globex'))!.id, 'ats', new Date().toISOString())).token;
   await t.ctx.tenants.add({ slug: 'acme-de', parent: 'acme', domains: ['acme.de'], replyDomains: ['antworten.acme.de'], forwardAddresses: [] });
   provider = await startProvider({ secure: false, users: { 'recruiter@acme.com': 'app-password-1' } });
 });

@@ -4,7 +4,7 @@
 import nodemailer, { type Transporter } from 'nodemailer';
 import { rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openDatabase, RawReader, spoolUsage, TenantStore } from '../../src/store/index.ts';
+import { openDatabase, RawReader, spoolUsage, TenantStore, SqliteSql } from '../../src/store/index.ts';
 import { spawnServer } from '../helpers/process.ts';
 import { tempDir, waitFor } from '../helpers/server.ts';
 
@@ -54,7 +54,12 @@ async function loadUntilKilled(port: number, kill: () => void): Promise<Acked[]>
 describe('crash safety', () => {
   it('keeps every acknowledged message exactly once across a SIGKILL', async () => {
     const seedDb = openDatabase(dataDir);
-    new TenantStore(seedDb, () => new Date()).add({ slug: 'acme', domains: ['acme.com'], replyDomains: ['replies.acme.com'], forwardAddresses: [] });
+    await new TenantStore(SqliteSql.of(seedDb), () => new Date()).add({
+      slug: 'acme',
+      domains: ['acme.com'],
+      replyDomains: ['replies.acme.com'],
+      forwardAddresses: [],
+    });
     seedDb.close();
 
     const env = { MAILROOM_DATA_DIR: dataDir, MAILROOM_LOG_LEVEL: 'info' };
@@ -66,16 +71,16 @@ describe('crash safety', () => {
     const second = await spawnServer(env);
     const db = openDatabase(dataDir);
     try {
-      const raw = new RawReader(db, dataDir);
+      const raw = new RawReader(SqliteSql.of(db), dataDir);
       const rowsFor = db.prepare(`SELECT m.id FROM messages m JOIN message_raw r ON r.message_id = m.id WHERE m.id = ?`);
       for (const { id, seq } of acked) {
         expect(rowsFor.all(id), id).toHaveLength(1);
-        expect(raw.read(id)?.toString('latin1')).toContain(`X-Seq: ${seq}\r\n`);
+        expect((await raw.read(id))?.toString('latin1')).toContain(`X-Seq: ${seq}\r\n`);
       }
       expect(acked.some((a) => a.seq % 10 === 0)).toBe(true);
       // No message is stored twice under different ids.
       const ids = (db.prepare('SELECT id FROM messages').all() as { id: string }[]).map((r) => r.id);
-      const seqs = ids.map((id) => /X-Seq: (\d+)/.exec(raw.read(id)?.toString('latin1') ?? '')?.[1]);
+      const seqs = await Promise.all(ids.map(async (id) => /X-Seq: (\d+)/.exec((await raw.read(id))?.toString('latin1') ?? '')?.[1]));
       expect(new Set(seqs).size).toBe(seqs.length);
       // Spool files of messages cut off by the kill were removed at the restart.
       expect(spoolUsage(dataDir).files).toBe((db.prepare('SELECT COUNT(*) AS n FROM message_raw WHERE path IS NOT NULL').get() as { n: number }).n);

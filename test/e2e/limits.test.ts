@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RawSmtp, queuedId } from '../helpers/raw-smtp.ts';
 import { startTestServer, waitFor, type TestServer } from '../helpers/server.ts';
+import { SqliteSql } from '../../src/store/index.ts';
 
 let t: TestServer | null = null;
 afterEach(async () => {
@@ -149,7 +150,7 @@ describe('graceful shutdown', () => {
     // the database was closed cleanly; reopen it to check the message is there
     const { openDatabase, MessageStore } = await import('../../src/store/index.ts');
     const db = openDatabase(t.dataDir);
-    expect(new MessageStore(db).get(id)?.size).toBeGreaterThan(0);
+    expect((await new MessageStore(SqliteSql.of(db)).get(id))?.size).toBeGreaterThan(0);
     db.close();
   });
 

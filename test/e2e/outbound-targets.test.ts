@@ -2,7 +2,7 @@
 // API (any tenant token) and the CLI refuse private targets with a clear
 // error naming the rule, and cap the endpoints per tenant.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiTokenStore } from '../../src/store/index.ts';
+import { ApiTokenStore, SqliteSql } from '../../src/store/index.ts';
 import { runCli } from '../helpers/process.ts';
 import { startTestServer, tempDir, zoneFile, type TestServer } from '../helpers/server.ts';
 
@@ -16,7 +16,7 @@ beforeAll(async () => {
     'v6.example.com': { AAAA: ['fe80::1'] },
   });
   t = await startTestServer({ overrides: { webhooks: { allowPrivateNetworks: false, maxPerTenant: 3 }, dns: { zoneFile: zone } } });
-  token = new ApiTokenStore(t.ctx.db).create((await t.ctx.tenants.get('acme'))!.id, 'ats', new Date().toISOString()).token;
+  token = (await new ApiTokenStore(SqliteSql.of(t.ctx.db)).create((await t.ctx.tenants.get('acme'))!.id, 'ats', new Date().toISOString())).token;
 });
 afterAll(() => t.cleanup());
 

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attachmentPath } from '../../src/parse/attachments.ts';
-import { RetentionStore } from '../../src/store/index.ts';
+import { RetentionStore, SqliteSql } from '../../src/store/index.ts';
 import { runCli } from '../helpers/process.ts';
 import { RawSmtp, queuedId } from '../helpers/raw-smtp.ts';
 import { isProcessed, startTestServer, waitFor, type TestServer } from '../helpers/server.ts';
@@ -62,7 +62,7 @@ describe('retention', () => {
     const spoolPath = t.ctx.db.prepare('SELECT path FROM message_raw WHERE message_id = ?').pluck().get(spooled) as string;
     expect(spoolPath).toMatch(/^spool\//);
 
-    const retention = new RetentionStore(t.ctx.db, t.dataDir);
+    const retention = new RetentionStore(SqliteSql.of(t.ctx.db), t.dataDir);
     // Files touched within the last hour may belong to a message in flight: look from two hours on.
     const later = new Date(Date.now() + 2 * 3_600_000);
     const dry = await retention.purge({ before: between, now: later, dryRun: true });
@@ -93,7 +93,7 @@ describe('retention', () => {
   it('keeps a file touched within the last hour, which a message in flight may be using', async () => {
     const id = await deliver(withAttachment('Recent', 'a fresh CV'));
     const sha = (await t.ctx.messages.get(id))!.attachments[0]!.sha256;
-    const report = await new RetentionStore(t.ctx.db, t.dataDir).purge({ before: new Date(Date.now() + 60_000), now: new Date(), dryRun: false });
+    const report = await new RetentionStore(SqliteSql.of(t.ctx.db), t.dataDir).purge({ before: new Date(Date.now() + 60_000), now: new Date(), dryRun: false });
     expect(report).toMatchObject({ messages: 1, attachmentFiles: 0 });
     expect(existsSync(attachmentPath(t.dataDir, sha))).toBe(true);
   });

@@ -23,7 +23,7 @@ let server: RunningServer | null = null;
 const receivers: Receiver[] = [];
 
 async function start(): Promise<void> {
-  ctx = createContext(config, { log: createLogger('silent') });
+  ctx = await createContext(config, { log: createLogger('silent') });
   server = await startServer(ctx);
 }
 
@@ -54,10 +54,10 @@ async function deliver(from: string, subject: string): Promise<string> {
 
 describe('webhooks', () => {
   it('delivers signed events for decisions, dismissals and manual assignments, to the tenant and only that tenant', async () => {
-    const first = createContext(config, { log: createLogger('silent') });
+    const first = await createContext(config, { log: createLogger('silent') });
     await seedTenants(first);
     await first.candidates.upsert('acme', { externalId: 'c-jane', name: 'Jane', emails: ['jane@candidate.example'] });
-    first.close();
+    await first.close();
     await start();
     const acme = await startReceiver();
     const globex = await startReceiver();

@@ -30,7 +30,7 @@ export function removeTempDirs(): void {
   for (const dir of created.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
-type SectionOverrides = { [K in keyof ConfigInput]?: Partial<NonNullable<ConfigInput[K]>> };
+export type SectionOverrides = { [K in keyof ConfigInput]?: Partial<NonNullable<ConfigInput[K]>> };
 
 /**
  * A zone file for a test server: the pipeline runs on its own thread, where the
@@ -85,7 +85,7 @@ export async function seedTenants(ctx: Context): Promise<void> {
 export async function startTestServer(options: { overrides?: SectionOverrides; clock?: Clock; worker?: boolean } = {}): Promise<TestServer> {
   const dataDir = tempDir();
   const config = testConfig(dataDir, options.overrides);
-  const ctx = createContext(config, {
+  const ctx = await createContext(config, {
     log: createLogger(process.env.MAILROOM_TEST_LOG === 'warn' ? 'warn' : 'silent'),
     ...(options.clock ? { clock: options.clock } : {}),
   });

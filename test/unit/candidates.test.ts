@@ -6,7 +6,7 @@ import { seedTenants, tempDir, testConfig } from '../helpers/server.ts';
 
 let ctx: Context;
 beforeEach(async () => {
-  ctx = createContext(testConfig(tempDir()), { log: createLogger('silent') });
+  ctx = await createContext(testConfig(tempDir()), { log: createLogger('silent') });
   await seedTenants(ctx);
   await ctx.tenants.add({ slug: 'acme-de', parent: 'acme', domains: ['acme.de'], replyDomains: [], forwardAddresses: [] });
 });

@@ -3,7 +3,7 @@ import { createContext, type Context } from '../../src/runtime/context.ts';
 import { StorageError } from '../../src/errors.ts';
 import { createLogger } from '../../src/log.ts';
 import { GroupCommitter, InlineBatchWriter, RemoteJobQueue, StoreClient, StoreThread, type BatchWriter } from '../../src/commit/index.ts';
-import { createSqliteRepositories, type NewMessage } from '../../src/store/index.ts';
+import { createRepositories, type NewMessage } from '../../src/store/index.ts';
 import { seedTenants, tempDir, testConfig } from '../helpers/server.ts';
 
 let ctx: Context;
@@ -11,12 +11,12 @@ let dataDir: string;
 const writers: BatchWriter[] = [];
 beforeEach(async () => {
   dataDir = tempDir();
-  ctx = createContext(testConfig(dataDir), { log: createLogger('silent') });
+  ctx = await createContext(testConfig(dataDir), { log: createLogger('silent') });
   await seedTenants(ctx);
 });
 afterEach(async () => {
   for (const writer of writers.splice(0)) await writer.close();
-  ctx.close();
+  await ctx.close();
 });
 
 async function message(id: string, size = 100): Promise<NewMessage> {
@@ -32,7 +32,7 @@ async function message(id: string, size = 100): Promise<NewMessage> {
 }
 
 const kinds = {
-  inline: (): BatchWriter => new InlineBatchWriter(createSqliteRepositories(ctx.db, { dataDir, now: () => new Date() }).messages),
+  inline: (): BatchWriter => new InlineBatchWriter(createRepositories(ctx.db, { dataDir, now: () => new Date() }).messages),
   thread: (maxSizeMb = 0): BatchWriter => new StoreThread({ dataDir, maxSizeMb }, () => undefined),
 };
 

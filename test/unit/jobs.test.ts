@@ -3,7 +3,7 @@ import { createContext, type Context } from '../../src/runtime/context.ts';
 import { createLogger } from '../../src/log.ts';
 import { Worker, type WorkerDeps } from '../../src/pipeline/index.ts';
 import { LocalJobQueue } from '../../src/commit/index.ts';
-import { createSqliteRepositories } from '../../src/store/index.ts';
+import { createRepositories } from '../../src/store/index.ts';
 import { zoneResolver, type DnsResolver } from '../../src/auth/index.ts';
 import { seedTenants, tempDir, testConfig, waitFor } from '../helpers/server.ts';
 
@@ -38,7 +38,7 @@ async function insertInOrder(...ids: string[]): Promise<void> {
 
 beforeEach(async () => {
   nowMs = 1_000_000;
-  ctx = createContext(testConfig(tempDir()), { log: createLogger('silent') });
+  ctx = await createContext(testConfig(tempDir()), { log: createLogger('silent') });
   await seedTenants(ctx);
 });
 afterEach(() => ctx.close());
@@ -62,9 +62,9 @@ describe('job queue', () => {
     const [second] = await ctx.jobs.claim(nowMs + 1001, 1000);
     expect(second).toMatchObject({ messageId: '01A', attempts: 2 });
     let effects = 0;
-    expect(await ctx.jobs.complete(first!, nowMs, () => effects++)).toBe(false);
-    expect(await ctx.jobs.complete(second!, nowMs, () => effects++)).toBe(true);
-    expect(await ctx.jobs.complete(second!, nowMs, () => effects++)).toBe(false);
+    expect(await ctx.jobs.complete(first!, nowMs, async () => void effects++)).toBe(false);
+    expect(await ctx.jobs.complete(second!, nowMs, async () => void effects++)).toBe(true);
+    expect(await ctx.jobs.complete(second!, nowMs, async () => void effects++)).toBe(false);
     expect(effects).toBe(1);
     expect(await ctx.jobs.countByState()).toMatchObject({ done: 1, queued: 0, running: 0 });
   });
@@ -111,7 +111,7 @@ describe('worker', () => {
         heapSoftLimitMb: 64,
       },
       ...(idle ? { onIdle: idle.onIdle } : {}),
-      queue: new LocalJobQueue(createSqliteRepositories(ctx.db, { dataDir: ctx.config.data.dir, now: () => new Date() })),
+      queue: new LocalJobQueue(createRepositories(ctx.db, { dataDir: ctx.config.data.dir, now: () => new Date() })),
       readMessage: options.readMessage ?? (async (id) => await ctx.raw.readWithEnvelope(id)),
       pipeline: { resolver: options.resolver ?? zoneResolver({}), mta: 'mx.mailroom.test', dataDir: ctx.config.data.dir },
       log: createLogger('silent'),

@@ -15,21 +15,22 @@ import {
   type Account,
   type Database,
   type OutboundMessage,
+  SqliteSql,
 } from '../../src/store/index.ts';
 import { tempDir } from '../helpers/server.ts';
 
 /** The repositories over a test's own connection. */
 const repositoriesOf = (db: Database) => createRepositories(db, { dataDir: '', now: () => new Date() });
 
-function setup(over: Partial<{ delayMs: number; perMinute: number }> = {}): { db: Database; keyring: Keyring; account: Account; dir: string } {
+async function setup(over: Partial<{ delayMs: number; perMinute: number }> = {}): Promise<{ db: Database; keyring: Keyring; account: Account; dir: string }> {
   const dir = tempDir();
   const db = openDatabase(dir);
   const keyring = loadKeyring({ dataDir: dir, key: '', previousKey: '' }, { create: true })!;
-  const tenants = new TenantStore(db, () => new Date());
-  tenants.add({ slug: 'acme', domains: ['acme.com'], replyDomains: ['replies.acme.com'], forwardAddresses: [] });
-  const account = new AccountStore(db).add(
+  const tenants = new TenantStore(SqliteSql.of(db), () => new Date());
+  await tenants.add({ slug: 'acme', domains: ['acme.com'], replyDomains: ['replies.acme.com'], forwardAddresses: [] });
+  const account = await new AccountStore(SqliteSql.of(db)).add(
     {
-      tenantId: tenants.get('acme')!.id,
+      tenantId: (await tenants.get('acme'))!.id,
       name: 'a',
       provider: 'custom',
       host: '127.0.0.1',
@@ -75,17 +76,17 @@ class ScriptedRelay extends Relay {
 
 describe('which account sends', () => {
   it("explicit, else the user's own, else the subcompany default, else the parent default, else the platform account", async () => {
-    const { db, keyring, account: acmeDefault } = setup();
-    const tenants = new TenantStore(db, () => new Date());
-    tenants.add({ slug: 'acme-de', parent: 'acme', domains: ['acme.de'], replyDomains: [], forwardAddresses: [] });
-    tenants.add({ slug: 'platform', domains: ['mailroom.example'], replyDomains: ['replies.mailroom.example'], forwardAddresses: [] });
-    tenants.add({ slug: 'solo', domains: ['solo.example'], replyDomains: ['replies.solo.example'], forwardAddresses: [] });
-    const accounts = new AccountStore(db);
-    const base = { ...accounts.get(acmeDefault.id)!, sealedSecret: keyring.seal('{}') };
-    const add = (tenant: string, name: string, owner: string | null, isDefault: boolean): number =>
-      accounts.add({ ...base, tenantId: tenants.get(tenant)!.id, name, owner, isDefault }, new Date().toISOString()).id;
-    const annasOwn = add('acme-de', 'anna', 'anna@acme.de', false);
-    const platformDefault = add('platform', 'managed', null, true);
+    const { db, keyring, account: acmeDefault } = await setup();
+    const tenants = new TenantStore(SqliteSql.of(db), () => new Date());
+    await tenants.add({ slug: 'acme-de', parent: 'acme', domains: ['acme.de'], replyDomains: [], forwardAddresses: [] });
+    await tenants.add({ slug: 'platform', domains: ['mailroom.example'], replyDomains: ['replies.mailroom.example'], forwardAddresses: [] });
+    await tenants.add({ slug: 'solo', domains: ['solo.example'], replyDomains: ['replies.solo.example'], forwardAddresses: [] });
+    const accounts = new AccountStore(SqliteSql.of(db));
+    const base = { ...(await accounts.get(acmeDefault.id))!, sealedSecret: keyring.seal('{}') };
+    const add = async (tenant: string, name: string, owner: string | null, isDefault: boolean): Promise<number> =>
+      (await accounts.add({ ...base, tenantId: (await tenants.get(tenant))!.id, name, owner, isDefault }, new Date().toISOString())).id;
+    const annasOwn = await add('acme-de', 'anna', 'anna@acme.de', false);
+    const platformDefault = await add('platform', 'managed', null, true);
     const viaDe = async (over: { owner?: string; accountId?: number }): Promise<number> =>
       (
         await composeOutbound(
@@ -95,7 +96,7 @@ describe('which account sends', () => {
       ).accountId;
     expect(await viaDe({ owner: 'anna@acme.de' })).toBe(annasOwn);
     expect(await viaDe({})).toBe(acmeDefault.id); // the subcompany has no default: the parent's
-    const deDefault = add('acme-de', 'de-default', null, true);
+    const deDefault = await add('acme-de', 'de-default', null, true);
     expect(await viaDe({})).toBe(deDefault);
     expect(await viaDe({ accountId: acmeDefault.id })).toBe(acmeDefault.id);
     const solo = await composeOutbound(
@@ -117,7 +118,7 @@ describe('which account sends', () => {
 
 describe('outbound Message-IDs', () => {
   it('are 128 random bits, independent of the queue id, the row and the time', async () => {
-    const { db, keyring } = setup();
+    const { db, keyring } = await setup();
     const at = new Date();
     const sent = await Promise.all(
       Array.from({ length: 50 }, () =>
@@ -138,26 +139,26 @@ describe('outbound Message-IDs', () => {
 
 describe('outbound queue', () => {
   it('a message claimed by a process that died is sent again once, with the same Message-ID', async () => {
-    const { db, keyring } = setup();
+    const { db, keyring } = await setup();
     const queued = await composeOutbound(
       { repositories: repositoriesOf(db), keyring, now: new Date() },
       { tenant: 'acme', to: 'jane@x.example', subject: 'S', text: 'T' },
     );
-    const store = new OutboundStore(db);
-    expect(store.claimDue(Date.now(), 300_000, 10).map((m) => m.id)).toEqual([queued.id]);
+    const store = new OutboundStore(SqliteSql.of(db));
+    expect((await store.claimDue(Date.now(), 300_000, 10)).map((m) => m.id)).toEqual([queued.id]);
     // The process dies here. The next one starts: its lease is released at once.
-    expect(store.claimDue(Date.now(), 300_000, 10)).toEqual([]);
-    expect(store.releaseOrphaned(Date.now())).toBe(1);
+    expect(await store.claimDue(Date.now(), 300_000, 10)).toEqual([]);
+    expect(await store.releaseOrphaned(Date.now())).toBe(1);
     const clock = { now: Date.now() };
     const relay = new ScriptedRelay(db, keyring, () => ({ outcome: 'sent', reply: '250 ok', authFailed: false }), clock);
     expect(await relay.runOnce()).toBe(1);
     expect(await relay.runOnce()).toBe(0);
     expect(relay.sent).toEqual([{ id: queued.id, messageId: queued.messageId, at: clock.now }]);
-    expect(store.get(queued.id)).toMatchObject({ status: 'sent', attempts: 2 });
+    expect(await store.get(queued.id)).toMatchObject({ status: 'sent', attempts: 2 });
   });
 
   it('defers with a doubling delay, then fails once the message is older than relay.maxAgeMs', async () => {
-    const { db, keyring } = setup();
+    const { db, keyring } = await setup();
     const start = Date.now();
     const clock = { now: start };
     const queued = await composeOutbound(
@@ -165,18 +166,18 @@ describe('outbound queue', () => {
       { tenant: 'acme', to: 'jane@x.example', subject: 'S', text: 'T' },
     );
     const relay = new ScriptedRelay(db, keyring, () => ({ outcome: 'deferred', reply: '451 4.3.0 try later', authFailed: false }), clock);
-    const store = new OutboundStore(db);
+    const store = new OutboundStore(SqliteSql.of(db));
     const delays: number[] = [];
-    while (store.get(queued.id)?.status !== 'failed' && delays.length < 20) {
+    while ((await store.get(queued.id))?.status !== 'failed' && delays.length < 20) {
       await relay.runOnce();
-      const m = store.get(queued.id)!;
+      const m = (await store.get(queued.id))!;
       if (m.status === 'deferred') {
         delays.push(m.nextAttemptAt - clock.now);
         clock.now = m.nextAttemptAt;
       }
     }
     expect(delays.slice(0, 5)).toEqual([1000, 2000, 4000, 8000, 8000]);
-    expect(store.get(queued.id)).toMatchObject({ status: 'failed', lastReply: expect.stringMatching(/^gave up after .*451 4\.3\.0/) });
+    expect(await store.get(queued.id)).toMatchObject({ status: 'failed', lastReply: expect.stringMatching(/^gave up after .*451 4\.3\.0/) });
   });
 
   it('classifies replies: 5xx fails, 4xx and network errors defer, a refused login defers and flags the account', () => {
@@ -187,7 +188,7 @@ describe('outbound queue', () => {
   });
 
   it('keeps the delay between emails of one account', async () => {
-    const { db, keyring } = setup({ delayMs: 50 });
+    const { db, keyring } = await setup({ delayMs: 50 });
     for (let i = 0; i < 4; i++)
       await composeOutbound({ repositories: repositoriesOf(db), keyring, now: new Date() }, { tenant: 'acme', to: `c${i}@x.example`, subject: 'S', text: 'T' });
     const clock = {
@@ -203,14 +204,14 @@ describe('outbound queue', () => {
   });
 
   it('holds messages past the per-minute cap for later instead of sending them', async () => {
-    const { db, keyring } = setup({ perMinute: 2 });
+    const { db, keyring } = await setup({ perMinute: 2 });
     for (let i = 0; i < 3; i++)
       await composeOutbound({ repositories: repositoriesOf(db), keyring, now: new Date() }, { tenant: 'acme', to: `c${i}@x.example`, subject: 'S', text: 'T' });
     const clock = { now: Date.now() };
     const relay = new ScriptedRelay(db, keyring, () => ({ outcome: 'sent', reply: '250 ok', authFailed: false }), clock);
     await relay.runOnce();
     expect(relay.sent).toHaveLength(2);
-    const held = new OutboundStore(db).list({ status: 'queued', limit: 10 });
+    const held = await new OutboundStore(SqliteSql.of(db)).list({ status: 'queued', limit: 10 });
     expect(held).toHaveLength(1);
     expect(held[0]!.nextAttemptAt).toBeGreaterThanOrEqual(clock.now + 59_000);
     expect(held[0]!.attempts).toBe(0);

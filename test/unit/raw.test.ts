@@ -10,7 +10,7 @@ let ctx: Context;
 let dataDir: string;
 beforeEach(async () => {
   dataDir = tempDir();
-  ctx = createContext(testConfig(dataDir), { log: createLogger('silent') });
+  ctx = await createContext(testConfig(dataDir), { log: createLogger('silent') });
   await seedTenants(ctx);
   ensureSpoolDir(dataDir);
 });

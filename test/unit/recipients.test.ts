@@ -3,15 +3,15 @@ import { createContext, type Context } from '../../src/runtime/context.ts';
 import { SmtpError } from '../../src/errors.ts';
 import { createLogger } from '../../src/log.ts';
 import { routeRecipient } from '../../src/smtp/index.ts';
-import { openDatabase, TenantStore } from '../../src/store/index.ts';
-import { ROUTE_RECHECK_MS } from '../../src/store/tenants.ts';
+import { openDatabase, TenantStore, SqliteSql } from '../../src/store/index.ts';
+import { ROUTE_RECHECK_MS } from '../../src/store/routes.ts';
 import { seedTenants, tempDir, testConfig } from '../helpers/server.ts';
 
 let ctx: Context;
 // The clock the route answers are kept by.
 let nowMs = Date.parse('2026-11-23T12:00:00Z');
 beforeAll(async () => {
-  ctx = createContext(testConfig(tempDir()), { log: createLogger('silent'), clock: { now: () => new Date(nowMs) } });
+  ctx = await createContext(testConfig(tempDir()), { log: createLogger('silent'), clock: { now: () => new Date(nowMs) } });
   await seedTenants(ctx);
 });
 afterAll(() => ctx.close());
@@ -63,7 +63,7 @@ describe('routes changed by another process', () => {
     expect(await outcome('initech-jobs@in.mailroom.test')).toBe('550 5.1.1');
     const cli = openDatabase(ctx.config.data.dir);
     try {
-      new TenantStore(cli, () => new Date()).add({
+      await new TenantStore(SqliteSql.of(cli), () => new Date()).add({
         slug: 'initech',
         domains: ['initech.com'],
         replyDomains: ['replies.initech.com'],

@@ -8,7 +8,7 @@ import { seedTenants, tempDir, testConfig } from '../helpers/server.ts';
 
 let ctx: Context;
 beforeEach(async () => {
-  ctx = createContext(testConfig(tempDir()), { log: createLogger('silent') });
+  ctx = await createContext(testConfig(tempDir()), { log: createLogger('silent') });
   await seedTenants(ctx);
 });
 afterEach(() => ctx.close());

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Keyring, keyFromBytes, loadKeyring, parseKey, SecretError } from '../../src/secrets/keyring.ts';
 import { rotateKeys } from '../../src/secrets/rotate.ts';
-import { openDatabase, promised, SealedSecrets, TokenKeyStore } from '../../src/store/index.ts';
+import { openDatabase, SealedSecrets, TokenKeyStore, SqliteSql } from '../../src/store/index.ts';
 import { tempDir } from '../helpers/server.ts';
 
 describe('keyring', () => {
@@ -41,40 +41,40 @@ describe('keyring', () => {
 });
 
 describe('keys rotate', () => {
-  function seeded(settings: { key: string; previousKey: string }): { dir: string; db: ReturnType<typeof openDatabase> } {
+  async function seeded(settings: { key: string; previousKey: string }): Promise<{ dir: string; db: ReturnType<typeof openDatabase> }> {
     const dir = tempDir();
     const db = openDatabase(dir);
     const ring = loadKeyring({ dataDir: dir, ...settings }, { create: true })!;
-    new TokenKeyStore(db).add(ring, new Date().toISOString());
-    new TokenKeyStore(db).add(ring, new Date().toISOString());
+    await new TokenKeyStore(SqliteSql.of(db)).add(ring, new Date().toISOString());
+    await new TokenKeyStore(SqliteSql.of(db)).add(ring, new Date().toISOString());
     return { dir, db };
   }
 
   it('with a key file: a new key, every secret re-sealed, the old key gone from the file', async () => {
-    const { dir, db } = seeded({ key: '', previousKey: '' });
+    const { dir, db } = await seeded({ key: '', previousKey: '' });
     const settings = { dataDir: dir, key: '', previousKey: '' };
     const before = loadKeyring(settings, { create: false })!;
-    const secretsBefore = new TokenKeyStore(db).keys(before).map((k) => k.secret.toString('hex'));
-    const result = await rotateKeys(promised(new SealedSecrets(db), null), settings);
+    const secretsBefore = (await new TokenKeyStore(SqliteSql.of(db)).keys(before)).map((k) => k.secret.toString('hex'));
+    const result = await rotateKeys(new SealedSecrets(SqliteSql.of(db)), settings);
     expect(result).toMatchObject({ resealed: 2, previousKeyIds: [before.current.id], source: 'key file' });
     const after = loadKeyring(settings, { create: false })!;
     expect(after.ids).toEqual([result.keyId]);
     expect(readFileSync(join(dir, 'secret.key'), 'utf8').trim().split('\n')).toHaveLength(1);
-    expect(new SealedSecrets(db).countByKeyId()).toEqual({ [result.keyId]: 2 });
-    expect(new TokenKeyStore(db).keys(after).map((k) => k.secret.toString('hex'))).toEqual(secretsBefore);
+    expect(await new SealedSecrets(SqliteSql.of(db)).countByKeyId()).toEqual({ [result.keyId]: 2 });
+    expect((await new TokenKeyStore(SqliteSql.of(db)).keys(after)).map((k) => k.secret.toString('hex'))).toEqual(secretsBefore);
     db.close();
   });
 
   it('with MAILROOM_SECRET_KEY: re-seals from the previous key to the new one, and says what is missing without it', async () => {
     const oldKey = randomBytes(32).toString('base64');
     const newKey = randomBytes(32).toString('base64');
-    const { dir, db } = seeded({ key: oldKey, previousKey: '' });
+    const { dir, db } = await seeded({ key: oldKey, previousKey: '' });
     expect(() =>
       loadKeyring({ dataDir: dir, key: newKey, previousKey: '' }, { create: false })!.open(db.prepare('SELECT secret FROM token_keys').pluck().get() as string),
     ).toThrow(/MAILROOM_SECRET_PREVIOUS_KEY/);
-    const result = await rotateKeys(promised(new SealedSecrets(db), null), { dataDir: dir, key: newKey, previousKey: oldKey });
+    const result = await rotateKeys(new SealedSecrets(SqliteSql.of(db)), { dataDir: dir, key: newKey, previousKey: oldKey });
     expect(result).toMatchObject({ resealed: 2, keyId: parseKey(newKey, 'k').id, source: 'environment' });
-    expect(new TokenKeyStore(db).keys(loadKeyring({ dataDir: dir, key: newKey, previousKey: '' }, { create: false })!)).toHaveLength(2);
+    expect(await new TokenKeyStore(SqliteSql.of(db)).keys(loadKeyring({ dataDir: dir, key: newKey, previousKey: '' }, { create: false })!)).toHaveLength(2);
     db.close();
   });
 });

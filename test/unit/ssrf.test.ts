@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { DnsResolver } from '../../src/auth/index.ts';
 import { RefusedError } from '../../src/errors.ts';
 import { checkTargetUrl, nonPublicRange, resolvePublicTarget } from '../../src/net/index.ts';
-import { createRepositories, EventStore, openDatabase, TenantStore, WebhookStore } from '../../src/store/index.ts';
+import { createRepositories, EventStore, openDatabase, TenantStore, WebhookStore, SqliteSql } from '../../src/store/index.ts';
 import { loadKeyring } from '../../src/secrets/keyring.ts';
 import { WebhookDispatcher } from '../../src/webhooks/dispatcher.ts';
 import { addWebhook, EVERY_TENANT } from '../../src/operations/index.ts';
@@ -116,16 +116,18 @@ describe('target URLs', () => {
   });
 });
 
-function store(): { db: ReturnType<typeof openDatabase>; tenantId: number; keyring: () => NonNullable<ReturnType<typeof loadKeyring>> } {
+async function store(): Promise<{ db: ReturnType<typeof openDatabase>; tenantId: number; keyring: () => NonNullable<ReturnType<typeof loadKeyring>> }> {
   const dir = tempDir();
   const db = openDatabase(dir);
   const ring = loadKeyring({ dataDir: dir, key: '', previousKey: '' }, { create: true })!;
-  const tenantId = new TenantStore(db, () => new Date()).add({
-    slug: 'acme',
-    domains: ['acme.com'],
-    replyDomains: ['replies.acme.com'],
-    forwardAddresses: [],
-  }).id;
+  const tenantId = (
+    await new TenantStore(SqliteSql.of(db), () => new Date()).add({
+      slug: 'acme',
+      domains: ['acme.com'],
+      replyDomains: ['replies.acme.com'],
+      forwardAddresses: [],
+    })
+  ).id;
   return { db, tenantId, keyring: () => ring };
 }
 
@@ -144,7 +146,7 @@ afterAll(() => contexts.forEach((ctx) => ctx.close()));
 
 /** A context of its own (a fresh data dir) whose DNS answers from `resolver`, with tenant acme. */
 async function contextWith(resolver: DnsResolver): Promise<{ ctx: Context; tenantId: number }> {
-  const ctx = createContext(testConfig(tempDir(), { webhooks: settings }), { resolver, log: createLogger('silent') });
+  const ctx = await createContext(testConfig(tempDir(), { webhooks: settings }), { resolver, log: createLogger('silent') });
   contexts.push(ctx);
   const tenantId = (await ctx.tenants.add({ slug: 'acme', domains: ['acme.com'], replyDomains: ['replies.acme.com'], forwardAddresses: [] })).id;
   return { ctx, tenantId };
@@ -183,12 +185,12 @@ describe('webhook endpoints', () => {
   it('connect to the address that was resolved and checked, with the host name kept in the request', async () => {
     const receiver = await startReceiver();
     receivers.push(receiver);
-    const { db, tenantId, keyring } = store();
+    const { db, tenantId, keyring } = await store();
     // hooks.internal.test exists only in this resolver: system DNS would not find it.
     const resolver = tableResolver({ 'hooks.internal.test': ['127.0.0.1'] });
     const secret = newWebhookSecret();
     receiver.secrets.push(secret);
-    new WebhookStore(db).add(
+    await new WebhookStore(SqliteSql.of(db)).add(
       tenantId,
       `http://hooks.internal.test:${new URL(receiver.url).port}/hooks`,
       null,
@@ -203,7 +205,7 @@ describe('webhook endpoints', () => {
       log: createLogger('silent'),
       nowMs: Date.now,
     });
-    new EventStore(db).record(tenantId, 'message.unassigned', 'M2', {}, new Date());
+    await new EventStore(SqliteSql.of(db)).record(tenantId, 'message.unassigned', 'M2', {}, new Date());
     expect(await dispatcher.runOnce()).toBe(1);
     expect(receiver.events).toHaveLength(1);
     expect(receiver.badSignatures).toEqual([]);

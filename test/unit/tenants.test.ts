@@ -5,8 +5,8 @@ import { TenantError } from '../../src/store/index.ts';
 import { tempDir, testConfig } from '../helpers/server.ts';
 
 let ctx: Context;
-beforeEach(() => {
-  ctx = createContext(testConfig(tempDir()), { log: createLogger('silent') });
+beforeEach(async () => {
+  ctx = await createContext(testConfig(tempDir()), { log: createLogger('silent') });
 });
 afterEach(() => ctx.close());
 

@@ -7,7 +7,7 @@ import { zoneResolver, type DnsResolver } from '../../src/auth/index.ts';
 import type { Config } from '../../src/config/index.ts';
 import { createLogger } from '../../src/log.ts';
 import { loadKeyring, type Keyring } from '../../src/secrets/keyring.ts';
-import { createRepositories, EventStore, openDatabase, TenantStore, WebhookStore, type Database } from '../../src/store/index.ts';
+import { createRepositories, EventStore, openDatabase, TenantStore, WebhookStore, type Database, SqliteSql } from '../../src/store/index.ts';
 import { retryDelayMs, WebhookDispatcher } from '../../src/webhooks/dispatcher.ts';
 import { newWebhookSecret, signature } from '../../src/webhooks/signing.ts';
 import { startReceiver, type Receiver } from '../helpers/receiver.ts';
@@ -24,17 +24,24 @@ async function setup(
   const dir = tempDir();
   const db = openDatabase(dir);
   const keyring = loadKeyring({ dataDir: dir, key: '', previousKey: '' }, { create: true })!;
-  const tenant = new TenantStore(db, () => new Date()).add({ slug: 'acme', domains: ['acme.com'], replyDomains: ['replies.acme.com'], forwardAddresses: [] });
+  const tenant = await new TenantStore(SqliteSql.of(db), () => new Date()).add({
+    slug: 'acme',
+    domains: ['acme.com'],
+    replyDomains: ['replies.acme.com'],
+    forwardAddresses: [],
+  });
   const receiver = await startReceiver();
   receivers.push(receiver);
   const secret = newWebhookSecret();
   receiver.secrets.push(secret);
-  const webhookId = new WebhookStore(db).add(
-    tenant.id,
-    over.url ? over.url(receiver.url) : receiver.url,
-    null,
-    keyring.seal(secret),
-    new Date().toISOString(),
+  const webhookId = (
+    await new WebhookStore(SqliteSql.of(db)).add(
+      tenant.id,
+      over.url ? over.url(receiver.url) : receiver.url,
+      null,
+      keyring.seal(secret),
+      new Date().toISOString(),
+    )
   ).id;
   // Real time at the start: the receiver (standardwebhooks) refuses timestamps older than 5 minutes.
   const clock = { now: Date.now() };
@@ -61,13 +68,13 @@ async function setup(
 describe('webhook dispatcher', () => {
   it('never lets a later event of a message overtake an earlier one waiting for its retry', async () => {
     const { db, receiver, tenantId, clock, dispatcher } = await setup();
-    const events = new EventStore(db);
-    const first = events.record(tenantId, 'message.unassigned', 'M1', {}, new Date(clock.now));
+    const events = new EventStore(SqliteSql.of(db));
+    const first = await events.record(tenantId, 'message.unassigned', 'M1', {}, new Date(clock.now));
     receiver.failWith = 500;
     expect(await dispatcher.runOnce()).toBe(1);
     receiver.failWith = null;
-    const second = events.record(tenantId, 'message.dismissed', 'M1', {}, new Date(clock.now));
-    const other = events.record(tenantId, 'message.assigned', 'M2', {}, new Date(clock.now));
+    const second = await events.record(tenantId, 'message.dismissed', 'M1', {}, new Date(clock.now));
+    const other = await events.record(tenantId, 'message.assigned', 'M2', {}, new Date(clock.now));
     await dispatcher.runOnce();
     expect(receiver.events.map((e) => e.id)).toEqual([other]);
     clock.now += 5000;
@@ -80,7 +87,7 @@ describe('webhook dispatcher', () => {
   it('retries on the documented schedule for about three days, then gives up; disables an endpoint failing for days, with an event', async () => {
     const { db, receiver, webhookId, tenantId, clock, dispatcher } = await setup();
     const start = clock.now;
-    new EventStore(db).record(tenantId, 'message.unassigned', 'M1', {}, new Date(clock.now));
+    await new EventStore(SqliteSql.of(db)).record(tenantId, 'message.unassigned', 'M1', {}, new Date(clock.now));
     receiver.failWith = 503;
     const delays: number[] = [];
     for (let attempt = 0; attempt < 20; attempt++) {
@@ -99,9 +106,9 @@ describe('webhook dispatcher', () => {
 
     // Still failing days later: the next failure disables it, and says so.
     clock.now += 3 * 86_400_000;
-    new EventStore(db).record(tenantId, 'message.unassigned', 'M2', {}, new Date(clock.now));
+    await new EventStore(SqliteSql.of(db)).record(tenantId, 'message.unassigned', 'M2', {}, new Date(clock.now));
     await dispatcher.runOnce();
-    const webhook = new WebhookStore(db).get(webhookId)!;
+    const webhook = (await new WebhookStore(SqliteSql.of(db)).get(webhookId))!;
     expect(webhook).toMatchObject({ status: 'disabled', disabledReason: expect.stringMatching(/every delivery failed since/) });
     expect(db.prepare(`SELECT COUNT(*) FROM events WHERE type = 'webhook.disabled'`).pluck().get()).toBe(1);
   });
@@ -118,12 +125,12 @@ describe('webhook dispatcher', () => {
 describe('webhook replay', () => {
   it('a replay while the first attempt is in flight still delivers again', async () => {
     const { db, receiver, webhookId, tenantId, clock, dispatcher } = await setup();
-    const store = new WebhookStore(db);
-    const id = new EventStore(db).record(tenantId, 'message.assigned', 'M1', {}, new Date(clock.now));
-    const [inFlight] = store.due(clock.now, 10);
+    const store = new WebhookStore(SqliteSql.of(db));
+    const id = await new EventStore(SqliteSql.of(db)).record(tenantId, 'message.assigned', 'M1', {}, new Date(clock.now));
+    const [inFlight] = await store.due(clock.now, 10);
     // The replay lands between the request and the recording of its answer.
-    expect(store.replay([webhookId], new Date(clock.now - 1000).toISOString(), clock.now)).toBe(1);
-    store.delivered(inFlight!, 204, new Date(clock.now).toISOString());
+    expect(await store.replay([webhookId], new Date(clock.now - 1000).toISOString(), clock.now)).toBe(1);
+    await store.delivered(inFlight!, 204, new Date(clock.now).toISOString());
     expect(db.prepare('SELECT state FROM webhook_deliveries').pluck().get()).toBe('pending');
     clock.now += 1;
     await dispatcher.runOnce();

@@ -1,0 +1,108 @@
+// RCPT's answers on PostgreSQL: every route held in memory (a few per tenant,
+// so even ten thousand tenants are a small map), loaded at start and again
+// whenever routes change: on this node at once after its own change, on every
+// other node when PostgreSQL's NOTIFY (sent by the routes trigger) arrives, and
+// at least every ROUTE_RECHECK_MS by comparing route_generation, in case a
+// notification was missed while the listening connection was being replaced.
+import pg from 'pg';
+import type { RouteAnswer, RouteTable } from '../routes.ts';
+import { ROUTE_RECHECK_MS } from '../routes.ts';
+import type { RouteKind } from '../tenants.ts';
+import type { PostgresSql } from '../sql/postgres.ts';
+
+type Snapshot = { generation: number; byValue: Map<string, { tenantId: number; kind: RouteKind }>; kindsByDomain: Map<string, Set<RouteKind>> };
+
+export const ROUTES_CHANNEL = 'mailroom_routes';
+
+export class PostgresRouteTable implements RouteTable {
+  private readonly sql: PostgresSql;
+  private readonly url: string;
+  private snapshot: Snapshot = { generation: -1, byValue: new Map(), kindsByDomain: new Map() };
+  private listener: pg.Client | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private loading: Promise<void> | null = null;
+  private closed = false;
+
+  constructor(sql: PostgresSql, url: string) {
+    this.sql = sql;
+    this.url = url;
+  }
+
+  /** Loads the routes and starts following changes. */
+  async start(): Promise<void> {
+    await this.refresh();
+    this.timer = setInterval(() => void this.refreshIfChanged().catch(() => undefined), ROUTE_RECHECK_MS);
+    this.timer.unref();
+    await this.listen();
+  }
+
+  private async listen(): Promise<void> {
+    if (this.closed) return;
+    const client = new pg.Client({ connectionString: this.url, application_name: 'mailroom routes' });
+    client.on('notification', () => void this.refresh().catch(() => undefined));
+    // A lost listening connection is replaced; the generation check covers the gap.
+    client.on('error', () => undefined);
+    client.on('end', () => {
+      if (this.listener === client) this.listener = null;
+      if (!this.closed) setTimeout(() => void this.listen().catch(() => undefined), ROUTE_RECHECK_MS).unref();
+    });
+    await client.connect();
+    await client.query(`LISTEN ${ROUTES_CHANNEL}`);
+    this.listener = client;
+  }
+
+  /** Reads every route again (one at a time: a refresh asked for meanwhile waits for this one, then runs). */
+  refresh(): Promise<void> {
+    const previous = this.loading ?? Promise.resolve();
+    const next = previous.then(() => this.load());
+    this.loading = next.finally(() => {
+      if (this.loading === next) this.loading = null;
+    });
+    return next;
+  }
+
+  private async refreshIfChanged(): Promise<void> {
+    const generation = await this.sql.prepare('SELECT value FROM route_generation WHERE id = 1').pluck<number>().get();
+    if (generation !== this.snapshot.generation) await this.refresh();
+  }
+
+  private async load(): Promise<void> {
+    // Generation first: a change that lands between the two reads makes the next check load again.
+    const generation = (await this.sql.prepare('SELECT value FROM route_generation WHERE id = 1').pluck<number>().get()) ?? 0;
+    const rows = await this.sql
+      .prepare<[], { tenant_id: number; kind: RouteKind; value: string; domain: string }>('SELECT tenant_id, kind, value, domain FROM routes')
+      .all();
+    const byValue = new Map<string, { tenantId: number; kind: RouteKind }>();
+    const kindsByDomain = new Map<string, Set<RouteKind>>();
+    for (const row of rows) {
+      byValue.set(row.value, { tenantId: row.tenant_id, kind: row.kind });
+      let kinds = kindsByDomain.get(row.domain);
+      if (!kinds) kindsByDomain.set(row.domain, (kinds = new Set()));
+      kinds.add(row.kind);
+    }
+    this.snapshot = { generation, byValue, kindsByDomain };
+  }
+
+  routeFor(address: string): RouteAnswer {
+    const { byValue, kindsByDomain } = this.snapshot;
+    const domain = address.slice(address.lastIndexOf('@') + 1);
+    const kinds = kindsByDomain.get(domain);
+    if (!kinds) return null;
+    if (kinds.has('forward_address')) {
+      const exact = byValue.get(address);
+      if (exact?.kind === 'forward_address') return { tenantId: exact.tenantId, route: { kind: exact.kind, value: address } };
+    }
+    const byDomain = byValue.get(domain);
+    return byDomain?.kind === 'reply_domain' ? { tenantId: byDomain.tenantId, route: { kind: byDomain.kind, value: domain } } : null;
+  }
+
+  servesDomain(domain: string): boolean {
+    return this.snapshot.kindsByDomain.has(domain);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.listener?.end().catch(() => undefined);
+  }
+}
