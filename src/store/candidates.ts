@@ -130,7 +130,7 @@ export class CandidateStore {
         ).id,
       );
     }
-    const addEmail = this.sql.prepare('INSERT OR IGNORE INTO candidate_emails (candidate_id, tenant_id, email) VALUES (?, ?, ?)');
+    const addEmail = this.sql.prepare('INSERT INTO candidate_emails (candidate_id, tenant_id, email) VALUES (?, ?, ?) ON CONFLICT DO NOTHING');
     for (const email of valid.emails) await addEmail.run(id, tenantId, email);
     return !existing;
   }

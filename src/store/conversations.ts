@@ -49,7 +49,7 @@ export class ConversationStore {
     this.byId = sql.prepare('SELECT * FROM conversations WHERE id = ?');
     this.bySubject = sql.prepare('SELECT id FROM conversations WHERE candidate_id = ? AND subject = ? ORDER BY last_message_at DESC LIMIT 1');
     this.claim = sql.prepare('UPDATE conversations SET candidate_id = ? WHERE id = ?');
-    this.touch = sql.prepare('UPDATE conversations SET last_message_at = max(last_message_at, ?) WHERE id = ?');
+    this.touch = sql.prepare(`UPDATE conversations SET last_message_at = ${sql.fn.greatest('last_message_at', '?')} WHERE id = ?`);
   }
 
   async open(tenantId: number, candidateId: number | null, subject: string | null, at: string): Promise<number> {

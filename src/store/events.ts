@@ -41,8 +41,8 @@ export class EventStore {
     this.fanOut = sql.prepare(
       `INSERT INTO webhook_deliveries (event_id, webhook_id, state, next_attempt_at)
        SELECT ?, w.id, 'pending', ? FROM webhooks w
-       WHERE w.tenant_id IN (SELECT value FROM json_each(?)) AND w.status = 'active'
-         AND (w.events IS NULL OR EXISTS (SELECT 1 FROM json_each(w.events) WHERE value = ?))`,
+       WHERE w.tenant_id IN (${sql.fn.jsonValues('integer')}) AND w.status = 'active'
+         AND (w.events IS NULL OR ${sql.fn.jsonArrayHas('w.events', '?')})`,
     );
     this.tenantRow = sql.prepare('SELECT slug, parent_id FROM tenants WHERE id = ?');
   }
@@ -68,7 +68,7 @@ export class EventStore {
   /** Events of a tenant (and its subcompanies' events when asked for by a parent), oldest first. */
   async list(filter: { tenantIds: readonly number[]; since?: string; limit: number }): Promise<EventPayload[]> {
     const rows = (await this.sql
-      .prepare(`SELECT payload FROM events WHERE tenant_id IN (SELECT value FROM json_each(?)) AND created_at >= ? ORDER BY id LIMIT ?`)
+      .prepare(`SELECT payload FROM events WHERE tenant_id IN (${this.sql.fn.jsonValues('integer')}) AND created_at >= ? ORDER BY id LIMIT ?`)
       .pluck()
       .all(JSON.stringify(filter.tenantIds), filter.since ?? '', filter.limit)) as string[];
     return rows.map((r) => JSON.parse(r) as EventPayload);

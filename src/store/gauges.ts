@@ -32,7 +32,7 @@ export class GaugeQueries {
   async recentPipelineLatencies(): Promise<number[]> {
     const rows = (await this.sql
       .prepare(
-        `SELECT (julianday(processed_at) - julianday(received_at)) * 86400.0 AS s FROM messages WHERE processed_at IS NOT NULL ORDER BY id DESC LIMIT 1000`,
+        `SELECT ${this.sql.fn.secondsBetween('received_at', 'processed_at')} AS s FROM messages WHERE processed_at IS NOT NULL ORDER BY id DESC LIMIT 1000`,
       )
       .all()) as { s: number }[];
     return rows.map((r) => r.s).sort((a, b) => a - b);

@@ -32,10 +32,13 @@ export class JobStore {
   constructor(sql: Sql) {
     this.sql = sql;
     // Walks the partial index jobs_due; an expired lease is due like a queued job.
-    this.dueStatement = sql.prepare(`SELECT id, attempts FROM jobs WHERE state IN ('queued', 'running') AND run_after <= ? ORDER BY run_after LIMIT ?`);
+    // Jobs another node is claiming right now are passed over (PostgreSQL).
+    this.dueStatement = sql.prepare(
+      `SELECT id, attempts FROM jobs WHERE state IN ('queued', 'running') AND run_after <= ? ORDER BY run_after, id LIMIT ? ${sql.fn.skipLocked()}`,
+    );
     this.claimStatement = sql.prepare(
       `UPDATE jobs SET state = 'running', attempts = attempts + 1, run_after = ?, lease_token = ?, updated_at = ?
-       WHERE id IN (SELECT value FROM json_each(?))
+       WHERE id IN (${sql.fn.jsonValues('integer')})
        RETURNING id, message_id, kind, attempts, lease_token`,
     );
     this.finishStatement = sql.prepare(
@@ -107,7 +110,7 @@ export class JobStore {
     return (
       await this.sql
         .prepare(
-          `UPDATE jobs SET state = 'queued', run_after = ?, lease_token = NULL, updated_at = ? WHERE state = 'running' AND lease_token IN (SELECT value FROM json_each(?))`,
+          `UPDATE jobs SET state = 'queued', run_after = ?, lease_token = NULL, updated_at = ? WHERE state = 'running' AND lease_token IN (${this.sql.fn.jsonValues('text')})`,
         )
         .run(nowMs, nowMs, JSON.stringify(tokens))
     ).changes;

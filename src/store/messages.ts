@@ -226,7 +226,7 @@ export class MessageStore {
       params.push(filter.status);
     }
     if (filter.reason) {
-      where.push("json_extract(m.decision, '$.reason') = ?");
+      where.push(`${this.sql.fn.jsonField('m.decision', 'reason')} = ?`);
       params.push(filter.reason);
     }
     if (filter.since) {
@@ -234,7 +234,7 @@ export class MessageStore {
       params.push(filter.since);
     }
     if (filter.tenantIds) {
-      where.push('m.tenant_id IN (SELECT value FROM json_each(?))');
+      where.push(`m.tenant_id IN (${this.sql.fn.jsonValues('integer')})`);
       params.push(JSON.stringify(filter.tenantIds));
     }
     if (filter.before) {
@@ -247,7 +247,7 @@ export class MessageStore {
     }
     if (filter.search) {
       const pattern = `%${filter.search.replace(/[%_\\]/g, (c) => `\\${c}`)}%`;
-      where.push(`(m.from_header LIKE ? ESCAPE '\\' OR m.subject LIKE ? ESCAPE '\\')`);
+      where.push(`(m.from_header ${this.sql.fn.like} ? ESCAPE '\\' OR m.subject ${this.sql.fn.like} ? ESCAPE '\\')`);
       params.push(pattern, pattern);
     }
     const sql = `${SELECT_MESSAGE} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY m.id DESC LIMIT ?`;
@@ -281,9 +281,9 @@ export class MessageStore {
         id,
       );
     // Re-running a stage gives the same result: replace, never duplicate.
-    await this.sql.prepare('INSERT OR REPLACE INTO message_parsed (message_id, data) VALUES (?, ?)').run(id, JSON.stringify(summary.parsed));
+    await this.sql.prepare('INSERT INTO message_parsed (message_id, data) VALUES (?, ?) ON CONFLICT (message_id) DO UPDATE SET data = excluded.data').run(id, JSON.stringify(summary.parsed));
     await this.sql.prepare('DELETE FROM attachment_refs WHERE message_id = ?').run(id);
-    const ref = this.sql.prepare('INSERT OR IGNORE INTO attachment_refs (sha256, message_id) VALUES (?, ?)');
+    const ref = this.sql.prepare('INSERT INTO attachment_refs (sha256, message_id) VALUES (?, ?) ON CONFLICT DO NOTHING');
     for (const a of summary.attachments) await ref.run(a.sha256, id);
   }
 
@@ -348,7 +348,7 @@ export class MessageStore {
   async latestProcessedWithSubjectContaining(marker: string): Promise<StoredMessage | null> {
     const pattern = `%${marker.replace(/[%_\\]/g, (c) => `\\${c}`)}%`;
     const id = (await this.sql
-      .prepare(`SELECT id FROM messages WHERE subject LIKE ? ESCAPE '\\' AND status NOT IN ('received', 'failed') ORDER BY id DESC LIMIT 1`)
+      .prepare(`SELECT id FROM messages WHERE subject ${this.sql.fn.like} ? ESCAPE '\\' AND status NOT IN ('received', 'failed') ORDER BY id DESC LIMIT 1`)
       .pluck()
       .get(pattern)) as string | undefined;
     return id ? await this.get(id) : null;

@@ -138,7 +138,7 @@ export class OutboundStore {
       params.push(filter.candidateId);
     }
     if (filter.tenantIds) {
-      where.push('o.tenant_id IN (SELECT value FROM json_each(?))');
+      where.push(`o.tenant_id IN (${this.sql.fn.jsonValues('integer')})`);
       params.push(JSON.stringify(filter.tenantIds));
     }
     if (filter.before) {
@@ -180,7 +180,7 @@ export class OutboundStore {
   async claimDue(nowMs: number, leaseMs: number, max: number): Promise<OutboundMessage[]> {
     return await this.sql.transaction(async () => {
       const rows = (await this.sql
-        .prepare(`${SELECT} WHERE o.status IN ('queued', 'sending', 'deferred') AND o.next_attempt_at <= ? ORDER BY o.next_attempt_at, o.id LIMIT ?`)
+        .prepare(`${SELECT} WHERE o.status IN ('queued', 'sending', 'deferred') AND o.next_attempt_at <= ? ORDER BY o.next_attempt_at, o.id LIMIT ? ${this.sql.fn.skipLocked('o')}`)
         .all(nowMs, max)) as OutboundRow[];
       const lease = this.sql.prepare(`UPDATE outbound_messages SET status = 'sending', attempts = attempts + 1, next_attempt_at = ? WHERE id = ?`);
       for (const row of rows) await lease.run(nowMs + leaseMs, row.id);
@@ -229,7 +229,7 @@ export class OutboundStore {
   /** Puts a leased message back without counting the attempt (pacing held it). */
   async release(id: string, nextAttemptAt: number): Promise<void> {
     await this.sql
-      .prepare(`UPDATE outbound_messages SET status = 'queued', attempts = max(0, attempts - 1), next_attempt_at = ? WHERE id = ?`)
+      .prepare(`UPDATE outbound_messages SET status = 'queued', attempts = ${this.sql.fn.greatest('0', 'attempts - 1')}, next_attempt_at = ? WHERE id = ?`)
       .run(nextAttemptAt, id);
   }
 

@@ -68,11 +68,11 @@ export class RetentionStore {
   /** Attachment files of these messages that no other message still kept uses. */
   private async orphanedBy(ids: readonly string[], excluding: ReadonlySet<string>): Promise<string[]> {
     const shas = (await this.sql
-      .prepare(`SELECT DISTINCT sha256 FROM attachment_refs WHERE message_id IN (SELECT value FROM json_each(?))`)
+      .prepare(`SELECT DISTINCT sha256 FROM attachment_refs WHERE message_id IN (${this.sql.fn.jsonValues('text')})`)
       .pluck()
       .all(JSON.stringify(ids))) as string[];
     const usedElsewhere = this.sql.prepare(
-      `SELECT 1 FROM attachment_refs a JOIN messages m ON m.id = a.message_id WHERE a.sha256 = ? AND m.raw_purged_at IS NULL AND a.message_id NOT IN (SELECT value FROM json_each(?)) LIMIT 1`,
+      `SELECT 1 FROM attachment_refs a JOIN messages m ON m.id = a.message_id WHERE a.sha256 = ? AND m.raw_purged_at IS NULL AND a.message_id NOT IN (${this.sql.fn.jsonValues('text')}) LIMIT 1`,
     );
     const excluded = JSON.stringify([...excluding]);
     const unused: string[] = [];

@@ -51,7 +51,7 @@ export class SentCopyStore {
   /** Queues the copy of a message just sent; call it in the transaction that marks it sent. */
   async queue(outboundId: string, accountId: number, raw: Buffer, nowMs: number): Promise<void> {
     await this.sql
-      .prepare(`INSERT OR IGNORE INTO sent_copies (outbound_id, account_id, raw, state, next_attempt_at) VALUES (?, ?, ?, 'pending', ?)`)
+      .prepare(`INSERT INTO sent_copies (outbound_id, account_id, raw, state, next_attempt_at) VALUES (?, ?, ?, 'pending', ?) ON CONFLICT DO NOTHING`)
       .run(outboundId, accountId, raw, nowMs);
   }
 
@@ -68,7 +68,7 @@ export class SentCopyStore {
       const rows = (await this.sql
         .prepare(
           `SELECT outbound_id, account_id, raw, state, attempts, last_error, folder, copied_at FROM sent_copies
-             WHERE state = 'pending' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?) ORDER BY next_attempt_at LIMIT ?`,
+             WHERE state = 'pending' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?) ORDER BY next_attempt_at, outbound_id LIMIT ? ${this.sql.fn.skipLocked()}`,
         )
         .all(nowMs, nowMs, max)) as Row[];
       const lease = this.sql.prepare('UPDATE sent_copies SET lease_until = ? WHERE outbound_id = ?');
@@ -102,7 +102,7 @@ export class SentCopyStore {
   /** When the next pending copy is due (ms; a leased one when its lease ends), or null when none waits. */
   async nextDueAt(): Promise<number | null> {
     return (
-      ((await this.sql.prepare(`SELECT MIN(MAX(next_attempt_at, COALESCE(lease_until, 0))) FROM sent_copies WHERE state = 'pending'`).pluck().get()) as
+      ((await this.sql.prepare(`SELECT MIN(${this.sql.fn.greatest('next_attempt_at', 'COALESCE(lease_until, 0)')}) FROM sent_copies WHERE state = 'pending'`).pluck().get()) as
         number | null) ?? null
     );
   }

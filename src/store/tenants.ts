@@ -107,7 +107,7 @@ export class TenantStore {
       const { id: tenantId } = (await this.sql
         .prepare('INSERT INTO tenants (slug, name, parent_id, created_at, inboxes) VALUES (?, ?, ?, ?, ?) RETURNING id')
         .get(slug, input.name?.trim() || slug, parentId, createdAt, JSON.stringify(inboxes))) as { id: number };
-      const addDomain = this.sql.prepare('INSERT OR IGNORE INTO tenant_domains (tenant_id, domain) VALUES (?, ?)');
+      const addDomain = this.sql.prepare('INSERT INTO tenant_domains (tenant_id, domain) VALUES (?, ?) ON CONFLICT DO NOTHING');
       for (const domain of domains) await addDomain.run(tenantId, domain);
       const routes: Route[] = [
         ...replyDomains.map((value) => ({ kind: 'reply_domain' as const, value })),
@@ -157,7 +157,7 @@ export class TenantStore {
   /** The tenant and its subcompanies at any depth: what an API token of the tenant may see. */
   async subtreeIds(tenantId: number): Promise<number[]> {
     return (await this.sql
-      .prepare('WITH RECURSIVE sub(id) AS (SELECT ? UNION SELECT t.id FROM tenants t JOIN sub ON t.parent_id = sub.id) SELECT id FROM sub')
+      .prepare('WITH RECURSIVE sub(id) AS (SELECT CAST(? AS BIGINT) UNION SELECT t.id FROM tenants t JOIN sub ON t.parent_id = sub.id) SELECT id FROM sub')
       .pluck()
       .all(tenantId)) as number[];
   }

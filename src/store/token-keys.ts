@@ -47,7 +47,11 @@ export class TokenKeyStore {
 
   /** A signing key exists (the first one is made on first use). */
   async ensure(keyring: Keyring, at: string): Promise<void> {
-    if ((await this.rows()).length === 0) await this.add(keyring, at);
+    if ((await this.rows()).length > 0) return;
+    // Several senders (on several nodes) may make the first key at once: one wins, the others find it made.
+    await this.sql
+      .prepare('INSERT INTO token_keys (kid, secret, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING')
+      .run(nextKeyId([]), keyring.seal(randomBytes(32).toString('base64')), at);
   }
 
   async remove(kid: string): Promise<boolean> {
@@ -71,8 +75,9 @@ export class ReplyTokenSource {
   constructor(sql: Sql, keyring: () => Keyring | null) {
     this.store = new TokenKeyStore(sql);
     this.keyring = keyring;
-    const stmt = sql.prepare("SELECT COALESCE(group_concat(kid, ''), '') AS kids FROM token_keys");
-    this.fingerprint = async () => ((await stmt.get()) as { kids: string }).kids;
+    // The ids in a fixed order, joined: the two dialects aggregate strings with different functions.
+    const kids = sql.prepare('SELECT kid FROM token_keys ORDER BY kid').pluck<string>();
+    this.fingerprint = async () => (await kids.all()).join(',');
   }
 
   async current(): Promise<ReplyTokens | null> {

@@ -89,7 +89,7 @@ export class WebhookStore {
   async list(tenantIds?: readonly number[]): Promise<Webhook[]> {
     const rows = tenantIds
       ? ((await this.sql
-          .prepare(`${SELECT} WHERE w.tenant_id IN (SELECT value FROM json_each(?)) ORDER BY w.id`)
+          .prepare(`${SELECT} WHERE w.tenant_id IN (${this.sql.fn.jsonValues('integer')}) ORDER BY w.id`)
           .all(JSON.stringify(tenantIds))) as WebhookRow[])
       : ((await this.sql.prepare(`${SELECT} ORDER BY w.id`).all()) as WebhookRow[]);
     return rows.map(toWebhook);
@@ -233,7 +233,7 @@ export class WebhookStore {
         const webhook = await this.get(webhookId);
         if (!webhook) continue;
         const tenants = (await this.sql
-          .prepare(`WITH RECURSIVE sub(id) AS (SELECT ? UNION SELECT t.id FROM tenants t JOIN sub ON t.parent_id = sub.id) SELECT id FROM sub`)
+          .prepare(`WITH RECURSIVE sub(id) AS (SELECT CAST(? AS BIGINT) UNION SELECT t.id FROM tenants t JOIN sub ON t.parent_id = sub.id) SELECT id FROM sub`)
           .pluck()
           .all(webhook.tenantId)) as number[];
         n += (
@@ -241,11 +241,11 @@ export class WebhookStore {
             .prepare(
               `INSERT INTO webhook_deliveries (event_id, webhook_id, state, next_attempt_at)
            SELECT e.id, ?, 'pending', ? FROM events e
-           WHERE e.tenant_id IN (SELECT value FROM json_each(?)) AND e.created_at >= ?
-             AND (? IS NULL OR EXISTS (SELECT 1 FROM json_each(?) WHERE value = e.type))
+           WHERE e.tenant_id IN (${this.sql.fn.jsonValues('integer')}) AND e.created_at >= ?
+             AND (CAST(? AS INTEGER) IS NULL OR ${this.sql.fn.jsonArrayHas('?', 'e.type')})
            ON CONFLICT (event_id, webhook_id) DO UPDATE SET state = 'pending', attempts = 0,
              -- Always a new value: an attempt in flight then sees it was replayed (see delivered()).
-             next_attempt_at = max(excluded.next_attempt_at, webhook_deliveries.next_attempt_at + 1)`,
+             next_attempt_at = ${this.sql.fn.greatest('excluded.next_attempt_at', 'webhook_deliveries.next_attempt_at + 1')}`,
             )
             .run(webhookId, nowMs, JSON.stringify(tenants), since, webhook.events ? 1 : null, JSON.stringify(webhook.events ?? []))
         ).changes;

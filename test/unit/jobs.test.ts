@@ -1,261 +1,266 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createContext, type Context } from '../../src/runtime/context.ts';
+import type { Context } from '../../src/runtime/context.ts';
 import { createLogger } from '../../src/log.ts';
 import { Worker, type WorkerDeps } from '../../src/pipeline/index.ts';
 import { LocalJobQueue } from '../../src/commit/index.ts';
-import { createRepositories } from '../../src/store/index.ts';
 import { zoneResolver, type DnsResolver } from '../../src/auth/index.ts';
-import { seedTenants, tempDir, testConfig, waitFor } from '../helpers/server.ts';
+import { seedTenants, waitFor } from '../helpers/server.ts';
 
-let ctx: Context;
-let nowMs = 1_000_000;
+import { BACKENDS, contextOn } from '../helpers/backends.ts';
 
-async function insertMessage(id: string, raw = 'From: a@b.example\r\nSubject: hi\r\nMessage-ID: <m1@b.example>\r\n\r\nbody\r\n'): Promise<void> {
-  const tenantId = (await ctx.tenants.get('acme'))?.id as number;
-  await ctx.messages.insertBatch(
-    [
-      {
-        id,
-        tenantId,
-        receivedAt: new Date(nowMs).toISOString(),
-        envelope: { sessionId: 's', clientIp: '127.0.0.1', clientPort: 1, helo: 'h', mailFrom: 'a@b.example', rcptTo: ['x@replies.acme.com'], tls: null },
-        size: Buffer.byteLength(raw),
-        raw: Buffer.from(raw),
-        spoolFile: null,
-      },
-    ],
-    nowMs,
-  );
-}
+describe.each(BACKENDS)('on %s', (backend) => {
+  let ctx: Context;
+  let nowMs = 1_000_000;
 
-/** Messages received 10 ms apart, in this order. */
-async function insertInOrder(...ids: string[]): Promise<void> {
-  for (const [i, id] of ids.entries()) {
-    if (i > 0) nowMs += 10;
-    await insertMessage(id);
+  async function insertMessage(id: string, raw = 'From: a@b.example\r\nSubject: hi\r\nMessage-ID: <m1@b.example>\r\n\r\nbody\r\n'): Promise<void> {
+    const tenantId = (await ctx.tenants.get('acme'))?.id as number;
+    await ctx.messages.insertBatch(
+      [
+        {
+          id,
+          tenantId,
+          receivedAt: new Date(nowMs).toISOString(),
+          envelope: { sessionId: 's', clientIp: '127.0.0.1', clientPort: 1, helo: 'h', mailFrom: 'a@b.example', rcptTo: ['x@replies.acme.com'], tls: null },
+          size: Buffer.byteLength(raw),
+          raw: Buffer.from(raw),
+          spoolFile: null,
+        },
+      ],
+      nowMs,
+    );
   }
-}
 
-beforeEach(async () => {
-  nowMs = 1_000_000;
-  ctx = await createContext(testConfig(tempDir()), { log: createLogger('silent') });
-  await seedTenants(ctx);
-});
-afterEach(() => ctx.close());
+  /** Messages received 10 ms apart, in this order. */
+  async function insertInOrder(...ids: string[]): Promise<void> {
+    for (const [i, id] of ids.entries()) {
+      if (i > 0) nowMs += 10;
+      await insertMessage(id);
+    }
+  }
 
-describe('job queue', () => {
-  it('claims a due job once, with a lease', async () => {
-    await insertMessage('01A');
-    expect(await ctx.jobs.claim(nowMs, 1000)).toMatchObject([{ messageId: '01A', kind: 'pipeline', attempts: 1 }]);
-    expect(await ctx.jobs.claim(nowMs, 1000)).toEqual([]);
+  beforeEach(async () => {
+    nowMs = 1_000_000;
+    ctx = await contextOn(backend);
+    await seedTenants(ctx);
   });
+  afterEach(() => ctx.close());
 
-  it('claims several due jobs at once, oldest first, up to the limit', async () => {
-    await insertInOrder('01A', '01B', '01C');
-    expect((await ctx.jobs.claim(nowMs, 1000, 2)).map((j) => j.messageId)).toEqual(['01A', '01B']);
-    expect((await ctx.jobs.claim(nowMs, 1000, 2)).map((j) => j.messageId)).toEqual(['01C']);
-  });
-
-  it('hands a job whose lease ran out to the next claimer, and only the holder can complete it', async () => {
-    await insertMessage('01A');
-    const [first] = await ctx.jobs.claim(nowMs, 1000);
-    const [second] = await ctx.jobs.claim(nowMs + 1001, 1000);
-    expect(second).toMatchObject({ messageId: '01A', attempts: 2 });
-    let effects = 0;
-    expect(await ctx.jobs.complete(first!, nowMs, async () => void effects++)).toBe(false);
-    expect(await ctx.jobs.complete(second!, nowMs, async () => void effects++)).toBe(true);
-    expect(await ctx.jobs.complete(second!, nowMs, async () => void effects++)).toBe(false);
-    expect(effects).toBe(1);
-    expect(await ctx.jobs.countByState()).toMatchObject({ done: 1, queued: 0, running: 0 });
-  });
-
-  it('claims a job tried before alone, so a message that kills the worker takes no other down with it', async () => {
-    await insertInOrder('01A', '01B', '01C');
-    // The worker died holding 01A and 01B (their lease is handed back, attempts kept).
-    expect((await ctx.jobs.claim(nowMs, 1000, 2)).map((j) => j.messageId)).toEqual(['01A', '01B']);
-    expect(await ctx.jobs.releaseOrphaned(nowMs)).toBe(2);
-    expect(await ctx.jobs.claim(nowMs, 1000, 16)).toMatchObject([{ messageId: '01A', attempts: 2 }]);
-    expect(await ctx.jobs.claim(nowMs, 1000, 16)).toMatchObject([{ messageId: '01B', attempts: 2 }]);
-    // Fresh jobs still come together.
-    nowMs += 10;
-    await insertMessage('01D');
-    expect((await ctx.jobs.claim(nowMs, 1000, 16)).map((j) => j.messageId)).toEqual(['01C', '01D']);
-  });
-
-  it('puts a retried job back after its delay', async () => {
-    await insertMessage('01A');
-    const [job] = await ctx.jobs.claim(nowMs, 1000);
-    expect(await ctx.jobs.retryLater(job!, 'boom', nowMs + 5000, nowMs)).toBe(true);
-    expect(await ctx.jobs.claim(nowMs + 4999, 1000)).toEqual([]);
-    expect(await ctx.jobs.claim(nowMs + 5000, 1000)).toMatchObject([{ attempts: 2 }]);
-  });
-});
-
-describe('worker', () => {
-  function worker(
-    maxAttempts = 3,
-    idle?: { idleStopMs: number; onIdle: (nextDueAt: number | null) => void },
-    options: { readMessage?: WorkerDeps['readMessage']; resolver?: DnsResolver } = {},
-  ): Worker {
-    return new Worker({
-      settings: {
-        pollIntervalMs: 20,
-        concurrency: 4,
-        leaseMs: 60_000,
-        maxAttempts,
-        retryBaseMs: 1000,
-        retryMaxMs: 60_000,
-        burstPauseMs: 0,
-        idleStopMs: idle?.idleStopMs ?? 0,
-        startDelayMaxMs: 10_000,
-        heapSoftLimitMb: 64,
-      },
-      ...(idle ? { onIdle: idle.onIdle } : {}),
-      queue: new LocalJobQueue(createRepositories(ctx.db, { dataDir: ctx.config.data.dir, now: () => new Date() })),
-      readMessage: options.readMessage ?? (async (id) => await ctx.raw.readWithEnvelope(id)),
-      pipeline: { resolver: options.resolver ?? zoneResolver({}), mta: 'mx.mailroom.test', dataDir: ctx.config.data.dir },
-      log: createLogger('silent'),
-      nowMs: () => nowMs,
+  describe('job queue', () => {
+    it('claims a due job once, with a lease', async () => {
+      await insertMessage('01A');
+      expect(await ctx.jobs.claim(nowMs, 1000)).toMatchObject([{ messageId: '01A', kind: 'pipeline', attempts: 1 }]);
+      expect(await ctx.jobs.claim(nowMs, 1000)).toEqual([]);
     });
-  }
 
-  it('processes a message and records its header summary', async () => {
-    await insertMessage('01A');
-    const w = worker();
-    w.start();
-    await waitFor(async () => (await ctx.messages.get('01A'))?.status === 'processed');
-    await w.stop();
-    expect(await ctx.messages.get('01A')).toMatchObject({ messageId: '<m1@b.example>', from: 'a@b.example', subject: 'hi' });
-  });
+    it('claims several due jobs at once, oldest first, up to the limit', async () => {
+      await insertInOrder('01A', '01B', '01C');
+      expect((await ctx.jobs.claim(nowMs, 1000, 2)).map((j) => j.messageId)).toEqual(['01A', '01B']);
+      expect((await ctx.jobs.claim(nowMs, 1000, 2)).map((j) => j.messageId)).toEqual(['01C']);
+    });
 
-  it('takes a claimed batch through the pipeline in groups of at most 4 MB of messages, a larger one alone', async () => {
-    const sizesMb = [1.5, 1.5, 1.5, 0.001, 5, 1.5, 0.001, 1.5];
-    for (const [i, mb] of sizesMb.entries()) {
+    it('hands a job whose lease ran out to the next claimer, and only the holder can complete it', async () => {
+      await insertMessage('01A');
+      const [first] = await ctx.jobs.claim(nowMs, 1000);
+      const [second] = await ctx.jobs.claim(nowMs + 1001, 1000);
+      expect(second).toMatchObject({ messageId: '01A', attempts: 2 });
+      let effects = 0;
+      expect(await ctx.jobs.complete(first!, nowMs, async () => void effects++)).toBe(false);
+      expect(await ctx.jobs.complete(second!, nowMs, async () => void effects++)).toBe(true);
+      expect(await ctx.jobs.complete(second!, nowMs, async () => void effects++)).toBe(false);
+      expect(effects).toBe(1);
+      expect(await ctx.jobs.countByState()).toMatchObject({ done: 1, queued: 0, running: 0 });
+    });
+
+    it('claims a job tried before alone, so a message that kills the worker takes no other down with it', async () => {
+      await insertInOrder('01A', '01B', '01C');
+      // The worker died holding 01A and 01B (their lease is handed back, attempts kept).
+      expect((await ctx.jobs.claim(nowMs, 1000, 2)).map((j) => j.messageId)).toEqual(['01A', '01B']);
+      expect(await ctx.jobs.releaseOrphaned(nowMs)).toBe(2);
+      expect(await ctx.jobs.claim(nowMs, 1000, 16)).toMatchObject([{ messageId: '01A', attempts: 2 }]);
+      expect(await ctx.jobs.claim(nowMs, 1000, 16)).toMatchObject([{ messageId: '01B', attempts: 2 }]);
+      // Fresh jobs still come together.
       nowMs += 10;
-      await insertMessage(
-        `01M${i}`,
-        `From: a@b.example\r\nSubject: part ${i}\r\n\r\n${'x'
-          .repeat(76)
-          .concat('\r\n')
-          .repeat(Math.ceil((mb * 1048576) / 78))}`,
+      await insertMessage('01D');
+      expect((await ctx.jobs.claim(nowMs, 1000, 16)).map((j) => j.messageId)).toEqual(['01C', '01D']);
+    });
+
+    it('puts a retried job back after its delay', async () => {
+      await insertMessage('01A');
+      const [job] = await ctx.jobs.claim(nowMs, 1000);
+      expect(await ctx.jobs.retryLater(job!, 'boom', nowMs + 5000, nowMs)).toBe(true);
+      expect(await ctx.jobs.claim(nowMs + 4999, 1000)).toEqual([]);
+      expect(await ctx.jobs.claim(nowMs + 5000, 1000)).toMatchObject([{ attempts: 2 }]);
+    });
+  });
+
+  describe('worker', () => {
+    function worker(
+      maxAttempts = 3,
+      idle?: { idleStopMs: number; onIdle: (nextDueAt: number | null) => void },
+      options: { readMessage?: WorkerDeps['readMessage']; resolver?: DnsResolver } = {},
+    ): Worker {
+      return new Worker({
+        settings: {
+          pollIntervalMs: 20,
+          concurrency: 4,
+          leaseMs: 60_000,
+          maxAttempts,
+          retryBaseMs: 1000,
+          retryMaxMs: 60_000,
+          burstPauseMs: 0,
+          idleStopMs: idle?.idleStopMs ?? 0,
+          startDelayMaxMs: 10_000,
+          heapSoftLimitMb: 64,
+        },
+        ...(idle ? { onIdle: idle.onIdle } : {}),
+        queue: new LocalJobQueue(ctx),
+        readMessage: options.readMessage ?? (async (id) => await ctx.raw.readWithEnvelope(id)),
+        pipeline: { resolver: options.resolver ?? zoneResolver({}), mta: 'mx.mailroom.test', dataDir: ctx.config.data.dir },
+        log: createLogger('silent'),
+        nowMs: () => nowMs,
+      });
+    }
+
+    it('processes a message and records its header summary', async () => {
+      await insertMessage('01A');
+      const w = worker();
+      w.start();
+      await waitFor(async () => (await ctx.messages.get('01A'))?.status === 'processed');
+      await w.stop();
+      expect(await ctx.messages.get('01A')).toMatchObject({ messageId: '<m1@b.example>', from: 'a@b.example', subject: 'hi' });
+    });
+
+    it('takes a claimed batch through the pipeline in groups of at most 4 MB of messages, a larger one alone', async () => {
+      const sizesMb = [1.5, 1.5, 1.5, 0.001, 5, 1.5, 0.001, 1.5];
+      for (const [i, mb] of sizesMb.entries()) {
+        nowMs += 10;
+        await insertMessage(
+          `01M${i}`,
+          `From: a@b.example\r\nSubject: part ${i}\r\n\r\n${'x'
+            .repeat(76)
+            .concat('\r\n')
+            .repeat(Math.ceil((mb * 1048576) / 78))}`,
+        );
+      }
+      // What the worker holds at each read: the messages read and not yet released (release empties a buffer).
+      const held: Buffer[] = [];
+      let mostHeldMb = 0;
+      const w = worker(3, undefined, {
+        readMessage: async (id) => {
+          const message = await ctx.raw.readWithEnvelope(id);
+          const heldMb = held.reduce((n, raw) => n + raw.length, 0) / 1048576;
+          mostHeldMb = Math.max(mostHeldMb, heldMb);
+          if (message) held.push(message.raw);
+          return message;
+        },
+      });
+      w.start();
+      await waitFor(async () => (await Promise.all(sizesMb.map((_, i) => ctx.messages.get(`01M${i}`)))).every((m) => m?.status === 'processed'), 20_000);
+      await w.stop();
+      expect(held).toHaveLength(sizesMb.length);
+      // All eight came in one claim; without groups all 16 MB would be held at the last read.
+      expect(mostHeldMb).toBeGreaterThan(2.9);
+      expect(mostHeldMb).toBeLessThanOrEqual(4);
+      expect((await ctx.messages.get('01M4'))?.subject).toBe('part 4');
+    });
+
+    it('retries only the message whose DNS lookup failed for now; the rest of its group is processed', async () => {
+      await insertInOrder('01A', '01B');
+      nowMs += 10;
+      await insertMessage('01C', 'From: c@slow.example\r\nSubject: slow\r\n\r\nbody\r\n');
+      nowMs += 10;
+      await insertMessage('01D');
+      // SPF for the envelope's domain answers; the DMARC record of slow.example times out.
+      const w = worker(3, undefined, { resolver: zoneResolver({ '_dmarc.slow.example': { TXT: 'TIMEOUT' } }) });
+      w.start();
+      await waitFor(async () => (await Promise.all(['01A', '01B', '01D'].map((id) => ctx.messages.get(id)))).every((m) => m?.status === 'processed'));
+      await waitFor(
+        async () => ((await ctx.sql.prepare("SELECT run_after FROM jobs WHERE message_id = '01C'").get()) as { run_after: number }).run_after === nowMs + 1000,
       );
-    }
-    // What the worker holds at each read: the messages read and not yet released (release empties a buffer).
-    const held: Buffer[] = [];
-    let mostHeldMb = 0;
-    const w = worker(3, undefined, {
-      readMessage: async (id) => {
-        const message = await ctx.raw.readWithEnvelope(id);
-        const heldMb = held.reduce((n, raw) => n + raw.length, 0) / 1048576;
-        mostHeldMb = Math.max(mostHeldMb, heldMb);
-        if (message) held.push(message.raw);
-        return message;
-      },
+      await w.stop();
+      expect((await ctx.messages.get('01C'))?.status).toBe('received');
+      expect(await ctx.sql.prepare("SELECT state, attempts, last_error FROM jobs WHERE message_id = '01C'").get()).toEqual({
+        state: 'queued',
+        attempts: 1,
+        last_error: 'a DNS lookup failed temporarily; authentication will be retried',
+      });
     });
-    w.start();
-    await waitFor(async () => (await Promise.all(sizesMb.map((_, i) => ctx.messages.get(`01M${i}`)))).every((m) => m?.status === 'processed'), 20_000);
-    await w.stop();
-    expect(held).toHaveLength(sizesMb.length);
-    // All eight came in one claim; without groups all 16 MB would be held at the last read.
-    expect(mostHeldMb).toBeGreaterThan(2.9);
-    expect(mostHeldMb).toBeLessThanOrEqual(4);
-    expect((await ctx.messages.get('01M4'))?.subject).toBe('part 4');
-  });
 
-  it('retries only the message whose DNS lookup failed for now; the rest of its group is processed', async () => {
-    await insertInOrder('01A', '01B');
-    nowMs += 10;
-    await insertMessage('01C', 'From: c@slow.example\r\nSubject: slow\r\n\r\nbody\r\n');
-    nowMs += 10;
-    await insertMessage('01D');
-    // SPF for the envelope's domain answers; the DMARC record of slow.example times out.
-    const w = worker(3, undefined, { resolver: zoneResolver({ '_dmarc.slow.example': { TXT: 'TIMEOUT' } }) });
-    w.start();
-    await waitFor(async () => (await Promise.all(['01A', '01B', '01D'].map((id) => ctx.messages.get(id)))).every((m) => m?.status === 'processed'));
-    await waitFor(() => (ctx.db.prepare("SELECT run_after FROM jobs WHERE message_id = '01C'").get() as { run_after: number }).run_after === nowMs + 1000);
-    await w.stop();
-    expect((await ctx.messages.get('01C'))?.status).toBe('received');
-    expect(ctx.db.prepare("SELECT state, attempts, last_error FROM jobs WHERE message_id = '01C'").get()).toEqual({
-      state: 'queued',
-      attempts: 1,
-      last_error: 'a DNS lookup failed temporarily; authentication will be retried',
+    it('resumes a job left running by a crash once its lease runs out', async () => {
+      await insertMessage('01A');
+      await ctx.jobs.claim(nowMs, 60_000); // the crashed worker's claim
+      const w = worker();
+      w.start();
+      await new Promise((r) => setTimeout(r, 100));
+      expect((await ctx.messages.get('01A'))?.status).toBe('received');
+      nowMs += 60_001;
+      w.wake();
+      await waitFor(async () => (await ctx.messages.get('01A'))?.status === 'processed');
+      await w.stop();
     });
-  });
 
-  it('resumes a job left running by a crash once its lease runs out', async () => {
-    await insertMessage('01A');
-    await ctx.jobs.claim(nowMs, 60_000); // the crashed worker's claim
-    const w = worker();
-    w.start();
-    await new Promise((r) => setTimeout(r, 100));
-    expect((await ctx.messages.get('01A'))?.status).toBe('received');
-    nowMs += 60_001;
-    w.wake();
-    await waitFor(async () => (await ctx.messages.get('01A'))?.status === 'processed');
-    await w.stop();
-  });
-
-  it('retries with backoff and marks the message failed after the last attempt', async () => {
-    await insertMessage('01A');
-    ctx.db.prepare('DELETE FROM message_raw WHERE message_id = ?').run('01A');
-    const w = worker(3);
-    w.start();
-    const attempts = (): number => (ctx.db.prepare('SELECT attempts FROM jobs').get() as { attempts: number }).attempts;
-    await waitFor(() => attempts() === 1);
-    const runAfter = (): number => (ctx.db.prepare('SELECT run_after FROM jobs').get() as { run_after: number }).run_after;
-    await waitFor(() => runAfter() === nowMs + 1000, 2000, 'first retry in 1 s');
-    nowMs += 1000;
-    w.wake();
-    await waitFor(() => attempts() === 2);
-    await waitFor(() => runAfter() === nowMs + 2000, 2000, 'second retry in 2 s');
-    nowMs += 2000;
-    w.wake();
-    await waitFor(async () => (await ctx.messages.get('01A'))?.status === 'failed');
-    await w.stop();
-    expect((await ctx.messages.get('01A'))?.error).toMatch(/raw message missing/);
-    expect(await ctx.jobs.countByState()).toMatchObject({ failed: 1 });
-  });
-
-  it('gives up on a message whose earlier attempts each crashed the worker, without running it again', async () => {
-    await insertMessage('01A');
-    // Three claims whose worker died before completing (each lease ran out).
-    for (let i = 0; i < 3; i++) {
-      expect(await ctx.jobs.claim(nowMs, 1000)).toHaveLength(1);
-      nowMs += 1001;
-    }
-    let reads = 0;
-    const w = worker(3, undefined, {
-      readMessage: async (id) => {
-        reads++;
-        return await ctx.raw.readWithEnvelope(id);
-      },
+    it('retries with backoff and marks the message failed after the last attempt', async () => {
+      await insertMessage('01A');
+      await ctx.sql.prepare('DELETE FROM message_raw WHERE message_id = ?').run('01A');
+      const w = worker(3);
+      w.start();
+      const attempts = async (): Promise<number> => ((await ctx.sql.prepare('SELECT attempts FROM jobs').get()) as { attempts: number }).attempts;
+      await waitFor(async () => (await attempts()) === 1);
+      const runAfter = async (): Promise<number> => ((await ctx.sql.prepare('SELECT run_after FROM jobs').get()) as { run_after: number }).run_after;
+      await waitFor(async () => (await runAfter()) === nowMs + 1000, 2000, 'first retry in 1 s');
+      nowMs += 1000;
+      w.wake();
+      await waitFor(async () => (await attempts()) === 2);
+      await waitFor(async () => (await runAfter()) === nowMs + 2000, 2000, 'second retry in 2 s');
+      nowMs += 2000;
+      w.wake();
+      await waitFor(async () => (await ctx.messages.get('01A'))?.status === 'failed');
+      await w.stop();
+      expect((await ctx.messages.get('01A'))?.error).toMatch(/raw message missing/);
+      expect(await ctx.jobs.countByState()).toMatchObject({ failed: 1 });
     });
-    w.start();
-    await waitFor(async () => (await ctx.messages.get('01A'))?.status === 'failed');
-    await w.stop();
-    expect((await ctx.messages.get('01A'))?.error).toBe('gave up after 3 attempts');
-    expect(reads).toBe(0);
-  });
 
-  it('says once when it has had no work for idleStopMs (worker.idleStopMs), with the next job due, and again after more work', async () => {
-    const reports: (number | null)[] = [];
-    const w = worker(3, { idleStopMs: 500, onIdle: (due) => reports.push(due) });
-    w.start();
-    await new Promise((r) => setTimeout(r, 60));
-    expect(reports).toEqual([]);
-    nowMs += 500;
-    await waitFor(() => reports.length === 1);
-    expect(reports).toEqual([null]);
-    await new Promise((r) => setTimeout(r, 60));
-    expect(reports).toHaveLength(1);
-    // A message fails once: the report names its retry (due 1 s later, after the idle report).
-    await insertMessage('01A');
-    ctx.db.prepare('DELETE FROM message_raw WHERE message_id = ?').run('01A');
-    w.wake();
-    await waitFor(() => (ctx.db.prepare('SELECT attempts FROM jobs').get() as { attempts: number }).attempts === 1);
-    nowMs += 500;
-    await waitFor(() => reports.length === 2);
-    await w.stop();
-    expect(reports[1]).toBe((ctx.db.prepare('SELECT run_after FROM jobs').get() as { run_after: number }).run_after);
+    it('gives up on a message whose earlier attempts each crashed the worker, without running it again', async () => {
+      await insertMessage('01A');
+      // Three claims whose worker died before completing (each lease ran out).
+      for (let i = 0; i < 3; i++) {
+        expect(await ctx.jobs.claim(nowMs, 1000)).toHaveLength(1);
+        nowMs += 1001;
+      }
+      let reads = 0;
+      const w = worker(3, undefined, {
+        readMessage: async (id) => {
+          reads++;
+          return await ctx.raw.readWithEnvelope(id);
+        },
+      });
+      w.start();
+      await waitFor(async () => (await ctx.messages.get('01A'))?.status === 'failed');
+      await w.stop();
+      expect((await ctx.messages.get('01A'))?.error).toBe('gave up after 3 attempts');
+      expect(reads).toBe(0);
+    });
+
+    it('says once when it has had no work for idleStopMs (worker.idleStopMs), with the next job due, and again after more work', async () => {
+      const reports: (number | null)[] = [];
+      const w = worker(3, { idleStopMs: 500, onIdle: (due) => reports.push(due) });
+      w.start();
+      await new Promise((r) => setTimeout(r, 60));
+      expect(reports).toEqual([]);
+      nowMs += 500;
+      await waitFor(() => reports.length === 1);
+      expect(reports).toEqual([null]);
+      await new Promise((r) => setTimeout(r, 60));
+      expect(reports).toHaveLength(1);
+      // A message fails once: the report names its retry (due 1 s later, after the idle report).
+      await insertMessage('01A');
+      await ctx.sql.prepare('DELETE FROM message_raw WHERE message_id = ?').run('01A');
+      w.wake();
+      await waitFor(async () => ((await ctx.sql.prepare('SELECT attempts FROM jobs').get()) as { attempts: number }).attempts === 1);
+      nowMs += 500;
+      await waitFor(() => reports.length === 2);
+      await w.stop();
+      expect(reports[1]).toBe(((await ctx.sql.prepare('SELECT run_after FROM jobs').get()) as { run_after: number }).run_after);
+    });
   });
 });

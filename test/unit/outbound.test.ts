@@ -1,34 +1,32 @@
 // The outbound queue on a real SQLite file: claims and leases, a crash while
 // sending (the message is sent again once, with the same Message-ID), the
 // deferral schedule and giving up, and pacing per account.
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.ts';
 import { composeOutbound } from '../../src/relay/compose.ts';
 import { classifySendError, Relay, type SendResult } from '../../src/relay/sender.ts';
 import { loadKeyring, type Keyring } from '../../src/secrets/keyring.ts';
-import {
-  AccountStore,
-  createRepositories,
-  openDatabase,
-  OutboundStore,
-  TenantStore,
-  type Account,
-  type Database,
-  type OutboundMessage,
-  SqliteSql,
-} from '../../src/store/index.ts';
-import { tempDir } from '../helpers/server.ts';
+import type { Account, OutboundMessage, Repositories } from '../../src/store/index.ts';
+import type { Context } from '../../src/runtime/context.ts';
+import { BACKENDS, contextOn, type BackendName } from '../helpers/backends.ts';
 
-/** The repositories over a test's own connection. */
-const repositoriesOf = (db: Database) => createRepositories(db, { dataDir: '', now: () => new Date() });
+const contexts: Context[] = [];
+afterEach(async () => {
+  for (const ctx of contexts.splice(0)) await ctx.close();
+});
 
-async function setup(over: Partial<{ delayMs: number; perMinute: number }> = {}): Promise<{ db: Database; keyring: Keyring; account: Account; dir: string }> {
-  const dir = tempDir();
-  const db = openDatabase(dir);
+async function setup(
+  backend: BackendName,
+  over: Partial<{ delayMs: number; perMinute: number }> = {},
+): Promise<{ db: Repositories; keyring: Keyring; account: Account; dir: string }> {
+  const ctx = await contextOn(backend);
+  contexts.push(ctx);
+  const dir = ctx.config.data.dir;
+  const db: Repositories = ctx;
   const keyring = loadKeyring({ dataDir: dir, key: '', previousKey: '' }, { create: true })!;
-  const tenants = new TenantStore(SqliteSql.of(db), () => new Date());
+  const tenants = db.tenants;
   await tenants.add({ slug: 'acme', domains: ['acme.com'], replyDomains: ['replies.acme.com'], forwardAddresses: [] });
-  const account = await new AccountStore(SqliteSql.of(db)).add(
+  const account = await db.accounts.add(
     {
       tenantId: (await tenants.get('acme'))!.id,
       name: 'a',
@@ -63,8 +61,8 @@ class ScriptedRelay extends Relay {
   readonly sent: { id: string; messageId: string; at: number }[] = [];
   private readonly reply: (m: OutboundMessage) => SendResult;
   private readonly clock: { now: number };
-  constructor(db: Database, keyring: Keyring, reply: (m: OutboundMessage) => SendResult, clock: { now: number }) {
-    super({ repositories: repositoriesOf(db), keyring: () => keyring, settings, hostname: 'mx.test', log: createLogger('silent'), nowMs: () => clock.now });
+  constructor(db: Repositories, keyring: Keyring, reply: (m: OutboundMessage) => SendResult, clock: { now: number }) {
+    super({ repositories: db, keyring: () => keyring, settings, hostname: 'mx.test', log: createLogger('silent'), nowMs: () => clock.now });
     this.reply = reply;
     this.clock = clock;
   }
@@ -74,146 +72,145 @@ class ScriptedRelay extends Relay {
   }
 }
 
-describe('which account sends', () => {
-  it("explicit, else the user's own, else the subcompany default, else the parent default, else the platform account", async () => {
-    const { db, keyring, account: acmeDefault } = await setup();
-    const tenants = new TenantStore(SqliteSql.of(db), () => new Date());
-    await tenants.add({ slug: 'acme-de', parent: 'acme', domains: ['acme.de'], replyDomains: [], forwardAddresses: [] });
-    await tenants.add({ slug: 'platform', domains: ['mailroom.example'], replyDomains: ['replies.mailroom.example'], forwardAddresses: [] });
-    await tenants.add({ slug: 'solo', domains: ['solo.example'], replyDomains: ['replies.solo.example'], forwardAddresses: [] });
-    const accounts = new AccountStore(SqliteSql.of(db));
-    const base = { ...(await accounts.get(acmeDefault.id))!, sealedSecret: keyring.seal('{}') };
-    const add = async (tenant: string, name: string, owner: string | null, isDefault: boolean): Promise<number> =>
-      (await accounts.add({ ...base, tenantId: (await tenants.get(tenant))!.id, name, owner, isDefault }, new Date().toISOString())).id;
-    const annasOwn = await add('acme-de', 'anna', 'anna@acme.de', false);
-    const platformDefault = await add('platform', 'managed', null, true);
-    const viaDe = async (over: { owner?: string; accountId?: number }): Promise<number> =>
-      (
-        await composeOutbound(
-          { repositories: repositoriesOf(db), keyring, now: new Date(), platformTenant: 'platform' },
-          { tenant: 'acme-de', to: 'x@y.example', subject: 'S', text: 'T', ...over },
-        )
-      ).accountId;
-    expect(await viaDe({ owner: 'anna@acme.de' })).toBe(annasOwn);
-    expect(await viaDe({})).toBe(acmeDefault.id); // the subcompany has no default: the parent's
-    const deDefault = await add('acme-de', 'de-default', null, true);
-    expect(await viaDe({})).toBe(deDefault);
-    expect(await viaDe({ accountId: acmeDefault.id })).toBe(acmeDefault.id);
-    const solo = await composeOutbound(
-      { repositories: repositoriesOf(db), keyring, now: new Date(), platformTenant: 'platform' },
-      { tenant: 'solo', to: 'x@y.example', subject: 'S', text: 'T' },
-    );
-    expect(solo).toMatchObject({ accountId: platformDefault, replyTo: expect.stringMatching(/@replies\.solo\.example$/) });
-    await expect(
-      composeOutbound({ repositories: repositoriesOf(db), keyring, now: new Date() }, { tenant: 'solo', to: 'x@y.example', subject: 'S', text: 'T' }),
-    ).rejects.toThrow(/no default sending account/);
-    await expect(
-      composeOutbound(
-        { repositories: repositoriesOf(db), keyring, now: new Date() },
-        { tenant: 'solo', accountId: acmeDefault.id, to: 'x@y.example', subject: 'S', text: 'T' },
-      ),
-    ).rejects.toThrow(/no account/);
-  });
-});
-
-describe('outbound Message-IDs', () => {
-  it('are 128 random bits, independent of the queue id, the row and the time', async () => {
-    const { db, keyring } = await setup();
-    const at = new Date();
-    const sent = await Promise.all(
-      Array.from({ length: 50 }, () =>
-        composeOutbound({ repositories: repositoriesOf(db), keyring, now: at }, { tenant: 'acme', to: 'jane@x.example', subject: 'S', text: 'T' }),
-      ),
-    );
-    const locals = sent.map((m) => m.messageId.slice(0, m.messageId.indexOf('@')));
-    for (const [i, local] of locals.entries()) {
-      expect(local).toMatch(/^[0-9a-f]{32}$/);
-      expect(local).not.toContain(sent[i]!.id.toLowerCase().slice(0, 10));
-    }
-    expect(new Set(locals).size).toBe(locals.length);
-    // Made in the same millisecond, consecutive ids share no prefix beyond chance (a ULID's would share 10+ characters).
-    const shared = locals.slice(1).map((l, i) => [...l].findIndex((ch, k) => ch !== locals[i]![k]));
-    expect(Math.max(...shared)).toBeLessThan(6);
-  });
-});
-
-describe('outbound queue', () => {
-  it('a message claimed by a process that died is sent again once, with the same Message-ID', async () => {
-    const { db, keyring } = await setup();
-    const queued = await composeOutbound(
-      { repositories: repositoriesOf(db), keyring, now: new Date() },
-      { tenant: 'acme', to: 'jane@x.example', subject: 'S', text: 'T' },
-    );
-    const store = new OutboundStore(SqliteSql.of(db));
-    expect((await store.claimDue(Date.now(), 300_000, 10)).map((m) => m.id)).toEqual([queued.id]);
-    // The process dies here. The next one starts: its lease is released at once.
-    expect(await store.claimDue(Date.now(), 300_000, 10)).toEqual([]);
-    expect(await store.releaseOrphaned(Date.now())).toBe(1);
-    const clock = { now: Date.now() };
-    const relay = new ScriptedRelay(db, keyring, () => ({ outcome: 'sent', reply: '250 ok', authFailed: false }), clock);
-    expect(await relay.runOnce()).toBe(1);
-    expect(await relay.runOnce()).toBe(0);
-    expect(relay.sent).toEqual([{ id: queued.id, messageId: queued.messageId, at: clock.now }]);
-    expect(await store.get(queued.id)).toMatchObject({ status: 'sent', attempts: 2 });
+describe.each(BACKENDS)('on %s', (backend) => {
+  describe('which account sends', () => {
+    it("explicit, else the user's own, else the subcompany default, else the parent default, else the platform account", async () => {
+      const { db, keyring, account: acmeDefault } = await setup(backend);
+      const tenants = db.tenants;
+      await tenants.add({ slug: 'acme-de', parent: 'acme', domains: ['acme.de'], replyDomains: [], forwardAddresses: [] });
+      await tenants.add({ slug: 'platform', domains: ['mailroom.example'], replyDomains: ['replies.mailroom.example'], forwardAddresses: [] });
+      await tenants.add({ slug: 'solo', domains: ['solo.example'], replyDomains: ['replies.solo.example'], forwardAddresses: [] });
+      const accounts = db.accounts;
+      const base = { ...(await accounts.get(acmeDefault.id))!, sealedSecret: keyring.seal('{}') };
+      const add = async (tenant: string, name: string, owner: string | null, isDefault: boolean): Promise<number> =>
+        (await accounts.add({ ...base, tenantId: (await tenants.get(tenant))!.id, name, owner, isDefault }, new Date().toISOString())).id;
+      const annasOwn = await add('acme-de', 'anna', 'anna@acme.de', false);
+      const platformDefault = await add('platform', 'managed', null, true);
+      const viaDe = async (over: { owner?: string; accountId?: number }): Promise<number> =>
+        (
+          await composeOutbound(
+            { repositories: db, keyring, now: new Date(), platformTenant: 'platform' },
+            { tenant: 'acme-de', to: 'x@y.example', subject: 'S', text: 'T', ...over },
+          )
+        ).accountId;
+      expect(await viaDe({ owner: 'anna@acme.de' })).toBe(annasOwn);
+      expect(await viaDe({})).toBe(acmeDefault.id); // the subcompany has no default: the parent's
+      const deDefault = await add('acme-de', 'de-default', null, true);
+      expect(await viaDe({})).toBe(deDefault);
+      expect(await viaDe({ accountId: acmeDefault.id })).toBe(acmeDefault.id);
+      const solo = await composeOutbound(
+        { repositories: db, keyring, now: new Date(), platformTenant: 'platform' },
+        { tenant: 'solo', to: 'x@y.example', subject: 'S', text: 'T' },
+      );
+      expect(solo).toMatchObject({ accountId: platformDefault, replyTo: expect.stringMatching(/@replies\.solo\.example$/) });
+      await expect(
+        composeOutbound({ repositories: db, keyring, now: new Date() }, { tenant: 'solo', to: 'x@y.example', subject: 'S', text: 'T' }),
+      ).rejects.toThrow(/no default sending account/);
+      await expect(
+        composeOutbound(
+          { repositories: db, keyring, now: new Date() },
+          { tenant: 'solo', accountId: acmeDefault.id, to: 'x@y.example', subject: 'S', text: 'T' },
+        ),
+      ).rejects.toThrow(/no account/);
+    });
   });
 
-  it('defers with a doubling delay, then fails once the message is older than relay.maxAgeMs', async () => {
-    const { db, keyring } = await setup();
-    const start = Date.now();
-    const clock = { now: start };
-    const queued = await composeOutbound(
-      { repositories: repositoriesOf(db), keyring, now: new Date(start) },
-      { tenant: 'acme', to: 'jane@x.example', subject: 'S', text: 'T' },
-    );
-    const relay = new ScriptedRelay(db, keyring, () => ({ outcome: 'deferred', reply: '451 4.3.0 try later', authFailed: false }), clock);
-    const store = new OutboundStore(SqliteSql.of(db));
-    const delays: number[] = [];
-    while ((await store.get(queued.id))?.status !== 'failed' && delays.length < 20) {
-      await relay.runOnce();
-      const m = (await store.get(queued.id))!;
-      if (m.status === 'deferred') {
-        delays.push(m.nextAttemptAt - clock.now);
-        clock.now = m.nextAttemptAt;
+  describe('outbound Message-IDs', () => {
+    it('are 128 random bits, independent of the queue id, the row and the time', async () => {
+      const { db, keyring } = await setup(backend);
+      const at = new Date();
+      const sent = await Promise.all(
+        Array.from({ length: 50 }, () =>
+          composeOutbound({ repositories: db, keyring, now: at }, { tenant: 'acme', to: 'jane@x.example', subject: 'S', text: 'T' }),
+        ),
+      );
+      const locals = sent.map((m) => m.messageId.slice(0, m.messageId.indexOf('@')));
+      for (const [i, local] of locals.entries()) {
+        expect(local).toMatch(/^[0-9a-f]{32}$/);
+        expect(local).not.toContain(sent[i]!.id.toLowerCase().slice(0, 10));
       }
-    }
-    expect(delays.slice(0, 5)).toEqual([1000, 2000, 4000, 8000, 8000]);
-    expect(await store.get(queued.id)).toMatchObject({ status: 'failed', lastReply: expect.stringMatching(/^gave up after .*451 4\.3\.0/) });
+      expect(new Set(locals).size).toBe(locals.length);
+      // Made in the same millisecond, consecutive ids share no prefix beyond chance (a ULID's would share 10+ characters).
+      const shared = locals.slice(1).map((l, i) => [...l].findIndex((ch, k) => ch !== locals[i]![k]));
+      expect(Math.max(...shared)).toBeLessThan(6);
+    });
   });
 
-  it('classifies replies: 5xx fails, 4xx and network errors defer, a refused login defers and flags the account', () => {
-    expect(classifySendError({ responseCode: 550, response: '550 5.1.1 no' }).outcome).toBe('failed');
-    expect(classifySendError({ responseCode: 421, response: '421 busy' }).outcome).toBe('deferred');
-    expect(classifySendError({ code: 'ECONNECTION', message: 'socket closed' })).toMatchObject({ outcome: 'deferred', reply: 'ECONNECTION: socket closed' });
-    expect(classifySendError({ code: 'EAUTH', responseCode: 535, response: '535 5.7.8 bad' })).toMatchObject({ outcome: 'deferred', authFailed: true });
-  });
+  describe('outbound queue', () => {
+    it('a message claimed by a process that died is sent again once, with the same Message-ID', async () => {
+      const { db, keyring } = await setup(backend);
+      const queued = await composeOutbound({ repositories: db, keyring, now: new Date() }, { tenant: 'acme', to: 'jane@x.example', subject: 'S', text: 'T' });
+      const store = db.outbound;
+      expect((await store.claimDue(Date.now(), 300_000, 10)).map((m) => m.id)).toEqual([queued.id]);
+      // The process dies here. The next one starts: its lease is released at once.
+      expect(await store.claimDue(Date.now(), 300_000, 10)).toEqual([]);
+      expect(await store.releaseOrphaned(Date.now())).toBe(1);
+      const clock = { now: Date.now() };
+      const relay = new ScriptedRelay(db, keyring, () => ({ outcome: 'sent', reply: '250 ok', authFailed: false }), clock);
+      expect(await relay.runOnce()).toBe(1);
+      expect(await relay.runOnce()).toBe(0);
+      expect(relay.sent).toEqual([{ id: queued.id, messageId: queued.messageId, at: clock.now }]);
+      expect(await store.get(queued.id)).toMatchObject({ status: 'sent', attempts: 2 });
+    });
 
-  it('keeps the delay between emails of one account', async () => {
-    const { db, keyring } = await setup({ delayMs: 50 });
-    for (let i = 0; i < 4; i++)
-      await composeOutbound({ repositories: repositoriesOf(db), keyring, now: new Date() }, { tenant: 'acme', to: `c${i}@x.example`, subject: 'S', text: 'T' });
-    const clock = {
-      get now() {
-        return Date.now();
-      },
-    };
-    const relay = new ScriptedRelay(db, keyring, () => ({ outcome: 'sent', reply: '250 ok', authFailed: false }), clock);
-    await relay.runOnce();
-    const gaps = relay.sent.slice(1).map((s, i) => s.at - (relay.sent[i] as { at: number }).at);
-    expect(relay.sent).toHaveLength(4);
-    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(49);
-  });
+    it('defers with a doubling delay, then fails once the message is older than relay.maxAgeMs', async () => {
+      const { db, keyring } = await setup(backend);
+      const start = Date.now();
+      const clock = { now: start };
+      const queued = await composeOutbound(
+        { repositories: db, keyring, now: new Date(start) },
+        { tenant: 'acme', to: 'jane@x.example', subject: 'S', text: 'T' },
+      );
+      const relay = new ScriptedRelay(db, keyring, () => ({ outcome: 'deferred', reply: '451 4.3.0 try later', authFailed: false }), clock);
+      const store = db.outbound;
+      const delays: number[] = [];
+      while ((await store.get(queued.id))?.status !== 'failed' && delays.length < 20) {
+        await relay.runOnce();
+        const m = (await store.get(queued.id))!;
+        if (m.status === 'deferred') {
+          delays.push(m.nextAttemptAt - clock.now);
+          clock.now = m.nextAttemptAt;
+        }
+      }
+      expect(delays.slice(0, 5)).toEqual([1000, 2000, 4000, 8000, 8000]);
+      expect(await store.get(queued.id)).toMatchObject({ status: 'failed', lastReply: expect.stringMatching(/^gave up after .*451 4\.3\.0/) });
+    });
 
-  it('holds messages past the per-minute cap for later instead of sending them', async () => {
-    const { db, keyring } = await setup({ perMinute: 2 });
-    for (let i = 0; i < 3; i++)
-      await composeOutbound({ repositories: repositoriesOf(db), keyring, now: new Date() }, { tenant: 'acme', to: `c${i}@x.example`, subject: 'S', text: 'T' });
-    const clock = { now: Date.now() };
-    const relay = new ScriptedRelay(db, keyring, () => ({ outcome: 'sent', reply: '250 ok', authFailed: false }), clock);
-    await relay.runOnce();
-    expect(relay.sent).toHaveLength(2);
-    const held = await new OutboundStore(SqliteSql.of(db)).list({ status: 'queued', limit: 10 });
-    expect(held).toHaveLength(1);
-    expect(held[0]!.nextAttemptAt).toBeGreaterThanOrEqual(clock.now + 59_000);
-    expect(held[0]!.attempts).toBe(0);
+    it('classifies replies: 5xx fails, 4xx and network errors defer, a refused login defers and flags the account', () => {
+      expect(classifySendError({ responseCode: 550, response: '550 5.1.1 no' }).outcome).toBe('failed');
+      expect(classifySendError({ responseCode: 421, response: '421 busy' }).outcome).toBe('deferred');
+      expect(classifySendError({ code: 'ECONNECTION', message: 'socket closed' })).toMatchObject({ outcome: 'deferred', reply: 'ECONNECTION: socket closed' });
+      expect(classifySendError({ code: 'EAUTH', responseCode: 535, response: '535 5.7.8 bad' })).toMatchObject({ outcome: 'deferred', authFailed: true });
+    });
+
+    it('keeps the delay between emails of one account', async () => {
+      const { db, keyring } = await setup(backend, { delayMs: 50 });
+      for (let i = 0; i < 4; i++)
+        await composeOutbound({ repositories: db, keyring, now: new Date() }, { tenant: 'acme', to: `c${i}@x.example`, subject: 'S', text: 'T' });
+      const clock = {
+        get now() {
+          return Date.now();
+        },
+      };
+      const relay = new ScriptedRelay(db, keyring, () => ({ outcome: 'sent', reply: '250 ok', authFailed: false }), clock);
+      await relay.runOnce();
+      const gaps = relay.sent.slice(1).map((s, i) => s.at - (relay.sent[i] as { at: number }).at);
+      expect(relay.sent).toHaveLength(4);
+      for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(49);
+    });
+
+    it('holds messages past the per-minute cap for later instead of sending them', async () => {
+      const { db, keyring } = await setup(backend, { perMinute: 2 });
+      for (let i = 0; i < 3; i++)
+        await composeOutbound({ repositories: db, keyring, now: new Date() }, { tenant: 'acme', to: `c${i}@x.example`, subject: 'S', text: 'T' });
+      const clock = { now: Date.now() };
+      const relay = new ScriptedRelay(db, keyring, () => ({ outcome: 'sent', reply: '250 ok', authFailed: false }), clock);
+      await relay.runOnce();
+      expect(relay.sent).toHaveLength(2);
+      const held = await db.outbound.list({ status: 'queued', limit: 10 });
+      expect(held).toHaveLength(1);
+      expect(held[0]!.nextAttemptAt).toBeGreaterThanOrEqual(clock.now + 59_000);
+      expect(held[0]!.attempts).toBe(0);
+    });
   });
 });

@@ -5,7 +5,7 @@
 // connection of the pool.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
-import type { RunResult, Sql, SqlStatement } from './sql.ts';
+import { POSTGRES_FUNCTIONS, type RunResult, type Sql, type SqlStatement } from './sql.ts';
 
 interface Open {
   client: pg.PoolClient;
@@ -51,6 +51,7 @@ export interface PostgresOptions {
 
 export class PostgresSql implements Sql {
   readonly dialect = 'postgres' as const;
+  readonly fn = POSTGRES_FUNCTIONS;
   readonly pool: pg.Pool;
   private readonly current = new AsyncLocalStorage<Open>();
   private readonly texts = new Map<string, string>();

@@ -21,8 +21,59 @@ export interface SqlStatement<P extends unknown[] = unknown[], R = unknown> {
   pluck<V = unknown>(): SqlStatement<P, V>;
 }
 
+/**
+ * The few expressions the two dialects spell differently, as SQL text to put
+ * in a statement. Every `?` they contain is a parameter in its place.
+ */
+export interface SqlFunctions {
+  /** A subquery of the values of the JSON array given as a parameter: `x IN (${jsonValues('integer')})`. */
+  jsonValues(kind: 'text' | 'integer'): string;
+  /** Whether the JSON array in `array` (a column, or `?`) has `value` (a column, or `?`). */
+  jsonArrayHas(array: string, value: string): string;
+  /** A top-level field of the JSON object in a TEXT column, as text. */
+  jsonField(column: string, field: string): string;
+  /** The larger of two values (SQLite's two-argument max). */
+  greatest(a: string, b: string): string;
+  /** Case-insensitive LIKE (SQLite's LIKE already is, for ASCII). */
+  like: string;
+  /** Equality that holds for two NULLs too. */
+  same(a: string, b: string): string;
+  /** Seconds between two ISO 8601 timestamps held as text. */
+  secondsBetween(from: string, to: string): string;
+  /**
+   * After a SELECT of rows to claim: rows another transaction is claiming are
+   * passed over, not waited for (PostgreSQL: several nodes claim at once).
+   * SQLite needs nothing: its one writer excludes everyone else.
+   */
+  skipLocked(alias?: string): string;
+}
+
+export const SQLITE_FUNCTIONS: SqlFunctions = {
+  jsonValues: () => 'SELECT value FROM json_each(?)',
+  jsonArrayHas: (array, value) => `EXISTS (SELECT 1 FROM json_each(${array}) WHERE value = ${value})`,
+  jsonField: (column, field) => `json_extract(${column}, '$.${field}')`,
+  greatest: (a, b) => `max(${a}, ${b})`,
+  like: 'LIKE',
+  same: (a, b) => `${a} IS ${b}`,
+  secondsBetween: (from, to) => `(julianday(${to}) - julianday(${from})) * 86400.0`,
+  skipLocked: () => '',
+};
+
+export const POSTGRES_FUNCTIONS: SqlFunctions = {
+  jsonValues: (kind) => (kind === 'integer' ? 'SELECT jsonb_array_elements_text(?::jsonb)::bigint' : 'SELECT jsonb_array_elements_text(?::jsonb)'),
+  jsonArrayHas: (array, value) => `jsonb_exists((${array})::jsonb, ${value})`,
+  jsonField: (column, field) => `((${column})::jsonb ->> '${field}')`,
+  greatest: (a, b) => `GREATEST(${a}, ${b})`,
+  like: 'ILIKE',
+  same: (a, b) => `${a} IS NOT DISTINCT FROM ${b}`,
+  secondsBetween: (from, to) => `EXTRACT(EPOCH FROM ((${to})::timestamptz - (${from})::timestamptz))::float8`,
+  skipLocked: (alias) => `FOR UPDATE${alias ? ` OF ${alias}` : ''} SKIP LOCKED`,
+};
+
 export interface Sql {
   readonly dialect: Dialect;
+  /** Expressions spelled per dialect. */
+  readonly fn: SqlFunctions;
   prepare<P extends unknown[] = unknown[], R = unknown>(text: string): SqlStatement<P, R>;
   /**
    * Runs `work` as one transaction. Every statement of this Sql that `work`

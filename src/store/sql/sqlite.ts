@@ -6,7 +6,7 @@
 // get rolled back with it.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Database, Statement } from 'better-sqlite3';
-import type { RunResult, Sql, SqlStatement } from './sql.ts';
+import { SQLITE_FUNCTIONS, type RunResult, type Sql, type SqlStatement } from './sql.ts';
 
 interface Open {
   token: object;
@@ -16,6 +16,7 @@ interface Open {
 
 export class SqliteSql implements Sql {
   readonly dialect = 'sqlite' as const;
+  readonly fn = SQLITE_FUNCTIONS;
   readonly db: Database;
   private readonly owner = new AsyncLocalStorage<object>();
   private open: Open | null = null;
