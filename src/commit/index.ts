@@ -12,3 +12,4 @@ export { StoreThread } from './store-thread-handle.ts';
 export { StoreClient, RemoteJobQueue } from './store-client.ts';
 export { DecisionEffects } from './decision-effects.ts';
 export { importBatch, type ImportBatch, type ImportedMessage, type ImportOutcome } from './inbox-import.ts';
+export { PostgresIntake } from './postgres-intake.ts';

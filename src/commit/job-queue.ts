@@ -2,7 +2,7 @@
 // server's worker talks to the store thread through it (store-client.ts); tests,
 // tools and the store thread use LocalJobQueue on repositories of their own.
 import { DecisionEffects } from './decision-effects.ts';
-import type { Job, JobStore, MessageStore, ProcessedMessage, Repositories } from '../store/index.ts';
+import { announceWork, type Job, type JobStore, type MessageStore, type ProcessedMessage, type Repositories } from '../store/index.ts';
 
 export interface JobQueue {
   claim(nowMs: number, leaseMs: number, max: number): Promise<Job[]>;
@@ -19,8 +19,10 @@ export class LocalJobQueue implements JobQueue {
   private readonly jobs: JobStore;
   private readonly messages: MessageStore;
   private readonly effects: DecisionEffects;
+  private readonly repositories: Repositories;
 
   constructor(repositories: Repositories) {
+    this.repositories = repositories;
     this.jobs = repositories.jobs;
     this.messages = repositories.messages;
     this.effects = new DecisionEffects(repositories);
@@ -35,6 +37,8 @@ export class LocalJobQueue implements JobQueue {
     return this.jobs.complete(job, nowMs, async () => {
       await this.messages.markProcessed(job.messageId, summary, at);
       await this.effects.apply(job.messageId, summary, at);
+      // PostgreSQL: every node's relay hears that events wait (sent at the commit). SQLite's store thread says so itself.
+      await announceWork(this.repositories, 'events');
     });
   }
 

@@ -13,7 +13,8 @@ const threadFile = new URL(`./pipeline-thread${extname(fileURLToPath(import.meta
 
 /** What the thread is started with (pipeline-thread.ts), but a fresh store port per start. */
 export type PipelineThreadOptions = Omit<PipelineThreadData, 'store'> & {
-  connectStore: () => MessagePort;
+  /** SQLite: a port to the store thread. Null on PostgreSQL. */
+  connectStore: (() => MessagePort) | null;
 };
 
 export class PipelineThread extends SupervisedThread {
@@ -26,8 +27,8 @@ export class PipelineThread extends SupervisedThread {
 
   protected spawn(): { file: URL; options: WorkerOptions } {
     const { connectStore, ...rest } = this.options;
-    const store = connectStore();
+    const store = connectStore?.() ?? null;
     const workerData: PipelineThreadData = { ...rest, store };
-    return { file: threadFile, options: { workerData, transferList: [store], resourceLimits: { maxYoungGenerationSizeMb: 4 } } };
+    return { file: threadFile, options: { workerData, transferList: store ? [store] : [], resourceLimits: { maxYoungGenerationSizeMb: 4 } } };
   }
 }

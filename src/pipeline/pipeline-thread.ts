@@ -8,12 +8,12 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { Config } from '../config/index.ts';
 import { createResolver, domainList } from '../auth/index.ts';
 import { createLogger, type LogLevel } from '../log.ts';
-import { openDatabase } from '../store/database.ts';
+import { openThreadStorage } from '../store/backend.ts';
 import { createPipelineSources } from '../store/repositories.ts';
-import { SqliteSql } from '../store/sql/sqlite.ts';
 import { keyringSource } from '../secrets/keyring.ts';
 import { matchMessage } from './match-stage.ts';
 import { RemoteJobQueue, StoreClient } from '../commit/store-client.ts';
+import { LocalJobQueue, type JobQueue } from '../commit/job-queue.ts';
 import { heapGuard } from './heap-guard.ts';
 import type { ThreadIdle } from '../runtime/supervised-thread.ts';
 import { Worker } from './worker.ts';
@@ -41,27 +41,42 @@ export interface PipelineThreadData {
   mta: string;
   auth: Config['auth'];
   logLevel: LogLevel;
-  store: MessagePort;
+  /** SQLite: the port to the store thread, which owns the job queue. Null on PostgreSQL, where the thread claims jobs itself. */
+  store: MessagePort | null;
+  databaseUrl: string;
+  poolSize: number;
 }
 
 const port = parentPort;
 if (!port) throw new Error('pipeline-thread.ts runs as a worker thread');
 const data = workerData as PipelineThreadData;
 lowerThreadPriority();
-const reader = openDatabase(data.dataDir, { readonly: true });
+// SQLite: a read-only connection of its own. PostgreSQL: a pool of its own, for lookups and job claims alike.
+const storage = openThreadStorage({
+  dataDir: data.dataDir,
+  databaseUrl: data.databaseUrl,
+  poolSize: data.poolSize,
+  readonly: true,
+  applicationName: 'mailroom pipeline',
+});
 // The keyring is reloaded when the key file changes, so a key rotation needs no restart.
 const { raw, match: lookups } = createPipelineSources(
-  SqliteSql.of(reader),
+  storage.repositories.sql,
   data.dataDir,
   keyringSource({ dataDir: data.dataDir, ...data.secret }, { create: false }),
 );
 const log = createLogger(data.logLevel).child({ subsystem: 'worker' });
 let worker: Worker | null = null;
-const client = new StoreClient(data.store, () => worker?.wake());
-data.store.on('close', () => client.close(new Error('the store thread went away')));
+const store = data.store;
+let queue: JobQueue;
+if (store) {
+  const client = new StoreClient(store, () => worker?.wake());
+  store.on('close', () => client.close(new Error('the store thread went away')));
+  queue = new RemoteJobQueue(client);
+} else queue = new LocalJobQueue(storage.repositories);
 worker = new Worker({
   settings: data.settings,
-  queue: new RemoteJobQueue(client),
+  queue,
   readMessage: async (id) => await raw.readWithEnvelope(id),
   pipeline: { resolver: createResolver(data.dns), mta: data.mta, dataDir: data.dataDir, trustedArcSealers: domainList(data.auth.trustedArcSealers) },
   match: (messageId, processed, message) => matchMessage(lookups, messageId, processed, message),
@@ -73,11 +88,15 @@ worker = new Worker({
 });
 worker.start();
 
-port.on('message', (message: 'stop') => {
+port.on('message', (message: 'stop' | 'wake') => {
+  // Work was committed (on PostgreSQL the main thread hears of it from any node).
+  if (message === 'wake') return worker.wake();
   if (message !== 'stop') return;
-  void worker.stop().then(() => {
-    reader.close();
-    data.store.close();
-    log.flush(() => port.close());
-  });
+  void worker
+    .stop()
+    .then(() => storage.close())
+    .then(() => {
+      store?.close();
+      log.flush(() => port.close());
+    });
 });

@@ -7,7 +7,7 @@ import { createResolver } from '../auth/resolver.ts';
 import type { Config } from '../config/index.ts';
 import { createLogger, type LogLevel } from '../log.ts';
 import { keyringSource, type Keyring } from '../secrets/keyring.ts';
-import { createRepositories, openDatabase } from '../store/index.ts';
+import { openThreadStorage } from '../store/backend.ts';
 import { IdleReporter, type ThreadIdle } from '../runtime/supervised-thread.ts';
 import { WebhookDispatcher } from '../webhooks/dispatcher.ts';
 import { Relay } from './sender.ts';
@@ -21,6 +21,9 @@ export interface RelayThreadData {
   secret: Config['secret'];
   hostname: string;
   logLevel: LogLevel;
+  /** PostgreSQL (empty: the SQLite file in dataDir), and the connections this thread may hold. */
+  databaseUrl: string;
+  poolSize: number;
 }
 
 const port = parentPort;
@@ -28,8 +31,14 @@ if (!port) throw new Error('relay-thread.ts runs as a worker thread');
 const data = workerData as RelayThreadData;
 // A power cut may lose the last "sent" marks, never a queued message (queued by
 // a FULL commit): at worst a message is sent once more, with the same Message-ID.
-const db = openDatabase(data.dataDir, { synchronous: 'NORMAL' });
-const repositories = createRepositories(db, { dataDir: data.dataDir, now: () => new Date() });
+const storage = openThreadStorage({
+  dataDir: data.dataDir,
+  databaseUrl: data.databaseUrl,
+  poolSize: data.poolSize,
+  synchronous: 'NORMAL',
+  applicationName: 'mailroom relay',
+});
+const repositories = storage.repositories;
 const log = createLogger(data.logLevel).child({ subsystem: 'relay' });
 // Reloaded when the key file changes, so a `mailroom keys rotate` while the server runs is picked up.
 const keys = keyringSource({ dataDir: data.dataDir, ...data.secret }, { create: true });
@@ -78,8 +87,7 @@ port.on('message', (message: 'stop' | 'wake') => {
     relay.wake();
     return dispatcher.wake();
   }
-  void Promise.all([relay.stop(), dispatcher.stop()]).then(() => {
-    db.close();
-    log.flush(() => port.close());
-  });
+  void Promise.all([relay.stop(), dispatcher.stop()])
+    .then(() => storage.close())
+    .then(() => log.flush(() => port.close()));
 });

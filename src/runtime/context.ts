@@ -3,9 +3,10 @@
 // instead of reaching into modules.
 import { createResolver, type DnsResolver } from '../auth/resolver.ts';
 import type { Config } from '../config/index.ts';
+import { UsageError } from '../errors.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { loadKeyring, type Keyring } from '../secrets/keyring.ts';
-import { openBackend, type Database, type Repositories } from '../store/index.ts';
+import { openBackend, type Database, type PostgresListener, type Repositories } from '../store/index.ts';
 
 export interface Clock {
   now(): Date;
@@ -26,12 +27,18 @@ export interface Context extends Repositories {
   db: Database;
   /** Which storage the context runs on. */
   backend: 'sqlite' | 'postgres';
+  /** PostgreSQL's notifications (routes changed, work committed on any node); null on SQLite. */
+  notifications: PostgresListener | null;
   /** DNS (the system's, or the configured zone file): for checking where outbound connections would go. */
   resolver: DnsResolver;
   /** The keys that seal secrets; the key file is created on first use. */
   keyring(): Keyring;
   close(): Promise<void>;
 }
+
+/** With PostgreSQL every node seals and opens the same secrets: a key file of one node's own would not do. */
+export const SHARED_KEY_NEEDED =
+  'with PostgreSQL (database.url) every node needs the same secret key from the environment: set MAILROOM_SECRET_KEY (32 bytes as base64 or hex, e.g. from `openssl rand -base64 32`) on every node';
 
 export interface ContextOverrides {
   log?: Logger;
@@ -62,10 +69,14 @@ export async function createContext(config: Config, overrides: ContextOverrides 
       return backend.sqlite;
     },
     backend: backend.kind,
+    notifications: backend.listener,
     ...backend.repositories,
     // Made on first use: a zone file is read only by the commands that look something up.
     resolver: overrides.resolver ?? ((name, rrtype) => (resolver ??= createResolver(config.dns))(name, rrtype)),
-    keyring: () => (keyring ??= loadKeyring({ dataDir: config.data.dir, ...config.secret }, { create: true }) as Keyring),
+    keyring: () => {
+      if (backend.kind === 'postgres' && !config.secret.key) throw new UsageError(SHARED_KEY_NEEDED);
+      return (keyring ??= loadKeyring({ dataDir: config.data.dir, ...config.secret }, { create: true }) as Keyring);
+    },
     async close() {
       if (closed) return;
       closed = true;

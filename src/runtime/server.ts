@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 // The zone file alone, not auth/index.ts: that would load mailauth (and its
 // BIMI certificate and HTTP stacks) into the SMTP thread, memory it never uses.
 import { loadZoneFile, ZoneFileError } from '../auth/zone-resolver.ts';
-import type { Context } from './context.ts';
+import { SHARED_KEY_NEEDED, type Context } from './context.ts';
 import type { Logger } from '../log.ts';
 import { UsageError } from '../errors.ts';
 import { Metrics } from '../http/metrics.ts';
@@ -17,9 +17,24 @@ import { OnDemandThread } from './on-demand-thread.ts';
 import { loadTlsMaterial, SmtpListener } from '../smtp/index.ts';
 import { RelayThread } from '../relay/relay-thread-handle.ts';
 import { relayWorkDueAt } from '../relay/work-due.ts';
-import { acquireInstanceLock, diskWatermark, ensureSpoolDir, InstanceLockError, type CandidateInput, type InstanceLock } from '../store/index.ts';
-import { GroupCommitter, StoreThread } from '../commit/index.ts';
+import {
+  acquireInstanceLock,
+  CHANNELS,
+  diskWatermark,
+  ensureSpoolDir,
+  InstanceLockError,
+  type BatchUpsertResult,
+  type CandidateInput,
+  type InstanceLock,
+} from '../store/index.ts';
+import { GroupCommitter, PostgresIntake, StoreThread, type BatchWriter, type ImportBatch, type ImportOutcome } from '../commit/index.ts';
 import { InboxIntake } from '../inbox/index.ts';
+
+/** Where accepted mail, imported mail and bulk candidate writes go: the store thread (SQLite) or the pool (PostgreSQL). */
+type IntakeWriter = BatchWriter & {
+  upsertCandidates(tenant: string, rows: CandidateInput[]): Promise<BatchUpsertResult>;
+  importMessages(batch: ImportBatch): Promise<ImportOutcome>;
+};
 
 export interface RunningServer {
   smtp: AddressInfo;
@@ -60,6 +75,8 @@ async function recoverFromLastRun(ctx: Context): Promise<void> {
   ensureSpoolDir(ctx.config.data.dir);
   const strays = await ctx.raw.removeOrphans();
   if (strays > 0) log.info({ files: strays }, 'removed spool files of messages that were never acknowledged');
+  // On PostgreSQL other nodes may hold leases right now: a dead node's work is taken over when its leases end (worker.leaseMs).
+  if (ctx.backend === 'postgres') return;
   const orphaned = await ctx.jobs.releaseOrphaned(ctx.clock.now().getTime());
   if (orphaned > 0) log.warn({ jobs: orphaned }, 'resuming jobs left running by a previous process that stopped without finishing them');
   const sending = await ctx.outbound.releaseOrphaned(ctx.clock.now().getTime());
@@ -67,7 +84,7 @@ async function recoverFromLastRun(ctx: Context): Promise<void> {
 }
 
 /** The pipeline thread, started when committed work waits and intake is quiet. */
-function pipelineOnDemand(ctx: Context, store: StoreThread, intakeBusy: () => boolean): { pipeline: PipelineThread; demand: OnDemandThread } {
+function pipelineOnDemand(ctx: Context, store: StoreThread | null, intakeBusy: () => boolean): { pipeline: PipelineThread; demand: OnDemandThread } {
   const { config } = ctx;
   const workerLog = ctx.log.child({ subsystem: 'worker' });
   const pipeline = new PipelineThread(
@@ -79,7 +96,9 @@ function pipelineOnDemand(ctx: Context, store: StoreThread, intakeBusy: () => bo
       secret: config.secret,
       mta: config.smtp.hostname,
       logLevel: config.log.level,
-      connectStore: () => store.connectPipeline(),
+      connectStore: store ? () => store.connectPipeline() : null,
+      databaseUrl: config.database.url,
+      poolSize: config.database.poolSize,
     },
     workerLog,
   );
@@ -107,6 +126,8 @@ function relayOnDemand(ctx: Context): { relay: RelayThread; demand: OnDemandThre
       secret: config.secret,
       hostname: config.smtp.hostname,
       logLevel: config.log.level,
+      databaseUrl: config.database.url,
+      poolSize: config.database.poolSize,
     },
     log,
   );
@@ -133,7 +154,7 @@ function relayOnDemand(ctx: Context): { relay: RelayThread; demand: OnDemandThre
 }
 
 /** The HTTP API, or a start that stops with what to change when its address is taken. */
-async function startApi(ctx: Context, store: StoreThread, metrics: Metrics, ready: () => boolean): Promise<HttpServer | null> {
+async function startApi(ctx: Context, store: IntakeWriter, metrics: Metrics, ready: () => boolean): Promise<HttpServer | null> {
   const { http } = ctx.config;
   if (!http.enabled) return null;
   const upsertCandidates = (tenant: string, rows: CandidateInput[]) => store.upsertCandidates(tenant, rows);
@@ -174,18 +195,23 @@ async function listenSmtp(ctx: Context, committer: GroupCommitter, metrics: Metr
 export async function startServer(ctx: Context, options: { worker?: boolean; relay?: boolean } = {}): Promise<RunningServer> {
   const { config, log } = ctx;
   checkZoneFile(config.dns.zoneFile);
+  if (ctx.backend === 'postgres' && !config.secret.key) throw new UsageError(SHARED_KEY_NEEDED);
   const lock = lockDataDir(config.data.dir);
-  let store: StoreThread | null = null;
+  let store: IntakeWriter | null = null;
   let http: HttpServer | null = null;
   try {
     await recoverFromLastRun(ctx);
     let pipeline: PipelineThread | null = null;
-    store = new StoreThread({ dataDir: config.data.dir, maxSizeMb: config.data.maxSizeMb }, (err) => {
-      log.error({ err }, 'the store thread failed: messages in flight were refused with 451; starting a new one');
-      void pipeline?.restart();
-    });
+    const storeThread =
+      ctx.backend === 'sqlite'
+        ? new StoreThread({ dataDir: config.data.dir, maxSizeMb: config.data.maxSizeMb }, (err) => {
+            log.error({ err }, 'the store thread failed: messages in flight were refused with 451; starting a new one');
+            void pipeline?.restart();
+          })
+        : null;
+    store = storeThread ?? new PostgresIntake(ctx, config.data.dir);
     let listener: SmtpListener | null = null;
-    const onDemand = options.worker === false ? null : pipelineOnDemand(ctx, store, () => (listener?.transactionsInFlight ?? 0) > 0);
+    const onDemand = options.worker === false ? null : pipelineOnDemand(ctx, storeThread, () => (listener?.transactionsInFlight ?? 0) > 0);
     pipeline = onDemand?.pipeline ?? null;
     const committer = new GroupCommitter(store, {
       windowMs: config.data.groupCommitWindowMs,
@@ -202,11 +228,18 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
     const relayStarted = options.relay === false ? null : relayOnDemand(ctx);
     const relay = relayStarted?.relay ?? null;
     // A decision's event is delivered at once: a running relay thread is told, a stopped one is started.
-    store.onEvents = () => {
+    const eventsWritten = (): void => {
       if (relay?.running) relay.notify('wake');
       else relayStarted?.demand?.committed();
     };
-    const running = { store, listener, committer };
+    if (storeThread) storeThread.onEvents = eventsWritten;
+    // On PostgreSQL any node may have committed the work: every node hears of it and shares it.
+    ctx.notifications?.on(CHANNELS.work, (kind) => {
+      if (kind === 'events') return eventsWritten();
+      onDemand?.demand.committed();
+      if (pipeline?.running) pipeline.notify('wake');
+    });
+    const running = { store: store as IntakeWriter, listener, committer };
     // Read from the inboxes over IMAP into the same store, once SMTP listens.
     const inboxes = config.inboxes.enabled
       ? new InboxIntake(ctx, { store: (batch) => running.store.importMessages(batch), stored: () => onDemand?.demand.committed() })

@@ -128,7 +128,9 @@ export class AccountStore {
   async add(account: NewAccount, at: string): Promise<Account> {
     const id = await this.sql.transaction(async () => {
       if (account.isDefault)
-        await this.sql.prepare(`UPDATE accounts SET is_default = 0 WHERE tenant_id = ? AND ${this.sql.fn.same('owner', '?')}`).run(account.tenantId, account.owner);
+        await this.sql
+          .prepare(`UPDATE accounts SET is_default = 0 WHERE tenant_id = ? AND ${this.sql.fn.same('owner', '?')}`)
+          .run(account.tenantId, account.owner);
       return Number(
         (
           (await this.sql
@@ -242,7 +244,9 @@ export class AccountStore {
     return await this.sql.transaction(async () => {
       const account = await this.get(id);
       if (!account) return false;
-      await this.sql.prepare(`UPDATE accounts SET is_default = CASE WHEN id = ? THEN 1 ELSE 0 END WHERE tenant_id = ? AND ${this.sql.fn.same('owner', '?')}`).run(id, account.tenantId, account.owner);
+      await this.sql
+        .prepare(`UPDATE accounts SET is_default = CASE WHEN id = ? THEN 1 ELSE 0 END WHERE tenant_id = ? AND ${this.sql.fn.same('owner', '?')}`)
+        .run(id, account.tenantId, account.owner);
       return true;
     });
   }

@@ -4,10 +4,13 @@
 // repositories; only SQLite also hands over its connection, for the
 // single-machine write path (the store thread) and tests that look at rows.
 import type { Database } from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { openDatabase } from './database.ts';
+import { CHANNELS, PostgresListener } from './postgres/listener.ts';
 import { migratePostgres } from './postgres/migrate.ts';
 import { PostgresRouteTable } from './postgres/routes.ts';
-import { createRepositories, repositoriesOver, type Repositories } from './repositories.ts';
+import { createRepositories, repositoriesOver, type Repositories, type RouteTable } from './repositories.ts';
 import { PostgresSql } from './sql/postgres.ts';
 
 export interface BackendSettings {
@@ -27,6 +30,8 @@ export interface Backend {
   repositories: Repositories;
   /** SQLite's connection; null on PostgreSQL. */
   sqlite: Database | null;
+  /** PostgreSQL's notifications to this process (null on SQLite, where one process does everything). */
+  listener: PostgresListener | null;
   close(): Promise<void>;
 }
 
@@ -45,21 +50,22 @@ export async function openBackend(settings: BackendSettings): Promise<Backend> {
   if (!settings.databaseUrl) {
     const db = openDatabase(settings.dataDir, { maxSizeMb: settings.maxSizeMb });
     const repositories = createRepositories(db, { dataDir: settings.dataDir, now: settings.now });
-    return {
-      kind: 'sqlite',
-      repositories,
-      sqlite: db,
-      close: async () => {
-        db.close();
-      },
+    const close = async (): Promise<void> => {
+      db.close();
     };
+    return { kind: 'sqlite', repositories, sqlite: db, listener: null, close };
   }
+  // The node's own files stay in its data dir: the pid lock, TLS material, spool files until committed.
+  mkdirSync(resolve(settings.dataDir), { recursive: true, mode: 0o750 });
   const sql = new PostgresSql({ url: settings.databaseUrl, max: settings.poolSize, applicationName: settings.applicationName });
-  const routes = new PostgresRouteTable(sql, settings.databaseUrl);
+  const listener = new PostgresListener(settings.databaseUrl);
+  const routes = new PostgresRouteTable(sql, listener);
   try {
     await migratePostgres(sql);
     await routes.start();
+    await listener.start();
   } catch (err) {
+    await listener.close();
     await routes.close();
     await sql.close();
     throw new Error(`cannot open ${describeDatabase(settings.databaseUrl, settings.dataDir)}: ${(err as Error).message}`, { cause: err });
@@ -69,9 +75,47 @@ export async function openBackend(settings: BackendSettings): Promise<Backend> {
     kind: 'postgres',
     repositories,
     sqlite: null,
+    listener,
     close: async () => {
+      await listener.close();
       await routes.close();
       await sql.close();
     },
   };
+}
+
+/** Threads answer no RCPT: their repositories have no route table. */
+const NO_ROUTES: RouteTable = {
+  routeFor: () => null,
+  servesDomain: () => false,
+  refresh: async () => undefined,
+  close: async () => undefined,
+};
+
+export interface ThreadStorageSettings {
+  dataDir: string;
+  databaseUrl: string;
+  poolSize: number;
+  /** SQLite: a read-only connection (the pipeline's lookups). */
+  readonly?: boolean;
+  /** SQLite: see OpenOptions.synchronous. */
+  synchronous?: 'FULL' | 'NORMAL';
+  applicationName: string;
+}
+
+/** A worker thread's own storage: its own SQLite connection, or its own PostgreSQL pool (the schema is the main thread's business). */
+export function openThreadStorage(settings: ThreadStorageSettings): { repositories: Repositories; close(): Promise<void> } {
+  const now = (): Date => new Date();
+  if (!settings.databaseUrl) {
+    const db = openDatabase(settings.dataDir, { readonly: settings.readonly, synchronous: settings.synchronous });
+    return { repositories: createRepositories(db, { dataDir: settings.dataDir, now }), close: async () => void db.close() };
+  }
+  const sql = new PostgresSql({ url: settings.databaseUrl, max: settings.poolSize, applicationName: settings.applicationName });
+  return { repositories: repositoriesOver(sql, NO_ROUTES, { dataDir: settings.dataDir, now }), close: () => sql.close() };
+}
+
+/** Tells every node that work was committed (PostgreSQL; inside a transaction, it is sent when that commits). */
+export async function announceWork(repositories: Repositories, kind: 'jobs' | 'events'): Promise<void> {
+  if (repositories.sql.dialect !== 'postgres') return;
+  await repositories.sql.prepare('SELECT pg_notify(?, ?)').run(CHANNELS.work, kind);
 }

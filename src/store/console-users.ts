@@ -80,7 +80,9 @@ export class ConsoleUserStore {
 
   async list(tenantIds?: readonly number[]): Promise<ConsoleUser[]> {
     const rows = tenantIds
-      ? ((await this.sql.prepare(`${SELECT} WHERE u.tenant_id IN (${this.sql.fn.jsonValues('integer')}) ORDER BY u.id`).all(JSON.stringify(tenantIds))) as Row[])
+      ? ((await this.sql
+          .prepare(`${SELECT} WHERE u.tenant_id IN (${this.sql.fn.jsonValues('integer')}) ORDER BY u.id`)
+          .all(JSON.stringify(tenantIds))) as Row[])
       : ((await this.sql.prepare(`${SELECT} ORDER BY u.id`).all()) as Row[]);
     return rows.map(toUser);
   }

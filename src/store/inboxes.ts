@@ -133,7 +133,9 @@ export class InboxStore {
   /** Every inbox, or those of these tenants. */
   async list(tenantIds?: readonly number[]): Promise<Inbox[]> {
     const rows = tenantIds
-      ? ((await this.sql.prepare(`${SELECT} WHERE i.tenant_id IN (${this.sql.fn.jsonValues('integer')}) ORDER BY i.id`).all(JSON.stringify(tenantIds))) as Row[])
+      ? ((await this.sql
+          .prepare(`${SELECT} WHERE i.tenant_id IN (${this.sql.fn.jsonValues('integer')}) ORDER BY i.id`)
+          .all(JSON.stringify(tenantIds))) as Row[])
       : ((await this.sql.prepare(`${SELECT} ORDER BY i.id`).all()) as Row[]);
     return rows.map(toInbox);
   }
@@ -183,7 +185,9 @@ export class InboxStore {
   /** The folder was read up to `lastUid` (never backwards); call it in the same transaction. */
   async advance(id: number, uidValidity: number, lastUid: number, at: string): Promise<void> {
     await this.sql
-      .prepare(`UPDATE inboxes SET last_uid = ${this.sql.fn.greatest('last_uid', '?')}, last_import_at = ?, status = 'active', last_error = NULL WHERE id = ? AND uid_validity = ?`)
+      .prepare(
+        `UPDATE inboxes SET last_uid = ${this.sql.fn.greatest('last_uid', '?')}, last_import_at = ?, status = 'active', last_error = NULL WHERE id = ? AND uid_validity = ?`,
+      )
       .run(lastUid, at, id, uidValidity);
   }
 

@@ -281,7 +281,9 @@ export class MessageStore {
         id,
       );
     // Re-running a stage gives the same result: replace, never duplicate.
-    await this.sql.prepare('INSERT INTO message_parsed (message_id, data) VALUES (?, ?) ON CONFLICT (message_id) DO UPDATE SET data = excluded.data').run(id, JSON.stringify(summary.parsed));
+    await this.sql
+      .prepare('INSERT INTO message_parsed (message_id, data) VALUES (?, ?) ON CONFLICT (message_id) DO UPDATE SET data = excluded.data')
+      .run(id, JSON.stringify(summary.parsed));
     await this.sql.prepare('DELETE FROM attachment_refs WHERE message_id = ?').run(id);
     const ref = this.sql.prepare('INSERT INTO attachment_refs (sha256, message_id) VALUES (?, ?) ON CONFLICT DO NOTHING');
     for (const a of summary.attachments) await ref.run(a.sha256, id);

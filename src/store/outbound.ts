@@ -180,7 +180,9 @@ export class OutboundStore {
   async claimDue(nowMs: number, leaseMs: number, max: number): Promise<OutboundMessage[]> {
     return await this.sql.transaction(async () => {
       const rows = (await this.sql
-        .prepare(`${SELECT} WHERE o.status IN ('queued', 'sending', 'deferred') AND o.next_attempt_at <= ? ORDER BY o.next_attempt_at, o.id LIMIT ? ${this.sql.fn.skipLocked('o')}`)
+        .prepare(
+          `${SELECT} WHERE o.status IN ('queued', 'sending', 'deferred') AND o.next_attempt_at <= ? ORDER BY o.next_attempt_at, o.id LIMIT ? ${this.sql.fn.skipLocked('o')}`,
+        )
         .all(nowMs, max)) as OutboundRow[];
       const lease = this.sql.prepare(`UPDATE outbound_messages SET status = 'sending', attempts = attempts + 1, next_attempt_at = ? WHERE id = ?`);
       for (const row of rows) await lease.run(nowMs + leaseMs, row.id);

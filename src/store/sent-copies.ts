@@ -102,8 +102,10 @@ export class SentCopyStore {
   /** When the next pending copy is due (ms; a leased one when its lease ends), or null when none waits. */
   async nextDueAt(): Promise<number | null> {
     return (
-      ((await this.sql.prepare(`SELECT MIN(${this.sql.fn.greatest('next_attempt_at', 'COALESCE(lease_until, 0)')}) FROM sent_copies WHERE state = 'pending'`).pluck().get()) as
-        number | null) ?? null
+      ((await this.sql
+        .prepare(`SELECT MIN(${this.sql.fn.greatest('next_attempt_at', 'COALESCE(lease_until, 0)')}) FROM sent_copies WHERE state = 'pending'`)
+        .pluck()
+        .get()) as number | null) ?? null
     );
   }
 }

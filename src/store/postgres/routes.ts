@@ -4,60 +4,45 @@
 // other node when PostgreSQL's NOTIFY (sent by the routes trigger) arrives, and
 // at least every ROUTE_RECHECK_MS by comparing route_generation, in case a
 // notification was missed while the listening connection was being replaced.
-import pg from 'pg';
 import type { RouteAnswer, RouteTable } from '../routes.ts';
 import { ROUTE_RECHECK_MS } from '../routes.ts';
 import type { RouteKind } from '../tenants.ts';
 import type { PostgresSql } from '../sql/postgres.ts';
+import { CHANNELS, type PostgresListener } from './listener.ts';
 
 type Snapshot = { generation: number; byValue: Map<string, { tenantId: number; kind: RouteKind }>; kindsByDomain: Map<string, Set<RouteKind>> };
 
-export const ROUTES_CHANNEL = 'mailroom_routes';
-
 export class PostgresRouteTable implements RouteTable {
   private readonly sql: PostgresSql;
-  private readonly url: string;
   private snapshot: Snapshot = { generation: -1, byValue: new Map(), kindsByDomain: new Map() };
-  private listener: pg.Client | null = null;
   private timer: NodeJS.Timeout | null = null;
   private loading: Promise<void> | null = null;
   private closed = false;
 
-  constructor(sql: PostgresSql, url: string) {
+  constructor(sql: PostgresSql, listener: PostgresListener) {
     this.sql = sql;
-    this.url = url;
+    listener.on(CHANNELS.routes, () => void this.refresh().catch(() => undefined));
   }
 
-  /** Loads the routes and starts following changes. */
+  /** Loads the routes and checks the generation every ROUTE_RECHECK_MS (the listener covers the time between). */
   async start(): Promise<void> {
     await this.refresh();
     this.timer = setInterval(() => void this.refreshIfChanged().catch(() => undefined), ROUTE_RECHECK_MS);
     this.timer.unref();
-    await this.listen();
-  }
-
-  private async listen(): Promise<void> {
-    if (this.closed) return;
-    const client = new pg.Client({ connectionString: this.url, application_name: 'mailroom routes' });
-    client.on('notification', () => void this.refresh().catch(() => undefined));
-    // A lost listening connection is replaced; the generation check covers the gap.
-    client.on('error', () => undefined);
-    client.on('end', () => {
-      if (this.listener === client) this.listener = null;
-      if (!this.closed) setTimeout(() => void this.listen().catch(() => undefined), ROUTE_RECHECK_MS).unref();
-    });
-    await client.connect();
-    await client.query(`LISTEN ${ROUTES_CHANNEL}`);
-    this.listener = client;
   }
 
   /** Reads every route again (one at a time: a refresh asked for meanwhile waits for this one, then runs). */
   refresh(): Promise<void> {
+    if (this.closed) return Promise.resolve();
     const previous = this.loading ?? Promise.resolve();
     const next = previous.then(() => this.load());
-    this.loading = next.finally(() => {
-      if (this.loading === next) this.loading = null;
-    });
+    // The chain kept for the next caller never rejects: each caller hears of its own load's failure.
+    const settled: Promise<void> = next
+      .catch(() => undefined)
+      .finally(() => {
+        if (this.loading === settled) this.loading = null;
+      });
+    this.loading = settled;
     return next;
   }
 
@@ -103,6 +88,6 @@ export class PostgresRouteTable implements RouteTable {
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
-    await this.listener?.end().catch(() => undefined);
+    await this.loading;
   }
 }
