@@ -6,6 +6,7 @@ import { ConfigError, DomainError, UsageError } from '../errors.ts';
 import { registerAccountCommands } from './accounts.ts';
 import { registerCandidateCommands } from './candidates.ts';
 import { registerConfigCommands } from './config.ts';
+import { registerDbCommands } from './db.ts';
 import { registerInboxCommands } from './inboxes.ts';
 import { registerInspectCommand } from './inspect.ts';
 import type { GlobalOptions } from './context.ts';
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   registerStatsCommand(program, globals);
   registerPurgeCommand(program, globals);
   registerConfigCommands(program, globals);
+  registerDbCommands(program, globals);
   registerInspectCommand(program, globals);
   return program;
 }

@@ -24,6 +24,8 @@ export interface RelayThreadData {
   /** PostgreSQL (empty: the SQLite file in dataDir), and the connections this thread may hold. */
   databaseUrl: string;
   poolSize: number;
+  /** worker.leaseMs: how soon another node takes over what this one was sending when it died. */
+  leaseMs: number;
 }
 
 const port = parentPort;
@@ -50,6 +52,7 @@ const relay = new Relay({
   hostname: data.hostname,
   log,
   nowMs: Date.now,
+  leaseMs: data.leaseMs,
 });
 relay.start();
 const dispatcher = new WebhookDispatcher({

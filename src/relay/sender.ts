@@ -51,10 +51,14 @@ export interface RelayDeps {
   hostname: string;
   log: Logger;
   nowMs: () => number;
+  /** How long a claimed message is this relay's before another (a node's that lives) may take it over: worker.leaseMs. */
+  leaseMs?: number;
 }
 
-/** How long a claimed message is ours before another claim may take it over (a crash mid-send). */
+/** How long a claimed message is ours before another claim may take it over (a crash mid-send), unless told otherwise. */
 const LEASE_MS = 5 * 60_000;
+/** A slot at most this far off is waited for; a later one gives the message back to the queue until then. */
+const SLOT_HORIZON_MS = 10_000;
 
 export class Relay {
   private readonly deps: RelayDeps;
@@ -64,8 +68,6 @@ export class Relay {
   private readonly copier: SentCopier;
   /** The pass filing Sent copies, when one runs: beside the sends, never awaited by them. */
   private copying: Promise<void> | null = null;
-  /** Per account: the earliest time the next message may go (pacing). */
-  private readonly nextSlot = new Map<number, number>();
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private stopped = false;
@@ -133,9 +135,18 @@ export class Relay {
     this.schedule(wait);
   }
 
+  /**
+   * A lease outlasts any send that is still alive (waiting for its slot, then
+   * the connection, greeting and data timeouts), so only a dead relay's
+   * messages are taken over, and each at most once more, with the same Message-ID.
+   */
+  private leaseMs(): number {
+    return Math.max(this.deps.leaseMs ?? LEASE_MS, SLOT_HORIZON_MS + 4 * this.deps.settings.connectionTimeoutMs);
+  }
+
   /** One pass: claim what is due, send it account by account (accounts in parallel). */
   async runOnce(): Promise<number> {
-    const claimed = await this.outbound.claimDue(this.deps.nowMs(), LEASE_MS, 32);
+    const claimed = await this.outbound.claimDue(this.deps.nowMs(), this.leaseMs(), 32);
     const byAccount = new Map<number, OutboundMessage[]>();
     for (const message of claimed) byAccount.set(message.accountId, [...(byAccount.get(message.accountId) ?? []), message]);
     const copying = await this.startCopies();
@@ -171,10 +182,11 @@ export class Relay {
     }
     for (const message of messages) {
       if (this.stopped) return await this.outbound.release(message.id, this.deps.nowMs());
-      const slot = await this.reserveSlot(account);
       const now = this.deps.nowMs();
+      // Booked in the database: the delay and the caps hold across every node's relay.
+      const slot = await this.accounts.reserveSlot(account, message.id, now, SLOT_HORIZON_MS);
       // Far off (caps reached): give the lease back and come back then.
-      if (slot - now > 10_000) {
+      if (slot - now > SLOT_HORIZON_MS) {
         await this.outbound.release(message.id, slot);
         continue;
       }
@@ -182,20 +194,8 @@ export class Relay {
       const result = await this.send(account, message);
       await this.record(account, message, result);
       // The delay is a pause between two emails: counted from when this one was done.
-      if (account.delayMs > 0) this.nextSlot.set(account.id, Math.max(this.nextSlot.get(account.id) ?? 0, this.deps.nowMs() + account.delayMs));
+      if (account.delayMs > 0) await this.accounts.holdUntil(account.id, this.deps.nowMs() + account.delayMs);
     }
-  }
-
-  /** The time this account may send its next message, booked for the caller. */
-  private async reserveSlot(account: Account): Promise<number> {
-    const now = this.deps.nowMs();
-    let slot = Math.max(now, this.nextSlot.get(account.id) ?? 0);
-    if (account.perMinute > 0 && (await this.accounts.sentSince(account.id, new Date(now - 60_000).toISOString())) >= account.perMinute)
-      slot = Math.max(slot, now + 60_000);
-    if (account.perDay > 0 && (await this.accounts.sentSince(account.id, new Date(now - 86_400_000).toISOString())) >= account.perDay)
-      slot = Math.max(slot, now + 3_600_000);
-    this.nextSlot.set(account.id, slot + account.delayMs);
-    return slot;
   }
 
   private async transportFor(account: Account): Promise<{ transport: Transporter; secret: AccountSecret }> {

@@ -128,6 +128,7 @@ function relayOnDemand(ctx: Context): { relay: RelayThread; demand: OnDemandThre
       logLevel: config.log.level,
       databaseUrl: config.database.url,
       poolSize: config.database.poolSize,
+      leaseMs: config.worker.leaseMs,
     },
     log,
   );

@@ -278,8 +278,40 @@ export class AccountStore {
   }
 
   /** Messages an account sent since a time, for pacing. */
+  /** Messages the account sent since then, and those it is sending now whose slot was booked since then. */
   async sentSince(id: number, since: string): Promise<number> {
-    return ((await this.sql.prepare('SELECT COUNT(*) AS n FROM outbound_messages WHERE account_id = ? AND sent_at >= ?').get(id, since)) as { n: number }).n;
+    return (
+      (await this.sql
+        .prepare(`SELECT COUNT(*) AS n FROM outbound_messages WHERE account_id = ? AND (sent_at >= ? OR (status = 'sending' AND reserved_at >= ?))`)
+        .get(id, since, since)) as { n: number }
+    ).n;
+  }
+
+  /**
+   * Books the account's next sending slot for one message: the earliest time
+   * after the delay since the last one and within the per-minute and per-day
+   * caps, counted over every node (the account's row is locked meanwhile, so
+   * two relays never book the same slot). Booked only when it is at most
+   * `horizonMs` away; a later slot is returned unbooked (the message waits).
+   */
+  async reserveSlot(account: Pick<Account, 'id' | 'delayMs' | 'perMinute' | 'perDay'>, outboundId: string, nowMs: number, horizonMs: number): Promise<number> {
+    return this.sql.transaction(async () => {
+      const row = await this.sql.prepare(`SELECT next_send_at FROM accounts WHERE id = ? ${this.sql.fn.lockRows}`).get(account.id);
+      let slot = Math.max(nowMs, (row as { next_send_at: number } | undefined)?.next_send_at ?? 0);
+      if (account.perMinute > 0 && (await this.sentSince(account.id, new Date(nowMs - 60_000).toISOString())) >= account.perMinute)
+        slot = Math.max(slot, nowMs + 60_000);
+      if (account.perDay > 0 && (await this.sentSince(account.id, new Date(nowMs - 86_400_000).toISOString())) >= account.perDay)
+        slot = Math.max(slot, nowMs + 3_600_000);
+      if (slot - nowMs > horizonMs) return slot;
+      await this.sql.prepare('UPDATE accounts SET next_send_at = ? WHERE id = ?').run(slot + account.delayMs, account.id);
+      await this.sql.prepare('UPDATE outbound_messages SET reserved_at = ? WHERE id = ?').run(new Date(slot).toISOString(), outboundId);
+      return slot;
+    });
+  }
+
+  /** No message of the account before then (the delay counts from when a send was done). */
+  async holdUntil(id: number, atMs: number): Promise<void> {
+    await this.sql.prepare(`UPDATE accounts SET next_send_at = ${this.sql.fn.greatest('next_send_at', '?')} WHERE id = ?`).run(atMs, id);
   }
 }
 

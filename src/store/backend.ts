@@ -4,11 +4,12 @@
 // repositories; only SQLite also hands over its connection, for the
 // single-machine write path (the store thread) and tests that look at rows.
 import type { Database } from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { openDatabase } from './database.ts';
+import { databasePath, openDatabase } from './database.ts';
+import { migrations } from './migrations.ts';
 import { CHANNELS, PostgresListener } from './postgres/listener.ts';
-import { migratePostgres } from './postgres/migrate.ts';
+import { migratePostgres, postgresMigrationStatus } from './postgres/migrate.ts';
 import { PostgresRouteTable } from './postgres/routes.ts';
 import { createRepositories, repositoriesOver, type Repositories, type RouteTable } from './repositories.ts';
 import { PostgresSql } from './sql/postgres.ts';
@@ -118,4 +119,53 @@ export function openThreadStorage(settings: ThreadStorageSettings): { repositori
 export async function announceWork(repositories: Repositories, kind: 'jobs' | 'events'): Promise<void> {
   if (repositories.sql.dialect !== 'postgres') return;
   await repositories.sql.prepare('SELECT pg_notify(?, ?)').run(CHANNELS.work, kind);
+}
+
+export interface DatabaseStatus {
+  backend: 'sqlite' | 'postgres';
+  /** Where, without a password. */
+  database: string;
+  applied: { version: number; name: string }[];
+  pending: { version: number; name: string }[];
+}
+
+/** The schema migrations applied to the database a node is configured with, and those still to apply. */
+export async function databaseStatus(url: string, dataDir: string): Promise<DatabaseStatus> {
+  const database = describeDatabase(url, dataDir);
+  if (url) {
+    const sql = new PostgresSql({ url, max: 1, applicationName: 'mailroom db status' });
+    try {
+      return { backend: 'postgres', database, ...(await postgresMigrationStatus(sql)) };
+    } finally {
+      await sql.close();
+    }
+  }
+  const current = existsSync(databasePath(dataDir)) ? sqliteSchemaVersion(dataDir) : 0;
+  const pick = (applied: boolean): { version: number; name: string }[] =>
+    migrations.filter((m) => m.version <= current === applied).map(({ version, name }) => ({ version, name }));
+  return { backend: 'sqlite', database, applied: pick(true), pending: pick(false) };
+}
+
+/** Applies the migrations the database still needs; returns their numbers. */
+export async function migrateDatabase(url: string, dataDir: string): Promise<number[]> {
+  if (url) {
+    const sql = new PostgresSql({ url, max: 1, applicationName: 'mailroom db migrate' });
+    try {
+      return await migratePostgres(sql);
+    } finally {
+      await sql.close();
+    }
+  }
+  const before = existsSync(databasePath(dataDir)) ? sqliteSchemaVersion(dataDir) : 0;
+  openDatabase(dataDir).close(); // opening migrates
+  return migrations.filter((m) => m.version > before).map((m) => m.version);
+}
+
+function sqliteSchemaVersion(dataDir: string): number {
+  const db = openDatabase(dataDir, { readonly: true });
+  try {
+    return db.pragma('user_version', { simple: true }) as number;
+  } finally {
+    db.close();
+  }
 }

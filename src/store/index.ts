@@ -4,9 +4,20 @@
 // nothing here imports a view or an interface: another backend can stand in for
 // it. How writes reach the database in the server (group commit, the store
 // thread, the job queue) is commit/'s business.
-export { openBackend, openThreadStorage, announceWork, describeDatabase, type Backend, type BackendSettings } from './backend.ts';
+export {
+  openBackend,
+  openThreadStorage,
+  announceWork,
+  describeDatabase,
+  databaseStatus,
+  migrateDatabase,
+  type Backend,
+  type BackendSettings,
+  type DatabaseStatus,
+} from './backend.ts';
 export { CHANNELS, PostgresListener, type Channel } from './postgres/listener.ts';
 export { migratePostgres, postgresMigrationStatus, type MigrationStatus } from './postgres/migrate.ts';
+export { copySqliteToPostgres, COPY_ORDER, type TableCopy } from './postgres/copy.ts';
 export { openDatabase, databasePath, databaseFileBytes, type Database } from './database.ts';
 export { migrate, migrations } from './migrations.ts';
 export { TenantStore, TenantError, normalizeAddress, normalizeDomain, type Tenant, type NewTenant, type Route } from './tenants.ts';

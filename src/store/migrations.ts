@@ -485,6 +485,16 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX IF NOT EXISTS messages_reason ON messages(json_extract(decision, '$.reason'), id);
     `,
   },
+  {
+    version: 16,
+    name: 'pacing booked in the database, so it holds across nodes',
+    sql: `
+      -- The earliest time (ms) the account may send its next message, booked by whichever relay sends next.
+      ALTER TABLE accounts ADD COLUMN next_send_at INTEGER NOT NULL DEFAULT 0;
+      -- When a message being sent had its slot booked: it counts toward the per-minute and per-day caps at once.
+      ALTER TABLE outbound_messages ADD COLUMN reserved_at TEXT;
+    `,
+  },
 ];
 
 export function migrate(db: Database, list: readonly Migration[] = migrations): number[] {

@@ -119,37 +119,46 @@ export class WebhookStore {
     await this.sql.prepare(`UPDATE webhooks SET status = 'active', disabled_reason = NULL, failing_since = NULL WHERE id = ?`).run(id);
   }
 
-  /** Deliveries due now to active endpoints, in event order. */
-  async due(nowMs: number, limit: number): Promise<DueDelivery[]> {
-    return (
-      (await this.sql
+  /**
+   * Claims the deliveries due now to active endpoints, in event order: each is
+   * leased to the caller until nowMs + leaseMs (its next_attempt_at, which is
+   * also the token its outcome is recorded against). Deliveries another node is
+   * claiming are passed over; a node that dies leaves its claims to be taken
+   * again when their lease ends.
+   */
+  async claimDue(nowMs: number, limit: number, leaseMs: number): Promise<DueDelivery[]> {
+    return this.sql.transaction(async () => {
+      const rows = (await this.sql
         .prepare(
-          `SELECT d.event_id, d.webhook_id, d.attempts, d.next_attempt_at, e.subject, e.payload, w.url FROM webhook_deliveries d
+          `SELECT d.event_id, d.webhook_id, d.attempts, e.subject, e.payload, w.url FROM webhook_deliveries d
          JOIN events e ON e.id = d.event_id JOIN webhooks w ON w.id = d.webhook_id
          WHERE d.state = 'pending' AND d.next_attempt_at <= ? AND w.status = 'active'
-           -- In order per subject: not while an earlier event of the same message waits for its retry.
+           -- In order per subject: not while an earlier event of the same message waits for its retry (or is in flight).
            AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p JOIN events pe ON pe.id = p.event_id
                            WHERE p.webhook_id = d.webhook_id AND p.state = 'pending' AND p.event_id < d.event_id AND pe.subject = e.subject)
-         ORDER BY d.event_id LIMIT ?`,
+         ORDER BY d.event_id LIMIT ? ${this.sql.fn.skipLocked('d')}`,
         )
-        .all(nowMs, limit)) as {
-        event_id: string;
-        webhook_id: number;
-        attempts: number;
-        next_attempt_at: number;
-        subject: string;
-        payload: string;
-        url: string;
-      }[]
-    ).map((r) => ({
-      eventId: r.event_id,
-      webhookId: r.webhook_id,
-      attempts: r.attempts,
-      dueAt: r.next_attempt_at,
-      subject: r.subject,
-      payload: r.payload,
-      url: r.url,
-    }));
+        .all(nowMs, limit)) as { event_id: string; webhook_id: number; attempts: number; subject: string; payload: string; url: string }[];
+      const leaseEnd = nowMs + leaseMs;
+      const lease = this.sql.prepare('UPDATE webhook_deliveries SET next_attempt_at = ? WHERE event_id = ? AND webhook_id = ?');
+      for (const r of rows) await lease.run(leaseEnd, r.event_id, r.webhook_id);
+      return rows.map((r) => ({
+        eventId: r.event_id,
+        webhookId: r.webhook_id,
+        attempts: r.attempts,
+        dueAt: leaseEnd,
+        subject: r.subject,
+        payload: r.payload,
+        url: r.url,
+      }));
+    });
+  }
+
+  /** Gives a claimed delivery back unattempted (due now), unless it was replayed or claimed again meanwhile. */
+  async release(d: DueDelivery, nowMs: number): Promise<void> {
+    await this.sql
+      .prepare(`UPDATE webhook_deliveries SET next_attempt_at = ? WHERE event_id = ? AND webhook_id = ? AND state = 'pending' AND next_attempt_at = ?`)
+      .run(nowMs, d.eventId, d.webhookId, d.dueAt);
   }
 
   async nextDueAt(): Promise<number | null> {
@@ -244,8 +253,8 @@ export class WebhookStore {
            WHERE e.tenant_id IN (${this.sql.fn.jsonValues('integer')}) AND e.created_at >= ?
              AND (CAST(? AS INTEGER) IS NULL OR ${this.sql.fn.jsonArrayHas('?', 'e.type')})
            ON CONFLICT (event_id, webhook_id) DO UPDATE SET state = 'pending', attempts = 0,
-             -- Always a new value: an attempt in flight then sees it was replayed (see delivered()).
-             next_attempt_at = ${this.sql.fn.greatest('excluded.next_attempt_at', 'webhook_deliveries.next_attempt_at + 1')}`,
+             -- Due now, and always a new value: an attempt in flight (its lease end is the token) then sees it was replayed (see delivered()).
+             next_attempt_at = CASE WHEN webhook_deliveries.next_attempt_at = excluded.next_attempt_at THEN excluded.next_attempt_at - 1 ELSE excluded.next_attempt_at END`,
             )
             .run(webhookId, nowMs, JSON.stringify(tenants), since, webhook.events ? 1 : null, JSON.stringify(webhook.events ?? []))
         ).changes;

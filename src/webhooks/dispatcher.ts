@@ -108,9 +108,14 @@ export class WebhookDispatcher {
     this.timer.unref?.();
   }
 
+  /** How long a claimed delivery is this node's: past its timeout, so only a dead node's claims are taken over. */
+  private leaseMs(): number {
+    return Math.max(30_000, this.deps.settings.timeoutMs * 3);
+  }
+
   /** One pass over what is due; endpoints in parallel, each one's deliveries in order. Returns attempts made. */
   async runOnce(): Promise<number> {
-    const due = await this.store.due(this.deps.nowMs(), 200);
+    const due = await this.store.claimDue(this.deps.nowMs(), 200, this.leaseMs());
     const byEndpoint = new Map<number, DueDelivery[]>();
     for (const d of due) byEndpoint.set(d.webhookId, [...(byEndpoint.get(d.webhookId) ?? []), d]);
     const counts = await Promise.all([...byEndpoint.values()].map((list) => this.deliverInOrder(list)));
@@ -120,13 +125,16 @@ export class WebhookDispatcher {
   private async deliverInOrder(list: DueDelivery[]): Promise<number> {
     const heldBack = new Set<string>();
     let attempts = 0;
+    let stop = false;
     for (const delivery of list) {
-      if (this.stopped) break;
-      // A later event of a message must not overtake an earlier one still failing.
-      if (heldBack.has(delivery.subject)) continue;
+      // Claimed but not attempted (stopping, the endpoint disabled, an earlier event of the message failing): due again now.
+      if (stop || this.stopped || heldBack.has(delivery.subject)) {
+        await this.store.release(delivery, this.deps.nowMs());
+        continue;
+      }
       const outcome = await this.attempt(delivery);
       attempts++;
-      if (outcome === 'disabled') break;
+      if (outcome === 'disabled') stop = true;
       if (outcome === 'failed') heldBack.add(delivery.subject);
     }
     return attempts;

@@ -137,7 +137,7 @@ describe.each(BACKENDS)('on %s', (backend) => {
       const { db, receiver, webhookId, tenantId, clock, dispatcher } = await setup(backend);
       const store = db.webhooks;
       const id = await db.events.record(tenantId, 'message.assigned', 'M1', {}, new Date(clock.now));
-      const [inFlight] = await store.due(clock.now, 10);
+      const [inFlight] = await store.claimDue(clock.now, 10, 60_000);
       // The replay lands between the request and the recording of its answer.
       expect(await store.replay([webhookId], new Date(clock.now - 1000).toISOString(), clock.now)).toBe(1);
       await store.delivered(inFlight!, 204, new Date(clock.now).toISOString());

@@ -67,10 +67,16 @@ function hashRows(hash: ReturnType<typeof createHash>, columns: readonly string[
   for (const row of rows) hash.update(`${columns.map((c) => canonical(row[c])).join('\u0001')}\u0002`);
 }
 
-/** The order rows are read in on both sides, so the checksums compare: the primary key. */
-function orderOf(db: Database, table: string): string {
-  const keys = (db.prepare(`SELECT name, pk FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk`).all(table) as { name: string }[]).map((r) => r.name);
-  return keys.join(', ');
+/**
+ * The order rows are read in on both sides, so the checksums compare: the
+ * primary key, with text compared byte by byte (SQLite's way) on PostgreSQL too.
+ */
+function orderOf(db: Database, table: string): { sqlite: string; postgres: string } {
+  const keys = db.prepare(`SELECT name, type FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk`).all(table) as { name: string; type: string }[];
+  return {
+    sqlite: keys.map((k) => k.name).join(', '),
+    postgres: keys.map((k) => (k.type.toUpperCase() === 'TEXT' ? `${k.name} COLLATE "C"` : k.name)).join(', '),
+  };
 }
 
 export interface CopyOptions {
@@ -98,14 +104,17 @@ export async function copySqliteToPostgres(source: Database, target: PostgresSql
       await assertEmpty(client);
       for (const table of COPY_ORDER) results.push(await copyTable(source, client, table, dataDir, options.progress));
       for (const table of IDENTITY_TABLES) {
-        await client.query(`SELECT setval(pg_get_serial_sequence($1, 'id'), GREATEST(COALESCE((SELECT MAX(id) FROM ${table}), 0), 1), (SELECT COUNT(*) > 0 FROM ${table}))`, [
-          table,
-        ]);
+        await client.query(
+          `SELECT setval(pg_get_serial_sequence($1, 'id'), GREATEST(COALESCE((SELECT MAX(id) FROM ${table}), 0), 1), (SELECT COUNT(*) > 0 FROM ${table}))`,
+          [table],
+        );
       }
       await client.query('UPDATE route_generation SET value = value + 1 WHERE id = 1');
       for (const result of results) {
         if (result.rows !== result.targetRows || result.checksum !== result.targetChecksum) {
-          throw new Error(`${result.table}: ${result.rows} rows read, ${result.targetRows} written; checksums ${result.checksum.slice(0, 12)} and ${result.targetChecksum.slice(0, 12)}`);
+          throw new Error(
+            `${result.table}: ${result.rows} rows read, ${result.targetRows} written; checksums ${result.checksum.slice(0, 12)} and ${result.targetChecksum.slice(0, 12)}`,
+          );
         }
       }
       await client.query('COMMIT');
@@ -122,11 +131,11 @@ export async function copySqliteToPostgres(source: Database, target: PostgresSql
 async function copyTable(source: Database, client: pg.PoolClient, table: string, dataDir: string, progress?: CopyOptions['progress']): Promise<TableCopy> {
   // token_keys.seq is PostgreSQL's own (an identity column): the rows go in oldest first, so it keeps their order.
   const columns = (source.prepare('SELECT name FROM pragma_table_info(?)').all(table) as { name: string }[]).map((r) => r.name);
-  const order = table === 'token_keys' ? 'created_at, rowid' : orderOf(source, table);
+  const order = table === 'token_keys' ? { sqlite: 'created_at, rowid', postgres: 'seq' } : orderOf(source, table);
   const total = (source.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
   const sourceHash = createHash('sha256');
   let done = 0;
-  const statement = source.prepare(`SELECT ${columns.join(', ')} FROM ${table} ORDER BY ${order}`);
+  const statement = source.prepare(`SELECT ${columns.join(', ')} FROM ${table} ORDER BY ${order.sqlite}`);
   let batch: Row[] = [];
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
@@ -139,15 +148,28 @@ async function copyTable(source: Database, client: pg.PoolClient, table: string,
     batch = [];
   };
   for (const raw of statement.iterate() as Iterable<Row>) {
-    const row = table === 'message_raw' && raw.path ? { ...raw, raw: readFileSync(join(dataDir, String(raw.path))), path: null } : raw;
+    const row = table === 'message_raw' && raw.path ? { ...raw, raw: spooledBytes(dataDir, String(raw.path)), path: null } : raw;
     batch.push(row);
     if (batch.length >= ROWS_PER_INSERT) await flush();
   }
   await flush();
   if (total === 0) progress?.(table, 0, 0);
-  // Read back in the same order; PostgreSQL sorts text by the C locale here, as SQLite does.
+  // Read back in the same order.
   const targetHash = createHash('sha256');
-  const back = await client.query<Row>(`SELECT ${columns.join(', ')} FROM ${table} ORDER BY ${table === 'token_keys' ? 'seq' : order.split(', ').map((c) => `${c} COLLATE "C"`).join(', ')}`);
+  const back = await client.query<Row>(`SELECT ${columns.join(', ')} FROM ${table} ORDER BY ${order.postgres}`);
   hashRows(targetHash, columns, back.rows);
   return { table, rows: done, checksum: sourceHash.digest('hex'), targetChecksum: targetHash.digest('hex'), targetRows: back.rows.length };
+}
+
+function spooledBytes(dataDir: string, path: string): Buffer {
+  try {
+    return readFileSync(join(dataDir, path));
+  } catch (err) {
+    throw new Error(
+      `cannot read the spooled message ${path} in ${dataDir} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): copy from the data dir the server used`,
+      {
+        cause: err,
+      },
+    );
+  }
 }

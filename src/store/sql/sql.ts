@@ -46,6 +46,8 @@ export interface SqlFunctions {
    * SQLite needs nothing: its one writer excludes everyone else.
    */
   skipLocked(alias?: string): string;
+  /** After a SELECT of a row the transaction will change: others wait until it commits (SQLite's one writer already does). */
+  lockRows: string;
 }
 
 export const SQLITE_FUNCTIONS: SqlFunctions = {
@@ -57,6 +59,7 @@ export const SQLITE_FUNCTIONS: SqlFunctions = {
   same: (a, b) => `${a} IS ${b}`,
   secondsBetween: (from, to) => `(julianday(${to}) - julianday(${from})) * 86400.0`,
   skipLocked: () => '',
+  lockRows: '',
 };
 
 export const POSTGRES_FUNCTIONS: SqlFunctions = {
@@ -68,6 +71,7 @@ export const POSTGRES_FUNCTIONS: SqlFunctions = {
   same: (a, b) => `${a} IS NOT DISTINCT FROM ${b}`,
   secondsBetween: (from, to) => `EXTRACT(EPOCH FROM ((${to})::timestamptz - (${from})::timestamptz))::float8`,
   skipLocked: (alias) => `FOR UPDATE${alias ? ` OF ${alias}` : ''} SKIP LOCKED`,
+  lockRows: 'FOR UPDATE',
 };
 
 export interface Sql {
