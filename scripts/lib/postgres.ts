@@ -32,7 +32,10 @@ export interface PostgresCluster {
   url(database: string): string;
   /** Makes a new empty database; returns its URL. */
   createDatabase(name: string): Promise<string>;
+  /** Stops the server (a fast shutdown); the data stays. */
   stop(): Promise<void>;
+  /** Starts it again after stop(), on the same port. */
+  start(): Promise<void>;
 }
 
 function userIds(user: string): { uid: number; gid: number } {
@@ -82,34 +85,37 @@ export async function startPostgres(dir: string, options: StartOptions = {}): Pr
     ['max_connections', String(options.maxConnections ?? 200)],
     ['shared_buffers', '128MB'],
   ];
-  const child: ChildProcess = spawn(join(bin, 'postgres'), ['-D', data, ...settings.flatMap(([k, v]) => ['-c', `${k}=${v}`])], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    cwd: dir,
-    ...(owner ?? {}),
-  });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  // A test run that ends without stopping it must not leave a server behind.
-  const killOnExit = (): void => void child.kill('SIGKILL');
-  process.once('exit', killOnExit);
   const url = (database: string): string => `postgres://mailroom@127.0.0.1:${port}/${database}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const client = new pg.Client({ connectionString: url('postgres') });
-    try {
-      await client.connect();
-      await client.end();
-      break;
-    } catch (err) {
-      await client.end().catch(() => undefined);
-      if (child.exitCode !== null || Date.now() > deadline) {
-        child.kill('SIGKILL');
-        throw new Error(`PostgreSQL did not start: ${(err as Error).message}\n${stderr}`, { cause: err });
+  const launch = async (): Promise<{ child: ChildProcess; exited: Promise<void> }> => {
+    const child: ChildProcess = spawn(join(bin, 'postgres'), ['-D', data, ...settings.flatMap(([k, v]) => ['-c', `${k}=${v}`])], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      cwd: dir,
+      ...(owner ?? {}),
+    });
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const client = new pg.Client({ connectionString: url('postgres') });
+      try {
+        await client.connect();
+        await client.end();
+        return { child, exited };
+      } catch (err) {
+        await client.end().catch(() => undefined);
+        if (child.exitCode !== null || Date.now() > deadline) {
+          child.kill('SIGKILL');
+          throw new Error(`PostgreSQL did not start: ${(err as Error).message}\n${stderr}`, { cause: err });
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      await new Promise((resolve) => setTimeout(resolve, 100));
     }
-  }
+  };
+  let running: { child: ChildProcess; exited: Promise<void> } | null = await launch();
+  // A test run that ends without stopping it must not leave a server behind.
+  const killOnExit = (): void => void running?.child.kill('SIGKILL');
+  process.on('exit', killOnExit);
   return {
     port,
     url,
@@ -124,9 +130,14 @@ export async function startPostgres(dir: string, options: StartOptions = {}): Pr
       return url(name);
     },
     async stop(): Promise<void> {
-      process.removeListener('exit', killOnExit);
-      if (child.exitCode === null) child.kill('SIGINT'); // fast shutdown
-      await exited;
+      const current = running;
+      running = null;
+      if (!current) return;
+      if (current.child.exitCode === null) current.child.kill('SIGINT'); // fast shutdown
+      await current.exited;
+    },
+    async start(): Promise<void> {
+      if (!running) running = await launch();
     },
   };
 }

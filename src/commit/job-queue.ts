@@ -35,6 +35,11 @@ export class LocalJobQueue implements JobQueue {
   complete(job: Job, summary: ProcessedMessage, nowMs: number): Promise<boolean> {
     const at = new Date(nowMs).toISOString();
     return this.jobs.complete(job, nowMs, async () => {
+      // PostgreSQL: the attachments this node's pipeline wrote, where every node reads them.
+      await this.repositories.attachments.keep(
+        summary.attachments.map((a) => a.sha256),
+        nowMs,
+      );
       await this.messages.markProcessed(job.messageId, summary, at);
       await this.effects.apply(job.messageId, summary, at);
       // PostgreSQL: every node's relay hears that events wait (sent at the commit). SQLite's store thread says so itself.

@@ -39,6 +39,7 @@ export {
 export { JobStore, type Job, type JobState } from './jobs.ts';
 export { acquireInstanceLock, InstanceLockError, type InstanceLock } from './instance-lock.ts';
 export { newMessageId, unguessableMessageId } from './ids.ts';
+export { AttachmentStore, type AttachmentLocation } from './attachments.ts';
 export { RawReader, ensureSpoolDir, spoolFileFor, spoolUsage, syncSpoolDir } from './raw.ts';
 export { CandidateStore, CandidateError, type BatchUpsertResult, type Candidate, type CandidateInput } from './candidates.ts';
 export { MatchLookups, type TenantView } from './match-lookups.ts';

@@ -6,6 +6,7 @@
 // and the store thread's group commit all use this one set.
 import type { Database } from 'better-sqlite3';
 import { AccountStore } from './accounts.ts';
+import { AttachmentStore } from './attachments.ts';
 import { ApiTokenStore } from './api-tokens.ts';
 import { CandidateStore } from './candidates.ts';
 import { ConsoleUserStore } from './console-users.ts';
@@ -37,6 +38,8 @@ export interface Repositories {
   conversations: ConversationStore;
   messages: MessageStore;
   raw: RawReader;
+  /** Attachment bytes: this node's files, and on PostgreSQL the table every node reads. */
+  attachments: AttachmentStore;
   jobs: JobStore;
   accounts: AccountStore;
   outbound: OutboundStore;
@@ -82,6 +85,7 @@ export function repositoriesOver(sql: Sql, routes: RouteTable, options: Reposito
     conversations: new ConversationStore(sql),
     messages: new MessageStore(sql),
     raw: new RawReader(sql, options.dataDir),
+    attachments: new AttachmentStore(sql, options.dataDir),
     jobs: new JobStore(sql),
     accounts: new AccountStore(sql),
     outbound: new OutboundStore(sql),

@@ -12,6 +12,7 @@ import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeTime } from 'ulid';
 import { attachmentPath } from '../parse/attachments.ts';
+import { AttachmentStore } from './attachments.ts';
 import type { Sql } from './sql/sql.ts';
 
 /** A file touched this recently may belong to a message the pipeline is storing now. */
@@ -46,10 +47,21 @@ interface Candidate {
 export class RetentionStore {
   private readonly sql: Sql;
   private readonly dataDir: string;
+  private readonly attachments: AttachmentStore;
 
   constructor(sql: Sql, dataDir: string) {
     this.sql = sql;
     this.dataDir = dataDir;
+    this.attachments = new AttachmentStore(sql, dataDir);
+  }
+
+  /** Attachments nothing else refers to and nobody stored in the last RECENT_MS: this node's files, and on PostgreSQL the shared bytes. */
+  private async deletable(unreferenced: readonly string[], recentSince: number): Promise<string[]> {
+    const oldHere = unreferenced.filter((sha) => {
+      const stat = statSync(attachmentPath(this.dataDir, sha), { throwIfNoEntry: false });
+      return this.sql.dialect === 'postgres' ? stat === undefined || stat.mtimeMs < recentSince : stat !== undefined && stat.mtimeMs < recentSince;
+    });
+    return this.attachments.keptBefore(oldHere, recentSince);
   }
 
   /** Processed messages received before `before` whose raw bytes are still kept, oldest first, after `afterId`. */
@@ -101,10 +113,7 @@ export class RetentionStore {
       const ids = batch.map((c) => c.id);
       for (const id of ids) purgedSoFar.add(id);
       // In a dry run nothing is marked, so the earlier batches count as gone too.
-      const orphans = (await this.orphanedBy(ids, options.dryRun ? purgedSoFar : new Set(ids))).filter((sha) => {
-        const stat = statSync(attachmentPath(this.dataDir, sha), { throwIfNoEntry: false });
-        return stat !== undefined && stat.mtimeMs < recentSince;
-      });
+      const orphans = await this.deletable(await this.orphanedBy(ids, options.dryRun ? purgedSoFar : new Set(ids)), recentSince);
       report.messages += batch.length;
       report.rawBytes += batch.reduce((n, c) => n + c.size, 0);
       report.attachmentFiles += orphans.length;
@@ -129,6 +138,7 @@ export class RetentionStore {
         await dropParsed.run(c.id);
         await mark.run(at, c.id);
       }
+      await this.attachments.drop(orphans);
     });
     for (const c of batch) if (c.path) rmSync(join(this.dataDir, c.path), { force: true });
     for (const sha of orphans) rmSync(attachmentPath(this.dataDir, sha), { force: true });

@@ -2,18 +2,30 @@
 // `serve` nodes, one killed with SIGKILL mid-load and left dead. Every message
 // any node acknowledged is stored once and processed by the survivors (the
 // dead node's leases run out after worker.leaseMs and are taken over), and
-// every node lists every node's messages.
+// every node lists every node's messages. Then, on the two survivors: each
+// outbound message is sent once and each event delivered once with both relays
+// at work, and an attachment is served by either node, whichever parsed it.
 import { randomBytes } from 'node:crypto';
 import nodemailer, { type Transporter } from 'nodemailer';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/log.ts';
+import { composeOutbound } from '../../src/relay/compose.ts';
+import { createContext } from '../../src/runtime/context.ts';
+import { newWebhookSecret } from '../../src/webhooks/signing.ts';
+import { addTestAccount } from '../helpers/accounts.ts';
 import { freshPostgresDatabase } from '../helpers/backends.ts';
 import { runCliAsync, spawnServer, type ServerProcess } from '../helpers/process.ts';
-import { tempDir, waitFor } from '../helpers/server.ts';
+import { startProvider } from '../helpers/provider.ts';
+import { startReceiver } from '../helpers/receiver.ts';
+import { tempDir, testConfig, waitFor } from '../helpers/server.ts';
 
 const nodes: ServerProcess[] = [];
-afterAll(() => {
+let shared: Record<string, string> = {};
+const closing: (() => Promise<void>)[] = [];
+afterAll(async () => {
   for (const node of nodes) node.child.kill('SIGKILL');
+  for (const close of closing) await close();
 });
 
 interface Acked {
@@ -63,11 +75,15 @@ async function loadSpread(ports: readonly number[], enough: (acked: readonly Ack
 describe('three nodes on one PostgreSQL', () => {
   it('stores every acknowledged message once and processes it on the survivors when a node is killed mid-load', async () => {
     const url = await freshPostgresDatabase();
-    const shared = {
+    shared = {
       MAILROOM_DATABASE_URL: url,
       MAILROOM_SECRET_KEY: randomBytes(32).toString('base64'),
       MAILROOM_WORKER_LEASE_MS: '3000',
       MAILROOM_LOG_LEVEL: 'info',
+      // Both relays of the survivors at work at once, looking often; webhooks to a receiver on loopback.
+      MAILROOM_RELAY_IDLE_STOP_MS: '0',
+      MAILROOM_RELAY_POLL_INTERVAL_MS: '300',
+      MAILROOM_WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'true',
     };
     const added = await runCliAsync(['tenants', 'add', 'acme', '--domain', 'acme.com', '--reply-domain', 'replies.acme.com'], {
       ...shared,
@@ -118,4 +134,62 @@ describe('three nodes on one PostgreSQL', () => {
     const ids = new Set((JSON.parse(listed.stdout) as { id: string }[]).map((m) => m.id));
     for (const a of acked) expect(ids.has(a.id)).toBe(true);
   }, 180_000);
+
+  it('sends each outbound message once and delivers each event once with two relays at work, and serves attachments from any node', async () => {
+    const survivors = [nodes[0]!, nodes[2]!];
+    // The operator's side, in this process, on the same database and key.
+    const ctx = await createContext(testConfig(tempDir(), { database: { url: shared.MAILROOM_DATABASE_URL }, secret: { key: shared.MAILROOM_SECRET_KEY } }), {
+      log: createLogger('silent'),
+    });
+    closing.push(() => ctx.close());
+    const provider = await startProvider({ secure: false, users: { 'recruiter@acme.com': 'app-password-1' } });
+    closing.push(() => provider.close());
+    await addTestAccount(ctx, provider, { name: 'recruiting', isDefault: true });
+    const receiver = await startReceiver();
+    closing.push(() => receiver.close());
+    const secret = newWebhookSecret();
+    receiver.secrets.push(secret);
+    const tenant = (await ctx.tenants.get('acme'))!;
+    await ctx.webhooks.add(tenant.id, receiver.url, ['outbound.sent'], ctx.keyring().seal(secret), new Date().toISOString());
+
+    const queued = [];
+    for (let i = 0; i < 30; i++) {
+      queued.push(
+        await composeOutbound(
+          { repositories: ctx, keyring: ctx.keyring(), now: new Date() },
+          { tenant: 'acme', to: `c${i}@candidate.example`, subject: `Interview ${i}`, text: 'Hello' },
+        ),
+      );
+    }
+    await waitFor(async () => (await ctx.outbound.list({ status: 'sent', limit: 100 })).length === 30, 60_000, 'every outbound message sent');
+    const sentIds = provider.received.map((m) => /^Message-ID: <([^>]+)>/im.exec(m.raw)?.[1]);
+    expect(sentIds.sort()).toEqual(queued.map((m) => m.messageId).sort());
+    // Each sent message announced once, whichever relay sent it.
+    await waitFor(() => receiver.events.length >= 30, 30_000, 'an outbound.sent event per message');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const eventIds = receiver.events.map((e) => e.id);
+    expect(new Set(eventIds).size).toBe(30);
+    expect(eventIds).toHaveLength(30);
+
+    // An attachment parsed by whichever node processed the message, downloaded from both.
+    const pdf = Buffer.concat([Buffer.from('%PDF-1.4\n'), randomBytes(20_000)]);
+    const transport = nodemailer.createTransport({ host: '127.0.0.1', port: survivors[0]!.port, secure: false, ignoreTLS: true });
+    const info = await transport.sendMail({
+      from: 'jane@candidate.example',
+      to: 'careers@replies.acme.com',
+      subject: 'My CV',
+      text: 'Attached.',
+      attachments: [{ filename: 'cv.pdf', content: pdf, contentType: 'application/pdf' }],
+    });
+    transport.close();
+    const id = /queued as (\S+)/.exec(String(info.response))![1]!;
+    await waitFor(async () => ((await ctx.messages.get(id))?.attachments.length ?? 0) > 0, 30_000, 'the message processed');
+    const sha256 = (await ctx.messages.get(id))!.attachments[0]!.sha256;
+    const token = (await ctx.apiTokens.create(tenant.id, 'cluster-test', new Date().toISOString())).token;
+    for (const node of survivors) {
+      const res = await fetch(`http://127.0.0.1:${node.httpPort}/v1/messages/${id}/attachments/${sha256}`, { headers: { authorization: `Bearer ${token}` } });
+      expect(res.status).toBe(200);
+      expect(Buffer.from(await res.arrayBuffer()).equals(pdf)).toBe(true);
+    }
+  }, 120_000);
 });

@@ -2,10 +2,9 @@
 // HTML as a document of its own for the sandboxed frame, its attachments),
 // assigning and dismissing one or several.
 import type { Hono } from 'hono';
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { DomainError } from '../../errors.ts';
-import { attachmentPath } from '../../parse/attachments.ts';
 import { assignMessage, dismissMessage, messageWithin, tenantsWithin } from '../../operations/index.ts';
 import type { Context } from '../../runtime/context.ts';
 import { field, PAGE, type ConsoleContext, type ConsoleEnv } from '../helpers.ts';
@@ -70,12 +69,13 @@ const attachment = (ctx: Context) => async (c: ConsoleContext) => {
   const m = await messageWithin(ctx, reach, c.req.param('id') ?? '');
   const sha256 = c.req.param('sha256') ?? '';
   const found = m.attachments.find((a) => a.sha256 === sha256);
-  const path = attachmentPath(ctx.config.data.dir, sha256);
-  if (!found || !statSync(path, { throwIfNoEntry: false })) return c.html(page('Not found', `message ${m.id} has no such attachment`, user), 404);
+  const where = found ? await ctx.attachments.locate(sha256) : null;
+  if (!found || !where) return c.html(page('Not found', `message ${m.id} has no such attachment`, user), 404);
   const name = (found.filename ?? `${sha256.slice(0, 12)}.bin`).replace(/["\\\r\n]/g, '_');
   c.header('content-type', 'application/octet-stream');
   c.header('content-disposition', `attachment; filename="${name.replace(/[^\x20-\x7e]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(name)}`);
-  return c.body(Readable.toWeb(createReadStream(path)) as ReadableStream);
+  if ('bytes' in where) return c.body(new Uint8Array(where.bytes));
+  return c.body(Readable.toWeb(createReadStream(where.file)) as ReadableStream);
 };
 
 const assign = (ctx: Context) => async (c: ConsoleContext) => {

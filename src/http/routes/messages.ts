@@ -1,8 +1,6 @@
 // /v1/messages: list (cursor pages, newest first), show, raw bytes, attachment
 // download, and clearing the unassigned queue (assign, dismiss).
-import { statSync } from 'node:fs';
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { attachmentPath } from '../../parse/attachments.ts';
 import { assignMessage, dismissMessage, messageWithin } from '../../operations/index.ts';
 import type { StoredMessage } from '../../store/index.ts';
 import { messageJson } from '../../views/index.ts';
@@ -122,15 +120,17 @@ function messageAttachment(app: OpenAPIHono<ApiEnv>, { ctx }: ApiDeps, budget: D
       const { id, sha256 } = c.req.valid('param');
       const m = await messageWithin(ctx, c.get('scope'), id);
       const attachment = m.attachments.find((a) => a.sha256 === sha256);
-      const path = attachmentPath(ctx.config.data.dir, sha256);
-      if (!attachment || !statSync(path, { throwIfNoEntry: false })) throw notFound(`message ${m.id} has no attachment ${sha256}`);
+      const where = attachment ? await ctx.attachments.locate(sha256) : null;
+      if (!attachment || !where) throw notFound(`message ${m.id} has no attachment ${sha256}`);
       const name = (attachment.filename ?? sha256).replace(/["\\\r\n]/g, '_');
-      return sendFile(c, budget, path, statSync(path).size, {
+      const headers = {
         'content-type': attachment.contentType,
         'content-disposition': `attachment; filename="${name}"; filename*=UTF-8''${encodeURIComponent(attachment.filename ?? sha256)}`,
         // A browser must never render a sender's HTML or SVG as if it came from us.
         'x-content-type-options': 'nosniff',
-      });
+      };
+      if ('bytes' in where) return c.body(new Uint8Array(where.bytes), 200, headers);
+      return sendFile(c, budget, where.file, where.size, headers);
     },
   );
 }

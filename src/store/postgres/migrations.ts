@@ -305,6 +305,12 @@ export const postgresMigrations: readonly Migration[] = [
     sql: `
       ALTER TABLE accounts ADD COLUMN next_send_at BIGINT NOT NULL DEFAULT 0;
       ALTER TABLE outbound_messages ADD COLUMN reserved_at TEXT;
+      -- Attachment bytes every node can read (SQLite keeps them as files in its one data dir), once per content.
+      CREATE TABLE attachment_blobs (
+        sha256   TEXT PRIMARY KEY,
+        bytes    BYTEA NOT NULL,
+        kept_at  BIGINT NOT NULL
+      );
     `,
   },
 ];
