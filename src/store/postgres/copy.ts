@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import type pg from 'pg';
+import { ConflictError, InvalidError } from '../../errors.ts';
 import type { PostgresSql } from '../sql/postgres.ts';
 
 /** Parents before children. route_generation is not copied: the target's triggers keep their own. */
@@ -89,7 +90,7 @@ export interface CopyOptions {
 async function assertEmpty(client: pg.PoolClient): Promise<void> {
   for (const table of COPY_ORDER) {
     const { rows } = await client.query(`SELECT 1 FROM ${table} LIMIT 1`);
-    if (rows.length > 0) throw new Error(`the target database already has rows in ${table}: copy into a new, empty database`);
+    if (rows.length > 0) throw new ConflictError(`the target database already has rows in ${table}: copy into a new, empty database`);
   }
 }
 
@@ -165,11 +166,7 @@ function spooledBytes(dataDir: string, path: string): Buffer {
   try {
     return readFileSync(join(dataDir, path));
   } catch (err) {
-    throw new Error(
-      `cannot read the spooled message ${path} in ${dataDir} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): copy from the data dir the server used`,
-      {
-        cause: err,
-      },
-    );
+    const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new InvalidError(`cannot read the spooled message ${path} in ${dataDir} (${reason}): copy from the data dir the server used`, 'from');
   }
 }
