@@ -13,3 +13,4 @@ export { StoreClient, RemoteJobQueue } from './store-client.ts';
 export { DecisionEffects } from './decision-effects.ts';
 export { importBatch, type ImportBatch, type ImportedMessage, type ImportOutcome } from './inbox-import.ts';
 export { PostgresIntake } from './postgres-intake.ts';
+export { GroupedCompletions } from './grouped-completions.ts';

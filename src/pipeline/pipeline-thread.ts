@@ -14,6 +14,7 @@ import { keyringSource } from '../secrets/keyring.ts';
 import { matchMessage } from './match-stage.ts';
 import { RemoteJobQueue, StoreClient } from '../commit/store-client.ts';
 import { LocalJobQueue, type JobQueue } from '../commit/job-queue.ts';
+import { GroupedCompletions } from '../commit/grouped-completions.ts';
 import { heapGuard } from './heap-guard.ts';
 import type { ThreadIdle } from '../runtime/supervised-thread.ts';
 import { Worker } from './worker.ts';
@@ -73,7 +74,7 @@ if (store) {
   const client = new StoreClient(store, () => worker?.wake());
   store.on('close', () => client.close(new Error('the store thread went away')));
   queue = new RemoteJobQueue(client);
-} else queue = new LocalJobQueue(storage.repositories);
+} else queue = new GroupedCompletions(new LocalJobQueue(storage.repositories), storage.repositories);
 worker = new Worker({
   settings: data.settings,
   queue,

@@ -5,7 +5,7 @@ import type { ArcFindings, SenderAuthentication } from '../auth/sender.ts';
 import type { BounceInfo } from '../classify/bounce.ts';
 import type { ForwardingVerification } from '../classify/verification.ts';
 import type { ParsedMessage } from '../parse/parsed-message.ts';
-import type { Sql, SqlStatement } from './sql/sql.ts';
+import { placeholders, type Sql, type SqlStatement } from './sql/sql.ts';
 
 export type MessageStatus = 'received' | 'processed' | 'assigned' | 'unassigned' | 'dismissed' | 'failed';
 
@@ -198,6 +198,8 @@ export class MessageStore {
 
   /** Inserts messages with their raw bytes and pipeline jobs in one transaction (one fsync). */
   async insertBatch(batch: readonly NewMessage[], nowMs: number): Promise<void> {
+    // A networked database pays a round trip per statement: three statements for the whole batch, not three per message.
+    if (this.sql.dialect === 'postgres' && batch.length > 1) return this.insertBatchAtOnce(batch, nowMs);
     await this.sql.transaction(async () => {
       for (const message of batch) {
         await this.insertMessage.run(
@@ -211,6 +213,19 @@ export class MessageStore {
         await this.insertRaw.run(message.id, message.raw, message.spoolFile);
         await this.insertJob.run(message.id, PIPELINE_JOB, nowMs, nowMs);
       }
+    });
+  }
+
+  private async insertBatchAtOnce(batch: readonly NewMessage[], nowMs: number): Promise<void> {
+    const rows = (columns: number): string => batch.map(() => `(${placeholders(columns)})`).join(', ');
+    await this.sql.transaction(async () => {
+      await this.sql
+        .prepare(`INSERT INTO messages (id, tenant_id, source, status, received_at, size, envelope) VALUES ${rows(7)}`)
+        .run(...batch.flatMap((m) => [m.id, m.tenantId, sourceOf(m.envelope), 'received', m.receivedAt, m.size, JSON.stringify(m.envelope)]));
+      await this.sql.prepare(`INSERT INTO message_raw (message_id, raw, path) VALUES ${rows(3)}`).run(...batch.flatMap((m) => [m.id, m.raw, m.spoolFile]));
+      await this.sql
+        .prepare(`INSERT INTO jobs (message_id, kind, state, run_after, updated_at) VALUES ${rows(5)}`)
+        .run(...batch.flatMap((m) => [m.id, PIPELINE_JOB, 'queued', nowMs, nowMs]));
     });
   }
 
