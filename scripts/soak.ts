@@ -1,9 +1,12 @@
-// npm run soak -- --minutes N [--report FILE]
+// npm run soak -- --minutes N [--report FILE] [--nodes N --postgres]
 // Mixed traffic through SMTP (replies, replies to reply tokens, hand forwards,
 // auto-forwards, bounces, auto-replies, oversize and malformed messages, hostile
 // clients), outreach through the relay to a local provider that answers some
 // recipients with 451, webhooks to a local receiver that fails some requests,
-// while the server is SIGKILLed and restarted at random intervals. At the end
+// while the server is SIGKILLed and restarted at random intervals. With
+// --postgres the nodes share a private PostgreSQL (Debian's package, initdb in
+// the soak's directory), and with --nodes N there are N of them, the traffic
+// spread over them and a random one killed each time. At the end
 // it lets the server drain and checks the invariants:
 //   every message answered 250 is stored exactly once and processed;
 //   every outbound message is sent, or failed with the provider's reason;
@@ -18,14 +21,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import nodemailer from 'nodemailer';
+import { configSchema } from '../src/config/index.ts';
+import { createLogger } from '../src/log.ts';
 import { composeOutbound } from '../src/relay/compose.ts';
-import { loadKeyring, type Keyring } from '../src/secrets/keyring.ts';
-import { AccountStore, CandidateStore, createRepositories, openDatabase, TenantStore, WebhookStore, SqliteSql } from '../src/store/index.ts';
+import { createContext } from '../src/runtime/context.ts';
 import { newWebhookSecret } from '../src/webhooks/signing.ts';
+import { startPostgres } from './lib/postgres.ts';
 import { startChild, type ServerChild } from './lib/processes.ts';
 
-const { values } = parseArgs({ options: { minutes: { type: 'string', default: '3' }, report: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    minutes: { type: 'string', default: '3' },
+    report: { type: 'string' },
+    nodes: { type: 'string', default: '1' },
+    postgres: { type: 'boolean', default: false },
+  },
+});
 const minutes = Number(values.minutes);
+const nodeCount = Number(values.nodes);
+if (!Number.isInteger(nodeCount) || nodeCount < 1) throw new Error('--nodes takes a whole number, 1 or more');
+if (nodeCount > 1 && !values.postgres) throw new Error('several nodes share a PostgreSQL database: add --postgres');
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const pick = <T>(list: readonly T[]): T => list[Math.floor(Math.random() * list.length)] as T;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -33,7 +48,12 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 const RSS_LIMIT_MB = 700;
 const FD_LIMIT = 1000;
 const dir = mkdtempSync(join(tmpdir(), 'mailroom-soak-'));
-const dataDir = join(dir, 'data');
+/** Each node's own data dir (on SQLite the one node's holds the database). */
+const dataDirs = Array.from({ length: nodeCount }, (_, i) => join(dir, nodeCount === 1 ? 'data' : `node-${i}`));
+const dataDir = dataDirs[0] as string;
+const cluster = values.postgres ? await startPostgres(mkdtempSync(join(tmpdir(), 'mailroom-soak-pg-'))) : null;
+const databaseUrl = cluster ? await cluster.createDatabase('soak') : '';
+const secretKey = cluster ? randomBytes(32).toString('base64') : '';
 
 // --- the world around the server: a provider, a webhook receiver ---
 const provider = await startChild(
@@ -61,14 +81,20 @@ await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
 const receiverUrl = `http://127.0.0.1:${(http.address() as { port: number }).port}/hooks`;
 
 // --- seed: a tenant, candidates, a sending account, a webhook ---
-const db = openDatabase(dataDir);
-const repositories = createRepositories(db, { dataDir, now: () => new Date() });
-const keyring = loadKeyring({ dataDir, key: '', previousKey: '' }, { create: true }) as Keyring;
-const tenants = new TenantStore(SqliteSql.of(db), () => new Date());
-const tenant = await tenants.add({ slug: 'acme', domains: ['acme.com'], replyDomains: ['replies.acme.com'], forwardAddresses: ['acme-jobs@in.mailroom.test'] });
-const candidates = new CandidateStore(SqliteSql.of(db), () => new Date());
+const ctx = await createContext(configSchema.parse({ data: { dir: dataDir }, database: { url: databaseUrl }, secret: { key: secretKey } }), {
+  log: createLogger('silent'),
+});
+const repositories = ctx;
+const keyring = ctx.keyring();
+const tenant = await ctx.tenants.add({
+  slug: 'acme',
+  domains: ['acme.com'],
+  replyDomains: ['replies.acme.com'],
+  forwardAddresses: ['acme-jobs@in.mailroom.test'],
+});
+const candidates = ctx.candidates;
 for (let i = 0; i < 100; i++) await candidates.upsert('acme', { externalId: `c-${i}`, name: `Candidate ${i}`, emails: [`person${i}@candidate.example`] });
-await new AccountStore(SqliteSql.of(db)).add(
+await ctx.accounts.add(
   {
     tenantId: tenant.id,
     name: 'soak',
@@ -93,7 +119,7 @@ await new AccountStore(SqliteSql.of(db)).add(
   },
   new Date().toISOString(),
 );
-await new WebhookStore(SqliteSql.of(db)).add(tenant.id, receiverUrl, null, keyring.seal(newWebhookSecret()), new Date().toISOString());
+await ctx.webhooks.add(tenant.id, receiverUrl, null, keyring.seal(newWebhookSecret()), new Date().toISOString());
 const zone = join(dir, 'zone.json');
 // The candidates' domain lets the soak's client (127.0.0.1) send for it: their replies are authenticated (aligned SPF).
 writeFileSync(zone, JSON.stringify({ 'candidate.example': { TXT: ['v=spf1 ip4:127.0.0.1 -all'] } }));
@@ -101,7 +127,10 @@ writeFileSync(zone, JSON.stringify({ 'candidate.example': { TXT: ['v=spf1 ip4:12
 // --- the server, killed and restarted ---
 const serverEnv = {
   ...process.env,
-  MAILROOM_DATA_DIR: dataDir,
+  MAILROOM_DATABASE_URL: databaseUrl,
+  MAILROOM_SECRET_KEY: secretKey,
+  // A killed node's jobs, sends and deliveries are taken over by the others this soon.
+  MAILROOM_WORKER_LEASE_MS: '5000',
   MAILROOM_DNS_ZONE_FILE: zone,
   MAILROOM_SMTP_PORT: '0',
   MAILROOM_HTTP_PORT: '0',
@@ -121,9 +150,9 @@ const serverEnv = {
   // 10 ms units: retries after 10 ms, 0.6 s, 3.6 s, 14 s, 36 s, 72 s; the drain outlasts six failures in a row.
   MAILROOM_WEBHOOKS_RETRY_BASE_MS: '10',
 };
-let server: ServerChild | null = null;
-// Reassigned by the restarts in other async functions, which TypeScript's narrowing cannot see.
-const running = (): ServerChild | null => server;
+/** The nodes; null while one restarts. */
+const servers: (ServerChild | null)[] = dataDirs.map(() => null);
+const live = (): ServerChild[] => servers.filter((s): s is ServerChild => s !== null);
 let incarnation = 0;
 const samples: { incarnation: number; peakRssMb: number; fds: number }[] = [];
 
@@ -142,16 +171,19 @@ function sample(child: ServerChild): void {
   }
 }
 
-async function startServer(): Promise<void> {
+async function startServer(node: number): Promise<void> {
   incarnation++;
-  server = await startChild([new URL('../bin/mailroom.js', import.meta.url).pathname, 'serve'], serverEnv, join(dir, `server-${incarnation}.log`), (e) =>
-    e.msg === 'mailroom listening for SMTP' ? (e.port as number) : undefined,
+  servers[node] = await startChild(
+    [new URL('../bin/mailroom.js', import.meta.url).pathname, 'serve'],
+    { ...serverEnv, MAILROOM_DATA_DIR: dataDirs[node] },
+    join(dir, `server-${incarnation}.log`),
+    (e) => (e.msg === 'mailroom listening for SMTP' ? (e.port as number) : undefined),
   );
 }
 
 // The server logs at warn; the listening line is info. Read the port from an info-level start instead.
 serverEnv.MAILROOM_LOG_LEVEL = 'info';
-await startServer();
+for (let node = 0; node < nodeCount; node++) await startServer(node);
 
 // --- traffic ---
 const fixtures = {
@@ -279,21 +311,23 @@ let kills = 0;
 const killer = (async () => {
   while (Date.now() < end - 15_000) {
     await sleep(10_000 + Math.random() * 25_000);
-    if (Date.now() >= end - 15_000 || !server) break;
-    const dying: ServerChild = server;
+    const node = Math.floor(Math.random() * nodeCount);
+    const dying = servers[node];
+    if (Date.now() >= end - 15_000 || !dying) break;
     sample(dying);
-    server = null;
+    servers[node] = null;
     dying.child.kill('SIGKILL');
     await new Promise((resolve) => dying.child.once('exit', resolve));
     kills++;
-    log(`killed the server (${kills}); starting it again`);
-    await startServer();
+    log(`killed node ${node} (${kills}); starting it again`);
+    await startServer(node);
   }
 })();
-const sampler = setInterval(() => server && sample(server), 1000);
+const sampler = setInterval(() => live().forEach(sample), 1000);
 const clients = Array.from({ length: 6 }, async () => {
   while (Date.now() < end) {
-    if (server) await sendOne(server.port).catch((err: unknown) => process.env.SOAK_DEBUG && log(String(err)));
+    const target = live();
+    if (target.length > 0) await sendOne(pick(target).port).catch((err: unknown) => process.env.SOAK_DEBUG && log(String(err)));
     else await sleep(50); // restarting
   }
 });
@@ -321,44 +355,43 @@ clearInterval(progress);
 log('traffic over; letting the server drain');
 receiver.failRate = 0;
 const drainDeadline = Date.now() + 150_000;
-const pending = (): { jobs: number; outbound: number; deliveries: number } => ({
-  jobs: db.prepare(`SELECT COUNT(*) FROM jobs WHERE state IN ('queued', 'running')`).pluck().get() as number,
-  outbound: db.prepare(`SELECT COUNT(*) FROM outbound_messages WHERE status IN ('queued', 'sending', 'deferred')`).pluck().get() as number,
-  deliveries: db.prepare(`SELECT COUNT(*) FROM webhook_deliveries WHERE state = 'pending'`).pluck().get() as number,
+const countOf = async (query: string): Promise<number> => (await ctx.sql.prepare(query).pluck<number>().get()) ?? 0;
+const pending = async (): Promise<{ jobs: number; outbound: number; deliveries: number }> => ({
+  jobs: await countOf(`SELECT COUNT(*) FROM jobs WHERE state IN ('queued', 'running')`),
+  outbound: await countOf(`SELECT COUNT(*) FROM outbound_messages WHERE status IN ('queued', 'sending', 'deferred')`),
+  deliveries: await countOf(`SELECT COUNT(*) FROM webhook_deliveries WHERE state = 'pending'`),
 });
 while (Date.now() < drainDeadline) {
-  const p = pending();
+  const p = await pending();
   if (p.jobs + p.outbound + p.deliveries === 0) break;
   await sleep(500);
 }
 clearInterval(sampler);
-const last = running();
-if (last) sample(last);
-const left = pending();
+live().forEach(sample);
+const left = await pending();
 
 // --- invariants ---
 const problems: string[] = [];
-const stored = new Map((db.prepare('SELECT id, status FROM messages').all() as { id: string; status: string }[]).map((r) => [r.id, r]));
+const stored = new Map((await ctx.sql.prepare<[], { id: string; status: string }>('SELECT id, status FROM messages').all()).map((r) => [r.id, r]));
 let missing = 0;
 for (const [, queueId] of acked) if (!stored.has(queueId)) missing++;
-const duplicates = db
-  .prepare(`SELECT COUNT(*) FROM (SELECT message_id FROM messages WHERE message_id LIKE '<soak-%' GROUP BY message_id HAVING COUNT(*) > 1)`)
-  .pluck()
-  .get() as number;
+const duplicates = await countOf(
+  `SELECT COUNT(*) FROM (SELECT message_id FROM messages WHERE message_id LIKE '<soak-%' GROUP BY message_id HAVING COUNT(*) > 1) AS twice`,
+);
 const unprocessed = [...acked.values()].filter((id) => ['received', 'failed'].includes(stored.get(id)?.status ?? 'received')).length;
 if (missing) problems.push(`${missing} acknowledged messages are not stored`);
 if (duplicates) problems.push(`${duplicates} messages are stored more than once`);
 if (unprocessed) problems.push(`${unprocessed} acknowledged messages were not processed`);
-const outboundStates = db.prepare('SELECT status, COUNT(*) AS n, SUM(last_reply IS NULL) AS noReason FROM outbound_messages GROUP BY status').all() as {
-  status: string;
-  n: number;
-  noReason: number;
-}[];
+const outboundStates = await ctx.sql
+  .prepare<[], { status: string; n: number; noReason: number }>(
+    'SELECT status, COUNT(*) AS n, SUM(CASE WHEN last_reply IS NULL THEN 1 ELSE 0 END) AS "noReason" FROM outbound_messages GROUP BY status',
+  )
+  .all();
 const stuck = outboundStates.filter((s) => !['sent', 'failed'].includes(s.status)).reduce((a, s) => a + s.n, 0);
 const failedWithoutReason = outboundStates.find((s) => s.status === 'failed')?.noReason ?? 0;
 if (stuck) problems.push(`${stuck} outbound messages neither sent nor failed`);
 if (failedWithoutReason) problems.push(`${failedWithoutReason} failed outbound messages without the provider's reason`);
-const eventIds = db.prepare('SELECT id FROM events').pluck().all() as string[];
+const eventIds = await ctx.sql.prepare('SELECT id FROM events').pluck<string>().all();
 const undelivered = eventIds.filter((id) => !receiver.events.has(id)).length;
 if (undelivered) problems.push(`${undelivered} of ${eventIds.length} events never reached the webhook`);
 const worst = samples.reduce((a, s) => ({ rss: Math.max(a.rss, s.peakRssMb), fds: Math.max(a.fds, s.fds) }), { rss: 0, fds: 0 });
@@ -369,6 +402,7 @@ for (const [kind, c] of Object.entries(counts)) if (c.unexpected) problems.push(
 const lines = [
   `# Soak report (${new Date().toISOString()}, ${minutes} min, node ${process.version})`,
   '',
+  `- storage: ${cluster ? `PostgreSQL, ${nodeCount} node${nodeCount > 1 ? 's' : ''} sharing it` : 'SQLite, one node'}`,
   `- server incarnations: ${incarnation} (${kills} SIGKILLs at random intervals)`,
   `- acknowledged (250): ${acked.size}; stored: ${acked.size - missing}; stored twice: ${duplicates}; processed: ${acked.size - unprocessed}`,
   `- outbound: ${outboundStates.map((s) => `${s.status} ${s.n}`).join(', ')} (provider answered 451 to 15% of recipients)`,
@@ -386,10 +420,11 @@ const report = lines.join('\n');
 process.stdout.write(`${report}\n`);
 if (values.report) writeFileSync(values.report, `${report}\n`);
 
-await running()?.stop();
+for (const s of live()) await s.stop();
 await provider.stop();
 http.close();
-db.close();
+await ctx.close();
+await cluster?.stop();
 if (problems.length === 0) rmSync(dir, { recursive: true, force: true });
 else log(`data and logs kept in ${dir}`);
 process.exit(problems.length ? 1 : 0);

@@ -1,6 +1,6 @@
 // mailroom stats: tenants, messages by status, jobs by state, storage on disk.
 import type { Command } from 'commander';
-import { databaseFileBytes, spoolUsage } from '../store/index.ts';
+import { databaseFileBytes, describeDatabase, spoolUsage } from '../store/index.ts';
 import { withContext, type GlobalOptions } from './context.ts';
 import { formatBytes, printFields, printJson } from './output.ts';
 
@@ -17,7 +17,11 @@ export function registerStatsCommand(program: Command, globals: () => GlobalOpti
           tenants: (await ctx.tenants.list()).length,
           messages: { total: totals.count, bytes: totals.bytes, byStatus: await ctx.messages.countByStatus() },
           jobs: await ctx.jobs.countByState(),
-          storage: { databaseBytes: databaseFileBytes(ctx.config.data.dir), spoolFiles: spool.files, spoolBytes: spool.bytes },
+          storage: {
+            databaseBytes: (await ctx.gauges.sharedDatabaseBytes()) ?? databaseFileBytes(ctx.config.data.dir),
+            spoolFiles: spool.files,
+            spoolBytes: spool.bytes,
+          },
         };
         if (options.json) return printJson(stats);
         printFields([
@@ -28,7 +32,7 @@ export function registerStatsCommand(program: Command, globals: () => GlobalOpti
           ['jobs running', stats.jobs.running],
           ['jobs done', stats.jobs.done],
           ['jobs failed', stats.jobs.failed],
-          ['database', formatBytes(stats.storage.databaseBytes)],
+          ['database', `${formatBytes(stats.storage.databaseBytes)} (${describeDatabase(ctx.config.database.url, ctx.config.data.dir)})`],
           ['spool', `${spool.files} files (${formatBytes(spool.bytes)})`],
         ]);
       }),

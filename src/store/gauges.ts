@@ -38,6 +38,12 @@ export class GaugeQueries {
     return rows.map((r) => r.s).sort((a, b) => a - b);
   }
 
+  /** PostgreSQL: the shared database's size in bytes. SQLite: null (its size is its file's: databaseFileBytes). */
+  async sharedDatabaseBytes(): Promise<number | null> {
+    if (this.sql.dialect !== 'postgres') return null;
+    return (await this.sql.prepare('SELECT pg_database_size(current_database())').pluck<number>().get()) ?? null;
+  }
+
   /** The database answers (readiness). */
   async reachable(): Promise<boolean> {
     try {

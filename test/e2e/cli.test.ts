@@ -250,7 +250,7 @@ describe('mailroom unassigned and reprocess', () => {
     const again = runCli(['unassigned', 'dismiss', spam], env);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/is dismissed, not unassigned/);
-  });
+  }, 90_000);
 });
 
 describe('mailroom tokens and the HTTP API of `serve`', () => {
