@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configSchema, type Config, type ConfigInput } from '../../src/config/index.ts';
+import { postgresSettings } from './postgres.ts';
 import { createContext, type Clock, type Context } from '../../src/runtime/context.ts';
 import { createLogger } from '../../src/log.ts';
 import { startServer, type RunningServer } from '../../src/runtime/server.ts';
@@ -13,6 +14,8 @@ export interface TestServer {
   server: RunningServer;
   port: number;
   dataDir: string;
+  /** The environment a CLI command needs to work on this server's storage (the data dir; on PostgreSQL the database and key too). */
+  cliEnv: Record<string, string>;
   /** Stops the server (if still running) and removes the data dir. */
   cleanup(): Promise<void>;
 }
@@ -82,9 +85,16 @@ export async function seedTenants(ctx: Context): Promise<void> {
   });
 }
 
-export async function startTestServer(options: { overrides?: SectionOverrides; clock?: Clock; worker?: boolean } = {}): Promise<TestServer> {
+export const BACKENDS = ['sqlite', 'postgres'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+
+export async function startTestServer(
+  options: { overrides?: SectionOverrides; clock?: Clock; worker?: boolean; backend?: BackendName } = {},
+): Promise<TestServer> {
   const dataDir = tempDir();
-  const config = testConfig(dataDir, options.overrides);
+  // On PostgreSQL: a database of its own in the test run's server, and the shared secret key every node needs.
+  const shared = options.backend === 'postgres' ? await postgresSettings() : {};
+  const config = testConfig(dataDir, { ...options.overrides, ...shared });
   const ctx = await createContext(config, {
     log: createLogger(process.env.MAILROOM_TEST_LOG === 'warn' ? 'warn' : 'silent'),
     ...(options.clock ? { clock: options.clock } : {}),
@@ -96,6 +106,10 @@ export async function startTestServer(options: { overrides?: SectionOverrides; c
     server,
     port: server.smtp.port,
     dataDir,
+    cliEnv: {
+      MAILROOM_DATA_DIR: dataDir,
+      ...(config.database.url ? { MAILROOM_DATABASE_URL: config.database.url, MAILROOM_SECRET_KEY: config.secret.key } : {}),
+    },
     async cleanup() {
       await server.stop();
       rmSync(dataDir, { recursive: true, force: true });
