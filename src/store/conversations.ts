@@ -63,7 +63,7 @@ export class ConversationStore {
         `SELECT message_id, refs FROM (
            SELECT '<' || message_id || '>' AS message_id, refs, created_at AS at FROM outbound_messages WHERE conversation_id = ?
            UNION ALL SELECT message_id, NULL AS refs, received_at AS at FROM messages WHERE conversation_id = ? AND message_id IS NOT NULL
-         ) ORDER BY at DESC LIMIT 1`,
+         ) AS latest ORDER BY at DESC LIMIT 1`,
       )
       .get(conversationId, conversationId)) as { message_id: string; refs: string | null } | undefined;
     if (!latest) return { inReplyTo: null, references: [] };
