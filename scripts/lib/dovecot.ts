@@ -4,7 +4,8 @@
 // it listens on 127.0.0.1 only.
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
+import { freePort, userIds } from './local-host.ts';
 import { join } from 'node:path';
 
 export const DOVECOT = '/usr/sbin/dovecot';
@@ -32,23 +33,6 @@ export interface Dovecot {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function uidOf(user: string): { uid: number; gid: number } {
-  const out = spawnSync('id', ['-u', user]).stdout.toString().trim();
-  const gid = spawnSync('id', ['-g', user]).stdout.toString().trim();
-  return { uid: Number(out), gid: Number(gid) };
-}
-
 /**
  * Starts Dovecot. `specialUse: false` leaves the Sent folder without its
  * \Sent attribute (a server that does not announce SPECIAL-USE).
@@ -62,7 +46,7 @@ export interface DovecotOptions {
 
 export async function startDovecot(dir: string, options: DovecotOptions = {}): Promise<Dovecot> {
   const port = await freePort();
-  const mail = uidOf('dovecot');
+  const mail = userIds('dovecot');
   // Dovecot's auth and mail processes run as the dovecot user: they must reach the directory (and so must its parents).
   mkdirSync(dir, { recursive: true });
   chmodSync(dir, 0o755);

@@ -4,9 +4,9 @@
 // it runs as the `postgres` user, since PostgreSQL refuses to run as root.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
+import { freePort, userIds } from './local-host.ts';
 
 /** The newest installed server's binaries (/usr/lib/postgresql/<version>/bin), or null. */
 export function postgresBinDir(): string | null {
@@ -36,23 +36,6 @@ export interface PostgresCluster {
   stop(): Promise<void>;
   /** Starts it again after stop(), on the same port. */
   start(): Promise<void>;
-}
-
-function userIds(user: string): { uid: number; gid: number } {
-  const uid = Number(spawnSync('id', ['-u', user]).stdout.toString().trim());
-  const gid = Number(spawnSync('id', ['-g', user]).stdout.toString().trim());
-  return { uid, gid };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export interface StartOptions {

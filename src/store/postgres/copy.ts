@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import type pg from 'pg';
 import { ConflictError, InvalidError } from '../../errors.ts';
-import type { PostgresSql } from '../sql/postgres.ts';
+import { onOwnConnection, type PostgresSql } from '../sql/postgres.ts';
 
 /** Parents before children. route_generation is not copied: the target's triggers keep their own. */
 export const COPY_ORDER = [
@@ -96,37 +96,26 @@ async function assertEmpty(client: pg.PoolClient): Promise<void> {
 
 export async function copySqliteToPostgres(source: Database, target: PostgresSql, options: CopyOptions): Promise<TableCopy[]> {
   const dataDir = resolve(options.dataDir);
-  const client = await target.pool.connect();
-  const results: TableCopy[] = [];
-  let broken: Error | undefined;
-  try {
-    await client.query('BEGIN');
-    try {
-      await assertEmpty(client);
-      for (const table of COPY_ORDER) results.push(await copyTable(source, client, table, dataDir, options.progress));
-      for (const table of IDENTITY_TABLES) {
-        await client.query(
-          `SELECT setval(pg_get_serial_sequence($1, 'id'), GREATEST(COALESCE((SELECT MAX(id) FROM ${table}), 0), 1), (SELECT COUNT(*) > 0 FROM ${table}))`,
-          [table],
+  return onOwnConnection(target.pool, async (client) => {
+    await assertEmpty(client);
+    const results: TableCopy[] = [];
+    for (const table of COPY_ORDER) results.push(await copyTable(source, client, table, dataDir, options.progress));
+    for (const table of IDENTITY_TABLES) {
+      await client.query(
+        `SELECT setval(pg_get_serial_sequence($1, 'id'), GREATEST(COALESCE((SELECT MAX(id) FROM ${table}), 0), 1), (SELECT COUNT(*) > 0 FROM ${table}))`,
+        [table],
+      );
+    }
+    await client.query('UPDATE route_generation SET value = value + 1 WHERE id = 1');
+    for (const result of results) {
+      if (result.rows !== result.targetRows || result.checksum !== result.targetChecksum) {
+        throw new Error(
+          `${result.table}: ${result.rows} rows read, ${result.targetRows} written; checksums ${result.checksum.slice(0, 12)} and ${result.targetChecksum.slice(0, 12)}`,
         );
       }
-      await client.query('UPDATE route_generation SET value = value + 1 WHERE id = 1');
-      for (const result of results) {
-        if (result.rows !== result.targetRows || result.checksum !== result.targetChecksum) {
-          throw new Error(
-            `${result.table}: ${result.rows} rows read, ${result.targetRows} written; checksums ${result.checksum.slice(0, 12)} and ${result.targetChecksum.slice(0, 12)}`,
-          );
-        }
-      }
-      await client.query('COMMIT');
-      return results;
-    } catch (err) {
-      await client.query('ROLLBACK').catch((rollbackError: unknown) => (broken = rollbackError as Error));
-      throw err;
     }
-  } finally {
-    client.release(broken);
-  }
+    return results;
+  });
 }
 
 async function copyTable(source: Database, client: pg.PoolClient, table: string, dataDir: string, progress?: CopyOptions['progress']): Promise<TableCopy> {

@@ -2,7 +2,7 @@
 // advisory lock, so several nodes starting at once migrate once (the others
 // wait, then find nothing left to do). schema_migrations records what ran.
 import type { Migration } from '../migrations.ts';
-import type { PostgresSql } from '../sql/postgres.ts';
+import { onOwnConnection, type PostgresSql } from '../sql/postgres.ts';
 import { postgresMigrations } from './migrations.ts';
 
 /** The advisory lock key migrations hold: any fixed number of ours. */
@@ -14,32 +14,21 @@ export interface MigrationStatus {
 }
 
 export async function migratePostgres(sql: PostgresSql, list: readonly Migration[] = postgresMigrations): Promise<number[]> {
-  const client = await sql.pool.connect();
-  let broken: Error | undefined;
-  try {
-    await client.query('BEGIN');
-    try {
-      await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-      await client.query(
-        'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())',
-      );
-      const done = new Set((await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
-      const applied: number[] = [];
-      for (const migration of list) {
-        if (done.has(migration.version)) continue;
-        await client.query(migration.sql);
-        await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
-        applied.push(migration.version);
-      }
-      await client.query('COMMIT');
-      return applied;
-    } catch (err) {
-      await client.query('ROLLBACK').catch((rollbackError: unknown) => (broken = rollbackError as Error));
-      throw err;
+  return onOwnConnection(sql.pool, async (client) => {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await client.query(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())',
+    );
+    const done = new Set((await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+    const applied: number[] = [];
+    for (const migration of list) {
+      if (done.has(migration.version)) continue;
+      await client.query(migration.sql);
+      await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
+      applied.push(migration.version);
     }
-  } finally {
-    client.release(broken);
-  }
+    return applied;
+  });
 }
 
 /** Which migrations this database has, and which this version of mailroom would apply. */

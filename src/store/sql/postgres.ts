@@ -41,6 +41,26 @@ export function numberedPlaceholders(text: string): string {
   return out;
 }
 
+/** Runs `work` in a transaction on a connection of its own (BEGIN, COMMIT, or ROLLBACK when it throws), then gives the connection back. */
+export async function onOwnConnection<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query('BEGIN');
+    try {
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch((rollbackError: unknown) => (broken = rollbackError as Error));
+      throw err;
+    }
+  } finally {
+    // A connection whose rollback failed is in an unknown state: the pool closes it.
+    client.release(broken);
+  }
+}
+
 export interface PostgresOptions {
   url: string;
   /** Connections this process may hold (its threads each have a pool of their own). */
@@ -94,24 +114,14 @@ export class PostgresSql implements Sql {
   async transaction<T>(work: () => Promise<T>): Promise<T> {
     const open = this.current.getStore();
     if (open && !open.ended) return this.savepoint(open, work);
-    const client = await this.pool.connect();
-    const mine: Open = { client, depth: 0, ended: false };
-    let broken: Error | undefined;
-    try {
-      await client.query('BEGIN');
+    return onOwnConnection(this.pool, async (client) => {
+      const mine: Open = { client, depth: 0, ended: false };
       try {
-        const result = await this.current.run(mine, work);
-        await client.query('COMMIT');
-        return result;
-      } catch (err) {
-        await client.query('ROLLBACK').catch((rollbackError: unknown) => (broken = rollbackError as Error));
-        throw err;
+        return await this.current.run(mine, work);
+      } finally {
+        mine.ended = true;
       }
-    } finally {
-      mine.ended = true;
-      // A connection whose rollback failed is in an unknown state: the pool closes it.
-      client.release(broken);
-    }
+    });
   }
 
   private async savepoint<T>(open: Open, work: () => Promise<T>): Promise<T> {
