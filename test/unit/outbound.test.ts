@@ -7,8 +7,9 @@ import { composeOutbound } from '../../src/relay/compose.ts';
 import { classifySendError, Relay, type SendResult } from '../../src/relay/sender.ts';
 import { loadKeyring, type Keyring } from '../../src/secrets/keyring.ts';
 import type { Account, OutboundMessage, Repositories } from '../../src/store/index.ts';
-import type { Context } from '../../src/runtime/context.ts';
+import { createContext, type Context } from '../../src/runtime/context.ts';
 import { BACKENDS, contextOn, type BackendName } from '../helpers/backends.ts';
+import { tempDir, testConfig } from '../helpers/server.ts';
 
 const contexts: Context[] = [];
 afterEach(async () => {
@@ -18,7 +19,7 @@ afterEach(async () => {
 async function setup(
   backend: BackendName,
   over: Partial<{ delayMs: number; perMinute: number }> = {},
-): Promise<{ db: Repositories; keyring: Keyring; account: Account; dir: string }> {
+): Promise<{ db: Repositories; keyring: Keyring; account: Account; dir: string; ctx: Context }> {
   const ctx = await contextOn(backend);
   contexts.push(ctx);
   const dir = ctx.config.data.dir;
@@ -51,7 +52,7 @@ async function setup(
     },
     new Date().toISOString(),
   );
-  return { db, keyring, account, dir };
+  return { db, keyring, account, dir, ctx };
 }
 
 const settings = { pollIntervalMs: 1000, idleStopMs: 0, maxAgeMs: 60_000, retryBaseMs: 1000, retryMaxMs: 8000, platformTenant: '', connectionTimeoutMs: 1000 };
@@ -211,6 +212,40 @@ describe.each(BACKENDS)('on %s', (backend) => {
       expect(held).toHaveLength(1);
       expect(held[0]!.nextAttemptAt).toBeGreaterThanOrEqual(clock.now + 59_000);
       expect(held[0]!.attempts).toBe(0);
+    });
+
+    it.runIf(backend === 'postgres')('keeps the delay and the cap across two nodes sending for one account', async () => {
+      const { db, keyring, ctx } = await setup(backend, { delayMs: 100, perMinute: 5 });
+      // A second node: its own context (pool) on the same database and key.
+      const other = await createContext(testConfig(tempDir(), { database: { url: ctx.config.database.url }, secret: { key: ctx.config.secret.key } }), {
+        log: createLogger('silent'),
+      });
+      contexts.push(other);
+      const queue = async (from: number): Promise<void> => {
+        for (let i = from; i < from + 4; i++)
+          await composeOutbound({ repositories: db, keyring, now: new Date() }, { tenant: 'acme', to: `c${i}@x.example`, subject: 'S', text: 'T' });
+      };
+      const clock = {
+        get now() {
+          return Date.now();
+        },
+      };
+      const sent = () => ({ outcome: 'sent' as const, reply: '250 ok', authFailed: false });
+      const [one, two] = [new ScriptedRelay(db, keyring, sent, clock), new ScriptedRelay(other, keyring, sent, clock)];
+      // Each node claims its own messages of the account, and both send at once.
+      await queue(0);
+      const first = one.runOnce();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await queue(4);
+      await Promise.all([first, two.runOnce()]);
+      expect(one.sent.length).toBeGreaterThan(0);
+      expect(two.sent.length).toBeGreaterThan(0);
+      const all = [...one.sent, ...two.sent].sort((a, b) => a.at - b.at);
+      // The per-minute cap of 5 holds for both together, each message went once, and never two closer than the delay.
+      expect(all).toHaveLength(5);
+      expect(new Set(all.map((s) => s.id)).size).toBe(5);
+      for (let i = 1; i < all.length; i++) expect(all[i]!.at - all[i - 1]!.at).toBeGreaterThanOrEqual(95);
+      expect(await db.outbound.list({ status: 'queued', limit: 10 })).toHaveLength(3);
     });
   });
 });
