@@ -1,4 +1,4 @@
-// npm run bench:intake [-- --seconds N --rounds N --connections N]
+// npm run bench:intake [-- --seconds N --rounds N --connections N --backend sqlite|postgres]
 // Durable intake throughput and latency next to, measured in the same run: a bare
 // smtp-server sink (stores nothing), a minimal durable intake (smtp-server and
 // better-sqlite3 with group commit in one thread, synchronous=FULL: the limit of
@@ -10,12 +10,19 @@
 // measurement on a shared machine swings by a third; mailroom's pipeline
 // backlog drains before anyone else is measured, so it never steals their
 // CPU. Prints figures and ratios; it asserts
-// nothing (targets are shown, not tested).
+// nothing (targets are shown, not tested). With --backend postgres, mailroom
+// keeps its state in a private PostgreSQL (Debian's package, fsync on, a
+// database per server started) instead of SQLite; the baselines stay the same,
+// and npm run bench:backends puts the two backends side by side.
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { MessageStore, openDatabase, TenantStore, SqliteSql } from '../src/store/index.ts';
+import { randomBytes } from 'node:crypto';
+import { configSchema } from '../src/config/index.ts';
+import { createLogger } from '../src/log.ts';
+import { createContext, type Context } from '../src/runtime/context.ts';
+import { startPostgres } from './lib/postgres.ts';
 import { makeMessage, runLoad, type LoadResult } from './lib/smtp-load.ts';
 import { postfixUnavailable, startPostfix, type PostfixInstance } from './lib/postfix.ts';
 import { cpuSeconds, peakRssMb, startChild, type ServerChild } from './lib/processes.ts';
@@ -32,8 +39,26 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '5' },
     rounds: { type: 'string', default: '3' },
     connections: { type: 'string', default: '50' },
+    backend: { type: 'string', default: 'sqlite' },
   },
 });
+if (values.backend !== 'sqlite' && values.backend !== 'postgres') throw new Error('--backend is sqlite or postgres');
+const onPostgres = values.backend === 'postgres';
+const KEY = randomBytes(32).toString('base64');
+const pgDir = onPostgres ? mkdtempSync(join(tmpdir(), 'mailroom-bench-pg-')) : null;
+const cluster = pgDir ? await startPostgres(pgDir, { fsync: true }) : null;
+/** Each server's storage: its data dir, and on PostgreSQL a database of its own. */
+const databases = new Map<string, string>();
+async function databaseFor(dataDir: string): Promise<string> {
+  if (!cluster) return '';
+  let url = databases.get(dataDir);
+  if (!url) databases.set(dataDir, (url = await cluster.createDatabase(`bench_${databases.size + 1}`)));
+  return url;
+}
+async function contextFor(dataDir: string): Promise<Context> {
+  const config = configSchema.parse({ data: { dir: dataDir }, database: { url: await databaseFor(dataDir) }, secret: { key: onPostgres ? KEY : '' } });
+  return createContext(config, { log: createLogger('silent') });
+}
 const seconds = Number(values.seconds);
 const connections = Number(values.connections);
 const rounds = Number(values.rounds);
@@ -51,14 +76,9 @@ function log(line: string): void {
 }
 
 async function startMailroom(dataDir: string): Promise<ServerChild> {
-  const db = openDatabase(dataDir);
-  await new TenantStore(SqliteSql.of(db), () => new Date()).add({
-    slug: 'bench',
-    domains: ['bench.example'],
-    replyDomains: ['replies.bench.example'],
-    forwardAddresses: [],
-  });
-  db.close();
+  const seeding = await contextFor(dataDir);
+  await seeding.tenants.add({ slug: 'bench', domains: ['bench.example'], replyDomains: ['replies.bench.example'], forwardAddresses: [] });
+  await seeding.close();
   // Benchmarks never touch real DNS either: an empty zone answers every lookup.
   const zone = join(dataDir, 'zone.json');
   writeFileSync(zone, '{}');
@@ -67,6 +87,8 @@ async function startMailroom(dataDir: string): Promise<ServerChild> {
     ...SERVER_ENV,
     MAILROOM_DNS_ZONE_FILE: zone,
     MAILROOM_DATA_DIR: dataDir,
+    MAILROOM_DATABASE_URL: await databaseFor(dataDir),
+    MAILROOM_SECRET_KEY: onPostgres ? KEY : '',
     MAILROOM_SMTP_PORT: '0',
     MAILROOM_HTTP_PORT: '0',
     MAILROOM_LOG_LEVEL: 'info',
@@ -113,13 +135,16 @@ function typical(runs: Measured[]): Measured {
 
 /** Seconds until the pipeline has processed everything accepted so far (it yields to intake during a burst). */
 async function drainSeconds(dataDir: string): Promise<number> {
-  const db = openDatabase(dataDir, { readonly: true });
-  const pending = db.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE state IN ('queued', 'running')`);
+  const ctx = await contextFor(dataDir);
+  const pending = async (): Promise<number> => {
+    const jobs = await ctx.jobs.countByState();
+    return jobs.queued + jobs.running;
+  };
   const start = performance.now();
   try {
-    while ((pending.get() as { n: number }).n > 0 && performance.now() - start < 300_000) await new Promise((r) => setTimeout(r, 100));
+    while ((await pending()) > 0 && performance.now() - start < 300_000) await new Promise((r) => setTimeout(r, 100));
   } finally {
-    db.close();
+    await ctx.close();
   }
   return (performance.now() - start) / 1000;
 }
@@ -245,12 +270,14 @@ async function main(): Promise<void> {
     const duringBurst = memDurableRuns.filter((r) => r.pipelineDuringBurst).length;
 
     const acked = rows.reduce((n, r) => n + r.durable.reduce((m, x) => m + x.messages, 0), 0);
-    const db = openDatabase(dataDir);
-    const stored = (await new MessageStore(SqliteSql.of(db)).totals()).count;
-    db.close();
+    const counting = await contextFor(dataDir);
+    const stored = (await counting.messages.totals()).count;
+    await counting.close();
 
     const out: string[] = [];
-    out.push(`# Intake benchmark (${new Date().toISOString()}, node ${process.version}, ${rounds} rounds of ${seconds}s per server, medians)`);
+    out.push(
+      `# Intake benchmark (${new Date().toISOString()}, node ${process.version}, ${rounds} rounds of ${seconds}s per server, medians; mailroom on ${onPostgres ? 'PostgreSQL' : 'SQLite'})`,
+    );
     out.push('');
     out.push('| workload | server | msgs/s (median) | rounds | p50 DATA→250 ms | p99 DATA→250 ms | CPU µs per message | errors |');
     out.push('|---|---|---:|---|---:|---:|---:|---:|');
@@ -258,7 +285,7 @@ async function main(): Promise<void> {
       const servers: [string, Measured[]][] = [
         ['bare smtp-server sink', r.sink],
         ['minimal durable (smtp-server + SQLite group commit)', r.minimal],
-        ['mailroom (durable)', r.durable],
+        [onPostgres ? 'mailroom (durable, PostgreSQL)' : 'mailroom (durable)', r.durable],
       ];
       if (r.postfix) servers.push(['Postfix (durable, discard transport)', r.postfix]);
       for (const [label, runs] of servers) {
@@ -306,6 +333,8 @@ async function main(): Promise<void> {
     rmSync(dataDir, { recursive: true, force: true });
     rmSync(minimalDir, { recursive: true, force: true });
     rmSync(postfixDir, { recursive: true, force: true });
+    await cluster?.stop();
+    if (pgDir) rmSync(pgDir, { recursive: true, force: true });
   }
 }
 
