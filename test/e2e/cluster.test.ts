@@ -11,14 +11,16 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.ts';
 import { composeOutbound } from '../../src/relay/compose.ts';
-import { createContext } from '../../src/runtime/context.ts';
+import { createContext, type Context } from '../../src/runtime/context.ts';
 import { newWebhookSecret } from '../../src/webhooks/signing.ts';
 import { addTestAccount } from '../helpers/accounts.ts';
 import { freshPostgresDatabase } from '../helpers/backends.ts';
 import { runCliAsync, spawnServer, type ServerProcess } from '../helpers/process.ts';
 import { startProvider } from '../helpers/provider.ts';
 import { startReceiver } from '../helpers/receiver.ts';
-import { tempDir, testConfig, waitFor } from '../helpers/server.ts';
+import { isProcessed, seedTenants, tempDir, testConfig, waitFor } from '../helpers/server.ts';
+import { postgresSettings } from '../helpers/postgres.ts';
+import { startServer } from '../../src/runtime/server.ts';
 
 const nodes: ServerProcess[] = [];
 let shared: Record<string, string> = {};
@@ -192,4 +194,28 @@ describe('three nodes on one PostgreSQL', () => {
       expect(Buffer.from(await res.arrayBuffer()).equals(pdf)).toBe(true);
     }
   }, 120_000);
+
+  it('wakes the other nodes when one commits work: a node without a pipeline of its own has its mail processed at once by another', async () => {
+    const settings = await postgresSettings();
+    const open = async (): Promise<Context> => {
+      const ctx = await createContext(testConfig(tempDir(), settings), { log: createLogger('silent') });
+      closing.push(() => ctx.close().catch(() => undefined));
+      return ctx;
+    };
+    const intakeOnly = await open();
+    await seedTenants(intakeOnly);
+    const accepting = await startServer(intakeOnly, { worker: false, relay: false });
+    // The other node's pipeline thread is stopped until work is committed; without the notification it would never hear of this.
+    const processing = await startServer(await open(), { worker: true, relay: false });
+    closing.push(
+      () => accepting.stop(),
+      () => processing.stop(),
+    );
+    expect(processing.pipelineRunning).toBe(false);
+    const transport = nodemailer.createTransport({ host: '127.0.0.1', port: accepting.smtp.port, secure: false, ignoreTLS: true });
+    const info = await transport.sendMail({ from: 'jane@candidate.example', to: 'careers@replies.acme.com', subject: 'Across nodes', text: 'Hello' });
+    transport.close();
+    const id = /queued as (\S+)/.exec(String(info.response))![1]!;
+    await waitFor(async () => isProcessed((await intakeOnly.messages.get(id))?.status), 10_000, 'the message processed by the other node');
+  }, 60_000);
 });

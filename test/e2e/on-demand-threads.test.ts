@@ -7,6 +7,7 @@ import { queuedId } from '../helpers/raw-smtp.ts';
 import { startReceiver, type Receiver } from '../helpers/receiver.ts';
 import { newWebhookSecret } from '../../src/webhooks/signing.ts';
 import { isProcessed, startTestServer, waitFor, type TestServer } from '../helpers/server.ts';
+import { BACKENDS } from '../helpers/server.ts';
 
 let t: TestServer | null = null;
 let receiver: Receiver | null = null;
@@ -24,66 +25,72 @@ async function send(port: number, n: number): Promise<string> {
   return queuedId({ code: 250, lines: [], text: info.response.slice(4) });
 }
 
-describe('the pipeline thread on demand', () => {
-  it('is not running on an idle server, starts when mail is accepted, stops when idle and starts again for the next message', async () => {
-    t = await startTestServer({ overrides: { worker: { idleStopMs: 300 } } });
-    const server = t.server;
-    expect(server.pipelineRunning).toBe(false);
-    const first = await send(t.port, 1);
-    await waitFor(async () => isProcessed((await t!.ctx.messages.get(first))?.status), 10_000, 'the first message processed');
-    await waitFor(() => !server.pipelineRunning, 5_000, 'the idle thread to stop');
-    const second = await send(t.port, 2);
-    await waitFor(() => server.pipelineRunning, 5_000, 'the thread to start again');
-    await waitFor(async () => isProcessed((await t!.ctx.messages.get(second))?.status), 10_000, 'the second message processed');
-  });
+describe.each(BACKENDS)('on %s', (backend) => {
+  describe('the pipeline thread on demand', () => {
+    it('is not running on an idle server, starts when mail is accepted, stops when idle and starts again for the next message', async () => {
+      t = await startTestServer({ backend, overrides: { worker: { idleStopMs: 300 } } });
+      const server = t.server;
+      expect(server.pipelineRunning).toBe(false);
+      const first = await send(t.port, 1);
+      await waitFor(async () => isProcessed((await t!.ctx.messages.get(first))?.status), 10_000, 'the first message processed');
+      await waitFor(() => !server.pipelineRunning, 5_000, 'the idle thread to stop');
+      const second = await send(t.port, 2);
+      await waitFor(() => server.pipelineRunning, 5_000, 'the thread to start again');
+      await waitFor(async () => isProcessed((await t!.ctx.messages.get(second))?.status), 10_000, 'the second message processed');
+    });
 
-  it('keeps running once started when idleStopMs is 0', async () => {
-    t = await startTestServer({ overrides: { worker: { idleStopMs: 0 } } });
-    const id = await send(t.port, 1);
-    await waitFor(async () => isProcessed((await t!.ctx.messages.get(id))?.status), 10_000, 'the message processed');
-    await new Promise((r) => setTimeout(r, 1_500));
-    expect(t.server.pipelineRunning).toBe(true);
-  });
+    it('keeps running once started when idleStopMs is 0', async () => {
+      t = await startTestServer({ backend, overrides: { worker: { idleStopMs: 0 } } });
+      const id = await send(t.port, 1);
+      await waitFor(async () => isProcessed((await t!.ctx.messages.get(id))?.status), 10_000, 'the message processed');
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(t.server.pipelineRunning).toBe(true);
+    });
 
-  it('starts the relay thread when a webhook delivery falls due, and stops it when there is nothing left to deliver', async () => {
-    t = await startTestServer({ overrides: { relay: { idleStopMs: 300, pollIntervalMs: 100 }, webhooks: { pollIntervalMs: 50 } } });
-    const { ctx, server } = t;
-    expect(server.relayRunning).toBe(false);
-    receiver = await startReceiver();
-    const secret = newWebhookSecret();
-    receiver.secrets.push(secret);
-    await ctx.webhooks.add((await ctx.tenants.get('acme'))!.id, receiver.url, null, ctx.keyring().seal(secret), new Date().toISOString());
-    const id = await send(t.port, 1);
-    await waitFor(() => receiver!.events.some((e) => (e.data.message as { id: string }).id === id), 10_000, 'the event delivered');
-    await waitFor(() => !server.relayRunning, 5_000, 'the idle relay thread to stop');
-    const second = await send(t.port, 2);
-    await waitFor(
-      () => receiver!.events.some((e) => (e.data.message as { id: string }).id === second),
-      10_000,
-      'the second event delivered by a new relay thread',
-    );
-    expect(receiver.badSignatures).toEqual([]);
-  });
+    it('starts the relay thread when a webhook delivery falls due, and stops it when there is nothing left to deliver', async () => {
+      t = await startTestServer({ backend, overrides: { relay: { idleStopMs: 300, pollIntervalMs: 100 }, webhooks: { pollIntervalMs: 50 } } });
+      const { ctx, server } = t;
+      expect(server.relayRunning).toBe(false);
+      receiver = await startReceiver();
+      const secret = newWebhookSecret();
+      receiver.secrets.push(secret);
+      await ctx.webhooks.add((await ctx.tenants.get('acme'))!.id, receiver.url, null, ctx.keyring().seal(secret), new Date().toISOString());
+      const id = await send(t.port, 1);
+      await waitFor(() => receiver!.events.some((e) => (e.data.message as { id: string }).id === id), 10_000, 'the event delivered');
+      await waitFor(() => !server.relayRunning, 5_000, 'the idle relay thread to stop');
+      const second = await send(t.port, 2);
+      await waitFor(
+        () => receiver!.events.some((e) => (e.data.message as { id: string }).id === second),
+        10_000,
+        'the second event delivered by a new relay thread',
+      );
+      expect(receiver.badSignatures).toEqual([]);
+    });
 
-  it("delivers a decision's webhook when the decision is stored, not at the next poll", async () => {
-    // Polls far apart (a minute): only being woken by the stored decision delivers within the wait below.
-    t = await startTestServer({ overrides: { relay: { idleStopMs: 5_000, pollIntervalMs: 60_000 }, webhooks: { pollIntervalMs: 60_000 } } });
-    const { ctx, server } = t;
-    receiver = await startReceiver();
-    const secret = newWebhookSecret();
-    receiver.secrets.push(secret);
-    await ctx.webhooks.add((await ctx.tenants.get('acme'))!.id, receiver.url, null, ctx.keyring().seal(secret), new Date().toISOString());
-    // The relay thread is stopped: the stored decision starts it.
-    expect(server.relayRunning).toBe(false);
-    const first = await send(t.port, 1);
-    await waitFor(
-      () => receiver!.events.some((e) => (e.data.message as { id: string }).id === first),
-      10_000,
-      'the first event, by a relay thread started for it',
-    );
-    // The relay thread is running now: the next decision wakes it.
-    expect(server.relayRunning).toBe(true);
-    const second = await send(t.port, 2);
-    await waitFor(() => receiver!.events.some((e) => (e.data.message as { id: string }).id === second), 10_000, 'the second event, by the woken relay thread');
+    it("delivers a decision's webhook when the decision is stored, not at the next poll", async () => {
+      // Polls far apart (a minute): only being woken by the stored decision delivers within the wait below.
+      t = await startTestServer({ backend, overrides: { relay: { idleStopMs: 5_000, pollIntervalMs: 60_000 }, webhooks: { pollIntervalMs: 60_000 } } });
+      const { ctx, server } = t;
+      receiver = await startReceiver();
+      const secret = newWebhookSecret();
+      receiver.secrets.push(secret);
+      await ctx.webhooks.add((await ctx.tenants.get('acme'))!.id, receiver.url, null, ctx.keyring().seal(secret), new Date().toISOString());
+      // The relay thread is stopped: the stored decision starts it.
+      expect(server.relayRunning).toBe(false);
+      const first = await send(t.port, 1);
+      await waitFor(
+        () => receiver!.events.some((e) => (e.data.message as { id: string }).id === first),
+        10_000,
+        'the first event, by a relay thread started for it',
+      );
+      // The relay thread is running now: the next decision wakes it.
+      expect(server.relayRunning).toBe(true);
+      const second = await send(t.port, 2);
+      await waitFor(
+        () => receiver!.events.some((e) => (e.data.message as { id: string }).id === second),
+        10_000,
+        'the second event, by the woken relay thread',
+      );
+    });
   });
 });

@@ -32,7 +32,7 @@ export class PostgresListener {
     this.handlers.set(channel, list);
   }
 
-  /** Connects and listens on every channel a handler was given for. */
+  /** Connects and listens on every channel (handlers may be added later: the server adds its own after the storage is open). */
   async start(): Promise<void> {
     if (this.closed) return;
     const client = new pg.Client({ connectionString: this.url, application_name: 'mailroom listener' });
@@ -45,7 +45,7 @@ export class PostgresListener {
       if (!this.closed) setTimeout(() => void this.start().catch(() => undefined), RECONNECT_MS).unref();
     });
     await client.connect();
-    for (const channel of this.handlers.keys()) await client.query(`LISTEN ${channel}`);
+    for (const channel of Object.values(CHANNELS)) await client.query(`LISTEN ${channel}`);
     this.client = client;
   }
 
