@@ -182,6 +182,32 @@ const SELECT_MESSAGE = `SELECT m.id, t.slug AS tenant, m.source, m.status, m.rec
 
 export const PIPELINE_JOB = 'pipeline';
 
+/**
+ * Raw bytes per multi-row statement: the driver builds each statement as one
+ * buffer, so a batch of large messages goes in several statements rather than
+ * one that copies them all at once.
+ */
+const MULTI_ROW_BYTES = 1024 * 1024;
+
+/** The batch in order, cut wherever the raw bytes so far would pass `limit` (a message larger than it goes alone). */
+function byBytes(batch: readonly NewMessage[], limit: number): NewMessage[][] {
+  const chunks: NewMessage[][] = [];
+  let current: NewMessage[] = [];
+  let bytes = 0;
+  for (const message of batch) {
+    const size = message.raw?.length ?? 0;
+    if (current.length > 0 && bytes + size > limit) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(message);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
 export class MessageStore {
   private readonly sql: Sql;
   private readonly insertMessage: SqlStatement;
@@ -217,15 +243,17 @@ export class MessageStore {
   }
 
   private async insertBatchAtOnce(batch: readonly NewMessage[], nowMs: number): Promise<void> {
-    const rows = (columns: number): string => batch.map(() => `(${placeholders(columns)})`).join(', ');
     await this.sql.transaction(async () => {
-      await this.sql
-        .prepare(`INSERT INTO messages (id, tenant_id, source, status, received_at, size, envelope) VALUES ${rows(7)}`)
-        .run(...batch.flatMap((m) => [m.id, m.tenantId, sourceOf(m.envelope), 'received', m.receivedAt, m.size, JSON.stringify(m.envelope)]));
-      await this.sql.prepare(`INSERT INTO message_raw (message_id, raw, path) VALUES ${rows(3)}`).run(...batch.flatMap((m) => [m.id, m.raw, m.spoolFile]));
-      await this.sql
-        .prepare(`INSERT INTO jobs (message_id, kind, state, run_after, updated_at) VALUES ${rows(5)}`)
-        .run(...batch.flatMap((m) => [m.id, PIPELINE_JOB, 'queued', nowMs, nowMs]));
+      for (const chunk of byBytes(batch, MULTI_ROW_BYTES)) {
+        const rows = (columns: number): string => chunk.map(() => `(${placeholders(columns)})`).join(', ');
+        await this.sql
+          .prepare(`INSERT INTO messages (id, tenant_id, source, status, received_at, size, envelope) VALUES ${rows(7)}`)
+          .run(...chunk.flatMap((m) => [m.id, m.tenantId, sourceOf(m.envelope), 'received', m.receivedAt, m.size, JSON.stringify(m.envelope)]));
+        await this.sql.prepare(`INSERT INTO message_raw (message_id, raw, path) VALUES ${rows(3)}`).run(...chunk.flatMap((m) => [m.id, m.raw, m.spoolFile]));
+        await this.sql
+          .prepare(`INSERT INTO jobs (message_id, kind, state, run_after, updated_at) VALUES ${rows(5)}`)
+          .run(...chunk.flatMap((m) => [m.id, PIPELINE_JOB, 'queued', nowMs, nowMs]));
+      }
     });
   }
 
