@@ -2,7 +2,7 @@
 // or SIGINT (a second signal stops at once).
 import type { Command } from 'commander';
 import { createContext } from '../runtime/context.ts';
-import { startServer } from '../runtime/server.ts';
+import { startServer, type RunningServer } from '../runtime/server.ts';
 import { loadCliConfig, type GlobalOptions } from './context.ts';
 
 export function registerServeCommand(program: Command, globals: () => GlobalOptions): void {
@@ -12,7 +12,14 @@ export function registerServeCommand(program: Command, globals: () => GlobalOpti
     .action(async () => {
       const config = loadCliConfig(globals());
       const ctx = await createContext(config);
-      const server = await startServer(ctx);
+      let server: RunningServer;
+      try {
+        server = await startServer(ctx);
+      } catch (err) {
+        // A refused start closes what it opened: a PostgreSQL pool left open would keep the process from exiting.
+        await ctx.close();
+        throw err;
+      }
       let signals = 0;
       const onSignal = (signal: NodeJS.Signals): void => {
         signals++;
