@@ -24,7 +24,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { simpleParser } from 'mailparser';
-import { zoneResolver } from '../src/auth/index.ts';
+import { zoneResolver } from '../src/dns/index.ts';
 import { configSchema } from '../src/config/index.ts';
 import { runPipeline, runPipelineGroup } from '../src/pipeline/stages.ts';
 import { CLAIM_BATCH, pipelineGroups } from '../src/pipeline/worker.ts';

@@ -5,7 +5,7 @@
 // tenant, its candidates and one message we sent.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseZone, zoneResolver } from '../../src/auth/index.ts';
+import { parseZone, zoneResolver } from '../../src/dns/index.ts';
 import type { CandidateRef, OutboundRef } from '../../src/match/index.ts';
 import { matchMessage, type MatchSources } from '../../src/pipeline/match-stage.ts';
 import { runPipeline } from '../../src/pipeline/stages.ts';

@@ -21,7 +21,7 @@ import { rawHeader } from '../parse/raw-header.ts';
 import { verifyDkim } from './dkim-verify.ts';
 import { readUnsignedHeader } from './unsigned.ts';
 import { authenticateSender, type ArcFindings, type SenderAuthentication } from './sender.ts';
-import type { DnsResolver } from './resolver.ts';
+import type { DnsResolver } from '../dns/index.ts';
 
 /** The parts of mailauth's per-check results this module reads. */
 interface CheckStatus {

@@ -16,7 +16,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { Writable } from 'node:stream';
-import type { DnsResolver } from './resolver.ts';
+import type { DnsResolver } from '../dns/index.ts';
 
 interface KeyOptions {
   strict?: boolean;

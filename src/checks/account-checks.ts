@@ -3,7 +3,7 @@
 // shows about the set-up: a forwarding confirmation still waiting, or
 // Microsoft 365 refusing to forward outside the company.
 import { isIP } from 'node:net';
-import type { DnsResolver } from '../auth/index.ts';
+import type { DnsResolver } from '../dns/index.ts';
 import type { Context } from '../runtime/context.ts';
 import { diagnoseAccount } from '../relay/diagnose.ts';
 import { recordAccountTest } from '../webhooks/announce.ts';

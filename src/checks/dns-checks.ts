@@ -4,7 +4,7 @@
 import { createPublicKey } from 'node:crypto';
 import { isIP } from 'node:net';
 import { spf } from 'mailauth';
-import type { DnsResolver } from '../auth/index.ts';
+import type { DnsResolver } from '../dns/index.ts';
 import { PROVIDERS, isProvider } from '../relay/providers.ts';
 import type { Account } from '../store/index.ts';
 import { fail, ok, warn, type CheckResult } from './types.ts';

@@ -54,7 +54,11 @@ export function registerInspectCommand(program: Command, globals: () => GlobalOp
       const config = loadCliConfig(globals());
       const files = expand(paths);
       // Loaded when the command runs: `mailroom serve` shares this module graph, and its SMTP thread has no use for the pipeline.
-      const [{ createResolver, domainList }, { runPipeline }] = await Promise.all([import('../auth/index.ts'), import('../pipeline/stages.ts')]);
+      const [{ domainList }, { createResolver }, { runPipeline }] = await Promise.all([
+        import('../auth/index.ts'),
+        import('../dns/index.ts'),
+        import('../pipeline/stages.ts'),
+      ]);
       const scratch = mkdtempSync(join(tmpdir(), 'mailroom-inspect-'));
       const deps = {
         resolver: createResolver(config.dns),

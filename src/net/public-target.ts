@@ -1,7 +1,7 @@
 // Checking a URL a tenant gave us before we connect to it: the scheme, the
 // address class of an IP literal, and every address its host name resolves to.
 import { isIP } from 'node:net';
-import type { DnsResolver } from '../auth/resolver.ts';
+import type { DnsResolver } from '../dns/index.ts';
 import { RefusedError } from '../errors.ts';
 import { nonPublicRange } from './address-ranges.ts';
 

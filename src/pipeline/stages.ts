@@ -9,7 +9,8 @@
 // then mailparser) stays hot in the CPU's caches: markedly less CPU a message
 // than each message going its own way (bench:pipeline prints both; the figures
 // are in docs/architecture.md).
-import { authenticateGroup, type AuthVerdicts, type DnsResolver } from '../auth/index.ts';
+import { authenticateGroup, type AuthVerdicts } from '../auth/index.ts';
+import type { DnsResolver } from '../dns/index.ts';
 import { verdictsFromProvider } from '../auth/provider-results.ts';
 import { classify } from '../classify/index.ts';
 import { asError } from '../errors.ts';

@@ -3,7 +3,7 @@
 // writes never delay an SMTP reply or the store thread's group commits. It
 // sends the outbound queue (Relay) and delivers webhooks (WebhookDispatcher).
 import { parentPort, workerData } from 'node:worker_threads';
-import { createResolver } from '../auth/resolver.ts';
+import { createResolver } from '../dns/index.ts';
 import type { Config } from '../config/index.ts';
 import { createLogger, type LogLevel } from '../log.ts';
 import { keyringSource, type Keyring } from '../secrets/keyring.ts';

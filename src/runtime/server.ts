@@ -3,9 +3,7 @@
 // each started when work is waiting and stopped when idle (on-demand-thread.ts).
 // `mailroom serve`, the tests and the benchmarks all start it through here.
 import type { AddressInfo } from 'node:net';
-// The zone file alone, not auth/index.ts: that would load mailauth (and its
-// BIMI certificate and HTTP stacks) into the SMTP thread, memory it never uses.
-import { loadZoneFile, ZoneFileError } from '../auth/zone-resolver.ts';
+import { loadZoneFile, ZoneFileError } from '../dns/index.ts';
 import { SHARED_KEY_NEEDED, type Context } from './context.ts';
 import type { Logger } from '../log.ts';
 import { UsageError } from '../errors.ts';

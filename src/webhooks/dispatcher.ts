@@ -3,7 +3,7 @@
 // subject for that endpoint), retried on a fixed schedule for about three days.
 // 410 Gone disables the endpoint at once; one failing every delivery for
 // webhooks.disableAfterHours is disabled too, with an event and a log line.
-import type { DnsResolver } from '../auth/resolver.ts';
+import type { DnsResolver } from '../dns/index.ts';
 import type { Config } from '../config/index.ts';
 import { RefusedError } from '../errors.ts';
 import { checkTargetUrl, postPinned, resolvePublicTarget, type TargetRules } from '../net/index.ts';

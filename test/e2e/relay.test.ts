@@ -8,7 +8,7 @@ import type { Context } from '../../src/runtime/context.ts';
 import { composeOutbound } from '../../src/relay/compose.ts';
 import type { OutboundMessage } from '../../src/store/index.ts';
 import { authenticate } from 'mailauth';
-import { zoneResolver } from '../../src/auth/index.ts';
+import { zoneResolver } from '../../src/dns/index.ts';
 import { addTestAccount } from '../helpers/accounts.ts';
 import { makeSigner } from '../helpers/dkim.ts';
 import { RawSmtp, queuedId } from '../helpers/raw-smtp.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cachingResolver } from '../../src/auth/index.ts';
+import { cachingResolver } from '../../src/dns/index.ts';
 
 function fakeDns(answers: Record<string, unknown>) {
   const calls: string[] = [];

@@ -3,7 +3,7 @@ import type { Context } from '../../src/runtime/context.ts';
 import { createLogger } from '../../src/log.ts';
 import { Worker, type WorkerDeps } from '../../src/pipeline/index.ts';
 import { LocalJobQueue } from '../../src/commit/index.ts';
-import { zoneResolver, type DnsResolver } from '../../src/auth/index.ts';
+import { zoneResolver, type DnsResolver } from '../../src/dns/index.ts';
 import { seedTenants, waitFor } from '../helpers/server.ts';
 
 import { BACKENDS, contextOn } from '../helpers/backends.ts';

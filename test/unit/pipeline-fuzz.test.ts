@@ -2,7 +2,7 @@
 // finishes with a result (at worst kind unparseable) and never throws or hangs.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { zoneResolver } from '../../src/auth/index.ts';
+import { zoneResolver } from '../../src/dns/index.ts';
 import { runPipeline } from '../../src/pipeline/stages.ts';
 import { tempDir } from '../helpers/server.ts';
 

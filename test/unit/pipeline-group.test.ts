@@ -3,7 +3,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { TemporaryAuthError, zoneResolver } from '../../src/auth/index.ts';
+import { TemporaryAuthError } from '../../src/auth/index.ts';
+import { zoneResolver } from '../../src/dns/index.ts';
 import { runPipeline, runPipelineGroup, type PipelineResult } from '../../src/pipeline/stages.ts';
 import { makeSigner, sign } from '../helpers/dkim.ts';
 import { tempDir } from '../helpers/server.ts';

@@ -4,7 +4,7 @@
 // resolver), and a delivery that connects to the address it checked even when
 // DNS changes after the endpoint was added.
 import { afterAll, describe, expect, it } from 'vitest';
-import type { DnsResolver } from '../../src/auth/index.ts';
+import type { DnsResolver } from '../../src/dns/index.ts';
 import { RefusedError } from '../../src/errors.ts';
 import { checkTargetUrl, nonPublicRange, resolvePublicTarget } from '../../src/net/index.ts';
 import { createRepositories, EventStore, openDatabase, TenantStore, WebhookStore, SqliteSql } from '../../src/store/index.ts';

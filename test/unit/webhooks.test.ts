@@ -3,7 +3,7 @@
 // the retry schedule (about three days, then given up), and an endpoint
 // failing for too long disabled with an event.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { zoneResolver, type DnsResolver } from '../../src/auth/index.ts';
+import { zoneResolver, type DnsResolver } from '../../src/dns/index.ts';
 import type { Config } from '../../src/config/index.ts';
 import { createLogger } from '../../src/log.ts';
 import { loadKeyring, type Keyring } from '../../src/secrets/keyring.ts';

@@ -7,7 +7,7 @@
 // A type whose value is the string "SERVFAIL" or "TIMEOUT" fails temporarily, so
 // tests can show that such a message is retried instead of judged.
 import { readFileSync } from 'node:fs';
-import type { DnsResolver } from './resolver.ts';
+import type { DnsResolver } from './types.ts';
 
 type Zone = Record<string, Record<string, string[] | 'SERVFAIL' | 'TIMEOUT'>>;
 

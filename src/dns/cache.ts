@@ -2,7 +2,7 @@
 // few domains (gmail.com, outlook.com, a customer's domain) all day. Answers and
 // "no such record" are kept for a while; temporary failures never are, so a
 // retried job asks again.
-import { TEMPORARY_DNS_CODES, type DnsResolver } from './resolver.ts';
+import { TEMPORARY_DNS_CODES, type DnsResolver } from './types.ts';
 
 export interface DnsCacheOptions {
   /** How long an answer is reused (DNS TTLs are not visible through this API). */
