@@ -5,25 +5,12 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
-import type { Context as AppContext } from '../runtime/context.ts';
 import { DomainError } from '../errors.ts';
-import type { BatchUpsertResult, CandidateInput } from '../store/index.ts';
-import type { Metrics } from './metrics.ts';
+import type { ApiDeps, ApiEnv } from './deps.ts';
 import { RateLimiter } from '../net/index.ts';
 import { HttpProblem, PROBLEM_TYPES, problemOf, problemResponse } from './problem.ts';
 import { consoleRoutes } from '../console/index.ts';
-import { candidateRoutes, inboxRoutes, messageRoutes, relayRoutes, scopeOf, webhookRoutes, type Scope } from './routes/index.ts';
-
-export type ApiEnv = { Variables: { scope: Scope } };
-
-export interface ApiDeps {
-  ctx: AppContext;
-  metrics: Metrics;
-  /** Whether the server is ready for traffic (listening, not shutting down). */
-  ready: () => boolean;
-  /** Writes a chunk of a candidate sync; `serve` hands it to the store thread, so the API never contends with intake for the write lock. */
-  upsertCandidates: (tenant: string, rows: CandidateInput[]) => Promise<BatchUpsertResult>;
-}
+import { candidateRoutes, inboxRoutes, messageRoutes, relayRoutes, scopeOf, webhookRoutes } from './routes/index.ts';
 
 /** Invalid input, domain errors and everything unexpected as RFC 9457 problems. */
 function answerProblems(app: OpenAPIHono<ApiEnv>, ctx: ApiDeps['ctx']): void {

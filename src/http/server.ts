@@ -2,7 +2,8 @@
 // short indexed reads and small writes), and stops it.
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
-import { createApi, type ApiDeps } from './app.ts';
+import { createApi } from './app.ts';
+import type { ApiDeps } from './deps.ts';
 
 export interface HttpServer {
   address: AddressInfo;

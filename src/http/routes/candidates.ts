@@ -2,7 +2,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { importCandidates, removeCandidate, upsertCandidate } from '../../operations/index.ts';
 import { candidateJson } from '../../views/index.ts';
-import type { ApiEnv, ApiDeps } from '../app.ts';
+import type { ApiEnv, ApiDeps } from '../deps.ts';
 import { BulkCandidatesSchema, BulkResultSchema, CandidateInputSchema, CandidateSchema, page, PageQuery } from '../schemas.ts';
 import { json, problem, security } from './shared.ts';
 import { decodeCursor, encodeCursor, tenantIn } from './scope.ts';

@@ -4,7 +4,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { inboxWithin, removeInbox, testInbox } from '../../operations/index.ts';
 import { inboxJson } from '../../views/index.ts';
-import type { ApiDeps, ApiEnv } from '../app.ts';
+import type { ApiDeps, ApiEnv } from '../deps.ts';
 import { InboxSchema, InboxTestSchema } from '../schemas.ts';
 import { json, NumericId, problem, security } from './shared.ts';
 

@@ -4,7 +4,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { assignMessage, dismissMessage, messageWithin } from '../../operations/index.ts';
 import type { StoredMessage } from '../../store/index.ts';
 import { messageJson } from '../../views/index.ts';
-import type { ApiDeps, ApiEnv } from '../app.ts';
+import type { ApiDeps, ApiEnv } from '../deps.ts';
 import { notFound } from '../problem.ts';
 import { DownloadBudget, sendFile } from '../send-file.ts';
 import { AssignSchema, DismissSchema, MessageSchema, page, PageQuery } from '../schemas.ts';

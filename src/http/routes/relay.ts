@@ -3,7 +3,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { listAccounts, sendMessage, testAccount } from '../../operations/index.ts';
 import { accountJson, outboundJson } from '../../views/index.ts';
-import type { ApiDeps, ApiEnv } from '../app.ts';
+import type { ApiDeps, ApiEnv } from '../deps.ts';
 import { notFound } from '../problem.ts';
 import { AccountSchema, DiagnosisSchema, OutboundSchema, page, PageQuery, SendSchema } from '../schemas.ts';
 import { json, NumericId, problem, security } from './shared.ts';

@@ -3,7 +3,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { webhookJson } from '../../views/index.ts';
 import { addWebhook, removeWebhook, replayWebhooks, rotateWebhookSecret } from '../../operations/index.ts';
-import type { ApiDeps, ApiEnv } from '../app.ts';
+import type { ApiDeps, ApiEnv } from '../deps.ts';
 import { ReplaySchema, WebhookInputSchema, WebhookSchema } from '../schemas.ts';
 import { json, NumericId, problem, security } from './shared.ts';
 
