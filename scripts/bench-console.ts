@@ -13,8 +13,8 @@ import { parseArgs } from 'node:util';
 import { configSchema } from '../src/config/index.ts';
 import { createLogger } from '../src/log.ts';
 import { addAccount, addConsoleUser, completeSetup, createApiToken, EVERY_TENANT, sendMessage, signIn } from '../src/operations/index.ts';
-import { createContext } from '../src/runtime/context.ts';
-import { startServer } from '../src/runtime/server.ts';
+import { createContext } from '../src/context.ts';
+import { startServer } from '../src/server/server.ts';
 import { createRepositories, newMessageId, type DecisionSummary, type NewMessage } from '../src/store/index.ts';
 import { percentile } from './lib/stats.ts';
 

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openDatabase } from '../src/store/index.ts';
-import { dovecotUnavailable, startDovecot } from './lib/dovecot.ts';
+import { dovecotUnavailable, startDovecot } from '../test/support/dovecot.ts';
 import { rssMb, startMailroomServe, type MailroomServer } from './lib/processes.ts';
 import { runLoad } from './lib/smtp-load.ts';
 

@@ -26,7 +26,7 @@ import {
   type SentCopySettings,
   SqliteSql,
 } from '../src/store/index.ts';
-import { dovecotUnavailable, startDovecot } from './lib/dovecot.ts';
+import { dovecotUnavailable, startDovecot } from '../test/support/dovecot.ts';
 import { startChild } from './lib/processes.ts';
 
 const { values } = parseArgs({

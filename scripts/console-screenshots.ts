@@ -12,8 +12,8 @@ import { chromium } from 'playwright-core';
 import { configSchema } from '../src/config/index.ts';
 import { createLogger } from '../src/log.ts';
 import { addConsoleUser, completeSetup, EVERY_TENANT } from '../src/operations/index.ts';
-import { createContext } from '../src/runtime/context.ts';
-import { startServer } from '../src/runtime/server.ts';
+import { createContext } from '../src/context.ts';
+import { startServer } from '../src/server/server.ts';
 
 const { values } = parseArgs({ options: { out: { type: 'string', default: 'docs/images' } } });
 const dir = mkdtempSync(join(tmpdir(), 'mailroom-screenshots-'));

@@ -13,7 +13,7 @@ import { classify, readForwardBody } from '../src/classify/index.ts';
 import { parseMessage } from '../src/parse/index.ts';
 import { replyText } from '../src/reply/index.ts';
 import { caseMessage, loadReplyCases, readerText } from './lib/reply-cases.ts';
-import { evaluateSpoofing } from './lib/spoofing-eval.ts';
+import { evaluateSpoofing } from '../test/support/spoofing-eval.ts';
 
 interface SisimaiCase {
   file: string;

@@ -24,9 +24,9 @@ import nodemailer from 'nodemailer';
 import { configSchema } from '../src/config/index.ts';
 import { createLogger } from '../src/log.ts';
 import { composeOutbound } from '../src/relay/compose.ts';
-import { createContext } from '../src/runtime/context.ts';
+import { createContext } from '../src/context.ts';
 import { newWebhookSecret } from '../src/webhooks/signing.ts';
-import { startPostgres } from './lib/postgres.ts';
+import { startPostgres } from '../test/support/postgres.ts';
 import { startChild, type ServerChild } from './lib/processes.ts';
 
 const { values } = parseArgs({

@@ -4,7 +4,7 @@
 // Microsoft 365 refusing to forward outside the company.
 import { isIP } from 'node:net';
 import type { DnsResolver } from '../dns/index.ts';
-import type { Context } from '../runtime/context.ts';
+import type { Context } from '../context.ts';
 import { diagnoseAccount } from '../relay/diagnose.ts';
 import { recordAccountTest } from '../webhooks/announce.ts';
 import type { Account, Tenant } from '../store/index.ts';

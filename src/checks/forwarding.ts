@@ -4,7 +4,7 @@
 // (a redirect) or rewritten (a forward, which breaks candidate matching), does
 // authentication still pass after the hop, and how long did it take.
 import { randomBytes } from 'node:crypto';
-import type { Context } from '../runtime/context.ts';
+import type { Context } from '../context.ts';
 import { sendAndAwaitReturn } from '../relay/round-trip.ts';
 import type { Account, AuthSummary, OutboundMessage, StoredMessage, Tenant } from '../store/index.ts';
 import { fail, ok, warn, type CheckResult } from './types.ts';

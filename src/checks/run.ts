@@ -2,7 +2,7 @@
 // reply domains, sending domains, accounts, signals in the received mail, inboxes
 // read over IMAP and, when asked, forwarding tests. Each finding is ok, warn or fail with what to do.
 import { createResolver, type DnsResolver } from '../dns/index.ts';
-import type { Context } from '../runtime/context.ts';
+import type { Context } from '../context.ts';
 import { chooseAccount, tenantChain } from '../relay/compose.ts';
 import { probeInbox } from '../inbox/index.ts';
 import type { Inbox, Tenant } from '../store/index.ts';

@@ -2,7 +2,7 @@
 // and open the database; logs go to stderr so stdout stays clean for --json.
 import { pino } from 'pino';
 import { loadConfig, type Config } from '../config/index.ts';
-import { createContext, type Context } from '../runtime/context.ts';
+import { createContext, type Context } from '../context.ts';
 import { UsageError } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import type { Tenant } from '../store/index.ts';

@@ -1,8 +1,8 @@
 // mailroom serve: start the listener and the worker; stop gracefully on SIGTERM
 // or SIGINT (a second signal stops at once).
 import type { Command } from 'commander';
-import { createContext } from '../runtime/context.ts';
-import { startServer, type RunningServer } from '../runtime/server.ts';
+import { createContext } from '../context.ts';
+import { startServer, type RunningServer } from '../server/server.ts';
 import { loadCliConfig, type GlobalOptions } from './context.ts';
 
 export function registerServeCommand(program: Command, globals: () => GlobalOptions): void {

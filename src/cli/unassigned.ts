@@ -2,7 +2,7 @@
 // queue a recruiter clears, and re-matching after candidates arrive.
 import type { Command } from 'commander';
 import { UsageError } from '../errors.ts';
-import type { Context } from '../runtime/context.ts';
+import type { Context } from '../context.ts';
 import type { StoredMessage } from '../store/index.ts';
 import { withContext, type GlobalOptions } from './context.ts';
 import { assignMessage, dismissMessage, EVERY_TENANT, reprocessMessages } from '../operations/index.ts';

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.ts';
 import { addConsoleUser, EVERY_TENANT, removeConsoleUser, resetConsoleUser } from '../operations/index.ts';
-import type { Context } from '../runtime/context.ts';
+import type { Context } from '../context.ts';
 import type { ConsoleUser } from '../store/index.ts';
 import { optionalTenant, withContext, type GlobalOptions } from './context.ts';
 import { printJson, printTable } from './output.ts';

@@ -3,7 +3,7 @@
 // session guard standing between the sign-in pages and everything else.
 import { Hono, type Context as HonoContext } from 'hono';
 import { DomainError } from '../errors.ts';
-import type { Context } from '../runtime/context.ts';
+import type { Context } from '../context.ts';
 import { pagePolicy, type ConsoleEnv } from './helpers.ts';
 import { page } from './pages.ts';
 import { accountRoutes } from './routes/accounts.ts';

@@ -2,7 +2,7 @@
 // candidate-sync writer (ApiDeps), and what hono carries on each request: the
 // token's scope (ApiEnv). Kept apart from app.ts so route files import it
 // without importing the app that mounts them.
-import type { Context as AppContext } from '../runtime/context.ts';
+import type { Context as AppContext } from '../context.ts';
 import type { BatchUpsertResult, CandidateInput } from '../store/index.ts';
 import type { Metrics } from './metrics.ts';
 import type { Scope } from './routes/scope.ts';

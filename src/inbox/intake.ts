@@ -3,8 +3,8 @@
 // stopped when it is removed. What they read goes through the store thread like
 // SMTP intake, so the pipeline hears of it the same way.
 import type { ImportBatch, ImportOutcome } from '../commit/index.ts';
-import type { ImapLogin } from '../imap/index.ts';
-import type { Context } from '../runtime/context.ts';
+import type { ImapLogin } from '../imap-client/index.ts';
+import type { Context } from '../context.ts';
 import type { Inbox } from '../store/index.ts';
 import { InboxWatcher } from './watcher.ts';
 

@@ -2,8 +2,8 @@
 // advice for the usual failures: IMAP turned off for the mailbox, an app
 // password needed, a shared mailbox reached only through a delegate. Used by
 // `inboxes test` and `tenants check`.
-import { closeImap, imapErrorText, openImapConnection } from '../imap/index.ts';
-import type { Context } from '../runtime/context.ts';
+import { closeImap, imapErrorText, openImapConnection } from '../imap-client/index.ts';
+import type { Context } from '../context.ts';
 import type { Inbox } from '../store/index.ts';
 import { inboxLogin } from './intake.ts';
 

@@ -6,7 +6,7 @@
 // inboxes.retryMaxMs; a folder that comes back with a new UIDVALIDITY is read
 // again without storing anything twice.
 import type { ImapFlow } from 'imapflow';
-import { closeImap, imapErrorText, openImapConnection, type ImapLogin } from '../imap/index.ts';
+import { closeImap, imapErrorText, openImapConnection, type ImapLogin } from '../imap-client/index.ts';
 import type { Logger } from '../log.ts';
 import type { Inbox, InboxStatus } from '../store/index.ts';
 import { readFolder, type FolderReaderDeps } from './read-folder.ts';

@@ -3,7 +3,7 @@
 // sealed like the first; an empty one keeps it. Changed settings are untested,
 // so the account goes back to Pending (announced like any change of status).
 import { InvalidError } from '../errors.ts';
-import type { Context } from '../runtime/context.ts';
+import type { Context } from '../context.ts';
 import type { Account } from '../store/index.ts';
 import { changeAccountStatus } from '../webhooks/announce.ts';
 import { checkedDelay, checkedFrom, checkedPort, checkedReplyLocal, checkedSecurity } from './account-fields.ts';

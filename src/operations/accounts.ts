@@ -6,7 +6,7 @@ import { ConflictError, InvalidError } from '../errors.ts';
 import { isProvider, PROVIDERS, type ProviderName } from '../relay/providers.ts';
 import type { DiagnosisResult } from '../relay/diagnose.ts';
 import type { TestEmailResult } from '../relay/test-email.ts';
-import type { Context } from '../runtime/context.ts';
+import type { Context } from '../context.ts';
 import { SecretError, unreadableCredentials } from '../secrets/keyring.ts';
 import { normalizeDomain, type Account, type AccountSecret, type SentCopySettings } from '../store/index.ts';
 import { changeAccountStatus, recordAccountTest } from '../webhooks/announce.ts';

@@ -3,7 +3,7 @@
 // each chunk one transaction, so a long import never holds the write lock for
 // long and valid rows are stored even when others are rejected.
 import { NotFoundError } from '../errors.ts';
-import type { Context } from '../runtime/context.ts';
+import type { Context } from '../context.ts';
 import type { BatchUpsertResult, Candidate, CandidateInput } from '../store/index.ts';
 import { tenantWithin, type Reach } from './reach.ts';
 

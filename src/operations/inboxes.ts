@@ -2,7 +2,7 @@
 // test (inbox/probe.ts: log in, open the folder, advice when a step fails).
 import { ConflictError, InvalidError, NotFoundError } from '../errors.ts';
 import { probeInbox, type InboxSecret, type InboxTestResult } from '../inbox/index.ts';
-import type { Context } from '../runtime/context.ts';
+import type { Context } from '../context.ts';
 import type { Inbox, InboxSecurity } from '../store/index.ts';
 import { normalizeAddress } from '../store/index.ts';
 import { reaches, tenantWithin, type Reach } from './reach.ts';

@@ -3,10 +3,10 @@
 // old reply-token key. Operator business: the CLI calls these with every tenant
 // in reach.
 import { ConflictError, NotFoundError } from '../errors.ts';
-import type { Context } from '../runtime/context.ts';
+import type { Context } from '../context.ts';
 import type { TokenKeyInfo } from '../store/index.ts';
 import { keyFilePath } from '../secrets/keyring.ts';
-import { rotateKeys, type RotationResult } from '../secrets/rotate.ts';
+import { rotateKeys, type RotationResult } from './key-rotation.ts';
 
 export interface KeyReport {
   secretKey: { id: string; source: string; readable: string[] };

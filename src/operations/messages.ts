@@ -2,7 +2,7 @@
 // (optionally remembering the sender's address on the candidate), dismissing
 // it, and running messages through the pipeline again.
 import { ConflictError, InvalidError, NotFoundError } from '../errors.ts';
-import type { Context } from '../runtime/context.ts';
+import type { Context } from '../context.ts';
 import type { Candidate, StoredMessage } from '../store/index.ts';
 import { announceMessage } from '../webhooks/announce.ts';
 import { messageWithin, tenantsWithin, type Reach } from './reach.ts';

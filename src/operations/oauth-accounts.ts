@@ -6,7 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { InvalidError, NotFoundError, RefusedError } from '../errors.ts';
 import type { Config } from '../config/index.ts';
-import type { Context } from '../runtime/context.ts';
+import type { Context } from '../context.ts';
 import type { Account } from '../store/index.ts';
 import { addAccount } from './accounts.ts';
 import { tenantWithin, type Reach } from './reach.ts';

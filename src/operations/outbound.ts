@@ -3,7 +3,7 @@
 // choice of account may fall back to a parent's default or the platform's).
 import { NotFoundError } from '../errors.ts';
 import { composeOutbound, type ComposeRequest } from '../relay/compose.ts';
-import type { Context } from '../runtime/context.ts';
+import type { Context } from '../context.ts';
 import type { OutboundMessage } from '../store/index.ts';
 import { reaches, tenantWithin, type Reach } from './reach.ts';
 

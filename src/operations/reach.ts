@@ -3,7 +3,7 @@
 // subcompanies. Anything out of reach is "not found", never "forbidden": another
 // tenant's ids are not even confirmed to exist.
 import { NotFoundError } from '../errors.ts';
-import type { Context } from '../runtime/context.ts';
+import type { Context } from '../context.ts';
 import type { Account, StoredMessage, Tenant } from '../store/index.ts';
 
 export interface Reach {

@@ -2,7 +2,7 @@
 // older than a number of days go; the rows, decisions and reply text stay.
 // `serve` does the same once a day.
 import { InvalidError } from '../errors.ts';
-import type { Context } from '../runtime/context.ts';
+import type { Context } from '../context.ts';
 import type { PurgeReport } from '../store/index.ts';
 
 export interface PurgeRequest {

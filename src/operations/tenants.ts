@@ -3,7 +3,7 @@
 // (DNS, accounts, forwarding) with what to change.
 import type { CheckOptions, CheckReport } from '../checks/index.ts';
 import { ForbiddenError } from '../errors.ts';
-import type { Context } from '../runtime/context.ts';
+import type { Context } from '../context.ts';
 import type { NewTenant, Tenant } from '../store/index.ts';
 import { tenantWithin, type Reach } from './reach.ts';
 

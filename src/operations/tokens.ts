@@ -1,7 +1,7 @@
 // Bearer tokens of the HTTP API: one per tenant (reaching its subcompanies too),
 // shown once when made; only a hash is kept.
 import { NotFoundError } from '../errors.ts';
-import type { Context } from '../runtime/context.ts';
+import type { Context } from '../context.ts';
 import type { ApiToken } from '../store/index.ts';
 import { reaches, tenantWithin, type Reach } from './reach.ts';
 

@@ -4,7 +4,7 @@
 // tenant), exactly as an API token's. Secrets are kept only as hashes.
 import { createHash, randomBytes } from 'node:crypto';
 import { ConflictError, ForbiddenError, InvalidError, NotFoundError } from '../errors.ts';
-import type { Context } from '../runtime/context.ts';
+import type { Context } from '../context.ts';
 import { hashPassword, NO_USER_HASH, verifyPassword } from '../secrets/index.ts';
 import { normalizeAddress, type ConsoleRole, type ConsoleUser } from '../store/index.ts';
 import { EVERY_TENANT, reaches, tenantWithin, type Reach } from './reach.ts';

@@ -5,7 +5,7 @@
 // since a time is queued again for the endpoints named (or all within reach).
 import { NotFoundError, RefusedError } from '../errors.ts';
 import { checkTargetUrl, resolvePublicTarget } from '../net/index.ts';
-import type { Context } from '../runtime/context.ts';
+import type { Context } from '../context.ts';
 import type { Webhook, WebhookDelivery } from '../store/index.ts';
 import { newWebhookSecret } from '../webhooks/signing.ts';
 import { reaches, tenantWithin, type Reach } from './reach.ts';

@@ -9,8 +9,8 @@ import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import XOAuth2 from 'nodemailer/lib/xoauth2';
 import type { Account, AccountSecret } from '../store/index.ts';
 import { adviceFor, type Stage } from './advice.ts';
-import { closeImap } from '../imap/index.ts';
-import { findSentFolder, imapErrorText, imapLogin, openImap } from './imap.ts';
+import { closeImap, imapErrorText } from '../imap-client/index.ts';
+import { findSentFolder, imapLogin, openImap } from './account-imap.ts';
 import { transportOptions } from './transport.ts';
 
 export interface DiagnosisResult {

@@ -3,7 +3,7 @@
 // send it at once through one account (claimed, so the server's relay leaves
 // it alone), and then look for it among the messages the pipeline has
 // processed. Time is the injected clock's; the look is every quarter second.
-import type { Context } from '../runtime/context.ts';
+import type { Context } from '../context.ts';
 import type { Account, OutboundMessage, StoredMessage } from '../store/index.ts';
 import { composeOutbound, type ComposeRequest } from './compose.ts';
 import { Relay, type SendResult } from './sender.ts';

@@ -6,8 +6,8 @@ import type { ImapFlow } from 'imapflow';
 import type { Logger } from '../log.ts';
 import type { Keyring } from '../secrets/keyring.ts';
 import type { Account, DueSentCopy, Repositories } from '../store/index.ts';
-import { closeImap, type ImapLogin } from '../imap/index.ts';
-import { findSentFolder, imapErrorText, imapLogin, openImap } from './imap.ts';
+import { closeImap, imapErrorText, type ImapLogin } from '../imap-client/index.ts';
+import { findSentFolder, imapLogin, openImap } from './account-imap.ts';
 
 /** Attempts before a copy is given up (about two days with the doubling below). */
 const MAX_ATTEMPTS = 10;

@@ -3,7 +3,7 @@
 // (with a signed token), the provider delivers it to our MX, the pipeline
 // recognises our own test email and puts it in the unassigned queue (reason
 // test_email) and marks the account active. Here we send it and wait.
-import type { Context } from '../runtime/context.ts';
+import type { Context } from '../context.ts';
 import type { Account } from '../store/index.ts';
 import { adviceFor } from './advice.ts';
 import { sendAndAwaitReturn } from './round-trip.ts';

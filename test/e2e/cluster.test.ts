@@ -11,7 +11,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.ts';
 import { composeOutbound } from '../../src/relay/compose.ts';
-import { createContext, type Context } from '../../src/runtime/context.ts';
+import { createContext, type Context } from '../../src/context.ts';
 import { newWebhookSecret } from '../../src/webhooks/signing.ts';
 import { addTestAccount } from '../helpers/accounts.ts';
 import { freshPostgresDatabase } from '../helpers/backends.ts';
@@ -20,7 +20,7 @@ import { startProvider } from '../helpers/provider.ts';
 import { startReceiver } from '../helpers/receiver.ts';
 import { isProcessed, seedTenants, tempDir, testConfig, waitFor } from '../helpers/server.ts';
 import { postgresSettings } from '../helpers/postgres.ts';
-import { startServer } from '../../src/runtime/server.ts';
+import { startServer } from '../../src/server/server.ts';
 
 const nodes: ServerProcess[] = [];
 let shared: Record<string, string> = {};

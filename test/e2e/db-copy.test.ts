@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.ts';
-import { createContext } from '../../src/runtime/context.ts';
+import { createContext } from '../../src/context.ts';
 import { freshPostgresDatabase } from '../helpers/backends.ts';
 import { runCliAsync } from '../helpers/process.ts';
 import { startTestServer, tempDir, testConfig, waitFor } from '../helpers/server.ts';

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startPostgres, type PostgresCluster } from '../../scripts/lib/postgres.ts';
+import { startPostgres, type PostgresCluster } from '../support/postgres.ts';
 import { startTestServer, tempDir, waitFor, type TestServer } from '../helpers/server.ts';
 
 let cluster: PostgresCluster | null = null;

@@ -4,7 +4,7 @@
 // provider -> a reply to the token address, a reply by In-Reply-To from another
 // address, a forged and a foreign token, and a bounce.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Context } from '../../src/runtime/context.ts';
+import type { Context } from '../../src/context.ts';
 import { composeOutbound } from '../../src/relay/compose.ts';
 import type { OutboundMessage } from '../../src/store/index.ts';
 import { authenticate } from 'mailauth';

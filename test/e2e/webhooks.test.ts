@@ -3,9 +3,9 @@
 // back (everything delivered, in order per message), a restart of mailroom in
 // the middle, secret rotation, replay, and 410 Gone.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createContext, type Context } from '../../src/runtime/context.ts';
+import { createContext, type Context } from '../../src/context.ts';
 import { createLogger } from '../../src/log.ts';
-import { startServer, type RunningServer } from '../../src/runtime/server.ts';
+import { startServer, type RunningServer } from '../../src/server/server.ts';
 import { newWebhookSecret } from '../../src/webhooks/signing.ts';
 import { RawSmtp, queuedId } from '../helpers/raw-smtp.ts';
 import { startReceiver, type Receiver } from '../helpers/receiver.ts';

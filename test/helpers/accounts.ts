@@ -1,6 +1,6 @@
 // Sending accounts for tests: an account on a local provider (test/helpers/provider.ts),
 // its secret sealed with the server's own keyring.
-import type { Context } from '../../src/runtime/context.ts';
+import type { Context } from '../../src/context.ts';
 import type { Account } from '../../src/store/index.ts';
 import type { TestSigner } from './dkim.ts';
 import type { Provider } from './provider.ts';

@@ -1,6 +1,6 @@
 // Running a test on both storage backends: SQLite in a temporary data dir, and
 // a fresh database of the run's private PostgreSQL (test/setup/postgres.ts).
-import { createContext, type Context, type ContextOverrides } from '../../src/runtime/context.ts';
+import { createContext, type Context, type ContextOverrides } from '../../src/context.ts';
 import { createLogger } from '../../src/log.ts';
 import { freshPostgresDatabase } from './postgres.ts';
 import { tempDir, testConfig, type BackendName, type SectionOverrides } from './server.ts';

@@ -1,9 +1,9 @@
 // Dovecot for the tests (scripts/lib/dovecot.ts), in a temporary directory removed with the others.
-import { startDovecot as startIn, type Dovecot, type DovecotOptions } from '../../scripts/lib/dovecot.ts';
+import { startDovecot as startIn, type Dovecot, type DovecotOptions } from '../support/dovecot.ts';
 import { ImapFlow } from 'imapflow';
 import { tempDir } from './server.ts';
 
-export { DOVECOT, dovecotUnavailable, type Dovecot } from '../../scripts/lib/dovecot.ts';
+export { DOVECOT, dovecotUnavailable, type Dovecot } from '../support/dovecot.ts';
 
 export function startDovecot(options: DovecotOptions = {}): Promise<Dovecot> {
   return startIn(tempDir('mailroom-dovecot-'), options);

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configSchema, type Config, type ConfigInput } from '../../src/config/index.ts';
 import { postgresSettings } from './postgres.ts';
-import { createContext, type Clock, type Context } from '../../src/runtime/context.ts';
+import { createContext, type Clock, type Context } from '../../src/context.ts';
 import { createLogger } from '../../src/log.ts';
-import { startServer, type RunningServer } from '../../src/runtime/server.ts';
+import { startServer, type RunningServer } from '../../src/server/server.ts';
 
 export interface TestServer {
   ctx: Context;

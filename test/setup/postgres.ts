@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { postgresUnavailable, startPostgres } from '../../scripts/lib/postgres.ts';
+import { postgresUnavailable, startPostgres } from '../support/postgres.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createContext, type Context } from '../../src/runtime/context.ts';
+import { createContext, type Context } from '../../src/context.ts';
 import { StorageError } from '../../src/errors.ts';
 import { createLogger } from '../../src/log.ts';
 import { GroupCommitter, InlineBatchWriter, RemoteJobQueue, StoreClient, StoreThread, type BatchWriter } from '../../src/commit/index.ts';

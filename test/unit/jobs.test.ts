@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Context } from '../../src/runtime/context.ts';
+import type { Context } from '../../src/context.ts';
 import { createLogger } from '../../src/log.ts';
 import { Worker, type WorkerDeps } from '../../src/pipeline/index.ts';
 import { LocalJobQueue } from '../../src/commit/index.ts';

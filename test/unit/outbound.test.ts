@@ -7,7 +7,7 @@ import { composeOutbound } from '../../src/relay/compose.ts';
 import { classifySendError, Relay, type SendResult } from '../../src/relay/sender.ts';
 import { loadKeyring, type Keyring } from '../../src/secrets/keyring.ts';
 import type { Account, OutboundMessage, Repositories } from '../../src/store/index.ts';
-import { createContext, type Context } from '../../src/runtime/context.ts';
+import { createContext, type Context } from '../../src/context.ts';
 import { BACKENDS, contextOn, type BackendName } from '../helpers/backends.ts';
 import { tempDir, testConfig } from '../helpers/server.ts';
 

@@ -1,7 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createContext, type Context } from '../../src/runtime/context.ts';
+import { createContext, type Context } from '../../src/context.ts';
 import { createLogger } from '../../src/log.ts';
 import { ensureSpoolDir, spoolFileFor, spoolUsage } from '../../src/store/index.ts';
 import { seedTenants, tempDir, testConfig } from '../helpers/server.ts';

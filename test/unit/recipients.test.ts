@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createContext, type Context } from '../../src/runtime/context.ts';
+import { createContext, type Context } from '../../src/context.ts';
 import { SmtpError } from '../../src/errors.ts';
 import { createLogger } from '../../src/log.ts';
 import { routeRecipient } from '../../src/smtp/index.ts';

@@ -3,7 +3,7 @@
 // PostgreSQL they read what was committed before it), and a transaction inside
 // one is a savepoint.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Context } from '../../src/runtime/context.ts';
+import type { Context } from '../../src/context.ts';
 import { createRepositories } from '../../src/store/index.ts';
 import { seedTenants } from '../helpers/server.ts';
 

@@ -3,7 +3,7 @@
 // round trip per recipient.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.ts';
-import { createContext, type Context } from '../../src/runtime/context.ts';
+import { createContext, type Context } from '../../src/context.ts';
 import { freshPostgresDatabase } from '../helpers/backends.ts';
 import { tempDir, testConfig, waitFor } from '../helpers/server.ts';
 

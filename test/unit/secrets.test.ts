@@ -6,7 +6,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Keyring, keyFromBytes, loadKeyring, parseKey, SecretError } from '../../src/secrets/keyring.ts';
-import { rotateKeys } from '../../src/secrets/rotate.ts';
+import { rotateKeys } from '../../src/operations/key-rotation.ts';
 import { openDatabase, SealedSecrets, TokenKeyStore, SqliteSql } from '../../src/store/index.ts';
 import { tempDir } from '../helpers/server.ts';
 

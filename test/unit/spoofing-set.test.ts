@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { evaluateSpoofing } from '../../scripts/lib/spoofing-eval.ts';
+import { evaluateSpoofing } from '../support/spoofing-eval.ts';
 
 it('stops every attack of the spoofing set and matches every authenticated message', async () => {
   const scratch = mkdtempSync(join(tmpdir(), 'mailroom-spoof-'));

@@ -11,7 +11,7 @@ import { createRepositories, EventStore, openDatabase, TenantStore, WebhookStore
 import { loadKeyring } from '../../src/secrets/keyring.ts';
 import { WebhookDispatcher } from '../../src/webhooks/dispatcher.ts';
 import { addWebhook, EVERY_TENANT } from '../../src/operations/index.ts';
-import { createContext, type Context } from '../../src/runtime/context.ts';
+import { createContext, type Context } from '../../src/context.ts';
 import { newWebhookSecret } from '../../src/webhooks/signing.ts';
 import { createLogger } from '../../src/log.ts';
 import { startReceiver, type Receiver } from '../helpers/receiver.ts';

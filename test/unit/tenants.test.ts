@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Context } from '../../src/runtime/context.ts';
+import type { Context } from '../../src/context.ts';
 import { TenantError } from '../../src/store/index.ts';
 
 import { BACKENDS, contextOn } from '../helpers/backends.ts';

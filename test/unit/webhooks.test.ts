@@ -7,7 +7,7 @@ import { zoneResolver, type DnsResolver } from '../../src/dns/index.ts';
 import type { Config } from '../../src/config/index.ts';
 import { createLogger } from '../../src/log.ts';
 import { loadKeyring, type Keyring } from '../../src/secrets/keyring.ts';
-import type { Context } from '../../src/runtime/context.ts';
+import type { Context } from '../../src/context.ts';
 import type { Repositories } from '../../src/store/index.ts';
 import { retryDelayMs, WebhookDispatcher } from '../../src/webhooks/dispatcher.ts';
 import { newWebhookSecret, signature } from '../../src/webhooks/signing.ts';

@@ -14,7 +14,7 @@ import {
   tenantsWithin,
   testAccount,
 } from '../../operations/index.ts';
-import type { Context } from '../../runtime/context.ts';
+import type { Context } from '../../context.ts';
 import { adminOnly, field, type ConsoleContext, type ConsoleEnv } from '../helpers.ts';
 import { accountEditPage, accountFormPage, editFormOf, type AccountForm } from '../pages-account-form.ts';
 import { accountsPage } from '../pages.ts';

@@ -2,7 +2,7 @@
 // and auto-replies marked.
 import type { Hono } from 'hono';
 import { tenantWithin } from '../../operations/index.ts';
-import type { Context } from '../../runtime/context.ts';
+import type { Context } from '../../context.ts';
 import type { Candidate, OutboundMessage, StoredMessage } from '../../store/index.ts';
 import type { ConsoleContext, ConsoleEnv } from '../helpers.ts';
 import { conversationPage, page, type ThreadItem } from '../pages.ts';

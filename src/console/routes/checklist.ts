@@ -2,7 +2,7 @@
 // what to do, run in the background (the forwarding test takes minutes).
 import type { Hono } from 'hono';
 import { checkTenantSetup } from '../../operations/index.ts';
-import type { Context } from '../../runtime/context.ts';
+import type { Context } from '../../context.ts';
 import { field, type ConsoleContext, type ConsoleEnv } from '../helpers.ts';
 import { checklistPage, page, type Finding } from '../pages.ts';
 

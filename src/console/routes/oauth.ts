@@ -6,7 +6,7 @@
 import type { Hono } from 'hono';
 import { html } from 'hono/html';
 import { beginAccountSignIn, completeAccountSignIn, signInApp, tenantsWithin, type PendingSignIn, type SignInProvider } from '../../operations/index.ts';
-import type { Context } from '../../runtime/context.ts';
+import type { Context } from '../../context.ts';
 import { adminOnly, field, pagePolicy, type ConsoleContext, type ConsoleEnv } from '../helpers.ts';
 import { signInFormPage } from '../pages-account-form.ts';
 import { page } from '../pages.ts';

@@ -3,7 +3,7 @@
 // each message's last reply from the provider.
 import type { Hono } from 'hono';
 import { replayDelivery, webhookDeliveries } from '../../operations/index.ts';
-import type { Context } from '../../runtime/context.ts';
+import type { Context } from '../../context.ts';
 import { adminOnly, PAGE, type ConsoleContext, type ConsoleEnv } from '../helpers.ts';
 import { deliveriesPage, outboundPage, webhooksPage } from '../pages-outgoing.ts';
 

@@ -6,7 +6,7 @@ import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { DomainError } from '../../errors.ts';
 import { assignMessage, dismissMessage, messageWithin, tenantsWithin } from '../../operations/index.ts';
-import type { Context } from '../../runtime/context.ts';
+import type { Context } from '../../context.ts';
 import { field, PAGE, type ConsoleContext, type ConsoleEnv } from '../helpers.ts';
 import { messagePage, page, queuePage } from '../pages.ts';
 

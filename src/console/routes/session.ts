@@ -7,7 +7,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { DomainError } from '../../errors.ts';
 import { clientKey, RateLimiter } from '../../net/index.ts';
 import { completeSetup, SESSION_HOURS, sessionOf, setupUser, signIn, signOut } from '../../operations/index.ts';
-import type { Context } from '../../runtime/context.ts';
+import type { Context } from '../../context.ts';
 import { COOKIE, field, sameText, secure, type ConsoleContext, type ConsoleEnv } from '../helpers.ts';
 import { loginPage, page, setupPage } from '../pages.ts';
 

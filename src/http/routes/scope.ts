@@ -1,7 +1,7 @@
 // What a request may see: the API token's tenant and its subcompanies (the
 // caller's reach, as operations/reach.ts defines it), and the page cursors.
 import { tenantWithin } from '../../operations/index.ts';
-import type { Context as AppContext } from '../../runtime/context.ts';
+import type { Context as AppContext } from '../../context.ts';
 import type { Tenant } from '../../store/index.ts';
 
 export interface Scope {

@@ -1,12 +1,12 @@
 // createContext builds every dependency once: config, logger, clock, database and
 // the repositories over it. Tests and benchmarks pass overrides (a silent logger, a fixed clock)
 // instead of reaching into modules.
-import { createResolver, type DnsResolver } from '../dns/index.ts';
-import type { Config } from '../config/index.ts';
-import { UsageError } from '../errors.ts';
-import { createLogger, type Logger } from '../log.ts';
-import { loadKeyring, type Keyring } from '../secrets/keyring.ts';
-import { openBackend, type Database, type PostgresListener, type Repositories } from '../store/index.ts';
+import { createResolver, type DnsResolver } from './dns/index.ts';
+import type { Config } from './config/index.ts';
+import { UsageError } from './errors.ts';
+import { createLogger, type Logger } from './log.ts';
+import { loadKeyring, type Keyring } from './secrets/keyring.ts';
+import { openBackend, type Database, type PostgresListener, type Repositories } from './store/index.ts';
 
 export interface Clock {
   now(): Date;

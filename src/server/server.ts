@@ -4,14 +4,14 @@
 // `mailroom serve`, the tests and the benchmarks all start it through here.
 import type { AddressInfo } from 'node:net';
 import { loadZoneFile, ZoneFileError } from '../dns/index.ts';
-import { SHARED_KEY_NEEDED, type Context } from './context.ts';
+import { SHARED_KEY_NEEDED, type Context } from '../context.ts';
 import type { Logger } from '../log.ts';
 import { UsageError } from '../errors.ts';
 import { Metrics } from '../http/metrics.ts';
 import { startHttpServer, type HttpServer } from '../http/server.ts';
 // The thread handle only: the pipeline's own modules (mailparser, ...) load in its thread.
 import { PipelineThread } from '../pipeline/pipeline-thread-handle.ts';
-import { OnDemandThread } from './on-demand-thread.ts';
+import { OnDemandThread } from '../runtime/on-demand-thread.ts';
 import { loadTlsMaterial, SmtpListener } from '../smtp/index.ts';
 import { RelayThread } from '../relay/relay-thread-handle.ts';
 import { relayWorkDueAt } from '../relay/work-due.ts';

@@ -5,7 +5,7 @@
 // operator sets the new key there and the old one in MAILROOM_SECRET_PREVIOUS_KEY.
 import { randomBytes } from 'node:crypto';
 import type { SealedSecrets } from '../store/index.ts';
-import { Keyring, keyFilePath, keyFromBytes, loadKeyring, writeKeyFile, type KeySettings } from './keyring.ts';
+import { Keyring, keyFilePath, keyFromBytes, loadKeyring, writeKeyFile, type KeySettings } from '../secrets/keyring.ts';
 
 export interface RotationResult {
   keyId: string;

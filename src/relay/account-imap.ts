@@ -3,10 +3,10 @@
 // folder, found by its SPECIAL-USE attribute \Sent (RFC 6154) or named in the
 // settings.
 import type { ImapFlow } from 'imapflow';
-import { openImapConnection, type ImapLogin } from '../imap/index.ts';
+import { openImapConnection, type ImapLogin } from '../imap-client/index.ts';
 import type { Account, AccountSecret } from '../store/index.ts';
 
-export { imapErrorText } from '../imap/index.ts';
+export { imapErrorText } from '../imap-client/index.ts';
 
 /** How the account logs in to IMAP: a password of its own, its SMTP password, or its OAuth2 grant (XOAUTH2). */
 export function imapLogin(account: Account, smtpSecret: AccountSecret, imapSecret: AccountSecret | null): ImapLogin {
