@@ -15,16 +15,9 @@ import { OnDemandThread } from '../runtime/on-demand-thread.ts';
 import { loadTlsMaterial, SmtpListener } from '../smtp/index.ts';
 import { RelayThread } from '../relay/relay-thread-handle.ts';
 import { relayWorkDueAt } from '../relay/work-due.ts';
-import {
-  acquireInstanceLock,
-  CHANNELS,
-  diskWatermark,
-  ensureSpoolDir,
-  InstanceLockError,
-  type BatchUpsertResult,
-  type CandidateInput,
-  type InstanceLock,
-} from '../store/index.ts';
+import { CHANNELS, ensureSpoolDir, type BatchUpsertResult, type CandidateInput } from '../store/index.ts';
+import { diskWatermark } from './disk-watermark.ts';
+import { acquireInstanceLock, InstanceLockError, type InstanceLock } from './instance-lock.ts';
 import { GroupCommitter, PostgresIntake, StoreThread, type BatchWriter, type ImportBatch, type ImportOutcome } from '../commit/index.ts';
 import { InboxIntake } from '../inbox/index.ts';
 

@@ -41,7 +41,7 @@ export interface SmtpListenerDeps {
   now: () => Date;
   /** Counts what was accepted and refused (Prometheus metrics). */
   metrics?: SmtpMetrics;
-  /** Whether the data directory's filesystem is below data.minFreeMb (store/disk-watermark.ts). */
+  /** Whether the data directory's filesystem is below data.minFreeMb (server/disk-watermark.ts). */
   diskLow?: () => boolean;
 }
 

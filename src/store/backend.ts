@@ -6,13 +6,13 @@
 import type { Database } from 'better-sqlite3';
 import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { databasePath, openDatabase } from './database.ts';
-import { migrations } from './migrations.ts';
+import { databasePath, openDatabase } from './sqlite/database.ts';
+import { migrations } from './sqlite/migrations.ts';
 import { CHANNELS, PostgresListener } from './postgres/listener.ts';
 import { migratePostgres, postgresMigrationStatus } from './postgres/migrate.ts';
 import { PostgresRouteTable } from './postgres/routes.ts';
 import { createRepositories, repositoriesOver, type Repositories, type RouteTable } from './repositories.ts';
-import { PostgresSql } from './sql/postgres.ts';
+import { PostgresSql } from './postgres/driver.ts';
 
 export interface BackendSettings {
   dataDir: string;

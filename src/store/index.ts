@@ -1,9 +1,13 @@
-// Storage: one SQLite database (WAL, synchronous=FULL) under the data directory,
-// numbered migrations, and one repository per table group, bundled by
-// repositories.ts (the storage boundary). All SQL lives in this folder, and
-// nothing here imports a view or an interface: another backend can stand in for
-// it. How writes reach the database in the server (group commit, the store
-// thread, the job queue) is commit/'s business.
+// Storage: one repository per table group, written once over the Sql seam
+// (sql/sql.ts) and bundled by repositories.ts (the storage boundary). Each
+// backend is a room of its own with its driver, its numbered migrations and
+// what only it needs: sqlite/ (one database file under the data directory,
+// WAL, synchronous=FULL) and postgres/ (a pool, migrations under an advisory
+// lock, routes followed with LISTEN/NOTIFY, the copy from SQLite). backend.ts
+// opens the one the configuration names. All SQL lives in this folder, and
+// nothing here imports a view or an interface. How writes reach the database
+// in the server (group commit, the store thread, the job queue) is commit/'s
+// business.
 export {
   openBackend,
   openThreadStorage,
@@ -18,8 +22,8 @@ export {
 export { CHANNELS, PostgresListener, type Channel } from './postgres/listener.ts';
 export { migratePostgres, postgresMigrationStatus, type MigrationStatus } from './postgres/migrate.ts';
 export { copySqliteToPostgres, COPY_ORDER, type TableCopy } from './postgres/copy.ts';
-export { openDatabase, databasePath, databaseFileBytes, type Database } from './database.ts';
-export { migrate, migrations } from './migrations.ts';
+export { openDatabase, databasePath, databaseFileBytes, type Database } from './sqlite/database.ts';
+export { migrate, migrations } from './sqlite/migrations.ts';
 export { TenantStore, TenantError, normalizeAddress, normalizeDomain, type Tenant, type NewTenant, type Route } from './tenants.ts';
 export {
   MessageStore,
@@ -37,7 +41,6 @@ export {
   type MessageStatus,
 } from './messages.ts';
 export { JobStore, type Job, type JobState } from './jobs.ts';
-export { acquireInstanceLock, InstanceLockError, type InstanceLock } from './instance-lock.ts';
 export { newMessageId, unguessableMessageId } from './ids.ts';
 export { AttachmentStore, type AttachmentLocation } from './attachments.ts';
 export { RawReader, ensureSpoolDir, spoolFileFor, spoolUsage, syncSpoolDir } from './raw.ts';
@@ -58,7 +61,6 @@ export { OutboundStore, type OutboundBounce, type OutboundMessage, type NewOutbo
 export { EventStore, EVENT_TYPES, type EventType, type EventPayload } from './events.ts';
 export { WebhookStore, type Webhook, type DueDelivery, type WebhookDelivery } from './webhooks.ts';
 export { ApiTokenStore, type ApiToken } from './api-tokens.ts';
-export { diskWatermark, type DiskWatermark } from './disk-watermark.ts';
 export { RetentionStore, RECENT_MS, type PurgeReport, type PurgeOptions } from './retention.ts';
 export { GaugeQueries, type CountedTable } from './gauges.ts';
 export { SealedSecrets } from './sealed.ts';
@@ -67,6 +69,6 @@ export { InboxStore, type Inbox, type InboxImport, type InboxSecurity, type Inbo
 export { ConsoleUserStore, type ConsoleRole, type ConsoleSession, type ConsoleUser } from './console-users.ts';
 export { createRepositories, repositoriesOver, createPipelineSources, type Repositories, type RepositoryOptions, type RouteTable } from './repositories.ts';
 export { SqliteRouteTable, ROUTE_RECHECK_MS, type RouteAnswer } from './routes.ts';
-export { SqliteSql } from './sql/sqlite.ts';
-export { PostgresSql } from './sql/postgres.ts';
+export { SqliteSql } from './sqlite/driver.ts';
+export { PostgresSql } from './postgres/driver.ts';
 export { placeholders, type Sql, type SqlStatement, type Dialect } from './sql/sql.ts';

@@ -24,7 +24,7 @@ import { SqliteRouteTable, type RouteTable } from './routes.ts';
 import { SealedSecrets } from './sealed.ts';
 import { SentCopyStore } from './sent-copies.ts';
 import type { Sql } from './sql/sql.ts';
-import { SqliteSql } from './sql/sqlite.ts';
+import { SqliteSql } from './sqlite/driver.ts';
 import { TenantStore } from './tenants.ts';
 import { ReplyTokenSource, TokenKeyStore } from './token-keys.ts';
 import { WebhookStore } from './webhooks.ts';

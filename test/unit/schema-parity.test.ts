@@ -6,7 +6,7 @@
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { migrate } from '../../src/store/migrations.ts';
+import { migrate } from '../../src/store/sqlite/migrations.ts';
 import { postgresMigrations } from '../../src/store/postgres/migrations.ts';
 import { freshPostgresDatabase } from '../helpers/postgres.ts';
 

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import type { Database } from 'better-sqlite3';
 import type pg from 'pg';
 import { ConflictError, InvalidError } from '../../errors.ts';
-import { onOwnConnection, type PostgresSql } from '../sql/postgres.ts';
+import { onOwnConnection, type PostgresSql } from './driver.ts';
 
 /** Parents before children. route_generation is not copied: the target's triggers keep their own. */
 export const COPY_ORDER = [

@@ -1,8 +1,8 @@
 // Applying PostgreSQL's migrations: in one transaction that first takes an
 // advisory lock, so several nodes starting at once migrate once (the others
 // wait, then find nothing left to do). schema_migrations records what ran.
-import type { Migration } from '../migrations.ts';
-import { onOwnConnection, type PostgresSql } from '../sql/postgres.ts';
+import type { Migration } from '../sql/sql.ts';
+import { onOwnConnection, type PostgresSql } from './driver.ts';
 import { postgresMigrations } from './migrations.ts';
 
 /** The advisory lock key migrations hold: any fixed number of ours. */

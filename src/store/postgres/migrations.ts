@@ -1,9 +1,9 @@
-// PostgreSQL's numbered migrations, beside SQLite's (store/migrations.ts): the
+// PostgreSQL's numbered migrations, beside SQLite's (store/sqlite/migrations.ts): the
 // same tables and columns, in PostgreSQL's types (BIGINT for ids and
 // millisecond times, BYTEA for bytes). Version 1 is the whole schema as SQLite's
 // migrations 1 to 15 leave it; later changes add the next number to both lists. Never
 // edit a released migration.
-import type { Migration } from '../migrations.ts';
+import type { Migration } from '../sql/sql.ts';
 
 export const postgresMigrations: readonly Migration[] = [
   {

@@ -7,7 +7,7 @@
 import type { RouteAnswer, RouteTable } from '../routes.ts';
 import { ROUTE_RECHECK_MS } from '../routes.ts';
 import type { RouteKind } from '../tenants.ts';
-import type { PostgresSql } from '../sql/postgres.ts';
+import type { PostgresSql } from './driver.ts';
 import { CHANNELS, type PostgresListener } from './listener.ts';
 
 type Snapshot = { generation: number; byValue: Map<string, { tenantId: number; kind: RouteKind }>; kindsByDomain: Map<string, Set<RouteKind>> };

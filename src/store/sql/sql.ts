@@ -96,3 +96,10 @@ export interface Sql {
 export function placeholders(n: number): string {
   return n === 0 ? 'NULL' : Array.from({ length: n }, () => '?').join(', ');
 }
+
+/** One numbered schema change of a backend (sqlite/migrations.ts, postgres/migrations.ts). */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}

@@ -2,12 +2,7 @@
 // each; PRAGMA user_version records the last one applied. Never edit a released
 // migration: add the next number.
 import type { Database } from 'better-sqlite3';
-
-export interface Migration {
-  version: number;
-  name: string;
-  sql: string;
-}
+import type { Migration } from '../sql/sql.ts';
 
 export const migrations: readonly Migration[] = [
   {

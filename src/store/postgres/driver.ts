@@ -5,7 +5,7 @@
 // connection of the pool.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
-import { POSTGRES_FUNCTIONS, type RunResult, type Sql, type SqlStatement } from './sql.ts';
+import { POSTGRES_FUNCTIONS, type RunResult, type Sql, type SqlStatement } from '../sql/sql.ts';
 
 interface Open {
   client: pg.PoolClient;

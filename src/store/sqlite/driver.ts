@@ -6,7 +6,7 @@
 // get rolled back with it.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Database, Statement } from 'better-sqlite3';
-import { SQLITE_FUNCTIONS, type RunResult, type Sql, type SqlStatement } from './sql.ts';
+import { SQLITE_FUNCTIONS, type RunResult, type Sql, type SqlStatement } from '../sql/sql.ts';
 
 interface Open {
   token: object;
