@@ -1,7 +1,7 @@
 // The stage runner. Each stage is a function from plain data to plain data and
 // re-running it on the same message gives the same result, so a job resumed after
 // a crash is safe: authenticate -> parse -> classify (kind, forward) -> reply text.
-// Matching (the next stage) slots in here.
+// Matching follows (match-stage.ts), called by the worker for each message.
 //
 // The worker hands over a group of messages and each stage runs over the whole
 // group before the next begins (runPipelineGroup), rather than each message

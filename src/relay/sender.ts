@@ -293,7 +293,7 @@ export class Relay {
   }
 }
 
-/** The nodemailer message for an outbound row: our Message-ID, the token Reply-To, the thread headers. */
+/** Waits until an account's paced slot comes round. */
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -49,7 +49,6 @@ export function candidateJson(c: Candidate) {
   };
 }
 
-/** The public JSON shape of an account: never the secret itself. */
 /** The public JSON shape of an inbox read over IMAP (docs/cli.md); the login never leaves. */
 export function inboxJson(i: Inbox, imported?: number) {
   return {
@@ -75,6 +74,7 @@ export function inboxJson(i: Inbox, imported?: number) {
   };
 }
 
+/** The public JSON shape of an account: never the secret itself. */
 export function accountJson(a: Account) {
   return {
     id: a.id,
