@@ -105,7 +105,7 @@ export function verdictsFromProvider(raw: Buffer, authservId: string | null, tru
   const sender = authenticateSender(evidence, trustedArcSealers);
   if (!found && !sender.authenticated) {
     sender.detail = authservId
-      ? `read over IMAP, and the topmost Authentication-Results of the message is not from ${authservId}`
+      ? `read over IMAP, and the message carries no Authentication-Results from ${authservId} at the top of its header`
       : 'read over IMAP from an inbox that names no provider whose Authentication-Results are believed';
   } else if (parsed.dmarc && !dmarcRow && !sender.authenticated) {
     sender.detail = `the provider's DMARC verdict is for ${dmarcFrom ?? 'no domain'}, not for the From domain ${fromDomain ?? '(none)'}; ${sender.detail}`;
