@@ -111,6 +111,7 @@ const test = (globals: Globals) => (id: string, options: { json?: boolean }) =>
           `${result.idle ? 'new mail is read as it arrives (IDLE)' : `the server has no IDLE: new mail is read every ${ctx.config.inboxes.pollMs / 1000} s`}\n`,
       );
     else process.stdout.write(`FAIL ${result.stage}: ${result.error}\nwhat to do: ${result.advice}\n`);
+    if (!options.json && result.warning) process.stdout.write(`warning: ${result.warning}\n`);
     if (!result.ok) process.exitCode = 1;
   });
 
