@@ -60,9 +60,20 @@ describe.skipIf(unavailable !== null)('one inbox read by several nodes', () => {
       Array.from({ length: FIRST }, (_, i) => deliveredMessage({ n: i })),
     );
     const added = await runCliAsync(
-      ['inboxes', 'add', '--tenant', 'acme', '--address', USER, '--imap-host', '127.0.0.1', '--imap-port', String(dovecot.port), '--imap-security', 'none'].concat(
-        ['--allow-plain', '--password-env', 'INBOX_PASSWORD', '--trust-authserv-id', 'mx.provider.test', '--json'],
-      ),
+      [
+        'inboxes',
+        'add',
+        '--tenant',
+        'acme',
+        '--address',
+        USER,
+        '--imap-host',
+        '127.0.0.1',
+        '--imap-port',
+        String(dovecot.port),
+        '--imap-security',
+        'none',
+      ].concat(['--allow-plain', '--password-env', 'INBOX_PASSWORD', '--trust-authserv-id', 'mx.provider.test', '--json']),
       { ...cli, INBOX_PASSWORD: 'mailbox-password' },
     );
     expect(added.code, added.stderr).toBe(0);
