@@ -95,6 +95,9 @@ describe.skipIf(unavailable !== null)('one inbox read by several nodes', () => {
     await waitFor(async () => (await imported()) === FIRST, 90_000, 'the whole folder imported after the kill');
     const now = (await db.query<{ reader_node: string }>('SELECT reader_node FROM inboxes WHERE id = $1', [id])).rows[0]!.reader_node;
     expect(now).not.toBe(reader);
+    // The operator sees which node reads it.
+    const shown = await runCliAsync(['inboxes', 'show', String(id), '--json'], cli);
+    expect(JSON.parse(shown.stdout)).toMatchObject({ reader: now, readerUntil: expect.stringMatching(/^\d{4}-/) });
 
     // With two nodes left, new mail is read once as well.
     dovecot.deliver(
