@@ -66,6 +66,10 @@ async function checkImapInbox(ctx: Context, inbox: Inbox): Promise<CheckResult[]
         "add the inbox again with --trust-authserv-id (the receiving server's name in its Authentication-Results): until then no message from this inbox is filed by its sender address alone",
       ),
     );
+  else if (result.warning)
+    found.push(
+      warn('imap_inbox', subject, 'sender authentication', result.warning, 'until it does, no message from this inbox is filed by its sender address alone'),
+    );
   return found;
 }
 

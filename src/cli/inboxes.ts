@@ -88,7 +88,12 @@ const list = (globals: Globals) => (options: { tenant?: string; json?: boolean }
 const show = (globals: Globals) => (id: string, options: { json?: boolean }) =>
   withContext(globals(), async (ctx) => {
     const inbox = await inboxWithin(ctx, EVERY_TENANT, inboxId(id));
-    const json = inboxJson(inbox, await ctx.inboxes.importedCount(inbox.id));
+    // The reader (the node holding the inbox's lease) is for the operator: the API does not name nodes.
+    const json = {
+      ...inboxJson(inbox, await ctx.inboxes.importedCount(inbox.id)),
+      reader: inbox.reader,
+      readerUntil: inbox.readerUntil === null ? null : new Date(inbox.readerUntil).toISOString(),
+    };
     if (options.json) return printJson(json);
     printFields(Object.entries(json).map(([k, v]) => [k, v === null ? null : String(v)]));
   });
@@ -111,6 +116,7 @@ const test = (globals: Globals) => (id: string, options: { json?: boolean }) =>
           `${result.idle ? 'new mail is read as it arrives (IDLE)' : `the server has no IDLE: new mail is read every ${ctx.config.inboxes.pollMs / 1000} s`}\n`,
       );
     else process.stdout.write(`FAIL ${result.stage}: ${result.error}\nwhat to do: ${result.advice}\n`);
+    if (!options.json && result.warning) process.stdout.write(`warning: ${result.warning}\n`);
     if (!result.ok) process.exitCode = 1;
   });
 

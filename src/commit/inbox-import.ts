@@ -1,7 +1,11 @@
 // Storing messages read from an inbox over IMAP: the messages, their pipeline
 // jobs, the (UIDVALIDITY, UID) of each and how far the folder was read, in one
-// transaction. A message read before (the same bytes, or the same Message-ID,
-// after a UIDVALIDITY change) is recorded under its new UID and not stored again.
+// transaction, by the node holding the inbox's reader lease. Each message's
+// import row goes in first and decides: a UID recorded already (a batch
+// repeated after a crash, or another node's) stores nothing. When the folder is
+// re-read after a UIDVALIDITY change, a message read before under the old one
+// (the same bytes, or the same Message-ID) is recorded under its new UID and not
+// stored again; otherwise a new UID is a new message, whatever its Message-ID.
 import type { NewMessage, Repositories } from '../store/index.ts';
 
 export interface ImportedMessage {
@@ -14,6 +18,8 @@ export interface ImportedMessage {
 
 export interface ImportBatch {
   inboxId: number;
+  /** The node that read the batch: it stores only while it holds the inbox's reader lease. */
+  reader: string;
   uidValidity: number;
   messages: ImportedMessage[];
   /** The folder was read up to here (messages skipped as too large included). */
@@ -21,24 +27,21 @@ export interface ImportBatch {
   nowMs: number;
 }
 
-/** `stale`: the inbox was removed, or its folder re-read under a new UIDVALIDITY meanwhile; nothing was stored. */
+/** `stale`: the inbox was removed, its folder re-read under a new UIDVALIDITY, or its lease taken over meanwhile; nothing was stored. */
 export type ImportOutcome = { stale: true } | { stale: false; stored: number; duplicates: number };
 
 export function importBatch(repositories: Repositories, batch: ImportBatch): Promise<ImportOutcome> {
   return repositories.transaction(async (tx): Promise<ImportOutcome> => {
+    if (!(await tx.inboxes.stillReader(batch.inboxId, batch.reader, batch.uidValidity))) return { stale: true };
     const inbox = await tx.inboxes.get(batch.inboxId);
-    if (!inbox || inbox.uidValidity !== batch.uidValidity) return { stale: true };
+    if (!inbox) return { stale: true };
     const fresh: NewMessage[] = [];
     let duplicates = 0;
     for (const { message, uid, headerId, sha256 } of batch.messages) {
-      if (await tx.inboxes.hasUid(inbox.id, batch.uidValidity, uid)) {
-        duplicates++;
-        continue;
-      }
-      const before = await tx.inboxes.seenBefore(inbox.id, sha256, headerId);
-      if (before) duplicates++;
+      const before = uid < inbox.rereadBelow ? await tx.inboxes.readBefore(inbox.id, batch.uidValidity, sha256, headerId) : null;
+      const recorded = await tx.inboxes.recordImport(inbox.id, batch.uidValidity, { uid, messageId: before ?? message.id, headerId, sha256 });
+      if (!recorded || before) duplicates++;
       else fresh.push(message);
-      await tx.inboxes.recordImports(inbox.id, batch.uidValidity, [{ uid, messageId: before ?? message.id, headerId, sha256 }]);
     }
     if (fresh.length > 0) await tx.messages.insertBatch(fresh, batch.nowMs);
     await tx.inboxes.advance(inbox.id, batch.uidValidity, batch.lastUid, new Date(batch.nowMs).toISOString());

@@ -280,6 +280,12 @@ const inboxesSection = z
       .describe('Longest wait before reconnecting to an inbox that failed (it starts at 1 s and doubles); the failure shows in `inboxes list`.'),
     batchMessages: positiveInt.max(1000).default(100).describe('Messages read and stored per transaction while catching up on a folder.'),
     refreshMs: millis.min(100).default(30_000).describe('How often the list of inboxes is read again, so inboxes added or removed by the CLI are picked up.'),
+    leaseMs: millis
+      .min(1000)
+      .default(60_000)
+      .describe(
+        "How long a node holds an inbox as its one reader without renewing (it renews every third of this); a dead node's inboxes are read by another once it runs out.",
+      ),
   })
   .strict();
 

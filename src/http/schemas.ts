@@ -143,6 +143,9 @@ export const InboxTestSchema = z
     advice: z.string().nullable(),
     messages: z.number().int().nullable(),
     idle: z.boolean().nullable(),
+    recentChecked: z.number().int().nullable(),
+    recentStamped: z.number().int().nullable(),
+    warning: z.string().nullable(),
   })
   .openapi('InboxTest');
 

@@ -1,7 +1,11 @@
 // Inbox intake in the server: one watcher per inbox, started at start and when
 // an inbox is added (by the API at once, by the CLI within inboxes.refreshMs),
 // stopped when it is removed. What they read goes through the store thread like
-// SMTP intake, so the pipeline hears of it the same way.
+// SMTP intake, so the pipeline hears of it the same way. Every node watches
+// every inbox, and the inbox's reader lease (named by this node's id) lets one
+// of them read it at a time.
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { ImportBatch, ImportOutcome } from '../commit/index.ts';
 import type { ImapLogin } from '../imap-client/index.ts';
 import type { Context } from '../context.ts';
@@ -30,6 +34,8 @@ export class InboxIntake {
   private readonly watchers = new Map<number, InboxWatcher>();
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
+  /** This node, as it names itself in the inboxes it reads (host and process, for the operator; unique per start). */
+  readonly node = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 
   constructor(ctx: Context, options: InboxIntakeOptions) {
     this.ctx = ctx;
@@ -86,7 +92,11 @@ export class InboxIntake {
         return outcome;
       },
       current: (inboxId) => ctx.inboxes.get(inboxId),
-      startFolder: (inboxId, uidValidity) => ctx.inboxes.startFolder(inboxId, uidValidity),
+      startFolder: (inboxId, uidValidity, rereadBelow) => ctx.inboxes.startFolder(inboxId, uidValidity, rereadBelow),
+      node: this.node,
+      claim: (inboxId) => ctx.inboxes.claimReader(inboxId, this.node, ctx.clock.now().getTime(), settings.leaseMs),
+      release: (inboxId) => ctx.inboxes.releaseReader(inboxId, this.node),
+      leaseMs: settings.leaseMs,
       setStatus: (inboxId, status, error) => ctx.inboxes.setStatus(inboxId, status, error),
       login: (inbox) => inboxLogin(ctx, inbox),
       nowMs: () => ctx.clock.now().getTime(),

@@ -1,7 +1,12 @@
 // Whether an inbox can be read: connect, log in, open the folder (STATUS), with
 // advice for the usual failures: IMAP turned off for the mailbox, an app
-// password needed, a shared mailbox reached only through a delegate. Used by
+// password needed, a shared mailbox reached only through a delegate. Then the
+// most recent mail in the folder is looked at (read-only): a sender is proven
+// only by the provider's own Authentication-Results at the top of the header,
+// so a provider that does not stamp one is worth a warning. Used by
 // `inboxes test` and `tenants check`.
+import type { ImapFlow } from 'imapflow';
+import { topmostResults } from '../auth/provider-results.ts';
 import { closeImap, imapErrorText, openImapConnection } from '../imap-client/index.ts';
 import type { Context } from '../context.ts';
 import type { Inbox } from '../store/index.ts';
@@ -18,6 +23,55 @@ export interface InboxTestResult {
   /** Messages in the folder, and whether the server can tell us of new ones at once (IDLE). */
   messages: number | null;
   idle: boolean | null;
+  /** The most recent messages looked at, and how many carry the trusted provider's Authentication-Results on top. */
+  recentChecked: number | null;
+  recentStamped: number | null;
+  /** What the recent mail says about the provider's Authentication-Results, when it is not as it should be. */
+  warning: string | null;
+}
+
+/** How many of the newest messages `inboxes test` looks at. */
+const RECENT = 20;
+
+/** The topmost Authentication-Results' authserv-id of each of the newest messages (null: none). */
+async function recentResultIds(client: ImapFlow, folder: string, messages: number): Promise<(string | null)[]> {
+  if (messages === 0) return [];
+  const lock = await client.getMailboxLock(folder, { readOnly: true });
+  try {
+    const ids: (string | null)[] = [];
+    for await (const m of client.fetch(`${Math.max(1, messages - RECENT + 1)}:*`, { headers: true })) {
+      ids.push(m.headers ? (topmostResults(m.headers)?.authservId ?? null) : null);
+    }
+    return ids;
+  } finally {
+    lock.release();
+  }
+}
+
+/** A warning when the recent mail shows the provider's verdicts cannot be relied on (or which provider to name). */
+function stampWarning(inbox: Inbox, ids: readonly (string | null)[]): string | null {
+  if (ids.length === 0) return null;
+  if (!inbox.authservId) {
+    const found = [...new Set(ids.filter((id): id is string => id !== null))];
+    return found.length > 0
+      ? `no provider named whose Authentication-Results are believed; on top of the recent mail: ${found.join(', ')}. If that is the provider's own, add the inbox again with --trust-authserv-id ${found[0]}`
+      : 'no provider named whose Authentication-Results are believed, and the recent mail carries none: senders read from this inbox are never proven';
+  }
+  const trusted = inbox.authservId.toLowerCase();
+  const missing = ids.filter((id) => id !== trusted);
+  if (missing.length === 0) return null;
+  const instead = [...new Set(missing.map((id) => id ?? 'no Authentication-Results at all'))].join(', ');
+  const which =
+    missing.length < ids.length
+      ? `${missing.length} of the ${ids.length} most recent messages lack`
+      : ids.length === 1
+        ? 'the most recent message lacks'
+        : `the ${ids.length} most recent messages all lack`;
+  return (
+    `${which} Authentication-Results from ${inbox.authservId} at the top of the header (on top instead: ${instead}): ` +
+    'the provider does not stamp its own, or its authserv-id is another; those messages are not filed by their sender address. ' +
+    "Check the provider's authserv-id (the first word of its Authentication-Results) and turn its stamping on"
+  );
 }
 
 function loginAdvice(err: unknown, inbox: Inbox): string {
@@ -33,7 +87,17 @@ function loginAdvice(err: unknown, inbox: Inbox): string {
 }
 
 export async function probeInbox(ctx: Pick<Context, 'inboxes' | 'keyring' | 'config'>, inbox: Inbox): Promise<InboxTestResult> {
-  const failed = (stage: InboxStage, error: string, advice: string): InboxTestResult => ({ ok: false, stage, error, advice, messages: null, idle: null });
+  const failed = (stage: InboxStage, error: string, advice: string): InboxTestResult => ({
+    ok: false,
+    stage,
+    error,
+    advice,
+    messages: null,
+    idle: null,
+    recentChecked: null,
+    recentStamped: null,
+    warning: null,
+  });
   let client: Awaited<ReturnType<typeof openImapConnection>> | null = null;
   try {
     try {
@@ -44,7 +108,19 @@ export async function probeInbox(ctx: Pick<Context, 'inboxes' | 'keyring' | 'con
     try {
       const status = await client.status(inbox.folder, { messages: true });
       if (!status) throw new Error(`the server gave no STATUS for "${inbox.folder}"`);
-      return { ok: true, stage: 'folder', error: null, advice: null, messages: status.messages ?? 0, idle: client.capabilities.has('IDLE') };
+      const messages = status.messages ?? 0;
+      const ids = await recentResultIds(client, inbox.folder, messages);
+      return {
+        ok: true,
+        stage: 'folder',
+        error: null,
+        advice: null,
+        messages,
+        idle: client.capabilities.has('IDLE'),
+        recentChecked: ids.length,
+        recentStamped: inbox.authservId ? ids.filter((id) => id === inbox.authservId?.toLowerCase()).length : 0,
+        warning: stampWarning(inbox, ids),
+      };
     } catch (err) {
       const folders = (await client.list().catch(() => [])).map((f) => f.path);
       return failed(

@@ -14,8 +14,10 @@ export interface FolderReaderDeps {
   store(batch: ImportBatch): Promise<ImportOutcome>;
   /** The inbox as stored now (its UIDVALIDITY and last UID move as batches land). */
   current(id: number): Promise<Inbox | null>;
-  /** Records a new UIDVALIDITY (or the first): the folder is read again from the start. */
-  startFolder(id: number, uidValidity: number): Promise<void>;
+  /** Records a new UIDVALIDITY (or the first): the folder is read again from the start; UIDs below `rereadBelow` were there before. */
+  startFolder(id: number, uidValidity: number, rereadBelow: number): Promise<void>;
+  /** This node, which holds the inbox's reader lease while it reads. */
+  node: string;
   nowMs: () => number;
   log: Logger;
   batchMessages: number;
@@ -107,7 +109,8 @@ export async function readFolder(client: ImapFlow, inboxId: number, deps: Folder
         'the folder has a new UIDVALIDITY: reading it again (messages already stored are recognised and not stored twice)',
       );
     }
-    await deps.startFolder(inboxId, uidValidity);
+    // What the folder holds now was there under the old UIDVALIDITY, and may be stored already; what comes later is new.
+    await deps.startFolder(inboxId, uidValidity, inbox.uidValidity !== null ? Number(mailbox.uidNext) : 0);
     inbox = await deps.current(inboxId);
     if (!inbox) return result;
   }
@@ -134,7 +137,7 @@ export async function readFolder(client: ImapFlow, inboxId: number, deps: Folder
     }
     messages.sort((a, b) => a.uid - b.uid);
     const lastUid = (batch[batch.length - 1] as { uid: number }).uid;
-    const outcome = await deps.store({ inboxId, uidValidity, messages, lastUid, nowMs: deps.nowMs() });
+    const outcome = await deps.store({ inboxId, reader: deps.node, uidValidity, messages, lastUid, nowMs: deps.nowMs() });
     if (outcome.stale) return result;
     result.stored += outcome.stored;
     result.duplicates += outcome.duplicates;

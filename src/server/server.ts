@@ -70,6 +70,8 @@ async function recoverFromLastRun(ctx: Context): Promise<void> {
   if (ctx.backend === 'postgres') return;
   const orphaned = await ctx.jobs.releaseOrphaned(ctx.clock.now().getTime());
   if (orphaned > 0) log.warn({ jobs: orphaned }, 'resuming jobs left running by a previous process that stopped without finishing them');
+  // The inboxes the previous process was reading are read again at once, not when its leases run out.
+  await ctx.inboxes.releaseAllReaders();
   const sending = await ctx.outbound.releaseOrphaned(ctx.clock.now().getTime());
   if (sending > 0) log.warn({ messages: sending }, 'resending outbound messages a previous process was sending when it stopped (same Message-ID)');
 }

@@ -28,6 +28,11 @@ export interface Inbox {
   lastError: string | null;
   lastImportAt: string | null;
   createdAt: string;
+  /** The node reading the inbox now (its lease), and until when (ms); null: none. */
+  reader: string | null;
+  readerUntil: number | null;
+  /** After a UIDVALIDITY change, the UIDs below this were in the folder already: a re-read, recognised by content. */
+  rereadBelow: number;
 }
 
 export type NewInbox = Pick<
@@ -67,10 +72,14 @@ interface Row {
   last_error: string | null;
   last_import_at: string | null;
   created_at: string;
+  reader_node: string | null;
+  reader_until: number | null;
+  reread_below: number;
 }
 
 const SELECT = `SELECT i.id, i.tenant_id, t.slug AS tenant, i.address, i.host, i.port, i.security, i.username, i.folder, i.after_import, i.since,
-  i.authserv_id, i.uid_validity, i.last_uid, i.status, i.last_error, i.last_import_at, i.created_at FROM inboxes i JOIN tenants t ON t.id = i.tenant_id`;
+  i.authserv_id, i.uid_validity, i.last_uid, i.status, i.last_error, i.last_import_at, i.created_at,
+  i.reader_node, i.reader_until, i.reread_below FROM inboxes i JOIN tenants t ON t.id = i.tenant_id`;
 
 const toInbox = (r: Row): Inbox => ({
   id: r.id,
@@ -91,6 +100,9 @@ const toInbox = (r: Row): Inbox => ({
   lastError: r.last_error,
   lastImportAt: r.last_import_at,
   createdAt: r.created_at,
+  reader: r.reader_node,
+  readerUntil: r.reader_until,
+  rereadBelow: r.reread_below,
 });
 
 export class InboxStore {
@@ -153,33 +165,79 @@ export class InboxStore {
     await this.sql.prepare('UPDATE inboxes SET status = ?, last_error = ? WHERE id = ?').run(status, error, id);
   }
 
-  /** The folder has a new UIDVALIDITY (or was never read): read it again from its first UID. */
-  async startFolder(id: number, uidValidity: number): Promise<void> {
-    await this.sql.prepare('UPDATE inboxes SET uid_validity = ?, last_uid = 0 WHERE id = ?').run(uidValidity, id);
+  /**
+   * Takes or renews the inbox's reader lease for `node` until nowMs + leaseMs:
+   * one node reads an inbox at a time. True when `node` holds it now (it was
+   * free, ran out, or was this node's already).
+   */
+  async claimReader(id: number, node: string, nowMs: number, leaseMs: number): Promise<boolean> {
+    const { changes } = await this.sql
+      .prepare('UPDATE inboxes SET reader_node = ?, reader_until = ? WHERE id = ? AND (reader_node IS NULL OR reader_node = ? OR reader_until <= ?)')
+      .run(node, nowMs + leaseMs, id, node, nowMs);
+    return changes > 0;
   }
 
-  /** The stored message this one is (by its bytes, else by its Message-ID), if it was read before. */
-  async seenBefore(id: number, sha256: string, headerId: string | null): Promise<string | null> {
-    const byHash = (await this.sql.prepare('SELECT message_id FROM inbox_imports WHERE inbox_id = ? AND sha256 = ? LIMIT 1').pluck().get(id, sha256)) as
-      string | undefined;
+  /** Gives the lease up (the node stops reading), so another node takes the inbox over at once. */
+  async releaseReader(id: number, node: string): Promise<void> {
+    await this.sql.prepare('UPDATE inboxes SET reader_node = NULL, reader_until = NULL WHERE id = ? AND reader_node = ?').run(id, node);
+  }
+
+  /** Frees every reader lease. Only for a server that holds the instance lock (SQLite): no other node reads. */
+  async releaseAllReaders(): Promise<number> {
+    return (await this.sql.prepare('UPDATE inboxes SET reader_node = NULL, reader_until = NULL WHERE reader_node IS NOT NULL').run()).changes;
+  }
+
+  /**
+   * Whether `node` still holds the lease; call it in the transaction that stores
+   * what it read. On PostgreSQL the update locks the inbox row, so importers of
+   * one inbox take turns, and one whose lease was taken over stores nothing.
+   */
+  async stillReader(id: number, node: string, uidValidity: number): Promise<boolean> {
+    const { changes } = await this.sql
+      .prepare('UPDATE inboxes SET reader_node = reader_node WHERE id = ? AND reader_node = ? AND uid_validity = ?')
+      .run(id, node, uidValidity);
+    return changes > 0;
+  }
+
+  /**
+   * The folder has a new UIDVALIDITY (or was never read): read it again from its
+   * first UID. `rereadBelow`: the folder's UIDNEXT now, when it was read before
+   * under another UIDVALIDITY (the messages below it may be ones stored already), else 0.
+   */
+  async startFolder(id: number, uidValidity: number, rereadBelow: number): Promise<void> {
+    await this.sql.prepare('UPDATE inboxes SET uid_validity = ?, last_uid = 0, reread_below = ? WHERE id = ?').run(uidValidity, rereadBelow, id);
+  }
+
+  /**
+   * The stored message this one is, when the folder is being re-read after a
+   * UIDVALIDITY change: read before under another UIDVALIDITY, by its bytes, else
+   * by its Message-ID. Only then: a new UID is a new message, whatever Message-ID it carries.
+   */
+  async readBefore(id: number, uidValidity: number, sha256: string, headerId: string | null): Promise<string | null> {
+    const byHash = (await this.sql
+      .prepare('SELECT message_id FROM inbox_imports WHERE inbox_id = ? AND uid_validity <> ? AND sha256 = ? LIMIT 1')
+      .pluck()
+      .get(id, uidValidity, sha256)) as string | undefined;
     if (byHash || !headerId) return byHash ?? null;
     return (
-      ((await this.sql.prepare('SELECT message_id FROM inbox_imports WHERE inbox_id = ? AND header_id = ? LIMIT 1').pluck().get(id, headerId)) as
-        string | undefined) ?? null
+      ((await this.sql
+        .prepare('SELECT message_id FROM inbox_imports WHERE inbox_id = ? AND uid_validity <> ? AND header_id = ? LIMIT 1')
+        .pluck()
+        .get(id, uidValidity, headerId)) as string | undefined) ?? null
     );
   }
 
-  /** Whether this UID of this UIDVALIDITY was read already. */
-  async hasUid(id: number, uidValidity: number, uid: number): Promise<boolean> {
-    return (await this.sql.prepare('SELECT 1 FROM inbox_imports WHERE inbox_id = ? AND uid_validity = ? AND uid = ?').get(id, uidValidity, uid)) !== undefined;
-  }
-
-  /** Records messages read; call it in the transaction that stores them. */
-  async recordImports(id: number, uidValidity: number, imports: readonly InboxImport[]): Promise<void> {
-    const insert = this.sql.prepare(
-      'INSERT INTO inbox_imports (inbox_id, uid_validity, uid, message_id, header_id, sha256) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
-    );
-    for (const i of imports) await insert.run(id, uidValidity, i.uid, i.messageId, i.headerId, i.sha256);
+  /**
+   * Records one message read; call it in the transaction that stores it, before
+   * storing it. False when its UID was recorded already (by this node before a
+   * crash, or by another): then nothing is to be stored. The primary key decides,
+   * so two transactions racing for one UID cannot both see it as new.
+   */
+  async recordImport(id: number, uidValidity: number, i: InboxImport): Promise<boolean> {
+    const { changes } = await this.sql
+      .prepare('INSERT INTO inbox_imports (inbox_id, uid_validity, uid, message_id, header_id, sha256) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING')
+      .run(id, uidValidity, i.uid, i.messageId, i.headerId, i.sha256);
+    return changes > 0;
   }
 
   /** The folder was read up to `lastUid` (never backwards); call it in the same transaction. */

@@ -313,4 +313,13 @@ export const postgresMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'one reader per inbox across nodes, and where a re-read folder ends',
+    sql: `
+      ALTER TABLE inboxes ADD COLUMN reader_node TEXT;
+      ALTER TABLE inboxes ADD COLUMN reader_until BIGINT;
+      ALTER TABLE inboxes ADD COLUMN reread_below BIGINT NOT NULL DEFAULT 0;
+    `,
+  },
 ];

@@ -490,6 +490,17 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE outbound_messages ADD COLUMN reserved_at TEXT;
     `,
   },
+  {
+    version: 17,
+    name: 'one reader per inbox across nodes, and where a re-read folder ends',
+    sql: `
+      -- The node that reads the inbox (its lease) and until when (ms); another takes over once it runs out.
+      ALTER TABLE inboxes ADD COLUMN reader_node TEXT;
+      ALTER TABLE inboxes ADD COLUMN reader_until INTEGER;
+      -- After a UIDVALIDITY change: the UIDs below this were in the folder already (re-read, recognised by content).
+      ALTER TABLE inboxes ADD COLUMN reread_below INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];
 
 export function migrate(db: Database, list: readonly Migration[] = migrations): number[] {
