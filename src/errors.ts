@@ -45,6 +45,26 @@ export class StorageError extends Error {
   }
 }
 
+/**
+ * The data directory cannot be created or written (permissions, a read-only
+ * filesystem, a file in the way). Each interface says which setting named it.
+ */
+export class DataDirError extends Error {
+  /** The directory, absolute. */
+  readonly dir: string;
+  /** What is wrong, in a few words ("permission denied"). */
+  readonly reason: string;
+  /** What to do about it ("make it writable by the user mailroom runs as"). */
+  readonly fix: string;
+  constructor(dir: string, reason: string, fix: string, options?: { cause?: unknown }) {
+    super(`cannot create or write the data directory ${dir}: ${reason}`, options);
+    this.name = 'DataDirError';
+    this.dir = dir;
+    this.reason = reason;
+    this.fix = fix;
+  }
+}
+
 /** A user-facing CLI failure: printed without a stack trace, exit code 1 or given. */
 export class UsageError extends Error {
   readonly exitCode: number;

@@ -88,11 +88,17 @@ async function spfIncludes(resolver: DnsResolver, record: string, depth = 0, see
   return seen;
 }
 
+/** The SPF mechanism that allows a server: ip4:/ip6: for an address (RFC 7208 5.6), a: for a name. */
+export function spfMechanism(server: string): string {
+  const version = isIP(server);
+  return version === 4 ? `ip4:${server}` : version === 6 ? `ip6:${server}` : `a:${server}`;
+}
+
 export async function checkSpf(resolver: DnsResolver, account: Account): Promise<CheckResult> {
   const domain = account.fromAddress.slice(account.fromAddress.indexOf('@') + 1);
   const records = (await txtRecords(resolver, domain)).filter((r) => /^v=spf1\b/i.test(r));
   const preset = isProvider(account.provider) ? PROVIDERS[account.provider] : null;
-  const suggestion = preset?.spfInclude ? `include:${preset.spfInclude}` : `a:${account.host}`;
+  const suggestion = preset?.spfInclude ? `include:${preset.spfInclude}` : spfMechanism(account.host);
   if (records.length === 0)
     return fail('sending_domain', domain, 'SPF allows the sending server', 'no SPF record', `publish ${domain}. TXT "v=spf1 ${suggestion} ~all"`);
   if (records.length > 1)
@@ -135,7 +141,7 @@ export async function checkSpf(resolver: DnsResolver, account: Account): Promise
         domain,
         'SPF allows the sending server',
         `${record} (${verdict} for ${address})`,
-        `add ip4:${address} or a:${account.host} to the SPF record of ${domain}, before its "all"`,
+        `add ${isIP(account.host) ? spfMechanism(address) : `${spfMechanism(address)} or a:${account.host}`} to the SPF record of ${domain}, before its "all"`,
       );
 }
 

@@ -2,14 +2,14 @@
 // operator (bad config, bad arguments, unknown ids) print one clear line and
 // exit 1; anything else prints its stack and exits 70 (EX_SOFTWARE).
 import { Command, CommanderError } from 'commander';
-import { ConfigError, DomainError, UsageError } from '../errors.ts';
+import { ConfigError, DataDirError, DomainError, UsageError } from '../errors.ts';
 import { registerAccountCommands } from './accounts.ts';
 import { registerCandidateCommands } from './candidates.ts';
 import { registerConfigCommands } from './config.ts';
 import { registerDbCommands } from './db.ts';
 import { registerInboxCommands } from './inboxes.ts';
 import { registerInspectCommand } from './inspect.ts';
-import type { GlobalOptions } from './context.ts';
+import { dataDirSetting, READ_ONLY_COMMANDS, type GlobalOptions } from './context.ts';
 import { registerKeyCommands } from './keys.ts';
 import { registerMessageCommands } from './messages.ts';
 import { registerOutboundCommands } from './outbound.ts';
@@ -26,9 +26,15 @@ export function buildProgram(): Command {
   const program = new Command('mailroom')
     .description('inbound reply-handling mail server for recruiting platforms')
     .option('-c, --config <file>', 'YAML configuration file (default: $MAILROOM_CONFIG, else built-in defaults)')
+    .option('-d, --data-dir <dir>', 'the data directory (wins over data.dir and $MAILROOM_DATA_DIR)')
     .showHelpAfterError()
     .exitOverride();
-  const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+  let readOnly = false;
+  // Commands that only read are told so: they must not create a database where there is none.
+  program.hook('preAction', (_, action) => {
+    readOnly = READ_ONLY_COMMANDS.has(commandPath(action));
+  });
+  const globals = (): GlobalOptions => ({ ...program.opts<GlobalOptions>(), readOnly });
   registerServeCommand(program, globals);
   registerTenantCommands(program, globals);
   registerCandidateCommands(program, globals);
@@ -49,6 +55,13 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** `messages list` for the list command under messages. */
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let at: Command | null = command; at?.parent; at = at.parent) names.unshift(at.name());
+  return names.join(' ');
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
   try {
@@ -59,6 +72,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (err instanceof ConfigError) {
       process.stderr.write(`mailroom: ${err.message}\n`);
       return 78; // EX_CONFIG
+    }
+    if (err instanceof DataDirError) {
+      const setting = dataDirSetting(program.opts<GlobalOptions>());
+      process.stderr.write(
+        `mailroom: cannot create or write the data directory ${err.dir} (${setting}): ${err.reason}: ${err.fix}, or point --data-dir / data.dir at another directory\n`,
+      );
+      return 73; // EX_CANTCREAT
     }
     if (err instanceof UsageError) {
       process.stderr.write(`mailroom: ${err.message}\n`);

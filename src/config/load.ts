@@ -1,12 +1,12 @@
 // Reads the configuration: the YAML file named by MAILROOM_CONFIG (or --config),
 // then MAILROOM_<SECTION>_<KEY> environment variables on top, then validates.
-// Any bad value stops the start with every problem listed, each naming the key.
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+// Any bad value stops the start with every problem listed, each naming the key
+// and where it was set: the file and line, or the environment variable.
 import type { z } from 'zod';
 import { ConfigError } from '../errors.ts';
 import { configKeys, type ConfigKey } from './keys.ts';
 import { configSchema, type Config } from './schema.ts';
+import { nearest, readConfigFile, type ConfigFile } from './source.ts';
 
 /** Environment variables with a meaning of their own, not config keys. */
 const NON_KEY_VARIABLES = new Set(['MAILROOM_CONFIG', 'MAILROOM_SECRET_KEY']);
@@ -18,26 +18,6 @@ export interface LoadOptions {
 }
 
 type Tree = Record<string, unknown>;
-
-function readFile(path: string): Tree {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new ConfigError([`config file ${path}: cannot read it (${(err as Error).message})`]);
-  }
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (err) {
-    throw new ConfigError([`config file ${path}: not valid YAML (${(err as Error).message})`]);
-  }
-  if (doc === null || doc === undefined) return {};
-  if (typeof doc !== 'object' || Array.isArray(doc)) {
-    throw new ConfigError([`config file ${path}: expected a mapping of sections (data, smtp, ...) at the top`]);
-  }
-  return doc as Tree;
-}
 
 function accepted(key: ConfigKey): string {
   if (key.enumValues) return `one of ${key.enumValues.join(', ')}`;
@@ -85,27 +65,47 @@ function setPath(tree: Tree, path: readonly string[], value: unknown): void {
   node[path[path.length - 1] as string] = value;
 }
 
-function describeIssue(issue: z.core.$ZodIssue, keys: readonly ConfigKey[]): string[] {
+/** Where the settings came from, to name it in each problem. */
+interface Origins {
+  file: ConfigFile | null;
+  /** Dotted path -> the variable that set it (it wins over the file). */
+  env: Map<string, string>;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, keys: readonly ConfigKey[], origins: Origins): string[] {
   const path = issue.path.map(String).join('.');
   if (issue.code === 'unrecognized_keys') {
-    const where = path ? `${path}.` : '';
-    return issue.keys.map((k) => `${where}${k}: unknown key (known keys: mailroom config keys)`);
+    const siblings = keys.filter((k) => k.path.startsWith(path ? `${path}.` : '')).map((k) => k.path.slice(path ? path.length + 1 : 0).split('.')[0] as string);
+    return issue.keys.map((name) => {
+      const where = origins.file?.where([...issue.path, name], { key: true });
+      const guess = nearest(name, [...new Set(siblings)]);
+      const full = path ? `${path}.${name}` : name;
+      const hint = guess ? `did you mean \`${path ? `${path}.${guess}` : guess}\`?` : 'see: mailroom config keys';
+      return `${where ? `${where}: ` : ''}${full}: unknown key (${hint})`;
+    });
   }
   const key = keys.find((k) => k.path === path);
-  return [key ? `${path} (env ${key.env}): must be ${accepted(key)}; ${issue.message}` : `${path || '(top)'}: ${issue.message}`];
+  const rule = key ? `must be ${accepted(key)}; ${issue.message}` : issue.message;
+  const variable = origins.env.get(path);
+  if (variable) return [`${path} (env ${variable}): ${rule}`];
+  const where = origins.file?.where(issue.path);
+  return [`${where ? `${where}: ` : ''}${path || '(top)'}: ${rule}`];
 }
 
 export function loadConfig(options: LoadOptions = {}): Config {
   const env = options.env ?? process.env;
   const file = options.file ?? env.MAILROOM_CONFIG;
-  const tree: Tree = file ? readFile(file) : {};
+  const source = file ? readConfigFile(file) : null;
+  const tree: Tree = source?.tree ?? {};
+  const origins: Origins = { file: source, env: new Map() };
   const keys = configKeys();
   const problems: string[] = [];
 
   const known = new Set(keys.map((k) => k.env));
   for (const name of Object.keys(env)) {
     if (name.startsWith('MAILROOM_') && !known.has(name) && !NON_KEY_VARIABLES.has(name)) {
-      problems.push(`${name}: no such setting (see: mailroom config keys)`);
+      const guess = nearest(name, [...known, ...NON_KEY_VARIABLES]);
+      problems.push(`${name}: no such setting (${guess ? `did you mean ${guess}?` : 'see: mailroom config keys'})`);
     }
   }
   for (const key of keys) {
@@ -113,11 +113,14 @@ export function loadConfig(options: LoadOptions = {}): Config {
     if (raw === undefined) continue;
     const result = coerce(key, raw);
     if ('problem' in result) problems.push(result.problem);
-    else setPath(tree, key.path.split('.'), result.value);
+    else {
+      setPath(tree, key.path.split('.'), result.value);
+      origins.env.set(key.path, key.env);
+    }
   }
 
   const parsed = configSchema.safeParse(tree);
-  if (!parsed.success) problems.push(...parsed.error.issues.flatMap((issue) => describeIssue(issue, keys)));
+  if (!parsed.success) problems.push(...parsed.error.issues.flatMap((issue) => describeIssue(issue, keys, origins)));
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   return parsed.data;
 }

@@ -8,6 +8,7 @@
 import type { ImapFlow } from 'imapflow';
 import { topmostResults } from '../auth/provider-results.ts';
 import { closeImap, imapErrorText, openImapConnection } from '../imap-client/index.ts';
+import { isPlainOnTls, plainOnTlsPort, readableError } from '../relay/advice.ts';
 import type { Context } from '../context.ts';
 import type { Inbox } from '../store/index.ts';
 import { inboxLogin } from './intake.ts';
@@ -83,6 +84,7 @@ function loginAdvice(err: unknown, inbox: Inbox): string {
       `A shared mailbox has no password of its own: log in as a delegate (Microsoft 365: user "delegate@${inbox.address.split('@')[1]}\\${inbox.address}")`
     );
   }
+  if (inbox.security === 'tls' && isPlainOnTls(imapErrorText(err))) return plainOnTlsPort(inbox.port);
   return `nothing usable answers at ${inbox.host}:${inbox.port}: check the IMAP server name and port (993 with TLS, 143 with STARTTLS) and that it accepts connections from this server`;
 }
 
@@ -103,7 +105,7 @@ export async function probeInbox(ctx: Pick<Context, 'inboxes' | 'keyring' | 'con
     try {
       client = await openImapConnection(inbox, await inboxLogin(ctx, inbox), ctx.config.relay.connectionTimeoutMs);
     } catch (err) {
-      return failed('login', imapErrorText(err), loginAdvice(err, inbox));
+      return failed('login', readableError(imapErrorText(err)), loginAdvice(err, inbox));
     }
     try {
       const status = await client.status(inbox.folder, { messages: true });

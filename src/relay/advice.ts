@@ -2,8 +2,76 @@
 // The well-known replies of the big providers are recognised by their enhanced
 // status codes; everything else gets advice by stage.
 // Advice names the account's settings as the JSON and the console show them (security,
-// port, tlsCa), never a command-line flag: the API and the console show it too.
+// port, tlsCa): the API and the console show it too. The one flag named is the IMAP
+// security's, beside the setting's own name, because operators meet that failure
+// first on the command line.
+import { isProvider, PROVIDERS } from './providers.ts';
+
 export type Stage = 'resolve' | 'connect' | 'tls' | 'ehlo' | 'auth' | 'mail_from' | 'imap_login' | 'sent_folder';
+
+/** What the advice may know of the account: where it connects, and whether that came from a provider preset. */
+export interface AdviceContext {
+  port: number;
+  security: string;
+  host?: string;
+  provider?: string;
+  /** The IMAP server's port, for the stages of the sent-copy login. */
+  imapPort?: number | null;
+  sendingAddresses?: readonly string[];
+}
+
+/** A lookup of the server's name that failed; EAI_AGAIN and SERVFAIL are the resolver failing, not the name. */
+const DNS_FAILED = /ENOTFOUND|EDNS|getaddrinfo|NXDOMAIN|ENODATA|EAI_AGAIN|ESERVFAIL/;
+const DNS_DOWN = /EAI_AGAIN|ESERVFAIL/;
+const UNREACHABLE = /ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ECONNRESET|Greeting never received|timed? ?out/i;
+const TLS_TROUBLE = /SSL|TLS|certificate|wrong version number|self[- ]signed|altnames/i;
+/** An implicit-TLS handshake answered by a server that speaks plain text first (its greeting is not a TLS record). */
+const PLAIN_ON_TLS = /wrong version number|packet length too long|unknown protocol|WRONG_VERSION_NUMBER/i;
+
+/**
+ * Which stage a failed send (a test email, a queued message) failed at, from the
+ * error nodemailer gave: a server name that does not resolve is not a refused
+ * From address.
+ */
+export function stageOfSendFailure(reply: string, authFailed: boolean): Stage {
+  if (authFailed) return 'auth';
+  if (/^\d{3}\b/.test(reply)) return 'mail_from'; // the server answered: its reply is about the envelope
+  if (DNS_FAILED.test(reply)) return 'resolve';
+  if (TLS_TROUBLE.test(reply)) return 'tls';
+  if (UNREACHABLE.test(reply)) return 'connect';
+  return 'mail_from';
+}
+
+/**
+ * An error's text as a person should read it: without Node's hint to restart it
+ * with a flag (`--use-system-ca`, which an operator of mailroom cannot act on; the
+ * advice says what to do instead) and with OpenSSL's error stack cut to its reason.
+ */
+export function readableError(text: string): string {
+  return text
+    .replace(/;?\s*if the root CA is installed locally, try running Node\.js with --use-system-ca\.?/gi, '')
+    .replace(/\s*\(?hint:[^)]*--use-system-ca[^)]*\)?/gi, '')
+    .replace(/[0-9A-F]{8,}:error:[0-9A-F]+:SSL routines:[^:]*:([^:\n]+):\S*/g, 'TLS: $1')
+    .trim();
+}
+
+/** The preset the account's server came from, when it uses the preset's own host. */
+function presetInUse(context: AdviceContext): string | null {
+  const { provider, host } = context;
+  if (!provider || !isProvider(provider)) return null;
+  const preset = PROVIDERS[provider];
+  return preset.host !== null && preset.host === host ? provider : null;
+}
+
+function resolveAdvice(detail: string, context: AdviceContext): string {
+  const name = context.host ?? 'the server name';
+  if (DNS_DOWN.test(detail))
+    return `the DNS lookup of ${name} failed on this server (no answer from its resolver): check this machine's DNS settings and network, then try again.`;
+  const preset = presetInUse(context);
+  if (preset)
+    return `the server name ${name} (from the ${preset} preset) could not be found from this machine: its DNS resolver or network is failing; check them (e.g. \`getent hosts ${name}\`) and try again.`;
+  return `the server name ${name} could not be found: check the spelling${context.provider && context.provider !== 'custom' ? '' : ", or choose the provider's preset (gmail, office365, ...), which fills in the server"}.`;
+}
 
 const KNOWN_REPLIES: readonly { pattern: RegExp; advice: string }[] = [
   {
@@ -37,11 +105,11 @@ const KNOWN_REPLIES: readonly { pattern: RegExp; advice: string }[] = [
   },
 ];
 
-export function adviceFor(stage: Stage, detail: string, context: { port: number; security: string; sendingAddresses?: readonly string[] }): string {
+export function adviceFor(stage: Stage, detail: string, context: AdviceContext): string {
   for (const known of KNOWN_REPLIES) if (known.pattern.test(detail)) return known.advice;
   switch (stage) {
     case 'resolve':
-      return 'the host name does not resolve: check its spelling, or use the provider preset.';
+      return resolveAdvice(detail, context);
     case 'connect':
       if (/ECONNREFUSED/.test(detail))
         return `nothing accepts connections on port ${context.port}: check the port (465 for implicit TLS, 587 for STARTTLS), and that the server is up.`;
@@ -67,10 +135,21 @@ export function adviceFor(stage: Stage, detail: string, context: { port: number;
     case 'mail_from':
       return 'the server refused this From address for this login: use an address the mailbox may send as (its own, or one with send-as rights), and check the sending domain is verified with the provider.';
     case 'imap_login':
+      if (PLAIN_ON_TLS.test(detail)) return plainOnTlsPort(context.imapPort ?? 993);
       if (/ECONNREFUSED|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH/.test(detail))
         return 'the IMAP server cannot be reached: check the IMAP host and port (993 implicit TLS, 143 STARTTLS) and that a firewall lets this server through.';
       return 'the IMAP server refused the login: check the IMAP user name and password (an app password where the provider asks for one), and that IMAP is enabled for the mailbox; a shared mailbox has no password of its own: use a user with access to it and their credentials.';
     case 'sent_folder':
       return "name the mailbox's Sent folder in the account's sent-copy settings, exactly as the folder list shows it.";
   }
+}
+
+/** An IMAP server answered in plain text where implicit TLS was asked for. */
+export function plainOnTlsPort(port: number): string {
+  return `this port speaks plain text or STARTTLS: try --imap-security starttls (IMAP security "starttls" in the console and the API), usually on port 143; port ${port} was asked for implicit TLS, which is usually on 993.`;
+}
+
+/** Whether an IMAP failure is a TLS handshake answered in plain text. */
+export function isPlainOnTls(detail: string): boolean {
+  return PLAIN_ON_TLS.test(detail);
 }

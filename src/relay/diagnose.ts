@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import XOAuth2 from 'nodemailer/lib/xoauth2';
 import type { Account, AccountSecret } from '../store/index.ts';
-import { adviceFor, type Stage } from './advice.ts';
+import { adviceFor, readableError, type Stage } from './advice.ts';
 import { closeImap, imapErrorText } from '../imap-client/index.ts';
 import { findSentFolder, imapLogin, openImap } from './account-imap.ts';
 import { transportOptions } from './transport.ts';
@@ -48,7 +48,7 @@ interface SmtpError {
  */
 function describe(err: unknown): string {
   const e = err as SmtpError;
-  const text = e?.response ?? e?.message ?? String(err);
+  const text = readableError(e?.response ?? e?.message ?? String(err));
   const first = text.split(/\r?\n/)[0] ?? '';
   return first.length > 300 ? `${first.slice(0, 300)}…` : first;
 }
@@ -63,7 +63,14 @@ function connectStage(err: unknown): Stage {
 
 export async function diagnoseAccount(account: Account, secret: AccountSecret, options: DiagnoseOptions): Promise<DiagnosisResult> {
   const stages: DiagnosisResult['stages'] = [];
-  const context = { port: account.port, security: account.security, sendingAddresses: options.sendingAddresses ?? [] };
+  const context = {
+    port: account.port,
+    security: account.security,
+    host: account.host,
+    provider: account.provider,
+    imapPort: account.sentCopy.port,
+    sendingAddresses: options.sendingAddresses ?? [],
+  };
   let started = performance.now();
   const pass = (stage: Stage): void => {
     stages.push({ stage, ok: true, ms: Math.round(performance.now() - started) });

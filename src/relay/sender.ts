@@ -12,6 +12,7 @@ import type { Account, AccountSecret, AccountStore, OutboundMessage, OutboundSto
 import { changeAccountStatus } from '../webhooks/announce.ts';
 import { outboundJson } from '../views/json.ts';
 import { mailOf } from './mail.ts';
+import { readableError } from './advice.ts';
 import { dkimOptions, renderMessage } from './render.ts';
 import { SentCopier } from './sent-copy.ts';
 import { transportOptions } from './transport.ts';
@@ -36,7 +37,7 @@ interface SmtpFailure {
 /** What a send error means for the message. */
 export function classifySendError(err: unknown): SendResult {
   const e = (err ?? {}) as SmtpFailure;
-  const reply = e.response ?? `${e.code ?? 'error'}: ${e.message ?? String(err)}`;
+  const reply = e.response ?? readableError(`${e.code ?? 'error'}: ${e.message ?? String(err)}`);
   if (e.code === 'EAUTH') return { outcome: 'deferred', reply, authFailed: true };
   if (typeof e.responseCode === 'number' && e.responseCode >= 500) return { outcome: 'failed', reply, authFailed: false };
   return { outcome: 'deferred', reply, authFailed: false };

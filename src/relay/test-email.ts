@@ -5,7 +5,7 @@
 // test_email) and marks the account active. Here we send it and wait.
 import type { Context } from '../context.ts';
 import type { Account } from '../store/index.ts';
-import { adviceFor } from './advice.ts';
+import { adviceFor, readableError, stageOfSendFailure } from './advice.ts';
 import { sendAndAwaitReturn } from './round-trip.ts';
 import { changeAccountStatus } from '../webhooks/announce.ts';
 
@@ -47,9 +47,15 @@ export async function sendTestEmail(
   );
   const ids = { outboundId: message.id, messageId: message.messageId, to: message.recipient, providerReply: sent.reply };
   if (sent.outcome !== 'sent') {
-    const error = `the provider did not take the test email: ${sent.reply}`;
+    const stage = stageOfSendFailure(sent.reply, sent.authFailed);
+    const reply = readableError(sent.reply);
+    // Only a server that answered can have refused the message; before that it was never reached.
+    const error =
+      stage === 'auth' || stage === 'mail_from'
+        ? `the provider did not take the test email: ${reply}`
+        : `the test email could not be sent (${stage}): ${reply}`;
     await changeAccountStatus(ctx, account.id, 'failing', error, ctx.clock.now().toISOString());
-    return { ok: false, ...base, ...ids, error, advice: adviceFor(sent.authFailed ? 'auth' : 'mail_from', sent.reply, account) };
+    return { ok: false, ...base, ...ids, error, advice: adviceFor(stage, reply, account) };
   }
   if (arrived) {
     await changeAccountStatus(ctx, account.id, 'active', null, ctx.clock.now().toISOString());

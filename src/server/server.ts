@@ -289,7 +289,9 @@ async function announceListening(ctx: Context, smtp: { smtp: AddressInfo; tls: s
   log.info({ host: smtp.smtp.address, port: smtp.smtp.port, dataDir: config.data.dir, tls: smtp.tls }, 'mailroom listening for SMTP');
   if (http) log.info({ host: http.address.address, port: http.address.port }, 'mailroom HTTP API listening');
   if ((await ctx.tenants.list()).length === 0) {
-    log.warn('no tenants yet, so every recipient is refused: add one with `mailroom tenants add <slug> --domain D --reply-domain R`');
+    log.warn(
+      'no tenants yet, so every recipient is refused: add one with `npx mailroom tenants add <slug> --domain D --reply-domain R` (in the checkout; `mailroom` once linked)',
+    );
   }
 }
 

@@ -6,7 +6,7 @@
 import type { Database } from 'better-sqlite3';
 import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { databasePath, openDatabase } from './sqlite/database.ts';
+import { databasePath, openDatabase, unusableDataDirAsError } from './sqlite/database.ts';
 import { migrations } from './sqlite/migrations.ts';
 import { CHANNELS, PostgresListener } from './postgres/listener.ts';
 import { migratePostgres, postgresMigrationStatus } from './postgres/migrate.ts';
@@ -57,7 +57,7 @@ export async function openBackend(settings: BackendSettings): Promise<Backend> {
     return { kind: 'sqlite', repositories, sqlite: db, listener: null, close };
   }
   // The node's own files stay in its data dir: the pid lock, TLS material, spool files until committed.
-  mkdirSync(resolve(settings.dataDir), { recursive: true, mode: 0o750 });
+  unusableDataDirAsError(settings.dataDir, () => mkdirSync(resolve(settings.dataDir), { recursive: true, mode: 0o750 }));
   const sql = new PostgresSql({ url: settings.databaseUrl, max: settings.poolSize, applicationName: settings.applicationName });
   const listener = new PostgresListener(settings.databaseUrl);
   const routes = new PostgresRouteTable(sql, listener);

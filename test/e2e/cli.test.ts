@@ -1,11 +1,14 @@
 // The operator's CLI as a separate process against a real data dir: tenants,
 // messages, stats, config errors; tables for people, JSON for scripts.
+import type { Command } from 'commander';
 import nodemailer from 'nodemailer';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { runCli, spawnServer, type ServerProcess } from '../helpers/process.ts';
+import { READ_ONLY_COMMANDS } from '../../src/cli/context.ts';
+import { buildProgram } from '../../src/cli/main.ts';
+import { BIN, runCli, spawnServer, type ServerProcess } from '../helpers/process.ts';
 import { authenticatedSenders, BACKENDS, isProcessed, tempDir, waitFor, zoneFile } from '../helpers/server.ts';
 import { postgresSettings } from '../helpers/postgres.ts';
 
@@ -319,5 +322,77 @@ describe.each(BACKENDS)('on %s', (backend) => {
       expect(runCli(['messages', 'show', id, '--raw', '--out', file], env).code).toBe(0);
       expect(readFileSync(file, 'latin1')).toContain('Subject:');
     });
+  });
+});
+
+describe('the data directory', () => {
+  /** The CLI in a directory of its own, as an operator runs it there; `asNobody` drops root (which may write anywhere). */
+  const run = (
+    args: string[],
+    options: { cwd: string; env?: Record<string, string>; asNobody?: boolean },
+  ): { code: number; stderr: string; stdout: string } => {
+    const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MAILROOM_'))), ...options.env };
+    const root = options.asNobody && process.getuid?.() === 0;
+    const [cmd, ...rest] = root
+      ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, ...args]
+      : [process.execPath, BIN, ...args];
+    const result = spawnSync(cmd as string, rest, { cwd: options.cwd, env, encoding: 'utf8' });
+    return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+  };
+
+  it('the read-only commands are commands that exist', () => {
+    const paths = (command: Command, prefix: string[]): string[] =>
+      command.commands.flatMap((sub) => [[...prefix, sub.name()].join(' '), ...paths(sub, [...prefix, sub.name()])]);
+    expect(paths(buildProgram(), [])).toEqual(expect.arrayContaining([...READ_ONLY_COMMANDS]));
+  });
+
+  it('a read-only command where there is no data says so and creates nothing', () => {
+    const cwd = tempDir('mailroom-nodata-');
+    for (const args of [['messages', 'list'], ['unassigned', 'list'], ['stats'], ['tenants', 'list', '--json']]) {
+      const result = run(args, { cwd });
+      expect(result.code, args.join(' ')).toBe(1);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toBe(
+        `mailroom: no mailroom data in ${join(cwd, 'data')} (data.dir): start the server with \`npx mailroom serve\` or pass --data-dir / set data.dir\n`,
+      );
+    }
+    expect(existsSync(join(cwd, 'data'))).toBe(false);
+    // From the environment, it names the variable; --data-dir finds the data.
+    const elsewhere = join(cwd, 'elsewhere');
+    expect(run(['stats'], { cwd, env: { MAILROOM_DATA_DIR: elsewhere } }).stderr).toContain(
+      `no mailroom data in ${elsewhere} (data.dir, set by MAILROOM_DATA_DIR)`,
+    );
+    expect(run(['--data-dir', elsewhere, 'tenants', 'add', 'acme', '--domain', 'acme.com', '--reply-domain', 'replies.acme.com'], { cwd }).code).toBe(0);
+    const listed = run(['--data-dir', elsewhere, 'tenants', 'list', '--json'], { cwd });
+    expect(listed.stderr).toBe('');
+    expect((JSON.parse(listed.stdout) as { slug: string }[]).map((t) => t.slug)).toEqual(['acme']);
+    expect(existsSync(join(cwd, 'data'))).toBe(false);
+  });
+
+  it('a data directory that cannot be created or written gives one line naming it, the setting and the fix', () => {
+    const cwd = tempDir('mailroom-baddata-');
+    writeFileSync(join(cwd, 'afile'), '');
+    const inTheWay = run(['tenants', 'add', 'acme', '--domain', 'acme.com'], { cwd, env: { MAILROOM_DATA_DIR: join(cwd, 'afile', 'data') } });
+    expect(inTheWay.code).toBe(73);
+    expect(inTheWay.stderr).toBe(
+      `mailroom: cannot create or write the data directory ${join(cwd, 'afile', 'data')} (data.dir, set by MAILROOM_DATA_DIR): a file is in the way of the path: move that file away, or point --data-dir / data.dir at another directory\n`,
+    );
+
+    const locked = join(cwd, 'locked');
+    mkdirSync(locked, { mode: 0o555 });
+    chmodSync(locked, 0o555);
+    chmodSync(cwd, 0o755);
+    const config = join(cwd, 'mailroom.yaml');
+    writeFileSync(config, `data:\n  dir: ${join(locked, 'data')}\n`);
+    for (const args of [
+      ['--config', config, 'tenants', 'add', 'acme', '--domain', 'acme.com'],
+      ['--config', config, 'serve'],
+    ]) {
+      const denied = run(args, { cwd, asNobody: true });
+      expect(denied.code, args.join(' ')).toBe(73);
+      expect(denied.stderr, args.join(' ')).toBe(
+        `mailroom: cannot create or write the data directory ${join(locked, 'data')} (data.dir): permission denied: make it writable by the user mailroom runs as, or point --data-dir / data.dir at another directory\n`,
+      );
+    }
   });
 });

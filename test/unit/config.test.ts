@@ -67,10 +67,32 @@ describe('configuration', () => {
     const dir = tempDir();
     const unknown = join(dir, 'unknown.yaml');
     writeFileSync(unknown, 'smtp:\n  prot: 25\n');
-    expect(problemsOf(() => loadConfig({ env: {}, file: unknown })).join('\n')).toMatch(/smtp.prot: unknown key/);
+    expect(problemsOf(() => loadConfig({ env: {}, file: unknown })).join('\n')).toMatch(/unknown.yaml:2: smtp.prot: unknown key/);
     const broken = join(dir, 'broken.yaml');
     writeFileSync(broken, 'smtp: [\n');
-    expect(problemsOf(() => loadConfig({ env: {}, file: broken })).join('\n')).toMatch(/broken.yaml: not valid YAML/);
+    expect(problemsOf(() => loadConfig({ env: {}, file: broken })).join('\n')).toMatch(/broken.yaml:2:1: not valid YAML \(Flow sequence/);
     expect(problemsOf(() => loadConfig({ env: {}, file: join(dir, 'missing.yaml') })).join('\n')).toMatch(/cannot read it/);
+  });
+
+  it('names the file and line of a bad value, suggests the nearest key, and names a variable only for what came from it', () => {
+    const file = join(tempDir(), 'mailroom.yaml');
+    writeFileSync(file, 'data:\n  dir: ./d\nsmtp:\n  prot: 25\n  hostnme: mx.example\n  maxRecipients: 0\nhttp:\n  port: abc\nbogus: 1\n');
+    const fromFile = problemsOf(() => loadConfig({ env: {}, file }));
+    expect(fromFile).toEqual(
+      expect.arrayContaining([
+        `${file}:4: smtp.prot: unknown key (did you mean \`smtp.port\`?)`,
+        `${file}:5: smtp.hostnme: unknown key (did you mean \`smtp.hostname\`?)`,
+        `${file}:9: bogus: unknown key (see: mailroom config keys)`,
+      ]),
+    );
+    expect(fromFile.find((p) => p.includes('smtp.maxRecipients'))).toMatch(new RegExp(`^${file}:6: smtp.maxRecipients: must be an integer`));
+    expect(fromFile.find((p) => p.includes('http.port'))).toMatch(new RegExp(`^${file}:8: http.port: must be an integer from 0 to 65535`));
+    expect(fromFile.join('\n')).not.toContain('MAILROOM_');
+
+    // The variable wins over the file: the problem names it, not the file's line.
+    const fromEnv = problemsOf(() => loadConfig({ env: { MAILROOM_HTTP_PORT: '70000', MAILROOM_SMTP_PROT: '25' }, file }));
+    expect(fromEnv).toContain('MAILROOM_SMTP_PROT: no such setting (did you mean MAILROOM_SMTP_PORT?)');
+    expect(fromEnv.find((p) => p.includes('http.port'))).toMatch(/^http\.port \(env MAILROOM_HTTP_PORT\): must be an integer/);
+    expect(fromEnv.find((p) => p.includes('smtp.maxRecipients'))).toMatch(new RegExp(`^${file}:6: `));
   });
 });

@@ -4,6 +4,7 @@
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { DataDirError } from '../../errors.ts';
 import { migrate } from './migrations.ts';
 
 export type { Database };
@@ -40,16 +41,55 @@ export function openDatabase(dataDir: string, options: OpenOptions = {}): Databa
     reader.pragma('busy_timeout = 5000');
     return reader;
   }
-  mkdirSync(resolve(dataDir), { recursive: true, mode: 0o750 });
-  const db = new BetterSqlite3(databasePath(dataDir));
-  db.pragma('journal_mode = WAL');
-  db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
-  db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
-  migrate(db);
+  const db = unusableDataDirAsError(dataDir, () => {
+    mkdirSync(resolve(dataDir), { recursive: true, mode: 0o750 });
+    const opened = new BetterSqlite3(databasePath(dataDir));
+    try {
+      opened.pragma('journal_mode = WAL');
+      opened.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+      opened.pragma('foreign_keys = ON');
+      opened.pragma('busy_timeout = 5000');
+      migrate(opened);
+    } catch (err) {
+      opened.close();
+      throw err;
+    }
+    return opened;
+  });
   if (options.maxSizeMb) {
     const pageSize = db.pragma('page_size', { simple: true }) as number;
     db.pragma(`max_page_count = ${Math.max(1, Math.floor((options.maxSizeMb * 1024 * 1024) / pageSize))}`);
   }
   return db;
+}
+
+/** What the filesystem or SQLite says when the directory or its files cannot be made or written. */
+const PERMISSION = { reason: 'permission denied', fix: 'make it writable by the user mailroom runs as' };
+const READ_ONLY = { reason: 'the filesystem is read-only', fix: 'mount it read-write' };
+const IN_THE_WAY = { reason: 'a file is in the way of the path', fix: 'move that file away' };
+const UNUSABLE: Record<string, { reason: string; fix: string }> = {
+  EACCES: PERMISSION,
+  EPERM: PERMISSION,
+  EROFS: READ_ONLY,
+  ENOTDIR: IN_THE_WAY,
+  EEXIST: IN_THE_WAY,
+  SQLITE_CANTOPEN: {
+    reason: 'the database file cannot be opened or created there',
+    fix: 'make the directory and its files writable by the user mailroom runs as',
+  },
+  SQLITE_READONLY: { reason: 'the database file is read-only', fix: 'make it writable by the user mailroom runs as' },
+  SQLITE_READONLY_DIRECTORY: { reason: 'the directory is read-only', fix: 'make it writable by the user mailroom runs as' },
+  SQLITE_PERM: PERMISSION,
+};
+
+/** Runs an open of the data dir, turning "cannot create or write it" into a DataDirError that names the directory. */
+export function unusableDataDirAsError<T>(dataDir: string, open: () => T): T {
+  try {
+    return open();
+  } catch (err) {
+    const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
+    const known = UNUSABLE[code];
+    if (known) throw new DataDirError(resolve(dataDir), known.reason, known.fix, { cause: err });
+    throw err;
+  }
 }
