@@ -30,6 +30,13 @@ export default {
     { name: 'no-circular', severity: 'error', comment: 'a circle of imports', from: { path: '^src/' }, to: { circular: true } },
     ...uphill,
     {
+      name: 'client-stands-alone',
+      severity: 'error',
+      comment: 'the typed client (the mailroom/client export) is taken by platforms alone: it imports nothing else of src/',
+      from: { path: '^src/client/' },
+      to: { path: '^src/', pathNot: '^src/client/' },
+    },
+    {
       name: 'tests-beside-their-support',
       severity: 'error',
       comment: 'test infrastructure lives under test/ (scripts may import it, not the other way round)',
