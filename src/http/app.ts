@@ -12,7 +12,7 @@ import type { Metrics } from './metrics.ts';
 import { RateLimiter } from '../net/index.ts';
 import { HttpProblem, PROBLEM_TYPES, problemOf, problemResponse } from './problem.ts';
 import { consoleRoutes } from '../console/index.ts';
-import { candidateRoutes, inboxRoutes, messageRoutes, relayRoutes, scopeOf, webhookRoutes, type Scope } from './routes/index.ts';
+import { candidateRoutes, conversationRoutes, inboxRoutes, messageRoutes, relayRoutes, scopeOf, webhookRoutes, type Scope } from './routes/index.ts';
 
 export type ApiEnv = { Variables: { scope: Scope } };
 
@@ -138,6 +138,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   limitBodies(app, ctx);
   candidateRoutes(app, deps);
   messageRoutes(app, deps);
+  conversationRoutes(app, deps);
   relayRoutes(app, deps);
   inboxRoutes(app, deps);
   webhookRoutes(app, deps);

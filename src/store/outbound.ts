@@ -157,6 +157,14 @@ export class OutboundStore {
     return ((await this.sql.prepare(sql).all(...params, filter.limit)) as OutboundRow[]).map(toOutbound);
   }
 
+  /** A conversation's outbound messages, oldest first, after a place in it (creation time, then id). */
+  async inConversation(conversationId: number, after: { at: string; id: string } | null, limit: number): Promise<OutboundMessage[]> {
+    const rows = (await this.sql
+      .prepare(`${SELECT} WHERE o.conversation_id = ? AND (o.created_at > ? OR (o.created_at = ? AND o.id > ?)) ORDER BY o.created_at, o.id LIMIT ?`)
+      .all(conversationId, after?.at ?? '', after?.at ?? '', after?.id ?? '', limit)) as OutboundRow[];
+    return rows.map(toOutbound);
+  }
+
   /** Our message with this Message-ID, sent by one of these tenants (the first that has it). */
   async byMessageId(tenantIds: readonly number[], messageId: string): Promise<OutboundMessage | null> {
     const id = messageId.replace(/^<|>$/g, '');

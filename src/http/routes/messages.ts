@@ -1,15 +1,16 @@
 // /v1/messages: list (cursor pages, newest first), show, raw bytes, attachment
 // download, and clearing the unassigned queue (assign, dismiss).
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { assignMessage, dismissMessage, messageWithin } from '../../operations/index.ts';
+import { assignMessage, candidateWithin, conversationWithin, dismissMessage, messageWithin } from '../../operations/index.ts';
 import type { StoredMessage } from '../../store/index.ts';
 import { messageJson } from '../../views/index.ts';
+import { MESSAGE_STATUSES } from '../../views/schemas.ts';
 import type { ApiDeps, ApiEnv } from '../app.ts';
 import { notFound } from '../problem.ts';
 import { DownloadBudget, sendFile } from '../send-file.ts';
-import { AssignSchema, DismissSchema, MessageSchema, page, PageQuery } from '../schemas.ts';
+import { AssignSchema, DismissSchema, MessageSchema, MessageShownSchema, page, PageQuery } from '../schemas.ts';
 import { json, problem, security } from './shared.ts';
-import { decodeCursor, encodeCursor } from './scope.ts';
+import { decodeCursor, encodeCursor, tenantIn } from './scope.ts';
 
 const MessageId = z.object({
   id: z
@@ -18,7 +19,6 @@ const MessageId = z.object({
     .max(40)
     .openapi({ param: { name: 'id', in: 'path' } }),
 });
-const STATUSES = ['received', 'processed', 'assigned', 'unassigned', 'dismissed', 'failed'] as const;
 
 /** A message as one is shown: its JSON and the evidence of its decision. */
 const shown = (m: StoredMessage) => ({ ...messageJson(m), evidence: m.decision?.evidence ?? {} });
@@ -32,16 +32,22 @@ function listMessages(app: OpenAPIHono<ApiEnv>, { ctx }: ApiDeps): void {
       security,
       request: {
         query: PageQuery.extend({
-          status: z.enum(STATUSES).optional(),
+          status: z.enum(MESSAGE_STATUSES).optional(),
           reason: z.string().max(64).optional(),
           since: z.iso.datetime({ offset: true }).optional(),
+          candidate: z.string().min(1).max(200).optional().openapi({ description: "only this candidate's messages (its external id)" }),
+          tenant: z.string().max(100).optional().openapi({ description: "the candidate's tenant, a subcompany's slug (default: the token's tenant)" }),
+          conversation: z.coerce.number().int().positive().optional().openapi({ description: "only this conversation's messages" }),
         }),
       },
-      responses: { 200: json(page(MessageSchema, 'MessagePage'), 'messages, newest first') },
+      responses: { 200: json(page(MessageSchema, 'MessagePage'), 'messages, newest first'), 404: problem('no such candidate, conversation or tenant') },
     }),
     async (c) => {
       const q = c.req.valid('query');
       const before = decodeCursor(q.cursor);
+      const scope = c.get('scope');
+      const candidate = q.candidate ? await candidateWithin(ctx, scope, (await tenantIn(ctx, scope, q.tenant)).slug, q.candidate) : null;
+      const conversation = q.conversation ? await conversationWithin(ctx, scope, q.conversation) : null;
       const list = await ctx.messages.list({
         tenantIds: c.get('scope').tenantIds,
         limit: q.limit + 1,
@@ -49,6 +55,8 @@ function listMessages(app: OpenAPIHono<ApiEnv>, { ctx }: ApiDeps): void {
         ...(q.reason ? { reason: q.reason } : {}),
         ...(q.since ? { since: new Date(q.since).toISOString() } : {}),
         ...(before ? { before } : {}),
+        ...(candidate ? { candidateId: candidate.id } : {}),
+        ...(conversation ? { conversationId: conversation.id } : {}),
       });
       const items = list.slice(0, q.limit);
       return c.json({ items: items.map(messageJson), nextCursor: list.length > q.limit ? encodeCursor(items[items.length - 1]?.id ?? '') : null }, 200);
@@ -64,7 +72,7 @@ function showMessage(app: OpenAPIHono<ApiEnv>, { ctx }: ApiDeps): void {
       path: '/v1/messages/{id}',
       security,
       request: { params: MessageId },
-      responses: { 200: json(MessageSchema, 'the message, with the evidence of its decision'), 404: problem('no such message') },
+      responses: { 200: json(MessageShownSchema, 'the message, with the evidence of its decision'), 404: problem('no such message') },
     }),
     async (c) => {
       return c.json(shown(await messageWithin(ctx, c.get('scope'), c.req.valid('param').id)), 200);
@@ -144,7 +152,7 @@ function assignRoute(app: OpenAPIHono<ApiEnv>, { ctx }: ApiDeps): void {
       security,
       request: { params: MessageId, body: { content: { 'application/json': { schema: AssignSchema } }, required: true } },
       responses: {
-        200: json(MessageSchema, 'assigned (method manual)'),
+        200: json(MessageShownSchema, 'assigned (method manual)'),
         400: problem('no such candidate'),
         404: problem('no such message'),
         409: problem('not in the unassigned queue'),
@@ -166,7 +174,7 @@ function dismissRoute(app: OpenAPIHono<ApiEnv>, { ctx }: ApiDeps): void {
       path: '/v1/messages/{id}/dismiss',
       security,
       request: { params: MessageId, body: { content: { 'application/json': { schema: DismissSchema } } } },
-      responses: { 200: json(MessageSchema, 'dismissed'), 404: problem('no such message'), 409: problem('not in the unassigned queue') },
+      responses: { 200: json(MessageShownSchema, 'dismissed'), 404: problem('no such message'), 409: problem('not in the unassigned queue') },
     }),
     async (c) => {
       const message = await dismissMessage(ctx, c.get('scope'), c.req.valid('param').id, c.req.valid('json').note ?? null);
