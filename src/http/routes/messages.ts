@@ -1,11 +1,14 @@
 // /v1/messages: list (cursor pages, newest first), show, raw bytes, attachment
 // download, and clearing the unassigned queue (assign, dismiss).
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { assignMessage, candidateWithin, conversationWithin, dismissMessage, messageWithin } from '../../operations/index.ts';
+import { assignMessage, candidateWithin, conversationWithin, dismissMessage, EVERY_TENANT, messageWithin, type Reach } from '../../operations/index.ts';
+import type { Context as AppContext } from '../../runtime/context.ts';
+import { checkSignature } from '../../webhooks/attachment-links.ts';
 import type { StoredMessage } from '../../store/index.ts';
 import { messageJson } from '../../views/index.ts';
 import { MESSAGE_STATUSES } from '../../views/schemas.ts';
 import type { ApiDeps, ApiEnv } from '../app.ts';
+import { ForbiddenError } from '../../errors.ts';
 import { notFound } from '../problem.ts';
 import { DownloadBudget, sendFile } from '../send-file.ts';
 import { AssignSchema, DismissSchema, MessageSchema, MessageShownSchema, page, PageQuery } from '../schemas.ts';
@@ -104,13 +107,39 @@ function rawMessage(app: OpenAPIHono<ApiEnv>, { ctx }: ApiDeps, budget: Download
   );
 }
 
+const ATTACHMENT_PATH = /^\/v1\/messages\/[^/]+\/attachments\/[0-9a-f]{64}$/;
+
+/** An attachment download by a signed URL (no token): the route checks the signature itself. */
+export const isSignedAttachmentRequest = (path: string, signature: string | undefined): boolean => signature !== undefined && ATTACHMENT_PATH.test(path);
+
+const SignedQuery = z.object({
+  expires: z.string().max(20).optional().openapi({ description: 'of a signed URL (a webhook gives it): when it expires, in Unix seconds' }),
+  kid: z.string().max(20).optional().openapi({ description: 'of a signed URL: the key that signed it' }),
+  signature: z.string().max(100).optional().openapi({ description: 'of a signed URL: it then needs no token' }),
+});
+
+/** The reach of an attachment request: the token's, or for a signed URL, the one message and attachment it was signed for. */
+function attachmentReach(ctx: AppContext, c: { get(key: 'scope'): Reach }, id: string, sha256: string, query: z.infer<typeof SignedQuery>): Reach {
+  if (query.signature === undefined) return c.get('scope');
+  const verdict = checkSignature(
+    ctx.keyring(),
+    id,
+    sha256,
+    { expires: query.expires ?? '', kid: query.kid ?? '', signature: query.signature },
+    ctx.clock.now().getTime() / 1000,
+  );
+  if (verdict !== 'ok') throw new ForbiddenError(verdict === 'expired' ? 'this signed URL has expired' : 'this signed URL is not valid');
+  return EVERY_TENANT;
+}
+
 /** GET /v1/messages/{id}/attachments/{sha256}: one attachment, streamed. */
 function messageAttachment(app: OpenAPIHono<ApiEnv>, { ctx }: ApiDeps, budget: DownloadBudget): void {
   app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/messages/{id}/attachments/{sha256}',
-      security,
+      // The token, or a signed URL from a webhook (webhooks.signedAttachmentUrlsMinutes) without one.
+      security: [...security, {}],
       request: {
         params: MessageId.extend({
           sha256: z
@@ -118,15 +147,17 @@ function messageAttachment(app: OpenAPIHono<ApiEnv>, { ctx }: ApiDeps, budget: D
             .regex(/^[0-9a-f]{64}$/)
             .openapi({ param: { name: 'sha256', in: 'path' } }),
         }),
+        query: SignedQuery,
       },
       responses: {
         200: { content: { 'application/octet-stream': { schema: z.string() } }, description: 'the attachment (streamed)' },
+        403: problem('a signed URL that is tampered with or expired'),
         404: problem('no such attachment on this message'),
       },
     }),
     async (c) => {
       const { id, sha256 } = c.req.valid('param');
-      const m = await messageWithin(ctx, c.get('scope'), id);
+      const m = await messageWithin(ctx, attachmentReach(ctx, c, id, sha256, c.req.valid('query')), id);
       const attachment = m.attachments.find((a) => a.sha256 === sha256);
       const where = attachment ? await ctx.attachments.locate(sha256) : null;
       if (!attachment || !where) throw notFound(`message ${m.id} has no attachment ${sha256}`);
