@@ -3,7 +3,7 @@
 // else (another tenant's conversation is "not found").
 import { NotFoundError } from '../errors.ts';
 import type { Context } from '../runtime/context.ts';
-import type { Candidate, Conversation, OutboundMessage, StoredMessage } from '../store/index.ts';
+import type { Candidate, Conversation, OutboundMessage, StoredMessage, Tenant } from '../store/index.ts';
 import { reaches, tenantWithin, type Reach } from './reach.ts';
 
 /** One message of a thread: received or sent. */
@@ -72,4 +72,16 @@ export async function candidateConversations(
   const candidate = await candidateWithin(ctx, reach, tenant, externalId);
   const list = await ctx.conversations.ofCandidate(candidate.id, beforeId, limit + 1);
   return { candidate, conversations: list.slice(0, limit), more: list.length > limit };
+}
+
+/**
+ * The outbound message a message naming these Message-IDs (In-Reply-To,
+ * References) answers: the newest of those the tenant, or a parent of it, sent.
+ */
+export async function answeredOutbound(ctx: Context, reach: Reach, tenant: string, messageIds: readonly string[]): Promise<OutboundMessage | null> {
+  const chain: number[] = [];
+  for (let t: Tenant | null = await tenantWithin(ctx, reach, tenant); t && !chain.includes(t.id); t = t.parent ? await ctx.tenants.get(t.parent) : null)
+    chain.push(t.id);
+  const id = await ctx.outbound.newestNamed(chain, messageIds);
+  return id ? await ctx.outbound.get(id) : null;
 }

@@ -17,7 +17,7 @@ export function countReceived(raw: Buffer): number {
 }
 
 /** In-Reply-To and References of the parse result (at most the last 20 references). */
-function threadIds(p: ParsedMessage | null): string[] {
+export function threadIds(p: ParsedMessage | null): string[] {
   if (!p) return [];
   const ids = [...(p.references ?? []).slice(-20), ...(p.inReplyTo ? [p.inReplyTo] : [])];
   return [...new Set(ids)];

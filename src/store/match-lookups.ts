@@ -118,12 +118,7 @@ export class MatchLookups {
    * Message-IDs named, whoever it was sent to: what a reply answers.
    */
   async answered(chain: readonly number[], messageIds: readonly string[]): Promise<string | null> {
-    let newest: OutboundMessage | null = null;
-    for (const messageId of messageIds) {
-      const sent = await this.outbound.byMessageId(chain, messageId);
-      if (sent && (!newest || sent.createdAt > newest.createdAt || (sent.createdAt === newest.createdAt && sent.id > newest.id))) newest = sent;
-    }
-    return newest?.id ?? null;
+    return await this.outbound.newestNamed(chain, messageIds);
   }
 
   /** This message is one we sent (its own Message-ID is ours). */

@@ -175,6 +175,16 @@ export class OutboundStore {
     return null;
   }
 
+  /** The newest of our messages (sent by these tenants) among these Message-IDs, whoever it went to: what a reply naming them answers. */
+  async newestNamed(tenantIds: readonly number[], messageIds: readonly string[]): Promise<string | null> {
+    let newest: OutboundMessage | null = null;
+    for (const messageId of messageIds) {
+      const sent = await this.byMessageId(tenantIds, messageId);
+      if (sent && (!newest || sent.createdAt > newest.createdAt || (sent.createdAt === newest.createdAt && sent.id > newest.id))) newest = sent;
+    }
+    return newest?.id ?? null;
+  }
+
   /** The last message these tenants sent to an address (a bounce without the original Message-ID). */
   async lastSentTo(tenantIds: readonly number[], recipient: string): Promise<OutboundMessage | null> {
     for (const tenantId of tenantIds) {

@@ -4,6 +4,8 @@
 // messages in and out, oldest first, in cursor pages; a candidate's
 // conversations; the message list by candidate and conversation; attachments
 // with a url that downloads; another tenant's token sees none of it.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { composeOutbound } from '../../src/relay/compose.ts';
@@ -11,6 +13,7 @@ import type { OutboundMessage } from '../../src/store/index.ts';
 import { ConversationSchema, MessageSchema, MessageShownSchema, page, ThreadItemSchema } from '../../src/http/schemas.ts';
 import { addTestAccount } from '../helpers/accounts.ts';
 import { startProvider, type Provider } from '../helpers/provider.ts';
+import { runCli } from '../helpers/process.ts';
 import { RawSmtp, queuedId } from '../helpers/raw-smtp.ts';
 import { authenticatedSenders, BACKENDS, isProcessed, startTestServer, tempDir, waitFor, zoneFile, type TestServer } from '../helpers/server.ts';
 
@@ -101,6 +104,16 @@ describe.each(BACKENDS)('on %s', (backend) => {
 
     const shown = MessageShownSchema.parse((await get(`/v1/messages/${byToken}`, acmeToken)).body);
     expect(shown.outboundId).toBe(first.id);
+
+    // inspect says the same of a file, for the tenant named (another tenant sent nothing it names).
+    const dir = tempDir();
+    const file = join(dir, 'reply.eml');
+    writeFileSync(file, `From: jane@candidate.example\r\nSubject: Re: Coffee\r\nReferences: <${older.messageId}> <${newest.messageId}>\r\n\r\nYes.\r\n`);
+    const env = { ...t.cliEnv, MAILROOM_DNS_ZONE_FILE: zoneFile(dir) };
+    const inspected = runCli(['inspect', file, '--json', '--tenant', 'acme'], env);
+    expect(inspected.stderr).toBe('');
+    expect(JSON.parse(inspected.stdout)).toMatchObject({ outboundId: newest.id });
+    expect(JSON.parse(runCli(['inspect', file, '--json', '--tenant', 'globex'], env).stdout)).toMatchObject({ outboundId: null });
   });
 
   it('reads a conversation as its messages in and out, oldest first, in cursor pages; another tenant gets 404', async () => {
