@@ -3,7 +3,8 @@
 // message it answers (whichever rule matched it), a conversation reads as its
 // messages in and out, oldest first, in cursor pages; a candidate's
 // conversations; the message list by candidate and conversation; attachments
-// with a url that downloads; another tenant's token sees none of it.
+// with a url that downloads; another tenant's token sees none of it; and the
+// webhook events of it all, each checked against the served OpenAPI document.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +14,10 @@ import type { OutboundMessage } from '../../src/store/index.ts';
 import { ConversationSchema, MessageSchema, MessageShownSchema, page, ThreadItemSchema } from '../../src/http/schemas.ts';
 import { addTestAccount } from '../helpers/accounts.ts';
 import { startProvider, type Provider } from '../helpers/provider.ts';
+import { eventValidator } from '../helpers/event-schemas.ts';
 import { runCli } from '../helpers/process.ts';
+import { startReceiver, type Receiver } from '../helpers/receiver.ts';
+import { newWebhookSecret } from '../../src/webhooks/signing.ts';
 import { RawSmtp, queuedId } from '../helpers/raw-smtp.ts';
 import { authenticatedSenders, BACKENDS, isProcessed, startTestServer, tempDir, waitFor, zoneFile, type TestServer } from '../helpers/server.ts';
 
@@ -27,6 +31,7 @@ describe.each(BACKENDS)('on %s', (backend) => {
   let base: string;
   let acmeToken: string;
   let globexToken: string;
+  let receiver: Receiver;
 
   beforeAll(async () => {
     // The test client is 127.0.0.1 and candidate.example's SPF allows it: Jane's mail is authenticated.
@@ -39,10 +44,16 @@ describe.each(BACKENDS)('on %s', (backend) => {
     provider = await startProvider({ secure: false, users: { 'recruiter@acme.com': 'app-password-1' } });
     await addTestAccount(t.ctx, provider, { name: 'main', isDefault: true });
     await t.ctx.candidates.upsert('acme', { externalId: 'c-jane', name: 'Jane', emails: ['jane@candidate.example'] });
+    // The platform hears of everything below; each event is checked against its schema in the served document.
+    receiver = await startReceiver('/hooks', await eventValidator(base));
+    const secret = newWebhookSecret();
+    receiver.secrets.push(secret);
+    await t.ctx.webhooks.add((await t.ctx.tenants.get('acme'))!.id, receiver.url, null, t.ctx.keyring().seal(secret), now);
   });
   afterAll(async () => {
     await t.cleanup();
     await provider.close();
+    await receiver.close();
   });
 
   async function send(request: { to: string; subject: string; conversationId?: number; withCandidate?: boolean }): Promise<OutboundMessage> {
@@ -114,6 +125,19 @@ describe.each(BACKENDS)('on %s', (backend) => {
     expect(inspected.stderr).toBe('');
     expect(JSON.parse(inspected.stdout)).toMatchObject({ outboundId: newest.id });
     expect(JSON.parse(runCli(['inspect', file, '--json', '--tenant', 'globex'], env).stdout)).toMatchObject({ outboundId: null });
+
+    // The webhook says it too: four messages sent, two replies filed, each event as the document describes it.
+    await waitFor(() => receiver.events.length >= 6, 10_000, 'six events');
+    expect(receiver.events.filter((e) => e.type === 'outbound.sent')).toHaveLength(4);
+    const replies = receiver.events.filter((e) => e.type === 'message.assigned').map((e) => e.data.message as { id: string; outboundId: string | null });
+    expect(replies.map((m) => [m.id, m.outboundId]).sort()).toEqual(
+      [
+        [byToken, first.id],
+        [bySender, newest.id],
+      ].sort(),
+    );
+    expect(receiver.badSignatures).toEqual([]);
+    expect(receiver.invalidEvents).toEqual([]);
   });
 
   it('reads a conversation as its messages in and out, oldest first, in cursor pages; another tenant gets 404', async () => {
