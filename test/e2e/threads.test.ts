@@ -18,6 +18,7 @@ import { eventValidator } from '../helpers/event-schemas.ts';
 import { runCli } from '../helpers/process.ts';
 import { startReceiver, type Receiver } from '../helpers/receiver.ts';
 import { newWebhookSecret } from '../../src/webhooks/signing.ts';
+import { EVENT_TYPES } from '../../src/store/events.ts';
 import { RawSmtp, queuedId } from '../helpers/raw-smtp.ts';
 import { authenticatedSenders, BACKENDS, isProcessed, startTestServer, tempDir, waitFor, zoneFile, type TestServer } from '../helpers/server.ts';
 
@@ -185,5 +186,20 @@ describe.each(BACKENDS)('on %s', (backend) => {
     expect(byConversation.items.map((m) => m.id)).toEqual([byToken]);
     expect((await get(`/v1/messages?conversation=${first.conversationId}`, globexToken)).status).toBe(404);
     expect((await get('/v1/messages?candidate=c-jane', globexToken)).status).toBe(404);
+  });
+
+  it('the OpenAPI document describes the thread routes, every field of the Message JSON, and every webhook event type', async () => {
+    const doc = (await (await fetch(`${base}/openapi.json`)).json()) as {
+      paths: Record<string, unknown>;
+      components: { schemas: Record<string, { properties?: Record<string, unknown>; required?: string[] }> };
+      webhooks: Record<string, unknown>;
+    };
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/conversations/{id}', '/v1/candidates/{externalId}/conversations']));
+    // Every field a message shows, read from a real one, is in the document, and required.
+    const shown = Object.keys((await get(`/v1/messages/${byToken}`, acmeToken)).body as object).filter((k) => k !== 'evidence');
+    const message = doc.components.schemas.Message!;
+    expect(Object.keys(message.properties ?? {}).sort()).toEqual(shown.sort());
+    expect([...(message.required ?? [])].sort()).toEqual(shown.sort());
+    expect(Object.keys(doc.webhooks).sort()).toEqual([...EVENT_TYPES].sort());
   });
 });
