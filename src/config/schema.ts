@@ -206,7 +206,7 @@ const webhooksSection = z
       .max(7 * 24 * 60)
       .default(0)
       .describe(
-        "A message event's attachments carry a signed URL, on http.publicUrl, that downloads them without an API token for this many minutes after each delivery attempt (0: the API path, fetched with a token).",
+        "A message event's attachments carry a signed URL that downloads them without an API token for this many minutes after each delivery attempt (0: the API path, fetched with a token). The URL starts with http.publicUrl: set it, else it is the API's listening address.",
       ),
   })
   .strict();
