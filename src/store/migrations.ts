@@ -495,6 +495,14 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE outbound_messages ADD COLUMN reserved_at TEXT;
     `,
   },
+  {
+    version: 17,
+    name: "a conversation's outbound messages by index",
+    sql: `
+      -- A conversation read (the thread over the API) finds what was sent in it without reading every outbound message.
+      CREATE INDEX outbound_conversation ON outbound_messages(conversation_id, created_at, id);
+    `,
+  },
 ];
 
 export function migrate(db: Database, list: readonly Migration[] = migrations): number[] {

@@ -313,4 +313,12 @@ export const postgresMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: "a conversation's outbound messages by index",
+    sql: `
+      -- A conversation read (the thread over the API) finds what was sent in it without reading every outbound message.
+      CREATE INDEX outbound_conversation ON outbound_messages(conversation_id, created_at, id);
+    `,
+  },
 ];
