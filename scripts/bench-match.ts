@@ -118,6 +118,7 @@ try {
         ownOutbound: await match.ownOutbound(tenant.chain, `<own${n}@candidate.example>`),
         token: await match.token(tenant.chain, [`careers+${replyTokens.issue(tenant.tenantId, n + 1)}@replies.t1.example`]),
         thread: await match.thread(tenant.chain, [`<m${n}@candidate.example>`]),
+        answers: await match.answered(tenant.chain, [`<m${n}@candidate.example>`]),
         bounce: null,
       });
       times.push(performance.now() - t0);

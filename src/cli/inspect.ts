@@ -2,14 +2,16 @@
 // without storing anything, so an operator can ask "why did this land there?".
 // A directory means every .eml file in it. Attachments go to a temporary
 // directory that is removed afterwards. Client IP, HELO and sender come from
-// the file's newest Received and Return-Path headers.
+// the file's newest Received and Return-Path headers. With --tenant, the
+// store is read (never written) for the one thing matching owes to it: which
+// of the tenant's outbound messages the file answers (outboundId).
 import type { Command } from 'commander';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../errors.ts';
 import type { ProcessedMessage } from '../store/index.ts';
-import { loadCliConfig, type GlobalOptions } from './context.ts';
+import { loadCliConfig, withContext, type GlobalOptions } from './context.ts';
 import { printFields, senderLine } from './output.ts';
 
 function expand(paths: string[]): string[] {
@@ -28,11 +30,12 @@ function expand(paths: string[]): string[] {
 }
 
 /** The inspect JSON of one file: the same names as in `messages show --json`. */
-export function inspectJson(file: string, p: ProcessedMessage): Record<string, unknown> {
+export function inspectJson(file: string, p: ProcessedMessage, outboundId: string | null = null): Record<string, unknown> {
   const c = p.classification;
   return {
     file,
     kind: c.kind,
+    outboundId,
     auth: p.auth ? { spf: p.auth.spf, dkim: p.auth.dkim, dmarc: p.auth.dmarc, arc: p.auth.arc, sender: p.auth.sender ?? null } : null,
     from: p.from,
     originalFrom: c.forward?.originalFrom?.address ?? p.from,
@@ -45,12 +48,19 @@ export function inspectJson(file: string, p: ProcessedMessage): Record<string, u
   };
 }
 
+/** The tenant's outbound message the file answers: the newest its In-Reply-To or References name. */
+async function answers(options: GlobalOptions, tenant: string, processed: ProcessedMessage): Promise<string | null> {
+  const [{ answeredOutbound, EVERY_TENANT }, { threadIds }] = await Promise.all([import('../operations/index.ts'), import('../pipeline/match-stage.ts')]);
+  return await withContext(options, async (ctx) => (await answeredOutbound(ctx, EVERY_TENANT, tenant, threadIds(processed.parsed)))?.id ?? null);
+}
+
 export function registerInspectCommand(program: Command, globals: () => GlobalOptions): void {
   program
     .command('inspect <paths...>')
     .description('run the pipeline on .eml files (or directories of them) without storing anything')
     .option('--json', 'print one JSON object per file, one per line')
-    .action(async (paths: string[], options: { json?: boolean }) => {
+    .option('--tenant <slug>', "also name the tenant's outbound message each file answers (outboundId), read from the store")
+    .action(async (paths: string[], options: { json?: boolean; tenant?: string }) => {
       const config = loadCliConfig(globals());
       const files = expand(paths);
       // Loaded when the command runs: `mailroom serve` shares this module graph, and its SMTP thread has no use for the pipeline.
@@ -80,7 +90,7 @@ export function registerInspectCommand(program: Command, globals: () => GlobalOp
             if (options.json) process.stdout.write(`${JSON.stringify({ file, error: reason })}\n`);
             continue;
           }
-          const json = inspectJson(file, processed);
+          const json = inspectJson(file, processed, options.tenant ? await answers(globals(), options.tenant, processed) : null);
           if (options.json) {
             process.stdout.write(`${JSON.stringify(json)}\n`);
             continue;
@@ -93,6 +103,7 @@ export function registerInspectCommand(program: Command, globals: () => GlobalOp
             ['original from', json.originalFrom as string | null],
             ['forwarded by', json.forwardedBy as string | null],
             ['subject', processed.subject],
+            ['answers', json.outboundId as string | null],
             ['auth', processed.auth ? `spf=${processed.auth.spf} dkim=${processed.auth.dkim} dmarc=${processed.auth.dmarc} arc=${processed.auth.arc}` : null],
             ['sender', senderLine(processed.auth)],
             ['bounce', json.bounce ? JSON.stringify(json.bounce) : null],

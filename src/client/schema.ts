@@ -213,6 +213,12 @@ export interface paths {
           status?: 'received' | 'processed' | 'assigned' | 'unassigned' | 'dismissed' | 'failed';
           reason?: string;
           since?: string;
+          /** @description only this candidate's messages (its external id) */
+          candidate?: string;
+          /** @description the candidate's tenant, a subcompany's slug (default: the token's tenant) */
+          tenant?: string;
+          /** @description only this conversation's messages */
+          conversation?: number;
         };
         header?: never;
         path?: never;
@@ -227,6 +233,15 @@ export interface paths {
           };
           content: {
             'application/json': components['schemas']['MessagePage'];
+          };
+        };
+        /** @description no such candidate, conversation or tenant */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
           };
         };
       };
@@ -263,7 +278,7 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            'application/json': components['schemas']['Message'];
+            'application/json': components['schemas']['MessageWithEvidence'];
           };
         };
         /** @description no such message */
@@ -340,7 +355,14 @@ export interface paths {
     };
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description of a signed URL (a webhook gives it): when it expires, in Unix seconds */
+          expires?: string;
+          /** @description of a signed URL: the key that signed it */
+          kid?: string;
+          /** @description of a signed URL: it then needs no token */
+          signature?: string;
+        };
         header?: never;
         path: {
           id: string;
@@ -357,6 +379,15 @@ export interface paths {
           };
           content: {
             'application/octet-stream': string;
+          };
+        };
+        /** @description a signed URL that is tampered with or expired */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
           };
         };
         /** @description no such attachment on this message */
@@ -408,7 +439,7 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            'application/json': components['schemas']['Message'];
+            'application/json': components['schemas']['MessageWithEvidence'];
           };
         };
         /** @description no such candidate */
@@ -476,7 +507,7 @@ export interface paths {
             [name: string]: unknown;
           };
           content: {
-            'application/json': components['schemas']['Message'];
+            'application/json': components['schemas']['MessageWithEvidence'];
           };
         };
         /** @description no such message */
@@ -499,6 +530,108 @@ export interface paths {
         };
       };
     };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/conversations/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get: {
+      parameters: {
+        query?: {
+          /** @description nextCursor of the previous page */
+          cursor?: string;
+          limit?: number;
+        };
+        header?: never;
+        path: {
+          id: number;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description the conversation and a page of its messages, oldest first */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Thread'];
+          };
+        };
+        /** @description no such conversation */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/candidates/{externalId}/conversations': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get: {
+      parameters: {
+        query?: {
+          /** @description nextCursor of the previous page */
+          cursor?: string;
+          limit?: number;
+          /** @description a subcompany's slug (default: the token's tenant) */
+          tenant?: string;
+        };
+        header?: never;
+        path: {
+          externalId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description the candidate's conversations, newest first */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['ConversationPage'];
+          };
+        };
+        /** @description no such candidate or tenant */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
     delete?: never;
     options?: never;
     head?: never;
@@ -1105,9 +1238,690 @@ export interface paths {
     trace?: never;
   };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+  'message.assigned': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * message.assigned
+     * @description a message was filed under a candidate (by the pipeline, or by hand). Signed with the endpoint's secret (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature).
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['Event_message_assigned'];
+        };
+      };
+      responses: {
+        /** @description any 2xx: delivered; anything else (or no answer in webhooks.timeoutMs) is retried */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  'message.unassigned': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * message.unassigned
+     * @description a message went to the unassigned queue, with its reason and suggestions. Signed with the endpoint's secret (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature).
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['Event_message_unassigned'];
+        };
+      };
+      responses: {
+        /** @description any 2xx: delivered; anything else (or no answer in webhooks.timeoutMs) is retried */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  'message.bounced': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * message.bounced
+     * @description a bounce of one of our outbound messages arrived (`outboundId` names it). Signed with the endpoint's secret (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature).
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['Event_message_bounced'];
+        };
+      };
+      responses: {
+        /** @description any 2xx: delivered; anything else (or no answer in webhooks.timeoutMs) is retried */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  'message.auto_reply': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * message.auto_reply
+     * @description an automatic reply (out of office...) was filed. Signed with the endpoint's secret (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature).
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['Event_message_auto_reply'];
+        };
+      };
+      responses: {
+        /** @description any 2xx: delivered; anything else (or no answer in webhooks.timeoutMs) is retried */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  'message.dismissed': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * message.dismissed
+     * @description a message was dismissed from the unassigned queue. Signed with the endpoint's secret (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature).
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['Event_message_dismissed'];
+        };
+      };
+      responses: {
+        /** @description any 2xx: delivered; anything else (or no answer in webhooks.timeoutMs) is retried */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  'outbound.sent': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * outbound.sent
+     * @description an outbound message was accepted by the account's server. Signed with the endpoint's secret (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature).
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['Event_outbound_sent'];
+        };
+      };
+      responses: {
+        /** @description any 2xx: delivered; anything else (or no answer in webhooks.timeoutMs) is retried */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  'outbound.deferred': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * outbound.deferred
+     * @description an outbound message failed for now and will be retried. Signed with the endpoint's secret (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature).
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['Event_outbound_deferred'];
+        };
+      };
+      responses: {
+        /** @description any 2xx: delivered; anything else (or no answer in webhooks.timeoutMs) is retried */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  'outbound.failed': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * outbound.failed
+     * @description an outbound message was given up on. Signed with the endpoint's secret (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature).
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['Event_outbound_failed'];
+        };
+      };
+      responses: {
+        /** @description any 2xx: delivered; anything else (or no answer in webhooks.timeoutMs) is retried */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  'account.status_changed': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * account.status_changed
+     * @description a sending account's status changed (a test, a send, a test email coming back). Signed with the endpoint's secret (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature).
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['Event_account_status_changed'];
+        };
+      };
+      responses: {
+        /** @description any 2xx: delivered; anything else (or no answer in webhooks.timeoutMs) is retried */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  'webhook.disabled': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * webhook.disabled
+     * @description a webhook endpoint was disabled (410 Gone, or failing for webhooks.disableAfterHours). Signed with the endpoint's secret (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature).
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['Event_webhook_disabled'];
+        };
+      };
+      responses: {
+        /** @description any 2xx: delivered; anything else (or no answer in webhooks.timeoutMs) is retried */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+}
 export interface components {
   schemas: {
+    Event_message_assigned: {
+      /** @description the event id (also the webhook-id header): the same on a retry or replay */
+      id: string;
+      /** @enum {string} */
+      type: 'message.assigned';
+      timestamp: string;
+      /** @description the slug of the tenant it happened in (a subcompany, for its parent endpoints too) */
+      tenant: string;
+      data: {
+        message: components['schemas']['Message'];
+      };
+    };
+    /** @description a received message, as the API, the CLI (--json) and the webhooks show it */
+    Message: {
+      id: string;
+      tenant: string;
+      /** @enum {string} */
+      status: 'received' | 'processed' | 'assigned' | 'unassigned' | 'dismissed' | 'failed';
+      candidate: components['schemas']['CandidateRef'];
+      conversationId: number | null;
+      /** @description the outbound message it answers (the newest of ours its In-Reply-To or References name, whichever rule matched it), reports on (a bounce) or is */
+      outboundId: string | null;
+      /** @description how it was matched: `token`, `header`, `sender` or `manual` */
+      method: string | null;
+      /** @description why it is unassigned (docs/matching.md lists the reasons) */
+      reason: string | null;
+      suggestions: components['schemas']['CandidateRef'][];
+      /** @description `message`, `bounce`, `auto_reply`, `forwarding_verification`, `feedback_report`, `mailing_list` or `unparseable` */
+      kind: string | null;
+      bounce: components['schemas']['Bounce'];
+      messageId: string | null;
+      from: string | null;
+      originalFrom: string | null;
+      forwardedBy: string | null;
+      subject: string | null;
+      replyText: string | null;
+      auth: {
+        spf: string;
+        dkim: string;
+        dmarc: string;
+        arc: string;
+      } | null;
+      authenticationResults: string | null;
+      attachments: components['schemas']['Attachment'][];
+      receivedAt: string;
+      size: number;
+      /** @description how it came in: `smtp`, or `imap:<inbox id>` (read from an inbox) */
+      source: string;
+      envelope: components['schemas']['Envelope'];
+      processedAt: string | null;
+      error: string | null;
+    };
+    /** @description a candidate as a decision names it */
+    CandidateRef: {
+      id: number;
+      externalId: string;
+      name: string;
+    } | null;
+    Bounce: {
+      recipient: string | null;
+      /** @description enhanced status code (RFC 3463), e.g. 5.1.1 */
+      status: string | null;
+      action: string | null;
+      diagnostic: string | null;
+      hard: boolean;
+      originalMessageId: string | null;
+    } | null;
+    Attachment: {
+      filename: string | null;
+      contentType: string;
+      size: number;
+      sha256: string;
+      /** @description where to fetch it: the API path (with the token), or in a webhook, when webhooks.signedAttachmentUrlsMinutes is set, a signed URL that needs no token until it expires */
+      url: string;
+    };
+    /** @description the SMTP envelope as it arrived */
+    Envelope: {
+      sessionId: string;
+      clientIp: string;
+      clientPort: number;
+      helo: string;
+      mailFrom: string;
+      rcptTo: string[];
+      tls: {
+        protocol: string;
+        cipher: string;
+      } | null;
+      /** @description for a message read from an inbox over IMAP (then the SMTP fields are empty) */
+      imap?: {
+        inboxId: number;
+        host: string;
+        folder: string;
+        uidValidity: number;
+        uid: number;
+        authservId: string | null;
+      };
+    };
+    Event_message_unassigned: {
+      /** @description the event id (also the webhook-id header): the same on a retry or replay */
+      id: string;
+      /** @enum {string} */
+      type: 'message.unassigned';
+      timestamp: string;
+      /** @description the slug of the tenant it happened in (a subcompany, for its parent endpoints too) */
+      tenant: string;
+      data: {
+        message: components['schemas']['Message'];
+      };
+    };
+    Event_message_bounced: {
+      /** @description the event id (also the webhook-id header): the same on a retry or replay */
+      id: string;
+      /** @enum {string} */
+      type: 'message.bounced';
+      timestamp: string;
+      /** @description the slug of the tenant it happened in (a subcompany, for its parent endpoints too) */
+      tenant: string;
+      data: {
+        message: components['schemas']['Message'];
+      };
+    };
+    Event_message_auto_reply: {
+      /** @description the event id (also the webhook-id header): the same on a retry or replay */
+      id: string;
+      /** @enum {string} */
+      type: 'message.auto_reply';
+      timestamp: string;
+      /** @description the slug of the tenant it happened in (a subcompany, for its parent endpoints too) */
+      tenant: string;
+      data: {
+        message: components['schemas']['Message'];
+      };
+    };
+    Event_message_dismissed: {
+      /** @description the event id (also the webhook-id header): the same on a retry or replay */
+      id: string;
+      /** @enum {string} */
+      type: 'message.dismissed';
+      timestamp: string;
+      /** @description the slug of the tenant it happened in (a subcompany, for its parent endpoints too) */
+      tenant: string;
+      data: {
+        message: components['schemas']['Message'];
+      };
+    };
+    Event_outbound_sent: {
+      /** @description the event id (also the webhook-id header): the same on a retry or replay */
+      id: string;
+      /** @enum {string} */
+      type: 'outbound.sent';
+      timestamp: string;
+      /** @description the slug of the tenant it happened in (a subcompany, for its parent endpoints too) */
+      tenant: string;
+      data: {
+        outbound: components['schemas']['Outbound'];
+      };
+    };
+    /** @description a message sent (or to be sent) through an account */
+    Outbound: {
+      id: string;
+      tenant: string;
+      /** @enum {string} */
+      status: 'queued' | 'sending' | 'sent' | 'deferred' | 'failed';
+      accountId: number | null;
+      candidateId: number | null;
+      conversationId: number | null;
+      /** @enum {string} */
+      purpose: 'send' | 'test';
+      /** @description ours, in angle brackets: replies name it in In-Reply-To */
+      messageId: string;
+      to: string;
+      replyTo: string | null;
+      subject: string;
+      inReplyTo: string | null;
+      references: string[];
+      attempts: number;
+      lastReply: string | null;
+      nextAttemptAt: string | null;
+      /** @description the bounce that reported on it */
+      bounced: {
+        messageId: string;
+        at: string;
+        hard: boolean;
+        status: string | null;
+        diagnostic: string | null;
+      } | null;
+      createdAt: string;
+      sentAt: string | null;
+      /** @description its copy in the account's Sent folder (IMAP), when the account files one */
+      sentCopy: {
+        /** @enum {string} */
+        state: 'pending' | 'copied' | 'failed';
+        attempts: number;
+        folder: string | null;
+        lastError: string | null;
+        copiedAt: string | null;
+      } | null;
+    };
+    Event_outbound_deferred: {
+      /** @description the event id (also the webhook-id header): the same on a retry or replay */
+      id: string;
+      /** @enum {string} */
+      type: 'outbound.deferred';
+      timestamp: string;
+      /** @description the slug of the tenant it happened in (a subcompany, for its parent endpoints too) */
+      tenant: string;
+      data: {
+        outbound: components['schemas']['Outbound'];
+      };
+    };
+    Event_outbound_failed: {
+      /** @description the event id (also the webhook-id header): the same on a retry or replay */
+      id: string;
+      /** @enum {string} */
+      type: 'outbound.failed';
+      timestamp: string;
+      /** @description the slug of the tenant it happened in (a subcompany, for its parent endpoints too) */
+      tenant: string;
+      data: {
+        outbound: components['schemas']['Outbound'];
+      };
+    };
+    Event_account_status_changed: {
+      /** @description the event id (also the webhook-id header): the same on a retry or replay */
+      id: string;
+      /** @enum {string} */
+      type: 'account.status_changed';
+      timestamp: string;
+      /** @description the slug of the tenant it happened in (a subcompany, for its parent endpoints too) */
+      tenant: string;
+      data: {
+        account: components['schemas']['Account'];
+        previousStatus: string;
+      };
+    };
+    Account: {
+      id: number;
+      tenant: string;
+      name: string;
+      host: string;
+      port: number;
+      security: string;
+      status: string;
+      password: string | null;
+      /** @description where a copy of each sent message goes: nowhere, filed by the provider itself, or appended over IMAP (with its settings) */
+      sentCopy: {
+        /** @enum {string} */
+        mode: 'off' | 'provider' | 'imap';
+      } & {
+        [key: string]: unknown;
+      };
+    } & {
+      [key: string]: unknown;
+    };
+    Event_webhook_disabled: {
+      /** @description the event id (also the webhook-id header): the same on a retry or replay */
+      id: string;
+      /** @enum {string} */
+      type: 'webhook.disabled';
+      timestamp: string;
+      /** @description the slug of the tenant it happened in (a subcompany, for its parent endpoints too) */
+      tenant: string;
+      data: {
+        webhook: {
+          id: number;
+          url: string;
+          reason: string;
+        };
+      };
+    };
     CandidatePage: {
       items: components['schemas']['Candidate'][];
       nextCursor: string | null;
@@ -1167,41 +1981,48 @@ export interface components {
       items: components['schemas']['Message'][];
       nextCursor: string | null;
     };
-    Message: {
+    MessageWithEvidence: {
       id: string;
       tenant: string;
-      /** @description how it came in: `smtp`, or `imap:<inbox id>` (read from an inbox) */
-      source: string;
-      status: string;
-      candidate: {
-        id: number;
-        externalId: string;
-        name: string;
-      } | null;
+      /** @enum {string} */
+      status: 'received' | 'processed' | 'assigned' | 'unassigned' | 'dismissed' | 'failed';
+      candidate: components['schemas']['CandidateRef'];
       conversationId: number | null;
+      /** @description the outbound message it answers (the newest of ours its In-Reply-To or References name, whichever rule matched it), reports on (a bounce) or is */
       outboundId: string | null;
+      /** @description how it was matched: `token`, `header`, `sender` or `manual` */
       method: string | null;
+      /** @description why it is unassigned (docs/matching.md lists the reasons) */
       reason: string | null;
-      suggestions: {
-        id: number;
-        externalId: string;
-        name: string;
-      }[];
+      suggestions: components['schemas']['CandidateRef'][];
+      /** @description `message`, `bounce`, `auto_reply`, `forwarding_verification`, `feedback_report`, `mailing_list` or `unparseable` */
       kind: string | null;
+      bounce: components['schemas']['Bounce'];
       messageId: string | null;
       from: string | null;
       originalFrom: string | null;
+      forwardedBy: string | null;
       subject: string | null;
       replyText: string | null;
-      attachments: {
-        filename: string | null;
-        contentType: string;
-        size: number;
-        sha256: string;
-      }[];
+      auth: {
+        spf: string;
+        dkim: string;
+        dmarc: string;
+        arc: string;
+      } | null;
+      authenticationResults: string | null;
+      attachments: components['schemas']['Attachment'][];
       receivedAt: string;
-    } & {
-      [key: string]: unknown;
+      size: number;
+      /** @description how it came in: `smtp`, or `imap:<inbox id>` (read from an inbox) */
+      source: string;
+      envelope: components['schemas']['Envelope'];
+      processedAt: string | null;
+      error: string | null;
+      /** @description what the decision rests on */
+      evidence: {
+        [key: string]: unknown;
+      };
     };
     AssignRequest: {
       candidate: string;
@@ -1210,29 +2031,119 @@ export interface components {
     DismissRequest: {
       note?: string;
     };
-    Outbound: {
+    Thread: {
+      id: number;
+      tenant: string;
+      subject: string;
+      candidate: components['schemas']['CandidateRef'];
+      createdAt: string;
+      lastMessageAt: string;
+      /** @description its messages in (`direction: "in"`, Message JSON) and out (`"out"`, Outbound JSON), oldest first */
+      items: components['schemas']['ThreadItem'][];
+      nextCursor: string | null;
+    };
+    ThreadItem: components['schemas']['ThreadMessageIn'] | components['schemas']['ThreadMessageOut'];
+    ThreadMessageIn: {
       id: string;
       tenant: string;
-      status: string;
+      /** @enum {string} */
+      status: 'received' | 'processed' | 'assigned' | 'unassigned' | 'dismissed' | 'failed';
+      candidate: components['schemas']['CandidateRef'];
+      conversationId: number | null;
+      /** @description the outbound message it answers (the newest of ours its In-Reply-To or References name, whichever rule matched it), reports on (a bounce) or is */
+      outboundId: string | null;
+      /** @description how it was matched: `token`, `header`, `sender` or `manual` */
+      method: string | null;
+      /** @description why it is unassigned (docs/matching.md lists the reasons) */
+      reason: string | null;
+      suggestions: components['schemas']['CandidateRef'][];
+      /** @description `message`, `bounce`, `auto_reply`, `forwarding_verification`, `feedback_report`, `mailing_list` or `unparseable` */
+      kind: string | null;
+      bounce: components['schemas']['Bounce'];
+      messageId: string | null;
+      from: string | null;
+      originalFrom: string | null;
+      forwardedBy: string | null;
+      subject: string | null;
+      replyText: string | null;
+      auth: {
+        spf: string;
+        dkim: string;
+        dmarc: string;
+        arc: string;
+      } | null;
+      authenticationResults: string | null;
+      attachments: components['schemas']['Attachment'][];
+      receivedAt: string;
+      size: number;
+      /** @description how it came in: `smtp`, or `imap:<inbox id>` (read from an inbox) */
+      source: string;
+      envelope: components['schemas']['Envelope'];
+      processedAt: string | null;
+      error: string | null;
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      direction: 'in';
+    };
+    ThreadMessageOut: {
+      id: string;
+      tenant: string;
+      /** @enum {string} */
+      status: 'queued' | 'sending' | 'sent' | 'deferred' | 'failed';
+      accountId: number | null;
+      candidateId: number | null;
+      conversationId: number | null;
+      /** @enum {string} */
+      purpose: 'send' | 'test';
+      /** @description ours, in angle brackets: replies name it in In-Reply-To */
       messageId: string;
       to: string;
       replyTo: string | null;
       subject: string;
-      conversationId: number | null;
+      inReplyTo: string | null;
+      references: string[];
+      attempts: number;
+      lastReply: string | null;
+      nextAttemptAt: string | null;
+      /** @description the bounce that reported on it */
+      bounced: {
+        messageId: string;
+        at: string;
+        hard: boolean;
+        status: string | null;
+        diagnostic: string | null;
+      } | null;
+      createdAt: string;
+      sentAt: string | null;
       /** @description its copy in the account's Sent folder (IMAP), when the account files one */
-      sentCopy:
-        | ({
-            /** @enum {string} */
-            state: 'pending' | 'copied' | 'failed';
-            attempts: number;
-            folder: string | null;
-            lastError: string | null;
-          } & {
-            [key: string]: unknown;
-          })
-        | null;
-    } & {
-      [key: string]: unknown;
+      sentCopy: {
+        /** @enum {string} */
+        state: 'pending' | 'copied' | 'failed';
+        attempts: number;
+        folder: string | null;
+        lastError: string | null;
+        copiedAt: string | null;
+      } | null;
+      /**
+       * @description discriminator enum property added by openapi-typescript
+       * @enum {string}
+       */
+      direction: 'out';
+    };
+    ConversationPage: {
+      items: components['schemas']['Conversation'][];
+      nextCursor: string | null;
+    };
+    /** @description a thread of messages in and out with one candidate (or, until one is known, with an address) */
+    Conversation: {
+      id: number;
+      tenant: string;
+      subject: string;
+      candidate: components['schemas']['CandidateRef'];
+      createdAt: string;
+      lastMessageAt: string;
     };
     SendRequest: {
       to: string;
@@ -1250,25 +2161,6 @@ export interface components {
     OutboundPage: {
       items: components['schemas']['Outbound'][];
       nextCursor: string | null;
-    };
-    Account: {
-      id: number;
-      tenant: string;
-      name: string;
-      host: string;
-      port: number;
-      security: string;
-      status: string;
-      password: string | null;
-      /** @description where a copy of each sent message goes: nowhere, filed by the provider itself, or appended over IMAP (with its settings) */
-      sentCopy: {
-        /** @enum {string} */
-        mode: 'off' | 'provider' | 'imap';
-      } & {
-        [key: string]: unknown;
-      };
-    } & {
-      [key: string]: unknown;
     };
     Diagnosis: {
       ok: boolean;
@@ -1346,6 +2238,23 @@ export interface components {
   headers: never;
   pathItems: never;
 }
+export type EventMessageAssigned = components['schemas']['Event_message_assigned'];
+export type Message = components['schemas']['Message'];
+export type CandidateRef = components['schemas']['CandidateRef'];
+export type Bounce = components['schemas']['Bounce'];
+export type Attachment = components['schemas']['Attachment'];
+export type Envelope = components['schemas']['Envelope'];
+export type EventMessageUnassigned = components['schemas']['Event_message_unassigned'];
+export type EventMessageBounced = components['schemas']['Event_message_bounced'];
+export type EventMessageAutoReply = components['schemas']['Event_message_auto_reply'];
+export type EventMessageDismissed = components['schemas']['Event_message_dismissed'];
+export type EventOutboundSent = components['schemas']['Event_outbound_sent'];
+export type Outbound = components['schemas']['Outbound'];
+export type EventOutboundDeferred = components['schemas']['Event_outbound_deferred'];
+export type EventOutboundFailed = components['schemas']['Event_outbound_failed'];
+export type EventAccountStatusChanged = components['schemas']['Event_account_status_changed'];
+export type Account = components['schemas']['Account'];
+export type EventWebhookDisabled = components['schemas']['Event_webhook_disabled'];
 export type CandidatePage = components['schemas']['CandidatePage'];
 export type Candidate = components['schemas']['Candidate'];
 export type Problem = components['schemas']['Problem'];
@@ -1353,13 +2262,17 @@ export type CandidateInput = components['schemas']['CandidateInput'];
 export type BulkResult = components['schemas']['BulkResult'];
 export type BulkCandidates = components['schemas']['BulkCandidates'];
 export type MessagePage = components['schemas']['MessagePage'];
-export type Message = components['schemas']['Message'];
+export type MessageWithEvidence = components['schemas']['MessageWithEvidence'];
 export type AssignRequest = components['schemas']['AssignRequest'];
 export type DismissRequest = components['schemas']['DismissRequest'];
-export type Outbound = components['schemas']['Outbound'];
+export type Thread = components['schemas']['Thread'];
+export type ThreadItem = components['schemas']['ThreadItem'];
+export type ThreadMessageIn = components['schemas']['ThreadMessageIn'];
+export type ThreadMessageOut = components['schemas']['ThreadMessageOut'];
+export type ConversationPage = components['schemas']['ConversationPage'];
+export type Conversation = components['schemas']['Conversation'];
 export type SendRequest = components['schemas']['SendRequest'];
 export type OutboundPage = components['schemas']['OutboundPage'];
-export type Account = components['schemas']['Account'];
 export type Diagnosis = components['schemas']['Diagnosis'];
 export type Inbox = components['schemas']['Inbox'];
 export type InboxTest = components['schemas']['InboxTest'];

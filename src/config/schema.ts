@@ -199,6 +199,15 @@ const webhooksSection = z
         "Allow webhook URLs on loopback, private, link-local and other non-public addresses (receivers on the operator's own network); such targets may use http.",
       ),
     maxPerTenant: positiveInt.max(1000).default(10).describe('Most webhook endpoints one tenant may have.'),
+    signedAttachmentUrlsMinutes: z
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 24 * 60)
+      .default(0)
+      .describe(
+        "A message event's attachments carry a signed URL that downloads them without an API token for this many minutes after each delivery attempt (0: the API path, fetched with a token). The URL starts with http.publicUrl: set it, else it is the API's listening address.",
+      ),
   })
   .strict();
 

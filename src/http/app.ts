@@ -10,7 +10,9 @@ import type { ApiDeps, ApiEnv } from './deps.ts';
 import { RateLimiter } from '../net/index.ts';
 import { HttpProblem, PROBLEM_TYPES, problemOf, problemResponse } from './problem.ts';
 import { consoleRoutes } from '../console/index.ts';
-import { candidateRoutes, inboxRoutes, messageRoutes, relayRoutes, scopeOf, webhookRoutes } from './routes/index.ts';
+import { isSignedAttachmentRequest } from './routes/messages.ts';
+import { registerWebhookEvents } from './webhook-events.ts';
+import { candidateRoutes, conversationRoutes, inboxRoutes, messageRoutes, relayRoutes, scopeOf, webhookRoutes } from './routes/index.ts';
 
 /** Invalid input, domain errors and everything unexpected as RFC 9457 problems. */
 function answerProblems(app: OpenAPIHono<ApiEnv>, ctx: ApiDeps['ctx']): void {
@@ -55,6 +57,8 @@ function requireToken(app: OpenAPIHono<ApiEnv>, ctx: ApiDeps['ctx']): void {
   // Per token, so one busy client (or a stolen token) cannot take the main thread, which also runs SMTP intake.
   const limiter = new RateLimiter<number>(ctx.config.http.rateLimitPerMinute, () => ctx.clock.now().getTime());
   app.use('/v1/*', async (c, next) => {
+    // A signed attachment URL (from a webhook) is its own credential: the route checks its signature.
+    if (isSignedAttachmentRequest(c.req.path, c.req.query('signature'))) return next();
     const header = c.req.header('authorization') ?? '';
     const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
     const found = token ? await ctx.apiTokens.authenticate(token, ctx.clock.now().toISOString()) : null;
@@ -125,9 +129,11 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   limitBodies(app, ctx);
   candidateRoutes(app, deps);
   messageRoutes(app, deps);
+  conversationRoutes(app, deps);
   relayRoutes(app, deps);
   inboxRoutes(app, deps);
   webhookRoutes(app, deps);
+  registerWebhookEvents(app);
   app.route('/console', consoleRoutes(ctx));
   // The address people are given is the server's own: it opens the console.
   app.get('/', (c) => c.redirect('/console/unassigned', 302));

@@ -3,8 +3,6 @@
 import { z } from '@hono/zod-openapi';
 import { EVENT_TYPES } from '../store/events.ts';
 
-const ref = z.object({ id: z.number().int(), externalId: z.string(), name: z.string() });
-
 export const ProblemSchema = z
   .object({
     type: z.string(),
@@ -59,50 +57,14 @@ export const BulkResultSchema = z
   })
   .openapi('BulkResult');
 
-export const MessageSchema = z
-  .looseObject({
-    id: z.string(),
-    tenant: z.string(),
-    source: z.string().openapi({ description: 'how it came in: `smtp`, or `imap:<inbox id>` (read from an inbox)' }),
-    status: z.string(),
-    candidate: ref.nullable(),
-    conversationId: z.number().int().nullable(),
-    outboundId: z.string().nullable(),
-    method: z.string().nullable(),
-    reason: z.string().nullable(),
-    suggestions: z.array(ref),
-    kind: z.string().nullable(),
-    messageId: z.string().nullable(),
-    from: z.string().nullable(),
-    originalFrom: z.string().nullable(),
-    subject: z.string().nullable(),
-    replyText: z.string().nullable(),
-    attachments: z.array(z.object({ filename: z.string().nullable(), contentType: z.string(), size: z.number(), sha256: z.string() })),
-    receivedAt: z.string(),
-  })
-  .openapi('Message');
-
-export const OutboundSchema = z
-  .looseObject({
-    id: z.string(),
-    tenant: z.string(),
-    status: z.string(),
-    messageId: z.string(),
-    to: z.string(),
-    replyTo: z.string().nullable(),
-    subject: z.string(),
-    conversationId: z.number().int().nullable(),
-    sentCopy: z
-      .looseObject({
-        state: z.enum(['pending', 'copied', 'failed']),
-        attempts: z.number().int(),
-        folder: z.string().nullable(),
-        lastError: z.string().nullable(),
-      })
-      .nullable()
-      .openapi({ description: "its copy in the account's Sent folder (IMAP), when the account files one" }),
-  })
-  .openapi('Outbound');
+// The Message and Outbound JSON are defined once, with the views that render them.
+export {
+  ConversationJsonSchema as ConversationSchema,
+  MessageJsonSchema as MessageSchema,
+  MessageShownSchema,
+  OutboundJsonSchema as OutboundSchema,
+  ThreadItemSchema,
+} from '../views/schemas.ts';
 
 export const AccountSchema = z
   .looseObject({

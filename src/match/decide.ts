@@ -94,6 +94,11 @@ export interface MatchInput {
   ownOutbound: OutboundRef | null;
   token: TokenFinding | null;
   thread: ThreadFinding | null;
+  /**
+   * The newest of our outbound messages that In-Reply-To or References name
+   * (its id), whatever else matches: a reply carries what it answers.
+   */
+  answers: string | null;
   /** For a bounce: the outbound message it reports on, when one was found. */
   bounce: BounceFinding | null;
 }
@@ -130,6 +135,15 @@ function domainOf(address: string): string {
 }
 
 export function decide(input: MatchInput): Decision {
+  const decision = byRules(input);
+  // A bounce names the message it reports on itself; a From failing DMARC could name any Message-ID it has seen.
+  if (decision.outboundId === null && input.answers && input.kind !== 'bounce' && input.dmarc !== 'fail') {
+    return { ...decision, outboundId: input.answers, evidence: { ...decision.evidence, answers: input.answers } };
+  }
+  return decision;
+}
+
+function byRules(input: MatchInput): Decision {
   if (input.receivedCount > MAX_RECEIVED) return unassigned('loop', { receivedCount: input.receivedCount });
   if (input.from && input.isOwnAddress(input.from)) return unassigned('loop', { from: input.from });
   if (input.ownOutbound) {

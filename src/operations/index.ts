@@ -6,6 +6,15 @@
 // Reads that are a single repository call stay with the caller.
 export { EVERY_TENANT, reaches, tenantsWithin, tenantWithin, messageWithin, accountWithin, type Reach } from './reach.ts';
 export { assignMessage, dismissMessage, reprocessMessages, type Assignment, type ReprocessRequest } from './messages.ts';
+export {
+  answeredOutbound,
+  candidateConversations,
+  candidateWithin,
+  conversationThread,
+  conversationWithin,
+  type ThreadEntry,
+  type ThreadPlace,
+} from './conversations.ts';
 export { sendMessage, type SendRequest } from './outbound.ts';
 export {
   addAccount,

@@ -17,7 +17,7 @@ export function countReceived(raw: Buffer): number {
 }
 
 /** In-Reply-To and References of the parse result (at most the last 20 references). */
-function threadIds(p: ParsedMessage | null): string[] {
+export function threadIds(p: ParsedMessage | null): string[] {
   if (!p) return [];
   const ids = [...(p.references ?? []).slice(-20), ...(p.inReplyTo ? [p.inReplyTo] : [])];
   return [...new Set(ids)];
@@ -26,7 +26,7 @@ function threadIds(p: ParsedMessage | null): string[] {
 /** What matching asks the store; the evaluation answers it from a labelled set instead. */
 export type MatchSources = Pick<
   MatchLookups,
-  'tenantOfMessage' | 'isForwardAddressOf' | 'isOwnAddress' | 'candidatesFor' | 'ownOutbound' | 'token' | 'thread' | 'bounceTarget'
+  'tenantOfMessage' | 'isForwardAddressOf' | 'isOwnAddress' | 'candidatesFor' | 'ownOutbound' | 'token' | 'thread' | 'answered' | 'bounceTarget'
 >;
 
 /** Whether the message came through the tenant's company inbox: forwarded to one of its forwarding addresses, or read from it over IMAP. */
@@ -67,6 +67,7 @@ export async function matchMessage(
   const bounce = c.kind === 'bounce' ? c.bounce : null;
   const auth = processed.auth;
   const headers = processed.parsed?.headers ?? {};
+  const named = threadIds(processed.parsed);
   return decide({
     kind: c.kind,
     from: processed.from,
@@ -84,7 +85,8 @@ export async function matchMessage(
     candidatesFor: await candidatesByAddress(lookups, tenant.chain, processed),
     ownOutbound: c.kind === 'bounce' ? null : await lookups.ownOutbound(tenant.chain, processed.messageId),
     token: await lookups.token(tenant.chain, message.envelope.rcptTo),
-    thread: await lookups.thread(tenant.chain, threadIds(processed.parsed)),
+    thread: await lookups.thread(tenant.chain, named),
+    answers: await lookups.answered(tenant.chain, named),
     bounce: bounce ? await lookups.bounceTarget(tenant.chain, bounce.originalMessageId, bounce.recipient, bounce.hard) : null,
   });
 }

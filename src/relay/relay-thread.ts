@@ -20,6 +20,8 @@ export interface RelayThreadData {
   dns: Config['dns'];
   secret: Config['secret'];
   hostname: string;
+  /** Where the API is reached from outside: signed attachment URLs in webhooks start with it. */
+  publicUrl: string;
   logLevel: LogLevel;
   /** PostgreSQL (empty: the SQLite file in dataDir), and the connections this thread may hold. */
   databaseUrl: string;
@@ -59,6 +61,7 @@ const dispatcher = new WebhookDispatcher({
   repositories,
   keyring,
   settings: data.webhooks,
+  publicUrl: data.publicUrl,
   resolver: createResolver(data.dns),
   log: createLogger(data.logLevel).child({ subsystem: 'webhooks' }),
   nowMs: Date.now,

@@ -107,8 +107,15 @@ function pipelineOnDemand(ctx: Context, store: StoreThread | null, intakeBusy: (
   return { pipeline, demand };
 }
 
+/** Where people reach the API: http.publicUrl, else the address it listens on. */
+function publicUrlOf(settings: { publicUrl: string }, address: AddressInfo | null): string {
+  if (settings.publicUrl) return settings.publicUrl.replace(/\/$/, '');
+  if (!address) return '';
+  return `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+}
+
 /** The relay thread (outbound mail, webhooks): always running with relay.idleStopMs 0, else while something is due. */
-function relayOnDemand(ctx: Context): { relay: RelayThread; demand: OnDemandThread | null } {
+function relayOnDemand(ctx: Context, publicUrl: string): { relay: RelayThread; demand: OnDemandThread | null } {
   const { config, log } = ctx;
   const relay = new RelayThread(
     {
@@ -118,6 +125,7 @@ function relayOnDemand(ctx: Context): { relay: RelayThread; demand: OnDemandThre
       dns: config.dns,
       secret: config.secret,
       hostname: config.smtp.hostname,
+      publicUrl,
       logLevel: config.log.level,
       databaseUrl: config.database.url,
       poolSize: config.database.poolSize,
@@ -219,7 +227,7 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
     const smtpStarted = await listenSmtp(ctx, committer, metrics);
     listener = smtpStarted.listener;
     onDemand?.demand.begin();
-    const relayStarted = options.relay === false ? null : relayOnDemand(ctx);
+    const relayStarted = options.relay === false ? null : relayOnDemand(ctx, publicUrlOf(config.http, http?.address ?? null));
     const relay = relayStarted?.relay ?? null;
     // A decision's event is delivered at once: a running relay thread is told, a stopped one is started.
     const eventsWritten = (): void => {

@@ -140,6 +140,11 @@ export class CandidateStore {
     return row ? await this.hydrate(row) : null;
   }
 
+  async byId(id: number): Promise<Candidate | null> {
+    const row = (await this.sql.prepare(`${SELECT} WHERE c.id = ?`).get(id)) as CandidateRow | undefined;
+    return row ? await this.hydrate(row) : null;
+  }
+
   /** Every candidate with this external id, in whichever tenant. */
   async withExternalId(externalId: string): Promise<Candidate[]> {
     const rows = (await this.sql.prepare(`${SELECT} WHERE c.external_id = ? ORDER BY t.slug`).all(externalId)) as CandidateRow[];

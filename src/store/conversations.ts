@@ -7,6 +7,8 @@ import type { Sql, SqlStatement } from './sql/sql.ts';
 export interface Conversation {
   id: number;
   tenantId: number;
+  /** The tenant's slug. */
+  tenant: string;
   candidateId: number | null;
   subject: string;
   createdAt: string;
@@ -16,6 +18,7 @@ export interface Conversation {
 interface ConversationRow {
   id: number;
   tenant_id: number;
+  tenant: string;
   candidate_id: number | null;
   subject: string;
   created_at: string;
@@ -35,6 +38,18 @@ export function conversationSubject(subject: string | null): string {
   return s.replace(/\s+/g, ' ');
 }
 
+const SELECT = 'SELECT c.*, t.slug AS tenant FROM conversations c JOIN tenants t ON t.id = c.tenant_id';
+
+const toConversation = (row: ConversationRow): Conversation => ({
+  id: row.id,
+  tenantId: row.tenant_id,
+  tenant: row.tenant,
+  candidateId: row.candidate_id,
+  subject: row.subject,
+  createdAt: row.created_at,
+  lastMessageAt: row.last_message_at,
+});
+
 export class ConversationStore {
   private readonly insert: SqlStatement<[number, number | null, string, string, string], { id: number }>;
   private readonly byId: SqlStatement<[number], ConversationRow>;
@@ -46,7 +61,7 @@ export class ConversationStore {
   constructor(sql: Sql) {
     this.sql = sql;
     this.insert = sql.prepare('INSERT INTO conversations (tenant_id, candidate_id, subject, created_at, last_message_at) VALUES (?, ?, ?, ?, ?) RETURNING id');
-    this.byId = sql.prepare('SELECT * FROM conversations WHERE id = ?');
+    this.byId = sql.prepare(`${SELECT} WHERE c.id = ?`);
     this.bySubject = sql.prepare('SELECT id FROM conversations WHERE candidate_id = ? AND subject = ? ORDER BY last_message_at DESC LIMIT 1');
     this.claim = sql.prepare('UPDATE conversations SET candidate_id = ? WHERE id = ?');
     this.touch = sql.prepare(`UPDATE conversations SET last_message_at = ${sql.fn.greatest('last_message_at', '?')} WHERE id = ?`);
@@ -73,16 +88,15 @@ export class ConversationStore {
 
   async get(id: number): Promise<Conversation | null> {
     const row = await this.byId.get(id);
-    return row
-      ? {
-          id: row.id,
-          tenantId: row.tenant_id,
-          candidateId: row.candidate_id,
-          subject: row.subject,
-          createdAt: row.created_at,
-          lastMessageAt: row.last_message_at,
-        }
-      : null;
+    return row ? toConversation(row) : null;
+  }
+
+  /** A candidate's conversations, newest first, a page at a time (`before`: the last id of the previous page). */
+  async ofCandidate(candidateId: number, before: number | null, limit: number): Promise<Conversation[]> {
+    const rows = (await this.sql
+      .prepare(`${SELECT} WHERE c.candidate_id = ? AND c.id < ? ORDER BY c.id DESC LIMIT ?`)
+      .all(candidateId, before ?? Number.MAX_SAFE_INTEGER, limit)) as ConversationRow[];
+    return rows.map(toConversation);
   }
 
   /**

@@ -113,6 +113,14 @@ export class MatchLookups {
     return null;
   }
 
+  /**
+   * The newest of our outbound messages (sent by this tenant chain) among the
+   * Message-IDs named, whoever it was sent to: what a reply answers.
+   */
+  async answered(chain: readonly number[], messageIds: readonly string[]): Promise<string | null> {
+    return await this.outbound.newestNamed(chain, messageIds);
+  }
+
   /** This message is one we sent (its own Message-ID is ours). */
   async ownOutbound(chain: readonly number[], messageId: string | null): Promise<OutboundRef | null> {
     const sent = messageId ? await this.outbound.byMessageId(chain, messageId) : null;

@@ -151,6 +151,8 @@ export interface ListFilter {
   before?: string;
   /** Only messages filed under this candidate. */
   candidateId?: number;
+  /** Only messages of this conversation. */
+  conversationId?: number;
   /** Only messages whose sender or subject contains this text (any case). */
   search?: string;
   limit: number;
@@ -288,6 +290,10 @@ export class MessageStore {
       where.push('m.candidate_id = ?');
       params.push(filter.candidateId);
     }
+    if (filter.conversationId !== undefined) {
+      where.push('m.conversation_id = ?');
+      params.push(filter.conversationId);
+    }
     if (filter.search) {
       const pattern = `%${filter.search.replace(/[%_\\]/g, (c) => `\\${c}`)}%`;
       where.push(`(m.from_header ${this.sql.fn.like} ? ESCAPE '\\' OR m.subject ${this.sql.fn.like} ? ESCAPE '\\')`);
@@ -295,6 +301,14 @@ export class MessageStore {
     }
     const sql = `${SELECT_MESSAGE} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY m.id DESC LIMIT ?`;
     return ((await this.sql.prepare(sql).all(...params, filter.limit)) as MessageRow[]).map(toMessage);
+  }
+
+  /** A conversation's messages, oldest first, after a place in it (received time, then id). */
+  async inConversation(conversationId: number, after: { at: string; id: string } | null, limit: number): Promise<StoredMessage[]> {
+    const rows = (await this.sql
+      .prepare(`${SELECT_MESSAGE} WHERE m.conversation_id = ? AND (m.received_at > ? OR (m.received_at = ? AND m.id > ?)) ORDER BY m.received_at, m.id LIMIT ?`)
+      .all(conversationId, after?.at ?? '', after?.at ?? '', after?.id ?? '', limit)) as MessageRow[];
+    return rows.map(toMessage);
   }
 
   async get(id: string): Promise<StoredMessage | null> {

@@ -157,6 +157,14 @@ export class OutboundStore {
     return ((await this.sql.prepare(sql).all(...params, filter.limit)) as OutboundRow[]).map(toOutbound);
   }
 
+  /** A conversation's outbound messages, oldest first, after a place in it (creation time, then id). */
+  async inConversation(conversationId: number, after: { at: string; id: string } | null, limit: number): Promise<OutboundMessage[]> {
+    const rows = (await this.sql
+      .prepare(`${SELECT} WHERE o.conversation_id = ? AND (o.created_at > ? OR (o.created_at = ? AND o.id > ?)) ORDER BY o.created_at, o.id LIMIT ?`)
+      .all(conversationId, after?.at ?? '', after?.at ?? '', after?.id ?? '', limit)) as OutboundRow[];
+    return rows.map(toOutbound);
+  }
+
   /** Our message with this Message-ID, sent by one of these tenants (the first that has it). */
   async byMessageId(tenantIds: readonly number[], messageId: string): Promise<OutboundMessage | null> {
     const id = messageId.replace(/^<|>$/g, '');
@@ -165,6 +173,16 @@ export class OutboundStore {
       if (row) return toOutbound(row);
     }
     return null;
+  }
+
+  /** The newest of our messages (sent by these tenants) among these Message-IDs, whoever it went to: what a reply naming them answers. */
+  async newestNamed(tenantIds: readonly number[], messageIds: readonly string[]): Promise<string | null> {
+    let newest: OutboundMessage | null = null;
+    for (const messageId of messageIds) {
+      const sent = await this.byMessageId(tenantIds, messageId);
+      if (sent && (!newest || sent.createdAt > newest.createdAt || (sent.createdAt === newest.createdAt && sent.id > newest.id))) newest = sent;
+    }
+    return newest?.id ?? null;
   }
 
   /** The last message these tenants sent to an address (a bounce without the original Message-ID). */

@@ -1,10 +1,14 @@
 // The public JSON shapes of messages, candidates, accounts and outbound
 // messages: one definition for the CLI's --json, the webhook events and the
 // HTTP API, so the three never drift apart. Names only ever gain fields (docs/cli.md).
-import type { Account, Candidate, Inbox, OutboundMessage, StoredMessage, Webhook } from '../store/index.ts';
+import type { Account, Candidate, Conversation, Inbox, OutboundMessage, StoredMessage, Webhook } from '../store/index.ts';
+import type { ConversationJson, MessageJson, OutboundJson } from './schemas.ts';
 
-/** The public JSON shape of a message; operators' scripts rely on these names (docs/cli.md). */
-export function messageJson(m: StoredMessage) {
+/** The API path of a message's attachment (the download route serves it with a token). */
+export const attachmentPath = (messageId: string, sha256: string): string => `/v1/messages/${messageId}/attachments/${sha256}`;
+
+/** The public JSON shape of a message (schemas.ts); operators' scripts rely on these names (docs/cli.md). */
+export function messageJson(m: StoredMessage): MessageJson {
   return {
     id: m.id,
     tenant: m.tenant,
@@ -25,7 +29,13 @@ export function messageJson(m: StoredMessage) {
     replyText: m.classification?.replyText ?? null,
     auth: m.auth ? { spf: m.auth.spf, dkim: m.auth.dkim, dmarc: m.auth.dmarc, arc: m.auth.arc } : null,
     authenticationResults: m.auth?.authenticationResults ?? null,
-    attachments: m.attachments,
+    attachments: m.attachments.map((a) => ({
+      filename: a.filename,
+      contentType: a.contentType,
+      size: a.size,
+      sha256: a.sha256,
+      url: attachmentPath(m.id, a.sha256),
+    })),
     receivedAt: m.receivedAt,
     size: m.size,
     source: m.source,
@@ -119,8 +129,8 @@ export function accountJson(a: Account) {
   };
 }
 
-/** The public JSON shape of an outbound message (docs/cli.md). */
-export function outboundJson(o: OutboundMessage) {
+/** The public JSON shape of an outbound message (schemas.ts, docs/cli.md). */
+export function outboundJson(o: OutboundMessage): OutboundJson {
   return {
     id: o.id,
     tenant: o.tenant,
@@ -142,6 +152,18 @@ export function outboundJson(o: OutboundMessage) {
     createdAt: o.createdAt,
     sentAt: o.sentAt,
     sentCopy: o.sentCopy,
+  };
+}
+
+/** The public JSON shape of a conversation, without its messages (schemas.ts). */
+export function conversationJson(c: Conversation, candidate: Candidate | null): ConversationJson {
+  return {
+    id: c.id,
+    tenant: c.tenant,
+    subject: c.subject,
+    candidate: candidate ? { id: candidate.id, externalId: candidate.externalId, name: candidate.name } : null,
+    createdAt: c.createdAt,
+    lastMessageAt: c.lastMessageAt,
   };
 }
 

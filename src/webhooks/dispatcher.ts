@@ -11,6 +11,7 @@ import type { Logger } from '../log.ts';
 import type { Keyring } from '../secrets/keyring.ts';
 import type { DueDelivery, Repositories, WebhookStore } from '../store/index.ts';
 import { signedHeaders } from './signing.ts';
+import { withSignedAttachmentUrls } from './attachment-links.ts';
 
 /**
  * Delay before attempt n+1 after n failed attempts, in units of
@@ -42,6 +43,8 @@ export interface DispatcherDeps {
   resolver: DnsResolver;
   log: Logger;
   nowMs: () => number;
+  /** Where the API is reached from outside (http.publicUrl, else the listener's address): signed attachment URLs start with it. */
+  publicUrl: string;
   /** Reports each attempt (for metrics). */
   onAttempt?: (ok: boolean) => void;
 }
@@ -145,10 +148,13 @@ export class WebhookDispatcher {
     const at = new Date(nowMs).toISOString();
     const ring = this.deps.keyring();
     const secrets = (await this.store.signingSecrets(d.webhookId, at)).map((sealed) => ring.open(sealed));
+    const minutes = this.deps.settings.signedAttachmentUrlsMinutes;
+    // Signed at each attempt: a retry hours later carries URLs that still work.
+    const body = minutes > 0 ? withSignedAttachmentUrls(d.payload, ring, this.deps.publicUrl, Math.floor(nowMs / 1000) + minutes * 60) : d.payload;
     const headers = {
       'content-type': 'application/json',
       'user-agent': 'mailroom-webhooks/1',
-      ...signedHeaders(secrets, d.eventId, Math.floor(nowMs / 1000), d.payload),
+      ...signedHeaders(secrets, d.eventId, Math.floor(nowMs / 1000), body),
     };
     let status: number | null = null;
     let error: string;
@@ -157,7 +163,7 @@ export class WebhookDispatcher {
       // DNS may have changed since the endpoint was added.
       const rules: TargetRules = { allowPrivateNetworks: this.deps.settings.allowPrivateNetworks, what: 'webhook URL' };
       const target = await resolvePublicTarget(checkTargetUrl(d.url, rules), this.deps.resolver, rules);
-      const response = await postPinned(target, headers, d.payload, this.deps.settings.timeoutMs);
+      const response = await postPinned(target, headers, body, this.deps.settings.timeoutMs);
       status = response.status;
       if (status >= 200 && status < 300) {
         await this.store.delivered(d, status, at);

@@ -10,6 +10,7 @@ import { runCli, runCliAsync, spawnServer, type ServerProcess } from '../helpers
 import { startProvider, type Provider } from '../helpers/provider.ts';
 import { startReceiver } from '../helpers/receiver.ts';
 import { tempDir, waitFor } from '../helpers/server.ts';
+import { eventValidator } from '../helpers/event-schemas.ts';
 
 const PASSWORD = 'correct-horse-battery-staple-42';
 const dataDir = tempDir('mailroom-accounts-');
@@ -307,7 +308,8 @@ describe('accounts', () => {
 
 describe('webhooks CLI', () => {
   it("adds an endpoint (secret shown once), delivers the relay's events signed with it, rotates, replays, lists and removes", async () => {
-    const receiver = await startReceiver();
+    // Every event it gets is checked against its schema in the served OpenAPI document.
+    const receiver = await startReceiver('/hooks', await eventValidator(`http://127.0.0.1:${server.httpPort}`));
     try {
       const bad = runCli(['webhooks', 'add', '--tenant', 'acme', '--url', receiver.url, '--events', 'outbound.sent,nope'], env);
       expect(bad.stderr).toMatch(/unknown: nope/);
@@ -333,6 +335,7 @@ describe('webhooks CLI', () => {
       );
       await waitFor(() => receiver.events.length === 2, 15_000, 'replayed');
       expect(receiver.badSignatures).toEqual([]);
+      expect(receiver.invalidEvents).toEqual([]);
 
       const listed = json<{ id: number; status: string; events: string[]; pending: number }[]>(runCli(['webhooks', 'list', '--json'], env));
       expect(listed.find((w) => w.id === added.id)).toMatchObject({ status: 'active', events: ['outbound.sent', 'outbound.failed'], pending: 0 });

@@ -12,6 +12,7 @@ import {
   InboxSchema,
   InboxTestSchema,
   MessageSchema,
+  MessageShownSchema,
   OutboundSchema,
   page,
   ProblemSchema,
@@ -192,7 +193,7 @@ describe.each(BACKENDS)('on %s', (backend) => {
         'jane.private@else.example',
         `MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nMy CV.\r\n--b\r\nContent-Type: application/pdf; name="cv.pdf"\r\nContent-Disposition: attachment; filename="cv.pdf"\r\nContent-Transfer-Encoding: base64\r\n\r\n${attachment}\r\n--b--`,
       );
-      const shown = valid(MessageSchema, (await call('GET', `/v1/messages/${withCv}`, acmeToken)).body);
+      const shown = valid(MessageShownSchema, (await call('GET', `/v1/messages/${withCv}`, acmeToken)).body);
       expect(shown).toMatchObject({ status: 'unassigned', reason: 'unknown_sender', evidence: { sender: 'jane.private@else.example' } });
       const raw = await call('GET', `/v1/messages/${withCv}/raw`, acmeToken);
       expect(raw.type).toBe('message/rfc822');
@@ -208,13 +209,16 @@ describe.each(BACKENDS)('on %s', (backend) => {
       expect(queue.items.map((m) => m.id)).toContain(withCv);
       problem(await call('POST', `/v1/messages/${withCv}/assign`, acmeToken, { candidate: 'nobody' }), 404, /no candidate "nobody"/);
       problem(await call('POST', `/v1/messages/${withCv}/assign`, acmeToken, {}), 400, /candidate/);
-      const assigned = valid(MessageSchema, (await call('POST', `/v1/messages/${withCv}/assign`, acmeToken, { candidate: 'c-1', rememberAddress: true })).body);
+      const assigned = valid(
+        MessageShownSchema,
+        (await call('POST', `/v1/messages/${withCv}/assign`, acmeToken, { candidate: 'c-1', rememberAddress: true })).body,
+      );
       expect(assigned).toMatchObject({ status: 'assigned', method: 'manual', candidate: { externalId: 'c-1' } });
       expect((await t.ctx.candidates.get('acme', 'c-1'))?.emails).toContain('jane.private@else.example');
       problem(await call('POST', `/v1/messages/${withCv}/assign`, acmeToken, { candidate: 'c-1' }), 409, /not unassigned/);
 
       const stranger = await deliver('careers@replies.acme.com', 'stranger@else.example');
-      expect(valid(MessageSchema, (await call('POST', `/v1/messages/${stranger}/dismiss`, acmeToken, { note: 'spam' })).body).status).toBe('dismissed');
+      expect(valid(MessageShownSchema, (await call('POST', `/v1/messages/${stranger}/dismiss`, acmeToken, { note: 'spam' })).body).status).toBe('dismissed');
     });
 
     it('queues a message with send, shows it, lists and tests accounts, manages webhooks', async () => {

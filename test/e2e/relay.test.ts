@@ -82,7 +82,8 @@ describe.each(BACKENDS)('on %s', (backend) => {
       const byToken = (await t.ctx.messages.get(
         await deliver(queued.replyTo!, 'jane@candidate.example', `Subject: Re: Your interview\r\nIn-Reply-To: <${queued.messageId}>`),
       ))!;
-      expect(byToken).toMatchObject({ status: 'assigned', conversationId: queued.conversationId });
+      // Matched by its token, it still says which of our messages it answers (its In-Reply-To names it).
+      expect(byToken).toMatchObject({ status: 'assigned', conversationId: queued.conversationId, outboundId: queued.id });
       expect(byToken.decision).toMatchObject({ method: 'token', candidate: { externalId: 'c-jane' }, evidence: { kid: 'a' } });
       // ... and from her phone, to the plain address, by In-Reply-To only.
       const byHeader = (await t.ctx.messages.get(

@@ -1,7 +1,9 @@
 // Webhooks end to end: events written with the changes they describe, signed
 // deliveries verified by the standardwebhooks package, the receiver down and
 // back (everything delivered, in order per message), a restart of mailroom in
-// the middle, secret rotation, replay, and 410 Gone.
+// the middle, secret rotation, replay, and 410 Gone; attachments with signed
+// URLs that download without a token. Every event received is validated
+// against its schema in the served OpenAPI document.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createContext, type Context } from '../../src/context.ts';
 import { createLogger } from '../../src/log.ts';
@@ -9,6 +11,8 @@ import { startServer, type RunningServer } from '../../src/server/server.ts';
 import { newWebhookSecret } from '../../src/webhooks/signing.ts';
 import { RawSmtp, queuedId } from '../helpers/raw-smtp.ts';
 import { startReceiver, type Receiver } from '../helpers/receiver.ts';
+import { eventValidator, type EventCheck } from '../helpers/event-schemas.ts';
+import { signedQuery } from '../../src/webhooks/attachment-links.ts';
 import { authenticatedSenders, BACKENDS, isProcessed, seedTenants, tempDir, testConfig, waitFor, zoneFile } from '../helpers/server.ts';
 import { postgresSettings } from '../helpers/postgres.ts';
 import { assignMessage, dismissMessage, EVERY_TENANT } from '../../src/operations/index.ts';
@@ -16,7 +20,7 @@ import { assignMessage, dismissMessage, EVERY_TENANT } from '../../src/operation
 describe.each(BACKENDS)('on %s', (backend) => {
   const dataDir = tempDir('mailroom-webhooks-');
   const sections = {
-    webhooks: { pollIntervalMs: 50, retryBaseMs: 50 },
+    webhooks: { pollIntervalMs: 50, retryBaseMs: 50, signedAttachmentUrlsMinutes: 5 },
     relay: { pollIntervalMs: 100 },
     dns: { zoneFile: zoneFile(tempDir(), authenticatedSenders(['candidate.example'])) },
   };
@@ -28,10 +32,21 @@ describe.each(BACKENDS)('on %s', (backend) => {
   let ctx: Context;
   let server: RunningServer | null = null;
   const receivers: Receiver[] = [];
+  let check: EventCheck = () => 'the server has not started';
+  let api = '';
 
   async function start(): Promise<void> {
     ctx = await createContext(config, { log: createLogger('silent') });
     server = await startServer(ctx);
+    api = `http://127.0.0.1:${server.http!.port}`;
+    check = await eventValidator(api);
+  }
+
+  /** A receiver that validates every event against the served document. */
+  async function newReceiver(): Promise<Receiver> {
+    const r = await startReceiver('/hooks', (event) => check(event));
+    receivers.push(r);
+    return r;
   }
 
   async function stop(): Promise<void> {
@@ -42,6 +57,8 @@ describe.each(BACKENDS)('on %s', (backend) => {
   afterAll(async () => {
     await stop();
     for (const r of receivers) await r.close().catch(() => undefined);
+    // Whatever any test made mailroom send follows the document.
+    expect(receivers.flatMap((r) => r.invalidEvents)).toEqual([]);
   });
 
   async function addWebhook(tenant: string, url: string, events: string[] | null = null): Promise<{ id: number; secret: string }> {
@@ -66,9 +83,8 @@ describe.each(BACKENDS)('on %s', (backend) => {
       await first.candidates.upsert('acme', { externalId: 'c-jane', name: 'Jane', emails: ['jane@candidate.example'] });
       await first.close();
       await start();
-      const acme = await startReceiver();
-      const globex = await startReceiver();
-      receivers.push(acme, globex);
+      const acme = await newReceiver();
+      const globex = await newReceiver();
       acme.secrets.push((await addWebhook('acme', acme.url)).secret);
       globex.secrets.push((await addWebhook('globex', globex.url)).secret);
 
@@ -100,11 +116,11 @@ describe.each(BACKENDS)('on %s', (backend) => {
         data: { message: { status: 'assigned', candidate: { externalId: 'c-jane' } } },
       });
       expect(globex.events).toEqual([]);
+      expect(acme.invalidEvents).toEqual([]);
     });
 
     it('keeps events while the receiver is down and across a restart of mailroom, then delivers all, in order per message', async () => {
-      const receiver = await startReceiver();
-      receivers.push(receiver);
+      const receiver = await newReceiver();
       receiver.secrets.push((await addWebhook('acme', receiver.url, ['message.unassigned', 'message.dismissed'])).secret);
       receiver.failWith = 503;
       const ids: string[] = [];
@@ -130,8 +146,7 @@ describe.each(BACKENDS)('on %s', (backend) => {
     });
 
     it('signs with both secrets during a rotation, replays on request, and disables an endpoint that answers 410', async () => {
-      const receiver = await startReceiver();
-      receivers.push(receiver);
+      const receiver = await newReceiver();
       const { id, secret } = await addWebhook('acme', receiver.url, ['message.dismissed']);
       const fresh = newWebhookSecret();
       await ctx.webhooks.rotate(id, ctx.keyring().seal(fresh), new Date(Date.now() + 3_600_000).toISOString());
@@ -151,6 +166,51 @@ describe.each(BACKENDS)('on %s', (backend) => {
       await dismissMessage(ctx, EVERY_TENANT, await deliver('gone@else.example', 'Gone'), null);
       await waitFor(async () => (await ctx.webhooks.get(id))?.status === 'disabled', 10_000, 'disabled after 410');
       expect((await ctx.webhooks.get(id))?.disabledReason).toMatch(/410 Gone/);
+    });
+
+    it("gives a message event's attachments signed URLs that download without a token until they expire; tampered or expired: 403", async () => {
+      const receiver = await newReceiver();
+      receiver.secrets.push((await addWebhook('acme', receiver.url, ['message.assigned'])).secret);
+      const cv = Buffer.from('%PDF-1.4 my CV').toString('base64');
+      const c = await RawSmtp.connect(server!.smtp.port);
+      expect((await c.startData(['careers@replies.acme.com'], 'jane@candidate.example'))?.code).toBe(354);
+      const id = queuedId(
+        await c.command(
+          `From: jane@candidate.example\r\nSubject: My CV\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nAttached.\r\n--b\r\nContent-Type: application/pdf; name="cv.pdf"\r\nContent-Disposition: attachment; filename="cv.pdf"\r\nContent-Transfer-Encoding: base64\r\n\r\n${cv}\r\n--b--\r\n.`,
+        ),
+      );
+      c.close();
+      await waitFor(() => receiver.events.some((e) => (e.data.message as { id: string }).id === id), 10_000, 'the event of the message with a CV');
+      const event = receiver.events.find((e) => (e.data.message as { id: string }).id === id)!;
+      const [attachment] = (event.data.message as { attachments: { sha256: string; url: string }[] }).attachments;
+      const path = `/v1/messages/${id}/attachments/${attachment!.sha256}`;
+      expect(attachment!.url).toMatch(new RegExp(`^${api}${path}\\?expires=\\d+&kid=\\w+&signature=[\\w-]+$`));
+      const expires = Number(new URL(attachment!.url).searchParams.get('expires'));
+      expect(expires * 1000).toBeGreaterThan(Date.now() + 4 * 60_000);
+      expect(expires * 1000).toBeLessThanOrEqual(Date.now() + 5 * 60_000);
+
+      const download = await fetch(attachment!.url);
+      expect(download.status).toBe(200);
+      expect(await download.text()).toBe('%PDF-1.4 my CV');
+      // Without the signature it is an API path like any other: a token is needed.
+      expect((await fetch(`${api}${path}`)).status).toBe(401);
+      const tampered = new URL(attachment!.url);
+      tampered.searchParams.set('expires', String(expires + 3600));
+      expect((await fetch(tampered)).status).toBe(403);
+      // The signature names the message: moved to another one, it is refused.
+      expect((await fetch(attachment!.url.replace(id, '01JZZZZZZZZZZZZZZZZZZZZZZZ'))).status).toBe(403);
+      // Genuinely signed, but an hour ago for a minute.
+      const expired = await fetch(`${api}${path}${signedQuery(ctx.keyring(), id, attachment!.sha256, Math.floor(Date.now() / 1000) - 3600)}`);
+      expect(expired.status).toBe(403);
+      expect(((await expired.json()) as { detail: string }).detail).toMatch(/expired/);
+      // Signed for an attachment this message does not have: nothing to find.
+      const other = 'a'.repeat(64);
+      expect((await fetch(`${api}/v1/messages/${id}/attachments/${other}${signedQuery(ctx.keyring(), id, other, expires)}`)).status).toBe(404);
+      expect(receiver.invalidEvents).toEqual([]);
+      // The check bites: an event unlike its schema is named.
+      const message = event.data.message as Record<string, unknown>;
+      expect(check({ ...event, data: { message: { ...message, status: 'lost' } } })).toMatch(/status/);
+      expect(check({ ...event, data: { message: { ...message, surprise: true } } })).toMatch(/additional/);
     });
   });
 });

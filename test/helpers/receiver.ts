@@ -4,6 +4,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
+import type { EventCheck } from './event-schemas.ts';
 
 export interface ReceivedEvent {
   id: string;
@@ -18,6 +19,8 @@ export interface Receiver {
   events: ReceivedEvent[];
   /** Deliveries whose signature did not verify (should stay empty). */
   badSignatures: string[];
+  /** Events that do not follow their schema in the OpenAPI document, with why (should stay empty). */
+  invalidEvents: string[];
   /** Answer this status instead of 204 (null: normal). */
   failWith: number | null;
   /** The secrets deliveries may be signed with (any one verifying is enough). */
@@ -28,10 +31,12 @@ export interface Receiver {
   reopen(): Promise<void>;
 }
 
-export async function startReceiver(path = '/hooks'): Promise<Receiver> {
+/** `check`: every event received is validated with it (test/helpers/event-schemas.ts). */
+export async function startReceiver(path = '/hooks', check: EventCheck | null = null): Promise<Receiver> {
   const state = { failWith: null as number | null, attempts: 0 };
   const events: ReceivedEvent[] = [];
   const badSignatures: string[] = [];
+  const invalidEvents: string[] = [];
   const secrets: string[] = [];
   const handler = (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): void => {
     let body = '';
@@ -62,6 +67,8 @@ export async function startReceiver(path = '/hooks'): Promise<Receiver> {
       }
       const event = JSON.parse(body) as ReceivedEvent;
       if (event.id !== headers['webhook-id']) badSignatures.push(`id mismatch ${event.id}`);
+      const invalid = check?.(event) ?? null;
+      if (invalid) invalidEvents.push(invalid);
       events.push(event);
       res.statusCode = 204;
       res.end();
@@ -74,6 +81,7 @@ export async function startReceiver(path = '/hooks'): Promise<Receiver> {
     url: `http://127.0.0.1:${port}${path}`,
     events,
     badSignatures,
+    invalidEvents,
     secrets,
     get failWith() {
       return state.failWith;

@@ -58,6 +58,7 @@ function sourcesFor(world: World): MatchSources {
     },
     token: async () => null,
     thread: async () => null,
+    answered: async () => null,
     bounceTarget: async (_chain, originalMessageId, recipient, hard) => {
       const byId = sent(originalMessageId);
       if (byId) return { outbound: outbound(byId), via: 'message_id', hard, recipient: recipient ?? byId.recipient };

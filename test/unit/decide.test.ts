@@ -35,6 +35,7 @@ function input(over: Partial<MatchInput>): MatchInput {
     ownOutbound: null,
     token: null,
     thread: null,
+    answers: null,
     bounce: null,
     ...over,
   };
@@ -62,6 +63,19 @@ describe('matching decision', () => {
       'a genuine token wins over a thread and a DMARC failure',
       { dmarc: 'fail', sender: unproven, token: goodToken, thread: { ...thread, candidate: june } },
       { status: 'assigned', method: 'token', candidate: jane },
+    ],
+    [
+      'a token-matched reply carries the outbound message it names',
+      { from: 'stranger@else.example', sender: unproven, token: goodToken, answers: 'O1' },
+      { status: 'assigned', method: 'token', conversationId: 7, outboundId: 'O1', evidence: { answers: 'O1' } },
+    ],
+    ['a sender-matched reply carries the outbound message it names', { answers: 'O3' }, { status: 'assigned', method: 'sender', outboundId: 'O3' }],
+    ['an unassigned reply still names what it answers', { from: 'stranger@else.example', answers: 'O3' }, { status: 'unassigned', outboundId: 'O3' }],
+    ['a From failing DMARC names nothing it answers', { dmarc: 'fail', sender: unproven, answers: 'O3' }, { reason: 'dmarc_fail', outboundId: null }],
+    [
+      'a bounce keeps the message it reports on, not one it names',
+      { kind: 'bounce', sender: unproven, answers: 'O3', bounce: { outbound: sentToJane, via: 'message_id', hard: true, recipient: 'jane@candidate.example' } },
+      { outboundId: 'O1' },
     ],
     [
       'a forged or foreign token is never a match',

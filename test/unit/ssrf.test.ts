@@ -139,6 +139,7 @@ const settings = {
   rotationGraceHours: 24,
   allowPrivateNetworks: false,
   maxPerTenant: 2,
+  signedAttachmentUrlsMinutes: 0,
 };
 
 const contexts: Context[] = [];
@@ -174,7 +175,15 @@ describe('webhook endpoints', () => {
     const { webhook } = await addWebhook(ctx, EVERY_TENANT, { tenant: 'acme', url: `https://hooks.example.com:${port}/hooks`, events: null });
     // Rebinding: the name now points at the server's own loopback, where the receiver listens.
     table['hooks.example.com'] = ['127.0.0.1'];
-    const dispatcher = new WebhookDispatcher({ repositories: ctx, keyring: ctx.keyring, settings, resolver, log: createLogger('silent'), nowMs: Date.now });
+    const dispatcher = new WebhookDispatcher({
+      repositories: ctx,
+      keyring: ctx.keyring,
+      settings,
+      resolver,
+      log: createLogger('silent'),
+      nowMs: Date.now,
+      publicUrl: '',
+    });
     await ctx.events.record(tenantId, 'message.unassigned', 'M1', {}, new Date());
     expect(await dispatcher.runOnce()).toBe(1);
     expect(receiver.attempts).toBe(0);
@@ -204,6 +213,7 @@ describe('webhook endpoints', () => {
       resolver,
       log: createLogger('silent'),
       nowMs: Date.now,
+      publicUrl: '',
     });
     await new EventStore(SqliteSql.of(db)).record(tenantId, 'message.unassigned', 'M2', {}, new Date());
     expect(await dispatcher.runOnce()).toBe(1);

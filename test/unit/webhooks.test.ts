@@ -65,11 +65,13 @@ async function setup(
       rotationGraceHours: 24,
       allowPrivateNetworks: true,
       maxPerTenant: 10,
+      signedAttachmentUrlsMinutes: 0,
       ...over.settings,
     },
     resolver: over.resolver ?? zoneResolver({}),
     log: createLogger('silent'),
     nowMs: () => clock.now,
+    publicUrl: 'https://mailroom.example',
   });
   return { db, keyring, receiver, webhookId, tenantId: tenant.id, clock, dispatcher };
 }

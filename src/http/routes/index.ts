@@ -4,6 +4,7 @@
 // declare alike (bearer security, JSON and problem responses) is in shared.ts,
 // the scope and page cursors in scope.ts.
 export { candidateRoutes } from './candidates.ts';
+export { conversationRoutes } from './conversations.ts';
 export { inboxRoutes } from './inboxes.ts';
 export { messageRoutes } from './messages.ts';
 export { relayRoutes } from './relay.ts';

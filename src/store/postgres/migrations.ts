@@ -322,4 +322,12 @@ export const postgresMigrations: readonly Migration[] = [
       ALTER TABLE inboxes ADD COLUMN reread_below BIGINT NOT NULL DEFAULT 0;
     `,
   },
+  {
+    version: 4,
+    name: "a conversation's outbound messages by index",
+    sql: `
+      -- A conversation read (the thread over the API) finds what was sent in it without reading every outbound message.
+      CREATE INDEX outbound_conversation ON outbound_messages(conversation_id, created_at, id);
+    `,
+  },
 ];

@@ -501,6 +501,14 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE inboxes ADD COLUMN reread_below INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  {
+    version: 18,
+    name: "a conversation's outbound messages by index",
+    sql: `
+      -- A conversation read (the thread over the API) finds what was sent in it without reading every outbound message.
+      CREATE INDEX outbound_conversation ON outbound_messages(conversation_id, created_at, id);
+    `,
+  },
 ];
 
 export function migrate(db: Database, list: readonly Migration[] = migrations): number[] {
