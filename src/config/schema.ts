@@ -2,6 +2,7 @@
 // Defaults here are the embedded defaults; config/default.yaml repeats them for
 // people to read, and a unit test keeps the two in step.
 import { z } from 'zod';
+import { parseCidrs } from '../net/client-address.ts';
 
 const port = z.number().int().min(0).max(65535);
 const positiveInt = z.number().int().positive();
@@ -216,6 +217,13 @@ const httpSection = z
       .default('')
       .describe(
         'Where people reach this server (https://mailroom.example.com behind a TLS proxy), for the console links `mailroom users add` prints; empty: http://<http.host>:<http.port>.',
+      ),
+    trustedProxies: z
+      .string()
+      .default('')
+      .refine((v) => !('error' in parseCidrs(v)), { message: 'a comma-separated list of IP addresses or CIDRs (10.0.0.0/8, 2001:db8::/32)' })
+      .describe(
+        'Comma-separated addresses or CIDRs of the reverse proxies in front of the HTTP server: a request from one of them is counted (sign-in limits) as the right-most X-Forwarded-For address that is not itself listed. Empty: the socket address, whatever the header says.',
       ),
     downloadMbPerSecond: z
       .number()

@@ -35,6 +35,7 @@ export { purgeRawMessages, type PurgeRequest } from './retention.ts';
 export {
   addConsoleUser,
   completeSetup,
+  consoleAddress,
   consoleUserWithin,
   removeConsoleUser,
   resetConsoleUser,
