@@ -301,6 +301,10 @@ const oauthSection = z
     googleClientSecret: z.string().default('').describe('Its client secret (set by environment: MAILROOM_OAUTH_GOOGLE_CLIENT_SECRET).'),
     googleAuthorizeUrl: z.string().default('https://accounts.google.com/o/oauth2/v2/auth').describe("Google's authorization endpoint."),
     googleTokenUrl: z.string().default('https://oauth2.googleapis.com/token').describe("Google's token endpoint."),
+    googleIssuer: z
+      .string()
+      .default('https://accounts.google.com')
+      .describe("The `iss` Google's id tokens must carry (checked with the audience, expiry and email_verified before an account is added)."),
     googleScope: z
       .string()
       .default('https://mail.google.com/ openid email')
@@ -315,10 +319,23 @@ const oauthSection = z
       .default('https://login.microsoftonline.com/common/oauth2/v2.0/authorize')
       .describe("Microsoft's authorization endpoint (common: any work or school account)."),
     microsoftTokenUrl: z.string().default('https://login.microsoftonline.com/common/oauth2/v2.0/token').describe("Microsoft's token endpoint."),
+    microsoftIssuer: z
+      .string()
+      .default('https://login.microsoftonline.com/{tenantid}/v2.0')
+      .describe("The `iss` Microsoft's id tokens must carry; {tenantid} stands for the token's own tid (the common endpoint serves every directory)."),
     microsoftScope: z
       .string()
       .default('https://outlook.office.com/SMTP.Send offline_access openid email')
       .describe('Scopes asked of Microsoft: SMTP AUTH with XOAUTH2 needs SMTP.Send, a refresh token offline_access.'),
+    allowedReturnUrls: z
+      .string()
+      .default('')
+      .refine((v) => v.split(',').every((u) => !u.trim() || /^https?:\/\/[^/?#]+(\/[^?#]*)?$/.test(u.trim())), {
+        message: 'a comma-separated list of http(s) URLs without query or fragment',
+      })
+      .describe(
+        "Comma-separated URLs a platform's sign-in (POST /v1/accounts/oauth) may send the browser back to: the same origin exactly, and a path at or under one of these. Empty: none.",
+      ),
   })
   .strict();
 

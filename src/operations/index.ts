@@ -46,5 +46,18 @@ export {
   SESSION_HOURS,
   type SignedIn,
 } from './users.ts';
-export { beginAccountSignIn, completeAccountSignIn, signInApp, type PendingSignIn, type SignInProvider, type SignInRequest } from './oauth-accounts.ts';
+export {
+  abandonSignIn,
+  allowedReturnUrl,
+  beginAccountSignIn,
+  completeAccountSignIn,
+  signInApp,
+  signInRedirectUri,
+  signInReturnUrl,
+  type SignInFinisher,
+  type SignInProvider,
+  type SignInRequest,
+  type SignInStarter,
+} from './oauth-accounts.ts';
+export { SignInError, verifiedMailbox, type SignInErrorCode } from './oauth-id-token.ts';
 export { editAccount, type AccountEdit } from './account-edit.ts';

@@ -69,6 +69,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in a browser', () => {
           googleClientSecret: auth.clientSecret,
           googleAuthorizeUrl: `${auth.url}/authorize`,
           googleTokenUrl: `${auth.url}/token`,
+          googleIssuer: auth.url,
         },
       },
     });

@@ -6,6 +6,7 @@
 export { candidateRoutes } from './candidates.ts';
 export { inboxRoutes } from './inboxes.ts';
 export { messageRoutes } from './messages.ts';
+export { oauthRoutes } from './oauth.ts';
 export { relayRoutes } from './relay.ts';
 export { webhookRoutes } from './webhooks.ts';
 export { scopeOf, type Scope } from './scope.ts';
