@@ -170,6 +170,17 @@ describe.each(BACKENDS)('OAuth sign-in on %s', (backend: BackendName) => {
     }
   });
 
+  it('a customer who declines at the provider goes back with error=access_denied, and the sign-in is spent', async () => {
+    const started = await api(first.base, token, { provider: 'google', returnUrl: RETURN });
+    const state = new URL(((await started.json()) as { authorizeUrl: string }).authorizeUrl).searchParams.get('state') ?? '';
+    const declined = await fetch(`${second.base}/console/accounts/oauth/callback?error=access_denied&state=${state}`, { redirect: 'manual' });
+    expect(declined.status).toBe(303);
+    const ended = new URL(declined.headers.get('location') ?? '');
+    expect([`${ended.origin}${ended.pathname}`, ended.searchParams.get('error')]).toEqual([RETURN, 'access_denied']);
+    const late = await fetch(`${second.base}/console/accounts/oauth/callback?code=x&state=${state}`, { redirect: 'manual' });
+    expect(late.headers.get('location')).toBeNull();
+  });
+
   it('refuses a return URL outside oauth.allowedReturnUrls, and a tenant out of reach', async () => {
     for (const returnUrl of [
       'https://platform.example/settings/emailer',
