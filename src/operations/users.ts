@@ -107,7 +107,7 @@ export async function completeSetup(ctx: Context, setupToken: string, password: 
   const user = await setupUser(ctx, setupToken);
   if (password.length < MIN_PASSWORD) throw new InvalidError(`a password has at least ${MIN_PASSWORD} characters`, 'password');
   if (password.toLowerCase().includes(user.email.split('@')[0] as string)) throw new InvalidError('a password must not contain the user name', 'password');
-  const weak = weakPasswordReason(password, [user.email, ...user.email.split(/[@.]/)]);
+  const weak = await weakPasswordReason(password, [user.email, ...user.email.split(/[@.]/)]);
   if (weak) throw new InvalidError(weak, 'password');
   await ctx.consoleUsers.setPassword(user.id, await hashPassword(password));
   return user;

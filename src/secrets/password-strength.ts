@@ -2,20 +2,28 @@
 // up as a TypeScript port): it finds common passwords, keyboard walks,
 // repeats, sequences, dates and the user's own name in the password and
 // scores the guesses an attacker needs, so "aaaaaaaaaaaa" or "password1234"
-// fail although they are long. The estimator is built once, on first use:
-// loading its dictionaries takes a moment.
-import { ZxcvbnFactory } from '@zxcvbn-ts/core';
-import { adjacencyGraphs, dictionary } from '@zxcvbn-ts/language-common';
+// fail although they are long. The estimator and its dictionaries are loaded
+// on first use only (a password being set), not by every command that starts.
+import type { ZxcvbnFactory } from '@zxcvbn-ts/core';
 
 /** zxcvbn's scale 0..4; 3 is "safely unguessable: moderate protection from offline slow-hash scenario" (its own words). */
 export const MIN_PASSWORD_SCORE = 3;
 
-let estimator: ZxcvbnFactory | null = null;
+let estimator: Promise<ZxcvbnFactory> | null = null;
+
+async function load(): Promise<ZxcvbnFactory> {
+  const [{ ZxcvbnFactory }, { adjacencyGraphs, dictionary }] = await Promise.all([import('@zxcvbn-ts/core'), import('@zxcvbn-ts/language-common')]);
+  return new ZxcvbnFactory({ dictionary, graphs: adjacencyGraphs });
+}
 
 /** Why the password is too easy to guess (the estimator's advice), or null when it is strong enough. */
-export function weakPasswordReason(password: string, userInputs: readonly string[]): string | null {
-  estimator ??= new ZxcvbnFactory({ dictionary, graphs: adjacencyGraphs });
-  const result = estimator.check(password, [...userInputs]);
+export async function weakPasswordReason(password: string, userInputs: readonly string[]): Promise<string | null> {
+  // A failed load is tried again next time rather than remembered.
+  estimator ??= load().catch((err: unknown) => {
+    estimator = null;
+    throw err;
+  });
+  const result = (await estimator).check(password, [...userInputs]);
   if (result.score >= MIN_PASSWORD_SCORE) return null;
   // Without a translation package the feedback is keys (repeated, commonPassword, ...): said in our own words.
   const warning = result.feedback.warning ? (WARNINGS[result.feedback.warning] ?? null) : null;
