@@ -5,7 +5,7 @@ import { UsageError } from '../errors.ts';
 import type { Context } from '../context.ts';
 import type { StoredMessage } from '../store/index.ts';
 import { withContext, type GlobalOptions } from './context.ts';
-import { assignMessage, dismissMessage, EVERY_TENANT, reprocessMessages } from '../operations/index.ts';
+import { addressToRemember, assignMessage, dismissMessage, EVERY_TENANT, reprocessMessages } from '../operations/index.ts';
 import { messageJson } from '../views/index.ts';
 import { parseLimit } from './messages.ts';
 import { printFields, printJson, printTable, senderLine } from './output.ts';
@@ -62,7 +62,8 @@ const list = (globals: () => GlobalOptions) => (options: { tenant?: string; reas
 const show = (globals: () => GlobalOptions) => (id: string, options: { json?: boolean }) =>
   withContext(globals(), async (ctx) => {
     const m = await unassignedMessage(ctx, id);
-    if (options.json) return printJson({ ...messageJson(m), evidence: m.decision?.evidence ?? {} });
+    const remember = addressToRemember(m);
+    if (options.json) return printJson({ ...messageJson(m), evidence: m.decision?.evidence ?? {}, rememberAddress: remember });
     printFields([
       ['id', m.id],
       ['tenant', m.tenant],
@@ -78,6 +79,8 @@ const show = (globals: () => GlobalOptions) => (id: string, options: { json?: bo
       ['verification', m.classification?.verification ? JSON.stringify(m.classification.verification) : null],
       ['attachments', m.attachments.map((a) => a.filename ?? '(unnamed)').join(', ') || null],
       ['reply text', m.classification?.replyText ?? null],
+      // What --remember-address would add, as the console's form shows it.
+      ['remember', remember.address ? `${remember.address} (${remember.why})` : `nothing: ${remember.why}`],
     ]);
   });
 

@@ -873,6 +873,73 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/accounts/oauth': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** @description Starts a sign-in with Google or Microsoft for a new sending account. On return the browser is sent to returnUrl with `account=<id>` (the account, Pending until tested) or `error=<code>` (unknown_sign_in, access_denied, grant_refused, invalid_id_token, wrong_issuer, wrong_audience, expired_id_token, no_email, unverified_email, account_refused) and `error_description`. */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['OAuthStartRequest'];
+        };
+      };
+      responses: {
+        /** @description the sign-in waits for the browser (any node can finish it) */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['OAuthStarted'];
+          };
+        };
+        /** @description invalid request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description unknown tenant, or the provider is not configured */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description returnUrl is not allowed (oauth.allowedReturnUrls) */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/inboxes': {
     parameters: {
       query?: never;
@@ -2173,6 +2240,28 @@ export interface components {
         ms: number;
       }[];
     };
+    OAuthStarted: {
+      /** @description The provider's consent page: send the customer's browser there. */
+      authorizeUrl: string;
+      /** @description The sign-in must come back before this (ten minutes); it finishes once. */
+      expiresAt: string;
+    };
+    OAuthStartRequest: {
+      /** @enum {string} */
+      provider: 'google' | 'microsoft';
+      /** @description The tenant the account is for (a subcompany's slug); default: the token's. */
+      tenant?: string;
+      /** @description The console user whose account it is (their default), instead of the tenant. */
+      owner?: string;
+      /** @description Default: the mailbox signed in. */
+      name?: string;
+      isDefault?: boolean;
+      /**
+       * Format: uri
+       * @description Where the browser goes afterwards, with `account` or `error` added to its query; must be under oauth.allowedReturnUrls.
+       */
+      returnUrl: string;
+    };
     Inbox: {
       id: number;
       tenant: string;
@@ -2274,6 +2363,8 @@ export type Conversation = components['schemas']['Conversation'];
 export type SendRequest = components['schemas']['SendRequest'];
 export type OutboundPage = components['schemas']['OutboundPage'];
 export type Diagnosis = components['schemas']['Diagnosis'];
+export type OAuthStarted = components['schemas']['OAuthStarted'];
+export type OAuthStartRequest = components['schemas']['OAuthStartRequest'];
 export type Inbox = components['schemas']['Inbox'];
 export type InboxTest = components['schemas']['InboxTest'];
 export type Webhook = components['schemas']['Webhook'];

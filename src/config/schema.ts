@@ -2,6 +2,7 @@
 // Defaults here are the embedded defaults; config/default.yaml repeats them for
 // people to read, and a unit test keeps the two in step.
 import { z } from 'zod';
+import { parseCidrs } from '../net/client-address.ts';
 
 const port = z.number().int().min(0).max(65535);
 const positiveInt = z.number().int().positive();
@@ -226,6 +227,13 @@ const httpSection = z
       .describe(
         'Where people reach this server (https://mailroom.example.com behind a TLS proxy), for the console links `mailroom users add` prints; empty: http://<http.host>:<http.port>.',
       ),
+    trustedProxies: z
+      .string()
+      .default('')
+      .refine((v) => !('error' in parseCidrs(v)), { message: 'a comma-separated list of IP addresses or CIDRs (10.0.0.0/8, 2001:db8::/32)' })
+      .describe(
+        'Comma-separated addresses or CIDRs of the reverse proxies in front of the HTTP server: a request from one of them is counted (sign-in limits) as the right-most X-Forwarded-For address that is not itself listed. Empty: the socket address, whatever the header says.',
+      ),
     downloadMbPerSecond: z
       .number()
       .min(0)
@@ -308,6 +316,10 @@ const oauthSection = z
     googleClientSecret: z.string().default('').describe('Its client secret (set by environment: MAILROOM_OAUTH_GOOGLE_CLIENT_SECRET).'),
     googleAuthorizeUrl: z.string().default('https://accounts.google.com/o/oauth2/v2/auth').describe("Google's authorization endpoint."),
     googleTokenUrl: z.string().default('https://oauth2.googleapis.com/token').describe("Google's token endpoint."),
+    googleIssuer: z
+      .string()
+      .default('https://accounts.google.com')
+      .describe("The `iss` Google's id tokens must carry (checked with the audience, expiry and email_verified before an account is added)."),
     googleScope: z
       .string()
       .default('https://mail.google.com/ openid email')
@@ -322,10 +334,23 @@ const oauthSection = z
       .default('https://login.microsoftonline.com/common/oauth2/v2.0/authorize')
       .describe("Microsoft's authorization endpoint (common: any work or school account)."),
     microsoftTokenUrl: z.string().default('https://login.microsoftonline.com/common/oauth2/v2.0/token').describe("Microsoft's token endpoint."),
+    microsoftIssuer: z
+      .string()
+      .default('https://login.microsoftonline.com/{tenantid}/v2.0')
+      .describe("The `iss` Microsoft's id tokens must carry; {tenantid} stands for the token's own tid (the common endpoint serves every directory)."),
     microsoftScope: z
       .string()
       .default('https://outlook.office.com/SMTP.Send offline_access openid email')
       .describe('Scopes asked of Microsoft: SMTP AUTH with XOAUTH2 needs SMTP.Send, a refresh token offline_access.'),
+    allowedReturnUrls: z
+      .string()
+      .default('')
+      .refine((v) => v.split(',').every((u) => !u.trim() || /^https?:\/\/[^/?#]+(\/[^?#]*)?$/.test(u.trim())), {
+        message: 'a comma-separated list of http(s) URLs without query or fragment',
+      })
+      .describe(
+        "Comma-separated URLs a platform's sign-in (POST /v1/accounts/oauth) may send the browser back to: the same origin exactly, and a path at or under one of these. Empty: none.",
+      ),
   })
   .strict();
 

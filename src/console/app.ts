@@ -34,7 +34,7 @@ export function consoleRoutes(ctx: Context): Hono<ConsoleEnv> {
     c.header('referrer-policy', 'no-referrer');
     c.header('cache-control', 'no-store');
   });
-  oauthCallbackRoute(app); // the provider's redirect comes without the session cookie
+  oauthCallbackRoute(app, ctx); // the provider's redirect comes without the session cookie
   sessionRoutes(app, ctx); // sign-in pages, then the session guard
   queueRoutes(app, ctx);
   candidateRoutes(app, ctx);

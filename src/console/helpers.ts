@@ -18,7 +18,11 @@ export function pagePolicy(formTargets: readonly string[] = []): string {
 /** Rows on a page of a list (the queue, the outbound queue, a delivery log). */
 export const PAGE = 50;
 
-export const sameText = (a: string, b: string): boolean => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+/** Equal in constant time; compares bytes, since a string of multibyte characters is longer in bytes than in characters. */
+export const sameText = (a: string, b: string): boolean => {
+  const [x, y] = [Buffer.from(a), Buffer.from(b)];
+  return x.length === y.length && timingSafeEqual(x, y);
+};
 
 /** Behind a TLS proxy (X-Forwarded-Proto) or on https: the cookie is Secure. */
 export const secure = (c: HonoContext): boolean => new URL(c.req.url).protocol === 'https:' || c.req.header('x-forwarded-proto') === 'https';

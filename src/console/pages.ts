@@ -3,6 +3,7 @@
 import { html } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import type { Account, Candidate, ConsoleUser, StoredMessage } from '../store/index.ts';
+import type { AddressToRemember } from '../operations/index.ts';
 import { reasonChip, REASON_FILTERS, verdictWords } from './reasons.ts';
 
 export type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
@@ -174,7 +175,7 @@ export function queuePage(
   );
 }
 
-export function messagePage(user: ConsoleUser, csrf: string, m: StoredMessage, hasHtml: boolean, candidates: Candidate[]): Html {
+export function messagePage(user: ConsoleUser, csrf: string, m: StoredMessage, hasHtml: boolean, candidates: Candidate[], remember: AddressToRemember): Html {
   const suggestions = m.decision?.suggestions ?? [];
   const verification = m.classification?.verification ?? null;
   return page(
@@ -225,8 +226,15 @@ export function messagePage(user: ConsoleUser, csrf: string, m: StoredMessage, h
                     ${candidates.map((c) => html`<option value="${c.externalId}">${c.name} · ${c.emails.join(', ')}</option>`)}
                   </datalist>
                 </label>
-                <label><input type="checkbox" name="remember" value="1" /> remember this address</label>
+                ${
+                  remember.address
+                    ? html`<label><input type="checkbox" name="remember" value="1" /> remember <strong class="remember">${remember.address}</strong></label>`
+                    : ''
+                }
                 <button>Assign</button>
+                <p class="muted remember-why">
+                  ${remember.address ? html`The address remembered is ${remember.why}.` : html`No address will be remembered: ${remember.why}.`}
+                </p>
               </form>
               <form method="post" action="/console/messages/${m.id}/dismiss">
                 <input type="hidden" name="csrf" value="${csrf}" />

@@ -10,3 +10,4 @@ export { checkTargetUrl, resolvePublicTarget, type CheckedTarget, type TargetRul
 export { postPinned, type PinnedResponse } from './pinned-request.ts';
 export { RateLimiter, TokenBucket } from './rate-limiter.ts';
 export { clientKey } from './client-key.ts';
+export { clientAddress, parseCidrs } from './client-address.ts';

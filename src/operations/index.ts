@@ -5,7 +5,15 @@
 // words its own way: the CLI names its flags, the API answers problem types.
 // Reads that are a single repository call stay with the caller.
 export { EVERY_TENANT, reaches, tenantsWithin, tenantWithin, messageWithin, accountWithin, type Reach } from './reach.ts';
-export { assignMessage, dismissMessage, reprocessMessages, type Assignment, type ReprocessRequest } from './messages.ts';
+export {
+  addressToRemember,
+  assignMessage,
+  dismissMessage,
+  reprocessMessages,
+  type AddressToRemember,
+  type Assignment,
+  type ReprocessRequest,
+} from './messages.ts';
 export {
   answeredOutbound,
   candidateConversations,
@@ -36,6 +44,7 @@ export { purgeRawMessages, type PurgeRequest } from './retention.ts';
 export {
   addConsoleUser,
   completeSetup,
+  consoleAddress,
   consoleUserWithin,
   removeConsoleUser,
   resetConsoleUser,
@@ -46,5 +55,18 @@ export {
   SESSION_HOURS,
   type SignedIn,
 } from './users.ts';
-export { beginAccountSignIn, completeAccountSignIn, signInApp, type PendingSignIn, type SignInProvider, type SignInRequest } from './oauth-accounts.ts';
+export {
+  abandonSignIn,
+  allowedReturnUrl,
+  beginAccountSignIn,
+  completeAccountSignIn,
+  signInApp,
+  signInRedirectUri,
+  signInReturnUrl,
+  type SignInFinisher,
+  type SignInProvider,
+  type SignInRequest,
+  type SignInStarter,
+} from './oauth-accounts.ts';
+export { SignInError, verifiedMailbox, type SignInErrorCode } from './oauth-id-token.ts';
 export { editAccount, type AccountEdit } from './account-edit.ts';

@@ -13,6 +13,35 @@ async function unassignedWithin(ctx: Context, reach: Reach, id: string): Promise
   return message;
 }
 
+/** The address "remember this address" would add to the candidate, or none and why. */
+export interface AddressToRemember {
+  address: string | null;
+  why: string;
+}
+
+/**
+ * The sender the matching judged, never an address the body merely names: the
+ * From as the authentication checks read it, or a forward's original sender
+ * only when the decision trusted the forward (the tenant's own authenticated
+ * forwarder). Anything else would let a stranger's forwarded block teach the
+ * candidate an attacker's address, which authenticated mail then matches.
+ */
+export function addressToRemember(message: StoredMessage): AddressToRemember {
+  const forward = message.decision?.evidence.forward as { trusted?: unknown; originalFrom?: unknown; why?: unknown } | undefined;
+  if (forward?.trusted === true && typeof forward.originalFrom === 'string')
+    return { address: forward.originalFrom.toLowerCase(), why: "the original sender of a forward from the tenant's own authenticated address" };
+  const notForward =
+    forward && typeof forward.originalFrom === 'string' ? ` (not ${forward.originalFrom}, named in an untrusted forward: ${String(forward.why)})` : '';
+  const sender = message.auth?.sender;
+  if (sender) {
+    if (!sender.address) return { address: null, why: `no single sender to remember: ${sender.detail}` };
+    const proof = sender.authenticated ? `authenticated: ${sender.detail}` : `not authenticated: ${sender.detail}`;
+    return { address: sender.address, why: `the From address (${proof})${notForward}` };
+  }
+  if (!message.from) return { address: null, why: 'the message has no From address' };
+  return { address: message.from.toLowerCase(), why: `the From address${notForward}` };
+}
+
 export interface Assignment {
   message: StoredMessage;
   candidate: Candidate;
@@ -30,12 +59,16 @@ export async function assignMessage(
   const message = await unassignedWithin(ctx, reach, id);
   const candidate = await ctx.candidates.get(message.tenant, request.candidate);
   if (!candidate) throw new NotFoundError(`no candidate "${request.candidate}" in tenant "${message.tenant}"`, 'candidate');
-  const sender = message.classification?.forward?.originalFrom?.address ?? message.from;
-  if (request.rememberAddress && !sender) throw new ConflictError(`message ${message.id} has no sender address to remember`, 'rememberAddress');
+  const { address: sender, why } = addressToRemember(message);
+  if (request.rememberAddress && !sender) throw new ConflictError(`message ${message.id} has no address to remember: ${why}`, 'rememberAddress');
   const at = ctx.clock.now().toISOString();
   const assigned = await ctx.transaction(async (tx) => {
     if (request.rememberAddress && sender)
-      await tx.candidates.upsert(message.tenant, { externalId: candidate.externalId, name: candidate.name, emails: [...candidate.emails, sender] });
+      await tx.candidates.upsert(message.tenant, {
+        externalId: candidate.externalId,
+        name: candidate.name,
+        emails: candidate.emails.some((e) => e.toLowerCase() === sender) ? [...candidate.emails] : [...candidate.emails, sender],
+      });
     const tenantId = (await tx.messages.tenantOf(message.id)) as number;
     const conversationId = await tx.conversations.place(tenantId, candidate.id, message.subject, null, at);
     await tx.messages.assignManually(message.id, { id: candidate.id, externalId: candidate.externalId, name: candidate.name }, conversationId, at);

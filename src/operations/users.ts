@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { ConflictError, ForbiddenError, InvalidError, NotFoundError } from '../errors.ts';
 import type { Context } from '../context.ts';
-import { hashPassword, NO_USER_HASH, verifyPassword } from '../secrets/index.ts';
+import { hashPassword, NO_USER_HASH, verifyPassword, weakPasswordReason } from '../secrets/index.ts';
 import { normalizeAddress, type ConsoleRole, type ConsoleUser } from '../store/index.ts';
 import { EVERY_TENANT, reaches, tenantWithin, type Reach } from './reach.ts';
 
@@ -24,6 +24,19 @@ export interface SignedIn {
   csrf: string;
 }
 
+/**
+ * The one spelling of a console user's address, for storing, signing in and
+ * the per-address sign-in limit alike: Unicode NFKC (full-width letters fold
+ * to ASCII), lower case, no trailing dot on the domain. Whitespace inside it,
+ * or anything else that is not an address, is refused rather than cleaned up,
+ * so `rick @acme.com` is not rick@acme.com.
+ */
+export function consoleAddress(input: string): string | null {
+  const text = input.normalize('NFKC').trim();
+  if (/\s/u.test(text)) return null;
+  return normalizeAddress(text);
+}
+
 async function reachOf(ctx: Context, user: ConsoleUser): Promise<Reach> {
   return user.tenantId === null ? EVERY_TENANT : { tenantIds: await ctx.tenants.subtreeIds(user.tenantId) };
 }
@@ -39,7 +52,7 @@ export async function addConsoleUser(
   reach: Reach,
   input: { tenant?: string | undefined; email: string; role: string },
 ): Promise<{ user: ConsoleUser; setupToken: string; expiresAt: string }> {
-  const email = normalizeAddress(input.email);
+  const email = consoleAddress(input.email);
   if (!email) throw new InvalidError(`"${input.email}" is not an email address`, 'email');
   if (input.role !== 'recruiter' && input.role !== 'admin' && input.role !== 'operator')
     throw new InvalidError('a console user is a recruiter, an admin or an operator', 'role');
@@ -94,13 +107,16 @@ export async function completeSetup(ctx: Context, setupToken: string, password: 
   const user = await setupUser(ctx, setupToken);
   if (password.length < MIN_PASSWORD) throw new InvalidError(`a password has at least ${MIN_PASSWORD} characters`, 'password');
   if (password.toLowerCase().includes(user.email.split('@')[0] as string)) throw new InvalidError('a password must not contain the user name', 'password');
+  const weak = await weakPasswordReason(password, [user.email, ...user.email.split(/[@.]/)]);
+  if (weak) throw new InvalidError(weak, 'password');
   await ctx.consoleUsers.setPassword(user.id, await hashPassword(password));
   return user;
 }
 
 /** Checks the password; a new session (its id goes into the cookie) or null. A wrong address costs as long as a wrong password. */
 export async function signIn(ctx: Context, email: string, password: string): Promise<{ sessionId: string; signedIn: SignedIn } | null> {
-  const user = await ctx.consoleUsers.byEmail(normalizeAddress(email) ?? '');
+  const address = consoleAddress(email);
+  const user = address ? await ctx.consoleUsers.byEmail(address) : null;
   const ok = await verifyPassword(password, user?.passwordHash ?? NO_USER_HASH);
   if (!user || !user.passwordHash || !ok) return null;
   const sessionId = token();

@@ -15,3 +15,4 @@ export {
   type KeySettings,
 } from './keyring.ts';
 export { hashPassword, verifyPassword, NO_USER_HASH } from './passwords.ts';
+export { weakPasswordReason, MIN_PASSWORD_SCORE } from './password-strength.ts';

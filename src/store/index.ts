@@ -66,6 +66,7 @@ export { GaugeQueries, type CountedTable } from './gauges.ts';
 export { SealedSecrets } from './sealed.ts';
 export { SentCopyStore, type SentCopy, type SentCopyState, type DueSentCopy } from './sent-copies.ts';
 export { InboxStore, type Inbox, type InboxImport, type InboxSecurity, type InboxStatus, type NewInbox } from './inboxes.ts';
+export { OAuthSignInStore, type StoredSignIn } from './oauth-sign-ins.ts';
 export { ConsoleUserStore, type ConsoleRole, type ConsoleSession, type ConsoleUser } from './console-users.ts';
 export { createRepositories, repositoriesOver, createPipelineSources, type Repositories, type RepositoryOptions, type RouteTable } from './repositories.ts';
 export { SqliteRouteTable, ROUTE_RECHECK_MS, type RouteAnswer } from './routes.ts';

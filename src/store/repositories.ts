@@ -10,6 +10,7 @@ import { AttachmentStore } from './attachments.ts';
 import { ApiTokenStore } from './api-tokens.ts';
 import { CandidateStore } from './candidates.ts';
 import { ConsoleUserStore } from './console-users.ts';
+import { OAuthSignInStore } from './oauth-sign-ins.ts';
 import { ConversationStore } from './conversations.ts';
 import { EventStore } from './events.ts';
 import { GaugeQueries } from './gauges.ts';
@@ -49,6 +50,7 @@ export interface Repositories {
   inboxes: InboxStore;
   /** People who sign in to the web console, and their sessions. */
   consoleUsers: ConsoleUserStore;
+  oauthSignIns: OAuthSignInStore;
   events: EventStore;
   webhooks: WebhookStore;
   apiTokens: ApiTokenStore;
@@ -92,6 +94,7 @@ export function repositoriesOver(sql: Sql, routes: RouteTable, options: Reposito
     sentCopies: new SentCopyStore(sql),
     inboxes: new InboxStore(sql),
     consoleUsers: new ConsoleUserStore(sql),
+    oauthSignIns: new OAuthSignInStore(sql),
     events: new EventStore(sql),
     webhooks: new WebhookStore(sql),
     apiTokens: new ApiTokenStore(sql),

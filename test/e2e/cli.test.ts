@@ -244,6 +244,7 @@ describe.each(BACKENDS)('on %s', (backend) => {
       expect(queue.map((m) => m.id)).toEqual(expect.arrayContaining([later, manual, spam]));
       expect(runCli(['unassigned', 'list'], env).stdout).toMatch(/unknown_sender/);
       expect(runCli(['unassigned', 'show', later], env).stdout).toMatch(/why here\s+unknown_sender/);
+      expect(runCli(['unassigned', 'show', manual], env).stdout).toMatch(/remember\s+private@elsewhere\.example \(the From address/);
       expect(runCli(['unassigned', 'list', '--since', 'yesterday-ish'], env).stderr).toMatch(/--since must be a date/);
       expect(runCli(['unassigned', 'list', '--limit', 'abc'], env).stderr).toMatch(/--limit must be a whole number/);
 

@@ -69,6 +69,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in a browser', () => {
           googleClientSecret: auth.clientSecret,
           googleAuthorizeUrl: `${auth.url}/authorize`,
           googleTokenUrl: `${auth.url}/token`,
+          googleIssuer: auth.url,
         },
       },
     });
@@ -149,6 +150,8 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in a browser', () => {
     expect(pixelHits).toBe(0);
     expect(await page.getAttribute('iframe', 'sandbox')).toBe('');
 
+    // The form names the exact address "remember" adds: the From that was judged.
+    expect(await page.textContent('strong.remember')).toBe('jane.private@home.example');
     await page.fill('input[name=candidate]', 'c-jane');
     await page.check('input[name=remember]');
     await page.click('button:has-text("Assign")');

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConflictError, ForbiddenError, InvalidError, NotFoundError } from '../../src/errors.ts';
 import {
+  addressToRemember,
   addTenant,
   assignMessage,
   createApiToken,
@@ -24,7 +25,7 @@ let acme: Reach;
 let globex: Reach;
 
 beforeAll(async () => {
-  t = await startTestServer({ overrides: { dns: { zoneFile: zoneFile(tempDir(), authenticatedSenders(['candidate.example'])) } } });
+  t = await startTestServer({ overrides: { dns: { zoneFile: zoneFile(tempDir(), authenticatedSenders(['candidate.example', 'evil.example'])) } } });
   acme = { tenantIds: await t.ctx.tenants.subtreeIds((await t.ctx.tenants.get('acme'))!.id) };
   globex = { tenantIds: await t.ctx.tenants.subtreeIds((await t.ctx.tenants.get('globex'))!.id) };
   await t.ctx.candidates.upsert('acme', { externalId: 'c-jane', name: 'Jane', emails: ['jane@candidate.example'] });
@@ -32,12 +33,17 @@ beforeAll(async () => {
 
 afterAll(() => t.cleanup());
 
-async function unassigned(from: string): Promise<string> {
+async function deliver(from: string, body = 'Hello.', subject = 'Hello'): Promise<string> {
   const c = await RawSmtp.connect(t.server.smtp.port);
-  expect((await c.startData(['careers@replies.acme.com'], from))?.code).toBe(354);
-  const id = queuedId(await c.command(`From: ${from}\r\nSubject: Hello\r\nMessage-ID: <${Math.random().toString(36).slice(2)}@x>\r\n\r\nHello.\r\n.`));
+  expect((await c.startData(['careers@replies.acme.com'], from.split(',')[0]))?.code).toBe(354);
+  const id = queuedId(await c.command(`From: ${from}\r\nSubject: ${subject}\r\nMessage-ID: <${Math.random().toString(36).slice(2)}@x>\r\n\r\n${body}\r\n.`));
   c.close();
   await waitFor(async () => isProcessed((await t.ctx.messages.get(id))?.status), 10_000, 'processed');
+  return id;
+}
+
+async function unassigned(from: string, body?: string, subject?: string): Promise<string> {
+  const id = await deliver(from, body, subject);
   expect((await t.ctx.messages.get(id))?.status).toBe('unassigned');
   return id;
 }
@@ -62,6 +68,38 @@ describe('operations', () => {
     expect((await t.ctx.candidates.get('acme', 'c-jane'))?.emails).toContain('stranger@candidate.example');
     expect(await eventsOf(id)).toEqual(['message.unassigned', 'message.assigned']);
     await expect(dismissMessage(t.ctx, acme, id, null)).rejects.toThrow(ConflictError);
+  });
+
+  it("remember: the From that was judged, never the sender a stranger's forwarded block names", async () => {
+    await t.ctx.candidates.upsert('acme', { externalId: 'c-jane-doe', name: 'Jane Doe', emails: ['jane@home.example'] });
+    const forwarded = [
+      'Have a look at my CV.',
+      '',
+      '---------- Forwarded message ---------',
+      'From: Jane Doe <attacker@evil.example>',
+      'Subject: CV',
+      '',
+      'Attached.',
+    ];
+    const id = await unassigned('jane.doe@candidate.example', forwarded.join('\r\n'), 'Fwd: CV');
+    const message = (await t.ctx.messages.get(id))!;
+    expect(message.classification?.forward?.originalFrom?.address).toBe('attacker@evil.example');
+    expect(addressToRemember(message)).toMatchObject({ address: 'jane.doe@candidate.example', why: expect.stringMatching(/not attacker@evil\.example/) });
+
+    const { remembered } = await assignMessage(t.ctx, acme, id, { candidate: 'c-jane-doe', rememberAddress: true });
+    expect(remembered).toBe('jane.doe@candidate.example');
+    expect([...((await t.ctx.candidates.get('acme', 'c-jane-doe'))?.emails ?? [])].sort()).toEqual(['jane.doe@candidate.example', 'jane@home.example']);
+
+    // The attacker's own mail, SPF pass for evil.example, is not filed under her.
+    const later = (await t.ctx.messages.get(await deliver('attacker@evil.example')))!;
+    expect(later.auth?.sender).toMatchObject({ authenticated: true, address: 'attacker@evil.example' });
+    expect(later).toMatchObject({ status: 'unassigned', decision: { reason: 'unknown_sender', candidate: null } });
+  });
+
+  it('remember: several authors in From leave nothing to remember, and asking for it is refused', async () => {
+    const id = await unassigned('a@candidate.example, b@candidate.example');
+    expect(addressToRemember((await t.ctx.messages.get(id))!)).toMatchObject({ address: null, why: expect.stringMatching(/2 mailboxes/) });
+    await expect(assignMessage(t.ctx, acme, id, { candidate: 'c-jane', rememberAddress: true })).rejects.toThrow(ConflictError);
   });
 
   it('a change whose event cannot be written is rolled back whole', async () => {

@@ -3,7 +3,10 @@
 // answers at once (the person "consents") with a code bound to the S256
 // challenge, /token trades it only for the matching verifier, client secret
 // and redirect URI (a refresh token, an access token, an id token naming the
-// mailbox), and later refreshes the access token for XOAUTH2.
+// mailbox), and later refreshes the access token for XOAUTH2. The id token's
+// claims are a real provider's (iss: the stand-in's URL, aud: the client id,
+// exp, email_verified); a test overrides them to play a provider's mistake or
+// an attacker's token (`claims`, where undefined removes a claim).
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,6 +19,8 @@ export interface StandInAuthServer {
   accessToken: string;
   /** Token requests refused, with the reason (a wrong verifier shows here). */
   refused: string[];
+  /** Changes to the next id tokens' claims (undefined removes one). */
+  claims: Record<string, unknown>;
   close(): Promise<void>;
 }
 
@@ -26,7 +31,13 @@ export async function startAuthServer(mailbox: string): Promise<StandInAuthServe
   const refreshToken = `rt-${randomBytes(8).toString('hex')}`;
   const codes = new Map<string, { challenge: string; redirectUri: string }>();
   const refused: string[] = [];
-  const idToken = ['{"alg":"none"}', JSON.stringify({ email: mailbox, sub: '1' })].map((part) => Buffer.from(part).toString('base64url')).join('.') + '.';
+  const claims: Record<string, unknown> = {};
+  let url = '';
+  const idToken = (): string => {
+    const now = Math.floor(Date.now() / 1000);
+    const payload = { iss: url, aud: clientId, sub: '1', iat: now, exp: now + 3600, email: mailbox, email_verified: true, ...claims };
+    return ['{"alg":"RS256","kid":"stand-in"}', JSON.stringify(payload)].map((part) => Buffer.from(part).toString('base64url')).join('.') + '.c2lnbmF0dXJl';
+  };
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://stand-in');
     if (url.pathname === '/authorize') {
@@ -71,16 +82,18 @@ export async function startAuthServer(mailbox: string): Promise<StandInAuthServe
           .digest('base64url') !== issued.challenge
       )
         return refuse('code_verifier does not match');
-      answer(200, { access_token: accessToken, refresh_token: refreshToken, id_token: idToken, token_type: 'Bearer', expires_in: 3600 });
+      answer(200, { access_token: accessToken, refresh_token: refreshToken, id_token: idToken(), token_type: 'Bearer', expires_in: 3600 });
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url,
     clientId,
     clientSecret,
     accessToken,
     refused,
+    claims,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

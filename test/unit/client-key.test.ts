@@ -1,6 +1,6 @@
 // What a per-client limit counts: an IPv4 address, or an IPv6 /64.
 import { describe, expect, it } from 'vitest';
-import { clientKey, RateLimiter } from '../../src/net/index.ts';
+import { clientAddress, clientKey, parseCidrs, RateLimiter } from '../../src/net/index.ts';
 import { DownloadBudget } from '../../src/http/send-file.ts';
 import { ConnectionLimiter } from '../../src/smtp/connection-limits.ts';
 
@@ -24,6 +24,31 @@ describe('client keys', () => {
     expect(limiter.admit('s2', clientKey('2001:db8:1:2::99'))).toBe(true);
     expect(limiter.admit('s3', clientKey('2001:db8:1:2:dead:beef:0:1'))).toBe(false);
     expect(limiter.admit('s4', clientKey('2001:db8:1:3::1'))).toBe(true);
+  });
+});
+
+describe('the client of an HTTP request', () => {
+  const parsed = parseCidrs('10.0.0.0/8, 192.0.2.1, 2001:db8::/32');
+  const trusted = 'list' in parsed ? parsed.list : null;
+  it.each([
+    ['a socket that is no proxy: the header is ignored', '198.51.100.5', '203.0.113.1', '198.51.100.5'],
+    ['no header: the socket', '10.0.0.1', undefined, '10.0.0.1'],
+    ['behind one proxy: the address it saw', '10.0.0.1', '203.0.113.1', '203.0.113.1'],
+    ['what the client wrote itself, left of it, is not believed', '10.0.0.1', '1.2.3.4, 203.0.113.1', '203.0.113.1'],
+    ['through two listed proxies: the right-most unlisted', '192.0.2.1', '1.2.3.4, 203.0.113.1, 10.2.3.4', '203.0.113.1'],
+    ['an IPv4-mapped socket and hop', '::ffff:10.0.0.1', '::ffff:203.0.113.1', '203.0.113.1'],
+    ['IPv6 proxies', '2001:db8::1', '2001:db8:1::2, 2a00:1450::1', '2a00:1450::1'],
+    ['every hop a proxy: the left-most', '10.0.0.1', '10.0.0.2, 10.0.0.3', '10.0.0.2'],
+    ['garbage ends the walk at the last hop known', '10.0.0.1', '203.0.113.1, not-an-ip', '10.0.0.1'],
+  ])('%s', (_what, socket, header, client) => {
+    expect(clientAddress(socket, header, trusted)).toBe(client);
+  });
+
+  it('is the socket when no proxy is listed, and a list names the entry that is not an address', () => {
+    expect(clientAddress('10.0.0.1', '203.0.113.1', null)).toBe('10.0.0.1');
+    expect(parseCidrs('')).toMatchObject({ count: 0 });
+    expect(parseCidrs('10.0.0.0/8, 10.0.0.0/33')).toEqual({ error: expect.stringContaining('"10.0.0.0/33"') });
+    expect(parseCidrs('proxy.example')).toEqual({ error: expect.stringContaining('"proxy.example"') });
   });
 });
 

@@ -5,42 +5,71 @@
 // origin before the code is traded and the account added.
 import type { Hono } from 'hono';
 import { html } from 'hono/html';
-import { beginAccountSignIn, completeAccountSignIn, signInApp, tenantsWithin, type PendingSignIn, type SignInProvider } from '../../operations/index.ts';
+import {
+  abandonSignIn,
+  beginAccountSignIn,
+  completeAccountSignIn,
+  signInApp,
+  SignInError,
+  signInRedirectUri,
+  signInReturnUrl,
+  tenantsWithin,
+  type SignInProvider,
+} from '../../operations/index.ts';
 import type { Context } from '../../context.ts';
 import { adminOnly, field, pagePolicy, type ConsoleContext, type ConsoleEnv } from '../helpers.ts';
 import { signInFormPage } from '../pages-account-form.ts';
 import { page } from '../pages.ts';
 
-const CALLBACK = '/console/accounts/oauth/callback';
-/** Sign-ins waiting for the provider's answer, by state; dropped when used or past their ten minutes. */
-type Pending = Map<string, PendingSignIn & { sessionId: string }>;
+/** The platform's page with the outcome added to its query: `account` on success, `error` (and `error_description`) otherwise. */
+function backToPlatform(returnUrl: string, outcome: Record<string, string>): string {
+  const url = new URL(returnUrl);
+  for (const [name, value] of Object.entries(outcome)) url.searchParams.set(name, value);
+  return url.toString();
+}
 
-/** The callback: before the session guard, since the cookie does not come with the provider's redirect. */
-export function oauthCallbackRoute(app: Hono<ConsoleEnv>): void {
-  app.get('/accounts/oauth/callback', (c) => {
+/**
+ * The callback: before the session guard, since the cookie does not come with
+ * the provider's redirect. A platform's sign-in (POST /v1/accounts/oauth)
+ * finishes here, its state being its capability, and the browser goes on to
+ * the platform's page; the console's steps once more to /finish.
+ */
+export function oauthCallbackRoute(app: Hono<ConsoleEnv>, ctx: Context): void {
+  app.get('/accounts/oauth/callback', async (c) => {
+    const state = c.req.query('state') ?? '';
     const error = c.req.query('error');
+    const returnUrl = state ? await signInReturnUrl(ctx, state) : null;
+    if (returnUrl) {
+      if (error) {
+        await abandonSignIn(ctx, state);
+        return c.redirect(backToPlatform(returnUrl, { error: 'access_denied', error_description: `the provider said: ${error}` }), 303);
+      }
+      try {
+        const account = await completeAccountSignIn(ctx, state, c.req.query('code') ?? '', 'platform');
+        return c.redirect(backToPlatform(returnUrl, { account: String(account.id) }), 303);
+      } catch (err) {
+        if (!(err instanceof SignInError)) throw err;
+        return c.redirect(backToPlatform(returnUrl, { error: err.code, error_description: err.message }), 303);
+      }
+    }
     if (error) return c.html(page('Sign-in not completed', `The provider said: ${error} ${c.req.query('error_description') ?? ''}`), 400);
-    const next = `/console/accounts/oauth/finish?${new URLSearchParams({ code: c.req.query('code') ?? '', state: c.req.query('state') ?? '' }).toString()}`;
+    const next = `/console/accounts/oauth/finish?${new URLSearchParams({ code: c.req.query('code') ?? '', state }).toString()}`;
     return c.html(page('Signing in', html`<p>Signing in… <a href="${next}">continue</a></p>`, null, '', 0, next));
   });
 }
 
 export function oauthRoutes(app: Hono<ConsoleEnv>, ctx: Context): void {
-  const pending: Pending = new Map();
   app.use('/accounts/sign-in/*', adminOnly);
   app.use('/accounts/oauth/finish', adminOnly);
   app.get('/accounts/sign-in/:provider', showSignInForm(ctx));
-  app.post('/accounts/sign-in/:provider', begin(ctx, pending));
-  app.get('/accounts/oauth/finish', finish(ctx, pending));
+  app.post('/accounts/sign-in/:provider', begin(ctx));
+  app.get('/accounts/oauth/finish', finish(ctx));
 }
 
 const providerOf = (c: ConsoleContext): SignInProvider | null => {
   const name = c.req.param('provider');
   return name === 'google' || name === 'microsoft' ? name : null;
 };
-
-/** Where the provider sends the browser back: http.publicUrl behind a proxy, else this request's own origin. */
-const redirectUriOf = (ctx: Context, c: ConsoleContext): string => `${ctx.config.http.publicUrl.replace(/\/$/, '') || new URL(c.req.url).origin}${CALLBACK}`;
 
 const showSignInForm = (ctx: Context) => async (c: ConsoleContext) => {
   const { user, reach, csrf } = c.get('signedIn');
@@ -50,15 +79,15 @@ const showSignInForm = (ctx: Context) => async (c: ConsoleContext) => {
   const tenants = (await tenantsWithin(ctx, reach)).map((t) => t.slug);
   // The form's answer redirects to the provider: a redirect after a form is held to form-action too.
   c.header('content-security-policy', pagePolicy([new URL(app.authorizeUrl).origin]));
-  return c.html(signInFormPage(user, csrf, provider, tenants, redirectUriOf(ctx, c)));
+  return c.html(signInFormPage(user, csrf, provider, tenants, signInRedirectUri(ctx.config, c.req.url)));
 };
 
-const begin = (ctx: Context, pending: Pending) => async (c: ConsoleContext) => {
+const begin = (ctx: Context) => async (c: ConsoleContext) => {
   const provider = providerOf(c);
   if (!provider) return c.notFound();
   const body = await c.req.parseBody();
   const port = field(body, 'port').trim();
-  const { url, pending: waiting } = await beginAccountSignIn(
+  const { url } = await beginAccountSignIn(
     ctx,
     c.get('signedIn').reach,
     {
@@ -70,21 +99,21 @@ const begin = (ctx: Context, pending: Pending) => async (c: ConsoleContext) => {
       port: port ? Number(port) : undefined,
       security: field(body, 'security') || undefined,
     },
-    redirectUriOf(ctx, c),
+    signInRedirectUri(ctx.config, c.req.url),
+    { session: c.get('sessionId') },
   );
-  const now = ctx.clock.now().getTime();
-  for (const [state, p] of pending) if (p.expiresAt < now) pending.delete(state);
-  pending.set(waiting.state, { ...waiting, sessionId: c.get('sessionId') });
   return c.redirect(url, 303);
 };
 
-const finish = (ctx: Context, pending: Pending) => async (c: ConsoleContext) => {
+const finish = (ctx: Context) => async (c: ConsoleContext) => {
   const { user, reach, csrf } = c.get('signedIn');
-  const waiting = pending.get(c.req.query('state') ?? '');
-  // Only the session that started it may finish it: a link from someone else's sign-in adds nothing.
-  if (!waiting || waiting.sessionId !== c.get('sessionId'))
-    return c.html(page('Sign-in not found', 'This sign-in is unknown, was used already, or was started elsewhere: start it again.', user, csrf), 400);
-  pending.delete(waiting.state);
-  const account = await completeAccountSignIn(ctx, reach, waiting, c.req.query('code') ?? '');
-  return c.redirect(`/console/accounts?added=${account.id}`, 303);
+  try {
+    // Only the session that started it may finish it: a link from someone else's sign-in adds nothing.
+    const account = await completeAccountSignIn(ctx, c.req.query('state') ?? '', c.req.query('code') ?? '', { session: c.get('sessionId') }, reach);
+    return c.redirect(`/console/accounts?added=${account.id}`, 303);
+  } catch (err) {
+    if (!(err instanceof SignInError)) throw err;
+    const title = err.code === 'unknown_sign_in' ? 'Sign-in not found' : 'Sign-in refused';
+    return c.html(page(title, err.message, user, csrf), 400);
+  }
 };

@@ -5,7 +5,7 @@ import type { Hono } from 'hono';
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { DomainError } from '../../errors.ts';
-import { assignMessage, dismissMessage, messageWithin, tenantsWithin } from '../../operations/index.ts';
+import { addressToRemember, assignMessage, dismissMessage, messageWithin, tenantsWithin } from '../../operations/index.ts';
 import type { Context } from '../../context.ts';
 import { field, PAGE, type ConsoleContext, type ConsoleEnv } from '../helpers.ts';
 import { messagePage, page, queuePage } from '../pages.ts';
@@ -54,7 +54,7 @@ const showMessage = (ctx: Context) => async (c: ConsoleContext) => {
   const { user, reach, csrf } = c.get('signedIn');
   const m = await messageWithin(ctx, reach, c.req.param('id') ?? '');
   const candidates = m.status === 'unassigned' ? await ctx.candidates.list(m.tenant, 500) : [];
-  return c.html(messagePage(user, csrf, m, Boolean((await ctx.messages.parsed(m.id))?.html), candidates));
+  return c.html(messagePage(user, csrf, m, Boolean((await ctx.messages.parsed(m.id))?.html), candidates, addressToRemember(m)));
 };
 
 /** The sender's HTML as a document of its own, framed with sandbox="" under the mail policy (app.ts). */

@@ -5,8 +5,8 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { DomainError } from '../../errors.ts';
-import { clientKey, RateLimiter } from '../../net/index.ts';
-import { completeSetup, SESSION_HOURS, sessionOf, setupUser, signIn, signOut } from '../../operations/index.ts';
+import { clientAddress, clientKey, parseCidrs, RateLimiter } from '../../net/index.ts';
+import { completeSetup, consoleAddress, SESSION_HOURS, sessionOf, setupUser, signIn, signOut } from '../../operations/index.ts';
 import type { Context } from '../../context.ts';
 import { COOKIE, field, sameText, secure, type ConsoleContext, type ConsoleEnv } from '../helpers.ts';
 import { loginPage, page, setupPage } from '../pages.ts';
@@ -26,11 +26,15 @@ export function sessionRoutes(app: Hono<ConsoleEnv>, ctx: Context): void {
 function login(ctx: Context) {
   const perClient = new RateLimiter<string>(SIGN_INS_PER_MINUTE, () => ctx.clock.now().getTime());
   const perAddress = new RateLimiter<string>(SIGN_INS_PER_MINUTE, () => ctx.clock.now().getTime());
+  const proxies = parseCidrs(ctx.config.http.trustedProxies);
+  const trusted = 'list' in proxies && proxies.count > 0 ? proxies.list : null;
   return async (c: ConsoleContext) => {
     const body = await c.req.parseBody();
-    const email = field(body, 'email').trim().toLowerCase();
-    const address = getConnInfo(c).remote.address ?? 'unknown';
-    const wait = Math.max(perClient.take(clientKey(address)), perAddress.take(email));
+    const email = field(body, 'email').trim();
+    const client = clientAddress(getConnInfo(c).remote.address ?? 'unknown', c.req.header('x-forwarded-for'), trusted);
+    // Keyed on the address as sign-in reads it, so another spelling of it (case, a trailing dot, full-width letters) shares the count.
+    const account = consoleAddress(email);
+    const wait = Math.max(perClient.take(clientKey(client)), account ? perAddress.take(account) : 0);
     if (wait > 0) {
       c.header('retry-after', String(wait));
       return c.html(loginPage(`Too many attempts: try again in ${wait} s.`, email), 429);

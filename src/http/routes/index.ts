@@ -7,6 +7,7 @@ export { candidateRoutes } from './candidates.ts';
 export { conversationRoutes } from './conversations.ts';
 export { inboxRoutes } from './inboxes.ts';
 export { messageRoutes } from './messages.ts';
+export { oauthRoutes } from './oauth.ts';
 export { relayRoutes } from './relay.ts';
 export { webhookRoutes } from './webhooks.ts';
 export { scopeOf, type Scope } from './scope.ts';

@@ -37,6 +37,7 @@ export const COPY_ORDER = [
   'inbox_imports',
   'console_users',
   'console_sessions',
+  'oauth_sign_ins',
 ] as const;
 
 /** Tables whose id PostgreSQL generates: their sequences continue after the copied ids. */

@@ -330,4 +330,22 @@ export const postgresMigrations: readonly Migration[] = [
       CREATE INDEX outbound_conversation ON outbound_messages(conversation_id, created_at, id);
     `,
   },
+  {
+    version: 5,
+    name: 'sign-ins with Google or Microsoft kept in the database, so any node finishes them',
+    sql: `
+      CREATE TABLE oauth_sign_ins (
+        state_hash    TEXT PRIMARY KEY,
+        tenant_id     BIGINT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+        provider      TEXT NOT NULL,
+        started_by    TEXT NOT NULL,
+        request       TEXT NOT NULL,
+        verifier      TEXT NOT NULL,
+        redirect_uri  TEXT NOT NULL,
+        created_at    TEXT NOT NULL,
+        expires_at    TEXT NOT NULL
+      );
+      CREATE INDEX oauth_sign_ins_expires ON oauth_sign_ins(expires_at);
+    `,
+  },
 ];

@@ -509,6 +509,25 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX outbound_conversation ON outbound_messages(conversation_id, created_at, id);
     `,
   },
+  {
+    version: 19,
+    name: 'sign-ins with Google or Microsoft kept in the database, so any node finishes them',
+    sql: `
+      -- A sign-in waiting for the provider's answer, under the hash of its state; taken once, gone after its time.
+      CREATE TABLE oauth_sign_ins (
+        state_hash    TEXT PRIMARY KEY,
+        tenant_id     INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+        provider      TEXT NOT NULL,
+        started_by    TEXT NOT NULL,
+        request       TEXT NOT NULL,
+        verifier      TEXT NOT NULL,
+        redirect_uri  TEXT NOT NULL,
+        created_at    TEXT NOT NULL,
+        expires_at    TEXT NOT NULL
+      );
+      CREATE INDEX oauth_sign_ins_expires ON oauth_sign_ins(expires_at);
+    `,
+  },
 ];
 
 export function migrate(db: Database, list: readonly Migration[] = migrations): number[] {
