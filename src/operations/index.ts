@@ -4,7 +4,7 @@
 // checks its rules and throws domain errors (errors.ts) that every interface
 // words its own way: the CLI names its flags, the API answers problem types.
 // Reads that are a single repository call stay with the caller.
-export { EVERY_TENANT, reaches, tenantsWithin, tenantWithin, messageWithin, accountWithin, type Reach } from './reach.ts';
+export { ALL_TENANTS, EVERY_TENANT, reaches, tenantsWithin, tenantWithin, messageWithin, accountWithin, type Reach } from './reach.ts';
 export { assignMessage, dismissMessage, reprocessMessages, type Assignment, type ReprocessRequest } from './messages.ts';
 export { sendMessage, type SendRequest } from './outbound.ts';
 export {
@@ -39,3 +39,4 @@ export {
 } from './users.ts';
 export { beginAccountSignIn, completeAccountSignIn, signInApp, type PendingSignIn, type SignInProvider, type SignInRequest } from './oauth-accounts.ts';
 export { editAccount, type AccountEdit } from './account-edit.ts';
+export { editInbox, type InboxEdit } from './inbox-edit.ts';

@@ -9,6 +9,7 @@ import type { Config } from '../config/index.ts';
 import type { Context } from '../runtime/context.ts';
 import type { Account } from '../store/index.ts';
 import { addAccount } from './accounts.ts';
+import { checkedServerHost } from './mail-servers.ts';
 import { tenantWithin, type Reach } from './reach.ts';
 
 export type SignInProvider = 'google' | 'microsoft';
@@ -74,6 +75,8 @@ export async function beginAccountSignIn(
   if (!app) throw new NotFoundError(`sign-in with ${request.provider} is not configured (oauth.${request.provider}ClientId)`, 'provider');
   await tenantWithin(ctx, reach, request.tenant);
   if (!request.name.trim()) throw new InvalidError('the account needs a name', 'name');
+  // Said before the trip to the provider, not after it: the server is checked again when the account is added.
+  if (request.host) await checkedServerHost(ctx, reach, request.host, 'the SMTP server', 'host');
   const verifier = base64url(randomBytes(32));
   const state = base64url(randomBytes(24));
   const url = new URL(app.authorizeUrl);

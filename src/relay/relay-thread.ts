@@ -45,6 +45,7 @@ const log = createLogger(data.logLevel).child({ subsystem: 'relay' });
 // Reloaded when the key file changes, so a `mailroom keys rotate` while the server runs is picked up.
 const keys = keyringSource({ dataDir: data.dataDir, ...data.secret }, { create: true });
 const keyring = (): Keyring => keys() as Keyring;
+const resolver = createResolver(data.dns);
 const relay = new Relay({
   repositories,
   keyring,
@@ -52,6 +53,7 @@ const relay = new Relay({
   hostname: data.hostname,
   log,
   nowMs: Date.now,
+  resolver,
   leaseMs: data.leaseMs,
 });
 relay.start();
@@ -59,7 +61,7 @@ const dispatcher = new WebhookDispatcher({
   repositories,
   keyring,
   settings: data.webhooks,
-  resolver: createResolver(data.dns),
+  resolver,
   log: createLogger(data.logLevel).child({ subsystem: 'webhooks' }),
   nowMs: Date.now,
 });

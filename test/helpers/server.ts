@@ -64,6 +64,8 @@ export function testConfig(dataDir: string, overrides: SectionOverrides = {}): C
     http: { host: '127.0.0.1', port: 0, ...overrides.http },
     // Test receivers listen on loopback; the tests of the rule itself turn this off.
     webhooks: { allowPrivateNetworks: true, ...overrides.webhooks },
+    // The stand-in SMTP and IMAP providers listen on loopback too.
+    relay: { allowPrivateNetworks: true, ...overrides.relay },
     log: { level: 'silent', ...overrides.log },
   });
 }

@@ -313,4 +313,12 @@ export const postgresMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'mail servers on private networks only where the operator allowed them',
+    sql: `
+      ALTER TABLE accounts ADD COLUMN private_host_allowed BIGINT NOT NULL DEFAULT 0;
+      ALTER TABLE inboxes ADD COLUMN private_host_allowed BIGINT NOT NULL DEFAULT 0;
+    `,
+  },
 ];
