@@ -12,7 +12,7 @@ import type { Metrics } from './metrics.ts';
 import { RateLimiter } from '../net/index.ts';
 import { HttpProblem, PROBLEM_TYPES, problemOf, problemResponse } from './problem.ts';
 import { consoleRoutes } from '../console/index.ts';
-import { candidateRoutes, inboxRoutes, messageRoutes, relayRoutes, scopeOf, webhookRoutes, type Scope } from './routes/index.ts';
+import { accountRoutes, candidateRoutes, inboxRoutes, messageRoutes, relayRoutes, scopeOf, webhookRoutes, type Scope } from './routes/index.ts';
 
 export type ApiEnv = { Variables: { scope: Scope } };
 
@@ -139,6 +139,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   candidateRoutes(app, deps);
   messageRoutes(app, deps);
   relayRoutes(app, deps);
+  accountRoutes(app, deps);
   inboxRoutes(app, deps);
   webhookRoutes(app, deps);
   app.route('/console', consoleRoutes(ctx));
