@@ -259,6 +259,10 @@ describe('servers of accounts and inboxes', () => {
       stage: 'login',
       error: expect.stringMatching(/the IMAP server 127\.0\.0\.1 is on a loopback \(127\/8\) address/),
     });
+    // The IMAP server of an account's Sent copies too.
+    await expect(
+      addAccount(t.ctx, admin, { ...accountFields('with-sent'), host: 'smtp.customer.example', sentCopy: { host: 'imap.internal.example' } }),
+    ).rejects.toMatchObject({ field: 'imapHost', message: expect.stringMatching(/the IMAP server imap\.internal\.example .*relay\.allowPrivateNetworks/) });
     // The operator may set one.
     expect(await addInbox(t.ctx, EVERY_TENANT, { ...inbox, address: 'ops@acme.com' })).toMatchObject({
       host: 'imap.internal.example',
