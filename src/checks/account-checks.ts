@@ -38,6 +38,7 @@ export async function checkAccounts(
   accounts: readonly Account[],
   resolver: DnsResolver,
   sendingAddresses: readonly string[],
+  redact = false,
 ): Promise<CheckResult[]> {
   if (accounts.length === 0) {
     return [
@@ -65,6 +66,7 @@ export async function checkAccounts(
       hostname: ctx.config.smtp.hostname,
       sendingAddresses,
       guard: { resolver, allowPrivateNetworks: ctx.config.relay.allowPrivateNetworks },
+      redact,
     });
     await recordAccountTest(ctx, account.id, result, ctx.clock.now().toISOString());
     results.push(
