@@ -110,6 +110,8 @@ export async function startTestServer(
     dataDir,
     cliEnv: {
       MAILROOM_DATA_DIR: dataDir,
+      // The CLI reaches the stand-in providers on loopback as the server does.
+      MAILROOM_RELAY_ALLOW_PRIVATE_NETWORKS: String(config.relay.allowPrivateNetworks),
       ...(config.database.url ? { MAILROOM_DATABASE_URL: config.database.url, MAILROOM_SECRET_KEY: config.secret.key } : {}),
     },
     async cleanup() {
