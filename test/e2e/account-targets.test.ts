@@ -12,6 +12,7 @@ import {
   addAccount,
   addConsoleUser,
   addInbox,
+  checkTenantSetup,
   completeSetup,
   editAccount,
   editInbox,
@@ -269,6 +270,25 @@ describe('servers of accounts and inboxes', () => {
       privateHostAllowed: true,
     });
   });
+
+  it("the tenant check tells a tenant admin only the stage and the reply code of an account's test", async () => {
+    const globex = (await t.ctx.tenants.get('globex'))!;
+    const { account } = await addAccount(t.ctx, EVERY_TENANT, {
+      ...accountFields('globex-internal'),
+      tenant: 'globex',
+      host: '127.0.0.1',
+      port: provider.port,
+      tlsCa: provider.ca,
+      credentials: { password: 'wrong' },
+    });
+    const quiet = { sendTests: false, inboxes: [], progress: () => undefined };
+    const found = async (reach: Reach): Promise<string | undefined> =>
+      (await checkTenantSetup(t.ctx, reach, 'globex', quiet)).report.checks.find((c) => c.subject === `account ${account.id} (globex-internal)`)?.found;
+    const asAdmin = await found({ tenantIds: [globex.id] });
+    expect(asAdmin).toMatch(/^auth failed: the server answered 535\b/);
+    expect(asAdmin).not.toMatch(/Username|Password/);
+    expect(await found(EVERY_TENANT)).toMatch(/Username and Password not accepted/);
+  }, 60_000);
 
   it('relay.allowPrivateNetworks allows private servers for every caller', async () => {
     const ctx = await contextOn('sqlite', { relay: { allowPrivateNetworks: true } });
