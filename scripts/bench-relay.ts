@@ -155,9 +155,19 @@ try {
   // As the relay thread opens it (see relay/relay-thread.ts).
   const db = openDatabase(join(dir, 'data'), { synchronous: 'NORMAL' });
   const keyring = loadKeyring({ dataDir: join(dir, 'data'), key: '', previousKey: '' }, { create: true }) as Keyring;
-  const settings = configSchema.parse({}).relay;
+  // The stand-in provider listens on loopback.
+  const settings = { ...configSchema.parse({}).relay, allowPrivateNetworks: true };
   const repositories = createRepositories(db, { dataDir: join(dir, 'data'), now: () => new Date() });
-  const relay = new Relay({ repositories, keyring: () => keyring, settings, hostname: 'bench.mailroom.test', log: createLogger('silent'), nowMs: Date.now });
+  const relay = new Relay({
+    repositories,
+    keyring: () => keyring,
+    settings,
+    hostname: 'bench.mailroom.test',
+    log: createLogger('silent'),
+    nowMs: Date.now,
+    // The account's server is an IP literal: nothing is looked up.
+    resolver: () => Promise.reject(new Error('no DNS in the benchmark')),
+  });
 
   // Warm both paths up (JIT, connections) before measuring.
   await nodemailerAlone(50);

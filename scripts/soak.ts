@@ -147,6 +147,8 @@ const serverEnv = {
   MAILROOM_WEBHOOKS_POLL_INTERVAL_MS: '200',
   // The webhook receiver is on loopback, which endpoints may use only when the operator allows it.
   MAILROOM_WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'true',
+  // So is the stand-in SMTP provider the relay sends through.
+  MAILROOM_RELAY_ALLOW_PRIVATE_NETWORKS: 'true',
   // 10 ms units: retries after 10 ms, 0.6 s, 3.6 s, 14 s, 36 s, 72 s; the drain outlasts six failures in a row.
   MAILROOM_WEBHOOKS_RETRY_BASE_MS: '10',
 };

@@ -2,7 +2,6 @@
 // sending account (with the provider's advice), and what its received mail
 // shows about the set-up: a forwarding confirmation still waiting, or
 // Microsoft 365 refusing to forward outside the company.
-import { isIP } from 'node:net';
 import type { DnsResolver } from '../dns/index.ts';
 import type { Context } from '../context.ts';
 import { diagnoseAccount } from '../relay/diagnose.ts';
@@ -39,6 +38,7 @@ export async function checkAccounts(
   accounts: readonly Account[],
   resolver: DnsResolver,
   sendingAddresses: readonly string[],
+  redact = false,
 ): Promise<CheckResult[]> {
   if (accounts.length === 0) {
     return [
@@ -65,12 +65,8 @@ export async function checkAccounts(
       connectionTimeoutMs: ctx.config.relay.connectionTimeoutMs,
       hostname: ctx.config.smtp.hostname,
       sendingAddresses,
-      resolve: async (host) => {
-        if (isIP(host)) return host;
-        const [address] = (await resolver(host, 'A')) as string[];
-        if (!address) throw new Error(`${host} has no address`);
-        return address;
-      },
+      guard: { resolver, allowPrivateNetworks: ctx.config.relay.allowPrivateNetworks },
+      redact,
     });
     await recordAccountTest(ctx, account.id, result, ctx.clock.now().toISOString());
     results.push(

@@ -16,6 +16,8 @@ export interface CheckOptions {
   inboxes: string[];
   progress: (line: string) => void;
   resolver?: DnsResolver;
+  /** For a caller who is not the operator: the accounts' connection tests say only the stage and the reply code. */
+  redact?: boolean;
 }
 
 export interface CheckReport {
@@ -114,7 +116,7 @@ export async function checkTenant(ctx: Context, tenant: Tenant, options: CheckOp
   }
 
   options.progress('accounts');
-  checks.push(...(await checkAccounts(ctx, tenant, accounts, resolver, list(ctx.config.checks.sendingAddresses))));
+  checks.push(...(await checkAccounts(ctx, tenant, accounts, resolver, list(ctx.config.checks.sendingAddresses), options.redact === true)));
   checks.push(...(await checkMailboxSignals(ctx, tenant)));
   if (imapInboxes.length > 0) options.progress('inboxes read over IMAP');
   for (const inbox of imapInboxes) checks.push(...(await checkImapInbox(ctx, inbox)));

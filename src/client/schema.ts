@@ -811,7 +811,66 @@ export interface paths {
       };
     };
     put?: never;
-    post?: never;
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['AccountInput'];
+        };
+      };
+      responses: {
+        /** @description the account, pending until a test passes (the password is never answered) */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Account'];
+          };
+        };
+        /** @description invalid settings (the field is named) */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description unknown tenant */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description the tenant already has an account of this name */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description a rule refused it: a server on a private network (relay.allowPrivateNetworks), named in the detail */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
     delete?: never;
     options?: never;
     head?: never;
@@ -940,6 +999,224 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/accounts/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: number;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description a sending account (the password is never answered) */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Account'];
+          };
+        };
+        /** @description no such account */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: number;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description removed; the messages it sent stay */
+        204: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description no such account */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    patch: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: number;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['AccountEdit'];
+        };
+      };
+      responses: {
+        /** @description the account, pending again until a test passes */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Account'];
+          };
+        };
+        /** @description invalid settings, or a change of server, port, security or username without the password (an OAuth2 account signs in again) */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description no such account */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description a rule refused it: a server on a private network (relay.allowPrivateNetworks), named in the detail */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    trace?: never;
+  };
+  '/v1/accounts/{id}/default': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: number;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description the account, now the default of its owner or tenant */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Account'];
+          };
+        };
+        /** @description no such account */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/accounts/{id}/test-email': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: number;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description sent on its way; watch account.status_changed (or GET the account) for active or failing */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['TestEmailStarted'];
+          };
+        };
+        /** @description no such account */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/inboxes': {
     parameters: {
       query?: never;
@@ -970,7 +1247,66 @@ export interface paths {
       };
     };
     put?: never;
-    post?: never;
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['InboxInput'];
+        };
+      };
+      responses: {
+        /** @description the inbox, read from within inboxes.refreshMs (the password is never answered) */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Inbox'];
+          };
+        };
+        /** @description invalid settings (the field is named) */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description unknown tenant */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description the tenant already reads this address and folder */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description a rule refused it: a server on a private network (relay.allowPrivateNetworks), named in the detail */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
     delete?: never;
     options?: never;
     head?: never;
@@ -1048,7 +1384,59 @@ export interface paths {
     };
     options?: never;
     head?: never;
-    patch?: never;
+    patch: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: number;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['InboxEdit'];
+        };
+      };
+      responses: {
+        /** @description the inbox, pending until it is read with the new settings */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Inbox'];
+          };
+        };
+        /** @description invalid settings, or a change of server, port, security or username without the password */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description no such inbox */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description a rule refused it: a server on a private network (relay.allowPrivateNetworks), named in the detail */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
     trace?: never;
   };
   '/v1/inboxes/{id}/test': {
@@ -2262,6 +2650,57 @@ export interface components {
        */
       returnUrl: string;
     };
+    AccountInput: {
+      /** @description the tenant (a subcompany's slug); default: the token's */
+      tenant?: string;
+      name: string;
+      /** @enum {string} */
+      provider: 'gmail' | 'office365' | 'outlook' | 'ses' | 'sendgrid' | 'zoho' | 'custom';
+      /** @description the SMTP server; default: the provider's */
+      host?: string;
+      port?: number;
+      /** @enum {string} */
+      security?: 'tls' | 'starttls' | 'none';
+      /** @description required with security none: the password would cross the network in the clear */
+      allowPlain?: boolean;
+      /** @description PEM of a private CA to trust for the server's certificate */
+      tlsCa?: string | null;
+      username: string;
+      /** @description write-only: sealed at rest, never answered */
+      password: string;
+      from: string;
+      fromName?: string;
+      /** @description the local part of the Reply-To before +token, e.g. careers */
+      replyTo?: string;
+      /** @description the user this account sends for (default: the whole tenant) */
+      owner?: string;
+      isDefault?: boolean;
+      delayMs?: number;
+      perMinute?: number;
+      perDay?: number;
+    };
+    AccountEdit: {
+      /** @description host name or IP address; public internet addresses only, unless the operator allows private ones */
+      host?: string;
+      port?: number;
+      /** @enum {string} */
+      security?: 'tls' | 'starttls' | 'none';
+      username?: string;
+      /** @description required when host, port, security or username change (write-only) */
+      password?: string;
+      /** @description PEM of a private CA; null: the public CAs; absent: unchanged */
+      tlsCa?: string | null;
+      from?: string;
+      fromName?: string | null;
+      replyTo?: string;
+      delayMs?: number;
+    };
+    TestEmailStarted: {
+      accountId: number;
+      /** @enum {string} */
+      status: 'pending' | 'active' | 'failing';
+      detail: string;
+    };
     Inbox: {
       id: number;
       tenant: string;
@@ -2276,6 +2715,44 @@ export interface components {
       lastImportAt: string | null;
     } & {
       [key: string]: unknown;
+    };
+    InboxInput: {
+      /** @description the tenant (a subcompany's slug); default: the token's */
+      tenant?: string;
+      address: string;
+      /** @enum {string} */
+      provider?: 'gmail' | 'zoho' | 'custom';
+      /** @description the IMAP server; default: the provider's */
+      host?: string;
+      port?: number;
+      /** @enum {string} */
+      security?: 'tls' | 'starttls' | 'none';
+      allowPlain?: boolean;
+      /** @description default: the address */
+      username?: string;
+      /** @description write-only: sealed at rest, never answered */
+      password: string;
+      folder?: string;
+      /** @description leave (default), seen, or move:FOLDER */
+      afterImport?: string;
+      /** @description back-fill from this day (YYYY-MM-DD) on the first connection */
+      since?: string;
+      /** @description whose Authentication-Results to believe; default: the provider's */
+      authservId?: string;
+    };
+    InboxEdit: {
+      /** @description host name or IP address; public internet addresses only, unless the operator allows private ones */
+      host?: string;
+      port?: number;
+      /** @enum {string} */
+      security?: 'tls' | 'starttls' | 'none';
+      allowPlain?: boolean;
+      username?: string;
+      /** @description required when host, port, security or username change (write-only) */
+      password?: string;
+      folder?: string;
+      afterImport?: string;
+      authservId?: string | null;
     };
     InboxTest: {
       ok: boolean;
@@ -2365,7 +2842,12 @@ export type OutboundPage = components['schemas']['OutboundPage'];
 export type Diagnosis = components['schemas']['Diagnosis'];
 export type OAuthStarted = components['schemas']['OAuthStarted'];
 export type OAuthStartRequest = components['schemas']['OAuthStartRequest'];
+export type AccountInput = components['schemas']['AccountInput'];
+export type AccountEdit = components['schemas']['AccountEdit'];
+export type TestEmailStarted = components['schemas']['TestEmailStarted'];
 export type Inbox = components['schemas']['Inbox'];
+export type InboxInput = components['schemas']['InboxInput'];
+export type InboxEdit = components['schemas']['InboxEdit'];
 export type InboxTest = components['schemas']['InboxTest'];
 export type Webhook = components['schemas']['Webhook'];
 export type WebhookInput = components['schemas']['WebhookInput'];

@@ -177,6 +177,12 @@ const relaySection = z
       .max(300_000)
       .default(15_000)
       .describe('Timeout for connecting, greeting and each SMTP command when sending or testing an account.'),
+    allowPrivateNetworks: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Allow the mail servers of sending accounts and inboxes (SMTP and IMAP) on loopback, private, link-local and other non-public addresses, whoever sets them (the operator's command line may always set them for one account or inbox).",
+      ),
   })
   .strict();
 

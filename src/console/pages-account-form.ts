@@ -86,16 +86,7 @@ export function accountFormPage(user: ConsoleUser, csrf: string, tenants: string
         <p>
           <label>App password <input name="password" type="password" required autocomplete="new-password" /></label>
         </p>
-        ${text(form, 'delayMs', 'Delay between emails (ms)', { type: 'number', placeholder: '0' })}
-        <details ${form['tlsCa'] ? 'open' : ''}>
-          <summary>A server with a private certificate authority</summary>
-          <p>
-            <label
-              >CA certificate (PEM)<br /><textarea name="tlsCa" rows="6" cols="64" placeholder="-----BEGIN CERTIFICATE-----">
-${form['tlsCa'] ?? ''}</textarea></label
-            ><br /><span class="muted">only for a relay on your own network whose certificate no public authority signed</span>
-          </p>
-        </details>
+        ${text(form, 'delayMs', 'Delay between emails (ms)', { type: 'number', placeholder: '0' })} ${tlsCaField(form)}
         <p>
           <label><input type="checkbox" name="isDefault" value="1" ${form['isDefault'] === '1' ? 'checked' : ''} /> Make it the default</label>
         </p>
@@ -140,6 +131,18 @@ export function signInFormPage(user: ConsoleUser, csrf: string, provider: 'googl
   );
 }
 
+/** The private CA, on the add and the edit form alike. */
+function tlsCaField(form: AccountForm): Html {
+  return html`<details ${form['tlsCa'] ? 'open' : ''}>
+    <summary>A server with a private certificate authority</summary>
+    <p>
+      <label
+        >CA certificate (PEM)<br /><textarea name="tlsCa" rows="6" cols="64" placeholder="-----BEGIN CERTIFICATE-----">${form['tlsCa'] ?? ''}</textarea></label
+      ><br /><span class="muted">only for a relay on your own network whose certificate no public authority signed; empty: the public authorities</span>
+    </p>
+  </details>`;
+}
+
 /** The form prefilled from an account, or from what was typed when it came back with an error. */
 export function editFormOf(account: Account): AccountForm {
   return {
@@ -151,6 +154,7 @@ export function editFormOf(account: Account): AccountForm {
     fromName: account.fromName ?? '',
     replyTo: account.replyLocal,
     delayMs: String(account.delayMs),
+    tlsCa: account.tlsCa ?? '',
   };
 }
 
@@ -183,12 +187,12 @@ export function accountEditPage(user: ConsoleUser, csrf: string, account: Accoun
           account.authMethod === 'password'
             ? html`<p>
                 <label>New app password <input name="password" type="password" autocomplete="new-password" /></label><br /><span class="muted"
-                  >empty: the stored one stays</span
+                  >empty: the stored one stays, as long as the server, port, SSL/TLS and username stay; a change of any of them needs it again</span
                 >
               </p>`
-            : ''
+            : html`<p class="muted">This account signs in with OAuth2: a change of server, port, SSL/TLS or username needs a new sign-in (add it again).</p>`
         }
-        ${text(form, 'delayMs', 'Delay between emails (ms)', { type: 'number', required: true })}
+        ${tlsCaField(form)} ${text(form, 'delayMs', 'Delay between emails (ms)', { type: 'number', required: true })}
         <p><button>Save</button> <a href="/console/accounts">Cancel</a></p>
       </form>
       <p class="muted">Saved settings are untested: the account is Pending until "Test connection" or "Send test email" passes.</p>`,

@@ -12,7 +12,17 @@ import { HttpProblem, PROBLEM_TYPES, problemOf, problemResponse } from './proble
 import { consoleRoutes } from '../console/index.ts';
 import { isSignedAttachmentRequest } from './routes/messages.ts';
 import { registerWebhookEvents } from './webhook-events.ts';
-import { candidateRoutes, conversationRoutes, inboxRoutes, messageRoutes, oauthRoutes, relayRoutes, scopeOf, webhookRoutes } from './routes/index.ts';
+import {
+  accountRoutes,
+  candidateRoutes,
+  conversationRoutes,
+  inboxRoutes,
+  messageRoutes,
+  oauthRoutes,
+  relayRoutes,
+  scopeOf,
+  webhookRoutes,
+} from './routes/index.ts';
 
 /** Invalid input, domain errors and everything unexpected as RFC 9457 problems. */
 function answerProblems(app: OpenAPIHono<ApiEnv>, ctx: ApiDeps['ctx']): void {
@@ -132,6 +142,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   conversationRoutes(app, deps);
   relayRoutes(app, deps);
   oauthRoutes(app, deps);
+  accountRoutes(app, deps);
   inboxRoutes(app, deps);
   webhookRoutes(app, deps);
   registerWebhookEvents(app);

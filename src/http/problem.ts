@@ -53,7 +53,7 @@ export function problemOf(err: DomainError): Problem {
     case 'conflict':
       return { type: PROBLEM_TYPES.conflict, title: 'Conflict', status: 409, detail: err.message };
     case 'refused':
-      return { type: PROBLEM_TYPES.refused, title: 'Refused', status: 422, detail: err.message };
+      return { type: PROBLEM_TYPES.refused, title: 'Refused', status: 422, detail: err.message, ...errors };
     case 'forbidden':
       return { type: PROBLEM_TYPES.forbidden, title: 'Forbidden', status: 403, detail: err.message };
   }

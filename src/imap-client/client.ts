@@ -4,6 +4,7 @@
 import { isIP } from 'node:net';
 import { ImapFlow } from 'imapflow';
 import XOAuth2 from 'nodemailer/lib/xoauth2';
+import type { CheckedHost } from '../net/index.ts';
 
 export type ImapSecurity = 'tls' | 'starttls' | 'none';
 
@@ -37,12 +38,17 @@ export interface WatchOptions {
   maxIdleMs: number;
 }
 
-export async function openImapConnection(server: ImapServer, login: ImapLogin, timeoutMs: number, watch?: WatchOptions): Promise<ImapFlow> {
-  const { host, port, security } = server;
+/**
+ * Connects to the address checked beforehand (net/public-host.ts: `pin`), never
+ * to a second DNS answer; the server's name stays for TLS (SNI, certificate).
+ */
+export async function openImapConnection(server: ImapServer, pin: CheckedHost, login: ImapLogin, timeoutMs: number, watch?: WatchOptions): Promise<ImapFlow> {
+  const { port, security } = server;
+  const host = pin.host;
   const auth =
     'password' in login ? { user: login.user, pass: login.password } : { user: login.user, accessToken: await accessToken(login.user, login.oauth2) };
   const client = new ImapFlow({
-    host,
+    host: pin.address,
     port: port ?? (security === 'tls' ? 993 : 143),
     secure: security === 'tls',
     // STARTTLS required unless the operator chose plain IMAP: credentials never cross in the clear by accident.

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { ImportBatch, ImportOutcome } from '../commit/index.ts';
 import type { ImapLogin } from '../imap-client/index.ts';
+import { checkedMailServer, type CheckedHost } from '../net/index.ts';
 import type { Context } from '../context.ts';
 import type { Inbox } from '../store/index.ts';
 import { InboxWatcher } from './watcher.ts';
@@ -22,6 +23,14 @@ export async function inboxLogin(ctx: Pick<Context, 'inboxes' | 'keyring'>, inbo
   return 'password' in secret ? { user: inbox.username, password: secret.password } : { user: inbox.username, oauth2: secret.oauth2 };
 }
 
+/** The inbox's IMAP server, checked (public unless the operator allowed it) and resolved, to connect to just after. */
+export async function inboxServer(ctx: Pick<Context, 'resolver' | 'config'>, inbox: Inbox): Promise<CheckedHost> {
+  return await checkedMailServer({ resolver: ctx.resolver, allowPrivateNetworks: ctx.config.relay.allowPrivateNetworks }, inbox, inbox.host, 'the IMAP server');
+}
+
+/** Where and as whom an inbox connects, and what it reads. */
+const settingsKey = (i: Inbox): string => JSON.stringify([i.host, i.port, i.security, i.username, i.folder, i.afterImport, i.privateHostAllowed]);
+
 export interface InboxIntakeOptions {
   store(batch: ImportBatch): Promise<ImportOutcome>;
   /** Told after messages were stored (the pipeline's start on demand). */
@@ -32,6 +41,8 @@ export class InboxIntake {
   private readonly ctx: Context;
   private readonly options: InboxIntakeOptions;
   private readonly watchers = new Map<number, InboxWatcher>();
+  /** The settings each watcher was started with: an edited inbox gets a new watcher (and connection). */
+  private readonly started = new Map<number, string>();
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
   /** This node, as it names itself in the inboxes it reads (host and process, for the operator; unique per start). */
@@ -56,16 +67,18 @@ export class InboxIntake {
     if (this.stopped) return;
     const inboxes = await this.ctx.inboxes.list();
     if (this.stopped) return;
-    const ids = new Set(inboxes.map((i) => i.id));
+    const keys = new Map(inboxes.map((i) => [i.id, settingsKey(i)]));
     for (const [id, watcher] of this.watchers) {
-      if (ids.has(id)) continue;
+      if (keys.get(id) === this.started.get(id)) continue;
       this.watchers.delete(id);
+      this.started.delete(id);
       void watcher.stop();
     }
     for (const inbox of inboxes) {
       if (this.watchers.has(inbox.id)) continue;
       const watcher = this.watcherFor(inbox.id);
       this.watchers.set(inbox.id, watcher);
+      this.started.set(inbox.id, settingsKey(inbox));
       watcher.start();
     }
   }
@@ -79,6 +92,7 @@ export class InboxIntake {
     if (this.timer) clearInterval(this.timer);
     const watchers = [...this.watchers.values()];
     this.watchers.clear();
+    this.started.clear();
     await Promise.all(watchers.map((w) => w.stop()));
   }
 
@@ -99,6 +113,7 @@ export class InboxIntake {
       leaseMs: settings.leaseMs,
       setStatus: (inboxId, status, error) => ctx.inboxes.setStatus(inboxId, status, error),
       login: (inbox) => inboxLogin(ctx, inbox),
+      server: (inbox) => inboxServer(ctx, inbox),
       nowMs: () => ctx.clock.now().getTime(),
       log: ctx.log.child({ subsystem: 'inboxes' }),
       batchMessages: settings.batchMessages,

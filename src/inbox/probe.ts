@@ -11,7 +11,7 @@ import { closeImap, imapErrorText, openImapConnection } from '../imap-client/ind
 import { isPlainOnTls, plainOnTlsPort, readableError } from '../relay/advice.ts';
 import type { Context } from '../context.ts';
 import type { Inbox } from '../store/index.ts';
-import { inboxLogin } from './intake.ts';
+import { inboxLogin, inboxServer } from './intake.ts';
 
 export type InboxStage = 'login' | 'folder';
 
@@ -88,7 +88,7 @@ function loginAdvice(err: unknown, inbox: Inbox): string {
   return `nothing usable answers at ${inbox.host}:${inbox.port}: check the IMAP server name and port (993 with TLS, 143 with STARTTLS) and that it accepts connections from this server`;
 }
 
-export async function probeInbox(ctx: Pick<Context, 'inboxes' | 'keyring' | 'config'>, inbox: Inbox): Promise<InboxTestResult> {
+export async function probeInbox(ctx: Pick<Context, 'inboxes' | 'keyring' | 'config' | 'resolver'>, inbox: Inbox): Promise<InboxTestResult> {
   const failed = (stage: InboxStage, error: string, advice: string): InboxTestResult => ({
     ok: false,
     stage,
@@ -103,7 +103,7 @@ export async function probeInbox(ctx: Pick<Context, 'inboxes' | 'keyring' | 'con
   let client: Awaited<ReturnType<typeof openImapConnection>> | null = null;
   try {
     try {
-      client = await openImapConnection(inbox, await inboxLogin(ctx, inbox), ctx.config.relay.connectionTimeoutMs);
+      client = await openImapConnection(inbox, await inboxServer(ctx, inbox), await inboxLogin(ctx, inbox), ctx.config.relay.connectionTimeoutMs);
     } catch (err) {
       return failed('login', readableError(imapErrorText(err)), loginAdvice(err, inbox));
     }

@@ -14,12 +14,15 @@
 import type { ImapFlow } from 'imapflow';
 import { closeImap, imapErrorText, openImapConnection, type ImapLogin } from '../imap-client/index.ts';
 import type { Logger } from '../log.ts';
+import type { CheckedHost } from '../net/index.ts';
 import type { Inbox, InboxStatus } from '../store/index.ts';
 import { readFolder, type FolderReaderDeps } from './read-folder.ts';
 
 export interface WatcherDeps extends FolderReaderDeps {
   /** The inbox's login, opened from its sealed secret. */
   login(inbox: Inbox): Promise<ImapLogin>;
+  /** The inbox's server, checked (public unless allowed) and resolved before each connection. */
+  server(inbox: Inbox): Promise<CheckedHost>;
   setStatus(id: number, status: InboxStatus, error: string | null): Promise<void>;
   /** Takes or renews this node's reader lease on the inbox; false: another node reads it. */
   claim(id: number): Promise<boolean>;
@@ -133,7 +136,7 @@ export class InboxWatcher {
 
   /** One connection's life: returns (or throws) when it ends. */
   private async watch(inbox: Inbox, connected: () => void): Promise<void> {
-    const client = await openImapConnection(inbox, await this.deps.login(inbox), this.deps.timeoutMs, {
+    const client = await openImapConnection(inbox, await this.deps.server(inbox), await this.deps.login(inbox), this.deps.timeoutMs, {
       autoIdleDelayMs: 200,
       maxIdleMs: Math.min(this.deps.pollMs, 4 * 60_000),
     });

@@ -10,6 +10,10 @@ export interface TargetRules {
   allowPrivateNetworks: boolean;
   /** What the URL is, for the error ("webhook URL"). */
   what: string;
+  /** The setting that allows private targets, named in the refusal (default: webhooks.allowPrivateNetworks). */
+  setting?: string;
+  /** The input the target came from, for an invalid one (`host`, `imapHost`). */
+  field?: string;
 }
 
 export interface CheckedTarget {
@@ -24,10 +28,12 @@ function hostOf(url: URL): string {
   return url.hostname.replace(/^\[(.*)\]$/, '$1');
 }
 
-function refusePrivate(rules: TargetRules, url: URL, address: string, range: string): never {
-  const via = address === hostOf(url) ? '' : ` (${hostOf(url)} resolves to ${address})`;
+/** The refusal of a target on a non-public address, naming the rule and the setting that lifts it. */
+export function refusePrivate(rules: TargetRules, shown: string, host: string, address: string, range: string): never {
+  const via = address === host ? '' : ` (${host} resolves to ${address})`;
   throw new RefusedError(
-    `${rules.what} ${url.origin} is on a ${range} address${via}; only public internet addresses are allowed (an operator may set webhooks.allowPrivateNetworks for receivers on their own network)`,
+    `${rules.what} ${shown} is on a ${range} address${via}; only public internet addresses are allowed (an operator may set ${rules.setting ?? 'webhooks.allowPrivateNetworks'} for servers on their own network)`,
+    rules.field ?? null,
   );
 }
 
@@ -47,8 +53,9 @@ export function checkTargetUrl(text: string, rules: TargetRules): URL {
   if (url.username || url.password) throw new RefusedError(`${rules.what} must not carry a user name or password; the payload is signed instead`);
   const host = hostOf(url);
   const range = isIP(host) ? nonPublicRange(host) : null;
-  if (range && !rules.allowPrivateNetworks) refusePrivate(rules, url, host, range);
-  if ((host === 'localhost' || host.endsWith('.localhost')) && !rules.allowPrivateNetworks) refusePrivate(rules, url, host, 'loopback (localhost)');
+  if (range && !rules.allowPrivateNetworks) refusePrivate(rules, url.origin, host, host, range);
+  if ((host === 'localhost' || host.endsWith('.localhost')) && !rules.allowPrivateNetworks)
+    refusePrivate(rules, url.origin, host, host, 'loopback (localhost)');
   if (url.protocol === 'http:' && !rules.allowPrivateNetworks)
     throw new RefusedError(
       `${rules.what} must be https://: plain http is allowed only for receivers on the operator's own network (webhooks.allowPrivateNetworks)`,
@@ -56,7 +63,7 @@ export function checkTargetUrl(text: string, rules: TargetRules): URL {
   return url;
 }
 
-async function addressesOf(host: string, resolver: DnsResolver): Promise<{ address: string; family: 4 | 6 }[]> {
+export async function addressesOf(host: string, resolver: DnsResolver): Promise<{ address: string; family: 4 | 6 }[]> {
   const found: { address: string; family: 4 | 6 }[] = [];
   const failures: string[] = [];
   for (const [rrtype, family] of [
@@ -88,7 +95,7 @@ export async function resolvePublicTarget(url: URL, resolver: DnsResolver, rules
   if (!rules.allowPrivateNetworks) {
     for (const { address } of addresses) {
       const range = nonPublicRange(address);
-      if (range) refusePrivate(rules, url, address, range);
+      if (range) refusePrivate(rules, url.origin, host, address, range);
     }
   }
   const first = addresses[0] as { address: string; family: 4 | 6 };

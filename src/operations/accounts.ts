@@ -11,6 +11,7 @@ import { SecretError, unreadableCredentials } from '../secrets/keyring.ts';
 import { normalizeDomain, type Account, type AccountSecret, type SentCopySettings } from '../store/index.ts';
 import { changeAccountStatus, recordAccountTest } from '../webhooks/announce.ts';
 import { checkedDelay, checkedFrom, checkedPort, checkedReplyLocal, checkedSecurity } from './account-fields.ts';
+import { checkedServerHost, checkedTlsCa, isOperator } from './mail-servers.ts';
 import { accountWithin, reaches, tenantWithin, type Reach } from './reach.ts';
 
 /** The accounts within reach, oldest first. */
@@ -39,6 +40,9 @@ export async function testAccount(ctx: Context, reach: Reach, id: number): Promi
   // Loaded on first use: the SMTP thread needs nodemailer only when someone tests an account.
   const { diagnoseAccount } = await import('../relay/diagnose.ts');
   const result = await diagnoseAccount(account, secret, {
+    guard: { resolver: ctx.resolver, allowPrivateNetworks: ctx.config.relay.allowPrivateNetworks },
+    // Someone else's server's words, and which network error it was, are the operator's to see only.
+    redact: !isOperator(reach),
     connectionTimeoutMs: ctx.config.relay.connectionTimeoutMs,
     hostname: ctx.config.smtp.hostname,
     imapSecret: await ctx.accounts.openImapSecret(account.id, ctx.keyring()),
@@ -153,8 +157,8 @@ export async function addAccount(ctx: Context, reach: Reach, input: AccountInput
   if (!isProvider(input.provider)) throw new InvalidError(`the provider must be one of ${Object.keys(PROVIDERS).join(', ')}`, 'provider');
   const preset = PROVIDERS[input.provider];
   const tenant = await tenantWithin(ctx, reach, input.tenant);
-  const host = input.host ?? preset.host;
-  if (!host) throw new InvalidError(`a host is required for provider ${input.provider}`, 'host');
+  const given = input.host ?? preset.host;
+  if (!given) throw new InvalidError(`a host is required for provider ${input.provider}`, 'host');
   const security = checkedSecurity(input.security ?? preset.security, input.allowPlain);
   const warnings = security === 'none' ? ['this account sends without TLS: passwords and messages cross the network in the clear'] : [];
   const port = checkedPort(input.port ?? (security === preset.security ? preset.port : security === 'tls' ? 465 : 587));
@@ -162,7 +166,7 @@ export async function addAccount(ctx: Context, reach: Reach, input: AccountInput
   const sendingDomain = input.sendingDomain ? normalizeDomain(input.sendingDomain) : from.slice(from.indexOf('@') + 1);
   if (!sendingDomain) throw new InvalidError(`"${input.sendingDomain}" is not a domain`, 'sendingDomain');
   const replyLocal = checkedReplyLocal(input.replyTo ?? 'reply');
-  if (input.tlsCa != null && !input.tlsCa.includes('-----BEGIN CERTIFICATE-----')) throw new InvalidError('the CA file holds no PEM certificate', 'tlsCa');
+  const tlsCa = checkedTlsCa(input.tlsCa);
   const secret: AccountSecret = {};
   let authMethod: 'password' | 'oauth2' = 'password';
   if ('password' in input.credentials) {
@@ -183,6 +187,9 @@ export async function addAccount(ctx: Context, reach: Reach, input: AccountInput
     secret.dkimPrivateKey = input.dkim.privateKey;
   }
   const sentCopy = sentCopyOf(input, input.provider);
+  // Last of the checks, as it may ask DNS: where the account connects, public unless the operator allows it.
+  const host = await checkedServerHost(ctx, reach, given, 'the SMTP server', 'host');
+  if (sentCopy.settings.host) sentCopy.settings.host = await checkedServerHost(ctx, reach, sentCopy.settings.host, 'the IMAP server', 'imapHost');
   if ((await ctx.accounts.list(tenant.slug)).some((a) => a.tenantId === tenant.id && a.name === input.name))
     throw new ConflictError(`tenant "${tenant.slug}" already has an account named "${input.name}"`, 'name');
   const account = await ctx.accounts.add(
@@ -193,7 +200,7 @@ export async function addAccount(ctx: Context, reach: Reach, input: AccountInput
       host,
       port,
       security,
-      tlsCa: input.tlsCa ?? null,
+      tlsCa,
       username: input.username,
       authMethod,
       sealedSecret: ctx.keyring().seal(JSON.stringify(secret)),
@@ -209,6 +216,7 @@ export async function addAccount(ctx: Context, reach: Reach, input: AccountInput
       perDay: input.perDay ?? preset.perDay,
       sentCopy: sentCopy.settings,
       sealedImapSecret: sentCopy.password ? ctx.keyring().seal(JSON.stringify({ password: sentCopy.password } satisfies AccountSecret)) : null,
+      privateHostAllowed: isOperator(reach),
     },
     ctx.clock.now().toISOString(),
   );

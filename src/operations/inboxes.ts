@@ -5,6 +5,7 @@ import { probeInbox, type InboxSecret, type InboxTestResult } from '../inbox/ind
 import type { Context } from '../context.ts';
 import type { Inbox, InboxSecurity } from '../store/index.ts';
 import { normalizeAddress } from '../store/index.ts';
+import { checkedServerHost, isOperator } from './mail-servers.ts';
 import { reaches, tenantWithin, type Reach } from './reach.ts';
 
 /** Known providers: their IMAP server and the authserv-id their Authentication-Results carry. */
@@ -43,7 +44,7 @@ export async function inboxWithin(ctx: Context, reach: Reach, id: number): Promi
   return inbox;
 }
 
-function credentialsOf(given: InboxInput['credentials'], presetTokenUrl: string | null): InboxSecret {
+export function credentialsOf(given: InboxInput['credentials'], presetTokenUrl: string | null): InboxSecret {
   if ('password' in given) {
     if (!given.password) throw new InvalidError('an inbox needs a password (an app password) or an OAuth2 grant', 'password');
     return { password: given.password };
@@ -54,7 +55,7 @@ function credentialsOf(given: InboxInput['credentials'], presetTokenUrl: string 
   return { oauth2: { ...given.oauth2, tokenUrl } };
 }
 
-function afterImportOf(value: string | undefined): string {
+export function afterImportOf(value: string | undefined): string {
   const v = value ?? 'leave';
   if (v === 'leave' || v === 'seen') return v;
   if (v.startsWith('move:') && v.length > 'move:'.length) return v;
@@ -75,8 +76,8 @@ export async function addInbox(ctx: Context, reach: Reach, input: InboxInput): P
   if (!Object.hasOwn(INBOX_PROVIDERS, provider))
     throw new InvalidError(`unknown provider "${provider}" (${Object.keys(INBOX_PROVIDERS).join(', ')})`, 'provider');
   const preset = INBOX_PROVIDERS[provider];
-  const host = input.host ?? preset.host;
-  if (!host) throw new InvalidError('an inbox needs its IMAP server', 'imapHost');
+  const given = input.host ?? preset.host;
+  if (!given) throw new InvalidError('an inbox needs its IMAP server', 'imapHost');
   const security = input.security ?? preset.security;
   if (security !== 'tls' && security !== 'starttls' && security !== 'none')
     throw new InvalidError('IMAP security must be tls (implicit, port 993), starttls (143) or none', 'imapSecurity');
@@ -92,6 +93,7 @@ export async function addInbox(ctx: Context, reach: Reach, input: InboxInput): P
   const since = sinceOf(input.since);
   if ((await ctx.inboxes.list([tenant.id])).some((i) => i.address === address && i.folder === folder))
     throw new ConflictError(`tenant "${tenant.slug}" already reads ${address} (${folder})`, 'address');
+  const host = await checkedServerHost(ctx, reach, given, 'the IMAP server', 'imapHost');
   return await ctx.inboxes.add({
     tenantId: tenant.id,
     address,
@@ -105,6 +107,7 @@ export async function addInbox(ctx: Context, reach: Reach, input: InboxInput): P
     since,
     authservId: input.authservId ?? preset.authservId,
     createdAt: ctx.clock.now().toISOString(),
+    privateHostAllowed: isOperator(reach),
   });
 }
 
@@ -117,5 +120,8 @@ export async function removeInbox(ctx: Context, reach: Reach, id: number): Promi
 /** Connects, logs in and opens the folder, saying what to change when a step fails. */
 export async function testInbox(ctx: Context, reach: Reach, id: number): Promise<{ inbox: Inbox; result: InboxTestResult }> {
   const inbox = await inboxWithin(ctx, reach, id);
-  return { inbox, result: await probeInbox(ctx, inbox) };
+  const result = await probeInbox(ctx, inbox);
+  // The server's own words are the operator's to see only (the stage and the advice stay).
+  if (result.ok || isOperator(reach) || result.error?.startsWith('the IMAP server ')) return { inbox, result };
+  return { inbox, result: { ...result, error: result.stage === 'login' ? 'could not connect or log in' : 'the folder could not be opened' } };
 }

@@ -4,7 +4,7 @@
 // checks its rules and throws domain errors (errors.ts) that every interface
 // words its own way: the CLI names its flags, the API answers problem types.
 // Reads that are a single repository call stay with the caller.
-export { EVERY_TENANT, reaches, tenantsWithin, tenantWithin, messageWithin, accountWithin, type Reach } from './reach.ts';
+export { ALL_TENANTS, EVERY_TENANT, reaches, tenantsWithin, tenantWithin, messageWithin, accountWithin, type Reach } from './reach.ts';
 export {
   addressToRemember,
   assignMessage,
@@ -70,3 +70,4 @@ export {
 } from './oauth-accounts.ts';
 export { SignInError, verifiedMailbox, type SignInErrorCode } from './oauth-id-token.ts';
 export { editAccount, type AccountEdit } from './account-edit.ts';
+export { editInbox, type InboxEdit } from './inbox-edit.ts';

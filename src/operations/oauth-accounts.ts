@@ -13,6 +13,7 @@ import type { Context } from '../context.ts';
 import type { Account, StoredSignIn } from '../store/index.ts';
 import { addAccount } from './accounts.ts';
 import { SignInError, verifiedMailbox } from './oauth-id-token.ts';
+import { checkedServerHost } from './mail-servers.ts';
 import { tenantWithin, type Reach } from './reach.ts';
 
 export type SignInProvider = 'google' | 'microsoft';
@@ -102,6 +103,8 @@ export async function beginAccountSignIn(
     throw new RefusedError(`returnUrl ${starter.returnUrl} is not under one of oauth.allowedReturnUrls (same origin, path at or under an allowed one)`);
   const tenant = await tenantWithin(ctx, reach, request.tenant);
   if (request.name !== undefined && !request.name.trim()) throw new InvalidError('the account needs a name', 'name');
+  // Said before the trip to the provider, not after it: the server is checked again when the account is added.
+  if (request.host) await checkedServerHost(ctx, reach, request.host, 'the SMTP server', 'host');
   const verifier = base64url(randomBytes(32));
   const state = base64url(randomBytes(24));
   const url = new URL(app.authorizeUrl);

@@ -9,10 +9,20 @@ import type { Account, StoredMessage, Tenant } from '../store/index.ts';
 export interface Reach {
   /** The tenants this caller may see and change, or every tenant. */
   tenantIds: readonly number[] | 'all';
+  /**
+   * The operator at the command line (or the server itself): may point an
+   * account or inbox at a server on a private network. Reaching every tenant
+   * is not enough (a console operator or a platform token is a caller over
+   * the network, held to the public-hosts rule like anyone else).
+   */
+  operator?: boolean;
 }
 
 /** The operator at the command line (or the server itself). */
-export const EVERY_TENANT: Reach = { tenantIds: 'all' };
+export const EVERY_TENANT: Reach = { tenantIds: 'all', operator: true };
+
+/** A caller over the network who sees every tenant (a console operator): not the command line. */
+export const ALL_TENANTS: Reach = { tenantIds: 'all' };
 
 export function reaches(reach: Reach, tenantId: number): boolean {
   return reach.tenantIds === 'all' || reach.tenantIds.includes(tenantId);

@@ -5,6 +5,7 @@ import type { CheckOptions, CheckReport } from '../checks/index.ts';
 import { ForbiddenError } from '../errors.ts';
 import type { Context } from '../context.ts';
 import type { NewTenant, Tenant } from '../store/index.ts';
+import { isOperator } from './mail-servers.ts';
 import { tenantWithin, type Reach } from './reach.ts';
 
 /** Adds a tenant; a caller limited to some tenants may add subcompanies under them only. */
@@ -21,5 +22,6 @@ export async function checkTenantSetup(ctx: Context, reach: Reach, slug: string,
   const tenant = await tenantWithin(ctx, reach, slug);
   // Loaded when asked (mailauth, nodemailer): `mailroom serve` shares the CLI's module graph.
   const { checkTenant } = await import('../checks/run.ts');
-  return { tenant, report: await checkTenant(ctx, tenant, options) };
+  // Someone else's server's words are the operator's to see only.
+  return { tenant, report: await checkTenant(ctx, tenant, { ...options, redact: !isOperator(reach) }) };
 }

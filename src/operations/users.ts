@@ -7,7 +7,7 @@ import { ConflictError, ForbiddenError, InvalidError, NotFoundError } from '../e
 import type { Context } from '../context.ts';
 import { hashPassword, NO_USER_HASH, verifyPassword, weakPasswordReason } from '../secrets/index.ts';
 import { normalizeAddress, type ConsoleRole, type ConsoleUser } from '../store/index.ts';
-import { EVERY_TENANT, reaches, tenantWithin, type Reach } from './reach.ts';
+import { ALL_TENANTS, reaches, tenantWithin, type Reach } from './reach.ts';
 
 /** How long a setup link works. */
 const SETUP_HOURS = 72;
@@ -38,7 +38,7 @@ export function consoleAddress(input: string): string | null {
 }
 
 async function reachOf(ctx: Context, user: ConsoleUser): Promise<Reach> {
-  return user.tenantId === null ? EVERY_TENANT : { tenantIds: await ctx.tenants.subtreeIds(user.tenantId) };
+  return user.tenantId === null ? ALL_TENANTS : { tenantIds: await ctx.tenants.subtreeIds(user.tenantId) };
 }
 
 function setupLink(ctx: Context): { token: string; hash: string; expiresAt: string } {

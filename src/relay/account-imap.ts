@@ -4,9 +4,8 @@
 // settings.
 import type { ImapFlow } from 'imapflow';
 import { openImapConnection, type ImapLogin } from '../imap-client/index.ts';
+import { checkedMailServer, type MailServerGuard } from '../net/index.ts';
 import type { Account, AccountSecret } from '../store/index.ts';
-
-export { imapErrorText } from '../imap-client/index.ts';
 
 /** How the account logs in to IMAP: a password of its own, its SMTP password, or its OAuth2 grant (XOAUTH2). */
 export function imapLogin(account: Account, smtpSecret: AccountSecret, imapSecret: AccountSecret | null): ImapLogin {
@@ -17,10 +16,12 @@ export function imapLogin(account: Account, smtpSecret: AccountSecret, imapSecre
   throw new Error('the account has no password or OAuth2 grant to log in to IMAP with');
 }
 
-export async function openImap(account: Account, login: ImapLogin, timeoutMs: number): Promise<ImapFlow> {
+/** Connects to the account's IMAP server, checked (public unless allowed) and pinned first. */
+export async function openImap(account: Account, guard: MailServerGuard, login: ImapLogin, timeoutMs: number): Promise<ImapFlow> {
   const { host, port, security } = account.sentCopy;
   if (!host) throw new Error('the account has no IMAP server');
-  return openImapConnection({ host, port, security: security ?? 'tls' }, login, timeoutMs);
+  const pin = await checkedMailServer(guard, account, host, 'the IMAP server');
+  return openImapConnection({ host, port, security: security ?? 'tls' }, pin, login, timeoutMs);
 }
 
 /** The folder copies go to: the configured one (which must exist), else the one marked \Sent. */

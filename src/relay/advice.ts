@@ -105,6 +105,9 @@ const KNOWN_REPLIES: readonly { pattern: RegExp; advice: string }[] = [
   },
 ];
 
+const allowed = (context: { sendingAddresses?: readonly string[] }): string =>
+  context.sendingAddresses?.length ? `mailroom's addresses ${context.sendingAddresses.join(', ')}` : 'it';
+
 export function adviceFor(stage: Stage, detail: string, context: AdviceContext): string {
   for (const known of KNOWN_REPLIES) if (known.pattern.test(detail)) return known.advice;
   switch (stage) {
@@ -113,7 +116,9 @@ export function adviceFor(stage: Stage, detail: string, context: AdviceContext):
     case 'connect':
       if (/ECONNREFUSED/.test(detail))
         return `nothing accepts connections on port ${context.port}: check the port (465 for implicit TLS, 587 for STARTTLS), and that the server is up.`;
-      return `the connection timed out: a firewall, or an IP allowlist on the customer's SMTP server, blocks this server's address; ask their IT to allow ${context.sendingAddresses?.length ? `mailroom's addresses ${context.sendingAddresses.join(', ')}` : 'it'}, and check port ${context.port} is open outbound here.`;
+      if (/ETIMEDOUT|timed out|no answer/i.test(detail))
+        return `the connection timed out: a firewall, or an IP allowlist on the customer's SMTP server, blocks this server's address; ask their IT to allow ${allowed(context)}, and check port ${context.port} is open outbound here.`;
+      return `could not connect to port ${context.port}: check the server name and the port (465 for implicit TLS, 587 for STARTTLS), that the server is up, and that no firewall or IP allowlist blocks this server (ask their IT to allow ${allowed(context)}).`;
     case 'tls':
       if (/wrong version number|packet length too long|unknown protocol/i.test(detail)) {
         return context.security === 'tls'

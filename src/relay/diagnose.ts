@@ -2,11 +2,12 @@
 // that fails and saying what to do. Resolve the host, connect, TLS (implicit or
 // STARTTLS), EHLO, AUTH, and MAIL FROM accepted for the From address (the
 // transaction is then abandoned before any message data, so nothing is sent).
-import { lookup } from 'node:dns/promises';
-import { connect as tcpConnect, isIP } from 'node:net';
+import { connect as tcpConnect } from 'node:net';
 import { Readable } from 'node:stream';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import XOAuth2 from 'nodemailer/lib/xoauth2';
+import { DomainError, RefusedError } from '../errors.ts';
+import { checkedMailServer, type MailServerGuard } from '../net/index.ts';
 import type { Account, AccountSecret } from '../store/index.ts';
 import { adviceFor, readableError, type Stage } from './advice.ts';
 import { closeImap, imapErrorText } from '../imap-client/index.ts';
@@ -26,8 +27,14 @@ export interface DiagnosisResult {
 export interface DiagnoseOptions {
   connectionTimeoutMs: number;
   hostname: string;
-  /** Host name resolution (tests answer from a table). */
-  resolve?: (host: string) => Promise<string>;
+  /** How the account's servers are resolved and checked (public only, unless allowed) before the test connects. */
+  guard: MailServerGuard;
+  /**
+   * For a caller who is not the operator: a failure says only the stage and
+   * the server's reply code, never the server's words or which network error
+   * it was (a refused port and a silent one look the same).
+   */
+  redact?: boolean;
   /** Our public sending addresses (checks.sendingAddresses), named in the advice for IP allowlists. */
   sendingAddresses?: readonly string[];
   /** The account's own IMAP credentials, when it files sent copies with credentials apart from SMTP's. */
@@ -51,6 +58,30 @@ function describe(err: unknown): string {
   const text = readableError(e?.response ?? e?.message ?? String(err));
   const first = text.split(/\r?\n/)[0] ?? '';
   return first.length > 300 ? `${first.slice(0, 300)}…` : first;
+}
+
+const REFUSED_ADVICE =
+  "use the provider's public server name; a server on a private network is set up by the operator (or allowed for every account with relay.allowPrivateNetworks).";
+
+/**
+ * A failure in words that tell a caller who is not the operator nothing about
+ * someone else's server beyond the stage and its reply code: the enhanced code
+ * stays (the known providers' advice keys on it), the server's text does not;
+ * a TLS failure says only which kind it was, from our own TLS stack.
+ */
+function redacted(stage: Stage, err: unknown): string {
+  const e = err as SmtpError & { responseCode?: number };
+  const reply = /^(\d{3})[ -](\d\.\d{1,3}\.\d{1,3})?/.exec(e?.response ?? '');
+  if (reply) return `the server answered ${reply[1]}${reply[2] ? ` ${reply[2]}` : ''}`;
+  if (typeof e?.responseCode === 'number') return `the server answered ${e.responseCode}`;
+  if (stage === 'tls') {
+    const text = `${e?.code ?? ''} ${e?.message ?? ''}`;
+    if (/certificate|self[- ]signed|unable to verify|altnames/i.test(text)) return 'TLS failed: the certificate is not trusted or does not name this host';
+    if (/wrong version number|packet length too long|unknown protocol/i.test(text))
+      return 'TLS failed: wrong version number (the port does not speak TLS first)';
+    return 'TLS failed';
+  }
+  return stage === 'connect' ? 'could not connect' : `no usable answer at the ${stage.replace('_', ' ')} step`;
 }
 
 /** Which stage a connect() error belongs to. */
@@ -78,32 +109,34 @@ export async function diagnoseAccount(account: Account, secret: AccountSecret, o
   };
   const fail = (stage: Stage, err: unknown): DiagnosisResult => {
     stages.push({ stage, ok: false, ms: Math.round(performance.now() - started) });
-    const error = describe(err);
+    // The rules' own refusal (a private server) names the rule: said as it is.
+    if (err instanceof RefusedError && !/has no address/.test(err.message)) return { ok: false, stage, error: err.message, advice: REFUSED_ADVICE, stages };
+    if (err instanceof DomainError) return { ok: false, stage, error: err.message, advice: adviceFor(stage, err.message, context), stages };
+    const error = options.redact ? redacted(stage, err) : describe(err);
     return { ok: false, stage, error, advice: adviceFor(stage, error, context), stages };
   };
 
-  let address: string;
+  let pin: Awaited<ReturnType<typeof checkedMailServer>>;
   try {
-    address = await (options.resolve ?? (async (host) => (await lookup(host)).address))(account.host);
+    pin = await checkedMailServer(options.guard, account, account.host, 'the SMTP server');
     pass('resolve');
   } catch (err) {
     return fail('resolve', err);
   }
 
   try {
-    await tcpProbe(address, account.port, options.connectionTimeoutMs);
+    await tcpProbe(pin.address, account.port, options.connectionTimeoutMs);
     pass('connect');
   } catch (err) {
     return fail('connect', err);
   }
 
-  const base = transportOptions(account, secret, { connectionTimeoutMs: options.connectionTimeoutMs, pool: false, name: options.hostname });
-  // Connect to the address resolved above, keeping the host name for TLS.
-  const connection = new SMTPConnection({
-    ...base,
-    host: address,
-    tls: { ...base.tls, ...(isIP(account.host) ? {} : { servername: account.host }) },
-  } as ConstructorParameters<typeof SMTPConnection>[0]);
+  // Connects to the address checked above, keeping the host name for TLS.
+  const connection = new SMTPConnection(
+    transportOptions(account, secret, { connectionTimeoutMs: options.connectionTimeoutMs, pool: false, name: options.hostname }, pin) as ConstructorParameters<
+      typeof SMTPConnection
+    >[0],
+  );
   // Failures (to connect, or a connection lost later) arrive as events, not
   // always through the callbacks: each stage's promise listens for them.
   let failed: (err: Error) => void = () => undefined;
@@ -154,10 +187,10 @@ async function diagnoseSentCopy(
   let client: Awaited<ReturnType<typeof openImap>> | null = null;
   try {
     try {
-      client = await openImap(account, imapLogin(account, secret, options.imapSecret ?? null), options.connectionTimeoutMs);
+      client = await openImap(account, options.guard, imapLogin(account, secret, options.imapSecret ?? null), options.connectionTimeoutMs);
       pass('imap_login');
     } catch (err) {
-      return fail('imap_login', new Error(imapErrorText(err)));
+      return fail('imap_login', err instanceof DomainError ? err : new Error(imapErrorText(err)));
     }
     try {
       await findSentFolder(client, account.sentCopy.folder);

@@ -47,6 +47,7 @@ const log = createLogger(data.logLevel).child({ subsystem: 'relay' });
 // Reloaded when the key file changes, so a `mailroom keys rotate` while the server runs is picked up.
 const keys = keyringSource({ dataDir: data.dataDir, ...data.secret }, { create: true });
 const keyring = (): Keyring => keys() as Keyring;
+const resolver = createResolver(data.dns);
 const relay = new Relay({
   repositories,
   keyring,
@@ -54,6 +55,7 @@ const relay = new Relay({
   hostname: data.hostname,
   log,
   nowMs: Date.now,
+  resolver,
   leaseMs: data.leaseMs,
 });
 relay.start();
@@ -62,7 +64,7 @@ const dispatcher = new WebhookDispatcher({
   keyring,
   settings: data.webhooks,
   publicUrl: data.publicUrl,
-  resolver: createResolver(data.dns),
+  resolver,
   log: createLogger(data.logLevel).child({ subsystem: 'webhooks' }),
   nowMs: Date.now,
 });

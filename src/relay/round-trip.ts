@@ -43,7 +43,15 @@ export async function sendAndAwaitReturn(
     await tx.outbound.claim(composed.id, nowMs(), 5 * 60_000);
     return composed;
   });
-  const relay = new Relay({ repositories: ctx, keyring: ctx.keyring, settings: ctx.config.relay, hostname: ctx.config.smtp.hostname, log: ctx.log, nowMs });
+  const relay = new Relay({
+    repositories: ctx,
+    keyring: ctx.keyring,
+    settings: ctx.config.relay,
+    hostname: ctx.config.smtp.hostname,
+    log: ctx.log,
+    nowMs,
+    resolver: ctx.resolver,
+  });
   const sent = await relay.sendClaimed(account, message).finally(() => relay.stop());
   if (sent.outcome !== 'sent') return { message, sent, arrived: null, startedAt: started, elapsedMs: nowMs() - started };
   options.onSent?.(sent);

@@ -5,6 +5,9 @@
 // or failed (5xx). An authentication failure is the account's problem, not the
 // message's: the message waits and the account is marked failing.
 import nodemailer, { type Transporter } from 'nodemailer';
+import type { DnsResolver } from '../dns/index.ts';
+import { DomainError } from '../errors.ts';
+import { checkedMailServer, type MailServerGuard } from '../net/index.ts';
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../log.ts';
 import { SecretError, unreadableCredentials, type Keyring } from '../secrets/keyring.ts';
@@ -52,6 +55,8 @@ export interface RelayDeps {
   hostname: string;
   log: Logger;
   nowMs: () => number;
+  /** Resolves the accounts' servers, checked before each connection (public only unless allowed). */
+  resolver: DnsResolver;
   /** How long a claimed message is this relay's before another (a node's that lives) may take it over: worker.leaseMs. */
   leaseMs?: number;
 }
@@ -67,6 +72,7 @@ export class Relay {
   private readonly accounts: AccountStore;
   private readonly transports = new Map<number, { key: string; transport: Transporter; secret: AccountSecret }>();
   private readonly copier: SentCopier;
+  private readonly guard: MailServerGuard;
   /** The pass filing Sent copies, when one runs: beside the sends, never awaited by them. */
   private copying: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -78,7 +84,8 @@ export class Relay {
     this.deps = deps;
     this.outbound = deps.repositories.outbound;
     this.accounts = deps.repositories.accounts;
-    this.copier = new SentCopier({ repositories: deps.repositories, keyring: deps.keyring, log: deps.log, nowMs: deps.nowMs });
+    this.guard = { resolver: deps.resolver, allowPrivateNetworks: deps.settings.allowPrivateNetworks };
+    this.copier = new SentCopier({ repositories: deps.repositories, keyring: deps.keyring, log: deps.log, nowMs: deps.nowMs, guard: this.guard });
   }
 
   start(): void {
@@ -201,15 +208,18 @@ export class Relay {
 
   private async transportFor(account: Account): Promise<{ transport: Transporter; secret: AccountSecret }> {
     const sealed = (await this.accounts.sealedSecret(account.id)) ?? '';
-    // A changed account (new password, host) gets a new pool.
-    const key = [account.host, account.port, account.security, account.username, account.tlsCa, sealed].join('|');
+    // Checked before every send (DNS answers are cached): a name that now resolves to a private address is refused, and the pool
+    // connects to the address checked, never to another DNS answer.
+    const pin = await checkedMailServer(this.guard, account, account.host, 'the SMTP server');
+    // A changed account (new password, host, address) gets a new pool.
+    const key = [account.host, pin.address, account.port, account.security, account.username, account.tlsCa, sealed].join('|');
     const cached = this.transports.get(account.id);
     if (cached?.key === key) return cached;
     cached?.transport.close();
     // Opened from the value just read for the key, not read again.
     const secret = JSON.parse(this.deps.keyring().open(sealed)) as AccountSecret;
     const transport = nodemailer.createTransport(
-      transportOptions(account, secret, { connectionTimeoutMs: this.deps.settings.connectionTimeoutMs, pool: true, name: this.deps.hostname }),
+      transportOptions(account, secret, { connectionTimeoutMs: this.deps.settings.connectionTimeoutMs, pool: true, name: this.deps.hostname }, pin),
     );
     const entry = { key, transport, secret };
     this.transports.set(account.id, entry);
@@ -225,6 +235,8 @@ export class Relay {
       // The password cannot be read (its key is gone, or the row was altered): like
       // a refused login, the account is failing and its messages wait for a fix.
       if (err instanceof SecretError) return { outcome: 'deferred', reply: unreadableCredentials(err), authFailed: true };
+      // A server outside the allowed networks (or a name that no longer resolves): the account's problem, the message waits.
+      if (err instanceof DomainError) return { outcome: 'deferred', reply: err.message, authFailed: true };
       throw err;
     }
     try {

@@ -7,6 +7,7 @@ import type { Logger } from '../log.ts';
 import type { Keyring } from '../secrets/keyring.ts';
 import type { Account, DueSentCopy, Repositories } from '../store/index.ts';
 import { closeImap, imapErrorText, type ImapLogin } from '../imap-client/index.ts';
+import type { MailServerGuard } from '../net/index.ts';
 import { findSentFolder, imapLogin, openImap } from './account-imap.ts';
 
 /** Attempts before a copy is given up (about two days with the doubling below). */
@@ -21,6 +22,8 @@ export interface SentCopierDeps {
   keyring: () => Keyring;
   log: Logger;
   nowMs: () => number;
+  /** The IMAP server is checked before each connection, as the SMTP one is. */
+  guard: MailServerGuard;
 }
 
 export class SentCopier {
@@ -55,7 +58,7 @@ export class SentCopier {
     /** How many of `copies` are filed; the rest are what a failure leaves pending. */
     let filed = 0;
     try {
-      client = await openImap(account, await this.loginOf(account), TIMEOUT_MS);
+      client = await openImap(account, this.deps.guard, await this.loginOf(account), TIMEOUT_MS);
       const folder = await findSentFolder(client, account.sentCopy.folder);
       for (const copy of copies) {
         if (this.stopped) break;

@@ -4,6 +4,7 @@
 // transport's: the relay sends bytes it rendered and signed itself (render.ts).
 import { isIP } from 'node:net';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
+import type { CheckedHost } from '../net/index.ts';
 import type { Account, AccountSecret } from '../store/index.ts';
 
 export interface TransportSettings {
@@ -14,10 +15,12 @@ export interface TransportSettings {
   name: string;
 }
 
+/** Connects to `pin`, the account's server checked and resolved just before (net/public-host.ts); the name stays for TLS. */
 export function transportOptions(
   account: Account,
   secret: AccountSecret,
   settings: TransportSettings,
+  pin: CheckedHost,
 ): SMTPTransport.Options & { pool?: boolean; maxConnections?: number } {
   const auth: SMTPTransport.Options['auth'] = secret.oauth2
     ? {
@@ -30,14 +33,14 @@ export function transportOptions(
       }
     : { user: account.username, pass: secret.password ?? '' };
   return {
-    host: account.host,
+    host: pin.address,
     port: account.port,
     secure: account.security === 'tls',
     requireTLS: account.security === 'starttls',
     ignoreTLS: account.security === 'none',
     name: settings.name,
     // SNI takes host names only (RFC 6066); an IP address is checked against the certificate's IP entries.
-    tls: { ...(isIP(account.host) ? {} : { servername: account.host }), ...(account.tlsCa ? { ca: account.tlsCa } : {}) },
+    tls: { ...(isIP(pin.host) ? {} : { servername: pin.host }), ...(account.tlsCa ? { ca: account.tlsCa } : {}) },
     auth,
     connectionTimeout: settings.connectionTimeoutMs,
     greetingTimeout: settings.connectionTimeoutMs,

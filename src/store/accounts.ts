@@ -40,6 +40,8 @@ export interface NewAccount {
   sentCopy?: SentCopySettings;
   /** Sealed credentials for IMAP when they differ from the SMTP ones (a password, as AccountSecret JSON). */
   sealedImapSecret?: string | null;
+  /** The operator set these servers: they may be on a private network (default: public ones only, unless relay.allowPrivateNetworks). */
+  privateHostAllowed?: boolean;
 }
 
 /**
@@ -56,7 +58,8 @@ export interface SentCopySettings {
   folder: string | null;
 }
 
-export interface Account extends Omit<NewAccount, 'sealedSecret' | 'sentCopy' | 'sealedImapSecret'> {
+export interface Account extends Omit<NewAccount, 'sealedSecret' | 'sentCopy' | 'sealedImapSecret' | 'privateHostAllowed'> {
+  privateHostAllowed: boolean;
   sentCopy: SentCopySettings & {
     /** Whether IMAP has credentials of its own (else the SMTP ones). */
     ownCredentials: boolean;
@@ -101,6 +104,7 @@ interface AccountRow {
   imap_secret: string | null;
   sent_folder: string | null;
   sent_copy_error: string | null;
+  private_host_allowed: number;
   status: AccountStatus;
   last_error: string | null;
   last_tested_at: string | null;
@@ -112,10 +116,11 @@ const SELECT = 'SELECT a.*, t.slug AS tenant FROM accounts a JOIN tenants t ON t
 /** What an edit may change: where and as whom it connects, and what its mail says it is from. */
 export type AccountSettings = Pick<
   NewAccount,
-  'host' | 'port' | 'security' | 'username' | 'fromAddress' | 'fromName' | 'sendingDomain' | 'replyLocal' | 'delayMs'
+  'host' | 'port' | 'security' | 'tlsCa' | 'username' | 'fromAddress' | 'fromName' | 'sendingDomain' | 'replyLocal' | 'delayMs'
 > & {
   /** A new sealed secret (a new password), or null to keep the one stored. */
   sealedSecret: string | null;
+  privateHostAllowed: boolean;
 };
 
 export class AccountStore {
@@ -137,8 +142,8 @@ export class AccountStore {
             .prepare(
               `INSERT INTO accounts (tenant_id, name, provider, host, port, security, tls_ca, username, auth_method, secret, from_address, from_name,
              sending_domain, dkim_selector, reply_local, owner, is_default, delay_ms, per_minute, per_day, sent_copy, imap_host, imap_port,
-             imap_security, imap_username, imap_secret, sent_folder, status, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?) RETURNING id`,
+             imap_security, imap_username, imap_secret, sent_folder, private_host_allowed, status, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?) RETURNING id`,
             )
             .get(
               account.tenantId,
@@ -168,6 +173,7 @@ export class AccountStore {
               account.sentCopy?.username ?? null,
               account.sealedImapSecret ?? null,
               account.sentCopy?.folder ?? null,
+              account.privateHostAllowed ? 1 : 0,
               at,
             )) as { id: number }
         ).id,
@@ -180,13 +186,14 @@ export class AccountStore {
   async updateSettings(id: number, settings: AccountSettings): Promise<void> {
     await this.sql
       .prepare(
-        `UPDATE accounts SET host = ?, port = ?, security = ?, username = ?, secret = COALESCE(?, secret), from_address = ?, from_name = ?,
-         sending_domain = ?, reply_local = ?, delay_ms = ? WHERE id = ?`,
+        `UPDATE accounts SET host = ?, port = ?, security = ?, tls_ca = ?, username = ?, secret = COALESCE(?, secret), from_address = ?, from_name = ?,
+         sending_domain = ?, reply_local = ?, delay_ms = ?, private_host_allowed = ? WHERE id = ?`,
       )
       .run(
         settings.host,
         settings.port,
         settings.security,
+        settings.tlsCa,
         settings.username,
         settings.sealedSecret,
         settings.fromAddress,
@@ -194,6 +201,7 @@ export class AccountStore {
         settings.sendingDomain,
         settings.replyLocal,
         settings.delayMs,
+        settings.privateHostAllowed ? 1 : 0,
         id,
       );
   }
@@ -348,6 +356,7 @@ function toAccount(row: AccountRow): Account {
       ownCredentials: row.imap_secret !== null,
       lastError: row.sent_copy_error,
     },
+    privateHostAllowed: Number(row.private_host_allowed) === 1,
     status: row.status,
     lastError: row.last_error,
     lastTestedAt: row.last_tested_at,

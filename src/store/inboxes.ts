@@ -33,6 +33,8 @@ export interface Inbox {
   readerUntil: number | null;
   /** After a UIDVALIDITY change, the UIDs below this were in the folder already: a re-read, recognised by content. */
   rereadBelow: number;
+  /** The operator set this server: it may be on a private network (else public only, unless relay.allowPrivateNetworks). */
+  privateHostAllowed: boolean;
 }
 
 export type NewInbox = Pick<
@@ -41,6 +43,13 @@ export type NewInbox = Pick<
 > & {
   /** The login (password or OAuth2 grant), sealed by the keyring. */
   sealedSecret: string;
+  privateHostAllowed?: boolean;
+};
+
+/** What an edit may change: where and as whom it connects, what it reads and what it does after. */
+export type InboxSettings = Pick<Inbox, 'host' | 'port' | 'security' | 'username' | 'folder' | 'afterImport' | 'authservId' | 'privateHostAllowed'> & {
+  /** A new sealed login, or null to keep the one stored. */
+  sealedSecret: string | null;
 };
 
 /** One message read from a folder: where it was and what it is. */
@@ -75,11 +84,12 @@ interface Row {
   reader_node: string | null;
   reader_until: number | null;
   reread_below: number;
+  private_host_allowed: number;
 }
 
 const SELECT = `SELECT i.id, i.tenant_id, t.slug AS tenant, i.address, i.host, i.port, i.security, i.username, i.folder, i.after_import, i.since,
   i.authserv_id, i.uid_validity, i.last_uid, i.status, i.last_error, i.last_import_at, i.created_at,
-  i.reader_node, i.reader_until, i.reread_below FROM inboxes i JOIN tenants t ON t.id = i.tenant_id`;
+  i.reader_node, i.reader_until, i.reread_below, i.private_host_allowed FROM inboxes i JOIN tenants t ON t.id = i.tenant_id`;
 
 const toInbox = (r: Row): Inbox => ({
   id: r.id,
@@ -103,6 +113,7 @@ const toInbox = (r: Row): Inbox => ({
   reader: r.reader_node,
   readerUntil: r.reader_until,
   rereadBelow: r.reread_below,
+  privateHostAllowed: Number(r.private_host_allowed) === 1,
 });
 
 export class InboxStore {
@@ -116,8 +127,8 @@ export class InboxStore {
     const id = (
       (await this.sql
         .prepare(
-          `INSERT INTO inboxes (tenant_id, address, host, port, security, username, secret, folder, after_import, since, authserv_id, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+          `INSERT INTO inboxes (tenant_id, address, host, port, security, username, secret, folder, after_import, since, authserv_id, created_at,
+         private_host_allowed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
         )
         .get(
           inbox.tenantId,
@@ -132,6 +143,7 @@ export class InboxStore {
           inbox.since,
           inbox.authservId,
           inbox.createdAt,
+          inbox.privateHostAllowed ? 1 : 0,
         )) as { id: number }
     ).id;
     return (await this.get(Number(id))) as Inbox;
@@ -155,6 +167,16 @@ export class InboxStore {
   /** The sealed login. */
   async sealedSecret(id: number): Promise<string | null> {
     return ((await this.sql.prepare('SELECT secret FROM inboxes WHERE id = ?').pluck().get(id)) as string | undefined) ?? null;
+  }
+
+  /** New connection settings (an edit): the inbox is untested again (pending) until its next read. */
+  async updateSettings(id: number, s: InboxSettings): Promise<void> {
+    await this.sql
+      .prepare(
+        `UPDATE inboxes SET host = ?, port = ?, security = ?, username = ?, secret = COALESCE(?, secret), folder = ?, after_import = ?, authserv_id = ?,
+         private_host_allowed = ?, status = 'pending', last_error = NULL WHERE id = ?`,
+      )
+      .run(s.host, s.port, s.security, s.username, s.sealedSecret, s.folder, s.afterImport, s.authservId, s.privateHostAllowed ? 1 : 0, id);
   }
 
   async remove(id: number): Promise<boolean> {

@@ -82,10 +82,11 @@ describe('three nodes on one PostgreSQL', () => {
       MAILROOM_SECRET_KEY: randomBytes(32).toString('base64'),
       MAILROOM_WORKER_LEASE_MS: '3000',
       MAILROOM_LOG_LEVEL: 'info',
-      // Both relays of the survivors at work at once, looking often; webhooks to a receiver on loopback.
+      // Both relays of the survivors at work at once, looking often; webhooks to a receiver and the stand-in provider on loopback.
       MAILROOM_RELAY_IDLE_STOP_MS: '0',
       MAILROOM_RELAY_POLL_INTERVAL_MS: '300',
       MAILROOM_WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'true',
+      MAILROOM_RELAY_ALLOW_PRIVATE_NETWORKS: 'true',
     };
     const added = await runCliAsync(['tenants', 'add', 'acme', '--domain', 'acme.com', '--reply-domain', 'replies.acme.com'], {
       ...shared,

@@ -19,6 +19,8 @@ import { dismissMessage, EVERY_TENANT } from '../../src/operations/index.ts';
 let t: TestServer;
 let hanging: Server;
 const sockets: Socket[] = [];
+/** The stand-in servers listen on loopback (an IP literal: nothing is looked up). */
+const guard = { resolver: () => Promise.reject(new Error('no DNS')), allowPrivateNetworks: true };
 beforeAll(async () => {
   t = await startTestServer({
     overrides: {
@@ -76,7 +78,7 @@ describe('faults', () => {
     const diagnosis = await diagnoseAccount(
       (await t.ctx.accounts.get(account.id))!,
       { password: 'x' },
-      { connectionTimeoutMs: 500, hostname: 'mx.mailroom.test' },
+      { connectionTimeoutMs: 500, hostname: 'mx.mailroom.test', guard },
     );
     expect(diagnosis).toMatchObject({ ok: false, stage: 'ehlo' });
     expect(diagnosis.stages.map((s) => [s.stage, s.ok])).toEqual([
@@ -101,7 +103,7 @@ describe('faults', () => {
       const diagnosis = await diagnoseAccount(
         (await t.ctx.accounts.get(account.id))!,
         { password: 'x' },
-        { connectionTimeoutMs: 1000, hostname: 'mx.mailroom.test' },
+        { connectionTimeoutMs: 1000, hostname: 'mx.mailroom.test', guard },
       );
       expect(diagnosis.ok).toBe(false);
       expect(diagnosis.error).toMatch(/554/);

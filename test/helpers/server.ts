@@ -64,6 +64,8 @@ export function testConfig(dataDir: string, overrides: SectionOverrides = {}): C
     http: { host: '127.0.0.1', port: 0, ...overrides.http },
     // Test receivers listen on loopback; the tests of the rule itself turn this off.
     webhooks: { allowPrivateNetworks: true, ...overrides.webhooks },
+    // The stand-in SMTP and IMAP providers listen on loopback too.
+    relay: { allowPrivateNetworks: true, ...overrides.relay },
     log: { level: 'silent', ...overrides.log },
   });
 }
@@ -108,6 +110,8 @@ export async function startTestServer(
     dataDir,
     cliEnv: {
       MAILROOM_DATA_DIR: dataDir,
+      // The CLI reaches the stand-in providers on loopback as the server does.
+      MAILROOM_RELAY_ALLOW_PRIVATE_NETWORKS: String(config.relay.allowPrivateNetworks),
       ...(config.database.url ? { MAILROOM_DATABASE_URL: config.database.url, MAILROOM_SECRET_KEY: config.secret.key } : {}),
     },
     async cleanup() {

@@ -121,7 +121,12 @@ describe("what reaches a person of Node's and OpenSSL's words", () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as AddressInfo).port;
     try {
-      const err: unknown = await openImapConnection({ host: '127.0.0.1', port, security: 'tls' }, { user: 'u', password: 'p' }, 5000).then(
+      const err: unknown = await openImapConnection(
+        { host: '127.0.0.1', port, security: 'tls' },
+        { host: '127.0.0.1', address: '127.0.0.1', family: 4 },
+        { user: 'u', password: 'p' },
+        5000,
+      ).then(
         () => null,
         (e: unknown) => e,
       );

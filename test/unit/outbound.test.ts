@@ -55,7 +55,16 @@ async function setup(
   return { db, keyring, account, dir, ctx };
 }
 
-const settings = { pollIntervalMs: 1000, idleStopMs: 0, maxAgeMs: 60_000, retryBaseMs: 1000, retryMaxMs: 8000, platformTenant: '', connectionTimeoutMs: 1000 };
+const settings = {
+  pollIntervalMs: 1000,
+  idleStopMs: 0,
+  maxAgeMs: 60_000,
+  retryBaseMs: 1000,
+  retryMaxMs: 8000,
+  platformTenant: '',
+  connectionTimeoutMs: 1000,
+  allowPrivateNetworks: false,
+};
 
 /** A relay whose provider is a function: what "the server said" per message. */
 class ScriptedRelay extends Relay {
@@ -63,7 +72,15 @@ class ScriptedRelay extends Relay {
   private readonly reply: (m: OutboundMessage) => SendResult;
   private readonly clock: { now: number };
   constructor(db: Repositories, keyring: Keyring, reply: (m: OutboundMessage) => SendResult, clock: { now: number }) {
-    super({ repositories: db, keyring: () => keyring, settings, hostname: 'mx.test', log: createLogger('silent'), nowMs: () => clock.now });
+    super({
+      repositories: db,
+      keyring: () => keyring,
+      settings,
+      hostname: 'mx.test',
+      log: createLogger('silent'),
+      nowMs: () => clock.now,
+      resolver: () => Promise.reject(new Error('no DNS here')),
+    });
     this.reply = reply;
     this.clock = clock;
   }

@@ -6,7 +6,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { DnsResolver } from '../../src/dns/index.ts';
 import { RefusedError } from '../../src/errors.ts';
-import { checkTargetUrl, nonPublicRange, resolvePublicTarget } from '../../src/net/index.ts';
+import { checkTargetUrl, mailServerRules, nonPublicRange, resolvePublicHost, resolvePublicTarget } from '../../src/net/index.ts';
+import { transportOptions } from '../../src/relay/transport.ts';
+import type { Account } from '../../src/store/index.ts';
 import { createRepositories, EventStore, openDatabase, TenantStore, WebhookStore, SqliteSql } from '../../src/store/index.ts';
 import { loadKeyring } from '../../src/secrets/keyring.ts';
 import { WebhookDispatcher } from '../../src/webhooks/dispatcher.ts';
@@ -113,6 +115,41 @@ describe('target URLs', () => {
     await expect(resolvePublicTarget(new URL('https://nowhere.example.com/'), resolver, refused)).rejects.toThrow(/has no address/);
     expect(await resolvePublicTarget(new URL('https://public.example.com/'), resolver, refused)).toMatchObject({ address: '93.184.215.14', family: 4 });
     expect(await resolvePublicTarget(new URL('https://inside.example.com/'), resolver, allowed)).toMatchObject({ address: '10.0.0.7' });
+  });
+});
+
+describe('mail servers of accounts and inboxes', () => {
+  const rules = mailServerRules(false, false, 'the SMTP server', 'host');
+  const resolver = tableResolver({ 'smtp.example.com': ['93.184.215.14'], 'mixed.example.com': ['93.184.215.14', '10.9.9.9'] });
+
+  it('are judged like webhook targets, naming relay.allowPrivateNetworks', async () => {
+    expect(await resolvePublicHost('SMTP.example.com.', resolver, rules)).toEqual({ host: 'smtp.example.com', address: '93.184.215.14', family: 4 });
+    await expect(resolvePublicHost('mixed.example.com', resolver, rules)).rejects.toThrow(
+      /the SMTP server mixed\.example\.com is on a private \(RFC 1918.*resolves to 10\.9\.9\.9.*relay\.allowPrivateNetworks/,
+    );
+    for (const host of ['127.0.0.1', '[::1]', '169.254.169.254', 'localhost', 'db.localhost']) {
+      await expect(resolvePublicHost(host, resolver, rules), host).rejects.toBeInstanceOf(RefusedError);
+    }
+    await expect(resolvePublicHost('smtp example.com', resolver, rules)).rejects.toMatchObject({ field: 'host', message: /not a host name/ });
+    // Allowed: the operator set it, or relay.allowPrivateNetworks.
+    const allowedHere = mailServerRules(false, true, 'the SMTP server');
+    expect(await resolvePublicHost('localhost', resolver, allowedHere)).toMatchObject({ address: '127.0.0.1' });
+    expect(await resolvePublicHost('mixed.example.com', resolver, mailServerRules(true, false, 'x'))).toMatchObject({ address: '93.184.215.14' });
+  });
+
+  it('are connected to at the address checked, the name kept for TLS', () => {
+    const account = { host: 'smtp.example.com', port: 587, security: 'starttls', username: 'u', tlsCa: null } as unknown as Account;
+    const options = transportOptions(
+      account,
+      { password: 'p' },
+      { connectionTimeoutMs: 1000, pool: false, name: 'mx.test' },
+      {
+        host: 'smtp.example.com',
+        address: '93.184.215.14',
+        family: 4,
+      },
+    );
+    expect(options).toMatchObject({ host: '93.184.215.14', port: 587, tls: { servername: 'smtp.example.com' } });
   });
 });
 

@@ -127,7 +127,7 @@ const showEditForm = (ctx: Context) => async (c: ConsoleContext) => {
   return c.html(accountEditPage(user, csrf, account, editFormOf(account), null));
 };
 
-const EDIT_FIELDS = ['host', 'port', 'security', 'username', 'from', 'fromName', 'replyTo', 'delayMs'];
+const EDIT_FIELDS = ['host', 'port', 'security', 'username', 'from', 'fromName', 'replyTo', 'delayMs', 'tlsCa'];
 
 const saveEdit = (ctx: Context) => async (c: ConsoleContext) => {
   const { user, reach, csrf } = c.get('signedIn');
@@ -145,6 +145,7 @@ const saveEdit = (ctx: Context) => async (c: ConsoleContext) => {
       fromName: form['fromName'] || null,
       replyTo: form['replyTo'] ?? '',
       delayMs: Number(form['delayMs'] || '0'),
+      tlsCa: form['tlsCa'] || null,
     });
     return c.redirect(`/console/accounts?edited=${account.id}`, 303);
   } catch (err) {

@@ -348,4 +348,12 @@ export const postgresMigrations: readonly Migration[] = [
       CREATE INDEX oauth_sign_ins_expires ON oauth_sign_ins(expires_at);
     `,
   },
+  {
+    version: 6,
+    name: 'mail servers on private networks only where the operator allowed them',
+    sql: `
+      ALTER TABLE accounts ADD COLUMN private_host_allowed BIGINT NOT NULL DEFAULT 0;
+      ALTER TABLE inboxes ADD COLUMN private_host_allowed BIGINT NOT NULL DEFAULT 0;
+    `,
+  },
 ];

@@ -528,6 +528,16 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX oauth_sign_ins_expires ON oauth_sign_ins(expires_at);
     `,
   },
+  {
+    version: 20,
+    name: 'mail servers on private networks only where the operator allowed them',
+    sql: `
+      -- 1: the operator (the command line) set this server, which may be on a private network;
+      -- an edit by anyone else that changes where it connects clears it.
+      ALTER TABLE accounts ADD COLUMN private_host_allowed INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE inboxes ADD COLUMN private_host_allowed INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];
 
 export function migrate(db: Database, list: readonly Migration[] = migrations): number[] {
