@@ -90,7 +90,7 @@ function requireToken(app: OpenAPIHono<ApiEnv>, ctx: ApiDeps['ctx']): void {
         detail: `this token may make ${ctx.config.http.rateLimitPerMinute} requests a minute (http.rateLimitPerMinute); try again in ${retryAfter} s`,
       });
     }
-    c.set('scope', await scopeOf(ctx, found.tenantId, found.tenant, found.id));
+    c.set('scope', await scopeOf(ctx, found));
     await next();
   });
 }

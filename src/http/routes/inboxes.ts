@@ -7,6 +7,7 @@ import { inboxJson } from '../../views/index.ts';
 import type { ApiDeps, ApiEnv } from '../app.ts';
 import { InboxSchema, InboxTestSchema } from '../schemas.ts';
 import { json, NumericId, problem, security } from './shared.ts';
+import { listedIds } from './scope.ts';
 
 export function inboxRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
   const { ctx } = deps;
@@ -17,7 +18,7 @@ export function inboxRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       security,
       responses: { 200: json(z.object({ items: z.array(InboxSchema) }), 'inboxes read over IMAP (passwords masked)') },
     }),
-    async (c) => c.json({ items: (await ctx.inboxes.list(c.get('scope').tenantIds)).map((i) => inboxJson(i)) }, 200),
+    async (c) => c.json({ items: (await ctx.inboxes.list(listedIds(c.get('scope')))).map((i) => inboxJson(i)) }, 200),
   );
 
   app.openapi(

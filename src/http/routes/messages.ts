@@ -9,7 +9,7 @@ import { notFound } from '../problem.ts';
 import { DownloadBudget, sendFile } from '../send-file.ts';
 import { AssignSchema, DismissSchema, MessageSchema, page, PageQuery } from '../schemas.ts';
 import { json, problem, security } from './shared.ts';
-import { decodeCursor, encodeCursor } from './scope.ts';
+import { decodeCursor, encodeCursor, listedIds } from './scope.ts';
 
 const MessageId = z.object({
   id: z
@@ -43,7 +43,7 @@ function listMessages(app: OpenAPIHono<ApiEnv>, { ctx }: ApiDeps): void {
       const q = c.req.valid('query');
       const before = decodeCursor(q.cursor);
       const list = await ctx.messages.list({
-        tenantIds: c.get('scope').tenantIds,
+        tenantIds: listedIds(c.get('scope')),
         limit: q.limit + 1,
         ...(q.status ? { status: q.status } : {}),
         ...(q.reason ? { reason: q.reason } : {}),

@@ -37,6 +37,8 @@ export const COPY_ORDER = [
   'inbox_imports',
   'console_users',
   'console_sessions',
+  'idempotency_keys',
+  'tenant_checks',
 ] as const;
 
 /** Tables whose id PostgreSQL generates: their sequences continue after the copied ids. */
