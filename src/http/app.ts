@@ -12,7 +12,7 @@ import type { Metrics } from './metrics.ts';
 import { RateLimiter } from '../net/index.ts';
 import { HttpProblem, PROBLEM_TYPES, problemOf, problemResponse } from './problem.ts';
 import { consoleRoutes } from '../console/index.ts';
-import { candidateRoutes, inboxRoutes, messageRoutes, relayRoutes, scopeOf, webhookRoutes, type Scope } from './routes/index.ts';
+import { candidateRoutes, inboxRoutes, messageRoutes, relayRoutes, scopeOf, tenantRoutes, webhookRoutes, type Scope } from './routes/index.ts';
 
 export type ApiEnv = { Variables: { scope: Scope } };
 
@@ -130,7 +130,8 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',
-    description: 'a token from `mailroom tokens create --tenant T`',
+    description:
+      'a tenant token from `mailroom tokens create --tenant T` (or POST /v1/tenants/{slug}/tokens), or a platform token from `mailroom tokens create --platform`',
   });
   answerProblems(app, ctx);
   healthRoutes(app, deps);
@@ -141,6 +142,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   relayRoutes(app, deps);
   inboxRoutes(app, deps);
   webhookRoutes(app, deps);
+  tenantRoutes(app, deps);
   app.route('/console', consoleRoutes(ctx));
   // The address people are given is the server's own: it opens the console.
   app.get('/', (c) => c.redirect('/console/unassigned', 302));
@@ -149,7 +151,8 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
     info: {
       title: 'mailroom API',
       version: '1',
-      description: 'Candidates, messages and the unassigned queue, sending, accounts, inboxes and webhooks of one tenant (and its subcompanies).',
+      description:
+        'Candidates, messages and the unassigned queue, sending, accounts, inboxes and webhooks of one tenant (and its subcompanies) with a tenant token; with a platform token, the tenants themselves and any tenant named by `?tenant=` or a `tenant` field.',
     },
   });
   return app;

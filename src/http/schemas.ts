@@ -208,3 +208,4 @@ export const PageQuery = z.object({
 export function page<T extends z.ZodType>(item: T, name: string) {
   return z.object({ items: z.array(item), nextCursor: z.string().nullable() }).openapi(name);
 }
+export * from './schemas-tenants.ts';

@@ -19,7 +19,7 @@ export {
 } from './accounts.ts';
 export { importCandidates, removeCandidate, upsertCandidate, IMPORT_CHUNK, type CandidateChunkWriter, type ImportRequest } from './candidates.ts';
 export { addTenant, checkTenantSetup, listTenants, removeTenant, startTenantCheck, tenantCheckWithin, updateTenant } from './tenants.ts';
-export { createApiToken, createPlatformToken, listApiTokens, revokeApiToken } from './tokens.ts';
+export { createApiToken, createPlatformToken, listApiTokens, requirePlatform, revokeApiToken } from './tokens.ts';
 export { addWebhook, enableWebhook, removeWebhook, replayDelivery, replayWebhooks, rotateWebhookSecret, webhookDeliveries, webhookWithin } from './webhooks.ts';
 export { addInbox, inboxWithin, removeInbox, testInbox, INBOX_PROVIDERS, type InboxInput, type InboxProvider } from './inboxes.ts';
 export { addReplyTokenKey, listKeys, removeReplyTokenKey, rotateSecretKey, type KeyReport } from './keys.ts';

@@ -11,6 +11,11 @@ import { tenantWithin, type Reach } from './reach.ts';
 const reachesToken = (reach: Reach, token: ApiToken): boolean =>
   reach.tenantIds === 'all' || (token.tenantId !== null && reach.tenantIds.includes(token.tenantId));
 
+/** Over the API, tokens are minted and revoked by a platform token only: a leaked tenant token cannot make itself more. */
+export function requirePlatform(reach: Reach, what: string): void {
+  if (reach.tenantIds !== 'all') throw new ForbiddenError(`only a platform token ${what}`, 'token');
+}
+
 /** Makes a token for the tenant; the token itself is returned only here. */
 export async function createApiToken(ctx: Context, reach: Reach, request: { tenant: string; name: string }): Promise<{ token: string; info: ApiToken }> {
   const tenant = await tenantWithin(ctx, reach, request.tenant);
