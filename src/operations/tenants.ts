@@ -48,6 +48,8 @@ export async function removeTenant(ctx: Context, reach: Reach, slug: string, opt
     if (ids.length > 1) throw new ConflictError(`${tenant.slug} has subcompanies (${slugs.slice(1).join(', ')}): remove them first, or purge`);
     if (await ctx.tenants.hasMessages(ids)) throw new ConflictError(`${tenant.slug} has received messages: purge removes them with the tenant`);
   }
+  // Mail stops first, so little can arrive while the messages go (what does refuses the removal: run it again).
+  if (options.purge) await ctx.tenants.closeRoutes(ids);
   const messages = options.purge ? await ctx.retention.dropMessagesOf(ids, ctx.clock.now()) : 0;
   await ctx.tenants.remove(ids);
   return { tenants: slugs, messages };

@@ -173,6 +173,12 @@ export class TenantStore {
     );
   }
 
+  /** Stops receiving mail for these tenants (their routes go), ahead of removing them with their messages. */
+  async closeRoutes(tenantIds: readonly number[]): Promise<void> {
+    await this.sql.prepare(`DELETE FROM routes WHERE tenant_id IN (${this.sql.fn.jsonValues('integer')})`).run(JSON.stringify(tenantIds));
+    await this.routesChanged();
+  }
+
   /**
    * Deletes these tenants (a tenant and its subcompanies) with everything that
    * hangs on them (routes, candidates, accounts, tokens...). Their messages
