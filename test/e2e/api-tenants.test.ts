@@ -149,6 +149,11 @@ describe.each(BACKENDS)('tenants over the API on %s', (backend) => {
     const listed = valid(page(CandidateSchema, 'CandidatePage'), await call('GET', '/v1/candidates?tenant=globex', platform), 200);
     expect(listed.items.map((c) => c.externalId)).toEqual(['c-9']);
     problem(await call('GET', '/v1/candidates?tenant=globex', acmeToken), 404);
+    problem(await call('POST', '/v1/webhooks', platform, { url: 'http://127.0.0.1:9/hook' }), 400, /platform token/);
+    const hook = await call('POST', '/v1/webhooks', platform, { url: 'http://127.0.0.1:9/hook', tenant: 'globex' });
+    expect(hook.status).toBe(201);
+    expect((hook.body as { webhook: { tenant: string } }).webhook.tenant).toBe('globex');
+    problem(await call('POST', '/v1/webhooks', acmeToken, { url: 'http://127.0.0.1:9/hook', tenant: 'globex' }), 404);
   });
 
   it('answers a create retried with the same Idempotency-Key alike, and refuses the key with another body', async () => {
