@@ -91,7 +91,7 @@ export async function checkTenant(ctx: Context, tenant: Tenant, options: CheckOp
         tenant.slug,
         'receives mail',
         'no reply domain, no forwarding address and no inbox read over IMAP',
-        `add one: \`mailroom tenants add ... --reply-domain replies.<company domain>\``,
+        `add one: \`mailroom tenants update ${tenant.slug} --reply-domain replies.<company domain>\``,
       ),
     );
   }
@@ -130,7 +130,7 @@ export async function checkTenant(ctx: Context, tenant: Tenant, options: CheckOp
           tenant.slug,
           'forwarding test',
           'no company inbox to test',
-          `name the inboxes that forward to mailroom: --inbox jobs@${tenant.domains[0] ?? 'company.example'} (or \`tenants add --inbox\`)`,
+          `name the inboxes that forward to mailroom: --inbox jobs@${tenant.domains[0] ?? 'company.example'} (or \`tenants update ${tenant.slug} --inbox ...\`)`,
         ),
       );
     } else {

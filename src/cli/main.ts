@@ -119,6 +119,8 @@ const FLAGS: Record<string, string> = {
   ids: 'message ids or --unassigned',
   domains: '--domain',
   replyDomains: '--reply-domain or --forward-address',
+  forwardAddresses: '--forward-address',
+  inboxes: '--inbox',
   parent: '--parent',
   sentCopy: '--sent-copy',
   imapHost: '--imap-host',

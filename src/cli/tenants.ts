@@ -1,7 +1,9 @@
-// mailroom tenants add|list|show|check: companies and subcompanies, the addresses
-// mailroom receives for them, and the check of their set-up.
+// mailroom tenants add|update|remove|list|show|check: companies and
+// subcompanies, the addresses mailroom receives for them, and the check of
+// their set-up.
 import type { Command } from 'commander';
-import { addTenant, checkTenantSetup, EVERY_TENANT } from '../operations/index.ts';
+import { addTenant, checkTenantSetup, EVERY_TENANT, removeTenant, updateTenant } from '../operations/index.ts';
+import type { TenantChange } from '../store/index.ts';
 import { tenantNamed, withContext, type GlobalOptions } from './context.ts';
 import { printFields, printJson, printTable } from './output.ts';
 
@@ -30,10 +32,36 @@ const add = (globals: () => GlobalOptions) => (slug: string, options: AddOptions
       ...(options.name ? { name: options.name } : {}),
     });
     if (options.json) printJson(tenant);
-    else
-      process.stdout.write(
-        `added tenant ${tenant.slug}; it receives mail for: ${[...tenant.replyDomains.map((d) => `*@${d}`), ...tenant.forwardAddresses].join(', ') || '(nothing yet)'}\n`,
-      );
+    else process.stdout.write(`added tenant ${tenant.slug}; it receives mail for: ${receives(tenant)}\n`);
+  });
+
+/** What mail a tenant receives, in a line. */
+const receives = (t: { replyDomains: string[]; forwardAddresses: string[] }): string =>
+  [...t.replyDomains.map((d) => `*@${d}`), ...t.forwardAddresses].join(', ') || '(nothing yet)';
+
+/** change a tenant: each list given replaces that list */
+const update = (globals: () => GlobalOptions) => (slug: string, options: Omit<AddOptions, 'parent'>, command: Command) =>
+  withContext(globals(), async (ctx) => {
+    // A list is replaced only when its flag was given (commander's default [] would otherwise empty it).
+    const given = (name: string) => command.getOptionValueSource(name) === 'cli';
+    const change: TenantChange = {
+      ...(options.name !== undefined ? { name: options.name } : {}),
+      ...(given('domain') ? { domains: options.domain } : {}),
+      ...(given('replyDomain') ? { replyDomains: options.replyDomain } : {}),
+      ...(given('forwardAddress') ? { forwardAddresses: options.forwardAddress } : {}),
+      ...(given('inbox') ? { inboxes: options.inbox } : {}),
+    };
+    const tenant = await updateTenant(ctx, EVERY_TENANT, slug, change);
+    if (options.json) printJson(tenant);
+    else process.stdout.write(`updated tenant ${tenant.slug}; it receives mail for: ${receives(tenant)}\n`);
+  });
+
+/** remove a tenant (refused while it has messages or subcompanies, unless --purge) */
+const remove = (globals: () => GlobalOptions) => (slug: string, options: { purge?: boolean; json?: boolean }) =>
+  withContext(globals(), async (ctx) => {
+    const removed = await removeTenant(ctx, EVERY_TENANT, slug, { purge: options.purge === true });
+    if (options.json) return printJson(removed);
+    process.stdout.write(`removed tenant ${removed.tenants.join(', ')}${options.purge ? ` and ${removed.messages} message(s)` : ''}\n`);
   });
 
 /** list tenants */
@@ -123,6 +151,24 @@ export function registerTenantCommands(program: Command, globals: () => GlobalOp
     .option('--name <name>', 'display name')
     .option('--json', 'print the tenant as JSON')
     .action(add(globals));
+
+  tenants
+    .command('update <slug>')
+    .description('change a tenant: each list given replaces that list (new addresses are received at once)')
+    .option('--domain <domain>', "the company's own domain (repeatable)", collect, [])
+    .option('--reply-domain <domain>', 'a reply subdomain whose MX is mailroom (repeatable)', collect, [])
+    .option('--forward-address <address>', 'an address a company inbox forwards to (repeatable)', collect, [])
+    .option('--inbox <address>', 'a company inbox that forwards to a forwarding address (repeatable)', collect, [])
+    .option('--name <name>', 'display name')
+    .option('--json', 'print the tenant as JSON')
+    .action(update(globals));
+
+  tenants
+    .command('remove <slug>')
+    .description('remove a tenant with its routes, candidates, accounts and tokens (refused while it has messages or subcompanies)')
+    .option('--purge', 'also delete its messages (rows, raw bytes, attachments) and its subcompanies')
+    .option('--json', 'print what was removed as JSON')
+    .action(remove(globals));
 
   tenants.command('list').description('list tenants').option('--json', 'print a JSON array').action(list(globals));
 

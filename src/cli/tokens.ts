@@ -1,22 +1,37 @@
 // mailroom tokens create|list|revoke: bearer tokens of the HTTP API, one tenant
-// each (and its subcompanies). A token is shown once; only its hash is kept.
+// each (and its subcompanies), or a platform token for the whole installation.
+// A token is shown once; only its hash is kept.
 import type { Command } from 'commander';
 import { UsageError } from '../errors.ts';
 import type { ApiToken } from '../store/index.ts';
-import { createApiToken, EVERY_TENANT, listApiTokens, revokeApiToken } from '../operations/index.ts';
+import { createApiToken, createPlatformToken, EVERY_TENANT, listApiTokens, revokeApiToken } from '../operations/index.ts';
 import { withContext, type GlobalOptions } from './context.ts';
 import { printJson, printTable } from './output.ts';
 
 function tokenJson(t: ApiToken): Record<string, unknown> {
-  return { id: t.id, tenant: t.tenant, name: t.name, prefix: t.prefix, createdAt: t.createdAt, lastUsedAt: t.lastUsedAt, revokedAt: t.revokedAt };
+  return {
+    id: t.id,
+    reach: t.reach,
+    tenant: t.tenant,
+    name: t.name,
+    prefix: t.prefix,
+    createdAt: t.createdAt,
+    lastUsedAt: t.lastUsedAt,
+    revokedAt: t.revokedAt,
+  };
 }
 
-/** make a token for a tenant; it is printed once */
-const create = (globals: () => GlobalOptions) => (options: { tenant: string; name: string; json?: boolean }) =>
+/** make a token for a tenant, or a platform token; it is printed once */
+const create = (globals: () => GlobalOptions) => (options: { tenant?: string; platform?: boolean; name: string; json?: boolean }) =>
   withContext(globals(), async (ctx) => {
-    const { token, info } = await createApiToken(ctx, EVERY_TENANT, { tenant: options.tenant, name: options.name });
+    if (Boolean(options.platform) === (options.tenant !== undefined))
+      throw new UsageError('give --tenant <slug> for a tenant token, or --platform for a platform token');
+    const { token, info } = options.platform
+      ? await createPlatformToken(ctx, EVERY_TENANT, options.name)
+      : await createApiToken(ctx, EVERY_TENANT, { tenant: options.tenant as string, name: options.name });
     if (options.json) return printJson({ ...tokenJson(info), token });
-    process.stdout.write(`token ${info.id} for ${info.tenant} (shown only now): ${token}\nuse it as: Authorization: Bearer ${token}\n`);
+    const whom = info.tenant ?? 'the platform (every tenant)';
+    process.stdout.write(`token ${info.id} for ${whom} (shown only now): ${token}\nuse it as: Authorization: Bearer ${token}\n`);
   });
 
 /** tokens (their prefix only), with when they were last used */
@@ -28,7 +43,7 @@ const list = (globals: () => GlobalOptions) => (options: { tenant?: string; json
       list,
       [
         { header: 'id', value: (t) => t.id },
-        { header: 'tenant', value: (t) => t.tenant },
+        { header: 'tenant', value: (t) => t.tenant ?? '(platform)' },
         { header: 'name', value: (t) => t.name },
         { header: 'token', value: (t) => `${t.prefix}…` },
         { header: 'created', value: (t) => t.createdAt },
@@ -52,8 +67,9 @@ export function registerTokenCommands(program: Command, globals: () => GlobalOpt
 
   tokens
     .command('create')
-    .description('make a token for a tenant; it is printed once')
-    .requiredOption('--tenant <slug>', 'the tenant it acts for (and its subcompanies)')
+    .description('make a token for a tenant, or a platform token; it is printed once')
+    .option('--tenant <slug>', 'the tenant it acts for (and its subcompanies)')
+    .option('--platform', 'a platform token: manages tenants and acts in any tenant it names (guard it like the server itself)')
     .option('--name <name>', 'what it is for, e.g. the integration using it', 'api')
     .option('--json', 'print {"id", "token", ...}')
     .action(create(globals));

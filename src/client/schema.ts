@@ -1692,6 +1692,464 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/tenants': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get: {
+      parameters: {
+        query?: {
+          /** @description nextCursor of the previous page */
+          cursor?: string;
+          limit?: number;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description the tenants within reach, by slug */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['TenantPage'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post: {
+      parameters: {
+        query?: never;
+        header?: {
+          /** @description a key of your choosing (e.g. a UUID): the same key with the same body is answered as the first time, for 24 hours */
+          'idempotency-key'?: string;
+        };
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['TenantInput'];
+        };
+      };
+      responses: {
+        /** @description created; it receives mail at its reply domains and forwarding addresses at once */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Tenant'];
+          };
+        };
+        /** @description invalid input (a bad slug, domain or address; an address another tenant has) */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description a tenant token names no parent (only a platform token adds a top-level tenant) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description no such parent within reach */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description the Idempotency-Key was used with another body, or its first request is still running */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/tenants/{slug}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          slug: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description the tenant */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Tenant'];
+          };
+        };
+        /** @description no such tenant within reach */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete: {
+      parameters: {
+        query?: {
+          /** @description also remove its messages (rows, raw bytes, attachments) and its subcompanies */
+          purge?: 'true' | 'false';
+        };
+        header?: never;
+        path: {
+          slug: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description removed, with its routes, candidates, accounts, inboxes, webhooks and tokens */
+        204: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description a tenant token removes only subcompanies under its own tenant */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description no such tenant within reach */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description it has messages or subcompanies (purge=true removes them) */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    patch: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          slug: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['TenantUpdate'];
+        };
+      };
+      responses: {
+        /** @description changed; new routes are taken at once */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Tenant'];
+          };
+        };
+        /** @description invalid input */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description no such tenant within reach */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    trace?: never;
+  };
+  '/v1/tenants/{slug}/tokens': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          slug: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['TokenInput'];
+        };
+      };
+      responses: {
+        /** @description the token, shown only in this answer */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['TokenCreated'];
+          };
+        };
+        /** @description only a platform token mints tokens */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description no such tenant */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/tenants/{slug}/tokens/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    delete: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          slug: string;
+          id: number;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description revoked at once */
+        204: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description only a platform token revokes tokens */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description no live token of this tenant */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/tenants/{slug}/check': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          slug: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: {
+        content: {
+          'application/json': components['schemas']['CheckRequest'];
+        };
+      };
+      responses: {
+        /** @description the findings, each with what to change (the same as `tenants check --json` and the console checklist) */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['CheckReport'];
+          };
+        };
+        /** @description forwarding tests take time: poll the url (Location) until state is done */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['TenantCheck'];
+          };
+        };
+        /** @description no such tenant within reach */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/tenants/{slug}/checks/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          slug: string;
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description the check: running, done (with its report) or failed */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['TenantCheck'];
+          };
+        };
+        /** @description no such check of this tenant */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export interface webhooks {
   'message.assigned': {
@@ -2791,11 +3249,125 @@ export interface components {
         | 'account.status_changed'
         | 'webhook.disabled'
       )[];
+      /** @description a subcompany's slug, any tenant's for a platform token (default: the token's tenant) */
+      tenant?: string;
     };
     ReplayRequest: {
       /** Format: date-time */
       since: string;
       webhookId?: number;
+    };
+    Tenant: {
+      slug: string;
+      name: string;
+      /** @description the parent tenant of a subcompany */
+      parent: string | null;
+      createdAt: string;
+      domains: string[];
+      replyDomains: string[];
+      forwardAddresses: string[];
+      inboxes: string[];
+    };
+    TenantInput: {
+      /** @description lower-case letters, digits and dashes */
+      slug: string;
+      name?: string;
+      /** @description the company's own domains, where its people's and candidates' mail comes from (each list given replaces the whole list) */
+      domains: string[];
+      /**
+       * @description reply subdomains whose MX is mailroom: any local part is accepted (each list given replaces the whole list)
+       * @default []
+       */
+      replyDomains: string[];
+      /**
+       * @description addresses the company inboxes forward to (each list given replaces the whole list)
+       * @default []
+       */
+      forwardAddresses: string[];
+      /** @description company inboxes that forward to a forwarding address (the forwarding test sends to them) (each list given replaces the whole list) */
+      inboxes?: string[];
+      /** @description makes this a subcompany of that tenant */
+      parent?: string;
+    };
+    TenantPage: {
+      items: components['schemas']['Tenant'][];
+      nextCursor: string | null;
+    };
+    TenantUpdate: {
+      name?: string;
+      /** @description the company's own domains (each list given replaces the whole list) */
+      domains?: string[];
+      /** @description reply subdomains (each list given replaces the whole list) */
+      replyDomains?: string[];
+      /** @description forwarding addresses (each list given replaces the whole list) */
+      forwardAddresses?: string[];
+      /** @description company inboxes (each list given replaces the whole list) */
+      inboxes?: string[];
+    };
+    TokenCreated: {
+      id: number;
+      /** @description shown only in this answer; only its hash is kept */
+      token: string;
+      tenant: string;
+      name: string;
+      prefix: string;
+      createdAt: string;
+    };
+    TokenInput: {
+      /** @default api */
+      name: string;
+    };
+    CheckReport: {
+      tenant: string;
+      ok: boolean;
+      summary: {
+        ok: number;
+        warn: number;
+        fail: number;
+      };
+      checks: components['schemas']['CheckFinding'][];
+      accounts: ({
+        id: number;
+        name: string;
+        status: string;
+      } & {
+        [key: string]: unknown;
+      })[];
+    };
+    CheckFinding: {
+      /** @enum {string} */
+      area: 'setup' | 'reply_domain' | 'sending_domain' | 'account' | 'forwarding' | 'imap_inbox';
+      subject: string;
+      check: string;
+      /** @enum {string} */
+      status: 'ok' | 'warn' | 'fail';
+      found: string;
+      /** @description what to change, for a warning or a failure */
+      advice: string | null;
+    };
+    TenantCheck: {
+      id: string;
+      tenant: string;
+      /** @enum {string} */
+      state: 'running' | 'done' | 'failed';
+      createdAt: string;
+      finishedAt: string | null;
+      /** @description where to poll this check */
+      url: string;
+      report: components['schemas']['CheckReport'] & (Record<string, never> | null);
+      error: string | null;
+    };
+    CheckRequest: {
+      /**
+       * @description also send a forwarding test to each company inbox: answered 202, then polled
+       * @default false
+       */
+      sendTests: boolean;
+      /**
+       * @description the inboxes to test (default: the tenant's)
+       * @default []
+       */
+      inboxes: string[];
     };
   };
   responses: never;
@@ -2852,5 +3424,15 @@ export type InboxTest = components['schemas']['InboxTest'];
 export type Webhook = components['schemas']['Webhook'];
 export type WebhookInput = components['schemas']['WebhookInput'];
 export type ReplayRequest = components['schemas']['ReplayRequest'];
+export type Tenant = components['schemas']['Tenant'];
+export type TenantInput = components['schemas']['TenantInput'];
+export type TenantPage = components['schemas']['TenantPage'];
+export type TenantUpdate = components['schemas']['TenantUpdate'];
+export type TokenCreated = components['schemas']['TokenCreated'];
+export type TokenInput = components['schemas']['TokenInput'];
+export type CheckReport = components['schemas']['CheckReport'];
+export type CheckFinding = components['schemas']['CheckFinding'];
+export type TenantCheck = components['schemas']['TenantCheck'];
+export type CheckRequest = components['schemas']['CheckRequest'];
 export type $defs = Record<string, never>;
 export type operations = Record<string, never>;

@@ -21,6 +21,7 @@ import {
   oauthRoutes,
   relayRoutes,
   scopeOf,
+  tenantRoutes,
   webhookRoutes,
 } from './routes/index.ts';
 
@@ -91,7 +92,7 @@ function requireToken(app: OpenAPIHono<ApiEnv>, ctx: ApiDeps['ctx']): void {
         detail: `this token may make ${ctx.config.http.rateLimitPerMinute} requests a minute (http.rateLimitPerMinute); try again in ${retryAfter} s`,
       });
     }
-    c.set('scope', await scopeOf(ctx, found.tenantId, found.tenant, found.id));
+    c.set('scope', await scopeOf(ctx, found));
     await next();
   });
 }
@@ -131,7 +132,8 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',
-    description: 'a token from `mailroom tokens create --tenant T`',
+    description:
+      'a tenant token from `mailroom tokens create --tenant T` (or POST /v1/tenants/{slug}/tokens), or a platform token from `mailroom tokens create --platform`',
   });
   answerProblems(app, ctx);
   healthRoutes(app, deps);
@@ -145,6 +147,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   accountRoutes(app, deps);
   inboxRoutes(app, deps);
   webhookRoutes(app, deps);
+  tenantRoutes(app, deps);
   registerWebhookEvents(app);
   app.route('/console', consoleRoutes(ctx));
   // The address people are given is the server's own: it opens the console.
@@ -154,7 +157,8 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
     info: {
       title: 'mailroom API',
       version: '1',
-      description: 'Candidates, messages and the unassigned queue, sending, accounts, inboxes and webhooks of one tenant (and its subcompanies).',
+      description:
+        'Candidates, messages and the unassigned queue, sending, accounts, inboxes and webhooks of one tenant (and its subcompanies) with a tenant token; with a platform token, the tenants themselves and any tenant named by `?tenant=` or a `tenant` field.',
     },
   });
   return app;

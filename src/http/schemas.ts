@@ -154,7 +154,11 @@ export const SendSchema = z
   .openapi('SendRequest');
 
 export const WebhookInputSchema = z
-  .object({ url: z.url({ protocol: /^https?$/ }).max(2048), events: z.array(z.enum(EVENT_TYPES)).min(1).optional() })
+  .object({
+    url: z.url({ protocol: /^https?$/ }).max(2048),
+    events: z.array(z.enum(EVENT_TYPES)).min(1).optional(),
+    tenant: slug.optional().openapi({ description: "a subcompany's slug, any tenant's for a platform token (default: the token's tenant)" }),
+  })
   .openapi('WebhookInput');
 
 export const AssignSchema = z.object({ candidate: externalId, rememberAddress: z.boolean().optional() }).openapi('AssignRequest');
@@ -169,3 +173,4 @@ export const PageQuery = z.object({
 export function page<T extends z.ZodType>(item: T, name: string) {
   return z.object({ items: z.array(item), nextCursor: z.string().nullable() }).openapi(name);
 }
+export * from './schemas-tenants.ts';

@@ -35,8 +35,8 @@ export {
   type SentCopyInput,
 } from './accounts.ts';
 export { importCandidates, removeCandidate, upsertCandidate, IMPORT_CHUNK, type CandidateChunkWriter, type ImportRequest } from './candidates.ts';
-export { addTenant, checkTenantSetup } from './tenants.ts';
-export { createApiToken, listApiTokens, revokeApiToken } from './tokens.ts';
+export { addTenant, checkTenantSetup, listTenants, removeTenant, startTenantCheck, tenantCheckWithin, updateTenant } from './tenants.ts';
+export { createApiToken, createPlatformToken, listApiTokens, requirePlatform, revokeApiToken } from './tokens.ts';
 export { addWebhook, enableWebhook, removeWebhook, replayDelivery, replayWebhooks, rotateWebhookSecret, webhookDeliveries, webhookWithin } from './webhooks.ts';
 export { addInbox, inboxWithin, removeInbox, testInbox, INBOX_PROVIDERS, type InboxInput, type InboxProvider } from './inboxes.ts';
 export { addReplyTokenKey, listKeys, removeReplyTokenKey, rotateSecretKey, type KeyReport } from './keys.ts';

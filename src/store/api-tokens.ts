@@ -1,12 +1,17 @@
 // API bearer tokens: `mrt_` + 32 random bytes in base32, shown once when made;
-// only their SHA-256 is stored. A token acts for one tenant and its subcompanies.
+// only their SHA-256 is stored. A tenant token acts for one tenant and its
+// subcompanies; a platform token (no tenant) for the whole installation.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Sql, SqlStatement } from './sql/sql.ts';
 
+export type TokenReach = 'tenant' | 'platform';
+
 export interface ApiToken {
   id: number;
-  tenantId: number;
-  tenant: string;
+  reach: TokenReach;
+  /** The tenant a tenant token acts for; null for a platform token. */
+  tenantId: number | null;
+  tenant: string | null;
   name: string;
   /** The first characters, to recognise a token without revealing it. */
   prefix: string;
@@ -17,8 +22,9 @@ export interface ApiToken {
 
 interface TokenRow {
   id: number;
-  tenant_id: number;
-  tenant: string;
+  reach: TokenReach;
+  tenant_id: number | null;
+  tenant: string | null;
   name: string;
   prefix: string;
   created_at: string;
@@ -28,7 +34,7 @@ interface TokenRow {
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
 const SELECT =
-  'SELECT k.id, k.tenant_id, t.slug AS tenant, k.name, k.prefix, k.created_at, k.last_used_at, k.revoked_at FROM api_tokens k JOIN tenants t ON t.id = k.tenant_id';
+  'SELECT k.id, k.reach, k.tenant_id, t.slug AS tenant, k.name, k.prefix, k.created_at, k.last_used_at, k.revoked_at FROM api_tokens k LEFT JOIN tenants t ON t.id = k.tenant_id';
 
 function hash(token: string): string {
   return createHash('sha256').update(token).digest('hex');
@@ -46,16 +52,16 @@ export class ApiTokenStore {
     this.touch = sql.prepare(`UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`);
   }
 
-  /** Makes a token; the plain token is returned this once. */
-  async create(tenantId: number, name: string, at: string): Promise<{ token: string; info: ApiToken }> {
+  /** Makes a token for a tenant, or (null) a platform token; the plain token is returned this once. */
+  async create(tenantId: number | null, name: string, at: string): Promise<{ token: string; info: ApiToken }> {
     const bytes = randomBytes(32);
     let token = 'mrt_';
     for (const byte of bytes) token += ALPHABET[byte & 31];
     const id = Number(
       (
         (await this.sql
-          .prepare('INSERT INTO api_tokens (tenant_id, name, token_hash, prefix, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id')
-          .get(tenantId, name, hash(token), token.slice(0, 10), at)) as { id: number }
+          .prepare('INSERT INTO api_tokens (tenant_id, reach, name, token_hash, prefix, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id')
+          .get(tenantId, tenantId === null ? 'platform' : 'tenant', name, hash(token), token.slice(0, 10), at)) as { id: number }
       ).id,
     );
     return { token, info: (await this.get(id)) as ApiToken };
@@ -66,11 +72,14 @@ export class ApiTokenStore {
     return row ? toToken(row) : null;
   }
 
-  async list(tenantId?: number): Promise<ApiToken[]> {
+  /** Every token, or a tenant's (null: the platform tokens). */
+  async list(tenantId?: number | null): Promise<ApiToken[]> {
     const rows =
       tenantId === undefined
         ? await this.sql.prepare(`${SELECT} ORDER BY k.id`).all()
-        : await this.sql.prepare(`${SELECT} WHERE k.tenant_id = ? ORDER BY k.id`).all(tenantId);
+        : tenantId === null
+          ? await this.sql.prepare(`${SELECT} WHERE k.tenant_id IS NULL ORDER BY k.id`).all()
+          : await this.sql.prepare(`${SELECT} WHERE k.tenant_id = ? ORDER BY k.id`).all(tenantId);
     return (rows as TokenRow[]).map(toToken);
   }
 
@@ -91,6 +100,7 @@ export class ApiTokenStore {
 function toToken(row: TokenRow): ApiToken {
   return {
     id: row.id,
+    reach: row.reach,
     tenantId: row.tenant_id,
     tenant: row.tenant,
     name: row.name,

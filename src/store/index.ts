@@ -24,7 +24,7 @@ export { migratePostgres, postgresMigrationStatus, type MigrationStatus } from '
 export { copySqliteToPostgres, COPY_ORDER, type TableCopy } from './postgres/copy.ts';
 export { openDatabase, databasePath, databaseFileBytes, type Database } from './sqlite/database.ts';
 export { migrate, migrations } from './sqlite/migrations.ts';
-export { TenantStore, TenantError, normalizeAddress, normalizeDomain, type Tenant, type NewTenant, type Route } from './tenants.ts';
+export { TenantStore, TenantError, normalizeAddress, normalizeDomain, type Tenant, type NewTenant, type TenantChange, type Route } from './tenants.ts';
 export {
   MessageStore,
   PIPELINE_JOB,
@@ -60,7 +60,9 @@ export {
 export { OutboundStore, type OutboundBounce, type OutboundMessage, type NewOutbound, type OutboundStatus } from './outbound.ts';
 export { EventStore, EVENT_TYPES, type EventType, type EventPayload } from './events.ts';
 export { WebhookStore, type Webhook, type DueDelivery, type WebhookDelivery } from './webhooks.ts';
-export { ApiTokenStore, type ApiToken } from './api-tokens.ts';
+export { ApiTokenStore, type ApiToken, type TokenReach } from './api-tokens.ts';
+export { IdempotencyStore, IDEMPOTENCY_HOURS, type IdempotencyClaim } from './idempotency.ts';
+export { TenantCheckStore, type TenantCheck, type TenantCheckState } from './tenant-checks.ts';
 export { RetentionStore, RECENT_MS, type PurgeReport, type PurgeOptions } from './retention.ts';
 export { GaugeQueries, type CountedTable } from './gauges.ts';
 export { SealedSecrets } from './sealed.ts';

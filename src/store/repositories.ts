@@ -14,6 +14,7 @@ import { OAuthSignInStore } from './oauth-sign-ins.ts';
 import { ConversationStore } from './conversations.ts';
 import { EventStore } from './events.ts';
 import { GaugeQueries } from './gauges.ts';
+import { IdempotencyStore } from './idempotency.ts';
 import { InboxStore } from './inboxes.ts';
 import { JobStore } from './jobs.ts';
 import { MatchLookups } from './match-lookups.ts';
@@ -26,6 +27,7 @@ import { SealedSecrets } from './sealed.ts';
 import { SentCopyStore } from './sent-copies.ts';
 import type { Sql } from './sql/sql.ts';
 import { SqliteSql } from './sqlite/driver.ts';
+import { TenantCheckStore } from './tenant-checks.ts';
 import { TenantStore } from './tenants.ts';
 import { ReplyTokenSource, TokenKeyStore } from './token-keys.ts';
 import { WebhookStore } from './webhooks.ts';
@@ -54,6 +56,10 @@ export interface Repositories {
   events: EventStore;
   webhooks: WebhookStore;
   apiTokens: ApiTokenStore;
+  /** Idempotency-Keys of the API's creates and the answers given. */
+  idempotency: IdempotencyStore;
+  /** Tenant checks run in the background, polled on any node. */
+  tenantChecks: TenantCheckStore;
   tokenKeys: TokenKeyStore;
   sealed: SealedSecrets;
   retention: RetentionStore;
@@ -98,6 +104,8 @@ export function repositoriesOver(sql: Sql, routes: RouteTable, options: Reposito
     events: new EventStore(sql),
     webhooks: new WebhookStore(sql),
     apiTokens: new ApiTokenStore(sql),
+    idempotency: new IdempotencyStore(sql),
+    tenantChecks: new TenantCheckStore(sql),
     tokenKeys: new TokenKeyStore(sql),
     sealed: new SealedSecrets(sql),
     retention: new RetentionStore(sql, options.dataDir),

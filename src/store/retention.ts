@@ -125,6 +125,36 @@ export class RetentionStore {
     return report;
   }
 
+  /**
+   * Deletes every message of these tenants (a tenant removed with its data):
+   * rows, raw bytes, and the attachment files no other message uses. Files
+   * stored in the last RECENT_MS stay, as in purge(): a message in flight may
+   * be counting on one. Returns how many messages went.
+   */
+  async dropMessagesOf(tenantIds: readonly number[], now: Date): Promise<number> {
+    const recentSince = now.getTime() - RECENT_MS;
+    const select = this.sql.prepare(
+      `SELECT m.id, m.size, r.path FROM messages m LEFT JOIN message_raw r ON r.message_id = m.id
+       WHERE m.tenant_id IN (${this.sql.fn.jsonValues('integer')}) ORDER BY m.id LIMIT ?`,
+    );
+    const drop = this.sql.prepare(`DELETE FROM messages WHERE id IN (${this.sql.fn.jsonValues('text')})`);
+    let dropped = 0;
+    for (;;) {
+      const batch = (await select.all(JSON.stringify(tenantIds), BATCH)) as Candidate[];
+      if (batch.length === 0) return dropped;
+      const ids = batch.map((c) => c.id);
+      const orphans = await this.deletable(await this.orphanedBy(ids, new Set(ids)), recentSince);
+      await this.sql.transaction(async () => {
+        await drop.run(JSON.stringify(ids));
+        await this.attachments.drop(orphans);
+      });
+      for (const c of batch) if (c.path) rmSync(join(this.dataDir, c.path), { force: true });
+      for (const sha of orphans) rmSync(attachmentPath(this.dataDir, sha), { force: true });
+      dropped += batch.length;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
   /** The rows first (committed), then the files: a crash in between leaves files nothing refers to, never a row pointing at nothing. */
   private async apply(batch: readonly Candidate[], orphans: readonly string[], now: Date): Promise<void> {
     const at = now.toISOString();

@@ -2,7 +2,7 @@
 // accept mail for: reply domains (any local part) and forwarding addresses.
 import { domainToASCII } from 'node:url';
 import type { Sql } from './sql/sql.ts';
-import { InvalidError } from '../errors.ts';
+import { ConflictError, InvalidError } from '../errors.ts';
 
 export type RouteKind = 'reply_domain' | 'forward_address';
 
@@ -31,6 +31,15 @@ export interface NewTenant {
   domains: string[];
   replyDomains: string[];
   forwardAddresses: string[];
+  inboxes?: string[];
+}
+
+/** A change to a tenant: each list given replaces that list; what is not given stays. */
+export interface TenantChange {
+  name?: string;
+  domains?: string[];
+  replyDomains?: string[];
+  forwardAddresses?: string[];
   inboxes?: string[];
 }
 
@@ -86,15 +95,10 @@ export class TenantStore {
 
   async add(input: NewTenant): Promise<Tenant> {
     const slug = input.slug.trim().toLowerCase();
-    if (!SLUG.test(slug)) throw new TenantError(`tenant slug "${input.slug}" must be lower-case letters, digits and dashes`);
-    const domains = input.domains.map((d) => normalizeDomain(d) ?? fail(`"${d}" is not a domain name`));
-    const replyDomains = input.replyDomains.map((d) => normalizeDomain(d) ?? fail(`reply domain "${d}" is not a domain name`));
-    const forwards = input.forwardAddresses.map((a) => normalizeAddress(a) ?? fail(`forwarding address "${a}" is not an email address`));
-    const inboxes = (input.inboxes ?? []).map((a) => normalizeAddress(a) ?? fail(`inbox "${a}" is not an email address`));
-    if (domains.length === 0) throw new TenantError('a tenant needs at least one domain (the company domain its mail comes from)', 'domains');
-    if (replyDomains.length + forwards.length === 0 && !input.parent) {
-      throw new TenantError('a tenant needs at least one reply domain or forwarding address, or it can receive nothing', 'replyDomains');
-    }
+    if (!SLUG.test(slug)) throw new TenantError(`tenant slug "${input.slug}" must be lower-case letters, digits and dashes`, 'slug');
+    const given = normalized(input);
+    const [domains, replyDomains, forwards] = [given.domains ?? [], given.replyDomains ?? [], given.forwardAddresses ?? []];
+    assertReceives(domains, replyDomains, forwards, Boolean(input.parent));
     const createdAt = this.now().toISOString();
     await this.sql.transaction(async () => {
       if (await this.sql.prepare('SELECT 1 FROM tenants WHERE slug = ?').get(slug)) throw new TenantError(`tenant "${slug}" already exists`);
@@ -106,7 +110,7 @@ export class TenantStore {
       }
       const { id: tenantId } = (await this.sql
         .prepare('INSERT INTO tenants (slug, name, parent_id, created_at, inboxes) VALUES (?, ?, ?, ?, ?) RETURNING id')
-        .get(slug, input.name?.trim() || slug, parentId, createdAt, JSON.stringify(inboxes))) as { id: number };
+        .get(slug, input.name?.trim() || slug, parentId, createdAt, JSON.stringify(given.inboxes ?? []))) as { id: number };
       const addDomain = this.sql.prepare('INSERT INTO tenant_domains (tenant_id, domain) VALUES (?, ?) ON CONFLICT DO NOTHING');
       for (const domain of domains) await addDomain.run(tenantId, domain);
       const routes: Route[] = [
@@ -118,6 +122,76 @@ export class TenantStore {
     });
     await this.routesChanged();
     return (await this.get(slug)) as Tenant;
+  }
+
+  /** Changes a tenant: each list given replaces that list (routes kept where they stay, so only the difference moves). */
+  async update(slug: string, change: TenantChange): Promise<Tenant> {
+    const tenant = await this.get(slug);
+    if (!tenant) throw new TenantError(`no tenant "${slug}"`, 'tenant');
+    const next = normalized(change);
+    assertReceives(
+      next.domains ?? tenant.domains,
+      next.replyDomains ?? tenant.replyDomains,
+      next.forwardAddresses ?? tenant.forwardAddresses,
+      tenant.parent !== null,
+    );
+    const now = this.now().toISOString();
+    let routesMoved = false;
+    await this.sql.transaction(async () => {
+      if (change.name !== undefined) await this.sql.prepare('UPDATE tenants SET name = ? WHERE id = ?').run(change.name.trim() || tenant.slug, tenant.id);
+      if (next.inboxes) await this.sql.prepare('UPDATE tenants SET inboxes = ? WHERE id = ?').run(JSON.stringify(next.inboxes), tenant.id);
+      if (next.domains) {
+        await this.sql.prepare('DELETE FROM tenant_domains WHERE tenant_id = ?').run(tenant.id);
+        const addDomain = this.sql.prepare('INSERT INTO tenant_domains (tenant_id, domain) VALUES (?, ?) ON CONFLICT DO NOTHING');
+        for (const domain of next.domains) await addDomain.run(tenant.id, domain);
+      }
+      // Removals first, so a value moved from one list to the other is not its own conflict.
+      const wanted: [RouteKind, string[] | undefined, string[]][] = [
+        ['reply_domain', next.replyDomains, tenant.replyDomains],
+        ['forward_address', next.forwardAddresses, tenant.forwardAddresses],
+      ];
+      const drop = this.sql.prepare('DELETE FROM routes WHERE tenant_id = ? AND kind = ? AND value = ?');
+      for (const [kind, given, had] of wanted)
+        for (const value of had.filter((v) => given && !given.includes(v))) {
+          await drop.run(tenant.id, kind, value);
+          routesMoved = true;
+        }
+      for (const [kind, given, had] of wanted)
+        for (const value of (given ?? []).filter((v) => !had.includes(v))) {
+          await this.insertRoute(tenant.id, { kind, value }, now);
+          routesMoved = true;
+        }
+    });
+    if (routesMoved) await this.routesChanged();
+    return (await this.get(tenant.slug)) as Tenant;
+  }
+
+  /** Whether any of these tenants has received a message. */
+  async hasMessages(tenantIds: readonly number[]): Promise<boolean> {
+    return Boolean(
+      await this.sql.prepare(`SELECT 1 FROM messages WHERE tenant_id IN (${this.sql.fn.jsonValues('integer')}) LIMIT 1`).get(JSON.stringify(tenantIds)),
+    );
+  }
+
+  /** Stops receiving mail for these tenants (their routes go), ahead of removing them with their messages. */
+  async closeRoutes(tenantIds: readonly number[]): Promise<void> {
+    await this.sql.prepare(`DELETE FROM routes WHERE tenant_id IN (${this.sql.fn.jsonValues('integer')})`).run(JSON.stringify(tenantIds));
+    await this.routesChanged();
+  }
+
+  /**
+   * Deletes these tenants (a tenant and its subcompanies) with everything that
+   * hangs on them (routes, candidates, accounts, tokens...). Their messages
+   * must be gone first: one that arrived meanwhile refuses the whole removal.
+   */
+  async remove(tenantIds: readonly number[]): Promise<void> {
+    const ids = JSON.stringify(tenantIds);
+    await this.sql.transaction(async () => {
+      if (await this.hasMessages(tenantIds)) throw new ConflictError('a message arrived for the tenant meanwhile: remove it again');
+      await this.sql.prepare(`UPDATE tenants SET parent_id = NULL WHERE id IN (${this.sql.fn.jsonValues('integer')})`).run(ids);
+      await this.sql.prepare(`DELETE FROM tenants WHERE id IN (${this.sql.fn.jsonValues('integer')})`).run(ids);
+    });
+    await this.routesChanged();
   }
 
   private async insertRoute(tenantId: number, route: Route, createdAt: string): Promise<void> {
@@ -142,6 +216,17 @@ export class TenantStore {
         'SELECT t.id, t.slug, t.name, p.slug AS parent_slug, t.created_at, t.inboxes FROM tenants t LEFT JOIN tenants p ON p.id = t.parent_id ORDER BY t.slug',
       )
       .all()) as TenantRow[];
+    return Promise.all(rows.map((row) => this.hydrate(row)));
+  }
+
+  /** A page of tenants by slug after `after`, of these ids only when given. */
+  async page(after: string | null, limit: number, tenantIds?: readonly number[]): Promise<Tenant[]> {
+    const within = tenantIds ? ` AND t.id IN (${this.sql.fn.jsonValues('integer')})` : '';
+    const rows = (await this.sql
+      .prepare(
+        `SELECT t.id, t.slug, t.name, p.slug AS parent_slug, t.created_at, t.inboxes FROM tenants t LEFT JOIN tenants p ON p.id = t.parent_id WHERE t.slug > ?${within} ORDER BY t.slug LIMIT ?`,
+      )
+      .all(...[after ?? '', ...(tenantIds ? [JSON.stringify(tenantIds)] : []), limit])) as TenantRow[];
     return Promise.all(rows.map((row) => this.hydrate(row)));
   }
 
@@ -186,6 +271,29 @@ export class TenantStore {
   }
 }
 
-function fail(message: string): never {
-  throw new TenantError(message);
+function fail(message: string, field: string): never {
+  throw new TenantError(message, field);
+}
+
+/** The lists given, normalized (lower case, punycode); undefined where not given. */
+function normalized(input: Partial<Pick<NewTenant, 'domains' | 'replyDomains' | 'forwardAddresses' | 'inboxes'>>) {
+  return {
+    domains: input.domains?.map((d) => normalizeDomain(d) ?? fail(`"${d}" is not a domain name`, 'domains')),
+    replyDomains: input.replyDomains?.map((d) => normalizeDomain(d) ?? fail(`reply domain "${d}" is not a domain name`, 'replyDomains')),
+    forwardAddresses: input.forwardAddresses?.map((a) => normalizeAddress(a) ?? fail(`forwarding address "${a}" is not an email address`, 'forwardAddresses')),
+    inboxes: input.inboxes?.map((a) => normalizeAddress(a) ?? fail(`inbox "${a}" is not an email address`, 'inboxes')),
+  };
+}
+
+/** A tenant has a domain of its own, and a top-level one an address to receive at. */
+function assertReceives(
+  domains: readonly string[] | undefined,
+  replyDomains: readonly string[] | undefined,
+  forwards: readonly string[] | undefined,
+  sub: boolean,
+) {
+  if (!domains?.length) throw new TenantError('a tenant needs at least one domain (the company domain its mail comes from)', 'domains');
+  if ((replyDomains?.length ?? 0) + (forwards?.length ?? 0) === 0 && !sub) {
+    throw new TenantError('a tenant needs at least one reply domain or forwarding address, or it can receive nothing', 'replyDomains');
+  }
 }

@@ -1,2 +1,2 @@
 // Views: how mailroom's objects look from outside (CLI --json, webhooks, API).
-export { messageJson, candidateJson, accountJson, inboxJson, outboundJson, webhookJson, conversationJson, attachmentPath } from './json.ts';
+export { messageJson, candidateJson, accountJson, inboxJson, outboundJson, tenantJson, webhookJson, conversationJson, attachmentPath } from './json.ts';

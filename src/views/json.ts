@@ -1,7 +1,7 @@
 // The public JSON shapes of messages, candidates, accounts and outbound
 // messages: one definition for the CLI's --json, the webhook events and the
 // HTTP API, so the three never drift apart. Names only ever gain fields (docs/cli.md).
-import type { Account, Candidate, Conversation, Inbox, OutboundMessage, StoredMessage, Webhook } from '../store/index.ts';
+import type { Account, Candidate, Conversation, Inbox, OutboundMessage, StoredMessage, Tenant, Webhook } from '../store/index.ts';
 import type { ConversationJson, MessageJson, OutboundJson } from './schemas.ts';
 
 /** The API path of a message's attachment (the download route serves it with a token). */
@@ -181,5 +181,19 @@ export function webhookJson(w: Webhook) {
     pending: w.pending,
     previousSecretValidUntil: w.previousSecretUntil,
     createdAt: w.createdAt,
+  };
+}
+
+/** The public JSON shape of a tenant: addressed by its slug (the row id stays inside). */
+export function tenantJson(t: Tenant) {
+  return {
+    slug: t.slug,
+    name: t.name,
+    parent: t.parent,
+    createdAt: t.createdAt,
+    domains: t.domains,
+    replyDomains: t.replyDomains,
+    forwardAddresses: t.forwardAddresses,
+    inboxes: t.inboxes,
   };
 }

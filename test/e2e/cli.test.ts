@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import nodemailer from 'nodemailer';
 import { spawnSync } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -88,6 +89,51 @@ describe.each(BACKENDS)('on %s', (backend) => {
       const missing = runCli(['tenants', 'show', 'nope'], env);
       expect(missing.code).toBe(1);
       expect(missing.stderr).toMatch(/no tenant "nope"/);
+    });
+
+    it('tenants update replaces the lists given (the running server takes a new address at once); tenants remove refuses a tenant with mail, then purges it', async () => {
+      const added = runCli(['tenants', 'add', 'umbrella', '--domain', 'umbrella.com', '--reply-domain', 'replies.umbrella.com'], env);
+      expect(added.code).toBe(0);
+      const updated = runCli(
+        [
+          'tenants',
+          'update',
+          'umbrella',
+          '--inbox',
+          'jobs@umbrella.com',
+          '--forward-address',
+          'umbrella-jobs@in.mailroom.test',
+          '--name',
+          'Umbrella',
+          '--json',
+        ],
+        env,
+      );
+      expect(updated.stderr).toBe('');
+      expect(JSON.parse(updated.stdout)).toMatchObject({
+        name: 'Umbrella',
+        domains: ['umbrella.com'],
+        replyDomains: ['replies.umbrella.com'],
+        forwardAddresses: ['umbrella-jobs@in.mailroom.test'],
+        inboxes: ['jobs@umbrella.com'],
+      });
+      const transport = nodemailer.createTransport({ host: '127.0.0.1', port: server.port, secure: false, ignoreTLS: true });
+      const info = await transport.sendMail({ from: 'jane@candidate.example', to: 'umbrella-jobs@in.mailroom.test', subject: 'Application', text: 'Hello' });
+      transport.close();
+      expect(info.accepted).toEqual(['umbrella-jobs@in.mailroom.test']);
+
+      const taken = runCli(['tenants', 'update', 'umbrella', '--reply-domain', 'replies.acme.com'], env);
+      expect(taken.code).toBe(1);
+      expect(taken.stderr).toMatch(/replies\.acme\.com is already routed to tenant "acme"/);
+      expect(runCli(['tenants', 'update', 'nope', '--name', 'X'], env).stderr).toMatch(/no tenant "nope" \(see: mailroom tenants list\)/);
+
+      const refused = runCli(['tenants', 'remove', 'umbrella'], env);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/umbrella has received messages: purge removes them with the tenant/);
+      const purged = runCli(['tenants', 'remove', 'umbrella', '--purge'], env);
+      expect(purged.stderr).toBe('');
+      expect(purged.stdout).toMatch(/removed tenant umbrella and 1 message\(s\)/);
+      expect(runCli(['tenants', 'show', 'umbrella'], env).stderr).toMatch(/no tenant "umbrella"/);
     });
 
     it('messages list/show with the documented JSON fields, and --raw', async () => {
@@ -284,6 +330,33 @@ describe.each(BACKENDS)('on %s', (backend) => {
       expect(runCli(['tokens', 'revoke', String(id)], env).code).toBe(0);
       expect((await get()).status).toBe(401);
       expect(runCli(['tokens', 'revoke', String(id)], env).stderr).toMatch(/no live token/);
+    });
+  });
+
+  describe('a platform token', () => {
+    it('is made only at the command line, and creates tenants over the API of the running server', async () => {
+      expect(runCli(['tokens', 'create'], env).stderr).toMatch(/give --tenant <slug> for a tenant token, or --platform/);
+      const created = runCli(['tokens', 'create', '--platform', '--name', 'platform', '--json'], env);
+      expect(created.stderr).toBe('');
+      const { token, reach, tenant } = JSON.parse(created.stdout) as { token: string; reach: string; tenant: string | null };
+      expect([reach, tenant]).toEqual(['platform', null]);
+      expect(runCli(['tokens', 'list'], env).stdout).toMatch(/│ \(platform\) │ platform/);
+      // A connection of its own (agent: false): fetch would reuse a kept-alive socket the server may be closing, and a POST is not retried.
+      const status = await new Promise<number>((resolve, reject) => {
+        const body = JSON.stringify({ slug: 'soylent', domains: ['soylent.com'], replyDomains: ['replies.soylent.com'] });
+        const req = httpRequest(
+          `http://127.0.0.1:${server.httpPort}/v1/tenants`,
+          { method: 'POST', agent: false, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+      expect(status).toBe(201);
+      expect(JSON.parse(runCli(['tenants', 'show', 'soylent', '--json'], env).stdout)).toMatchObject({ replyDomains: ['replies.soylent.com'] });
     });
   });
 

@@ -10,6 +10,7 @@ import type { ApiDeps, ApiEnv } from '../deps.ts';
 import { AccountEditSchema, AccountInputSchema, TestEmailStartedSchema } from '../account-schemas.ts';
 import { AccountSchema } from '../schemas.ts';
 import { json, NumericId, problem, security } from './shared.ts';
+import { tenantNamed } from './scope.ts';
 
 const refused = problem('a rule refused it: a server on a private network (relay.allowPrivateNetworks), named in the detail');
 
@@ -31,7 +32,7 @@ function addRoute(app: OpenAPIHono<ApiEnv>, { ctx }: ApiDeps): void {
     }),
     async (c) => {
       const { password, tenant, ...body } = c.req.valid('json');
-      const { account } = await addAccount(ctx, c.get('scope'), { ...body, tenant: tenant ?? c.get('scope').tenant, credentials: { password } });
+      const { account } = await addAccount(ctx, c.get('scope'), { ...body, tenant: tenantNamed(c.get('scope'), tenant), credentials: { password } });
       return c.json(accountJson(account), 201);
     },
   );

@@ -5,7 +5,7 @@ import { candidateJson } from '../../views/index.ts';
 import type { ApiEnv, ApiDeps } from '../deps.ts';
 import { BulkCandidatesSchema, BulkResultSchema, CandidateInputSchema, CandidateSchema, page, PageQuery } from '../schemas.ts';
 import { json, problem, security } from './shared.ts';
-import { decodeCursor, encodeCursor, tenantIn } from './scope.ts';
+import { decodeCursor, encodeCursor, tenantIn, tenantNamed } from './scope.ts';
 
 const ExternalId = z.object({
   externalId: z
@@ -55,7 +55,7 @@ function putCandidate(app: OpenAPIHono<ApiEnv>, { ctx }: ApiDeps): void {
     async (c) => {
       const { externalId } = c.req.valid('param');
       const body = c.req.valid('json');
-      const { candidate, created } = await upsertCandidate(ctx, c.get('scope'), body.tenant ?? c.get('scope').tenant, {
+      const { candidate, created } = await upsertCandidate(ctx, c.get('scope'), tenantNamed(c.get('scope'), body.tenant), {
         externalId,
         name: body.name,
         emails: body.emails,
@@ -84,7 +84,7 @@ function bulkCandidates(app: OpenAPIHono<ApiEnv>, { ctx, upsertCandidates }: Api
       // (no lock to wait for, no long turn on this thread, which also runs SMTP).
       // Retrying a sync is safe: it upserts.
       const result = await importCandidates(ctx, c.get('scope'), {
-        tenant: body.tenant ?? c.get('scope').tenant,
+        tenant: tenantNamed(c.get('scope'), body.tenant),
         rows: body.candidates,
         write: upsertCandidates,
       });
@@ -104,7 +104,7 @@ function deleteCandidate(app: OpenAPIHono<ApiEnv>, { ctx }: ApiDeps): void {
       responses: { 204: { description: 'deleted' }, 404: problem('no such candidate') },
     }),
     async (c) => {
-      await removeCandidate(ctx, c.get('scope'), c.req.valid('query').tenant ?? c.get('scope').tenant, c.req.valid('param').externalId);
+      await removeCandidate(ctx, c.get('scope'), tenantNamed(c.get('scope'), c.req.valid('query').tenant), c.req.valid('param').externalId);
       return c.body(null, 204);
     },
   );

@@ -9,6 +9,7 @@ import type { ApiDeps, ApiEnv } from '../deps.ts';
 import { InboxEditSchema, InboxInputSchema } from '../account-schemas.ts';
 import { InboxSchema, InboxTestSchema } from '../schemas.ts';
 import { json, NumericId, problem, security } from './shared.ts';
+import { listedIds, tenantNamed } from './scope.ts';
 
 export function inboxRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
   const { ctx } = deps;
@@ -19,7 +20,7 @@ export function inboxRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
       security,
       responses: { 200: json(z.object({ items: z.array(InboxSchema) }), 'inboxes read over IMAP (passwords masked)') },
     }),
-    async (c) => c.json({ items: (await ctx.inboxes.list(c.get('scope').tenantIds)).map((i) => inboxJson(i)) }, 200),
+    async (c) => c.json({ items: (await ctx.inboxes.list(listedIds(c.get('scope')))).map((i) => inboxJson(i)) }, 200),
   );
 
   app.openapi(
@@ -38,7 +39,7 @@ export function inboxRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
     }),
     async (c) => {
       const { password, tenant, ...body } = c.req.valid('json');
-      const inbox = await addInbox(ctx, c.get('scope'), { ...body, tenant: tenant ?? c.get('scope').tenant, credentials: { password } });
+      const inbox = await addInbox(ctx, c.get('scope'), { ...body, tenant: tenantNamed(c.get('scope'), tenant), credentials: { password } });
       return c.json(inboxJson(inbox), 201);
     },
   );

@@ -13,7 +13,7 @@ import { notFound } from '../problem.ts';
 import { DownloadBudget, sendFile } from '../send-file.ts';
 import { AssignSchema, DismissSchema, MessageSchema, MessageShownSchema, page, PageQuery } from '../schemas.ts';
 import { json, problem, security } from './shared.ts';
-import { decodeCursor, encodeCursor, tenantIn } from './scope.ts';
+import { decodeCursor, encodeCursor, listedIds, tenantIn } from './scope.ts';
 
 const MessageId = z.object({
   id: z
@@ -52,7 +52,7 @@ function listMessages(app: OpenAPIHono<ApiEnv>, { ctx }: ApiDeps): void {
       const candidate = q.candidate ? await candidateWithin(ctx, scope, (await tenantIn(ctx, scope, q.tenant)).slug, q.candidate) : null;
       const conversation = q.conversation ? await conversationWithin(ctx, scope, q.conversation) : null;
       const list = await ctx.messages.list({
-        tenantIds: c.get('scope').tenantIds,
+        tenantIds: listedIds(c.get('scope')),
         limit: q.limit + 1,
         ...(q.status ? { status: q.status } : {}),
         ...(q.reason ? { reason: q.reason } : {}),

@@ -1,13 +1,13 @@
 // /v1/send (queue an outbound message), /v1/outbound/{id}, /v1/accounts and
 // /v1/accounts/{id}/test (the staged connection test).
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { listAccounts, sendMessage, testAccount } from '../../operations/index.ts';
+import { listAccounts, reaches, sendMessage, testAccount } from '../../operations/index.ts';
 import { accountJson, outboundJson } from '../../views/index.ts';
 import type { ApiDeps, ApiEnv } from '../deps.ts';
 import { notFound } from '../problem.ts';
 import { AccountSchema, DiagnosisSchema, OutboundSchema, page, PageQuery, SendSchema } from '../schemas.ts';
 import { json, NumericId, problem, security } from './shared.ts';
-import { decodeCursor, encodeCursor } from './scope.ts';
+import { decodeCursor, encodeCursor, listedIds, tenantNamed } from './scope.ts';
 
 /** POST /v1/send: queue a message. */
 function sendRoute(app: OpenAPIHono<ApiEnv>, { ctx }: ApiDeps): void {
@@ -25,7 +25,7 @@ function sendRoute(app: OpenAPIHono<ApiEnv>, { ctx }: ApiDeps): void {
     }),
     async (c) => {
       const body = c.req.valid('json');
-      const message = await sendMessage(ctx, c.get('scope'), { ...body, tenant: body.tenant ?? c.get('scope').tenant });
+      const message = await sendMessage(ctx, c.get('scope'), { ...body, tenant: tenantNamed(c.get('scope'), body.tenant) });
       return c.json(outboundJson(message), 202);
     },
   );
@@ -45,7 +45,7 @@ function listOutbound(app: OpenAPIHono<ApiEnv>, { ctx }: ApiDeps): void {
       const q = c.req.valid('query');
       const before = decodeCursor(q.cursor);
       const list = await ctx.outbound.list({
-        tenantIds: c.get('scope').tenantIds,
+        tenantIds: listedIds(c.get('scope')),
         limit: q.limit + 1,
         ...(q.status ? { status: q.status } : {}),
         ...(before ? { before } : {}),
@@ -76,7 +76,7 @@ function showOutbound(app: OpenAPIHono<ApiEnv>, { ctx }: ApiDeps): void {
     }),
     async (c) => {
       const message = await ctx.outbound.get(c.req.valid('param').id);
-      if (!message || !c.get('scope').tenantIds.includes(message.tenantId)) throw notFound(`no outbound message ${c.req.valid('param').id}`);
+      if (!message || !reaches(c.get('scope'), message.tenantId)) throw notFound(`no outbound message ${c.req.valid('param').id}`);
       return c.json(outboundJson(message), 200);
     },
   );

@@ -6,6 +6,7 @@ import { addWebhook, removeWebhook, replayWebhooks, rotateWebhookSecret } from '
 import type { ApiDeps, ApiEnv } from '../deps.ts';
 import { ReplaySchema, WebhookInputSchema, WebhookSchema } from '../schemas.ts';
 import { json, NumericId, problem, security } from './shared.ts';
+import { listedIds, tenantNamed } from './scope.ts';
 
 export function webhookRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
   listWebhooks(app, deps);
@@ -19,7 +20,7 @@ export function webhookRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
 function listWebhooks(app: OpenAPIHono<ApiEnv>, { ctx }: ApiDeps): void {
   app.openapi(
     createRoute({ method: 'get', path: '/v1/webhooks', security, responses: { 200: json(z.object({ items: z.array(WebhookSchema) }), 'endpoints') } }),
-    async (c) => c.json({ items: (await ctx.webhooks.list(c.get('scope').tenantIds)).map(webhookJson) }, 200),
+    async (c) => c.json({ items: (await ctx.webhooks.list(listedIds(c.get('scope')))).map(webhookJson) }, 200),
   );
 }
 
@@ -35,7 +36,11 @@ function addEndpoint(app: OpenAPIHono<ApiEnv>, { ctx }: ApiDeps): void {
     }),
     async (c) => {
       const body = c.req.valid('json');
-      const { webhook, secret } = await addWebhook(ctx, c.get('scope'), { tenant: c.get('scope').tenant, url: body.url, events: body.events ?? null });
+      const { webhook, secret } = await addWebhook(ctx, c.get('scope'), {
+        tenant: tenantNamed(c.get('scope'), body.tenant),
+        url: body.url,
+        events: body.events ?? null,
+      });
       return c.json({ webhook: webhookJson(webhook), secret }, 201);
     },
   );

@@ -38,6 +38,8 @@ export const COPY_ORDER = [
   'console_users',
   'console_sessions',
   'oauth_sign_ins',
+  'idempotency_keys',
+  'tenant_checks',
 ] as const;
 
 /** Tables whose id PostgreSQL generates: their sequences continue after the copied ids. */

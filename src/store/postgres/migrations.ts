@@ -356,4 +356,36 @@ export const postgresMigrations: readonly Migration[] = [
       ALTER TABLE inboxes ADD COLUMN private_host_allowed BIGINT NOT NULL DEFAULT 0;
     `,
   },
+  {
+    version: 7,
+    name: 'platform tokens, idempotency keys, tenant checks kept for polling',
+    sql: `
+      -- A platform token acts for the whole installation: no tenant, reach 'platform'.
+      ALTER TABLE api_tokens ALTER COLUMN tenant_id DROP NOT NULL;
+      ALTER TABLE api_tokens ADD COLUMN reach TEXT NOT NULL DEFAULT 'tenant' CHECK (reach IN ('tenant', 'platform'));
+      ALTER TABLE api_tokens ADD CHECK ((reach = 'platform') = (tenant_id IS NULL));
+      CREATE TABLE idempotency_keys (
+        token_id      BIGINT NOT NULL REFERENCES api_tokens(id) ON DELETE CASCADE,
+        key           TEXT NOT NULL,
+        request_hash  TEXT NOT NULL,
+        status        BIGINT,
+        response      TEXT,
+        created_at    TEXT NOT NULL,
+        expires_at    TEXT NOT NULL,
+        PRIMARY KEY (token_id, key)
+      );
+      CREATE INDEX idempotency_keys_expiry ON idempotency_keys(expires_at);
+      CREATE TABLE tenant_checks (
+        id           TEXT PRIMARY KEY,
+        tenant_id    BIGINT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+        state        TEXT NOT NULL CHECK (state IN ('running', 'done', 'failed')),
+        report       TEXT,
+        error        TEXT,
+        created_at   TEXT NOT NULL,
+        deadline_at  TEXT NOT NULL,
+        finished_at  TEXT
+      );
+      CREATE INDEX tenant_checks_tenant ON tenant_checks(tenant_id, created_at);
+    `,
+  },
 ];

@@ -538,6 +538,58 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE inboxes ADD COLUMN private_host_allowed INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  {
+    version: 21,
+    name: 'platform tokens, idempotency keys, tenant checks kept for polling',
+    sql: `
+      -- A platform token acts for the whole installation: it has no tenant
+      -- (reach 'platform'); a tenant token has one. SQLite cannot drop NOT NULL
+      -- from a column, so the table is rebuilt with the same rows.
+      CREATE TABLE api_tokens_new (
+        id            INTEGER PRIMARY KEY,
+        tenant_id     INTEGER REFERENCES tenants(id) ON DELETE CASCADE,
+        name          TEXT NOT NULL,
+        token_hash    TEXT NOT NULL UNIQUE,
+        prefix        TEXT NOT NULL,
+        created_at    TEXT NOT NULL,
+        last_used_at  TEXT,
+        revoked_at    TEXT,
+        reach         TEXT NOT NULL DEFAULT 'tenant' CHECK (reach IN ('tenant', 'platform')),
+        CHECK ((reach = 'platform') = (tenant_id IS NULL))
+      );
+      INSERT INTO api_tokens_new (id, tenant_id, name, token_hash, prefix, created_at, last_used_at, revoked_at, reach)
+        SELECT id, tenant_id, name, token_hash, prefix, created_at, last_used_at, revoked_at, 'tenant' FROM api_tokens;
+      DROP TABLE api_tokens;
+      ALTER TABLE api_tokens_new RENAME TO api_tokens;
+      -- An Idempotency-Key a token sent with a create: the request's hash and the
+      -- answer given, replayed for the same key and request for a day. status is
+      -- NULL while the first request with the key is still running.
+      CREATE TABLE idempotency_keys (
+        token_id      INTEGER NOT NULL REFERENCES api_tokens(id) ON DELETE CASCADE,
+        key           TEXT NOT NULL,
+        request_hash  TEXT NOT NULL,
+        status        INTEGER,
+        response      TEXT,
+        created_at    TEXT NOT NULL,
+        expires_at    TEXT NOT NULL,
+        PRIMARY KEY (token_id, key)
+      );
+      CREATE INDEX idempotency_keys_expiry ON idempotency_keys(expires_at);
+      -- A tenant check that takes time (the forwarding test), run by one node and
+      -- polled on any: its state and, once done, its report as JSON.
+      CREATE TABLE tenant_checks (
+        id           TEXT PRIMARY KEY,
+        tenant_id    INTEGER NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+        state        TEXT NOT NULL CHECK (state IN ('running', 'done', 'failed')),
+        report       TEXT,
+        error        TEXT,
+        created_at   TEXT NOT NULL,
+        deadline_at  TEXT NOT NULL,
+        finished_at  TEXT
+      );
+      CREATE INDEX tenant_checks_tenant ON tenant_checks(tenant_id, created_at);
+    `,
+  },
 ];
 
 export function migrate(db: Database, list: readonly Migration[] = migrations): number[] {
