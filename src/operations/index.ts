@@ -5,7 +5,16 @@
 // words its own way: the CLI names its flags, the API answers problem types.
 // Reads that are a single repository call stay with the caller.
 export { EVERY_TENANT, reaches, tenantsWithin, tenantWithin, messageWithin, accountWithin, type Reach } from './reach.ts';
-export { assignMessage, dismissMessage, reprocessMessages, type Assignment, type ReprocessRequest } from './messages.ts';
+export {
+  assignMessage,
+  dismissMessage,
+  reprocessMessages,
+  searchCandidates,
+  undoFiling,
+  UNDO_SECONDS,
+  type Assignment,
+  type ReprocessRequest,
+} from './messages.ts';
 export { sendMessage, type SendRequest } from './outbound.ts';
 export {
   addAccount,

@@ -160,6 +160,31 @@ export class CandidateStore {
     return Promise.all(rows.map((row) => this.hydrate(row)));
   }
 
+  /**
+   * A tenant's candidates whose name, address or external id contains every
+   * word of `query` (any case), an exact external id first, then names that
+   * start with it: what a person types to find someone. At most `limit`.
+   */
+  async search(tenantId: number, query: string, limit = 10): Promise<Candidate[]> {
+    const words = query.toLowerCase().split(/\s+/).filter(Boolean).slice(0, 4);
+    if (words.length === 0) return [];
+    const like = this.sql.fn.like;
+    const escape = (w: string): string => w.replace(/[%_\\]/g, (ch) => `\\${ch}`);
+    const where = words.map(
+      () =>
+        `(c.name ${like} ? ESCAPE '\\' OR c.external_id ${like} ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM candidate_emails e WHERE e.candidate_id = c.id AND e.email ${like} ? ESCAPE '\\'))`,
+    );
+    const params = words.flatMap((w) => [`%${escape(w)}%`, `%${escape(w)}%`, `%${escape(w)}%`]);
+    const whole = query.trim().toLowerCase();
+    const rows = (await this.sql
+      .prepare(
+        `${SELECT} WHERE c.tenant_id = ? AND ${where.join(' AND ')}
+         ORDER BY CASE WHEN lower(c.external_id) = ? THEN 0 WHEN lower(c.name) LIKE ? ESCAPE '\\' THEN 1 ELSE 2 END, c.name, c.id LIMIT ?`,
+      )
+      .all(tenantId, ...params, whole, `${escape(whole)}%`, limit)) as CandidateRow[];
+    return Promise.all(rows.map((row) => this.hydrate(row)));
+  }
+
   async remove(tenant: string, externalId: string): Promise<boolean> {
     return (await this.sql.prepare('DELETE FROM candidates WHERE tenant_id = ? AND external_id = ?').run(await this.tenantId(tenant), externalId)).changes > 0;
   }

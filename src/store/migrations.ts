@@ -495,6 +495,22 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE outbound_messages ADD COLUMN reserved_at TEXT;
     `,
   },
+  {
+    version: 17,
+    name: 'what each console user has read',
+    sql: `
+      -- A message a console user opened: the queue shows the others in bold.
+      CREATE TABLE console_reads (
+        user_id     INTEGER NOT NULL REFERENCES console_users(id) ON DELETE CASCADE,
+        message_id  TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        read_at     TEXT NOT NULL,
+        PRIMARY KEY (user_id, message_id)
+      );
+      CREATE INDEX console_reads_message ON console_reads(message_id);
+      -- The count of waiting messages in the console's navigation, per tenant, from the index alone.
+      CREATE INDEX messages_status_tenant ON messages(status, tenant_id);
+    `,
+  },
 ];
 
 export function migrate(db: Database, list: readonly Migration[] = migrations): number[] {

@@ -313,4 +313,19 @@ export const postgresMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'what each console user has read',
+    sql: `
+      CREATE TABLE console_reads (
+        user_id     BIGINT NOT NULL REFERENCES console_users(id) ON DELETE CASCADE,
+        message_id  TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        read_at     TEXT NOT NULL,
+        PRIMARY KEY (user_id, message_id)
+      );
+      CREATE INDEX console_reads_message ON console_reads(message_id);
+      -- The count of waiting messages in the console's navigation, per tenant, from the index alone.
+      CREATE INDEX messages_status_tenant ON messages(status, tenant_id);
+    `,
+  },
 ];
