@@ -4,12 +4,15 @@
 import { Hono, type Context as HonoContext } from 'hono';
 import { DomainError } from '../errors.ts';
 import type { Context } from '../runtime/context.ts';
-import { pagePolicy, type ConsoleEnv } from './helpers.ts';
+import { pagePolicy, type ConsoleContext, type ConsoleEnv } from './helpers.ts';
+import { waitingCount } from '../operations/index.ts';
+import { scriptRoute } from './script.ts';
 import { page } from './pages.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { candidateRoutes } from './routes/candidates.ts';
 import { checklistRoutes } from './routes/checklist.ts';
 import { oauthCallbackRoute, oauthRoutes } from './routes/oauth.ts';
+import { messageRoutes } from './routes/message.ts';
 import { outgoingRoutes } from './routes/outgoing.ts';
 import { queueRoutes } from './routes/queue.ts';
 import { sessionRoutes } from './routes/session.ts';
@@ -23,6 +26,14 @@ function foreignOrigin(c: HonoContext): boolean {
   return origin !== undefined && origin !== 'null' && origin !== new URL(c.req.url).origin;
 }
 
+/** The navigation shows how many messages wait: counted once per page (an index lookup). */
+const countWaiting = (ctx: Context) => async (c: ConsoleContext, next: () => Promise<void>) => {
+  const signedIn = c.get('signedIn');
+  if (c.req.method === 'GET' && signedIn)
+    c.set('signedIn', { ...signedIn, user: Object.assign({}, signedIn.user, { waiting: await waitingCount(ctx, signedIn.reach) }) });
+  await next();
+};
+
 export function consoleRoutes(ctx: Context): Hono<ConsoleEnv> {
   const app = new Hono<ConsoleEnv>();
   app.use('*', async (c, next) => {
@@ -34,9 +45,12 @@ export function consoleRoutes(ctx: Context): Hono<ConsoleEnv> {
     c.header('referrer-policy', 'no-referrer');
     c.header('cache-control', 'no-store');
   });
+  scriptRoute(app); // the sign-in page uses it too
   oauthCallbackRoute(app); // the provider's redirect comes without the session cookie
   sessionRoutes(app, ctx); // sign-in pages, then the session guard
+  app.use('*', countWaiting(ctx));
   queueRoutes(app, ctx);
+  messageRoutes(app, ctx);
   candidateRoutes(app, ctx);
   accountRoutes(app, ctx);
   oauthRoutes(app, ctx);

@@ -10,10 +10,10 @@ export type ConsoleContext = HonoContext<ConsoleEnv>;
 
 export const COOKIE = 'mailroom_session';
 
-/** What a console page may load: itself, nothing else; no one may frame it. Forms post to us, or to the origins named. */
+/** What a console page may load: itself (its styles, the console's one script, the candidate search), nothing else; no one may frame it. Forms post to us, or to the origins named. */
 export function pagePolicy(formTargets: readonly string[] = []): string {
   const forms = ["'self'", ...formTargets].join(' ');
-  return `default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-src 'self'; form-action ${forms}; frame-ancestors 'none'; base-uri 'none'`;
+  return `default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; frame-src 'self'; form-action ${forms}; frame-ancestors 'none'; base-uri 'none'`;
 }
 /** Rows on a page of a list (the queue, the outbound queue, a delivery log). */
 export const PAGE = 50;

@@ -11,6 +11,8 @@ export {
   reprocessMessages,
   searchCandidates,
   undoFiling,
+  nextWaiting,
+  waitingCount,
   UNDO_SECONDS,
   type Assignment,
   type ReprocessRequest,

@@ -40,7 +40,12 @@ export async function assignMessage(
       await tx.candidates.upsert(message.tenant, { externalId: candidate.externalId, name: candidate.name, emails: [...candidate.emails, sender] });
     const tenantId = (await tx.messages.tenantOf(message.id)) as number;
     const conversationId = await tx.conversations.place(tenantId, candidate.id, message.subject, null, at);
-    const undo = { at, decision: message.decision, conversationId: message.conversationId, remembered: rememberedNew && sender ? (normalizeAddress(sender) ?? sender) : null };
+    const undo = {
+      at,
+      decision: message.decision,
+      conversationId: message.conversationId,
+      remembered: rememberedNew && sender ? (normalizeAddress(sender) ?? sender) : null,
+    };
     await tx.messages.assignManually(message.id, { id: candidate.id, externalId: candidate.externalId, name: candidate.name }, conversationId, at, undo);
     const after = (await tx.messages.get(message.id)) as StoredMessage;
     await announceMessage(tx, tenantId, 'message.assigned', after, at);
@@ -96,6 +101,19 @@ export async function undoFiling(ctx: Context, reach: Reach, id: string): Promis
 export async function searchCandidates(ctx: Context, reach: Reach, tenant: string, query: string, limit = 10): Promise<Candidate[]> {
   const found = await tenantWithin(ctx, reach, tenant);
   return ctx.candidates.search(found.id, query.slice(0, 200), Math.min(Math.max(limit, 1), 20));
+}
+
+/** How many messages wait unassigned within reach (the console's navigation shows it). */
+export async function waitingCount(ctx: Context, reach: Reach): Promise<number> {
+  return ctx.messages.countUnassigned(reach.tenantIds === 'all' ? null : reach.tenantIds);
+}
+
+/** The next unassigned message within reach after `id` in the queue's order (newest first), else the newest; null when none waits. */
+export async function nextWaiting(ctx: Context, reach: Reach, id: string): Promise<string | null> {
+  const tenantIds = reach.tenantIds === 'all' ? {} : { tenantIds: reach.tenantIds };
+  const older = await ctx.messages.list({ status: 'unassigned', before: id, limit: 1, ...tenantIds });
+  const found = older[0] ?? (await ctx.messages.list({ status: 'unassigned', limit: 1, ...tenantIds }))[0];
+  return found && found.id !== id ? found.id : null;
 }
 
 export interface ReprocessRequest {

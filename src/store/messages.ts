@@ -455,7 +455,12 @@ export class MessageStore {
   async countUnassigned(tenantIds: readonly number[] | null): Promise<number> {
     const within = tenantIds ? ` AND tenant_id IN (${this.sql.fn.jsonValues('integer')})` : '';
     const params = tenantIds ? [JSON.stringify(tenantIds)] : [];
-    return Number(await this.sql.prepare(`SELECT COUNT(*) FROM messages WHERE status = 'unassigned'${within}`).pluck().get(...params));
+    return Number(
+      await this.sql
+        .prepare(`SELECT COUNT(*) FROM messages WHERE status = 'unassigned'${within}`)
+        .pluck()
+        .get(...params),
+    );
   }
 
   async countByStatus(): Promise<Record<string, number>> {

@@ -151,9 +151,9 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in a browser', () => {
 
     await page.fill('input[name=candidate]', 'c-jane');
     await page.check('input[name=remember]');
-    await page.click('button:has-text("Assign")');
-    await page.waitForURL(/\/console\/unassigned\?done=/);
-    await expect(page.textContent('[role=status]')).resolves.toContain(`Message ${acme} assigned`);
+    await page.click('button.primary:has-text("File")');
+    await page.waitForURL(/\/console\/unassigned\?filed=/);
+    await expect(page.textContent('[role=status]')).resolves.toContain('Filed “My application <b>” under Jane Doe (c-jane).');
     expect(await t.ctx.messages.get(acme)).toMatchObject({ status: 'assigned', decision: { method: 'manual', candidate: { externalId: 'c-jane' } } });
     expect((await t.ctx.candidates.get('acme', 'c-jane'))?.emails).toContain('jane.private@home.example');
     // The message in the candidate's conversation.
@@ -320,7 +320,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in a browser', () => {
     await page.goto(`${base}/console/messages/${globex?.id}`);
     await page.fill('input[name=note]', 'spam');
     await page.click('button:has-text("Dismiss")');
-    await page.waitForURL(/done=/);
+    await page.waitForURL(/filed=/);
     expect((await t.ctx.messages.get(globex?.id as string))?.status).toBe('dismissed');
     // Another tenant's account is not found, with a valid token too, and nothing about it is recorded for its own page.
     const csrf = await page.inputValue('form[action="/console/logout"] input[name=csrf]');
