@@ -5,9 +5,11 @@ import { Hono, type Context as HonoContext } from 'hono';
 import { DomainError } from '../errors.ts';
 import type { Context } from '../runtime/context.ts';
 import { pagePolicy, type ConsoleContext, type ConsoleEnv } from './helpers.ts';
-import { waitingCount } from '../operations/index.ts';
+import { waitingCount, type SignedIn } from '../operations/index.ts';
+import { html } from 'hono/html';
 import { scriptRoute } from './script.ts';
 import { page } from './pages.ts';
+import { accountRemoveRoutes } from './routes/account-remove.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { candidateRoutes } from './routes/candidates.ts';
 import { checklistRoutes } from './routes/checklist.ts';
@@ -53,11 +55,19 @@ export function consoleRoutes(ctx: Context): Hono<ConsoleEnv> {
   messageRoutes(app, ctx);
   candidateRoutes(app, ctx);
   accountRoutes(app, ctx);
+  accountRemoveRoutes(app, ctx);
   oauthRoutes(app, ctx);
   checklistRoutes(app, ctx);
   outgoingRoutes(app, ctx);
   app.onError((err, c) => {
-    if (err instanceof DomainError) return c.html(page('Not possible', err.message), err.kind === 'not_found' ? 404 : 400);
+    if (err instanceof DomainError) {
+      // Said within the console (its navigation, a way back), not as a bare page.
+      const signedIn = c.get('signedIn') as SignedIn | undefined;
+      const body = html`<h1>Not possible</h1>
+        <p class="error" role="alert">${err.message}</p>
+        <p><a href="/console/unassigned">← Back to the queue</a></p>`;
+      return c.html(page('Not possible', body, signedIn?.user ?? null, signedIn?.csrf ?? ''), err.kind === 'not_found' ? 404 : 400);
+    }
     ctx.log.error({ err, path: c.req.path }, 'console request failed');
     return c.html(page('Error', 'Something failed on the server; the log has the details.'), 500);
   });

@@ -2,7 +2,8 @@
 // cookie, and the guard for administrators' pages.
 import type { Context as HonoContext } from 'hono';
 import { timingSafeEqual } from 'node:crypto';
-import type { SignedIn } from '../operations/index.ts';
+import { listAccounts, type Reach, type SignedIn } from '../operations/index.ts';
+import type { Context } from '../runtime/context.ts';
 import { page } from './pages.ts';
 
 export type ConsoleEnv = { Variables: { signedIn: SignedIn; sessionId: string } };
@@ -33,4 +34,9 @@ export async function adminOnly(c: ConsoleContext, next: () => Promise<void>): P
   const { user } = c.get('signedIn');
   if (user.role === 'recruiter') return c.html(page('Not allowed', 'This page is for administrators.', user), 403);
   await next();
+}
+
+/** Account names by id ("name (from address)"), for the pages that would otherwise show ids. */
+export async function accountNames(ctx: Context, reach: Reach): Promise<Map<number, string>> {
+  return new Map((await listAccounts(ctx, reach)).map((a) => [a.id, `${a.name} (${a.fromAddress})`]));
 }

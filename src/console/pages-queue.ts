@@ -218,8 +218,8 @@ export function messagePage(
                   sender
                     ? html`<p>
                         <label
-                          ><input type="checkbox" name="remember" value="1" ${view.choices?.remember ? 'checked' : ''} /> Remember ${sender} as this candidate's
-                          address</label
+                          ><input type="checkbox" id="remember" name="remember" value="1" ${view.choices?.remember ? 'checked' : ''} /> Remember ${sender} as
+                          this candidate's address</label
                         >
                       </p>`
                     : ''

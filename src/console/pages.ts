@@ -1,15 +1,18 @@
 // The console's pages as HTML. Every value goes through hono/html, which
 // escapes it: a sender's subject or name can never become markup here.
 import { html } from 'hono/html';
-import type { Account, Candidate, ConsoleUser } from '../store/index.ts';
+import type { Account, Candidate, ConsoleUser, StoredMessage } from '../store/index.ts';
+import { attachmentList, when } from './pages-queue.ts';
 import { page, type Html } from './layout.ts';
+import { errorWords } from './words.ts';
 
 export { page, type Html } from './layout.ts';
 
-export function loginPage(error: string | null, email = ''): Html {
+export function loginPage(error: string | null, email = '', passwordSet = false): Html {
   return page(
     'Sign in',
     html`<h1>Sign in</h1>
+      ${passwordSet ? html`<p class="notice" role="status">Your password is set. Sign in with it.</p>` : ''}
       ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
       <form method="post" action="/console/login">
         <p>
@@ -49,9 +52,13 @@ export interface ThreadItem {
   /** bounce, auto-reply, or the outbound status. */
   mark: string | null;
   href: string | null;
+  /** The message received (for its attachments), for one coming in. */
+  message: StoredMessage | null;
+  /** The account that sent it, for one going out. */
+  account: string | null;
 }
 
-export function conversationPage(user: ConsoleUser, csrf: string, candidate: Candidate, items: ThreadItem[], subjects: Map<number, string>): Html {
+export function conversationPage(user: ConsoleUser, csrf: string, candidate: Candidate, items: ThreadItem[], subjects: Map<number, string>, now: Date): Html {
   const groups = new Map<number | null, ThreadItem[]>();
   for (const item of items) groups.set(item.conversationId, [...(groups.get(item.conversationId) ?? []), item]);
   return page(
@@ -69,9 +76,10 @@ export function conversationPage(user: ConsoleUser, csrf: string, candidate: Can
                 (i) =>
                   html`<li>
                     <strong>${i.direction === 'in' ? '← from the candidate' : '→ to the candidate'}</strong>
-                    <span class="muted">${i.at.slice(0, 16).replace('T', ' ')}</span>
-                    ${i.mark ? html`<span class="chip">${i.mark}</span>` : ''} ${i.href ? html`<a href="${i.href}">${i.subject}</a>` : i.subject}
+                    ${i.account ? html`<span class="muted">sent with ${i.account}</span>` : ''} ${when(i.at, now)}
+                    ${i.mark ? html`<span class="chip mark">${i.mark}</span>` : ''} ${i.href ? html`<a href="${i.href}">${i.subject}</a>` : i.subject}
                     <pre>${i.text}</pre>
+                    ${i.message ? attachmentList(i.message) : ''}
                   </li>`,
               )}
             </ol>
@@ -96,29 +104,31 @@ export function accountsPage(
       <p><a href="/console/accounts/new">Add an account</a></p>
       ${result ? html`<p role="status" class="${result.ok ? '' : 'error'}">Account ${result.id}: ${result.text}</p>` : ''}
       ${testEmails.map((t) => html`<p class="${t.ok || t.waiting ? '' : 'error'}" data-test-email="${t.id}">Test email of account ${t.id}: ${t.text}</p>`)}
-      <table>
+      <table class="stack">
         <thead>
           <tr>
-            <th>ID</th>
+            <th>Account</th>
             <th>Created</th>
             <th>Owner</th>
             <th>Management type</th>
             <th>Sending method</th>
             <th>Status</th>
-            <th></th>
+            <th>Actions</th>
           </tr>
         </thead>
         <tbody>
           ${accounts.map(
             (a) =>
               html`<tr>
-                <td>${a.id} ${a.name}${a.isDefault ? ' (default)' : ''}</td>
-                <td>${a.createdAt.slice(0, 10)}</td>
-                <td>${a.owner ?? a.tenant}</td>
-                <td>own account</td>
-                <td>${method(a)} · ${a.fromAddress}</td>
-                <td>${a.status === 'pending' ? 'Pending' : a.status === 'active' ? 'Active' : html`Failing: ${a.lastError ?? ''}`}</td>
-                <td>
+                <td data-label="Account"><strong>${a.name}</strong>${a.isDefault ? ' (default)' : ''} <span class="muted">#${a.id}</span></td>
+                <td data-label="Created">${a.createdAt.slice(0, 10)}</td>
+                <td data-label="Owner">${a.owner ?? a.tenant}</td>
+                <td data-label="Management type">own account</td>
+                <td data-label="Sending method">${method(a)} · ${a.fromAddress}</td>
+                <td data-label="Status">
+                  ${a.status === 'pending' ? 'Pending' : a.status === 'active' ? 'Active' : html`Failing: ${errorWords(a.lastError ?? '')}`}
+                </td>
+                <td data-label="Actions">
                   <a href="/console/accounts/${a.id}/edit" aria-label="Edit account ${a.id}">Edit</a>
                   <form class="inline" method="post" action="/console/accounts/${a.id}/test">
                     <input type="hidden" name="csrf" value="${csrf}" /><button>Test connection</button>
@@ -133,6 +143,7 @@ export function accountsPage(
                           <input type="hidden" name="csrf" value="${csrf}" /><button>Make default</button>
                         </form>`
                   }
+                  <a href="/console/accounts/${a.id}/remove" aria-label="Remove account ${a.name}">Remove</a>
                 </td>
               </tr>`,
           )}

@@ -123,7 +123,8 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in a browser', () => {
     await expect(page.textContent('[role=alert]')).resolves.toMatch(/must not contain the user name/);
     await page.fill('input[name=password]', PASSWORD);
     await page.click('button:has-text("Set password")');
-    await page.waitForURL(/\/console\/login$/);
+    await page.waitForURL(/\/console\/login\?set=1$/);
+    await expect(page.textContent('[role=status]')).resolves.toContain('Your password is set. Sign in with it.');
     // The link is spent.
     await page.goto(`${base}/console/setup?token=${setupToken}`);
     await expect(page.textContent('main')).resolves.toMatch(/unknown, used or expired/);
@@ -150,7 +151,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in a browser', () => {
     expect(await page.getAttribute('iframe', 'sandbox')).toBe('');
 
     await page.fill('input[name=candidate]', 'c-jane');
-    await page.check('input[name=remember]');
+    await page.check('#remember');
     await page.click('button.primary:has-text("File")');
     await page.waitForURL(/\/console\/unassigned\?filed=/);
     await expect(page.textContent('[role=status]')).resolves.toContain('Filed “My application <b>” under Jane Doe (c-jane).');
