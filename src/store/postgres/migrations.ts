@@ -326,6 +326,10 @@ export const postgresMigrations: readonly Migration[] = [
       CREATE INDEX console_reads_message ON console_reads(message_id);
       -- The count of waiting messages in the console's navigation, per tenant, from the index alone.
       CREATE INDEX messages_status_tenant ON messages(status, tenant_id);
+      -- What the console's candidate search reads: name, external id and addresses, lower-case, in one column.
+      ALTER TABLE candidates ADD COLUMN search_text TEXT NOT NULL DEFAULT '';
+      UPDATE candidates SET search_text = lower(name || ' ' || external_id || ' ' ||
+        COALESCE((SELECT string_agg(email, ' ') FROM candidate_emails e WHERE e.candidate_id = candidates.id), ''));
     `,
   },
 ];
