@@ -28,7 +28,8 @@ async function render(ctx: Context, c: ConsoleContext, id: string, choices: Choi
   const { user, reach, csrf } = c.get('signedIn');
   const m = await messageWithin(ctx, reach, id);
   const now = ctx.clock.now();
-  await ctx.consoleUsers.markRead(user.id, m.id, now.toISOString());
+  // Read once: later visits only look (a write per page view would cost a commit each).
+  if (!(await ctx.consoleUsers.readAmong(user.id, [m.id])).has(m.id)) await ctx.consoleUsers.markRead(user.id, m.id, now.toISOString());
   const view = {
     hasHtml: Boolean((await ctx.messages.parsed(m.id))?.html),
     suggestions: await suggestionsFor(ctx, m),
