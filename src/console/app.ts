@@ -28,10 +28,10 @@ function foreignOrigin(c: HonoContext): boolean {
   return origin !== undefined && origin !== 'null' && origin !== new URL(c.req.url).origin;
 }
 
-/** The navigation shows how many messages wait: counted once per page (an index lookup). */
+/** The navigation shows how many messages wait: counted once per page (an index lookup), not for a frame, a download or the search. */
 const countWaiting = (ctx: Context) => async (c: ConsoleContext, next: () => Promise<void>) => {
   const signedIn = c.get('signedIn');
-  if (c.req.method === 'GET' && signedIn)
+  if (c.req.method === 'GET' && signedIn && !/\/(body|search)$|\/attachments\//.test(c.req.path))
     c.set('signedIn', { ...signedIn, user: Object.assign({}, signedIn.user, { waiting: await waitingCount(ctx, signedIn.reach) }) });
   await next();
 };
