@@ -102,6 +102,7 @@ try {
     await page.goto(`${base}${path}`);
     await shoot(name, true);
   }
+  await page.goto(`${base}/console/unassigned`);
   await page.click('a.subject');
   await shoot('console-message-phone', true);
   process.stderr.write(`screenshots in ${values.out}\n`);

@@ -12,10 +12,11 @@ const ADDRESS = /[^\s<>"',;:()]+@[^\s<>"',;:()]+\.[^\s<>"',;:()]+/g;
 
 /**
  * The matcher's suggestions (same address), then candidates whose address a
- * forward or a header names: never believed enough to file by itself, but
- * exactly who a recruiter would look for.
+ * forward or a header names, or (on the message page) whose name is the one
+ * the sender gave: never believed enough to file by itself, but exactly who a
+ * recruiter would look for.
  */
-export async function suggestionsFor(ctx: Context, m: StoredMessage): Promise<Suggestion[]> {
+export async function suggestionsFor(ctx: Context, m: StoredMessage, displayName: string | null = null): Promise<Suggestion[]> {
   if (m.status !== 'unassigned') return [];
   const found = new Map<string, Suggestion>();
   const reason = suggestionReason(m);
@@ -26,9 +27,15 @@ export async function suggestionsFor(ctx: Context, m: StoredMessage): Promise<Su
   if (forwarded) named.push({ address: forwarded, reason: 'named in the forwarded header' });
   for (const [header, value] of Object.entries((evidence.hints as Record<string, string> | undefined) ?? {}))
     for (const address of String(value).match(ADDRESS) ?? []) named.push({ address, reason: `named in the ${header} header` });
-  if (named.length === 0) return [...found.values()];
+  if (named.length === 0 && !displayName) return [...found.values()];
   const tenantId = await ctx.messages.tenantOf(m.id);
   if (tenantId === null) return [...found.values()];
+  // The name the sender gave, on a candidate with another address: Jane writing from her private address.
+  const name = displayName?.trim().toLowerCase();
+  if (name && name.includes(' '))
+    for (const c of await ctx.candidates.search(tenantId, name, 5))
+      if (c.name.toLowerCase() === name && !found.has(c.externalId))
+        found.set(c.externalId, { externalId: c.externalId, name: c.name, reason: 'same name, another address' });
   for (const { address, reason: why } of named.slice(0, 5))
     for (const c of await ctx.candidates.findByEmail([tenantId], address))
       if (!found.has(c.externalId)) found.set(c.externalId, { externalId: c.externalId, name: c.name, reason: why });

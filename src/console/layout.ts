@@ -1,7 +1,7 @@
 // The frame of every console page: the head (styles, the console's own
 // script), the navigation with the count of waiting messages, and the main
 // region. Every value goes through hono/html, which escapes it.
-import { html } from 'hono/html';
+import { html, raw } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import type { ConsoleUser } from '../store/index.ts';
 
@@ -15,12 +15,13 @@ export const SCRIPT_PATH = '/console/assets/console.js';
 
 // Tables turn into stacked rows on a phone (each cell labelled by data-label);
 // long words wrap rather than push the page sideways; focus is always visible.
+// A constant of ours, so it goes in unescaped (entities are not decoded inside <style>).
 const STYLE = `*{box-sizing:border-box}body{font:15px/1.45 system-ui,sans-serif;margin:0;color:#1d1d1f}
 header{display:flex;flex-wrap:wrap;gap:.4em 1em;align-items:center;padding:.6em 1.2em;background:#243b53;color:#fff}
 header a,header button{color:#fff}header button{background:transparent;border:1px solid #fff;border-radius:.3em;padding:.2em .6em;font:inherit}
 header nav a{margin-right:.9em}header .who{color:#e2e8f0;font-size:.9em}.count{display:inline-block;min-width:1.4em;padding:0 .4em;margin-left:.3em;border-radius:1em;background:#fde68a;color:#1d1d1f;text-align:center;font-size:.85em}
 main{padding:1.2em;max-width:80em}h1{font-size:1.5em;overflow-wrap:anywhere}
-table{border-collapse:collapse;width:100%}td,th{padding:.4em .6em;border-bottom:1px solid #ddd;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+table{border-collapse:collapse;width:100%}td,th{padding:.4em .6em;border-bottom:1px solid #ddd;text-align:left;vertical-align:top;overflow-wrap:anywhere}th{overflow-wrap:normal;white-space:nowrap}caption{text-align:left;caption-side:bottom;padding:.4em 0}
 .chip{display:inline-block;padding:.1em .6em;border-radius:1em;background:#fde68a;color:#1d1d1f;font-size:.85em}.chip.mark{background:#e2e8f0}
 .error{color:#b91c1c}.muted{color:#595959}form.inline{display:inline}.ok{color:#166534}
 iframe{width:100%;height:24em;border:1px solid #ccc}pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f6f6f6;padding:.8em}
@@ -39,7 +40,7 @@ tr.unread .subject{font-weight:700}tr.current{outline:2px solid #2563eb;outline-
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}.skip{position:absolute;left:-999px}.skip:focus{left:1em;top:.5em;background:#fff;color:#000;padding:.3em;z-index:9}
 @media (max-width:640px){main{padding:.8em}table.stack,table.stack tbody,table.stack tr,table.stack td,table.stack caption{display:block;width:100%}
 table.stack thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}table.stack tr{border-bottom:1px solid #ccc;padding:.5em 0}
-table.stack td{border:0;padding:.15em 0}table.stack td[data-label]::before{content:attr(data-label) ": ";font-weight:600}.preview{white-space:normal}}`;
+table.stack td{border:0;padding:.15em 0;overflow-wrap:anywhere}table.stack td[data-label]::before{content:attr(data-label) ": ";font-weight:600}.preview{white-space:normal}}`;
 
 /** A page of the console; `refreshTo` makes the browser go on there at once (a step within our own origin). */
 export function page(title: string, body: Html | string, user: Viewer | null = null, csrf = '', refreshSeconds = 0, refreshTo: string | null = null): Html {
@@ -53,7 +54,7 @@ export function page(title: string, body: Html | string, user: Viewer | null = n
         ${refreshTo ? html`<meta http-equiv="refresh" content="0; url=${refreshTo}" />` : ''}
         <title>${title} · mailroom</title>
         <style>
-          ${STYLE}
+          ${raw(STYLE)}
         </style>
         <script src="${SCRIPT_PATH}" defer></script>
       </head>

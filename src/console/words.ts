@@ -46,7 +46,7 @@ export function verdictSentences(m: StoredMessage): string[] {
   else out.push(`The DKIM signature did not verify (${auth.dkim}).`);
   const domain = auth.dmarcDomain ?? 'the sender’s domain';
   if (auth.dmarc === 'pass') out.push(`DMARC passed for ${domain}.`);
-  else if (auth.dmarc === 'none') out.push(`${capital(domain)} publishes no DMARC policy.`);
+  else if (auth.dmarc === 'none') out.push(`No DMARC policy: ${domain} publishes none.`);
   else if (auth.dmarc === 'fail') out.push(`DMARC failed for ${domain}${auth.dmarcPolicy ? ` (its policy: ${auth.dmarcPolicy})` : ''}.`);
   else out.push(`DMARC: ${auth.dmarc}.`);
   if (auth.arc !== 'none') out.push(`Forwarding seal (ARC): ${auth.arc}.`);
@@ -68,6 +68,12 @@ function names(m: StoredMessage): string {
   return `${list.slice(0, -1).join(', ')} and ${list[list.length - 1]}`;
 }
 
+/** "Jane Doe's address matched (x)", or for several "The address x is Jan Doe's and June Doe's". */
+function matched(m: StoredMessage, sender: string): string {
+  const count = m.decision?.suggestions.length ?? 0;
+  return count > 1 ? `The address ${sender} is on ${count} candidates (${names(m)})` : `${names(m)}'s address matched (${sender})`;
+}
+
 /** Why the message waits, and what would have filed it, in two sentences or three. */
 export function whyItWaits(m: StoredMessage): { why: string; wouldFile: string } {
   const evidence = (m.decision?.evidence ?? {}) as Record<string, unknown>;
@@ -85,7 +91,7 @@ export function whyItWaits(m: StoredMessage): { why: string; wouldFile: string }
   switch (m.decision?.reason) {
     case 'unauthenticated_sender':
       return {
-        why: `${names(m)}'s address matched (${sender}), but ${unproven}.${forwardNote}`,
+        why: `${matched(m, sender)}, but ${unproven}.${forwardNote}`,
         wouldFile: `${proven} So would a reply to the conversation's own reply address.`,
       };
     case 'unknown_sender':

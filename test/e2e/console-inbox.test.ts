@@ -183,6 +183,11 @@ describe.skipIf(!HAS_CHROMIUM)("the recruiter's inbox in a browser", () => {
     await page.click('#notice button:has-text("Undo")');
     await waitFor(async () => (await t.ctx.messages.get(dismissMe))?.status === 'unassigned', 5000, 'undone');
     expect((await t.ctx.candidates.get('acme', 'c-02'))?.emails).toEqual(['p02@candidate.example']);
+
+    // Written from another address under a candidate's name: that candidate is suggested, and why.
+    const private_ = await deliverText(t, RCPT, 'p03.home@home.example', 'From my phone', 'Sent from my phone.', 'Person 03 <p03.home@home.example>');
+    await page.goto(`${base}/console/messages/${private_}`);
+    expect(await page.textContent('form[data-first-suggestion]')).toMatch(/File under Person 03 \(c-03\)\s*same name, another address/);
     await page.context().close();
   }, 120_000);
 });

@@ -30,12 +30,12 @@ export function launchChromium(): Promise<Browser> {
   });
 }
 
-/** A plain-text message over SMTP, waited for until the pipeline processed it; its id. */
-export async function deliverText(t: TestServer, rcpt: string, from: string, subject: string, text: string, extraHeaders = ''): Promise<string> {
+/** A plain-text message over SMTP (From: the address, or a header with a name), waited for until the pipeline processed it; its id. */
+export async function deliverText(t: TestServer, rcpt: string, from: string, subject: string, text: string, fromHeader = from): Promise<string> {
   const c = await RawSmtp.connect(t.port);
   expect((await c.startData([rcpt], from))?.code).toBe(354);
   const id = Math.random().toString(36).slice(2);
-  const body = `From: ${from}\r\nSubject: ${subject}\r\nMessage-ID: <${id}@x>\r\n${extraHeaders}MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${text}\r\n.`;
+  const body = `From: ${fromHeader}\r\nSubject: ${subject}\r\nMessage-ID: <${id}@x>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${text}\r\n.`;
   const queued = queuedId(await c.command(body));
   c.close();
   await waitFor(async () => isProcessed((await t.ctx.messages.get(queued))?.status), 10_000, 'processed');

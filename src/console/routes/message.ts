@@ -30,9 +30,10 @@ async function render(ctx: Context, c: ConsoleContext, id: string, choices: Choi
   const now = ctx.clock.now();
   // Read once: later visits only look (a write per page view would cost a commit each).
   if (!(await ctx.consoleUsers.readAmong(user.id, [m.id])).has(m.id)) await ctx.consoleUsers.markRead(user.id, m.id, now.toISOString());
+  const parsed = await ctx.messages.parsed(m.id);
   const view = {
-    hasHtml: Boolean((await ctx.messages.parsed(m.id))?.html),
-    suggestions: await suggestionsFor(ctx, m),
+    hasHtml: Boolean(parsed?.html),
+    suggestions: await suggestionsFor(ctx, m, parsed?.from?.name ?? null),
     notice: await noticeFor(ctx, reach, c.req.query('filed'), c.req.query('undone')),
     choices,
     next: m.status === 'unassigned' ? await nextWaiting(ctx, reach, m.id) : null,
