@@ -31,8 +31,8 @@ function foreignOrigin(c: HonoContext): boolean {
 /** The navigation shows how many messages wait: counted once per page (an index lookup), not for a frame, a download or the search. */
 const countWaiting = (ctx: Context) => async (c: ConsoleContext, next: () => Promise<void>) => {
   const signedIn = c.get('signedIn');
-  if (c.req.method === 'GET' && signedIn && !/\/(body|search)$|\/attachments\//.test(c.req.path))
-    c.set('signedIn', { ...signedIn, user: Object.assign({}, signedIn.user, { waiting: await waitingCount(ctx, signedIn.reach) }) });
+  const page = c.req.method === 'GET' ? !/\/(body|search)$|\/attachments\//.test(c.req.path) : c.req.path.endsWith('/assign'); // an assign may answer with its choices
+  if (signedIn && page) c.set('signedIn', { ...signedIn, user: Object.assign({}, signedIn.user, { waiting: await waitingCount(ctx, signedIn.reach) }) });
   await next();
 };
 
