@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addConsoleUser, completeSetup, EVERY_TENANT, sendMessage, signIn as signInUser } from '../../src/operations/index.ts';
+import { addConsoleUser, assignMessage, completeSetup, EVERY_TENANT, sendMessage, signIn as signInUser } from '../../src/operations/index.ts';
 import { addTestAccount } from '../helpers/accounts.ts';
 import { startAuthServer, type StandInAuthServer } from '../helpers/oauth-server.ts';
 import { startProvider } from '../helpers/provider.ts';
@@ -209,6 +209,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in a browser', () => {
         tenant: 'acme',
         accountId: account.id,
         to: 'jane@candidate.example',
+        candidate: 'c-jane',
         subject: 'Interview on Tuesday',
         text: 'Does 10:00 work?',
       });
@@ -255,6 +256,11 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in a browser', () => {
     const chunks: Buffer[] = [];
     for await (const chunk of stream) chunks.push(chunk as Buffer);
     expect(Buffer.concat(chunks).toString()).toBe('%PDF-1.4 a curriculum vitae');
+    // Filed, the message shows in the candidate's conversation with its attachment, next to what was sent with its account's name.
+    await assignMessage(t.ctx, EVERY_TENANT, id, { candidate: 'c-jane' });
+    await page.goto(`${base}/console/candidates/acme/c-jane`);
+    expect(await page.getAttribute('ol.thread a:has-text("cv.pdf")', 'href')).toMatch(new RegExp(`/console/messages/${id}/attachments/[0-9a-f]{64}$`));
+    expect(await page.textContent('main')).toMatch(/→ to the candidate\s*sent with acme-outbound \(recruiter@acme\.com\)/);
     // An attachment the message does not have: not found.
     expect((await fetch(`${base}/console/messages/${id}/attachments/0000`, { headers: { cookie: `mailroom_session=${sessionId}` } })).status).toBe(404);
     await page.close();
