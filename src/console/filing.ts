@@ -30,15 +30,15 @@ export async function suggestionsFor(ctx: Context, m: StoredMessage, displayName
   if (named.length === 0 && !displayName) return [...found.values()];
   const tenantId = await ctx.messages.tenantOf(m.id);
   if (tenantId === null) return [...found.values()];
+  for (const { address, reason: why } of named.slice(0, 5))
+    for (const c of await ctx.candidates.findByEmail([tenantId], address))
+      if (!found.has(c.externalId)) found.set(c.externalId, { externalId: c.externalId, name: c.name, reason: why });
   // The name the sender gave, on a candidate with another address: Jane writing from her private address.
   const name = displayName?.trim().toLowerCase();
   if (name && name.includes(' '))
     for (const c of await ctx.candidates.search(tenantId, name, 5))
       if (c.name.toLowerCase() === name && !found.has(c.externalId))
         found.set(c.externalId, { externalId: c.externalId, name: c.name, reason: 'same name, another address' });
-  for (const { address, reason: why } of named.slice(0, 5))
-    for (const c of await ctx.candidates.findByEmail([tenantId], address))
-      if (!found.has(c.externalId)) found.set(c.externalId, { externalId: c.externalId, name: c.name, reason: why });
   return [...found.values()];
 }
 

@@ -6,6 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConflictError } from '../../src/errors.ts';
 import { addConsoleUser, assignMessage, dismissMessage, EVERY_TENANT, searchCandidates, undoFiling, UNDO_SECONDS } from '../../src/operations/index.ts';
+import { suggestionsFor } from '../../src/console/filing.ts';
 import type { Context } from '../../src/runtime/context.ts';
 import { newMessageId, type DecisionSummary } from '../../src/store/index.ts';
 import { BACKENDS, contextOn } from '../helpers/backends.ts';
@@ -26,8 +27,8 @@ describe.each(BACKENDS)('on %s', (backend) => {
   });
   afterEach(() => ctx.close());
 
-  /** An unassigned message of acme from `from`, with Marco Rossi suggested. */
-  async function waiting(from: string): Promise<string> {
+  /** An unassigned message of acme from `from`, with Marco Rossi suggested (or the decision given). */
+  async function waiting(from: string, given?: Partial<DecisionSummary>): Promise<string> {
     const id = newMessageId();
     const tenantId = (await ctx.tenants.get('acme'))?.id as number;
     const at = new Date(nowMs).toISOString();
@@ -41,6 +42,7 @@ describe.each(BACKENDS)('on %s', (backend) => {
       candidate: null,
       suggestions: [{ id: mr.id, externalId: mr.externalId, name: mr.name }],
       evidence: { sender: from },
+      ...given,
     };
     const classification = { kind: 'message', bounce: null, autoReply: null, verification: null, forward: null, replyText: 'hi' };
     await ctx.messages.markProcessed(id, { messageId: null, from, subject: 'Hello', auth: null, classification, attachments: [], parsed: null, decision }, at);
@@ -107,6 +109,29 @@ describe.each(BACKENDS)('on %s', (backend) => {
     nowMs += (UNDO_SECONDS + 1) * 1000;
     await expect(undoFiling(ctx, EVERY_TENANT, id)).rejects.toThrow(/too late to undo/);
     expect((await ctx.messages.get(id))?.status).toBe('dismissed');
+  });
+
+  it("suggests whom a forward, a header or the sender's own name names, each with why", async () => {
+    const id = await waiting('forwarder@elsewhere.example', {
+      reason: 'unknown_sender',
+      suggestions: [],
+      evidence: {
+        sender: 'forwarder@elsewhere.example',
+        forward: { forwardedBy: 'forwarder@elsewhere.example', originalFrom: 'marco.rossi@candidate.example', trusted: false },
+        hints: { 'X-Original-From': 'Marco B <MB@home.example>' },
+      },
+    });
+    const m = (await ctx.messages.get(id))!;
+    expect(await suggestionsFor(ctx, m, 'Zed Marco')).toEqual([
+      { externalId: 'c-mr', name: 'Marco Rossi', reason: 'named in the forwarded header' },
+      { externalId: 'c-mb', name: 'Marco Bianchi', reason: 'named in the X-Original-From header' },
+      { externalId: 'marco', name: 'Zed Marco', reason: 'same name, another address' },
+    ]);
+    // A one-word name is too common to suggest anyone by.
+    expect((await suggestionsFor(ctx, m, 'Marco')).map((s) => s.externalId)).toEqual(['c-mr', 'c-mb']);
+    // The matcher's own suggestions come first, said as what they are.
+    const shared = (await ctx.messages.get(await waiting('marco.rossi@candidate.example')))!;
+    expect(await suggestionsFor(ctx, shared)).toEqual([{ externalId: 'c-mr', name: 'Marco Rossi', reason: 'same address, not proven' }]);
   });
 
   it('undoing a filing under an address the candidate already had keeps the address', async () => {
