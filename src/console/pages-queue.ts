@@ -191,7 +191,8 @@ export function messagePage(
 ): Html {
   const verification = m.classification?.verification ?? null;
   const explained = whyItWaits(m);
-  const sender = senderOf(m);
+  // Exactly the address the assign operation remembers (a forward's original sender, else the From), or no box.
+  const sender = m.classification?.forward?.originalFrom?.address ?? m.from;
   return page(
     m.subject ?? 'Message',
     html`<p>
