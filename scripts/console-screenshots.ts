@@ -104,6 +104,7 @@ try {
   }
   await page.goto(`${base}/console/unassigned`);
   await page.click('a.subject');
+  await page.waitForLoadState('load');
   await shoot('console-message-phone', true);
   process.stderr.write(`screenshots in ${values.out}\n`);
 } finally {
