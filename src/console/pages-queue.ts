@@ -66,7 +66,14 @@ function fileButtons(m: StoredMessage, suggestions: Suggestion[], csrf: string, 
     (s, i) =>
       html`<form class="suggest" method="post" action="/console/messages/${m.id}/assign" ${i === 0 ? html`data-first-suggestion` : ''}>
         <input type="hidden" name="csrf" value="${csrf}" /><input type="hidden" name="back" value="${back}" />
-        <button class="file" name="candidate" value="${s.externalId}">File under ${s.name} (${s.externalId})</button>
+        <button
+          class="file"
+          name="candidate"
+          value="${s.externalId}"
+          aria-label="${back === 'queue' ? `File under ${s.name} (${s.externalId}): ${m.subject ?? '(no subject)'}` : `File under ${s.name} (${s.externalId})`}"
+        >
+          File under ${s.name} (${s.externalId})
+        </button>
         <span class="muted">${s.reason}</span>
       </form>`,
   )}`;
