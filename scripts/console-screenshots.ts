@@ -1,8 +1,10 @@
 // node scripts/console-screenshots.ts [--out docs/images]
 // Screenshots of the console's main pages for the docs, taken in Debian's
 // Chromium (playwright-core) against a real server on loopback with a few
-// messages received over SMTP: the unassigned queue (desktop and phone width),
-// a message, a candidate's conversation, the accounts table.
+// messages received over SMTP: the unassigned queue, a message, the choices
+// for a shared name, the next message after filing, a candidate's
+// conversation, the accounts table and form; the queue, a message, the
+// accounts and the outbound queue at a phone's width.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +13,7 @@ import nodemailer from 'nodemailer';
 import { chromium } from 'playwright-core';
 import { configSchema } from '../src/config/index.ts';
 import { createLogger } from '../src/log.ts';
-import { addConsoleUser, completeSetup, EVERY_TENANT } from '../src/operations/index.ts';
+import { addAccount, addConsoleUser, completeSetup, EVERY_TENANT } from '../src/operations/index.ts';
 import { createContext } from '../src/context.ts';
 import { startServer } from '../src/server/server.ts';
 
@@ -45,6 +47,19 @@ const mails = [
 for (const mail of mails) await transport.sendMail({ to: 'careers@replies.acme.com', ...mail });
 for (let i = 0; i < 100 && (await ctx.messages.list({ status: 'received', limit: 1 })).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
 
+const { account } = await addAccount(ctx, EVERY_TENANT, {
+  tenant: 'acme',
+  name: 'careers',
+  provider: 'custom',
+  host: 'smtp.office365.example',
+  port: 587,
+  security: 'starttls',
+  username: 'careers@acme.com',
+  credentials: { password: 'not-used-here' },
+  from: 'careers@acme.com',
+  replyTo: 'careers',
+});
+await ctx.accounts.setStatus(account.id, 'failing', 'resolve: queryA ENOTFOUND smtp.office365.example', new Date().toISOString());
 const { setupToken } = await addConsoleUser(ctx, EVERY_TENANT, { tenant: 'acme', email: 'anna@acme.com', role: 'admin' });
 await completeSetup(ctx, setupToken, 'correct horse battery staple');
 const browser = await chromium.launch({
@@ -60,20 +75,37 @@ try {
   await page.fill('input[name=password]', 'correct horse battery staple');
   await page.click('button:has-text("Sign in")');
   await page.waitForURL(/unassigned/);
-  await page.screenshot({ path: join(values.out, 'console-unassigned.png') });
+  const shoot = async (name: string, fullPage = false): Promise<void> => void (await page.screenshot({ path: join(values.out, `${name}.png`), fullPage }));
+  await shoot('console-unassigned');
   await page.click('a:has-text("Warehouse lead")');
-  await page.screenshot({ path: join(values.out, 'console-message.png'), fullPage: true });
-  await page.fill('input[name=candidate]', 'c-1043');
-  await page.click('button:has-text("Assign")');
+  await shoot('console-message', true);
+  // A name that two candidates share: the choices, on the same page.
+  await page.fill('#candidate', 'Doe');
+  await page.click('button.primary');
+  await page.waitForSelector('.choices');
+  await shoot('console-message-choices');
+  await page.click('.choices button:has-text("Jan Doe")');
+  await page.waitForURL(/filed=/);
+  await shoot('console-filed-next');
   await page.click('a:has-text("See the conversation")');
-  await page.screenshot({ path: join(values.out, 'console-conversation.png') });
+  await shoot('console-conversation');
   await page.goto(`${base}/console/accounts`);
-  await page.screenshot({ path: join(values.out, 'console-accounts.png') });
+  await shoot('console-accounts');
   await page.goto(`${base}/console/accounts/new`);
-  await page.screenshot({ path: join(values.out, 'console-account-form.png'), fullPage: true });
+  await shoot('console-account-form', true);
   await page.setViewportSize({ width: 390, height: 844 });
+  for (const [name, path] of [
+    ['console-unassigned-phone', '/console/unassigned'],
+    ['console-accounts-phone', '/console/accounts'],
+    ['console-outbound-phone', '/console/outbound'],
+  ] as const) {
+    await page.goto(`${base}${path}`);
+    await shoot(name, true);
+  }
   await page.goto(`${base}/console/unassigned`);
-  await page.screenshot({ path: join(values.out, 'console-unassigned-phone.png') });
+  await page.click('a.subject');
+  await page.waitForLoadState('load');
+  await shoot('console-message-phone', true);
   process.stderr.write(`screenshots in ${values.out}\n`);
 } finally {
   await browser.close();

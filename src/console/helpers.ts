@@ -2,7 +2,8 @@
 // cookie, and the guard for administrators' pages.
 import type { Context as HonoContext } from 'hono';
 import { timingSafeEqual } from 'node:crypto';
-import type { SignedIn } from '../operations/index.ts';
+import { listAccounts, type Reach, type SignedIn } from '../operations/index.ts';
+import type { Context } from '../context.ts';
 import { page } from './pages.ts';
 
 export type ConsoleEnv = { Variables: { signedIn: SignedIn; sessionId: string } };
@@ -10,10 +11,10 @@ export type ConsoleContext = HonoContext<ConsoleEnv>;
 
 export const COOKIE = 'mailroom_session';
 
-/** What a console page may load: itself, nothing else; no one may frame it. Forms post to us, or to the origins named. */
+/** What a console page may load: itself (its styles, the console's one script, the candidate search), nothing else; no one may frame it. Forms post to us, or to the origins named. */
 export function pagePolicy(formTargets: readonly string[] = []): string {
   const forms = ["'self'", ...formTargets].join(' ');
-  return `default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-src 'self'; form-action ${forms}; frame-ancestors 'none'; base-uri 'none'`;
+  return `default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; frame-src 'self'; form-action ${forms}; frame-ancestors 'none'; base-uri 'none'`;
 }
 /** Rows on a page of a list (the queue, the outbound queue, a delivery log). */
 export const PAGE = 50;
@@ -37,4 +38,9 @@ export async function adminOnly(c: ConsoleContext, next: () => Promise<void>): P
   const { user } = c.get('signedIn');
   if (user.role === 'recruiter') return c.html(page('Not allowed', 'This page is for administrators.', user), 403);
   await next();
+}
+
+/** Account names by id ("name (from address)"), for the pages that would otherwise show ids. */
+export async function accountNames(ctx: Context, reach: Reach): Promise<Map<number, string>> {
+  return new Map((await listAccounts(ctx, reach)).map((a) => [a.id, `${a.name} (${a.fromAddress})`]));
 }

@@ -16,8 +16,8 @@ export function webhooksPage(user: ConsoleUser, csrf: string, webhooks: Webhook[
   return page(
     'Webhooks',
     html`<h1>Webhooks</h1>
-      <div class="scroll">
-        <table>
+      <div>
+        <table class="stack">
           <caption class="muted">
             Endpoints the platform hears from; each delivery is signed and retried until it is taken.
           </caption>
@@ -36,13 +36,13 @@ export function webhooksPage(user: ConsoleUser, csrf: string, webhooks: Webhook[
             ${webhooks.map(
               (w) =>
                 html`<tr>
-                  <td><a href="/console/webhooks/${w.id}">${w.id}</a></td>
-                  <td>${w.tenant}</td>
-                  <td>${w.url}</td>
-                  <td>${w.events?.join(', ') ?? 'all'}</td>
-                  <td>${endpointStatus(w)}</td>
-                  <td>${w.pending}</td>
-                  <td>${when(w.lastSuccessAt) || 'never'}</td>
+                  <td data-label="Endpoint"><a href="/console/webhooks/${w.id}" aria-label="Delivery log of ${w.url}">${w.id}</a></td>
+                  <td data-label="Tenant">${w.tenant}</td>
+                  <td data-label="URL">${w.url}</td>
+                  <td data-label="Events">${w.events?.join(', ') ?? 'all'}</td>
+                  <td data-label="Status">${endpointStatus(w)}</td>
+                  <td data-label="Waiting">${w.pending}</td>
+                  <td data-label="Last delivered">${when(w.lastSuccessAt) || 'never'}</td>
                 </tr>`,
             )}
           </tbody>
@@ -54,14 +54,21 @@ export function webhooksPage(user: ConsoleUser, csrf: string, webhooks: Webhook[
   );
 }
 
-export function deliveriesPage(user: ConsoleUser, csrf: string, webhook: Webhook, deliveries: WebhookDelivery[], notice: string | null): Html {
+export function deliveriesPage(
+  user: ConsoleUser,
+  csrf: string,
+  webhook: Webhook,
+  deliveries: WebhookDelivery[],
+  notice: string | null,
+  about: ReadonlyMap<string, string>,
+): Html {
   return page(
     `Webhook ${webhook.id}`,
     html`<h1>Webhook ${webhook.id}: ${webhook.url}</h1>
       <p>${endpointStatus(webhook)} · ${webhook.pending} waiting · tenant ${webhook.tenant}</p>
       ${notice ? html`<p role="status">${notice}</p>` : ''}
-      <div class="scroll">
-        <table>
+      <div>
+        <table class="stack">
           <caption class="muted">
             The latest deliveries, newest first.
           </caption>
@@ -80,12 +87,12 @@ export function deliveriesPage(user: ConsoleUser, csrf: string, webhook: Webhook
             ${deliveries.map(
               (d) =>
                 html`<tr>
-                  <td>${when(d.createdAt)}<br /><span class="muted">${d.eventId}</span></td>
-                  <td>${d.type}</td>
-                  <td>${d.subject}</td>
-                  <td>${d.state === 'delivered' ? `delivered ${when(d.deliveredAt)}` : d.state}</td>
-                  <td>${d.attempts}</td>
-                  <td>${d.lastStatus ?? ''} ${d.lastError ?? ''}</td>
+                  <td data-label="Event">${when(d.createdAt)}</td>
+                  <td data-label="Type">${d.type}</td>
+                  <td data-label="About">${about.get(d.subject) ?? d.subject}</td>
+                  <td data-label="State">${d.state === 'delivered' ? `delivered ${when(d.deliveredAt)}` : d.state === 'failed' ? 'given up' : 'waiting'}</td>
+                  <td data-label="Attempts">${d.attempts}</td>
+                  <td data-label="Last answer">${d.lastStatus ? `HTTP ${d.lastStatus}` : ''} ${d.lastError ?? ''}</td>
                   <td>
                     <form class="inline" method="post" action="/console/webhooks/${webhook.id}/deliveries/${d.eventId}/replay">
                       <input type="hidden" name="csrf" value="${csrf}" /><button aria-label="Replay event ${d.eventId}">Replay</button>
@@ -103,12 +110,19 @@ export function deliveriesPage(user: ConsoleUser, csrf: string, webhook: Webhook
   );
 }
 
-export function outboundPage(user: ConsoleUser, csrf: string, messages: OutboundMessage[], status: string, older: string | null): Html {
+export function outboundPage(
+  user: ConsoleUser,
+  csrf: string,
+  messages: OutboundMessage[],
+  status: string,
+  older: string | null,
+  accounts: ReadonlyMap<number, string>,
+): Html {
   const statuses = ['', 'queued', 'sending', 'sent', 'deferred', 'failed'];
   return page(
     'Outbound',
     html`<h1>Outbound queue</h1>
-      <form method="get" action="/console/outbound">
+      <form method="get" action="/console/outbound" class="filters">
         <label
           >Status
           <select name="status">
@@ -117,8 +131,8 @@ export function outboundPage(user: ConsoleUser, csrf: string, messages: Outbound
         >
         <button>Show</button>
       </form>
-      <div class="scroll">
-        <table>
+      <div>
+        <table class="stack">
           <thead>
             <tr>
               <th>Queued</th>
@@ -134,13 +148,13 @@ export function outboundPage(user: ConsoleUser, csrf: string, messages: Outbound
             ${messages.map(
               (o) =>
                 html`<tr>
-                  <td>${when(o.createdAt)}</td>
-                  <td>${o.recipient}</td>
-                  <td>${o.subject}${o.purpose === 'test' ? html` <span class="chip">test</span>` : ''}</td>
-                  <td>${o.accountId ?? ''}</td>
-                  <td>${o.status}${o.bounced ? ` (bounced, ${o.bounced.hard ? 'hard' : 'soft'})` : ''}</td>
-                  <td>${o.attempts}</td>
-                  <td>${o.lastReply ?? ''}</td>
+                  <td data-label="Queued">${when(o.createdAt)}</td>
+                  <td data-label="To">${o.recipient}</td>
+                  <td data-label="Subject">${o.subject}${o.purpose === 'test' ? html` <span class="chip">test</span>` : ''}</td>
+                  <td data-label="Account">${o.accountId === null ? '' : (accounts.get(o.accountId) ?? `account ${o.accountId}`)}</td>
+                  <td data-label="Status">${o.status}${o.bounced ? ` (bounced, ${o.bounced.hard ? 'hard' : 'soft'})` : ''}</td>
+                  <td data-label="Attempts">${o.attempts}</td>
+                  <td data-label="Provider's reply">${o.lastReply ?? ''}</td>
                 </tr>`,
             )}
           </tbody>

@@ -3,9 +3,9 @@
 // it, and running messages through the pipeline again.
 import { ConflictError, InvalidError, NotFoundError } from '../errors.ts';
 import type { Context } from '../context.ts';
-import type { Candidate, StoredMessage } from '../store/index.ts';
+import { normalizeAddress, type Candidate, type StoredMessage } from '../store/index.ts';
 import { announceMessage } from '../webhooks/announce.ts';
-import { messageWithin, tenantsWithin, type Reach } from './reach.ts';
+import { messageWithin, tenantsWithin, tenantWithin, type Reach } from './reach.ts';
 
 async function unassignedWithin(ctx: Context, reach: Reach, id: string): Promise<StoredMessage> {
   const message = await messageWithin(ctx, reach, id);
@@ -62,6 +62,8 @@ export async function assignMessage(
   const { address: sender, why } = addressToRemember(message);
   if (request.rememberAddress && !sender) throw new ConflictError(`message ${message.id} has no address to remember: ${why}`, 'rememberAddress');
   const at = ctx.clock.now().toISOString();
+  // Only an address the candidate did not have is taken back by an undo.
+  const rememberedNew = Boolean(request.rememberAddress && sender && !candidate.emails.includes(normalizeAddress(sender) ?? sender));
   const assigned = await ctx.transaction(async (tx) => {
     if (request.rememberAddress && sender)
       await tx.candidates.upsert(message.tenant, {
@@ -71,7 +73,13 @@ export async function assignMessage(
       });
     const tenantId = (await tx.messages.tenantOf(message.id)) as number;
     const conversationId = await tx.conversations.place(tenantId, candidate.id, message.subject, null, at);
-    await tx.messages.assignManually(message.id, { id: candidate.id, externalId: candidate.externalId, name: candidate.name }, conversationId, at);
+    const undo = {
+      at,
+      decision: message.decision,
+      conversationId: message.conversationId,
+      remembered: rememberedNew && sender ? (normalizeAddress(sender) ?? sender) : null,
+    };
+    await tx.messages.assignManually(message.id, { id: candidate.id, externalId: candidate.externalId, name: candidate.name }, conversationId, at, undo);
     const after = (await tx.messages.get(message.id)) as StoredMessage;
     await announceMessage(tx, tenantId, 'message.assigned', after, at);
     return after;
@@ -89,6 +97,56 @@ export async function dismissMessage(ctx: Context, reach: Reach, id: string, not
     await announceMessage(tx, (await tx.messages.tenantOf(message.id)) as number, 'message.dismissed', after, at);
     return after;
   });
+}
+
+/** How long after filing or dismissing by hand the change can be undone. */
+export const UNDO_SECONDS = 120;
+
+/**
+ * Takes back a filing or dismissal made by hand a moment ago: the message is
+ * unassigned again as it stood before (an address remembered with the filing
+ * is forgotten again), announced as message.unassigned.
+ */
+export async function undoFiling(ctx: Context, reach: Reach, id: string): Promise<StoredMessage> {
+  const message = await messageWithin(ctx, reach, id);
+  const undo = message.decision?.undo;
+  const byHand = message.status === 'dismissed' || (message.status === 'assigned' && message.decision?.method === 'manual');
+  if (!byHand || !undo) throw new ConflictError(`message ${message.id} is ${message.status}; only a filing or dismissal by hand can be undone`);
+  const now = ctx.clock.now();
+  if (now.getTime() - Date.parse(undo.at) > UNDO_SECONDS * 1000)
+    throw new ConflictError(`message ${message.id} was ${message.status} more than ${UNDO_SECONDS} seconds ago: too late to undo`);
+  const at = now.toISOString();
+  return ctx.transaction(async (tx) => {
+    const candidate = message.decision?.candidate;
+    if (message.status === 'assigned' && undo.remembered && candidate) {
+      const current = await tx.candidates.get(message.tenant, candidate.externalId);
+      const emails = current?.emails.filter((e) => e !== undo.remembered) ?? [];
+      if (current && emails.length > 0) await tx.candidates.upsert(message.tenant, { externalId: current.externalId, name: current.name, emails });
+    }
+    await tx.messages.restoreUnassigned(message.id, undo);
+    const after = (await tx.messages.get(message.id)) as StoredMessage;
+    await announceMessage(tx, (await tx.messages.tenantOf(message.id)) as number, 'message.unassigned', after, at);
+    return after;
+  });
+}
+
+/** Candidates of a tenant within reach whose name, address or external id has every word typed; at most 20. */
+export async function searchCandidates(ctx: Context, reach: Reach, tenant: string, query: string, limit = 10): Promise<Candidate[]> {
+  const found = await tenantWithin(ctx, reach, tenant);
+  return ctx.candidates.search(found.id, query.slice(0, 200), Math.min(Math.max(limit, 1), 20));
+}
+
+/** How many messages wait unassigned within reach (the console's navigation shows it). */
+export async function waitingCount(ctx: Context, reach: Reach): Promise<number> {
+  return ctx.messages.countUnassigned(reach.tenantIds === 'all' ? null : reach.tenantIds);
+}
+
+/** The next unassigned message within reach after `id` in the queue's order (newest first), else the newest; null when none waits. */
+export async function nextWaiting(ctx: Context, reach: Reach, id: string): Promise<string | null> {
+  const tenantIds = reach.tenantIds === 'all' ? {} : { tenantIds: reach.tenantIds };
+  const older = await ctx.messages.list({ status: 'unassigned', before: id, limit: 1, ...tenantIds });
+  const found = older[0] ?? (await ctx.messages.list({ status: 'unassigned', limit: 1, ...tenantIds }))[0];
+  return found && found.id !== id ? found.id : null;
 }
 
 export interface ReprocessRequest {

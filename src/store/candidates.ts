@@ -116,7 +116,7 @@ export class CandidateStore {
     let id: number;
     if (existing) {
       id = existing.id;
-      await this.sql.prepare('UPDATE candidates SET name = ?, updated_at = ? WHERE id = ?').run(valid.name, at, id);
+      await this.sql.prepare('UPDATE candidates SET name = ?, search_text = ?, updated_at = ? WHERE id = ?').run(valid.name, searchText(valid), at, id);
       // Addresses that stay keep their bounce marks; the rest go.
       const keep = (await this.sql.prepare('SELECT email FROM candidate_emails WHERE candidate_id = ?').all(id)) as { email: string }[];
       const drop = this.sql.prepare('DELETE FROM candidate_emails WHERE candidate_id = ? AND email = ?');
@@ -125,8 +125,8 @@ export class CandidateStore {
       id = Number(
         (
           (await this.sql
-            .prepare('INSERT INTO candidates (tenant_id, external_id, name, created_at, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING id')
-            .get(tenantId, valid.externalId, valid.name, at, at)) as { id: number }
+            .prepare('INSERT INTO candidates (tenant_id, external_id, name, search_text, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id')
+            .get(tenantId, valid.externalId, valid.name, searchText(valid), at, at)) as { id: number }
         ).id,
       );
     }
@@ -162,6 +162,27 @@ export class CandidateStore {
     const rows = (await this.sql
       .prepare(`${SELECT} WHERE c.tenant_id = ? AND c.external_id > ? ORDER BY c.external_id LIMIT ?`)
       .all(tenantId, after ?? '', limit)) as CandidateRow[];
+    return Promise.all(rows.map((row) => this.hydrate(row)));
+  }
+
+  /**
+   * A tenant's candidates whose name, address or external id contains every
+   * word of `query` (any case), an exact external id first, then names that
+   * start with it: what a person types to find someone. At most `limit`.
+   */
+  async search(tenantId: number, query: string, limit = 10): Promise<Candidate[]> {
+    const words = query.toLowerCase().split(/\s+/).filter(Boolean).slice(0, 4);
+    if (words.length === 0) return [];
+    // One lower-case column (name, external id, addresses) read once per candidate: a scan, but a narrow one.
+    const escape = (w: string): string => w.replace(/[%_\\]/g, (ch) => `\\${ch}`);
+    const where = words.map(() => `c.search_text LIKE ? ESCAPE '\\'`).join(' AND ');
+    const whole = query.trim().toLowerCase();
+    const rows = (await this.sql
+      .prepare(
+        `${SELECT} WHERE c.tenant_id = ? AND ${where}
+         ORDER BY CASE WHEN lower(c.external_id) = ? THEN 0 WHEN c.search_text LIKE ? ESCAPE '\\' THEN 1 ELSE 2 END, c.name, c.id LIMIT ?`,
+      )
+      .all(tenantId, ...words.map((w) => `%${escape(w)}%`), whole, `${escape(whole)}%`, limit)) as CandidateRow[];
     return Promise.all(rows.map((row) => this.hydrate(row)));
   }
 
@@ -212,4 +233,9 @@ export class CandidateStore {
 
 function fail(message: string): never {
   throw new CandidateError(message);
+}
+
+/** What the candidate search reads of a candidate. */
+function searchText(c: CandidateInput): string {
+  return `${c.name} ${c.externalId} ${c.emails.join(' ')}`.toLowerCase();
 }

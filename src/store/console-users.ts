@@ -125,4 +125,18 @@ export class ConsoleUserStore {
   async endSession(idHash: string): Promise<void> {
     await this.sql.prepare('DELETE FROM console_sessions WHERE id_hash = ?').run(idHash);
   }
+
+  /** Notes that the user opened the message (the queue shows it read from then on). */
+  async markRead(userId: number, messageId: string, at: string): Promise<void> {
+    await this.sql.prepare('INSERT INTO console_reads (user_id, message_id, read_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING').run(userId, messageId, at);
+  }
+
+  /** Which of these messages the user has opened. */
+  async readAmong(userId: number, messageIds: readonly string[]): Promise<Set<string>> {
+    if (messageIds.length === 0) return new Set();
+    const rows = (await this.sql
+      .prepare(`SELECT message_id FROM console_reads WHERE user_id = ? AND message_id IN (${this.sql.fn.jsonValues('text')})`)
+      .all(userId, JSON.stringify(messageIds))) as { message_id: string }[];
+    return new Set(rows.map((r) => r.message_id));
+  }
 }

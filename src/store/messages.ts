@@ -21,6 +21,17 @@ export interface DecisionSummary {
   /** The outbound message this one answers, reports on or is. */
   outboundId?: string | null;
   evidence: Record<string, unknown>;
+  /** For a message filed or dismissed by hand: how it stood before, so the change can be undone. */
+  undo?: UndoState;
+}
+
+/** What a manual filing or dismissal replaced. */
+export interface UndoState {
+  at: string;
+  decision: DecisionSummary | null;
+  conversationId: number | null;
+  /** The address added to the candidate with the filing. */
+  remembered: string | null;
 }
 
 export interface Envelope {
@@ -366,8 +377,15 @@ export class MessageStore {
   }
 
   /** An operator's assignment: replaces the pipeline's decision with method `manual`, filed in `conversationId`. */
-  async assignManually(id: string, candidate: { id: number; externalId: string; name: string }, conversationId: number, at: string): Promise<void> {
+  async assignManually(
+    id: string,
+    candidate: { id: number; externalId: string; name: string },
+    conversationId: number,
+    at: string,
+    undo?: UndoState,
+  ): Promise<void> {
     const decision: DecisionSummary = {
+      ...(undo ? { undo } : {}),
       status: 'assigned',
       method: 'manual',
       reason: null,
@@ -383,15 +401,24 @@ export class MessageStore {
 
   /** An operator's dismissal, with an optional note; the message stays visible as dismissed. */
   async dismiss(id: string, note: string | null, at: string): Promise<void> {
-    const previous = (await this.get(id))?.decision;
+    const before = await this.get(id);
+    const previous = before?.decision;
     const decision = {
       ...(previous ?? { method: null, candidate: null, suggestions: [], evidence: {} }),
       status: 'dismissed',
       reason: previous?.reason ?? null,
       note,
       dismissedAt: at,
+      undo: { at, decision: previous ?? null, conversationId: before?.conversationId ?? null, remembered: null } satisfies UndoState,
     };
     await this.sql.prepare(`UPDATE messages SET status = 'dismissed', decision = ? WHERE id = ?`).run(JSON.stringify(decision), id);
+  }
+
+  /** Puts a message filed or dismissed by hand back in the queue as it stood before. */
+  async restoreUnassigned(id: string, undo: UndoState): Promise<void> {
+    await this.sql
+      .prepare(`UPDATE messages SET status = 'unassigned', candidate_id = NULL, conversation_id = ?, decision = ? WHERE id = ?`)
+      .run(undo.conversationId, undo.decision ? JSON.stringify(undo.decision) : null, id);
   }
 
   /** The processed message with this Message-ID (angle brackets included), if one arrived. */
@@ -436,6 +463,18 @@ export class MessageStore {
   async parsed(id: string): Promise<ParsedMessage | null> {
     const row = (await this.sql.prepare('SELECT data FROM message_parsed WHERE message_id = ?').get(id.toUpperCase())) as { data: string } | undefined;
     return row ? (JSON.parse(row.data) as ParsedMessage) : null;
+  }
+
+  /** How many messages wait unassigned in these tenants (null: every tenant). */
+  async countUnassigned(tenantIds: readonly number[] | null): Promise<number> {
+    const within = tenantIds ? ` AND tenant_id IN (${this.sql.fn.jsonValues('integer')})` : '';
+    const params = tenantIds ? [JSON.stringify(tenantIds)] : [];
+    return Number(
+      await this.sql
+        .prepare(`SELECT COUNT(*) FROM messages WHERE status = 'unassigned'${within}`)
+        .pluck()
+        .get(...params),
+    );
   }
 
   async countByStatus(): Promise<Record<string, number>> {

@@ -138,7 +138,8 @@ export class OutboundStore {
       params.push(filter.candidateId);
     }
     if (filter.tenantIds) {
-      where.push(`o.tenant_id IN (${this.sql.fn.jsonValues('integer')})`);
+      // Not by the tenant index: the newest first come from walking the ids in order, not from sorting the whole queue.
+      where.push(`+o.tenant_id IN (${this.sql.fn.jsonValues('integer')})`);
       params.push(JSON.stringify(filter.tenantIds));
     }
     if (filter.before) {

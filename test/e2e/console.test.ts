@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addConsoleUser, completeSetup, EVERY_TENANT, sendMessage, signIn as signInUser } from '../../src/operations/index.ts';
+import { addConsoleUser, assignMessage, completeSetup, EVERY_TENANT, sendMessage, signIn as signInUser } from '../../src/operations/index.ts';
 import { addTestAccount } from '../helpers/accounts.ts';
 import { startAuthServer, type StandInAuthServer } from '../helpers/oauth-server.ts';
 import { startProvider } from '../helpers/provider.ts';
@@ -124,7 +124,8 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in a browser', () => {
     await expect(page.textContent('[role=alert]')).resolves.toMatch(/must not contain the user name/);
     await page.fill('input[name=password]', PASSWORD);
     await page.click('button:has-text("Set password")');
-    await page.waitForURL(/\/console\/login$/);
+    await page.waitForURL(/\/console\/login\?set=1$/);
+    await expect(page.textContent('[role=status]')).resolves.toContain('Your password is set. Sign in with it.');
     // The link is spent.
     await page.goto(`${base}/console/setup?token=${setupToken}`);
     await expect(page.textContent('main')).resolves.toMatch(/unknown, used or expired/);
@@ -153,10 +154,10 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in a browser', () => {
     // The form names the exact address "remember" adds: the From that was judged.
     expect(await page.textContent('strong.remember')).toBe('jane.private@home.example');
     await page.fill('input[name=candidate]', 'c-jane');
-    await page.check('input[name=remember]');
-    await page.click('button:has-text("Assign")');
-    await page.waitForURL(/\/console\/unassigned\?done=/);
-    await expect(page.textContent('[role=status]')).resolves.toContain(`Message ${acme} assigned`);
+    await page.check('#remember');
+    await page.click('button.primary:has-text("File")');
+    await page.waitForURL(/\/console\/unassigned\?filed=/);
+    await expect(page.textContent('[role=status]')).resolves.toContain('Filed “My application <b>” under Jane Doe (c-jane).');
     expect(await t.ctx.messages.get(acme)).toMatchObject({ status: 'assigned', decision: { method: 'manual', candidate: { externalId: 'c-jane' } } });
     expect((await t.ctx.candidates.get('acme', 'c-jane'))?.emails).toContain('jane.private@home.example');
     // The message in the candidate's conversation.
@@ -211,6 +212,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in a browser', () => {
         tenant: 'acme',
         accountId: account.id,
         to: 'jane@candidate.example',
+        candidate: 'c-jane',
         subject: 'Interview on Tuesday',
         text: 'Does 10:00 work?',
       });
@@ -257,6 +259,11 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in a browser', () => {
     const chunks: Buffer[] = [];
     for await (const chunk of stream) chunks.push(chunk as Buffer);
     expect(Buffer.concat(chunks).toString()).toBe('%PDF-1.4 a curriculum vitae');
+    // Filed, the message shows in the candidate's conversation with its attachment, next to what was sent with its account's name.
+    await assignMessage(t.ctx, EVERY_TENANT, id, { candidate: 'c-jane' });
+    await page.goto(`${base}/console/candidates/acme/c-jane`);
+    expect(await page.getAttribute('ol.thread a:has-text("cv.pdf")', 'href')).toMatch(new RegExp(`/console/messages/${id}/attachments/[0-9a-f]{64}$`));
+    expect(await page.textContent('main')).toMatch(/→ to the candidate\s*sent with acme-outbound \(recruiter@acme\.com\)/);
     // An attachment the message does not have: not found.
     expect((await fetch(`${base}/console/messages/${id}/attachments/0000`, { headers: { cookie: `mailroom_session=${sessionId}` } })).status).toBe(404);
     await page.close();
@@ -323,7 +330,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in a browser', () => {
     await page.goto(`${base}/console/messages/${globex?.id}`);
     await page.fill('input[name=note]', 'spam');
     await page.click('button:has-text("Dismiss")');
-    await page.waitForURL(/done=/);
+    await page.waitForURL(/filed=/);
     expect((await t.ctx.messages.get(globex?.id as string))?.status).toBe('dismissed');
     // Another tenant's account is not found, with a valid token too, and nothing about it is recorded for its own page.
     const csrf = await page.inputValue('form[action="/console/logout"] input[name=csrf]');

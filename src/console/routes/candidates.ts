@@ -1,10 +1,11 @@
 // A candidate's messages in and out as one thread per conversation, bounces
-// and auto-replies marked.
+// and auto-replies marked, attachments under each message, and the account
+// that sent each message out.
 import type { Hono } from 'hono';
-import { tenantWithin } from '../../operations/index.ts';
+import { tenantWithin, type Reach } from '../../operations/index.ts';
 import type { Context } from '../../context.ts';
 import type { Candidate, OutboundMessage, StoredMessage } from '../../store/index.ts';
-import type { ConsoleContext, ConsoleEnv } from '../helpers.ts';
+import { accountNames, type ConsoleContext, type ConsoleEnv } from '../helpers.ts';
 import { conversationPage, page, type ThreadItem } from '../pages.ts';
 
 /** Messages of each direction shown at most. */
@@ -22,9 +23,11 @@ const inboundItem = (m: StoredMessage): ThreadItem => ({
   text: m.classification?.replyText ?? '',
   mark: m.classification?.kind === 'bounce' ? 'bounce' : m.classification?.kind === 'auto_reply' ? 'auto-reply' : null,
   href: `/console/messages/${m.id}`,
+  message: m,
+  account: null,
 });
 
-const outboundItem = (o: OutboundMessage): ThreadItem => ({
+const outboundItem = (o: OutboundMessage, accounts: Map<number, string>): ThreadItem => ({
   at: o.sentAt ?? o.createdAt,
   direction: 'out',
   conversationId: o.conversationId || null,
@@ -32,11 +35,14 @@ const outboundItem = (o: OutboundMessage): ThreadItem => ({
   text: o.text ?? '',
   mark: o.bounced ? `bounced (${o.bounced.hard ? 'hard' : 'soft'})` : o.status === 'sent' ? null : o.status,
   href: null,
+  message: null,
+  account: o.accountId === null ? null : (accounts.get(o.accountId) ?? `account ${o.accountId}`),
 });
 
-async function threadOf(ctx: Context, candidate: Candidate): Promise<{ items: ThreadItem[]; subjects: Map<number, string> }> {
+async function threadOf(ctx: Context, reach: Reach, candidate: Candidate): Promise<{ items: ThreadItem[]; subjects: Map<number, string> }> {
+  const accounts = await accountNames(ctx, reach);
   const inbound = (await ctx.messages.list({ candidateId: candidate.id, limit: THREAD_LIMIT })).map(inboundItem);
-  const outbound = (await ctx.outbound.list({ candidateId: candidate.id, limit: THREAD_LIMIT })).map(outboundItem);
+  const outbound = (await ctx.outbound.list({ candidateId: candidate.id, limit: THREAD_LIMIT })).map((o) => outboundItem(o, accounts));
   const items = [...inbound, ...outbound].sort((a, b) => a.at.localeCompare(b.at));
   const subjects = new Map<number, string>();
   for (const id of new Set(items.map((i) => i.conversationId))) {
@@ -52,6 +58,6 @@ const showConversation = (ctx: Context) => async (c: ConsoleContext) => {
   const externalId = c.req.param('externalId') ?? '';
   const candidate = await ctx.candidates.get(tenant.slug, externalId);
   if (!candidate) return c.html(page('Not found', `no candidate ${externalId} in ${tenant.slug}`, user, csrf), 404);
-  const { items, subjects } = await threadOf(ctx, candidate);
-  return c.html(conversationPage(user, csrf, candidate, items, subjects));
+  const { items, subjects } = await threadOf(ctx, reach, candidate);
+  return c.html(conversationPage(user, csrf, candidate, items, subjects, ctx.clock.now()));
 };

@@ -2,9 +2,9 @@
 // with their delivery log (replay one delivery), and the outbound queue with
 // each message's last reply from the provider.
 import type { Hono } from 'hono';
-import { replayDelivery, webhookDeliveries } from '../../operations/index.ts';
+import { replayDelivery, webhookDeliveries, type Reach } from '../../operations/index.ts';
 import type { Context } from '../../context.ts';
-import { adminOnly, PAGE, type ConsoleContext, type ConsoleEnv } from '../helpers.ts';
+import { accountNames, adminOnly, PAGE, type ConsoleContext, type ConsoleEnv } from '../helpers.ts';
 import { deliveriesPage, outboundPage, webhooksPage } from '../pages-outgoing.ts';
 
 export function outgoingRoutes(app: Hono<ConsoleEnv>, ctx: Context): void {
@@ -29,7 +29,20 @@ const showDeliveries = (ctx: Context) => async (c: ConsoleContext) => {
   const { user, reach, csrf } = c.get('signedIn');
   const { webhook, deliveries } = await webhookDeliveries(ctx, reach, Number(c.req.param('id')), PAGE * 2);
   const replayed = c.req.query('replayed');
-  return c.html(deliveriesPage(user, csrf, webhook, deliveries, replayed ? `Event ${replayed} queued for delivery again.` : null));
+  return c.html(
+    deliveriesPage(
+      user,
+      csrf,
+      webhook,
+      deliveries,
+      replayed ? `Event ${replayed} queued for delivery again.` : null,
+      await aboutWords(
+        ctx,
+        reach,
+        deliveries.map((d) => d.subject),
+      ),
+    ),
+  );
 };
 
 /** Queued now; the relay finds it at its next look (webhooks.pollIntervalMs). */
@@ -53,5 +66,21 @@ const showOutbound = (ctx: Context) => async (c: ConsoleContext) => {
   });
   const messages = found.slice(0, PAGE);
   const older = found.length > PAGE ? (messages[messages.length - 1]?.id ?? null) : null;
-  return c.html(outboundPage(user, csrf, messages, status, older));
+  return c.html(outboundPage(user, csrf, messages, status, older, await accountNames(ctx, c.get('signedIn').reach)));
 };
+
+/** What each event was about, in words: a message by its subject and sender, an account by its name. */
+async function aboutWords(ctx: Context, reach: Reach, subjects: string[]): Promise<Map<string, string>> {
+  const words = new Map<string, string>();
+  const accounts = subjects.some((s) => s.startsWith('account:')) ? await accountNames(ctx, reach) : new Map<number, string>();
+  for (const subject of new Set(subjects)) {
+    if (subject.startsWith('account:')) {
+      const name = accounts.get(Number(subject.slice('account:'.length)));
+      if (name) words.set(subject, `account ${name}`);
+    } else if (/^[0-9A-Z]{26}$/.test(subject)) {
+      const m = await ctx.messages.get(subject);
+      if (m) words.set(subject, `“${m.subject ?? '(no subject)'}” from ${m.from ?? m.envelope.mailFrom}`);
+    }
+  }
+  return words;
+}

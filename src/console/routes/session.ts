@@ -15,7 +15,7 @@ import { loginPage, page, setupPage } from '../pages.ts';
 const SIGN_INS_PER_MINUTE = 10;
 
 export function sessionRoutes(app: Hono<ConsoleEnv>, ctx: Context): void {
-  app.get('/login', (c) => c.html(loginPage(null)));
+  app.get('/login', (c) => c.html(loginPage(null, '', c.req.query('set') === '1')));
   app.post('/login', login(ctx));
   app.get('/setup', showSetup(ctx));
   app.post('/setup', setPassword(ctx));
@@ -60,7 +60,7 @@ const setPassword = (ctx: Context) => async (c: ConsoleContext) => {
   const token = field(body, 'token');
   try {
     await completeSetup(ctx, token, field(body, 'password'));
-    return c.redirect('/console/login', 303);
+    return c.redirect('/console/login?set=1', 303);
   } catch (err) {
     if (!(err instanceof DomainError)) throw err;
     if (err.kind === 'not_found') return c.html(page('Link not valid', err.message), 404);

@@ -388,4 +388,23 @@ export const postgresMigrations: readonly Migration[] = [
       CREATE INDEX tenant_checks_tenant ON tenant_checks(tenant_id, created_at);
     `,
   },
+  {
+    version: 8,
+    name: 'what each console user has read',
+    sql: `
+      CREATE TABLE console_reads (
+        user_id     BIGINT NOT NULL REFERENCES console_users(id) ON DELETE CASCADE,
+        message_id  TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        read_at     TEXT NOT NULL,
+        PRIMARY KEY (user_id, message_id)
+      );
+      CREATE INDEX console_reads_message ON console_reads(message_id);
+      -- The count of waiting messages in the console's navigation, per tenant, from the index alone.
+      CREATE INDEX messages_status_tenant ON messages(status, tenant_id);
+      -- What the console's candidate search reads: name, external id and addresses, lower-case, in one column.
+      ALTER TABLE candidates ADD COLUMN search_text TEXT NOT NULL DEFAULT '';
+      UPDATE candidates SET search_text = lower(name || ' ' || external_id || ' ' ||
+        COALESCE((SELECT string_agg(email, ' ') FROM candidate_emails e WHERE e.candidate_id = candidates.id), ''));
+    `,
+  },
 ];
