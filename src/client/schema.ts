@@ -3278,12 +3278,12 @@ export interface components {
        * @description reply subdomains whose MX is mailroom: any local part is accepted (each list given replaces the whole list)
        * @default []
        */
-      replyDomains: string[];
+      replyDomains?: string[];
       /**
        * @description addresses the company inboxes forward to (each list given replaces the whole list)
        * @default []
        */
-      forwardAddresses: string[];
+      forwardAddresses?: string[];
       /** @description company inboxes that forward to a forwarding address (the forwarding test sends to them) (each list given replaces the whole list) */
       inboxes?: string[];
       /** @description makes this a subcompany of that tenant */
@@ -3315,7 +3315,7 @@ export interface components {
     };
     TokenInput: {
       /** @default api */
-      name: string;
+      name?: string;
     };
     CheckReport: {
       tenant: string;
@@ -3362,12 +3362,12 @@ export interface components {
        * @description also send a forwarding test to each company inbox: answered 202, then polled
        * @default false
        */
-      sendTests: boolean;
+      sendTests?: boolean;
       /**
        * @description the inboxes to test (default: the tenant's)
        * @default []
        */
-      inboxes: string[];
+      inboxes?: string[];
     };
   };
   responses: never;
