@@ -77,9 +77,7 @@ export async function onReply(mailroom: MailroomClient, event: WebhookPayload<'m
     });
     files.push({ filename: attachment.filename, bytes: Buffer.from(data ?? new ArrayBuffer(0)) });
   }
-  const thread = reply.conversationId
-    ? must(await mailroom.GET('/v1/conversations/{id}', { params: { path: { id: reply.conversationId } } }))
-    : null;
+  const thread = reply.conversationId ? must(await mailroom.GET('/v1/conversations/{id}', { params: { path: { id: reply.conversationId } } })) : null;
   return { answers: reply.outboundId, text: reply.replyText, files, thread };
 }
 

@@ -2804,11 +2804,43 @@ export interface components {
       id: number;
       tenant: string;
       name: string;
+      provider: string;
       host: string;
       port: number;
-      security: string;
-      status: string;
+      /** @enum {string} */
+      security: 'tls' | 'starttls' | 'none';
+      /**
+       * @description custom: a private CA of its own; null: the public CAs
+       * @enum {string|null}
+       */
+      tlsCa: 'custom' | null;
+      username: string;
+      /** @enum {string} */
+      auth: 'password' | 'oauth2';
+      /** @description masked; null for an OAuth2 account */
       password: string | null;
+      from: string;
+      fromName: string | null;
+      sendingDomain: string;
+      dkim: {
+        selector: string;
+        domain: string;
+      } | null;
+      /** @description the local part of its reply address at the tenant's reply domain */
+      replyTo: string;
+      owner: string | null;
+      default: boolean;
+      delayMs: number;
+      perMinute: number;
+      perDay: number;
+      /**
+       * @description pending until a test email comes back through our MX
+       * @enum {string}
+       */
+      status: 'pending' | 'active' | 'failing';
+      lastError: string | null;
+      lastTestedAt: string | null;
+      createdAt: string;
       /** @description where a copy of each sent message goes: nowhere, filed by the provider itself, or appended over IMAP (with its settings) */
       sentCopy: {
         /** @enum {string} */
