@@ -71,11 +71,13 @@ export async function onReply(mailroom: MailroomClient, event: WebhookPayload<'m
   const reply = event.data.message;
   const files = [];
   for (const attachment of reply.attachments) {
-    const { data } = await mailroom.GET('/v1/messages/{id}/attachments/{sha256}', {
-      params: { path: { id: reply.id, sha256: attachment.sha256 } },
-      parseAs: 'arrayBuffer',
-    });
-    files.push({ filename: attachment.filename, bytes: Buffer.from(data ?? new ArrayBuffer(0)) });
+    const bytes = must(
+      await mailroom.GET('/v1/messages/{id}/attachments/{sha256}', {
+        params: { path: { id: reply.id, sha256: attachment.sha256 } },
+        parseAs: 'arrayBuffer',
+      }),
+    );
+    files.push({ filename: attachment.filename, contentType: attachment.contentType, bytes: Buffer.from(bytes) });
   }
   const thread = reply.conversationId ? must(await mailroom.GET('/v1/conversations/{id}', { params: { path: { id: reply.conversationId } } })) : null;
   return { answers: reply.outboundId, text: reply.replyText, files, thread };

@@ -136,7 +136,7 @@ describe.each(BACKENDS)('the platform journey on %s', (backend) => {
     const read = await journey.onReply(mailroom, event);
     expect(read.answers).toBe(outbound.id);
     expect(read.text).toContain('Thursday at ten works for me.');
-    expect(read.files.map((f) => [f.filename, f.bytes.toString()])).toEqual([['cv.pdf', CV]]);
+    expect(read.files.map((f) => [f.filename, f.contentType, f.bytes.toString()])).toEqual([['cv.pdf', 'application/pdf', CV]]);
     expect(read.thread?.items.map((i) => [i.direction, i.id])).toEqual([
       ['out', outbound.id],
       ['in', replyId],
@@ -184,7 +184,11 @@ describe.each(BACKENDS)('the platform journey on %s', (backend) => {
         body: { tenant: 'acme', name: 'internal', provider: 'custom', host: '127.0.0.1', port: 587, username: 'u', password: 'p', from: 'recruiter@acme.com' },
       });
       expect(refused.response.status).toBe(422);
-      expect(refused.error).toMatchObject({ type: 'urn:mailroom:problem:refused', detail: expect.stringContaining('relay.allowPrivateNetworks') });
+      expect(refused.error).toMatchObject({
+        type: 'urn:mailroom:problem:refused',
+        detail: expect.stringContaining('relay.allowPrivateNetworks'),
+        errors: [expect.objectContaining({ path: 'host' })],
+      });
     } finally {
       await strict.cleanup();
     }
