@@ -3260,9 +3260,18 @@ export interface components {
       id: number;
       tenant: string;
       url: string;
+      /** @description the event types it receives; null: every type */
       events: string[] | null;
-      status: string;
+      /** @enum {string} */
+      status: 'active' | 'disabled';
+      disabledReason: string | null;
+      failingSince: string | null;
+      lastSuccessAt: string | null;
+      /** @description deliveries waiting to be made or retried */
       pending: number;
+      /** @description during a rotation: until when the old secret signs too */
+      previousSecretValidUntil: string | null;
+      createdAt: string;
     } & {
       [key: string]: unknown;
     };

@@ -129,14 +129,20 @@ export const InboxTestSchema = z
   })
   .openapi('InboxTest');
 
+// Every field of the webhook JSON (views/json.ts), so the typed client knows them.
 export const WebhookSchema = z
   .looseObject({
     id: z.number().int(),
     tenant: z.string(),
     url: z.string(),
-    events: z.array(z.string()).nullable(),
-    status: z.string(),
-    pending: z.number().int(),
+    events: z.array(z.string()).nullable().openapi({ description: 'the event types it receives; null: every type' }),
+    status: z.enum(['active', 'disabled']),
+    disabledReason: z.string().nullable(),
+    failingSince: z.string().nullable(),
+    lastSuccessAt: z.string().nullable(),
+    pending: z.number().int().openapi({ description: 'deliveries waiting to be made or retried' }),
+    previousSecretValidUntil: z.string().nullable().openapi({ description: 'during a rotation: until when the old secret signs too' }),
+    createdAt: z.string(),
   })
   .openapi('Webhook');
 
