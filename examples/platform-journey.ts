@@ -4,7 +4,8 @@
 // server on both backends, and checks the docs still show it), so the compiler
 // checks every path, body and answer the documentation promises.
 // #region journey
-import { createMailroomClient, type Account, type MailroomClient, type WebhookPayload } from '../src/client/index.ts';
+import { Webhook } from 'standardwebhooks';
+import { createMailroomClient, type Account, type MailroomClient, type WebhookEvent, type WebhookPayload } from '../src/client/index.ts';
 
 /** The answer's data, or an error carrying the problem document (the client does not throw). */
 function must<T>(answer: { data?: T; error?: unknown; response: Response }): T {
@@ -64,6 +65,11 @@ export async function reachOut(mailroom: MailroomClient, tenant: string, candida
     }),
   );
   return { synced, outbound };
+}
+
+/** The webhook endpoint: a delivery's body and headers, verified with the secret of onboardCustomer (throws if forged or stale). */
+export function readWebhook(secret: string, body: string, headers: Record<string, string>): WebhookEvent {
+  return new Webhook(secret).verify(body, headers) as WebhookEvent;
 }
 
 /** The webhook handler's work for a reply: its attachments' bytes and its whole thread. */

@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMailroomClient, type WebhookPayload } from '../../src/client/index.ts';
+import { createMailroomClient } from '../../src/client/index.ts';
 import { createPlatformToken, EVERY_TENANT } from '../../src/operations/index.ts';
 import * as journey from '../../examples/platform-journey.ts';
 import { eventValidator } from '../helpers/event-schemas.ts';
@@ -129,7 +129,11 @@ describe.each(BACKENDS)('the platform journey on %s', (backend) => {
 
     const replyId = await candidateReplies(outbound.replyTo!, outbound.messageId);
     await waitFor(() => receiver.events.some((e) => e.type === 'message.assigned'), 15_000, 'message.assigned');
-    const event = receiver.events.find((e) => e.type === 'message.assigned') as unknown as WebhookPayload<'message.assigned'>;
+    // The platform's endpoint reads the delivery as it came, verifying its signature.
+    const delivered = receiver.deliveries.find((d) => d.body.includes('"message.assigned"'))!;
+    const event = journey.readWebhook(webhookSecret, delivered.body, delivered.headers);
+    if (event.type !== 'message.assigned') throw new Error(`not a reply: ${event.type}`);
+    expect(() => journey.readWebhook(webhookSecret, delivered.body.replace('Thursday', 'Friday'), delivered.headers)).toThrow();
     expect(event.data.message).toMatchObject({ id: replyId, outboundId: outbound.id, candidate: { externalId: 'cand-7' } });
     expect(event.data.message.attachments[0]?.url).toBe(`/v1/messages/${replyId}/attachments/${event.data.message.attachments[0]?.sha256}`);
 
