@@ -37,6 +37,13 @@ export default {
       to: { path: '^src/', pathNot: '^src/client/' },
     },
     {
+      name: 'examples-use-the-client',
+      severity: 'error',
+      comment: "examples/ is a platform's code (the documentation shows it): it reaches mailroom through the typed client only",
+      from: { path: '^examples/' },
+      to: { path: '^src/', pathNot: '^src/client/' },
+    },
+    {
       name: 'tests-beside-their-support',
       severity: 'error',
       comment: 'test infrastructure lives under test/ (scripts may import it, not the other way round)',

@@ -2804,11 +2804,43 @@ export interface components {
       id: number;
       tenant: string;
       name: string;
+      provider: string;
       host: string;
       port: number;
-      security: string;
-      status: string;
+      /** @enum {string} */
+      security: 'tls' | 'starttls' | 'none';
+      /**
+       * @description custom: a private CA of its own; null: the public CAs
+       * @enum {string|null}
+       */
+      tlsCa: 'custom' | null;
+      username: string;
+      /** @enum {string} */
+      auth: 'password' | 'oauth2';
+      /** @description masked; null for an OAuth2 account */
       password: string | null;
+      from: string;
+      fromName: string | null;
+      sendingDomain: string;
+      dkim: {
+        selector: string;
+        domain: string;
+      } | null;
+      /** @description the local part of its reply address at the tenant's reply domain */
+      replyTo: string;
+      owner: string | null;
+      default: boolean;
+      delayMs: number;
+      perMinute: number;
+      perDay: number;
+      /**
+       * @description pending until a test email comes back through our MX
+       * @enum {string}
+       */
+      status: 'pending' | 'active' | 'failing';
+      lastError: string | null;
+      lastTestedAt: string | null;
+      createdAt: string;
       /** @description where a copy of each sent message goes: nowhere, filed by the provider itself, or appended over IMAP (with its settings) */
       sentCopy: {
         /** @enum {string} */
@@ -3228,9 +3260,18 @@ export interface components {
       id: number;
       tenant: string;
       url: string;
+      /** @description the event types it receives; null: every type */
       events: string[] | null;
-      status: string;
+      /** @enum {string} */
+      status: 'active' | 'disabled';
+      disabledReason: string | null;
+      failingSince: string | null;
+      lastSuccessAt: string | null;
+      /** @description deliveries waiting to be made or retried */
       pending: number;
+      /** @description during a rotation: until when the old secret signs too */
+      previousSecretValidUntil: string | null;
+      createdAt: string;
     } & {
       [key: string]: unknown;
     };
@@ -3278,12 +3319,12 @@ export interface components {
        * @description reply subdomains whose MX is mailroom: any local part is accepted (each list given replaces the whole list)
        * @default []
        */
-      replyDomains: string[];
+      replyDomains?: string[];
       /**
        * @description addresses the company inboxes forward to (each list given replaces the whole list)
        * @default []
        */
-      forwardAddresses: string[];
+      forwardAddresses?: string[];
       /** @description company inboxes that forward to a forwarding address (the forwarding test sends to them) (each list given replaces the whole list) */
       inboxes?: string[];
       /** @description makes this a subcompany of that tenant */
@@ -3315,7 +3356,7 @@ export interface components {
     };
     TokenInput: {
       /** @default api */
-      name: string;
+      name?: string;
     };
     CheckReport: {
       tenant: string;
@@ -3362,12 +3403,12 @@ export interface components {
        * @description also send a forwarding test to each company inbox: answered 202, then polled
        * @default false
        */
-      sendTests: boolean;
+      sendTests?: boolean;
       /**
        * @description the inboxes to test (default: the tenant's)
        * @default []
        */
-      inboxes: string[];
+      inboxes?: string[];
     };
   };
   responses: never;

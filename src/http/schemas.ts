@@ -66,16 +66,34 @@ export {
   ThreadItemSchema,
 } from '../views/schemas.ts';
 
+// Every field the Account JSON has (views/json.ts), so the typed client knows them; loose, as new fields may come.
 export const AccountSchema = z
   .looseObject({
     id: z.number().int(),
     tenant: z.string(),
     name: z.string(),
+    provider: z.string(),
     host: z.string(),
     port: z.number().int(),
-    security: z.string(),
-    status: z.string(),
-    password: z.string().nullable(),
+    security: z.enum(['tls', 'starttls', 'none']),
+    tlsCa: z.literal('custom').nullable().openapi({ description: 'custom: a private CA of its own; null: the public CAs' }),
+    username: z.string(),
+    auth: z.enum(['password', 'oauth2']),
+    password: z.string().nullable().openapi({ description: 'masked; null for an OAuth2 account' }),
+    from: z.string(),
+    fromName: z.string().nullable(),
+    sendingDomain: z.string(),
+    dkim: z.object({ selector: z.string(), domain: z.string() }).nullable(),
+    replyTo: z.string().openapi({ description: "the local part of its reply address at the tenant's reply domain" }),
+    owner: z.string().nullable(),
+    default: z.boolean(),
+    delayMs: z.number().int(),
+    perMinute: z.number().int(),
+    perDay: z.number().int(),
+    status: z.enum(['pending', 'active', 'failing']).openapi({ description: 'pending until a test email comes back through our MX' }),
+    lastError: z.string().nullable(),
+    lastTestedAt: z.string().nullable(),
+    createdAt: z.string(),
     sentCopy: z
       .looseObject({ mode: z.enum(['off', 'provider', 'imap']) })
       .openapi({ description: 'where a copy of each sent message goes: nowhere, filed by the provider itself, or appended over IMAP (with its settings)' }),
@@ -111,14 +129,20 @@ export const InboxTestSchema = z
   })
   .openapi('InboxTest');
 
+// Every field of the webhook JSON (views/json.ts), so the typed client knows them.
 export const WebhookSchema = z
   .looseObject({
     id: z.number().int(),
     tenant: z.string(),
     url: z.string(),
-    events: z.array(z.string()).nullable(),
-    status: z.string(),
-    pending: z.number().int(),
+    events: z.array(z.string()).nullable().openapi({ description: 'the event types it receives; null: every type' }),
+    status: z.enum(['active', 'disabled']),
+    disabledReason: z.string().nullable(),
+    failingSince: z.string().nullable(),
+    lastSuccessAt: z.string().nullable(),
+    pending: z.number().int().openapi({ description: 'deliveries waiting to be made or retried' }),
+    previousSecretValidUntil: z.string().nullable().openapi({ description: 'during a rotation: until when the old secret signs too' }),
+    createdAt: z.string(),
   })
   .openapi('Webhook');
 

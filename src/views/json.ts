@@ -94,7 +94,7 @@ export function accountJson(a: Account) {
     host: a.host,
     port: a.port,
     security: a.security,
-    tlsCa: a.tlsCa ? 'custom' : null,
+    tlsCa: a.tlsCa ? ('custom' as const) : null,
     username: a.username,
     auth: a.authMethod,
     password: a.authMethod === 'password' ? '********' : null,

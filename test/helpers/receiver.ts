@@ -17,6 +17,8 @@ export interface ReceivedEvent {
 export interface Receiver {
   url: string;
   events: ReceivedEvent[];
+  /** Each verified delivery as it came: the body and its Standard Webhooks headers. */
+  deliveries: { body: string; headers: Record<string, string> }[];
   /** Deliveries whose signature did not verify (should stay empty). */
   badSignatures: string[];
   /** Events that do not follow their schema in the OpenAPI document, with why (should stay empty). */
@@ -35,6 +37,7 @@ export interface Receiver {
 export async function startReceiver(path = '/hooks', check: EventCheck | null = null): Promise<Receiver> {
   const state = { failWith: null as number | null, attempts: 0 };
   const events: ReceivedEvent[] = [];
+  const deliveries: Receiver['deliveries'] = [];
   const badSignatures: string[] = [];
   const invalidEvents: string[] = [];
   const secrets: string[] = [];
@@ -70,6 +73,7 @@ export async function startReceiver(path = '/hooks', check: EventCheck | null = 
       const invalid = check?.(event) ?? null;
       if (invalid) invalidEvents.push(invalid);
       events.push(event);
+      deliveries.push({ body, headers });
       res.statusCode = 204;
       res.end();
     });
@@ -80,6 +84,7 @@ export async function startReceiver(path = '/hooks', check: EventCheck | null = 
   return {
     url: `http://127.0.0.1:${port}${path}`,
     events,
+    deliveries,
     badSignatures,
     invalidEvents,
     secrets,

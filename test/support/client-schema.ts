@@ -47,7 +47,9 @@ export async function buildOpenApiDocument(): Promise<OpenAPI3> {
 export async function clientSchemaSource(document: OpenAPI3, root: string): Promise<string> {
   // rootTypes: every component schema also as a type of its own name (Message, Outbound, Problem, ...),
   // so schemas the API gains reach the client's exports without hand-editing index.ts.
-  const ast = await openapiTS(document, { rootTypes: true, rootTypesNoSchemaPrefix: true, silent: true });
+  // defaultNonNullable off: a property with a default is optional where the document says so (a request body's
+  // `replyDomains`, `sendTests`), not required; what the server answers lists every property it fills as required.
+  const ast = await openapiTS(document, { rootTypes: true, rootTypesNoSchemaPrefix: true, defaultNonNullable: false, silent: true });
   const target = join(root, CLIENT_SCHEMA_PATH);
   const options = (await resolveConfig(target)) ?? {};
   return format(HEADER + '\n' + astToString(ast), { ...options, filepath: target });
