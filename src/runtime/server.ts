@@ -19,6 +19,7 @@ import { RelayThread } from '../relay/relay-thread-handle.ts';
 import { relayWorkDueAt } from '../relay/work-due.ts';
 import {
   acquireInstanceLock,
+  announceWork,
   CHANNELS,
   diskWatermark,
   ensureSpoolDir,
@@ -228,17 +229,23 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
     onDemand?.demand.begin();
     const relayStarted = options.relay === false ? null : relayOnDemand(ctx);
     const relay = relayStarted?.relay ?? null;
-    // A decision's event is delivered at once: a running relay thread is told, a stopped one is started.
-    const eventsWritten = (): void => {
+    // A decision's event or a queued send is handled at once: a running relay thread is told, a stopped one is started.
+    const relayWork = (): void => {
       if (relay?.running) relay.notify('wake');
       else relayStarted?.demand?.committed();
     };
-    if (storeThread) storeThread.onEvents = eventsWritten;
+    if (storeThread) storeThread.onEvents = relayWork;
     // On PostgreSQL any node may have committed the work: every node hears of it and shares it.
     ctx.notifications?.on(CHANNELS.work, (kind) => {
-      if (kind === 'events') return eventsWritten();
+      if (kind === 'events' || kind === 'outbound') return relayWork();
       onDemand?.demand.committed();
       if (pipeline?.running) pipeline.notify('wake');
+    });
+    // Written here (an API send, a manual assignment, a replay): on PostgreSQL every node's relay is told, itself included.
+    ctx.sql.work.on((kind) => {
+      if (kind === 'jobs') return;
+      if (ctx.backend === 'sqlite') return relayWork();
+      announceWork(ctx, kind).catch((err: unknown) => log.warn({ err }, 'could not tell the nodes of new relay work; their relays find it at the next poll'));
     });
     const running = { store: store as IntakeWriter, listener, committer };
     // Read from the inboxes over IMAP into the same store, once SMTP listens.
