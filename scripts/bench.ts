@@ -1,5 +1,5 @@
 // npm run bench [-- --quick] [--out FILE]
-// Runs every benchmark (intake, pipeline, match, relay, IMAP inbox intake, console pages, 250-to-webhook latency, API work's start, intake under API load), each against its own
+// Runs every benchmark (intake, pipeline, match, relay, IMAP inbox intake, console pages, 250-to-webhook latency, API work's start, CLI start, intake under API load), each against its own
 // baseline measured in the same run, and writes one Markdown report of their
 // figures and ratios (default: bench-report.md). --quick runs CI-sized passes.
 import { spawnSync } from 'node:child_process';
@@ -30,6 +30,7 @@ const benches: { title: string; script: string; args: string[] }[] = [
   { title: 'Inbox intake over IMAP', script: 'bench:inbox', args: quick ? ['--messages', '2000'] : [] },
   { title: 'Console pages', script: 'bench:console', args: quick ? ['--messages', '20000'] : [] },
   { title: 'From 250 to the webhook', script: 'bench:e2e', args: quick ? ['--messages', '10', '--burst', '100'] : [] },
+  { title: 'CLI start', script: 'bench:cli', args: quick ? ['--runs', '3'] : [] },
   { title: 'Work started through the API (sends, assignments, dismissals)', script: 'bench:wake', args: quick ? ['--messages', '5'] : [] },
   {
     title: 'SMTP intake while the API is busy',
