@@ -5,6 +5,8 @@
 // command starts in a fraction of the time (stripping was a quarter of it).
 import { enableCompileCache } from 'node:module';
 
-enableCompileCache?.();
+const cache = enableCompileCache?.();
+// Worker threads (pipeline, relay, store) read the cache's place from the environment they are started with.
+if (cache?.directory && !process.env.NODE_COMPILE_CACHE) process.env.NODE_COMPILE_CACHE = cache.directory;
 await import('./check-node.js');
 await import('../src/cli/main-entry.ts');

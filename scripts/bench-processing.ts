@@ -35,6 +35,8 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     threads: { type: 'string', default: '0' },
     quick: { type: 'boolean', default: false },
+    // PostgreSQL: print the statements run most per message (where the round trips go).
+    statements: { type: 'boolean', default: false },
   },
 });
 const count = values.quick ? 600 : Number(values.messages);
@@ -140,6 +142,21 @@ async function statementCount(url: string): Promise<number> {
   }
 }
 
+async function printTopStatements(url: string, processed: number): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const r = await client.query<{ calls: string; ms: number; query: string }>(
+      `SELECT calls, total_exec_time AS ms, query FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+       AND query NOT LIKE '%bench observer%' AND query NOT LIKE '%pg_stat_statements%' ORDER BY calls DESC LIMIT 25`,
+    );
+    for (const row of r.rows)
+      log(`${(Number(row.calls) / processed).toFixed(2).padStart(6)} /msg ${(row.ms / Number(row.calls)).toFixed(2).padStart(6)} ms  ${row.query.replace(/\s+/g, ' ').slice(0, 150)}`);
+  } finally {
+    await client.end();
+  }
+}
+
 async function mailroom(messages: readonly Outgoing[], zone: Record<string, unknown>, cluster: PostgresCluster | null, round: number): Promise<Run> {
   const dir = mkdtempSync(join(tmpdir(), 'mailroom-bench-processing-'));
   const url = cluster ? await cluster.createDatabase(`bench_processing_${round}_${Date.now()}`) : '';
@@ -187,6 +204,7 @@ async function mailroom(messages: readonly Outgoing[], zone: Record<string, unkn
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     const statements = url ? (await statementCount(url)) - before : 0;
+    if (url && values.statements) await printTopStatements(url, sent.sent);
     const assigned = observer
       ? (await observer.query<{ n: number }>(`SELECT /* bench observer */ COUNT(*)::int AS n FROM messages WHERE status = 'assigned'`)).rows[0]!.n
       : ((await sqlite!.sql.prepare(`SELECT COUNT(*) AS n FROM messages WHERE status = 'assigned'`).get()) as { n: number }).n;
@@ -210,7 +228,7 @@ async function main(): Promise<void> {
         fsync: true,
         settings: [
           ['shared_preload_libraries', 'pg_stat_statements'],
-          ['pg_stat_statements.track', 'all'],
+          ['pg_stat_statements.track', 'top'],
         ],
       });
   if (!cluster) log(`PostgreSQL skipped: ${unavailable}`);
