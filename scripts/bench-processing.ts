@@ -151,7 +151,9 @@ async function printTopStatements(url: string, processed: number): Promise<void>
        AND query NOT LIKE '%bench observer%' AND query NOT LIKE '%pg_stat_statements%' ORDER BY calls DESC LIMIT 25`,
     );
     for (const row of r.rows)
-      log(`${(Number(row.calls) / processed).toFixed(2).padStart(6)} /msg ${(row.ms / Number(row.calls)).toFixed(2).padStart(6)} ms  ${row.query.replace(/\s+/g, ' ').slice(0, 150)}`);
+      log(
+        `${(Number(row.calls) / processed).toFixed(2).padStart(6)} /msg ${(row.ms / Number(row.calls)).toFixed(2).padStart(6)} ms  ${row.query.replace(/\s+/g, ' ').slice(0, 150)}`,
+      );
   } finally {
     await client.end();
   }
