@@ -233,10 +233,9 @@ export class Worker {
     } catch (err) {
       results = group.map(() => asError(err));
     }
-    // One after another: matching reads the store, and each message's buffer goes back to the pool as soon as it is matched.
-    const outcomes: Outcome[] = [];
-    for (const [i, { job, message }] of group.entries()) outcomes.push(await this.matched(job, message, results[i] as PipelineResult | Error));
-    return outcomes;
+    // All of the group at once: on PostgreSQL matching is a dozen round trips a message, which then overlap on the pool
+    // instead of following one another (SQLite answers at once either way). Each buffer goes back as soon as its message is matched.
+    return await Promise.all(group.map(({ job, message }, i) => this.matched(job, message, results[i] as PipelineResult | Error)));
   }
 
   private async matched(job: Job, message: Loaded['message'], result: PipelineResult | Error): Promise<Outcome> {
