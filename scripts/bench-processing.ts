@@ -33,6 +33,7 @@ const { values } = parseArgs({
   options: {
     messages: { type: 'string', default: '3000' },
     rounds: { type: 'string', default: '3' },
+    // pipeline.threads of the SQLite runs, a comma list to compare (e.g. 1,2); PostgreSQL runs with the first. 0: the default.
     threads: { type: 'string', default: '0' },
     quick: { type: 'boolean', default: false },
     // PostgreSQL: print the statements run most per message (where the round trips go).
@@ -159,7 +160,16 @@ async function printTopStatements(url: string, processed: number): Promise<void>
   }
 }
 
-async function mailroom(messages: readonly Outgoing[], zone: Record<string, unknown>, cluster: PostgresCluster | null, round: number): Promise<Run> {
+const THREADS = values.threads.split(',').map(Number);
+const threadsLabel = (n: number): string => (n === 0 ? '' : `, ${n} pipeline thread${n === 1 ? '' : 's'}`);
+
+async function mailroom(
+  messages: readonly Outgoing[],
+  zone: Record<string, unknown>,
+  cluster: PostgresCluster | null,
+  round: number,
+  threads: number,
+): Promise<Run> {
   const dir = mkdtempSync(join(tmpdir(), 'mailroom-bench-processing-'));
   const url = cluster ? await cluster.createDatabase(`bench_processing_${round}_${Date.now()}`) : '';
   const config = configSchema.parse({ data: { dir }, database: { url }, secret: { key: url ? KEY : '' }, log: { level: 'silent' } });
@@ -177,7 +187,7 @@ async function mailroom(messages: readonly Outgoing[], zone: Record<string, unkn
     MAILROOM_DATABASE_URL: url,
     MAILROOM_SECRET_KEY: url ? KEY : '',
     MAILROOM_WORKER_IDLE_STOP_MS: '0',
-    ...(values.threads !== '0' ? { MAILROOM_PIPELINE_THREADS: values.threads } : {}),
+    ...(threads !== 0 ? { MAILROOM_PIPELINE_THREADS: String(threads) } : {}),
   };
   const { server } = await startMailroomServe(dir, zone, env);
   const observer = url ? new pg.Client({ connectionString: url }) : null;
@@ -235,17 +245,19 @@ async function main(): Promise<void> {
       });
   if (!cluster) log(`PostgreSQL skipped: ${unavailable}`);
   const minimalRates: number[] = [];
-  const sqliteRuns: Run[] = [];
+  const sqliteRuns = new Map<number, Run[]>(THREADS.map((n) => [n, []]));
   const postgresRuns: Run[] = [];
   try {
     for (let round = 1; round <= rounds; round++) {
       log(`round ${round}/${rounds}: the minimal pipeline`);
       minimalRates.push(await minimal(messages, zone));
-      log(`round ${round}/${rounds}: mailroom on SQLite`);
-      sqliteRuns.push(await mailroom(messages, zone, null, round));
+      for (const threads of THREADS) {
+        log(`round ${round}/${rounds}: mailroom on SQLite${threadsLabel(threads)}`);
+        sqliteRuns.get(threads)!.push(await mailroom(messages, zone, null, round, threads));
+      }
       if (cluster) {
         log(`round ${round}/${rounds}: mailroom on PostgreSQL, one node`);
-        postgresRuns.push(await mailroom(messages, zone, cluster, round));
+        postgresRuns.push(await mailroom(messages, zone, cluster, round, THREADS[0]!));
       }
     }
   } finally {
@@ -253,17 +265,22 @@ async function main(): Promise<void> {
     rmSync(clusterDir, { recursive: true, force: true });
   }
   const base = median(minimalRates);
-  const sqlite = median(sqliteRuns.map((r) => r.perSecond));
+  const firstRuns = sqliteRuns.get(THREADS[0]!)!;
+  const sqlite = median(firstRuns.map((r) => r.perSecond));
   const postgres = postgresRuns.length ? median(postgresRuns.map((r) => r.perSecond)) : null;
   const trips = postgresRuns.length ? median(postgresRuns.map((r) => r.roundTrips ?? 0)) : null;
   const spread = (rates: number[]): string => (rates.length > 1 ? `${Math.min(...rates).toFixed(0)}–${Math.max(...rates).toFixed(0)}` : '');
   const met = (ok: boolean): string => (ok ? 'yes' : 'NO');
   const rows = [
     `| minimal pipeline (one process, ${IN_FLIGHT} in flight) | ${base.toFixed(0)} | ${spread(minimalRates)} | 1.00x | | | |`,
-    `| mailroom, SQLite | ${sqlite.toFixed(0)} | ${spread(sqliteRuns.map((r) => r.perSecond))} | ${(sqlite / base).toFixed(2)}x of minimal | ${met(sqlite / base >= 0.8)} (>= 0.8x) | ${sqliteRuns.map((r) => r.assigned).join(', ')} | |`,
+    ...[...sqliteRuns].map(([threads, runs]) => {
+      const rate = median(runs.map((r) => r.perSecond));
+      const ratio = `${(rate / base).toFixed(2)}x of minimal${runs === firstRuns ? '' : `, ${(rate / sqlite).toFixed(2)}x of the first`}`;
+      return `| mailroom, SQLite${threadsLabel(threads)} | ${rate.toFixed(0)} | ${spread(runs.map((r) => r.perSecond))} | ${ratio} | ${met(rate / base >= 0.8)} (>= 0.8x) | ${runs.map((r) => r.assigned).join(', ')} | |`;
+    }),
     ...(postgres !== null && trips !== null
       ? [
-          `| mailroom, PostgreSQL, one node | ${postgres.toFixed(0)} | ${spread(postgresRuns.map((r) => r.perSecond))} | ${(postgres / sqlite).toFixed(2)}x of SQLite | ${met(postgres / sqlite >= 0.7)} (>= 0.7x) | ${postgresRuns.map((r) => r.assigned).join(', ')} | ${trips.toFixed(1)} (${met(trips <= 3)}, <= 3) |`,
+          `| mailroom, PostgreSQL, one node${threadsLabel(THREADS[0]!)} | ${postgres.toFixed(0)} | ${spread(postgresRuns.map((r) => r.perSecond))} | ${(postgres / sqlite).toFixed(2)}x of SQLite | ${met(postgres / sqlite >= 0.7)} (>= 0.7x) | ${postgresRuns.map((r) => r.assigned).join(', ')} | ${trips.toFixed(1)} (${met(trips <= 3)}, <= 3) |`,
         ]
       : []),
   ];

@@ -25,7 +25,11 @@ const benches: { title: string; script: string; args: string[] }[] = [
     script: 'bench:backends',
     args: quick ? ['--seconds', '1', '--rounds', '1'] : ['--seconds', '3', '--rounds', '3'],
   },
-  { title: 'Processing (first 250 to last message processed, next to a minimal pipeline)', script: 'bench:processing', args: quick ? ['--quick'] : [] },
+  {
+    title: 'Processing (first 250 to last message processed, next to a minimal pipeline)',
+    script: 'bench:processing',
+    args: quick ? ['--quick'] : ['--threads', '0,1,2'],
+  },
   { title: 'Matching', script: 'bench:match', args: quick ? ['--candidates', '100000', '--tenants', '1000', '--lookups', '5000'] : [] },
   { title: 'Relay (sending through accounts)', script: 'bench:relay', args: quick ? ['--messages', '200', '--paced', '10'] : [] },
   { title: 'Inbox intake over IMAP', script: 'bench:inbox', args: quick ? ['--messages', '2000'] : [] },
