@@ -261,7 +261,7 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
       if (pipeline?.running) pipeline.notify('wake');
     });
     // Written here (an API send, a manual assignment, a replay): on PostgreSQL every node's relay is told, itself included.
-    ctx.sql.work.on((kind) => {
+    const stopHearingWork = ctx.sql.work.on((kind) => {
       if (kind === 'jobs') return;
       if (ctx.backend === 'sqlite') return relayWork();
       announceWork(ctx, kind).catch((err: unknown) => log.warn({ err }, 'could not tell the nodes of new relay work; their relays find it at the next poll'));
@@ -292,6 +292,7 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
         // In the order that loses nothing: no new work in, what was accepted committed, then the threads and the store.
         stopping ??= stopInOrder([
           () => retention.stop(),
+          () => stopHearingWork(),
           () => http?.close(),
           () => inboxes?.stop(),
           () => running.listener.stop(),
