@@ -83,6 +83,8 @@ export class Worker {
   private wakeUp: (() => void) | null = null;
   private woken = false;
   private loop: Promise<void> | null = null;
+  /** The last batch's outcomes being recorded, while the next batch is claimed and processed. */
+  private recording: Promise<void> = Promise.resolve();
   private lastWorkAt = -Infinity;
   /** When intake's last few commits were (oldest first, at most BURST_COMMITS): how busy intake is. */
   private readonly recentCommits: number[] = [];
@@ -179,6 +181,7 @@ export class Worker {
       }
       if (!this.woken) await this.sleep();
     }
+    await this.recording;
   }
 
   private async sleep(): Promise<void> {
@@ -199,8 +202,11 @@ export class Worker {
   private async runBatch(jobs: Job[]): Promise<void> {
     const outcomes: Outcome[] = [];
     for await (const group of pipelineGroups(this.loaded(jobs, outcomes), (one) => one.message.raw.length)) outcomes.push(...(await this.process(group)));
-    // Sent together, the results land in one store transaction.
-    await Promise.all(outcomes.map((outcome) => this.record(outcome)));
+    // Sent together, the results land in one store transaction. It commits while the next batch is claimed and
+    // processed (on PostgreSQL it is many round trips the thread would otherwise wait for); one batch waits at most.
+    const previous = this.recording;
+    this.recording = previous.then(async () => void (await Promise.all(outcomes.map((outcome) => this.record(outcome)))));
+    await previous;
   }
 
   /** The jobs with their messages, read as the groups are formed; one that cannot be read goes to `failed` at once. */
