@@ -1,5 +1,5 @@
 // npm run bench [-- --quick] [--out FILE]
-// Runs every benchmark (intake, pipeline, match, relay, IMAP inbox intake, console pages, 250-to-webhook latency, intake under API load), each against its own
+// Runs every benchmark (intake, pipeline, processing, match, relay, IMAP inbox intake, console pages, 250-to-webhook latency, API work's start, CLI start, intake under API load), each against its own
 // baseline measured in the same run, and writes one Markdown report of their
 // figures and ratios (default: bench-report.md). --quick runs CI-sized passes.
 import { spawnSync } from 'node:child_process';
@@ -25,11 +25,18 @@ const benches: { title: string; script: string; args: string[] }[] = [
     script: 'bench:backends',
     args: quick ? ['--seconds', '1', '--rounds', '1'] : ['--seconds', '3', '--rounds', '3'],
   },
+  {
+    title: 'Processing (first 250 to last message processed, next to a minimal pipeline)',
+    script: 'bench:processing',
+    args: quick ? ['--quick'] : ['--threads', '0,1,2'],
+  },
   { title: 'Matching', script: 'bench:match', args: quick ? ['--candidates', '100000', '--tenants', '1000', '--lookups', '5000'] : [] },
   { title: 'Relay (sending through accounts)', script: 'bench:relay', args: quick ? ['--messages', '200', '--paced', '10'] : [] },
   { title: 'Inbox intake over IMAP', script: 'bench:inbox', args: quick ? ['--messages', '2000'] : [] },
   { title: 'Console pages', script: 'bench:console', args: quick ? ['--messages', '20000'] : [] },
   { title: 'From 250 to the webhook', script: 'bench:e2e', args: quick ? ['--messages', '10', '--burst', '100'] : [] },
+  { title: 'CLI start', script: 'bench:cli', args: quick ? ['--runs', '3'] : [] },
+  { title: 'Work started through the API (sends, assignments, dismissals)', script: 'bench:wake', args: quick ? ['--messages', '5'] : [] },
   {
     title: 'SMTP intake while the API is busy',
     script: 'bench:api-load',

@@ -159,3 +159,47 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     p99Ms: percentile(latencies, 99),
   };
 }
+
+export interface Outgoing {
+  /** MAIL FROM. */
+  from: string;
+  raw: Buffer;
+}
+
+/** Sends each message once over `connections` persistent connections; resolves with when the first and last 250 came and the errors. */
+export async function sendEach(
+  port: number,
+  connections: number,
+  messages: readonly Outgoing[],
+  recipient: string,
+): Promise<{ firstAt: number; lastAt: number; sent: number; errors: number }> {
+  let next = 0;
+  let sent = 0;
+  let errors = 0;
+  let firstAt = Infinity;
+  let lastAt = 0;
+  async function lane(): Promise<void> {
+    const c = await Conversation.open(port);
+    await c.expect('220');
+    await c.expect('250', 'EHLO bench.example\r\n');
+    for (let i = next++; i < messages.length; i = next++) {
+      const { from, raw } = messages[i] as Outgoing;
+      try {
+        await c.expect('250', `MAIL FROM:<${from}>\r\n`);
+        await c.expect('250', `RCPT TO:<${recipient}>\r\n`);
+        await c.expect('354', 'DATA\r\n');
+        await c.expect('250', dataPayload(raw));
+        const at = performance.now();
+        firstAt = Math.min(firstAt, at);
+        lastAt = at;
+        sent++;
+      } catch {
+        errors++;
+        await c.expect('250', 'RSET\r\n').catch(() => undefined);
+      }
+    }
+    c.end();
+  }
+  await Promise.all(Array.from({ length: connections }, lane));
+  return { firstAt, lastAt, sent, errors };
+}

@@ -3,26 +3,106 @@
 // exit 1; anything else prints its stack and exits 70 (EX_SOFTWARE).
 import { Command, CommanderError } from 'commander';
 import { ConfigError, DataDirError, DomainError, UsageError } from '../errors.ts';
-import { registerAccountCommands } from './accounts.ts';
-import { registerCandidateCommands } from './candidates.ts';
-import { registerConfigCommands } from './config.ts';
-import { registerDbCommands } from './db.ts';
-import { registerInboxCommands } from './inboxes.ts';
-import { registerInspectCommand } from './inspect.ts';
 import { dataDirSetting, READ_ONLY_COMMANDS, type GlobalOptions } from './context.ts';
-import { registerKeyCommands } from './keys.ts';
-import { registerMessageCommands } from './messages.ts';
-import { registerOutboundCommands } from './outbound.ts';
-import { registerPurgeCommand } from './purge.ts';
-import { registerServeCommand } from './serve.ts';
-import { registerStatsCommand } from './stats.ts';
-import { registerTenantCommands } from './tenants.ts';
-import { registerTokenCommands } from './tokens.ts';
-import { registerUnassignedCommands } from './unassigned.ts';
-import { registerUserCommands } from './users.ts';
-import { registerWebhookCommands } from './webhooks.ts';
 
-export function buildProgram(): Command {
+type Register = (program: Command, globals: () => GlobalOptions) => void;
+
+/**
+ * Every top-level command: how the top-level help shows it, and the module that
+ * registers it, loaded only when the command is run or its help asked for, so
+ * that `mailroom --help` or `mailroom stats` never loads what `serve` or
+ * `inspect` need (a test keeps these lines equal to the commands' own).
+ */
+export const COMMANDS: readonly { spec: string; summary: string; load: () => Promise<Register> }[] = [
+  { spec: 'serve', summary: 'run the SMTP listener and the pipeline worker', load: async () => (await import('./serve.ts')).registerServeCommand },
+  {
+    spec: 'tenants',
+    summary: 'companies and subcompanies, and the addresses mailroom receives for them',
+    load: async () => (await import('./tenants.ts')).registerTenantCommands,
+  },
+  {
+    spec: 'candidates',
+    summary: "a tenant's candidates and their email addresses",
+    load: async () => (await import('./candidates.ts')).registerCandidateCommands,
+  },
+  { spec: 'messages', summary: 'messages mailroom has accepted', load: async () => (await import('./messages.ts')).registerMessageCommands },
+  {
+    spec: 'unassigned',
+    summary: 'messages no candidate was found for, with the reason',
+    load: async () => (await import('./unassigned.ts')).registerUnassignedCommands,
+  },
+  {
+    spec: 'reprocess [ids...]',
+    summary: 'run messages through the pipeline again (a running server picks them up), e.g. after candidates arrived',
+    load: async () => (await import('./unassigned.ts')).registerUnassignedCommands,
+  },
+  {
+    spec: 'accounts',
+    summary: "sending accounts: the customers' own SMTP mailboxes",
+    load: async () => (await import('./accounts.ts')).registerAccountCommands,
+  },
+  {
+    spec: 'send',
+    summary: "queue a message through a tenant's account (the running server's relay sends it)",
+    load: async () => (await import('./outbound.ts')).registerOutboundCommands,
+  },
+  { spec: 'outbound', summary: 'messages the relay sends', load: async () => (await import('./outbound.ts')).registerOutboundCommands },
+  {
+    spec: 'inboxes',
+    summary: 'company mailboxes read over IMAP (where forwarding to mailroom is not possible)',
+    load: async () => (await import('./inboxes.ts')).registerInboxCommands,
+  },
+  { spec: 'keys', summary: 'the secret key (secrets at rest) and the reply-token keys', load: async () => (await import('./keys.ts')).registerKeyCommands },
+  {
+    spec: 'webhooks',
+    summary: "where a tenant's events are delivered (Standard Webhooks signatures)",
+    load: async () => (await import('./webhooks.ts')).registerWebhookCommands,
+  },
+  { spec: 'tokens', summary: 'bearer tokens of the HTTP API', load: async () => (await import('./tokens.ts')).registerTokenCommands },
+  { spec: 'users', summary: 'people who sign in to the web console', load: async () => (await import('./users.ts')).registerUserCommands },
+  {
+    spec: 'stats',
+    summary: 'counts of tenants, messages by status, jobs by state, and storage size',
+    load: async () => (await import('./stats.ts')).registerStatsCommand,
+  },
+  {
+    spec: 'purge',
+    summary: 'delete raw bytes and attachment files of processed messages older than retention.rawDays (serve does it daily)',
+    load: async () => (await import('./purge.ts')).registerPurgeCommand,
+  },
+  { spec: 'config', summary: 'configuration keys and validation', load: async () => (await import('./config.ts')).registerConfigCommands },
+  {
+    spec: 'db',
+    summary: 'the database: schema migrations, status, and moving from SQLite to PostgreSQL',
+    load: async () => (await import('./db.ts')).registerDbCommands,
+  },
+  {
+    spec: 'inspect <paths...>',
+    summary: 'run the pipeline on .eml files (or directories of them) without storing anything',
+    load: async () => (await import('./inspect.ts')).registerInspectCommand,
+  },
+];
+
+const nameOf = (spec: string): string => spec.split(' ')[0] as string;
+
+/** The command a command line runs (`help X` asks for X's help), or null for the top level. */
+export function commandNamed(argv: readonly string[]): string | null {
+  const positional: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '-c' || arg === '--config' || arg === '-d' || arg === '--data-dir') i++;
+    else if (!arg.startsWith('-')) positional.push(arg);
+  }
+  const name = positional[0] === 'help' ? positional[1] : positional[0];
+  return name !== undefined && COMMANDS.some((c) => nameOf(c.spec) === name) ? name : null;
+}
+
+/**
+ * The program for a command line: the command it runs, registered in full;
+ * for the top level (help, a mistyped command) every command's line only.
+ * Without a command line, every command in full.
+ */
+export async function buildProgram(argv?: readonly string[]): Promise<Command> {
   const program = new Command('mailroom')
     .description('inbound reply-handling mail server for recruiting platforms')
     .option('-c, --config <file>', 'YAML configuration file (default: $MAILROOM_CONFIG, else built-in defaults)')
@@ -35,23 +115,20 @@ export function buildProgram(): Command {
     readOnly = READ_ONLY_COMMANDS.has(commandPath(action));
   });
   const globals = (): GlobalOptions => ({ ...program.opts<GlobalOptions>(), readOnly });
-  registerServeCommand(program, globals);
-  registerTenantCommands(program, globals);
-  registerCandidateCommands(program, globals);
-  registerMessageCommands(program, globals);
-  registerUnassignedCommands(program, globals);
-  registerAccountCommands(program, globals);
-  registerOutboundCommands(program, globals);
-  registerInboxCommands(program, globals);
-  registerKeyCommands(program, globals);
-  registerWebhookCommands(program, globals);
-  registerTokenCommands(program, globals);
-  registerUserCommands(program, globals);
-  registerStatsCommand(program, globals);
-  registerPurgeCommand(program, globals);
-  registerConfigCommands(program, globals);
-  registerDbCommands(program, globals);
-  registerInspectCommand(program, globals);
+  const named = argv === undefined ? undefined : commandNamed(argv);
+  if (named === null) {
+    for (const { spec, summary } of COMMANDS) program.command(spec).description(summary);
+    return program;
+  }
+  const registered = new Set<Register>();
+  for (const command of COMMANDS) {
+    if (named !== undefined && nameOf(command.spec) !== named) continue;
+    const register = await command.load();
+    // One module may register several commands (send and outbound).
+    if (registered.has(register)) continue;
+    registered.add(register);
+    register(program, globals);
+  }
   return program;
 }
 
@@ -63,8 +140,9 @@ function commandPath(command: Command): string {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  const program = buildProgram();
+  let program: Command | undefined;
   try {
+    program = await buildProgram(argv);
     await program.parseAsync([...argv], { from: 'user' });
     return 0;
   } catch (err) {
@@ -74,7 +152,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 78; // EX_CONFIG
     }
     if (err instanceof DataDirError) {
-      const setting = dataDirSetting(program.opts<GlobalOptions>());
+      const setting = dataDirSetting(program?.opts<GlobalOptions>() ?? {});
       process.stderr.write(
         `mailroom: cannot create or write the data directory ${err.dir} (${setting}): ${err.reason}: ${err.fix}, or point --data-dir / data.dir at another directory\n`,
       );

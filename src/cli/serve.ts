@@ -2,7 +2,7 @@
 // or SIGINT (a second signal stops at once).
 import type { Command } from 'commander';
 import { createContext } from '../context.ts';
-import { startServer, type RunningServer } from '../server/server.ts';
+import type { RunningServer } from '../server/server.ts';
 import { loadCliConfig, type GlobalOptions } from './context.ts';
 
 export function registerServeCommand(program: Command, globals: () => GlobalOptions): void {
@@ -11,6 +11,8 @@ export function registerServeCommand(program: Command, globals: () => GlobalOpti
     .description('run the SMTP listener and the pipeline worker')
     .action(async () => {
       const config = loadCliConfig(globals());
+      // Loaded here, not with the CLI: the listeners, the API and the console are what only `serve` needs.
+      const { startServer } = await import('../server/server.ts');
       const ctx = await createContext(config);
       let server: RunningServer;
       try {

@@ -123,6 +123,20 @@ const workerSection = z
   })
   .strict();
 
+const pipelineSection = z
+  .object({
+    threads: z
+      .number()
+      .int()
+      .min(0)
+      .max(64)
+      .default(0)
+      .describe(
+        "Pipeline worker threads sharing the job queue, each with its own event loop, connection and worker.concurrency messages in flight (0 = the machine's cores minus one, at least one).",
+      ),
+  })
+  .strict();
+
 const dnsSection = z
   .object({
     zoneFile: z.string().default('').describe('A static JSON zone answering every DNS lookup (offline runs and tests); empty: the system resolver.'),
@@ -372,6 +386,7 @@ export const configSchema = z
     database: databaseSection.prefault({}).describe('Where shared state lives: SQLite in the data dir, or PostgreSQL for several nodes.'),
     smtp: smtpSection.prefault({}).describe('The inbound SMTP listener.'),
     worker: workerSection.prefault({}).describe('The durable job worker that runs the pipeline.'),
+    pipeline: pipelineSection.prefault({}).describe('The threads the pipeline runs on.'),
     dns: dnsSection.prefault({}).describe('DNS for SPF, DKIM, DMARC and ARC.'),
     auth: authSection.prefault({}).describe('What is believed about who sent a message.'),
     retention: retentionSection.prefault({}).describe('How long raw messages are kept.'),

@@ -2,8 +2,8 @@
 // and for inboxes read directly: the server, and a login by password or by an
 // OAuth2 access token (XOAUTH2, as Gmail and Microsoft 365 take it).
 import { isIP } from 'node:net';
-import { ImapFlow } from 'imapflow';
-import XOAuth2 from 'nodemailer/lib/xoauth2';
+// Types only here: imapflow and nodemailer load when a connection is opened, not with every command that could open one.
+import type { ImapFlow } from 'imapflow';
 import type { CheckedHost } from '../net/index.ts';
 
 export type ImapSecurity = 'tls' | 'starttls' | 'none';
@@ -25,7 +25,8 @@ export interface OAuth2Grant {
 export type ImapLogin = { user: string; password: string } | { user: string; oauth2: OAuth2Grant };
 
 /** An access token for the grant, from its token endpoint (refresh_token grant). */
-function accessToken(user: string, grant: OAuth2Grant): Promise<string> {
+async function accessToken(user: string, grant: OAuth2Grant): Promise<string> {
+  const { default: XOAuth2 } = await import('nodemailer/lib/xoauth2');
   const oauth2 = new XOAuth2({ user, clientId: grant.clientId, clientSecret: grant.clientSecret, refreshToken: grant.refreshToken, accessUrl: grant.tokenUrl });
   return new Promise((resolve, reject) =>
     oauth2.getToken(false, (err, token) => (err ? reject(new Error(`the OAuth2 token endpoint refused: ${err.message}`)) : resolve(token))),
@@ -47,6 +48,7 @@ export async function openImapConnection(server: ImapServer, pin: CheckedHost, l
   const host = pin.host;
   const auth =
     'password' in login ? { user: login.user, pass: login.password } : { user: login.user, accessToken: await accessToken(login.user, login.oauth2) };
+  const { ImapFlow } = await import('imapflow');
   const client = new ImapFlow({
     host: pin.address,
     port: port ?? (security === 'tls' ? 993 : 143),

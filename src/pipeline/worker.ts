@@ -83,6 +83,8 @@ export class Worker {
   private wakeUp: (() => void) | null = null;
   private woken = false;
   private loop: Promise<void> | null = null;
+  /** The last batch's outcomes being recorded, while the next batch is claimed and processed. */
+  private recording: Promise<void> = Promise.resolve();
   private lastWorkAt = -Infinity;
   /** When intake's last few commits were (oldest first, at most BURST_COMMITS): how busy intake is. */
   private readonly recentCommits: number[] = [];
@@ -179,6 +181,7 @@ export class Worker {
       }
       if (!this.woken) await this.sleep();
     }
+    await this.recording;
   }
 
   private async sleep(): Promise<void> {
@@ -199,8 +202,11 @@ export class Worker {
   private async runBatch(jobs: Job[]): Promise<void> {
     const outcomes: Outcome[] = [];
     for await (const group of pipelineGroups(this.loaded(jobs, outcomes), (one) => one.message.raw.length)) outcomes.push(...(await this.process(group)));
-    // Sent together, the results land in one store transaction.
-    await Promise.all(outcomes.map((outcome) => this.record(outcome)));
+    // Sent together, the results land in one store transaction. It commits while the next batch is claimed and
+    // processed (on PostgreSQL it is many round trips the thread would otherwise wait for); one batch waits at most.
+    const previous = this.recording;
+    this.recording = previous.then(async () => void (await Promise.all(outcomes.map((outcome) => this.record(outcome)))));
+    await previous;
   }
 
   /** The jobs with their messages, read as the groups are formed; one that cannot be read goes to `failed` at once. */
@@ -233,10 +239,9 @@ export class Worker {
     } catch (err) {
       results = group.map(() => asError(err));
     }
-    // One after another: matching reads the store, and each message's buffer goes back to the pool as soon as it is matched.
-    const outcomes: Outcome[] = [];
-    for (const [i, { job, message }] of group.entries()) outcomes.push(await this.matched(job, message, results[i] as PipelineResult | Error));
-    return outcomes;
+    // All of the group at once: on PostgreSQL matching is a dozen round trips a message, which then overlap on the pool
+    // instead of following one another (SQLite answers at once either way). Each buffer goes back as soon as its message is matched.
+    return await Promise.all(group.map(({ job, message }, i) => this.matched(job, message, results[i] as PipelineResult | Error)));
   }
 
   private async matched(job: Job, message: Loaded['message'], result: PipelineResult | Error): Promise<Outcome> {

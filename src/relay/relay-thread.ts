@@ -69,6 +69,8 @@ const dispatcher = new WebhookDispatcher({
   nowMs: Date.now,
 });
 dispatcher.start();
+// What this thread writes itself (an account's status event, a message handed back) is looked at now too.
+storage.repositories.sql.work.on((kind) => (kind === 'outbound' ? relay.wake() : kind === 'events' ? dispatcher.wake() : undefined));
 
 // Nothing to send or deliver for relay.idleStopMs: the main thread stops this
 // thread and starts a new one when work falls due (on-demand-thread.ts).

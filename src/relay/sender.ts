@@ -12,6 +12,7 @@ import type { Config } from '../config/index.ts';
 import type { Logger } from '../log.ts';
 import { SecretError, unreadableCredentials, type Keyring } from '../secrets/keyring.ts';
 import type { Account, AccountSecret, AccountStore, OutboundMessage, OutboundStore, Repositories } from '../store/index.ts';
+import { WakeLoop } from '../runtime/wake-loop.ts';
 import { changeAccountStatus } from '../webhooks/announce.ts';
 import { outboundJson } from '../views/json.ts';
 import { mailOf } from './mail.ts';
@@ -75,10 +76,8 @@ export class Relay {
   private readonly guard: MailServerGuard;
   /** The pass filing Sent copies, when one runs: beside the sends, never awaited by them. */
   private copying: Promise<void> | null = null;
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
+  private readonly loop: WakeLoop;
   private stopped = false;
-  private woken = false;
 
   constructor(deps: RelayDeps) {
     this.deps = deps;
@@ -86,61 +85,43 @@ export class Relay {
     this.accounts = deps.repositories.accounts;
     this.guard = { resolver: deps.resolver, allowPrivateNetworks: deps.settings.allowPrivateNetworks };
     this.copier = new SentCopier({ repositories: deps.repositories, keyring: deps.keyring, log: deps.log, nowMs: deps.nowMs, guard: this.guard });
+    this.loop = new WakeLoop({
+      pass: () => this.runOnce(),
+      nextDueAt: async () => {
+        const dues = [await this.outbound.nextDueAt(), await this.deps.repositories.sentCopies.nextDueAt()].filter((d): d is number => d !== null);
+        return dues.length > 0 ? Math.min(...dues) : null;
+      },
+      pollMs: deps.settings.pollIntervalMs,
+      nowMs: deps.nowMs,
+      onError: (err, during) =>
+        this.deps.log.error(
+          { err },
+          during === 'pass' ? 'relay pass failed; retrying at the next poll' : 'could not read when the next message is due; looking again at the next poll',
+        ),
+    });
   }
 
   start(): void {
-    this.schedule(0);
+    this.loop.start();
   }
 
   /** A pass is sending now. */
   get busy(): boolean {
-    return this.running !== null;
+    return this.loop.busy;
   }
 
   /** New work was queued: look now instead of at the next poll. */
   wake(): void {
-    this.woken = true;
-    if (!this.running) this.schedule(0);
+    this.loop.wake();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     this.copier.stop();
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
+    await this.loop.stop();
     await this.copying;
     for (const { transport } of this.transports.values()) transport.close();
     this.transports.clear();
-  }
-
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.running = this.runOnce()
-        .then(() => undefined)
-        .catch((err: unknown) => this.deps.log.error({ err }, 'relay pass failed; retrying at the next poll'))
-        .finally(() => {
-          this.running = null;
-          this.scheduleNext().catch((err: unknown) => {
-            this.deps.log.error({ err }, 'could not read when the next message is due; looking again at the next poll');
-            this.schedule(this.deps.settings.pollIntervalMs);
-          });
-        });
-    }, delayMs);
-    this.timer.unref?.();
-  }
-
-  private async scheduleNext(): Promise<void> {
-    if (this.woken) {
-      this.woken = false;
-      return this.schedule(0);
-    }
-    const dues = [await this.outbound.nextDueAt(), await this.deps.repositories.sentCopies.nextDueAt()].filter((d): d is number => d !== null);
-    const due = dues.length > 0 ? Math.min(...dues) : null;
-    const wait = due === null ? this.deps.settings.pollIntervalMs : Math.max(0, Math.min(this.deps.settings.pollIntervalMs, due - this.deps.nowMs()));
-    this.schedule(wait);
   }
 
   /**

@@ -3,6 +3,7 @@
 // each started when work is waiting and stopped when idle (on-demand-thread.ts).
 // `mailroom serve`, the tests and the benchmarks all start it through here.
 import type { AddressInfo } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { loadZoneFile, ZoneFileError } from '../dns/index.ts';
 import { SHARED_KEY_NEEDED, type Context } from '../context.ts';
 import type { Logger } from '../log.ts';
@@ -12,10 +13,11 @@ import { startHttpServer, type HttpServer } from '../http/server.ts';
 // The thread handle only: the pipeline's own modules (mailparser, ...) load in its thread.
 import { PipelineThread } from '../pipeline/pipeline-thread-handle.ts';
 import { OnDemandThread } from '../runtime/on-demand-thread.ts';
+import { ThreadGroup } from '../runtime/thread-group.ts';
 import { loadTlsMaterial, SmtpListener } from '../smtp/index.ts';
 import { RelayThread } from '../relay/relay-thread-handle.ts';
 import { relayWorkDueAt } from '../relay/work-due.ts';
-import { CHANNELS, ensureSpoolDir, type BatchUpsertResult, type CandidateInput } from '../store/index.ts';
+import { announceWork, CHANNELS, ensureSpoolDir, type BatchUpsertResult, type CandidateInput } from '../store/index.ts';
 import { diskWatermark } from './disk-watermark.ts';
 import { acquireInstanceLock, InstanceLockError, type InstanceLock } from './instance-lock.ts';
 import { GroupCommitter, PostgresIntake, StoreThread, type BatchWriter, type ImportBatch, type ImportOutcome } from '../commit/index.ts';
@@ -32,8 +34,10 @@ export interface RunningServer {
   /** The HTTP API's address (null when http.enabled is false). */
   http: AddressInfo | null;
   listener: SmtpListener;
-  /** Whether the pipeline thread is running now (it runs while there is work). */
+  /** Whether the pipeline threads are running now (they run while there is work). */
   readonly pipelineRunning: boolean;
+  /** How many pipeline threads run now (pipeline.threads while there is work, else none). */
+  readonly pipelineThreads: number;
   /** Whether the relay thread (outbound mail, webhooks) is running now. */
   readonly relayRunning: boolean;
   /** Graceful stop: sessions finish within the grace period, the threads stop, the database closes. */
@@ -76,24 +80,36 @@ async function recoverFromLastRun(ctx: Context): Promise<void> {
   if (sending > 0) log.warn({ messages: sending }, 'resending outbound messages a previous process was sending when it stopped (same Message-ID)');
 }
 
-/** The pipeline thread, started when committed work waits and intake is quiet. */
-function pipelineOnDemand(ctx: Context, store: StoreThread | null, intakeBusy: () => boolean): { pipeline: PipelineThread; demand: OnDemandThread } {
+/** pipeline.threads, where 0 is the machine's cores minus one (the main thread, with SMTP and the store thread, keeps one). */
+export function pipelineThreadCount(configured: number): number {
+  return configured > 0 ? configured : Math.max(1, availableParallelism() - 1);
+}
+
+/** The pipeline's threads, started together when committed work waits and intake is quiet. */
+function pipelineOnDemand(ctx: Context, store: StoreThread | null, intakeBusy: () => boolean): { pipeline: ThreadGroup; demand: OnDemandThread } {
   const { config } = ctx;
   const workerLog = ctx.log.child({ subsystem: 'worker' });
-  const pipeline = new PipelineThread(
-    {
-      dataDir: config.data.dir,
-      settings: config.worker,
-      dns: config.dns,
-      auth: config.auth,
-      secret: config.secret,
-      mta: config.smtp.hostname,
-      logLevel: config.log.level,
-      connectStore: store ? () => store.connectPipeline() : null,
-      databaseUrl: config.database.url,
-      poolSize: config.database.poolSize,
-    },
-    workerLog,
+  const count = pipelineThreadCount(config.pipeline.threads);
+  const pipeline = new ThreadGroup(
+    Array.from(
+      { length: count },
+      (_, i) =>
+        new PipelineThread(
+          {
+            dataDir: config.data.dir,
+            settings: config.worker,
+            dns: config.dns,
+            auth: config.auth,
+            secret: config.secret,
+            mta: config.smtp.hostname,
+            logLevel: config.log.level,
+            connectStore: store ? () => store.connectPipeline() : null,
+            databaseUrl: config.database.url,
+            poolSize: config.database.poolSize,
+          },
+          count > 1 ? workerLog.child({ thread: i + 1 }) : workerLog,
+        ),
+    ),
   );
   const demand = new OnDemandThread(pipeline, {
     startDelayMaxMs: config.worker.startDelayMaxMs,
@@ -102,7 +118,10 @@ function pipelineOnDemand(ctx: Context, store: StoreThread | null, intakeBusy: (
     nowMs: () => ctx.clock.now().getTime(),
     onError: (err) => workerLog.error({ err }, 'could not read when pipeline work is due; looking again at the next commit'),
     onChange: (change, detail) =>
-      workerLog.info(detail, change === 'started' ? 'pipeline thread started: work is waiting' : 'pipeline thread stopped: no work for worker.idleStopMs'),
+      workerLog.info(
+        { ...detail, threads: count },
+        change === 'started' ? 'pipeline thread started: work is waiting' : 'pipeline thread stopped: no work for worker.idleStopMs',
+      ),
   });
   return { pipeline, demand };
 }
@@ -203,7 +222,7 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
   let http: HttpServer | null = null;
   try {
     await recoverFromLastRun(ctx);
-    let pipeline: PipelineThread | null = null;
+    let pipeline: ThreadGroup | null = null;
     const storeThread =
       ctx.backend === 'sqlite'
         ? new StoreThread({ dataDir: config.data.dir, maxSizeMb: config.data.maxSizeMb }, (err) => {
@@ -229,17 +248,23 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
     onDemand?.demand.begin();
     const relayStarted = options.relay === false ? null : relayOnDemand(ctx, publicUrlOf(config.http, http?.address ?? null));
     const relay = relayStarted?.relay ?? null;
-    // A decision's event is delivered at once: a running relay thread is told, a stopped one is started.
-    const eventsWritten = (): void => {
+    // A decision's event or a queued send is handled at once: a running relay thread is told, a stopped one is started.
+    const relayWork = (): void => {
       if (relay?.running) relay.notify('wake');
       else relayStarted?.demand?.committed();
     };
-    if (storeThread) storeThread.onEvents = eventsWritten;
+    if (storeThread) storeThread.onEvents = relayWork;
     // On PostgreSQL any node may have committed the work: every node hears of it and shares it.
     ctx.notifications?.on(CHANNELS.work, (kind) => {
-      if (kind === 'events') return eventsWritten();
+      if (kind === 'events' || kind === 'outbound') return relayWork();
       onDemand?.demand.committed();
       if (pipeline?.running) pipeline.notify('wake');
+    });
+    // Written here (an API send, a manual assignment, a replay): on PostgreSQL every node's relay is told, itself included.
+    const stopHearingWork = ctx.sql.work.on((kind) => {
+      if (kind === 'jobs') return;
+      if (ctx.backend === 'sqlite') return relayWork();
+      announceWork(ctx, kind).catch((err: unknown) => log.warn({ err }, 'could not tell the nodes of new relay work; their relays find it at the next poll'));
     });
     const running = { store: store as IntakeWriter, listener, committer };
     // Read from the inboxes over IMAP into the same store, once SMTP listens.
@@ -257,6 +282,9 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
       get pipelineRunning() {
         return pipeline?.running ?? false;
       },
+      get pipelineThreads() {
+        return pipeline?.runningCount ?? 0;
+      },
       get relayRunning() {
         return relay?.running ?? false;
       },
@@ -264,6 +292,7 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
         // In the order that loses nothing: no new work in, what was accepted committed, then the threads and the store.
         stopping ??= stopInOrder([
           () => retention.stop(),
+          () => stopHearingWork(),
           () => http?.close(),
           () => inboxes?.stop(),
           () => running.listener.stop(),

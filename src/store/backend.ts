@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { databasePath, openDatabase, unusableDataDirAsError } from './sqlite/database.ts';
 import { migrations } from './sqlite/migrations.ts';
 import { CHANNELS, PostgresListener } from './postgres/listener.ts';
+import type { WorkKind } from './sql/work-signal.ts';
 import { migratePostgres, postgresMigrationStatus } from './postgres/migrate.ts';
 import { PostgresRouteTable } from './postgres/routes.ts';
 import { createRepositories, repositoriesOver, type Repositories, type RouteTable } from './repositories.ts';
@@ -116,7 +117,7 @@ export function openThreadStorage(settings: ThreadStorageSettings): { repositori
 }
 
 /** Tells every node that work was committed (PostgreSQL; inside a transaction, it is sent when that commits). */
-export async function announceWork(repositories: Repositories, kind: 'jobs' | 'events'): Promise<void> {
+export async function announceWork(repositories: Repositories, kind: WorkKind): Promise<void> {
   if (repositories.sql.dialect !== 'postgres') return;
   await repositories.sql.prepare('SELECT pg_notify(?, ?)').run(CHANNELS.work, kind);
 }

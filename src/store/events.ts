@@ -62,6 +62,7 @@ export class EventStore {
     const payload: EventPayload = { id, type, timestamp: at.toISOString(), tenant: slug, data };
     await this.insertEvent.run(id, tenantId, type, subject, payload.timestamp, JSON.stringify(payload));
     await this.fanOut.run(id, at.getTime(), JSON.stringify(chain), type);
+    this.sql.announce('events');
     return id;
   }
 

@@ -116,6 +116,7 @@ export class OutboundStore {
         nowMs,
         at,
       );
+    this.sql.announce('outbound');
   }
 
   async get(id: string): Promise<OutboundMessage | null> {

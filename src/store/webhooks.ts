@@ -225,18 +225,17 @@ export class WebhookStore {
 
   /** Sends one delivery again now (delivered, failed or still waiting); false when the endpoint never had it. */
   async replayDelivery(webhookId: number, eventId: string, nowMs: number): Promise<boolean> {
-    return (
-      (
-        await this.sql
-          .prepare(`UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = ? WHERE webhook_id = ? AND event_id = ?`)
-          .run(nowMs, webhookId, eventId)
-      ).changes > 0
-    );
+    const { changes } = await this.sql
+      .prepare(`UPDATE webhook_deliveries SET state = 'pending', next_attempt_at = ? WHERE webhook_id = ? AND event_id = ?`)
+      .run(nowMs, webhookId, eventId);
+    if (changes > 0) this.sql.announce('events');
+    return changes > 0;
   }
 
   /** Delivers again every event since a time to these endpoints (those they want); returns how many deliveries were queued. */
   async replay(webhookIds: readonly number[], since: string, nowMs: number): Promise<number> {
     return await this.sql.transaction(async () => {
+      this.sql.announce('events');
       let n = 0;
       for (const webhookId of webhookIds) {
         const webhook = await this.get(webhookId);

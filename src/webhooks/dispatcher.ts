@@ -8,6 +8,7 @@ import type { Config } from '../config/index.ts';
 import { RefusedError } from '../errors.ts';
 import { checkTargetUrl, postPinned, resolvePublicTarget, type TargetRules } from '../net/index.ts';
 import type { Logger } from '../log.ts';
+import { WakeLoop } from '../runtime/wake-loop.ts';
 import type { Keyring } from '../secrets/keyring.ts';
 import type { DueDelivery, Repositories, WebhookStore } from '../store/index.ts';
 import { signedHeaders } from './signing.ts';
@@ -52,63 +53,42 @@ export interface DispatcherDeps {
 export class WebhookDispatcher {
   private readonly deps: DispatcherDeps;
   private readonly store: WebhookStore;
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
+  private readonly loop: WakeLoop;
   private stopped = false;
-  /** Woken during a pass: look again as soon as it ends. */
-  private again = false;
 
   constructor(deps: DispatcherDeps) {
     this.deps = deps;
     this.store = deps.repositories.webhooks;
+    this.loop = new WakeLoop({
+      pass: () => this.runOnce(),
+      nextDueAt: () => this.store.nextDueAt(),
+      pollMs: deps.settings.pollIntervalMs,
+      nowMs: deps.nowMs,
+      onError: (err, during) =>
+        this.deps.log.error(
+          { err },
+          during === 'pass' ? 'webhook pass failed; retrying at the next poll' : 'could not read when the next delivery is due; looking again at the next poll',
+        ),
+    });
   }
 
   start(): void {
-    this.schedule(0);
+    this.loop.start();
   }
 
   /** Events were written: deliver now instead of at the next poll. */
   wake(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    this.schedule(0);
+    this.loop.wake();
   }
 
   /** A pass is delivering now. */
   get busy(): boolean {
-    return this.running !== null;
+    return this.loop.busy;
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
-  }
-
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.running = this.runOnce()
-        .then(() => undefined)
-        .catch((err: unknown) => this.deps.log.error({ err }, 'webhook pass failed; retrying at the next poll'))
-        .finally(async () => {
-          this.running = null;
-          if (this.again) {
-            this.again = false;
-            return this.schedule(0);
-          }
-          const due = await this.store.nextDueAt();
-          const wait = due === null ? this.deps.settings.pollIntervalMs : Math.max(0, Math.min(this.deps.settings.pollIntervalMs, due - this.deps.nowMs()));
-          this.schedule(wait);
-        });
-    }, delayMs);
-    this.timer.unref?.();
+    await this.loop.stop();
   }
 
   /** How long a claimed delivery is this node's: past its timeout, so only a dead node's claims are taken over. */

@@ -414,10 +414,10 @@ describe('the data directory', () => {
     return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
   };
 
-  it('the read-only commands are commands that exist', () => {
+  it('the read-only commands are commands that exist', async () => {
     const paths = (command: Command, prefix: string[]): string[] =>
       command.commands.flatMap((sub) => [[...prefix, sub.name()].join(' '), ...paths(sub, [...prefix, sub.name()])]);
-    expect(paths(buildProgram(), [])).toEqual(expect.arrayContaining([...READ_ONLY_COMMANDS]));
+    expect(paths(await buildProgram(), [])).toEqual(expect.arrayContaining([...READ_ONLY_COMMANDS]));
   });
 
   it('a read-only command where there is no data says so and creates nothing', () => {

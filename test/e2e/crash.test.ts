@@ -1,15 +1,13 @@
 // The crash test: SIGKILL the server under concurrent load, start it again, and
 // check that every message answered 250 is stored exactly once, byte for byte,
-// and then processed by the restarted worker.
+// and then processed by the restarted worker exactly once (one decision event
+// each), with one pipeline thread and with several sharing the queue.
 import nodemailer, { type Transporter } from 'nodemailer';
 import { rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase, RawReader, spoolUsage, TenantStore, SqliteSql } from '../../src/store/index.ts';
 import { spawnServer } from '../helpers/process.ts';
 import { tempDir, waitFor } from '../helpers/server.ts';
-
-const dataDir = tempDir('mailroom-crash-');
-afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 interface Acked {
   id: string;
@@ -51,8 +49,11 @@ async function loadUntilKilled(port: number, kill: () => void): Promise<Acked[]>
   return acked;
 }
 
-describe('crash safety', () => {
-  it('keeps every acknowledged message exactly once across a SIGKILL', async () => {
+describe.each([1, 3])('crash safety with %i pipeline thread(s)', (threads) => {
+  const dataDir = tempDir('mailroom-crash-');
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('keeps every acknowledged message exactly once across a SIGKILL, and processes it once', async () => {
     const seedDb = openDatabase(dataDir);
     await new TenantStore(SqliteSql.of(seedDb), () => new Date()).add({
       slug: 'acme',
@@ -62,7 +63,7 @@ describe('crash safety', () => {
     });
     seedDb.close();
 
-    const env = { MAILROOM_DATA_DIR: dataDir, MAILROOM_LOG_LEVEL: 'info' };
+    const env = { MAILROOM_DATA_DIR: dataDir, MAILROOM_LOG_LEVEL: 'info', MAILROOM_PIPELINE_THREADS: String(threads), MAILROOM_WORKER_START_DELAY_MAX_MS: '1' };
     const first = await spawnServer(env);
     const acked = await loadUntilKilled(first.port, () => first.child.kill('SIGKILL'));
     expect(await first.exited).toBeNull();
@@ -89,6 +90,13 @@ describe('crash safety', () => {
       await waitFor(() => (pending.get() as { n: number }).n === 0, 20_000, 'all jobs done after restart');
       const unprocessed = db.prepare(`SELECT COUNT(*) AS n FROM messages WHERE status IN ('received', 'failed')`).get() as { n: number };
       expect(unprocessed.n).toBe(0);
+      // Processed once: one decision (and its event) per message, whichever thread took its job.
+      const decided = db.prepare(`SELECT subject, COUNT(*) AS n FROM events WHERE type LIKE 'message.%' GROUP BY subject`).all() as {
+        subject: string;
+        n: number;
+      }[];
+      expect(decided.filter((d) => d.n !== 1)).toEqual([]);
+      expect(decided.length).toBe(ids.length);
     } finally {
       db.close();
       second.child.kill('SIGTERM');

@@ -39,6 +39,23 @@ describe.each(BACKENDS)('on %s', (backend) => {
       await waitFor(async () => isProcessed((await t!.ctx.messages.get(second))?.status), 10_000, 'the second message processed');
     });
 
+    it('runs pipeline.threads threads sharing the queue, every message processed once', async () => {
+      t = await startTestServer({ backend, overrides: { worker: { idleStopMs: 0 }, pipeline: { threads: 2 } } });
+      const ids: string[] = [];
+      for (let n = 0; n < 40; n++) ids.push(await send(t.port, n));
+      await waitFor(() => t!.server.pipelineThreads === 2, 10_000, 'both pipeline threads to run');
+      await waitFor(
+        async () => (await Promise.all(ids.map(async (id) => isProcessed((await t!.ctx.messages.get(id))?.status)))).every(Boolean),
+        20_000,
+        'all processed',
+      );
+      const decided = (await t.ctx.sql.prepare(`SELECT subject, COUNT(*) AS n FROM events WHERE type LIKE 'message.%' GROUP BY subject`).all()) as {
+        subject: string;
+        n: number;
+      }[];
+      expect(decided.map((d) => [d.subject, Number(d.n)]).sort()).toEqual(ids.map((id) => [id, 1]).sort());
+    });
+
     it('keeps running once started when idleStopMs is 0', async () => {
       t = await startTestServer({ backend, overrides: { worker: { idleStopMs: 0 } } });
       const id = await send(t.port, 1);

@@ -42,6 +42,8 @@ export interface StartOptions {
   /** fsync at commits (true for benchmarks, whose figures must be real; tests may skip it: a test never loses power). */
   fsync?: boolean;
   maxConnections?: number;
+  /** More server settings (`-c name=value`), e.g. shared_preload_libraries. */
+  settings?: [string, string][];
 }
 
 /** initdb in `dir`, then start the server; resolves once it accepts connections. */
@@ -67,6 +69,7 @@ export async function startPostgres(dir: string, options: StartOptions = {}): Pr
     ['fsync', options.fsync ? 'on' : 'off'],
     ['max_connections', String(options.maxConnections ?? 200)],
     ['shared_buffers', '128MB'],
+    ...(options.settings ?? []),
   ];
   const url = (database: string): string => `postgres://mailroom@127.0.0.1:${port}/${database}`;
   const launch = async (): Promise<{ child: ChildProcess; exited: Promise<void> }> => {

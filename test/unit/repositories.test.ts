@@ -99,4 +99,24 @@ describe.each(BACKENDS)('on %s', (backend) => {
     });
     expect((await ctx.candidates.list('acme')).map((c) => c.externalId)).toEqual(['c-1', 'c-3']);
   });
+
+  it('tell of work written once its transaction commits, never when it rolls back', async () => {
+    const heard: string[] = [];
+    ctx.sql.work.on((kind) => heard.push(kind));
+    const acme = (await ctx.tenants.get('acme'))!;
+    await expect(
+      ctx.transaction(async (tx) => {
+        await tx.events.record(acme.id, 'message.dismissed', 'message:x', {}, new Date());
+        throw new Error('rolled back');
+      }),
+    ).rejects.toThrow('rolled back');
+    expect(heard).toEqual([]);
+    await ctx.transaction(async (tx) => {
+      await tx.events.record(acme.id, 'message.dismissed', 'message:y', {}, new Date());
+      expect(heard).toEqual([]);
+    });
+    expect(heard).toEqual(['events']);
+    await ctx.events.record(acme.id, 'message.dismissed', 'message:z', {}, new Date());
+    expect(heard).toEqual(['events', 'events']);
+  });
 });

@@ -6,10 +6,13 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
 import { POSTGRES_FUNCTIONS, type RunResult, type Sql, type SqlStatement } from '../sql/sql.ts';
+import { WorkSignal, type WorkKind } from '../sql/work-signal.ts';
 
 interface Open {
   client: pg.PoolClient;
   depth: number;
+  /** Work kinds announced inside it: told once it commits. */
+  announced: Set<WorkKind>;
   /** Set when the transaction ended: work it started that runs on (a timer) goes back to the pool. */
   ended: boolean;
 }
@@ -73,6 +76,7 @@ export class PostgresSql implements Sql {
   readonly dialect = 'postgres' as const;
   readonly fn = POSTGRES_FUNCTIONS;
   readonly pool: pg.Pool;
+  readonly work = new WorkSignal();
   private readonly current = new AsyncLocalStorage<Open>();
   private readonly texts = new Map<string, string>();
 
@@ -111,17 +115,27 @@ export class PostgresSql implements Sql {
     return open !== undefined && !open.ended;
   }
 
+  announce(kind: WorkKind): void {
+    const open = this.current.getStore();
+    if (open && !open.ended) open.announced.add(kind);
+    else this.work.emit(kind);
+  }
+
   async transaction<T>(work: () => Promise<T>): Promise<T> {
     const open = this.current.getStore();
     if (open && !open.ended) return this.savepoint(open, work);
-    return onOwnConnection(this.pool, async (client) => {
-      const mine: Open = { client, depth: 0, ended: false };
+    const mine: Open = { client: null as unknown as pg.PoolClient, depth: 0, ended: false, announced: new Set() };
+    const result = await onOwnConnection(this.pool, async (client) => {
+      mine.client = client;
       try {
         return await this.current.run(mine, work);
       } finally {
         mine.ended = true;
       }
     });
+    // Committed (onOwnConnection threw otherwise).
+    for (const kind of mine.announced) this.work.emit(kind);
+    return result;
   }
 
   private async savepoint<T>(open: Open, work: () => Promise<T>): Promise<T> {

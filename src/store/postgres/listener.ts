@@ -8,7 +8,7 @@ import pg from 'pg';
 export const CHANNELS = {
   /** Routes were added or changed (sent by the routes trigger). */
   routes: 'mailroom_routes',
-  /** Work was committed: payload `jobs` (messages to process) or `events` (webhooks to deliver). */
+  /** Work was committed: payload `jobs` (messages to process), `events` (webhooks to deliver) or `outbound` (mail to send). */
   work: 'mailroom_work',
 } as const;
 

@@ -5,6 +5,8 @@
 // repository is written once. SQL is written with `?` placeholders in the
 // subset both dialects share; where they differ, a repository asks `dialect`.
 
+import type { WorkKind, WorkSignal } from './work-signal.ts';
+
 export type Dialect = 'sqlite' | 'postgres';
 
 export interface RunResult {
@@ -89,6 +91,10 @@ export interface Sql {
   transaction<T>(work: () => Promise<T>): Promise<T>;
   /** True while the caller runs inside a transaction of this Sql. */
   inTransaction(): boolean;
+  /** This connection's listeners for work written through it (see work-signal.ts). */
+  readonly work: WorkSignal;
+  /** Tells `work`'s listeners of `kind` once the caller's transaction commits (at once outside one; never when it rolls back). */
+  announce(kind: WorkKind): void;
   close(): Promise<void>;
 }
 

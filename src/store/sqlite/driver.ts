@@ -7,17 +7,21 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Database, Statement } from 'better-sqlite3';
 import { SQLITE_FUNCTIONS, type RunResult, type Sql, type SqlStatement } from '../sql/sql.ts';
+import { WorkSignal, type WorkKind } from '../sql/work-signal.ts';
 
 interface Open {
   token: object;
   done: Promise<void>;
   depth: number;
+  /** Work kinds announced inside it: told once it commits. */
+  announced: Set<WorkKind>;
 }
 
 export class SqliteSql implements Sql {
   readonly dialect = 'sqlite' as const;
   readonly fn = SQLITE_FUNCTIONS;
   readonly db: Database;
+  readonly work = new WorkSignal();
   private readonly owner = new AsyncLocalStorage<object>();
   private open: Open | null = null;
   private readonly statements = new Map<string, Statement>();
@@ -62,17 +66,24 @@ export class SqliteSql implements Sql {
     return this.open !== null && this.owner.getStore() === this.open.token;
   }
 
+  announce(kind: WorkKind): void {
+    if (this.inTransaction()) (this.open as Open).announced.add(kind);
+    else this.work.emit(kind);
+  }
+
   async transaction<T>(work: () => Promise<T>): Promise<T> {
     if (this.inTransaction()) return this.savepoint(this.open as Open, work);
     for (let wait = this.blockedBy(); wait; wait = this.blockedBy()) await wait;
     const token = {};
     let finish = (): void => {};
-    this.open = { token, done: new Promise<void>((resolve) => (finish = resolve)), depth: 0 };
+    const open: Open = { token, done: new Promise<void>((resolve) => (finish = resolve)), depth: 0, announced: new Set() };
+    this.open = open;
     try {
       this.db.exec('BEGIN IMMEDIATE');
       try {
         const result = await this.owner.run(token, work);
         this.db.exec('COMMIT');
+        for (const kind of open.announced) this.work.emit(kind);
         return result;
       } catch (err) {
         if (this.db.inTransaction) this.db.exec('ROLLBACK');
