@@ -6,9 +6,19 @@ import { randomBytes } from 'node:crypto';
 import type { CheckOptions, CheckReport } from '../checks/index.ts';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors.ts';
 import type { Context } from '../context.ts';
-import type { NewTenant, Tenant, TenantChange, TenantCheck } from '../store/index.ts';
+import { RouteTakenError, TenantError, type NewTenant, type Tenant, type TenantChange, type TenantCheck } from '../store/index.ts';
 import { isOperator } from './mail-servers.ts';
-import { tenantWithin, type Reach } from './reach.ts';
+import { reaches, tenantWithin, type Reach } from './reach.ts';
+
+/** An address taken by a tenant out of the caller's reach is said to be taken, not by whom: another tenant is not even confirmed to exist. */
+async function routesChecked<T>(reach: Reach, change: () => Promise<T>): Promise<T> {
+  try {
+    return await change();
+  } catch (err) {
+    if (err instanceof RouteTakenError && !reaches(reach, err.ownerId)) throw new TenantError(`${err.value} is already routed to another tenant`);
+    throw err;
+  }
+}
 
 /** Adds a tenant; a caller limited to some tenants may add subcompanies under them only. */
 export async function addTenant(ctx: Context, reach: Reach, input: NewTenant): Promise<Tenant> {
@@ -16,7 +26,7 @@ export async function addTenant(ctx: Context, reach: Reach, input: NewTenant): P
     if (!input.parent) throw new ForbiddenError('only an operator adds a top-level tenant; name a parent to add a subcompany', 'parent');
     await tenantWithin(ctx, reach, input.parent);
   }
-  return await ctx.tenants.add(input);
+  return await routesChecked(reach, () => ctx.tenants.add(input));
 }
 
 /** A page of the tenants within reach, by slug after `after`. */
@@ -27,7 +37,7 @@ export async function listTenants(ctx: Context, reach: Reach, page: { after: str
 /** Changes a tenant within reach: each list given replaces that list; new routes are taken by every listener at once. */
 export async function updateTenant(ctx: Context, reach: Reach, slug: string, change: TenantChange): Promise<Tenant> {
   const tenant = await tenantWithin(ctx, reach, slug);
-  return await ctx.tenants.update(tenant.slug, change);
+  return await routesChecked(reach, () => ctx.tenants.update(tenant.slug, change));
 }
 
 /**

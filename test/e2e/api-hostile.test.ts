@@ -1,0 +1,109 @@
+// The API against a hostile tenant: a tenant token (a tenant admin gone bad,
+// or a stolen token) tries to reach past its tenant and to aim mailroom's
+// connections, and the platform token still sees what only it should. Each
+// case here was a hole once: a private address hidden in an IPv6 form the
+// check did not know, a trusted CA swapped in under a stored password, and a
+// refusal that named the other tenant holding an address.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPlatformToken, EVERY_TENANT } from '../../src/operations/index.ts';
+import { ProblemSchema } from '../../src/http/schemas.ts';
+import { BACKENDS, startTestServer, type TestServer } from '../helpers/server.ts';
+
+type Answer = { status: number; body: Record<string, unknown> };
+
+const CA = '-----BEGIN CERTIFICATE-----\nMIIBattacker\n-----END CERTIFICATE-----\n';
+
+// One server at a time: each backend's suite starts its own.
+let t: TestServer;
+let base: string;
+let platform: string;
+let globex: string;
+
+async function call(method: string, path: string, token: string, body?: unknown): Promise<Answer> {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+function problem(answer: Answer, status: number): string {
+  expect(answer.status, JSON.stringify(answer.body)).toBe(status);
+  return ProblemSchema.parse(answer.body).detail ?? '';
+}
+
+const account = (name: string, host: string) => ({
+  name,
+  provider: 'custom',
+  host,
+  port: 587,
+  security: 'starttls',
+  username: 'recruiter@globex.com',
+  password: 'app-password-1',
+  from: 'recruiter@globex.com',
+});
+
+describe.each(BACKENDS)('a hostile tenant token on %s', (backend) => {
+  beforeAll(async () => {
+    t = await startTestServer({ backend, overrides: { relay: { allowPrivateNetworks: false } } });
+    base = `http://127.0.0.1:${t.server.http!.port}`;
+    platform = (await createPlatformToken(t.ctx, EVERY_TENANT, 'platform')).token;
+    globex = (await t.ctx.apiTokens.create((await t.ctx.tenants.get('globex'))!.id, 'ats', new Date().toISOString())).token;
+  });
+  afterAll(async () => {
+    await t.cleanup();
+  });
+
+  it.each([
+    ['2002:7f00:1::', /loopback \(127\/8\), in IPv6 form/],
+    ['2002:a9fe:a9fe::', /link-local.*in IPv6 form/],
+    ['::ffff:0:127.0.0.1', /loopback \(127\/8\), in IPv6 form/],
+    ['64:ff9b:1::a00:1', /local-use NAT64/],
+    ['2001:0:4136:e378:8000:63bf:3fff:fdd2', /Teredo/],
+  ])('cannot aim an account at a private address spelled %s', async (host, range) => {
+    const detail = problem(await call('POST', '/v1/accounts', globex, account(`at-${host}`, host)), 422);
+    expect(detail).toMatch(range);
+    expect(detail).toMatch(/relay\.allowPrivateNetworks/);
+    expect((await t.ctx.accounts.list('globex')).map((a) => a.host)).not.toContain(host);
+  });
+
+  it('cannot make an account trust its own CA without the password, so the stored one reaches no one but the server it was typed for', async () => {
+    const created = await call('POST', '/v1/accounts', globex, account('main', '203.0.113.25'));
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const id = created.body['id'] as number;
+    const sealed = await t.ctx.accounts.sealedSecret(id);
+    expect(problem(await call('PATCH', `/v1/accounts/${id}`, globex, { tlsCa: CA }), 400)).toMatch(/trusted CA needs the password again/);
+    expect((await t.ctx.accounts.get(id))?.tlsCa).toBeNull();
+    expect(await t.ctx.accounts.sealedSecret(id)).toBe(sealed);
+    // With the password, or from the platform with it: the CA is the one the password is now typed for.
+    const withPassword = await call('PATCH', `/v1/accounts/${id}`, globex, { tlsCa: CA, password: 'app-password-2' });
+    expect(withPassword.status, JSON.stringify(withPassword.body)).toBe(200);
+    expect(withPassword.body['tlsCa']).toBe('custom');
+    // The same CA again (a form sent back with CRLF line ends), or none (the public CAs), needs nothing.
+    expect((await call('PATCH', `/v1/accounts/${id}`, globex, { tlsCa: CA.replace(/\n/g, '\r\n'), fromName: 'Globex' })).status).toBe(200);
+    expect((await call('PATCH', `/v1/accounts/${id}`, globex, { tlsCa: null })).status).toBe(200);
+    expect((await t.ctx.accounts.get(id))?.tlsCa).toBeNull();
+  });
+
+  it('learns that an address is taken, never which tenant has it; the platform token is told', async () => {
+    const detail = problem(await call('PATCH', '/v1/tenants/globex', globex, { replyDomains: ['replies.globex.com', 'replies.acme.com'] }), 400);
+    expect(detail).toMatch(/replies\.acme\.com is already routed to another tenant/);
+    expect(detail).not.toMatch(/acme"/);
+    const sub = problem(
+      await call('POST', '/v1/tenants', globex, {
+        slug: 'globex-uk',
+        parent: 'globex',
+        domains: ['globex.co.uk'],
+        forwardAddresses: ['acme-jobs@in.mailroom.test'],
+      }),
+      400,
+    );
+    expect(sub).toMatch(/acme-jobs@in\.mailroom\.test is already routed to another tenant/);
+    expect(problem(await call('PATCH', '/v1/tenants/globex', platform, { replyDomains: ['replies.globex.com', 'replies.acme.com'] }), 400)).toMatch(
+      /already routed to tenant "acme"/,
+    );
+    expect((await t.ctx.tenants.get('globex'))?.replyDomains).toEqual(['replies.globex.com']);
+  });
+});
