@@ -88,7 +88,12 @@ export async function startTenantCheck(ctx: Context, reach: Reach, slug: string,
   const now = ctx.clock.now();
   const waits = Math.max(1, options.inboxes.length || tenant.inboxes.length);
   const deadline = new Date(now.getTime() + waits * ctx.config.checks.forwardingTimeoutMs + CHECK_MARGIN_MS);
-  await ctx.tenantChecks.start(id, tenant.id, now.toISOString(), deadline.toISOString());
+  // Its forwarding tests send mail and wait minutes for it: one at a time per tenant, so a token cannot pile them up.
+  const running = await ctx.tenantChecks.startAlone(id, tenant.id, now.toISOString(), deadline.toISOString());
+  if (running)
+    throw new ConflictError(
+      `a check of ${tenant.slug} with forwarding tests is still running: poll /v1/tenants/${tenant.slug}/checks/${running} until it is done`,
+    );
   const finish = (outcome: { report: string } | { error: string }) => ctx.tenantChecks.finish(id, outcome, ctx.clock.now().toISOString());
   void checkTenantSetup(ctx, reach, slug, { ...options, progress: () => undefined })
     .then(({ report }) => finish({ report: JSON.stringify(report) }))

@@ -106,4 +106,21 @@ describe.each(BACKENDS)('a hostile tenant token on %s', (backend) => {
     );
     expect((await t.ctx.tenants.get('globex'))?.replyDomains).toEqual(['replies.globex.com']);
   });
+  it('cannot pile up background checks: one forwarding test at a time per tenant, a lost one does not hold the next', async () => {
+    const now = Date.now();
+    const globexId = (await t.ctx.tenants.get('globex'))!.id;
+    // A check still running (its forwarding tests wait minutes for mail, scanning for it): another is refused, naming the one to poll.
+    await t.ctx.tenantChecks.start('chk_running', globexId, new Date(now).toISOString(), new Date(now + 600_000).toISOString());
+    const refused = await call('POST', '/v1/tenants/globex/check', globex, { sendTests: true, inboxes: ['a@victim.example', 'b@victim.example'] });
+    expect(problem(refused, 409)).toMatch(/still running.*\/v1\/tenants\/globex\/checks\/chk_running/);
+    // The plain check (no mail sent, nothing to wait for) still answers at once.
+    expect((await call('POST', '/v1/tenants/globex/check', globex)).status).toBe(200);
+    // Past its deadline it was lost with its node: a new one starts.
+    await t.ctx.tenantChecks.finish('chk_running', { error: 'done with' }, new Date(now).toISOString());
+    await t.ctx.tenantChecks.start('chk_lost', globexId, new Date(now - 700_000).toISOString(), new Date(now - 100_000).toISOString());
+    const started = await call('POST', '/v1/tenants/globex/check', globex, { sendTests: true });
+    expect(started.status, JSON.stringify(started.body)).toBe(202);
+    // Another tenant's running check holds nothing of this one's.
+    expect((await call('POST', '/v1/tenants/acme/check', platform, { sendTests: true })).status).toBe(202);
+  });
 });
