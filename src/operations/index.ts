@@ -30,6 +30,7 @@ export {
   makeDefaultAccount,
   removeAccount,
   sendAccountTestEmail,
+  startAccountTestEmail,
   testAccount,
   type AccountInput,
   type SentCopyInput,

@@ -5,9 +5,10 @@
 // check did not know, a trusted CA swapped in under a stored password, and a
 // refusal that named the other tenant holding an address.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPlatformToken, EVERY_TENANT } from '../../src/operations/index.ts';
+import { addAccount, createPlatformToken, EVERY_TENANT } from '../../src/operations/index.ts';
 import { ProblemSchema } from '../../src/http/schemas.ts';
-import { BACKENDS, startTestServer, type TestServer } from '../helpers/server.ts';
+import { startProvider, type Provider } from '../helpers/provider.ts';
+import { BACKENDS, startTestServer, waitFor, type TestServer } from '../helpers/server.ts';
 
 type Answer = { status: number; body: Record<string, unknown> };
 
@@ -18,6 +19,7 @@ let t: TestServer;
 let base: string;
 let platform: string;
 let globex: string;
+let provider: Provider;
 
 async function call(method: string, path: string, token: string, body?: unknown): Promise<Answer> {
   const response = await fetch(`${base}${path}`, {
@@ -47,12 +49,14 @@ const account = (name: string, host: string) => ({
 
 describe.each(BACKENDS)('a hostile tenant token on %s', (backend) => {
   beforeAll(async () => {
-    t = await startTestServer({ backend, overrides: { relay: { allowPrivateNetworks: false } } });
+    t = await startTestServer({ backend, overrides: { relay: { allowPrivateNetworks: false }, checks: { forwardingTimeoutMs: 3000 } } });
+    provider = await startProvider({ secure: false, users: { 'recruiter@globex.com': 'app-password-1' } });
     base = `http://127.0.0.1:${t.server.http!.port}`;
     platform = (await createPlatformToken(t.ctx, EVERY_TENANT, 'platform')).token;
     globex = (await t.ctx.apiTokens.create((await t.ctx.tenants.get('globex'))!.id, 'ats', new Date().toISOString())).token;
   });
   afterAll(async () => {
+    await provider.close();
     await t.cleanup();
   });
 
@@ -122,5 +126,23 @@ describe.each(BACKENDS)('a hostile tenant token on %s', (backend) => {
     expect(started.status, JSON.stringify(started.body)).toBe(202);
     // Another tenant's running check holds nothing of this one's.
     expect((await call('POST', '/v1/tenants/acme/check', platform, { sendTests: true })).status).toBe(202);
+  });
+  it('cannot pile up test emails: one at a time per account, each a send and minutes of waiting', async () => {
+    // The operator put this one on the stand-in provider (loopback); the test email then waits for the mail to come back.
+    const { account: stand } = await addAccount(t.ctx, EVERY_TENANT, {
+      ...account('stand-in', '127.0.0.1'),
+      port: provider.port,
+      tenant: 'globex',
+      tlsCa: provider.ca,
+      credentials: { password: 'app-password-1' },
+    });
+    const sentBefore = provider.received.length;
+    expect((await call('POST', `/v1/accounts/${stand.id}/test-email`, globex)).status).toBe(202);
+    const again = await Promise.all([1, 2, 3].map(() => call('POST', `/v1/accounts/${stand.id}/test-email`, globex)));
+    for (const answer of again) expect(problem(answer, 409)).toMatch(/test email of account \d+ is still on its way/);
+    // It comes back to nobody (the stand-in keeps it): failing after the wait; then the next may start.
+    await waitFor(async () => (await t.ctx.accounts.get(stand.id))?.status === 'failing', 10_000, 'the test email given up');
+    expect(provider.received.length - sentBefore).toBe(1);
+    expect((await call('POST', `/v1/accounts/${stand.id}/test-email`, globex)).status).toBe(202);
   });
 });
