@@ -1,9 +1,10 @@
 // The API against a hostile tenant: a tenant token (a tenant admin gone bad,
-// or a stolen token) tries to reach past its tenant and to aim mailroom's
-// connections, and the platform token still sees what only it should. Each
-// case here was a hole once: a private address hidden in an IPv6 form the
-// check did not know, a trusted CA swapped in under a stored password, and a
-// refusal that named the other tenant holding an address.
+// or a stolen token) tries to reach past its tenant, to aim mailroom's
+// connections and to tie up the server, on both backends. Each case here was a
+// hole once: a private address hidden in an IPv6 form the check did not know,
+// a trusted CA swapped in under a stored password, a refusal that named the
+// other tenant holding an address, and background checks and test emails
+// started without limit (each a send and minutes of polling).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addAccount, createPlatformToken, EVERY_TENANT } from '../../src/operations/index.ts';
 import { ProblemSchema } from '../../src/http/schemas.ts';
