@@ -1209,6 +1209,15 @@ export interface paths {
             'application/problem+json': components['schemas']['Problem'];
           };
         };
+        /** @description its previous test email is still on its way (one at a time per account) */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
       };
     };
     delete?: never;
@@ -2088,6 +2097,15 @@ export interface paths {
         };
         /** @description no such tenant within reach */
         404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description a check of this tenant with forwarding tests is still running (its url is in the detail) */
+        409: {
           headers: {
             [name: string]: unknown;
           };

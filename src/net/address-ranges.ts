@@ -1,7 +1,9 @@
 // Which IP addresses are not on the public internet, by class, with the name
 // an operator reads in the refusal. IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible
-// (::a.b.c.d) and NAT64 (64:ff9b::a.b.c.d, RFC 6052) forms are judged by the
-// IPv4 address they carry, so a private address cannot hide inside an IPv6 one.
+// (::a.b.c.d), IPv4-translated (::ffff:0:a.b.c.d, RFC 6145), NAT64
+// (64:ff9b::a.b.c.d, RFC 6052) and 6to4 (2002:AABB:CCDD::, RFC 3056) forms are
+// judged by the IPv4 address they carry, so a private address cannot hide
+// inside an IPv6 one.
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 
 type Family = 'ipv4' | 'ipv6';
@@ -20,6 +22,11 @@ const RANGES: readonly [string, string, number, Family][] = [
   ['multicast (224/4)', '224.0.0.0', 4, 'ipv4'],
   ['reserved and broadcast (240/4)', '240.0.0.0', 4, 'ipv4'],
   ['unspecified (::)', '::', 128, 'ipv6'],
+  // Translated by the operator's own gateway to any IPv4 address it reaches, private ones included.
+  ['local-use NAT64 (64:ff9b:1::/48)', '64:ff9b:1::', 48, 'ipv6'],
+  ['discard-only (100::/64)', '100::', 64, 'ipv6'],
+  // A tunnel whose far end is an obfuscated IPv4 address: never a mail server.
+  ['Teredo (2001::/32)', '2001::', 32, 'ipv6'],
   ['loopback (::1)', '::1', 128, 'ipv6'],
   ['unique-local (fc00::/7)', 'fc00::', 7, 'ipv6'],
   ['link-local (fe80::/10)', 'fe80::', 10, 'ipv6'],
@@ -50,16 +57,22 @@ function groupsOf(ip: string): number[] {
   return [...left, ...fill, ...right].map((g) => parseInt(g, 16));
 }
 
-/** The IPv4 address an IPv6 one carries (mapped, compatible, NAT64), or null. */
+const dotted = (high: number, low: number): string => `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
+
+/** The IPv4 address an IPv6 one carries (mapped, compatible, translated, NAT64, 6to4), or null. */
 function embeddedIpv4(ip: string): string | null {
   const g = groupsOf(ip);
   if (g.length !== 8 || g.some((x) => Number.isNaN(x))) return null;
-  const [g0, g1, g2, g3, g4, g5, g6 = 0, g7 = 0] = g;
-  const mapped = g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0 && g5 === 0xffff;
-  const compatible = g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0 && g5 === 0 && (g6 !== 0 || g7 > 1);
+  const [g0, g1 = 0, g2 = 0, g3, g4, g5, g6 = 0, g7 = 0] = g;
+  // 6to4 carries it in the second and third groups.
+  if (g0 === 0x2002) return dotted(g1, g2);
+  const zeroHead = g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0;
+  const mapped = zeroHead && g4 === 0 && g5 === 0xffff;
+  const translated = zeroHead && g4 === 0xffff && g5 === 0;
+  const compatible = zeroHead && g4 === 0 && g5 === 0 && (g6 !== 0 || g7 > 1);
   const nat64 = g0 === 0x64 && g1 === 0xff9b && g2 === 0 && g3 === 0 && g4 === 0 && g5 === 0;
-  if (!mapped && !compatible && !nat64) return null;
-  return `${g6 >> 8}.${g6 & 255}.${g7 >> 8}.${g7 & 255}`;
+  if (!mapped && !translated && !compatible && !nat64) return null;
+  return dotted(g6, g7);
 }
 
 /** The class of a non-public address ("loopback (127/8)"), or null for a public one (or not an IP). */

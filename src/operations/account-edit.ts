@@ -1,9 +1,10 @@
 // Editing a sending account (console, API): where and as whom it connects,
 // the private CA it trusts, what its mail says it is from, the delay between
 // emails. The stored credential belongs to the server it was typed for: any
-// change of server, port, security or user name needs it again (a new
-// password; an OAuth2 account signs in with its provider again), so an edit
-// can never send the stored one somewhere else. A changed server is checked
+// change of server, port, security or user name, or a new private CA (which
+// decides what server passes for that one), needs it again (a new password; an
+// OAuth2 account signs in with its provider again), so an edit can never send
+// the stored one somewhere else. A changed server is checked
 // like a new one (mail-servers.ts). Changed settings are untested, so the
 // account goes back to Pending (announced like any change of status).
 import { InvalidError } from '../errors.ts';
@@ -28,6 +29,9 @@ export interface AccountEdit {
   replyTo: string;
   delayMs: number;
 }
+
+/** A PEM as compared: line ends and surrounding space as a form or a file may give them. */
+const pemText = (pem: string | null): string => (pem ?? '').replace(/\r\n?/g, '\n').trim();
 
 /** The credential again, or a refusal naming it, when where or as whom the account connects changes. */
 function requireCredential(account: Account, edit: AccountEdit, changed: string[]): void {
@@ -62,6 +66,8 @@ export async function editAccount(ctx: Context, reach: Reach, id: number, edit: 
     ...(port !== account.port ? ['port'] : []),
     ...(security !== account.security ? ['security'] : []),
     ...(username !== account.username ? ['user name'] : []),
+    // A CA of the editor's choosing would pass a server of theirs as this one; going back to the public CAs would not.
+    ...(tlsCa !== null && pemText(tlsCa) !== pemText(account.tlsCa) ? ['trusted CA'] : []),
   ];
   requireCredential(account, edit, changed);
   // Checked when it moves; the operator's permission for a private server stays only while it does not (or when the operator moves it).

@@ -51,6 +51,39 @@ export async function testAccount(ctx: Context, reach: Reach, id: number): Promi
   return { account, result };
 }
 
+/** The accounts whose test email is on its way, per server (context): each holds a send and minutes of polling for its return. */
+const testEmailsOnTheirWay = new WeakMap<Context, Set<number>>();
+
+/**
+ * Starts a test email to the account's own reply address: `done` settles when
+ * it came back through our MX (or did not in time). One at a time per account,
+ * so a caller cannot pile them up; refused (a conflict) while one is on its way.
+ */
+export async function startAccountTestEmail(
+  ctx: Context,
+  reach: Reach,
+  id: number,
+  options: { timeoutMs: number; progress?: (line: string) => void },
+): Promise<{ account: Account; done: Promise<TestEmailResult> }> {
+  const account = await accountWithin(ctx, reach, id);
+  const onTheirWay = testEmailsOnTheirWay.get(ctx) ?? new Set<number>();
+  testEmailsOnTheirWay.set(ctx, onTheirWay);
+  if (onTheirWay.has(account.id))
+    throw new ConflictError(
+      `the test email of account ${account.id} is still on its way: wait for its result (account.status_changed, or GET the account)`,
+      'account',
+    );
+  onTheirWay.add(account.id);
+  const done = (async () => {
+    await openCredentials(ctx, account);
+    const { sendTestEmail } = await import('../relay/test-email.ts');
+    return await sendTestEmail(ctx, account, { timeoutMs: options.timeoutMs, progress: options.progress ?? (() => undefined) });
+  })().finally(() => onTheirWay.delete(account.id));
+  // Settled by whoever awaits it; a start whose caller lets it run on must not leave an unhandled rejection.
+  done.catch(() => undefined);
+  return { account, done };
+}
+
 /** Sends a test email to the account's own reply address and waits for it to come back through our MX. */
 export async function sendAccountTestEmail(
   ctx: Context,
@@ -58,11 +91,8 @@ export async function sendAccountTestEmail(
   id: number,
   options: { timeoutMs: number; progress?: (line: string) => void },
 ): Promise<{ account: Account; result: TestEmailResult }> {
-  const account = await accountWithin(ctx, reach, id);
-  await openCredentials(ctx, account);
-  const { sendTestEmail } = await import('../relay/test-email.ts');
-  const result = await sendTestEmail(ctx, account, { timeoutMs: options.timeoutMs, progress: options.progress ?? (() => undefined) });
-  return { account, result };
+  const { account, done } = await startAccountTestEmail(ctx, reach, id, options);
+  return { account, result: await done };
 }
 
 /** Makes the account the default of its owner (a user) or of its tenant. */

@@ -35,6 +35,7 @@ export {
   makeDefaultAccount,
   removeAccount,
   sendAccountTestEmail,
+  startAccountTestEmail,
   testAccount,
   type AccountInput,
   type SentCopyInput,

@@ -6,9 +6,19 @@ import { randomBytes } from 'node:crypto';
 import type { CheckOptions, CheckReport } from '../checks/index.ts';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors.ts';
 import type { Context } from '../context.ts';
-import type { NewTenant, Tenant, TenantChange, TenantCheck } from '../store/index.ts';
+import { RouteTakenError, TenantError, type NewTenant, type Tenant, type TenantChange, type TenantCheck } from '../store/index.ts';
 import { isOperator } from './mail-servers.ts';
-import { tenantWithin, type Reach } from './reach.ts';
+import { reaches, tenantWithin, type Reach } from './reach.ts';
+
+/** An address taken by a tenant out of the caller's reach is said to be taken, not by whom: another tenant is not even confirmed to exist. */
+async function routesChecked<T>(reach: Reach, change: () => Promise<T>): Promise<T> {
+  try {
+    return await change();
+  } catch (err) {
+    if (err instanceof RouteTakenError && !reaches(reach, err.ownerId)) throw new TenantError(`${err.value} is already routed to another tenant`);
+    throw err;
+  }
+}
 
 /** Adds a tenant; a caller limited to some tenants may add subcompanies under them only. */
 export async function addTenant(ctx: Context, reach: Reach, input: NewTenant): Promise<Tenant> {
@@ -16,7 +26,7 @@ export async function addTenant(ctx: Context, reach: Reach, input: NewTenant): P
     if (!input.parent) throw new ForbiddenError('only an operator adds a top-level tenant; name a parent to add a subcompany', 'parent');
     await tenantWithin(ctx, reach, input.parent);
   }
-  return await ctx.tenants.add(input);
+  return await routesChecked(reach, () => ctx.tenants.add(input));
 }
 
 /** A page of the tenants within reach, by slug after `after`. */
@@ -27,7 +37,7 @@ export async function listTenants(ctx: Context, reach: Reach, page: { after: str
 /** Changes a tenant within reach: each list given replaces that list; new routes are taken by every listener at once. */
 export async function updateTenant(ctx: Context, reach: Reach, slug: string, change: TenantChange): Promise<Tenant> {
   const tenant = await tenantWithin(ctx, reach, slug);
-  return await ctx.tenants.update(tenant.slug, change);
+  return await routesChecked(reach, () => ctx.tenants.update(tenant.slug, change));
 }
 
 /**
@@ -78,7 +88,12 @@ export async function startTenantCheck(ctx: Context, reach: Reach, slug: string,
   const now = ctx.clock.now();
   const waits = Math.max(1, options.inboxes.length || tenant.inboxes.length);
   const deadline = new Date(now.getTime() + waits * ctx.config.checks.forwardingTimeoutMs + CHECK_MARGIN_MS);
-  await ctx.tenantChecks.start(id, tenant.id, now.toISOString(), deadline.toISOString());
+  // Its forwarding tests send mail and wait minutes for it: one at a time per tenant, so a token cannot pile them up.
+  const running = await ctx.tenantChecks.startAlone(id, tenant.id, now.toISOString(), deadline.toISOString());
+  if (running)
+    throw new ConflictError(
+      `a check of ${tenant.slug} with forwarding tests is still running: poll /v1/tenants/${tenant.slug}/checks/${running} until it is done`,
+    );
   const finish = (outcome: { report: string } | { error: string }) => ctx.tenantChecks.finish(id, outcome, ctx.clock.now().toISOString());
   void checkTenantSetup(ctx, reach, slug, { ...options, progress: () => undefined })
     .then(({ report }) => finish({ report: JSON.stringify(report) }))

@@ -24,7 +24,17 @@ export { migratePostgres, postgresMigrationStatus, type MigrationStatus } from '
 export { copySqliteToPostgres, COPY_ORDER, type TableCopy } from './postgres/copy.ts';
 export { openDatabase, databasePath, databaseFileBytes, type Database } from './sqlite/database.ts';
 export { migrate, migrations } from './sqlite/migrations.ts';
-export { TenantStore, TenantError, normalizeAddress, normalizeDomain, type Tenant, type NewTenant, type TenantChange, type Route } from './tenants.ts';
+export {
+  TenantStore,
+  TenantError,
+  RouteTakenError,
+  normalizeAddress,
+  normalizeDomain,
+  type Tenant,
+  type NewTenant,
+  type TenantChange,
+  type Route,
+} from './tenants.ts';
 export {
   MessageStore,
   PIPELINE_JOB,

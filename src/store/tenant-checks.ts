@@ -41,6 +41,26 @@ export class TenantCheckStore {
       .run(id, tenantId, at, deadlineAt);
   }
 
+  /**
+   * Starts a check unless one of the tenant is still running (and not past its
+   * deadline, which would mean its node stopped): then that one's id, and
+   * nothing is started. One statement, so two requests at once start one.
+   */
+  async startAlone(id: string, tenantId: number, at: string, deadlineAt: string): Promise<string | null> {
+    const inserted = await this.sql
+      .prepare(
+        "INSERT INTO tenant_checks (id, tenant_id, state, created_at, deadline_at) SELECT CAST(? AS TEXT), CAST(? AS BIGINT), 'running', CAST(? AS TEXT), CAST(? AS TEXT) WHERE NOT EXISTS (SELECT 1 FROM tenant_checks WHERE tenant_id = ? AND state = 'running' AND deadline_at > ?)",
+      )
+      .run(id, tenantId, at, deadlineAt, tenantId, at);
+    if (inserted.changes > 0) return null;
+    const running = (await this.sql
+      .prepare("SELECT id FROM tenant_checks WHERE tenant_id = ? AND state = 'running' AND deadline_at > ? ORDER BY created_at DESC LIMIT 1")
+      .pluck()
+      .get(tenantId, at)) as string | undefined;
+    // Finished between the two statements: the caller may simply try again.
+    return running ?? 'a check that just finished';
+  }
+
   async finish(id: string, outcome: { report: string } | { error: string }, at: string): Promise<void> {
     if ('report' in outcome)
       await this.sql.prepare("UPDATE tenant_checks SET state = 'done', report = ?, finished_at = ? WHERE id = ?").run(outcome.report, at, id);

@@ -49,6 +49,18 @@ export class TenantError extends InvalidError {
   override name = 'TenantError';
 }
 
+/** An address or domain another tenant already receives at; `ownerId` says which, for whoever may know. */
+export class RouteTakenError extends TenantError {
+  override name = 'RouteTakenError';
+  readonly value: string;
+  readonly ownerId: number;
+  constructor(value: string, owner: { id: number; slug: string }) {
+    super(`${value} is already routed to tenant "${owner.slug}"`);
+    this.value = value;
+    this.ownerId = owner.id;
+  }
+}
+
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const DOMAIN_LABELS = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/;
 
@@ -195,9 +207,9 @@ export class TenantStore {
   }
 
   private async insertRoute(tenantId: number, route: Route, createdAt: string): Promise<void> {
-    const owner = (await this.sql.prepare('SELECT t.slug FROM routes r JOIN tenants t ON t.id = r.tenant_id WHERE r.value = ?').get(route.value)) as
-      { slug: string } | undefined;
-    if (owner) throw new TenantError(`${route.value} is already routed to tenant "${owner.slug}"`);
+    const owner = (await this.sql.prepare('SELECT t.id, t.slug FROM routes r JOIN tenants t ON t.id = r.tenant_id WHERE r.value = ?').get(route.value)) as
+      { id: number | string; slug: string } | undefined;
+    if (owner) throw new RouteTakenError(route.value, { id: Number(owner.id), slug: owner.slug });
     if (route.kind === 'forward_address') {
       // A forwarding address inside a reply domain would be shadowed by it.
       const domain = route.value.slice(route.value.lastIndexOf('@') + 1);

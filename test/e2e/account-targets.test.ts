@@ -99,7 +99,7 @@ describe('servers of accounts and inboxes', () => {
     expect((await t.ctx.accounts.list('acme')).find((a) => a.name === 'customer')).toMatchObject({ host: 'smtp.customer.example', privateHostAllowed: false });
   });
 
-  it('an edit that moves the server, port, security or user needs the password again; a private server is refused; the CA can change', async () => {
+  it('an edit that moves the server, port, security or user needs the password again; a private server is refused; so does a new trusted CA', async () => {
     const account = (await t.ctx.accounts.list('acme')).find((a) => a.name === 'customer')!;
     const sealed = await t.ctx.accounts.sealedSecret(account.id);
     const form = {
@@ -121,11 +121,19 @@ describe('servers of accounts and inboxes', () => {
     expect(loopback.text).toMatch(/loopback \(127\/8\) address.*relay\.allowPrivateNetworks/);
     expect(await t.ctx.accounts.get(account.id)).toMatchObject({ host: 'smtp.customer.example', port: 587 });
     expect(await t.ctx.accounts.sealedSecret(account.id)).toBe(sealed);
-    // What is not where it connects changes without the password; the private CA is set on edit too.
-    const saved = await post(`/console/accounts/${account.id}/edit`, { ...form, fromName: 'Acme Careers', tlsCa: provider.ca });
-    expect(saved.status).toBe(303);
-    expect(await t.ctx.accounts.get(account.id)).toMatchObject({ fromName: 'Acme Careers', tlsCa: provider.ca });
+    // What is not where it connects changes without the password; a private CA decides which server passes for this one, so it needs the password too.
+    const named = await post(`/console/accounts/${account.id}/edit`, { ...form, fromName: 'Acme Careers' });
+    expect(named.status).toBe(303);
     expect(await t.ctx.accounts.sealedSecret(account.id)).toBe(sealed);
+    const caOnly = await post(`/console/accounts/${account.id}/edit`, { ...form, fromName: 'Acme Careers', tlsCa: provider.ca });
+    expect(caOnly.status).toBe(400);
+    expect(caOnly.text).toMatch(/changing the trusted CA needs the password again/);
+    const saved = await post(`/console/accounts/${account.id}/edit`, { ...form, fromName: 'Acme Careers', tlsCa: provider.ca, password: 'app-password-1' });
+    expect(saved.status).toBe(303);
+    expect(await t.ctx.accounts.get(account.id)).toMatchObject({ fromName: 'Acme Careers', tlsCa: provider.ca.trim() });
+    // The form sent back as it shows it (the CA in place, CRLF line ends) needs nothing.
+    const resent = await post(`/console/accounts/${account.id}/edit`, { ...form, fromName: 'Acme', tlsCa: provider.ca.replace(/\n/g, '\r\n') });
+    expect(resent.status).toBe(303);
   });
 
   it('an OAuth2 account moved to another server needs a new sign-in', async () => {

@@ -62,16 +62,34 @@ describe('address classes', () => {
     ['::ffff:a00:1', /RFC 1918.*IPv6 form/],
     ['64:ff9b::10.0.0.1', /RFC 1918.*IPv6 form/],
     ['::127.0.0.1', /loopback.*IPv6 form/],
+    // Other IPv6 forms that carry an IPv4 address: 6to4 (2002:V4ADDR::/48), SIIT's IPv4-translated (::ffff:0:a.b.c.d).
+    ['2002:7f00:1::', /loopback.*IPv6 form/],
+    ['2002:a9fe:a9fe::1', /link-local.*IPv6 form/],
+    ['::ffff:0:127.0.0.1', /loopback.*IPv6 form/],
+    ['::ffff:0:a00:1', /RFC 1918.*IPv6 form/],
+    // Local-use NAT64 (RFC 8215) translates to whatever IPv4 the operator's gateway reaches; a Teredo tunnel or the discard prefix is never a mail server.
+    ['64:ff9b:1::8.8.8.8', /local-use NAT64/],
+    ['2001:0:4136:e378:8000:63bf:3fff:fdd2', /Teredo/],
+    ['100::1', /discard/],
   ])('%s is not public', (ip, name) => {
     expect(nonPublicRange(ip)).toMatch(name);
   });
 
-  it.each(['8.8.8.8', '93.184.215.14', '100.63.255.255', '100.128.0.1', '172.32.0.1', '11.0.0.1', '2606:4700::1111', '2a00:1450:4001::200e', '::ffff:8.8.8.8'])(
-    '%s is public',
-    (ip) => {
-      expect(nonPublicRange(ip)).toBeNull();
-    },
-  );
+  it.each([
+    '8.8.8.8',
+    '93.184.215.14',
+    '100.63.255.255',
+    '100.128.0.1',
+    '172.32.0.1',
+    '11.0.0.1',
+    '2606:4700::1111',
+    '2a00:1450:4001::200e',
+    '::ffff:8.8.8.8',
+    '2002:808:808::1',
+    '2001:4860::8888',
+  ])('%s is public', (ip) => {
+    expect(nonPublicRange(ip)).toBeNull();
+  });
 });
 
 describe('target URLs', () => {

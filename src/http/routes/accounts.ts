@@ -4,7 +4,7 @@
 // allows it, the password again when where or as whom it connects changes).
 // Passwords are write-only.
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
-import { accountWithin, addAccount, editAccount, makeDefaultAccount, removeAccount, sendAccountTestEmail } from '../../operations/index.ts';
+import { accountWithin, addAccount, editAccount, makeDefaultAccount, removeAccount, startAccountTestEmail } from '../../operations/index.ts';
 import { accountJson } from '../../views/index.ts';
 import type { ApiDeps, ApiEnv } from '../deps.ts';
 import { AccountEditSchema, AccountInputSchema, TestEmailStartedSchema } from '../account-schemas.ts';
@@ -134,15 +134,15 @@ function testEmailRoute(app: OpenAPIHono<ApiEnv>, { ctx }: ApiDeps): void {
       responses: {
         202: json(TestEmailStartedSchema, 'sent on its way; watch account.status_changed (or GET the account) for active or failing'),
         404: problem('no such account'),
+        409: problem('its previous test email is still on its way (one at a time per account)'),
       },
     }),
     async (c) => {
-      const scope = c.get('scope');
-      // Out of reach is not found, before anything is sent.
-      const account = await accountWithin(ctx, scope, c.req.valid('param').id);
-      void sendAccountTestEmail(ctx, scope, account.id, { timeoutMs: ctx.config.checks.forwardingTimeoutMs }).catch((err: unknown) =>
-        ctx.log.warn({ err, accountId: account.id }, 'the test email of an account could not be sent'),
-      );
+      // Out of reach is not found, and one already on its way a conflict, before anything is sent.
+      const { account, done } = await startAccountTestEmail(ctx, c.get('scope'), c.req.valid('param').id, {
+        timeoutMs: ctx.config.checks.forwardingTimeoutMs,
+      });
+      done.catch((err: unknown) => ctx.log.warn({ err, accountId: account.id }, 'the test email of an account could not be sent'));
       return c.json(
         {
           accountId: account.id,

@@ -251,6 +251,7 @@ function tenantChecks(app: OpenAPIHono<ApiEnv>, { ctx }: ApiDeps): void {
         200: json(CheckReportSchema, 'the findings, each with what to change (the same as `tenants check --json` and the console checklist)'),
         202: json(TenantCheckSchema, 'forwarding tests take time: poll the url (Location) until state is done'),
         404: problem('no such tenant within reach'),
+        409: problem('a check of this tenant with forwarding tests is still running (its url is in the detail)'),
       },
     }),
     async (c) => {
