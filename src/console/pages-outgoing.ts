@@ -2,6 +2,7 @@
 // the outbound queue with each message's last word from the provider.
 import { html } from 'hono/html';
 import type { ConsoleUser, OutboundMessage, Webhook, WebhookDelivery } from '../store/index.ts';
+import { failureWords } from '../relay/index.ts';
 import { page, type Html } from './pages.ts';
 
 const when = (iso: string | null): string => (iso ? iso.slice(0, 19).replace('T', ' ') : '');
@@ -140,7 +141,7 @@ export function outboundPage(user: ConsoleUser, csrf: string, messages: Outbound
                   <td>${o.accountId ?? ''}</td>
                   <td>${o.status}${o.bounced ? ` (bounced, ${o.bounced.hard ? 'hard' : 'soft'})` : ''}</td>
                   <td>${o.attempts}</td>
-                  <td>${o.lastReply ?? ''}</td>
+                  <td>${o.lastFailure ? failureWords(o.lastFailure, o.lastReply) : (o.lastReply ?? '')}</td>
                 </tr>`,
             )}
           </tbody>

@@ -388,4 +388,11 @@ export const postgresMigrations: readonly Migration[] = [
       CREATE INDEX tenant_checks_tenant ON tenant_checks(tenant_id, created_at);
     `,
   },
+  {
+    version: 8,
+    name: 'an outbound failure kept typed beside its words',
+    sql: `
+      ALTER TABLE outbound_messages ADD COLUMN last_failure TEXT;
+    `,
+  },
 ];

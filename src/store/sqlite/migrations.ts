@@ -590,6 +590,15 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX tenant_checks_tenant ON tenant_checks(tenant_id, created_at);
     `,
   },
+  {
+    version: 22,
+    name: 'an outbound failure kept typed beside its words',
+    sql: `
+      -- The last failed attempt as JSON (permanent, reply code, enhanced code, the
+      -- provider's line, the cause); last_reply keeps its words. Older rows have only the words.
+      ALTER TABLE outbound_messages ADD COLUMN last_failure TEXT;
+    `,
+  },
 ];
 
 export function migrate(db: Database, list: readonly Migration[] = migrations): number[] {
