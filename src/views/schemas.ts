@@ -126,7 +126,7 @@ export const OutboundFailureSchema = z
   .meta({
     id: 'OutboundFailure',
     description:
-      "why the last attempt failed. A permanent failure of the login, the server's name or mailroom's own holds the message (deferred) and marks the account failing; any other permanent failure fails the message; a temporary one is retried",
+      "why the last attempt failed (none once sent, before any attempt failed, and for messages that failed before failures were typed: lastReply has their words). A permanent failure of the login, the server's name or mailroom's own holds the message (deferred) and marks the account failing; any other permanent failure fails the message; a temporary one is retried",
   });
 
 export const OutboundJsonSchema = z
@@ -146,10 +146,8 @@ export const OutboundJsonSchema = z
     references: z.array(z.string()),
     attempts: z.number().int(),
     lastReply: z.string().nullable().meta({ description: "the server's last reply, or the error, in words" }),
-    failure: OutboundFailureSchema.nullable().meta({
-      description:
-        "the last attempt's failure, typed: null once sent, before any attempt failed, and for messages that failed before failures were typed (lastReply has their words)",
-    }),
+    // Null once sent, before any attempt failed, and for messages that failed before failures were typed (lastReply has their words).
+    failure: OutboundFailureSchema.nullable(),
     nextAttemptAt: z.string().nullable(),
     bounced: z
       .object({ messageId: z.string(), at: z.string(), hard: z.boolean(), status: z.string().nullable(), diagnostic: z.string().nullable() })
