@@ -75,6 +75,19 @@ export function localFailure(permanent: boolean, cause: OutboundFailureCause = '
 }
 
 /**
+ * Our rules' refusal of the account's server, checked before connecting (net/):
+ * a name without an address is DNS's, permanent when the name does not exist
+ * (NXDOMAIN, NODATA: nothing is named in the parenthesis) and temporary when
+ * the resolver failed (its error is named there); any other refusal (a private
+ * address) is ours, and permanent.
+ */
+export function refusalOf(text: string): OutboundFailure {
+  const noAddress = /has no address( \(.*\))?/.exec(text);
+  if (!noAddress) return localFailure(true);
+  return localFailure(!noAddress[1], 'dns');
+}
+
+/**
  * The account is at fault, not the message: its login is refused, its server's
  * name does not exist, or we cannot use it. The message waits (deferred) and
  * the account is marked failing until someone fixes it.

@@ -17,7 +17,7 @@ import { changeAccountStatus } from '../webhooks/announce.ts';
 import { outboundJson } from '../views/json.ts';
 import { mailOf } from './mail.ts';
 import { readableError } from './advice.ts';
-import { blamesAccount, failureOf, localFailure, type OutboundFailure } from './failure.ts';
+import { blamesAccount, failureOf, localFailure, refusalOf, type OutboundFailure } from './failure.ts';
 import { dkimOptions, renderMessage } from './render.ts';
 import { SentCopier } from './sent-copy.ts';
 import { transportOptions } from './transport.ts';
@@ -240,7 +240,7 @@ export class Relay {
       if (err instanceof SecretError) return outcomeOf(localFailure(true), unreadableCredentials(err));
       // A server outside the allowed networks, or a name that does not exist: the account's problem, the message waits.
       // A resolver that did not answer (SERVFAIL, a timeout) may answer next time: the message is only deferred.
-      if (err instanceof DomainError) return outcomeOf(serverRefusal(err.message), err.message);
+      if (err instanceof DomainError) return outcomeOf(refusalOf(err.message), err.message);
       throw err;
     }
     try {
@@ -308,14 +308,6 @@ export class Relay {
     await this.announce(tx, message, 'outbound.deferred', new Date(nowMs));
     log.info({ reply: result.reply, retryInMs: delay }, 'outbound message deferred');
   }
-}
-
-/** Our rules' refusal of the account's server (checked before connecting), typed: a name without address is DNS's. */
-function serverRefusal(text: string): OutboundFailure {
-  const noAddress = /has no address( \((.*)\))?/.exec(text);
-  if (!noAddress) return localFailure(true);
-  // Only NXDOMAIN and NODATA are left out of the parenthesis: any failure named there is the resolver's, and passes.
-  return localFailure(!noAddress[1], 'dns');
 }
 
 /** Waits until an account's paced slot comes round. */
