@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.ts';
 import { composeOutbound } from '../../src/relay/compose.ts';
+import { outboundJson } from '../../src/views/json.ts';
 import { classifySendError, Relay, type SendResult } from '../../src/relay/sender.ts';
 import { loadKeyring, type Keyring } from '../../src/secrets/keyring.ts';
 import type { Account, OutboundMessage, Repositories } from '../../src/store/index.ts';
@@ -207,6 +208,28 @@ describe.each(BACKENDS)('on %s', (backend) => {
         outcome: 'deferred',
         failure: { cause: 'auth', permanent: true },
       });
+    });
+
+    it('stores the failure typed beside its words; a row from before typed failures keeps its words and shows no failure', async () => {
+      const { db, keyring, ctx } = await setup(backend);
+      const queued = await composeOutbound({ repositories: db, keyring, now: new Date() }, { tenant: 'acme', to: 'jane@x.example', subject: 'S', text: 'T' });
+      const refused = classifySendError({ code: 'EENVELOPE', responseCode: 550, response: '550 5.1.1 no such user' });
+      if (refused.outcome === 'sent') throw new Error('a refusal classified as sent');
+      await db.outbound.markFailed(queued.id, refused.reply, refused.failure);
+      const failed = (await db.outbound.get(queued.id))!;
+      expect(failed.lastFailure).toEqual({ permanent: true, code: 550, enhancedCode: '5.1.1', line: '550 5.1.1 no such user', cause: 'refused' });
+      expect(outboundJson(failed).failure).toEqual(failed.lastFailure);
+      // As the relay before typed failures left it: words only.
+      await ctx.sql.prepare('UPDATE outbound_messages SET last_failure = NULL, last_reply = ? WHERE id = ?').run('550 5.1.1 no such user', queued.id);
+      expect(outboundJson((await db.outbound.get(queued.id))!)).toMatchObject({ status: 'failed', lastReply: '550 5.1.1 no such user', failure: null });
+      // A value this version cannot read is no failure, not an error.
+      await ctx.sql.prepare('UPDATE outbound_messages SET last_failure = ? WHERE id = ?').run('{"permanent":true,"cause":"cosmic rays"}', queued.id);
+      expect((await db.outbound.get(queued.id))?.lastFailure).toBeNull();
+      // Sent at last: the failure is gone with the status.
+      await db.outbound.markDeferred(queued.id, refused.reply, refused.failure, Date.now());
+      expect((await db.outbound.get(queued.id))?.lastFailure).toEqual(refused.failure);
+      await db.outbound.markSent(queued.id, '250 ok', new Date().toISOString());
+      expect((await db.outbound.get(queued.id))?.lastFailure).toBeNull();
     });
 
     it('keeps the delay between emails of one account', async () => {
