@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import XOAuth2 from 'nodemailer/lib/xoauth2';
 import { DomainError, RefusedError } from '../errors.ts';
-import { checkedMailServer, type MailServerGuard } from '../net/index.ts';
+import { checkedMailServer, NoAddressError, type MailServerGuard } from '../net/index.ts';
 import type { Account, AccountSecret } from '../store/index.ts';
 import { adviceFor, readableError, type Stage } from './advice.ts';
 import { failureOf } from './failure.ts';
@@ -107,7 +107,7 @@ export async function diagnoseAccount(account: Account, secret: AccountSecret, o
   const fail = (stage: Stage, err: unknown): DiagnosisResult => {
     stages.push({ stage, ok: false, ms: Math.round(performance.now() - started) });
     // The rules' own refusal (a private server) names the rule: said as it is.
-    if (err instanceof RefusedError && !/has no address/.test(err.message)) return { ok: false, stage, error: err.message, advice: REFUSED_ADVICE, stages };
+    if (err instanceof RefusedError && !(err instanceof NoAddressError)) return { ok: false, stage, error: err.message, advice: REFUSED_ADVICE, stages };
     if (err instanceof DomainError) return { ok: false, stage, error: err.message, advice: adviceFor(stage, err.message, context), stages };
     const error = options.redact ? redacted(stage, err) : describe(err);
     return { ok: false, stage, error, advice: adviceFor(stage, error, context), stages };

@@ -4,6 +4,8 @@
 // store keeps it, the events and the API carry it, the console and the advice
 // read it; nobody parses the words again. Modelled on mox's smtpclient.Error
 // and maddy's exterrors.
+import type { DomainError } from '../errors.ts';
+import { NoAddressError } from '../net/index.ts';
 import type { OutboundFailure, OutboundFailureCause } from '../store/index.ts';
 import { readableError, type Stage } from './advice.ts';
 
@@ -77,14 +79,12 @@ export function localFailure(permanent: boolean, cause: OutboundFailureCause = '
 /**
  * Our rules' refusal of the account's server, checked before connecting (net/):
  * a name without an address is DNS's, permanent when the name does not exist
- * (NXDOMAIN, NODATA: nothing is named in the parenthesis) and temporary when
- * the resolver failed (its error is named there); any other refusal (a private
- * address) is ours, and permanent.
+ * (NXDOMAIN, NODATA) and temporary when the resolver failed; any other refusal
+ * (a private address) is ours, and permanent.
  */
-export function refusalOf(text: string): OutboundFailure {
-  const noAddress = /has no address( \(.*\))?/.exec(text);
-  if (!noAddress) return localFailure(true);
-  return localFailure(!noAddress[1], 'dns');
+export function refusalOf(err: DomainError): OutboundFailure {
+  if (err instanceof NoAddressError) return localFailure(err.resolverFailures.length === 0, 'dns');
+  return localFailure(true);
 }
 
 /**

@@ -240,7 +240,7 @@ export class Relay {
       if (err instanceof SecretError) return outcomeOf(localFailure(true), unreadableCredentials(err));
       // A server outside the allowed networks, or a name that does not exist: the account's problem, the message waits.
       // A resolver that did not answer (SERVFAIL, a timeout) may answer next time: the message is only deferred.
-      if (err instanceof DomainError) return outcomeOf(refusalOf(err.message), err.message);
+      if (err instanceof DomainError) return outcomeOf(refusalOf(err), err.message);
       throw err;
     }
     try {
