@@ -2759,7 +2759,9 @@ export interface components {
       inReplyTo: string | null;
       references: string[];
       attempts: number;
+      /** @description the server's last reply, or the error, in words */
       lastReply: string | null;
+      failure: components['schemas']['OutboundFailure'];
       nextAttemptAt: string | null;
       /** @description the bounce that reported on it */
       bounced: {
@@ -2781,6 +2783,25 @@ export interface components {
         copiedAt: string | null;
       } | null;
     };
+    /** @description why the last attempt failed (none once sent, before any attempt failed, and for messages that failed before failures were typed: lastReply has their words). A permanent failure of the login, the server's name or mailroom's own holds the message (deferred) and marks the account failing; any other permanent failure fails the message; a temporary one is retried */
+    OutboundFailure: {
+      /** @description sending it again unchanged will not succeed */
+      permanent: boolean;
+      /** @description the SMTP reply code, when the server answered */
+      code: number | null;
+      /**
+       * @description the enhanced status code (RFC 3463), e.g. 5.7.1, when the reply had one
+       * @example 5.1.1
+       */
+      enhancedCode: string | null;
+      /** @description the server's reply as one line, when it answered */
+      line: string | null;
+      /**
+       * @description what failed: the server's name (dns), the connection (connect), TLS, the login (auth), the server refused the message (refused), no answer in time (timeout), an answer out of turn (protocol), or mailroom before any server was asked (local)
+       * @enum {string}
+       */
+      cause: 'dns' | 'connect' | 'tls' | 'auth' | 'refused' | 'timeout' | 'protocol' | 'local';
+    } | null;
     Event_outbound_deferred: {
       /** @description the event id (also the webhook-id header): the same on a retry or replay */
       id: string;
@@ -3068,7 +3089,9 @@ export interface components {
       inReplyTo: string | null;
       references: string[];
       attempts: number;
+      /** @description the server's last reply, or the error, in words */
       lastReply: string | null;
+      failure: components['schemas']['OutboundFailure'];
       nextAttemptAt: string | null;
       /** @description the bounce that reported on it */
       bounced: {
@@ -3447,6 +3470,7 @@ export type EventMessageAutoReply = components['schemas']['Event_message_auto_re
 export type EventMessageDismissed = components['schemas']['Event_message_dismissed'];
 export type EventOutboundSent = components['schemas']['Event_outbound_sent'];
 export type Outbound = components['schemas']['Outbound'];
+export type OutboundFailure = components['schemas']['OutboundFailure'];
 export type EventOutboundDeferred = components['schemas']['Event_outbound_deferred'];
 export type EventOutboundFailed = components['schemas']['Event_outbound_failed'];
 export type EventAccountStatusChanged = components['schemas']['Event_account_status_changed'];

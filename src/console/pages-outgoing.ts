@@ -2,6 +2,7 @@
 // the outbound queue with each message's last word from the provider.
 import { html } from 'hono/html';
 import type { ConsoleUser, OutboundMessage, Webhook, WebhookDelivery } from '../store/index.ts';
+import { failureWords } from '../relay/index.ts';
 import { page, type Html } from './pages.ts';
 
 const when = (iso: string | null): string => (iso ? iso.slice(0, 19).replace('T', ' ') : '');
@@ -154,7 +155,7 @@ export function outboundPage(
                   <td data-label="Account">${o.accountId === null ? '' : (accounts.get(o.accountId) ?? `account ${o.accountId}`)}</td>
                   <td data-label="Status">${o.status}${o.bounced ? ` (bounced, ${o.bounced.hard ? 'hard' : 'soft'})` : ''}</td>
                   <td data-label="Attempts">${o.attempts}</td>
-                  <td data-label="Provider's reply">${o.lastReply ?? ''}</td>
+                  <td data-label="Provider's reply">${o.lastFailure ? failureWords(o.lastFailure, o.lastReply) : (o.lastReply ?? '')}</td>
                 </tr>`,
             )}
           </tbody>

@@ -6,7 +6,7 @@
 // private targets. Inbound, clients are counted by address (an IPv6 client by
 // its /64) and held to rates.
 export { nonPublicRange, RANGE_NAMES } from './address-ranges.ts';
-export { checkTargetUrl, resolvePublicTarget, type CheckedTarget, type TargetRules } from './public-target.ts';
+export { checkTargetUrl, NoAddressError, resolvePublicTarget, type CheckedTarget, type TargetRules } from './public-target.ts';
 export { bareHost, checkedMailServer, checkHostLiteral, mailServerRules, resolvePublicHost, type CheckedHost, type MailServerGuard } from './public-host.ts';
 export { postPinned, type PinnedResponse } from './pinned-request.ts';
 export { RateLimiter, TokenBucket } from './rate-limiter.ts';

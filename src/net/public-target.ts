@@ -16,6 +16,15 @@ export interface TargetRules {
   field?: string;
 }
 
+/** A host name without an address: NXDOMAIN or no records when `resolverFailures` is empty, else the resolver failed (SERVFAIL, a timeout). */
+export class NoAddressError extends RefusedError {
+  readonly resolverFailures: readonly string[];
+  constructor(host: string, resolverFailures: readonly string[]) {
+    super(`${host} has no address${resolverFailures.length ? ` (${resolverFailures.join(', ')})` : ''}; check the host name`);
+    this.resolverFailures = resolverFailures;
+  }
+}
+
 export interface CheckedTarget {
   url: URL;
   /** The address to connect to: the one that was checked. */
@@ -78,7 +87,7 @@ export async function addressesOf(host: string, resolver: DnsResolver): Promise<
       if (code !== 'ENODATA' && code !== 'ENOTFOUND') failures.push(`${rrtype} ${code}`);
     }
   }
-  if (found.length === 0) throw new RefusedError(`${host} has no address${failures.length ? ` (${failures.join(', ')})` : ''}; check the host name`);
+  if (found.length === 0) throw new NoAddressError(host, failures);
   return found;
 }
 

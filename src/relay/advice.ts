@@ -20,27 +20,10 @@ export interface AdviceContext {
   sendingAddresses?: readonly string[];
 }
 
-/** A lookup of the server's name that failed; EAI_AGAIN and SERVFAIL are the resolver failing, not the name. */
-const DNS_FAILED = /ENOTFOUND|EDNS|getaddrinfo|NXDOMAIN|ENODATA|EAI_AGAIN|ESERVFAIL/;
+/** The resolver failing (no answer), not the name. */
 const DNS_DOWN = /EAI_AGAIN|ESERVFAIL/;
-const UNREACHABLE = /ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ECONNRESET|Greeting never received|timed? ?out/i;
-const TLS_TROUBLE = /SSL|TLS|certificate|wrong version number|self[- ]signed|altnames/i;
 /** An implicit-TLS handshake answered by a server that speaks plain text first (its greeting is not a TLS record). */
 const PLAIN_ON_TLS = /wrong version number|packet length too long|unknown protocol|WRONG_VERSION_NUMBER/i;
-
-/**
- * Which stage a failed send (a test email, a queued message) failed at, from the
- * error nodemailer gave: a server name that does not resolve is not a refused
- * From address.
- */
-export function stageOfSendFailure(reply: string, authFailed: boolean): Stage {
-  if (authFailed) return 'auth';
-  if (/^\d{3}\b/.test(reply)) return 'mail_from'; // the server answered: its reply is about the envelope
-  if (DNS_FAILED.test(reply)) return 'resolve';
-  if (TLS_TROUBLE.test(reply)) return 'tls';
-  if (UNREACHABLE.test(reply)) return 'connect';
-  return 'mail_from';
-}
 
 /**
  * An error's text as a person should read it: without Node's hint to restart it

@@ -7,9 +7,10 @@ import { Readable } from 'node:stream';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import XOAuth2 from 'nodemailer/lib/xoauth2';
 import { DomainError, RefusedError } from '../errors.ts';
-import { checkedMailServer, type MailServerGuard } from '../net/index.ts';
+import { checkedMailServer, NoAddressError, type MailServerGuard } from '../net/index.ts';
 import type { Account, AccountSecret } from '../store/index.ts';
 import { adviceFor, readableError, type Stage } from './advice.ts';
+import { failureOf } from './failure.ts';
 import { closeImap, imapErrorText } from '../imap-client/index.ts';
 import { findSentFolder, imapLogin, openImap } from './account-imap.ts';
 import { transportOptions } from './transport.ts';
@@ -70,10 +71,9 @@ const REFUSED_ADVICE =
  * a TLS failure says only which kind it was, from our own TLS stack.
  */
 function redacted(stage: Stage, err: unknown): string {
-  const e = err as SmtpError & { responseCode?: number };
-  const reply = /^(\d{3})[ -](\d\.\d{1,3}\.\d{1,3})?/.exec(e?.response ?? '');
-  if (reply) return `the server answered ${reply[1]}${reply[2] ? ` ${reply[2]}` : ''}`;
-  if (typeof e?.responseCode === 'number') return `the server answered ${e.responseCode}`;
+  const e = err as SmtpError;
+  const { code, enhancedCode } = failureOf(err);
+  if (code !== null) return `the server answered ${code}${enhancedCode ? ` ${enhancedCode}` : ''}`;
   if (stage === 'tls') {
     const text = `${e?.code ?? ''} ${e?.message ?? ''}`;
     if (/certificate|self[- ]signed|unable to verify|altnames/i.test(text)) return 'TLS failed: the certificate is not trusted or does not name this host';
@@ -86,10 +86,7 @@ function redacted(stage: Stage, err: unknown): string {
 
 /** Which stage a connect() error belongs to. */
 function connectStage(err: unknown): Stage {
-  const e = err as SmtpError;
-  const text = `${e?.code ?? ''} ${e?.message ?? ''}`;
-  if (e?.code === 'ETLS' || /SSL|TLS|certificate|wrong version|self[- ]signed|altnames/i.test(text)) return 'tls';
-  return 'ehlo';
+  return failureOf(err).cause === 'tls' ? 'tls' : 'ehlo';
 }
 
 export async function diagnoseAccount(account: Account, secret: AccountSecret, options: DiagnoseOptions): Promise<DiagnosisResult> {
@@ -110,7 +107,7 @@ export async function diagnoseAccount(account: Account, secret: AccountSecret, o
   const fail = (stage: Stage, err: unknown): DiagnosisResult => {
     stages.push({ stage, ok: false, ms: Math.round(performance.now() - started) });
     // The rules' own refusal (a private server) names the rule: said as it is.
-    if (err instanceof RefusedError && !/has no address/.test(err.message)) return { ok: false, stage, error: err.message, advice: REFUSED_ADVICE, stages };
+    if (err instanceof RefusedError && !(err instanceof NoAddressError)) return { ok: false, stage, error: err.message, advice: REFUSED_ADVICE, stages };
     if (err instanceof DomainError) return { ok: false, stage, error: err.message, advice: adviceFor(stage, err.message, context), stages };
     const error = options.redact ? redacted(stage, err) : describe(err);
     return { ok: false, stage, error, advice: adviceFor(stage, error, context), stages };

@@ -7,5 +7,6 @@ export { Relay, classifySendError, type SendResult, type RelayDeps } from './sen
 export { mailOf } from './mail.ts';
 export { diagnoseAccount, type DiagnosisResult } from './diagnose.ts';
 export { adviceFor, type Stage } from './advice.ts';
+export { failureOf, failureWords, stageOfFailure, type OutboundFailure, type OutboundFailureCause } from './failure.ts';
 export { sendTestEmail, type TestEmailResult } from './test-email.ts';
 export { PROVIDERS, isProvider, type ProviderName, type ProviderPreset, type Security } from './providers.ts';

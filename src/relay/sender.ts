@@ -1,9 +1,10 @@
 // The relay loop: takes due messages from the outbound queue, paces them per
 // account (delay between emails, per-minute and per-day caps), sends each over a
 // pooled connection to the account's server, and records what the server said:
-// sent, deferred (4xx or network: retried with backoff until relay.maxAgeMs),
-// or failed (5xx). An authentication failure is the account's problem, not the
-// message's: the message waits and the account is marked failing.
+// sent, deferred (a temporary failure: retried with backoff until relay.maxAgeMs),
+// or failed (a permanent one), as failure.ts types it. A refused login, a server
+// name that does not exist or credentials we cannot read are the account's
+// problem, not the message's: the message waits and the account is marked failing.
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { DnsResolver } from '../dns/index.ts';
 import { DomainError } from '../errors.ts';
@@ -17,34 +18,36 @@ import { changeAccountStatus } from '../webhooks/announce.ts';
 import { outboundJson } from '../views/json.ts';
 import { mailOf } from './mail.ts';
 import { readableError } from './advice.ts';
+import { blamesAccount, failureOf, localFailure, refusalOf, type OutboundFailure } from './failure.ts';
 import { dkimOptions, renderMessage } from './render.ts';
 import { SentCopier } from './sent-copy.ts';
 import { transportOptions } from './transport.ts';
 
-export interface SendResult {
-  outcome: 'sent' | 'deferred' | 'failed';
-  /** The server's reply (or the network error), as stored and shown. */
-  reply: string;
-  /** The account's credentials were refused. */
-  authFailed: boolean;
-  /** The exact bytes sent (when sent): what a copy in the Sent folder files. */
-  raw?: Buffer;
+export type SendResult =
+  | {
+      outcome: 'sent';
+      /** The server's reply, as stored and shown. */
+      reply: string;
+      /** The exact bytes sent: what a copy in the Sent folder files. */
+      raw?: Buffer;
+    }
+  | {
+      outcome: 'deferred' | 'failed';
+      /** The server's reply (or the network error) in words, as stored and shown. */
+      reply: string;
+      failure: OutboundFailure;
+    };
+
+/** The outcome a failure gives the message: the account's fault holds it, a permanent failure ends it, a temporary one defers it. */
+export function outcomeOf(failure: OutboundFailure, reply: string): SendResult {
+  return { outcome: failure.permanent && !blamesAccount(failure) ? 'failed' : 'deferred', reply, failure };
 }
 
-interface SmtpFailure {
-  code?: string;
-  responseCode?: number;
-  response?: string;
-  message?: string;
-}
-
-/** What a send error means for the message. */
+/** What a send error means for the message: typed once (failure.ts), with its words. */
 export function classifySendError(err: unknown): SendResult {
-  const e = (err ?? {}) as SmtpFailure;
-  const reply = e.response ?? readableError(`${e.code ?? 'error'}: ${e.message ?? String(err)}`);
-  if (e.code === 'EAUTH') return { outcome: 'deferred', reply, authFailed: true };
-  if (typeof e.responseCode === 'number' && e.responseCode >= 500) return { outcome: 'failed', reply, authFailed: false };
-  return { outcome: 'deferred', reply, authFailed: false };
+  const failure = failureOf(err);
+  const e = (err ?? {}) as { code?: string; message?: string };
+  return outcomeOf(failure, failure.line ?? readableError(`${e.code ?? 'error'}: ${e.message ?? String(err)}`));
 }
 
 export interface RelayDeps {
@@ -166,7 +169,7 @@ export class Relay {
   private async sendForAccount(accountId: number, messages: OutboundMessage[]): Promise<void> {
     const account = await this.accounts.get(accountId);
     if (!account) {
-      for (const m of messages) await this.outbound.markFailed(m.id, 'the sending account was removed');
+      for (const m of messages) await this.outbound.markFailed(m.id, 'the sending account was removed', localFailure(true));
       return;
     }
     for (const message of messages) {
@@ -215,9 +218,10 @@ export class Relay {
     } catch (err) {
       // The password cannot be read (its key is gone, or the row was altered): like
       // a refused login, the account is failing and its messages wait for a fix.
-      if (err instanceof SecretError) return { outcome: 'deferred', reply: unreadableCredentials(err), authFailed: true };
-      // A server outside the allowed networks (or a name that no longer resolves): the account's problem, the message waits.
-      if (err instanceof DomainError) return { outcome: 'deferred', reply: err.message, authFailed: true };
+      if (err instanceof SecretError) return outcomeOf(localFailure(true), unreadableCredentials(err));
+      // A server outside the allowed networks, or a name that does not exist: the account's problem, the message waits.
+      // A resolver that did not answer (SERVFAIL, a timeout) may answer next time: the message is only deferred.
+      if (err instanceof DomainError) return outcomeOf(refusalOf(err), err.message);
       throw err;
     }
     try {
@@ -226,11 +230,11 @@ export class Relay {
       if (account.sentCopy.mode === 'imap') {
         const raw = await renderMessage(account, secret, message);
         const info = (await transport.sendMail({ envelope: { from: account.fromAddress, to: [message.recipient] }, raw })) as { response?: string };
-        return { outcome: 'sent', reply: info.response ?? '250 accepted', authFailed: false, raw };
+        return { outcome: 'sent', reply: info.response ?? '250 accepted', raw };
       }
       const dkim = dkimOptions(account, secret);
       const info = (await transport.sendMail({ ...mailOf(account, message), ...(dkim ? { dkim } : {}) })) as { response?: string };
-      return { outcome: 'sent', reply: info.response ?? '250 accepted', authFailed: false };
+      return { outcome: 'sent', reply: info.response ?? '250 accepted' };
     } catch (err) {
       return classifySendError(err);
     }
@@ -265,23 +269,23 @@ export class Relay {
       log.info({ reply: result.reply }, 'outbound message sent');
       return;
     }
-    if (result.authFailed) {
+    if (blamesAccount(result.failure)) {
       await changeAccountStatus(tx, account.id, 'failing', result.reply, at);
       log.warn(
         { reply: result.reply },
-        "the account's credentials were refused or cannot be read; the message waits. Fix them with `mailroom accounts add` and check with `mailroom accounts test`",
+        'the account cannot send (its login was refused, its credentials cannot be read, or its server is refused or has no address); the message waits. Fix it with `mailroom accounts add` and check with `mailroom accounts test`',
       );
     }
     const age = nowMs - Date.parse(message.createdAt);
     if (result.outcome === 'failed' || age >= this.deps.settings.maxAgeMs) {
       const reply = result.outcome === 'failed' ? result.reply : `gave up after ${Math.round(age / 3_600_000)} h: ${result.reply}`;
-      await tx.outbound.markFailed(message.id, reply);
+      await tx.outbound.markFailed(message.id, reply, result.failure);
       await this.announce(tx, message, 'outbound.failed', new Date(nowMs));
       log.warn({ reply }, 'outbound message failed');
       return;
     }
     const delay = Math.min(this.deps.settings.retryMaxMs, this.deps.settings.retryBaseMs * 2 ** Math.max(0, message.attempts - 1));
-    await tx.outbound.markDeferred(message.id, result.reply, nowMs + delay);
+    await tx.outbound.markDeferred(message.id, result.reply, result.failure, nowMs + delay);
     await this.announce(tx, message, 'outbound.deferred', new Date(nowMs));
     log.info({ reply: result.reply, retryInMs: delay }, 'outbound message deferred');
   }

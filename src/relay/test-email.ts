@@ -5,7 +5,8 @@
 // test_email) and marks the account active. Here we send it and wait.
 import type { Context } from '../context.ts';
 import type { Account } from '../store/index.ts';
-import { adviceFor, readableError, stageOfSendFailure } from './advice.ts';
+import { adviceFor, readableError } from './advice.ts';
+import { stageOfFailure } from './failure.ts';
 import { sendAndAwaitReturn } from './round-trip.ts';
 import { changeAccountStatus } from '../webhooks/announce.ts';
 
@@ -47,7 +48,7 @@ export async function sendTestEmail(
   );
   const ids = { outboundId: message.id, messageId: message.messageId, to: message.recipient, providerReply: sent.reply };
   if (sent.outcome !== 'sent') {
-    const stage = stageOfSendFailure(sent.reply, sent.authFailed);
+    const stage = stageOfFailure(sent.failure);
     const reply = readableError(sent.reply);
     // Only a server that answered can have refused the message; before that it was never reached.
     const error =

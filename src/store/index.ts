@@ -67,7 +67,15 @@ export {
   type AccountStatus,
   type SentCopySettings,
 } from './accounts.ts';
-export { OutboundStore, type OutboundBounce, type OutboundMessage, type NewOutbound, type OutboundStatus } from './outbound.ts';
+export {
+  OutboundStore,
+  type OutboundBounce,
+  type OutboundFailure,
+  type OutboundFailureCause,
+  type OutboundMessage,
+  type NewOutbound,
+  type OutboundStatus,
+} from './outbound.ts';
 export { EventStore, EVENT_TYPES, type EventType, type EventPayload } from './events.ts';
 export { WebhookStore, type Webhook, type DueDelivery, type WebhookDelivery } from './webhooks.ts';
 export { ApiTokenStore, type ApiToken, type TokenReach } from './api-tokens.ts';

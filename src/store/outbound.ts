@@ -25,6 +25,21 @@ export interface NewOutbound {
   references: string[];
 }
 
+/** Why an attempt failed (outbound.failed and deferred): what the relay made of the error, once (relay/failure.ts). */
+export type OutboundFailureCause = 'dns' | 'connect' | 'tls' | 'auth' | 'refused' | 'timeout' | 'protocol' | 'local';
+
+export interface OutboundFailure {
+  /** Sending it again unchanged will not succeed (a 5xx refusal, a server name that does not exist, a login refused). */
+  permanent: boolean;
+  /** The SMTP reply code, when the server answered. */
+  code: number | null;
+  /** The enhanced status code (RFC 3463), e.g. 5.7.1, when the reply had one. */
+  enhancedCode: string | null;
+  /** The server's reply as one line (control characters gone), when it answered. */
+  line: string | null;
+  cause: OutboundFailureCause;
+}
+
 export interface OutboundBounce {
   messageId: string;
   at: string;
@@ -39,6 +54,8 @@ export interface OutboundMessage extends NewOutbound {
   attempts: number;
   nextAttemptAt: number;
   lastReply: string | null;
+  /** The last attempt's failure, typed; null once sent, before any failure, and on rows older than the typed value. */
+  lastFailure: OutboundFailure | null;
   /** The bounce that reported on it: which inbound message, when, hard or soft, the remote server's status and words. */
   bounced: OutboundBounce | null;
   createdAt: string;
@@ -67,6 +84,7 @@ interface OutboundRow {
   attempts: number;
   next_attempt_at: number;
   last_reply: string | null;
+  last_failure: string | null;
   bounced: string | null;
   created_at: string;
   sent_at: string | null;
@@ -237,15 +255,19 @@ export class OutboundStore {
   }
 
   async markSent(id: string, reply: string, at: string): Promise<void> {
-    await this.sql.prepare(`UPDATE outbound_messages SET status = 'sent', last_reply = ?, sent_at = ? WHERE id = ?`).run(reply, at, id);
+    await this.sql.prepare(`UPDATE outbound_messages SET status = 'sent', last_reply = ?, last_failure = NULL, sent_at = ? WHERE id = ?`).run(reply, at, id);
   }
 
-  async markDeferred(id: string, reply: string, nextAttemptAt: number): Promise<void> {
-    await this.sql.prepare(`UPDATE outbound_messages SET status = 'deferred', last_reply = ?, next_attempt_at = ? WHERE id = ?`).run(reply, nextAttemptAt, id);
+  async markDeferred(id: string, reply: string, failure: OutboundFailure, nextAttemptAt: number): Promise<void> {
+    await this.sql
+      .prepare(`UPDATE outbound_messages SET status = 'deferred', last_reply = ?, last_failure = ?, next_attempt_at = ? WHERE id = ?`)
+      .run(reply, JSON.stringify(failure), nextAttemptAt, id);
   }
 
-  async markFailed(id: string, reply: string): Promise<void> {
-    await this.sql.prepare(`UPDATE outbound_messages SET status = 'failed', last_reply = ? WHERE id = ?`).run(reply, id);
+  async markFailed(id: string, reply: string, failure: OutboundFailure): Promise<void> {
+    await this.sql
+      .prepare(`UPDATE outbound_messages SET status = 'failed', last_reply = ?, last_failure = ? WHERE id = ?`)
+      .run(reply, JSON.stringify(failure), id);
   }
 
   /** Puts a leased message back without counting the attempt (pacing held it). */
@@ -281,11 +303,27 @@ function toOutbound(row: OutboundRow): OutboundMessage {
     attempts: row.attempts,
     nextAttemptAt: row.next_attempt_at,
     lastReply: row.last_reply,
+    lastFailure: row.last_failure ? failureOfRow(row.last_failure) : null,
     bounced: row.bounced ? (JSON.parse(row.bounced) as OutboundBounce) : null,
     createdAt: row.created_at,
     sentAt: row.sent_at,
     sentCopy: row.copy_state
       ? { state: row.copy_state, attempts: row.copy_attempts ?? 0, folder: row.copy_folder, lastError: row.copy_error, copiedAt: row.copy_copied_at }
       : null,
+  };
+}
+
+const CAUSES: readonly OutboundFailureCause[] = ['dns', 'connect', 'tls', 'auth', 'refused', 'timeout', 'protocol', 'local'];
+
+/** The stored JSON, decoded once here; a value this version cannot read is shown as none (the words in last_reply remain). */
+function failureOfRow(text: string): OutboundFailure | null {
+  const v = JSON.parse(text) as Partial<OutboundFailure>;
+  if (typeof v.permanent !== 'boolean' || !CAUSES.includes(v.cause as OutboundFailureCause)) return null;
+  return {
+    permanent: v.permanent,
+    code: typeof v.code === 'number' ? v.code : null,
+    enhancedCode: typeof v.enhancedCode === 'string' ? v.enhancedCode : null,
+    line: typeof v.line === 'string' ? v.line : null,
+    cause: v.cause as OutboundFailureCause,
   };
 }

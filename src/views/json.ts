@@ -147,6 +147,7 @@ export function outboundJson(o: OutboundMessage): OutboundJson {
     references: o.references,
     attempts: o.attempts,
     lastReply: o.lastReply,
+    failure: o.lastFailure,
     nextAttemptAt: o.status === 'queued' || o.status === 'deferred' ? new Date(o.nextAttemptAt).toISOString() : null,
     bounced: o.bounced,
     createdAt: o.createdAt,

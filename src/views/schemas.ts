@@ -112,6 +112,23 @@ const SentCopySchema = z
   .nullable()
   .meta({ description: "its copy in the account's Sent folder (IMAP), when the account files one" });
 
+export const OutboundFailureSchema = z
+  .strictObject({
+    permanent: z.boolean().meta({ description: 'sending it again unchanged will not succeed' }),
+    code: z.number().int().nullable().meta({ description: 'the SMTP reply code, when the server answered' }),
+    enhancedCode: z.string().nullable().meta({ description: 'the enhanced status code (RFC 3463), e.g. 5.7.1, when the reply had one', example: '5.1.1' }),
+    line: z.string().nullable().meta({ description: "the server's reply as one line, when it answered" }),
+    cause: z.enum(['dns', 'connect', 'tls', 'auth', 'refused', 'timeout', 'protocol', 'local']).meta({
+      description:
+        "what failed: the server's name (dns), the connection (connect), TLS, the login (auth), the server refused the message (refused), no answer in time (timeout), an answer out of turn (protocol), or mailroom before any server was asked (local)",
+    }),
+  })
+  .meta({
+    id: 'OutboundFailure',
+    description:
+      "why the last attempt failed (none once sent, before any attempt failed, and for messages that failed before failures were typed: lastReply has their words). A permanent failure of the login, the server's name or mailroom's own holds the message (deferred) and marks the account failing; any other permanent failure fails the message; a temporary one is retried",
+  });
+
 export const OutboundJsonSchema = z
   .strictObject({
     id: z.string(),
@@ -128,7 +145,9 @@ export const OutboundJsonSchema = z
     inReplyTo: z.string().nullable(),
     references: z.array(z.string()),
     attempts: z.number().int(),
-    lastReply: z.string().nullable(),
+    lastReply: z.string().nullable().meta({ description: "the server's last reply, or the error, in words" }),
+    // Null once sent, before any attempt failed, and for messages that failed before failures were typed (lastReply has their words).
+    failure: OutboundFailureSchema.nullable(),
     nextAttemptAt: z.string().nullable(),
     bounced: z
       .object({ messageId: z.string(), at: z.string(), hard: z.boolean(), status: z.string().nullable(), diagnostic: z.string().nullable() })

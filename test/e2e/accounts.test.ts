@@ -325,15 +325,33 @@ describe('webhooks CLI', () => {
       await waitFor(() => receiver.events.some((e) => e.type === 'outbound.sent'), 15_000, 'outbound.sent delivered');
       expect(receiver.events[0]).toMatchObject({ type: 'outbound.sent', tenant: 'acme', data: { outbound: { id: queued.id, status: 'sent' } } });
       expect(receiver.badSignatures).toEqual([]);
+      expect((receiver.events[0]?.data.outbound as { failure: unknown }).failure).toBeNull();
+
+      // A refusal arrives as outbound.failed with the failure typed (and checked against the document's schema).
+      provider.script.data.push({ code: 554, text: '5.7.1 Message rejected as spam' });
+      const refused = json<{ id: string }>(
+        await runCliAsync(['send', '--tenant', 'acme', '--to', 'jane@candidate.example', '--subject', 'Spam?', '--text', 'x', '--json'], env),
+      );
+      await waitFor(() => receiver.events.some((e) => e.type === 'outbound.failed'), 15_000, 'outbound.failed delivered');
+      expect(receiver.events.find((e) => e.type === 'outbound.failed')).toMatchObject({
+        data: {
+          outbound: {
+            id: refused.id,
+            status: 'failed',
+            failure: { permanent: true, code: 554, enhancedCode: '5.7.1', line: '554 5.7.1 Message rejected as spam', cause: 'refused' },
+          },
+        },
+      });
+      expect(receiver.invalidEvents).toEqual([]);
 
       const rotated = json<{ secret: string; previousSecretValidUntil: string }>(
         await runCliAsync(['webhooks', 'rotate-secret', String(added.id), '--json'], env),
       );
       receiver.secrets.splice(0, 1, rotated.secret);
       expect(json<{ queued: number }>(await runCliAsync(['webhooks', 'replay', '--webhook', String(added.id), '--since', since, '--json'], env)).queued).toBe(
-        1,
+        2,
       );
-      await waitFor(() => receiver.events.length === 2, 15_000, 'replayed');
+      await waitFor(() => receiver.events.length === 4, 15_000, 'replayed');
       expect(receiver.badSignatures).toEqual([]);
       expect(receiver.invalidEvents).toEqual([]);
 

@@ -236,6 +236,23 @@ describe.each(BACKENDS)('on %s', (backend) => {
       const outboundPage = valid(page(OutboundSchema, 'OutboundPage'), (await call('GET', '/v1/outbound?status=sent&limit=1', acmeToken)).body);
       expect(outboundPage.items.map((o) => o.id)).toEqual([outbound.id]);
       expect(valid(page(OutboundSchema, 'OutboundPage'), (await call('GET', '/v1/outbound', globexToken)).body).items).toEqual([]);
+      expect(valid(OutboundSchema, (await call('GET', `/v1/outbound/${outbound.id}`, acmeToken)).body).failure).toBeNull();
+
+      // Refused by the provider: the API shows the failure typed, not only its words.
+      provider.script.rcpt.push({ code: 550, text: '5.1.1 The email account that you tried to reach does not exist' });
+      const refused = valid(OutboundSchema, (await call('POST', '/v1/send', acmeToken, { to: 'gone@candidate.example', subject: 'Hi', text: 'x' })).body);
+      await waitFor(async () => (await t.ctx.outbound.get(refused.id))?.status === 'failed', 10_000, 'failed');
+      expect(valid(OutboundSchema, (await call('GET', `/v1/outbound/${refused.id}`, acmeToken)).body)).toMatchObject({
+        status: 'failed',
+        lastReply: '550 5.1.1 The email account that you tried to reach does not exist',
+        failure: {
+          permanent: true,
+          code: 550,
+          enhancedCode: '5.1.1',
+          line: '550 5.1.1 The email account that you tried to reach does not exist',
+          cause: 'refused',
+        },
+      });
 
       const accounts = (await call('GET', '/v1/accounts', acmeToken)).body as { items: unknown[] };
       expect(accounts.items.map((a) => valid(AccountSchema, a))).toEqual([expect.objectContaining({ id: account.id, password: '********' })]);

@@ -221,6 +221,18 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in a browser', () => {
       const row = await page.textContent(`tbody tr:has-text("Interview on Tuesday")`);
       expect(row).toContain('jane@candidate.example');
       expect(row).toMatch(/sent.*250/s);
+      // A refused one says what failed and that it is for good, then the provider's line.
+      provider.script.rcpt.push({ code: 550, text: '5.1.1 no such user' });
+      const refused = await sendMessage(t.ctx, EVERY_TENANT, {
+        tenant: 'acme',
+        accountId: account.id,
+        to: 'gone@candidate.example',
+        subject: 'Refused',
+        text: 'x',
+      });
+      await waitFor(async () => (await t.ctx.outbound.get(refused.id))?.status === 'failed', 15_000, 'the message refused');
+      await page.goto(`${base}/console/outbound?status=failed`);
+      expect(await page.textContent(`tbody tr:has-text("gone@candidate.example")`)).toContain('the server refused it, permanent: 550 5.1.1 no such user');
     } finally {
       receiver.close();
       await provider.close();

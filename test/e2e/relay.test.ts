@@ -197,7 +197,11 @@ describe.each(BACKENDS)('on %s', (backend) => {
 
       provider.script.rcpt.push({ code: 450, text: '4.2.1 mailbox busy, try later' });
       const busy = await go('busy');
-      expect(await settled(busy.id)).toMatchObject({ status: 'deferred', lastReply: expect.stringContaining('450 4.2.1') });
+      expect(await settled(busy.id)).toMatchObject({
+        status: 'deferred',
+        lastReply: expect.stringContaining('450 4.2.1'),
+        lastFailure: { permanent: false, code: 450, enhancedCode: '4.2.1', cause: 'refused' },
+      });
       await waitFor(async () => (await t.ctx.outbound.get(busy.id))?.status === 'sent', 10_000, 'resent after the deferral');
       expect((await t.ctx.outbound.get(busy.id))?.attempts).toBe(2);
 
@@ -215,7 +219,11 @@ describe.each(BACKENDS)('on %s', (backend) => {
 
       provider.script.rcpt.push({ code: 550, text: '5.1.1 no such user' });
       const rejected = await go('rejected');
-      expect(await settled(rejected.id)).toMatchObject({ status: 'failed', lastReply: expect.stringContaining('550 5.1.1') });
+      expect(await settled(rejected.id)).toMatchObject({
+        status: 'failed',
+        lastReply: expect.stringContaining('550 5.1.1'),
+        lastFailure: { permanent: true, code: 550, enhancedCode: '5.1.1', line: '550 5.1.1 no such user', cause: 'refused' },
+      });
 
       provider.script.auth.push({ code: 535, text: '5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.' });
       const refused = await send(t.ctx, {
@@ -225,14 +233,21 @@ describe.each(BACKENDS)('on %s', (backend) => {
         subject: 'auth',
         text: 'x',
       });
-      expect(await settled(refused.id)).toMatchObject({ status: 'deferred' });
+      expect(await settled(refused.id)).toMatchObject({
+        status: 'deferred',
+        lastFailure: { permanent: true, code: 535, enhancedCode: '5.7.139', cause: 'auth' },
+      });
       expect(await t.ctx.accounts.get(refused.accountId)).toMatchObject({ status: 'failing', lastError: expect.stringContaining('5.7.139') });
 
       // A password sealed with a key this server no longer has (key file lost): held the same way, and said so.
       const unreadable = await addTestAccount(t.ctx, provider, { name: 'unreadable' });
       await t.ctx.sql.prepare('UPDATE accounts SET secret = ? WHERE id = ?').run('v1.lostkey.AAAAAAAAAAAAAAAA.BBBBBBBBBBBBBBBBBBBBBBBB', unreadable.id);
       const held = await send(t.ctx, { tenant: 'acme', accountId: unreadable.id, to: 'someone@else.example', subject: 'held', text: 'x' });
-      expect(await settled(held.id)).toMatchObject({ status: 'deferred', lastReply: expect.stringContaining('cannot be opened') });
+      expect(await settled(held.id)).toMatchObject({
+        status: 'deferred',
+        lastReply: expect.stringContaining('cannot be opened'),
+        lastFailure: { permanent: true, code: null, line: null, cause: 'local' },
+      });
       expect(await t.ctx.accounts.get(unreadable.id)).toMatchObject({
         status: 'failing',
         lastError: expect.stringMatching(/cannot be opened: they were sealed with a secret key this server does not have/),

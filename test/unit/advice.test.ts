@@ -5,7 +5,8 @@ import { createServer, type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { checkSpf, spfMechanism } from '../../src/checks/dns-checks.ts';
 import { imapErrorText, openImapConnection } from '../../src/imap-client/index.ts';
-import { adviceFor, readableError, stageOfSendFailure, type AdviceContext, type Stage } from '../../src/relay/advice.ts';
+import { adviceFor, readableError, type AdviceContext, type Stage } from '../../src/relay/advice.ts';
+import { failureOf, stageOfFailure } from '../../src/relay/failure.ts';
 import { classifySendError } from '../../src/relay/sender.ts';
 import type { Account } from '../../src/store/index.ts';
 
@@ -77,22 +78,28 @@ describe('advice for a failed stage', () => {
 });
 
 describe('a failed send, by the stage it failed at', () => {
-  it.each<[string, string, boolean, Stage]>([
-    ['a server name that does not resolve', 'EDNS: getaddrinfo ENOTFOUND smtp.exmaple.com', false, 'resolve'],
-    ['a resolver that does not answer', 'EDNS: getaddrinfo EAI_AGAIN smtp.example.com', false, 'resolve'],
-    ['nothing listening', 'ESOCKET: connect ECONNREFUSED 127.0.0.1:587', false, 'connect'],
-    ['a timeout', 'ETIMEDOUT: Connection timeout', false, 'connect'],
-    ['an untrusted certificate', `ESOCKET: ${NODE_HINT}`, false, 'tls'],
-    ['refused credentials', '535 5.7.8 Username and Password not accepted', true, 'auth'],
-    ['a refused From address', '550 5.7.60 SMTP; Client does not have permissions to send as this sender', false, 'mail_from'],
-    ['a refused message', '554 5.6.0 message refused', false, 'mail_from'],
-  ])('%s', (_name, reply, authFailed, stage) => {
-    expect(stageOfSendFailure(reply, authFailed)).toBe(stage);
+  const smtp = (responseCode: number, response: string, code = 'EENVELOPE'): object => Object.assign(new Error(response), { code, responseCode, response });
+  const network = (code: string, message: string): object => Object.assign(new Error(message), { code });
+  it.each<[string, object, Stage]>([
+    ['a server name that does not resolve', network('EDNS', 'getaddrinfo ENOTFOUND smtp.exmaple.com'), 'resolve'],
+    ['a resolver that does not answer', network('EDNS', 'getaddrinfo EAI_AGAIN smtp.example.com'), 'resolve'],
+    ['nothing listening', network('ESOCKET', 'connect ECONNREFUSED 127.0.0.1:587'), 'connect'],
+    ['a timeout', network('ETIMEDOUT', 'Connection timeout'), 'connect'],
+    ['an untrusted certificate', network('ESOCKET', NODE_HINT), 'tls'],
+    ['refused credentials', smtp(535, '535 5.7.8 Username and Password not accepted', 'EAUTH'), 'auth'],
+    ['a refused From address', smtp(550, '550 5.7.60 SMTP; Client does not have permissions to send as this sender'), 'mail_from'],
+    ['a refused message', smtp(554, '554 5.6.0 message refused', 'EMESSAGE'), 'mail_from'],
+  ])('%s', (_name, err, stage) => {
+    expect(stageOfFailure(failureOf(err))).toBe(stage);
   });
 
   it('a DNS failure of the server name is not "the server refused this From address"', () => {
     const reply = 'EDNS: getaddrinfo ENOTFOUND smtp.exmaple.com';
-    const advice = adviceFor(stageOfSendFailure(reply, false), reply, { ...ctx, host: 'smtp.exmaple.com', provider: 'custom' });
+    const advice = adviceFor(stageOfFailure(failureOf(network('EDNS', 'getaddrinfo ENOTFOUND smtp.exmaple.com'))), reply, {
+      ...ctx,
+      host: 'smtp.exmaple.com',
+      provider: 'custom',
+    });
     expect(advice).not.toMatch(/refused this From/);
     expect(advice).toMatch(/server name smtp\.exmaple\.com could not be found: check the spelling/);
   });

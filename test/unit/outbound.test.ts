@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.ts';
 import { composeOutbound } from '../../src/relay/compose.ts';
+import { outboundJson } from '../../src/views/json.ts';
 import { classifySendError, Relay, type SendResult } from '../../src/relay/sender.ts';
 import { loadKeyring, type Keyring } from '../../src/secrets/keyring.ts';
 import type { Account, OutboundMessage, Repositories } from '../../src/store/index.ts';
@@ -164,7 +165,7 @@ describe.each(BACKENDS)('on %s', (backend) => {
       expect(await store.claimDue(Date.now(), 300_000, 10)).toEqual([]);
       expect(await store.releaseOrphaned(Date.now())).toBe(1);
       const clock = { now: Date.now() };
-      const relay = new ScriptedRelay(db, keyring, () => ({ outcome: 'sent', reply: '250 ok', authFailed: false }), clock);
+      const relay = new ScriptedRelay(db, keyring, () => ({ outcome: 'sent', reply: '250 ok' }), clock);
       expect(await relay.runOnce()).toBe(1);
       expect(await relay.runOnce()).toBe(0);
       expect(relay.sent).toEqual([{ id: queued.id, messageId: queued.messageId, at: clock.now }]);
@@ -179,7 +180,7 @@ describe.each(BACKENDS)('on %s', (backend) => {
         { repositories: db, keyring, now: new Date(start) },
         { tenant: 'acme', to: 'jane@x.example', subject: 'S', text: 'T' },
       );
-      const relay = new ScriptedRelay(db, keyring, () => ({ outcome: 'deferred', reply: '451 4.3.0 try later', authFailed: false }), clock);
+      const relay = new ScriptedRelay(db, keyring, () => classifySendError({ code: 'EENVELOPE', responseCode: 451, response: '451 4.3.0 try later' }), clock);
       const store = db.outbound;
       const delays: number[] = [];
       while ((await store.get(queued.id))?.status !== 'failed' && delays.length < 20) {
@@ -191,14 +192,44 @@ describe.each(BACKENDS)('on %s', (backend) => {
         }
       }
       expect(delays.slice(0, 5)).toEqual([1000, 2000, 4000, 8000, 8000]);
-      expect(await store.get(queued.id)).toMatchObject({ status: 'failed', lastReply: expect.stringMatching(/^gave up after .*451 4\.3\.0/) });
+      // Given up on age, it keeps the last attempt's failure: temporary, as the server said.
+      expect(await store.get(queued.id)).toMatchObject({
+        status: 'failed',
+        lastReply: expect.stringMatching(/^gave up after .*451 4\.3\.0/),
+        lastFailure: { permanent: false, code: 451, enhancedCode: '4.3.0', line: '451 4.3.0 try later', cause: 'refused' },
+      });
     });
 
     it('classifies replies: 5xx fails, 4xx and network errors defer, a refused login defers and flags the account', () => {
       expect(classifySendError({ responseCode: 550, response: '550 5.1.1 no' }).outcome).toBe('failed');
       expect(classifySendError({ responseCode: 421, response: '421 busy' }).outcome).toBe('deferred');
       expect(classifySendError({ code: 'ECONNECTION', message: 'socket closed' })).toMatchObject({ outcome: 'deferred', reply: 'ECONNECTION: socket closed' });
-      expect(classifySendError({ code: 'EAUTH', responseCode: 535, response: '535 5.7.8 bad' })).toMatchObject({ outcome: 'deferred', authFailed: true });
+      expect(classifySendError({ code: 'EAUTH', responseCode: 535, response: '535 5.7.8 bad' })).toMatchObject({
+        outcome: 'deferred',
+        failure: { cause: 'auth', permanent: true },
+      });
+    });
+
+    it('stores the failure typed beside its words; a row from before typed failures keeps its words and shows no failure', async () => {
+      const { db, keyring, ctx } = await setup(backend);
+      const queued = await composeOutbound({ repositories: db, keyring, now: new Date() }, { tenant: 'acme', to: 'jane@x.example', subject: 'S', text: 'T' });
+      const refused = classifySendError({ code: 'EENVELOPE', responseCode: 550, response: '550 5.1.1 no such user' });
+      if (refused.outcome === 'sent') throw new Error('a refusal classified as sent');
+      await db.outbound.markFailed(queued.id, refused.reply, refused.failure);
+      const failed = (await db.outbound.get(queued.id))!;
+      expect(failed.lastFailure).toEqual({ permanent: true, code: 550, enhancedCode: '5.1.1', line: '550 5.1.1 no such user', cause: 'refused' });
+      expect(outboundJson(failed).failure).toEqual(failed.lastFailure);
+      // As the relay before typed failures left it: words only.
+      await ctx.sql.prepare('UPDATE outbound_messages SET last_failure = NULL, last_reply = ? WHERE id = ?').run('550 5.1.1 no such user', queued.id);
+      expect(outboundJson((await db.outbound.get(queued.id))!)).toMatchObject({ status: 'failed', lastReply: '550 5.1.1 no such user', failure: null });
+      // A value this version cannot read is no failure, not an error.
+      await ctx.sql.prepare('UPDATE outbound_messages SET last_failure = ? WHERE id = ?').run('{"permanent":true,"cause":"cosmic rays"}', queued.id);
+      expect((await db.outbound.get(queued.id))?.lastFailure).toBeNull();
+      // Sent at last: the failure is gone with the status.
+      await db.outbound.markDeferred(queued.id, refused.reply, refused.failure, Date.now());
+      expect((await db.outbound.get(queued.id))?.lastFailure).toEqual(refused.failure);
+      await db.outbound.markSent(queued.id, '250 ok', new Date().toISOString());
+      expect((await db.outbound.get(queued.id))?.lastFailure).toBeNull();
     });
 
     it('keeps the delay between emails of one account', async () => {
@@ -210,7 +241,7 @@ describe.each(BACKENDS)('on %s', (backend) => {
           return Date.now();
         },
       };
-      const relay = new ScriptedRelay(db, keyring, () => ({ outcome: 'sent', reply: '250 ok', authFailed: false }), clock);
+      const relay = new ScriptedRelay(db, keyring, () => ({ outcome: 'sent', reply: '250 ok' }), clock);
       await relay.runOnce();
       const gaps = relay.sent.slice(1).map((s, i) => s.at - (relay.sent[i] as { at: number }).at);
       expect(relay.sent).toHaveLength(4);
@@ -222,7 +253,7 @@ describe.each(BACKENDS)('on %s', (backend) => {
       for (let i = 0; i < 3; i++)
         await composeOutbound({ repositories: db, keyring, now: new Date() }, { tenant: 'acme', to: `c${i}@x.example`, subject: 'S', text: 'T' });
       const clock = { now: Date.now() };
-      const relay = new ScriptedRelay(db, keyring, () => ({ outcome: 'sent', reply: '250 ok', authFailed: false }), clock);
+      const relay = new ScriptedRelay(db, keyring, () => ({ outcome: 'sent', reply: '250 ok' }), clock);
       await relay.runOnce();
       expect(relay.sent).toHaveLength(2);
       const held = await db.outbound.list({ status: 'queued', limit: 10 });
@@ -247,7 +278,7 @@ describe.each(BACKENDS)('on %s', (backend) => {
           return Date.now();
         },
       };
-      const sent = () => ({ outcome: 'sent' as const, reply: '250 ok', authFailed: false });
+      const sent = () => ({ outcome: 'sent' as const, reply: '250 ok' });
       const [one, two] = [new ScriptedRelay(db, keyring, sent, clock), new ScriptedRelay(other, keyring, sent, clock)];
       // Each node claims its own messages of the account, and both send at once.
       await queue(0);

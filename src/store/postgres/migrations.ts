@@ -407,4 +407,11 @@ export const postgresMigrations: readonly Migration[] = [
         COALESCE((SELECT string_agg(email, ' ') FROM candidate_emails e WHERE e.candidate_id = candidates.id), ''));
     `,
   },
+  {
+    version: 9,
+    name: 'an outbound failure kept typed beside its words',
+    sql: `
+      ALTER TABLE outbound_messages ADD COLUMN last_failure TEXT;
+    `,
+  },
 ];

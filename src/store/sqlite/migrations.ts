@@ -610,6 +610,15 @@ export const migrations: readonly Migration[] = [
         COALESCE((SELECT group_concat(email, ' ') FROM candidate_emails e WHERE e.candidate_id = candidates.id), ''));
     `,
   },
+  {
+    version: 23,
+    name: 'an outbound failure kept typed beside its words',
+    sql: `
+      -- The last failed attempt as JSON (permanent, reply code, enhanced code, the
+      -- provider's line, the cause); last_reply keeps its words. Older rows have only the words.
+      ALTER TABLE outbound_messages ADD COLUMN last_failure TEXT;
+    `,
+  },
 ];
 
 export function migrate(db: Database, list: readonly Migration[] = migrations): number[] {
