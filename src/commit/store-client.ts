@@ -4,10 +4,8 @@
 import type { Job } from '../store/jobs.ts';
 import type { JobQueue } from './job-queue.ts';
 import type { ProcessedMessage } from '../store/messages.ts';
-import { WORK_AVAILABLE, type StoreReply, type StoreRequest } from './store-protocol.ts';
+import { WORK_AVAILABLE, type StoreAnswer, type StoreAsk, type StoreOp, type StoreReply } from './store-protocol.ts';
 import { StorageError } from '../errors.ts';
-
-type WithoutSeq<T> = T extends unknown ? Omit<T, 'seq'> : never;
 
 export interface PortLike {
   postMessage(value: unknown, transfer?: readonly ArrayBuffer[]): void;
@@ -33,10 +31,12 @@ export class StoreClient {
     });
   }
 
-  request<T>(request: WithoutSeq<StoreRequest>, transfer: readonly ArrayBuffer[] = []): Promise<T> {
+  /** Asks the store thread; the answer's type is the one its kind is answered with (store-protocol.ts). */
+  request<K extends StoreOp>(request: StoreAsk<K>, transfer: readonly ArrayBuffer[] = []): Promise<StoreAnswer<K>> {
     if (this.closedWith) return Promise.reject(this.closedWith);
     const seq = ++this.seq;
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<StoreAnswer<K>>((resolve, reject) => {
+      // The reply numbered seq answers this request, so its value is of this kind.
       this.waiting.set(seq, { resolve: resolve as (value: unknown) => void, reject });
       this.port.postMessage({ ...request, seq }, transfer);
     });

@@ -1,24 +1,38 @@
 // Messages between the store thread and its clients (the main thread's group
 // committer and API, and the pipeline thread). Plain structured-clone data only.
+// Each request kind is written once below with what it carries and what it is
+// answered with, so a caller's answer is typed by the kind it asked.
 import type { CommitOutcome } from './batch-writer.ts';
 import type { ImportBatch, ImportOutcome } from './inbox-import.ts';
 import type { BatchUpsertResult, CandidateInput } from '../store/candidates.ts';
 import type { Job } from '../store/jobs.ts';
 import type { ProcessedMessage, NewMessage } from '../store/messages.ts';
 
-export type StoreRequest =
-  | { op: 'intake'; seq: number; batch: NewMessage[]; nowMs: number }
-  | { op: 'import'; seq: number; batch: ImportBatch }
-  | { op: 'claim'; seq: number; nowMs: number; leaseMs: number; max: number }
-  | { op: 'complete'; seq: number; job: Job; summary: ProcessedMessage; nowMs: number }
-  | { op: 'fail'; seq: number; job: Job; error: string; nowMs: number }
-  | { op: 'retry'; seq: number; job: Job; error: string; runAfterMs: number; nowMs: number }
-  | { op: 'nextDueAt'; seq: number }
-  | { op: 'upsertCandidates'; seq: number; tenant: string; rows: CandidateInput[] };
+/** Every request kind: what it carries (`request`) and the value it is answered with (`reply`). */
+export interface StoreOps {
+  intake: { request: { batch: NewMessage[]; nowMs: number }; reply: CommitOutcome[] };
+  import: { request: { batch: ImportBatch }; reply: ImportOutcome };
+  claim: { request: { nowMs: number; leaseMs: number; max: number }; reply: Job[] };
+  complete: { request: { job: Job; summary: ProcessedMessage; nowMs: number }; reply: boolean };
+  fail: { request: { job: Job; error: string; nowMs: number }; reply: boolean };
+  retry: { request: { job: Job; error: string; runAfterMs: number; nowMs: number }; reply: boolean };
+  nextDueAt: { request: Record<never, never>; reply: number | null };
+  upsertCandidates: { request: { tenant: string; rows: CandidateInput[] }; reply: BatchUpsertResult };
+}
 
-export type StoreReply =
-  | { seq: number; ok: true; value: CommitOutcome[] | ImportOutcome | Job[] | BatchUpsertResult | boolean | number | null }
-  | { seq: number; ok: false; error: string; full: boolean };
+export type StoreOp = keyof StoreOps;
+
+/** A request of the kinds in K, as the caller writes it (the client numbers it). */
+export type StoreAsk<K extends StoreOp = StoreOp> = { [P in K]: { op: P } & StoreOps[P]['request'] }[K];
+
+/** A request of the kinds in K, as it travels: numbered, so its reply finds it. */
+export type StoreRequest<K extends StoreOp = StoreOp> = { [P in K]: { op: P; seq: number } & StoreOps[P]['request'] }[K];
+
+/** The value a request of kind K is answered with. */
+export type StoreAnswer<K extends StoreOp> = StoreOps[K]['reply'];
+
+export type StoreReply<K extends StoreOp = StoreOp> =
+  { seq: number; ok: true; value: StoreAnswer<K> } | { seq: number; ok: false; error: string; full: boolean };
 
 /** Sent by the store thread on the pipeline's port after new messages were committed. */
 export const WORK_AVAILABLE = 'work';

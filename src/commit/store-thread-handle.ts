@@ -65,7 +65,7 @@ export class StoreThread implements BatchWriter {
   async write(batch: NewMessage[], nowMs: number): Promise<CommitOutcome[]> {
     const transfer = batch.map((m) => transferable(m.raw)).filter((b): b is ArrayBuffer => b !== null);
     try {
-      return await this.ensure().client.request<CommitOutcome[]>({ op: 'intake', batch, nowMs }, transfer);
+      return await this.ensure().client.request({ op: 'intake', batch, nowMs }, transfer);
     } catch (err) {
       const full = err instanceof StorageError && err.full;
       return batch.map(() => ({ ok: false, full, error: (err as Error).message }));
@@ -78,13 +78,13 @@ export class StoreThread implements BatchWriter {
    * hold) the write lock intake's commits need.
    */
   upsertCandidates(tenant: string, rows: CandidateInput[]): Promise<BatchUpsertResult> {
-    return this.ensure().client.request<BatchUpsertResult>({ op: 'upsertCandidates', tenant, rows });
+    return this.ensure().client.request({ op: 'upsertCandidates', tenant, rows });
   }
 
   /** Messages read from an inbox, stored with how far the folder was read, in the next transaction. */
   importMessages(batch: ImportBatch): Promise<ImportOutcome> {
     const transfer = batch.messages.map((m) => transferable(m.message.raw)).filter((b): b is ArrayBuffer => b !== null);
-    return this.ensure().client.request<ImportOutcome>({ op: 'import', batch }, transfer);
+    return this.ensure().client.request({ op: 'import', batch }, transfer);
   }
 
   /** A port to the store thread for a pipeline thread (its job queue). */

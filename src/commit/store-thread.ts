@@ -7,11 +7,11 @@
 // completes DATA during a commit joins the next one: group commit.
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { toStorageError } from '../errors.ts';
-import { writeBatch } from './batch-writer.ts';
+import { writeBatch, type CommitOutcome } from './batch-writer.ts';
 import { createRepositories, openDatabase, syncSpoolDir, type Job } from '../store/index.ts';
 import { importBatch } from './inbox-import.ts';
 import { LocalJobQueue } from './job-queue.ts';
-import { EVENTS_WRITTEN, WORK_AVAILABLE, type StoreReply, type StoreRequest } from './store-protocol.ts';
+import { EVENTS_WRITTEN, WORK_AVAILABLE, type StoreAnswer, type StoreOp, type StoreRequest } from './store-protocol.ts';
 
 export interface StoreThreadData {
   dataDir: string;
@@ -19,6 +19,7 @@ export interface StoreThreadData {
 }
 
 type ReplyPort = { postMessage(value: unknown): void };
+type CommitFailure = Extract<CommitOutcome, { ok: false }>;
 interface Queued {
   request: StoreRequest;
   reply: ReplyPort;
@@ -42,31 +43,34 @@ function bufferOf(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-async function handle(request: StoreRequest): Promise<unknown> {
-  switch (request.op) {
-    case 'intake': {
-      // The spool files' data is fsynced; their directory entries become durable here, once per batch.
-      if (request.batch.some((m) => m.spoolFile)) syncSpoolDir(dataDir);
-      const batch = request.batch.map((m) => ({ ...m, raw: m.raw ? bufferOf(m.raw) : null }));
-      return writeBatch(repositories.messages, batch, request.nowMs);
-    }
-    case 'import': {
-      const messages = request.batch.messages.map((m) => ({ ...m, message: { ...m.message, raw: m.message.raw ? bufferOf(m.message.raw) : null } }));
-      return importBatch(repositories, { ...request.batch, messages });
-    }
-    case 'claim':
-      return jobs.claim(request.nowMs, request.leaseMs, request.max);
-    case 'complete':
-      return jobs.complete(request.job, request.summary, request.nowMs);
-    case 'fail':
-      return jobs.fail(request.job, request.error, request.nowMs);
-    case 'retry':
-      return jobs.retryLater(request.job, request.error, request.runAfterMs, request.nowMs);
-    case 'nextDueAt':
-      return jobs.nextDueAt();
-    case 'upsertCandidates':
-      return repositories.candidates.upsertBatch(request.tenant, request.rows);
-  }
+type Handlers = { [K in StoreOp]: (request: StoreRequest<K>) => Promise<StoreAnswer<K>> };
+
+/** What each kind of request does, inside the turn's transaction. */
+const handlers: Handlers = {
+  intake: (request) => {
+    // The spool files' data is fsynced; their directory entries become durable here, once per batch.
+    if (request.batch.some((m) => m.spoolFile)) syncSpoolDir(dataDir);
+    const batch = request.batch.map((m) => ({ ...m, raw: m.raw ? bufferOf(m.raw) : null }));
+    return writeBatch(repositories.messages, batch, request.nowMs);
+  },
+  import: (request) => {
+    const messages = request.batch.messages.map((m) => ({ ...m, message: { ...m.message, raw: m.message.raw ? bufferOf(m.message.raw) : null } }));
+    return importBatch(repositories, { ...request.batch, messages });
+  },
+  claim: (request) => jobs.claim(request.nowMs, request.leaseMs, request.max),
+  complete: (request) => jobs.complete(request.job, request.summary, request.nowMs),
+  fail: (request) => jobs.fail(request.job, request.error, request.nowMs),
+  retry: (request) => jobs.retryLater(request.job, request.error, request.runAfterMs, request.nowMs),
+  nextDueAt: () => jobs.nextDueAt(),
+  upsertCandidates: (request) => repositories.candidates.upsertBatch(request.tenant, request.rows),
+};
+
+/** A request with its answer: narrowing on the request's kind types the value. */
+type Answered<K extends StoreOp = StoreOp> = { [P in K]: { op: P; request: StoreRequest<P>; value: StoreAnswer<P> } }[K];
+
+async function handle<K extends StoreOp>(request: StoreRequest<K>): Promise<Answered<K>> {
+  const handler: Handlers[K] = handlers[request.op];
+  return { op: request.op, request, value: await handler(request) };
 }
 
 /** SQLite rolled the whole transaction back (it may on FULL, IOERR, BUSY). */
@@ -78,13 +82,13 @@ class TransactionLost extends Error {
   }
 }
 
-function lostBy(value: unknown, err: unknown): TransactionLost {
+function lostBy(answered: Answered | null, err: unknown): TransactionLost {
   if (err !== undefined) {
     const e = toStorageError(err);
     return new TransactionLost(e.message, e.full);
   }
   // writeBatch reports failures as outcomes instead of throwing: take the first.
-  const failed = Array.isArray(value) ? (value as { ok: boolean; full?: boolean; error?: string }[]).find((o) => !o.ok) : undefined;
+  const failed = answered?.op === 'intake' ? answered.value.find((o): o is CommitFailure => !o.ok) : undefined;
   return new TransactionLost(failed?.error ?? 'transaction rolled back', failed?.full ?? false);
 }
 
@@ -97,28 +101,31 @@ function runQueued(): Promise<void> {
   return turn;
 }
 
+/** How a request of the turn ended: answered (its value typed by its kind) or failed. */
+type Outcome = { ok: true; answered: Answered } | { ok: false; error: string; full: boolean };
+
 async function runTurn(): Promise<void> {
   const items = queue;
   queue = [];
-  const replies: StoreReply[] = [];
+  const outcomes: Outcome[] = [];
   const releasing = abandonedLeases;
   abandonedLeases = [];
   try {
     await repositories.transaction(async () => {
       for (const { request } of items) {
-        let value: unknown;
+        let answered: Answered | null = null;
         let error: unknown;
         try {
-          value = await handle(request);
+          answered = await handle(request);
         } catch (err) {
           error = err;
         }
         // Then nothing of this turn is stored, and every client must hear so.
-        if (!db.inTransaction) throw lostBy(value, error);
-        if (error === undefined) replies.push({ seq: request.seq, ok: true, value: value as never });
+        if (!db.inTransaction) throw lostBy(answered, error);
+        if (answered) outcomes.push({ ok: true, answered });
         else {
           const e = toStorageError(error);
-          replies.push({ seq: request.seq, ok: false, error: e.message, full: e.full });
+          outcomes.push({ ok: false, error: e.message, full: e.full });
         }
       }
       // After the dead thread's last requests: a result it sent before dying still counts.
@@ -127,19 +134,22 @@ async function runTurn(): Promise<void> {
   } catch (err) {
     abandonedLeases.push(...releasing); // rolled back: the next transaction tries again
     const e = err instanceof TransactionLost ? err : toStorageError(err);
-    replies.length = 0;
-    for (const { request } of items) replies.push({ seq: request.seq, ok: false, error: e.message, full: e.full });
+    outcomes.length = 0;
+    for (let i = 0; i < items.length; i++) outcomes.push({ ok: false, error: e.message, full: e.full });
   }
   let newWork = false;
   items.forEach((item, i) => {
-    const reply = replies[i] as StoreReply;
-    if (item.request.op === 'claim' && reply.ok) rememberLease(item.reply, item.request, reply.value as Job[]);
-    item.reply.postMessage(reply);
-    if ((item.request.op === 'intake' || item.request.op === 'import') && reply.ok) newWork = true;
+    const outcome = outcomes[i] as Outcome;
+    const seq = item.request.seq;
+    if (!outcome.ok) return item.reply.postMessage({ seq, ok: false, error: outcome.error, full: outcome.full });
+    const { answered } = outcome;
+    if (answered.op === 'claim') rememberLease(item.reply, answered.request, answered.value);
+    item.reply.postMessage({ seq, ok: true, value: answered.value });
+    if (answered.op === 'intake' || answered.op === 'import') newWork = true;
   });
   if (newWork) for (const pipeline of pipelines.keys()) pipeline.postMessage(WORK_AVAILABLE);
   // A completed job wrote its decision's event: the relay delivers it now rather than at its next poll.
-  if (items.some((item, i) => item.request.op === 'complete' && replies[i]?.ok)) parentPort?.postMessage(EVENTS_WRITTEN);
+  if (outcomes.some((o) => o.ok && o.answered.op === 'complete')) parentPort?.postMessage(EVENTS_WRITTEN);
   releaseRawBuffers(items);
 }
 
