@@ -1,0 +1,99 @@
+// The threads a node runs on demand: the pipeline's (started together when
+// committed work waits and intake is quiet) and the relay's (outbound mail and
+// webhooks, while something is due).
+import { availableParallelism } from 'node:os';
+import type { Context } from '../context.ts';
+// The thread handle only: the pipeline's own modules (mailparser, ...) load in its thread.
+import { PipelineThread } from '../pipeline/pipeline-thread-handle.ts';
+import { OnDemandThread } from '../runtime/on-demand-thread.ts';
+import { ThreadGroup } from '../runtime/thread-group.ts';
+import { RelayThread } from '../relay/relay-thread-handle.ts';
+import { relayWorkDueAt } from '../relay/work-due.ts';
+import type { StoreThread } from '../commit/index.ts';
+
+/** pipeline.threads, where 0 is the machine's cores minus one (the main thread, with SMTP and the store thread, keeps one). */
+export function pipelineThreadCount(configured: number): number {
+  return configured > 0 ? configured : Math.max(1, availableParallelism() - 1);
+}
+
+/** The pipeline's threads, started together when committed work waits and intake is quiet. */
+export function pipelineOnDemand(ctx: Context, store: StoreThread | null, intakeBusy: () => boolean): { pipeline: ThreadGroup; demand: OnDemandThread } {
+  const { config } = ctx;
+  const workerLog = ctx.log.child({ subsystem: 'worker' });
+  const count = pipelineThreadCount(config.pipeline.threads);
+  const pipeline = new ThreadGroup(
+    Array.from(
+      { length: count },
+      (_, i) =>
+        new PipelineThread(
+          {
+            dataDir: config.data.dir,
+            settings: config.worker,
+            dns: config.dns,
+            auth: config.auth,
+            secret: config.secret,
+            mta: config.smtp.hostname,
+            logLevel: config.log.level,
+            connectStore: store ? () => store.connectPipeline() : null,
+            databaseUrl: config.database.url,
+            poolSize: config.database.poolSize,
+          },
+          count > 1 ? workerLog.child({ thread: i + 1 }) : workerLog,
+        ),
+    ),
+  );
+  const demand = new OnDemandThread(pipeline, {
+    startDelayMaxMs: config.worker.startDelayMaxMs,
+    nextDueAt: () => ctx.jobs.nextDueAt(),
+    intakeBusy,
+    nowMs: () => ctx.clock.now().getTime(),
+    onError: (err) => workerLog.error({ err }, 'could not read when pipeline work is due; looking again at the next commit'),
+    onChange: (change, detail) =>
+      workerLog.info(
+        { ...detail, threads: count },
+        change === 'started' ? 'pipeline thread started: work is waiting' : 'pipeline thread stopped: no work for worker.idleStopMs',
+      ),
+  });
+  return { pipeline, demand };
+}
+
+/** The relay thread (outbound mail, webhooks): always running with relay.idleStopMs 0, else while something is due. */
+export function relayOnDemand(ctx: Context, publicUrl: string): { relay: RelayThread; demand: OnDemandThread | null } {
+  const { config, log } = ctx;
+  const relay = new RelayThread(
+    {
+      dataDir: config.data.dir,
+      settings: config.relay,
+      webhooks: config.webhooks,
+      dns: config.dns,
+      secret: config.secret,
+      hostname: config.smtp.hostname,
+      publicUrl,
+      logLevel: config.log.level,
+      databaseUrl: config.database.url,
+      poolSize: config.database.poolSize,
+      leaseMs: config.worker.leaseMs,
+    },
+    log,
+  );
+  if (config.relay.idleStopMs === 0) {
+    relay.start();
+    return { relay, demand: null };
+  }
+  // Outbound mail and webhook deliveries are also queued by CLI commands: the queues are looked at while the thread is stopped.
+  const demand = new OnDemandThread(relay, {
+    startDelayMaxMs: 0,
+    nextDueAt: relayWorkDueAt(ctx),
+    intakeBusy: () => false,
+    pollMs: config.relay.pollIntervalMs,
+    nowMs: () => ctx.clock.now().getTime(),
+    onError: (err) => log.error({ err }, 'could not read when relay work is due; looking again at the next poll'),
+    onChange: (change, detail) =>
+      log.info(
+        detail,
+        change === 'started' ? 'relay thread started: mail to send or webhooks to deliver' : 'relay thread stopped: nothing to send for relay.idleStopMs',
+      ),
+  });
+  demand.begin();
+  return { relay, demand };
+}
