@@ -83,7 +83,7 @@ export async function checkMailboxSignals(ctx: Context, tenant: Tenant): Promise
   const results: CheckResult[] = [];
   const recent = await ctx.messages.list({ tenant: tenant.slug, limit: 1000 });
   for (const m of recent.filter((x) => x.status === 'unassigned' && x.classification?.kind === 'forwarding_verification')) {
-    const v = m.classification?.verification as { provider?: string; code?: string | null; link?: string | null } | null;
+    const v = m.classification?.verification;
     results.push(
       warn(
         'forwarding',

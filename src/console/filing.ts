@@ -23,9 +23,9 @@ export async function suggestionsFor(ctx: Context, m: StoredMessage, displayName
   for (const s of m.decision?.suggestions ?? []) found.set(s.externalId, { externalId: s.externalId, name: s.name, reason });
   const named: { address: string; reason: string }[] = [];
   const evidence = m.decision?.evidence ?? {};
-  const forwarded = (evidence.forward as { originalFrom?: string } | undefined)?.originalFrom ?? m.classification?.forward?.originalFrom?.address;
+  const forwarded = evidence.forward?.originalFrom ?? m.classification?.forward?.originalFrom?.address;
   if (forwarded) named.push({ address: forwarded, reason: 'named in the forwarded header' });
-  for (const [header, value] of Object.entries((evidence.hints as Record<string, string> | undefined) ?? {}))
+  for (const [header, value] of Object.entries(evidence.hints ?? {}))
     for (const address of String(value).match(ADDRESS) ?? []) named.push({ address, reason: `named in the ${header} header` });
   if (named.length === 0 && !displayName) return [...found.values()];
   const tenantId = await ctx.messages.tenantOf(m.id);

@@ -288,7 +288,7 @@ function statusWords(m: StoredMessage): Html | string {
   const c = m.decision?.candidate;
   if (m.status === 'assigned' && c) return html`Filed under <a href="/console/candidates/${m.tenant}/${c.externalId}">${c.name} (${c.externalId})</a>.`;
   if (m.status === 'dismissed') {
-    const note = (m.decision as { note?: string | null } | null)?.note;
+    const note = m.decision?.note;
     return `Dismissed${note ? `: ${note}` : '.'}`;
   }
   return `Status: ${m.status}.`;

@@ -55,13 +55,6 @@ export function verdictSentences(m: StoredMessage): string[] {
 
 const capital = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
 
-interface ForwardEvidence {
-  forwardedBy?: string;
-  originalFrom?: string;
-  trusted?: boolean;
-  why?: string;
-}
-
 function names(m: StoredMessage): string {
   const list = (m.decision?.suggestions ?? []).map((s) => s.name);
   if (list.length <= 1) return list[0] ?? 'a candidate';
@@ -76,16 +69,16 @@ function matched(m: StoredMessage, sender: string): string {
 
 /** Why the message waits, and what would have filed it, in two sentences or three. */
 export function whyItWaits(m: StoredMessage): { why: string; wouldFile: string } {
-  const evidence = (m.decision?.evidence ?? {}) as Record<string, unknown>;
-  const sender = (typeof evidence.sender === 'string' ? evidence.sender : null) ?? m.from ?? m.envelope.mailFrom ?? 'the sender';
-  const forward = evidence.forward as ForwardEvidence | undefined;
+  const evidence = m.decision?.evidence ?? {};
+  const sender = evidence.sender ?? m.from ?? m.envelope.mailFrom ?? 'the sender';
+  const forward = evidence.forward;
   const domain = m.auth?.dmarcDomain ?? sender.slice(sender.lastIndexOf('@') + 1);
   const unproven =
     m.auth?.dmarc === 'none'
       ? `${domain} publishes no DMARC and nothing aligned passed: anyone could have written this From`
       : `nothing proved that ${domain} sent it: anyone could have written this From`;
   const forwardNote = forward?.originalFrom
-    ? ` It was forwarded by ${forward.forwardedBy ?? 'someone'}, naming ${forward.originalFrom} as the original sender; that is not believed (${forward.why ?? 'not proven'}).`
+    ? ` It was forwarded by ${forward.forwardedBy}, naming ${forward.originalFrom} as the original sender; that is not believed (${forward.why ?? 'not proven'}).`
     : '';
   const proven = 'A proven sender (its domain’s DMARC passing, or SPF or DKIM aligned with the From) would have filed it.';
   switch (m.decision?.reason) {

@@ -114,19 +114,38 @@ export interface Decision {
   /** The outbound message this one answers, reports on or is. */
   outboundId: string | null;
   /** What the decision rests on, for `show` to explain it. */
-  evidence: Record<string, unknown>;
+  evidence: Evidence;
 }
 
-type Evidence = Record<string, unknown>;
+/** A forward whose original sender the decision weighed: believed (`trusted`) or not, and why not. */
+export interface ForwardEvidence {
+  forwardedBy: string;
+  originalFrom: string;
+  trusted: boolean;
+  why?: string;
+}
+
+/**
+ * What a decision rests on. The fields others read (the console's words, the
+ * address a filing remembers) are typed; the rest is kept for `show` as it is.
+ */
+export interface Evidence {
+  /** The address the sender rule judged. */
+  sender?: string;
+  forward?: ForwardEvidence;
+  /** Headers that name an earlier sender or forwarder: hints, never proof. */
+  hints?: Readonly<Record<string, string>>;
+  [detail: string]: unknown;
+}
 
 /** More Received headers than this is a mail loop (RFC 5321 6.3 suggests a limit). */
 export const MAX_RECEIVED = 30;
 
-function unassigned(reason: UnassignedReason, evidence: Record<string, unknown>, extra: Partial<Decision> = {}): Decision {
+function unassigned(reason: UnassignedReason, evidence: Evidence, extra: Partial<Decision> = {}): Decision {
   return { status: 'unassigned', method: null, reason, candidate: null, suggestions: [], conversationId: null, outboundId: null, evidence, ...extra };
 }
 
-function assigned(method: 'token' | 'header' | 'sender', candidate: CandidateRef, evidence: Record<string, unknown>, extra: Partial<Decision> = {}): Decision {
+function assigned(method: 'token' | 'header' | 'sender', candidate: CandidateRef, evidence: Evidence, extra: Partial<Decision> = {}): Decision {
   return { status: 'assigned', method, reason: null, candidate, suggestions: [], conversationId: null, outboundId: null, evidence, ...extra };
 }
 

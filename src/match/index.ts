@@ -11,5 +11,7 @@ export {
   type ThreadFinding,
   type TokenFinding,
   type BounceFinding,
+  type Evidence,
+  type ForwardEvidence,
 } from './decide.ts';
 export { ReplyTokens, tokenOfLocalPart, type TokenKey, type VerifiedToken } from './tokens.ts';

@@ -27,11 +27,10 @@ export interface AddressToRemember {
  * candidate an attacker's address, which authenticated mail then matches.
  */
 export function addressToRemember(message: StoredMessage): AddressToRemember {
-  const forward = message.decision?.evidence.forward as { trusted?: unknown; originalFrom?: unknown; why?: unknown } | undefined;
-  if (forward?.trusted === true && typeof forward.originalFrom === 'string')
+  const forward = message.decision?.evidence.forward;
+  if (forward?.trusted === true)
     return { address: forward.originalFrom.toLowerCase(), why: "the original sender of a forward from the tenant's own authenticated address" };
-  const notForward =
-    forward && typeof forward.originalFrom === 'string' ? ` (not ${forward.originalFrom}, named in an untrusted forward: ${String(forward.why)})` : '';
+  const notForward = forward ? ` (not ${forward.originalFrom}, named in an untrusted forward: ${String(forward.why)})` : '';
   const sender = message.auth?.sender;
   if (sender) {
     if (!sender.address) return { address: null, why: `no single sender to remember: ${sender.detail}` };

@@ -5,34 +5,12 @@ import type { ArcFindings, SenderAuthentication } from '../auth/sender.ts';
 import type { BounceInfo } from '../classify/bounce.ts';
 import type { ForwardingVerification } from '../classify/verification.ts';
 import type { ParsedMessage } from '../parse/parsed-message.ts';
+import { decodeDecision, type DecisionSummary, type UndoState } from './decision.ts';
 import { placeholders, type Sql, type SqlStatement } from './sql/sql.ts';
 
 export type MessageStatus = 'received' | 'processed' | 'assigned' | 'unassigned' | 'dismissed' | 'failed';
 
-/** The matching decision as stored (match/ makes it). */
-export interface DecisionSummary {
-  status: 'assigned' | 'unassigned';
-  method: string | null;
-  reason: string | null;
-  candidate: { id: number; externalId: string; name: string } | null;
-  suggestions: { id: number; externalId: string; name: string }[];
-  /** The conversation a token or header named (the store fills in the one chosen). */
-  conversationId?: number | null;
-  /** The outbound message this one answers, reports on or is. */
-  outboundId?: string | null;
-  evidence: Record<string, unknown>;
-  /** For a message filed or dismissed by hand: how it stood before, so the change can be undone. */
-  undo?: UndoState;
-}
-
-/** What a manual filing or dismissal replaced. */
-export interface UndoState {
-  at: string;
-  decision: DecisionSummary | null;
-  conversationId: number | null;
-  /** The address added to the candidate with the filing. */
-  remembered: string | null;
-}
+export type { DecisionSummary, UndoState } from './decision.ts';
 
 export interface Envelope {
   sessionId: string;
@@ -403,7 +381,7 @@ export class MessageStore {
   async dismiss(id: string, note: string | null, at: string): Promise<void> {
     const before = await this.get(id);
     const previous = before?.decision;
-    const decision = {
+    const decision: DecisionSummary = {
       ...(previous ?? { method: null, candidate: null, suggestions: [], evidence: {} }),
       status: 'dismissed',
       reason: previous?.reason ?? null,
@@ -503,7 +481,7 @@ function toMessage(row: MessageRow): StoredMessage {
     auth: row.auth ? (JSON.parse(row.auth) as AuthSummary) : null,
     attachments: row.attachments ? (JSON.parse(row.attachments) as AttachmentSummary[]) : [],
     classification: row.classification ? (JSON.parse(row.classification) as ClassificationSummary) : null,
-    decision: row.decision ? (JSON.parse(row.decision) as DecisionSummary) : null,
+    decision: row.decision ? decodeDecision(row.decision) : null,
     conversationId: row.conversation_id,
     outboundId: row.outbound_id,
     error: row.error,
