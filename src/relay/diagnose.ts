@@ -89,7 +89,8 @@ function connectStage(err: unknown): Stage {
   return failureOf(err).cause === 'tls' ? 'tls' : 'ehlo';
 }
 
-export async function diagnoseAccount(account: Account, secret: AccountSecret, options: DiagnoseOptions): Promise<DiagnosisResult> {
+/** The stages as they pass or fail, each timed; a failure becomes the result, with its advice. */
+function stageRecorder(account: Account, options: DiagnoseOptions) {
   const stages: DiagnosisResult['stages'] = [];
   const context = {
     port: account.port,
@@ -112,8 +113,16 @@ export async function diagnoseAccount(account: Account, secret: AccountSecret, o
     const error = options.redact ? redacted(stage, err) : describe(err);
     return { ok: false, stage, error, advice: adviceFor(stage, error, context), stages };
   };
+  return { stages, pass, fail };
+}
 
-  let pin: Awaited<ReturnType<typeof checkedMailServer>>;
+type StageRecorder = ReturnType<typeof stageRecorder>;
+type CheckedServer = Awaited<ReturnType<typeof checkedMailServer>>;
+
+export async function diagnoseAccount(account: Account, secret: AccountSecret, options: DiagnoseOptions): Promise<DiagnosisResult> {
+  const recorder = stageRecorder(account, options);
+  const { pass, fail } = recorder;
+  let pin: CheckedServer;
   try {
     pin = await checkedMailServer(options.guard, account, account.host, 'the SMTP server');
     pass('resolve');
@@ -127,7 +136,18 @@ export async function diagnoseAccount(account: Account, secret: AccountSecret, o
   } catch (err) {
     return fail('connect', err);
   }
+  return diagnoseSmtp(account, secret, options, pin, recorder);
+}
 
+/** The SMTP conversation, stage by stage (TLS, EHLO, AUTH, MAIL FROM), then the sent copy's IMAP side. */
+async function diagnoseSmtp(
+  account: Account,
+  secret: AccountSecret,
+  options: DiagnoseOptions,
+  pin: CheckedServer,
+  recorder: StageRecorder,
+): Promise<DiagnosisResult> {
+  const { stages, pass, fail } = recorder;
   // Connects to the address checked above, keeping the host name for TLS.
   const connection = new SMTPConnection(
     transportOptions(account, secret, { connectionTimeoutMs: options.connectionTimeoutMs, pool: false, name: options.hostname }, pin) as ConstructorParameters<

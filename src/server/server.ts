@@ -10,6 +10,7 @@ import { UsageError } from '../errors.ts';
 import { Metrics } from '../http/metrics.ts';
 import type { HttpServer } from '../http/server.ts';
 import type { ThreadGroup } from '../runtime/thread-group.ts';
+import type { RelayThread } from '../relay/relay-thread-handle.ts';
 import type { SmtpListener } from '../smtp/index.ts';
 import { GroupCommitter } from '../commit/index.ts';
 import { InboxIntake } from '../inbox/index.ts';
@@ -59,8 +60,8 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
       onCommitted: () => onDemand?.demand.committed(),
     });
     const metrics = new Metrics(ctx.gauges);
-    let stopping: Promise<void> | null = null;
-    http = await startApi(ctx, store, metrics, () => stopping === null);
+    const state: { stopping: Promise<void> | null } = { stopping: null };
+    http = await startApi(ctx, store, metrics, () => state.stopping === null);
     const smtpStarted = await listenSmtp(ctx, committer, metrics);
     listener = smtpStarted.listener;
     onDemand?.demand.begin();
@@ -76,38 +77,22 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
     const retention = scheduleRetention(ctx, log);
     metrics.watchThreads(() => ({ ...(pipeline ? { pipeline: pipeline.running } : {}), ...(relay ? { relay: relay.running } : {}) }));
     await announceListening(ctx, smtpStarted, http);
-    return {
-      smtp: smtpStarted.smtp,
-      http: http?.address ?? null,
-      listener,
-      get pipelineRunning() {
-        return pipeline?.running ?? false;
-      },
-      get pipelineThreads() {
-        return pipeline?.runningCount ?? 0;
-      },
-      get relayRunning() {
-        return relay?.running ?? false;
-      },
-      stop() {
-        // In the order that loses nothing: no new work in, what was accepted committed, then the threads and the store.
-        stopping ??= stopInOrder([
-          () => retention.stop(),
-          () => stopHearingWork(),
-          () => http?.close(),
-          () => inboxes?.stop(),
-          () => running.listener.stop(),
-          () => running.committer.drain(),
-          () => onDemand?.demand.stop(),
-          () => (relayStarted?.demand ?? relay)?.stop(),
-          () => running.store.close(),
-          () => ctx.close(),
-          () => lock.release(),
-          () => log.info('mailroom stopped'),
-        ]);
-        return stopping;
-      },
-    };
+    // In the order that loses nothing: no new work in, what was accepted committed, then the threads and the store.
+    const stopSteps = [
+      () => retention.stop(),
+      () => stopHearingWork(),
+      () => http?.close(),
+      () => inboxes?.stop(),
+      () => running.listener.stop(),
+      () => running.committer.drain(),
+      () => onDemand?.demand.stop(),
+      () => (relayStarted?.demand ?? relay)?.stop(),
+      () => running.store.close(),
+      () => ctx.close(),
+      () => lock.release(),
+      () => log.info('mailroom stopped'),
+    ];
+    return handOut({ smtp: smtpStarted.smtp, http: http?.address ?? null, listener, pipeline, relay }, state, stopSteps);
   } catch (err) {
     // Whatever started before the failure stops again, so the next start finds the data dir free.
     await http?.close();
@@ -115,6 +100,33 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
     lock.release();
     throw err;
   }
+}
+
+/** The running server as its starter sees it: addresses, which threads run, and the one stop. */
+function handOut(
+  parts: { smtp: AddressInfo; http: AddressInfo | null; listener: SmtpListener; pipeline: ThreadGroup | null; relay: RelayThread | null },
+  state: { stopping: Promise<void> | null },
+  stopSteps: (() => unknown)[],
+): RunningServer {
+  const { pipeline, relay } = parts;
+  return {
+    smtp: parts.smtp,
+    http: parts.http,
+    listener: parts.listener,
+    get pipelineRunning() {
+      return pipeline?.running ?? false;
+    },
+    get pipelineThreads() {
+      return pipeline?.runningCount ?? 0;
+    },
+    get relayRunning() {
+      return relay?.running ?? false;
+    },
+    stop() {
+      state.stopping ??= stopInOrder(stopSteps);
+      return state.stopping;
+    },
+  };
 }
 
 async function stopInOrder(steps: (() => unknown)[]): Promise<void> {
