@@ -5,7 +5,7 @@ import { createResolver, type DnsResolver } from '../dns/index.ts';
 import type { Context } from '../context.ts';
 import { chooseAccount, tenantChain } from '../relay/compose.ts';
 import { probeInbox } from '../inbox/index.ts';
-import type { Inbox, Tenant } from '../store/index.ts';
+import type { Account, Inbox, Tenant } from '../store/index.ts';
 import { accountRow, checkAccounts, checkMailboxSignals, type AccountRow } from './account-checks.ts';
 import { checkDkim, checkDmarc, checkReplyDomain, checkSpf } from './dns-checks.ts';
 import { forwardingTest } from './forwarding.ts';
@@ -75,6 +75,48 @@ async function checkImapInbox(ctx: Context, inbox: Inbox): Promise<CheckResult[]
   return found;
 }
 
+/** SPF, DKIM and DMARC of each account's sending domain, once for accounts that send alike. */
+async function checkSendingDomains(ctx: Context, resolver: DnsResolver, accounts: readonly Account[]): Promise<CheckResult[]> {
+  const checks: CheckResult[] = [];
+  const seen = new Set<string>();
+  for (const account of accounts) {
+    const key = `${account.fromAddress}|${account.provider}|${account.host}|${account.dkimSelector}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const secret = await ctx.accounts.openSecret(account.id, ctx.keyring());
+    checks.push(...(await guarded('sending_domain', account.sendingDomain, 'SPF', () => checkSpf(resolver, account))));
+    checks.push(...(await guarded('sending_domain', account.sendingDomain, 'DKIM', () => checkDkim(resolver, account, secret.dkimPrivateKey ?? null))));
+    checks.push(...(await guarded('sending_domain', account.sendingDomain, 'DMARC', () => checkDmarc(resolver, account))));
+  }
+  return checks;
+}
+
+/** A test message through each company inbox that forwards to mailroom, sent with the tenant's default account. */
+async function forwardingTests(ctx: Context, tenant: Tenant, chain: Tenant[], options: CheckOptions): Promise<CheckResult[]> {
+  const inboxes = options.inboxes.length > 0 ? options.inboxes : tenant.inboxes;
+  if (inboxes.length === 0) {
+    return [
+      warn(
+        'forwarding',
+        tenant.slug,
+        'forwarding test',
+        'no company inbox to test',
+        `name the inboxes that forward to mailroom: --inbox jobs@${tenant.domains[0] ?? 'company.example'} (or \`tenants update ${tenant.slug} --inbox ...\`)`,
+      ),
+    ];
+  }
+  let account;
+  try {
+    account = await chooseAccount(ctx.accounts, chain, undefined, undefined);
+  } catch (err) {
+    return [fail('forwarding', tenant.slug, 'forwarding test', 'no default account to send the test with', (err as Error).message)];
+  }
+  const checks: CheckResult[] = [];
+  for (const inbox of inboxes)
+    checks.push(...(await forwardingTest(ctx, tenant, account, inbox, { timeoutMs: ctx.config.checks.forwardingTimeoutMs, progress: options.progress })));
+  return checks;
+}
+
 export async function checkTenant(ctx: Context, tenant: Tenant, options: CheckOptions): Promise<CheckReport> {
   const resolver = options.resolver ?? createResolver(ctx.config.dns);
   const mxHosts = list(ctx.config.checks.mxHosts);
@@ -104,16 +146,7 @@ export async function checkTenant(ctx: Context, tenant: Tenant, options: CheckOp
 
   const accounts = await ctx.accounts.list(tenant.slug);
   options.progress('sending domains');
-  const seen = new Set<string>();
-  for (const account of accounts) {
-    const key = `${account.fromAddress}|${account.provider}|${account.host}|${account.dkimSelector}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    const secret = await ctx.accounts.openSecret(account.id, ctx.keyring());
-    checks.push(...(await guarded('sending_domain', account.sendingDomain, 'SPF', () => checkSpf(resolver, account))));
-    checks.push(...(await guarded('sending_domain', account.sendingDomain, 'DKIM', () => checkDkim(resolver, account, secret.dkimPrivateKey ?? null))));
-    checks.push(...(await guarded('sending_domain', account.sendingDomain, 'DMARC', () => checkDmarc(resolver, account))));
-  }
+  checks.push(...(await checkSendingDomains(ctx, resolver, accounts)));
 
   options.progress('accounts');
   checks.push(...(await checkAccounts(ctx, tenant, accounts, resolver, list(ctx.config.checks.sendingAddresses), options.redact === true)));
@@ -121,30 +154,7 @@ export async function checkTenant(ctx: Context, tenant: Tenant, options: CheckOp
   if (imapInboxes.length > 0) options.progress('inboxes read over IMAP');
   for (const inbox of imapInboxes) checks.push(...(await checkImapInbox(ctx, inbox)));
 
-  if (options.sendTests) {
-    const inboxes = options.inboxes.length > 0 ? options.inboxes : tenant.inboxes;
-    if (inboxes.length === 0) {
-      checks.push(
-        warn(
-          'forwarding',
-          tenant.slug,
-          'forwarding test',
-          'no company inbox to test',
-          `name the inboxes that forward to mailroom: --inbox jobs@${tenant.domains[0] ?? 'company.example'} (or \`tenants update ${tenant.slug} --inbox ...\`)`,
-        ),
-      );
-    } else {
-      let account = null;
-      try {
-        account = await chooseAccount(ctx.accounts, chain, undefined, undefined);
-      } catch (err) {
-        checks.push(fail('forwarding', tenant.slug, 'forwarding test', 'no default account to send the test with', (err as Error).message));
-      }
-      if (account)
-        for (const inbox of inboxes)
-          checks.push(...(await forwardingTest(ctx, tenant, account, inbox, { timeoutMs: ctx.config.checks.forwardingTimeoutMs, progress: options.progress })));
-    }
-  }
+  if (options.sendTests) checks.push(...(await forwardingTests(ctx, tenant, chain, options)));
 
   const summary = { ok: 0, warn: 0, fail: 0 };
   for (const c of checks) summary[c.status]++;

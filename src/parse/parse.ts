@@ -39,6 +39,33 @@ function messageIds(value: unknown): string[] {
   return text.match(/<[^<>\s]+>/g) ?? [];
 }
 
+function attachmentInfo(attachment: AttachmentStream, sha256: string, size: number): AttachmentInfo {
+  return {
+    filename: attachment.filename ?? null,
+    contentType: attachment.contentType,
+    size,
+    sha256,
+    contentId: attachment.contentId ?? null,
+    inline: Boolean(attachment.related),
+  };
+}
+
+/** Every header as one line of text, by its lower-case name. */
+function flatHeaders(headers: Map<string, unknown>): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [key, value] of headers) {
+    if (key === 'list' && value && typeof value === 'object') {
+      // mailparser folds List-* headers into one object: list.id, list.unsubscribe, ...
+      for (const [name, entry] of Object.entries(value as Record<string, { id?: string; url?: string; mail?: string; name?: string }>)) {
+        flat[`list-${name}`] = entry.id ?? entry.url ?? entry.mail ?? entry.name ?? '';
+      }
+      continue;
+    }
+    flat[key] = headerText(value);
+  }
+  return flat;
+}
+
 export async function parseMessage(raw: Buffer, dataDir: string): Promise<ParsedMessage> {
   // keepDeliveryStatus: a DSN's status part arrives as its own part, not mixed into the text.
   const parser = new MailParser({ skipImageLinks: true, skipTextLinks: true, skipTextToHtml: true, keepDeliveryStatus: true });
@@ -63,18 +90,7 @@ export async function parseMessage(raw: Buffer, dataDir: string): Promise<Parsed
     const isMessage = attachment.contentType === 'message/rfc822';
     const stored = storeAttachment(dataDir, attachment.content as Readable, isMessage ? 64 * 1024 : 0);
     if (isMessage) attachedMessages.push(stored.then(({ head }) => attachedMessageHeaders(head)));
-    attachments.push(
-      stored
-        .then(({ sha256, size }) => ({
-          filename: attachment.filename ?? null,
-          contentType: attachment.contentType,
-          size,
-          sha256,
-          contentId: attachment.contentId ?? null,
-          inline: Boolean(attachment.related),
-        }))
-        .finally(() => attachment.release?.()),
-    );
+    attachments.push(stored.then(({ sha256, size }) => attachmentInfo(attachment, sha256, size)).finally(() => attachment.release?.()));
   });
   const ended = new Promise<void>((resolve, reject) => {
     parser.once('end', () => resolve());
@@ -87,17 +103,6 @@ export async function parseMessage(raw: Buffer, dataDir: string): Promise<Parsed
   const date = headers.get('date');
   const messageId = messageIds(headers.get('message-id'))[0] ?? null;
   const subject = headers.get('subject');
-  const flat: Record<string, string> = {};
-  for (const [key, value] of headers) {
-    if (key === 'list' && value && typeof value === 'object') {
-      // mailparser folds List-* headers into one object: list.id, list.unsubscribe, ...
-      for (const [name, entry] of Object.entries(value as Record<string, { id?: string; url?: string; mail?: string; name?: string }>)) {
-        flat[`list-${name}`] = entry.id ?? entry.url ?? entry.mail ?? entry.name ?? '';
-      }
-      continue;
-    }
-    flat[key] = headerText(value);
-  }
   return {
     messageId,
     inReplyTo: messageIds(headers.get('in-reply-to'))[0] ?? null,
@@ -111,7 +116,7 @@ export async function parseMessage(raw: Buffer, dataDir: string): Promise<Parsed
     text: body?.text ?? (stored.length === 0 && !deliveryStatus && !body?.html ? unreadMultipartBody(raw, headers) : null),
     html: typeof body?.html === 'string' ? body.html : null,
     attachments: stored,
-    headers: flat,
+    headers: flatHeaders(headers),
     attachedMessages: await Promise.all(attachedMessages),
     deliveryStatus: await (deliveryStatus as Promise<string> | null),
   };
