@@ -249,56 +249,15 @@ export async function authenticateGroup(inputs: readonly AuthenticateInput[], in
     const header = head.toString('latin1');
     return { input, head, header, arcSealed: /^ARC-Seal:/im.test(header) };
   });
-  await phase(messages, inFlight, async (message) => {
-    const { input, head, header, arcSealed } = message;
-    const sender = input.envelope ? input.envelope.mailFrom : undefined;
-    // Without a DKIM signature or an ARC seal there is nothing to verify and the
-    // body plays no part: SPF and DMARC read the envelope and the header.
-    const signed = arcSealed || /^DKIM-Signature:/im.test(header);
-    const senderOption = sender !== undefined ? { sender } : {};
-    message.dkim = signed ? ((await verifyDkim(input.raw, { resolver: input.resolver, ...senderOption })) as DkimResult) : readUnsignedHeader(head, sender);
-    message.client = input.envelope
-      ? { ip: input.envelope.clientIp, helo: input.envelope.helo, sender: input.envelope.mailFrom }
-      : clientFromReceived(message.dkim);
-  });
-  await phase(messages, inFlight, async (message) => {
-    const { input, client = {} } = message;
-    let helo = client.helo || client.ip;
-    if (helo && isIP(helo)) helo = `[${helo}]`;
-    message.spf = client.ip
-      ? await mailauth.spf({
-          ip: client.ip,
-          mta: input.mta,
-          resolver: input.resolver,
-          ...(helo ? { helo } : {}),
-          ...(client.sender !== undefined ? { sender: client.sender } : {}),
-        })
-      : false;
-  });
+  await phase(messages, inFlight, dkimOf);
+  await phase(messages, inFlight, spfOf);
   // No ARC-Seal in the header block: there is no chain to verify.
   await phase(
     messages.filter((m) => m.arcSealed),
     inFlight,
-    async (message) => {
-      const ip = message.client?.ip;
-      message.arc = await mailauth.arc(message.dkim?.arc, { resolver: message.input.resolver, ...(ip ? { ip } : {}) });
-    },
+    arcOf,
   );
-  await phase(messages, inFlight, async (message) => {
-    const { dkim, spf } = message;
-    message.dmarc = dkim?.headerFrom
-      ? (
-          await mailauth.evaluateDmarc({
-            headerFrom: dkim.headerFrom,
-            fromFields: dkim.fromFields,
-            spfDomains: spf && spf.status?.result === 'pass' && spf.domain ? [spf.domain] : [],
-            dkimDomains: dkimPassing(message).map((r) => ({ id: r.id, domain: r.signingDomain, aligned: r.status?.aligned, underSized: r.status?.underSized })),
-            arcResult: message.arc,
-            resolver: message.input.resolver,
-          })
-        ).response
-      : false;
-  });
+  await phase(messages, inFlight, dmarcOf);
   return messages.map((message) => {
     if (message.failed) return message.failed;
     try {
@@ -307,6 +266,56 @@ export async function authenticateGroup(inputs: readonly AuthenticateInput[], in
       return asError(err);
     }
   });
+}
+
+/** DKIM (and ARC's signatures) of a message, and the client its SPF check speaks for. */
+async function dkimOf(message: InProgress): Promise<void> {
+  const { input, head, header, arcSealed } = message;
+  const sender = input.envelope ? input.envelope.mailFrom : undefined;
+  // Without a DKIM signature or an ARC seal there is nothing to verify and the
+  // body plays no part: SPF and DMARC read the envelope and the header.
+  const signed = arcSealed || /^DKIM-Signature:/im.test(header);
+  const senderOption = sender !== undefined ? { sender } : {};
+  message.dkim = signed ? ((await verifyDkim(input.raw, { resolver: input.resolver, ...senderOption })) as DkimResult) : readUnsignedHeader(head, sender);
+  message.client = input.envelope
+    ? { ip: input.envelope.clientIp, helo: input.envelope.helo, sender: input.envelope.mailFrom }
+    : clientFromReceived(message.dkim);
+}
+
+async function spfOf(message: InProgress): Promise<void> {
+  const { input, client = {} } = message;
+  let helo = client.helo || client.ip;
+  if (helo && isIP(helo)) helo = `[${helo}]`;
+  message.spf = client.ip
+    ? await mailauth.spf({
+        ip: client.ip,
+        mta: input.mta,
+        resolver: input.resolver,
+        ...(helo ? { helo } : {}),
+        ...(client.sender !== undefined ? { sender: client.sender } : {}),
+      })
+    : false;
+}
+
+async function arcOf(message: InProgress): Promise<void> {
+  const ip = message.client?.ip;
+  message.arc = await mailauth.arc(message.dkim?.arc, { resolver: message.input.resolver, ...(ip ? { ip } : {}) });
+}
+
+async function dmarcOf(message: InProgress): Promise<void> {
+  const { dkim, spf } = message;
+  message.dmarc = dkim?.headerFrom
+    ? (
+        await mailauth.evaluateDmarc({
+          headerFrom: dkim.headerFrom,
+          fromFields: dkim.fromFields,
+          spfDomains: spf && spf.status?.result === 'pass' && spf.domain ? [spf.domain] : [],
+          dkimDomains: dkimPassing(message).map((r) => ({ id: r.id, domain: r.signingDomain, aligned: r.status?.aligned, underSized: r.status?.underSized })),
+          arcResult: message.arc,
+          resolver: message.input.resolver,
+        })
+      ).response
+    : false;
 }
 
 export async function authenticateMessage(input: AuthenticateInput): Promise<AuthVerdicts> {
