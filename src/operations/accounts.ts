@@ -182,6 +182,30 @@ function sentCopyOf(input: AccountInput, provider: ProviderName): { settings: Se
   };
 }
 
+/** The credentials and the DKIM key, checked, as they are sealed. */
+function checkedSecret(input: AccountInput, provider: ProviderName): { secret: AccountSecret; authMethod: 'password' | 'oauth2' } {
+  const secret: AccountSecret = {};
+  let authMethod: 'password' | 'oauth2' = 'password';
+  if ('password' in input.credentials) {
+    if (!input.credentials.password) throw new InvalidError('the password is empty', 'password');
+    secret.password = input.credentials.password;
+  } else {
+    const tokenUrl = input.credentials.oauth2.tokenUrl ?? OAUTH_TOKEN_URLS[provider];
+    if (!tokenUrl) throw new InvalidError(`an OAuth2 token URL is required for provider ${provider}`, 'oauth2TokenUrl');
+    secret.oauth2 = { ...input.credentials.oauth2, tokenUrl };
+    authMethod = 'oauth2';
+  }
+  if (input.dkim) {
+    try {
+      createPrivateKey(input.dkim.privateKey);
+    } catch (err) {
+      throw new InvalidError(`the DKIM key is not a PEM private key (${(err as Error).message})`, 'dkimKey');
+    }
+    secret.dkimPrivateKey = input.dkim.privateKey;
+  }
+  return { secret, authMethod };
+}
+
 /** Checks the settings, seals the credentials and adds the account (status pending); warnings are for the person adding it. */
 export async function addAccount(ctx: Context, reach: Reach, input: AccountInput): Promise<{ account: Account; warnings: string[] }> {
   if (!isProvider(input.provider)) throw new InvalidError(`the provider must be one of ${Object.keys(PROVIDERS).join(', ')}`, 'provider');
@@ -197,25 +221,7 @@ export async function addAccount(ctx: Context, reach: Reach, input: AccountInput
   if (!sendingDomain) throw new InvalidError(`"${input.sendingDomain}" is not a domain`, 'sendingDomain');
   const replyLocal = checkedReplyLocal(input.replyTo ?? 'reply');
   const tlsCa = checkedTlsCa(input.tlsCa);
-  const secret: AccountSecret = {};
-  let authMethod: 'password' | 'oauth2' = 'password';
-  if ('password' in input.credentials) {
-    if (!input.credentials.password) throw new InvalidError('the password is empty', 'password');
-    secret.password = input.credentials.password;
-  } else {
-    const tokenUrl = input.credentials.oauth2.tokenUrl ?? OAUTH_TOKEN_URLS[input.provider];
-    if (!tokenUrl) throw new InvalidError(`an OAuth2 token URL is required for provider ${input.provider}`, 'oauth2TokenUrl');
-    secret.oauth2 = { ...input.credentials.oauth2, tokenUrl };
-    authMethod = 'oauth2';
-  }
-  if (input.dkim) {
-    try {
-      createPrivateKey(input.dkim.privateKey);
-    } catch (err) {
-      throw new InvalidError(`the DKIM key is not a PEM private key (${(err as Error).message})`, 'dkimKey');
-    }
-    secret.dkimPrivateKey = input.dkim.privateKey;
-  }
+  const { secret, authMethod } = checkedSecret(input, input.provider);
   const sentCopy = sentCopyOf(input, input.provider);
   // Last of the checks, as it may ask DNS: where the account connects, public unless the operator allows it.
   const host = await checkedServerHost(ctx, reach, given, 'the SMTP server', 'host');
