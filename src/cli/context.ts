@@ -28,6 +28,7 @@ export const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set([
   'tenants show',
   'candidates list',
   'candidates show',
+  'candidates search',
   'accounts list',
   'accounts show',
   'inboxes list',
