@@ -70,7 +70,7 @@ async function findCandidate(store: CandidateStore, externalId: string, tenant: 
     return candidate;
   }
   const found = await store.withExternalId(externalId);
-  if (found.length === 0) throw new UsageError(`no candidate "${externalId}" (see: mailroom candidates list --tenant T)`);
+  if (found.length === 0) throw new UsageError(`no candidate "${externalId}" (see: npx mailroom candidates list --tenant T)`);
   if (found.length > 1) throw new UsageError(`tenants ${found.map((c) => c.tenant).join(', ')} each have a candidate "${externalId}": say which with --tenant`);
   return found[0] as Candidate;
 }
@@ -113,7 +113,7 @@ const list = (globals: () => GlobalOptions) => (options: { tenant: string; json?
   withContext(globals(), async (ctx) => {
     const list = await ctx.candidates.list(options.tenant);
     if (options.json) return printJson(list.map(candidateJson));
-    printTable(list, CANDIDATE_COLUMNS, 'no candidates yet: add one with `mailroom candidates add --tenant T --external-id X --name N --email E`');
+    printTable(list, CANDIDATE_COLUMNS, 'no candidates yet: add one with `npx mailroom candidates add --tenant T --external-id X --name N --email E`');
   });
 
 const CANDIDATE_COLUMNS = [

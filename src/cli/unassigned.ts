@@ -19,7 +19,7 @@ function age(iso: string, now: Date): string {
 
 async function unassignedMessage(ctx: Context, id: string): Promise<StoredMessage> {
   const message = await ctx.messages.get(id);
-  if (!message) throw new UsageError(`no message "${id}" (see: mailroom unassigned list)`);
+  if (!message) throw new UsageError(`no message "${id}" (see: npx mailroom unassigned list)`);
   if (message.status !== 'unassigned') throw new UsageError(`message ${message.id} is ${message.status}, not unassigned`);
   return message;
 }

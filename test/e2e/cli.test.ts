@@ -125,7 +125,7 @@ describe.each(BACKENDS)('on %s', (backend) => {
       const taken = runCli(['tenants', 'update', 'umbrella', '--reply-domain', 'replies.acme.com'], env);
       expect(taken.code).toBe(1);
       expect(taken.stderr).toMatch(/replies\.acme\.com is already routed to tenant "acme"/);
-      expect(runCli(['tenants', 'update', 'nope', '--name', 'X'], env).stderr).toMatch(/no tenant "nope" \(see: mailroom tenants list\)/);
+      expect(runCli(['tenants', 'update', 'nope', '--name', 'X'], env).stderr).toMatch(/no tenant "nope" \(see: npx mailroom tenants list\)/);
 
       const refused = runCli(['tenants', 'remove', 'umbrella'], env);
       expect(refused.code).toBe(1);
