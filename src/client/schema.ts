@@ -2915,10 +2915,7 @@ export interface components {
       port: number;
       /** @enum {string} */
       security: 'tls' | 'starttls' | 'none';
-      /**
-       * @description custom: a private CA of its own; null: the public CAs
-       * @enum {string|null}
-       */
+      /** @description custom: a private CA of its own; null: the public CAs */
       tlsCa: 'custom' | null;
       username: string;
       /** @enum {string} */
