@@ -164,7 +164,7 @@ try {
   await measure('console: unassigned queue', '/console/unassigned', { cookie });
   await measure('console: queue by reason', '/console/unassigned?reason=dmarc_fail', { cookie });
   await measure('console: queue search', '/console/unassigned?q=Application%2099', { cookie });
-  await measure('console: queue search, no match (reads every one)', '/console/unassigned?q=nobody-at-all', { cookie });
+  await measure('console: queue search, no match (reads the index of every waiting one)', '/console/unassigned?q=nobody-at-all', { cookie });
   await measure('console: a message', `/console/messages/${someUnassigned}`, { cookie });
   await measure('console: a candidate', '/console/candidates/acme/c-42', { cookie });
   await measure('console: candidate search, a name', '/console/candidates/search?tenant=acme&q=Candidate%201234', { cookie });

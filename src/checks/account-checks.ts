@@ -47,14 +47,20 @@ export async function checkAccounts(
         tenant.slug,
         'an email account is set up',
         'no email account',
-        `no email account is set up, so nothing can be sent for ${tenant.slug}: add one with \`mailroom accounts add --tenant ${tenant.slug} --name N --provider gmail|office365|... --user U --password-env VAR --from ADDR --default\``,
+        `no email account is set up, so nothing can be sent for ${tenant.slug}: add one with \`npx mailroom accounts add --tenant ${tenant.slug} --name N --provider gmail|office365|... --user U --password-env VAR --from ADDR --default\``,
       ),
     ];
   }
   const results: CheckResult[] = [];
   if (!accounts.some((a) => a.isDefault && a.owner === null)) {
     results.push(
-      warn('account', tenant.slug, 'a default account', 'no default account', `sends without --account need a default: \`mailroom accounts set-default <id>\``),
+      warn(
+        'account',
+        tenant.slug,
+        'a default account',
+        'no default account',
+        `sends without --account need a default: \`npx mailroom accounts set-default <id>\``,
+      ),
     );
   }
   for (const account of accounts) {
@@ -90,7 +96,7 @@ export async function checkMailboxSignals(ctx: Context, tenant: Tenant): Promise
         m.envelope.rcptTo.join(', '),
         'forwarding confirmed',
         `a ${v?.provider ?? ''} forwarding confirmation is waiting (message ${m.id}, from ${m.from ?? 'unknown'})`.replace('a  ', 'a '),
-        `forwarding to mailroom is not active until someone confirms it${v?.code ? `: enter code ${v.code} in the mailbox's forwarding settings` : ''}${v?.link ? `${v.code ? ', or' : ':'} open ${v.link}` : ''}; then \`mailroom unassigned dismiss ${m.id}\``,
+        `forwarding to mailroom is not active until someone confirms it${v?.code ? `: enter code ${v.code} in the mailbox's forwarding settings` : ''}${v?.link ? `${v.code ? ', or' : ':'} open ${v.link}` : ''}; then \`npx mailroom unassigned dismiss ${m.id}\``,
       ),
     );
   }

@@ -50,7 +50,7 @@ export async function forwardingTest(ctx: Context, tenant: Tenant, account: Acco
 function notArrivedAdvice(tenant: Tenant, inbox: string): string {
   return (
     `check that ${inbox} forwards to ${tenant.forwardAddresses[0] ?? "the tenant's forwarding address"}: ` +
-    'Gmail needs the forwarding address confirmed (see the confirmation mail in `mailroom unassigned list --reason forwarding_verification`); ' +
+    'Gmail needs the forwarding address confirmed (see the confirmation mail in `npx mailroom unassigned list --reason forwarding_verification`); ' +
     'Microsoft 365 blocks external forwarding by default (the sending mailbox gets a bounce with 550 5.7.520: an admin allows it in the outbound anti-spam policy)'
   );
 }

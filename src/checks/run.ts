@@ -133,7 +133,7 @@ export async function checkTenant(ctx: Context, tenant: Tenant, options: CheckOp
         tenant.slug,
         'receives mail',
         'no reply domain, no forwarding address and no inbox read over IMAP',
-        `add one: \`mailroom tenants update ${tenant.slug} --reply-domain replies.<company domain>\``,
+        `add one: \`npx mailroom tenants update ${tenant.slug} --reply-domain replies.<company domain>\``,
       ),
     );
   }

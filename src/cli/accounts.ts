@@ -95,7 +95,7 @@ function accountInputOf(options: AddOptions): AccountInput {
 
 /** An account id as typed: a number, or an error that says where to find one. */
 export function accountId(id: string): number {
-  if (!/^\d+$/.test(id)) throw new UsageError(`no account ${id} (see: mailroom accounts list)`);
+  if (!/^\d+$/.test(id)) throw new UsageError(`no account ${id} (see: npx mailroom accounts list)`);
   return Number(id);
 }
 
@@ -108,7 +108,7 @@ const add = (globals: Globals) => (options: AddOptions) =>
     for (const warning of warnings) process.stderr.write(`warning: ${warning}\n`);
     if (options.json) return printJson({ id: account.id });
     process.stdout.write(
-      `added account ${account.id} (${account.name}, ${account.host}:${account.port} ${account.security}); status pending: check it with \`mailroom accounts test ${account.id}\`\n`,
+      `added account ${account.id} (${account.name}, ${account.host}:${account.port} ${account.security}); status pending: check it with \`npx mailroom accounts test ${account.id}\`\n`,
     );
   });
 
@@ -132,8 +132,8 @@ const list = (globals: Globals) => (options: { tenant?: string; json?: boolean }
         { header: 'last test', value: (a) => a.lastTestedAt ?? 'never' },
       ],
       options.tenant
-        ? `no email account is set up for ${options.tenant}: add one with \`mailroom accounts add --tenant ${options.tenant} --name N --provider gmail|office365|... --user U --password-env VAR --from ADDR --default\``
-        : 'no email account is set up: add one with `mailroom accounts add`',
+        ? `no email account is set up for ${options.tenant}: add one with \`npx mailroom accounts add --tenant ${options.tenant} --name N --provider gmail|office365|... --user U --password-env VAR --from ADDR --default\``
+        : 'no email account is set up: add one with `npx mailroom accounts add`',
     );
   });
 
@@ -141,7 +141,7 @@ const list = (globals: Globals) => (options: { tenant?: string; json?: boolean }
 const show = (globals: Globals) => (id: string, options: { json?: boolean }) =>
   withContext(globals(), async (ctx) => {
     const account = await ctx.accounts.get(accountId(id));
-    if (!account) throw new UsageError(`no account ${id} (see: mailroom accounts list)`);
+    if (!account) throw new UsageError(`no account ${id} (see: npx mailroom accounts list)`);
     const json = accountJson(account);
     if (options.json) return printJson(json);
     printFields(Object.entries(json).map(([k, v]) => [k, v === null ? null : String(v)]));

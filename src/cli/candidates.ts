@@ -1,13 +1,14 @@
-// mailroom candidates add|import|list|show|remove
+// mailroom candidates add|import|list|search|show|remove
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { UsageError } from '../errors.ts';
-import { EVERY_TENANT, importCandidates, removeCandidate, upsertCandidate } from '../operations/index.ts';
+import { EVERY_TENANT, importCandidates, removeCandidate, searchCandidates, upsertCandidate } from '../operations/index.ts';
 import type { Candidate, CandidateInput, CandidateStore } from '../store/index.ts';
 import { candidateJson } from '../views/index.ts';
 import { withContext, type GlobalOptions } from './context.ts';
+import { parseLimit } from './messages.ts';
 import { printFields, printJson, printTable } from './output.ts';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -69,7 +70,7 @@ async function findCandidate(store: CandidateStore, externalId: string, tenant: 
     return candidate;
   }
   const found = await store.withExternalId(externalId);
-  if (found.length === 0) throw new UsageError(`no candidate "${externalId}" (see: mailroom candidates list --tenant T)`);
+  if (found.length === 0) throw new UsageError(`no candidate "${externalId}" (see: npx mailroom candidates list --tenant T)`);
   if (found.length > 1) throw new UsageError(`tenants ${found.map((c) => c.tenant).join(', ')} each have a candidate "${externalId}": say which with --tenant`);
   return found[0] as Candidate;
 }
@@ -112,15 +113,21 @@ const list = (globals: () => GlobalOptions) => (options: { tenant: string; json?
   withContext(globals(), async (ctx) => {
     const list = await ctx.candidates.list(options.tenant);
     if (options.json) return printJson(list.map(candidateJson));
-    printTable(
-      list,
-      [
-        { header: 'external id', value: (c) => c.externalId },
-        { header: 'name', value: (c) => c.name },
-        { header: 'emails', value: (c) => c.emails.join(' ') },
-      ],
-      'no candidates yet: add one with `mailroom candidates add --tenant T --external-id X --name N --email E`',
-    );
+    printTable(list, CANDIDATE_COLUMNS, 'no candidates yet: add one with `npx mailroom candidates add --tenant T --external-id X --name N --email E`');
+  });
+
+const CANDIDATE_COLUMNS = [
+  { header: 'external id', value: (c: Candidate) => c.externalId },
+  { header: 'name', value: (c: Candidate) => c.name },
+  { header: 'emails', value: (c: Candidate) => c.emails.join(' ') },
+];
+
+/** a tenant's candidates whose name, address or external id has every word, best first */
+const search = (globals: () => GlobalOptions) => (words: string[], options: { tenant: string; limit: string; json?: boolean }) =>
+  withContext(globals(), async (ctx) => {
+    const found = await searchCandidates(ctx, EVERY_TENANT, options.tenant, words.join(' '), parseLimit(options.limit));
+    if (options.json) return printJson(found.map(candidateJson));
+    printTable(found, CANDIDATE_COLUMNS, `no candidate of ${options.tenant} has every word of "${words.join(' ')}"`);
   });
 
 /** show one candidate */
@@ -171,6 +178,14 @@ export function registerCandidateCommands(program: Command, globals: () => Globa
     .requiredOption('--tenant <slug>', 'the tenant')
     .option('--json', 'print a JSON array')
     .action(list(globals));
+
+  candidates
+    .command('search <words...>')
+    .description("a tenant's candidates whose name, address or external id has every word, best first")
+    .requiredOption('--tenant <slug>', 'the tenant')
+    .option('--limit <n>', 'at most this many (20 at most)', '10')
+    .option('--json', 'print a JSON array')
+    .action(search(globals));
 
   candidates
     .command('show <externalId>')

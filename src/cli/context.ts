@@ -28,6 +28,7 @@ export const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set([
   'tenants show',
   'candidates list',
   'candidates show',
+  'candidates search',
   'accounts list',
   'accounts show',
   'inboxes list',
@@ -71,7 +72,7 @@ export async function withContext<T>(options: GlobalOptions, run: (ctx: Context)
 /** The tenant a command names, or an operator error saying how to find the right slug. */
 export async function tenantNamed(ctx: Context, slug: string): Promise<Tenant> {
   const tenant = await ctx.tenants.get(slug);
-  if (!tenant) throw new UsageError(`no tenant "${slug}" (see: mailroom tenants list)`);
+  if (!tenant) throw new UsageError(`no tenant "${slug}" (see: npx mailroom tenants list)`);
   return tenant;
 }
 

@@ -30,7 +30,7 @@ type Globals = () => GlobalOptions;
 
 /** An inbox id as typed: a number, or an error that says where to find one. */
 function inboxId(id: string): number {
-  if (!/^\d+$/.test(id)) throw new UsageError(`no inbox ${id} (see: mailroom inboxes list)`);
+  if (!/^\d+$/.test(id)) throw new UsageError(`no inbox ${id} (see: npx mailroom inboxes list)`);
   return Number(id);
 }
 
@@ -55,7 +55,7 @@ const add = (globals: Globals) => (options: AddOptions) =>
     if (options.json) return printJson({ id: inbox.id });
     process.stdout.write(
       `added inbox ${inbox.id} (${inbox.address}, ${inbox.host}:${inbox.port} ${inbox.security}, folder ${inbox.folder}); ` +
-        `check it with \`mailroom inboxes test ${inbox.id}\`; a running server starts reading it within a minute\n`,
+        `check it with \`npx mailroom inboxes test ${inbox.id}\`; a running server starts reading it within a minute\n`,
     );
     if (!inbox.authservId)
       process.stderr.write(
@@ -80,7 +80,7 @@ const list = (globals: Globals) => (options: { tenant?: string; json?: boolean }
         { header: 'status', value: (i) => i.status + (i.lastError ? `: ${i.lastError.slice(0, 60)}` : '') },
         { header: 'last import', value: (i) => i.lastImportAt ?? 'never' },
       ],
-      'no inboxes are read over IMAP: add one with `mailroom inboxes add --tenant T --address A --imap-host H --user U --password-env VAR`',
+      'no inboxes are read over IMAP: add one with `npx mailroom inboxes add --tenant T --address A --imap-host H --user U --password-env VAR`',
     );
   });
 

@@ -12,7 +12,7 @@ const list = (globals: () => GlobalOptions) => (options: { json?: boolean }) =>
     if (options.json) return printJson(result);
     process.stdout.write(`secret key ${result.secretKey.id} (${result.secretKey.source})\n`);
     for (const [id, n] of Object.entries(result.sealedSecretsByKey))
-      process.stdout.write(`  ${n} secret(s) sealed with ${id}${id === result.secretKey.id ? '' : ' (run `mailroom keys rotate`)'}\n`);
+      process.stdout.write(`  ${n} secret(s) sealed with ${id}${id === result.secretKey.id ? '' : ' (run `npx mailroom keys rotate`)'}\n`);
     process.stdout.write(
       `reply-token keys: ${result.tokenKeys.map((k) => `${k.kid}${k.signing ? ' (signing)' : ''} from ${k.createdAt}`).join(', ') || 'none yet (made on the first send)'}\n`,
     );
@@ -26,7 +26,8 @@ const rotate = (globals: () => GlobalOptions) => (options: { json?: boolean }) =
     process.stdout.write(`re-sealed ${result.resealed} secret(s) with key ${result.keyId} (${result.source})\n`);
     if (result.source === 'environment' && result.previousKeyIds.length > 0)
       process.stdout.write('now remove MAILROOM_SECRET_PREVIOUS_KEY and restart mailroom\n');
-    if (result.source === 'key file') process.stdout.write('restart `mailroom serve` so it reads the new key file; back the key file up with the database\n');
+    if (result.source === 'key file')
+      process.stdout.write('restart `npx mailroom serve` so it reads the new key file; back the key file up with the database\n');
   });
 
 /** add a new reply-token signing key; tokens already sent keep working */
@@ -34,7 +35,7 @@ const rotateTokens = (globals: () => GlobalOptions) => () =>
   withContext(globals(), (ctx) => {
     const kid = addReplyTokenKey(ctx);
     process.stdout.write(
-      `new reply-token key ${kid} signs from now on; remove an old one with \`mailroom keys remove-token-key KID\` once its replies have stopped\n`,
+      `new reply-token key ${kid} signs from now on; remove an old one with \`npx mailroom keys remove-token-key KID\` once its replies have stopped\n`,
     );
   });
 

@@ -216,15 +216,15 @@ const FLAGS: Record<string, string> = {
 
 /** Where to look up what exists, for each kind of thing a command could not find. */
 const LISTS: Record<string, string> = {
-  message: 'mailroom messages list',
-  account: 'mailroom accounts list',
-  tenant: 'mailroom tenants list',
-  candidate: 'mailroom candidates list',
-  token: 'mailroom tokens list',
-  webhook: 'mailroom webhooks list',
-  inbox: 'mailroom inboxes list',
-  tokenKey: 'mailroom keys list',
-  user: 'mailroom users list',
+  message: 'npx mailroom messages list',
+  account: 'npx mailroom accounts list',
+  tenant: 'npx mailroom tenants list',
+  candidate: 'npx mailroom candidates list',
+  token: 'npx mailroom tokens list',
+  webhook: 'npx mailroom webhooks list',
+  inbox: 'npx mailroom inboxes list',
+  tokenKey: 'npx mailroom keys list',
+  user: 'npx mailroom users list',
 };
 
 /** A domain error in the CLI's words: a refusal says so, an input names its flag. */

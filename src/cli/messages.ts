@@ -45,7 +45,7 @@ const list = (globals: () => GlobalOptions) => (options: { tenant?: string; stat
 const show = (globals: () => GlobalOptions) => (id: string, options: { json?: boolean; raw?: boolean; out?: string; force?: boolean }) =>
   withContext(globals(), async (ctx) => {
     const message = await ctx.messages.get(id);
-    if (!message) throw new UsageError(`no message "${id}" (see: mailroom messages list)`);
+    if (!message) throw new UsageError(`no message "${id}" (see: npx mailroom messages list)`);
     if (options.raw) {
       const bytes = await ctx.raw.read(message.id);
       if (!bytes) throw new UsageError(`the raw bytes of ${message.id} are no longer kept (retention.rawDays deletes them from processed messages)`);

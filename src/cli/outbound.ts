@@ -77,7 +77,7 @@ const list = (globals: () => GlobalOptions) => (options: { status?: string; tena
 const show = (globals: () => GlobalOptions) => (id: string, options: { json?: boolean }) =>
   withContext(globals(), async (ctx) => {
     const message = await ctx.outbound.get(id);
-    if (!message) throw new UsageError(`no outbound message ${id} (see: mailroom outbound list)`);
+    if (!message) throw new UsageError(`no outbound message ${id} (see: npx mailroom outbound list)`);
     const json = outboundJson(message);
     if (options.json) return printJson(json);
     printFields(Object.entries(json).map(([k, v]) => [k, v === null ? null : typeof v === 'object' ? JSON.stringify(v) : String(v)]));

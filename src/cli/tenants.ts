@@ -79,7 +79,7 @@ const list = (globals: () => GlobalOptions) => (options: { json?: boolean }) =>
         { header: 'reply domains', value: (t) => t.replyDomains.join(' ') },
         { header: 'forwarding addresses', value: (t) => t.forwardAddresses.join(' ') },
       ],
-      'no tenants yet: add one with `mailroom tenants add <slug> --domain D --reply-domain R`',
+      'no tenants yet: add one with `npx mailroom tenants add <slug> --domain D --reply-domain R`',
     );
   });
 
@@ -177,7 +177,7 @@ export function registerTenantCommands(program: Command, globals: () => GlobalOp
   tenants
     .command('check <slug>')
     .description("check a customer's set-up: reply domains' MX, sending domains' SPF/DKIM/DMARC, accounts, forwarding; says what to change")
-    .option('--send-tests', 'also send a forwarding test to each company inbox and wait for it to arrive (needs `mailroom serve` running)')
+    .option('--send-tests', 'also send a forwarding test to each company inbox and wait for it to arrive (needs `npx mailroom serve` running)')
     .option('--inbox <address>', "a company inbox to test (repeatable; default: the tenant's --inbox addresses)", collect, [])
     .option('--json', 'print the report as JSON')
     .action(check(globals));

@@ -50,14 +50,14 @@ const list = (globals: () => GlobalOptions) => (options: { tenant?: string; json
         { header: 'last used', value: (t) => t.lastUsedAt ?? 'never' },
         { header: 'revoked', value: (t) => t.revokedAt ?? '' },
       ],
-      'no tokens: make one with `mailroom tokens create --tenant T`',
+      'no tokens: make one with `npx mailroom tokens create --tenant T`',
     );
   });
 
 /** revoke a token at once */
 const revoke = (globals: () => GlobalOptions) => (id: string) =>
   withContext(globals(), async (ctx) => {
-    if (!/^\d+$/.test(id)) throw new UsageError(`no live token ${id} (see: mailroom tokens list)`);
+    if (!/^\d+$/.test(id)) throw new UsageError(`no live token ${id} (see: npx mailroom tokens list)`);
     await revokeApiToken(ctx, EVERY_TENANT, Number(id));
     process.stdout.write(`revoked token ${id}\n`);
   });

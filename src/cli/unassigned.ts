@@ -1,11 +1,11 @@
-// mailroom unassigned list|show|assign|dismiss, and mailroom reprocess: the
+// mailroom unassigned list|show|assign|dismiss|undo, and mailroom reprocess: the
 // queue a recruiter clears, and re-matching after candidates arrive.
 import type { Command } from 'commander';
 import { UsageError } from '../errors.ts';
 import type { Context } from '../context.ts';
 import type { StoredMessage } from '../store/index.ts';
 import { withContext, type GlobalOptions } from './context.ts';
-import { addressToRemember, assignMessage, dismissMessage, EVERY_TENANT, reprocessMessages } from '../operations/index.ts';
+import { addressToRemember, assignMessage, dismissMessage, EVERY_TENANT, reprocessMessages, undoFiling, UNDO_SECONDS } from '../operations/index.ts';
 import { messageJson } from '../views/index.ts';
 import { parseLimit } from './messages.ts';
 import { printFields, printJson, printTable, senderLine } from './output.ts';
@@ -19,7 +19,7 @@ function age(iso: string, now: Date): string {
 
 async function unassignedMessage(ctx: Context, id: string): Promise<StoredMessage> {
   const message = await ctx.messages.get(id);
-  if (!message) throw new UsageError(`no message "${id}" (see: mailroom unassigned list)`);
+  if (!message) throw new UsageError(`no message "${id}" (see: npx mailroom unassigned list)`);
   if (message.status !== 'unassigned') throw new UsageError(`message ${message.id} is ${message.status}, not unassigned`);
   return message;
 }
@@ -100,6 +100,14 @@ const dismiss = (globals: () => GlobalOptions) => (id: string, options: { note?:
     process.stdout.write(`dismissed ${message.id}\n`);
   });
 
+/** put a message filed or dismissed by hand back in the queue, within the undo window */
+const undo = (globals: () => GlobalOptions) => (id: string, options: { json?: boolean }) =>
+  withContext(globals(), async (ctx) => {
+    const message = await undoFiling(ctx, EVERY_TENANT, id);
+    if (options.json) return printJson({ ...messageJson(message), evidence: message.decision?.evidence ?? {} });
+    process.stdout.write(`undone: ${message.id} waits in the unassigned queue again\n`);
+  });
+
 /** run messages through the pipeline again (a running server picks them up), e.g. after candidates arrived */
 const reprocess = (globals: () => GlobalOptions) => (ids: string[], options: { unassigned?: boolean; tenant?: string }) =>
   withContext(globals(), async (ctx) => {
@@ -141,6 +149,12 @@ export function registerUnassignedCommands(program: Command, globals: () => Glob
     .action(assign(globals));
 
   queue.command('dismiss <id>').description('take a message out of the queue without assigning it').option('--note <text>', 'why').action(dismiss(globals));
+
+  queue
+    .command('undo <id>')
+    .description(`put a message assigned or dismissed by hand back in the queue (within ${UNDO_SECONDS} seconds)`)
+    .option('--json', 'print the message as JSON')
+    .action(undo(globals));
 
   program
     .command('reprocess [ids...]')

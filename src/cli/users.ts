@@ -18,7 +18,7 @@ function setupUrl(ctx: Context, token: string): string {
 }
 
 function userId(id: string): number {
-  if (!/^\d+$/.test(id)) throw new UsageError(`no console user ${id} (see: mailroom users list)`);
+  if (!/^\d+$/.test(id)) throw new UsageError(`no console user ${id} (see: npx mailroom users list)`);
   return Number(id);
 }
 
@@ -49,7 +49,7 @@ const list = (globals: Globals) => (options: { tenant?: string; json?: boolean }
         { header: 'role', value: (u) => u.role },
         { header: 'password', value: (u) => (u.active ? 'set' : 'link not used yet') },
       ],
-      'no console users: add one with `mailroom users add --tenant T --email E --role recruiter`',
+      'no console users: add one with `npx mailroom users add --tenant T --email E --role recruiter`',
     );
   });
 

@@ -22,7 +22,7 @@ export function parseEventList(value: string | undefined): string[] | null {
 
 /** A webhook id as typed: a number, or an error that says where to find one. */
 function webhookId(id: string): number {
-  if (!/^\d+$/.test(id)) throw new UsageError(`no webhook ${id} (see: mailroom webhooks list)`);
+  if (!/^\d+$/.test(id)) throw new UsageError(`no webhook ${id} (see: npx mailroom webhooks list)`);
   return Number(id);
 }
 
@@ -60,7 +60,7 @@ const list = (globals: () => GlobalOptions) => (options: { tenant?: string; json
         },
         { header: 'pending', value: (w) => w.pending },
       ],
-      'no webhooks: add one with `mailroom webhooks add --tenant T --url URL`',
+      'no webhooks: add one with `npx mailroom webhooks add --tenant T --url URL`',
     );
   });
 
@@ -76,7 +76,7 @@ const enable = (globals: () => GlobalOptions) => (id: string) =>
   withContext(globals(), async (ctx) => {
     const webhook = await enableWebhook(ctx, EVERY_TENANT, webhookId(id));
     process.stdout.write(
-      `webhook ${webhook.id} is active again; deliveries still pending resume; for the rest: mailroom webhooks replay --webhook ${webhook.id} --since DATE\n`,
+      `webhook ${webhook.id} is active again; deliveries still pending resume; for the rest: npx mailroom webhooks replay --webhook ${webhook.id} --since DATE\n`,
     );
   });
 

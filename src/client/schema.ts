@@ -16,6 +16,8 @@ export interface paths {
           cursor?: string;
           limit?: number;
           tenant?: string;
+          /** @description search instead of listing: the candidates whose name, address or external id has every word, best first (an exact external id first), at most 20 and at most limit, on one page (nextCursor null) */
+          q?: string;
         };
         header?: never;
         path?: never;
@@ -23,13 +25,22 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description candidates by external id */
+        /** @description candidates by external id, or with q the best matches first */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
             'application/json': components['schemas']['CandidatePage'];
+          };
+        };
+        /** @description q with a cursor */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
           };
         };
         /** @description unknown tenant */
@@ -520,6 +531,62 @@ export interface paths {
           };
         };
         /** @description not in the unassigned queue */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/messages/{id}/undo': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** @description Puts a message filed or dismissed by hand back in the unassigned queue as it stood (an address remembered with the filing is forgotten again), announced as message.unassigned; only within 120 seconds of the filing or dismissal. */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description unassigned again */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['MessageWithEvidence'];
+          };
+        };
+        /** @description no such message */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': components['schemas']['Problem'];
+          };
+        };
+        /** @description not filed or dismissed by hand, or more than 120 seconds ago */
         409: {
           headers: {
             [name: string]: unknown;
@@ -2848,10 +2915,7 @@ export interface components {
       port: number;
       /** @enum {string} */
       security: 'tls' | 'starttls' | 'none';
-      /**
-       * @description custom: a private CA of its own; null: the public CAs
-       * @enum {string|null}
-       */
+      /** @description custom: a private CA of its own; null: the public CAs */
       tlsCa: 'custom' | null;
       username: string;
       /** @enum {string} */

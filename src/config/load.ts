@@ -80,7 +80,7 @@ function describeIssue(issue: z.core.$ZodIssue, keys: readonly ConfigKey[], orig
       const where = origins.file?.where([...issue.path, name], { key: true });
       const guess = nearest(name, [...new Set(siblings)]);
       const full = path ? `${path}.${name}` : name;
-      const hint = guess ? `did you mean \`${path ? `${path}.${guess}` : guess}\`?` : 'see: mailroom config keys';
+      const hint = guess ? `did you mean \`${path ? `${path}.${guess}` : guess}\`?` : 'see: npx mailroom config keys';
       return `${where ? `${where}: ` : ''}${full}: unknown key (${hint})`;
     });
   }
@@ -105,7 +105,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
   for (const name of Object.keys(env)) {
     if (name.startsWith('MAILROOM_') && !known.has(name) && !NON_KEY_VARIABLES.has(name)) {
       const guess = nearest(name, [...known, ...NON_KEY_VARIABLES]);
-      problems.push(`${name}: no such setting (${guess ? `did you mean ${guess}?` : 'see: mailroom config keys'})`);
+      problems.push(`${name}: no such setting (${guess ? `did you mean ${guess}?` : 'see: npx mailroom config keys'})`);
     }
   }
   for (const key of keys) {

@@ -168,7 +168,7 @@ const secretSection = z
       .describe(
         'Key that seals account passwords, OAuth2 tokens and reply-token keys at rest: 32 bytes as base64 or hex. Set it by environment, not in a file. Empty: a key file (mode 0600) is created in the data dir on first use.',
       ),
-    previousKey: z.string().default('').describe('The key before secret.key, while `mailroom keys rotate` re-seals everything with the new one.'),
+    previousKey: z.string().default('').describe('The key before secret.key, while `npx mailroom keys rotate` re-seals everything with the new one.'),
   })
   .strict();
 
@@ -236,7 +236,7 @@ const httpSection = z
   .object({
     host: z.string().min(1).default('127.0.0.1').describe('Address the HTTP API binds to (loopback: put a TLS proxy in front to expose it).'),
     port: port.default(8025).describe('TCP port of the HTTP API (0 picks a free port).'),
-    enabled: z.boolean().default(true).describe('Whether `mailroom serve` starts the HTTP API.'),
+    enabled: z.boolean().default(true).describe('Whether `npx mailroom serve` starts the HTTP API.'),
     maxBodyBytes: positiveInt
       .default(1024 * 1024)
       .describe('Largest request body the API reads (413 beyond it); the bulk candidate upsert allows ten times this.'),
@@ -245,7 +245,7 @@ const httpSection = z
       .string()
       .default('')
       .describe(
-        'Where people reach this server (https://mailroom.example.com behind a TLS proxy), for the console links `mailroom users add` prints; empty: http://<http.host>:<http.port>.',
+        'Where people reach this server (https://mailroom.example.com behind a TLS proxy), for the console links `npx mailroom users add` prints; empty: http://<http.host>:<http.port>.',
       ),
     trustedProxies: z
       .string()
@@ -299,14 +299,14 @@ const retentionSection = z
       .min(0)
       .default(90)
       .describe(
-        'Raw bytes and attachment files of processed messages older than this many days are deleted (metadata, decisions and reply text stay); `serve` does it daily, `mailroom purge` by hand (0 = keep forever).',
+        'Raw bytes and attachment files of processed messages older than this many days are deleted (metadata, decisions and reply text stay); `serve` does it daily, `npx mailroom purge` by hand (0 = keep forever).',
       ),
   })
   .strict();
 
 const inboxesSection = z
   .object({
-    enabled: z.boolean().default(true).describe('Whether `mailroom serve` reads the inboxes added with `mailroom inboxes add` (IMAP intake).'),
+    enabled: z.boolean().default(true).describe('Whether `npx mailroom serve` reads the inboxes added with `npx mailroom inboxes add` (IMAP intake).'),
     pollMs: millis
       .min(1000)
       .default(60_000)
@@ -396,7 +396,7 @@ export const configSchema = z
     http: httpSection.prefault({}).describe('The HTTP API, health checks and metrics.'),
     inboxes: inboxesSection.prefault({}).describe('Company mailboxes read over IMAP, where forwarding to mailroom cannot be set up.'),
     oauth: oauthSection.prefault({}).describe('Signing accounts in with Google or Microsoft from the console (OAuth 2.0 with PKCE).'),
-    checks: checksSection.prefault({}).describe('`mailroom tenants check`: what a customer set-up is checked against.'),
+    checks: checksSection.prefault({}).describe('`npx mailroom tenants check`: what a customer set-up is checked against.'),
     log: logSection.prefault({}).describe('Logging.'),
   })
   .strict();

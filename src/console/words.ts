@@ -144,8 +144,9 @@ export function suggestionReason(m: StoredMessage): string {
 /** An account's last error ("stage: error") as a person reads it. */
 export function errorWords(error: string): string {
   const text = error.replace(/^(resolve|connect|tls|ehlo|auth|mail_from|imap_login|sent_folder|login|folder|send):\s*/, '');
-  const host = /(?:ENOTFOUND|ENODATA|ESERVFAIL)\s+(\S+)/.exec(text)?.[1];
-  if (/ENOTFOUND|ENODATA/.test(text)) return host ? `The server name ${host} could not be found.` : 'The server name could not be found.';
+  const host = /(?:ENOTFOUND|ENODATA|ESERVFAIL)\s+(\S+)/.exec(text)?.[1] ?? /^(\S+) has no address/.exec(text)?.[1];
+  // The resolver's code (queryA ENOTFOUND x), or the server check's own words (x has no address; check the host name).
+  if (/ENOTFOUND|ENODATA|\bhas no address\b/.test(text)) return host ? `The server name ${host} could not be found.` : 'The server name could not be found.';
   if (/ECONNREFUSED/.test(text)) return 'The server refused the connection: a wrong port, or nothing listens there.';
   if (/ETIMEDOUT|timed? ?out/i.test(text)) return 'The server did not answer in time.';
   if (/certificate/i.test(text)) return `The server's certificate is not trusted (${text}).`;

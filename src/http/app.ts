@@ -79,7 +79,7 @@ function requireToken(app: OpenAPIHono<ApiEnv>, ctx: ApiDeps['ctx']): void {
         type: PROBLEM_TYPES.unauthorized,
         title: 'Unauthorized',
         status: 401,
-        detail: token ? 'this token is unknown or revoked' : 'send Authorization: Bearer <token> (make one with `mailroom tokens create --tenant T`)',
+        detail: token ? 'this token is unknown or revoked' : 'send Authorization: Bearer <token> (make one with `npx mailroom tokens create --tenant T`)',
       });
     }
     const retryAfter = limiter.take(found.id);
@@ -133,7 +133,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono<ApiEnv> {
     type: 'http',
     scheme: 'bearer',
     description:
-      'a tenant token from `mailroom tokens create --tenant T` (or POST /v1/tenants/{slug}/tokens), or a platform token from `mailroom tokens create --platform`',
+      'a tenant token from `npx mailroom tokens create --tenant T` (or POST /v1/tenants/{slug}/tokens), or a platform token from `npx mailroom tokens create --platform`',
   });
   answerProblems(app, ctx);
   healthRoutes(app, deps);

@@ -76,7 +76,8 @@ export const AccountSchema = z
     host: z.string(),
     port: z.number().int(),
     security: z.enum(['tls', 'starttls', 'none']),
-    tlsCa: z.literal('custom').nullable().openapi({ description: 'custom: a private CA of its own; null: the public CAs' }),
+    // A union, not .nullable(): a nullable literal becomes an enum without null in the OpenAPI document.
+    tlsCa: z.union([z.literal('custom'), z.null()]).openapi({ description: 'custom: a private CA of its own; null: the public CAs' }),
     username: z.string(),
     auth: z.enum(['password', 'oauth2']),
     password: z.string().nullable().openapi({ description: 'masked; null for an OAuth2 account' }),

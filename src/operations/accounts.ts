@@ -28,7 +28,7 @@ async function openCredentials(ctx: Context, account: Account): Promise<AccountS
     const reason = unreadableCredentials(err);
     await changeAccountStatus(ctx, account.id, 'failing', reason, ctx.clock.now().toISOString());
     throw new ConflictError(
-      `${reason}. Enter the password again (mailroom accounts add --tenant ${account.tenant} --name ${account.name} ...) or restore the secret key.`,
+      `${reason}. Enter the password again (npx mailroom accounts add --tenant ${account.tenant} --name ${account.name} ...) or restore the secret key.`,
     );
   }
 }

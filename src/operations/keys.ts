@@ -37,6 +37,6 @@ export async function addReplyTokenKey(ctx: Context): Promise<string> {
 export async function removeReplyTokenKey(ctx: Context, kid: string): Promise<void> {
   const keys = await ctx.tokenKeys.list();
   if (!keys.some((k) => k.kid === kid)) throw new NotFoundError(`no reply-token key ${kid}`, 'tokenKey');
-  if (keys.length === 1) throw new ConflictError('that is the only reply-token key; add a new one first (mailroom keys rotate-tokens)');
+  if (keys.length === 1) throw new ConflictError('that is the only reply-token key; add a new one first (npx mailroom keys rotate-tokens)');
   await ctx.tokenKeys.remove(kid);
 }

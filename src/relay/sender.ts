@@ -273,7 +273,7 @@ export class Relay {
       await changeAccountStatus(tx, account.id, 'failing', result.reply, at);
       log.warn(
         { reply: result.reply },
-        'the account cannot send (its login was refused, its credentials cannot be read, or its server is refused or has no address); the message waits. Fix it with `mailroom accounts add` and check with `mailroom accounts test`',
+        'the account cannot send (its login was refused, its credentials cannot be read, or its server is refused or has no address); the message waits. Fix it with `npx mailroom accounts add` and check with `npx mailroom accounts test`',
       );
     }
     const age = nowMs - Date.parse(message.createdAt);

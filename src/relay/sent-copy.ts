@@ -74,7 +74,7 @@ export class SentCopier {
       await accounts.setSentCopyError(account.id, error);
       this.deps.log.warn(
         { accountId: account.id, copies: pending.length, error },
-        "could not file sent copies in the account's Sent folder; retrying later (check the IMAP settings with `mailroom accounts test`)",
+        "could not file sent copies in the account's Sent folder; retrying later (check the IMAP settings with `npx mailroom accounts test`)",
       );
     } finally {
       await closeImap(client);

@@ -70,6 +70,6 @@ export async function sendTestEmail(
     ...base,
     ...ids,
     error,
-    advice: `check that the MX record of ${replyDomain} points at this server, that \`mailroom serve\` is running and reachable on port 25, and that the provider did not hold the message (its sent folder or quarantine); then try again with a longer --timeout.`,
+    advice: `check that the MX record of ${replyDomain} points at this server, that \`npx mailroom serve\` is running and reachable on port 25, and that the provider did not hold the message (its sent folder or quarantine); then try again with a longer --timeout.`,
   };
 }

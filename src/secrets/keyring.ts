@@ -55,7 +55,7 @@ export class Keyring {
     if (!key) {
       throw new SecretError(
         `a stored secret was sealed with key ${keyId}, which this server does not have (it has ${[...this.keys.keys()].join(', ')}); ` +
-          'set MAILROOM_SECRET_KEY to that key, or put it in MAILROOM_SECRET_PREVIOUS_KEY and run `mailroom keys rotate`',
+          'set MAILROOM_SECRET_KEY to that key, or put it in MAILROOM_SECRET_PREVIOUS_KEY and run `npx mailroom keys rotate`',
         'they were sealed with a secret key this server does not have (lost or changed)',
       );
     }

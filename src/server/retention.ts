@@ -21,7 +21,7 @@ export function scheduleRetention(ctx: Context, log: Logger): { stop(): Promise<
       const report = await ctx.retention.purge(options);
       if (report.messages > 0) log.info({ ...report, rawDays: days }, 'retention: deleted the raw bytes of old processed messages');
     } catch (err) {
-      log.error({ err }, 'retention failed; it runs again in a day (or run `mailroom purge`)');
+      log.error({ err }, 'retention failed; it runs again in a day (or run `npx mailroom purge`)');
     }
   };
   const run = (): void => {

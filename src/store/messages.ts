@@ -255,7 +255,9 @@ export class MessageStore {
       where.push('t.slug = ?');
       params.push(filter.tenant.toLowerCase());
     }
-    if (filter.status) {
+    // The queue written out, so that a planner may use the index of waiting messages (a bound value it cannot match).
+    if (filter.status === 'unassigned') where.push("m.status = 'unassigned'");
+    else if (filter.status) {
       where.push('m.status = ?');
       params.push(filter.status);
     }
@@ -288,7 +290,13 @@ export class MessageStore {
       where.push(`(m.from_header ${this.sql.fn.like} ? ESCAPE '\\' OR m.subject ${this.sql.fn.like} ? ESCAPE '\\')`);
       params.push(pattern, pattern);
     }
-    const sql = `${SELECT_MESSAGE} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY m.id DESC LIMIT ?`;
+    const condition = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    // A search picks the ids first from what it reads alone (for the queue, an index
+    // of waiting messages), then reads the whole rows of at most a page: a search
+    // that matches nothing would otherwise read every waiting message's row.
+    const sql = filter.search
+      ? `${SELECT_MESSAGE} WHERE m.id IN (SELECT m.id FROM messages m${filter.tenant ? ' JOIN tenants t ON t.id = m.tenant_id' : ''} ${condition} ORDER BY m.id DESC LIMIT ?) ORDER BY m.id DESC`
+      : `${SELECT_MESSAGE} ${condition} ORDER BY m.id DESC LIMIT ?`;
     return ((await this.sql.prepare(sql).all(...params, filter.limit)) as MessageRow[]).map(toMessage);
   }
 

@@ -125,7 +125,7 @@ describe.each(BACKENDS)('on %s', (backend) => {
       const taken = runCli(['tenants', 'update', 'umbrella', '--reply-domain', 'replies.acme.com'], env);
       expect(taken.code).toBe(1);
       expect(taken.stderr).toMatch(/replies\.acme\.com is already routed to tenant "acme"/);
-      expect(runCli(['tenants', 'update', 'nope', '--name', 'X'], env).stderr).toMatch(/no tenant "nope" \(see: mailroom tenants list\)/);
+      expect(runCli(['tenants', 'update', 'nope', '--name', 'X'], env).stderr).toMatch(/no tenant "nope" \(see: npx mailroom tenants list\)/);
 
       const refused = runCli(['tenants', 'remove', 'umbrella'], env);
       expect(refused.code).toBe(1);
@@ -265,6 +265,18 @@ describe.each(BACKENDS)('on %s', (backend) => {
       expect(JSON.parse(runCli(['candidates', 'show', 'k-2', '--json'], env).stdout).emails).toEqual(['bob@candidate.example', 'bobby@candidate.example']);
       expect(runCli(['candidates', 'import', join(dir, 'missing.csv'), '--tenant', 'acme'], env).stderr).toMatch(/cannot read/);
     });
+
+    it('searches a tenant by name, address or external id: a table for people, JSON for scripts', () => {
+      const found = JSON.parse(runCli(['candidates', 'search', '--tenant', 'acme', 'bob', 'candidate.example', '--json'], env).stdout) as {
+        externalId: string;
+      }[];
+      expect(found.map((c) => c.externalId)).toEqual(['k-2']);
+      expect(runCli(['candidates', 'search', '--tenant', 'acme', 'ann', 'smith'], env).stdout).toMatch(/│ k-1 +│ Ann Smith +│ ann@candidate\.example/);
+      expect(runCli(['candidates', 'search', '--tenant', 'acme', 'nobody'], env).stdout).toMatch(/no candidate of acme has every word of "nobody"/);
+      const unknown = runCli(['candidates', 'search', '--tenant', 'nosuch', 'ann'], env);
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toMatch(/nosuch/);
+    });
   });
 
   describe('mailroom unassigned and reprocess', () => {
@@ -313,6 +325,15 @@ describe.each(BACKENDS)('on %s', (backend) => {
       const again = runCli(['unassigned', 'dismiss', spam], env);
       expect(again.code).toBe(1);
       expect(again.stderr).toMatch(/is dismissed, not unassigned/);
+
+      // Taken back within the window: it waits again, and the filing by hand can be undone too.
+      expect(runCli(['unassigned', 'undo', spam], env).stdout).toMatch(new RegExp(`undone: ${spam} waits in the unassigned queue again`));
+      expect(status(spam).status).toBe('unassigned');
+      expect((JSON.parse(runCli(['unassigned', 'undo', manual, '--json'], env).stdout) as { status: string }).status).toBe('unassigned');
+      expect((JSON.parse(runCli(['candidates', 'show', 'c-manual', '--json'], env).stdout) as { emails: string[] }).emails).toEqual(['work@candidate.example']);
+      const twice = runCli(['unassigned', 'undo', spam], env);
+      expect(twice.code).toBe(1);
+      expect(twice.stderr).toMatch(/only a filing or dismissal by hand can be undone/);
     }, 90_000);
   });
 

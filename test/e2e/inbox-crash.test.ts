@@ -54,7 +54,7 @@ describe.skipIf(unavailable !== null)('inbox intake across a SIGKILL', () => {
     const shown = json<Record<string, unknown>>(runCli(['inboxes', 'show', String(id), '--json'], env));
     expect(shown).toMatchObject({ id, address: USER, password: '********', imported: 0, authservId: 'mx.provider.test' });
     expect(JSON.stringify(shown)).not.toContain('mailbox-password');
-    expect(runCli(['inboxes', 'show', '99'], env).stderr).toMatch(/no inbox 99 \(see: mailroom inboxes list\)/);
+    expect(runCli(['inboxes', 'show', '99'], env).stderr).toMatch(/no inbox 99 \(see: npx mailroom inboxes list\)/);
   }, 60_000);
 
   it('stores every message of the folder exactly once when the server is killed mid-import', async () => {

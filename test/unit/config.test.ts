@@ -82,7 +82,7 @@ describe('configuration', () => {
       expect.arrayContaining([
         `${file}:4: smtp.prot: unknown key (did you mean \`smtp.port\`?)`,
         `${file}:5: smtp.hostnme: unknown key (did you mean \`smtp.hostname\`?)`,
-        `${file}:9: bogus: unknown key (see: mailroom config keys)`,
+        `${file}:9: bogus: unknown key (see: npx mailroom config keys)`,
       ]),
     );
     expect(fromFile.find((p) => p.includes('smtp.maxRecipients'))).toMatch(new RegExp(`^${file}:6: smtp.maxRecipients: must be an integer`));

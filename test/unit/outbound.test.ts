@@ -292,7 +292,9 @@ describe.each(BACKENDS)('on %s', (backend) => {
       // The per-minute cap of 5 holds for both together, each message went once, and never two closer than the delay.
       expect(all).toHaveLength(5);
       expect(new Set(all.map((s) => s.id)).size).toBe(5);
-      for (let i = 1; i < all.length; i++) expect(all[i]!.at - all[i - 1]!.at).toBeGreaterThanOrEqual(95);
+      // Slots are booked 100 ms apart; a send is timed when its timer fires, which a loaded machine does late, so an
+      // earlier send's late start shortens the gap that follows it. Without the shared booking the gaps are near 0.
+      for (let i = 1; i < all.length; i++) expect(all[i]!.at - all[i - 1]!.at).toBeGreaterThanOrEqual(70);
       expect(await db.outbound.list({ status: 'queued', limit: 10 })).toHaveLength(3);
     });
   });

@@ -1,6 +1,7 @@
-// /v1/candidates: list (cursor pages), upsert one, bulk upsert for syncing, delete.
+// /v1/candidates: list (cursor pages) or search, upsert one, bulk upsert for syncing, delete.
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { importCandidates, removeCandidate, upsertCandidate } from '../../operations/index.ts';
+import { importCandidates, removeCandidate, searchCandidates, upsertCandidate } from '../../operations/index.ts';
+import { InvalidError } from '../../errors.ts';
 import { candidateJson } from '../../views/index.ts';
 import type { ApiEnv, ApiDeps } from '../deps.ts';
 import { BulkCandidatesSchema, BulkResultSchema, CandidateInputSchema, CandidateSchema, page, PageQuery } from '../schemas.ts';
@@ -16,19 +17,35 @@ const ExternalId = z.object({
 });
 const TenantQuery = z.object({ tenant: z.string().max(100).optional() });
 
-/** GET /v1/candidates: by external id, a page at a time. */
+const ListQuery = PageQuery.extend(TenantQuery.shape).extend({
+  q: z.string().min(1).max(200).optional().openapi({
+    description:
+      'search instead of listing: the candidates whose name, address or external id has every word, best first (an exact external id first), at most 20 and at most limit, on one page (nextCursor null)',
+  }),
+});
+
+/** GET /v1/candidates: by external id, a page at a time; with q, the search the console's filing form uses. */
 function listCandidates(app: OpenAPIHono<ApiEnv>, { ctx }: ApiDeps): void {
   app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/candidates',
       security,
-      request: { query: PageQuery.extend(TenantQuery.shape) },
-      responses: { 200: json(page(CandidateSchema, 'CandidatePage'), 'candidates by external id'), 404: problem('unknown tenant') },
+      request: { query: ListQuery },
+      responses: {
+        200: json(page(CandidateSchema, 'CandidatePage'), 'candidates by external id, or with q the best matches first'),
+        400: problem('q with a cursor'),
+        404: problem('unknown tenant'),
+      },
     }),
     async (c) => {
       const q = c.req.valid('query');
       const tenant = await tenantIn(ctx, c.get('scope'), q.tenant);
+      if (q.q !== undefined) {
+        if (q.cursor !== undefined) throw new InvalidError('a search (q) is one page: it takes no cursor', 'cursor');
+        const found = await searchCandidates(ctx, c.get('scope'), tenant.slug, q.q, Math.min(q.limit, 20));
+        return c.json({ items: found.map(candidateJson), nextCursor: null }, 200);
+      }
       const items = await ctx.candidates.page(tenant.id, decodeCursor(q.cursor), q.limit + 1);
       const more = items.length > q.limit;
       const shown = items.slice(0, q.limit);

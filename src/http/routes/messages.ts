@@ -1,7 +1,17 @@
 // /v1/messages: list (cursor pages, newest first), show, raw bytes, attachment
-// download, and clearing the unassigned queue (assign, dismiss).
+// download, and clearing the unassigned queue (assign, dismiss, undo).
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { assignMessage, candidateWithin, conversationWithin, dismissMessage, EVERY_TENANT, messageWithin, type Reach } from '../../operations/index.ts';
+import {
+  assignMessage,
+  candidateWithin,
+  conversationWithin,
+  dismissMessage,
+  EVERY_TENANT,
+  messageWithin,
+  type Reach,
+  undoFiling,
+  UNDO_SECONDS,
+} from '../../operations/index.ts';
 import type { Context as AppContext } from '../../context.ts';
 import { checkSignature } from '../../webhooks/attachment-links.ts';
 import type { StoredMessage } from '../../store/index.ts';
@@ -214,6 +224,27 @@ function dismissRoute(app: OpenAPIHono<ApiEnv>, { ctx }: ApiDeps): void {
   );
 }
 
+/** POST /v1/messages/{id}/undo: a filing or dismissal by hand taken back within its window. */
+function undoRoute(app: OpenAPIHono<ApiEnv>, { ctx }: ApiDeps): void {
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/v1/messages/{id}/undo',
+      security,
+      description: `Puts a message filed or dismissed by hand back in the unassigned queue as it stood (an address remembered with the filing is forgotten again), announced as message.unassigned; only within ${UNDO_SECONDS} seconds of the filing or dismissal.`,
+      request: { params: MessageId },
+      responses: {
+        200: json(MessageShownSchema, 'unassigned again'),
+        404: problem('no such message'),
+        409: problem(`not filed or dismissed by hand, or more than ${UNDO_SECONDS} seconds ago`),
+      },
+    }),
+    async (c) => {
+      return c.json(shown(await undoFiling(ctx, c.get('scope'), c.req.valid('param').id)), 200);
+    },
+  );
+}
+
 export function messageRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
   const budget = new DownloadBudget(deps.ctx.config.http.downloadMbPerSecond);
   listMessages(app, deps);
@@ -222,4 +253,5 @@ export function messageRoutes(app: OpenAPIHono<ApiEnv>, deps: ApiDeps): void {
   messageAttachment(app, deps, budget);
   assignRoute(app, deps);
   dismissRoute(app, deps);
+  undoRoute(app, deps);
 }

@@ -414,4 +414,12 @@ export const postgresMigrations: readonly Migration[] = [
       ALTER TABLE outbound_messages ADD COLUMN last_failure TEXT;
     `,
   },
+  {
+    version: 10,
+    name: "the queue search reads the waiting messages' senders and subjects from an index",
+    sql: `
+      -- As SQLite's: only waiting messages, newest first, with what the queue search reads (an index-only scan).
+      CREATE INDEX messages_waiting_search ON messages(status, id, tenant_id, from_header, subject) WHERE status = 'unassigned';
+    `,
+  },
 ];

@@ -619,6 +619,16 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE outbound_messages ADD COLUMN last_failure TEXT;
     `,
   },
+  {
+    version: 24,
+    name: "the queue search reads the waiting messages' senders and subjects from an index",
+    sql: `
+      -- Only waiting messages (intake writes none: a message comes in as received),
+      -- newest first, with what the queue search reads: a search that matches
+      -- nothing reads this narrow index, not every waiting message's row.
+      CREATE INDEX messages_waiting_search ON messages(status, id, tenant_id, from_header, subject) WHERE status = 'unassigned';
+    `,
+  },
 ];
 
 export function migrate(db: Database, list: readonly Migration[] = migrations): number[] {
