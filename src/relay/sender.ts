@@ -13,6 +13,7 @@ import type { Config } from '../config/index.ts';
 import type { Logger } from '../log.ts';
 import { SecretError, unreadableCredentials, type Keyring } from '../secrets/keyring.ts';
 import type { Account, AccountSecret, AccountStore, OutboundMessage, OutboundStore, Repositories } from '../store/index.ts';
+import { openAccountSecret } from '../store/accounts.ts';
 import { WakeLoop } from '../runtime/wake-loop.ts';
 import { changeAccountStatus } from '../webhooks/announce.ts';
 import { outboundJson } from '../views/json.ts';
@@ -201,7 +202,7 @@ export class Relay {
     if (cached?.key === key) return cached;
     cached?.transport.close();
     // Opened from the value just read for the key, not read again.
-    const secret = JSON.parse(this.deps.keyring().open(sealed)) as AccountSecret;
+    const secret = openAccountSecret(this.deps.keyring(), sealed);
     const transport = nodemailer.createTransport(
       transportOptions(account, secret, { connectionTimeoutMs: this.deps.settings.connectionTimeoutMs, pool: true, name: this.deps.hostname }, pin),
     );

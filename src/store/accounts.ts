@@ -13,6 +13,11 @@ export interface AccountSecret {
   dkimPrivateKey?: string;
 }
 
+/** Sealed account credentials opened and read: the one place their JSON is parsed. Throws SecretError when the key is gone. */
+export function openAccountSecret(keyring: Keyring, sealed: string): AccountSecret {
+  return JSON.parse(keyring.open(sealed)) as AccountSecret;
+}
+
 export interface NewAccount {
   tenantId: number;
   name: string;
@@ -230,7 +235,7 @@ export class AccountStore {
   /** The account's own IMAP credentials, opened (null: IMAP uses the SMTP ones). Throws SecretError like openSecret. */
   async openImapSecret(id: number, keyring: Keyring): Promise<AccountSecret | null> {
     const sealed = await this.sealedImapSecret(id);
-    return sealed ? (JSON.parse(keyring.open(sealed)) as AccountSecret) : null;
+    return sealed ? openAccountSecret(keyring, sealed) : null;
   }
 
   /** The last failure to file a sent copy (null: the last copy was filed). */
@@ -240,7 +245,7 @@ export class AccountStore {
 
   /** The account's password or OAuth2 tokens. Throws SecretError when they cannot be opened (the key they were sealed with is gone). */
   async openSecret(id: number, keyring: Keyring): Promise<AccountSecret> {
-    return JSON.parse(keyring.open((await this.sealedSecret(id)) ?? '')) as AccountSecret;
+    return openAccountSecret(keyring, (await this.sealedSecret(id)) ?? '');
   }
 
   async remove(id: number): Promise<boolean> {

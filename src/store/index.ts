@@ -60,6 +60,7 @@ export { ConversationStore, conversationSubject, type Conversation } from './con
 export { TokenKeyStore, ReplyTokenSource, type TokenKeyInfo } from './token-keys.ts';
 export {
   AccountStore,
+  openAccountSecret,
   type Account,
   type AccountSettings,
   type NewAccount,
