@@ -88,6 +88,44 @@ function dismissForm(m: StoredMessage, csrf: string, back: 'queue' | 'next', wit
   </form>`;
 }
 
+/** One waiting message in the queue's table. */
+function queueRow({ message: m, suggestions, unread }: QueueRow, csrf: string, now: Date): Html {
+  return html`<tr class="${unread ? 'unread' : ''}" data-row>
+    <td><input type="checkbox" name="ids" value="${m.id}" aria-label="Select ${m.subject ?? '(no subject)'}" form="bulk" /></td>
+    <td data-label="Subject">
+      <a class="subject" href="/console/messages/${m.id}">${m.subject ?? '(no subject)'}</a>${unread ? html`<span class="sr"> (unread)</span>` : ''}
+      <span class="preview">${preview(m) || '(no text)'}</span>
+    </td>
+    <td data-label="From">${senderOf(m)}</td>
+    <td data-label="Why it waits"><span class="chip">${reasonChip(m)}</span></td>
+    <td data-label="File">${fileButtons(m, suggestions, csrf, 'queue')} ${dismissForm(m, csrf, 'queue', false)}</td>
+    <td data-label="Company">${m.tenant}</td>
+    <td data-label="Received">${when(m.receivedAt, now)}</td>
+  </tr>`;
+}
+
+/** The queue's filters: the reason, the company, a search over sender and subject. */
+function queueFilters(filter: QueueFilter, tenants: string[]): Html {
+  return html`<form class="filters" method="get" action="/console/unassigned" role="search">
+    <label
+      >Reason
+      <select name="reason">
+        <option value="">any</option>
+        ${REASON_FILTERS.map((r) => html`<option value="${r}" ${filter.reason === r ? 'selected' : ''}>${r.replace(/_/g, ' ')}</option>`)}
+      </select></label
+    >
+    <label
+      >Company
+      <select name="tenant">
+        <option value="">all</option>
+        ${tenants.map((t) => html`<option value="${t}" ${filter.tenant === t ? 'selected' : ''}>${t}</option>`)}
+      </select></label
+    >
+    <label>Sender or subject <input name="q" value="${filter.q}" type="search" /></label>
+    <button>Filter</button>
+  </form>`;
+}
+
 export function queuePage(
   user: Viewer,
   csrf: string,
@@ -99,43 +137,11 @@ export function queuePage(
   now: Date,
 ): Html {
   const olderLink = older ? `/console/unassigned?${new URLSearchParams({ ...filter, before: older }).toString()}` : null;
-  const body = rows.map(
-    ({ message: m, suggestions, unread }) =>
-      html`<tr class="${unread ? 'unread' : ''}" data-row>
-        <td><input type="checkbox" name="ids" value="${m.id}" aria-label="Select ${m.subject ?? '(no subject)'}" form="bulk" /></td>
-        <td data-label="Subject">
-          <a class="subject" href="/console/messages/${m.id}">${m.subject ?? '(no subject)'}</a>${unread ? html`<span class="sr"> (unread)</span>` : ''}
-          <span class="preview">${preview(m) || '(no text)'}</span>
-        </td>
-        <td data-label="From">${senderOf(m)}</td>
-        <td data-label="Why it waits"><span class="chip">${reasonChip(m)}</span></td>
-        <td data-label="File">${fileButtons(m, suggestions, csrf, 'queue')} ${dismissForm(m, csrf, 'queue', false)}</td>
-        <td data-label="Company">${m.tenant}</td>
-        <td data-label="Received">${when(m.receivedAt, now)}</td>
-      </tr>`,
-  );
+  const body = rows.map((row) => queueRow(row, csrf, now));
   return page(
     'Unassigned',
     html`<h1>Unassigned messages</h1>
-      ${noticeBlock(notice, csrf)}
-      <form class="filters" method="get" action="/console/unassigned" role="search">
-        <label
-          >Reason
-          <select name="reason">
-            <option value="">any</option>
-            ${REASON_FILTERS.map((r) => html`<option value="${r}" ${filter.reason === r ? 'selected' : ''}>${r.replace(/_/g, ' ')}</option>`)}
-          </select></label
-        >
-        <label
-          >Company
-          <select name="tenant">
-            <option value="">all</option>
-            ${tenants.map((t) => html`<option value="${t}" ${filter.tenant === t ? 'selected' : ''}>${t}</option>`)}
-          </select></label
-        >
-        <label>Sender or subject <input name="q" value="${filter.q}" type="search" /></label>
-        <button>Filter</button>
-      </form>
+      ${noticeBlock(notice, csrf)} ${queueFilters(filter, tenants)}
       ${
         rows.length === 0
           ? html`<p>Nothing waits here.</p>`
