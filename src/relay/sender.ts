@@ -175,19 +175,28 @@ export class Relay {
     }
     for (const message of messages) {
       if (this.stopped) return await this.outbound.release(message.id, this.deps.nowMs());
-      const now = this.deps.nowMs();
-      // Booked in the database: the delay and the caps hold across every node's relay.
-      const slot = await this.accounts.reserveSlot(account, message.id, now, SLOT_HORIZON_MS);
+      // Booked in the database when due: the delay and the caps hold across every node's relay.
+      const slot = await this.bookedSlot(account, message.id);
       // Far off (caps reached): give the lease back and come back then.
-      if (slot - now > SLOT_HORIZON_MS) {
+      if (slot !== null) {
         await this.outbound.release(message.id, slot);
         continue;
       }
-      if (slot > now) await sleep(slot - now);
       const result = await this.send(account, message);
       await this.record(account, message, result);
       // The delay is a pause between two emails: counted from when this one was done.
       if (account.delayMs > 0) await this.accounts.holdUntil(account.id, this.deps.nowMs() + account.delayMs);
+    }
+  }
+
+  /** Waits for the account's next slot and books it (null), or the slot when it is further off than the horizon. */
+  private async bookedSlot(account: Account, outboundId: string): Promise<number | null> {
+    for (;;) {
+      const now = this.deps.nowMs();
+      const slot = await this.accounts.reserveSlot(account, outboundId, now);
+      if (slot <= now) return null;
+      if (slot - now > SLOT_HORIZON_MS || this.stopped) return slot;
+      await sleep(slot - now);
     }
   }
 

@@ -301,13 +301,15 @@ export class AccountStore {
   }
 
   /**
-   * Books the account's next sending slot for one message: the earliest time
-   * after the delay since the last one and within the per-minute and per-day
-   * caps, counted over every node (the account's row is locked meanwhile, so
-   * two relays never book the same slot). Booked only when it is at most
-   * `horizonMs` away; a later slot is returned unbooked (the message waits).
+   * The account's next sending slot for one message: the earliest time after
+   * the delay since the last one and within the per-minute and per-day caps,
+   * counted over every node (the account's row is locked meanwhile, so two
+   * relays never take the same slot). Booked only when it is due now: a
+   * relay books at the moment it sends, so a relay whose timer fired late
+   * pushes the next one back instead of sending on its heels. A later slot is
+   * returned unbooked; the caller waits for it and asks again.
    */
-  async reserveSlot(account: Pick<Account, 'id' | 'delayMs' | 'perMinute' | 'perDay'>, outboundId: string, nowMs: number, horizonMs: number): Promise<number> {
+  async reserveSlot(account: Pick<Account, 'id' | 'delayMs' | 'perMinute' | 'perDay'>, outboundId: string, nowMs: number): Promise<number> {
     return this.sql.transaction(async () => {
       const row = await this.sql.prepare(`SELECT next_send_at FROM accounts WHERE id = ? ${this.sql.fn.lockRows}`).get(account.id);
       let slot = Math.max(nowMs, (row as { next_send_at: number } | undefined)?.next_send_at ?? 0);
@@ -315,7 +317,7 @@ export class AccountStore {
         slot = Math.max(slot, nowMs + 60_000);
       if (account.perDay > 0 && (await this.sentSince(account.id, new Date(nowMs - 86_400_000).toISOString())) >= account.perDay)
         slot = Math.max(slot, nowMs + 3_600_000);
-      if (slot - nowMs > horizonMs) return slot;
+      if (slot > nowMs) return slot;
       await this.sql.prepare('UPDATE accounts SET next_send_at = ? WHERE id = ?').run(slot + account.delayMs, account.id);
       await this.sql.prepare('UPDATE outbound_messages SET reserved_at = ? WHERE id = ?').run(new Date(slot).toISOString(), outboundId);
       return slot;

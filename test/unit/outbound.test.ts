@@ -292,9 +292,9 @@ describe.each(BACKENDS)('on %s', (backend) => {
       // The per-minute cap of 5 holds for both together, each message went once, and never two closer than the delay.
       expect(all).toHaveLength(5);
       expect(new Set(all.map((s) => s.id)).size).toBe(5);
-      // Slots are booked 100 ms apart; a send is timed when its timer fires, which a loaded machine does late, so an
-      // earlier send's late start shortens the gap that follows it. Without the shared booking the gaps are near 0.
-      for (let i = 1; i < all.length; i++) expect(all[i]!.at - all[i - 1]!.at).toBeGreaterThanOrEqual(70);
+      // A slot is booked when it is due, at the moment of sending, 100 ms after the last one: a relay whose timer fired
+      // late pushes the next one back. The few ms allowed are between a booking's commit and the send it times.
+      for (let i = 1; i < all.length; i++) expect(all[i]!.at - all[i - 1]!.at).toBeGreaterThanOrEqual(90);
       expect(await db.outbound.list({ status: 'queued', limit: 10 })).toHaveLength(3);
     });
   });
