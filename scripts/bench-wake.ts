@@ -189,6 +189,8 @@ async function scenario(name: string, database: () => Promise<string>, nodes: nu
       MAILROOM_DATABASE_URL: url,
       MAILROOM_SECRET_KEY: url ? KEY : '',
       MAILROOM_WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'true',
+      // The stand-in provider listens on loopback.
+      MAILROOM_RELAY_ALLOW_PRIVATE_NETWORKS: 'true',
       // Running: it never stops. Stopped: it stops after 300 ms idle, and each send below comes after 600 ms.
       MAILROOM_RELAY_IDLE_STOP_MS: relayThread === 'running' ? '0' : '300',
       MAILROOM_WORKER_IDLE_STOP_MS: '0',
@@ -249,7 +251,8 @@ async function floor(providerPort: number): Promise<Row> {
 function line(row: Row, target: boolean): string {
   const sorted = [...row.latencies].sort((a, b) => a - b);
   const p50 = percentile(sorted, 50);
-  const met = target ? (p50 < 50 ? 'yes' : 'NO') : '';
+  // A lost action is a miss, whatever the others' times: none measured is not a p50 under 50 ms.
+  const met = !target ? '' : row.lost > 0 || sorted.length === 0 ? `NO (${row.lost} lost)` : p50 < 50 ? 'yes' : 'NO';
   return `| ${row.label} | ${sorted.length} | ${p50.toFixed(1)} | ${percentile(sorted, 95).toFixed(1)} | ${row.lost} | ${met} |`;
 }
 
