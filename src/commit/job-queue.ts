@@ -47,8 +47,10 @@ export class LocalJobQueue implements JobQueue {
         summary.attachments.map((a) => a.sha256),
         nowMs,
       );
-      await this.messages.markProcessed(job.messageId, summary, at);
-      await this.effects.apply(job.messageId, summary, at);
+      // The decision's effects first: the message row is then written once, with where the decision filed it.
+      const placed = await this.effects.place(job.messageId, summary, at);
+      await this.messages.markProcessed(job.messageId, placed ? { ...summary, decision: placed.decision } : summary, at, placed?.filed);
+      if (placed) await this.effects.announce(job.messageId, placed, at);
       // PostgreSQL: every node's relay hears that events wait (sent at the commit). SQLite's store thread says so itself.
       if (this.announceEach) await announceWork(this.repositories, 'events');
     });

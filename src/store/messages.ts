@@ -328,11 +328,16 @@ export class MessageStore {
   }
 
   /** Marks the message processed with its header summary; part of the job's completing transaction. */
-  async markProcessed(id: string, summary: ProcessedMessage, at: string): Promise<void> {
+  /**
+   * Stores the pipeline's result; with `filed`, also the conversation and the
+   * outbound message the decision filed it under (one statement, where linking
+   * afterwards was two more).
+   */
+  async markProcessed(id: string, summary: ProcessedMessage, at: string, filed?: { conversationId: number | null; outboundId: string | null }): Promise<void> {
     await this.sql
       .prepare(
         `UPDATE messages SET status = ?, message_id = ?, from_header = ?, subject = ?, auth = ?, attachments = ?, kind = ?, classification = ?,
-         candidate_id = ?, decision = ?, error = NULL, processed_at = ? WHERE id = ?`,
+         candidate_id = ?, decision = ?, error = NULL, processed_at = ?${filed ? ', conversation_id = ?, outbound_id = ?' : ''} WHERE id = ?`,
       )
       .run(
         summary.decision?.status ?? 'processed',
@@ -346,6 +351,7 @@ export class MessageStore {
         summary.decision?.candidate?.id ?? null,
         summary.decision ? JSON.stringify(summary.decision) : null,
         at,
+        ...(filed ? [filed.conversationId, filed.outboundId] : []),
         id,
       );
     // Re-running a stage gives the same result: replace, never duplicate.
@@ -357,11 +363,6 @@ export class MessageStore {
     for (const a of summary.attachments) await ref.run(a.sha256, id);
   }
 
-  /** Replaces the stored decision (the store adds the conversation it chose). */
-  async setDecision(id: string, decision: DecisionSummary): Promise<void> {
-    await this.sql.prepare('UPDATE messages SET decision = ? WHERE id = ?').run(JSON.stringify(decision), id);
-  }
-
   async markFailed(id: string, error: string, at: string): Promise<void> {
     await this.sql.prepare(`UPDATE messages SET status = 'failed', error = ?, processed_at = ? WHERE id = ?`).run(error, at, id);
   }
@@ -369,11 +370,6 @@ export class MessageStore {
   /** The tenant a message belongs to (its id), or null for no such message. */
   async tenantOf(id: string): Promise<number | null> {
     return ((await this.sql.prepare('SELECT tenant_id FROM messages WHERE id = ?').pluck().get(id)) as number | undefined) ?? null;
-  }
-
-  /** Files a processed message in a conversation and/or under the outbound message it answers or reports on. */
-  async link(id: string, conversationId: number | null, outboundId: string | null): Promise<void> {
-    await this.sql.prepare('UPDATE messages SET conversation_id = ?, outbound_id = ? WHERE id = ?').run(conversationId, outboundId, id);
   }
 
   /** An operator's assignment: replaces the pipeline's decision with method `manual`, filed in `conversationId`. */
