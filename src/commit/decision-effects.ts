@@ -62,9 +62,8 @@ export class DecisionEffects {
     return { tenantId, decision: { ...decision, conversationId }, filed: { conversationId, outboundId } };
   }
 
-  /** Records the stored decision's event (after the message row was written with what `place` returned). */
-  async announce(messageId: string, placed: Placed, at: string): Promise<void> {
-    const message = await this.tx.messages.get(messageId);
+  /** Records the stored decision's event, given the message as stored with what `place` returned. */
+  async announce(message: StoredMessage | null, placed: Placed, at: string): Promise<void> {
     if (message) await announceMessage(this.tx, placed.tenantId, eventTypeOf(message), message, at);
   }
 }

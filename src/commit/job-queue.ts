@@ -49,8 +49,8 @@ export class LocalJobQueue implements JobQueue {
       );
       // The decision's effects first: the message row is then written once, with where the decision filed it.
       const placed = await this.effects.place(job.messageId, summary, at);
-      await this.messages.markProcessed(job.messageId, placed ? { ...summary, decision: placed.decision } : summary, at, placed?.filed);
-      if (placed) await this.effects.announce(job.messageId, placed, at);
+      const stored = await this.messages.markProcessed(job.messageId, placed ? { ...summary, decision: placed.decision } : summary, at, placed?.filed);
+      if (placed) await this.effects.announce(stored, placed, at);
       // PostgreSQL: every node's relay hears that events wait (sent at the commit). SQLite's store thread says so itself.
       if (this.announceEach) await announceWork(this.repositories, 'events');
     });

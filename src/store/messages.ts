@@ -331,41 +331,51 @@ export class MessageStore {
    * Marks the message processed with its header summary; part of the job's
    * completing transaction. With `filed`, also the conversation and the
    * outbound message the decision filed it under (linking it afterwards was
-   * two statements more).
+   * two statements more). Returns the message as stored (for its event).
    */
-  async markProcessed(id: string, summary: ProcessedMessage, at: string, filed?: { conversationId: number | null; outboundId: string | null }): Promise<void> {
+  async markProcessed(
+    id: string,
+    summary: ProcessedMessage,
+    at: string,
+    filed?: { conversationId: number | null; outboundId: string | null },
+  ): Promise<StoredMessage | null> {
     // Re-running a stage gives the same result: the parse result is replaced, never duplicated, and so are the attachment references.
     const parsed = 'INSERT INTO message_parsed (message_id, data) VALUES (?, ?) ON CONFLICT (message_id) DO UPDATE SET data = excluded.data';
     const cleared = 'DELETE FROM attachment_refs WHERE message_id = ?';
-    // PostgreSQL: all three in one statement (one round trip instead of three); they touch different tables.
+    const update = `UPDATE messages SET status = ?, message_id = ?, from_header = ?, subject = ?, auth = ?, attachments = ?, kind = ?, classification = ?,
+         candidate_id = ?, decision = ?, error = NULL, processed_at = ?${filed ? ', conversation_id = ?, outbound_id = ?' : ''} WHERE id = ?`;
+    // PostgreSQL: all three, and reading the row back, in one statement (one round trip instead of four); they touch different tables.
     const together = this.sql.dialect === 'postgres';
-    await this.sql
-      .prepare(
-        `${together ? `WITH parsed AS (${parsed}), cleared AS (${cleared}) ` : ''}UPDATE messages SET status = ?, message_id = ?, from_header = ?, subject = ?, auth = ?, attachments = ?, kind = ?, classification = ?,
-         candidate_id = ?, decision = ?, error = NULL, processed_at = ?${filed ? ', conversation_id = ?, outbound_id = ?' : ''} WHERE id = ?`,
-      )
-      .run(
-        ...(together ? [id, JSON.stringify(summary.parsed), id] : []),
-        summary.decision?.status ?? 'processed',
-        summary.messageId,
-        summary.from,
-        summary.subject,
-        summary.auth ? JSON.stringify(summary.auth) : null,
-        JSON.stringify(summary.attachments),
-        summary.classification.kind,
-        JSON.stringify(summary.classification),
-        summary.decision?.candidate?.id ?? null,
-        summary.decision ? JSON.stringify(summary.decision) : null,
-        at,
-        ...(filed ? [filed.conversationId, filed.outboundId] : []),
-        id,
-      );
+    const statement = this.sql.prepare<unknown[], MessageRow>(
+      together
+        ? `WITH parsed AS (${parsed}), cleared AS (${cleared}), updated AS (${update} RETURNING *) ${SELECT_MESSAGE.replace('FROM messages m', 'FROM updated m')}`
+        : update,
+    );
+    const params = [
+      ...(together ? [id, JSON.stringify(summary.parsed), id] : []),
+      summary.decision?.status ?? 'processed',
+      summary.messageId,
+      summary.from,
+      summary.subject,
+      summary.auth ? JSON.stringify(summary.auth) : null,
+      JSON.stringify(summary.attachments),
+      summary.classification.kind,
+      JSON.stringify(summary.classification),
+      summary.decision?.candidate?.id ?? null,
+      summary.decision ? JSON.stringify(summary.decision) : null,
+      at,
+      ...(filed ? [filed.conversationId, filed.outboundId] : []),
+      id,
+    ];
+    const row = together ? await statement.get(...params) : void (await statement.run(...params));
     if (!together) {
       await this.sql.prepare(parsed).run(id, JSON.stringify(summary.parsed));
       await this.sql.prepare(cleared).run(id);
     }
     const ref = this.sql.prepare('INSERT INTO attachment_refs (sha256, message_id) VALUES (?, ?) ON CONFLICT DO NOTHING');
     for (const a of summary.attachments) await ref.run(a.sha256, id);
+    if (!together) return await this.get(id);
+    return row ? toMessage(row) : null;
   }
 
   async markFailed(id: string, error: string, at: string): Promise<void> {
