@@ -5,6 +5,14 @@
 import type { DecisionSummary, EventType, ProcessedMessage, Repositories, StoredMessage } from '../store/index.ts';
 import { announceMessage, changeAccountStatus } from '../webhooks/announce.ts';
 
+/** Where a decision filed its message, for the message row. */
+export interface Placed {
+  tenantId: number;
+  /** The decision with the conversation actually chosen. */
+  decision: DecisionSummary;
+  filed: { conversationId: number | null; outboundId: string | null };
+}
+
 // Runs for every message the pipeline completes, inside the transaction that
 // completes its job (so no transaction of its own here).
 export class DecisionEffects {
@@ -15,21 +23,23 @@ export class DecisionEffects {
   }
 
   /**
-   * Applies the decision, stores it with the conversation actually chosen and
-   * records its event; returns the stored decision.
+   * Applies the decision to everything but the message row: places it in its
+   * conversation, marks what a bounce reports and an account its test email
+   * proves. Returns what the message row gets (stored with the rest of the
+   * result, one statement), null when there is no decision or no such message.
+   * Then `announce`, once the row is stored.
    */
-  async apply(messageId: string, summary: ProcessedMessage, at: string): Promise<DecisionSummary | null> {
+  async place(messageId: string, summary: ProcessedMessage, at: string): Promise<Placed | null> {
     const { conversations, outbound, candidates, messages } = this.tx;
     const decision = summary.decision;
     if (!decision) return null;
     const tenantId = await messages.tenantOf(messageId);
-    if (tenantId === null) return decision;
+    if (tenantId === null) return null;
     let conversationId = decision.conversationId ?? null;
     if (decision.status === 'assigned' && decision.candidate) {
       conversationId = await conversations.place(tenantId, decision.candidate.id, summary.subject, conversationId, at);
     }
     const outboundId = decision.outboundId ?? null;
-    await messages.link(messageId, conversationId, outboundId);
 
     if (summary.classification.kind === 'bounce' && outboundId) {
       const bounce = summary.classification.bounce;
@@ -49,11 +59,12 @@ export class DecisionEffects {
       const accountId = (await outbound.get(outboundId))?.accountId;
       if (accountId) await changeAccountStatus(this.tx, accountId, 'active', null, at);
     }
-    const stored = { ...decision, conversationId };
-    await messages.setDecision(messageId, stored);
-    const message = await messages.get(messageId);
-    if (message) await announceMessage(this.tx, tenantId, eventTypeOf(message), message, at);
-    return stored;
+    return { tenantId, decision: { ...decision, conversationId }, filed: { conversationId, outboundId } };
+  }
+
+  /** Records the stored decision's event, given the message as stored with what `place` returned. */
+  async announce(message: StoredMessage | null, placed: Placed, at: string): Promise<void> {
+    if (message) await announceMessage(this.tx, placed.tenantId, eventTypeOf(message), message, at);
   }
 }
 

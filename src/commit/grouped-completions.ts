@@ -2,17 +2,23 @@
 // (PostgreSQL): the pipeline finishes a claimed group of messages at nearly the
 // same time, and one transaction (one WAL flush, one commit round trip) for
 // all of their outcomes costs what one outcome alone would. While a group
-// commits, the next outcomes gather for the next one. Each outcome is a
-// savepoint of its own, so one that fails is undone alone. SQLite's store
-// thread does the same for its connection (store-thread.ts).
-import type { Job, ProcessedMessage, Repositories } from '../store/index.ts';
+// commits, the next outcomes gather for the next one. The group is written
+// first without savepoints (two round trips a message fewer); when anything
+// in it fails, it is written again with a savepoint per outcome, so the one
+// that fails is undone alone and the others are stored. SQLite's store thread
+// does the same for its connection (store-thread.ts).
+import { announceWork, type Job, type ProcessedMessage, type Repositories } from '../store/index.ts';
 import type { JobQueue } from './job-queue.ts';
 
 interface Pending {
   run: () => Promise<boolean>;
+  /** A completion: its commit means events wait for the webhook dispatchers. */
+  completes: boolean;
   resolve: (value: boolean) => void;
   reject: (err: unknown) => void;
 }
+
+type Settled = { ok: true; value: boolean } | { ok: false; err: unknown };
 
 export class GroupedCompletions implements JobQueue {
   private readonly queue: JobQueue;
@@ -20,6 +26,7 @@ export class GroupedCompletions implements JobQueue {
   private pending: Pending[] = [];
   private flushing: Promise<void> | null = null;
 
+  /** `queue` leaves telling of new events to this class (LocalJobQueue with `announceEvents: false`): once a group, not once a message. */
   constructor(queue: JobQueue, repositories: Repositories) {
     this.queue = queue;
     this.repositories = repositories;
@@ -34,20 +41,20 @@ export class GroupedCompletions implements JobQueue {
   }
 
   complete(job: Job, summary: ProcessedMessage, nowMs: number): Promise<boolean> {
-    return this.enqueue(() => this.queue.complete(job, summary, nowMs));
+    return this.enqueue(() => this.queue.complete(job, summary, nowMs), true);
   }
 
   fail(job: Job, error: string, nowMs: number): Promise<boolean> {
-    return this.enqueue(() => this.queue.fail(job, error, nowMs));
+    return this.enqueue(() => this.queue.fail(job, error, nowMs), false);
   }
 
   retryLater(job: Job, error: string, runAfterMs: number, nowMs: number): Promise<boolean> {
-    return this.enqueue(() => this.queue.retryLater(job, error, runAfterMs, nowMs));
+    return this.enqueue(() => this.queue.retryLater(job, error, runAfterMs, nowMs), false);
   }
 
-  private enqueue(run: () => Promise<boolean>): Promise<boolean> {
+  private enqueue(run: () => Promise<boolean>, completes: boolean): Promise<boolean> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ run, resolve, reject });
+      this.pending.push({ run, completes, resolve, reject });
       // Outcomes of one group arrive within a turn or two: gather them, unless a commit is under way (then they join the next).
       this.flushing ??= new Promise<void>((started) => setImmediate(started)).then(() => this.flush());
     });
@@ -56,17 +63,8 @@ export class GroupedCompletions implements JobQueue {
   private async flush(): Promise<void> {
     const items = this.pending;
     this.pending = [];
-    const settled: ({ ok: true; value: boolean } | { ok: false; err: unknown })[] = [];
     try {
-      await this.repositories.transaction(async (tx) => {
-        for (const item of items) {
-          try {
-            settled.push({ ok: true, value: await tx.transaction(item.run) });
-          } catch (err) {
-            settled.push({ ok: false, err });
-          }
-        }
-      });
+      const settled = await this.settle(items);
       // Answered after the commit: an outcome is not done before it is stored.
       items.forEach((item, i) => {
         const outcome = settled[i]!;
@@ -79,5 +77,39 @@ export class GroupedCompletions implements JobQueue {
       this.flushing = null;
       if (this.pending.length > 0) this.flushing = this.flush();
     }
+  }
+
+  /** The group in one transaction: at once when nothing fails, else again with a savepoint per outcome. */
+  private async settle(items: Pending[]): Promise<Settled[]> {
+    try {
+      return await this.repositories.sql.transaction(
+        async () => {
+          const settled: Settled[] = [];
+          for (const item of items) settled.push({ ok: true, value: await item.run() });
+          await this.announce(items, settled);
+          return settled;
+        },
+        { savepoints: false },
+      );
+    } catch (err) {
+      if (items.length === 1) return [{ ok: false, err }];
+    }
+    return await this.repositories.transaction(async (tx) => {
+      const settled: Settled[] = [];
+      for (const item of items) {
+        try {
+          settled.push({ ok: true, value: await tx.transaction(item.run) });
+        } catch (err) {
+          settled.push({ ok: false, err });
+        }
+      }
+      await this.announce(items, settled);
+      return settled;
+    });
+  }
+
+  /** PostgreSQL: every node's dispatcher hears that events wait (sent at the commit), once for the group. */
+  private async announce(items: Pending[], settled: Settled[]): Promise<void> {
+    if (items.some((item, i) => item.completes && settled[i]?.ok && settled[i].value)) await announceWork(this.repositories, 'events');
   }
 }

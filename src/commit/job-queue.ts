@@ -20,9 +20,16 @@ export class LocalJobQueue implements JobQueue {
   private readonly messages: MessageStore;
   private readonly effects: DecisionEffects;
   private readonly repositories: Repositories;
+  private readonly announceEach: boolean;
 
-  constructor(repositories: Repositories) {
+  /**
+   * `announceEvents: false` leaves telling the relays that events wait to the
+   * caller (GroupedCompletions tells once for a group: on PostgreSQL each
+   * telling is a statement, a round trip).
+   */
+  constructor(repositories: Repositories, options: { announceEvents?: boolean } = {}) {
     this.repositories = repositories;
+    this.announceEach = options.announceEvents ?? true;
     this.jobs = repositories.jobs;
     this.messages = repositories.messages;
     this.effects = new DecisionEffects(repositories);
@@ -40,10 +47,12 @@ export class LocalJobQueue implements JobQueue {
         summary.attachments.map((a) => a.sha256),
         nowMs,
       );
-      await this.messages.markProcessed(job.messageId, summary, at);
-      await this.effects.apply(job.messageId, summary, at);
+      // The decision's effects first: the message row is then written once, with where the decision filed it.
+      const placed = await this.effects.place(job.messageId, summary, at);
+      const stored = await this.messages.markProcessed(job.messageId, placed ? { ...summary, decision: placed.decision } : summary, at, placed?.filed);
+      if (placed) await this.effects.announce(stored, placed, at);
       // PostgreSQL: every node's relay hears that events wait (sent at the commit). SQLite's store thread says so itself.
-      await announceWork(this.repositories, 'events');
+      if (this.announceEach) await announceWork(this.repositories, 'events');
     });
   }
 

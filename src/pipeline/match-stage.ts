@@ -32,8 +32,7 @@ export type MatchSources = Pick<
 /** Whether the message came through the tenant's company inbox: forwarded to one of its forwarding addresses, or read from it over IMAP. */
 async function viaCompanyInbox(lookups: MatchSources, tenantId: number, envelope: Envelope): Promise<boolean> {
   if (envelope.imap !== undefined) return true;
-  for (const r of envelope.rcptTo) if (await lookups.isForwardAddressOf(tenantId, r)) return true;
-  return false;
+  return (await Promise.all(envelope.rcptTo.map((r) => lookups.isForwardAddressOf(tenantId, r)))).includes(true);
 }
 
 /**
@@ -47,7 +46,7 @@ async function candidatesByAddress(lookups: MatchSources, chain: readonly number
   // The store compares addresses case-insensitively: one lookup per address, whatever case the decision asks in.
   const addresses = new Set(asked.flatMap((a) => (a ? [a.toLowerCase()] : [])));
   const found = new Map<string, CandidateRef[]>();
-  for (const address of addresses) found.set(address, await lookups.candidatesFor(chain, address));
+  await Promise.all([...addresses].map(async (address) => found.set(address, await lookups.candidatesFor(chain, address))));
   return (address) => {
     const candidates = found.get(address.toLowerCase());
     if (!candidates) throw new Error(`matching asked about ${address}, which was not read beforehand`);
@@ -68,6 +67,17 @@ export async function matchMessage(
   const auth = processed.auth;
   const headers = processed.parsed?.headers ?? {};
   const named = threadIds(processed.parsed);
+  // Asked all at once: the store answers the group's messages' questions of a kind together (match-lookups.ts).
+  const [viaForwardAddress, isOwnAddress, candidatesFor, ownOutbound, token, thread, answers, bounceTarget] = await Promise.all([
+    viaCompanyInbox(lookups, tenant.tenantId, message.envelope),
+    ownAddressAnswer(lookups, processed.from),
+    candidatesByAddress(lookups, tenant.chain, processed),
+    c.kind === 'bounce' ? null : lookups.ownOutbound(tenant.chain, processed.messageId),
+    lookups.token(tenant.chain, message.envelope.rcptTo),
+    lookups.thread(tenant.chain, named),
+    lookups.answered(tenant.chain, named),
+    bounce ? lookups.bounceTarget(tenant.chain, bounce.originalMessageId, bounce.recipient, bounce.hard) : null,
+  ]);
   return decide({
     kind: c.kind,
     from: processed.from,
@@ -76,18 +86,18 @@ export async function matchMessage(
     sender: auth?.sender ?? null,
     forward: c.forward ? { manual: c.forward.manual, originalFrom: c.forward.originalFrom?.address ?? null } : null,
     hints: forwardHints(headers),
-    viaForwardAddress: await viaCompanyInbox(lookups, tenant.tenantId, message.envelope),
+    viaForwardAddress,
     dmarc: auth?.dmarc ?? null,
     receivedCount: countReceived(message.raw),
     tenantDomains: tenant.domains,
     trustedForwarders: tenant.inboxes,
-    isOwnAddress: await ownAddressAnswer(lookups, processed.from),
-    candidatesFor: await candidatesByAddress(lookups, tenant.chain, processed),
-    ownOutbound: c.kind === 'bounce' ? null : await lookups.ownOutbound(tenant.chain, processed.messageId),
-    token: await lookups.token(tenant.chain, message.envelope.rcptTo),
-    thread: await lookups.thread(tenant.chain, named),
-    answers: await lookups.answered(tenant.chain, named),
-    bounce: bounce ? await lookups.bounceTarget(tenant.chain, bounce.originalMessageId, bounce.recipient, bounce.hard) : null,
+    isOwnAddress,
+    candidatesFor,
+    ownOutbound,
+    token,
+    thread,
+    answers,
+    bounce: bounceTarget,
   });
 }
 

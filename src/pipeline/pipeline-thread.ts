@@ -75,11 +75,12 @@ if (store) {
   const client = new StoreClient(store, () => worker?.wake());
   store.on('close', () => client.close(new Error('the store thread went away')));
   queue = new RemoteJobQueue(client);
-} else queue = new GroupedCompletions(new LocalJobQueue(storage.repositories), storage.repositories);
+} else queue = new GroupedCompletions(new LocalJobQueue(storage.repositories, { announceEvents: false }), storage.repositories);
 worker = new Worker({
   settings: data.settings,
   queue,
   readMessage: async (id) => await raw.readWithEnvelope(id),
+  readMessages: async (ids) => await raw.readBatch(ids),
   pipeline: { resolver: createResolver(data.dns), mta: data.mta, dataDir: data.dataDir, trustedArcSealers: domainList(data.auth.trustedArcSealers) },
   match: (messageId, processed, message) => matchMessage(lookups, messageId, processed, message),
   log,

@@ -49,6 +49,11 @@ export interface WorkerDeps {
   settings: Config['worker'];
   queue: JobQueue;
   readMessage: (messageId: string) => Promise<{ raw: Buffer; envelope: Envelope } | null>;
+  /**
+   * A claimed batch's messages read at once (one round trip on PostgreSQL instead of one a message), each as a
+   * function that gives it (a large one's spool file is read only then); without it, readMessage one at a time.
+   */
+  readMessages?: (messageIds: readonly string[]) => Promise<Map<string, () => { raw: Buffer; envelope: Envelope } | null>>;
   pipeline: PipelineDeps;
   /** The matching decision for a processed message; without it messages end as `processed`. */
   match?: (messageId: string, processed: ProcessedMessage, message: { raw: Buffer; envelope: Envelope }) => Promise<DecisionSummary | null>;
@@ -212,6 +217,10 @@ export class Worker {
   /** The jobs with their messages, read as the groups are formed; one that cannot be read goes to `failed` at once. */
   private async *loaded(jobs: Job[], failed: Outcome[]): AsyncGenerator<Loaded> {
     const { maxAttempts } = this.deps.settings;
+    const { readMessages } = this.deps;
+    const batch = readMessages
+      ? await readMessages(jobs.filter((job) => job.attempts <= maxAttempts).map((job) => job.messageId)).catch((err: unknown) => asError(err))
+      : null;
     for (const job of jobs) {
       // Claimed more often than allowed: earlier attempts crashed the process.
       if (job.attempts > maxAttempts) {
@@ -220,7 +229,8 @@ export class Worker {
       }
       let message: Loaded['message'] | null;
       try {
-        message = await this.deps.readMessage(job.messageId);
+        if (batch instanceof Error) throw batch;
+        message = batch ? (batch.get(job.messageId.toUpperCase())?.() ?? null) : await this.deps.readMessage(job.messageId);
       } catch (err) {
         failed.push({ job, error: asError(err) });
         continue;

@@ -53,7 +53,7 @@ const toConversation = (row: ConversationRow): Conversation => ({
 export class ConversationStore {
   private readonly insert: SqlStatement<[number, number | null, string, string, string], { id: number }>;
   private readonly byId: SqlStatement<[number], ConversationRow>;
-  private readonly bySubject: SqlStatement<[number, string], { id: number }>;
+  private readonly touchBySubject: SqlStatement<[string, number, string], { id: number }>;
   private readonly touch: SqlStatement<[string, number]>;
   private readonly claim: SqlStatement<[number, number]>;
   private readonly sql: Sql;
@@ -62,7 +62,11 @@ export class ConversationStore {
     this.sql = sql;
     this.insert = sql.prepare('INSERT INTO conversations (tenant_id, candidate_id, subject, created_at, last_message_at) VALUES (?, ?, ?, ?, ?) RETURNING id');
     this.byId = sql.prepare(`${SELECT} WHERE c.id = ?`);
-    this.bySubject = sql.prepare('SELECT id FROM conversations WHERE candidate_id = ? AND subject = ? ORDER BY last_message_at DESC LIMIT 1');
+    // The candidate's latest conversation with this subject, touched and named in one statement (a round trip on PostgreSQL).
+    this.touchBySubject = sql.prepare(
+      `UPDATE conversations SET last_message_at = ${sql.fn.greatest('last_message_at', '?')}
+       WHERE id = (SELECT id FROM conversations WHERE candidate_id = ? AND subject = ? ORDER BY last_message_at DESC LIMIT 1) RETURNING id`,
+    );
     this.claim = sql.prepare('UPDATE conversations SET candidate_id = ? WHERE id = ?');
     this.touch = sql.prepare(`UPDATE conversations SET last_message_at = ${sql.fn.greatest('last_message_at', '?')} WHERE id = ?`);
   }
@@ -106,13 +110,14 @@ export class ConversationStore {
    */
   async place(tenantId: number, candidateId: number, subject: string | null, preferred: number | null, at: string): Promise<number> {
     const chosen = preferred !== null ? await this.get(preferred) : null;
-    let id: number;
     if (chosen && (chosen.candidateId === candidateId || chosen.candidateId === null)) {
-      id = chosen.id;
       // A conversation opened without a candidate (outreach to an unknown address) now has one.
-      if (chosen.candidateId === null) await this.claim.run(candidateId, id);
-    } else id = (await this.bySubject.get(candidateId, conversationSubject(subject)))?.id ?? (await this.open(tenantId, candidateId, subject, at));
-    await this.touch.run(at, id);
-    return id;
+      if (chosen.candidateId === null) await this.claim.run(candidateId, chosen.id);
+      await this.touch.run(at, chosen.id);
+      return chosen.id;
+    }
+    const touched = await this.touchBySubject.get(at, candidateId, conversationSubject(subject));
+    // A new one starts with this message as its last.
+    return touched?.id ?? (await this.open(tenantId, candidateId, subject, at));
   }
 }

@@ -36,14 +36,15 @@ export class EventStore {
 
   constructor(sql: Sql) {
     this.sql = sql;
-    this.insertEvent = sql.prepare('INSERT INTO events (id, tenant_id, type, subject, created_at, payload) VALUES (?, ?, ?, ?, ?, ?)');
+    const insertEvent = 'INSERT INTO events (id, tenant_id, type, subject, created_at, payload) VALUES (?, ?, ?, ?, ?, ?)';
     // Endpoints of these tenants that want this type (no list: every type).
-    this.fanOut = sql.prepare(
-      `INSERT INTO webhook_deliveries (event_id, webhook_id, state, next_attempt_at)
+    const fanOut = `INSERT INTO webhook_deliveries (event_id, webhook_id, state, next_attempt_at)
        SELECT ?, w.id, 'pending', ? FROM webhooks w
        WHERE w.tenant_id IN (${sql.fn.jsonValues('integer')}) AND w.status = 'active'
-         AND (w.events IS NULL OR ${sql.fn.jsonArrayHas('w.events', '?')})`,
-    );
+         AND (w.events IS NULL OR ${sql.fn.jsonArrayHas('w.events', '?')})`;
+    // PostgreSQL: the event and its deliveries in one statement (one round trip; the foreign key is checked at its end).
+    this.insertEvent = sql.prepare(sql.dialect === 'postgres' ? `WITH event AS (${insertEvent}) ${fanOut}` : insertEvent);
+    this.fanOut = sql.prepare(fanOut);
     this.tenantRow = sql.prepare('SELECT slug, parent_id FROM tenants WHERE id = ?');
   }
 
@@ -60,8 +61,13 @@ export class EventStore {
     }
     const id = `evt_${newMessageId()}`;
     const payload: EventPayload = { id, type, timestamp: at.toISOString(), tenant: slug, data };
-    await this.insertEvent.run(id, tenantId, type, subject, payload.timestamp, JSON.stringify(payload));
-    await this.fanOut.run(id, at.getTime(), JSON.stringify(chain), type);
+    const event = [id, tenantId, type, subject, payload.timestamp, JSON.stringify(payload)];
+    const deliveries = [id, at.getTime(), JSON.stringify(chain), type];
+    if (this.sql.dialect === 'postgres') await this.insertEvent.run(...event, ...deliveries);
+    else {
+      await this.insertEvent.run(...event);
+      await this.fanOut.run(...deliveries);
+    }
     this.sql.announce('events');
     return id;
   }

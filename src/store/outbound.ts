@@ -195,6 +195,16 @@ export class OutboundStore {
     return null;
   }
 
+  /** Every message of these tenants with one of these Message-IDs (with or without angle brackets), in one statement. */
+  async byMessageIds(tenantIds: readonly number[], messageIds: readonly string[]): Promise<OutboundMessage[]> {
+    if (tenantIds.length === 0 || messageIds.length === 0) return [];
+    const { jsonValues } = this.sql.fn;
+    const rows = (await this.sql
+      .prepare(`${SELECT} WHERE o.tenant_id IN (${jsonValues('integer')}) AND o.message_id IN (${jsonValues('text')}) ORDER BY o.id`)
+      .all(JSON.stringify(tenantIds), JSON.stringify(messageIds.map((id) => id.replace(/^<|>$/g, ''))))) as OutboundRow[];
+    return rows.map(toOutbound);
+  }
+
   /** The newest of our messages (sent by these tenants) among these Message-IDs, whoever it went to: what a reply naming them answers. */
   async newestNamed(tenantIds: readonly number[], messageIds: readonly string[]): Promise<string | null> {
     let newest: OutboundMessage | null = null;

@@ -86,6 +86,31 @@ export class RawReader {
     return row && raw ? { raw, envelope: JSON.parse(row.envelope) as Envelope } : null;
   }
 
+  /**
+   * The stored messages of `ids` in one statement (a claimed batch: one round
+   * trip instead of one a message), each as a function that gives its bytes
+   * and envelope. Bytes kept in the database (under the spool threshold) come
+   * with the statement; a spool file is read only when its function is called,
+   * so a batch of large messages is not held in memory at once.
+   */
+  async readBatch(ids: readonly string[]): Promise<Map<string, () => { raw: Buffer; envelope: Envelope } | null>> {
+    const rows = (await this.sql
+      .prepare(
+        `SELECT m.id, m.envelope, r.raw, r.path FROM messages m JOIN message_raw r ON r.message_id = m.id WHERE m.id IN (${this.sql.fn.jsonValues('text')})`,
+      )
+      .all(JSON.stringify(ids.map((id) => id.toUpperCase())))) as { id: string; envelope: string; raw: Buffer | null; path: string | null }[];
+    const found = new Map<string, () => { raw: Buffer; envelope: Envelope } | null>();
+    for (const row of rows) {
+      const envelope = JSON.parse(row.envelope) as Envelope;
+      const { raw, path } = row;
+      found.set(row.id, () => {
+        if (raw) return { raw, envelope };
+        return path ? { raw: readFileSync(join(this.dataDir, path)), envelope } : null;
+      });
+    }
+    return found;
+  }
+
   /** Deletes spool files no committed message refers to; returns how many. */
   async removeOrphans(): Promise<number> {
     let names: string[];

@@ -2,7 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Context } from '../../src/context.ts';
 import { createLogger } from '../../src/log.ts';
 import { Worker, type WorkerDeps } from '../../src/pipeline/index.ts';
-import { LocalJobQueue } from '../../src/commit/index.ts';
+import { GroupedCompletions, LocalJobQueue, type JobQueue } from '../../src/commit/index.ts';
+import type { Job, ProcessedMessage } from '../../src/store/index.ts';
 import { zoneResolver, type DnsResolver } from '../../src/dns/index.ts';
 import { seedTenants, waitFor } from '../helpers/server.ts';
 
@@ -93,11 +94,55 @@ describe.each(BACKENDS)('on %s', (backend) => {
     });
   });
 
+  describe('outcomes committed in groups', () => {
+    const summary = (subject: string): ProcessedMessage => ({
+      messageId: null,
+      from: 'a@b.example',
+      subject,
+      attachments: [],
+      classification: { kind: 'reply', bounce: null, autoReply: null, verification: null, forward: null, replyText: null },
+      auth: null,
+      parsed: null,
+      decision: null,
+    });
+
+    it('stores a group at once, and when one outcome fails, undoes it alone and stores the others', async () => {
+      await insertInOrder('01A', '01B', '01C');
+      const local = new LocalJobQueue(ctx, { announceEvents: false });
+      // 01B's completion writes, then fails: its writes must go, the others' stay.
+      const failing: JobQueue = Object.assign(Object.create(local) as JobQueue, {
+        complete: async (job: Job, processed: ProcessedMessage, at: number) => {
+          const done = await local.complete(job, processed, at);
+          if (job.messageId === '01B') throw new Error('effects failed');
+          return done;
+        },
+      });
+      const jobs = await ctx.jobs.claim(nowMs, 60_000, 16);
+      expect(jobs).toHaveLength(3);
+      const grouped = new GroupedCompletions(failing, ctx);
+      const results = await Promise.allSettled(jobs.map((job) => grouped.complete(job, summary(`s ${job.messageId}`), nowMs)));
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      expect((await ctx.messages.get('01A'))?.status).toBe('processed');
+      expect((await ctx.messages.get('01B'))?.status).toBe('received');
+      expect((await ctx.messages.get('01C'))?.status).toBe('processed');
+      expect(await ctx.jobs.countByState()).toMatchObject({ done: 2, running: 1 });
+      // A group where nothing fails, and a lease lost meanwhile: that one is discarded, not stored.
+      nowMs += 10;
+      await insertInOrder('01D', '01E');
+      const [d, e] = await ctx.jobs.claim(nowMs, 60_000, 16);
+      await ctx.jobs.retryLater(e!, 'taken back', nowMs, nowMs);
+      const clean = new GroupedCompletions(local, ctx);
+      expect(await Promise.all([clean.complete(d!, summary('d'), nowMs), clean.complete(e!, summary('e'), nowMs)])).toEqual([true, false]);
+      expect((await ctx.messages.get('01D'))?.status).toBe('processed');
+      expect((await ctx.messages.get('01E'))?.status).toBe('received');
+    });
+  });
+
   describe('worker', () => {
     function worker(
       maxAttempts = 3,
       idle?: { idleStopMs: number; onIdle: (nextDueAt: number | null) => void },
-      options: { readMessage?: WorkerDeps['readMessage']; resolver?: DnsResolver } = {},
+      options: { readMessage?: WorkerDeps['readMessage']; readMessages?: WorkerDeps['readMessages']; resolver?: DnsResolver } = {},
     ): Worker {
       return new Worker({
         settings: {
@@ -115,6 +160,7 @@ describe.each(BACKENDS)('on %s', (backend) => {
         ...(idle ? { onIdle: idle.onIdle } : {}),
         queue: new LocalJobQueue(ctx),
         readMessage: options.readMessage ?? (async (id) => await ctx.raw.readWithEnvelope(id)),
+        ...(options.readMessages ? { readMessages: options.readMessages } : {}),
         pipeline: { resolver: options.resolver ?? zoneResolver({}), mta: 'mx.mailroom.test', dataDir: ctx.config.data.dir },
         log: createLogger('silent'),
         nowMs: () => nowMs,
@@ -162,6 +208,33 @@ describe.each(BACKENDS)('on %s', (backend) => {
       expect(mostHeldMb).toBeGreaterThan(2.9);
       expect(mostHeldMb).toBeLessThanOrEqual(4);
       expect((await ctx.messages.get('01M4'))?.subject).toBe('part 4');
+    });
+
+    it('reads a claimed batch at once when it can (one statement), and a message missing from it is retried', async () => {
+      await insertInOrder('01A', '01B', '01C');
+      await ctx.sql.prepare('DELETE FROM message_raw WHERE message_id = ?').run('01B');
+      const batches: string[][] = [];
+      const w = worker(3, undefined, {
+        readMessage: async () => {
+          throw new Error('read one at a time');
+        },
+        readMessages: async (ids) => {
+          batches.push([...ids]);
+          return await ctx.raw.readBatch(ids);
+        },
+      });
+      w.start();
+      await waitFor(async () => (await Promise.all(['01A', '01C'].map((id) => ctx.messages.get(id)))).every((m) => m?.status === 'processed'));
+      await waitFor(
+        async () =>
+          ((await ctx.sql.prepare("SELECT last_error FROM jobs WHERE message_id = '01B'").get()) as { last_error: string | null }).last_error !== null,
+      );
+      await w.stop();
+      expect(batches[0]).toEqual(['01A', '01B', '01C']);
+      expect(await ctx.sql.prepare("SELECT state, last_error FROM jobs WHERE message_id = '01B'").get()).toEqual({
+        state: 'queued',
+        last_error: 'raw message missing',
+      });
     });
 
     it('retries only the message whose DNS lookup failed for now; the rest of its group is processed', async () => {

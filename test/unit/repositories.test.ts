@@ -100,6 +100,35 @@ describe.each(BACKENDS)('on %s', (backend) => {
     expect((await ctx.candidates.list('acme')).map((c) => c.externalId)).toEqual(['c-1', 'c-3']);
   });
 
+  it('without savepoints, make an inner transaction part of the outer one (a batch written at once, redone by its caller when it fails)', async () => {
+    await ctx.sql.transaction(
+      async () => {
+        await ctx.candidates.upsert('acme', candidate('c-1'));
+        await expect(
+          ctx.transaction(async (inner) => {
+            await inner.candidates.upsert('acme', candidate('c-2'));
+            throw new Error('inner fails');
+          }),
+        ).rejects.toThrow('inner fails');
+      },
+      { savepoints: false },
+    );
+    // No savepoint undid c-2: the caller of such a transaction must not go on after a failure inside it.
+    expect((await ctx.candidates.list('acme')).map((c) => c.externalId)).toEqual(['c-1', 'c-2']);
+    await expect(
+      ctx.sql.transaction(
+        async () => {
+          await ctx.candidates.upsert('acme', candidate('c-3'));
+          await ctx.transaction(async () => {
+            throw new Error('inner fails');
+          });
+        },
+        { savepoints: false },
+      ),
+    ).rejects.toThrow('inner fails');
+    expect((await ctx.candidates.list('acme')).map((c) => c.externalId)).toEqual(['c-1', 'c-2']);
+  });
+
   it('tell of work written once its transaction commits, never when it rolls back', async () => {
     const heard: string[] = [];
     ctx.sql.work.on((kind) => heard.push(kind));

@@ -5,7 +5,7 @@
 // connection of the pool.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
-import { POSTGRES_FUNCTIONS, type RunResult, type Sql, type SqlStatement } from '../sql/sql.ts';
+import { POSTGRES_FUNCTIONS, type RunResult, type Sql, type SqlStatement, type TransactionOptions } from '../sql/sql.ts';
 import { WorkSignal, type WorkKind } from '../sql/work-signal.ts';
 
 interface Open {
@@ -15,6 +15,8 @@ interface Open {
   announced: Set<WorkKind>;
   /** Set when the transaction ended: work it started that runs on (a timer) goes back to the pool. */
   ended: boolean;
+  /** Transactions inside it are part of it, not savepoints. */
+  flat: boolean;
 }
 
 // 64-bit integers (ids, COUNT(*), millisecond times) and numerics as numbers:
@@ -121,10 +123,10 @@ export class PostgresSql implements Sql {
     else this.work.emit(kind);
   }
 
-  async transaction<T>(work: () => Promise<T>): Promise<T> {
+  async transaction<T>(work: () => Promise<T>, options?: TransactionOptions): Promise<T> {
     const open = this.current.getStore();
-    if (open && !open.ended) return this.savepoint(open, work);
-    const mine: Open = { client: null as unknown as pg.PoolClient, depth: 0, ended: false, announced: new Set() };
+    if (open && !open.ended) return open.flat ? await work() : this.savepoint(open, work);
+    const mine: Open = { client: null as unknown as pg.PoolClient, depth: 0, ended: false, announced: new Set(), flat: options?.savepoints === false };
     const result = await onOwnConnection(this.pool, async (client) => {
       mine.client = client;
       try {

@@ -6,7 +6,7 @@
 // get rolled back with it.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Database, Statement } from 'better-sqlite3';
-import { SQLITE_FUNCTIONS, type RunResult, type Sql, type SqlStatement } from '../sql/sql.ts';
+import { SQLITE_FUNCTIONS, type RunResult, type Sql, type SqlStatement, type TransactionOptions } from '../sql/sql.ts';
 import { WorkSignal, type WorkKind } from '../sql/work-signal.ts';
 
 interface Open {
@@ -15,6 +15,8 @@ interface Open {
   depth: number;
   /** Work kinds announced inside it: told once it commits. */
   announced: Set<WorkKind>;
+  /** Transactions inside it are part of it, not savepoints. */
+  flat: boolean;
 }
 
 export class SqliteSql implements Sql {
@@ -71,12 +73,12 @@ export class SqliteSql implements Sql {
     else this.work.emit(kind);
   }
 
-  async transaction<T>(work: () => Promise<T>): Promise<T> {
-    if (this.inTransaction()) return this.savepoint(this.open as Open, work);
+  async transaction<T>(work: () => Promise<T>, options?: TransactionOptions): Promise<T> {
+    if (this.inTransaction()) return (this.open as Open).flat ? await work() : this.savepoint(this.open as Open, work);
     for (let wait = this.blockedBy(); wait; wait = this.blockedBy()) await wait;
     const token = {};
     let finish = (): void => {};
-    const open: Open = { token, done: new Promise<void>((resolve) => (finish = resolve)), depth: 0, announced: new Set() };
+    const open: Open = { token, done: new Promise<void>((resolve) => (finish = resolve)), depth: 0, announced: new Set(), flat: options?.savepoints === false };
     this.open = open;
     try {
       this.db.exec('BEGIN IMMEDIATE');

@@ -1,0 +1,76 @@
+// Matching's lookups for a group of messages asked at once: each kind of
+// question is one statement for the whole group (a round trip on PostgreSQL),
+// and every message still gets the answer to its own question, scoped to its
+// tenant chain.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Context } from '../../src/context.ts';
+import { MatchLookups } from '../../src/store/match-lookups.ts';
+import type { Sql } from '../../src/store/sql/sql.ts';
+import { seedTenants } from '../helpers/server.ts';
+import { BACKENDS, contextOn } from '../helpers/backends.ts';
+
+/** The Sql, counting the statements run through it. */
+function counting(sql: Sql): { sql: Sql; count: () => number } {
+  let n = 0;
+  const prepare = ((text: string) => {
+    const statement = sql.prepare(text);
+    const counted =
+      <A extends unknown[], R>(run: (...args: A) => Promise<R>) =>
+      (...args: A) => (n++, run(...args));
+    return {
+      ...statement,
+      get: counted(statement.get.bind(statement)),
+      all: counted(statement.all.bind(statement)),
+      run: counted(statement.run.bind(statement)),
+    };
+  }) as Sql['prepare'];
+  return { sql: Object.assign(Object.create(sql) as Sql, { prepare }), count: () => n };
+}
+
+describe.each(BACKENDS)('on %s', (backend) => {
+  let ctx: Context;
+  beforeEach(async () => {
+    ctx = await contextOn(backend);
+    await seedTenants(ctx);
+  });
+  afterEach(() => ctx.close());
+
+  it('answers a group’s candidates and routes with one statement of each kind, each message its own answer', async () => {
+    const ids: Record<string, number> = {};
+    for (const [tenant, name] of [
+      ['acme', 'ann'],
+      ['acme', 'bob'],
+      ['globex', 'ann'],
+    ] as const) {
+      const c = await ctx.candidates.upsert(tenant, { externalId: `${tenant}-${name}`, name, emails: [`${name}@candidate.example`] });
+      ids[`${tenant}-${name}`] = c.candidate.id;
+    }
+    const acme = (await ctx.tenants.get('acme'))!.id;
+    const globex = (await ctx.tenants.get('globex'))!.id;
+    const { sql, count } = counting(ctx.sql);
+    const lookups = new MatchLookups(sql);
+
+    const found = await Promise.all([
+      lookups.candidatesFor([acme], 'Ann@Candidate.example'),
+      lookups.candidatesFor([acme], 'bob@candidate.example'),
+      lookups.candidatesFor([globex], 'ann@candidate.example'),
+      lookups.candidatesFor([globex], 'bob@candidate.example'),
+      lookups.candidatesFor([acme], 'nobody@candidate.example'),
+    ]);
+    expect(found.map((list) => list.map((c) => c.id))).toEqual([[ids['acme-ann']], [ids['acme-bob']], [ids['globex-ann']], [], []]);
+    expect(count()).toBe(1);
+
+    const routes = await Promise.all([
+      lookups.isForwardAddressOf(acme, 'acme-jobs@in.mailroom.test'),
+      lookups.isForwardAddressOf(globex, 'acme-jobs@in.mailroom.test'),
+      lookups.isOwnAddress('careers@replies.globex.com'),
+      lookups.isOwnAddress('ann@candidate.example'),
+    ]);
+    expect(routes).toEqual([true, false, true, false]);
+    expect(count()).toBe(2);
+
+    // A later turn asks again: a statement of its own (nothing is kept between groups).
+    expect(await lookups.candidatesFor([globex, acme], 'bob@candidate.example')).toEqual([{ id: ids['acme-bob'], externalId: 'acme-bob', name: 'bob' }]);
+    expect(count()).toBe(3);
+  });
+});
