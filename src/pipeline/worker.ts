@@ -281,7 +281,7 @@ export class Worker {
       const error = outcome.error.message;
       if (job.attempts >= settings.maxAttempts) {
         await queue.fail(job, error, now);
-        log.error({ err: outcome.error }, 'pipeline failed for the last time; message marked failed (mailroom messages list --status failed)');
+        log.error({ err: outcome.error }, 'pipeline failed for the last time; message marked failed (npx mailroom messages list --status failed)');
         return;
       }
       const delay = Math.min(settings.retryMaxMs, settings.retryBaseMs * 2 ** (job.attempts - 1));
