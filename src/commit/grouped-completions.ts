@@ -88,13 +88,20 @@ export class GroupedCompletions implements JobQueue {
           try {
             // The group's jobs marked done in one statement (lease checked); each completion then writes only its effects.
             const done = items.flatMap((item) => (item.completes ? [item.completes] : []));
-            if (done.length > 1) await this.repositories.jobs.finishAhead(done, Math.max(...items.map((item) => item.nowMs)));
+            if (done.length > 1) {
+              await this.repositories.jobs.finishAhead(done, Math.max(...items.map((item) => item.nowMs)));
+              // The tenants their decisions and events need, once for the group (two statements, not two or more a message).
+              const tenants = await this.repositories.messages.loadTenantsAhead(done.map((job) => job.messageId));
+              await this.repositories.events.loadTenantsAhead([...new Set(tenants.values())]);
+            }
             const settled: Settled[] = [];
             for (const item of items) settled.push({ ok: true, value: await item.run() });
             await this.announce(items, settled);
             return settled;
           } finally {
             this.repositories.jobs.endAhead();
+            this.repositories.messages.endAhead();
+            this.repositories.events.endAhead();
           }
         },
         { savepoints: false },

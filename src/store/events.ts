@@ -33,6 +33,9 @@ export class EventStore {
   private readonly insertEvent: SqlStatement;
   private readonly fanOut: SqlStatement;
   private readonly tenantRow: SqlStatement<[number], { slug: string; parent_id: number | null }>;
+  private readonly tenantChains: SqlStatement<[string], { id: number; slug: string; parent_id: number | null }>;
+  /** Tenants (and their parents) of a completing group's events, read in one statement (`loadTenantsAhead`) until `endAhead`. */
+  private tenantsAhead: Map<number, { slug: string; parent_id: number | null }> | null = null;
 
   constructor(sql: Sql) {
     this.sql = sql;
@@ -46,6 +49,23 @@ export class EventStore {
     this.insertEvent = sql.prepare(sql.dialect === 'postgres' ? `WITH event AS (${insertEvent}) ${fanOut}` : insertEvent);
     this.fanOut = sql.prepare(fanOut);
     this.tenantRow = sql.prepare('SELECT slug, parent_id FROM tenants WHERE id = ?');
+    // UNION, not UNION ALL: a cycle in the parents ends the walk.
+    this.tenantChains = sql.prepare(
+      `WITH RECURSIVE chain(id, slug, parent_id) AS (
+         SELECT id, slug, parent_id FROM tenants WHERE id IN (${sql.fn.jsonValues('integer')})
+         UNION SELECT t.id, t.slug, t.parent_id FROM tenants t JOIN chain c ON t.id = c.parent_id)
+       SELECT id, slug, parent_id FROM chain`,
+    );
+  }
+
+  /** Inside a group's transaction: these tenants and their parents in one statement, for the group's events, until `endAhead`. */
+  async loadTenantsAhead(tenantIds: readonly number[]): Promise<void> {
+    const rows = await this.tenantChains.all(JSON.stringify(tenantIds));
+    this.tenantsAhead = new Map(rows.map((row) => [Number(row.id), { slug: row.slug, parent_id: row.parent_id === null ? null : Number(row.parent_id) }]));
+  }
+
+  endAhead(): void {
+    this.tenantsAhead = null;
   }
 
   /** Records an event; call it inside the transaction of the change. Returns its id. */
@@ -53,7 +73,7 @@ export class EventStore {
     const chain: number[] = [];
     let slug = '';
     for (let id: number | null = tenantId; id !== null && !chain.includes(id);) {
-      const row = await this.tenantRow.get(id);
+      const row: { slug: string; parent_id: number | null } | undefined = this.tenantsAhead?.get(id) ?? (await this.tenantRow.get(id));
       if (!row) break;
       if (chain.length === 0) slug = row.slug;
       chain.push(id);
