@@ -96,6 +96,8 @@ export class GroupedCompletions implements JobQueue {
             }
             const settled: Settled[] = [];
             for (const item of items) settled.push({ ok: true, value: await item.run() });
+            // Their events, held by the event store meanwhile: in one statement (a failure here sends the group to the savepoint path).
+            await this.repositories.events.writeHeld();
             await this.announce(items, settled);
             return settled;
           } finally {
