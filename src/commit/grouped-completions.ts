@@ -12,10 +12,11 @@ import type { JobQueue } from './job-queue.ts';
 
 interface Pending {
   run: () => Promise<boolean>;
-  /** A completion: its commit means events wait for the webhook dispatchers. */
-  completes: boolean;
+  /** A completion's job: its commit means events wait for the webhook dispatchers. */
+  completes: Job | null;
   resolve: (value: boolean) => void;
   reject: (err: unknown) => void;
+  nowMs: number;
 }
 
 type Settled = { ok: true; value: boolean } | { ok: false; err: unknown };
@@ -41,20 +42,20 @@ export class GroupedCompletions implements JobQueue {
   }
 
   complete(job: Job, summary: ProcessedMessage, nowMs: number): Promise<boolean> {
-    return this.enqueue(() => this.queue.complete(job, summary, nowMs), true);
+    return this.enqueue(() => this.queue.complete(job, summary, nowMs), job, nowMs);
   }
 
   fail(job: Job, error: string, nowMs: number): Promise<boolean> {
-    return this.enqueue(() => this.queue.fail(job, error, nowMs), false);
+    return this.enqueue(() => this.queue.fail(job, error, nowMs), null, nowMs);
   }
 
   retryLater(job: Job, error: string, runAfterMs: number, nowMs: number): Promise<boolean> {
-    return this.enqueue(() => this.queue.retryLater(job, error, runAfterMs, nowMs), false);
+    return this.enqueue(() => this.queue.retryLater(job, error, runAfterMs, nowMs), null, nowMs);
   }
 
-  private enqueue(run: () => Promise<boolean>, completes: boolean): Promise<boolean> {
+  private enqueue(run: () => Promise<boolean>, completes: Job | null, nowMs: number): Promise<boolean> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ run, completes, resolve, reject });
+      this.pending.push({ run, completes, nowMs, resolve, reject });
       // Outcomes of one group arrive within a turn or two: gather them, unless a commit is under way (then they join the next).
       this.flushing ??= new Promise<void>((started) => setImmediate(started)).then(() => this.flush());
     });
@@ -84,10 +85,26 @@ export class GroupedCompletions implements JobQueue {
     try {
       return await this.repositories.sql.transaction(
         async () => {
-          const settled: Settled[] = [];
-          for (const item of items) settled.push({ ok: true, value: await item.run() });
-          await this.announce(items, settled);
-          return settled;
+          try {
+            // The group's jobs marked done in one statement (lease checked); each completion then writes only its effects.
+            const done = items.flatMap((item) => (item.completes ? [item.completes] : []));
+            if (done.length > 1) {
+              await this.repositories.jobs.finishAhead(done, Math.max(...items.map((item) => item.nowMs)));
+              // The tenants their decisions and events need, once for the group (two statements, not two or more a message).
+              const tenants = await this.repositories.messages.loadTenantsAhead(done.map((job) => job.messageId));
+              await this.repositories.events.loadTenantsAhead([...new Set(tenants.values())]);
+            }
+            const settled: Settled[] = [];
+            for (const item of items) settled.push({ ok: true, value: await item.run() });
+            // Their events, held by the event store meanwhile: in one statement (a failure here sends the group to the savepoint path).
+            await this.repositories.events.writeHeld();
+            await this.announce(items, settled);
+            return settled;
+          } finally {
+            this.repositories.jobs.endAhead();
+            this.repositories.messages.endAhead();
+            this.repositories.events.endAhead();
+          }
         },
         { savepoints: false },
       );

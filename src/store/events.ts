@@ -33,6 +33,11 @@ export class EventStore {
   private readonly insertEvent: SqlStatement;
   private readonly fanOut: SqlStatement;
   private readonly tenantRow: SqlStatement<[number], { slug: string; parent_id: number | null }>;
+  private readonly tenantChains: SqlStatement<[string], { id: number; slug: string; parent_id: number | null }>;
+  /** Tenants (and their parents) of a completing group's events, read in one statement (`loadTenantsAhead`) until `endAhead`. */
+  private tenantsAhead: Map<number, { slug: string; parent_id: number | null }> | null = null;
+  /** A completing group's events, written together by `writeHeld` (PostgreSQL: one statement). */
+  private held: { event: unknown[]; deliveries: unknown[] }[] | null = null;
 
   constructor(sql: Sql) {
     this.sql = sql;
@@ -46,6 +51,63 @@ export class EventStore {
     this.insertEvent = sql.prepare(sql.dialect === 'postgres' ? `WITH event AS (${insertEvent}) ${fanOut}` : insertEvent);
     this.fanOut = sql.prepare(fanOut);
     this.tenantRow = sql.prepare('SELECT slug, parent_id FROM tenants WHERE id = ?');
+    // UNION, not UNION ALL: a cycle in the parents ends the walk.
+    this.tenantChains = sql.prepare(
+      `WITH RECURSIVE chain(id, slug, parent_id) AS (
+         SELECT id, slug, parent_id FROM tenants WHERE id IN (${sql.fn.jsonValues('integer')})
+         UNION SELECT t.id, t.slug, t.parent_id FROM tenants t JOIN chain c ON t.id = c.parent_id)
+       SELECT id, slug, parent_id FROM chain`,
+    );
+  }
+
+  /** Inside a group's transaction: these tenants and their parents in one statement, for the group's events, until `endAhead`; the events recorded meanwhile are held for `writeHeld`. */
+  async loadTenantsAhead(tenantIds: readonly number[]): Promise<void> {
+    const rows = await this.tenantChains.all(JSON.stringify(tenantIds));
+    this.held = [];
+    this.tenantsAhead = new Map(rows.map((row) => [Number(row.id), { slug: row.slug, parent_id: row.parent_id === null ? null : Number(row.parent_id) }]));
+  }
+
+  /** Writes the group's events held since `loadTenantsAhead`, in the same transaction (PostgreSQL: events and deliveries in one statement). */
+  async writeHeld(): Promise<void> {
+    const held = this.held ?? [];
+    this.held = null;
+    if (held.length === 0) return;
+    if (this.sql.dialect !== 'postgres') {
+      for (const one of held) await this.write(one.event, one.deliveries);
+      return;
+    }
+    const rows = held.map(({ event: [id, tenantId, type, subject, createdAt, payload], deliveries: [, at, chain] }) => ({
+      id,
+      tenant_id: tenantId,
+      type,
+      subject,
+      created_at: createdAt,
+      payload,
+      at,
+      chain: JSON.parse(chain as string) as number[],
+    }));
+    await this.sql
+      .prepare(
+        `WITH rows AS (SELECT * FROM jsonb_to_recordset(?::jsonb) AS x(id text, tenant_id bigint, type text, subject text, created_at text, payload text, at bigint, chain jsonb)),
+         event AS (INSERT INTO events (id, tenant_id, type, subject, created_at, payload) SELECT id, tenant_id, type, subject, created_at, payload FROM rows)
+         INSERT INTO webhook_deliveries (event_id, webhook_id, state, next_attempt_at)
+         SELECT r.id, w.id, 'pending', r.at FROM rows r JOIN webhooks w
+           ON w.tenant_id IN (SELECT jsonb_array_elements_text(r.chain)::bigint) AND w.status = 'active' AND (w.events IS NULL OR jsonb_exists(w.events::jsonb, r.type))`,
+      )
+      .run(JSON.stringify(rows));
+  }
+
+  endAhead(): void {
+    this.tenantsAhead = null;
+    this.held = null;
+  }
+
+  private async write(event: unknown[], deliveries: unknown[]): Promise<void> {
+    if (this.sql.dialect === 'postgres') await this.insertEvent.run(...event, ...deliveries);
+    else {
+      await this.insertEvent.run(...event);
+      await this.fanOut.run(...deliveries);
+    }
   }
 
   /** Records an event; call it inside the transaction of the change. Returns its id. */
@@ -53,7 +115,7 @@ export class EventStore {
     const chain: number[] = [];
     let slug = '';
     for (let id: number | null = tenantId; id !== null && !chain.includes(id);) {
-      const row = await this.tenantRow.get(id);
+      const row: { slug: string; parent_id: number | null } | undefined = this.tenantsAhead?.get(id) ?? (await this.tenantRow.get(id));
       if (!row) break;
       if (chain.length === 0) slug = row.slug;
       chain.push(id);
@@ -63,11 +125,8 @@ export class EventStore {
     const payload: EventPayload = { id, type, timestamp: at.toISOString(), tenant: slug, data };
     const event = [id, tenantId, type, subject, payload.timestamp, JSON.stringify(payload)];
     const deliveries = [id, at.getTime(), JSON.stringify(chain), type];
-    if (this.sql.dialect === 'postgres') await this.insertEvent.run(...event, ...deliveries);
-    else {
-      await this.insertEvent.run(...event);
-      await this.fanOut.run(...deliveries);
-    }
+    if (this.held) this.held.push({ event, deliveries });
+    else await this.write(event, deliveries);
     this.sql.announce('events');
     return id;
   }

@@ -201,6 +201,8 @@ function byBytes(batch: readonly NewMessage[], limit: number): NewMessage[][] {
 
 export class MessageStore {
   private readonly sql: Sql;
+  /** Tenants of a completing group's messages, read in one statement (`loadTenantsAhead`) until `endAhead`. */
+  private tenantsAhead: Map<string, number> | null = null;
   private readonly insertMessage: SqlStatement;
   private readonly insertRaw: SqlStatement;
   private readonly insertJob: SqlStatement;
@@ -370,7 +372,23 @@ export class MessageStore {
 
   /** The tenant a message belongs to (its id), or null for no such message. */
   async tenantOf(id: string): Promise<number | null> {
+    const ahead = this.tenantsAhead?.get(id);
+    if (ahead !== undefined) return ahead;
     return ((await this.sql.prepare('SELECT tenant_id FROM messages WHERE id = ?').pluck().get(id)) as number | undefined) ?? null;
+  }
+
+  /** Inside a group's transaction: the tenants of these messages in one statement, answered by `tenantOf` until `endAhead`. */
+  async loadTenantsAhead(ids: readonly string[]): Promise<Map<string, number>> {
+    const rows = (await this.sql.prepare(`SELECT id, tenant_id FROM messages WHERE id IN (${this.sql.fn.jsonValues('text')})`).all(JSON.stringify(ids))) as {
+      id: string;
+      tenant_id: number;
+    }[];
+    this.tenantsAhead = new Map(rows.map((row) => [row.id, Number(row.tenant_id)]));
+    return this.tenantsAhead;
+  }
+
+  endAhead(): void {
+    this.tenantsAhead = null;
   }
 
   /** An operator's assignment: replaces the pipeline's decision with method `manual`, filed in `conversationId`. */

@@ -13,8 +13,12 @@ describe.each(BACKENDS)('on %s', (backend) => {
   let ctx: Context;
   let nowMs = 1_000_000;
 
-  async function insertMessage(id: string, raw = 'From: a@b.example\r\nSubject: hi\r\nMessage-ID: <m1@b.example>\r\n\r\nbody\r\n'): Promise<void> {
-    const tenantId = (await ctx.tenants.get('acme'))?.id as number;
+  async function insertMessage(
+    id: string,
+    raw = 'From: a@b.example\r\nSubject: hi\r\nMessage-ID: <m1@b.example>\r\n\r\nbody\r\n',
+    tenant = 'acme',
+  ): Promise<void> {
+    const tenantId = (await ctx.tenants.get(tenant))?.id as number;
     await ctx.messages.insertBatch(
       [
         {
@@ -135,6 +139,42 @@ describe.each(BACKENDS)('on %s', (backend) => {
       expect(await Promise.all([clean.complete(d!, summary('d'), nowMs), clean.complete(e!, summary('e'), nowMs)])).toEqual([true, false]);
       expect((await ctx.messages.get('01D'))?.status).toBe('processed');
       expect((await ctx.messages.get('01E'))?.status).toBe('received');
+    });
+    it('gives each event of a group its own tenant, and fans it out to its parents’ webhooks', async () => {
+      await ctx.tenants.add({ slug: 'acme-emea', name: 'Acme EMEA', parent: 'acme', domains: ['emea.acme.com'], replyDomains: [], forwardAddresses: [] });
+      const acme = (await ctx.tenants.get('acme'))!.id;
+      const emea = (await ctx.tenants.get('acme-emea'))!.id;
+      const globex = (await ctx.tenants.get('globex'))!.id;
+      const at = new Date(nowMs).toISOString();
+      const parentHook = await ctx.webhooks.add(acme, 'https://hooks.acme.test/in', null, 'sealed', at);
+      const globexHook = await ctx.webhooks.add(globex, 'https://hooks.globex.test/in', null, 'sealed', at);
+      await insertMessage('01A', undefined, 'acme-emea');
+      nowMs += 10;
+      await insertMessage('01B', undefined, 'globex');
+      nowMs += 10;
+      await insertMessage('01C', undefined, 'acme');
+      const jobs = await ctx.jobs.claim(nowMs, 60_000, 16);
+      expect(jobs).toHaveLength(3);
+      const unassigned = (subject: string): ProcessedMessage => ({
+        ...summary(subject),
+        decision: { status: 'unassigned', method: null, reason: 'unknown_sender', candidate: null, suggestions: [], evidence: {} },
+      });
+      const grouped = new GroupedCompletions(new LocalJobQueue(ctx, { announceEvents: false }), ctx);
+      expect(await Promise.all(jobs.map((job) => grouped.complete(job, unassigned(job.messageId), nowMs)))).toEqual([true, true, true]);
+      const events = (await ctx.sql.prepare('SELECT subject, payload FROM events').all()) as { subject: string; payload: string }[];
+      expect(events.map((e) => `${e.subject} ${(JSON.parse(e.payload) as { tenant: string }).tenant}`).sort()).toEqual([
+        '01A acme-emea',
+        '01B globex',
+        '01C acme',
+      ]);
+      const deliveries = (await ctx.sql.prepare('SELECT e.tenant_id, d.webhook_id FROM webhook_deliveries d JOIN events e ON e.id = d.event_id').all()) as {
+        tenant_id: number;
+        webhook_id: number;
+      }[];
+      expect(deliveries.map((d) => `${Number(d.tenant_id)} ${Number(d.webhook_id)}`).sort()).toEqual(
+        [`${emea} ${parentHook.id}`, `${globex} ${globexHook.id}`, `${acme} ${parentHook.id}`].sort(),
+      );
+      expect(await ctx.jobs.countByState()).toMatchObject({ done: 3, running: 0 });
     });
   });
 
