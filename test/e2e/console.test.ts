@@ -6,20 +6,16 @@
 // tenant's mail is never shown; the assigned message shows in the candidate's
 // conversation; an administrator tests an account; sign-in is rate-limited and
 // changes need the session's CSRF token from our own origin.
-import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addConsoleUser, assignMessage, completeSetup, EVERY_TENANT, sendMessage, signIn as signInUser } from '../../src/operations/index.ts';
 import { addTestAccount } from '../helpers/accounts.ts';
+import { HAS_CHROMIUM, launchChromium } from '../helpers/console-browser.ts';
 import { startAuthServer, type StandInAuthServer } from '../helpers/oauth-server.ts';
 import { startProvider } from '../helpers/provider.ts';
 import { RawSmtp, queuedId } from '../helpers/raw-smtp.ts';
 import { isProcessed, startTestServer, waitFor, type TestServer } from '../helpers/server.ts';
-
-const CHROMIUM = '/usr/bin/chromium';
-// CI installs Chromium (.ci/run): there, a missing browser is a failure, not a skip.
-if (!existsSync(CHROMIUM) && process.env.CI) throw new Error('Chromium is not installed (apt install chromium)');
 
 let t: TestServer;
 let auth: StandInAuthServer;
@@ -59,7 +55,7 @@ async function adminPage(email: string): Promise<{ page: Page; sessionId: string
   return { page, sessionId };
 }
 
-describe.skipIf(!existsSync(CHROMIUM))('web console in a browser', () => {
+describe.skipIf(!HAS_CHROMIUM)('web console in a browser', () => {
   beforeAll(async () => {
     auth = await startAuthServer('jobs@acme.com');
     t = await startTestServer({
@@ -79,18 +75,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web console in a browser', () => {
       res.end();
     });
     await new Promise<void>((resolve) => tracker.listen(0, '127.0.0.1', resolve));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     await t.ctx.candidates.upsert('acme', { externalId: 'c-jane', name: 'Jane Doe', emails: ['jane@candidate.example'] });
   }, 60_000);
 
