@@ -182,7 +182,7 @@ describe.each(BACKENDS)('on %s', (backend) => {
     function worker(
       maxAttempts = 3,
       idle?: { idleStopMs: number; onIdle: (nextDueAt: number | null) => void },
-      options: { readMessage?: WorkerDeps['readMessage']; readMessages?: WorkerDeps['readMessages']; resolver?: DnsResolver } = {},
+      options: { readMessage?: WorkerDeps['readMessage']; readMessages?: WorkerDeps['readMessages']; resolver?: DnsResolver; queue?: JobQueue } = {},
     ): Worker {
       return new Worker({
         settings: {
@@ -198,7 +198,7 @@ describe.each(BACKENDS)('on %s', (backend) => {
           heapSoftLimitMb: 64,
         },
         ...(idle ? { onIdle: idle.onIdle } : {}),
-        queue: new LocalJobQueue(ctx),
+        queue: options.queue ?? new LocalJobQueue(ctx),
         readMessage: options.readMessage ?? (async (id) => await ctx.raw.readWithEnvelope(id)),
         ...(options.readMessages ? { readMessages: options.readMessages } : {}),
         pipeline: { resolver: options.resolver ?? zoneResolver({}), mta: 'mx.mailroom.test', dataDir: ctx.config.data.dir },
@@ -248,6 +248,38 @@ describe.each(BACKENDS)('on %s', (backend) => {
       expect(mostHeldMb).toBeGreaterThan(2.9);
       expect(mostHeldMb).toBeLessThanOrEqual(4);
       expect((await ctx.messages.get('01M4'))?.subject).toBe('part 4');
+    });
+
+    it('claims the next batch before completing a full one, and processes a batch claimed ahead before it stops', async () => {
+      const ids = Array.from({ length: 40 }, (_, i) => `01Q${String(i).padStart(2, '0')}`);
+      await insertInOrder(...ids);
+      const local = new LocalJobQueue(ctx);
+      const calls: string[] = [];
+      let stopping: Promise<void> | null = null;
+      const w: Worker = worker(3, undefined, {
+        queue: {
+          claim: async (...args) => {
+            const jobs = await local.claim(...args);
+            calls.push(`claim ${jobs.length}`);
+            return jobs;
+          },
+          complete: async (job, summary, at) => {
+            calls.push('complete');
+            // Stopped while the second batch is claimed ahead: it must still be processed, not left to its lease.
+            if (calls.filter((c) => c === 'claim 16').length === 2) stopping ??= w.stop();
+            return await local.complete(job, summary, at);
+          },
+          fail: (...args) => local.fail(...args),
+          retryLater: (...args) => local.retryLater(...args),
+          nextDueAt: () => local.nextDueAt(),
+        },
+      });
+      w.start();
+      await waitFor(() => stopping !== null, 20_000);
+      await stopping;
+      // The second claim went out before the first batch's completions (on SQLite they would have made it wait).
+      expect(calls.slice(0, 3)).toEqual(['claim 16', 'claim 16', 'complete']);
+      expect(await ctx.jobs.countByState()).toMatchObject({ running: 0, done: 32, queued: 8 });
     });
 
     it('reads a claimed batch at once when it can (one statement), and a message missing from it is retried', async () => {
