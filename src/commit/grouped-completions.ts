@@ -82,6 +82,7 @@ export class GroupedCompletions implements JobQueue {
 
   /** The group in one transaction: at once when nothing fails, else again with a savepoint per outcome. */
   private async settle(items: Pending[]): Promise<Settled[]> {
+    const queuedBefore = this.repositories.events.deliveriesQueued;
     try {
       return await this.repositories.sql.transaction(
         async () => {
@@ -98,7 +99,7 @@ export class GroupedCompletions implements JobQueue {
             for (const item of items) settled.push({ ok: true, value: await item.run() });
             // Their events, held by the event store meanwhile: in one statement (a failure here sends the group to the savepoint path).
             await this.repositories.events.writeHeld();
-            await this.announce(items, settled);
+            await this.announce(queuedBefore);
             return settled;
           } finally {
             this.repositories.jobs.endAhead();
@@ -120,13 +121,16 @@ export class GroupedCompletions implements JobQueue {
           settled.push({ ok: false, err });
         }
       }
-      await this.announce(items, settled);
+      await this.announce(queuedBefore);
       return settled;
     });
   }
 
-  /** PostgreSQL: every node's dispatcher hears that events wait (sent at the commit), once for the group. */
-  private async announce(items: Pending[], settled: Settled[]): Promise<void> {
-    if (items.some((item, i) => item.completes && settled[i]?.ok && settled[i].value)) await announceWork(this.repositories, 'events');
+  /**
+   * PostgreSQL: every node's dispatcher hears that webhook deliveries wait (sent at the commit), once for the group, and
+   * only when the group's events queued some (a rolled-back outcome's count only costs the relays a look).
+   */
+  private async announce(queuedBefore: number): Promise<void> {
+    if (this.repositories.events.deliveriesQueued > queuedBefore) await announceWork(this.repositories, 'events');
   }
 }

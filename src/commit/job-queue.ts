@@ -41,6 +41,7 @@ export class LocalJobQueue implements JobQueue {
 
   complete(job: Job, summary: ProcessedMessage, nowMs: number): Promise<boolean> {
     const at = new Date(nowMs).toISOString();
+    const queuedBefore = this.repositories.events.deliveriesQueued;
     return this.jobs.complete(job, nowMs, async () => {
       // PostgreSQL: the attachments this node's pipeline wrote, where every node reads them.
       await this.repositories.attachments.keep(
@@ -51,8 +52,8 @@ export class LocalJobQueue implements JobQueue {
       const placed = await this.effects.place(job.messageId, summary, at);
       const stored = await this.messages.markProcessed(job.messageId, placed ? { ...summary, decision: placed.decision } : summary, at, placed?.filed);
       if (placed) await this.effects.announce(stored, placed, at);
-      // PostgreSQL: every node's relay hears that events wait (sent at the commit). SQLite's store thread says so itself.
-      if (this.announceEach) await announceWork(this.repositories, 'events');
+      // PostgreSQL: every node's relay hears that webhook deliveries wait (sent at the commit). SQLite's store thread says so itself.
+      if (this.announceEach && this.repositories.events.deliveriesQueued > queuedBefore) await announceWork(this.repositories, 'events');
     });
   }
 

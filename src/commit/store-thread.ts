@@ -92,6 +92,12 @@ function lostBy(answered: Answered | null, err: unknown): TransactionLost {
   return new TransactionLost(failed?.error ?? 'transaction rolled back', failed?.full ?? false);
 }
 
+/** Whether the turn's committed transaction queued webhook deliveries (told by the repositories once it commits). */
+let deliveriesQueued = false;
+repositories.sql.work.on((kind) => {
+  if (kind === 'events') deliveriesQueued = true;
+});
+
 /** One turn's transaction at a time: a turn that starts while one commits waits for it. */
 let turn: Promise<void> = Promise.resolve();
 
@@ -148,8 +154,9 @@ async function runTurn(): Promise<void> {
     if (answered.op === 'intake' || answered.op === 'import') newWork = true;
   });
   if (newWork) for (const pipeline of pipelines.keys()) pipeline.postMessage(WORK_AVAILABLE);
-  // A completed job wrote its decision's event: the relay delivers it now rather than at its next poll.
-  if (outcomes.some((o) => o.ok && o.answered.op === 'complete')) parentPort?.postMessage(EVENTS_WRITTEN);
+  // A completed job's event queued webhook deliveries: the relay delivers them now rather than at its next poll.
+  if (deliveriesQueued) parentPort?.postMessage(EVENTS_WRITTEN);
+  deliveriesQueued = false;
   releaseRawBuffers(items);
 }
 

@@ -31,6 +31,7 @@ export interface EventPayload {
 export class EventStore {
   private readonly sql: Sql;
   private readonly insertEvent: SqlStatement;
+  private queuedTotal = 0;
   private readonly fanOut: SqlStatement;
   private readonly tenantRow: SqlStatement<[number], { slug: string; parent_id: number | null }>;
   private readonly tenantChains: SqlStatement<[string], { id: number; slug: string; parent_id: number | null }>;
@@ -86,7 +87,7 @@ export class EventStore {
       at,
       chain: JSON.parse(chain as string) as number[],
     }));
-    await this.sql
+    const { changes } = await this.sql
       .prepare(
         `WITH rows AS (SELECT * FROM jsonb_to_recordset(?::jsonb) AS x(id text, tenant_id bigint, type text, subject text, created_at text, payload text, at bigint, chain jsonb)),
          event AS (INSERT INTO events (id, tenant_id, type, subject, created_at, payload) SELECT id, tenant_id, type, subject, created_at, payload FROM rows)
@@ -95,6 +96,7 @@ export class EventStore {
            ON w.tenant_id IN (SELECT jsonb_array_elements_text(r.chain)::bigint) AND w.status = 'active' AND (w.events IS NULL OR jsonb_exists(w.events::jsonb, r.type))`,
       )
       .run(JSON.stringify(rows));
+    this.queued(changes);
   }
 
   endAhead(): void {
@@ -102,12 +104,32 @@ export class EventStore {
     this.held = null;
   }
 
+  /**
+   * Writes an event with its deliveries; tells the relay (`events` work) only when some were queued: an event no
+   * endpoint wants is nothing to deliver, and waking a stopped relay thread for it costs a thread's start.
+   */
   private async write(event: unknown[], deliveries: unknown[]): Promise<void> {
-    if (this.sql.dialect === 'postgres') await this.insertEvent.run(...event, ...deliveries);
+    let queued: number;
+    if (this.sql.dialect === 'postgres') queued = (await this.insertEvent.run(...event, ...deliveries)).changes;
     else {
       await this.insertEvent.run(...event);
-      await this.fanOut.run(...deliveries);
+      queued = (await this.fanOut.run(...deliveries)).changes;
     }
+    this.queued(queued);
+  }
+
+  /**
+   * Webhook deliveries this store has queued (a count that only grows): a caller compares it before and after a
+   * change to know whether the relays have anything to deliver (PostgreSQL: whether to NOTIFY the nodes).
+   */
+  get deliveriesQueued(): number {
+    return this.queuedTotal;
+  }
+
+  private queued(n: number): void {
+    if (n <= 0) return;
+    this.queuedTotal += n;
+    this.sql.announce('events');
   }
 
   /** Records an event; call it inside the transaction of the change. Returns its id. */
@@ -127,7 +149,6 @@ export class EventStore {
     const deliveries = [id, at.getTime(), JSON.stringify(chain), type];
     if (this.held) this.held.push({ event, deliveries });
     else await this.write(event, deliveries);
-    this.sql.announce('events');
     return id;
   }
 

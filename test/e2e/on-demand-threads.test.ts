@@ -84,6 +84,16 @@ describe.each(BACKENDS)('on %s', (backend) => {
       expect(receiver.badSignatures).toEqual([]);
     });
 
+    it('leaves the relay thread stopped for a decision no webhook endpoint wants', async () => {
+      // Polls far apart and a long idle stop: a relay thread started for the decision would still be running below.
+      t = await startTestServer({ backend, overrides: { relay: { idleStopMs: 60_000, pollIntervalMs: 60_000 }, webhooks: { pollIntervalMs: 60_000 } } });
+      const id = await send(t.port, 1);
+      await waitFor(async () => isProcessed((await t!.ctx.messages.get(id))?.status), 10_000, 'the message processed');
+      expect(Number(await t.ctx.sql.prepare(`SELECT COUNT(*) AS n FROM events WHERE subject = ?`).pluck().get(id))).toBe(1);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(t.server.relayRunning).toBe(false);
+    });
+
     it("delivers a decision's webhook when the decision is stored, not at the next poll", async () => {
       // Polls far apart (a minute): only being woken by the stored decision delivers within the wait below.
       t = await startTestServer({ backend, overrides: { relay: { idleStopMs: 5_000, pollIntervalMs: 60_000 }, webhooks: { pollIntervalMs: 60_000 } } });
