@@ -255,7 +255,7 @@ describe.each(BACKENDS)('on %s', (backend) => {
       await insertInOrder(...ids);
       const local = new LocalJobQueue(ctx);
       const calls: string[] = [];
-      let stopping: Promise<void> | null = null;
+      const stop: { done: Promise<void> | null } = { done: null };
       const w: Worker = worker(3, undefined, {
         queue: {
           claim: async (...args) => {
@@ -266,7 +266,7 @@ describe.each(BACKENDS)('on %s', (backend) => {
           complete: async (job, summary, at) => {
             calls.push('complete');
             // Stopped while the second batch is claimed ahead: it must still be processed, not left to its lease.
-            if (calls.filter((c) => c === 'claim 16').length === 2) stopping ??= w.stop();
+            if (calls.filter((c) => c === 'claim 16').length === 2) stop.done ??= w.stop();
             return await local.complete(job, summary, at);
           },
           fail: (...args) => local.fail(...args),
@@ -275,8 +275,8 @@ describe.each(BACKENDS)('on %s', (backend) => {
         },
       });
       w.start();
-      await waitFor(() => stopping !== null, 20_000);
-      await stopping;
+      await waitFor(() => stop.done !== null, 20_000);
+      await stop.done;
       // The second claim went out before the first batch's completions (on SQLite they would have made it wait).
       expect(calls.slice(0, 3)).toEqual(['claim 16', 'claim 16', 'complete']);
       expect(await ctx.jobs.countByState()).toMatchObject({ running: 0, done: 32, queued: 8 });
