@@ -17,7 +17,8 @@ import {
 } from '../operations/index.ts';
 import { PROVIDERS } from '../relay/providers.ts';
 import { accountJson } from '../views/index.ts';
-import { optionalTenant, withContext, type GlobalOptions } from './context.ts';
+import { optionalTenant, withContext } from './context.ts';
+import type { GlobalOptions } from './globals.ts';
 import { credentialOptions, credentialsOf, fromEnv, readFlagFile, wholeNumber, type CredentialFlags } from './credentials.ts';
 import { printFields, printJson, printTable } from './output.ts';
 

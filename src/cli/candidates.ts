@@ -7,7 +7,8 @@ import { UsageError } from '../errors.ts';
 import { EVERY_TENANT, importCandidates, removeCandidate, searchCandidates, upsertCandidate } from '../operations/index.ts';
 import type { Candidate, CandidateInput, CandidateStore } from '../store/index.ts';
 import { candidateJson } from '../views/index.ts';
-import { withContext, type GlobalOptions } from './context.ts';
+import { withContext } from './context.ts';
+import type { GlobalOptions } from './globals.ts';
 import { parseLimit } from './messages.ts';
 import { printFields, printJson, printTable } from './output.ts';
 

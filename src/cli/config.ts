@@ -2,7 +2,8 @@
 // configuration is valid.
 import type { Command } from 'commander';
 import { configKeys } from '../config/index.ts';
-import { loadCliConfig, type GlobalOptions } from './context.ts';
+import { loadCliConfig } from './context.ts';
+import type { GlobalOptions } from './globals.ts';
 import { printJson, printTable } from './output.ts';
 
 export function registerConfigCommands(program: Command, globals: () => GlobalOptions): void {

@@ -8,48 +8,11 @@ import { createContext, type Context } from '../context.ts';
 import { UsageError } from '../errors.ts';
 import { createLogger } from '../log.ts';
 import { databasePath, type Tenant } from '../store/index.ts';
-
-export interface GlobalOptions {
-  config?: string;
-  /** --data-dir: wins over data.dir from the file or MAILROOM_DATA_DIR. */
-  dataDir?: string;
-  /** Set for commands that only read (see READ_ONLY_COMMANDS): they never create a database. */
-  readOnly?: boolean;
-}
-
-/** Commands that only read the store: where there is no database yet they say so instead of creating an empty one. */
-export const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set([
-  'messages list',
-  'messages show',
-  'unassigned list',
-  'unassigned show',
-  'stats',
-  'tenants list',
-  'tenants show',
-  'candidates list',
-  'candidates show',
-  'candidates search',
-  'accounts list',
-  'accounts show',
-  'inboxes list',
-  'inboxes show',
-  'outbound list',
-  'outbound show',
-  'tokens list',
-  'keys list',
-  'users list',
-  'webhooks list',
-]);
+import { dataDirSetting, type GlobalOptions } from './globals.ts';
 
 export function loadCliConfig(options: GlobalOptions): Config {
   const config = loadConfig(options.config ? { file: options.config } : {});
   return options.dataDir ? { ...config, data: { ...config.data, dir: options.dataDir } } : config;
-}
-
-/** Which setting named the data directory, for messages about it. */
-export function dataDirSetting(options: GlobalOptions, env: NodeJS.ProcessEnv = process.env): string {
-  if (options.dataDir) return '--data-dir';
-  return env.MAILROOM_DATA_DIR !== undefined ? 'data.dir, set by MAILROOM_DATA_DIR' : 'data.dir';
 }
 
 /** Opens the store for one command, runs it, and closes the store whatever happens. */

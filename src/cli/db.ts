@@ -14,7 +14,8 @@ import {
   openDatabase,
   PostgresSql,
 } from '../store/index.ts';
-import { loadCliConfig, type GlobalOptions } from './context.ts';
+import { loadCliConfig } from './context.ts';
+import type { GlobalOptions } from './globals.ts';
 import { printFields, printJson, printTable } from './output.ts';
 import { existsSync } from 'node:fs';
 

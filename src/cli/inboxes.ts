@@ -6,7 +6,8 @@ import { UsageError } from '../errors.ts';
 import { addInbox, EVERY_TENANT, INBOX_PROVIDERS, inboxWithin, removeInbox, testInbox, type InboxProvider } from '../operations/index.ts';
 import type { InboxSecurity } from '../store/index.ts';
 import { inboxJson } from '../views/index.ts';
-import { optionalTenant, withContext, type GlobalOptions } from './context.ts';
+import { optionalTenant, withContext } from './context.ts';
+import type { GlobalOptions } from './globals.ts';
 import { credentialOptions, credentialsOf, wholeNumber, type CredentialFlags } from './credentials.ts';
 import { printFields, printJson, printTable } from './output.ts';
 

@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../errors.ts';
 import type { ProcessedMessage } from '../store/index.ts';
-import { loadCliConfig, withContext, type GlobalOptions } from './context.ts';
+import { loadCliConfig, withContext } from './context.ts';
+import type { GlobalOptions } from './globals.ts';
 import { printFields, senderLine } from './output.ts';
 
 function expand(paths: string[]): string[] {

@@ -2,7 +2,8 @@
 // seals passwords at rest, and the keys that sign reply tokens.
 import type { Command } from 'commander';
 import { addReplyTokenKey, listKeys, removeReplyTokenKey, rotateSecretKey } from '../operations/index.ts';
-import { withContext, type GlobalOptions } from './context.ts';
+import { withContext } from './context.ts';
+import type { GlobalOptions } from './globals.ts';
 import { printJson } from './output.ts';
 
 /** which keys exist and what they seal or sign (never the keys themselves) */

@@ -3,7 +3,7 @@
 // exit 1; anything else prints its stack and exits 70 (EX_SOFTWARE).
 import { Command, CommanderError } from 'commander';
 import { ConfigError, DataDirError, DomainError, UsageError } from '../errors.ts';
-import { dataDirSetting, READ_ONLY_COMMANDS, type GlobalOptions } from './context.ts';
+import { dataDirSetting, READ_ONLY_COMMANDS, type GlobalOptions } from './globals.ts';
 
 type Register = (program: Command, globals: () => GlobalOptions) => void;
 

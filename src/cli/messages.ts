@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { UsageError } from '../errors.ts';
 import { messageJson } from '../views/index.ts';
-import { optionalTenant, withContext, type GlobalOptions } from './context.ts';
+import { optionalTenant, withContext } from './context.ts';
+import type { GlobalOptions } from './globals.ts';
 import { formatBytes, printFields, printJson, printTable, senderLine } from './output.ts';
 
 const STATUSES = ['received', 'processed', 'assigned', 'unassigned', 'dismissed', 'failed'];

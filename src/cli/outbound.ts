@@ -4,7 +4,8 @@ import type { Command } from 'commander';
 import { UsageError } from '../errors.ts';
 import { EVERY_TENANT, sendMessage } from '../operations/index.ts';
 import { outboundJson } from '../views/index.ts';
-import { optionalTenant, withContext, type GlobalOptions } from './context.ts';
+import { optionalTenant, withContext } from './context.ts';
+import type { GlobalOptions } from './globals.ts';
 import { parseLimit } from './messages.ts';
 import { printFields, printJson, printTable } from './output.ts';
 

@@ -5,7 +5,8 @@ import type { Command } from 'commander';
 import { UsageError } from '../errors.ts';
 import { purgeRawMessages } from '../operations/index.ts';
 import type { PurgeReport } from '../store/index.ts';
-import { withContext, type GlobalOptions } from './context.ts';
+import { withContext } from './context.ts';
+import type { GlobalOptions } from './globals.ts';
 import { formatBytes, printJson } from './output.ts';
 
 function summary(r: PurgeReport, dryRun: boolean): string {

@@ -3,7 +3,8 @@
 import type { Command } from 'commander';
 import { createContext } from '../context.ts';
 import type { RunningServer } from '../server/server.ts';
-import { loadCliConfig, type GlobalOptions } from './context.ts';
+import { loadCliConfig } from './context.ts';
+import type { GlobalOptions } from './globals.ts';
 
 export function registerServeCommand(program: Command, globals: () => GlobalOptions): void {
   program

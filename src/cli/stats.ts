@@ -1,7 +1,8 @@
 // mailroom stats: tenants, messages by status, jobs by state, storage on disk.
 import type { Command } from 'commander';
 import { databaseFileBytes, describeDatabase, spoolUsage } from '../store/index.ts';
-import { withContext, type GlobalOptions } from './context.ts';
+import { withContext } from './context.ts';
+import type { GlobalOptions } from './globals.ts';
 import { formatBytes, printFields, printJson } from './output.ts';
 
 export function registerStatsCommand(program: Command, globals: () => GlobalOptions): void {

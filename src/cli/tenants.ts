@@ -4,7 +4,8 @@
 import type { Command } from 'commander';
 import { addTenant, checkTenantSetup, EVERY_TENANT, removeTenant, updateTenant } from '../operations/index.ts';
 import type { TenantChange } from '../store/index.ts';
-import { tenantNamed, withContext, type GlobalOptions } from './context.ts';
+import { tenantNamed, withContext } from './context.ts';
+import type { GlobalOptions } from './globals.ts';
 import { printFields, printJson, printTable } from './output.ts';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];

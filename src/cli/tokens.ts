@@ -5,7 +5,8 @@ import type { Command } from 'commander';
 import { UsageError } from '../errors.ts';
 import type { ApiToken } from '../store/index.ts';
 import { createApiToken, createPlatformToken, EVERY_TENANT, listApiTokens, revokeApiToken } from '../operations/index.ts';
-import { withContext, type GlobalOptions } from './context.ts';
+import { withContext } from './context.ts';
+import type { GlobalOptions } from './globals.ts';
 import { printJson, printTable } from './output.ts';
 
 function tokenJson(t: ApiToken): Record<string, unknown> {

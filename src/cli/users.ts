@@ -7,7 +7,8 @@ import { UsageError } from '../errors.ts';
 import { addConsoleUser, EVERY_TENANT, removeConsoleUser, resetConsoleUser } from '../operations/index.ts';
 import type { Context } from '../context.ts';
 import type { ConsoleUser } from '../store/index.ts';
-import { optionalTenant, withContext, type GlobalOptions } from './context.ts';
+import { optionalTenant, withContext } from './context.ts';
+import type { GlobalOptions } from './globals.ts';
 import { printJson, printTable } from './output.ts';
 
 type Globals = () => GlobalOptions;

@@ -5,7 +5,8 @@ import { UsageError } from '../errors.ts';
 import { EVENT_TYPES } from '../store/index.ts';
 import { webhookJson } from '../views/index.ts';
 import { addWebhook, enableWebhook, EVERY_TENANT, removeWebhook, replayWebhooks, rotateWebhookSecret } from '../operations/index.ts';
-import { optionalTenant, withContext, type GlobalOptions } from './context.ts';
+import { optionalTenant, withContext } from './context.ts';
+import type { GlobalOptions } from './globals.ts';
 import { printJson, printTable } from './output.ts';
 
 export function parseEventList(value: string | undefined): string[] | null {

@@ -7,7 +7,7 @@ import { request as httpRequest } from 'node:http';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { READ_ONLY_COMMANDS } from '../../src/cli/context.ts';
+import { READ_ONLY_COMMANDS } from '../../src/cli/globals.ts';
 import { buildProgram } from '../../src/cli/main.ts';
 import { BIN, runCli, spawnServer, type ServerProcess } from '../helpers/process.ts';
 import { authenticatedSenders, BACKENDS, isProcessed, tempDir, waitFor, zoneFile } from '../helpers/server.ts';
