@@ -5,16 +5,8 @@
 // here the flags become an AccountInput and the results become text.
 import type { Command } from 'commander';
 import { UsageError } from '../errors.ts';
-import {
-  addAccount,
-  EVERY_TENANT,
-  listAccounts,
-  makeDefaultAccount,
-  removeAccount,
-  sendAccountTestEmail,
-  testAccount,
-  type AccountInput,
-} from '../operations/index.ts';
+import { addAccount, listAccounts, makeDefaultAccount, removeAccount, sendAccountTestEmail, testAccount, type AccountInput } from '../operations/accounts.ts';
+import { EVERY_TENANT } from '../operations/reach.ts';
 import { PROVIDERS } from '../relay/providers.ts';
 import { accountJson } from '../views/index.ts';
 import { optionalTenant, withContext } from './context.ts';

@@ -3,7 +3,8 @@
 // every inbox; one added here is picked up within inboxes.refreshMs.
 import type { Command } from 'commander';
 import { UsageError } from '../errors.ts';
-import { addInbox, EVERY_TENANT, INBOX_PROVIDERS, inboxWithin, removeInbox, testInbox, type InboxProvider } from '../operations/index.ts';
+import { addInbox, INBOX_PROVIDERS, inboxWithin, removeInbox, testInbox, type InboxProvider } from '../operations/inboxes.ts';
+import { EVERY_TENANT } from '../operations/reach.ts';
 import type { InboxSecurity } from '../store/index.ts';
 import { inboxJson } from '../views/index.ts';
 import { optionalTenant, withContext } from './context.ts';

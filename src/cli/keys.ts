@@ -1,7 +1,7 @@
 // mailroom keys list|rotate|rotate-tokens|remove-token-key: the secret key that
 // seals passwords at rest, and the keys that sign reply tokens.
 import type { Command } from 'commander';
-import { addReplyTokenKey, listKeys, removeReplyTokenKey, rotateSecretKey } from '../operations/index.ts';
+import { addReplyTokenKey, listKeys, removeReplyTokenKey, rotateSecretKey } from '../operations/keys.ts';
 import { withContext } from './context.ts';
 import type { GlobalOptions } from './globals.ts';
 import { printJson } from './output.ts';

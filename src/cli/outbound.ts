@@ -2,7 +2,8 @@
 // relay, and see what became of it.
 import type { Command } from 'commander';
 import { UsageError } from '../errors.ts';
-import { EVERY_TENANT, sendMessage } from '../operations/index.ts';
+import { sendMessage } from '../operations/outbound.ts';
+import { EVERY_TENANT } from '../operations/reach.ts';
 import { outboundJson } from '../views/index.ts';
 import { optionalTenant, withContext } from './context.ts';
 import type { GlobalOptions } from './globals.ts';

@@ -3,7 +3,7 @@
 // `serve` does once a day); the rows, decisions and reply text stay.
 import type { Command } from 'commander';
 import { UsageError } from '../errors.ts';
-import { purgeRawMessages } from '../operations/index.ts';
+import { purgeRawMessages } from '../operations/retention.ts';
 import type { PurgeReport } from '../store/index.ts';
 import { withContext } from './context.ts';
 import type { GlobalOptions } from './globals.ts';

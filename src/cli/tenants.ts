@@ -2,7 +2,8 @@
 // subcompanies, the addresses mailroom receives for them, and the check of
 // their set-up.
 import type { Command } from 'commander';
-import { addTenant, checkTenantSetup, EVERY_TENANT, removeTenant, updateTenant } from '../operations/index.ts';
+import { EVERY_TENANT } from '../operations/reach.ts';
+import { addTenant, checkTenantSetup, removeTenant, updateTenant } from '../operations/tenants.ts';
 import type { TenantChange } from '../store/index.ts';
 import { tenantNamed, withContext } from './context.ts';
 import type { GlobalOptions } from './globals.ts';

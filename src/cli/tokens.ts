@@ -4,7 +4,8 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.ts';
 import type { ApiToken } from '../store/index.ts';
-import { createApiToken, createPlatformToken, EVERY_TENANT, listApiTokens, revokeApiToken } from '../operations/index.ts';
+import { EVERY_TENANT } from '../operations/reach.ts';
+import { createApiToken, createPlatformToken, listApiTokens, revokeApiToken } from '../operations/tokens.ts';
 import { withContext } from './context.ts';
 import type { GlobalOptions } from './globals.ts';
 import { printJson, printTable } from './output.ts';

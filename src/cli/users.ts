@@ -4,7 +4,8 @@
 // command line.
 import type { Command } from 'commander';
 import { UsageError } from '../errors.ts';
-import { addConsoleUser, EVERY_TENANT, removeConsoleUser, resetConsoleUser } from '../operations/index.ts';
+import { EVERY_TENANT } from '../operations/reach.ts';
+import { addConsoleUser, removeConsoleUser, resetConsoleUser } from '../operations/users.ts';
 import type { Context } from '../context.ts';
 import type { ConsoleUser } from '../store/index.ts';
 import { optionalTenant, withContext } from './context.ts';
