@@ -182,7 +182,14 @@ describe.each(BACKENDS)('on %s', (backend) => {
     function worker(
       maxAttempts = 3,
       idle?: { idleStopMs: number; onIdle: (nextDueAt: number | null) => void },
-      options: { readMessage?: WorkerDeps['readMessage']; readMessages?: WorkerDeps['readMessages']; resolver?: DnsResolver; queue?: JobQueue } = {},
+      options: {
+        readMessage?: WorkerDeps['readMessage'];
+        readMessages?: WorkerDeps['readMessages'];
+        resolver?: DnsResolver;
+        queue?: JobQueue;
+        burstPauseMs?: number;
+        clock?: () => number;
+      } = {},
     ): Worker {
       return new Worker({
         settings: {
@@ -192,7 +199,7 @@ describe.each(BACKENDS)('on %s', (backend) => {
           maxAttempts,
           retryBaseMs: 1000,
           retryMaxMs: 60_000,
-          burstPauseMs: 0,
+          burstPauseMs: options.burstPauseMs ?? 0,
           idleStopMs: idle?.idleStopMs ?? 0,
           startDelayMaxMs: 10_000,
           heapSoftLimitMb: 64,
@@ -203,7 +210,7 @@ describe.each(BACKENDS)('on %s', (backend) => {
         ...(options.readMessages ? { readMessages: options.readMessages } : {}),
         pipeline: { resolver: options.resolver ?? zoneResolver({}), mta: 'mx.mailroom.test', dataDir: ctx.config.data.dir },
         log: createLogger('silent'),
-        nowMs: () => nowMs,
+        nowMs: options.clock ?? (() => nowMs),
       });
     }
 
@@ -280,6 +287,28 @@ describe.each(BACKENDS)('on %s', (backend) => {
       // The second claim went out before the first batch's completions (on SQLite they would have made it wait).
       expect(calls.slice(0, 3)).toEqual(['claim 16', 'claim 16', 'complete']);
       expect(await ctx.jobs.countByState()).toMatchObject({ running: 0, done: 32, queued: 8 });
+    });
+
+    it('waits after a batch while intake commits in a burst, and goes on as soon as the commits stop', async () => {
+      const ids = Array.from({ length: 40 }, (_, i) => `01B${String(i).padStart(2, '0')}`);
+      await insertInOrder(...ids);
+      const processed = async (): Promise<number> => (await ctx.jobs.countByState()).done;
+      const w = worker(3, undefined, { burstPauseMs: 10_000, clock: Date.now });
+      // Intake committing every 5 ms: a burst (20 commits within 250 ms).
+      const commits = setInterval(() => w.wake(), 5);
+      try {
+        await new Promise((r) => setTimeout(r, 150));
+        w.start();
+        await waitFor(async () => (await processed()) >= 16, 20_000);
+        // While the commits go on, the worker holds after its batch (the one claimed ahead waits).
+        await new Promise((r) => setTimeout(r, 400));
+        expect(await processed()).toBe(16);
+      } finally {
+        clearInterval(commits);
+      }
+      // The burst is over: the rest is processed long before burstPauseMs (10 s) would have let it.
+      await waitFor(async () => (await processed()) === 40, 5_000);
+      await w.stop();
     });
 
     it('reads a claimed batch at once when it can (one statement), and a message missing from it is retried', async () => {
