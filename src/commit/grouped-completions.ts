@@ -8,7 +8,7 @@
 // that fails is undone alone and the others are stored. SQLite's store thread
 // does the same for its connection (store-thread.ts).
 import { announceWork, type Job, type ProcessedMessage, type Repositories } from '../store/index.ts';
-import type { JobQueue } from './job-queue.ts';
+import { isGroupingJobQueue, type GroupingJobQueue, type JobQueue } from './job-queue.ts';
 
 interface Pending {
   run: () => Promise<boolean>;
@@ -24,6 +24,8 @@ type Settled = { ok: true; value: boolean } | { ok: false; err: unknown };
 export class GroupedCompletions implements JobQueue {
   private readonly queue: JobQueue;
   private readonly repositories: Repositories;
+  /** `queue` when it can leave a group's rows to be written together (a LocalJobQueue). */
+  private readonly grouping: GroupingJobQueue | null;
   private pending: Pending[] = [];
   private flushing: Promise<void> | null = null;
 
@@ -31,6 +33,7 @@ export class GroupedCompletions implements JobQueue {
   constructor(queue: JobQueue, repositories: Repositories) {
     this.queue = queue;
     this.repositories = repositories;
+    this.grouping = isGroupingJobQueue(queue) ? queue : null;
   }
 
   claim(nowMs: number, leaseMs: number, max: number): Promise<Job[]> {
@@ -95,13 +98,17 @@ export class GroupedCompletions implements JobQueue {
               const tenants = await this.repositories.messages.loadTenantsAhead(done.map((job) => job.messageId));
               await this.repositories.events.loadTenantsAhead([...new Set(tenants.values())]);
             }
+            // Their conversations, message rows and events, left by each completion: chosen and written for the group at once.
+            this.grouping?.beginGroup();
             const settled: Settled[] = [];
             for (const item of items) settled.push({ ok: true, value: await item.run() });
+            await this.grouping?.writeGroup();
             // Their events, held by the event store meanwhile: in one statement (a failure here sends the group to the savepoint path).
             await this.repositories.events.writeHeld();
             await this.announce(queuedBefore);
             return settled;
           } finally {
+            this.grouping?.endGroup();
             this.repositories.jobs.endAhead();
             this.repositories.messages.endAhead();
             this.repositories.events.endAhead();

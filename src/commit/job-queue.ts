@@ -1,7 +1,7 @@
 // What the pipeline worker needs from the job queue, as an async interface: the
 // server's worker talks to the store thread through it (store-client.ts); tests,
 // tools and the store thread use LocalJobQueue on repositories of their own.
-import { DecisionEffects } from './decision-effects.ts';
+import { DecisionEffects, type Placing } from './decision-effects.ts';
 import { announceWork, type Job, type JobStore, type MessageStore, type ProcessedMessage, type Repositories } from '../store/index.ts';
 
 export interface JobQueue {
@@ -14,6 +14,25 @@ export interface JobQueue {
   nextDueAt(): Promise<number | null>;
 }
 
+/** A queue that can leave a group's completions to be written together (LocalJobQueue; GroupedCompletions uses it). */
+export interface GroupingJobQueue extends JobQueue {
+  beginGroup(): void;
+  writeGroup(): Promise<void>;
+  endGroup(): void;
+}
+
+export function isGroupingJobQueue(queue: JobQueue): queue is GroupingJobQueue {
+  return 'writeGroup' in queue;
+}
+
+/** A completion's job done and its decision applied but for its conversation; its row and event still to write. */
+interface Completion {
+  messageId: string;
+  summary: ProcessedMessage;
+  at: string;
+  placing: Placing | null;
+}
+
 /** The job queue on a set of repositories of this process (tests, tools, and the store thread itself). */
 export class LocalJobQueue implements JobQueue {
   private readonly jobs: JobStore;
@@ -21,6 +40,8 @@ export class LocalJobQueue implements JobQueue {
   private readonly effects: DecisionEffects;
   private readonly repositories: Repositories;
   private readonly announceEach: boolean;
+  /** A group's completions waiting for `writeGroup` (between `beginGroup` and `endGroup`). */
+  private group: Completion[] | null = null;
 
   /**
    * `announceEvents: false` leaves telling the relays that events wait to the
@@ -49,12 +70,51 @@ export class LocalJobQueue implements JobQueue {
         nowMs,
       );
       // The decision's effects first: the message row is then written once, with where the decision filed it.
-      const placed = await this.effects.place(job.messageId, summary, at);
-      const stored = await this.messages.markProcessed(job.messageId, placed ? { ...summary, decision: placed.decision } : summary, at, placed?.filed);
-      if (placed) await this.effects.announce(stored, placed, at);
+      const placing = await this.effects.applyDecision(job.messageId, summary, at);
+      const completion = { messageId: job.messageId, summary, at, placing };
+      if (this.group) this.group.push(completion);
+      else await this.store([completion]);
       // PostgreSQL: every node's relay hears that webhook deliveries wait (sent at the commit). SQLite's store thread says so itself.
       if (this.announceEach && this.repositories.events.deliveriesQueued > queuedBefore) await announceWork(this.repositories, 'events');
     });
+  }
+
+  /**
+   * Inside a group's transaction (GroupedCompletions): from now on a
+   * completion leaves its conversation, its message row and its event to
+   * `writeGroup`, which writes the group's at once (on PostgreSQL a statement
+   * or two for all of them instead of two or three a message).
+   */
+  beginGroup(): void {
+    this.group = [];
+  }
+
+  /** Writes what the group's completions left, in the same transaction; before the events are written (they are recorded here). */
+  async writeGroup(): Promise<void> {
+    const group = this.group ?? [];
+    this.group = [];
+    await this.store(group);
+  }
+
+  /** Ends what `beginGroup` began (at the group transaction's end, committed or not). */
+  endGroup(): void {
+    this.group = null;
+  }
+
+  /** The completions' conversations, then their message rows (with where their decisions filed them), then their events. */
+  private async store(completions: readonly Completion[]): Promise<void> {
+    if (completions.length === 0) return;
+    const placed = await this.effects.placeAll(completions.map((c) => c.placing));
+    const stored = await this.messages.markProcessedMany(
+      completions.map(({ messageId, summary, at }, i) => {
+        const p = placed[i];
+        return p ? { id: messageId, summary: { ...summary, decision: p.decision }, at, filed: p.filed } : { id: messageId, summary, at };
+      }),
+    );
+    for (const [i, { at }] of completions.entries()) {
+      const p = placed[i];
+      if (p) await this.effects.announce(stored[i] ?? null, p, at);
+    }
   }
 
   fail(job: Job, error: string, nowMs: number): Promise<boolean> {

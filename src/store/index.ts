@@ -44,6 +44,7 @@ export {
   type NewMessage,
   type StoredMessage,
   type ProcessedMessage,
+  type ProcessedRow,
   type AuthSummary,
   type AttachmentSummary,
   type ClassificationSummary,
@@ -56,7 +57,7 @@ export { AttachmentStore, type AttachmentLocation } from './attachments.ts';
 export { RawReader, ensureSpoolDir, spoolFileFor, spoolUsage, syncSpoolDir } from './raw.ts';
 export { CandidateStore, CandidateError, type BatchUpsertResult, type Candidate, type CandidateInput } from './candidates.ts';
 export { MatchLookups, type TenantView } from './match-lookups.ts';
-export { ConversationStore, conversationSubject, type Conversation } from './conversations.ts';
+export { ConversationStore, conversationSubject, type Conversation, type ConversationPlacement } from './conversations.ts';
 export { TokenKeyStore, ReplyTokenSource, type TokenKeyInfo } from './token-keys.ts';
 export {
   AccountStore,

@@ -147,6 +147,15 @@ export interface ListFilter {
   limit: number;
 }
 
+/** A processed message's row to write (`markProcessedMany`): `markProcessed`'s arguments. */
+export interface ProcessedRow {
+  id: string;
+  summary: ProcessedMessage;
+  at: string;
+  /** The conversation and outbound message the decision filed it under; absent: they are left as they are. */
+  filed?: { conversationId: number | null; outboundId: string | null };
+}
+
 interface MessageRow {
   id: string;
   tenant: string;
@@ -341,17 +350,7 @@ export class MessageStore {
     );
     const params = [
       ...(together ? [id, JSON.stringify(summary.parsed), id] : []),
-      summary.decision?.status ?? 'processed',
-      summary.messageId,
-      summary.from,
-      summary.subject,
-      summary.auth ? JSON.stringify(summary.auth) : null,
-      JSON.stringify(summary.attachments),
-      summary.classification.kind,
-      JSON.stringify(summary.classification),
-      summary.decision?.candidate?.id ?? null,
-      summary.decision ? JSON.stringify(summary.decision) : null,
-      at,
+      ...Object.values(processedColumns(summary, at)),
       ...(filed ? [filed.conversationId, filed.outboundId] : []),
       id,
     ];
@@ -364,6 +363,56 @@ export class MessageStore {
     for (const a of summary.attachments) await ref.run(a.sha256, id);
     if (!together) return await this.get(id);
     return row ? toMessage(row) : null;
+  }
+
+  /**
+   * `markProcessed` for a completing group's messages, answered in their
+   * order. PostgreSQL: the rows, their parse results and their attachment
+   * references cleared in one statement that reads the rows back, and the
+   * references they keep in one more when they have any (round trips once a
+   * group, not once a message). SQLite: one by one.
+   */
+  async markProcessedMany(rows: readonly ProcessedRow[]): Promise<(StoredMessage | null)[]> {
+    if (this.sql.dialect !== 'postgres' || rows.length < 2) {
+      const stored: (StoredMessage | null)[] = [];
+      for (const row of rows) stored.push(await this.markProcessed(row.id, row.summary, row.at, row.filed));
+      return stored;
+    }
+    const records = rows.map(({ id, summary, at, filed }) => ({
+      id,
+      parsed: JSON.stringify(summary.parsed),
+      ...processedColumns(summary, at),
+      filed: filed !== undefined,
+      conversation_id: filed?.conversationId ?? null,
+      outbound_id: filed?.outboundId ?? null,
+    }));
+    // Without `filed`, a row keeps its conversation and outbound message, as markProcessed leaves them.
+    const written = await this.sql
+      .prepare<[string], MessageRow>(
+        `WITH r AS (SELECT * FROM jsonb_to_recordset(?::jsonb) AS x(id text, parsed text, status text, message_id text, from_header text, subject text,
+                      auth text, attachments text, kind text, classification text, candidate_id bigint, decision text, processed_at text,
+                      filed boolean, conversation_id bigint, outbound_id text)),
+         parsed AS (INSERT INTO message_parsed (message_id, data) SELECT id, parsed FROM r ON CONFLICT (message_id) DO UPDATE SET data = excluded.data),
+         cleared AS (DELETE FROM attachment_refs WHERE message_id IN (SELECT id FROM r)),
+         updated AS (UPDATE messages m SET status = r.status, message_id = r.message_id, from_header = r.from_header, subject = r.subject, auth = r.auth,
+                       attachments = r.attachments, kind = r.kind, classification = r.classification, candidate_id = r.candidate_id, decision = r.decision,
+                       error = NULL, processed_at = r.processed_at,
+                       conversation_id = CASE WHEN r.filed THEN r.conversation_id ELSE m.conversation_id END,
+                       outbound_id = CASE WHEN r.filed THEN r.outbound_id ELSE m.outbound_id END
+                     FROM r WHERE m.id = r.id RETURNING m.*)
+         ${SELECT_MESSAGE.replace('FROM messages m', 'FROM updated m')}`,
+      )
+      .all(JSON.stringify(records));
+    const refs = rows.flatMap(({ id, summary }) => summary.attachments.map((a) => ({ sha256: a.sha256, message_id: id })));
+    if (refs.length > 0) {
+      await this.sql
+        .prepare(
+          'INSERT INTO attachment_refs (sha256, message_id) SELECT DISTINCT sha256, message_id FROM jsonb_to_recordset(?::jsonb) AS x(sha256 text, message_id text) ON CONFLICT DO NOTHING',
+        )
+        .run(JSON.stringify(refs));
+    }
+    const stored = new Map(written.map((row) => [row.id, toMessage(row)]));
+    return rows.map((row) => stored.get(row.id) ?? null);
   }
 
   async markFailed(id: string, error: string, at: string): Promise<void> {
@@ -501,6 +550,23 @@ export class MessageStore {
     const row = (await this.sql.prepare('SELECT COUNT(*) AS count, COALESCE(SUM(size), 0) AS bytes FROM messages').get()) as { count: number; bytes: number };
     return row;
   }
+}
+
+/** The columns a processed message's row gets from its summary, in the order of markProcessed's UPDATE. */
+function processedColumns(summary: ProcessedMessage, at: string) {
+  return {
+    status: summary.decision?.status ?? 'processed',
+    message_id: summary.messageId,
+    from_header: summary.from,
+    subject: summary.subject,
+    auth: summary.auth ? JSON.stringify(summary.auth) : null,
+    attachments: JSON.stringify(summary.attachments),
+    kind: summary.classification.kind,
+    classification: JSON.stringify(summary.classification),
+    candidate_id: summary.decision?.candidate?.id ?? null,
+    decision: summary.decision ? JSON.stringify(summary.decision) : null,
+    processed_at: at,
+  };
 }
 
 function toMessage(row: MessageRow): StoredMessage {
