@@ -6,6 +6,7 @@ import { GroupedCompletions, LocalJobQueue, type JobQueue } from '../../src/comm
 import type { Job, ProcessedMessage } from '../../src/store/index.ts';
 import { zoneResolver, type DnsResolver } from '../../src/dns/index.ts';
 import { seedTenants, waitFor } from '../helpers/server.ts';
+import { messageJson } from '../../src/views/json.ts';
 
 import { BACKENDS, contextOn } from '../helpers/backends.ts';
 
@@ -175,6 +176,170 @@ describe.each(BACKENDS)('on %s', (backend) => {
         [`${emea} ${parentHook.id}`, `${globex} ${globexHook.id}`, `${acme} ${parentHook.id}`].sort(),
       );
       expect(await ctx.jobs.countByState()).toMatchObject({ done: 3, running: 0 });
+    });
+
+    describe('a group’s conversations, message rows and events, written at once', () => {
+      type Person = { id: number; externalId: string; name: string };
+      const iso = (ms: number): string => new Date(ms).toISOString();
+
+      async function candidates(...names: string[]): Promise<Person[]> {
+        const people: Person[] = [];
+        for (const name of names) {
+          const { candidate } = await ctx.candidates.upsert('acme', { externalId: name, name, emails: [`${name}@candidate.example`] });
+          people.push({ id: candidate.id, externalId: candidate.externalId, name: candidate.name });
+        }
+        return people;
+      }
+
+      const assigned = (subject: string, candidate: Person, conversationId: number | null = null): ProcessedMessage => ({
+        ...summary(subject),
+        decision: { status: 'assigned', method: 'sender', reason: null, candidate, suggestions: [], evidence: {}, conversationId },
+      });
+
+      /** Completes the claimed jobs as one group, the i-th with outcomes[i] at its own time; each result settled. */
+      async function completeGroup(outcomes: [ProcessedMessage, number][], queue: JobQueue = new LocalJobQueue(ctx, { announceEvents: false })) {
+        const jobs = await ctx.jobs.claim(nowMs, 60_000, 16);
+        expect(jobs).toHaveLength(outcomes.length);
+        const grouped = new GroupedCompletions(queue, ctx);
+        return await Promise.allSettled(jobs.map((job, i) => grouped.complete(job, outcomes[i]![0], outcomes[i]![1])));
+      }
+
+      const eventsBySubject = async (): Promise<Map<string, { type: string; data: { message: Record<string, unknown> } }>> => {
+        const rows = (await ctx.sql.prepare('SELECT subject, payload FROM events').all()) as { subject: string; payload: string }[];
+        return new Map(rows.map((row) => [row.subject, JSON.parse(row.payload) as { type: string; data: { message: Record<string, unknown> } }]));
+      };
+
+      it('places the messages as one after another would: those that open the same conversation share one row, which ends at the latest of them', async () => {
+        const acme = (await ctx.tenants.get('acme'))!.id;
+        const [jane, joe, ann] = (await candidates('jane', 'joe', 'ann')) as [Person, Person, Person];
+        const olderAt = iso(nowMs - 2000);
+        const older = await ctx.conversations.open(acme, joe.id, 'Interview', olderAt);
+        const later = await ctx.conversations.open(acme, joe.id, 'Interview', iso(nowMs - 1000));
+        // Outreach to an address nobody knew: the first candidate who names it takes it.
+        const outreach = await ctx.conversations.open(acme, null, 'Offer', iso(nowMs - 1000));
+        await insertInOrder('01A', '01B', '01C', '01D', '01E', '01F', '01G');
+        const t = nowMs;
+        const results = await completeGroup([
+          [assigned('Hello', jane), t + 1], // opens Jane's "Hello"
+          [assigned('Re: Interview', joe), t + 2], // joins Joe's latest "Interview"
+          [assigned('RE: Hello', jane), t + 9], // joins 01A's
+          [assigned('Offer', ann, outreach), t + 3],
+          [assigned('Offer', jane, outreach), t + 4], // the same outreach: one of Ann and Jane takes it, the other opens "Offer" of her own
+          [assigned('Interview', joe, later), t + 6], // names Joe's later one: that one
+          [assigned('Fwd: Re: Hello', jane), t + 5], // joins 01A's, whose last message stays 01C's
+        ]);
+        expect(results.map((r) => r.status === 'fulfilled' && r.value)).toEqual([true, true, true, true, true, true, true]);
+        const filed = new Map<string, number | null>();
+        for (const id of ['01A', '01B', '01C', '01D', '01E', '01F', '01G']) {
+          const message = (await ctx.messages.get(id))!;
+          expect(message.status).toBe('assigned');
+          expect(message.decision?.conversationId).toBe(message.conversationId);
+          filed.set(id, message.conversationId);
+        }
+        const hello = (await ctx.conversations.ofCandidate(jane.id, null, 10)).filter((c) => c.subject === 'Hello');
+        expect(hello).toHaveLength(1);
+        expect(hello[0]).toMatchObject({ createdAt: iso(t + 1), lastMessageAt: iso(t + 9) });
+        expect([filed.get('01A'), filed.get('01C'), filed.get('01G')]).toEqual([hello[0]!.id, hello[0]!.id, hello[0]!.id]);
+        expect(filed.get('01B')).toBe(later);
+        expect(filed.get('01F')).toBe(later);
+        expect(await ctx.conversations.get(later)).toMatchObject({ lastMessageAt: iso(t + 6) });
+        expect(await ctx.conversations.get(older)).toMatchObject({ lastMessageAt: olderAt });
+        const taker = filed.get('01D') === outreach ? ann : jane;
+        const other = taker === ann ? '01E' : '01D';
+        expect([filed.get('01D'), filed.get('01E')]).toContain(outreach);
+        expect(await ctx.conversations.get(outreach)).toMatchObject({ candidateId: taker.id });
+        expect(await ctx.conversations.get(filed.get(other)!)).toMatchObject({ candidateId: (taker === ann ? jane : ann).id, subject: 'Offer' });
+        expect(await ctx.sql.prepare('SELECT COUNT(*) FROM conversations').pluck().get()).toEqual(5);
+      });
+
+      it('writes nothing for a job whose lease was lost, and the rest of its group', async () => {
+        const [jane, joe, ann] = (await candidates('jane', 'joe', 'ann')) as [Person, Person, Person];
+        await insertInOrder('01A', '01B', '01C');
+        const jobs = await ctx.jobs.claim(nowMs, 60_000, 16);
+        // 01B's lease is taken back meanwhile (as when it ran out and another worker claimed it).
+        await ctx.jobs.retryLater(jobs[1]!, 'taken back', nowMs, nowMs);
+        const grouped = new GroupedCompletions(new LocalJobQueue(ctx, { announceEvents: false }), ctx);
+        const outcomes = [assigned('a', jane), assigned('b', joe), assigned('c', ann)];
+        expect(await Promise.all(jobs.map((job, i) => grouped.complete(job, outcomes[i]!, nowMs)))).toEqual([true, false, true]);
+        expect(await ctx.messages.get('01B')).toMatchObject({ status: 'received', decision: null, conversationId: null, processedAt: null });
+        expect(await ctx.messages.parsed('01B')).toBeNull();
+        expect(await ctx.conversations.ofCandidate(joe.id, null, 10)).toEqual([]);
+        expect((await ctx.messages.get('01A'))?.status).toBe('assigned');
+        expect((await ctx.messages.get('01C'))?.status).toBe('assigned');
+        expect([...(await eventsBySubject()).keys()].sort()).toEqual(['01A', '01C']);
+      });
+
+      it('when one outcome of a group fails, undoes it alone and stores the others with their conversations and events', async () => {
+        const [jane, ann] = (await candidates('jane', 'ann')) as [Person, Person];
+        await insertInOrder('01A', '01B', '01C');
+        // 01B's candidate is gone (removed since matching): its conversation cannot be stored.
+        const gone = { id: 999_999, externalId: 'gone', name: 'Gone' };
+        const results = await completeGroup([
+          [assigned('Hello', jane), nowMs],
+          [assigned('Hello', gone), nowMs],
+          [assigned('Hello', ann), nowMs],
+        ]);
+        expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+        expect((await ctx.messages.get('01B'))?.status).toBe('received');
+        for (const [id, person] of [
+          ['01A', jane],
+          ['01C', ann],
+        ] as const) {
+          const [conversation] = await ctx.conversations.ofCandidate(person.id, null, 10);
+          expect(await ctx.messages.get(id)).toMatchObject({ status: 'assigned', conversationId: conversation!.id });
+        }
+        expect([...(await eventsBySubject()).keys()].sort()).toEqual(['01A', '01C']);
+        expect(await ctx.jobs.countByState()).toMatchObject({ done: 2, running: 1 });
+      });
+
+      it('gives the events the payloads of messages completed one by one: the rows as stored, read back', async () => {
+        const [jane, joe] = (await candidates('jane', 'joe')) as [Person, Person];
+        for (const id of ['01A', '01B', '01C', '01D']) await insertMessage(id);
+        const rich = (subject: string, candidate: Person): ProcessedMessage => ({
+          ...assigned(subject, candidate),
+          messageId: `<${subject}@candidate.example>`,
+          from: 'someone@candidate.example',
+          auth: {
+            spf: 'pass',
+            dkim: 'pass',
+            dmarc: 'pass',
+            arc: 'none',
+            dmarcDomain: 'candidate.example',
+            dmarcPolicy: 'none',
+            dkimDomains: [],
+            authenticationResults: 'mx; dkim=pass',
+          },
+          attachments: [{ filename: 'cv.pdf', contentType: 'application/pdf', size: 3, sha256: 'ab'.repeat(32) }],
+          classification: { ...summary(subject).classification, replyText: `Thanks — ${subject}` },
+          parsed: { subject } as unknown as ProcessedMessage['parsed'],
+        });
+        const local = new LocalJobQueue(ctx, { announceEvents: false });
+        const [a, b, c, d] = await ctx.jobs.claim(nowMs, 60_000, 16);
+        // 01A and 01B one by one (each alone, as the store thread writes them), 01C and 01D as one group.
+        expect(await local.complete(a!, rich('one', jane), nowMs)).toBe(true);
+        expect(await local.complete(b!, rich('two', jane), nowMs)).toBe(true);
+        const grouped = new GroupedCompletions(local, ctx);
+        expect(await Promise.all([grouped.complete(c!, rich('one', joe), nowMs), grouped.complete(d!, rich('two', joe), nowMs)])).toEqual([true, true]);
+        const events = await eventsBySubject();
+        const alike = (id: string): unknown => {
+          const message = { ...events.get(id)!.data.message };
+          for (const key of ['id', 'candidate', 'conversationId', 'attachments']) delete message[key];
+          const attachments = (events.get(id)!.data.message.attachments as { url: string }[]).map(({ url, ...rest }) => ({
+            ...rest,
+            url: url.replace(id, ''),
+          }));
+          return { type: events.get(id)!.type, message, attachments };
+        };
+        expect(alike('01C')).toEqual(alike('01A'));
+        expect(alike('01D')).toEqual(alike('01B'));
+        for (const id of ['01A', '01B', '01C', '01D']) {
+          const stored = (await ctx.messages.get(id))!;
+          expect(events.get(id)!.data.message).toEqual(JSON.parse(JSON.stringify(messageJson(stored))));
+          expect(await ctx.messages.parsed(id)).toEqual({ subject: stored.subject });
+        }
+        const refs = (await ctx.sql.prepare('SELECT message_id FROM attachment_refs ORDER BY message_id').pluck().all()) as string[];
+        expect(refs).toEqual(['01A', '01B', '01C', '01D']);
+      });
     });
   });
 
