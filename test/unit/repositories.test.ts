@@ -129,10 +129,14 @@ describe.each(BACKENDS)('on %s', (backend) => {
     expect((await ctx.candidates.list('acme')).map((c) => c.externalId)).toEqual(['c-1', 'c-2']);
   });
 
-  it('tell of work written once its transaction commits, never when it rolls back', async () => {
+  it('tell of work written once its transaction commits, never when it rolls back, and of events only when an endpoint wants them', async () => {
     const heard: string[] = [];
     ctx.sql.work.on((kind) => heard.push(kind));
     const acme = (await ctx.tenants.get('acme'))!;
+    // No endpoint yet: an event is nothing to deliver.
+    await ctx.events.record(acme.id, 'message.dismissed', 'message:w', {}, new Date());
+    expect(heard).toEqual([]);
+    await ctx.webhooks.add(acme.id, 'https://hooks.example/in', null, 'sealed', new Date().toISOString());
     await expect(
       ctx.transaction(async (tx) => {
         await tx.events.record(acme.id, 'message.dismissed', 'message:x', {}, new Date());
