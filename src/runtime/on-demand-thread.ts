@@ -10,6 +10,12 @@
 // the thread is stopped). It stops itself by reporting that it has been idle
 // for its idleStopMs; after it stopped, the queues say when it is next needed,
 // so work queued while it was stopping is not left waiting.
+//
+// Deciding when to start is a wake loop (wake-loop.ts), the one the relay and
+// the webhook dispatcher run: a pass looks whether work waits and may have the
+// thread now, the loop sleeps until the next look (the queue's next due time,
+// the end of a burst, the poll) and a commit wakes it.
+import { WakeLoop } from './wake-loop.ts';
 
 /** Time since the last commit, with no DATA in progress, before a stopped thread is started for the mail just accepted. */
 export const START_QUIET_MS = 250;
@@ -43,11 +49,12 @@ export interface OnDemandOptions {
 export class OnDemandThread {
   private readonly thread: StartableThread;
   private readonly options: OnDemandOptions;
-  private timer: NodeJS.Timeout | null = null;
-  private timerAt = Infinity;
+  private readonly loop: WakeLoop;
   /** When the oldest work not yet handed to a thread was noticed. */
   private waitingSince: number | null = null;
   private lastCommitAt = -Infinity;
+  /** The queue's next due time as the last pass read it (work not due yet). */
+  private queueDueAt: number | null = null;
   private stopping: Promise<void> | null = null;
   private closed = false;
 
@@ -55,11 +62,19 @@ export class OnDemandThread {
     this.thread = thread;
     this.options = options;
     thread.onIdle = (nextDueAt) => this.idle(nextDueAt);
+    this.loop = new WakeLoop({
+      pass: () => this.pass(),
+      nextDueAt: async () => this.nextLookAt(),
+      // Without a poll, only a commit, a due time or the thread's stop brings the next look.
+      pollMs: options.pollMs ?? Infinity,
+      nowMs: options.nowMs,
+      onError: (err) => options.onError?.(err),
+    });
   }
 
   /** At server start: whatever the queue holds (a backlog, retries) gets the thread when it falls due. */
   begin(): void {
-    this.askDue();
+    this.loop.start();
   }
 
   /** Messages were committed: a running thread hears of them from the store; a stopped one is started soon. */
@@ -67,7 +82,7 @@ export class OnDemandThread {
     this.lastCommitAt = this.options.nowMs();
     if (this.thread.running || this.closed) return;
     this.waitingSince ??= this.lastCommitAt;
-    this.check();
+    this.loop.wake();
   }
 
   /** The thread reports it has had nothing to do for its idleStopMs. */
@@ -77,79 +92,55 @@ export class OnDemandThread {
       this.stopping = null;
       if (this.closed) return;
       this.options.onChange?.('stopped', { nextDueAt });
-      // Asked afresh: a message committed while the thread was stopping is due now.
-      this.askDue();
+      // The queue is asked afresh: a message committed while the thread was stopping is due now.
+      this.loop.wake();
     });
   }
 
   async stop(): Promise<void> {
     this.closed = true;
-    this.clearTimer();
+    await this.loop.stop();
     await this.stopping;
     await this.thread.stop();
   }
 
-  /** Asks the queue when its next work falls due, then schedules for it; a failed question falls back to the poll. */
-  private askDue(): void {
-    this.options.nextDueAt().then(
-      (due) => this.scheduleDue(due),
-      (err: unknown) => {
-        this.options.onError?.(err);
-        this.scheduleDue(null);
-      },
-    );
+  /** Whether this controller has nothing to decide: the thread runs, is stopping, or the server stops. */
+  private get settled(): boolean {
+    return this.thread.running || this.stopping !== null || this.closed;
   }
 
-  private scheduleDue(due: number | null): void {
-    if (this.closed) return;
+  /** One look: is work waiting (noticed, or due in the queue), and may the thread have it now? */
+  private async pass(): Promise<void> {
+    if (this.settled) return;
+    if (this.waitingSince === null) {
+      this.queueDueAt = null;
+      const due = await this.options.nextDueAt();
+      if (this.settled) return;
+      if (due === null || due > this.options.nowMs()) {
+        this.queueDueAt = due;
+        return;
+      }
+      this.waitingSince ??= this.options.nowMs();
+    }
     const now = this.options.nowMs();
-    const poll = this.options.pollMs === undefined ? Infinity : now + this.options.pollMs;
-    if (due !== null && due <= now) {
-      this.waitingSince ??= now;
-      this.check();
-    } else if (Math.min(due ?? Infinity, poll) < Infinity) this.wakeAt(Math.min(due ?? Infinity, poll));
-  }
-
-  /** A timer fired: for work already waiting, see whether to start now; else ask the queue again. */
-  private onTimer(): void {
-    if (this.thread.running || this.stopping || this.closed) return;
-    if (this.waitingSince === null) return this.askDue();
-    this.check();
-  }
-
-  /** Starts the thread once intake is quiet or the oldest waiting work has waited long enough; else looks again then. */
-  private check(): void {
-    this.clearTimer();
-    if (this.thread.running || this.stopping || this.closed) return;
-    if (this.waitingSince === null) return;
-    const now = this.options.nowMs();
-    const latest = this.waitingSince + this.options.startDelayMaxMs;
-    const quietAt = this.lastCommitAt + START_QUIET_MS;
-    if (now < latest && (now < quietAt || this.options.intakeBusy())) return this.wakeAt(Math.min(latest, Math.max(quietAt, now + START_QUIET_MS)));
+    if (now < this.startAt(now)) return;
     const waitedMs = now - this.waitingSince;
     this.waitingSince = null;
     this.thread.start();
     this.options.onChange?.('started', { waitedMs });
   }
 
-  private wakeAt(at: number): void {
-    if (this.timer && this.timerAt <= at) return;
-    this.clearTimer();
-    this.timerAt = at;
-    this.timer = setTimeout(
-      () => {
-        this.timer = null;
-        this.timerAt = Infinity;
-        this.onTimer();
-      },
-      Math.max(0, at - this.options.nowMs()),
-    );
-    this.timer.unref();
+  /** When the next pass should look: when the waiting work may have the thread, else when the queue's next work falls due. */
+  private nextLookAt(): number | null {
+    // A running thread finds its own work; its stop wakes the loop.
+    if (this.settled) return null;
+    return this.waitingSince === null ? this.queueDueAt : this.startAt(this.options.nowMs());
   }
 
-  private clearTimer(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    this.timerAt = Infinity;
+  /** Work waiting gets the thread once intake has been quiet for START_QUIET_MS, and never later than startDelayMaxMs after it was noticed. */
+  private startAt(now: number): number {
+    const latest = (this.waitingSince ?? now) + this.options.startDelayMaxMs;
+    const quietAt = this.options.intakeBusy() ? now + START_QUIET_MS : this.lastCommitAt + START_QUIET_MS;
+    return Math.min(latest, quietAt);
   }
 }

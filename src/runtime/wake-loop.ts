@@ -1,21 +1,25 @@
 // A loop of passes that runs on a timer and at once when woken: the relay's
-// sends and the webhook deliveries each run one. After a pass it asks when the
-// next work falls due and sleeps until then (at most pollMs: work written by
-// another process is found by the poll); a wake cuts the sleep short, and a
-// wake during a pass runs another pass right after it, so nothing written
-// while a pass was claiming waits for the poll.
+// sends, the webhook deliveries and the main thread's decision to start an
+// on-demand thread (on-demand-thread.ts) each run one. After a pass it asks
+// when the next work falls due and sleeps until then (at most pollMs: work
+// written by another process is found by the poll); a wake cuts the sleep
+// short, and a wake during a pass runs another pass right after it, so nothing
+// written while a pass was claiming waits for the poll.
 
 export interface WakeLoopOptions {
   /** One pass over what is due. */
   pass: () => Promise<unknown>;
   /** When the next work falls due (epoch ms), null when nothing is pending. */
   nextDueAt: () => Promise<number | null>;
-  /** The longest sleep between two passes. */
+  /** The longest sleep between two passes; Infinity: none (only a wake or the next due time brings a pass). */
   pollMs: number;
   nowMs: () => number;
   /** Hears a pass that failed, or a question of when work is due that failed (the loop tries again at the next poll). */
   onError: (err: unknown, during: 'pass' | 'nextDueAt') => void;
 }
+
+/** setTimeout's longest delay (a longer one fires at once): a later due time is slept towards in steps. */
+const LONGEST_TIMER_MS = 2 ** 31 - 1;
 
 export class WakeLoop {
   private readonly options: WakeLoopOptions;
@@ -54,10 +58,14 @@ export class WakeLoop {
   private schedule(delayMs: number): void {
     if (this.stopped) return;
     this.clearTimer();
+    // Nothing due and no poll: asleep until woken.
+    if (delayMs === Infinity) return;
+    const step = Math.min(delayMs, LONGEST_TIMER_MS);
     this.timer = setTimeout(() => {
       this.timer = null;
+      if (delayMs > step) return this.schedule(delayMs - step);
       this.running = this.runPass();
-    }, delayMs);
+    }, step);
     this.timer.unref();
   }
 

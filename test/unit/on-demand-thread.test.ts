@@ -44,39 +44,39 @@ describe('a thread on demand', () => {
   });
   afterEach(() => vi.useRealTimers());
 
-  it('starts for accepted mail once intake has been quiet, not during the burst', () => {
+  it('starts for accepted mail once intake has been quiet, not during the burst', async () => {
     demand.begin();
     for (let i = 0; i < 10; i++) {
       demand.committed();
-      vi.advanceTimersByTime(100);
+      await vi.advanceTimersByTimeAsync(100);
     }
     expect(thread.starts).toBe(0);
-    vi.advanceTimersByTime(START_QUIET_MS - 100);
+    await vi.advanceTimersByTimeAsync(START_QUIET_MS - 100);
     expect(thread.starts).toBe(1);
     // Running: the store wakes it, nothing to start.
     demand.committed();
-    vi.advanceTimersByTime(START_QUIET_MS);
+    await vi.advanceTimersByTimeAsync(START_QUIET_MS);
     expect(thread.starts).toBe(1);
   });
 
-  it('waits while messages are still being received, though nothing was committed for a while', () => {
+  it('waits while messages are still being received, though nothing was committed for a while', async () => {
     demand.committed();
     receiving = true; // the next wave of large messages is on its way
-    vi.advanceTimersByTime(2_000);
+    await vi.advanceTimersByTimeAsync(2_000);
     expect(thread.starts).toBe(0);
     receiving = false;
-    vi.advanceTimersByTime(START_QUIET_MS);
+    await vi.advanceTimersByTimeAsync(START_QUIET_MS);
     expect(thread.starts).toBe(1);
   });
 
-  it('starts within startDelayMaxMs while mail keeps arriving', () => {
+  it('starts within startDelayMaxMs while mail keeps arriving', async () => {
     for (let t = 0; t < 9_900; t += 100) {
       demand.committed();
-      vi.advanceTimersByTime(100);
+      await vi.advanceTimersByTimeAsync(100);
     }
     expect(thread.starts).toBe(0);
     demand.committed();
-    vi.advanceTimersByTime(100);
+    await vi.advanceTimersByTimeAsync(100);
     expect(thread.starts).toBe(1);
   });
 
@@ -122,7 +122,7 @@ describe('a thread on demand', () => {
   it('starts nothing once the server stops', async () => {
     demand.committed();
     await demand.stop();
-    vi.advanceTimersByTime(60_000);
+    await vi.advanceTimersByTimeAsync(60_000);
     expect(thread.starts).toBe(0);
   });
 
@@ -139,5 +139,60 @@ describe('a thread on demand', () => {
     expect(relay.starts).toBe(0);
     await vi.advanceTimersByTimeAsync(1);
     expect(relay.starts).toBe(1);
+  });
+  it('without a poll, asks the queue once and then only when told or when its work falls due', async () => {
+    let asked = 0;
+    due = null;
+    const pipeline = new OnDemandThread(thread, {
+      startDelayMaxMs: 10_000,
+      nextDueAt: async () => {
+        asked++;
+        return due;
+      },
+      intakeBusy: () => false,
+      nowMs: now,
+    });
+    pipeline.begin();
+    await vi.advanceTimersByTimeAsync(3_600_000);
+    expect(asked).toBe(1);
+    expect(thread.starts).toBe(0);
+    // A retry due in 30 days (past setTimeout's longest delay) is slept towards, not looked for at once.
+    due = now() + 30 * 86_400_000;
+    thread.onIdle(null);
+    pipeline.committed();
+    await vi.advanceTimersByTimeAsync(START_QUIET_MS);
+    expect(thread.starts).toBe(1);
+    thread.onIdle(null);
+    thread.paused();
+    await vi.advanceTimersByTimeAsync(3_600_000);
+    expect(asked).toBe(2);
+    expect(thread.starts).toBe(1);
+    await pipeline.stop();
+  });
+
+  it('asks nothing of the queue while the thread runs, and asks again once it stopped', async () => {
+    let asked = 0;
+    due = now();
+    const relay = new OnDemandThread(thread, {
+      startDelayMaxMs: 0,
+      nextDueAt: async () => {
+        asked++;
+        return due;
+      },
+      intakeBusy: () => false,
+      pollMs: 1_000,
+      nowMs: now,
+    });
+    relay.begin();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(thread.starts).toBe(1);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(asked).toBe(1);
+    due = null;
+    thread.onIdle(null);
+    thread.paused();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(asked).toBe(2);
+    await relay.stop();
   });
 });

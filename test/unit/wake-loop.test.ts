@@ -2,7 +2,7 @@
 // once when woken (right after the pass under way when woken during one), the
 // next due time or the poll otherwise, and a failing pass or question of when
 // work is due retried at the poll instead of stopping the loop.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WakeLoop, type WakeLoopOptions } from '../../src/runtime/wake-loop.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -95,5 +95,23 @@ describe('WakeLoop', () => {
     await stopped;
     await sleep(30);
     expect(passes).toBe(1);
+  });
+  it('without a poll, sleeps until woken or until the next work falls due, however far off', async () => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    try {
+      let passes = 0;
+      let due: number | null = null;
+      const l = start({ pass: async () => void passes++, nextDueAt: async () => due, pollMs: Infinity });
+      await vi.advanceTimersByTimeAsync(86_400_000);
+      expect(passes).toBe(1);
+      due = Date.now() + 40 * 86_400_000; // past setTimeout's longest delay (about 24.8 days)
+      l.wake();
+      await vi.advanceTimersByTimeAsync(39 * 86_400_000);
+      expect(passes).toBe(2);
+      await vi.advanceTimersByTimeAsync(86_400_000);
+      expect(passes).toBe(3);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
