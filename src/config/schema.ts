@@ -105,7 +105,7 @@ const workerSection = z
     idleStopMs: millisOrOff
       .default(60_000)
       .describe(
-        'The pipeline thread stops after this long without work and is started again when work arrives, so an idle server holds ~50 MB less (0 = once started, it keeps running).',
+        "The pipeline thread stops after this long without work and is started again when work arrives, so an idle server holds ~50 MB less (0 = it runs from the server's start and never stops, so no message waits for it to start and load its modules).",
       ),
     startDelayMaxMs: millis
       .max(600_000)

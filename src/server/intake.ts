@@ -25,7 +25,7 @@ export function openIntake(ctx: Context, onStoreFailure: (err: Error) => void): 
 
 export interface WorkHearers {
   storeThread: StoreThread | null;
-  pipeline: { pipeline: ThreadGroup; demand: OnDemandThread } | null;
+  pipeline: { pipeline: ThreadGroup; demand: OnDemandThread | null } | null;
   relay: { relay: RelayThread; demand: OnDemandThread | null } | null;
 }
 
@@ -40,7 +40,7 @@ export function hearWork(ctx: Context, { storeThread, pipeline, relay }: WorkHea
   // On PostgreSQL any node may have committed the work: every node hears of it and shares it.
   ctx.notifications?.on(CHANNELS.work, (kind) => {
     if (kind === 'events' || kind === 'outbound') return relayWork();
-    pipeline?.demand.committed();
+    pipeline?.demand?.committed();
     if (pipeline?.pipeline.running) pipeline.pipeline.notify('wake');
   });
   // Written here (an API send, a manual assignment, a replay): on PostgreSQL every node's relay is told, itself included.

@@ -18,7 +18,7 @@ import { hearWork, openIntake, type IntakeWriter } from './intake.ts';
 import { announceListening, listenSmtp, publicUrlOf, startApi } from './listeners.ts';
 import { scheduleRetention } from './retention.ts';
 import { checkZoneFile, lockDataDir, recoverFromLastRun } from './start-checks.ts';
-import { pipelineOnDemand, relayOnDemand } from './threads.ts';
+import { beginPipeline, pipelineOnDemand, relayOnDemand } from './threads.ts';
 
 export interface RunningServer {
   smtp: AddressInfo;
@@ -57,21 +57,21 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
       windowMs: config.data.groupCommitWindowMs,
       maxMessages: config.data.groupCommitMaxMessages,
       nowMs: () => ctx.clock.now().getTime(),
-      onCommitted: () => onDemand?.demand.committed(),
+      onCommitted: () => onDemand?.demand?.committed(),
     });
     const metrics = new Metrics(ctx.gauges);
     const state: { stopping: Promise<void> | null } = { stopping: null };
     http = await startApi(ctx, store, metrics, () => state.stopping === null);
     const smtpStarted = await listenSmtp(ctx, committer, metrics);
     listener = smtpStarted.listener;
-    onDemand?.demand.begin();
+    if (onDemand) beginPipeline(onDemand);
     const relayStarted = options.relay === false ? null : relayOnDemand(ctx, publicUrlOf(config.http, http?.address ?? null));
     const relay = relayStarted?.relay ?? null;
     const stopHearingWork = hearWork(ctx, { storeThread: opened.storeThread, pipeline: onDemand, relay: relayStarted });
     const running = { store, listener, committer };
     // Read from the inboxes over IMAP into the same store, once SMTP listens.
     const inboxes = config.inboxes.enabled
-      ? new InboxIntake(ctx, { store: (batch) => running.store.importMessages(batch), stored: () => onDemand?.demand.committed() })
+      ? new InboxIntake(ctx, { store: (batch) => running.store.importMessages(batch), stored: () => onDemand?.demand?.committed() })
       : null;
     inboxes?.start();
     const retention = scheduleRetention(ctx, log);
@@ -85,7 +85,7 @@ export async function startServer(ctx: Context, options: { worker?: boolean; rel
       () => inboxes?.stop(),
       () => running.listener.stop(),
       () => running.committer.drain(),
-      () => onDemand?.demand.stop(),
+      () => (onDemand?.demand ?? pipeline)?.stop(),
       () => (relayStarted?.demand ?? relay)?.stop(),
       () => running.store.close(),
       () => ctx.close(),

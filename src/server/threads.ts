@@ -16,8 +16,12 @@ export function pipelineThreadCount(configured: number): number {
   return configured > 0 ? configured : Math.max(1, availableParallelism() - 1);
 }
 
-/** The pipeline's threads, started together when committed work waits and intake is quiet. */
-export function pipelineOnDemand(ctx: Context, store: StoreThread | null, intakeBusy: () => boolean): { pipeline: ThreadGroup; demand: OnDemandThread } {
+/**
+ * The pipeline's threads, started together when committed work waits and intake
+ * is quiet; with worker.idleStopMs 0 no controller (demand is null): beginPipeline
+ * starts them with the server, so no first message waits for a thread's start.
+ */
+export function pipelineOnDemand(ctx: Context, store: StoreThread | null, intakeBusy: () => boolean): { pipeline: ThreadGroup; demand: OnDemandThread | null } {
   const { config } = ctx;
   const workerLog = ctx.log.child({ subsystem: 'worker' });
   const count = pipelineThreadCount(config.pipeline.threads);
@@ -42,6 +46,7 @@ export function pipelineOnDemand(ctx: Context, store: StoreThread | null, intake
         ),
     ),
   );
+  if (config.worker.idleStopMs === 0) return { pipeline, demand: null };
   const demand = new OnDemandThread(pipeline, {
     startDelayMaxMs: config.worker.startDelayMaxMs,
     nextDueAt: () => ctx.jobs.nextDueAt(),
@@ -55,6 +60,12 @@ export function pipelineOnDemand(ctx: Context, store: StoreThread | null, intake
       ),
   });
   return { pipeline, demand };
+}
+
+/** Once the server listens: the pipeline's threads start now (worker.idleStopMs 0), or when work is waiting. */
+export function beginPipeline({ pipeline, demand }: { pipeline: ThreadGroup; demand: OnDemandThread | null }): void {
+  if (demand) demand.begin();
+  else pipeline.start();
 }
 
 /** The relay thread (outbound mail, webhooks): always running with relay.idleStopMs 0, else while something is due. */

@@ -56,8 +56,9 @@ describe.each(BACKENDS)('on %s', (backend) => {
       expect(decided.map((d) => [d.subject, Number(d.n)]).sort()).toEqual(ids.map((id) => [id, 1]).sort());
     });
 
-    it('keeps running once started when idleStopMs is 0', async () => {
+    it("runs from the server's start, before any mail, and keeps running when idleStopMs is 0", async () => {
       t = await startTestServer({ backend, overrides: { worker: { idleStopMs: 0 } } });
+      expect(t.server.pipelineRunning).toBe(true);
       const id = await send(t.port, 1);
       await waitFor(async () => isProcessed((await t!.ctx.messages.get(id))?.status), 10_000, 'the message processed');
       await new Promise((r) => setTimeout(r, 1_500));
