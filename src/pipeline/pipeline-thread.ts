@@ -9,7 +9,7 @@ import type { Config } from '../config/index.ts';
 import { domainList } from '../auth/index.ts';
 import { createResolver } from '../dns/index.ts';
 import { createLogger, type LogLevel } from '../log.ts';
-import { openThreadStorage } from '../store/backend.ts';
+import { openThreadStorage } from '../store/thread-storage.ts';
 import { createPipelineSources } from '../store/repositories.ts';
 import { keyringSource } from '../secrets/keyring.ts';
 import { matchMessage } from './match-stage.ts';
@@ -54,7 +54,7 @@ if (!port) throw new Error('pipeline-thread.ts runs as a worker thread');
 const data = workerData as PipelineThreadData;
 lowerThreadPriority();
 // SQLite: a read-only connection of its own. PostgreSQL: a pool of its own, for lookups and job claims alike.
-const storage = openThreadStorage({
+const storage = await openThreadStorage({
   dataDir: data.dataDir,
   databaseUrl: data.databaseUrl,
   poolSize: data.poolSize,

@@ -7,7 +7,7 @@ import { createResolver } from '../dns/index.ts';
 import type { Config } from '../config/index.ts';
 import { createLogger, type LogLevel } from '../log.ts';
 import { keyringSource, type Keyring } from '../secrets/keyring.ts';
-import { openThreadStorage } from '../store/backend.ts';
+import { openThreadStorage } from '../store/thread-storage.ts';
 import { IdleReporter, type ThreadIdle } from '../runtime/supervised-thread.ts';
 import { WebhookDispatcher } from '../webhooks/dispatcher.ts';
 import { Relay } from './sender.ts';
@@ -35,7 +35,7 @@ if (!port) throw new Error('relay-thread.ts runs as a worker thread');
 const data = workerData as RelayThreadData;
 // A power cut may lose the last "sent" marks, never a queued message (queued by
 // a FULL commit): at worst a message is sent once more, with the same Message-ID.
-const storage = openThreadStorage({
+const storage = await openThreadStorage({
   dataDir: data.dataDir,
   databaseUrl: data.databaseUrl,
   poolSize: data.poolSize,

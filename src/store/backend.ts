@@ -12,7 +12,7 @@ import { CHANNELS, PostgresListener } from './postgres/listener.ts';
 import type { WorkKind } from './sql/work-signal.ts';
 import { migratePostgres, postgresMigrationStatus } from './postgres/migrate.ts';
 import { PostgresRouteTable } from './postgres/routes.ts';
-import { createRepositories, repositoriesOver, type Repositories, type RouteTable } from './repositories.ts';
+import { createRepositories, repositoriesOver, type Repositories } from './repositories.ts';
 import { PostgresSql } from './postgres/driver.ts';
 
 export interface BackendSettings {
@@ -84,36 +84,6 @@ export async function openBackend(settings: BackendSettings): Promise<Backend> {
       await sql.close();
     },
   };
-}
-
-/** Threads answer no RCPT: their repositories have no route table. */
-const NO_ROUTES: RouteTable = {
-  routeFor: () => null,
-  servesDomain: () => false,
-  refresh: async () => undefined,
-  close: async () => undefined,
-};
-
-export interface ThreadStorageSettings {
-  dataDir: string;
-  databaseUrl: string;
-  poolSize: number;
-  /** SQLite: a read-only connection (the pipeline's lookups). */
-  readonly?: boolean;
-  /** SQLite: see OpenOptions.synchronous. */
-  synchronous?: 'FULL' | 'NORMAL';
-  applicationName: string;
-}
-
-/** A worker thread's own storage: its own SQLite connection, or its own PostgreSQL pool (the schema is the main thread's business). */
-export function openThreadStorage(settings: ThreadStorageSettings): { repositories: Repositories; close(): Promise<void> } {
-  const now = (): Date => new Date();
-  if (!settings.databaseUrl) {
-    const db = openDatabase(settings.dataDir, { readonly: settings.readonly, synchronous: settings.synchronous });
-    return { repositories: createRepositories(db, { dataDir: settings.dataDir, now }), close: async () => void db.close() };
-  }
-  const sql = new PostgresSql({ url: settings.databaseUrl, max: settings.poolSize, applicationName: settings.applicationName });
-  return { repositories: repositoriesOver(sql, NO_ROUTES, { dataDir: settings.dataDir, now }), close: () => sql.close() };
 }
 
 /** Tells every node that work was committed (PostgreSQL; inside a transaction, it is sent when that commits). */

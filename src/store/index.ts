@@ -10,7 +10,6 @@
 // business.
 export {
   openBackend,
-  openThreadStorage,
   announceWork,
   describeDatabase,
   databaseStatus,
@@ -19,6 +18,7 @@ export {
   type BackendSettings,
   type DatabaseStatus,
 } from './backend.ts';
+export { openThreadStorage, type ThreadStorage, type ThreadStorageSettings } from './thread-storage.ts';
 export { CHANNELS, PostgresListener, type Channel } from './postgres/listener.ts';
 export { migratePostgres, postgresMigrationStatus, type MigrationStatus } from './postgres/migrate.ts';
 export { copySqliteToPostgres, COPY_ORDER, type TableCopy } from './postgres/copy.ts';
