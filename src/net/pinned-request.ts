@@ -3,10 +3,18 @@
 // the connection goes to the given address, so a DNS answer that changes
 // between the check and the connection (rebinding) cannot redirect it.
 // Redirects are never followed.
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import type { IncomingMessage } from 'node:http';
+import { createRequire } from 'node:module';
 import type { LookupFunction } from 'node:net';
 import type { CheckedTarget } from './public-target.ts';
+
+// Required, not imported: an ESM import of node:http reads every export to build
+// the module's facade, and http.WebSocket's getter loads undici, ~25 ms of the
+// start of every thread that delivers webhooks or sends mail (this module is on
+// both paths through net/index.ts).
+const require = createRequire(import.meta.url);
+const { request: httpRequest } = require('node:http') as typeof import('node:http');
+const { request: httpsRequest } = require('node:https') as typeof import('node:https');
 
 export interface PinnedResponse {
   status: number;
