@@ -100,6 +100,8 @@ export async function composeOutbound(deps: ComposeDeps, request: ComposeRequest
   if (deps.platformTenant && !platform) throw new ConfigError([`relay.platformTenant names tenant "${deps.platformTenant}", which does not exist`]);
   const account = await chooseAccount(accounts, chain, request.accountId, request.owner, platform);
   const at = now.toISOString();
+  // Valid and about to be written: a stopped relay thread starts now, its start overlapping the transaction.
+  repositories.sql.work.coming('outbound');
 
   return repositories.transaction(async ({ conversations, outbound, tokenKeys: keys }) => {
     await keys.ensure(keyring, at);

@@ -82,7 +82,8 @@ export class OnDemandThread {
     this.lastCommitAt = this.options.nowMs();
     if (this.thread.running || this.closed) return;
     this.waitingSince ??= this.lastCommitAt;
-    this.loop.wake();
+    // Work that need not wait for intake to be quiet (startDelayMaxMs 0: the relay's) has the thread now, not a timer's turn later.
+    if (!this.startIfDue()) this.loop.wake();
   }
 
   /** The thread reports it has had nothing to do for its idleStopMs. */
@@ -122,12 +123,19 @@ export class OnDemandThread {
       }
       this.waitingSince ??= this.options.nowMs();
     }
+    this.startIfDue();
+  }
+
+  /** Starts the thread if work waits and may have it now; says whether it did. */
+  private startIfDue(): boolean {
+    if (this.settled || this.waitingSince === null) return false;
     const now = this.options.nowMs();
-    if (now < this.startAt(now)) return;
+    if (now < this.startAt(now)) return false;
     const waitedMs = now - this.waitingSince;
     this.waitingSince = null;
     this.thread.start();
     this.options.onChange?.('started', { waitedMs });
+    return true;
   }
 
   /** When the next pass should look: when the waiting work may have the thread, else when the queue's next work falls due. */

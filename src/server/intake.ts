@@ -43,10 +43,18 @@ export function hearWork(ctx: Context, { storeThread, pipeline, relay }: WorkHea
     pipeline?.demand?.committed();
     if (pipeline?.pipeline.running) pipeline.pipeline.notify('wake');
   });
+  // About to be written here (a send validated): this node's stopped relay thread starts while the transaction runs.
+  const stopHearingComing = ctx.sql.work.onComing((kind) => {
+    if (kind !== 'jobs' && relay && !relay.relay.running) relay.demand?.committed();
+  });
   // Written here (an API send, a manual assignment, a replay): on PostgreSQL every node's relay is told, itself included.
-  return ctx.sql.work.on((kind) => {
+  const stopHearingWritten = ctx.sql.work.on((kind) => {
     if (kind === 'jobs') return;
     if (ctx.backend === 'sqlite') return relayWork();
     announceWork(ctx, kind).catch((err: unknown) => ctx.log.warn({ err }, 'could not tell the nodes of new relay work; their relays find it at the next poll'));
   });
+  return () => {
+    stopHearingComing();
+    stopHearingWritten();
+  };
 }

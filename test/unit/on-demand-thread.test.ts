@@ -126,6 +126,13 @@ describe('a thread on demand', () => {
     expect(thread.starts).toBe(0);
   });
 
+  it('starts a thread whose work need not wait for a quiet intake (the relay) on the commit itself, not a turn later', () => {
+    const relay = new FakeThread();
+    const demandNow = new OnDemandThread(relay, { startDelayMaxMs: 0, nextDueAt: async () => null, intakeBusy: () => true, pollMs: 1_000, nowMs: now });
+    demandNow.committed();
+    expect(relay.starts).toBe(1);
+  });
+
   it('looks at the queue every pollMs while stopped, for work queued by another process (the relay)', async () => {
     const relay = new FakeThread();
     due = null;

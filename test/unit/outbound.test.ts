@@ -134,6 +134,21 @@ describe.each(BACKENDS)('on %s', (backend) => {
     });
   });
 
+  describe('the relay hears of a send', () => {
+    it('as coming once it is valid, before its transaction, and as written once that commits; an invalid one not at all', async () => {
+      const { db, keyring } = await setup(backend);
+      const heard: string[] = [];
+      db.sql.work.onComing((kind) => heard.push(`coming ${kind}${db.sql.inTransaction() ? ' in a transaction' : ''}`));
+      db.sql.work.on((kind) => heard.push(`written ${kind}`));
+      await expect(
+        composeOutbound({ repositories: db, keyring, now: new Date() }, { tenant: 'acme', to: 'not an address', subject: 'S', text: 'T' }),
+      ).rejects.toThrow(/not an email address/);
+      expect(heard).toEqual([]);
+      await composeOutbound({ repositories: db, keyring, now: new Date() }, { tenant: 'acme', to: 'x@y.example', subject: 'S', text: 'T' });
+      expect(heard).toEqual(['coming outbound', 'written outbound']);
+    });
+  });
+
   describe('outbound Message-IDs', () => {
     it('are 128 random bits, independent of the queue id, the row and the time', async () => {
       const { db, keyring } = await setup(backend);
