@@ -3,10 +3,9 @@
 // files Sent copies the relay sends these bytes as they are (raw), so the copy
 // is the message the recipient got, signature and Message-ID included.
 import { PassThrough } from 'node:stream';
-import DKIM from 'nodemailer/lib/dkim';
-import MailComposer from 'nodemailer/lib/mail-composer';
 import type { Account, AccountSecret, OutboundMessage } from '../store/index.ts';
 import { mailOf } from './mail.ts';
+import { DKIM, MailComposer, type DkimOptions } from './nodemailer.ts';
 
 async function collect(stream: PassThrough): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -15,7 +14,7 @@ async function collect(stream: PassThrough): Promise<Buffer> {
 }
 
 /** The account's DKIM signing options, when it signs. */
-export function dkimOptions(account: Account, secret: AccountSecret): DKIM.SingleKeyOptions | null {
+export function dkimOptions(account: Account, secret: AccountSecret): DkimOptions | null {
   if (!account.dkimSelector || !secret.dkimPrivateKey) return null;
   return { domainName: account.sendingDomain, keySelector: account.dkimSelector, privateKey: secret.dkimPrivateKey };
 }

@@ -5,7 +5,6 @@
 // or failed (a permanent one), as failure.ts types it. A refused login, a server
 // name that does not exist or credentials we cannot read are the account's
 // problem, not the message's: the message waits and the account is marked failing.
-import nodemailer, { type Transporter } from 'nodemailer';
 import type { DnsResolver } from '../dns/index.ts';
 import { DomainError } from '../errors.ts';
 import { checkedMailServer, type MailServerGuard } from '../net/index.ts';
@@ -20,6 +19,7 @@ import { outboundJson } from '../views/json.ts';
 import { mailOf } from './mail.ts';
 import { readableError } from './advice.ts';
 import { blamesAccount, failureOf, localFailure, refusalOf, type OutboundFailure } from './failure.ts';
+import { nodemailer, type Transporter } from './nodemailer.ts';
 import { dkimOptions, renderMessage } from './render.ts';
 import { SentCopier } from './sent-copy.ts';
 import { transportOptions } from './transport.ts';
