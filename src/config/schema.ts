@@ -178,7 +178,7 @@ const relaySection = z
     idleStopMs: millisOrOff
       .default(60_000)
       .describe(
-        'The relay thread stops after this long with nothing to send or deliver (outbound mail, webhooks) and is started again when some is due, so an idle server holds ~20 MB less (0 = it always runs).',
+        'The relay thread stops after this long with nothing to send or deliver (outbound mail, webhooks) and is started again when some is due, so an idle server holds ~25 MB less; while a tenant has a sending account it stays ready, so a send starts at once (0 = it always runs).',
       ),
     maxAgeMs: millis.default(2 * 24 * 60 * 60_000).describe('How long a deferred outbound message (4xx or network failure) is retried before it fails.'),
     retryBaseMs: millis.default(30_000).describe('First retry delay of a deferred outbound message; each later retry doubles it.'),

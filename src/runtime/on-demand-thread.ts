@@ -11,6 +11,11 @@
 // for its idleStopMs; after it stopped, the queues say when it is next needed,
 // so work queued while it was stopping is not left waiting.
 //
+// A thread may also be kept on standby (`standby`): started although nothing
+// waits, and not stopped when idle, while the answer is yes (the relay while a
+// tenant has a sending account: a send then starts in milliseconds, not after
+// a thread's start).
+//
 // Deciding when to start is a wake loop (wake-loop.ts), the one the relay and
 // the webhook dispatcher run: a pass looks whether work waits and may have the
 // thread now, the loop sleeps until the next look (the queue's next due time,
@@ -40,8 +45,10 @@ export interface OnDemandOptions {
   /** While the thread is stopped, look at the queue this often (work queued by other processes); none: only when told. */
   pollMs?: number;
   nowMs: () => number;
+  /** Whether the thread should run although it has no work (asked at each look while it is stopped, and when it reports idle). */
+  standby?: () => Promise<boolean>;
   /** Hears of each start and idle stop, for the log. */
-  onChange?: (change: 'started' | 'stopped', detail: { waitedMs?: number; nextDueAt?: number | null }) => void;
+  onChange?: (change: 'started' | 'stopped' | 'standby', detail: { waitedMs?: number; nextDueAt?: number | null }) => void;
   /** Hears why the queue could not be asked (the poll asks again). */
   onError?: (err: unknown) => void;
 }
@@ -89,13 +96,21 @@ export class OnDemandThread {
   /** The thread reports it has had nothing to do for its idleStopMs. */
   idle(nextDueAt: number | null): void {
     if (!this.thread.running || this.stopping || this.closed) return;
-    this.stopping = this.thread.pause().then(() => {
-      this.stopping = null;
-      if (this.closed) return;
-      this.options.onChange?.('stopped', { nextDueAt });
-      // The queue is asked afresh: a message committed while the thread was stopping is due now.
-      this.loop.wake();
-    });
+    if (!this.options.standby) {
+      this.stopping = this.pause(nextDueAt);
+      return;
+    }
+    // On standby it keeps running; its next idle report (after more work) asks again.
+    this.stopping = this.onStandby().then((standby) => (standby || this.closed ? void (this.stopping = null) : this.pause(nextDueAt)));
+  }
+
+  private async pause(nextDueAt: number | null): Promise<void> {
+    await this.thread.pause();
+    this.stopping = null;
+    if (this.closed) return;
+    this.options.onChange?.('stopped', { nextDueAt });
+    // The queue is asked afresh: a message committed while the thread was stopping is due now.
+    this.loop.wake();
   }
 
   async stop(): Promise<void> {
@@ -110,9 +125,24 @@ export class OnDemandThread {
     return this.thread.running || this.stopping !== null || this.closed;
   }
 
-  /** One look: is work waiting (noticed, or due in the queue), and may the thread have it now? */
+  /** Whether the thread is to stay ready although idle; a failed question counts as no (it is asked again at the next look). */
+  private async onStandby(): Promise<boolean> {
+    try {
+      return (await this.options.standby?.()) ?? false;
+    } catch (err) {
+      this.options.onError?.(err);
+      return false;
+    }
+  }
+
+  /** One look: is work waiting (noticed, or due in the queue), or is the thread to stand by, and may it have the thread now? */
   private async pass(): Promise<void> {
     if (this.settled) return;
+    if (this.waitingSince === null && (await this.onStandby()) && !this.settled) {
+      this.thread.start();
+      this.options.onChange?.('standby', {});
+      return;
+    }
     if (this.waitingSince === null) {
       this.queueDueAt = null;
       const due = await this.options.nextDueAt();

@@ -68,6 +68,12 @@ export function beginPipeline({ pipeline, demand }: { pipeline: ThreadGroup; dem
   else pipeline.start();
 }
 
+const RELAY_CHANGES = {
+  started: 'relay thread started: mail to send or webhooks to deliver',
+  standby: 'relay thread started: a tenant has a sending account, so sends start at once',
+  stopped: 'relay thread stopped: nothing to send for relay.idleStopMs and no sending account',
+} as const;
+
 /** The relay thread (outbound mail, webhooks): always running with relay.idleStopMs 0, else while something is due. */
 export function relayOnDemand(ctx: Context, publicUrl: string): { relay: RelayThread; demand: OnDemandThread | null } {
   const { config, log } = ctx;
@@ -98,12 +104,11 @@ export function relayOnDemand(ctx: Context, publicUrl: string): { relay: RelayTh
     intakeBusy: () => false,
     pollMs: config.relay.pollIntervalMs,
     nowMs: () => ctx.clock.now().getTime(),
+    // A server with sending accounts keeps the relay ready: a send then reaches the provider in milliseconds instead of
+    // after a thread's start (~0.1-0.3 s), for ~25 MB of memory; a server that only receives holds no relay while idle.
+    standby: () => ctx.accounts.any(),
     onError: (err) => log.error({ err }, 'could not read when relay work is due; looking again at the next poll'),
-    onChange: (change, detail) =>
-      log.info(
-        detail,
-        change === 'started' ? 'relay thread started: mail to send or webhooks to deliver' : 'relay thread stopped: nothing to send for relay.idleStopMs',
-      ),
+    onChange: (change, detail) => log.info(detail, RELAY_CHANGES[change]),
   });
   demand.begin();
   return { relay, demand };

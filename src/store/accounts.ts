@@ -216,6 +216,11 @@ export class AccountStore {
     return row ? toAccount(row) : null;
   }
 
+  /** Whether any tenant has a sending account (the relay thread then stays ready to send). */
+  async any(): Promise<boolean> {
+    return (await this.sql.prepare('SELECT 1 FROM accounts LIMIT 1').pluck().get()) !== undefined;
+  }
+
   async list(tenantSlug?: string): Promise<Account[]> {
     const rows = tenantSlug
       ? ((await this.sql.prepare(`${SELECT} WHERE t.slug = ? ORDER BY a.id`).all(tenantSlug.toLowerCase())) as AccountRow[])

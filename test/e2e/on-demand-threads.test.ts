@@ -3,6 +3,8 @@
 // and start again.
 import nodemailer from 'nodemailer';
 import { afterEach, describe, expect, it } from 'vitest';
+import { addTestAccount } from '../helpers/accounts.ts';
+import { startProvider } from '../helpers/provider.ts';
 import { queuedId } from '../helpers/raw-smtp.ts';
 import { startReceiver, type Receiver } from '../helpers/receiver.ts';
 import { newWebhookSecret } from '../../src/webhooks/signing.ts';
@@ -83,6 +85,22 @@ describe.each(BACKENDS)('on %s', (backend) => {
         'the second event delivered by a new relay thread',
       );
       expect(receiver.badSignatures).toEqual([]);
+    });
+
+    it('keeps the relay thread ready while a tenant has a sending account, so a send needs no thread start', async () => {
+      t = await startTestServer({ backend, overrides: { relay: { idleStopMs: 300, pollIntervalMs: 100 } } });
+      const provider = await startProvider({ secure: false, users: { 'recruiter@acme.com': 'app-password-1' } });
+      try {
+        await new Promise((r) => setTimeout(r, 500));
+        expect(t.server.relayRunning).toBe(false);
+        await addTestAccount(t.ctx, provider, { name: 'default', isDefault: true });
+        await waitFor(() => t!.server.relayRunning, 5_000, 'the relay thread on standby');
+        // Far past relay.idleStopMs with nothing to send: still running.
+        await new Promise((r) => setTimeout(r, 1_000));
+        expect(t.server.relayRunning).toBe(true);
+      } finally {
+        await provider.close();
+      }
     });
 
     it('leaves the relay thread stopped for a decision no webhook endpoint wants', async () => {

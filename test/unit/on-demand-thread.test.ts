@@ -202,4 +202,34 @@ describe('a thread on demand', () => {
     expect(asked).toBe(2);
     await relay.stop();
   });
+
+  it('stands by while asked to (a sending account exists): started with nothing to do, kept when idle, stopped once no longer asked', async () => {
+    let standby = true;
+    demand = new OnDemandThread(thread, {
+      startDelayMaxMs: 0,
+      nextDueAt: async () => due,
+      intakeBusy: () => false,
+      pollMs: 1_000,
+      nowMs: now,
+      standby: async () => standby,
+    });
+    demand.begin();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(thread.starts).toBe(1);
+    thread.onIdle(null);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(thread.running).toBe(true);
+    standby = false;
+    thread.onIdle(null);
+    await vi.advanceTimersByTimeAsync(0);
+    thread.paused();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(thread.running).toBe(false);
+    // Stopped, and nothing due: the poll does not start it again until standby is asked for once more.
+    await vi.advanceTimersByTimeAsync(3_000);
+    expect(thread.starts).toBe(1);
+    standby = true;
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(thread.starts).toBe(2);
+  });
 });
