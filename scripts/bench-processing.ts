@@ -208,6 +208,8 @@ async function mailroom(
       const jobs = await sqlite!.jobs.countByState();
       return jobs.done + jobs.failed;
     };
+    const intakeEndedAt = performance.now();
+    const processedAtIntakeEnd = await done();
     const deadline = Date.now() + 600_000;
     let finishedAt = performance.now();
     while (Date.now() < deadline) {
@@ -217,6 +219,10 @@ async function mailroom(
       }
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
+    // Where the time went: accepting (the pipeline mostly waits for a burst to end), then draining the backlog.
+    log(
+      `  intake ${((intakeEndedAt - sent.firstAt) / 1000).toFixed(2)} s (${processedAtIntakeEnd} processed by its end), then ${((finishedAt - intakeEndedAt) / 1000).toFixed(2)} s to process the rest`,
+    );
     const statements = url ? (await statementCount(url)) - before : 0;
     if (url && values.statements) await printTopStatements(url, sent.sent);
     const assigned = observer
