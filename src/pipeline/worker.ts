@@ -186,7 +186,9 @@ export class Worker {
         // A full batch says more are waiting: the next claim goes out now, ahead of this batch's completion. On SQLite
         // the store thread answers in order, so a claim sent after the completion waited for its commit and fsync
         // while this thread sat idle (a quarter of its time when draining a backlog).
-        if (jobs.length === CLAIM_BATCH) ahead = this.claim();
+        // Not after stop (the batch would only hold the stop up), nor in a burst (the pause that follows gains nothing
+        // from it, and a batch claimed ahead of a long pause holds its leases and, if the thread dies, its attempts).
+        if (this.running && jobs.length === CLAIM_BATCH && !this.intakeInBurst(this.deps.nowMs())) ahead = this.claim();
         await this.runBatch(jobs);
         if (this.running) await this.yieldToIntake();
         continue;

@@ -28,6 +28,8 @@ export const START_QUIET_MS = 250;
 /** The thread as this controller uses it (a SupervisedThread). */
 export interface StartableThread {
   readonly running: boolean;
+  /** It died and its supervisor starts it again after a pause (a crash loop is not to be sped up from here). */
+  readonly restarting?: boolean;
   /** Set by the controller: called when the thread says it has been idle for its idleStopMs. */
   onIdle: (nextDueAt: number | null) => void;
   start(): void;
@@ -120,9 +122,9 @@ export class OnDemandThread {
     await this.thread.stop();
   }
 
-  /** Whether this controller has nothing to decide: the thread runs, is stopping, or the server stops. */
+  /** Whether this controller has nothing to decide: the thread runs, is stopping, is to be restarted by its supervisor, or the server stops. */
   private get settled(): boolean {
-    return this.thread.running || this.stopping !== null || this.closed;
+    return this.thread.running || this.stopping !== null || this.thread.restarting === true || this.closed;
   }
 
   /** Whether the thread is to stay ready although idle; a failed question counts as no (it is asked again at the next look). */

@@ -54,6 +54,7 @@ export abstract class SupervisedThread {
   private thread: Thread | null = null;
   private stopping = false;
   private restarts = 0;
+  private restartTimer: NodeJS.Timeout | null = null;
 
   constructor(name: string, log: Logger) {
     this.name = name;
@@ -70,7 +71,14 @@ export abstract class SupervisedThread {
     return this.thread !== null;
   }
 
+  /** The thread died and is to be started again after a growing pause: nobody else should start it sooner. */
+  get restarting(): boolean {
+    return this.restartTimer !== null;
+  }
+
   start(): void {
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = null;
     if (this.thread || this.stopping) return;
     const { file, options } = this.spawn();
     const thread = new Thread(file, options);
@@ -84,7 +92,8 @@ export abstract class SupervisedThread {
       if (this.stopping) return;
       const delay = Math.min(30_000, 500 * 2 ** this.restarts++);
       this.log.error({ code, restartInMs: delay }, `${this.name} thread exited; starting a new one`);
-      setTimeout(() => this.start(), delay).unref();
+      this.restartTimer = setTimeout(() => this.start(), delay);
+      this.restartTimer.unref();
     });
     this.thread = thread;
   }
@@ -104,6 +113,8 @@ export abstract class SupervisedThread {
   /** Stops the thread for good. */
   async stop(): Promise<void> {
     this.stopping = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = null;
     await this.pause();
   }
 

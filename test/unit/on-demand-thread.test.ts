@@ -4,6 +4,7 @@ import { OnDemandThread, START_QUIET_MS, type StartableThread } from '../../src/
 /** A thread that records its starts and stops; pausing takes as long as the test says. */
 class FakeThread implements StartableThread {
   running = false;
+  restarting = false;
   starts = 0;
   onIdle: (nextDueAt: number | null) => void = () => undefined;
   private finishPause: (() => void) | null = null;
@@ -231,5 +232,26 @@ describe('a thread on demand', () => {
     standby = true;
     await vi.advanceTimersByTimeAsync(1_000);
     expect(thread.starts).toBe(2);
+  });
+
+  it('leaves a thread that died to its supervisor: no start on standby or for work while its restart is pending', async () => {
+    demand = new OnDemandThread(thread, {
+      startDelayMaxMs: 0,
+      nextDueAt: async () => due,
+      intakeBusy: () => false,
+      pollMs: 1_000,
+      nowMs: now,
+      standby: async () => true,
+    });
+    thread.restarting = true;
+    demand.begin();
+    due = now();
+    demand.committed();
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(thread.starts).toBe(0);
+    // The supervisor's pause is over (it starts the thread itself; here the next look may).
+    thread.restarting = false;
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(thread.starts).toBe(1);
   });
 });
