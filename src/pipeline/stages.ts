@@ -17,7 +17,7 @@ import { asError } from '../errors.ts';
 import { eachInTurn } from '../runtime/in-turn.ts';
 import { parseMessage, type ParsedMessage } from '../parse/index.ts';
 import { replyText } from '../reply/index.ts';
-import type { ClassificationSummary, Envelope, ProcessedMessage } from '../store/index.ts';
+import { storable, type ClassificationSummary, type Envelope, type ProcessedMessage } from '../store/index.ts';
 
 export interface PipelineInput {
   raw: Buffer;
@@ -112,6 +112,11 @@ async function authenticateAll(inputs: readonly PipelineInput[], deps: PipelineD
  * message's failure does not touch the others.
  */
 export async function runPipelineGroup(inputs: readonly PipelineInput[], deps: PipelineDeps, inFlight: number): Promise<(PipelineResult | Error)[]> {
+  // What a message decoded to is stored (and matched) as every backend can keep it (store/storable-text.ts).
+  return (await runStages(inputs, deps, inFlight)).map((outcome) => (outcome instanceof Error ? outcome : { processed: storable(outcome.processed) }));
+}
+
+async function runStages(inputs: readonly PipelineInput[], deps: PipelineDeps, inFlight: number): Promise<(PipelineResult | Error)[]> {
   const auths = await authenticateAll(inputs, deps, inFlight);
   const parses = await eachInTurn(inputs, inFlight, async (input, i) =>
     auths[i] instanceof Error ? null : capped(await parseMessage(input.raw, deps.dataDir)),

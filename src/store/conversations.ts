@@ -28,6 +28,9 @@ interface ConversationRow {
 // Reply and forward prefixes in the languages recruiters meet most.
 const PREFIX = /^\s*((re|fw|fwd|aw|wg|sv|vs|tr|rv|enc|antw|odp|ynt|r|i)\s*(\[\d+\])?\s*:\s*)+/i;
 
+/** Characters of a subject that name its conversation (at most 2 KB of UTF-8). */
+const SUBJECT_KEY_CHARS = 500;
+
 /** The subject a conversation is known by: prefixes and extra spaces removed. */
 export function conversationSubject(subject: string | null): string {
   let s = (subject ?? '').trim();
@@ -35,7 +38,9 @@ export function conversationSubject(subject: string | null): string {
     previous = s;
     s = s.replace(PREFIX, '').trim();
   }
-  return s.replace(/\s+/g, ' ');
+  // Capped: the (candidate, subject) index of PostgreSQL refuses keys past ~2.7 KB, which a stranger's subject may be.
+  // A cut through a surrogate pair leaves half of it: made U+FFFD, as the store keeps text (storable-text.ts).
+  return s.replace(/\s+/g, ' ').slice(0, SUBJECT_KEY_CHARS).toWellFormed();
 }
 
 const SELECT = 'SELECT c.*, t.slug AS tenant FROM conversations c JOIN tenants t ON t.id = c.tenant_id';
@@ -136,7 +141,12 @@ export class ConversationStore {
    * them one message after another (messages that open the same conversation
    * share it; it ends with the latest of their times). PostgreSQL: one
    * statement for those naming a conversation, one for the rest, whatever
-   * their number (each a round trip); SQLite places them one by one.
+   * their number (each a round trip); SQLite places them one by one. One
+   * difference on PostgreSQL: the named ones are placed first, so a message
+   * placed by subject joins an unclaimed conversation of that subject that a
+   * later message of the same group named (one by one, it would have opened
+   * its own); and of two candidates naming the same unclaimed conversation,
+   * either may take it. Both are orders a group's completions may finish in.
    */
   async placeMany(placements: readonly ConversationPlacement[]): Promise<number[]> {
     if (this.sql.dialect !== 'postgres' || placements.length < 2) {
@@ -148,9 +158,13 @@ export class ConversationStore {
     const rest = placements.flatMap((p, i) => (ids[i] === undefined ? [{ ...p, i }] : []));
     if (rest.length > 0) {
       const bySubject = await this.placeBySubject(rest);
-      for (const p of rest) ids[p.i] = bySubject.get(pairKey(p.candidateId, conversationSubject(p.subject)))!;
+      for (const p of rest) ids[p.i] = bySubject.get(pairKey(p.candidateId, conversationSubject(p.subject)));
     }
-    return ids.map((id) => id!);
+    return ids.map((id, i) => {
+      // A pair's conversation deleted while the statement ran (a tenant removed): the group is written again one by one.
+      if (id === undefined) throw new Error(`no conversation was placed for message ${i + 1} of the group`);
+      return id;
+    });
   }
 
   /**

@@ -95,3 +95,4 @@ export { SqliteRouteTable, ROUTE_RECHECK_MS, type RouteAnswer } from './routes.t
 export { SqliteSql } from './sqlite/driver.ts';
 export { PostgresSql } from './postgres/driver.ts';
 export { placeholders, type Sql, type SqlStatement, type Dialect } from './sql/sql.ts';
+export { storable } from './storable-text.ts';
