@@ -100,7 +100,7 @@ const workerSection = z
       .max(10_000)
       .default(1000)
       .describe(
-        'While messages keep arriving, the worker waits between batches of 16 until intake has been quiet for 250 ms, but at most this long, so accepting mail keeps the CPU (0 = never wait).',
+        'While messages keep arriving, the worker waits between batches of 16 until intake has committed nothing for 50 ms, but at most this long, so accepting mail keeps the CPU (0 = never wait).',
       ),
     idleStopMs: millisOrOff
       .default(60_000)
