@@ -27,10 +27,18 @@ export interface UnsignedHeaderResult {
 }
 
 const require = createRequire(import.meta.url);
-const { parseHeaders, formatAuthHeaderRow } = require('mailauth/lib/tools') as {
+interface MailauthTools {
   parseHeaders(buf: Buffer): { parsed: HeaderRow[] };
   formatAuthHeaderRow(method: string, status: object): string;
-};
+}
+let loadedTools: MailauthTools | null = null;
+/**
+ * mailauth's header tools, loaded at the first use: they require joi, ~10 MB of heap that the server's main thread
+ * (which imports this module through the inbox test, never calling it there) would otherwise hold from its start.
+ */
+function tools(): MailauthTools {
+  return (loadedTools ??= require('mailauth/lib/tools') as MailauthTools);
+}
 // The parser mailauth requires (package.json's overrides make it this project's nodemailer).
 const addressparser = require('nodemailer/lib/addressparser') as (value: string) => ParsedAddress[];
 
@@ -46,6 +54,7 @@ function firstAddress(value: string): string | false {
 }
 
 export function readUnsignedHeader(head: Buffer, sender: string | undefined): UnsignedHeaderResult {
+  const { parseHeaders, formatAuthHeaderRow } = tools();
   const { parsed } = parseHeaders(head);
   const fromRows = parsed.filter((row) => row.key === 'from');
   const headerFrom: string[] = [];

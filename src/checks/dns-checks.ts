@@ -2,14 +2,22 @@
 // file offline and in tests): reply domains' MX, and the sending domains' SPF,
 // DKIM and DMARC as the way mailroom sends will meet them.
 import { createPublicKey } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
-import { spf } from 'mailauth';
+import type { spf as mailauthSpf } from 'mailauth';
 import type { DnsResolver } from '../dns/index.ts';
 import { PROVIDERS, isProvider } from '../relay/providers.ts';
 import type { Account } from '../store/index.ts';
 import { fail, ok, warn, type CheckResult } from './types.ts';
 
 const MISSING = new Set(['ENOTFOUND', 'ENODATA', 'NXDOMAIN']);
+
+const require = createRequire(import.meta.url);
+/**
+ * mailauth's SPF check alone, loaded when a check runs: the package's index loads BIMI, its HTTP client and
+ * certificate parsers too, ~10 MB of the server's main thread held from the start for a check run now and then.
+ */
+const spf: typeof mailauthSpf = (options) => (require('mailauth/lib/spf') as { spf: typeof mailauthSpf }).spf(options);
 
 /** Records of a type, or [] when there are none; a temporary failure is thrown. */
 async function lookup<T>(resolver: DnsResolver, name: string, type: string): Promise<T[]> {
