@@ -92,8 +92,9 @@ export class MatchLookups {
       null,
     );
     const candidatesOf = sql.prepare<[string, string], { tenant_id: number; email: string; id: number; external_id: string; name: string }>(
-      `SELECT e.tenant_id, e.email, c.id, c.external_id, c.name FROM candidates c JOIN candidate_emails e ON e.candidate_id = c.id
-       WHERE e.tenant_id IN (${jsonValues('integer')}) AND e.email IN (${jsonValues('text')}) ORDER BY c.id`,
+      `SELECT e.tenant_id, e.email, c.id, c.external_id, c.name
+       FROM (${sql.fn.jsonPairs('integer', 'text')}) p ${sql.fn.joinInOrder} candidate_emails e ON e.tenant_id = p.k1 AND e.email = p.k2
+       JOIN candidates c ON c.id = e.candidate_id ORDER BY c.id`,
     );
     this.byEmail = new Batcher(async (keys) => {
       const { tenantIds, values } = splitPairKeys(keys);

@@ -198,9 +198,8 @@ export class OutboundStore {
   /** Every message of these tenants with one of these Message-IDs (with or without angle brackets), in one statement. */
   async byMessageIds(tenantIds: readonly number[], messageIds: readonly string[]): Promise<OutboundMessage[]> {
     if (tenantIds.length === 0 || messageIds.length === 0) return [];
-    const { jsonValues } = this.sql.fn;
     const rows = (await this.sql
-      .prepare(`${SELECT} WHERE o.tenant_id IN (${jsonValues('integer')}) AND o.message_id IN (${jsonValues('text')}) ORDER BY o.id`)
+      .prepare(`${SELECT} WHERE (o.tenant_id, o.message_id) IN (SELECT k1, k2 FROM (${this.sql.fn.jsonPairs('integer', 'text')}) p) ORDER BY o.id`)
       .all(JSON.stringify(tenantIds), JSON.stringify(messageIds.map((id) => id.replace(/^<|>$/g, ''))))) as OutboundRow[];
     return rows.map(toOutbound);
   }

@@ -30,6 +30,15 @@ export interface SqlStatement<P extends unknown[] = unknown[], R = unknown> {
 export interface SqlFunctions {
   /** A subquery of the values of the JSON array given as a parameter: `x IN (${jsonValues('integer')})`. */
   jsonValues(kind: 'text' | 'integer'): string;
+  /**
+   * Every pair of the values of two JSON arrays given as parameters, as a subquery of columns `k1` and `k2`, to
+   * join first (see joinInOrder): `FROM (${jsonPairs('integer', 'text')}) p ${joinInOrder} t ON t.a = p.k1 AND
+   * t.b = p.k2`. Two `IN` lists over one composite index's columns let SQLite's planner, once it has statistics,
+   * search by the first column alone and filter the rest (a scan of a large tenant's rows a lookup).
+   */
+  jsonPairs(first: 'text' | 'integer', second: 'text' | 'integer'): string;
+  /** A join whose left side is looked at first (SQLite's CROSS JOIN keeps that order; PostgreSQL plans its joins well). */
+  joinInOrder: string;
   /** Whether the JSON array in `array` (a column, or `?`) has `value` (a column, or `?`). */
   jsonArrayHas(array: string, value: string): string;
   /** A top-level field of the JSON object in a TEXT column, as text. */
@@ -54,6 +63,8 @@ export interface SqlFunctions {
 
 export const SQLITE_FUNCTIONS: SqlFunctions = {
   jsonValues: () => 'SELECT value FROM json_each(?)',
+  jsonPairs: () => 'SELECT a.value AS k1, b.value AS k2 FROM json_each(?) a, json_each(?) b',
+  joinInOrder: 'CROSS JOIN',
   jsonArrayHas: (array, value) => `EXISTS (SELECT 1 FROM json_each(${array}) WHERE value = ${value})`,
   jsonField: (column, field) => `json_extract(${column}, '$.${field}')`,
   greatest: (a, b) => `max(${a}, ${b})`,
@@ -66,6 +77,9 @@ export const SQLITE_FUNCTIONS: SqlFunctions = {
 
 export const POSTGRES_FUNCTIONS: SqlFunctions = {
   jsonValues: (kind) => (kind === 'integer' ? 'SELECT jsonb_array_elements_text(?::jsonb)::bigint' : 'SELECT jsonb_array_elements_text(?::jsonb)'),
+  jsonPairs: (first, second) =>
+    `SELECT a.value${first === 'integer' ? '::bigint' : ''} AS k1, b.value${second === 'integer' ? '::bigint' : ''} AS k2 FROM jsonb_array_elements_text(?::jsonb) a, jsonb_array_elements_text(?::jsonb) b`,
+  joinInOrder: 'JOIN',
   jsonArrayHas: (array, value) => `jsonb_exists((${array})::jsonb, ${value})`,
   jsonField: (column, field) => `((${column})::jsonb ->> '${field}')`,
   greatest: (a, b) => `GREATEST(${a}, ${b})`,
