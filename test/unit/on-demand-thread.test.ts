@@ -45,6 +45,21 @@ describe('a thread on demand', () => {
   });
   afterEach(() => vi.useRealTimers());
 
+  /** A controller on the fake thread whose queue answers `due`, counting how often it is asked. */
+  function counting(options: { startDelayMaxMs: number; pollMs?: number }): { demand: OnDemandThread; asked: () => number } {
+    let asked = 0;
+    const demand = new OnDemandThread(thread, {
+      ...options,
+      nextDueAt: async () => {
+        asked++;
+        return due;
+      },
+      intakeBusy: () => false,
+      nowMs: now,
+    });
+    return { demand, asked: () => asked };
+  }
+
   it('starts for accepted mail once intake has been quiet, not during the burst', async () => {
     demand.begin();
     for (let i = 0; i < 10; i++) {
@@ -149,20 +164,11 @@ describe('a thread on demand', () => {
     expect(relay.starts).toBe(1);
   });
   it('without a poll, asks the queue once and then only when told or when its work falls due', async () => {
-    let asked = 0;
     due = null;
-    const pipeline = new OnDemandThread(thread, {
-      startDelayMaxMs: 10_000,
-      nextDueAt: async () => {
-        asked++;
-        return due;
-      },
-      intakeBusy: () => false,
-      nowMs: now,
-    });
+    const { demand: pipeline, asked } = counting({ startDelayMaxMs: 10_000 });
     pipeline.begin();
     await vi.advanceTimersByTimeAsync(3_600_000);
-    expect(asked).toBe(1);
+    expect(asked()).toBe(1);
     expect(thread.starts).toBe(0);
     // A retry due in 30 days (past setTimeout's longest delay) is slept towards, not looked for at once.
     due = now() + 30 * 86_400_000;
@@ -173,34 +179,24 @@ describe('a thread on demand', () => {
     thread.onIdle(null);
     thread.paused();
     await vi.advanceTimersByTimeAsync(3_600_000);
-    expect(asked).toBe(2);
+    expect(asked()).toBe(2);
     expect(thread.starts).toBe(1);
     await pipeline.stop();
   });
 
   it('asks nothing of the queue while the thread runs, and asks again once it stopped', async () => {
-    let asked = 0;
     due = now();
-    const relay = new OnDemandThread(thread, {
-      startDelayMaxMs: 0,
-      nextDueAt: async () => {
-        asked++;
-        return due;
-      },
-      intakeBusy: () => false,
-      pollMs: 1_000,
-      nowMs: now,
-    });
+    const { demand: relay, asked } = counting({ startDelayMaxMs: 0, pollMs: 1_000 });
     relay.begin();
     await vi.advanceTimersByTimeAsync(0);
     expect(thread.starts).toBe(1);
     await vi.advanceTimersByTimeAsync(10_000);
-    expect(asked).toBe(1);
+    expect(asked()).toBe(1);
     due = null;
     thread.onIdle(null);
     thread.paused();
     await vi.advanceTimersByTimeAsync(0);
-    expect(asked).toBe(2);
+    expect(asked()).toBe(2);
     await relay.stop();
   });
 
