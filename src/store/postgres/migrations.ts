@@ -422,4 +422,21 @@ export const postgresMigrations: readonly Migration[] = [
       CREATE INDEX messages_waiting_search ON messages(status, id, tenant_id, from_header, subject) WHERE status = 'unassigned';
     `,
   },
+  {
+    version: 11,
+    name: 'intake writes no index entry for what processing fills in',
+    sql: `
+      -- As SQLite's: indexes of what processing fills in keep only the rows that have it.
+      DROP INDEX messages_kind;
+      DROP INDEX messages_candidate;
+      CREATE INDEX messages_candidate ON messages(candidate_id) WHERE candidate_id IS NOT NULL;
+      DROP INDEX messages_conversation;
+      CREATE INDEX messages_conversation ON messages(conversation_id) WHERE conversation_id IS NOT NULL;
+      DROP INDEX messages_thread;
+      CREATE INDEX messages_thread ON messages(tenant_id, message_id) WHERE message_id IS NOT NULL;
+      DROP INDEX messages_reason;
+      CREATE INDEX messages_reason ON messages(((decision::jsonb) ->> 'reason'), id) WHERE decision IS NOT NULL;
+      DROP INDEX messages_status_tenant;
+    `,
+  },
 ];
