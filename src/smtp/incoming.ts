@@ -11,7 +11,8 @@ export interface IncomingOptions {
   prefix: Buffer;
   maxBytes: number;
   spoolThresholdBytes: number;
-  spoolPath: string;
+  /** Where the spool file goes; asked only of a message that grows past the threshold. */
+  spoolPath: () => string;
   /** Flow control on the client's stream while the spool file catches up. */
   pause: () => void;
   resume: () => void;
@@ -53,7 +54,7 @@ export class IncomingMessage {
     this.chunks.push(chunk);
     this.buffered += chunk.length;
     if (this.buffered > this.options.spoolThresholdBytes) {
-      this.file = open(this.options.spoolPath, 'wx', 0o640);
+      this.file = open(this.options.spoolPath(), 'wx', 0o640);
       this.file.catch((err: Error) => (this.writeError = err));
       const spill = this.chunks;
       this.chunks = [];
@@ -120,6 +121,6 @@ export class IncomingMessage {
     await this.writes;
     const handle = await file.catch(() => null);
     await handle?.close().catch(() => undefined);
-    await rm(this.options.spoolPath, { force: true });
+    await rm(this.options.spoolPath(), { force: true });
   }
 }

@@ -238,7 +238,7 @@ export class SmtpListener {
       prefix: Buffer.from(receivedHeader(envelope, this.deps.settings.hostname, id, receivedAt), 'latin1'),
       maxBytes: this.deps.settings.maxMessageBytes,
       spoolThresholdBytes: this.deps.settings.spoolThresholdBytes,
-      spoolPath: spoolFileFor(this.deps.dataDir, id).absolute,
+      spoolPath: () => spoolFileFor(this.deps.dataDir, id).absolute,
       pause: () => stream.pause(),
       resume: () => stream.resume(),
     });

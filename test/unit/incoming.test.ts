@@ -11,7 +11,7 @@ function incoming(spoolThresholdBytes: number, maxBytes = 10_000_000) {
     prefix: Buffer.from('Received: x\r\n'),
     maxBytes,
     spoolThresholdBytes,
-    spoolPath: path,
+    spoolPath: () => path,
     pause: () => flow.paused++,
     resume: () => flow.resumed++,
   });
@@ -59,7 +59,7 @@ describe('incoming message', () => {
       prefix: Buffer.alloc(0),
       maxBytes: 1e7,
       spoolThresholdBytes: 10,
-      spoolPath: '/nonexistent-dir/x.eml',
+      spoolPath: () => '/nonexistent-dir/x.eml',
       pause: () => {},
       resume: () => {},
     });
