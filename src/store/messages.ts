@@ -208,28 +208,6 @@ function byBytes(batch: readonly NewMessage[], limit: number): NewMessage[][] {
   return chunks;
 }
 
-/** Most rows in one multi-row statement. */
-const MAX_ROWS_PER_STATEMENT = 64;
-
-/**
- * A chunk cut into pieces of 64, 32, 16 … 1 rows (18 rows: 16 and 2), for
- * SQLite: the statement text depends on its row count and SQLite keeps each
- * text prepared, so only these seven counts may occur, whatever the batch
- * sizes. PostgreSQL's statements are unnamed (nothing kept), and there each
- * statement is a round trip: a chunk goes in whole.
- */
-function inPowersOfTwo<T>(rows: readonly T[]): T[][] {
-  const pieces: T[][] = [];
-  let at = 0;
-  while (at < rows.length) {
-    let size = MAX_ROWS_PER_STATEMENT;
-    while (size > rows.length - at) size /= 2;
-    pieces.push(rows.slice(at, at + size));
-    at += size;
-  }
-  return pieces;
-}
-
 export class MessageStore {
   private readonly sql: Sql;
   /** Tenants of a completing group's messages, read in one statement (`loadTenantsAhead`) until `endAhead`. */
@@ -248,10 +226,8 @@ export class MessageStore {
 
   /** Inserts messages with their raw bytes and pipeline jobs in one transaction (one fsync). */
   async insertBatch(batch: readonly NewMessage[], nowMs: number): Promise<void> {
-    // Three statements for the whole batch, not three per message: a networked
-    // database pays a round trip per statement, and on SQLite each statement run
-    // is a call into the binding (about 3 µs a message at intake's batch sizes).
-    if (batch.length > 1) return this.insertBatchAtOnce(batch, nowMs);
+    // A networked database pays a round trip per statement: three statements for the whole batch, not three per message.
+    if (this.sql.dialect === 'postgres' && batch.length > 1) return this.insertBatchAtOnce(batch, nowMs);
     await this.sql.transaction(async () => {
       for (const message of batch) {
         await this.insertMessage.run(
@@ -270,8 +246,7 @@ export class MessageStore {
 
   private async insertBatchAtOnce(batch: readonly NewMessage[], nowMs: number): Promise<void> {
     await this.sql.transaction(async () => {
-      const chunks = byBytes(batch, MULTI_ROW_BYTES);
-      for (const chunk of this.sql.dialect === 'sqlite' ? chunks.flatMap(inPowersOfTwo) : chunks) {
+      for (const chunk of byBytes(batch, MULTI_ROW_BYTES)) {
         const rows = (columns: number): string => chunk.map(() => `(${placeholders(columns)})`).join(', ');
         await this.sql
           .prepare(`INSERT INTO messages (id, tenant_id, source, status, received_at, size, envelope) VALUES ${rows(7)}`)
