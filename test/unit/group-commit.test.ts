@@ -77,6 +77,16 @@ describe.each(['inline', 'thread'] as const)('group commit with the %s writer', 
     expect((await ctx.messages.totals()).count).toBe(3);
   });
 
+  it('leaves no row of a message that failed halfway (its message row written, its raw row refused)', async () => {
+    const c = committer({ windowMs: 5 });
+    const halfway = { ...(await message('HALF')), raw: null, spoolFile: null }; // message_raw's CHECK refuses it after its message row
+    const results = await Promise.allSettled([c.commit(await message('Y1')), c.commit(halfway), c.commit(await message('Y2'))]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(await ctx.messages.get('HALF')).toBeNull();
+    expect((await ctx.messages.totals()).count).toBe(2);
+    expect(Number(ctx.db.prepare("SELECT COUNT(*) FROM jobs WHERE message_id = 'HALF'").pluck().get())).toBe(0);
+  });
+
   it('reports a full database as full, stores nothing of what did not fit, and still takes what fits', async () => {
     if (kind === 'inline') {
       const pages = ctx.db.pragma('page_count', { simple: true }) as number;
