@@ -120,7 +120,7 @@ type Outcome = { ok: true; answered: Answered } | { ok: false; error: string; fu
  * into a statement journal first (about 4.5 µs a message at intake's batch
  * sizes). Any failure rolls the whole turn back, and it is written again by
  * runGuarded, a savepoint per batch and per message, so only the culprit is
- * refused. Null when the turn holds other requests, or failed.
+ * refused. Null when the turn holds other requests, or a batch failed.
  */
 async function intakeWrittenFlat(items: Queued[]): Promise<Outcome[] | null> {
   const batches: StoreRequest<'intake'>[] = [];
@@ -128,21 +128,31 @@ async function intakeWrittenFlat(items: Queued[]): Promise<Outcome[] | null> {
     if (request.op !== 'intake') return null;
     batches.push(request);
   }
+  // Only a batch that failed is written again; a transaction that could not begin or commit (the database locked for
+  // the busy timeout, the disk) would fail the same way a second time, after another wait: its clients hear now.
+  let batchFailed = false;
   try {
     return await repositories.sql.transaction(
       async () => {
         const outcomes: Outcome[] = [];
         for (const request of batches) {
           if (request.batch.some((m) => m.spoolFile)) syncSpoolDir(dataDir);
-          await repositories.messages.insertBatch(storableBatch(request), request.nowMs);
+          try {
+            await repositories.messages.insertBatch(storableBatch(request), request.nowMs);
+          } catch (err) {
+            batchFailed = true;
+            throw err;
+          }
           outcomes.push({ ok: true, answered: { op: 'intake', request, value: request.batch.map(() => ({ ok: true })) } });
         }
         return outcomes;
       },
       { savepoints: false },
     );
-  } catch {
-    return null;
+  } catch (err) {
+    if (batchFailed) return null;
+    const e = toStorageError(err);
+    return items.map(() => ({ ok: false, error: e.message, full: e.full }));
   }
 }
 
