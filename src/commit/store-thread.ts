@@ -118,9 +118,11 @@ type Outcome = { ok: true; answered: Answered } | { ok: false; error: string; fu
  * A turn of intake batches alone (what a burst of mail is), written first
  * without savepoints: inside a savepoint SQLite copies every page it changes
  * into a statement journal first (about 4.5 µs a message at intake's batch
- * sizes). Any failure rolls the whole turn back, and it is written again by
- * runGuarded, a savepoint per batch and per message, so only the culprit is
- * refused. Null when the turn holds other requests, or a batch failed.
+ * sizes). A batch that fails (its spool directory's sync included) rolls the
+ * whole turn back, and the turn is written again by runGuarded, a savepoint
+ * per batch and per message, so only the culprit is refused; a transaction
+ * that cannot begin or commit is answered at once. Null when the turn holds
+ * other requests, or a batch failed.
  */
 async function intakeWrittenFlat(items: Queued[]): Promise<Outcome[] | null> {
   const batches: StoreRequest<'intake'>[] = [];
@@ -136,8 +138,8 @@ async function intakeWrittenFlat(items: Queued[]): Promise<Outcome[] | null> {
       async () => {
         const outcomes: Outcome[] = [];
         for (const request of batches) {
-          if (request.batch.some((m) => m.spoolFile)) syncSpoolDir(dataDir);
           try {
+            if (request.batch.some((m) => m.spoolFile)) syncSpoolDir(dataDir);
             await repositories.messages.insertBatch(storableBatch(request), request.nowMs);
           } catch (err) {
             batchFailed = true;

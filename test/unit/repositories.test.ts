@@ -100,6 +100,23 @@ describe.each(BACKENDS)('on %s', (backend) => {
     expect((await ctx.candidates.list('acme')).map((c) => c.externalId)).toEqual(['c-1', 'c-3']);
   });
 
+  // PostgreSQL keeps a failed transaction open, refusing every statement until ROLLBACK: SQLite alone ends one under its caller.
+  it.skipIf(backend !== 'sqlite')(
+    'refuse an inner transaction once SQLite rolled the outer one back, so nothing after it is stored as if it were the whole',
+    async () => {
+      const db = (ctx.sql as unknown as { db: import('better-sqlite3').Database }).db;
+      await expect(
+        ctx.transaction(async (tx) => {
+          await tx.candidates.upsert('acme', candidate('c-1'));
+          db.exec('ROLLBACK'); // what SQLite does on its own after an I/O error or running out of memory
+          await tx.transaction((inner) => inner.candidates.upsert('acme', candidate('c-2')));
+        }),
+      ).rejects.toThrow(/rolled back/);
+      expect(await ctx.candidates.list('acme')).toEqual([]);
+      expect(db.inTransaction).toBe(false);
+    },
+  );
+
   it('without savepoints, make an inner transaction part of the outer one (a batch written at once, redone by its caller when it fails)', async () => {
     await ctx.sql.transaction(
       async () => {

@@ -98,6 +98,9 @@ export class SqliteSql implements Sql {
   }
 
   private async savepoint<T>(open: Open, work: () => Promise<T>): Promise<T> {
+    // SQLite rolls the whole transaction back on some errors (I/O, memory): a SAVEPOINT now would begin
+    // a new transaction that its RELEASE commits, half of the caller's work stored as if all of it were.
+    if (!this.db.inTransaction) throw new Error('the transaction was rolled back by SQLite; nothing of it is stored');
     const name = `sp${++open.depth}`;
     this.db.exec(`SAVEPOINT ${name}`);
     try {
