@@ -43,8 +43,12 @@ function bufferOf(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-/** An intake batch with its raw bytes as Buffers. */
-function storableBatch(request: StoreRequest<'intake'>): NewMessage[] {
+/**
+ * An intake batch made ready to insert: its spool files' directory entries made durable (their data was fsynced;
+ * once per batch) and its raw bytes as Buffers.
+ */
+function intakeBatch(request: StoreRequest<'intake'>): NewMessage[] {
+  if (request.batch.some((m) => m.spoolFile)) syncSpoolDir(dataDir);
   return request.batch.map((m) => ({ ...m, raw: m.raw ? bufferOf(m.raw) : null }));
 }
 
@@ -52,11 +56,7 @@ type Handlers = { [K in StoreOp]: (request: StoreRequest<K>) => Promise<StoreAns
 
 /** What each kind of request does, inside the turn's transaction. */
 const handlers: Handlers = {
-  intake: (request) => {
-    // The spool files' data is fsynced; their directory entries become durable here, once per batch.
-    if (request.batch.some((m) => m.spoolFile)) syncSpoolDir(dataDir);
-    return writeBatch(repositories.messages, storableBatch(request), request.nowMs);
-  },
+  intake: (request) => writeBatch(repositories.messages, intakeBatch(request), request.nowMs),
   import: (request) => {
     const messages = request.batch.messages.map((m) => ({ ...m, message: { ...m.message, raw: m.message.raw ? bufferOf(m.message.raw) : null } }));
     return importBatch(repositories, { ...request.batch, messages });
@@ -139,8 +139,7 @@ async function intakeWrittenFlat(items: Queued[]): Promise<Outcome[] | null> {
         const outcomes: Outcome[] = [];
         for (const request of batches) {
           try {
-            if (request.batch.some((m) => m.spoolFile)) syncSpoolDir(dataDir);
-            await repositories.messages.insertBatch(storableBatch(request), request.nowMs);
+            await repositories.messages.insertBatch(intakeBatch(request), request.nowMs);
           } catch (err) {
             batchFailed = true;
             throw err;
@@ -152,9 +151,7 @@ async function intakeWrittenFlat(items: Queued[]): Promise<Outcome[] | null> {
       { savepoints: false },
     );
   } catch (err) {
-    if (batchFailed) return null;
-    const e = toStorageError(err);
-    return items.map(() => ({ ok: false, error: e.message, full: e.full }));
+    return batchFailed ? null : everyOneFailed(items, err);
   }
 }
 
@@ -184,11 +181,15 @@ async function runGuarded(items: Queued[], releasing: string[]): Promise<Outcome
     });
   } catch (err) {
     abandonedLeases.push(...releasing); // rolled back: the next transaction tries again
-    const e = err instanceof TransactionLost ? err : toStorageError(err);
-    outcomes.length = 0;
-    for (let i = 0; i < items.length; i++) outcomes.push({ ok: false, error: e.message, full: e.full });
+    return everyOneFailed(items, err);
   }
   return outcomes;
+}
+
+/** The turn's transaction was lost: every request of it failed with its error. */
+function everyOneFailed(items: Queued[], err: unknown): Outcome[] {
+  const e = err instanceof TransactionLost ? err : toStorageError(err);
+  return items.map(() => ({ ok: false, error: e.message, full: e.full }));
 }
 
 async function runTurn(): Promise<void> {
