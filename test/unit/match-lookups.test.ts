@@ -5,27 +5,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Context } from '../../src/context.ts';
 import { MatchLookups } from '../../src/store/match-lookups.ts';
-import type { Sql } from '../../src/store/sql/sql.ts';
 import { seedTenants } from '../helpers/server.ts';
 import { BACKENDS, contextOn } from '../helpers/backends.ts';
-
-/** The Sql, counting the statements run through it. */
-function counting(sql: Sql): { sql: Sql; count: () => number } {
-  let n = 0;
-  const prepare = ((text: string) => {
-    const statement = sql.prepare(text);
-    const counted =
-      <A extends unknown[], R>(run: (...args: A) => Promise<R>) =>
-      (...args: A) => (n++, run(...args));
-    return {
-      ...statement,
-      get: counted(statement.get.bind(statement)),
-      all: counted(statement.all.bind(statement)),
-      run: counted(statement.run.bind(statement)),
-    };
-  }) as Sql['prepare'];
-  return { sql: Object.assign(Object.create(sql) as Sql, { prepare }), count: () => n };
-}
+import { spyOn } from '../helpers/sql-spy.ts';
 
 describe.each(BACKENDS)('on %s', (backend) => {
   let ctx: Context;
@@ -47,7 +29,8 @@ describe.each(BACKENDS)('on %s', (backend) => {
     }
     const acme = (await ctx.tenants.get('acme'))!.id;
     const globex = (await ctx.tenants.get('globex'))!.id;
-    const { sql, count } = counting(ctx.sql);
+    const { sql, ran } = spyOn(ctx.sql);
+    const count = (): number => ran.length;
     const lookups = new MatchLookups(sql);
 
     const found = await Promise.all([
@@ -101,12 +84,9 @@ describe('on sqlite, with the planner’s statistics of a large tenant', () => {
     })();
     // Statistics as PRAGMA optimize gathers them (an operator's maintenance, a copy of the database): with them, two IN lists let the planner search by tenant alone.
     db.pragma('optimize');
-    const texts: string[] = [];
-    const spying = Object.assign(Object.create(ctx.sql) as Sql, {
-      prepare: ((text: string) => (texts.push(text), ctx.sql.prepare(text))) as Sql['prepare'],
-    });
-    const lookups = new MatchLookups(spying);
-    const byAddress = texts.find((text) => text.includes('candidate_emails e'))!;
+    const spied = spyOn(ctx.sql);
+    const lookups = new MatchLookups(spied.sql);
+    const byAddress = spied.prepared.find((text) => text.includes('candidate_emails e'))!;
     const plan = (
       db.prepare(`EXPLAIN QUERY PLAN ${byAddress}`).all(JSON.stringify([acme.id]), JSON.stringify(['c5@candidate.example'])) as { detail: string }[]
     )

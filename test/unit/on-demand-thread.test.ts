@@ -60,6 +60,18 @@ describe('a thread on demand', () => {
     return { demand, asked: () => asked };
   }
 
+  /** A controller on the fake thread that polls every second and stands by while `standby` says so. */
+  function standingBy(standby: () => boolean): OnDemandThread {
+    return new OnDemandThread(thread, {
+      startDelayMaxMs: 0,
+      nextDueAt: async () => due,
+      intakeBusy: () => false,
+      pollMs: 1_000,
+      nowMs: now,
+      standby: async () => standby(),
+    });
+  }
+
   it('starts for accepted mail once intake has been quiet, not during the burst', async () => {
     demand.begin();
     for (let i = 0; i < 10; i++) {
@@ -202,14 +214,7 @@ describe('a thread on demand', () => {
 
   it('stands by while asked to (a sending account exists): started with nothing to do, kept when idle, stopped once no longer asked', async () => {
     let standby = true;
-    demand = new OnDemandThread(thread, {
-      startDelayMaxMs: 0,
-      nextDueAt: async () => due,
-      intakeBusy: () => false,
-      pollMs: 1_000,
-      nowMs: now,
-      standby: async () => standby,
-    });
+    demand = standingBy(() => standby);
     demand.begin();
     await vi.advanceTimersByTimeAsync(0);
     expect(thread.starts).toBe(1);
@@ -231,14 +236,7 @@ describe('a thread on demand', () => {
   });
 
   it('leaves a thread that died to its supervisor: no start on standby or for work while its restart is pending', async () => {
-    demand = new OnDemandThread(thread, {
-      startDelayMaxMs: 0,
-      nextDueAt: async () => due,
-      intakeBusy: () => false,
-      pollMs: 1_000,
-      nowMs: now,
-      standby: async () => true,
-    });
+    demand = standingBy(() => true);
     thread.restarting = true;
     demand.begin();
     due = now();

@@ -10,39 +10,10 @@ import type { Context } from '../../src/context.ts';
 import { ConversationStore } from '../../src/store/conversations.ts';
 import { MatchLookups } from '../../src/store/match-lookups.ts';
 import { MessageStore } from '../../src/store/messages.ts';
-import type { Sql, SqlStatement } from '../../src/store/sql/sql.ts';
+import type { Sql } from '../../src/store/sql/sql.ts';
 import { seedTenants } from '../helpers/server.ts';
 import { BACKENDS, contextOn } from '../helpers/backends.ts';
-
-interface Ran {
-  text: string;
-  params: unknown[];
-}
-
-/** A Sql that records every statement it runs, with its parameters. */
-function recording(sql: Sql, ran: Ran[]): Sql {
-  const prepare = (text: string): SqlStatement => {
-    const statement = sql.prepare(text);
-    const record =
-      (method: 'get' | 'all' | 'run') =>
-      (...params: unknown[]): Promise<never> => {
-        ran.push({ text, params });
-        return (statement[method] as (...p: unknown[]) => Promise<never>)(...params);
-      };
-    return Object.assign(Object.create(statement) as SqlStatement, {
-      get: record('get'),
-      all: record('all'),
-      run: record('run'),
-      pluck: () => {
-        const plucked = statement.pluck();
-        return Object.assign(Object.create(plucked) as SqlStatement, {
-          get: (...params: unknown[]) => (ran.push({ text, params }), plucked.get(...params)),
-        });
-      },
-    });
-  };
-  return Object.assign(Object.create(sql) as Sql, { prepare: prepare as Sql['prepare'] });
-}
+import { spyOn, type Ran } from '../helpers/sql-spy.ts';
 
 async function planOf(ctx: Context, { text, params }: Ran): Promise<string> {
   if (ctx.sql.dialect === 'sqlite') {
@@ -58,8 +29,8 @@ async function planOf(ctx: Context, { text, params }: Ran): Promise<string> {
 
 /** The statements `work` ran that read the messages table. */
 async function statementsOf(ctx: Context, work: (sql: Sql) => Promise<unknown>): Promise<Ran[]> {
-  const ran: Ran[] = [];
-  await work(recording(ctx.sql, ran));
+  const { sql, ran } = spyOn(ctx.sql);
+  await work(sql);
   return ran.filter((r) => /FROM messages\b/.test(r.text));
 }
 
@@ -91,11 +62,9 @@ describe.each(BACKENDS)('partial indexes of what processing fills in (%s)', (bac
 
   it('a reply is matched to its thread by Message-ID through messages_thread', async () => {
     ctx = await contextOn(backend);
-    const texts: string[] = [];
-    new MatchLookups(
-      Object.assign(Object.create(ctx.sql) as Sql, { prepare: ((text: string) => (texts.push(text), ctx.sql.prepare(text))) as Sql['prepare'] }),
-    );
-    const byThread = texts.find((text) => /m\.message_id = \?/.test(text));
+    const spied = spyOn(ctx.sql);
+    new MatchLookups(spied.sql);
+    const byThread = spied.prepared.find((text) => /m\.message_id = \?/.test(text));
     expect(byThread).toBeDefined();
     expect(await planOf(ctx, { text: byThread!, params: [1, 'reply-1@candidate.example'] })).toContain('messages_thread');
   });
